@@ -1,0 +1,66 @@
+import type {
+  Approval,
+  ApprovalContext,
+  FormValue,
+  ListApprovalsQuery,
+  TerminalStatus,
+  TimelineEvent,
+  TimelineEventType,
+  TimelineSource,
+} from '@im-approval/plugin-im-approval-common';
+
+export interface NewApproval {
+  id: string;
+  idempotencyKey: string;
+  template: string;
+  integration: string;
+  provider: string;
+  title: string;
+  context: ApprovalContext;
+  variables: Record<string, string>;
+  form: FormValue[];
+  approvers: string[];
+  expiresAt: Date;
+}
+
+export interface NewTimelineEvent {
+  type: TimelineEventType;
+  source: TimelineSource;
+  actor?: string;
+  message?: string;
+}
+
+export interface Decision {
+  status: TerminalStatus;
+  decidedBy?: string;
+  comment?: string;
+  decidedAt?: Date;
+  error?: string;
+}
+
+export interface ApprovalStore {
+  /** Inserts, or returns the approval that already holds the idempotency key (`created: false`). */
+  insert(approval: NewApproval, event: NewTimelineEvent): Promise<{ approval: Approval; created: boolean }>;
+  get(id: string): Promise<Approval | undefined>;
+  getByIdempotencyKey(key: string): Promise<Approval | undefined>;
+  findByInstance(integration: string, instanceId: string): Promise<Approval | undefined>;
+  list(query: ListApprovalsQuery): Promise<{ items: Approval[]; totalCount: number }>;
+  timeline(id: string): Promise<TimelineEvent[]>;
+  /** Records the IM instance of a pending approval that has none yet; undefined otherwise. */
+  attachInstance(id: string, instance: { instanceId: string; url?: string }, event: NewTimelineEvent): Promise<Approval | undefined>;
+  /**
+   * Moves a pending approval to a terminal status in one conditional update. Exactly one caller
+   * wins; the others (and every caller once the approval is terminal) get undefined.
+   */
+  transition(id: string, decision: Decision, event: NewTimelineEvent): Promise<Approval | undefined>;
+  appendEvent(id: string, event: NewTimelineEvent): Promise<void>;
+  /** Pending approvals, least recently checked first. */
+  listPending(options: { limit: number; createdBefore?: Date }): Promise<Approval[]>;
+  listExpired(now: Date, limit: number): Promise<Approval[]>;
+  /** Marks a pending approval as just reconciled so the next pass starts with others. */
+  touch(id: string): Promise<void>;
+  hasReceipt(integration: string, eventId: string): Promise<boolean>;
+  /** False when the event id was already recorded. */
+  addReceipt(integration: string, eventId: string): Promise<boolean>;
+  pruneReceipts(before: Date): Promise<number>;
+}

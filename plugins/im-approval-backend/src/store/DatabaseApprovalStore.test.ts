@@ -1,0 +1,119 @@
+import { TestDatabases } from '@backstage/backend-test-utils';
+import { randomUUID } from 'node:crypto';
+import { DatabaseApprovalStore } from './DatabaseApprovalStore';
+import type { NewApproval } from './ApprovalStore';
+
+jest.setTimeout(60_000);
+
+const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
+
+function newApproval(overrides: Partial<NewApproval> = {}): NewApproval {
+  return {
+    id: randomUUID(),
+    idempotencyKey: randomUUID(),
+    template: 'deploy',
+    integration: 'feishu-main',
+    provider: 'feishu',
+    title: 'Deploy api',
+    context: { repository: 'acme/api', ref: 'refs/heads/main', verified: true, caller: 'github:acme/api' },
+    variables: { service: 'api' },
+    form: [{ field: 'Service', value: 'api' }],
+    approvers: ['alice@example.com'],
+    expiresAt: new Date(Date.now() + 3_600_000),
+    ...overrides,
+  };
+}
+
+describe.each(databases.eachSupportedId())('DatabaseApprovalStore on %p', databaseId => {
+  let store: DatabaseApprovalStore;
+
+  beforeAll(async () => {
+    const knex = await databases.init(databaseId);
+    store = await DatabaseApprovalStore.create({ getClient: async () => knex });
+  });
+
+  it('inserts once per idempotency key and returns the first approval for a repeat', async () => {
+    const first = newApproval();
+    const created = await store.insert(first, { type: 'created', source: 'api', actor: 'github:acme/api' });
+    expect(created.created).toBe(true);
+    expect(created.approval).toMatchObject({ id: first.id, status: 'pending', form: first.form, context: first.context });
+
+    const repeat = await store.insert({ ...newApproval(), idempotencyKey: first.idempotencyKey }, { type: 'created', source: 'api' });
+    expect(repeat).toEqual({ approval: created.approval, created: false });
+    expect(await store.timeline(first.id)).toHaveLength(1);
+  });
+
+  it('lets exactly one of many concurrent transitions win', async () => {
+    const approval = newApproval();
+    await store.insert(approval, { type: 'created', source: 'api' });
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        store.transition(
+          approval.id,
+          { status: i % 2 ? 'approved' : 'rejected', decidedBy: `user${i}` },
+          { type: i % 2 ? 'approved' : 'rejected', source: 'callback', actor: `user${i}` },
+        ),
+      ),
+    );
+    const winners = results.filter(Boolean);
+    expect(winners).toHaveLength(1);
+    const stored = await store.get(approval.id);
+    expect(stored?.status).toBe(winners[0]!.status);
+    expect(stored?.decidedBy).toBe(winners[0]!.decidedBy);
+    expect((await store.timeline(approval.id)).map(e => e.type)).toEqual(['created', winners[0]!.status]);
+  });
+
+  it('never changes a terminal approval', async () => {
+    const approval = newApproval();
+    await store.insert(approval, { type: 'created', source: 'api' });
+    await store.transition(approval.id, { status: 'canceled' }, { type: 'canceled', source: 'api' });
+    expect(await store.transition(approval.id, { status: 'approved' }, { type: 'approved', source: 'callback' })).toBeUndefined();
+    expect(await store.attachInstance(approval.id, { instanceId: 'late' }, { type: 'im_instance_created', source: 'api' })).toBeUndefined();
+    expect((await store.get(approval.id))?.status).toBe('canceled');
+  });
+
+  it('attaches an IM instance once and finds the approval by it', async () => {
+    const approval = newApproval();
+    await store.insert(approval, { type: 'created', source: 'api' });
+    const attached = await store.attachInstance(approval.id, { instanceId: 'INST-1', url: 'https://im/INST-1' }, { type: 'im_instance_created', source: 'api' });
+    expect(attached).toMatchObject({ imInstanceId: 'INST-1', imUrl: 'https://im/INST-1' });
+    expect(await store.attachInstance(approval.id, { instanceId: 'INST-2' }, { type: 'im_instance_created', source: 'api' })).toBeUndefined();
+    expect((await store.findByInstance('feishu-main', 'INST-1'))?.id).toBe(approval.id);
+    expect(await store.findByInstance('other-integration', 'INST-1')).toBeUndefined();
+  });
+
+  it('lists expired pending approvals only', async () => {
+    const past = newApproval({ expiresAt: new Date(Date.now() - 1000) });
+    const future = newApproval();
+    await store.insert(past, { type: 'created', source: 'api' });
+    await store.insert(future, { type: 'created', source: 'api' });
+    const expired = (await store.listExpired(new Date(), 100)).map(a => a.id);
+    expect(expired).toContain(past.id);
+    expect(expired).not.toContain(future.id);
+  });
+
+  it('filters and pages the list, newest first', async () => {
+    const repository = `acme/list-${randomUUID()}`;
+    for (let i = 0; i < 3; i++) {
+      await store.insert(newApproval({ context: { repository, verified: false, caller: 'svc' } }), { type: 'created', source: 'api' });
+      await new Promise(resolve => setTimeout(resolve, 5));
+    }
+    const page = await store.list({ repository, limit: 2, offset: 0 });
+    expect(page.totalCount).toBe(3);
+    expect(page.items).toHaveLength(2);
+    expect(page.items[0].createdAt >= page.items[1].createdAt).toBe(true);
+    const rest = await store.list({ repository, limit: 2, offset: 2 });
+    expect(rest.items).toHaveLength(1);
+    expect(await store.list({ repository, status: 'approved', limit: 10, offset: 0 })).toEqual({ items: [], totalCount: 0 });
+  });
+
+  it('records a callback receipt once', async () => {
+    const eventId = randomUUID();
+    expect(await store.hasReceipt('feishu-main', eventId)).toBe(false);
+    expect(await store.addReceipt('feishu-main', eventId)).toBe(true);
+    expect(await store.addReceipt('feishu-main', eventId)).toBe(false);
+    expect(await store.hasReceipt('feishu-main', eventId)).toBe(true);
+    expect(await store.pruneReceipts(new Date(Date.now() + 1000))).toBeGreaterThanOrEqual(1);
+    expect(await store.hasReceipt('feishu-main', eventId)).toBe(false);
+  });
+});

@@ -1,0 +1,251 @@
+import { isDatabaseConflictError, resolvePackagePath } from '@backstage/backend-plugin-api';
+import type { DatabaseService } from '@backstage/backend-plugin-api';
+import type { Approval, ApprovalStatus, ListApprovalsQuery, TimelineEvent } from '@im-approval/plugin-im-approval-common';
+import type { Knex } from 'knex';
+import type { ApprovalStore, Decision, NewApproval, NewTimelineEvent } from './ApprovalStore';
+
+const APPROVALS = 'im_approval_approvals';
+const TIMELINE = 'im_approval_timeline';
+const RECEIPTS = 'im_approval_callback_receipts';
+const migrationsDir = resolvePackagePath('@im-approval/plugin-im-approval-backend', 'migrations');
+
+type Timestamp = Date | string | number;
+
+interface ApprovalRow {
+  id: string;
+  idempotency_key: string;
+  template: string;
+  integration_id: string;
+  provider: string;
+  title: string;
+  status: ApprovalStatus;
+  context: string;
+  variables: string;
+  form: string;
+  approvers: string;
+  im_instance_id: string | null;
+  im_url: string | null;
+  decided_by: string | null;
+  comment: string | null;
+  decided_at: Timestamp | null;
+  error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+interface TimelineRow {
+  type: TimelineEvent['type'];
+  source: TimelineEvent['source'];
+  actor: string | null;
+  message: string | null;
+  at: Timestamp;
+}
+
+// SQLite hands timestamps back as epoch milliseconds, PostgreSQL as Date.
+function iso(value: Timestamp): string {
+  return new Date(value).toISOString();
+}
+
+function toApproval(row: ApprovalRow): Approval {
+  return {
+    id: row.id,
+    status: row.status,
+    template: row.template,
+    integration: row.integration_id,
+    provider: row.provider,
+    title: row.title,
+    idempotencyKey: row.idempotency_key,
+    context: JSON.parse(row.context),
+    variables: JSON.parse(row.variables),
+    form: JSON.parse(row.form),
+    approvers: JSON.parse(row.approvers),
+    imInstanceId: row.im_instance_id,
+    imUrl: row.im_url,
+    decidedBy: row.decided_by,
+    comment: row.comment,
+    decidedAt: row.decided_at === null ? null : iso(row.decided_at),
+    error: row.error,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+    expiresAt: iso(row.expires_at),
+  };
+}
+
+export class DatabaseApprovalStore implements ApprovalStore {
+  static async create(database: DatabaseService): Promise<DatabaseApprovalStore> {
+    const knex = await database.getClient();
+    if (!database.migrations?.skip) {
+      await knex.migrate.latest({ directory: migrationsDir });
+    }
+    return new DatabaseApprovalStore(knex);
+  }
+
+  constructor(readonly knex: Knex) {}
+
+  async insert(approval: NewApproval, event: NewTimelineEvent) {
+    const now = new Date();
+    try {
+      await this.knex.transaction(async tx => {
+        await tx<ApprovalRow>(APPROVALS).insert({
+          id: approval.id,
+          idempotency_key: approval.idempotencyKey,
+          template: approval.template,
+          integration_id: approval.integration,
+          provider: approval.provider,
+          title: approval.title,
+          status: 'pending',
+          context: JSON.stringify(approval.context),
+          variables: JSON.stringify(approval.variables),
+          form: JSON.stringify(approval.form),
+          approvers: JSON.stringify(approval.approvers),
+          created_at: now,
+          updated_at: now,
+          expires_at: approval.expiresAt,
+        });
+        await this.insertEvent(tx, approval.id, event, now);
+      });
+    } catch (error) {
+      if (!isDatabaseConflictError(error)) throw error;
+      const existing = await this.getByIdempotencyKey(approval.idempotencyKey);
+      if (!existing) throw error;
+      return { approval: existing, created: false };
+    }
+    return { approval: (await this.get(approval.id))!, created: true };
+  }
+
+  async get(id: string) {
+    const row = await this.knex<ApprovalRow>(APPROVALS).where({ id }).first();
+    return row && toApproval(row);
+  }
+
+  async getByIdempotencyKey(key: string) {
+    const row = await this.knex<ApprovalRow>(APPROVALS).where({ idempotency_key: key }).first();
+    return row && toApproval(row);
+  }
+
+  async findByInstance(integration: string, instanceId: string) {
+    const row = await this.knex<ApprovalRow>(APPROVALS)
+      .where({ integration_id: integration, im_instance_id: instanceId })
+      .first();
+    return row && toApproval(row);
+  }
+
+  async list(query: ListApprovalsQuery) {
+    const filtered = this.knex<ApprovalRow>(APPROVALS).where(builder => {
+      if (query.status) builder.where('status', query.status);
+      if (query.template) builder.where('template', query.template);
+      // The repository lives in the context JSON; a LIKE on its serialised form keeps one schema for both databases.
+      if (query.repository) builder.where('context', 'like', `%"repository":${JSON.stringify(query.repository)}%`);
+    });
+    const [rows, [{ count }]] = await Promise.all([
+      filtered.clone().orderBy('created_at', 'desc').orderBy('id').limit(query.limit).offset(query.offset),
+      filtered.clone().count({ count: '*' }),
+    ]);
+    return { items: rows.map(toApproval), totalCount: Number(count) };
+  }
+
+  async timeline(id: string): Promise<TimelineEvent[]> {
+    const rows = await this.knex<TimelineRow>(TIMELINE).where({ approval_id: id }).orderBy('id');
+    return rows.map(row => ({
+      type: row.type,
+      source: row.source,
+      actor: row.actor,
+      message: row.message,
+      at: iso(row.at),
+    }));
+  }
+
+  async attachInstance(id: string, instance: { instanceId: string; url?: string }, event: NewTimelineEvent) {
+    return this.conditionalUpdate(
+      id,
+      query => query.where({ status: 'pending' }).whereNull('im_instance_id'),
+      { im_instance_id: instance.instanceId, im_url: instance.url ?? null },
+      event,
+    );
+  }
+
+  async transition(id: string, decision: Decision, event: NewTimelineEvent) {
+    return this.conditionalUpdate(id, query => query.where({ status: 'pending' }), {
+      status: decision.status,
+      decided_by: decision.decidedBy ?? null,
+      comment: decision.comment ?? null,
+      decided_at: decision.decidedAt ?? new Date(),
+      error: decision.error ?? null,
+    }, event);
+  }
+
+  async appendEvent(id: string, event: NewTimelineEvent) {
+    await this.insertEvent(this.knex, id, event, new Date());
+  }
+
+  async listPending(options: { limit: number; createdBefore?: Date }) {
+    const rows = await this.knex<ApprovalRow>(APPROVALS)
+      .where({ status: 'pending' })
+      .modify(query => {
+        if (options.createdBefore) query.where('created_at', '<', options.createdBefore);
+      })
+      .orderBy('updated_at')
+      .limit(options.limit);
+    return rows.map(toApproval);
+  }
+
+  async listExpired(now: Date, limit: number) {
+    const rows = await this.knex<ApprovalRow>(APPROVALS)
+      .where({ status: 'pending' })
+      .where('expires_at', '<=', now)
+      .orderBy('expires_at')
+      .limit(limit);
+    return rows.map(toApproval);
+  }
+
+  async touch(id: string) {
+    await this.knex<ApprovalRow>(APPROVALS).where({ id, status: 'pending' }).update({ updated_at: new Date() });
+  }
+
+  async hasReceipt(integration: string, eventId: string) {
+    const row = await this.knex(RECEIPTS).where({ integration_id: integration, event_id: eventId }).first();
+    return Boolean(row);
+  }
+
+  async addReceipt(integration: string, eventId: string) {
+    const inserted = await this.knex(RECEIPTS)
+      .insert({ integration_id: integration, event_id: eventId, received_at: new Date() })
+      .onConflict(['integration_id', 'event_id'])
+      .ignore()
+      .returning('event_id');
+    return inserted.length > 0;
+  }
+
+  async pruneReceipts(before: Date) {
+    return this.knex(RECEIPTS).where('received_at', '<', before).delete();
+  }
+
+  private async conditionalUpdate(
+    id: string,
+    condition: (query: Knex.QueryBuilder<ApprovalRow>) => Knex.QueryBuilder<ApprovalRow>,
+    changes: Partial<ApprovalRow>,
+    event: NewTimelineEvent,
+  ): Promise<Approval | undefined> {
+    const now = new Date();
+    return this.knex.transaction(async tx => {
+      const rows: ApprovalRow[] = await condition(tx<ApprovalRow>(APPROVALS).where({ id }))
+        .update({ ...changes, updated_at: now })
+        .returning('*');
+      if (rows.length === 0) return undefined;
+      await this.insertEvent(tx, id, event, now);
+      return toApproval(rows[0]);
+    });
+  }
+
+  private async insertEvent(db: Knex, approvalId: string, event: NewTimelineEvent, at: Date) {
+    await db(TIMELINE).insert({
+      approval_id: approvalId,
+      type: event.type,
+      source: event.source,
+      actor: event.actor ?? null,
+      message: event.message ?? null,
+      at,
+    });
+  }
+}

@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { approvalContextSchema, runContextSchema } from './context';
+import { durationSchema } from './duration';
+import { approvalStatusSchema } from './status';
+import { templateNameSchema } from './templates';
+import { timelineEventSchema } from './timeline';
+
+export const createApprovalRequestSchema = z
+  .object({
+    template: templateNameSchema,
+    /** The same key returns the same approval and never opens a second IM instance. */
+    idempotencyKey: z.string().min(1).max(200),
+    title: z.string().min(1).max(200).optional(),
+    variables: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a variable name'), z.string().max(4000))
+      .default({}),
+    /** Replaces the template's approvers when the template allows it. */
+    approvers: z.array(z.string().min(1)).min(1).optional(),
+    timeout: durationSchema.optional(),
+    /** Self-reported run context; ignored when the caller presents a GitHub OIDC token. */
+    context: runContextSchema.optional(),
+  })
+  .meta({ id: 'CreateApprovalRequest' });
+export type CreateApprovalRequest = z.input<typeof createApprovalRequestSchema>;
+export type ParsedCreateApprovalRequest = z.output<typeof createApprovalRequestSchema>;
+
+export const formValueSchema = z.object({ field: z.string(), value: z.string() }).meta({ id: 'FormValue' });
+export type FormValue = z.infer<typeof formValueSchema>;
+
+export const approvalSchema = z
+  .object({
+    id: z.uuid(),
+    status: approvalStatusSchema,
+    template: z.string(),
+    integration: z.string(),
+    provider: z.string(),
+    title: z.string(),
+    idempotencyKey: z.string(),
+    context: approvalContextSchema,
+    variables: z.record(z.string(), z.string()),
+    form: z.array(formValueSchema),
+    approvers: z.array(z.string()),
+    imInstanceId: z.string().nullable(),
+    imUrl: z.string().nullable(),
+    decidedBy: z.string().nullable(),
+    comment: z.string().nullable(),
+    decidedAt: z.iso.datetime().nullable(),
+    error: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    expiresAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Approval' });
+export type Approval = z.infer<typeof approvalSchema>;
+
+export const approvalWithTimelineSchema = approvalSchema
+  .extend({ timeline: z.array(timelineEventSchema) })
+  .meta({ id: 'ApprovalWithTimeline' });
+export type ApprovalWithTimeline = z.infer<typeof approvalWithTimelineSchema>;
+
+export const MAX_WAIT_SECONDS = 120;
+export const waitQuerySchema = z
+  .object({
+    timeout: durationSchema
+      .refine(seconds => seconds <= MAX_WAIT_SECONDS, `must be at most ${MAX_WAIT_SECONDS}s`)
+      .default(25),
+  })
+  .meta({ id: 'WaitQuery' });
+
+export const cancelApprovalRequestSchema = z
+  .object({ reason: z.string().max(1000).optional() })
+  .meta({ id: 'CancelApprovalRequest' });
+export type CancelApprovalRequest = z.infer<typeof cancelApprovalRequestSchema>;
+
+export const decideApprovalRequestSchema = z
+  .object({
+    decision: z.enum(['approved', 'rejected']),
+    comment: z.string().trim().min(1, 'a reason is required').max(2000),
+  })
+  .meta({ id: 'DecideApprovalRequest' });
+export type DecideApprovalRequest = z.infer<typeof decideApprovalRequestSchema>;
+
+export const listApprovalsQuerySchema = z
+  .object({
+    status: approvalStatusSchema.optional(),
+    template: z.string().optional(),
+    repository: z.string().optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(25),
+    offset: z.coerce.number().int().min(0).default(0),
+  })
+  .meta({ id: 'ListApprovalsQuery' });
+export type ListApprovalsQuery = z.output<typeof listApprovalsQuerySchema>;
+
+export const listApprovalsResponseSchema = z
+  .object({
+    items: z.array(approvalSchema),
+    totalCount: z.number().int(),
+    offset: z.number().int(),
+    limit: z.number().int(),
+  })
+  .meta({ id: 'ListApprovalsResponse' });
+export type ListApprovalsResponse = z.infer<typeof listApprovalsResponseSchema>;
+
+/** Backstage's error body. */
+export const errorResponseSchema = z
+  .object({
+    error: z.object({ name: z.string(), message: z.string() }),
+    request: z.object({ method: z.string(), url: z.string() }).optional(),
+    response: z.object({ statusCode: z.number() }),
+  })
+  .meta({ id: 'ErrorResponse' });

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+/** What a workflow run says about itself; with an OIDC token these come from verified claims. */
+export const runContextSchema = z
+  .object({
+    repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'expected owner/name'),
+    ref: z.string().optional(),
+    sha: z.string().optional(),
+    actor: z.string().optional(),
+    workflow: z.string().optional(),
+    job: z.string().optional(),
+    environment: z.string().optional(),
+    eventName: z.string().optional(),
+    runId: z.string().optional(),
+    runAttempt: z.string().optional(),
+    serverUrl: z.url().optional(),
+  })
+  .meta({ id: 'RunContext' });
+export type RunContext = z.infer<typeof runContextSchema>;
+
+export const approvalContextSchema = runContextSchema
+  .extend({
+    /** true when the context comes from a verified GitHub OIDC token, false when self-reported. */
+    verified: z.boolean(),
+    /** Who called: `github:<repository>` for OIDC, the Backstage principal otherwise. */
+    caller: z.string(),
+    runUrl: z.string().optional(),
+  })
+  .meta({ id: 'ApprovalContext' });
+export type ApprovalContext = z.infer<typeof approvalContextSchema>;

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+export const timelineEventTypeSchema = z
+  .enum([
+    'created',
+    'im_instance_created',
+    'im_error',
+    'approved',
+    'rejected',
+    'canceled',
+    'expired',
+    'failed',
+    'im_instance_revoked',
+    'im_revoke_failed',
+  ])
+  .meta({ id: 'TimelineEventType' });
+export type TimelineEventType = z.infer<typeof timelineEventTypeSchema>;
+
+/** Where a change came from: the audit trail's "from where". */
+export const timelineSourceSchema = z
+  .enum(['api', 'callback', 'reconciler', 'scheduler', 'admin'])
+  .meta({ id: 'TimelineSource' });
+export type TimelineSource = z.infer<typeof timelineSourceSchema>;
+
+export const timelineEventSchema = z
+  .object({
+    type: timelineEventTypeSchema,
+    at: z.iso.datetime(),
+    source: timelineSourceSchema,
+    actor: z.string().nullable(),
+    message: z.string().nullable(),
+  })
+  .meta({ id: 'TimelineEvent' });
+export type TimelineEvent = z.infer<typeof timelineEventSchema>;

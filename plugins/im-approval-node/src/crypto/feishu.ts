@@ -1,0 +1,38 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+// Feishu/Lark event encryption: AES-256-CBC under SHA-256(encrypt key), the IV prefixed to the
+// ciphertext, standard 16-byte PKCS#7, all base64.
+
+function keyOf(encryptKey: string): Buffer {
+  return createHash('sha256').update(encryptKey, 'utf8').digest();
+}
+
+export function feishuEncrypt(encryptKey: string, plaintext: string): string {
+  const iv = randomBytes(16);
+  const cipher = createCipheriv('aes-256-cbc', keyOf(encryptKey), iv);
+  return Buffer.concat([iv, cipher.update(plaintext, 'utf8'), cipher.final()]).toString('base64');
+}
+
+/** Throws when the text was not encrypted under this key (bad padding) or is not base64 of IV‖blocks. */
+export function feishuDecrypt(encryptKey: string, encrypted: string): string {
+  const raw = Buffer.from(encrypted, 'base64');
+  if (raw.length < 32 || raw.length % 16 !== 0) {
+    throw new Error('encrypted payload has an invalid length');
+  }
+  const decipher = createDecipheriv('aes-256-cbc', keyOf(encryptKey), raw.subarray(0, 16));
+  return Buffer.concat([decipher.update(raw.subarray(16)), decipher.final()]).toString('utf8');
+}
+
+/** `X-Lark-Signature`: hex SHA-256 over timestamp ‖ nonce ‖ encrypt key ‖ the exact raw body. */
+export function feishuSignature(timestamp: string, nonce: string, encryptKey: string, rawBody: Buffer | string): string {
+  return createHash('sha256')
+    .update(timestamp + nonce + encryptKey, 'utf8')
+    .update(rawBody)
+    .digest('hex');
+}
+
+export function safeEqualHex(expected: string, actual: string): boolean {
+  const a = Buffer.from(expected, 'utf8');
+  const b = Buffer.from(actual, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}

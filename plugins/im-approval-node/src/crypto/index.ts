@@ -1,0 +1,1 @@
+export { feishuDecrypt, feishuEncrypt, feishuSignature, safeEqualHex } from './feishu';

@@ -1,0 +1,11 @@
+import { createExtensionPoint } from '@backstage/backend-plugin-api';
+import type { ImProvider } from './providers';
+
+export interface ImApprovalProvidersExtensionPoint {
+  addProvider(provider: ImProvider): void;
+}
+
+/** Lets a backend module add an IM provider to the im-approval plugin. */
+export const imApprovalProvidersExtensionPoint = createExtensionPoint<ImApprovalProvidersExtensionPoint>({
+  id: 'im-approval.providers',
+});

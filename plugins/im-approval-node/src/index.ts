@@ -1,0 +1,4 @@
+export * from './crypto';
+export * from './errors';
+export * from './extensions';
+export * from './providers';

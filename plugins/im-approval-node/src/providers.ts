@@ -1,0 +1,74 @@
+import type { ConnectionMode, FormValue, Integration } from '@im-approval/plugin-im-approval-common';
+import type { LoggerService } from '@backstage/backend-plugin-api';
+
+export interface ImFormField {
+  id: string;
+  name: string;
+  type: string;
+  required: boolean;
+}
+
+export interface ImInstanceRequest {
+  /** Also the IM's idempotency key: creating twice with it never opens a second instance. */
+  approvalId: string;
+  form: string;
+  title: string;
+  /** Rendered values; `field` is the IM field's id or its name. */
+  fields: FormValue[];
+  /** IM user ids, emails or mobiles, as configured. */
+  approvers: string[];
+  approverMode: 'all' | 'any';
+  /** Overrides the integration's initiator. */
+  initiator?: string;
+}
+
+export interface ImInstanceRef {
+  instanceId: string;
+  url?: string;
+}
+
+export type ImInstanceState =
+  | { status: 'pending' }
+  | {
+      status: 'approved' | 'rejected' | 'canceled' | 'deleted';
+      /** The person who decided, as people know them (email, else name, else IM id). */
+      decidedBy?: string;
+      comment?: string;
+      decidedAt?: Date;
+    };
+
+export interface ImCallbackRequest {
+  method: string;
+  headers: Record<string, string | string[] | undefined>;
+  query: Record<string, string | undefined>;
+  rawBody: Buffer;
+}
+
+export interface ImCallbackResult {
+  /** What the IM expects as the answer, sent only after the events are applied. */
+  reply: { status: number; contentType: string; body: string };
+  /** The instances the callback says changed, each with the IM's id of that event (for dedup). */
+  events: Array<{ eventId: string; instanceId: string }>;
+}
+
+export interface ImRevokeResult {
+  revoked: boolean;
+  message?: string;
+}
+
+/** One IM app: every call an approval needs. Errors are `ImApiError`s. */
+export interface ImClient {
+  verifyCredentials(): Promise<void>;
+  describeForm(formId: string): Promise<ImFormField[]>;
+  createInstance(request: ImInstanceRequest): Promise<ImInstanceRef>;
+  readInstance(instanceId: string): Promise<ImInstanceState>;
+  cancelInstance(instanceId: string): Promise<ImRevokeResult>;
+  /** Verifies and decrypts; throws `ImCallbackRejectedError` for anything forged, tampered or stale. */
+  handleCallback(request: ImCallbackRequest): Promise<ImCallbackResult>;
+}
+
+export interface ImProvider<I extends Integration = Integration> {
+  id: I['provider'];
+  connectionModes: ConnectionMode[];
+  createClient(integration: I, deps: { logger: LoggerService }): ImClient;
+}
