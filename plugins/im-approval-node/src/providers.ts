@@ -67,8 +67,14 @@ export interface ImClient {
   handleCallback(request: ImCallbackRequest): Promise<ImCallbackResult>;
 }
 
+export interface ImProviderDeps {
+  logger: LoggerService;
+  /** Callbacks signed further than this from now are rejected as stale. */
+  callbackMaxAgeSeconds: number;
+}
+
 export interface ImProvider<I extends Integration = Integration> {
   id: I['provider'];
   connectionModes: ConnectionMode[];
-  createClient(integration: I, deps: { logger: LoggerService }): ImClient;
+  createClient(integration: I, deps: ImProviderDeps): ImClient;
 }

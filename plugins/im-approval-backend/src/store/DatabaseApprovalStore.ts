@@ -35,6 +35,7 @@ interface ApprovalRow {
 }
 
 interface TimelineRow {
+  approval_id: string;
   type: TimelineEvent['type'];
   source: TimelineEvent['source'];
   actor: string | null;

@@ -1,0 +1,88 @@
+import type { HumanDuration } from '@backstage/types';
+
+export interface Config {
+  imApproval?: {
+    /** Who may open approvals with a GitHub Actions OIDC token. Without it, only Backstage tokens are accepted. */
+    github?: {
+      /** The GitHub web URL, for links to workflow runs. Default https://github.com. */
+      serverUrl?: string;
+      oidc?: {
+        /** Default https://token.actions.githubusercontent.com (GitHub.com). */
+        issuer?: string;
+        /** Default `<issuer>/.well-known/jwks`. */
+        jwksUrl?: string;
+        /** The audience the Action requests its token for. Default `im-approval`. */
+        audience?: string;
+        /** Repository owners (organisations or users) whose workflows may call. */
+        allowedOwners: string[];
+      };
+    };
+
+    /** How often pending approvals are read from the IM, in case a callback was lost. */
+    reconciler?: {
+      frequency?: HumanDuration | string;
+      /** Pending approvals read per pass. Default 200. */
+      batchSize?: number;
+    };
+
+    /** How often approvals past their deadline are expired. Default every 30 seconds. */
+    expiry?: {
+      frequency?: HumanDuration | string;
+    };
+
+    callbacks?: {
+      /** Callbacks whose signed timestamp is older (or further ahead) than this are rejected. Default 300. */
+      maxAgeSeconds?: number;
+    };
+
+    /** IM apps. Read-only here; the UI adds database-managed ones. */
+    integrations?: Array<{
+      /** Appears in the callback URL: /api/im-approval/callbacks/<provider>/<id>. */
+      id: string;
+      provider: 'feishu';
+      title?: string;
+      /** `feishu` (default) or `lark`. */
+      domain?: 'feishu' | 'lark';
+      /** Overrides the domain's API base URL (private deployments, the IM sandbox). */
+      baseUrl?: string;
+      appId: string;
+      /** @visibility secret */
+      appSecret: string;
+      /** @visibility secret */
+      verificationToken: string;
+      /** @visibility secret */
+      encryptKey?: string;
+      /** `callback` (default) or `poll`. */
+      connectionMode?: 'callback' | 'poll';
+      /** The user the app opens approvals for: open_id, email or mobile. */
+      initiator: string;
+      /** A link to an instance, with `{instanceId}` in it. */
+      instanceUrl?: string;
+    }>;
+
+    templates?: Array<{
+      name: string;
+      description?: string;
+      integration: string;
+      /** Feishu approval_code. */
+      form: string;
+      /** May use `${…}` variables. */
+      title?: string;
+      /** IM form field (id or name) to text with `${…}` variables. */
+      fields?: { [field: string]: string };
+      approvers: string[];
+      approverMode?: 'all' | 'any';
+      allowApproverOverride?: boolean;
+      initiator?: string;
+      /** e.g. 1h. */
+      defaultTimeout?: string;
+      /** e.g. 7d. */
+      maxTimeout?: string;
+      policy?: {
+        repositories?: string[];
+        refs?: string[];
+        environments?: string[];
+      };
+    }>;
+  };
+}

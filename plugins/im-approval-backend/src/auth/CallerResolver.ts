@@ -1,0 +1,57 @@
+import type { HttpAuthService, PermissionsService } from '@backstage/backend-plugin-api';
+import { AuthenticationError, NotAllowedError } from '@backstage/errors';
+import { AuthorizeResult, type BasicPermission } from '@backstage/plugin-permission-common';
+import type { Approval, RunContext } from '@im-approval/plugin-im-approval-common';
+import type { Request } from 'express';
+import type { GithubOidcVerifier } from './GithubOidcVerifier';
+
+export type Caller =
+  /** A workflow run proven by its GitHub OIDC token. */
+  | { kind: 'github'; id: string; context: RunContext }
+  /** A Backstage service or static external-access token; its run context is self-reported. */
+  | { kind: 'service'; id: string }
+  /** A person signed in to Backstage; what they may do is decided by the permission framework. */
+  | { kind: 'user'; id: string; request: Request };
+
+export class CallerResolver {
+  constructor(
+    private readonly httpAuth: HttpAuthService,
+    private readonly permissions: PermissionsService,
+    private readonly oidc: GithubOidcVerifier | undefined,
+  ) {}
+
+  async resolve(request: Request): Promise<Caller> {
+    const token = request.header('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (token && this.oidc?.claimsIssuer(token)) {
+      const run = await this.oidc.verify(token);
+      return { kind: 'github', id: `github:${run.context.repository}`, context: run.context };
+    }
+    const credentials = await this.httpAuth.credentials(request, { allow: ['user', 'service'] }).catch(error => {
+      throw new AuthenticationError(
+        `${(error as Error).message}. Send a GitHub Actions OIDC token or a Backstage token as "Authorization: Bearer <token>"`,
+      );
+    });
+    if (credentials.principal.type === 'user') {
+      return { kind: 'user', id: credentials.principal.userEntityRef, request };
+    }
+    return { kind: 'service', id: credentials.principal.subject };
+  }
+
+  /** Users need the permission; services are trusted; a workflow may touch its own repository's approvals only. */
+  async authorize(caller: Caller, permission: BasicPermission, approval?: Approval): Promise<void> {
+    if (caller.kind === 'user') {
+      const credentials = await this.httpAuth.credentials(caller.request);
+      const [decision] = await this.permissions.authorize([{ permission }], { credentials });
+      if (decision.result !== AuthorizeResult.ALLOW) {
+        throw new NotAllowedError(`You need the ${permission.name} permission`);
+      }
+      return;
+    }
+    if (caller.kind === 'github') {
+      if (!approval) throw new NotAllowedError('Workflows may only read their own approvals');
+      if (approval.context.repository.toLowerCase() !== caller.context.repository.toLowerCase()) {
+        throw new NotAllowedError(`Approval ${approval.id} belongs to another repository`);
+      }
+    }
+  }
+}

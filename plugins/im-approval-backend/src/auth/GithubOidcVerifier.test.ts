@@ -1,0 +1,69 @@
+import { startGithubOidcIssuer, type GithubOidcIssuer } from '@im-approval/im-sandbox';
+import { GithubOidcVerifier } from './GithubOidcVerifier';
+
+const claims = {
+  repository: 'acme/api',
+  repository_owner: 'acme',
+  ref: 'refs/heads/main',
+  sha: 'abc123',
+  actor: 'octocat',
+  workflow: 'deploy',
+  environment: 'production',
+  run_id: '42',
+  run_attempt: '2',
+};
+
+describe('GithubOidcVerifier', () => {
+  let issuer: GithubOidcIssuer;
+  let verifier: GithubOidcVerifier;
+
+  beforeAll(async () => {
+    issuer = await startGithubOidcIssuer();
+    verifier = new GithubOidcVerifier(
+      { issuer: issuer.issuer, jwksUrl: `${issuer.issuer}/.well-known/jwks`, audience: 'im-approval', allowedOwners: ['ACME'] },
+      'https://github.com',
+    );
+  });
+  afterAll(() => issuer.close());
+
+  it('turns a valid token into the verified run context', async () => {
+    const run = await verifier.verify(await issuer.sign(claims));
+    expect(run.context).toEqual({
+      repository: 'acme/api',
+      ref: 'refs/heads/main',
+      sha: 'abc123',
+      actor: 'octocat',
+      workflow: 'deploy',
+      environment: 'production',
+      eventName: undefined,
+      runId: '42',
+      runAttempt: '2',
+      serverUrl: 'https://github.com',
+    });
+  });
+
+  it('recognises tokens of its issuer only', async () => {
+    expect(verifier.claimsIssuer(await issuer.sign(claims))).toBe(true);
+    expect(verifier.claimsIssuer(await issuer.sign(claims, { issuer: 'https://elsewhere' }))).toBe(false);
+    expect(verifier.claimsIssuer('im-approval-local-dev-token')).toBe(false);
+  });
+
+  it.each([
+    ['forged', { forged: true }, /signature does not match/],
+    ['expired', { expiresIn: -60 }, /expired/],
+    ['for another audience', { audience: 'someone-else' }, /audience is not "im-approval"/],
+  ])('refuses a %s token with 401', async (_, options, message) => {
+    const token = await issuer.sign(claims, options);
+    await expect(verifier.verify(token)).rejects.toMatchObject({ name: 'AuthenticationError', message });
+  });
+
+  it('refuses an owner that is not allowed with 403', async () => {
+    const token = await issuer.sign({ ...claims, repository: 'evil/api', repository_owner: 'evil' });
+    await expect(verifier.verify(token)).rejects.toMatchObject({ name: 'NotAllowedError', message: /"evil" may not/ });
+  });
+
+  it('refuses a token without repository claims', async () => {
+    const token = await issuer.sign({ repository: '', repository_owner: 'acme' });
+    await expect(verifier.verify(token)).rejects.toMatchObject({ name: 'AuthenticationError' });
+  });
+});

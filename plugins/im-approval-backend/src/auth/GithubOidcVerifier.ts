@@ -1,0 +1,95 @@
+import { AuthenticationError, NotAllowedError } from '@backstage/errors';
+import type { RunContext } from '@im-approval/plugin-im-approval-common';
+import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import { z } from 'zod';
+import type { GithubOidcSettings } from '../config/readImApprovalConfig';
+
+// The claims GitHub puts in an Actions OIDC token that this plugin relies on.
+const githubClaimsSchema = z.object({
+  repository: z.string().min(1),
+  repository_owner: z.string().min(1),
+  ref: z.string().optional(),
+  sha: z.string().optional(),
+  actor: z.string().optional(),
+  workflow: z.string().optional(),
+  environment: z.string().optional(),
+  event_name: z.string().optional(),
+  run_id: z.string().optional(),
+  run_attempt: z.string().optional(),
+});
+
+export interface VerifiedGithubRun {
+  subject: string;
+  context: RunContext;
+}
+
+export class GithubOidcVerifier {
+  private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
+
+  constructor(
+    private readonly settings: GithubOidcSettings,
+    private readonly serverUrl: string,
+  ) {
+    this.jwks = createRemoteJWKSet(new URL(settings.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+  }
+
+  /** True when the bearer token says it was issued by the configured GitHub issuer. */
+  claimsIssuer(token: string): boolean {
+    try {
+      return decodeJwt(token).iss === this.settings.issuer;
+    } catch {
+      return false;
+    }
+  }
+
+  async verify(token: string): Promise<VerifiedGithubRun> {
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, this.jwks, {
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+        algorithms: ['RS256'],
+      }));
+    } catch (error) {
+      throw new AuthenticationError(`GitHub OIDC token refused: ${describeJoseError(error, this.settings.audience)}`);
+    }
+    const claims = githubClaimsSchema.safeParse(payload);
+    if (!claims.success) {
+      throw new AuthenticationError('GitHub OIDC token refused: it lacks the repository and repository_owner claims');
+    }
+    const owner = claims.data.repository_owner.toLowerCase();
+    if (!this.settings.allowedOwners.some(allowed => allowed.toLowerCase() === owner)) {
+      throw new NotAllowedError(
+        `Workflows of repository owner "${claims.data.repository_owner}" may not request approvals here (imApproval.github.oidc.allowedOwners)`,
+      );
+    }
+    const c = claims.data;
+    return {
+      subject: String(payload.sub),
+      context: {
+        repository: c.repository,
+        ref: c.ref,
+        sha: c.sha,
+        actor: c.actor,
+        workflow: c.workflow,
+        environment: c.environment,
+        eventName: c.event_name,
+        runId: c.run_id,
+        runAttempt: c.run_attempt,
+        serverUrl: this.serverUrl,
+      },
+    };
+  }
+}
+
+function describeJoseError(error: unknown, audience: string): string {
+  if (error instanceof joseErrors.JWTExpired) return 'it has expired';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    return error.claim === 'aud' ? `its audience is not "${audience}" (set the Action's audience input)` : `claim "${error.claim}" ${error.reason}`;
+  }
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JWKSNoMatchingKey) {
+    return 'its signature does not match the issuer\'s keys';
+  }
+  if (error instanceof joseErrors.JOSEError) return error.message;
+  return `the issuer's keys could not be read (${(error as Error).message})`;
+}

@@ -1,0 +1,97 @@
+import { readSchedulerServiceTaskScheduleDefinitionFromConfig } from '@backstage/backend-plugin-api';
+import type { RootConfigService, SchedulerServiceTaskScheduleDefinition } from '@backstage/backend-plugin-api';
+import { ConfigReader, type Config } from '@backstage/config';
+import type { JsonObject } from '@backstage/types';
+import {
+  describeZodError,
+  integrationSchema,
+  templateSchema,
+  type Integration,
+  type Template,
+} from '@im-approval/plugin-im-approval-common';
+import { z } from 'zod';
+
+export interface GithubOidcSettings {
+  issuer: string;
+  jwksUrl: string;
+  audience: string;
+  allowedOwners: string[];
+}
+
+export interface ImApprovalConfig {
+  githubServerUrl: string;
+  oidc?: GithubOidcSettings;
+  reconcilerSchedule: SchedulerServiceTaskScheduleDefinition;
+  reconcilerBatchSize: number;
+  expirySchedule: SchedulerServiceTaskScheduleDefinition;
+  callbackMaxAgeSeconds: number;
+  integrations: Integration[];
+  templates: Template[];
+}
+
+const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
+
+const oidcSchema = z.object({
+  issuer: z.url().default(GITHUB_ISSUER),
+  jwksUrl: z.url().optional(),
+  audience: z.string().min(1).default('im-approval'),
+  allowedOwners: z.array(z.string().min(1)).min(1, 'list at least one repository owner'),
+});
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new Error(`Invalid im-approval configuration: ${describeZodError(result.error, where)}`);
+  }
+  return result.data;
+}
+
+function schedule(config: Config | undefined, key: string, fallback: SchedulerServiceTaskScheduleDefinition) {
+  const section = config?.getOptionalConfig(key);
+  if (!section?.has('frequency')) return fallback;
+  // The scheduler wants a timeout beside every frequency; configuration usually sets only the frequency.
+  return readSchedulerServiceTaskScheduleDefinitionFromConfig(
+    new ConfigReader({ timeout: fallback.timeout as JsonObject, ...section.get<JsonObject>() }),
+  );
+}
+
+/** Reads and validates `imApproval`; throws an error naming the offending key. */
+export function readImApprovalConfig(rootConfig: RootConfigService | Config): ImApprovalConfig {
+  const config = rootConfig.getOptionalConfig('imApproval');
+  const integrations = (config?.getOptionalConfigArray('integrations') ?? []).map((item, index) =>
+    parse(integrationSchema, item.get(), `imApproval.integrations[${index}]`),
+  );
+  const templates = (config?.getOptionalConfigArray('templates') ?? []).map((item, index) =>
+    parse(templateSchema, item.get(), `imApproval.templates[${index}]`),
+  );
+
+  const ids = new Set<string>();
+  for (const integration of integrations) {
+    if (ids.has(integration.id)) throw new Error(`Invalid im-approval configuration: integration id "${integration.id}" is used twice`);
+    ids.add(integration.id);
+  }
+  const names = new Set<string>();
+  templates.forEach((template, index) => {
+    if (names.has(template.name)) throw new Error(`Invalid im-approval configuration: template name "${template.name}" is used twice`);
+    names.add(template.name);
+    if (!ids.has(template.integration)) {
+      throw new Error(
+        `Invalid im-approval configuration: imApproval.templates[${index}].integration: no integration with id "${template.integration}"`,
+      );
+    }
+  });
+
+  const oidcConfig = config?.getOptional('github.oidc');
+  const oidc = oidcConfig === undefined ? undefined : parse(oidcSchema, oidcConfig, 'imApproval.github.oidc');
+
+  return {
+    githubServerUrl: (config?.getOptionalString('github.serverUrl') ?? 'https://github.com').replace(/\/+$/, ''),
+    oidc: oidc && { ...oidc, jwksUrl: oidc.jwksUrl ?? `${oidc.issuer.replace(/\/+$/, '')}/.well-known/jwks` },
+    reconcilerSchedule: schedule(config, 'reconciler', { frequency: { seconds: 30 }, timeout: { minutes: 5 }, initialDelay: { seconds: 5 } }),
+    reconcilerBatchSize: config?.getOptionalNumber('reconciler.batchSize') ?? 200,
+    expirySchedule: schedule(config, 'expiry', { frequency: { seconds: 30 }, timeout: { minutes: 5 } }),
+    callbackMaxAgeSeconds: config?.getOptionalNumber('callbacks.maxAgeSeconds') ?? 300,
+    integrations,
+    templates,
+  };
+}

@@ -1,0 +1,1 @@
+export { imApprovalPlugin as default } from './plugin';

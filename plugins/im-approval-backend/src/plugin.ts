@@ -1,0 +1,89 @@
+import { coreServices, createBackendPlugin } from '@backstage/backend-plugin-api';
+import { imApprovalPermissions } from '@im-approval/plugin-im-approval-common';
+import { imApprovalProvidersExtensionPoint, type ImProvider } from '@im-approval/plugin-im-approval-node';
+import { CallerResolver } from './auth/CallerResolver';
+import { GithubOidcVerifier } from './auth/GithubOidcVerifier';
+import { readImApprovalConfig } from './config/readImApprovalConfig';
+import { feishuProvider } from './providers/feishu';
+import { createRouter } from './router/createRouter';
+import { ApprovalService } from './service/ApprovalService';
+import { ImClients } from './service/ImClients';
+import { StaticSettingsSource } from './service/SettingsSource';
+import { DatabaseApprovalStore } from './store/DatabaseApprovalStore';
+import { ApprovalChanges } from './waiting/ApprovalChanges';
+import { LocalChangeBus } from './waiting/ChangeBus';
+import { PostgresChangeBus } from './waiting/PostgresChangeBus';
+
+/** Approvals for GitHub Actions, decided in Feishu/Lark (and, through modules, other IMs). */
+export const imApprovalPlugin = createBackendPlugin({
+  pluginId: 'im-approval',
+  register(env) {
+    const providers = new Map<string, ImProvider>([[feishuProvider.id, feishuProvider as ImProvider]]);
+    env.registerExtensionPoint(imApprovalProvidersExtensionPoint, {
+      addProvider(provider) {
+        providers.set(provider.id, provider);
+      },
+    });
+
+    env.registerInit({
+      deps: {
+        config: coreServices.rootConfig,
+        logger: coreServices.logger,
+        database: coreServices.database,
+        scheduler: coreServices.scheduler,
+        httpRouter: coreServices.httpRouter,
+        httpAuth: coreServices.httpAuth,
+        permissions: coreServices.permissions,
+        permissionsRegistry: coreServices.permissionsRegistry,
+        auditor: coreServices.auditor,
+        lifecycle: coreServices.lifecycle,
+      },
+      async init({ config, logger, database, scheduler, httpRouter, httpAuth, permissions, permissionsRegistry, auditor, lifecycle }) {
+        const settings = readImApprovalConfig(config);
+        const clients = new ImClients(providers, { logger, callbackMaxAgeSeconds: settings.callbackMaxAgeSeconds });
+        settings.integrations.forEach(integration => clients.check(integration));
+
+        const store = await DatabaseApprovalStore.create(database);
+        const bus = PostgresChangeBus.supports(store.knex) ? new PostgresChangeBus(store.knex, logger) : new LocalChangeBus();
+        const changes = new ApprovalChanges(bus, logger);
+        await changes.start();
+        lifecycle.addShutdownHook(() => changes.stop());
+
+        const service = new ApprovalService({
+          store,
+          settings: new StaticSettingsSource(settings),
+          clients,
+          changes,
+          logger,
+          githubServerUrl: settings.githubServerUrl,
+        });
+        const oidc = settings.oidc && new GithubOidcVerifier(settings.oidc, settings.githubServerUrl);
+        if (!oidc) logger.info('imApproval.github.oidc is not configured: only Backstage tokens may open approvals');
+
+        permissionsRegistry.addPermissions(imApprovalPermissions);
+
+        await scheduler.scheduleTask({
+          id: 'im-approval-reconciler',
+          ...settings.reconcilerSchedule,
+          fn: async () => {
+            const { checked, decided } = await service.reconcile(settings.reconcilerBatchSize);
+            if (decided > 0) logger.info(`Reconciler found ${decided} decision(s) among ${checked} pending approval(s)`);
+          },
+        });
+        await scheduler.scheduleTask({
+          id: 'im-approval-expiry',
+          ...settings.expirySchedule,
+          fn: async () => {
+            const expired = await service.expireDue();
+            if (expired > 0) logger.info(`Expired ${expired} approval(s) past their deadline`);
+          },
+        });
+
+        httpRouter.use(createRouter({ service, callers: new CallerResolver(httpAuth, permissions, oidc), auditor, logger }));
+        // These routes authenticate themselves: GitHub OIDC or Backstage tokens, and IM signatures.
+        httpRouter.addAuthPolicy({ path: '/approvals', allow: 'unauthenticated' });
+        httpRouter.addAuthPolicy({ path: '/callbacks', allow: 'unauthenticated' });
+      },
+    });
+  },
+});

@@ -1,0 +1,255 @@
+import type { FeishuIntegration } from '@im-approval/plugin-im-approval-common';
+import {
+  ImApiError,
+  type ImCallbackRequest,
+  type ImClient,
+  type ImFormField,
+  type ImInstanceRequest,
+  type ImInstanceState,
+  type ImProviderDeps,
+} from '@im-approval/plugin-im-approval-node';
+import { z } from 'zod';
+import { FeishuApi } from './FeishuApi';
+import { parseFeishuCallback } from './feishuCallback';
+import { DECIDING_TIMELINE_TYPES, FEISHU_INSTANCE_STATUS } from './feishuStatus';
+import { TtlCache } from '../TtlCache';
+
+const DEFINITION_TTL_MS = 5 * 60_000;
+const USER_TTL_MS = 10 * 60_000;
+
+const definitionSchema = z.object({
+  approval_name: z.string(),
+  status: z.string().optional(),
+  form: z.string(),
+  node_list: z.array(
+    z.object({
+      name: z.string().optional().default(''),
+      node_id: z.string(),
+      custom_node_id: z.string().optional(),
+      node_type: z.string().optional(),
+      need_approver: z.boolean().optional(),
+    }),
+  ),
+});
+type Definition = z.infer<typeof definitionSchema>;
+const widgetsSchema = z.array(z.object({ id: z.string(), name: z.string().optional().default(''), type: z.string(), required: z.boolean().optional() }));
+
+const instanceSchema = z.object({
+  approval_code: z.string(),
+  status: z.string(),
+  open_id: z.string().optional(),
+  timeline: z
+    .array(z.object({ type: z.string(), open_id: z.string().optional(), comment: z.string().optional(), create_time: z.string().optional() }))
+    .optional()
+    .default([]),
+});
+type Instance = z.infer<typeof instanceSchema>;
+
+const userIdsSchema = z.object({
+  user_list: z.array(z.object({ user_id: z.string().optional(), email: z.string().optional(), mobile: z.string().optional() })).optional().default([]),
+});
+const userSchema = z.object({ user: z.object({ name: z.string().optional(), email: z.string().optional() }) });
+
+const EMAIL = /^[^@\s]+@[^@\s]+$/;
+const MOBILE = /^\+?\d[\d -]{5,}$/;
+
+export class FeishuClient implements ImClient {
+  private readonly api: FeishuApi;
+  private readonly definitions = new TtlCache<Definition>(DEFINITION_TTL_MS);
+  private readonly openIds = new TtlCache<string>(USER_TTL_MS);
+  private readonly people = new TtlCache<string>(USER_TTL_MS);
+  private readonly subscribed = new Set<string>();
+
+  constructor(
+    private readonly integration: FeishuIntegration,
+    private readonly deps: ImProviderDeps,
+  ) {
+    this.api = new FeishuApi(integration, deps.logger);
+  }
+
+  verifyCredentials() {
+    return this.api.verifyCredentials();
+  }
+
+  async describeForm(formId: string): Promise<ImFormField[]> {
+    const definition = await this.definition(formId);
+    return widgetsSchema.parse(JSON.parse(definition.form)).map(widget => ({
+      id: widget.id,
+      name: widget.name,
+      type: widget.type,
+      required: widget.required ?? false,
+    }));
+  }
+
+  async createInstance(request: ImInstanceRequest) {
+    const [definition, fields] = await Promise.all([this.definition(request.form), this.describeForm(request.form)]);
+    const node = definition.node_list.find(n => n.need_approver);
+    if (!node) {
+      throw new ImApiError('invalid_request', `Feishu approval "${request.form}" has no node whose approvers are chosen per request; add one (approvers: chosen by the initiator)`);
+    }
+    const nodeMode = node.node_type === 'AND' ? 'all' : node.node_type === 'OR' ? 'any' : undefined;
+    if (nodeMode && nodeMode !== request.approverMode) {
+      throw new ImApiError(
+        'invalid_request',
+        `The template asks for ${request.approverMode} approvers, but Feishu approval "${request.form}" node "${node.name}" is ${node.node_type} ` +
+          `(${nodeMode} must approve); change the node in Feishu or set the template's approverMode to ${nodeMode}`,
+      );
+    }
+    const form = request.fields.map(({ field, value }) => {
+      const widget = fields.find(f => f.id === field) ?? fields.find(f => f.name === field);
+      if (!widget) {
+        throw new ImApiError('invalid_request', `Feishu approval "${request.form}" has no field "${field}" (fields: ${fields.map(f => f.name || f.id).join(', ')})`);
+      }
+      return { id: widget.id, type: widget.type, value };
+    });
+    const [initiator, approvers] = await Promise.all([
+      this.resolveUsers([request.initiator ?? this.integration.initiator]).then(ids => ids[0]),
+      this.resolveUsers(request.approvers),
+      this.subscribe(request.form),
+    ]);
+    const created = await this.api.call(
+      {
+        operation: 'create an approval instance',
+        method: 'POST',
+        path: '/open-apis/approval/v4/instances',
+        body: {
+          approval_code: request.form,
+          open_id: initiator,
+          form: JSON.stringify(form),
+          node_approver_open_id_list: [{ key: node.custom_node_id || node.node_id, value: approvers }],
+          uuid: request.approvalId,
+          title: request.title,
+        },
+      },
+      z.object({ instance_code: z.string().min(1) }),
+    );
+    return {
+      instanceId: created.instance_code,
+      url: this.integration.instanceUrl?.replace('{instanceId}', encodeURIComponent(created.instance_code)),
+    };
+  }
+
+  async readInstance(instanceId: string): Promise<ImInstanceState> {
+    const instance = await this.instance(instanceId);
+    const status = FEISHU_INSTANCE_STATUS[instance.status];
+    if (!status) {
+      throw new ImApiError('unavailable', `Feishu instance ${instanceId} has an unknown status "${instance.status}"`);
+    }
+    if (status === 'pending') return { status };
+    const deciding = instance.timeline.filter(entry => DECIDING_TIMELINE_TYPES[status].includes(entry.type)).at(-1);
+    return {
+      status,
+      decidedBy: deciding?.open_id ? await this.describePerson(deciding.open_id) : undefined,
+      comment: deciding?.comment || undefined,
+      decidedAt: deciding?.create_time ? new Date(Number(deciding.create_time)) : new Date(),
+    };
+  }
+
+  async cancelInstance(instanceId: string) {
+    const instance = await this.instance(instanceId);
+    if (instance.status !== 'PENDING') {
+      return { revoked: false, message: `the Feishu instance is already ${instance.status}` };
+    }
+    try {
+      await this.api.call(
+        {
+          operation: 'revoke an approval instance',
+          method: 'POST',
+          path: '/open-apis/approval/v4/instances/cancel',
+          query: { user_id_type: 'open_id' },
+          body: { approval_code: instance.approval_code, instance_code: instanceId, user_id: instance.open_id },
+        },
+        z.unknown(),
+      );
+      return { revoked: true };
+    } catch (error) {
+      if (error instanceof ImApiError && !error.transient) {
+        return { revoked: false, message: `could not revoke: ${error.message} (the approval definition may not allow revoking pending requests)` };
+      }
+      throw error;
+    }
+  }
+
+  async handleCallback(request: ImCallbackRequest) {
+    return parseFeishuCallback(request, this.integration, { now: new Date(), maxAgeSeconds: this.deps.callbackMaxAgeSeconds });
+  }
+
+  private instance(instanceId: string): Promise<Instance> {
+    return this.api.call(
+      { operation: 'read an approval instance', method: 'GET', path: `/open-apis/approval/v4/instances/${encodeURIComponent(instanceId)}` },
+      instanceSchema,
+    );
+  }
+
+  private definition(code: string): Promise<Definition> {
+    return this.definitions.getOrLoad(code, () =>
+      this.api.call(
+        { operation: `read approval definition "${code}"`, method: 'GET', path: `/open-apis/approval/v4/approvals/${encodeURIComponent(code)}` },
+        definitionSchema,
+      ),
+    );
+  }
+
+  /** Events for an approval reach the app only after it subscribed to that approval_code. */
+  private async subscribe(code: string) {
+    if (this.subscribed.has(code)) return;
+    try {
+      await this.api.call(
+        { operation: `subscribe to approval "${code}"`, method: 'POST', path: `/open-apis/approval/v4/approvals/${encodeURIComponent(code)}/subscribe` },
+        z.unknown(),
+      );
+    } catch (error) {
+      // Feishu answers 1390007 when the app is already subscribed.
+      if (!(error instanceof ImApiError && error.code === 1390007)) throw error;
+    }
+    this.subscribed.add(code);
+  }
+
+  /** Open ids as they are; emails and mobiles looked up in one call, cached. */
+  private async resolveUsers(people: string[]): Promise<string[]> {
+    const lookups = people.filter(p => !this.openIds.get(p) && (EMAIL.test(p) || MOBILE.test(p)));
+    if (lookups.length > 0) {
+      const found = await this.api.call(
+        {
+          operation: 'look up users by email or mobile',
+          method: 'POST',
+          path: '/open-apis/contact/v3/users/batch_get_id',
+          query: { user_id_type: 'open_id' },
+          body: { emails: lookups.filter(p => EMAIL.test(p)), mobiles: lookups.filter(p => !EMAIL.test(p)) },
+        },
+        userIdsSchema,
+      );
+      for (const user of found.user_list) {
+        if (user.user_id) this.openIds.set((user.email ?? user.mobile)!, user.user_id);
+      }
+    }
+    return people.map(person => {
+      if (!EMAIL.test(person) && !MOBILE.test(person)) return person;
+      const openId = this.openIds.get(person);
+      if (!openId) {
+        throw new ImApiError(
+          'not_found',
+          `No Feishu user with ${EMAIL.test(person) ? 'email' : 'mobile'} ${person} is visible to app ${this.integration.appId}; ` +
+            'check the spelling and that the person is inside the app\'s contact scope',
+        );
+      }
+      return openId;
+    });
+  }
+
+  /** The person's email, else their name; the open id when the contact cannot be read. */
+  private describePerson(openId: string): Promise<string> {
+    return this.people.getOrLoad(openId, async () => {
+      try {
+        const { user } = await this.api.call(
+          { operation: 'read a user', method: 'GET', path: `/open-apis/contact/v3/users/${encodeURIComponent(openId)}`, query: { user_id_type: 'open_id' } },
+          userSchema,
+        );
+        return user.email ?? user.name ?? openId;
+      } catch (error) {
+        if (error instanceof ImApiError && error.transient) throw error;
+        return openId;
+      }
+    });
+  }
+}

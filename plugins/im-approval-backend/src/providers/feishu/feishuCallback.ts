@@ -1,0 +1,119 @@
+import type { FeishuIntegration } from '@im-approval/plugin-im-approval-common';
+import {
+  ImCallbackRejectedError,
+  feishuDecrypt,
+  feishuSignature,
+  safeEqualHex,
+  type ImCallbackRequest,
+  type ImCallbackResult,
+} from '@im-approval/plugin-im-approval-node';
+import { z } from 'zod';
+
+const APPROVAL_EVENT_TYPES = new Set(['approval_instance', 'approval_task']);
+
+const encryptedSchema = z.object({ encrypt: z.string().min(1) });
+const urlVerificationSchema = z.object({ type: z.literal('url_verification'), challenge: z.string(), token: z.string() });
+const v1EventSchema = z.object({
+  uuid: z.string().min(1),
+  token: z.string(),
+  ts: z.string().optional(),
+  type: z.literal('event_callback'),
+  event: z.looseObject({ type: z.string(), instance_code: z.string().optional() }),
+});
+const v2EventSchema = z.object({
+  schema: z.literal('2.0'),
+  header: z.looseObject({ event_id: z.string(), token: z.string() }),
+});
+
+const ACK = { status: 200, contentType: 'application/json', body: '{}' };
+
+function reject(status: 400 | 401, message: string): never {
+  throw new ImCallbackRejectedError(status, message);
+}
+
+function header(request: ImCallbackRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return reject(400, `${what} is not JSON`);
+  }
+}
+
+function checkToken(integration: FeishuIntegration, token: string) {
+  if (!safeEqualHex(integration.verificationToken, token)) reject(401, 'verification token does not match');
+}
+
+function checkFresh(timestampSeconds: number, now: Date, maxAgeSeconds: number) {
+  if (!Number.isFinite(timestampSeconds) || Math.abs(now.getTime() / 1000 - timestampSeconds) > maxAgeSeconds) {
+    reject(401, `stale or malformed timestamp (accepted within ${maxAgeSeconds}s of now)`);
+  }
+}
+
+/**
+ * Verifies a Feishu/Lark event callback: decryption under the Encrypt Key, `X-Lark-Signature`
+ * over the exact raw body, a freshness window, and the Verification Token. Returns the approval
+ * events in it; anything else is acknowledged and ignored.
+ */
+export function parseFeishuCallback(
+  request: ImCallbackRequest,
+  integration: FeishuIntegration,
+  options: { now: Date; maxAgeSeconds: number },
+): ImCallbackResult {
+  if (request.method !== 'POST') reject(400, 'Feishu callbacks are POST requests');
+  const outer = parseJson(request.rawBody.toString('utf8'), 'body');
+  let payload: unknown = outer;
+
+  if (integration.encryptKey) {
+    const encrypted = encryptedSchema.safeParse(outer);
+    if (!encrypted.success) reject(400, 'expected an encrypted body {"encrypt": …} (the integration has an Encrypt Key)');
+    let plaintext: string;
+    try {
+      plaintext = feishuDecrypt(integration.encryptKey, encrypted.data.encrypt);
+    } catch {
+      return reject(401, 'the body does not decrypt with the configured Encrypt Key');
+    }
+    payload = parseJson(plaintext, 'decrypted body');
+  }
+
+  // The URL handshake carries no signature: decrypting it and its token prove the sender.
+  const handshake = urlVerificationSchema.safeParse(payload);
+  if (handshake.success) {
+    checkToken(integration, handshake.data.token);
+    return { reply: { ...ACK, body: JSON.stringify({ challenge: handshake.data.challenge }) }, events: [] };
+  }
+
+  if (integration.encryptKey) {
+    const timestamp = header(request, 'x-lark-request-timestamp');
+    const nonce = header(request, 'x-lark-request-nonce');
+    const signature = header(request, 'x-lark-signature');
+    if (!timestamp || !nonce || !signature) reject(401, 'missing X-Lark-Request-Timestamp, X-Lark-Request-Nonce or X-Lark-Signature');
+    if (!safeEqualHex(feishuSignature(timestamp, nonce, integration.encryptKey, request.rawBody), signature)) {
+      reject(401, 'X-Lark-Signature does not match the body');
+    }
+    checkFresh(Number(timestamp), options.now, options.maxAgeSeconds);
+  }
+
+  const v1 = v1EventSchema.safeParse(payload);
+  if (v1.success) {
+    checkToken(integration, v1.data.token);
+    if (v1.data.ts !== undefined) checkFresh(Number(v1.data.ts), options.now, options.maxAgeSeconds);
+    const { event } = v1.data;
+    const events =
+      APPROVAL_EVENT_TYPES.has(event.type) && event.instance_code
+        ? [{ eventId: v1.data.uuid, instanceId: event.instance_code }]
+        : [];
+    return { reply: ACK, events };
+  }
+
+  const v2 = v2EventSchema.safeParse(payload);
+  if (v2.success) {
+    checkToken(integration, v2.data.header.token);
+    return { reply: ACK, events: [] };
+  }
+  return reject(400, 'not a Feishu event callback');
+}

@@ -1,0 +1,144 @@
+import type { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
+import type { JsonObject } from '@backstage/types';
+import {
+  cancelApprovalRequestSchema,
+  createApprovalRequestSchema,
+  decideApprovalRequestSchema,
+  imApprovalApprovalDecidePermission,
+  imApprovalApprovalReadPermission,
+  listApprovalsQuerySchema,
+  waitQuerySchema,
+} from '@im-approval/plugin-im-approval-common';
+import { NotAllowedError } from '@backstage/errors';
+import { ImCallbackRejectedError } from '@im-approval/plugin-im-approval-node';
+import express, { type Request } from 'express';
+import Router from 'express-promise-router';
+import { z } from 'zod';
+import type { Caller, CallerResolver } from '../auth/CallerResolver';
+import type { ApprovalService } from '../service/ApprovalService';
+import { parseInput } from './parseInput';
+
+export interface RouterOptions {
+  service: ApprovalService;
+  callers: CallerResolver;
+  auditor: AuditorService;
+  logger: LoggerService;
+}
+
+const idSchema = z.object({ id: z.uuid('expected an approval id (a UUID)') });
+
+/** Aborts when the client goes away, so a long-poll does not outlive its request. */
+function abortOnClose(request: Request): AbortSignal {
+  const controller = new AbortController();
+  request.on('close', () => controller.abort());
+  return controller.signal;
+}
+
+export function createRouter({ service, callers, auditor, logger }: RouterOptions): express.Router {
+  const router = Router();
+
+  /** Audits a change; the auditor reads Backstage callers from the request, workflows are named in meta. */
+  async function audited<T>(
+    caller: Caller,
+    req: Request,
+    event: { eventId: string; severityLevel?: 'low' | 'medium'; meta: JsonObject },
+    change: () => Promise<T>,
+  ): Promise<T> {
+    const audit = await auditor.createEvent({
+      ...event,
+      request: caller.kind === 'github' ? undefined : req,
+      meta: { ...event.meta, caller: caller.id },
+    });
+    try {
+      const result = await change();
+      await audit.success();
+      return result;
+    } catch (error) {
+      await audit.fail({ error: error as Error });
+      throw error;
+    }
+  }
+
+  // IM callbacks are authenticated by the IM's own signature and encryption, over the raw body.
+  router.all('/callbacks/:provider/:integrationId', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
+    const { provider, integrationId } = req.params;
+    try {
+      const reply = await service.handleCallback(provider, integrationId, {
+        method: req.method,
+        headers: req.headers,
+        query: req.query as Record<string, string>,
+        rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+      });
+      res.status(reply.status).type(reply.contentType).send(reply.body);
+    } catch (error) {
+      if (!(error instanceof ImCallbackRejectedError)) throw error;
+      logger.warn(`Rejected a ${provider} callback for integration ${integrationId}: ${error.message}`);
+      res.status(error.status).json({ error: { name: 'CallbackRejected', message: error.message } });
+    }
+  });
+
+  router.use(express.json({ limit: '256kb' }));
+
+  router.post('/approvals', async (req, res) => {
+    const caller = await callers.resolve(req);
+    const body = parseInput(createApprovalRequestSchema, req.body, 'body');
+    const { approval, created } = await audited(caller, req, { eventId: 'approval-create', meta: { template: body.template } }, () =>
+      service.create(body, caller),
+    );
+    res.status(created ? 201 : 200).json(approval);
+  });
+
+  router.get('/approvals', async (req, res) => {
+    const caller = await callers.resolve(req);
+    const query = parseInput(listApprovalsQuerySchema, req.query, 'query');
+    if (caller.kind === 'github') {
+      query.repository = caller.context.repository;
+    } else {
+      await callers.authorize(caller, imApprovalApprovalReadPermission);
+    }
+    const { items, totalCount } = await service.list(query);
+    res.json({ items, totalCount, offset: query.offset, limit: query.limit });
+  });
+
+  router.get('/approvals/:id', async (req, res) => {
+    const caller = await callers.resolve(req);
+    const { id } = parseInput(idSchema, req.params, 'path');
+    const approval = await service.getWithTimeline(id);
+    await callers.authorize(caller, imApprovalApprovalReadPermission, approval);
+    res.json(approval);
+  });
+
+  router.get('/approvals/:id/wait', async (req, res) => {
+    const caller = await callers.resolve(req);
+    const { id } = parseInput(idSchema, req.params, 'path');
+    const { timeout } = parseInput(waitQuerySchema, req.query, 'query');
+    await callers.authorize(caller, imApprovalApprovalReadPermission, await service.get(id));
+    const approval = await service.wait(id, timeout, abortOnClose(req));
+    if (!res.headersSent && !res.destroyed) res.json(approval);
+  });
+
+  router.post('/approvals/:id/cancel', async (req, res) => {
+    const caller = await callers.resolve(req);
+    const { id } = parseInput(idSchema, req.params, 'path');
+    const { reason } = parseInput(cancelApprovalRequestSchema, req.body, 'body');
+    await callers.authorize(caller, imApprovalApprovalDecidePermission, await service.get(id));
+    res.json(
+      await audited(caller, req, { eventId: 'approval-cancel', meta: { approvalId: id } }, () => service.cancel(id, caller, reason)),
+    );
+  });
+
+  router.post('/approvals/:id/decision', async (req, res) => {
+    const caller = await callers.resolve(req);
+    const { id } = parseInput(idSchema, req.params, 'path');
+    const body = parseInput(decideApprovalRequestSchema, req.body, 'body');
+    // A workflow or service token must never be able to approve what it asked for.
+    if (caller.kind !== 'user') {
+      throw new NotAllowedError('Only people signed in to Backstage may decide approvals outside the IM');
+    }
+    await callers.authorize(caller, imApprovalApprovalDecidePermission);
+    const meta = { approvalId: id, decision: body.decision };
+    res.json(await audited(caller, req, { eventId: 'approval-decide', severityLevel: 'medium', meta }, () => service.decide(id, caller, body)));
+  });
+
+  return router;
+}

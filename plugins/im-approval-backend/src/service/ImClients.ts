@@ -1,0 +1,34 @@
+import type { Integration } from '@im-approval/plugin-im-approval-common';
+import type { ImClient, ImProvider, ImProviderDeps } from '@im-approval/plugin-im-approval-node';
+
+/** One client per integration, so each IM app keeps its own token cache. */
+export class ImClients {
+  private readonly clients = new Map<string, ImClient>();
+
+  constructor(
+    private readonly providers: Map<string, ImProvider>,
+    private readonly deps: ImProviderDeps,
+  ) {}
+
+  /** Fails at start-up, naming the integration, when a provider or connection mode is not available. */
+  check(integration: Integration): void {
+    const provider = this.providers.get(integration.provider);
+    if (!provider) throw new Error(`Integration "${integration.id}": no provider "${integration.provider}" is installed`);
+    if (!provider.connectionModes.includes(integration.connectionMode)) {
+      throw new Error(
+        `Integration "${integration.id}": ${integration.provider} does not support connection mode "${integration.connectionMode}" ` +
+          `(supported: ${provider.connectionModes.join(', ')})`,
+      );
+    }
+  }
+
+  forIntegration(integration: Integration): ImClient {
+    let client = this.clients.get(integration.id);
+    if (!client) {
+      this.check(integration);
+      client = this.providers.get(integration.provider)!.createClient(integration, this.deps);
+      this.clients.set(integration.id, client);
+    }
+    return client;
+  }
+}

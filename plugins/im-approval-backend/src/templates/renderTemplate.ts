@@ -1,0 +1,47 @@
+import { InputError } from '@backstage/errors';
+import type { ApprovalContext, FormValue, Template } from '@im-approval/plugin-im-approval-common';
+
+const PLACEHOLDER = /\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}/g;
+
+export interface RenderedTemplate {
+  title: string;
+  form: FormValue[];
+}
+
+/** The `${…}` values a template can use: the run context, `runUrl`, and `vars.NAME` for the caller's variables. */
+export function templateVariables(context: ApprovalContext, variables: Record<string, string>): Record<string, string | undefined> {
+  const { verified: _verified, caller: _caller, serverUrl: _serverUrl, ...run } = context;
+  return {
+    ...run,
+    ...Object.fromEntries(Object.entries(variables).map(([name, value]) => [`vars.${name}`, value])),
+  };
+}
+
+function render(text: string, values: Record<string, string | undefined>, where: string): string {
+  return text.replace(PLACEHOLDER, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) {
+      const hint = name.startsWith('vars.')
+        ? `add ${name.slice(5)} to the request's variables`
+        : 'the run context does not have it';
+      throw new InputError(`${where} uses \${${name}}, which this request does not provide (${hint})`);
+    }
+    return value;
+  });
+}
+
+export function renderTemplate(
+  template: Template,
+  values: Record<string, string | undefined>,
+  requestedTitle?: string,
+): RenderedTemplate {
+  const where = `template "${template.name}"`;
+  const title = requestedTitle ?? render(template.title, values, `${where} title`);
+  return {
+    title,
+    form: Object.entries(template.fields).map(([field, text]) => ({
+      field,
+      value: render(text, { ...values, title }, `${where} field "${field}"`),
+    })),
+  };
+}

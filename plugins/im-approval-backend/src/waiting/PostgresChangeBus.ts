@@ -1,0 +1,91 @@
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import type { Knex } from 'knex';
+import type { ChangeBus } from './ChangeBus';
+
+const CHANNEL = 'im_approval_changed';
+const MAX_RECONNECT_DELAY_MS = 10_000;
+
+interface PgNotification {
+  channel: string;
+  payload?: string;
+}
+
+interface PgClient {
+  query(sql: string): Promise<unknown>;
+  on(event: 'notification', listener: (message: PgNotification) => void): void;
+  on(event: 'error' | 'end', listener: (error?: Error) => void): void;
+  removeAllListeners(): void;
+  end(): Promise<void>;
+}
+
+/**
+ * PostgreSQL LISTEN/NOTIFY across replicas. Holds one connection of its own, outside the pool,
+ * and reconnects with backoff; after a reconnect every waiter re-reads, since notifications
+ * sent while disconnected are gone.
+ */
+export class PostgresChangeBus implements ChangeBus {
+  private client?: PgClient;
+  private stopped = false;
+  private reconnectTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly knex: Knex,
+    private readonly logger: LoggerService,
+  ) {}
+
+  static supports(knex: Knex): boolean {
+    return ['pg', 'postgres', 'postgresql'].includes(String(knex.client.config.client));
+  }
+
+  async publish(approvalId: string) {
+    await this.knex.raw('select pg_notify(?, ?)', [CHANNEL, approvalId]);
+  }
+
+  async start(listener: { onChange(approvalId: string): void; onGap(): void }) {
+    await this.connect(listener, 0);
+  }
+
+  async stop() {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    const client = this.client;
+    this.client = undefined;
+    client?.removeAllListeners();
+    await client?.end().catch(() => undefined);
+  }
+
+  private async connect(listener: { onChange(approvalId: string): void; onGap(): void }, attempt: number) {
+    if (this.stopped) return;
+    try {
+      const client: PgClient = await (this.knex.client as { acquireRawConnection(): Promise<PgClient> }).acquireRawConnection();
+      client.on('notification', message => {
+        if (message.channel === CHANNEL && message.payload) listener.onChange(message.payload);
+      });
+      const onLost = (error?: Error) => {
+        if (this.stopped || this.client !== client) return;
+        this.logger.warn(`Lost the PostgreSQL LISTEN connection; reconnecting: ${error?.message ?? 'closed'}`);
+        client.removeAllListeners();
+        client.end().catch(() => undefined);
+        this.client = undefined;
+        this.scheduleReconnect(listener, 1);
+      };
+      client.on('error', onLost);
+      client.on('end', onLost);
+      await client.query(`LISTEN ${CHANNEL}`);
+      this.client = client;
+      if (attempt > 0) {
+        this.logger.info('PostgreSQL LISTEN connection restored');
+        listener.onGap();
+      }
+    } catch (error) {
+      if (attempt === 0) throw error;
+      this.logger.warn(`Could not restore the PostgreSQL LISTEN connection: ${(error as Error).message}`);
+      this.scheduleReconnect(listener, attempt + 1);
+    }
+  }
+
+  private scheduleReconnect(listener: { onChange(approvalId: string): void; onGap(): void }, attempt: number) {
+    const delay = Math.min(MAX_RECONNECT_DELAY_MS, 250 * 2 ** (attempt - 1));
+    this.reconnectTimer = setTimeout(() => void this.connect(listener, attempt), delay);
+  }
+}

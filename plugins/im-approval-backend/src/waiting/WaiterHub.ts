@@ -1,0 +1,75 @@
+export type WakeReason = 'changed' | 'timeout' | 'aborted';
+
+export interface Subscription {
+  /** Resolves on the first wake-up after subscribing, the timeout, or the signal; whichever comes first. */
+  next(timeoutMs: number, signal?: AbortSignal): Promise<WakeReason>;
+  close(): void;
+}
+
+/**
+ * Long-poll waiters of this process, keyed by approval id. Subscribe before reading the
+ * approval, so a change between the read and the wait is never missed.
+ */
+export class WaiterHub {
+  private readonly waiters = new Map<string, Set<() => void>>();
+
+  subscribe(id: string): Subscription {
+    let woken = false;
+    let resolveNext: ((reason: WakeReason) => void) | undefined;
+    const onWake = () => {
+      woken = true;
+      resolveNext?.('changed');
+    };
+    let set = this.waiters.get(id);
+    if (!set) this.waiters.set(id, (set = new Set()));
+    set.add(onWake);
+
+    const close = () => {
+      const current = this.waiters.get(id);
+      current?.delete(onWake);
+      if (current?.size === 0) this.waiters.delete(id);
+    };
+
+    return {
+      close,
+      next: (timeoutMs, signal) =>
+        new Promise<WakeReason>(resolve => {
+          if (woken) {
+            woken = false;
+            resolve('changed');
+            return;
+          }
+          if (signal?.aborted) {
+            resolve('aborted');
+            return;
+          }
+          const finish = (reason: WakeReason) => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', onAbort);
+            resolveNext = undefined;
+            woken = false;
+            resolve(reason);
+          };
+          const onAbort = () => finish('aborted');
+          const timer = setTimeout(() => finish('timeout'), Math.max(0, timeoutMs));
+          signal?.addEventListener('abort', onAbort, { once: true });
+          resolveNext = finish;
+        }),
+    };
+  }
+
+  wake(id: string): void {
+    for (const onWake of this.waiters.get(id) ?? []) onWake();
+  }
+
+  /** Wakes every waiter, e.g. after a lost connection may have swallowed notifications. */
+  wakeAll(): void {
+    for (const id of [...this.waiters.keys()]) this.wake(id);
+  }
+
+  get size(): number {
+    let count = 0;
+    for (const set of this.waiters.values()) count += set.size;
+    return count;
+  }
+}

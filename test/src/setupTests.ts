@@ -1,0 +1,1 @@
+process.env.BACKSTAGE_TEST_DISABLE_DOCKER = '1';

@@ -1,0 +1,109 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const repoRoot = resolve(__dirname, '../../..');
+const outputDir = join(repoRoot, '.test-output');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface BackendProcess {
+  name: string;
+  url: string;
+  /** The plugin's API root: `<url>/api/im-approval`. */
+  api: string;
+  stop(): Promise<void>;
+  /** Stops and starts the same process again on the same port and database. */
+  restart(): Promise<void>;
+  logTail(): string;
+}
+
+/**
+ * Runs `packages/backend` as an operator would: its own Node process, the repository's
+ * app-config.yaml, plus the given configuration on top.
+ */
+export async function startBackendProcess(name: string, config: (port: number) => object): Promise<BackendProcess> {
+  const port = await freePort();
+  mkdirSync(outputDir, { recursive: true });
+  const configFile = join(mkdtempSync(join(tmpdir(), 'im-approval-e2e-')), 'app-config.e2e.json');
+  writeFileSync(configFile, JSON.stringify(config(port)));
+  const logFile = join(outputDir, `backend-${name}.log`);
+  const url = `http://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+
+  const start = async () => {
+    const log = createWriteStream(logFile, { flags: 'a' });
+    child = spawn(
+      process.execPath,
+      [
+        '--require',
+        require.resolve('@backstage/cli/config/nodeTransform.cjs'),
+        'packages/backend/src/index.ts',
+        '--config',
+        'app-config.yaml',
+        '--config',
+        configFile,
+      ],
+      { cwd: repoRoot, env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+    const exited = new Promise<never>((_, reject) =>
+      child!.once('exit', code => reject(new Error(`backend ${name} exited with ${code}:\n${tail(logFile)}`))),
+    );
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline) {
+      const ready = await Promise.race([
+        fetch(`${url}/.backstage/health/v1/readiness`).then(r => r.ok, () => false),
+        exited,
+      ]);
+      if (ready) return;
+      await new Promise(r => setTimeout(r, 200));
+    }
+    throw new Error(`backend ${name} did not become ready within 90 s:\n${tail(logFile)}`);
+  };
+
+  const stop = async () => {
+    const running = child;
+    child = undefined;
+    if (!running || running.exitCode !== null) return;
+    running.removeAllListeners('exit');
+    const exited = new Promise(r => running.once('exit', r));
+    running.kill('SIGTERM');
+    const killer = setTimeout(() => running.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(killer);
+  };
+
+  await start();
+  return {
+    name,
+    url,
+    api: `${url}/api/im-approval`,
+    stop,
+    restart: async () => {
+      await stop();
+      await start();
+    },
+    logTail: () => tail(logFile),
+  };
+}
+
+function tail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-40).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}

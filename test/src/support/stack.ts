@@ -1,0 +1,206 @@
+import { startGithubOidcIssuer, startSandbox, type GithubOidcIssuer, type Sandbox } from '@im-approval/im-sandbox';
+import type { Approval, ApprovalWithTimeline } from '@im-approval/plugin-im-approval-common';
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { startBackendProcess, type BackendProcess } from './backendProcess';
+
+export const POSTGRES_URL = process.env.IM_APPROVAL_TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+export const STATIC_TOKEN = 'im-approval-local-dev-token';
+export const INTEGRATION = 'feishu-sandbox';
+
+export const FEISHU_APP = {
+  appId: 'cli_e2e',
+  appSecret: 'e2e-app-secret',
+  verificationToken: 'e2e-verification-token',
+  encryptKey: 'e2e-encrypt-key',
+};
+
+export const RUN = {
+  repository: 'acme/api',
+  repository_owner: 'acme',
+  ref: 'refs/heads/main',
+  sha: '0123abcd',
+  actor: 'octocat',
+  workflow: 'deploy',
+  environment: 'production',
+  run_id: '1001',
+  run_attempt: '1',
+};
+
+const seed = {
+  feishu: {
+    apps: [FEISHU_APP],
+    users: [
+      { openId: 'ou_alice', name: 'Alice Chen', email: 'alice@example.com', mobile: '+8613800000001' },
+      { openId: 'ou_bob', name: 'Bob Li', email: 'bob@example.com' },
+      { openId: 'ou_bot', name: 'Release Bot', email: 'release-bot@example.com' },
+    ],
+    approvals: [
+      {
+        approvalCode: 'DEPLOY',
+        name: 'Production deployment',
+        form: [
+          { id: 'widget_service', name: 'Service', type: 'input', required: true },
+          { id: 'widget_reason', name: 'Reason', type: 'textarea', required: true },
+          { id: 'widget_run', name: 'Run', type: 'input' },
+        ],
+        nodes: [{ nodeId: 'node_1', customNodeId: 'approvers', name: 'Approvers', type: 'OR' as const, needApprover: true }],
+      },
+    ],
+  },
+};
+
+function backendConfig(port: number, sandbox: Sandbox, issuer: GithubOidcIssuer, database: object, reconcileSeconds: number) {
+  return {
+    backend: { baseUrl: `http://127.0.0.1:${port}`, listen: { port, host: '127.0.0.1' }, database },
+    imApproval: {
+      github: { oidc: { issuer: issuer.issuer, audience: 'im-approval', allowedOwners: ['acme'] } },
+      reconciler: { frequency: { seconds: reconcileSeconds } },
+      expiry: { frequency: { seconds: 1 } },
+      integrations: [
+        {
+          id: INTEGRATION,
+          provider: 'feishu',
+          baseUrl: sandbox.url,
+          ...FEISHU_APP,
+          initiator: 'release-bot@example.com',
+          instanceUrl: `${sandbox.url}/feishu/instances/{instanceId}`,
+        },
+      ],
+      templates: [
+        {
+          name: 'deploy',
+          integration: INTEGRATION,
+          form: 'DEPLOY',
+          title: 'Deploy $${vars.service} from $${repository}',
+          fields: { Service: '$${vars.service}', widget_reason: '$${vars.reason}', Run: '$${runUrl}' },
+          approvers: ['alice@example.com', 'ou_bob'],
+          approverMode: 'any',
+          defaultTimeout: '1h',
+          maxTimeout: '1d',
+          policy: { repositories: ['acme/*'], environments: ['production', 'staging'] },
+        },
+      ],
+    },
+  };
+}
+
+export interface Stack {
+  sandbox: Sandbox;
+  issuer: GithubOidcIssuer;
+  backends: BackendProcess[];
+  stop(): Promise<void>;
+}
+
+export type DatabaseKind = 'sqlite' | 'postgres';
+
+/** The sandbox, a GitHub OIDC issuer and `replicas` backend processes sharing one database. */
+export async function startStack(options: { database: DatabaseKind; replicas?: number; reconcileSeconds?: number }): Promise<Stack> {
+  const sandbox = await startSandbox({ seed });
+  const issuer = await startGithubOidcIssuer();
+  const runId = randomUUID().slice(0, 8);
+  const prefix = `e2e_${runId}_`;
+  const database =
+    options.database === 'postgres'
+      ? { client: 'pg', connection: POSTGRES_URL, prefix }
+      : { client: 'better-sqlite3', connection: { directory: `${require('node:os').tmpdir()}/im-approval-e2e-${runId}` } };
+  if (options.database === 'postgres') await assertPostgresReachable();
+
+  const backends: BackendProcess[] = [];
+  try {
+    for (let i = 0; i < (options.replicas ?? 1); i++) {
+      backends.push(
+        await startBackendProcess(`${options.database}-${runId}-${i}`, port =>
+          backendConfig(port, sandbox, issuer, database, options.reconcileSeconds ?? 600),
+        ),
+      );
+    }
+  } catch (error) {
+    await Promise.all(backends.map(b => b.stop()));
+    await sandbox.close();
+    await issuer.close();
+    throw error;
+  }
+  await sandboxControl(sandbox, 'PATCH', `/feishu/apps/${FEISHU_APP.appId}`, {
+    callbackUrl: `${backends[0].api}/callbacks/feishu/${INTEGRATION}`,
+  });
+
+  return {
+    sandbox,
+    issuer,
+    backends,
+    async stop() {
+      await Promise.all(backends.map(b => b.stop()));
+      await sandbox.close();
+      await issuer.close();
+      if (options.database === 'postgres') await dropDatabases(prefix);
+    },
+  };
+}
+
+async function assertPostgresReachable() {
+  const client = new Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new Error(
+      `PostgreSQL is not reachable at ${POSTGRES_URL} (${(error as Error).message}). Start it (scripts/test does) or set IM_APPROVAL_TEST_POSTGRES_URL.`,
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function dropDatabases(prefix: string) {
+  const client = new Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>('select datname from pg_database where datname like $1', [`${prefix}%`]);
+    for (const { datname } of rows) await client.query(`drop database if exists "${datname}" with (force)`);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function sandboxControl<T = any>(sandbox: Sandbox, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${sandbox.url}/_sandbox${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`sandbox ${method} ${path}: ${response.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export interface ApiResponse<T> {
+  status: number;
+  body: T;
+}
+
+export async function api<T = Approval>(
+  backend: BackendProcess,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown } = {},
+): Promise<ApiResponse<T>> {
+  const response = await fetch(`${backend.api}${path}`, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+export function getWithTimeline(backend: BackendProcess, id: string, token: string) {
+  return api<ApprovalWithTimeline>(backend, 'GET', `/approvals/${id}`, { token });
+}
+
+/** The message of a Backstage error response. */
+export function errorMessage(response: ApiResponse<unknown>): string {
+  return (response.body as { error?: { message?: string } } | undefined)?.error?.message ?? `(no error; status ${response.status})`;
+}
