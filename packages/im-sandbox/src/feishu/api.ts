@@ -1,0 +1,268 @@
+import { randomBytes } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
+import { z } from 'zod';
+import { describeIssues } from '../validation';
+import { FeishuApiError, FeishuCode, approvalParamInvalid } from './errors';
+import type { FeishuApp, FeishuUser, Instance } from './model';
+import type { FeishuPlatform } from './platform';
+import type { FaultRoute } from './state';
+import { cancelInstanceRequestSchema, createInstanceRequestSchema } from './workflow';
+
+// The Feishu open API under /open-apis: the paths, field names, envelopes and error codes
+// of open.feishu.cn for the calls this project makes.
+
+const tokenRequestSchema = z.object({ app_id: z.string().min(1), app_secret: z.string().min(1) });
+const userIdTypeSchema = z.object({ user_id_type: z.enum(['open_id', 'user_id']).default('open_id') });
+const batchGetIdSchema = z.object({
+  emails: z.array(z.string()).max(50).optional(),
+  mobiles: z.array(z.string()).max(50).optional(),
+  include_resigned: z.boolean().optional(),
+});
+
+// The contact API reports these flags for every user it returns; sandbox users are all active.
+const ACTIVE_USER_STATUS = { is_frozen: false, is_resigned: false, is_activated: true, is_exited: false, is_unjoin: false };
+
+const idOf = (user: FeishuUser, type: 'open_id' | 'user_id') => (type === 'open_id' ? user.openId : user.userId);
+
+export function feishuOpenApi(platform: FeishuPlatform): Router {
+  const { state } = platform;
+  const router = Router();
+  router.use(express.json());
+
+  const authenticate = (req: Request): FeishuApp => {
+    // Without the "Bearer " prefix Feishu treats the token as absent.
+    const token = /^Bearer (\S+)$/.exec(req.get('authorization') ?? '')?.[1];
+    if (token === undefined) {
+      throw new FeishuApiError(
+        FeishuCode.missingAccessToken,
+        'Missing access token for authorization. Please make a request with token attached.',
+      );
+    }
+    const app = state.appForToken(token, Date.now());
+    if (!app) {
+      throw new FeishuApiError(
+        FeishuCode.invalidAccessToken,
+        'Invalid access token for authorization. Please make a request with token attached.',
+      );
+    }
+    return app;
+  };
+
+  /** Runs one authenticated operation: counts it, applies injected faults, wraps the answer. */
+  const operation =
+    (route: FaultRoute, handler: (req: Request, app: FeishuApp) => object) => (req: Request, res: Response) => {
+      state.countCall(route);
+      try {
+        const fault = state.takeFault(route);
+        if (fault) throw new FeishuApiError(fault.code, fault.msg, fault.httpStatus);
+        res.json({ code: 0, msg: 'success', data: handler(req, authenticate(req)) });
+      } catch (error) {
+        if (!(error instanceof FeishuApiError)) throw error;
+        sendError(res, error);
+      }
+    };
+
+  router.post('/auth/v3/tenant_access_token/internal', (req, res) => {
+    const appId: unknown = req.body?.app_id;
+    if (typeof appId === 'string') state.stats.tokenRequests[appId] = (state.stats.tokenRequests[appId] ?? 0) + 1;
+    state.countCall('token');
+    const fault = state.takeFault('token');
+    if (fault) {
+      res.status(fault.httpStatus).json({ code: fault.code, msg: fault.msg, data: {} });
+      return;
+    }
+    // The token endpoint answers credential problems with HTTP 200 and a non-zero code.
+    const request = tokenRequestSchema.safeParse(req.body);
+    const app = request.success ? state.apps.get(request.data.app_id) : undefined;
+    if (!request.success || !app) {
+      res.json({ code: FeishuCode.invalidParam, msg: 'invalid param', data: {} });
+    } else if (app.appSecret !== request.data.app_secret) {
+      res.json({ code: FeishuCode.appSecretInvalid, msg: 'app secret invalid', data: {} });
+    } else {
+      const { token, expire } = state.issueToken(app.appId, Date.now());
+      res.json({ code: 0, msg: 'ok', tenant_access_token: token, expire });
+    }
+  });
+
+  router.get(
+    '/approval/v4/approvals/:approval_code',
+    operation('approval.get', req => {
+      const approval = state.approvals.get(req.params.approval_code);
+      if (!approval) throw new FeishuApiError(FeishuCode.approvalNotFound, 'approval code not found');
+      return {
+        approval_name: approval.name,
+        status: 'ACTIVE',
+        form: JSON.stringify(approval.form.map(({ id, name, type, required }) => ({ id, name, type, required }))),
+        node_list: approval.nodes.map(node => ({
+          name: node.name,
+          need_approver: node.needApprover,
+          node_id: node.nodeId,
+          ...(node.customNodeId === undefined ? {} : { custom_node_id: node.customNodeId }),
+          node_type: node.type,
+          approver_chosen_multi: true,
+        })),
+      };
+    }),
+  );
+
+  router.post(
+    '/approval/v4/approvals/:approval_code/subscribe',
+    operation('subscribe', (req, app) => {
+      const approvalCode = req.params.approval_code;
+      if (!state.approvals.has(approvalCode)) {
+        throw new FeishuApiError(FeishuCode.approvalNotFound, 'approval code not found');
+      }
+      // Feishu refuses a second subscription rather than confirming it; clients treat this code as done.
+      if (app.subscriptions.has(approvalCode)) {
+        throw new FeishuApiError(FeishuCode.subscriptionExisted, 'subscription existed');
+      }
+      app.subscriptions.add(approvalCode);
+      return {};
+    }),
+  );
+
+  router.post(
+    '/approval/v4/instances',
+    operation('instance.create', (req, app) => {
+      const instance = platform.createInstance(app.appId, approvalInput(createInstanceRequestSchema, req.body));
+      return { instance_code: instance.instanceCode };
+    }),
+  );
+
+  router.post(
+    '/approval/v4/instances/cancel',
+    operation('instance.cancel', req => {
+      const { user_id_type } = approvalInput(userIdTypeSchema, req.query);
+      platform.cancel(approvalInput(cancelInstanceRequestSchema, req.body), user_id_type);
+      return {};
+    }),
+  );
+
+  router.get(
+    '/approval/v4/instances/:instance_code',
+    operation('instance.get', req => {
+      const instance = state.findInstance(req.params.instance_code);
+      if (!instance) throw new FeishuApiError(FeishuCode.instanceNotFound, 'instance code not found');
+      state.stats.instanceReads += 1;
+      return instanceData(instance, openId => state.users.get(openId)?.userId ?? '');
+    }),
+  );
+
+  router.post(
+    '/contact/v3/users/batch_get_id',
+    operation('user.batch_get_id', req => {
+      const { user_id_type } = contactInput(userIdTypeSchema, req.query);
+      const { emails = [], mobiles = [] } = contactInput(batchGetIdSchema, req.body);
+      // One entry per asked email or mobile; one nobody has comes back without a user_id.
+      const entry = (user: FeishuUser | undefined, asked: { email: string } | { mobile: string }) =>
+        user ? { user_id: idOf(user, user_id_type), ...asked, status: ACTIVE_USER_STATUS } : asked;
+      return {
+        user_list: [
+          ...emails.map(email => entry(state.userByEmail(email), { email })),
+          ...mobiles.map(mobile => entry(state.userByMobile(mobile), { mobile })),
+        ],
+      };
+    }),
+  );
+
+  router.get(
+    '/contact/v3/users/:user_id',
+    operation('user.get', req => {
+      const { user_id_type } = contactInput(userIdTypeSchema, req.query);
+      const id = req.params.user_id;
+      const user = user_id_type === 'open_id' ? state.users.get(id) : state.userByUserId(id);
+      if (!user) throw new FeishuApiError(FeishuCode.userIdInvalid, 'user id invalid error');
+      return {
+        user: {
+          open_id: user.openId,
+          user_id: user.userId,
+          name: user.name,
+          ...(user.email === undefined ? {} : { email: user.email }),
+          ...(user.mobile === undefined ? {} : { mobile: user.mobile }),
+          status: ACTIVE_USER_STATUS,
+        },
+      };
+    }),
+  );
+
+  // Feishu answers unknown paths and methods with a plain-text 404, not a JSON envelope.
+  router.use((_req, res) => {
+    res.status(404).type('text/plain').send('404 page not found');
+  });
+  const badBody: ErrorRequestHandler = (error, _req, res, next) => {
+    if (error?.type !== 'entity.parse.failed') {
+      next(error);
+      return;
+    }
+    const message = 'field validation failed: the request body is not valid JSON';
+    sendError(res, new FeishuApiError(FeishuCode.fieldValidationFailed, message));
+  };
+  router.use(badBody);
+  return router;
+}
+
+function instanceData(instance: Instance, userIdOf: (openId: string) => string) {
+  const nodeOf = (nodeId: string) => instance.nodes.find(node => node.nodeId === nodeId);
+  return {
+    approval_code: instance.approvalCode,
+    approval_name: instance.approvalName,
+    instance_code: instance.instanceCode,
+    serial_number: instance.serialNumber,
+    status: instance.status,
+    open_id: instance.initiator,
+    user_id: userIdOf(instance.initiator),
+    ...(instance.uuid === undefined ? {} : { uuid: instance.uuid }),
+    start_time: String(instance.startTime),
+    // Feishu reports "0" until the instance ends.
+    end_time: String(instance.endTime ?? 0),
+    reverted: false,
+    form: JSON.stringify(instance.form),
+    task_list: instance.tasks.map(task => {
+      const node = nodeOf(task.nodeId);
+      return {
+        id: task.id,
+        open_id: task.openId,
+        user_id: userIdOf(task.openId),
+        status: task.status,
+        node_id: task.nodeId,
+        node_name: node?.name ?? '',
+        ...(node?.customNodeId === undefined ? {} : { custom_node_id: node.customNodeId }),
+        type: node?.type ?? 'AND',
+        start_time: String(task.startTime),
+        end_time: String(task.endTime ?? 0),
+      };
+    }),
+    comment_list: [],
+    timeline: instance.timeline.map(entry => ({
+      type: entry.type,
+      create_time: String(entry.createTime),
+      open_id: entry.openId,
+      user_id: userIdOf(entry.openId),
+      ...(entry.comment === undefined ? {} : { comment: entry.comment }),
+      ...(entry.taskId === undefined ? {} : { task_id: entry.taskId }),
+      ...(entry.nodeId === undefined ? {} : { node_key: entry.nodeId }),
+      ext: '{}',
+    })),
+  };
+}
+
+function approvalInput<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) throw approvalParamInvalid(describeIssues(result.error));
+  return result.data;
+}
+
+function contactInput<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) {
+    throw new FeishuApiError(FeishuCode.fieldValidationFailed, `field validation failed: ${describeIssues(result.error)}`);
+  }
+  return result.data;
+}
+
+function sendError(res: Response, error: FeishuApiError): void {
+  // Feishu attaches a log id to every failed call so support can trace it.
+  const time = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
+  const logId = `${time}${randomBytes(10).toString('hex').toUpperCase()}`;
+  res.status(error.httpStatus).json({ code: error.code, msg: error.message, error: { log_id: logId } });
+}

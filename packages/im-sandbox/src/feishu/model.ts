@@ -1,0 +1,103 @@
+// The in-memory shapes of a Feishu tenant. Field values (status names, node types) are the
+// platform's own, so the API layer can hand them out unchanged.
+
+export interface FeishuApp {
+  appId: string;
+  appSecret: string;
+  verificationToken: string;
+  encryptKey?: string;
+  callbackUrl?: string;
+  callbacks: 'on' | 'off';
+  /** approval_codes this app called subscribe for: it receives their v1 events, no others. */
+  subscriptions: Set<string>;
+}
+
+export interface FeishuUser {
+  openId: string;
+  userId: string;
+  name: string;
+  email?: string;
+  mobile?: string;
+}
+
+export interface ApprovalWidget {
+  id: string;
+  name: string;
+  type: string;
+  required: boolean;
+}
+
+export interface ApprovalNode {
+  nodeId: string;
+  customNodeId?: string;
+  name: string;
+  type: 'AND' | 'OR';
+  needApprover: boolean;
+}
+
+export interface ApprovalDefinition {
+  approvalCode: string;
+  name: string;
+  form: ApprovalWidget[];
+  nodes: ApprovalNode[];
+  allowRevoke: boolean;
+}
+
+export type InstanceStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'CANCELED';
+export type TaskStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'DONE';
+export type TimelineType = 'START' | 'PASS' | 'REJECT' | 'CANCEL';
+
+export interface FormValue {
+  id: string;
+  name: string;
+  type: string;
+  value: unknown;
+}
+
+/** An approver node of one instance, with the approvers the initiator chose for it. */
+export interface InstanceNode extends ApprovalNode {
+  approvers: string[];
+}
+
+/** A task exists only once its node is reached, as on Feishu. */
+export interface Task {
+  id: string;
+  openId: string;
+  nodeId: string;
+  status: TaskStatus;
+  startTime: number;
+  endTime?: number;
+}
+
+export interface TimelineEntry {
+  type: TimelineType;
+  openId: string;
+  createTime: number;
+  comment?: string;
+  nodeId?: string;
+  taskId?: string;
+}
+
+export interface Instance {
+  instanceCode: string;
+  approvalCode: string;
+  approvalName: string;
+  /** The app that created it. */
+  appId: string;
+  uuid?: string;
+  title?: string;
+  serialNumber: string;
+  initiator: string;
+  form: FormValue[];
+  nodes: InstanceNode[];
+  tasks: Task[];
+  status: InstanceStatus;
+  startTime: number;
+  endTime?: number;
+  timeline: TimelineEntry[];
+}
+
+/** One status change, in the order Feishu reports them; each becomes a v1 event. */
+export type InstanceChange =
+  | { kind: 'task'; taskId: string; openId: string; nodeId: string; status: TaskStatus; at: number }
+  | { kind: 'instance'; status: InstanceStatus; at: number };

@@ -1,0 +1,184 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { ApprovalDefinition, FeishuApp, FeishuUser, Instance } from './model';
+import type { FeishuAppSeed, FeishuApprovalSeed, FeishuSeed, FeishuUserSeed } from './seed';
+
+const TOKEN_TTL_MS = 2 * 60 * 60 * 1000;
+// Feishu answers with the same token while it has at least 30 minutes left, then mints a new one.
+const TOKEN_REUSE_MIN_MS = 30 * 60 * 1000;
+
+/** The open-API operations a test can make fail on purpose. */
+export const FAULT_ROUTES = [
+  'token',
+  'approval.get',
+  'subscribe',
+  'instance.create',
+  'instance.get',
+  'instance.cancel',
+  'user.batch_get_id',
+  'user.get',
+] as const;
+export type FaultRoute = (typeof FAULT_ROUTES)[number];
+
+export interface Fault {
+  code: number;
+  msg: string;
+  httpStatus: number;
+  remaining: number;
+}
+
+export interface FeishuStats {
+  /** Token requests by the app_id they named, whatever the answer. */
+  tokenRequests: Record<string, number>;
+  /** Instances actually created (a repeated uuid creates none). */
+  instanceCreates: number;
+  /** Successful instance reads. */
+  instanceReads: number;
+  /** Every call per open-API operation, failures and injected faults included. */
+  calls: Partial<Record<FaultRoute, number>>;
+}
+
+const emptyStats = (): FeishuStats => ({ tokenRequests: {}, instanceCreates: 0, instanceReads: 0, calls: {} });
+
+// Mainland numbers may be given with or without +86; Feishu matches both.
+const canonicalMobile = (mobile: string) => {
+  const digits = mobile.replace(/[\s-]/g, '');
+  return digits.startsWith('+86') ? digits.slice(3) : digits;
+};
+
+/** Everything one Feishu tenant knows, in memory. Rules about instances live in workflow.ts. */
+export class FeishuState {
+  readonly apps = new Map<string, FeishuApp>();
+  readonly users = new Map<string, FeishuUser>();
+  readonly approvals = new Map<string, ApprovalDefinition>();
+  readonly instances = new Map<string, Instance>();
+  stats = emptyStats();
+  private readonly instanceCodesByUuid = new Map<string, string>();
+  private readonly tokens = new Map<string, { appId: string; expiresAt: number }>();
+  private faults = new Map<FaultRoute, Fault[]>();
+  private taskCounter = 0;
+  private serialCounter = 0;
+
+  constructor(seed: FeishuSeed = {}) {
+    seed.apps?.forEach(app => this.upsertApp(app));
+    seed.users?.forEach(user => this.upsertUser(user));
+    seed.approvals?.forEach(approval => this.upsertApproval(approval));
+  }
+
+  /** Replaces the app's settings; its subscriptions and callback switch survive. */
+  upsertApp(seed: FeishuAppSeed): FeishuApp {
+    const existing = this.apps.get(seed.appId);
+    const app: FeishuApp = {
+      ...seed,
+      callbacks: existing?.callbacks ?? 'on',
+      subscriptions: existing?.subscriptions ?? new Set(),
+    };
+    this.apps.set(app.appId, app);
+    return app;
+  }
+
+  upsertUser(seed: FeishuUserSeed): FeishuUser {
+    // Real user_ids are short tenant-scoped ids distinct from open_ids; derive a stable one.
+    const userId = seed.userId ?? createHash('sha256').update(seed.openId).digest('hex').slice(0, 8);
+    const user: FeishuUser = { ...seed, userId };
+    this.users.set(user.openId, user);
+    return user;
+  }
+
+  upsertApproval(seed: FeishuApprovalSeed): ApprovalDefinition {
+    const approval: ApprovalDefinition = {
+      approvalCode: seed.approvalCode,
+      name: seed.name,
+      form: seed.form.map(widget => ({ ...widget, required: widget.required ?? false })),
+      nodes: seed.nodes.map(node => ({ ...node })),
+      allowRevoke: seed.allowRevoke ?? true,
+    };
+    this.approvals.set(approval.approvalCode, approval);
+    return approval;
+  }
+
+  userByUserId(userId: string): FeishuUser | undefined {
+    return [...this.users.values()].find(user => user.userId === userId);
+  }
+
+  userByEmail(email: string): FeishuUser | undefined {
+    const wanted = email.toLowerCase();
+    return [...this.users.values()].find(user => user.email?.toLowerCase() === wanted);
+  }
+
+  userByMobile(mobile: string): FeishuUser | undefined {
+    const wanted = canonicalMobile(mobile);
+    return [...this.users.values()].find(user => user.mobile !== undefined && canonicalMobile(user.mobile) === wanted);
+  }
+
+  issueToken(appId: string, now: number): { token: string; expire: number } {
+    for (const [token, issued] of this.tokens) {
+      if (issued.appId === appId && issued.expiresAt - now >= TOKEN_REUSE_MIN_MS) {
+        return { token, expire: Math.floor((issued.expiresAt - now) / 1000) };
+      }
+    }
+    const token = `t-${randomBytes(20).toString('hex')}`;
+    this.tokens.set(token, { appId, expiresAt: now + TOKEN_TTL_MS });
+    return { token, expire: TOKEN_TTL_MS / 1000 };
+  }
+
+  appForToken(token: string, now: number): FeishuApp | undefined {
+    const issued = this.tokens.get(token);
+    return issued && issued.expiresAt > now ? this.apps.get(issued.appId) : undefined;
+  }
+
+  expireTokens(): void {
+    this.tokens.clear();
+  }
+
+  addFault(route: FaultRoute, fault: Fault): void {
+    this.faults.set(route, [...(this.faults.get(route) ?? []), fault]);
+  }
+
+  /** The fault this call of `route` must answer with, if any is left; uses it up. */
+  takeFault(route: FaultRoute): Fault | undefined {
+    const [fault] = this.faults.get(route) ?? [];
+    if (!fault) return undefined;
+    fault.remaining -= 1;
+    if (fault.remaining === 0) this.faults.set(route, (this.faults.get(route) ?? []).slice(1));
+    return fault;
+  }
+
+  countCall(route: FaultRoute): void {
+    this.stats.calls[route] = (this.stats.calls[route] ?? 0) + 1;
+  }
+
+  addInstance(instance: Instance): void {
+    this.instances.set(instance.instanceCode, instance);
+    if (instance.uuid) this.instanceCodesByUuid.set(instance.uuid, instance.instanceCode);
+  }
+
+  instanceByUuid(uuid: string): Instance | undefined {
+    const code = this.instanceCodesByUuid.get(uuid);
+    return code === undefined ? undefined : this.instances.get(code);
+  }
+
+  /** Feishu's instance read accepts the creation uuid in place of the instance_code. */
+  findInstance(codeOrUuid: string): Instance | undefined {
+    return this.instances.get(codeOrUuid) ?? this.instanceByUuid(codeOrUuid);
+  }
+
+  nextTaskId(): string {
+    this.taskCounter += 1;
+    return String(7_000_000_000_000_000_000n + BigInt(this.taskCounter));
+  }
+
+  /** Feishu numbers requests per tenant by day: yyyymmdd plus a running count. */
+  nextSerialNumber(now: number): string {
+    this.serialCounter += 1;
+    const day = new Date(now).toISOString().slice(0, 10).replaceAll('-', '');
+    return `${day}${String(this.serialCounter).padStart(4, '0')}`;
+  }
+
+  /** Forgets what tests did (instances, stats, faults); keeps the tenant's configuration. */
+  reset(): void {
+    this.instances.clear();
+    this.instanceCodesByUuid.clear();
+    this.faults = new Map();
+    this.stats = emptyStats();
+  }
+}

@@ -1,0 +1,87 @@
+import type { FeishuApp, Instance, TaskStatus } from './model';
+import type { FeishuState } from './state';
+
+// How the sandbox shows its Feishu state to people and tests (control API, inbox page):
+// camelCase, names resolved, ISO times — unlike the open API, which speaks Feishu's wire format.
+
+export interface ApproverView {
+  openId: string;
+  name: string;
+  nodeId: string;
+  customNodeId: string | null;
+  nodeName: string;
+  nodeType: 'AND' | 'OR';
+  taskId: string | null;
+  /** WAITING: the node is not reached yet, so Feishu has no task for this approver. */
+  status: TaskStatus | 'WAITING';
+}
+
+export interface InstanceView {
+  instanceCode: string;
+  approvalCode: string;
+  approvalName: string;
+  appId: string;
+  title: string | null;
+  status: Instance['status'];
+  uuid: string | null;
+  serialNumber: string;
+  initiatorOpenId: string;
+  initiatorName: string;
+  form: Array<{ id: string; name: string; type: string; value: unknown }>;
+  approvers: ApproverView[];
+  createdAt: string;
+  endedAt: string | null;
+  timeline: Array<{ type: string; openId: string; name: string; comment: string | null; at: string; nodeId: string | null }>;
+}
+
+export function instanceView(state: FeishuState, instance: Instance): InstanceView {
+  const nameOf = (openId: string) => state.users.get(openId)?.name ?? openId;
+  return {
+    instanceCode: instance.instanceCode,
+    approvalCode: instance.approvalCode,
+    approvalName: instance.approvalName,
+    appId: instance.appId,
+    title: instance.title ?? null,
+    status: instance.status,
+    uuid: instance.uuid ?? null,
+    serialNumber: instance.serialNumber,
+    initiatorOpenId: instance.initiator,
+    initiatorName: nameOf(instance.initiator),
+    form: instance.form.map(({ id, name, type, value }) => ({ id, name, type, value })),
+    approvers: instance.nodes.flatMap(node =>
+      node.approvers.map(openId => {
+        const task = instance.tasks.find(candidate => candidate.nodeId === node.nodeId && candidate.openId === openId);
+        return {
+          openId,
+          name: nameOf(openId),
+          nodeId: node.nodeId,
+          customNodeId: node.customNodeId ?? null,
+          nodeName: node.name,
+          nodeType: node.type,
+          taskId: task?.id ?? null,
+          status: task?.status ?? 'WAITING',
+        };
+      }),
+    ),
+    createdAt: new Date(instance.startTime).toISOString(),
+    endedAt: instance.endTime === undefined ? null : new Date(instance.endTime).toISOString(),
+    timeline: instance.timeline.map(entry => ({
+      type: entry.type,
+      openId: entry.openId,
+      name: nameOf(entry.openId),
+      comment: entry.comment ?? null,
+      at: new Date(entry.createTime).toISOString(),
+      nodeId: entry.nodeId ?? null,
+    })),
+  };
+}
+
+export function appView(app: FeishuApp) {
+  return {
+    appId: app.appId,
+    callbackUrl: app.callbackUrl ?? null,
+    callbacks: app.callbacks,
+    encrypted: app.encryptKey !== undefined,
+    subscriptions: [...app.subscriptions],
+  };
+}

@@ -1,0 +1,269 @@
+import type { Sandbox } from '../server';
+import { FORM_JSON, control, feishu, startTestSandbox } from '../testing/sandbox';
+
+// Feishu's rules as seen through its API: who decides, when an instance ends, what fails and how.
+
+describe('the Feishu approval workflow', () => {
+  let sandbox: Sandbox;
+  let api: Awaited<ReturnType<typeof feishu>>;
+
+  beforeAll(async () => {
+    sandbox = await startTestSandbox();
+  });
+  afterAll(() => sandbox.close());
+  beforeEach(async () => {
+    await control(sandbox).post('/reset');
+    api = await feishu(sandbox);
+  });
+
+  const read = async (code: string) => (await api.get(`/approval/v4/instances/${code}`)).body.data;
+  const decide = (code: string, decision: 'approve' | 'reject', body: object = {}) =>
+    control(sandbox).post(`/feishu/instances/${code}/${decision}`, body);
+  const taskStatuses = (data: { task_list: Array<{ open_id: string; status: string }> }) =>
+    Object.fromEntries(data.task_list.map(task => [task.open_id, task.status]));
+
+  /** CHANGE: Lead (OR, alice) then Reviewers (AND, bob and carol). */
+  const createChange = () =>
+    api.createInstance({
+      approval_code: 'CHANGE',
+      form: JSON.stringify([{ id: 'widget_service', type: 'input', value: 'billing' }]),
+      node_approver_open_id_list: [
+        { key: 'lead', value: ['ou_alice'] },
+        { key: 'node_reviewers', value: ['ou_bob'] },
+      ],
+      node_approver_user_id_list: [{ key: 'reviewers', value: ['u_carol'] }],
+    });
+
+  describe('decisions', () => {
+    it('approves an OR node with one approval and closes the other tasks', async () => {
+      const code = await api.createInstance();
+
+      const after = await decide(code, 'approve', { openId: 'ou_bob', comment: 'lgtm' });
+
+      expect(after.status).toBe(200);
+      expect(after.body).toMatchObject({ instanceCode: code, status: 'APPROVED' });
+      const data = await read(code);
+      expect(data.status).toBe('APPROVED');
+      expect(Number(data.end_time)).toBeGreaterThan(0);
+      expect(taskStatuses(data)).toEqual({ ou_alice: 'DONE', ou_bob: 'APPROVED' });
+      expect(data.timeline[1]).toMatchObject({ type: 'PASS', open_id: 'ou_bob', user_id: 'u_bob', comment: 'lgtm', node_key: 'node_approvers' });
+    });
+
+    it('walks the nodes in order and needs every approval of an AND node', async () => {
+      const code = await createChange();
+      // Reviewers get tasks only once the lead has approved, as on Feishu.
+      expect(taskStatuses(await read(code))).toEqual({ ou_alice: 'PENDING' });
+
+      await decide(code, 'approve');
+      expect(taskStatuses(await read(code))).toEqual({ ou_alice: 'APPROVED', ou_bob: 'PENDING', ou_carol: 'PENDING' });
+
+      await decide(code, 'approve', { openId: 'ou_carol' });
+      const halfway = await read(code);
+      expect(halfway.status).toBe('PENDING');
+      expect(taskStatuses(halfway)).toEqual({ ou_alice: 'APPROVED', ou_bob: 'PENDING', ou_carol: 'APPROVED' });
+
+      await decide(code, 'approve', { openId: 'ou_bob' });
+      expect((await read(code)).status).toBe('APPROVED');
+    });
+
+    it('rejects the instance on any rejection', async () => {
+      const code = await createChange();
+      await decide(code, 'approve');
+
+      const after = await decide(code, 'reject', { openId: 'ou_bob', comment: 'too risky' });
+
+      expect(after.body.status).toBe('REJECTED');
+      const data = await read(code);
+      expect(taskStatuses(data)).toEqual({ ou_alice: 'APPROVED', ou_bob: 'REJECTED', ou_carol: 'DONE' });
+      expect(data.timeline.at(-1)).toMatchObject({ type: 'REJECT', open_id: 'ou_bob', comment: 'too risky' });
+    });
+
+    it('refuses to decide a settled instance, for someone without a pending task, or an unknown instance', async () => {
+      const code = await api.createInstance();
+
+      const stranger = await decide(code, 'approve', { openId: 'ou_carol' });
+      expect(stranger.status).toBe(409);
+      expect(stranger.body.error).toContain('ou_carol has no pending task');
+
+      await decide(code, 'reject');
+      const again = await decide(code, 'approve');
+      expect(again.status).toBe(409);
+      expect(again.body.error).toContain('is REJECTED');
+
+      expect((await decide('NO-SUCH-INSTANCE', 'approve')).status).toBe(404);
+    });
+
+    it('reads an instance by the uuid it was created with', async () => {
+      const code = await api.createInstance({ uuid: 'deploy-9' });
+
+      expect((await read('deploy-9')).instance_code).toBe(code);
+    });
+  });
+
+  describe('cancel', () => {
+    const cancel = (body: object) => api.post('/approval/v4/instances/cancel?user_id_type=open_id', body);
+
+    it('cancels a pending instance for its initiator', async () => {
+      const code = await api.createInstance();
+
+      const answer = await cancel({ approval_code: 'DEPLOY', instance_code: code, user_id: 'ou_bot' });
+
+      expect(answer.body).toMatchObject({ code: 0 });
+      const data = await read(code);
+      expect(data.status).toBe('CANCELED');
+      expect(data.timeline.at(-1)).toMatchObject({ type: 'CANCEL', open_id: 'ou_bot' });
+    });
+
+    it('refuses when the approval does not allow revoking', async () => {
+      const code = await api.createInstance({
+        approval_code: 'LOCKED',
+        form: JSON.stringify([{ id: 'widget_service', type: 'input', value: 'x' }]),
+        node_approver_open_id_list: [{ key: 'node_approvers', value: ['ou_alice'] }],
+      });
+
+      const answer = await cancel({ approval_code: 'LOCKED', instance_code: code, user_id: 'ou_bot' });
+
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({ code: 1390001, msg: expect.stringContaining('does not allow revoking') });
+      expect((await read(code)).status).toBe('PENDING');
+    });
+
+    it('refuses someone other than the initiator, and a settled instance', async () => {
+      const code = await api.createInstance();
+
+      const stranger = await cancel({ approval_code: 'DEPLOY', instance_code: code, user_id: 'ou_alice' });
+      expect(stranger.body).toMatchObject({ code: 1390001, msg: expect.stringContaining('not the initiator') });
+
+      await decide(code, 'approve');
+      const settled = await cancel({ approval_code: 'DEPLOY', instance_code: code, user_id: 'ou_bot' });
+      expect(settled.body).toMatchObject({ code: 1390001, msg: expect.stringContaining('is APPROVED') });
+
+      const unknown = await cancel({ approval_code: 'DEPLOY', instance_code: 'NOPE', user_id: 'ou_bot' });
+      expect(unknown.body.code).toBe(1390003);
+    });
+  });
+
+  describe('create validation', () => {
+    const create = (overrides: Record<string, unknown>) =>
+      api.post('/approval/v4/instances', {
+        approval_code: 'DEPLOY',
+        open_id: 'ou_bot',
+        form: FORM_JSON,
+        node_approver_open_id_list: [{ key: 'approvers', value: ['ou_alice'] }],
+        ...overrides,
+      });
+    const formOf = (entries: object[]) => JSON.stringify(entries);
+
+    it.each([
+      ['form is not a string', { form: [{ id: 'widget_service' }] }, 'form:'],
+      ['form is not JSON', { form: '{not json' }, 'form is not valid JSON'],
+      ['a widget entry has no id', { form: formOf([{ type: 'input', value: 'x' }]) }, 'form[0].id'],
+      ['a widget is unknown', { form: formOf([{ id: 'widget_nope', type: 'input', value: 'x' }]) }, 'widget widget_nope does not exist'],
+      [
+        'a widget has the wrong type',
+        { form: formOf([{ id: 'widget_service', type: 'textarea', value: 'x' }, { id: 'widget_reason', type: 'textarea', value: 'y' }]) },
+        'form[0].type',
+      ],
+      ['a widget has no value', { form: formOf([{ id: 'widget_service', type: 'input' }]) }, 'form[0].value'],
+      ['a required widget is missing', { form: formOf([{ id: 'widget_service', type: 'input', value: 'x' }]) }, 'widget_reason (Reason)'],
+      ['the initiator is missing', { open_id: undefined }, 'open_id: the initiator is required'],
+      ['the initiator is unknown', { open_id: 'ou_ghost' }, 'open_id ou_ghost does not name a user'],
+      ['a node key is unknown', { node_approver_open_id_list: [{ key: 'nope', value: ['ou_alice'] }] }, 'node_approver_open_id_list[0].key'],
+      ['an approver node gets nobody', { node_approver_open_id_list: [] }, 'node approvers (Approvers) needs at least one approver'],
+      ['an approver is unknown', { node_approver_open_id_list: [{ key: 'approvers', value: ['ou_ghost'] }] }, 'approver ou_ghost'],
+    ])('answers 1390001 naming the problem when %s', async (_case, overrides, expected) => {
+      const answer = await create(overrides);
+
+      expect(answer.status).toBe(400);
+      expect(answer.body.code).toBe(1390001);
+      expect(answer.body.msg).toContain(expected);
+    });
+
+    it('answers 1390002 for an unknown approval and creates nothing', async () => {
+      const answer = await create({ approval_code: 'NOPE' });
+
+      expect(answer.body.code).toBe(1390002);
+      expect((await control(sandbox).get('/feishu/stats')).body.instanceCreates).toBe(0);
+    });
+
+    it('shows a title given as an i18n key in its default locale', async () => {
+      const code = await api.createInstance({
+        title: '@i18n@title',
+        i18n_resources: [{ locale: 'en-US', is_default: true, texts: [{ key: '@i18n@title', value: 'Deploy payments v2' }] }],
+      });
+
+      expect((await control(sandbox).get(`/feishu/instances/${code}`)).body.title).toBe('Deploy payments v2');
+    });
+  });
+
+  describe('tokens and faults', () => {
+    it('hands out the same token while it is fresh, and a new one after tokens/expire', async () => {
+      const again = await feishu(sandbox);
+      expect(again.token).toBe(api.token);
+      expect(api.token).toMatch(/^t-[0-9a-f]{40}$/);
+
+      await control(sandbox).post('/feishu/tokens/expire');
+
+      const expired = await api.get('/approval/v4/approvals/DEPLOY');
+      expect(expired.status).toBe(400);
+      expect(expired.body.code).toBe(99991663);
+      const fresh = await feishu(sandbox);
+      expect(fresh.token).not.toBe(api.token);
+      expect((await fresh.get('/approval/v4/approvals/DEPLOY')).body.code).toBe(0);
+      expect((await control(sandbox).get('/feishu/stats')).body.tokenRequests.cli_test_app).toBe(3);
+    });
+
+    it('tells a missing token from an invalid one', async () => {
+      const missing = await fetch(`${sandbox.url}/open-apis/approval/v4/approvals/DEPLOY`);
+      expect(missing.status).toBe(400);
+      expect((await missing.json()).code).toBe(99991661);
+
+      const invalid = await fetch(`${sandbox.url}/open-apis/approval/v4/approvals/DEPLOY`, { headers: { authorization: 'Bearer t-forged' } });
+      expect((await invalid.json()).code).toBe(99991663);
+    });
+
+    it('answers token requests for an unknown app or a wrong secret with HTTP 200 and a code', async () => {
+      const token = (body: object) => fetch(`${sandbox.url}/open-apis/auth/v3/tenant_access_token/internal`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+
+      const unknown = await token({ app_id: 'cli_nobody', app_secret: 'x' });
+      expect(unknown.status).toBe(200);
+      expect(await unknown.json()).toMatchObject({ code: 10003, msg: 'invalid param' });
+      const wrong = await token({ app_id: 'cli_test_app', app_secret: 'wrong' });
+      expect(await wrong.json()).toMatchObject({ code: 10014, msg: 'app secret invalid' });
+    });
+
+    it('injects a fault into the next calls of a route, then recovers', async () => {
+      const code = await api.createInstance();
+      const injected = await control(sandbox).post('/feishu/faults', { route: 'instance.get', code: 99991400, times: 2 });
+      expect(injected.status).toBe(201);
+
+      const first = await api.get(`/approval/v4/instances/${code}`);
+      const second = await api.get(`/approval/v4/instances/${code}`);
+      const third = await api.get(`/approval/v4/instances/${code}`);
+
+      expect([first.status, second.status, third.status]).toEqual([400, 400, 200]);
+      expect(first.body).toMatchObject({ code: 99991400, msg: 'request trigger frequency limit' });
+      expect(third.body.data.instance_code).toBe(code);
+      // Other routes are untouched.
+      expect((await api.get('/approval/v4/approvals/DEPLOY')).body.code).toBe(0);
+    });
+
+    it('injects a fault into the token endpoint with the given status and message', async () => {
+      await control(sandbox).post('/feishu/faults', { route: 'token', code: 10001, msg: 'system busy', httpStatus: 500 });
+
+      const answer = await fetch(`${sandbox.url}/open-apis/auth/v3/tenant_access_token/internal`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ app_id: 'cli_test_app', app_secret: 'test-secret' }),
+      });
+
+      expect(answer.status).toBe(500);
+      expect(await answer.json()).toMatchObject({ code: 10001, msg: 'system busy' });
+      expect((await feishu(sandbox)).token).toMatch(/^t-/);
+    });
+  });
+});

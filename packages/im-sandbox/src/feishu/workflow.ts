@@ -1,0 +1,315 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { describeIssues } from '../validation';
+import { FeishuApiError, FeishuCode, approvalParamInvalid } from './errors';
+import type { ApprovalDefinition, FormValue, Instance, InstanceChange, InstanceNode, Task, TaskStatus } from './model';
+import type { FeishuState } from './state';
+
+// How an approval instance is created, decided and canceled: Feishu's rules, applied to the
+// in-memory state. Each operation returns the status changes it made, in the order Feishu
+// reports them as v1 events.
+
+const nodeApproverListSchema = z.array(z.object({ key: z.string().min(1), value: z.array(z.string().min(1)) }));
+
+export const createInstanceRequestSchema = z
+  .object({
+    approval_code: z.string().min(1),
+    user_id: z.string().min(1).optional(),
+    open_id: z.string().min(1).optional(),
+    form: z.string({ error: 'must be a JSON string of [{id, type, value}]' }),
+    node_approver_open_id_list: nodeApproverListSchema.optional(),
+    node_approver_user_id_list: nodeApproverListSchema.optional(),
+    uuid: z.string().min(1).max(64).optional(),
+    title: z.string().min(1).optional(),
+    i18n_resources: z
+      .array(
+        z.object({
+          locale: z.string(),
+          is_default: z.boolean(),
+          texts: z.array(z.object({ key: z.string(), value: z.string() })),
+        }),
+      )
+      .optional(),
+  })
+  .refine(request => request.user_id !== undefined || request.open_id !== undefined, {
+    path: ['open_id'],
+    message: 'the initiator is required: give open_id or user_id',
+  });
+export type CreateInstanceRequest = z.infer<typeof createInstanceRequestSchema>;
+
+export const cancelInstanceRequestSchema = z.object({
+  approval_code: z.string().min(1),
+  instance_code: z.string().min(1),
+  user_id: z.string().min(1),
+});
+export type CancelInstanceRequest = z.infer<typeof cancelInstanceRequestSchema>;
+
+const formEntrySchema = z.looseObject({ id: z.string().min(1), type: z.string().min(1), value: z.unknown() });
+
+/** Why a person's decision cannot be applied; the control API maps it to an HTTP status. */
+export class DecisionError extends Error {
+  constructor(
+    readonly status: 404 | 409,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DecisionError';
+  }
+}
+
+export interface Decision {
+  decision: 'approve' | 'reject';
+  /** Who decides; by default the first approver with a pending task. */
+  openId?: string;
+  comment?: string;
+}
+
+export function createInstance(
+  state: FeishuState,
+  appId: string,
+  request: CreateInstanceRequest,
+  now: number,
+): { instance: Instance; created: boolean; changes: InstanceChange[] } {
+  const approval = state.approvals.get(request.approval_code);
+  if (!approval) throw new FeishuApiError(FeishuCode.approvalNotFound, 'approval code not found');
+
+  if (request.uuid !== undefined) {
+    const existing = state.instanceByUuid(request.uuid);
+    if (existing && existing.approvalCode !== approval.approvalCode) {
+      throw approvalParamInvalid(
+        `uuid ${request.uuid} already names instance ${existing.instanceCode} of approval ${existing.approvalCode}`,
+      );
+    }
+    if (existing) return { instance: existing, created: false, changes: [] };
+  }
+
+  const initiator = resolveInitiator(state, request);
+  const form = parseForm(approval, request.form);
+  const nodes = chooseApprovers(state, approval, request);
+  const title = resolveTitle(request);
+  const instance: Instance = {
+    instanceCode: randomUUID().toUpperCase(),
+    approvalCode: approval.approvalCode,
+    approvalName: approval.name,
+    appId,
+    uuid: request.uuid,
+    title,
+    serialNumber: state.nextSerialNumber(now),
+    initiator,
+    form,
+    nodes,
+    tasks: [],
+    status: 'PENDING',
+    startTime: now,
+    timeline: [],
+  };
+  instance.timeline.push({ type: 'START', openId: instance.initiator, createTime: now });
+  const changes: InstanceChange[] = [{ kind: 'instance', status: 'PENDING', at: now }];
+  changes.push(...startNode(state, instance, instance.nodes[0], now));
+  state.addInstance(instance);
+  state.stats.instanceCreates += 1;
+  return { instance, created: true, changes };
+}
+
+export function decide(state: FeishuState, instance: Instance, decision: Decision, now: number): InstanceChange[] {
+  if (instance.status !== 'PENDING') {
+    throw new DecisionError(
+      409,
+      `instance ${instance.instanceCode} is ${instance.status}; only a PENDING instance can be decided`,
+    );
+  }
+  const pending = instance.tasks.filter(task => task.status === 'PENDING');
+  const task = decision.openId === undefined ? pending[0] : pending.find(candidate => candidate.openId === decision.openId);
+  if (!task) {
+    const approvers = pending.map(candidate => candidate.openId).join(', ');
+    throw new DecisionError(
+      409,
+      `${decision.openId} has no pending task on instance ${instance.instanceCode}; pending approvers: ${approvers}`,
+    );
+  }
+  const nodeIndex = instance.nodes.findIndex(node => node.nodeId === task.nodeId);
+  const node = instance.nodes[nodeIndex];
+  const approved = decision.decision === 'approve';
+
+  const changes = [finishTask(task, approved ? 'APPROVED' : 'REJECTED', now)];
+  instance.timeline.push({
+    type: approved ? 'PASS' : 'REJECT',
+    openId: task.openId,
+    comment: decision.comment,
+    createTime: now,
+    nodeId: node.nodeId,
+    taskId: task.id,
+  });
+
+  // Any rejection ends the instance; an OR node is done with one approval, an AND node with all.
+  const nodeTasks = instance.tasks.filter(candidate => candidate.nodeId === node.nodeId);
+  const nodeDone = !approved || node.type === 'OR' || nodeTasks.every(candidate => candidate.status === 'APPROVED');
+  if (!nodeDone) return changes;
+  changes.push(...closeOpenTasks(instance, now));
+
+  const next = instance.nodes[nodeIndex + 1];
+  if (approved && next) {
+    changes.push(...startNode(state, instance, next, now));
+    return changes;
+  }
+  return [...changes, finishInstance(instance, approved ? 'APPROVED' : 'REJECTED', now)];
+}
+
+export function cancelInstance(
+  state: FeishuState,
+  request: CancelInstanceRequest,
+  userIdType: 'open_id' | 'user_id',
+  now: number,
+): { instance: Instance; changes: InstanceChange[] } {
+  const approval = state.approvals.get(request.approval_code);
+  if (!approval) throw new FeishuApiError(FeishuCode.approvalNotFound, 'approval code not found');
+  const instance = state.instances.get(request.instance_code);
+  if (!instance) throw new FeishuApiError(FeishuCode.instanceNotFound, 'instance code not found');
+  if (instance.approvalCode !== approval.approvalCode) {
+    throw approvalParamInvalid(
+      `instance ${instance.instanceCode} belongs to approval ${instance.approvalCode}, not ${approval.approvalCode}`,
+    );
+  }
+  const user = userIdType === 'open_id' ? state.users.get(request.user_id) : state.userByUserId(request.user_id);
+  if (user?.openId !== instance.initiator) {
+    throw approvalParamInvalid(
+      `user_id ${request.user_id} is not the initiator of instance ${instance.instanceCode}; only the initiator can cancel it`,
+    );
+  }
+  if (!approval.allowRevoke) {
+    throw approvalParamInvalid(`approval ${approval.approvalCode} does not allow revoking pending requests`);
+  }
+  if (instance.status !== 'PENDING') {
+    throw approvalParamInvalid(
+      `instance ${instance.instanceCode} is ${instance.status}; only a PENDING instance can be canceled`,
+    );
+  }
+  instance.timeline.push({ type: 'CANCEL', openId: instance.initiator, createTime: now });
+  return { instance, changes: [...closeOpenTasks(instance, now), finishInstance(instance, 'CANCELED', now)] };
+}
+
+function resolveInitiator(state: FeishuState, request: CreateInstanceRequest): string {
+  // Feishu prefers user_id when both are given.
+  if (request.user_id !== undefined) {
+    const user = state.userByUserId(request.user_id);
+    if (!user) throw approvalParamInvalid(`user_id ${request.user_id} does not name a user`);
+    return user.openId;
+  }
+  const openId = request.open_id ?? '';
+  if (!state.users.has(openId)) throw approvalParamInvalid(`open_id ${openId} does not name a user`);
+  return openId;
+}
+
+function resolveTitle(request: CreateInstanceRequest): string | undefined {
+  const title = request.title;
+  if (title === undefined || !title.startsWith('@i18n@')) return title;
+  // Feishu titles are i18n keys resolved through i18n_resources; the default locale is what people see.
+  const resources = request.i18n_resources ?? [];
+  const locale = resources.find(resource => resource.is_default) ?? resources[0];
+  const text = locale?.texts.find(entry => entry.key === title)?.value;
+  if (text === undefined) throw approvalParamInvalid(`title ${title} has no text in i18n_resources`);
+  return text;
+}
+
+function parseForm(approval: ApprovalDefinition, raw: string): FormValue[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw approvalParamInvalid('form is not valid JSON; it must be a JSON string of [{id, type, value}]');
+  }
+  const entries = z.array(formEntrySchema).safeParse(parsed);
+  if (!entries.success) throw approvalParamInvalid(describeIssues(entries.error, 'form'));
+
+  const values = new Map<string, unknown>();
+  entries.data.forEach((entry, index) => {
+    const widget = approval.form.find(candidate => candidate.id === entry.id);
+    if (!widget) {
+      throw approvalParamInvalid(`form[${index}].id: widget ${entry.id} does not exist in approval ${approval.approvalCode}`);
+    }
+    if (entry.type !== widget.type) {
+      throw approvalParamInvalid(`form[${index}].type: widget ${entry.id} is of type ${widget.type}, not ${entry.type}`);
+    }
+    // A widget given without a value is an error on Feishu, even for an optional one.
+    if (entry.value === undefined) throw approvalParamInvalid(`form[${index}].value: widget ${entry.id} has no value`);
+    if ((widget.type === 'input' || widget.type === 'textarea') && typeof entry.value !== 'string') {
+      throw approvalParamInvalid(`form[${index}].value: widget ${entry.id} (${widget.type}) takes a string`);
+    }
+    values.set(widget.id, entry.value);
+  });
+
+  const missing = approval.form.filter(widget => widget.required && (values.get(widget.id) ?? '') === '');
+  if (missing.length > 0) {
+    const names = missing.map(widget => `${widget.id} (${widget.name})`).join(', ');
+    throw approvalParamInvalid(`form: required widget ${names} has no value`);
+  }
+  return approval.form
+    .filter(widget => values.has(widget.id))
+    .map(widget => ({ id: widget.id, name: widget.name, type: widget.type, value: values.get(widget.id) }));
+}
+
+function chooseApprovers(state: FeishuState, approval: ApprovalDefinition, request: CreateInstanceRequest): InstanceNode[] {
+  const chosen = new Map<string, Set<string>>();
+  const lists = [
+    { field: 'node_approver_open_id_list', entries: request.node_approver_open_id_list ?? [], find: (id: string) => state.users.get(id) },
+    { field: 'node_approver_user_id_list', entries: request.node_approver_user_id_list ?? [], find: (id: string) => state.userByUserId(id) },
+  ];
+  for (const { field, entries, find } of lists) {
+    entries.forEach((entry, index) => {
+      const node = approval.nodes.find(candidate => candidate.nodeId === entry.key || candidate.customNodeId === entry.key);
+      if (!node) {
+        throw approvalParamInvalid(
+          `${field}[${index}].key: no node has node_id or custom_node_id ${entry.key} in approval ${approval.approvalCode}`,
+        );
+      }
+      if (!node.needApprover) {
+        throw approvalParamInvalid(
+          `${field}[${index}].key: node ${entry.key} does not take approvers chosen by the initiator`,
+        );
+      }
+      const approvers = chosen.get(node.nodeId) ?? new Set<string>();
+      for (const id of entry.value) {
+        const user = find(id);
+        if (!user) throw approvalParamInvalid(`${field}[${index}].value: approver ${id} does not name a user`);
+        approvers.add(user.openId);
+      }
+      chosen.set(node.nodeId, approvers);
+    });
+  }
+
+  return approval.nodes
+    .filter(node => node.needApprover)
+    .map(node => {
+      const approvers = [...(chosen.get(node.nodeId) ?? [])];
+      if (approvers.length === 0) {
+        const key = node.customNodeId ?? node.nodeId;
+        throw approvalParamInvalid(`node_approver_open_id_list: node ${key} (${node.name}) needs at least one approver`);
+      }
+      return { ...node, approvers };
+    });
+}
+
+function startNode(state: FeishuState, instance: Instance, node: InstanceNode, now: number): InstanceChange[] {
+  return node.approvers.map(openId => {
+    const task: Task = { id: state.nextTaskId(), openId, nodeId: node.nodeId, status: 'PENDING', startTime: now };
+    instance.tasks.push(task);
+    return { kind: 'task', taskId: task.id, openId, nodeId: node.nodeId, status: 'PENDING', at: now };
+  });
+}
+
+function finishTask(task: Task, status: TaskStatus, now: number): InstanceChange {
+  task.status = status;
+  task.endTime = now;
+  return { kind: 'task', taskId: task.id, openId: task.openId, nodeId: task.nodeId, status, at: now };
+}
+
+/** Tasks nobody needs to act on any more become DONE, as Feishu reports them. */
+function closeOpenTasks(instance: Instance, now: number): InstanceChange[] {
+  return instance.tasks.filter(task => task.status === 'PENDING').map(task => finishTask(task, 'DONE', now));
+}
+
+function finishInstance(instance: Instance, status: Instance['status'], now: number): InstanceChange {
+  instance.status = status;
+  instance.endTime = now;
+  return { kind: 'instance', status, at: now };
+}

@@ -1,0 +1,190 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { FeishuPlatform } from './feishu/platform';
+import { type InstanceView, instanceView } from './feishu/views';
+import { DecisionError } from './feishu/workflow';
+import { describeIssues } from './validation';
+
+// The approver inbox: one server-rendered page where a person does what an approver does in
+// the Feishu app. Titles, form values and comments come from outside, so every piece of
+// text goes through escapeHtml.
+
+const RECENT_LIMIT = 10;
+
+const STYLE = `
+  :root { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2329; background: #f5f6f7; }
+  body { margin: 0; }
+  header.page { background: #fff; border-bottom: 1px solid #dee0e3; padding: 1rem 2rem; }
+  header.page h1 { margin: 0 0 .25rem; font-size: 1.4rem; }
+  header.page p { margin: 0; color: #646a73; }
+  main { max-width: 60rem; margin: 0 auto; padding: 1rem 2rem 3rem; }
+  h2 { font-size: 1.1rem; margin: 1.5rem 0 .75rem; }
+  .count { background: #3370ff; color: #fff; border-radius: 1rem; padding: 0 .5rem; font-size: .85rem; }
+  .empty { color: #8f959e; }
+  .error { background: #fde2e2; border: 1px solid #f54a45; border-radius: .5rem; padding: .75rem 1rem; }
+  .card { background: #fff; border: 1px solid #dee0e3; border-radius: .75rem; padding: 1rem 1.25rem; margin-bottom: 1rem; }
+  .card:target { outline: 2px solid #3370ff; }
+  .card header { display: flex; align-items: center; justify-content: space-between; gap: 1rem; }
+  .card h3 { margin: 0; font-size: 1.05rem; }
+  .meta { color: #646a73; font-size: .85rem; margin: .25rem 0 .75rem; }
+  dl.form { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0 0 .75rem; }
+  dl.form dt { color: #646a73; }
+  dl.form dd { margin: 0; white-space: pre-wrap; word-break: break-word; }
+  ul.approvers { list-style: none; padding: 0; margin: 0 0 .75rem; display: flex; flex-wrap: wrap; gap: .5rem 1.25rem; }
+  ul.approvers small { color: #8f959e; }
+  form { display: grid; gap: .5rem; border-top: 1px solid #eff0f1; padding-top: .75rem; }
+  label { display: grid; gap: .25rem; font-size: .85rem; color: #646a73; }
+  textarea, select { font: inherit; padding: .4rem; border: 1px solid #d0d3d6; border-radius: .4rem; }
+  .actions { display: flex; gap: .5rem; }
+  button { font: inherit; border: 0; border-radius: .4rem; padding: .45rem 1.1rem; cursor: pointer; color: #fff; }
+  button.approve { background: #34c724; }
+  button.reject { background: #f54a45; }
+  .badge { font-size: .75rem; font-weight: 600; border-radius: .3rem; padding: .1rem .45rem; background: #eff0f1; color: #646a73; }
+  .badge.pending { background: #e1eaff; color: #245bdb; }
+  .badge.approved { background: #d9f5d6; color: #237b19; }
+  .badge.rejected { background: #fde2e2; color: #d83931; }
+  .badge.canceled, .badge.done, .badge.waiting { background: #eff0f1; color: #646a73; }
+  table { width: 100%; border-collapse: collapse; background: #fff; border: 1px solid #dee0e3; border-radius: .75rem; overflow: hidden; }
+  th, td { text-align: left; padding: .5rem .75rem; border-bottom: 1px solid #eff0f1; font-size: .9rem; }
+  th { color: #646a73; font-weight: 500; }
+`;
+
+// Browsers send empty fields as "", which means "not given" here.
+const blankToUndefined = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value);
+const decisionFormSchema = z.object({
+  openId: z.string().optional().transform(blankToUndefined),
+  comment: z.string().optional().transform(blankToUndefined),
+});
+
+export function inbox(feishu: FeishuPlatform): Router {
+  const router = Router();
+
+  router.get('/', (req, res) => {
+    const views = [...feishu.state.instances.values()].map(instance => instanceView(feishu.state, instance));
+    const error = typeof req.query.error === 'string' ? req.query.error : undefined;
+    res.type('html').send(renderPage(views, error));
+  });
+
+  // The backend links people to an instance; in the sandbox it lives on the inbox page.
+  router.get('/feishu/instances/:code', (req, res) => {
+    res.redirect(302, `/#instance-${encodeURIComponent(req.params.code)}`);
+  });
+
+  for (const decision of ['approve', 'reject'] as const) {
+    router.post(`/inbox/feishu/:code/${decision}`, express.urlencoded({ extended: false }), (req, res) => {
+      const back = (error: string) => res.redirect(303, `/?error=${encodeURIComponent(error)}`);
+      const form = decisionFormSchema.safeParse(req.body ?? {});
+      if (!form.success) {
+        back(describeIssues(form.error));
+        return;
+      }
+      try {
+        feishu.decide(req.params.code, { decision, ...form.data });
+        res.redirect(303, '/');
+      } catch (error) {
+        if (!(error instanceof DecisionError)) throw error;
+        back(error.message);
+      }
+    });
+  }
+  return router;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, char => `&#${char.charCodeAt(0)};`);
+}
+
+function renderPage(views: InstanceView[], error: string | undefined): string {
+  const pending = views.filter(view => view.status === 'PENDING');
+  const decided = views
+    .filter(view => view.status !== 'PENDING')
+    .sort((a, b) => (b.endedAt ?? '').localeCompare(a.endedAt ?? ''))
+    .slice(0, RECENT_LIMIT);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Approver inbox · IM sandbox</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header class="page">
+  <h1>Approver inbox</h1>
+  <p>Requests waiting in the sandbox's Feishu tenant. Deciding here is what an approver does in the Feishu app.
+    <a href="/">Refresh</a></p>
+</header>
+<main>
+${error === undefined ? '' : `<p class="error" role="alert">${escapeHtml(error)}</p>`}
+<section>
+  <h2>Pending <span class="count">${pending.length}</span></h2>
+  ${pending.length === 0 ? '<p class="empty">Nothing is waiting for a decision.</p>' : pending.map(renderPending).join('\n')}
+</section>
+<section>
+  <h2>Recently decided</h2>
+  ${decided.length === 0 ? '<p class="empty">No decisions yet.</p>' : renderDecided(decided)}
+</section>
+</main>
+</body>
+</html>`;
+}
+
+function renderPending(view: InstanceView): string {
+  const code = escapeHtml(encodeURIComponent(view.instanceCode));
+  const meta = [
+    escapeHtml(view.approvalName),
+    `requested by ${escapeHtml(view.initiatorName)}`,
+    formatTime(view.createdAt),
+    `<code>${escapeHtml(view.instanceCode)}</code>`,
+  ];
+  const fields = view.form.map(field => `<dt>${escapeHtml(field.name)}</dt><dd>${escapeHtml(displayValue(field.value))}</dd>`);
+  const approvers = view.approvers.map(approver => {
+    const node = `${escapeHtml(approver.nodeName)} · ${approver.nodeType === 'OR' ? 'any one' : 'all'}`;
+    return `<li><span>${escapeHtml(approver.name)}</span> ${badge(approver.status)} <small>${node}</small></li>`;
+  });
+  const deciders = view.approvers
+    .filter(approver => approver.status === 'PENDING')
+    .map(approver => `<option value="${escapeHtml(approver.openId)}">${escapeHtml(approver.name)}</option>`);
+  return `<article class="card" id="instance-${escapeHtml(view.instanceCode)}">
+  <header><h3>${escapeHtml(view.title ?? view.approvalName)}</h3>${badge(view.status)}</header>
+  <p class="meta">${meta.join(' · ')}</p>
+  <dl class="form">${fields.join('')}</dl>
+  <ul class="approvers">${approvers.join('')}</ul>
+  <form method="post" action="/inbox/feishu/${code}/approve">
+    <label>Decide as <select name="openId">${deciders.join('')}</select></label>
+    <label>Comment <textarea name="comment" rows="2"></textarea></label>
+    <div class="actions">
+      <button type="submit" class="approve">Approve</button>
+      <button type="submit" class="reject" formaction="/inbox/feishu/${code}/reject">Reject</button>
+    </div>
+  </form>
+</article>`;
+}
+
+function renderDecided(views: InstanceView[]): string {
+  const rows = views.map(view => {
+    const last = view.timeline[view.timeline.length - 1];
+    const comment = last?.comment === null || last === undefined ? '' : `: “${escapeHtml(last.comment)}”`;
+    const cells = [
+      escapeHtml(view.title ?? view.approvalName),
+      badge(view.status),
+      last === undefined ? '' : `${escapeHtml(last.name)}${comment}`,
+      view.endedAt === null ? '' : formatTime(view.endedAt),
+    ];
+    return `<tr id="instance-${escapeHtml(view.instanceCode)}">${cells.map(cell => `<td>${cell}</td>`).join('')}</tr>`;
+  });
+  const head = ['Request', 'Status', 'By', 'When'].map(title => `<th>${title}</th>`).join('');
+  return `<table><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function badge(status: string): string {
+  return `<span class="badge ${escapeHtml(status.toLowerCase())}">${escapeHtml(status)}</span>`;
+}
+
+function displayValue(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function formatTime(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
+}

@@ -1,0 +1,12 @@
+/**
+ * A local stand-in for the IM open platforms (Feishu/Lark today): their APIs, signed and
+ * encrypted callbacks, an approver inbox, and a control API for tests.
+ */
+export { startSandbox } from './server';
+export type { Sandbox, SandboxOptions, SandboxSeed } from './server';
+export type { FeishuAppSeed, FeishuApprovalSeed, FeishuUserSeed } from './feishu/seed';
+export type { DeliveryControl, DeliveryRecord } from './feishu/callbacks';
+export type { FaultRoute, FeishuStats } from './feishu/state';
+export type { ApproverView, InstanceView } from './feishu/views';
+export { startGithubOidcIssuer } from './github/oidcIssuer';
+export type { GithubOidcIssuer, GithubRunClaims, SignOptions } from './github/oidcIssuer';

@@ -1,0 +1,69 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+
+// `yarn start` as a real process: the default seed, the announced URL, a clean exit on SIGTERM.
+
+function startCli(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  const child = spawn(
+    process.execPath,
+    ['--require', require.resolve('@backstage/cli/config/nodeTransform.cjs'), resolve(__dirname, 'main.ts')],
+    { cwd: resolve(__dirname, '..'), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout?.on('data', chunk => (output += chunk));
+  child.stderr?.on('data', chunk => (output += chunk));
+  return { child, output: () => output };
+}
+
+async function announcedUrl(output: () => string): Promise<string> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const url = /approver inbox at (http:\/\/\S+)\//.exec(output())?.[1];
+    if (url) return url;
+    if (Date.now() > deadline) throw new Error(`no URL announced; output: ${output()}`);
+    await new Promise(done => setTimeout(done, 50));
+  }
+}
+
+describe('the sandbox CLI', () => {
+  it('serves the default seed and exits cleanly on SIGTERM', async () => {
+    const { child, output } = startCli({ SANDBOX_PORT: '0' });
+    try {
+      const url = await announcedUrl(output);
+
+      const token = await fetch(`${url}/open-apis/auth/v3/tenant_access_token/internal`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ app_id: 'cli_sandbox_deploy', app_secret: 'sandbox-app-secret' }),
+      }).then(answer => answer.json());
+      const approval = await fetch(`${url}/open-apis/approval/v4/approvals/DEPLOY-APPROVAL`, {
+        headers: { authorization: `Bearer ${token.tenant_access_token}` },
+      }).then(answer => answer.json());
+      const apps = await fetch(`${url}/_sandbox/feishu/apps`).then(answer => answer.json());
+
+      expect(approval.data.approval_name).toBe('Production deployment');
+      expect(approval.data.node_list).toEqual([expect.objectContaining({ node_id: 'node_approvers', custom_node_id: 'approvers', node_type: 'OR' })]);
+      expect(apps).toEqual([
+        expect.objectContaining({
+          appId: 'cli_sandbox_deploy',
+          encrypted: true,
+          callbackUrl: 'http://localhost:7007/api/im-approval/callbacks/feishu/feishu-sandbox',
+        }),
+      ]);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+  }, 20_000);
+
+  it('refuses a bad environment, naming the variable', async () => {
+    const { child, output } = startCli({ SANDBOX_PORT: 'seventy' });
+
+    const [code] = await once(child, 'exit');
+
+    expect(code).toBe(1);
+    expect(output()).toContain('SANDBOX_PORT');
+  }, 20_000);
+});

@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { sandboxSeedSchema, startSandbox } from './server';
+import { describeIssues } from './validation';
+
+// `yarn start`: the sandbox as its own process, configured through the environment.
+
+const envSchema = z.object({
+  SANDBOX_PORT: z.coerce.number().int().min(0).max(65_535).default(7010),
+  SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
+  // Run from source by `yarn start`, never bundled, so the seed stays next to src/.
+  // eslint-disable-next-line no-restricted-syntax
+  SANDBOX_SEED: z.string().min(1).default(resolve(__dirname, '../seed.json')),
+});
+
+async function main(): Promise<void> {
+  const env = envSchema.safeParse(process.env);
+  if (!env.success) throw new Error(`invalid environment: ${describeIssues(env.error)}`);
+  const { SANDBOX_PORT: port, SANDBOX_HOST: host, SANDBOX_SEED: seedPath } = env.data;
+
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(seedPath, 'utf8'));
+  } catch (error) {
+    throw new Error(`cannot read the seed ${seedPath}: ${(error as Error).message}`);
+  }
+  const seed = sandboxSeedSchema.safeParse(json);
+  if (!seed.success) throw new Error(`invalid seed ${seedPath}: ${describeIssues(seed.error)}`);
+
+  const sandbox = await startSandbox({ port, host, seed: seed.data, log: line => console.log(line) });
+  console.log(`IM sandbox: approver inbox at ${sandbox.url}/ (Feishu open API at ${sandbox.url}/open-apis; seed ${seedPath})`);
+
+  const stop = () => {
+    sandbox.close().then(
+      () => process.exit(0),
+      error => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch(error => {
+  console.error(`IM sandbox: ${(error as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,75 @@
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { z } from 'zod';
+import { feishuOpenApi } from './feishu/api';
+import { controlApi } from './feishu/control';
+import { FeishuPlatform } from './feishu/platform';
+import { feishuSeedSchema } from './feishu/seed';
+import { inbox } from './inbox';
+import { describeIssues } from './validation';
+
+export const sandboxSeedSchema = z.object({ feishu: feishuSeedSchema.optional() });
+export type SandboxSeed = z.input<typeof sandboxSeedSchema>;
+
+export interface SandboxOptions {
+  /** 0 (the default) takes any free port. */
+  port?: number;
+  /** Defaults to 127.0.0.1. */
+  host?: string;
+  seed?: SandboxSeed;
+  log?: (line: string) => void;
+  /**
+   * Waits before each redelivery of a callback that did not get HTTP 200; the number of entries
+   * is the number of retries. Feishu waits 15 s, 5 min, 1 h and 6 h; the default keeps that
+   * shape at test speed.
+   */
+  callbackRetryDelaysMs?: number[];
+}
+
+export interface Sandbox {
+  /** Where it listens, e.g. http://127.0.0.1:54321: the Feishu "domain" and the inbox. */
+  url: string;
+  /** Stops listening and cancels pending callback deliveries and retries. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_RETRY_DELAYS_MS = [250, 1000, 4000, 10_000];
+// A wildcard address is not somewhere a client can go; its loopback is.
+const LOOPBACK_FOR_WILDCARD: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '::1' };
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const seed = sandboxSeedSchema.safeParse(options.seed ?? {});
+  if (!seed.success) throw new Error(`invalid sandbox seed: ${describeIssues(seed.error, 'seed')}`);
+  const feishu = new FeishuPlatform(seed.data.feishu ?? {}, {
+    retryDelaysMs: options.callbackRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
+    log: options.log ?? (() => {}),
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use('/open-apis', feishuOpenApi(feishu));
+  app.use('/_sandbox/feishu', controlApi(feishu));
+  app.post('/_sandbox/reset', (_req, res) => {
+    feishu.reset();
+    res.status(204).end();
+  });
+  app.use(inbox(feishu));
+
+  const server = http.createServer(app);
+  server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  await once(server, 'listening');
+  const { address, port } = server.address() as AddressInfo;
+  const reachable = LOOPBACK_FOR_WILDCARD[address] ?? address;
+
+  return {
+    url: `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`,
+    async close() {
+      feishu.close();
+      const closed = new Promise(resolve => server.close(resolve));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}

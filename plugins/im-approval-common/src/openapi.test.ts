@@ -1,0 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { buildOpenApiDocument } from './openapi';
+
+describe('openapi.json', () => {
+  it('is what the zod schemas generate (run `yarn openapi:generate` after changing them)', () => {
+    const committed = JSON.parse(readFileSync(resolve(__dirname, '../openapi.json'), 'utf8'));
+    expect(committed).toEqual(JSON.parse(JSON.stringify(buildOpenApiDocument())));
+  });
+
+  it('documents every route with its request and error shapes', () => {
+    const document = buildOpenApiDocument();
+    expect(Object.keys(document.paths).sort()).toEqual(['/approvals', '/approvals/{id}', '/approvals/{id}/cancel', '/approvals/{id}/wait']);
+    const schemas = document.components.schemas as Record<string, { required?: string[] }>;
+    expect(schemas.CreateApprovalRequest.required).toEqual(['template', 'idempotencyKey']);
+    expect(JSON.stringify(document)).not.toContain('#/$defs/');
+  });
+});
