@@ -162,29 +162,13 @@ async function dropDatabases(prefix: string) {
   }
 }
 
-export async function sandboxControl<T = any>(sandbox: Sandbox, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${sandbox.url}/_sandbox${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`sandbox ${method} ${path}: ${response.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
-
 export interface ApiResponse<T> {
   status: number;
   body: T;
 }
 
-export async function api<T = Approval>(
-  backend: BackendProcess,
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown } = {},
-): Promise<ApiResponse<T>> {
-  const response = await fetch(`${backend.api}${path}`, {
+async function requestJson<T>(url: string, method: string, options: { token?: string; body?: unknown } = {}): Promise<ApiResponse<T>> {
+  const response = await fetch(url, {
     method,
     headers: {
       'content-type': 'application/json',
@@ -193,7 +177,24 @@ export async function api<T = Approval>(
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
   const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** The sandbox's control API; throws on anything but success. */
+export async function sandboxControl<T = any>(sandbox: Sandbox, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await requestJson<T>(`${sandbox.url}/_sandbox${path}`, method, { body });
+  if (response.status >= 400) throw new Error(`sandbox ${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body;
+}
+
+/** The plugin's API on one backend. */
+export function api<T = Approval>(
+  backend: BackendProcess,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown } = {},
+): Promise<ApiResponse<T>> {
+  return requestJson<T>(`${backend.api}${path}`, method, options);
 }
 
 export function getWithTimeline(backend: BackendProcess, id: string, token: string) {
