@@ -1,29 +1,18 @@
-import type { Sandbox } from './server';
-import { control, feishu, startTestSandbox } from './testing/sandbox';
+import { control, useTestSandbox } from './testing/sandbox';
 
 describe('the approver inbox', () => {
-  let sandbox: Sandbox;
-  let api: Awaited<ReturnType<typeof feishu>>;
+  const t = useTestSandbox();
 
-  beforeAll(async () => {
-    sandbox = await startTestSandbox();
-  });
-  afterAll(() => sandbox.close());
-  beforeEach(async () => {
-    await control(sandbox).post('/reset');
-    api = await feishu(sandbox);
-  });
-
-  const page = async (path = '/') => (await fetch(`${sandbox.url}${path}`)).text();
+  const page = async (path = '/') => (await fetch(`${t.sandbox.url}${path}`)).text();
   const postForm = (path: string, fields: Record<string, string>) =>
-    fetch(`${sandbox.url}${path}`, { method: 'POST', body: new URLSearchParams(fields), redirect: 'manual' });
+    fetch(`${t.sandbox.url}${path}`, { method: 'POST', body: new URLSearchParams(fields), redirect: 'manual' });
   const cardOf = (html: string, code: string) => {
     const start = html.indexOf(`<article class="card" id="instance-${code}"`);
     return start < 0 ? undefined : html.slice(start, html.indexOf('</article>', start));
   };
 
   it('shows a pending instance with its form values and approvers', async () => {
-    const code = await api.createInstance({
+    const code = await t.api.createInstance({
       form: JSON.stringify([
         { id: 'widget_service', type: 'input', value: 'payments' },
         { id: 'widget_reason', type: 'textarea', value: 'Fix the refund rounding' },
@@ -42,7 +31,7 @@ describe('the approver inbox', () => {
   });
 
   it('escapes text that comes from outside', async () => {
-    const code = await api.createInstance({
+    const code = await t.api.createInstance({
       title: '<script>alert("title")</script>',
       form: JSON.stringify([
         { id: 'widget_service', type: 'input', value: '<img src=x onerror=alert(1)>' },
@@ -59,13 +48,13 @@ describe('the approver inbox', () => {
   });
 
   it('decides an instance from its form and redirects back to the page', async () => {
-    const code = await api.createInstance();
+    const code = await t.api.createInstance();
 
     const answer = await postForm(`/inbox/feishu/${code}/approve`, { openId: 'ou_bob', comment: 'Looks good' });
 
     expect(answer.status).toBe(303);
     expect(answer.headers.get('location')).toBe('/');
-    const instance = (await control(sandbox).get(`/feishu/instances/${code}`)).body;
+    const instance = (await control(t.sandbox).get(`/feishu/instances/${code}`)).body;
     expect(instance.status).toBe('APPROVED');
     expect(instance.timeline.at(-1)).toMatchObject({ type: 'PASS', openId: 'ou_bob', comment: 'Looks good' });
     const html = await page();
@@ -75,9 +64,9 @@ describe('the approver inbox', () => {
   });
 
   it('rejects from the form and reports a decision that is no longer possible', async () => {
-    const code = await api.createInstance();
+    const code = await t.api.createInstance();
     await postForm(`/inbox/feishu/${code}/reject`, { openId: '', comment: '' });
-    expect((await control(sandbox).get(`/feishu/instances/${code}`)).body.status).toBe('REJECTED');
+    expect((await control(t.sandbox).get(`/feishu/instances/${code}`)).body.status).toBe('REJECTED');
 
     const late = await postForm(`/inbox/feishu/${code}/approve`, {});
 
@@ -88,7 +77,7 @@ describe('the approver inbox', () => {
   });
 
   it('sends links to an instance to its place on the page', async () => {
-    const answer = await fetch(`${sandbox.url}/feishu/instances/ABC-123`, { redirect: 'manual' });
+    const answer = await fetch(`${t.sandbox.url}/feishu/instances/ABC-123`, { redirect: 'manual' });
 
     expect(answer.status).toBe(302);
     expect(answer.headers.get('location')).toBe('/#instance-ABC-123');

@@ -1,30 +1,19 @@
-import type { Sandbox } from '../server';
-import { FORM_JSON, control, feishu, startTestSandbox } from '../testing/sandbox';
+import { FORM_JSON, control, feishu, useTestSandbox } from '../testing/sandbox';
 
 // Feishu's rules as seen through its API: who decides, when an instance ends, what fails and how.
 
 describe('the Feishu approval workflow', () => {
-  let sandbox: Sandbox;
-  let api: Awaited<ReturnType<typeof feishu>>;
+  const t = useTestSandbox();
 
-  beforeAll(async () => {
-    sandbox = await startTestSandbox();
-  });
-  afterAll(() => sandbox.close());
-  beforeEach(async () => {
-    await control(sandbox).post('/reset');
-    api = await feishu(sandbox);
-  });
-
-  const read = async (code: string) => (await api.get(`/approval/v4/instances/${code}`)).body.data;
+  const read = async (code: string) => (await t.api.get(`/approval/v4/instances/${code}`)).body.data;
   const decide = (code: string, decision: 'approve' | 'reject', body: object = {}) =>
-    control(sandbox).post(`/feishu/instances/${code}/${decision}`, body);
+    control(t.sandbox).post(`/feishu/instances/${code}/${decision}`, body);
   const taskStatuses = (data: { task_list: Array<{ open_id: string; status: string }> }) =>
     Object.fromEntries(data.task_list.map(task => [task.open_id, task.status]));
 
   /** CHANGE: Lead (OR, alice) then Reviewers (AND, bob and carol). */
   const createChange = () =>
-    api.createInstance({
+    t.api.createInstance({
       approval_code: 'CHANGE',
       form: JSON.stringify([{ id: 'widget_service', type: 'input', value: 'billing' }]),
       node_approver_open_id_list: [
@@ -36,7 +25,7 @@ describe('the Feishu approval workflow', () => {
 
   describe('decisions', () => {
     it('approves an OR node with one approval and closes the other tasks', async () => {
-      const code = await api.createInstance();
+      const code = await t.api.createInstance();
 
       const after = await decide(code, 'approve', { openId: 'ou_bob', comment: 'lgtm' });
 
@@ -79,7 +68,7 @@ describe('the Feishu approval workflow', () => {
     });
 
     it('refuses to decide a settled instance, for someone without a pending task, or an unknown instance', async () => {
-      const code = await api.createInstance();
+      const code = await t.api.createInstance();
 
       const stranger = await decide(code, 'approve', { openId: 'ou_carol' });
       expect(stranger.status).toBe(409);
@@ -94,17 +83,17 @@ describe('the Feishu approval workflow', () => {
     });
 
     it('reads an instance by the uuid it was created with', async () => {
-      const code = await api.createInstance({ uuid: 'deploy-9' });
+      const code = await t.api.createInstance({ uuid: 'deploy-9' });
 
       expect((await read('deploy-9')).instance_code).toBe(code);
     });
   });
 
   describe('cancel', () => {
-    const cancel = (body: object) => api.post('/approval/v4/instances/cancel?user_id_type=open_id', body);
+    const cancel = (body: object) => t.api.post('/approval/v4/instances/cancel?user_id_type=open_id', body);
 
     it('cancels a pending instance for its initiator', async () => {
-      const code = await api.createInstance();
+      const code = await t.api.createInstance();
 
       const answer = await cancel({ approval_code: 'DEPLOY', instance_code: code, user_id: 'ou_bot' });
 
@@ -115,7 +104,7 @@ describe('the Feishu approval workflow', () => {
     });
 
     it('refuses when the approval does not allow revoking', async () => {
-      const code = await api.createInstance({
+      const code = await t.api.createInstance({
         approval_code: 'LOCKED',
         form: JSON.stringify([{ id: 'widget_service', type: 'input', value: 'x' }]),
         node_approver_open_id_list: [{ key: 'node_approvers', value: ['ou_alice'] }],
@@ -129,7 +118,7 @@ describe('the Feishu approval workflow', () => {
     });
 
     it('refuses someone other than the initiator, and a settled instance', async () => {
-      const code = await api.createInstance();
+      const code = await t.api.createInstance();
 
       const stranger = await cancel({ approval_code: 'DEPLOY', instance_code: code, user_id: 'ou_alice' });
       expect(stranger.body).toMatchObject({ code: 1390001, msg: expect.stringContaining('not the initiator') });
@@ -145,7 +134,7 @@ describe('the Feishu approval workflow', () => {
 
   describe('create validation', () => {
     const create = (overrides: Record<string, unknown>) =>
-      api.post('/approval/v4/instances', {
+      t.api.post('/approval/v4/instances', {
         approval_code: 'DEPLOY',
         open_id: 'ou_bot',
         form: FORM_JSON,
@@ -183,47 +172,47 @@ describe('the Feishu approval workflow', () => {
       const answer = await create({ approval_code: 'NOPE' });
 
       expect(answer.body.code).toBe(1390002);
-      expect((await control(sandbox).get('/feishu/stats')).body.instanceCreates).toBe(0);
+      expect((await control(t.sandbox).get('/feishu/stats')).body.instanceCreates).toBe(0);
     });
 
     it('shows a title given as an i18n key in its default locale', async () => {
-      const code = await api.createInstance({
+      const code = await t.api.createInstance({
         title: '@i18n@title',
         i18n_resources: [{ locale: 'en-US', is_default: true, texts: [{ key: '@i18n@title', value: 'Deploy payments v2' }] }],
       });
 
-      expect((await control(sandbox).get(`/feishu/instances/${code}`)).body.title).toBe('Deploy payments v2');
+      expect((await control(t.sandbox).get(`/feishu/instances/${code}`)).body.title).toBe('Deploy payments v2');
     });
   });
 
   describe('tokens and faults', () => {
     it('hands out the same token while it is fresh, and a new one after tokens/expire', async () => {
-      const again = await feishu(sandbox);
-      expect(again.token).toBe(api.token);
-      expect(api.token).toMatch(/^t-[0-9a-f]{40}$/);
+      const again = await feishu(t.sandbox);
+      expect(again.token).toBe(t.api.token);
+      expect(t.api.token).toMatch(/^t-[0-9a-f]{40}$/);
 
-      await control(sandbox).post('/feishu/tokens/expire');
+      await control(t.sandbox).post('/feishu/tokens/expire');
 
-      const expired = await api.get('/approval/v4/approvals/DEPLOY');
+      const expired = await t.api.get('/approval/v4/approvals/DEPLOY');
       expect(expired.status).toBe(400);
       expect(expired.body.code).toBe(99991663);
-      const fresh = await feishu(sandbox);
-      expect(fresh.token).not.toBe(api.token);
+      const fresh = await feishu(t.sandbox);
+      expect(fresh.token).not.toBe(t.api.token);
       expect((await fresh.get('/approval/v4/approvals/DEPLOY')).body.code).toBe(0);
-      expect((await control(sandbox).get('/feishu/stats')).body.tokenRequests.cli_test_app).toBe(3);
+      expect((await control(t.sandbox).get('/feishu/stats')).body.tokenRequests.cli_test_app).toBe(3);
     });
 
     it('tells a missing token from an invalid one', async () => {
-      const missing = await fetch(`${sandbox.url}/open-apis/approval/v4/approvals/DEPLOY`);
+      const missing = await fetch(`${t.sandbox.url}/open-apis/approval/v4/approvals/DEPLOY`);
       expect(missing.status).toBe(400);
       expect((await missing.json()).code).toBe(99991661);
 
-      const invalid = await fetch(`${sandbox.url}/open-apis/approval/v4/approvals/DEPLOY`, { headers: { authorization: 'Bearer t-forged' } });
+      const invalid = await fetch(`${t.sandbox.url}/open-apis/approval/v4/approvals/DEPLOY`, { headers: { authorization: 'Bearer t-forged' } });
       expect((await invalid.json()).code).toBe(99991663);
     });
 
     it('answers token requests for an unknown app or a wrong secret with HTTP 200 and a code', async () => {
-      const token = (body: object) => fetch(`${sandbox.url}/open-apis/auth/v3/tenant_access_token/internal`, {
+      const token = (body: object) => fetch(`${t.sandbox.url}/open-apis/auth/v3/tenant_access_token/internal`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
@@ -237,25 +226,25 @@ describe('the Feishu approval workflow', () => {
     });
 
     it('injects a fault into the next calls of a route, then recovers', async () => {
-      const code = await api.createInstance();
-      const injected = await control(sandbox).post('/feishu/faults', { route: 'instance.get', code: 99991400, times: 2 });
+      const code = await t.api.createInstance();
+      const injected = await control(t.sandbox).post('/feishu/faults', { route: 'instance.get', code: 99991400, times: 2 });
       expect(injected.status).toBe(201);
 
-      const first = await api.get(`/approval/v4/instances/${code}`);
-      const second = await api.get(`/approval/v4/instances/${code}`);
-      const third = await api.get(`/approval/v4/instances/${code}`);
+      const first = await t.api.get(`/approval/v4/instances/${code}`);
+      const second = await t.api.get(`/approval/v4/instances/${code}`);
+      const third = await t.api.get(`/approval/v4/instances/${code}`);
 
       expect([first.status, second.status, third.status]).toEqual([400, 400, 200]);
       expect(first.body).toMatchObject({ code: 99991400, msg: 'request trigger frequency limit' });
       expect(third.body.data.instance_code).toBe(code);
       // Other routes are untouched.
-      expect((await api.get('/approval/v4/approvals/DEPLOY')).body.code).toBe(0);
+      expect((await t.api.get('/approval/v4/approvals/DEPLOY')).body.code).toBe(0);
     });
 
     it('injects a fault into the token endpoint with the given status and message', async () => {
-      await control(sandbox).post('/feishu/faults', { route: 'token', code: 10001, msg: 'system busy', httpStatus: 500 });
+      await control(t.sandbox).post('/feishu/faults', { route: 'token', code: 10001, msg: 'system busy', httpStatus: 500 });
 
-      const answer = await fetch(`${sandbox.url}/open-apis/auth/v3/tenant_access_token/internal`, {
+      const answer = await fetch(`${t.sandbox.url}/open-apis/auth/v3/tenant_access_token/internal`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ app_id: 'cli_test_app', app_secret: 'test-secret' }),
@@ -263,7 +252,7 @@ describe('the Feishu approval workflow', () => {
 
       expect(answer.status).toBe(500);
       expect(await answer.json()).toMatchObject({ code: 10001, msg: 'system busy' });
-      expect((await feishu(sandbox)).token).toMatch(/^t-/);
+      expect((await feishu(t.sandbox)).token).toMatch(/^t-/);
     });
   });
 });

@@ -134,3 +134,20 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | Prom
 }
 
 export const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+/**
+ * Starts a sandbox for the enclosing describe block, resets it before each test and signs in to
+ * its Feishu API: `const t = useTestSandbox()`, then `t.sandbox` and `t.api` inside tests.
+ */
+export function useTestSandbox() {
+  const context = {} as { sandbox: Sandbox; api: Awaited<ReturnType<typeof feishu>> };
+  beforeAll(async () => {
+    context.sandbox = await startTestSandbox();
+  });
+  afterAll(() => context.sandbox.close());
+  beforeEach(async () => {
+    await control(context.sandbox).post('/reset');
+    context.api = await feishu(context.sandbox);
+  });
+  return context;
+}
