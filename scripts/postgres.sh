@@ -18,7 +18,7 @@ if ! pg_ready; then
 fi
 
 # Trust auth (this project's machines) needs no password; a fresh Debian install gets one set here.
-if ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1; then
+if ! psql -w -h 127.0.0.1 -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1; then
   su postgres -c "psql -q -c \"alter user postgres password 'postgres'\"" >/dev/null
   export PGPASSWORD=postgres
   export IM_APPROVAL_TEST_POSTGRES_URL="postgresql://postgres:postgres@127.0.0.1:5432/postgres"

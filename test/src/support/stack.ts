@@ -1,6 +1,8 @@
 import { startGithubOidcIssuer, startSandbox, type GithubOidcIssuer, type Sandbox } from '@im-approval/im-sandbox';
 import type { Approval, ApprovalWithTimeline } from '@im-approval/plugin-im-approval-common';
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { startBackendProcess, type BackendProcess } from './backendProcess';
 
@@ -103,7 +105,7 @@ export async function startStack(options: { database: DatabaseKind; replicas?: n
   const database =
     options.database === 'postgres'
       ? { client: 'pg', connection: POSTGRES_URL, prefix }
-      : { client: 'better-sqlite3', connection: { directory: `${require('node:os').tmpdir()}/im-approval-e2e-${runId}` } };
+      : { client: 'better-sqlite3', connection: { directory: join(tmpdir(), `im-approval-e2e-${runId}`) } };
   if (options.database === 'postgres') await assertPostgresReachable();
 
   const backends: BackendProcess[] = [];

@@ -1,4 +1,9 @@
-import type { HttpAuthService, PermissionsService } from '@backstage/backend-plugin-api';
+import type {
+  BackstageCredentials,
+  BackstageUserPrincipal,
+  HttpAuthService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
 import { AuthenticationError, NotAllowedError } from '@backstage/errors';
 import { AuthorizeResult, type BasicPermission } from '@backstage/plugin-permission-common';
 import type { Approval, RunContext } from '@im-approval/plugin-im-approval-common';
@@ -11,7 +16,7 @@ export type Caller =
   /** A Backstage service or static external-access token; its run context is self-reported. */
   | { kind: 'service'; id: string }
   /** A person signed in to Backstage; what they may do is decided by the permission framework. */
-  | { kind: 'user'; id: string; request: Request };
+  | { kind: 'user'; id: string; credentials: BackstageCredentials<BackstageUserPrincipal> };
 
 export class CallerResolver {
   constructor(
@@ -32,7 +37,7 @@ export class CallerResolver {
       );
     });
     if (credentials.principal.type === 'user') {
-      return { kind: 'user', id: credentials.principal.userEntityRef, request };
+      return { kind: 'user', id: credentials.principal.userEntityRef, credentials: credentials as BackstageCredentials<BackstageUserPrincipal> };
     }
     return { kind: 'service', id: credentials.principal.subject };
   }
@@ -40,8 +45,7 @@ export class CallerResolver {
   /** Users need the permission; services are trusted; a workflow may touch its own repository's approvals only. */
   async authorize(caller: Caller, permission: BasicPermission, approval?: Approval): Promise<void> {
     if (caller.kind === 'user') {
-      const credentials = await this.httpAuth.credentials(caller.request);
-      const [decision] = await this.permissions.authorize([{ permission }], { credentials });
+      const [decision] = await this.permissions.authorize([{ permission }], { credentials: caller.credentials });
       if (decision.result !== AuthorizeResult.ALLOW) {
         throw new NotAllowedError(`You need the ${permission.name} permission`);
       }

@@ -45,7 +45,10 @@ export class ApprovalService {
   private readonly githubServerUrl: string;
 
   constructor(options: ApprovalServiceOptions) {
-    ({ store: this.store, settings: this.settings, clients: this.clients, changes: this.changes } = options);
+    this.store = options.store;
+    this.settings = options.settings;
+    this.clients = options.clients;
+    this.changes = options.changes;
     this.logger = options.logger;
     this.githubServerUrl = options.githubServerUrl;
   }
