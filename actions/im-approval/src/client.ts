@@ -1,0 +1,17 @@
+import * as core from '@actions/core';
+import { ApprovalsClient } from './ApprovalsClient';
+import { oidcIdentity, staticIdentity } from './identity';
+import type { ActionInputs } from './inputs';
+
+/** The client for these inputs, telling the log about every retry. */
+export function clientFor(inputs: ActionInputs): ApprovalsClient {
+  const identity = inputs.auth === 'token' ? staticIdentity(inputs.token!) : oidcIdentity(inputs.audience);
+  return new ApprovalsClient({
+    apiUrl: inputs.apiUrl,
+    identity,
+    onRetry: (problem, delayMs) => core.warning(`${problem}; retrying in ${(delayMs / 1000).toFixed(1)} s`),
+  });
+}
+
+/** How long a single call (create, read, cancel) keeps retrying a backend that is down. */
+export const CALL_RETRY_MS = 5 * 60_000;
