@@ -29,7 +29,7 @@ export function oidcIdentity(audience: string, now: () => number = Date.now): Id
             '`permissions: id-token: write` for the default `auth: oidc`; or set `auth: token` with a Backstage token.',
         );
       }
-      core.setSecret(value);
+      // getIDToken has already told the runner to mask it.
       const { exp } = decodeJwt(value);
       cached = { value, expiresAt: (exp ?? 0) * 1000 };
       return value;
