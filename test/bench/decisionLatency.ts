@@ -3,12 +3,9 @@
 // Usage: yarn workspace @im-approval/e2e-tests bench:latency [runs]
 import { decideInSandbox, openApproval, waitFor } from '../src/support/flow';
 import { startStack, type DatabaseKind } from '../src/support/stack';
+import { summarize } from './stats';
 
 const runs = Number(process.argv[2] ?? 50);
-
-function percentile(sorted: number[], p: number) {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
 
 async function measure(database: DatabaseKind, replicas: number) {
   const stack = await startStack({ database, replicas });
@@ -26,9 +23,8 @@ async function measure(database: DatabaseKind, replicas: number) {
   } finally {
     await stack.stop();
   }
-  samples.sort((a, b) => a - b);
   const label = `${database}, ${replicas} replica${replicas > 1 ? 's' : ''}`.padEnd(24);
-  console.log(`${label} runs=${runs}  p50=${percentile(samples, 50).toFixed(1)} ms  p99=${percentile(samples, 99).toFixed(1)} ms  max=${samples.at(-1)!.toFixed(1)} ms`);
+  console.log(`${label} ${summarize(samples)}`);
 }
 
 async function main() {

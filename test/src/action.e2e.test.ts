@@ -1,5 +1,5 @@
 import type { ApprovalWithTimeline } from '@im-approval/plugin-im-approval-common';
-import { JOB_ENV, runStep, startStep, type RunningStep } from './support/actionRunner';
+import { approvalIdOf, JOB_ENV, runStep, startStep, type RunningStep } from './support/actionRunner';
 import { decideInSandbox, eventually, oidcToken } from './support/flow';
 import { getWithTimeline, RUN, sandboxControl, startStack, STATIC_TOKEN, type Stack } from './support/stack';
 
@@ -35,12 +35,7 @@ describe('the Action bundle, run as a runner runs it, against the real backend a
   });
 
   async function pendingApproval(step: RunningStep): Promise<ApprovalWithTimeline> {
-    const outputs = await eventually(
-      async () => step.outputs(),
-      o => 'approval-id' in o,
-    );
-    if (!outputs['approval-id']) throw new Error(`the step opened no approval:\n${step.stdout()}`);
-    const { body } = await getWithTimeline(backend(), outputs['approval-id'], STATIC_TOKEN);
+    const { body } = await getWithTimeline(backend(), await approvalIdOf(step), STATIC_TOKEN);
     expect(body.status).toBe('pending');
     return body;
   }

@@ -114,6 +114,19 @@ export function startStep(options: {
 
 export const runStep = (options: Parameters<typeof startStep>[0]) => startStep(options).finished;
 
+/** The id of the approval the step opened, as soon as it sets the output; throws if it exits first. */
+export async function approvalIdOf(step: RunningStep, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  step.finished.then(() => (exited = true));
+  for (;;) {
+    const id = step.outputs()['approval-id'];
+    if (id) return id;
+    if (exited || Date.now() > deadline) throw new Error(`the step opened no approval:\n${step.stdout()}`);
+    await new Promise(r => setTimeout(r, 20));
+  }
+}
+
 /** `name<<DELIMITER\nvalue\nDELIMITER` records, as @actions/core writes GITHUB_OUTPUT and GITHUB_STATE. */
 function readFileCommands(file: string): Record<string, string> {
   const values: Record<string, string> = {};
