@@ -1,37 +1,10 @@
-import type { Approval } from '@im-approval/plugin-im-approval-common';
 import nock from 'nock';
 import { ApiError, ApprovalsClient, BackendUnreachableError } from './ApprovalsClient';
 import { Backoff } from './backoff';
 import type { Identity } from './identity';
+import { approval, ID } from './testing/approval';
 
 const API = 'https://backstage.example.com/api/im-approval';
-const ID = '6f1c1f9e-8a43-4a57-9a52-0d9b1d7c8e11';
-
-function approval(overrides: Partial<Approval> = {}): Approval {
-  return {
-    id: ID,
-    status: 'pending',
-    template: 'deploy',
-    integration: 'feishu-sandbox',
-    provider: 'feishu',
-    title: 'Deploy api',
-    idempotencyKey: 'key',
-    context: { repository: 'acme/api', verified: true, caller: 'github:acme/api' },
-    variables: {},
-    form: [],
-    approvers: ['alice@example.com'],
-    imInstanceId: 'INST-1',
-    imUrl: 'https://im.example.com/INST-1',
-    decidedBy: null,
-    comment: null,
-    decidedAt: null,
-    error: null,
-    createdAt: '2026-11-21T08:00:00.000Z',
-    updatedAt: '2026-11-21T08:00:00.000Z',
-    expiresAt: '2026-11-21T09:00:00.000Z',
-    ...overrides,
-  };
-}
 
 const backstageError = (statusCode: number, name: string, message: string) => ({
   error: { name, message },
@@ -70,7 +43,10 @@ afterEach(() => {
   nock.cleanAll();
   expect(pending).toEqual([]);
 });
-afterAll(() => nock.enableNetConnect());
+afterAll(() => {
+  nock.enableNetConnect();
+  nock.restore();
+});
 
 describe('ApprovalsClient', () => {
   it('creates with the bearer token and tells a new approval from a repeated key', async () => {

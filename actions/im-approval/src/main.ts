@@ -3,7 +3,8 @@ import type { Approval, CreateApprovalRequest } from '@im-approval/plugin-im-app
 import type { ApprovalsClient } from './ApprovalsClient';
 import { CALL_RETRY_MS, clientFor } from './client';
 import { readInputs, type ActionInputs } from './inputs';
-import { describeApproval, outcomeLine, progressLine, setOutputs, writeSummary } from './report';
+import { describeApproval, outcomeLine, progressLine } from './messages';
+import { setOutputs, writeSummary } from './report';
 import { idempotencyKey, runContextFromEnv } from './runContext';
 import { STATE_APPROVAL_ID } from './state';
 import { waitForDecision } from './waitForDecision';

@@ -1,6 +1,6 @@
 import type { Approval } from '@im-approval/plugin-im-approval-common';
 import type { ApprovalsClient } from './ApprovalsClient';
-import { progressLine } from './report';
+import { progressLine } from './messages';
 
 export interface WaitOptions {
   log: (line: string) => void;
@@ -23,7 +23,7 @@ export async function waitForDecision(client: ApprovalsClient, approval: Approva
   let lastProgress = now();
   while (current.status === 'pending') {
     const retryUntil = Date.parse(current.expiresAt) + (options.unreachableGraceMs ?? 5 * 60_000);
-    current = await client.wait(current.id, options.pollSeconds ?? 25, retryUntil);
+    current = await client.wait(current.id, options.pollSeconds ?? 30, retryUntil);
     if (current.status === 'pending' && now() - lastProgress >= progressEveryMs) {
       options.log(progressLine(current, now()));
       lastProgress = now();
