@@ -3,8 +3,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { z } from 'zod';
+import { acceptWebSockets } from './delivery/websockets';
 import { feishuOpenApi } from './feishu/api';
 import { controlApi } from './feishu/control';
+import { feishuClientConfigSchema } from './feishu/longConnection';
 import { FeishuPlatform } from './feishu/platform';
 import { feishuSeedSchema } from './feishu/seed';
 import { inbox } from './inbox';
@@ -21,35 +23,45 @@ export interface SandboxOptions {
   seed?: SandboxSeed;
   log?: (line: string) => void;
   /**
-   * Waits before each redelivery of a callback that did not get HTTP 200; the number of entries
+   * Waits before each redelivery of a callback that was not acknowledged; the number of entries
    * is the number of retries. Feishu waits 15 s, 5 min, 1 h and 6 h; the default keeps that
    * shape at test speed.
    */
   callbackRetryDelaysMs?: number[];
+  /** How long an event pushed over a long connection waits for its ack before it is pushed again (default 3000). */
+  longConnectionAckTimeoutMs?: number;
+  /** The client config Feishu's long-connection endpoint hands out (seconds; defaults are Feishu's). */
+  feishuClientConfig?: z.input<typeof feishuClientConfigSchema>;
 }
 
 export interface Sandbox {
-  /** Where it listens, e.g. http://127.0.0.1:54321: the Feishu "domain" and the inbox. */
+  /** Where it listens, e.g. http://127.0.0.1:54321: every IM's base URL, and the inbox. */
   url: string;
-  /** Stops listening and cancels pending callback deliveries and retries. */
+  /** Stops listening, closes long connections and cancels pending deliveries and retries. */
   close(): Promise<void>;
 }
 
 const DEFAULT_RETRY_DELAYS_MS = [250, 1000, 4000, 10_000];
+const DEFAULT_ACK_TIMEOUT_MS = 3000;
 // A wildcard address is not somewhere a client can go; its loopback is.
 const LOOPBACK_FOR_WILDCARD: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '::1' };
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const seed = sandboxSeedSchema.safeParse(options.seed ?? {});
   if (!seed.success) throw new Error(`invalid sandbox seed: ${describeIssues(seed.error, 'seed')}`);
-  const feishu = new FeishuPlatform(seed.data.feishu ?? {}, {
-    retryDelaysMs: options.callbackRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
-    log: options.log ?? (() => {}),
-  });
+  const clientConfig = feishuClientConfigSchema.safeParse(options.feishuClientConfig ?? {});
+  if (!clientConfig.success) {
+    throw new Error(`invalid sandbox options: ${describeIssues(clientConfig.error, 'feishuClientConfig')}`);
+  }
+  const log = options.log ?? (() => {});
+  const retryDelaysMs = options.callbackRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+  const ackTimeoutMs = options.longConnectionAckTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+  const feishu = new FeishuPlatform(seed.data.feishu ?? {}, { retryDelaysMs, ackTimeoutMs, clientConfig: clientConfig.data, log });
 
   const app = express();
   app.disable('x-powered-by');
   app.use('/open-apis', feishuOpenApi(feishu));
+  app.use(feishu.longConnection.endpoint());
   app.use('/_sandbox/feishu', controlApi(feishu));
   app.post('/_sandbox/reset', (_req, res) => {
     feishu.reset();
@@ -58,6 +70,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   app.use(inbox(feishu));
 
   const server = http.createServer(app);
+  const websockets = acceptWebSockets(server, [feishu.longConnection.route()]);
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   await once(server, 'listening');
   const { address, port } = server.address() as AddressInfo;
@@ -67,6 +80,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     url: `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`,
     async close() {
       feishu.close();
+      websockets.close();
       const closed = new Promise(resolve => server.close(resolve));
       server.closeAllConnections();
       await closed;

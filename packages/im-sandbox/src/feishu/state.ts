@@ -69,6 +69,7 @@ export class FeishuState {
     const existing = this.apps.get(seed.appId);
     const app: FeishuApp = {
       ...seed,
+      mode: seed.mode ?? 'callback',
       callbacks: existing?.callbacks ?? 'on',
       subscriptions: existing?.subscriptions ?? new Set(),
     };
