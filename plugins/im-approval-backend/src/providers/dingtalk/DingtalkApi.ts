@@ -8,7 +8,7 @@ import { ImApiErrors } from '../api/ImApiErrors';
 import { apiUrl, requestJson } from '../api/requestJson';
 
 /** New-API error codes (HTTP 4xx `{code, message}`) that mean the access token is no longer valid. */
-const INVALID_TOKEN = /^(InvalidAuthentication|invalidAuthentication|Forbidden\.AccessDenied\.AccessTokenExpired)|accesstoken/i;
+const INVALID_TOKEN = /^(InvalidAuthentication|InvalidAccessToken)|TokenExpired/i;
 /** Legacy-API `errcode`s. */
 const LEGACY_INVALID_TOKEN = new Set([40001, 40014, 42001]);
 const LEGACY_RATE_LIMITED = new Set([90002, 90005, 90006, 90018]);
