@@ -1,7 +1,9 @@
 import express, { type ErrorRequestHandler, type Router } from 'express';
 import { z } from 'zod';
 import { deliveryControlSchema } from './delivery/log';
+import type { LongConnections } from './delivery/longConnections';
 import { DecisionError } from './flow/approvalFlow';
+import type { Faults } from './platform/faults';
 import { describeIssues } from './validation';
 
 // What every IM's control API (/_sandbox/<im>) shares: input validation that names the field,
@@ -30,7 +32,7 @@ export const decisionFields = {
 };
 
 /** POST /faults: the next `times` calls of `route` answer `code` (non-zero) and `msg`. */
-export const faultSchema = <R extends readonly [string, ...string[]]>(routes: R, defaultHttpStatus: number) =>
+const faultSchema = <R extends readonly [string, ...string[]]>(routes: R, defaultHttpStatus: number) =>
   z.strictObject({
     route: z.enum(routes),
     code: z.number().int().refine(code => code !== 0, 'must be non-zero: 0 means success'),
@@ -44,6 +46,49 @@ export const connectionDropSchema = z.strictObject({
   appId: z.string().min(1).optional(),
   downForMs: z.number().int().min(0).max(600_000).default(0),
 });
+
+export interface OperationsControl<Route extends string> {
+  routes: readonly [Route, ...Route[]];
+  faults: Faults<Route>;
+  /** The HTTP status an injected fault answers with unless told (the IM's own for errors). */
+  defaultHttpStatus: number;
+  /** Messages the IM itself uses for codes a test is likely to inject. */
+  knownMessages?: Record<number, string>;
+  expireTokens(): void;
+  stats(): object;
+  deliveries(): object[];
+  connections: LongConnections;
+  /** Where the long connections' routes live: "connections" (Feishu) or "stream" (DingTalk). */
+  connectionsPath: string;
+}
+
+/** The routes every IM's control API has for tokens, faults, deliveries, stats and long connections. */
+export function operationsRoutes<Route extends string>(router: Router, control: OperationsControl<Route>): void {
+  const faultBody = faultSchema(control.routes, control.defaultHttpStatus);
+  router.post('/tokens/expire', (_req, res) => {
+    control.expireTokens();
+    res.status(204).end();
+  });
+  router.post('/faults', (req, res) => {
+    const { route, code, msg, httpStatus, times } = input(faultBody, req.body);
+    const message = msg ?? control.knownMessages?.[code] ?? 'fault injected by the IM sandbox';
+    control.faults.add(route as Route, { code, msg: message, httpStatus, remaining: times });
+    res.status(201).json({ route, code, msg: message, httpStatus, times });
+  });
+  router.get('/deliveries', (_req, res) => {
+    res.json(control.deliveries());
+  });
+  router.get('/stats', (_req, res) => {
+    res.json({ ...control.stats(), calls: control.faults.calls });
+  });
+  router.get(`/${control.connectionsPath}`, (_req, res) => {
+    res.json(control.connections.views());
+  });
+  router.post(`/${control.connectionsPath}/drop`, (req, res) => {
+    const { appId, downForMs } = input(connectionDropSchema, req.body);
+    res.json({ closed: control.connections.drop(appId, downForMs) });
+  });
+}
 
 /** A control router: JSON bodies in; after its routes, 404 for unknown ones and the error answers. */
 export function controlRouter(define: (router: Router) => void): Router {

@@ -4,6 +4,10 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { z } from 'zod';
 import { acceptWebSockets } from './delivery/websockets';
+import { dingtalkApi } from './dingtalk/api';
+import { dingtalkControlApi } from './dingtalk/control';
+import { DingtalkPlatform } from './dingtalk/platform';
+import { dingtalkSeedSchema } from './dingtalk/seed';
 import { feishuOpenApi } from './feishu/api';
 import { controlApi } from './feishu/control';
 import { feishuClientConfigSchema } from './feishu/longConnection';
@@ -12,7 +16,10 @@ import { feishuSeedSchema } from './feishu/seed';
 import { inbox } from './inbox';
 import { describeIssues } from './validation';
 
-export const sandboxSeedSchema = z.object({ feishu: feishuSeedSchema.optional() });
+export const sandboxSeedSchema = z.object({
+  feishu: feishuSeedSchema.optional(),
+  dingtalk: dingtalkSeedSchema.optional(),
+});
 export type SandboxSeed = z.input<typeof sandboxSeedSchema>;
 
 export interface SandboxOptions {
@@ -32,6 +39,8 @@ export interface SandboxOptions {
   longConnectionAckTimeoutMs?: number;
   /** The client config Feishu's long-connection endpoint hands out (seconds; defaults are Feishu's). */
   feishuClientConfig?: z.input<typeof feishuClientConfigSchema>;
+  /** How often the DingTalk Stream gateway pings its clients (default 30000). */
+  dingtalkStreamPingIntervalMs?: number;
 }
 
 export interface Sandbox {
@@ -43,6 +52,7 @@ export interface Sandbox {
 
 const DEFAULT_RETRY_DELAYS_MS = [250, 1000, 4000, 10_000];
 const DEFAULT_ACK_TIMEOUT_MS = 3000;
+const DEFAULT_STREAM_PING_INTERVAL_MS = 30_000;
 // A wildcard address is not somewhere a client can go; its loopback is.
 const LOOPBACK_FOR_WILDCARD: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '::1' };
 
@@ -57,20 +67,30 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const retryDelaysMs = options.callbackRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   const ackTimeoutMs = options.longConnectionAckTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
   const feishu = new FeishuPlatform(seed.data.feishu ?? {}, { retryDelaysMs, ackTimeoutMs, clientConfig: clientConfig.data, log });
+  const dingtalk = new DingtalkPlatform(seed.data.dingtalk ?? {}, {
+    retryDelaysMs,
+    ackTimeoutMs,
+    streamPingIntervalMs: options.dingtalkStreamPingIntervalMs ?? DEFAULT_STREAM_PING_INTERVAL_MS,
+    log,
+  });
+  const platforms = [feishu, dingtalk];
 
   const app = express();
   app.disable('x-powered-by');
   app.use('/open-apis', feishuOpenApi(feishu));
   app.use(feishu.longConnection.endpoint());
+  app.use(dingtalkApi(dingtalk));
+  app.use(dingtalk.stream.gateway());
   app.use('/_sandbox/feishu', controlApi(feishu));
+  app.use('/_sandbox/dingtalk', dingtalkControlApi(dingtalk));
   app.post('/_sandbox/reset', (_req, res) => {
-    feishu.reset();
+    platforms.forEach(platform => platform.reset());
     res.status(204).end();
   });
   app.use(inbox(feishu));
 
   const server = http.createServer(app);
-  const websockets = acceptWebSockets(server, [feishu.longConnection.route()]);
+  const websockets = acceptWebSockets(server, [feishu.longConnection.route(), dingtalk.stream.route()]);
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   await once(server, 'listening');
   const { address, port } = server.address() as AddressInfo;
@@ -79,7 +99,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   return {
     url: `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`,
     async close() {
-      feishu.close();
+      platforms.forEach(platform => platform.close());
       websockets.close();
       const closed = new Promise(resolve => server.close(resolve));
       server.closeAllConnections();

@@ -32,7 +32,7 @@ export interface ConnectionView {
 }
 
 export class LongConnections {
-  private readonly sockets = new Map<string, Set<WebSocket>>();
+  private readonly socketsByApp = new Map<string, Set<WebSocket>>();
   private pending = new Map<string, Pending>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly downUntil = new Map<string, number>();
@@ -44,9 +44,9 @@ export class LongConnections {
 
   /** A client of `appId` connected: it takes its share of waiting events. */
   attach(appId: string, socket: WebSocket): void {
-    const sockets = this.sockets.get(appId) ?? new Set();
+    const sockets = this.socketsByApp.get(appId) ?? new Set();
     sockets.add(socket);
-    this.sockets.set(appId, sockets);
+    this.socketsByApp.set(appId, sockets);
     socket.on('close', () => this.detach(appId, socket));
     this.flush(appId);
   }
@@ -90,8 +90,8 @@ export class LongConnections {
   drop(appId?: string, downForMs = 0): number {
     let closed = 0;
     const until = Date.now() + downForMs;
-    for (const id of appId === undefined ? [...this.sockets.keys()] : [appId]) {
-      const sockets = this.sockets.get(id) ?? new Set();
+    for (const id of appId === undefined ? [...this.socketsByApp.keys()] : [appId]) {
+      const sockets = this.socketsByApp.get(id) ?? new Set();
       if (downForMs > 0) this.downUntil.set(id, until);
       sockets.forEach(socket => socket.terminate());
       closed += sockets.size;
@@ -104,15 +104,16 @@ export class LongConnections {
     return (this.downUntil.get(appId) ?? 0) > Date.now();
   }
 
-  connected(appId: string): boolean {
-    return (this.sockets.get(appId)?.size ?? 0) > 0;
+  /** Every open connection, of every app. */
+  sockets(): WebSocket[] {
+    return [...this.socketsByApp.values()].flatMap(sockets => [...sockets]);
   }
 
   views(): ConnectionView[] {
-    const appIds = new Set([...this.sockets.keys(), ...[...this.pending.values()].map(item => item.appId)]);
+    const appIds = new Set([...this.socketsByApp.keys(), ...[...this.pending.values()].map(item => item.appId)]);
     return [...appIds].map(appId => ({
       appId,
-      connections: this.sockets.get(appId)?.size ?? 0,
+      connections: this.socketsByApp.get(appId)?.size ?? 0,
       pending: [...this.pending.values()].filter(item => item.appId === appId).length,
     }));
   }
@@ -126,12 +127,12 @@ export class LongConnections {
 
   close(): void {
     this.reset();
-    this.sockets.forEach(sockets => sockets.forEach(socket => socket.terminate()));
-    this.sockets.clear();
+    this.socketsByApp.forEach(sockets => sockets.forEach(socket => socket.terminate()));
+    this.socketsByApp.clear();
   }
 
   private detach(appId: string, socket: WebSocket): void {
-    this.sockets.get(appId)?.delete(socket);
+    this.socketsByApp.get(appId)?.delete(socket);
     for (const item of this.pending.values()) {
       if (item.inFlight?.socket !== socket) continue;
       this.stopTimer(item.inFlight.timer);
@@ -149,7 +150,7 @@ export class LongConnections {
 
   /** Pushes to one random open client of the app; false when none is connected. */
   private push(item: Pending): boolean {
-    const open = [...(this.sockets.get(item.appId) ?? [])].filter(socket => socket.readyState === WebSocket.OPEN);
+    const open = [...(this.socketsByApp.get(item.appId) ?? [])].filter(socket => socket.readyState === WebSocket.OPEN);
     if (open.length === 0) return false;
     const socket = open[Math.floor(Math.random() * open.length)];
     item.attempts += 1;

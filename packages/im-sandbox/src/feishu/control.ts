@@ -1,6 +1,6 @@
 import type { Router } from 'express';
 import { z } from 'zod';
-import { ControlError, connectionDropSchema, controlRouter, decisionFields, faultSchema, input } from '../control';
+import { ControlError, controlRouter, decisionFields, input, operationsRoutes } from '../control';
 import type { FeishuPlatform } from './platform';
 import { feishuAppSeedSchema, feishuApprovalSeedSchema, feishuUserSeedSchema } from './seed';
 import { FAULT_ROUTES } from './state';
@@ -23,7 +23,6 @@ const KNOWN_FAULT_MESSAGES: Record<number, string> = {
 };
 
 const feishuDecisionSchema = z.strictObject({ openId: z.string().min(1).optional(), ...decisionFields });
-const feishuFaultSchema = faultSchema(FAULT_ROUTES, 400);
 
 /** Routes for /_sandbox/feishu. */
 export function controlApi(platform: FeishuPlatform): Router {
@@ -75,30 +74,16 @@ export function controlApi(platform: FeishuPlatform): Router {
       });
     }
 
-    router.post('/tokens/expire', (_req, res) => {
-      state.expireTokens();
-      res.status(204).end();
-    });
-    router.post('/faults', (req, res) => {
-      const { route, code, msg, httpStatus, times } = input(feishuFaultSchema, req.body);
-      const message = msg ?? KNOWN_FAULT_MESSAGES[code] ?? 'fault injected by the IM sandbox';
-      const fault = { code, msg: message, httpStatus, remaining: times };
-      state.addFault(route, fault);
-      res.status(201).json({ route, code, msg: fault.msg, httpStatus, times });
-    });
-    router.get('/deliveries', (_req, res) => {
-      res.json(platform.events.deliveries());
-    });
-    router.get('/stats', (_req, res) => {
-      res.json(state.stats);
-    });
-
-    router.get('/connections', (_req, res) => {
-      res.json(platform.connections.views());
-    });
-    router.post('/connections/drop', (req, res) => {
-      const { appId, downForMs } = input(connectionDropSchema, req.body);
-      res.json({ closed: platform.connections.drop(appId, downForMs) });
+    operationsRoutes(router, {
+      routes: FAULT_ROUTES,
+      faults: state.faults,
+      defaultHttpStatus: 400,
+      knownMessages: KNOWN_FAULT_MESSAGES,
+      expireTokens: () => state.expireTokens(),
+      stats: () => state.stats,
+      deliveries: () => platform.events.deliveries(),
+      connections: platform.connections,
+      connectionsPath: 'connections',
     });
   });
 }
