@@ -104,6 +104,80 @@ export const feishuLongConnection: ImSetup = {
   templateConfig: FEISHU_TEMPLATE,
 };
 
+const DINGTALK_USERS = [
+  { userId: 'alice', name: 'Alice Chen', mobile: '13800000001' },
+  { userId: 'bob', name: 'Bob Li', mobile: '13800000002' },
+  { userId: 'releasebot', name: 'Release Bot', mobile: '13800000009' },
+];
+
+const DINGTALK_DEPLOY = {
+  processCode: 'PROC-DEPLOY',
+  name: 'Production deployment',
+  components: [
+    { componentType: 'TextField', id: 'TextField_service', label: 'Service', required: true },
+    { componentType: 'TextareaField', id: 'TextareaField_reason', label: 'Reason', required: true },
+    { componentType: 'TextField', id: 'TextField_run', label: 'Run' },
+  ],
+};
+
+const DINGTALK_TEMPLATE = {
+  ...COMMON_TEMPLATE,
+  form: 'PROC-DEPLOY',
+  fields: { Service: '$${vars.service}', TextareaField_reason: '$${vars.reason}', Run: '$${runUrl}' },
+  // A mobile (looked up) and a user id.
+  approvers: ['13800000001', 'bob'],
+  approverMode: 'any',
+};
+
+export const DINGTALK_APP = {
+  appKey: 'dinge2ecallback',
+  appSecret: 'e2e-dingtalk-secret',
+  agentId: 3001,
+  token: 'e2e-dingtalk-token',
+  aesKey: 'e2eDingtalkAesKey0123456789abcdefghijklmnop',
+};
+
+export const DINGTALK_STREAM_APP = {
+  appKey: 'dinge2estream',
+  appSecret: 'e2e-dingtalk-stream-secret',
+  agentId: 3002,
+  token: 'e2e-dingtalk-stream-token',
+  aesKey: 'e2eDingtalkStreamKey0123456789abcdefghijklm',
+};
+
+function dingtalkIntegration(id: string, app: typeof DINGTALK_APP, connectionMode: string) {
+  return (sandbox: Sandbox) => ({
+    id,
+    provider: 'dingtalk',
+    baseUrl: sandbox.url,
+    legacyBaseUrl: sandbox.url,
+    ...app,
+    connectionMode,
+    initiator: 'releasebot',
+  });
+}
+
+/** DingTalk over HTTP push: encrypted, signed, answered with the encrypted success. */
+export const dingtalkCallback: ImSetup = {
+  im: 'dingtalk',
+  integrationId: 'dingtalk-sandbox',
+  template: 'deploy-dingtalk',
+  seed: { apps: [DINGTALK_APP], users: DINGTALK_USERS, forms: [DINGTALK_DEPLOY] },
+  integration: dingtalkIntegration('dingtalk-sandbox', DINGTALK_APP, 'callback'),
+  templateConfig: DINGTALK_TEMPLATE,
+  attach: (control, backend) => control('PATCH', `/dingtalk/apps/${DINGTALK_APP.appKey}`, { callbackUrl: `${backend.api}/callbacks/dingtalk/dingtalk-sandbox` }),
+};
+
+/** DingTalk over the Stream connection the backend holds. */
+export const dingtalkStream: ImSetup = {
+  im: 'dingtalk',
+  integrationId: 'dingtalk-stream',
+  template: 'deploy-dingtalk-stream',
+  seed: { apps: [{ ...DINGTALK_STREAM_APP, mode: 'stream' }], users: DINGTALK_USERS, forms: [DINGTALK_DEPLOY] },
+  integration: dingtalkIntegration('dingtalk-stream', DINGTALK_STREAM_APP, 'stream'),
+  templateConfig: DINGTALK_TEMPLATE,
+};
+
 /** The sandbox seed of several setups: each IM's arrays joined, entries several setups share kept once. */
 export function mergeSeeds(setups: ImSetup[]): Record<string, Record<string, unknown>> {
   const seed: Record<string, Record<string, unknown>> = {};
