@@ -18,7 +18,10 @@ export interface Config {
       };
     };
 
-    /** How often pending approvals are read from the IM, in case a callback was lost. */
+    /**
+     * How often pending approvals are read from the IM, in case a callback was lost (and the only
+     * way decisions arrive in `poll` mode). Each pass reads at most what the IM's rate limit allows per integration.
+     */
     reconciler?: {
       frequency?: HumanDuration | string;
       /** Pending approvals read per pass. Default 200. */
@@ -36,35 +39,105 @@ export interface Config {
     };
 
     /** IM apps. Read-only here; the UI adds database-managed ones. */
-    integrations?: Array<{
-      /** Appears in the callback URL: /api/im-approval/callbacks/<provider>/<id>. */
-      id: string;
-      provider: 'feishu';
-      title?: string;
-      /** `feishu` (default) or `lark`. */
-      domain?: 'feishu' | 'lark';
-      /** Overrides the domain's API base URL (private deployments, the IM sandbox). */
-      baseUrl?: string;
-      appId: string;
-      /** @visibility secret */
-      appSecret: string;
-      /** @visibility secret */
-      verificationToken: string;
-      /** @visibility secret */
-      encryptKey?: string;
-      /** `callback` (default) or `poll`. */
-      connectionMode?: 'callback' | 'poll';
-      /** The user the app opens approvals for: open_id, email or mobile. */
-      initiator: string;
-      /** A link to an instance, with `{instanceId}` in it. */
-      instanceUrl?: string;
-    }>;
+    integrations?: Array<
+      | {
+          /** Appears in the callback URL: /api/im-approval/callbacks/feishu/<id>. */
+          id: string;
+          provider: 'feishu';
+          title?: string;
+          /** `feishu` (default) or `lark`. */
+          domain?: 'feishu' | 'lark';
+          /** Overrides the domain's API base URL (private deployments, the IM sandbox). */
+          baseUrl?: string;
+          /** A self-built app's App ID (cli_ and 16 hex digits for long connections). */
+          appId: string;
+          /** @visibility secret */
+          appSecret: string;
+          /** @visibility secret */
+          verificationToken: string;
+          /** @visibility secret */
+          encryptKey?: string;
+          /** `callback` (default), `long-connection` (no public URL needed) or `poll`. */
+          connectionMode?: 'callback' | 'long-connection' | 'poll';
+          /** The user the app opens approvals for: open_id, email or mobile. */
+          initiator: string;
+          /** A link to an instance, with `{instanceId}` in it. */
+          instanceUrl?: string;
+        }
+      | {
+          /** Appears in the callback URL: /api/im-approval/callbacks/dingtalk/<id>. */
+          id: string;
+          provider: 'dingtalk';
+          title?: string;
+          /** The new API. Default https://api.dingtalk.com; the Stream gateway is opened there too. */
+          baseUrl?: string;
+          /** The legacy API. Default https://oapi.dingtalk.com. */
+          legacyBaseUrl?: string;
+          /** AppKey (Client ID). */
+          appKey: string;
+          /**
+           * AppSecret (Client Secret).
+           * @visibility secret
+           */
+          appSecret: string;
+          /**
+           * The event subscription's token; required for `callback`.
+           * @visibility secret
+           */
+          token?: string;
+          /**
+           * The event subscription's aes_key (43 characters); required for `callback`.
+           * @visibility secret
+           */
+          aesKey?: string;
+          /** The app's AgentId, sent with new instances. */
+          agentId?: number;
+          /** `callback` (default), `stream` (no public URL needed) or `poll`. */
+          connectionMode?: 'callback' | 'stream' | 'poll';
+          /** The user the app opens approvals for: a DingTalk userId or a mobile. */
+          initiator: string;
+          /** A link to an instance, with `{instanceId}` in it. */
+          instanceUrl?: string;
+        }
+      | {
+          /** Appears in the callback URL: /api/im-approval/callbacks/wecom/<id>. */
+          id: string;
+          provider: 'wecom';
+          title?: string;
+          /** Default https://qyapi.weixin.qq.com (private deployments, the IM sandbox). */
+          baseUrl?: string;
+          corpId: string;
+          /** The self-built app's AgentID. */
+          agentId: number;
+          /**
+           * The self-built app's Secret.
+           * @visibility secret
+           */
+          secret: string;
+          /**
+           * From the app's "receive messages" settings; required for `callback`.
+           * @visibility secret
+           */
+          token?: string;
+          /**
+           * From the app's "receive messages" settings (43 characters); required for `callback`.
+           * @visibility secret
+           */
+          encodingAESKey?: string;
+          /** `callback` (default) or `poll` (no public URL: the reconciler reads pending requests). */
+          connectionMode?: 'callback' | 'poll';
+          /** The user the app opens approvals for: a WeCom userid, an email or a mobile. */
+          initiator: string;
+          /** A link to an instance, with `{instanceId}` in it. */
+          instanceUrl?: string;
+        }
+    >;
 
     templates?: Array<{
       name: string;
       description?: string;
       integration: string;
-      /** Feishu approval_code. */
+      /** Feishu approval_code, DingTalk processCode or WeCom template_id. */
       form: string;
       /** May use `${…}` variables. */
       title?: string;

@@ -1,9 +1,21 @@
 import type { ApprovalWithTimeline } from '@im-approval/plugin-im-approval-common';
 import { approvalIdOf, JOB_ENV, runStep, startStep, type RunningStep } from './support/actionRunner';
 import { decideInSandbox, eventually, oidcToken } from './support/flow';
-import { getWithTimeline, RUN, sandboxControl, startStack, STATIC_TOKEN, type Stack } from './support/stack';
+import { getWithTimeline, INTEGRATION, RUN, sandboxControl, startStack, STATIC_TOKEN, type Stack } from './support/stack';
 
 jest.setTimeout(120_000);
+
+/** A template only acme/web may use. */
+const DEPLOY_WEB = {
+  name: 'deploy-web',
+  integration: INTEGRATION,
+  form: 'DEPLOY',
+  title: 'Deploy the web site',
+  fields: { Service: 'web', Reason: '$${vars.reason}' },
+  approvers: ['alice@example.com'],
+  approverMode: 'any',
+  policy: { repositories: ['acme/web'] },
+};
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -13,7 +25,7 @@ describe('the Action bundle, run as a runner runs it, against the real backend a
   let attempt = 0;
 
   beforeAll(async () => {
-    stack = await startStack({ database: 'sqlite' });
+    stack = await startStack({ database: 'sqlite', templates: [DEPLOY_WEB] });
   });
   afterAll(() => stack?.stop());
 

@@ -2,7 +2,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { FeishuPlatform } from './feishu/platform';
 import { type InstanceView, instanceView } from './feishu/views';
-import { DecisionError } from './feishu/workflow';
+import { DecisionError } from './flow/approvalFlow';
 import { describeIssues } from './validation';
 
 // The approver inbox: one server-rendered page where a person does what an approver does in

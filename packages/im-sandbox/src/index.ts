@@ -5,7 +5,8 @@
 export { startSandbox } from './server';
 export type { Sandbox, SandboxOptions, SandboxSeed } from './server';
 export type { FeishuAppSeed, FeishuApprovalSeed, FeishuUserSeed } from './feishu/seed';
-export type { DeliveryControl, DeliveryRecord } from './feishu/callbacks';
+export type { DeliveryControl, ImDeliveryRecord } from './delivery/log';
+export type { DeliveryRecord } from './feishu/events';
 export type { FaultRoute, FeishuStats } from './feishu/state';
 export type { ApproverView, InstanceView } from './feishu/views';
 export { startGithubOidcIssuer } from './github/oidcIssuer';

@@ -51,6 +51,17 @@ describe('the sandbox CLI', () => {
           callbackUrl: 'http://localhost:7007/api/im-approval/callbacks/feishu/feishu-sandbox',
         }),
       ]);
+
+      const dingtalkToken = await fetch(`${url}/v1.0/oauth2/accessToken`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ appKey: 'dingsandboxdeploy', appSecret: 'sandbox-dingtalk-secret' }),
+      }).then(answer => answer.json());
+      const form = await fetch(`${url}/v1.0/workflow/forms/schemas/processCodes?processCode=PROC-DEPLOY`, {
+        headers: { 'x-acs-dingtalk-access-token': dingtalkToken.accessToken },
+      }).then(answer => answer.json());
+      expect(form.result.schemaContent.items.map((item: { props: { label: string } }) => item.props.label)).toEqual(['Service', 'Reason', 'Run']);
+      expect(output()).toContain('DingTalk app dingsandboxdeploy (stream)');
     } finally {
       child.kill('SIGTERM');
     }

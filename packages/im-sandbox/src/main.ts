@@ -29,7 +29,11 @@ async function main(): Promise<void> {
   if (!seed.success) throw new Error(`invalid seed ${seedPath}: ${describeIssues(seed.error)}`);
 
   const sandbox = await startSandbox({ port, host, seed: seed.data, log: line => console.log(line) });
-  console.log(`IM sandbox: approver inbox at ${sandbox.url}/ (Feishu open API at ${sandbox.url}/open-apis; seed ${seedPath})`);
+  console.log(`IM sandbox: approver inbox at ${sandbox.url}/ (seed ${seedPath})`);
+  console.log(`  Feishu: domain ${sandbox.url} (open API /open-apis, long connection /callback/ws/endpoint)`);
+  console.log(`  DingTalk: new and old API ${sandbox.url} (/v1.0, /gettoken, /topapi; Stream gateway /v1.0/gateway/connections/open)`);
+  for (const app of seed.data.feishu?.apps ?? []) console.log(`  Feishu app ${app.appId} (${app.mode ?? 'callback'})`);
+  for (const app of seed.data.dingtalk?.apps ?? []) console.log(`  DingTalk app ${app.appKey} (${app.mode ?? 'callback'})`);
 
   const stop = () => {
     sandbox.close().then(

@@ -3,14 +3,23 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { z } from 'zod';
+import { acceptWebSockets } from './delivery/websockets';
+import { dingtalkApi } from './dingtalk/api';
+import { dingtalkControlApi } from './dingtalk/control';
+import { DingtalkPlatform } from './dingtalk/platform';
+import { dingtalkSeedSchema } from './dingtalk/seed';
 import { feishuOpenApi } from './feishu/api';
 import { controlApi } from './feishu/control';
+import { feishuClientConfigSchema } from './feishu/longConnection';
 import { FeishuPlatform } from './feishu/platform';
 import { feishuSeedSchema } from './feishu/seed';
 import { inbox } from './inbox';
 import { describeIssues } from './validation';
 
-export const sandboxSeedSchema = z.object({ feishu: feishuSeedSchema.optional() });
+export const sandboxSeedSchema = z.object({
+  feishu: feishuSeedSchema.optional(),
+  dingtalk: dingtalkSeedSchema.optional(),
+});
 export type SandboxSeed = z.input<typeof sandboxSeedSchema>;
 
 export interface SandboxOptions {
@@ -21,43 +30,67 @@ export interface SandboxOptions {
   seed?: SandboxSeed;
   log?: (line: string) => void;
   /**
-   * Waits before each redelivery of a callback that did not get HTTP 200; the number of entries
+   * Waits before each redelivery of a callback that was not acknowledged; the number of entries
    * is the number of retries. Feishu waits 15 s, 5 min, 1 h and 6 h; the default keeps that
    * shape at test speed.
    */
   callbackRetryDelaysMs?: number[];
+  /** How long an event pushed over a long connection waits for its ack before it is pushed again (default 3000). */
+  longConnectionAckTimeoutMs?: number;
+  /** The client config Feishu's long-connection endpoint hands out (seconds; defaults are Feishu's). */
+  feishuClientConfig?: z.input<typeof feishuClientConfigSchema>;
+  /** How often the DingTalk Stream gateway pings its clients (default 30000). */
+  dingtalkStreamPingIntervalMs?: number;
 }
 
 export interface Sandbox {
-  /** Where it listens, e.g. http://127.0.0.1:54321: the Feishu "domain" and the inbox. */
+  /** Where it listens, e.g. http://127.0.0.1:54321: every IM's base URL, and the inbox. */
   url: string;
-  /** Stops listening and cancels pending callback deliveries and retries. */
+  /** Stops listening, closes long connections and cancels pending deliveries and retries. */
   close(): Promise<void>;
 }
 
 const DEFAULT_RETRY_DELAYS_MS = [250, 1000, 4000, 10_000];
+const DEFAULT_ACK_TIMEOUT_MS = 3000;
+const DEFAULT_STREAM_PING_INTERVAL_MS = 30_000;
 // A wildcard address is not somewhere a client can go; its loopback is.
 const LOOPBACK_FOR_WILDCARD: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '::1' };
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const seed = sandboxSeedSchema.safeParse(options.seed ?? {});
   if (!seed.success) throw new Error(`invalid sandbox seed: ${describeIssues(seed.error, 'seed')}`);
-  const feishu = new FeishuPlatform(seed.data.feishu ?? {}, {
-    retryDelaysMs: options.callbackRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
-    log: options.log ?? (() => {}),
+  const clientConfig = feishuClientConfigSchema.safeParse(options.feishuClientConfig ?? {});
+  if (!clientConfig.success) {
+    throw new Error(`invalid sandbox options: ${describeIssues(clientConfig.error, 'feishuClientConfig')}`);
+  }
+  const log = options.log ?? (() => {});
+  const retryDelaysMs = options.callbackRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+  const ackTimeoutMs = options.longConnectionAckTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+  const feishu = new FeishuPlatform(seed.data.feishu ?? {}, { retryDelaysMs, ackTimeoutMs, clientConfig: clientConfig.data, log });
+  const dingtalk = new DingtalkPlatform(seed.data.dingtalk ?? {}, {
+    retryDelaysMs,
+    ackTimeoutMs,
+    streamPingIntervalMs: options.dingtalkStreamPingIntervalMs ?? DEFAULT_STREAM_PING_INTERVAL_MS,
+    log,
   });
+  const platforms = [feishu, dingtalk];
 
   const app = express();
   app.disable('x-powered-by');
   app.use('/open-apis', feishuOpenApi(feishu));
+  app.use(feishu.longConnection.endpoint());
+  app.use(dingtalkApi(dingtalk));
+  app.use(dingtalk.stream.gateway());
   app.use('/_sandbox/feishu', controlApi(feishu));
+  app.use('/_sandbox/dingtalk', dingtalkControlApi(dingtalk));
   app.post('/_sandbox/reset', (_req, res) => {
-    feishu.reset();
+    platforms.forEach(platform => platform.reset());
     res.status(204).end();
   });
   app.use(inbox(feishu));
 
   const server = http.createServer(app);
+  const websockets = acceptWebSockets(server, [feishu.longConnection.route(), dingtalk.stream.route()]);
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   await once(server, 'listening');
   const { address, port } = server.address() as AddressInfo;
@@ -66,7 +99,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   return {
     url: `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`,
     async close() {
-      feishu.close();
+      platforms.forEach(platform => platform.close());
+      websockets.close();
       const closed = new Promise(resolve => server.close(resolve));
       server.closeAllConnections();
       await closed;

@@ -4,21 +4,26 @@ import { imApprovalProvidersExtensionPoint, type ImProvider } from '@im-approval
 import { CallerResolver } from './auth/CallerResolver';
 import { GithubOidcVerifier } from './auth/GithubOidcVerifier';
 import { readImApprovalConfig } from './config/readImApprovalConfig';
+import { dingtalkProvider } from './providers/dingtalk';
 import { feishuProvider } from './providers/feishu';
+import { wecomProvider } from './providers/wecom';
 import { createRouter } from './router/createRouter';
 import { ApprovalService } from './service/ApprovalService';
 import { ImClients } from './service/ImClients';
+import { ImConnections } from './service/ImConnections';
 import { StaticSettingsSource } from './service/SettingsSource';
 import { DatabaseApprovalStore } from './store/DatabaseApprovalStore';
 import { ApprovalChanges } from './waiting/ApprovalChanges';
 import { LocalChangeBus } from './waiting/ChangeBus';
 import { PostgresChangeBus } from './waiting/PostgresChangeBus';
 
-/** Approvals for GitHub Actions, decided in Feishu/Lark (and, through modules, other IMs). */
+/** Approvals for GitHub Actions, decided in Feishu/Lark, DingTalk or WeCom (and, through modules, other IMs). */
 export const imApprovalPlugin = createBackendPlugin({
   pluginId: 'im-approval',
   register(env) {
-    const providers = new Map<string, ImProvider>([[feishuProvider.id, feishuProvider as ImProvider]]);
+    const providers = new Map<string, ImProvider>(
+      [feishuProvider, dingtalkProvider, wecomProvider].map(provider => [provider.id, provider as ImProvider]),
+    );
     env.registerExtensionPoint(imApprovalProvidersExtensionPoint, {
       addProvider(provider) {
         providers.set(provider.id, provider);
@@ -62,11 +67,18 @@ export const imApprovalPlugin = createBackendPlugin({
 
         permissionsRegistry.addPermissions(imApprovalPermissions);
 
+        const connections = new ImConnections(clients, logger);
+        lifecycle.addShutdownHook(() => connections.stop());
+        await connections.start(settings.integrations, integration => events => service.applyImEvents(integration, events, 'connection'));
+
         await scheduler.scheduleTask({
           id: 'im-approval-reconciler',
           ...settings.reconcilerSchedule,
           fn: async () => {
-            const { checked, decided } = await service.reconcile(settings.reconcilerBatchSize);
+            const { checked, decided } = await service.reconcile({
+              batchSize: settings.reconcilerBatchSize,
+              intervalSeconds: settings.reconcilerIntervalSeconds,
+            });
             if (decided > 0) logger.info(`Reconciler found ${decided} decision(s) among ${checked} pending approval(s)`);
           },
         });

@@ -16,9 +16,12 @@ export const timelineEventTypeSchema = z
   .meta({ id: 'TimelineEventType' });
 export type TimelineEventType = z.infer<typeof timelineEventTypeSchema>;
 
-/** Where a change came from: the audit trail's "from where". */
+/**
+ * Where a change came from: the audit trail's "from where". `connection` is an event pushed over
+ * a connection the backend holds to the IM (Feishu long connection, DingTalk Stream).
+ */
 export const timelineSourceSchema = z
-  .enum(['api', 'callback', 'reconciler', 'scheduler', 'admin'])
+  .enum(['api', 'callback', 'connection', 'reconciler', 'scheduler', 'admin'])
   .meta({ id: 'TimelineSource' });
 export type TimelineSource = z.infer<typeof timelineSourceSchema>;
 

@@ -37,6 +37,7 @@ export type ImInstanceState =
       decidedAt?: Date;
     };
 
+/** A callback as received: GET for URL checks (WeCom), POST for events. */
 export interface ImCallbackRequest {
   method: string;
   headers: Record<string, string | string[] | undefined>;
@@ -44,11 +45,24 @@ export interface ImCallbackRequest {
   rawBody: Buffer;
 }
 
+/** An instance the IM says changed, with the IM's id of that event (for dedup). */
+export interface ImEvent {
+  eventId: string;
+  instanceId: string;
+}
+
 export interface ImCallbackResult {
   /** What the IM expects as the answer, sent only after the events are applied. */
   reply: { status: number; contentType: string; body: string };
-  /** The instances the callback says changed, each with the IM's id of that event (for dedup). */
-  events: Array<{ eventId: string; instanceId: string }>;
+  events: ImEvent[];
+}
+
+/** Applies events from a held connection; resolves once they are stored, and only then is the IM acknowledged. */
+export type ImEventHandler = (events: ImEvent[]) => Promise<void>;
+
+/** A connection the backend holds to the IM; it reconnects by itself until closed. */
+export interface ImConnection {
+  close(): Promise<void>;
 }
 
 export interface ImRevokeResult {
@@ -65,6 +79,12 @@ export interface ImClient {
   cancelInstance(instanceId: string): Promise<ImRevokeResult>;
   /** Verifies and decrypts; throws `ImCallbackRejectedError` for anything forged, tampered or stale. */
   handleCallback(request: ImCallbackRequest): Promise<ImCallbackResult>;
+  /**
+   * Opens the IM's long connection (modes `long-connection` and `stream`), for a backend the IM
+   * cannot call. Events are acknowledged to the IM only after `onEvents` resolves; a rejection
+   * leaves them unacknowledged, so the IM delivers them again.
+   */
+  connect?(onEvents: ImEventHandler): Promise<ImConnection>;
 }
 
 export interface ImProviderDeps {
@@ -75,6 +95,12 @@ export interface ImProviderDeps {
 
 export interface ImProvider<I extends Integration = Integration> {
   id: I['provider'];
-  connectionModes: ConnectionMode[];
+  /** Modes this provider supports; `long-connection` and `stream` need `ImClient.connect`. */
+  connectionModes: readonly ConnectionMode[];
+  /**
+   * The most instance reads per minute the reconciler may spend on one integration, below the
+   * IM's rate limit with room left for creating instances. Absent: no limit beyond the batch size.
+   */
+  reconcileReadsPerMinute?: number;
   createClient(integration: I, deps: ImProviderDeps): ImClient;
 }

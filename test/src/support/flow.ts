@@ -1,6 +1,7 @@
 import type { Approval } from '@im-approval/plugin-im-approval-common';
 import { randomUUID } from 'node:crypto';
 import type { BackendProcess } from './backendProcess';
+import type { Im } from './ims';
 import { api, RUN, sandboxControl, type Stack } from './stack';
 
 export async function oidcToken(stack: Stack, claims: Partial<typeof RUN> = {}) {
@@ -22,13 +23,15 @@ export function waitFor(backend: BackendProcess, id: string, token: string, time
   return api<Approval>(backend, 'GET', `/approvals/${id}/wait?timeout=${timeout}`, { token });
 }
 
+/** Acts as the approver in the sandbox's IM (Feishu unless told): `openId` for Feishu, `userId` for DingTalk and WeCom. */
 export function decideInSandbox(
   stack: Stack,
-  instanceCode: string,
+  instanceId: string,
   decision: 'approve' | 'reject',
-  body: { openId?: string; comment?: string; delivery?: { duplicate?: boolean; delayMs?: number; drop?: boolean } } = {},
+  body: { openId?: string; userId?: string; comment?: string; delivery?: { duplicate?: boolean; delayMs?: number; drop?: boolean } } = {},
+  im: Im = 'feishu',
 ) {
-  return sandboxControl(stack.sandbox, 'POST', `/feishu/instances/${instanceCode}/${decision}`, body);
+  return sandboxControl(stack.sandbox, 'POST', `/${im}/instances/${encodeURIComponent(instanceId)}/${decision}`, body);
 }
 
 export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {

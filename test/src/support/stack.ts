@@ -1,21 +1,16 @@
-import { startGithubOidcIssuer, startSandbox, type GithubOidcIssuer, type Sandbox } from '@im-approval/im-sandbox';
+import { startGithubOidcIssuer, startSandbox, type GithubOidcIssuer, type Sandbox, type SandboxOptions } from '@im-approval/im-sandbox';
 import type { Approval, ApprovalWithTimeline } from '@im-approval/plugin-im-approval-common';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { startBackendProcess, type BackendProcess } from './backendProcess';
+import { FEISHU_APP, feishuCallback, mergeSeeds, type ImSetup } from './ims';
 
 export const POSTGRES_URL = process.env.IM_APPROVAL_TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 export const STATIC_TOKEN = 'im-approval-local-dev-token';
-export const INTEGRATION = 'feishu-sandbox';
-
-export const FEISHU_APP = {
-  appId: 'cli_e2e',
-  appSecret: 'e2e-app-secret',
-  verificationToken: 'e2e-verification-token',
-  encryptKey: 'e2e-encrypt-key',
-};
+export const INTEGRATION = feishuCallback.integrationId;
+export { FEISHU_APP };
 
 export const RUN = {
   repository: 'acme/api',
@@ -29,69 +24,23 @@ export const RUN = {
   run_attempt: '1',
 };
 
-const seed = {
-  feishu: {
-    apps: [FEISHU_APP],
-    users: [
-      { openId: 'ou_alice', name: 'Alice Chen', email: 'alice@example.com', mobile: '+8613800000001' },
-      { openId: 'ou_bob', name: 'Bob Li', email: 'bob@example.com' },
-      { openId: 'ou_bot', name: 'Release Bot', email: 'release-bot@example.com' },
-    ],
-    approvals: [
-      {
-        approvalCode: 'DEPLOY',
-        name: 'Production deployment',
-        form: [
-          { id: 'widget_service', name: 'Service', type: 'input', required: true },
-          { id: 'widget_reason', name: 'Reason', type: 'textarea', required: true },
-          { id: 'widget_run', name: 'Run', type: 'input' },
-        ],
-        nodes: [{ nodeId: 'node_1', customNodeId: 'approvers', name: 'Approvers', type: 'OR' as const, needApprover: true }],
-      },
-    ],
-  },
-};
-
-function backendConfig(port: number, sandbox: Sandbox, issuer: GithubOidcIssuer, database: object, reconcileSeconds: number) {
+function backendConfig(
+  port: number,
+  sandbox: Sandbox,
+  issuer: GithubOidcIssuer,
+  database: object,
+  options: { reconcileSeconds: number; ims: ImSetup[]; templates: object[] },
+) {
   return {
     backend: { baseUrl: `http://127.0.0.1:${port}`, listen: { port, host: '127.0.0.1' }, database },
     imApproval: {
       github: { oidc: { issuer: issuer.issuer, audience: 'im-approval', allowedOwners: ['acme'] } },
-      reconciler: { frequency: { seconds: reconcileSeconds } },
+      reconciler: { frequency: { seconds: options.reconcileSeconds } },
       expiry: { frequency: { seconds: 1 } },
-      integrations: [
-        {
-          id: INTEGRATION,
-          provider: 'feishu',
-          baseUrl: sandbox.url,
-          ...FEISHU_APP,
-          initiator: 'release-bot@example.com',
-          instanceUrl: `${sandbox.url}/feishu/instances/{instanceId}`,
-        },
-      ],
+      integrations: options.ims.map(setup => setup.integration(sandbox)),
       templates: [
-        {
-          name: 'deploy',
-          integration: INTEGRATION,
-          form: 'DEPLOY',
-          title: 'Deploy $${vars.service} from $${repository}',
-          fields: { Service: '$${vars.service}', widget_reason: '$${vars.reason}', Run: '$${runUrl}' },
-          approvers: ['alice@example.com', 'ou_bob'],
-          approverMode: 'any',
-          defaultTimeout: '1h',
-          maxTimeout: '1d',
-          policy: { repositories: ['acme/*'], environments: ['production', 'staging'] },
-        },
-        {
-          name: 'deploy-web',
-          integration: INTEGRATION,
-          form: 'DEPLOY',
-          title: 'Deploy the web site',
-          fields: { Service: 'web', Reason: '$${vars.reason}' },
-          approvers: ['alice@example.com'],
-          approverMode: 'any',
-          policy: { repositories: ['acme/web'] },
-        },
+        ...options.ims.map(setup => ({ name: setup.template, integration: setup.integrationId, ...setup.templateConfig })),
+        ...options.templates,
       ],
     },
   };
@@ -106,9 +55,21 @@ export interface Stack {
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
+export interface StackOptions {
+  database: DatabaseKind;
+  replicas?: number;
+  reconcileSeconds?: number;
+  /** The integrations to configure and seed; Feishu over callbacks by default. */
+  ims?: ImSetup[];
+  sandbox?: Omit<SandboxOptions, 'seed'>;
+  /** More templates, beside each setup's own. */
+  templates?: object[];
+}
+
 /** The sandbox, a GitHub OIDC issuer and `replicas` backend processes sharing one database. */
-export async function startStack(options: { database: DatabaseKind; replicas?: number; reconcileSeconds?: number }): Promise<Stack> {
-  const sandbox = await startSandbox({ seed });
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const ims = options.ims ?? [feishuCallback];
+  const sandbox = await startSandbox({ ...options.sandbox, seed: mergeSeeds(ims) as SandboxOptions['seed'] });
   const issuer = await startGithubOidcIssuer();
   const runId = randomUUID().slice(0, 8);
   const prefix = `e2e_${runId}_`;
@@ -123,7 +84,7 @@ export async function startStack(options: { database: DatabaseKind; replicas?: n
     for (let i = 0; i < (options.replicas ?? 1); i++) {
       backends.push(
         await startBackendProcess(`${options.database}-${runId}-${i}`, port =>
-          backendConfig(port, sandbox, issuer, database, options.reconcileSeconds ?? 600),
+          backendConfig(port, sandbox, issuer, database, { reconcileSeconds: options.reconcileSeconds ?? 600, ims, templates: options.templates ?? [] }),
         ),
       );
     }
@@ -133,9 +94,7 @@ export async function startStack(options: { database: DatabaseKind; replicas?: n
     await issuer.close();
     throw error;
   }
-  await sandboxControl(sandbox, 'PATCH', `/feishu/apps/${FEISHU_APP.appId}`, {
-    callbackUrl: `${backends[0].api}/callbacks/feishu/${INTEGRATION}`,
-  });
+  for (const setup of ims) await setup.attach?.((method, path, body) => sandboxControl(sandbox, method, path, body), backends[0]);
 
   return {
     sandbox,

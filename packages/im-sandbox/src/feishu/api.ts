@@ -51,9 +51,8 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
   /** Runs one authenticated operation: counts it, applies injected faults, wraps the answer. */
   const operation =
     (route: FaultRoute, handler: (req: Request, app: FeishuApp) => object) => (req: Request, res: Response) => {
-      state.countCall(route);
       try {
-        const fault = state.takeFault(route);
+        const fault = state.faults.take(route);
         if (fault) throw new FeishuApiError(fault.code, fault.msg, fault.httpStatus);
         res.json({ code: 0, msg: 'success', data: handler(req, authenticate(req)) });
       } catch (error) {
@@ -65,8 +64,7 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
   router.post('/auth/v3/tenant_access_token/internal', (req, res) => {
     const appId: unknown = req.body?.app_id;
     if (typeof appId === 'string') state.stats.tokenRequests[appId] = (state.stats.tokenRequests[appId] ?? 0) + 1;
-    state.countCall('token');
-    const fault = state.takeFault('token');
+    const fault = state.faults.take('token');
     if (fault) {
       res.status(fault.httpStatus).json({ code: fault.code, msg: fault.msg, data: {} });
       return;

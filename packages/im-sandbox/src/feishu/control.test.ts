@@ -17,6 +17,7 @@ describe('the Feishu control API', () => {
         appId: 'cli_added',
         callbackUrl: null,
         callbacks: 'on',
+        mode: 'callback',
         encrypted: false,
         subscriptions: [],
       });

@@ -1,30 +1,18 @@
-import express, { type ErrorRequestHandler, Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
-import { describeIssues } from '../validation';
+import { ControlError, controlRouter, decisionFields, input, operationsRoutes } from '../control';
 import type { FeishuPlatform } from './platform';
 import { feishuAppSeedSchema, feishuApprovalSeedSchema, feishuUserSeedSchema } from './seed';
 import { FAULT_ROUTES } from './state';
 import { appView, instanceView } from './views';
-import { DecisionError } from './workflow';
 
 // The control API under /_sandbox/feishu: what tests and people use to play the tenant's
 // admin and approvers, and to make the platform misbehave on purpose.
 
-const deliveryControlSchema = z.strictObject({
-  duplicate: z.boolean().optional(),
-  delayMs: z.number().int().min(0).max(600_000).optional(),
-  drop: z.boolean().optional(),
-});
-
-const decisionSchema = z.strictObject({
-  openId: z.string().min(1).optional(),
-  comment: z.string().optional(),
-  delivery: deliveryControlSchema.optional(),
-});
-
 const appPatchSchema = z.strictObject({
   callbackUrl: z.url({ protocol: /^https?$/ }).nullable().optional(),
   callbacks: z.enum(['on', 'off']).optional(),
+  mode: z.enum(['callback', 'long-connection']).optional(),
 });
 
 // Messages Feishu itself uses for codes a test is likely to inject.
@@ -34,35 +22,11 @@ const KNOWN_FAULT_MESSAGES: Record<number, string> = {
   1395001: 'There have been some errors. Please try again later',
 };
 
-const faultSchema = z.strictObject({
-  route: z.enum(FAULT_ROUTES),
-  code: z.number().int().refine(code => code !== 0, 'must be non-zero: 0 means success'),
-  msg: z.string().min(1).optional(),
-  httpStatus: z.number().int().min(200).max(599).default(400),
-  times: z.number().int().min(1).default(1),
-});
-
-class ControlError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function input<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value ?? {});
-  if (!result.success) throw new ControlError(400, describeIssues(result.error));
-  return result.data;
-}
+const feishuDecisionSchema = z.strictObject({ openId: z.string().min(1).optional(), ...decisionFields });
 
 /** Routes for /_sandbox/feishu. */
 export function controlApi(platform: FeishuPlatform): Router {
   const { state } = platform;
-  const router = Router();
-  router.use(express.json());
-
   const appOf = (appId: string) => {
     const app = state.apps.get(appId);
     if (!app) throw new ControlError(404, `app ${appId} not found`);
@@ -74,70 +38,52 @@ export function controlApi(platform: FeishuPlatform): Router {
     return instance;
   };
 
-  router.get('/apps', (_req, res) => {
-    res.json([...state.apps.values()].map(appView));
-  });
-  router.post('/apps', (req, res) => {
-    res.json(appView(state.upsertApp(input(feishuAppSeedSchema, req.body))));
-  });
-  router.patch('/apps/:appId', (req, res) => {
-    const app = appOf(req.params.appId);
-    const patch = input(appPatchSchema, req.body);
-    if (patch.callbackUrl !== undefined) app.callbackUrl = patch.callbackUrl ?? undefined;
-    if (patch.callbacks !== undefined) app.callbacks = patch.callbacks;
-    res.json(appView(app));
-  });
-  router.post('/users', (req, res) => {
-    res.json(state.upsertUser(input(feishuUserSeedSchema, req.body)));
-  });
-  router.post('/approvals', (req, res) => {
-    res.json(state.upsertApproval(input(feishuApprovalSeedSchema, req.body)));
-  });
-
-  router.get('/instances', (_req, res) => {
-    res.json([...state.instances.values()].map(instance => instanceView(state, instance)));
-  });
-  router.get('/instances/:code', (req, res) => {
-    res.json(instanceView(state, instanceOf(req.params.code)));
-  });
-  for (const decision of ['approve', 'reject'] as const) {
-    router.post(`/instances/:code/${decision}`, (req, res) => {
-      const { delivery, ...who } = input(decisionSchema, req.body);
-      const instance = platform.decide(req.params.code, { decision, ...who }, delivery);
-      res.json(instanceView(state, instance));
+  return controlRouter(router => {
+    router.get('/apps', (_req, res) => {
+      res.json([...state.apps.values()].map(appView));
     });
-  }
+    router.post('/apps', (req, res) => {
+      res.json(appView(state.upsertApp(input(feishuAppSeedSchema, req.body))));
+    });
+    router.patch('/apps/:appId', (req, res) => {
+      const app = appOf(req.params.appId);
+      const patch = input(appPatchSchema, req.body);
+      if (patch.callbackUrl !== undefined) app.callbackUrl = patch.callbackUrl ?? undefined;
+      if (patch.callbacks !== undefined) app.callbacks = patch.callbacks;
+      if (patch.mode !== undefined) app.mode = patch.mode;
+      res.json(appView(app));
+    });
+    router.post('/users', (req, res) => {
+      res.json(state.upsertUser(input(feishuUserSeedSchema, req.body)));
+    });
+    router.post('/approvals', (req, res) => {
+      res.json(state.upsertApproval(input(feishuApprovalSeedSchema, req.body)));
+    });
 
-  router.post('/tokens/expire', (_req, res) => {
-    state.expireTokens();
-    res.status(204).end();
-  });
-  router.post('/faults', (req, res) => {
-    const { route, code, msg, httpStatus, times } = input(faultSchema, req.body);
-    const message = msg ?? KNOWN_FAULT_MESSAGES[code] ?? 'fault injected by the IM sandbox';
-    const fault = { code, msg: message, httpStatus, remaining: times };
-    state.addFault(route, fault);
-    res.status(201).json({ route, code, msg: fault.msg, httpStatus, times });
-  });
-  router.get('/deliveries', (_req, res) => {
-    res.json(platform.callbacks.deliveries());
-  });
-  router.get('/stats', (_req, res) => {
-    res.json(state.stats);
-  });
-
-  router.use((req, res) => {
-    res.status(404).json({ error: `no control route ${req.method} ${req.originalUrl}` });
-  });
-  const errors: ErrorRequestHandler = (error, _req, res, next) => {
-    if (error instanceof ControlError || error instanceof DecisionError) {
-      res.status(error.status).json({ error: error.message });
-    } else if (error?.type === 'entity.parse.failed') {
-      res.status(400).json({ error: 'body: not valid JSON' });
-    } else {
-      next(error);
+    router.get('/instances', (_req, res) => {
+      res.json([...state.instances.values()].map(instance => instanceView(state, instance)));
+    });
+    router.get('/instances/:code', (req, res) => {
+      res.json(instanceView(state, instanceOf(req.params.code)));
+    });
+    for (const decision of ['approve', 'reject'] as const) {
+      router.post(`/instances/:code/${decision}`, (req, res) => {
+        const { delivery, ...who } = input(feishuDecisionSchema, req.body);
+        const instance = platform.decide(req.params.code, { decision, ...who }, delivery);
+        res.json(instanceView(state, instance));
+      });
     }
-  };
-  router.use(errors);
-  return router;
+
+    operationsRoutes(router, {
+      routes: FAULT_ROUTES,
+      faults: state.faults,
+      defaultHttpStatus: 400,
+      knownMessages: KNOWN_FAULT_MESSAGES,
+      expireTokens: () => state.expireTokens(),
+      stats: () => state.stats,
+      deliveries: () => platform.events.deliveries(),
+      connections: platform.connections,
+      connectionsPath: 'connections',
+    });
+  });
 }

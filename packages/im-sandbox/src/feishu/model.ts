@@ -8,6 +8,8 @@ export interface FeishuApp {
   encryptKey?: string;
   callbackUrl?: string;
   callbacks: 'on' | 'off';
+  /** How its events arrive: pushed to callbackUrl, or over the long connection its client holds. */
+  mode: 'callback' | 'long-connection';
   /** approval_codes this app called subscribe for: it receives their v1 events, no others. */
   subscriptions: Set<string>;
 }

@@ -1,4 +1,8 @@
-import { CallbackDelivery, type DeliveryControl } from './callbacks';
+import { type DeliveryControl, DeliveryLog } from '../delivery/log';
+import { LongConnections } from '../delivery/longConnections';
+import { DecisionError } from '../flow/approvalFlow';
+import { FeishuEvents } from './events';
+import { type FeishuClientConfig, FeishuLongConnection, sendFeishuEvent } from './longConnection';
 import type { Instance } from './model';
 import type { FeishuSeed } from './seed';
 import { FeishuState } from './state';
@@ -6,7 +10,6 @@ import {
   type CancelInstanceRequest,
   type CreateInstanceRequest,
   type Decision,
-  DecisionError,
   cancelInstance,
   createInstance,
   decide,
@@ -15,27 +18,39 @@ import {
 export interface FeishuPlatformOptions {
   /** Waits before each redelivery of a push that did not get HTTP 200; its length is the number of retries. */
   retryDelaysMs: number[];
+  /** How long an event pushed over a long connection waits for its ack before it is pushed again. */
+  ackTimeoutMs: number;
+  clientConfig: FeishuClientConfig;
   log: (line: string) => void;
 }
 
 /** The Feishu stand-in: its state, and every change to an instance announced to subscribed apps. */
 export class FeishuPlatform {
   readonly state: FeishuState;
-  readonly callbacks: CallbackDelivery;
+  readonly events: FeishuEvents;
+  readonly connections: LongConnections;
+  readonly longConnection: FeishuLongConnection;
 
   constructor(
     seed: FeishuSeed,
     private readonly options: FeishuPlatformOptions,
   ) {
     this.state = new FeishuState(seed);
-    this.callbacks = new CallbackDelivery(this.state, options);
+    const log = new DeliveryLog('feishu', options.log);
+    this.connections = new LongConnections(log, {
+      channel: 'long-connection',
+      ackTimeoutMs: options.ackTimeoutMs,
+      send: sendFeishuEvent,
+    });
+    this.longConnection = new FeishuLongConnection(this.state, this.connections, options.clientConfig);
+    this.events = new FeishuEvents(this.state, this.connections, log, options);
   }
 
   createInstance(appId: string, request: CreateInstanceRequest): Instance {
     const { instance, created, changes } = createInstance(this.state, appId, request, Date.now());
     if (created) {
       this.options.log(`feishu: ${appId} created instance ${instance.instanceCode} of ${instance.approvalCode}`);
-      this.callbacks.publish(instance, changes);
+      this.events.publish(instance, changes);
     }
     return instance;
   }
@@ -46,23 +61,26 @@ export class FeishuPlatform {
     if (!instance) throw new DecisionError(404, `instance ${instanceCode} not found`);
     const changes = decide(this.state, instance, decision, Date.now());
     this.options.log(`feishu: ${decision.decision} on ${instanceCode}; it is now ${instance.status}`);
-    this.callbacks.publish(instance, changes, control);
+    this.events.publish(instance, changes, control);
     return instance;
   }
 
   cancel(request: CancelInstanceRequest, userIdType: 'open_id' | 'user_id'): Instance {
     const { instance, changes } = cancelInstance(this.state, request, userIdType, Date.now());
     this.options.log(`feishu: instance ${instance.instanceCode} canceled by its initiator`);
-    this.callbacks.publish(instance, changes);
+    this.events.publish(instance, changes);
     return instance;
   }
 
   reset(): void {
     this.state.reset();
-    this.callbacks.reset();
+    this.events.reset();
+    this.events.log.clear();
+    this.connections.reset();
   }
 
   close(): void {
-    this.callbacks.close();
+    this.events.close();
+    this.connections.close();
   }
 }

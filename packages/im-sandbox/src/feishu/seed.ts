@@ -10,6 +10,7 @@ export const feishuAppSeedSchema = z.object({
   verificationToken: z.string().min(1),
   encryptKey: z.string().min(1).optional(),
   callbackUrl: z.url({ protocol: /^https?$/ }).optional(),
+  mode: z.enum(['callback', 'long-connection']).optional(),
 });
 
 export const feishuUserSeedSchema = z.object({

@@ -1,10 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { Faults } from '../platform/faults';
+import { Tokens } from '../platform/tokens';
 import type { ApprovalDefinition, FeishuApp, FeishuUser, Instance } from './model';
 import type { FeishuAppSeed, FeishuApprovalSeed, FeishuSeed, FeishuUserSeed } from './seed';
 
-const TOKEN_TTL_MS = 2 * 60 * 60 * 1000;
-// Feishu answers with the same token while it has at least 30 minutes left, then mints a new one.
-const TOKEN_REUSE_MIN_MS = 30 * 60 * 1000;
 
 /** The open-API operations a test can make fail on purpose. */
 export const FAULT_ROUTES = [
@@ -19,25 +18,19 @@ export const FAULT_ROUTES = [
 ] as const;
 export type FaultRoute = (typeof FAULT_ROUTES)[number];
 
-export interface Fault {
-  code: number;
-  msg: string;
-  httpStatus: number;
-  remaining: number;
-}
 
 export interface FeishuStats {
+  /** Every call per open-API operation, failures and injected faults included. */
+  calls: Partial<Record<FaultRoute, number>>;
   /** Token requests by the app_id they named, whatever the answer. */
   tokenRequests: Record<string, number>;
   /** Instances actually created (a repeated uuid creates none). */
   instanceCreates: number;
   /** Successful instance reads. */
   instanceReads: number;
-  /** Every call per open-API operation, failures and injected faults included. */
-  calls: Partial<Record<FaultRoute, number>>;
 }
 
-const emptyStats = (): FeishuStats => ({ tokenRequests: {}, instanceCreates: 0, instanceReads: 0, calls: {} });
+const emptyStats = (): Omit<FeishuStats, 'calls'> => ({ tokenRequests: {}, instanceCreates: 0, instanceReads: 0 });
 
 // Mainland numbers may be given with or without +86; Feishu matches both.
 const canonicalMobile = (mobile: string) => {
@@ -52,9 +45,9 @@ export class FeishuState {
   readonly approvals = new Map<string, ApprovalDefinition>();
   readonly instances = new Map<string, Instance>();
   stats = emptyStats();
+  readonly faults = new Faults<FaultRoute>();
   private readonly instanceCodesByUuid = new Map<string, string>();
-  private readonly tokens = new Map<string, { appId: string; expiresAt: number }>();
-  private faults = new Map<FaultRoute, Fault[]>();
+  private readonly tokens = new Tokens('t-');
   private taskCounter = 0;
   private serialCounter = 0;
 
@@ -69,6 +62,7 @@ export class FeishuState {
     const existing = this.apps.get(seed.appId);
     const app: FeishuApp = {
       ...seed,
+      mode: seed.mode ?? 'callback',
       callbacks: existing?.callbacks ?? 'on',
       subscriptions: existing?.subscriptions ?? new Set(),
     };
@@ -111,40 +105,17 @@ export class FeishuState {
   }
 
   issueToken(appId: string, now: number): { token: string; expire: number } {
-    for (const [token, issued] of this.tokens) {
-      if (issued.appId === appId && issued.expiresAt - now >= TOKEN_REUSE_MIN_MS) {
-        return { token, expire: Math.floor((issued.expiresAt - now) / 1000) };
-      }
-    }
-    const token = `t-${randomBytes(20).toString('hex')}`;
-    this.tokens.set(token, { appId, expiresAt: now + TOKEN_TTL_MS });
-    return { token, expire: TOKEN_TTL_MS / 1000 };
+    const { token, expiresIn } = this.tokens.issue(appId, now);
+    return { token, expire: expiresIn };
   }
 
   appForToken(token: string, now: number): FeishuApp | undefined {
-    const issued = this.tokens.get(token);
-    return issued && issued.expiresAt > now ? this.apps.get(issued.appId) : undefined;
+    const appId = this.tokens.appIdOf(token, now);
+    return appId === undefined ? undefined : this.apps.get(appId);
   }
 
   expireTokens(): void {
-    this.tokens.clear();
-  }
-
-  addFault(route: FaultRoute, fault: Fault): void {
-    this.faults.set(route, [...(this.faults.get(route) ?? []), fault]);
-  }
-
-  /** The fault this call of `route` must answer with, if any is left; uses it up. */
-  takeFault(route: FaultRoute): Fault | undefined {
-    const [fault] = this.faults.get(route) ?? [];
-    if (!fault) return undefined;
-    fault.remaining -= 1;
-    if (fault.remaining === 0) this.faults.set(route, (this.faults.get(route) ?? []).slice(1));
-    return fault;
-  }
-
-  countCall(route: FaultRoute): void {
-    this.stats.calls[route] = (this.stats.calls[route] ?? 0) + 1;
+    this.tokens.expireAll();
   }
 
   addInstance(instance: Instance): void {
@@ -178,7 +149,7 @@ export class FeishuState {
   reset(): void {
     this.instances.clear();
     this.instanceCodesByUuid.clear();
-    this.faults = new Map();
+    this.faults.reset();
     this.stats = emptyStats();
   }
 }

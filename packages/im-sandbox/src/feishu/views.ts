@@ -81,6 +81,7 @@ export function appView(app: FeishuApp) {
     appId: app.appId,
     callbackUrl: app.callbackUrl ?? null,
     callbacks: app.callbacks,
+    mode: app.mode,
     encrypted: app.encryptKey !== undefined,
     subscriptions: [...app.subscriptions],
   };

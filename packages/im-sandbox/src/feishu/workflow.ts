@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { DecisionError } from '../flow/approvalFlow';
 import { describeIssues } from '../validation';
 import { FeishuApiError, FeishuCode, approvalParamInvalid } from './errors';
 import type { ApprovalDefinition, FormValue, Instance, InstanceChange, InstanceNode, Task, TaskStatus } from './model';
@@ -46,16 +47,6 @@ export type CancelInstanceRequest = z.infer<typeof cancelInstanceRequestSchema>;
 
 const formEntrySchema = z.looseObject({ id: z.string().min(1), type: z.string().min(1), value: z.unknown() });
 
-/** Why a person's decision cannot be applied; the control API maps it to an HTTP status. */
-export class DecisionError extends Error {
-  constructor(
-    readonly status: 404 | 409,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'DecisionError';
-  }
-}
 
 export interface Decision {
   decision: 'approve' | 'reject';

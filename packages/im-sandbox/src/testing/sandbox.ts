@@ -1,4 +1,8 @@
 import { type Sandbox, type SandboxOptions, type SandboxSeed, startSandbox } from '../server';
+import { DINGTALK_SEED } from './dingtalk';
+import { call } from './http';
+
+export { call } from './http';
 
 // Test helpers: a small tenant, and plain HTTP access to the sandbox as another process
 // would have it (nothing here reaches into its memory).
@@ -58,36 +62,11 @@ export const TEST_SEED: SandboxSeed = {
       },
     ],
   },
+  dingtalk: DINGTALK_SEED,
 };
 
 export function startTestSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   return startSandbox({ seed: TEST_SEED, callbackRetryDelaysMs: [50, 100], ...options });
-}
-
-export interface HttpAnswer<T = any> {
-  status: number;
-  headers: Headers;
-  body: T;
-}
-
-export async function call<T = any>(
-  url: string,
-  method: string,
-  path: string,
-  options: { body?: unknown; token?: string } = {},
-): Promise<HttpAnswer<T>> {
-  const headers: Record<string, string> = {};
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  const response = await fetch(`${url}${path}`, {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    redirect: 'manual',
-  });
-  const text = await response.text();
-  const json = (response.headers.get('content-type') ?? '').includes('json');
-  return { status: response.status, headers: response.headers, body: json && text ? JSON.parse(text) : text };
 }
 
 /** The control API, as tests elsewhere drive it. */

@@ -9,6 +9,7 @@ import {
   type Integration,
   type Template,
 } from '@im-approval/plugin-im-approval-common';
+import { Duration } from 'luxon';
 import { z } from 'zod';
 
 export interface GithubOidcSettings {
@@ -22,6 +23,8 @@ export interface ImApprovalConfig {
   githubServerUrl: string;
   oidc?: GithubOidcSettings;
   reconcilerSchedule: SchedulerServiceTaskScheduleDefinition;
+  /** The reconciler's interval, from which each integration's reads per pass follow (a minute for cron schedules). */
+  reconcilerIntervalSeconds: number;
   reconcilerBatchSize: number;
   expirySchedule: SchedulerServiceTaskScheduleDefinition;
   callbackMaxAgeSeconds: number;
@@ -55,11 +58,28 @@ function schedule(config: Config | undefined, key: string, fallback: SchedulerSe
   );
 }
 
+function intervalSeconds(schedule: SchedulerServiceTaskScheduleDefinition): number {
+  const { frequency } = schedule;
+  if (typeof frequency === 'object' && ('cron' in frequency || 'trigger' in frequency)) return 60;
+  const duration = Duration.isDuration(frequency)
+    ? frequency
+    : typeof frequency === 'string'
+      ? Duration.fromISO(frequency)
+      : Duration.fromObject(frequency);
+  return duration.isValid ? Math.max(1, duration.as('seconds')) : 60;
+}
+
+/** Where an integration's problems are reported: its index, and its id when it has one. */
+function integrationPath(item: Config, index: number): string {
+  const id = item.getOptional('id');
+  return `imApproval.integrations[${index}]${typeof id === 'string' ? ` ("${id}")` : ''}`;
+}
+
 /** Reads and validates `imApproval`; throws an error naming the offending key. */
 export function readImApprovalConfig(rootConfig: RootConfigService | Config): ImApprovalConfig {
   const config = rootConfig.getOptionalConfig('imApproval');
   const integrations = (config?.getOptionalConfigArray('integrations') ?? []).map((item, index) =>
-    parse(integrationSchema, item.get(), `imApproval.integrations[${index}]`),
+    parse(integrationSchema, item.get(), integrationPath(item, index)),
   );
   const templates = (config?.getOptionalConfigArray('templates') ?? []).map((item, index) =>
     parse(templateSchema, item.get(), `imApproval.templates[${index}]`),
@@ -84,10 +104,12 @@ export function readImApprovalConfig(rootConfig: RootConfigService | Config): Im
   const oidcConfig = config?.getOptional('github.oidc');
   const oidc = oidcConfig === undefined ? undefined : parse(oidcSchema, oidcConfig, 'imApproval.github.oidc');
 
+  const reconcilerSchedule = schedule(config, 'reconciler', { frequency: { seconds: 30 }, timeout: { minutes: 5 }, initialDelay: { seconds: 5 } });
   return {
     githubServerUrl: (config?.getOptionalString('github.serverUrl') ?? 'https://github.com').replace(/\/+$/, ''),
     oidc: oidc && { ...oidc, jwksUrl: oidc.jwksUrl ?? `${oidc.issuer.replace(/\/+$/, '')}/.well-known/jwks` },
-    reconcilerSchedule: schedule(config, 'reconciler', { frequency: { seconds: 30 }, timeout: { minutes: 5 }, initialDelay: { seconds: 5 } }),
+    reconcilerSchedule,
+    reconcilerIntervalSeconds: intervalSeconds(reconcilerSchedule),
     reconcilerBatchSize: config?.getOptionalNumber('reconciler.batchSize') ?? 200,
     expirySchedule: schedule(config, 'expiry', { frequency: { seconds: 30 }, timeout: { minutes: 5 } }),
     callbackMaxAgeSeconds: config?.getOptionalNumber('callbacks.maxAgeSeconds') ?? 300,

@@ -6,12 +6,13 @@ import {
   type Approval,
   type ApprovalContext,
   type DecideApprovalRequest,
+  type Integration,
   type ListApprovalsQuery,
   type ParsedCreateApprovalRequest,
   type TerminalStatus,
   type TimelineSource,
 } from '@im-approval/plugin-im-approval-common';
-import { ImApiError, type ImCallbackRequest, type ImClient } from '@im-approval/plugin-im-approval-node';
+import { ImApiError, type ImCallbackRequest, type ImClient, type ImEvent } from '@im-approval/plugin-im-approval-node';
 import { randomUUID } from 'node:crypto';
 import type { Caller } from '../auth/CallerResolver';
 import type { ApprovalStore } from '../store/ApprovalStore';
@@ -171,31 +172,50 @@ export class ApprovalService {
 
   /**
    * Verifies an IM callback and applies the decisions in it before the IM gets its answer, so an
-   * acknowledged decision is never lost. Redelivered events are recognised by their IM event id.
+   * acknowledged decision is never lost.
    */
   async handleCallback(provider: string, integrationId: string, request: ImCallbackRequest) {
     const integration = await this.settings.integration(integrationId);
     if (!integration || integration.provider !== provider) {
       throw new NotFoundError(`There is no ${provider} integration "${integrationId}"`);
     }
-    const client = this.clients.forIntegration(integration);
-    const { reply, events } = await client.handleCallback(request);
-    for (const event of events) {
-      if (await this.store.hasReceipt(integrationId, event.eventId)) continue;
-      const approval = await this.store.findByInstance(integrationId, event.instanceId);
-      if (approval?.status === 'pending') await this.syncFromIm(approval, client, 'callback');
-      await this.store.addReceipt(integrationId, event.eventId);
-    }
+    const { reply, events } = await this.clients.forIntegration(integration).handleCallback(request);
+    await this.applyImEvents(integration, events, 'callback');
     return reply;
   }
 
-  /** Reads pending approvals from their IMs, so a lost callback never strands one. */
-  async reconcile(batchSize: number): Promise<{ checked: number; decided: number }> {
-    const pending = await this.store.listPending({ limit: batchSize });
+  /**
+   * Applies events an IM pushed (by callback or over a held connection): each names an instance
+   * that changed, which is read from the IM and moved on if decided. Redelivered events are
+   * recognised by their IM event id; an event whose read fails is not recorded, so its redelivery counts.
+   */
+  async applyImEvents(integration: Integration, events: ImEvent[], source: 'callback' | 'connection') {
+    const client = this.clients.forIntegration(integration);
+    for (const event of events) {
+      if (await this.store.hasReceipt(integration.id, event.eventId)) continue;
+      const approval = await this.store.findByInstance(integration.id, event.instanceId);
+      if (approval?.status === 'pending') await this.syncFromIm(approval, client, source);
+      await this.store.addReceipt(integration.id, event.eventId);
+    }
+  }
+
+  /**
+   * Reads pending approvals from their IMs, so a lost callback never strands one. Each
+   * integration reads at most what its IM's rate limit allows per pass; the ones left over are
+   * the least recently read, so they come first in the next pass.
+   */
+  async reconcile(options: { batchSize: number; intervalSeconds: number }): Promise<{ checked: number; decided: number }> {
+    const pending = await this.store.listPending({ limit: options.batchSize });
+    const budgets = new Map<string, number>();
+    let checked = 0;
     let decided = 0;
     for (const approval of pending) {
       try {
         const integration = await this.integrationOf(approval.integration);
+        const budget = budgets.get(integration.id) ?? this.clients.readsPerPass(integration, options.intervalSeconds);
+        if (budget <= 0) continue;
+        budgets.set(integration.id, budget - 1);
+        checked++;
         const client = this.clients.forIntegration(integration);
         let result = approval;
         if (approval.imInstanceId) {
@@ -210,7 +230,7 @@ export class ApprovalService {
         if (error instanceof ImApiError && error.kind === 'rate_limited') break;
       }
     }
-    return { checked: pending.length, decided };
+    return { checked, decided };
   }
 
   /** Expires pending approvals past their deadline and forgets old callback receipts. */

@@ -22,6 +22,12 @@ export class ImClients {
     }
   }
 
+  /** How many instances of this integration the reconciler may read in one pass of `intervalSeconds`. */
+  readsPerPass(integration: Integration, intervalSeconds: number): number {
+    const perMinute = this.providers.get(integration.provider)?.reconcileReadsPerMinute;
+    return perMinute === undefined ? Infinity : Math.max(1, Math.floor((perMinute * intervalSeconds) / 60));
+  }
+
   forIntegration(integration: Integration): ImClient {
     let client = this.clients.get(integration.id);
     if (!client) {

@@ -1,19 +1,18 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { FeishuIntegration } from '@im-approval/plugin-im-approval-common';
-import { ImApiError } from '@im-approval/plugin-im-approval-node';
-import { request } from 'undici';
+import type { ImErrorKind } from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
+import { AccessToken } from '../api/AccessToken';
+import { ImApiErrors } from '../api/ImApiErrors';
+import { apiUrl, requestJson } from '../api/requestJson';
 
 /** Codes Feishu answers when a tenant token is missing, invalid or expired. */
 const INVALID_TOKEN_CODES = new Set([99991661, 99991663, 99991664, 99991671]);
 const RATE_LIMITED = 99991400;
 const PERMISSION_CODES = new Set([99991672, 99991679, 1390008]);
 const NOT_FOUND_CODES = new Set([1390002, 1390003, 60001]);
-/** Refresh this long before Feishu's stated expiry, as its docs advise. */
-const TOKEN_REFRESH_MARGIN_MS = 3 * 60_000;
-const TIMEOUT_MS = 10_000;
 
-const envelopeSchema = z.object({ code: z.number(), msg: z.string().optional().default('') }).loose();
+const envelopeSchema = z.looseObject({ code: z.number(), msg: z.string().optional().default(''), data: z.unknown().optional() });
 const tokenSchema = z.object({ tenant_access_token: z.string().min(1), expire: z.number().positive() });
 
 export interface FeishuCall {
@@ -25,111 +24,75 @@ export interface FeishuCall {
   body?: unknown;
 }
 
+function kindOf(code: number): ImErrorKind {
+  if (code === RATE_LIMITED) return 'rate_limited';
+  if (PERMISSION_CODES.has(code)) return 'permission';
+  if (NOT_FOUND_CODES.has(code)) return 'not_found';
+  if (INVALID_TOKEN_CODES.has(code)) return 'credentials';
+  return 'invalid_request';
+}
+
 /**
  * The Feishu/Lark open API for one app: `{code, msg, data}` envelopes, a tenant token cached per
- * app (one fetch per token lifetime, shared by concurrent calls) and refreshed once on the
- * invalid-token codes, and errors turned into `ImApiError`s a person can act on.
+ * app and refreshed once on the invalid-token codes, and errors a person can act on.
  */
 export class FeishuApi {
-  private token?: { value: string; refreshAt: number };
-  private tokenRequest?: Promise<string>;
+  private readonly token: AccessToken;
+  private readonly errors: ImApiErrors;
 
   constructor(
     private readonly integration: FeishuIntegration,
     private readonly logger: LoggerService,
-  ) {}
+  ) {
+    this.token = new AccessToken(() => this.fetchToken());
+    this.errors = new ImApiErrors('Feishu', `app ${integration.appId}`, {
+      credentials: 'check the app id and secret',
+      permission: 'grant the permission and publish a new app version',
+    });
+  }
 
   async call<T extends z.ZodType>(call: FeishuCall, dataSchema: T): Promise<z.output<T>> {
-    let body = await this.send(call, await this.tenantToken());
-    if (INVALID_TOKEN_CODES.has(body.code)) {
-      this.token = undefined;
-      body = await this.send(call, await this.tenantToken());
-    }
-    if (body.code !== 0) throw this.errorFor(call.operation, body.code, body.msg);
+    const body = await this.token.use(
+      token => this.send(call, token),
+      answer => INVALID_TOKEN_CODES.has(answer.code),
+    );
+    if (body.code !== 0) throw this.errors.of(kindOf(body.code), call.operation, body.code, body.msg);
     const data = dataSchema.safeParse(body.data ?? {});
-    if (!data.success) {
-      throw new ImApiError('unavailable', `Feishu answered "${call.operation}" with an unexpected shape: ${data.error.issues[0]?.path.join('.')} ${data.error.issues[0]?.message}`);
-    }
+    if (!data.success) throw this.errors.unexpectedShape(call.operation, data.error.issues[0]);
     return data.data;
   }
 
   /** Fetches a fresh token; throws a `credentials` error when the app id/secret are refused. */
-  async verifyCredentials(): Promise<void> {
-    this.token = undefined;
-    await this.tenantToken();
+  verifyCredentials(): Promise<void> {
+    return this.token.refresh();
   }
 
-  private tenantToken(): Promise<string> {
-    if (this.token && Date.now() < this.token.refreshAt) return Promise.resolve(this.token.value);
-    this.tokenRequest ??= this.fetchToken().finally(() => {
-      this.tokenRequest = undefined;
-    });
-    return this.tokenRequest;
-  }
-
-  private async fetchToken(): Promise<string> {
+  private async fetchToken() {
+    const operation = 'get a tenant access token';
     const body = await this.send({
-      operation: 'get a tenant access token',
+      operation,
       method: 'POST',
       path: '/open-apis/auth/v3/tenant_access_token/internal',
       body: { app_id: this.integration.appId, app_secret: this.integration.appSecret },
     });
-    if (body.code === RATE_LIMITED) throw this.errorFor('get a tenant access token', body.code, body.msg);
-    if (body.code !== 0) {
-      throw new ImApiError(
-        'credentials',
-        `Invalid Feishu app credentials for app ${this.integration.appId} (code ${body.code}: ${body.msg}); check the app id and secret`,
-        body.code,
-      );
-    }
-    const token = tokenSchema.parse(body);
-    this.token = { value: token.tenant_access_token, refreshAt: Date.now() + token.expire * 1000 - TOKEN_REFRESH_MARGIN_MS };
+    if (body.code !== 0) throw this.errors.of(body.code === RATE_LIMITED ? 'rate_limited' : 'credentials', operation, body.code, body.msg);
+    const token = tokenSchema.safeParse(body);
+    if (!token.success) throw this.errors.unexpectedShape(operation, token.error.issues[0]);
     this.logger.debug(`Fetched a Feishu tenant token for app ${this.integration.appId}`);
-    return token.tenant_access_token;
+    return { value: token.data.tenant_access_token, expiresInSeconds: token.data.expire };
   }
 
-  private async send(call: FeishuCall, token?: string): Promise<z.output<typeof envelopeSchema> & { data?: unknown }> {
-    const url = new URL(this.integration.apiBaseUrl + call.path);
-    for (const [key, value] of Object.entries(call.query ?? {})) url.searchParams.set(key, value);
-    let response;
-    try {
-      response = await request(url, {
-        method: call.method,
-        headers: {
-          'content-type': 'application/json; charset=utf-8',
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-        body: call.body === undefined ? undefined : JSON.stringify(call.body),
-        headersTimeout: TIMEOUT_MS,
-        bodyTimeout: TIMEOUT_MS,
-      });
-    } catch (error) {
-      throw new ImApiError('unavailable', `Could not reach Feishu at ${url.origin} to ${call.operation}: ${(error as Error).message}`);
-    }
-    const text = await response.body.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new ImApiError('unavailable', `Feishu answered "${call.operation}" with HTTP ${response.statusCode} and no JSON body`);
-    }
+  private async send(call: FeishuCall, token?: string) {
+    const { status, json } = await requestJson({
+      im: 'Feishu',
+      operation: call.operation,
+      method: call.method,
+      url: apiUrl(this.integration.apiBaseUrl, call.path, call.query),
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      body: call.body,
+    });
     const envelope = envelopeSchema.safeParse(json);
-    if (!envelope.success) {
-      throw new ImApiError('unavailable', `Feishu answered "${call.operation}" with HTTP ${response.statusCode} and no result code`);
-    }
-    return envelope.data as z.output<typeof envelopeSchema> & { data?: unknown };
-  }
-
-  private errorFor(operation: string, code: number, msg: string): ImApiError {
-    const detail = `(code ${code}: ${msg})`;
-    if (code === RATE_LIMITED) {
-      return new ImApiError('rate_limited', `Feishu rate limit reached while trying to ${operation} ${detail}; retrying later`, code);
-    }
-    if (PERMISSION_CODES.has(code)) {
-      return new ImApiError('permission', `The Feishu app ${this.integration.appId} may not ${operation} ${detail}; grant the permission and publish a new app version`, code);
-    }
-    if (NOT_FOUND_CODES.has(code)) return new ImApiError('not_found', `Feishu could not ${operation}: not found ${detail}`, code);
-    if (INVALID_TOKEN_CODES.has(code)) return new ImApiError('credentials', `Feishu refused the app's token ${detail}`, code);
-    return new ImApiError('invalid_request', `Feishu refused to ${operation} ${detail}`, code);
+    if (!envelope.success) throw this.errors.of('unavailable', call.operation, undefined, `HTTP ${status} without a result code`);
+    return envelope.data;
   }
 }

@@ -3,19 +3,23 @@ import {
   ImApiError,
   type ImCallbackRequest,
   type ImClient,
+  type ImEventHandler,
   type ImFormField,
   type ImInstanceRequest,
   type ImInstanceState,
   type ImProviderDeps,
 } from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
+import { findField } from '../formFields';
 import { FeishuApi } from './FeishuApi';
 import { parseFeishuCallback } from './feishuCallback';
+import { openFeishuLongConnection } from './feishuLongConnection';
 import { DECIDING_TIMELINE_TYPES, FEISHU_INSTANCE_STATUS } from './feishuStatus';
-import { TtlCache } from '../TtlCache';
+import { PersonLabels } from '../api/PersonLabels';
+import { TtlCache } from '../api/TtlCache';
+import { UserIdResolver, type ContactKind } from '../api/UserIdResolver';
 
 const DEFINITION_TTL_MS = 5 * 60_000;
-const USER_TTL_MS = 10 * 60_000;
 
 const definitionSchema = z.object({
   approval_name: z.string(),
@@ -50,14 +54,12 @@ const userIdsSchema = z.object({
 });
 const userSchema = z.object({ user: z.object({ name: z.string().optional(), email: z.string().optional() }) });
 
-const EMAIL = /^[^@\s]+@[^@\s]+$/;
-const MOBILE = /^\+?\d[\d -]{5,}$/;
 
 export class FeishuClient implements ImClient {
   private readonly api: FeishuApi;
   private readonly definitions = new TtlCache<Definition>(DEFINITION_TTL_MS);
-  private readonly openIds = new TtlCache<string>(USER_TTL_MS);
-  private readonly people = new TtlCache<string>(USER_TTL_MS);
+  private readonly users: UserIdResolver;
+  private readonly people: PersonLabels;
   private readonly subscribed = new Set<string>();
 
   constructor(
@@ -65,6 +67,19 @@ export class FeishuClient implements ImClient {
     private readonly deps: ImProviderDeps,
   ) {
     this.api = new FeishuApi(integration, deps.logger);
+    this.people = new PersonLabels(async openId => {
+      const { user } = await this.api.call(
+        { operation: 'read a user', method: 'GET', path: `/open-apis/contact/v3/users/${encodeURIComponent(openId)}`, query: { user_id_type: 'open_id' } },
+        userSchema,
+      );
+      return user;
+    });
+    this.users = new UserIdResolver(
+      contacts => this.lookUpUsers(contacts),
+      (kind, value) =>
+        `No Feishu user with ${kind} ${value} is visible to app ${integration.appId}; ` +
+        "check the spelling and that the person is inside the app's contact scope",
+    );
   }
 
   verifyCredentials() {
@@ -96,15 +111,12 @@ export class FeishuClient implements ImClient {
       );
     }
     const form = request.fields.map(({ field, value }) => {
-      const widget = fields.find(f => f.id === field) ?? fields.find(f => f.name === field);
-      if (!widget) {
-        throw new ImApiError('invalid_request', `Feishu approval "${request.form}" has no field "${field}" (fields: ${fields.map(f => f.name || f.id).join(', ')})`);
-      }
+      const widget = findField(fields, field, `Feishu approval "${request.form}"`);
       return { id: widget.id, type: widget.type, value };
     });
     const [initiator, approvers] = await Promise.all([
-      this.resolveUsers([request.initiator ?? this.integration.initiator]).then(ids => ids[0]),
-      this.resolveUsers(request.approvers),
+      this.users.resolve([request.initiator ?? this.integration.initiator]).then(ids => ids[0]),
+      this.users.resolve(request.approvers),
       this.subscribe(request.form),
     ]);
     const created = await this.api.call(
@@ -139,7 +151,7 @@ export class FeishuClient implements ImClient {
     const deciding = instance.timeline.filter(entry => DECIDING_TIMELINE_TYPES[status].includes(entry.type)).at(-1);
     return {
       status,
-      decidedBy: deciding?.open_id ? await this.describePerson(deciding.open_id) : undefined,
+      decidedBy: deciding?.open_id ? await this.people.label(deciding.open_id) : undefined,
       comment: deciding?.comment || undefined,
       decidedAt: deciding?.create_time ? new Date(Number(deciding.create_time)) : new Date(),
     };
@@ -174,6 +186,10 @@ export class FeishuClient implements ImClient {
     return parseFeishuCallback(request, this.integration, { now: new Date(), maxAgeSeconds: this.deps.callbackMaxAgeSeconds });
   }
 
+  connect(onEvents: ImEventHandler) {
+    return openFeishuLongConnection(this.integration, this.deps.logger, onEvents);
+  }
+
   private instance(instanceId: string): Promise<Instance> {
     return this.api.call(
       { operation: 'read an approval instance', method: 'GET', path: `/open-apis/approval/v4/instances/${encodeURIComponent(instanceId)}` },
@@ -205,51 +221,21 @@ export class FeishuClient implements ImClient {
     this.subscribed.add(code);
   }
 
-  /** Open ids as they are; emails and mobiles looked up in one call, cached. */
-  private async resolveUsers(people: string[]): Promise<string[]> {
-    const lookups = people.filter(p => !this.openIds.get(p) && (EMAIL.test(p) || MOBILE.test(p)));
-    if (lookups.length > 0) {
-      const found = await this.api.call(
-        {
-          operation: 'look up users by email or mobile',
-          method: 'POST',
-          path: '/open-apis/contact/v3/users/batch_get_id',
-          query: { user_id_type: 'open_id' },
-          body: { emails: lookups.filter(p => EMAIL.test(p)), mobiles: lookups.filter(p => !EMAIL.test(p)) },
+  /** Emails and mobiles looked up in one call. */
+  private async lookUpUsers(contacts: Array<{ kind: ContactKind; value: string }>) {
+    const found = await this.api.call(
+      {
+        operation: 'look up users by email or mobile',
+        method: 'POST',
+        path: '/open-apis/contact/v3/users/batch_get_id',
+        query: { user_id_type: 'open_id' },
+        body: {
+          emails: contacts.filter(c => c.kind === 'email').map(c => c.value),
+          mobiles: contacts.filter(c => c.kind === 'mobile').map(c => c.value),
         },
-        userIdsSchema,
-      );
-      for (const user of found.user_list) {
-        if (user.user_id) this.openIds.set((user.email ?? user.mobile)!, user.user_id);
-      }
-    }
-    return people.map(person => {
-      if (!EMAIL.test(person) && !MOBILE.test(person)) return person;
-      const openId = this.openIds.get(person);
-      if (!openId) {
-        throw new ImApiError(
-          'not_found',
-          `No Feishu user with ${EMAIL.test(person) ? 'email' : 'mobile'} ${person} is visible to app ${this.integration.appId}; ` +
-            'check the spelling and that the person is inside the app\'s contact scope',
-        );
-      }
-      return openId;
-    });
-  }
-
-  /** The person's email, else their name; the open id when the contact cannot be read. */
-  private describePerson(openId: string): Promise<string> {
-    return this.people.getOrLoad(openId, async () => {
-      try {
-        const { user } = await this.api.call(
-          { operation: 'read a user', method: 'GET', path: `/open-apis/contact/v3/users/${encodeURIComponent(openId)}`, query: { user_id_type: 'open_id' } },
-          userSchema,
-        );
-        return user.email ?? user.name ?? openId;
-      } catch (error) {
-        if (error instanceof ImApiError && error.transient) throw error;
-        return openId;
-      }
-    });
+      },
+      userIdsSchema,
+    );
+    return new Map(found.user_list.flatMap(user => (user.user_id && (user.email ?? user.mobile) ? [[(user.email ?? user.mobile)!, user.user_id]] : [])));
   }
 }

@@ -1,7 +1,8 @@
 import { feishuIntegrationSchema } from '@im-approval/plugin-im-approval-common';
-import { ImCallbackRejectedError, feishuEncrypt, feishuSignature } from '@im-approval/plugin-im-approval-node';
+import { feishuEncrypt, feishuSignature } from '@im-approval/plugin-im-approval-node';
 import { parseFeishuCallback } from './feishuCallback';
 import { FEISHU_INSTANCE_STATUS } from './feishuStatus';
+import { callbackRejection } from '../testing/providerTestUtils';
 
 const base = {
   id: 'feishu-test',
@@ -39,16 +40,6 @@ function signedRequest(payload: unknown, { key = 'e-key', timestamp = nowSeconds
   return { method: 'POST', headers, query: {}, rawBody: body };
 }
 
-function rejection(run: () => unknown): ImCallbackRejectedError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ImCallbackRejectedError) return error;
-    throw error;
-  }
-  throw new Error('expected the callback to be rejected');
-}
-
 describe('parseFeishuCallback', () => {
   it('returns the approval event of a signed, encrypted v1 callback', () => {
     const result = parseFeishuCallback(signedRequest(v1Event()), encrypted, options);
@@ -77,7 +68,7 @@ describe('parseFeishuCallback', () => {
     ['a plain body', () => ({ method: 'POST', headers: {}, query: {}, rawBody: Buffer.from(JSON.stringify(v1Event())) }), 400, /encrypted body/],
     ['a body that is not JSON', () => ({ method: 'POST', headers: {}, query: {}, rawBody: Buffer.from('<xml/>') }), 400, /not JSON/],
   ])('rejects %s', (_, request, status, message) => {
-    const error = rejection(() => parseFeishuCallback(request(), encrypted, options));
+    const error = callbackRejection(() => parseFeishuCallback(request(), encrypted, options));
     expect(error.status).toBe(status);
     expect(error.message).toMatch(message);
   });
@@ -85,8 +76,8 @@ describe('parseFeishuCallback', () => {
   it('checks the token and the event time of plain callbacks (no Encrypt Key)', () => {
     const request = (payload: unknown) => ({ method: 'POST', headers: {}, query: {}, rawBody: Buffer.from(JSON.stringify(payload)) });
     expect(parseFeishuCallback(request(v1Event()), plain, options).events).toHaveLength(1);
-    expect(rejection(() => parseFeishuCallback(request(v1Event({ token: 'x' })), plain, options)).status).toBe(401);
-    expect(rejection(() => parseFeishuCallback(request(v1Event({ ts: '1000' })), plain, options)).message).toMatch(/stale/);
+    expect(callbackRejection(() => parseFeishuCallback(request(v1Event({ token: 'x' })), plain, options)).status).toBe(401);
+    expect(callbackRejection(() => parseFeishuCallback(request(v1Event({ ts: '1000' })), plain, options)).message).toMatch(/stale/);
   });
 });
 

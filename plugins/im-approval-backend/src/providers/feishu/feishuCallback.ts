@@ -1,13 +1,14 @@
 import type { FeishuIntegration } from '@im-approval/plugin-im-approval-common';
 import {
-  ImCallbackRejectedError,
   feishuDecrypt,
   feishuSignature,
   safeEqualHex,
   type ImCallbackRequest,
   type ImCallbackResult,
+  type ImEvent,
 } from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
+import { checkFresh, parseJson, rejectCallback } from '../callbackChecks';
 
 const APPROVAL_EVENT_TYPES = new Set(['approval_instance', 'approval_task']);
 
@@ -27,8 +28,9 @@ const v2EventSchema = z.object({
 
 const ACK = { status: 200, contentType: 'application/json', body: '{}' };
 
-function reject(status: 400 | 401, message: string): never {
-  throw new ImCallbackRejectedError(status, message);
+/** The instance a v1 approval event is about (deduplicated on the event's uuid); undefined for other events. */
+export function feishuApprovalEvent(uuid: string, event: { type: string; instance_code?: string }): ImEvent | undefined {
+  return APPROVAL_EVENT_TYPES.has(event.type) && event.instance_code ? { eventId: uuid, instanceId: event.instance_code } : undefined;
 }
 
 function header(request: ImCallbackRequest, name: string): string | undefined {
@@ -36,22 +38,8 @@ function header(request: ImCallbackRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function parseJson(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return reject(400, `${what} is not JSON`);
-  }
-}
-
 function checkToken(integration: FeishuIntegration, token: string) {
-  if (!safeEqualHex(integration.verificationToken, token)) reject(401, 'verification token does not match');
-}
-
-function checkFresh(timestampSeconds: number, now: Date, maxAgeSeconds: number) {
-  if (!Number.isFinite(timestampSeconds) || Math.abs(now.getTime() / 1000 - timestampSeconds) > maxAgeSeconds) {
-    reject(401, `stale or malformed timestamp (accepted within ${maxAgeSeconds}s of now)`);
-  }
+  if (!safeEqualHex(integration.verificationToken, token)) rejectCallback(401, 'verification token does not match');
 }
 
 /**
@@ -64,18 +52,18 @@ export function parseFeishuCallback(
   integration: FeishuIntegration,
   options: { now: Date; maxAgeSeconds: number },
 ): ImCallbackResult {
-  if (request.method !== 'POST') reject(400, 'Feishu callbacks are POST requests');
+  if (request.method !== 'POST') rejectCallback(400, 'Feishu callbacks are POST requests');
   const outer = parseJson(request.rawBody.toString('utf8'), 'body');
   let payload: unknown = outer;
 
   if (integration.encryptKey) {
     const encrypted = encryptedSchema.safeParse(outer);
-    if (!encrypted.success) reject(400, 'expected an encrypted body {"encrypt": …} (the integration has an Encrypt Key)');
+    if (!encrypted.success) rejectCallback(400, 'expected an encrypted body {"encrypt": …} (the integration has an Encrypt Key)');
     let plaintext: string;
     try {
       plaintext = feishuDecrypt(integration.encryptKey, encrypted.data.encrypt);
     } catch {
-      return reject(401, 'the body does not decrypt with the configured Encrypt Key');
+      return rejectCallback(401, 'the body does not decrypt with the configured Encrypt Key');
     }
     payload = parseJson(plaintext, 'decrypted body');
   }
@@ -91,23 +79,19 @@ export function parseFeishuCallback(
     const timestamp = header(request, 'x-lark-request-timestamp');
     const nonce = header(request, 'x-lark-request-nonce');
     const signature = header(request, 'x-lark-signature');
-    if (!timestamp || !nonce || !signature) reject(401, 'missing X-Lark-Request-Timestamp, X-Lark-Request-Nonce or X-Lark-Signature');
+    if (!timestamp || !nonce || !signature) rejectCallback(401, 'missing X-Lark-Request-Timestamp, X-Lark-Request-Nonce or X-Lark-Signature');
     if (!safeEqualHex(feishuSignature(timestamp, nonce, integration.encryptKey, request.rawBody), signature)) {
-      reject(401, 'X-Lark-Signature does not match the body');
+      rejectCallback(401, 'X-Lark-Signature does not match the body');
     }
-    checkFresh(Number(timestamp), options.now, options.maxAgeSeconds);
+    checkFresh(Number(timestamp) * 1000, options.now, options.maxAgeSeconds);
   }
 
   const v1 = v1EventSchema.safeParse(payload);
   if (v1.success) {
     checkToken(integration, v1.data.token);
-    if (v1.data.ts !== undefined) checkFresh(Number(v1.data.ts), options.now, options.maxAgeSeconds);
-    const { event } = v1.data;
-    const events =
-      APPROVAL_EVENT_TYPES.has(event.type) && event.instance_code
-        ? [{ eventId: v1.data.uuid, instanceId: event.instance_code }]
-        : [];
-    return { reply: ACK, events };
+    if (v1.data.ts !== undefined) checkFresh(Number(v1.data.ts) * 1000, options.now, options.maxAgeSeconds);
+    const event = feishuApprovalEvent(v1.data.uuid, v1.data.event);
+    return { reply: ACK, events: event ? [event] : [] };
   }
 
   const v2 = v2EventSchema.safeParse(payload);
@@ -115,5 +99,5 @@ export function parseFeishuCallback(
     checkToken(integration, v2.data.header.token);
     return { reply: ACK, events: [] };
   }
-  return reject(400, 'not a Feishu event callback');
+  return rejectCallback(400, 'not a Feishu event callback');
 }

@@ -1,9 +1,11 @@
-import type { FeishuIntegration } from '@im-approval/plugin-im-approval-common';
+import { PROVIDER_CONNECTION_MODES, type FeishuIntegration } from '@im-approval/plugin-im-approval-common';
 import type { ImProvider } from '@im-approval/plugin-im-approval-node';
 import { FeishuClient } from './FeishuClient';
 
 export const feishuProvider: ImProvider<FeishuIntegration> = {
   id: 'feishu',
-  connectionModes: ['callback', 'poll'],
+  connectionModes: PROVIDER_CONNECTION_MODES.feishu,
+  // Instance reads allow 1000/min; leave room for creates, subscribes and user reads.
+  reconcileReadsPerMinute: 600,
   createClient: (integration, deps) => new FeishuClient(integration, deps),
 };

@@ -1,0 +1,139 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { DeliveryControl, DeliveryLog, EventIdentity } from './log';
+
+// Pushes events over HTTP the way the open platforms do: redelivery until the receiver
+// acknowledges, with the misbehaviour (duplicates, delays, drops) a robust receiver must survive.
+// What a request looks like and what counts as an acknowledgement is each IM's own.
+
+/** The IMs drop a push that gets no answer within a few seconds (Feishu 3 s, DingTalk 1.5 s), then redeliver. */
+const RESPONSE_TIMEOUT_MS = 3000;
+
+export interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+export interface HttpPush {
+  event: EventIdentity & { url: string };
+  /** One attempt's request: each attempt is freshly timestamped and signed, as the IMs do. */
+  request(): { method: 'GET' | 'POST'; url: string; headers: http.OutgoingHttpHeaders; body?: string };
+  /** Why the answer does not acknowledge the event; undefined when it does. */
+  refusal(answer: HttpAnswer): string | undefined;
+}
+
+export interface HttpDeliveryOptions {
+  /** Waits before each redelivery; its length is the number of retries. */
+  retryDelaysMs: number[];
+}
+
+export class HttpDelivery {
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly requests = new Set<http.ClientRequest>();
+  /** Bumped by reset() so answers to abandoned pushes are not recorded. */
+  private generation = 0;
+  private closed = false;
+
+  constructor(
+    private readonly log: DeliveryLog,
+    private readonly options: HttpDeliveryOptions,
+  ) {}
+
+  /** Delivers one event as the control asks: dropped, delayed, or sent twice. */
+  deliver(push: HttpPush, control: DeliveryControl = {}): void {
+    if (control.drop) {
+      this.log.record(push.event, { attempt: 0, outcome: 'dropped', willRetry: false });
+      return;
+    }
+    const generation = this.generation;
+    for (let copy = 0; copy < (control.duplicate ? 2 : 1); copy += 1) {
+      this.schedule(() => this.attempt(push, 1, generation), control.delayMs ?? 0);
+    }
+  }
+
+  /** One request now, no retries: the URL checks the consoles make when a callback URL is saved. */
+  async probe(push: HttpPush): Promise<string | undefined> {
+    const result = await this.send(push);
+    const refusal = 'error' in result ? result.error : push.refusal(result);
+    this.log.record(push.event, {
+      attempt: 1,
+      outcome: refusal === undefined ? 'delivered' : 'failed',
+      httpStatus: 'status' in result ? result.status : undefined,
+      error: refusal,
+      willRetry: false,
+    });
+    return refusal;
+  }
+
+  /** Abandons pending and in-flight pushes. */
+  reset(): void {
+    this.generation += 1;
+    this.cancelAll();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.cancelAll();
+  }
+
+  private attempt(push: HttpPush, attempt: number, generation: number): void {
+    void this.send(push).then(result => {
+      if (this.closed || generation !== this.generation) return;
+      const refusal = 'error' in result ? result.error : push.refusal(result);
+      const retryDelay = refusal === undefined ? undefined : this.options.retryDelaysMs[attempt - 1];
+      this.log.record(push.event, {
+        attempt,
+        outcome: refusal === undefined ? 'delivered' : 'failed',
+        httpStatus: 'status' in result ? result.status : undefined,
+        error: refusal,
+        willRetry: retryDelay !== undefined,
+      });
+      if (retryDelay !== undefined) this.schedule(() => this.attempt(push, attempt + 1, generation), retryDelay);
+    });
+  }
+
+  private send(push: HttpPush): Promise<HttpAnswer | { error: string }> {
+    const { method, url, headers, body } = push.request();
+    return new Promise(resolve => {
+      const transport = url.startsWith('https:') ? https : http;
+      const allHeaders = body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) };
+      // No connection reuse: a receiver that is shut down must not be kept alive by the sandbox.
+      const request = transport.request(url, { method, headers: allHeaders, agent: false, timeout: RESPONSE_TIMEOUT_MS });
+      this.requests.add(request);
+      request.on('timeout', () => request.destroy(new Error(`no answer within ${RESPONSE_TIMEOUT_MS} ms`)));
+      request.on('error', error => {
+        this.requests.delete(request);
+        resolve({ error: error.message });
+      });
+      request.on('response', response => {
+        const chunks: Buffer[] = [];
+        response.on('data', chunk => chunks.push(chunk));
+        response.on('end', () => {
+          this.requests.delete(request);
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        response.on('error', error => {
+          this.requests.delete(request);
+          resolve({ error: error.message });
+        });
+      });
+      request.end(body);
+    });
+  }
+
+  private schedule(run: () => void, delayMs: number): void {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      run();
+    }, delayMs);
+    this.timers.add(timer);
+  }
+
+  private cancelAll(): void {
+    this.timers.forEach(timer => clearTimeout(timer));
+    this.timers.clear();
+    this.requests.forEach(request => request.destroy());
+    this.requests.clear();
+  }
+}

@@ -1,0 +1,131 @@
+import { DINGTALK_APP, DINGTALK_INSTANCE_REQUEST, dingtalk } from '../testing/dingtalk';
+import { call, control, useTestSandbox } from '../testing/sandbox';
+
+// DingTalk's new and old APIs: paths, fields, status values and error codes.
+
+describe('the DingTalk APIs', () => {
+  const t = useTestSandbox();
+
+  it('issues one token per app for the new and the old API, and refuses wrong credentials', async () => {
+    const first = await call(t.sandbox.url, 'POST', '/v1.0/oauth2/accessToken', { body: { appKey: DINGTALK_APP.appKey, appSecret: DINGTALK_APP.appSecret } });
+    expect(first.body).toEqual({ accessToken: expect.any(String), expireIn: 7200 });
+    const old = await call(t.sandbox.url, 'GET', `/gettoken?appkey=${DINGTALK_APP.appKey}&appsecret=${DINGTALK_APP.appSecret}`);
+    expect(old.body).toMatchObject({ errcode: 0, access_token: first.body.accessToken, expires_in: expect.any(Number) });
+
+    const wrong = await call(t.sandbox.url, 'POST', '/v1.0/oauth2/accessToken', { body: { appKey: DINGTALK_APP.appKey, appSecret: 'no' } });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toMatchObject({ code: 'invalidClientIdOrSecret' });
+    const oldWrong = await call(t.sandbox.url, 'GET', `/gettoken?appkey=${DINGTALK_APP.appKey}&appsecret=no`);
+    expect(oldWrong.body).toMatchObject({ errcode: 40089 });
+    const stats = await control(t.sandbox).get('/dingtalk/stats');
+    expect(stats.body.tokenRequests).toEqual({ [DINGTALK_APP.appKey]: 4 });
+  });
+
+  it('answers 401 InvalidAuthentication without a valid token, and 40014 on the old API', async () => {
+    const missing = await call(t.sandbox.url, 'GET', '/v1.0/workflow/forms/schemas/processCodes?processCode=PROC-DEPLOY');
+    expect(missing.status).toBe(401);
+    expect(missing.body).toMatchObject({ code: 'InvalidAuthentication' });
+    const api = await dingtalk(t.sandbox);
+    await control(t.sandbox).post('/dingtalk/tokens/expire');
+    expect((await api.get('/v1.0/workflow/forms/schemas/processCodes?processCode=PROC-DEPLOY')).status).toBe(401);
+    const old = await call(t.sandbox.url, 'POST', `/topapi/v2/user/getbymobile?access_token=${api.token}`, { body: { mobile: '13800000001' } });
+    expect(old.body).toMatchObject({ errcode: 40014 });
+  });
+
+  it('reads a form schema by processCode', async () => {
+    const api = await dingtalk(t.sandbox);
+    const schema = await api.get('/v1.0/workflow/forms/schemas/processCodes?processCode=PROC-DEPLOY');
+    expect(schema.body.result.schemaContent.items).toEqual([
+      { componentName: 'TextField', props: { id: 'TextField_service', label: 'Service', required: true } },
+      { componentName: 'TextareaField', props: { id: 'TextareaField_reason', label: 'Reason', required: false } },
+    ]);
+    const unknown = await api.get('/v1.0/workflow/forms/schemas/processCodes?processCode=NOPE');
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.code).toBe('processCodeNotExist');
+  });
+
+  it('runs an AND node then a NONE node; approved only when COMPLETED and agree, with the remarks', async () => {
+    const api = await dingtalk(t.sandbox);
+    const id = await api.createInstance({
+      approvers: [
+        { actionType: 'AND', userIds: ['alice', 'bob'] },
+        { actionType: 'NONE', userIds: ['carol'] },
+      ],
+    });
+    const read = async () => (await api.get(`/v1.0/workflow/processInstances?processInstanceId=${id}`)).body.result;
+    expect(await read()).toMatchObject({ status: 'RUNNING', result: '', originatorUserId: 'bot' });
+
+    await control(t.sandbox).post(`/dingtalk/instances/${id}/approve`, { userId: 'alice', comment: 'fine' });
+    expect((await read()).status).toBe('RUNNING');
+    await control(t.sandbox).post(`/dingtalk/instances/${id}/approve`, { userId: 'bob' });
+    const waitingForCarol = await read();
+    expect(waitingForCarol.tasks.map((task: { userId: string; status: string; result: string }) => `${task.userId} ${task.status} ${task.result}`)).toEqual([
+      'alice COMPLETED AGREE',
+      'bob COMPLETED AGREE',
+      'carol RUNNING NONE',
+    ]);
+    await control(t.sandbox).post(`/dingtalk/instances/${id}/approve`, { userId: 'carol', comment: 'ship it' });
+
+    const done = await read();
+    expect(done).toMatchObject({ status: 'COMPLETED', result: 'agree', finishTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\dZ$/) });
+    expect(done.operationRecords.map(({ userId, type, result, remark }: Record<string, string>) => ({ userId, type, result, remark }))).toEqual([
+      { userId: 'bot', type: 'START_PROCESS_INSTANCE', result: 'NONE', remark: undefined },
+      { userId: 'alice', type: 'EXECUTE_TASK_NORMAL', result: 'AGREE', remark: 'fine' },
+      { userId: 'bob', type: 'EXECUTE_TASK_NORMAL', result: 'AGREE', remark: undefined },
+      { userId: 'carol', type: 'EXECUTE_TASK_NORMAL', result: 'AGREE', remark: 'ship it' },
+    ]);
+  });
+
+  it('reports a refusal as COMPLETED with result refuse, and a terminated instance as TERMINATED', async () => {
+    const api = await dingtalk(t.sandbox);
+    const refused = await api.createInstance();
+    await control(t.sandbox).post(`/dingtalk/instances/${refused}/reject`, { userId: 'bob', comment: 'not today' });
+    expect((await api.get(`/v1.0/workflow/processInstances?processInstanceId=${refused}`)).body.result).toMatchObject({
+      status: 'COMPLETED',
+      result: 'refuse',
+    });
+
+    const terminated = await api.createInstance();
+    const answer = await api.post('/v1.0/workflow/processInstances/terminate', { processInstanceId: terminated, isSystem: true, remark: 'run canceled' });
+    expect(answer.body).toEqual({ success: true, result: true });
+    expect((await api.get(`/v1.0/workflow/processInstances?processInstanceId=${terminated}`)).body.result).toMatchObject({ status: 'TERMINATED', result: '' });
+    const again = await api.post('/v1.0/workflow/processInstances/terminate', { processInstanceId: terminated, isSystem: true });
+    expect(again.status).toBe(400);
+    expect(again.body.message).toMatch(/only a RUNNING instance/);
+  });
+
+  it('refuses bad instances with InvalidParameter naming what is wrong', async () => {
+    const api = await dingtalk(t.sandbox);
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ formComponentValues: [{ name: 'Servise', value: 'x' }] }, /no component labelled "Servise"/],
+      [{ formComponentValues: [{ name: 'Reason', value: 'x' }] }, /required component "Service"/],
+      [{ approvers: [{ actionType: 'NONE', userIds: ['alice', 'bob'] }] }, /NONE takes exactly one user/],
+      [{ approvers: [{ actionType: 'OR', userIds: ['mallory'] }] }, /mallory is not a user/],
+      [{ approvers: [] }, /at least one approver node/],
+      [{ approvers: [{ actionType: 'XOR', userIds: ['alice'] }] }, /approvers\[0\]\.actionType/],
+    ];
+    for (const [overrides, message] of cases) {
+      const answer = await api.post('/v1.0/workflow/processInstances', { ...DINGTALK_INSTANCE_REQUEST, ...overrides });
+      expect({ status: answer.status, code: answer.body.code }).toEqual({ status: 400, code: 'InvalidParameter' });
+      expect(answer.body.message).toMatch(message);
+    }
+    expect((await control(t.sandbox).get('/dingtalk/instances')).body).toEqual([]);
+  });
+
+  it('finds users by mobile on the old API, with 60121 for nobody', async () => {
+    const api = await dingtalk(t.sandbox);
+    const found = await call(t.sandbox.url, 'POST', `/topapi/v2/user/getbymobile?access_token=${api.token}`, { body: { mobile: '13800000001' } });
+    expect(found.body).toMatchObject({ errcode: 0, result: { userid: 'alice' } });
+    const missing = await call(t.sandbox.url, 'POST', `/topapi/v2/user/getbymobile?access_token=${api.token}`, { body: { mobile: '13900000000' } });
+    expect(missing.body).toMatchObject({ errcode: 60121 });
+  });
+
+  it('answers injected faults in the new API shape', async () => {
+    const api = await dingtalk(t.sandbox);
+    await control(t.sandbox).post('/dingtalk/faults', { route: 'instance.create', code: 429, msg: 'Throttling', httpStatus: 429 });
+    const throttled = await api.post('/v1.0/workflow/processInstances', DINGTALK_INSTANCE_REQUEST);
+    expect(throttled.status).toBe(429);
+    expect(throttled.body).toMatchObject({ code: '429', message: 'Throttling' });
+    expect((await api.post('/v1.0/workflow/processInstances', DINGTALK_INSTANCE_REQUEST)).status).toBe(200);
+  });
+});

@@ -1,0 +1,208 @@
+import { randomBytes } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
+import { z } from 'zod';
+import { describeIssues } from '../validation';
+import { DingtalkApiError, DingtalkCode, invalidParameter } from './errors';
+import type { DingtalkPlatform } from './platform';
+import type { DingtalkApp, DingtalkFaultRoute, DingtalkInstance } from './state';
+import { createInstanceRequestSchema, instanceResult, instanceStatus, terminateRequestSchema } from './workflow';
+
+// DingTalk's APIs at their own paths: the new API of api.dingtalk.com (/v1.0/...) and the few
+// old-API calls of oapi.dingtalk.com (/gettoken, /topapi/...), both on the sandbox's origin.
+
+const tokenRequestSchema = z.object({ appKey: z.string().min(1), appSecret: z.string().min(1) });
+const oapiTokenQuerySchema = z.object({ appkey: z.string().min(1), appsecret: z.string().min(1) });
+const getByMobileSchema = z.object({ mobile: z.string().min(1) });
+
+/** DingTalk's dates in the new API: minutes, UTC ("2024-05-01T08:30Z"). */
+const dingtalkDate = (ms: number) => `${new Date(ms).toISOString().slice(0, 16)}Z`;
+
+const requestId = () => randomBytes(8).toString('hex');
+
+export function dingtalkApi(platform: DingtalkPlatform): Router {
+  const { state } = platform;
+  const router = Router();
+  // Mounted at the root beside the other IMs: parse and answer only DingTalk's own paths.
+  const paths = ['/v1.0', '/gettoken', '/topapi'];
+  router.use(paths, express.json());
+
+  const appOfToken = (token: string | undefined): DingtalkApp | undefined => {
+    const appKey = state.tokens.appIdOf(token, Date.now());
+    return appKey === undefined ? undefined : state.apps.get(appKey);
+  };
+
+  /** One new-API operation: counted, faults applied, token checked, errors in the new API's shape. */
+  const operation =
+    (route: DingtalkFaultRoute, handler: (req: Request, app: DingtalkApp) => object) => (req: Request, res: Response) => {
+      try {
+        const fault = state.faults.take(route);
+        if (fault) throw new DingtalkApiError(fault.httpStatus, String(fault.code), fault.msg);
+        const app = appOfToken(req.get('x-acs-dingtalk-access-token'));
+        if (!app) throw new DingtalkApiError(401, DingtalkCode.invalidAuthentication, '不合法的access_token');
+        res.json(handler(req, app));
+      } catch (error) {
+        if (!(error instanceof DingtalkApiError)) throw error;
+        res.status(error.httpStatus).json({ code: error.code, message: error.message, requestid: requestId() });
+      }
+    };
+
+  /** One old-API operation: HTTP 200 and {errcode, errmsg} always. */
+  const oapiOperation =
+    (route: DingtalkFaultRoute, authenticated: boolean, handler: (req: Request) => object) => (req: Request, res: Response) => {
+      const fault = state.faults.take(route);
+      if (fault) {
+        res.status(fault.httpStatus).json({ errcode: fault.code, errmsg: fault.msg, request_id: requestId() });
+        return;
+      }
+      if (authenticated && !appOfToken(typeof req.query.access_token === 'string' ? req.query.access_token : undefined)) {
+        res.json({ errcode: DingtalkCode.oapiInvalidToken, errmsg: '不合法的access_token', request_id: requestId() });
+        return;
+      }
+      res.json({ request_id: requestId(), ...handler(req) });
+    };
+
+  router.post('/v1.0/oauth2/accessToken', (req, res) => {
+    const appKey: unknown = req.body?.appKey;
+    if (typeof appKey === 'string') state.countToken(appKey);
+    const fault = state.faults.take('token');
+    const request = tokenRequestSchema.safeParse(req.body ?? {});
+    const app = request.success ? state.apps.get(request.data.appKey) : undefined;
+    if (fault) {
+      res.status(fault.httpStatus).json({ code: String(fault.code), message: fault.msg, requestid: requestId() });
+    } else if (!request.success) {
+      res.status(400).json({ code: 'MissingParameter', message: describeIssues(request.error), requestid: requestId() });
+    } else if (app?.appSecret !== request.data.appSecret) {
+      res.status(400).json({ code: DingtalkCode.invalidClientIdOrSecret, message: '无效的clientId或者clientSecret', requestid: requestId() });
+    } else {
+      const { token, expiresIn } = state.tokens.issue(app.appKey, Date.now());
+      res.json({ accessToken: token, expireIn: expiresIn });
+    }
+  });
+
+  router.get(
+    '/gettoken',
+    oapiOperation('oapi.token', false, req => {
+      const query = oapiTokenQuerySchema.safeParse(req.query);
+      if (query.success) state.countToken(query.data.appkey);
+      const app = query.success ? state.apps.get(query.data.appkey) : undefined;
+      if (!query.success || app?.appSecret !== query.data.appsecret) {
+        return { errcode: DingtalkCode.oapiInvalidCredentials, errmsg: '不合法的appKey或appSecret的访问' };
+      }
+      const { token, expiresIn } = state.tokens.issue(app.appKey, Date.now());
+      return { errcode: 0, errmsg: 'ok', access_token: token, expires_in: expiresIn };
+    }),
+  );
+
+  router.post(
+    '/topapi/v2/user/getbymobile',
+    oapiOperation('user.getbymobile', true, req => {
+      const body = getByMobileSchema.safeParse(req.body ?? {});
+      if (!body.success) return { errcode: 40035, errmsg: `不合法的参数: ${describeIssues(body.error)}` };
+      const user = state.userByMobile(body.data.mobile);
+      if (!user) return { errcode: DingtalkCode.oapiUserNotFound, errmsg: '找不到该用户' };
+      return { errcode: 0, errmsg: 'ok', result: { userid: user.userId, exclusive_account_userid_list: [] } };
+    }),
+  );
+
+  router.get(
+    '/v1.0/workflow/forms/schemas/processCodes',
+    operation('form.get', req => {
+      const processCode = input(z.object({ processCode: z.string().min(1) }), req.query).processCode;
+      const form = state.forms.get(processCode);
+      if (!form) throw new DingtalkApiError(400, 'processCodeNotExist', `processCode ${processCode} does not exist`);
+      return {
+        result: {
+          name: form.name,
+          processCode: form.processCode,
+          schemaContent: {
+            title: form.name,
+            items: form.components.map(component => ({
+              componentName: component.componentType,
+              props: { id: component.id, label: component.label, required: component.required },
+            })),
+          },
+        },
+      };
+    }),
+  );
+
+  router.post(
+    '/v1.0/workflow/processInstances',
+    operation('instance.create', (req, app) => {
+      const instance = platform.createInstance(app.appKey, input(createInstanceRequestSchema, req.body));
+      return { instanceId: instance.processInstanceId };
+    }),
+  );
+
+  router.get(
+    '/v1.0/workflow/processInstances',
+    operation('instance.get', req => {
+      const id = input(z.object({ processInstanceId: z.string().min(1) }), req.query).processInstanceId;
+      const instance = state.instances.get(id);
+      if (!instance) throw new DingtalkApiError(400, 'processInstanceNotExist', `process instance ${id} does not exist`);
+      state.stats.instanceReads += 1;
+      return { success: true, result: instanceBody(instance) };
+    }),
+  );
+
+  router.post(
+    '/v1.0/workflow/processInstances/terminate',
+    operation('instance.terminate', req => {
+      platform.terminate(input(terminateRequestSchema, req.body));
+      return { success: true, result: true };
+    }),
+  );
+
+  const badBody: ErrorRequestHandler = (error, _req, res, next) => {
+    if (error?.type !== 'entity.parse.failed') {
+      next(error);
+      return;
+    }
+    res.status(400).json({ code: DingtalkCode.invalidParameter, message: 'the request body is not valid JSON', requestid: requestId() });
+  };
+  router.use(paths, badBody);
+  return router;
+}
+
+/** A task's status and result as the read API reports them. */
+const TASK_STATES = {
+  PENDING: { status: 'RUNNING', result: 'NONE' },
+  APPROVED: { status: 'COMPLETED', result: 'AGREE' },
+  REJECTED: { status: 'COMPLETED', result: 'REFUSE' },
+  DONE: { status: 'CANCELED', result: 'NONE' },
+} as const;
+
+function instanceBody(instance: DingtalkInstance) {
+  return {
+    title: instance.formName,
+    businessId: instance.businessId,
+    originatorUserId: instance.originatorUserId,
+    status: instanceStatus(instance),
+    result: instanceResult(instance),
+    createTime: dingtalkDate(instance.createTime),
+    ...(instance.flow.endTime === undefined ? {} : { finishTime: dingtalkDate(instance.flow.endTime) }),
+    approverUserIds: instance.approvers.flatMap(node => node.userIds),
+    formComponentValues: instance.formComponentValues,
+    operationRecords: instance.operationRecords.map(record => ({
+      userId: record.userId,
+      date: dingtalkDate(record.date),
+      type: record.type,
+      result: record.result,
+      ...(record.remark === undefined ? {} : { remark: record.remark }),
+    })),
+    tasks: instance.flow.tasks.map(task => ({
+      taskId: Number(task.id),
+      userId: task.userId,
+      ...TASK_STATES[task.status],
+      createTime: dingtalkDate(task.startTime),
+      ...(task.endTime === undefined ? {} : { finishTime: dingtalkDate(task.endTime) }),
+      activityId: `node_${task.node}`,
+    })),
+  };
+}
+
+function input<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) throw invalidParameter(describeIssues(result.error));
+  return result.data;
+}

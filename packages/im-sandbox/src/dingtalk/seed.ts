@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+// What a DingTalk corp has before anything runs: internal apps (with their event settings),
+// people and approval forms. The same schemas validate the seed, startSandbox's options and the
+// control API's upserts.
+
+export const dingtalkAppSeedSchema = z.object({
+  appKey: z.string().min(1),
+  appSecret: z.string().min(1),
+  agentId: z.number().int().positive().optional(),
+  /** The event subscription's token and aes_key (43 characters); events are encrypted for receiveId = appKey. */
+  token: z.string().min(1),
+  aesKey: z.string().regex(/^[A-Za-z0-9+/]{43}$/, 'must be 43 characters of base64 (A-Z, a-z, 0-9, + and /)'),
+  callbackUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** How the app receives events: HTTP push to callbackUrl, or the Stream connection its client holds. */
+  mode: z.enum(['callback', 'stream']).optional(),
+});
+
+export const dingtalkUserSeedSchema = z.object({
+  userId: z.string().min(1),
+  name: z.string().min(1),
+  mobile: z.string().min(1).optional(),
+});
+
+export const dingtalkFormSeedSchema = z.object({
+  processCode: z.string().min(1),
+  name: z.string().min(1),
+  components: z
+    .array(
+      z.object({
+        componentType: z.enum(['TextField', 'TextareaField']),
+        id: z.string().min(1),
+        label: z.string().min(1),
+        required: z.boolean().optional(),
+      }),
+    )
+    .min(1)
+    .refine(components => new Set(components.map(component => component.label)).size === components.length, {
+      message: 'labels must be unique: instances address components by label',
+    }),
+});
+
+export const dingtalkSeedSchema = z.object({
+  /** The corp the apps belong to; events name it as eventCorpId. */
+  corpId: z.string().min(1).optional(),
+  apps: z.array(dingtalkAppSeedSchema).optional(),
+  users: z.array(dingtalkUserSeedSchema).optional(),
+  forms: z.array(dingtalkFormSeedSchema).optional(),
+});
+
+export type DingtalkAppSeed = z.input<typeof dingtalkAppSeedSchema>;
+export type DingtalkUserSeed = z.input<typeof dingtalkUserSeedSchema>;
+export type DingtalkFormSeed = z.input<typeof dingtalkFormSeedSchema>;
+export type DingtalkSeed = z.input<typeof dingtalkSeedSchema>;

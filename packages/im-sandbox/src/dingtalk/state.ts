@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import type { ApprovalFlow } from '../flow/approvalFlow';
+import { Faults } from '../platform/faults';
+import { Tokens } from '../platform/tokens';
+import type { DingtalkAppSeed, DingtalkFormSeed, DingtalkSeed, DingtalkUserSeed } from './seed';
+
+// Everything one DingTalk corp knows, in memory.
+
+export const DINGTALK_FAULT_ROUTES = [
+  'token',
+  'oapi.token',
+  'form.get',
+  'instance.create',
+  'instance.get',
+  'instance.terminate',
+  'user.getbymobile',
+  'gateway.open',
+] as const;
+export type DingtalkFaultRoute = (typeof DINGTALK_FAULT_ROUTES)[number];
+
+export interface DingtalkApp extends Omit<DingtalkAppSeed, 'mode'> {
+  mode: 'callback' | 'stream';
+  callbacks: 'on' | 'off';
+}
+
+export type DingtalkUser = DingtalkUserSeed;
+export type DingtalkForm = Required<Pick<DingtalkFormSeed, 'processCode' | 'name'>> & {
+  components: Array<{ componentType: 'TextField' | 'TextareaField'; id: string; label: string; required: boolean }>;
+};
+
+export type ActionType = 'AND' | 'OR' | 'NONE';
+
+export interface OperationRecord {
+  userId: string;
+  date: number;
+  type: 'START_PROCESS_INSTANCE' | 'EXECUTE_TASK_NORMAL' | 'TERMINATE_PROCESS_INSTANCE';
+  result: 'AGREE' | 'REFUSE' | 'NONE';
+  remark?: string;
+}
+
+export interface DingtalkInstance {
+  processInstanceId: string;
+  processCode: string;
+  formName: string;
+  /** The app that created it. */
+  appKey: string;
+  originatorUserId: string;
+  businessId: string;
+  formComponentValues: Array<{ id: string; name: string; componentType: string; value: string }>;
+  approvers: Array<{ actionType: ActionType; userIds: string[] }>;
+  flow: ApprovalFlow;
+  /** Set by terminate; the flow then reads CANCELED. */
+  terminated: boolean;
+  createTime: number;
+  operationRecords: OperationRecord[];
+}
+
+export interface DingtalkStats {
+  tokenRequests: Record<string, number>;
+  instanceCreates: number;
+  instanceReads: number;
+  calls: Partial<Record<DingtalkFaultRoute, number>>;
+}
+
+const canonicalMobile = (mobile: string) => mobile.replace(/[\s-]/g, '').replace(/^\+86/, '');
+
+export class DingtalkState {
+  readonly corpId: string;
+  readonly apps = new Map<string, DingtalkApp>();
+  readonly users = new Map<string, DingtalkUser>();
+  readonly forms = new Map<string, DingtalkForm>();
+  readonly instances = new Map<string, DingtalkInstance>();
+  readonly tokens = new Tokens();
+  readonly faults = new Faults<DingtalkFaultRoute>();
+  stats = { tokenRequests: {} as Record<string, number>, instanceCreates: 0, instanceReads: 0 };
+  private taskCounter = 0;
+
+  constructor(seed: DingtalkSeed = {}) {
+    this.corpId = seed.corpId ?? 'dingsandboxcorp';
+    seed.apps?.forEach(app => this.upsertApp(app));
+    seed.users?.forEach(user => this.upsertUser(user));
+    seed.forms?.forEach(form => this.upsertForm(form));
+  }
+
+  /** Replaces the app's settings; its events switch survives. */
+  upsertApp(seed: DingtalkAppSeed): DingtalkApp {
+    const app: DingtalkApp = { ...seed, mode: seed.mode ?? 'callback', callbacks: this.apps.get(seed.appKey)?.callbacks ?? 'on' };
+    this.apps.set(app.appKey, app);
+    return app;
+  }
+
+  upsertUser(seed: DingtalkUserSeed): DingtalkUser {
+    this.users.set(seed.userId, { ...seed });
+    return seed;
+  }
+
+  upsertForm(seed: DingtalkFormSeed): DingtalkForm {
+    const form: DingtalkForm = {
+      processCode: seed.processCode,
+      name: seed.name,
+      components: seed.components.map(component => ({ ...component, required: component.required ?? false })),
+    };
+    this.forms.set(form.processCode, form);
+    return form;
+  }
+
+  userByMobile(mobile: string): DingtalkUser | undefined {
+    const wanted = canonicalMobile(mobile);
+    return [...this.users.values()].find(user => user.mobile !== undefined && canonicalMobile(user.mobile) === wanted);
+  }
+
+  countToken(appKey: string): void {
+    this.stats.tokenRequests[appKey] = (this.stats.tokenRequests[appKey] ?? 0) + 1;
+  }
+
+  nextTaskId = (): string => {
+    this.taskCounter += 1;
+    return String(60_000_000_000 + this.taskCounter);
+  };
+
+  /** DingTalk instance ids are opaque 22-character strings. */
+  newInstanceId(): string {
+    return randomBytes(16).toString('base64url').slice(0, 22);
+  }
+
+  reset(): void {
+    this.instances.clear();
+    this.faults.reset();
+    this.stats = { tokenRequests: {}, instanceCreates: 0, instanceReads: 0 };
+  }
+}

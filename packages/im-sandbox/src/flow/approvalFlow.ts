@@ -1,0 +1,121 @@
+// The approval flow DingTalk and WeCom instances follow: approver nodes walked in order, each
+// needing all of its approvers (AND) or any one (OR); a rejection ends the instance. A node's
+// tasks exist only once it is reached. Each operation returns the changes it made, in order, for
+// the IM to announce in its own event format.
+
+/** Why a person's decision cannot be applied; the control API maps it to an HTTP status. */
+export class DecisionError extends Error {
+  constructor(
+    readonly status: 404 | 409,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DecisionError';
+  }
+}
+
+export interface Decision {
+  decision: 'approve' | 'reject';
+  /** Who decides; by default the first approver with a pending task. */
+  userId?: string;
+  comment?: string;
+}
+
+export type FlowMode = 'AND' | 'OR';
+export type FlowStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'CANCELED';
+/** DONE: closed without a decision of its own (another approver settled the node, or the instance ended). */
+export type FlowTaskStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'DONE';
+
+export interface FlowNode {
+  mode: FlowMode;
+  approvers: string[];
+}
+
+export interface FlowTask {
+  id: string;
+  userId: string;
+  node: number;
+  status: FlowTaskStatus;
+  startTime: number;
+  endTime?: number;
+  comment?: string;
+}
+
+export type FlowChange =
+  | { kind: 'task'; task: FlowTask; status: FlowTaskStatus; at: number }
+  | { kind: 'instance'; status: FlowStatus; at: number; by?: string; comment?: string };
+
+export class ApprovalFlow {
+  readonly tasks: FlowTask[] = [];
+  status: FlowStatus = 'PENDING';
+  endTime?: number;
+
+  constructor(
+    readonly nodes: FlowNode[],
+    private readonly nextTaskId: () => string,
+  ) {}
+
+  /** The instance starts: its first node's tasks are created. */
+  start(now: number): FlowChange[] {
+    return [{ kind: 'instance', status: 'PENDING', at: now }, ...this.startNode(0, now)];
+  }
+
+  pendingApprovers(): string[] {
+    return this.tasks.filter(task => task.status === 'PENDING').map(task => task.userId);
+  }
+
+  decide(instanceId: string, decision: Decision, now: number): FlowChange[] {
+    if (this.status !== 'PENDING') {
+      throw new DecisionError(409, `instance ${instanceId} is ${this.status}; only a pending instance can be decided`);
+    }
+    const pending = this.tasks.filter(task => task.status === 'PENDING');
+    const task = decision.userId === undefined ? pending[0] : pending.find(candidate => candidate.userId === decision.userId);
+    if (!task) {
+      const approvers = pending.map(candidate => candidate.userId).join(', ');
+      throw new DecisionError(409, `${decision.userId} has no pending task on instance ${instanceId}; pending approvers: ${approvers}`);
+    }
+    const approved = decision.decision === 'approve';
+    task.comment = decision.comment;
+    const changes = [this.finishTask(task, approved ? 'APPROVED' : 'REJECTED', now)];
+
+    const node = this.nodes[task.node];
+    const nodeTasks = this.tasks.filter(candidate => candidate.node === task.node);
+    const nodeDone = !approved || node.mode === 'OR' || nodeTasks.every(candidate => candidate.status === 'APPROVED');
+    if (!nodeDone) return changes;
+    changes.push(...this.closeOpenTasks(now));
+    if (approved && task.node + 1 < this.nodes.length) return [...changes, ...this.startNode(task.node + 1, now)];
+    return [...changes, this.finish(approved ? 'APPROVED' : 'REJECTED', now, task.userId, decision.comment)];
+  }
+
+  /** The initiator or the system withdraws a pending instance. */
+  cancel(instanceId: string, now: number, by?: string, comment?: string): FlowChange[] {
+    if (this.status !== 'PENDING') {
+      throw new DecisionError(409, `instance ${instanceId} is ${this.status}; only a pending instance can be canceled`);
+    }
+    return [...this.closeOpenTasks(now), this.finish('CANCELED', now, by, comment)];
+  }
+
+  private startNode(index: number, now: number): FlowChange[] {
+    return this.nodes[index].approvers.map(userId => {
+      const task: FlowTask = { id: this.nextTaskId(), userId, node: index, status: 'PENDING', startTime: now };
+      this.tasks.push(task);
+      return { kind: 'task', task, status: 'PENDING', at: now };
+    });
+  }
+
+  private finishTask(task: FlowTask, status: FlowTaskStatus, now: number): FlowChange {
+    task.status = status;
+    task.endTime = now;
+    return { kind: 'task', task, status, at: now };
+  }
+
+  private closeOpenTasks(now: number): FlowChange[] {
+    return this.tasks.filter(task => task.status === 'PENDING').map(task => this.finishTask(task, 'DONE', now));
+  }
+
+  private finish(status: FlowStatus, now: number, by?: string, comment?: string): FlowChange {
+    this.status = status;
+    this.endTime = now;
+    return { kind: 'instance', status, at: now, by, comment };
+  }
+}

@@ -1,0 +1,35 @@
+import { ConfigReader } from '@backstage/config';
+import { readImApprovalConfig } from './readImApprovalConfig';
+
+const wecom = { id: 'wecom-main', provider: 'wecom', corpId: 'wwcorp', agentId: 1000002, secret: 's', initiator: 'bot', connectionMode: 'poll' };
+const dingtalk = { id: 'dingtalk-main', provider: 'dingtalk', appKey: 'dingkey', appSecret: 's', initiator: 'bot', connectionMode: 'stream' };
+
+function read(integrations: object[], reconciler?: object) {
+  return readImApprovalConfig(new ConfigReader({ imApproval: { integrations, ...(reconciler ? { reconciler } : {}) } }));
+}
+
+describe('readImApprovalConfig', () => {
+  it('reads each provider with its own fields, defaults and base URLs', () => {
+    const { integrations } = read([wecom, dingtalk]);
+    expect(integrations).toEqual([
+      expect.objectContaining({ provider: 'wecom', baseUrl: 'https://qyapi.weixin.qq.com', connectionMode: 'poll' }),
+      expect.objectContaining({ provider: 'dingtalk', baseUrl: 'https://api.dingtalk.com', legacyBaseUrl: 'https://oapi.dingtalk.com', connectionMode: 'stream' }),
+    ]);
+  });
+
+  it.each([
+    [{ ...wecom, connectionMode: 'long-connection' }, /integrations\[0\] \("wecom-main"\)\.connectionMode: .*"callback"\|"poll"/],
+    [{ ...dingtalk, connectionMode: 'long-connection' }, /"dingtalk-main"\)\.connectionMode: .*"callback"\|"stream"\|"poll"/],
+    [{ ...wecom, connectionMode: 'callback' }, /"wecom-main"\)\.token: required when connectionMode is callback.*"wecom-main"\)\.encodingAESKey: required/],
+    [{ ...dingtalk, connectionMode: 'callback', token: 't', aesKey: 'short' }, /"dingtalk-main"\)\.aesKey: expected the 43-character key/],
+    [{ ...dingtalk, provider: 'slack' }, /integrations\[0\] \("dingtalk-main"\)\.provider: .*'feishu' \| 'dingtalk' \| 'wecom'/],
+  ])('refuses %j at start-up, naming the integration', (integration, message) => {
+    expect(() => read([integration])).toThrow(message);
+  });
+
+  it("derives the reconciler's interval from its frequency", () => {
+    expect(read([]).reconcilerIntervalSeconds).toBe(30);
+    expect(read([], { frequency: { minutes: 2 } }).reconcilerIntervalSeconds).toBe(120);
+    expect(read([], { frequency: { cron: '*/5 * * * *' } }).reconcilerIntervalSeconds).toBe(60);
+  });
+});

@@ -1,0 +1,46 @@
+import { ImApiError, type ImErrorKind } from '@im-approval/plugin-im-approval-node';
+
+export interface ImApiErrorHints {
+  /** What to check when the app credentials are refused, e.g. "check the AppKey and AppSecret". */
+  credentials: string;
+  /** What to do when the app lacks a permission. */
+  permission: string;
+  /** What to check when a user, form or instance is not found. */
+  notFound?: string;
+}
+
+/**
+ * Turns one IM app's error codes into `ImApiError`s whose message says what failed, the IM's own
+ * code and text, and what a person can do about it. Each IM's client decides the kind of a code.
+ */
+export class ImApiErrors {
+  constructor(
+    private readonly im: string,
+    /** How the app is named in messages, e.g. "app dingxxx". */
+    private readonly app: string,
+    private readonly hints: ImApiErrorHints,
+  ) {}
+
+  of(kind: ImErrorKind, operation: string, code: number | string | undefined, text: string): ImApiError {
+    const detail = code === undefined ? `(${text})` : `(code ${code}: ${text})`;
+    switch (kind) {
+      case 'credentials':
+        return new ImApiError(kind, `Invalid ${this.im} app credentials for ${this.app} ${detail}; ${this.hints.credentials}`, code);
+      case 'rate_limited':
+        return new ImApiError(kind, `${this.im} rate limit reached while trying to ${operation} ${detail}; retrying later`, code);
+      case 'permission':
+        return new ImApiError(kind, `The ${this.im} ${this.app} may not ${operation} ${detail}; ${this.hints.permission}`, code);
+      case 'not_found':
+        return new ImApiError(kind, `${this.im} could not ${operation}: not found ${detail}${this.hints.notFound ? `; ${this.hints.notFound}` : ''}`, code);
+      case 'unavailable':
+        return new ImApiError(kind, `${this.im} failed to ${operation} ${detail}; retrying later`, code);
+      case 'invalid_request':
+        return new ImApiError(kind, `${this.im} refused to ${operation} ${detail}`, code);
+    }
+  }
+
+  /** An answer whose shape is not what the IM documents. */
+  unexpectedShape(operation: string, issue: { path: PropertyKey[]; message: string } | undefined): ImApiError {
+    return new ImApiError('unavailable', `${this.im} answered "${operation}" with an unexpected shape: ${issue?.path.map(String).join('.')} ${issue?.message}`);
+  }
+}

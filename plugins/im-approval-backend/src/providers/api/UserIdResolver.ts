@@ -1,0 +1,53 @@
+import { ImApiError } from '@im-approval/plugin-im-approval-node';
+import { TtlCache } from './TtlCache';
+
+const USER_TTL_MS = 10 * 60_000;
+const EMAIL = /^[^@\s]+@[^@\s]+$/;
+const MOBILE = /^\+?\d[\d -]{5,}$/;
+
+export type ContactKind = 'email' | 'mobile';
+
+/** How people are written in templates: an email, a mobile, or else already the IM's user id. */
+export function contactKind(person: string): ContactKind | undefined {
+  if (EMAIL.test(person)) return 'email';
+  if (MOBILE.test(person)) return 'mobile';
+  return undefined;
+}
+
+export interface UserLookup {
+  /** Looks up emails and mobiles; returns the ids found, keyed by the email or mobile as given. */
+  (contacts: Array<{ kind: ContactKind; value: string }>): Promise<Map<string, string>>;
+}
+
+/**
+ * Resolves approvers and initiators written as emails or mobiles to IM user ids, through the IM's
+ * lookup, cached per app. Misses are cached too: IMs throttle (WeCom blocks) apps that keep
+ * looking up people who are not there.
+ */
+export class UserIdResolver {
+  private readonly ids = new TtlCache<string | null>(USER_TTL_MS);
+
+  constructor(
+    private readonly lookup: UserLookup,
+    /** What to say when someone is not found, e.g. "No DingTalk user with …"; gets the kind and value. */
+    private readonly notFound: (kind: ContactKind, value: string) => string,
+  ) {}
+
+  async resolve(people: string[]): Promise<string[]> {
+    const wanted = [...new Set(people)].flatMap(value => {
+      const kind = contactKind(value);
+      return kind && this.ids.get(value) === undefined ? [{ kind, value }] : [];
+    });
+    if (wanted.length > 0) {
+      const found = await this.lookup(wanted);
+      for (const { value } of wanted) this.ids.set(value, found.get(value) ?? null);
+    }
+    return people.map(person => {
+      const kind = contactKind(person);
+      if (!kind) return person;
+      const id = this.ids.get(person);
+      if (!id) throw new ImApiError('not_found', this.notFound(kind, person));
+      return id;
+    });
+  }
+}

@@ -1,0 +1,219 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import { dingtalkIntegrationSchema } from '@im-approval/plugin-im-approval-common';
+import nock from 'nock';
+import { imApiError, useNock } from '../testing/providerTestUtils';
+import { DingtalkClient } from './DingtalkClient';
+import { dingtalkInstanceStatus } from './dingtalkStatus';
+
+const API = 'https://api.dingtalk.test';
+const OAPI = 'https://oapi.dingtalk.test';
+
+const integration = dingtalkIntegrationSchema.parse({
+  id: 'dingtalk-test',
+  provider: 'dingtalk',
+  baseUrl: API,
+  legacyBaseUrl: OAPI,
+  appKey: 'dingappkey',
+  appSecret: 'app-secret',
+  connectionMode: 'poll',
+  agentId: 3001,
+  initiator: 'bot',
+});
+
+function client() {
+  return new DingtalkClient(integration, { logger: mockServices.logger.mock(), callbackMaxAgeSeconds: 300 });
+}
+
+function tokenOnce(token = 'tok-1') {
+  return nock(API).post('/v1.0/oauth2/accessToken', { appKey: 'dingappkey', appSecret: 'app-secret' }).reply(200, { accessToken: token, expireIn: 7200 });
+}
+
+function instance(result: object) {
+  return { result: { status: 'RUNNING', operationRecords: [], ...result } };
+}
+
+const form = {
+  result: {
+    schemaContent: {
+      items: [
+        { componentName: 'TextField', props: { id: 'TextField_service', label: 'Service', required: true } },
+        { componentName: 'TextareaField', props: { id: 'TextareaField_reason', label: 'Reason' } },
+        { componentName: 'TextNote', props: { content: 'no id: not a field' } },
+      ],
+    },
+  },
+};
+
+useNock();
+
+describe('DingtalkClient', () => {
+  it('fetches one token for many concurrent calls and sends it in x-acs-dingtalk-access-token', async () => {
+    tokenOnce();
+    nock(API)
+      .get('/v1.0/workflow/processInstances')
+      .query({ processInstanceId: /PI-\d/ })
+      .matchHeader('x-acs-dingtalk-access-token', 'tok-1')
+      .times(5)
+      .reply(200, instance({}));
+    const dingtalk = client();
+    const states = await Promise.all([1, 2, 3, 4, 5].map(i => dingtalk.readInstance(`PI-${i}`)));
+    expect(states).toEqual(Array(5).fill({ status: 'pending' }));
+  });
+
+  it('fetches a new token once when DingTalk refuses the cached one, and uses it for the legacy API too', async () => {
+    tokenOnce('old');
+    nock(API).get('/v1.0/workflow/processInstances').query(true).matchHeader('x-acs-dingtalk-access-token', 'old').reply(200, instance({}));
+    nock(API)
+      .get('/v1.0/workflow/processInstances')
+      .query(true)
+      .matchHeader('x-acs-dingtalk-access-token', 'old')
+      .reply(401, { code: 'InvalidAuthentication', message: 'token expired' });
+    tokenOnce('new');
+    nock(API).get('/v1.0/workflow/processInstances').query(true).matchHeader('x-acs-dingtalk-access-token', 'new').reply(200, instance({}));
+    nock(OAPI).post('/topapi/v2/user/getbymobile', { mobile: '13800000001' }).query({ access_token: 'new' }).reply(200, { errcode: 0, result: { userid: 'alice' } });
+    nock(OAPI).post('/topapi/v2/user/getbymobile', { mobile: '13800000002' }).query({ access_token: 'new' }).reply(200, { errcode: 0, result: { userid: 'bob' } });
+    nock(API).get('/v1.0/workflow/forms/schemas/processCodes').query({ processCode: 'PROC' }).reply(200, form);
+    nock(API)
+      .post('/v1.0/workflow/processInstances', body => {
+        expect(body).toEqual({
+          originatorUserId: 'bot',
+          processCode: 'PROC',
+          formComponentValues: [{ id: 'TextField_service', name: 'Service', value: 'api' }],
+          approvers: [{ actionType: 'AND', userIds: ['alice', 'bob'] }],
+          microappAgentId: 3001,
+        });
+        return true;
+      })
+      .reply(200, { instanceId: 'PI-new' });
+
+    const dingtalk = client();
+    await dingtalk.readInstance('PI-1');
+    await dingtalk.readInstance('PI-2');
+    const created = await dingtalk.createInstance({
+      approvalId: 'a-1',
+      form: 'PROC',
+      title: 't',
+      fields: [{ field: 'Service', value: 'api' }],
+      approvers: ['13800000001', '13800000002'],
+      approverMode: 'all',
+    });
+    expect(created.instanceId).toBe('PI-new');
+  });
+
+  it.each([
+    [['alice', 'bob'], 'any', 'OR'],
+    [['alice', 'bob'], 'all', 'AND'],
+    [['alice'], 'all', 'NONE'],
+  ] as const)('sends approvers %j with approverMode %s as %s', async (approvers, approverMode, actionType) => {
+    tokenOnce();
+    nock(API).get('/v1.0/workflow/forms/schemas/processCodes').query(true).reply(200, form);
+    nock(API)
+      .post('/v1.0/workflow/processInstances', body => body.approvers[0].actionType === actionType && body.originatorUserId === 'bot')
+      .reply(200, { instanceId: 'PI-1' });
+    await client().createInstance({ approvalId: 'a', form: 'PROC', title: 't', fields: [{ field: 'TextareaField_reason', value: 'r' }], approvers: [...approvers], approverMode });
+  });
+
+  it('names the form fields when a template maps one the form does not have', async () => {
+    tokenOnce();
+    nock(API).get('/v1.0/workflow/forms/schemas/processCodes').query(true).reply(200, form);
+    const error = await imApiError(
+      client().createInstance({ approvalId: 'a', form: 'PROC', title: 't', fields: [{ field: 'Owner', value: 'x' }], approvers: ['alice'], approverMode: 'any' }),
+    );
+    expect(error.message).toBe('DingTalk form "PROC" has no field "Owner" (fields: Service, Reason)');
+  });
+
+  it('reads the approver and remark of an approved instance from its operation records', async () => {
+    tokenOnce();
+    nock(API)
+      .get('/v1.0/workflow/processInstances')
+      .query({ processInstanceId: 'PI-1' })
+      .reply(
+        200,
+        instance({
+          status: 'COMPLETED',
+          result: 'agree',
+          operationRecords: [
+            { userId: 'bot', date: '2026-11-21T08:00Z', type: 'START_PROCESS_INSTANCE', result: 'NONE' },
+            { userId: 'alice', date: '2026-11-21T08:05Z', type: 'EXECUTE_TASK_NORMAL', result: 'AGREE', remark: 'ship it' },
+          ],
+        }),
+      );
+    nock(OAPI).post('/topapi/v2/user/get', { userid: 'alice' }).query(true).reply(200, { errcode: 0, result: { name: 'Alice Chen' } });
+    expect(await client().readInstance('PI-1')).toEqual({
+      status: 'approved',
+      decidedBy: 'Alice Chen',
+      comment: 'ship it',
+      decidedAt: new Date('2026-11-21T08:05Z'),
+    });
+  });
+
+  it('falls back to the user id when the approver cannot be read', async () => {
+    tokenOnce();
+    nock(API)
+      .get('/v1.0/workflow/processInstances')
+      .query(true)
+      .reply(200, instance({ status: 'COMPLETED', result: 'refuse', operationRecords: [{ userId: 'bob', type: 'EXECUTE_TASK_NORMAL', result: 'REFUSE', remark: 'no' }] }));
+    nock(OAPI).post('/topapi/v2/user/get').query(true).reply(200, { errcode: 60011, errmsg: 'no permission' });
+    expect(await client().readInstance('PI-1')).toMatchObject({ status: 'rejected', decidedBy: 'bob', comment: 'no' });
+  });
+
+  it('maps status and result: approved only when COMPLETED and agree', () => {
+    expect(dingtalkInstanceStatus('NEW', undefined)).toBe('pending');
+    expect(dingtalkInstanceStatus('RUNNING', 'agree')).toBe('pending');
+    expect(dingtalkInstanceStatus('COMPLETED', 'agree')).toBe('approved');
+    expect(dingtalkInstanceStatus('COMPLETED', 'refuse')).toBe('rejected');
+    expect(dingtalkInstanceStatus('COMPLETED', undefined)).toBeUndefined();
+    expect(dingtalkInstanceStatus('TERMINATED', undefined)).toBe('canceled');
+    expect(dingtalkInstanceStatus('CANCELED', undefined)).toBe('canceled');
+    expect(dingtalkInstanceStatus('FINISHED', 'agree')).toBeUndefined();
+  });
+
+  it('terminates a pending instance and reports an already decided one without calling terminate', async () => {
+    tokenOnce();
+    nock(API).get('/v1.0/workflow/processInstances').query({ processInstanceId: 'PI-1' }).reply(200, instance({}));
+    nock(API)
+      .post('/v1.0/workflow/processInstances/terminate', { processInstanceId: 'PI-1', isSystem: true, remark: 'Canceled in Backstage' })
+      .reply(200, { result: true });
+    nock(API).get('/v1.0/workflow/processInstances').query({ processInstanceId: 'PI-2' }).reply(200, instance({ status: 'COMPLETED', result: 'agree' }));
+    const dingtalk = client();
+    expect(await dingtalk.cancelInstance('PI-1')).toEqual({ revoked: true });
+    expect(await dingtalk.cancelInstance('PI-2')).toEqual({ revoked: false, message: 'the DingTalk instance is already COMPLETED' });
+  });
+
+  it.each([
+    [403, { code: 'Forbidden.AccessDenied.AccessTokenPermissionDenied', message: 'no Workflow.Instance.Read' }, 'permission', /may not read an approval instance .*grant the permission/],
+    [429, { code: 'Throttling.Api', message: 'too fast' }, 'rate_limited', /rate limit reached while trying to read an approval instance \(code Throttling.Api: too fast\); retrying later/],
+    [400, { code: 'InvalidParameter', message: 'bad id' }, 'invalid_request', /DingTalk refused to read an approval instance \(code InvalidParameter: bad id\)/],
+    [503, { code: 'ServiceUnavailable', message: 'busy' }, 'unavailable', /retrying later/],
+  ] as const)('maps HTTP %s to a %s error a person can act on', async (status, body, kind, message) => {
+    tokenOnce();
+    nock(API).get('/v1.0/workflow/processInstances').query(true).reply(status, body);
+    const error = await imApiError(client().readInstance('PI-1'));
+    expect(error.kind).toBe(kind);
+    expect(error.message).toMatch(message);
+  });
+
+  it('says the app credentials are wrong when the token is refused', async () => {
+    nock(API).post('/v1.0/oauth2/accessToken').reply(400, { code: 'invalidClientIdOrSecret', message: 'unknown app' });
+    const error = await imApiError(client().verifyCredentials());
+    expect(error.kind).toBe('credentials');
+    expect(error.message).toBe(
+      'Invalid DingTalk app credentials for app dingappkey (code invalidClientIdOrSecret: unknown app); check the AppKey (Client ID) and AppSecret (Client Secret)',
+    );
+  });
+
+  it('names a mobile nobody has, caches the miss, and refuses email approvers', async () => {
+    tokenOnce();
+    nock(API).get('/v1.0/workflow/forms/schemas/processCodes').query(true).reply(200, form);
+    nock(OAPI).post('/topapi/v2/user/getbymobile', { mobile: '13900000000' }).query(true).once().reply(200, { errcode: 60121, errmsg: 'user not found' });
+    const dingtalk = client();
+    const request = { approvalId: 'a', form: 'PROC', title: 't', fields: [], approvers: ['13900000000'], approverMode: 'any' as const };
+    for (let i = 0; i < 2; i++) {
+      const error = await imApiError(dingtalk.createInstance(request));
+      expect(error.kind).toBe('not_found');
+      expect(error.message).toMatch(/No DingTalk user with mobile 13900000000 is visible to app dingappkey/);
+    }
+    const email = await imApiError(dingtalk.createInstance({ ...request, approvers: ['alice@example.com'] }));
+    expect(email.message).toMatch(/DingTalk cannot look people up by email \(alice@example.com\)/);
+  });
+});

@@ -1,0 +1,212 @@
+import type { DingtalkIntegration } from '@im-approval/plugin-im-approval-common';
+import {
+  ImApiError,
+  type ImCallbackRequest,
+  type ImClient,
+  type ImEventHandler,
+  type ImFormField,
+  type ImInstanceRequest,
+  type ImInstanceState,
+  type ImProviderDeps,
+} from '@im-approval/plugin-im-approval-node';
+import { z } from 'zod';
+import { PersonLabels } from '../api/PersonLabels';
+import { TtlCache } from '../api/TtlCache';
+import { UserIdResolver, type ContactKind } from '../api/UserIdResolver';
+import { rejectCallback } from '../callbackChecks';
+import { findField } from '../formFields';
+import { DingtalkApi } from './DingtalkApi';
+import { DingtalkCallbackVerifier } from './dingtalkCallback';
+import { DINGTALK_DECIDING_RECORD, dingtalkInstanceStatus } from './dingtalkStatus';
+import { openDingtalkStream } from './dingtalkStream';
+
+const FORM_TTL_MS = 5 * 60_000;
+
+const formSchema = z.object({
+  result: z.object({
+    schemaContent: z.object({
+      items: z.array(
+        z.object({
+          componentName: z.string(),
+          props: z.looseObject({ id: z.string().optional(), label: z.string().optional(), required: z.boolean().optional() }),
+        }),
+      ),
+    }),
+  }),
+});
+
+const instanceSchema = z.object({
+  result: z.object({
+    status: z.string(),
+    result: z.string().optional(),
+    originatorUserId: z.string().optional(),
+    operationRecords: z
+      .array(z.object({ userId: z.string().optional(), date: z.string().optional(), type: z.string().optional(), result: z.string().optional(), remark: z.string().optional() }))
+      .optional()
+      .default([]),
+  }),
+});
+
+const userSchema = z.object({ result: z.object({ userid: z.string().optional(), name: z.string().optional(), email: z.string().optional() }) });
+
+/** One DingTalk app (an "H5 micro app" with OA approval permissions). */
+export class DingtalkClient implements ImClient {
+  private readonly api: DingtalkApi;
+  private readonly forms = new TtlCache<ImFormField[]>(FORM_TTL_MS);
+  private readonly people: PersonLabels;
+  private readonly users: UserIdResolver;
+  private readonly callbacks?: DingtalkCallbackVerifier;
+
+  constructor(
+    private readonly integration: DingtalkIntegration,
+    private readonly deps: ImProviderDeps,
+  ) {
+    this.api = new DingtalkApi(integration, deps.logger);
+    this.users = new UserIdResolver(
+      contacts => this.lookUpUsers(contacts),
+      (kind, value) =>
+        `No DingTalk user with ${kind} ${value} is visible to app ${integration.appKey}; ` +
+        "check the number, that the person is inside the app's contact scope, and that the app may read members by mobile",
+    );
+    this.people = new PersonLabels(async userId => {
+      const { result } = await this.api.callLegacy(
+        { operation: 'read a user', method: 'POST', path: '/topapi/v2/user/get', body: { userid: userId } },
+        userSchema,
+      );
+      return result;
+    });
+    if (integration.token && integration.aesKey) {
+      this.callbacks = new DingtalkCallbackVerifier({ token: integration.token, encodingAesKey: integration.aesKey, receiveId: integration.appKey });
+    }
+  }
+
+  verifyCredentials() {
+    return this.api.verifyCredentials();
+  }
+
+  describeForm(processCode: string): Promise<ImFormField[]> {
+    return this.forms.getOrLoad(processCode, async () => {
+      const form = await this.api.call(
+        {
+          operation: `read approval form "${processCode}"`,
+          method: 'GET',
+          path: '/v1.0/workflow/forms/schemas/processCodes',
+          query: { processCode },
+        },
+        formSchema,
+      );
+      return form.result.schemaContent.items.flatMap(({ componentName, props }) =>
+        props.id ? [{ id: props.id, name: props.label ?? '', type: componentName, required: props.required ?? false }] : [],
+      );
+    });
+  }
+
+  async createInstance(request: ImInstanceRequest) {
+    const fields = await this.describeForm(request.form);
+    const formComponentValues = request.fields.map(({ field, value }) => {
+      const component = findField(fields, field, `DingTalk form "${request.form}"`);
+      return { id: component.id, name: component.name, value };
+    });
+    const [[originator], approvers] = await Promise.all([
+      this.users.resolve([request.initiator ?? this.integration.initiator]),
+      this.users.resolve(request.approvers),
+    ]);
+    const actionType = approvers.length === 1 ? 'NONE' : request.approverMode === 'all' ? 'AND' : 'OR';
+    const created = await this.api.call(
+      {
+        operation: 'create an approval instance',
+        method: 'POST',
+        path: '/v1.0/workflow/processInstances',
+        body: {
+          originatorUserId: originator,
+          processCode: request.form,
+          formComponentValues,
+          approvers: [{ actionType, userIds: approvers }],
+          ...(this.integration.agentId ? { microappAgentId: this.integration.agentId } : {}),
+        },
+      },
+      z.object({ instanceId: z.string().min(1) }),
+    );
+    return {
+      instanceId: created.instanceId,
+      url: this.integration.instanceUrl?.replace('{instanceId}', encodeURIComponent(created.instanceId)),
+    };
+  }
+
+  async readInstance(instanceId: string): Promise<ImInstanceState> {
+    const { result: instance } = await this.instance(instanceId);
+    const status = dingtalkInstanceStatus(instance.status, instance.result);
+    if (!status) {
+      throw new ImApiError('unavailable', `DingTalk instance ${instanceId} has an unknown status "${instance.status}" with result "${instance.result ?? ''}"`);
+    }
+    if (status === 'pending') return { status };
+    const deciding = instance.operationRecords.filter(DINGTALK_DECIDING_RECORD[status]).at(-1);
+    const decidedAt = deciding?.date ? new Date(deciding.date) : undefined;
+    return {
+      status,
+      decidedBy: deciding?.userId ? await this.people.label(deciding.userId) : undefined,
+      comment: deciding?.remark || undefined,
+      decidedAt: decidedAt && !Number.isNaN(decidedAt.getTime()) ? decidedAt : new Date(),
+    };
+  }
+
+  async cancelInstance(instanceId: string) {
+    const { result: instance } = await this.instance(instanceId);
+    if (dingtalkInstanceStatus(instance.status, instance.result) !== 'pending') {
+      return { revoked: false, message: `the DingTalk instance is already ${instance.status}` };
+    }
+    try {
+      await this.api.call(
+        {
+          operation: 'terminate an approval instance',
+          method: 'POST',
+          path: '/v1.0/workflow/processInstances/terminate',
+          body: { processInstanceId: instanceId, isSystem: true, remark: 'Canceled in Backstage' },
+        },
+        z.object({ result: z.boolean().optional() }).loose(),
+      );
+      return { revoked: true };
+    } catch (error) {
+      if (error instanceof ImApiError && !error.transient) return { revoked: false, message: `could not terminate: ${error.message}` };
+      throw error;
+    }
+  }
+
+  async handleCallback(request: ImCallbackRequest) {
+    if (!this.callbacks) {
+      rejectCallback(400, `DingTalk integration "${this.integration.id}" takes no HTTP callbacks (connection mode ${this.integration.connectionMode}, no callback token and aesKey)`);
+    }
+    return this.callbacks.verify(request, { now: new Date(), maxAgeSeconds: this.deps.callbackMaxAgeSeconds });
+  }
+
+  connect(onEvents: ImEventHandler) {
+    return openDingtalkStream(this.integration, this.deps.logger, onEvents);
+  }
+
+  private instance(instanceId: string) {
+    return this.api.call(
+      { operation: 'read an approval instance', method: 'GET', path: '/v1.0/workflow/processInstances', query: { processInstanceId: instanceId } },
+      instanceSchema,
+    );
+  }
+
+  /** DingTalk looks people up by mobile only. */
+  private async lookUpUsers(contacts: Array<{ kind: ContactKind; value: string }>) {
+    const found = new Map<string, string>();
+    for (const { kind, value } of contacts) {
+      if (kind === 'email') {
+        throw new ImApiError('invalid_request', `DingTalk cannot look people up by email (${value}); list the approver's DingTalk user id or mobile instead`);
+      }
+      try {
+        const { result } = await this.api.callLegacy(
+          { operation: 'look up a user by mobile', method: 'POST', path: '/topapi/v2/user/getbymobile', body: { mobile: value } },
+          userSchema,
+        );
+        if (result.userid) found.set(value, result.userid);
+      } catch (error) {
+        if (!(error instanceof ImApiError && error.kind === 'not_found')) throw error;
+      }
+    }
+    return found;
+  }
+}

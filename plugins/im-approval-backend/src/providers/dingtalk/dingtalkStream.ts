@@ -1,0 +1,132 @@
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import type { DingtalkIntegration } from '@im-approval/plugin-im-approval-common';
+import type { ImConnection, ImEventHandler } from '@im-approval/plugin-im-approval-node';
+import { z } from 'zod';
+import { apiUrl, requestJson } from '../api/requestJson';
+import { dingtalkApprovalEvent } from './dingtalkCallback';
+
+const RECONNECT_MIN_MS = 1_000;
+const RECONNECT_MAX_MS = 30_000;
+
+const endpointSchema = z.object({ endpoint: z.string().min(1), ticket: z.string().min(1) });
+const frameSchema = z.object({
+  type: z.string(),
+  headers: z.looseObject({ messageId: z.string().optional(), topic: z.string().optional(), eventType: z.string().optional(), eventId: z.string().optional() }),
+  data: z.string().optional().default(''),
+});
+type Frame = z.infer<typeof frameSchema>;
+
+/**
+ * A DingTalk Stream connection, for a backend DingTalk cannot call: the documented protocol
+ * (the one the official `dingtalk-stream` SDK speaks) over Node's WebSocket, because the SDK's
+ * gateway URL is fixed to api.dingtalk.com and it acknowledges an event before its handler has
+ * finished. Here an event is acknowledged only after it is applied; a failure answers LATER, so
+ * DingTalk pushes it again. The connection is reopened (new ticket) whenever it drops.
+ */
+class DingtalkStreamConnection implements ImConnection {
+  private socket?: WebSocket;
+  private closed = false;
+  private retryDelay = RECONNECT_MIN_MS;
+  private retryTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly integration: DingtalkIntegration,
+    private readonly logger: LoggerService,
+    private readonly onEvents: ImEventHandler,
+  ) {}
+
+  async open(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const endpoint = await this.openTicket();
+      const socket = new WebSocket(`${endpoint.endpoint}?ticket=${encodeURIComponent(endpoint.ticket)}`);
+      this.socket = socket;
+      socket.addEventListener('open', () => {
+        this.retryDelay = RECONNECT_MIN_MS;
+        this.logger.info(`DingTalk Stream connected for app ${this.integration.appKey} (integration ${this.integration.id})`);
+      });
+      socket.addEventListener('message', message => void this.receive(socket, String(message.data)));
+      socket.addEventListener('close', () => {
+        if (this.socket === socket) this.reopenLater('the connection closed');
+      });
+      socket.addEventListener('error', () => socket.close());
+    } catch (error) {
+      this.reopenLater((error as Error).message);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.socket?.close();
+    this.socket = undefined;
+  }
+
+  private async openTicket() {
+    const { status, json } = await requestJson({
+      im: 'DingTalk',
+      operation: 'open a Stream connection',
+      method: 'POST',
+      url: apiUrl(this.integration.baseUrl, '/v1.0/gateway/connections/open'),
+      body: {
+        clientId: this.integration.appKey,
+        clientSecret: this.integration.appSecret,
+        ua: 'im-approval',
+        subscriptions: [{ type: 'EVENT', topic: '*' }],
+      },
+    });
+    const endpoint = endpointSchema.safeParse(json);
+    if (status >= 300 || !endpoint.success) {
+      throw new Error(`DingTalk refused to open a Stream connection (HTTP ${status}: ${JSON.stringify(json).slice(0, 200)}); check the AppKey, AppSecret and that the app uses Stream mode`);
+    }
+    return endpoint.data;
+  }
+
+  private reopenLater(reason: string) {
+    this.socket = undefined;
+    if (this.closed) return;
+    this.logger.warn(`DingTalk Stream for integration ${this.integration.id}: ${reason}; reconnecting in ${this.retryDelay / 1000}s`);
+    this.retryTimer = setTimeout(() => void this.open(), this.retryDelay);
+    this.retryDelay = Math.min(this.retryDelay * 2, RECONNECT_MAX_MS);
+  }
+
+  private async receive(socket: WebSocket, text: string) {
+    let frame: Frame;
+    try {
+      frame = frameSchema.parse(JSON.parse(text));
+    } catch {
+      this.logger.warn(`DingTalk Stream for integration ${this.integration.id}: ignored a frame that is not a Stream message`);
+      return;
+    }
+    if (frame.type === 'SYSTEM') {
+      // Answer pings by echoing them; "disconnect" announces a close that reopens through 'close'.
+      if (frame.headers.topic === 'ping') socket.send(JSON.stringify({ code: 200, headers: frame.headers, message: 'OK', data: frame.data }));
+      return;
+    }
+    if (frame.type !== 'EVENT' || !frame.headers.messageId) return;
+    let status: 'SUCCESS' | 'LATER' = 'SUCCESS';
+    try {
+      const event = dingtalkApprovalEvent(frame.headers.eventType ?? '', JSON.parse(frame.data || '{}'), frame.headers.eventId);
+      if (event) await this.onEvents([event]);
+    } catch (error) {
+      status = 'LATER';
+      this.logger.warn(`DingTalk Stream for integration ${this.integration.id}: could not apply event ${frame.headers.eventId}: ${(error as Error).message}`);
+    }
+    if (socket.readyState !== WebSocket.OPEN) return;
+    socket.send(
+      JSON.stringify({
+        code: 200,
+        headers: { contentType: 'application/json', messageId: frame.headers.messageId },
+        message: 'OK',
+        data: JSON.stringify({ status }),
+      }),
+    );
+  }
+}
+
+/** Opens the integration's Stream connection; it keeps reconnecting until closed. */
+export async function openDingtalkStream(integration: DingtalkIntegration, logger: LoggerService, onEvents: ImEventHandler): Promise<ImConnection> {
+  const connection = new DingtalkStreamConnection(integration, logger, onEvents);
+  await connection.open();
+  return connection;
+}

@@ -1,0 +1,9 @@
+import { PROVIDER_CONNECTION_MODES, type DingtalkIntegration } from '@im-approval/plugin-im-approval-common';
+import type { ImProvider } from '@im-approval/plugin-im-approval-node';
+import { DingtalkClient } from './DingtalkClient';
+
+export const dingtalkProvider: ImProvider<DingtalkIntegration> = {
+  id: 'dingtalk',
+  connectionModes: PROVIDER_CONNECTION_MODES.dingtalk,
+  createClient: (integration, deps) => new DingtalkClient(integration, deps),
+};

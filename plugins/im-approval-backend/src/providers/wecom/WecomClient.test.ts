@@ -1,0 +1,175 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import { wecomIntegrationSchema } from '@im-approval/plugin-im-approval-common';
+import nock from 'nock';
+import { imApiError, useNock } from '../testing/providerTestUtils';
+import { WecomClient } from './WecomClient';
+import { WECOM_SP_STATUS } from './wecomStatus';
+
+const BASE = 'https://qyapi.wecom.test';
+
+function integration(agentId = 1000002, secret = 'secret-a') {
+  return wecomIntegrationSchema.parse({
+    id: `wecom-${agentId}`,
+    provider: 'wecom',
+    baseUrl: BASE,
+    corpId: 'wwcorp',
+    agentId,
+    secret,
+    connectionMode: 'poll',
+    initiator: 'bot@example.com',
+  });
+}
+
+function client(agentId?: number, secret?: string) {
+  return new WecomClient(integration(agentId, secret), { logger: mockServices.logger.mock(), callbackMaxAgeSeconds: 300 });
+}
+
+function tokenOnce(token = 'tok-a', secret = 'secret-a') {
+  return nock(BASE).get('/cgi-bin/gettoken').query({ corpid: 'wwcorp', corpsecret: secret }).reply(200, { errcode: 0, errmsg: 'ok', access_token: token, expires_in: 7200 });
+}
+
+function detail(spStatus: number, nodes: object[] = []) {
+  return { errcode: 0, errmsg: 'ok', info: { sp_no: 'SP-1', sp_status: spStatus, process_list: { node_list: [{ sub_node_list: nodes }] } } };
+}
+
+const template = {
+  errcode: 0,
+  errmsg: 'ok',
+  template_content: {
+    controls: [
+      { property: { control: 'Text', id: 'Text-1', title: [{ text: 'Service', lang: 'zh_CN' }], require: 1 } },
+      { property: { control: 'Textarea', id: 'Textarea-2', title: [{ text: 'Reason', lang: 'zh_CN' }], require: 0 } },
+    ],
+  },
+};
+
+useNock();
+
+describe('WecomClient', () => {
+  it('fetches one token per corp and app however many calls run at once', async () => {
+    tokenOnce('tok-a', 'secret-a');
+    tokenOnce('tok-b', 'secret-b');
+    nock(BASE).post('/cgi-bin/oa/getapprovaldetail').query({ access_token: 'tok-a' }).times(4).reply(200, detail(1));
+    nock(BASE).post('/cgi-bin/oa/getapprovaldetail').query({ access_token: 'tok-b' }).times(2).reply(200, detail(1));
+    const appA = client(1000002, 'secret-a');
+    const appB = client(1000003, 'secret-b');
+    await Promise.all([
+      ...[1, 2, 3, 4].map(i => appA.readInstance(`SP-${i}`)),
+      ...[1, 2].map(i => appB.readInstance(`SP-${i}`)),
+    ]);
+  });
+
+  it.each([40014, 42001])('fetches a new token once when WeCom answers %s, and carries on', async errcode => {
+    tokenOnce('old');
+    nock(BASE).post('/cgi-bin/oa/getapprovaldetail').query({ access_token: 'old' }).reply(200, { errcode, errmsg: 'invalid access_token' });
+    tokenOnce('new');
+    nock(BASE).post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-1' }).query({ access_token: 'new' }).reply(200, detail(1));
+    expect(await client().readInstance('SP-1')).toEqual({ status: 'pending' });
+  });
+
+  it('opens a request with contents from the template, approvers with apv_rel, and the creator looked up once by email', async () => {
+    tokenOnce();
+    nock(BASE).post('/cgi-bin/oa/gettemplatedetail', { template_id: 'TPL' }).query(true).once().reply(200, template);
+    nock(BASE).post('/cgi-bin/user/get_userid_by_email', { email: 'bot@example.com', email_type: 1 }).query(true).once().reply(200, { errcode: 0, userid: 'bot' });
+    nock(BASE).post('/cgi-bin/user/getuserid', { mobile: '13800000001' }).query(true).once().reply(200, { errcode: 0, userid: 'alice' });
+    const bodies: unknown[] = [];
+    nock(BASE)
+      .post('/cgi-bin/oa/applyevent', body => bodies.push(body) > 0)
+      .query(true)
+      .times(2)
+      .reply(200, { errcode: 0, errmsg: 'ok', sp_no: '202611210001' });
+    const wecom = client();
+    const request = {
+      approvalId: 'a-1',
+      form: 'TPL',
+      title: 'Deploy api',
+      fields: [
+        { field: 'Service', value: 'api' },
+        { field: 'Textarea-2', value: 'release' },
+      ],
+      approvers: ['13800000001', 'bob'],
+    };
+    expect((await wecom.createInstance({ ...request, approverMode: 'all' })).instanceId).toBe('202611210001');
+    await wecom.createInstance({ ...request, approverMode: 'any' });
+    expect(bodies[0]).toEqual({
+      creator_userid: 'bot',
+      template_id: 'TPL',
+      use_template_approver: 0,
+      process: { node_list: [{ type: 1, apv_rel: 1, userid: ['alice', 'bob'] }] },
+      apply_data: {
+        contents: [
+          { control: 'Text', id: 'Text-1', value: { text: 'api' } },
+          { control: 'Textarea', id: 'Textarea-2', value: { text: 'release' } },
+        ],
+      },
+      summary_list: [
+        { summary_info: [{ text: 'Deploy api', lang: 'zh_CN' }] },
+        { summary_info: [{ text: 'Service: api', lang: 'zh_CN' }] },
+        { summary_info: [{ text: 'Textarea-2: release', lang: 'zh_CN' }] },
+      ],
+    });
+    expect((bodies[1] as { process: { node_list: Array<{ apv_rel: number }> } }).process.node_list[0].apv_rel).toBe(2);
+  });
+
+  it('maps every documented sp_status', () => {
+    expect(WECOM_SP_STATUS).toEqual({ 1: 'pending', 2: 'approved', 3: 'rejected', 4: 'canceled', 6: 'canceled', 7: 'deleted', 10: 'approved' });
+  });
+
+  it('reads the approver and speech of the decision, in the current and the older shape', async () => {
+    tokenOnce();
+    nock(BASE)
+      .post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-1' })
+      .query(true)
+      .reply(
+        200,
+        detail(3, [
+          { userid: 'alice', sp_yj: 2, speech: 'fine by me', sptime: 1763712000 },
+          { userid: 'bob', sp_yj: 3, speech: 'not today', sptime: 1763712060 },
+        ]),
+      );
+    nock(BASE)
+      .post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-2' })
+      .query(true)
+      .reply(200, { errcode: 0, info: { sp_status: 2, sp_record: [{ details: [{ approver: { userid: 'alice' }, speech: 'ok', sp_status: 2, sptime: 1763712000 }] }] } });
+    nock(BASE).get('/cgi-bin/user/get').query(q => q.userid === 'bob').reply(200, { errcode: 0, name: 'Bob Li', email: 'bob@example.com' });
+    nock(BASE).get('/cgi-bin/user/get').query(q => q.userid === 'alice').reply(200, { errcode: 60011, errmsg: 'no privilege to access/modify contact' });
+    const wecom = client();
+    expect(await wecom.readInstance('SP-1')).toEqual({ status: 'rejected', decidedBy: 'bob@example.com', comment: 'not today', decidedAt: new Date(1763712060_000) });
+    expect(await wecom.readInstance('SP-2')).toEqual({ status: 'approved', decidedBy: 'alice', comment: 'ok', decidedAt: new Date(1763712000_000) });
+  });
+
+  it('says it cannot revoke, without calling WeCom', async () => {
+    expect(await client().cancelInstance()).toEqual({ revoked: false, message: expect.stringMatching(/no API to revoke/) });
+  });
+
+  it.each([
+    [45009, 'rate_limited', /WeCom rate limit reached while trying to read an approval request \(code 45009: api freq out of limit; the OA APIs allow 600 calls a minute\); retrying later/],
+    [301055, 'permission', /may not read an approval request .*add the app to the Approval app's "apps that may call the API" list/],
+    [301025, 'invalid_request', /visible range/],
+  ] as const)('maps errcode %s to a %s error a person can act on', async (errcode, kind, message) => {
+    tokenOnce();
+    nock(BASE).post('/cgi-bin/oa/getapprovaldetail').query(true).reply(200, { errcode, errmsg: errcode === 45009 ? 'api freq out of limit' : 'refused' });
+    const error = await imApiError(client().readInstance('SP-1'));
+    expect(error.kind).toBe(kind);
+    expect(error.message).toMatch(message);
+    expect(error.transient).toBe(kind === 'rate_limited');
+  });
+
+  it('says the Corp ID or Secret is wrong when the token is refused', async () => {
+    nock(BASE).get('/cgi-bin/gettoken').query(true).reply(200, { errcode: 40001, errmsg: 'invalid credential' });
+    const error = await imApiError(client().verifyCredentials());
+    expect(error.kind).toBe('credentials');
+    expect(error.message).toBe('Invalid WeCom app credentials for app 1000002 of corp wwcorp (code 40001: invalid credential); check the Corp ID and the app Secret');
+  });
+
+  it('names a person nobody has and does not look them up again', async () => {
+    tokenOnce();
+    nock(BASE).post('/cgi-bin/oa/gettemplatedetail').query(true).reply(200, template);
+    nock(BASE).post('/cgi-bin/user/get_userid_by_email').query(true).once().reply(200, { errcode: 46004, errmsg: 'user no exist' });
+    const wecom = client();
+    for (let i = 0; i < 2; i++) {
+      const error = await imApiError(wecom.createInstance({ approvalId: 'a', form: 'TPL', title: 't', fields: [], approvers: ['bob'], approverMode: 'any' }));
+      expect(error.message).toMatch(/No WeCom user with email bot@example.com is visible to app 1000002/);
+    }
+  });
+});

@@ -1,0 +1,206 @@
+import type { WecomIntegration } from '@im-approval/plugin-im-approval-common';
+import {
+  ImApiError,
+  type ImCallbackRequest,
+  type ImClient,
+  type ImFormField,
+  type ImInstanceRequest,
+  type ImInstanceState,
+  type ImProviderDeps,
+} from '@im-approval/plugin-im-approval-node';
+import { z } from 'zod';
+import { PersonLabels } from '../api/PersonLabels';
+import { TtlCache } from '../api/TtlCache';
+import { UserIdResolver, type ContactKind } from '../api/UserIdResolver';
+import { rejectCallback } from '../callbackChecks';
+import { findField } from '../formFields';
+import { WecomApi } from './WecomApi';
+import { WecomCallbackVerifier } from './wecomCallback';
+import { WECOM_DECIDING_NODE_STATUS, WECOM_SP_STATUS } from './wecomStatus';
+
+const TEMPLATE_TTL_MS = 5 * 60_000;
+/** WeCom shows at most three summary lines in the approval list. */
+const SUMMARY_LINES = 3;
+
+const templateSchema = z.object({
+  template_content: z.object({
+    controls: z.array(
+      z.object({
+        property: z.looseObject({
+          control: z.string(),
+          id: z.string(),
+          title: z.array(z.object({ text: z.string(), lang: z.string().optional() })).optional().default([]),
+          require: z.union([z.number(), z.boolean()]).optional(),
+        }),
+      }),
+    ),
+  }),
+});
+
+const decisionSchema = z.object({ userid: z.string().optional(), speech: z.string().optional(), sptime: z.number().optional() });
+const detailSchema = z.object({
+  info: z.object({
+    sp_status: z.number(),
+    process_list: z
+      .object({
+        node_list: z.array(z.object({ sub_node_list: z.array(decisionSchema.extend({ sp_yj: z.number().optional() })).optional().default([]) })).optional().default([]),
+      })
+      .optional(),
+    sp_record: z
+      .array(
+        z.object({
+          details: z
+            .array(z.object({ approver: z.object({ userid: z.string() }).optional(), speech: z.string().optional(), sp_status: z.number().optional(), sptime: z.number().optional() }))
+            .optional()
+            .default([]),
+        }),
+      )
+      .optional()
+      .default([]),
+  }),
+});
+type Detail = z.infer<typeof detailSchema>['info'];
+
+const userIdSchema = z.object({ userid: z.string() });
+const personSchema = z.object({ name: z.string().optional(), email: z.string().optional(), biz_mail: z.string().optional() });
+
+/** Every approver decision in a detail, in either of the shapes WeCom answers. */
+function decisions(info: Detail): Array<{ userid?: string; speech?: string; sptime?: number; status?: number }> {
+  const fromNodes = (info.process_list?.node_list ?? []).flatMap(node => node.sub_node_list.map(sub => ({ ...sub, status: sub.sp_yj })));
+  if (fromNodes.length > 0) return fromNodes;
+  return info.sp_record.flatMap(record => record.details.map(d => ({ userid: d.approver?.userid, speech: d.speech, sptime: d.sptime, status: d.sp_status })));
+}
+
+/** One WeCom self-built app that may call the Approval app's API. */
+export class WecomClient implements ImClient {
+  private readonly api: WecomApi;
+  private readonly templates = new TtlCache<ImFormField[]>(TEMPLATE_TTL_MS);
+  private readonly users: UserIdResolver;
+  private readonly people: PersonLabels;
+  private readonly callbacks?: WecomCallbackVerifier;
+
+  constructor(
+    private readonly integration: WecomIntegration,
+    private readonly deps: ImProviderDeps,
+  ) {
+    this.api = new WecomApi(integration, deps.logger);
+    this.users = new UserIdResolver(
+      contacts => this.lookUpUsers(contacts),
+      (kind, value) =>
+        `No WeCom user with ${kind} ${value} is visible to app ${integration.agentId}; ` +
+        "check the spelling and that the person is inside the app's visible range",
+    );
+    this.people = new PersonLabels(userid =>
+      this.api.call({ operation: 'read a user', method: 'GET', path: '/cgi-bin/user/get', query: { userid } }, personSchema).then(p => ({
+        name: p.name,
+        email: p.email || p.biz_mail,
+      })),
+    );
+    if (integration.token && integration.encodingAESKey) {
+      this.callbacks = new WecomCallbackVerifier({ token: integration.token, encodingAesKey: integration.encodingAESKey, receiveId: integration.corpId });
+    }
+  }
+
+  verifyCredentials() {
+    return this.api.verifyCredentials();
+  }
+
+  describeForm(templateId: string): Promise<ImFormField[]> {
+    return this.templates.getOrLoad(templateId, async () => {
+      const detail = await this.api.call(
+        { operation: `read approval template "${templateId}"`, method: 'POST', path: '/cgi-bin/oa/gettemplatedetail', body: { template_id: templateId } },
+        templateSchema,
+      );
+      return detail.template_content.controls.map(({ property }) => ({
+        id: property.id,
+        name: (property.title.find(t => t.lang === 'zh_CN') ?? property.title[0])?.text ?? '',
+        type: property.control,
+        required: Boolean(property.require),
+      }));
+    });
+  }
+
+  async createInstance(request: ImInstanceRequest) {
+    const controls = await this.describeForm(request.form);
+    const contents = request.fields.map(({ field, value }) => {
+      const control = findField(controls, field, `WeCom template "${request.form}"`);
+      return { control: control.type, id: control.id, value: { text: value } };
+    });
+    const [[creator], approvers] = await Promise.all([
+      this.users.resolve([request.initiator ?? this.integration.initiator]),
+      this.users.resolve(request.approvers),
+    ]);
+    const summary = [request.title, ...request.fields.map(f => `${f.field}: ${f.value}`)].slice(0, SUMMARY_LINES);
+    const created = await this.api.call(
+      {
+        operation: 'create an approval request',
+        method: 'POST',
+        path: '/cgi-bin/oa/applyevent',
+        body: {
+          creator_userid: creator,
+          template_id: request.form,
+          use_template_approver: 0,
+          process: { node_list: [{ type: 1, apv_rel: request.approverMode === 'all' ? 1 : 2, userid: approvers }] },
+          apply_data: { contents },
+          summary_list: summary.map(text => ({ summary_info: [{ text, lang: 'zh_CN' }] })),
+        },
+      },
+      z.object({ sp_no: z.string().min(1) }),
+    );
+    return {
+      instanceId: created.sp_no,
+      url: this.integration.instanceUrl?.replace('{instanceId}', encodeURIComponent(created.sp_no)),
+    };
+  }
+
+  async readInstance(spNo: string): Promise<ImInstanceState> {
+    const { info } = await this.api.call(
+      { operation: 'read an approval request', method: 'POST', path: '/cgi-bin/oa/getapprovaldetail', body: { sp_no: spNo } },
+      detailSchema,
+    );
+    const status = WECOM_SP_STATUS[info.sp_status];
+    if (!status) throw new ImApiError('unavailable', `WeCom approval ${spNo} has an unknown sp_status ${info.sp_status}`);
+    if (status === 'pending') return { status };
+    const deciding = decisions(info)
+      .filter(d => d.status === WECOM_DECIDING_NODE_STATUS[status])
+      .sort((a, b) => (a.sptime ?? 0) - (b.sptime ?? 0))
+      .at(-1);
+    return {
+      status,
+      decidedBy: deciding?.userid ? await this.people.label(deciding.userid) : undefined,
+      comment: deciding?.speech || undefined,
+      decidedAt: deciding?.sptime ? new Date(deciding.sptime * 1000) : new Date(),
+    };
+  }
+
+  /** WeCom has no API to revoke a request made through the Approval app. */
+  async cancelInstance() {
+    return { revoked: false, message: 'WeCom offers no API to revoke an approval request; the approver may still see it until it is withdrawn in WeCom' };
+  }
+
+  async handleCallback(request: ImCallbackRequest) {
+    if (!this.callbacks) {
+      rejectCallback(400, `WeCom integration "${this.integration.id}" takes no HTTP callbacks (connection mode ${this.integration.connectionMode}, no callback token and encodingAESKey)`);
+    }
+    return this.callbacks.verify(request, { now: new Date(), maxAgeSeconds: this.deps.callbackMaxAgeSeconds });
+  }
+
+  /** WeCom looks people up one at a time, by mobile or by email. */
+  private async lookUpUsers(contacts: Array<{ kind: ContactKind; value: string }>) {
+    const found = new Map<string, string>();
+    for (const { kind, value } of contacts) {
+      try {
+        const { userid } = await this.api.call(
+          kind === 'email'
+            ? { operation: 'look up a user by email', method: 'POST', path: '/cgi-bin/user/get_userid_by_email', body: { email: value, email_type: 1 } }
+            : { operation: 'look up a user by mobile', method: 'POST', path: '/cgi-bin/user/getuserid', body: { mobile: value } },
+          userIdSchema,
+        );
+        found.set(value, userid);
+      } catch (error) {
+        if (!(error instanceof ImApiError && error.kind === 'not_found')) throw error;
+      }
+    }
+    return found;
+  }
+}
