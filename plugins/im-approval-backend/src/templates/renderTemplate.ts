@@ -10,7 +10,7 @@ export interface RenderedTemplate {
 
 /** The `${…}` values a template can use: the run context, `runUrl`, and `vars.NAME` for the caller's variables. */
 export function templateVariables(context: ApprovalContext, variables: Record<string, string>): Record<string, string | undefined> {
-  const { verified: _verified, caller: _caller, serverUrl: _serverUrl, ...run } = context;
+  const { verified: _verified, caller: _caller, serverUrl: _serverUrl, test: _test, ...run } = context;
   return {
     ...run,
     ...Object.fromEntries(Object.entries(variables).map(([name, value]) => [`vars.${name}`, value])),
