@@ -85,18 +85,12 @@ export const integrationListSchema = z
   .meta({ id: 'IntegrationList' });
 export type IntegrationList = z.infer<typeof integrationListSchema>;
 
-/** Why a connection test failed, for the UI to pick an icon or a help link; the message says what to do. */
+/**
+ * Why a connection test failed, for an icon or a help link; the message says what to do
+ * ("Invalid app secret for app …", "… is not published …", "… IP address is not allowed …").
+ */
 export const integrationProblemSchema = z
-  .enum([
-    'invalid_app_id',
-    'invalid_app_secret',
-    'app_not_published',
-    'ip_not_allowed',
-    'permission',
-    'rate_limited',
-    'unreachable',
-    'unknown',
-  ])
+  .enum(['credentials', 'permission', 'not_found', 'invalid_request', 'rate_limited', 'unavailable', 'unknown'])
   .meta({ id: 'IntegrationProblem' });
 export type IntegrationProblem = z.infer<typeof integrationProblemSchema>;
 

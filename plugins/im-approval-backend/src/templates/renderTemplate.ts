@@ -17,6 +17,12 @@ export function templateVariables(context: ApprovalContext, variables: Record<st
   };
 }
 
+/** The `${…}` names a template's title and fields use. */
+export function placeholdersOf(template: Template): string[] {
+  const texts = [template.title, ...Object.values(template.fields)];
+  return [...new Set(texts.flatMap(text => [...text.matchAll(PLACEHOLDER)].map(match => match[1])))];
+}
+
 function render(text: string, values: Record<string, string | undefined>, where: string): string {
   return text.replace(PLACEHOLDER, (_, name: string) => {
     const value = values[name];

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { FeishuIntegration } from '@im-approval/plugin-im-approval-common';
-import { ImApiError } from '@im-approval/plugin-im-approval-node';
+import { ImApiError, type ImErrorKind } from '@im-approval/plugin-im-approval-node';
 import { request } from 'undici';
 import { z } from 'zod';
 
@@ -8,6 +8,23 @@ import { z } from 'zod';
 const INVALID_TOKEN_CODES = new Set([99991661, 99991663, 99991664, 99991671]);
 const RATE_LIMITED = 99991400;
 const PERMISSION_CODES = new Set([99991672, 99991679, 1390008]);
+/** The call came from an address outside the app's IP allowlist (token calls are exempt from it). */
+const IP_DENIED = 99991401;
+/** What the token endpoint's refusals mean, and what to do about each. */
+const TOKEN_REFUSALS: Record<number, { kind: ImErrorKind; advice: (appId: string) => string }> = {
+  10003: {
+    kind: 'credentials',
+    advice: appId => `Unknown app id ${appId}: copy the App ID of the enterprise self-built app from the open platform console`,
+  },
+  10014: {
+    kind: 'credentials',
+    advice: appId => `Invalid app secret for app ${appId}: copy the App Secret again from the open platform console (resetting it there invalidates the old one)`,
+  },
+  10013: {
+    kind: 'permission',
+    advice: appId => `App ${appId} is not published or is disabled: create a version and publish it in the developer console (an admin may have to approve the release)`,
+  },
+};
 const NOT_FOUND_CODES = new Set([1390002, 1390003, 60001]);
 /** Refresh this long before Feishu's stated expiry, as its docs advise. */
 const TOKEN_REFRESH_MARGIN_MS = 3 * 60_000;
@@ -74,14 +91,7 @@ export class FeishuApi {
       path: '/open-apis/auth/v3/tenant_access_token/internal',
       body: { app_id: this.integration.appId, app_secret: this.integration.appSecret },
     });
-    if (body.code === RATE_LIMITED) throw this.errorFor('get a tenant access token', body.code, body.msg);
-    if (body.code !== 0) {
-      throw new ImApiError(
-        'credentials',
-        `Invalid Feishu app credentials for app ${this.integration.appId} (code ${body.code}: ${body.msg}); check the app id and secret`,
-        body.code,
-      );
-    }
+    if (body.code !== 0) throw this.tokenError(body.code, body.msg);
     const token = tokenSchema.parse(body);
     this.token = { value: token.tenant_access_token, refreshAt: Date.now() + token.expire * 1000 - TOKEN_REFRESH_MARGIN_MS };
     this.logger.debug(`Fetched a Feishu tenant token for app ${this.integration.appId}`);
@@ -120,10 +130,28 @@ export class FeishuApi {
     return envelope.data as z.output<typeof envelopeSchema> & { data?: unknown };
   }
 
+  private tokenError(code: number, msg: string): ImApiError {
+    const refusal = TOKEN_REFUSALS[code];
+    if (refusal) return new ImApiError(refusal.kind, `${refusal.advice(this.integration.appId)} (code ${code}: ${msg})`, code);
+    if (code === RATE_LIMITED || code === IP_DENIED) return this.errorFor('get a tenant access token', code, msg);
+    return new ImApiError(
+      'credentials',
+      `Invalid Feishu app credentials for app ${this.integration.appId} (code ${code}: ${msg}); check the app id and secret`,
+      code,
+    );
+  }
+
   private errorFor(operation: string, code: number, msg: string): ImApiError {
     const detail = `(code ${code}: ${msg})`;
     if (code === RATE_LIMITED) {
       return new ImApiError('rate_limited', `Feishu rate limit reached while trying to ${operation} ${detail}; retrying later`, code);
+    }
+    if (code === IP_DENIED) {
+      return new ImApiError(
+        'permission',
+        `Feishu refused to ${operation}: this server's IP address is not allowed ${detail}; add the backend's public egress IP to the app's IP allowlist (Security settings)`,
+        code,
+      );
     }
     if (PERMISSION_CODES.has(code)) {
       return new ImApiError('permission', `The Feishu app ${this.integration.appId} may not ${operation} ${detail}; grant the permission and publish a new app version`, code);
