@@ -1,0 +1,14 @@
+import type { ProviderId } from '@im-approval/plugin-im-approval-common';
+import { feishu } from './feishu';
+import type { ProviderDescriptor } from './ProviderDescriptor';
+
+export type { ProviderDescriptor, ProviderField } from './ProviderDescriptor';
+
+/** Every IM the UI can set up; the type makes a provider added to the common schemas show up here. */
+export const PROVIDERS: { [P in ProviderId]: ProviderDescriptor & { provider: P } } = {
+  feishu: { ...feishu, provider: 'feishu' },
+};
+
+export function providerDescriptor(provider: ProviderId): ProviderDescriptor {
+  return PROVIDERS[provider];
+}
