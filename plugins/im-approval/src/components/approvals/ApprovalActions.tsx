@@ -1,4 +1,5 @@
 import { useApi } from '@backstage/core-plugin-api';
+import { errorMessage } from '../shared/errorMessage';
 import { usePermission } from '@backstage/plugin-permission-react';
 import {
   cancelApprovalRequestSchema,
@@ -127,7 +128,7 @@ function ActionDialog(props: { approval: Approval; action: Action; onClose: () =
         />
         {sending.error && (
           <Box mt={2}>
-            <Alert severity="error">{sending.error.message}</Alert>
+            <Alert severity="error">{errorMessage(sending.error)}</Alert>
           </Box>
         )}
       </DialogContent>

@@ -1,4 +1,5 @@
 import { useApi } from '@backstage/core-plugin-api';
+import { errorMessage } from '../shared/errorMessage';
 import type { IntegrationView, ProviderId } from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
@@ -151,7 +152,7 @@ export function IntegrationDialog(props: {
         {errors[''] && <Alert severity="error">{errors['']}</Alert>}
         {saving.error && (
           <Box mt={2}>
-            <Alert severity="error">{saving.error.message}</Alert>
+            <Alert severity="error">{errorMessage(saving.error)}</Alert>
           </Box>
         )}
         {saved && (

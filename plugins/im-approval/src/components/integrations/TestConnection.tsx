@@ -1,4 +1,5 @@
 import { useApi } from '@backstage/core-plugin-api';
+import { errorMessage } from '../shared/errorMessage';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Alert from '@material-ui/lab/Alert';
@@ -26,7 +27,7 @@ export function TestConnection(props: { integrationId: string }) {
           {result.code !== undefined && ` (IM error ${result.code})`}
         </Alert>
       )}
-      {testing.error && <Alert severity="error">{testing.error.message}</Alert>}
+      {testing.error && <Alert severity="error">{errorMessage(testing.error)}</Alert>}
     </Box>
   );
 }

@@ -1,4 +1,5 @@
 import Button from '@material-ui/core/Button';
+import { errorMessage } from './errorMessage';
 import Dialog from '@material-ui/core/Dialog';
 import DialogActions from '@material-ui/core/DialogActions';
 import DialogContent from '@material-ui/core/DialogContent';
@@ -24,7 +25,7 @@ export function ConfirmDelete(props: {
       <DialogTitle>Delete {props.what}?</DialogTitle>
       <DialogContent>
         <DialogContentText>{props.consequence}</DialogContentText>
-        {removing.error && <Alert severity="error">{removing.error.message}</Alert>}
+        {removing.error && <Alert severity="error">{errorMessage(removing.error)}</Alert>}
       </DialogContent>
       <DialogActions>
         <Button onClick={props.onClose}>Keep</Button>

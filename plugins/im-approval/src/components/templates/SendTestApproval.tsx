@@ -1,4 +1,5 @@
 import { Link } from '@backstage/core-components';
+import { errorMessage } from '../shared/errorMessage';
 import { useApi } from '@backstage/core-plugin-api';
 import type { Approval, TemplateView } from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
@@ -56,7 +57,7 @@ export function SendTestApproval(props: { template: TemplateView; onClose: () =>
         )}
         {sending.error && (
           <Box mt={2}>
-            <Alert severity="error">{sending.error.message}</Alert>
+            <Alert severity="error">{errorMessage(sending.error)}</Alert>
           </Box>
         )}
       </DialogContent>

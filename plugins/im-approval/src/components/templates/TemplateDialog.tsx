@@ -1,4 +1,5 @@
 import { useApi } from '@backstage/core-plugin-api';
+import { errorMessage } from '../shared/errorMessage';
 import type { FormField, IntegrationView, TemplateView } from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
@@ -57,7 +58,7 @@ export function TemplateDialog(props: {
       if (form.fields.length === 0) setForm({ ...form, fields: description.fields.map(field => ({ field: field.id, value: '' })) });
     } catch (e) {
       setImFields(undefined);
-      setLoadProblem((e as Error).message);
+      setLoadProblem(errorMessage(e as Error));
     }
   };
 
@@ -209,7 +210,7 @@ export function TemplateDialog(props: {
             {errors[''] && <Alert severity="error">{errors['']}</Alert>}
             {saving.error && (
               <Box mt={2}>
-                <Alert severity="error">{saving.error.message}</Alert>
+                <Alert severity="error">{errorMessage(saving.error)}</Alert>
               </Box>
             )}
           </Grid>
