@@ -38,6 +38,25 @@ export interface Config {
       maxAgeSeconds?: number;
     };
 
+    /**
+     * Encrypts the secrets of IM apps managed in the UI (AES-256-GCM): 32 random bytes as base64
+     * (`openssl rand -base64 32`) or 64 hex digits. Stored secrets remember the key's id, `default`.
+     * Without it, IM apps can be defined in app-config only.
+     * @visibility secret
+     */
+    secretsKey?: string;
+
+    /**
+     * Instead of secretsKey, for rotation: the first key encrypts, every key listed decrypts, and
+     * at start-up secrets under older keys are re-encrypted with the first. Keep the old key listed
+     * until every replica runs with the new list. (A secretsKey's id is `default`.)
+     */
+    secretsKeys?: Array<{
+      id: string;
+      /** @visibility secret */
+      key: string;
+    }>;
+
     /** IM apps. Read-only here; the UI adds database-managed ones. */
     integrations?: Array<
       | {

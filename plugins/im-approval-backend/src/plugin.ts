@@ -11,7 +11,10 @@ import { createRouter } from './router/createRouter';
 import { ApprovalService } from './service/ApprovalService';
 import { ImClients } from './service/ImClients';
 import { ImConnections } from './service/ImConnections';
-import { StaticSettingsSource } from './service/SettingsSource';
+import { IntegrationProbe } from './service/IntegrationProbe';
+import { ConfigAndDatabaseSettings } from './settings/ConfigAndDatabaseSettings';
+import { DatabaseSettingsStore } from './settings/DatabaseSettingsStore';
+import { SecretBox } from './settings/SecretBox';
 import { DatabaseApprovalStore } from './store/DatabaseApprovalStore';
 import { ApprovalChanges } from './waiting/ApprovalChanges';
 import { LocalChangeBus } from './waiting/ChangeBus';
@@ -49,6 +52,16 @@ export const imApprovalPlugin = createBackendPlugin({
         settings.integrations.forEach(integration => clients.check(integration));
 
         const store = await DatabaseApprovalStore.create(database);
+        const managedSettings = await ConfigAndDatabaseSettings.create({
+          config: settings,
+          store: new DatabaseSettingsStore(store.knex),
+          box: settings.secretsKeys.length > 0 ? new SecretBox(settings.secretsKeys) : undefined,
+          clients,
+          logger,
+        });
+        if (!managedSettings.databaseSettings) {
+          logger.info('imApproval.secretsKey is not configured: IM apps can be added in app-config only');
+        }
         const bus = PostgresChangeBus.supports(store.knex) ? new PostgresChangeBus(store.knex, logger) : new LocalChangeBus();
         const changes = new ApprovalChanges(bus, logger);
         await changes.start();
@@ -56,7 +69,7 @@ export const imApprovalPlugin = createBackendPlugin({
 
         const service = new ApprovalService({
           store,
-          settings: new StaticSettingsSource(settings),
+          settings: managedSettings,
           clients,
           changes,
           logger,
@@ -69,7 +82,10 @@ export const imApprovalPlugin = createBackendPlugin({
 
         const connections = new ImConnections(clients, logger);
         lifecycle.addShutdownHook(() => connections.stop());
-        await connections.start(settings.integrations, integration => events => service.applyImEvents(integration, events, 'connection'));
+        // Database-managed integrations added or changed later get their connection at the next start.
+        await connections.start(await managedSettings.allIntegrations(), integration => events =>
+          service.applyImEvents(integration, events, 'connection'),
+        );
 
         await scheduler.scheduleTask({
           id: 'im-approval-reconciler',
@@ -91,7 +107,16 @@ export const imApprovalPlugin = createBackendPlugin({
           },
         });
 
-        httpRouter.use(createRouter({ service, callers: new CallerResolver(httpAuth, permissions, oidc), auditor, logger }));
+        httpRouter.use(
+          createRouter({
+            service,
+            settings: managedSettings,
+            probe: new IntegrationProbe(managedSettings, clients),
+            callers: new CallerResolver(httpAuth, permissions, oidc),
+            auditor,
+            logger,
+          }),
+        );
         // These routes authenticate themselves: GitHub OIDC or Backstage tokens, and IM signatures.
         httpRouter.addAuthPolicy({ path: '/approvals', allow: 'unauthenticated' });
         httpRouter.addAuthPolicy({ path: '/callbacks', allow: 'unauthenticated' });

@@ -5,15 +5,18 @@ import { approvalStatusSchema } from './status';
 import { templateNameSchema } from './templates';
 import { timelineEventSchema } from './timeline';
 
+/** The caller's `${vars.NAME}` values. */
+export const variablesSchema = z
+  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a variable name'), z.string().max(4000))
+  .default({});
+
 export const createApprovalRequestSchema = z
   .object({
     template: templateNameSchema,
     /** The same key returns the same approval and never opens a second IM instance. */
     idempotencyKey: z.string().min(1).max(200),
     title: z.string().min(1).max(200).optional(),
-    variables: z
-      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a variable name'), z.string().max(4000))
-      .default({}),
+    variables: variablesSchema,
     /** Replaces the template's approvers when the template allows it. */
     approvers: z.array(z.string().min(1)).min(1).optional(),
     timeout: durationSchema.optional(),
@@ -85,6 +88,8 @@ export const listApprovalsQuerySchema = z
     status: approvalStatusSchema.optional(),
     template: z.string().optional(),
     repository: z.string().optional(),
+    /** Words to find in the title, repository, id, decider or comment (case-insensitive). */
+    q: z.string().trim().min(1).max(200).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(25),
     offset: z.coerce.number().int().min(0).default(0),
   })

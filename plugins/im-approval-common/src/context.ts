@@ -25,6 +25,8 @@ export const approvalContextSchema = runContextSchema
     /** Who called: `github:<repository>` for OIDC, the Backstage principal otherwise. */
     caller: z.string(),
     runUrl: z.string().optional(),
+    /** Set on approvals sent from a template's "Send test approval": sample values, not a real run. */
+    test: z.boolean().optional(),
   })
   .meta({ id: 'ApprovalContext' });
 export type ApprovalContext = z.infer<typeof approvalContextSchema>;

@@ -4,11 +4,22 @@ import {
   approvalWithTimelineSchema,
   cancelApprovalRequestSchema,
   createApprovalRequestSchema,
+  decideApprovalRequestSchema,
   errorResponseSchema,
   listApprovalsQuerySchema,
   listApprovalsResponseSchema,
   waitQuerySchema,
 } from './approvals';
+import {
+  createIntegrationRequestSchema,
+  formDescriptionSchema,
+  integrationListSchema,
+  integrationTestResultSchema,
+  integrationViewSchema,
+  updateIntegrationRequestSchema,
+} from './integrationsApi';
+import { capabilitiesSchema } from './permissions';
+import { templateListSchema, templateRequestSchema, templateViewSchema, testTemplateRequestSchema } from './templatesApi';
 
 type Schema = z.ZodType;
 
@@ -18,9 +29,11 @@ const errors = (...codes: number[]) =>
 const ERROR_TEXT: Record<number, string> = {
   400: 'Invalid input; the message names the field',
   401: 'No valid credentials',
-  403: 'The caller may not do this (policy or permission)',
-  404: 'No such approval',
-  409: 'The approval is already decided, or the idempotency key belongs to another request',
+  403: 'The caller may not do this (policy or permission); the message names the permission',
+  404: 'No such approval, integration or template',
+  409: 'A conflict: the approval is already decided, the idempotency key belongs to another request, the id or name is taken, or the item comes from app-config and is read-only',
+  502: 'The IM refused or could not be reached; the message says what to fix',
+  503: 'Database-managed integrations need imApproval.secretsKey in app-config',
 };
 
 const componentUri = (id: string) => `#/components/schemas/${id}`;
@@ -54,6 +67,10 @@ function queryParameters(schema: z.ZodObject) {
 }
 
 const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const pathParameter = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
+const integrationIdParameter = pathParameter('id', 'The integration id');
+const templateNameParameter = pathParameter('name', 'The template name');
+const noContent = { '204': { description: 'Deleted' } };
 
 /** The OpenAPI 3.1 document of the plugin's API, derived from the zod schemas. */
 export function buildOpenApiDocument() {
@@ -61,6 +78,18 @@ export function buildOpenApiDocument() {
     z.object({
       createApproval: createApprovalRequestSchema,
       cancelApproval: cancelApprovalRequestSchema,
+      decideApproval: decideApprovalRequestSchema,
+      createIntegration: createIntegrationRequestSchema,
+      updateIntegration: updateIntegrationRequestSchema,
+      integration: integrationViewSchema,
+      integrations: integrationListSchema,
+      integrationTest: integrationTestResultSchema,
+      form: formDescriptionSchema,
+      templateRequest: templateRequestSchema,
+      template: templateViewSchema,
+      templates: templateListSchema,
+      testTemplate: testTemplateRequestSchema,
+      capabilities: capabilitiesSchema,
       approval: approvalSchema,
       approvalWithTimeline: approvalWithTimelineSchema,
       list: listApprovalsResponseSchema,
@@ -130,6 +159,115 @@ export function buildOpenApiDocument() {
           parameters: [idParameter],
           requestBody: { required: false, ...json(cancelApprovalRequestSchema) },
           responses: { '200': { description: 'The canceled approval', ...json(approvalSchema) }, ...errors(400, 401, 403, 404, 409) },
+        },
+      },
+      '/approvals/{id}/decision': {
+        post: {
+          operationId: 'decideApproval',
+          summary: 'An administrator approves or rejects in Backstage, with a reason (im-approval.approval.decide; people only)',
+          parameters: [idParameter],
+          requestBody: { required: true, ...json(decideApprovalRequestSchema) },
+          responses: { '200': { description: 'The decided approval', ...json(approvalSchema) }, ...errors(400, 401, 403, 404, 409) },
+        },
+      },
+      '/capabilities': {
+        get: {
+          operationId: 'getCapabilities',
+          summary: 'What the caller may do, for showing or hiding controls',
+          responses: { '200': { description: 'One flag per permission', ...json(capabilitiesSchema) }, ...errors(401) },
+        },
+      },
+      '/integrations': {
+        get: {
+          operationId: 'listIntegrations',
+          summary: 'IM apps from app-config and the database, without secrets (integration.manage or template.manage)',
+          responses: { '200': { description: 'All integrations', ...json(integrationListSchema) }, ...errors(401, 403) },
+        },
+        post: {
+          operationId: 'createIntegration',
+          summary: 'Add a database-managed IM app; its secrets are stored encrypted (integration.manage)',
+          requestBody: { required: true, ...json(createIntegrationRequestSchema) },
+          responses: { '201': { description: 'The new integration', ...json(integrationViewSchema) }, ...errors(400, 401, 403, 409, 503) },
+        },
+      },
+      '/integrations/{id}': {
+        get: {
+          operationId: 'getIntegration',
+          summary: 'One IM app, without secrets (integration.manage or template.manage)',
+          parameters: [integrationIdParameter],
+          responses: { '200': { description: 'The integration', ...json(integrationViewSchema) }, ...errors(401, 403, 404) },
+        },
+        put: {
+          operationId: 'updateIntegration',
+          summary: 'Change a database-managed IM app; secrets left out keep their value (integration.manage)',
+          parameters: [integrationIdParameter],
+          requestBody: { required: true, ...json(updateIntegrationRequestSchema) },
+          responses: { '200': { description: 'The updated integration', ...json(integrationViewSchema) }, ...errors(400, 401, 403, 404, 409, 503) },
+        },
+        delete: {
+          operationId: 'deleteIntegration',
+          summary: 'Remove a database-managed IM app no template uses (integration.manage)',
+          parameters: [integrationIdParameter],
+          responses: { ...noContent, ...errors(401, 403, 404, 409) },
+        },
+      },
+      '/integrations/{id}/test': {
+        post: {
+          operationId: 'testIntegration',
+          summary: 'Fetch a token from the IM and say what failed, in words a person can act on (integration.manage)',
+          parameters: [integrationIdParameter],
+          responses: { '200': { description: 'The result, passed or failed', ...json(integrationTestResultSchema) }, ...errors(401, 403, 404) },
+        },
+      },
+      '/integrations/{id}/forms/{formId}': {
+        get: {
+          operationId: 'describeForm',
+          summary: "The IM form's fields, for a template's field mapping (template.manage or integration.manage)",
+          parameters: [integrationIdParameter, pathParameter('formId', 'Feishu approval_code, DingTalk processCode or WeCom template_id')],
+          responses: { '200': { description: 'The form and its fields', ...json(formDescriptionSchema) }, ...errors(401, 403, 404, 502) },
+        },
+      },
+      '/templates': {
+        get: {
+          operationId: 'listTemplates',
+          summary: 'Approval templates from app-config and the database (template.manage or approval.read)',
+          responses: { '200': { description: 'All templates', ...json(templateListSchema) }, ...errors(401, 403) },
+        },
+        post: {
+          operationId: 'createTemplate',
+          summary: 'Add a database-managed template (template.manage)',
+          requestBody: { required: true, ...json(templateRequestSchema) },
+          responses: { '201': { description: 'The new template', ...json(templateViewSchema) }, ...errors(400, 401, 403, 409) },
+        },
+      },
+      '/templates/{name}': {
+        get: {
+          operationId: 'getTemplate',
+          summary: 'One template (template.manage or approval.read)',
+          parameters: [templateNameParameter],
+          responses: { '200': { description: 'The template', ...json(templateViewSchema) }, ...errors(401, 403, 404) },
+        },
+        put: {
+          operationId: 'updateTemplate',
+          summary: 'Change a database-managed template; the body names the same template (template.manage)',
+          parameters: [templateNameParameter],
+          requestBody: { required: true, ...json(templateRequestSchema) },
+          responses: { '200': { description: 'The updated template', ...json(templateViewSchema) }, ...errors(400, 401, 403, 404, 409) },
+        },
+        delete: {
+          operationId: 'deleteTemplate',
+          summary: 'Remove a database-managed template; its approvals stay (template.manage)',
+          parameters: [templateNameParameter],
+          responses: { ...noContent, ...errors(401, 403, 404, 409) },
+        },
+      },
+      '/templates/{name}/test': {
+        post: {
+          operationId: 'testTemplate',
+          summary: 'Open a real approval marked as a test, with sample values, on behalf of the caller (template.manage; people only)',
+          parameters: [templateNameParameter],
+          requestBody: { required: false, ...json(testTemplateRequestSchema) },
+          responses: { '201': { description: 'The test approval', ...json(approvalSchema) }, ...errors(400, 401, 403, 404, 502) },
         },
       },
     },

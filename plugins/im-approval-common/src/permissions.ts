@@ -1,4 +1,5 @@
 import { createPermission } from '@backstage/plugin-permission-common';
+import { z } from 'zod';
 
 export const imApprovalIntegrationManagePermission = createPermission({
   name: 'im-approval.integration.manage',
@@ -26,3 +27,16 @@ export const imApprovalPermissions = [
   imApprovalApprovalReadPermission,
   imApprovalApprovalDecidePermission,
 ];
+
+/** GET /capabilities: what the signed-in user may do here, for showing or hiding controls. */
+export const capabilitiesSchema = z
+  .object({
+    manageIntegrations: z.boolean(),
+    manageTemplates: z.boolean(),
+    readApprovals: z.boolean(),
+    decideApprovals: z.boolean(),
+    /** False when no secrets key is configured: integrations cannot be added in the UI then. */
+    databaseSettings: z.boolean(),
+  })
+  .meta({ id: 'Capabilities' });
+export type Capabilities = z.infer<typeof capabilitiesSchema>;

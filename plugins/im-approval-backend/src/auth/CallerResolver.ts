@@ -42,6 +42,24 @@ export class CallerResolver {
     return { kind: 'service', id: credentials.principal.subject };
   }
 
+  /** For each permission, whether the caller has it: users ask the permission framework, services are trusted, workflows have none. */
+  async allowed(caller: Caller, permissions: BasicPermission[]): Promise<boolean[]> {
+    if (caller.kind === 'service') return permissions.map(() => true);
+    if (caller.kind === 'github') return permissions.map(() => false);
+    const decisions = await this.permissions.authorize(
+      permissions.map(permission => ({ permission })),
+      { credentials: caller.credentials },
+    );
+    return decisions.map(decision => decision.result === AuthorizeResult.ALLOW);
+  }
+
+  /** Settings are for people with one of the permissions, and for services; never for workflows. */
+  async authorizeAny(caller: Caller, permissions: BasicPermission[]): Promise<void> {
+    if (caller.kind === 'github') throw new NotAllowedError('Workflows may not read or change im-approval settings');
+    if ((await this.allowed(caller, permissions)).some(Boolean)) return;
+    throw new NotAllowedError(`You need the ${permissions.map(p => p.name).join(' or the ')} permission`);
+  }
+
   /** Users need the permission; services are trusted; a workflow may touch its own repository's approvals only. */
   async authorize(caller: Caller, permission: BasicPermission, approval?: Approval): Promise<void> {
     if (caller.kind === 'user') {

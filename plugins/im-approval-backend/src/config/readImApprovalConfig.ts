@@ -11,6 +11,7 @@ import {
 } from '@im-approval/plugin-im-approval-common';
 import { Duration } from 'luxon';
 import { z } from 'zod';
+import type { SecretsKey } from '../settings/SecretBox';
 
 export interface GithubOidcSettings {
   issuer: string;
@@ -30,6 +31,8 @@ export interface ImApprovalConfig {
   callbackMaxAgeSeconds: number;
   integrations: Integration[];
   templates: Template[];
+  /** The first encrypts; all decrypt. Empty when none is configured. */
+  secretsKeys: SecretsKey[];
 }
 
 const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
@@ -40,6 +43,34 @@ const oidcSchema = z.object({
   audience: z.string().min(1).default('im-approval'),
   allowedOwners: z.array(z.string().min(1)).min(1, 'list at least one repository owner'),
 });
+
+const KEY_HINT = 'expected 32 random bytes as base64 (e.g. from `openssl rand -base64 32`) or as 64 hex digits';
+
+const secretsKeySchema = z.string().transform((text, ctx) => {
+  const trimmed = text.trim();
+  const key = /^[0-9a-f]{64}$/i.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
+  if (key.length !== 32) {
+    ctx.addIssue({ code: 'custom', message: KEY_HINT });
+    return z.NEVER;
+  }
+  return key;
+});
+
+const secretsKeysSchema = z
+  .array(z.object({ id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected letters, digits, dots, dashes or underscores'), key: secretsKeySchema }))
+  .min(1, 'list at least one key; the first encrypts')
+  .refine(keys => new Set(keys.map(k => k.id)).size === keys.length, 'key ids must be unique');
+
+function readSecretsKeys(config: Config | undefined): SecretsKey[] {
+  const single = config?.getOptional('secretsKey');
+  const list = config?.getOptional('secretsKeys');
+  if (single !== undefined && list !== undefined) {
+    throw new Error('Invalid im-approval configuration: set imApproval.secretsKey or imApproval.secretsKeys, not both');
+  }
+  if (single !== undefined) return [{ id: 'default', key: parse(secretsKeySchema, single, 'imApproval.secretsKey') }];
+  if (list !== undefined) return parse(secretsKeysSchema, list, 'imApproval.secretsKeys');
+  return [];
+}
 
 function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
   const result = schema.safeParse(value);
@@ -115,5 +146,6 @@ export function readImApprovalConfig(rootConfig: RootConfigService | Config): Im
     callbackMaxAgeSeconds: config?.getOptionalNumber('callbacks.maxAgeSeconds') ?? 300,
     integrations,
     templates,
+    secretsKeys: readSecretsKeys(config),
   };
 }

@@ -1,5 +1,4 @@
 import type { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
-import type { JsonObject } from '@backstage/types';
 import {
   cancelApprovalRequestSchema,
   createApprovalRequestSchema,
@@ -14,12 +13,18 @@ import { ImCallbackRejectedError } from '@im-approval/plugin-im-approval-node';
 import express, { type Request } from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
-import type { Caller, CallerResolver } from '../auth/CallerResolver';
+import type { CallerResolver } from '../auth/CallerResolver';
 import type { ApprovalService } from '../service/ApprovalService';
+import type { IntegrationProbe } from '../service/IntegrationProbe';
+import type { ConfigAndDatabaseSettings } from '../settings/ConfigAndDatabaseSettings';
+import { createAudited } from './audited';
 import { parseInput } from './parseInput';
+import { settingsRoutes } from './settingsRoutes';
 
 export interface RouterOptions {
   service: ApprovalService;
+  settings: ConfigAndDatabaseSettings;
+  probe: IntegrationProbe;
   callers: CallerResolver;
   auditor: AuditorService;
   logger: LoggerService;
@@ -34,30 +39,10 @@ function abortOnClose(request: Request): AbortSignal {
   return controller.signal;
 }
 
-export function createRouter({ service, callers, auditor, logger }: RouterOptions): express.Router {
+export function createRouter({ service, settings, probe, callers, auditor, logger }: RouterOptions): express.Router {
   const router = Router();
 
-  /** Audits a change; the auditor reads Backstage callers from the request, workflows are named in meta. */
-  async function audited<T>(
-    caller: Caller,
-    req: Request,
-    event: { eventId: string; severityLevel?: 'low' | 'medium'; meta: JsonObject },
-    change: () => Promise<T>,
-  ): Promise<T> {
-    const audit = await auditor.createEvent({
-      ...event,
-      request: caller.kind === 'github' ? undefined : req,
-      meta: { ...event.meta, caller: caller.id },
-    });
-    try {
-      const result = await change();
-      await audit.success();
-      return result;
-    } catch (error) {
-      await audit.fail({ error: error as Error });
-      throw error;
-    }
-  }
+  const audited = createAudited(auditor);
 
   // IM callbacks are authenticated by the IM's own signature and encryption, over the raw body.
   router.all('/callbacks/:provider/:integrationId', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
@@ -139,6 +124,8 @@ export function createRouter({ service, callers, auditor, logger }: RouterOption
     const meta = { approvalId: id, decision: body.decision };
     res.json(await audited(caller, req, { eventId: 'approval-decide', severityLevel: 'medium', meta }, () => service.decide(id, caller, body)));
   });
+
+  router.use(settingsRoutes({ settings, probe, service, callers, audited }));
 
   return router;
 }

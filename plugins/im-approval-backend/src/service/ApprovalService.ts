@@ -9,15 +9,18 @@ import {
   type Integration,
   type ListApprovalsQuery,
   type ParsedCreateApprovalRequest,
+  type RunContext,
+  type Template,
   type TerminalStatus,
+  type TestTemplateRequest,
   type TimelineSource,
 } from '@im-approval/plugin-im-approval-common';
 import { ImApiError, type ImCallbackRequest, type ImClient, type ImEvent } from '@im-approval/plugin-im-approval-node';
 import { randomUUID } from 'node:crypto';
 import type { Caller } from '../auth/CallerResolver';
-import type { ApprovalStore } from '../store/ApprovalStore';
+import type { ApprovalStore, NewApproval } from '../store/ApprovalStore';
 import { checkPolicy } from '../templates/checkPolicy';
-import { renderTemplate, templateVariables } from '../templates/renderTemplate';
+import { placeholdersOf, renderTemplate, templateVariables } from '../templates/renderTemplate';
 import type { ApprovalChanges } from '../waiting/ApprovalChanges';
 import type { ImClients } from './ImClients';
 import type { SettingsSource } from './SettingsSource';
@@ -27,6 +30,16 @@ const SAFETY_RECHECK_MS = 10_000;
 /** An approval still without an IM instance after this long is retried by the reconciler. */
 const STRANDED_AFTER_MS = 30_000;
 const RECEIPT_RETENTION_MS = 7 * 86_400_000;
+/** The run a template test pretends to come from, unless the request says otherwise. */
+const TEST_RUN = {
+  repository: 'example/repository',
+  ref: 'refs/heads/main',
+  sha: '0000000000000000000000000000000000000000',
+  workflow: 'Template test',
+  job: 'test',
+  environment: 'test',
+  runId: '0',
+};
 
 export interface ApprovalServiceOptions {
   store: ApprovalStore;
@@ -57,8 +70,7 @@ export class ApprovalService {
   async create(request: ParsedCreateApprovalRequest, caller: Caller): Promise<{ approval: Approval; created: boolean }> {
     const template = await this.settings.template(request.template);
     if (!template) throw new InputError(`template: there is no template named "${request.template}"`);
-    const integration = await this.integrationOf(template.integration);
-    const context = this.contextOf(caller, request);
+    const context = this.contextOf(caller, request.context);
 
     const existing = await this.store.getByIdempotencyKey(request.idempotencyKey);
     if (existing) return { approval: this.sameRequest(existing, request.template, context), created: false };
@@ -72,29 +84,73 @@ export class ApprovalService {
       throw new InputError(`timeout: template "${template.name}" allows at most ${formatDuration(template.maxTimeout)}`);
     }
     const rendered = renderTemplate(template, templateVariables(context, request.variables), request.title);
+    return this.open(template, {
+      idempotencyKey: request.idempotencyKey,
+      context,
+      variables: request.variables,
+      title: rendered.title,
+      form: rendered.form,
+      approvers: request.approvers ?? template.approvers,
+      timeout,
+      caller,
+    });
+  }
 
+  /**
+   * Opens a real approval from a template, on behalf of a person, marked as a test: values the
+   * request leaves out are samples, and the template's policy does not apply.
+   */
+  async sendTest(templateName: string, request: TestTemplateRequest, caller: Caller): Promise<Approval> {
+    const template = await this.settings.template(templateName);
+    if (!template) throw new NotFoundError(`There is no template "${templateName}"`);
+    const context = {
+      ...this.contextOf(caller, { ...TEST_RUN, actor: caller.id, ...request.context }),
+      test: true,
+    };
+    const variables = { ...request.variables };
+    for (const name of placeholdersOf(template)) {
+      if (name.startsWith('vars.')) variables[name.slice(5)] ??= `sample ${name.slice(5)}`;
+    }
+    const rendered = renderTemplate(template, templateVariables(context, variables), request.title);
+    const { approval } = await this.open(template, {
+      idempotencyKey: `test:${randomUUID()}`,
+      context,
+      variables,
+      title: request.title ?? `[Test] ${rendered.title}`,
+      form: rendered.form,
+      approvers: template.approvers,
+      timeout: template.defaultTimeout,
+      caller,
+    });
+    return approval;
+  }
+
+  private async open(
+    template: Template,
+    request: Pick<NewApproval, 'idempotencyKey' | 'context' | 'variables' | 'title' | 'form' | 'approvers'> & { timeout: number; caller: Caller },
+  ): Promise<{ approval: Approval; created: boolean }> {
+    const integration = await this.integrationOf(template.integration);
+    const { timeout, caller, context, ...approvalFields } = request;
     const { approval, created } = await this.store.insert(
       {
+        ...approvalFields,
         id: randomUUID(),
-        idempotencyKey: request.idempotencyKey,
         template: template.name,
         integration: integration.id,
         provider: integration.provider,
-        title: rendered.title,
         context,
-        variables: request.variables,
-        form: rendered.form,
-        approvers: request.approvers ?? template.approvers,
         expiresAt: new Date(Date.now() + timeout * 1000),
       },
       {
         type: 'created',
         source: 'api',
         actor: caller.id,
-        message: `Requested with a ${context.verified ? 'verified' : 'self-reported'} run context; expires in ${formatDuration(timeout)}`,
+        message:
+          `Requested with a ${context.test ? 'test' : context.verified ? 'verified' : 'self-reported'} run context; ` +
+          `expires in ${formatDuration(timeout)}`,
       },
     );
-    if (!created) return { approval: this.sameRequest(approval, request.template, context), created };
+    if (!created) return { approval: this.sameRequest(approval, template.name, context), created };
     return { approval: await this.openImInstance(approval, 'api'), created };
   }
 
@@ -335,12 +391,12 @@ export class ApprovalService {
     return integration;
   }
 
-  private contextOf(caller: Caller, request: ParsedCreateApprovalRequest): ApprovalContext {
+  private contextOf(caller: Caller, reported: RunContext | undefined): ApprovalContext {
     let run;
     if (caller.kind === 'github') {
       run = { ...caller.context, verified: true };
-    } else if (request.context) {
-      run = { serverUrl: this.githubServerUrl, ...request.context, verified: false };
+    } else if (reported) {
+      run = { serverUrl: this.githubServerUrl, ...reported, verified: false };
     } else {
       throw new InputError('context: required when calling without a GitHub OIDC token (at least the repository)');
     }

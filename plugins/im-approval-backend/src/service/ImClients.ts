@@ -1,9 +1,14 @@
 import type { Integration } from '@im-approval/plugin-im-approval-common';
 import type { ImClient, ImProvider, ImProviderDeps } from '@im-approval/plugin-im-approval-node';
+import { isDeepStrictEqual } from 'node:util';
 
-/** One client per integration, so each IM app keeps its own token cache. */
+/**
+ * One client per integration, so each IM app keeps its own token cache. A client is replaced as
+ * soon as its integration's settings differ from those it was made with (an edit in the UI, on
+ * this replica or another), so it never keeps using an old secret or URL.
+ */
 export class ImClients {
-  private readonly clients = new Map<string, ImClient>();
+  private readonly clients = new Map<string, { integration: Integration; client: ImClient }>();
 
   constructor(
     private readonly providers: Map<string, ImProvider>,
@@ -29,12 +34,11 @@ export class ImClients {
   }
 
   forIntegration(integration: Integration): ImClient {
-    let client = this.clients.get(integration.id);
-    if (!client) {
-      this.check(integration);
-      client = this.providers.get(integration.provider)!.createClient(integration, this.deps);
-      this.clients.set(integration.id, client);
-    }
+    const cached = this.clients.get(integration.id);
+    if (cached && isDeepStrictEqual(cached.integration, integration)) return cached.client;
+    this.check(integration);
+    const client = this.providers.get(integration.provider)!.createClient(integration, this.deps);
+    this.clients.set(integration.id, { integration, client });
     return client;
   }
 }

@@ -107,6 +107,23 @@ describe.each(databases.eachSupportedId())('DatabaseApprovalStore on %p', databa
     expect(await store.list({ repository, status: 'approved', limit: 10, offset: 0 })).toEqual({ items: [], totalCount: 0 });
   });
 
+  it('finds approvals by words in the title, repository, id or decider, case-insensitively, with LIKE characters taken literally', async () => {
+    const marker = randomUUID().slice(0, 8);
+    const titled = newApproval({ title: `Rollout ${marker} 100%_done` });
+    const decided = newApproval({ context: { repository: `acme/${marker}-repo`, verified: true, caller: 'github:acme' } });
+    await store.insert(titled, { type: 'created', source: 'api' });
+    await store.insert(decided, { type: 'created', source: 'api' });
+    await store.transition(decided.id, { status: 'approved', decidedBy: `Dana-${marker}@Example.com` }, { type: 'approved', source: 'callback' });
+    const search = (q: string) => store.list({ q, limit: 10, offset: 0 }).then(r => r.items.map(a => a.id).sort());
+
+    expect(await search(marker.toUpperCase())).toEqual([titled.id, decided.id].sort());
+    expect(await search(`${marker} 100%_done`)).toEqual([titled.id]);
+    expect(await search(`${marker} 100x_done`)).toEqual([]);
+    expect(await search(`dana-${marker}@example`)).toEqual([decided.id]);
+    expect(await search(titled.id.slice(0, 13).toUpperCase())).toEqual([titled.id]);
+    expect((await store.list({ q: marker, status: 'approved', limit: 10, offset: 0 })).totalCount).toBe(1);
+  });
+
   it('records a callback receipt once', async () => {
     const eventId = randomUUID();
     expect(await store.hasReceipt('feishu-main', eventId)).toBe(false);

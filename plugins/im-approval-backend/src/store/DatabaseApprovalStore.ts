@@ -138,6 +138,14 @@ export class DatabaseApprovalStore implements ApprovalStore {
       if (query.template) builder.where('template', query.template);
       // The repository lives in the context JSON; a LIKE on its serialised form keeps one schema for both databases.
       if (query.repository) builder.where('context', 'like', `%"repository":${JSON.stringify(query.repository)}%`);
+      if (query.q) {
+        const pattern = `%${query.q.toLowerCase().replace(/[\\%_]/g, char => `\\${char}`)}%`;
+        builder.where(search => {
+          for (const column of ['title', 'context', 'id', 'decided_by', 'comment']) {
+            search.orWhereRaw(`lower(cast(?? as text)) like ? escape '\\'`, [column, pattern]);
+          }
+        });
+      }
     });
     const [rows, [{ count }]] = await Promise.all([
       filtered.clone().orderBy('created_at', 'desc').orderBy('id').limit(query.limit).offset(query.offset),

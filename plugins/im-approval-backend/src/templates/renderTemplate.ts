@@ -10,11 +10,17 @@ export interface RenderedTemplate {
 
 /** The `${…}` values a template can use: the run context, `runUrl`, and `vars.NAME` for the caller's variables. */
 export function templateVariables(context: ApprovalContext, variables: Record<string, string>): Record<string, string | undefined> {
-  const { verified: _verified, caller: _caller, serverUrl: _serverUrl, ...run } = context;
+  const { verified: _verified, caller: _caller, serverUrl: _serverUrl, test: _test, ...run } = context;
   return {
     ...run,
     ...Object.fromEntries(Object.entries(variables).map(([name, value]) => [`vars.${name}`, value])),
   };
+}
+
+/** The `${…}` names a template's title and fields use. */
+export function placeholdersOf(template: Template): string[] {
+  const texts = [template.title, ...Object.values(template.fields)];
+  return [...new Set(texts.flatMap(text => [...text.matchAll(PLACEHOLDER)].map(match => match[1])))];
 }
 
 function render(text: string, values: Record<string, string | undefined>, where: string): string {

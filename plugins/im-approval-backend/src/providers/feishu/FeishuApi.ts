@@ -1,6 +1,6 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { FeishuIntegration } from '@im-approval/plugin-im-approval-common';
-import type { ImErrorKind } from '@im-approval/plugin-im-approval-node';
+import { ImApiError, type ImErrorKind } from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
 import { AccessToken } from '../api/AccessToken';
 import { ImApiErrors } from '../api/ImApiErrors';
@@ -11,6 +11,30 @@ const INVALID_TOKEN_CODES = new Set([99991661, 99991663, 99991664, 99991671]);
 const RATE_LIMITED = 99991400;
 const PERMISSION_CODES = new Set([99991672, 99991679, 1390008]);
 const NOT_FOUND_CODES = new Set([1390002, 1390003, 60001]);
+/** The call came from an address outside the app's IP allowlist. */
+const IP_DENIED = 99991401;
+
+/** Refusals whose cause and remedy are known, in the words of the console a person will open. */
+const KNOWN_REFUSALS: Record<number, { kind: ImErrorKind; advice: (appId: string) => string }> = {
+  10003: {
+    kind: 'credentials',
+    advice: appId => `Unknown app id ${appId}: copy the App ID of the enterprise self-built app from the open platform console`,
+  },
+  10014: {
+    kind: 'credentials',
+    advice: appId =>
+      `Invalid app secret for app ${appId}: copy the App Secret again from the open platform console (resetting it there invalidates the old one)`,
+  },
+  10013: {
+    kind: 'permission',
+    advice: appId =>
+      `App ${appId} is not published or is disabled: create a version and publish it in the developer console (an admin may have to approve the release)`,
+  },
+  [IP_DENIED]: {
+    kind: 'permission',
+    advice: () => "this server's IP address is not allowed: add the backend's public egress IP to the app's IP allowlist (Security settings)",
+  },
+};
 
 const envelopeSchema = z.looseObject({ code: z.number(), msg: z.string().optional().default(''), data: z.unknown().optional() });
 const tokenSchema = z.object({ tenant_access_token: z.string().min(1), expire: z.number().positive() });
@@ -56,7 +80,7 @@ export class FeishuApi {
       token => this.send(call, token),
       answer => INVALID_TOKEN_CODES.has(answer.code),
     );
-    if (body.code !== 0) throw this.errors.of(kindOf(body.code), call.operation, body.code, body.msg);
+    if (body.code !== 0) throw this.refusal(call.operation, body.code, body.msg, kindOf(body.code));
     const data = dataSchema.safeParse(body.data ?? {});
     if (!data.success) throw this.errors.unexpectedShape(call.operation, data.error.issues[0]);
     return data.data;
@@ -75,11 +99,18 @@ export class FeishuApi {
       path: '/open-apis/auth/v3/tenant_access_token/internal',
       body: { app_id: this.integration.appId, app_secret: this.integration.appSecret },
     });
-    if (body.code !== 0) throw this.errors.of(body.code === RATE_LIMITED ? 'rate_limited' : 'credentials', operation, body.code, body.msg);
+    if (body.code !== 0) throw this.refusal(operation, body.code, body.msg, body.code === RATE_LIMITED ? 'rate_limited' : 'credentials');
     const token = tokenSchema.safeParse(body);
     if (!token.success) throw this.errors.unexpectedShape(operation, token.error.issues[0]);
     this.logger.debug(`Fetched a Feishu tenant token for app ${this.integration.appId}`);
     return { value: token.data.tenant_access_token, expiresInSeconds: token.data.expire };
+  }
+
+  private refusal(operation: string, code: number, msg: string, fallback: ImErrorKind): ImApiError {
+    const known = KNOWN_REFUSALS[code];
+    if (!known) return this.errors.of(fallback, operation, code, msg);
+    const advice = known.advice(this.integration.appId);
+    return new ImApiError(known.kind, `${code === IP_DENIED ? `Feishu refused to ${operation}: ` : ''}${advice} (code ${code}: ${msg})`, code);
   }
 
   private async send(call: FeishuCall, token?: string) {

@@ -1,0 +1,388 @@
+import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { startSandbox, type Sandbox } from '@im-approval/im-sandbox';
+import { TEST_SEED, APP } from '@im-approval/im-sandbox/src/testing/sandbox';
+import { imApprovalPermissions } from '@im-approval/plugin-im-approval-common';
+import type { Server } from 'node:http';
+import request from 'supertest';
+import { imApprovalPlugin } from '../plugin';
+
+jest.setTimeout(60_000);
+
+const SECRETS_KEY = Buffer.alloc(32, 7).toString('base64');
+const ALL = imApprovalPermissions.map(p => p.name);
+const user = mockCredentials.user.header();
+const api = '/api/im-approval';
+
+/** What the signed-in user may do; each test sets it. */
+let allowed = new Set<string>(ALL);
+const auditEvents: string[] = [];
+
+let sandbox: Sandbox;
+let server: Server;
+
+function feishuApp(id: string, overrides: Record<string, unknown> = {}) {
+  return {
+    id,
+    provider: 'feishu',
+    title: 'Managed app',
+    baseUrl: sandbox.url,
+    appId: APP.appId,
+    appSecret: APP.appSecret,
+    verificationToken: APP.verificationToken,
+    encryptKey: APP.encryptKey,
+    initiator: 'bot@example.com',
+    ...overrides,
+  };
+}
+
+function template(name: string, integration: string, overrides: Record<string, unknown> = {}) {
+  return {
+    name,
+    integration,
+    form: 'DEPLOY',
+    title: 'Deploy ${vars.service} from ${repository}',
+    fields: { Service: '${vars.service}', Reason: '${vars.reason}', Run: '${runUrl}' },
+    approvers: ['alice@example.com'],
+    approverMode: 'any',
+    ...overrides,
+  };
+}
+
+const fault = (route: string, code: number) =>
+  fetch(`${sandbox.url}/_sandbox/feishu/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ route, code }),
+  });
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0, seed: TEST_SEED });
+  ({ server } = await startTestBackend({
+    features: [
+      imApprovalPlugin,
+      mockServices.rootConfig.factory({
+        data: {
+          imApproval: {
+            secretsKey: SECRETS_KEY,
+            integrations: [{ ...feishuApp('config-app'), title: 'From app-config' }],
+            templates: [template('config-template', 'config-app')],
+          },
+        },
+      }),
+      mockServices.permissions.mock({
+        authorize: async requests => requests.map(r => ({ result: allowed.has(r.permission.name) ? AuthorizeResult.ALLOW : AuthorizeResult.DENY })),
+      }).factory,
+      mockServices.auditor.mock({
+        createEvent: async ({ eventId }) => {
+          auditEvents.push(eventId);
+          return { success: async () => {}, fail: async () => {} };
+        },
+      }).factory,
+      mockServices.httpAuth.factory({ defaultCredentials: mockCredentials.none() }),
+    ],
+  }));
+});
+
+afterAll(() => sandbox.close());
+
+beforeEach(() => {
+  allowed = new Set(ALL);
+  auditEvents.length = 0;
+});
+
+describe('capabilities', () => {
+  it('says what the user may do, and that database settings are available', async () => {
+    allowed = new Set(['im-approval.approval.read']);
+    const response = await request(server).get(`${api}/capabilities`).set('Authorization', user);
+    expect(response.body).toEqual({
+      manageIntegrations: false,
+      manageTemplates: false,
+      readApprovals: true,
+      decideApprovals: false,
+      databaseSettings: true,
+    });
+  });
+});
+
+describe('integrations', () => {
+  it('creates one in the database, never showing its secrets, beside the read-only one from app-config', async () => {
+    const created = await request(server).post(`${api}/integrations`).set('Authorization', user).send(feishuApp('managed-a'));
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      id: 'managed-a',
+      provider: 'feishu',
+      appId: APP.appId,
+      secrets: { appSecret: true, verificationToken: true, encryptKey: true },
+      source: 'database',
+      editable: true,
+      callbackPath: '/callbacks/feishu/managed-a',
+    });
+    expect(auditEvents).toEqual(['integration-create']);
+
+    const list = await request(server).get(`${api}/integrations`).set('Authorization', user);
+    expect(list.body.items.map((i: { id: string; source: string; editable: boolean }) => [i.id, i.source, i.editable])).toEqual([
+      ['config-app', 'config', false],
+      ['managed-a', 'database', true],
+    ]);
+    const everything = JSON.stringify([created.body, list.body]);
+    for (const secret of [APP.appSecret, APP.verificationToken, APP.encryptKey]) expect(everything).not.toContain(secret);
+  });
+
+  it('names each invalid field and creates nothing', async () => {
+    const response = await request(server)
+      .post(`${api}/integrations`)
+      .set('Authorization', user)
+      .send({ ...feishuApp('bad-one'), appId: '', connectionMode: 'pigeon' });
+    expect(response.status).toBe(400);
+    expect(response.body.error.message).toMatch(/body\.appId: /);
+    expect(response.body.error.message).toMatch(/body\.connectionMode: /);
+    expect((await request(server).get(`${api}/integrations/bad-one`).set('Authorization', user)).status).toBe(404);
+  });
+
+  it('keeps ids unique across app-config and the database', async () => {
+    const taken = await request(server).post(`${api}/integrations`).set('Authorization', user).send(feishuApp('config-app'));
+    expect(taken.status).toBe(409);
+    expect(taken.body.error.message).toBe('Integration id "config-app" is taken by an integration from app-config');
+    await request(server).post(`${api}/integrations`).set('Authorization', user).send(feishuApp('managed-twice'));
+    const again = await request(server).post(`${api}/integrations`).set('Authorization', user).send(feishuApp('managed-twice'));
+    expect(again.status).toBe(409);
+  });
+
+  it('refuses to change or delete an integration from app-config', async () => {
+    const update = await request(server).put(`${api}/integrations/config-app`).set('Authorization', user).send(feishuApp('config-app'));
+    expect(update.status).toBe(409);
+    expect(update.body.error.message).toBe('Integration "config-app" comes from app-config and is read-only; change it there');
+    expect((await request(server).delete(`${api}/integrations/config-app`).set('Authorization', user)).status).toBe(409);
+  });
+
+  it('keeps a secret the update leaves out, uses a changed one at once, and removes an optional one sent as null', async () => {
+    await request(server).post(`${api}/integrations`).set('Authorization', user).send(feishuApp('managed-b'));
+    const { appSecret: _appSecret, verificationToken: _token, encryptKey: _key, ...withoutSecrets } = feishuApp('managed-b');
+
+    const kept = await request(server).put(`${api}/integrations/managed-b`).set('Authorization', user).send({ ...withoutSecrets, title: 'Renamed' });
+    expect(kept.status).toBe(200);
+    expect(kept.body).toMatchObject({ title: 'Renamed', secrets: { appSecret: true, verificationToken: true, encryptKey: true } });
+    expect((await request(server).post(`${api}/integrations/managed-b/test`).set('Authorization', user)).body).toMatchObject({ ok: true });
+
+    // The cached client of the old settings must not survive the change.
+    await request(server).put(`${api}/integrations/managed-b`).set('Authorization', user).send({ ...withoutSecrets, appSecret: 'wrong-secret' });
+    const refused = await request(server).post(`${api}/integrations/managed-b/test`).set('Authorization', user);
+    expect(refused.body).toMatchObject({ ok: false, problem: 'credentials', code: 10014 });
+    expect(refused.body.message).toMatch(/^Invalid app secret for app cli_test_app: copy the App Secret again/);
+
+    const cleared = await request(server).put(`${api}/integrations/managed-b`).set('Authorization', user).send({ ...withoutSecrets, encryptKey: null });
+    expect(cleared.body.secrets).toEqual({ appSecret: true, verificationToken: true, encryptKey: false });
+    const required = await request(server).put(`${api}/integrations/managed-b`).set('Authorization', user).send({ ...withoutSecrets, appSecret: null });
+    expect(required.status).toBe(400);
+    expect(required.body.error.message).toMatch(/^body\.appSecret: /);
+  });
+
+  it('refuses renaming', async () => {
+    await request(server).post(`${api}/integrations`).set('Authorization', user).send(feishuApp('managed-c'));
+    const renamed = await request(server).put(`${api}/integrations/managed-c`).set('Authorization', user).send(feishuApp('managed-z'));
+    expect(renamed.status).toBe(400);
+    expect(renamed.body.error.message).toBe('body.id: must be "managed-c"; an integration cannot be renamed');
+  });
+
+  it.each([
+    [10003, 'credentials', /^Unknown app id cli_test_app/],
+    [10013, 'permission', /is not published or is disabled: create a version and publish it/],
+    [99991401, 'permission', /IP address is not allowed .*add the backend's public egress IP/],
+    [99991400, 'rate_limited', /rate limit/],
+  ])('explains IM error %p in a connection test', async (code, problem, message) => {
+    await fault('token', code);
+    const response = await request(server).post(`${api}/integrations/config-app/test`).set('Authorization', user);
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ ok: false, problem, code });
+    expect(response.body.message).toMatch(message);
+    expect(auditEvents).toEqual(['integration-test']);
+  });
+
+  it('says when the IM cannot be reached', async () => {
+    await request(server).post(`${api}/integrations`).set('Authorization', user).send(feishuApp('unreachable', { baseUrl: 'http://127.0.0.1:9' }));
+    const response = await request(server).post(`${api}/integrations/unreachable/test`).set('Authorization', user);
+    expect(response.body).toMatchObject({ ok: false, problem: 'unavailable' });
+    expect(response.body.message).toMatch(/Could not reach Feishu at http:\/\/127\.0\.0\.1:9/);
+  });
+
+  it("lists an IM form's fields, and names an unknown form", async () => {
+    const form = await request(server).get(`${api}/integrations/config-app/forms/DEPLOY`).set('Authorization', user);
+    expect(form.body).toEqual({
+      integration: 'config-app',
+      form: 'DEPLOY',
+      fields: [
+        { id: 'widget_service', name: 'Service', type: 'input', required: true },
+        { id: 'widget_reason', name: 'Reason', type: 'textarea', required: true },
+        { id: 'widget_run', name: 'Run', type: 'input', required: false },
+      ],
+    });
+    const unknown = await request(server).get(`${api}/integrations/config-app/forms/NOPE`).set('Authorization', user);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.message).toMatch(/approval definition "NOPE"/);
+  });
+});
+
+describe('templates', () => {
+  beforeAll(async () => {
+    await request(server).post(`${api}/integrations`).set('Authorization', user).send(feishuApp('managed-t'));
+  });
+
+  it('creates, reads, updates and deletes one in the database; app-config ones are read-only', async () => {
+    const created = await request(server).post(`${api}/templates`).set('Authorization', user).send(template('db-deploy', 'managed-t'));
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'db-deploy', source: 'database', editable: true, defaultTimeout: 3600 });
+
+    const list = await request(server).get(`${api}/templates`).set('Authorization', user);
+    expect(list.body.items.map((t: { name: string; editable: boolean }) => [t.name, t.editable])).toEqual([
+      ['config-template', false],
+      ['db-deploy', true],
+    ]);
+
+    const updated = await request(server)
+      .put(`${api}/templates/db-deploy`)
+      .set('Authorization', user)
+      .send(template('db-deploy', 'managed-t', { approvers: ['bob@example.com'], defaultTimeout: '2h' }));
+    expect(updated.body).toMatchObject({ approvers: ['bob@example.com'], defaultTimeout: 7200 });
+    expect((await request(server).get(`${api}/templates/db-deploy`).set('Authorization', user)).body.approvers).toEqual(['bob@example.com']);
+
+    const inUse = await request(server).delete(`${api}/integrations/managed-t`).set('Authorization', user);
+    expect(inUse.status).toBe(409);
+    expect(inUse.body.error.message).toMatch(/used by template\(s\) "db-deploy"/);
+
+    expect((await request(server).put(`${api}/templates/config-template`).set('Authorization', user).send(template('config-template', 'config-app'))).status).toBe(409);
+    expect((await request(server).delete(`${api}/templates/db-deploy`).set('Authorization', user)).status).toBe(204);
+    expect((await request(server).get(`${api}/templates/db-deploy`).set('Authorization', user)).status).toBe(404);
+    // Refused changes are audited too (as failures).
+    expect(auditEvents).toEqual(['template-create', 'template-update', 'integration-delete', 'template-update', 'template-delete']);
+  });
+
+  it('names bad fields, an unknown integration and a rename', async () => {
+    const bad = await request(server)
+      .post(`${api}/templates`)
+      .set('Authorization', user)
+      .send(template('bad template', 'managed-t', { approvers: [], defaultTimeout: 'soon' }));
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/body\.name: expected letters, digits/);
+    expect(bad.body.error.message).toMatch(/body\.approvers: /);
+    expect(bad.body.error.message).toMatch(/body\.defaultTimeout: expected a duration/);
+
+    const unknown = await request(server).post(`${api}/templates`).set('Authorization', user).send(template('orphan', 'nope'));
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toBe('body.integration: there is no integration "nope"');
+
+    await request(server).post(`${api}/templates`).set('Authorization', user).send(template('keep-name', 'managed-t'));
+    const renamed = await request(server).put(`${api}/templates/keep-name`).set('Authorization', user).send(template('new-name', 'managed-t'));
+    expect(renamed.status).toBe(400);
+  });
+
+  it('sends a real test approval with sample values, on behalf of the user', async () => {
+    await request(server).post(`${api}/templates`).set('Authorization', user).send(template('to-test', 'managed-t'));
+    const sent = await request(server)
+      .post(`${api}/templates/to-test/test`)
+      .set('Authorization', user)
+      .send({ variables: { service: 'payments' } });
+    expect(sent.status).toBe(201);
+    expect(sent.body).toMatchObject({
+      status: 'pending',
+      template: 'to-test',
+      integration: 'managed-t',
+      title: '[Test] Deploy payments from example/repository',
+      context: { test: true, verified: false, caller: 'user:default/mock', actor: 'user:default/mock' },
+      form: [
+        { field: 'Service', value: 'payments' },
+        { field: 'Reason', value: 'sample reason' },
+        { field: 'Run', value: 'https://github.com/example/repository/actions/runs/0' },
+      ],
+    });
+    expect(sent.body.imInstanceId).toEqual(expect.any(String));
+    const instance = await fetch(`${sandbox.url}/_sandbox/feishu/instances/${sent.body.imInstanceId}`).then(r => r.json());
+    expect(instance).toMatchObject({ approvalCode: 'DEPLOY' });
+    expect(auditEvents).toEqual(['template-create', 'template-test']);
+
+    const service = await request(server).post(`${api}/templates/to-test/test`).set('Authorization', mockCredentials.service.header()).send({});
+    expect(service.status).toBe(403);
+  });
+});
+
+describe('approvals for people', () => {
+  let approvalId: string;
+
+  beforeAll(async () => {
+    await request(server).post(`${api}/templates`).set('Authorization', user).send(template('decide-me', 'config-app'));
+    const sent = await request(server).post(`${api}/templates/decide-me/test`).set('Authorization', user).send({ title: 'Searchable Zebra rollout' });
+    approvalId = sent.body.id;
+  });
+
+  it('filters by text, status and template, with a total for paging', async () => {
+    const found = await request(server).get(`${api}/approvals?q=zebra&limit=1`).set('Authorization', user);
+    expect(found.body).toMatchObject({ totalCount: 1, limit: 1, offset: 0 });
+    expect(found.body.items[0].id).toBe(approvalId);
+    expect((await request(server).get(`${api}/approvals?q=50%25_off`).set('Authorization', user)).body.totalCount).toBe(0);
+    expect((await request(server).get(`${api}/approvals?template=decide-me&status=approved`).set('Authorization', user)).body.totalCount).toBe(0);
+    const all = await request(server).get(`${api}/approvals?limit=1&offset=1`).set('Authorization', user);
+    expect(all.body.totalCount).toBeGreaterThanOrEqual(2);
+    expect(all.body.items).toHaveLength(1);
+    const bad = await request(server).get(`${api}/approvals?status=done&limit=0`).set('Authorization', user);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/query\.status: .*query\.limit: /);
+  });
+
+  it('lets an administrator decide with a reason, once, audited', async () => {
+    allowed = new Set(['im-approval.approval.read']);
+    const denied = await request(server).post(`${api}/approvals/${approvalId}/decision`).set('Authorization', user).send({ decision: 'approved', comment: 'ok' });
+    expect(denied.status).toBe(403);
+    expect(denied.body.error.message).toBe('You need the im-approval.approval.decide permission');
+
+    allowed = new Set(ALL);
+    const decided = await request(server)
+      .post(`${api}/approvals/${approvalId}/decision`)
+      .set('Authorization', user)
+      .send({ decision: 'approved', comment: 'verified by phone' });
+    expect(decided.status).toBe(200);
+    expect(decided.body).toMatchObject({ status: 'approved', decidedBy: 'user:default/mock', comment: 'verified by phone' });
+    const again = await request(server).post(`${api}/approvals/${approvalId}/decision`).set('Authorization', user).send({ decision: 'rejected', comment: 'no' });
+    expect(again.status).toBe(409);
+    expect(auditEvents).toEqual(['approval-decide', 'approval-decide']);
+    const timeline = (await request(server).get(`${api}/approvals/${approvalId}`).set('Authorization', user)).body.timeline;
+    expect(timeline).toContainEqual(expect.objectContaining({ type: 'approved', source: 'admin', message: 'verified by phone' }));
+  });
+});
+
+describe('permissions', () => {
+  const body = {};
+  it.each([
+    ['get', '/integrations', 'im-approval.integration.manage or the im-approval.template.manage'],
+    ['get', '/integrations/config-app', 'im-approval.integration.manage or the im-approval.template.manage'],
+    ['get', '/integrations/config-app/forms/DEPLOY', 'im-approval.integration.manage or the im-approval.template.manage'],
+    ['post', '/integrations', 'im-approval.integration.manage'],
+    ['put', '/integrations/config-app', 'im-approval.integration.manage'],
+    ['delete', '/integrations/config-app', 'im-approval.integration.manage'],
+    ['post', '/integrations/config-app/test', 'im-approval.integration.manage'],
+    ['get', '/templates', 'im-approval.template.manage or the im-approval.approval.read'],
+    ['get', '/templates/config-template', 'im-approval.template.manage or the im-approval.approval.read'],
+    ['post', '/templates', 'im-approval.template.manage'],
+    ['put', '/templates/config-template', 'im-approval.template.manage'],
+    ['delete', '/templates/config-template', 'im-approval.template.manage'],
+    ['post', '/templates/config-template/test', 'im-approval.template.manage'],
+    ['get', '/approvals', 'im-approval.approval.read'],
+  ] as const)('%s %s needs %s and changes nothing without it', async (method, path, permissions) => {
+    allowed = new Set();
+    const response = await request(server)[method](`${api}${path}`).set('Authorization', user).send(body);
+    expect(response.status).toBe(403);
+    expect(response.body.error.message).toBe(`You need the ${permissions} permission`);
+    expect(auditEvents).toEqual([]);
+  });
+
+  it('lets a template editor read integrations and forms, but not change integrations', async () => {
+    allowed = new Set(['im-approval.template.manage']);
+    expect((await request(server).get(`${api}/integrations`).set('Authorization', user)).status).toBe(200);
+    expect((await request(server).get(`${api}/integrations/config-app/forms/DEPLOY`).set('Authorization', user)).status).toBe(200);
+    expect((await request(server).post(`${api}/integrations/config-app/test`).set('Authorization', user)).status).toBe(403);
+  });
+
+  it('asks for Backstage credentials on every settings route', async () => {
+    expect((await request(server).get(`${api}/integrations`)).status).toBe(401);
+    expect((await request(server).post(`${api}/templates`).send(template('x', 'config-app'))).status).toBe(401);
+  });
+});

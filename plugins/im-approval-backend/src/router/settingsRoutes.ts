@@ -1,0 +1,176 @@
+import {
+  capabilitiesSchema,
+  createIntegrationRequestSchema,
+  imApprovalApprovalDecidePermission,
+  imApprovalApprovalReadPermission,
+  imApprovalIntegrationManagePermission,
+  imApprovalTemplateManagePermission,
+  integrationIdSchema,
+  templateNameSchema,
+  templateRequestSchema,
+  testTemplateRequestSchema,
+  updateIntegrationRequestSchema,
+} from '@im-approval/plugin-im-approval-common';
+import { NotAllowedError } from '@backstage/errors';
+import Router from 'express-promise-router';
+import type express from 'express';
+import { z } from 'zod';
+import type { CallerResolver } from '../auth/CallerResolver';
+import type { ApprovalService } from '../service/ApprovalService';
+import type { IntegrationProbe } from '../service/IntegrationProbe';
+import type { ConfigAndDatabaseSettings } from '../settings/ConfigAndDatabaseSettings';
+import type { Audited } from './audited';
+import { askIm } from './imErrors';
+import { parseInput } from './parseInput';
+
+export interface SettingsRoutesOptions {
+  settings: ConfigAndDatabaseSettings;
+  probe: IntegrationProbe;
+  service: ApprovalService;
+  callers: CallerResolver;
+  audited: Audited;
+}
+
+const integrationPathSchema = z.object({ id: integrationIdSchema });
+const formPathSchema = z.object({ id: integrationIdSchema, formId: z.string().min(1).max(200) });
+const templatePathSchema = z.object({ name: templateNameSchema });
+
+/** Integrations, templates and what the caller may do with them. */
+export function settingsRoutes({ settings, probe, service, callers, audited }: SettingsRoutesOptions): express.Router {
+  const router = Router();
+  const manageIntegrations = [imApprovalIntegrationManagePermission];
+  const manageTemplates = [imApprovalTemplateManagePermission];
+  // Template editors pick an integration and load its forms; approval readers see what templates exist.
+  const readIntegrations = [imApprovalIntegrationManagePermission, imApprovalTemplateManagePermission];
+  const readTemplates = [imApprovalTemplateManagePermission, imApprovalApprovalReadPermission];
+
+  router.get('/capabilities', async (req, res) => {
+    const caller = await callers.resolve(req);
+    const [manageIntegration, manageTemplate, readApprovals, decideApprovals] = await callers.allowed(caller, [
+      imApprovalIntegrationManagePermission,
+      imApprovalTemplateManagePermission,
+      imApprovalApprovalReadPermission,
+      imApprovalApprovalDecidePermission,
+    ]);
+    res.json(
+      capabilitiesSchema.parse({
+        manageIntegrations: manageIntegration,
+        manageTemplates: manageTemplate,
+        readApprovals,
+        decideApprovals,
+        databaseSettings: settings.databaseSettings,
+      }),
+    );
+  });
+
+  router.get('/integrations', async (req, res) => {
+    await callers.authorizeAny(await callers.resolve(req), readIntegrations);
+    res.json({ items: await settings.listIntegrations() });
+  });
+
+  router.get('/integrations/:id', async (req, res) => {
+    await callers.authorizeAny(await callers.resolve(req), readIntegrations);
+    const { id } = parseInput(integrationPathSchema, req.params, 'path');
+    res.json(await settings.integrationView(id));
+  });
+
+  router.post('/integrations', async (req, res) => {
+    const caller = await callers.resolve(req);
+    await callers.authorizeAny(caller, manageIntegrations);
+    const body = parseInput(createIntegrationRequestSchema, req.body, 'body');
+    const meta = { integrationId: body.id, provider: body.provider };
+    const view = await audited(caller, req, { eventId: 'integration-create', severityLevel: 'medium', meta }, () =>
+      settings.createIntegration(body, caller.id),
+    );
+    res.status(201).json(view);
+  });
+
+  router.put('/integrations/:id', async (req, res) => {
+    const caller = await callers.resolve(req);
+    await callers.authorizeAny(caller, manageIntegrations);
+    const { id } = parseInput(integrationPathSchema, req.params, 'path');
+    const body = parseInput(updateIntegrationRequestSchema, req.body, 'body');
+    res.json(
+      await audited(caller, req, { eventId: 'integration-update', severityLevel: 'medium', meta: { integrationId: id } }, () =>
+        settings.updateIntegration(id, body, caller.id),
+      ),
+    );
+  });
+
+  router.delete('/integrations/:id', async (req, res) => {
+    const caller = await callers.resolve(req);
+    await callers.authorizeAny(caller, manageIntegrations);
+    const { id } = parseInput(integrationPathSchema, req.params, 'path');
+    await audited(caller, req, { eventId: 'integration-delete', severityLevel: 'medium', meta: { integrationId: id } }, () =>
+      settings.deleteIntegration(id),
+    );
+    res.status(204).end();
+  });
+
+  router.post('/integrations/:id/test', async (req, res) => {
+    const caller = await callers.resolve(req);
+    await callers.authorizeAny(caller, manageIntegrations);
+    const { id } = parseInput(integrationPathSchema, req.params, 'path');
+    res.json(await audited(caller, req, { eventId: 'integration-test', meta: { integrationId: id } }, () => probe.test(id)));
+  });
+
+  router.get('/integrations/:id/forms/:formId', async (req, res) => {
+    await callers.authorizeAny(await callers.resolve(req), readIntegrations);
+    const { id, formId } = parseInput(formPathSchema, req.params, 'path');
+    res.json(await askIm(() => probe.describeForm(id, formId)));
+  });
+
+  router.get('/templates', async (req, res) => {
+    await callers.authorizeAny(await callers.resolve(req), readTemplates);
+    res.json({ items: await settings.listTemplates() });
+  });
+
+  router.get('/templates/:name', async (req, res) => {
+    await callers.authorizeAny(await callers.resolve(req), readTemplates);
+    const { name } = parseInput(templatePathSchema, req.params, 'path');
+    res.json(await settings.templateView(name));
+  });
+
+  router.post('/templates', async (req, res) => {
+    const caller = await callers.resolve(req);
+    await callers.authorizeAny(caller, manageTemplates);
+    const body = parseInput(templateRequestSchema, req.body, 'body');
+    const view = await audited(caller, req, { eventId: 'template-create', meta: { template: body.name } }, () =>
+      settings.createTemplate(body, caller.id),
+    );
+    res.status(201).json(view);
+  });
+
+  router.put('/templates/:name', async (req, res) => {
+    const caller = await callers.resolve(req);
+    await callers.authorizeAny(caller, manageTemplates);
+    const { name } = parseInput(templatePathSchema, req.params, 'path');
+    const body = parseInput(templateRequestSchema, req.body, 'body');
+    res.json(
+      await audited(caller, req, { eventId: 'template-update', meta: { template: name } }, () => settings.updateTemplate(name, body, caller.id)),
+    );
+  });
+
+  router.delete('/templates/:name', async (req, res) => {
+    const caller = await callers.resolve(req);
+    await callers.authorizeAny(caller, manageTemplates);
+    const { name } = parseInput(templatePathSchema, req.params, 'path');
+    await audited(caller, req, { eventId: 'template-delete', meta: { template: name } }, () => settings.deleteTemplate(name));
+    res.status(204).end();
+  });
+
+  router.post('/templates/:name/test', async (req, res) => {
+    const caller = await callers.resolve(req);
+    // A test approval is opened on behalf of the person who asked, so only a person may ask.
+    if (caller.kind !== 'user') throw new NotAllowedError('Only people signed in to Backstage may send test approvals');
+    await callers.authorizeAny(caller, manageTemplates);
+    const { name } = parseInput(templatePathSchema, req.params, 'path');
+    const body = parseInput(testTemplateRequestSchema, req.body, 'body');
+    const approval = await audited(caller, req, { eventId: 'template-test', meta: { template: name } }, () =>
+      askIm(() => service.sendTest(name, body, caller)),
+    );
+    res.status(201).json(approval);
+  });
+
+  return router;
+}

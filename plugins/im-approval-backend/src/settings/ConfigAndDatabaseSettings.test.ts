@@ -1,0 +1,132 @@
+import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
+import { feishuIntegrationSchema, templateSchema, type FeishuIntegration, type Integration } from '@im-approval/plugin-im-approval-common';
+import type { ImProvider } from '@im-approval/plugin-im-approval-node';
+import type { Knex } from 'knex';
+import { randomBytes } from 'node:crypto';
+import { feishuProvider } from '../providers/feishu';
+import { ImClients } from '../service/ImClients';
+import { DatabaseApprovalStore } from '../store/DatabaseApprovalStore';
+import { ConfigAndDatabaseSettings } from './ConfigAndDatabaseSettings';
+import { DatabaseSettingsStore } from './DatabaseSettingsStore';
+import { SecretBox } from './SecretBox';
+
+jest.setTimeout(60_000);
+
+const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
+const logger = mockServices.logger.mock();
+const clients = new ImClients(new Map([['feishu', feishuProvider as ImProvider]]), { logger, callbackMaxAgeSeconds: 300 });
+const key1 = { id: 'k1', key: randomBytes(32) };
+const key2 = { id: 'k2', key: randomBytes(32) };
+
+const app = (id: string): FeishuIntegration =>
+  feishuIntegrationSchema.parse({
+    id,
+    provider: 'feishu',
+    baseUrl: 'http://127.0.0.1:9',
+    appId: 'cli_x',
+    appSecret: `secret-of-${id}`,
+    verificationToken: 'token',
+    initiator: 'ou_bot',
+  });
+const template = (name: string, integration: string) => templateSchema.parse({ name, integration, form: 'CODE', approvers: ['ou_alice'] });
+
+describe.each(databases.eachSupportedId())('integrations and templates in the database on %p', databaseId => {
+  let knex: Knex;
+  let store: DatabaseSettingsStore;
+  const settings = (box: SecretBox | undefined, config: { integrations: Integration[]; templates: ReturnType<typeof template>[] } = { integrations: [], templates: [] }) =>
+    ConfigAndDatabaseSettings.create({ config, store, box, clients, logger });
+
+  beforeAll(async () => {
+    knex = await databases.init(databaseId);
+    await DatabaseApprovalStore.create({ getClient: async () => knex });
+    store = new DatabaseSettingsStore(knex);
+  });
+
+  beforeEach(async () => {
+    await knex('im_approval_templates').delete();
+    await knex('im_approval_integration_secrets').delete();
+    await knex('im_approval_integrations').delete();
+  });
+
+  it('stores secrets encrypted with a key id beside each, and reads the integration back whole', async () => {
+    const managed = await settings(new SecretBox([key1]));
+    await managed.createIntegration(app('db-app'), 'user:default/ann');
+
+    const rows = await knex('im_approval_integration_secrets').where({ integration_id: 'db-app' }).orderBy('field');
+    expect(rows.map(r => [r.field, r.key_id])).toEqual([
+      ['appSecret', 'k1'],
+      ['verificationToken', 'k1'],
+    ]);
+    const stored = JSON.stringify(await knex('im_approval_integrations').select()) + JSON.stringify(rows);
+    expect(stored).not.toContain('secret-of-db-app');
+    expect(await managed.integration('db-app')).toEqual(app('db-app'));
+    expect((await knex('im_approval_integrations').first()).created_by).toBe('user:default/ann');
+  });
+
+  it('refuses to start without a key while encrypted secrets exist, and names a missing old key', async () => {
+    await (await settings(new SecretBox([key1]))).createIntegration(app('db-app'), 'user:default/ann');
+    await expect(settings(undefined)).rejects.toThrow(
+      'The database holds 2 encrypted secret(s) of integrations managed in Backstage, but imApproval.secretsKey is not configured',
+    );
+    await expect(settings(new SecretBox([key2]))).rejects.toThrow('encrypted with key(s) "k1", which imApproval.secretsKeys does not list');
+  });
+
+  it('starts without a key when the database holds no secrets, and then refuses writes', async () => {
+    const managed = await settings(undefined);
+    expect(managed.databaseSettings).toBe(false);
+    await expect(managed.createIntegration(app('db-app'), 'user:default/ann')).rejects.toThrow('need a key to encrypt their secrets');
+  });
+
+  it('re-encrypts secrets under an older key with the current one at start-up', async () => {
+    await (await settings(new SecretBox([key1]))).createIntegration(app('db-app'), 'user:default/ann');
+    const rotated = await settings(new SecretBox([key2, key1]));
+    expect((await store.listSecrets()).map(s => s.keyId)).toEqual(['k2', 'k2']);
+    expect(await rotated.integration('db-app')).toEqual(app('db-app'));
+    // Once rotated, the old key is no longer needed.
+    expect(await (await settings(new SecretBox([key2]))).integration('db-app')).toEqual(app('db-app'));
+  });
+
+  it('detects a tampered secret when reading the integration', async () => {
+    const managed = await settings(new SecretBox([key1]));
+    await managed.createIntegration(app('db-app'), 'user:default/ann');
+    const row = await knex('im_approval_integration_secrets').where({ integration_id: 'db-app', field: 'appSecret' }).first();
+    const flipped = Buffer.from(row.ciphertext, 'base64');
+    flipped[0] ^= 1;
+    await knex('im_approval_integration_secrets')
+      .where({ integration_id: 'db-app', field: 'appSecret' })
+      .update({ ciphertext: flipped.toString('base64') });
+    await expect(managed.integration('db-app')).rejects.toThrow('Integration "db-app" secret appSecret: the secret does not decrypt with key "k1"');
+  });
+
+  it('refuses to start when app-config defines an id the database has too', async () => {
+    await (await settings(new SecretBox([key1]))).createIntegration(app('shared'), 'user:default/ann');
+    await expect(settings(new SecretBox([key1]), { integrations: [app('shared')], templates: [] })).rejects.toThrow(
+      '"shared" is defined both in app-config and in the database',
+    );
+  });
+
+  it('keeps templates, finds the ones using an integration, and deletes an integration with its secrets', async () => {
+    const managed = await settings(new SecretBox([key1]), { integrations: [app('config-app')], templates: [] });
+    await managed.createIntegration(app('db-app'), 'user:default/ann');
+    await managed.createTemplate(template('b-template', 'db-app'), 'user:default/ann');
+    await managed.createTemplate(template('a-template', 'config-app'), 'user:default/ann');
+
+    expect(await store.templatesUsing('db-app')).toEqual(['b-template']);
+    expect(await managed.template('b-template')).toEqual(template('b-template', 'db-app'));
+    expect((await managed.listTemplates()).map(t => t.name)).toEqual(['a-template', 'b-template']);
+
+    await managed.deleteTemplate('b-template');
+    await managed.deleteIntegration('db-app');
+    expect(await store.getIntegration('db-app')).toBeUndefined();
+    expect(Number((await knex('im_approval_integration_secrets').count({ n: '*' }))[0].n)).toBe(0);
+  });
+
+  it('replaces all of an integration\'s secrets in one update', async () => {
+    const managed = await settings(new SecretBox([key1]));
+    await managed.createIntegration({ ...app('db-app'), encryptKey: 'enc' }, 'user:default/ann');
+    const { encryptKey: _encryptKey, ...withoutKey } = app('db-app');
+    await managed.updateIntegration('db-app', { ...withoutKey, encryptKey: null, appSecret: 'rotated' }, 'user:default/bob');
+    expect(await managed.integration('db-app')).toEqual({ ...app('db-app'), appSecret: 'rotated' });
+    expect((await knex('im_approval_integrations').first()).updated_by).toBe('user:default/bob');
+  });
+});

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { integrationSchema, type ProviderId } from './integrations';
+import { settingsSourceSchema } from './settingsSource';
+
+type IntegrationInput = z.input<typeof integrationSchema>;
+type InputOf<P extends ProviderId> = Extract<IntegrationInput, { provider: P }>;
+
+/**
+ * The fields of each provider's integration that are secrets: written through the API, stored
+ * encrypted, never read back. A new provider adds its line here and nowhere else.
+ */
+export const INTEGRATION_SECRET_FIELDS = {
+  feishu: ['appSecret', 'verificationToken', 'encryptKey'],
+  dingtalk: ['appSecret', 'token', 'aesKey'],
+  wecom: ['secret', 'token', 'encodingAESKey'],
+} as const satisfies { [P in ProviderId]: ReadonlyArray<keyof InputOf<P> & string> };
+
+type SecretsOf<P extends ProviderId> = (typeof INTEGRATION_SECRET_FIELDS)[P][number];
+export type IntegrationSecretField = SecretsOf<ProviderId>;
+
+export function secretFieldsOf(provider: ProviderId): readonly IntegrationSecretField[] {
+  return INTEGRATION_SECRET_FIELDS[provider];
+}
+
+/** The object schema of every provider behind `integrationSchema` (a union, a pipe or an object). */
+function providerObjects(schema: z.ZodType = integrationSchema): z.ZodObject[] {
+  if (schema instanceof z.ZodDiscriminatedUnion) return schema.options.flatMap(option => providerObjects(option as z.ZodType));
+  if (schema instanceof z.ZodPipe) return providerObjects(schema.in as z.ZodType);
+  if (schema instanceof z.ZodObject) return [schema];
+  throw new Error('integrationSchema must be built from object schemas');
+}
+
+function providerOf(object: z.ZodObject): ProviderId {
+  return (object.shape.provider as z.ZodLiteral<ProviderId>).value;
+}
+
+function byProvider(objects: z.ZodObject[]) {
+  const [first, ...rest] = objects;
+  return rest.length === 0 ? first : z.discriminatedUnion('provider', [first, ...rest]);
+}
+
+/** POST /integrations: a whole integration, secrets included. */
+export const createIntegrationRequestSchema = integrationSchema.meta({ id: 'CreateIntegrationRequest' });
+export type CreateIntegrationRequest = z.input<typeof createIntegrationRequestSchema>;
+
+/**
+ * PUT /integrations/{id}: the same as create, but a secret left out keeps its stored value and an
+ * optional secret sent as `null` is removed. `id` and `provider` must not change.
+ */
+export type UpdateIntegrationRequest = {
+  [P in ProviderId]: Omit<InputOf<P>, SecretsOf<P>> & { [K in SecretsOf<P>]?: InputOf<P>[K & keyof InputOf<P>] | null };
+}[ProviderId];
+export const updateIntegrationRequestSchema = byProvider(
+  providerObjects().map(object =>
+    object.extend(
+      Object.fromEntries(secretFieldsOf(providerOf(object)).map(field => [field, z.string().min(1).nullable().optional()])),
+    ),
+  ),
+).meta({ id: 'UpdateIntegrationRequest' }) as unknown as z.ZodType<UpdateIntegrationRequest>;
+
+/** What the API shows of an integration: never a secret, only whether each one is set. */
+export type IntegrationView = {
+  [P in ProviderId]: Omit<InputOf<P>, SecretsOf<P>> & {
+    /** Whether each secret has a value. */
+    secrets: { [K in SecretsOf<P>]: boolean };
+    source: z.infer<typeof settingsSourceSchema>;
+    /** False for integrations from app-config: they change only there. */
+    editable: boolean;
+    /** The IM's event request URL, relative to the plugin's base URL (`/api/im-approval`). */
+    callbackPath: string;
+  };
+}[ProviderId];
+export const integrationViewSchema = byProvider(
+  providerObjects().map(object => {
+    const secrets = secretFieldsOf(providerOf(object));
+    return object.omit(Object.fromEntries(secrets.map(field => [field, true])) as Record<string, true>).extend({
+      secrets: z.object(Object.fromEntries(secrets.map(field => [field, z.boolean()]))),
+      source: settingsSourceSchema,
+      editable: z.boolean(),
+      callbackPath: z.string(),
+    });
+  }),
+).meta({ id: 'IntegrationView' }) as unknown as z.ZodType<IntegrationView>;
+
+export const integrationListSchema = z
+  .object({ items: z.array(integrationViewSchema) })
+  .meta({ id: 'IntegrationList' });
+export type IntegrationList = z.infer<typeof integrationListSchema>;
+
+/**
+ * Why a connection test failed, for an icon or a help link; the message says what to do
+ * ("Invalid app secret for app …", "… is not published …", "… IP address is not allowed …").
+ */
+export const integrationProblemSchema = z
+  .enum(['credentials', 'permission', 'not_found', 'invalid_request', 'rate_limited', 'unavailable', 'unknown'])
+  .meta({ id: 'IntegrationProblem' });
+export type IntegrationProblem = z.infer<typeof integrationProblemSchema>;
+
+/** POST /integrations/{id}/test: a failed test is still a 200; `ok` says how it went. */
+export const integrationTestResultSchema = z
+  .discriminatedUnion('ok', [
+    z.object({ ok: z.literal(true), message: z.string(), durationMs: z.number() }),
+    z.object({
+      ok: z.literal(false),
+      problem: integrationProblemSchema,
+      message: z.string(),
+      /** The IM's own error code, when it gave one. */
+      code: z.union([z.string(), z.number()]).optional(),
+      durationMs: z.number(),
+    }),
+  ])
+  .meta({ id: 'IntegrationTestResult' });
+export type IntegrationTestResult = z.infer<typeof integrationTestResultSchema>;
+
+export const formFieldSchema = z
+  .object({ id: z.string(), name: z.string(), type: z.string(), required: z.boolean() })
+  .meta({ id: 'FormField' });
+export type FormField = z.infer<typeof formFieldSchema>;
+
+/** GET /integrations/{id}/forms/{formId}: the IM form's fields, for the template's field mapping. */
+export const formDescriptionSchema = z
+  .object({ integration: z.string(), form: z.string(), fields: z.array(formFieldSchema) })
+  .meta({ id: 'FormDescription' });
+export type FormDescription = z.infer<typeof formDescriptionSchema>;

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { variablesSchema } from './approvals';
+import { runContextSchema } from './context';
+import { settingsSourceSchema } from './settingsSource';
+import { templateSchema } from './templates';
+
+/** POST /templates, and PUT /templates/{name} (whose body names the same template: names never change). */
+export const templateRequestSchema = templateSchema.meta({ id: 'TemplateRequest' });
+export type TemplateRequest = z.input<typeof templateRequestSchema>;
+
+export const templateViewSchema = templateSchema
+  .safeExtend({
+    source: settingsSourceSchema,
+    /** False for templates from app-config: they change only there. */
+    editable: z.boolean(),
+  })
+  .meta({ id: 'TemplateView' });
+export type TemplateView = z.output<typeof templateViewSchema>;
+
+export const templateListSchema = z.object({ items: z.array(templateViewSchema) }).meta({ id: 'TemplateList' });
+export type TemplateList = z.output<typeof templateListSchema>;
+
+/**
+ * POST /templates/{name}/test: opens a real approval, marked as a test, on behalf of the signed-in
+ * user. Variables and run context the template uses but the request leaves out get sample values.
+ */
+export const testTemplateRequestSchema = z
+  .object({
+    variables: variablesSchema,
+    context: runContextSchema.partial().optional(),
+    title: z.string().min(1).max(200).optional(),
+  })
+  .meta({ id: 'TestTemplateRequest' });
+export type TestTemplateRequest = z.input<typeof testTemplateRequestSchema>;

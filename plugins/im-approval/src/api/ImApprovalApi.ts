@@ -1,0 +1,47 @@
+import { createApiRef } from '@backstage/core-plugin-api';
+import type {
+  Approval,
+  ApprovalWithTimeline,
+  Capabilities,
+  CreateIntegrationRequest,
+  DecideApprovalRequest,
+  FormDescription,
+  IntegrationTestResult,
+  IntegrationView,
+  ListApprovalsQuery,
+  ListApprovalsResponse,
+  TemplateRequest,
+  TemplateView,
+  TestTemplateRequest,
+  UpdateIntegrationRequest,
+} from '@im-approval/plugin-im-approval-common';
+
+/** Filters and page of the approvals list; what is left out takes the API's default. */
+export type ApprovalsFilter = Partial<ListApprovalsQuery>;
+
+/** The im-approval backend as the UI uses it; every answer is parsed with the common schemas. */
+export interface ImApprovalApi {
+  /** The plugin's API root as the browser reaches it, e.g. `http://localhost:7007/api/im-approval`. */
+  getBaseUrl(): Promise<string>;
+  getCapabilities(): Promise<Capabilities>;
+
+  listApprovals(filter: ApprovalsFilter): Promise<ListApprovalsResponse>;
+  getApproval(id: string): Promise<ApprovalWithTimeline>;
+  cancelApproval(id: string, reason?: string): Promise<Approval>;
+  decideApproval(id: string, decision: DecideApprovalRequest): Promise<Approval>;
+
+  listIntegrations(): Promise<IntegrationView[]>;
+  createIntegration(integration: CreateIntegrationRequest): Promise<IntegrationView>;
+  updateIntegration(id: string, integration: UpdateIntegrationRequest): Promise<IntegrationView>;
+  deleteIntegration(id: string): Promise<void>;
+  testIntegration(id: string): Promise<IntegrationTestResult>;
+  describeForm(integrationId: string, formId: string): Promise<FormDescription>;
+
+  listTemplates(): Promise<TemplateView[]>;
+  createTemplate(template: TemplateRequest): Promise<TemplateView>;
+  updateTemplate(name: string, template: TemplateRequest): Promise<TemplateView>;
+  deleteTemplate(name: string): Promise<void>;
+  sendTestApproval(name: string, request: TestTemplateRequest): Promise<Approval>;
+}
+
+export const imApprovalApiRef = createApiRef<ImApprovalApi>({ id: 'plugin.im-approval.service' });

@@ -1,0 +1,127 @@
+import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
+import { ResponseError } from '@backstage/errors';
+import {
+  approvalSchema,
+  approvalWithTimelineSchema,
+  capabilitiesSchema,
+  formDescriptionSchema,
+  integrationListSchema,
+  integrationTestResultSchema,
+  integrationViewSchema,
+  listApprovalsResponseSchema,
+  templateListSchema,
+  templateViewSchema,
+  type CreateIntegrationRequest,
+  type DecideApprovalRequest,
+  type TemplateRequest,
+  type TestTemplateRequest,
+  type UpdateIntegrationRequest,
+} from '@im-approval/plugin-im-approval-common';
+import { z } from 'zod';
+import type { ApprovalsFilter, ImApprovalApi } from './ImApprovalApi';
+
+export const PLUGIN_ID = 'im-approval';
+
+const noContent = z.undefined();
+const segment = encodeURIComponent;
+
+/** Talks to `/api/im-approval` with the signed-in user's credentials (fetchApi adds them). */
+export class ImApprovalClient implements ImApprovalApi {
+  private readonly discoveryApi: DiscoveryApi;
+  private readonly fetchApi: FetchApi;
+
+  constructor(options: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {
+    this.discoveryApi = options.discoveryApi;
+    this.fetchApi = options.fetchApi;
+  }
+
+  /** The plugin's API root, e.g. `http://localhost:7007/api/im-approval`. */
+  getBaseUrl(): Promise<string> {
+    return this.discoveryApi.getBaseUrl(PLUGIN_ID);
+  }
+
+  getCapabilities() {
+    return this.request(capabilitiesSchema, '/capabilities');
+  }
+
+  listApprovals(filter: ApprovalsFilter) {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(filter)) {
+      if (value !== undefined && value !== '') query.set(key, String(value));
+    }
+    return this.request(listApprovalsResponseSchema, query.size > 0 ? `/approvals?${query}` : '/approvals');
+  }
+
+  getApproval(id: string) {
+    return this.request(approvalWithTimelineSchema, `/approvals/${segment(id)}`);
+  }
+
+  cancelApproval(id: string, reason?: string) {
+    return this.request(approvalSchema, `/approvals/${segment(id)}/cancel`, { method: 'POST', body: { reason } });
+  }
+
+  decideApproval(id: string, decision: DecideApprovalRequest) {
+    return this.request(approvalSchema, `/approvals/${segment(id)}/decision`, { method: 'POST', body: decision });
+  }
+
+  async listIntegrations() {
+    return (await this.request(integrationListSchema, '/integrations')).items;
+  }
+
+  createIntegration(integration: CreateIntegrationRequest) {
+    return this.request(integrationViewSchema, '/integrations', { method: 'POST', body: integration });
+  }
+
+  updateIntegration(id: string, integration: UpdateIntegrationRequest) {
+    return this.request(integrationViewSchema, `/integrations/${segment(id)}`, { method: 'PUT', body: integration });
+  }
+
+  async deleteIntegration(id: string) {
+    await this.request(noContent, `/integrations/${segment(id)}`, { method: 'DELETE' });
+  }
+
+  testIntegration(id: string) {
+    return this.request(integrationTestResultSchema, `/integrations/${segment(id)}/test`, { method: 'POST' });
+  }
+
+  describeForm(integrationId: string, formId: string) {
+    return this.request(formDescriptionSchema, `/integrations/${segment(integrationId)}/forms/${segment(formId)}`);
+  }
+
+  async listTemplates() {
+    return (await this.request(templateListSchema, '/templates')).items;
+  }
+
+  createTemplate(template: TemplateRequest) {
+    return this.request(templateViewSchema, '/templates', { method: 'POST', body: template });
+  }
+
+  updateTemplate(name: string, template: TemplateRequest) {
+    return this.request(templateViewSchema, `/templates/${segment(name)}`, { method: 'PUT', body: template });
+  }
+
+  async deleteTemplate(name: string) {
+    await this.request(noContent, `/templates/${segment(name)}`, { method: 'DELETE' });
+  }
+
+  sendTestApproval(name: string, request: TestTemplateRequest) {
+    return this.request(approvalSchema, `/templates/${segment(name)}/test`, { method: 'POST', body: request });
+  }
+
+  /** Sends JSON, turns a non-2xx answer into a ResponseError (with the backend's message), parses the body. */
+  private async request<S extends z.ZodType>(
+    schema: S,
+    path: string,
+    init: { method?: string; body?: unknown } = {},
+  ): Promise<z.output<S>> {
+    const baseUrl = await this.getBaseUrl();
+    const response = await this.fetchApi.fetch(`${baseUrl}${path}`, {
+      method: init.method ?? 'GET',
+      headers: init.body === undefined ? undefined : { 'content-type': 'application/json' },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
+    if (!response.ok) throw await ResponseError.fromResponse(response);
+    const text = await response.text();
+    return schema.parse(text ? JSON.parse(text) : undefined);
+  }
+}

@@ -1,0 +1,1 @@
+export { ImApprovalPage } from './ImApprovalPage';

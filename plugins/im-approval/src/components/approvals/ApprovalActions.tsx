@@ -1,0 +1,143 @@
+import { useApi } from '@backstage/core-plugin-api';
+import { errorMessage } from '../shared/errorMessage';
+import { usePermission } from '@backstage/plugin-permission-react';
+import {
+  cancelApprovalRequestSchema,
+  decideApprovalRequestSchema,
+  imApprovalApprovalDecidePermission,
+  type Approval,
+} from '@im-approval/plugin-im-approval-common';
+import Box from '@material-ui/core/Box';
+import Button from '@material-ui/core/Button';
+import Dialog from '@material-ui/core/Dialog';
+import DialogActions from '@material-ui/core/DialogActions';
+import DialogContent from '@material-ui/core/DialogContent';
+import DialogContentText from '@material-ui/core/DialogContentText';
+import DialogTitle from '@material-ui/core/DialogTitle';
+import TextField from '@material-ui/core/TextField';
+import Alert from '@material-ui/lab/Alert';
+import { useState } from 'react';
+import useAsyncFn from 'react-use/esm/useAsyncFn';
+import { imApprovalApiRef } from '../../api/ImApprovalApi';
+
+type Action = 'approved' | 'rejected' | 'cancel';
+
+const ACTION_TEXT: Record<Action, { title: string; button: string; help: string }> = {
+  approved: {
+    title: 'Approve as an administrator',
+    button: 'Approve',
+    help: 'The workflow continues. The IM instance stays as it is; your reason is kept in the timeline and the audit log.',
+  },
+  rejected: {
+    title: 'Reject as an administrator',
+    button: 'Reject',
+    help: 'The workflow step fails. Your reason is kept in the timeline and the audit log.',
+  },
+  cancel: {
+    title: 'Cancel this approval',
+    button: 'Cancel approval',
+    help: 'The waiting workflow step ends as canceled and the IM instance is withdrawn where the IM allows it.',
+  },
+};
+
+/** Cancel, approve and reject for people holding the decide permission, on pending approvals only. */
+export function ApprovalActions(props: { approval: Approval; onChanged: () => void }) {
+  const { loading, allowed } = usePermission({ permission: imApprovalApprovalDecidePermission });
+  const [action, setAction] = useState<Action>();
+  if (props.approval.status !== 'pending') return null;
+  if (loading) return null;
+  if (!allowed) {
+    return (
+      <Alert severity="info">
+        This approval is waiting for its approvers in the IM. Only holders of the {imApprovalApprovalDecidePermission.name}{' '}
+        permission can cancel or decide it here.
+      </Alert>
+    );
+  }
+  return (
+    <>
+      <Box display="flex" style={{ gap: 8 }}>
+        <Button variant="contained" color="primary" onClick={() => setAction('approved')}>
+          Approve
+        </Button>
+        <Button variant="contained" color="secondary" onClick={() => setAction('rejected')}>
+          Reject
+        </Button>
+        <Button variant="outlined" onClick={() => setAction('cancel')}>
+          Cancel approval
+        </Button>
+      </Box>
+      {action && (
+        <ActionDialog
+          approval={props.approval}
+          action={action}
+          onClose={() => setAction(undefined)}
+          onDone={() => {
+            setAction(undefined);
+            props.onChanged();
+          }}
+        />
+      )}
+    </>
+  );
+}
+
+function ActionDialog(props: { approval: Approval; action: Action; onClose: () => void; onDone: () => void }) {
+  const api = useApi(imApprovalApiRef);
+  const [reason, setReason] = useState('');
+  const [invalid, setInvalid] = useState<string>();
+  const text = ACTION_TEXT[props.action];
+  const [sending, send] = useAsyncFn(async (action: Action, reasonText: string | undefined) => {
+    if (action === 'cancel') await api.cancelApproval(props.approval.id, reasonText);
+    else await api.decideApproval(props.approval.id, { decision: action, comment: reasonText ?? '' });
+    props.onDone();
+  });
+
+  const submit = async () => {
+    const { action } = props;
+    const parsed =
+      action === 'cancel'
+        ? cancelApprovalRequestSchema.safeParse({ reason: reason.trim() || undefined })
+        : decideApprovalRequestSchema.safeParse({ decision: action, comment: reason });
+    if (!parsed.success) {
+      setInvalid(parsed.error.issues.map(issue => issue.message).join('; '));
+      return;
+    }
+    setInvalid(undefined);
+    await send(action, reason.trim() || undefined);
+  };
+
+  return (
+    <Dialog open onClose={props.onClose} fullWidth maxWidth="sm">
+      <DialogTitle>{text.title}</DialogTitle>
+      <DialogContent>
+        <DialogContentText>{text.help}</DialogContentText>
+        <TextField
+          id="approval-action-reason"
+          autoFocus
+          fullWidth
+          multiline
+          minRows={2}
+          variant="outlined"
+          label={props.action === 'cancel' ? 'Reason (optional)' : 'Reason'}
+          required={props.action !== 'cancel'}
+          value={reason}
+          onChange={event => setReason(event.target.value)}
+          error={Boolean(invalid)}
+          helperText={invalid}
+        />
+        {sending.error && (
+          <Box mt={2}>
+            <Alert severity="error">{errorMessage(sending.error)}</Alert>
+          </Box>
+        )}
+      </DialogContent>
+      <DialogActions>
+        <Button onClick={props.onClose}>Back</Button>
+        <Button color="primary" variant="contained" disabled={sending.loading} onClick={submit}>
+          {text.button}
+        </Button>
+      </DialogActions>
+    </Dialog>
+  );
+}

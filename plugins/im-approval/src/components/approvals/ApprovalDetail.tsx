@@ -1,0 +1,133 @@
+import { InfoCard, Link, Progress, ResponseErrorPanel, StructuredMetadataTable, Table } from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import type { ApprovalWithTimeline, FormValue, TimelineEvent } from '@im-approval/plugin-im-approval-common';
+import Chip from '@material-ui/core/Chip';
+import Grid from '@material-ui/core/Grid';
+import Typography from '@material-ui/core/Typography';
+import { useParams } from 'react-router-dom';
+import useAsyncRetry from 'react-use/esm/useAsyncRetry';
+import { imApprovalApiRef } from '../../api/ImApprovalApi';
+import { usePluginLink } from '../shared/basePath';
+import { formatTime } from '../shared/time';
+import { ApprovalActions } from './ApprovalActions';
+import { ApprovalStatus } from './ApprovalStatus';
+
+/** One approval: what was asked, by which run, what the IM got, and every change since. */
+export function ApprovalDetail() {
+  const { id = '' } = useParams();
+  const api = useApi(imApprovalApiRef);
+  const { value: approval, loading, error, retry } = useAsyncRetry(() => api.getApproval(id), [api, id]);
+  const link = usePluginLink();
+
+  if (loading && !approval) return <Progress />;
+  if (error) return <ResponseErrorPanel error={error} />;
+  if (!approval) return null;
+
+  return (
+    <Grid container spacing={3}>
+      <Grid item xs={12}>
+        <Typography variant="body2">
+          <Link to={link('')}>← All approvals</Link>
+        </Typography>
+        <Typography variant="h5" component="h2">
+          {approval.title}
+        </Typography>
+        <ApprovalStatus status={approval.status} />
+      </Grid>
+      <Grid item xs={12}>
+        <ApprovalActions approval={approval} onChanged={retry} />
+      </Grid>
+      <Grid item xs={12} md={6}>
+        <SummaryCard approval={approval} />
+      </Grid>
+      <Grid item xs={12} md={6}>
+        <ContextCard approval={approval} />
+      </Grid>
+      <Grid item xs={12} md={6}>
+        <FormValuesCard form={approval.form} />
+      </Grid>
+      <Grid item xs={12} md={6}>
+        <TimelineCard timeline={approval.timeline} />
+      </Grid>
+    </Grid>
+  );
+}
+
+function SummaryCard({ approval }: { approval: ApprovalWithTimeline }) {
+  const metadata: Record<string, unknown> = {
+    template: approval.template,
+    'IM app': `${approval.integration} (${approval.provider})`,
+    approvers: approval.approvers.join(', '),
+    requested: formatTime(approval.createdAt),
+    expires: formatTime(approval.expiresAt),
+    'decided by': approval.decidedBy ?? '—',
+    decided: approval.decidedAt ? formatTime(approval.decidedAt) : '—',
+    comment: approval.comment ?? '—',
+    'IM instance': approval.imUrl ? (
+      <Link to={approval.imUrl}>{approval.imInstanceId ?? 'open in the IM'}</Link>
+    ) : (
+      approval.imInstanceId ?? '—'
+    ),
+  };
+  if (approval.error) metadata.error = approval.error;
+  return (
+    <InfoCard title="Approval">
+      <StructuredMetadataTable metadata={metadata} />
+    </InfoCard>
+  );
+}
+
+function ContextCard({ approval }: { approval: ApprovalWithTimeline }) {
+  const { verified, caller, runUrl, ...run } = approval.context;
+  const metadata: Record<string, unknown> = {
+    caller,
+    ...run,
+    'workflow run': runUrl ? <Link to={runUrl}>{runUrl}</Link> : '—',
+  };
+  return (
+    <InfoCard
+      title="Run context"
+      subheader={
+        verified ? (
+          <Chip size="small" color="primary" label="Verified: GitHub OIDC token" />
+        ) : (
+          <Chip size="small" label="Self-reported by the caller" />
+        )
+      }
+    >
+      <StructuredMetadataTable metadata={metadata} />
+    </InfoCard>
+  );
+}
+
+function FormValuesCard({ form }: { form: FormValue[] }) {
+  return (
+    <Table<FormValue>
+      title="Form values sent to the IM"
+      options={{ search: false, paging: false, toolbar: true, padding: 'dense' }}
+      columns={[
+        { title: 'Field', field: 'field' },
+        { title: 'Value', field: 'value' },
+      ]}
+      data={form}
+      emptyContent={<Typography style={{ padding: 16 }}>No form values were sent.</Typography>}
+    />
+  );
+}
+
+function TimelineCard({ timeline }: { timeline: TimelineEvent[] }) {
+  return (
+    <Table<TimelineEvent>
+      title="Timeline"
+      options={{ search: false, paging: false, padding: 'dense' }}
+      columns={[
+        { title: 'When', field: 'at', render: event => formatTime(event.at) },
+        { title: 'Event', field: 'type', render: event => event.type.replace(/_/g, ' ') },
+        { title: 'From', field: 'source' },
+        { title: 'Who', field: 'actor', render: event => event.actor ?? '—' },
+        { title: 'Message', field: 'message', render: event => event.message ?? '' },
+      ]}
+      data={timeline}
+    />
+  );
+}

@@ -1,0 +1,115 @@
+import { Link, ResponseErrorPanel, Table, type TableColumn } from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import {
+  approvalStatusSchema,
+  type Approval,
+  type ApprovalStatus as Status,
+} from '@im-approval/plugin-im-approval-common';
+import Grid from '@material-ui/core/Grid';
+import MenuItem from '@material-ui/core/MenuItem';
+import TextField from '@material-ui/core/TextField';
+import { useState } from 'react';
+import { useDebounce } from 'react-use';
+import { imApprovalApiRef, type ApprovalsFilter } from '../../api/ImApprovalApi';
+import { usePluginLink } from '../shared/basePath';
+import { formatAge, formatTime } from '../shared/time';
+import { ApprovalStatus } from './ApprovalStatus';
+
+const PAGE_SIZE = 25;
+
+type Filters = { status: Status | ''; template: string; repository: string };
+
+/** The approvals, newest first, filtered and paged by the backend. */
+export function ApprovalsList() {
+  const api = useApi(imApprovalApiRef);
+  const link = usePluginLink();
+  const [filters, setFilters] = useState<Filters>({ status: '', template: '', repository: '' });
+  // Typing in a text filter asks the backend once the user pauses, not on every key.
+  const [applied, setApplied] = useState(filters);
+  useDebounce(() => setApplied(filters), 300, [filters]);
+  const [error, setError] = useState<Error>();
+
+  const columns: TableColumn<Approval>[] = [
+    { title: 'Status', field: 'status', render: row => <ApprovalStatus status={row.status} /> },
+    { title: 'Title', field: 'title', render: row => <Link to={link(`approvals/${row.id}`)}>{row.title}</Link> },
+    { title: 'Repository', field: 'context.repository' },
+    { title: 'Template', field: 'template' },
+    { title: 'Requested', field: 'createdAt', render: row => formatTime(row.createdAt) },
+    { title: 'Decided by', field: 'decidedBy', render: row => row.decidedBy ?? '—' },
+    { title: 'Age', field: 'decidedAt', render: row => formatAge(row.createdAt, row.decidedAt) },
+  ];
+
+  const load = async (query: { page: number; pageSize: number; search: string }) => {
+    const filter: ApprovalsFilter = {
+      q: query.search.trim() || undefined,
+      status: applied.status || undefined,
+      template: applied.template.trim() || undefined,
+      repository: applied.repository.trim() || undefined,
+      limit: query.pageSize,
+      offset: query.page * query.pageSize,
+    };
+    try {
+      const page = await api.listApprovals(filter);
+      setError(undefined);
+      return { data: page.items, page: query.page, totalCount: page.totalCount };
+    } catch (e) {
+      setError(e as Error);
+      return { data: [], page: 0, totalCount: 0 };
+    }
+  };
+
+  const set = (key: keyof Filters) => (event: { target: { value: unknown } }) =>
+    setFilters(current => ({ ...current, [key]: String(event.target.value) }));
+
+  return (
+    <Grid container spacing={2}>
+      <Grid item xs={12} md={3}>
+        <TextField id="approvals-status" select SelectProps={{ displayEmpty: true }} InputLabelProps={{ shrink: true }} fullWidth variant="outlined" size="small" label="Status" value={filters.status} onChange={set('status')}>
+          <MenuItem value="">Any status</MenuItem>
+          {approvalStatusSchema.options.map(status => (
+            <MenuItem key={status} value={status}>
+              {status}
+            </MenuItem>
+          ))}
+        </TextField>
+      </Grid>
+      <Grid item xs={12} md={3}>
+        <TextField id="approvals-template" fullWidth variant="outlined" size="small" label="Template" value={filters.template} onChange={set('template')} />
+      </Grid>
+      <Grid item xs={12} md={3}>
+        <TextField
+          id="approvals-repository"
+          fullWidth
+          variant="outlined"
+          size="small"
+          label="Repository"
+          placeholder="owner/name"
+          value={filters.repository}
+          onChange={set('repository')}
+        />
+      </Grid>
+      {error && (
+        <Grid item xs={12}>
+          <ResponseErrorPanel error={error} />
+        </Grid>
+      )}
+      <Grid item xs={12}>
+        <Table<Approval>
+          // A new key starts again at page one whenever the applied filters change.
+          key={JSON.stringify(applied)}
+          title="Approvals"
+          columns={columns}
+          data={load}
+          options={{ search: true, searchFieldVariant: 'outlined', debounceInterval: 300, paging: true, pageSize: PAGE_SIZE, pageSizeOptions: [10, 25, 50, 100], sorting: false, padding: 'dense' }}
+          localization={{ body: { emptyDataSourceMessage: emptyMessage(Object.values(applied).some(Boolean)) } }}
+        />
+      </Grid>
+    </Grid>
+  );
+}
+
+function emptyMessage(filtered: boolean): string {
+  return filtered
+    ? 'No approval matches these filters.'
+    : 'No approvals yet. They appear here when a workflow step asks for one, or when a template sends a test approval.';
+}

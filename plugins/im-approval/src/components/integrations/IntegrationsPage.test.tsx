@@ -1,0 +1,125 @@
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { BASE_URL, configIntegration, databaseIntegration, fakeApi, renderPage } from '../../testing/renderPage';
+
+const change = (label: RegExp | string, value: string, container: HTMLElement) =>
+  fireEvent.change(within(container).getByLabelText(label), { target: { value } });
+
+describe('the IM apps page', () => {
+  it('shows an app from app-config read-only, with its callback URL and the console steps', async () => {
+    const api = fakeApi({ listIntegrations: jest.fn(async () => [configIntegration]) });
+    await renderPage(api, '/im-apps');
+
+    expect(await screen.findByText('app-config (read-only)')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Delete' })).not.toBeInTheDocument();
+    fireEvent.click(screen.getByRole('button', { name: 'Feishu main' }));
+    const dialog = await screen.findByRole('dialog');
+    expect(within(dialog).getByText(/defined in app-config and changes only there/)).toBeInTheDocument();
+    expect(within(dialog).getByLabelText(/App ID/)).toBeDisabled();
+    expect(within(dialog).queryByRole('button', { name: 'Save' })).not.toBeInTheDocument();
+    expect(await within(dialog).findByTestId('callback-url')).toHaveTextContent(`${BASE_URL}/callbacks/feishu/feishu-main`);
+    expect(within(dialog).getByText(/approval task status change/)).toBeInTheDocument();
+  });
+
+  it('creates an app: checks the form first, then shows the callback URL and tests the connection', async () => {
+    const created = { ...databaseIntegration, id: 'feishu-new', title: undefined, callbackPath: '/callbacks/feishu/feishu-new' };
+    const api = fakeApi({
+      listIntegrations: jest.fn(async () => []),
+      createIntegration: jest.fn(async () => created),
+      testIntegration: jest.fn(async () => ({
+        ok: false as const,
+        problem: 'credentials',
+        message: 'Invalid app secret for app cli_new: copy the App Secret again',
+        code: 10014,
+        durationMs: 12,
+      })),
+    });
+    await renderPage(api, '/im-apps');
+    fireEvent.click(await screen.findByRole('button', { name: 'Add IM app' }));
+    const dialog = await screen.findByRole('dialog');
+    expect(within(dialog).getByText(/Save the app first/)).toBeInTheDocument();
+
+    change(/^ID/, 'feishu-new', dialog);
+    change(/App ID/, 'cli_new', dialog);
+    change(/Initiator/, 'bot@example.com', dialog);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Create' }));
+    // The API's own schema names the missing secrets; nothing is sent.
+    expect(await within(dialog).findAllByText(/expected string/)).not.toHaveLength(0);
+    expect(api.createIntegration).not.toHaveBeenCalled();
+
+    change(/App Secret/, 's3cret', dialog);
+    change(/Verification Token/, 'v-token', dialog);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Create' }));
+    await waitFor(() =>
+      expect(api.createIntegration).toHaveBeenCalledWith({
+        id: 'feishu-new',
+        provider: 'feishu',
+        connectionMode: 'callback',
+        domain: 'feishu',
+        appId: 'cli_new',
+        appSecret: 's3cret',
+        verificationToken: 'v-token',
+        initiator: 'bot@example.com',
+      }),
+    );
+    expect(await within(dialog).findByTestId('callback-url')).toHaveTextContent(`${BASE_URL}/callbacks/feishu/feishu-new`);
+
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Test connection' }));
+    expect(await within(dialog).findByText(/Invalid app secret for app cli_new: copy the App Secret again \(IM error 10014\)/)).toBeInTheDocument();
+    expect(api.testIntegration).toHaveBeenCalledWith('feishu-new');
+  });
+
+  it('keeps stored secrets when they are left empty on edit', async () => {
+    const api = fakeApi({
+      listIntegrations: jest.fn(async () => [databaseIntegration]),
+      updateIntegration: jest.fn(async () => databaseIntegration),
+    });
+    await renderPage(api, '/im-apps');
+    fireEvent.click(await screen.findByRole('button', { name: 'Feishu ops' }));
+    const dialog = await screen.findByRole('dialog');
+    expect(within(dialog).getAllByText('Set — leave empty to keep it.')).toHaveLength(2);
+    expect(within(dialog).getByLabelText(/App Secret/)).toHaveValue('');
+
+    change(/App ID/, 'cli_ops2', dialog);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(api.updateIntegration).toHaveBeenCalled());
+    const [id, body] = api.updateIntegration.mock.calls[0];
+    expect(id).toBe('feishu-ops');
+    expect(body).toMatchObject({ id: 'feishu-ops', appId: 'cli_ops2' });
+    expect(body).not.toHaveProperty('appSecret');
+    expect(body).not.toHaveProperty('verificationToken');
+  });
+
+  it('deletes an app after asking, and shows why the backend refused', async () => {
+    const api = fakeApi({
+      listIntegrations: jest.fn(async () => [databaseIntegration]),
+      deleteIntegration: jest.fn(async () => Promise.reject(new Error('Integration "feishu-ops" is used by templates: deploy'))),
+    });
+    await renderPage(api, '/im-apps');
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete' }));
+    const dialog = await screen.findByRole('dialog');
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Delete' }));
+    expect(await within(dialog).findByText(/is used by templates: deploy/)).toBeInTheDocument();
+    expect(api.deleteIntegration).toHaveBeenCalledWith('feishu-ops');
+  });
+
+  it('disables adding apps when the backend has no secrets key', async () => {
+    const api = fakeApi({ listIntegrations: jest.fn(async () => [configIntegration]) });
+    api.getCapabilities.mockResolvedValue({
+      manageIntegrations: true,
+      manageTemplates: true,
+      readApprovals: true,
+      decideApprovals: true,
+      databaseSettings: false,
+    });
+    await renderPage(api, '/im-apps');
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Add IM app' })).toBeDisabled());
+  });
+
+  it('explains a missing manage permission and loads nothing', async () => {
+    const api = fakeApi();
+    await renderPage(api, '/im-apps', { deny: ['im-approval.integration.manage'] });
+    expect(await screen.findByText(/lacks the im-approval\.integration\.manage permission/)).toBeInTheDocument();
+    expect(api.listIntegrations).not.toHaveBeenCalled();
+    expect(screen.queryByRole('button', { name: 'Add IM app' })).not.toBeInTheDocument();
+  });
+});

@@ -1,0 +1,38 @@
+import Button from '@material-ui/core/Button';
+import { errorMessage } from './errorMessage';
+import Dialog from '@material-ui/core/Dialog';
+import DialogActions from '@material-ui/core/DialogActions';
+import DialogContent from '@material-ui/core/DialogContent';
+import DialogContentText from '@material-ui/core/DialogContentText';
+import DialogTitle from '@material-ui/core/DialogTitle';
+import Alert from '@material-ui/lab/Alert';
+import useAsyncFn from 'react-use/esm/useAsyncFn';
+
+/** Asks before deleting, and shows why the backend refused if it did. */
+export function ConfirmDelete(props: {
+  what: string;
+  consequence: string;
+  onDelete: () => Promise<void>;
+  onDone: () => void;
+  onClose: () => void;
+}) {
+  const [removing, remove] = useAsyncFn(async () => {
+    await props.onDelete();
+    props.onDone();
+  }, [props.onDelete, props.onDone]);
+  return (
+    <Dialog open onClose={props.onClose}>
+      <DialogTitle>Delete {props.what}?</DialogTitle>
+      <DialogContent>
+        <DialogContentText>{props.consequence}</DialogContentText>
+        {removing.error && <Alert severity="error">{errorMessage(removing.error)}</Alert>}
+      </DialogContent>
+      <DialogActions>
+        <Button onClick={props.onClose}>Keep</Button>
+        <Button color="secondary" variant="contained" disabled={removing.loading} onClick={() => remove()}>
+          Delete
+        </Button>
+      </DialogActions>
+    </Dialog>
+  );
+}

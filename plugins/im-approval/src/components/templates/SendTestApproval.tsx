@@ -1,0 +1,74 @@
+import { Link } from '@backstage/core-components';
+import { errorMessage } from '../shared/errorMessage';
+import { useApi } from '@backstage/core-plugin-api';
+import type { Approval, TemplateView } from '@im-approval/plugin-im-approval-common';
+import Box from '@material-ui/core/Box';
+import Button from '@material-ui/core/Button';
+import Dialog from '@material-ui/core/Dialog';
+import DialogActions from '@material-ui/core/DialogActions';
+import DialogContent from '@material-ui/core/DialogContent';
+import DialogContentText from '@material-ui/core/DialogContentText';
+import DialogTitle from '@material-ui/core/DialogTitle';
+import TextField from '@material-ui/core/TextField';
+import Alert from '@material-ui/lab/Alert';
+import { useState } from 'react';
+import useAsyncFn from 'react-use/esm/useAsyncFn';
+import { imApprovalApiRef } from '../../api/ImApprovalApi';
+import { usePluginLink } from '../shared/basePath';
+import { templateFormFrom, usedVariables } from './templateForm';
+
+/** Opens a real approval from a template, to see it arrive in the IM; left-out values get samples. */
+export function SendTestApproval(props: { template: TemplateView; onClose: () => void }) {
+  const api = useApi(imApprovalApiRef);
+  const link = usePluginLink();
+  const names = usedVariables(templateFormFrom(props.template));
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [sending, send] = useAsyncFn(async (): Promise<Approval> => {
+    const variables = Object.fromEntries(Object.entries(values).filter(([, value]) => value.trim()));
+    return api.sendTestApproval(props.template.name, { variables });
+  }, [api, props.template.name, values]);
+  const sent = sending.value;
+
+  return (
+    <Dialog open onClose={props.onClose} fullWidth maxWidth="sm">
+      <DialogTitle>Send a test approval from {props.template.name}</DialogTitle>
+      <DialogContent>
+        <DialogContentText>
+          This opens a real approval in the IM for the template's approvers, marked as a test. Values left empty get sample values.
+        </DialogContentText>
+        {names.map(name => (
+          <TextField
+            key={name}
+            fullWidth
+            margin="dense"
+            label={`vars.${name}`}
+            value={values[name] ?? ''}
+            disabled={Boolean(sent)}
+            onChange={event => setValues({ ...values, [name]: event.target.value })}
+          />
+        ))}
+        {sent && (
+          <Box mt={2}>
+            <Alert severity="success">
+              Sent: <Link to={link(`approvals/${sent.id}`)}>approval {sent.id}</Link>
+              {sent.imInstanceId && ` (IM instance ${sent.imInstanceId})`}, {sent.status}.
+            </Alert>
+          </Box>
+        )}
+        {sending.error && (
+          <Box mt={2}>
+            <Alert severity="error">{errorMessage(sending.error)}</Alert>
+          </Box>
+        )}
+      </DialogContent>
+      <DialogActions>
+        <Button onClick={props.onClose}>Close</Button>
+        {!sent && (
+          <Button color="primary" variant="contained" disabled={sending.loading} onClick={() => send()}>
+            Send test approval
+          </Button>
+        )}
+      </DialogActions>
+    </Dialog>
+  );
+}

@@ -1,0 +1,116 @@
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { approval, databaseIntegration, fakeApi, renderPage, template } from '../../testing/renderPage';
+
+const change = (label: RegExp | string, value: string, container: HTMLElement) =>
+  fireEvent.change(within(container).getByLabelText(label), { target: { value } });
+const changeById = (id: string, value: string, container: HTMLElement) =>
+  fireEvent.change(container.querySelector(`#${id}`)!, { target: { value } });
+
+describe('the templates page', () => {
+  it('creates a template: loads the IM form’s fields, maps them, and sends what the schema accepts', async () => {
+    const api = fakeApi({
+      listTemplates: jest.fn(async () => []),
+      listIntegrations: jest.fn(async () => [databaseIntegration]),
+      describeForm: jest.fn(async () => ({
+        integration: 'feishu-ops',
+        form: 'DEPLOY',
+        fields: [
+          { id: 'widget_service', name: 'Service', type: 'input', required: true },
+          { id: 'widget_reason', name: 'Reason', type: 'textarea', required: true },
+        ],
+      })),
+      createTemplate: jest.fn(async () => template),
+    });
+    await renderPage(api, '/templates');
+    fireEvent.click(await screen.findByRole('button', { name: 'Add template' }));
+    const dialog = await screen.findByRole('dialog');
+    // The variables and what each means are listed beside the form.
+    expect(within(dialog).getByText('${runUrl}')).toBeInTheDocument();
+    expect(within(dialog).getByText('a link to the workflow run')).toBeInTheDocument();
+
+    change(/^Name/, 'deploy', dialog);
+    change(/Approval code/, 'DEPLOY', dialog);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Load fields' }));
+    await waitFor(() => expect(api.describeForm).toHaveBeenCalledWith('feishu-ops', 'DEPLOY'));
+    // One mapping row per IM field; the required one left out is named.
+    await waitFor(() => expect(dialog.querySelector('#mapping-text-1')).not.toBeNull());
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Remove field 2' }));
+    expect(within(dialog).getByText('Required by the IM form but not mapped: Reason')).toBeInTheDocument();
+    changeById('mapping-text-0', '${vars.service}', dialog);
+
+    // Without approvers the API's schema refuses, and nothing is sent.
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Create' }));
+    expect(await within(dialog).findByText(/expected array to have >=1 items/)).toBeInTheDocument();
+    expect(api.createTemplate).not.toHaveBeenCalled();
+
+    changeById('template-approvers', 'alice@example.com\nou_bob', dialog);
+    change(/Allowed repositories/, 'acme/*', dialog);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Create' }));
+    await waitFor(() => expect(api.createTemplate).toHaveBeenCalled());
+    expect(api.createTemplate.mock.calls[0][0]).toEqual({
+      name: 'deploy',
+      description: undefined,
+      integration: 'feishu-ops',
+      form: 'DEPLOY',
+      title: 'Approval for ${repository}',
+      fields: { widget_service: '${vars.service}' },
+      approvers: ['alice@example.com', 'ou_bob'],
+      approverMode: 'any',
+      allowApproverOverride: false,
+      defaultTimeout: '1h',
+      maxTimeout: '7d',
+      policy: { repositories: ['acme/*'], refs: undefined, environments: undefined },
+    });
+  });
+
+  it('shows why the IM could not describe a form', async () => {
+    const api = fakeApi({
+      listTemplates: jest.fn(async () => [template]),
+      listIntegrations: jest.fn(async () => [databaseIntegration]),
+      describeForm: jest.fn(async () => Promise.reject(new Error('Feishu could not read approval definition "NOPE": not found'))),
+    });
+    await renderPage(api, '/templates');
+    fireEvent.click(await screen.findByRole('button', { name: 'deploy' }));
+    const dialog = await screen.findByRole('dialog');
+    expect(within(dialog).getByLabelText(/^Name/)).toBeDisabled();
+    change(/Approval code/, 'NOPE', dialog);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Load fields' }));
+    expect(await within(dialog).findByText(/could not read approval definition "NOPE"/)).toBeInTheDocument();
+  });
+
+  it('sends a test approval with the variables the template uses and links to it', async () => {
+    const api = fakeApi({
+      listTemplates: jest.fn(async () => [template]),
+      listIntegrations: jest.fn(async () => [databaseIntegration]),
+      sendTestApproval: jest.fn(async () => approval),
+    });
+    await renderPage(api, '/templates');
+    fireEvent.click(await screen.findByRole('button', { name: 'Send test approval' }));
+    const dialog = await screen.findByRole('dialog');
+    fireEvent.change(within(dialog).getByRole('textbox'), { target: { value: 'billing' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Send test approval' }));
+    await waitFor(() => expect(api.sendTestApproval).toHaveBeenCalledWith('deploy', { variables: { service: 'billing' } }));
+    expect(await within(dialog).findByRole('link', { name: `approval ${approval.id}` })).toHaveAttribute('href', `/approvals/${approval.id}`);
+  });
+
+  it('shows app-config templates read-only', async () => {
+    const api = fakeApi({
+      listTemplates: jest.fn(async () => [{ ...template, source: 'config' as const, editable: false }]),
+      listIntegrations: jest.fn(async () => [databaseIntegration]),
+    });
+    await renderPage(api, '/templates');
+    expect(await screen.findByText('app-config (read-only)')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Delete' })).not.toBeInTheDocument();
+    fireEvent.click(screen.getByRole('button', { name: 'deploy' }));
+    const dialog = await screen.findByRole('dialog');
+    expect(within(dialog).queryByRole('button', { name: 'Save' })).not.toBeInTheDocument();
+    expect(dialog.querySelector('#template-approvers')).toBeDisabled();
+  });
+
+  it('explains a missing manage permission and loads nothing', async () => {
+    const api = fakeApi();
+    await renderPage(api, '/templates', { deny: ['im-approval.template.manage'] });
+    expect(await screen.findByText(/lacks the im-approval\.template\.manage permission/)).toBeInTheDocument();
+    expect(api.listTemplates).not.toHaveBeenCalled();
+  });
+});

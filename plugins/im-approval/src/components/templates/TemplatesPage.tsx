@@ -1,0 +1,123 @@
+import { Progress, ResponseErrorPanel, Table, type TableColumn } from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import { imApprovalTemplateManagePermission, type TemplateView } from '@im-approval/plugin-im-approval-common';
+import Box from '@material-ui/core/Box';
+import Button from '@material-ui/core/Button';
+import Chip from '@material-ui/core/Chip';
+import Typography from '@material-ui/core/Typography';
+import { useState } from 'react';
+import useAsyncRetry from 'react-use/esm/useAsyncRetry';
+import { imApprovalApiRef } from '../../api/ImApprovalApi';
+import { ConfirmDelete } from '../shared/ConfirmDelete';
+import { PermissionGate } from '../shared/PermissionGate';
+import { SendTestApproval } from './SendTestApproval';
+import { TemplateDialog } from './TemplateDialog';
+
+/** The approval templates: those from app-config, read-only, and those managed here. */
+export function TemplatesPage() {
+  return (
+    <PermissionGate permission={imApprovalTemplateManagePermission} what="manage approval templates">
+      <TemplatesTable />
+    </PermissionGate>
+  );
+}
+
+type Open = { kind: 'new' } | { kind: 'existing'; view: TemplateView };
+
+function TemplatesTable() {
+  const api = useApi(imApprovalApiRef);
+  const templates = useAsyncRetry(() => api.listTemplates(), [api]);
+  // The dialog picks an IM app from these; without them a template cannot be made.
+  const integrations = useAsyncRetry(() => api.listIntegrations(), [api]);
+  const [open, setOpen] = useState<Open>();
+  const [testing, setTesting] = useState<TemplateView>();
+  const [deleting, setDeleting] = useState<TemplateView>();
+
+  if ((templates.loading && !templates.value) || (integrations.loading && !integrations.value)) return <Progress />;
+  if (templates.error) return <ResponseErrorPanel error={templates.error} />;
+  if (integrations.error) return <ResponseErrorPanel error={integrations.error} />;
+  const apps = integrations.value ?? [];
+
+  const columns: TableColumn<TemplateView>[] = [
+    {
+      title: 'Template',
+      field: 'name',
+      render: row => (
+        <Button color="primary" onClick={() => setOpen({ kind: 'existing', view: row })}>
+          {row.name}
+        </Button>
+      ),
+    },
+    { title: 'Description', field: 'description' },
+    { title: 'IM app', field: 'integration' },
+    { title: 'IM form', field: 'form' },
+    { title: 'Approvers', field: 'approvers', render: row => `${row.approvers.join(', ')} (${row.approverMode})` },
+    {
+      title: 'Source',
+      field: 'source',
+      render: row => <Chip size="small" label={row.source === 'config' ? 'app-config (read-only)' : 'managed here'} />,
+    },
+    {
+      title: '',
+      field: 'editable',
+      render: row => (
+        <Box display="flex">
+          <Button size="small" onClick={() => setTesting(row)}>
+            Send test approval
+          </Button>
+          {row.editable && (
+            <Button size="small" onClick={() => setDeleting(row)}>
+              Delete
+            </Button>
+          )}
+        </Box>
+      ),
+    },
+  ];
+
+  return (
+    <>
+      <Box display="flex" alignItems="center" mb={2} style={{ gap: 16 }}>
+        <Button variant="contained" color="primary" disabled={apps.length === 0} onClick={() => setOpen({ kind: 'new' })}>
+          Add template
+        </Button>
+        <Typography variant="body2" color="textSecondary">
+          {apps.length === 0
+            ? 'Add an IM app first: a template opens its approvals through one.'
+            : 'A template is what a workflow step names: the IM form, how its fields are filled, who approves and who may ask.'}
+        </Typography>
+      </Box>
+      <Table<TemplateView>
+        title="Templates"
+        columns={columns}
+        data={templates.value ?? []}
+        options={{ paging: false, search: false, padding: 'dense' }}
+        emptyContent={<Typography style={{ padding: 16 }}>No template yet. Add one, or define one in app-config.</Typography>}
+      />
+      {open && (
+        <TemplateDialog
+          existing={open.kind === 'existing' ? open.view : undefined}
+          integrations={apps}
+          onSaved={() => {
+            setOpen(undefined);
+            templates.retry();
+          }}
+          onClose={() => setOpen(undefined)}
+        />
+      )}
+      {testing && <SendTestApproval template={testing} onClose={() => setTesting(undefined)} />}
+      {deleting && (
+        <ConfirmDelete
+          what={`the template ${deleting.name}`}
+          consequence="Workflow steps that name it fail until it exists again."
+          onDelete={() => api.deleteTemplate(deleting.name)}
+          onDone={() => {
+            setDeleting(undefined);
+            templates.retry();
+          }}
+          onClose={() => setDeleting(undefined)}
+        />
+      )}
+    </>
+  );
+}

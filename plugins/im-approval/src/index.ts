@@ -1,0 +1,3 @@
+export { imApprovalPlugin, ImApprovalPage } from './plugin';
+export { imApprovalApiRef, type ImApprovalApi, type ApprovalsFilter } from './api/ImApprovalApi';
+export { ImApprovalClient } from './api/ImApprovalClient';

@@ -1,0 +1,27 @@
+import type { ConnectionMode, ProviderId } from '@im-approval/plugin-im-approval-common';
+import type { ReactNode } from 'react';
+
+/** One input of an IM app's settings. Whether it is a secret comes from the common package. */
+export interface ProviderField {
+  name: string;
+  label: string;
+  help?: string;
+  required?: boolean;
+  /** A select when given; a text input otherwise. */
+  options?: ReadonlyArray<{ value: string; label: string }>;
+  placeholder?: string;
+}
+
+/** Everything the UI knows about one IM: a new provider is one new descriptor in this folder. */
+export interface ProviderDescriptor {
+  provider: ProviderId;
+  label: string;
+  /** What the IM calls the form a template names (Feishu approval code, DingTalk processCode…). */
+  formIdLabel: string;
+  fields: ReadonlyArray<ProviderField>;
+  /** Initial values of a new app's fields. */
+  defaults: Readonly<Record<string, string>>;
+  connectionModes: ReadonlyArray<{ value: ConnectionMode; label: string; description: string }>;
+  /** What an administrator does in the IM's console, in order; the callback URL is shown beside them. */
+  consoleSteps: ReadonlyArray<ReactNode>;
+}

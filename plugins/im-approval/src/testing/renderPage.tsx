@@ -1,0 +1,145 @@
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { permissionApiRef } from '@backstage/plugin-permission-react';
+import { mockApis, renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import type {
+  ApprovalWithTimeline,
+  IntegrationView,
+  TemplateView,
+} from '@im-approval/plugin-im-approval-common';
+import { SWRConfig } from 'swr';
+import { imApprovalApiRef, type ImApprovalApi } from '../api/ImApprovalApi';
+import { ImApprovalPage } from '../components/ImApprovalPage';
+
+export const BASE_URL = 'http://backstage.test/api/im-approval';
+
+/** An API whose every method fails unless the test gives it an answer, so unexpected calls show. */
+export function fakeApi(overrides: { [K in keyof ImApprovalApi]?: jest.Mock } = {}): jest.Mocked<ImApprovalApi> {
+  const unexpected = (name: string) => jest.fn(() => Promise.reject(new Error(`unexpected call to ${name}`)));
+  return {
+    getBaseUrl: jest.fn(async () => BASE_URL),
+    getCapabilities: jest.fn(async () => ({
+      manageIntegrations: true,
+      manageTemplates: true,
+      readApprovals: true,
+      decideApprovals: true,
+      databaseSettings: true,
+    })),
+    listApprovals: unexpected('listApprovals'),
+    getApproval: unexpected('getApproval'),
+    cancelApproval: unexpected('cancelApproval'),
+    decideApproval: unexpected('decideApproval'),
+    listIntegrations: unexpected('listIntegrations'),
+    createIntegration: unexpected('createIntegration'),
+    updateIntegration: unexpected('updateIntegration'),
+    deleteIntegration: unexpected('deleteIntegration'),
+    testIntegration: unexpected('testIntegration'),
+    describeForm: unexpected('describeForm'),
+    listTemplates: unexpected('listTemplates'),
+    createTemplate: unexpected('createTemplate'),
+    updateTemplate: unexpected('updateTemplate'),
+    deleteTemplate: unexpected('deleteTemplate'),
+    sendTestApproval: unexpected('sendTestApproval'),
+    ...overrides,
+  } as jest.Mocked<ImApprovalApi>;
+}
+
+/** Renders the plugin's page at `path` (relative to where it is mounted), denying the permissions named. */
+export async function renderPage(api: ImApprovalApi, path: string, options: { deny?: string[] } = {}) {
+  const deny = new Set(options.deny ?? []);
+  const permissionApi = mockApis.permission({
+    authorize: request => (deny.has(request.permission.name) ? AuthorizeResult.DENY : AuthorizeResult.ALLOW),
+  });
+  // usePermission caches answers in SWR; a fresh cache keeps one test's permissions out of the next.
+  return renderInTestApp(
+    <SWRConfig value={{ provider: () => new Map() }}>
+      <TestApiProvider
+      apis={[
+        [imApprovalApiRef, api],
+        [permissionApiRef, permissionApi],
+      ]}
+    >
+      <ImApprovalPage />
+      </TestApiProvider>
+    </SWRConfig>,
+    { routeEntries: [path] },
+  );
+}
+
+export const approval: ApprovalWithTimeline = {
+  id: '6f1c2b8e-3d7a-4c5e-9b1a-2f3e4d5c6b7a',
+  status: 'pending',
+  template: 'deploy',
+  integration: 'feishu-main',
+  provider: 'feishu',
+  title: 'Deploy api from acme/api',
+  idempotencyKey: '1001/1/deploy/approve',
+  context: {
+    repository: 'acme/api',
+    ref: 'refs/heads/main',
+    actor: 'octocat',
+    environment: 'production',
+    verified: true,
+    caller: 'github:acme/api',
+    runUrl: 'https://github.com/acme/api/actions/runs/1001/attempts/1',
+  },
+  variables: { service: 'api' },
+  form: [
+    { field: 'Service', value: 'api' },
+    { field: 'Reason', value: 'release 1.2' },
+  ],
+  approvers: ['alice@example.com'],
+  imInstanceId: 'INST-1',
+  imUrl: 'https://feishu.example/instances/INST-1',
+  decidedBy: null,
+  comment: null,
+  decidedAt: null,
+  error: null,
+  createdAt: '2025-01-02T10:00:00.000Z',
+  updatedAt: '2025-01-02T10:00:00.000Z',
+  expiresAt: '2025-01-02T11:00:00.000Z',
+  timeline: [
+    { type: 'created', at: '2025-01-02T10:00:00.000Z', source: 'api', actor: 'github:acme/api', message: null },
+    { type: 'im_instance_created', at: '2025-01-02T10:00:01.000Z', source: 'api', actor: null, message: 'instance opened' },
+  ],
+};
+
+export const configIntegration: IntegrationView = {
+  id: 'feishu-main',
+  provider: 'feishu',
+  title: 'Feishu main',
+  domain: 'feishu',
+  appId: 'cli_main',
+  initiator: 'release-bot@example.com',
+  connectionMode: 'callback',
+  secrets: { appSecret: true, verificationToken: true, encryptKey: false },
+  source: 'config',
+  editable: false,
+  callbackPath: '/callbacks/feishu/feishu-main',
+};
+
+export const databaseIntegration: IntegrationView = {
+  ...configIntegration,
+  id: 'feishu-ops',
+  title: 'Feishu ops',
+  appId: 'cli_ops',
+  source: 'database',
+  editable: true,
+  callbackPath: '/callbacks/feishu/feishu-ops',
+};
+
+export const template: TemplateView = {
+  name: 'deploy',
+  description: 'Production deployments',
+  integration: 'feishu-ops',
+  form: 'DEPLOY',
+  title: 'Deploy ${vars.service} from ${repository}',
+  fields: { widget_service: '${vars.service}', widget_run: '${runUrl}' },
+  approvers: ['alice@example.com'],
+  approverMode: 'any',
+  allowApproverOverride: false,
+  defaultTimeout: 3600,
+  maxTimeout: 86400,
+  policy: { repositories: ['acme/*'] },
+  source: 'database',
+  editable: true,
+};
