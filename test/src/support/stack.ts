@@ -97,7 +97,13 @@ export interface Stack {
 export type DatabaseKind = 'sqlite' | 'postgres';
 
 /** The sandbox, a GitHub OIDC issuer and `replicas` backend processes sharing one database. */
-export async function startStack(options: { database: DatabaseKind; replicas?: number; reconcileSeconds?: number }): Promise<Stack> {
+export async function startStack(options: {
+  database: DatabaseKind;
+  replicas?: number;
+  reconcileSeconds?: number;
+  /** More backend configuration on top of the stack's, e.g. sign-in and CORS for a browser. */
+  extraConfig?: (port: number) => object;
+}): Promise<Stack> {
   const sandbox = await startSandbox({ seed });
   const issuer = await startGithubOidcIssuer();
   const runId = randomUUID().slice(0, 8);
@@ -112,9 +118,10 @@ export async function startStack(options: { database: DatabaseKind; replicas?: n
   try {
     for (let i = 0; i < (options.replicas ?? 1); i++) {
       backends.push(
-        await startBackendProcess(`${options.database}-${runId}-${i}`, port =>
+        await startBackendProcess(`${options.database}-${runId}-${i}`, port => [
           backendConfig(port, sandbox, issuer, database, options.reconcileSeconds ?? 600),
-        ),
+          options.extraConfig?.(port) ?? {},
+        ]),
       );
     }
   } catch (error) {
