@@ -31,13 +31,17 @@ export interface BackendProcess {
 
 /**
  * Runs `packages/backend` as an operator would: its own Node process, the repository's
- * app-config.yaml, plus the given configuration on top.
+ * app-config.yaml, plus the given configuration on top (several objects: later ones win, merged deeply as Backstage does).
  */
-export async function startBackendProcess(name: string, config: (port: number) => object): Promise<BackendProcess> {
+export async function startBackendProcess(name: string, config: (port: number) => object | object[]): Promise<BackendProcess> {
   const port = await freePort();
   mkdirSync(outputDir, { recursive: true });
-  const configFile = join(mkdtempSync(join(tmpdir(), 'im-approval-e2e-')), 'app-config.e2e.json');
-  writeFileSync(configFile, JSON.stringify(config(port)));
+  const configDir = mkdtempSync(join(tmpdir(), 'im-approval-e2e-'));
+  const configArgs = [config(port)].flat().flatMap((layer, index) => {
+    const file = join(configDir, `app-config.e2e-${index}.json`);
+    writeFileSync(file, JSON.stringify(layer));
+    return ['--config', file];
+  });
   const logFile = join(outputDir, `backend-${name}.log`);
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
@@ -52,8 +56,7 @@ export async function startBackendProcess(name: string, config: (port: number) =
         'packages/backend/src/index.ts',
         '--config',
         'app-config.yaml',
-        '--config',
-        configFile,
+        ...configArgs,
       ],
       { cwd: repoRoot, env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );

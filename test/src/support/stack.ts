@@ -64,6 +64,8 @@ export interface StackOptions {
   sandbox?: Omit<SandboxOptions, 'seed'>;
   /** More templates, beside each setup's own. */
   templates?: object[];
+  /** More backend configuration on top of the stack's, e.g. sign-in and CORS for a browser. */
+  extraConfig?: (port: number) => object;
 }
 
 /** The sandbox, a GitHub OIDC issuer and `replicas` backend processes sharing one database. */
@@ -83,9 +85,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     for (let i = 0; i < (options.replicas ?? 1); i++) {
       backends.push(
-        await startBackendProcess(`${options.database}-${runId}-${i}`, port =>
+        await startBackendProcess(`${options.database}-${runId}-${i}`, port => [
           backendConfig(port, sandbox, issuer, database, { reconcileSeconds: options.reconcileSeconds ?? 600, ims, templates: options.templates ?? [] }),
-        ),
+          options.extraConfig?.(port) ?? {},
+        ]),
       );
     }
   } catch (error) {

@@ -78,7 +78,7 @@ function SummaryCard({ approval }: { approval: ApprovalWithTimeline }) {
 }
 
 function ContextCard({ approval }: { approval: ApprovalWithTimeline }) {
-  const { verified, caller, runUrl, ...run } = approval.context;
+  const { verified, caller, runUrl, test, ...run } = approval.context;
   const metadata: Record<string, unknown> = {
     caller,
     ...run,
@@ -88,11 +88,14 @@ function ContextCard({ approval }: { approval: ApprovalWithTimeline }) {
     <InfoCard
       title="Run context"
       subheader={
-        verified ? (
-          <Chip size="small" color="primary" label="Verified: GitHub OIDC token" />
-        ) : (
-          <Chip size="small" label="Self-reported by the caller" />
-        )
+        <>
+          {verified ? (
+            <Chip size="small" color="primary" label="Verified: GitHub OIDC token" />
+          ) : (
+            <Chip size="small" label="Self-reported by the caller" />
+          )}
+          {test && <Chip size="small" variant="outlined" label="Test approval from a template" />}
+        </>
       }
     >
       <StructuredMetadataTable metadata={metadata} />

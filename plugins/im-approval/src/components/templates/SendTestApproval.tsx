@@ -39,6 +39,7 @@ export function SendTestApproval(props: { template: TemplateView; onClose: () =>
         {names.map(name => (
           <TextField
             key={name}
+            id={`test-variable-${name}`}
             fullWidth
             margin="dense"
             label={`vars.${name}`}
