@@ -13,10 +13,13 @@ import { controlApi } from './feishu/control';
 import { feishuClientConfigSchema } from './feishu/longConnection';
 import { FeishuPlatform } from './feishu/platform';
 import { feishuSeedSchema } from './feishu/seed';
+import { dingtalkInbox } from './dingtalk/inboxSource';
+import { feishuInbox } from './feishu/inboxSource';
 import { inbox } from './inbox';
 import { describeIssues } from './validation';
 import { wecomApi } from './wecom/api';
 import { wecomControlApi } from './wecom/control';
+import { wecomInbox } from './wecom/inboxSource';
 import { WecomPlatform } from './wecom/platform';
 import { wecomSeedSchema } from './wecom/seed';
 
@@ -95,7 +98,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     platforms.forEach(platform => platform.reset());
     res.status(204).end();
   });
-  app.use(inbox(feishu));
+  app.use(inbox([feishuInbox(feishu), dingtalkInbox(dingtalk), wecomInbox(wecom)]));
 
   const server = http.createServer(app);
   const websockets = acceptWebSockets(server, [feishu.longConnection.route(), dingtalk.stream.route()]);
