@@ -6,7 +6,11 @@ import { dingtalkInstanceView } from './views';
 
 const NODE_MODES = { AND: 'all', OR: 'any one', NONE: 'one approver' } as const;
 /** The inbox's badge for a DingTalk status and result. */
-const badgeOf = (status: string, result: string) => (status === 'RUNNING' ? 'PENDING' : status === 'TERMINATED' ? 'CANCELED' : result === 'agree' ? 'APPROVED' : 'REJECTED');
+function badgeOf(status: string, result: string): string {
+  if (status === 'RUNNING') return 'PENDING';
+  if (status === 'TERMINATED') return 'CANCELED';
+  return result === 'agree' ? 'APPROVED' : 'REJECTED';
+}
 
 export function dingtalkInbox(dingtalk: DingtalkPlatform): InboxSource {
   return {

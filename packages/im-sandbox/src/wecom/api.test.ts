@@ -41,7 +41,7 @@ describe('the WeCom API', () => {
     const api = await wecom(t.sandbox);
     const detail = await api.post('/cgi-bin/oa/gettemplatedetail', { template_id: WECOM_TEMPLATE_ID });
     expect(detail.body.template_names).toEqual([{ text: 'Production deployment', lang: 'zh_CN' }]);
-    expect(detail.body.template_content.controls.map((control: { property: object }) => control.property)).toEqual([
+    expect(detail.body.template_content.controls.map((entry: { property: object }) => entry.property)).toEqual([
       { control: 'Text', id: 'Text-1', title: [{ text: 'Service', lang: 'zh_CN' }], placeholder: [], require: 1, un_print: 0 },
       { control: 'Textarea', id: 'Textarea-2', title: [{ text: 'Reason', lang: 'zh_CN' }], placeholder: [], require: 0, un_print: 0 },
     ]);

@@ -158,6 +158,9 @@ export interface SpRecord {
   details: Array<{ userId: string; speech: string; spStatus: 1 | 2 | 3; spTime: number }>;
 }
 
+/** An approver detail's sp_status for its task's status. */
+const DETAIL_SP_STATUS = { PENDING: 1, APPROVED: 2, REJECTED: 3, DONE: 1 } as const;
+
 /** WeCom's times are Unix seconds. */
 export const seconds = (ms: number) => Math.floor(ms / 1000);
 
@@ -165,11 +168,13 @@ export function spRecords(instance: WecomInstance): SpRecord[] {
   return instance.nodes.map((node, index) => {
     const details = node.userIds.map(userId => {
       const task = instance.flow.tasks.find(candidate => candidate.node === index && candidate.userId === userId);
-      const spStatus = task?.status === 'APPROVED' ? 2 : task?.status === 'REJECTED' ? 3 : 1;
+      // Not reached, waiting, or closed by another approver's decision: no decision of its own (1).
+      const spStatus = task ? DETAIL_SP_STATUS[task.status] : 1;
       return { userId, speech: task?.comment ?? '', spStatus, spTime: spStatus === 1 || task?.endTime === undefined ? 0 : seconds(task.endTime) } as const;
     });
     const approved = node.apvRel === 1 ? details.every(detail => detail.spStatus === 2) : details.some(detail => detail.spStatus === 2);
-    const spStatus = details.some(detail => detail.spStatus === 3) ? 3 : approved ? 2 : 1;
+    let spStatus: SpRecord['spStatus'] = approved ? 2 : 1;
+    if (details.some(detail => detail.spStatus === 3)) spStatus = 3;
     return { spStatus, approverAttr: node.apvRel === 1 ? 2 : 1, details };
   });
 }
