@@ -57,12 +57,11 @@ export interface OperationsControl<Route extends string> {
   expireTokens(): void;
   stats(): object;
   deliveries(): object[];
-  connections: LongConnections;
-  /** Where the long connections' routes live: "connections" (Feishu) or "stream" (DingTalk). */
-  connectionsPath: string;
+  /** The IM's long connections and where their routes live: "connections" (Feishu), "stream" (DingTalk); WeCom has none. */
+  longConnections?: { connections: LongConnections; path: string };
 }
 
-/** The routes every IM's control API has for tokens, faults, deliveries, stats and long connections. */
+/** The routes every IM's control API has for tokens, faults, deliveries, stats and (where it has them) long connections. */
 export function operationsRoutes<Route extends string>(router: Router, control: OperationsControl<Route>): void {
   const faultBody = faultSchema(control.routes, control.defaultHttpStatus);
   router.post('/tokens/expire', (_req, res) => {
@@ -81,12 +80,14 @@ export function operationsRoutes<Route extends string>(router: Router, control: 
   router.get('/stats', (_req, res) => {
     res.json({ ...control.stats(), calls: control.faults.calls });
   });
-  router.get(`/${control.connectionsPath}`, (_req, res) => {
-    res.json(control.connections.views());
+  const { longConnections } = control;
+  if (!longConnections) return;
+  router.get(`/${longConnections.path}`, (_req, res) => {
+    res.json(longConnections.connections.views());
   });
-  router.post(`/${control.connectionsPath}/drop`, (req, res) => {
+  router.post(`/${longConnections.path}/drop`, (req, res) => {
     const { appId, downForMs } = input(connectionDropSchema, req.body);
-    res.json({ closed: control.connections.drop(appId, downForMs) });
+    res.json({ closed: longConnections.connections.drop(appId, downForMs) });
   });
 }
 

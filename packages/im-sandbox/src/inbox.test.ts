@@ -1,4 +1,6 @@
+import { dingtalk } from './testing/dingtalk';
 import { control, useTestSandbox } from './testing/sandbox';
+import { wecom } from './testing/wecom';
 
 describe('the approver inbox', () => {
   const t = useTestSandbox();
@@ -6,8 +8,8 @@ describe('the approver inbox', () => {
   const page = async (path = '/') => (await fetch(`${t.sandbox.url}${path}`)).text();
   const postForm = (path: string, fields: Record<string, string>) =>
     fetch(`${t.sandbox.url}${path}`, { method: 'POST', body: new URLSearchParams(fields), redirect: 'manual' });
-  const cardOf = (html: string, code: string) => {
-    const start = html.indexOf(`<article class="card" id="instance-${code}"`);
+  const cardOf = (html: string, code: string, im = 'feishu') => {
+    const start = html.indexOf(`<article class="card" id="instance-${im}-${code}"`);
     return start < 0 ? undefined : html.slice(start, html.indexOf('</article>', start));
   };
 
@@ -59,7 +61,7 @@ describe('the approver inbox', () => {
     expect(instance.timeline.at(-1)).toMatchObject({ type: 'PASS', openId: 'ou_bob', comment: 'Looks good' });
     const html = await page();
     expect(cardOf(html, code)).toBeUndefined();
-    expect(html).toContain(`<tr id="instance-${code}">`);
+    expect(html).toContain(`<tr id="instance-feishu-${code}">`);
     expect(html).toContain('Bob Li: “Looks good”');
   });
 
@@ -80,6 +82,62 @@ describe('the approver inbox', () => {
     const answer = await fetch(`${t.sandbox.url}/feishu/instances/ABC-123`, { redirect: 'manual' });
 
     expect(answer.status).toBe(302);
-    expect(answer.headers.get('location')).toBe('/#instance-ABC-123');
+    expect(answer.headers.get('location')).toBe('/#instance-feishu-ABC-123');
+    const wecomLink = await fetch(`${t.sandbox.url}/wecom/instances/202401010001`, { redirect: 'manual' });
+    expect(wecomLink.headers.get('location')).toBe('/#instance-wecom-202401010001');
+  });
+
+  it('lists pending DingTalk and WeCom requests beside Feishu ones, each with its form, approvers and deciders', async () => {
+    const feishuCode = await t.api.createInstance();
+    const dingtalkId = await (await dingtalk(t.sandbox)).createInstance({ approvers: [{ actionType: 'AND', userIds: ['alice', 'bob'] }] });
+    const spNo = await (await wecom(t.sandbox)).apply();
+
+    const html = await page();
+
+    expect(html).toContain('Pending <span class="count">3</span>');
+    expect(cardOf(html, feishuCode)).toContain('<span class="im">Feishu</span>');
+    const dingtalkCard = cardOf(html, dingtalkId, 'dingtalk');
+    expect(dingtalkCard).toContain('<span class="im">DingTalk</span>');
+    expect(dingtalkCard).toContain('<dt>Service</dt><dd>payments</dd>');
+    expect(dingtalkCard).toContain('Step 1 · all');
+    expect(dingtalkCard).toContain('<select name="userId"><option value="alice">Alice Chen</option><option value="bob">Bob Li</option></select>');
+    expect(dingtalkCard).toContain(`action="/inbox/dingtalk/${dingtalkId}/approve"`);
+    const wecomCard = cardOf(html, spNo, 'wecom');
+    expect(wecomCard).toContain('<span class="im">WeCom</span> Deploy payments</h3>');
+    expect(wecomCard).toContain('<dt>Reason</dt><dd>hotfix</dd>');
+    expect(wecomCard).toContain('Step 1 · any one');
+    expect(wecomCard).toContain(`formaction="/inbox/wecom/${spNo}/reject"`);
+  });
+
+  it('decides a WeCom request through its flow: the detail API reports the approver and the speech', async () => {
+    const api = await wecom(t.sandbox);
+    const spNo = await api.apply();
+
+    const answer = await postForm(`/inbox/wecom/${spNo}/approve`, { userId: 'bob', comment: 'Ship it' });
+
+    expect(answer.status).toBe(303);
+    const info = (await api.detail(spNo)).info;
+    expect(info.sp_status).toBe(2);
+    expect(info.sp_record[0].details).toEqual([
+      expect.objectContaining({ approver: { userid: 'alice' }, sp_status: 1 }),
+      expect.objectContaining({ approver: { userid: 'bob' }, sp_status: 2, speech: 'Ship it' }),
+    ]);
+    const html = await page();
+    expect(cardOf(html, spNo, 'wecom')).toBeUndefined();
+    expect(html).toContain(`<tr id="instance-wecom-${spNo}"><td>Deploy payments</td><td>WeCom</td><td><span class="badge approved">APPROVED</span></td><td>Bob Li: “Ship it”</td>`);
+  });
+
+  it('rejects a DingTalk instance from its form, and reports a decision by someone with no pending task', async () => {
+    const api = await dingtalk(t.sandbox);
+    const id = await api.createInstance();
+    const wrong = await postForm(`/inbox/dingtalk/${id}/approve`, { userId: 'carol' });
+    expect(await page(wrong.headers.get('location') ?? '')).toContain('carol has no pending task');
+
+    await postForm(`/inbox/dingtalk/${id}/reject`, { userId: 'alice', comment: 'Not now' });
+
+    const read = (await api.get(`/v1.0/workflow/processInstances?processInstanceId=${id}`)).body.result;
+    expect(read).toMatchObject({ status: 'COMPLETED', result: 'refuse' });
+    expect(read.operationRecords.at(-1)).toMatchObject({ userId: 'alice', result: 'REFUSE', remark: 'Not now' });
+    expect(await page()).toContain('<td>DingTalk</td><td><span class="badge rejected">REJECTED</span></td><td>Alice Chen: “Not now”</td>');
   });
 });

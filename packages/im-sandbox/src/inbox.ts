@@ -1,13 +1,43 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
-import type { FeishuPlatform } from './feishu/platform';
-import { type InstanceView, instanceView } from './feishu/views';
 import { DecisionError } from './flow/approvalFlow';
 import { describeIssues } from './validation';
 
-// The approver inbox: one server-rendered page where a person does what an approver does in
-// the Feishu app. Titles, form values and comments come from outside, so every piece of
-// text goes through escapeHtml.
+// The approver inbox: one server-rendered page where a person does what an approver does in the
+// Feishu, DingTalk or WeCom app, for the requests of every IM the sandbox serves. Titles, form
+// values and comments come from outside, so every piece of text goes through escapeHtml.
+
+/** One request as the inbox shows it, whatever its IM. */
+export interface InboxCard {
+  /** The IM's id for it: instance code, processInstanceId, sp_no. */
+  id: string;
+  title: string;
+  /** The approval definition, form or template it was made from. */
+  formName: string;
+  requester: string;
+  createdAt: string;
+  pending: boolean;
+  /** What its badge says (PENDING, APPROVED, REJECTED, …). */
+  status: string;
+  endedAt: string | null;
+  fields: Array<{ name: string; value: string }>;
+  /** `node` says which step and how it settles ("Approvers · any one"). */
+  approvers: Array<{ name: string; status: string; node: string }>;
+  /** Who may decide now: approvers with a pending task. */
+  deciders: Array<{ id: string; name: string }>;
+  lastDecision?: { name: string; comment: string | null };
+}
+
+/** An IM's requests for the inbox, and its approvers' decisions through the IM's own flow. */
+export interface InboxSource {
+  im: 'feishu' | 'dingtalk' | 'wecom';
+  label: string;
+  /** The form field naming who decides ("openId" on Feishu, "userId" elsewhere). */
+  deciderField: string;
+  cards(): InboxCard[];
+  /** Throws DecisionError when the request is unknown or cannot be decided by `decider`. */
+  decide(id: string, decision: 'approve' | 'reject', decider: string | undefined, comment: string | undefined): void;
+}
 
 const RECENT_LIMIT = 10;
 
@@ -44,6 +74,7 @@ const STYLE = `
   .badge.approved { background: #d9f5d6; color: #237b19; }
   .badge.rejected { background: #fde2e2; color: #d83931; }
   .badge.canceled, .badge.done, .badge.waiting { background: #eff0f1; color: #646a73; }
+  .im { font-size: .75rem; font-weight: 600; color: #646a73; border: 1px solid #d0d3d6; border-radius: .3rem; padding: .05rem .35rem; margin-right: .25rem; }
   table { width: 100%; border-collapse: collapse; background: #fff; border: 1px solid #dee0e3; border-radius: .75rem; overflow: hidden; }
   th, td { text-align: left; padding: .5rem .75rem; border-bottom: 1px solid #eff0f1; font-size: .9rem; }
   th { color: #646a73; font-weight: 500; }
@@ -51,54 +82,60 @@ const STYLE = `
 
 // Browsers send empty fields as "", which means "not given" here.
 const blankToUndefined = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value);
-const decisionFormSchema = z.object({
-  openId: z.string().optional().transform(blankToUndefined),
-  comment: z.string().optional().transform(blankToUndefined),
-});
+const formField = z.string().optional().transform(blankToUndefined);
 
-export function inbox(feishu: FeishuPlatform): Router {
+/** Where a request's card is on the page. */
+const anchor = (im: string, id: string) => `instance-${im}-${id}`;
+
+export function inbox(sources: InboxSource[]): Router {
   const router = Router();
 
   router.get('/', (req, res) => {
-    const views = [...feishu.state.instances.values()].map(instance => instanceView(feishu.state, instance));
+    const cards = sources.flatMap(source => source.cards().map(card => ({ source, card })));
     const error = typeof req.query.error === 'string' ? req.query.error : undefined;
-    res.type('html').send(renderPage(views, error));
+    res.type('html').send(renderPage(cards, error));
   });
 
-  // The backend links people to an instance; in the sandbox it lives on the inbox page.
-  router.get('/feishu/instances/:code', (req, res) => {
-    res.redirect(302, `/#instance-${encodeURIComponent(req.params.code)}`);
-  });
-
-  for (const decision of ['approve', 'reject'] as const) {
-    router.post(`/inbox/feishu/:code/${decision}`, express.urlencoded({ extended: false }), (req, res) => {
-      const back = (error: string) => res.redirect(303, `/?error=${encodeURIComponent(error)}`);
-      const form = decisionFormSchema.safeParse(req.body ?? {});
-      if (!form.success) {
-        back(describeIssues(form.error));
-        return;
-      }
-      try {
-        feishu.decide(req.params.code, { decision, ...form.data });
-        res.redirect(303, '/');
-      } catch (error) {
-        if (!(error instanceof DecisionError)) throw error;
-        back(error.message);
-      }
+  for (const source of sources) {
+    // The backend links people to a request; in the sandbox it lives on the inbox page.
+    router.get(`/${source.im}/instances/:id`, (req, res) => {
+      res.redirect(302, `/#${encodeURIComponent(anchor(source.im, req.params.id))}`);
     });
+
+    const decisionFormSchema = z.object({ [source.deciderField]: formField, comment: formField });
+    for (const decision of ['approve', 'reject'] as const) {
+      router.post(`/inbox/${source.im}/:id/${decision}`, express.urlencoded({ extended: false }), (req, res) => {
+        const back = (error: string) => res.redirect(303, `/?error=${encodeURIComponent(error)}`);
+        const form = decisionFormSchema.safeParse(req.body ?? {});
+        if (!form.success) {
+          back(describeIssues(form.error));
+          return;
+        }
+        try {
+          source.decide(req.params.id, decision, form.data[source.deciderField], form.data.comment);
+          res.redirect(303, '/');
+        } catch (error) {
+          if (!(error instanceof DecisionError)) throw error;
+          back(error.message);
+        }
+      });
+    }
   }
   return router;
 }
+
+type SourcedCard = { source: InboxSource; card: InboxCard };
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, char => `&#${char.charCodeAt(0)};`);
 }
 
-function renderPage(views: InstanceView[], error: string | undefined): string {
-  const pending = views.filter(view => view.status === 'PENDING');
-  const decided = views
-    .filter(view => view.status !== 'PENDING')
-    .sort((a, b) => (b.endedAt ?? '').localeCompare(a.endedAt ?? ''))
+function renderPage(cards: SourcedCard[], error: string | undefined): string {
+  const byCreation = (a: SourcedCard, b: SourcedCard) => a.card.createdAt.localeCompare(b.card.createdAt);
+  const pending = cards.filter(({ card }) => card.pending).sort(byCreation);
+  const decided = cards
+    .filter(({ card }) => !card.pending)
+    .sort((a, b) => (b.card.endedAt ?? '').localeCompare(a.card.endedAt ?? ''))
     .slice(0, RECENT_LIMIT);
   return `<!doctype html>
 <html lang="en">
@@ -111,7 +148,7 @@ function renderPage(views: InstanceView[], error: string | undefined): string {
 <body>
 <header class="page">
   <h1>Approver inbox</h1>
-  <p>Requests waiting in the sandbox's Feishu tenant. Deciding here is what an approver does in the Feishu app.
+  <p>Requests waiting in the sandbox's Feishu, DingTalk and WeCom tenants. Deciding here is what an approver does in the IM's app.
     <a href="/">Refresh</a></p>
 </header>
 <main>
@@ -129,60 +166,54 @@ ${error === undefined ? '' : `<p class="error" role="alert">${escapeHtml(error)}
 </html>`;
 }
 
-function renderPending(view: InstanceView): string {
-  const code = escapeHtml(encodeURIComponent(view.instanceCode));
+function renderPending({ source, card }: SourcedCard): string {
+  const action = `/inbox/${source.im}/${escapeHtml(encodeURIComponent(card.id))}`;
   const meta = [
-    escapeHtml(view.approvalName),
-    `requested by ${escapeHtml(view.initiatorName)}`,
-    formatTime(view.createdAt),
-    `<code>${escapeHtml(view.instanceCode)}</code>`,
+    escapeHtml(card.formName),
+    `requested by ${escapeHtml(card.requester)}`,
+    formatTime(card.createdAt),
+    `<code>${escapeHtml(card.id)}</code>`,
   ];
-  const fields = view.form.map(field => `<dt>${escapeHtml(field.name)}</dt><dd>${escapeHtml(displayValue(field.value))}</dd>`);
-  const approvers = view.approvers.map(approver => {
-    const node = `${escapeHtml(approver.nodeName)} · ${approver.nodeType === 'OR' ? 'any one' : 'all'}`;
-    return `<li><span>${escapeHtml(approver.name)}</span> ${badge(approver.status)} <small>${node}</small></li>`;
-  });
-  const deciders = view.approvers
-    .filter(approver => approver.status === 'PENDING')
-    .map(approver => `<option value="${escapeHtml(approver.openId)}">${escapeHtml(approver.name)}</option>`);
-  return `<article class="card" id="instance-${escapeHtml(view.instanceCode)}">
-  <header><h3>${escapeHtml(view.title ?? view.approvalName)}</h3>${badge(view.status)}</header>
+  const fields = card.fields.map(field => `<dt>${escapeHtml(field.name)}</dt><dd>${escapeHtml(field.value)}</dd>`);
+  const approvers = card.approvers.map(
+    approver => `<li><span>${escapeHtml(approver.name)}</span> ${badge(approver.status)} <small>${escapeHtml(approver.node)}</small></li>`,
+  );
+  const deciders = card.deciders.map(decider => `<option value="${escapeHtml(decider.id)}">${escapeHtml(decider.name)}</option>`);
+  return `<article class="card" id="${escapeHtml(anchor(source.im, card.id))}">
+  <header><h3><span class="im">${escapeHtml(source.label)}</span> ${escapeHtml(card.title)}</h3>${badge(card.status)}</header>
   <p class="meta">${meta.join(' · ')}</p>
   <dl class="form">${fields.join('')}</dl>
   <ul class="approvers">${approvers.join('')}</ul>
-  <form method="post" action="/inbox/feishu/${code}/approve">
-    <label>Decide as <select name="openId">${deciders.join('')}</select></label>
+  <form method="post" action="${action}/approve">
+    <label>Decide as <select name="${escapeHtml(source.deciderField)}">${deciders.join('')}</select></label>
     <label>Comment <textarea name="comment" rows="2"></textarea></label>
     <div class="actions">
       <button type="submit" class="approve">Approve</button>
-      <button type="submit" class="reject" formaction="/inbox/feishu/${code}/reject">Reject</button>
+      <button type="submit" class="reject" formaction="${action}/reject">Reject</button>
     </div>
   </form>
 </article>`;
 }
 
-function renderDecided(views: InstanceView[]): string {
-  const rows = views.map(view => {
-    const last = view.timeline[view.timeline.length - 1];
-    const comment = last?.comment === null || last === undefined ? '' : `: “${escapeHtml(last.comment)}”`;
+function renderDecided(cards: SourcedCard[]): string {
+  const rows = cards.map(({ source, card }) => {
+    const last = card.lastDecision;
+    const comment = last?.comment ? `: “${escapeHtml(last.comment)}”` : '';
     const cells = [
-      escapeHtml(view.title ?? view.approvalName),
-      badge(view.status),
+      escapeHtml(card.title),
+      escapeHtml(source.label),
+      badge(card.status),
       last === undefined ? '' : `${escapeHtml(last.name)}${comment}`,
-      view.endedAt === null ? '' : formatTime(view.endedAt),
+      card.endedAt === null ? '' : formatTime(card.endedAt),
     ];
-    return `<tr id="instance-${escapeHtml(view.instanceCode)}">${cells.map(cell => `<td>${cell}</td>`).join('')}</tr>`;
+    return `<tr id="${escapeHtml(anchor(source.im, card.id))}">${cells.map(cell => `<td>${cell}</td>`).join('')}</tr>`;
   });
-  const head = ['Request', 'Status', 'By', 'When'].map(title => `<th>${title}</th>`).join('');
+  const head = ['Request', 'IM', 'Status', 'By', 'When'].map(title => `<th>${title}</th>`).join('');
   return `<table><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function badge(status: string): string {
   return `<span class="badge ${escapeHtml(status.toLowerCase())}">${escapeHtml(status)}</span>`;
-}
-
-function displayValue(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function formatTime(iso: string): string {

@@ -62,6 +62,14 @@ describe('the sandbox CLI', () => {
       }).then(answer => answer.json());
       expect(form.result.schemaContent.items.map((item: { props: { label: string } }) => item.props.label)).toEqual(['Service', 'Reason', 'Run']);
       expect(output()).toContain('DingTalk app dingsandboxdeploy (stream)');
+
+      const wecomToken = await fetch(`${url}/cgi-bin/gettoken?corpid=wwsandboxcorp&corpsecret=sandbox-wecom-secret`).then(answer => answer.json());
+      const template = await fetch(`${url}/cgi-bin/oa/gettemplatedetail?access_token=${wecomToken.access_token}`, {
+        method: 'POST',
+        body: JSON.stringify({ template_id: 'C4NwNa8vSandboxDeploy' }),
+      }).then(answer => answer.json());
+      expect(template.template_content.controls.map((control: { property: { id: string } }) => control.property.id)).toEqual(['Text-1', 'Textarea-2', 'Text-3']);
+      expect(output()).toContain('WeCom app 1000002 of corp wwsandboxcorp');
     } finally {
       child.kill('SIGTERM');
     }

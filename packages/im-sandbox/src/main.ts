@@ -32,8 +32,13 @@ async function main(): Promise<void> {
   console.log(`IM sandbox: approver inbox at ${sandbox.url}/ (seed ${seedPath})`);
   console.log(`  Feishu: domain ${sandbox.url} (open API /open-apis, long connection /callback/ws/endpoint)`);
   console.log(`  DingTalk: new and old API ${sandbox.url} (/v1.0, /gettoken, /topapi; Stream gateway /v1.0/gateway/connections/open)`);
+  console.log(`  WeCom: API ${sandbox.url} (/cgi-bin)`);
   for (const app of seed.data.feishu?.apps ?? []) console.log(`  Feishu app ${app.appId} (${app.mode ?? 'callback'})`);
   for (const app of seed.data.dingtalk?.apps ?? []) console.log(`  DingTalk app ${app.appKey} (${app.mode ?? 'callback'})`);
+  const wecomCorp = seed.data.wecom?.corpId ?? 'wwsandboxcorp';
+  for (const app of seed.data.wecom?.apps ?? []) {
+    console.log(`  WeCom app ${app.agentId} of corp ${wecomCorp} (callback URL ${app.callbackUrl ?? 'none: poll getapprovaldetail'})`);
+  }
 
   const stop = () => {
     sandbox.close().then(

@@ -13,12 +13,20 @@ import { controlApi } from './feishu/control';
 import { feishuClientConfigSchema } from './feishu/longConnection';
 import { FeishuPlatform } from './feishu/platform';
 import { feishuSeedSchema } from './feishu/seed';
+import { dingtalkInbox } from './dingtalk/inboxSource';
+import { feishuInbox } from './feishu/inboxSource';
 import { inbox } from './inbox';
 import { describeIssues } from './validation';
+import { wecomApi } from './wecom/api';
+import { wecomControlApi } from './wecom/control';
+import { wecomInbox } from './wecom/inboxSource';
+import { WecomPlatform } from './wecom/platform';
+import { wecomSeedSchema } from './wecom/seed';
 
 export const sandboxSeedSchema = z.object({
   feishu: feishuSeedSchema.optional(),
   dingtalk: dingtalkSeedSchema.optional(),
+  wecom: wecomSeedSchema.optional(),
 });
 export type SandboxSeed = z.input<typeof sandboxSeedSchema>;
 
@@ -44,7 +52,7 @@ export interface SandboxOptions {
 }
 
 export interface Sandbox {
-  /** Where it listens, e.g. http://127.0.0.1:54321: every IM's base URL, and the inbox. */
+  /** Where it listens, e.g. http://127.0.0.1:54321: every IM's base URL (Feishu, DingTalk new and old API, WeCom), and the inbox. */
   url: string;
   /** Stops listening, closes long connections and cancels pending deliveries and retries. */
   close(): Promise<void>;
@@ -73,7 +81,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     streamPingIntervalMs: options.dingtalkStreamPingIntervalMs ?? DEFAULT_STREAM_PING_INTERVAL_MS,
     log,
   });
-  const platforms = [feishu, dingtalk];
+  const wecom = new WecomPlatform(seed.data.wecom ?? {}, { retryDelaysMs, log });
+  const platforms = [feishu, dingtalk, wecom];
 
   const app = express();
   app.disable('x-powered-by');
@@ -81,13 +90,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   app.use(feishu.longConnection.endpoint());
   app.use(dingtalkApi(dingtalk));
   app.use(dingtalk.stream.gateway());
+  app.use(wecomApi(wecom));
   app.use('/_sandbox/feishu', controlApi(feishu));
   app.use('/_sandbox/dingtalk', dingtalkControlApi(dingtalk));
+  app.use('/_sandbox/wecom', wecomControlApi(wecom));
   app.post('/_sandbox/reset', (_req, res) => {
     platforms.forEach(platform => platform.reset());
     res.status(204).end();
   });
-  app.use(inbox(feishu));
+  app.use(inbox([feishuInbox(feishu), dingtalkInbox(dingtalk), wecomInbox(wecom)]));
 
   const server = http.createServer(app);
   const websockets = acceptWebSockets(server, [feishu.longConnection.route(), dingtalk.stream.route()]);

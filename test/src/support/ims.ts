@@ -178,6 +178,86 @@ export const dingtalkStream: ImSetup = {
   templateConfig: DINGTALK_TEMPLATE,
 };
 
+export const WECOM_CORP_ID = 'wwe2ecorp';
+
+const WECOM_USERS = [
+  { userId: 'alice', name: 'Alice Chen', email: 'alice@example.com', mobile: '+8613800000001' },
+  { userId: 'bob', name: 'Bob Li', email: 'bob@example.com', mobile: '13800000002' },
+  { userId: 'releasebot', name: 'Release Bot', email: 'release-bot@example.com' },
+];
+
+const WECOM_DEPLOY = {
+  templateId: 'C4NwNa8vE2eDeploy',
+  name: 'Production deployment',
+  controls: [
+    { control: 'Text', id: 'Text-1', title: 'Service', required: true },
+    { control: 'Textarea', id: 'Textarea-2', title: 'Reason', required: true },
+    { control: 'Text', id: 'Text-3', title: 'Run' },
+  ],
+};
+
+const WECOM_TEMPLATE = {
+  ...COMMON_TEMPLATE,
+  form: WECOM_DEPLOY.templateId,
+  fields: { Service: '$${vars.service}', 'Textarea-2': '$${vars.reason}', Run: '$${runUrl}' },
+  // An email and a mobile, both looked up.
+  approvers: ['alice@example.com', '13800000002'],
+  approverMode: 'any',
+};
+
+export const WECOM_APP = {
+  agentId: 1000002,
+  secret: 'e2e-wecom-secret',
+  token: 'e2e-wecom-token',
+  encodingAesKey: 'e2eWecomAesKey0123456789abcdefghijklmnopqrs',
+};
+
+/** A second app of the corp, with no callback URL: the reconciler alone hears of its requests. */
+export const WECOM_POLL_APP = {
+  agentId: 1000003,
+  secret: 'e2e-wecom-poll-secret',
+  token: 'e2e-wecom-poll-token',
+  encodingAesKey: 'e2eWecomPollKey0123456789abcdefghijklmnopqr',
+};
+
+function wecomIntegration(id: string, app: typeof WECOM_APP, connectionMode: 'callback' | 'poll') {
+  return (sandbox: Sandbox) => ({
+    id,
+    provider: 'wecom',
+    baseUrl: sandbox.url,
+    corpId: WECOM_CORP_ID,
+    agentId: app.agentId,
+    secret: app.secret,
+    // Poll mode takes no callback secrets.
+    ...(connectionMode === 'callback' ? { token: app.token, encodingAESKey: app.encodingAesKey } : {}),
+    connectionMode,
+    // A WeCom user id, used as it is.
+    initiator: 'releasebot',
+    instanceUrl: `${sandbox.url}/wecom/instances/{instanceId}`,
+  });
+}
+
+/** WeCom over HTTP callbacks: saving the URL makes the sandbox run WeCom's GET URL check against the first backend. */
+export const wecomCallback: ImSetup = {
+  im: 'wecom',
+  integrationId: 'wecom-sandbox',
+  template: 'deploy-wecom',
+  seed: { corpId: WECOM_CORP_ID, apps: [WECOM_APP], users: WECOM_USERS, templates: [WECOM_DEPLOY] },
+  integration: wecomIntegration('wecom-sandbox', WECOM_APP, 'callback'),
+  templateConfig: WECOM_TEMPLATE,
+  attach: (control, backend) => control('PATCH', `/wecom/apps/${WECOM_APP.agentId}`, { callbackUrl: `${backend.api}/callbacks/wecom/wecom-sandbox` }),
+};
+
+/** WeCom without a public URL: no callbacks, decisions found by the reconciler. */
+export const wecomPoll: ImSetup = {
+  im: 'wecom',
+  integrationId: 'wecom-poll',
+  template: 'deploy-wecom-poll',
+  seed: { corpId: WECOM_CORP_ID, apps: [WECOM_POLL_APP], users: WECOM_USERS, templates: [WECOM_DEPLOY] },
+  integration: wecomIntegration('wecom-poll', WECOM_POLL_APP, 'poll'),
+  templateConfig: WECOM_TEMPLATE,
+};
+
 /** The sandbox seed of several setups: each IM's arrays joined, entries several setups share kept once. */
 export function mergeSeeds(setups: ImSetup[]): Record<string, Record<string, unknown>> {
   const seed: Record<string, Record<string, unknown>> = {};

@@ -93,8 +93,7 @@ export function dingtalkControlApi(platform: DingtalkPlatform): Router {
       expireTokens: () => state.tokens.expireAll(),
       stats: () => state.stats,
       deliveries: () => platform.log.all(),
-      connections: platform.connections,
-      connectionsPath: 'stream',
+      longConnections: { connections: platform.connections, path: 'stream' },
     });
   });
 }

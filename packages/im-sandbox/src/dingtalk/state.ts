@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ApprovalFlow } from '../flow/approvalFlow';
+import { findByMobile } from '../platform/contacts';
 import { Faults } from '../platform/faults';
 import { Tokens } from '../platform/tokens';
 import type { DingtalkAppSeed, DingtalkFormSeed, DingtalkSeed, DingtalkUserSeed } from './seed';
@@ -62,8 +63,6 @@ export interface DingtalkStats {
   calls: Partial<Record<DingtalkFaultRoute, number>>;
 }
 
-const canonicalMobile = (mobile: string) => mobile.replace(/[\s-]/g, '').replace(/^\+86/, '');
-
 export class DingtalkState {
   readonly corpId: string;
   readonly apps = new Map<string, DingtalkApp>();
@@ -105,8 +104,7 @@ export class DingtalkState {
   }
 
   userByMobile(mobile: string): DingtalkUser | undefined {
-    const wanted = canonicalMobile(mobile);
-    return [...this.users.values()].find(user => user.mobile !== undefined && canonicalMobile(user.mobile) === wanted);
+    return findByMobile(this.users.values(), mobile);
   }
 
   countToken(appKey: string): void {

@@ -82,8 +82,7 @@ export function controlApi(platform: FeishuPlatform): Router {
       expireTokens: () => state.expireTokens(),
       stats: () => state.stats,
       deliveries: () => platform.events.deliveries(),
-      connections: platform.connections,
-      connectionsPath: 'connections',
+      longConnections: { connections: platform.connections, path: 'connections' },
     });
   });
 }

@@ -29,7 +29,14 @@ export class Tokens {
     return issued && issued.expiresAt > now ? issued.appId : undefined;
   }
 
+  /** Whether the token was issued here and has expired (IMs that tell expired from unknown need it). */
+  isExpired(token: string, now: number): boolean {
+    const issued = this.issued.get(token);
+    return issued !== undefined && issued.expiresAt <= now;
+  }
+
+  /** Every issued token expires now; they stay known, as expired. */
   expireAll(): void {
-    this.issued.clear();
+    for (const issued of this.issued.values()) issued.expiresAt = 0;
   }
 }

@@ -1,6 +1,7 @@
 import { type Sandbox, type SandboxOptions, type SandboxSeed, startSandbox } from '../server';
 import { DINGTALK_SEED } from './dingtalk';
 import { call } from './http';
+import { WECOM_SEED } from './wecom';
 
 export { call } from './http';
 
@@ -63,6 +64,7 @@ export const TEST_SEED: SandboxSeed = {
     ],
   },
   dingtalk: DINGTALK_SEED,
+  wecom: WECOM_SEED,
 };
 
 export function startTestSandbox(options: SandboxOptions = {}): Promise<Sandbox> {

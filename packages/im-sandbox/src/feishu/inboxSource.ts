@@ -1,0 +1,41 @@
+import type { InboxSource } from '../inbox';
+import type { FeishuPlatform } from './platform';
+import { instanceView } from './views';
+
+// Feishu's instances on the approver inbox.
+
+const text = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+
+export function feishuInbox(feishu: FeishuPlatform): InboxSource {
+  return {
+    im: 'feishu',
+    label: 'Feishu',
+    deciderField: 'openId',
+    cards: () =>
+      [...feishu.state.instances.values()].map(instance => {
+        const view = instanceView(feishu.state, instance);
+        const last = view.timeline.at(-1);
+        return {
+          id: view.instanceCode,
+          title: view.title ?? view.approvalName,
+          formName: view.approvalName,
+          requester: view.initiatorName,
+          createdAt: view.createdAt,
+          pending: view.status === 'PENDING',
+          status: view.status,
+          endedAt: view.endedAt,
+          fields: view.form.map(field => ({ name: field.name, value: text(field.value) })),
+          approvers: view.approvers.map(approver => ({
+            name: approver.name,
+            status: approver.status,
+            node: `${approver.nodeName} · ${approver.nodeType === 'OR' ? 'any one' : 'all'}`,
+          })),
+          deciders: view.approvers.filter(approver => approver.status === 'PENDING').map(approver => ({ id: approver.openId, name: approver.name })),
+          lastDecision: last && { name: last.name, comment: last.comment },
+        };
+      }),
+    decide: (code, decision, openId, comment) => {
+      feishu.decide(code, { decision, openId, comment });
+    },
+  };
+}

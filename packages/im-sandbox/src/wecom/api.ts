@@ -1,0 +1,193 @@
+import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
+import { z } from 'zod';
+import { describeIssues } from '../validation';
+import { WecomApiError, WecomCode, applyInvalid, errorBody } from './errors';
+import type { WecomPlatform } from './platform';
+import type { WecomApp, WecomFaultRoute, WecomInstance } from './state';
+import { applyEventRequestSchema, seconds, spRecords, templateNotFound } from './workflow';
+
+// WeCom's server API (qyapi.weixin.qq.com) at its own paths under /cgi-bin, on the sandbox's
+// origin: HTTP 200 and {errcode, errmsg} always; the access_token on the query.
+
+const tokenQuerySchema = z.object({ corpid: z.string().optional(), corpsecret: z.string().optional() });
+const templateRequestSchema = z.object({ template_id: z.string().min(1) });
+const detailRequestSchema = z.object({ sp_no: z.union([z.string().min(1), z.number().int().positive()]).transform(String) });
+const mobileRequestSchema = z.object({ mobile: z.string().min(1) });
+const emailRequestSchema = z.object({ email: z.string().min(1), email_type: z.union([z.literal(1), z.literal(2)]).optional() });
+const userQuerySchema = z.object({ userid: z.string().min(1) });
+
+/** The zh_CN text lists WeCom's multilingual fields use. */
+const zh = (text: string) => [{ text, lang: 'zh_CN' }];
+
+export function wecomApi(platform: WecomPlatform): Router {
+  const { state } = platform;
+  const router = Router();
+  // WeCom reads the body as JSON whatever its content type says.
+  router.use('/cgi-bin', express.json({ type: () => true }));
+
+  const appOfToken = (token: unknown): WecomApp => {
+    if (typeof token !== 'string' || token === '') throw new WecomApiError(WecomCode.missingToken, 'access_token missing');
+    const agentId = state.tokens.appIdOf(token, Date.now());
+    const app = agentId === undefined ? undefined : state.apps.get(Number(agentId));
+    if (app) return app;
+    if (state.tokens.isExpired(token, Date.now())) throw new WecomApiError(WecomCode.expiredToken, 'access_token expired');
+    throw new WecomApiError(WecomCode.invalidToken, 'invalid access_token');
+  };
+
+  /** One authenticated call: counted, faults applied, the token checked, and for OA calls the per-minute limit. */
+  const operation =
+    (route: WecomFaultRoute, handler: (req: Request, app: WecomApp) => object) => (req: Request, res: Response) => {
+      try {
+        const fault = state.faults.take(route);
+        if (fault) {
+          res.status(fault.httpStatus).json(errorBody(fault.code, fault.msg));
+          return;
+        }
+        const app = appOfToken(req.query.access_token);
+        if (route.startsWith('oa.') && !state.rateLimit.take(Date.now())) {
+          state.stats.rateLimited += 1;
+          throw new WecomApiError(WecomCode.rateLimited, 'api freq out of limit');
+        }
+        res.json({ errcode: 0, errmsg: 'ok', ...handler(req, app) });
+      } catch (error) {
+        if (!(error instanceof WecomApiError)) throw error;
+        res.json(errorBody(error.errcode, error.message));
+      }
+    };
+
+  router.get('/cgi-bin/gettoken', (req, res) => {
+    const fault = state.faults.take('gettoken');
+    const { corpid, corpsecret } = tokenQuerySchema.parse(req.query);
+    const app = corpid === state.corpId && corpsecret ? state.appBySecret(corpsecret) : undefined;
+    if (app) state.countToken(String(app.agentId));
+    if (fault) res.status(fault.httpStatus).json(errorBody(fault.code, fault.msg));
+    else if (!corpid) res.json(errorBody(WecomCode.missingCorpId, 'corpid missing'));
+    else if (!corpsecret) res.json(errorBody(WecomCode.missingSecret, 'corpsecret missing'));
+    else if (corpid !== state.corpId) res.json(errorBody(WecomCode.invalidCorpId, 'invalid corpid'));
+    else if (!app) res.json(errorBody(WecomCode.invalidSecret, 'invalid credential'));
+    else {
+      const { token, expiresIn } = state.tokens.issue(String(app.agentId), Date.now());
+      res.json({ errcode: 0, errmsg: 'ok', access_token: token, expires_in: expiresIn });
+    }
+  });
+
+  router.post(
+    '/cgi-bin/oa/gettemplatedetail',
+    operation('oa.gettemplatedetail', req => {
+      const { template_id: templateId } = input(templateRequestSchema, req.body);
+      const template = state.templates.get(templateId);
+      if (!template) throw templateNotFound(templateId);
+      return {
+        template_names: zh(template.name),
+        template_content: {
+          controls: template.controls.map(control => ({
+            property: { control: control.control, id: control.id, title: zh(control.title), placeholder: [], require: control.required ? 1 : 0, un_print: 0 },
+          })),
+        },
+      };
+    }),
+  );
+
+  router.post(
+    '/cgi-bin/oa/applyevent',
+    operation('oa.applyevent', (req, app) => {
+      const request = applyEventRequestSchema.safeParse(req.body ?? {});
+      if (!request.success) throw applyInvalid(describeIssues(request.error));
+      return { sp_no: platform.createInstance(app.agentId, request.data).spNo };
+    }),
+  );
+
+  router.post(
+    '/cgi-bin/oa/getapprovaldetail',
+    operation('oa.getapprovaldetail', req => {
+      const { sp_no: spNo } = input(detailRequestSchema, req.body);
+      const instance = state.instances.get(spNo);
+      if (!instance) throw new WecomApiError(WecomCode.invalidParameter, `invalid sp_no ${spNo}`);
+      state.stats.instanceReads += 1;
+      return { info: detailInfo(instance) };
+    }),
+  );
+
+  router.post(
+    '/cgi-bin/user/getuserid',
+    operation('user.getuserid', req => {
+      const user = state.userByMobile(input(mobileRequestSchema, req.body).mobile);
+      if (!user) throw new WecomApiError(WecomCode.userNotFound, 'user not exist');
+      return { userid: user.userId };
+    }),
+  );
+
+  router.post(
+    '/cgi-bin/user/get_userid_by_email',
+    operation('user.get_userid_by_email', req => {
+      const user = state.userByEmail(input(emailRequestSchema, req.body).email);
+      if (!user) throw new WecomApiError(WecomCode.userNotFound, 'user not exist');
+      return { userid: user.userId };
+    }),
+  );
+
+  router.get(
+    '/cgi-bin/user/get',
+    operation('user.get', req => {
+      const { userid } = input(userQuerySchema, req.query);
+      const user = state.users.get(userid);
+      if (!user) throw new WecomApiError(WecomCode.userIdNotFound, `userid not found: ${userid}`);
+      return { userid: user.userId, name: user.name, department: [1], main_department: 1, status: 1, ...(user.email ? { email: user.email } : {}) };
+    }),
+  );
+
+  // Anything else under /cgi-bin, such as a revoke call: WeCom offers no API for it.
+  router.use('/cgi-bin', (req, res) => {
+    res.status(404).type('text/plain').send(`${req.method} ${req.originalUrl.split('?')[0]} is not a WeCom API`);
+  });
+
+  const badBody: ErrorRequestHandler = (error, _req, res, next) => {
+    if (error?.type !== 'entity.parse.failed') {
+      next(error);
+      return;
+    }
+    res.json(errorBody(WecomCode.badJson, 'data format error: the body is not JSON'));
+  };
+  router.use('/cgi-bin', badBody);
+  return router;
+}
+
+/** getapprovaldetail's info: the request, each approver node's decisions with their speech, and the comments. */
+function detailInfo(instance: WecomInstance) {
+  return {
+    sp_no: instance.spNo,
+    sp_name: instance.spName,
+    sp_status: instance.spStatus,
+    template_id: instance.templateId,
+    apply_time: seconds(instance.applyTime),
+    applyer: { userid: instance.applicant, partyid: '1' },
+    sp_record: spRecords(instance).map(record => ({
+      sp_status: record.spStatus,
+      approverattr: record.approverAttr,
+      details: record.details.map(detail => ({
+        approver: { userid: detail.userId },
+        speech: detail.speech,
+        sp_status: detail.spStatus,
+        sptime: detail.spTime,
+        media_id: [],
+      })),
+    })),
+    notifyer: instance.notifyer.map(userid => ({ userid })),
+    apply_data: {
+      contents: instance.contents.map(content => ({ control: content.control, id: content.id, title: zh(content.title), value: { text: content.text } })),
+    },
+    comments: instance.comments.map(comment => ({
+      commentUserInfo: { userid: comment.userId },
+      commenttime: seconds(comment.time),
+      commentcontent: comment.content,
+      commentid: comment.commentId,
+      media_id: [],
+    })),
+  };
+}
+
+function input<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) throw new WecomApiError(WecomCode.invalidParameter, `invalid parameter: ${describeIssues(result.error)}`);
+  return result.data;
+}

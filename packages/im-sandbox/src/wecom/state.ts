@@ -1,0 +1,147 @@
+import type { ApprovalFlow } from '../flow/approvalFlow';
+import { findByMobile } from '../platform/contacts';
+import { Faults } from '../platform/faults';
+import { RateLimit } from '../platform/rateLimit';
+import { Tokens } from '../platform/tokens';
+import { WECOM_OA_CALLS_PER_MINUTE, type WecomAppSeed, type WecomSeed, type WecomTemplateSeed, type WecomUserSeed } from './seed';
+
+// Everything one WeCom corp knows, in memory.
+
+export const WECOM_FAULT_ROUTES = [
+  'gettoken',
+  'oa.gettemplatedetail',
+  'oa.applyevent',
+  'oa.getapprovaldetail',
+  'user.get',
+  'user.get_userid_by_email',
+  'user.getuserid',
+] as const;
+export type WecomFaultRoute = (typeof WECOM_FAULT_ROUTES)[number];
+
+export interface WecomApp extends WecomAppSeed {
+  callbacks: 'on' | 'off';
+}
+
+export type WecomUser = WecomUserSeed;
+export type WecomTemplate = Pick<WecomTemplateSeed, 'templateId' | 'name'> & {
+  controls: Array<{ control: 'Text' | 'Textarea'; id: string; title: string; required: boolean }>;
+};
+
+/** 1 pending, 2 approved, 3 rejected, 4 revoked, 6 revoked after approval, 7 deleted, 10 paid. */
+export type SpStatus = 1 | 2 | 3 | 4 | 6 | 7 | 10;
+
+/** apv_rel: 1 every approver of the node (会签), 2 any one (或签). */
+export type ApvRel = 1 | 2;
+
+export interface WecomComment {
+  commentId: string;
+  userId: string;
+  time: number;
+  content: string;
+}
+
+export interface WecomInstance {
+  spNo: string;
+  templateId: string;
+  spName: string;
+  /** The app that created it; its callback URL gets the instance's events. */
+  agentId: number;
+  applicant: string;
+  applyTime: number;
+  contents: Array<{ control: 'Text' | 'Textarea'; id: string; title: string; text: string }>;
+  summary: string[];
+  nodes: Array<{ apvRel: ApvRel; userIds: string[] }>;
+  notifyer: string[];
+  flow: ApprovalFlow;
+  /** The flow's outcome, or what happened after it (6, 7, 10). */
+  spStatus: SpStatus;
+  comments: WecomComment[];
+}
+
+export interface WecomStats {
+  tokenRequests: Record<string, number>;
+  instanceCreates: number;
+  instanceReads: number;
+  rateLimited: number;
+}
+
+export class WecomState {
+  readonly corpId: string;
+  readonly apps = new Map<number, WecomApp>();
+  readonly users = new Map<string, WecomUser>();
+  readonly templates = new Map<string, WecomTemplate>();
+  readonly instances = new Map<string, WecomInstance>();
+  readonly tokens = new Tokens();
+  readonly faults = new Faults<WecomFaultRoute>();
+  readonly rateLimit: RateLimit;
+  stats: WecomStats = { tokenRequests: {}, instanceCreates: 0, instanceReads: 0, rateLimited: 0 };
+  private taskCounter = 0;
+  // Never reset: a backend that kept an old sp_no must not meet a new instance under it.
+  private serial = 0;
+
+  constructor(seed: WecomSeed = {}) {
+    this.corpId = seed.corpId ?? 'wwsandboxcorp';
+    this.rateLimit = new RateLimit(seed.rateLimitPerMinute ?? WECOM_OA_CALLS_PER_MINUTE);
+    seed.apps?.forEach(app => this.upsertApp(app));
+    seed.users?.forEach(user => this.upsertUser(user));
+    seed.templates?.forEach(template => this.upsertTemplate(template));
+  }
+
+  /** Replaces the app's settings; its callbacks switch survives. */
+  upsertApp(seed: WecomAppSeed): WecomApp {
+    const app: WecomApp = { ...seed, callbacks: this.apps.get(seed.agentId)?.callbacks ?? 'on' };
+    this.apps.set(app.agentId, app);
+    return app;
+  }
+
+  upsertUser(seed: WecomUserSeed): WecomUser {
+    this.users.set(seed.userId, { ...seed });
+    return seed;
+  }
+
+  upsertTemplate(seed: WecomTemplateSeed): WecomTemplate {
+    const template: WecomTemplate = {
+      templateId: seed.templateId,
+      name: seed.name,
+      controls: seed.controls.map(control => ({ ...control, required: control.required ?? false })),
+    };
+    this.templates.set(template.templateId, template);
+    return template;
+  }
+
+  /** The app whose secret this is: WeCom issues a token per app, named by corpid + that app's secret. */
+  appBySecret(secret: string): WecomApp | undefined {
+    return [...this.apps.values()].find(app => app.secret === secret);
+  }
+
+  userByMobile(mobile: string): WecomUser | undefined {
+    return findByMobile(this.users.values(), mobile);
+  }
+
+  userByEmail(email: string): WecomUser | undefined {
+    const wanted = email.trim().toLowerCase();
+    return [...this.users.values()].find(user => user.email?.toLowerCase() === wanted);
+  }
+
+  countToken(agentId: string): void {
+    this.stats.tokenRequests[agentId] = (this.stats.tokenRequests[agentId] ?? 0) + 1;
+  }
+
+  nextTaskId = (): string => {
+    this.taskCounter += 1;
+    return String(this.taskCounter);
+  };
+
+  /** WeCom numbers requests by day: yyyymmdd and a serial ("202406010001"). */
+  newSpNo(now: number): string {
+    this.serial += 1;
+    return `${new Date(now).toISOString().slice(0, 10).replaceAll('-', '')}${String(this.serial).padStart(4, '0')}`;
+  }
+
+  reset(): void {
+    this.instances.clear();
+    this.faults.reset();
+    this.rateLimit.reset();
+    this.stats = { tokenRequests: {}, instanceCreates: 0, instanceReads: 0, rateLimited: 0 };
+  }
+}
