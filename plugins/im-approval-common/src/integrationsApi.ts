@@ -26,7 +26,9 @@ export function secretFieldsOf(provider: ProviderId): readonly IntegrationSecret
 function providerObjects(schema: z.ZodType = integrationSchema): z.ZodObject[] {
   if (schema instanceof z.ZodDiscriminatedUnion) return schema.options.flatMap(option => providerObjects(option as z.ZodType));
   if (schema instanceof z.ZodPipe) return providerObjects(schema.in as z.ZodType);
-  if (schema instanceof z.ZodObject) return [schema];
+  // Its fields only: a provider's cross-field checks (callback secrets) apply to whole integrations,
+  // which the backend validates again after merging an update with the stored secrets.
+  if (schema instanceof z.ZodObject) return [z.object(schema.shape)];
   throw new Error('integrationSchema must be built from object schemas');
 }
 
