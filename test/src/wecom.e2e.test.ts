@@ -65,7 +65,10 @@ describe('WeCom end to end (real backend, WeCom sandbox over HTTP callbacks and 
 
       const waiting = waitFor(backend(), approval.id, token);
       await decideInSandbox(stack, approval.imInstanceId!, 'approve', { userId: 'alice', comment: 'ship it' }, 'wecom');
-      expect((await waiting).body).toMatchObject({ status: 'approved', decidedBy: 'alice@example.com', comment: 'ship it' });
+      const decided = (await waiting).body;
+      expect(decided).toMatchObject({ status: 'approved', decidedBy: 'alice@example.com', comment: 'ship it' });
+      // WeCom's sptime is whole seconds; the decision still comes after the request.
+      expect(Date.parse(decided.decidedAt!)).toBeGreaterThanOrEqual(Date.parse(decided.createdAt));
       expect((await timelineOf(approval.id, token)).at(-1)).toMatchObject({ type: 'approved', source: 'callback', actor: 'alice@example.com' });
     });
 
