@@ -41,6 +41,16 @@ const TEST_RUN = {
   runId: '0',
 };
 
+/**
+ * When an IM says a decision was made, never before the approval existed: IMs report coarse times
+ * (WeCom whole seconds, DingTalk whole minutes), so a quick decision would otherwise predate its request.
+ */
+function notBefore(decidedAt: Date | undefined, createdAt: string): Date | undefined {
+  if (!decidedAt) return undefined;
+  const created = new Date(createdAt);
+  return decidedAt < created ? created : decidedAt;
+}
+
 export interface ApprovalServiceOptions {
   store: ApprovalStore;
   settings: SettingsSource;
@@ -321,7 +331,7 @@ export class ApprovalService {
         status,
         decidedBy: state.decidedBy,
         comment: state.comment,
-        decidedAt: state.decidedAt,
+        decidedAt: notBefore(state.decidedAt, approval.createdAt),
         error: deleted ? 'The IM instance was deleted' : undefined,
       },
       { type: status, source, actor: state.decidedBy, message: deleted ? 'The IM instance was deleted' : state.comment },
