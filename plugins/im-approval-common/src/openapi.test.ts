@@ -25,18 +25,31 @@ describe('openapi.json', () => {
       '/templates/{name}',
       '/templates/{name}/test',
     ]);
-    const schemas = document.components.schemas as Record<string, { required?: string[] }>;
-    expect(schemas.UpdateIntegrationRequest.required).not.toContain('appSecret');
-    expect(schemas.CreateIntegrationRequest.required).toContain('appSecret');
+    type ObjectSchema = { required?: string[]; properties: Record<string, { const?: string; properties?: object }> };
+    const schemas = document.components.schemas as Record<string, ObjectSchema & { oneOf?: ObjectSchema[] }>;
+    /** Each provider's object schema within a union schema. */
+    const byProvider = (name: string) =>
+      Object.fromEntries(schemas[name].oneOf!.map(option => [option.properties.provider.const, option]));
+
+    const create = byProvider('CreateIntegrationRequest');
+    const update = byProvider('UpdateIntegrationRequest');
+    const view = byProvider('IntegrationView');
+    expect(Object.keys(create).sort()).toEqual(['dingtalk', 'feishu', 'wecom']);
+    expect(create.feishu.required).toContain('appSecret');
+    expect(create.wecom.required).toContain('secret');
+    // Secrets may be left out of an update (kept) and are never read back: the view has only "is set" flags.
+    for (const [provider, secrets] of Object.entries({
+      feishu: ['appSecret', 'verificationToken', 'encryptKey'],
+      dingtalk: ['appSecret', 'token', 'aesKey'],
+      wecom: ['secret', 'token', 'encodingAESKey'],
+    })) {
+      for (const secret of secrets) {
+        expect(update[provider].required ?? []).not.toContain(secret);
+        expect(view[provider].properties).not.toHaveProperty(secret);
+      }
+      expect(Object.keys(view[provider].properties.secrets.properties!).sort()).toEqual([...secrets].sort());
+    }
     expect(schemas.CreateApprovalRequest.required).toEqual(['template', 'idempotencyKey']);
     expect(JSON.stringify(document)).not.toContain('#/$defs/');
-    // Secrets are written, never read back: the view has only "is set" flags.
-    const view = document.components.schemas.IntegrationView as { properties: Record<string, { properties?: object }> };
-    expect(view.properties).not.toHaveProperty('appSecret');
-    expect(view.properties.secrets.properties).toEqual({
-      appSecret: { type: 'boolean' },
-      verificationToken: { type: 'boolean' },
-      encryptKey: { type: 'boolean' },
-    });
   });
 });

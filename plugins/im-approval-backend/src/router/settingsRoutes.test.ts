@@ -188,7 +188,7 @@ describe('integrations', () => {
   it.each([
     [10003, 'credentials', /^Unknown app id cli_test_app/],
     [10013, 'permission', /is not published or is disabled: create a version and publish it/],
-    [99991401, 'permission', /IP address is not allowed .*add the backend's public egress IP/],
+    [99991401, 'permission', /IP address is not allowed.*add the backend's public egress IP/],
     [99991400, 'rate_limited', /rate limit/],
   ])('explains IM error %p in a connection test', async (code, problem, message) => {
     await fault('token', code);
