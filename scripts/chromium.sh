@@ -3,8 +3,5 @@
 export IM_APPROVAL_CHROMIUM="${IM_APPROVAL_CHROMIUM:-/usr/lib/chromium/chromium}"
 if [ ! -x "$IM_APPROVAL_CHROMIUM" ]; then
   echo "chromium: installing the system Chromium (apt-get)"
-  sudo_cmd=""
-  if [ "$(id -u)" != "0" ]; then sudo_cmd="sudo"; fi
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+  apt_install chromium
 fi

@@ -1,15 +1,15 @@
-# Sourced by scripts/test: makes sure PostgreSQL answers on 127.0.0.1:5432, starting (or, on a
+# Sourced by scripts/test after toolchain.sh: makes sure PostgreSQL answers on 127.0.0.1:5432, starting (or, on a
 # bare Debian machine, installing) it, and exports the connection strings the tests use.
 pg_ready() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
 
 if ! pg_ready; then
   if ! command -v pg_ctlcluster >/dev/null 2>&1; then
     echo "postgres: not installed; installing Debian's postgresql"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    apt_install postgresql
   fi
   version="$(ls /etc/postgresql | sort -V | tail -1)"
   echo "postgres: starting cluster $version/main"
-  pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
   for _ in $(seq 1 30); do pg_ready && break; sleep 1; done
 fi
 if ! pg_ready; then
@@ -19,7 +19,7 @@ fi
 
 # Trust auth (this project's machines) needs no password; a fresh Debian install gets one set here.
 if ! psql -w -h 127.0.0.1 -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1; then
-  su postgres -c "psql -q -c \"alter user postgres password 'postgres'\"" >/dev/null
+  as_root su postgres -c "psql -q -c \"alter user postgres password 'postgres'\"" >/dev/null
   export PGPASSWORD=postgres
   export IM_APPROVAL_TEST_POSTGRES_URL="postgresql://postgres:postgres@127.0.0.1:5432/postgres"
 fi

@@ -23,4 +23,11 @@ if ! yarn --version 2>/dev/null | grep -q '^4\.'; then
   corepack enable --install-directory "$tools/bin"
   export PATH="$tools/bin:$PATH"
 fi
+# Runs a command as root, through sudo when the script is not (CI machines may be either).
+as_root() { if [ "$(id -u)" = "0" ]; then "$@"; else sudo "$@"; fi; }
+apt_install() {
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
 cd "$repo_root"
