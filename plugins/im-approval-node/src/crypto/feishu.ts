@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 
 // Feishu/Lark event encryption: AES-256-CBC under SHA-256(encrypt key), the IV prefixed to the
 // ciphertext, standard 16-byte PKCS#7, all base64.
@@ -29,10 +29,4 @@ export function feishuSignature(timestamp: string, nonce: string, encryptKey: st
     .update(timestamp + nonce + encryptKey, 'utf8')
     .update(rawBody)
     .digest('hex');
-}
-
-export function safeEqualHex(expected: string, actual: string): boolean {
-  const a = Buffer.from(expected, 'utf8');
-  const b = Buffer.from(actual, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -1,3 +1,4 @@
-export { feishuDecrypt, feishuEncrypt, feishuSignature, safeEqualHex } from './feishu';
+export { feishuDecrypt, feishuEncrypt, feishuSignature } from './feishu';
+export { safeEqual } from './safeEqual';
 export { WxBizMsgCrypt, wxBizMsgSignature } from './wxBizMsgCrypt';
 export type { SignedMessage, WxBizMsgCryptOptions } from './wxBizMsgCrypt';

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ImCallbackRejectedError } from '../errors';
+import { safeEqual } from './safeEqual';
 
 // The callback encryption DingTalk and WeCom share (WeCom's "WXBizMsgCrypt"): AES-256-CBC under
 // the decoded EncodingAESKey with its first 16 bytes as IV, a plaintext of
@@ -103,9 +104,7 @@ export class WxBizMsgCrypt {
 
   /** Constant-time check of a signature against this app's token. */
   verify(message: SignedMessage): boolean {
-    const expected = Buffer.from(this.signature(message.timestamp, message.nonce, message.encrypt), 'utf8');
-    const actual = Buffer.from(message.signature.toLowerCase(), 'utf8');
-    return expected.length === actual.length && timingSafeEqual(expected, actual);
+    return safeEqual(this.signature(message.timestamp, message.nonce, message.encrypt), message.signature.toLowerCase());
   }
 
   /** Verifies, then decrypts: ImCallbackRejectedError 401 for a bad signature, 400 for a bad ciphertext. */

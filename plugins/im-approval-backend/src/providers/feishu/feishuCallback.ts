@@ -2,7 +2,7 @@ import type { FeishuIntegration } from '@im-approval/plugin-im-approval-common';
 import {
   feishuDecrypt,
   feishuSignature,
-  safeEqualHex,
+  safeEqual,
   type ImCallbackRequest,
   type ImCallbackResult,
   type ImEvent,
@@ -39,7 +39,7 @@ function header(request: ImCallbackRequest, name: string): string | undefined {
 }
 
 function checkToken(integration: FeishuIntegration, token: string) {
-  if (!safeEqualHex(integration.verificationToken, token)) rejectCallback(401, 'verification token does not match');
+  if (!safeEqual(integration.verificationToken, token)) rejectCallback(401, 'verification token does not match');
 }
 
 /**
@@ -80,7 +80,7 @@ export function parseFeishuCallback(
     const nonce = header(request, 'x-lark-request-nonce');
     const signature = header(request, 'x-lark-signature');
     if (!timestamp || !nonce || !signature) rejectCallback(401, 'missing X-Lark-Request-Timestamp, X-Lark-Request-Nonce or X-Lark-Signature');
-    if (!safeEqualHex(feishuSignature(timestamp, nonce, integration.encryptKey, request.rawBody), signature)) {
+    if (!safeEqual(feishuSignature(timestamp, nonce, integration.encryptKey, request.rawBody), signature)) {
       rejectCallback(401, 'X-Lark-Signature does not match the body');
     }
     checkFresh(Number(timestamp) * 1000, options.now, options.maxAgeSeconds);
