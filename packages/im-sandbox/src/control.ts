@@ -4,7 +4,7 @@ import { deliveryControlSchema } from './delivery/log';
 import type { LongConnections } from './delivery/longConnections';
 import { DecisionError } from './flow/approvalFlow';
 import type { Faults } from './platform/faults';
-import { describeIssues } from './validation';
+import { parseOrRefuse } from './validation';
 
 // What every IM's control API (/_sandbox/<im>) shares: input validation that names the field,
 // the decision body, fault injection, and the error answers.
@@ -20,9 +20,7 @@ export class ControlError extends Error {
 }
 
 export function input<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value ?? {});
-  if (!result.success) throw new ControlError(400, describeIssues(result.error));
-  return result.data;
+  return parseOrRefuse(schema, value, issues => new ControlError(400, issues));
 }
 
 /** approve/reject bodies, beside who decides (openId on Feishu, userId elsewhere): the comment and how the events travel. */

@@ -1,5 +1,12 @@
 import type { z } from 'zod';
 
+/** Parses `value` (absent reads as `{}`), or throws `refuse` with a message naming every bad field. */
+export function parseOrRefuse<T>(schema: z.ZodType<T>, value: unknown, refuse: (issues: string) => Error): T {
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) throw refuse(describeIssues(result.error));
+  return result.data;
+}
+
 /** "form[0].value: Invalid input: …; uuid: …" — every message names the field it is about. */
 export function describeIssues(error: z.ZodError, root?: string): string {
   return error.issues.map(issue => `${fieldPath(issue.path, root) || 'body'}: ${issue.message}`).join('; ');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import { z } from 'zod';
-import { describeIssues } from '../validation';
+import { describeIssues, parseOrRefuse } from '../validation';
 import { DingtalkApiError, DingtalkCode, invalidParameter } from './errors';
 import type { DingtalkPlatform } from './platform';
 import type { DingtalkApp, DingtalkFaultRoute, DingtalkInstance } from './state';
@@ -202,7 +202,5 @@ function instanceBody(instance: DingtalkInstance) {
 }
 
 function input<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value ?? {});
-  if (!result.success) throw invalidParameter(describeIssues(result.error));
-  return result.data;
+  return parseOrRefuse(schema, value, invalidParameter);
 }

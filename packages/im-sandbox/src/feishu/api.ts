@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import { z } from 'zod';
-import { describeIssues } from '../validation';
+import { parseOrRefuse } from '../validation';
 import { FeishuApiError, FeishuCode, approvalParamInvalid } from './errors';
 import type { FeishuApp, FeishuUser, Instance } from './model';
 import type { FeishuPlatform } from './platform';
@@ -245,17 +245,11 @@ function instanceData(instance: Instance, userIdOf: (openId: string) => string) 
 }
 
 function approvalInput<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value ?? {});
-  if (!result.success) throw approvalParamInvalid(describeIssues(result.error));
-  return result.data;
+  return parseOrRefuse(schema, value, approvalParamInvalid);
 }
 
 function contactInput<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value ?? {});
-  if (!result.success) {
-    throw new FeishuApiError(FeishuCode.fieldValidationFailed, `field validation failed: ${describeIssues(result.error)}`);
-  }
-  return result.data;
+  return parseOrRefuse(schema, value, issues => new FeishuApiError(FeishuCode.fieldValidationFailed, `field validation failed: ${issues}`));
 }
 
 function sendError(res: Response, error: FeishuApiError): void {

@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import { z } from 'zod';
-import { describeIssues } from '../validation';
+import { parseOrRefuse } from '../validation';
 import { WecomApiError, WecomCode, applyInvalid, errorBody } from './errors';
 import type { WecomPlatform } from './platform';
 import type { WecomApp, WecomFaultRoute, WecomInstance } from './state';
@@ -91,9 +91,8 @@ export function wecomApi(platform: WecomPlatform): Router {
   router.post(
     '/cgi-bin/oa/applyevent',
     operation('oa.applyevent', (req, app) => {
-      const request = applyEventRequestSchema.safeParse(req.body ?? {});
-      if (!request.success) throw applyInvalid(describeIssues(request.error));
-      return { sp_no: platform.createInstance(app.agentId, request.data).spNo };
+      const request = parseOrRefuse(applyEventRequestSchema, req.body, applyInvalid);
+      return { sp_no: platform.createInstance(app.agentId, request).spNo };
     }),
   );
 
@@ -187,7 +186,5 @@ function detailInfo(instance: WecomInstance) {
 }
 
 function input<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value ?? {});
-  if (!result.success) throw new WecomApiError(WecomCode.invalidParameter, `invalid parameter: ${describeIssues(result.error)}`);
-  return result.data;
+  return parseOrRefuse(schema, value, issues => new WecomApiError(WecomCode.invalidParameter, `invalid parameter: ${issues}`));
 }
