@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { findByEmail, findByMobile } from '../platform/contacts';
 import { Faults } from '../platform/faults';
 import { Tokens } from '../platform/tokens';
 import type { ApprovalDefinition, FeishuApp, FeishuUser, Instance } from './model';
@@ -31,12 +32,6 @@ export interface FeishuStats {
 }
 
 const emptyStats = (): Omit<FeishuStats, 'calls'> => ({ tokenRequests: {}, instanceCreates: 0, instanceReads: 0 });
-
-// Mainland numbers may be given with or without +86; Feishu matches both.
-const canonicalMobile = (mobile: string) => {
-  const digits = mobile.replace(/[\s-]/g, '');
-  return digits.startsWith('+86') ? digits.slice(3) : digits;
-};
 
 /** Everything one Feishu tenant knows, in memory. Rules about instances live in workflow.ts. */
 export class FeishuState {
@@ -95,13 +90,12 @@ export class FeishuState {
   }
 
   userByEmail(email: string): FeishuUser | undefined {
-    const wanted = email.toLowerCase();
-    return [...this.users.values()].find(user => user.email?.toLowerCase() === wanted);
+    return findByEmail(this.users.values(), email);
   }
 
+  /** Mainland numbers may be given with or without +86; Feishu matches both. */
   userByMobile(mobile: string): FeishuUser | undefined {
-    const wanted = canonicalMobile(mobile);
-    return [...this.users.values()].find(user => user.mobile !== undefined && canonicalMobile(user.mobile) === wanted);
+    return findByMobile(this.users.values(), mobile);
   }
 
   issueToken(appId: string, now: number): { token: string; expire: number } {

@@ -1,5 +1,5 @@
 import type { ApprovalFlow } from '../flow/approvalFlow';
-import { findByMobile } from '../platform/contacts';
+import { findByEmail, findByMobile } from '../platform/contacts';
 import { Faults } from '../platform/faults';
 import { RateLimit } from '../platform/rateLimit';
 import { Tokens } from '../platform/tokens';
@@ -119,8 +119,7 @@ export class WecomState {
   }
 
   userByEmail(email: string): WecomUser | undefined {
-    const wanted = email.trim().toLowerCase();
-    return [...this.users.values()].find(user => user.email?.toLowerCase() === wanted);
+    return findByEmail(this.users.values(), email);
   }
 
   countToken(agentId: string): void {
