@@ -107,6 +107,20 @@ describe.each(databases.eachSupportedId())('DatabaseApprovalStore on %p', databa
     expect(await store.list({ repository, status: 'approved', limit: 10, offset: 0 })).toEqual({ items: [], totalCount: 0 });
   });
 
+  // A workflow lists its own repository's approvals only: "_" in its name must not match another repository.
+  it('filters by repository exactly but for case, taking LIKE characters literally', async () => {
+    const marker = randomUUID().slice(0, 8);
+    const own = newApproval({ context: { repository: `acme/my_app-${marker}`, verified: true, caller: 'github:acme' } });
+    const other = newApproval({ context: { repository: `acme/myXapp-${marker}`, verified: true, caller: 'github:acme' } });
+    await store.insert(own, { type: 'created', source: 'api' });
+    await store.insert(other, { type: 'created', source: 'api' });
+    const ids = (repository: string) => store.list({ repository, limit: 10, offset: 0 }).then(r => r.items.map(a => a.id));
+
+    expect(await ids(`acme/my_app-${marker}`)).toEqual([own.id]);
+    expect(await ids(`ACME/My_App-${marker}`)).toEqual([own.id]);
+    expect(await ids(`acme/%-${marker}`)).toEqual([]);
+  });
+
   it('finds approvals by words in the title, repository, id or decider, case-insensitively, with LIKE characters taken literally', async () => {
     const marker = randomUUID().slice(0, 8);
     const titled = newApproval({ title: `Rollout ${marker} 100%_done` });

@@ -48,6 +48,11 @@ function iso(value: Timestamp): string {
   return new Date(value).toISOString();
 }
 
+/** A pattern for `lower(column) like ?` with `\` as escape character: finds `text` anywhere, literally. */
+function containing(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, char => `\\${char}`)}%`;
+}
+
 function toApproval(row: ApprovalRow): Approval {
   return {
     id: row.id,
@@ -136,10 +141,13 @@ export class DatabaseApprovalStore implements ApprovalStore {
     const filtered = this.knex<ApprovalRow>(APPROVALS).where(builder => {
       if (query.status) builder.where('status', query.status);
       if (query.template) builder.where('template', query.template);
-      // The repository lives in the context JSON; a LIKE on its serialised form keeps one schema for both databases.
-      if (query.repository) builder.where('context', 'like', `%"repository":${JSON.stringify(query.repository)}%`);
+      // The repository lives in the context JSON; a LIKE on its serialised form keeps one schema for both
+      // databases. Literal, so a workflow of "acme/a_b" never lists "acme/aXb"; GitHub names ignore case.
+      if (query.repository) {
+        builder.whereRaw(`lower(context) like ? escape '\\'`, [containing(`"repository":${JSON.stringify(query.repository)}`)]);
+      }
       if (query.q) {
-        const pattern = `%${query.q.toLowerCase().replace(/[\\%_]/g, char => `\\${char}`)}%`;
+        const pattern = containing(query.q);
         builder.where(search => {
           for (const column of ['title', 'context', 'id', 'decided_by', 'comment']) {
             search.orWhereRaw(`lower(cast(?? as text)) like ? escape '\\'`, [column, pattern]);
