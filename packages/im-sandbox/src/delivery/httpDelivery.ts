@@ -16,8 +16,11 @@ export interface HttpAnswer {
 
 export interface HttpPush {
   event: EventIdentity & { url: string };
-  /** One attempt's request: each attempt is freshly timestamped and signed, as the IMs do. */
-  request(): { method: 'GET' | 'POST'; url: string; headers: http.OutgoingHttpHeaders; body?: string };
+  /**
+   * One attempt's request: each attempt is freshly timestamped and signed, as the IMs do. `query`
+   * is added to the URL's own query (a callback URL may already have one).
+   */
+  request(): { method: 'GET' | 'POST'; url: string; query?: URLSearchParams; headers: http.OutgoingHttpHeaders; body?: string };
   /** Why the answer does not acknowledge the event; undefined when it does. */
   refusal(answer: HttpAnswer): string | undefined;
 }
@@ -53,16 +56,7 @@ export class HttpDelivery {
 
   /** One request now, no retries: the URL checks the consoles make when a callback URL is saved. */
   async probe(push: HttpPush): Promise<string | undefined> {
-    const result = await this.send(push);
-    const refusal = 'error' in result ? result.error : push.refusal(result);
-    this.log.record(push.event, {
-      attempt: 1,
-      outcome: refusal === undefined ? 'delivered' : 'failed',
-      httpStatus: 'status' in result ? result.status : undefined,
-      error: refusal,
-      willRetry: false,
-    });
-    return refusal;
+    return this.judge(push, await this.send(push), 1, false);
   }
 
   /** Abandons pending and in-flight pushes. */
@@ -79,26 +73,34 @@ export class HttpDelivery {
   private attempt(push: HttpPush, attempt: number, generation: number): void {
     void this.send(push).then(result => {
       if (this.closed || generation !== this.generation) return;
-      const refusal = 'error' in result ? result.error : push.refusal(result);
-      const retryDelay = refusal === undefined ? undefined : this.options.retryDelaysMs[attempt - 1];
-      this.log.record(push.event, {
-        attempt,
-        outcome: refusal === undefined ? 'delivered' : 'failed',
-        httpStatus: 'status' in result ? result.status : undefined,
-        error: refusal,
-        willRetry: retryDelay !== undefined,
-      });
-      if (retryDelay !== undefined) this.schedule(() => this.attempt(push, attempt + 1, generation), retryDelay);
+      const retryDelay = this.options.retryDelaysMs[attempt - 1];
+      const refusal = this.judge(push, result, attempt, retryDelay !== undefined);
+      if (refusal !== undefined && retryDelay !== undefined) this.schedule(() => this.attempt(push, attempt + 1, generation), retryDelay);
     });
   }
 
+  /** Records one attempt's outcome and returns why it was refused; `retriesLeft`: a refused attempt will be retried. */
+  private judge(push: HttpPush, result: HttpAnswer | { error: string }, attempt: number, retriesLeft: boolean): string | undefined {
+    const refusal = 'error' in result ? result.error : push.refusal(result);
+    this.log.record(push.event, {
+      attempt,
+      outcome: refusal === undefined ? 'delivered' : 'failed',
+      httpStatus: 'status' in result ? result.status : undefined,
+      error: refusal,
+      willRetry: refusal !== undefined && retriesLeft,
+    });
+    return refusal;
+  }
+
   private send(push: HttpPush): Promise<HttpAnswer | { error: string }> {
-    const { method, url, headers, body } = push.request();
+    const { method, url, query, headers, body } = push.request();
+    const target = new URL(url);
+    query?.forEach((value, name) => target.searchParams.append(name, value));
     return new Promise(resolve => {
-      const transport = url.startsWith('https:') ? https : http;
+      const transport = target.protocol === 'https:' ? https : http;
       const allHeaders = body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) };
       // No connection reuse: a receiver that is shut down must not be kept alive by the sandbox.
-      const request = transport.request(url, { method, headers: allHeaders, agent: false, timeout: RESPONSE_TIMEOUT_MS });
+      const request = transport.request(target, { method, headers: allHeaders, agent: false, timeout: RESPONSE_TIMEOUT_MS });
       this.requests.add(request);
       request.on('timeout', () => request.destroy(new Error(`no answer within ${RESPONSE_TIMEOUT_MS} ms`)));
       request.on('error', error => {

@@ -115,8 +115,7 @@ export class DingtalkEvents {
         const signature = crypt.signature(timestamp, nonce, encrypt);
         // DingTalk names the signature both ways on the URL.
         const query = new URLSearchParams({ msg_signature: signature, signature, timestamp, nonce });
-        const url = `${event.url}${event.url.includes('?') ? '&' : '?'}${query}`;
-        return { method: 'POST', url, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ encrypt }) };
+        return { method: 'POST', url: event.url, query, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ encrypt }) };
       },
       refusal: answer => replyRefusal(app, answer),
     };

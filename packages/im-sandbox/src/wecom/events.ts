@@ -113,7 +113,7 @@ export class WecomEvents {
         const timestamp = String(seconds(Date.now()));
         const nonce = newNonce();
         const query = new URLSearchParams({ msg_signature: crypt.signature(timestamp, nonce, echostr), timestamp, nonce, echostr });
-        return { method: 'GET', url: `${url}${url.includes('?') ? '&' : '?'}${query}`, headers: {} };
+        return { method: 'GET', url, query, headers: {} };
       },
       refusal: answer => {
         if (answer.status !== 200) return `HTTP ${answer.status}`;
@@ -142,7 +142,7 @@ export class WecomEvents {
         const timestamp = String(seconds(Date.now()));
         const nonce = newNonce();
         const query = new URLSearchParams({ msg_signature: crypt.signature(timestamp, nonce, encrypt), timestamp, nonce });
-        return { method: 'POST', url: `${event.url}${event.url.includes('?') ? '&' : '?'}${query}`, headers: { 'content-type': 'text/xml' }, body };
+        return { method: 'POST', url: event.url, query, headers: { 'content-type': 'text/xml' }, body };
       },
       refusal: eventRefusal,
     };
