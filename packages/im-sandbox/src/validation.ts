@@ -1,4 +1,7 @@
-import type { z } from 'zod';
+import { z } from 'zod';
+
+/** The EncodingAESKey of WXBizMsgCrypt (DingTalk's aes_key, WeCom's EncodingAESKey), as the consoles hand it out. */
+export const encodingAesKeySchema = z.string().regex(/^[A-Za-z0-9+/]{43}$/, 'must be 43 characters of base64 (A-Z, a-z, 0-9, + and /)');
 
 /** Parses `value` (absent reads as `{}`), or throws `refuse` with a message naming every bad field. */
 export function parseOrRefuse<T>(schema: z.ZodType<T>, value: unknown, refuse: (issues: string) => Error): T {

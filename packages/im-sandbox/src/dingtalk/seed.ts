@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { encodingAesKeySchema } from '../validation';
 
 // What a DingTalk corp has before anything runs: internal apps (with their event settings),
 // people and approval forms. The same schemas validate the seed, startSandbox's options and the
@@ -10,7 +11,7 @@ export const dingtalkAppSeedSchema = z.object({
   agentId: z.number().int().positive().optional(),
   /** The event subscription's token and aes_key (43 characters); events are encrypted for receiveId = appKey. */
   token: z.string().min(1),
-  aesKey: z.string().regex(/^[A-Za-z0-9+/]{43}$/, 'must be 43 characters of base64 (A-Z, a-z, 0-9, + and /)'),
+  aesKey: encodingAesKeySchema,
   callbackUrl: z.url({ protocol: /^https?$/ }).optional(),
   /** How the app receives events: HTTP push to callbackUrl, or the Stream connection its client holds. */
   mode: z.enum(['callback', 'stream']).optional(),

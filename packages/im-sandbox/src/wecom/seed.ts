@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { encodingAesKeySchema } from '../validation';
 
 // What a WeCom corp has before anything runs: self-built apps (with their callback settings),
 // members and approval templates. The same schemas validate the seed, startSandbox's options and
@@ -9,7 +10,7 @@ export const wecomAppSeedSchema = z.object({
   secret: z.string().min(1),
   /** The callback's Token and EncodingAESKey (43 characters); messages are encrypted for receiveId = the CorpID. */
   token: z.string().min(1),
-  encodingAesKey: z.string().regex(/^[A-Za-z0-9+/]{43}$/, 'must be 43 characters of base64 (A-Z, a-z, 0-9, + and /)'),
+  encodingAesKey: encodingAesKeySchema,
   callbackUrl: z.url({ protocol: /^https?$/ }).optional(),
 });
 
