@@ -38,6 +38,16 @@ export async function requestJson(call: JsonRequest): Promise<{ status: number; 
   }
 }
 
+/** One call to an IM's API, before the client adds its base URL and token. */
+export interface ApiCall {
+  /** A name for the operation in error messages, e.g. "create an approval instance". */
+  operation: string;
+  method: 'GET' | 'POST';
+  path: string;
+  query?: Record<string, string>;
+  body?: unknown;
+}
+
 /** A URL under an API base with query parameters. */
 export function apiUrl(base: string, path: string, query: Record<string, string> = {}): URL {
   const url = new URL(base + path);

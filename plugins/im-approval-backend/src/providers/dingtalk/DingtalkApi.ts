@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { AccessToken } from '../api/AccessToken';
 import { errcodeResult, requestErrcodeJson } from '../api/errcodeApi';
 import { ImApiErrors } from '../api/ImApiErrors';
-import { apiUrl, requestJson } from '../api/requestJson';
+import { apiUrl, requestJson, type ApiCall } from '../api/requestJson';
 
 /** New-API error codes (HTTP 4xx `{code, message}`) that mean the access token is no longer valid. */
 const INVALID_TOKEN = /^(InvalidAuthentication|InvalidAccessToken)|TokenExpired/i;
@@ -17,15 +17,6 @@ const LEGACY_PERMISSION = new Set([60011, 60020, 88, 90001]);
 
 const errorSchema = z.looseObject({ code: z.string().optional(), message: z.string().optional() });
 const tokenSchema = z.object({ accessToken: z.string().min(1), expireIn: z.number().positive() });
-
-export interface DingtalkCall {
-  /** A name for the operation in error messages, e.g. "create an approval instance". */
-  operation: string;
-  method: 'GET' | 'POST';
-  path: string;
-  query?: Record<string, string>;
-  body?: unknown;
-}
 
 function newApiKind(status: number, code: string): ImErrorKind {
   if (status === 429 || /throttl|limit/i.test(code)) return 'rate_limited';
@@ -68,7 +59,7 @@ export class DingtalkApi {
   }
 
   /** A call to the new API; answers the body parsed with `schema`. */
-  async call<T extends z.ZodType>(call: DingtalkCall, schema: T): Promise<z.output<T>> {
+  async call<T extends z.ZodType>(call: ApiCall, schema: T): Promise<z.output<T>> {
     const attempt = async (token: string) =>
       requestJson({
         im: 'DingTalk',
@@ -90,7 +81,7 @@ export class DingtalkApi {
   }
 
   /** A call to the legacy API; answers the body (errcode 0) parsed with `schema`. */
-  async callLegacy<T extends z.ZodType>(call: DingtalkCall, schema: T): Promise<z.output<T>> {
+  async callLegacy<T extends z.ZodType>(call: ApiCall, schema: T): Promise<z.output<T>> {
     const answer = await this.token.use(
       token =>
         requestErrcodeJson(

@@ -4,7 +4,7 @@ import { ImApiError, type ImErrorKind } from '@im-approval/plugin-im-approval-no
 import { z } from 'zod';
 import { AccessToken } from '../api/AccessToken';
 import { ImApiErrors } from '../api/ImApiErrors';
-import { apiUrl, requestJson } from '../api/requestJson';
+import { apiUrl, requestJson, type ApiCall } from '../api/requestJson';
 
 /** Codes Feishu answers when a tenant token is missing, invalid or expired. */
 const INVALID_TOKEN_CODES = new Set([99991661, 99991663, 99991664, 99991671]);
@@ -39,15 +39,6 @@ const KNOWN_REFUSALS: Record<number, { kind: ImErrorKind; advice: (appId: string
 const envelopeSchema = z.looseObject({ code: z.number(), msg: z.string().optional().default(''), data: z.unknown().optional() });
 const tokenSchema = z.object({ tenant_access_token: z.string().min(1), expire: z.number().positive() });
 
-export interface FeishuCall {
-  /** A name for the operation in error messages, e.g. "create an approval instance". */
-  operation: string;
-  method: 'GET' | 'POST';
-  path: string;
-  query?: Record<string, string>;
-  body?: unknown;
-}
-
 function kindOf(code: number): ImErrorKind {
   if (code === RATE_LIMITED) return 'rate_limited';
   if (PERMISSION_CODES.has(code)) return 'permission';
@@ -75,7 +66,7 @@ export class FeishuApi {
     });
   }
 
-  async call<T extends z.ZodType>(call: FeishuCall, dataSchema: T): Promise<z.output<T>> {
+  async call<T extends z.ZodType>(call: ApiCall, dataSchema: T): Promise<z.output<T>> {
     const body = await this.token.use(
       token => this.send(call, token),
       answer => INVALID_TOKEN_CODES.has(answer.code),
@@ -113,7 +104,7 @@ export class FeishuApi {
     return new ImApiError(known.kind, `${code === IP_DENIED ? `Feishu refused to ${operation}: ` : ''}${advice} (code ${code}: ${msg})`, code);
   }
 
-  private async send(call: FeishuCall, token?: string) {
+  private async send(call: ApiCall, token?: string) {
     const { status, json } = await requestJson({
       im: 'Feishu',
       operation: call.operation,

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { AccessToken } from '../api/AccessToken';
 import { errcodeResult, requestErrcodeJson } from '../api/errcodeApi';
 import { ImApiErrors } from '../api/ImApiErrors';
-import { apiUrl } from '../api/requestJson';
+import { apiUrl, type ApiCall } from '../api/requestJson';
 
 /** `errcode`s meaning the access token is invalid or expired: fetch a new one and retry once. */
 const INVALID_TOKEN_CODES = new Set([40014, 42001, 41001]);
@@ -15,15 +15,6 @@ const PERMISSION_CODES = new Set([301055, 48002, 60011, 60020, 301002]);
 const NOT_FOUND_CODES = new Set([46004, 60111, 301004, 301024]);
 
 const tokenSchema = z.object({ access_token: z.string().min(1), expires_in: z.number().positive() });
-
-export interface WecomCall {
-  /** A name for the operation in error messages, e.g. "create an approval request". */
-  operation: string;
-  method: 'GET' | 'POST';
-  path: string;
-  query?: Record<string, string>;
-  body?: unknown;
-}
 
 function kindOf(errcode: number): ImErrorKind {
   if (RATE_LIMITED_CODES.has(errcode)) return 'rate_limited';
@@ -62,7 +53,7 @@ export class WecomApi {
     });
   }
 
-  async call<T extends z.ZodType>(call: WecomCall, schema: T): Promise<z.output<T>> {
+  async call<T extends z.ZodType>(call: ApiCall, schema: T): Promise<z.output<T>> {
     const answer = await this.token.use(
       token => this.send(call, { ...call.query, access_token: token }),
       ({ errcode }) => INVALID_TOKEN_CODES.has(errcode),
@@ -88,7 +79,7 @@ export class WecomApi {
     return { value: token.access_token, expiresInSeconds: token.expires_in };
   }
 
-  private send(call: WecomCall, query: Record<string, string>) {
+  private send(call: ApiCall, query: Record<string, string>) {
     return requestErrcodeJson(
       { im: 'WeCom', operation: call.operation, method: call.method, url: apiUrl(this.integration.baseUrl, call.path, query), body: call.body },
       this.errors,
