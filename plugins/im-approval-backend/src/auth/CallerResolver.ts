@@ -28,8 +28,8 @@ export class CallerResolver {
   async resolve(request: Request): Promise<Caller> {
     const token = request.header('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (token && this.oidc?.claimsIssuer(token)) {
-      const run = await this.oidc.verify(token);
-      return { kind: 'github', id: `github:${run.context.repository}`, context: run.context };
+      const context = await this.oidc.verify(token);
+      return { kind: 'github', id: `github:${context.repository}`, context };
     }
     const credentials = await this.httpAuth.credentials(request, { allow: ['user', 'service'] }).catch(error => {
       throw new AuthenticationError(
@@ -56,24 +56,23 @@ export class CallerResolver {
   /** Settings are for people with one of the permissions, and for services; never for workflows. */
   async authorizeAny(caller: Caller, permissions: BasicPermission[]): Promise<void> {
     if (caller.kind === 'github') throw new NotAllowedError('Workflows may not read or change im-approval settings');
-    if ((await this.allowed(caller, permissions)).some(Boolean)) return;
-    throw new NotAllowedError(`You need the ${permissions.map(p => p.name).join(' or the ')} permission`);
+    await this.requireOne(caller, permissions);
   }
 
   /** Users need the permission; services are trusted; a workflow may touch its own repository's approvals only. */
   async authorize(caller: Caller, permission: BasicPermission, approval?: Approval): Promise<void> {
-    if (caller.kind === 'user') {
-      const [decision] = await this.permissions.authorize([{ permission }], { credentials: caller.credentials });
-      if (decision.result !== AuthorizeResult.ALLOW) {
-        throw new NotAllowedError(`You need the ${permission.name} permission`);
-      }
+    if (caller.kind !== 'github') {
+      await this.requireOne(caller, [permission]);
       return;
     }
-    if (caller.kind === 'github') {
-      if (!approval) throw new NotAllowedError('Workflows may only read their own approvals');
-      if (approval.context.repository.toLowerCase() !== caller.context.repository.toLowerCase()) {
-        throw new NotAllowedError(`Approval ${approval.id} belongs to another repository`);
-      }
+    if (!approval) throw new NotAllowedError('Workflows may only read their own approvals');
+    if (approval.context.repository.toLowerCase() !== caller.context.repository.toLowerCase()) {
+      throw new NotAllowedError(`Approval ${approval.id} belongs to another repository`);
     }
+  }
+
+  private async requireOne(caller: Caller, permissions: BasicPermission[]): Promise<void> {
+    if ((await this.allowed(caller, permissions)).some(Boolean)) return;
+    throw new NotAllowedError(`You need the ${permissions.map(p => p.name).join(' or the ')} permission`);
   }
 }
