@@ -27,8 +27,7 @@ describe('GithubOidcVerifier', () => {
   afterAll(() => issuer.close());
 
   it('turns a valid token into the verified run context', async () => {
-    const run = await verifier.verify(await issuer.sign(claims));
-    expect(run.context).toEqual({
+    expect(await verifier.verify(await issuer.sign(claims))).toEqual({
       repository: 'acme/api',
       ref: 'refs/heads/main',
       sha: 'abc123',

@@ -18,11 +18,6 @@ const githubClaimsSchema = z.object({
   run_attempt: z.string().optional(),
 });
 
-export interface VerifiedGithubRun {
-  subject: string;
-  context: RunContext;
-}
-
 export class GithubOidcVerifier {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
 
@@ -42,7 +37,8 @@ export class GithubOidcVerifier {
     }
   }
 
-  async verify(token: string): Promise<VerifiedGithubRun> {
+  /** The run context the token proves. */
+  async verify(token: string): Promise<RunContext> {
     let payload;
     try {
       ({ payload } = await jwtVerify(token, this.jwks, {
@@ -65,19 +61,16 @@ export class GithubOidcVerifier {
     }
     const c = claims.data;
     return {
-      subject: String(payload.sub),
-      context: {
-        repository: c.repository,
-        ref: c.ref,
-        sha: c.sha,
-        actor: c.actor,
-        workflow: c.workflow,
-        environment: c.environment,
-        eventName: c.event_name,
-        runId: c.run_id,
-        runAttempt: c.run_attempt,
-        serverUrl: this.serverUrl,
-      },
+      repository: c.repository,
+      ref: c.ref,
+      sha: c.sha,
+      actor: c.actor,
+      workflow: c.workflow,
+      environment: c.environment,
+      eventName: c.event_name,
+      runId: c.run_id,
+      runAttempt: c.run_attempt,
+      serverUrl: this.serverUrl,
     };
   }
 }
