@@ -4,7 +4,7 @@ import { WaiterHub } from './WaiterHub';
 
 /** Announces that an approval changed: to this process's waiters at once, to other replicas through the bus. */
 export class ApprovalChanges {
-  readonly hub = new WaiterHub();
+  private readonly hub = new WaiterHub();
 
   constructor(
     private readonly bus: ChangeBus,

@@ -66,10 +66,4 @@ export class WaiterHub {
   wakeAll(): void {
     for (const id of [...this.waiters.keys()]) this.wake(id);
   }
-
-  get size(): number {
-    let count = 0;
-    for (const set of this.waiters.values()) count += set.size;
-    return count;
-  }
 }
