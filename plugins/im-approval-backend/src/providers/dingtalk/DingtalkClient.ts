@@ -15,6 +15,7 @@ import { TtlCache } from '../api/TtlCache';
 import { UserIdResolver, type ContactKind } from '../api/UserIdResolver';
 import { rejectCallback } from '../callbackChecks';
 import { findField } from '../formFields';
+import { instanceRef } from '../instanceRef';
 import { DingtalkApi } from './DingtalkApi';
 import { DingtalkCallbackVerifier } from './dingtalkCallback';
 import { DINGTALK_DECIDING_RECORD, dingtalkInstanceStatus } from './dingtalkStatus';
@@ -127,10 +128,7 @@ export class DingtalkClient implements ImClient {
       },
       z.object({ instanceId: z.string().min(1) }),
     );
-    return {
-      instanceId: created.instanceId,
-      url: this.integration.instanceUrl?.replace('{instanceId}', encodeURIComponent(created.instanceId)),
-    };
+    return instanceRef(this.integration, created.instanceId);
   }
 
   async readInstance(instanceId: string): Promise<ImInstanceState> {

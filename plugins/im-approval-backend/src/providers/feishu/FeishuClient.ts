@@ -11,6 +11,7 @@ import {
 } from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
 import { findField } from '../formFields';
+import { instanceRef } from '../instanceRef';
 import { FeishuApi } from './FeishuApi';
 import { parseFeishuCallback } from './feishuCallback';
 import { openFeishuLongConnection } from './feishuLongConnection';
@@ -135,10 +136,7 @@ export class FeishuClient implements ImClient {
       },
       z.object({ instance_code: z.string().min(1) }),
     );
-    return {
-      instanceId: created.instance_code,
-      url: this.integration.instanceUrl?.replace('{instanceId}', encodeURIComponent(created.instance_code)),
-    };
+    return instanceRef(this.integration, created.instance_code);
   }
 
   async readInstance(instanceId: string): Promise<ImInstanceState> {

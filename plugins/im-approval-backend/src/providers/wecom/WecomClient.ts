@@ -14,6 +14,7 @@ import { TtlCache } from '../api/TtlCache';
 import { UserIdResolver, type ContactKind } from '../api/UserIdResolver';
 import { rejectCallback } from '../callbackChecks';
 import { findField } from '../formFields';
+import { instanceRef } from '../instanceRef';
 import { WecomApi } from './WecomApi';
 import { WecomCallbackVerifier } from './wecomCallback';
 import { WECOM_DECIDING_NODE_STATUS, WECOM_SP_STATUS } from './wecomStatus';
@@ -147,10 +148,7 @@ export class WecomClient implements ImClient {
       },
       z.object({ sp_no: z.string().min(1) }),
     );
-    return {
-      instanceId: created.sp_no,
-      url: this.integration.instanceUrl?.replace('{instanceId}', encodeURIComponent(created.sp_no)),
-    };
+    return instanceRef(this.integration, created.sp_no);
   }
 
   async readInstance(spNo: string): Promise<ImInstanceState> {
