@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { json } from 'node:stream/consumers';
 import { WxBizMsgCrypt } from '@im-approval/plugin-im-approval-node';
 import type { Sandbox } from '../server';
 import { DINGTALK_APP, dingtalk } from '../testing/dingtalk';
@@ -18,31 +19,27 @@ interface Received {
 /** A receiver that checks and decrypts every push, then answers as `reply` says. */
 async function dingtalkReceiver(reply: (event: Record<string, unknown>, index: number) => 'success' | 'plain' | 'seconds' | 500) {
   const received: Received[] = [];
-  const receiver = await startReceiver((req: http.IncomingMessage, res: http.ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', chunk => chunks.push(chunk));
-    req.on('end', () => {
-      const query = new URL(req.url ?? '/', 'http://receiver').searchParams;
-      const { encrypt } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      const event = JSON.parse(
-        crypt.open({ signature: query.get('msg_signature') ?? '', timestamp: query.get('timestamp') ?? '', nonce: query.get('nonce') ?? '', encrypt }),
-      );
-      const index = received.push({ query, event }) - 1;
-      const answer = reply(event, index);
-      if (answer === 500) {
-        res.statusCode = 500;
-        res.end();
-        return;
-      }
-      const now = answer === 'seconds' ? String(Math.floor(Date.now() / 1000)) : String(Date.now());
-      const sealed = crypt.seal('success', now, 'n0nce');
-      res.setHeader('content-type', 'application/json');
-      res.end(
-        answer === 'plain'
-          ? 'success'
-          : JSON.stringify({ msg_signature: sealed.signature, timeStamp: sealed.timestamp, nonce: sealed.nonce, encrypt: sealed.encrypt }),
-      );
-    });
+  const receiver = await startReceiver(async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const query = new URL(req.url ?? '/', 'http://receiver').searchParams;
+    const { encrypt } = (await json(req)) as { encrypt: string };
+    const event = JSON.parse(
+      crypt.open({ signature: query.get('msg_signature') ?? '', timestamp: query.get('timestamp') ?? '', nonce: query.get('nonce') ?? '', encrypt }),
+    );
+    const index = received.push({ query, event }) - 1;
+    const answer = reply(event, index);
+    if (answer === 500) {
+      res.statusCode = 500;
+      res.end();
+      return;
+    }
+    const now = answer === 'seconds' ? String(Math.floor(Date.now() / 1000)) : String(Date.now());
+    const sealed = crypt.seal('success', now, 'n0nce');
+    res.setHeader('content-type', 'application/json');
+    res.end(
+      answer === 'plain'
+        ? 'success'
+        : JSON.stringify({ msg_signature: sealed.signature, timeStamp: sealed.timestamp, nonce: sealed.nonce, encrypt: sealed.encrypt }),
+    );
   });
   return { receiver, received };
 }

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { buffer } from 'node:stream/consumers';
 
 export interface ReceivedRequest {
   headers: http.IncomingHttpHeaders;
@@ -18,7 +19,7 @@ export class Receiver {
 
   /** With a handler (e.g. the SDK's adapter) the receiver only hosts it and records nothing. */
   constructor(handler?: http.RequestListener) {
-    this.server = http.createServer(handler ?? ((req, res) => this.record(req, res)));
+    this.server = http.createServer(handler ?? ((req, res) => void this.record(req, res)));
   }
 
   async start(): Promise<void> {
@@ -35,14 +36,11 @@ export class Receiver {
     await closed;
   }
 
-  private record(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', chunk => chunks.push(chunk));
-    req.on('end', () => {
-      const index = this.requests.push({ headers: req.headers, rawBody: Buffer.concat(chunks), at: Date.now() }) - 1;
-      res.statusCode = this.answer(index);
-      res.end('{}');
-    });
+  private async record(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const rawBody = await buffer(req);
+    const index = this.requests.push({ headers: req.headers, rawBody, at: Date.now() }) - 1;
+    res.statusCode = this.answer(index);
+    res.end('{}');
   }
 }
 

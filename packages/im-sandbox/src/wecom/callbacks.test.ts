@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { text } from 'node:stream/consumers';
 import * as wecomCrypto from '@wecom/crypto';
 import { XMLParser } from 'fast-xml-parser';
 import type { Sandbox } from '../server';
@@ -26,26 +27,22 @@ type Answer = { status: number; body: string };
 /** Checks the signature and the receiveId with @wecom/crypto, then answers as `reply` says. */
 async function wecomReceiver(reply: (received: Received, index: number) => Answer) {
   const received: Received[] = [];
-  const receiver = await startReceiver((req: http.IncomingMessage, res: http.ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', chunk => chunks.push(chunk));
-    req.on('end', () => {
-      const query = new URL(req.url ?? '/', 'http://receiver').searchParams;
-      const envelope = req.method === 'POST' ? xml.parse(Buffer.concat(chunks).toString('utf8')).xml : undefined;
-      const encrypted = envelope ? envelope.Encrypt : (query.get('echostr') ?? '');
-      const signature = wecomCrypto.getSignature(WECOM_APP.token, query.get('timestamp') ?? '', query.get('nonce') ?? '', encrypted);
-      if (signature !== query.get('msg_signature')) {
-        res.statusCode = 401;
-        res.end('bad signature');
-        return;
-      }
-      const { message, id } = wecomCrypto.decrypt(WECOM_APP.encodingAesKey, encrypted);
-      expect(id).toBe(WECOM_CORP_ID);
-      const entry: Received = { method: req.method ?? '', query, envelope, plaintext: message, message: envelope ? xml.parse(message).xml : undefined };
-      const answer = reply(entry, received.push(entry) - 1);
-      res.statusCode = answer.status;
-      res.end(answer.body);
-    });
+  const receiver = await startReceiver(async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const query = new URL(req.url ?? '/', 'http://receiver').searchParams;
+    const envelope = req.method === 'POST' ? xml.parse(await text(req)).xml : undefined;
+    const encrypted = envelope ? envelope.Encrypt : (query.get('echostr') ?? '');
+    const signature = wecomCrypto.getSignature(WECOM_APP.token, query.get('timestamp') ?? '', query.get('nonce') ?? '', encrypted);
+    if (signature !== query.get('msg_signature')) {
+      res.statusCode = 401;
+      res.end('bad signature');
+      return;
+    }
+    const { message, id } = wecomCrypto.decrypt(WECOM_APP.encodingAesKey, encrypted);
+    expect(id).toBe(WECOM_CORP_ID);
+    const entry: Received = { method: req.method ?? '', query, envelope, plaintext: message, message: envelope ? xml.parse(message).xml : undefined };
+    const answer = reply(entry, received.push(entry) - 1);
+    res.statusCode = answer.status;
+    res.end(answer.body);
   });
   return { receiver, received };
 }
