@@ -41,6 +41,7 @@ export class ImApiErrors {
 
   /** An answer whose shape is not what the IM documents. */
   unexpectedShape(operation: string, issue: { path: PropertyKey[]; message: string } | undefined): ImApiError {
-    return new ImApiError('unavailable', `${this.im} answered "${operation}" with an unexpected shape: ${issue?.path.map(String).join('.')} ${issue?.message}`);
+    const where = issue?.path.length ? ` at ${issue.path.map(String).join('.')}` : '';
+    return new ImApiError('unavailable', `${this.im} answered with an unexpected shape when asked to ${operation} (${issue?.message ?? 'no detail'}${where}); retrying later`);
   }
 }

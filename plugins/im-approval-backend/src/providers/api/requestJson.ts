@@ -34,7 +34,7 @@ export async function requestJson(call: JsonRequest): Promise<{ status: number; 
   try {
     return { status: response.statusCode, json: JSON.parse(text) };
   } catch {
-    throw new ImApiError('unavailable', `${call.im} answered "${call.operation}" with HTTP ${response.statusCode} and no JSON body`);
+    throw new ImApiError('unavailable', `${call.im} answered with HTTP ${response.statusCode} and no JSON body when asked to ${call.operation}; retrying later`);
   }
 }
 
