@@ -22,10 +22,23 @@ import { UserIdResolver, type ContactKind } from '../api/UserIdResolver';
 
 const DEFINITION_TTL_MS = 5 * 60_000;
 
+/** The definition's `form` is a JSON string of widgets; parsed once, when the definition is read. */
+const formSchema = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'the form is not JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(z.object({ id: z.string(), name: z.string().optional().default(''), type: z.string(), required: z.boolean().optional().default(false) })));
+
 const definitionSchema = z.object({
   approval_name: z.string(),
   status: z.string().optional(),
-  form: z.string(),
+  form: formSchema,
   node_list: z.array(
     z.object({
       name: z.string().optional().default(''),
@@ -36,8 +49,7 @@ const definitionSchema = z.object({
     }),
   ),
 });
-type Definition = z.infer<typeof definitionSchema>;
-const widgetsSchema = z.array(z.object({ id: z.string(), name: z.string().optional().default(''), type: z.string(), required: z.boolean().optional() }));
+type Definition = z.output<typeof definitionSchema>;
 
 const instanceSchema = z.object({
   approval_code: z.string(),
@@ -88,17 +100,11 @@ export class FeishuClient implements ImClient {
   }
 
   async describeForm(formId: string): Promise<ImFormField[]> {
-    const definition = await this.definition(formId);
-    return widgetsSchema.parse(JSON.parse(definition.form)).map(widget => ({
-      id: widget.id,
-      name: widget.name,
-      type: widget.type,
-      required: widget.required ?? false,
-    }));
+    return (await this.definition(formId)).form;
   }
 
   async createInstance(request: ImInstanceRequest) {
-    const [definition, fields] = await Promise.all([this.definition(request.form), this.describeForm(request.form)]);
+    const definition = await this.definition(request.form);
     const node = definition.node_list.find(n => n.need_approver);
     if (!node) {
       throw new ImApiError('invalid_request', `Feishu approval "${request.form}" has no node whose approvers are chosen per request; add one (approvers: chosen by the initiator)`);
@@ -112,7 +118,7 @@ export class FeishuClient implements ImClient {
       );
     }
     const form = request.fields.map(({ field, value }) => {
-      const widget = findField(fields, field, `Feishu approval "${request.form}"`);
+      const widget = findField(definition.form, field, `Feishu approval "${request.form}"`);
       return { id: widget.id, type: widget.type, value };
     });
     const [initiator, approvers] = await Promise.all([
