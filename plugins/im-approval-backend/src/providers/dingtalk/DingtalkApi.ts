@@ -70,11 +70,7 @@ export class DingtalkApi {
         body: call.body,
       });
     const response = await this.token.use(attempt, answer => this.tokenRefused(answer.status, answer.json));
-    if (response.status >= 300) {
-      const error = errorSchema.safeParse(response.json);
-      const code = error.data?.code ?? `HTTP ${response.status}`;
-      throw this.errors.of(newApiKind(response.status, code), call.operation, code, error.data?.message ?? '');
-    }
+    if (response.status >= 300) throw this.refusal(call.operation, response.status, response.json, kind => kind);
     const body = schema.safeParse(response.json);
     if (!body.success) throw this.errors.unexpectedShape(call.operation, body.error.issues[0]);
     return body.data;
@@ -110,6 +106,13 @@ export class DingtalkApi {
     return status === 401 || INVALID_TOKEN.test(code);
   }
 
+  /** The error a new-API answer `{code, message}` with a 3xx-5xx status means; `kindFor` may narrow its kind. */
+  private refusal(operation: string, status: number, json: unknown, kindFor: (kind: ImErrorKind) => ImErrorKind) {
+    const error = errorSchema.safeParse(json).data;
+    const code = error?.code ?? `HTTP ${status}`;
+    return this.errors.of(kindFor(newApiKind(status, code)), operation, code, error?.message ?? '');
+  }
+
   private async fetchToken() {
     const operation = 'get an access token';
     const { status, json } = await requestJson({
@@ -120,10 +123,8 @@ export class DingtalkApi {
       body: { appKey: this.integration.appKey, appSecret: this.integration.appSecret },
     });
     if (status >= 300) {
-      const error = errorSchema.safeParse(json).data;
-      const code = error?.code ?? `HTTP ${status}`;
-      const kind = newApiKind(status, code);
-      throw this.errors.of(kind === 'rate_limited' || kind === 'unavailable' ? kind : 'credentials', operation, code, error?.message ?? '');
+      // Any refusal of the token that is not transient is about the AppKey or AppSecret.
+      throw this.refusal(operation, status, json, kind => (kind === 'rate_limited' || kind === 'unavailable' ? kind : 'credentials'));
     }
     const token = tokenSchema.safeParse(json);
     if (!token.success) throw this.errors.unexpectedShape(operation, token.error.issues[0]);
