@@ -3,6 +3,7 @@ import { feishuIntegrationSchema } from '@im-approval/plugin-im-approval-common'
 import nock from 'nock';
 import { imApiError, useNock } from '../testing/providerTestUtils';
 import { FeishuClient } from './FeishuClient';
+import { FEISHU_INSTANCE_STATUS } from './feishuStatus';
 
 const BASE = 'https://open.feishu.test';
 
@@ -113,5 +114,18 @@ describe('FeishuClient', () => {
     const error = await imApiError(client().verifyCredentials());
     expect(error.kind).toBe('credentials');
     expect(error.message).toMatch(/^Invalid app secret for app cli_0123456789abcdef: copy the App Secret again/);
+  });
+});
+
+describe('Feishu status mapping', () => {
+  it('maps CANCELED with one L and every terminal status', () => {
+    expect(FEISHU_INSTANCE_STATUS).toEqual({
+      PENDING: 'pending',
+      APPROVED: 'approved',
+      REJECTED: 'rejected',
+      CANCELED: 'canceled',
+      DELETED: 'deleted',
+    });
+    expect(FEISHU_INSTANCE_STATUS.CANCELLED).toBeUndefined();
   });
 });
