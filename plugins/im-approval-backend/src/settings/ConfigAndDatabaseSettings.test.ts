@@ -96,6 +96,15 @@ describe.each(databases.eachSupportedId())('integrations and templates in the da
       .where({ integration_id: 'db-app', field: 'appSecret' })
       .update({ ciphertext: flipped.toString('base64') });
     await expect(managed.integration('db-app')).rejects.toThrow('Integration "db-app" secret appSecret: the secret does not decrypt with key "k1"');
+
+    // Views never decrypt, so the integration stays listed; sending the damaged secret again repairs it.
+    expect((await managed.listIntegrations()).map(i => [i.id, i.secrets])).toEqual([['db-app', { appSecret: true, verificationToken: true, encryptKey: false }]]);
+    const { appSecret: _appSecret, ...withoutSecret } = app('db-app');
+    await expect(managed.updateIntegration('db-app', { ...withoutSecret, title: 'kept' }, 'user:default/bob')).rejects.toThrow(
+      "enter the appSecret again in the integration's settings",
+    );
+    await managed.updateIntegration('db-app', { ...withoutSecret, appSecret: 'entered again' }, 'user:default/bob');
+    expect(await managed.integration('db-app')).toEqual({ ...app('db-app'), appSecret: 'entered again' });
   });
 
   it('refuses to start when app-config defines an id the database has too', async () => {

@@ -8,15 +8,15 @@ import {
   templateSchema,
   type Integration,
   type IntegrationView,
-  type SettingsSourceKind,
   type Template,
   type TemplateView,
   type UpdateIntegrationRequest,
 } from '@im-approval/plugin-im-approval-common';
+import type { z } from 'zod';
 import type { ImClients } from '../service/ImClients';
 import type { SettingsSource } from '../service/SettingsSource';
 import { AlreadyStoredError, type DatabaseSettingsStore, type StoredIntegration } from './DatabaseSettingsStore';
-import type { SecretBox } from './SecretBox';
+import type { EncryptedSecret, SecretBox } from './SecretBox';
 
 export interface ConfigAndDatabaseSettingsOptions {
   config: { integrations: Integration[]; templates: Template[] };
@@ -26,6 +26,9 @@ export interface ConfigAndDatabaseSettingsOptions {
   clients: ImClients;
   logger: LoggerService;
 }
+
+/** A stored integration's settings with its secret fields present (their values still encrypted). */
+type StoredValues = Record<string, unknown> & Pick<Integration, 'id' | 'provider'>;
 
 const NO_KEY_MESSAGE =
   'Integrations managed in Backstage need a key to encrypt their secrets: set imApproval.secretsKey in app-config';
@@ -122,18 +125,21 @@ export class ConfigAndDatabaseSettings implements SettingsSource {
     return [...this.configIntegrations.values(), ...stored.map(s => this.open(s))];
   }
 
+  /** Views need only whether each secret is set, so stored secrets are not decrypted for them. */
   async listIntegrations(): Promise<IntegrationView[]> {
     const stored = await this.store.listIntegrations();
     return [
-      ...[...this.configIntegrations.values()].sort((a, b) => a.id.localeCompare(b.id)).map(i => this.viewOf(i, 'config')),
-      ...stored.map(s => this.viewOf(this.open(s), 'database')),
+      ...[...this.configIntegrations.values()].sort((a, b) => a.id.localeCompare(b.id)).map(i => this.viewOf(i)),
+      ...stored.map(s => this.storedViewOf(s)),
     ];
   }
 
   async integrationView(id: string): Promise<IntegrationView> {
     const configured = this.configIntegrations.get(id);
-    if (configured) return this.viewOf(configured, 'config');
-    return this.viewOf(await this.requireStoredIntegration(id), 'database');
+    if (configured) return this.viewOf(configured);
+    const stored = await this.store.getIntegration(id);
+    if (!stored) throw this.noIntegration(id);
+    return this.storedViewOf(stored);
   }
 
   async createIntegration(integration: Integration, actor: string): Promise<IntegrationView> {
@@ -147,27 +153,32 @@ export class ConfigAndDatabaseSettings implements SettingsSource {
       if (error instanceof AlreadyStoredError) throw new ConflictError(`Integration id "${integration.id}" is taken`);
       throw error;
     }
-    return this.viewOf(integration, 'database');
+    return this.viewOf(integration);
   }
 
-  /** Secrets the request leaves out keep their stored value; `null` removes an optional one. */
+  /**
+   * Secrets the request leaves out keep their stored value; `null` removes an optional one. Only
+   * the kept ones are decrypted, so a secret that no longer decrypts can be replaced by sending it.
+   */
   async updateIntegration(id: string, request: UpdateIntegrationRequest, actor: string): Promise<IntegrationView> {
     if (this.configIntegrations.has(id)) throw readOnly('Integration', id);
     if (request.id !== id) throw new InputError(`body.id: must be "${id}"; an integration cannot be renamed`);
-    const current = await this.requireStoredIntegration(id);
+    const current = await this.store.getIntegration(id);
+    if (!current) throw this.noIntegration(id);
     if (request.provider !== current.provider) {
       throw new InputError(`body.provider: must stay "${current.provider}"; create a new integration for another IM`);
     }
     const merged: Record<string, unknown> = { ...request };
-    for (const field of secretFieldsOf(current.provider)) {
-      if (merged[field] === undefined) merged[field] = (current as Record<string, unknown>)[field];
+    for (const field of secretFieldsOf(request.provider)) {
+      const kept = current.secrets[field];
+      if (merged[field] === undefined && kept) merged[field] = this.reveal(id, field, kept);
       if (merged[field] === null) delete merged[field];
     }
     const parsed = integrationSchema.safeParse(merged);
     if (!parsed.success) throw new InputError(describeZodError(parsed.error, 'body'));
     this.checkInstalled(parsed.data);
     if (!(await this.store.updateIntegration(this.seal(parsed.data), actor))) throw this.noIntegration(id);
-    return this.viewOf(parsed.data, 'database');
+    return this.viewOf(parsed.data);
   }
 
   async deleteIntegration(id: string): Promise<void> {
@@ -182,20 +193,15 @@ export class ConfigAndDatabaseSettings implements SettingsSource {
   async listTemplates(): Promise<TemplateView[]> {
     const stored = await this.store.listTemplates();
     return [
-      ...[...this.configTemplates.values()].sort((a, b) => a.name.localeCompare(b.name)).map(t => ({ ...t, source: 'config' as const, editable: false })),
-      ...stored.map(s => ({
-        ...this.parseStored(templateSchema, s.settings, `template "${s.name}"`),
-        source: 'database' as const,
-        editable: true,
-      })),
-    ];
+      ...[...this.configTemplates.values()].sort((a, b) => a.name.localeCompare(b.name)),
+      ...stored.map(s => this.parseStored(templateSchema, s.settings, `template "${s.name}"`)),
+    ].map(t => this.templateViewOf(t));
   }
 
   async templateView(name: string): Promise<TemplateView> {
     const template = await this.template(name);
-    if (!template) throw new NotFoundError(`There is no template "${name}"`);
-    const editable = !this.configTemplates.has(name);
-    return { ...template, source: editable ? 'database' : 'config', editable };
+    if (!template) throw this.noTemplate(name);
+    return this.templateViewOf(template);
   }
 
   async createTemplate(template: Template, actor: string): Promise<TemplateView> {
@@ -209,7 +215,7 @@ export class ConfigAndDatabaseSettings implements SettingsSource {
       if (error instanceof AlreadyStoredError) throw new ConflictError(`Template name "${template.name}" is taken`);
       throw error;
     }
-    return { ...template, source: 'database', editable: true };
+    return this.templateViewOf(template);
   }
 
   async updateTemplate(name: string, template: Template, actor: string): Promise<TemplateView> {
@@ -217,25 +223,41 @@ export class ConfigAndDatabaseSettings implements SettingsSource {
     if (template.name !== name) throw new InputError(`body.name: must be "${name}"; a template cannot be renamed`);
     await this.requireIntegrationFor(template);
     if (!(await this.store.updateTemplate({ name, integration: template.integration, settings: template }, actor))) {
-      throw new NotFoundError(`There is no template "${name}"`);
+      throw this.noTemplate(name);
     }
-    return { ...template, source: 'database', editable: true };
+    return this.templateViewOf(template);
   }
 
   async deleteTemplate(name: string): Promise<void> {
     if (this.configTemplates.has(name)) throw readOnly('Template', name);
-    if (!(await this.store.deleteTemplate(name))) throw new NotFoundError(`There is no template "${name}"`);
+    if (!(await this.store.deleteTemplate(name))) throw this.noTemplate(name);
   }
 
-  private viewOf(integration: Integration, source: SettingsSourceKind): IntegrationView {
+  /** An integration without its secrets, only whether each one is set; editable unless from app-config. */
+  private viewOf(integration: Integration | StoredValues): IntegrationView {
     const values = integration as Record<string, unknown>;
-    return integrationViewSchema.parse({
-      ...integration,
-      secrets: Object.fromEntries(secretFieldsOf(integration.provider).map(field => [field, values[field] !== undefined])),
-      source,
-      editable: source === 'database',
-      callbackPath: `/callbacks/${integration.provider}/${integration.id}`,
-    });
+    const editable = !this.configIntegrations.has(integration.id);
+    return this.parseStored(
+      integrationViewSchema,
+      {
+        ...integration,
+        secrets: Object.fromEntries(secretFieldsOf(integration.provider).map(field => [field, values[field] !== undefined])),
+        source: editable ? 'database' : 'config',
+        editable,
+        callbackPath: `/callbacks/${integration.provider}/${integration.id}`,
+      },
+      `integration "${integration.id}"`,
+    );
+  }
+
+  /** A stored integration's view: its encrypted secrets stand in for the values they hide. */
+  private storedViewOf(stored: StoredIntegration): IntegrationView {
+    return this.viewOf({ ...stored.settings, ...stored.secrets, id: stored.id, provider: stored.provider as Integration['provider'] });
+  }
+
+  private templateViewOf(template: Template): TemplateView {
+    const editable = !this.configTemplates.has(template.name);
+    return { ...template, source: editable ? 'database' : 'config', editable };
   }
 
   /** Splits an integration into settings and encrypted secrets. */
@@ -255,28 +277,26 @@ export class ConfigAndDatabaseSettings implements SettingsSource {
   /** Decrypts and validates a stored integration. */
   private open(stored: StoredIntegration): Integration {
     const secrets = Object.fromEntries(
-      Object.entries(stored.secrets).map(([field, secret]) => {
-        if (!this.box) throw new Error(NO_KEY_MESSAGE);
-        try {
-          return [field, this.box.decrypt(secret, secretLocation(stored.id, field))];
-        } catch (error) {
-          throw new Error(`Integration "${stored.id}" secret ${field}: ${(error as Error).message}`);
-        }
-      }),
+      Object.entries(stored.secrets).map(([field, secret]) => [field, this.reveal(stored.id, field, secret)]),
     );
     return this.parseStored(integrationSchema, { ...stored.settings, ...secrets }, `integration "${stored.id}"`);
   }
 
-  private parseStored<T extends typeof integrationSchema | typeof templateSchema>(schema: T, value: unknown, what: string) {
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) throw new Error(`The stored ${what} is not valid any more: ${describeZodError(parsed.error)}`);
-    return parsed.data as T extends typeof integrationSchema ? Integration : Template;
+  private reveal(integrationId: string, field: string, secret: EncryptedSecret): string {
+    if (!this.box) throw new Error(NO_KEY_MESSAGE);
+    try {
+      return this.box.decrypt(secret, secretLocation(integrationId, field));
+    } catch (error) {
+      throw new Error(
+        `Integration "${integrationId}" secret ${field}: ${(error as Error).message}; enter the ${field} again in the integration's settings`,
+      );
+    }
   }
 
-  private async requireStoredIntegration(id: string): Promise<Integration> {
-    const stored = await this.store.getIntegration(id);
-    if (!stored) throw this.noIntegration(id);
-    return this.open(stored);
+  private parseStored<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw new Error(`The stored ${what} is not valid any more: ${describeZodError(parsed.error)}`);
+    return parsed.data;
   }
 
   private async requireIntegrationFor(template: Template) {
@@ -295,5 +315,9 @@ export class ConfigAndDatabaseSettings implements SettingsSource {
 
   private noIntegration(id: string) {
     return new NotFoundError(`There is no integration "${id}"`);
+  }
+
+  private noTemplate(name: string) {
+    return new NotFoundError(`There is no template "${name}"`);
   }
 }
