@@ -1,5 +1,4 @@
 import { useApi } from '@backstage/core-plugin-api';
-import { errorMessage } from '../shared/errorMessage';
 import { usePermission } from '@backstage/plugin-permission-react';
 import {
   cancelApprovalRequestSchema,
@@ -19,6 +18,7 @@ import Alert from '@material-ui/lab/Alert';
 import { useState } from 'react';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
+import { ErrorAlert } from '../shared/ErrorAlert';
 
 type Action = 'approved' | 'rejected' | 'cancel';
 
@@ -126,11 +126,7 @@ function ActionDialog(props: { approval: Approval; action: Action; onClose: () =
           error={Boolean(invalid)}
           helperText={invalid}
         />
-        {sending.error && (
-          <Box mt={2}>
-            <Alert severity="error">{errorMessage(sending.error)}</Alert>
-          </Box>
-        )}
+        <ErrorAlert error={sending.error} />
       </DialogContent>
       <DialogActions>
         <Button onClick={props.onClose}>Back</Button>

@@ -1,5 +1,4 @@
 import { useApi } from '@backstage/core-plugin-api';
-import { errorMessage } from '../shared/errorMessage';
 import type { IntegrationView, ProviderId } from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
@@ -14,6 +13,7 @@ import { useState } from 'react';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { PROVIDERS, providerDescriptor } from '../../providers';
+import { ErrorAlert } from '../shared/ErrorAlert';
 import { CallbackSetup } from './CallbackSetup';
 import { integrationFormFrom, isSecretField, newIntegrationForm, prepareSave, type IntegrationFormState } from './integrationForm';
 import { TestConnection } from './TestConnection';
@@ -150,11 +150,7 @@ export function IntegrationDialog(props: {
           ))}
         </TextField>
         {errors[''] && <Alert severity="error">{errors['']}</Alert>}
-        {saving.error && (
-          <Box mt={2}>
-            <Alert severity="error">{errorMessage(saving.error)}</Alert>
-          </Box>
-        )}
+        <ErrorAlert error={saving.error} />
         {saved && (
           <Box mt={2}>
             <TestConnection integrationId={saved.id} />

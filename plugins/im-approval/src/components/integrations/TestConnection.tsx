@@ -1,10 +1,10 @@
 import { useApi } from '@backstage/core-plugin-api';
-import { errorMessage } from '../shared/errorMessage';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Alert from '@material-ui/lab/Alert';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
+import { ErrorAlert } from '../shared/ErrorAlert';
 
 /** Asks the backend to fetch a token from the IM with the saved credentials, and shows its answer. */
 export function TestConnection(props: { integrationId: string }) {
@@ -27,7 +27,7 @@ export function TestConnection(props: { integrationId: string }) {
           {result.code !== undefined && ` (IM error ${result.code})`}
         </Alert>
       )}
-      {testing.error && <Alert severity="error">{errorMessage(testing.error)}</Alert>}
+      <ErrorAlert error={testing.error} />
     </Box>
   );
 }

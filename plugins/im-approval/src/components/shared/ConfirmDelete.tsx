@@ -1,12 +1,11 @@
 import Button from '@material-ui/core/Button';
-import { errorMessage } from './errorMessage';
 import Dialog from '@material-ui/core/Dialog';
 import DialogActions from '@material-ui/core/DialogActions';
 import DialogContent from '@material-ui/core/DialogContent';
 import DialogContentText from '@material-ui/core/DialogContentText';
 import DialogTitle from '@material-ui/core/DialogTitle';
-import Alert from '@material-ui/lab/Alert';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
+import { ErrorAlert } from './ErrorAlert';
 
 /** Asks before deleting, and shows why the backend refused if it did. */
 export function ConfirmDelete(props: {
@@ -25,7 +24,7 @@ export function ConfirmDelete(props: {
       <DialogTitle>Delete {props.what}?</DialogTitle>
       <DialogContent>
         <DialogContentText>{props.consequence}</DialogContentText>
-        {removing.error && <Alert severity="error">{errorMessage(removing.error)}</Alert>}
+        <ErrorAlert error={removing.error} />
       </DialogContent>
       <DialogActions>
         <Button onClick={props.onClose}>Keep</Button>

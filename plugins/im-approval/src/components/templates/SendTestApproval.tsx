@@ -1,5 +1,4 @@
 import { Link } from '@backstage/core-components';
-import { errorMessage } from '../shared/errorMessage';
 import { useApi } from '@backstage/core-plugin-api';
 import type { Approval, TemplateView } from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
@@ -15,6 +14,7 @@ import { useState } from 'react';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { usePluginLink } from '../shared/basePath';
+import { ErrorAlert } from '../shared/ErrorAlert';
 import { templateFormFrom, usedVariables } from './templateForm';
 
 /** Opens a real approval from a template, to see it arrive in the IM; left-out values get samples. */
@@ -56,11 +56,7 @@ export function SendTestApproval(props: { template: TemplateView; onClose: () =>
             </Alert>
           </Box>
         )}
-        {sending.error && (
-          <Box mt={2}>
-            <Alert severity="error">{errorMessage(sending.error)}</Alert>
-          </Box>
-        )}
+        <ErrorAlert error={sending.error} />
       </DialogContent>
       <DialogActions>
         <Button onClick={props.onClose}>Close</Button>

@@ -1,5 +1,4 @@
 import { useApi } from '@backstage/core-plugin-api';
-import { errorMessage } from '../shared/errorMessage';
 import type { FormField, IntegrationView, TemplateView } from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
@@ -17,6 +16,8 @@ import { useState } from 'react';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { providerDescriptor } from '../../providers';
+import { ErrorAlert } from '../shared/ErrorAlert';
+import { errorMessage } from '../shared/errorMessage';
 import { FieldMappingEditor } from './FieldMappingEditor';
 import { newTemplateForm, prepareSave, templateFormFrom, type TemplateFormState } from './templateForm';
 import { VariablesHelp } from './VariablesHelp';
@@ -208,11 +209,7 @@ export function TemplateDialog(props: {
             />
             {policyError && <Alert severity="error">{policyError}</Alert>}
             {errors[''] && <Alert severity="error">{errors['']}</Alert>}
-            {saving.error && (
-              <Box mt={2}>
-                <Alert severity="error">{errorMessage(saving.error)}</Alert>
-              </Box>
-            )}
+            <ErrorAlert error={saving.error} />
           </Grid>
           <Grid item xs={12} md={4}>
             <VariablesHelp />
