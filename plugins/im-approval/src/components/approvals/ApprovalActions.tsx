@@ -87,12 +87,12 @@ function ActionDialog(props: { approval: Approval; action: Action; onClose: () =
   const [reason, setReason] = useState('');
   const [invalid, setInvalid] = useState<string>();
   const text = ACTION_TEXT[props.action];
-  const [sending, send] = useAsyncFn(async (action: Action, reasonText: string | undefined) => {
-    if (action === 'cancel') await api.cancelApproval(props.approval.id, reasonText);
-    else await api.decideApproval(props.approval.id, { decision: action, comment: reasonText ?? '' });
+  const [sending, send] = useAsyncFn(async (request: () => Promise<Approval>) => {
+    await request();
     props.onDone();
   });
 
+  /** Checks the reason with the API's own schema and sends exactly what it accepted. */
   const submit = async () => {
     const { action } = props;
     const parsed =
@@ -104,7 +104,10 @@ function ActionDialog(props: { approval: Approval; action: Action; onClose: () =
       return;
     }
     setInvalid(undefined);
-    await send(action, reason.trim() || undefined);
+    const request = parsed.data;
+    await send(() =>
+      'decision' in request ? api.decideApproval(props.approval.id, request) : api.cancelApproval(props.approval.id, request.reason),
+    );
   };
 
   return (
