@@ -15,13 +15,21 @@ import useAsyncFn from 'react-use/esm/useAsyncFn';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { usePluginLink } from '../shared/basePath';
 import { ErrorAlert } from '../shared/ErrorAlert';
-import { templateFormFrom, usedVariables } from './templateForm';
+
+/** `${vars.NAME}`, spaced inside the braces or not, as the backend reads it; NAME as the API accepts it. */
+const VARIABLE = /\$\{\s*vars\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}/g;
+
+/** The variable names a template's title and fields use: the backend fills the ones left out with samples. */
+function usedVariables(template: TemplateView): string[] {
+  const texts = [template.title, ...Object.values(template.fields)];
+  return [...new Set(texts.flatMap(text => [...text.matchAll(VARIABLE)].map(match => match[1])))];
+}
 
 /** Opens a real approval from a template, to see it arrive in the IM; left-out values get samples. */
 export function SendTestApproval(props: { template: TemplateView; onClose: () => void }) {
   const api = useApi(imApprovalApiRef);
   const link = usePluginLink();
-  const names = usedVariables(templateFormFrom(props.template));
+  const names = usedVariables(props.template);
   const [values, setValues] = useState<Record<string, string>>({});
   const [sending, send] = useAsyncFn(async (): Promise<Approval> => {
     const variables = Object.fromEntries(Object.entries(values).filter(([, value]) => value.trim()));

@@ -93,6 +93,17 @@ describe('the templates page', () => {
     expect(await within(dialog).findByRole('link', { name: `approval ${approval.id}` })).toHaveAttribute('href', `/approvals/${approval.id}`);
   });
 
+  it('asks for every variable the template uses, spaced inside the braces or not', async () => {
+    const api = fakeApi({
+      listTemplates: jest.fn(async () => [{ ...template, fields: { ...template.fields, widget_reason: '${ vars.reason } (${actor})' } }]),
+      listIntegrations: jest.fn(async () => [databaseIntegration]),
+    });
+    await renderPage(api, '/templates');
+    fireEvent.click(await screen.findByRole('button', { name: 'Send test approval' }));
+    const dialog = await screen.findByRole('dialog');
+    expect(within(dialog).getAllByRole('textbox').map(input => input.id)).toEqual(['test-variable-service', 'test-variable-reason']);
+  });
+
   it('shows app-config templates read-only', async () => {
     const api = fakeApi({
       listTemplates: jest.fn(async () => [{ ...template, source: 'config' as const, editable: false }]),

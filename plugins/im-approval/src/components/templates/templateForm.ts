@@ -107,13 +107,3 @@ export function prepareSave(api: ImApprovalApi, form: TemplateFormState, savedNa
     save: savedName ? () => api.updateTemplate(savedName, request) : () => api.createTemplate(request),
   };
 }
-
-/** The `${vars.NAME}` names a template uses, for the test approval's inputs. */
-export function usedVariables(form: TemplateFormState): string[] {
-  const texts = [form.title, ...form.fields.map(row => row.value)];
-  const names = new Set<string>();
-  for (const text of texts) {
-    for (const match of text.matchAll(/\$\{vars\.([A-Za-z_][A-Za-z0-9_-]*)\}/g)) names.add(match[1]);
-  }
-  return [...names];
-}
