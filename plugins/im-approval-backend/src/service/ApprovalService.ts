@@ -273,11 +273,14 @@ export class ApprovalService {
   async reconcile(options: { batchSize: number; intervalSeconds: number }): Promise<{ checked: number; decided: number }> {
     const pending = await this.store.listPending({ limit: options.batchSize });
     const budgets = new Map<string, number>();
+    // Looked up once per pass: a database-managed integration costs a query and decrypting its secrets.
+    const integrations = new Map<string, Promise<Integration>>();
     let checked = 0;
     let decided = 0;
     for (const approval of pending) {
       try {
-        const integration = await this.integrationOf(approval.integration);
+        if (!integrations.has(approval.integration)) integrations.set(approval.integration, this.integrationOf(approval.integration));
+        const integration = await integrations.get(approval.integration)!;
         const budget = budgets.get(integration.id) ?? this.clients.readsPerPass(integration, options.intervalSeconds);
         if (budget <= 0) continue;
         budgets.set(integration.id, budget - 1);
