@@ -2,10 +2,10 @@ import type { HumanDuration } from '@backstage/types';
 
 export interface Config {
   imApproval?: {
-    /** Who may open approvals with a GitHub Actions OIDC token. Without it, only Backstage tokens are accepted. */
     github?: {
       /** The GitHub web URL, for links to workflow runs. Default https://github.com. */
       serverUrl?: string;
+      /** Who may open approvals with a GitHub Actions OIDC token. Without it, only Backstage tokens are accepted. */
       oidc?: {
         /** Default https://token.actions.githubusercontent.com (GitHub.com). */
         issuer?: string;
@@ -23,6 +23,7 @@ export interface Config {
      * way decisions arrive in `poll` mode). Each pass reads at most what the IM's rate limit allows per integration.
      */
     reconciler?: {
+      /** Default every 30 seconds. */
       frequency?: HumanDuration | string;
       /** Pending approvals read per pass. Default 200. */
       batchSize?: number;
