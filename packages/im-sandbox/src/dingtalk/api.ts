@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import { z } from 'zod';
+import { countTokenRequest } from '../platform/apiCounts';
 import { describeIssues, parseOrRefuse } from '../validation';
 import { DingtalkApiError, DingtalkCode, invalidParameter } from './errors';
 import type { DingtalkPlatform } from './platform';
@@ -63,7 +64,7 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
 
   router.post('/v1.0/oauth2/accessToken', (req, res) => {
     const appKey: unknown = req.body?.appKey;
-    if (typeof appKey === 'string') state.countToken(appKey);
+    if (typeof appKey === 'string') countTokenRequest(state.stats, appKey);
     const fault = state.faults.take('token');
     const request = tokenRequestSchema.safeParse(req.body ?? {});
     const app = request.success ? state.apps.get(request.data.appKey) : undefined;
@@ -83,7 +84,7 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
     '/gettoken',
     oapiOperation('oapi.token', false, req => {
       const query = oapiTokenQuerySchema.safeParse(req.query);
-      if (query.success) state.countToken(query.data.appkey);
+      if (query.success) countTokenRequest(state.stats, query.data.appkey);
       const app = query.success ? state.apps.get(query.data.appkey) : undefined;
       if (!query.success || app?.appSecret !== query.data.appsecret) {
         return { errcode: DingtalkCode.oapiInvalidCredentials, errmsg: '不合法的appKey或appSecret的访问' };

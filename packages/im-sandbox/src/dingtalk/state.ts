@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ApprovalFlow } from '../flow/approvalFlow';
+import { emptyApiCounts } from '../platform/apiCounts';
 import { findByMobile } from '../platform/contacts';
 import { Faults } from '../platform/faults';
 import { Tokens } from '../platform/tokens';
@@ -56,13 +57,6 @@ export interface DingtalkInstance {
   operationRecords: OperationRecord[];
 }
 
-export interface DingtalkStats {
-  tokenRequests: Record<string, number>;
-  instanceCreates: number;
-  instanceReads: number;
-  calls: Partial<Record<DingtalkFaultRoute, number>>;
-}
-
 export class DingtalkState {
   readonly corpId: string;
   readonly apps = new Map<string, DingtalkApp>();
@@ -71,7 +65,7 @@ export class DingtalkState {
   readonly instances = new Map<string, DingtalkInstance>();
   readonly tokens = new Tokens();
   readonly faults = new Faults<DingtalkFaultRoute>();
-  stats = { tokenRequests: {} as Record<string, number>, instanceCreates: 0, instanceReads: 0 };
+  stats = emptyApiCounts();
   private taskCounter = 0;
 
   constructor(seed: DingtalkSeed = {}) {
@@ -107,10 +101,6 @@ export class DingtalkState {
     return findByMobile(this.users.values(), mobile);
   }
 
-  countToken(appKey: string): void {
-    this.stats.tokenRequests[appKey] = (this.stats.tokenRequests[appKey] ?? 0) + 1;
-  }
-
   nextTaskId = (): string => {
     this.taskCounter += 1;
     return String(60_000_000_000 + this.taskCounter);
@@ -124,6 +114,6 @@ export class DingtalkState {
   reset(): void {
     this.instances.clear();
     this.faults.reset();
-    this.stats = { tokenRequests: {}, instanceCreates: 0, instanceReads: 0 };
+    this.stats = emptyApiCounts();
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import { z } from 'zod';
+import { countTokenRequest } from '../platform/apiCounts';
 import { parseOrRefuse } from '../validation';
 import { FeishuApiError, FeishuCode, approvalParamInvalid } from './errors';
 import type { FeishuApp, FeishuUser, Instance } from './model';
@@ -63,7 +64,7 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
 
   router.post('/auth/v3/tenant_access_token/internal', (req, res) => {
     const appId: unknown = req.body?.app_id;
-    if (typeof appId === 'string') state.stats.tokenRequests[appId] = (state.stats.tokenRequests[appId] ?? 0) + 1;
+    if (typeof appId === 'string') countTokenRequest(state.stats, appId);
     const fault = state.faults.take('token');
     if (fault) {
       res.status(fault.httpStatus).json({ code: fault.code, msg: fault.msg, data: {} });

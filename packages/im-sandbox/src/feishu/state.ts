@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
+import { type ApiCounts, emptyApiCounts } from '../platform/apiCounts';
 import { findByEmail, findByMobile } from '../platform/contacts';
 import { Faults } from '../platform/faults';
 import { Tokens } from '../platform/tokens';
 import type { ApprovalDefinition, FeishuApp, FeishuUser, Instance } from './model';
 import type { FeishuAppSeed, FeishuApprovalSeed, FeishuSeed, FeishuUserSeed } from './seed';
-
 
 /** The open-API operations a test can make fail on purpose. */
 export const FAULT_ROUTES = [
@@ -19,19 +19,11 @@ export const FAULT_ROUTES = [
 ] as const;
 export type FaultRoute = (typeof FAULT_ROUTES)[number];
 
-
-export interface FeishuStats {
+/** What GET /_sandbox/feishu/stats answers. */
+export interface FeishuStats extends ApiCounts {
   /** Every call per open-API operation, failures and injected faults included. */
   calls: Partial<Record<FaultRoute, number>>;
-  /** Token requests by the app_id they named, whatever the answer. */
-  tokenRequests: Record<string, number>;
-  /** Instances actually created (a repeated uuid creates none). */
-  instanceCreates: number;
-  /** Successful instance reads. */
-  instanceReads: number;
 }
-
-const emptyStats = (): Omit<FeishuStats, 'calls'> => ({ tokenRequests: {}, instanceCreates: 0, instanceReads: 0 });
 
 /** Everything one Feishu tenant knows, in memory. Rules about instances live in workflow.ts. */
 export class FeishuState {
@@ -39,7 +31,7 @@ export class FeishuState {
   readonly users = new Map<string, FeishuUser>();
   readonly approvals = new Map<string, ApprovalDefinition>();
   readonly instances = new Map<string, Instance>();
-  stats = emptyStats();
+  stats = emptyApiCounts();
   readonly faults = new Faults<FaultRoute>();
   private readonly instanceCodesByUuid = new Map<string, string>();
   private readonly tokens = new Tokens('t-');
@@ -144,6 +136,6 @@ export class FeishuState {
     this.instances.clear();
     this.instanceCodesByUuid.clear();
     this.faults.reset();
-    this.stats = emptyStats();
+    this.stats = emptyApiCounts();
   }
 }

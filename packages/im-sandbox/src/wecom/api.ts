@@ -1,5 +1,6 @@
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import { z } from 'zod';
+import { countTokenRequest } from '../platform/apiCounts';
 import { parseOrRefuse } from '../validation';
 import { WecomApiError, WecomCode, applyInvalid, errorBody } from './errors';
 import type { WecomPlatform } from './platform';
@@ -59,7 +60,7 @@ export function wecomApi(platform: WecomPlatform): Router {
     const fault = state.faults.take('gettoken');
     const { corpid, corpsecret } = tokenQuerySchema.parse(req.query);
     const app = corpid === state.corpId && corpsecret ? state.appBySecret(corpsecret) : undefined;
-    if (app) state.countToken(String(app.agentId));
+    if (app) countTokenRequest(state.stats, String(app.agentId));
     if (fault) res.status(fault.httpStatus).json(errorBody(fault.code, fault.msg));
     else if (!corpid) res.json(errorBody(WecomCode.missingCorpId, 'corpid missing'));
     else if (!corpsecret) res.json(errorBody(WecomCode.missingSecret, 'corpsecret missing'));

@@ -1,4 +1,5 @@
 import type { ApprovalFlow } from '../flow/approvalFlow';
+import { type ApiCounts, emptyApiCounts } from '../platform/apiCounts';
 import { findByEmail, findByMobile } from '../platform/contacts';
 import { Faults } from '../platform/faults';
 import { RateLimit } from '../platform/rateLimit';
@@ -58,10 +59,8 @@ export interface WecomInstance {
   comments: WecomComment[];
 }
 
-export interface WecomStats {
-  tokenRequests: Record<string, number>;
-  instanceCreates: number;
-  instanceReads: number;
+export interface WecomStats extends ApiCounts {
+  /** OA calls refused with errcode 45009. */
   rateLimited: number;
 }
 
@@ -74,7 +73,7 @@ export class WecomState {
   readonly tokens = new Tokens();
   readonly faults = new Faults<WecomFaultRoute>();
   readonly rateLimit: RateLimit;
-  stats: WecomStats = { tokenRequests: {}, instanceCreates: 0, instanceReads: 0, rateLimited: 0 };
+  stats: WecomStats = { ...emptyApiCounts(), rateLimited: 0 };
   private taskCounter = 0;
   // Never reset: a backend that kept an old sp_no must not meet a new instance under it.
   private serial = 0;
@@ -122,10 +121,6 @@ export class WecomState {
     return findByEmail(this.users.values(), email);
   }
 
-  countToken(agentId: string): void {
-    this.stats.tokenRequests[agentId] = (this.stats.tokenRequests[agentId] ?? 0) + 1;
-  }
-
   nextTaskId = (): string => {
     this.taskCounter += 1;
     return String(this.taskCounter);
@@ -141,6 +136,6 @@ export class WecomState {
     this.instances.clear();
     this.faults.reset();
     this.rateLimit.reset();
-    this.stats = { tokenRequests: {}, instanceCreates: 0, instanceReads: 0, rateLimited: 0 };
+    this.stats = { ...emptyApiCounts(), rateLimited: 0 };
   }
 }
