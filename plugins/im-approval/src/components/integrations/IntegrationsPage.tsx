@@ -3,7 +3,6 @@ import { useApi } from '@backstage/core-plugin-api';
 import { imApprovalIntegrationManagePermission, type IntegrationView } from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
-import Chip from '@material-ui/core/Chip';
 import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
 import { useState } from 'react';
@@ -12,6 +11,7 @@ import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { providerDescriptor } from '../../providers';
 import { ConfirmDelete } from '../shared/ConfirmDelete';
 import { PermissionGate } from '../shared/PermissionGate';
+import { sourceColumn } from '../shared/sourceColumn';
 import { IntegrationDialog } from './IntegrationDialog';
 
 /** The IM apps: those from app-config, read-only, and those managed here. */
@@ -53,11 +53,7 @@ function IntegrationsTable() {
       field: 'connectionMode',
       render: row => providerDescriptor(row.provider).connectionModes.find(m => m.value === row.connectionMode)?.label ?? row.connectionMode,
     },
-    {
-      title: 'Source',
-      field: 'source',
-      render: row => <Chip size="small" label={row.source === 'config' ? 'app-config (read-only)' : 'managed here'} />,
-    },
+    sourceColumn<IntegrationView>(),
     {
       title: '',
       field: 'editable',

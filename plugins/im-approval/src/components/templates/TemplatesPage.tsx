@@ -3,13 +3,13 @@ import { useApi } from '@backstage/core-plugin-api';
 import { imApprovalTemplateManagePermission, type TemplateView } from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
-import Chip from '@material-ui/core/Chip';
 import Typography from '@material-ui/core/Typography';
 import { useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { ConfirmDelete } from '../shared/ConfirmDelete';
 import { PermissionGate } from '../shared/PermissionGate';
+import { sourceColumn } from '../shared/sourceColumn';
 import { SendTestApproval } from './SendTestApproval';
 import { TemplateDialog } from './TemplateDialog';
 
@@ -52,11 +52,7 @@ function TemplatesTable() {
     { title: 'IM app', field: 'integration' },
     { title: 'IM form', field: 'form' },
     { title: 'Approvers', field: 'approvers', render: row => `${row.approvers.join(', ')} (${row.approverMode})` },
-    {
-      title: 'Source',
-      field: 'source',
-      render: row => <Chip size="small" label={row.source === 'config' ? 'app-config (read-only)' : 'managed here'} />,
-    },
+    sourceColumn<TemplateView>(),
     {
       title: '',
       field: 'editable',
