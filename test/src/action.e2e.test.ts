@@ -125,6 +125,8 @@ describe('the Action bundle, run as a runner runs it, against the real backend a
     const post = await runStep({ inputs: inputs(), env, post: { state: main.state } });
     expect(post.exitCode).toBe(0);
     expect(post.stdout).toContain(`Approval ${approval.id} canceled`);
+    expect(post.stdout).toContain('the feishu instance was revoked.');
+    expect(post.summary).toContain('the feishu instance was revoked');
 
     const { body } = await getWithTimeline(backend(), approval.id, await oidcToken(stack));
     expect(body).toMatchObject({ status: 'canceled', comment: 'The workflow job was cancelled or failed while the approval was pending' });

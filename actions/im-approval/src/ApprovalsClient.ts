@@ -1,7 +1,9 @@
 import {
   approvalSchema,
+  approvalWithTimelineSchema,
   errorResponseSchema,
   type Approval,
+  type ApprovalWithTimeline,
   type CreateApprovalRequest,
 } from '@im-approval/plugin-im-approval-common';
 import type { z } from 'zod';
@@ -31,6 +33,8 @@ export interface ApprovalsClientOptions {
   onRetry: (problem: string, delayMs: number) => void;
   backoff?: () => Backoff;
   now?: () => number;
+  /** How long create, read and cancel keep retrying a backend that is down. Default 5 minutes. */
+  callRetryMs?: number;
 }
 
 interface RequestOptions {
@@ -50,24 +54,29 @@ const WAIT_GRACE_MS = 15_000;
 export class ApprovalsClient {
   private readonly now: () => number;
   private readonly newBackoff: () => Backoff;
+  private readonly callRetryMs: number;
 
   constructor(private readonly options: ApprovalsClientOptions) {
     this.now = options.now ?? Date.now;
     this.newBackoff = options.backoff ?? (() => new Backoff({ initialMs: 500, maxMs: 30_000 }));
+    this.callRetryMs = options.callRetryMs ?? 5 * 60_000;
   }
 
   /** Safe to retry: the idempotency key makes a repeated create answer the same approval. */
-  async create(request: CreateApprovalRequest, retryUntil: number): Promise<{ approval: Approval; created: boolean }> {
-    const { status, body } = await this.send('POST', '/approvals', { body: request, retryUntil, timeoutMs: REQUEST_TIMEOUT_MS });
+  async create(request: CreateApprovalRequest): Promise<{ approval: Approval; created: boolean }> {
+    const { status, body } = await this.send('POST', '/approvals', { body: request, ...this.call() });
     return { approval: this.parse(approvalSchema, body), created: status === 201 };
   }
 
-  async get(id: string, retryUntil: number): Promise<Approval> {
-    const { body } = await this.send('GET', `/approvals/${encodeURIComponent(id)}`, { retryUntil, timeoutMs: REQUEST_TIMEOUT_MS });
-    return this.parse(approvalSchema, body);
+  async get(id: string): Promise<ApprovalWithTimeline> {
+    const { body } = await this.send('GET', `/approvals/${encodeURIComponent(id)}`, this.call());
+    return this.parse(approvalWithTimelineSchema, body);
   }
 
-  /** Answers as soon as the approval leaves `pending`, or after `seconds` with it still pending. */
+  /**
+   * Answers as soon as the approval leaves `pending`, or after `seconds` with it still pending.
+   * A backend that is down is retried until `retryUntil`: a wait outlives a single call.
+   */
   async wait(id: string, seconds: number, retryUntil: number): Promise<Approval> {
     const { body } = await this.send('GET', `/approvals/${encodeURIComponent(id)}/wait?timeout=${seconds}s`, {
       retryUntil,
@@ -76,13 +85,13 @@ export class ApprovalsClient {
     return this.parse(approvalSchema, body);
   }
 
-  async cancel(id: string, reason: string, retryUntil: number): Promise<Approval> {
-    const { body } = await this.send('POST', `/approvals/${encodeURIComponent(id)}/cancel`, {
-      body: { reason },
-      retryUntil,
-      timeoutMs: REQUEST_TIMEOUT_MS,
-    });
+  async cancel(id: string, reason: string): Promise<Approval> {
+    const { body } = await this.send('POST', `/approvals/${encodeURIComponent(id)}/cancel`, { body: { reason }, ...this.call() });
     return this.parse(approvalSchema, body);
+  }
+
+  private call() {
+    return { retryUntil: this.now() + this.callRetryMs, timeoutMs: REQUEST_TIMEOUT_MS };
   }
 
   private async send(method: string, path: string, options: RequestOptions): Promise<{ status: number; body: unknown }> {

@@ -12,6 +12,3 @@ export function clientFor(inputs: ActionInputs): ApprovalsClient {
     onRetry: (problem, delayMs) => core.warning(`${problem}; retrying in ${(delayMs / 1000).toFixed(1)} s`),
   });
 }
-
-/** How long a single call (create, read, cancel) keeps retrying a backend that is down. */
-export const CALL_RETRY_MS = 5 * 60_000;

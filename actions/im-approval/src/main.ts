@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import type { Approval, CreateApprovalRequest } from '@im-approval/plugin-im-approval-common';
 import type { ApprovalsClient } from './ApprovalsClient';
-import { CALL_RETRY_MS, clientFor } from './client';
+import { clientFor } from './client';
 import { readInputs, type ActionInputs } from './inputs';
 import { describeApproval, outcomeLine, progressLine } from './messages';
 import { setOutputs, writeSummary } from './report';
@@ -14,9 +14,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const inputs = readInputs(name => core.getInput(name));
   const client = clientFor(inputs);
 
-  let approval = inputs.approvalId
-    ? await client.get(inputs.approvalId, Date.now() + CALL_RETRY_MS)
-    : await open(client, inputs, env);
+  let approval: Approval = inputs.approvalId ? await client.get(inputs.approvalId) : await open(client, inputs, env);
   // From here on the post step cancels the approval if the job fails or is cancelled while it is pending.
   core.saveState(STATE_APPROVAL_ID, approval.id);
   core.setOutput('approval-id', approval.id);
@@ -44,15 +42,12 @@ async function open(client: ApprovalsClient, inputs: ActionInputs, env: NodeJS.P
     approvers: inputs.approvers,
     timeout: inputs.timeoutSeconds,
   } satisfies Omit<CreateApprovalRequest, 'idempotencyKey'>;
-  const { approval, created } = await client.create(
-    {
-      ...request,
-      idempotencyKey: idempotencyKey(env, request),
-      // With an OIDC token the backend reads the run from the token's verified claims instead.
-      context: inputs.auth === 'token' ? runContextFromEnv(env) : undefined,
-    },
-    Date.now() + CALL_RETRY_MS,
-  );
+  const { approval, created } = await client.create({
+    ...request,
+    idempotencyKey: idempotencyKey(env, request),
+    // With an OIDC token the backend reads the run from the token's verified claims instead.
+    context: inputs.auth === 'token' ? runContextFromEnv(env) : undefined,
+  });
   core.info(`${created ? 'Requested' : 'Found the approval this step already requested:'} ${describeApproval(approval)}`);
   core.info(`Approval id: ${approval.id}`);
   return approval;

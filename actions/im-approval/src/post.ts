@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
-import { isTerminal } from '@im-approval/plugin-im-approval-common';
+import { isTerminal, type ApprovalWithTimeline } from '@im-approval/plugin-im-approval-common';
 import { ApiError } from './ApprovalsClient';
-import { CALL_RETRY_MS, clientFor } from './client';
+import { clientFor } from './client';
 import { readInputs } from './inputs';
 import { STATE_APPROVAL_ID } from './state';
 
@@ -18,13 +18,13 @@ export async function post(): Promise<void> {
     return;
   }
   const client = clientFor(readInputs(name => core.getInput(name)));
-  const approval = await client.get(approvalId, Date.now() + CALL_RETRY_MS);
+  const approval = await client.get(approvalId);
   if (isTerminal(approval.status)) {
     core.info(`Approval ${approvalId} is already ${approval.status}; nothing to cancel.`);
     return;
   }
   try {
-    await client.cancel(approvalId, REASON, Date.now() + CALL_RETRY_MS);
+    await client.cancel(approvalId, REASON);
   } catch (error) {
     // Decided between the read and the cancel: the decision stands.
     if (error instanceof ApiError && error.status === 409) {
@@ -33,6 +33,15 @@ export async function post(): Promise<void> {
     }
     throw error;
   }
-  core.info(`Approval ${approvalId} canceled (${REASON.toLowerCase()}); the backend revoked its IM instance.`);
-  await core.summary.addRaw(`🚫 Approval <code>${approvalId}</code> canceled: ${REASON.toLowerCase()}.`, true).write();
+  const imOutcome = revocation(await client.get(approvalId));
+  core.info(`Approval ${approvalId} canceled (${REASON.toLowerCase()}); ${imOutcome}.`);
+  await core.summary.addRaw(`🚫 Approval <code>${approvalId}</code> canceled: ${REASON.toLowerCase()}; ${imOutcome}.`, true).write();
+}
+
+/** What the backend's attempt to revoke the IM instance came to, as its timeline records it. */
+function revocation(approval: ApprovalWithTimeline): string {
+  const event = approval.timeline.findLast(e => e.type === 'im_instance_revoked' || e.type === 'im_revoke_failed');
+  if (!event) return 'it had no IM instance to revoke';
+  if (event.type === 'im_instance_revoked') return `the ${approval.provider} instance was revoked`;
+  return `the ${approval.provider} instance could not be revoked (${event.message ?? 'no reason given'}); approvers may still see it`;
 }

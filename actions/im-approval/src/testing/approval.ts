@@ -1,9 +1,9 @@
-import type { Approval } from '@im-approval/plugin-im-approval-common';
+import type { ApprovalWithTimeline } from '@im-approval/plugin-im-approval-common';
 
 export const ID = '6f1c1f9e-8a43-4a57-9a52-0d9b1d7c8e11';
 
 /** An approval as the API answers it, pending unless told otherwise. */
-export function approval(overrides: Partial<Approval> = {}): Approval {
+export function approval(overrides: Partial<ApprovalWithTimeline> = {}): ApprovalWithTimeline {
   return {
     id: ID,
     status: 'pending',
@@ -25,6 +25,7 @@ export function approval(overrides: Partial<Approval> = {}): Approval {
     createdAt: '2026-11-21T08:00:00.000Z',
     updatedAt: '2026-11-21T08:00:00.000Z',
     expiresAt: '2026-11-21T09:00:00.000Z',
+    timeline: [],
     ...overrides,
   };
 }
