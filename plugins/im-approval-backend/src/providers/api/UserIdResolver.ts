@@ -19,6 +19,22 @@ export interface UserLookup {
   (contacts: Array<{ kind: ContactKind; value: string }>): Promise<Map<string, string>>;
 }
 
+/** A lookup for IMs that find one person per call; a person the IM does not find is left out. */
+export function oneByOne(find: (contact: { kind: ContactKind; value: string }) => Promise<string | undefined>): UserLookup {
+  return async contacts => {
+    const found = new Map<string, string>();
+    for (const contact of contacts) {
+      try {
+        const id = await find(contact);
+        if (id) found.set(contact.value, id);
+      } catch (error) {
+        if (!(error instanceof ImApiError && error.kind === 'not_found')) throw error;
+      }
+    }
+    return found;
+  };
+}
+
 /**
  * Resolves approvers and initiators written as emails or mobiles to IM user ids, through the IM's
  * lookup, cached per app. Misses are cached too: IMs throttle (WeCom blocks) apps that keep

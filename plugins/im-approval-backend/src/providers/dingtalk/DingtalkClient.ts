@@ -12,7 +12,7 @@ import {
 import { z } from 'zod';
 import { PersonLabels } from '../api/PersonLabels';
 import { TtlCache } from '../api/TtlCache';
-import { UserIdResolver, type ContactKind } from '../api/UserIdResolver';
+import { oneByOne, UserIdResolver, type ContactKind } from '../api/UserIdResolver';
 import { rejectCallback } from '../callbackChecks';
 import { findField } from '../formFields';
 import { instanceRef } from '../instanceRef';
@@ -64,7 +64,7 @@ export class DingtalkClient implements ImClient {
   ) {
     this.api = new DingtalkApi(integration, deps.logger);
     this.users = new UserIdResolver(
-      contacts => this.lookUpUsers(contacts),
+      oneByOne(contact => this.lookUpUser(contact)),
       (kind, value) =>
         `No DingTalk user with ${kind} ${value} is visible to app ${integration.appKey}; ` +
         "check the number, that the person is inside the app's contact scope, and that the app may read members by mobile",
@@ -188,23 +188,15 @@ export class DingtalkClient implements ImClient {
     );
   }
 
-  /** DingTalk looks people up by mobile only. */
-  private async lookUpUsers(contacts: Array<{ kind: ContactKind; value: string }>) {
-    const found = new Map<string, string>();
-    for (const { kind, value } of contacts) {
-      if (kind === 'email') {
-        throw new ImApiError('invalid_request', `DingTalk cannot look people up by email (${value}); list the approver's DingTalk user id or mobile instead`);
-      }
-      try {
-        const { result } = await this.api.callLegacy(
-          { operation: 'look up a user by mobile', method: 'POST', path: '/topapi/v2/user/getbymobile', body: { mobile: value } },
-          userSchema,
-        );
-        if (result.userid) found.set(value, result.userid);
-      } catch (error) {
-        if (!(error instanceof ImApiError && error.kind === 'not_found')) throw error;
-      }
+  /** DingTalk looks people up by mobile only, one at a time. */
+  private async lookUpUser({ kind, value }: { kind: ContactKind; value: string }) {
+    if (kind === 'email') {
+      throw new ImApiError('invalid_request', `DingTalk cannot look people up by email (${value}); list the approver's DingTalk user id or mobile instead`);
     }
-    return found;
+    const { result } = await this.api.callLegacy(
+      { operation: 'look up a user by mobile', method: 'POST', path: '/topapi/v2/user/getbymobile', body: { mobile: value } },
+      userSchema,
+    );
+    return result.userid;
   }
 }

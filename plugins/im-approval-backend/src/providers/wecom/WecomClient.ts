@@ -11,7 +11,7 @@ import {
 import { z } from 'zod';
 import { PersonLabels } from '../api/PersonLabels';
 import { TtlCache } from '../api/TtlCache';
-import { UserIdResolver, type ContactKind } from '../api/UserIdResolver';
+import { oneByOne, UserIdResolver, type ContactKind } from '../api/UserIdResolver';
 import { rejectCallback } from '../callbackChecks';
 import { findField } from '../formFields';
 import { instanceRef } from '../instanceRef';
@@ -86,7 +86,7 @@ export class WecomClient implements ImClient {
   ) {
     this.api = new WecomApi(integration, deps.logger);
     this.users = new UserIdResolver(
-      contacts => this.lookUpUsers(contacts),
+      oneByOne(contact => this.lookUpUser(contact)),
       (kind, value) =>
         `No WeCom user with ${kind} ${value} is visible to app ${integration.agentId}; ` +
         "check the spelling and that the person is inside the app's visible range",
@@ -184,21 +184,13 @@ export class WecomClient implements ImClient {
   }
 
   /** WeCom looks people up one at a time, by mobile or by email. */
-  private async lookUpUsers(contacts: Array<{ kind: ContactKind; value: string }>) {
-    const found = new Map<string, string>();
-    for (const { kind, value } of contacts) {
-      try {
-        const { userid } = await this.api.call(
-          kind === 'email'
-            ? { operation: 'look up a user by email', method: 'POST', path: '/cgi-bin/user/get_userid_by_email', body: { email: value, email_type: 1 } }
-            : { operation: 'look up a user by mobile', method: 'POST', path: '/cgi-bin/user/getuserid', body: { mobile: value } },
-          userIdSchema,
-        );
-        found.set(value, userid);
-      } catch (error) {
-        if (!(error instanceof ImApiError && error.kind === 'not_found')) throw error;
-      }
-    }
-    return found;
+  private async lookUpUser({ kind, value }: { kind: ContactKind; value: string }) {
+    const { userid } = await this.api.call(
+      kind === 'email'
+        ? { operation: 'look up a user by email', method: 'POST', path: '/cgi-bin/user/get_userid_by_email', body: { email: value, email_type: 1 } }
+        : { operation: 'look up a user by mobile', method: 'POST', path: '/cgi-bin/user/getuserid', body: { mobile: value } },
+      userIdSchema,
+    );
+    return userid;
   }
 }
