@@ -112,7 +112,12 @@ describe('the IM apps page', () => {
       databaseSettings: false,
     });
     await renderPage(api, '/im-apps');
-    await waitFor(() => expect(screen.getByRole('button', { name: 'Add IM app' })).toBeDisabled());
+    const add = await screen.findByRole('button', { name: 'Add IM app' });
+    expect(add).toBeDisabled();
+    // The reason, and what to configure, once the backend has said it has no key.
+    fireEvent.mouseOver(add.parentElement!);
+    expect(await screen.findByRole('tooltip')).toHaveTextContent(/no secrets key configured \(imApproval\.secretsKey\)/);
+    expect(api.getCapabilities).toHaveBeenCalled();
   });
 
   it('explains a missing manage permission and loads nothing', async () => {

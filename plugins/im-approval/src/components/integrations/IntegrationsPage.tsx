@@ -6,6 +6,7 @@ import Button from '@material-ui/core/Button';
 import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
 import { useState } from 'react';
+import useAsync from 'react-use/esm/useAsync';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { providerDescriptor } from '../../providers';
@@ -28,14 +29,15 @@ type Open = { kind: 'new' } | { kind: 'existing'; view: IntegrationView };
 function IntegrationsTable() {
   const api = useApi(imApprovalApiRef);
   const integrations = useAsyncRetry(() => api.listIntegrations(), [api]);
-  const capabilities = useAsyncRetry(() => api.getCapabilities(), [api]);
+  const capabilities = useAsync(() => api.getCapabilities(), [api]);
   const [open, setOpen] = useState<Open>();
   const [deleting, setDeleting] = useState<IntegrationView>();
 
   if (integrations.loading && !integrations.value) return <Progress />;
   if (integrations.error) return <ResponseErrorPanel error={integrations.error} />;
 
-  const canStore = capabilities.value?.databaseSettings ?? false;
+  // Unknown until the capabilities arrive: the button waits, without claiming a missing key.
+  const canStore = capabilities.value?.databaseSettings;
   const columns: TableColumn<IntegrationView>[] = [
     {
       title: 'IM app',
@@ -71,9 +73,9 @@ function IntegrationsTable() {
       <Box display="flex" alignItems="center" mb={2} style={{ gap: 16 }}>
         <Tooltip
           title={
-            canStore
-              ? ''
-              : 'Backstage has no secrets key configured (imApproval.secretsKey), so IM apps can only be defined in app-config.'
+            canStore === false
+              ? 'Backstage has no secrets key configured (imApproval.secretsKey), so IM apps can only be defined in app-config.'
+              : ''
           }
         >
           <span>
