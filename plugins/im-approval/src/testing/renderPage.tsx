@@ -53,12 +53,12 @@ export async function renderPage(api: ImApprovalApi, path: string, options: { de
   return renderInTestApp(
     <SWRConfig value={{ provider: () => new Map() }}>
       <TestApiProvider
-      apis={[
-        [imApprovalApiRef, api],
-        [permissionApiRef, permissionApi],
-      ]}
-    >
-      <ImApprovalPage />
+        apis={[
+          [imApprovalApiRef, api],
+          [permissionApiRef, permissionApi],
+        ]}
+      >
+        <ImApprovalPage />
       </TestApiProvider>
     </SWRConfig>,
     { routeEntries: [path] },

@@ -64,7 +64,18 @@ export function ApprovalsList() {
   return (
     <Grid container spacing={2}>
       <Grid item xs={12} md={3}>
-        <TextField id="approvals-status" select SelectProps={{ displayEmpty: true }} InputLabelProps={{ shrink: true }} fullWidth variant="outlined" size="small" label="Status" value={filters.status} onChange={set('status')}>
+        <TextField
+          id="approvals-status"
+          select
+          SelectProps={{ displayEmpty: true }}
+          InputLabelProps={{ shrink: true }}
+          fullWidth
+          variant="outlined"
+          size="small"
+          label="Status"
+          value={filters.status}
+          onChange={set('status')}
+        >
           <MenuItem value="">Any status</MenuItem>
           {approvalStatusSchema.options.map(status => (
             <MenuItem key={status} value={status}>
@@ -74,7 +85,15 @@ export function ApprovalsList() {
         </TextField>
       </Grid>
       <Grid item xs={12} md={3}>
-        <TextField id="approvals-template" fullWidth variant="outlined" size="small" label="Template" value={filters.template} onChange={set('template')} />
+        <TextField
+          id="approvals-template"
+          fullWidth
+          variant="outlined"
+          size="small"
+          label="Template"
+          value={filters.template}
+          onChange={set('template')}
+        />
       </Grid>
       <Grid item xs={12} md={3}>
         <TextField

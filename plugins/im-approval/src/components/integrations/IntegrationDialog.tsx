@@ -64,7 +64,7 @@ export function IntegrationDialog(props: {
           <Alert severity="info">This app is defined in app-config and changes only there.</Alert>
         )}
         <TextField
-              id="integration-im"
+          id="integration-im"
           select
           fullWidth
           margin="dense"
@@ -80,7 +80,7 @@ export function IntegrationDialog(props: {
           ))}
         </TextField>
         <TextField
-              id="integration-id"
+          id="integration-id"
           fullWidth
           margin="dense"
           label="ID"
@@ -92,7 +92,7 @@ export function IntegrationDialog(props: {
           helperText={errors.id ?? 'Lower-case letters, digits and dashes; part of the callback URL, never changes.'}
         />
         <TextField
-              id="integration-title"
+          id="integration-title"
           fullWidth
           margin="dense"
           label="Title"
@@ -132,7 +132,7 @@ export function IntegrationDialog(props: {
           );
         })}
         <TextField
-              id="integration-connection-mode"
+          id="integration-connection-mode"
           select
           fullWidth
           margin="dense"

@@ -91,7 +91,13 @@ export function TemplateDialog(props: {
               helperText={errors.name ?? 'What a workflow step names (template: …); never changes.'}
             />
             <TextField
-              id="template-description" fullWidth margin="dense" label="Description" {...text('description')} helperText={errors.description} />
+              id="template-description"
+              fullWidth
+              margin="dense"
+              label="Description"
+              {...text('description')}
+              helperText={errors.description}
+            />
             <TextField
               id="template-im-app"
               select
@@ -155,7 +161,14 @@ export function TemplateDialog(props: {
               helperText={errors.approvers ?? 'IM user ids, emails or mobiles; one per line or separated by commas.'}
             />
             <TextField
-              id="template-approvers-decide" select fullWidth margin="dense" label="Approvers decide" {...text('approverMode')} helperText={errors.approverMode}>
+              id="template-approvers-decide"
+              select
+              fullWidth
+              margin="dense"
+              label="Approvers decide"
+              {...text('approverMode')}
+              helperText={errors.approverMode}
+            >
               <MenuItem value="any">Any one of them approves</MenuItem>
               <MenuItem value="all">All of them approve</MenuItem>
             </TextField>
@@ -171,14 +184,19 @@ export function TemplateDialog(props: {
             />
             <Box display="flex" style={{ gap: 16 }}>
               <TextField
-              id="template-default-timeout"
+                id="template-default-timeout"
                 margin="dense"
                 label="Default timeout"
                 {...text('defaultTimeout')}
                 helperText={errors.defaultTimeout ?? 'e.g. 30m, 2h, 1d'}
               />
               <TextField
-              id="template-maximum-timeout" margin="dense" label="Maximum timeout" {...text('maxTimeout')} helperText={errors.maxTimeout} />
+                id="template-maximum-timeout"
+                margin="dense"
+                label="Maximum timeout"
+                {...text('maxTimeout')}
+                helperText={errors.maxTimeout}
+              />
             </Box>
             <TextField
               id="template-allowed-repositories"
