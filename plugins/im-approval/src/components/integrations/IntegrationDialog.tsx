@@ -19,7 +19,7 @@ import { integrationFormFrom, isSecretField, newIntegrationForm, prepareSave, ty
 import { TestConnection } from './TestConnection';
 
 /**
- * Creates, edits or (for apps from app-config, or without the manage permission) shows one IM app.
+ * Creates, edits or (for apps from app-config, which change only there) shows one IM app.
  * After creating, the dialog stays open on the saved app so its callback URL can be copied and tested.
  */
 export function IntegrationDialog(props: {
