@@ -3,6 +3,7 @@ import { isTerminal, type ApprovalWithTimeline } from '@im-approval/plugin-im-ap
 import { ApiError } from './ApprovalsClient';
 import { clientFor } from './client';
 import { readInputs } from './inputs';
+import { escapeHtml } from './report';
 import { STATE_APPROVAL_ID } from './state';
 
 const REASON = 'The workflow job was cancelled or failed while the approval was pending';
@@ -35,7 +36,7 @@ export async function post(): Promise<void> {
   }
   const imOutcome = revocation(await client.get(approvalId));
   core.info(`Approval ${approvalId} canceled (${REASON.toLowerCase()}); ${imOutcome}.`);
-  await core.summary.addRaw(`🚫 Approval <code>${approvalId}</code> canceled: ${REASON.toLowerCase()}; ${imOutcome}.`, true).write();
+  await core.summary.addRaw(`🚫 Approval <code>${approvalId}</code> canceled: ${REASON.toLowerCase()}; ${escapeHtml(imOutcome)}.`, true).write();
 }
 
 /** What the backend's attempt to revoke the IM instance came to, as its timeline records it. */

@@ -44,6 +44,6 @@ export async function writeSummary(approval: Approval, now: number = Date.now())
     .write();
 }
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`);
 }
