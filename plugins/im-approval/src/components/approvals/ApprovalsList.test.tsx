@@ -39,6 +39,16 @@ describe('the approvals list', () => {
     expect(await screen.findByText('No approval matches these filters.')).toBeInTheDocument();
   });
 
+  it('says nothing matched, rather than that there are no approvals, after a search', async () => {
+    const api = fakeApi({ listApprovals: jest.fn(async () => ({ items: [], totalCount: 0, offset: 0, limit: 25 })) });
+    await renderPage(api, '/');
+    await screen.findByText(/No approvals yet/);
+
+    fireEvent.change(screen.getByPlaceholderText('Filter'), { target: { value: 'billing' } });
+    await waitFor(() => expect(api.listApprovals).toHaveBeenLastCalledWith(expect.objectContaining({ q: 'billing' })));
+    expect(await screen.findByText('No approval matches these filters.')).toBeInTheDocument();
+  });
+
   it('shows the backend error instead of an empty table', async () => {
     const api = fakeApi({ listApprovals: jest.fn(async () => Promise.reject(new Error('database is unreachable'))) });
     await renderPage(api, '/');

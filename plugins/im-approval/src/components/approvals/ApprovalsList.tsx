@@ -28,6 +28,8 @@ export function ApprovalsList() {
   const [applied, setApplied] = useState(filters);
   useDebounce(() => setApplied(filters), 300, [filters]);
   const [error, setError] = useState<Error>();
+  // The table keeps its search text to itself; the empty message needs to know whether there was one.
+  const [searched, setSearched] = useState(false);
 
   const columns: TableColumn<Approval>[] = [
     { title: 'Status', field: 'status', render: row => <ApprovalStatus status={row.status} /> },
@@ -48,6 +50,7 @@ export function ApprovalsList() {
       limit: query.pageSize,
       offset: query.page * query.pageSize,
     };
+    setSearched(filter.q !== undefined);
     try {
       const page = await api.listApprovals(filter);
       setError(undefined);
@@ -120,7 +123,7 @@ export function ApprovalsList() {
           columns={columns}
           data={load}
           options={{ search: true, searchFieldVariant: 'outlined', debounceInterval: 300, paging: true, pageSize: PAGE_SIZE, pageSizeOptions: [10, 25, 50, 100], sorting: false, padding: 'dense' }}
-          localization={{ body: { emptyDataSourceMessage: emptyMessage(Object.values(applied).some(Boolean)) } }}
+          localization={{ body: { emptyDataSourceMessage: emptyMessage(searched || Object.values(applied).some(Boolean)) } }}
         />
       </Grid>
     </Grid>
