@@ -1,19 +1,10 @@
-import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
 import { ApiBlueprint, createFrontendPlugin, createRouteRef, PageBlueprint } from '@backstage/frontend-plugin-api';
 import AssignmentTurnedInIcon from '@material-ui/icons/AssignmentTurnedIn';
-import { imApprovalApiRef } from './api/ImApprovalApi';
-import { ImApprovalClient } from './api/ImApprovalClient';
+import { imApprovalApiFactory } from './api/apiFactory';
 
 const rootRouteRef = createRouteRef();
 
-const imApprovalApi = ApiBlueprint.make({
-  params: defineParams =>
-    defineParams({
-      api: imApprovalApiRef,
-      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
-      factory: deps => new ImApprovalClient(deps),
-    }),
-});
+const imApprovalApi = ApiBlueprint.make({ params: defineParams => defineParams(imApprovalApiFactory) });
 
 /** The page, with a title and icon: the app's sidebar lists it from these. */
 const imApprovalPage = PageBlueprint.make({

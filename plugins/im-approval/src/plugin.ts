@@ -1,24 +1,11 @@
-import {
-  createApiFactory,
-  createPlugin,
-  createRoutableExtension,
-  discoveryApiRef,
-  fetchApiRef,
-} from '@backstage/core-plugin-api';
-import { imApprovalApiRef } from './api/ImApprovalApi';
-import { ImApprovalClient } from './api/ImApprovalClient';
+import { createPlugin, createRoutableExtension } from '@backstage/core-plugin-api';
+import { imApprovalApiFactory } from './api/apiFactory';
 import { rootRouteRef } from './routes';
 
 /** The plugin for apps on the legacy frontend system; see `./alpha` for the new one. */
 export const imApprovalPlugin = createPlugin({
   id: 'im-approval',
-  apis: [
-    createApiFactory({
-      api: imApprovalApiRef,
-      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
-      factory: deps => new ImApprovalClient(deps),
-    }),
-  ],
+  apis: [imApprovalApiFactory],
   routes: { root: rootRouteRef },
 });
 
