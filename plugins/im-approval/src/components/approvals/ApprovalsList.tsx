@@ -61,24 +61,21 @@ export function ApprovalsList() {
     }
   };
 
-  const set = (key: keyof Filters) => (event: { target: { value: unknown } }) =>
-    setFilters(current => ({ ...current, [key]: String(event.target.value) }));
+  /** The props every filter input shares: its id, look, value and how it updates the filters. */
+  const filterInput = (key: keyof Filters, label: string) => ({
+    id: `approvals-${key}`,
+    fullWidth: true,
+    variant: 'outlined' as const,
+    size: 'small' as const,
+    label,
+    value: filters[key],
+    onChange: (event: { target: { value: unknown } }) => setFilters(current => ({ ...current, [key]: String(event.target.value) })),
+  });
 
   return (
     <Grid container spacing={2}>
       <Grid item xs={12} md={3}>
-        <TextField
-          id="approvals-status"
-          select
-          SelectProps={{ displayEmpty: true }}
-          InputLabelProps={{ shrink: true }}
-          fullWidth
-          variant="outlined"
-          size="small"
-          label="Status"
-          value={filters.status}
-          onChange={set('status')}
-        >
+        <TextField select SelectProps={{ displayEmpty: true }} InputLabelProps={{ shrink: true }} {...filterInput('status', 'Status')}>
           <MenuItem value="">Any status</MenuItem>
           {approvalStatusSchema.options.map(status => (
             <MenuItem key={status} value={status}>
@@ -88,27 +85,10 @@ export function ApprovalsList() {
         </TextField>
       </Grid>
       <Grid item xs={12} md={3}>
-        <TextField
-          id="approvals-template"
-          fullWidth
-          variant="outlined"
-          size="small"
-          label="Template"
-          value={filters.template}
-          onChange={set('template')}
-        />
+        <TextField {...filterInput('template', 'Template')} />
       </Grid>
       <Grid item xs={12} md={3}>
-        <TextField
-          id="approvals-repository"
-          fullWidth
-          variant="outlined"
-          size="small"
-          label="Repository"
-          placeholder="owner/name"
-          value={filters.repository}
-          onChange={set('repository')}
-        />
+        <TextField placeholder="owner/name" {...filterInput('repository', 'Repository')} />
       </Grid>
       {error && (
         <Grid item xs={12}>
