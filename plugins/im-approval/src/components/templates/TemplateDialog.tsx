@@ -22,6 +22,13 @@ import { FieldMappingEditor } from './FieldMappingEditor';
 import { newTemplateForm, prepareSave, templateFormFrom, type TemplateFormState } from './templateForm';
 import { VariablesHelp } from './VariablesHelp';
 
+/** The template's policy, one list input each; the API reports their errors under `policy`. */
+const POLICY_INPUTS = [
+  { key: 'repositories', label: 'Allowed repositories', help: 'Glob patterns such as my-org/*; empty allows every repository.' },
+  { key: 'refs', label: 'Allowed refs', help: 'e.g. refs/heads/main, refs/tags/v*; empty allows every ref.' },
+  { key: 'environments', label: 'Allowed environments', help: 'e.g. production; empty allows every environment (and jobs without one).' },
+] as const;
+
 /** Creates, edits or (for templates from app-config) shows one approval template. */
 export function TemplateDialog(props: {
   existing?: TemplateView;
@@ -48,7 +55,6 @@ export function TemplateDialog(props: {
     error: Boolean(errors[key]),
     onChange: (event: { target: { value: string } }) => setForm({ ...form, [key]: event.target.value }),
   });
-  const policyError = errors.policy;
 
   const loadFields = async () => {
     setLoadProblem(undefined);
@@ -198,34 +204,19 @@ export function TemplateDialog(props: {
                 helperText={errors.maxTimeout}
               />
             </Box>
-            <TextField
-              id="template-allowed-repositories"
-              fullWidth
-              multiline
-              margin="dense"
-              label="Allowed repositories"
-              {...text('repositories')}
-              helperText="Glob patterns such as my-org/*; empty allows every repository."
-            />
-            <TextField
-              id="template-allowed-refs"
-              fullWidth
-              multiline
-              margin="dense"
-              label="Allowed refs"
-              {...text('refs')}
-              helperText="e.g. refs/heads/main, refs/tags/v*; empty allows every ref."
-            />
-            <TextField
-              id="template-allowed-environments"
-              fullWidth
-              multiline
-              margin="dense"
-              label="Allowed environments"
-              {...text('environments')}
-              helperText="e.g. production; empty allows every environment (and jobs without one)."
-            />
-            {policyError && <Alert severity="error">{policyError}</Alert>}
+            {POLICY_INPUTS.map(input => (
+              <TextField
+                key={input.key}
+                id={`template-allowed-${input.key}`}
+                fullWidth
+                multiline
+                margin="dense"
+                label={input.label}
+                {...text(input.key)}
+                helperText={input.help}
+              />
+            ))}
+            {errors.policy && <Alert severity="error">{errors.policy}</Alert>}
             {errors[''] && <Alert severity="error">{errors['']}</Alert>}
             <ErrorAlert error={saving.error} />
           </Grid>
