@@ -42,6 +42,15 @@ export const templateSchema = z
 export type Template = z.output<typeof templateSchema>;
 export type TemplatePolicy = Template['policy'];
 
+/** `${name}` in a template's title or fields, spaces allowed inside the braces. */
+export const TEMPLATE_PLACEHOLDER = /\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}/g;
+
+/** The `${…}` names a template's title and fields use, each once. */
+export function placeholdersOf(template: { title: string; fields: Record<string, string> }): string[] {
+  const texts = [template.title, ...Object.values(template.fields)];
+  return [...new Set(texts.flatMap(text => [...text.matchAll(TEMPLATE_PLACEHOLDER)].map(match => match[1])))];
+}
+
 /** The `${…}` names a template can use besides `vars.NAME`, and what each means. */
 export const TEMPLATE_VARIABLES = {
   repository: 'owner/name of the repository whose workflow asks',

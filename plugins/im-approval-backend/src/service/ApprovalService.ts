@@ -3,6 +3,7 @@ import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
   formatDuration,
   isTerminal,
+  placeholdersOf,
   type Approval,
   type ApprovalContext,
   type DecideApprovalRequest,
@@ -20,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import type { Caller } from '../auth/CallerResolver';
 import type { ApprovalStore, NewApproval } from '../store/ApprovalStore';
 import { checkPolicy } from '../templates/checkPolicy';
-import { placeholdersOf, renderTemplate, templateVariables } from '../templates/renderTemplate';
+import { renderTemplate, templateVariables } from '../templates/renderTemplate';
 import type { ApprovalChanges } from '../waiting/ApprovalChanges';
 import type { ImClients } from './ImClients';
 import type { SettingsSource } from './SettingsSource';

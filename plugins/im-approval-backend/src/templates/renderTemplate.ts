@@ -1,7 +1,5 @@
 import { InputError } from '@backstage/errors';
-import type { ApprovalContext, FormValue, Template } from '@im-approval/plugin-im-approval-common';
-
-const PLACEHOLDER = /\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}/g;
+import { TEMPLATE_PLACEHOLDER, type ApprovalContext, type FormValue, type Template } from '@im-approval/plugin-im-approval-common';
 
 export interface RenderedTemplate {
   title: string;
@@ -17,14 +15,8 @@ export function templateVariables(context: ApprovalContext, variables: Record<st
   };
 }
 
-/** The `${…}` names a template's title and fields use. */
-export function placeholdersOf(template: Template): string[] {
-  const texts = [template.title, ...Object.values(template.fields)];
-  return [...new Set(texts.flatMap(text => [...text.matchAll(PLACEHOLDER)].map(match => match[1])))];
-}
-
 function render(text: string, values: Record<string, string | undefined>, where: string): string {
-  return text.replace(PLACEHOLDER, (_, name: string) => {
+  return text.replace(TEMPLATE_PLACEHOLDER, (_, name: string) => {
     const value = values[name];
     if (value === undefined) {
       const hint = name.startsWith('vars.')

@@ -1,6 +1,6 @@
 import { Link } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import type { Approval, TemplateView } from '@im-approval/plugin-im-approval-common';
+import { placeholdersOf, type Approval, type TemplateView } from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Dialog from '@material-ui/core/Dialog';
@@ -16,13 +16,11 @@ import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { usePluginLink } from '../shared/basePath';
 import { ErrorAlert } from '../shared/ErrorAlert';
 
-/** `${vars.NAME}`, spaced inside the braces or not, as the backend reads it; NAME as the API accepts it. */
-const VARIABLE = /\$\{\s*vars\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}/g;
-
-/** The variable names a template's title and fields use: the backend fills the ones left out with samples. */
+/** The `vars.NAME` names a template's title and fields use: the backend fills the ones left out with samples. */
 function usedVariables(template: TemplateView): string[] {
-  const texts = [template.title, ...Object.values(template.fields)];
-  return [...new Set(texts.flatMap(text => [...text.matchAll(VARIABLE)].map(match => match[1])))];
+  return placeholdersOf(template)
+    .filter(name => name.startsWith('vars.'))
+    .map(name => name.slice('vars.'.length));
 }
 
 /** Opens a real approval from a template, to see it arrive in the IM; left-out values get samples. */
