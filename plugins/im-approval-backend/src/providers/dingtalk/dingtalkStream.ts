@@ -104,13 +104,24 @@ class DingtalkStreamConnection implements ImConnection {
       return;
     }
     if (frame.type !== 'EVENT' || !frame.headers.messageId) return;
-    let status: 'SUCCESS' | 'LATER' = 'SUCCESS';
+    let event: ReturnType<typeof dingtalkApprovalEvent>;
     try {
-      const event = dingtalkApprovalEvent(frame.headers.eventType ?? '', JSON.parse(frame.data || '{}'), frame.headers.eventId);
-      if (event) await this.onEvents([event]);
+      event = dingtalkApprovalEvent(frame.headers.eventType ?? '', JSON.parse(frame.data || '{}'), frame.headers.eventId);
     } catch (error) {
-      status = 'LATER';
-      this.logger.warn(`DingTalk Stream for integration ${this.integration.id}: could not apply event ${frame.headers.eventId}: ${(error as Error).message}`);
+      // Pushing it again would not make it readable: acknowledge it, and the reconciler reads the instance instead.
+      this.logger.warn(
+        `DingTalk Stream for integration ${this.integration.id}: acknowledged unreadable event ${frame.headers.eventId}: ${(error as Error).message}`,
+      );
+    }
+    let status: 'SUCCESS' | 'LATER' = 'SUCCESS';
+    if (event) {
+      try {
+        await this.onEvents([event]);
+      } catch (error) {
+        // Not written: DingTalk pushes it again later.
+        status = 'LATER';
+        this.logger.warn(`DingTalk Stream for integration ${this.integration.id}: could not apply event ${frame.headers.eventId}: ${(error as Error).message}`);
+      }
     }
     if (socket.readyState !== WebSocket.OPEN) return;
     socket.send(
