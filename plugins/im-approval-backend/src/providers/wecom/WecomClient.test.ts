@@ -3,7 +3,6 @@ import { wecomIntegrationSchema } from '@im-approval/plugin-im-approval-common';
 import nock from 'nock';
 import { imApiError, useNock } from '../testing/providerTestUtils';
 import { WecomClient } from './WecomClient';
-import { WECOM_SP_STATUS } from './wecomStatus';
 
 const BASE = 'https://qyapi.wecom.test';
 
@@ -111,8 +110,18 @@ describe('WecomClient', () => {
     expect((bodies[1] as { process: { node_list: Array<{ apv_rel: number }> } }).process.node_list[0].apv_rel).toBe(2);
   });
 
-  it('maps every documented sp_status', () => {
-    expect(WECOM_SP_STATUS).toEqual({ 1: 'pending', 2: 'approved', 3: 'rejected', 4: 'canceled', 6: 'canceled', 7: 'deleted', 10: 'approved' });
+  it.each([
+    [1, 'pending'],
+    [2, 'approved'],
+    [3, 'rejected'],
+    [4, 'canceled'],
+    [6, 'canceled'],
+    [7, 'deleted'],
+    [10, 'approved'],
+  ])('reads the documented sp_status %p as %p', async (spStatus, status) => {
+    tokenOnce();
+    nock(BASE).post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-1' }).query(true).reply(200, detail(spStatus));
+    expect((await client().readInstance('SP-1')).status).toBe(status);
   });
 
   it('reads the approver and speech of the decision, in the current and the older shape', async () => {
