@@ -76,6 +76,56 @@ describe('ApprovalsClient', () => {
     expect(error.message).toMatch(/^Backstage could not be reached \(ECONNREFUSED\); gave up retrying GET /);
   });
 
+  it("retries answers that are not the plugin's, as from a backend still starting or a proxy, until one is", async () => {
+    const api = await client([
+      // Backstage listens before it mounts the plugin's router: 404, empty body.
+      { status: 404, body: '' },
+      { status: 404, body: '<html><body>Not Found</body></html>' },
+      { status: 404, body: { message: 'no route' } },
+      // Backstage's shape, but not sent with this status: not an answer to trust.
+      { status: 404, body: backstageError(500, 'Error', 'proxied') },
+      { status: 403, body: '<html>Forbidden by the proxy</html>' },
+      { status: 502, body: '<html>Bad Gateway</html>' },
+      { status: 503, body: backstageError(503, 'ServiceUnavailableError', 'Service has not started up yet') },
+      { status: 201, body: approval() },
+    ]);
+    await expect(api.create(request)).resolves.toMatchObject({ created: true });
+    const notThePlugin = ", not the im-approval plugin's answer (is the backend starting, or backstage-url wrong?)";
+    expect(retries).toEqual([
+      `Backstage answered 404: an empty body${notThePlugin}`,
+      `Backstage answered 404: "<html><body>Not Found</body></html>"${notThePlugin}`,
+      `Backstage answered 404: "{\"message\":\"no route\"}"${notThePlugin}`,
+      `Backstage answered 404: "{\"error\":{\"name\":\"Error\",\"message\":\"proxied\"},\"response\":{\"statusCode\":500}}"${notThePlugin}`,
+      `Backstage answered 403: "<html>Forbidden by the proxy</html>"${notThePlugin}`,
+      `Backstage answered 502: "<html>Bad Gateway</html>"${notThePlugin}`,
+      'Backstage answered 503: Service has not started up yet',
+    ]);
+    expect(backend.requests.map(r => r.body)).toEqual(Array(8).fill(request));
+  });
+
+  it("fails at once on the plugin's own 404 and 409, with its message", async () => {
+    const api = await client([
+      { status: 404, body: backstageError(404, 'NotFoundError', `No approval ${ID}`) },
+      { status: 409, body: backstageError(409, 'ConflictError', 'The approval is already approved') },
+    ]);
+    await expect(api.get(ID)).rejects.toMatchObject({ status: 404, message: `Backstage answered 404 to GET /approvals/${ID}: No approval ${ID}` });
+    await expect(api.cancel(ID, 'job cancelled')).rejects.toMatchObject({
+      status: 409,
+      message: `Backstage answered 409 to POST /approvals/${ID}/cancel: The approval is already approved`,
+    });
+    expect(retries).toEqual([]);
+  });
+
+  it('keeps what the backend said on one line in its messages', async () => {
+    const api = await client([
+      { status: 404, body: 'gone\n::warning::pwned' },
+      { status: 400, body: backstageError(400, 'InputError', 'bad\n::add-mask::x') },
+    ]);
+    const error = await api.create(request).catch(e => e);
+    expect(retries).toEqual([expect.stringMatching(/^Backstage answered 404: "gone\\n::warning::pwned", not the im-approval plugin's answer/)]);
+    expect(error.message).toBe('Backstage answered 400 to POST /approvals: bad\\n::add-mask::x');
+  });
+
   it("fails at once on a 4xx with the server's message", async () => {
     const api = await client([{ status: 403, body: backstageError(403, 'NotAllowedError', 'Template deploy does not allow repository acme/web') }]);
     const error = await api.create(request).catch(e => e);
@@ -118,7 +168,9 @@ describe('ApprovalsClient', () => {
     const api = await client([{ status: 502, body: 'Bad Gateway' }], oidc(), 0);
     const error = await api.get(ID).catch(e => e);
     expect(error).toBeInstanceOf(BackendUnreachableError);
-    expect(error.message).toBe(`Backstage answered 502: Bad Gateway; gave up retrying GET /approvals/${ID}`);
+    expect(error.message).toBe(
+      `Backstage answered 502: "Bad Gateway", not the im-approval plugin's answer (is the backend starting, or backstage-url wrong?); gave up retrying GET /approvals/${ID}`,
+    );
   });
 
   it('long-polls with the timeout in the query, and cancels with a reason', async () => {

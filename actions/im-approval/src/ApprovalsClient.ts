@@ -1,6 +1,7 @@
 import {
   approvalSchema,
   approvalWithTimelineSchema,
+  describeZodError,
   errorResponseSchema,
   type Approval,
   type ApprovalWithTimeline,
@@ -9,8 +10,9 @@ import {
 import type { z } from 'zod';
 import { Backoff, sleep } from './backoff';
 import type { Identity } from './identity';
+import { untrusted } from './untrusted';
 
-/** The backend answered and refused: retrying the same request cannot help. */
+/** The im-approval plugin answered and refused: retrying the same request cannot help. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -45,7 +47,8 @@ interface RequestOptions {
   timeoutMs: number;
 }
 
-const TRANSIENT_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
+/** Refusals that say "not now" rather than "no", from the plugin too. */
+const RETRYABLE_REFUSALS = new Set([408, 425, 429]);
 const REQUEST_TIMEOUT_MS = 30_000;
 /** Added to a long-poll's server-side timeout before the client gives up on the attempt. */
 const WAIT_GRACE_MS = 15_000;
@@ -108,13 +111,18 @@ export class ApprovalsClient {
           freshToken = true;
           continue;
         }
-        if (!TRANSIENT_STATUSES.has(status)) {
-          throw new ApiError(status, `Backstage answered ${status} to ${method} ${path}: ${errorMessage(text)}`);
+        const refusal = pluginRefusal(status, text);
+        // Only the plugin's own 4xx refusal is final. Every other answer is retried until the
+        // deadline, like a refused connection: the plugin's 5xx, and whatever does not come from
+        // the plugin: the empty 404 of a Backstage that listens before the plugin is mounted, a
+        // proxy's HTML page or 502.
+        if (refusal !== undefined && status < 500 && !RETRYABLE_REFUSALS.has(status)) {
+          throw new ApiError(status, `Backstage answered ${status} to ${method} ${path}: ${untrusted(refusal)}`);
         }
-        problem = `Backstage answered ${status}: ${errorMessage(text)}`;
+        problem = `Backstage answered ${status}: ${refusal === undefined ? notThePlugin(text) : untrusted(refusal)}`;
       } catch (error) {
         if (!(error instanceof TransportError)) throw error;
-        problem = `Backstage could not be reached (${error.message})`;
+        problem = `Backstage could not be reached (${untrusted(error.message)})`;
       }
       const delay = backoff.next();
       if (this.now() + delay > options.retryUntil) {
@@ -147,7 +155,7 @@ export class ApprovalsClient {
   private parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
     const result = schema.safeParse(body);
     if (!result.success) {
-      throw new Error(`Backstage answered something that is not an approval (is backstage-url right?): ${result.error.message}`);
+      throw new Error(`Backstage answered something that is not an approval (is backstage-url right?): ${untrusted(describeZodError(result.error))}`);
     }
     return result.data;
   }
@@ -161,11 +169,17 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** The server's own words when it sent Backstage's error body, else the start of what it sent. */
-function errorMessage(text: string): string {
+/** The plugin's message, when the answer is Backstage's error body sent with this status; else undefined. */
+function pluginRefusal(status: number, text: string): string | undefined {
   const parsed = errorResponseSchema.safeParse(parseJson(text));
-  if (parsed.success) return parsed.data.error.message;
-  return text.trim().slice(0, 300) || '(empty body)';
+  return parsed.success && parsed.data.response.statusCode === status ? parsed.data.error.message : undefined;
+}
+
+/** An answer that is not the plugin's, described by the start of what came. */
+function notThePlugin(text: string): string {
+  const start = text.trim().slice(0, 200);
+  const what = start ? `"${untrusted(start)}${text.trim().length > 200 ? '…' : ''}"` : 'an empty body';
+  return `${what}, not the im-approval plugin's answer (is the backend starting, or backstage-url wrong?)`;
 }
 
 /** fetch rejects with a TypeError whose cause names the network failure, or a DOMException on timeout. */

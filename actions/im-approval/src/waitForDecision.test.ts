@@ -1,4 +1,5 @@
 import { ApprovalsClient } from './ApprovalsClient';
+import { Backoff } from './backoff';
 import { approval, ID } from './testing/approval';
 import { startScriptedBackend } from './testing/scriptedBackend';
 import { waitForDecision } from './waitForDecision';
@@ -30,4 +31,38 @@ describe('waitForDecision', () => {
       await backend.close();
     }
   });
+
+  it('carries on across a backend restart: dropped connections, then the empty 404s and 503s of a backend starting', async () => {
+    const backend = await startScriptedBackend([
+      approvalReply(),
+      'drop',
+      { status: 404, body: '' },
+      { status: 503, body: { error: { name: 'ServiceUnavailableError', message: 'Service has not started up yet' }, response: { statusCode: 503 } } },
+      { status: 404, body: '' },
+      approvalReply({ status: 'rejected', decidedBy: 'bob@example.com', comment: 'not today' }),
+    ]);
+    try {
+      const retries: string[] = [];
+      const client = new ApprovalsClient({
+        apiUrl: backend.apiUrl,
+        identity: { kind: 'token', token: async () => 't' },
+        onRetry: problem => retries.push(problem),
+        backoff: () => new Backoff({ initialMs: 1, maxMs: 5 }),
+      });
+      const pending = approval({ expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+      await expect(waitForDecision(client, pending, { log: () => {} })).resolves.toMatchObject({ status: 'rejected', comment: 'not today' });
+      expect(retries).toEqual([
+        expect.stringMatching(/^Backstage could not be reached/),
+        expect.stringMatching(/^Backstage answered 404: an empty body, not the im-approval plugin's answer/),
+        'Backstage answered 503: Service has not started up yet',
+        expect.stringMatching(/^Backstage answered 404: an empty body/),
+      ]);
+    } finally {
+      await backend.close();
+    }
+  });
 });
+
+function approvalReply(overrides: Parameters<typeof approval>[0] = {}) {
+  return { status: 200, body: approval({ expiresAt: new Date(Date.now() + 3_600_000).toISOString(), ...overrides }) };
+}
