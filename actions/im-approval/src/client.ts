@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import { ApprovalsClient } from './ApprovalsClient';
 import { oidcIdentity, staticIdentity } from './identity';
 import type { ActionInputs } from './inputs';
+import { untrusted } from './untrusted';
 
 /** The client for these inputs, telling the log about every retry. */
 export function clientFor(inputs: ActionInputs): ApprovalsClient {
@@ -9,6 +10,6 @@ export function clientFor(inputs: ActionInputs): ApprovalsClient {
   return new ApprovalsClient({
     apiUrl: inputs.apiUrl,
     identity,
-    onRetry: (problem, delayMs) => core.warning(`${problem}; retrying in ${(delayMs / 1000).toFixed(1)} s`),
+    onRetry: (problem, delayMs) => core.warning(`${untrusted(problem)}; retrying in ${(delayMs / 1000).toFixed(1)} s`),
   });
 }

@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { decodeJwt } from 'jose';
+import { untrusted } from './untrusted';
 
 /** Who the Action is to the backend: a bearer token, fetched again when the backend refuses it. */
 export interface Identity {
@@ -25,7 +26,7 @@ export function oidcIdentity(audience: string, now: () => number = Date.now): Id
         value = await core.getIDToken(audience);
       } catch (error) {
         throw new IdentityError(
-          `Could not get a GitHub OIDC token (${(error as Error).message}). The job needs ` +
+          `Could not get a GitHub OIDC token (${untrusted((error as Error).message)}). The job needs ` +
             '`permissions: id-token: write` for the default `auth: oidc`; or set `auth: token` with a Backstage token.',
         );
       }

@@ -1,32 +1,40 @@
 import { formatDuration, type Approval } from '@im-approval/plugin-im-approval-common';
+import { untrusted } from './untrusted';
 
 /** Seconds from an ISO timestamp to an epoch-ms moment. */
 export const seconds = (from: string, to: number) => (to - Date.parse(from)) / 1000;
 
+// Every value below comes from the backend, the IM or a person: each goes through `untrusted`.
+
 /** Where the approval is and who may decide it, for the log. */
 export function describeApproval(approval: Approval): string {
-  const where = approval.imUrl ? `${approval.provider}: ${approval.imUrl}` : approval.provider;
-  return `"${approval.title}" (template ${approval.template}), approvers ${approval.approvers.join(', ')} in ${where}`;
+  const provider = untrusted(approval.provider);
+  const where = approval.imUrl ? `${provider}: ${untrusted(approval.imUrl)}` : provider;
+  return `"${untrusted(approval.title)}" (template ${untrusted(approval.template)}), approvers ${untrusted(approval.approvers.join(', '))} in ${where}`;
 }
 
 export function progressLine(approval: Approval, now: number): string {
   const left = formatDuration(-seconds(approval.expiresAt, now));
-  return `Waiting for a decision on ${describeApproval(approval)}; ${left} left.`;
+  // E.g. the backend keeps trying to create an IM instance it could not: say why nobody sees it yet.
+  const imError = approval.error ? ` The last IM error: ${untrusted(approval.error)}` : '';
+  return `Waiting for a decision on ${describeApproval(approval)}; ${left} left.${imError}`;
 }
 
 export function outcomeLine(approval: Approval): string {
+  const by = approval.decidedBy ? untrusted(approval.decidedBy) : undefined;
+  const comment = approval.comment ? `: "${untrusted(approval.comment)}"` : '';
   switch (approval.status) {
     case 'approved':
     case 'rejected':
-      return `${approval.status === 'approved' ? 'Approved' : 'Rejected'} by ${approval.decidedBy ?? 'an approver'}${
-        approval.comment ? `: "${approval.comment}"` : ''
-      }`;
+      return `${approval.status === 'approved' ? 'Approved' : 'Rejected'} by ${by ?? 'an approver'}${comment}`;
     case 'canceled':
-      return `The approval was canceled${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}${approval.comment ? `: "${approval.comment}"` : ''}`;
+      return `The approval was canceled${by ? ` by ${by}` : ''}${comment}`;
     case 'expired':
-      return `Nobody decided before the approval expired at ${approval.expiresAt}`;
+      return `Nobody decided before the approval expired at ${approval.expiresAt}${
+        approval.error ? `; the last IM error: ${untrusted(approval.error)}` : ''
+      }`;
     case 'failed':
-      return `The approval failed: ${approval.error ?? 'the IM instance could not be created or was deleted'}`;
+      return `The approval failed: ${approval.error ? untrusted(approval.error) : 'the IM instance could not be created or was deleted'}`;
     case 'pending':
       return `The approval is pending; it expires at ${approval.expiresAt}`;
   }

@@ -5,6 +5,7 @@ import { clientFor } from './client';
 import { readInputs } from './inputs';
 import { escapeHtml } from './report';
 import { STATE_APPROVAL_ID } from './state';
+import { untrusted } from './untrusted';
 
 const REASON = 'The workflow job was cancelled or failed while the approval was pending';
 
@@ -21,7 +22,7 @@ export async function post(): Promise<void> {
   const client = clientFor(readInputs(name => core.getInput(name)));
   const approval = await client.get(approvalId);
   if (isTerminal(approval.status)) {
-    core.info(`Approval ${approvalId} is already ${approval.status}; nothing to cancel.`);
+    core.info(`Approval ${untrusted(approvalId)} is already ${approval.status}; nothing to cancel.`);
     return;
   }
   try {
@@ -29,17 +30,19 @@ export async function post(): Promise<void> {
   } catch (error) {
     // Decided between the read and the cancel: the decision stands.
     if (error instanceof ApiError && error.status === 409) {
-      core.info(error.message);
+      core.info(untrusted(error.message));
       return;
     }
     throw error;
   }
   const imOutcome = revocation(await client.get(approvalId));
-  core.info(`Approval ${approvalId} canceled (${REASON.toLowerCase()}); ${imOutcome}.`);
-  await core.summary.addRaw(`🚫 Approval <code>${approvalId}</code> canceled: ${REASON.toLowerCase()}; ${escapeHtml(imOutcome)}.`, true).write();
+  core.info(`Approval ${untrusted(approvalId)} canceled (${REASON.toLowerCase()}); ${untrusted(imOutcome)}.`);
+  await core.summary
+    .addRaw(`🚫 Approval <code>${escapeHtml(approvalId)}</code> canceled: ${REASON.toLowerCase()}; ${escapeHtml(imOutcome)}.`, true)
+    .write();
 }
 
-/** What the backend's attempt to revoke the IM instance came to, as its timeline records it. */
+/** What the backend's attempt to revoke the IM instance came to, as its timeline records it (raw text: escape to print). */
 function revocation(approval: ApprovalWithTimeline): string {
   const event = approval.timeline.findLast(e => e.type === 'im_instance_revoked' || e.type === 'im_revoke_failed');
   if (!event) return 'it had no IM instance to revoke';

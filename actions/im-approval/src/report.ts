@@ -21,20 +21,32 @@ export function setOutputs(approval: Approval): void {
   core.setOutput('url', approval.imUrl ?? '');
 }
 
-/** The job summary: one table a reviewer reads after the run. Values are HTML, so text is escaped. */
+/**
+ * The job summary: one table a reviewer reads after the run. It is HTML in a file (no workflow
+ * commands are read from it), so every value that is not the Action's own is HTML-escaped.
+ */
 export async function writeSummary(approval: Approval, now: number = Date.now()): Promise<void> {
   const text = (value: string | null) => (value ? escapeHtml(value) : '—');
   const timing: [string, string] =
     approval.status === 'pending'
       ? ['Expires', approval.expiresAt]
       : ['Waited', formatDuration(seconds(approval.createdAt, approval.decidedAt ? Date.parse(approval.decidedAt) : now))];
+  const provider = escapeHtml(approval.provider);
+  // Only a web link becomes one: a `javascript:` URL from a misconfigured IM stays text.
+  const im = !approval.imUrl
+    ? provider
+    : /^https?:\/\//i.test(approval.imUrl)
+      ? `<a href="${escapeHtml(approval.imUrl)}">${provider} instance</a>`
+      : `${provider} instance ${escapeHtml(approval.imUrl)}`;
   const rows: Array<[string, string]> = [
     ['Status', approval.status],
     ['Decided by', text(approval.decidedBy)],
     ['Comment', text(approval.comment)],
+    // Why an approval failed or expired undecided: the IM instance could not be created, say.
+    ...(approval.error ? [['IM error', escapeHtml(approval.error)] as [string, string]] : []),
     ['Template', text(approval.template)],
     ['Approvers', text(approval.approvers.join(', '))],
-    ['IM', approval.imUrl ? `<a href="${escapeHtml(approval.imUrl)}">${approval.provider} instance</a>` : approval.provider],
+    ['IM', im],
     timing,
     ['Approval id', `<code>${approval.id}</code>`],
   ];
