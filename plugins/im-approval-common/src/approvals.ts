@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { approvalContextSchema, runContextSchema } from './context';
-import { durationSchema } from './duration';
+import { DURATION_HINT, durationSchema } from './duration';
 import { approvalStatusSchema } from './status';
 import { templateNameSchema } from './templates';
 import { timelineEventSchema } from './timeline';
@@ -62,11 +62,19 @@ export const approvalWithTimelineSchema = approvalSchema
 export type ApprovalWithTimeline = z.infer<typeof approvalWithTimelineSchema>;
 
 export const MAX_WAIT_SECONDS = 120;
+/** A query string carries a number of seconds as digits. */
+const secondsInQuery = (value: unknown) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+
 export const waitQuerySchema = z
   .object({
-    timeout: durationSchema
-      .refine(seconds => seconds <= MAX_WAIT_SECONDS, `must be at most ${MAX_WAIT_SECONDS}s`)
-      .default(25),
+    timeout: z
+      .preprocess(secondsInQuery, durationSchema.refine(seconds => seconds <= MAX_WAIT_SECONDS, `must be at most ${MAX_WAIT_SECONDS}s`))
+      .optional()
+      .default(25)
+      .meta({
+        description: `How long to hold the request: ${DURATION_HINT}, or a number of seconds; at most ${MAX_WAIT_SECONDS}s`,
+        examples: ['25s', '25'],
+      }),
   })
   .meta({ id: 'WaitQuery' });
 
@@ -86,8 +94,8 @@ export type DecideApprovalRequest = z.infer<typeof decideApprovalRequestSchema>;
 export const listApprovalsQuerySchema = z
   .object({
     status: approvalStatusSchema.optional(),
-    template: z.string().optional(),
-    repository: z.string().optional(),
+    template: z.string().max(100).optional(),
+    repository: z.string().max(200).optional(),
     /** Words to find in the title, repository, id, decider or comment (case-insensitive). */
     q: z.string().trim().min(1).max(200).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(25),

@@ -13,7 +13,8 @@ export const runContextSchema = z
     eventName: z.string().optional(),
     runId: z.string().optional(),
     runAttempt: z.string().optional(),
-    serverUrl: z.url().optional(),
+    /** Only http(s): the UI turns it into links. */
+    serverUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
   })
   .meta({ id: 'RunContext' });
 export type RunContext = z.infer<typeof runContextSchema>;

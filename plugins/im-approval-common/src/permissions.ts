@@ -11,6 +11,12 @@ export const imApprovalTemplateManagePermission = createPermission({
   attributes: { action: 'update' },
 });
 
+/** Needed by people signed in to Backstage to open approvals; workflows are held to the template's policy instead. */
+export const imApprovalApprovalCreatePermission = createPermission({
+  name: 'im-approval.approval.create',
+  attributes: { action: 'create' },
+});
+
 export const imApprovalApprovalReadPermission = createPermission({
   name: 'im-approval.approval.read',
   attributes: { action: 'read' },
@@ -24,6 +30,7 @@ export const imApprovalApprovalDecidePermission = createPermission({
 export const imApprovalPermissions = [
   imApprovalIntegrationManagePermission,
   imApprovalTemplateManagePermission,
+  imApprovalApprovalCreatePermission,
   imApprovalApprovalReadPermission,
   imApprovalApprovalDecidePermission,
 ];

@@ -19,10 +19,12 @@ import {
 import { ImApiError, type ImCallbackRequest, type ImClient, type ImEvent } from '@im-approval/plugin-im-approval-node';
 import { randomUUID } from 'node:crypto';
 import type { Caller } from '../auth/CallerResolver';
-import type { ApprovalStore, NewApproval } from '../store/ApprovalStore';
+import type { ApprovalStore, IdempotentApproval, IdempotentRequest, NewApproval } from '../store/ApprovalStore';
 import { checkPolicy } from '../templates/checkPolicy';
 import { renderTemplate, templateVariables } from '../templates/renderTemplate';
 import type { ApprovalChanges } from '../waiting/ApprovalChanges';
+import { IdempotencyMismatchError } from './IdempotencyMismatchError';
+import { differences, idempotentRequest } from './idempotentRequest';
 import type { ImClients } from './ImClients';
 import type { SettingsSource } from './SettingsSource';
 
@@ -82,10 +84,7 @@ export class ApprovalService {
     const template = await this.settings.template(request.template);
     if (!template) throw new InputError(`template: there is no template named "${request.template}"`);
     const context = this.contextOf(caller, request.context);
-
-    const existing = await this.store.getByIdempotencyKey(request.idempotencyKey);
-    if (existing) return { approval: this.sameRequest(existing, request.template, context), created: false };
-
+    // Before the idempotency key is looked at: a key must never carry an approval past the policy.
     checkPolicy(template, context);
     if (request.approvers && !template.allowApproverOverride) {
       throw new InputError(`approvers: template "${template.name}" does not allow overriding its approvers`);
@@ -94,9 +93,14 @@ export class ApprovalService {
     if (timeout > template.maxTimeout) {
       throw new InputError(`timeout: template "${template.name}" allows at most ${formatDuration(template.maxTimeout)}`);
     }
+    const asked = idempotentRequest(request, context);
+    const existing = await this.store.getByIdempotencyKey(caller.id, request.idempotencyKey);
+    if (existing) return { approval: this.sameRequest(existing, request.idempotencyKey, asked), created: false };
+
     const rendered = renderTemplate(template, templateVariables(context, request.variables), request.title);
     return this.open(template, {
       idempotencyKey: request.idempotencyKey,
+      request: asked,
       context,
       variables: request.variables,
       title: rendered.title,
@@ -125,6 +129,7 @@ export class ApprovalService {
     const rendered = renderTemplate(template, templateVariables(context, variables), request.title);
     const { approval } = await this.open(template, {
       idempotencyKey: `test:${randomUUID()}`,
+      request: { test: true },
       context,
       variables,
       title: request.title ?? `[Test] ${rendered.title}`,
@@ -138,14 +143,18 @@ export class ApprovalService {
 
   private async open(
     template: Template,
-    request: Pick<NewApproval, 'idempotencyKey' | 'context' | 'variables' | 'title' | 'form' | 'approvers'> & { timeout: number; caller: Caller },
+    request: Pick<NewApproval, 'idempotencyKey' | 'request' | 'context' | 'variables' | 'title' | 'form' | 'approvers'> & {
+      timeout: number;
+      caller: Caller;
+    },
   ): Promise<{ approval: Approval; created: boolean }> {
     const integration = await this.integrationOf(template.integration);
     const { timeout, caller, context, ...approvalFields } = request;
-    const { approval, created } = await this.store.insert(
+    const inserted = await this.store.insert(
       {
         ...approvalFields,
         id: randomUUID(),
+        caller: caller.id,
         template: template.name,
         integration: integration.id,
         provider: integration.provider,
@@ -161,8 +170,10 @@ export class ApprovalService {
           `expires in ${formatDuration(timeout)}`,
       },
     );
-    if (!created) return { approval: this.sameRequest(approval, template.name, context), created };
-    return { approval: await this.openImInstance(approval, 'api'), created };
+    if (!inserted.created) {
+      return { approval: this.sameRequest(inserted, request.idempotencyKey, request.request), created: false };
+    }
+    return { approval: await this.openImInstance(inserted.approval, 'api'), created: true };
   }
 
   async get(id: string): Promise<Approval> {
@@ -313,10 +324,11 @@ export class ApprovalService {
 
   private async expire(approval: Approval, source: TimelineSource): Promise<Approval> {
     const lifetime = (Date.parse(approval.expiresAt) - Date.parse(approval.createdAt)) / 1000;
+    const why = approval.imInstanceId === null && approval.error ? `; the IM request was never created: ${approval.error}` : '';
     const expired = await this.store.transition(
       approval.id,
       { status: 'expired' },
-      { type: 'expired', source, message: `No decision within ${formatDuration(lifetime)}` },
+      { type: 'expired', source, message: `No decision within ${formatDuration(lifetime)}${why}` },
     );
     if (!expired) return this.get(approval.id);
     this.changes.changed(approval.id);
@@ -370,8 +382,8 @@ export class ApprovalService {
       const message = (error as Error).message;
       if (error instanceof ImApiError && error.transient) {
         this.logger.warn(`Approval ${approval.id}: ${message}`);
-        await this.store.appendEvent(approval.id, { type: 'im_error', source, message });
-        return approval;
+        await this.store.recordImError(approval.id, { type: 'im_error', source, message });
+        return { ...approval, error: message };
       }
       this.logger.error(`Approval ${approval.id} failed: ${message}`);
       const failed = await this.store.transition(
@@ -421,11 +433,21 @@ export class ApprovalService {
     return { ...run, caller: caller.id, ...(runUrl ? { runUrl } : {}) };
   }
 
-  /** A repeated idempotency key must come from the same repository and name the same template. */
-  private sameRequest(existing: Approval, template: string, context: ApprovalContext): Approval {
-    if (existing.template !== template || existing.context.repository.toLowerCase() !== context.repository.toLowerCase()) {
-      throw new ConflictError('idempotencyKey: this key already belongs to another approval request');
+  /** The caller's approval under a repeated idempotency key, if the request repeats what opened it. */
+  private sameRequest(existing: IdempotentApproval, key: string, asked: IdempotentRequest): Approval {
+    // Approvals opened before requests were recorded: the template and the repository must match.
+    const stored = existing.request ?? {
+      ...asked,
+      template: existing.approval.template,
+      context: { ...(asked.context as object), repository: existing.approval.context.repository },
+    };
+    const differing = differences(stored, asked);
+    if (differing.length > 0) {
+      throw new IdempotencyMismatchError(
+        `idempotencyKey: "${key}" was already used for a different request (it differs in ${differing.join(', ')}); ` +
+          'send a new key for a new request',
+      );
     }
-    return existing;
+    return existing.approval;
   }
 }

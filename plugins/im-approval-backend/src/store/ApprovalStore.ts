@@ -11,7 +11,11 @@ import type {
 
 export interface NewApproval {
   id: string;
+  /** Who opened it: an idempotency key is theirs alone. */
+  caller: string;
   idempotencyKey: string;
+  /** The request as sent, so a reused key with another request can be told apart. */
+  request: IdempotentRequest;
   template: string;
   integration: string;
   provider: string;
@@ -21,6 +25,15 @@ export interface NewApproval {
   form: FormValue[];
   approvers: string[];
   expiresAt: Date;
+}
+
+/** The parts of a create request that a reused idempotency key must repeat. */
+export type IdempotentRequest = Record<string, unknown>;
+
+/** An approval found by its caller and idempotency key, with the request that opened it (null before it was recorded). */
+export interface IdempotentApproval {
+  approval: Approval;
+  request: IdempotentRequest | null;
 }
 
 export interface NewTimelineEvent {
@@ -39,10 +52,10 @@ export interface Decision {
 }
 
 export interface ApprovalStore {
-  /** Inserts, or returns the approval that already holds the idempotency key (`created: false`). */
-  insert(approval: NewApproval, event: NewTimelineEvent): Promise<{ approval: Approval; created: boolean }>;
+  /** Inserts, or returns the approval the caller already opened under the idempotency key (`created: false`). */
+  insert(approval: NewApproval, event: NewTimelineEvent): Promise<IdempotentApproval & { created: boolean }>;
   get(id: string): Promise<Approval | undefined>;
-  getByIdempotencyKey(key: string): Promise<Approval | undefined>;
+  getByIdempotencyKey(caller: string, key: string): Promise<IdempotentApproval | undefined>;
   findByInstance(integration: string, instanceId: string): Promise<Approval | undefined>;
   list(query: ListApprovalsQuery): Promise<{ items: Approval[]; totalCount: number }>;
   timeline(id: string): Promise<TimelineEvent[]>;
@@ -54,6 +67,8 @@ export interface ApprovalStore {
    */
   transition(id: string, decision: Decision, event: NewTimelineEvent): Promise<Approval | undefined>;
   appendEvent(id: string, event: NewTimelineEvent): Promise<void>;
+  /** Keeps the IM's last error on a pending approval (and in its timeline), so it is shown if nothing else happens. */
+  recordImError(id: string, event: NewTimelineEvent & { message: string }): Promise<void>;
   /** Pending approvals, least recently checked first. */
   listPending(options: { limit: number; createdBefore?: Date }): Promise<Approval[]>;
   listExpired(now: Date, limit: number): Promise<Approval[]>;

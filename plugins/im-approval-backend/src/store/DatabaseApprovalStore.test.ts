@@ -10,7 +10,9 @@ const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
 function newApproval(overrides: Partial<NewApproval> = {}): NewApproval {
   return {
     id: randomUUID(),
+    caller: 'github:acme/api',
     idempotencyKey: randomUUID(),
+    request: { template: 'deploy', variables: { service: 'api' } },
     template: 'deploy',
     integration: 'feishu-main',
     provider: 'feishu',
@@ -39,8 +41,50 @@ describe.each(databases.eachSupportedId())('DatabaseApprovalStore on %p', databa
     expect(created.approval).toMatchObject({ id: first.id, status: 'pending', form: first.form, context: first.context });
 
     const repeat = await store.insert({ ...newApproval(), idempotencyKey: first.idempotencyKey }, { type: 'created', source: 'api' });
-    expect(repeat).toEqual({ approval: created.approval, created: false });
+    expect(repeat).toEqual({ approval: created.approval, request: first.request, created: false });
     expect(await store.timeline(first.id)).toHaveLength(1);
+  });
+
+  it('scopes an idempotency key to its caller', async () => {
+    const key = randomUUID();
+    const workflow = await store.insert(newApproval({ idempotencyKey: key }), { type: 'created', source: 'api' });
+    const service = await store.insert(newApproval({ idempotencyKey: key, caller: 'external:deploy-bot' }), { type: 'created', source: 'api' });
+    expect(service.created).toBe(true);
+    expect(service.approval.id).not.toBe(workflow.approval.id);
+    expect((await store.getByIdempotencyKey('github:acme/api', key))?.approval.id).toBe(workflow.approval.id);
+    expect((await store.getByIdempotencyKey('external:deploy-bot', key))?.approval.id).toBe(service.approval.id);
+    expect(await store.getByIdempotencyKey('github:acme/other', key)).toBeUndefined();
+  });
+
+  it('stores text from an IM that PostgreSQL cannot hold as it is, NUL made visible', async () => {
+    const approval = newApproval();
+    await store.insert(approval, { type: 'created', source: 'api' });
+    const instanceId = `inst-\u0000-${'x'.repeat(300)}`;
+    await store.attachInstance(approval.id, { instanceId, url: 'https://im.example/\u0000' }, { type: 'im_instance_created', source: 'api' });
+    expect((await store.findByInstance('feishu-main', instanceId))?.id).toBe(approval.id);
+    const decided = await store.transition(
+      approval.id,
+      { status: 'approved', decidedBy: `${'Ada '.repeat(100)}\u0000`, comment: 'ok\u0000then' },
+      { type: 'approved', source: 'callback', actor: `${'Ada '.repeat(100)}\u0000`, message: 'ok\u0000then' },
+    );
+    expect(decided).toMatchObject({ status: 'approved', comment: 'ok\uFFFDthen' });
+    expect(decided!.decidedBy).toHaveLength(401);
+    expect((await store.timeline(approval.id)).at(-1)).toMatchObject({ message: 'ok\uFFFDthen' });
+  });
+
+  it('keeps the last IM error of an approval that expires without an instance, and clears it once one is made', async () => {
+    const stranded = newApproval();
+    await store.insert(stranded, { type: 'created', source: 'api' });
+    await store.recordImError(stranded.id, { type: 'im_error', source: 'reconciler', message: 'Feishu is unavailable' });
+    expect((await store.get(stranded.id))?.error).toBe('Feishu is unavailable');
+    const expired = await store.transition(stranded.id, { status: 'expired' }, { type: 'expired', source: 'scheduler' });
+    expect(expired).toMatchObject({ status: 'expired', error: 'Feishu is unavailable' });
+
+    const recovered = newApproval();
+    await store.insert(recovered, { type: 'created', source: 'api' });
+    await store.recordImError(recovered.id, { type: 'im_error', source: 'api', message: 'timed out' });
+    const attached = await store.attachInstance(recovered.id, { instanceId: randomUUID() }, { type: 'im_instance_created', source: 'reconciler' });
+    expect(attached?.error).toBeNull();
   });
 
   it('lets exactly one of many concurrent transitions win', async () => {
@@ -146,5 +190,15 @@ describe.each(databases.eachSupportedId())('DatabaseApprovalStore on %p', databa
     expect(await store.hasReceipt('feishu-main', eventId)).toBe(true);
     expect(await store.pruneReceipts(new Date(Date.now() + 1000))).toBeGreaterThanOrEqual(1);
     expect(await store.hasReceipt('feishu-main', eventId)).toBe(false);
+  });
+
+  it('records receipts of event ids longer than its column and with NUL, each distinct', async () => {
+    const long = `${'e'.repeat(300)}-${randomUUID()}`;
+    const other = `${'e'.repeat(300)}-${randomUUID()}`;
+    expect(await store.addReceipt('feishu-main', long)).toBe(true);
+    expect(await store.hasReceipt('feishu-main', long)).toBe(true);
+    expect(await store.hasReceipt('feishu-main', other)).toBe(false);
+    expect(await store.addReceipt('feishu-main', `nul\u0000${long}`)).toBe(true);
+    expect(await store.addReceipt('feishu-main', `nul\u0000${long}`)).toBe(false);
   });
 });

@@ -2,7 +2,8 @@ import { isDatabaseConflictError, resolvePackagePath } from '@backstage/backend-
 import type { DatabaseService } from '@backstage/backend-plugin-api';
 import type { Approval, ApprovalStatus, ListApprovalsQuery, TimelineEvent } from '@im-approval/plugin-im-approval-common';
 import type { Knex } from 'knex';
-import type { ApprovalStore, Decision, NewApproval, NewTimelineEvent } from './ApprovalStore';
+import type { ApprovalStore, Decision, IdempotentApproval, NewApproval, NewTimelineEvent } from './ApprovalStore';
+import { boundedKey, storable } from './storableText';
 
 const APPROVALS = 'im_approval_approvals';
 const TIMELINE = 'im_approval_timeline';
@@ -13,7 +14,9 @@ type Timestamp = Date | string | number;
 
 interface ApprovalRow {
   id: string;
+  caller: string | null;
   idempotency_key: string;
+  request: string | null;
   template: string;
   integration_id: string;
   provider: string;
@@ -51,6 +54,10 @@ function iso(value: Timestamp): string {
 /** A pattern for `lower(column) like ?` with `\` as escape character: finds `text` anywhere, literally. */
 function containing(text: string): string {
   return `%${text.toLowerCase().replace(/[\\%_]/g, char => `\\${char}`)}%`;
+}
+
+function toIdempotent(row: ApprovalRow): IdempotentApproval {
+  return { approval: toApproval(row), request: row.request === null ? null : JSON.parse(row.request) };
 }
 
 function toApproval(row: ApprovalRow): Approval {
@@ -95,7 +102,9 @@ export class DatabaseApprovalStore implements ApprovalStore {
       await this.knex.transaction(async tx => {
         await tx<ApprovalRow>(APPROVALS).insert({
           id: approval.id,
+          caller: approval.caller,
           idempotency_key: approval.idempotencyKey,
+          request: JSON.stringify(approval.request),
           template: approval.template,
           integration_id: approval.integration,
           provider: approval.provider,
@@ -113,11 +122,11 @@ export class DatabaseApprovalStore implements ApprovalStore {
       });
     } catch (error) {
       if (!isDatabaseConflictError(error)) throw error;
-      const existing = await this.getByIdempotencyKey(approval.idempotencyKey);
+      const existing = await this.getByIdempotencyKey(approval.caller, approval.idempotencyKey);
       if (!existing) throw error;
-      return { approval: existing, created: false };
+      return { ...existing, created: false };
     }
-    return { approval: (await this.get(approval.id))!, created: true };
+    return { approval: (await this.get(approval.id))!, request: approval.request, created: true };
   }
 
   async get(id: string) {
@@ -125,14 +134,14 @@ export class DatabaseApprovalStore implements ApprovalStore {
     return row && toApproval(row);
   }
 
-  async getByIdempotencyKey(key: string) {
-    const row = await this.knex<ApprovalRow>(APPROVALS).where({ idempotency_key: key }).first();
-    return row && toApproval(row);
+  async getByIdempotencyKey(caller: string, key: string) {
+    const row = await this.knex<ApprovalRow>(APPROVALS).where({ caller, idempotency_key: key }).first();
+    return row && toIdempotent(row);
   }
 
   async findByInstance(integration: string, instanceId: string) {
     const row = await this.knex<ApprovalRow>(APPROVALS)
-      .where({ integration_id: integration, im_instance_id: instanceId })
+      .where({ integration_id: integration, im_instance_id: storable(instanceId) })
       .first();
     return row && toApproval(row);
   }
@@ -177,7 +186,7 @@ export class DatabaseApprovalStore implements ApprovalStore {
     return this.conditionalUpdate(
       id,
       query => query.where({ status: 'pending' }).whereNull('im_instance_id'),
-      { im_instance_id: instance.instanceId, im_url: instance.url ?? null },
+      { im_instance_id: storable(instance.instanceId), im_url: storable(instance.url), error: null },
       event,
     );
   }
@@ -185,15 +194,24 @@ export class DatabaseApprovalStore implements ApprovalStore {
   async transition(id: string, decision: Decision, event: NewTimelineEvent) {
     return this.conditionalUpdate(id, query => query.where({ status: 'pending' }), {
       status: decision.status,
-      decided_by: decision.decidedBy ?? null,
-      comment: decision.comment ?? null,
+      decided_by: storable(decision.decidedBy),
+      comment: storable(decision.comment),
       decided_at: decision.decidedAt ?? new Date(),
-      error: decision.error ?? null,
+      // An approval that ends without a decision keeps the IM error that explains why.
+      ...(decision.error !== undefined ? { error: storable(decision.error) } : {}),
     }, event);
   }
 
   async appendEvent(id: string, event: NewTimelineEvent) {
     await this.insertEvent(this.knex, id, event, new Date());
+  }
+
+  async recordImError(id: string, event: NewTimelineEvent & { message: string }) {
+    const now = new Date();
+    await this.knex.transaction(async tx => {
+      await tx<ApprovalRow>(APPROVALS).where({ id, status: 'pending' }).update({ error: storable(event.message), updated_at: now });
+      await this.insertEvent(tx, id, event, now);
+    });
   }
 
   async listPending(options: { limit: number; createdBefore?: Date }) {
@@ -221,13 +239,13 @@ export class DatabaseApprovalStore implements ApprovalStore {
   }
 
   async hasReceipt(integration: string, eventId: string) {
-    const row = await this.knex(RECEIPTS).where({ integration_id: integration, event_id: eventId }).first();
+    const row = await this.knex(RECEIPTS).where({ integration_id: integration, event_id: boundedKey(eventId) }).first();
     return Boolean(row);
   }
 
   async addReceipt(integration: string, eventId: string) {
     const inserted = await this.knex(RECEIPTS)
-      .insert({ integration_id: integration, event_id: eventId, received_at: new Date() })
+      .insert({ integration_id: integration, event_id: boundedKey(eventId), received_at: new Date() })
       .onConflict(['integration_id', 'event_id'])
       .ignore()
       .returning('event_id');
@@ -260,8 +278,8 @@ export class DatabaseApprovalStore implements ApprovalStore {
       approval_id: approvalId,
       type: event.type,
       source: event.source,
-      actor: event.actor ?? null,
-      message: event.message ?? null,
+      actor: storable(event.actor),
+      message: storable(event.message),
       at,
     });
   }
