@@ -24,6 +24,12 @@ export interface SignOptions {
   /** Sign with a key the JWKS does not publish: a forged token. */
   forged?: boolean;
   issuer?: string;
+  /** Seconds from now for `iat` (default −5); positive for a token issued in the future. */
+  issuedIn?: number;
+  /** Seconds from now for `nbf`; the same as `iat` by default. */
+  validIn?: number;
+  /** Claims to leave out, as a faulty or hostile issuer might. */
+  omit?: Array<'exp' | 'iat' | 'nbf'>;
 }
 
 export interface GithubOidcIssuer {
@@ -50,16 +56,18 @@ export async function startGithubOidcIssuer(options: { port?: number; host?: str
   const sign = (claims: GithubRunClaims, signOptions: SignOptions = {}) => {
     const key: CryptoKey = signOptions.forged ? untrusted.privateKey : trusted.privateKey;
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ ...claims })
+    const omitted = new Set(signOptions.omit);
+    const issued = now + (signOptions.issuedIn ?? -5);
+    const jwt = new SignJWT({ ...claims })
       .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
       .setIssuer(signOptions.issuer ?? issuer)
       .setAudience(signOptions.audience ?? 'im-approval')
       .setSubject(`repo:${claims.repository}:ref:${claims.ref ?? 'refs/heads/main'}`)
-      .setIssuedAt(now - 5)
-      .setNotBefore(now - 5)
-      .setExpirationTime(now + (signOptions.expiresIn ?? 300))
-      .setJti(randomUUID())
-      .sign(key);
+      .setJti(randomUUID());
+    if (!omitted.has('iat')) jwt.setIssuedAt(issued);
+    if (!omitted.has('nbf')) jwt.setNotBefore(now + (signOptions.validIn ?? signOptions.issuedIn ?? -5));
+    if (!omitted.has('exp')) jwt.setExpirationTime(now + (signOptions.expiresIn ?? 300));
+    return jwt.sign(key);
   };
 
   const server: Server = createServer((req, res) => {

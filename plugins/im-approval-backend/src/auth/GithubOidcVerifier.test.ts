@@ -51,9 +51,19 @@ describe('GithubOidcVerifier', () => {
     ['forged', { forged: true }, /signature does not match/],
     ['expired', { expiresIn: -60 }, /expired/],
     ['for another audience', { audience: 'someone-else' }, /audience is not "im-approval"/],
+    ['never-expiring', { omit: ['exp' as const] }, /no "exp" claim/],
+    ['undated', { omit: ['iat' as const] }, /no "iat" claim/],
+    ['future-dated', { issuedIn: 600 }, /"iat" claim is in the future/],
+    ['not-yet-valid', { validIn: 600 }, /"nbf" claim is in the future/],
+    ['too old', { issuedIn: -7200, expiresIn: 600 }, /issued more than an hour ago/],
   ])('refuses a %s token with 401', async (_, options, message) => {
     const token = await issuer.sign(claims, options);
     await expect(verifier.verify(token)).rejects.toMatchObject({ name: 'AuthenticationError', message });
+  });
+
+  it('accepts a token dated a little ahead of its clock (skew)', async () => {
+    const token = await issuer.sign(claims, { issuedIn: 30 });
+    await expect(verifier.verify(token)).resolves.toMatchObject({ repository: 'acme/api' });
   });
 
   it('refuses an owner that is not allowed with 403', async () => {

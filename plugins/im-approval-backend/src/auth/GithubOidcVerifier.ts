@@ -18,6 +18,11 @@ const githubClaimsSchema = z.object({
   run_attempt: z.string().optional(),
 });
 
+/** How far the runner's clock and ours may disagree. */
+const CLOCK_SKEW_SECONDS = 60;
+/** GitHub's tokens live minutes; an older one is refused whatever its exp says. */
+const MAX_TOKEN_AGE = '1h';
+
 export class GithubOidcVerifier {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
 
@@ -45,6 +50,10 @@ export class GithubOidcVerifier {
         issuer: this.settings.issuer,
         audience: this.settings.audience,
         algorithms: ['RS256'],
+        // GitHub sets all three; a token without them could be used forever, or before it was issued.
+        requiredClaims: ['exp', 'iat'],
+        maxTokenAge: MAX_TOKEN_AGE,
+        clockTolerance: CLOCK_SKEW_SECONDS,
       }));
     } catch (error) {
       throw new AuthenticationError(`GitHub OIDC token refused: ${describeJoseError(error, this.settings.audience)}`);
@@ -76,9 +85,12 @@ export class GithubOidcVerifier {
 }
 
 function describeJoseError(error: unknown, audience: string): string {
-  if (error instanceof joseErrors.JWTExpired) return 'it has expired';
+  if (error instanceof joseErrors.JWTExpired) return error.claim === 'iat' ? 'it was issued more than an hour ago' : 'it has expired';
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    return error.claim === 'aud' ? `its audience is not "${audience}" (set the Action's audience input)` : `claim "${error.claim}" ${error.reason}`;
+    if (error.claim === 'aud') return `its audience is not "${audience}" (set the Action's audience input)`;
+    if (error.reason === 'missing') return `it has no "${error.claim}" claim`;
+    if (error.claim === 'iat' || error.claim === 'nbf') return `its "${error.claim}" claim is in the future (is a clock wrong?)`;
+    return `claim "${error.claim}" ${error.reason}`;
   }
   if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JWKSNoMatchingKey) {
     return 'its signature does not match the issuer\'s keys';

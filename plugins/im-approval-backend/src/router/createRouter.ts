@@ -3,6 +3,7 @@ import {
   cancelApprovalRequestSchema,
   createApprovalRequestSchema,
   decideApprovalRequestSchema,
+  imApprovalApprovalCreatePermission,
   imApprovalApprovalDecidePermission,
   imApprovalApprovalReadPermission,
   listApprovalsQuerySchema,
@@ -19,6 +20,7 @@ import type { IntegrationProbe } from '../service/IntegrationProbe';
 import type { ConfigAndDatabaseSettings } from '../settings/ConfigAndDatabaseSettings';
 import { createAudited } from './audited';
 import { parseInput } from './parseInput';
+import { refuseUnstorableText } from './refuseUnstorableText';
 import { settingsRoutes } from './settingsRoutes';
 
 export interface RouterOptions {
@@ -43,6 +45,7 @@ export function createRouter({ service, settings, probe, callers, auditor, logge
   const router = Router();
 
   const audited = createAudited(auditor);
+  router.use(refuseUnstorableText(['path', 'query']));
 
   // IM callbacks are authenticated by the IM's own signature and encryption, over the raw body.
   router.all('/callbacks/:provider/:integrationId', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
@@ -63,9 +66,12 @@ export function createRouter({ service, settings, probe, callers, auditor, logge
   });
 
   router.use(express.json({ limit: '256kb' }));
+  router.use(refuseUnstorableText(['body']));
 
   router.post('/approvals', async (req, res) => {
     const caller = await callers.resolve(req);
+    // Workflows are held to the template's policy instead (in the service, on every call).
+    if (caller.kind !== 'github') await callers.authorize(caller, imApprovalApprovalCreatePermission);
     const body = parseInput(createApprovalRequestSchema, req.body, 'body');
     const { approval, created } = await audited(caller, req, { eventId: 'approval-create', meta: { template: body.template } }, () =>
       service.create(body, caller),
