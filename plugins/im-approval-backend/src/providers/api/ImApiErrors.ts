@@ -39,6 +39,18 @@ export class ImApiErrors {
     }
   }
 
+  /**
+   * The IM refused, once more, a token it had just issued for the app: a fault on its side (the
+   * token endpoint accepted the app's credentials a moment ago), tried again later.
+   */
+  tokenRefusedAgain(operation: string, code: number | string, text: string): ImApiError {
+    return new ImApiError(
+      'unavailable',
+      `${this.im} refused the access token it had just issued when asked to ${operation} (code ${code}: ${text}); retrying later`,
+      code,
+    );
+  }
+
   /** An answer whose shape is not what the IM documents. */
   unexpectedShape(operation: string, issue: { path: PropertyKey[]; message: string } | undefined): ImApiError {
     const where = issue?.path.length ? ` at ${issue.path.map(String).join('.')}` : '';

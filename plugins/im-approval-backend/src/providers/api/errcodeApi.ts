@@ -15,7 +15,8 @@ export interface ErrcodeAnswer {
 export async function requestErrcodeJson(call: JsonRequest, errors: ImApiErrors): Promise<ErrcodeAnswer> {
   const { status, json } = await requestJson(call);
   const envelope = envelopeSchema.safeParse(json);
-  if (!envelope.success || status >= 500) throw errors.of('unavailable', call.operation, undefined, `HTTP ${status} without an errcode`);
+  // (5xx answers are outages, thrown by requestJson.)
+  if (!envelope.success) throw errors.of('unavailable', call.operation, undefined, `HTTP ${status} without an errcode`);
   return { errcode: envelope.data.errcode, errmsg: envelope.data.errmsg, json };
 }
 

@@ -9,32 +9,57 @@ import { apiUrl, requestJson, type ApiCall } from '../api/requestJson';
 
 /** New-API error codes (HTTP 4xx `{code, message}`) that mean the access token is no longer valid. */
 const INVALID_TOKEN = /^(InvalidAuthentication|InvalidAccessToken)|TokenExpired/i;
-/** Legacy-API `errcode`s. */
+/** The token endpoint's refusals of the AppKey or AppSecret. */
+const INVALID_CREDENTIALS = /^invalid(ClientIdOrSecret|ClientId|ClientSecret|AppKey|AppSecret)$/i;
+/** DingTalk's own failures, whatever the status: "InternalError", "ServiceUnavailable", "system busy". */
+const BUSY = /^(InternalError|ServiceUnavailable|SystemBusy|SystemError)|busy|timeout/i;
+
+/** Legacy-API `errcode`s meaning the access token is invalid or expired: fetched again once. */
 const LEGACY_INVALID_TOKEN = new Set([40001, 40014, 42001]);
-const LEGACY_RATE_LIMITED = new Set([90002, 90005, 90006, 90018]);
-const LEGACY_NOT_FOUND = new Set([60121, 33012]);
-const LEGACY_PERMISSION = new Set([60011, 60020, 88, 90001]);
 
-const errorSchema = z.looseObject({ code: z.string().optional(), message: z.string().optional() });
-const tokenSchema = z.object({ accessToken: z.string().min(1), expireIn: z.number().positive() });
+/**
+ * What the legacy API's `errcode`s mean (im-protocols.md 2.1, DingTalk's global codes): -1 is
+ * "system busy, try again" — a transient failure, not a rate limit. Any other code is DingTalk
+ * refusing the request's content.
+ */
+const DINGTALK_LEGACY_ERROR_KINDS: Readonly<Record<number, ImErrorKind>> = {
+  [-1]: 'unavailable',
+  // Calls from this server or corp temporarily blocked for calling too often.
+  90002: 'rate_limited',
+  90005: 'rate_limited',
+  90006: 'rate_limited',
+  90018: 'rate_limited',
+  // No permission for the API, or the server's IP is not allowed; 88 is an authorisation failure.
+  60011: 'permission',
+  60020: 'permission',
+  88: 'permission',
+  90001: 'permission',
+  // Nobody with that mobile or user id.
+  60121: 'not_found',
+  33012: 'not_found',
+};
 
-function newApiKind(status: number, code: string): ImErrorKind {
+function dingtalkLegacyErrorKind(errcode: number): ImErrorKind {
+  return DINGTALK_LEGACY_ERROR_KINDS[errcode] ?? 'invalid_request';
+}
+
+/** What a new-API answer `{code, message}` with this status means; `tokenCall` for the token endpoint's. */
+function dingtalkErrorKind(status: number, code: string, tokenCall = false): ImErrorKind {
+  if (status >= 500 || BUSY.test(code)) return 'unavailable';
   if (status === 429 || /throttl|limit/i.test(code)) return 'rate_limited';
-  if (status >= 500) return 'unavailable';
-  if (status === 401 || INVALID_TOKEN.test(code)) return 'credentials';
+  if (tokenCall) {
+    if (INVALID_CREDENTIALS.test(code) || status === 401) return 'credentials';
+  } else if (status === 401 || INVALID_TOKEN.test(code)) {
+    // Refused even after a fresh token: DingTalk's fault, since it just accepted the app's credentials.
+    return 'unavailable';
+  }
   if (status === 403 || /forbidden|denied|permission/i.test(code)) return 'permission';
   if (status === 404 || /notfound|not\.?exist/i.test(code)) return 'not_found';
   return 'invalid_request';
 }
 
-function legacyKind(errcode: number): ImErrorKind {
-  if (LEGACY_RATE_LIMITED.has(errcode)) return 'rate_limited';
-  if (LEGACY_INVALID_TOKEN.has(errcode)) return 'credentials';
-  if (LEGACY_PERMISSION.has(errcode)) return 'permission';
-  if (LEGACY_NOT_FOUND.has(errcode)) return 'not_found';
-  if (errcode === -1) return 'unavailable';
-  return 'invalid_request';
-}
+const errorSchema = z.looseObject({ code: z.string().optional(), message: z.string().optional() });
+const tokenSchema = z.object({ accessToken: z.string().min(1), expireIn: z.number().positive() });
 
 /**
  * DingTalk's open APIs for one app: the new API (`api.dingtalk.com`, token in
@@ -70,7 +95,11 @@ export class DingtalkApi {
         body: call.body,
       });
     const response = await this.token.use(attempt, answer => this.tokenRefused(answer.status, answer.json));
-    if (response.status >= 300) throw this.refusal(call.operation, response.status, response.json, kind => kind);
+    if (this.tokenRefused(response.status, response.json)) {
+      const error = errorSchema.safeParse(response.json).data;
+      throw this.errors.tokenRefusedAgain(call.operation, error?.code ?? `HTTP ${response.status}`, error?.message ?? '');
+    }
+    if (response.status >= 300) throw this.refusal(call.operation, response.status, response.json);
     const body = schema.safeParse(response.json);
     if (!body.success) throw this.errors.unexpectedShape(call.operation, body.error.issues[0]);
     return body.data;
@@ -92,7 +121,8 @@ export class DingtalkApi {
         ),
       ({ errcode }) => LEGACY_INVALID_TOKEN.has(errcode),
     );
-    return errcodeResult(answer, schema, call.operation, this.errors, legacyKind);
+    if (LEGACY_INVALID_TOKEN.has(answer.errcode)) throw this.errors.tokenRefusedAgain(call.operation, answer.errcode, answer.errmsg);
+    return errcodeResult(answer, schema, call.operation, this.errors, dingtalkLegacyErrorKind);
   }
 
   /** Fetches a fresh token; throws a `credentials` error when the AppKey/AppSecret are refused. */
@@ -106,11 +136,11 @@ export class DingtalkApi {
     return status === 401 || INVALID_TOKEN.test(code);
   }
 
-  /** The error a new-API answer `{code, message}` with a 3xx-5xx status means; `kindFor` may narrow its kind. */
-  private refusal(operation: string, status: number, json: unknown, kindFor: (kind: ImErrorKind) => ImErrorKind) {
+  /** The error a new-API answer `{code, message}` with a 3xx or 4xx status means. */
+  private refusal(operation: string, status: number, json: unknown, tokenCall = false) {
     const error = errorSchema.safeParse(json).data;
     const code = error?.code ?? `HTTP ${status}`;
-    return this.errors.of(kindFor(newApiKind(status, code)), operation, code, error?.message ?? '');
+    return this.errors.of(dingtalkErrorKind(status, error?.code ?? '', tokenCall), operation, code, error?.message ?? '');
   }
 
   private async fetchToken() {
@@ -122,10 +152,9 @@ export class DingtalkApi {
       url: apiUrl(this.integration.baseUrl, '/v1.0/oauth2/accessToken'),
       body: { appKey: this.integration.appKey, appSecret: this.integration.appSecret },
     });
-    if (status >= 300) {
-      // Any refusal of the token that is not transient is about the AppKey or AppSecret.
-      throw this.refusal(operation, status, json, kind => (kind === 'rate_limited' || kind === 'unavailable' ? kind : 'credentials'));
-    }
+    // Only DingTalk's refusals of the AppKey or AppSecret say so; an outage (5xx, answered by
+    // requestJson) or a busy or throttled token endpoint is tried again later.
+    if (status >= 300) throw this.refusal(operation, status, json, true);
     const token = tokenSchema.safeParse(json);
     if (!token.success) throw this.errors.unexpectedShape(operation, token.error.issues[0]);
     this.logger.debug(`Fetched a DingTalk access token for app ${this.integration.appKey}`);

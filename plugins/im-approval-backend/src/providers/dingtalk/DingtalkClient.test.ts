@@ -193,6 +193,85 @@ describe('DingtalkClient', () => {
     expect(error.message).toMatch(message);
   });
 
+  it.each([
+    [500, { code: 'InternalError', message: 'internal error, it is recommended to try again' }, 'unavailable'],
+    [400, { code: 'ServiceUnavailable', message: 'try again' }, 'unavailable'],
+    [400, { code: 'SystemBusy', message: 'busy' }, 'unavailable'],
+    [429, { code: 'Throttling', message: 'too fast' }, 'rate_limited'],
+    [403, { code: 'Forbidden.AccessDenied.IpNotInWhiteList', message: 'ip' }, 'permission'],
+    [404, { code: 'resource.not.found', message: 'gone' }, 'not_found'],
+    [400, { code: 'processInstanceId.notExist', message: 'no such instance' }, 'not_found'],
+    [400, { code: 'InvalidParameter', message: 'bad id' }, 'invalid_request'],
+  ] as const)('classifies new-API HTTP %s %j as %s', async (status, body, kind) => {
+    tokenOnce();
+    nock(API).get('/v1.0/workflow/processInstances').query(true).reply(status, body);
+    const error = await imApiError(client().readInstance('PI-1'));
+    expect(error.kind).toBe(kind);
+    expect(error.transient).toBe(kind === 'unavailable' || kind === 'rate_limited');
+  });
+
+  it.each([
+    [-1, '系统繁忙', 'unavailable'],
+    [90002, 'calls temporarily disabled', 'rate_limited'],
+    [90006, 'calls temporarily disabled', 'rate_limited'],
+    [90018, 'calls temporarily disabled', 'rate_limited'],
+    [60011, 'no permission', 'permission'],
+    [60020, 'ip not in whitelist', 'permission'],
+    [88, 'auth exception', 'permission'],
+    [40035, 'invalid parameter', 'invalid_request'],
+  ] as const)('classifies legacy-API errcode %s (%s) as %s', async (errcode, errmsg, kind) => {
+    tokenOnce();
+    nock(API).get('/v1.0/workflow/forms/schemas/processCodes').query(true).reply(200, form);
+    nock(OAPI).post('/topapi/v2/user/getbymobile').query(true).reply(200, { errcode, errmsg });
+    const error = await imApiError(
+      client().createInstance({ approvalId: 'a', form: 'PROC', title: 't', fields: [], approvers: ['13900000000'], approverMode: 'any' }),
+    );
+    expect(error.kind).toBe(kind);
+    expect(error.transient).toBe(kind === 'unavailable' || kind === 'rate_limited');
+  });
+
+  it('retries a refused token once, then calls a second refusal DingTalk\'s fault, not the credentials', async () => {
+    tokenOnce('tok-1');
+    tokenOnce('tok-2');
+    nock(API).get('/v1.0/workflow/processInstances').query(true).times(2).reply(401, { code: 'InvalidAuthentication', message: 'token expired' });
+    const error = await imApiError(client().readInstance('PI-1'));
+    expect(error.kind).toBe('unavailable');
+    expect(error.message).toBe(
+      'DingTalk refused the access token it had just issued when asked to read an approval instance (code InvalidAuthentication: token expired); retrying later',
+    );
+  });
+
+  describe("the token endpoint's", () => {
+    const accessToken = () => nock(API).post('/v1.0/oauth2/accessToken');
+
+    it.each([
+      ['HTTP 503', () => accessToken().reply(503, { code: 'ServiceUnavailable', message: 'busy' }), /^DingTalk answered HTTP 503 \(code ServiceUnavailable: busy\) when asked to get an access token: an outage at DingTalk, not a problem with the app's settings; retrying later$/],
+      ['HTTP 500 without JSON', () => accessToken().reply(500, 'oops'), /^DingTalk answered HTTP 500 when asked to get an access token: an outage at DingTalk/],
+      ['a network error', () => accessToken().replyWithError('getaddrinfo ENOTFOUND'), /^Could not reach DingTalk at https:\/\/api\.dingtalk\.test to get an access token: getaddrinfo ENOTFOUND/],
+      ['an internal error with a 4xx', () => accessToken().reply(400, { code: 'InternalError', message: 'try again' }), /^DingTalk failed to get an access token \(code InternalError: try again\); retrying later$/],
+    ])('%s is an outage, tried again later, never a credentials problem', async (_, reply, message) => {
+      reply();
+      const error = await imApiError(client().verifyCredentials());
+      expect(error.kind).toBe('unavailable');
+      expect(error.message).toMatch(message);
+      expect(error.message).not.toMatch(/AppKey|credentials/);
+    });
+
+    it('throttling is a rate limit', async () => {
+      accessToken().reply(429, { code: 'Throttling.Api', message: 'too fast' });
+      expect((await imApiError(client().verifyCredentials())).kind).toBe('rate_limited');
+    });
+
+    it('refusals other than of the AppKey or AppSecret say what DingTalk said, without blaming the credentials', async () => {
+      accessToken().reply(403, { code: 'Forbidden.AccessDenied.IpNotInWhiteList', message: 'ip not allowed' });
+      accessToken().reply(400, { code: 'MissingParameter', message: 'appKey is required' });
+      const forbidden = await imApiError(client().verifyCredentials());
+      expect(forbidden.kind).toBe('permission');
+      const other = await imApiError(client().verifyCredentials());
+      expect([other.kind, other.message]).toEqual(['invalid_request', 'DingTalk refused to get an access token (code MissingParameter: appKey is required)']);
+    });
+  });
+
   it('says the app credentials are wrong when the token is refused', async () => {
     nock(API).post('/v1.0/oauth2/accessToken').reply(400, { code: 'invalidClientIdOrSecret', message: 'unknown app' });
     const error = await imApiError(client().verifyCredentials());

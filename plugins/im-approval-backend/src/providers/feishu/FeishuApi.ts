@@ -6,46 +6,57 @@ import { AccessToken } from '../api/AccessToken';
 import { ImApiErrors } from '../api/ImApiErrors';
 import { apiUrl, requestJson, type ApiCall } from '../api/requestJson';
 
-/** Codes Feishu answers when a tenant token is missing, invalid or expired. */
+/** Codes Feishu answers when a tenant token is missing, invalid or expired: fetched again once. */
 const INVALID_TOKEN_CODES = new Set([99991661, 99991663, 99991664, 99991671]);
-const RATE_LIMITED = 99991400;
-const PERMISSION_CODES = new Set([99991672, 99991679, 1390008]);
-const NOT_FOUND_CODES = new Set([1390002, 1390003, 60001]);
 /** The call came from an address outside the app's IP allowlist. */
 const IP_DENIED = 99991401;
 
+/**
+ * What Feishu's codes mean: its generic server codes, its token endpoint's and its approval API's
+ * (im-protocols.md 1.1, 1.3, 1.9). Any other code is Feishu refusing the request's content.
+ * Only the token endpoint's refusals of the app id or secret are about credentials.
+ */
+const FEISHU_ERROR_KINDS: Readonly<Record<number, ImErrorKind>> = {
+  // The token endpoint: unknown app id (or missing parameters), wrong app secret.
+  10003: 'credentials',
+  10014: 'credentials',
+  // The app is not published or is disabled; the caller's IP is not allowed; a scope is missing.
+  10013: 'permission',
+  [IP_DENIED]: 'permission',
+  99991672: 'permission',
+  99991679: 'permission',
+  1390008: 'permission',
+  // Unknown approval definition, instance or user.
+  1390002: 'not_found',
+  1390003: 'not_found',
+  60001: 'not_found',
+  // "request trigger frequency limit" (HTTP 400 or 429): back off.
+  99991400: 'rate_limited',
+  // Feishu's own failures: "internal error" (generic codes) and the approval API's "try again later".
+  1500: 'unavailable',
+  1503: 'unavailable',
+  1551: 'unavailable',
+  1557: 'unavailable',
+  1395001: 'unavailable',
+};
+
+function feishuErrorKind(code: number, httpStatus = 200): ImErrorKind {
+  if (httpStatus === 429) return 'rate_limited';
+  return FEISHU_ERROR_KINDS[code] ?? 'invalid_request';
+}
+
 /** Refusals whose cause and remedy are known, in the words of the console a person will open. */
-const KNOWN_REFUSALS: Record<number, { kind: ImErrorKind; advice: (appId: string) => string }> = {
-  10003: {
-    kind: 'credentials',
-    advice: appId => `Unknown app id ${appId}: copy the App ID of the enterprise self-built app from the open platform console`,
-  },
-  10014: {
-    kind: 'credentials',
-    advice: appId =>
-      `Invalid app secret for app ${appId}: copy the App Secret again from the open platform console (resetting it there invalidates the old one)`,
-  },
-  10013: {
-    kind: 'permission',
-    advice: appId =>
-      `App ${appId} is not published or is disabled: create a version and publish it in the developer console (an admin may have to approve the release)`,
-  },
-  [IP_DENIED]: {
-    kind: 'permission',
-    advice: () => "this server's IP address is not allowed: add the backend's public egress IP to the app's IP allowlist (Security settings)",
-  },
+const KNOWN_REFUSALS: Record<number, (appId: string) => string> = {
+  10003: appId => `Unknown app id ${appId}: copy the App ID of the enterprise self-built app from the open platform console`,
+  10014: appId =>
+    `Invalid app secret for app ${appId}: copy the App Secret again from the open platform console (resetting it there invalidates the old one)`,
+  10013: appId =>
+    `App ${appId} is not published or is disabled: create a version and publish it in the developer console (an admin may have to approve the release)`,
+  [IP_DENIED]: () => "this server's IP address is not allowed: add the backend's public egress IP to the app's IP allowlist (Security settings)",
 };
 
 const envelopeSchema = z.looseObject({ code: z.number(), msg: z.string().optional().default(''), data: z.unknown().optional() });
 const tokenSchema = z.object({ tenant_access_token: z.string().min(1), expire: z.number().positive() });
-
-function kindOf(code: number): ImErrorKind {
-  if (code === RATE_LIMITED) return 'rate_limited';
-  if (PERMISSION_CODES.has(code)) return 'permission';
-  if (NOT_FOUND_CODES.has(code)) return 'not_found';
-  if (INVALID_TOKEN_CODES.has(code)) return 'credentials';
-  return 'invalid_request';
-}
 
 /**
  * The Feishu/Lark open API for one app: `{code, msg, data}` envelopes, a tenant token cached per
@@ -71,7 +82,8 @@ export class FeishuApi {
       token => this.send(call, token),
       answer => INVALID_TOKEN_CODES.has(answer.code),
     );
-    if (body.code !== 0) throw this.refusal(call.operation, body.code, body.msg, kindOf(body.code));
+    if (INVALID_TOKEN_CODES.has(body.code)) throw this.errors.tokenRefusedAgain(call.operation, body.code, body.msg);
+    if (body.code !== 0) throw this.refusal(call.operation, body);
     const data = dataSchema.safeParse(body.data ?? {});
     if (!data.success) throw this.errors.unexpectedShape(call.operation, data.error.issues[0]);
     return data.data;
@@ -90,18 +102,21 @@ export class FeishuApi {
       path: '/open-apis/auth/v3/tenant_access_token/internal',
       body: { app_id: this.integration.appId, app_secret: this.integration.appSecret },
     });
-    if (body.code !== 0) throw this.refusal(operation, body.code, body.msg, body.code === RATE_LIMITED ? 'rate_limited' : 'credentials');
+    // Only the codes Feishu documents for a wrong app id or secret say so; an outage or a busy
+    // token endpoint is tried again later.
+    if (body.code !== 0) throw this.refusal(operation, body);
     const token = tokenSchema.safeParse(body);
     if (!token.success) throw this.errors.unexpectedShape(operation, token.error.issues[0]);
     this.logger.debug(`Fetched a Feishu tenant token for app ${this.integration.appId}`);
     return { value: token.data.tenant_access_token, expiresInSeconds: token.data.expire };
   }
 
-  private refusal(operation: string, code: number, msg: string, fallback: ImErrorKind): ImApiError {
-    const known = KNOWN_REFUSALS[code];
-    if (!known) return this.errors.of(fallback, operation, code, msg);
-    const advice = known.advice(this.integration.appId);
-    return new ImApiError(known.kind, `${code === IP_DENIED ? `Feishu refused to ${operation}: ` : ''}${advice} (code ${code}: ${msg})`, code);
+  private refusal(operation: string, answer: { code: number; msg: string; status: number }): ImApiError {
+    const { code, msg } = answer;
+    const kind = feishuErrorKind(code, answer.status);
+    const advice = KNOWN_REFUSALS[code];
+    if (!advice) return this.errors.of(kind, operation, code, msg);
+    return new ImApiError(kind, `${code === IP_DENIED ? `Feishu refused to ${operation}: ` : ''}${advice(this.integration.appId)} (code ${code}: ${msg})`, code);
   }
 
   private async send(call: ApiCall, token?: string) {
@@ -115,6 +130,6 @@ export class FeishuApi {
     });
     const envelope = envelopeSchema.safeParse(json);
     if (!envelope.success) throw this.errors.of('unavailable', call.operation, undefined, `HTTP ${status} without a result code`);
-    return envelope.data;
+    return { ...envelope.data, status };
   }
 }

@@ -14,6 +14,7 @@ const integration = feishuIntegrationSchema.parse({
   appId: 'cli_0123456789abcdef',
   appSecret: 'app-secret',
   verificationToken: 'v-token',
+  encryptKey: 'e-key',
   initiator: 'ou_bot',
   instanceUrl: `${BASE}/instances/{instanceId}`,
 });
@@ -114,6 +115,105 @@ describe('FeishuClient', () => {
     const error = await imApiError(client().verifyCredentials());
     expect(error.kind).toBe('credentials');
     expect(error.message).toMatch(/^Invalid app secret for app cli_0123456789abcdef: copy the App Secret again/);
+  });
+});
+
+describe("Feishu's token endpoint", () => {
+  const token = () => nock(BASE).post('/open-apis/auth/v3/tenant_access_token/internal');
+  const outage = /^Feishu answered HTTP 503.* when asked to get a tenant access token: an outage at Feishu, not a problem with the app's settings; retrying later$/;
+
+  it.each([
+    ['503 with a result code', () => token().reply(503, { code: 1, msg: 'Service Unavailable' }), outage],
+    ['503 without JSON', () => token().reply(503, '<html>Service Unavailable</html>'), outage],
+    ['500 with an error-looking code', () => token().reply(500, { code: 10014, msg: 'app secret invalid' }), /^Feishu answered HTTP 500 \(code 10014: app secret invalid\) .*an outage at Feishu/],
+    ['a network error', () => token().replyWithError('connect ECONNRESET'), /^Could not reach Feishu at https:\/\/open\.feishu\.test to get a tenant access token: connect ECONNRESET/],
+    ['"internal error"', () => token().reply(200, { code: 1500, msg: 'internal error' }), /^Feishu failed to get a tenant access token \(code 1500: internal error\); retrying later$/],
+    ['"try again later"', () => token().reply(200, { code: 1395001, msg: 'There have been some errors. Please try again later' }), /; retrying later$/],
+  ])('answering %s is an outage, tried again later, never a credentials problem', async (_, reply, message) => {
+    reply();
+    const error = await imApiError(client().verifyCredentials());
+    expect(error.kind).toBe('unavailable');
+    expect(error.transient).toBe(true);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toMatch(/app id and secret|credentials/i);
+  });
+
+  it('is a rate limit at code 99991400 or HTTP 429', async () => {
+    token().reply(400, { code: 99991400, msg: 'request trigger frequency limit' });
+    token().reply(429, { code: 99991400, msg: 'request trigger frequency limit' });
+    for (let i = 0; i < 2; i++) expect((await imApiError(client().verifyCredentials())).kind).toBe('rate_limited');
+  });
+
+  it('blames the credentials only for the codes Feishu documents for a wrong app id or secret', async () => {
+    token().reply(200, { code: 10003, msg: 'invalid param' });
+    token().reply(200, { code: 99992402, msg: 'field validation failed' });
+    const unknownApp = await imApiError(client().verifyCredentials());
+    expect([unknownApp.kind, unknownApp.message]).toEqual(['credentials', expect.stringMatching(/^Unknown app id cli_0123456789abcdef/)]);
+    const other = await imApiError(client().verifyCredentials());
+    expect([other.kind, other.message]).toEqual(['invalid_request', 'Feishu refused to get a tenant access token (code 99992402: field validation failed)']);
+  });
+
+  it('fails the call once the outage is over', async () => {
+    token().reply(503, {});
+    tokenOnce();
+    nock(BASE).get('/open-apis/approval/v4/instances/INST-1').reply(200, { code: 0, data: { approval_code: 'DEPLOY', status: 'PENDING', timeline: [] } });
+    const feishu = client();
+    expect((await imApiError(feishu.readInstance('INST-1'))).kind).toBe('unavailable');
+    expect(await feishu.readInstance('INST-1')).toEqual({ status: 'pending' });
+  });
+});
+
+describe('Feishu API errors', () => {
+  it.each([
+    [503, { code: 0 }, 'unavailable'],
+    [502, { code: 1390003, msg: 'instance code not found' }, 'unavailable'],
+    [200, { code: 1395001, msg: 'There have been some errors. Please try again later' }, 'unavailable'],
+    [200, { code: 1500, msg: 'internal error' }, 'unavailable'],
+    [400, { code: 99991400, msg: 'request trigger frequency limit' }, 'rate_limited'],
+    [200, { code: 99991672, msg: 'Access denied' }, 'permission'],
+    [200, { code: 1390003, msg: 'instance code not found' }, 'not_found'],
+    [200, { code: 1390001, msg: 'param is invalid' }, 'invalid_request'],
+  ] as const)('classify HTTP %s %j as %s', async (status, body, kind) => {
+    tokenOnce();
+    nock(BASE).get('/open-apis/approval/v4/instances/INST-1').reply(status, body);
+    expect((await imApiError(client().readInstance('INST-1'))).kind).toBe(kind);
+  });
+
+  it('retry a refused token once, then call a second refusal Feishu\'s fault, not the credentials', async () => {
+    tokenOnce('t-1');
+    tokenOnce('t-2');
+    nock(BASE).get('/open-apis/approval/v4/instances/INST-1').times(2).reply(200, { code: 99991663, msg: 'Invalid access token for authorization' });
+    const error = await imApiError(client().readInstance('INST-1'));
+    expect(error.kind).toBe('unavailable');
+    expect(error.message).toBe(
+      'Feishu refused the access token it had just issued when asked to read an approval instance (code 99991663: Invalid access token for authorization); retrying later',
+    );
+  });
+
+  it.each([
+    [10003, 'invalid param (the token endpoint: unknown app id)', 'credentials'],
+    [10014, 'app secret invalid', 'credentials'],
+    [10013, 'app not published or disabled', 'permission'],
+    [99991401, 'IP not allowed', 'permission'],
+    [99991672, 'the app lacks the scope', 'permission'],
+    [99991679, 'the user has not authorised the scope', 'permission'],
+    [1390008, 'no permission for the approval', 'permission'],
+    [1390002, 'approval code not found', 'not_found'],
+    [1390003, 'instance code not found', 'not_found'],
+    [60001, 'not found', 'not_found'],
+    [99991400, 'request trigger frequency limit', 'rate_limited'],
+    [1500, 'internal error', 'unavailable'],
+    [1503, 'internal error', 'unavailable'],
+    [1551, 'internal error', 'unavailable'],
+    [1557, 'internal error', 'unavailable'],
+    [1395001, 'There have been some errors. Please try again later', 'unavailable'],
+    [1390001, 'param is invalid', 'invalid_request'],
+  ] as const)('classify code %s (%s) as %s', async (code, msg, kind) => {
+    nock(BASE).post('/open-apis/auth/v3/tenant_access_token/internal').reply(200, { code, msg });
+    const error = await imApiError(client().verifyCredentials());
+    expect(error.kind).toBe(kind);
+    expect(error.transient).toBe(kind === 'unavailable' || kind === 'rate_limited');
+    if (kind !== 'credentials') expect(error.message).not.toMatch(/app id and secret|App Secret/);
   });
 });
 

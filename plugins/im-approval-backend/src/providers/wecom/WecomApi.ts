@@ -7,22 +7,45 @@ import { errcodeResult, requestErrcodeJson } from '../api/errcodeApi';
 import { ImApiErrors } from '../api/ImApiErrors';
 import { apiUrl, type ApiCall } from '../api/requestJson';
 
-/** `errcode`s meaning the access token is invalid or expired: fetch a new one and retry once. */
+/** `errcode`s meaning the access token is invalid, expired or missing: fetch a new one and retry once. */
 const INVALID_TOKEN_CODES = new Set([40014, 42001, 41001]);
-const CREDENTIAL_CODES = new Set([40001, 40013, 40091, 40056]);
-const RATE_LIMITED_CODES = new Set([45009, 45033, 45011, -1]);
-const PERMISSION_CODES = new Set([301055, 48002, 60011, 60020, 301002]);
-const NOT_FOUND_CODES = new Set([46004, 60111, 301004, 301024]);
+
+/**
+ * What WeCom's `errcode`s mean (im-protocols.md 3.1, 3.8, and WeCom's global error codes). -1 is
+ * "system busy, try again later": a transient failure, not a rate limit (a rate limit ends a
+ * reconciler pass). Only gettoken's refusals of the Corp ID or Secret are about credentials. Any
+ * other code is WeCom refusing the request's content.
+ */
+const WECOM_ERROR_KINDS: Readonly<Record<number, ImErrorKind>> = {
+  [-1]: 'unavailable',
+  // gettoken: wrong Secret, unknown Corp ID, invalid secret, missing Corp ID, missing Secret.
+  40001: 'credentials',
+  40013: 'credentials',
+  40091: 'credentials',
+  41002: 'credentials',
+  41004: 'credentials',
+  // Over the frequency limit (OA APIs: 600 a minute), too many concurrent calls, calling too often.
+  45009: 'rate_limited',
+  45033: 'rate_limited',
+  45011: 'rate_limited',
+  // No approval permission, no API permission, no contact permission, untrusted IP.
+  301055: 'permission',
+  48002: 'permission',
+  60011: 'permission',
+  60020: 'permission',
+  301002: 'permission',
+  // Nobody with that email, mobile or userid; unknown approval data.
+  46004: 'not_found',
+  60111: 'not_found',
+  301004: 'not_found',
+  301024: 'not_found',
+};
+
+function wecomErrorKind(errcode: number): ImErrorKind {
+  return WECOM_ERROR_KINDS[errcode] ?? 'invalid_request';
+}
 
 const tokenSchema = z.object({ access_token: z.string().min(1), expires_in: z.number().positive() });
-
-function kindOf(errcode: number): ImErrorKind {
-  if (RATE_LIMITED_CODES.has(errcode)) return 'rate_limited';
-  if (CREDENTIAL_CODES.has(errcode) || INVALID_TOKEN_CODES.has(errcode)) return 'credentials';
-  if (PERMISSION_CODES.has(errcode)) return 'permission';
-  if (NOT_FOUND_CODES.has(errcode)) return 'not_found';
-  return 'invalid_request';
-}
 
 /** What a person should check for the errcodes WeCom's approval APIs answer most. */
 const ADVICE: Record<number, string> = {
@@ -58,7 +81,8 @@ export class WecomApi {
       token => this.send(call, { ...call.query, access_token: token }),
       ({ errcode }) => INVALID_TOKEN_CODES.has(errcode),
     );
-    return errcodeResult(answer, schema, call.operation, this.errors, kindOf, ADVICE);
+    if (INVALID_TOKEN_CODES.has(answer.errcode)) throw this.errors.tokenRefusedAgain(call.operation, answer.errcode, answer.errmsg);
+    return errcodeResult(answer, schema, call.operation, this.errors, wecomErrorKind, ADVICE);
   }
 
   /** Fetches a fresh token; throws a `credentials` error when the Corp ID or Secret are refused. */
@@ -72,9 +96,8 @@ export class WecomApi {
       { operation, method: 'GET', path: '/cgi-bin/gettoken' },
       { corpid: this.integration.corpId, corpsecret: this.integration.secret },
     );
-    const token = errcodeResult(answer, tokenSchema, operation, this.errors, errcode =>
-      RATE_LIMITED_CODES.has(errcode) ? 'rate_limited' : 'credentials',
-    );
+    // Only WeCom's refusals of the Corp ID or Secret say so; system busy or an outage is tried again later.
+    const token = errcodeResult(answer, tokenSchema, operation, this.errors, wecomErrorKind, ADVICE);
     this.logger.debug(`Fetched a WeCom access token for app ${this.integration.agentId} of corp ${this.integration.corpId}`);
     return { value: token.access_token, expiresInSeconds: token.expires_in };
   }

@@ -164,6 +164,80 @@ describe('WecomClient', () => {
     expect(error.transient).toBe(kind === 'rate_limited');
   });
 
+  it.each([
+    [-1, 'system busy', 'unavailable'],
+    [45009, 'api freq out of limit', 'rate_limited'],
+    [45011, 'api minute-quota reach limit', 'rate_limited'],
+    [45033, 'api concurrent out of limit', 'rate_limited'],
+    [301055, 'no approval auth', 'permission'],
+    [48002, 'api forbidden', 'permission'],
+    [60011, 'no privilege to access/modify contact/party/agent', 'permission'],
+    [60020, 'not allow to access from your ip', 'permission'],
+    [301002, 'no permission', 'permission'],
+    [46004, 'user no exist', 'not_found'],
+    [60111, 'userid not found', 'not_found'],
+    [301004, 'not found', 'not_found'],
+    [301024, 'not found', 'not_found'],
+    [301025, 'invalid apply data', 'invalid_request'],
+    [40056, 'invalid agentid', 'invalid_request'],
+    [40058, 'invalid parameter', 'invalid_request'],
+  ] as const)('classifies errcode %s (%s) as %s; only a rate limit is one', async (errcode, errmsg, kind) => {
+    tokenOnce();
+    nock(BASE).post('/cgi-bin/oa/getapprovaldetail').query(true).reply(200, { errcode, errmsg });
+    const error = await imApiError(client().readInstance('SP-1'));
+    expect(error.kind).toBe(kind);
+    expect(error.transient).toBe(kind === 'unavailable' || kind === 'rate_limited');
+  });
+
+  it('calls errcode -1 what WeCom says it is, busy, and tries again later', async () => {
+    tokenOnce();
+    nock(BASE).post('/cgi-bin/oa/getapprovaldetail').query(true).reply(200, { errcode: -1, errmsg: 'system busy' });
+    const error = await imApiError(client().readInstance('SP-1'));
+    expect(error.message).toBe('WeCom failed to read an approval request (code -1: system busy); retrying later');
+    expect(error.message).not.toMatch(/rate limit/);
+  });
+
+  it('retries a refused token once, then calls a second refusal WeCom\'s fault, not the credentials', async () => {
+    tokenOnce('old');
+    tokenOnce('new');
+    nock(BASE).post('/cgi-bin/oa/getapprovaldetail').query(true).times(2).reply(200, { errcode: 42001, errmsg: 'access_token expired' });
+    const error = await imApiError(client().readInstance('SP-1'));
+    expect(error.kind).toBe('unavailable');
+    expect(error.message).toMatch(/^WeCom refused the access token it had just issued when asked to read an approval request \(code 42001/);
+  });
+
+  describe("the token endpoint's", () => {
+    const gettoken = () => nock(BASE).get('/cgi-bin/gettoken').query(true);
+    const outage = /^WeCom answered HTTP 50\d.* when asked to get an access token: an outage at WeCom, not a problem with the app's settings; retrying later$/;
+
+    it.each([
+      ['HTTP 503 with an errcode', () => gettoken().reply(503, { errcode: 40001, errmsg: 'invalid credential' }), outage],
+      ['HTTP 502 without JSON', () => gettoken().reply(502, 'Bad Gateway'), outage],
+      ['a network error', () => gettoken().replyWithError('socket hang up'), /^Could not reach WeCom at https:\/\/qyapi\.wecom\.test to get an access token: socket hang up/],
+      ['errcode -1 (system busy)', () => gettoken().reply(200, { errcode: -1, errmsg: 'system busy' }), /^WeCom failed to get an access token \(code -1: system busy\); retrying later$/],
+    ])('%s is an outage, tried again later, never a credentials problem', async (_, reply, message) => {
+      reply();
+      const error = await imApiError(client().verifyCredentials());
+      expect(error.kind).toBe('unavailable');
+      expect(error.message).toMatch(message);
+      expect(error.message).not.toMatch(/Corp ID and the app Secret|credentials/);
+    });
+
+    it.each([40001, 40013, 40091, 41002, 41004])('refusal %s is about the Corp ID or Secret', async errcode => {
+      gettoken().reply(200, { errcode, errmsg: 'refused' });
+      const error = await imApiError(client().verifyCredentials());
+      expect(error.kind).toBe('credentials');
+      expect(error.message).toMatch(/; check the Corp ID and the app Secret$/);
+    });
+
+    it('other refusals say what WeCom said, without blaming the credentials', async () => {
+      gettoken().reply(200, { errcode: 60020, errmsg: 'not allow to access from your ip' });
+      const error = await imApiError(client().verifyCredentials());
+      expect(error.kind).toBe('permission');
+      expect(error.message).toMatch(/may not get an access token \(code 60020: not allow to access from your ip; add the backend's egress IP to the app's trusted IPs\)/);
+    });
+  });
+
   it('says the Corp ID or Secret is wrong when the token is refused', async () => {
     nock(BASE).get('/cgi-bin/gettoken').query(true).reply(200, { errcode: 40001, errmsg: 'invalid credential' });
     const error = await imApiError(client().verifyCredentials());
