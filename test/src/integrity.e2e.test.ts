@@ -40,10 +40,10 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('gate integrity end to end o
     const key = `run-2-1-deploy-${randomUUID()}`;
     const original = await approvedUnder(key);
     const otherRepository = await create(await oidcToken(stack, { repository: 'acme/web' }), { idempotencyKey: key });
-    expect(otherRepository.status).toBe(201);
+    expect([otherRepository.status, errorMessage(otherRepository)]).toEqual([201, expect.any(String)]);
     expect(otherRepository.body).toMatchObject({ status: 'pending', context: { repository: 'acme/web' } });
-    const staticToken = await create(STATIC_TOKEN, { idempotencyKey: key, context: { repository: 'acme/api', environment: 'production' } });
-    expect(staticToken.status).toBe(201);
+    const staticToken = await create(STATIC_TOKEN, { idempotencyKey: key, context: { repository: 'acme/api', environment: 'production', runId: '7' } });
+    expect([staticToken.status, errorMessage(staticToken)]).toEqual([201, expect.any(String)]);
     expect(new Set([original.id, otherRepository.body.id, staticToken.body.id]).size).toBe(3);
   });
 
@@ -55,7 +55,7 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('gate integrity end to end o
     expect(repeat.status).toBe(200);
     const changed = await create(token, { idempotencyKey: key, variables: { ...VARIABLES, reason: 'something else' }, title: 'Other' });
     expect(changed.status).toBe(422);
-    expect(errorMessage(changed)).toMatch(/^idempotencyKey: .* differs in title, variables\.reason;/);
+    expect(errorMessage(changed)).toMatch(/^idempotencyKey: .* differs in title, variables\.reason\)/);
     const otherRun = await create(await oidcToken(stack, { sha: 'ffff0000' }), { idempotencyKey: key });
     expect(otherRun.status).toBe(422);
     expect(errorMessage(otherRun)).toMatch(/differs in context\.sha/);
