@@ -1,6 +1,18 @@
 import { createBackend } from '@backstage/backend-defaults';
+import { rootHttpRouterServiceFactory } from '@backstage/backend-defaults/rootHttpRouter';
+import { holdApiUntilStarted } from './holdApiUntilStarted';
 
 const backend = createBackend();
+
+// Plugin paths are not answered (with an empty 404) before the plugins are mounted.
+backend.add(
+  rootHttpRouterServiceFactory({
+    configure(context) {
+      holdApiUntilStarted(context);
+      context.applyDefaults();
+    },
+  }),
+);
 
 // Guest sign-in for the local app; a production backend adds its organisation's sign-in provider instead.
 backend.add(import('@backstage/plugin-auth-backend'));
