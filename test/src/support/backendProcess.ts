@@ -74,6 +74,9 @@ export async function startBackendProcess(name: string, config: (port: number) =
       if (ready) return;
       await new Promise(r => setTimeout(r, 200));
     }
+    // Not left running (holding its port and database connections) after the suite gives up on it.
+    child.removeAllListeners('exit');
+    child.kill('SIGKILL');
     throw new Error(`backend ${name} did not become ready within 90 s:\n${tail(logFile)}`);
   };
 
