@@ -9,5 +9,6 @@ export * from './settingsSource';
 export * from './status';
 export * from './templates';
 export * from './templatesApi';
+export * from './text';
 export * from './timeline';
 export * from './validation';

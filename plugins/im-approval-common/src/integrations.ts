@@ -1,8 +1,27 @@
 import { z } from 'zod';
+import { hasNoNul, NUL_MESSAGE, storableText, TEXT_LIMITS } from './text';
 
+/** An integration's id: it is a URL path segment and a varchar(64) key. */
 export const integrationIdSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected lower-case letters, digits and dashes');
+  .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'expected lower-case letters, digits and dashes (at most 64, starting with a letter or digit)');
+
+/** The longest IM form id accepted; real ones are 20 to 60 characters. */
+export const FORM_ID_MAX_LENGTH = 128;
+
+/**
+ * An IM form's id: Feishu's approval_code (a UUID such as `7C468A54-8745-2245-9675-08B7C63E7A85`),
+ * DingTalk's processCode (`PROC-…`), WeCom's template_id (letters and digits, with `_` in copied
+ * templates). It becomes a path segment or a parameter of a call to the IM, so it has no `/`, no
+ * `.` or `..` of its own, no whitespace and no control characters.
+ */
+export const formIdSchema = z
+  .string()
+  .max(FORM_ID_MAX_LENGTH, `expected at most ${FORM_ID_MAX_LENGTH} characters`)
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+    "expected the IM form's id (Feishu approval_code, DingTalk processCode, WeCom template_id): letters, digits, dashes, underscores and dots, starting with a letter or digit",
+  );
 
 /**
  * How decisions reach the backend: an HTTP `callback` from the IM, a connection the backend holds
@@ -28,21 +47,28 @@ const trimmedUrl = (url: string) => url.replace(/\/+$/, '');
 /** Fields every integration has, whatever its IM. */
 const commonFields = {
   id: integrationIdSchema,
-  title: z.string().optional(),
+  title: storableText(TEXT_LIMITS.title).optional(),
   /** The user the app opens approvals on behalf of: an IM user id, an email or a mobile. */
-  initiator: z.string().min(1),
+  initiator: storableText(TEXT_LIMITS.person, { min: 1 }),
   /** A link to an instance for people, with `{instanceId}` in it. */
-  instanceUrl: z.string().includes('{instanceId}').optional(),
+  instanceUrl: storableText(TEXT_LIMITS.url).includes('{instanceId}').optional(),
 };
 
+/** An API base URL. */
+const baseUrlSchema = z.url().max(TEXT_LIMITS.url, `expected at most ${TEXT_LIMITS.url} characters`).refine(hasNoNul, NUL_MESSAGE);
+/** An app id, corp id or AppKey from an IM console. */
+const appIdSchema = storableText(TEXT_LIMITS.appId, { min: 1 });
+/** A secret, token or key from an IM console. */
+const secretSchema = storableText(TEXT_LIMITS.secret, { min: 1 });
+
+const CALLBACK_REASON = 'required when connectionMode is callback (it verifies and decrypts callbacks)';
+
 /** Callback secrets are needed only when the IM calls us over HTTP. */
-function requiredForCallbacks<T extends { connectionMode: ConnectionMode }>(fields: Array<keyof T & string>) {
-  return (integration: T, ctx: z.RefinementCtx) => {
+function requiredForCallbacks<K extends string>(fields: Record<K, string>) {
+  return (integration: { connectionMode: ConnectionMode } & Partial<Record<K, unknown>>, ctx: z.RefinementCtx) => {
     if (integration.connectionMode !== 'callback') return;
-    for (const field of fields) {
-      if (!integration[field]) {
-        ctx.addIssue({ code: 'custom', path: [field], message: 'required when connectionMode is callback (it verifies and decrypts callbacks)' });
-      }
+    for (const [field, message] of Object.entries(fields) as Array<[K, string]>) {
+      if (!integration[field]) ctx.addIssue({ code: 'custom', path: [field], message });
     }
   };
 }
@@ -58,11 +84,11 @@ export const feishuIntegrationSchema = z
     provider: z.literal('feishu'),
     /** `feishu` (China) or `lark` (international); `baseUrl` overrides it (private or local endpoints). */
     domain: z.enum(['feishu', 'lark']).default('feishu'),
-    baseUrl: z.url().optional(),
-    appId: z.string().min(1),
-    appSecret: z.string().min(1),
-    verificationToken: z.string().min(1),
-    encryptKey: z.string().min(1).optional(),
+    baseUrl: baseUrlSchema.optional(),
+    appId: appIdSchema,
+    appSecret: secretSchema,
+    verificationToken: secretSchema,
+    encryptKey: secretSchema.optional(),
     connectionMode: modeOf(PROVIDER_CONNECTION_MODES.feishu),
   })
   .transform(integration => ({
@@ -79,21 +105,21 @@ export const dingtalkIntegrationSchema = z
     ...commonFields,
     provider: z.literal('dingtalk'),
     /** The new API (`api.dingtalk.com`); overridable for the sandbox. The Stream gateway is opened here too. */
-    baseUrl: z.url().default('https://api.dingtalk.com'),
+    baseUrl: baseUrlSchema.default('https://api.dingtalk.com'),
     /** The legacy API (`oapi.dingtalk.com`), for the user lookup by mobile. */
-    legacyBaseUrl: z.url().default('https://oapi.dingtalk.com'),
+    legacyBaseUrl: baseUrlSchema.default('https://oapi.dingtalk.com'),
     /** AppKey (Client ID); also the receiveId of the app's encrypted callbacks. */
-    appKey: z.string().min(1),
+    appKey: appIdSchema,
     /** AppSecret (Client Secret). */
-    appSecret: z.string().min(1),
+    appSecret: secretSchema,
     /** The callback token and aes_key from the console's event subscription. */
-    token: z.string().min(1).optional(),
+    token: secretSchema.optional(),
     aesKey: encodingAesKeySchema.optional(),
     /** The app's AgentId, sent as `microappAgentId` with new instances when set. */
     agentId: z.coerce.number().int().positive().optional(),
     connectionMode: modeOf(PROVIDER_CONNECTION_MODES.dingtalk),
   })
-  .superRefine(requiredForCallbacks(['token', 'aesKey']))
+  .superRefine(requiredForCallbacks({ token: CALLBACK_REASON, aesKey: CALLBACK_REASON }))
   .transform(integration => ({
     ...integration,
     baseUrl: trimmedUrl(integration.baseUrl),
@@ -106,18 +132,18 @@ export const wecomIntegrationSchema = z
     ...commonFields,
     provider: z.literal('wecom'),
     /** `https://qyapi.weixin.qq.com`; private deployments and the sandbox override it. */
-    baseUrl: z.url().default('https://qyapi.weixin.qq.com'),
+    baseUrl: baseUrlSchema.default('https://qyapi.weixin.qq.com'),
     /** The Corp ID; also the receiveId of callbacks. */
-    corpId: z.string().min(1),
+    corpId: appIdSchema,
     agentId: z.coerce.number().int().positive(),
     /** The self-built app's Secret. */
-    secret: z.string().min(1),
+    secret: secretSchema,
     /** Token and EncodingAESKey from the app's "receive messages" settings. */
-    token: z.string().min(1).optional(),
+    token: secretSchema.optional(),
     encodingAESKey: encodingAesKeySchema.optional(),
     connectionMode: modeOf(PROVIDER_CONNECTION_MODES.wecom),
   })
-  .superRefine(requiredForCallbacks(['token', 'encodingAESKey']))
+  .superRefine(requiredForCallbacks({ token: CALLBACK_REASON, encodingAESKey: CALLBACK_REASON }))
   .transform(integration => ({ ...integration, baseUrl: trimmedUrl(integration.baseUrl) }));
 export type WecomIntegration = z.output<typeof wecomIntegrationSchema>;
 

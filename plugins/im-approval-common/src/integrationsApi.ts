@@ -52,10 +52,16 @@ export type CreateIntegrationRequest = z.input<typeof createIntegrationRequestSc
 export type UpdateIntegrationRequest = {
   [P in ProviderId]: Omit<InputOf<P>, SecretsOf<P>> & { [K in SecretsOf<P>]?: InputOf<P>[K & keyof InputOf<P>] | null };
 }[ProviderId];
+/** A secret field as create takes it, also `null` (remove it) or left out (keep it). */
+function keepOrRemove(field: z.ZodType): z.ZodType {
+  const value = field instanceof z.ZodOptional ? (field.unwrap() as z.ZodType) : field;
+  return value.nullable().optional();
+}
+
 export const updateIntegrationRequestSchema = byProvider(
   providerObjects().map(object =>
     object.extend(
-      Object.fromEntries(secretFieldsOf(providerOf(object)).map(field => [field, z.string().min(1).nullable().optional()])),
+      Object.fromEntries(secretFieldsOf(providerOf(object)).map(field => [field, keepOrRemove(object.shape[field] as z.ZodType)])),
     ),
   ),
 ).meta({ id: 'UpdateIntegrationRequest' }) as unknown as z.ZodType<UpdateIntegrationRequest>;

@@ -18,7 +18,9 @@ import {
   integrationViewSchema,
   updateIntegrationRequestSchema,
 } from './integrationsApi';
+import { formIdSchema, integrationIdSchema } from './integrations';
 import { capabilitiesSchema } from './permissions';
+import { templateNameSchema } from './templates';
 import { templateListSchema, templateRequestSchema, templateViewSchema, testTemplateRequestSchema } from './templatesApi';
 
 type Schema = z.ZodType;
@@ -67,9 +69,12 @@ function queryParameters(schema: z.ZodObject) {
 }
 
 const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
-const pathParameter = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
-const integrationIdParameter = pathParameter('id', 'The integration id');
-const templateNameParameter = pathParameter('name', 'The template name');
+function pathParameter(name: string, description: string, schema: Schema) {
+  const { $schema: _, ...jsonSchema } = z.toJSONSchema(schema, { io: 'input' });
+  return { name, in: 'path', required: true, description, schema: jsonSchema };
+}
+const integrationIdParameter = pathParameter('id', 'The integration id', integrationIdSchema);
+const templateNameParameter = pathParameter('name', 'The template name', templateNameSchema);
 const noContent = { '204': { description: 'Deleted' } };
 
 /** The OpenAPI 3.1 document of the plugin's API, derived from the zod schemas. */
@@ -223,7 +228,7 @@ export function buildOpenApiDocument() {
         get: {
           operationId: 'describeForm',
           summary: "The IM form's fields, for a template's field mapping (template.manage or integration.manage)",
-          parameters: [integrationIdParameter, pathParameter('formId', 'Feishu approval_code, DingTalk processCode or WeCom template_id')],
+          parameters: [integrationIdParameter, pathParameter('formId', 'Feishu approval_code, DingTalk processCode or WeCom template_id', formIdSchema)],
           responses: { '200': { description: 'The form and its fields', ...json(formDescriptionSchema) }, ...errors(401, 403, 404, 502) },
         },
       },

@@ -1,43 +1,62 @@
 import { z } from 'zod';
-import { durationSchema } from './duration';
-import { integrationIdSchema } from './integrations';
+import { durationSchema, formatDuration } from './duration';
+import { formIdSchema, integrationIdSchema } from './integrations';
+import { storableText, TEXT_LIMITS } from './text';
 
+/** A template's name: it is a URL path segment and a varchar(100) key. */
 export const templateNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'expected letters, digits, dots, dashes and underscores');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/,
+    'expected letters, digits, dots, dashes and underscores (at most 100, starting with a letter or digit)',
+  );
+
+const patternsSchema = z
+  .array(storableText(TEXT_LIMITS.pattern, { min: 1 }))
+  .max(TEXT_LIMITS.listItems, `expected at most ${TEXT_LIMITS.listItems} patterns`)
+  .optional();
 
 /** Glob patterns (`my-org/*`, `refs/tags/v*`); absent means no restriction. */
 export const templatePolicySchema = z
   .object({
-    repositories: z.array(z.string().min(1)).optional(),
-    refs: z.array(z.string().min(1)).optional(),
-    environments: z.array(z.string().min(1)).optional(),
+    repositories: patternsSchema,
+    refs: patternsSchema,
+    environments: patternsSchema,
   })
   .default({});
 
 export const templateSchema = z
   .object({
     name: templateNameSchema,
-    description: z.string().optional(),
+    description: storableText(TEXT_LIMITS.description).optional(),
     integration: integrationIdSchema,
     /** The IM form: Feishu approval_code, DingTalk processCode, WeCom template_id. */
-    form: z.string().min(1),
+    form: formIdSchema,
     /** The approval's title; may use `${…}` variables. */
-    title: z.string().min(1).default('Approval for ${repository}'),
+    title: storableText(TEXT_LIMITS.title, { min: 1 }).default('Approval for ${repository}'),
     /** IM form field (id or name) → text with `${…}` variables. */
-    fields: z.record(z.string(), z.string()).default({}),
+    fields: z
+      .record(storableText(TEXT_LIMITS.fieldName, { min: 1 }), storableText(TEXT_LIMITS.fieldText))
+      .refine(fields => Object.keys(fields).length <= TEXT_LIMITS.listItems, `expected at most ${TEXT_LIMITS.listItems} fields`)
+      .default({}),
     /** IM user ids, emails or mobiles. */
-    approvers: z.array(z.string().min(1)).min(1),
+    approvers: z
+      .array(storableText(TEXT_LIMITS.person, { min: 1 }))
+      .min(1)
+      .max(TEXT_LIMITS.listItems, `expected at most ${TEXT_LIMITS.listItems} approvers`),
     approverMode: z.enum(['all', 'any']).default('all'),
     allowApproverOverride: z.boolean().default(false),
-    initiator: z.string().min(1).optional(),
+    initiator: storableText(TEXT_LIMITS.person, { min: 1 }).optional(),
     defaultTimeout: durationSchema.default(3600),
     maxTimeout: durationSchema.default(7 * 86400),
     policy: templatePolicySchema,
   })
-  .refine(t => t.defaultTimeout <= t.maxTimeout, {
-    message: 'defaultTimeout must not exceed maxTimeout',
-    path: ['defaultTimeout'],
+  .superRefine((t, ctx) => {
+    if (t.defaultTimeout <= t.maxTimeout) return;
+    // Either may be the one to change (and either may be the default), so both are named.
+    const [defaultTimeout, maxTimeout] = [formatDuration(t.defaultTimeout), formatDuration(t.maxTimeout)];
+    ctx.addIssue({ code: 'custom', path: ['defaultTimeout'], message: `must not exceed maxTimeout (${defaultTimeout} > ${maxTimeout})` });
+    ctx.addIssue({ code: 'custom', path: ['maxTimeout'], message: `must be at least defaultTimeout (${maxTimeout} < ${defaultTimeout})` });
   });
 export type Template = z.output<typeof templateSchema>;
 export type TemplatePolicy = Template['policy'];

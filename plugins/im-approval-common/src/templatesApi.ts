@@ -3,6 +3,7 @@ import { variablesSchema } from './approvals';
 import { runContextSchema } from './context';
 import { settingsSourceSchema } from './settingsSource';
 import { templateSchema } from './templates';
+import { refuseNulAnywhere, storableText } from './text';
 
 /** POST /templates, and PUT /templates/{name} (whose body names the same template: names never change). */
 export const templateRequestSchema = templateSchema.meta({ id: 'TemplateRequest' });
@@ -28,7 +29,9 @@ export const testTemplateRequestSchema = z
   .object({
     variables: variablesSchema,
     context: runContextSchema.partial().optional(),
-    title: z.string().min(1).max(200).optional(),
+    title: storableText(200, { min: 1 }).optional(),
   })
+  // The variables and the context become the test approval's stored title, form and context.
+  .superRefine(refuseNulAnywhere)
   .meta({ id: 'TestTemplateRequest' });
 export type TestTemplateRequest = z.input<typeof testTemplateRequestSchema>;

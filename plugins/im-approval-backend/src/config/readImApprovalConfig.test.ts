@@ -3,6 +3,7 @@ import { readImApprovalConfig } from './readImApprovalConfig';
 
 const wecom = { id: 'wecom-main', provider: 'wecom', corpId: 'wwcorp', agentId: 1000002, secret: 's', initiator: 'bot', connectionMode: 'poll' };
 const dingtalk = { id: 'dingtalk-main', provider: 'dingtalk', appKey: 'dingkey', appSecret: 's', initiator: 'bot', connectionMode: 'stream' };
+const feishu = { id: 'feishu-main', provider: 'feishu', appId: 'cli_x', appSecret: 's', verificationToken: 'v', initiator: 'ou_bot' };
 
 function read(integrations: object[], reconciler?: object) {
   return readImApprovalConfig(new ConfigReader({ imApproval: { integrations, ...(reconciler ? { reconciler } : {}) } }));
@@ -23,8 +24,17 @@ describe('readImApprovalConfig', () => {
     [{ ...wecom, connectionMode: 'callback' }, /"wecom-main"\)\.token: required when connectionMode is callback.*"wecom-main"\)\.encodingAESKey: required/],
     [{ ...dingtalk, connectionMode: 'callback', token: 't', aesKey: 'short' }, /"dingtalk-main"\)\.aesKey: expected the 43-character key/],
     [{ ...dingtalk, provider: 'slack' }, /integrations\[0\] \("dingtalk-main"\)\.provider: .*'feishu' \| 'dingtalk' \| 'wecom'/],
+    [{ ...feishu, encryptKey: 'k', appId: 'x'.repeat(256) }, /"feishu-main"\)\.appId: expected at most 255 characters/],
+    [{ ...feishu, encryptKey: 'k', initiator: 'ou_\u0000bot' }, /"feishu-main"\)\.initiator: must not contain the NUL character/],
   ])('refuses %j at start-up, naming the integration', (integration, message) => {
     expect(() => read([integration])).toThrow(message);
+  });
+
+  it('refuses a template whose form is not an IM form id, naming it', () => {
+    const templates = [{ name: 'deploy', integration: 'wecom-main', form: '../x', approvers: ['bob'] }];
+    expect(() => readImApprovalConfig(new ConfigReader({ imApproval: { integrations: [wecom], templates } }))).toThrow(
+      /imApproval\.templates\[0\]\.form: expected the IM form's id/,
+    );
   });
 
   it("derives the reconciler's interval from its frequency", () => {

@@ -49,11 +49,11 @@ function template(name: string, integration: string, overrides: Record<string, u
   };
 }
 
-const fault = (route: string, code: number) =>
+const fault = (route: string, code: number, httpStatus?: number) =>
   fetch(`${sandbox.url}/_sandbox/feishu/faults`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ route, code }),
+    body: JSON.stringify({ route, code, ...(httpStatus ? { httpStatus } : {}) }),
   });
 
 beforeAll(async () => {
@@ -140,6 +140,55 @@ describe('integrations', () => {
     expect((await request(server).get(`${api}/integrations/bad-one`).set('Authorization', user)).status).toBe(404);
   });
 
+  it.each([
+    ['an id longer than its column', { id: 'a'.repeat(65) }, /^body\.id: expected lower-case letters, digits and dashes \(at most 64/],
+    ['a title with NUL', { title: 'Managed\u0000app' }, /^body\.title: must not contain the NUL character \(U\+0000\)$/],
+    ['an over-long title', { title: 'x'.repeat(201) }, /^body\.title: expected at most 200 characters$/],
+    ['an app id with NUL', { appId: 'cli_\u0000' }, /^body\.appId: must not contain the NUL character/],
+    ['an over-long secret', { appSecret: 's'.repeat(1025) }, /^body\.appSecret: expected at most 1024 characters$/],
+    ['an over-long initiator', { initiator: `${'a'.repeat(250)}@example.com` }, /^body\.initiator: expected at most 255 characters$/],
+  ])('refuses %s with a 400 naming the field, and stores nothing', async (_, overrides, message) => {
+    const body = { ...feishuApp('bounded'), ...overrides };
+    const created = await request(server).post(`${api}/integrations`).set('Authorization', user).send(body);
+    expect(created.status).toBe(400);
+    expect(created.body.error.message).toMatch(message);
+    expect((await request(server).get(`${api}/integrations/bounded`).set('Authorization', user)).status).toBe(404);
+  });
+
+  it('refuses values the database cannot hold in an update too, keeping the stored integration', async () => {
+    await request(server).post(`${api}/integrations`).set('Authorization', user).send(feishuApp('managed-bounded'));
+    for (const [overrides, message] of [
+      [{ title: 'x'.repeat(201), instanceUrl: `https://${'x'.repeat(2048)}/{instanceId}` }, /^body\.title: expected at most 200 characters; body\.instanceUrl: expected at most 2048/],
+      [{ verificationToken: 'v\u0000' }, /^body\.verificationToken: must not contain the NUL character/],
+    ] as const) {
+      const update = await request(server).put(`${api}/integrations/managed-bounded`).set('Authorization', user).send({ ...feishuApp('managed-bounded'), ...overrides });
+      expect(update.status).toBe(400);
+      expect(update.body.error.message).toMatch(message);
+    }
+    expect((await request(server).get(`${api}/integrations/managed-bounded`).set('Authorization', user)).body.title).toBe('Managed app');
+  });
+
+  it.each([
+    ['get', 'a'.repeat(65)],
+    ['put', 'a'.repeat(65)],
+    ['delete', 'a'.repeat(65)],
+    ['post', `${'a'.repeat(65)}/test`],
+    ['get', 'Not_An_Id'],
+  ] as const)('%s /integrations/%s answers 400 naming path.id', async (method, path) => {
+    const response = await request(server)[method](`${api}/integrations/${path}`).set('Authorization', user).send(feishuApp('x'));
+    expect(response.status).toBe(400);
+    expect(response.body.error.message).toMatch(/^path\.id: expected lower-case letters, digits and dashes/);
+  });
+
+  it('says when Feishu\'s token endpoint has an outage, without blaming the credentials', async () => {
+    await fault('token', 1, 503);
+    const response = await request(server).post(`${api}/integrations/config-app/test`).set('Authorization', user);
+    expect(response.body).toMatchObject({ ok: false, problem: 'unavailable' });
+    expect(response.body.message).toBe(
+      "Feishu answered HTTP 503 (code 1: fault injected by the IM sandbox) when asked to get a tenant access token: an outage at Feishu, not a problem with the app's settings; retrying later",
+    );
+  });
+
   it('keeps ids unique across app-config and the database', async () => {
     const taken = await request(server).post(`${api}/integrations`).set('Authorization', user).send(feishuApp('config-app'));
     expect(taken.status).toBe(409);
@@ -221,6 +270,37 @@ describe('integrations', () => {
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.message).toMatch(/approval definition "NOPE"/);
   });
+
+  it('names path.formId when the IM refuses the form id', async () => {
+    await fault('approval.get', 1390001);
+    // (A definition once read is cached: ask for one not read before.)
+    const refused = await request(server).get(`${api}/integrations/config-app/forms/REFUSED-FORM`).set('Authorization', user);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toMatch(/^path\.formId: Feishu refused to read approval definition "REFUSED-FORM" \(code 1390001: /);
+  });
+
+  it.each([
+    ['..', '..'],
+    ['an encoded ..', '%2E%2E'],
+    ['a dot', '.'],
+    ['a slash', 'DEPLOY%2F..%2Fx'],
+    ['whitespace', 'DEPLOY%20X'],
+    ['a control character', 'DEPLOY%0A'],
+    ['NUL', 'DEPLOY%00'],
+    ['an over-long id', 'A'.repeat(129)],
+  ])('answers 400 naming path.formId for a form id with %s, without asking the IM', async (_, formId) => {
+    const response = await request(server).get(`${api}/integrations/config-app/forms/${formId}`).set('Authorization', user);
+    expect(response.status).toBe(400);
+    // (NUL anywhere in the path is refused by the router before any route, naming the path.)
+    expect(response.body.error.message).toMatch(/^path(\.formId)?: (expected the IM form's id \(Feishu approval_code, DingTalk processCode, WeCom template_id\)|expected at most 128 characters|must not contain the NUL)/);
+  });
+
+  it('takes the form ids the IMs issue', async () => {
+    for (const formId of ['7C468A54-8745-2245-9675-08B7C63E7A85', 'PROC-FF6Y4BE1N2-MDVLBMT7SDXQXMBFO8RB1-2E5ZOACI-5', '3TmALk1ogfgKiQE3e3jRwnTUhMTh8vca1XXXXXX', '1970325034075887_1688850201458357_1234567_1538378520']) {
+      const response = await request(server).get(`${api}/integrations/config-app/forms/${formId}`).set('Authorization', user);
+      expect([response.status, response.body.error?.message]).toEqual([404, expect.stringMatching(/approval definition/)]);
+    }
+  });
 });
 
 describe('templates', () => {
@@ -274,6 +354,67 @@ describe('templates', () => {
     await request(server).post(`${api}/templates`).set('Authorization', user).send(template('keep-name', 'managed-t'));
     const renamed = await request(server).put(`${api}/templates/keep-name`).set('Authorization', user).send(template('new-name', 'managed-t'));
     expect(renamed.status).toBe(400);
+  });
+
+  it.each([
+    ['a form id that is a path', { form: '..' }, /^body\.form: expected the IM form's id/],
+    ['a form id with whitespace', { form: 'DEPLOY X' }, /^body\.form: expected the IM form's id/],
+    ['an over-long form id', { form: 'A'.repeat(129) }, /^body\.form: expected at most 128 characters$/],
+    ['a name longer than its column', { name: 'a'.repeat(101) }, /^body\.name: expected letters, digits, dots, dashes and underscores \(at most 100/],
+    ['a title with NUL', { title: 'Deploy\u0000' }, /^body\.title: must not contain the NUL character/],
+    ['an over-long approver', { approvers: [`${'a'.repeat(250)}@example.com`] }, /^body\.approvers\.0: expected at most 255 characters$/],
+    ['a field text with NUL', { fields: { Service: '${vars.service}\u0000' } }, /^body\.fields\.Service: must not contain the NUL character/],
+    ['a policy pattern with NUL', { policy: { repositories: ['acme/\u0000'] } }, /^body\.policy\.repositories\.0: must not contain the NUL character/],
+    ['an over-long description', { description: 'd'.repeat(2001) }, /^body\.description: expected at most 2000 characters$/],
+  ])('refuses %s with a 400 naming the field, and stores nothing', async (_, overrides, message) => {
+    const created = await request(server).post(`${api}/templates`).set('Authorization', user).send(template('bounded-template', 'managed-t', overrides));
+    expect(created.status).toBe(400);
+    expect(created.body.error.message).toMatch(message);
+    expect((await request(server).get(`${api}/templates/bounded-template`).set('Authorization', user)).status).toBe(404);
+
+    await request(server).post(`${api}/templates`).set('Authorization', user).send(template('bounded-kept', 'managed-t'));
+    const updated = await request(server).put(`${api}/templates/bounded-kept`).set('Authorization', user).send(template('bounded-kept', 'managed-t', overrides));
+    expect(updated.status).toBe(400);
+    expect((await request(server).get(`${api}/templates/bounded-kept`).set('Authorization', user)).body).toMatchObject({ form: 'DEPLOY', title: template('x', 'y').title });
+  });
+
+  it.each([
+    ['get', 'a'.repeat(101)],
+    ['put', 'a'.repeat(101)],
+    ['delete', 'a'.repeat(101)],
+    ['post', `${'a'.repeat(101)}/test`],
+    ['get', '.hidden'],
+  ] as const)('%s /templates/%s answers 400 naming path.name', async (method, path) => {
+    const response = await request(server)[method](`${api}/templates/${path}`).set('Authorization', user).send(template('x', 'managed-t'));
+    expect(response.status).toBe(400);
+    expect(response.body.error.message).toMatch(/^path\.name: expected letters, digits, dots, dashes and underscores/);
+  });
+
+  it('refuses a test approval with text the database cannot hold, naming the field, and opens nothing', async () => {
+    await request(server).post(`${api}/templates`).set('Authorization', user).send(template('nul-test', 'managed-t'));
+    for (const [body, message] of [
+      [{ variables: { service: 'pay\u0000ments' } }, /^body\.variables\.service: must not contain the NUL character/],
+      [{ title: 'x'.repeat(201) }, /^body\.title: expected at most 200 characters$/],
+      [{ context: { repository: 'acme/\u0000' } }, /^body\.context\.repository: must not contain the NUL character/],
+    ] as const) {
+      const response = await request(server).post(`${api}/templates/nul-test/test`).set('Authorization', user).send(body);
+      expect(response.status).toBe(400);
+      expect(response.body.error.message).toMatch(message);
+    }
+    expect((await request(server).get(`${api}/approvals?template=nul-test`).set('Authorization', user)).body.totalCount).toBe(0);
+  });
+
+  it("keeps a test approval pending through an outage of Feishu's token endpoint, for the reconciler to open later", async () => {
+    await request(server).post(`${api}/integrations`).set('Authorization', user).send(feishuApp('outage-app'));
+    await request(server).post(`${api}/templates`).set('Authorization', user).send(template('outage-test', 'outage-app'));
+    await fault('token', 1, 503);
+    const sent = await request(server).post(`${api}/templates/outage-test/test`).set('Authorization', user).send({ variables: { service: 'api' } });
+    expect(sent.status).toBe(201);
+    expect(sent.body.status).toBe('pending');
+    expect(sent.body.imInstanceId ?? undefined).toBeUndefined();
+    const { timeline } = (await request(server).get(`${api}/approvals/${sent.body.id}`).set('Authorization', user)).body;
+    expect(timeline).toContainEqual(expect.objectContaining({ type: 'im_error', message: expect.stringMatching(/HTTP 503 .*an outage at Feishu.*retrying later/) }));
+    expect(JSON.stringify(timeline)).not.toMatch(/check the app id and secret/);
   });
 
   it('sends a real test approval with sample values, on behalf of the user', async () => {

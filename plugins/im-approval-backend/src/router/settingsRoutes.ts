@@ -1,6 +1,7 @@
 import {
   capabilitiesSchema,
   createIntegrationRequestSchema,
+  formIdSchema,
   imApprovalApprovalDecidePermission,
   imApprovalApprovalReadPermission,
   imApprovalIntegrationManagePermission,
@@ -11,7 +12,7 @@ import {
   testTemplateRequestSchema,
   updateIntegrationRequestSchema,
 } from '@im-approval/plugin-im-approval-common';
-import { NotAllowedError } from '@backstage/errors';
+import { InputError, NotAllowedError } from '@backstage/errors';
 import Router from 'express-promise-router';
 import type express from 'express';
 import { z } from 'zod';
@@ -32,7 +33,7 @@ export interface SettingsRoutesOptions {
 }
 
 const integrationPathSchema = z.object({ id: integrationIdSchema });
-const formPathSchema = z.object({ id: integrationIdSchema, formId: z.string().min(1).max(200) });
+const formPathSchema = z.object({ id: integrationIdSchema, formId: formIdSchema });
 const templatePathSchema = z.object({ name: templateNameSchema });
 
 /** Integrations, templates and what the caller may do with them. */
@@ -117,7 +118,13 @@ export function settingsRoutes({ settings, probe, service, callers, audited }: S
   router.get('/integrations/:id/forms/:formId', async (req, res) => {
     await callers.authorizeAny(await callers.resolve(req), readIntegrations);
     const { id, formId } = parseInput(formPathSchema, req.params, 'path');
-    res.json(await askIm(() => probe.describeForm(id, formId)));
+    try {
+      res.json(await askIm(() => probe.describeForm(id, formId)));
+    } catch (error) {
+      // The IM refusing to read the form is about the one thing the request gave it.
+      if (error instanceof InputError) throw new InputError(`path.formId: ${error.message}`);
+      throw error;
+    }
   });
 
   router.get('/templates', async (req, res) => {
