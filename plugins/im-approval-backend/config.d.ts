@@ -75,7 +75,12 @@ export interface Config {
           appSecret: string;
           /** @visibility secret */
           verificationToken: string;
-          /** @visibility secret */
+          /**
+           * The Encrypt Key from Events and callbacks → Encryption strategy. Required when
+           * connectionMode is `callback` (Feishu then encrypts and signs callbacks); the backend
+           * refuses to start without it.
+           * @visibility secret
+           */
           encryptKey?: string;
           /** `callback` (default), `long-connection` (no public URL needed) or `poll`. */
           connectionMode?: 'callback' | 'long-connection' | 'poll';

@@ -6,6 +6,17 @@ const issues = (schema: { safeParse(value: unknown): { error?: { issues: Array<{
   schema.safeParse(value).error?.issues.map(i => `${i.path.join('.')}: ${i.message}`);
 
 describe('integrationSchema', () => {
+  it('needs the Encrypt Key for Feishu callbacks, as the other IMs need their callback keys', () => {
+    expect(issues(integrationSchema, feishu)).toEqual([expect.stringMatching(/^encryptKey: required when connectionMode is callback: without it Feishu neither encrypts nor signs callbacks; set the Encrypt Key/)]);
+    expect(issues(integrationSchema, { ...feishu, encryptKey: 'k' })).toBeUndefined();
+    expect(issues(integrationSchema, { ...feishu, connectionMode: 'long-connection' })).toBeUndefined();
+    expect(issues(integrationSchema, { ...feishu, connectionMode: 'poll' })).toBeUndefined();
+    expect(issues(integrationSchema, { id: 'wecom-main', provider: 'wecom', corpId: 'ww', agentId: 1, secret: 's', initiator: 'bot' })).toEqual([
+      'token: required when connectionMode is callback (it verifies and decrypts callbacks)',
+      'encodingAESKey: required when connectionMode is callback (it verifies and decrypts callbacks)',
+    ]);
+  });
+
   it('bounds ids to their varchar(64) column and every text to a size, and refuses NUL', () => {
     expect(issues(integrationSchema, { ...feishu, connectionMode: 'poll', id: 'a'.repeat(64) })).toBeUndefined();
     expect(

@@ -88,9 +88,19 @@ export const feishuIntegrationSchema = z
     appId: appIdSchema,
     appSecret: secretSchema,
     verificationToken: secretSchema,
+    /** Required for callbacks: Feishu then encrypts and signs them. */
     encryptKey: secretSchema.optional(),
     connectionMode: modeOf(PROVIDER_CONNECTION_MODES.feishu),
   })
+  .superRefine(
+    requiredForCallbacks({
+      // Without an Encrypt Key Feishu sends callbacks in plain JSON, unsigned, proven only by the
+      // verification token they carry.
+      encryptKey:
+        'required when connectionMode is callback: without it Feishu neither encrypts nor signs callbacks; ' +
+        'set the Encrypt Key from Events and callbacks → Encryption strategy (or use long-connection or poll)',
+    }),
+  )
   .transform(integration => ({
     ...integration,
     apiBaseUrl: trimmedUrl(integration.baseUrl ?? FEISHU_DOMAINS[integration.domain]),

@@ -24,10 +24,26 @@ describe('readImApprovalConfig', () => {
     [{ ...wecom, connectionMode: 'callback' }, /"wecom-main"\)\.token: required when connectionMode is callback.*"wecom-main"\)\.encodingAESKey: required/],
     [{ ...dingtalk, connectionMode: 'callback', token: 't', aesKey: 'short' }, /"dingtalk-main"\)\.aesKey: expected the 43-character key/],
     [{ ...dingtalk, provider: 'slack' }, /integrations\[0\] \("dingtalk-main"\)\.provider: .*'feishu' \| 'dingtalk' \| 'wecom'/],
+    // Callback mode is the default; without an Encrypt Key Feishu's callbacks would be plain and unsigned.
+    [feishu, /integrations\[0\] \("feishu-main"\)\.encryptKey: required when connectionMode is callback: without it Feishu neither encrypts nor signs callbacks/],
+    [{ ...feishu, connectionMode: 'callback', encryptKey: '' }, /"feishu-main"\)\.encryptKey: /],
     [{ ...feishu, encryptKey: 'k', appId: 'x'.repeat(256) }, /"feishu-main"\)\.appId: expected at most 255 characters/],
     [{ ...feishu, encryptKey: 'k', initiator: 'ou_\u0000bot' }, /"feishu-main"\)\.initiator: must not contain the NUL character/],
   ])('refuses %j at start-up, naming the integration', (integration, message) => {
     expect(() => read([integration])).toThrow(message);
+  });
+
+  it('reads a Feishu integration over callbacks with its Encrypt Key, or without one over the long connection or polling', () => {
+    const { integrations } = read([
+      { ...feishu, encryptKey: 'k' },
+      { ...feishu, id: 'feishu-lc', connectionMode: 'long-connection' },
+      { ...feishu, id: 'feishu-poll', connectionMode: 'poll' },
+    ]);
+    expect(integrations.map(i => [i.id, i.connectionMode])).toEqual([
+      ['feishu-main', 'callback'],
+      ['feishu-lc', 'long-connection'],
+      ['feishu-poll', 'poll'],
+    ]);
   });
 
   it('refuses a template whose form is not an IM form id, naming it', () => {

@@ -14,6 +14,7 @@ const config = {
         appId: 'cli_x',
         appSecret: 'secret-value-never-returned',
         verificationToken: 'token',
+        encryptKey: 'encrypt-key',
         initiator: 'ou_bot',
       },
     ],
@@ -102,7 +103,7 @@ describe('im-approval router', () => {
     const unverified = await request(allowed)
       .post('/api/im-approval/callbacks/feishu/feishu-main')
       .set('content-type', 'application/json')
-      .send(JSON.stringify({ uuid: 'u', token: 'wrong', type: 'event_callback', event: { type: 'approval_instance' } }));
+      .send(JSON.stringify({ encrypt: Buffer.from('not encrypted with the Encrypt Key!').toString('base64') }));
     expect(unverified.status).toBe(401);
     expect(JSON.stringify(unverified.body)).not.toContain('secret-value-never-returned');
   });

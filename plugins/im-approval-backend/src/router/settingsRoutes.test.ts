@@ -140,6 +140,25 @@ describe('integrations', () => {
     expect((await request(server).get(`${api}/integrations/bad-one`).set('Authorization', user)).status).toBe(404);
   });
 
+  it('refuses a Feishu app over callbacks without an Encrypt Key, as the other IMs without their keys, and creates nothing', async () => {
+    const { encryptKey: _key, ...withoutKey } = feishuApp('no-key');
+    const refused = await request(server).post(`${api}/integrations`).set('Authorization', user).send(withoutKey);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toBe(
+      'body.encryptKey: required when connectionMode is callback: without it Feishu neither encrypts nor signs callbacks; ' +
+        'set the Encrypt Key from Events and callbacks → Encryption strategy (or use long-connection or poll)',
+    );
+    expect((await request(server).get(`${api}/integrations/no-key`).set('Authorization', user)).status).toBe(404);
+
+    const dingtalk = { id: 'no-key-dingtalk', provider: 'dingtalk', appKey: 'dingx', appSecret: 's', initiator: 'bot', connectionMode: 'callback' };
+    const alike = await request(server).post(`${api}/integrations`).set('Authorization', user).send(dingtalk);
+    expect(alike.status).toBe(400);
+    expect(alike.body.error.message).toMatch(/^body\.token: required when connectionMode is callback.*body\.aesKey: required/);
+
+    const polled = await request(server).post(`${api}/integrations`).set('Authorization', user).send({ ...withoutKey, connectionMode: 'poll' });
+    expect(polled.status).toBe(201);
+  });
+
   it.each([
     ['an id longer than its column', { id: 'a'.repeat(65) }, /^body\.id: expected lower-case letters, digits and dashes \(at most 64/],
     ['a title with NUL', { title: 'Managed\u0000app' }, /^body\.title: must not contain the NUL character \(U\+0000\)$/],
@@ -220,7 +239,15 @@ describe('integrations', () => {
     expect(refused.body).toMatchObject({ ok: false, problem: 'credentials', code: 10014 });
     expect(refused.body.message).toMatch(/^Invalid app secret for app cli_test_app: copy the App Secret again/);
 
-    const cleared = await request(server).put(`${api}/integrations/managed-b`).set('Authorization', user).send({ ...withoutSecrets, encryptKey: null });
+    // Callbacks need the Encrypt Key; polled, the integration may go without.
+    const needed = await request(server).put(`${api}/integrations/managed-b`).set('Authorization', user).send({ ...withoutSecrets, encryptKey: null });
+    expect(needed.status).toBe(400);
+    expect(needed.body.error.message).toMatch(/^body\.encryptKey: required when connectionMode is callback/);
+    expect((await request(server).get(`${api}/integrations/managed-b`).set('Authorization', user)).body.secrets.encryptKey).toBe(true);
+    const cleared = await request(server)
+      .put(`${api}/integrations/managed-b`)
+      .set('Authorization', user)
+      .send({ ...withoutSecrets, connectionMode: 'poll', encryptKey: null });
     expect(cleared.body.secrets).toEqual({ appSecret: true, verificationToken: true, encryptKey: false });
     const required = await request(server).put(`${api}/integrations/managed-b`).set('Authorization', user).send({ ...withoutSecrets, appSecret: null });
     expect(required.status).toBe(400);

@@ -26,6 +26,7 @@ const app = (id: string): FeishuIntegration =>
     appId: 'cli_x',
     appSecret: `secret-of-${id}`,
     verificationToken: 'token',
+    connectionMode: 'poll',
     initiator: 'ou_bot',
   });
 const template = (name: string, integration: string) => templateSchema.parse({ name, integration, form: 'CODE', approvers: ['ou_alice'] });
@@ -128,6 +129,30 @@ describe.each(databases.eachSupportedId())('integrations and templates in the da
     await managed.deleteIntegration('db-app');
     expect(await store.getIntegration('db-app')).toBeUndefined();
     expect(Number((await knex('im_approval_integration_secrets').count({ n: '*' }))[0].n)).toBe(0);
+  });
+
+  it('warns at start-up about a stored Feishu integration over callbacks without an Encrypt Key, naming the fix', async () => {
+    const box = new SecretBox([key1]);
+    const { appSecret, verificationToken, ...settingsOnly } = app('legacy-app');
+    await store.insertIntegration(
+      {
+        id: 'legacy-app',
+        provider: 'feishu',
+        settings: { ...settingsOnly, connectionMode: 'callback' },
+        secrets: {
+          appSecret: box.encrypt(appSecret, 'legacy-app/appSecret'),
+          verificationToken: box.encrypt(verificationToken, 'legacy-app/verificationToken'),
+        },
+      },
+      'user:default/ann',
+    );
+    const warn = jest.spyOn(logger, 'warn');
+    const managed = await settings(box);
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringMatching(/^The stored integration "legacy-app" is not valid any more: encryptKey: required when connectionMode is callback.*; edit it on the IM apps page/),
+    );
+    await expect(managed.integration('legacy-app')).rejects.toThrow(/encryptKey: required when connectionMode is callback/);
+    expect((await managed.listIntegrations()).map(i => i.id)).toEqual(['legacy-app']);
   });
 
   it('replaces all of an integration\'s secrets in one update', async () => {

@@ -89,7 +89,17 @@ export class ConfigAndDatabaseSettings implements SettingsSource {
         `"${clash}" is defined both in app-config and in the database; ids and names must be unique: rename or remove one`,
       );
     }
-    return new ConfigAndDatabaseSettings(options);
+    const settings = new ConfigAndDatabaseSettings(options);
+    // An integration saved under older rules (say, Feishu callbacks without an Encrypt Key) stays
+    // stored, but is refused wherever it is used until someone edits it: say so now.
+    for (const stored of integrations) {
+      try {
+        settings.open(stored);
+      } catch (error) {
+        logger.warn(`${(error as Error).message}; edit it on the IM apps page (approvals through it fail until then)`);
+      }
+    }
+    return settings;
   }
 
   private constructor(options: ConfigAndDatabaseSettingsOptions) {

@@ -22,7 +22,11 @@ export const feishu: ProviderDescriptor = {
     { name: 'appId', label: 'App ID', required: true, placeholder: 'cli_…' },
     { name: 'appSecret', label: 'App Secret', required: true },
     { name: 'verificationToken', label: 'Verification Token', required: true, help: 'Events and callbacks → Encryption strategy.' },
-    { name: 'encryptKey', label: 'Encrypt Key', help: 'Recommended: callbacks are then encrypted and signed.' },
+    {
+      name: 'encryptKey',
+      label: 'Encrypt Key',
+      help: 'Events and callbacks → Encryption strategy. Required for the event request URL mode: Feishu then encrypts and signs each callback.',
+    },
     {
       name: 'initiator',
       label: 'Initiator',

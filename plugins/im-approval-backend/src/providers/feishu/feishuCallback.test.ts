@@ -12,7 +12,8 @@ const base = {
   initiator: 'ou_bot',
 };
 const encrypted = feishuIntegrationSchema.parse({ ...base, encryptKey: 'e-key' });
-const plain = feishuIntegrationSchema.parse(base);
+/** Without an Encrypt Key an integration can only be held over the long connection or polled. */
+const plain = feishuIntegrationSchema.parse({ ...base, connectionMode: 'poll' });
 const now = new Date('2026-11-21T08:00:00Z');
 const nowSeconds = String(now.getTime() / 1000);
 const options = { now, maxAgeSeconds: 300 };
@@ -72,10 +73,28 @@ describe('parseFeishuCallback', () => {
     expect(error.message).toMatch(message);
   });
 
-  it('checks the token and the event time of plain callbacks (no Encrypt Key)', () => {
+  it('accepts a redelivery hours after the event, freshly signed (freshness is the signature\'s)', () => {
+    const hoursAgo = String(now.getTime() / 1000 - 6 * 3600);
+    expect(parseFeishuCallback(signedRequest(v1Event({ ts: hoursAgo })), encrypted, options).events).toHaveLength(1);
+  });
+
+  it('takes no callbacks without an Encrypt Key: a plaintext verification token proves nothing', () => {
     const request = (payload: unknown) => ({ method: 'POST', headers: {}, query: {}, rawBody: Buffer.from(JSON.stringify(payload)) });
-    expect(parseFeishuCallback(request(v1Event()), plain, options).events).toHaveLength(1);
-    expect(callbackRejection(() => parseFeishuCallback(request(v1Event({ token: 'x' })), plain, options)).status).toBe(401);
-    expect(callbackRejection(() => parseFeishuCallback(request(v1Event({ ts: '1000' })), plain, options)).message).toMatch(/stale/);
+    for (const payload of [v1Event(), { type: 'url_verification', challenge: 'ch', token: 'v-token' }]) {
+      const error = callbackRejection(() => parseFeishuCallback(request(payload), plain, options));
+      expect(error.status).toBe(400);
+      expect(error.message).toBe('Feishu integration "feishu-test" takes no HTTP callbacks (connection mode poll, no Encrypt Key)');
+    }
+  });
+});
+
+describe('Feishu integrations in callback mode', () => {
+  it('need an Encrypt Key, naming the field and where to find it', () => {
+    const parsed = feishuIntegrationSchema.safeParse(base);
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues).toEqual([
+      expect.objectContaining({ path: ['encryptKey'], message: expect.stringMatching(/^required when connectionMode is callback: .*Encrypt Key/) }),
+    ]);
+    expect(feishuIntegrationSchema.safeParse({ ...base, connectionMode: 'long-connection' }).success).toBe(true);
   });
 });

@@ -45,7 +45,9 @@ function checkToken(integration: FeishuIntegration, token: string) {
 /**
  * Verifies a Feishu/Lark event callback: decryption under the Encrypt Key, `X-Lark-Signature`
  * over the exact raw body, a freshness window, and the Verification Token. Returns the approval
- * events in it; anything else is acknowledged and ignored.
+ * events in it; anything else is acknowledged and ignored. An integration without an Encrypt Key
+ * takes no callbacks: Feishu would send them in plain JSON, unsigned, carrying only the
+ * verification token, which proves nothing about the sender.
  */
 export function parseFeishuCallback(
   request: ImCallbackRequest,
@@ -53,20 +55,23 @@ export function parseFeishuCallback(
   options: { now: Date; maxAgeSeconds: number },
 ): ImCallbackResult {
   if (request.method !== 'POST') rejectCallback(400, 'Feishu callbacks are POST requests');
-  const outer = parseJson(request.rawBody.toString('utf8'), 'body');
-  let payload: unknown = outer;
-
-  if (integration.encryptKey) {
-    const encrypted = encryptedSchema.safeParse(outer);
-    if (!encrypted.success) rejectCallback(400, 'expected an encrypted body {"encrypt": …} (the integration has an Encrypt Key)');
-    let plaintext: string;
-    try {
-      plaintext = feishuDecrypt(integration.encryptKey, encrypted.data.encrypt);
-    } catch {
-      return rejectCallback(401, 'the body does not decrypt with the configured Encrypt Key');
-    }
-    payload = parseJson(plaintext, 'decrypted body');
+  const { encryptKey } = integration;
+  if (!encryptKey) {
+    rejectCallback(
+      400,
+      `Feishu integration "${integration.id}" takes no HTTP callbacks (connection mode ${integration.connectionMode}, no Encrypt Key)`,
+    );
   }
+  const outer = parseJson(request.rawBody.toString('utf8'), 'body');
+  const encrypted = encryptedSchema.safeParse(outer);
+  if (!encrypted.success) rejectCallback(400, 'expected an encrypted body {"encrypt": …} (the integration has an Encrypt Key)');
+  let plaintext: string;
+  try {
+    plaintext = feishuDecrypt(encryptKey, encrypted.data.encrypt);
+  } catch {
+    return rejectCallback(401, 'the body does not decrypt with the configured Encrypt Key');
+  }
+  const payload: unknown = parseJson(plaintext, 'decrypted body');
 
   // The URL handshake carries no signature: decrypting it and its token prove the sender.
   const handshake = urlVerificationSchema.safeParse(payload);
@@ -75,21 +80,20 @@ export function parseFeishuCallback(
     return { reply: { ...ACK, body: JSON.stringify({ challenge: handshake.data.challenge }) }, events: [] };
   }
 
-  if (integration.encryptKey) {
-    const timestamp = header(request, 'x-lark-request-timestamp');
-    const nonce = header(request, 'x-lark-request-nonce');
-    const signature = header(request, 'x-lark-signature');
-    if (!timestamp || !nonce || !signature) rejectCallback(401, 'missing X-Lark-Request-Timestamp, X-Lark-Request-Nonce or X-Lark-Signature');
-    if (!safeEqual(feishuSignature(timestamp, nonce, integration.encryptKey, request.rawBody), signature)) {
-      rejectCallback(401, 'X-Lark-Signature does not match the body');
-    }
-    checkFresh(Number(timestamp) * 1000, options.now, options.maxAgeSeconds);
+  const timestamp = header(request, 'x-lark-request-timestamp');
+  const nonce = header(request, 'x-lark-request-nonce');
+  const signature = header(request, 'x-lark-signature');
+  if (!timestamp || !nonce || !signature) rejectCallback(401, 'missing X-Lark-Request-Timestamp, X-Lark-Request-Nonce or X-Lark-Signature');
+  if (!safeEqual(feishuSignature(timestamp, nonce, encryptKey, request.rawBody), signature)) {
+    rejectCallback(401, 'X-Lark-Signature does not match the body');
   }
+  checkFresh(Number(timestamp) * 1000, options.now, options.maxAgeSeconds);
 
   const v1 = v1EventSchema.safeParse(payload);
   if (v1.success) {
+    // Freshness is the signed header timestamp's: the body's `ts` is the event's, and Feishu
+    // redelivers the same body hours later (freshly signed), which must not be refused as stale.
     checkToken(integration, v1.data.token);
-    if (v1.data.ts !== undefined) checkFresh(Number(v1.data.ts) * 1000, options.now, options.maxAgeSeconds);
     const event = feishuApprovalEvent(v1.data.uuid, v1.data.event);
     return { reply: ACK, events: event ? [event] : [] };
   }

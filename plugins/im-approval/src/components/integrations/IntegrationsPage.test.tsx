@@ -49,6 +49,12 @@ describe('the IM apps page', () => {
     change(/App Secret/, 's3cret', dialog);
     change(/Verification Token/, 'v-token', dialog);
     fireEvent.click(within(dialog).getByRole('button', { name: 'Create' }));
+    // Callbacks need the Encrypt Key, as the API says.
+    expect(await within(dialog).findByText(/required when connectionMode is callback: without it Feishu neither encrypts nor signs/)).toBeInTheDocument();
+    expect(api.createIntegration).not.toHaveBeenCalled();
+
+    change(/Encrypt Key/, 'e-key', dialog);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Create' }));
     await waitFor(() =>
       expect(api.createIntegration).toHaveBeenCalledWith({
         id: 'feishu-new',
@@ -58,6 +64,7 @@ describe('the IM apps page', () => {
         appId: 'cli_new',
         appSecret: 's3cret',
         verificationToken: 'v-token',
+        encryptKey: 'e-key',
         initiator: 'bot@example.com',
       }),
     );
