@@ -8,10 +8,15 @@ import { dingtalkProvider } from './providers/dingtalk';
 import { feishuProvider } from './providers/feishu';
 import { wecomProvider } from './providers/wecom';
 import { createRouter } from './router/createRouter';
+import { ApprovalExpiry } from './service/ApprovalExpiry';
 import { ApprovalService } from './service/ApprovalService';
+import { ApprovalTransitions } from './service/ApprovalTransitions';
 import { ImClients } from './service/ImClients';
 import { ImConnections } from './service/ImConnections';
+import { ImEventIntake } from './service/ImEventIntake';
+import { ImInstanceOpener } from './service/ImInstanceOpener';
 import { IntegrationProbe } from './service/IntegrationProbe';
+import { Reconciler } from './service/Reconciler';
 import { ConfigAndDatabaseSettings } from './settings/ConfigAndDatabaseSettings';
 import { DatabaseSettingsStore } from './settings/DatabaseSettingsStore';
 import { SecretBox } from './settings/SecretBox';
@@ -67,12 +72,17 @@ export const imApprovalPlugin = createBackendPlugin({
         await changes.start();
         lifecycle.addShutdownHook(() => changes.stop());
 
+        const transitions = new ApprovalTransitions({ store, settings: managedSettings, clients, changes, logger });
+        const opener = new ImInstanceOpener({ store, settings: managedSettings, transitions, logger });
+        const expiry = new ApprovalExpiry({ store, transitions, logger });
+        const intake = new ImEventIntake({ store, settings: managedSettings, transitions });
         const service = new ApprovalService({
           store,
           settings: managedSettings,
-          clients,
           changes,
-          logger,
+          transitions,
+          opener,
+          expiry,
           githubServerUrl: settings.githubServerUrl,
         });
         const oidc = settings.oidc && new GithubOidcVerifier(settings.oidc, settings.githubServerUrl);
@@ -84,32 +94,19 @@ export const imApprovalPlugin = createBackendPlugin({
         lifecycle.addShutdownHook(() => connections.stop());
         // Database-managed integrations added or changed later get their connection at the next start.
         await connections.start(await managedSettings.allIntegrations(), integration => events =>
-          service.applyImEvents(integration, events, 'connection'),
+          intake.apply(integration, events, 'connection'),
         );
 
-        await scheduler.scheduleTask({
-          id: 'im-approval-reconciler',
-          ...settings.reconcilerSchedule,
-          fn: async () => {
-            const { checked, decided } = await service.reconcile({
-              batchSize: settings.reconcilerBatchSize,
-              intervalSeconds: settings.reconcilerIntervalSeconds,
-            });
-            if (decided > 0) logger.info(`Reconciler found ${decided} decision(s) among ${checked} pending approval(s)`);
-          },
+        await new Reconciler({ store, clients, transitions, opener, logger }).schedule(scheduler, settings.reconcilerSchedule, {
+          batchSize: settings.reconcilerBatchSize,
+          intervalSeconds: settings.reconcilerIntervalSeconds,
         });
-        await scheduler.scheduleTask({
-          id: 'im-approval-expiry',
-          ...settings.expirySchedule,
-          fn: async () => {
-            const expired = await service.expireDue();
-            if (expired > 0) logger.info(`Expired ${expired} approval(s) past their deadline`);
-          },
-        });
+        await expiry.schedule(scheduler, settings.expirySchedule);
 
         httpRouter.use(
           createRouter({
             service,
+            intake,
             settings: managedSettings,
             probe: new IntegrationProbe(managedSettings, clients),
             callers: new CallerResolver(httpAuth, permissions, oidc),

@@ -16,6 +16,7 @@ import Router from 'express-promise-router';
 import { z } from 'zod';
 import type { CallerResolver } from '../auth/CallerResolver';
 import type { ApprovalService } from '../service/ApprovalService';
+import type { ImEventIntake } from '../service/ImEventIntake';
 import type { IntegrationProbe } from '../service/IntegrationProbe';
 import type { ConfigAndDatabaseSettings } from '../settings/ConfigAndDatabaseSettings';
 import { createAudited } from './audited';
@@ -25,6 +26,7 @@ import { settingsRoutes } from './settingsRoutes';
 
 export interface RouterOptions {
   service: ApprovalService;
+  intake: ImEventIntake;
   settings: ConfigAndDatabaseSettings;
   probe: IntegrationProbe;
   callers: CallerResolver;
@@ -41,7 +43,7 @@ function abortOnClose(request: Request): AbortSignal {
   return controller.signal;
 }
 
-export function createRouter({ service, settings, probe, callers, auditor, logger }: RouterOptions): express.Router {
+export function createRouter({ service, intake, settings, probe, callers, auditor, logger }: RouterOptions): express.Router {
   const router = Router();
 
   const audited = createAudited(auditor);
@@ -51,7 +53,7 @@ export function createRouter({ service, settings, probe, callers, auditor, logge
   router.all('/callbacks/:provider/:integrationId', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
     const { provider, integrationId } = req.params;
     try {
-      const reply = await service.handleCallback(provider, integrationId, {
+      const reply = await intake.handleCallback(provider, integrationId, {
         method: req.method,
         headers: req.headers,
         query: req.query as Record<string, string>,

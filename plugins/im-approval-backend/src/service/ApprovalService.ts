@@ -1,4 +1,3 @@
-import type { LoggerService } from '@backstage/backend-plugin-api';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
   formatDuration,
@@ -7,32 +6,27 @@ import {
   type Approval,
   type ApprovalContext,
   type DecideApprovalRequest,
-  type Integration,
   type ListApprovalsQuery,
   type ParsedCreateApprovalRequest,
   type RunContext,
   type Template,
-  type TerminalStatus,
   type TestTemplateRequest,
-  type TimelineSource,
 } from '@im-approval/plugin-im-approval-common';
-import { ImApiError, type ImCallbackRequest, type ImClient, type ImEvent } from '@im-approval/plugin-im-approval-node';
 import { randomUUID } from 'node:crypto';
 import type { Caller } from '../auth/CallerResolver';
 import type { ApprovalStore, IdempotentApproval, IdempotentRequest, NewApproval } from '../store/ApprovalStore';
 import { checkPolicy } from '../templates/checkPolicy';
 import { renderTemplate, templateVariables } from '../templates/renderTemplate';
 import type { ApprovalChanges } from '../waiting/ApprovalChanges';
+import type { ApprovalExpiry } from './ApprovalExpiry';
+import type { ApprovalTransitions } from './ApprovalTransitions';
 import { IdempotencyMismatchError } from './IdempotencyMismatchError';
 import { differences, idempotentRequest } from './idempotentRequest';
-import type { ImClients } from './ImClients';
+import type { ImInstanceOpener } from './ImInstanceOpener';
 import type { SettingsSource } from './SettingsSource';
 
 /** Waiters re-read their approval at least this often, in case a notification was lost. */
 const SAFETY_RECHECK_MS = 10_000;
-/** An approval still without an IM instance after this long is retried by the reconciler. */
-const STRANDED_AFTER_MS = 30_000;
-const RECEIPT_RETENTION_MS = 7 * 86_400_000;
 /** The run a template test pretends to come from, unless the request says otherwise. */
 const TEST_RUN = {
   repository: 'example/repository',
@@ -44,39 +38,33 @@ const TEST_RUN = {
   runId: '0',
 };
 
-/**
- * When an IM says a decision was made, never before the approval existed: IMs report coarse times
- * (WeCom whole seconds, DingTalk whole minutes), so a quick decision would otherwise predate its request.
- */
-function notBefore(decidedAt: Date | undefined, createdAt: string): Date | undefined {
-  if (!decidedAt) return undefined;
-  const created = new Date(createdAt);
-  return decidedAt < created ? created : decidedAt;
-}
-
 export interface ApprovalServiceOptions {
   store: ApprovalStore;
   settings: SettingsSource;
-  clients: ImClients;
   changes: ApprovalChanges;
-  logger: LoggerService;
+  transitions: ApprovalTransitions;
+  opener: ImInstanceOpener;
+  expiry: ApprovalExpiry;
   githubServerUrl: string;
 }
 
+/** What callers ask of approvals through the API: open (idempotently, within policy), read, wait, cancel, decide. */
 export class ApprovalService {
   private readonly store: ApprovalStore;
   private readonly settings: SettingsSource;
-  private readonly clients: ImClients;
   private readonly changes: ApprovalChanges;
-  private readonly logger: LoggerService;
+  private readonly transitions: ApprovalTransitions;
+  private readonly opener: ImInstanceOpener;
+  private readonly expiry: ApprovalExpiry;
   private readonly githubServerUrl: string;
 
   constructor(options: ApprovalServiceOptions) {
     this.store = options.store;
     this.settings = options.settings;
-    this.clients = options.clients;
     this.changes = options.changes;
-    this.logger = options.logger;
+    this.transitions = options.transitions;
+    this.opener = options.opener;
+    this.expiry = options.expiry;
     this.githubServerUrl = options.githubServerUrl;
   }
 
@@ -148,7 +136,7 @@ export class ApprovalService {
       caller: Caller;
     },
   ): Promise<{ approval: Approval; created: boolean }> {
-    const integration = await this.integrationOf(template.integration);
+    const integration = await this.transitions.integrationOf(template.integration);
     const { timeout, caller, context, ...approvalFields } = request;
     const inserted = await this.store.insert(
       {
@@ -173,7 +161,7 @@ export class ApprovalService {
     if (!inserted.created) {
       return { approval: this.sameRequest(inserted, request.idempotencyKey, request.request), created: false };
     }
-    return { approval: await this.openImInstance(inserted.approval, 'api'), created: true };
+    return { approval: await this.opener.open(inserted.approval, 'api'), created: true };
   }
 
   async get(id: string): Promise<Approval> {
@@ -204,7 +192,7 @@ export class ApprovalService {
         if (isTerminal(approval.status)) return approval;
         const expiresAt = Date.parse(approval.expiresAt);
         if (expiresAt <= Date.now()) {
-          approval = await this.expire(approval, 'api');
+          approval = await this.expiry.expire(approval, 'api');
           if (isTerminal(approval.status)) return approval;
         }
         const remaining = Math.min(until, expiresAt) - Date.now();
@@ -221,200 +209,25 @@ export class ApprovalService {
     const approval = await this.get(id);
     if (approval.status === 'canceled') return approval;
     if (isTerminal(approval.status)) throw new ConflictError(`Approval ${id} is already ${approval.status}`);
-    const canceled = await this.store.transition(
-      id,
+    const canceled = await this.transitions.finish(
+      approval,
       { status: 'canceled', decidedBy: caller.id, comment: reason },
       { type: 'canceled', source: 'api', actor: caller.id, message: reason },
+      { revoke: true },
     );
-    if (!canceled) return this.cancel(id, caller, reason);
-    this.changes.changed(id);
-    await this.revoke(canceled, 'api');
-    return canceled;
+    return canceled ?? this.cancel(id, caller, reason);
   }
 
   /** An administrator's decision in Backstage, instead of one in the IM. */
   async decide(id: string, caller: Caller, request: DecideApprovalRequest): Promise<Approval> {
-    const decided = await this.store.transition(
-      id,
+    const decided = await this.transitions.finish(
+      await this.get(id),
       { status: request.decision, decidedBy: caller.id, comment: request.comment },
       { type: request.decision, source: 'admin', actor: caller.id, message: request.comment },
+      { revoke: true },
     );
-    if (!decided) {
-      const current = await this.get(id);
-      throw new ConflictError(`Approval ${id} is already ${current.status}`);
-    }
-    this.changes.changed(id);
-    await this.revoke(decided, 'admin');
+    if (!decided) throw new ConflictError(`Approval ${id} is already ${(await this.get(id)).status}`);
     return decided;
-  }
-
-  /**
-   * Verifies an IM callback and applies the decisions in it before the IM gets its answer, so an
-   * acknowledged decision is never lost.
-   */
-  async handleCallback(provider: string, integrationId: string, request: ImCallbackRequest) {
-    const integration = await this.settings.integration(integrationId);
-    if (!integration || integration.provider !== provider) {
-      throw new NotFoundError(`There is no ${provider} integration "${integrationId}"`);
-    }
-    const { reply, events } = await this.clients.forIntegration(integration).handleCallback(request);
-    await this.applyImEvents(integration, events, 'callback');
-    return reply;
-  }
-
-  /**
-   * Applies events an IM pushed (by callback or over a held connection): each names an instance
-   * that changed, which is read from the IM and moved on if decided. Redelivered events are
-   * recognised by their IM event id; an event whose read fails is not recorded, so its redelivery counts.
-   */
-  async applyImEvents(integration: Integration, events: ImEvent[], source: 'callback' | 'connection') {
-    const client = this.clients.forIntegration(integration);
-    for (const event of events) {
-      if (await this.store.hasReceipt(integration.id, event.eventId)) continue;
-      const approval = await this.store.findByInstance(integration.id, event.instanceId);
-      if (approval?.status === 'pending') await this.syncFromIm(approval, client, source);
-      await this.store.addReceipt(integration.id, event.eventId);
-    }
-  }
-
-  /**
-   * Reads pending approvals from their IMs, so a lost callback never strands one. Each
-   * integration reads at most what its IM's rate limit allows per pass; the ones left over are
-   * the least recently read, so they come first in the next pass.
-   */
-  async reconcile(options: { batchSize: number; intervalSeconds: number }): Promise<{ checked: number; decided: number }> {
-    const pending = await this.store.listPending({ limit: options.batchSize });
-    const budgets = new Map<string, number>();
-    // Looked up once per pass: a database-managed integration costs a query and decrypting its secrets.
-    const integrations = new Map<string, Promise<Integration>>();
-    let checked = 0;
-    let decided = 0;
-    for (const approval of pending) {
-      try {
-        if (!integrations.has(approval.integration)) integrations.set(approval.integration, this.integrationOf(approval.integration));
-        const integration = await integrations.get(approval.integration)!;
-        const budget = budgets.get(integration.id) ?? this.clients.readsPerPass(integration, options.intervalSeconds);
-        if (budget <= 0) continue;
-        budgets.set(integration.id, budget - 1);
-        checked++;
-        const client = this.clients.forIntegration(integration);
-        let result = approval;
-        if (approval.imInstanceId) {
-          result = await this.syncFromIm(approval, client, 'reconciler');
-        } else if (Date.now() - Date.parse(approval.createdAt) > STRANDED_AFTER_MS) {
-          result = await this.openImInstance(approval, 'reconciler');
-        }
-        if (isTerminal(result.status)) decided++;
-        else await this.store.touch(approval.id);
-      } catch (error) {
-        this.logger.warn(`Could not reconcile approval ${approval.id}: ${(error as Error).message}`);
-        if (error instanceof ImApiError && error.kind === 'rate_limited') break;
-      }
-    }
-    return { checked, decided };
-  }
-
-  /** Expires pending approvals past their deadline and forgets old callback receipts. */
-  async expireDue(): Promise<number> {
-    const due = await this.store.listExpired(new Date(), 100);
-    for (const approval of due) await this.expire(approval, 'scheduler');
-    await this.store.pruneReceipts(new Date(Date.now() - RECEIPT_RETENTION_MS));
-    return due.length;
-  }
-
-  private async expire(approval: Approval, source: TimelineSource): Promise<Approval> {
-    const lifetime = (Date.parse(approval.expiresAt) - Date.parse(approval.createdAt)) / 1000;
-    const why = approval.imInstanceId === null && approval.error ? `; the IM request was never created: ${approval.error}` : '';
-    const expired = await this.store.transition(
-      approval.id,
-      { status: 'expired' },
-      { type: 'expired', source, message: `No decision within ${formatDuration(lifetime)}${why}` },
-    );
-    if (!expired) return this.get(approval.id);
-    this.changes.changed(approval.id);
-    await this.revoke(expired, source);
-    return expired;
-  }
-
-  private async syncFromIm(approval: Approval, client: ImClient, source: TimelineSource): Promise<Approval> {
-    const state = await client.readInstance(approval.imInstanceId!);
-    if (state.status === 'pending') return approval;
-    const deleted = state.status === 'deleted';
-    const status: TerminalStatus = state.status === 'deleted' ? 'failed' : state.status;
-    const updated = await this.store.transition(
-      approval.id,
-      {
-        status,
-        decidedBy: state.decidedBy,
-        comment: state.comment,
-        decidedAt: notBefore(state.decidedAt, approval.createdAt),
-        error: deleted ? 'The IM instance was deleted' : undefined,
-      },
-      { type: status, source, actor: state.decidedBy, message: deleted ? 'The IM instance was deleted' : state.comment },
-    );
-    if (!updated) return this.get(approval.id);
-    this.logger.info(`Approval ${approval.id} ${status}${state.decidedBy ? ` by ${state.decidedBy}` : ''} (from ${source})`);
-    this.changes.changed(approval.id);
-    return updated;
-  }
-
-  private async openImInstance(approval: Approval, source: TimelineSource): Promise<Approval> {
-    try {
-      const template = await this.settings.template(approval.template);
-      if (!template) throw new Error(`template "${approval.template}" no longer exists`);
-      const client = this.clients.forIntegration(await this.integrationOf(approval.integration));
-      const instance = await client.createInstance({
-        approvalId: approval.id,
-        form: template.form,
-        title: approval.title,
-        fields: approval.form,
-        approvers: approval.approvers,
-        approverMode: template.approverMode,
-        initiator: template.initiator,
-      });
-      const attached = await this.store.attachInstance(approval.id, instance, {
-        type: 'im_instance_created',
-        source,
-        message: `${approval.provider} instance ${instance.instanceId}`,
-      });
-      return attached ?? this.get(approval.id);
-    } catch (error) {
-      const message = (error as Error).message;
-      if (error instanceof ImApiError && error.transient) {
-        this.logger.warn(`Approval ${approval.id}: ${message}`);
-        await this.store.recordImError(approval.id, { type: 'im_error', source, message });
-        return { ...approval, error: message };
-      }
-      this.logger.error(`Approval ${approval.id} failed: ${message}`);
-      const failed = await this.store.transition(
-        approval.id,
-        { status: 'failed', error: message },
-        { type: 'failed', source, message },
-      );
-      if (failed) this.changes.changed(approval.id);
-      return failed ?? this.get(approval.id);
-    }
-  }
-
-  private async revoke(approval: Approval, source: TimelineSource) {
-    if (!approval.imInstanceId) return;
-    try {
-      const client = this.clients.forIntegration(await this.integrationOf(approval.integration));
-      const result = await client.cancelInstance(approval.imInstanceId);
-      await this.store.appendEvent(approval.id, {
-        type: result.revoked ? 'im_instance_revoked' : 'im_revoke_failed',
-        source,
-        message: result.revoked ? `${approval.provider} instance ${approval.imInstanceId} revoked` : result.message,
-      });
-    } catch (error) {
-      await this.store.appendEvent(approval.id, { type: 'im_revoke_failed', source, message: (error as Error).message });
-    }
-  }
-
-  private async integrationOf(id: string) {
-    const integration = await this.settings.integration(id);
-    if (!integration) throw new Error(`integration "${id}" no longer exists`);
-    return integration;
   }
 
   private contextOf(caller: Caller, reported: RunContext | undefined): ApprovalContext {

@@ -1,0 +1,97 @@
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import type { Approval, Integration, TerminalStatus, TimelineSource } from '@im-approval/plugin-im-approval-common';
+import type { ImClient } from '@im-approval/plugin-im-approval-node';
+import type { ApprovalStore, Decision, NewTimelineEvent } from '../store/ApprovalStore';
+import type { ApprovalChanges } from '../waiting/ApprovalChanges';
+import type { ImClients } from './ImClients';
+import type { SettingsSource } from './SettingsSource';
+
+export interface ApprovalTransitionsOptions {
+  store: ApprovalStore;
+  settings: SettingsSource;
+  clients: ImClients;
+  changes: ApprovalChanges;
+  logger: LoggerService;
+}
+
+/**
+ * When an IM says a decision was made, never before the approval existed: IMs report coarse times
+ * (WeCom whole seconds, DingTalk whole minutes), so a quick decision would otherwise predate its request.
+ */
+function notBefore(decidedAt: Date | undefined, createdAt: string): Date | undefined {
+  if (!decidedAt) return undefined;
+  const created = new Date(createdAt);
+  return decidedAt < created ? created : decidedAt;
+}
+
+/**
+ * The one way an approval leaves `pending`: the store's conditional transition, then its waiters
+ * woken (here and on other replicas), then its IM instance revoked when the decision was not the IM's.
+ * API calls, IM events, the reconciler and the clock all end here.
+ */
+export class ApprovalTransitions {
+  constructor(private readonly options: ApprovalTransitionsOptions) {}
+
+  /**
+   * Moves a pending approval on; undefined when it was no longer pending (another writer won).
+   * `revoke`: the decision was made outside the IM, so the IM instance is withdrawn there too.
+   */
+  async finish(approval: Approval, decision: Decision, event: NewTimelineEvent, { revoke }: { revoke: boolean }) {
+    const finished = await this.options.store.transition(approval.id, decision, event);
+    if (!finished) return undefined;
+    this.options.changes.changed(approval.id);
+    if (revoke) await this.revoke(finished, event.source);
+    return finished;
+  }
+
+  /** Reads the approval's IM instance and, if it was decided or deleted there, moves the approval on. */
+  async followIm(approval: Approval, client: ImClient, source: TimelineSource): Promise<Approval> {
+    const state = await client.readInstance(approval.imInstanceId!);
+    if (state.status === 'pending') return approval;
+    const deleted = state.status === 'deleted';
+    const status: TerminalStatus = state.status === 'deleted' ? 'failed' : state.status;
+    const message = deleted ? 'The IM instance was deleted' : state.comment;
+    const updated = await this.finish(
+      approval,
+      {
+        status,
+        decidedBy: state.decidedBy,
+        comment: state.comment,
+        decidedAt: notBefore(state.decidedAt, approval.createdAt),
+        error: deleted ? message : undefined,
+      },
+      { type: status, source, actor: state.decidedBy, message },
+      { revoke: false },
+    );
+    if (!updated) return (await this.options.store.get(approval.id)) ?? approval;
+    this.options.logger.info(`Approval ${approval.id} ${status}${state.decidedBy ? ` by ${state.decidedBy}` : ''} (from ${source})`);
+    return updated;
+  }
+
+  /** The integration an approval or template names; gone only if someone removed it meanwhile. */
+  async integrationOf(id: string): Promise<Integration> {
+    const integration = await this.options.settings.integration(id);
+    if (!integration) throw new Error(`integration "${id}" no longer exists`);
+    return integration;
+  }
+
+  clientOf(integration: Integration): ImClient {
+    return this.options.clients.forIntegration(integration);
+  }
+
+  private async revoke(approval: Approval, source: TimelineSource) {
+    if (!approval.imInstanceId) return;
+    const { store } = this.options;
+    try {
+      const client = this.clientOf(await this.integrationOf(approval.integration));
+      const result = await client.cancelInstance(approval.imInstanceId);
+      await store.appendEvent(approval.id, {
+        type: result.revoked ? 'im_instance_revoked' : 'im_revoke_failed',
+        source,
+        message: result.revoked ? `${approval.provider} instance ${approval.imInstanceId} revoked` : result.message,
+      });
+    } catch (error) {
+      await store.appendEvent(approval.id, { type: 'im_revoke_failed', source, message: (error as Error).message });
+    }
+  }
+}

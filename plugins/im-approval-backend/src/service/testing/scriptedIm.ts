@@ -1,0 +1,134 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import { templateSchema, type Integration, type Template } from '@im-approval/plugin-im-approval-common';
+import type { ImClient, ImInstanceRequest, ImInstanceState, ImProvider } from '@im-approval/plugin-im-approval-node';
+import knexFactory from 'knex';
+import { DatabaseApprovalStore } from '../../store/DatabaseApprovalStore';
+import { ApprovalChanges } from '../../waiting/ApprovalChanges';
+import { LocalChangeBus } from '../../waiting/ChangeBus';
+import { ApprovalExpiry } from '../ApprovalExpiry';
+import { ApprovalService } from '../ApprovalService';
+import { ApprovalTransitions } from '../ApprovalTransitions';
+import { ImClients } from '../ImClients';
+import { ImEventIntake } from '../ImEventIntake';
+import { ImInstanceOpener } from '../ImInstanceOpener';
+import { Reconciler } from '../Reconciler';
+
+/**
+ * An IM whose every answer a test scripts: instances it holds, and errors to throw next per call.
+ * It records each call, so a test can say how often the IM was asked what.
+ */
+export class ScriptedIm implements ImClient {
+  readonly instances = new Map<string, ImInstanceState>();
+  readonly calls: Array<{ op: string; arg?: unknown }> = [];
+  private readonly failures = new Map<string, Error[]>();
+  private created = 0;
+
+  /** The next call of `op` throws `error` (once per error given). */
+  failNext(op: 'createInstance' | 'readInstance' | 'cancelInstance', ...errors: Error[]) {
+    this.failures.set(op, [...(this.failures.get(op) ?? []), ...errors]);
+  }
+
+  decide(instanceId: string, state: ImInstanceState) {
+    this.instances.set(instanceId, state);
+  }
+
+  count(op: string) {
+    return this.calls.filter(call => call.op === op).length;
+  }
+
+  private record(op: string, arg?: unknown) {
+    this.calls.push({ op, arg });
+    const [failure, ...rest] = this.failures.get(op) ?? [];
+    this.failures.set(op, rest);
+    if (failure) throw failure;
+  }
+
+  async verifyCredentials() {}
+  async describeForm() {
+    return [];
+  }
+  async createInstance(request: ImInstanceRequest) {
+    this.record('createInstance', request);
+    const instanceId = `inst-${++this.created}`;
+    this.instances.set(instanceId, { status: 'pending' });
+    return { instanceId, url: `https://im.example/${instanceId}` };
+  }
+  async readInstance(instanceId: string) {
+    this.record('readInstance', instanceId);
+    return this.instances.get(instanceId) ?? { status: 'deleted' as const };
+  }
+  async cancelInstance(instanceId: string) {
+    this.record('cancelInstance', instanceId);
+    return { revoked: true };
+  }
+  async handleCallback() {
+    return { reply: { status: 200, contentType: 'application/json', body: '{}' }, events: [] };
+  }
+}
+
+export const INTEGRATION = {
+  id: 'scripted',
+  provider: 'scripted',
+  connectionMode: 'callback',
+} as unknown as Integration;
+
+export function template(overrides: Record<string, unknown> = {}): Template {
+  return templateSchema.parse({
+    name: 'deploy',
+    integration: INTEGRATION.id,
+    form: 'FORM',
+    title: 'Deploy ${repository}',
+    approvers: ['alice'],
+    approverMode: 'any',
+    defaultTimeout: '1h',
+    maxTimeout: '1d',
+    policy: { repositories: ['acme/*'], environments: ['production'] },
+    ...overrides,
+  });
+}
+
+/** The approval core as the plugin wires it, over a real SQLite store and a scripted IM. */
+export async function scriptedCore(options: { templates?: Template[]; readsPerMinute?: number } = {}) {
+  const store = await DatabaseApprovalStore.create({
+    getClient: async () => knexFactory({ client: 'better-sqlite3', connection: ':memory:', useNullAsDefault: true }),
+  });
+  const im = new ScriptedIm();
+  const provider: ImProvider = {
+    id: INTEGRATION.provider,
+    connectionModes: ['callback'],
+    reconcileReadsPerMinute: options.readsPerMinute,
+    createClient: () => im,
+  };
+  const logger = mockServices.logger.mock();
+  const templates = options.templates ?? [template()];
+  const settings = {
+    template: async (name: string) => templates.find(t => t.name === name),
+    integration: async (id: string) => (id === INTEGRATION.id ? INTEGRATION : undefined),
+  };
+  const clients = new ImClients(new Map([[provider.id, provider]]), { logger, callbackMaxAgeSeconds: 300 });
+  const changes = new ApprovalChanges(new LocalChangeBus(), logger);
+  await changes.start();
+  const transitions = new ApprovalTransitions({ store, settings, clients, changes, logger });
+  const opener = new ImInstanceOpener({ store, settings, transitions, logger });
+  const expiry = new ApprovalExpiry({ store, transitions, logger });
+  const service = new ApprovalService({
+    store,
+    settings,
+    changes,
+    transitions,
+    opener,
+    expiry,
+    githubServerUrl: 'https://github.com',
+  });
+  return {
+    im,
+    store,
+    changes,
+    transitions,
+    opener,
+    expiry,
+    service,
+    intake: new ImEventIntake({ store, settings, transitions }),
+    reconciler: new Reconciler({ store, clients, transitions, opener, logger }),
+  };
+}
