@@ -21,6 +21,7 @@ import { ConfigAndDatabaseSettings } from './settings/ConfigAndDatabaseSettings'
 import { DatabaseSettingsStore } from './settings/DatabaseSettingsStore';
 import { SecretBox } from './settings/SecretBox';
 import { DatabaseApprovalStore } from './store/DatabaseApprovalStore';
+import { DatabaseEventInbox } from './store/DatabaseEventInbox';
 import { ApprovalChanges } from './waiting/ApprovalChanges';
 import { LocalChangeBus } from './waiting/ChangeBus';
 import { PostgresChangeBus } from './waiting/PostgresChangeBus';
@@ -74,8 +75,10 @@ export const imApprovalPlugin = createBackendPlugin({
 
         const transitions = new ApprovalTransitions({ store, settings: managedSettings, clients, changes, logger });
         const opener = new ImInstanceOpener({ store, settings: managedSettings, transitions, logger });
-        const expiry = new ApprovalExpiry({ store, transitions, logger });
-        const intake = new ImEventIntake({ store, settings: managedSettings, transitions });
+        const inbox = new DatabaseEventInbox(store.knex);
+        const expiry = new ApprovalExpiry({ store, inbox, transitions, logger });
+        const intake = new ImEventIntake({ store, inbox, settings: managedSettings, transitions, logger });
+        lifecycle.addShutdownHook(() => intake.settled());
         const service = new ApprovalService({
           store,
           settings: managedSettings,
@@ -102,6 +105,7 @@ export const imApprovalPlugin = createBackendPlugin({
           intervalSeconds: settings.reconcilerIntervalSeconds,
         });
         await expiry.schedule(scheduler, settings.expirySchedule);
+        await intake.schedule(scheduler);
 
         httpRouter.use(
           createRouter({

@@ -1,14 +1,16 @@
 import type { LoggerService, SchedulerService, SchedulerServiceTaskScheduleDefinition } from '@backstage/backend-plugin-api';
 import { formatDuration, type Approval, type TimelineSource } from '@im-approval/plugin-im-approval-common';
 import type { ApprovalStore } from '../store/ApprovalStore';
+import type { EventInbox } from '../store/EventInbox';
 import type { ApprovalTransitions } from './ApprovalTransitions';
 
-const RECEIPT_RETENTION_MS = 7 * 86_400_000;
+/** Processed IM events are kept this long to recognise redeliveries (Feishu retries for hours). */
+const EVENT_RETENTION_MS = 7 * 86_400_000;
 const BATCH = 100;
 
 /** The server owns every deadline: pending approvals past theirs expire, and their IM instances are revoked. */
 export class ApprovalExpiry {
-  constructor(private readonly options: { store: ApprovalStore; transitions: ApprovalTransitions; logger: LoggerService }) {}
+  constructor(private readonly options: { store: ApprovalStore; inbox: EventInbox; transitions: ApprovalTransitions; logger: LoggerService }) {}
 
   async schedule(scheduler: SchedulerService, schedule: SchedulerServiceTaskScheduleDefinition) {
     await scheduler.scheduleTask({
@@ -21,12 +23,12 @@ export class ApprovalExpiry {
     });
   }
 
-  /** Expires what is due and forgets old callback receipts; returns how many expired. */
+  /** Expires what is due and forgets old processed IM events; returns how many expired. */
   async expireDue(): Promise<number> {
     const { store } = this.options;
     const due = await store.listExpired(new Date(), BATCH);
     for (const approval of due) await this.expire(approval, 'scheduler');
-    await store.pruneReceipts(new Date(Date.now() - RECEIPT_RETENTION_MS));
+    await this.options.inbox.prune(new Date(Date.now() - EVENT_RETENTION_MS));
     return due.length;
   }
 

@@ -45,6 +45,7 @@ export class Reconciler {
     const integrations = new Map<string, Promise<Integration>>();
     let checked = 0;
     let decided = 0;
+    const stillPending: string[] = [];
     for (const approval of pending) {
       try {
         if (!integrations.has(approval.integration)) integrations.set(approval.integration, transitions.integrationOf(approval.integration));
@@ -60,12 +61,13 @@ export class Reconciler {
           result = await opener.open(approval, 'reconciler');
         }
         if (isTerminal(result.status)) decided++;
-        else await store.touch(approval.id);
+        else stillPending.push(approval.id);
       } catch (error) {
         logger.warn(`Could not reconcile approval ${approval.id}: ${(error as Error).message}`);
         if (error instanceof ImApiError && error.kind === 'rate_limited') break;
       }
     }
+    await store.touch(stillPending);
     return { checked, decided };
   }
 }

@@ -72,10 +72,6 @@ export interface ApprovalStore {
   /** Pending approvals, least recently checked first. */
   listPending(options: { limit: number; createdBefore?: Date }): Promise<Approval[]>;
   listExpired(now: Date, limit: number): Promise<Approval[]>;
-  /** Marks a pending approval as just reconciled so the next pass starts with others. */
-  touch(id: string): Promise<void>;
-  hasReceipt(integration: string, eventId: string): Promise<boolean>;
-  /** False when the event id was already recorded. */
-  addReceipt(integration: string, eventId: string): Promise<boolean>;
-  pruneReceipts(before: Date): Promise<number>;
+  /** Marks pending approvals as just reconciled so the next pass starts with others. */
+  touch(ids: string[]): Promise<void>;
 }

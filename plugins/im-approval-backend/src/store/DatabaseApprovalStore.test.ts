@@ -181,24 +181,4 @@ describe.each(databases.eachSupportedId())('DatabaseApprovalStore on %p', databa
     expect(await search(titled.id.slice(0, 13).toUpperCase())).toEqual([titled.id]);
     expect((await store.list({ q: marker, status: 'approved', limit: 10, offset: 0 })).totalCount).toBe(1);
   });
-
-  it('records a callback receipt once', async () => {
-    const eventId = randomUUID();
-    expect(await store.hasReceipt('feishu-main', eventId)).toBe(false);
-    expect(await store.addReceipt('feishu-main', eventId)).toBe(true);
-    expect(await store.addReceipt('feishu-main', eventId)).toBe(false);
-    expect(await store.hasReceipt('feishu-main', eventId)).toBe(true);
-    expect(await store.pruneReceipts(new Date(Date.now() + 1000))).toBeGreaterThanOrEqual(1);
-    expect(await store.hasReceipt('feishu-main', eventId)).toBe(false);
-  });
-
-  it('records receipts of event ids longer than its column and with NUL, each distinct', async () => {
-    const long = `${'e'.repeat(300)}-${randomUUID()}`;
-    const other = `${'e'.repeat(300)}-${randomUUID()}`;
-    expect(await store.addReceipt('feishu-main', long)).toBe(true);
-    expect(await store.hasReceipt('feishu-main', long)).toBe(true);
-    expect(await store.hasReceipt('feishu-main', other)).toBe(false);
-    expect(await store.addReceipt('feishu-main', `nul\u0000${long}`)).toBe(true);
-    expect(await store.addReceipt('feishu-main', `nul\u0000${long}`)).toBe(false);
-  });
 });

@@ -3,11 +3,10 @@ import type { DatabaseService } from '@backstage/backend-plugin-api';
 import type { Approval, ApprovalStatus, ListApprovalsQuery, TimelineEvent } from '@im-approval/plugin-im-approval-common';
 import type { Knex } from 'knex';
 import type { ApprovalStore, Decision, IdempotentApproval, NewApproval, NewTimelineEvent } from './ApprovalStore';
-import { boundedKey, storable } from './storableText';
+import { storable } from './storableText';
 
 const APPROVALS = 'im_approval_approvals';
 const TIMELINE = 'im_approval_timeline';
-const RECEIPTS = 'im_approval_callback_receipts';
 const migrationsDir = resolvePackagePath('@im-approval/plugin-im-approval-backend', 'migrations');
 
 type Timestamp = Date | string | number;
@@ -234,26 +233,9 @@ export class DatabaseApprovalStore implements ApprovalStore {
     return rows.map(toApproval);
   }
 
-  async touch(id: string) {
-    await this.knex<ApprovalRow>(APPROVALS).where({ id, status: 'pending' }).update({ updated_at: new Date() });
-  }
-
-  async hasReceipt(integration: string, eventId: string) {
-    const row = await this.knex(RECEIPTS).where({ integration_id: integration, event_id: boundedKey(eventId) }).first();
-    return Boolean(row);
-  }
-
-  async addReceipt(integration: string, eventId: string) {
-    const inserted = await this.knex(RECEIPTS)
-      .insert({ integration_id: integration, event_id: boundedKey(eventId), received_at: new Date() })
-      .onConflict(['integration_id', 'event_id'])
-      .ignore()
-      .returning('event_id');
-    return inserted.length > 0;
-  }
-
-  async pruneReceipts(before: Date) {
-    return this.knex(RECEIPTS).where('received_at', '<', before).delete();
+  async touch(ids: string[]) {
+    if (ids.length === 0) return;
+    await this.knex<ApprovalRow>(APPROVALS).whereIn('id', ids).where({ status: 'pending' }).update({ updated_at: new Date() });
   }
 
   private async conditionalUpdate(

@@ -3,6 +3,7 @@ import { templateSchema, type Integration, type Template } from '@im-approval/pl
 import type { ImClient, ImInstanceRequest, ImInstanceState, ImProvider } from '@im-approval/plugin-im-approval-node';
 import knexFactory from 'knex';
 import { DatabaseApprovalStore } from '../../store/DatabaseApprovalStore';
+import { DatabaseEventInbox } from '../../store/DatabaseEventInbox';
 import { ApprovalChanges } from '../../waiting/ApprovalChanges';
 import { LocalChangeBus } from '../../waiting/ChangeBus';
 import { ApprovalExpiry } from '../ApprovalExpiry';
@@ -110,7 +111,8 @@ export async function scriptedCore(options: { templates?: Template[]; readsPerMi
   await changes.start();
   const transitions = new ApprovalTransitions({ store, settings, clients, changes, logger });
   const opener = new ImInstanceOpener({ store, settings, transitions, logger });
-  const expiry = new ApprovalExpiry({ store, transitions, logger });
+  const inbox = new DatabaseEventInbox(store.knex);
+  const expiry = new ApprovalExpiry({ store, inbox, transitions, logger });
   const service = new ApprovalService({
     store,
     settings,
@@ -128,7 +130,8 @@ export async function scriptedCore(options: { templates?: Template[]; readsPerMi
     opener,
     expiry,
     service,
-    intake: new ImEventIntake({ store, settings, transitions }),
+    inbox,
+    intake: new ImEventIntake({ store, inbox, settings, transitions, logger }),
     reconciler: new Reconciler({ store, clients, transitions, opener, logger }),
   };
 }
