@@ -89,6 +89,8 @@ describe('approvals end to end (real backend on SQLite, Feishu sandbox over HTTP
     );
     expect(delivered.every(d => d.httpStatus === 200)).toBe(true);
     expect(delivered.length).toBe(2 * new Set(delivered.map(d => d.eventUuid)).size);
+    // Acknowledged once recorded; applied right after.
+    await waitFor(backend(), approval.id, token);
     const { body } = await getWithTimeline(backend(), approval.id, token);
     expect(body.status).toBe('approved');
     expect(body.timeline.filter(e => e.type === 'approved')).toHaveLength(1);

@@ -76,6 +76,8 @@ describe('DingTalk end to end (real backend, DingTalk sandbox over HTTP and Stre
         all => all.length >= 2 && all.length === 2 * new Set(all.map(d => d.eventId)).size,
       );
       expect(decided.length).toBe(2 * new Set(decided.map(d => d.eventId)).size);
+      // Acknowledged once recorded; applied right after.
+      await waitFor(backend(), approval.id, token);
       const { body } = await getWithTimeline(backend(), approval.id, token);
       expect(body.status).toBe('approved');
       expect(body.timeline.filter(e => e.type === 'approved')).toHaveLength(1);

@@ -62,6 +62,8 @@ describe('Feishu long connection end to end (the backend holds the connection th
       all => all.length >= 4 && all.length === 2 * new Set(all.map(d => d.eventUuid)).size,
     );
     expect(pushed.length).toBe(2 * new Set(pushed.map(d => d.eventUuid)).size);
+    // Acknowledged once recorded; applied right after.
+    await waitFor(backend(), approval.id, token);
     const { body } = await getWithTimeline(backend(), approval.id, token);
     expect(body.status).toBe('approved');
     expect(body.timeline.filter(e => e.type === 'approved')).toHaveLength(1);

@@ -50,6 +50,7 @@ describe('GithubOidcVerifier', () => {
   it.each([
     ['forged', { forged: true }, /signature does not match/],
     ['expired', { expiresIn: -60 }, /expired/],
+    ['just expired', { expiresIn: -2 }, /expired/],
     ['for another audience', { audience: 'someone-else' }, /audience is not "im-approval"/],
     ['never-expiring', { omit: ['exp' as const] }, /no "exp" claim/],
     ['undated', { omit: ['iat' as const] }, /no "iat" claim/],

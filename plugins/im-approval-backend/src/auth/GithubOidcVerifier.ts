@@ -58,6 +58,8 @@ export class GithubOidcVerifier {
     } catch (error) {
       throw new AuthenticationError(`GitHub OIDC token refused: ${describeJoseError(error, this.settings.audience)}`);
     }
+    // The skew allowance is for tokens that look issued in the future; an expired one is expired.
+    if (payload.exp! <= Date.now() / 1000) throw new AuthenticationError('GitHub OIDC token refused: it has expired');
     const claims = githubClaimsSchema.safeParse(payload);
     if (!claims.success) {
       throw new AuthenticationError('GitHub OIDC token refused: it lacks the repository and repository_owner claims');
