@@ -113,42 +113,41 @@ interface Base {
   body?: unknown;
 }
 
-function pathValues(world: World, operation: Operation, parameter: Parameter): fc.Arbitrary<string> {
+/** One of the values; the first when `canonical` (the request the critical values are sent in). */
+const choose = <T>(canonical: boolean, ...values: T[]): fc.Arbitrary<T> => (canonical ? fc.constant(values[0]) : fc.constantFrom(...values));
+
+function pathValues(world: World, operation: Operation, parameter: Parameter, canonical: boolean): fc.Arbitrary<string> {
   if (operation.callbackProvider) return fc.constant(INTEGRATIONS[operation.callbackProvider as keyof typeof INTEGRATIONS]);
-  if (operation.path.startsWith('/approvals/')) return fc.constantFrom(...(operation.path.endsWith('/wait') ? world.decided : world.approvals));
-  if (operation.path.startsWith('/integrations/')) {
-    return fc.constantFrom('fuzz-feishu', INTEGRATIONS.feishu, INTEGRATIONS.dingtalk, INTEGRATIONS.wecom);
-  }
-  if (operation.path.startsWith('/templates/')) return fc.constantFrom('fuzz-template', 'deploy', 'production');
+  if (operation.path.startsWith('/approvals/')) return choose(canonical, ...(operation.path.endsWith('/wait') ? world.decided : world.approvals));
+  if (operation.path.startsWith('/integrations/')) return choose(canonical, 'fuzz-feishu', INTEGRATIONS.feishu, INTEGRATIONS.dingtalk, INTEGRATIONS.wecom);
+  if (operation.path.startsWith('/templates/')) return choose(canonical, 'fuzz-template', 'deploy', 'production');
   return validValue(parameter.schema).map(value => String(value));
 }
 
 /** A valid request for the operation (the body in the shape of `variant` when the body is a union). */
-function baseRequest(world: World, operation: Operation, variant: string | undefined): fc.Arbitrary<Base> {
+function baseRequest(world: World, operation: Operation, variant: string | undefined, canonical = false): fc.Arbitrary<Base> {
   const pathParameters = operation.parameters.filter(p => p.in === 'path');
-  const path = fc.record(Object.fromEntries(pathParameters.map(p => [p.name, pathValues(world, operation, p)]))) as fc.Arbitrary<Record<string, string>>;
+  const path = fc.record(Object.fromEntries(pathParameters.map(p => [p.name, pathValues(world, operation, p, canonical)]))) as fc.Arbitrary<Record<string, string>>;
   const query: Record<string, string> = operation.id === 'waitForApproval' ? { timeout: '1s' } : {};
   const fixed = (body: unknown, pathOverride: Record<string, string> = {}) => path.map(p => ({ path: { ...p, ...pathOverride }, query, body }));
   const provider = variant ?? 'feishu';
   switch (operation.id) {
     case 'createApproval':
-      return fc
-        .constantFrom(
+      return choose<object>(
+          canonical,
           { template: 'deploy', variables: { service: 'api' } },
           { template: 'dingtalk-deploy' },
           { template: 'wecom-deploy', timeout: '2h' },
-        )
-        .chain(request => fixed({ ...request, idempotencyKey: `fuzz-${UNIQUE}`, context: { repository: 'acme/api', ref: 'refs/heads/main', runId: '7' } }));
+        ).chain(request => fixed({ ...request, idempotencyKey: `fuzz-${UNIQUE}`, context: { repository: 'acme/api', ref: 'refs/heads/main', runId: '7' } }));
     case 'describeForm':
       // Each IM's form id for its integration.
-      return fc
-        .constantFrom(
+      return choose(
+          canonical,
           { id: 'fuzz-feishu', formId: 'DEPLOY' },
           { id: INTEGRATIONS.feishu, formId: 'DEPLOY' },
           { id: INTEGRATIONS.dingtalk, formId: 'PROC-DEPLOY' },
           { id: INTEGRATIONS.wecom, formId: WECOM_TEMPLATE_ID },
-        )
-        .map(pathValues => ({ path: pathValues, query, body: undefined }));
+        ).map(pathValues => ({ path: pathValues, query, body: undefined }));
     case 'cancelApproval':
       return fixed({ reason: 'not needed any more' });
     case 'decideApproval':
@@ -239,15 +238,15 @@ interface RawValue extends Value {
 function target<V extends Value>(
   fields: string[],
   title: string,
-  parts: (world: World) => { base: fc.Arbitrary<Base>; values: fc.Arbitrary<V>; critical: V[]; build(base: Base, value: V): Omit<Sent, 'caller' | 'label'> },
+  parts: (world: World) => { base: (canonical: boolean) => fc.Arbitrary<Base>; values: fc.Arbitrary<V>; critical: V[]; build(base: Base, value: V): Omit<Sent, 'caller' | 'label'> },
 ): Target {
   return {
     fields,
     title,
     sent(world) {
       const { base, values, critical, build } = parts(world);
-      const arbitrary = fc.record({ base, value: values, caller: callerArbitrary }).map(({ base: b, value, caller }) => ({ ...build(b, value), label: value.label, caller }));
-      const [sample] = fc.sample(base, { numRuns: 1, seed: 7 });
+      const arbitrary = fc.record({ base: base(false), value: values, caller: callerArbitrary }).map(({ base: b, value, caller }) => ({ ...build(b, value), label: value.label, caller }));
+      const [sample] = fc.sample(base(true), { numRuns: 1, seed: 7 });
       // The critical values as a user with every permission sends them, who gets past authorization everywhere.
       const examples = critical.map(value => ({ ...build(sample, value), label: value.label, caller: 'user' as CallerKind }));
       return { arbitrary, examples };
@@ -262,7 +261,7 @@ function pathTargets(operation: Operation): Target[] {
       target<RawValue>([`path.${parameter.name}`, `body.${parameter.name}`], `path.${parameter.name}`, world => {
         const raw = (m: Mutation) => ({ label: m.label, raw: rawSegment(m.value) });
         return {
-          base: baseRequest(world, operation, undefined),
+          base: canonical => baseRequest(world, operation, undefined, canonical),
           values: fc.oneof(
             { weight: 3, arbitrary: badValues(parameter.schema).map(raw) },
             { weight: 1, arbitrary: fc.constantFrom(...RAW_SEGMENTS).map(segment => ({ label: `raw ${segment}`, raw: segment })) },
@@ -293,7 +292,7 @@ function queryTargets(operation: Operation): Target[] {
     target<RawValue>([parameter.field ?? `query.${parameter.name}`], `query.${JSON.stringify(parameter.name).slice(1, -1)}`, world => {
       const raw = (m: Mutation) => ({ label: m.label, raw: rawQuery(parameter.name, m.value) });
       return {
-        base: baseRequest(world, operation, undefined),
+        base: canonical => baseRequest(world, operation, undefined, canonical),
         values: fc.oneof(
           { weight: 3, arbitrary: badValues(parameter.schema).map(raw) },
           { weight: 1, arbitrary: fc.constantFrom(...rawQueryTricks(encodeText(parameter.name))) },
@@ -323,7 +322,7 @@ function bodyTargets(operation: Operation): Target[] {
     })
     .map(field =>
       target<Mutation>([fieldName('body', field.path)], `${field.path.length ? `body.${field.path.join('.')}` : 'body'}${field.variant ? ` (${field.variant})` : ''}`, world => ({
-        base: baseRequest(world, operation, field.variant),
+        base: canonical => baseRequest(world, operation, field.variant, canonical),
         values: badValues(field.schema),
         critical: criticalMutations(field.schema),
         build: (base, mutation) => ({
@@ -366,7 +365,7 @@ function wholeBodyTarget(operation: Operation): Target[] {
   );
   return [
     target<RawBody>(['body'], 'body as a whole', world => ({
-      base: baseRequest(world, operation, undefined),
+      base: canonical => baseRequest(world, operation, undefined, canonical),
       values: bodies,
       critical: [
         { label: 'critical: not JSON', body: '{"a":', headers: jsonHeaders },
@@ -420,8 +419,10 @@ async function check(world: World, operation: Operation, sent: Sent, raw: RawReq
     const message = String(response.body?.error?.message ?? response.text);
     if (!fields.some(field => namesField(message, field))) throw new Error(`A 400 whose message does not name ${fields[0]}: ${where}`);
   }
-  const changes = await world.changes.take();
   const succeeded = response.status >= 200 && response.status < 300;
+  // An accepted callback's events are processed after the IM's answer: what that writes is its doing too.
+  if (succeeded && operation.callbackProvider) await settleInbox(world);
+  const changes = await world.changes.take();
   // Whatever an accepted request created is removed again, so the tables stay small.
   if (succeeded && operation.id === 'createIntegration' && response.body?.id) await cleanUp(world, `/integrations/${encodeText(response.body.id)}`);
   if (succeeded && operation.id === 'createTemplate' && response.body?.name) await cleanUp(world, `/templates/${encodeText(response.body.name)}`);
@@ -434,6 +435,23 @@ async function check(world: World, operation: Operation, sent: Sent, raw: RawReq
   };
   const forbidden = changes.filter(change => !allowed(change));
   if (forbidden.length > 0) throw new Error(`${where} wrote ${describeChanges(forbidden)}`);
+}
+
+/** Waits until every IM event recorded has been processed or put off for a retry. */
+async function settleInbox(world: World) {
+  const { knex } = world.backend;
+  if (!(await knex.schema.hasTable('im_approval_event_inbox'))) return;
+  const until = Date.now() + 3000;
+  for (;;) {
+    const waiting = await knex('im_approval_event_inbox').whereNull('processed_at').whereNull('last_error').select('integration_id', 'event_id');
+    if (waiting.length === 0) return;
+    if (Date.now() > until) {
+      // Acknowledged events nobody processes wait for a sweep, if one ever runs.
+      const ids = waiting.map(row => `${row.integration_id}/${JSON.stringify(row.event_id).slice(0, 80)}`).join(', ');
+      throw new Error(`IM events a callback recorded were neither processed nor put off for a retry within 3 s: ${ids}`);
+    }
+    await new Promise(resolve => setTimeout(resolve, 10));
+  }
 }
 
 async function cleanUp(world: World, url: string) {
