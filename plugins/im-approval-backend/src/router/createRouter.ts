@@ -105,8 +105,12 @@ export function createRouter({ service, intake, settings, probe, callers, audito
     const caller = await callers.resolve(req);
     const { id } = parseInput(idSchema, req.params, 'path');
     const { timeout } = parseInput(waitQuerySchema, req.query, 'query');
-    await callers.authorize(caller, imApprovalApprovalReadPermission, await service.get(id));
-    const approval = await service.wait(id, timeout, abortOnClose(req));
+    const approval = await service.wait(id, timeout, {
+      signal: abortOnClose(req),
+      authorize: current => callers.authorize(caller, imApprovalApprovalReadPermission, current),
+    });
+    // The answer is small and latency is its point: never held back for compression.
+    res.setHeader('cache-control', 'no-store, no-transform');
     if (!res.headersSent && !res.destroyed) res.json(approval);
   });
 

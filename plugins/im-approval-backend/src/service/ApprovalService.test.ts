@@ -64,6 +64,23 @@ describe('ApprovalService', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('reads a parked poll once: at its start, not again when it ends with nothing changed', async () => {
+    const { service, store } = await scriptedCore();
+    const { approval } = await service.create(request(), workflow());
+    const reads = jest.spyOn(store, 'get');
+    expect(await service.wait(approval.id, 1)).toMatchObject({ status: 'pending' });
+    expect(reads).toHaveBeenCalledTimes(1);
+  });
+
+  it('lets the caller refuse the approval it read before anything is waited for', async () => {
+    const { service } = await scriptedCore();
+    const { approval } = await service.create(request(), workflow());
+    const refuse = async () => {
+      throw new Error('not yours');
+    };
+    await expect(service.wait(approval.id, 30, { authorize: refuse })).rejects.toThrow('not yours');
+  });
+
   it('expires an approval past its deadline while someone waits, and revokes its IM instance', async () => {
     const { service, im } = await scriptedCore();
     const { approval } = await service.create(request({ timeout: 1 }), workflow());

@@ -25,8 +25,11 @@ import { differences, idempotentRequest } from './idempotentRequest';
 import type { ImInstanceOpener } from './ImInstanceOpener';
 import type { SettingsSource } from './SettingsSource';
 
-/** Waiters re-read their approval at least this often, in case a notification was lost. */
-const SAFETY_RECHECK_MS = 10_000;
+/**
+ * Waiters re-read their approval at least this often, in case a notification was lost (the change
+ * bus also wakes everyone after a gap). Longer than the Action's 25 s poll, so a parked poll costs no read.
+ */
+const SAFETY_RECHECK_MS = 30_000;
 /** The run a template test pretends to come from, unless the request says otherwise. */
 const TEST_RUN = {
   repository: 'example/repository',
@@ -182,13 +185,19 @@ export class ApprovalService {
   /**
    * Answers at once when the approval is decided, otherwise the moment it changes, otherwise at
    * the timeout with `pending`. The deadline is the server's: an approval past it expires here.
+   * `authorize` sees the approval first (read once, after subscribing, so no change slips between).
    */
-  async wait(id: string, timeoutSeconds: number, signal?: AbortSignal): Promise<Approval> {
+  async wait(
+    id: string,
+    timeoutSeconds: number,
+    options: { signal?: AbortSignal; authorize?: (approval: Approval) => Promise<void> } = {},
+  ): Promise<Approval> {
     const until = Date.now() + timeoutSeconds * 1000;
     const subscription = this.changes.subscribe(id);
     try {
+      let approval = await this.get(id);
+      await options.authorize?.(approval);
       for (;;) {
-        let approval = await this.get(id);
         if (isTerminal(approval.status)) return approval;
         const expiresAt = Date.parse(approval.expiresAt);
         if (expiresAt <= Date.now()) {
@@ -197,8 +206,11 @@ export class ApprovalService {
         }
         const remaining = Math.min(until, expiresAt) - Date.now();
         if (remaining <= 0 && until <= expiresAt) return approval;
-        const reason = await subscription.next(Math.min(Math.max(remaining, 0), SAFETY_RECHECK_MS), signal);
+        const reason = await subscription.next(Math.min(Math.max(remaining, 0), SAFETY_RECHECK_MS), options.signal);
         if (reason === 'aborted') return approval;
+        // Nothing changed and the poll is over: what was read is still true.
+        if (reason === 'timeout' && Date.now() >= until && until <= expiresAt) return approval;
+        approval = await this.get(id);
       }
     } finally {
       subscription.close();

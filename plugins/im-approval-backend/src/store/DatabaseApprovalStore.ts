@@ -90,6 +90,12 @@ export class DatabaseApprovalStore implements ApprovalStore {
     if (!database.migrations?.skip) {
       await knex.migrate.latest({ directory: migrationsDir });
     }
+    if (knex.client.config.client === 'better-sqlite3' || knex.client.config.client === 'sqlite3') {
+      // Write-ahead logging, synced at checkpoints: a decision costs one append instead of a journal
+      // rewrite and two fsyncs, and survives a process crash (only a power loss may lose the last ones).
+      await knex.raw('PRAGMA journal_mode = WAL');
+      await knex.raw('PRAGMA synchronous = NORMAL');
+    }
     return new DatabaseApprovalStore(knex);
   }
 
