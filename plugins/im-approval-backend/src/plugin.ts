@@ -18,10 +18,11 @@ import { ImInstanceOpener } from './service/ImInstanceOpener';
 import { IntegrationProbe } from './service/IntegrationProbe';
 import { Reconciler } from './service/Reconciler';
 import { ConfigAndDatabaseSettings } from './settings/ConfigAndDatabaseSettings';
-import { DatabaseSettingsStore } from './settings/DatabaseSettingsStore';
+import { DatabaseSettingsStore } from './database/DatabaseSettingsStore';
 import { SecretBox } from './settings/SecretBox';
-import { DatabaseApprovalStore } from './store/DatabaseApprovalStore';
-import { DatabaseEventInbox } from './store/DatabaseEventInbox';
+import { DatabaseApprovalStore } from './database/DatabaseApprovalStore';
+import { isPostgres, migratedClient } from './database/migratedClient';
+import { DatabaseEventInbox } from './database/DatabaseEventInbox';
 import { ApprovalChanges } from './waiting/ApprovalChanges';
 import { LocalChangeBus } from './waiting/ChangeBus';
 import { PostgresChangeBus } from './waiting/PostgresChangeBus';
@@ -57,10 +58,11 @@ export const imApprovalPlugin = createBackendPlugin({
         const clients = new ImClients(providers, { logger, callbackMaxAgeSeconds: settings.callbackMaxAgeSeconds });
         settings.integrations.forEach(integration => clients.check(integration));
 
-        const store = await DatabaseApprovalStore.create(database);
+        const knex = await migratedClient(database);
+        const store = new DatabaseApprovalStore(knex);
         const managedSettings = await ConfigAndDatabaseSettings.create({
           config: settings,
-          store: new DatabaseSettingsStore(store.knex),
+          store: new DatabaseSettingsStore(knex),
           box: settings.secretsKeys.length > 0 ? new SecretBox(settings.secretsKeys) : undefined,
           clients,
           logger,
@@ -68,14 +70,14 @@ export const imApprovalPlugin = createBackendPlugin({
         if (!managedSettings.databaseSettings) {
           logger.info('imApproval.secretsKey is not configured: IM apps can be added in app-config only');
         }
-        const bus = PostgresChangeBus.supports(store.knex) ? new PostgresChangeBus(store.knex, logger) : new LocalChangeBus();
+        const bus = isPostgres(knex) ? new PostgresChangeBus(knex, logger) : new LocalChangeBus();
         const changes = new ApprovalChanges(bus, logger);
         await changes.start();
         lifecycle.addShutdownHook(() => changes.stop());
 
         const transitions = new ApprovalTransitions({ store, settings: managedSettings, clients, changes, logger });
         const opener = new ImInstanceOpener({ store, settings: managedSettings, transitions, logger });
-        const inbox = new DatabaseEventInbox(store.knex);
+        const inbox = new DatabaseEventInbox(knex);
         const expiry = new ApprovalExpiry({ store, inbox, transitions, logger });
         const intake = new ImEventIntake({ store, inbox, settings: managedSettings, transitions, logger });
         lifecycle.addShutdownHook(() => intake.settled());

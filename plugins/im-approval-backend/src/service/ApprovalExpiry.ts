@@ -1,7 +1,7 @@
 import type { LoggerService, SchedulerService, SchedulerServiceTaskScheduleDefinition } from '@backstage/backend-plugin-api';
 import { formatDuration, type Approval, type TimelineSource } from '@im-approval/plugin-im-approval-common';
-import type { ApprovalStore } from '../store/ApprovalStore';
-import type { EventInbox } from '../store/EventInbox';
+import type { ApprovalStore } from '../database/ApprovalStore';
+import type { EventInbox } from '../database/EventInbox';
 import type { ApprovalTransitions } from './ApprovalTransitions';
 
 /** Processed IM events are kept this long to recognise redeliveries (Feishu retries for hours). */

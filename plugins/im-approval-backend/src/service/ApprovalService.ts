@@ -14,7 +14,7 @@ import {
 } from '@im-approval/plugin-im-approval-common';
 import { randomUUID } from 'node:crypto';
 import type { Caller } from '../auth/CallerResolver';
-import type { ApprovalStore, IdempotentApproval, IdempotentRequest, NewApproval } from '../store/ApprovalStore';
+import type { ApprovalStore, IdempotentApproval, IdempotentRequest, NewApproval } from '../database/ApprovalStore';
 import { checkPolicy } from '../templates/checkPolicy';
 import { renderTemplate, templateVariables } from '../templates/renderTemplate';
 import type { ApprovalChanges } from '../waiting/ApprovalChanges';

@@ -1,7 +1,7 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { Approval, Integration, TerminalStatus, TimelineSource } from '@im-approval/plugin-im-approval-common';
 import type { ImClient } from '@im-approval/plugin-im-approval-node';
-import type { ApprovalStore, Decision, NewTimelineEvent } from '../store/ApprovalStore';
+import type { ApprovalStore, Decision, NewTimelineEvent } from '../database/ApprovalStore';
 import type { ApprovalChanges } from '../waiting/ApprovalChanges';
 import type { ImClients } from './ImClients';
 import type { SettingsSource } from './SettingsSource';

@@ -2,8 +2,8 @@ import type { LoggerService, SchedulerService } from '@backstage/backend-plugin-
 import { NotFoundError } from '@backstage/errors';
 import type { Integration } from '@im-approval/plugin-im-approval-common';
 import type { ImCallbackRequest, ImEvent } from '@im-approval/plugin-im-approval-node';
-import type { ApprovalStore } from '../store/ApprovalStore';
-import type { EventInbox, InboxEvent } from '../store/EventInbox';
+import type { ApprovalStore } from '../database/ApprovalStore';
+import type { EventInbox, InboxEvent } from '../database/EventInbox';
 import type { ApprovalTransitions } from './ApprovalTransitions';
 import type { SettingsSource } from './SettingsSource';
 

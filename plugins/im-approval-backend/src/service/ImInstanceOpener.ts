@@ -1,7 +1,7 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { Approval, TimelineSource } from '@im-approval/plugin-im-approval-common';
 import { ImApiError } from '@im-approval/plugin-im-approval-node';
-import type { ApprovalStore } from '../store/ApprovalStore';
+import type { ApprovalStore } from '../database/ApprovalStore';
 import type { ApprovalTransitions } from './ApprovalTransitions';
 import type { SettingsSource } from './SettingsSource';
 

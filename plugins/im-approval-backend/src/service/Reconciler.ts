@@ -1,7 +1,7 @@
 import type { LoggerService, SchedulerService, SchedulerServiceTaskScheduleDefinition } from '@backstage/backend-plugin-api';
 import { isTerminal, type Integration } from '@im-approval/plugin-im-approval-common';
 import { ImApiError } from '@im-approval/plugin-im-approval-node';
-import type { ApprovalStore } from '../store/ApprovalStore';
+import type { ApprovalStore } from '../database/ApprovalStore';
 import type { ApprovalTransitions } from './ApprovalTransitions';
 import type { ImClients } from './ImClients';
 import type { ImInstanceOpener } from './ImInstanceOpener';

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ApprovalContext, ParsedCreateApprovalRequest } from '@im-approval/plugin-im-approval-common';
-import type { IdempotentRequest } from '../store/ApprovalStore';
+import type { IdempotentRequest } from '../database/ApprovalStore';
 
 /** What a repeat of a create request must say again to get the same approval: all it asked for, and the run it came from. */
 export function idempotentRequest(request: ParsedCreateApprovalRequest, context: ApprovalContext): IdempotentRequest {

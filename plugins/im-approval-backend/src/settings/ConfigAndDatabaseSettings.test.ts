@@ -5,9 +5,9 @@ import type { Knex } from 'knex';
 import { randomBytes } from 'node:crypto';
 import { feishuProvider } from '../providers/feishu';
 import { ImClients } from '../service/ImClients';
-import { DatabaseApprovalStore } from '../store/DatabaseApprovalStore';
+import { migratedClient } from '../database/migratedClient';
 import { ConfigAndDatabaseSettings } from './ConfigAndDatabaseSettings';
-import { DatabaseSettingsStore } from './DatabaseSettingsStore';
+import { DatabaseSettingsStore } from '../database/DatabaseSettingsStore';
 import { SecretBox } from './SecretBox';
 
 jest.setTimeout(60_000);
@@ -39,7 +39,7 @@ describe.each(databases.eachSupportedId())('integrations and templates in the da
 
   beforeAll(async () => {
     knex = await databases.init(databaseId);
-    await DatabaseApprovalStore.create({ getClient: async () => knex });
+    await migratedClient({ getClient: async () => knex });
     store = new DatabaseSettingsStore(knex);
   });
 

@@ -15,7 +15,7 @@ import {
 import type { z } from 'zod';
 import type { ImClients } from '../service/ImClients';
 import type { SettingsSource } from '../service/SettingsSource';
-import { AlreadyStoredError, type DatabaseSettingsStore, type StoredIntegration } from './DatabaseSettingsStore';
+import { AlreadyStoredError, type DatabaseSettingsStore, type StoredIntegration } from '../database/DatabaseSettingsStore';
 import type { EncryptedSecret, SecretBox } from './SecretBox';
 
 export interface ConfigAndDatabaseSettingsOptions {

@@ -33,9 +33,6 @@ export class PostgresChangeBus implements ChangeBus {
     private readonly logger: LoggerService,
   ) {}
 
-  static supports(knex: Knex): boolean {
-    return ['pg', 'postgres', 'postgresql'].includes(String(knex.client.config.client));
-  }
 
   async publish(approvalId: string) {
     await this.knex.raw('select pg_notify(?, ?)', [CHANNEL, approvalId]);

@@ -2,8 +2,9 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { templateSchema, type Integration, type Template } from '@im-approval/plugin-im-approval-common';
 import type { ImClient, ImInstanceRequest, ImInstanceState, ImProvider } from '@im-approval/plugin-im-approval-node';
 import knexFactory from 'knex';
-import { DatabaseApprovalStore } from '../../store/DatabaseApprovalStore';
-import { DatabaseEventInbox } from '../../store/DatabaseEventInbox';
+import { DatabaseApprovalStore } from '../../database/DatabaseApprovalStore';
+import { DatabaseEventInbox } from '../../database/DatabaseEventInbox';
+import { migratedClient } from '../../database/migratedClient';
 import { ApprovalChanges } from '../../waiting/ApprovalChanges';
 import { LocalChangeBus } from '../../waiting/ChangeBus';
 import { ApprovalExpiry } from '../ApprovalExpiry';
@@ -90,9 +91,10 @@ export function template(overrides: Record<string, unknown> = {}): Template {
 
 /** The approval core as the plugin wires it, over a real SQLite store and a scripted IM. */
 export async function scriptedCore(options: { templates?: Template[]; readsPerMinute?: number } = {}) {
-  const store = await DatabaseApprovalStore.create({
+  const knex = await migratedClient({
     getClient: async () => knexFactory({ client: 'better-sqlite3', connection: ':memory:', useNullAsDefault: true }),
   });
+  const store = new DatabaseApprovalStore(knex);
   const im = new ScriptedIm();
   const provider: ImProvider = {
     id: INTEGRATION.provider,
@@ -111,7 +113,7 @@ export async function scriptedCore(options: { templates?: Template[]; readsPerMi
   await changes.start();
   const transitions = new ApprovalTransitions({ store, settings, clients, changes, logger });
   const opener = new ImInstanceOpener({ store, settings, transitions, logger });
-  const inbox = new DatabaseEventInbox(store.knex);
+  const inbox = new DatabaseEventInbox(knex);
   const expiry = new ApprovalExpiry({ store, inbox, transitions, logger });
   const service = new ApprovalService({
     store,

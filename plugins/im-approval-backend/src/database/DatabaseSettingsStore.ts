@@ -1,12 +1,12 @@
 import { isDatabaseConflictError } from '@backstage/backend-plugin-api';
 import type { Knex } from 'knex';
-import type { EncryptedSecret } from './SecretBox';
+import type { Timestamp } from './rows';
+import type { EncryptedSecret } from '../settings/SecretBox';
 
 const INTEGRATIONS = 'im_approval_integrations';
 const SECRETS = 'im_approval_integration_secrets';
 const TEMPLATES = 'im_approval_templates';
 
-type Timestamp = Date | string | number;
 
 interface IntegrationRow {
   id: string;

@@ -1,6 +1,7 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { randomUUID } from 'node:crypto';
 import { DatabaseApprovalStore } from './DatabaseApprovalStore';
+import { migratedClient } from './migratedClient';
 import type { NewApproval } from './ApprovalStore';
 
 jest.setTimeout(60_000);
@@ -31,7 +32,7 @@ describe.each(databases.eachSupportedId())('DatabaseApprovalStore on %p', databa
 
   beforeAll(async () => {
     const knex = await databases.init(databaseId);
-    store = await DatabaseApprovalStore.create({ getClient: async () => knex });
+    store = new DatabaseApprovalStore(await migratedClient({ getClient: async () => knex }));
   });
 
   it('inserts once per idempotency key and returns the first approval for a repeat', async () => {

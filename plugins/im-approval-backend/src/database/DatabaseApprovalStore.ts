@@ -1,15 +1,12 @@
-import { isDatabaseConflictError, resolvePackagePath } from '@backstage/backend-plugin-api';
-import type { DatabaseService } from '@backstage/backend-plugin-api';
+import { isDatabaseConflictError } from '@backstage/backend-plugin-api';
 import type { Approval, ApprovalStatus, ListApprovalsQuery, TimelineEvent } from '@im-approval/plugin-im-approval-common';
 import type { Knex } from 'knex';
 import type { ApprovalStore, Decision, IdempotentApproval, NewApproval, NewTimelineEvent } from './ApprovalStore';
+import { iso, type Timestamp } from './rows';
 import { storable } from './storableText';
 
 const APPROVALS = 'im_approval_approvals';
 const TIMELINE = 'im_approval_timeline';
-const migrationsDir = resolvePackagePath('@im-approval/plugin-im-approval-backend', 'migrations');
-
-type Timestamp = Date | string | number;
 
 interface ApprovalRow {
   id: string;
@@ -43,11 +40,6 @@ interface TimelineRow {
   actor: string | null;
   message: string | null;
   at: Timestamp;
-}
-
-// SQLite hands timestamps back as epoch milliseconds, PostgreSQL as Date.
-function iso(value: Timestamp): string {
-  return new Date(value).toISOString();
 }
 
 /** A pattern for `lower(column) like ?` with `\` as escape character: finds `text` anywhere, literally. */
@@ -85,21 +77,7 @@ function toApproval(row: ApprovalRow): Approval {
 }
 
 export class DatabaseApprovalStore implements ApprovalStore {
-  static async create(database: DatabaseService): Promise<DatabaseApprovalStore> {
-    const knex = await database.getClient();
-    if (!database.migrations?.skip) {
-      await knex.migrate.latest({ directory: migrationsDir });
-    }
-    if (knex.client.config.client === 'better-sqlite3' || knex.client.config.client === 'sqlite3') {
-      // Write-ahead logging, synced at checkpoints: a decision costs one append instead of a journal
-      // rewrite and two fsyncs, and survives a process crash (only a power loss may lose the last ones).
-      await knex.raw('PRAGMA journal_mode = WAL');
-      await knex.raw('PRAGMA synchronous = NORMAL');
-    }
-    return new DatabaseApprovalStore(knex);
-  }
-
-  constructor(readonly knex: Knex) {}
+  constructor(private readonly knex: Knex) {}
 
   async insert(approval: NewApproval, event: NewTimelineEvent) {
     const now = new Date();

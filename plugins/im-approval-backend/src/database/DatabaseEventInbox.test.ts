@@ -1,6 +1,6 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { randomUUID } from 'node:crypto';
-import { DatabaseApprovalStore } from './DatabaseApprovalStore';
+import { migratedClient } from './migratedClient';
 import { DatabaseEventInbox } from './DatabaseEventInbox';
 
 jest.setTimeout(60_000);
@@ -13,7 +13,7 @@ describe.each(databases.eachSupportedId())('DatabaseEventInbox on %p', databaseI
 
   beforeAll(async () => {
     const knex = await databases.init(databaseId);
-    await DatabaseApprovalStore.create({ getClient: async () => knex });
+    await migratedClient({ getClient: async () => knex });
     inbox = new DatabaseEventInbox(knex);
     otherReplica = new DatabaseEventInbox(knex);
   });

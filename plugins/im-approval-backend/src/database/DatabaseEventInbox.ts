@@ -1,6 +1,7 @@
 import type { ImEvent } from '@im-approval/plugin-im-approval-node';
 import type { Knex } from 'knex';
 import type { EventInbox, InboxEvent } from './EventInbox';
+import type { Timestamp } from './rows';
 import { boundedKey, storable } from './storableText';
 
 const INBOX = 'im_approval_event_inbox';
@@ -13,7 +14,7 @@ interface InboxRow {
   instance_id: string;
   source: InboxEvent['source'];
   attempts: number;
-  next_attempt_at: Date | string | number;
+  next_attempt_at: Timestamp;
 }
 
 function chunks<T>(items: T[]): T[][] {
