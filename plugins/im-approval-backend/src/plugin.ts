@@ -17,7 +17,7 @@ import { ImEventIntake } from './service/ImEventIntake';
 import { ImInstanceOpener } from './service/ImInstanceOpener';
 import { IntegrationProbe } from './service/IntegrationProbe';
 import { Reconciler } from './service/Reconciler';
-import { ConfigAndDatabaseSettings } from './settings/ConfigAndDatabaseSettings';
+import { openSettings } from './settings/openSettings';
 import { DatabaseSettingsStore } from './database/DatabaseSettingsStore';
 import { SecretBox } from './settings/SecretBox';
 import { DatabaseApprovalStore } from './database/DatabaseApprovalStore';
@@ -60,14 +60,14 @@ export const imApprovalPlugin = createBackendPlugin({
 
         const knex = await migratedClient(database);
         const store = new DatabaseApprovalStore(knex);
-        const managedSettings = await ConfigAndDatabaseSettings.create({
+        const managedSettings = await openSettings({
           config: settings,
           store: new DatabaseSettingsStore(knex),
           box: settings.secretsKeys.length > 0 ? new SecretBox(settings.secretsKeys) : undefined,
           clients,
           logger,
         });
-        if (!managedSettings.databaseSettings) {
+        if (!managedSettings.integrations.writable) {
           logger.info('imApproval.secretsKey is not configured: IM apps can be added in app-config only');
         }
         const bus = isPostgres(knex) ? new PostgresChangeBus(knex, logger) : new LocalChangeBus();
@@ -75,15 +75,15 @@ export const imApprovalPlugin = createBackendPlugin({
         await changes.start();
         lifecycle.addShutdownHook(() => changes.stop());
 
-        const transitions = new ApprovalTransitions({ store, settings: managedSettings, clients, changes, logger });
-        const opener = new ImInstanceOpener({ store, settings: managedSettings, transitions, logger });
+        const transitions = new ApprovalTransitions({ store, settings: managedSettings.source, clients, changes, logger });
+        const opener = new ImInstanceOpener({ store, settings: managedSettings.source, transitions, logger });
         const inbox = new DatabaseEventInbox(knex);
         const expiry = new ApprovalExpiry({ store, inbox, transitions, logger });
-        const intake = new ImEventIntake({ store, inbox, settings: managedSettings, transitions, logger });
+        const intake = new ImEventIntake({ store, inbox, settings: managedSettings.source, transitions, logger });
         lifecycle.addShutdownHook(() => intake.settled());
         const service = new ApprovalService({
           store,
-          settings: managedSettings,
+          settings: managedSettings.source,
           changes,
           transitions,
           opener,
@@ -98,7 +98,7 @@ export const imApprovalPlugin = createBackendPlugin({
         const connections = new ImConnections(clients, logger);
         lifecycle.addShutdownHook(() => connections.stop());
         // Database-managed integrations added or changed later get their connection at the next start.
-        await connections.start(await managedSettings.allIntegrations(), integration => events =>
+        await connections.start(await managedSettings.integrations.all(), integration => events =>
           intake.apply(integration, events, 'connection'),
         );
 
@@ -114,7 +114,7 @@ export const imApprovalPlugin = createBackendPlugin({
             service,
             intake,
             settings: managedSettings,
-            probe: new IntegrationProbe(managedSettings, clients),
+            probe: new IntegrationProbe(managedSettings.source, clients),
             callers: new CallerResolver(httpAuth, permissions, oidc),
             auditor,
             logger,

@@ -18,7 +18,7 @@ import type { CallerResolver } from '../auth/CallerResolver';
 import type { ApprovalService } from '../service/ApprovalService';
 import type { ImEventIntake } from '../service/ImEventIntake';
 import type { IntegrationProbe } from '../service/IntegrationProbe';
-import type { ConfigAndDatabaseSettings } from '../settings/ConfigAndDatabaseSettings';
+import type { Settings } from '../settings/openSettings';
 import { createAudited } from './audited';
 import { parseInput } from './parseInput';
 import { refuseUnstorableText } from './refuseUnstorableText';
@@ -27,7 +27,7 @@ import { settingsRoutes } from './settingsRoutes';
 export interface RouterOptions {
   service: ApprovalService;
   intake: ImEventIntake;
-  settings: ConfigAndDatabaseSettings;
+  settings: Pick<Settings, 'integrations' | 'templates'>;
   probe: IntegrationProbe;
   callers: CallerResolver;
   auditor: AuditorService;

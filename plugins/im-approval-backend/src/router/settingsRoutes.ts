@@ -19,13 +19,13 @@ import { z } from 'zod';
 import type { CallerResolver } from '../auth/CallerResolver';
 import type { ApprovalService } from '../service/ApprovalService';
 import type { IntegrationProbe } from '../service/IntegrationProbe';
-import type { ConfigAndDatabaseSettings } from '../settings/ConfigAndDatabaseSettings';
+import type { Settings } from '../settings/openSettings';
 import type { Audited } from './audited';
 import { askIm } from './imErrors';
 import { parseInput } from './parseInput';
 
 export interface SettingsRoutesOptions {
-  settings: ConfigAndDatabaseSettings;
+  settings: Pick<Settings, 'integrations' | 'templates'>;
   probe: IntegrationProbe;
   service: ApprovalService;
   callers: CallerResolver;
@@ -37,7 +37,7 @@ const formPathSchema = z.object({ id: integrationIdSchema, formId: formIdSchema 
 const templatePathSchema = z.object({ name: templateNameSchema });
 
 /** Integrations, templates and what the caller may do with them. */
-export function settingsRoutes({ settings, probe, service, callers, audited }: SettingsRoutesOptions): express.Router {
+export function settingsRoutes({ settings: { integrations, templates }, probe, service, callers, audited }: SettingsRoutesOptions): express.Router {
   const router = Router();
   const manageIntegrations = [imApprovalIntegrationManagePermission];
   const manageTemplates = [imApprovalTemplateManagePermission];
@@ -59,20 +59,20 @@ export function settingsRoutes({ settings, probe, service, callers, audited }: S
         manageTemplates: manageTemplate,
         readApprovals,
         decideApprovals,
-        databaseSettings: settings.databaseSettings,
+        databaseSettings: integrations.writable,
       }),
     );
   });
 
   router.get('/integrations', async (req, res) => {
     await callers.authorizeAny(await callers.resolve(req), readIntegrations);
-    res.json({ items: await settings.listIntegrations() });
+    res.json({ items: await integrations.list() });
   });
 
   router.get('/integrations/:id', async (req, res) => {
     await callers.authorizeAny(await callers.resolve(req), readIntegrations);
     const { id } = parseInput(integrationPathSchema, req.params, 'path');
-    res.json(await settings.integrationView(id));
+    res.json(await integrations.view(id));
   });
 
   router.post('/integrations', async (req, res) => {
@@ -81,7 +81,7 @@ export function settingsRoutes({ settings, probe, service, callers, audited }: S
     const body = parseInput(createIntegrationRequestSchema, req.body, 'body');
     const meta = { integrationId: body.id, provider: body.provider };
     const view = await audited(caller, req, { eventId: 'integration-create', severityLevel: 'medium', meta }, () =>
-      settings.createIntegration(body, caller.id),
+      integrations.create(body, caller.id),
     );
     res.status(201).json(view);
   });
@@ -93,7 +93,7 @@ export function settingsRoutes({ settings, probe, service, callers, audited }: S
     const body = parseInput(updateIntegrationRequestSchema, req.body, 'body');
     res.json(
       await audited(caller, req, { eventId: 'integration-update', severityLevel: 'medium', meta: { integrationId: id } }, () =>
-        settings.updateIntegration(id, body, caller.id),
+        integrations.update(id, body, caller.id),
       ),
     );
   });
@@ -103,7 +103,7 @@ export function settingsRoutes({ settings, probe, service, callers, audited }: S
     await callers.authorizeAny(caller, manageIntegrations);
     const { id } = parseInput(integrationPathSchema, req.params, 'path');
     await audited(caller, req, { eventId: 'integration-delete', severityLevel: 'medium', meta: { integrationId: id } }, () =>
-      settings.deleteIntegration(id),
+      integrations.delete(id),
     );
     res.status(204).end();
   });
@@ -129,13 +129,13 @@ export function settingsRoutes({ settings, probe, service, callers, audited }: S
 
   router.get('/templates', async (req, res) => {
     await callers.authorizeAny(await callers.resolve(req), readTemplates);
-    res.json({ items: await settings.listTemplates() });
+    res.json({ items: await templates.list() });
   });
 
   router.get('/templates/:name', async (req, res) => {
     await callers.authorizeAny(await callers.resolve(req), readTemplates);
     const { name } = parseInput(templatePathSchema, req.params, 'path');
-    res.json(await settings.templateView(name));
+    res.json(await templates.view(name));
   });
 
   router.post('/templates', async (req, res) => {
@@ -143,7 +143,7 @@ export function settingsRoutes({ settings, probe, service, callers, audited }: S
     await callers.authorizeAny(caller, manageTemplates);
     const body = parseInput(templateRequestSchema, req.body, 'body');
     const view = await audited(caller, req, { eventId: 'template-create', meta: { template: body.name } }, () =>
-      settings.createTemplate(body, caller.id),
+      templates.create(body, caller.id),
     );
     res.status(201).json(view);
   });
@@ -154,7 +154,7 @@ export function settingsRoutes({ settings, probe, service, callers, audited }: S
     const { name } = parseInput(templatePathSchema, req.params, 'path');
     const body = parseInput(templateRequestSchema, req.body, 'body');
     res.json(
-      await audited(caller, req, { eventId: 'template-update', meta: { template: name } }, () => settings.updateTemplate(name, body, caller.id)),
+      await audited(caller, req, { eventId: 'template-update', meta: { template: name } }, () => templates.update(name, body, caller.id)),
     );
   });
 
@@ -162,7 +162,7 @@ export function settingsRoutes({ settings, probe, service, callers, audited }: S
     const caller = await callers.resolve(req);
     await callers.authorizeAny(caller, manageTemplates);
     const { name } = parseInput(templatePathSchema, req.params, 'path');
-    await audited(caller, req, { eventId: 'template-delete', meta: { template: name } }, () => settings.deleteTemplate(name));
+    await audited(caller, req, { eventId: 'template-delete', meta: { template: name } }, () => templates.delete(name));
     res.status(204).end();
   });
 

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { feishuProvider } from '../providers/feishu';
 import { ImClients } from '../service/ImClients';
 import { migratedClient } from '../database/migratedClient';
-import { ConfigAndDatabaseSettings } from './ConfigAndDatabaseSettings';
+import { openSettings } from './openSettings';
 import { DatabaseSettingsStore } from '../database/DatabaseSettingsStore';
 import { SecretBox } from './SecretBox';
 
@@ -35,7 +35,7 @@ describe.each(databases.eachSupportedId())('integrations and templates in the da
   let knex: Knex;
   let store: DatabaseSettingsStore;
   const settings = (box: SecretBox | undefined, config: { integrations: Integration[]; templates: ReturnType<typeof template>[] } = { integrations: [], templates: [] }) =>
-    ConfigAndDatabaseSettings.create({ config, store, box, clients, logger });
+    openSettings({ config, store, box, clients, logger });
 
   beforeAll(async () => {
     knex = await databases.init(databaseId);
@@ -51,7 +51,7 @@ describe.each(databases.eachSupportedId())('integrations and templates in the da
 
   it('stores secrets encrypted with a key id beside each, and reads the integration back whole', async () => {
     const managed = await settings(new SecretBox([key1]));
-    await managed.createIntegration(app('db-app'), 'user:default/ann');
+    await managed.integrations.create(app('db-app'), 'user:default/ann');
 
     const rows = await knex('im_approval_integration_secrets').where({ integration_id: 'db-app' }).orderBy('field');
     expect(rows.map(r => [r.field, r.key_id])).toEqual([
@@ -60,12 +60,12 @@ describe.each(databases.eachSupportedId())('integrations and templates in the da
     ]);
     const stored = JSON.stringify(await knex('im_approval_integrations').select()) + JSON.stringify(rows);
     expect(stored).not.toContain('secret-of-db-app');
-    expect(await managed.integration('db-app')).toEqual(app('db-app'));
+    expect(await managed.integrations.get('db-app')).toEqual(app('db-app'));
     expect((await knex('im_approval_integrations').first()).created_by).toBe('user:default/ann');
   });
 
   it('refuses to start without a key while encrypted secrets exist, and names a missing old key', async () => {
-    await (await settings(new SecretBox([key1]))).createIntegration(app('db-app'), 'user:default/ann');
+    await (await settings(new SecretBox([key1]))).integrations.create(app('db-app'), 'user:default/ann');
     await expect(settings(undefined)).rejects.toThrow(
       'The database holds 2 encrypted secret(s) of integrations managed in Backstage, but imApproval.secretsKey is not configured',
     );
@@ -74,42 +74,42 @@ describe.each(databases.eachSupportedId())('integrations and templates in the da
 
   it('starts without a key when the database holds no secrets, and then refuses writes', async () => {
     const managed = await settings(undefined);
-    expect(managed.databaseSettings).toBe(false);
-    await expect(managed.createIntegration(app('db-app'), 'user:default/ann')).rejects.toThrow('need a key to encrypt their secrets');
+    expect(managed.integrations.writable).toBe(false);
+    await expect(managed.integrations.create(app('db-app'), 'user:default/ann')).rejects.toThrow('need a key to encrypt their secrets');
   });
 
   it('re-encrypts secrets under an older key with the current one at start-up', async () => {
-    await (await settings(new SecretBox([key1]))).createIntegration(app('db-app'), 'user:default/ann');
+    await (await settings(new SecretBox([key1]))).integrations.create(app('db-app'), 'user:default/ann');
     const rotated = await settings(new SecretBox([key2, key1]));
     expect((await store.listSecrets()).map(s => s.keyId)).toEqual(['k2', 'k2']);
-    expect(await rotated.integration('db-app')).toEqual(app('db-app'));
+    expect(await rotated.integrations.get('db-app')).toEqual(app('db-app'));
     // Once rotated, the old key is no longer needed.
-    expect(await (await settings(new SecretBox([key2]))).integration('db-app')).toEqual(app('db-app'));
+    expect(await (await settings(new SecretBox([key2]))).integrations.get('db-app')).toEqual(app('db-app'));
   });
 
   it('detects a tampered secret when reading the integration', async () => {
     const managed = await settings(new SecretBox([key1]));
-    await managed.createIntegration(app('db-app'), 'user:default/ann');
+    await managed.integrations.create(app('db-app'), 'user:default/ann');
     const row = await knex('im_approval_integration_secrets').where({ integration_id: 'db-app', field: 'appSecret' }).first();
     const flipped = Buffer.from(row.ciphertext, 'base64');
     flipped[0] ^= 1;
     await knex('im_approval_integration_secrets')
       .where({ integration_id: 'db-app', field: 'appSecret' })
       .update({ ciphertext: flipped.toString('base64') });
-    await expect(managed.integration('db-app')).rejects.toThrow('Integration "db-app" secret appSecret: the secret does not decrypt with key "k1"');
+    await expect(managed.integrations.get('db-app')).rejects.toThrow('Integration "db-app" secret appSecret: the secret does not decrypt with key "k1"');
 
     // Views never decrypt, so the integration stays listed; sending the damaged secret again repairs it.
-    expect((await managed.listIntegrations()).map(i => [i.id, i.secrets])).toEqual([['db-app', { appSecret: true, verificationToken: true, encryptKey: false }]]);
+    expect((await managed.integrations.list()).map(i => [i.id, i.secrets])).toEqual([['db-app', { appSecret: true, verificationToken: true, encryptKey: false }]]);
     const { appSecret: _appSecret, ...withoutSecret } = app('db-app');
-    await expect(managed.updateIntegration('db-app', { ...withoutSecret, title: 'kept' }, 'user:default/bob')).rejects.toThrow(
+    await expect(managed.integrations.update('db-app', { ...withoutSecret, title: 'kept' }, 'user:default/bob')).rejects.toThrow(
       "enter the appSecret again in the integration's settings",
     );
-    await managed.updateIntegration('db-app', { ...withoutSecret, appSecret: 'entered again' }, 'user:default/bob');
-    expect(await managed.integration('db-app')).toEqual({ ...app('db-app'), appSecret: 'entered again' });
+    await managed.integrations.update('db-app', { ...withoutSecret, appSecret: 'entered again' }, 'user:default/bob');
+    expect(await managed.integrations.get('db-app')).toEqual({ ...app('db-app'), appSecret: 'entered again' });
   });
 
   it('refuses to start when app-config defines an id the database has too', async () => {
-    await (await settings(new SecretBox([key1]))).createIntegration(app('shared'), 'user:default/ann');
+    await (await settings(new SecretBox([key1]))).integrations.create(app('shared'), 'user:default/ann');
     await expect(settings(new SecretBox([key1]), { integrations: [app('shared')], templates: [] })).rejects.toThrow(
       '"shared" is defined both in app-config and in the database',
     );
@@ -117,16 +117,16 @@ describe.each(databases.eachSupportedId())('integrations and templates in the da
 
   it('keeps templates, finds the ones using an integration, and deletes an integration with its secrets', async () => {
     const managed = await settings(new SecretBox([key1]), { integrations: [app('config-app')], templates: [] });
-    await managed.createIntegration(app('db-app'), 'user:default/ann');
-    await managed.createTemplate(template('b-template', 'db-app'), 'user:default/ann');
-    await managed.createTemplate(template('a-template', 'config-app'), 'user:default/ann');
+    await managed.integrations.create(app('db-app'), 'user:default/ann');
+    await managed.templates.create(template('b-template', 'db-app'), 'user:default/ann');
+    await managed.templates.create(template('a-template', 'config-app'), 'user:default/ann');
 
     expect(await store.templatesUsing('db-app')).toEqual(['b-template']);
-    expect(await managed.template('b-template')).toEqual(template('b-template', 'db-app'));
-    expect((await managed.listTemplates()).map(t => t.name)).toEqual(['a-template', 'b-template']);
+    expect(await managed.templates.get('b-template')).toEqual(template('b-template', 'db-app'));
+    expect((await managed.templates.list()).map(t => t.name)).toEqual(['a-template', 'b-template']);
 
-    await managed.deleteTemplate('b-template');
-    await managed.deleteIntegration('db-app');
+    await managed.templates.delete('b-template');
+    await managed.integrations.delete('db-app');
     expect(await store.getIntegration('db-app')).toBeUndefined();
     expect(Number((await knex('im_approval_integration_secrets').count({ n: '*' }))[0].n)).toBe(0);
   });
@@ -151,16 +151,16 @@ describe.each(databases.eachSupportedId())('integrations and templates in the da
     expect(warn).toHaveBeenCalledWith(
       expect.stringMatching(/^The stored integration "legacy-app" is not valid any more: encryptKey: required when connectionMode is callback.*; edit it on the IM apps page/),
     );
-    await expect(managed.integration('legacy-app')).rejects.toThrow(/encryptKey: required when connectionMode is callback/);
-    expect((await managed.listIntegrations()).map(i => i.id)).toEqual(['legacy-app']);
+    await expect(managed.integrations.get('legacy-app')).rejects.toThrow(/encryptKey: required when connectionMode is callback/);
+    expect((await managed.integrations.list()).map(i => i.id)).toEqual(['legacy-app']);
   });
 
   it('replaces all of an integration\'s secrets in one update', async () => {
     const managed = await settings(new SecretBox([key1]));
-    await managed.createIntegration({ ...app('db-app'), encryptKey: 'enc' }, 'user:default/ann');
+    await managed.integrations.create({ ...app('db-app'), encryptKey: 'enc' }, 'user:default/ann');
     const { encryptKey: _encryptKey, ...withoutKey } = app('db-app');
-    await managed.updateIntegration('db-app', { ...withoutKey, encryptKey: null, appSecret: 'rotated' }, 'user:default/bob');
-    expect(await managed.integration('db-app')).toEqual({ ...app('db-app'), appSecret: 'rotated' });
+    await managed.integrations.update('db-app', { ...withoutKey, encryptKey: null, appSecret: 'rotated' }, 'user:default/bob');
+    expect(await managed.integrations.get('db-app')).toEqual({ ...app('db-app'), appSecret: 'rotated' });
     expect((await knex('im_approval_integrations').first()).updated_by).toBe('user:default/bob');
   });
 });
