@@ -177,3 +177,33 @@ export function forgedCallbacks(provider: CallbackProvider, method: 'get' | 'pos
     })
     .map(r => ({ ...r, method: r.body !== undefined && r.method === 'get' ? 'post' : r.method, label: `forged ${provider}` }));
 }
+
+/** Text every authentic callback carries once as its event id and once as its instance id. */
+const CRITICAL_TEXT: Array<[string, string]> = [
+  ['NUL', 'a\u0000b'],
+  ['a lone surrogate', 'x\uD800y'],
+  ['256 characters', 'e'.repeat(256)],
+  ['70,000 characters', 'i'.repeat(70_000)],
+];
+
+/** Authentic approval events whose event id, then instance id, is each of the critical texts. */
+export function criticalSignedCallbacks(provider: CallbackProvider): CallbackRequest[] {
+  const plain = { eventId: 'critical-event', instanceId: 'critical-instance' };
+  const cases = CRITICAL_TEXT.flatMap(([label, text]) => [
+    { label: `critical: event id with ${label}`, eventId: `${text}-${provider}`, instanceId: plain.instanceId },
+    { label: `critical: instance id with ${label}`, eventId: `${plain.eventId}-${label}`, instanceId: text },
+  ]);
+  return cases.map(({ label, eventId, instanceId }) => {
+    if (provider === 'feishu') {
+      const event = { uuid: eventId, token: APP.verificationToken, type: 'event_callback', event: { type: 'approval_instance', instance_code: instanceId, status: 'APPROVED' } };
+      return signedFeishu(json(event), label);
+    }
+    if (provider === 'dingtalk') {
+      return signedDingtalk(json({ EventType: 'bpms_instance_change', processInstanceId: instanceId, eventId, type: 'finish', result: 'agree' }), label);
+    }
+    const xmlMessage =
+      `<xml><MsgType>event</MsgType><Event>sys_approval_change</Event><CreateTime><![CDATA[${eventId}]]></CreateTime>` +
+      `<ApprovalInfo><SpNo><![CDATA[${instanceId}]]></SpNo><SpStatus>2</SpStatus><StatuChangeEvent>2</StatuChangeEvent></ApprovalInfo></xml>`;
+    return signedWecom(xmlMessage, 'post', label);
+  });
+}
