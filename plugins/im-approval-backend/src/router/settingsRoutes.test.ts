@@ -1,7 +1,7 @@
 import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { startSandbox, type Sandbox } from '@im-approval/im-sandbox';
-import { TEST_SEED, APP } from '@im-approval/im-sandbox/src/testing/sandbox';
+import { TEST_SEED, APP } from '@im-approval/im-sandbox/testing';
 import { imApprovalPermissions } from '@im-approval/plugin-im-approval-common';
 import type { Server } from 'node:http';
 import request from 'supertest';
