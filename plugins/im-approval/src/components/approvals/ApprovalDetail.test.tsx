@@ -17,6 +17,23 @@ describe('an approval’s details', () => {
     expect(screen.getByText('INST-1').closest('a')).toHaveAttribute('href', approval.imUrl);
   });
 
+  it('links only to http(s) addresses, whatever a caller or an IM reported', async () => {
+    const runUrl = 'javascript:alert(1)//acme/api/actions/runs/1';
+    const api = fakeApi({
+      getApproval: jest.fn(async () => ({ ...approval, imUrl: 'javascript:alert(2)', context: { ...approval.context, runUrl } })),
+    });
+    await renderPage(api, path);
+    expect((await screen.findByText(runUrl)).closest('a')).toBeNull();
+    expect(screen.getByText('INST-1').closest('a')).toBeNull();
+  });
+
+  it('shows the IM error of an approval whose IM request was never created', async () => {
+    const error = 'Feishu answered HTTP 503 when asked to create the instance: an outage at Feishu; retrying later';
+    const api = fakeApi({ getApproval: jest.fn(async () => ({ ...approval, status: 'expired' as const, imInstanceId: null, imUrl: null, error })) });
+    await renderPage(api, path);
+    expect(await screen.findByText(error)).toBeInTheDocument();
+  });
+
   it('marks a context the caller reported itself', async () => {
     const api = fakeApi({ getApproval: jest.fn(async () => ({ ...approval, context: { ...approval.context, verified: false } })) });
     await renderPage(api, path);

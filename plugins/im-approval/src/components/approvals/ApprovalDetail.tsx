@@ -8,6 +8,7 @@ import { useParams } from 'react-router-dom';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { usePluginLink } from '../shared/basePath';
+import { httpUrl } from '../shared/httpUrl';
 import { formatTime } from '../shared/time';
 import { ApprovalActions } from './ApprovalActions';
 import { ApprovalStatus } from './ApprovalStatus';
@@ -63,8 +64,8 @@ function SummaryCard({ approval }: { approval: ApprovalWithTimeline }) {
     'decided by': approval.decidedBy ?? '—',
     decided: approval.decidedAt ? formatTime(approval.decidedAt) : '—',
     comment: approval.comment ?? '—',
-    'IM instance': approval.imUrl ? (
-      <Link to={approval.imUrl}>{approval.imInstanceId ?? 'open in the IM'}</Link>
+    'IM instance': httpUrl(approval.imUrl) ? (
+      <Link to={httpUrl(approval.imUrl)!}>{approval.imInstanceId ?? 'open in the IM'}</Link>
     ) : (
       approval.imInstanceId ?? '—'
     ),
@@ -82,7 +83,7 @@ function ContextCard({ approval }: { approval: ApprovalWithTimeline }) {
   const metadata: Record<string, unknown> = {
     caller,
     ...run,
-    'workflow run': runUrl ? <Link to={runUrl}>{runUrl}</Link> : '—',
+    'workflow run': httpUrl(runUrl) ? <Link to={httpUrl(runUrl)!}>{runUrl}</Link> : (runUrl ?? '—'),
   };
   return (
     <InfoCard
