@@ -34,7 +34,9 @@ describe('the approver inbox', () => {
 
   it('escapes text that comes from outside', async () => {
     const code = await t.api.createInstance({
-      title: '<script>alert("title")</script>',
+      // Feishu titles are i18n keys; the text people see is the default locale's.
+      title: '@i18n@title',
+      i18n_resources: [{ locale: 'zh-CN', is_default: true, texts: [{ key: '@i18n@title', value: '<script>alert("title")</script>' }] }],
       form: JSON.stringify([
         { id: 'widget_service', type: 'input', value: '<img src=x onerror=alert(1)>' },
         { id: 'widget_reason', type: 'textarea', value: '"quoted" & <b>bold</b>' },

@@ -49,17 +49,30 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
     return app;
   };
 
-  /** Runs one authenticated operation: counts it, applies injected faults, wraps the answer. */
+  /**
+   * Runs one authenticated operation: counts it, applies injected faults, wraps the answer, and
+   * loses or delays the answer of a call that took effect when a test asked for it.
+   */
   const operation =
     (route: FaultRoute, handler: (req: Request, app: FeishuApp) => object) => (req: Request, res: Response) => {
+      let answer: () => void;
       try {
         const fault = state.faults.take(route);
         if (fault) throw new FeishuApiError(fault.code, fault.msg, fault.httpStatus);
-        res.json({ code: 0, msg: 'success', data: handler(req, authenticate(req)) });
+        const data = handler(req, authenticate(req));
+        answer = () => res.json({ code: 0, msg: 'success', data });
       } catch (error) {
         if (!(error instanceof FeishuApiError)) throw error;
-        sendError(res, error);
+        answer = () => sendError(res, error);
       }
+      const after = state.takeAnswerFault(route);
+      if (after?.lose === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      if (after?.lose === 'http500') answer = () => res.status(500).type('text/plain').send('Internal Server Error');
+      if (after?.delayMs) setTimeout(answer, after.delayMs);
+      else answer();
     };
 
   router.post('/auth/v3/tenant_access_token/internal', (req, res) => {
@@ -98,7 +111,7 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
           node_id: node.nodeId,
           ...(node.customNodeId === undefined ? {} : { custom_node_id: node.customNodeId }),
           node_type: node.type,
-          approver_chosen_multi: true,
+          approver_chosen_multi: node.approverChosenMulti,
         })),
       };
     }),

@@ -65,7 +65,8 @@ describe('the Feishu control API', () => {
       const code = await api.createInstance({
         approval_code: 'CHANGE',
         uuid: 'change-1',
-        title: 'Bump billing',
+        title: '@i18n@title',
+        i18n_resources: [{ locale: 'en-US', is_default: true, texts: [{ key: '@i18n@title', value: 'Bump billing' }] }],
         form: JSON.stringify([{ id: 'widget_service', type: 'input', value: 'billing' }]),
         node_approver_open_id_list: [
           { key: 'lead', value: ['ou_alice'] },

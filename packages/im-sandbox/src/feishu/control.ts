@@ -4,6 +4,16 @@ import { ControlError, controlRouter, decisionFields, input, operationsRoutes } 
 import type { FeishuPlatform } from './platform';
 import { feishuAppSeedSchema, feishuApprovalSeedSchema, feishuUserSeedSchema } from './seed';
 import { FAULT_ROUTES } from './state';
+
+/** POST /answer-faults: the next `times` calls of `route` take effect, then lose or delay their answer. */
+const answerFaultSchema = z
+  .strictObject({
+    route: z.enum(FAULT_ROUTES),
+    lose: z.enum(['reset', 'http500']).optional(),
+    delayMs: z.number().int().min(1).max(120_000).optional(),
+    times: z.number().int().min(1).default(1),
+  })
+  .refine(fault => fault.lose !== undefined || fault.delayMs !== undefined, { message: 'give lose or delayMs' });
 import { appView, instanceView } from './views';
 
 // The control API under /_sandbox/feishu: what tests and people use to play the tenant's
@@ -73,6 +83,12 @@ export function controlApi(platform: FeishuPlatform): Router {
         res.json(instanceView(state, instance));
       });
     }
+
+    router.post('/answer-faults', (req, res) => {
+      const { route, times, ...fault } = input(answerFaultSchema, req.body);
+      state.addAnswerFault(route, { ...fault, remaining: times });
+      res.json({ route, times, ...fault });
+    });
 
     operationsRoutes(router, {
       routes: FAULT_ROUTES,

@@ -17,6 +17,11 @@ export const FeishuCode = {
   instanceNotFound: 1390003,
   /** subscribe: this app already subscribed to the approval_code (HTTP 400). */
   subscriptionExisted: 1390007,
+  /**
+   * Instance create: the uuid already created an instance (HTTP 400). Feishu does not hand back
+   * that instance: the caller must find it (an instance read accepts the uuid in place of the code).
+   */
+  uuidConflict: 60012,
   /** Contact API: the user id does not name a user (HTTP 400). */
   userIdInvalid: 41012,
 } as const;

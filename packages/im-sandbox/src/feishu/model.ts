@@ -35,6 +35,8 @@ export interface ApprovalNode {
   name: string;
   type: 'AND' | 'OR';
   needApprover: boolean;
+  /** The definition's approver_chosen_multi: false when the initiator may choose only one approver. */
+  approverChosenMulti: boolean;
 }
 
 export interface ApprovalDefinition {

@@ -61,7 +61,7 @@ describe('the official Feishu SDK against the sandbox', () => {
     expect(apps.body.find((app: { appId: string }) => app.appId === APP.appId).subscriptions).toContain('CHANGE');
   });
 
-  it('creates an instance once per uuid, reads it and cancels it', async () => {
+  it('creates an instance once per uuid (a repeat fails with 60012), reads it and cancels it', async () => {
     const request = {
       approval_code: 'DEPLOY',
       open_id: 'ou_bot',
@@ -70,11 +70,11 @@ describe('the official Feishu SDK against the sandbox', () => {
       uuid: 'run-42-attempt-1',
     };
     const created = await client.approval.v4.instance.create({ data: request });
-    const repeated = await client.approval.v4.instance.create({ data: request });
+    const repeated = await client.approval.v4.instance.create({ data: request }).catch(feishuCodeOf);
     const code = created.data?.instance_code ?? '';
 
     expect(code).toMatch(/^[0-9A-F-]{36}$/);
-    expect(repeated.data?.instance_code).toBe(code);
+    expect(repeated).toBe(60012);
 
     const read = await client.approval.v4.instance.get({ path: { instance_id: code } });
     expect(read.data).toMatchObject({

@@ -34,6 +34,8 @@ const nodeSchema = z.object({
   name: z.string().min(1),
   type: z.enum(['AND', 'OR']),
   needApprover: z.boolean(),
+  /** Whether the initiator may choose several approvers for the node (Feishu's approver_chosen_multi); true by default. */
+  approverChosenMulti: z.boolean().optional(),
 });
 
 export const feishuApprovalSeedSchema = z

@@ -89,6 +89,111 @@ describe('the Feishu approval workflow', () => {
     });
   });
 
+  describe('create rules', () => {
+    const create = (overrides: object) =>
+      t.api.post('/approval/v4/instances', {
+        approval_code: 'DEPLOY',
+        open_id: 'ou_bot',
+        form: FORM_JSON,
+        node_approver_open_id_list: [{ key: 'approvers', value: ['ou_alice'] }],
+        ...overrides,
+      });
+
+    it('title must be an @i18n@ key: refuses a plain title with 1390001', async () => {
+      const answer = await create({ title: 'Deploy api' });
+
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({ code: 1390001, msg: expect.stringContaining('must be an i18n key starting with @i18n@') });
+      expect((await control(t.sandbox).get('/feishu/instances')).body).toEqual([]);
+    });
+
+    it('title must be an @i18n@ key: takes its text from the default locale of i18n_resources', async () => {
+      const answer = await create({
+        title: '@i18n@title',
+        i18n_resources: [
+          { locale: 'en-US', is_default: false, texts: [{ key: '@i18n@title', value: 'Deploy api' }] },
+          { locale: 'zh-CN', is_default: true, texts: [{ key: '@i18n@title', value: '部署 api' }] },
+        ],
+      });
+      expect(answer.body.code).toBe(0);
+      expect((await control(t.sandbox).get(`/feishu/instances/${answer.body.data.instance_code}`)).body.title).toBe('部署 api');
+
+      const missing = await create({ title: '@i18n@other', i18n_resources: [{ locale: 'zh-CN', is_default: true, texts: [] }] });
+      expect(missing.body).toMatchObject({ code: 1390001, msg: expect.stringContaining('has no text') });
+    });
+
+    it('uuid: a repeated uuid fails with 60012 and creates nothing more', async () => {
+      const first = await create({ uuid: 'run-1' });
+      const again = await create({ uuid: 'run-1' });
+
+      expect(again.status).toBe(400);
+      expect(again.body).toMatchObject({ code: 60012, msg: expect.stringContaining('uuid') });
+      expect(again.body.data).toBeUndefined();
+      const instances = (await control(t.sandbox).get('/feishu/instances')).body;
+      expect(instances.map((instance: { instanceCode: string }) => instance.instanceCode)).toEqual([first.body.data.instance_code]);
+    });
+
+    it('approver_chosen_multi false: the node takes one approver, several are refused with 1390001', async () => {
+      await control(t.sandbox).post('/feishu/approvals', {
+        approvalCode: 'SOLO',
+        name: 'Solo',
+        form: [{ id: 'widget_service', name: 'Service', type: 'input' }],
+        nodes: [{ nodeId: 'node_one', customNodeId: 'one', name: 'Owner', type: 'OR', needApprover: true, approverChosenMulti: false }],
+      });
+      const definition = await t.api.get('/approval/v4/approvals/SOLO');
+      expect(definition.body.data.node_list[0]).toMatchObject({ custom_node_id: 'one', approver_chosen_multi: false });
+      const form = JSON.stringify([{ id: 'widget_service', type: 'input', value: 'api' }]);
+
+      const several = await create({ approval_code: 'SOLO', form, node_approver_open_id_list: [{ key: 'one', value: ['ou_alice', 'ou_bob'] }] });
+      expect(several.body).toMatchObject({ code: 1390001, msg: expect.stringContaining('takes one approver (approver_chosen_multi is false), not 2') });
+
+      const one = await create({ approval_code: 'SOLO', form, node_approver_open_id_list: [{ key: 'one', value: ['ou_alice'] }] });
+      expect(one.body.code).toBe(0);
+    });
+  });
+
+  describe('answer faults', () => {
+    it('lose reset: the instance is created, the caller gets no answer, and a read by uuid finds it', async () => {
+      await control(t.sandbox).post('/feishu/answer-faults', { route: 'instance.create', lose: 'reset' });
+
+      await expect(t.api.createInstance({ uuid: 'lost-1' })).rejects.toThrow();
+
+      const instances = (await control(t.sandbox).get('/feishu/instances')).body;
+      expect(instances).toHaveLength(1);
+      expect((await read('lost-1')).instance_code).toBe(instances[0].instanceCode);
+      // Only the next call was affected.
+      expect(await t.api.createInstance({ uuid: 'lost-2' })).toEqual(expect.any(String));
+    });
+
+    it('lose http500: the instance is created and the caller gets HTTP 500', async () => {
+      await control(t.sandbox).post('/feishu/answer-faults', { route: 'instance.create', lose: 'http500' });
+
+      const answer = await t.api.post('/approval/v4/instances', {
+        approval_code: 'DEPLOY',
+        open_id: 'ou_bot',
+        form: FORM_JSON,
+        node_approver_open_id_list: [{ key: 'approvers', value: ['ou_alice'] }],
+        uuid: 'lost-3',
+      });
+
+      expect(answer.status).toBe(500);
+      expect((await read('lost-3')).status).toBe('PENDING');
+    });
+
+    it('delayMs: the answer comes after the delay', async () => {
+      const code = await t.api.createInstance();
+      await control(t.sandbox).post('/feishu/answer-faults', { route: 'instance.get', delayMs: 300 });
+
+      const started = Date.now();
+      expect((await read(code)).instance_code).toBe(code);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(280);
+    });
+
+    it('refuses a fault that neither loses nor delays', async () => {
+      expect((await control(t.sandbox).post('/feishu/answer-faults', { route: 'instance.get' })).status).toBe(400);
+    });
+  });
+
   describe('cancel', () => {
     const cancel = (body: object) => t.api.post('/approval/v4/instances/cancel?user_id_type=open_id', body);
 

@@ -45,6 +45,8 @@ export const cancelInstanceRequestSchema = z.object({
 });
 export type CancelInstanceRequest = z.infer<typeof cancelInstanceRequestSchema>;
 
+const I18N_PREFIX = '@i18n@';
+
 const formEntrySchema = z.looseObject({ id: z.string().min(1), type: z.string().min(1), value: z.unknown() });
 
 
@@ -64,14 +66,9 @@ export function createInstance(
   const approval = state.approvals.get(request.approval_code);
   if (!approval) throw new FeishuApiError(FeishuCode.approvalNotFound, 'approval code not found');
 
-  if (request.uuid !== undefined) {
-    const existing = state.instanceByUuid(request.uuid);
-    if (existing && existing.approvalCode !== approval.approvalCode) {
-      throw approvalParamInvalid(
-        `uuid ${request.uuid} already names instance ${existing.instanceCode} of approval ${existing.approvalCode}`,
-      );
-    }
-    if (existing) return { instance: existing, created: false, changes: [] };
+  // One uuid creates at most one instance; a repeat is refused, whatever it asks for.
+  if (request.uuid !== undefined && state.instanceByUuid(request.uuid)) {
+    throw new FeishuApiError(FeishuCode.uuidConflict, 'uuid conflict: an instance was already created with this uuid');
   }
 
   const initiator = resolveInitiator(state, request);
@@ -193,12 +190,15 @@ function resolveInitiator(state: FeishuState, request: CreateInstanceRequest): s
 
 function resolveTitle(request: CreateInstanceRequest): string | undefined {
   const title = request.title;
-  if (title === undefined || !title.startsWith('@i18n@')) return title;
-  // Feishu titles are i18n keys resolved through i18n_resources; the default locale is what people see.
+  if (title === undefined) return undefined;
+  // The title is not text: an i18n key (it must start with @i18n@) whose text is in i18n_resources.
+  if (!title.startsWith(I18N_PREFIX)) {
+    throw approvalParamInvalid(`title must be an i18n key starting with ${I18N_PREFIX} whose text is given in i18n_resources, not "${title}"`);
+  }
   const resources = request.i18n_resources ?? [];
   const locale = resources.find(resource => resource.is_default) ?? resources[0];
   const text = locale?.texts.find(entry => entry.key === title)?.value;
-  if (text === undefined) throw approvalParamInvalid(`title ${title} has no text in i18n_resources`);
+  if (text === undefined) throw approvalParamInvalid(`title ${title} has no text in the default locale of i18n_resources`);
   return text;
 }
 
@@ -275,6 +275,12 @@ function chooseApprovers(state: FeishuState, approval: ApprovalDefinition, reque
       if (approvers.length === 0) {
         const key = node.customNodeId ?? node.nodeId;
         throw approvalParamInvalid(`node_approver_open_id_list: node ${key} (${node.name}) needs at least one approver`);
+      }
+      if (approvers.length > 1 && !node.approverChosenMulti) {
+        const key = node.customNodeId ?? node.nodeId;
+        throw approvalParamInvalid(
+          `node_approver_open_id_list: node ${key} (${node.name}) takes one approver (approver_chosen_multi is false), not ${approvers.length}`,
+        );
       }
       return { ...node, approvers };
     });

@@ -74,7 +74,12 @@ describe('FeishuClient', () => {
       form: JSON.stringify([{ id: 'w-service', type: 'input', value: 'api' }]),
       node_approver_open_id_list: [{ key: 'approvers', value: ['ou_alice'] }],
       uuid: 'a-1',
-      title: 'Deploy api',
+      title: '@i18n@title',
+      i18n_resources: [
+        { locale: 'zh-CN', is_default: true, texts: [{ key: '@i18n@title', value: 'Deploy api' }] },
+        { locale: 'en-US', is_default: false, texts: [{ key: '@i18n@title', value: 'Deploy api' }] },
+        { locale: 'ja-JP', is_default: false, texts: [{ key: '@i18n@title', value: 'Deploy api' }] },
+      ],
     });
   });
 
@@ -108,6 +113,94 @@ describe('FeishuClient', () => {
       nock(BASE).get('/open-apis/contact/v3/users/ou_alice').query({ user_id_type: 'open_id' }).reply(200, { code: 0, data: { user: { name: 'Alice', email: 'alice@example.com' } } });
     }
     expect(await client().readInstance('INST-1')).toEqual(expected);
+  });
+
+  describe('creating an instance', () => {
+    const request = { approvalId: 'a-1', form: 'DEPLOY', title: 'Deploy api', fields: [{ field: 'Service', value: 'api' }], approvers: ['ou_alice'], approverMode: 'any' as const };
+    const prepare = (definitionBody: object = definition(FORM)) => {
+      tokenOnce();
+      nock(BASE).get('/open-apis/approval/v4/approvals/DEPLOY').reply(200, definitionBody);
+      nock(BASE).post('/open-apis/approval/v4/approvals/DEPLOY/subscribe').reply(200, { code: 0, data: {} });
+    };
+    const byUuid = (data: object) => nock(BASE).get('/open-apis/approval/v4/instances/a-1').reply(200, { code: 0, data: { status: 'PENDING', ...data } });
+
+    it('title must be an @i18n@ key: sends the key, its text in i18n_resources, English first on Lark', async () => {
+      prepare();
+      let body: { title?: string; i18n_resources?: Array<{ locale: string; is_default: boolean }> } = {};
+      nock(BASE)
+        .post('/open-apis/approval/v4/instances', sent => ((body = sent), true))
+        .reply(200, { code: 0, data: { instance_code: 'INST-1' } });
+      const lark = new FeishuClient(feishuIntegrationSchema.parse({ ...integration, domain: 'lark' }), { logger: mockServices.logger.mock(), callbackMaxAgeSeconds: 300 });
+
+      await lark.createInstance(request);
+
+      expect(body.title).toBe('@i18n@title');
+      expect(body.i18n_resources?.find(resource => resource.is_default)?.locale).toBe('en-US');
+      expect(body.i18n_resources?.filter(resource => resource.is_default)).toHaveLength(1);
+    });
+
+    it('uuid conflict (60012): returns the instance created earlier with that uuid, never creates another', async () => {
+      prepare();
+      const creates = nock(BASE).post('/open-apis/approval/v4/instances').once().reply(400, { code: 60012, msg: 'uuid conflict' });
+      byUuid({ approval_code: 'DEPLOY', instance_code: 'INST-EARLIER' });
+
+      expect(await client().createInstance(request)).toEqual({ instanceId: 'INST-EARLIER', url: `${BASE}/instances/INST-EARLIER` });
+      expect(creates.isDone()).toBe(true);
+    });
+
+    it('uuid conflict (60012) with an instance not readable yet: a transient error, tried again later, never a failure', async () => {
+      prepare();
+      nock(BASE).post('/open-apis/approval/v4/instances').reply(400, { code: 60012, msg: 'uuid conflict' });
+      nock(BASE).get('/open-apis/approval/v4/instances/a-1').reply(400, { code: 1390003, msg: 'instance code not found' });
+
+      const error = await imApiError(client().createInstance(request));
+      expect(error.transient).toBe(true);
+      expect(error.message).toMatch(/uuid a-1 as already used \(code 60012\)/);
+    });
+
+    it('uuid conflict (60012) naming an instance of another approval: refused, saying so', async () => {
+      prepare();
+      nock(BASE).post('/open-apis/approval/v4/instances').reply(400, { code: 60012, msg: 'uuid conflict' });
+      byUuid({ approval_code: 'OTHER', instance_code: 'INST-OTHER' });
+
+      const error = await imApiError(client().createInstance(request));
+      expect(error.kind).toBe('invalid_request');
+      expect(error.message).toBe('uuid a-1 already names Feishu instance INST-OTHER of approval "OTHER", not one of "DEPLOY"');
+    });
+
+    it.each([
+      ['HTTP 500', (scope: nock.Interceptor) => scope.reply(500, 'Internal Server Error')],
+      ['a reset connection', (scope: nock.Interceptor) => scope.replyWithError('socket hang up')],
+    ])('lost answer (%s) after the instance was made: finds it by its uuid and returns it', async (_, lose) => {
+      prepare();
+      lose(nock(BASE).post('/open-apis/approval/v4/instances'));
+      byUuid({ approval_code: 'DEPLOY', instance_code: 'INST-MADE' });
+
+      expect((await client().createInstance(request)).instanceId).toBe('INST-MADE');
+    });
+
+    it('lost answer with no instance behind it: the transient create error stands, for a later try', async () => {
+      prepare();
+      nock(BASE).post('/open-apis/approval/v4/instances').reply(500, 'Internal Server Error');
+      nock(BASE).get('/open-apis/approval/v4/instances/a-1').reply(400, { code: 1390003, msg: 'instance code not found' });
+
+      const error = await imApiError(client().createInstance(request));
+      expect(error.transient).toBe(true);
+      expect(error.message).toMatch(/HTTP 500/);
+    });
+
+    it('approver_chosen_multi false: refuses several approvers before calling, saying why', async () => {
+      tokenOnce();
+      const { data } = definition(FORM);
+      const single = { code: 0, data: { ...data, node_list: [data.node_list[0], { ...data.node_list[1], approver_chosen_multi: false }] } };
+      nock(BASE).get('/open-apis/approval/v4/approvals/DEPLOY').reply(200, single);
+
+      const error = await imApiError(client().createInstance({ ...request, approvers: ['alice@example.com', 'bob@example.com', 'carol@example.com'] }));
+
+      expect(error.kind).toBe('invalid_request');
+      expect(error.message).toMatch(/^Feishu approval definition "DEPLOY"'s node "Approve" takes one approver; the template lists 3 /);
+      expect(nock.pendingMocks()).toEqual([]);
+    });
   });
 
   it('says which credential to check when the app secret is refused', async () => {

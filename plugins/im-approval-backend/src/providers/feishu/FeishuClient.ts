@@ -22,6 +22,23 @@ import { UserIdResolver, type ContactKind } from '../api/UserIdResolver';
 
 const DEFINITION_TTL_MS = 5 * 60_000;
 
+/** Instance create: the uuid already created an instance; Feishu does not say which (im-protocols.md 1.3). */
+export const FEISHU_UUID_CONFLICT = 60012;
+/** The key of the instance title: Feishu takes a title only as an i18n key starting with @i18n@. */
+export const FEISHU_TITLE_KEY = '@i18n@title';
+
+/**
+ * The title as Feishu takes it: an i18n key, with its text in the default locale (Chinese on
+ * Feishu, English on Lark) and, so every reader sees it, in the other locales too.
+ */
+export function feishuTitle(title: string, domain: 'feishu' | 'lark') {
+  const locales = domain === 'lark' ? ['en-US', 'zh-CN', 'ja-JP'] : ['zh-CN', 'en-US', 'ja-JP'];
+  return {
+    title: FEISHU_TITLE_KEY,
+    i18n_resources: locales.map((locale, index) => ({ locale, is_default: index === 0, texts: [{ key: FEISHU_TITLE_KEY, value: title }] })),
+  };
+}
+
 /** The definition's `form` is a JSON string of widgets; parsed once, when the definition is read. */
 const formSchema = z
   .string()
@@ -46,6 +63,8 @@ const definitionSchema = z.object({
       custom_node_id: z.string().optional(),
       node_type: z.string().optional(),
       need_approver: z.boolean().optional(),
+      /** false: the initiator may choose only one approver for the node. */
+      approver_chosen_multi: z.boolean().optional(),
     }),
   ),
 });
@@ -53,6 +72,7 @@ type Definition = z.output<typeof definitionSchema>;
 
 const instanceSchema = z.object({
   approval_code: z.string(),
+  instance_code: z.string().optional(),
   status: z.string(),
   open_id: z.string().optional(),
   timeline: z
@@ -117,6 +137,13 @@ export class FeishuClient implements ImClient {
           `(${nodeMode} must approve); change the node in Feishu or set the template's approverMode to ${nodeMode}`,
       );
     }
+    if (node.approver_chosen_multi === false && request.approvers.length > 1) {
+      throw new ImApiError(
+        'invalid_request',
+        `Feishu approval definition "${request.form}"'s node "${node.name || node.node_id}" takes one approver; the template lists ${request.approvers.length} ` +
+          `(${request.approvers.join(', ')}); list one approver, or allow several in the node's settings in Feishu`,
+      );
+    }
     const form = request.fields.map(({ field, value }) => {
       const widget = findField(definition.form, field, `Feishu approval "${request.form}"`);
       return { id: widget.id, type: widget.type, value };
@@ -126,23 +153,65 @@ export class FeishuClient implements ImClient {
       this.users.resolve(request.approvers),
       this.subscribe(request.form),
     ]);
-    const created = await this.api.call(
-      {
-        operation: 'create an approval instance',
-        method: 'POST',
-        path: '/open-apis/approval/v4/instances',
-        body: {
-          approval_code: request.form,
-          open_id: initiator,
-          form: JSON.stringify(form),
-          node_approver_open_id_list: [{ key: node.custom_node_id || node.node_id, value: approvers }],
-          uuid: request.approvalId,
-          title: request.title,
+    const uuid = request.approvalId;
+    try {
+      const created = await this.api.call(
+        {
+          operation: 'create an approval instance',
+          method: 'POST',
+          path: '/open-apis/approval/v4/instances',
+          body: {
+            approval_code: request.form,
+            open_id: initiator,
+            form: JSON.stringify(form),
+            node_approver_open_id_list: [{ key: node.custom_node_id || node.node_id, value: approvers }],
+            uuid,
+            ...feishuTitle(request.title, this.integration.domain),
+          },
         },
-      },
-      z.object({ instance_code: z.string().min(1) }),
-    );
-    return instanceRef(this.integration, created.instance_code);
+        z.object({ instance_code: z.string().min(1) }),
+      );
+      return instanceRef(this.integration, created.instance_code);
+    } catch (error) {
+      if (!(error instanceof ImApiError)) throw error;
+      // A repeated uuid fails with 60012: the instance exists, made by an earlier try whose answer
+      // was lost. A lost answer (network, timeout, 5xx) may also hide a made instance. Either way
+      // the one instance of this uuid is the answer; it is never created twice.
+      if (error.code !== FEISHU_UUID_CONFLICT && !error.transient) throw error;
+      const existing = await this.instanceByUuid(uuid, request.form, error);
+      if (existing) return instanceRef(this.integration, existing);
+      throw error;
+    }
+  }
+
+  /**
+   * The code of the instance created with `uuid` (Feishu's instance read takes the creation uuid in
+   * place of the code). After a 60012 it must exist: while it cannot be read the create stays a
+   * transient failure, tried again later. After a lost answer it may not: then undefined, and the
+   * create's own transient error stands.
+   */
+  private async instanceByUuid(uuid: string, approvalCode: string, createError: ImApiError): Promise<string | undefined> {
+    const conflict = createError.code === FEISHU_UUID_CONFLICT;
+    let instance: Instance;
+    try {
+      instance = await this.instance(uuid);
+    } catch (error) {
+      if (!conflict) return undefined;
+      throw new ImApiError(
+        'unavailable',
+        `Feishu refused uuid ${uuid} as already used (code ${FEISHU_UUID_CONFLICT}), and its instance could not be read yet: ${(error as Error).message}`,
+        FEISHU_UUID_CONFLICT,
+      );
+    }
+    if (instance.approval_code !== approvalCode || !instance.instance_code) {
+      throw new ImApiError(
+        'invalid_request',
+        `uuid ${uuid} already names Feishu instance ${instance.instance_code ?? '(no code)'} of approval "${instance.approval_code}", not one of "${approvalCode}"`,
+        FEISHU_UUID_CONFLICT,
+      );
+    }
+    this.deps.logger.info(`Feishu instance ${instance.instance_code} had already been created with uuid ${uuid}; using it`);
+    return instance.instance_code;
   }
 
   async readInstance(instanceId: string): Promise<ImInstanceState> {

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { decideInSandbox, eventually, oidcToken, openApproval, waitFor } from './support/flow';
+import { api, getWithTimeline, sandboxControl, startStack, type Stack } from './support/stack';
+
+// The Feishu tenant's own rules, as a real tenant enforces them, met by the real backend:
+// titles are i18n keys, a uuid creates one instance and a repeat fails with 60012, a node may
+// take only one approver.
+
+jest.setTimeout(120_000);
+
+interface SandboxInstance {
+  instanceCode: string;
+  uuid: string | null;
+  title: string | null;
+  status: string;
+}
+
+const SOLO_TEMPLATE = {
+  name: 'deploy-solo',
+  integration: 'feishu-sandbox',
+  form: 'SOLO',
+  fields: { Service: '$${vars.service}' },
+  approvers: ['alice@example.com', 'ou_bob', 'carol@example.com'],
+  approverMode: 'any',
+};
+
+describe('a strict Feishu tenant (real backend on SQLite, Feishu sandbox over HTTP)', () => {
+  let stack: Stack;
+  const backend = () => stack.backends[0];
+  const instancesOf = async (approvalId: string) =>
+    (await sandboxControl<SandboxInstance[]>(stack.sandbox, 'GET', '/feishu/instances')).filter(instance => instance.uuid === approvalId);
+
+  beforeAll(async () => {
+    // A short reconciler period: it retries approvals whose create failed transiently.
+    stack = await startStack({ database: 'sqlite', reconcileSeconds: 1, templates: [SOLO_TEMPLATE] });
+    await sandboxControl(stack.sandbox, 'POST', '/feishu/approvals', {
+      approvalCode: 'SOLO',
+      name: 'Single owner',
+      form: [{ id: 'widget_service', name: 'Service', type: 'input', required: true }],
+      nodes: [{ nodeId: 'node_owner', customNodeId: 'owner', name: 'Owner', type: 'OR', needApprover: true, approverChosenMulti: false }],
+    });
+  });
+  afterAll(() => stack?.stop());
+
+  it('title must be an @i18n@ key: the instance shows the approval title from i18n_resources', async () => {
+    const { approval } = await openApproval(stack, backend());
+    const [instance] = await instancesOf(approval.id);
+    expect(instance).toMatchObject({ instanceCode: approval.imInstanceId, title: 'Deploy api from acme/api' });
+  });
+
+  it.each(['reset', 'http500'] as const)(
+    'lost create answer (%s) after the instance was made: one approval, one instance, decided normally',
+    async lose => {
+      await sandboxControl(stack.sandbox, 'POST', '/feishu/answer-faults', { route: 'instance.create', lose });
+      const { approval, token } = await openApproval(stack, backend());
+
+      expect(approval.status).toBe('pending');
+      const instances = await instancesOf(approval.id);
+      expect(instances).toHaveLength(1);
+      expect(approval.imInstanceId).toBe(instances[0].instanceCode);
+
+      const waiting = waitFor(backend(), approval.id, token);
+      await decideInSandbox(stack, approval.imInstanceId!, 'approve', { openId: 'ou_alice', comment: 'ok' });
+      expect((await waiting).body).toMatchObject({ status: 'approved', decidedBy: 'alice@example.com' });
+    },
+  );
+
+  it('uuid conflict (60012) on the retry of a lost create: the retry attaches the one instance, no second one, decided normally', async () => {
+    // The answer is lost and the read by uuid fails too, so the create is left for the reconciler;
+    // its retry (30 s later, the reconciler's wait for a stranded approval) meets 60012 and finds
+    // the instance by its uuid.
+    await sandboxControl(stack.sandbox, 'POST', '/feishu/answer-faults', { route: 'instance.create', lose: 'reset' });
+    await sandboxControl(stack.sandbox, 'POST', '/feishu/faults', { route: 'instance.get', code: 1395001, times: 1 });
+    const { approval, token } = await openApproval(stack, backend());
+    expect(approval.imInstanceId ?? null).toBeNull();
+
+    const attached = await eventually(
+      () => getWithTimeline(backend(), approval.id, token),
+      response => Boolean(response.body.imInstanceId),
+      // The reconciler takes up an approval without an instance 30 s after its last try.
+      60_000,
+    );
+    expect(attached.body.status).toBe('pending');
+    const instances = await instancesOf(approval.id);
+    expect(instances).toHaveLength(1);
+    expect(attached.body.imInstanceId).toBe(instances[0].instanceCode);
+    expect(attached.body.timeline.map(entry => entry.type)).toEqual(['created', 'im_error', 'im_instance_created']);
+
+    const waiting = waitFor(backend(), approval.id, token);
+    await decideInSandbox(stack, instances[0].instanceCode, 'reject', { openId: 'ou_bob', comment: 'no' });
+    expect((await waiting).body).toMatchObject({ status: 'rejected', decidedBy: 'bob@example.com' });
+    expect(await instancesOf(approval.id)).toHaveLength(1);
+  });
+
+  it('approver_chosen_multi false: a template listing 3 approvers for a one-approver node is refused with the reason, no instance', async () => {
+    const token = await oidcToken(stack);
+    const response = await api(backend(), 'POST', '/approvals', {
+      token,
+      body: { template: 'deploy-solo', idempotencyKey: randomUUID(), variables: { service: 'api' } },
+    });
+    const body = response.body as { id?: string; status?: string; error?: string | { message: string } };
+    const message = typeof body.error === 'string' ? body.error : body.error?.message;
+    expect(message).toMatch(/Feishu approval definition "SOLO"'s node "Owner" takes one approver; the template lists 3/);
+    if (body.id) {
+      expect(body.status).toBe('failed');
+      expect(await instancesOf(body.id)).toEqual([]);
+    }
+  });
+});
