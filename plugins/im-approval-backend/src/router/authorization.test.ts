@@ -1,5 +1,5 @@
 import { mockCredentials } from '@backstage/backend-test-utils';
-import { APP } from '@im-approval/im-sandbox/src/testing/sandbox';
+import { APP } from '@im-approval/im-sandbox/testing';
 import { imApprovalPermissions } from '@im-approval/plugin-im-approval-common';
 import { apiOperations } from './testing/apiOperations';
 import {

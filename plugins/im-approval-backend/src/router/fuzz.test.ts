@@ -1,7 +1,7 @@
 import { mockCredentials } from '@backstage/backend-test-utils';
-import { DINGTALK_APP } from '@im-approval/im-sandbox/src/testing/dingtalk';
-import { APP } from '@im-approval/im-sandbox/src/testing/sandbox';
-import { WECOM_APP, WECOM_CORP_ID, WECOM_TEMPLATE_ID } from '@im-approval/im-sandbox/src/testing/wecom';
+import { DINGTALK_APP } from '@im-approval/im-sandbox/testing';
+import { APP } from '@im-approval/im-sandbox/testing';
+import { WECOM_APP, WECOM_CORP_ID, WECOM_TEMPLATE_ID } from '@im-approval/im-sandbox/testing';
 import fc from 'fast-check';
 import request from 'supertest';
 import {
@@ -38,7 +38,7 @@ import {
   withMutation,
   type Mutation,
 } from './testing/malformed';
-import { authorizationOf, describeExchange, encodeText, send, type CallerKind, type RawRequest, type RawResponse } from './testing/requests';
+import { authorizationOf, describeExchange, encodeText, send, truncate, type CallerKind, type RawRequest, type RawResponse } from './testing/requests';
 
 /**
  * Every route of the API document (and every IM's callback route) gets malformed, missing,
@@ -234,6 +234,21 @@ interface RawValue extends Value {
   raw: string;
 }
 
+/** Shows a request in a counterexample as a person reads it, cut short: bodies run to 300 kB. */
+function printable<T extends Sent>(sent: T): T {
+  return Object.defineProperty(sent, fc.toStringMethod, {
+    value: () => `${sent.caller} ${truncate(JSON.stringify(sent.path), 200)} ?${truncate(sent.query, 200)} ${truncate(sent.body ?? '', 300)} [${sent.label}]`,
+    enumerable: false,
+  });
+}
+
+function printableCallback(callback: CallbackRequest): CallbackRequest {
+  return Object.defineProperty(callback, fc.toStringMethod, {
+    value: () => `${callback.method.toUpperCase()} ?${truncate(callback.query, 200)} ${truncate(JSON.stringify(callback.headers), 200)} ${truncate(callback.body ?? '', 300)} [${callback.label}]`,
+    enumerable: false,
+  });
+}
+
 /** A target from a valid request, the values to put in it, and where they go. */
 function target<V extends Value>(
   fields: string[],
@@ -245,7 +260,9 @@ function target<V extends Value>(
     title,
     sent(world) {
       const { base, values, critical, build } = parts(world);
-      const arbitrary = fc.record({ base: base(false), value: values, caller: callerArbitrary }).map(({ base: b, value, caller }) => ({ ...build(b, value), label: value.label, caller }));
+      const arbitrary = fc
+        .record({ base: base(false), value: values, caller: callerArbitrary })
+        .map(({ base: b, value, caller }) => printable({ ...build(b, value), label: value.label, caller }));
       const [sample] = fc.sample(base(true), { numRuns: 1, seed: 7 });
       // The critical values as a user with every permission sends them, who gets past authorization everywhere.
       const examples = critical.map(value => ({ ...build(sample, value), label: value.label, caller: 'user' as CallerKind }));
@@ -565,8 +582,8 @@ describe.each(databases.eachSupportedId())('every route, fuzzed, on %s', databas
       const provider = operation.callbackProvider as (typeof CALLBACK_PROVIDERS)[number];
       const method = operation.method as 'get' | 'post';
       const kinds: Array<[string, fc.Arbitrary<CallbackRequest>]> = [
-        ['forged', forgedCallbacks(provider, method)],
-        ['signed and encrypted, around hostile payloads', signedCallbacks(provider, method)],
+        ['forged', forgedCallbacks(provider, method).map(printableCallback)],
+        ['signed and encrypted, around hostile payloads', signedCallbacks(provider, method).map(printableCallback)],
       ];
       for (const [title, callbacks] of kinds) {
         it(title, async () => {

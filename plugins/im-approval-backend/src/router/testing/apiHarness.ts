@@ -1,9 +1,9 @@
 import { mockCredentials, mockServices, startTestBackend, TestDatabases, type TestDatabaseId } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { startSandbox, type Sandbox } from '@im-approval/im-sandbox';
-import { DINGTALK_APP } from '@im-approval/im-sandbox/src/testing/dingtalk';
-import { APP, TEST_SEED } from '@im-approval/im-sandbox/src/testing/sandbox';
-import { WECOM_APP, WECOM_CORP_ID, WECOM_TEMPLATE_ID } from '@im-approval/im-sandbox/src/testing/wecom';
+import { DINGTALK_APP } from '@im-approval/im-sandbox/testing';
+import { APP, TEST_SEED } from '@im-approval/im-sandbox/testing';
+import { WECOM_APP, WECOM_CORP_ID, WECOM_TEMPLATE_ID } from '@im-approval/im-sandbox/testing';
 import type { Knex } from 'knex';
 import type { Server } from 'node:http';
 import request from 'supertest';

@@ -1,6 +1,6 @@
-import { DINGTALK_APP } from '@im-approval/im-sandbox/src/testing/dingtalk';
-import { APP } from '@im-approval/im-sandbox/src/testing/sandbox';
-import { WECOM_APP, WECOM_CORP_ID } from '@im-approval/im-sandbox/src/testing/wecom';
+import { DINGTALK_APP } from '@im-approval/im-sandbox/testing';
+import { APP } from '@im-approval/im-sandbox/testing';
+import { WECOM_APP, WECOM_CORP_ID } from '@im-approval/im-sandbox/testing';
 import { feishuEncrypt, feishuSignature, WxBizMsgCrypt } from '@im-approval/plugin-im-approval-node';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
