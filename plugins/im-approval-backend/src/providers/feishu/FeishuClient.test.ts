@@ -201,6 +201,18 @@ describe('FeishuClient', () => {
       expect(error.message).toMatch(/^Feishu approval definition "DEPLOY"'s node "Approve" takes one approver; the template lists 3 /);
       expect(nock.pendingMocks()).toEqual([]);
     });
+
+    it('approver_chosen_multi false: checkTemplate refuses a template listing several approvers, and takes one', async () => {
+      tokenOnce();
+      const { data } = definition(FORM);
+      const single = { code: 0, data: { ...data, node_list: [data.node_list[0], { ...data.node_list[1], approver_chosen_multi: false }] } };
+      nock(BASE).get('/open-apis/approval/v4/approvals/DEPLOY').reply(200, single);
+      const feishu = client();
+
+      const error = await imApiError(feishu.checkTemplate({ form: 'DEPLOY', approvers: ['a@example.com', 'b@example.com'], approverMode: 'any' }));
+      expect(error.message).toMatch(/node "Approve" takes one approver; the template lists 2/);
+      await expect(feishu.checkTemplate({ form: 'DEPLOY', approvers: ['a@example.com'], approverMode: 'any' })).resolves.toMatchObject({ node_id: 'n-1' });
+    });
   });
 
   it('says which credential to check when the app secret is refused', async () => {

@@ -123,8 +123,17 @@ export class FeishuClient implements ImClient {
     return (await this.definition(formId)).form;
   }
 
-  async createInstance(request: ImInstanceRequest) {
-    const definition = await this.definition(request.form);
+  /**
+   * Whether a template fits the approval definition's approver node, before any instance is asked
+   * for: throws `invalid_request` with the reason (no node takes chosen approvers, the node's AND/OR
+   * differs from approverMode, or the node takes one approver and the template lists several).
+   * Template checks can call it on save; createInstance always does.
+   */
+  async checkTemplate(template: Pick<ImInstanceRequest, 'form' | 'approvers' | 'approverMode'>) {
+    return this.approverNode(await this.definition(template.form), template);
+  }
+
+  private approverNode(definition: Definition, request: Pick<ImInstanceRequest, 'form' | 'approvers' | 'approverMode'>) {
     const node = definition.node_list.find(n => n.need_approver);
     if (!node) {
       throw new ImApiError('invalid_request', `Feishu approval "${request.form}" has no node whose approvers are chosen per request; add one (approvers: chosen by the initiator)`);
@@ -144,6 +153,12 @@ export class FeishuClient implements ImClient {
           `(${request.approvers.join(', ')}); list one approver, or allow several in the node's settings in Feishu`,
       );
     }
+    return node;
+  }
+
+  async createInstance(request: ImInstanceRequest) {
+    const definition = await this.definition(request.form);
+    const node = this.approverNode(definition, request);
     const form = request.fields.map(({ field, value }) => {
       const widget = findField(definition.form, field, `Feishu approval "${request.form}"`);
       return { id: widget.id, type: widget.type, value };
