@@ -1,9 +1,19 @@
-import { mockCredentials, mockServices, startTestBackend, TestDatabases, type TestDatabaseId } from '@backstage/backend-test-utils';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+  TestDatabases,
+  type TestDatabaseId,
+} from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { startSandbox, type Sandbox } from '@im-approval/im-sandbox';
 import { DINGTALK_APP } from '@im-approval/im-sandbox/testing';
 import { APP, TEST_SEED } from '@im-approval/im-sandbox/testing';
-import { WECOM_APP, WECOM_CORP_ID, WECOM_TEMPLATE_ID } from '@im-approval/im-sandbox/testing';
+import {
+  WECOM_APP,
+  WECOM_CORP_ID,
+  WECOM_TEMPLATE_ID,
+} from '@im-approval/im-sandbox/testing';
 import type { Knex } from 'knex';
 import type { Server } from 'node:http';
 import request from 'supertest';
@@ -30,7 +40,8 @@ export const PERMISSIONS = [
 export type PermissionName = (typeof PERMISSIONS)[number];
 
 /** A signed-in user who has every permission but the one named. */
-export const userWithout = (permission: PermissionName) => `user:default/without-${permission}`;
+export const userWithout = (permission: PermissionName) =>
+  `user:default/without-${permission}`;
 export const USER_WITH_ALL = 'user:default/admin';
 
 function deniedFor(userEntityRef: string | undefined): Set<string> {
@@ -49,7 +60,13 @@ export function imApprovalConfig(sandbox: Sandbox, issuer: TestOidcIssuer) {
   return {
     imApproval: {
       secretsKey: SECRETS_KEY,
-      github: { oidc: { issuer: issuer.issuer, audience: issuer.audience, allowedOwners: ALLOWED_OWNERS } },
+      github: {
+        oidc: {
+          issuer: issuer.issuer,
+          audience: issuer.audience,
+          allowedOwners: ALLOWED_OWNERS,
+        },
+      },
       integrations: [
         {
           id: INTEGRATIONS.feishu,
@@ -104,10 +121,26 @@ export function imApprovalConfig(sandbox: Sandbox, issuer: TestOidcIssuer) {
           approverMode: 'any',
           allowApproverOverride: true,
           maxTimeout: '2d',
-          policy: { repositories: ['acme/*'], refs: ['refs/heads/main'], environments: ['production'] },
+          policy: {
+            repositories: ['acme/*'],
+            refs: ['refs/heads/main'],
+            environments: ['production'],
+          },
         },
-        { name: 'dingtalk-deploy', integration: INTEGRATIONS.dingtalk, form: 'PROC-DEPLOY', fields: { Service: 'api' }, approvers: ['alice'] },
-        { name: 'wecom-deploy', integration: INTEGRATIONS.wecom, form: WECOM_TEMPLATE_ID, fields: { Service: 'api' }, approvers: ['alice'] },
+        {
+          name: 'dingtalk-deploy',
+          integration: INTEGRATIONS.dingtalk,
+          form: 'PROC-DEPLOY',
+          fields: { Service: 'api' },
+          approvers: ['alice'],
+        },
+        {
+          name: 'wecom-deploy',
+          integration: INTEGRATIONS.wecom,
+          form: WECOM_TEMPLATE_ID,
+          fields: { Service: 'api' },
+          approvers: ['alice'],
+        },
       ],
     },
   };
@@ -124,34 +157,55 @@ export interface ApiBackend {
 
 /** SQLite always; PostgreSQL when a connection string is set (CI sets it; Docker is never started for it). */
 export function testDatabases(): TestDatabases {
-  const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'], disableDocker: true });
+  const databases = TestDatabases.create({
+    ids: ['SQLITE_3', 'POSTGRES_15'],
+    disableDocker: true,
+  });
   if (!databases.supports('POSTGRES_15')) {
     // eslint-disable-next-line no-console
-    console.warn('BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING is not set: these tests run on SQLite only');
+    console.warn(
+      'BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING is not set: these tests run on SQLite only',
+    );
   }
   return databases;
 }
 
-export async function startApiBackend(databases: TestDatabases, databaseId: TestDatabaseId): Promise<ApiBackend> {
+export async function startApiBackend(
+  databases: TestDatabases,
+  databaseId: TestDatabaseId,
+): Promise<ApiBackend> {
   const knex = await databases.init(databaseId);
-  const sandbox = await startSandbox({ port: 0, seed: TEST_SEED, callbackRetryDelaysMs: [] });
+  const sandbox = await startSandbox({
+    port: 0,
+    seed: TEST_SEED,
+    callbackRetryDelaysMs: [],
+  });
   const issuer = await startTestOidcIssuer();
   const { server } = await startTestBackend({
     features: [
       imApprovalPlugin,
-      mockServices.rootConfig.factory({ data: imApprovalConfig(sandbox, issuer) }),
+      mockServices.rootConfig.factory({
+        data: imApprovalConfig(sandbox, issuer),
+      }),
       mockServices.database.factory({ knex }),
       // No reconciler or expiry pass runs behind a test's back: what changes, a request changed.
       mockServices.scheduler.mock().factory,
       mockServices.permissions.mock({
         authorize: async (requests, options) => {
-          const principal = options?.credentials?.principal as { userEntityRef?: string } | undefined;
+          const principal = options?.credentials?.principal as
+            { userEntityRef?: string } | undefined;
           const denied = deniedFor(principal?.userEntityRef);
-          return requests.map(r => ({ result: denied.has(r.permission.name) ? AuthorizeResult.DENY : AuthorizeResult.ALLOW }));
+          return requests.map(r => ({
+            result: denied.has(r.permission.name)
+              ? AuthorizeResult.DENY
+              : AuthorizeResult.ALLOW,
+          }));
         },
       }).factory,
       // Without this the mock treats a request with no token as a signed-in user.
-      mockServices.httpAuth.factory({ defaultCredentials: mockCredentials.none() }),
+      mockServices.httpAuth.factory({
+        defaultCredentials: mockCredentials.none(),
+      }),
     ],
   });
   return {
@@ -180,8 +234,14 @@ export interface ChangeLog {
 export async function installChangeLog(knex: Knex): Promise<ChangeLog> {
   const postgres = knex.client.config.client === 'pg';
   const tables: string[] = postgres
-    ? (await knex('pg_tables').select('tablename').whereRaw('schemaname = current_schema()')).map(r => r.tablename)
-    : (await knex('sqlite_master').select('name').where({ type: 'table' })).map(r => r.name);
+    ? (
+        await knex('pg_tables')
+          .select('tablename')
+          .whereRaw('schemaname = current_schema()')
+      ).map(r => r.tablename)
+    : (await knex('sqlite_master').select('name').where({ type: 'table' })).map(
+        r => r.name,
+      );
   await knex.schema.createTable('test_changes', table => {
     table.increments('id');
     table.string('tbl').notNullable();
@@ -193,10 +253,14 @@ export async function installChangeLog(knex: Knex): Promise<ChangeLog> {
   }
   for (const table of tables.filter(name => name.startsWith('im_approval'))) {
     if (postgres) {
-      await knex.raw(`create trigger test_note_change after insert or update or delete on "${table}" for each row execute function test_note_change()`);
+      await knex.raw(
+        `create trigger test_note_change after insert or update or delete on "${table}" for each row execute function test_note_change()`,
+      );
     } else {
       for (const op of ['INSERT', 'UPDATE', 'DELETE']) {
-        await knex.raw(`create trigger "test_note_${table}_${op}" after ${op} on "${table}" begin insert into test_changes (tbl, op) values ('${table}', '${op}'); end`);
+        await knex.raw(
+          `create trigger "test_note_${table}_${op}" after ${op} on "${table}" begin insert into test_changes (tbl, op) values ('${table}', '${op}'); end`,
+        );
       }
     }
   }
@@ -213,6 +277,11 @@ export async function installChangeLog(knex: Knex): Promise<ChangeLog> {
 export async function checkHealthy(server: Server): Promise<void> {
   const live = await request(server).get('/.backstage/health/v1/liveness');
   if (live.status !== 200) throw new Error(`liveness answered ${live.status}`);
-  const list = await request(server).get(`${API}/approvals?limit=1`).set('Authorization', mockCredentials.service.header());
-  if (list.status !== 200) throw new Error(`GET /approvals answered ${list.status}: ${JSON.stringify(list.body)}`);
+  const list = await request(server)
+    .get(`${API}/approvals?limit=1`)
+    .set('Authorization', mockCredentials.service.header());
+  if (list.status !== 200)
+    throw new Error(
+      `GET /approvals answered ${list.status}: ${JSON.stringify(list.body)}`,
+    );
 }

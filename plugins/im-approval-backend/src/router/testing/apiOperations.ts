@@ -62,7 +62,9 @@ export function resolve(schema: JsonSchema | undefined): JsonSchema {
   let current = schema ?? {};
   for (let depth = 0; current.$ref && depth < 20; depth++) {
     const id = current.$ref.replace('#/components/schemas/', '');
-    const target = (document.components.schemas as Record<string, JsonSchema>)[id];
+    const target = (document.components.schemas as Record<string, JsonSchema>)[
+      id
+    ];
     if (!target) throw new Error(`the API document has no schema ${id}`);
     current = target;
   }
@@ -72,15 +74,23 @@ export function resolve(schema: JsonSchema | undefined): JsonSchema {
 /** Every operation of the API document, and every IM's callback route. */
 export function apiOperations(): Operation[] {
   const operations: Operation[] = [];
-  for (const [path, methods] of Object.entries(document.paths as Record<string, Record<string, any>>)) {
+  for (const [path, methods] of Object.entries(
+    document.paths as Record<string, Record<string, any>>,
+  )) {
     for (const [method, operation] of Object.entries(methods)) {
       const body = operation.requestBody?.content?.['application/json']?.schema;
       operations.push({
         id: operation.operationId,
         method: method as Method,
         path,
-        parameters: (operation.parameters ?? []).map((p: Parameter) => ({ ...p, schema: resolve(p.schema) })),
-        body: body && { schema: resolve(body), required: operation.requestBody.required ?? false },
+        parameters: (operation.parameters ?? []).map((p: Parameter) => ({
+          ...p,
+          schema: resolve(p.schema),
+        })),
+        body: body && {
+          schema: resolve(body),
+          required: operation.requestBody.required ?? false,
+        },
         responses: Object.keys(operation.responses ?? {}),
       });
     }
@@ -91,7 +101,14 @@ export function apiOperations(): Operation[] {
         id: `callback:${provider}:${method}`,
         method,
         path: `/callbacks/${provider}/{integrationId}`,
-        parameters: [{ name: 'integrationId', in: 'path', required: true, schema: { type: 'string' } }],
+        parameters: [
+          {
+            name: 'integrationId',
+            in: 'path',
+            required: true,
+            schema: { type: 'string' },
+          },
+        ],
         responses: ['200', '400', '401', '404'],
         callbackProvider: provider,
       });
@@ -103,13 +120,23 @@ export function apiOperations(): Operation[] {
 /** The routes the plugin's router really serves, as `METHOD /path/{param}` (`ALL` for any method). */
 export function servedRoutes(): string[] {
   const none = {} as never;
-  const options: RouterOptions = { service: none, intake: none, settings: none, probe: none, callers: none, auditor: none, logger: none };
+  const options: RouterOptions = {
+    service: none,
+    intake: none,
+    settings: none,
+    probe: none,
+    callers: none,
+    auditor: none,
+    logger: none,
+  };
   const routes: string[] = [];
   const walk = (stack: any[]) => {
     for (const layer of stack) {
       if (layer.route) {
         const path = String(layer.route.path).replace(/:([A-Za-z]+)/g, '{$1}');
-        const methods = layer.route.methods._all ? ['ALL'] : Object.keys(layer.route.methods).map(m => m.toUpperCase());
+        const methods = layer.route.methods._all
+          ? ['ALL']
+          : Object.keys(layer.route.methods).map(m => m.toUpperCase());
         for (const method of methods) routes.push(`${method} ${path}`);
       } else if (layer.handle?.stack) {
         walk(layer.handle.stack);
@@ -121,13 +148,18 @@ export function servedRoutes(): string[] {
 }
 
 /** An operation's path with its parameters filled in, each as a raw (already encoded) path segment. */
-export function fillPath(operation: Operation, rawSegments: Record<string, string>): string {
+export function fillPath(
+  operation: Operation,
+  rawSegments: Record<string, string>,
+): string {
   return operation.path.replace(/\{([A-Za-z]+)\}/g, (_, name: string) => {
     const value = rawSegments[name];
-    if (value === undefined) throw new Error(`no value for path parameter ${name} of ${operation.id}`);
+    if (value === undefined)
+      throw new Error(`no value for path parameter ${name} of ${operation.id}`);
     return value;
   });
 }
 
 /** `METHOD /path` of an operation, as people read it. */
-export const describeOperation = (operation: Operation) => `${operation.method.toUpperCase()} ${operation.path}`;
+export const describeOperation = (operation: Operation) =>
+  `${operation.method.toUpperCase()} ${operation.path}`;

@@ -1,4 +1,10 @@
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
+import {
+  exportJWK,
+  generateKeyPair,
+  SignJWT,
+  type CryptoKey,
+  type JWTPayload,
+} from 'jose';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -40,15 +46,28 @@ export interface TestOidcIssuer {
  * bad token: without `exp` or `iat`, issued or valid in the future, for another audience, signed
  * with a key it does not publish.
  */
-export async function startTestOidcIssuer(audience = 'im-approval'): Promise<TestOidcIssuer> {
+export async function startTestOidcIssuer(
+  audience = 'im-approval',
+): Promise<TestOidcIssuer> {
   const kid = randomUUID();
   const trusted = await generateKeyPair('RS256', { extractable: true });
   const untrusted = await generateKeyPair('RS256');
-  const jwk = { ...(await exportJWK(trusted.publicKey)), kid, alg: 'RS256', use: 'sig' };
+  const jwk = {
+    ...(await exportJWK(trusted.publicKey)),
+    kid,
+    alg: 'RS256',
+    use: 'sig',
+  };
 
   const server = createServer((req, res) => {
-    const body = req.url?.startsWith('/.well-known/jwks') ? { keys: [jwk] } : { message: 'Not Found' };
-    res.writeHead(req.url?.startsWith('/.well-known/jwks') ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const body = req.url?.startsWith('/.well-known/jwks')
+      ? { keys: [jwk] }
+      : { message: 'Not Found' };
+    res
+      .writeHead(req.url?.startsWith('/.well-known/jwks') ? 200 : 404, {
+        'content-type': 'application/json',
+      })
+      .end(JSON.stringify(body));
   });
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -58,7 +77,8 @@ export async function startTestOidcIssuer(audience = 'im-approval'): Promise<Tes
     audience,
     async mint(claims, options = {}) {
       const now = Math.floor(Date.now() / 1000);
-      const at = (value: number | null | undefined, fallback: number) => (value === null ? undefined : now + (value ?? fallback));
+      const at = (value: number | null | undefined, fallback: number) =>
+        value === null ? undefined : now + (value ?? fallback);
       const payload: JWTPayload = {
         ...claims,
         iss: options.issuer ?? issuer,
@@ -69,9 +89,14 @@ export async function startTestOidcIssuer(audience = 'im-approval'): Promise<Tes
         nbf: at(options.nbf, -5),
         exp: at(options.exp, 300),
       };
-      for (const key of ['iat', 'nbf', 'exp'] as const) if (payload[key] === undefined) delete payload[key];
-      const key: CryptoKey = options.untrustedKey ? untrusted.privateKey : trusted.privateKey;
-      return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' }).sign(key);
+      for (const key of ['iat', 'nbf', 'exp'] as const)
+        if (payload[key] === undefined) delete payload[key];
+      const key: CryptoKey = options.untrustedKey
+        ? untrusted.privateKey
+        : trusted.privateKey;
+      return new SignJWT(payload)
+        .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
+        .sign(key);
     },
     close: () =>
       new Promise<void>(resolve => {

@@ -12,7 +12,13 @@ export function encodeText(text: string): string {
     for (const char of text) {
       const unit = char.charCodeAt(0);
       if (char.length === 1 && unit >= 0xd800 && unit <= 0xdfff) {
-        out += [0xe0 | (unit >> 12), 0x80 | ((unit >> 6) & 0x3f), 0x80 | (unit & 0x3f)].map(b => `%${b.toString(16).toUpperCase()}`).join('');
+        out += [
+          0xe0 | (unit >> 12),
+          0x80 | ((unit >> 6) & 0x3f),
+          0x80 | (unit & 0x3f),
+        ]
+          .map(b => `%${b.toString(16).toUpperCase()}`)
+          .join('');
       } else {
         out += encodeURIComponent(char);
       }
@@ -41,17 +47,31 @@ export interface RawResponse {
   reset?: boolean;
 }
 
-export async function send(server: Server, raw: RawRequest): Promise<RawResponse> {
-  let call = (request(server) as any)[raw.method.toLowerCase()](`${API}${raw.url}`) as request.Test;
-  for (const [name, value] of Object.entries(raw.headers ?? {})) call = call.set(name, value);
+export async function send(
+  server: Server,
+  raw: RawRequest,
+): Promise<RawResponse> {
+  let call = (request(server) as any)[raw.method.toLowerCase()](
+    `${API}${raw.url}`,
+  ) as request.Test;
+  for (const [name, value] of Object.entries(raw.headers ?? {}))
+    call = call.set(name, value);
   if (raw.body !== undefined) call = call.send(raw.body);
   call = call.timeout({ deadline: raw.deadlineMs ?? 20_000 });
   try {
     const response = await call;
-    return { status: response.status, body: response.body, text: response.text };
+    return {
+      status: response.status,
+      body: response.body,
+      text: response.text,
+    };
   } catch (error) {
-    if ((error as { timeout?: number }).timeout) return { status: 0, body: undefined, text: '', timedOut: true };
-    if (['ECONNRESET', 'EPIPE'].includes((error as { code?: string }).code ?? '')) return { status: 0, body: undefined, text: '', reset: true };
+    if ((error as { timeout?: number }).timeout)
+      return { status: 0, body: undefined, text: '', timedOut: true };
+    if (
+      ['ECONNRESET', 'EPIPE'].includes((error as { code?: string }).code ?? '')
+    )
+      return { status: 0, body: undefined, text: '', reset: true };
     throw error;
   }
 }
@@ -59,7 +79,10 @@ export async function send(server: Server, raw: RawRequest): Promise<RawResponse
 export type CallerKind = 'none' | 'garbage' | 'service' | 'user' | 'workflow';
 
 /** The Authorization header of each kind of caller the fuzz sends as. */
-export function authorizationOf(kind: CallerKind, workflowToken: string): Record<string, string> {
+export function authorizationOf(
+  kind: CallerKind,
+  workflowToken: string,
+): Record<string, string> {
   switch (kind) {
     case 'none':
       return {};
@@ -77,13 +100,24 @@ export function authorizationOf(kind: CallerKind, workflowToken: string): Record
 }
 
 /** One line for a failure message: what was sent, and what came back. */
-export function describeExchange(raw: RawRequest, response: RawResponse, caller: string): string {
-  const body = raw.body === undefined ? '' : ` body ${truncate(String(raw.body))}`;
-  const answer = response.timedOut ? 'no answer in time' : response.reset ? 'connection reset' : `${response.status} ${truncate(response.text)}`;
+export function describeExchange(
+  raw: RawRequest,
+  response: RawResponse,
+  caller: string,
+): string {
+  const body =
+    raw.body === undefined ? '' : ` body ${truncate(String(raw.body))}`;
+  const answer = response.timedOut
+    ? 'no answer in time'
+    : response.reset
+      ? 'connection reset'
+      : `${response.status} ${truncate(response.text)}`;
   return `${raw.method.toUpperCase()} ${truncate(raw.url)} as ${caller}${body} → ${answer}`;
 }
 
 export function truncate(text: string, length = 300): string {
   const shown = JSON.stringify(text).slice(1, -1);
-  return shown.length > length ? `${shown.slice(0, length)}… (${text.length} chars)` : shown;
+  return shown.length > length
+    ? `${shown.slice(0, length)}… (${text.length} chars)`
+    : shown;
 }
