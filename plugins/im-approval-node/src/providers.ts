@@ -75,6 +75,26 @@ export interface ImClient {
   verifyCredentials(): Promise<void>;
   describeForm(formId: string): Promise<ImFormField[]>;
   createInstance(request: ImInstanceRequest): Promise<ImInstanceRef>;
+  /**
+   * Looks for the instance an earlier `createInstance` of this request may have opened although
+   * its answer never arrived (a timeout, a 5xx after the IM created it, a crash before the instance
+   * was recorded). Called before creating again, so a retry never opens a second instance.
+   * `since` is when the first attempt could have started at the earliest. Answers every instance
+   * that could be it, oldest first; the caller takes the first that no other approval holds.
+   *
+   * What each IM guarantees:
+   * - Feishu: no need; the request's `uuid` (the approval id) makes a second create fail (60012).
+   * - DingTalk: no idempotency key. The instances of the form created by the initiator since
+   *   `since` are listed (`POST /v1.0/workflow/processes/instanceIds/query`, times in ms) and read;
+   *   those whose form values and initiator are this request's are answered (the form names the
+   *   run; two approvals of one run with the same values are told apart by which is taken).
+   * - WeCom: no idempotency key. The requests of the template made by the creator since `since`
+   *   are listed (`POST /cgi-bin/oa/getapprovalinfo`, times in seconds) and read; those whose
+   *   `apply_data` and creator are this request's are answered.
+   * Empty when none is found: the create may then be tried again. Absent for IMs whose create is
+   * idempotent by itself.
+   */
+  findCreated?(request: ImInstanceRequest, since: Date): Promise<ImInstanceRef[]>;
   readInstance(instanceId: string): Promise<ImInstanceState>;
   cancelInstance(instanceId: string): Promise<ImRevokeResult>;
   /** Verifies and decrypts; throws `ImCallbackRejectedError` for anything forged, tampered or stale. */

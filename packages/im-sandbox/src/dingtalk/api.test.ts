@@ -128,4 +128,29 @@ describe('the DingTalk APIs', () => {
     expect(throttled.body).toMatchObject({ code: '429', message: 'Throttling' });
     expect((await api.post('/v1.0/workflow/processInstances', DINGTALK_INSTANCE_REQUEST)).status).toBe(200);
   });
+
+  it('lists instance ids of a form by originator and a millisecond time window, 20 at most a page, and refuses seconds', async () => {
+    const api = await dingtalk(t.sandbox);
+    const since = Date.now() - 1000;
+    const first = await api.createInstance();
+    const second = await api.createInstance();
+    const list = (body: object) => api.post('/v1.0/workflow/processes/instanceIds/query', { processCode: 'PROC-DEPLOY', startTime: since, maxResults: 20, ...body });
+    expect((await list({ userIds: ['bot'] })).body.result).toEqual({ list: [first, second] });
+    expect((await list({ userIds: ['alice'] })).body.result).toEqual({ list: [] });
+    expect((await list({ maxResults: 1 })).body.result).toEqual({ list: [first], nextToken: 1 });
+    expect((await list({ maxResults: 1, nextToken: 1 })).body.result).toEqual({ list: [second] });
+    const seconds = await list({ startTime: Math.floor(since / 1000) });
+    expect(seconds.status).toBe(400);
+    expect(seconds.body.code).toBe('InvalidParameter');
+    expect((await list({ maxResults: 21 })).status).toBe(400);
+  });
+
+  it('can make an instance and then lose the create\'s answer, as after a timeout', async () => {
+    const api = await dingtalk(t.sandbox);
+    await control(t.sandbox).post('/dingtalk/lost-answers', { mode: 'error' });
+    const lost = await api.post('/v1.0/workflow/processInstances', DINGTALK_INSTANCE_REQUEST);
+    expect(lost.status).toBe(500);
+    expect((await control(t.sandbox).get('/dingtalk/instances')).body).toHaveLength(1);
+    expect((await api.post('/v1.0/workflow/processInstances', DINGTALK_INSTANCE_REQUEST)).status).toBe(200);
+  });
 });

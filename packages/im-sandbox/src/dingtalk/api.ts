@@ -18,6 +18,25 @@ const getByMobileSchema = z.object({ mobile: z.string().min(1) });
 /** DingTalk's dates in the new API: minutes, UTC ("2024-05-01T08:30Z"). */
 const dingtalkDate = (ms: number) => `${new Date(ms).toISOString().slice(0, 16)}Z`;
 
+/** DingTalk documents startTime and endTime in epoch milliseconds; maxResults at most 20. */
+const epochMs = z.number().int().min(1e12, 'must be epoch milliseconds');
+const listInstanceIdsSchema = z.object({
+  processCode: z.string().min(1),
+  startTime: epochMs,
+  endTime: epochMs.optional(),
+  nextToken: z.coerce.number().int().min(0).default(0),
+  maxResults: z.number().int().min(1).max(20),
+  userIds: z.array(z.string()).max(10).optional(),
+  statuses: z.array(z.string()).optional(),
+});
+
+/** Thrown after an instance was created, so its answer never reaches the caller. */
+class LostAnswer extends Error {
+  constructor(readonly mode: 'error' | 'drop') {
+    super('answer lost on purpose');
+  }
+}
+
 const requestId = () => randomBytes(8).toString('hex');
 
 export function dingtalkApi(platform: DingtalkPlatform): Router {
@@ -42,6 +61,11 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
         if (!app) throw new DingtalkApiError(401, DingtalkCode.invalidAuthentication, '不合法的access_token');
         res.json(handler(req, app));
       } catch (error) {
+        if (error instanceof LostAnswer) {
+          if (error.mode === 'drop') req.socket.destroy();
+          else res.status(500).json({ code: 'InternalError', message: '系统繁忙', requestid: requestId() });
+          return;
+        }
         if (!(error instanceof DingtalkApiError)) throw error;
         res.status(error.httpStatus).json({ code: error.code, message: error.message, requestid: requestId() });
       }
@@ -131,7 +155,36 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
     '/v1.0/workflow/processInstances',
     operation('instance.create', (req, app) => {
       const instance = platform.createInstance(app.appKey, input(createInstanceRequestSchema, req.body));
+      const [lost] = state.lostCreateAnswers;
+      if (lost) {
+        lost.remaining -= 1;
+        if (lost.remaining <= 0) state.lostCreateAnswers.shift();
+        throw new LostAnswer(lost.mode);
+      }
       return { instanceId: instance.processInstanceId };
+    }),
+  );
+
+  // ListProcessInstanceIds: the form's instance ids created in [startTime, endTime] (milliseconds),
+  // optionally by these originators, at most 20 a page; nextToken is the offset of the next page.
+  router.post(
+    '/v1.0/workflow/processes/instanceIds/query',
+    operation('instance.list', req => {
+      const query = input(listInstanceIdsSchema, req.body);
+      const endTime = query.endTime ?? Date.now();
+      const ids = [...state.instances.values()]
+        .filter(
+          instance =>
+            instance.processCode === query.processCode &&
+            instance.createTime >= query.startTime &&
+            instance.createTime <= endTime &&
+            (!query.userIds?.length || query.userIds.includes(instance.originatorUserId)),
+        )
+        .sort((a, b) => a.createTime - b.createTime)
+        .map(instance => instance.processInstanceId);
+      const page = ids.slice(query.nextToken, query.nextToken + query.maxResults);
+      const next = query.nextToken + page.length;
+      return { success: true, result: { list: page, ...(next < ids.length ? { nextToken: next } : {}) } };
     }),
   );
 

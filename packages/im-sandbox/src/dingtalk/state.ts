@@ -13,6 +13,7 @@ export const DINGTALK_FAULT_ROUTES = [
   'oapi.token',
   'form.get',
   'instance.create',
+  'instance.list',
   'instance.get',
   'instance.terminate',
   'user.getbymobile',
@@ -66,6 +67,11 @@ export class DingtalkState {
   readonly tokens = new Tokens();
   readonly faults = new Faults<DingtalkFaultRoute>();
   stats = emptyApiCounts();
+  /**
+   * Creates whose answer is lost on purpose: the instance is made, then the caller gets a 500
+   * (`error`) or a closed connection (`drop`), as after DingTalk's own timeouts.
+   */
+  lostCreateAnswers: Array<{ mode: 'error' | 'drop'; remaining: number }> = [];
   private taskCounter = 0;
 
   constructor(seed: DingtalkSeed = {}) {
@@ -114,6 +120,7 @@ export class DingtalkState {
   reset(): void {
     this.instances.clear();
     this.faults.reset();
+    this.lostCreateAnswers = [];
     this.stats = emptyApiCounts();
   }
 }

@@ -202,4 +202,29 @@ describe('the WeCom API', () => {
     const revoke = await api.post('/cgi-bin/oa/revokeapproval', { sp_no: '202401010001' });
     expect(revoke.status).toBe(404);
   });
+
+  it('lists sp_nos by template, creator and a time window in seconds (31 days at most), 100 at most a page', async () => {
+    const api = await wecom(t.sandbox);
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const first = await api.apply();
+    const second = await api.apply();
+    const list = (body: object) =>
+      api.post('/cgi-bin/oa/getapprovalinfo', { starttime: String(since), endtime: String(since + 60), new_cursor: '', size: 100, ...body });
+    const creator = WECOM_APPLY_REQUEST.creator_userid;
+    const mine = await list({ filters: [{ key: 'template_id', value: WECOM_TEMPLATE_ID }, { key: 'creator', value: creator }] });
+    expect(mine.body).toMatchObject({ errcode: 0, sp_no_list: [first, second], new_next_cursor: '' });
+    expect((await list({ filters: [{ key: 'creator', value: 'nobody' }] })).body.sp_no_list).toEqual([]);
+    expect((await list({ size: 1 })).body).toMatchObject({ sp_no_list: [first], new_next_cursor: '1' });
+    expect((await list({ size: 1, new_cursor: '1' })).body).toMatchObject({ sp_no_list: [second], new_next_cursor: '' });
+    expect((await list({ endtime: String(since + 32 * 86_400) })).body.errcode).toBe(40058);
+    expect((await list({ starttime: String(since * 1000), endtime: String(since * 1000 + 60) })).body.errcode).toBe(40058);
+  });
+
+  it('can make a request and then drop applyevent\'s answer, as after a timeout', async () => {
+    const api = await wecom(t.sandbox);
+    await control(t.sandbox).post('/wecom/lost-answers', { mode: 'error' });
+    const lost = await api.post('/cgi-bin/oa/applyevent', WECOM_APPLY_REQUEST);
+    expect(lost.status).toBe(500);
+    expect((await control(t.sandbox).get('/wecom/instances')).body).toHaveLength(1);
+  });
 });

@@ -51,6 +51,11 @@ export function wecomApi(platform: WecomPlatform): Router {
         }
         res.json({ errcode: 0, errmsg: 'ok', ...handler(req, app) });
       } catch (error) {
+        if (error instanceof LostAnswer) {
+          if (error.mode === 'drop') req.socket.destroy();
+          else res.status(500).type('text/html').send('<html><body>500 Internal Server Error</body></html>');
+          return;
+        }
         if (!(error instanceof WecomApiError)) throw error;
         res.json(errorBody(error.errcode, error.message));
       }
@@ -93,7 +98,45 @@ export function wecomApi(platform: WecomPlatform): Router {
     '/cgi-bin/oa/applyevent',
     operation('oa.applyevent', (req, app) => {
       const request = parseOrRefuse(applyEventRequestSchema, req.body, applyInvalid);
-      return { sp_no: platform.createInstance(app.agentId, request).spNo };
+      const spNo = platform.createInstance(app.agentId, request).spNo;
+      const [lost] = state.lostApplyAnswers;
+      if (lost) {
+        lost.remaining -= 1;
+        if (lost.remaining <= 0) state.lostApplyAnswers.shift();
+        throw new LostAnswer(lost.mode);
+      }
+      return { sp_no: spNo };
+    }),
+  );
+
+  // getapprovalinfo: the sp_nos applied for in [starttime, endtime] (seconds, at most 31 days
+  // apart), filtered by template_id, creator, department or sp_status, at most 100 a page.
+  router.post(
+    '/cgi-bin/oa/getapprovalinfo',
+    operation('oa.getapprovalinfo', req => {
+      const query = input(approvalInfoRequestSchema, req.body);
+      if (query.endtime < query.starttime || query.endtime - query.starttime > 31 * 86_400) {
+        throw new WecomApiError(WecomCode.invalidParameter, 'invalid time range: endtime must be after starttime and within 31 days');
+      }
+      const filter = (key: string) => query.filters.filter(f => f.key === key).map(f => f.value);
+      const [templates, creators, statuses] = [filter('template_id'), filter('creator'), filter('sp_status')];
+      const spNos = [...state.instances.values()]
+        .filter(instance => {
+          const applied = seconds(instance.applyTime);
+          return (
+            applied >= query.starttime &&
+            applied <= query.endtime &&
+            (templates.length === 0 || templates.includes(instance.templateId)) &&
+            (creators.length === 0 || creators.includes(instance.applicant)) &&
+            (statuses.length === 0 || statuses.includes(String(instance.spStatus)))
+          );
+        })
+        .sort((a, b) => a.applyTime - b.applyTime)
+        .map(instance => instance.spNo);
+      const offset = query.new_cursor ? Number(query.new_cursor) : 0;
+      const page = spNos.slice(offset, offset + query.size);
+      const next = offset + page.length;
+      return { sp_no_list: page, new_next_cursor: next < spNos.length ? String(next) : '' };
     }),
   );
 
@@ -153,6 +196,21 @@ export function wecomApi(platform: WecomPlatform): Router {
 }
 
 /** getapprovaldetail's info: the request, each approver node's decisions with their speech, and the comments. */
+/** Thrown after a request was created, so its answer never reaches the caller. */
+class LostAnswer extends Error {
+  constructor(readonly mode: 'error' | 'drop') {
+    super('answer lost on purpose');
+  }
+}
+
+const approvalInfoRequestSchema = z.object({
+  starttime: z.coerce.number().int().min(0).max(1e11, 'must be epoch seconds'),
+  endtime: z.coerce.number().int().min(0).max(1e11, 'must be epoch seconds'),
+  new_cursor: z.string().optional().default(''),
+  size: z.number().int().min(1).max(100).default(100),
+  filters: z.array(z.object({ key: z.enum(['template_id', 'creator', 'department', 'sp_status']), value: z.string() })).max(10).optional().default([]),
+});
+
 function detailInfo(instance: WecomInstance) {
   return {
     sp_no: instance.spNo,

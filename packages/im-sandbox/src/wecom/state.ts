@@ -12,6 +12,7 @@ export const WECOM_FAULT_ROUTES = [
   'gettoken',
   'oa.gettemplatedetail',
   'oa.applyevent',
+  'oa.getapprovalinfo',
   'oa.getapprovaldetail',
   'user.get',
   'user.get_userid_by_email',
@@ -132,7 +133,11 @@ export class WecomState {
     return `${new Date(now).toISOString().slice(0, 10).replaceAll('-', '')}${String(this.serial).padStart(4, '0')}`;
   }
 
+  /** applyevent calls that create their request, then lose the answer (a 500, or a dropped connection). */
+  lostApplyAnswers: Array<{ mode: 'error' | 'drop'; remaining: number }> = [];
+
   reset(): void {
+    this.lostApplyAnswers = [];
     this.instances.clear();
     this.faults.reset();
     this.rateLimit.reset();

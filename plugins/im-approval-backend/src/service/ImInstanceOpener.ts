@@ -1,9 +1,12 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { Approval, TimelineSource } from '@im-approval/plugin-im-approval-common';
-import { ImApiError } from '@im-approval/plugin-im-approval-node';
+import { ImApiError, type ImInstanceRef } from '@im-approval/plugin-im-approval-node';
 import type { ApprovalStore } from '../database/ApprovalStore';
 import type { ApprovalTransitions } from './ApprovalTransitions';
 import type { SettingsSource } from './SettingsSource';
+
+/** How far the IM's clock may lag ours when looking for an instance an earlier attempt made. */
+const EARLIEST_ATTEMPT_SKEW_MS = 2 * 60_000;
 
 /**
  * Creates the IM instance of a stored approval: right after the API stores it, and again from the
@@ -21,7 +24,7 @@ export class ImInstanceOpener {
       const template = await settings.template(approval.template);
       if (!template) throw new Error(`template "${approval.template}" no longer exists`);
       const client = transitions.clientOf(await transitions.integrationOf(approval.integration));
-      const instance = await client.createInstance({
+      const request = {
         approvalId: approval.id,
         form: template.form,
         title: approval.title,
@@ -29,11 +32,27 @@ export class ImInstanceOpener {
         approvers: approval.approvers,
         approverMode: template.approverMode,
         initiator: template.initiator,
-      });
+      };
+      // The reconciler only opens an approval whose first attempt is long past: that attempt may have
+      // created the instance and lost the answer (a timeout, a 5xx, a crash before recording it).
+      // IMs without an idempotency key are asked first, so a retry never opens a second instance.
+      let found: ImInstanceRef | undefined;
+      if (source === 'reconciler' && client.findCreated) {
+        const candidates = await client.findCreated(request, new Date(Date.parse(approval.createdAt) - EARLIEST_ATTEMPT_SKEW_MS));
+        for (const candidate of candidates) {
+          if (!(await store.findByInstance(approval.integration, candidate.instanceId))) {
+            found = candidate;
+            break;
+          }
+        }
+      }
+      const instance = found ?? (await client.createInstance(request));
       const attached = await store.attachInstance(approval.id, instance, {
         type: 'im_instance_created',
         source,
-        message: `${approval.provider} instance ${instance.instanceId}`,
+        message: found
+          ? `${approval.provider} instance ${instance.instanceId}, found: an earlier attempt created it but its answer was lost`
+          : `${approval.provider} instance ${instance.instanceId}`,
       });
       return attached ?? (await store.get(approval.id)) ?? approval;
     } catch (error) {

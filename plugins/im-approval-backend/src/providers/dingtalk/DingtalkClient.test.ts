@@ -295,4 +295,36 @@ describe('DingtalkClient', () => {
     const email = await imApiError(dingtalk.createInstance({ ...request, approvers: ['alice@example.com'] }));
     expect(email.message).toMatch(/DingTalk cannot look people up by email \(alice@example.com\)/);
   });
+
+  describe('findCreated (DingTalk has no idempotency key: ListProcessInstanceIds, then the form values)', () => {
+    const request = { approvalId: 'a-1', form: 'PROC', title: 't', fields: [{ field: 'Service', value: 'api run 7' }], approvers: ['alice'], approverMode: 'any' as const };
+
+    it('lists the form\'s instances by the initiator since the first attempt, in milliseconds, and answers the one with these form values', async () => {
+      tokenOnce();
+      nock(API).get('/v1.0/workflow/forms/schemas/processCodes').query(true).reply(200, form);
+      const since = new Date('2026-12-01T10:00:00.123Z');
+      nock(API)
+        .post(
+          '/v1.0/workflow/processes/instanceIds/query',
+          body => body.processCode === 'PROC' && body.startTime === since.getTime() && body.maxResults <= 20 && body.nextToken === 0 && body.userIds[0] === 'bot',
+        )
+        .reply(200, { success: true, result: { list: ['PI-other', 'PI-mine'] } });
+      nock(API)
+        .get('/v1.0/workflow/processInstances')
+        .query({ processInstanceId: 'PI-other' })
+        .reply(200, instance({ originatorUserId: 'bot', formComponentValues: [{ id: 'TextField_service', name: 'Service', value: 'api run 6' }] }));
+      nock(API)
+        .get('/v1.0/workflow/processInstances')
+        .query({ processInstanceId: 'PI-mine' })
+        .reply(200, instance({ originatorUserId: 'bot', formComponentValues: [{ id: 'TextField_service', name: 'Service', value: 'api run 7' }] }));
+      expect(await client().findCreated(request, since)).toMatchObject([{ instanceId: 'PI-mine' }]);
+    });
+
+    it('answers nothing when no instance has these values, so the create is tried again', async () => {
+      tokenOnce();
+      nock(API).get('/v1.0/workflow/forms/schemas/processCodes').query(true).reply(200, form);
+      nock(API).post('/v1.0/workflow/processes/instanceIds/query').reply(200, { success: true, result: { list: [] } });
+      expect(await client().findCreated(request, new Date())).toEqual([]);
+    });
+  });
 });

@@ -5,6 +5,7 @@ import {
   type ImClient,
   type ImEventHandler,
   type ImFormField,
+  type ImInstanceRef,
   type ImInstanceRequest,
   type ImInstanceState,
   type ImProviderDeps,
@@ -41,12 +42,23 @@ const instanceSchema = z.object({
     status: z.string(),
     result: z.string().optional(),
     originatorUserId: z.string().optional(),
+    formComponentValues: z
+      .array(z.object({ id: z.string().optional(), name: z.string().optional(), value: z.string().nullish() }))
+      .optional()
+      .default([]),
     operationRecords: z
       .array(z.object({ userId: z.string().optional(), date: z.string().optional(), type: z.string().optional(), result: z.string().optional(), remark: z.string().optional() }))
       .optional()
       .default([]),
   }),
 });
+
+const instanceIdsSchema = z.object({
+  result: z.object({ list: z.array(z.string()).optional().default([]), nextToken: z.union([z.number(), z.string()]).nullish() }),
+});
+/** The list call answers at most 20 ids a page; an earlier attempt is among the newest few. */
+const FIND_PAGE_SIZE = 20;
+const FIND_PAGES = 5;
 
 const userSchema = z.object({ result: z.object({ userid: z.string().optional(), name: z.string().optional(), email: z.string().optional() }) });
 
@@ -103,6 +115,56 @@ export class DingtalkClient implements ImClient {
   }
 
   async createInstance(request: ImInstanceRequest) {
+    const body = await this.createBody(request);
+    const created = await this.api.call(
+      { operation: 'create an approval instance', method: 'POST', path: '/v1.0/workflow/processInstances', body },
+      z.object({ instanceId: z.string().min(1) }),
+    );
+    return instanceRef(this.integration, created.instanceId);
+  }
+
+  /**
+   * DingTalk has no idempotency key: lists the form's instances started by the initiator since
+   * `since` and answers the one with exactly this request's form values (which name the run).
+   */
+  async findCreated(request: ImInstanceRequest, since: Date): Promise<ImInstanceRef[]> {
+    const found: ImInstanceRef[] = [];
+    const body = await this.createBody(request);
+    const wanted = body.formComponentValues;
+    let nextToken = 0;
+    for (let page = 0; page < FIND_PAGES; page++) {
+      const { result } = await this.api.call(
+        {
+          operation: 'list approval instances',
+          method: 'POST',
+          path: '/v1.0/workflow/processes/instanceIds/query',
+          body: {
+            processCode: request.form,
+            startTime: since.getTime(),
+            endTime: Date.now() + 60_000,
+            nextToken,
+            maxResults: FIND_PAGE_SIZE,
+            userIds: [body.originatorUserId],
+          },
+        },
+        instanceIdsSchema,
+      );
+      for (const id of result.list) {
+        const { result: instance } = await this.instance(id);
+        if (instance.originatorUserId && instance.originatorUserId !== body.originatorUserId) continue;
+        const values = instance.formComponentValues;
+        if (wanted.every(w => values.some(v => (v.id === w.id || v.name === w.name) && v.value === w.value))) {
+          found.push(instanceRef(this.integration, id));
+        }
+      }
+      if (result.nextToken === undefined || result.nextToken === null || result.list.length === 0) break;
+      nextToken = Number(result.nextToken);
+    }
+    return found;
+  }
+
+  /** The create call's body: form values by the form's labels, people resolved to user ids. */
+  private async createBody(request: ImInstanceRequest) {
     const fields = await this.describeForm(request.form);
     const formComponentValues = request.fields.map(({ field, value }) => {
       const component = findField(fields, field, `DingTalk form "${request.form}"`);
@@ -113,22 +175,13 @@ export class DingtalkClient implements ImClient {
       this.users.resolve(request.approvers),
     ]);
     const actionType = approvers.length === 1 ? 'NONE' : request.approverMode === 'all' ? 'AND' : 'OR';
-    const created = await this.api.call(
-      {
-        operation: 'create an approval instance',
-        method: 'POST',
-        path: '/v1.0/workflow/processInstances',
-        body: {
-          originatorUserId: originator,
-          processCode: request.form,
-          formComponentValues,
-          approvers: [{ actionType, userIds: approvers }],
-          ...(this.integration.agentId ? { microappAgentId: this.integration.agentId } : {}),
-        },
-      },
-      z.object({ instanceId: z.string().min(1) }),
-    );
-    return instanceRef(this.integration, created.instanceId);
+    return {
+      originatorUserId: originator,
+      processCode: request.form,
+      formComponentValues,
+      approvers: [{ actionType, userIds: approvers }],
+      ...(this.integration.agentId ? { microappAgentId: this.integration.agentId } : {}),
+    };
   }
 
   async readInstance(instanceId: string): Promise<ImInstanceState> {

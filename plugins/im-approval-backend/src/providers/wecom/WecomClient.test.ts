@@ -255,4 +255,40 @@ describe('WecomClient', () => {
       expect(error.message).toMatch(/No WeCom user with email bot@example.com is visible to app 1000002/);
     }
   });
+
+  describe('findCreated (WeCom has no idempotency key: getapprovalinfo, then apply_data)', () => {
+    const request = { approvalId: 'a-1', form: 'TPL', title: 't', fields: [{ field: 'Service', value: 'api run 7' }], approvers: ['bob'], approverMode: 'any' as const, initiator: 'bot' };
+    const detailOf = (spNo: string, text: string) => ({
+      errcode: 0,
+      errmsg: 'ok',
+      info: { sp_no: spNo, sp_status: 1, applyer: { userid: 'bot' }, apply_data: { contents: [{ control: 'Text', id: 'Text-1', value: { text } }] } },
+    });
+
+    it('lists the template\'s requests by the creator since the first attempt, in seconds, and answers the one with this apply_data', async () => {
+      tokenOnce();
+      nock(BASE).post('/cgi-bin/oa/gettemplatedetail').query(true).reply(200, template);
+      const since = new Date('2026-12-01T10:00:00.900Z');
+      nock(BASE)
+        .post('/cgi-bin/oa/getapprovalinfo', body => {
+          expect(body).toMatchObject({ starttime: String(Math.floor(since.getTime() / 1000)), new_cursor: '', size: 100 });
+          expect(body.filters).toEqual([
+            { key: 'template_id', value: 'TPL' },
+            { key: 'creator', value: 'bot' },
+          ]);
+          return true;
+        })
+        .query(true)
+        .reply(200, { errcode: 0, errmsg: 'ok', sp_no_list: ['SP-6', 'SP-7'], new_next_cursor: '' });
+      nock(BASE).post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-6' }).query(true).reply(200, detailOf('SP-6', 'api run 6'));
+      nock(BASE).post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-7' }).query(true).reply(200, detailOf('SP-7', 'api run 7'));
+      expect(await client().findCreated(request, since)).toMatchObject([{ instanceId: 'SP-7' }]);
+    });
+
+    it('answers nothing when no request matches, so the create is tried again', async () => {
+      tokenOnce();
+      nock(BASE).post('/cgi-bin/oa/gettemplatedetail').query(true).reply(200, template);
+      nock(BASE).post('/cgi-bin/oa/getapprovalinfo').query(true).reply(200, { errcode: 0, errmsg: 'ok', sp_no_list: [], new_next_cursor: '' });
+      expect(await client().findCreated(request, new Date())).toEqual([]);
+    });
+  });
 });

@@ -4,6 +4,7 @@ import {
   type ImCallbackRequest,
   type ImClient,
   type ImFormField,
+  type ImInstanceRef,
   type ImInstanceRequest,
   type ImInstanceState,
   type ImProviderDeps,
@@ -42,6 +43,10 @@ const decisionSchema = z.object({ userid: z.string().optional(), speech: z.strin
 const detailSchema = z.object({
   info: z.object({
     sp_status: z.number(),
+    applyer: z.object({ userid: z.string().optional() }).optional(),
+    apply_data: z
+      .object({ contents: z.array(z.object({ id: z.string(), value: z.object({ text: z.string().optional() }).loose().optional() })).optional().default([]) })
+      .optional(),
     process_list: z
       .object({
         node_list: z.array(z.object({ sub_node_list: z.array(decisionSchema.extend({ sp_yj: z.number().optional() })).optional().default([]) })).optional().default([]),
@@ -60,6 +65,10 @@ const detailSchema = z.object({
       .default([]),
   }),
 });
+const approvalListSchema = z.object({ sp_no_list: z.array(z.string()).optional().default([]), new_next_cursor: z.string().optional() });
+/** getapprovalinfo answers at most 100 a page. */
+const FIND_PAGE_SIZE = 100;
+const FIND_PAGES = 3;
 type Detail = z.infer<typeof detailSchema>['info'];
 
 const userIdSchema = z.object({ userid: z.string() });
@@ -122,6 +131,57 @@ export class WecomClient implements ImClient {
   }
 
   async createInstance(request: ImInstanceRequest) {
+    const body = await this.createBody(request);
+    const created = await this.api.call(
+      { operation: 'create an approval request', method: 'POST', path: '/cgi-bin/oa/applyevent', body },
+      z.object({ sp_no: z.string().min(1) }),
+    );
+    return instanceRef(this.integration, created.sp_no);
+  }
+
+  /**
+   * WeCom has no idempotency key: lists the template's requests made by the creator since `since`
+   * (`getapprovalinfo`) and answers the one whose `apply_data` is this request's (it names the run).
+   */
+  async findCreated(request: ImInstanceRequest, since: Date): Promise<ImInstanceRef[]> {
+    const found: ImInstanceRef[] = [];
+    const body = await this.createBody(request);
+    let cursor = '';
+    for (let page = 0; page < FIND_PAGES; page++) {
+      const list = await this.api.call(
+        {
+          operation: 'list approval requests',
+          method: 'POST',
+          path: '/cgi-bin/oa/getapprovalinfo',
+          body: {
+            starttime: String(Math.floor(since.getTime() / 1000)),
+            endtime: String(Math.ceil(Date.now() / 1000) + 60),
+            new_cursor: cursor,
+            size: FIND_PAGE_SIZE,
+            filters: [
+              { key: 'template_id', value: request.form },
+              { key: 'creator', value: body.creator_userid },
+            ],
+          },
+        },
+        approvalListSchema,
+      );
+      for (const spNo of list.sp_no_list) {
+        const { info } = await this.detail(spNo);
+        if (info.applyer?.userid && info.applyer.userid !== body.creator_userid) continue;
+        const contents = info.apply_data?.contents ?? [];
+        if (body.apply_data.contents.every(w => contents.some(c => c.id === w.id && (c.value?.text ?? '') === w.value.text))) {
+          found.push(instanceRef(this.integration, spNo));
+        }
+      }
+      if (!list.new_next_cursor || list.sp_no_list.length === 0) break;
+      cursor = list.new_next_cursor;
+    }
+    return found;
+  }
+
+  /** applyevent's body: the template's controls filled, people resolved to user ids. */
+  private async createBody(request: ImInstanceRequest) {
     const controls = await this.describeForm(request.form);
     const contents = request.fields.map(({ field, value }) => {
       const control = findField(controls, field, `WeCom template "${request.form}"`);
@@ -132,30 +192,25 @@ export class WecomClient implements ImClient {
       this.users.resolve(request.approvers),
     ]);
     const summary = [request.title, ...request.fields.map(f => `${f.field}: ${f.value}`)].slice(0, SUMMARY_LINES);
-    const created = await this.api.call(
-      {
-        operation: 'create an approval request',
-        method: 'POST',
-        path: '/cgi-bin/oa/applyevent',
-        body: {
-          creator_userid: creator,
-          template_id: request.form,
-          use_template_approver: 0,
-          process: { node_list: [{ type: 1, apv_rel: request.approverMode === 'all' ? 1 : 2, userid: approvers }] },
-          apply_data: { contents },
-          summary_list: summary.map(text => ({ summary_info: [{ text, lang: 'zh_CN' }] })),
-        },
-      },
-      z.object({ sp_no: z.string().min(1) }),
-    );
-    return instanceRef(this.integration, created.sp_no);
+    return {
+      creator_userid: creator,
+      template_id: request.form,
+      use_template_approver: 0,
+      process: { node_list: [{ type: 1, apv_rel: request.approverMode === 'all' ? 1 : 2, userid: approvers }] },
+      apply_data: { contents },
+      summary_list: summary.map(text => ({ summary_info: [{ text, lang: 'zh_CN' }] })),
+    };
   }
 
-  async readInstance(spNo: string): Promise<ImInstanceState> {
-    const { info } = await this.api.call(
+  private detail(spNo: string) {
+    return this.api.call(
       { operation: 'read an approval request', method: 'POST', path: '/cgi-bin/oa/getapprovaldetail', body: { sp_no: spNo } },
       detailSchema,
     );
+  }
+
+  async readInstance(spNo: string): Promise<ImInstanceState> {
+    const { info } = await this.detail(spNo);
     const status = WECOM_SP_STATUS[info.sp_status];
     if (!status) throw new ImApiError('unavailable', `WeCom approval ${spNo} has an unknown sp_status ${info.sp_status}`);
     if (status === 'pending') return { status };
