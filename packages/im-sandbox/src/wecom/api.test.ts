@@ -156,13 +156,27 @@ describe('the WeCom API', () => {
 
   it('finds members by email and by mobile (with or without +86), with 46004 for nobody; reads a member by userid', async () => {
     const api = await wecom(t.sandbox);
-    expect((await api.post('/cgi-bin/user/get_userid_by_email', { email: 'Bob@example.com', email_type: 1 })).body).toMatchObject({ errcode: 0, userid: 'bob' });
+    expect((await api.post('/cgi-bin/user/get_userid_by_email', { email: 'Bob@example.com', email_type: 2 })).body).toMatchObject({ errcode: 0, userid: 'bob' });
     expect((await api.post('/cgi-bin/user/getuserid', { mobile: '13800000001' })).body).toMatchObject({ errcode: 0, userid: 'alice' });
     expect((await api.post('/cgi-bin/user/getuserid', { mobile: '+8613800000002' })).body).toMatchObject({ errcode: 0, userid: 'bob' });
     expect((await api.post('/cgi-bin/user/get_userid_by_email', { email: 'nobody@example.com' })).body.errcode).toBe(46004);
     expect((await api.post('/cgi-bin/user/getuserid', { mobile: '13900000000' })).body.errcode).toBe(46004);
     expect((await api.get('/cgi-bin/user/get?userid=alice')).body).toMatchObject({ errcode: 0, userid: 'alice', name: 'Alice Chen' });
     expect((await api.get('/cgi-bin/user/get?userid=mallory')).body.errcode).toBe(60111);
+  });
+
+  it('looks up email_type 1 (the default) among WeCom Mail addresses only and 2 among members\' own email fields only', async () => {
+    const api = await wecom(t.sandbox);
+    await control(t.sandbox).post('/wecom/users', { userId: 'carol', name: 'Carol Wu', email: 'carol@gmail.example', bizMail: 'carol@corp.exmail.example' });
+    const byEmail = (email: string, emailType?: 1 | 2) =>
+      api.post('/cgi-bin/user/get_userid_by_email', { email, ...(emailType === undefined ? {} : { email_type: emailType }) });
+    expect((await byEmail('carol@corp.exmail.example')).body).toMatchObject({ errcode: 0, userid: 'carol' });
+    expect((await byEmail('carol@corp.exmail.example', 1)).body).toMatchObject({ errcode: 0, userid: 'carol' });
+    expect((await byEmail('carol@corp.exmail.example', 2)).body.errcode).toBe(46004);
+    expect((await byEmail('carol@gmail.example', 2)).body).toMatchObject({ errcode: 0, userid: 'carol' });
+    expect((await byEmail('carol@gmail.example', 1)).body.errcode).toBe(46004);
+    expect((await byEmail('alice@example.com')).body.errcode).toBe(46004);
+    expect((await api.get('/cgi-bin/user/get?userid=carol')).body).toMatchObject({ email: 'carol@gmail.example', biz_mail: 'carol@corp.exmail.example' });
   });
 
   it('answers 45009 once the OA calls of the last minute exceed the limit; other calls go on', async () => {

@@ -163,7 +163,8 @@ export function wecomApi(platform: WecomPlatform): Router {
   router.post(
     '/cgi-bin/user/get_userid_by_email',
     operation('user.get_userid_by_email', req => {
-      const user = state.userByEmail(input(emailRequestSchema, req.body).email);
+      const request = input(emailRequestSchema, req.body);
+      const user = state.userByEmail(request.email, request.email_type ?? 1);
       if (!user) throw new WecomApiError(WecomCode.userNotFound, 'user not exist');
       return { userid: user.userId };
     }),
@@ -175,7 +176,7 @@ export function wecomApi(platform: WecomPlatform): Router {
       const { userid } = input(userQuerySchema, req.query);
       const user = state.users.get(userid);
       if (!user) throw new WecomApiError(WecomCode.userIdNotFound, `userid not found: ${userid}`);
-      return { userid: user.userId, name: user.name, department: [1], main_department: 1, status: 1, ...(user.email ? { email: user.email } : {}) };
+      return { userid: user.userId, name: user.name, department: [1], main_department: 1, status: 1, ...(user.email ? { email: user.email } : {}), ...(user.bizMail ? { biz_mail: user.bizMail } : {}) };
     }),
   );
 

@@ -17,7 +17,10 @@ export const wecomAppSeedSchema = z.object({
 export const wecomUserSeedSchema = z.object({
   userId: z.string().min(1),
   name: z.string().min(1),
+  /** The member's own email field: found by get_userid_by_email with email_type 2. */
   email: z.email().optional(),
+  /** The WeCom Mail (enterprise mailbox) address, for corps that use WeCom Mail: email_type 1, the default. */
+  bizMail: z.email().optional(),
   mobile: z.string().min(1).optional(),
 });
 

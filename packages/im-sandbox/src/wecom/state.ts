@@ -118,8 +118,13 @@ export class WecomState {
     return findByMobile(this.users.values(), mobile);
   }
 
-  userByEmail(email: string): WecomUser | undefined {
-    return findByEmail(this.users.values(), email);
+  /** email_type 1 (the default) looks at WeCom Mail addresses only, 2 at the member's own email field only. */
+  userByEmail(email: string, emailType: 1 | 2 = 1): WecomUser | undefined {
+    if (emailType === 2) return findByEmail(this.users.values(), email);
+    return findByEmail(
+      [...this.users.values()].map(user => ({ user, email: user.bizMail })),
+      email,
+    )?.user;
   }
 
   nextTaskId = (): string => {

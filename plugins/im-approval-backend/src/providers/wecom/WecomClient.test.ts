@@ -245,10 +245,28 @@ describe('WecomClient', () => {
     expect(error.message).toBe('Invalid WeCom app credentials for app 1000002 of corp wwcorp (code 40001: invalid credential); check the Corp ID and the app Secret');
   });
 
+  it('finds people of a tenant without WeCom Mail by their own email field (email_type 2) after email_type 1 misses, once', async () => {
+    tokenOnce();
+    nock(BASE).post('/cgi-bin/oa/gettemplatedetail').query(true).reply(200, template);
+    nock(BASE).post('/cgi-bin/user/get_userid_by_email', { email: 'bot@example.com', email_type: 1 }).query(true).once().reply(200, { errcode: 46004, errmsg: 'user no exist' });
+    nock(BASE).post('/cgi-bin/user/get_userid_by_email', { email: 'bot@example.com', email_type: 2 }).query(true).once().reply(200, { errcode: 0, errmsg: 'ok', userid: 'bot' });
+    nock(BASE)
+      .post('/cgi-bin/oa/applyevent', body => body.creator_userid === 'bot')
+      .query(true)
+      .twice()
+      .reply(200, { errcode: 0, errmsg: 'ok', sp_no: 'SP-1' });
+    const wecom = client();
+    for (let i = 0; i < 2; i++) {
+      await wecom.createInstance({ approvalId: 'a', form: 'TPL', title: 't', fields: [], approvers: ['bob'], approverMode: 'any' });
+    }
+  });
+
   it('names a person nobody has and does not look them up again', async () => {
     tokenOnce();
     nock(BASE).post('/cgi-bin/oa/gettemplatedetail').query(true).reply(200, template);
-    nock(BASE).post('/cgi-bin/user/get_userid_by_email').query(true).once().reply(200, { errcode: 46004, errmsg: 'user no exist' });
+    // Neither as a WeCom Mail address nor as a member's email field; a miss is cached like a hit.
+    nock(BASE).post('/cgi-bin/user/get_userid_by_email', { email: 'bot@example.com', email_type: 1 }).query(true).once().reply(200, { errcode: 46004, errmsg: 'user no exist' });
+    nock(BASE).post('/cgi-bin/user/get_userid_by_email', { email: 'bot@example.com', email_type: 2 }).query(true).once().reply(200, { errcode: 46004, errmsg: 'user no exist' });
     const wecom = client();
     for (let i = 0; i < 2; i++) {
       const error = await imApiError(wecom.createInstance({ approvalId: 'a', form: 'TPL', title: 't', fields: [], approvers: ['bob'], approverMode: 'any' }));

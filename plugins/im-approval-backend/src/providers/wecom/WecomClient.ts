@@ -21,6 +21,9 @@ import { WecomCallbackVerifier } from './wecomCallback';
 import { WECOM_DECIDING_NODE_STATUS, WECOM_SP_STATUS } from './wecomStatus';
 
 const TEMPLATE_TTL_MS = 5 * 60_000;
+/** get_userid_by_email's email_type: 1 a WeCom Mail (enterprise mailbox) address, 2 the member's own email field. */
+const WECOM_MAIL = 1;
+const MEMBER_EMAIL = 2;
 /** WeCom shows at most three summary lines in the approval list. */
 const SUMMARY_LINES = 3;
 
@@ -238,14 +241,36 @@ export class WecomClient implements ImClient {
     return this.callbacks.verify(request, { now: new Date(), maxAgeSeconds: this.deps.callbackMaxAgeSeconds });
   }
 
-  /** WeCom looks people up one at a time, by mobile or by email. */
+  /**
+   * WeCom looks people up one at a time, by mobile or by email. An email is looked up as a WeCom
+   * Mail address (email_type 1), then, not found there, as the member's own email field
+   * (email_type 2): tenants without WeCom Mail only have the latter. Both answers, misses too,
+   * are cached by the resolver, since many misses get the API blocked for a day.
+   */
   private async lookUpUser({ kind, value }: { kind: ContactKind; value: string }) {
-    const { userid } = await this.api.call(
-      kind === 'email'
-        ? { operation: 'look up a user by email', method: 'POST', path: '/cgi-bin/user/get_userid_by_email', body: { email: value, email_type: 1 } }
-        : { operation: 'look up a user by mobile', method: 'POST', path: '/cgi-bin/user/getuserid', body: { mobile: value } },
-      userIdSchema,
-    );
-    return userid;
+    if (kind === 'mobile') {
+      const { userid } = await this.api.call(
+        { operation: 'look up a user by mobile', method: 'POST', path: '/cgi-bin/user/getuserid', body: { mobile: value } },
+        userIdSchema,
+      );
+      return userid;
+    }
+    for (const emailType of [WECOM_MAIL, MEMBER_EMAIL]) {
+      try {
+        const { userid } = await this.api.call(
+          {
+            operation: `look up a user by ${emailType === WECOM_MAIL ? 'WeCom Mail address' : 'email'}`,
+            method: 'POST',
+            path: '/cgi-bin/user/get_userid_by_email',
+            body: { email: value, email_type: emailType },
+          },
+          userIdSchema,
+        );
+        return userid;
+      } catch (error) {
+        if (!(error instanceof ImApiError && error.kind === 'not_found')) throw error;
+      }
+    }
+    return undefined;
   }
 }
