@@ -43,9 +43,11 @@ describe('a strict Feishu tenant (real backend on SQLite, Feishu sandbox over HT
   afterAll(() => stack?.stop());
 
   it('title must be an @i18n@ key: the instance shows the approval title from i18n_resources', async () => {
-    const { approval } = await openApproval(stack, backend());
+    const { approval, token } = await openApproval(stack, backend());
     const [instance] = await instancesOf(approval.id);
     expect(instance).toMatchObject({ instanceCode: approval.imInstanceId, title: 'Deploy api from acme/api' });
+    // Settled, so the reconciler reads no instance of this test later on.
+    await api(backend(), 'POST', `/approvals/${approval.id}/cancel`, { token, body: { reason: 'done' } });
   });
 
   it.each(['reset', 'http500'] as const)(
@@ -66,9 +68,10 @@ describe('a strict Feishu tenant (real backend on SQLite, Feishu sandbox over HT
   );
 
   it('uuid conflict (60012) on the retry of a lost create: the retry attaches the one instance, no second one, decided normally', async () => {
-    // The answer is lost and the read by uuid fails too, so the create is left for the reconciler;
-    // its retry (30 s later, the reconciler's wait for a stranded approval) meets 60012 and finds
-    // the instance by its uuid.
+    // The answer is lost and the read by uuid fails too (no other approval is pending, so the one
+    // injected read failure meets the provider's lookup): the create is left for the reconciler,
+    // whose retry (30 s later, its wait for a stranded approval) meets 60012 and finds the
+    // instance by its uuid.
     await sandboxControl(stack.sandbox, 'POST', '/feishu/answer-faults', { route: 'instance.create', lose: 'reset' });
     await sandboxControl(stack.sandbox, 'POST', '/feishu/faults', { route: 'instance.get', code: 1395001, times: 1 });
     const { approval, token } = await openApproval(stack, backend());

@@ -42,15 +42,28 @@ export class HttpDelivery {
     private readonly options: HttpDeliveryOptions,
   ) {}
 
-  /** Delivers one event as the control asks: dropped, delayed, or sent twice. */
-  deliver(push: HttpPush, control: DeliveryControl = {}): void {
+  /**
+   * Delivers one event as the control asks: dropped, delayed, or sent twice. `onSettled` (optional)
+   * is called once the event is done with: every copy acknowledged or out of retries, or dropped;
+   * `delivered` says whether some copy was acknowledged. Not called for pushes abandoned by reset()
+   * or close().
+   */
+  deliver(push: HttpPush, control: DeliveryControl = {}, onSettled?: (delivered: boolean) => void): void {
     if (control.drop) {
       this.log.record(push.event, { attempt: 0, outcome: 'dropped', willRetry: false });
+      onSettled?.(false);
       return;
     }
     const generation = this.generation;
-    for (let copy = 0; copy < (control.duplicate ? 2 : 1); copy += 1) {
-      this.schedule(() => this.attempt(push, 1, generation), control.delayMs ?? 0);
+    let copies = control.duplicate ? 2 : 1;
+    let delivered = false;
+    const settle = (acknowledged: boolean) => {
+      delivered ||= acknowledged;
+      copies -= 1;
+      if (copies === 0) onSettled?.(delivered);
+    };
+    for (let copy = 0, all = copies; copy < all; copy += 1) {
+      this.schedule(() => this.attempt(push, 1, generation, settle), control.delayMs ?? 0);
     }
   }
 
@@ -70,12 +83,16 @@ export class HttpDelivery {
     this.cancelAll();
   }
 
-  private attempt(push: HttpPush, attempt: number, generation: number): void {
+  private attempt(push: HttpPush, attempt: number, generation: number, settle: (delivered: boolean) => void): void {
     void this.send(push).then(result => {
       if (this.closed || generation !== this.generation) return;
       const retryDelay = this.options.retryDelaysMs[attempt - 1];
       const refusal = this.judge(push, result, attempt, retryDelay !== undefined);
-      if (refusal !== undefined && retryDelay !== undefined) this.schedule(() => this.attempt(push, attempt + 1, generation), retryDelay);
+      if (refusal !== undefined && retryDelay !== undefined) {
+        this.schedule(() => this.attempt(push, attempt + 1, generation, settle), retryDelay);
+      } else {
+        settle(refusal === undefined);
+      }
     });
   }
 

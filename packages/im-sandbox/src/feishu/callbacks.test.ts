@@ -4,6 +4,7 @@ import type { Sandbox, SandboxOptions } from '../server';
 import { quietLogger } from '../testing/lark';
 import { type ReceivedRequest, type Receiver, startReceiver } from '../testing/receiver';
 import { APP, control, feishu, sleep, startTestSandbox, waitFor } from '../testing/sandbox';
+import { FEISHU_RETRY_DELAYS_MS, feishuRetryDelaysMs } from './events';
 
 const PLAIN_APP = { appId: 'cli_plain_app', appSecret: 'plain-secret', verificationToken: 'plain-token' };
 
@@ -204,24 +205,81 @@ describe('callback delivery', () => {
       for (const request of receiver.requests) expect(request.at - decidedAt).toBeGreaterThanOrEqual(400);
     });
 
-    it('retries a push that does not get HTTP 200, with the same event', async () => {
+    it('retries a push that does not get HTTP 200, with the same event, holding the later events of the instance until then', async () => {
       const code = await quietInstance();
-      receiver.answer = index => (index < 3 ? 500 : 200);
+      receiver.answer = index => (index < 1 ? 500 : 200);
       await control(sandbox).post(`/feishu/instances/${code}/reject`, {});
 
-      await waitFor('the redeliveries', () => receiver.requests.length === 6);
+      await waitFor('the redelivery and the held events', () => receiver.requests.length === 4);
       const uuids = receiver.requests.map(request => decrypt(request).uuid);
+      // In order: the first event twice (refused, then acknowledged), only then the other two.
+      expect(uuids[1]).toBe(uuids[0]);
       expect(new Set(uuids).size).toBe(3);
-      const log = await waitFor('the log of six attempts', async () => {
+      const log = await waitFor('the log of four attempts', async () => {
         const answer = await control(sandbox).get('/feishu/deliveries');
-        return answer.body.length === 6 ? answer.body : undefined;
+        return answer.body.length === 4 ? answer.body : undefined;
       });
-      for (const uuid of new Set(uuids)) {
+      expect(log.filter((record: { eventUuid: string }) => record.eventUuid === uuids[0])).toEqual([
+        expect.objectContaining({ attempt: 1, outcome: 'failed', httpStatus: 500, willRetry: true, instanceCode: code }),
+        expect.objectContaining({ attempt: 2, outcome: 'delivered', httpStatus: 200, willRetry: false, instanceCode: code }),
+      ]);
+      for (const uuid of uuids.slice(2)) {
         expect(log.filter((record: { eventUuid: string }) => record.eventUuid === uuid)).toEqual([
-          expect.objectContaining({ attempt: 1, outcome: 'failed', httpStatus: 500, willRetry: true, instanceCode: code }),
-          expect.objectContaining({ attempt: 2, outcome: 'delivered', httpStatus: 200, willRetry: false, instanceCode: code }),
+          expect.objectContaining({ attempt: 1, outcome: 'delivered', instanceCode: code }),
         ]);
       }
+    });
+
+    it('ordered per instance: an unanswered event holds back the later ones of its instance only', async () => {
+      const api = await setup();
+      const held = await api.createInstance();
+      const heldEvents = () => receiver.requests.filter(request => decrypt(request).event.instance_code === held);
+      // Every push about the first instance is refused; the other instance's events still flow.
+      receiver.answer = index => (decrypt(receiver.requests[index]).event.instance_code === held ? 500 : 200);
+      await control(sandbox).post(`/feishu/instances/${held}/approve`, { openId: 'ou_alice' });
+      const other = await api.createInstance();
+      await control(sandbox).post(`/feishu/instances/${other}/approve`, { openId: 'ou_bob' });
+
+      await waitFor('the other instance approved', () =>
+        receiver.requests.some(request => decrypt(request).event.instance_code === other && decrypt(request).event.status === 'APPROVED'),
+      );
+      // Only the first event of the held instance was tried (with its retries), nothing after it yet.
+      expect(new Set(heldEvents().map(request => decrypt(request).uuid)).size).toBe(1);
+      // Once it is out of retries, the next events go.
+      await waitFor('the held events', () => new Set(heldEvents().map(request => decrypt(request).uuid)).size > 1, 5000);
+    });
+
+    it('answer deadline: a push answered after ~3 s counts as failed and is delivered again', async () => {
+      const code = await quietInstance();
+      let slow = true;
+      receiver.answer = () => 200;
+      const late = await startReceiver(async (_req, res) => {
+        const wait = slow;
+        slow = false;
+        if (wait) await sleep(3500);
+        res.statusCode = 200;
+        res.end('{}');
+      });
+      await control(sandbox).patch(`/feishu/apps/${APP.appId}`, { callbackUrl: late.url });
+      try {
+        await control(sandbox).post(`/feishu/instances/${code}/reject`, {});
+        const log = await waitFor(
+          'the redelivery after the deadline',
+          async () => {
+            const answer = await control(sandbox).get('/feishu/deliveries');
+            return answer.body.some((record: { attempt: number; outcome: string }) => record.attempt === 2 && record.outcome === 'delivered') ? answer.body : undefined;
+          },
+          8000,
+        );
+        expect(log[0]).toMatchObject({ attempt: 1, outcome: 'failed', error: expect.stringContaining('no answer within 3000 ms') });
+      } finally {
+        await late.close();
+      }
+    });
+
+    it('the retry schedule is Feishu\'s (15 s, 5 min, 1 h, 6 h), compressible by a time scale', () => {
+      expect(FEISHU_RETRY_DELAYS_MS).toEqual([15_000, 300_000, 3_600_000, 21_600_000]);
+      expect(feishuRetryDelaysMs(0.001)).toEqual([15, 300, 3600, 21_600]);
     });
 
     it('gives up after the configured retries', async () => {
@@ -256,11 +314,12 @@ describe('callback delivery', () => {
       receiver.answer = () => 500;
       const api = await feishu(sandbox);
       await api.createInstance();
-      await waitFor('the first attempts', () => receiver.requests.length === 3);
+      // Events of one instance go one at a time: the first is tried, the others wait for it.
+      await waitFor('the first attempt', () => receiver.requests.length === 1);
 
       await sandbox.close();
       await sleep(500);
-      expect(receiver.requests).toHaveLength(3);
+      expect(receiver.requests).toHaveLength(1);
     });
   });
 });

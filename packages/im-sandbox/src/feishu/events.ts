@@ -16,9 +16,25 @@ export const SANDBOX_TENANT_KEY = '2ed263bf32cf1651';
 /** A delivery as the Feishu control API reports it, in Feishu's words for the ids. */
 export type DeliveryRecord = Omit<ImDeliveryRecord, 'eventId' | 'instanceId'> & { eventUuid: string; instanceCode: string };
 
+/**
+ * Feishu's retry schedule for a push that got no HTTP 200 within the answer deadline (about 3 s):
+ * about 15 s, 5 min, 1 h and 6 h later (im-protocols.md 1.7).
+ */
+export const FEISHU_RETRY_DELAYS_MS: readonly number[] = [15_000, 5 * 60_000, 60 * 60_000, 6 * 60 * 60_000];
+
+/** Feishu's retry schedule compressed by `timeScale` (e.g. 0.001: 15 ms, 300 ms, 3.6 s, 21.6 s). */
+export function feishuRetryDelaysMs(timeScale: number): number[] {
+  return FEISHU_RETRY_DELAYS_MS.map(delay => Math.max(1, Math.round(delay * timeScale)));
+}
+
 export class FeishuEvents {
   readonly log: DeliveryLog;
   private readonly http: HttpDelivery;
+  /**
+   * Events of one instance are delivered to an app in order, and while one is unanswered the later
+   * ones wait (Feishu's approval events FAQ): per app and instance, the pushes still to be sent.
+   */
+  private readonly held = new Map<string, Array<() => void>>();
 
   constructor(
     private readonly state: FeishuState,
@@ -52,7 +68,8 @@ export class FeishuEvents {
         } else if (url === undefined) {
           this.connections.deliver(app.appId, event, plaintext, control);
         } else {
-          this.http.deliver(this.httpPush(app, { ...event, url }, plaintext), control);
+          const push = this.httpPush(app, { ...event, url }, plaintext);
+          this.inOrder(`${app.appId} ${instance.instanceCode}`, done => this.http.deliver(push, control, done));
         }
       }
     }
@@ -63,11 +80,32 @@ export class FeishuEvents {
   }
 
   reset(): void {
+    this.held.clear();
     this.http.reset();
   }
 
   close(): void {
+    this.held.clear();
     this.http.close();
+  }
+
+  /** Runs `send` once every earlier push of `key` is settled (acknowledged or out of retries). */
+  private inOrder(key: string, send: (done: () => void) => void): void {
+    const queue = this.held.get(key);
+    const run = () =>
+      send(() => {
+        const rest = this.held.get(key);
+        if (!rest) return;
+        rest.shift();
+        if (rest.length === 0) this.held.delete(key);
+        else rest[0]();
+      });
+    if (queue) {
+      queue.push(run);
+      return;
+    }
+    this.held.set(key, [run]);
+    run();
   }
 
   private buildEvent(app: FeishuApp, instance: Instance, change: InstanceChange): { eventUuid: string; plaintext: string } {
@@ -121,7 +159,8 @@ export class FeishuEvents {
           headers['x-lark-request-nonce'] = nonce;
           headers['x-lark-signature'] = feishuSignature(timestamp, nonce, app.encryptKey, body);
         }
-        return { method: 'POST', url: event.url, headers, body };
+        // Each attempt goes to the request URL configured now, as Feishu's redeliveries do.
+        return { method: 'POST', url: app.callbackUrl ?? event.url, headers, body };
       },
       refusal: answer => (answer.status === 200 ? undefined : `HTTP ${answer.status}`),
     };
