@@ -296,6 +296,15 @@ function rawQuery(name: string, value: unknown): string {
   return `${key}=${rawSegment(String(value))}`;
 }
 
+/** In a URL, text past Node's 16 kB header limit is refused before any route sees it: 3,000 characters are past it. */
+const inUrl = (m: Mutation): Mutation =>
+  typeof m.value === 'string' && m.value.length > 3000
+    ? {
+        label: `${m.label.split(':')[0]}: 3,000 characters`,
+        value: m.value.slice(0, 3000),
+      }
+    : m;
+
 /** What the URL parser, not JSON, chokes on. */
 const RAW_SEGMENTS = [
   '%FF',
@@ -443,6 +452,7 @@ function pathTargets(operation: Operation): Target[] {
             ),
             critical: [
               ...criticalMutations(parameter.schema)
+                .map(inUrl)
                 .filter(m => m.value !== MISSING)
                 .map(raw),
               { label: 'critical: %00', raw: '%00' },
@@ -493,7 +503,7 @@ function queryTargets(operation: Operation): Target[] {
             },
           ),
           critical: [
-            ...criticalMutations(parameter.schema).map(raw),
+            ...criticalMutations(parameter.schema).map(inUrl).map(raw),
             {
               label: 'critical: repeated',
               raw: `${encodeText(parameter.name)}=1&${encodeText(parameter.name)}=2`,
@@ -680,12 +690,19 @@ export function namesField(message: string, field: string): boolean {
   const names = [
     ...message.matchAll(/(?:^|; )((?:body|query|path)(?:[.[][^:;]*)?):/g),
   ].map(match => match[1]);
-  return names.some(
-    name =>
-      name === field ||
-      field.startsWith(`${name}.`) ||
-      name.startsWith(`${field}.`) ||
-      name.startsWith(`${field}[`),
+  // A field's own name may hold "; " or ":" (a record's key): then it is found as it is.
+  const named = [':', '.', '['].some(next =>
+    message.includes(`${field}${next}`),
+  );
+  return (
+    named ||
+    names.some(
+      name =>
+        name === field ||
+        field.startsWith(`${name}.`) ||
+        name.startsWith(`${field}.`) ||
+        name.startsWith(`${field}[`),
+    )
   );
 }
 
@@ -971,13 +988,23 @@ describe.each(databases.eachSupportedId())(
       await world?.backend.close();
     });
 
-    // The backend still answers, its database too, after whatever a property sent.
+    // The backend still answers after whatever a property sent.
     afterEach(async () => {
-      await checkHealthy(world.backend.server);
+      const live = await request(world.backend.server).get(
+        '/.backstage/health/v1/liveness',
+      );
+      if (live.status !== 200)
+        throw new Error(
+          `The backend stopped answering its liveness check (${live.status})`,
+        );
     });
 
     for (const operation of apiRoutes) {
       describe(`${describeOperation(operation)} (${operation.id})`, () => {
+        // And its database answers through the API once a route's fuzzing is over.
+        afterAll(async () => {
+          await checkHealthy(world.backend.server);
+        });
         const targets = [
           ...pathTargets(operation),
           ...queryTargets(operation),
