@@ -59,7 +59,8 @@ describe('WeCom end to end (real backend, WeCom sandbox over HTTP callbacks and 
         { id: 'Textarea-2', title: 'Reason', value: 'release 1.2' },
         { id: 'Text-3', title: 'Run', value: 'https://github.com/acme/api/actions/runs/1001/attempts/1' },
       ]);
-      expect(made.summary).toEqual(['Deploy api from acme/api', 'Service: api', 'Textarea-2: release 1.2']);
+      // Lines cut to WeCom's documented 20 characters.
+      expect(made.summary).toEqual(['Deploy api from acm…', 'Service: api', 'Textarea-2: release…']);
       expect(made.approvers.map((a: { userId: string; apvRel: string }) => [a.userId, a.apvRel])).toEqual([
         ['alice', 'OR'],
         ['bob', 'OR'],

@@ -37,4 +37,21 @@ describe('WeCom tenant behaviour end to end (real backend, WeCom sandbox)', () =
     await decideInSandbox(stack, made[0], 'approve', { userId: 'bob', comment: 'once' }, 'wecom');
     expect((await waiting).body).toMatchObject({ status: 'approved', comment: 'once' });
   });
+
+  it('sends summary lines within the documented 20 characters, and reads decisions in the current shape and, for older tenants, the legacy one', async () => {
+    for (const shape of ['current', 'legacy'] as const) {
+      await sandboxControl(stack.sandbox, 'POST', '/wecom/detail-shape', { shape });
+      try {
+        const { approval, token } = await openApproval(stack, backend(), { template: wecomCallback.template });
+        const made = await sandboxControl<{ summary: string[] }>(stack.sandbox, 'GET', `/wecom/instances/${approval.imInstanceId}`);
+        expect(made.summary[0]).toBe('Deploy api from acm…');
+        for (const line of made.summary) expect([...line].length).toBeLessThanOrEqual(20);
+        const waiting = waitFor(backend(), approval.id, token);
+        await decideInSandbox(stack, approval.imInstanceId!, 'reject', { userId: 'alice', comment: `no (${shape})` }, 'wecom');
+        expect((await waiting).body).toMatchObject({ status: 'rejected', decidedBy: 'alice@example.com', comment: `no (${shape})` });
+      } finally {
+        await sandboxControl(stack.sandbox, 'POST', '/wecom/detail-shape', { shape: 'current' });
+      }
+    }
+  });
 });

@@ -120,9 +120,9 @@ describe('the approver inbox', () => {
     expect(answer.status).toBe(303);
     const info = (await api.detail(spNo)).info;
     expect(info.sp_status).toBe(2);
-    expect(info.sp_record[0].details).toEqual([
-      expect.objectContaining({ approver: { userid: 'alice' }, sp_status: 1 }),
-      expect.objectContaining({ approver: { userid: 'bob' }, sp_status: 2, speech: 'Ship it' }),
+    expect(info.process_list.node_list[0].sub_node_list).toEqual([
+      expect.objectContaining({ userid: 'alice', sp_yj: 1 }),
+      expect.objectContaining({ userid: 'bob', sp_yj: 2, speech: 'Ship it' }),
     ]);
     const html = await page();
     expect(cardOf(html, spNo, 'wecom')).toBeUndefined();

@@ -60,6 +60,7 @@ describe('the WeCom API', () => {
       },
     });
     expect(spNo).toMatch(/^\d{8}\d{4}$/);
+    await control(t.sandbox).post('/wecom/detail-shape', { shape: 'legacy' });
     const created = (await api.detail(spNo)).info;
     expect(created).toMatchObject({
       sp_no: spNo,
@@ -99,6 +100,7 @@ describe('the WeCom API', () => {
     const api = await wecom(t.sandbox);
     const status = async (spNo: string) => (await api.detail(spNo)).info.sp_status;
     const settle = (spNo: string, spStatus: number) => control(t.sandbox).post(`/wecom/instances/${spNo}/status`, { spStatus });
+    await control(t.sandbox).post('/wecom/detail-shape', { shape: 'legacy' });
 
     // The older request shape: approver[].attr 2 = all must approve.
     const rejected = await api.apply({ process: undefined, approver: [{ attr: 2, userid: ['alice', 'bob'] }] });
@@ -144,6 +146,7 @@ describe('the WeCom API', () => {
       [{ process: { node_list: [{ type: 1, apv_rel: 2, userid: ['mallory'] }] } }, /userid mallory is not a member/],
       [{ process: { node_list: [{ type: 2, userid: ['alice'] }] } }, /at least one approver node/],
       [{ summary_list: [] }, /summary_list/],
+      [{ summary_list: [{ summary_info: [{ text: '发布 payments 到生产环境，原因：修复支付回调', lang: 'zh_CN' }] }] }, /longer than 20 characters/],
       [{ use_template_approver: 1 }, /no approval flow of its own/],
     ];
     for (const [overrides, message] of cases) {
@@ -163,6 +166,29 @@ describe('the WeCom API', () => {
     expect((await api.post('/cgi-bin/user/getuserid', { mobile: '13900000000' })).body.errcode).toBe(46004);
     expect((await api.get('/cgi-bin/user/get?userid=alice')).body).toMatchObject({ errcode: 0, userid: 'alice', name: 'Alice Chen' });
     expect((await api.get('/cgi-bin/user/get?userid=mallory')).body.errcode).toBe(60111);
+  });
+
+  it('reads a request in the current shape (process_list … sub_node_list with sp_yj) unless the legacy sp_record is asked for', async () => {
+    const api = await wecom(t.sandbox);
+    const spNo = await api.apply({ process: { node_list: [{ type: 1, apv_rel: 2, userid: ['alice', 'bob'] }] } });
+    await control(t.sandbox).post(`/wecom/instances/${spNo}/approve`, { userId: 'bob', comment: 'ship it' });
+    const current = (await api.detail(spNo)).info;
+    expect(current.sp_record).toBeUndefined();
+    expect(current.process_list.node_list).toEqual([
+      {
+        node_type: 1,
+        sp_status: 2,
+        apv_rel: 2,
+        sub_node_list: [
+          { userid: 'alice', speech: '', sp_yj: 1, sptime: 0, media_id: [] },
+          { userid: 'bob', speech: 'ship it', sp_yj: 2, sptime: expect.any(Number), media_id: [] },
+        ],
+      },
+    ]);
+    await control(t.sandbox).post('/wecom/detail-shape', { shape: 'legacy' });
+    const legacy = (await api.detail(spNo)).info;
+    expect(legacy.process_list).toBeUndefined();
+    expect(legacy.sp_record[0].details[1]).toMatchObject({ approver: { userid: 'bob' }, sp_status: 2, speech: 'ship it' });
   });
 
   it('looks up email_type 1 (the default) among WeCom Mail addresses only and 2 among members\' own email fields only', async () => {

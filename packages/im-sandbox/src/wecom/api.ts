@@ -147,7 +147,7 @@ export function wecomApi(platform: WecomPlatform): Router {
       const instance = state.instances.get(spNo);
       if (!instance) throw new WecomApiError(WecomCode.invalidParameter, `invalid sp_no ${spNo}`);
       state.stats.instanceReads += 1;
-      return { info: detailInfo(instance) };
+      return { info: detailInfo(instance, state.detailShape) };
     }),
   );
 
@@ -212,7 +212,34 @@ const approvalInfoRequestSchema = z.object({
   filters: z.array(z.object({ key: z.enum(['template_id', 'creator', 'department', 'sp_status']), value: z.string() })).max(10).optional().default([]),
 });
 
-function detailInfo(instance: WecomInstance) {
+function detailInfo(instance: WecomInstance, shape: 'current' | 'legacy') {
+  const records = spRecords(instance);
+  const approvers =
+    shape === 'legacy'
+      ? {
+          sp_record: records.map(record => ({
+            sp_status: record.spStatus,
+            approverattr: record.approverAttr,
+            details: record.details.map(detail => ({
+              approver: { userid: detail.userId },
+              speech: detail.speech,
+              sp_status: detail.spStatus,
+              sptime: detail.spTime,
+              media_id: [],
+            })),
+          })),
+        }
+      : {
+          // node_type 1 approver; apv_rel 1 all (会签), 2 any one (或签); sp_yj is each approver's own decision.
+          process_list: {
+            node_list: records.map(record => ({
+              node_type: 1,
+              sp_status: record.spStatus,
+              apv_rel: record.approverAttr === 2 ? 1 : 2,
+              sub_node_list: record.details.map(detail => ({ userid: detail.userId, speech: detail.speech, sp_yj: detail.spStatus, sptime: detail.spTime, media_id: [] })),
+            })),
+          },
+        };
   return {
     sp_no: instance.spNo,
     sp_name: instance.spName,
@@ -220,17 +247,7 @@ function detailInfo(instance: WecomInstance) {
     template_id: instance.templateId,
     apply_time: seconds(instance.applyTime),
     applyer: { userid: instance.applicant, partyid: '1' },
-    sp_record: spRecords(instance).map(record => ({
-      sp_status: record.spStatus,
-      approverattr: record.approverAttr,
-      details: record.details.map(detail => ({
-        approver: { userid: detail.userId },
-        speech: detail.speech,
-        sp_status: detail.spStatus,
-        sptime: detail.spTime,
-        media_id: [],
-      })),
-    })),
+    ...approvers,
     notifyer: instance.notifyer.map(userid => ({ userid })),
     apply_data: {
       contents: instance.contents.map(content => ({ control: content.control, id: content.id, title: zh(content.title), value: { text: content.text } })),

@@ -118,6 +118,12 @@ export function wecomControlApi(platform: WecomPlatform): Router {
       res.json({ ok: true });
     });
 
+    // getapprovaldetail's shape: the current one (process_list) unless a test asks for the legacy sp_record.
+    router.post('/detail-shape', (req, res) => {
+      state.detailShape = input(z.strictObject({ shape: z.enum(['current', 'legacy']) }), req.body).shape;
+      res.json({ shape: state.detailShape });
+    });
+
     operationsRoutes(router, {
       routes: WECOM_FAULT_ROUTES,
       faults: state.faults,

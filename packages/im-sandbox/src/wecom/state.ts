@@ -140,9 +140,15 @@ export class WecomState {
 
   /** applyevent calls that create their request, then lose the answer (a 500, or a dropped connection). */
   lostApplyAnswers: Array<{ mode: 'error' | 'drop'; remaining: number }> = [];
+  /**
+   * getapprovaldetail's shape: `current` (process_list … sub_node_list, what current tenants get)
+   * or, on request, `legacy` (sp_record … details, what older tenants got).
+   */
+  detailShape: 'current' | 'legacy' = 'current';
 
   reset(): void {
     this.lostApplyAnswers = [];
+    this.detailShape = 'current';
     this.instances.clear();
     this.faults.reset();
     this.rateLimit.reset();

@@ -9,6 +9,9 @@ import type { ApvRel, WecomInstance, WecomState } from './state';
 /** ApprovalInfo.StatuChangeEvent: what happened to the request. */
 export const StatuChangeEvent = { submitted: 1, approved: 2, rejected: 3, revoked: 6, revokedAfterApproval: 8, commented: 10 } as const;
 
+/** applyevent's summary_list: at most 3 lines of at most 20 characters each. */
+export const SUMMARY_LINE_MAX = 20;
+
 const userIds = z.array(z.string().min(1)).min(1);
 export const applyEventRequestSchema = z.object({
   creator_userid: z.string().min(1),
@@ -44,7 +47,22 @@ export const applyEventRequestSchema = z.object({
     ),
   }),
   summary_list: z
-    .array(z.object({ summary_info: z.array(z.object({ text: z.string().min(1), lang: z.string().min(1) })).min(1) }))
+    .array(
+      z.object({
+        summary_info: z
+          .array(
+            z.object({
+              // The documentation allows at most 20 characters a line.
+              text: z
+                .string()
+                .min(1)
+                .refine(text => [...text].length <= SUMMARY_LINE_MAX, `summary_info text longer than ${SUMMARY_LINE_MAX} characters`),
+              lang: z.string().min(1),
+            }),
+          )
+          .min(1),
+      }),
+    )
     .min(1)
     .max(3),
 });

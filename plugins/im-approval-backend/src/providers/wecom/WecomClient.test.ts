@@ -147,6 +147,41 @@ describe('WecomClient', () => {
     expect(await wecom.readInstance('SP-2')).toEqual({ status: 'approved', decidedBy: 'alice', comment: 'ok', decidedAt: new Date(1763712000_000) });
   });
 
+  it('counts sp_yj 13 (approved, an approver added) as an approval in the current shape', async () => {
+    tokenOnce();
+    nock(BASE)
+      .post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-1' })
+      .query(true)
+      .reply(200, detail(2, [{ userid: 'alice', sp_yj: 13, speech: 'ok, and carol too', sptime: 1763712000 }, { userid: 'carol', sp_yj: 1, sptime: 0 }]));
+    nock(BASE).get('/cgi-bin/user/get').query(q => q.userid === 'alice').reply(200, { errcode: 0, name: 'Alice', email: 'alice@example.com' });
+    expect(await client().readInstance('SP-1')).toEqual({ status: 'approved', decidedBy: 'alice@example.com', comment: 'ok, and carol too', decidedAt: new Date(1763712000_000) });
+  });
+
+  it('cuts summary_list lines to the documented 20 characters, counting code points', async () => {
+    tokenOnce();
+    nock(BASE).post('/cgi-bin/oa/gettemplatedetail').query(true).reply(200, template);
+    let summary: unknown;
+    nock(BASE)
+      .post('/cgi-bin/oa/applyevent', body => {
+        summary = body.summary_list;
+        return true;
+      })
+      .query(true)
+      .reply(200, { errcode: 0, errmsg: 'ok', sp_no: 'SP-1' });
+    await client().createInstance({
+      approvalId: 'a',
+      form: 'TPL',
+      title: '发布 payments 到生产环境 🚀🚀 release 2.3',
+      fields: [{ field: 'Service', value: 'payments-gateway-eu-west' }],
+      approvers: ['bob'],
+      approverMode: 'any',
+      initiator: 'bot',
+    });
+    const lines = (summary as Array<{ summary_info: Array<{ text: string }> }>).map(line => line.summary_info[0].text);
+    expect(lines).toEqual(['发布 payments 到生产环境 🚀…', 'Service: payments-g…']);
+    for (const line of lines) expect([...line].length).toBeLessThanOrEqual(20);
+  });
+
   it('says it cannot revoke, without calling WeCom', async () => {
     expect(await client().cancelInstance()).toEqual({ revoked: false, message: expect.stringMatching(/no API to revoke/) });
   });

@@ -24,8 +24,16 @@ const TEMPLATE_TTL_MS = 5 * 60_000;
 /** get_userid_by_email's email_type: 1 a WeCom Mail (enterprise mailbox) address, 2 the member's own email field. */
 const WECOM_MAIL = 1;
 const MEMBER_EMAIL = 2;
-/** WeCom shows at most three summary lines in the approval list. */
+/** WeCom shows at most three summary lines in the approval list, of at most 20 characters each. */
 const SUMMARY_LINES = 3;
+const SUMMARY_LINE_CHARACTERS = 20;
+
+/** A summary line within WeCom's 20 characters (code points, so no emoji is split), ending in … when cut. */
+function summaryLine(text: string): string {
+  const characters = [...text.replace(/\s+/g, ' ').trim()];
+  if (characters.length <= SUMMARY_LINE_CHARACTERS) return characters.join('') || '-';
+  return `${characters.slice(0, SUMMARY_LINE_CHARACTERS - 1).join('')}…`;
+}
 
 const templateSchema = z.object({
   template_content: z.object({
@@ -194,7 +202,7 @@ export class WecomClient implements ImClient {
       this.users.resolve([request.initiator ?? this.integration.initiator]),
       this.users.resolve(request.approvers),
     ]);
-    const summary = [request.title, ...request.fields.map(f => `${f.field}: ${f.value}`)].slice(0, SUMMARY_LINES);
+    const summary = [request.title, ...request.fields.map(f => `${f.field}: ${f.value}`)].slice(0, SUMMARY_LINES).map(summaryLine);
     return {
       creator_userid: creator,
       template_id: request.form,
@@ -218,7 +226,7 @@ export class WecomClient implements ImClient {
     if (!status) throw new ImApiError('unavailable', `WeCom approval ${spNo} has an unknown sp_status ${info.sp_status}`);
     if (status === 'pending') return { status };
     const deciding = decisions(info)
-      .filter(d => d.status === WECOM_DECIDING_NODE_STATUS[status])
+      .filter(d => d.status !== undefined && (WECOM_DECIDING_NODE_STATUS[status] ?? []).includes(d.status))
       .sort((a, b) => (a.sptime ?? 0) - (b.sptime ?? 0))
       .at(-1);
     return {

@@ -14,8 +14,12 @@ export const WECOM_SP_STATUS: Record<number, ImInstanceState['status']> = {
   10: 'approved',
 };
 
-/** The approver node's `sp_yj` (or the older record's `sp_status`) that made each decision. */
-export const WECOM_DECIDING_NODE_STATUS: Partial<Record<ImInstanceState['status'], number>> = {
-  approved: 2,
-  rejected: 3,
+/**
+ * The approver's `sp_yj` (current shape, `process_list … sub_node_list`) or the older record's
+ * `sp_status` (`sp_record … details`) that made each decision: 2 approved, 3 rejected, and in the
+ * current shape 13 (同意并加签), approved with an approver added.
+ */
+export const WECOM_DECIDING_NODE_STATUS: Partial<Record<ImInstanceState['status'], readonly number[]>> = {
+  approved: [2, 13],
+  rejected: [3],
 };
