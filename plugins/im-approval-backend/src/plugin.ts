@@ -27,7 +27,11 @@ import { ApprovalChanges } from './waiting/ApprovalChanges';
 import { LocalChangeBus } from './waiting/ChangeBus';
 import { PostgresChangeBus } from './waiting/PostgresChangeBus';
 
-/** Approvals for GitHub Actions, decided in Feishu/Lark, DingTalk or WeCom (and, through modules, other IMs). */
+/**
+ * Approvals for GitHub Actions, decided in Feishu/Lark, DingTalk or WeCom (and, through modules, other IMs).
+ *
+ * @public
+ */
 export const imApprovalPlugin = createBackendPlugin({
   pluginId: 'im-approval',
   register(env) {

@@ -19,7 +19,11 @@ const imApprovalPage = PageBlueprint.make({
   },
 });
 
-/** The plugin for apps on the new frontend system. */
+/**
+ * The plugin for apps on the new frontend system.
+ *
+ * @alpha
+ */
 export default createFrontendPlugin({
   pluginId: 'im-approval',
   title: 'IM approvals',

@@ -16,10 +16,18 @@ import type {
   UpdateIntegrationRequest,
 } from '@im-approval/plugin-im-approval-common';
 
-/** Filters and page of the approvals list; what is left out takes the API's default. */
+/**
+ * Filters and page of the approvals list; what is left out takes the API's default.
+ *
+ * @public
+ */
 export type ApprovalsFilter = Partial<ListApprovalsQuery>;
 
-/** The im-approval backend as the UI uses it; every answer is parsed with the common schemas. */
+/**
+ * The im-approval backend as the UI uses it; every answer is parsed with the common schemas.
+ *
+ * @public
+ */
 export interface ImApprovalApi {
   /** The plugin's API root as the browser reaches it, e.g. `http://localhost:7007/api/im-approval`. */
   getBaseUrl(): Promise<string>;
@@ -44,4 +52,5 @@ export interface ImApprovalApi {
   sendTestApproval(name: string, request: TestTemplateRequest): Promise<Approval>;
 }
 
+/** @public */
 export const imApprovalApiRef = createApiRef<ImApprovalApi>({ id: 'plugin.im-approval.service' });

@@ -20,12 +20,17 @@ import {
 import { z } from 'zod';
 import type { ApprovalsFilter, ImApprovalApi } from './ImApprovalApi';
 
+/** @public */
 export const PLUGIN_ID = 'im-approval';
 
 const noContent = z.undefined();
 const segment = encodeURIComponent;
 
-/** Talks to `/api/im-approval` with the signed-in user's credentials (fetchApi adds them). */
+/**
+ * Talks to `/api/im-approval` with the signed-in user's credentials (fetchApi adds them).
+ *
+ * @public
+ */
 export class ImApprovalClient implements ImApprovalApi {
   private readonly discoveryApi: DiscoveryApi;
   private readonly fetchApi: FetchApi;
