@@ -39,4 +39,16 @@ describe('DingTalk tenant behaviour end to end (real backend, DingTalk sandbox)'
     await decideInSandbox(stack, made[0], 'approve', { userId: 'alice', comment: 'once' }, 'dingtalk');
     expect((await waiting).body).toMatchObject({ status: 'approved', comment: 'once' });
   });
+
+  it('dates a decision when it was made, though DingTalk writes its dates to the minute: never the minute\'s start, never before the request', async () => {
+    const { approval, token } = await openApproval(stack, backend(), { template: dingtalkCallback.template });
+    await new Promise(resolve => setTimeout(resolve, 1500));
+    const waiting = waitFor(backend(), approval.id, token);
+    await decideInSandbox(stack, approval.imInstanceId!, 'approve', { userId: 'alice' }, 'dingtalk');
+    const decided = (await waiting).body;
+    expect(decided.status).toBe('approved');
+    const age = Date.parse(decided.decidedAt!) - Date.parse(approval.createdAt);
+    expect(age).toBeGreaterThanOrEqual(1400);
+    expect(Date.parse(decided.decidedAt!)).toBeLessThanOrEqual(Date.now());
+  });
 });

@@ -2,7 +2,7 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { dingtalkIntegrationSchema } from '@im-approval/plugin-im-approval-common';
 import nock from 'nock';
 import { imApiError, useNock } from '../testing/providerTestUtils';
-import { DingtalkClient } from './DingtalkClient';
+import { DingtalkClient, dingtalkDecidedAt } from './DingtalkClient';
 import { dingtalkInstanceStatus } from './dingtalkStatus';
 
 const API = 'https://api.dingtalk.test';
@@ -143,7 +143,8 @@ describe('DingtalkClient', () => {
       status: 'approved',
       decidedBy: 'Alice Chen',
       comment: 'ship it',
-      decidedAt: new Date('2026-11-21T08:05Z'),
+      // Read long after: the minute's last instant, not its start.
+      decidedAt: new Date('2026-11-21T08:05:59.999Z'),
     });
   });
 
@@ -325,6 +326,20 @@ describe('DingtalkClient', () => {
       nock(API).get('/v1.0/workflow/forms/schemas/processCodes').query(true).reply(200, form);
       nock(API).post('/v1.0/workflow/processes/instanceIds/query').reply(200, { success: true, result: { list: [] } });
       expect(await client().findCreated(request, new Date())).toEqual([]);
+    });
+  });
+
+  describe('decision times (the new API writes dates to the minute, "2026-12-01T10:30Z")', () => {
+    it('takes the moment the decision was learned within its minute, never the minute\'s start', () => {
+      expect(dingtalkDecidedAt('2026-12-01T10:30Z', new Date('2026-12-01T10:30:42.250Z'))).toEqual(new Date('2026-12-01T10:30:42.250Z'));
+    });
+    it('takes the minute\'s last instant when learned later (the reconciler)', () => {
+      expect(dingtalkDecidedAt('2026-12-01T10:30Z', new Date('2026-12-01T10:35:00Z'))).toEqual(new Date('2026-12-01T10:30:59.999Z'));
+    });
+    it('keeps a date with seconds as DingTalk wrote it, and the learned moment without a date', () => {
+      expect(dingtalkDecidedAt('2026-12-01T10:30:17Z', new Date('2026-12-01T10:35:00Z'))).toEqual(new Date('2026-12-01T10:30:17Z'));
+      expect(dingtalkDecidedAt(undefined, new Date('2026-12-01T10:35:00Z'))).toEqual(new Date('2026-12-01T10:35:00Z'));
+      expect(dingtalkDecidedAt('not a date', new Date('2026-12-01T10:35:00Z'))).toEqual(new Date('2026-12-01T10:35:00Z'));
     });
   });
 });

@@ -62,6 +62,23 @@ const FIND_PAGES = 5;
 
 const userSchema = z.object({ result: z.object({ userid: z.string().optional(), name: z.string().optional(), email: z.string().optional() }) });
 
+/** A date to the minute, as the new API writes them: "2024-05-01T08:30Z". */
+const MINUTE_DATE = /T\d\d:\d\d(Z|[+-]\d\d:?\d\d)?$/;
+
+/**
+ * When a decision was made, from the operation record's `date` and the moment the backend learned
+ * of it. The new API's dates are to the minute: the decision fell within that minute and no later
+ * than now, so it is now, or the minute's last instant when learned later — never the minute's
+ * start, which would put most decisions before the request. A date with seconds is DingTalk's own.
+ */
+export function dingtalkDecidedAt(date: string | undefined, learnedAt: Date): Date {
+  const parsed = date ? new Date(date) : undefined;
+  if (!date || !parsed || Number.isNaN(parsed.getTime())) return learnedAt;
+  if (!MINUTE_DATE.test(date)) return parsed;
+  const minuteEnd = parsed.getTime() + 59_999;
+  return learnedAt.getTime() < minuteEnd ? learnedAt : new Date(minuteEnd);
+}
+
 /** One DingTalk app (an "H5 micro app" with OA approval permissions). */
 export class DingtalkClient implements ImClient {
   private readonly api: DingtalkApi;
@@ -192,12 +209,11 @@ export class DingtalkClient implements ImClient {
     }
     if (status === 'pending') return { status };
     const deciding = instance.operationRecords.filter(DINGTALK_DECIDING_RECORD[status]).at(-1);
-    const decidedAt = deciding?.date ? new Date(deciding.date) : undefined;
     return {
       status,
       decidedBy: deciding?.userId ? await this.people.label(deciding.userId) : undefined,
       comment: deciding?.remark || undefined,
-      decidedAt: decidedAt && !Number.isNaN(decidedAt.getTime()) ? decidedAt : new Date(),
+      decidedAt: dingtalkDecidedAt(deciding?.date, new Date()),
     };
   }
 
