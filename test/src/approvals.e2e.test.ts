@@ -198,7 +198,7 @@ describe('approvals end to end (real backend on SQLite, Feishu sandbox over HTTP
       const response = await create(STATIC_TOKEN, { context: { repository: 'acme/api', environment: 'staging', runId: '7' } });
       expect(response.status).toBe(201);
       expect(response.body.context).toMatchObject({ verified: false, caller: 'local-dev', repository: 'acme/api' });
-      expect(errorMessage(await create(STATIC_TOKEN))).toMatch(/^context: required/);
+      expect(errorMessage(await create(STATIC_TOKEN))).toMatch(/^body\.context: required/);
     });
 
     it('lets a workflow read only its own repository\'s approvals', async () => {

@@ -124,9 +124,10 @@ export const imApprovalPlugin = createBackendPlugin({
             logger,
           }),
         );
-        // These routes authenticate themselves: GitHub OIDC or Backstage tokens, and IM signatures.
-        httpRouter.addAuthPolicy({ path: '/approvals', allow: 'unauthenticated' });
-        httpRouter.addAuthPolicy({ path: '/callbacks', allow: 'unauthenticated' });
+        // Every route resolves its caller itself (CallerResolver: a GitHub OIDC token or Backstage
+        // credentials; IM signatures for callbacks), so that a workflow's token is recognised, and
+        // refused with a reason, on every route, not turned away as an unknown Backstage token.
+        httpRouter.addAuthPolicy({ path: '/', allow: 'unauthenticated' });
       },
     });
   },

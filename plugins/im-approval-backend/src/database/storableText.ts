@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
 
 /**
- * PostgreSQL text cannot hold U+0000. Callers' text is refused before it gets here; text from an IM
- * (a comment, a name, an event id) is made storable instead, since refusing it would strand the decision.
+ * PostgreSQL text cannot hold U+0000, and a lone surrogate reaches either database as U+FFFD. Callers'
+ * NUL is refused before it gets here; text from an IM (a comment, a name, an event id) is made
+ * storable instead, since refusing it would strand the decision. What is stored is what is compared.
  */
 export function storable(text: string): string;
 export function storable(text: string | null | undefined): string | null;
 export function storable(text: string | null | undefined): string | null {
   if (text === null || text === undefined) return null;
-  return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
+  const wellFormed = text.toWellFormed();
+  return wellFormed.includes('\u0000') ? wellFormed.replaceAll('\u0000', '\uFFFD') : wellFormed;
 }
 
 const MAX_KEY_LENGTH = 255;

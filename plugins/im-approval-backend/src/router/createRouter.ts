@@ -22,6 +22,7 @@ import type { Settings } from '../settings/openSettings';
 import { createAudited } from './audited';
 import { parseInput } from './parseInput';
 import { refuseUnstorableText } from './refuseUnstorableText';
+import { namedRequestErrors } from './requestErrors';
 import { settingsRoutes } from './settingsRoutes';
 
 export interface RouterOptions {
@@ -138,6 +139,7 @@ export function createRouter({ service, intake, settings, probe, callers, audito
   });
 
   router.use(settingsRoutes({ settings, probe, service, callers, audited }));
+  router.use(namedRequestErrors(router));
 
   return router;
 }

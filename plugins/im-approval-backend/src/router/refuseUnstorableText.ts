@@ -3,13 +3,19 @@ import type { NextFunction, Request, Response } from 'express';
 
 const NUL = '\u0000';
 
-/** The path of the first string in `value` that holds U+0000, e.g. `body.context.ref`. */
+/** The path of the first string in `value` that holds U+0000, e.g. `body.context.ref`; iterative, so no nesting overflows it. */
 export function unstorableTextIn(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return value.includes(NUL) ? path : undefined;
-  if (value === null || typeof value !== 'object') return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const found = key.includes(NUL) ? `${path}.${key.replaceAll(NUL, '\\0')}` : unstorableTextIn(item, `${path}.${key}`);
-    if (found) return found;
+  const pending: Array<[unknown, string]> = [[value, path]];
+  while (pending.length > 0) {
+    const [item, where] = pending.pop()!;
+    if (typeof item === 'string') {
+      if (item.includes(NUL)) return where;
+    } else if (item !== null && typeof item === 'object') {
+      for (const [key, child] of Object.entries(item)) {
+        if (key.includes(NUL)) return `${where}.${key.replaceAll(NUL, '\\0')}`;
+        pending.push([child, `${where}.${key}`]);
+      }
+    }
   }
   return undefined;
 }

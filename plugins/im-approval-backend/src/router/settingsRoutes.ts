@@ -47,6 +47,7 @@ export function settingsRoutes({ settings: { integrations, templates }, probe, s
 
   router.get('/capabilities', async (req, res) => {
     const caller = await callers.resolve(req);
+    if (caller.kind === 'github') throw new NotAllowedError('Capabilities are for people using the im-approval pages, not for workflows');
     const [manageIntegration, manageTemplate, readApprovals, decideApprovals] = await callers.allowed(caller, [
       imApprovalIntegrationManagePermission,
       imApprovalTemplateManagePermission,

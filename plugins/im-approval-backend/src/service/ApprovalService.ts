@@ -73,16 +73,16 @@ export class ApprovalService {
 
   async create(request: ParsedCreateApprovalRequest, caller: Caller): Promise<{ approval: Approval; created: boolean }> {
     const template = await this.settings.template(request.template);
-    if (!template) throw new InputError(`template: there is no template named "${request.template}"`);
+    if (!template) throw new InputError(`body.template: there is no template named "${request.template}"`);
     const context = this.contextOf(caller, request.context);
     // Before the idempotency key is looked at: a key must never carry an approval past the policy.
     checkPolicy(template, context);
     if (request.approvers && !template.allowApproverOverride) {
-      throw new InputError(`approvers: template "${template.name}" does not allow overriding its approvers`);
+      throw new InputError(`body.approvers: template "${template.name}" does not allow overriding its approvers`);
     }
     const timeout = request.timeout ?? template.defaultTimeout;
     if (timeout > template.maxTimeout) {
-      throw new InputError(`timeout: template "${template.name}" allows at most ${formatDuration(template.maxTimeout)}`);
+      throw new InputError(`body.timeout: template "${template.name}" allows at most ${formatDuration(template.maxTimeout)}`);
     }
     const asked = idempotentRequest(request, context);
     const existing = await this.store.getByIdempotencyKey(caller.id, request.idempotencyKey);
@@ -249,7 +249,7 @@ export class ApprovalService {
     } else if (reported) {
       run = { serverUrl: this.githubServerUrl, ...reported, verified: false };
     } else {
-      throw new InputError('context: required when calling without a GitHub OIDC token (at least the repository)');
+      throw new InputError('body.context: required when calling without a GitHub OIDC token (at least the repository)');
     }
     const runUrl =
       run.runId &&

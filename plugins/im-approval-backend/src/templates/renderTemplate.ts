@@ -19,10 +19,10 @@ function render(text: string, values: Record<string, string | undefined>, where:
   return text.replace(TEMPLATE_PLACEHOLDER, (_, name: string) => {
     const value = values[name];
     if (value === undefined) {
-      const hint = name.startsWith('vars.')
-        ? `add ${name.slice(5)} to the request's variables`
-        : 'the run context does not have it';
-      throw new InputError(`${where} uses \${${name}}, which this request does not provide (${hint})`);
+      const [field, hint] = name.startsWith('vars.')
+        ? [`body.variables.${name.slice(5)}`, `add ${name.slice(5)} to the request's variables`]
+        : [`body.context.${name}`, 'the run context does not have it'];
+      throw new InputError(`${field}: ${where} uses \${${name}}, which this request does not provide (${hint})`);
     }
     return value;
   });

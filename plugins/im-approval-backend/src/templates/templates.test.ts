@@ -38,7 +38,7 @@ describe('renderTemplate', () => {
 
   it('names a missing variable and the field that needs it', () => {
     expect(() => renderTemplate(template, templateVariables(context, { service: 'api' }))).toThrow(
-      'template "deploy" field "Reason" uses ${vars.reason}, which this request does not provide (add reason to the request\'s variables)',
+      'body.variables.reason: template "deploy" field "Reason" uses ${vars.reason}, which this request does not provide (add reason to the request\'s variables)',
     );
   });
 
