@@ -25,6 +25,7 @@ import { isPostgres, migratedClient } from './database/migratedClient';
 import { DatabaseEventInbox } from './database/DatabaseEventInbox';
 import { ApprovalChanges } from './waiting/ApprovalChanges';
 import { LocalChangeBus } from './waiting/ChangeBus';
+import { raiseOpenFileLimit } from './waiting/openFileLimit';
 import { PostgresChangeBus } from './waiting/PostgresChangeBus';
 
 /**
@@ -59,6 +60,7 @@ export const imApprovalPlugin = createBackendPlugin({
       },
       async init({ config, logger, database, scheduler, httpRouter, httpAuth, permissions, permissionsRegistry, auditor, lifecycle }) {
         const settings = readImApprovalConfig(config);
+        await raiseOpenFileLimit(logger);
         const clients = new ImClients(providers, { logger, callbackMaxAgeSeconds: settings.callbackMaxAgeSeconds });
         settings.integrations.forEach(integration => clients.check(integration));
 
