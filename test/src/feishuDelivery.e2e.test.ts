@@ -46,8 +46,8 @@ describe('Feishu event delivery (real backend on SQLite, Feishu sandbox over HTT
 
   it('answer deadline: the backend acknowledges within ~3 s although the instance read takes 5 s, and then applies the decision', async () => {
     const { approval, token } = await openApproval(stack, backend());
-    // Every read of the instance (the backend reads it to learn the decision) answers after 5 s.
-    await sandboxControl(stack.sandbox, 'POST', '/feishu/answer-faults', { route: 'instance.get', delayMs: 5000, times: 3 });
+    // The next read of the instance (the backend reads it to learn the decision) answers after 5 s.
+    await sandboxControl(stack.sandbox, 'POST', '/feishu/answer-faults', { route: 'instance.get', delayMs: 5000, times: 1 });
 
     const waiting = waitFor(backend(), approval.id, token);
     await decideInSandbox(stack, approval.imInstanceId!, 'approve', { openId: 'ou_alice', comment: 'slow read' });
@@ -63,6 +63,11 @@ describe('Feishu event delivery (real backend on SQLite, Feishu sandbox over HTT
 
   it('a first event left unanswered does not strand the instance: redelivered, the held events follow, and the decision applies', async () => {
     const { approval, token } = await openApproval(stack, backend());
+    // The creation's events (instance and two tasks PENDING) reach the backend first.
+    await eventually(
+      async () => (await sandboxControl<DeliveryRecord[]>(stack.sandbox, 'GET', '/feishu/deliveries')).filter(d => d.instanceCode === approval.imInstanceId && d.outcome === 'delivered'),
+      all => all.length >= 3,
+    );
     const hole = await startBlackHole();
     try {
       await sandboxControl(stack.sandbox, 'PATCH', `/feishu/apps/${FEISHU_APP.appId}`, { callbackUrl: hole.url });
@@ -72,6 +77,7 @@ describe('Feishu event delivery (real backend on SQLite, Feishu sandbox over HTT
       const failed = await eventually(
         () => decisionDeliveries(approval.imInstanceId!),
         all => all.some(d => d.outcome === 'failed'),
+        30_000,
       );
       expect(failed).toEqual([expect.objectContaining({ attempt: 1, outcome: 'failed', error: expect.stringContaining('no answer within 3000 ms'), willRetry: true })]);
       // …and the later events of the instance are held behind it, not sent.

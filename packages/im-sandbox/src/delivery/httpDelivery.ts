@@ -25,6 +25,9 @@ export interface HttpPush {
   refusal(answer: HttpAnswer): string | undefined;
 }
 
+/** One attempt's answer (or why there was none), and the URL it went to. */
+type Sent = (HttpAnswer | { error: string }) & { url: string };
+
 export interface HttpDeliveryOptions {
   /** Waits before each redelivery; its length is the number of retries. */
   retryDelaysMs: number[];
@@ -97,9 +100,10 @@ export class HttpDelivery {
   }
 
   /** Records one attempt's outcome and returns why it was refused; `retriesLeft`: a refused attempt will be retried. */
-  private judge(push: HttpPush, result: HttpAnswer | { error: string }, attempt: number, retriesLeft: boolean): string | undefined {
+  private judge(push: HttpPush, result: Sent, attempt: number, retriesLeft: boolean): string | undefined {
     const refusal = 'error' in result ? result.error : push.refusal(result);
-    this.log.record(push.event, {
+    // The URL this attempt went to: an IM may redeliver to a request URL changed since.
+    this.log.record({ ...push.event, url: result.url }, {
       attempt,
       outcome: refusal === undefined ? 'delivered' : 'failed',
       httpStatus: 'status' in result ? result.status : undefined,
@@ -109,7 +113,7 @@ export class HttpDelivery {
     return refusal;
   }
 
-  private send(push: HttpPush): Promise<HttpAnswer | { error: string }> {
+  private send(push: HttpPush): Promise<Sent> {
     const { method, url, query, headers, body } = push.request();
     const target = new URL(url);
     query?.forEach((value, name) => target.searchParams.append(name, value));
@@ -122,18 +126,18 @@ export class HttpDelivery {
       request.on('timeout', () => request.destroy(new Error(`no answer within ${RESPONSE_TIMEOUT_MS} ms`)));
       request.on('error', error => {
         this.requests.delete(request);
-        resolve({ error: error.message });
+        resolve({ error: error.message, url });
       });
       request.on('response', response => {
         const chunks: Buffer[] = [];
         response.on('data', chunk => chunks.push(chunk));
         response.on('end', () => {
           this.requests.delete(request);
-          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), url });
         });
         response.on('error', error => {
           this.requests.delete(request);
-          resolve({ error: error.message });
+          resolve({ error: error.message, url });
         });
       });
       request.end(body);
