@@ -4,7 +4,7 @@ import { api, getWithTimeline, sandboxControl, startStack, type Stack } from './
 
 // The Feishu tenant's own rules, as a real tenant enforces them, met by the real backend:
 // titles are i18n keys, a uuid creates one instance and a repeat fails with 60012, a node may
-// take only one approver.
+// take only one approver, and creates are limited per minute.
 
 jest.setTimeout(120_000);
 
@@ -93,6 +93,31 @@ describe('a strict Feishu tenant (real backend on SQLite, Feishu sandbox over HT
     await decideInSandbox(stack, instances[0].instanceCode, 'reject', { openId: 'ou_bob', comment: 'no' });
     expect((await waiting).body).toMatchObject({ status: 'rejected', decidedBy: 'bob@example.com' });
     expect(await instancesOf(approval.id)).toHaveLength(1);
+  });
+
+  it('instance create over its frequency limit (99991400; 100/min on Feishu, 1/min here): the approval waits and is opened by a later try, one instance', async () => {
+    // A fresh minute for the limiter (instances of the earlier tests are forgotten too).
+    await sandboxControl(stack.sandbox, 'POST', '/reset');
+    await sandboxControl(stack.sandbox, 'PATCH', '/feishu/rate-limits', { instanceCreatePerMinute: 1 });
+    const first = await openApproval(stack, backend());
+    expect(first.approval.imInstanceId).toEqual(expect.any(String));
+
+    const { approval, token } = await openApproval(stack, backend());
+    expect(approval).toMatchObject({ status: 'pending' });
+    expect(approval.imInstanceId ?? null).toBeNull();
+    expect((await sandboxControl(stack.sandbox, 'GET', '/feishu/stats')).rateLimited).toBe(1);
+    const { body } = await getWithTimeline(backend(), approval.id, token);
+    expect(body.timeline.find(entry => entry.type === 'im_error')?.message).toMatch(/99991400/);
+
+    await sandboxControl(stack.sandbox, 'PATCH', '/feishu/rate-limits', { instanceCreatePerMinute: 100 });
+    const attached = await eventually(
+      () => getWithTimeline(backend(), approval.id, token),
+      response => Boolean(response.body.imInstanceId),
+      60_000,
+    );
+    expect(await instancesOf(approval.id)).toEqual([expect.objectContaining({ instanceCode: attached.body.imInstanceId, status: 'PENDING' })]);
+    await api(backend(), 'POST', `/approvals/${first.approval.id}/cancel`, { token: first.token, body: { reason: 'done' } });
+    await api(backend(), 'POST', `/approvals/${approval.id}/cancel`, { token, body: { reason: 'done' } });
   });
 
   it('approver_chosen_multi false: a template listing 3 approvers for a one-approver node is refused with the reason, no instance', async () => {

@@ -59,7 +59,11 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
       try {
         const fault = state.faults.take(route);
         if (fault) throw new FeishuApiError(fault.code, fault.msg, fault.httpStatus);
-        const data = handler(req, authenticate(req));
+        const app = authenticate(req);
+        if (!state.rateLimits.take(app.appId, route, Date.now())) {
+          throw new FeishuApiError(FeishuCode.frequencyLimit, 'request trigger frequency limit');
+        }
+        const data = handler(req, app);
         answer = () => res.json({ code: 0, msg: 'success', data });
       } catch (error) {
         if (!(error instanceof FeishuApiError)) throw error;

@@ -147,6 +147,7 @@ describe('the Feishu control API', () => {
         tokenRequests: { cli_test_app: 1 },
         instanceCreates: 1,
         instanceReads: 1,
+        rateLimited: 0,
         calls: { token: 1, 'instance.create': 1, 'instance.get': 1 },
       });
 
@@ -154,7 +155,7 @@ describe('the Feishu control API', () => {
 
       expect((await control(sandbox).get('/feishu/instances')).body).toEqual([]);
       expect((await control(sandbox).get('/feishu/deliveries')).body).toEqual([]);
-      expect((await control(sandbox).get('/feishu/stats')).body).toEqual({ tokenRequests: {}, instanceCreates: 0, instanceReads: 0, calls: {} });
+      expect((await control(sandbox).get('/feishu/stats')).body).toEqual({ tokenRequests: {}, instanceCreates: 0, instanceReads: 0, rateLimited: 0, calls: {} });
       // The fault is gone, and the token, app and approval are still there.
       expect((await api.get('/approval/v4/approvals/DEPLOY')).body.code).toBe(0);
     });

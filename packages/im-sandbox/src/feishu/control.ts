@@ -5,6 +5,15 @@ import type { FeishuPlatform } from './platform';
 import { feishuAppSeedSchema, feishuApprovalSeedSchema, feishuUserSeedSchema } from './seed';
 import { FAULT_ROUTES } from './state';
 
+const limit = z.number().int().min(1).max(1_000_000);
+/** PATCH /rate-limits: change Feishu's frequency limits (per app), e.g. to meet them in a short test. */
+const rateLimitsSchema = z.strictObject({
+  instanceCreatePerMinute: limit.optional(),
+  instanceGetPerMinute: limit.optional(),
+  instanceGetPerSecond: limit.optional(),
+  subscribePerMinute: limit.optional(),
+});
+
 /** POST /answer-faults: the next `times` calls of `route` take effect, then lose or delay their answer. */
 const answerFaultSchema = z
   .strictObject({
@@ -84,6 +93,15 @@ export function controlApi(platform: FeishuPlatform): Router {
       });
     }
 
+    router.get('/rate-limits', (_req, res) => {
+      res.json(state.rateLimits.limits);
+    });
+    router.patch('/rate-limits', (req, res) => {
+      const patch = Object.fromEntries(Object.entries(input(rateLimitsSchema, req.body)).filter(([, value]) => value !== undefined));
+      state.rateLimits.limits = { ...state.rateLimits.limits, ...patch };
+      res.json(state.rateLimits.limits);
+    });
+
     router.post('/answer-faults', (req, res) => {
       const { route, times, ...fault } = input(answerFaultSchema, req.body);
       state.addAnswerFault(route, { ...fault, remaining: times });
@@ -96,7 +114,7 @@ export function controlApi(platform: FeishuPlatform): Router {
       defaultHttpStatus: 400,
       knownMessages: KNOWN_FAULT_MESSAGES,
       expireTokens: () => state.expireTokens(),
-      stats: () => state.stats,
+      stats: () => ({ ...state.stats, rateLimited: state.rateLimits.refused }),
       deliveries: () => platform.events.deliveries(),
       longConnections: { connections: platform.connections, path: 'connections' },
     });

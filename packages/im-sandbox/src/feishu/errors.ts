@@ -9,6 +9,8 @@ export const FeishuCode = {
   missingAccessToken: 99991661,
   /** Unknown or expired tenant_access_token (HTTP 400): clients drop their cache and refetch. */
   invalidAccessToken: 99991663,
+  /** Over an API's frequency limit for the app (HTTP 400): back off and retry. */
+  frequencyLimit: 99991400,
   /** Generic request-shape failure outside the approval API (HTTP 400). */
   fieldValidationFailed: 99992402,
   /** Approval API: any invalid parameter; msg says which (HTTP 400). */

@@ -4,6 +4,7 @@ import { findByEmail, findByMobile } from '../platform/contacts';
 import { Faults } from '../platform/faults';
 import { Tokens } from '../platform/tokens';
 import type { ApprovalDefinition, FeishuApp, FeishuUser, Instance } from './model';
+import { FeishuRateLimiter } from './rateLimits';
 import type { FeishuAppSeed, FeishuApprovalSeed, FeishuSeed, FeishuUserSeed } from './seed';
 
 /** The open-API operations a test can make fail on purpose. */
@@ -44,6 +45,8 @@ export class FeishuState {
   readonly instances = new Map<string, Instance>();
   stats = emptyApiCounts();
   readonly faults = new Faults<FaultRoute>();
+  /** Feishu's frequency limits per app: instance create, subscribe and instance read. */
+  readonly rateLimits = new FeishuRateLimiter();
   /** Answer faults per route, applied after the call took effect; see AnswerFault. */
   answerFaults = new Map<FaultRoute, AnswerFault[]>();
   private readonly instanceCodesByUuid = new Map<string, string>();
@@ -163,6 +166,7 @@ export class FeishuState {
     this.instanceCodesByUuid.clear();
     this.faults.reset();
     this.answerFaults = new Map();
+    this.rateLimits.reset();
     this.stats = emptyApiCounts();
   }
 }

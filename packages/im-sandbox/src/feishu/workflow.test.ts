@@ -152,6 +152,53 @@ describe('the Feishu approval workflow', () => {
     });
   });
 
+  describe('rate limits', () => {
+    it('are Feishu\'s by default: instance create 100/min, instance read 1,000/min and 50/s, subscribe 100/min', async () => {
+      expect((await control(t.sandbox).get('/feishu/rate-limits')).body).toEqual({
+        instanceCreatePerMinute: 100,
+        instanceGetPerMinute: 1000,
+        instanceGetPerSecond: 50,
+        subscribePerMinute: 100,
+      });
+    });
+
+    it('instance create over its per-minute limit: HTTP 400, code 99991400, nothing created', async () => {
+      await control(t.sandbox).patch('/feishu/rate-limits', { instanceCreatePerMinute: 2 });
+      await t.api.createInstance();
+      await t.api.createInstance();
+
+      const over = await t.api.post('/approval/v4/instances', {
+        approval_code: 'DEPLOY',
+        open_id: 'ou_bot',
+        form: FORM_JSON,
+        node_approver_open_id_list: [{ key: 'approvers', value: ['ou_alice'] }],
+      });
+
+      expect(over.status).toBe(400);
+      expect(over.body).toMatchObject({ code: 99991400, msg: 'request trigger frequency limit' });
+      expect((await control(t.sandbox).get('/feishu/instances')).body).toHaveLength(2);
+      expect((await control(t.sandbox).get('/feishu/stats')).body).toMatchObject({ instanceCreates: 2, rateLimited: 1 });
+    });
+
+    it('instance read over its per-second limit: 99991400 until the second has passed', async () => {
+      const code = await t.api.createInstance();
+      await control(t.sandbox).patch('/feishu/rate-limits', { instanceGetPerSecond: 3 });
+      const codes = [];
+      for (let i = 0; i < 4; i += 1) codes.push((await t.api.get(`/approval/v4/instances/${code}`)).body.code);
+      expect(codes).toEqual([0, 0, 0, 99991400]);
+
+      await new Promise(resolve => setTimeout(resolve, 1050));
+      expect((await t.api.get(`/approval/v4/instances/${code}`)).body.code).toBe(0);
+    });
+
+    it('a reset restores the documented limits', async () => {
+      await control(t.sandbox).patch('/feishu/rate-limits', { instanceGetPerMinute: 5 });
+      await control(t.sandbox).post('/reset');
+      expect((await control(t.sandbox).get('/feishu/rate-limits')).body.instanceGetPerMinute).toBe(1000);
+      expect((await control(t.sandbox).patch('/feishu/rate-limits', { instanceGetPerMinute: 0 })).status).toBe(400);
+    });
+  });
+
   describe('answer faults', () => {
     it('lose reset: the instance is created, the caller gets no answer, and a read by uuid finds it', async () => {
       await control(t.sandbox).post('/feishu/answer-faults', { route: 'instance.create', lose: 'reset' });
