@@ -5,13 +5,16 @@ import { getWithTimeline, sandboxControl, startStack, type Stack } from './suppo
 // DingTalk tenants as they are: no idempotency key on create, minute-precision dates, older registrations.
 jest.setTimeout(120_000);
 
+/** Approvers written as people write mobiles: with +86 or 0086, spaces and dashes. */
+const MOBILES_TEMPLATE = { ...dingtalkCallback.templateConfig, name: 'deploy-dingtalk-mobiles', integration: dingtalkCallback.integrationId, approvers: ['+86 138-0000-0001', '138 0000 0002'] };
+
 describe('DingTalk tenant behaviour end to end (real backend, DingTalk sandbox)', () => {
   let stack: Stack;
   const backend = () => stack.backends[0];
   const instanceIds = async () => (await sandboxControl<Array<{ processInstanceId: string }>>(stack.sandbox, 'GET', '/dingtalk/instances')).map(i => i.processInstanceId);
 
   beforeAll(async () => {
-    stack = await startStack({ database: 'sqlite', reconcileSeconds: 1, ims: [dingtalkCallback] });
+    stack = await startStack({ database: 'sqlite', reconcileSeconds: 1, ims: [dingtalkCallback], templates: [MOBILES_TEMPLATE] });
   });
   afterAll(() => stack?.stop());
 
@@ -50,5 +53,12 @@ describe('DingTalk tenant behaviour end to end (real backend, DingTalk sandbox)'
     const age = Date.parse(decided.decidedAt!) - Date.parse(approval.createdAt);
     expect(age).toBeGreaterThanOrEqual(1400);
     expect(Date.parse(decided.decidedAt!)).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('looks approvers up by mobile as the IM keeps them: bare digits, without +86, spaces or dashes', async () => {
+    const { approval } = await openApproval(stack, backend(), { template: MOBILES_TEMPLATE.name });
+    expect(approval.imInstanceId).toBeTruthy();
+    const made = await sandboxControl(stack.sandbox, 'GET', `/dingtalk/instances/${encodeURIComponent(approval.imInstanceId!)}`);
+    expect(made.approvers.map((a: { userId: string }) => a.userId)).toEqual(['alice', 'bob']);
   });
 });

@@ -5,13 +5,16 @@ import { getWithTimeline, sandboxControl, startStack, type Stack } from './suppo
 // WeCom tenants as they are: no idempotency key on create, tenants without WeCom Mail, the current detail shape.
 jest.setTimeout(120_000);
 
+/** Approvers written as people write mobiles: with +86 or 0086, spaces and dashes. */
+const MOBILES_TEMPLATE = { ...wecomCallback.templateConfig, name: 'deploy-wecom-mobiles', integration: wecomCallback.integrationId, approvers: ['+86 138-0000-0001', '0086-138-0000-0002'] };
+
 describe('WeCom tenant behaviour end to end (real backend, WeCom sandbox)', () => {
   let stack: Stack;
   const backend = () => stack.backends[0];
   const spNos = async () => (await sandboxControl<Array<{ spNo: string }>>(stack.sandbox, 'GET', '/wecom/instances')).map(i => i.spNo);
 
   beforeAll(async () => {
-    stack = await startStack({ database: 'sqlite', reconcileSeconds: 1, ims: [wecomCallback] });
+    stack = await startStack({ database: 'sqlite', reconcileSeconds: 1, ims: [wecomCallback], templates: [MOBILES_TEMPLATE] });
   });
   afterAll(() => stack?.stop());
 
@@ -53,5 +56,12 @@ describe('WeCom tenant behaviour end to end (real backend, WeCom sandbox)', () =
         await sandboxControl(stack.sandbox, 'POST', '/wecom/detail-shape', { shape: 'current' });
       }
     }
+  });
+
+  it('looks approvers up by mobile as the IM keeps them: bare digits, without +86, spaces or dashes', async () => {
+    const { approval } = await openApproval(stack, backend(), { template: MOBILES_TEMPLATE.name });
+    expect(approval.imInstanceId).toBeTruthy();
+    const made = await sandboxControl(stack.sandbox, 'GET', `/wecom/instances/${encodeURIComponent(approval.imInstanceId!)}`);
+    expect(made.approvers.map((a: { userId: string }) => a.userId)).toEqual(['alice', 'bob']);
   });
 });

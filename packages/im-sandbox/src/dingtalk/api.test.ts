@@ -117,6 +117,10 @@ describe('the DingTalk APIs', () => {
     const found = await call(t.sandbox.url, 'POST', `/topapi/v2/user/getbymobile?access_token=${api.token}`, { body: { mobile: '13800000001' } });
     expect(found.body).toMatchObject({ errcode: 0, result: { userid: 'alice' } });
     const missing = await call(t.sandbox.url, 'POST', `/topapi/v2/user/getbymobile?access_token=${api.token}`, { body: { mobile: '13900000000' } });
+    for (const written of ['+8613800000001', '138 0000 0001', '138-0000-0001']) {
+      const refused = await call(t.sandbox.url, 'POST', `/topapi/v2/user/getbymobile?access_token=${api.token}`, { body: { mobile: written } });
+      expect(refused.body.errcode).toBe(60121);
+    }
     expect(missing.body).toMatchObject({ errcode: 60121 });
   });
 

@@ -103,7 +103,12 @@ export class DingtalkState {
     return form;
   }
 
+  /**
+   * The lookup by mobile takes the number as members' mobiles are kept: a mainland number as bare
+   * digits, others as +<code><number>; with +86, spaces or dashes it finds nobody.
+   */
   userByMobile(mobile: string): DingtalkUser | undefined {
+    if (!/^(\d+|\+\d+)$/.test(mobile) || mobile.startsWith('+86')) return undefined;
     return findByMobile(this.users.values(), mobile);
   }
 

@@ -157,11 +157,15 @@ describe('the WeCom API', () => {
     expect((await control(t.sandbox).get('/wecom/instances')).body).toEqual([]);
   });
 
-  it('finds members by email and by mobile (with or without +86), with 46004 for nobody; reads a member by userid', async () => {
+  it('finds members by email and by mobile (bare digits only), with 46004 for nobody; reads a member by userid', async () => {
     const api = await wecom(t.sandbox);
     expect((await api.post('/cgi-bin/user/get_userid_by_email', { email: 'Bob@example.com', email_type: 2 })).body).toMatchObject({ errcode: 0, userid: 'bob' });
     expect((await api.post('/cgi-bin/user/getuserid', { mobile: '13800000001' })).body).toMatchObject({ errcode: 0, userid: 'alice' });
-    expect((await api.post('/cgi-bin/user/getuserid', { mobile: '+8613800000002' })).body).toMatchObject({ errcode: 0, userid: 'bob' });
+    // As members' mobiles are kept: bare digits; +86, spaces or dashes find nobody.
+    expect((await api.post('/cgi-bin/user/getuserid', { mobile: '13800000002' })).body).toMatchObject({ errcode: 0, userid: 'bob' });
+    for (const written of ['+8613800000002', '138 0000 0002', '138-0000-0002']) {
+      expect((await api.post('/cgi-bin/user/getuserid', { mobile: written })).body.errcode).toBe(46004);
+    }
     expect((await api.post('/cgi-bin/user/get_userid_by_email', { email: 'nobody@example.com' })).body.errcode).toBe(46004);
     expect((await api.post('/cgi-bin/user/getuserid', { mobile: '13900000000' })).body.errcode).toBe(46004);
     expect((await api.get('/cgi-bin/user/get?userid=alice')).body).toMatchObject({ errcode: 0, userid: 'alice', name: 'Alice Chen' });

@@ -114,7 +114,12 @@ export class WecomState {
     return [...this.apps.values()].find(app => app.secret === secret);
   }
 
+  /**
+   * The lookup by mobile takes the number as members' mobiles are kept: a mainland number as bare
+   * digits, others as +<code><number>; with +86, spaces or dashes it finds nobody.
+   */
   userByMobile(mobile: string): WecomUser | undefined {
+    if (!/^(\d+|\+\d+)$/.test(mobile) || mobile.startsWith('+86')) return undefined;
     return findByMobile(this.users.values(), mobile);
   }
 

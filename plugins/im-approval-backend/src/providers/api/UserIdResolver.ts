@@ -7,6 +7,17 @@ const MOBILE = /^\+?\d[\d -]{5,}$/;
 
 export type ContactKind = 'email' | 'mobile';
 
+/**
+ * A mobile as DingTalk and WeCom look members up: a mainland number as its bare 11 digits (no
+ * `+86` or `0086`), spaces, dashes, dots and brackets removed; other countries keep `+<code>…`.
+ * Written any other way, the IMs find nobody.
+ */
+export function bareMobile(mobile: string): string {
+  const compact = mobile.replace(/[\s\-().]/g, '');
+  const mainland = /^(?:\+86|0086|86)?(1\d{10})$/.exec(compact);
+  return mainland ? mainland[1] : compact;
+}
+
 /** How people are written in templates: an email, a mobile, or else already the IM's user id. */
 export function contactKind(person: string): ContactKind | undefined {
   if (EMAIL.test(person)) return 'email';

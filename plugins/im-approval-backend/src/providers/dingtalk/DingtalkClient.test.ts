@@ -342,4 +342,23 @@ describe('DingtalkClient', () => {
       expect(dingtalkDecidedAt('not a date', new Date('2026-12-01T10:35:00Z'))).toEqual(new Date('2026-12-01T10:35:00Z'));
     });
   });
+
+  it('looks mobiles up as DingTalk keeps them: bare digits, without +86, spaces or dashes', async () => {
+    tokenOnce();
+    nock(API).get('/v1.0/workflow/forms/schemas/processCodes').query(true).reply(200, form);
+    nock(OAPI).post('/topapi/v2/user/getbymobile', { mobile: '13800000001' }).query(true).reply(200, { errcode: 0, result: { userid: 'alice' } });
+    nock(OAPI).post('/topapi/v2/user/getbymobile', { mobile: '13800000002' }).query(true).reply(200, { errcode: 0, result: { userid: 'bob' } });
+    nock(OAPI).post('/topapi/v2/user/getbymobile', { mobile: '+85261234567' }).query(true).reply(200, { errcode: 0, result: { userid: 'carol' } });
+    nock(API)
+      .post('/v1.0/workflow/processInstances', body => JSON.stringify(body.approvers[0].userIds) === JSON.stringify(['alice', 'bob', 'carol']))
+      .reply(200, { instanceId: 'PI-1' });
+    await client().createInstance({
+      approvalId: 'a',
+      form: 'PROC',
+      title: 't',
+      fields: [{ field: 'Service', value: 'api' }],
+      approvers: ['+86 138-0000-0001', '0086 138 0000 0002', '+852 6123-4567'],
+      approverMode: 'any',
+    });
+  });
 });

@@ -13,7 +13,7 @@ import {
 import { z } from 'zod';
 import { PersonLabels } from '../api/PersonLabels';
 import { TtlCache } from '../api/TtlCache';
-import { oneByOne, UserIdResolver, type ContactKind } from '../api/UserIdResolver';
+import { bareMobile, oneByOne, UserIdResolver, type ContactKind } from '../api/UserIdResolver';
 import { rejectCallback } from '../callbackChecks';
 import { findField } from '../formFields';
 import { instanceRef } from '../instanceRef';
@@ -263,7 +263,7 @@ export class DingtalkClient implements ImClient {
       throw new ImApiError('invalid_request', `DingTalk cannot look people up by email (${value}); list the approver's DingTalk user id or mobile instead`);
     }
     const { result } = await this.api.callLegacy(
-      { operation: 'look up a user by mobile', method: 'POST', path: '/topapi/v2/user/getbymobile', body: { mobile: value } },
+      { operation: 'look up a user by mobile', method: 'POST', path: '/topapi/v2/user/getbymobile', body: { mobile: bareMobile(value) } },
       userSchema,
     );
     return result.userid;

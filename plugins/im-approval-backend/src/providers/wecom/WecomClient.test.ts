@@ -344,4 +344,15 @@ describe('WecomClient', () => {
       expect(await client().findCreated(request, new Date())).toEqual([]);
     });
   });
+
+  it('looks mobiles up as WeCom keeps them: bare digits, without +86, spaces or dashes', async () => {
+    tokenOnce();
+    nock(BASE).post('/cgi-bin/oa/gettemplatedetail').query(true).reply(200, template);
+    nock(BASE).post('/cgi-bin/user/getuserid', { mobile: '13800000001' }).query(true).reply(200, { errcode: 0, errmsg: 'ok', userid: 'alice' });
+    nock(BASE)
+      .post('/cgi-bin/oa/applyevent', body => body.process.node_list[0].userid[0] === 'alice')
+      .query(true)
+      .reply(200, { errcode: 0, errmsg: 'ok', sp_no: 'SP-1' });
+    await client().createInstance({ approvalId: 'a', form: 'TPL', title: 't', fields: [], approvers: ['+86 138-0000-0001'], approverMode: 'any', initiator: 'bot' });
+  });
 });

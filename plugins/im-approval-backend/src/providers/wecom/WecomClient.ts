@@ -12,7 +12,7 @@ import {
 import { z } from 'zod';
 import { PersonLabels } from '../api/PersonLabels';
 import { TtlCache } from '../api/TtlCache';
-import { oneByOne, UserIdResolver, type ContactKind } from '../api/UserIdResolver';
+import { bareMobile, oneByOne, UserIdResolver, type ContactKind } from '../api/UserIdResolver';
 import { rejectCallback } from '../callbackChecks';
 import { findField } from '../formFields';
 import { instanceRef } from '../instanceRef';
@@ -258,7 +258,7 @@ export class WecomClient implements ImClient {
   private async lookUpUser({ kind, value }: { kind: ContactKind; value: string }) {
     if (kind === 'mobile') {
       const { userid } = await this.api.call(
-        { operation: 'look up a user by mobile', method: 'POST', path: '/cgi-bin/user/getuserid', body: { mobile: value } },
+        { operation: 'look up a user by mobile', method: 'POST', path: '/cgi-bin/user/getuserid', body: { mobile: bareMobile(value) } },
         userIdSchema,
       );
       return userid;
