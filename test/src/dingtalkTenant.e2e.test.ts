@@ -1,5 +1,5 @@
 import { decideInSandbox, eventually, openApproval, waitFor } from './support/flow';
-import { dingtalkCallback } from './support/ims';
+import { dingtalkCallback, dingtalkCorpRegistration } from './support/ims';
 import { getWithTimeline, sandboxControl, startStack, type Stack } from './support/stack';
 
 // DingTalk tenants as they are: no idempotency key on create, minute-precision dates, older registrations.
@@ -14,7 +14,7 @@ describe('DingTalk tenant behaviour end to end (real backend, DingTalk sandbox)'
   const instanceIds = async () => (await sandboxControl<Array<{ processInstanceId: string }>>(stack.sandbox, 'GET', '/dingtalk/instances')).map(i => i.processInstanceId);
 
   beforeAll(async () => {
-    stack = await startStack({ database: 'sqlite', reconcileSeconds: 1, ims: [dingtalkCallback], templates: [MOBILES_TEMPLATE] });
+    stack = await startStack({ database: 'sqlite', reconcileSeconds: 1, ims: [dingtalkCallback, dingtalkCorpRegistration], templates: [MOBILES_TEMPLATE] });
   });
   afterAll(() => stack?.stop());
 
@@ -60,5 +60,14 @@ describe('DingTalk tenant behaviour end to end (real backend, DingTalk sandbox)'
     expect(approval.imInstanceId).toBeTruthy();
     const made = await sandboxControl(stack.sandbox, 'GET', `/dingtalk/instances/${encodeURIComponent(approval.imInstanceId!)}`);
     expect(made.approvers.map((a: { userId: string }) => a.userId)).toEqual(['alice', 'bob']);
+  });
+
+  it('takes callbacks of an older corp-level registration: encrypted for the CorpId (the receiveId option), timestamps in seconds', async () => {
+    const { approval, token } = await openApproval(stack, backend(), { template: dingtalkCorpRegistration.template });
+    const waiting = waitFor(backend(), approval.id, token);
+    await decideInSandbox(stack, approval.imInstanceId!, 'approve', { userId: 'alice', comment: 'corp' }, 'dingtalk');
+    expect((await waiting).body).toMatchObject({ status: 'approved', comment: 'corp' });
+    const { body } = await getWithTimeline(backend(), approval.id, token);
+    expect(body.timeline.at(-1)).toMatchObject({ type: 'approved', source: 'callback' });
   });
 });

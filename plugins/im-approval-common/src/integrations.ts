@@ -118,13 +118,18 @@ export const dingtalkIntegrationSchema = z
     baseUrl: baseUrlSchema.default('https://api.dingtalk.com'),
     /** The legacy API (`oapi.dingtalk.com`), for the user lookup by mobile. */
     legacyBaseUrl: baseUrlSchema.default('https://oapi.dingtalk.com'),
-    /** AppKey (Client ID); also the receiveId of the app's encrypted callbacks. */
+    /** AppKey (Client ID); also the receiveId of the app's encrypted callbacks unless `receiveId` says otherwise. */
     appKey: appIdSchema,
     /** AppSecret (Client Secret). */
     appSecret: secretSchema,
     /** The callback token and aes_key from the console's event subscription. */
     token: secretSchema.optional(),
     aesKey: encodingAesKeySchema.optional(),
+    /**
+     * The receiveId ("ownerKey") callbacks are encrypted for, when it is not the AppKey: the CorpId
+     * for an older corp-level registration of the callback (the suiteKey for ISV apps).
+     */
+    receiveId: z.string().trim().min(1).optional(),
     /** The app's AgentId, sent as `microappAgentId` with new instances when set. */
     agentId: z.coerce.number().int().positive().optional(),
     connectionMode: modeOf(PROVIDER_CONNECTION_MODES.dingtalk),

@@ -168,6 +168,26 @@ export const dingtalkCallback: ImSetup = {
   attach: (control, backend) => control('PATCH', `/dingtalk/apps/${DINGTALK_APP.appKey}`, { callbackUrl: `${backend.api}/callbacks/dingtalk/dingtalk-sandbox` }),
 };
 
+/** An older corp-level callback registration: events encrypted for the CorpId, timestamps in seconds. */
+export const DINGTALK_CORP_APP = {
+  appKey: 'dinge2ecorpreg',
+  appSecret: 'e2e-dingtalk-corp-secret',
+  token: 'e2e-dingtalk-corp-token',
+  aesKey: 'e2eDingtalkCorpKey0123456789abcdefghijklmno',
+};
+const DINGTALK_CORP_ID = 'dinge2ecorp';
+
+export const dingtalkCorpRegistration: ImSetup = {
+  im: 'dingtalk',
+  integrationId: 'dingtalk-corp-registration',
+  template: 'deploy-dingtalk-corp',
+  seed: { corpId: DINGTALK_CORP_ID, apps: [{ ...DINGTALK_CORP_APP, receiveId: DINGTALK_CORP_ID, timestampUnit: 's' }], users: DINGTALK_USERS, forms: [DINGTALK_DEPLOY] },
+  integration: sandbox => ({ ...dingtalkIntegration('dingtalk-corp-registration', { ...DINGTALK_CORP_APP, agentId: 3003 }, 'callback')(sandbox), receiveId: DINGTALK_CORP_ID }),
+  templateConfig: DINGTALK_TEMPLATE,
+  attach: (control, backend) =>
+    control('PATCH', `/dingtalk/apps/${DINGTALK_CORP_APP.appKey}`, { callbackUrl: `${backend.api}/callbacks/dingtalk/dingtalk-corp-registration` }),
+};
+
 /** DingTalk over the Stream connection the backend holds. */
 export const dingtalkStream: ImSetup = {
   im: 'dingtalk',

@@ -23,7 +23,7 @@ export interface StreamEventPayload {
   data: Record<string, unknown>;
 }
 
-const cryptOf = (app: DingtalkApp) => new WxBizMsgCrypt({ token: app.token, encodingAesKey: app.aesKey, receiveId: app.appKey });
+const cryptOf = (app: DingtalkApp) => new WxBizMsgCrypt({ token: app.token, encodingAesKey: app.aesKey, receiveId: app.receiveId ?? app.appKey });
 
 /** Why an answer is not the app's encrypted "success" reply; undefined when it is. */
 export function replyRefusal(app: DingtalkApp, answer: HttpAnswer): string | undefined {
@@ -110,7 +110,7 @@ export class DingtalkEvents {
     return {
       event,
       request: () => {
-        const timestamp = String(Date.now());
+        const timestamp = String(app.timestampUnit === 's' ? Math.floor(Date.now() / 1000) : Date.now());
         const nonce = randomBytes(4).toString('hex');
         const signature = crypt.signature(timestamp, nonce, encrypt);
         // DingTalk names the signature both ways on the URL.

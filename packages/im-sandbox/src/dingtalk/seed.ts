@@ -15,6 +15,13 @@ export const dingtalkAppSeedSchema = z.object({
   callbackUrl: z.url({ protocol: /^https?$/ }).optional(),
   /** How the app receives events: HTTP push to callbackUrl, or the Stream connection its client holds. */
   mode: z.enum(['callback', 'stream']).optional(),
+  /**
+   * The receiveId ("ownerKey") its events are encrypted for: the AppKey (default) for an app's
+   * event subscription; the CorpId for an older corp-level registration.
+   */
+  receiveId: z.string().min(1).optional(),
+  /** The unit of the pushed events' `timestamp`: milliseconds (default) or, as some pushes send, seconds. */
+  timestampUnit: z.enum(['ms', 's']).optional(),
 });
 
 export const dingtalkUserSeedSchema = z.object({

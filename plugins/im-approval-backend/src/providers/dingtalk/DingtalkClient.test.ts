@@ -1,5 +1,6 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { dingtalkIntegrationSchema } from '@im-approval/plugin-im-approval-common';
+import { WxBizMsgCrypt } from '@im-approval/plugin-im-approval-node';
 import nock from 'nock';
 import { imApiError, useNock } from '../testing/providerTestUtils';
 import { DingtalkClient, dingtalkDecidedAt } from './DingtalkClient';
@@ -360,5 +361,23 @@ describe('DingtalkClient', () => {
       approvers: ['+86 138-0000-0001', '0086 138 0000 0002', '+852 6123-4567'],
       approverMode: 'any',
     });
+  });
+
+  it('checks callbacks against the receiveId option (the CorpId of an older registration), else the AppKey', async () => {
+    const aesKey = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
+    const withReceiveId = (receiveId?: string) =>
+      new DingtalkClient(dingtalkIntegrationSchema.parse({ ...integration, connectionMode: 'callback', token: 'cb', aesKey, ...(receiveId ? { receiveId } : {}) }), {
+        logger: mockServices.logger.mock(),
+        callbackMaxAgeSeconds: 300,
+      });
+    const sealed = new WxBizMsgCrypt({ token: 'cb', encodingAesKey: aesKey, receiveId: 'dingcorp' }).seal('{"EventType":"check_url"}', String(Date.now()), 'n');
+    const callback = {
+      method: 'POST',
+      headers: {},
+      query: { signature: sealed.signature, timestamp: sealed.timestamp, nonce: sealed.nonce },
+      rawBody: Buffer.from(JSON.stringify({ encrypt: sealed.encrypt })),
+    };
+    await expect(withReceiveId('dingcorp').handleCallback(callback)).resolves.toMatchObject({ events: [] });
+    await expect(withReceiveId().handleCallback(callback)).rejects.toMatchObject({ status: 400 });
   });
 });

@@ -106,7 +106,7 @@ export class DingtalkClient implements ImClient {
       return result;
     });
     if (integration.token && integration.aesKey) {
-      this.callbacks = new DingtalkCallbackVerifier({ token: integration.token, encodingAesKey: integration.aesKey, receiveId: integration.appKey });
+      this.callbacks = new DingtalkCallbackVerifier({ token: integration.token, encodingAesKey: integration.aesKey, receiveId: integration.receiveId ?? integration.appKey });
     }
   }
 

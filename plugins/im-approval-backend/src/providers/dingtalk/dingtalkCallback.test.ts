@@ -105,3 +105,27 @@ describe('dingtalkApprovalEvent', () => {
     expect(dingtalkApprovalEvent('bpms_task_change', { type: 'finish' })).toBeUndefined();
   });
 });
+
+describe('DingTalk callback variants', () => {
+  it('takes a timestamp in seconds as well as in milliseconds, and keeps the freshness window for both', () => {
+    const verifier = new DingtalkCallbackVerifier(secrets);
+    const seconds = String(Math.floor(now.getTime() / 1000));
+    expect(verifier.verify(request(taskFinished, { timestamp: seconds }), options).events).toEqual([{ eventId: 'evt-1', instanceId: 'PI-1' }]);
+    const staleSeconds = String(Math.floor(now.getTime() / 1000) - 600);
+    expect(callbackRejection(() => verifier.verify(request(taskFinished, { timestamp: staleSeconds }), options)).status).toBe(401);
+  });
+
+  it('takes the older query names msg_signature and timeStamp', () => {
+    const built = request(taskFinished, { timestamp: String(Math.floor(now.getTime() / 1000)) });
+    const { signature, timestamp, nonce } = built.query;
+    const older = { ...built, query: { msg_signature: signature, timeStamp: timestamp, nonce } };
+    expect(new DingtalkCallbackVerifier(secrets).verify(older, options).events).toHaveLength(1);
+  });
+
+  it('decrypts for the CorpId of an older corp-level registration when that is the receiveId, and refuses the AppKey then', () => {
+    const corp = { ...secrets, receiveId: 'dingcorp123' };
+    const sealedForCorp = request(taskFinished, { crypt: new WxBizMsgCrypt(corp) });
+    expect(new DingtalkCallbackVerifier(corp).verify(sealedForCorp, options).events).toHaveLength(1);
+    expect(callbackRejection(() => new DingtalkCallbackVerifier(secrets).verify(sealedForCorp, options)).status).toBe(400);
+  });
+});

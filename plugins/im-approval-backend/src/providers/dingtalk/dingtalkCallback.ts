@@ -31,9 +31,18 @@ export function dingtalkApprovalEvent(eventType: string, payload: unknown, event
 }
 
 /**
+ * DingTalk's pushes sign a millisecond `timestamp`, and some (older registrations) a `timeStamp` in
+ * seconds: a number below 10^11 is seconds (10^11 ms is 1973, 10^11 s the year 5138).
+ */
+function timestampUnitMs(request: ImCallbackRequest): number {
+  const raw = request.query.timestamp ?? request.query.timeStamp;
+  return raw !== undefined && /^\d+$/.test(raw) && Number(raw) < 1e11 ? 1000 : 1;
+}
+
+/**
  * DingTalk's HTTP event push: the signature over the sorted token, timestamp, nonce and
- * ciphertext, decryption with the receiveId checked against the AppKey, a freshness window on the
- * millisecond timestamp. Every event (`check_url` too) is answered with `success` encrypted and
+ * ciphertext, decryption with the receiveId checked (the AppKey, or the CorpId of an older registration), a
+ * freshness window on the timestamp in milliseconds or seconds. Every event (`check_url` too) is answered with `success` encrypted and
  * signed under a real timestamp, the answer DingTalk waits for.
  */
 export class DingtalkCallbackVerifier {
@@ -48,7 +57,7 @@ export class DingtalkCallbackVerifier {
     if (request.method !== 'POST') rejectCallback(400, 'DingTalk callbacks are POST requests');
     const body = encryptedSchema.safeParse(parseJson(request.rawBody.toString('utf8'), 'body'));
     if (!body.success) rejectCallback(400, 'expected an encrypted body {"encrypt": …}');
-    const plaintext = openSignedCallback(this.crypt, request, body.data.encrypt, { ...options, timestampUnitMs: 1 });
+    const plaintext = openSignedCallback(this.crypt, request, body.data.encrypt, { ...options, timestampUnitMs: timestampUnitMs(request) });
     const payload = eventSchema.safeParse(parseJson(plaintext, 'decrypted body'));
     if (!payload.success) rejectCallback(400, 'the decrypted body has no EventType');
 
