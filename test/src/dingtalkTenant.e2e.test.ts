@@ -70,4 +70,23 @@ describe('DingTalk tenant behaviour end to end (real backend, DingTalk sandbox)'
     const { body } = await getWithTimeline(backend(), approval.id, token);
     expect(body.timeline.at(-1)).toMatchObject({ type: 'approved', source: 'callback' });
   });
+
+  it('rides out DingTalk\'s flow control (HTTP 403 QpsLimitForApi) on create: the throttled approval gets its instance on a later try', async () => {
+    await sandboxControl(stack.sandbox, 'POST', '/dingtalk/rate-limit', { qpsPerApi: 1 });
+    try {
+      const first = await openApproval(stack, backend(), { template: dingtalkCallback.template });
+      const second = await openApproval(stack, backend(), { template: dingtalkCallback.template });
+      expect(first.approval.imInstanceId).toBeTruthy();
+      expect(second.approval).toMatchObject({ status: 'pending', error: expect.stringMatching(/QpsLimitForApi/) });
+      const retried = await eventually(
+        async () => (await getWithTimeline(backend(), second.approval.id, second.token)).body,
+        body => Boolean(body.imInstanceId),
+        60_000,
+      );
+      expect(retried.status).toBe('pending');
+      expect(retried.imInstanceId).not.toBe(first.approval.imInstanceId);
+    } finally {
+      await sandboxControl(stack.sandbox, 'POST', '/dingtalk/rate-limit', { qpsPerApi: null });
+    }
+  });
 });

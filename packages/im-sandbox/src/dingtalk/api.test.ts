@@ -157,4 +157,19 @@ describe('the DingTalk APIs', () => {
     expect((await control(t.sandbox).get('/dingtalk/instances')).body).toHaveLength(1);
     expect((await api.post('/v1.0/workflow/processInstances', DINGTALK_INSTANCE_REQUEST)).status).toBe(200);
   });
+
+  it('throttles the new API per app and API with HTTP 403 Forbidden.AccessDenied.QpsLimitForApi, once set', async () => {
+    const api = await dingtalk(t.sandbox);
+    const id = await api.createInstance();
+    const read = () => api.get(`/v1.0/workflow/processInstances?processInstanceId=${id}`);
+    await control(t.sandbox).post('/dingtalk/rate-limit', { qpsPerApi: 2 });
+    const answers = [await read(), await read(), await read()];
+    expect(answers.map(answer => answer.status)).toEqual([200, 200, 403]);
+    expect(answers[2].body).toMatchObject({ code: 'Forbidden.AccessDenied.QpsLimitForApi' });
+    // Another API keeps its own budget.
+    expect((await api.get('/v1.0/workflow/forms/schemas/processCodes?processCode=PROC-DEPLOY')).status).toBe(200);
+    expect((await control(t.sandbox).get('/dingtalk/stats')).body.rateLimited).toBe(1);
+    await control(t.sandbox).post('/dingtalk/rate-limit', { qpsPerApi: null });
+    expect((await read()).status).toBe(200);
+  });
 });

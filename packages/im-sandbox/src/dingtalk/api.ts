@@ -59,6 +59,10 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
         if (fault) throw new DingtalkApiError(fault.httpStatus, String(fault.code), fault.msg);
         const app = appOfToken(req.get('x-acs-dingtalk-access-token'));
         if (!app) throw new DingtalkApiError(401, DingtalkCode.invalidAuthentication, '不合法的access_token');
+        if (!state.takeQps(app.appKey, route, Date.now())) {
+          state.stats.rateLimited += 1;
+          throw new DingtalkApiError(403, DingtalkCode.qpsLimitForApi, '调用该接口触发了限流，请降低调用频率');
+        }
         res.json(handler(req, app));
       } catch (error) {
         if (error instanceof LostAnswer) {

@@ -7,6 +7,8 @@ export const DingtalkCode = {
   invalidAuthentication: 'InvalidAuthentication',
   /** New API token call: wrong appKey/appSecret (HTTP 400). */
   invalidClientIdOrSecret: 'invalidClientIdOrSecret',
+  /** New API flow control: too many calls a second of this API by this app (HTTP 403). */
+  qpsLimitForApi: 'Forbidden.AccessDenied.QpsLimitForApi',
   /** New API: a parameter is wrong; the message says which (HTTP 400). */
   invalidParameter: 'InvalidParameter',
   /** Old API: unknown appkey or wrong appsecret. */

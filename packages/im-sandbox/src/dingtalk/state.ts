@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ApprovalFlow } from '../flow/approvalFlow';
-import { emptyApiCounts } from '../platform/apiCounts';
+import { type ApiCounts, emptyApiCounts } from '../platform/apiCounts';
 import { findByMobile } from '../platform/contacts';
 import { Faults } from '../platform/faults';
 import { Tokens } from '../platform/tokens';
@@ -66,12 +66,33 @@ export class DingtalkState {
   readonly instances = new Map<string, DingtalkInstance>();
   readonly tokens = new Tokens();
   readonly faults = new Faults<DingtalkFaultRoute>();
-  stats = emptyApiCounts();
+  stats: ApiCounts & { rateLimited: number } = { ...emptyApiCounts(), rateLimited: 0 };
   /**
    * Creates whose answer is lost on purpose: the instance is made, then the caller gets a 500
    * (`error`) or a closed connection (`drop`), as after DingTalk's own timeouts.
    */
   lostCreateAnswers: Array<{ mode: 'error' | 'drop'; remaining: number }> = [];
+  /**
+   * The new API's flow control: at most this many calls a second per app and API (DingTalk's
+   * limits are per app and API, in QPS), over it HTTP 403 Forbidden.AccessDenied.QpsLimitForApi.
+   * Off unless a test sets it.
+   */
+  qpsPerApi: number | undefined = undefined;
+  private qpsCalls = new Map<string, number[]>();
+
+  /** Counts a call of `route` by `appKey` at `now`; false when that second's budget is spent. */
+  takeQps(appKey: string, route: string, now: number): boolean {
+    if (this.qpsPerApi === undefined) return true;
+    const key = `${appKey} ${route}`;
+    const recent = (this.qpsCalls.get(key) ?? []).filter(at => at > now - 1000);
+    if (recent.length >= this.qpsPerApi) {
+      this.qpsCalls.set(key, recent);
+      return false;
+    }
+    recent.push(now);
+    this.qpsCalls.set(key, recent);
+    return true;
+  }
   private taskCounter = 0;
 
   constructor(seed: DingtalkSeed = {}) {
@@ -126,6 +147,8 @@ export class DingtalkState {
     this.instances.clear();
     this.faults.reset();
     this.lostCreateAnswers = [];
-    this.stats = emptyApiCounts();
+    this.qpsPerApi = undefined;
+    this.qpsCalls.clear();
+    this.stats = { ...emptyApiCounts(), rateLimited: 0 };
   }
 }
