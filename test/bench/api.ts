@@ -32,7 +32,11 @@ export async function createApproval(
     }),
   });
   if (answer.status !== 201) throw new Error(`create answered ${answer.status}: ${answer.text.slice(0, 300)}`);
-  return { approval: json<Approval>(answer), answer, started };
+  const approval = json<Approval>(answer);
+  if (!approval.imInstanceId) {
+    throw new Error(`approval ${approval.id} (template ${template}) has no IM instance: ${approval.status}: ${approval.error ?? 'no error given'}`);
+  }
+  return { approval, answer, started };
 }
 
 export function waitOnce(pool: http.Agent, backend: ApiTarget, id: string, token: string, options: { seconds?: number; onWritten?: () => void } = {}): Promise<Answer> {
@@ -44,7 +48,7 @@ export function waitOnce(pool: http.Agent, backend: ApiTarget, id: string, token
   });
 }
 
-/** Long-polls as the Action does (30 s per call, again while pending) until a decision; the answer that carried it. */
+/** Long-polls as the Action does (30 s per call, again while pending: its waitForDecision) until a decision; the answer that carried it. */
 export async function waitLikeAction(
   pool: http.Agent,
   backend: ApiTarget,

@@ -40,6 +40,8 @@ export type Options = typeof DEFAULTS;
 
 const USAGE = `usage: yarn bench [${PARTS.join('|')} …] [--${Object.keys(DEFAULTS).join(' N] [--')} N]`;
 
+class UsageError extends Error {}
+
 function parse(argv: string[]): { parts: Part[]; options: Options } {
   const parts: Part[] = [];
   const options = { ...DEFAULTS };
@@ -51,14 +53,14 @@ function parse(argv: string[]): { parts: Part[]; options: Options } {
     }
     if (arg.startsWith('--')) {
       const [name, inline] = arg.slice(2).split('=', 2);
-      if (!(name in options)) throw new Error(`unknown option --${name}\n${USAGE}`);
+      if (!(name in options)) throw new UsageError(`unknown option --${name}\n${USAGE}`);
       const value = Number(inline ?? argv[++i]);
-      if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} takes a positive whole number\n${USAGE}`);
+      if (!Number.isInteger(value) || value <= 0) throw new UsageError(`--${name} takes a positive whole number\n${USAGE}`);
       (options as Record<string, number>)[name] = value;
     } else if ((PARTS as readonly string[]).includes(arg)) {
       parts.push(arg as Part);
     } else {
-      throw new Error(`unknown part "${arg}"\n${USAGE}`);
+      throw new UsageError(`unknown part "${arg}"\n${USAGE}`);
     }
   }
   return { parts: parts.length > 0 ? PARTS.filter(p => parts.includes(p)) : [...PARTS], options };
@@ -99,7 +101,7 @@ async function main() {
 main().then(
   () => process.exit(0),
   error => {
-    console.error(error);
+    console.error(error instanceof UsageError ? error.message : error);
     killChildren();
     process.exit(1);
   },
