@@ -95,6 +95,12 @@ export interface ImClient {
    * idempotent by itself.
    */
   findCreated?(request: ImInstanceRequest, since: Date): Promise<ImInstanceRef[]>;
+  /**
+   * Whether a template fits its IM form (node types, how many approvers a node takes…), without
+   * creating anything: throws an `invalid_request` `ImApiError` saying why. Called when a template is
+   * saved; createInstance checks the same. Absent where the IM has nothing to check ahead.
+   */
+  checkTemplate?(template: Pick<ImInstanceRequest, 'form' | 'approvers' | 'approverMode'>): Promise<unknown>;
   readInstance(instanceId: string): Promise<ImInstanceState>;
   cancelInstance(instanceId: string): Promise<ImRevokeResult>;
   /** Verifies and decrypts; throws `ImCallbackRejectedError` for anything forged, tampered or stale. */

@@ -364,6 +364,33 @@ describe('templates', () => {
     expect(auditEvents).toEqual(['template-create', 'template-update', 'integration-delete', 'template-update', 'template-delete']);
   });
 
+  it('refuses a template its IM form cannot take, saying why, when it is saved', async () => {
+    await fetch(`${sandbox.url}/_sandbox/feishu/approvals`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        approvalCode: 'SOLO',
+        name: 'One owner signs',
+        form: [{ id: 'widget_service', name: 'Service', type: 'input' }],
+        nodes: [{ nodeId: 'node_owner', name: 'Owner', type: 'OR', needApprover: true, approverChosenMulti: false }],
+      }),
+    });
+    const several = await request(server)
+      .post(`${api}/templates`)
+      .set('Authorization', user)
+      .send(template('solo-deploy', 'managed-t', { form: 'SOLO', fields: {}, approvers: ['alice@example.com', 'bob@example.com'] }));
+    expect(several.status).toBe(400);
+    expect(several.body.error.message).toMatch(/^body: Feishu approval definition "SOLO"'s node "Owner" takes one approver; the template lists 2/);
+    const mode = await request(server).post(`${api}/templates`).set('Authorization', user).send(template('and-deploy', 'managed-t', { approverMode: 'all' }));
+    expect(mode.status).toBe(400);
+    expect(mode.body.error.message).toMatch(/^body: .*approverMode/);
+    const one = await request(server)
+      .post(`${api}/templates`)
+      .set('Authorization', user)
+      .send(template('solo-deploy', 'managed-t', { form: 'SOLO', fields: {}, approvers: ['alice@example.com'] }));
+    expect(one.status).toBe(201);
+  });
+
   it('names bad fields, an unknown integration and a rename', async () => {
     const bad = await request(server)
       .post(`${api}/templates`)
@@ -434,6 +461,8 @@ describe('templates', () => {
   it("keeps a test approval pending through an outage of Feishu's token endpoint, for the reconciler to open later", async () => {
     await request(server).post(`${api}/integrations`).set('Authorization', user).send(feishuApp('outage-app'));
     await request(server).post(`${api}/templates`).set('Authorization', user).send(template('outage-test', 'outage-app'));
+    // Saving checked the template against Feishu with a token; the next call must fetch a new one.
+    await fetch(`${sandbox.url}/_sandbox/feishu/tokens/expire`, { method: 'POST' });
     await fault('token', 1, 503);
     const sent = await request(server).post(`${api}/templates/outage-test/test`).set('Authorization', user).send({ variables: { service: 'api' } });
     expect(sent.status).toBe(201);
@@ -463,7 +492,7 @@ describe('templates', () => {
         { field: 'Run', value: 'https://github.com/example/repository/actions/runs/0' },
       ],
     });
-    expect(sent.body.imInstanceId).toEqual(expect.any(String));
+    expect([sent.body.imInstanceId, sent.body.error]).toEqual([expect.any(String), null]);
     const instance = await fetch(`${sandbox.url}/_sandbox/feishu/instances/${sent.body.imInstanceId}`).then(r => r.json());
     expect(instance).toMatchObject({ approvalCode: 'DEPLOY' });
     expect(auditEvents).toEqual(['template-create', 'template-test']);

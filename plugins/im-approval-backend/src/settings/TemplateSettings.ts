@@ -1,6 +1,8 @@
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
+import { ImApiError } from '@im-approval/plugin-im-approval-node';
 import { templateSchema, type Template, type TemplateView } from '@im-approval/plugin-im-approval-common';
 import { AlreadyStoredError, type DatabaseSettingsStore } from '../database/DatabaseSettingsStore';
+import type { ImClients } from '../service/ImClients';
 import type { IntegrationSettings } from './IntegrationSettings';
 import { parseStored, readOnly } from './storedSettings';
 
@@ -12,6 +14,7 @@ export class TemplateSettings {
     config: Template[],
     private readonly store: DatabaseSettingsStore,
     private readonly integrations: IntegrationSettings,
+    private readonly clients: ImClients,
   ) {
     this.config = new Map(config.map(t => [t.name, t]));
   }
@@ -71,9 +74,18 @@ export class TemplateSettings {
     return { ...template, source: editable ? 'database' : 'config', editable };
   }
 
+  /**
+   * The template's integration must exist, and its IM form must take what the template asks
+   * (where the IM can tell ahead). An IM that cannot be asked right now does not block the save:
+   * the same check runs when an approval is opened.
+   */
   private async requireIntegrationFor(template: Template) {
-    if (!(await this.integrations.get(template.integration))) {
-      throw new InputError(`body.integration: there is no integration "${template.integration}"`);
+    const integration = await this.integrations.get(template.integration);
+    if (!integration) throw new InputError(`body.integration: there is no integration "${template.integration}"`);
+    try {
+      await this.clients.forIntegration(integration).checkTemplate?.(template);
+    } catch (error) {
+      if (error instanceof ImApiError && error.kind === 'invalid_request') throw new InputError(`body: ${error.message}`);
     }
   }
 }

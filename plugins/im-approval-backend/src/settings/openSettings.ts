@@ -41,7 +41,7 @@ export async function openSettings(options: OpenSettingsOptions): Promise<Settin
   }
 
   const integrations = new IntegrationSettings(config.integrations, store, options.clients, box);
-  const templates = new TemplateSettings(config.templates, store, integrations);
+  const templates = new TemplateSettings(config.templates, store, integrations, options.clients);
   // An integration saved under older rules (say, Feishu callbacks without an Encrypt Key) stays
   // stored, but is refused wherever it is used until someone edits it: say so now.
   for (const stored of storedIntegrations) {
