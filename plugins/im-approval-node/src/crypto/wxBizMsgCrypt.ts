@@ -27,6 +27,7 @@ const BLOCK = 32;
 const RANDOM_BYTES = 16;
 const LENGTH_BYTES = 4;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const rejected = (reason: string) => new ImCallbackRejectedError(400, `cannot decrypt the callback: ${reason}`);
 
 /** Parses an EncodingAESKey once; throws a message naming what is wrong with it. */
 function parseKey(encodingAesKey: string): Buffer {
@@ -119,5 +120,3 @@ export class WxBizMsgCrypt {
     return { signature: this.signature(timestamp, nonce, encrypt), timestamp, nonce, encrypt };
   }
 }
-
-const rejected = (reason: string) => new ImCallbackRejectedError(400, `cannot decrypt the callback: ${reason}`);
