@@ -5,4 +5,4 @@ import { buildOpenApiDocument } from '../src/openapi';
 
 const file = resolve(__dirname, '../openapi.json');
 writeFileSync(file, `${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`);
-console.log(`wrote ${file}`);
+process.stdout.write(`wrote ${file}\n`);

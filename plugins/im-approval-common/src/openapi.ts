@@ -25,9 +25,6 @@ import { templateListSchema, templateRequestSchema, templateViewSchema, testTemp
 
 type Schema = z.ZodType;
 
-const json = (schema: Schema) => ({ content: { 'application/json': { schema: ref(schema) } } });
-const errors = (...codes: number[]) =>
-  Object.fromEntries(codes.map(code => [String(code), { description: ERROR_TEXT[code], ...json(errorResponseSchema) }]));
 const ERROR_TEXT: Record<number, string> = {
   400: 'Invalid input; the message names the field',
   401: 'No valid credentials',
@@ -37,6 +34,10 @@ const ERROR_TEXT: Record<number, string> = {
   502: 'The IM refused or could not be reached; the message says what to fix',
   503: 'Database-managed integrations need imApproval.secretsKey in app-config',
 };
+
+const json = (schema: Schema) => ({ content: { 'application/json': { schema: ref(schema) } } });
+const errors = (...codes: number[]) =>
+  Object.fromEntries(codes.map(code => [String(code), { description: ERROR_TEXT[code], ...json(errorResponseSchema) }]));
 
 const componentUri = (id: string) => `#/components/schemas/${id}`;
 
