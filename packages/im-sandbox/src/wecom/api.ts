@@ -17,6 +17,21 @@ const mobileRequestSchema = z.object({ mobile: z.string().min(1) });
 const emailRequestSchema = z.object({ email: z.string().min(1), email_type: z.union([z.literal(1), z.literal(2)]).optional() });
 const userQuerySchema = z.object({ userid: z.string().min(1) });
 
+/** Thrown after a request was created, so its answer never reaches the caller. */
+class LostAnswer extends Error {
+  constructor(readonly mode: 'error' | 'drop') {
+    super('answer lost on purpose');
+  }
+}
+
+const approvalInfoRequestSchema = z.object({
+  starttime: z.coerce.number().int().min(0).max(1e11, 'must be epoch seconds'),
+  endtime: z.coerce.number().int().min(0).max(1e11, 'must be epoch seconds'),
+  new_cursor: z.string().optional().default(''),
+  size: z.number().int().min(1).max(100).default(100),
+  filters: z.array(z.object({ key: z.enum(['template_id', 'creator', 'department', 'sp_status']), value: z.string() })).max(10).optional().default([]),
+});
+
 /** The zh_CN text lists WeCom's multilingual fields use. */
 const zh = (text: string) => [{ text, lang: 'zh_CN' }];
 
@@ -197,21 +212,6 @@ export function wecomApi(platform: WecomPlatform): Router {
 }
 
 /** getapprovaldetail's info: the request, each approver node's decisions with their speech, and the comments. */
-/** Thrown after a request was created, so its answer never reaches the caller. */
-class LostAnswer extends Error {
-  constructor(readonly mode: 'error' | 'drop') {
-    super('answer lost on purpose');
-  }
-}
-
-const approvalInfoRequestSchema = z.object({
-  starttime: z.coerce.number().int().min(0).max(1e11, 'must be epoch seconds'),
-  endtime: z.coerce.number().int().min(0).max(1e11, 'must be epoch seconds'),
-  new_cursor: z.string().optional().default(''),
-  size: z.number().int().min(1).max(100).default(100),
-  filters: z.array(z.object({ key: z.enum(['template_id', 'creator', 'department', 'sp_status']), value: z.string() })).max(10).optional().default([]),
-});
-
 function detailInfo(instance: WecomInstance, shape: 'current' | 'legacy') {
   const records = spRecords(instance);
   const approvers =
