@@ -26,15 +26,16 @@ export function holdApiUntilStarted({ app, lifecycle }: Pick<RootHttpRouterConfi
       next();
       return;
     }
-    const timer = setTimeout(() => {
-      held.delete(release);
-      // Named so that Backstage's error middleware answers 503 with its usual error body.
-      next(Object.assign(new Error('The backend is starting; try again shortly'), { name: 'ServiceUnavailableError' }));
-    }, HOLD_MS);
+    let timer: ReturnType<typeof setTimeout> | undefined = undefined;
     const release = () => {
       clearTimeout(timer);
       next();
     };
+    timer = setTimeout(() => {
+      held.delete(release);
+      // Named so that Backstage's error middleware answers 503 with its usual error body.
+      next(Object.assign(new Error('The backend is starting; try again shortly'), { name: 'ServiceUnavailableError' }));
+    }, HOLD_MS);
     held.add(release);
   });
 }
