@@ -117,6 +117,7 @@ function ActionDialog(props: { approval: Approval; action: Action; onClose: () =
         <DialogContentText>{text.help}</DialogContentText>
         <TextField
           id="approval-action-reason"
+          // eslint-disable-next-line jsx-a11y/no-autofocus -- the dialog only asks for this field, so it starts there
           autoFocus
           fullWidth
           multiline

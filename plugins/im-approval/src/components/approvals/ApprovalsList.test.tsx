@@ -1,5 +1,5 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { approval, fakeApi, renderPage } from '../../testing/renderPage';
+import { approval, fakeApi, renderPage } from '../../__testUtils__/renderPage';
 
 describe('the approvals list', () => {
   it('shows the approvals the backend pages through, linking each to its details', async () => {

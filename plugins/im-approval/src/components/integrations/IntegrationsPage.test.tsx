@@ -1,5 +1,5 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { BASE_URL, configIntegration, databaseIntegration, fakeApi, renderPage } from '../../testing/renderPage';
+import { BASE_URL, configIntegration, databaseIntegration, fakeApi, renderPage } from '../../__testUtils__/renderPage';
 
 const change = (label: RegExp | string, value: string, container: HTMLElement) =>
   fireEvent.change(within(container).getByLabelText(label), { target: { value } });

@@ -1,5 +1,5 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { approval, databaseIntegration, fakeApi, renderPage, template } from '../../testing/renderPage';
+import { approval, databaseIntegration, fakeApi, renderPage, template } from '../../__testUtils__/renderPage';
 
 const change = (label: RegExp | string, value: string, container: HTMLElement) =>
   fireEvent.change(within(container).getByLabelText(label), { target: { value } });
