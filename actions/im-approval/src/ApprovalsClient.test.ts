@@ -40,6 +40,7 @@ describe('ApprovalsClient', () => {
   }
 
   afterEach(async () => {
+    // eslint-disable-next-line jest/no-standalone-expect -- every test must use up the replies it scripted
     expect(backend.remaining()).toBe(0);
     await backend.close();
   });

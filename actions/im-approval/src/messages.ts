@@ -37,5 +37,10 @@ export function outcomeLine(approval: Approval): string {
       return `The approval failed: ${approval.error ? untrusted(approval.error) : 'the IM instance could not be created or was deleted'}`;
     case 'pending':
       return `The approval is pending; it expires at ${approval.expiresAt}`;
+    default: {
+      // Every status is handled above; a backend newer than the Action may still send another.
+      const status: never = approval.status;
+      return `The approval is ${untrusted(String(status))}`;
+    }
   }
 }

@@ -25,19 +25,21 @@ export function setOutputs(approval: Approval): void {
  * The job summary: one table a reviewer reads after the run. It is HTML in a file (no workflow
  * commands are read from it), so every value that is not the Action's own is HTML-escaped.
  */
+/** The IM and its instance. Only a web link becomes one: a `javascript:` URL from a misconfigured IM stays text. */
+function imCell(approval: Approval): string {
+  const provider = escapeHtml(approval.provider);
+  if (!approval.imUrl) return provider;
+  if (/^https?:\/\//i.test(approval.imUrl)) return `<a href="${escapeHtml(approval.imUrl)}">${provider} instance</a>`;
+  return `${provider} instance ${escapeHtml(approval.imUrl)}`;
+}
+
 export async function writeSummary(approval: Approval, now: number = Date.now()): Promise<void> {
   const text = (value: string | null) => (value ? escapeHtml(value) : '—');
   const timing: [string, string] =
     approval.status === 'pending'
       ? ['Expires', approval.expiresAt]
       : ['Waited', formatDuration(seconds(approval.createdAt, approval.decidedAt ? Date.parse(approval.decidedAt) : now))];
-  const provider = escapeHtml(approval.provider);
-  // Only a web link becomes one: a `javascript:` URL from a misconfigured IM stays text.
-  const im = !approval.imUrl
-    ? provider
-    : /^https?:\/\//i.test(approval.imUrl)
-      ? `<a href="${escapeHtml(approval.imUrl)}">${provider} instance</a>`
-      : `${provider} instance ${escapeHtml(approval.imUrl)}`;
+  const im = imCell(approval);
   const rows: Array<[string, string]> = [
     ['Status', approval.status],
     ['Decided by', text(approval.decidedBy)],

@@ -1,3 +1,8 @@
+/** C0 controls but tab, DEL, C1 controls (NEL among them), and the Unicode line and paragraph separators. */
+// eslint-disable-next-line no-control-regex -- matching control characters is what this pattern is for
+const LINE_BREAKS_AND_CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r' };
+
 /**
  * Text the Action did not write itself (what an approver typed in the IM, names and titles from
  * the backend, its error messages, an IM's revoke message, what a proxy answered), made safe to
@@ -21,6 +26,3 @@ export function untrusted(text: string): string {
     .replace(/^(\s*)::/, '$1\\::');
 }
 
-/** C0 controls but tab, DEL, C1 controls (NEL among them), and the Unicode line and paragraph separators. */
-const LINE_BREAKS_AND_CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
-const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r' };
