@@ -218,32 +218,31 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
 }
 
 function instanceData(instance: Instance, userIdOf: (openId: string) => string) {
-  const nodeOf = (nodeId: string) => instance.nodes.find(node => node.nodeId === nodeId);
   return {
     approval_code: instance.approvalCode,
     approval_name: instance.approvalName,
     instance_code: instance.instanceCode,
     serial_number: instance.serialNumber,
-    status: instance.status,
+    status: instance.flow.status,
     open_id: instance.initiator,
     user_id: userIdOf(instance.initiator),
     ...(instance.uuid === undefined ? {} : { uuid: instance.uuid }),
     start_time: String(instance.startTime),
     // Feishu reports "0" until the instance ends.
-    end_time: String(instance.endTime ?? 0),
+    end_time: String(instance.flow.endTime ?? 0),
     reverted: false,
     form: JSON.stringify(instance.form),
-    task_list: instance.tasks.map(task => {
-      const node = nodeOf(task.nodeId);
+    task_list: instance.flow.tasks.map(task => {
+      const node = instance.nodes[task.node];
       return {
         id: task.id,
-        open_id: task.openId,
-        user_id: userIdOf(task.openId),
+        open_id: task.userId,
+        user_id: userIdOf(task.userId),
         status: task.status,
-        node_id: task.nodeId,
-        node_name: node?.name ?? '',
-        ...(node?.customNodeId === undefined ? {} : { custom_node_id: node.customNodeId }),
-        type: node?.type ?? 'AND',
+        node_id: node.nodeId,
+        node_name: node.name,
+        ...(node.customNodeId === undefined ? {} : { custom_node_id: node.customNodeId }),
+        type: node.type,
         start_time: String(task.startTime),
         end_time: String(task.endTime ?? 0),
       };

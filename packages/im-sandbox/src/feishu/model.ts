@@ -1,3 +1,5 @@
+import type { ApprovalFlow, FlowStatus, FlowTaskStatus } from '../flow/approvalFlow';
+
 // The in-memory shapes of a Feishu tenant. Field values (status names, node types) are the
 // platform's own, so the API layer can hand them out unchanged.
 
@@ -47,8 +49,8 @@ export interface ApprovalDefinition {
   allowRevoke: boolean;
 }
 
-export type InstanceStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'CANCELED';
-export type TaskStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'DONE';
+export type InstanceStatus = FlowStatus;
+export type TaskStatus = FlowTaskStatus;
 export type TimelineType = 'START' | 'PASS' | 'REJECT' | 'CANCEL';
 
 export interface FormValue {
@@ -61,16 +63,6 @@ export interface FormValue {
 /** An approver node of one instance, with the approvers the initiator chose for it. */
 export interface InstanceNode extends ApprovalNode {
   approvers: string[];
-}
-
-/** A task exists only once its node is reached, as on Feishu. */
-export interface Task {
-  id: string;
-  openId: string;
-  nodeId: string;
-  status: TaskStatus;
-  startTime: number;
-  endTime?: number;
 }
 
 export interface TimelineEntry {
@@ -94,10 +86,13 @@ export interface Instance {
   initiator: string;
   form: FormValue[];
   nodes: InstanceNode[];
-  tasks: Task[];
-  status: InstanceStatus;
+  /**
+   * The approver nodes walked in order, in the shared flow: its status, tasks (a task's userId is
+   * an open_id, its node an index into nodes; a task exists only once its node is reached) and
+   * endTime are the instance's.
+   */
+  flow: ApprovalFlow;
   startTime: number;
-  endTime?: number;
   timeline: TimelineEntry[];
 }
 

@@ -59,8 +59,8 @@ export class FeishuPlatform {
   decide(instanceCode: string, decision: Decision, control?: DeliveryControl): Instance {
     const instance = this.state.instances.get(instanceCode);
     if (!instance) throw new DecisionError(404, `instance ${instanceCode} not found`);
-    const changes = decide(this.state, instance, decision, Date.now());
-    this.options.log(`feishu: ${decision.decision} on ${instanceCode}; it is now ${instance.status}`);
+    const changes = decide(instance, decision, Date.now());
+    this.options.log(`feishu: ${decision.decision} on ${instanceCode}; it is now ${instance.flow.status}`);
     this.events.publish(instance, changes, control);
     return instance;
   }

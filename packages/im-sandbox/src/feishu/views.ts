@@ -1,4 +1,4 @@
-import type { FeishuApp, Instance, TaskStatus } from './model';
+import type { FeishuApp, Instance, InstanceStatus, TaskStatus } from './model';
 import type { FeishuState } from './state';
 
 // How the sandbox shows its Feishu state to people and tests (control API, inbox page):
@@ -22,7 +22,7 @@ export interface InstanceView {
   approvalName: string;
   appId: string;
   title: string | null;
-  status: Instance['status'];
+  status: InstanceStatus;
   uuid: string | null;
   serialNumber: string;
   initiatorOpenId: string;
@@ -42,15 +42,15 @@ export function instanceView(state: FeishuState, instance: Instance): InstanceVi
     approvalName: instance.approvalName,
     appId: instance.appId,
     title: instance.title ?? null,
-    status: instance.status,
+    status: instance.flow.status,
     uuid: instance.uuid ?? null,
     serialNumber: instance.serialNumber,
     initiatorOpenId: instance.initiator,
     initiatorName: nameOf(instance.initiator),
     form: instance.form.map(({ id, name, type, value }) => ({ id, name, type, value })),
-    approvers: instance.nodes.flatMap(node =>
+    approvers: instance.nodes.flatMap((node, index) =>
       node.approvers.map(openId => {
-        const task = instance.tasks.find(candidate => candidate.nodeId === node.nodeId && candidate.openId === openId);
+        const task = instance.flow.tasks.find(candidate => candidate.node === index && candidate.userId === openId);
         return {
           openId,
           name: nameOf(openId),
@@ -64,7 +64,7 @@ export function instanceView(state: FeishuState, instance: Instance): InstanceVi
       }),
     ),
     createdAt: new Date(instance.startTime).toISOString(),
-    endedAt: instance.endTime === undefined ? null : new Date(instance.endTime).toISOString(),
+    endedAt: instance.flow.endTime === undefined ? null : new Date(instance.flow.endTime).toISOString(),
     timeline: instance.timeline.map(entry => ({
       type: entry.type,
       openId: entry.openId,

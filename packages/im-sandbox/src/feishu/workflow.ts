@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { DecisionError } from '../flow/approvalFlow';
+import { ApprovalFlow, DecisionError, type FlowChange } from '../flow/approvalFlow';
 import { describeIssues } from '../validation';
 import { FeishuApiError, FeishuCode, approvalParamInvalid } from './errors';
-import type { ApprovalDefinition, FormValue, Instance, InstanceChange, InstanceNode, Task, TaskStatus } from './model';
+import type { ApprovalDefinition, FormValue, Instance, InstanceChange, InstanceNode } from './model';
 import type { FeishuState } from './state';
 
 // How an approval instance is created, decided and canceled: Feishu's rules, applied to the
-// in-memory state. Each operation returns the status changes it made, in the order Feishu
-// reports them as v1 events.
+// in-memory state; the nodes, tasks and outcome follow the shared approval flow. Each operation
+// returns the status changes it made, in the order Feishu reports them as v1 events.
 
 const nodeApproverListSchema = z.array(z.object({ key: z.string().min(1), value: z.array(z.string().min(1)) }));
 
@@ -49,7 +49,6 @@ const I18N_PREFIX = '@i18n@';
 
 const formEntrySchema = z.looseObject({ id: z.string().min(1), type: z.string().min(1), value: z.unknown() });
 
-
 export interface Decision {
   decision: 'approve' | 'reject';
   /** Who decides; by default the first approver with a pending task. */
@@ -75,6 +74,10 @@ export function createInstance(
   const form = parseForm(approval, request.form);
   const nodes = chooseApprovers(state, approval, request);
   const title = resolveTitle(request);
+  const flow = new ApprovalFlow(
+    nodes.map(node => ({ mode: node.type, approvers: node.approvers })),
+    () => state.nextTaskId(),
+  );
   const instance: Instance = {
     instanceCode: randomUUID().toUpperCase(),
     approvalCode: approval.approvalCode,
@@ -86,61 +89,35 @@ export function createInstance(
     initiator,
     form,
     nodes,
-    tasks: [],
-    status: 'PENDING',
+    flow,
     startTime: now,
-    timeline: [],
+    timeline: [{ type: 'START', openId: initiator, createTime: now }],
   };
-  instance.timeline.push({ type: 'START', openId: instance.initiator, createTime: now });
-  const changes: InstanceChange[] = [{ kind: 'instance', status: 'PENDING', at: now }];
-  changes.push(...startNode(state, instance, instance.nodes[0], now));
+  const changes = toChanges(instance, flow.start(now));
   state.addInstance(instance);
   state.stats.instanceCreates += 1;
   return { instance, created: true, changes };
 }
 
-export function decide(state: FeishuState, instance: Instance, decision: Decision, now: number): InstanceChange[] {
-  if (instance.status !== 'PENDING') {
-    throw new DecisionError(
-      409,
-      `instance ${instance.instanceCode} is ${instance.status}; only a PENDING instance can be decided`,
-    );
+export function decide(instance: Instance, decision: Decision, now: number): InstanceChange[] {
+  const { flow } = instance;
+  if (flow.status !== 'PENDING') {
+    throw new DecisionError(409, `instance ${instance.instanceCode} is ${flow.status}; only a PENDING instance can be decided`);
   }
-  const pending = instance.tasks.filter(task => task.status === 'PENDING');
-  const task = decision.openId === undefined ? pending[0] : pending.find(candidate => candidate.openId === decision.openId);
-  if (!task) {
-    const approvers = pending.map(candidate => candidate.openId).join(', ');
-    throw new DecisionError(
-      409,
-      `${decision.openId} has no pending task on instance ${instance.instanceCode}; pending approvers: ${approvers}`,
-    );
-  }
-  const nodeIndex = instance.nodes.findIndex(node => node.nodeId === task.nodeId);
-  const node = instance.nodes[nodeIndex];
-  const approved = decision.decision === 'approve';
-
-  const changes = [finishTask(task, approved ? 'APPROVED' : 'REJECTED', now)];
-  instance.timeline.push({
-    type: approved ? 'PASS' : 'REJECT',
-    openId: task.openId,
-    comment: decision.comment,
-    createTime: now,
-    nodeId: node.nodeId,
-    taskId: task.id,
-  });
-
   // Any rejection ends the instance; an OR node is done with one approval, an AND node with all.
-  const nodeTasks = instance.tasks.filter(candidate => candidate.nodeId === node.nodeId);
-  const nodeDone = !approved || node.type === 'OR' || nodeTasks.every(candidate => candidate.status === 'APPROVED');
-  if (!nodeDone) return changes;
-  changes.push(...closeOpenTasks(instance, now));
-
-  const next = instance.nodes[nodeIndex + 1];
-  if (approved && next) {
-    changes.push(...startNode(state, instance, next, now));
-    return changes;
+  const changes = flow.decide(instance.instanceCode, { decision: decision.decision, userId: decision.openId, comment: decision.comment }, now);
+  const decided = changes.find(change => change.kind === 'task' && (change.status === 'APPROVED' || change.status === 'REJECTED'));
+  if (decided?.kind === 'task') {
+    instance.timeline.push({
+      type: decided.status === 'APPROVED' ? 'PASS' : 'REJECT',
+      openId: decided.task.userId,
+      comment: decision.comment,
+      createTime: now,
+      nodeId: instance.nodes[decided.task.node].nodeId,
+      taskId: decided.task.id,
+    });
   }
-  return [...changes, finishInstance(instance, approved ? 'APPROVED' : 'REJECTED', now)];
+  return toChanges(instance, changes);
 }
 
 export function cancelInstance(
@@ -167,13 +144,13 @@ export function cancelInstance(
   if (!approval.allowRevoke) {
     throw approvalParamInvalid(`approval ${approval.approvalCode} does not allow revoking pending requests`);
   }
-  if (instance.status !== 'PENDING') {
+  if (instance.flow.status !== 'PENDING') {
     throw approvalParamInvalid(
-      `instance ${instance.instanceCode} is ${instance.status}; only a PENDING instance can be canceled`,
+      `instance ${instance.instanceCode} is ${instance.flow.status}; only a PENDING instance can be canceled`,
     );
   }
   instance.timeline.push({ type: 'CANCEL', openId: instance.initiator, createTime: now });
-  return { instance, changes: [...closeOpenTasks(instance, now), finishInstance(instance, 'CANCELED', now)] };
+  return { instance, changes: toChanges(instance, instance.flow.cancel(instance.instanceCode, now, instance.initiator)) };
 }
 
 function resolveInitiator(state: FeishuState, request: CreateInstanceRequest): string {
@@ -286,27 +263,11 @@ function chooseApprovers(state: FeishuState, approval: ApprovalDefinition, reque
     });
 }
 
-function startNode(state: FeishuState, instance: Instance, node: InstanceNode, now: number): InstanceChange[] {
-  return node.approvers.map(openId => {
-    const task: Task = { id: state.nextTaskId(), openId, nodeId: node.nodeId, status: 'PENDING', startTime: now };
-    instance.tasks.push(task);
-    return { kind: 'task', taskId: task.id, openId, nodeId: node.nodeId, status: 'PENDING', at: now };
+/** The flow's changes as Feishu reports them: a task by its open_id and node_id. */
+function toChanges(instance: Instance, changes: FlowChange[]): InstanceChange[] {
+  return changes.map((change): InstanceChange => {
+    if (change.kind === 'instance') return { kind: 'instance', status: change.status, at: change.at };
+    const { task } = change;
+    return { kind: 'task', taskId: task.id, openId: task.userId, nodeId: instance.nodes[task.node].nodeId, status: change.status, at: change.at };
   });
-}
-
-function finishTask(task: Task, status: TaskStatus, now: number): InstanceChange {
-  task.status = status;
-  task.endTime = now;
-  return { kind: 'task', taskId: task.id, openId: task.openId, nodeId: task.nodeId, status, at: now };
-}
-
-/** Tasks nobody needs to act on any more become DONE, as Feishu reports them. */
-function closeOpenTasks(instance: Instance, now: number): InstanceChange[] {
-  return instance.tasks.filter(task => task.status === 'PENDING').map(task => finishTask(task, 'DONE', now));
-}
-
-function finishInstance(instance: Instance, status: Instance['status'], now: number): InstanceChange {
-  instance.status = status;
-  instance.endTime = now;
-  return { kind: 'instance', status, at: now };
 }
