@@ -12,12 +12,23 @@ const envSchema = z.object({
   // Run from source by `yarn start`, never bundled, so the seed stays next to src/.
   // eslint-disable-next-line no-restricted-syntax
   SANDBOX_SEED: z.string().min(1).default(resolve(__dirname, '../seed.json')),
+  // Runs the IMs' own redelivery schedules at this fraction of real time (Feishu's 15 s … 6 h).
+  SANDBOX_TIME_SCALE: z.coerce.number().positive().optional(),
 });
 
+/** `--time-scale <n>` or `--time-scale=<n>` on the command line wins over SANDBOX_TIME_SCALE. */
+function timeScaleArgument(argv: string[]): string | undefined {
+  const index = argv.findIndex(arg => arg === '--time-scale' || arg.startsWith('--time-scale='));
+  if (index < 0) return undefined;
+  const arg = argv[index];
+  return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[index + 1];
+}
+
 async function main(): Promise<void> {
-  const env = envSchema.safeParse(process.env);
+  const timeScaleArg = timeScaleArgument(process.argv.slice(2));
+  const env = envSchema.safeParse({ ...process.env, ...(timeScaleArg === undefined ? {} : { SANDBOX_TIME_SCALE: timeScaleArg }) });
   if (!env.success) throw new Error(`invalid environment: ${describeIssues(env.error)}`);
-  const { SANDBOX_PORT: port, SANDBOX_HOST: host, SANDBOX_SEED: seedPath } = env.data;
+  const { SANDBOX_PORT: port, SANDBOX_HOST: host, SANDBOX_SEED: seedPath, SANDBOX_TIME_SCALE: timeScale } = env.data;
 
   let json: unknown;
   try {
@@ -28,8 +39,9 @@ async function main(): Promise<void> {
   const seed = sandboxSeedSchema.safeParse(json);
   if (!seed.success) throw new Error(`invalid seed ${seedPath}: ${describeIssues(seed.error)}`);
 
-  const sandbox = await startSandbox({ port, host, seed: seed.data, log: line => console.log(line) });
+  const sandbox = await startSandbox({ port, host, seed: seed.data, timeScale, log: line => console.log(line) });
   console.log(`IM sandbox: approver inbox at ${sandbox.url}/ (seed ${seedPath})`);
+  if (timeScale !== undefined) console.log(`  redelivery schedules at ${timeScale} of real time`);
   console.log(`  Feishu: domain ${sandbox.url} (open API /open-apis, long connection /callback/ws/endpoint)`);
   console.log(`  DingTalk: new and old API ${sandbox.url} (/v1.0, /gettoken, /topapi; Stream gateway /v1.0/gateway/connections/open)`);
   console.log(`  WeCom: API ${sandbox.url} (/cgi-bin)`);

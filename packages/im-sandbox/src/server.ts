@@ -10,6 +10,7 @@ import { DingtalkPlatform } from './dingtalk/platform';
 import { dingtalkSeedSchema } from './dingtalk/seed';
 import { feishuOpenApi } from './feishu/api';
 import { controlApi } from './feishu/control';
+import { feishuRetryDelaysMs } from './feishu/events';
 import { feishuClientConfigSchema } from './feishu/longConnection';
 import { FeishuPlatform } from './feishu/platform';
 import { feishuSeedSchema } from './feishu/seed';
@@ -43,6 +44,13 @@ export interface SandboxOptions {
    * shape at test speed.
    */
   callbackRetryDelaysMs?: number[];
+  /**
+   * Runs the IMs' own redelivery schedules at this fraction of real time: Feishu's 15 s, 5 min,
+   * 1 h and 6 h become 15 ms, 300 ms, 3.6 s and 21.6 s at 0.001 (feishuRetryDelaysMs). Only
+   * Feishu has a schedule of its own in the sandbox; DingTalk and WeCom keep callbackRetryDelaysMs
+   * (or its default). Without it, every IM waits callbackRetryDelaysMs.
+   */
+  timeScale?: number;
   /** How long an event pushed over a long connection waits for its ack before it is pushed again (default 3000). */
   longConnectionAckTimeoutMs?: number;
   /** The client config Feishu's long-connection endpoint hands out (seconds; defaults are Feishu's). */
@@ -72,9 +80,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     throw new Error(`invalid sandbox options: ${describeIssues(clientConfig.error, 'feishuClientConfig')}`);
   }
   const log = options.log ?? (() => {});
+  const { timeScale } = options;
+  if (timeScale !== undefined && !(Number.isFinite(timeScale) && timeScale > 0)) {
+    throw new Error(`invalid sandbox options: timeScale must be a positive number, got ${timeScale}`);
+  }
   const retryDelaysMs = options.callbackRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+  const feishuRetryDelays = timeScale === undefined ? retryDelaysMs : feishuRetryDelaysMs(timeScale);
   const ackTimeoutMs = options.longConnectionAckTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
-  const feishu = new FeishuPlatform(seed.data.feishu ?? {}, { retryDelaysMs, ackTimeoutMs, clientConfig: clientConfig.data, log });
+  const feishu = new FeishuPlatform(seed.data.feishu ?? {}, {
+    retryDelaysMs: feishuRetryDelays,
+    ackTimeoutMs,
+    clientConfig: clientConfig.data,
+    log,
+  });
   const dingtalk = new DingtalkPlatform(seed.data.dingtalk ?? {}, {
     retryDelaysMs,
     ackTimeoutMs,

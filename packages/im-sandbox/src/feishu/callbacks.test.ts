@@ -282,6 +282,19 @@ describe('callback delivery', () => {
       expect(feishuRetryDelaysMs(0.001)).toEqual([15, 300, 3600, 21_600]);
     });
 
+    it('with timeScale 0.001, redeliveries follow Feishu\'s schedule at that scale: ~15 ms, then ~300 ms later', async () => {
+      const api = await setup({ timeScale: 0.001 });
+      receiver.answer = () => 500;
+      await api.createInstance();
+
+      await waitFor('the first two retries', () => receiver.requests.length >= 3);
+      const [first, second, third] = receiver.requests.slice(0, 3).map(request => request.at);
+      expect(second - first).toBeGreaterThanOrEqual(14);
+      expect(second - first).toBeLessThan(200);
+      expect(third - second).toBeGreaterThanOrEqual(290);
+      expect(third - second).toBeLessThan(800);
+    });
+
     it('gives up after the configured retries', async () => {
       const code = await quietInstance();
       receiver.answer = () => 503;
