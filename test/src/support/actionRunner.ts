@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -96,20 +96,32 @@ export function startStep(options: {
   child.stdout!.on('data', chunk => (stdout += chunk));
   child.stderr!.on('data', chunk => (stdout += chunk));
 
+  // The runner's files are read once the step exits, and their directory removed.
+  let result: StepResult | undefined;
   const finished = new Promise<StepResult>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (exitCode, signal) =>
-      resolve({
-        exitCode,
-        signal,
-        stdout,
-        outputs: readFileCommands(files.output),
-        summary: readFileSync(files.summary, 'utf8'),
-        state: readFileCommands(files.state),
-      }),
-    );
+    child.once('error', error => {
+      rmSync(dir, { recursive: true, force: true });
+      reject(error);
+    });
+    child.once('exit', (exitCode, signal) => {
+      try {
+        result = {
+          exitCode,
+          signal,
+          stdout,
+          outputs: readFileCommands(files.output),
+          summary: readFileSync(files.summary, 'utf8'),
+          state: readFileCommands(files.state),
+        };
+        resolve(result);
+      } catch (error) {
+        reject(error);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
-  return { process: child, stdout: () => stdout, outputs: () => readFileCommands(files.output), finished };
+  return { process: child, stdout: () => stdout, outputs: () => result?.outputs ?? readFileCommands(files.output), finished };
 }
 
 export const runStep = (options: Parameters<typeof startStep>[0]) => startStep(options).finished;

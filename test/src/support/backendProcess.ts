@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -37,16 +37,19 @@ export async function startBackendProcess(name: string, config: (port: number) =
   const port = await freePort();
   mkdirSync(outputDir, { recursive: true });
   const configDir = mkdtempSync(join(tmpdir(), 'im-approval-e2e-'));
-  const configArgs = [config(port)].flat().flatMap((layer, index) => {
-    const file = join(configDir, `app-config.e2e-${index}.json`);
-    writeFileSync(file, JSON.stringify(layer));
-    return ['--config', file];
-  });
+  const layers = [config(port)].flat();
+  const configArgs = layers.flatMap((_, index) => ['--config', join(configDir, `app-config.e2e-${index}.json`)]);
+  // Written at each start: stop() removes them, and a stopped backend may be started again.
+  const writeConfig = () => {
+    mkdirSync(configDir, { recursive: true });
+    layers.forEach((layer, index) => writeFileSync(join(configDir, `app-config.e2e-${index}.json`), JSON.stringify(layer)));
+  };
   const logFile = join(outputDir, `backend-${name}.log`);
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
 
   const start = async () => {
+    writeConfig();
     const log = createWriteStream(logFile, { flags: 'a' });
     child = spawn(
       process.execPath,
@@ -92,12 +95,22 @@ export async function startBackendProcess(name: string, config: (port: number) =
     clearTimeout(killer);
   };
 
-  await start();
+  // The config files go whenever the backend stops; start() writes them again.
+  const removeConfig = () => rmSync(configDir, { recursive: true, force: true });
+  try {
+    await start();
+  } catch (error) {
+    removeConfig();
+    throw error;
+  }
   return {
     name,
     url,
     api: `${url}/api/im-approval`,
-    stop,
+    stop: async () => {
+      await stop();
+      removeConfig();
+    },
     restart: async () => {
       await stop();
       await start();

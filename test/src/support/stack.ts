@@ -1,6 +1,7 @@
 import { startGithubOidcIssuer, startSandbox, type GithubOidcIssuer, type Sandbox, type SandboxOptions } from '@im-approval/im-sandbox';
 import type { Approval, ApprovalWithTimeline } from '@im-approval/plugin-im-approval-common';
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -95,6 +96,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await Promise.all(backends.map(b => b.stop()));
     await sandbox.close();
     await issuer.close();
+    removeSqliteDirectory(database);
     throw error;
   }
   for (const setup of ims) await setup.attach?.((method, path, body) => sandboxControl(sandbox, method, path, body), backends[0]);
@@ -108,8 +110,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await sandbox.close();
       await issuer.close();
       if (options.database === 'postgres') await dropDatabases(prefix);
+      removeSqliteDirectory(database);
     },
   };
+}
+
+/** The SQLite files live in a directory of their own under tmpdir; it goes once the backends stopped. */
+function removeSqliteDirectory(database: { connection: unknown }) {
+  const { connection } = database;
+  if (typeof connection === 'object' && connection !== null && 'directory' in connection && typeof connection.directory === 'string') {
+    rmSync(connection.directory, { recursive: true, force: true });
+  }
 }
 
 async function assertPostgresReachable() {
