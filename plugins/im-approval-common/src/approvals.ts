@@ -5,11 +5,16 @@ import { approvalStatusSchema } from './status';
 import { templateNameSchema } from './templates';
 import { timelineEventSchema } from './timeline';
 
-/** The caller's `${vars.NAME}` values. */
+/**
+ * The caller's `${vars.NAME}` values.
+ *
+ * @public
+ */
 export const variablesSchema = z
   .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a variable name'), z.string().max(4000))
   .default({});
 
+/** @public */
 export const createApprovalRequestSchema = z
   .object({
     template: templateNameSchema,
@@ -24,12 +29,17 @@ export const createApprovalRequestSchema = z
     context: runContextSchema.optional(),
   })
   .meta({ id: 'CreateApprovalRequest' });
+/** @public */
 export type CreateApprovalRequest = z.input<typeof createApprovalRequestSchema>;
+/** @public */
 export type ParsedCreateApprovalRequest = z.output<typeof createApprovalRequestSchema>;
 
+/** @public */
 export const formValueSchema = z.object({ field: z.string(), value: z.string() }).meta({ id: 'FormValue' });
+/** @public */
 export type FormValue = z.infer<typeof formValueSchema>;
 
+/** @public */
 export const approvalSchema = z
   .object({
     id: z.uuid(),
@@ -54,17 +64,22 @@ export const approvalSchema = z
     expiresAt: z.iso.datetime(),
   })
   .meta({ id: 'Approval' });
+/** @public */
 export type Approval = z.infer<typeof approvalSchema>;
 
+/** @public */
 export const approvalWithTimelineSchema = approvalSchema
   .extend({ timeline: z.array(timelineEventSchema) })
   .meta({ id: 'ApprovalWithTimeline' });
+/** @public */
 export type ApprovalWithTimeline = z.infer<typeof approvalWithTimelineSchema>;
 
+/** @public */
 export const MAX_WAIT_SECONDS = 120;
 /** A query string carries a number of seconds as digits. */
 const secondsInQuery = (value: unknown) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 
+/** @public */
 export const waitQuerySchema = z
   .object({
     timeout: z
@@ -78,19 +93,24 @@ export const waitQuerySchema = z
   })
   .meta({ id: 'WaitQuery' });
 
+/** @public */
 export const cancelApprovalRequestSchema = z
   .object({ reason: z.string().max(1000).optional() })
   .meta({ id: 'CancelApprovalRequest' });
+/** @public */
 export type CancelApprovalRequest = z.infer<typeof cancelApprovalRequestSchema>;
 
+/** @public */
 export const decideApprovalRequestSchema = z
   .object({
     decision: z.enum(['approved', 'rejected']),
     comment: z.string().trim().min(1, 'a reason is required').max(2000),
   })
   .meta({ id: 'DecideApprovalRequest' });
+/** @public */
 export type DecideApprovalRequest = z.infer<typeof decideApprovalRequestSchema>;
 
+/** @public */
 export const listApprovalsQuerySchema = z
   .object({
     status: approvalStatusSchema.optional(),
@@ -102,8 +122,10 @@ export const listApprovalsQuerySchema = z
     offset: z.coerce.number().int().min(0).default(0),
   })
   .meta({ id: 'ListApprovalsQuery' });
+/** @public */
 export type ListApprovalsQuery = z.output<typeof listApprovalsQuerySchema>;
 
+/** @public */
 export const listApprovalsResponseSchema = z
   .object({
     items: z.array(approvalSchema),
@@ -112,9 +134,14 @@ export const listApprovalsResponseSchema = z
     limit: z.number().int(),
   })
   .meta({ id: 'ListApprovalsResponse' });
+/** @public */
 export type ListApprovalsResponse = z.infer<typeof listApprovalsResponseSchema>;
 
-/** Backstage's error body. */
+/**
+ * Backstage's error body.
+ *
+ * @public
+ */
 export const errorResponseSchema = z
   .object({
     error: z.object({ name: z.string(), message: z.string() }),

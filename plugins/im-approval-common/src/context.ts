@@ -1,6 +1,10 @@
 import { z } from 'zod';
 
-/** What a workflow run says about itself; with an OIDC token these come from verified claims. */
+/**
+ * What a workflow run says about itself; with an OIDC token these come from verified claims.
+ *
+ * @public
+ */
 export const runContextSchema = z
   .object({
     repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'expected owner/name'),
@@ -17,8 +21,10 @@ export const runContextSchema = z
     serverUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
   })
   .meta({ id: 'RunContext' });
+/** @public */
 export type RunContext = z.infer<typeof runContextSchema>;
 
+/** @public */
 export const approvalContextSchema = runContextSchema
   .extend({
     /** true when the context comes from a verified GitHub OIDC token, false when self-reported. */
@@ -30,4 +36,5 @@ export const approvalContextSchema = runContextSchema
     test: z.boolean().optional(),
   })
   .meta({ id: 'ApprovalContext' });
+/** @public */
 export type ApprovalContext = z.infer<typeof approvalContextSchema>;

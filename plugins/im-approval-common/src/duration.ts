@@ -2,9 +2,14 @@ import { z } from 'zod';
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
 const DURATION_PATTERN = /^(?:\d+[smhd])+$/;
+/** @public */
 export const DURATION_HINT = 'a duration like 30m, 2h, 1d';
 
-/** Parses `90s`, `30m`, `2h`, `1d` or `1h30m` into seconds; undefined when the text is not one. */
+/**
+ * Parses `90s`, `30m`, `2h`, `1d` or `1h30m` into seconds; undefined when the text is not one.
+ *
+ * @public
+ */
 export function parseDuration(text: string): number | undefined {
   const trimmed = text.trim();
   if (!DURATION_PATTERN.test(trimmed)) return undefined;
@@ -15,7 +20,11 @@ export function parseDuration(text: string): number | undefined {
   return seconds;
 }
 
-/** Formats seconds the way people write them: `1h30m`, `45s`. */
+/**
+ * Formats seconds the way people write them: `1h30m`, `45s`.
+ *
+ * @public
+ */
 export function formatDuration(totalSeconds: number): string {
   let rest = Math.max(0, Math.round(totalSeconds));
   let text = '';
@@ -28,7 +37,11 @@ export function formatDuration(totalSeconds: number): string {
   return text || '0s';
 }
 
-/** A duration written as text (`30m`) or as a number of seconds; parses to seconds. */
+/**
+ * A duration written as text (`30m`) or as a number of seconds; parses to seconds.
+ *
+ * @public
+ */
 export const durationSchema = z
   .union([z.string(), z.number()])
   .transform((value, ctx) => {

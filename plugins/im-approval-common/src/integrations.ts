@@ -1,12 +1,20 @@
 import { z } from 'zod';
 import { hasNoNul, NUL_MESSAGE, storableText, TEXT_LIMITS } from './text';
 
-/** An integration's id: it is a URL path segment and a varchar(64) key. */
+/**
+ * An integration's id: it is a URL path segment and a varchar(64) key.
+ *
+ * @public
+ */
 export const integrationIdSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'expected lower-case letters, digits and dashes (at most 64, starting with a letter or digit)');
 
-/** The longest IM form id accepted; real ones are 20 to 60 characters. */
+/**
+ * The longest IM form id accepted; real ones are 20 to 60 characters.
+ *
+ * @public
+ */
 export const FORM_ID_MAX_LENGTH = 128;
 
 /**
@@ -14,6 +22,8 @@ export const FORM_ID_MAX_LENGTH = 128;
  * DingTalk's processCode (`PROC-…`), WeCom's template_id (letters and digits, with `_` in copied
  * templates). It becomes a path segment or a parameter of a call to the IM, so it has no `/`, no
  * `.` or `..` of its own, no whitespace and no control characters.
+  *
+  * @public
  */
 export const formIdSchema = z
   .string()
@@ -27,11 +37,18 @@ export const formIdSchema = z
  * How decisions reach the backend: an HTTP `callback` from the IM, a connection the backend holds
  * to the IM (Feishu `long-connection`, DingTalk `stream`), or `poll` alone. The reconciler reads
  * the IM behind every mode.
+  *
+  * @public
  */
 export const connectionModeSchema = z.enum(['callback', 'long-connection', 'stream', 'poll']).meta({ id: 'ConnectionMode' });
+/** @public */
 export type ConnectionMode = z.infer<typeof connectionModeSchema>;
 
-/** The modes each built-in provider supports, the first being the default. */
+/**
+ * The modes each built-in provider supports, the first being the default.
+ *
+ * @public
+ */
 export const PROVIDER_CONNECTION_MODES = {
   feishu: ['callback', 'long-connection', 'poll'],
   dingtalk: ['callback', 'stream', 'poll'],
@@ -78,6 +95,7 @@ const FEISHU_DOMAINS = {
   lark: 'https://open.larksuite.com',
 } as const;
 
+/** @public */
 export const feishuIntegrationSchema = z
   .object({
     ...commonFields,
@@ -105,11 +123,13 @@ export const feishuIntegrationSchema = z
     ...integration,
     apiBaseUrl: trimmedUrl(integration.baseUrl ?? FEISHU_DOMAINS[integration.domain]),
   }));
+/** @public */
 export type FeishuIntegration = z.output<typeof feishuIntegrationSchema>;
 
 /** WXBizMsgCrypt EncodingAESKey: 43 characters of base64 without the trailing `=`. */
 const encodingAesKeySchema = z.string().regex(/^[A-Za-z0-9+/]{43}$/, 'expected the 43-character key from the IM console');
 
+/** @public */
 export const dingtalkIntegrationSchema = z
   .object({
     ...commonFields,
@@ -140,8 +160,10 @@ export const dingtalkIntegrationSchema = z
     baseUrl: trimmedUrl(integration.baseUrl),
     legacyBaseUrl: trimmedUrl(integration.legacyBaseUrl),
   }));
+/** @public */
 export type DingtalkIntegration = z.output<typeof dingtalkIntegrationSchema>;
 
+/** @public */
 export const wecomIntegrationSchema = z
   .object({
     ...commonFields,
@@ -160,12 +182,16 @@ export const wecomIntegrationSchema = z
   })
   .superRefine(requiredForCallbacks({ token: CALLBACK_REASON, encodingAESKey: CALLBACK_REASON }))
   .transform(integration => ({ ...integration, baseUrl: trimmedUrl(integration.baseUrl) }));
+/** @public */
 export type WecomIntegration = z.output<typeof wecomIntegrationSchema>;
 
+/** @public */
 export const integrationSchema = z.discriminatedUnion('provider', [
   feishuIntegrationSchema,
   dingtalkIntegrationSchema,
   wecomIntegrationSchema,
 ]);
+/** @public */
 export type Integration = z.output<typeof integrationSchema>;
+/** @public */
 export type ProviderId = Integration['provider'];

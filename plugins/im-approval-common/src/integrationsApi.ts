@@ -8,6 +8,8 @@ type InputOf<P extends ProviderId> = Extract<IntegrationInput, { provider: P }>;
 /**
  * The fields of each provider's integration that are secrets: written through the API, stored
  * encrypted, never read back. A new provider adds its line here and nowhere else.
+  *
+  * @public
  */
 export const INTEGRATION_SECRET_FIELDS = {
   feishu: ['appSecret', 'verificationToken', 'encryptKey'],
@@ -16,8 +18,10 @@ export const INTEGRATION_SECRET_FIELDS = {
 } as const satisfies { [P in ProviderId]: ReadonlyArray<keyof InputOf<P> & string> };
 
 type SecretsOf<P extends ProviderId> = (typeof INTEGRATION_SECRET_FIELDS)[P][number];
+/** @public */
 export type IntegrationSecretField = SecretsOf<ProviderId>;
 
+/** @public */
 export function secretFieldsOf(provider: ProviderId): readonly IntegrationSecretField[] {
   return INTEGRATION_SECRET_FIELDS[provider];
 }
@@ -41,13 +45,20 @@ function byProvider(objects: z.ZodObject[]) {
   return rest.length === 0 ? first : z.discriminatedUnion('provider', [first, ...rest]);
 }
 
-/** POST /integrations: a whole integration, secrets included. */
+/**
+ * POST /integrations: a whole integration, secrets included.
+ *
+ * @public
+ */
 export const createIntegrationRequestSchema = integrationSchema.meta({ id: 'CreateIntegrationRequest' });
+/** @public */
 export type CreateIntegrationRequest = z.input<typeof createIntegrationRequestSchema>;
 
 /**
  * PUT /integrations/{id}: the same as create, but a secret left out keeps its stored value and an
  * optional secret sent as `null` is removed. `id` and `provider` must not change.
+  *
+  * @public
  */
 export type UpdateIntegrationRequest = {
   [P in ProviderId]: Omit<InputOf<P>, SecretsOf<P>> & { [K in SecretsOf<P>]?: InputOf<P>[K & keyof InputOf<P>] | null };
@@ -58,6 +69,7 @@ function keepOrRemove(field: z.ZodType): z.ZodType {
   return value.nullable().optional();
 }
 
+/** @public */
 export const updateIntegrationRequestSchema = byProvider(
   providerObjects().map(object =>
     object.extend(
@@ -66,7 +78,11 @@ export const updateIntegrationRequestSchema = byProvider(
   ),
 ).meta({ id: 'UpdateIntegrationRequest' }) as unknown as z.ZodType<UpdateIntegrationRequest>;
 
-/** What the API shows of an integration: never a secret, only whether each one is set. */
+/**
+ * What the API shows of an integration: never a secret, only whether each one is set.
+ *
+ * @public
+ */
 export type IntegrationView = {
   [P in ProviderId]: Omit<InputOf<P>, SecretsOf<P>> & {
     /** Whether each secret has a value. */
@@ -78,6 +94,7 @@ export type IntegrationView = {
     callbackPath: string;
   };
 }[ProviderId];
+/** @public */
 export const integrationViewSchema = byProvider(
   providerObjects().map(object => {
     const secrets = secretFieldsOf(providerOf(object));
@@ -90,21 +107,30 @@ export const integrationViewSchema = byProvider(
   }),
 ).meta({ id: 'IntegrationView' }) as unknown as z.ZodType<IntegrationView>;
 
+/** @public */
 export const integrationListSchema = z
   .object({ items: z.array(integrationViewSchema) })
   .meta({ id: 'IntegrationList' });
+/** @public */
 export type IntegrationList = z.infer<typeof integrationListSchema>;
 
 /**
  * Why a connection test failed, for an icon or a help link; the message says what to do
  * ("Invalid app secret for app …", "… is not published …", "… IP address is not allowed …").
+  *
+  * @public
  */
 export const integrationProblemSchema = z
   .enum(['credentials', 'permission', 'not_found', 'invalid_request', 'rate_limited', 'unavailable', 'unknown'])
   .meta({ id: 'IntegrationProblem' });
+/** @public */
 export type IntegrationProblem = z.infer<typeof integrationProblemSchema>;
 
-/** POST /integrations/{id}/test: a failed test is still a 200; `ok` says how it went. */
+/**
+ * POST /integrations/{id}/test: a failed test is still a 200; `ok` says how it went.
+ *
+ * @public
+ */
 export const integrationTestResultSchema = z
   .discriminatedUnion('ok', [
     z.object({ ok: z.literal(true), message: z.string(), durationMs: z.number() }),
@@ -118,15 +144,23 @@ export const integrationTestResultSchema = z
     }),
   ])
   .meta({ id: 'IntegrationTestResult' });
+/** @public */
 export type IntegrationTestResult = z.infer<typeof integrationTestResultSchema>;
 
+/** @public */
 export const formFieldSchema = z
   .object({ id: z.string(), name: z.string(), type: z.string(), required: z.boolean() })
   .meta({ id: 'FormField' });
+/** @public */
 export type FormField = z.infer<typeof formFieldSchema>;
 
-/** GET /integrations/{id}/forms/{formId}: the IM form's fields, for the template's field mapping. */
+/**
+ * GET /integrations/{id}/forms/{formId}: the IM form's fields, for the template's field mapping.
+ *
+ * @public
+ */
 export const formDescriptionSchema = z
   .object({ integration: z.string(), form: z.string(), fields: z.array(formFieldSchema) })
   .meta({ id: 'FormDescription' });
+/** @public */
 export type FormDescription = z.infer<typeof formDescriptionSchema>;

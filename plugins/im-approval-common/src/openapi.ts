@@ -78,7 +78,11 @@ const integrationIdParameter = pathParameter('id', 'The integration id', integra
 const templateNameParameter = pathParameter('name', 'The template name', templateNameSchema);
 const noContent = { '204': { description: 'Deleted' } };
 
-/** The OpenAPI 3.1 document of the plugin's API, derived from the zod schemas. */
+/**
+ * The OpenAPI 3.1 document of the plugin's API, derived from the zod schemas.
+ *
+ * @public
+ */
 export function buildOpenApiDocument() {
   const components = toComponentRefs(z.toJSONSchema(
     z.object({

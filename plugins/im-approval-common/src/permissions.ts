@@ -1,32 +1,41 @@
 import { createPermission } from '@backstage/plugin-permission-common';
 import { z } from 'zod';
 
+/** @public */
 export const imApprovalIntegrationManagePermission = createPermission({
   name: 'im-approval.integration.manage',
   attributes: { action: 'update' },
 });
 
+/** @public */
 export const imApprovalTemplateManagePermission = createPermission({
   name: 'im-approval.template.manage',
   attributes: { action: 'update' },
 });
 
-/** Needed by people signed in to Backstage to open approvals; workflows are held to the template's policy instead. */
+/**
+ * Needed by people signed in to Backstage to open approvals; workflows are held to the template's policy instead.
+ *
+ * @public
+ */
 export const imApprovalApprovalCreatePermission = createPermission({
   name: 'im-approval.approval.create',
   attributes: { action: 'create' },
 });
 
+/** @public */
 export const imApprovalApprovalReadPermission = createPermission({
   name: 'im-approval.approval.read',
   attributes: { action: 'read' },
 });
 
+/** @public */
 export const imApprovalApprovalDecidePermission = createPermission({
   name: 'im-approval.approval.decide',
   attributes: { action: 'update' },
 });
 
+/** @public */
 export const imApprovalPermissions = [
   imApprovalIntegrationManagePermission,
   imApprovalTemplateManagePermission,
@@ -35,7 +44,11 @@ export const imApprovalPermissions = [
   imApprovalApprovalDecidePermission,
 ];
 
-/** GET /capabilities: what the signed-in user may do here, for showing or hiding controls. */
+/**
+ * GET /capabilities: what the signed-in user may do here, for showing or hiding controls.
+ *
+ * @public
+ */
 export const capabilitiesSchema = z
   .object({
     manageIntegrations: z.boolean(),
@@ -46,4 +59,5 @@ export const capabilitiesSchema = z
     databaseSettings: z.boolean(),
   })
   .meta({ id: 'Capabilities' });
+/** @public */
 export type Capabilities = z.infer<typeof capabilitiesSchema>;

@@ -3,7 +3,11 @@ import { durationSchema, formatDuration } from './duration';
 import { formIdSchema, integrationIdSchema } from './integrations';
 import { storableText, TEXT_LIMITS } from './text';
 
-/** A template's name: it is a URL path segment and a varchar(100) key. */
+/**
+ * A template's name: it is a URL path segment and a varchar(100) key.
+ *
+ * @public
+ */
 export const templateNameSchema = z
   .string()
   .regex(
@@ -16,7 +20,11 @@ const patternsSchema = z
   .max(TEXT_LIMITS.listItems, `expected at most ${TEXT_LIMITS.listItems} patterns`)
   .optional();
 
-/** Glob patterns (`my-org/*`, `refs/tags/v*`); absent means no restriction. */
+/**
+ * Glob patterns (`my-org/*`, `refs/tags/v*`); absent means no restriction.
+ *
+ * @public
+ */
 export const templatePolicySchema = z
   .object({
     repositories: patternsSchema,
@@ -25,6 +33,7 @@ export const templatePolicySchema = z
   })
   .default({});
 
+/** @public */
 export const templateSchema = z
   .object({
     name: templateNameSchema,
@@ -58,19 +67,33 @@ export const templateSchema = z
     ctx.addIssue({ code: 'custom', path: ['defaultTimeout'], message: `must not exceed maxTimeout (${defaultTimeout} > ${maxTimeout})` });
     ctx.addIssue({ code: 'custom', path: ['maxTimeout'], message: `must be at least defaultTimeout (${maxTimeout} < ${defaultTimeout})` });
   });
+/** @public */
 export type Template = z.output<typeof templateSchema>;
+/** @public */
 export type TemplatePolicy = Template['policy'];
 
-/** `${name}` in a template's title or fields, spaces allowed inside the braces. */
+/**
+ * `${name}` in a template's title or fields, spaces allowed inside the braces.
+ *
+ * @public
+ */
 export const TEMPLATE_PLACEHOLDER = /\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}/g;
 
-/** The `${…}` names a template's title and fields use, each once. */
+/**
+ * The `${…}` names a template's title and fields use, each once.
+ *
+ * @public
+ */
 export function placeholdersOf(template: { title: string; fields: Record<string, string> }): string[] {
   const texts = [template.title, ...Object.values(template.fields)];
   return [...new Set(texts.flatMap(text => [...text.matchAll(TEMPLATE_PLACEHOLDER)].map(match => match[1])))];
 }
 
-/** The `${…}` names a template can use besides `vars.NAME`, and what each means. */
+/**
+ * The `${…}` names a template can use besides `vars.NAME`, and what each means.
+ *
+ * @public
+ */
 export const TEMPLATE_VARIABLES = {
   repository: 'owner/name of the repository whose workflow asks',
   ref: 'the git ref, e.g. refs/heads/main',

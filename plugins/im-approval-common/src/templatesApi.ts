@@ -5,10 +5,16 @@ import { settingsSourceSchema } from './settingsSource';
 import { templateSchema } from './templates';
 import { refuseNulAnywhere, storableText } from './text';
 
-/** POST /templates, and PUT /templates/{name} (whose body names the same template: names never change). */
+/**
+ * POST /templates, and PUT /templates/{name} (whose body names the same template: names never change).
+ *
+ * @public
+ */
 export const templateRequestSchema = templateSchema.meta({ id: 'TemplateRequest' });
+/** @public */
 export type TemplateRequest = z.input<typeof templateRequestSchema>;
 
+/** @public */
 export const templateViewSchema = templateSchema
   .safeExtend({
     source: settingsSourceSchema,
@@ -16,14 +22,19 @@ export const templateViewSchema = templateSchema
     editable: z.boolean(),
   })
   .meta({ id: 'TemplateView' });
+/** @public */
 export type TemplateView = z.output<typeof templateViewSchema>;
 
+/** @public */
 export const templateListSchema = z.object({ items: z.array(templateViewSchema) }).meta({ id: 'TemplateList' });
+/** @public */
 export type TemplateList = z.output<typeof templateListSchema>;
 
 /**
  * POST /templates/{name}/test: opens a real approval, marked as a test, on behalf of the signed-in
  * user. Variables and run context the template uses but the request leaves out get sample values.
+  *
+  * @public
  */
 export const testTemplateRequestSchema = z
   .object({
@@ -34,4 +45,5 @@ export const testTemplateRequestSchema = z
   // The variables and the context become the test approval's stored title, form and context.
   .superRefine(refuseNulAnywhere)
   .meta({ id: 'TestTemplateRequest' });
+/** @public */
 export type TestTemplateRequest = z.input<typeof testTemplateRequestSchema>;

@@ -1,8 +1,13 @@
 import { z } from 'zod';
 
-/** PostgreSQL's text and varchar cannot hold U+0000, so no stored string may contain it. */
+/**
+ * PostgreSQL's text and varchar cannot hold U+0000, so no stored string may contain it.
+ *
+ * @public
+ */
 export const NUL_MESSAGE = 'must not contain the NUL character (U+0000)';
 
+/** @public */
 export function hasNoNul(value: string): boolean {
   return !value.includes('\u0000');
 }
@@ -10,13 +15,19 @@ export function hasNoNul(value: string): boolean {
 /**
  * A string the database can store: at most `max` characters (the column's size, or a bound that
  * keeps a stored setting or an IM request sane) and no NUL; `min` characters at least when given.
+  *
+  * @public
  */
 export function storableText(max: number, options: { min?: number } = {}) {
   const text = options.min ? z.string().min(options.min) : z.string();
   return text.max(max, `expected at most ${max} characters`).refine(hasNoNul, NUL_MESSAGE);
 }
 
-/** Sizes of the settings columns (see the backend's migrations) and bounds of the texts stored beside them. */
+/**
+ * Sizes of the settings columns (see the backend's migrations) and bounds of the texts stored beside them.
+ *
+ * @public
+ */
 export const TEXT_LIMITS = {
   /** im_approval_integrations.id, im_approval_templates.integration_id: varchar(64). */
   integrationId: 64,
@@ -45,6 +56,8 @@ export const TEXT_LIMITS = {
 /**
  * Reports every string (or object key) in `value` that holds a NUL, at its path: for parts of a
  * request whose schemas live elsewhere but whose values end up in the database.
+  *
+  * @public
  */
 export function refuseNulAnywhere(value: unknown, ctx: z.RefinementCtx, path: PropertyKey[] = []): void {
   if (typeof value === 'string') {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+/** @public */
 export const timelineEventTypeSchema = z
   .enum([
     'created',
@@ -14,17 +15,22 @@ export const timelineEventTypeSchema = z
     'im_revoke_failed',
   ])
   .meta({ id: 'TimelineEventType' });
+/** @public */
 export type TimelineEventType = z.infer<typeof timelineEventTypeSchema>;
 
 /**
  * Where a change came from: the audit trail's "from where". `connection` is an event pushed over
  * a connection the backend holds to the IM (Feishu long connection, DingTalk Stream).
+  *
+  * @public
  */
 export const timelineSourceSchema = z
   .enum(['api', 'callback', 'connection', 'reconciler', 'scheduler', 'admin'])
   .meta({ id: 'TimelineSource' });
+/** @public */
 export type TimelineSource = z.infer<typeof timelineSourceSchema>;
 
+/** @public */
 export const timelineEventSchema = z
   .object({
     type: timelineEventTypeSchema,
@@ -34,4 +40,5 @@ export const timelineEventSchema = z
     message: z.string().nullable(),
   })
   .meta({ id: 'TimelineEvent' });
+/** @public */
 export type TimelineEvent = z.infer<typeof timelineEventSchema>;

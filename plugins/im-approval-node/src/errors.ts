@@ -1,4 +1,8 @@
-/** What went wrong talking to an IM, in terms a person can act on. */
+/**
+ * What went wrong talking to an IM, in terms a person can act on.
+ *
+ * @public
+ */
 export type ImErrorKind =
   | 'credentials' // the app id/secret were refused
   | 'rate_limited' // the IM throttled us; retry later
@@ -7,6 +11,7 @@ export type ImErrorKind =
   | 'permission' // the app lacks a permission or the operation is not allowed
   | 'unavailable'; // network error or a 5xx: transient
 
+/** @public */
 export class ImApiError extends Error {
   readonly name = 'ImApiError';
   constructor(
@@ -22,7 +27,11 @@ export class ImApiError extends Error {
   }
 }
 
-/** A callback that fails verification: forged, tampered, stale or malformed. Nothing is applied. */
+/**
+ * A callback that fails verification: forged, tampered, stale or malformed. Nothing is applied.
+ *
+ * @public
+ */
 export class ImCallbackRejectedError extends Error {
   readonly name = 'ImCallbackRejectedError';
   constructor(

@@ -1,6 +1,7 @@
 import type { ConnectionMode, FormValue, Integration } from '@im-approval/plugin-im-approval-common';
 import type { LoggerService } from '@backstage/backend-plugin-api';
 
+/** @public */
 export interface ImFormField {
   id: string;
   name: string;
@@ -8,6 +9,7 @@ export interface ImFormField {
   required: boolean;
 }
 
+/** @public */
 export interface ImInstanceRequest {
   /** Also the IM's idempotency key: creating twice with it never opens a second instance. */
   approvalId: string;
@@ -22,11 +24,13 @@ export interface ImInstanceRequest {
   initiator?: string;
 }
 
+/** @public */
 export interface ImInstanceRef {
   instanceId: string;
   url?: string;
 }
 
+/** @public */
 export type ImInstanceState =
   | { status: 'pending' }
   | {
@@ -37,7 +41,11 @@ export type ImInstanceState =
       decidedAt?: Date;
     };
 
-/** A callback as received: GET for URL checks (WeCom), POST for events. */
+/**
+ * A callback as received: GET for URL checks (WeCom), POST for events.
+ *
+ * @public
+ */
 export interface ImCallbackRequest {
   method: string;
   headers: Record<string, string | string[] | undefined>;
@@ -45,32 +53,50 @@ export interface ImCallbackRequest {
   rawBody: Buffer;
 }
 
-/** An instance the IM says changed, with the IM's id of that event (for dedup). */
+/**
+ * An instance the IM says changed, with the IM's id of that event (for dedup).
+ *
+ * @public
+ */
 export interface ImEvent {
   eventId: string;
   instanceId: string;
 }
 
+/** @public */
 export interface ImCallbackResult {
   /** What the IM expects as the answer, sent only after the events are applied. */
   reply: { status: number; contentType: string; body: string };
   events: ImEvent[];
 }
 
-/** Applies events from a held connection; resolves once they are stored, and only then is the IM acknowledged. */
+/**
+ * Applies events from a held connection; resolves once they are stored, and only then is the IM acknowledged.
+ *
+ * @public
+ */
 export type ImEventHandler = (events: ImEvent[]) => Promise<void>;
 
-/** A connection the backend holds to the IM; it reconnects by itself until closed. */
+/**
+ * A connection the backend holds to the IM; it reconnects by itself until closed.
+ *
+ * @public
+ */
 export interface ImConnection {
   close(): Promise<void>;
 }
 
+/** @public */
 export interface ImRevokeResult {
   revoked: boolean;
   message?: string;
 }
 
-/** One IM app: every call an approval needs. Errors are `ImApiError`s. */
+/**
+ * One IM app: every call an approval needs. Errors are `ImApiError`s.
+ *
+ * @public
+ */
 export interface ImClient {
   verifyCredentials(): Promise<void>;
   describeForm(formId: string): Promise<ImFormField[]>;
@@ -113,12 +139,14 @@ export interface ImClient {
   connect?(onEvents: ImEventHandler): Promise<ImConnection>;
 }
 
+/** @public */
 export interface ImProviderDeps {
   logger: LoggerService;
   /** Callbacks signed further than this from now are rejected as stale. */
   callbackMaxAgeSeconds: number;
 }
 
+/** @public */
 export interface ImProvider<I extends Integration = Integration> {
   id: I['provider'];
   /** Modes this provider supports; `long-connection` and `stream` need `ImClient.connect`. */

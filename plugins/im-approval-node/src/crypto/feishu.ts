@@ -7,13 +7,18 @@ function keyOf(encryptKey: string): Buffer {
   return createHash('sha256').update(encryptKey, 'utf8').digest();
 }
 
+/** @public */
 export function feishuEncrypt(encryptKey: string, plaintext: string): string {
   const iv = randomBytes(16);
   const cipher = createCipheriv('aes-256-cbc', keyOf(encryptKey), iv);
   return Buffer.concat([iv, cipher.update(plaintext, 'utf8'), cipher.final()]).toString('base64');
 }
 
-/** Throws when the text was not encrypted under this key (bad padding) or is not base64 of IV‖blocks. */
+/**
+ * Throws when the text was not encrypted under this key (bad padding) or is not base64 of IV‖blocks.
+ *
+ * @public
+ */
 export function feishuDecrypt(encryptKey: string, encrypted: string): string {
   const raw = Buffer.from(encrypted, 'base64');
   if (raw.length < 32 || raw.length % 16 !== 0) {
@@ -23,7 +28,11 @@ export function feishuDecrypt(encryptKey: string, encrypted: string): string {
   return Buffer.concat([decipher.update(raw.subarray(16)), decipher.final()]).toString('utf8');
 }
 
-/** `X-Lark-Signature`: hex SHA-256 over timestamp ‖ nonce ‖ encrypt key ‖ the exact raw body. */
+/**
+ * `X-Lark-Signature`: hex SHA-256 over timestamp ‖ nonce ‖ encrypt key ‖ the exact raw body.
+ *
+ * @public
+ */
 export function feishuSignature(timestamp: string, nonce: string, encryptKey: string, rawBody: Buffer | string): string {
   return createHash('sha256')
     .update(timestamp + nonce + encryptKey, 'utf8')

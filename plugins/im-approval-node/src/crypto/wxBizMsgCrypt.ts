@@ -7,7 +7,11 @@ import { safeEqual } from './safeEqual';
 // random(16) ‖ uint32be(length) ‖ message ‖ receiveId, PKCS#7 over 32-byte blocks, and a SHA-1
 // signature over the sorted token, timestamp, nonce and ciphertext.
 
-/** The per-app secrets: WeCom's receiveId is the CorpID; DingTalk's is the AppKey (corp or suite key for older registrations). */
+/**
+ * The per-app secrets: WeCom's receiveId is the CorpID; DingTalk's is the AppKey (corp or suite key for older registrations).
+ *
+ * @public
+ */
 export interface WxBizMsgCryptOptions {
   token: string;
   /** 43 characters of base64 without its trailing "=". */
@@ -15,7 +19,11 @@ export interface WxBizMsgCryptOptions {
   receiveId: string;
 }
 
-/** What a callback carries in its query (and, for the ciphertext, its body). */
+/**
+ * What a callback carries in its query (and, for the ciphertext, its body).
+ *
+ * @public
+ */
 export interface SignedMessage {
   signature: string;
   timestamp: string;
@@ -37,11 +45,16 @@ function parseKey(encodingAesKey: string): Buffer {
   return Buffer.from(`${encodingAesKey}=`, 'base64');
 }
 
-/** hex SHA-1 over the four values sorted and joined, as both platforms sign callbacks and replies. */
+/**
+ * hex SHA-1 over the four values sorted and joined, as both platforms sign callbacks and replies.
+ *
+ * @public
+ */
 export function wxBizMsgSignature(token: string, timestamp: string, nonce: string, encrypt: string): string {
   return createHash('sha1').update([token, timestamp, nonce, encrypt].sort().join(''), 'utf8').digest('hex');
 }
 
+/** @public */
 export class WxBizMsgCrypt {
   private readonly key: Buffer;
   private readonly iv: Buffer;
