@@ -89,14 +89,13 @@ function schedule(config: Config | undefined, key: string, fallback: SchedulerSe
   );
 }
 
-function intervalSeconds(schedule: SchedulerServiceTaskScheduleDefinition): number {
-  const { frequency } = schedule;
+function intervalSeconds(definition: SchedulerServiceTaskScheduleDefinition): number {
+  const { frequency } = definition;
   if (typeof frequency === 'object' && ('cron' in frequency || 'trigger' in frequency)) return 60;
-  const duration = Duration.isDuration(frequency)
-    ? frequency
-    : typeof frequency === 'string'
-      ? Duration.fromISO(frequency)
-      : Duration.fromObject(frequency);
+  let duration: Duration;
+  if (Duration.isDuration(frequency)) duration = frequency;
+  else if (typeof frequency === 'string') duration = Duration.fromISO(frequency);
+  else duration = Duration.fromObject(frequency);
   return duration.isValid ? Math.max(1, duration.as('seconds')) : 60;
 }
 

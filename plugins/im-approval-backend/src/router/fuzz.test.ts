@@ -17,7 +17,7 @@ import {
   type JsonSchema,
   type Operation,
   type Parameter,
-} from './testing/apiOperations';
+} from './__testUtils__/apiOperations';
 import {
   API,
   checkHealthy,
@@ -28,13 +28,13 @@ import {
   USER_WITH_ALL,
   type ApiBackend,
   type ChangeLog,
-} from './testing/apiHarness';
+} from './__testUtils__/apiHarness';
 import {
   criticalSignedCallbacks,
   forgedCallbacks,
   signedCallbacks,
   type CallbackRequest,
-} from './testing/callbackRequests';
+} from './__testUtils__/callbackRequests';
 import {
   bodyFields,
   fieldName,
@@ -46,7 +46,7 @@ import {
   validValue,
   withMutation,
   type Mutation,
-} from './testing/malformed';
+} from './__testUtils__/malformed';
 import {
   authorizationOf,
   describeExchange,
@@ -56,7 +56,7 @@ import {
   type CallerKind,
   type RawRequest,
   type RawResponse,
-} from './testing/requests';
+} from './__testUtils__/requests';
 
 /**
  * Every route of the API document (and every IM's callback route) gets malformed, missing,
@@ -222,9 +222,9 @@ function baseRequest(
         { template: 'deploy', variables: { service: 'api' } },
         { template: 'dingtalk-deploy' },
         { template: 'wecom-deploy', timeout: '2h' },
-      ).chain(request =>
+      ).chain(approvalRequest =>
         fixed({
-          ...request,
+          ...approvalRequest,
           idempotencyKey: `fuzz-${UNIQUE}`,
           context: {
             repository: 'acme/api',
@@ -241,7 +241,7 @@ function baseRequest(
         { id: INTEGRATIONS.feishu, formId: 'DEPLOY' },
         { id: INTEGRATIONS.dingtalk, formId: 'PROC-DEPLOY' },
         { id: INTEGRATIONS.wecom, formId: WECOM_TEMPLATE_ID },
-      ).map(pathValues => ({ path: pathValues, query, body: undefined }));
+      ).map(formPath => ({ path: formPath, query, body: undefined }));
     case 'cancelApproval':
       return fixed({ reason: 'not needed any more' });
     case 'decideApproval':
@@ -686,7 +686,7 @@ function describeChanges(changes: string[]): string {
 }
 
 /** Whether a 400's message names the field (or a part of it, or the part it is in). */
-export function namesField(message: string, field: string): boolean {
+function namesField(message: string, field: string): boolean {
   const names = [
     ...message.matchAll(/(?:^|; )((?:body|query|path)(?:[.[][^:;]*)?):/g),
   ].map(match => match[1]);
@@ -972,20 +972,21 @@ describe('the fuzzed routes', () => {
 describe.each(databases.eachSupportedId())(
   'every route, fuzzed, on %s',
   databaseId => {
-    let world: World;
+    // Filled in by beforeAll; one object, so that the tests declared in the loops below share it.
+    const world = {} as World;
 
     beforeAll(async () => {
       const backend = await startApiBackend(databases, databaseId);
       const seeded = await seed(backend);
-      world = {
+      Object.assign(world, {
         ...seeded,
         changes: await installChangeLog(backend.knex),
         counter: 0,
-      };
+      });
     });
 
     afterAll(async () => {
-      await world?.backend.close();
+      await world.backend?.close();
     });
 
     // The backend still answers after whatever a property sent.
@@ -1011,11 +1012,11 @@ describe.each(databases.eachSupportedId())(
           ...bodyTargets(operation),
           ...wholeBodyTarget(operation),
         ];
-        for (const target of targets) {
-          it(`${target.title}: critical values`, async () => {
+        for (const fuzzTarget of targets) {
+          it(`${fuzzTarget.title}: critical values`, async () => {
             // Every one of them, each failure reported: one must not hide another.
             const failures: string[] = [];
-            for (const sent of target.sent(world).examples) {
+            for (const sent of fuzzTarget.sent(world).examples) {
               try {
                 const { raw, response } = await exchange(
                   world,
@@ -1028,7 +1029,7 @@ describe.each(databases.eachSupportedId())(
                   sent,
                   raw,
                   response,
-                  target.fields,
+                  fuzzTarget.fields,
                 );
               } catch (error) {
                 failures.push((error as Error).message);
@@ -1039,9 +1040,9 @@ describe.each(databases.eachSupportedId())(
                 `${failures.length} of the critical values failed:\n${failures.join('\n')}`,
               );
           });
-          it(`${target.title}: random values`, async () => {
+          it(`${fuzzTarget.title}: random values`, async () => {
             await fc.assert(
-              fc.asyncProperty(target.sent(world).arbitrary, async sent => {
+              fc.asyncProperty(fuzzTarget.sent(world).arbitrary, async sent => {
                 const { raw, response } = await exchange(
                   world,
                   operation,
@@ -1053,7 +1054,7 @@ describe.each(databases.eachSupportedId())(
                   sent,
                   raw,
                   response,
-                  target.fields,
+                  fuzzTarget.fields,
                 );
               }),
               assertOptions,
@@ -1075,46 +1076,44 @@ describe.each(databases.eachSupportedId())(
             signedCallbacks(provider, method).map(printableCallback),
           ],
         ];
-        for (const [title, callbacks] of kinds) {
-          it(title, async () => {
-            const integrationId = fc.constantFrom(
-              INTEGRATIONS[provider],
-              `fuzz-${provider}`,
-            );
-            await fc.assert(
-              fc.asyncProperty(
-                callbacks,
-                integrationId,
-                fc.constantFrom<CallerKind>(
-                  'none',
-                  'garbage',
-                  'service',
-                  'workflow',
-                ),
-                async (callback, id, caller) => {
-                  const sent: Sent = {
-                    label: callback.label,
-                    path: { integrationId: encodeText(id) },
-                    query: callback.query,
-                    body: callback.body,
-                    headers: callback.headers,
-                    caller,
-                  };
-                  const { raw, response } = await exchange(
-                    world,
-                    {
-                      ...operation,
-                      method: callback.method as Operation['method'],
-                    },
-                    sent,
-                  );
-                  await check(world, operation, sent, raw, response);
-                },
+        it.each(kinds)('%s', async (_title, callbacks) => {
+          const integrationId = fc.constantFrom(
+            INTEGRATIONS[provider],
+            `fuzz-${provider}`,
+          );
+          await fc.assert(
+            fc.asyncProperty(
+              callbacks,
+              integrationId,
+              fc.constantFrom<CallerKind>(
+                'none',
+                'garbage',
+                'service',
+                'workflow',
               ),
-              { ...assertOptions, numRuns: RUNS * 5 },
-            );
-          });
-        }
+              async (callback, id, caller) => {
+                const sent: Sent = {
+                  label: callback.label,
+                  path: { integrationId: encodeText(id) },
+                  query: callback.query,
+                  body: callback.body,
+                  headers: callback.headers,
+                  caller,
+                };
+                const { raw, response } = await exchange(
+                  world,
+                  {
+                    ...operation,
+                    method: callback.method as Operation['method'],
+                  },
+                  sent,
+                );
+                await check(world, operation, sent, raw, response);
+              },
+            ),
+            { ...assertOptions, numRuns: RUNS * 5 },
+          );
+        });
         if (method === 'post') {
           it('signed and encrypted approval events with critical ids', async () => {
             const failures: string[] = [];

@@ -1,7 +1,7 @@
 import type { ParsedCreateApprovalRequest } from '@im-approval/plugin-im-approval-common';
 import { ImApiError } from '@im-approval/plugin-im-approval-node';
 import type { Caller } from '../auth/CallerResolver';
-import { scriptedCore, template } from './testing/scriptedIm';
+import { scriptedCore, template } from './__testUtils__/scriptedIm';
 
 const workflow = (claims: Record<string, string> = {}): Caller => ({
   kind: 'github',

@@ -51,6 +51,12 @@ export interface ApprovalServiceOptions {
   githubServerUrl: string;
 }
 
+/** How the creation event describes the run context: a template test's, verified from the OIDC token, or as the caller reported it. */
+function runContextKind(context: Pick<ApprovalContext, 'test' | 'verified'>): string {
+  if (context.test) return 'test';
+  return context.verified ? 'verified' : 'self-reported';
+}
+
 /** What callers ask of approvals through the API: open (idempotently, within policy), read, wait, cancel, decide. */
 export class ApprovalService {
   private readonly store: ApprovalStore;
@@ -157,7 +163,7 @@ export class ApprovalService {
         source: 'api',
         actor: caller.id,
         message:
-          `Requested with a ${context.test ? 'test' : context.verified ? 'verified' : 'self-reported'} run context; ` +
+          `Requested with a ${runContextKind(context)} run context; ` +
           `expires in ${formatDuration(timeout)}`,
       },
     );
@@ -251,10 +257,8 @@ export class ApprovalService {
     } else {
       throw new InputError('body.context: required when calling without a GitHub OIDC token (at least the repository)');
     }
-    const runUrl =
-      run.runId &&
-      `${run.serverUrl ?? this.githubServerUrl}/${run.repository}/actions/runs/${run.runId}` +
-        (run.runAttempt ? `/attempts/${run.runAttempt}` : '');
+    const attempt = run.runAttempt ? `/attempts/${run.runAttempt}` : '';
+    const runUrl = run.runId && `${run.serverUrl ?? this.githubServerUrl}/${run.repository}/actions/runs/${run.runId}${attempt}`;
     return { ...run, caller: caller.id, ...(runUrl ? { runUrl } : {}) };
   }
 

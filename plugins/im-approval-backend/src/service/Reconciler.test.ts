@@ -1,6 +1,6 @@
 import { ImApiError } from '@im-approval/plugin-im-approval-node';
 import type { Caller } from '../auth/CallerResolver';
-import { scriptedCore } from './testing/scriptedIm';
+import { scriptedCore } from './__testUtils__/scriptedIm';
 
 const caller: Caller = { kind: 'github', id: 'github:acme/api', context: { repository: 'acme/api', environment: 'production', runId: '1' } };
 

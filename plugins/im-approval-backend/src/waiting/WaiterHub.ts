@@ -43,15 +43,17 @@ export class WaiterHub {
             resolve('aborted');
             return;
           }
-          const finish = (reason: WakeReason) => {
+          const timer = setTimeout(() => finish('timeout'), Math.max(0, timeoutMs));
+          function finish(reason: WakeReason) {
             clearTimeout(timer);
             signal?.removeEventListener('abort', onAbort);
             resolveNext = undefined;
             woken = false;
             resolve(reason);
-          };
-          const onAbort = () => finish('aborted');
-          const timer = setTimeout(() => finish('timeout'), Math.max(0, timeoutMs));
+          }
+          function onAbort() {
+            finish('aborted');
+          }
           signal?.addEventListener('abort', onAbort, { once: true });
           resolveNext = finish;
         }),

@@ -36,6 +36,11 @@ export class ImApiErrors {
         return new ImApiError(kind, `${this.im} failed to ${operation} ${detail}; retrying later`, code);
       case 'invalid_request':
         return new ImApiError(kind, `${this.im} refused to ${operation} ${detail}`, code);
+      default: {
+        // Every kind is handled above; the compiler checks that none is missing.
+        const unhandled: never = kind;
+        return new ImApiError(unhandled, `${this.im} failed to ${operation} ${detail}`, code);
+      }
     }
   }
 

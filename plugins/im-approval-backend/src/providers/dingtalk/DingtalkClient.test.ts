@@ -2,7 +2,7 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { dingtalkIntegrationSchema } from '@im-approval/plugin-im-approval-common';
 import { WxBizMsgCrypt } from '@im-approval/plugin-im-approval-node';
 import nock from 'nock';
-import { imApiError, useNock } from '../testing/providerTestUtils';
+import { imApiError, useNock } from '../__testUtils__/providerTestUtils';
 import { DingtalkClient, dingtalkDecidedAt } from './DingtalkClient';
 import { dingtalkInstanceStatus } from './dingtalkStatus';
 

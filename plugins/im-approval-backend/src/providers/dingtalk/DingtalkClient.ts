@@ -79,6 +79,12 @@ export function dingtalkDecidedAt(date: string | undefined, learnedAt: Date): Da
   return learnedAt.getTime() < minuteEnd ? learnedAt : new Date(minuteEnd);
 }
 
+/** DingTalk's actionType for the approvers: NONE for one person, AND when all must approve, OR when any one may. */
+function approversActionType(count: number, mode: ImInstanceRequest['approverMode']): 'NONE' | 'AND' | 'OR' {
+  if (count === 1) return 'NONE';
+  return mode === 'all' ? 'AND' : 'OR';
+}
+
 /** One DingTalk app (an "H5 micro app" with OA approval permissions). */
 export class DingtalkClient implements ImClient {
   private readonly api: DingtalkApi;
@@ -191,7 +197,7 @@ export class DingtalkClient implements ImClient {
       this.users.resolve([request.initiator ?? this.integration.initiator]),
       this.users.resolve(request.approvers),
     ]);
-    const actionType = approvers.length === 1 ? 'NONE' : request.approverMode === 'all' ? 'AND' : 'OR';
+    const actionType = approversActionType(approvers.length, request.approverMode);
     return {
       originatorUserId: originator,
       processCode: request.form,

@@ -1,6 +1,6 @@
 import { WxBizMsgCrypt, type ImCallbackRequest } from '@im-approval/plugin-im-approval-node';
 import { DingtalkCallbackVerifier, dingtalkApprovalEvent } from './dingtalkCallback';
-import { callbackRejection } from '../testing/providerTestUtils';
+import { callbackRejection } from '../__testUtils__/providerTestUtils';
 
 // DingTalk's official callback-crypto sample (im-protocols.md 2.9, vector 1).
 const OFFICIAL = {

@@ -88,6 +88,13 @@ const userIdsSchema = z.object({
 const userSchema = z.object({ user: z.object({ name: z.string().optional(), email: z.string().optional() }) });
 
 
+/** The approver mode a Feishu node's type fixes: AND (all must approve), OR (any one may); none for other types. */
+function approverModeOfNode(nodeType: string | undefined): 'all' | 'any' | undefined {
+  if (nodeType === 'AND') return 'all';
+  if (nodeType === 'OR') return 'any';
+  return undefined;
+}
+
 export class FeishuClient implements ImClient {
   private readonly api: FeishuApi;
   private readonly definitions = new TtlCache<Definition>(DEFINITION_TTL_MS);
@@ -138,7 +145,7 @@ export class FeishuClient implements ImClient {
     if (!node) {
       throw new ImApiError('invalid_request', `Feishu approval "${request.form}" has no node whose approvers are chosen per request; add one (approvers: chosen by the initiator)`);
     }
-    const nodeMode = node.node_type === 'AND' ? 'all' : node.node_type === 'OR' ? 'any' : undefined;
+    const nodeMode = approverModeOfNode(node.node_type);
     if (nodeMode && nodeMode !== request.approverMode) {
       throw new ImApiError(
         'invalid_request',

@@ -1,7 +1,7 @@
 import { feishuIntegrationSchema } from '@im-approval/plugin-im-approval-common';
 import { feishuEncrypt, feishuSignature } from '@im-approval/plugin-im-approval-node';
 import { parseFeishuCallback } from './feishuCallback';
-import { callbackRejection } from '../testing/providerTestUtils';
+import { callbackRejection } from '../__testUtils__/providerTestUtils';
 
 const base = {
   id: 'feishu-test',

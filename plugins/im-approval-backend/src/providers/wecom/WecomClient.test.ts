@@ -1,7 +1,7 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { wecomIntegrationSchema } from '@im-approval/plugin-im-approval-common';
 import nock from 'nock';
-import { imApiError, useNock } from '../testing/providerTestUtils';
+import { imApiError, useNock } from '../__testUtils__/providerTestUtils';
 import { WecomClient } from './WecomClient';
 
 const BASE = 'https://qyapi.wecom.test';

@@ -1,6 +1,6 @@
 import { WxBizMsgCrypt, type ImCallbackRequest } from '@im-approval/plugin-im-approval-node';
 import { WecomCallbackVerifier } from './wecomCallback';
-import { callbackRejection } from '../testing/providerTestUtils';
+import { callbackRejection } from '../__testUtils__/providerTestUtils';
 
 // WeCom's official sample (im-protocols.md 3.9).
 const OFFICIAL = { token: 'QDG6eK', encodingAesKey: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C', receiveId: 'wx5823bf96d3bd56c7' };

@@ -107,12 +107,13 @@ export function describeExchange(
 ): string {
   const body =
     raw.body === undefined ? '' : ` body ${truncate(String(raw.body))}`;
-  const answer = response.timedOut
-    ? 'no answer in time'
-    : response.reset
-      ? 'connection reset'
-      : `${response.status} ${truncate(response.text)}`;
-  return `${raw.method.toUpperCase()} ${truncate(raw.url)} as ${caller}${body} → ${answer}`;
+  return `${raw.method.toUpperCase()} ${truncate(raw.url)} as ${caller}${body} → ${describeAnswer(response)}`;
+}
+
+function describeAnswer(response: RawResponse): string {
+  if (response.timedOut) return 'no answer in time';
+  if (response.reset) return 'connection reset';
+  return `${response.status} ${truncate(response.text)}`;
 }
 
 export function truncate(text: string, length = 300): string {
