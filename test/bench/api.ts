@@ -3,7 +3,7 @@ import type { Approval } from '@im-approval/plugin-im-approval-common';
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { GithubOidcIssuer } from '@im-approval/im-sandbox';
-import { RUN } from '../src/support/stack';
+import { RUN } from '../src/__testUtils__/stack';
 import { json, request, type Answer } from './client';
 
 export interface ApiTarget {
@@ -11,7 +11,10 @@ export interface ApiTarget {
 }
 
 /** A GitHub OIDC token of run `runId`, as a job's `core.getIDToken('im-approval')` gets it; valid 15 minutes. */
-export function oidcToken(issuer: GithubOidcIssuer, runId: number): Promise<string> {
+export function oidcToken(
+  issuer: GithubOidcIssuer,
+  runId: number,
+): Promise<string> {
   return issuer.sign({ ...RUN, run_id: String(runId) }, { expiresIn: 900 });
 }
 
@@ -31,21 +34,36 @@ export async function createApproval(
       variables: { service: 'api', reason: 'benchmark' },
     }),
   });
-  if (answer.status !== 201) throw new Error(`create answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+  if (answer.status !== 201)
+    throw new Error(
+      `create answered ${answer.status}: ${answer.text.slice(0, 300)}`,
+    );
   const approval = json<Approval>(answer);
   if (!approval.imInstanceId) {
-    throw new Error(`approval ${approval.id} (template ${template}) has no IM instance: ${approval.status}: ${approval.error ?? 'no error given'}`);
+    throw new Error(
+      `approval ${approval.id} (template ${template}) has no IM instance: ${approval.status}: ${approval.error ?? 'no error given'}`,
+    );
   }
   return { approval, answer, started };
 }
 
-export function waitOnce(pool: http.Agent, backend: ApiTarget, id: string, token: string, options: { seconds?: number; onWritten?: () => void } = {}): Promise<Answer> {
+export function waitOnce(
+  pool: http.Agent,
+  backend: ApiTarget,
+  id: string,
+  token: string,
+  options: { seconds?: number; onWritten?: () => void } = {},
+): Promise<Answer> {
   const seconds = options.seconds ?? 30;
-  return request(pool, `${backend.api}/approvals/${id}/wait?timeout=${seconds}s`, {
-    headers: { authorization: `Bearer ${token}` },
-    timeoutMs: seconds * 1000 + 15_000,
-    onWritten: options.onWritten,
-  });
+  return request(
+    pool,
+    `${backend.api}/approvals/${id}/wait?timeout=${seconds}s`,
+    {
+      headers: { authorization: `Bearer ${token}` },
+      timeoutMs: seconds * 1000 + 15_000,
+      onWritten: options.onWritten,
+    },
+  );
 }
 
 /** Long-polls as the Action does (30 s per call, again while pending: its waitForDecision) until a decision; the answer that carried it. */
@@ -57,9 +75,15 @@ export async function waitLikeAction(
   onFirstWritten?: () => void,
 ): Promise<{ approval: Approval; at: number; polls: number }> {
   for (let polls = 1; ; polls++) {
-    const answer = await waitOnce(pool, backend, id, token, { onWritten: polls === 1 ? onFirstWritten : undefined });
-    if (answer.status !== 200) throw new Error(`wait answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+    const answer = await waitOnce(pool, backend, id, token, {
+      onWritten: polls === 1 ? onFirstWritten : undefined,
+    });
+    if (answer.status !== 200)
+      throw new Error(
+        `wait answered ${answer.status}: ${answer.text.slice(0, 300)}`,
+      );
     const approval = json<Approval>(answer);
-    if (approval.status !== 'pending') return { approval, at: answer.at, polls };
+    if (approval.status !== 'pending')
+      return { approval, at: answer.at, polls };
   }
 }

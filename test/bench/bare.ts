@@ -15,16 +15,25 @@ export interface BareServer {
   stop(): Promise<void>;
 }
 
-export async function startBare(script: 'roundTripServer' | 'verifyServer', env: Record<string, string> = {}): Promise<BareServer> {
-  const child = spawn(process.execPath, [join(__dirname, 'bare', `${script}.cjs`)], {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+export async function startBare(
+  script: 'roundTripServer' | 'verifyServer',
+  env: Record<string, string> = {},
+): Promise<BareServer> {
+  const child = spawn(
+    process.execPath,
+    [join(__dirname, 'bare', `${script}.cjs`)],
+    {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   trackChild(child);
   const first = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', line => resolve(line));
-    child.once('exit', code => reject(new Error(`bare ${script} exited with ${code}`)));
+    child.once('exit', code =>
+      reject(new Error(`bare ${script} exited with ${code}`)),
+    );
   });
   const info = JSON.parse(first);
   const pid = child.pid!;

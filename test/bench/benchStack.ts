@@ -1,17 +1,41 @@
 // The stack the benchmarks run against: the IM sandbox in a process of its own (so its work is
 // not the benchmark client's), a GitHub OIDC issuer, and production-build backends sharing one
-// database, configured as test/src/support/stack.ts configures the e2e backends.
-import { startGithubOidcIssuer, type GithubOidcIssuer, type Sandbox } from '@im-approval/im-sandbox';
+// database, configured as test/src/__testUtils__/stack.ts configures the e2e backends.
+import {
+  startGithubOidcIssuer,
+  type GithubOidcIssuer,
+  type Sandbox,
+} from '@im-approval/im-sandbox';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { freePort, repoRoot } from '../src/support/backendProcess';
-import { feishuCallback, mergeSeeds, type ImSetup } from '../src/support/ims';
-import { POSTGRES_URL, sandboxControl, type DatabaseKind } from '../src/support/stack';
-import { startProductionBackend, trackChild, type Deployment, type ProductionBackend } from './production';
+import { freePort, repoRoot } from '../src/__testUtils__/backendProcess';
+import {
+  feishuCallback,
+  mergeSeeds,
+  type ImSetup,
+} from '../src/__testUtils__/ims';
+import {
+  POSTGRES_URL,
+  sandboxControl,
+  type DatabaseKind,
+} from '../src/__testUtils__/stack';
+import {
+  startProductionBackend,
+  trackChild,
+  type Deployment,
+  type ProductionBackend,
+} from './production';
 import { clockTicksPerSecond, processCpuSeconds } from './proc';
 
 export interface SandboxProcess extends Sandbox {
@@ -20,7 +44,9 @@ export interface SandboxProcess extends Sandbox {
 }
 
 /** `packages/im-sandbox/src/main.ts`, as `yarn workspace @im-approval/im-sandbox start` runs it, with the setups' seed. */
-export async function startSandboxProcess(ims: ImSetup[]): Promise<SandboxProcess> {
+export async function startSandboxProcess(
+  ims: ImSetup[],
+): Promise<SandboxProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'im-approval-bench-sandbox-'));
   const seedFile = join(dir, 'seed.json');
   writeFileSync(seedFile, JSON.stringify(mergeSeeds(ims)));
@@ -28,20 +54,38 @@ export async function startSandboxProcess(ims: ImSetup[]): Promise<SandboxProces
   const outputDir = join(repoRoot, '.test-output');
   mkdirSync(outputDir, { recursive: true });
   const logFd = openSync(join(outputDir, 'bench-sandbox.log'), 'w');
-  const env: NodeJS.ProcessEnv = { ...process.env, SANDBOX_PORT: String(port), SANDBOX_HOST: '127.0.0.1', SANDBOX_SEED: seedFile };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SANDBOX_PORT: String(port),
+    SANDBOX_HOST: '127.0.0.1',
+    SANDBOX_SEED: seedFile,
+  };
   delete env.NODE_OPTIONS;
   const child = spawn(
     process.execPath,
-    ['--require', require.resolve('@backstage/cli/config/nodeTransform.cjs'), 'packages/im-sandbox/src/main.ts'],
+    [
+      '--require',
+      require.resolve('@backstage/cli/config/nodeTransform.cjs'),
+      'packages/im-sandbox/src/main.ts',
+    ],
     { cwd: repoRoot, env, stdio: ['ignore', logFd, logFd] },
   );
   closeSync(logFd);
   trackChild(child);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
-  while (!(await fetch(`${url}/_sandbox/feishu/stats`).then(r => r.ok, () => false))) {
-    if (child.exitCode !== null) throw new Error(`the IM sandbox exited with ${child.exitCode} (log .test-output/bench-sandbox.log)`);
-    if (Date.now() > deadline) throw new Error('the IM sandbox did not start within 60 s');
+  while (
+    !(await fetch(`${url}/_sandbox/feishu/stats`).then(
+      r => r.ok,
+      () => false,
+    ))
+  ) {
+    if (child.exitCode !== null)
+      throw new Error(
+        `the IM sandbox exited with ${child.exitCode} (log .test-output/bench-sandbox.log)`,
+      );
+    if (Date.now() > deadline)
+      throw new Error('the IM sandbox did not start within 60 s');
     await new Promise(r => setTimeout(r, 100));
   }
   const pid = child.pid!;
@@ -101,18 +145,36 @@ export interface BenchStackOptions {
   imLimits?: 'real' | 'raised';
 }
 
-export const BACKEND_CONFIG_NOTE = 'app-config.yaml + a generated layer (port, database, the sandbox\'s integrations, OIDC issuer)';
+export const BACKEND_CONFIG_NOTE =
+  "app-config.yaml + a generated layer (port, database, the sandbox's integrations, OIDC issuer)";
 
-export function backendLayers(port: number, sandboxUrl: string, issuer: string, database: object, ims: ImSetup[], reconcileSeconds: number) {
+export function backendLayers(
+  port: number,
+  sandboxUrl: string,
+  issuer: string,
+  database: object,
+  ims: ImSetup[],
+  reconcileSeconds: number,
+) {
   const sandbox = { url: sandboxUrl } as Sandbox;
   return [
     {
-      backend: { baseUrl: `http://127.0.0.1:${port}`, listen: { port, host: '127.0.0.1' }, database },
+      backend: {
+        baseUrl: `http://127.0.0.1:${port}`,
+        listen: { port, host: '127.0.0.1' },
+        database,
+      },
       imApproval: {
-        github: { oidc: { issuer, audience: 'im-approval', allowedOwners: ['acme'] } },
+        github: {
+          oidc: { issuer, audience: 'im-approval', allowedOwners: ['acme'] },
+        },
         reconciler: { frequency: { seconds: reconcileSeconds } },
         integrations: ims.map(setup => setup.integration(sandbox)),
-        templates: ims.map(setup => ({ name: setup.template, integration: setup.integrationId, ...setup.templateConfig })),
+        templates: ims.map(setup => ({
+          name: setup.template,
+          integration: setup.integrationId,
+          ...setup.templateConfig,
+        })),
       },
     },
   ];
@@ -121,10 +183,18 @@ export function backendLayers(port: number, sandboxUrl: string, issuer: string, 
 export function databaseConfig(kind: DatabaseKind, runId: string) {
   return kind === 'postgres'
     ? { client: 'pg', connection: POSTGRES_URL, prefix: `bench_${runId}_` }
-    : { client: 'better-sqlite3', connection: { directory: join(tmpdir(), `im-approval-bench-db-${runId}`) } };
+    : {
+        client: 'better-sqlite3',
+        connection: {
+          directory: join(tmpdir(), `im-approval-bench-db-${runId}`),
+        },
+      };
 }
 
-export async function startBenchStack(deployment: Deployment, options: BenchStackOptions): Promise<BenchStack> {
+export async function startBenchStack(
+  deployment: Deployment,
+  options: BenchStackOptions,
+): Promise<BenchStack> {
   const ims = options.ims ?? [feishuCallback];
   const runId = randomUUID().slice(0, 8);
   const database = databaseConfig(options.database, runId);
@@ -132,10 +202,16 @@ export async function startBenchStack(deployment: Deployment, options: BenchStac
   const sandbox = await startSandboxProcess(ims);
   const issuer = await startGithubOidcIssuer();
   const backends: ProductionBackend[] = [];
-  const control = <T = any>(method: string, path: string, body?: unknown) => sandboxControl<T>(sandbox, method, path, body);
+  const control = <T = any>(method: string, path: string, body?: unknown) =>
+    sandboxControl<T>(sandbox, method, path, body);
   let feishuLimits: Record<string, number> | undefined;
   const setFeishuLimits = async (which: 'real' | 'raised') => {
-    if (feishuLimits) await control('PATCH', '/feishu/rate-limits', which === 'real' ? feishuLimits : RAISED_FEISHU_LIMITS);
+    if (feishuLimits)
+      await control(
+        'PATCH',
+        '/feishu/rate-limits',
+        which === 'real' ? feishuLimits : RAISED_FEISHU_LIMITS,
+      );
   };
   const stop = async () => {
     await Promise.all(backends.map(b => b.stop()));
@@ -144,7 +220,10 @@ export async function startBenchStack(deployment: Deployment, options: BenchStac
     await dropDatabase(options.database, database);
   };
   try {
-    feishuLimits = await control<Record<string, number>>('GET', '/feishu/rate-limits').catch(() => undefined);
+    feishuLimits = await control<Record<string, number>>(
+      'GET',
+      '/feishu/rate-limits',
+    ).catch(() => undefined);
     if (!toldAboutLimits) {
       toldAboutLimits = true;
       console.log(
@@ -156,30 +235,63 @@ export async function startBenchStack(deployment: Deployment, options: BenchStac
     await setFeishuLimits(options.imLimits ?? 'raised');
     for (let i = 0; i < (options.replicas ?? 1); i++) {
       backends.push(
-        await startProductionBackend(deployment, `${options.database}-${runId}-${i}`, port =>
-          backendLayers(port, sandbox.url, issuer.issuer, database, ims, options.reconcileSeconds ?? 3600),
+        await startProductionBackend(
+          deployment,
+          `${options.database}-${runId}-${i}`,
+          port =>
+            backendLayers(
+              port,
+              sandbox.url,
+              issuer.issuer,
+              database,
+              ims,
+              options.reconcileSeconds ?? 3600,
+            ),
         ),
       );
     }
-    const first = { ...backends[0], restart: async () => undefined, logTail: () => '' };
+    const first = {
+      ...backends[0],
+      restart: async () => undefined,
+      logTail: () => '',
+    };
     for (const setup of ims) await setup.attach?.(control, first);
   } catch (error) {
     await stop();
     throw error;
   }
   const imRefusals = async () => {
-    const all = await Promise.all(['feishu', 'dingtalk', 'wecom'].map(im => control<{ rateLimited?: number }>('GET', `/${im}/stats`)));
+    const all = await Promise.all(
+      ['feishu', 'dingtalk', 'wecom'].map(im =>
+        control<{ rateLimited?: number }>('GET', `/${im}/stats`),
+      ),
+    );
     return all.reduce((sum, stats) => sum + (stats.rateLimited ?? 0), 0);
   };
-  return { sandbox, feishuLimits, setFeishuLimits, imRefusals, issuer, backends, database: options.database, control, stop };
+  return {
+    sandbox,
+    feishuLimits,
+    setFeishuLimits,
+    imRefusals,
+    issuer,
+    backends,
+    database: options.database,
+    control,
+    stop,
+  };
 }
 
 async function assertPostgres() {
-  const client = new Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  const client = new Client({
+    connectionString: POSTGRES_URL,
+    connectionTimeoutMillis: 3000,
+  });
   try {
     await client.connect();
   } catch (error) {
-    throw new Error(`PostgreSQL is not reachable at ${POSTGRES_URL} (${(error as Error).message}); set IM_APPROVAL_TEST_POSTGRES_URL`);
+    throw new Error(
+      `PostgreSQL is not reachable at ${POSTGRES_URL} (${(error as Error).message}); set IM_APPROVAL_TEST_POSTGRES_URL`,
+    );
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -193,8 +305,12 @@ export async function dropDatabase(kind: DatabaseKind, database: any) {
   const client = new Client({ connectionString: POSTGRES_URL });
   await client.connect();
   try {
-    const { rows } = await client.query<{ datname: string }>('select datname from pg_database where datname like $1', [`${database.prefix}%`]);
-    for (const { datname } of rows) await client.query(`drop database if exists "${datname}" with (force)`);
+    const { rows } = await client.query<{ datname: string }>(
+      'select datname from pg_database where datname like $1',
+      [`${database.prefix}%`],
+    );
+    for (const { datname } of rows)
+      await client.query(`drop database if exists "${datname}" with (force)`);
   } finally {
     await client.end();
   }

@@ -11,11 +11,21 @@ export interface Answer {
 
 /** A pool of keep-alive connections: `maxSockets` requests in flight at once, the rest queue. */
 export function agent(maxSockets = 64): http.Agent {
-  return new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'fifo' });
+  return new http.Agent({
+    keepAlive: true,
+    maxSockets,
+    maxFreeSockets: maxSockets,
+    scheduling: 'fifo',
+  });
+}
+
+function asBuffer(body: string | Buffer | undefined): Buffer | undefined {
+  if (body === undefined || Buffer.isBuffer(body)) return body;
+  return Buffer.from(body);
 }
 
 export function request(
-  pool: http.Agent,
+  connections: http.Agent,
   url: string,
   options: {
     method?: string;
@@ -27,24 +37,41 @@ export function request(
   } = {},
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const body = options.body === undefined ? undefined : Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body);
+    const body = asBuffer(options.body);
     const req = http.request(
       url,
       {
         method: options.method ?? 'GET',
-        agent: pool,
-        headers: { ...(body ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}), ...options.headers },
+        agent: connections,
+        headers: {
+          ...(body
+            ? {
+                'content-type': 'application/json',
+                'content-length': String(body.length),
+              }
+            : {}),
+          ...options.headers,
+        },
       },
       res => {
         const chunks: Buffer[] = [];
         res.on('data', chunk => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), at: performance.now() }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8'),
+            at: performance.now(),
+          }),
+        );
         res.on('error', reject);
       },
     );
     req.on('error', reject);
     if (options.onWritten) req.once('finish', options.onWritten);
-    if (options.timeoutMs) req.setTimeout(options.timeoutMs, () => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
+    if (options.timeoutMs)
+      req.setTimeout(options.timeoutMs, () =>
+        req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)),
+      );
     req.end(body);
   });
 }
@@ -54,7 +81,11 @@ export function json<T = any>(answer: Answer): T {
 }
 
 /** Runs `task(i)` for i in [0, count) with at most `concurrency` at once; resolves when all have settled. */
-export async function pool<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
+export async function pool<T>(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<T>,
+): Promise<T[]> {
   const results = new Array<T>(count);
   let next = 0;
   const worker = async () => {
@@ -63,6 +94,8 @@ export async function pool<T>(count: number, concurrency: number, task: (i: numb
       results[i] = await task(i);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, worker),
+  );
   return results;
 }

@@ -1,9 +1,12 @@
 // A Feishu approval callback as the open platform (and the sandbox's event delivery) sends it:
 // a v1 `approval_instance` event, encrypted under the app's Encrypt Key, signed over the exact body
 // with X-Lark-Request-Timestamp, X-Lark-Request-Nonce and X-Lark-Signature.
-import { feishuEncrypt, feishuSignature } from '@im-approval/plugin-im-approval-node';
+import {
+  feishuEncrypt,
+  feishuSignature,
+} from '@im-approval/plugin-im-approval-node';
 import { randomBytes } from 'node:crypto';
-import { FEISHU_APP } from '../src/support/ims';
+import { FEISHU_APP } from '../src/__testUtils__/ims';
 
 /** The tenant key the sandbox puts in every event. */
 const TENANT_KEY = '2ed263bf32cf1651';
@@ -15,7 +18,11 @@ export interface SignedCallback {
 
 export function feishuApprovalCallback(
   instanceCode: string,
-  options: { status?: string; approvalCode?: string; app?: { appId: string; verificationToken: string; encryptKey: string } } = {},
+  options: {
+    status?: string;
+    approvalCode?: string;
+    app?: { appId: string; verificationToken: string; encryptKey: string };
+  } = {},
 ): SignedCallback {
   const app = options.app ?? FEISHU_APP;
   const now = Date.now();
@@ -35,7 +42,9 @@ export function feishuApprovalCallback(
       instance_operate_time: String(now),
     },
   });
-  const body = JSON.stringify({ encrypt: feishuEncrypt(app.encryptKey, plaintext) });
+  const body = JSON.stringify({
+    encrypt: feishuEncrypt(app.encryptKey, plaintext),
+  });
   const timestamp = String(Math.floor(now / 1000));
   const nonce = randomBytes(8).toString('hex');
   return {
@@ -44,7 +53,12 @@ export function feishuApprovalCallback(
       'content-type': 'application/json',
       'x-lark-request-timestamp': timestamp,
       'x-lark-request-nonce': nonce,
-      'x-lark-signature': feishuSignature(timestamp, nonce, app.encryptKey, body),
+      'x-lark-signature': feishuSignature(
+        timestamp,
+        nonce,
+        app.encryptKey,
+        body,
+      ),
     },
   };
 }

@@ -4,6 +4,7 @@
 // the process changes; --expose-gc is switched on only then.
 'use strict';
 const { writeFileSync } = require('node:fs');
+
 const file = process.env.IM_APPROVAL_BENCH_PROBE_FILE;
 if (file) {
   let seq = 0;

@@ -7,7 +7,10 @@ let ticks: number | undefined;
 export function clockTicksPerSecond(): number {
   if (ticks === undefined) {
     try {
-      ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+      ticks =
+        Number(
+          execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim(),
+        ) || 100;
     } catch {
       ticks = 100;
     }
@@ -24,7 +27,10 @@ export function processRssMb(pid: number): number {
 }
 
 /** utime + stime of the process (all its threads), in seconds. */
-export function processCpuSeconds(pid: number, hz = clockTicksPerSecond()): number {
+export function processCpuSeconds(
+  pid: number,
+  hz = clockTicksPerSecond(),
+): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) is in parentheses and may hold spaces; fields after it are plain.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -33,17 +39,23 @@ export function processCpuSeconds(pid: number, hz = clockTicksPerSecond()): numb
   return (utime + stime) / hz;
 }
 
-export function processFdInfo(pid: number): { open: number; softLimit: number; hardLimit: number } {
+export function processFdInfo(pid: number): {
+  open: number;
+  softLimit: number;
+  hardLimit: number;
+} {
   const limits = readFileSync(`/proc/${pid}/limits`, 'utf8')
     .split('\n')
     .find(l => l.startsWith('Max open files'));
-  const [, soft, hard] = /Max open files\s+(\S+)\s+(\S+)/.exec(limits ?? '') ?? [];
+  const [, soft, hard] =
+    /Max open files\s+(\S+)\s+(\S+)/.exec(limits ?? '') ?? [];
   let open = NaN;
   try {
     open = readdirSync(`/proc/${pid}/fd`).length;
   } catch {
     // not ours to read
   }
-  const num = (value: string | undefined) => (value === 'unlimited' ? Infinity : Number(value));
+  const num = (value: string | undefined) =>
+    value === 'unlimited' ? Infinity : Number(value);
   return { open, softLimit: num(soft), hardLimit: num(hard) };
 }

@@ -16,7 +16,12 @@
 // The install needs no network: yarn resolves from the lockfile and fetches from its cache
 // (YARN_ENABLE_NETWORK=0). It is kept between runs, keyed by the lockfile and the workspace
 // manifests; the build is done on every run (about 10 s), so the numbers are always of the tree.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import {
+  execFileSync,
+  spawn,
+  spawnSync,
+  type ChildProcess,
+} from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   closeSync,
@@ -34,13 +39,19 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { freePort, repoRoot } from '../src/support/backendProcess';
-import { clockTicksPerSecond, processCpuSeconds, processFdInfo, processRssMb } from './proc';
+import { freePort, repoRoot } from '../src/__testUtils__/backendProcess';
+import {
+  clockTicksPerSecond,
+  processCpuSeconds,
+  processFdInfo,
+  processRssMb,
+} from './proc';
 
 const CACHE_ROOT = join(tmpdir(), 'im-approval-bench');
 const BACKEND_DIR = 'packages/backend';
 /** The plugin the "without the plugin" entry leaves out, as packages/backend/src/index.ts adds it. */
-const PLUGIN_LINE = /^\s*backend\.add\(import\(['"]@im-approval\/plugin-im-approval-backend['"]\)\);\s*$/m;
+const PLUGIN_LINE =
+  /^\s*backend\.add\(import\(['"]@im-approval\/plugin-im-approval-backend['"]\)\);\s*$/m;
 const PROBE = join(__dirname, 'heapProbe.cjs');
 
 export interface Deployment {
@@ -61,13 +72,26 @@ function log(line: string) {
   console.log(`  [build] ${line}`);
 }
 
-function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; logFile: string }) {
+function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; logFile: string },
+) {
   const fd = openSync(options.logFile, 'a');
   try {
-    const result = spawnSync(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', fd, fd] });
+    const result = spawnSync(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', fd, fd],
+    });
     if (result.status !== 0) {
-      const tail = readFileSync(options.logFile, 'utf8').split('\n').slice(-40).join('\n');
-      throw new Error(`${command} ${args.join(' ')} (in ${options.cwd}) failed with ${result.status ?? result.signal}:\n${tail}`);
+      const lastLines = readFileSync(options.logFile, 'utf8')
+        .split('\n')
+        .slice(-40)
+        .join('\n');
+      throw new Error(
+        `${command} ${args.join(' ')} (in ${options.cwd}) failed with ${result.status ?? result.signal}:\n${lastLines}`,
+      );
     }
   } finally {
     closeSync(fd);
@@ -85,7 +109,9 @@ function workspacePackages(): Map<string, WorkspacePackage> {
   const packages = new Map<string, WorkspacePackage>();
   for (const pattern of root.workspaces as string[]) {
     const dirs = pattern.endsWith('/*')
-      ? readdirSync(join(repoRoot, pattern.slice(0, -2))).map(name => join(pattern.slice(0, -2), name))
+      ? readdirSync(join(repoRoot, pattern.slice(0, -2))).map(name =>
+          join(pattern.slice(0, -2), name),
+        )
       : [pattern];
     for (const dir of dirs) {
       const file = join(repoRoot, dir, 'package.json');
@@ -105,7 +131,9 @@ function backendClosure(): WorkspacePackage[] {
   const queue = [backend];
   while (queue.length > 0) {
     const pkg = queue.shift()!;
-    for (const [name, range] of Object.entries<string>(pkg.json.dependencies ?? {})) {
+    for (const [name, range] of Object.entries<string>(
+      pkg.json.dependencies ?? {},
+    )) {
       const local = all.get(name);
       if (local && range.startsWith('workspace:') && !seen.has(name)) {
         seen.set(name, local);
@@ -116,25 +144,46 @@ function backendClosure(): WorkspacePackage[] {
   return [...seen.values()];
 }
 
-const COPY_EXCLUDES = new Set(['node_modules', 'dist', 'dist-types', '.data', 'coverage']);
+const COPY_EXCLUDES = new Set([
+  'node_modules',
+  'dist',
+  'dist-types',
+  '.data',
+  'coverage',
+]);
 
 /** Copies the backend's workspace packages into a fresh directory laid out like the repository, ready to build. */
 function stage(packages: WorkspacePackage[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'im-approval-bench-stage-'));
-  for (const file of ['package.json', 'yarn.lock', '.yarnrc.yml']) cpSync(join(repoRoot, file), join(dir, file));
+  for (const file of ['package.json', 'yarn.lock', '.yarnrc.yml'])
+    cpSync(join(repoRoot, file), join(dir, file));
   for (const pkg of packages) {
     cpSync(join(repoRoot, pkg.dir), join(dir, pkg.dir), {
       recursive: true,
-      filter: source => !COPY_EXCLUDES.has(relative(join(repoRoot, pkg.dir), source).split('/')[0]),
+      filter: source =>
+        !COPY_EXCLUDES.has(
+          relative(join(repoRoot, pkg.dir), source).split('/')[0],
+        ),
     });
     if (pkg.dir === BACKEND_DIR || pkg.json.scripts?.build) continue;
     // A plugin as `backstage-cli new` makes one: built by the CLI, published from dist/.
-    const json = { ...pkg.json, scripts: { ...pkg.json.scripts, build: 'backstage-cli package build' } };
+    const json = {
+      ...pkg.json,
+      scripts: { ...pkg.json.scripts, build: 'backstage-cli package build' },
+    };
     if (/^src\/index\.tsx?$/.test(json.main ?? '')) {
-      json.publishConfig = { ...json.publishConfig, main: 'dist/index.cjs.js', types: 'dist/index.d.ts' };
-      if (Array.isArray(json.files) && !json.files.includes('dist')) json.files = [...json.files, 'dist'];
+      json.publishConfig = {
+        ...json.publishConfig,
+        main: 'dist/index.cjs.js',
+        types: 'dist/index.d.ts',
+      };
+      if (Array.isArray(json.files) && !json.files.includes('dist'))
+        json.files = [...json.files, 'dist'];
     }
-    writeFileSync(join(dir, pkg.dir, 'package.json'), JSON.stringify(json, null, 2));
+    writeFileSync(
+      join(dir, pkg.dir, 'package.json'),
+      JSON.stringify(json, null, 2),
+    );
   }
   // The build tools (the CLI, rollup, swc) are the repository's.
   symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
@@ -159,21 +208,32 @@ function claimDeployDir(key: string): { dir: string; release(): void } {
     try {
       mkdirSync(lock);
       writeFileSync(join(lock, 'pid'), String(process.pid));
-      return { dir, release: () => rmSync(lock, { recursive: true, force: true }) };
+      return {
+        dir,
+        release: () => rmSync(lock, { recursive: true, force: true }),
+      };
     } catch {
-      const holder = Number(readFileSync(join(lock, 'pid'), 'utf8').trim() || 0);
+      const holder = Number(
+        readFileSync(join(lock, 'pid'), 'utf8').trim() || 0,
+      );
       if (holder && pidAlive(holder)) break;
       rmSync(lock, { recursive: true, force: true });
     }
   }
   const own = mkdtempSync(join(CACHE_ROOT, 'deploy-private-'));
-  log(`another benchmark (pid in ${lock}) uses the cached install; installing into ${own}`);
-  return { dir: own, release: () => rmSync(own, { recursive: true, force: true }) };
+  log(
+    `another benchmark (pid in ${lock}) uses the cached install; installing into ${own}`,
+  );
+  return {
+    dir: own,
+    release: () => rmSync(own, { recursive: true, force: true }),
+  };
 }
 
 function hashFiles(root: string, files: string[]): string {
   const hash = createHash('sha256').update(process.version);
-  for (const file of files.sort()) hash.update(file).update(readFileSync(join(root, file)));
+  for (const file of files.sort())
+    hash.update(file).update(readFileSync(join(root, file)));
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -187,18 +247,37 @@ export function prepareProductionBuild(): Deployment {
   const stageDir = stage(packages);
   let deploy: { dir: string; release(): void } | undefined;
   try {
-    log(`backstage-cli package build in a staged ${BACKEND_DIR} (${packages.map(p => p.name).join(', ')}); log ${logFile}`);
-    run(join(repoRoot, 'node_modules/.bin/backstage-cli'), ['package', 'build'], { cwd: join(stageDir, BACKEND_DIR), logFile });
+    log(
+      `backstage-cli package build in a staged ${BACKEND_DIR} (${packages.map(p => p.name).join(', ')}); log ${logFile}`,
+    );
+    run(
+      join(repoRoot, 'node_modules/.bin/backstage-cli'),
+      ['package', 'build'],
+      { cwd: join(stageDir, BACKEND_DIR), logFile },
+    );
     const dist = join(stageDir, BACKEND_DIR, 'dist');
     const buildSeconds = (performance.now() - started) / 1000;
     const bundle = join(dist, 'bundle.tar.gz');
-    log(`bundle.tar.gz ${(statSync(bundle).size / 1024).toFixed(0)} KiB, built in ${buildSeconds.toFixed(1)} s`);
+    log(
+      `bundle.tar.gz ${(statSync(bundle).size / 1024).toFixed(0)} KiB, built in ${buildSeconds.toFixed(1)} s`,
+    );
 
     // The skeleton holds every workspace's package.json: with the lockfile, what the install depends on.
     const skeletonDir = join(stageDir, 'skeleton');
     mkdirSync(skeletonDir);
-    execFileSync('tar', ['xzf', join(dist, 'skeleton.tar.gz'), '-C', skeletonDir]);
-    const manifests = execFileSync('tar', ['tzf', join(dist, 'skeleton.tar.gz')], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    execFileSync('tar', [
+      'xzf',
+      join(dist, 'skeleton.tar.gz'),
+      '-C',
+      skeletonDir,
+    ]);
+    const manifests = execFileSync(
+      'tar',
+      ['tzf', join(dist, 'skeleton.tar.gz')],
+      { encoding: 'utf8' },
+    )
+      .split('\n')
+      .filter(Boolean);
     const key = createHash('sha256')
       .update(hashFiles(stageDir, ['package.json', 'yarn.lock', '.yarnrc.yml']))
       .update(hashFiles(skeletonDir, manifests))
@@ -211,28 +290,49 @@ export function prepareProductionBuild(): Deployment {
     if (!installReused) {
       rmSync(deploy.dir, { recursive: true, force: true });
       mkdirSync(deploy.dir, { recursive: true });
-      for (const file of ['package.json', 'yarn.lock', '.yarnrc.yml']) cpSync(join(stageDir, file), join(deploy.dir, file));
-      execFileSync('tar', ['xzf', join(dist, 'skeleton.tar.gz'), '-C', deploy.dir]);
-      log(`yarn workspaces focus --all --production in ${deploy.dir} (offline, from yarn's cache)`);
+      for (const file of ['package.json', 'yarn.lock', '.yarnrc.yml'])
+        cpSync(join(stageDir, file), join(deploy.dir, file));
+      execFileSync('tar', [
+        'xzf',
+        join(dist, 'skeleton.tar.gz'),
+        '-C',
+        deploy.dir,
+      ]);
+      log(
+        `yarn workspaces focus --all --production in ${deploy.dir} (offline, from yarn's cache)`,
+      );
       run('yarn', ['workspaces', 'focus', '--all', '--production'], {
         cwd: deploy.dir,
         logFile,
-        env: { ...process.env, YARN_ENABLE_NETWORK: '0', YARN_ENABLE_IMMUTABLE_INSTALLS: '0', YARN_ENABLE_TELEMETRY: '0' },
+        env: {
+          ...process.env,
+          YARN_ENABLE_NETWORK: '0',
+          YARN_ENABLE_IMMUTABLE_INSTALLS: '0',
+          YARN_ENABLE_TELEMETRY: '0',
+        },
       });
       writeFileSync(marker, new Date().toISOString());
     }
     const installSeconds = (performance.now() - installStarted) / 1000;
-    log(installReused ? `production dependencies reused from ${deploy.dir}` : `installed in ${installSeconds.toFixed(1)} s`);
+    log(
+      installReused
+        ? `production dependencies reused from ${deploy.dir}`
+        : `installed in ${installSeconds.toFixed(1)} s`,
+    );
 
     // A fresh bundle over the installed dependencies: the workspaces' old files go first.
-    for (const pkg of packages) rmSync(join(deploy.dir, pkg.dir), { recursive: true, force: true });
+    for (const pkg of packages)
+      rmSync(join(deploy.dir, pkg.dir), { recursive: true, force: true });
     execFileSync('tar', ['xzf', bundle, '-C', deploy.dir]);
 
     const builtEntry = join(deploy.dir, BACKEND_DIR, 'dist/index.cjs.js');
     const source = readFileSync(builtEntry, 'utf8');
     let entryWithoutPlugin: string | undefined;
     if (PLUGIN_LINE.test(source)) {
-      entryWithoutPlugin = join(dirname(builtEntry), 'index.without-im-approval.cjs.js');
+      entryWithoutPlugin = join(
+        dirname(builtEntry),
+        'index.without-im-approval.cjs.js',
+      );
       writeFileSync(entryWithoutPlugin, source.replace(PLUGIN_LINE, ''));
     }
     return {
@@ -271,7 +371,8 @@ export interface ProductionBackend {
 const running = new Set<ChildProcess>();
 /** Children are not left behind when the benchmark is interrupted. */
 export function killChildren() {
-  for (const child of running) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const child of running)
+    if (child.exitCode === null) child.kill('SIGKILL');
 }
 process.once('exit', killChildren);
 
@@ -291,8 +392,13 @@ export async function startProductionBackend(
   config: (port: number) => object[],
   options: { withoutPlugin?: boolean; heapProbe?: boolean } = {},
 ): Promise<ProductionBackend> {
-  const entry = options.withoutPlugin ? deployment.entryWithoutPlugin : deployment.entry;
-  if (!entry) throw new Error('the built entry has no line adding the plugin to leave out');
+  const entry = options.withoutPlugin
+    ? deployment.entryWithoutPlugin
+    : deployment.entry;
+  if (!entry)
+    throw new Error(
+      'the built entry has no line adding the plugin to leave out',
+    );
   const port = await freePort();
   const workDir = mkdtempSync(join(tmpdir(), `im-approval-bench-${name}-`));
   const configArgs = config(port).flatMap((layer, index) => {
@@ -305,28 +411,50 @@ export async function startProductionBackend(
   const logFile = join(outputDir, `bench-backend-${name}.log`);
   const logFd = openSync(logFile, 'w');
   const probeFile = join(workDir, 'heap.json');
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', IM_APPROVAL_BENCH_PROBE_FILE: probeFile };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    IM_APPROVAL_BENCH_PROBE_FILE: probeFile,
+  };
   delete env.NODE_OPTIONS;
   const started = performance.now();
   const child = spawn(
     process.execPath,
-    [...(options.heapProbe === false ? [] : ['--require', PROBE]), entry, '--config', join(repoRoot, 'app-config.yaml'), ...configArgs],
+    [
+      ...(options.heapProbe === false ? [] : ['--require', PROBE]),
+      entry,
+      '--config',
+      join(repoRoot, 'app-config.yaml'),
+      ...configArgs,
+    ],
     { cwd: deployment.dir, env, stdio: ['ignore', logFd, logFd] },
   );
   closeSync(logFd);
   trackChild(child);
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<never>((_, reject) =>
-    child.once('exit', code => reject(new Error(`backend ${name} exited with ${code}:\n${tail(logFile)}`))),
+    child.once('exit', code =>
+      reject(
+        new Error(`backend ${name} exited with ${code}:\n${tail(logFile)}`),
+      ),
+    ),
   );
   exited.catch(() => undefined);
   const deadline = Date.now() + 90_000;
   for (;;) {
-    const ready = await Promise.race([fetch(`${url}/.backstage/health/v1/readiness`).then(r => r.ok, () => false), exited]);
+    const ready = await Promise.race([
+      fetch(`${url}/.backstage/health/v1/readiness`).then(
+        r => r.ok,
+        () => false,
+      ),
+      exited,
+    ]);
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`backend ${name} did not become ready within 90 s:\n${tail(logFile)}`);
+      throw new Error(
+        `backend ${name} did not become ready within 90 s:\n${tail(logFile)}`,
+      );
     }
     await new Promise(r => setTimeout(r, 100));
   }
@@ -352,7 +480,11 @@ export async function startProductionBackend(
       while (Date.now() < until) {
         try {
           const report = JSON.parse(readFileSync(probeFile, 'utf8'));
-          if (report.seq === seq) return { heapUsedMb: report.heapUsed / 2 ** 20, rssMb: report.rss / 2 ** 20 };
+          if (report.seq === seq)
+            return {
+              heapUsedMb: report.heapUsed / 2 ** 20,
+              rssMb: report.rss / 2 ** 20,
+            };
         } catch {
           // not written yet
         }

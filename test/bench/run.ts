@@ -9,10 +9,21 @@ import { creation } from './parts/creation';
 import { imCalls } from './parts/imCalls';
 import { latency } from './parts/latency';
 import { waiters } from './parts/waiters';
-import { killChildren, prepareProductionBuild, type Deployment } from './production';
+import {
+  killChildren,
+  prepareProductionBuild,
+  type Deployment,
+} from './production';
 import { summary } from './report';
 
-const PARTS = ['latency', 'waiters', 'callbacks', 'im-calls', 'creation', 'action'] as const;
+const PARTS = [
+  'latency',
+  'waiters',
+  'callbacks',
+  'im-calls',
+  'creation',
+  'action',
+] as const;
 type Part = (typeof PARTS)[number];
 
 const DEFAULTS = {
@@ -53,9 +64,13 @@ function parse(argv: string[]): { parts: Part[]; options: Options } {
     }
     if (arg.startsWith('--')) {
       const [name, inline] = arg.slice(2).split('=', 2);
-      if (!(name in options)) throw new UsageError(`unknown option --${name}\n${USAGE}`);
+      if (!(name in options))
+        throw new UsageError(`unknown option --${name}\n${USAGE}`);
       const value = Number(inline ?? argv[++i]);
-      if (!Number.isInteger(value) || value <= 0) throw new UsageError(`--${name} takes a positive whole number\n${USAGE}`);
+      if (!Number.isInteger(value) || value <= 0)
+        throw new UsageError(
+          `--${name} takes a positive whole number\n${USAGE}`,
+        );
       (options as Record<string, number>)[name] = value;
     } else if ((PARTS as readonly string[]).includes(arg)) {
       parts.push(arg as Part);
@@ -63,7 +78,10 @@ function parse(argv: string[]): { parts: Part[]; options: Options } {
       throw new UsageError(`unknown part "${arg}"\n${USAGE}`);
     }
   }
-  return { parts: parts.length > 0 ? PARTS.filter(p => parts.includes(p)) : [...PARTS], options };
+  return {
+    parts: parts.length > 0 ? PARTS.filter(p => parts.includes(p)) : [...PARTS],
+    options,
+  };
 }
 
 async function main() {
@@ -75,7 +93,11 @@ async function main() {
       .map(l => l.toFixed(2))
       .join(' ')}`,
   );
-  console.log(`  options: ${Object.entries(options).map(([k, v]) => `--${k} ${v}`).join(' ')}`);
+  console.log(
+    `  options: ${Object.entries(options)
+      .map(([k, v]) => `--${k} ${v}`)
+      .join(' ')}`,
+  );
   const deployment: Deployment = prepareProductionBuild();
   try {
     const run: Record<Part, () => Promise<void>> = {
@@ -89,13 +111,17 @@ async function main() {
     for (const part of parts) {
       const partStarted = performance.now();
       await run[part]();
-      console.log(`   (${part}: ${((performance.now() - partStarted) / 1000).toFixed(0)} s)`);
+      console.log(
+        `   (${part}: ${((performance.now() - partStarted) / 1000).toFixed(0)} s)`,
+      );
     }
   } finally {
     deployment.release();
   }
   summary();
-  console.log(`\n  ${((performance.now() - started) / 1000).toFixed(0)} s in all; backend logs in .test-output/bench-*.log`);
+  console.log(
+    `\n  ${((performance.now() - started) / 1000).toFixed(0)} s in all; backend logs in .test-output/bench-*.log`,
+  );
 }
 
 main().then(

@@ -3,7 +3,10 @@
 export const sleep = (msec: number) => new Promise(r => setTimeout(r, msec));
 
 /** Resolves once `cpu()` (CPU-seconds) grows by less than `share` of a core for `quietMs`; at most `maxMs`. */
-export async function settled(cpu: () => number, { share = 0.1, quietMs = 600, maxMs = 60_000 } = {}) {
+export async function settled(
+  cpu: () => number,
+  { share = 0.1, quietMs = 600, maxMs = 60_000 } = {},
+) {
   const until = Date.now() + maxMs;
   let last = cpu();
   let lastAt = performance.now();

@@ -1,6 +1,8 @@
 /** The p-th percentile (nearest rank) of samples sorted ascending. */
 export function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  return sorted[
+    Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)
+  ];
 }
 
 export function summarize(samples: number[]): string {
@@ -18,7 +20,12 @@ export interface Quantiles {
 export function quantiles(samples: number[]): Quantiles {
   const sorted = [...samples].sort((a, b) => a - b);
   if (sorted.length === 0) return { n: 0, p50: NaN, p99: NaN, max: NaN };
-  return { n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1)! };
+  return {
+    n: sorted.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1)!,
+  };
 }
 
 export const describe = (q: Quantiles, unit = 'ms') =>

@@ -1,7 +1,7 @@
 // Runs the Action's committed bundle, as a runner would, against the stack `bash scripts/start`
 // brings up (backend :7007, IM sandbox :7010), and prints where to approve.
 // Usage: yarn demo
-import { approvalIdOf, startStep } from '../src/support/actionRunner';
+import { approvalIdOf, startStep } from '../src/__testUtils__/actionRunner';
 
 const BACKEND = process.env.DEMO_BACKEND_URL ?? 'http://localhost:7007';
 const INBOX = process.env.DEMO_INBOX_URL ?? 'http://localhost:7010/';

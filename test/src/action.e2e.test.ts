@@ -1,7 +1,7 @@
 import type { ApprovalWithTimeline } from '@im-approval/plugin-im-approval-common';
-import { approvalIdOf, JOB_ENV, runStep, startStep, type RunningStep } from './support/actionRunner';
-import { decideInSandbox, eventually, oidcToken } from './support/flow';
-import { getWithTimeline, INTEGRATION, RUN, sandboxControl, startStack, STATIC_TOKEN, type Stack } from './support/stack';
+import { approvalIdOf, JOB_ENV, runStep, startStep, type RunningStep } from './__testUtils__/actionRunner';
+import { decideInSandbox, eventually, oidcToken } from './__testUtils__/flow';
+import { getWithTimeline, INTEGRATION, RUN, sandboxControl, startStack, STATIC_TOKEN, type Stack } from './__testUtils__/stack';
 
 jest.setTimeout(120_000);
 

@@ -1,10 +1,19 @@
 import { feishuEncrypt, feishuSignature } from '@im-approval/plugin-im-approval-node';
 import type { DeliveryRecord } from '@im-approval/im-sandbox';
 import { randomUUID } from 'node:crypto';
-import { decideInSandbox, eventually, oidcToken, openApproval, waitFor } from './support/flow';
-import { api, errorMessage, FEISHU_APP, getWithTimeline, INTEGRATION, sandboxControl, startStack, STATIC_TOKEN, type Stack } from './support/stack';
+import { decideInSandbox, eventually, oidcToken, openApproval, waitFor } from './__testUtils__/flow';
+import { api, errorMessage, FEISHU_APP, getWithTimeline, INTEGRATION, sandboxControl, startStack, STATIC_TOKEN, type Stack } from './__testUtils__/stack';
 
 jest.setTimeout(120_000);
+
+const RUN_CLAIMS = {
+  repository: 'acme/api',
+  repository_owner: 'acme',
+  ref: 'refs/heads/main',
+  environment: 'production',
+  run_id: '1',
+  run_attempt: '1',
+};
 
 describe('approvals end to end (real backend on SQLite, Feishu sandbox over HTTP)', () => {
   let stack: Stack;
@@ -210,12 +219,3 @@ describe('approvals end to end (real backend on SQLite, Feishu sandbox over HTTP
     });
   });
 });
-
-const RUN_CLAIMS = {
-  repository: 'acme/api',
-  repository_owner: 'acme',
-  ref: 'refs/heads/main',
-  environment: 'production',
-  run_id: '1',
-  run_attempt: '1',
-};

@@ -1,8 +1,8 @@
 import type { ImDeliveryRecord } from '@im-approval/im-sandbox';
 import { WxBizMsgCrypt } from '@im-approval/plugin-im-approval-node';
-import { decideInSandbox, eventually, openApproval, waitFor } from './support/flow';
-import { DINGTALK_APP, DINGTALK_STREAM_APP, dingtalkCallback, dingtalkStream } from './support/ims';
-import { api, getWithTimeline, sandboxControl, startStack, type Stack } from './support/stack';
+import { decideInSandbox, eventually, openApproval, waitFor } from './__testUtils__/flow';
+import { DINGTALK_APP, DINGTALK_STREAM_APP, dingtalkCallback, dingtalkStream } from './__testUtils__/ims';
+import { api, getWithTimeline, sandboxControl, startStack, type Stack } from './__testUtils__/stack';
 
 jest.setTimeout(120_000);
 

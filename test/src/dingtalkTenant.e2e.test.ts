@@ -1,6 +1,6 @@
-import { decideInSandbox, eventually, openApproval, waitFor } from './support/flow';
-import { dingtalkCallback, dingtalkCorpRegistration } from './support/ims';
-import { getWithTimeline, sandboxControl, startStack, type Stack } from './support/stack';
+import { decideInSandbox, eventually, openApproval, waitFor } from './__testUtils__/flow';
+import { dingtalkCallback, dingtalkCorpRegistration } from './__testUtils__/ims';
+import { getWithTimeline, sandboxControl, startStack, type Stack } from './__testUtils__/stack';
 
 // DingTalk tenants as they are: no idempotency key on create, minute-precision dates, older registrations.
 jest.setTimeout(120_000);

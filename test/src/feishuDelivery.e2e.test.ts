@@ -1,7 +1,7 @@
 import type { DeliveryRecord } from '@im-approval/im-sandbox';
 import { createServer, type Server, type Socket } from 'node:net';
-import { decideInSandbox, eventually, openApproval, waitFor } from './support/flow';
-import { FEISHU_APP, getWithTimeline, sandboxControl, startStack, type Stack } from './support/stack';
+import { decideInSandbox, eventually, openApproval, waitFor } from './__testUtils__/flow';
+import { FEISHU_APP, getWithTimeline, sandboxControl, startStack, type Stack } from './__testUtils__/stack';
 
 // Feishu's event delivery as the platform documents it, met by the real backend: an answer is
 // due within about 3 s or the push counts as failed and is redelivered (15 s, 5 min, 1 h, 6 h on a

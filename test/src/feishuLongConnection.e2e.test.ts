@@ -1,7 +1,7 @@
 import type { DeliveryRecord } from '@im-approval/im-sandbox';
-import { decideInSandbox, eventually, openApproval, waitFor } from './support/flow';
-import { FEISHU_LONG_CONNECTION_APP, feishuLongConnection } from './support/ims';
-import { api, getWithTimeline, sandboxControl, startStack, type Stack } from './support/stack';
+import { decideInSandbox, eventually, openApproval, waitFor } from './__testUtils__/flow';
+import { FEISHU_LONG_CONNECTION_APP, feishuLongConnection } from './__testUtils__/ims';
+import { api, getWithTimeline, sandboxControl, startStack, type Stack } from './__testUtils__/stack';
 
 jest.setTimeout(120_000);
 

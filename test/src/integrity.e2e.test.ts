@@ -1,7 +1,7 @@
 import type { ApprovalWithTimeline } from '@im-approval/plugin-im-approval-common';
 import { randomUUID } from 'node:crypto';
-import { decideInSandbox, oidcToken, waitFor } from './support/flow';
-import { api, errorMessage, sandboxControl, startStack, STATIC_TOKEN, type DatabaseKind, type Stack } from './support/stack';
+import { decideInSandbox, oidcToken, waitFor } from './__testUtils__/flow';
+import { api, errorMessage, sandboxControl, startStack, STATIC_TOKEN, type DatabaseKind, type Stack } from './__testUtils__/stack';
 
 jest.setTimeout(120_000);
 

@@ -1,5 +1,5 @@
-import { decideInSandbox, openApproval, waitFor } from './support/flow';
-import { api, getWithTimeline, startStack, type Stack } from './support/stack';
+import { decideInSandbox, openApproval, waitFor } from './__testUtils__/flow';
+import { api, getWithTimeline, startStack, type Stack } from './__testUtils__/stack';
 
 jest.setTimeout(180_000);
 

@@ -1,9 +1,9 @@
 import { errorResponseSchema } from '@im-approval/plugin-im-approval-common';
 import { connect } from 'node:net';
-import { approvalIdOf, startStep, type RunningStep, type StepResult } from './support/actionRunner';
-import type { BackendProcess } from './support/backendProcess';
-import { decideInSandbox } from './support/flow';
-import { getWithTimeline, RUN, startStack, STATIC_TOKEN, type DatabaseKind, type Stack } from './support/stack';
+import { approvalIdOf, startStep, type RunningStep, type StepResult } from './__testUtils__/actionRunner';
+import type { BackendProcess } from './__testUtils__/backendProcess';
+import { decideInSandbox } from './__testUtils__/flow';
+import { getWithTimeline, RUN, startStack, STATIC_TOKEN, type DatabaseKind, type Stack } from './__testUtils__/stack';
 
 jest.setTimeout(120_000);
 

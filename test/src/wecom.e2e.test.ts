@@ -1,8 +1,8 @@
 import type { ImDeliveryRecord } from '@im-approval/im-sandbox';
 import { WxBizMsgCrypt } from '@im-approval/plugin-im-approval-node';
-import { decideInSandbox, eventually, openApproval, waitFor } from './support/flow';
-import { WECOM_APP, WECOM_CORP_ID, WECOM_POLL_APP, wecomCallback, wecomPoll } from './support/ims';
-import { api, getWithTimeline, sandboxControl, startStack, type Stack } from './support/stack';
+import { decideInSandbox, eventually, openApproval, waitFor } from './__testUtils__/flow';
+import { WECOM_APP, WECOM_CORP_ID, WECOM_POLL_APP, wecomCallback, wecomPoll } from './__testUtils__/ims';
+import { api, getWithTimeline, sandboxControl, startStack, type Stack } from './__testUtils__/stack';
 
 jest.setTimeout(60_000);
 

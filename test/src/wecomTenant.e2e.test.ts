@@ -1,6 +1,6 @@
-import { decideInSandbox, eventually, openApproval, waitFor } from './support/flow';
-import { wecomCallback } from './support/ims';
-import { getWithTimeline, sandboxControl, startStack, type Stack } from './support/stack';
+import { decideInSandbox, eventually, openApproval, waitFor } from './__testUtils__/flow';
+import { wecomCallback } from './__testUtils__/ims';
+import { getWithTimeline, sandboxControl, startStack, type Stack } from './__testUtils__/stack';
 
 // WeCom tenants as they are: no idempotency key on create, tenants without WeCom Mail, the current detail shape.
 jest.setTimeout(120_000);

@@ -14,10 +14,18 @@ const APPROVAL = JSON.stringify({
   provider: 'feishu',
   integration: 'feishu-sandbox',
   imInstanceId: 'I'.repeat(36),
-  imUrl: 'http://127.0.0.1/feishu/instances/' + 'I'.repeat(36),
+  imUrl: `http://127.0.0.1/feishu/instances/${'I'.repeat(36)}`,
   decidedBy: 'Alice Chen',
   comment: '',
-  context: { repository: 'acme/api', ref: 'refs/heads/main', sha: '0123abcd', actor: 'octocat', workflow: 'deploy', runId: '1001', verified: true },
+  context: {
+    repository: 'acme/api',
+    ref: 'refs/heads/main',
+    sha: '0123abcd',
+    actor: 'octocat',
+    workflow: 'deploy',
+    runId: '1001',
+    verified: true,
+  },
   createdAt: new Date().toISOString(),
   decidedAt: new Date().toISOString(),
   expiresAt: new Date().toISOString(),
@@ -27,7 +35,10 @@ const APPROVAL = JSON.stringify({
 const parked = new Map(); // id -> Set<res>
 
 function answer(res, status, body) {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
@@ -52,10 +63,15 @@ const server = http.createServer((req, res) => {
       const id = url.searchParams.get('id');
       const ids = id === null ? [...parked.keys()] : [id];
       for (const key of ids) {
-        for (const waiter of parked.get(key) ?? []) answer(waiter, 200, APPROVAL);
+        for (const waiter of parked.get(key) ?? [])
+          answer(waiter, 200, APPROVAL);
         parked.delete(key);
       }
-      answer(res, req.url.includes('/approvals') ? 201 : 200, req.url.includes('/approvals') ? APPROVAL : '{}');
+      answer(
+        res,
+        req.url.includes('/approvals') ? 201 : 200,
+        req.url.includes('/approvals') ? APPROVAL : '{}',
+      );
       return;
     }
     answer(res, 200, APPROVAL);
@@ -65,6 +81,6 @@ server.keepAliveTimeout = 60_000;
 server.headersTimeout = 61_000;
 server.requestTimeout = 0;
 server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n');
+  process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
 });
 process.on('SIGTERM', () => process.exit(0));

@@ -12,15 +12,32 @@ let verify;
 let kind;
 if (process.env.BARE_VERIFY && existsSync(process.env.BARE_VERIFY)) {
   const { parseFeishuCallback } = require(process.env.BARE_VERIFY);
-  verify = request => parseFeishuCallback(request, integration, { now: new Date(), maxAgeSeconds: 300 }).reply;
+  verify = request =>
+    parseFeishuCallback(request, integration, {
+      now: new Date(),
+      maxAgeSeconds: 300,
+    }).reply;
   kind = 'parseFeishuCallback';
 } else {
-  const { feishuDecrypt, feishuSignature, safeEqual } = require(process.env.BARE_CRYPTO);
+  const { feishuDecrypt, feishuSignature, safeEqual } = require(
+    process.env.BARE_CRYPTO,
+  );
   verify = request => {
     const h = request.headers;
-    const sig = feishuSignature(h['x-lark-request-timestamp'], h['x-lark-request-nonce'], integration.encryptKey, request.rawBody);
-    if (!safeEqual(sig, h['x-lark-signature'])) throw Object.assign(new Error('signature'), { status: 401 });
-    JSON.parse(feishuDecrypt(integration.encryptKey, JSON.parse(request.rawBody.toString('utf8')).encrypt));
+    const sig = feishuSignature(
+      h['x-lark-request-timestamp'],
+      h['x-lark-request-nonce'],
+      integration.encryptKey,
+      request.rawBody,
+    );
+    if (!safeEqual(sig, h['x-lark-signature']))
+      throw Object.assign(new Error('signature'), { status: 401 });
+    JSON.parse(
+      feishuDecrypt(
+        integration.encryptKey,
+        JSON.parse(request.rawBody.toString('utf8')).encrypt,
+      ),
+    );
     return { status: 200, body: '{}' };
   };
   kind = 'feishuDecrypt+feishuSignature';
@@ -33,19 +50,27 @@ const server = http.createServer((req, res) => {
     let status = 200;
     let body = '{}';
     try {
-      const reply = verify({ method: req.method, headers: req.headers, query: {}, rawBody: Buffer.concat(chunks) });
+      const reply = verify({
+        method: req.method,
+        headers: req.headers,
+        query: {},
+        rawBody: Buffer.concat(chunks),
+      });
       status = reply.status;
       body = reply.body;
     } catch (error) {
       status = error.status ?? 401;
       body = JSON.stringify({ error: { message: error.message } });
     }
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(body);
   });
 });
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(JSON.stringify({ port: server.address().port, kind }) + '\n');
+  process.stdout.write(`${JSON.stringify({ port: server.address().port, kind })}\n`);
 });
 process.on('SIGTERM', () => process.exit(0));

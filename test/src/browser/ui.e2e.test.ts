@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { FEISHU_APP, sandboxControl, startStack, type Stack } from '../support/stack';
-import { ensureAppBuilt, startAppServer, type AppServer } from './support/appServer';
-import { launchChromium, screenshotDir } from './support/browser';
+import { FEISHU_APP, sandboxControl, startStack, type Stack } from '../__testUtils__/stack';
+import { ensureAppBuilt, startAppServer, type AppServer } from './__testUtils__/appServer';
+import { launchChromium, screenshotDir } from './__testUtils__/browser';
 
 jest.setTimeout(300_000);
 

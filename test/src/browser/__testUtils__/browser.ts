@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { repoRoot } from '../../support/backendProcess';
+import { repoRoot } from '../../__testUtils__/backendProcess';
 
 /** The system Chromium (scripts/test installs it); Playwright never downloads a browser here. */
 export const CHROMIUM = process.env.IM_APPROVAL_CHROMIUM ?? '/usr/lib/chromium/chromium';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize } from 'node:path';
-import { repoRoot } from '../../support/backendProcess';
+import { repoRoot } from '../../__testUtils__/backendProcess';
 
 const appDist = join(repoRoot, 'packages/app/dist');
 
