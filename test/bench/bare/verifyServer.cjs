@@ -71,6 +71,8 @@ const server = http.createServer((req, res) => {
 });
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ port: server.address().port, kind })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ port: server.address().port, kind })}\n`,
+  );
 });
 process.on('SIGTERM', () => process.exit(0));
