@@ -459,6 +459,8 @@ const template = (name: string) => ({
   form: 'DEPLOY',
   fields: { Service: 'api' },
   approvers: ['alice@example.com'],
+  // DEPLOY's approver node is OR; a template must say so to be saved.
+  approverMode: 'any',
 });
 
 async function must(
