@@ -57,6 +57,8 @@ async function runStep(replies: Reply[], options: { post?: boolean } = {}): Prom
       done = require('./index').done;
     });
     await done;
+    // Every scripted reply was asked for (checked here, so an error of the step itself is what a failure reports).
+    expect(backend.remaining()).toBe(0);
     const lines = stdout.split(/\r\n|\r|\n|\u2028|\u2029/);
     return {
       lines,
@@ -76,7 +78,6 @@ async function runStep(replies: Reply[], options: { post?: boolean } = {}): Prom
       else process.env[name] = value;
     }
     rmSync(dir, { recursive: true, force: true });
-    expect(backend.remaining()).toBe(0);
     await backend.close();
   }
 }
