@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ interface Step {
   failed: boolean;
 }
 
-/** Runs the Action's entry point in this process as a runner would, against a scripted backend. */
+/** Runs the Action's committed bundle as a runner does (its own process), against a scripted backend. */
 async function runStep(replies: Reply[], options: { post?: boolean } = {}): Promise<Step> {
   const backend = await startScriptedBackend(replies);
   const dir = mkdtempSync(join(tmpdir(), 'im-approval-injection-'));
@@ -34,6 +35,7 @@ async function runStep(replies: Reply[], options: { post?: boolean } = {}): Prom
   for (const file of Object.values(files)) writeFileSync(file, '');
   const inputs = { 'backstage-url': backend.apiUrl, template: 'deploy', auth: 'token', token: TOKEN };
   const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
     ...files,
     GITHUB_REPOSITORY: 'acme/api',
     GITHUB_RUN_ID: '1',
@@ -44,20 +46,17 @@ async function runStep(replies: Reply[], options: { post?: boolean } = {}): Prom
     ),
     ...(options.post ? { STATE_isPost: 'true', 'STATE_approval-id': ID } : {}),
   };
-  const saved = Object.fromEntries(Object.keys(env).map(name => [name, process.env[name]]));
-  Object.assign(process.env, env);
-  let stdout = '';
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation(chunk => {
-    stdout += String(chunk);
-    return true;
-  });
   try {
-    let done!: Promise<void>;
-    jest.isolateModules(() => {
-      done = require('./index').done;
+    const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>((resolve, reject) => {
+      const child = spawn(process.execPath, [join(__dirname, '../dist/index.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', chunk => {
+        out += String(chunk);
+      });
+      child.once('error', reject);
+      child.once('exit', exitCode => resolve({ stdout: out, code: exitCode }));
     });
-    await done;
-    // Every scripted reply was asked for (checked here, so an error of the step itself is what a failure reports).
+    // Every scripted reply was asked for.
     expect(backend.remaining()).toBe(0);
     const lines = stdout.split(/\r\n|\r|\n|\u2028|\u2029/);
     return {
@@ -68,15 +67,9 @@ async function runStep(replies: Reply[], options: { post?: boolean } = {}): Prom
         return match ? [match[1]] : [];
       }),
       summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
-      failed: process.exitCode === 1,
+      failed: code === 1,
     };
   } finally {
-    write.mockRestore();
-    process.exitCode = undefined;
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
     rmSync(dir, { recursive: true, force: true });
     await backend.close();
   }
