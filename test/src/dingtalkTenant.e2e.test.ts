@@ -71,13 +71,13 @@ describe('DingTalk tenant behaviour end to end (real backend, DingTalk sandbox)'
     expect(body.timeline.at(-1)).toMatchObject({ type: 'approved', source: 'callback' });
   });
 
-  it('rides out DingTalk\'s flow control (HTTP 403 QpsLimitForApi) on create: the throttled approval gets its instance on a later try', async () => {
+  it('rides out DingTalk\'s flow control (HTTP 403 QpsLimitForAppkeyAndApi) on create: the throttled approval gets its instance on a later try', async () => {
     await sandboxControl(stack.sandbox, 'POST', '/dingtalk/rate-limit', { qpsPerApi: 1 });
     try {
       const first = await openApproval(stack, backend(), { template: dingtalkCallback.template });
       const second = await openApproval(stack, backend(), { template: dingtalkCallback.template });
       expect(first.approval.imInstanceId).toBeTruthy();
-      expect(second.approval).toMatchObject({ status: 'pending', error: expect.stringMatching(/QpsLimitForApi/) });
+      expect(second.approval).toMatchObject({ status: 'pending', error: expect.stringMatching(/QpsLimitForAppkeyAndApi/) });
       const retried = await eventually(
         async () => (await getWithTimeline(backend(), second.approval.id, second.token)).body,
         body => Boolean(body.imInstanceId),

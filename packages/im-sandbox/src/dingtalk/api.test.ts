@@ -158,18 +158,26 @@ describe('the DingTalk APIs', () => {
     expect((await api.post('/v1.0/workflow/processInstances', DINGTALK_INSTANCE_REQUEST)).status).toBe(200);
   });
 
-  it('throttles the new API per app and API with HTTP 403 Forbidden.AccessDenied.QpsLimitForApi, once set', async () => {
+  it('throttles the new API per app and API with HTTP 403 Forbidden.AccessDenied.QpsLimitForAppkeyAndApi, as DingTalk documents', async () => {
     const api = await dingtalk(t.sandbox);
     const id = await api.createInstance();
     const read = () => api.get(`/v1.0/workflow/processInstances?processInstanceId=${id}`);
     await control(t.sandbox).post('/dingtalk/rate-limit', { qpsPerApi: 2 });
     const answers = [await read(), await read(), await read()];
     expect(answers.map(answer => answer.status)).toEqual([200, 200, 403]);
-    expect(answers[2].body).toMatchObject({ code: 'Forbidden.AccessDenied.QpsLimitForApi' });
+    expect(answers[2].body).toMatchObject({ code: 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi' });
     // Another API keeps its own budget.
     expect((await api.get('/v1.0/workflow/forms/schemas/processCodes?processCode=PROC-DEPLOY')).status).toBe(200);
     expect((await control(t.sandbox).get('/dingtalk/stats')).body.rateLimited).toBe(1);
     await control(t.sandbox).post('/dingtalk/rate-limit', { qpsPerApi: null });
     expect((await read()).status).toBe(200);
+  });
+
+  it('allows an app 20 calls a second of one API by default, the standard edition\'s limit', async () => {
+    const api = await dingtalk(t.sandbox);
+    const id = await api.createInstance();
+    const answers = await Promise.all(Array.from({ length: 21 }, () => api.get(`/v1.0/workflow/processInstances?processInstanceId=${id}`)));
+    expect(answers.filter(answer => answer.status === 200)).toHaveLength(20);
+    expect(answers.filter(answer => answer.status === 403)).toHaveLength(1);
   });
 });

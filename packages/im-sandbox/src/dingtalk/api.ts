@@ -61,7 +61,7 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
         if (!app) throw new DingtalkApiError(401, DingtalkCode.invalidAuthentication, '不合法的access_token');
         if (!state.takeQps(app.appKey, route, Date.now())) {
           state.stats.rateLimited += 1;
-          throw new DingtalkApiError(403, DingtalkCode.qpsLimitForApi, '调用该接口触发了限流，请降低调用频率');
+          throw new DingtalkApiError(403, DingtalkCode.qpsLimitForAppkeyAndApi, '应用调用该接口的频率超过了限制，请降低调用频率');
         }
         res.json(handler(req, app));
       } catch (error) {

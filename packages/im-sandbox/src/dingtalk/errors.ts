@@ -7,8 +7,12 @@ export const DingtalkCode = {
   invalidAuthentication: 'InvalidAuthentication',
   /** New API token call: wrong appKey/appSecret (HTTP 400). */
   invalidClientIdOrSecret: 'invalidClientIdOrSecret',
-  /** New API flow control: too many calls a second of this API by this app (HTTP 403). */
-  qpsLimitForApi: 'Forbidden.AccessDenied.QpsLimitForApi',
+  /**
+   * New API flow control: this app called this API more often a second than its edition allows
+   * (HTTP 403; the old API's errcode 90018). `…QpsLimitForApi` is DingTalk's global limit over all
+   * its customers, which the sandbox has no need to model.
+   */
+  qpsLimitForAppkeyAndApi: 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi',
   /** New API: a parameter is wrong; the message says which (HTTP 400). */
   invalidParameter: 'InvalidParameter',
   /** Old API: unknown appkey or wrong appsecret. */

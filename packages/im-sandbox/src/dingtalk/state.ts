@@ -58,6 +58,9 @@ export interface DingtalkInstance {
   operationRecords: OperationRecord[];
 }
 
+/** Calls a second per app and API that DingTalk's standard edition allows. */
+export const DINGTALK_STANDARD_QPS = 20;
+
 export class DingtalkState {
   readonly corpId: string;
   readonly apps = new Map<string, DingtalkApp>();
@@ -73,11 +76,11 @@ export class DingtalkState {
    */
   lostCreateAnswers: Array<{ mode: 'error' | 'drop'; remaining: number }> = [];
   /**
-   * The new API's flow control: at most this many calls a second per app and API (DingTalk's
-   * limits are per app and API, in QPS), over it HTTP 403 Forbidden.AccessDenied.QpsLimitForApi.
-   * Off unless a test sets it.
+   * The new API's flow control: at most this many calls a second per app and API, over it HTTP 403
+   * Forbidden.AccessDenied.QpsLimitForAppkeyAndApi. DingTalk's standard edition allows 20 ("调用频次
+   * 与限流"); undefined turns it off.
    */
-  qpsPerApi: number | undefined = undefined;
+  qpsPerApi: number | undefined = DINGTALK_STANDARD_QPS;
   private qpsCalls = new Map<string, number[]>();
 
   /** Counts a call of `route` by `appKey` at `now`; false when that second's budget is spent. */
@@ -147,7 +150,7 @@ export class DingtalkState {
     this.instances.clear();
     this.faults.reset();
     this.lostCreateAnswers = [];
-    this.qpsPerApi = undefined;
+    this.qpsPerApi = DINGTALK_STANDARD_QPS;
     this.qpsCalls.clear();
     this.stats = { ...emptyApiCounts(), rateLimited: 0 };
   }

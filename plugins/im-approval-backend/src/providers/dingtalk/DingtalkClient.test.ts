@@ -381,12 +381,15 @@ describe('DingtalkClient', () => {
     await expect(withReceiveId().handleCallback(callback)).rejects.toMatchObject({ status: 400 });
   });
 
-  it('reads the new API\'s flow control (HTTP 403 Forbidden.AccessDenied.QpsLimitForApi) as a rate limit, not a permission', async () => {
+  it.each([
+    ['this app over its limit for the API', 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi'],
+    ['all of DingTalk\'s callers over the API\'s limit', 'Forbidden.AccessDenied.QpsLimitForApi'],
+  ])('reads the new API\'s flow control (HTTP 403, %s) as a rate limit, not a permission', async (_, code) => {
     tokenOnce();
     nock(API)
       .get('/v1.0/workflow/processInstances')
       .query(true)
-      .reply(403, { code: 'Forbidden.AccessDenied.QpsLimitForApi', message: '调用该接口触发了限流' });
+      .reply(403, { code, message: '调用该接口触发了限流' });
     const error = await imApiError(client().readInstance('PI-1'));
     expect(error.kind).toBe('rate_limited');
     expect(error.transient).toBe(true);
