@@ -156,5 +156,7 @@ export interface ImProvider<I extends Integration = Integration> {
    * IM's rate limit with room left for creating instances. Absent: no limit beyond the batch size.
    */
   reconcileReadsPerMinute?: number;
+  /** The most of those reads in any one second (IMs limit a second as well as a minute). Absent: no such limit. */
+  reconcileReadsPerSecond?: number;
   createClient(integration: I, deps: ImProviderDeps): ImClient;
 }

@@ -13,12 +13,14 @@ function clients(...providers: ImProvider[]) {
 }
 
 describe('ImClients', () => {
-  it("keeps the reconciler's reads of a WeCom integration under the OA APIs' 600 a minute", () => {
+  it("keeps the reconciler's reads under each IM's limits: WeCom's OA APIs' 600 a minute, DingTalk's 20 a second", () => {
     const all = clients(wecomProvider as ImProvider, dingtalkProvider as ImProvider);
     expect(all.readsPerPass(wecom, 30)).toBe(200);
     expect(all.readsPerPass(wecom, 1)).toBe(6);
     expect(all.readsPerPass(wecom, 60)).toBe(400);
-    expect(all.readsPerPass(dingtalk, 30)).toBe(Infinity);
+    expect(all.readsPerPass(dingtalk, 30)).toBe(300);
+    expect(all.readsPerSecond(dingtalk)).toBe(10);
+    expect(all.readsPerSecond(wecom)).toBe(Infinity);
   });
 
   it('refuses, naming the integration, a provider that is not installed or a mode it lacks', () => {

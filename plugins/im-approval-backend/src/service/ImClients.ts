@@ -33,6 +33,11 @@ export class ImClients {
     return perMinute === undefined ? Infinity : Math.max(1, Math.floor((perMinute * intervalSeconds) / 60));
   }
 
+  /** How many instances of this integration the reconciler may read in any one second. */
+  readsPerSecond(integration: Integration): number {
+    return this.providers.get(integration.provider)?.reconcileReadsPerSecond ?? Infinity;
+  }
+
   forIntegration(integration: Integration): ImClient {
     const cached = this.clients.get(integration.id);
     if (cached && isDeepStrictEqual(cached.integration, integration)) return cached.client;

@@ -23,6 +23,15 @@ describe('Reconciler', () => {
     expect(await core.reconciler.reconcile({ batchSize: 100, intervalSeconds: 60 })).toEqual({ checked: 3, decided: 3 });
   });
 
+  it("spaces its reads to the IM's per-second limit", async () => {
+    const core = await scriptedCore({ readsPerSecond: 2 });
+    await pending(5, core);
+    expect(await core.reconciler.reconcile({ batchSize: 100, intervalSeconds: 60 })).toMatchObject({ checked: 5 });
+    // Reads 3 and 5 each wait for a second's room; reads 1, 2 and 4 do not.
+    expect(core.sleeps).toHaveLength(2);
+    expect(core.sleeps.every(ms => ms > 0 && ms <= 1000)).toBe(true);
+  });
+
   it('stops the pass when the IM throttles, and reads the rest next time', async () => {
     const core = await scriptedCore();
     await pending(3, core);

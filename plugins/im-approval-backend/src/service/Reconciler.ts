@@ -15,12 +15,46 @@ export interface ReconcilerOptions {
   transitions: ApprovalTransitions;
   opener: ImInstanceOpener;
   logger: LoggerService;
+  /** The clock the reconciler paces its reads by; a test's may only pretend to wait. */
+  clock?: Clock;
+}
+
+interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: ms => new Promise<void>(resolve => setTimeout(resolve, ms)),
+};
+
+/** Spaces calls so that no second holds more than `perSecond` of them. */
+class Pace {
+  private readonly recent: number[] = [];
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly clock: Clock,
+  ) {}
+
+  async take() {
+    if (!Number.isFinite(this.perSecond)) return;
+    const now = this.clock.now();
+    while (this.recent.length > 0 && this.recent[0] <= now - 1000) this.recent.shift();
+    if (this.recent.length >= this.perSecond) {
+      await this.clock.sleep(this.recent[0] + 1000 - now);
+      this.recent.shift();
+    }
+    this.recent.push(this.clock.now());
+  }
 }
 
 /**
  * Reads pending approvals from their IMs, so a lost callback never strands one, and retries IM
  * instances whose creation failed transiently. Each integration reads at most what its IM's rate
- * limit allows per pass; the ones left over are the least recently read, so they come first next pass.
+ * limit allows per pass, spaced to its per-second limit; the ones left over are the least recently
+ * read, so they come first next pass.
  */
 export class Reconciler {
   constructor(private readonly options: ReconcilerOptions) {}
@@ -41,6 +75,7 @@ export class Reconciler {
     const { store, clients, transitions, opener, logger } = this.options;
     const pending = await store.listPending({ limit: batchSize });
     const budgets = new Map<string, number>();
+    const paces = new Map<string, Pace>();
     // Looked up once per pass: a database-managed integration costs a query and decrypting its secrets.
     const integrations = new Map<string, Promise<Integration>>();
     let checked = 0;
@@ -53,6 +88,8 @@ export class Reconciler {
         const budget = budgets.get(integration.id) ?? clients.readsPerPass(integration, intervalSeconds);
         if (budget <= 0) continue;
         budgets.set(integration.id, budget - 1);
+        if (!paces.has(integration.id)) paces.set(integration.id, new Pace(clients.readsPerSecond(integration), this.options.clock ?? realClock));
+        await paces.get(integration.id)!.take();
         checked++;
         let result = approval;
         if (approval.imInstanceId) {

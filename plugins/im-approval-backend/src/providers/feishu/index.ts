@@ -7,5 +7,7 @@ export const feishuProvider: ImProvider<FeishuIntegration> = {
   connectionModes: PROVIDER_CONNECTION_MODES.feishu,
   // Instance reads allow 1000/min; leave room for creates, subscribes and user reads.
   reconcileReadsPerMinute: 600,
+  // and 50 a second.
+  reconcileReadsPerSecond: 25,
   createClient: (integration, deps) => new FeishuClient(integration, deps),
 };

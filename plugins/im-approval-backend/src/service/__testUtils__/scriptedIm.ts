@@ -90,7 +90,7 @@ export function template(overrides: Record<string, unknown> = {}): Template {
 }
 
 /** The approval core as the plugin wires it, over a real SQLite store and a scripted IM. */
-export async function scriptedCore(options: { templates?: Template[]; readsPerMinute?: number } = {}) {
+export async function scriptedCore(options: { templates?: Template[]; readsPerMinute?: number; readsPerSecond?: number } = {}) {
   const knex = await migratedClient({
     getClient: async () => knexFactory({ client: 'better-sqlite3', connection: ':memory:', useNullAsDefault: true }),
   });
@@ -100,9 +100,20 @@ export async function scriptedCore(options: { templates?: Template[]; readsPerMi
     id: INTEGRATION.provider,
     connectionModes: ['callback'],
     reconcileReadsPerMinute: options.readsPerMinute,
+    reconcileReadsPerSecond: options.readsPerSecond,
     createClient: () => im,
   };
   const logger = mockServices.logger.mock();
+  /** How long the reconciler waited, each time, to keep the per-second limit: its clock only moves on. */
+  const sleeps: number[] = [];
+  let clockMs = Date.now();
+  const clock = {
+    now: () => clockMs,
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+      clockMs += ms;
+    },
+  };
   const templates = options.templates ?? [template()];
   const settings = {
     template: async (name: string) => templates.find(t => t.name === name),
@@ -134,6 +145,7 @@ export async function scriptedCore(options: { templates?: Template[]; readsPerMi
     service,
     inbox,
     intake: new ImEventIntake({ store, inbox, settings, transitions, logger }),
-    reconciler: new Reconciler({ store, clients, transitions, opener, logger }),
+    sleeps,
+    reconciler: new Reconciler({ store, clients, transitions, opener, logger, clock }),
   };
 }
