@@ -1,10 +1,7 @@
 // A Feishu approval callback as the open platform (and the sandbox's event delivery) sends it:
 // a v1 `approval_instance` event, encrypted under the app's Encrypt Key, signed over the exact body
 // with X-Lark-Request-Timestamp, X-Lark-Request-Nonce and X-Lark-Signature.
-import {
-  feishuEncrypt,
-  feishuSignature,
-} from '@im-approval/plugin-im-approval-node';
+import { feishuEncrypt, feishuSignatureHeaders } from '@im-approval/plugin-im-approval-node';
 import { randomBytes } from 'node:crypto';
 import { FEISHU_APP } from '../src/__testUtils__/ims';
 
@@ -45,20 +42,5 @@ export function feishuApprovalCallback(
   const body = JSON.stringify({
     encrypt: feishuEncrypt(app.encryptKey, plaintext),
   });
-  const timestamp = String(Math.floor(now / 1000));
-  const nonce = randomBytes(8).toString('hex');
-  return {
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'x-lark-request-timestamp': timestamp,
-      'x-lark-request-nonce': nonce,
-      'x-lark-signature': feishuSignature(
-        timestamp,
-        nonce,
-        app.encryptKey,
-        body,
-      ),
-    },
-  };
+  return { body, headers: { 'content-type': 'application/json', ...feishuSignatureHeaders(app.encryptKey, body, now) } };
 }

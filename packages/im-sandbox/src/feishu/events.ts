@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { feishuEncrypt, feishuSignature } from '@im-approval/plugin-im-approval-node';
+import { feishuEncrypt, feishuSignatureHeaders } from '@im-approval/plugin-im-approval-node';
 import { HttpDelivery, type HttpPush } from '../delivery/httpDelivery';
 import type { DeliveryControl, DeliveryLog, EventIdentity, ImDeliveryRecord } from '../delivery/log';
 import type { LongConnections } from '../delivery/longConnections';
@@ -151,14 +151,10 @@ export class FeishuEvents {
     return {
       event,
       request: () => {
-        const headers: Record<string, string> = { 'content-type': 'application/json' };
-        if (app.encryptKey !== undefined) {
-          const timestamp = String(Math.floor(Date.now() / 1000));
-          const nonce = randomBytes(8).toString('hex');
-          headers['x-lark-request-timestamp'] = timestamp;
-          headers['x-lark-request-nonce'] = nonce;
-          headers['x-lark-signature'] = feishuSignature(timestamp, nonce, app.encryptKey, body);
-        }
+        const headers: Record<string, string> = {
+          'content-type': 'application/json',
+          ...(app.encryptKey === undefined ? {} : feishuSignatureHeaders(app.encryptKey, body)),
+        };
         // Each attempt goes to the request URL configured now, as Feishu's redeliveries do.
         return { method: 'POST', url: app.callbackUrl ?? event.url, headers, body };
       },

@@ -39,3 +39,19 @@ export function feishuSignature(timestamp: string, nonce: string, encryptKey: st
     .update(rawBody)
     .digest('hex');
 }
+
+/**
+ * The headers Feishu signs a callback with, made now for `rawBody`: what the platform (and the
+ * sandbox standing in for it) sends, and what a test sends in its place.
+ *
+ * @public
+ */
+export function feishuSignatureHeaders(encryptKey: string, rawBody: Buffer | string, now = Date.now()): Record<string, string> {
+  const timestamp = String(Math.floor(now / 1000));
+  const nonce = randomBytes(8).toString('hex');
+  return {
+    'x-lark-request-timestamp': timestamp,
+    'x-lark-request-nonce': nonce,
+    'x-lark-signature': feishuSignature(timestamp, nonce, encryptKey, rawBody),
+  };
+}

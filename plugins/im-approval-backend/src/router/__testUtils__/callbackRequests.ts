@@ -1,11 +1,5 @@
-import { DINGTALK_APP } from '@im-approval/im-sandbox/testing';
-import { APP } from '@im-approval/im-sandbox/testing';
-import { WECOM_APP, WECOM_CORP_ID } from '@im-approval/im-sandbox/testing';
-import {
-  feishuEncrypt,
-  feishuSignature,
-  WxBizMsgCrypt,
-} from '@im-approval/plugin-im-approval-node';
+import { APP, DINGTALK_APP, WECOM_APP, WECOM_CORP_ID } from '@im-approval/im-sandbox/testing';
+import { feishuEncrypt, feishuSignatureHeaders, WxBizMsgCrypt } from '@im-approval/plugin-im-approval-node';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import type { CallbackProvider } from './apiOperations';
@@ -68,22 +62,10 @@ export function signedFeishu(
   const body = JSON.stringify({
     encrypt: feishuEncrypt(APP.encryptKey, plaintext),
   });
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const nonce = randomBytes(8).toString('hex');
   return {
     method: 'post',
     query: '',
-    headers: {
-      'content-type': 'application/json',
-      'x-lark-request-timestamp': timestamp,
-      'x-lark-request-nonce': nonce,
-      'x-lark-signature': feishuSignature(
-        timestamp,
-        nonce,
-        APP.encryptKey,
-        body,
-      ),
-    },
+    headers: { 'content-type': 'application/json', ...feishuSignatureHeaders(APP.encryptKey, body) },
     body,
     label,
   };
