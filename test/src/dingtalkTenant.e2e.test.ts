@@ -1,5 +1,6 @@
 import { decideInSandbox, eventually, openApproval, waitFor } from './__testUtils__/flow';
 import { dingtalkCallback, dingtalkCorpRegistration } from './__testUtils__/ims';
+import { expectLostCreateToEndWithOneInstance } from './__testUtils__/lostCreate';
 import { getWithTimeline, sandboxControl, startStack, type Stack } from './__testUtils__/stack';
 
 // DingTalk tenants as they are: no idempotency key on create, minute-precision dates, older registrations.
@@ -11,37 +12,14 @@ const MOBILES_TEMPLATE = { ...dingtalkCallback.templateConfig, name: 'deploy-din
 describe('DingTalk tenant behaviour end to end (real backend, DingTalk sandbox)', () => {
   let stack: Stack;
   const backend = () => stack.backends[0];
-  const instanceIds = async () => (await sandboxControl<Array<{ processInstanceId: string }>>(stack.sandbox, 'GET', '/dingtalk/instances')).map(i => i.processInstanceId);
 
   beforeAll(async () => {
     stack = await startStack({ database: 'sqlite', reconcileSeconds: 1, ims: [dingtalkCallback, dingtalkCorpRegistration], templates: [MOBILES_TEMPLATE] });
   });
   afterAll(() => stack?.stop());
 
-  it('a create whose answer was lost after DingTalk made the instance ends as one approval with that one instance, decided normally', async () => {
-    const before = new Set(await instanceIds());
-    await sandboxControl(stack.sandbox, 'POST', '/dingtalk/lost-answers', { mode: 'error' });
-    const { approval, token } = await openApproval(stack, backend(), { template: dingtalkCallback.template });
-    expect(approval).toMatchObject({ status: 'pending' });
-    expect(approval.imInstanceId ?? undefined).toBeUndefined();
-    const made = (await instanceIds()).filter(id => !before.has(id));
-    expect(made).toHaveLength(1);
-
-    // The reconciler retries a stranded approval after 30 s: it finds the instance instead of making another.
-    const attached = await eventually(
-      async () => (await getWithTimeline(backend(), approval.id, token)).body,
-      body => Boolean(body.imInstanceId),
-      60_000,
-    );
-    expect(attached.imInstanceId).toBe(made[0]);
-    expect((await instanceIds()).filter(id => !before.has(id))).toEqual(made);
-    expect(attached.timeline.map(e => e.type)).toEqual(['created', 'im_error', 'im_instance_created']);
-    expect(attached.timeline.at(-1)).toMatchObject({ source: 'reconciler', message: expect.stringMatching(/found/) });
-
-    const waiting = waitFor(backend(), approval.id, token);
-    await decideInSandbox(stack, made[0], 'approve', { userId: 'alice', comment: 'once' }, 'dingtalk');
-    expect((await waiting).body).toMatchObject({ status: 'approved', comment: 'once' });
-  });
+  it('a create whose answer was lost after DingTalk made the instance ends as one approval with that one instance, decided normally', () =>
+    expectLostCreateToEndWithOneInstance(stack, backend(), { im: 'dingtalk', idField: 'processInstanceId', template: dingtalkCallback.template, approver: 'alice' }, 'error'));
 
   it('dates a decision when it was made, though DingTalk writes its dates to the minute: never the minute\'s start, never before the request', async () => {
     const { approval, token } = await openApproval(stack, backend(), { template: dingtalkCallback.template });

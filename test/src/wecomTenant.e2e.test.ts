@@ -1,6 +1,7 @@
-import { decideInSandbox, eventually, openApproval, waitFor } from './__testUtils__/flow';
+import { decideInSandbox, openApproval, waitFor } from './__testUtils__/flow';
 import { wecomCallback } from './__testUtils__/ims';
-import { getWithTimeline, sandboxControl, startStack, type Stack } from './__testUtils__/stack';
+import { expectLostCreateToEndWithOneInstance } from './__testUtils__/lostCreate';
+import { sandboxControl, startStack, type Stack } from './__testUtils__/stack';
 
 // WeCom tenants as they are: no idempotency key on create, tenants without WeCom Mail, the current detail shape.
 jest.setTimeout(120_000);
@@ -11,35 +12,14 @@ const MOBILES_TEMPLATE = { ...wecomCallback.templateConfig, name: 'deploy-wecom-
 describe('WeCom tenant behaviour end to end (real backend, WeCom sandbox)', () => {
   let stack: Stack;
   const backend = () => stack.backends[0];
-  const spNos = async () => (await sandboxControl<Array<{ spNo: string }>>(stack.sandbox, 'GET', '/wecom/instances')).map(i => i.spNo);
 
   beforeAll(async () => {
     stack = await startStack({ database: 'sqlite', reconcileSeconds: 1, ims: [wecomCallback], templates: [MOBILES_TEMPLATE] });
   });
   afterAll(() => stack?.stop());
 
-  it('an applyevent whose connection dropped after WeCom made the request ends as one approval with that one request, decided normally', async () => {
-    const before = new Set(await spNos());
-    await sandboxControl(stack.sandbox, 'POST', '/wecom/lost-answers', { mode: 'drop' });
-    const { approval, token } = await openApproval(stack, backend(), { template: wecomCallback.template });
-    expect(approval).toMatchObject({ status: 'pending' });
-    expect(approval.imInstanceId ?? undefined).toBeUndefined();
-    const made = (await spNos()).filter(id => !before.has(id));
-    expect(made).toHaveLength(1);
-
-    const attached = await eventually(
-      async () => (await getWithTimeline(backend(), approval.id, token)).body,
-      body => Boolean(body.imInstanceId),
-      60_000,
-    );
-    expect(attached.imInstanceId).toBe(made[0]);
-    expect((await spNos()).filter(id => !before.has(id))).toEqual(made);
-    expect(attached.timeline.map(e => e.type)).toEqual(['created', 'im_error', 'im_instance_created']);
-
-    const waiting = waitFor(backend(), approval.id, token);
-    await decideInSandbox(stack, made[0], 'approve', { userId: 'bob', comment: 'once' }, 'wecom');
-    expect((await waiting).body).toMatchObject({ status: 'approved', comment: 'once' });
-  });
+  it('an applyevent whose connection dropped after WeCom made the request ends as one approval with that one request, decided normally', () =>
+    expectLostCreateToEndWithOneInstance(stack, backend(), { im: 'wecom', idField: 'spNo', template: wecomCallback.template, approver: 'bob' }, 'drop'));
 
   it('sends summary lines within the documented 20 characters, and reads decisions in the current shape and, for older tenants, the legacy one', async () => {
     for (const shape of ['current', 'legacy'] as const) {

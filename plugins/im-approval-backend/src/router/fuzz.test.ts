@@ -1,11 +1,5 @@
 import { mockCredentials } from '@backstage/backend-test-utils';
-import { DINGTALK_APP } from '@im-approval/im-sandbox/testing';
-import { APP } from '@im-approval/im-sandbox/testing';
-import {
-  WECOM_APP,
-  WECOM_CORP_ID,
-  WECOM_TEMPLATE_ID,
-} from '@im-approval/im-sandbox/testing';
+import { WECOM_TEMPLATE_ID } from '@im-approval/im-sandbox/testing';
 import fc from 'fast-check';
 import request from 'supertest';
 import {
@@ -28,6 +22,7 @@ import {
   USER_WITH_ALL,
   type ApiBackend,
   type ChangeLog,
+  sandboxIntegration,
 } from './__testUtils__/apiHarness';
 import {
   criticalSignedCallbacks,
@@ -100,47 +95,8 @@ const CALLERS: CallerKind[] = [
 ];
 const callerArbitrary = fc.constantFrom(...CALLERS);
 
-function integrationBody(
-  world: World,
-  provider: string,
-  id: string,
-): Record<string, unknown> {
-  const baseUrl = world.backend.sandbox.url;
-  if (provider === 'dingtalk') {
-    const { appKey, appSecret, agentId, token, aesKey } = DINGTALK_APP;
-    return {
-      id,
-      provider,
-      baseUrl,
-      legacyBaseUrl: baseUrl,
-      appKey,
-      appSecret,
-      agentId,
-      token,
-      aesKey,
-      initiator: 'bot',
-    };
-  }
-  if (provider === 'wecom') {
-    return {
-      id,
-      provider,
-      baseUrl,
-      corpId: WECOM_CORP_ID,
-      agentId: WECOM_APP.agentId,
-      secret: WECOM_APP.secret,
-      token: WECOM_APP.token,
-      encodingAESKey: WECOM_APP.encodingAesKey,
-      initiator: 'bot',
-    };
-  }
-  return {
-    id,
-    provider: 'feishu',
-    baseUrl,
-    ...APP,
-    initiator: 'bot@example.com',
-  };
+function integrationBody(world: World, provider: string, id: string): Record<string, unknown> {
+  return sandboxIntegration(provider as 'feishu' | 'dingtalk' | 'wecom', id, world.backend.sandbox.url);
 }
 
 const templateBody = (

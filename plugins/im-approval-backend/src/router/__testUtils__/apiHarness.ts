@@ -1,3 +1,4 @@
+import type { JsonObject } from '@backstage/types';
 import {
   mockCredentials,
   mockServices,
@@ -7,13 +8,7 @@ import {
 } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { startSandbox, type Sandbox } from '@im-approval/im-sandbox';
-import { DINGTALK_APP } from '@im-approval/im-sandbox/testing';
-import { APP, TEST_SEED } from '@im-approval/im-sandbox/testing';
-import {
-  WECOM_APP,
-  WECOM_CORP_ID,
-  WECOM_TEMPLATE_ID,
-} from '@im-approval/im-sandbox/testing';
+import { APP, DINGTALK_APP, TEST_SEED, WECOM_APP, WECOM_CORP_ID, WECOM_TEMPLATE_ID } from '@im-approval/im-sandbox/testing';
 import type { Knex } from 'knex';
 import type { Server } from 'node:http';
 import request from 'supertest';
@@ -22,6 +17,22 @@ import { startTestOidcIssuer, type TestOidcIssuer } from './oidcIssuer';
 
 // One backend as production runs it (the plugin, its migrations, a real database), with IMs from
 // the sandbox, a GitHub OIDC issuer on loopback and one signed-in user per permission left out.
+
+/** An integration of `provider` pointed at the sandbox's seeded app, as app-config or a create request gives it. */
+export function sandboxIntegration(provider: 'feishu' | 'dingtalk' | 'wecom', id: string, baseUrl: string): JsonObject {
+  switch (provider) {
+    case 'dingtalk': {
+      const { appKey, appSecret, agentId, token, aesKey } = DINGTALK_APP;
+      return { id, provider, baseUrl, legacyBaseUrl: baseUrl, appKey, appSecret, agentId, token, aesKey, initiator: 'bot' };
+    }
+    case 'wecom': {
+      const { agentId, secret, token, encodingAesKey } = WECOM_APP;
+      return { id, provider, baseUrl, corpId: WECOM_CORP_ID, agentId, secret, token, encodingAESKey: encodingAesKey, initiator: 'bot' };
+    }
+    default:
+      return { id, provider, baseUrl, ...APP, initiator: 'bot@example.com' };
+  }
+}
 
 export const API = '/api/im-approval';
 export const SECRETS_KEY = Buffer.alloc(32, 7).toString('base64');
@@ -67,38 +78,7 @@ export function imApprovalConfig(sandbox: Sandbox, issuer: TestOidcIssuer) {
           allowedOwners: ALLOWED_OWNERS,
         },
       },
-      integrations: [
-        {
-          id: INTEGRATIONS.feishu,
-          provider: 'feishu',
-          baseUrl: sandbox.url,
-          ...APP,
-          initiator: 'bot@example.com',
-        },
-        {
-          id: INTEGRATIONS.dingtalk,
-          provider: 'dingtalk',
-          baseUrl: sandbox.url,
-          legacyBaseUrl: sandbox.url,
-          appKey: DINGTALK_APP.appKey,
-          appSecret: DINGTALK_APP.appSecret,
-          agentId: DINGTALK_APP.agentId,
-          token: DINGTALK_APP.token,
-          aesKey: DINGTALK_APP.aesKey,
-          initiator: 'bot',
-        },
-        {
-          id: INTEGRATIONS.wecom,
-          provider: 'wecom',
-          baseUrl: sandbox.url,
-          corpId: WECOM_CORP_ID,
-          agentId: WECOM_APP.agentId,
-          secret: WECOM_APP.secret,
-          token: WECOM_APP.token,
-          encodingAESKey: WECOM_APP.encodingAesKey,
-          initiator: 'bot',
-        },
-      ],
+      integrations: (['feishu', 'dingtalk', 'wecom'] as const).map(provider => sandboxIntegration(provider, INTEGRATIONS[provider], sandbox.url)),
       templates: [
         {
           name: 'deploy',
