@@ -101,7 +101,7 @@ export function dingtalkControlApi(platform: DingtalkPlatform): Router {
 
     // The new API's flow control, per app and API in calls a second (20 unless set); null turns it off.
     router.post('/rate-limit', (req, res) => {
-      state.qpsPerApi = input(z.strictObject({ qpsPerApi: z.number().int().min(1).nullable() }), req.body).qpsPerApi ?? undefined;
+      state.setQpsPerApi(input(z.strictObject({ qpsPerApi: z.number().int().min(1).nullable() }), req.body).qpsPerApi ?? undefined);
       res.json({ qpsPerApi: state.qpsPerApi ?? null });
     });
 

@@ -83,6 +83,12 @@ export class DingtalkState {
   qpsPerApi: number | undefined = DINGTALK_STANDARD_QPS;
   private qpsCalls = new Map<string, number[]>();
 
+  /** A new limit starts with a clean second, whatever was called before it. */
+  setQpsPerApi(limit: number | undefined): void {
+    this.qpsPerApi = limit;
+    this.qpsCalls.clear();
+  }
+
   /** Counts a call of `route` by `appKey` at `now`; false when that second's budget is spent. */
   takeQps(appKey: string, route: string, now: number): boolean {
     if (this.qpsPerApi === undefined) return true;
