@@ -15,8 +15,8 @@ export function hasNoNul(value: string): boolean {
 /**
  * A string the database can store: at most `max` characters (the column's size, or a bound that
  * keeps a stored setting or an IM request sane) and no NUL; `min` characters at least when given.
-  *
-  * @public
+ *
+ * @public
  */
 export function storableText(max: number, options: { min?: number } = {}) {
   const text = options.min ? z.string().min(options.min) : z.string();
@@ -54,20 +54,45 @@ export const TEXT_LIMITS = {
 } as const;
 
 /**
- * Reports every string (or object key) in `value` that holds a NUL, at its path: for parts of a
- * request whose schemas live elsewhere but whose values end up in the database.
-  *
-  * @public
+ * Where the first string (or object key) in `value` that holds a NUL is, as a path of keys (a key
+ * holding one is shown with `\\0`); undefined when there is none. Iterative, so no nesting, however
+ * deep, overflows it.
+ *
+ * @public
  */
-export function refuseNulAnywhere(value: unknown, ctx: z.RefinementCtx, path: PropertyKey[] = []): void {
-  if (typeof value === 'string') {
-    if (!hasNoNul(value)) ctx.addIssue({ code: 'custom', path, message: NUL_MESSAGE });
-  } else if (Array.isArray(value)) {
-    value.forEach((item, index) => refuseNulAnywhere(item, ctx, [...path, index]));
-  } else if (value && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      if (!hasNoNul(key)) ctx.addIssue({ code: 'custom', path: [...path, key], message: `the name ${NUL_MESSAGE}` });
-      else refuseNulAnywhere(item, ctx, [...path, key]);
+export function nulPathIn(value: unknown): string[] | undefined {
+  // Each pending value keeps a link to its parent's step, so a path is spelled out only when found.
+  interface Step {
+    key: string;
+    parent?: Step;
+  }
+  const spell = (step: Step | undefined): string[] => {
+    const path: string[] = [];
+    for (let at = step; at; at = at.parent) path.push(at.key);
+    return path.reverse();
+  };
+  const pending: Array<[unknown, Step | undefined]> = [[value, undefined]];
+  while (pending.length > 0) {
+    const [item, step] = pending.pop()!;
+    if (typeof item === 'string') {
+      if (!hasNoNul(item)) return spell(step);
+    } else if (item !== null && typeof item === 'object') {
+      for (const [key, child] of Object.entries(item)) {
+        if (!hasNoNul(key)) return [...spell(step), key.replaceAll('\u0000', '\\0')];
+        pending.push([child, { key, parent: step }]);
+      }
     }
   }
+  return undefined;
+}
+
+/**
+ * Refuses a NUL anywhere in `value`, at its path: for parts of a request whose schemas live
+ * elsewhere but whose values end up in the database.
+ *
+ * @public
+ */
+export function refuseNulAnywhere(value: unknown, ctx: z.RefinementCtx): void {
+  const path = nulPathIn(value);
+  if (path) ctx.addIssue({ code: 'custom', path, message: NUL_MESSAGE });
 }

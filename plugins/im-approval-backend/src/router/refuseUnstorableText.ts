@@ -1,24 +1,6 @@
 import { InputError } from '@backstage/errors';
+import { NUL_MESSAGE, nulPathIn } from '@im-approval/plugin-im-approval-common';
 import type { NextFunction, Request, Response } from 'express';
-
-const NUL = '\u0000';
-
-/** The path of the first string in `value` that holds U+0000, e.g. `body.context.ref`; iterative, so no nesting overflows it. */
-export function unstorableTextIn(value: unknown, path: string): string | undefined {
-  const pending: Array<[unknown, string]> = [[value, path]];
-  while (pending.length > 0) {
-    const [item, where] = pending.pop()!;
-    if (typeof item === 'string') {
-      if (item.includes(NUL)) return where;
-    } else if (item !== null && typeof item === 'object') {
-      for (const [key, child] of Object.entries(item)) {
-        if (key.includes(NUL)) return `${where}.${key.replaceAll(NUL, '\\0')}`;
-        pending.push([child, `${where}.${key}`]);
-      }
-    }
-  }
-  return undefined;
-}
 
 function decodedPath(request: Request): string {
   try {
@@ -36,10 +18,9 @@ function decodedPath(request: Request): string {
 export function refuseUnstorableText(parts: Array<'path' | 'query' | 'body'>) {
   return (request: Request, _response: Response, next: NextFunction) => {
     for (const part of parts) {
-      const value = part === 'path' ? decodedPath(request) : request[part];
-      const where = unstorableTextIn(value, part);
-      if (where) {
-        next(new InputError(`${where}: must not contain the NUL character (U+0000)`));
+      const path = nulPathIn(part === 'path' ? decodedPath(request) : request[part]);
+      if (path) {
+        next(new InputError(`${[part, ...path].join('.')}: ${NUL_MESSAGE}`));
         return;
       }
     }
