@@ -22,8 +22,8 @@ export const FORM_ID_MAX_LENGTH = 128;
  * DingTalk's processCode (`PROC-…`), WeCom's template_id (letters and digits, with `_` in copied
  * templates). It becomes a path segment or a parameter of a call to the IM, so it has no `/`, no
  * `.` or `..` of its own, no whitespace and no control characters.
-  *
-  * @public
+ *
+ * @public
  */
 export const formIdSchema = z
   .string()
@@ -37,8 +37,8 @@ export const formIdSchema = z
  * How decisions reach the backend: an HTTP `callback` from the IM, a connection the backend holds
  * to the IM (Feishu `long-connection`, DingTalk `stream`), or `poll` alone. The reconciler reads
  * the IM behind every mode.
-  *
-  * @public
+ *
+ * @public
  */
 export const connectionModeSchema = z.enum(['callback', 'long-connection', 'stream', 'poll']).meta({ id: 'ConnectionMode' });
 /** @public */

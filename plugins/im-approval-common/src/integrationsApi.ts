@@ -8,8 +8,8 @@ type InputOf<P extends ProviderId> = Extract<IntegrationInput, { provider: P }>;
 /**
  * The fields of each provider's integration that are secrets: written through the API, stored
  * encrypted, never read back. A new provider adds its line here and nowhere else.
-  *
-  * @public
+ *
+ * @public
  */
 export const INTEGRATION_SECRET_FIELDS = {
   feishu: ['appSecret', 'verificationToken', 'encryptKey'],
@@ -57,8 +57,8 @@ export type CreateIntegrationRequest = z.input<typeof createIntegrationRequestSc
 /**
  * PUT /integrations/{id}: the same as create, but a secret left out keeps its stored value and an
  * optional secret sent as `null` is removed. `id` and `provider` must not change.
-  *
-  * @public
+ *
+ * @public
  */
 export type UpdateIntegrationRequest = {
   [P in ProviderId]: Omit<InputOf<P>, SecretsOf<P>> & { [K in SecretsOf<P>]?: InputOf<P>[K & keyof InputOf<P>] | null };
@@ -117,8 +117,8 @@ export type IntegrationList = z.infer<typeof integrationListSchema>;
 /**
  * Why a connection test failed, for an icon or a help link; the message says what to do
  * ("Invalid app secret for app …", "… is not published …", "… IP address is not allowed …").
-  *
-  * @public
+ *
+ * @public
  */
 export const integrationProblemSchema = z
   .enum(['credentials', 'permission', 'not_found', 'invalid_request', 'rate_limited', 'unavailable', 'unknown'])

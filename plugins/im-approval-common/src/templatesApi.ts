@@ -33,8 +33,8 @@ export type TemplateList = z.output<typeof templateListSchema>;
 /**
  * POST /templates/{name}/test: opens a real approval, marked as a test, on behalf of the signed-in
  * user. Variables and run context the template uses but the request leaves out get sample values.
-  *
-  * @public
+ *
+ * @public
  */
 export const testTemplateRequestSchema = z
   .object({

@@ -21,8 +21,8 @@ export type TimelineEventType = z.infer<typeof timelineEventTypeSchema>;
 /**
  * Where a change came from: the audit trail's "from where". `connection` is an event pushed over
  * a connection the backend holds to the IM (Feishu long connection, DingTalk Stream).
-  *
-  * @public
+ *
+ * @public
  */
 export const timelineSourceSchema = z
   .enum(['api', 'callback', 'connection', 'reconciler', 'scheduler', 'admin'])

@@ -3,8 +3,8 @@ import { z } from 'zod';
 /**
  * One line per problem, each naming the field and what was expected, e.g.
  * `body.timeout: expected a duration like 30m, 2h, 1d`.
-  *
-  * @public
+ *
+ * @public
  */
 export function describeZodError(error: z.ZodError, where?: string): string {
   return error.issues
