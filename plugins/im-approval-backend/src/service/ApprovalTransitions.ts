@@ -64,7 +64,8 @@ export class ApprovalTransitions {
       { revoke: false },
     );
     if (!updated) return (await this.options.store.get(approval.id)) ?? approval;
-    this.options.logger.info(`Approval ${approval.id} ${status}${state.decidedBy ? ` by ${state.decidedBy}` : ''} (from ${source})`);
+    // Quoted: a name from the IM is shown, never a line break that could pass for a log line of ours.
+    this.options.logger.info(`Approval ${approval.id} ${status}${state.decidedBy ? ` by ${JSON.stringify(state.decidedBy)}` : ''} (from ${source})`);
     return updated;
   }
 

@@ -103,7 +103,7 @@ export class ImEventIntake {
         } catch (error) {
           const message = (error as Error).message;
           const delay = RETRY_MS[Math.min(attempts - 1, RETRY_MS.length - 1)];
-          this.options.logger.warn(`IM event for ${integration.provider} instance ${instanceId} not applied yet (retried in ${delay / 1000}s): ${message}`);
+          this.options.logger.warn(`IM event for ${integration.provider} instance ${JSON.stringify(instanceId)} not applied yet (retried in ${delay / 1000}s): ${message}`);
           await this.options.inbox.retryLater(integration.id, eventIds, message, delay);
         }
       }),
