@@ -64,17 +64,18 @@ describe('the Action bundle, run as a runner runs it, against the real backend a
       'approval-id': approval.id,
       status: 'approved',
       approved: 'true',
-      'decided-by': 'alice@example.com',
+      'decided-by': 'Alice Chen',
+      'decided-by-id': 'ou_alice',
       comment: 'ship it',
       'decided-at': expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       url: `${stack.sandbox.url}/feishu/instances/${approval.imInstanceId}`,
     });
     expect(result.summary).toContain('✅ Approved: Deploy api from acme/api');
-    expect(result.summary).toContain('alice@example.com');
+    expect(result.summary).toContain('Alice Chen (ou_alice)');
     expect(result.summary).toContain('ship it');
     expect(result.summary).toContain(`<a href="${stack.sandbox.url}/feishu/instances/${approval.imInstanceId}">feishu instance</a>`);
     expect(result.stdout).toContain(`Requested "Deploy api from acme/api" (template deploy), approvers alice@example.com, ou_bob in feishu`);
-    expect(result.stdout).toContain('Approved by alice@example.com: "ship it"');
+    expect(result.stdout).toContain('Approved by Alice Chen (ou_alice): "ship it"');
     expect(result.state).toEqual({ isPost: 'true', 'approval-id': approval.id });
 
     // The OIDC token is masked, and appears nowhere but in the mask command.
@@ -90,8 +91,8 @@ describe('the Action bundle, run as a runner runs it, against the real backend a
     const result = await step.finished;
 
     expect(result.exitCode).toBe(1);
-    expect(result.outputs).toMatchObject({ status: 'rejected', approved: 'false', 'decided-by': 'bob@example.com', comment: 'not during the freeze' });
-    expect(result.stdout).toContain('::error::Rejected by bob@example.com: "not during the freeze"');
+    expect(result.outputs).toMatchObject({ status: 'rejected', approved: 'false', 'decided-by': 'Bob Li', 'decided-by-id': 'ou_bob', comment: 'not during the freeze' });
+    expect(result.stdout).toContain('::error::Rejected by Bob Li (ou_bob): "not during the freeze"');
     expect(result.summary).toContain('❌ Rejected');
   });
 
@@ -107,7 +108,7 @@ describe('the Action bundle, run as a runner runs it, against the real backend a
   it('fails the step when nobody decides before the timeout, and the IM instance is revoked', async () => {
     const result = await runStep({ inputs: inputs({ timeout: '2s' }), env: jobEnv() });
     expect(result.exitCode).toBe(1);
-    expect(result.outputs).toMatchObject({ status: 'expired', approved: 'false', 'decided-by': '' });
+    expect(result.outputs).toMatchObject({ status: 'expired', approved: 'false', 'decided-by': '', 'decided-by-id': '' });
     expect(result.stdout).toMatch(/::error::Nobody decided before the approval expired at \d{4}-/);
     const { body } = await getWithTimeline(backend(), result.outputs['approval-id'], await oidcToken(stack));
     const instance = await sandboxControl(stack.sandbox, 'GET', `/feishu/instances/${body.imInstanceId}`);

@@ -47,7 +47,7 @@ describe('approvals end to end (real backend on SQLite, Feishu sandbox over HTTP
     await decideInSandbox(stack, approval.imInstanceId!, 'approve', { openId: 'ou_alice', comment: 'ship it' });
     const decided = await waiting;
     expect(decided.status).toBe(200);
-    expect(decided.body).toMatchObject({ status: 'approved', decidedBy: 'alice@example.com', comment: 'ship it' });
+    expect(decided.body).toMatchObject({ status: 'approved', decidedBy: 'Alice Chen', decidedById: 'ou_alice', comment: 'ship it' });
 
     const { body } = await getWithTimeline(backend(), approval.id, token);
     expect(body.timeline.map(e => [e.type, e.source])).toEqual([
@@ -61,14 +61,14 @@ describe('approvals end to end (real backend on SQLite, Feishu sandbox over HTTP
     const { approval, token } = await openApproval(stack, backend());
     const waiting = waitFor(backend(), approval.id, token);
     await decideInSandbox(stack, approval.imInstanceId!, 'reject', { openId: 'ou_bob', comment: 'not on a Friday' });
-    expect((await waiting).body).toMatchObject({ status: 'rejected', decidedBy: 'bob@example.com', comment: 'not on a Friday' });
+    expect((await waiting).body).toMatchObject({ status: 'rejected', decidedBy: 'Bob Li', decidedById: 'ou_bob', comment: 'not on a Friday' });
   });
 
   it('cancels: the waiter returns canceled and the IM instance is revoked', async () => {
     const { approval, token } = await openApproval(stack, backend());
     const waiting = waitFor(backend(), approval.id, token);
     const canceled = await api(backend(), 'POST', `/approvals/${approval.id}/cancel`, { token, body: { reason: 'job canceled' } });
-    expect(canceled.body).toMatchObject({ status: 'canceled', comment: 'job canceled', decidedBy: 'github:acme/api' });
+    expect(canceled.body).toMatchObject({ status: 'canceled', comment: 'job canceled', decidedBy: 'github:acme/api', decidedById: 'github:acme/api' });
     expect((await waiting).body.status).toBe('canceled');
     expect((await sandboxControl(stack.sandbox, 'GET', `/feishu/instances/${approval.imInstanceId}`)).status).toBe('CANCELED');
     const { body } = await getWithTimeline(backend(), approval.id, token);
@@ -150,7 +150,7 @@ describe('approvals end to end (real backend on SQLite, Feishu sandbox over HTTP
       await decideInSandbox(stack, approval.imInstanceId!, 'approve', { openId: 'ou_alice', comment: 'seen by polling' });
       expect((await waiting).body).toMatchObject({ status: 'approved', comment: 'seen by polling' });
       const { body } = await getWithTimeline(backend(), approval.id, token);
-      expect(body.timeline.at(-1)).toMatchObject({ type: 'approved', source: 'reconciler', actor: 'alice@example.com' });
+      expect(body.timeline.at(-1)).toMatchObject({ type: 'approved', source: 'reconciler', actor: 'Alice Chen' });
     } finally {
       await sandboxControl(stack.sandbox, 'PATCH', `/feishu/apps/${FEISHU_APP.appId}`, { callbacks: 'on' });
     }

@@ -47,7 +47,7 @@ describe('DingTalk end to end (real backend, DingTalk sandbox over HTTP and Stre
 
       const waiting = waitFor(backend(), approval.id, token);
       await decideInSandbox(stack, approval.imInstanceId!, 'approve', { userId: 'alice', comment: 'ship it' }, 'dingtalk');
-      expect((await waiting).body).toMatchObject({ status: 'approved', comment: 'ship it' });
+      expect((await waiting).body).toMatchObject({ status: 'approved', decidedBy: 'Alice Chen', decidedById: 'alice', comment: 'ship it' });
       const { body } = await getWithTimeline(backend(), approval.id, token);
       expect(body.timeline.at(-1)).toMatchObject({ type: 'approved', source });
     });
@@ -56,7 +56,7 @@ describe('DingTalk end to end (real backend, DingTalk sandbox over HTTP and Stre
       const { approval, token } = await open();
       const waiting = waitFor(backend(), approval.id, token);
       await decideInSandbox(stack, approval.imInstanceId!, 'reject', { userId: 'bob', comment: 'not on a Friday' }, 'dingtalk');
-      expect((await waiting).body).toMatchObject({ status: 'rejected', comment: 'not on a Friday' });
+      expect((await waiting).body).toMatchObject({ status: 'rejected', decidedBy: 'Bob Li', decidedById: 'bob', comment: 'not on a Friday' });
     });
 
     it('cancels and terminates the DingTalk instance', async () => {

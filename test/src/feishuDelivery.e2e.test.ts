@@ -52,7 +52,7 @@ describe('Feishu event delivery (real backend on SQLite, Feishu sandbox over HTT
     const waiting = waitFor(backend(), approval.id, token);
     await decideInSandbox(stack, approval.imInstanceId!, 'approve', { openId: 'ou_alice', comment: 'slow read' });
 
-    expect((await waiting).body).toMatchObject({ status: 'approved', decidedBy: 'alice@example.com', comment: 'slow read' });
+    expect((await waiting).body).toMatchObject({ status: 'approved', decidedBy: 'Alice Chen', decidedById: 'ou_alice', comment: 'slow read' });
     const deliveries = await eventually(
       () => decisionDeliveries(approval.imInstanceId!),
       all => all.length >= 3,
@@ -88,7 +88,7 @@ describe('Feishu event delivery (real backend on SQLite, Feishu sandbox over HTT
       await hole.close();
     }
 
-    expect((await waitFor(backend(), approval.id, token)).body).toMatchObject({ status: 'rejected', decidedBy: 'bob@example.com', comment: 'unanswered first' });
+    expect((await waitFor(backend(), approval.id, token)).body).toMatchObject({ status: 'rejected', decidedBy: 'Bob Li', decidedById: 'ou_bob', comment: 'unanswered first' });
     const deliveries = await eventually(
       () => decisionDeliveries(approval.imInstanceId!),
       all => new Set(all.filter(d => d.outcome === 'delivered').map(d => d.eventUuid)).size >= 3,

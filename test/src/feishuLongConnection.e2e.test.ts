@@ -30,7 +30,7 @@ describe('Feishu long connection end to end (the backend holds the connection th
     const { approval, token } = await openApproval(stack, backend(), template);
     const waiting = waitFor(backend(), approval.id, token);
     await decideInSandbox(stack, approval.imInstanceId!, 'approve', { openId: 'ou_alice', comment: 'over the wire' });
-    expect((await waiting).body).toMatchObject({ status: 'approved', decidedBy: 'alice@example.com', comment: 'over the wire' });
+    expect((await waiting).body).toMatchObject({ status: 'approved', decidedBy: 'Alice Chen', decidedById: 'ou_alice', comment: 'over the wire' });
     const { body } = await getWithTimeline(backend(), approval.id, token);
     expect(body.timeline.at(-1)).toMatchObject({ type: 'approved', source: 'connection' });
     const decided = await eventually(
@@ -44,7 +44,7 @@ describe('Feishu long connection end to end (the backend holds the connection th
     const { approval, token } = await openApproval(stack, backend(), template);
     const waiting = waitFor(backend(), approval.id, token);
     await decideInSandbox(stack, approval.imInstanceId!, 'reject', { openId: 'ou_bob', comment: 'not now' });
-    expect((await waiting).body).toMatchObject({ status: 'rejected', decidedBy: 'bob@example.com', comment: 'not now' });
+    expect((await waiting).body).toMatchObject({ status: 'rejected', decidedBy: 'Bob Li', decidedById: 'ou_bob', comment: 'not now' });
   });
 
   it('cancels and revokes the Feishu instance', async () => {
@@ -75,7 +75,7 @@ describe('Feishu long connection end to end (the backend holds the connection th
     await decideInSandbox(stack, approval.imInstanceId!, 'approve', { openId: 'ou_alice', comment: 'lost event', delivery: { drop: true } });
     expect((await waiting).body).toMatchObject({ status: 'approved', comment: 'lost event' });
     const { body } = await getWithTimeline(backend(), approval.id, token);
-    expect(body.timeline.at(-1)).toMatchObject({ type: 'approved', source: 'reconciler', actor: 'alice@example.com' });
+    expect(body.timeline.at(-1)).toMatchObject({ type: 'approved', source: 'reconciler', actor: 'Alice Chen' });
   });
 
   it('loses no event when the sandbox drops the connection: the SDK reconnects and the queued event is acknowledged', async () => {

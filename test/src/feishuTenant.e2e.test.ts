@@ -63,7 +63,7 @@ describe('a strict Feishu tenant (real backend on SQLite, Feishu sandbox over HT
 
       const waiting = waitFor(backend(), approval.id, token);
       await decideInSandbox(stack, approval.imInstanceId!, 'approve', { openId: 'ou_alice', comment: 'ok' });
-      expect((await waiting).body).toMatchObject({ status: 'approved', decidedBy: 'alice@example.com' });
+      expect((await waiting).body).toMatchObject({ status: 'approved', decidedBy: 'Alice Chen', decidedById: 'ou_alice' });
     },
   );
 
@@ -91,7 +91,7 @@ describe('a strict Feishu tenant (real backend on SQLite, Feishu sandbox over HT
 
     const waiting = waitFor(backend(), approval.id, token);
     await decideInSandbox(stack, instances[0].instanceCode, 'reject', { openId: 'ou_bob', comment: 'no' });
-    expect((await waiting).body).toMatchObject({ status: 'rejected', decidedBy: 'bob@example.com' });
+    expect((await waiting).body).toMatchObject({ status: 'rejected', decidedBy: 'Bob Li', decidedById: 'ou_bob' });
     expect(await instancesOf(approval.id)).toHaveLength(1);
   });
 

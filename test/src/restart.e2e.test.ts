@@ -114,8 +114,8 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('Actions waiting while the b
     // Even steps are approved by Alice, odd ones rejected by Bob, each with its own comment.
     const decisions = approvals.map((_, i) =>
       i % 2 === 0
-        ? { decision: 'approve' as const, openId: 'ou_alice', by: 'alice@example.com', status: 'approved', comment: `go ${i}` }
-        : { decision: 'reject' as const, openId: 'ou_bob', by: 'bob@example.com', status: 'rejected', comment: `not now ${i}` },
+        ? { decision: 'approve' as const, openId: 'ou_alice', by: 'Alice Chen', status: 'approved', comment: `go ${i}` }
+        : { decision: 'reject' as const, openId: 'ou_bob', by: 'Bob Li', status: 'rejected', comment: `not now ${i}` },
     );
     await Promise.all(
       approvals.map((approval, i) =>
@@ -127,11 +127,11 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('Actions waiting while the b
 
     const expectDecision = (name: string, result: StepResult, i: number) => {
       const { status, by, comment } = decisions[i];
-      const outcome = `${status === 'approved' ? 'Approved' : 'Rejected'} by ${by}: "${comment}"`;
+      const outcome = `${status === 'approved' ? 'Approved' : 'Rejected'} by ${by} (${decisions[i].openId}): "${comment}"`;
       expect({ name, exitCode: result.exitCode, outputs: result.outputs }).toEqual({
         name,
         exitCode: status === 'approved' ? 0 : 1,
-        outputs: expect.objectContaining({ 'approval-id': ids[i], status, 'decided-by': by, comment }),
+        outputs: expect.objectContaining({ 'approval-id': ids[i], status, 'decided-by': by, 'decided-by-id': decisions[i].openId, comment }),
       });
       expect(result.stdout).toContain(outcome);
       // Only retry warnings, and for a rejection the step's failure: no error from the restarts.

@@ -69,17 +69,17 @@ describe('WeCom end to end (real backend, WeCom sandbox over HTTP callbacks and 
       const waiting = waitFor(backend(), approval.id, token);
       await decideInSandbox(stack, approval.imInstanceId!, 'approve', { userId: 'alice', comment: 'ship it' }, 'wecom');
       const decided = (await waiting).body;
-      expect(decided).toMatchObject({ status: 'approved', decidedBy: 'alice@example.com', comment: 'ship it' });
+      expect(decided).toMatchObject({ status: 'approved', decidedBy: 'Alice Chen', decidedById: 'alice', comment: 'ship it' });
       // WeCom's sptime is whole seconds; the decision still comes after the request.
       expect(Date.parse(decided.decidedAt!)).toBeGreaterThanOrEqual(Date.parse(decided.createdAt));
-      expect((await timelineOf(approval.id, token)).at(-1)).toMatchObject({ type: 'approved', source: 'callback', actor: 'alice@example.com' });
+      expect((await timelineOf(approval.id, token)).at(-1)).toMatchObject({ type: 'approved', source: 'callback', actor: 'Alice Chen' });
     });
 
     it('returns a rejection with its speech', async () => {
       const { approval, token } = await open();
       const waiting = waitFor(backend(), approval.id, token);
       await decideInSandbox(stack, approval.imInstanceId!, 'reject', { userId: 'bob', comment: 'not on a Friday' }, 'wecom');
-      expect((await waiting).body).toMatchObject({ status: 'rejected', decidedBy: 'bob@example.com', comment: 'not on a Friday' });
+      expect((await waiting).body).toMatchObject({ status: 'rejected', decidedBy: 'Bob Li', decidedById: 'bob', comment: 'not on a Friday' });
     });
 
     it('cancels the approval and records that WeCom cannot revoke the request; a later decision in WeCom changes nothing', async () => {
@@ -120,7 +120,7 @@ describe('WeCom end to end (real backend, WeCom sandbox over HTTP callbacks and 
       expect(decided).toHaveLength(2);
       expect(decided[0].eventId).toBe(decided[1].eventId);
       const { body } = await getWithTimeline(backend(), approval.id, token);
-      expect(body).toMatchObject({ status: 'approved', decidedBy: 'bob@example.com' });
+      expect(body).toMatchObject({ status: 'approved', decidedBy: 'Bob Li', decidedById: 'bob' });
       expect(body.timeline.filter(e => e.type === 'approved')).toHaveLength(1);
     });
 
@@ -130,7 +130,7 @@ describe('WeCom end to end (real backend, WeCom sandbox over HTTP callbacks and 
         const { approval, token } = await open();
         const waiting = waitFor(backend(), approval.id, token);
         await decideInSandbox(stack, approval.imInstanceId!, 'approve', { userId: 'alice', comment: 'lost' }, 'wecom');
-        expect((await waiting).body).toMatchObject({ status: 'approved', decidedBy: 'alice@example.com', comment: 'lost' });
+        expect((await waiting).body).toMatchObject({ status: 'approved', decidedBy: 'Alice Chen', decidedById: 'alice', comment: 'lost' });
         expect((await timelineOf(approval.id, token)).at(-1)).toMatchObject({ type: 'approved', source: 'reconciler' });
         expect((await deliveries(WECOM_APP.agentId, approval.imInstanceId!)).map(d => d.outcome)).toEqual(['skipped', 'skipped']);
       } finally {
@@ -160,7 +160,7 @@ describe('WeCom end to end (real backend, WeCom sandbox over HTTP callbacks and 
     const unsigned = await fetch(callbackUrl(), { method: 'POST', headers: { 'content-type': 'text/xml' }, body: '<xml><Encrypt>x</Encrypt></xml>' });
     expect(unsigned.status).toBe(401);
 
-    expect((await waiting).body).toMatchObject({ status: 'approved', decidedBy: 'alice@example.com' });
+    expect((await waiting).body).toMatchObject({ status: 'approved', decidedBy: 'Alice Chen', decidedById: 'alice' });
     const timeline = await timelineOf(approval.id, token);
     expect(timeline.map(e => [e.type, e.source])).toEqual([
       ['created', 'api'],
@@ -222,8 +222,8 @@ describe('WeCom end to end (real backend, WeCom sandbox over HTTP callbacks and 
       await decideInSandbox(stack, approvedOne.approval.imInstanceId!, 'approve', { userId: 'alice', comment: 'fine by me' }, 'wecom');
       await decideInSandbox(stack, rejectedOne.approval.imInstanceId!, 'reject', { userId: 'bob', comment: 'wait for Monday' }, 'wecom');
       const [approved, rejected] = await Promise.all(waiting);
-      expect(approved.body).toMatchObject({ status: 'approved', decidedBy: 'alice@example.com', comment: 'fine by me' });
-      expect(rejected.body).toMatchObject({ status: 'rejected', decidedBy: 'bob@example.com', comment: 'wait for Monday' });
+      expect(approved.body).toMatchObject({ status: 'approved', decidedBy: 'Alice Chen', decidedById: 'alice', comment: 'fine by me' });
+      expect(rejected.body).toMatchObject({ status: 'rejected', decidedBy: 'Bob Li', decidedById: 'bob', comment: 'wait for Monday' });
       for (const { approval, token } of [approvedOne, rejectedOne]) {
         expect((await timelineOf(approval.id, token)).at(-1)).toMatchObject({ source: 'reconciler' });
         // The app has no callback URL: WeCom never called the backend.

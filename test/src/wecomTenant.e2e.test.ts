@@ -31,7 +31,7 @@ describe('WeCom tenant behaviour end to end (real backend, WeCom sandbox)', () =
         for (const line of made.summary) expect([...line].length).toBeLessThanOrEqual(20);
         const waiting = waitFor(backend(), approval.id, token);
         await decideInSandbox(stack, approval.imInstanceId!, 'reject', { userId: 'alice', comment: `no (${shape})` }, 'wecom');
-        expect((await waiting).body).toMatchObject({ status: 'rejected', decidedBy: 'alice@example.com', comment: `no (${shape})` });
+        expect((await waiting).body).toMatchObject({ status: 'rejected', decidedBy: 'Alice Chen', decidedById: 'alice', comment: `no (${shape})` });
       } finally {
         await sandboxControl(stack.sandbox, 'POST', '/wecom/detail-shape', { shape: 'current' });
       }

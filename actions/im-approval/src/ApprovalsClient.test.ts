@@ -176,7 +176,7 @@ describe('ApprovalsClient', () => {
 
   it('long-polls with the timeout in the query, and cancels with a reason', async () => {
     const api = await client([
-      { status: 200, body: approval({ status: 'approved', decidedBy: 'alice@example.com' }) },
+      { status: 200, body: approval({ status: 'approved', decidedBy: 'Alice Chen', decidedById: 'ou_alice' }) },
       { status: 200, body: approval({ status: 'canceled' }) },
     ]);
     await expect(api.wait(ID, 25, Date.now() + 60_000)).resolves.toMatchObject({ status: 'approved' });
@@ -185,6 +185,12 @@ describe('ApprovalsClient', () => {
       ['GET', `/api/im-approval/approvals/${ID}/wait?timeout=25s`, undefined],
       ['POST', `/api/im-approval/approvals/${ID}/cancel`, { reason: 'job cancelled' }],
     ]);
+  });
+
+  it('reads an approval from a backend that keeps no decider id as one with none', async () => {
+    const { decidedById: _, ...older } = approval({ status: 'approved', decidedBy: 'alice@example.com' });
+    const api = await client([{ status: 200, body: older }]);
+    await expect(api.get(ID)).resolves.toMatchObject({ decidedBy: 'alice@example.com', decidedById: null });
   });
 
   it('says when the answer is not an approval (a wrong backstage-url)', async () => {

@@ -13,4 +13,13 @@ describe('messages', () => {
       `Waiting for a decision on "Deploy api" (template deploy), approvers alice@example.com in feishu; 30m left. The last IM error: ${error}`,
     );
   });
+
+  it('names who decided by name and IM id, and a canceller by the caller id once', () => {
+    expect(outcomeLine(approval({ status: 'approved', decidedBy: 'Alice Chen', decidedById: 'ou_alice', comment: 'ship it' }))).toBe(
+      'Approved by Alice Chen (ou_alice): "ship it"',
+    );
+    expect(outcomeLine(approval({ status: 'canceled', decidedBy: 'github:acme/api', decidedById: 'github:acme/api' }))).toBe(
+      'The approval was canceled by github:acme/api',
+    );
+  });
 });

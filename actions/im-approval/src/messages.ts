@@ -1,4 +1,4 @@
-import { formatDuration, type Approval } from '@im-approval/plugin-im-approval-common';
+import { describeDecider, formatDuration, type Approval } from '@im-approval/plugin-im-approval-common';
 import { untrusted } from './untrusted';
 
 /** Seconds from an ISO timestamp to an epoch-ms moment. */
@@ -21,7 +21,8 @@ export function progressLine(approval: Approval, now: number): string {
 }
 
 export function outcomeLine(approval: Approval): string {
-  const by = approval.decidedBy ? untrusted(approval.decidedBy) : undefined;
+  const decider = describeDecider(approval);
+  const by = decider ? untrusted(decider) : undefined;
   const comment = approval.comment ? `: "${untrusted(approval.comment)}"` : '';
   switch (approval.status) {
     case 'approved':

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { formatDuration, type Approval, type ApprovalStatus } from '@im-approval/plugin-im-approval-common';
+import { describeDecider, formatDuration, type Approval, type ApprovalStatus } from '@im-approval/plugin-im-approval-common';
 import { seconds } from './messages';
 
 const HEADINGS: Record<ApprovalStatus, string> = {
@@ -16,6 +16,7 @@ export function setOutputs(approval: Approval): void {
   core.setOutput('status', approval.status);
   core.setOutput('approved', String(approval.status === 'approved'));
   core.setOutput('decided-by', approval.decidedBy ?? '');
+  core.setOutput('decided-by-id', approval.decidedById ?? '');
   core.setOutput('comment', approval.comment ?? '');
   core.setOutput('decided-at', approval.decidedAt ?? '');
   core.setOutput('url', approval.imUrl ?? '');
@@ -42,7 +43,7 @@ export async function writeSummary(approval: Approval, now: number = Date.now())
   const im = imCell(approval);
   const rows: Array<[string, string]> = [
     ['Status', approval.status],
-    ['Decided by', text(approval.decidedBy)],
+    ['Decided by', text(describeDecider(approval) ?? null)],
     ['Comment', text(approval.comment)],
     // Why an approval failed or expired undecided: the IM instance could not be created, say.
     ...(approval.error ? [['IM error', escapeHtml(approval.error)] as [string, string]] : []),

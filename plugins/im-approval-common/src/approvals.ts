@@ -55,7 +55,13 @@ export const approvalSchema = z
     approvers: z.array(z.string()),
     imInstanceId: z.string().nullable(),
     imUrl: z.string().nullable(),
-    decidedBy: z.string().nullable(),
+    decidedBy: z.string().nullable().meta({
+      description: 'Who decided, as people know them: the display name in the IM (the IM id when the IM will not tell it), or the Backstage user or caller',
+    }),
+    // A default, so an Action reading a backend from before ids were kept still parses its answers.
+    decidedById: z.string().nullable().default(null).meta({
+      description: 'The id beside that name: the IM user id (Feishu open_id, DingTalk userId, WeCom userid), or the Backstage user or caller; null for approvals decided before ids were kept',
+    }),
     comment: z.string().nullable(),
     decidedAt: z.iso.datetime().nullable(),
     error: z.string().nullable(),
@@ -149,3 +155,15 @@ export const errorResponseSchema = z
     response: z.object({ statusCode: z.number() }),
   })
   .meta({ id: 'ErrorResponse' });
+
+/**
+ * Who decided, as one line: the name people know, and the id beside it when the two differ
+ * ("Alice Chen (ou_1a2b)"); undefined while nobody has.
+ *
+ * @public
+ */
+export function describeDecider(approval: Pick<Approval, 'decidedBy' | 'decidedById'>): string | undefined {
+  const { decidedBy, decidedById } = approval;
+  if (!decidedBy) return decidedById ?? undefined;
+  return decidedById && decidedById !== decidedBy ? `${decidedBy} (${decidedById})` : decidedBy;
+}

@@ -30,13 +30,25 @@ export interface ImInstanceRef {
   url?: string;
 }
 
+/**
+ * A person as an IM knows them; the same shape for every IM.
+ *
+ * @public
+ */
+export interface ImPerson {
+  /** The IM's user id: Feishu open_id, DingTalk userId, WeCom userid. */
+  id: string;
+  /** Their display name in the IM; the id itself when the IM will not tell the name. */
+  name: string;
+}
+
 /** @public */
 export type ImInstanceState =
   | { status: 'pending' }
   | {
       status: 'approved' | 'rejected' | 'canceled' | 'deleted';
-      /** The person who decided, as people know them (email, else name, else IM id). */
-      decidedBy?: string;
+      /** The person who decided. */
+      decidedBy?: ImPerson;
       comment?: string;
       decidedAt?: Date;
     };

@@ -16,6 +16,7 @@ const APPROVAL = JSON.stringify({
   imInstanceId: 'I'.repeat(36),
   imUrl: `http://127.0.0.1/feishu/instances/${'I'.repeat(36)}`,
   decidedBy: 'Alice Chen',
+  decidedById: 'ou_alice',
   comment: '',
   context: {
     repository: 'acme/api',

@@ -132,7 +132,7 @@ describe('the IM approval UI in a browser', () => {
     });
     const timeline = await page.locator('table').filter({ hasText: 'im instance created' }).last().textContent();
     expect(timeline).toMatch(/created.*im instance created.*approved/s);
-    expect(await page.getByText('alice@example.com').count()).toBeGreaterThan(0);
+    expect(await page.getByText('Alice Chen (ou_alice)').count()).toBeGreaterThan(0);
     expect(await page.getByText('looks good').count()).toBeGreaterThan(0);
     expect(await page.getByText('Self-reported by the caller').count()).toBe(1);
     expect(await page.getByText('Test approval from a template').count()).toBe(1);

@@ -19,6 +19,7 @@ export function approval(overrides: Partial<ApprovalWithTimeline> = {}): Approva
     imInstanceId: 'INST-1',
     imUrl: 'https://im.example.com/INST-1',
     decidedBy: null,
+    decidedById: null,
     comment: null,
     decidedAt: null,
     error: null,

@@ -112,6 +112,14 @@ describe('the DingTalk APIs', () => {
     expect((await control(t.sandbox).get('/dingtalk/instances')).body).toEqual([]);
   });
 
+  it('reads a user by userid on the old API, with 60121 for nobody and 40035 without a userid', async () => {
+    const api = await dingtalk(t.sandbox);
+    const read = (body: object) => call(t.sandbox.url, 'POST', `/topapi/v2/user/get?access_token=${api.token}`, { body });
+    expect((await read({ userid: 'alice' })).body).toEqual({ errcode: 0, errmsg: 'ok', request_id: expect.any(String), result: { userid: 'alice', name: expect.any(String) } });
+    expect((await read({ userid: 'nobody' })).body).toMatchObject({ errcode: 60121 });
+    expect((await read({})).body).toMatchObject({ errcode: 40035, errmsg: expect.stringMatching(/userid/) });
+  });
+
   it('finds users by mobile on the old API, with 60121 for nobody', async () => {
     const api = await dingtalk(t.sandbox);
     const found = await call(t.sandbox.url, 'POST', `/topapi/v2/user/getbymobile?access_token=${api.token}`, { body: { mobile: '13800000001' } });

@@ -14,6 +14,7 @@ import { createInstanceRequestSchema, instanceResult, instanceStatus, terminateR
 const tokenRequestSchema = z.object({ appKey: z.string().min(1), appSecret: z.string().min(1) });
 const oapiTokenQuerySchema = z.object({ appkey: z.string().min(1), appsecret: z.string().min(1) });
 const getByMobileSchema = z.object({ mobile: z.string().min(1) });
+const getUserSchema = z.object({ userid: z.string().min(1), language: z.string().optional() });
 
 /** DingTalk's dates in the new API: minutes, UTC ("2024-05-01T08:30Z"). */
 const dingtalkDate = (ms: number) => `${new Date(ms).toISOString().slice(0, 16)}Z`;
@@ -130,6 +131,18 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
       const user = state.userByMobile(body.data.mobile);
       if (!user) return { errcode: DingtalkCode.oapiUserNotFound, errmsg: '找不到该用户' };
       return { errcode: 0, errmsg: 'ok', result: { userid: user.userId, exclusive_account_userid_list: [] } };
+    }),
+  );
+
+  // The contact a decider's name is read from; fields beyond userid and name need further permissions.
+  router.post(
+    '/topapi/v2/user/get',
+    oapiOperation('user.get', true, req => {
+      const body = getUserSchema.safeParse(req.body ?? {});
+      if (!body.success) return { errcode: 40035, errmsg: `不合法的参数: ${describeIssues(body.error)}` };
+      const user = state.users.get(body.data.userid);
+      if (!user) return { errcode: DingtalkCode.oapiUserNotFound, errmsg: '找不到该用户' };
+      return { errcode: 0, errmsg: 'ok', result: { userid: user.userId, name: user.name } };
     }),
   );
 

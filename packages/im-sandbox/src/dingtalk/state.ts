@@ -17,6 +17,7 @@ export const DINGTALK_FAULT_ROUTES = [
   'instance.get',
   'instance.terminate',
   'user.getbymobile',
+  'user.get',
   'gateway.open',
 ] as const;
 export type DingtalkFaultRoute = (typeof DINGTALK_FAULT_ROUTES)[number];

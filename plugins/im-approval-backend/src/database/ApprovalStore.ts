@@ -8,6 +8,7 @@ import type {
   TimelineEventType,
   TimelineSource,
 } from '@im-approval/plugin-im-approval-common';
+import type { ImPerson } from '@im-approval/plugin-im-approval-node';
 
 export interface NewApproval {
   id: string;
@@ -45,7 +46,8 @@ export interface NewTimelineEvent {
 
 export interface Decision {
   status: TerminalStatus;
-  decidedBy?: string;
+  /** Who decided: a person in the IM, or the Backstage user or caller whose id stands for their name too. */
+  decidedBy?: ImPerson;
   comment?: string;
   decidedAt?: Date;
   error?: string;

@@ -65,11 +65,12 @@ describe.each(databases.eachSupportedId())('DatabaseApprovalStore on %p', databa
     expect((await store.findByInstance('feishu-main', instanceId))?.id).toBe(approval.id);
     const decided = await store.transition(
       approval.id,
-      { status: 'approved', decidedBy: `${'Ada '.repeat(100)}\u0000`, comment: 'ok\u0000then' },
+      { status: 'approved', decidedBy: { id: `ou_\u0000${'a'.repeat(300)}`, name: `${'Ada '.repeat(100)}\u0000` }, comment: 'ok\u0000then' },
       { type: 'approved', source: 'callback', actor: `${'Ada '.repeat(100)}\u0000`, message: 'ok\u0000then' },
     );
     expect(decided).toMatchObject({ status: 'approved', comment: 'ok\uFFFDthen' });
     expect(decided!.decidedBy).toHaveLength(401);
+    expect(decided!.decidedById).toBe(`ou_\uFFFD${'a'.repeat(300)}`);
     expect((await store.timeline(approval.id)).at(-1)).toMatchObject({ message: 'ok\uFFFDthen' });
   });
 
@@ -95,7 +96,7 @@ describe.each(databases.eachSupportedId())('DatabaseApprovalStore on %p', databa
       Array.from({ length: 8 }, (_, i) =>
         store.transition(
           approval.id,
-          { status: i % 2 ? 'approved' : 'rejected', decidedBy: `user${i}` },
+          { status: i % 2 ? 'approved' : 'rejected', decidedBy: { id: `user${i}`, name: `User ${i}` } },
           { type: i % 2 ? 'approved' : 'rejected', source: 'callback', actor: `user${i}` },
         ),
       ),
@@ -166,19 +167,20 @@ describe.each(databases.eachSupportedId())('DatabaseApprovalStore on %p', databa
     expect(await ids(`acme/%-${marker}`)).toEqual([]);
   });
 
-  it('finds approvals by words in the title, repository, id or decider, case-insensitively, with LIKE characters taken literally', async () => {
+  it('finds approvals by words in the title, repository, id or decider (name or IM id), case-insensitively, with LIKE characters taken literally', async () => {
     const marker = randomUUID().slice(0, 8);
     const titled = newApproval({ title: `Rollout ${marker} 100%_done` });
     const decided = newApproval({ context: { repository: `acme/${marker}-repo`, verified: true, caller: 'github:acme' } });
     await store.insert(titled, { type: 'created', source: 'api' });
     await store.insert(decided, { type: 'created', source: 'api' });
-    await store.transition(decided.id, { status: 'approved', decidedBy: `Dana-${marker}@Example.com` }, { type: 'approved', source: 'callback' });
+    await store.transition(decided.id, { status: 'approved', decidedBy: { id: `ou_${marker}_Dana`, name: `Dana-${marker} Example` } }, { type: 'approved', source: 'callback' });
     const search = (q: string) => store.list({ q, limit: 10, offset: 0 }).then(r => r.items.map(a => a.id).sort());
 
     expect(await search(marker.toUpperCase())).toEqual([titled.id, decided.id].sort());
     expect(await search(`${marker} 100%_done`)).toEqual([titled.id]);
     expect(await search(`${marker} 100x_done`)).toEqual([]);
-    expect(await search(`dana-${marker}@example`)).toEqual([decided.id]);
+    expect(await search(`dana-${marker} example`)).toEqual([decided.id]);
+    expect(await search(`OU_${marker}_dana`)).toEqual([decided.id]);
     expect(await search(titled.id.slice(0, 13).toUpperCase())).toEqual([titled.id]);
     expect((await store.list({ q: marker, status: 'approved', limit: 10, offset: 0 })).totalCount).toBe(1);
   });

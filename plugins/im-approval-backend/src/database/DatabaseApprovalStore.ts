@@ -25,6 +25,7 @@ interface ApprovalRow {
   im_instance_id: string | null;
   im_url: string | null;
   decided_by: string | null;
+  decided_by_id: string | null;
   comment: string | null;
   decided_at: Timestamp | null;
   error: string | null;
@@ -67,6 +68,7 @@ function toApproval(row: ApprovalRow): Approval {
     imInstanceId: row.im_instance_id,
     imUrl: row.im_url,
     decidedBy: row.decided_by,
+    decidedById: row.decided_by_id,
     comment: row.comment,
     decidedAt: row.decided_at === null ? null : iso(row.decided_at),
     error: row.error,
@@ -141,7 +143,7 @@ export class DatabaseApprovalStore implements ApprovalStore {
       if (query.q) {
         const pattern = containing(query.q);
         builder.where(search => {
-          for (const column of ['title', 'context', 'id', 'decided_by', 'comment']) {
+          for (const column of ['title', 'context', 'id', 'decided_by', 'decided_by_id', 'comment']) {
             search.orWhereRaw(`lower(cast(?? as text)) like ? escape '\\'`, [column, pattern]);
           }
         });
@@ -177,7 +179,8 @@ export class DatabaseApprovalStore implements ApprovalStore {
   async transition(id: string, decision: Decision, event: NewTimelineEvent) {
     return this.conditionalUpdate(id, query => query.where({ status: 'pending' }), {
       status: decision.status,
-      decided_by: storable(decision.decidedBy),
+      decided_by: storable(decision.decidedBy?.name),
+      decided_by_id: storable(decision.decidedBy?.id),
       comment: storable(decision.comment),
       decided_at: decision.decidedAt ?? new Date(),
       // An approval that ends without a decision keeps the IM error that explains why.

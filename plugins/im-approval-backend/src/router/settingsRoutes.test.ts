@@ -537,7 +537,7 @@ describe('approvals for people', () => {
       .set('Authorization', user)
       .send({ decision: 'approved', comment: 'verified by phone' });
     expect(decided.status).toBe(200);
-    expect(decided.body).toMatchObject({ status: 'approved', decidedBy: 'user:default/mock', comment: 'verified by phone' });
+    expect(decided.body).toMatchObject({ status: 'approved', decidedBy: 'user:default/mock', decidedById: 'user:default/mock', comment: 'verified by phone' });
     const again = await request(server).post(`${api}/approvals/${approvalId}/decision`).set('Authorization', user).send({ decision: 'rejected', comment: 'no' });
     expect(again.status).toBe(409);
     expect(auditEvents).toEqual(['approval-decide', 'approval-decide']);

@@ -59,9 +59,9 @@ describe('ApprovalService', () => {
     const waiting = service.wait(approval.id, 30);
     await new Promise(r => setTimeout(r, 50));
     const reads = jest.spyOn(store, 'get');
-    await transitions.finish(approval, { status: 'approved', decidedBy: 'alice' }, { type: 'approved', source: 'callback' }, { revoke: false });
+    await transitions.finish(approval, { status: 'approved', decidedBy: { id: 'u-alice', name: 'Alice' } }, { type: 'approved', source: 'callback' }, { revoke: false });
     // Woken, not timed out: the 30 s poll would outlast the test's own timeout.
-    expect(await waiting).toMatchObject({ status: 'approved', decidedBy: 'alice' });
+    expect(await waiting).toMatchObject({ status: 'approved', decidedBy: 'Alice', decidedById: 'u-alice' });
     expect(reads).toHaveBeenCalledTimes(1);
   });
 

@@ -229,7 +229,7 @@ export class ApprovalService {
     if (isTerminal(approval.status)) throw new ConflictError(`Approval ${id} is already ${approval.status}`);
     const canceled = await this.transitions.finish(
       approval,
-      { status: 'canceled', decidedBy: caller.id, comment: reason },
+      { status: 'canceled', decidedBy: { id: caller.id, name: caller.id }, comment: reason },
       { type: 'canceled', source: 'api', actor: caller.id, message: reason },
       { revoke: true },
     );
@@ -240,7 +240,7 @@ export class ApprovalService {
   async decide(id: string, caller: Caller, request: DecideApprovalRequest): Promise<Approval> {
     const decided = await this.transitions.finish(
       await this.get(id),
-      { status: request.decision, decidedBy: caller.id, comment: request.comment },
+      { status: request.decision, decidedBy: { id: caller.id, name: caller.id }, comment: request.comment },
       { type: request.decision, source: 'admin', actor: caller.id, message: request.comment },
       { revoke: true },
     );

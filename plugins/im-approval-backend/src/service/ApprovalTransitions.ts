@@ -60,12 +60,12 @@ export class ApprovalTransitions {
         decidedAt: notBefore(state.decidedAt, approval.createdAt),
         error: deleted ? message : undefined,
       },
-      { type: status, source, actor: state.decidedBy, message },
+      { type: status, source, actor: state.decidedBy?.name, message },
       { revoke: false },
     );
     if (!updated) return (await this.options.store.get(approval.id)) ?? approval;
     // Quoted: a name from the IM is shown, never a line break that could pass for a log line of ours.
-    this.options.logger.info(`Approval ${approval.id} ${status}${state.decidedBy ? ` by ${JSON.stringify(state.decidedBy)}` : ''} (from ${source})`);
+    this.options.logger.info(`Approval ${approval.id} ${status}${state.decidedBy ? ` by ${JSON.stringify(state.decidedBy.name)} (${JSON.stringify(state.decidedBy.id)})` : ''} (from ${source})`);
     return updated;
   }
 

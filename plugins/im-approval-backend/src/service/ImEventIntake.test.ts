@@ -7,7 +7,7 @@ const caller: Caller = { kind: 'github', id: 'github:acme/api', context: { repos
 async function decidedInIm() {
   const core = await scriptedCore();
   const { approval } = await core.service.create({ template: 'deploy', idempotencyKey: 'k', variables: {} }, caller);
-  core.im.decide(approval.imInstanceId!, { status: 'rejected', decidedBy: 'bob', comment: 'not today' });
+  core.im.decide(approval.imInstanceId!, { status: 'rejected', decidedBy: { id: 'u-bob', name: 'Bob' }, comment: 'not today' });
   return { core, approval, event: (eventId: string) => ({ eventId, instanceId: approval.imInstanceId! }) };
 }
 
@@ -17,10 +17,10 @@ describe('ImEventIntake', () => {
     await core.intake.apply(INTEGRATION, [event('e1'), event('e1')], 'callback');
     await core.intake.apply(INTEGRATION, [event('e1')], 'connection');
     await core.intake.settled();
-    expect(await core.service.get(approval.id)).toMatchObject({ status: 'rejected', decidedBy: 'bob', comment: 'not today' });
+    expect(await core.service.get(approval.id)).toMatchObject({ status: 'rejected', decidedBy: 'Bob', decidedById: 'u-bob', comment: 'not today' });
     expect(core.im.count('readInstance')).toBe(1);
     expect((await core.store.timeline(approval.id)).filter(e => e.type === 'rejected')).toEqual([
-      expect.objectContaining({ source: 'callback', actor: 'bob' }),
+      expect.objectContaining({ source: 'callback', actor: 'Bob' }),
     ]);
   });
 

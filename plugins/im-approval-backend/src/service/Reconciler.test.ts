@@ -16,7 +16,7 @@ describe('Reconciler', () => {
   it('finds decisions whose events never came, within its per-integration read budget', async () => {
     const core = await scriptedCore({ readsPerMinute: 120 });
     const approvals = await pending(5, core);
-    for (const approval of approvals) core.im.decide(approval.imInstanceId!, { status: 'approved', decidedBy: 'alice' });
+    for (const approval of approvals) core.im.decide(approval.imInstanceId!, { status: 'approved', decidedBy: { id: 'u-alice', name: 'Alice' } });
     // 120 reads a minute and a pass every second: 2 reads per pass.
     expect(await core.reconciler.reconcile({ batchSize: 100, intervalSeconds: 1 })).toEqual({ checked: 2, decided: 2 });
     expect(core.im.count('readInstance')).toBe(2);

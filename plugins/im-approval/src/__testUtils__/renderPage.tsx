@@ -91,6 +91,7 @@ export const approval: ApprovalWithTimeline = {
   imInstanceId: 'INST-1',
   imUrl: 'https://feishu.example/instances/INST-1',
   decidedBy: null,
+  decidedById: null,
   comment: null,
   decidedAt: null,
   error: null,

@@ -142,7 +142,7 @@ describe('DingtalkClient', () => {
     nock(OAPI).post('/topapi/v2/user/get', { userid: 'alice' }).query(true).reply(200, { errcode: 0, result: { name: 'Alice Chen' } });
     expect(await client().readInstance('PI-1')).toEqual({
       status: 'approved',
-      decidedBy: 'Alice Chen',
+      decidedBy: { id: 'alice', name: 'Alice Chen' },
       comment: 'ship it',
       // Read long after: the minute's last instant, not its start.
       decidedAt: new Date('2026-11-21T08:05:59.999Z'),
@@ -156,7 +156,7 @@ describe('DingtalkClient', () => {
       .query(true)
       .reply(200, instance({ status: 'COMPLETED', result: 'refuse', operationRecords: [{ userId: 'bob', type: 'EXECUTE_TASK_NORMAL', result: 'REFUSE', remark: 'no' }] }));
     nock(OAPI).post('/topapi/v2/user/get').query(true).reply(200, { errcode: 60011, errmsg: 'no permission' });
-    expect(await client().readInstance('PI-1')).toMatchObject({ status: 'rejected', decidedBy: 'bob', comment: 'no' });
+    expect(await client().readInstance('PI-1')).toMatchObject({ status: 'rejected', decidedBy: { id: 'bob', name: 'bob' }, comment: 'no' });
   });
 
   it('maps status and result: approved only when COMPLETED and agree', () => {

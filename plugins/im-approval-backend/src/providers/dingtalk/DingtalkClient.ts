@@ -11,7 +11,7 @@ import {
   type ImProviderDeps,
 } from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
-import { PersonLabels } from '../api/PersonLabels';
+import { PersonNames } from '../api/PersonNames';
 import { TtlCache } from '../api/TtlCache';
 import { bareMobile, oneByOne, UserIdResolver, type ContactKind } from '../api/UserIdResolver';
 import { rejectCallback } from '../callbackChecks';
@@ -60,7 +60,7 @@ const instanceIdsSchema = z.object({
 const FIND_PAGE_SIZE = 20;
 const FIND_PAGES = 5;
 
-const userSchema = z.object({ result: z.object({ userid: z.string().optional(), name: z.string().optional(), email: z.string().optional() }) });
+const userSchema = z.object({ result: z.object({ userid: z.string().optional(), name: z.string().optional() }) });
 
 /** A date to the minute, as the new API writes them: "2024-05-01T08:30Z". */
 const MINUTE_DATE = /T\d\d:\d\d(Z|[+-]\d\d:?\d\d)?$/;
@@ -89,7 +89,7 @@ function approversActionType(count: number, mode: ImInstanceRequest['approverMod
 export class DingtalkClient implements ImClient {
   private readonly api: DingtalkApi;
   private readonly forms = new TtlCache<ImFormField[]>(FORM_TTL_MS);
-  private readonly people: PersonLabels;
+  private readonly people: PersonNames;
   private readonly users: UserIdResolver;
   private readonly callbacks?: DingtalkCallbackVerifier;
 
@@ -104,12 +104,12 @@ export class DingtalkClient implements ImClient {
         `No DingTalk user with ${kind} ${value} is visible to app ${integration.appKey}; ` +
         "check the number, that the person is inside the app's contact scope, and that the app may read members by mobile",
     );
-    this.people = new PersonLabels(async userId => {
+    this.people = new PersonNames(async userId => {
       const { result } = await this.api.callLegacy(
         { operation: 'read a user', method: 'POST', path: '/topapi/v2/user/get', body: { userid: userId } },
         userSchema,
       );
-      return result;
+      return result.name;
     });
     if (integration.token && integration.aesKey) {
       this.callbacks = new DingtalkCallbackVerifier({ token: integration.token, encodingAesKey: integration.aesKey, receiveId: integration.receiveId ?? integration.appKey });
@@ -217,7 +217,7 @@ export class DingtalkClient implements ImClient {
     const deciding = instance.operationRecords.filter(DINGTALK_DECIDING_RECORD[status]).at(-1);
     return {
       status,
-      decidedBy: deciding?.userId ? await this.people.label(deciding.userId) : undefined,
+      decidedBy: deciding?.userId ? await this.people.person(deciding.userId) : undefined,
       comment: deciding?.remark || undefined,
       decidedAt: dingtalkDecidedAt(deciding?.date, new Date()),
     };

@@ -103,8 +103,8 @@ describe('FeishuClient', () => {
 
   it.each([
     ['PENDING', [], { status: 'pending' }],
-    ['APPROVED', [{ type: 'PASS', open_id: 'ou_alice', comment: 'ship it', create_time: '1763712300000' }], { status: 'approved', decidedBy: 'alice@example.com', comment: 'ship it', decidedAt: new Date(1763712300000) }],
-    ['REJECTED', [{ type: 'REJECT', open_id: 'ou_alice', create_time: '1763712300000' }], { status: 'rejected', decidedBy: 'alice@example.com', comment: undefined, decidedAt: new Date(1763712300000) }],
+    ['APPROVED', [{ type: 'PASS', open_id: 'ou_alice', comment: 'ship it', create_time: '1763712300000' }], { status: 'approved', decidedBy: { id: 'ou_alice', name: 'Alice' }, comment: 'ship it', decidedAt: new Date(1763712300000) }],
+    ['REJECTED', [{ type: 'REJECT', open_id: 'ou_alice', create_time: '1763712300000' }], { status: 'rejected', decidedBy: { id: 'ou_alice', name: 'Alice' }, comment: undefined, decidedAt: new Date(1763712300000) }],
     ['CANCELED', [{ type: 'CANCEL', create_time: '1763712300000' }], { status: 'canceled', decidedBy: undefined, comment: undefined, decidedAt: new Date(1763712300000) }],
   ])('reads a %s instance and who decided it from the timeline', async (status, timeline, expected) => {
     tokenOnce();

@@ -16,7 +16,7 @@ import { FeishuApi } from './FeishuApi';
 import { parseFeishuCallback } from './feishuCallback';
 import { openFeishuLongConnection } from './feishuLongConnection';
 import { DECIDING_TIMELINE_TYPES, FEISHU_INSTANCE_STATUS } from './feishuStatus';
-import { PersonLabels } from '../api/PersonLabels';
+import { PersonNames } from '../api/PersonNames';
 import { TtlCache } from '../api/TtlCache';
 import { UserIdResolver, type ContactKind } from '../api/UserIdResolver';
 
@@ -85,7 +85,7 @@ type Instance = z.infer<typeof instanceSchema>;
 const userIdsSchema = z.object({
   user_list: z.array(z.object({ user_id: z.string().optional(), email: z.string().optional(), mobile: z.string().optional() })).optional().default([]),
 });
-const userSchema = z.object({ user: z.object({ name: z.string().optional(), email: z.string().optional() }) });
+const userSchema = z.object({ user: z.object({ name: z.string().optional() }) });
 
 
 /** The approver mode a Feishu node's type fixes: AND (all must approve), OR (any one may); none for other types. */
@@ -99,7 +99,7 @@ export class FeishuClient implements ImClient {
   private readonly api: FeishuApi;
   private readonly definitions = new TtlCache<Definition>(DEFINITION_TTL_MS);
   private readonly users: UserIdResolver;
-  private readonly people: PersonLabels;
+  private readonly people: PersonNames;
   private readonly subscribed = new Set<string>();
 
   constructor(
@@ -107,12 +107,12 @@ export class FeishuClient implements ImClient {
     private readonly deps: ImProviderDeps,
   ) {
     this.api = new FeishuApi(integration, deps.logger);
-    this.people = new PersonLabels(async openId => {
+    this.people = new PersonNames(async openId => {
       const { user } = await this.api.call(
         { operation: 'read a user', method: 'GET', path: `/open-apis/contact/v3/users/${encodeURIComponent(openId)}`, query: { user_id_type: 'open_id' } },
         userSchema,
       );
-      return user;
+      return user.name;
     });
     this.users = new UserIdResolver(
       contacts => this.lookUpUsers(contacts),
@@ -246,7 +246,7 @@ export class FeishuClient implements ImClient {
     const deciding = instance.timeline.filter(entry => DECIDING_TIMELINE_TYPES[status].includes(entry.type)).at(-1);
     return {
       status,
-      decidedBy: deciding?.open_id ? await this.people.label(deciding.open_id) : undefined,
+      decidedBy: deciding?.open_id ? await this.people.person(deciding.open_id) : undefined,
       comment: deciding?.comment || undefined,
       decidedAt: deciding?.create_time ? new Date(Number(deciding.create_time)) : new Date(),
     };

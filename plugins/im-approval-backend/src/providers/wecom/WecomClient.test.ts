@@ -143,8 +143,8 @@ describe('WecomClient', () => {
     nock(BASE).get('/cgi-bin/user/get').query(q => q.userid === 'bob').reply(200, { errcode: 0, name: 'Bob Li', email: 'bob@example.com' });
     nock(BASE).get('/cgi-bin/user/get').query(q => q.userid === 'alice').reply(200, { errcode: 60011, errmsg: 'no privilege to access/modify contact' });
     const wecom = client();
-    expect(await wecom.readInstance('SP-1')).toEqual({ status: 'rejected', decidedBy: 'bob@example.com', comment: 'not today', decidedAt: new Date(1763712060_000) });
-    expect(await wecom.readInstance('SP-2')).toEqual({ status: 'approved', decidedBy: 'alice', comment: 'ok', decidedAt: new Date(1763712000_000) });
+    expect(await wecom.readInstance('SP-1')).toEqual({ status: 'rejected', decidedBy: { id: 'bob', name: 'Bob Li' }, comment: 'not today', decidedAt: new Date(1763712060_000) });
+    expect(await wecom.readInstance('SP-2')).toEqual({ status: 'approved', decidedBy: { id: 'alice', name: 'alice' }, comment: 'ok', decidedAt: new Date(1763712000_000) });
   });
 
   it('counts sp_yj 13 (approved, an approver added) as an approval in the current shape', async () => {
@@ -154,7 +154,7 @@ describe('WecomClient', () => {
       .query(true)
       .reply(200, detail(2, [{ userid: 'alice', sp_yj: 13, speech: 'ok, and carol too', sptime: 1763712000 }, { userid: 'carol', sp_yj: 1, sptime: 0 }]));
     nock(BASE).get('/cgi-bin/user/get').query(q => q.userid === 'alice').reply(200, { errcode: 0, name: 'Alice', email: 'alice@example.com' });
-    expect(await client().readInstance('SP-1')).toEqual({ status: 'approved', decidedBy: 'alice@example.com', comment: 'ok, and carol too', decidedAt: new Date(1763712000_000) });
+    expect(await client().readInstance('SP-1')).toEqual({ status: 'approved', decidedBy: { id: 'alice', name: 'Alice' }, comment: 'ok, and carol too', decidedAt: new Date(1763712000_000) });
   });
 
   it('cuts summary_list lines to the documented 20 characters, counting code points', async () => {

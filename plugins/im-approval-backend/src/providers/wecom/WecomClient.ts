@@ -10,7 +10,7 @@ import {
   type ImProviderDeps,
 } from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
-import { PersonLabels } from '../api/PersonLabels';
+import { PersonNames } from '../api/PersonNames';
 import { TtlCache } from '../api/TtlCache';
 import { bareMobile, oneByOne, UserIdResolver, type ContactKind } from '../api/UserIdResolver';
 import { rejectCallback } from '../callbackChecks';
@@ -83,7 +83,7 @@ const FIND_PAGES = 3;
 type Detail = z.infer<typeof detailSchema>['info'];
 
 const userIdSchema = z.object({ userid: z.string() });
-const personSchema = z.object({ name: z.string().optional(), email: z.string().optional(), biz_mail: z.string().optional() });
+const personSchema = z.object({ name: z.string().optional() });
 
 /** Every approver decision in a detail, in either of the shapes WeCom answers. */
 function decisions(info: Detail): Array<{ userid?: string; speech?: string; sptime?: number; status?: number }> {
@@ -97,7 +97,7 @@ export class WecomClient implements ImClient {
   private readonly api: WecomApi;
   private readonly templates = new TtlCache<ImFormField[]>(TEMPLATE_TTL_MS);
   private readonly users: UserIdResolver;
-  private readonly people: PersonLabels;
+  private readonly people: PersonNames;
   private readonly callbacks?: WecomCallbackVerifier;
 
   constructor(
@@ -111,11 +111,8 @@ export class WecomClient implements ImClient {
         `No WeCom user with ${kind} ${value} is visible to app ${integration.agentId}; ` +
         "check the spelling and that the person is inside the app's visible range",
     );
-    this.people = new PersonLabels(userid =>
-      this.api.call({ operation: 'read a user', method: 'GET', path: '/cgi-bin/user/get', query: { userid } }, personSchema).then(p => ({
-        name: p.name,
-        email: p.email || p.biz_mail,
-      })),
+    this.people = new PersonNames(userid =>
+      this.api.call({ operation: 'read a user', method: 'GET', path: '/cgi-bin/user/get', query: { userid } }, personSchema).then(person => person.name),
     );
     if (integration.token && integration.encodingAESKey) {
       this.callbacks = new WecomCallbackVerifier({ token: integration.token, encodingAesKey: integration.encodingAESKey, receiveId: integration.corpId });
@@ -231,7 +228,7 @@ export class WecomClient implements ImClient {
       .at(-1);
     return {
       status,
-      decidedBy: deciding?.userid ? await this.people.label(deciding.userid) : undefined,
+      decidedBy: deciding?.userid ? await this.people.person(deciding.userid) : undefined,
       comment: deciding?.speech || undefined,
       decidedAt: deciding?.sptime ? new Date(deciding.sptime * 1000) : new Date(),
     };

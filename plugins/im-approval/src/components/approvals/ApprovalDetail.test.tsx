@@ -43,7 +43,7 @@ describe('an approval’s details', () => {
   });
 
   it('requires a reason before an administrator approves, then sends it and reloads', async () => {
-    const approved = { ...approval, status: 'approved' as const, decidedBy: 'user:default/admin', comment: 'hotfix' };
+    const approved = { ...approval, status: 'approved' as const, decidedBy: 'user:default/admin', decidedById: 'user:default/admin', comment: 'hotfix' };
     const api = fakeApi({
       getApproval: jest.fn().mockResolvedValueOnce(approval).mockResolvedValue(approved),
       decideApproval: jest.fn(async () => approved),

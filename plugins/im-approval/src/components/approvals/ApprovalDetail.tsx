@@ -1,6 +1,6 @@
 import { InfoCard, Link, Progress, ResponseErrorPanel, StructuredMetadataTable, Table } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import type { ApprovalWithTimeline, FormValue, TimelineEvent } from '@im-approval/plugin-im-approval-common';
+import { describeDecider, type ApprovalWithTimeline, type FormValue, type TimelineEvent } from '@im-approval/plugin-im-approval-common';
 import Chip from '@material-ui/core/Chip';
 import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
@@ -61,7 +61,7 @@ function SummaryCard({ approval }: { approval: ApprovalWithTimeline }) {
     approvers: approval.approvers.join(', '),
     requested: formatTime(approval.createdAt),
     expires: formatTime(approval.expiresAt),
-    'decided by': approval.decidedBy ?? '—',
+    'decided by': describeDecider(approval) ?? '—',
     decided: approval.decidedAt ? formatTime(approval.decidedAt) : '—',
     comment: approval.comment ?? '—',
     'IM instance': httpUrl(approval.imUrl) ? (

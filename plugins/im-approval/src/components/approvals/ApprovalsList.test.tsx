@@ -5,7 +5,7 @@ describe('the approvals list', () => {
   it('shows the approvals the backend pages through, linking each to its details', async () => {
     const api = fakeApi({
       listApprovals: jest.fn(async () => ({
-        items: [{ ...approval, status: 'approved' as const, decidedBy: 'alice@example.com', decidedAt: '2025-01-02T10:05:00.000Z' }],
+        items: [{ ...approval, status: 'approved' as const, decidedBy: 'Alice Chen', decidedById: 'ou_alice', decidedAt: '2025-01-02T10:05:00.000Z' }],
         totalCount: 1,
         offset: 0,
         limit: 25,
@@ -17,7 +17,7 @@ describe('the approvals list', () => {
     expect(link).toHaveAttribute('href', `/approvals/${approval.id}`);
     const row = link.closest('tr')!;
     expect(within(row).getByText('acme/api')).toBeInTheDocument();
-    expect(within(row).getByText('alice@example.com')).toBeInTheDocument();
+    expect(within(row).getByText('Alice Chen (ou_alice)')).toBeInTheDocument();
     expect(within(row).getByText('approved')).toBeInTheDocument();
     // It waited five minutes for its decision.
     expect(within(row).getByText('5m')).toBeInTheDocument();

@@ -2,6 +2,7 @@ import { Link, ResponseErrorPanel, Table, type TableColumn } from '@backstage/co
 import { useApi } from '@backstage/core-plugin-api';
 import {
   approvalStatusSchema,
+  describeDecider,
   type Approval,
   type ApprovalStatus as Status,
 } from '@im-approval/plugin-im-approval-common';
@@ -37,7 +38,7 @@ export function ApprovalsList() {
     { title: 'Repository', field: 'context.repository' },
     { title: 'Template', field: 'template' },
     { title: 'Requested', field: 'createdAt', render: row => formatTime(row.createdAt) },
-    { title: 'Decided by', field: 'decidedBy', render: row => row.decidedBy ?? '—' },
+    { title: 'Decided by', field: 'decidedBy', render: row => describeDecider(row) ?? '—' },
     { title: 'Age', field: 'decidedAt', render: row => formatAge(row.createdAt, row.decidedAt) },
   ];
 
