@@ -33,6 +33,10 @@ describe('DingTalk end to end (real backend, DingTalk sandbox over HTTP and Stre
     it('opens an instance with the mapped form and approvers, and applies the approval with approver and remark', async () => {
       const { approval, token } = await open();
       expect(approval).toMatchObject({ status: 'pending', provider: 'dingtalk', integration: setup.integrationId });
+      // The link people open: the integration's, with the processInstanceId in it; the sandbox's page is there.
+      expect(approval.imUrl).toBe(`${stack.sandbox.url}/dingtalk/instances/${encodeURIComponent(approval.imInstanceId!)}`);
+      const page = await fetch(approval.imUrl!, { redirect: 'manual' });
+      expect(page.status).toBe(302);
       const opened = await instance(approval.imInstanceId!);
       expect(opened).toMatchObject({ status: 'RUNNING', appKey: app.appKey, originatorUserId: 'releasebot' });
       expect(opened.form).toEqual([

@@ -154,6 +154,7 @@ function dingtalkIntegration(id: string, app: typeof DINGTALK_APP, connectionMod
     ...app,
     connectionMode,
     initiator: 'releasebot',
+    instanceUrl: `${sandbox.url}/dingtalk/instances/{instanceId}`,
   });
 }
 

@@ -12,6 +12,19 @@ export interface ProviderField {
   placeholder?: string;
 }
 
+/**
+ * The link to an instance that approvals show (the Action's `url`, the job summary, this UI). Every IM
+ * has one; only what it looks like differs, so each descriptor says where its IM's link comes from.
+ */
+export function instanceLinkField(where: string): ProviderField {
+  return {
+    name: 'instanceUrl',
+    label: 'Instance link',
+    help: `A link people open to see an approval in the IM, with {instanceId} where the instance id goes. ${where} Optional: without it, approvals show the instance id only.`,
+    placeholder: 'https://…{instanceId}…',
+  };
+}
+
 /** Everything the UI knows about one IM: a new provider is one new descriptor in this folder. */
 export interface ProviderDescriptor {
   provider: ProviderId;

@@ -1,4 +1,4 @@
-import type { ProviderDescriptor } from './ProviderDescriptor';
+import { instanceLinkField, type ProviderDescriptor } from './ProviderDescriptor';
 
 export const dingtalk: ProviderDescriptor = {
   provider: 'dingtalk',
@@ -28,6 +28,9 @@ export const dingtalk: ProviderDescriptor = {
       help: 'Leave empty for oapi.dingtalk.com (used to find users by mobile).',
       placeholder: 'https://oapi.dingtalk.com',
     },
+    instanceLinkField(
+      'The processInstanceId goes in it; DingTalk’s own instance page (the url of its approval events) needs your CorpId in it as well.',
+    ),
   ],
   defaults: {},
   connectionModes: [

@@ -1,4 +1,4 @@
-import type { ProviderDescriptor } from './ProviderDescriptor';
+import { instanceLinkField, type ProviderDescriptor } from './ProviderDescriptor';
 
 export const feishu: ProviderDescriptor = {
   provider: 'feishu',
@@ -33,12 +33,7 @@ export const feishu: ProviderDescriptor = {
       required: true,
       help: 'The user approvals are opened on behalf of: an open_id, an email or a mobile inside the app’s contact scope.',
     },
-    {
-      name: 'instanceUrl',
-      label: 'Instance link',
-      help: 'A link for people to an approval instance, with {instanceId} in it. Optional.',
-      placeholder: 'https://…/{instanceId}',
-    },
+    instanceLinkField('The instance code goes in it.'),
   ],
   defaults: { domain: 'feishu' },
   connectionModes: [

@@ -1,4 +1,4 @@
-import type { ProviderDescriptor } from './ProviderDescriptor';
+import { instanceLinkField, type ProviderDescriptor } from './ProviderDescriptor';
 
 export const wecom: ProviderDescriptor = {
   provider: 'wecom',
@@ -26,6 +26,7 @@ export const wecom: ProviderDescriptor = {
       help: 'Leave empty for qyapi.weixin.qq.com; set it for a private deployment or the local IM sandbox.',
       placeholder: 'https://qyapi.weixin.qq.com',
     },
+    instanceLinkField('The sp_no goes in it; WeCom has no public web page per request, so point it at the page your people use (a portal, the approval app).'),
   ],
   defaults: {},
   connectionModes: [

@@ -75,6 +75,37 @@ describe('the IM apps page', () => {
     expect(api.testIntegration).toHaveBeenCalledWith('feishu-new');
   });
 
+  const key43 = 'a'.repeat(43);
+  it.each([
+    [
+      'DingTalk',
+      'https://aflow.dingtalk.com/dingtalk/mobile/homepage.htm?corpid=ding1&procInstId={instanceId}#approval',
+      { '^ID': 'dingtalk-new', AppKey: 'dingkey', AppSecret: 's3cret', 'Callback token': 't', aes_key: key43, Initiator: 'bot' },
+    ],
+    [
+      'WeCom',
+      'https://portal.example/wecom/{instanceId}',
+      { '^ID': 'wecom-new', 'Corp ID': 'ww1', AgentID: '1000002', '^Secret': 's3cret', '^Token': 't', EncodingAESKey: key43, Initiator: 'bot' },
+    ],
+  ])('offers %s apps the instance link approvals show, and sends it', async (label, instanceUrl, fields) => {
+    const api = fakeApi({ listIntegrations: jest.fn(async () => []), createIntegration: jest.fn(async () => databaseIntegration) });
+    await renderPage(api, '/im-apps');
+    fireEvent.click(await screen.findByRole('button', { name: 'Add IM app' }));
+    const dialog = await screen.findByRole('dialog');
+    fireEvent.mouseDown(within(dialog).getByRole('button', { name: /^IM Feishu/ }));
+    fireEvent.click(await screen.findByRole('option', { name: label }));
+    for (const [field, value] of Object.entries(fields)) change(new RegExp(field), value, dialog);
+
+    change(/Instance link/, 'https://portal.example/without-the-id', dialog);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Create' }));
+    expect(await within(dialog).findByText('Invalid string: must include "{instanceId}"')).toBeInTheDocument();
+    expect(api.createIntegration).not.toHaveBeenCalled();
+
+    change(/Instance link/, instanceUrl, dialog);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Create' }));
+    await waitFor(() => expect(api.createIntegration).toHaveBeenCalledWith(expect.objectContaining({ instanceUrl })));
+  });
+
   it('keeps stored secrets when they are left empty on edit', async () => {
     const api = fakeApi({
       listIntegrations: jest.fn(async () => [databaseIntegration]),
