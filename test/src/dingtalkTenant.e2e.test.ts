@@ -19,7 +19,7 @@ describe('DingTalk tenant behaviour end to end (real backend, DingTalk sandbox)'
   afterAll(() => stack?.stop());
 
   it('a create whose answer was lost after DingTalk made the instance ends as one approval with that one instance, decided normally', () =>
-    expectLostCreateToEndWithOneInstance(stack, backend(), { im: 'dingtalk', idField: 'processInstanceId', template: dingtalkCallback.template, approver: 'alice' }, 'error'));
+    expectLostCreateToEndWithOneInstance(stack, backend(), { im: 'dingtalk', idField: 'processInstanceId', createRoute: 'instance.create', template: dingtalkCallback.template, approver: 'alice' }, 'error'));
 
   it('dates a decision when it was made, though DingTalk writes its dates to the minute: never the minute\'s start, never before the request', async () => {
     const { approval, token } = await openApproval(stack, backend(), { template: dingtalkCallback.template });

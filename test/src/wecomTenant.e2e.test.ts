@@ -19,7 +19,7 @@ describe('WeCom tenant behaviour end to end (real backend, WeCom sandbox)', () =
   afterAll(() => stack?.stop());
 
   it('an applyevent whose connection dropped after WeCom made the request ends as one approval with that one request, decided normally', () =>
-    expectLostCreateToEndWithOneInstance(stack, backend(), { im: 'wecom', idField: 'spNo', template: wecomCallback.template, approver: 'bob' }, 'drop'));
+    expectLostCreateToEndWithOneInstance(stack, backend(), { im: 'wecom', idField: 'spNo', createRoute: 'oa.applyevent', template: wecomCallback.template, approver: 'bob' }, 'drop'));
 
   it('sends summary lines within the documented 20 characters, and reads decisions in the current shape and, for older tenants, the legacy one', async () => {
     for (const shape of ['current', 'legacy'] as const) {

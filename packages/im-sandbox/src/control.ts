@@ -39,6 +39,17 @@ const faultSchema = <R extends readonly [string, ...string[]]>(routes: R, defaul
     times: z.number().int().min(1).default(1),
   });
 
+/** POST /answer-faults: the next `times` calls of `route` take effect, then lose or delay their answer. */
+const answerFaultSchema = <R extends readonly [string, ...string[]]>(routes: R) =>
+  z
+    .strictObject({
+      route: z.enum(routes),
+      lose: z.enum(['reset', 'http500']).optional(),
+      delayMs: z.number().int().min(1).max(120_000).optional(),
+      times: z.number().int().min(1).default(1),
+    })
+    .refine(fault => fault.lose !== undefined || fault.delayMs !== undefined, { message: 'give lose or delayMs' });
+
 /** Drop long connections: one app's (or all), refusing reconnection for `downForMs`. */
 export const connectionDropSchema = z.strictObject({
   appId: z.string().min(1).optional(),
@@ -71,6 +82,12 @@ export function operationsRoutes<Route extends string>(router: Router, control: 
     const message = msg ?? control.knownMessages?.[code] ?? 'fault injected by the IM sandbox';
     control.faults.add(route as Route, { code, msg: message, httpStatus, remaining: times });
     res.status(201).json({ route, code, msg: message, httpStatus, times });
+  });
+  const answerFaultBody = answerFaultSchema(control.routes);
+  router.post('/answer-faults', (req, res) => {
+    const { route, times, ...fault } = input(answerFaultBody, req.body);
+    control.faults.answers.add(route as Route, { ...fault, remaining: times });
+    res.json({ route, times, ...fault });
   });
   router.get('/deliveries', (_req, res) => {
     res.json(control.deliveries());

@@ -7,6 +7,8 @@ export interface LostCreateIm {
   im: 'dingtalk' | 'wecom';
   /** The id field of the sandbox's instance views. */
   idField: 'processInstanceId' | 'spNo';
+  /** The sandbox's route of the create call. */
+  createRoute: 'instance.create' | 'oa.applyevent';
   template: string;
   /** Who approves in the IM. */
   approver: string;
@@ -21,7 +23,7 @@ export async function expectLostCreateToEndWithOneInstance(stack: Stack, backend
   const instanceIds = async () =>
     (await sandboxControl<Array<Record<string, string>>>(stack.sandbox, 'GET', `/${im.im}/instances`)).map(view => view[im.idField]);
   const before = new Set(await instanceIds());
-  await sandboxControl(stack.sandbox, 'POST', `/${im.im}/lost-answers`, { mode });
+  await sandboxControl(stack.sandbox, 'POST', `/${im.im}/answer-faults`, { route: im.createRoute, lose: mode === 'error' ? 'http500' : 'reset' });
   const { approval, token } = await openApproval(stack, backend, { template: im.template });
   expect(approval).toMatchObject({ status: 'pending' });
   expect(approval.imInstanceId ?? undefined).toBeUndefined();

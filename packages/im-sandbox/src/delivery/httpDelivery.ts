@@ -6,9 +6,6 @@ import type { DeliveryControl, DeliveryLog, EventIdentity } from './log';
 // acknowledges, with the misbehaviour (duplicates, delays, drops) a robust receiver must survive.
 // What a request looks like and what counts as an acknowledgement is each IM's own.
 
-/** The IMs drop a push that gets no answer within a few seconds (Feishu 3 s, DingTalk 1.5 s), then redeliver. */
-const RESPONSE_TIMEOUT_MS = 3000;
-
 export interface HttpAnswer {
   status: number;
   body: string;
@@ -31,6 +28,11 @@ type Sent = (HttpAnswer | { error: string }) & { url: string };
 export interface HttpDeliveryOptions {
   /** Waits before each redelivery; its length is the number of retries. */
   retryDelaysMs: number[];
+  /**
+   * How long the IM waits for the receiver's answer before it counts the push as failed (and
+   * redelivers): each IM's own, documented deadline, never scaled, since it is what a receiver must meet.
+   */
+  answerDeadlineMs: number;
 }
 
 export class HttpDelivery {
@@ -121,9 +123,12 @@ export class HttpDelivery {
       const transport = target.protocol === 'https:' ? https : http;
       const allHeaders = body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) };
       // No connection reuse: a receiver that is shut down must not be kept alive by the sandbox.
-      const request = transport.request(target, { method, headers: allHeaders, agent: false, timeout: RESPONSE_TIMEOUT_MS });
+      const { answerDeadlineMs } = this.options;
+      const request = transport.request(target, { method, headers: allHeaders, agent: false });
       this.requests.add(request);
-      request.on('timeout', () => request.destroy(new Error(`no answer within ${RESPONSE_TIMEOUT_MS} ms`)));
+      // The whole answer, not only the first byte: an IM hangs up on a receiver that is slow to finish.
+      const deadline = setTimeout(() => request.destroy(new Error(`no answer within ${answerDeadlineMs} ms`)), answerDeadlineMs);
+      request.on('close', () => clearTimeout(deadline));
       request.on('error', error => {
         this.requests.delete(request);
         resolve({ error: error.message, url });

@@ -159,7 +159,7 @@ describe('the DingTalk APIs', () => {
 
   it('can make an instance and then lose the create\'s answer, as after a timeout', async () => {
     const api = await dingtalk(t.sandbox);
-    await control(t.sandbox).post('/dingtalk/lost-answers', { mode: 'error' });
+    await control(t.sandbox).post('/dingtalk/answer-faults', { route: 'instance.create', lose: 'http500' });
     const lost = await api.post('/v1.0/workflow/processInstances', DINGTALK_INSTANCE_REQUEST);
     expect(lost.status).toBe(500);
     expect((await control(t.sandbox).get('/dingtalk/instances')).body).toHaveLength(1);

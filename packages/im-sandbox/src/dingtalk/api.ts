@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { countTokenRequest } from '../platform/apiCounts';
+import { answerAsFaulted } from '../platform/faults';
 import { describeIssues, parseOrRefuse } from '../validation';
 import { DingtalkApiError, DingtalkCode, invalidParameter } from './errors';
 import type { DingtalkPlatform } from './platform';
@@ -31,13 +32,6 @@ const listInstanceIdsSchema = z.object({
   statuses: z.array(z.string()).optional(),
 });
 
-/** Thrown after an instance was created, so its answer never reaches the caller. */
-class LostAnswer extends Error {
-  constructor(readonly mode: 'error' | 'drop') {
-    super('answer lost on purpose');
-  }
-}
-
 const requestId = () => randomBytes(8).toString('hex');
 
 export function dingtalkApi(platform: DingtalkPlatform): Router {
@@ -52,9 +46,13 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
     return appKey === undefined ? undefined : state.apps.get(appKey);
   };
 
+  /** DingTalk's answer when its gateway fails. */
+  const internalError = (res: Response) => () => res.status(500).json({ code: 'InternalError', message: '系统繁忙', requestid: requestId() });
+
   /** One new-API operation: counted, faults applied, token checked, errors in the new API's shape. */
   const operation =
     (route: DingtalkFaultRoute, handler: (req: Request, app: DingtalkApp) => object) => (req: Request, res: Response) => {
+      let answer: () => void;
       try {
         const fault = state.faults.take(route);
         if (fault) throw new DingtalkApiError(fault.httpStatus, String(fault.code), fault.msg);
@@ -64,16 +62,13 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
           state.stats.rateLimited += 1;
           throw new DingtalkApiError(403, DingtalkCode.qpsLimitForAppkeyAndApi, '应用调用该接口的频率超过了限制，请降低调用频率');
         }
-        res.json(handler(req, app));
+        const body = handler(req, app);
+        answer = () => res.json(body);
       } catch (error) {
-        if (error instanceof LostAnswer) {
-          if (error.mode === 'drop') req.socket.destroy();
-          else res.status(500).json({ code: 'InternalError', message: '系统繁忙', requestid: requestId() });
-          return;
-        }
         if (!(error instanceof DingtalkApiError)) throw error;
-        res.status(error.httpStatus).json({ code: error.code, message: error.message, requestid: requestId() });
+        answer = () => res.status(error.httpStatus).json({ code: error.code, message: error.message, requestid: requestId() });
       }
+      answerAsFaulted(state.faults, route, req.socket, answer, internalError(res));
     };
 
   /** One old-API operation: HTTP 200 and {errcode, errmsg} always. */
@@ -88,7 +83,8 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
         res.json({ errcode: DingtalkCode.oapiInvalidToken, errmsg: '不合法的access_token', request_id: requestId() });
         return;
       }
-      res.json({ request_id: requestId(), ...handler(req) });
+      const body = { request_id: requestId(), ...handler(req) };
+      answerAsFaulted(state.faults, route, req.socket, () => res.json(body), internalError(res));
     };
 
   router.post('/v1.0/oauth2/accessToken', (req, res) => {
@@ -172,12 +168,6 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
     '/v1.0/workflow/processInstances',
     operation('instance.create', (req, app) => {
       const instance = platform.createInstance(app.appKey, input(createInstanceRequestSchema, req.body));
-      const [lost] = state.lostCreateAnswers;
-      if (lost) {
-        lost.remaining -= 1;
-        if (lost.remaining <= 0) state.lostCreateAnswers.shift();
-        throw new LostAnswer(lost.mode);
-      }
       return { instanceId: instance.processInstanceId };
     }),
   );

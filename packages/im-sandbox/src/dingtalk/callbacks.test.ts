@@ -17,7 +17,7 @@ interface Received {
 }
 
 /** A receiver that checks and decrypts every push, then answers as `reply` says. */
-async function dingtalkReceiver(reply: (event: Record<string, unknown>, index: number) => 'success' | 'plain' | 'seconds' | 500) {
+async function dingtalkReceiver(reply: (event: Record<string, unknown>, index: number) => 'success' | 'late' | 'plain' | 'seconds' | 500) {
   const received: Received[] = [];
   const receiver = await startReceiver(async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const query = new URL(req.url ?? '/', 'http://receiver').searchParams;
@@ -27,6 +27,8 @@ async function dingtalkReceiver(reply: (event: Record<string, unknown>, index: n
     );
     const index = received.push({ query, event }) - 1;
     const answer = reply(event, index);
+    // The right answer, after DingTalk's 1.5 s.
+    if (answer === 'late') await new Promise(resolve => setTimeout(resolve, 1700));
     if (answer === 500) {
       res.statusCode = 500;
       res.end();
@@ -47,6 +49,16 @@ async function dingtalkReceiver(reply: (event: Record<string, unknown>, index: n
 describe('DingTalk HTTP callbacks', () => {
   let sandbox: Sandbox;
   let receiver: Receiver;
+  /** A one-field form PROC-ONE, and the app's events pushed to `to`: the app's API client. */
+  const oneFieldFormPushedTo = async (to: Receiver) => {
+    await control(sandbox).post('/dingtalk/forms', {
+      processCode: 'PROC-ONE',
+      name: 'One field',
+      components: [{ componentType: 'TextField', id: 'TextField_service', label: 'Service' }],
+    });
+    await control(sandbox).patch(`/dingtalk/apps/${DINGTALK_APP.appKey}`, { callbackUrl: to.url });
+    return dingtalk(sandbox);
+  };
   beforeEach(async () => {
     sandbox = await startTestSandbox();
   });
@@ -113,13 +125,7 @@ describe('DingTalk HTTP callbacks', () => {
       return (['plain', 'seconds', 'success'] as const)[Math.min(attempt, 2)];
     });
     receiver = started;
-    await control(sandbox).post('/dingtalk/forms', {
-      processCode: 'PROC-ONE',
-      name: 'One field',
-      components: [{ componentType: 'TextField', id: 'TextField_service', label: 'Service' }],
-    });
-    await control(sandbox).patch(`/dingtalk/apps/${DINGTALK_APP.appKey}`, { callbackUrl: receiver.url });
-    const api = await dingtalk(sandbox);
+    const api = await oneFieldFormPushedTo(receiver);
     await control(sandbox).patch(`/dingtalk/apps/${DINGTALK_APP.appKey}`, { callbacks: 'off' });
     const id = await api.createInstance({ processCode: 'PROC-ONE', formComponentValues: [{ name: 'Service', value: 'x' }] });
     await control(sandbox).patch(`/dingtalk/apps/${DINGTALK_APP.appKey}`, { callbacks: 'on' });
@@ -147,6 +153,33 @@ describe('DingTalk HTTP callbacks', () => {
     expect(pushes).toHaveLength(3);
     expect(new Set(pushes.map(entry => entry.event.eventId)).size).toBe(1);
     expect(new Set(pushes.map(entry => entry.query.get('timestamp'))).size).toBe(3);
+  }, 15_000);
+
+  it('counts an answer after 1.5 s as none, and redelivers the event', async () => {
+    const late = new Set<unknown>();
+    const { receiver: started } = await dingtalkReceiver(event => {
+      if (event.EventType !== 'bpms_instance_change' || late.has(event.eventId)) return 'success';
+      late.add(event.eventId);
+      return 'late';
+    });
+    receiver = started;
+    const api = await oneFieldFormPushedTo(receiver);
+    await api.createInstance({ processCode: 'PROC-ONE', formComponentValues: [{ name: 'Service', value: 'x' }] });
+
+    const starts = await waitFor(
+      'the instance start delivered on the second attempt',
+      async () => {
+        const all = (await control(sandbox).get('/dingtalk/deliveries')).body as Array<Record<string, unknown>>;
+        const start = all.filter(record => record.eventType === 'bpms_instance_change');
+        return start.some(record => record.outcome === 'delivered') ? start : undefined;
+      },
+      8000,
+    );
+    expect(starts.map(record => [record.attempt, record.outcome])).toEqual([
+      [1, 'failed'],
+      [2, 'delivered'],
+    ]);
+    expect(starts[0].error).toBe('no answer within 1500 ms');
   }, 15_000);
 
   it('delivers twice with the same eventId, or not at all, when told', async () => {

@@ -16,12 +16,6 @@ const appPatchSchema = z.strictObject({
   check: z.boolean().default(true),
 });
 
-const lostAnswersSchema = z.strictObject({
-  route: z.literal('instance.create').default('instance.create'),
-  mode: z.enum(['error', 'drop']).default('error'),
-  times: z.number().int().min(1).default(1),
-});
-
 const dingtalkDecisionSchema = z.strictObject({ userId: z.string().min(1).optional(), ...decisionFields });
 
 export function dingtalkControlApi(platform: DingtalkPlatform): Router {
@@ -91,13 +85,6 @@ export function dingtalkControlApi(platform: DingtalkPlatform): Router {
         res.json(dingtalkInstanceView(state, platform.decide(req.params.id, { decision, ...who }, delivery)));
       });
     }
-
-    // The next creates make their instance, then lose the answer (a 500, or a dropped connection).
-    router.post('/lost-answers', (req, res) => {
-      const { mode, times } = input(lostAnswersSchema, req.body);
-      state.lostCreateAnswers.push({ mode, remaining: times });
-      res.json({ ok: true });
-    });
 
     // The new API's flow control, per app and API in calls a second (20 unless set); null turns it off.
     router.post('/rate-limit', (req, res) => {

@@ -14,6 +14,9 @@ import type { DingtalkEvent } from './workflow';
 
 const replySchema = z.object({ msg_signature: z.string(), timeStamp: z.string(), nonce: z.string(), encrypt: z.string() });
 // A reply's timeStamp must be a real one in milliseconds, within this of the sandbox's clock.
+/** Every push, the URL check too, must be answered within 1.5 s. */
+export const DINGTALK_ANSWER_DEADLINE_MS = 1500;
+
 const REPLY_CLOCK_SKEW_MS = 10 * 60 * 1000;
 
 /** What a Stream client receives as the frame's data and headers. */
@@ -57,7 +60,7 @@ export class DingtalkEvents {
     private readonly log: DeliveryLog,
     options: { retryDelaysMs: number[] },
   ) {
-    this.http = new HttpDelivery(log, options);
+    this.http = new HttpDelivery(log, { ...options, answerDeadlineMs: DINGTALK_ANSWER_DEADLINE_MS });
   }
 
   /** Every app of the corp gets every approval event, as a corp-wide subscription does. */

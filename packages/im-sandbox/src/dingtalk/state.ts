@@ -72,11 +72,6 @@ export class DingtalkState {
   readonly faults = new Faults<DingtalkFaultRoute>();
   stats: ApiCounts & { rateLimited: number } = { ...emptyApiCounts(), rateLimited: 0 };
   /**
-   * Creates whose answer is lost on purpose: the instance is made, then the caller gets a 500
-   * (`error`) or a closed connection (`drop`), as after DingTalk's own timeouts.
-   */
-  lostCreateAnswers: Array<{ mode: 'error' | 'drop'; remaining: number }> = [];
-  /**
    * The new API's flow control: at most this many calls a second per app and API, over it HTTP 403
    * Forbidden.AccessDenied.QpsLimitForAppkeyAndApi. DingTalk's standard edition allows 20 ("调用频次
    * 与限流"); undefined turns it off.
@@ -156,7 +151,6 @@ export class DingtalkState {
   reset(): void {
     this.instances.clear();
     this.faults.reset();
-    this.lostCreateAnswers = [];
     this.qpsPerApi = DINGTALK_STANDARD_QPS;
     this.qpsCalls.clear();
     this.stats = { ...emptyApiCounts(), rateLimited: 0 };

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import { z } from 'zod';
+import { answerAsFaulted } from '../platform/faults';
 import { countTokenRequest } from '../platform/apiCounts';
 import { parseOrRefuse } from '../validation';
 import { FeishuApiError, FeishuCode, approvalParamInvalid } from './errors';
@@ -69,14 +70,7 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
         if (!(error instanceof FeishuApiError)) throw error;
         answer = () => sendError(res, error);
       }
-      const after = state.takeAnswerFault(route);
-      if (after?.lose === 'reset') {
-        req.socket.destroy();
-        return;
-      }
-      if (after?.lose === 'http500') answer = () => res.status(500).type('text/plain').send('Internal Server Error');
-      if (after?.delayMs) setTimeout(answer, after.delayMs);
-      else answer();
+      answerAsFaulted(state.faults, route, req.socket, answer, () => res.status(500).type('text/plain').send('Internal Server Error'));
     };
 
   router.post('/auth/v3/tenant_access_token/internal', (req, res) => {

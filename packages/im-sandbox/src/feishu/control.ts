@@ -14,15 +14,6 @@ const rateLimitsSchema = z.strictObject({
   subscribePerMinute: limit.optional(),
 });
 
-/** POST /answer-faults: the next `times` calls of `route` take effect, then lose or delay their answer. */
-const answerFaultSchema = z
-  .strictObject({
-    route: z.enum(FAULT_ROUTES),
-    lose: z.enum(['reset', 'http500']).optional(),
-    delayMs: z.number().int().min(1).max(120_000).optional(),
-    times: z.number().int().min(1).default(1),
-  })
-  .refine(fault => fault.lose !== undefined || fault.delayMs !== undefined, { message: 'give lose or delayMs' });
 import { appView, instanceView } from './views';
 
 // The control API under /_sandbox/feishu: what tests and people use to play the tenant's
@@ -100,12 +91,6 @@ export function controlApi(platform: FeishuPlatform): Router {
       const patch = Object.fromEntries(Object.entries(input(rateLimitsSchema, req.body)).filter(([, value]) => value !== undefined));
       state.rateLimits.limits = { ...state.rateLimits.limits, ...patch };
       res.json(state.rateLimits.limits);
-    });
-
-    router.post('/answer-faults', (req, res) => {
-      const { route, times, ...fault } = input(answerFaultSchema, req.body);
-      state.addAnswerFault(route, { ...fault, remaining: times });
-      res.json({ route, times, ...fault });
     });
 
     operationsRoutes(router, {

@@ -16,8 +16,11 @@ export const SANDBOX_TENANT_KEY = '2ed263bf32cf1651';
 /** A delivery as the Feishu control API reports it, in Feishu's words for the ids. */
 export type DeliveryRecord = Omit<ImDeliveryRecord, 'eventId' | 'instanceId'> & { eventUuid: string; instanceCode: string };
 
+/** Feishu counts a push unanswered after about 3 s (im-protocols.md 1.7). */
+export const FEISHU_ANSWER_DEADLINE_MS = 3000;
+
 /**
- * Feishu's retry schedule for a push that got no HTTP 200 within the answer deadline (about 3 s):
+ * Feishu's retry schedule for a push that got no HTTP 200 within the answer deadline:
  * about 15 s, 5 min, 1 h and 6 h later (im-protocols.md 1.7).
  */
 export const FEISHU_RETRY_DELAYS_MS: readonly number[] = [15_000, 5 * 60_000, 60 * 60_000, 6 * 60 * 60_000];
@@ -43,7 +46,7 @@ export class FeishuEvents {
     options: { retryDelaysMs: number[] },
   ) {
     this.log = log;
-    this.http = new HttpDelivery(log, options);
+    this.http = new HttpDelivery(log, { ...options, answerDeadlineMs: FEISHU_ANSWER_DEADLINE_MS });
   }
 
   /** Sends one event per change to every app subscribed to the instance's approval. */

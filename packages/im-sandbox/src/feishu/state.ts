@@ -20,17 +20,6 @@ export const FAULT_ROUTES = [
 ] as const;
 export type FaultRoute = (typeof FAULT_ROUTES)[number];
 
-/**
- * What happens to the answer of a call that did its work: lost (the connection is reset, as a
- * timeout or a dropped proxy connection looks to the caller), replaced by an HTTP 500 (a gateway
- * failing after the backend acted), or sent only after a delay.
- */
-export interface AnswerFault {
-  lose?: 'reset' | 'http500';
-  delayMs?: number;
-  remaining: number;
-}
-
 /** What GET /_sandbox/feishu/stats answers. */
 export interface FeishuStats extends ApiCounts {
   /** Every call per open-API operation, failures and injected faults included. */
@@ -47,8 +36,6 @@ export class FeishuState {
   readonly faults = new Faults<FaultRoute>();
   /** Feishu's frequency limits per app: instance create, subscribe and instance read. */
   readonly rateLimits = new FeishuRateLimiter();
-  /** Answer faults per route, applied after the call took effect; see AnswerFault. */
-  answerFaults = new Map<FaultRoute, AnswerFault[]>();
   private readonly instanceCodesByUuid = new Map<string, string>();
   private readonly tokens = new Tokens('t-');
   private taskCounter = 0;
@@ -147,25 +134,11 @@ export class FeishuState {
     return `${day}${String(this.serialCounter).padStart(4, '0')}`;
   }
 
-  addAnswerFault(route: FaultRoute, fault: AnswerFault): void {
-    this.answerFaults.set(route, [...(this.answerFaults.get(route) ?? []), fault]);
-  }
-
-  /** The answer fault the next call of `route` suffers, if any is left (using it up). */
-  takeAnswerFault(route: FaultRoute): AnswerFault | undefined {
-    const [fault] = this.answerFaults.get(route) ?? [];
-    if (!fault) return undefined;
-    fault.remaining -= 1;
-    if (fault.remaining === 0) this.answerFaults.set(route, (this.answerFaults.get(route) ?? []).slice(1));
-    return fault;
-  }
-
   /** Forgets what tests did (instances, stats, faults); keeps the tenant's configuration. */
   reset(): void {
     this.instances.clear();
     this.instanceCodesByUuid.clear();
     this.faults.reset();
-    this.answerFaults = new Map();
     this.rateLimits.reset();
     this.stats = emptyApiCounts();
   }

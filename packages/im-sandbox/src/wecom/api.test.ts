@@ -266,7 +266,7 @@ describe('the WeCom API', () => {
 
   it('can make a request and then drop applyevent\'s answer, as after a timeout', async () => {
     const api = await wecom(t.sandbox);
-    await control(t.sandbox).post('/wecom/lost-answers', { mode: 'error' });
+    await control(t.sandbox).post('/wecom/answer-faults', { route: 'oa.applyevent', lose: 'http500' });
     const lost = await api.post('/cgi-bin/oa/applyevent', WECOM_APPLY_REQUEST);
     expect(lost.status).toBe(500);
     expect((await control(t.sandbox).get('/wecom/instances')).body).toHaveLength(1);

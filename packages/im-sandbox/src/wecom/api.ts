@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { countTokenRequest } from '../platform/apiCounts';
+import { answerAsFaulted } from '../platform/faults';
 import { parseOrRefuse } from '../validation';
 import { WecomApiError, WecomCode, applyInvalid, errorBody } from './errors';
 import type { WecomPlatform } from './platform';
@@ -16,13 +17,6 @@ const detailRequestSchema = z.object({ sp_no: z.union([z.string().min(1), z.numb
 const mobileRequestSchema = z.object({ mobile: z.string().min(1) });
 const emailRequestSchema = z.object({ email: z.string().min(1), email_type: z.union([z.literal(1), z.literal(2)]).optional() });
 const userQuerySchema = z.object({ userid: z.string().min(1) });
-
-/** Thrown after a request was created, so its answer never reaches the caller. */
-class LostAnswer extends Error {
-  constructor(readonly mode: 'error' | 'drop') {
-    super('answer lost on purpose');
-  }
-}
 
 const approvalInfoRequestSchema = z.object({
   starttime: z.coerce.number().int().min(0).max(1e11, 'must be epoch seconds'),
@@ -53,6 +47,8 @@ export function wecomApi(platform: WecomPlatform): Router {
   /** One authenticated call: counted, faults applied, the token checked, and for OA calls the per-minute limit. */
   const operation =
     (route: WecomFaultRoute, handler: (req: Request, app: WecomApp) => object) => (req: Request, res: Response) => {
+      const internalError = () => res.status(500).type('text/html').send('<html><body>500 Internal Server Error</body></html>');
+      let answer: () => void;
       try {
         const fault = state.faults.take(route);
         if (fault) {
@@ -64,16 +60,13 @@ export function wecomApi(platform: WecomPlatform): Router {
           state.stats.rateLimited += 1;
           throw new WecomApiError(WecomCode.rateLimited, 'api freq out of limit');
         }
-        res.json({ errcode: 0, errmsg: 'ok', ...handler(req, app) });
+        const body = { errcode: 0, errmsg: 'ok', ...handler(req, app) };
+        answer = () => res.json(body);
       } catch (error) {
-        if (error instanceof LostAnswer) {
-          if (error.mode === 'drop') req.socket.destroy();
-          else res.status(500).type('text/html').send('<html><body>500 Internal Server Error</body></html>');
-          return;
-        }
         if (!(error instanceof WecomApiError)) throw error;
-        res.json(errorBody(error.errcode, error.message));
+        answer = () => res.json(errorBody(error.errcode, error.message));
       }
+      answerAsFaulted(state.faults, route, req.socket, answer, internalError);
     };
 
   router.get('/cgi-bin/gettoken', (req, res) => {
@@ -114,12 +107,6 @@ export function wecomApi(platform: WecomPlatform): Router {
     operation('oa.applyevent', (req, app) => {
       const request = parseOrRefuse(applyEventRequestSchema, req.body, applyInvalid);
       const spNo = platform.createInstance(app.agentId, request).spNo;
-      const [lost] = state.lostApplyAnswers;
-      if (lost) {
-        lost.remaining -= 1;
-        if (lost.remaining <= 0) state.lostApplyAnswers.shift();
-        throw new LostAnswer(lost.mode);
-      }
       return { sp_no: spNo };
     }),
   );

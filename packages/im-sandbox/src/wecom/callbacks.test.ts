@@ -22,7 +22,7 @@ interface Received {
   message?: any;
 }
 
-type Answer = { status: number; body: string };
+type Answer = { status: number; body: string; afterMs?: number };
 
 /** Checks the signature and the receiveId with @wecom/crypto, then answers as `reply` says. */
 async function wecomReceiver(reply: (received: Received, index: number) => Answer) {
@@ -41,6 +41,7 @@ async function wecomReceiver(reply: (received: Received, index: number) => Answe
     expect(id).toBe(WECOM_CORP_ID);
     const entry: Received = { method: req.method ?? '', query, envelope, plaintext: message, message: envelope ? xml.parse(message).xml : undefined };
     const answer = reply(entry, received.push(entry) - 1);
+    if (answer.afterMs) await new Promise(resolve => setTimeout(resolve, answer.afterMs));
     res.statusCode = answer.status;
     res.end(answer.body);
   });
@@ -156,6 +157,34 @@ describe('WeCom callbacks', () => {
     expect(new Set(posts.map(entry => entry.envelope?.Encrypt)).size).toBe(1);
     expect(new Set(posts.map(entry => entry.query.get('msg_signature'))).size).toBe(3);
   });
+
+  it('waits 5 s for an answer, and tries a refused push three more times at most', async () => {
+    // Retries offered for five; WeCom makes three.
+    await sandbox.close();
+    sandbox = await startTestSandbox({ callbackRetryDelaysMs: [50, 50, 50, 50, 50] });
+    const { receiver: started } = await wecomReceiver((entry, index) => {
+      if (entry.method === 'GET') return faithful(entry);
+      // The first request: answered right, in 3.5 s (past the other IMs' deadlines, within WeCom's).
+      return index === 1 ? { ...faithful(entry), afterMs: 3500 } : { status: 500, body: '' };
+    });
+    receiver = started;
+    await saveCallbackUrl(receiver.url);
+    const api = await wecom(sandbox);
+    await api.apply();
+    await waitFor('the slow answer recorded', async () => (await deliveries()).some(record => record.eventType === 'sys_approval_change'), 8000);
+    expect((await deliveries()).filter(record => record.eventType === 'sys_approval_change').map(record => record.outcome)).toEqual(['delivered']);
+
+    await api.apply();
+    await waitFor('the retries used up', async () => (await deliveries()).some(record => record.outcome === 'failed' && !record.willRetry), 10_000);
+    const refused = (await deliveries()).filter(record => record.outcome === 'failed');
+    const attemptsOfOne = refused.filter(record => record.eventId === refused[0].eventId);
+    expect(attemptsOfOne.map(record => [record.attempt, record.willRetry])).toEqual([
+      [1, true],
+      [2, true],
+      [3, true],
+      [4, false],
+    ]);
+  }, 20_000);
 
   it('duplicates, delays, drops or skips events when told, as the other IMs do', async () => {
     const { receiver: started, received } = await wecomReceiver(faithful);

@@ -25,12 +25,6 @@ const statusSchema = z.strictObject({
 const commentSchema = z.strictObject({ userId: z.string().min(1), content: z.string().min(1), delivery: deliveryControlSchema.optional() });
 const rateLimitBodySchema = z.strictObject({ perMinute: rateLimitSchema });
 
-const lostAnswersSchema = z.strictObject({
-  route: z.literal('oa.applyevent').default('oa.applyevent'),
-  mode: z.enum(['error', 'drop']).default('error'),
-  times: z.number().int().min(1).default(1),
-});
-
 export function wecomControlApi(platform: WecomPlatform): Router {
   const { state } = platform;
   const appOf = (agentId: string): WecomApp => {
@@ -109,13 +103,6 @@ export function wecomControlApi(platform: WecomPlatform): Router {
     router.post('/instances/:spNo/comments', (req, res) => {
       const { userId, content, delivery } = input(commentSchema, req.body);
       res.json(wecomInstanceView(state, platform.comment(req.params.spNo, userId, content, delivery)));
-    });
-
-    // The next applyevent calls create their request, then lose the answer (a 500, or a dropped connection).
-    router.post('/lost-answers', (req, res) => {
-      const { mode, times } = input(lostAnswersSchema, req.body);
-      state.lostApplyAnswers.push({ mode, remaining: times });
-      res.json({ ok: true });
     });
 
     // getapprovaldetail's shape: the current one (process_list) unless a test asks for the legacy sp_record.

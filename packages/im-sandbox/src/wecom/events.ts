@@ -12,6 +12,10 @@ import { seconds, spRecords } from './workflow';
 // encrypted for receiveId = CorpID. HTTP 200 (empty or "success") acknowledges it; anything else
 // is retried. Saving a callback URL first makes the GET echostr check, which needs the bare plaintext back.
 
+/** WeCom hangs up on a receiver that has not answered within 5 s, and tries again, three times in all. */
+export const WECOM_ANSWER_DEADLINE_MS = 5000;
+const WECOM_RETRIES = 3;
+
 const xml = new XMLBuilder({ cdataPropName: '#cdata' });
 const cdata = (text: string) => ({ '#cdata': text });
 
@@ -77,7 +81,8 @@ export class WecomEvents {
     private readonly log: DeliveryLog,
     options: { retryDelaysMs: number[] },
   ) {
-    this.http = new HttpDelivery(log, options);
+    // WeCom tries a push three more times at most.
+    this.http = new HttpDelivery(log, { retryDelaysMs: options.retryDelaysMs.slice(0, WECOM_RETRIES), answerDeadlineMs: WECOM_ANSWER_DEADLINE_MS });
   }
 
   /** Only the app that created the request hears of it. */

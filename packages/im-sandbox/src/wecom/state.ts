@@ -143,8 +143,6 @@ export class WecomState {
     return `${new Date(now).toISOString().slice(0, 10).replaceAll('-', '')}${String(this.serial).padStart(4, '0')}`;
   }
 
-  /** applyevent calls that create their request, then lose the answer (a 500, or a dropped connection). */
-  lostApplyAnswers: Array<{ mode: 'error' | 'drop'; remaining: number }> = [];
   /**
    * getapprovaldetail's shape: `current` (process_list … sub_node_list, what current tenants get)
    * or, on request, `legacy` (sp_record … details, what older tenants got).
@@ -152,7 +150,6 @@ export class WecomState {
   detailShape: 'current' | 'legacy' = 'current';
 
   reset(): void {
-    this.lostApplyAnswers = [];
     this.detailShape = 'current';
     this.instances.clear();
     this.faults.reset();
