@@ -1,7 +1,10 @@
 // A Feishu approval callback as the open platform (and the sandbox's event delivery) sends it:
 // a v1 `approval_instance` event, encrypted under the app's Encrypt Key, signed over the exact body
 // with X-Lark-Request-Timestamp, X-Lark-Request-Nonce and X-Lark-Signature.
-import { feishuEncrypt, feishuSignatureHeaders } from '@im-approval/plugin-im-approval-node';
+import {
+  feishuEncrypt,
+  feishuSignatureHeaders,
+} from '@im-approval/plugin-im-approval-node';
 import { randomBytes } from 'node:crypto';
 import { FEISHU_APP } from '../src/__testUtils__/ims';
 
@@ -42,5 +45,11 @@ export function feishuApprovalCallback(
   const body = JSON.stringify({
     encrypt: feishuEncrypt(app.encryptKey, plaintext),
   });
-  return { body, headers: { 'content-type': 'application/json', ...feishuSignatureHeaders(app.encryptKey, body, now) } };
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      ...feishuSignatureHeaders(app.encryptKey, body, now),
+    },
+  };
 }

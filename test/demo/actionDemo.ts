@@ -7,9 +7,14 @@ const BACKEND = process.env.DEMO_BACKEND_URL ?? 'http://localhost:7007';
 const INBOX = process.env.DEMO_INBOX_URL ?? 'http://localhost:7010/';
 
 async function main() {
-  const ready = await fetch(`${BACKEND}/.backstage/health/v1/readiness`).then(r => r.ok, () => false);
+  const ready = await fetch(`${BACKEND}/.backstage/health/v1/readiness`).then(
+    r => r.ok,
+    () => false,
+  );
   if (!ready) {
-    console.error(`No backend at ${BACKEND}. Start the stack first: bash scripts/start`);
+    console.error(
+      `No backend at ${BACKEND}. Start the stack first: bash scripts/start`,
+    );
     process.exit(1);
   }
   const step = startStep({
@@ -26,10 +31,13 @@ async function main() {
   step.process.stdout!.pipe(process.stdout);
   step.process.stderr!.pipe(process.stderr);
   const id = await approvalIdOf(step);
-  console.log(`\n>>> Approve or reject "${id}" in the sandbox inbox: ${INBOX}\n`);
+  console.log(
+    `\n>>> Approve or reject "${id}" in the sandbox inbox: ${INBOX}\n`,
+  );
   const result = await step.finished;
   console.log(`\nThe step exited with ${result.exitCode}. Its outputs:`);
-  for (const [name, value] of Object.entries(result.outputs)) console.log(`  ${name}: ${value}`);
+  for (const [name, value] of Object.entries(result.outputs))
+    console.log(`  ${name}: ${value}`);
   console.log(`\nIts job summary (Markdown/HTML):\n${result.summary}`);
   process.exit(result.exitCode ?? 1);
 }

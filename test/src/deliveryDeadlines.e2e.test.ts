@@ -1,6 +1,15 @@
 import type { ImDeliveryRecord } from '@im-approval/im-sandbox';
-import { decideInSandbox, eventually, openApproval, waitFor } from './__testUtils__/flow';
-import { dingtalkCallback, wecomCallback, type ImSetup } from './__testUtils__/ims';
+import {
+  decideInSandbox,
+  eventually,
+  openApproval,
+  waitFor,
+} from './__testUtils__/flow';
+import {
+  dingtalkCallback,
+  wecomCallback,
+  type ImSetup,
+} from './__testUtils__/ims';
 import { sandboxControl, startStack, type Stack } from './__testUtils__/stack';
 
 // Each IM's answer deadline for a pushed event, met by the real backend however slow the IM's own
@@ -13,36 +22,79 @@ jest.setTimeout(120_000);
 const SLOW_READS = [
   { setup: dingtalkCallback, readRoute: 'instance.get', delayMs: 5000 },
   { setup: wecomCallback, readRoute: 'oa.getapprovaldetail', delayMs: 7000 },
-] as const satisfies ReadonlyArray<{ setup: ImSetup; readRoute: string; delayMs: number }>;
+] as const satisfies ReadonlyArray<{
+  setup: ImSetup;
+  readRoute: string;
+  delayMs: number;
+}>;
 
 describe('answer deadlines of DingTalk and WeCom (real backend on SQLite, sandbox over HTTP callbacks)', () => {
   let stack: Stack;
   const backend = () => stack.backends[0];
 
   beforeAll(async () => {
-    stack = await startStack({ database: 'sqlite', reconcileSeconds: 600, ims: SLOW_READS.map(({ setup }) => setup) });
+    stack = await startStack({
+      database: 'sqlite',
+      reconcileSeconds: 600,
+      ims: SLOW_READS.map(({ setup }) => setup),
+    });
   });
   afterAll(() => stack?.stop());
 
-  it.each(SLOW_READS)('$setup.im: every event is acknowledged at its first attempt although the instance read takes $delayMs ms, and the decision applies', async ({ setup, readRoute, delayMs }) => {
-    const { approval, token } = await openApproval(stack, backend(), { template: setup.template });
-    // The next read of the instance (the backend reads it to learn the decision) answers late.
-    await sandboxControl(stack.sandbox, 'POST', `/${setup.im}/answer-faults`, { route: readRoute, delayMs, times: 1 });
+  it.each(SLOW_READS)(
+    '$setup.im: every event is acknowledged at its first attempt although the instance read takes $delayMs ms, and the decision applies',
+    async ({ setup, readRoute, delayMs }) => {
+      const { approval, token } = await openApproval(stack, backend(), {
+        template: setup.template,
+      });
+      // The next read of the instance (the backend reads it to learn the decision) answers late.
+      await sandboxControl(
+        stack.sandbox,
+        'POST',
+        `/${setup.im}/answer-faults`,
+        { route: readRoute, delayMs, times: 1 },
+      );
 
-    const waiting = waitFor(backend(), approval.id, token);
-    const decidedAt = Date.now();
-    await decideInSandbox(stack, approval.imInstanceId!, 'approve', { userId: 'alice', comment: 'slow read' }, setup.im);
-    expect((await waiting).body).toMatchObject({ status: 'approved', decidedById: 'alice', comment: 'slow read' });
-    // The read was slow: the decision could not have applied before it answered.
-    expect(Date.now() - decidedAt).toBeGreaterThanOrEqual(delayMs - 100);
+      const waiting = waitFor(backend(), approval.id, token);
+      const decidedAt = Date.now();
+      await decideInSandbox(
+        stack,
+        approval.imInstanceId!,
+        'approve',
+        { userId: 'alice', comment: 'slow read' },
+        setup.im,
+      );
+      expect((await waiting).body).toMatchObject({
+        status: 'approved',
+        decidedById: 'alice',
+        comment: 'slow read',
+      });
+      // The read was slow: the decision could not have applied before it answered.
+      expect(Date.now() - decidedAt).toBeGreaterThanOrEqual(delayMs - 100);
 
-    const deliveries = await eventually(
-      async () =>
-        (await sandboxControl<ImDeliveryRecord[]>(stack.sandbox, 'GET', `/${setup.im}/deliveries`)).filter(
-          record => record.instanceId === approval.imInstanceId && record.outcome !== 'skipped',
-        ),
-      all => all.length > 0 && all.every(record => record.outcome === 'delivered' || record.outcome === 'failed'),
-    );
-    expect(deliveries.map(record => [record.attempt, record.outcome])).toEqual(deliveries.map(() => [1, 'delivered']));
-  });
+      const deliveries = await eventually(
+        async () =>
+          (
+            await sandboxControl<ImDeliveryRecord[]>(
+              stack.sandbox,
+              'GET',
+              `/${setup.im}/deliveries`,
+            )
+          ).filter(
+            record =>
+              record.instanceId === approval.imInstanceId &&
+              record.outcome !== 'skipped',
+          ),
+        all =>
+          all.length > 0 &&
+          all.every(
+            record =>
+              record.outcome === 'delivered' || record.outcome === 'failed',
+          ),
+      );
+      expect(
+        deliveries.map(record => [record.attempt, record.outcome]),
+      ).toEqual(deliveries.map(() => [1, 'delivered']));
+    },
+  );
 });

@@ -1,31 +1,73 @@
-import { decideInSandbox, eventually, openApproval, waitFor } from './__testUtils__/flow';
-import { dingtalkCallback, dingtalkCorpRegistration } from './__testUtils__/ims';
+import {
+  decideInSandbox,
+  eventually,
+  openApproval,
+  waitFor,
+} from './__testUtils__/flow';
+import {
+  dingtalkCallback,
+  dingtalkCorpRegistration,
+} from './__testUtils__/ims';
 import { expectLostCreateToEndWithOneInstance } from './__testUtils__/lostCreate';
-import { getWithTimeline, sandboxControl, startStack, type Stack } from './__testUtils__/stack';
+import {
+  getWithTimeline,
+  sandboxControl,
+  startStack,
+  type Stack,
+} from './__testUtils__/stack';
 
 // DingTalk tenants as they are: no idempotency key on create, minute-precision dates, older registrations.
 jest.setTimeout(120_000);
 
 /** Approvers written as people write mobiles: with +86 or 0086, spaces and dashes. */
-const MOBILES_TEMPLATE = { ...dingtalkCallback.templateConfig, name: 'deploy-dingtalk-mobiles', integration: dingtalkCallback.integrationId, approvers: ['+86 138-0000-0001', '138 0000 0002'] };
+const MOBILES_TEMPLATE = {
+  ...dingtalkCallback.templateConfig,
+  name: 'deploy-dingtalk-mobiles',
+  integration: dingtalkCallback.integrationId,
+  approvers: ['+86 138-0000-0001', '138 0000 0002'],
+};
 
 describe('DingTalk tenant behaviour end to end (real backend, DingTalk sandbox)', () => {
   let stack: Stack;
   const backend = () => stack.backends[0];
 
   beforeAll(async () => {
-    stack = await startStack({ database: 'sqlite', reconcileSeconds: 1, ims: [dingtalkCallback, dingtalkCorpRegistration], templates: [MOBILES_TEMPLATE] });
+    stack = await startStack({
+      database: 'sqlite',
+      reconcileSeconds: 1,
+      ims: [dingtalkCallback, dingtalkCorpRegistration],
+      templates: [MOBILES_TEMPLATE],
+    });
   });
   afterAll(() => stack?.stop());
 
   it('a create whose answer was lost after DingTalk made the instance ends as one approval with that one instance, decided normally', () =>
-    expectLostCreateToEndWithOneInstance(stack, backend(), { im: 'dingtalk', idField: 'processInstanceId', createRoute: 'instance.create', template: dingtalkCallback.template, approver: 'alice' }, 'error'));
+    expectLostCreateToEndWithOneInstance(
+      stack,
+      backend(),
+      {
+        im: 'dingtalk',
+        idField: 'processInstanceId',
+        createRoute: 'instance.create',
+        template: dingtalkCallback.template,
+        approver: 'alice',
+      },
+      'error',
+    ));
 
-  it('dates a decision when it was made, though DingTalk writes its dates to the minute: never the minute\'s start, never before the request', async () => {
-    const { approval, token } = await openApproval(stack, backend(), { template: dingtalkCallback.template });
+  it("dates a decision when it was made, though DingTalk writes its dates to the minute: never the minute's start, never before the request", async () => {
+    const { approval, token } = await openApproval(stack, backend(), {
+      template: dingtalkCallback.template,
+    });
     await new Promise(resolve => setTimeout(resolve, 1500));
     const waiting = waitFor(backend(), approval.id, token);
-    await decideInSandbox(stack, approval.imInstanceId!, 'approve', { userId: 'alice' }, 'dingtalk');
+    await decideInSandbox(
+      stack,
+      approval.imInstanceId!,
+      'approve',
+      { userId: 'alice' },
+      'dingtalk',
+    );
     const decided = (await waiting).body;
     expect(decided.status).toBe('approved');
     const age = Date.parse(decided.decidedAt!) - Date.parse(approval.createdAt);
@@ -34,37 +76,73 @@ describe('DingTalk tenant behaviour end to end (real backend, DingTalk sandbox)'
   });
 
   it('looks approvers up by mobile as the IM keeps them: bare digits, without +86, spaces or dashes', async () => {
-    const { approval } = await openApproval(stack, backend(), { template: MOBILES_TEMPLATE.name });
+    const { approval } = await openApproval(stack, backend(), {
+      template: MOBILES_TEMPLATE.name,
+    });
     expect(approval.imInstanceId).toBeTruthy();
-    const made = await sandboxControl(stack.sandbox, 'GET', `/dingtalk/instances/${encodeURIComponent(approval.imInstanceId!)}`);
-    expect(made.approvers.map((a: { userId: string }) => a.userId)).toEqual(['alice', 'bob']);
+    const made = await sandboxControl(
+      stack.sandbox,
+      'GET',
+      `/dingtalk/instances/${encodeURIComponent(approval.imInstanceId!)}`,
+    );
+    expect(made.approvers.map((a: { userId: string }) => a.userId)).toEqual([
+      'alice',
+      'bob',
+    ]);
   });
 
   it('takes callbacks of an older corp-level registration: encrypted for the CorpId (the receiveId option), timestamps in seconds', async () => {
-    const { approval, token } = await openApproval(stack, backend(), { template: dingtalkCorpRegistration.template });
+    const { approval, token } = await openApproval(stack, backend(), {
+      template: dingtalkCorpRegistration.template,
+    });
     const waiting = waitFor(backend(), approval.id, token);
-    await decideInSandbox(stack, approval.imInstanceId!, 'approve', { userId: 'alice', comment: 'corp' }, 'dingtalk');
-    expect((await waiting).body).toMatchObject({ status: 'approved', comment: 'corp' });
+    await decideInSandbox(
+      stack,
+      approval.imInstanceId!,
+      'approve',
+      { userId: 'alice', comment: 'corp' },
+      'dingtalk',
+    );
+    expect((await waiting).body).toMatchObject({
+      status: 'approved',
+      comment: 'corp',
+    });
     const { body } = await getWithTimeline(backend(), approval.id, token);
-    expect(body.timeline.at(-1)).toMatchObject({ type: 'approved', source: 'callback' });
+    expect(body.timeline.at(-1)).toMatchObject({
+      type: 'approved',
+      source: 'callback',
+    });
   });
 
-  it('rides out DingTalk\'s flow control (HTTP 403 QpsLimitForAppkeyAndApi) on create: the throttled approval gets its instance on a later try', async () => {
-    await sandboxControl(stack.sandbox, 'POST', '/dingtalk/rate-limit', { qpsPerApi: 1 });
+  it("rides out DingTalk's flow control (HTTP 403 QpsLimitForAppkeyAndApi) on create: the throttled approval gets its instance on a later try", async () => {
+    await sandboxControl(stack.sandbox, 'POST', '/dingtalk/rate-limit', {
+      qpsPerApi: 1,
+    });
     try {
-      const first = await openApproval(stack, backend(), { template: dingtalkCallback.template });
-      const second = await openApproval(stack, backend(), { template: dingtalkCallback.template });
+      const first = await openApproval(stack, backend(), {
+        template: dingtalkCallback.template,
+      });
+      const second = await openApproval(stack, backend(), {
+        template: dingtalkCallback.template,
+      });
       expect(first.approval.imInstanceId).toBeTruthy();
-      expect(second.approval).toMatchObject({ status: 'pending', error: expect.stringMatching(/QpsLimitForAppkeyAndApi/) });
+      expect(second.approval).toMatchObject({
+        status: 'pending',
+        error: expect.stringMatching(/QpsLimitForAppkeyAndApi/),
+      });
       const retried = await eventually(
-        async () => (await getWithTimeline(backend(), second.approval.id, second.token)).body,
+        async () =>
+          (await getWithTimeline(backend(), second.approval.id, second.token))
+            .body,
         body => Boolean(body.imInstanceId),
         60_000,
       );
       expect(retried.status).toBe('pending');
       expect(retried.imInstanceId).not.toBe(first.approval.imInstanceId);
     } finally {
-      await sandboxControl(stack.sandbox, 'POST', '/dingtalk/rate-limit', { qpsPerApi: null });
+      await sandboxControl(stack.sandbox, 'POST', '/dingtalk/rate-limit', {
+        qpsPerApi: null,
+      });
     }
   });
 });

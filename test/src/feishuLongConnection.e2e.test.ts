@@ -1,7 +1,21 @@
 import type { DeliveryRecord } from '@im-approval/im-sandbox';
-import { decideInSandbox, eventually, openApproval, waitFor } from './__testUtils__/flow';
-import { FEISHU_LONG_CONNECTION_APP, feishuLongConnection } from './__testUtils__/ims';
-import { api, getWithTimeline, sandboxControl, startStack, type Stack } from './__testUtils__/stack';
+import {
+  decideInSandbox,
+  eventually,
+  openApproval,
+  waitFor,
+} from './__testUtils__/flow';
+import {
+  FEISHU_LONG_CONNECTION_APP,
+  feishuLongConnection,
+} from './__testUtils__/ims';
+import {
+  api,
+  getWithTimeline,
+  sandboxControl,
+  startStack,
+  type Stack,
+} from './__testUtils__/stack';
 
 jest.setTimeout(120_000);
 
@@ -10,18 +24,34 @@ describe('Feishu long connection end to end (the backend holds the connection th
   const backend = () => stack.backends[0];
   const template = { template: feishuLongConnection.template };
   const deliveries = async (instanceCode: string) =>
-    (await sandboxControl<DeliveryRecord[]>(stack.sandbox, 'GET', '/feishu/deliveries')).filter(d => d.instanceCode === instanceCode);
+    (
+      await sandboxControl<DeliveryRecord[]>(
+        stack.sandbox,
+        'GET',
+        '/feishu/deliveries',
+      )
+    ).filter(d => d.instanceCode === instanceCode);
 
   beforeAll(async () => {
     stack = await startStack({
       database: 'sqlite',
       reconcileSeconds: 2,
       ims: [feishuLongConnection],
-      sandbox: { feishuClientConfig: { PingInterval: 1, ReconnectInterval: 0.2, ReconnectNonce: 0 } },
+      sandbox: {
+        feishuClientConfig: {
+          PingInterval: 1,
+          ReconnectInterval: 0.2,
+          ReconnectNonce: 0,
+        },
+      },
     });
     await eventually(
       () => sandboxControl(stack.sandbox, 'GET', '/feishu/connections'),
-      (views: Array<{ appId: string; connections: number }>) => views.some(v => v.appId === FEISHU_LONG_CONNECTION_APP.appId && v.connections === 1),
+      (views: Array<{ appId: string; connections: number }>) =>
+        views.some(
+          v =>
+            v.appId === FEISHU_LONG_CONNECTION_APP.appId && v.connections === 1,
+        ),
     );
   });
   afterAll(() => stack?.stop());
@@ -29,13 +59,27 @@ describe('Feishu long connection end to end (the backend holds the connection th
   it('applies an approval pushed over the connection, before acknowledging it', async () => {
     const { approval, token } = await openApproval(stack, backend(), template);
     const waiting = waitFor(backend(), approval.id, token);
-    await decideInSandbox(stack, approval.imInstanceId!, 'approve', { openId: 'ou_alice', comment: 'over the wire' });
-    expect((await waiting).body).toMatchObject({ status: 'approved', decidedBy: 'Alice Chen', decidedById: 'ou_alice', comment: 'over the wire' });
+    await decideInSandbox(stack, approval.imInstanceId!, 'approve', {
+      openId: 'ou_alice',
+      comment: 'over the wire',
+    });
+    expect((await waiting).body).toMatchObject({
+      status: 'approved',
+      decidedBy: 'Alice Chen',
+      decidedById: 'ou_alice',
+      comment: 'over the wire',
+    });
     const { body } = await getWithTimeline(backend(), approval.id, token);
-    expect(body.timeline.at(-1)).toMatchObject({ type: 'approved', source: 'connection' });
+    expect(body.timeline.at(-1)).toMatchObject({
+      type: 'approved',
+      source: 'connection',
+    });
     const decided = await eventually(
       () => deliveries(approval.imInstanceId!),
-      all => all.some(d => d.eventStatus === 'APPROVED' && d.outcome === 'delivered'),
+      all =>
+        all.some(
+          d => d.eventStatus === 'APPROVED' && d.outcome === 'delivered',
+        ),
     );
     expect(decided.filter(d => d.channel !== 'long-connection')).toEqual([]);
   });
@@ -43,23 +87,52 @@ describe('Feishu long connection end to end (the backend holds the connection th
   it('returns a rejection with the approver and comment', async () => {
     const { approval, token } = await openApproval(stack, backend(), template);
     const waiting = waitFor(backend(), approval.id, token);
-    await decideInSandbox(stack, approval.imInstanceId!, 'reject', { openId: 'ou_bob', comment: 'not now' });
-    expect((await waiting).body).toMatchObject({ status: 'rejected', decidedBy: 'Bob Li', decidedById: 'ou_bob', comment: 'not now' });
+    await decideInSandbox(stack, approval.imInstanceId!, 'reject', {
+      openId: 'ou_bob',
+      comment: 'not now',
+    });
+    expect((await waiting).body).toMatchObject({
+      status: 'rejected',
+      decidedBy: 'Bob Li',
+      decidedById: 'ou_bob',
+      comment: 'not now',
+    });
   });
 
   it('cancels and revokes the Feishu instance', async () => {
     const { approval, token } = await openApproval(stack, backend(), template);
-    const canceled = await api(backend(), 'POST', `/approvals/${approval.id}/cancel`, { token, body: { reason: 'job canceled' } });
+    const canceled = await api(
+      backend(),
+      'POST',
+      `/approvals/${approval.id}/cancel`,
+      { token, body: { reason: 'job canceled' } },
+    );
     expect(canceled.body.status).toBe('canceled');
-    expect((await sandboxControl(stack.sandbox, 'GET', `/feishu/instances/${approval.imInstanceId}`)).status).toBe('CANCELED');
+    expect(
+      (
+        await sandboxControl(
+          stack.sandbox,
+          'GET',
+          `/feishu/instances/${approval.imInstanceId}`,
+        )
+      ).status,
+    ).toBe('CANCELED');
   });
 
   it('applies an event pushed twice exactly once', async () => {
     const { approval, token } = await openApproval(stack, backend(), template);
-    await decideInSandbox(stack, approval.imInstanceId!, 'approve', { openId: 'ou_alice', delivery: { duplicate: true } });
+    await decideInSandbox(stack, approval.imInstanceId!, 'approve', {
+      openId: 'ou_alice',
+      delivery: { duplicate: true },
+    });
     const pushed = await eventually(
-      async () => (await deliveries(approval.imInstanceId!)).filter(d => d.eventStatus !== 'PENDING' && d.outcome === 'delivered'),
-      all => all.length >= 4 && all.length === 2 * new Set(all.map(d => d.eventUuid)).size,
+      async () =>
+        (await deliveries(approval.imInstanceId!)).filter(
+          d => d.eventStatus !== 'PENDING' && d.outcome === 'delivered',
+        ),
+      all =>
+        all.length >= 4 &&
+        all.length === 2 * new Set(all.map(d => d.eventUuid)).size,
     );
     expect(pushed.length).toBe(2 * new Set(pushed.map(d => d.eventUuid)).size);
     // Acknowledged once recorded; applied right after.
@@ -72,34 +145,66 @@ describe('Feishu long connection end to end (the backend holds the connection th
   it('finds a decision whose event was lost, through the reconciler', async () => {
     const { approval, token } = await openApproval(stack, backend(), template);
     const waiting = waitFor(backend(), approval.id, token);
-    await decideInSandbox(stack, approval.imInstanceId!, 'approve', { openId: 'ou_alice', comment: 'lost event', delivery: { drop: true } });
-    expect((await waiting).body).toMatchObject({ status: 'approved', comment: 'lost event' });
+    await decideInSandbox(stack, approval.imInstanceId!, 'approve', {
+      openId: 'ou_alice',
+      comment: 'lost event',
+      delivery: { drop: true },
+    });
+    expect((await waiting).body).toMatchObject({
+      status: 'approved',
+      comment: 'lost event',
+    });
     const { body } = await getWithTimeline(backend(), approval.id, token);
-    expect(body.timeline.at(-1)).toMatchObject({ type: 'approved', source: 'reconciler', actor: 'Alice Chen' });
+    expect(body.timeline.at(-1)).toMatchObject({
+      type: 'approved',
+      source: 'reconciler',
+      actor: 'Alice Chen',
+    });
   });
 
   it('loses no event when the sandbox drops the connection: the SDK reconnects and the queued event is acknowledged', async () => {
     const { approval, token } = await openApproval(stack, backend(), template);
-    const dropped = await sandboxControl(stack.sandbox, 'POST', '/feishu/connections/drop', { appId: FEISHU_LONG_CONNECTION_APP.appId, downForMs: 500 });
+    const dropped = await sandboxControl(
+      stack.sandbox,
+      'POST',
+      '/feishu/connections/drop',
+      { appId: FEISHU_LONG_CONNECTION_APP.appId, downForMs: 500 },
+    );
     expect(dropped).toEqual({ closed: 1 });
     const waiting = waitFor(backend(), approval.id, token);
-    await decideInSandbox(stack, approval.imInstanceId!, 'reject', { openId: 'ou_bob', comment: 'while down' });
-    expect((await waiting).body).toMatchObject({ status: 'rejected', comment: 'while down' });
+    await decideInSandbox(stack, approval.imInstanceId!, 'reject', {
+      openId: 'ou_bob',
+      comment: 'while down',
+    });
+    expect((await waiting).body).toMatchObject({
+      status: 'rejected',
+      comment: 'while down',
+    });
 
     const log = await eventually(
-      async () => (await deliveries(approval.imInstanceId!)).filter(d => d.eventStatus === 'REJECTED' && d.eventType === 'approval_instance'),
+      async () =>
+        (await deliveries(approval.imInstanceId!)).filter(
+          d =>
+            d.eventStatus === 'REJECTED' && d.eventType === 'approval_instance',
+        ),
       all => all.some(d => d.outcome === 'delivered'),
     );
     // Queued while down, then delivered once the SDK is back; a push the busy SDK acks late is pushed again.
     const outcomes = log.map(d => d.outcome);
     expect(outcomes[0]).toBe('queued');
     expect(outcomes.at(-1)).toBe('delivered');
-    expect(outcomes.slice(1, -1).every(outcome => outcome === 'failed')).toBe(true);
+    expect(outcomes.slice(1, -1).every(outcome => outcome === 'failed')).toBe(
+      true,
+    );
     // The last push may still be waiting for its ack when the delivery log already shows it.
     const views = await eventually(
       () => sandboxControl(stack.sandbox, 'GET', '/feishu/connections'),
       all => all.some((v: { pending: number }) => v.pending === 0),
     );
-    expect(views).toContainEqual({ appId: FEISHU_LONG_CONNECTION_APP.appId, connections: 1, pending: 0 });
+    expect(views).toContainEqual({
+      appId: FEISHU_LONG_CONNECTION_APP.appId,
+      connections: 1,
+      pending: 0,
+    });
   });
 });

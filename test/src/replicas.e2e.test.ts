@@ -1,5 +1,10 @@
 import { decideInSandbox, openApproval, waitFor } from './__testUtils__/flow';
-import { api, getWithTimeline, startStack, type Stack } from './__testUtils__/stack';
+import {
+  api,
+  getWithTimeline,
+  startStack,
+  type Stack,
+} from './__testUtils__/stack';
 
 jest.setTimeout(180_000);
 
@@ -18,10 +23,16 @@ describe('two backend replicas on one PostgreSQL database', () => {
     const waiting = waitFor(b, approval.id, token, '60s');
     await new Promise(r => setTimeout(r, 500));
     const decidedAt = Date.now();
-    await decideInSandbox(stack, approval.imInstanceId!, 'approve', { openId: 'ou_alice', comment: 'from replica a' });
+    await decideInSandbox(stack, approval.imInstanceId!, 'approve', {
+      openId: 'ou_alice',
+      comment: 'from replica a',
+    });
     const decided = await waiting;
     const latencyMs = Date.now() - decidedAt;
-    expect(decided.body).toMatchObject({ status: 'approved', comment: 'from replica a' });
+    expect(decided.body).toMatchObject({
+      status: 'approved',
+      comment: 'from replica a',
+    });
     // Far below the waiters' 10 s safety re-read: the notification, not polling, woke it.
     expect(latencyMs).toBeLessThan(5_000);
   });
@@ -29,18 +40,39 @@ describe('two backend replicas on one PostgreSQL database', () => {
   it('serves the same approval from both replicas and keeps one winner under concurrent cancels', async () => {
     const [a, b] = stack.backends;
     const { approval, token } = await openApproval(stack, b);
-    const results = await Promise.all([a, b, a, b].map(replica => api(replica, 'POST', `/approvals/${approval.id}/cancel`, { token })));
-    expect(results.every(r => r.status === 200 && r.body.status === 'canceled')).toBe(true);
+    const results = await Promise.all(
+      [a, b, a, b].map(replica =>
+        api(replica, 'POST', `/approvals/${approval.id}/cancel`, { token }),
+      ),
+    );
+    expect(
+      results.every(r => r.status === 200 && r.body.status === 'canceled'),
+    ).toBe(true);
     const { body } = await getWithTimeline(a, approval.id, token);
     expect(body.timeline.filter(e => e.type === 'canceled')).toHaveLength(1);
-    expect(body.timeline.filter(e => e.type === 'im_instance_revoked')).toHaveLength(1);
+    expect(
+      body.timeline.filter(e => e.type === 'im_instance_revoked'),
+    ).toHaveLength(1);
   });
 
   it('opens one IM instance when the same request reaches both replicas at once', async () => {
     const [a, b] = stack.backends;
-    const token = await stack.issuer.sign({ repository: 'acme/api', repository_owner: 'acme', environment: 'production', run_id: '5' });
-    const body = { template: 'deploy', idempotencyKey: `replicas-${Date.now()}`, variables: { service: 'api', reason: 'r' } };
-    const [first, second] = await Promise.all([a, b].map(replica => api(replica, 'POST', '/approvals', { token, body })));
+    const token = await stack.issuer.sign({
+      repository: 'acme/api',
+      repository_owner: 'acme',
+      environment: 'production',
+      run_id: '5',
+    });
+    const body = {
+      template: 'deploy',
+      idempotencyKey: `replicas-${Date.now()}`,
+      variables: { service: 'api', reason: 'r' },
+    };
+    const [first, second] = await Promise.all(
+      [a, b].map(replica =>
+        api(replica, 'POST', '/approvals', { token, body }),
+      ),
+    );
     expect([first.status, second.status].sort()).toEqual([200, 201]);
     expect(first.body.id).toBe(second.body.id);
   });

@@ -61,18 +61,31 @@ export class ApprovalsClient {
 
   constructor(private readonly options: ApprovalsClientOptions) {
     this.now = options.now ?? Date.now;
-    this.newBackoff = options.backoff ?? (() => new Backoff({ initialMs: 500, maxMs: 30_000 }));
+    this.newBackoff =
+      options.backoff ?? (() => new Backoff({ initialMs: 500, maxMs: 30_000 }));
     this.callRetryMs = options.callRetryMs ?? 5 * 60_000;
   }
 
   /** Safe to retry: the idempotency key makes a repeated create answer the same approval. */
-  async create(request: CreateApprovalRequest): Promise<{ approval: Approval; created: boolean }> {
-    const { status, body } = await this.send('POST', '/approvals', { body: request, ...this.call() });
-    return { approval: this.parse(approvalSchema, body), created: status === 201 };
+  async create(
+    request: CreateApprovalRequest,
+  ): Promise<{ approval: Approval; created: boolean }> {
+    const { status, body } = await this.send('POST', '/approvals', {
+      body: request,
+      ...this.call(),
+    });
+    return {
+      approval: this.parse(approvalSchema, body),
+      created: status === 201,
+    };
   }
 
   async get(id: string): Promise<ApprovalWithTimeline> {
-    const { body } = await this.send('GET', `/approvals/${encodeURIComponent(id)}`, this.call());
+    const { body } = await this.send(
+      'GET',
+      `/approvals/${encodeURIComponent(id)}`,
+      this.call(),
+    );
     return this.parse(approvalWithTimelineSchema, body);
   }
 
@@ -80,34 +93,63 @@ export class ApprovalsClient {
    * Answers as soon as the approval leaves `pending`, or after `seconds` with it still pending.
    * A backend that is down is retried until `retryUntil`: a wait outlives a single call.
    */
-  async wait(id: string, seconds: number, retryUntil: number): Promise<Approval> {
-    const { body } = await this.send('GET', `/approvals/${encodeURIComponent(id)}/wait?timeout=${seconds}s`, {
-      retryUntil,
-      timeoutMs: seconds * 1000 + WAIT_GRACE_MS,
-    });
+  async wait(
+    id: string,
+    seconds: number,
+    retryUntil: number,
+  ): Promise<Approval> {
+    const { body } = await this.send(
+      'GET',
+      `/approvals/${encodeURIComponent(id)}/wait?timeout=${seconds}s`,
+      {
+        retryUntil,
+        timeoutMs: seconds * 1000 + WAIT_GRACE_MS,
+      },
+    );
     return this.parse(approvalSchema, body);
   }
 
   async cancel(id: string, reason: string): Promise<Approval> {
-    const { body } = await this.send('POST', `/approvals/${encodeURIComponent(id)}/cancel`, { body: { reason }, ...this.call() });
+    const { body } = await this.send(
+      'POST',
+      `/approvals/${encodeURIComponent(id)}/cancel`,
+      { body: { reason }, ...this.call() },
+    );
     return this.parse(approvalSchema, body);
   }
 
   private call() {
-    return { retryUntil: this.now() + this.callRetryMs, timeoutMs: REQUEST_TIMEOUT_MS };
+    return {
+      retryUntil: this.now() + this.callRetryMs,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    };
   }
 
-  private async send(method: string, path: string, options: RequestOptions): Promise<{ status: number; body: unknown }> {
+  private async send(
+    method: string,
+    path: string,
+    options: RequestOptions,
+  ): Promise<{ status: number; body: unknown }> {
     const backoff = this.newBackoff();
     let freshToken = false;
     for (;;) {
       const token = await this.options.identity.token({ fresh: freshToken });
       let problem: string;
       try {
-        const { status, text } = await this.attempt(method, path, token, options);
-        if (status >= 200 && status < 300) return { status, body: parseJson(text) };
+        const { status, text } = await this.attempt(
+          method,
+          path,
+          token,
+          options,
+        );
+        if (status >= 200 && status < 300)
+          return { status, body: parseJson(text) };
         // An OIDC token can expire between fetching and arriving; one fresh token settles it.
-        if (status === 401 && this.options.identity.kind === 'oidc' && !freshToken) {
+        if (
+          status === 401 &&
+          this.options.identity.kind === 'oidc' &&
+          !freshToken
+        ) {
           freshToken = true;
           continue;
         }
@@ -116,8 +158,15 @@ export class ApprovalsClient {
         // deadline, like a refused connection: the plugin's 5xx, and whatever does not come from
         // the plugin: the empty 404 of a Backstage that listens before the plugin is mounted, a
         // proxy's HTML page or 502.
-        if (refusal !== undefined && status < 500 && !RETRYABLE_REFUSALS.has(status)) {
-          throw new ApiError(status, `Backstage answered ${status} to ${method} ${path}: ${untrusted(refusal)}`);
+        if (
+          refusal !== undefined &&
+          status < 500 &&
+          !RETRYABLE_REFUSALS.has(status)
+        ) {
+          throw new ApiError(
+            status,
+            `Backstage answered ${status} to ${method} ${path}: ${untrusted(refusal)}`,
+          );
         }
         problem = `Backstage answered ${status}: ${refusal === undefined ? notThePlugin(text) : untrusted(refusal)}`;
       } catch (error) {
@@ -126,7 +175,9 @@ export class ApprovalsClient {
       }
       const delay = backoff.next();
       if (this.now() + delay > options.retryUntil) {
-        throw new BackendUnreachableError(`${problem}; gave up retrying ${method} ${path}`);
+        throw new BackendUnreachableError(
+          `${problem}; gave up retrying ${method} ${path}`,
+        );
       }
       this.options.onRetry(problem, delay);
       await sleep(delay);
@@ -134,16 +185,24 @@ export class ApprovalsClient {
   }
 
   /** One HTTP exchange; a failure to get a whole answer is a `TransportError`. */
-  private async attempt(method: string, path: string, token: string, options: RequestOptions) {
+  private async attempt(
+    method: string,
+    path: string,
+    token: string,
+    options: RequestOptions,
+  ) {
     try {
       const response = await fetch(`${this.options.apiUrl}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${token}`,
           accept: 'application/json',
-          ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(options.body === undefined
+            ? {}
+            : { 'content-type': 'application/json' }),
         },
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        body:
+          options.body === undefined ? undefined : JSON.stringify(options.body),
         signal: AbortSignal.timeout(options.timeoutMs),
       });
       return { status: response.status, text: await response.text() };
@@ -155,7 +214,9 @@ export class ApprovalsClient {
   private parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
     const result = schema.safeParse(body);
     if (!result.success) {
-      throw new Error(`Backstage answered something that is not an approval (is backstage-url right?): ${untrusted(describeZodError(result.error))}`);
+      throw new Error(
+        `Backstage answered something that is not an approval (is backstage-url right?): ${untrusted(describeZodError(result.error))}`,
+      );
     }
     return result.data;
   }
@@ -172,19 +233,27 @@ function parseJson(text: string): unknown {
 /** The plugin's message, when the answer is Backstage's error body sent with this status; else undefined. */
 function pluginRefusal(status: number, text: string): string | undefined {
   const parsed = errorResponseSchema.safeParse(parseJson(text));
-  return parsed.success && parsed.data.response.statusCode === status ? parsed.data.error.message : undefined;
+  return parsed.success && parsed.data.response.statusCode === status
+    ? parsed.data.error.message
+    : undefined;
 }
 
 /** An answer that is not the plugin's, described by the start of what came. */
 function notThePlugin(text: string): string {
   const start = text.trim().slice(0, 200);
-  const what = start ? `"${untrusted(start)}${text.trim().length > 200 ? '…' : ''}"` : 'an empty body';
+  const what = start
+    ? `"${untrusted(start)}${text.trim().length > 200 ? '…' : ''}"`
+    : 'an empty body';
   return `${what}, not the im-approval plugin's answer (is the backend starting, or backstage-url wrong?)`;
 }
 
 /** fetch rejects with a TypeError whose cause names the network failure, or a DOMException on timeout. */
 function describeTransportError(error: unknown): string {
-  if (error instanceof Error && error.name === 'TimeoutError') return 'no answer in time';
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? String((error as Error).message ?? error);
+  if (error instanceof Error && error.name === 'TimeoutError')
+    return 'no answer in time';
+  const cause = (error as { cause?: { code?: string; message?: string } })
+    .cause;
+  return (
+    cause?.code ?? cause?.message ?? String((error as Error).message ?? error)
+  );
 }

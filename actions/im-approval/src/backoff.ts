@@ -15,11 +15,15 @@ export class Backoff {
   constructor(private readonly options: BackoffOptions) {}
 
   next(): number {
-    const ceiling = Math.min(this.options.maxMs, this.options.initialMs * 2 ** this.attempt);
+    const ceiling = Math.min(
+      this.options.maxMs,
+      this.options.initialMs * 2 ** this.attempt,
+    );
     this.attempt += 1;
     const random = this.options.random ?? Math.random;
     return Math.round(ceiling * (0.5 + random() / 2));
   }
 }
 
-export const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
+export const sleep = (ms: number) =>
+  new Promise<void>(resolve => setTimeout(resolve, ms));

@@ -6,10 +6,16 @@ import { untrusted } from './untrusted';
 
 /** The client for these inputs, telling the log about every retry. */
 export function clientFor(inputs: ActionInputs): ApprovalsClient {
-  const identity = inputs.auth === 'token' ? staticIdentity(inputs.token!) : oidcIdentity(inputs.audience);
+  const identity =
+    inputs.auth === 'token'
+      ? staticIdentity(inputs.token!)
+      : oidcIdentity(inputs.audience);
   return new ApprovalsClient({
     apiUrl: inputs.apiUrl,
     identity,
-    onRetry: (problem, delayMs) => core.warning(`${untrusted(problem)}; retrying in ${(delayMs / 1000).toFixed(1)} s`),
+    onRetry: (problem, delayMs) =>
+      core.warning(
+        `${untrusted(problem)}; retrying in ${(delayMs / 1000).toFixed(1)} s`,
+      ),
   });
 }

@@ -10,12 +10,18 @@ describe('dist/', () => {
   beforeAll(() => {
     built = mkdtempSync(join(tmpdir(), 'im-approval-action-'));
     // The package's own build script, with only the output folder changed.
-    execFileSync('yarn', ['build', '--out', built], { cwd: actionDir, stdio: 'pipe' });
+    execFileSync('yarn', ['build', '--out', built], {
+      cwd: actionDir,
+      stdio: 'pipe',
+    });
   }, 120_000);
   afterAll(() => rmSync(built, { recursive: true, force: true }));
 
-  it.each(['index.js', 'licenses.txt'])('%s is what the source builds to (run `yarn build` in actions/im-approval)', file => {
-    const committed = readFileSync(join(actionDir, 'dist', file), 'utf8');
-    expect(readFileSync(join(built, file), 'utf8') === committed).toBe(true);
-  });
+  it.each(['index.js', 'licenses.txt'])(
+    '%s is what the source builds to (run `yarn build` in actions/im-approval)',
+    file => {
+      const committed = readFileSync(join(actionDir, 'dist', file), 'utf8');
+      expect(readFileSync(join(built, file), 'utf8') === committed).toBe(true);
+    },
+  );
 });

@@ -13,12 +13,19 @@ export class IdentityError extends Error {}
 /** GitHub OIDC tokens live minutes while a wait can last days, so one is fetched per use near expiry. */
 const REFRESH_BEFORE_EXPIRY_SECONDS = 60;
 
-export function oidcIdentity(audience: string, now: () => number = Date.now): Identity {
+export function oidcIdentity(
+  audience: string,
+  now: () => number = Date.now,
+): Identity {
   let cached: { value: string; expiresAt: number } | undefined;
   return {
     kind: 'oidc',
     async token(options = {}) {
-      if (!options.fresh && cached && cached.expiresAt - REFRESH_BEFORE_EXPIRY_SECONDS * 1000 > now()) {
+      if (
+        !options.fresh &&
+        cached &&
+        cached.expiresAt - REFRESH_BEFORE_EXPIRY_SECONDS * 1000 > now()
+      ) {
         return cached.value;
       }
       let value: string;

@@ -4,13 +4,25 @@ import { parse } from 'yaml';
 import { INPUT_NAMES, InputError, readInputs, type InputName } from './inputs';
 
 /** What the runner passes when the workflow leaves an input out: action.yml's default, or ''. */
-const action = parse(readFileSync(join(__dirname, '..', 'action.yml'), 'utf8')) as {
+const action = parse(
+  readFileSync(join(__dirname, '..', 'action.yml'), 'utf8'),
+) as {
   inputs: Record<string, { default?: string }>;
 };
-const defaults = Object.fromEntries(Object.entries(action.inputs).map(([name, spec]) => [name, spec.default ?? '']));
+const defaults = Object.fromEntries(
+  Object.entries(action.inputs).map(([name, spec]) => [
+    name,
+    spec.default ?? '',
+  ]),
+);
 
 function read(inputs: Partial<Record<InputName, string>>) {
-  const values: Record<string, string> = { ...defaults, 'backstage-url': 'https://backstage.example.com', template: 'deploy', ...inputs };
+  const values: Record<string, string> = {
+    ...defaults,
+    'backstage-url': 'https://backstage.example.com',
+    template: 'deploy',
+    ...inputs,
+  };
   return readInputs(name => values[name] ?? '');
 }
 
@@ -77,27 +89,53 @@ describe('readInputs', () => {
 
   it.each([
     [{ timeout: '2 hours' }, 'timeout: expected a duration like 30m, 2h, 1d'],
-    [{ 'backstage-url': 'backstage.example.com' }, 'backstage-url: expected the http(s) URL of the Backstage backend'],
+    [
+      { 'backstage-url': 'backstage.example.com' },
+      'backstage-url: expected the http(s) URL of the Backstage backend',
+    ],
     [{ template: 'Deploy Prod' }, 'template:'],
     [{ template: '' }, 'template: required unless approval-id is given'],
     [{ auth: 'github' }, 'auth: expected oidc or token'],
     [{ auth: 'token' }, 'token: required when auth is token'],
     [{ wait: 'yes' }, 'wait: expected true or false, got "yes"'],
-    [{ 'fail-on': 'rejected, timeout' }, 'fail-on: expected "none" or a list of rejected, canceled, expired, failed; got "timeout"'],
-    [{ variables: 'service=api\nno equals sign' }, 'variables: line 2: expected name=value, got "no equals sign"'],
-    [{ 'approval-id': '42' }, 'approval-id: expected the id of an approval (a UUID)'],
-    [{ 'approval-id': '6f1c1f9e-8a43-4a57-9a52-0d9b1d7c8e11', wait: 'false' }, 'wait: must be true with approval-id'],
+    [
+      { 'fail-on': 'rejected, timeout' },
+      'fail-on: expected "none" or a list of rejected, canceled, expired, failed; got "timeout"',
+    ],
+    [
+      { variables: 'service=api\nno equals sign' },
+      'variables: line 2: expected name=value, got "no equals sign"',
+    ],
+    [
+      { 'approval-id': '42' },
+      'approval-id: expected the id of an approval (a UUID)',
+    ],
+    [
+      { 'approval-id': '6f1c1f9e-8a43-4a57-9a52-0d9b1d7c8e11', wait: 'false' },
+      'wait: must be true with approval-id',
+    ],
   ])('refuses %j with a message naming the input', (inputs, message) => {
     expect(errorOf(inputs)).toContain(message);
   });
 
   it('names every bad input at once', () => {
     const message = errorOf({ timeout: 'soon', auth: 'github', wait: 'maybe' });
-    expect(message.split('; ').map(line => line.split(':')[0]).sort()).toEqual(['auth', 'timeout', 'wait']);
+    expect(
+      message
+        .split('; ')
+        .map(line => line.split(':')[0])
+        .sort(),
+    ).toEqual(['auth', 'timeout', 'wait']);
   });
 
   it('waits on an existing approval without a template', () => {
-    const inputs = read({ template: '', 'approval-id': '6f1c1f9e-8a43-4a57-9a52-0d9b1d7c8e11' });
-    expect(inputs).toMatchObject({ template: undefined, approvalId: '6f1c1f9e-8a43-4a57-9a52-0d9b1d7c8e11' });
+    const inputs = read({
+      template: '',
+      'approval-id': '6f1c1f9e-8a43-4a57-9a52-0d9b1d7c8e11',
+    });
+    expect(inputs).toMatchObject({
+      template: undefined,
+      approvalId: '6f1c1f9e-8a43-4a57-9a52-0d9b1d7c8e11',
+    });
   });
 });

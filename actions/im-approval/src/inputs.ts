@@ -23,12 +23,18 @@ export const INPUT_NAMES = [
 ] as const;
 export type InputName = (typeof INPUT_NAMES)[number];
 
-const FAILING_STATUSES = approvalStatusSchema.exclude(['pending', 'approved']).options;
+const FAILING_STATUSES = approvalStatusSchema.exclude([
+  'pending',
+  'approved',
+]).options;
 type FailingStatus = Exclude<TerminalStatus, 'approved'>;
 
 /** An input left empty is absent; others are trimmed, then checked. */
 const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess(value => (typeof value === 'string' ? value.trim() || undefined : value), schema.optional());
+  z.preprocess(
+    value => (typeof value === 'string' ? value.trim() || undefined : value),
+    schema.optional(),
+  );
 
 /** Lines or commas; blank entries dropped. */
 const list = (text: string) =>
@@ -44,7 +50,10 @@ const booleanInput = z
   .transform((value, ctx) => {
     if (['true', 'True', 'TRUE'].includes(value)) return true;
     if (['false', 'False', 'FALSE'].includes(value)) return false;
-    ctx.addIssue({ code: 'custom', message: `expected true or false, got "${value}"` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected true or false, got "${value}"`,
+    });
     return z.NEVER;
   });
 
@@ -56,7 +65,10 @@ const variablesInput = z.string().transform((text, ctx) => {
     if (!line || line.startsWith('#')) return;
     const match = /^([A-Za-z_][A-Za-z0-9_-]*)\s*=(.*)$/.exec(line);
     if (!match) {
-      ctx.addIssue({ code: 'custom', message: `line ${index + 1}: expected name=value, got "${line}"` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `line ${index + 1}: expected name=value, got "${line}"`,
+      });
       return;
     }
     variables[match[1]] = match[2].trim();
@@ -69,7 +81,9 @@ const failOnInput = z
   .transform(list)
   .transform((items, ctx): FailingStatus[] => {
     if (items.length === 1 && items[0] === 'none') return [];
-    const unknown = items.filter(item => !(FAILING_STATUSES as readonly string[]).includes(item));
+    const unknown = items.filter(
+      item => !(FAILING_STATUSES as readonly string[]).includes(item),
+    );
     if (unknown.length > 0 || items.length === 0) {
       ctx.addIssue({
         code: 'custom',
@@ -83,7 +97,12 @@ const failOnInput = z
 const backstageUrlInput = z
   .string()
   .trim()
-  .pipe(z.url({ protocol: /^https?$/, error: 'expected the http(s) URL of the Backstage backend' }))
+  .pipe(
+    z.url({
+      protocol: /^https?$/,
+      error: 'expected the http(s) URL of the Backstage backend',
+    }),
+  )
   .transform(url => {
     const base = url.replace(/\/+$/, '');
     return base.endsWith('/api/im-approval') ? base : `${base}/api/im-approval`;
@@ -97,22 +116,40 @@ export const inputsSchema = z
     variables: variablesInput,
     approvers: z.string().transform(list),
     timeout: optional(durationSchema),
-    auth: z.string().trim().pipe(z.enum(['oidc', 'token'], 'expected oidc or token')),
+    auth: z
+      .string()
+      .trim()
+      .pipe(z.enum(['oidc', 'token'], 'expected oidc or token')),
     token: optional(z.string()),
-    audience: z.string().trim().min(1, 'expected the audience the backend accepts'),
+    audience: z
+      .string()
+      .trim()
+      .min(1, 'expected the audience the backend accepts'),
     'fail-on': failOnInput,
     'approval-id': optional(z.uuid('expected the id of an approval (a UUID)')),
     wait: booleanInput,
   })
   .superRefine((inputs, ctx) => {
     if (!inputs['approval-id'] && !inputs.template) {
-      ctx.addIssue({ code: 'custom', path: ['template'], message: 'required unless approval-id is given' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['template'],
+        message: 'required unless approval-id is given',
+      });
     }
     if (inputs.auth === 'token' && !inputs.token) {
-      ctx.addIssue({ code: 'custom', path: ['token'], message: 'required when auth is token' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['token'],
+        message: 'required when auth is token',
+      });
     }
     if (inputs['approval-id'] && !inputs.wait) {
-      ctx.addIssue({ code: 'custom', path: ['wait'], message: 'must be true with approval-id (there is nothing to create)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['wait'],
+        message: 'must be true with approval-id (there is nothing to create)',
+      });
     }
   })
   .transform(inputs => ({
@@ -137,8 +174,12 @@ export class InputError extends Error {}
  * Reads and validates every input; throws an `InputError` naming each bad input and what it
  * accepts. Defaults come from action.yml, so an absent input is an empty string here.
  */
-export function readInputs(getInput: (name: InputName) => string): ActionInputs {
-  const raw = Object.fromEntries(INPUT_NAMES.map(name => [name, getInput(name)]));
+export function readInputs(
+  getInput: (name: InputName) => string,
+): ActionInputs {
+  const raw = Object.fromEntries(
+    INPUT_NAMES.map(name => [name, getInput(name)]),
+  );
   const result = inputsSchema.safeParse(raw);
   if (!result.success) throw new InputError(describeZodError(result.error));
   return result.data;

@@ -12,12 +12,18 @@ import { untrusted } from './untrusted';
  * `::name::` at the start of a line (after \n, \r\n, \r, a Unicode line separator, or blanks), the
  * older `##[name]` anywhere, an ANSI escape, and HTML for the job summary.
  */
-const EVIL = 'ok\n::warning::pwned\n::add-mask::x\r\n::error::crlf\r  ::stop-commands::t\u2028::notice::ls ##[warning]old \u001b[8m<img src=x onerror=alert(1)>';
+const EVIL =
+  'ok\n::warning::pwned\n::add-mask::x\r\n::error::crlf\r  ::stop-commands::t\u2028::notice::ls ##[warning]old \u001b[8m<img src=x onerror=alert(1)>';
 const SHOWN = untrusted(EVIL);
 const TOKEN = 'the-static-token';
 
-const backstageError = (statusCode: number, name: string, message: string) => ({ error: { name, message }, response: { statusCode } });
-const manifest = parse(readFileSync(join(__dirname, '../action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> };
+const backstageError = (statusCode: number, name: string, message: string) => ({
+  error: { name, message },
+  response: { statusCode },
+});
+const manifest = parse(
+  readFileSync(join(__dirname, '../action.yml'), 'utf8'),
+) as { inputs: Record<string, { default?: string }> };
 
 interface Step {
   lines: string[];
@@ -28,12 +34,24 @@ interface Step {
 }
 
 /** Runs the Action's committed bundle as a runner does (its own process), against a scripted backend. */
-async function runStep(replies: Reply[], options: { post?: boolean } = {}): Promise<Step> {
+async function runStep(
+  replies: Reply[],
+  options: { post?: boolean } = {},
+): Promise<Step> {
   const backend = await startScriptedBackend(replies);
   const dir = mkdtempSync(join(tmpdir(), 'im-approval-injection-'));
-  const files = { GITHUB_OUTPUT: join(dir, 'output'), GITHUB_STATE: join(dir, 'state'), GITHUB_STEP_SUMMARY: join(dir, 'summary') };
+  const files = {
+    GITHUB_OUTPUT: join(dir, 'output'),
+    GITHUB_STATE: join(dir, 'state'),
+    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
+  };
   for (const file of Object.values(files)) writeFileSync(file, '');
-  const inputs = { 'backstage-url': backend.apiUrl, template: 'deploy', auth: 'token', token: TOKEN };
+  const inputs = {
+    'backstage-url': backend.apiUrl,
+    template: 'deploy',
+    auth: 'token',
+    token: TOKEN,
+  };
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     ...files,
@@ -42,13 +60,23 @@ async function runStep(replies: Reply[], options: { post?: boolean } = {}): Prom
     GITHUB_RUN_ATTEMPT: '1',
     GITHUB_JOB: 'deploy',
     ...Object.fromEntries(
-      Object.entries(manifest.inputs).map(([name, spec]) => [`INPUT_${name.toUpperCase()}`, (inputs as Record<string, string>)[name] ?? spec.default ?? '']),
+      Object.entries(manifest.inputs).map(([name, spec]) => [
+        `INPUT_${name.toUpperCase()}`,
+        (inputs as Record<string, string>)[name] ?? spec.default ?? '',
+      ]),
     ),
     ...(options.post ? { STATE_isPost: 'true', 'STATE_approval-id': ID } : {}),
   };
   try {
-    const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>((resolve, reject) => {
-      const child = spawn(process.execPath, [join(__dirname, '../dist/index.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const { stdout, code } = await new Promise<{
+      stdout: string;
+      code: number | null;
+    }>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [join(__dirname, '../dist/index.js')],
+        { env, stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       let out = '';
       child.stdout.on('data', chunk => {
         out += String(chunk);
@@ -78,15 +106,34 @@ async function runStep(replies: Reply[], options: { post?: boolean } = {}): Prom
 /** In the future: the Action retries a backend that is down until the approval's deadline. */
 const EXPIRES = new Date(Date.now() + 3_600_000).toISOString();
 const evilPending = () =>
-  approval({ title: EVIL, provider: EVIL, approvers: [EVIL], imUrl: `https://im.example.com/${EVIL}`, error: EVIL, expiresAt: EXPIRES });
+  approval({
+    title: EVIL,
+    provider: EVIL,
+    approvers: [EVIL],
+    imUrl: `https://im.example.com/${EVIL}`,
+    error: EVIL,
+    expiresAt: EXPIRES,
+  });
 
 describe('text from the IM, people and the backend never becomes a workflow command', () => {
   it('while opening, waiting through retries, and on the decision', async () => {
     const step = await runStep([
       { status: 201, body: evilPending() },
-      { status: 503, body: backstageError(503, 'ServiceUnavailableError', EVIL) },
+      {
+        status: 503,
+        body: backstageError(503, 'ServiceUnavailableError', EVIL),
+      },
       { status: 404, body: `<html>${EVIL}</html>` },
-      { status: 200, body: { ...evilPending(), status: 'rejected', decidedBy: EVIL, comment: EVIL, decidedAt: new Date().toISOString() } },
+      {
+        status: 200,
+        body: {
+          ...evilPending(),
+          status: 'rejected',
+          decidedBy: EVIL,
+          comment: EVIL,
+          decidedAt: new Date().toISOString(),
+        },
+      },
     ]);
 
     // The Action's own commands only: the token's mask, a warning per retry, the failed step.
@@ -98,10 +145,20 @@ describe('text from the IM, people and the backend never becomes a workflow comm
       `Requested "${SHOWN}" (template deploy), approvers ${SHOWN} in ${SHOWN}: https://im.example.com/${SHOWN}`,
     );
     expect(step.lines).toContain(`::error::Rejected by ${SHOWN}: "${SHOWN}"`);
-    expect(step.lines.some(line => line.startsWith('Waiting for a decision') && line.endsWith(`The last IM error: ${SHOWN}`))).toBe(true);
+    expect(
+      step.lines.some(
+        line =>
+          line.startsWith('Waiting for a decision') &&
+          line.endsWith(`The last IM error: ${SHOWN}`),
+      ),
+    ).toBe(true);
     expect(step.lines.filter(line => line.startsWith('::warning::'))).toEqual([
-      expect.stringMatching(/^::warning::Backstage answered 503: ok\\n::warning::pwned.*; retrying in \d\.\d s$/),
-      expect.stringMatching(/^::warning::Backstage answered 404: "<html>ok\\n::warning::pwned.*, not the im-approval plugin's answer/),
+      expect.stringMatching(
+        /^::warning::Backstage answered 503: ok\\n::warning::pwned.*; retrying in \d\.\d s$/,
+      ),
+      expect.stringMatching(
+        /^::warning::Backstage answered 404: "<html>ok\\n::warning::pwned.*, not the im-approval plugin's answer/,
+      ),
     ]);
     expectEscapedSummary(step.summary);
   });
@@ -112,20 +169,28 @@ describe('text from the IM, people and the backend never becomes a workflow comm
       { status: 200, body: { ...evilPending(), status: 'expired' } },
     ]);
     expect(expired.commands).toEqual(['add-mask', 'error']);
-    expect(expired.lines).toContain(`::error::Nobody decided before the approval expired at ${EXPIRES}; the last IM error: ${SHOWN}`);
+    expect(expired.lines).toContain(
+      `::error::Nobody decided before the approval expired at ${EXPIRES}; the last IM error: ${SHOWN}`,
+    );
     expect(expired.summary).toContain('IM error');
     expectEscapedSummary(expired.summary);
 
-    const failed = await runStep([{ status: 201, body: { ...evilPending(), status: 'failed' } }]);
+    const failed = await runStep([
+      { status: 201, body: { ...evilPending(), status: 'failed' } },
+    ]);
     expect(failed.commands).toEqual(['add-mask', 'error']);
     expect(failed.lines).toContain(`::error::The approval failed: ${SHOWN}`);
     expectEscapedSummary(failed.summary);
   });
 
   it("when the plugin refuses, the step fails with the plugin's message on one line", async () => {
-    const step = await runStep([{ status: 403, body: backstageError(403, 'NotAllowedError', EVIL) }]);
+    const step = await runStep([
+      { status: 403, body: backstageError(403, 'NotAllowedError', EVIL) },
+    ]);
     expect(step.commands).toEqual(['add-mask', 'error']);
-    expect(step.lines).toContain(`::error::Backstage answered 403 to POST /approvals: ${SHOWN}`);
+    expect(step.lines).toContain(
+      `::error::Backstage answered 403 to POST /approvals: ${SHOWN}`,
+    );
   });
 
   it('in the post step: a refused cancel, and a revoke the IM refused', async () => {
@@ -137,7 +202,9 @@ describe('text from the IM, people and the backend never becomes a workflow comm
       { post: true },
     );
     expect(refused.commands).toEqual(['add-mask']);
-    expect(refused.lines).toContain(`Backstage answered 409 to POST /approvals/${ID}/cancel: ${SHOWN}`);
+    expect(refused.lines).toContain(
+      `Backstage answered 409 to POST /approvals/${ID}/cancel: ${SHOWN}`,
+    );
 
     const canceled = { ...evilPending(), status: 'canceled' as const };
     const revokeFailed = await runStep(
@@ -146,7 +213,18 @@ describe('text from the IM, people and the backend never becomes a workflow comm
         { status: 200, body: canceled },
         {
           status: 200,
-          body: { ...canceled, timeline: [{ type: 'im_revoke_failed', at: '2026-11-21T08:05:00.000Z', source: 'api', actor: EVIL, message: EVIL }] },
+          body: {
+            ...canceled,
+            timeline: [
+              {
+                type: 'im_revoke_failed',
+                at: '2026-11-21T08:05:00.000Z',
+                source: 'api',
+                actor: EVIL,
+                message: EVIL,
+              },
+            ],
+          },
         },
       ],
       { post: true },

@@ -1,22 +1,31 @@
-import { describeDecider, formatDuration, type Approval } from '@im-approval/plugin-im-approval-common';
+import {
+  describeDecider,
+  formatDuration,
+  type Approval,
+} from '@im-approval/plugin-im-approval-common';
 import { untrusted } from './untrusted';
 
 /** Seconds from an ISO timestamp to an epoch-ms moment. */
-export const seconds = (from: string, to: number) => (to - Date.parse(from)) / 1000;
+export const seconds = (from: string, to: number) =>
+  (to - Date.parse(from)) / 1000;
 
 // Every value below comes from the backend, the IM or a person: each goes through `untrusted`.
 
 /** Where the approval is and who may decide it, for the log. */
 export function describeApproval(approval: Approval): string {
   const provider = untrusted(approval.provider);
-  const where = approval.imUrl ? `${provider}: ${untrusted(approval.imUrl)}` : provider;
+  const where = approval.imUrl
+    ? `${provider}: ${untrusted(approval.imUrl)}`
+    : provider;
   return `"${untrusted(approval.title)}" (template ${untrusted(approval.template)}), approvers ${untrusted(approval.approvers.join(', '))} in ${where}`;
 }
 
 export function progressLine(approval: Approval, now: number): string {
   const left = formatDuration(-seconds(approval.expiresAt, now));
   // E.g. the backend keeps trying to create an IM instance it could not: say why nobody sees it yet.
-  const imError = approval.error ? ` The last IM error: ${untrusted(approval.error)}` : '';
+  const imError = approval.error
+    ? ` The last IM error: ${untrusted(approval.error)}`
+    : '';
   return `Waiting for a decision on ${describeApproval(approval)}; ${left} left.${imError}`;
 }
 
@@ -32,7 +41,9 @@ export function outcomeLine(approval: Approval): string {
       return `The approval was canceled${by ? ` by ${by}` : ''}${comment}`;
     case 'expired':
       return `Nobody decided before the approval expired at ${approval.expiresAt}${
-        approval.error ? `; the last IM error: ${untrusted(approval.error)}` : ''
+        approval.error
+          ? `; the last IM error: ${untrusted(approval.error)}`
+          : ''
       }`;
     case 'failed':
       return `The approval failed: ${approval.error ? untrusted(approval.error) : 'the IM instance could not be created or was deleted'}`;

@@ -1,5 +1,8 @@
 import * as core from '@actions/core';
-import { isTerminal, type ApprovalWithTimeline } from '@im-approval/plugin-im-approval-common';
+import {
+  isTerminal,
+  type ApprovalWithTimeline,
+} from '@im-approval/plugin-im-approval-common';
 import { ApiError } from './ApprovalsClient';
 import { clientFor } from './client';
 import { readInputs } from './inputs';
@@ -7,7 +10,8 @@ import { escapeHtml } from './report';
 import { STATE_APPROVAL_ID } from './state';
 import { untrusted } from './untrusted';
 
-const REASON = 'The workflow job was cancelled or failed while the approval was pending';
+const REASON =
+  'The workflow job was cancelled or failed while the approval was pending';
 
 /**
  * Runs after the job when it failed or was cancelled (`post-if` in action.yml): an approval left
@@ -22,7 +26,9 @@ export async function post(): Promise<void> {
   const client = clientFor(readInputs(name => core.getInput(name)));
   const approval = await client.get(approvalId);
   if (isTerminal(approval.status)) {
-    core.info(`Approval ${untrusted(approvalId)} is already ${approval.status}; nothing to cancel.`);
+    core.info(
+      `Approval ${untrusted(approvalId)} is already ${approval.status}; nothing to cancel.`,
+    );
     return;
   }
   try {
@@ -36,16 +42,24 @@ export async function post(): Promise<void> {
     throw error;
   }
   const imOutcome = revocation(await client.get(approvalId));
-  core.info(`Approval ${untrusted(approvalId)} canceled (${REASON.toLowerCase()}); ${untrusted(imOutcome)}.`);
+  core.info(
+    `Approval ${untrusted(approvalId)} canceled (${REASON.toLowerCase()}); ${untrusted(imOutcome)}.`,
+  );
   await core.summary
-    .addRaw(`🚫 Approval <code>${escapeHtml(approvalId)}</code> canceled: ${REASON.toLowerCase()}; ${escapeHtml(imOutcome)}.`, true)
+    .addRaw(
+      `🚫 Approval <code>${escapeHtml(approvalId)}</code> canceled: ${REASON.toLowerCase()}; ${escapeHtml(imOutcome)}.`,
+      true,
+    )
     .write();
 }
 
 /** What the backend's attempt to revoke the IM instance came to, as its timeline records it (raw text: escape to print). */
 function revocation(approval: ApprovalWithTimeline): string {
-  const event = approval.timeline.findLast(e => e.type === 'im_instance_revoked' || e.type === 'im_revoke_failed');
+  const event = approval.timeline.findLast(
+    e => e.type === 'im_instance_revoked' || e.type === 'im_revoke_failed',
+  );
   if (!event) return 'it had no IM instance to revoke';
-  if (event.type === 'im_instance_revoked') return `the ${approval.provider} instance was revoked`;
+  if (event.type === 'im_instance_revoked')
+    return `the ${approval.provider} instance was revoked`;
   return `the ${approval.provider} instance could not be revoked (${event.message ?? 'no reason given'}); approvers may still see it`;
 }

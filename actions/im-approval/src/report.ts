@@ -1,5 +1,10 @@
 import * as core from '@actions/core';
-import { describeDecider, formatDuration, type Approval, type ApprovalStatus } from '@im-approval/plugin-im-approval-common';
+import {
+  describeDecider,
+  formatDuration,
+  type Approval,
+  type ApprovalStatus,
+} from '@im-approval/plugin-im-approval-common';
 import { seconds } from './messages';
 
 const HEADINGS: Record<ApprovalStatus, string> = {
@@ -30,23 +35,37 @@ export function setOutputs(approval: Approval): void {
 function imCell(approval: Approval): string {
   const provider = escapeHtml(approval.provider);
   if (!approval.imUrl) return provider;
-  if (/^https?:\/\//i.test(approval.imUrl)) return `<a href="${escapeHtml(approval.imUrl)}">${provider} instance</a>`;
+  if (/^https?:\/\//i.test(approval.imUrl))
+    return `<a href="${escapeHtml(approval.imUrl)}">${provider} instance</a>`;
   return `${provider} instance ${escapeHtml(approval.imUrl)}`;
 }
 
-export async function writeSummary(approval: Approval, now: number = Date.now()): Promise<void> {
+export async function writeSummary(
+  approval: Approval,
+  now: number = Date.now(),
+): Promise<void> {
   const text = (value: string | null) => (value ? escapeHtml(value) : '—');
   const timing: [string, string] =
     approval.status === 'pending'
       ? ['Expires', approval.expiresAt]
-      : ['Waited', formatDuration(seconds(approval.createdAt, approval.decidedAt ? Date.parse(approval.decidedAt) : now))];
+      : [
+          'Waited',
+          formatDuration(
+            seconds(
+              approval.createdAt,
+              approval.decidedAt ? Date.parse(approval.decidedAt) : now,
+            ),
+          ),
+        ];
   const im = imCell(approval);
   const rows: Array<[string, string]> = [
     ['Status', approval.status],
     ['Decided by', text(describeDecider(approval) ?? null)],
     ['Comment', text(approval.comment)],
     // Why an approval failed or expired undecided: the IM instance could not be created, say.
-    ...(approval.error ? [['IM error', escapeHtml(approval.error)] as [string, string]] : []),
+    ...(approval.error
+      ? [['IM error', escapeHtml(approval.error)] as [string, string]]
+      : []),
     ['Template', text(approval.template)],
     ['Approvers', text(approval.approvers.join(', '))],
     ['IM', im],
@@ -54,8 +73,13 @@ export async function writeSummary(approval: Approval, now: number = Date.now())
     ['Approval id', `<code>${approval.id}</code>`],
   ];
   await core.summary
-    .addHeading(`${HEADINGS[approval.status]}: ${escapeHtml(approval.title)}`, 3)
-    .addTable(rows.map(([name, value]) => [{ data: name, header: true }, value]))
+    .addHeading(
+      `${HEADINGS[approval.status]}: ${escapeHtml(approval.title)}`,
+      3,
+    )
+    .addTable(
+      rows.map(([name, value]) => [{ data: name, header: true }, value]),
+    )
     .write();
 }
 

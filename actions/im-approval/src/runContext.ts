@@ -10,7 +10,10 @@ type Env = Record<string, string | undefined>;
 export function runContextFromEnv(env: Env): RunContext {
   const required = (name: string) => {
     const value = env[name];
-    if (!value) throw new Error(`${name} is not set: the Action runs inside a GitHub Actions job`);
+    if (!value)
+      throw new Error(
+        `${name} is not set: the Action runs inside a GitHub Actions job`,
+      );
     return value;
   };
   return {
@@ -29,7 +32,8 @@ export function runContextFromEnv(env: Env): RunContext {
 
 const MAX_KEY_LENGTH = 200;
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const sha256 = (text: string) =>
+  createHash('sha256').update(text).digest('hex');
 
 /**
  * The same step of the same run attempt asking the same thing gets the same key, so a retried
@@ -39,7 +43,16 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 export function idempotencyKey(env: Env, request: unknown): string {
   const context = runContextFromEnv(env);
   const step = env.GITHUB_ACTION || 'im-approval';
-  const digest = sha256(JSON.stringify([context.repository, request])).slice(0, 16);
-  const key = [context.runId, context.runAttempt, context.job, step, digest].join('/');
+  const digest = sha256(JSON.stringify([context.repository, request])).slice(
+    0,
+    16,
+  );
+  const key = [
+    context.runId,
+    context.runAttempt,
+    context.job,
+    step,
+    digest,
+  ].join('/');
   return key.length <= MAX_KEY_LENGTH ? key : sha256(key);
 }

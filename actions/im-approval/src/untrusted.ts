@@ -1,6 +1,7 @@
 /** C0 controls but tab, DEL, C1 controls (NEL among them), and the Unicode line and paragraph separators. */
-// eslint-disable-next-line no-control-regex -- matching control characters is what this pattern is for
-const LINE_BREAKS_AND_CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
+const LINE_BREAKS_AND_CONTROLS =
+  // eslint-disable-next-line no-control-regex -- matching control characters is what this pattern is for
+  /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
 const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r' };
 
 /**
@@ -21,8 +22,10 @@ const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r' };
  */
 export function untrusted(text: string): string {
   return text
-    .replace(LINE_BREAKS_AND_CONTROLS, c => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    .replace(
+      LINE_BREAKS_AND_CONTROLS,
+      c => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    )
     .replace(/##\[/g, '## [')
     .replace(/^(\s*)::/, '$1\\::');
 }
-

@@ -14,15 +14,29 @@ describe('waitForDecision', () => {
     };
     const backend = await startScriptedBackend([
       ...Array.from({ length: 4 }, () => after30s(approval())),
-      after30s(approval({ status: 'approved', decidedBy: 'alice@example.com' })),
+      after30s(
+        approval({ status: 'approved', decidedBy: 'alice@example.com' }),
+      ),
     ]);
     try {
-      const client = new ApprovalsClient({ apiUrl: backend.apiUrl, identity: { kind: 'token', token: async () => 't' }, onRetry: () => {} });
+      const client = new ApprovalsClient({
+        apiUrl: backend.apiUrl,
+        identity: { kind: 'token', token: async () => 't' },
+        onRetry: () => {},
+      });
       const lines: string[] = [];
-      const decided = await waitForDecision(client, approval(), { log: line => lines.push(line), now: () => clock });
+      const decided = await waitForDecision(client, approval(), {
+        log: line => lines.push(line),
+        now: () => clock,
+      });
 
-      expect(decided).toMatchObject({ status: 'approved', decidedBy: 'alice@example.com' });
-      expect(backend.requests.map(r => r.url)).toEqual(Array(5).fill(`/api/im-approval/approvals/${ID}/wait?timeout=30s`));
+      expect(decided).toMatchObject({
+        status: 'approved',
+        decidedBy: 'alice@example.com',
+      });
+      expect(backend.requests.map(r => r.url)).toEqual(
+        Array(5).fill(`/api/im-approval/approvals/${ID}/wait?timeout=30s`),
+      );
       expect(lines).toEqual([
         'Waiting for a decision on "Deploy api" (template deploy), approvers alice@example.com in feishu: https://im.example.com/INST-1; 59m left.',
         'Waiting for a decision on "Deploy api" (template deploy), approvers alice@example.com in feishu: https://im.example.com/INST-1; 58m left.',
@@ -37,9 +51,22 @@ describe('waitForDecision', () => {
       approvalReply(),
       'drop',
       { status: 404, body: '' },
-      { status: 503, body: { error: { name: 'ServiceUnavailableError', message: 'Service has not started up yet' }, response: { statusCode: 503 } } },
+      {
+        status: 503,
+        body: {
+          error: {
+            name: 'ServiceUnavailableError',
+            message: 'Service has not started up yet',
+          },
+          response: { statusCode: 503 },
+        },
+      },
       { status: 404, body: '' },
-      approvalReply({ status: 'rejected', decidedBy: 'bob@example.com', comment: 'not today' }),
+      approvalReply({
+        status: 'rejected',
+        decidedBy: 'bob@example.com',
+        comment: 'not today',
+      }),
     ]);
     try {
       const retries: string[] = [];
@@ -49,11 +76,17 @@ describe('waitForDecision', () => {
         onRetry: problem => retries.push(problem),
         backoff: () => new Backoff({ initialMs: 1, maxMs: 5 }),
       });
-      const pending = approval({ expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
-      await expect(waitForDecision(client, pending, { log: () => {} })).resolves.toMatchObject({ status: 'rejected', comment: 'not today' });
+      const pending = approval({
+        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      });
+      await expect(
+        waitForDecision(client, pending, { log: () => {} }),
+      ).resolves.toMatchObject({ status: 'rejected', comment: 'not today' });
       expect(retries).toEqual([
         expect.stringMatching(/^Backstage could not be reached/),
-        expect.stringMatching(/^Backstage answered 404: an empty body, not the im-approval plugin's answer/),
+        expect.stringMatching(
+          /^Backstage answered 404: an empty body, not the im-approval plugin's answer/,
+        ),
         'Backstage answered 503: Service has not started up yet',
         expect.stringMatching(/^Backstage answered 404: an empty body/),
       ]);
@@ -64,5 +97,11 @@ describe('waitForDecision', () => {
 });
 
 function approvalReply(overrides: Parameters<typeof approval>[0] = {}) {
-  return { status: 200, body: approval({ expiresAt: new Date(Date.now() + 3_600_000).toISOString(), ...overrides }) };
+  return {
+    status: 200,
+    body: approval({
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      ...overrides,
+    }),
+  };
 }

@@ -16,15 +16,28 @@ export interface WaitOptions {
 }
 
 /** Long-polls until the approval leaves `pending`: no sleeps, a progress line about once a minute. */
-export async function waitForDecision(client: ApprovalsClient, approval: Approval, options: WaitOptions): Promise<Approval> {
+export async function waitForDecision(
+  client: ApprovalsClient,
+  approval: Approval,
+  options: WaitOptions,
+): Promise<Approval> {
   const now = options.now ?? Date.now;
   const progressEveryMs = options.progressEveryMs ?? 60_000;
   let current = approval;
   let lastProgress = now();
   while (current.status === 'pending') {
-    const retryUntil = Date.parse(current.expiresAt) + (options.unreachableGraceMs ?? 5 * 60_000);
-    current = await client.wait(current.id, options.pollSeconds ?? 30, retryUntil);
-    if (current.status === 'pending' && now() - lastProgress >= progressEveryMs) {
+    const retryUntil =
+      Date.parse(current.expiresAt) +
+      (options.unreachableGraceMs ?? 5 * 60_000);
+    current = await client.wait(
+      current.id,
+      options.pollSeconds ?? 30,
+      retryUntil,
+    );
+    if (
+      current.status === 'pending' &&
+      now() - lastProgress >= progressEveryMs
+    ) {
       options.log(progressLine(current, now()));
       lastProgress = now();
     }

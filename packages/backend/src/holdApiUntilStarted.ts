@@ -13,7 +13,10 @@ const HOLD_MS = 10_000;
  * lifecycle's startup hooks run), as Backstage itself holds requests to a mounted plugin that has
  * not started, and answers Backstage's 503 if that takes longer than `HOLD_MS`.
  */
-export function holdApiUntilStarted({ app, lifecycle }: Pick<RootHttpRouterConfigureContext, 'app' | 'lifecycle'>): void {
+export function holdApiUntilStarted({
+  app,
+  lifecycle,
+}: Pick<RootHttpRouterConfigureContext, 'app' | 'lifecycle'>): void {
   let started = false;
   const held = new Set<() => void>();
   lifecycle.addStartupHook(() => {
@@ -34,7 +37,11 @@ export function holdApiUntilStarted({ app, lifecycle }: Pick<RootHttpRouterConfi
     timer = setTimeout(() => {
       held.delete(release);
       // Named so that Backstage's error middleware answers 503 with its usual error body.
-      next(Object.assign(new Error('The backend is starting; try again shortly'), { name: 'ServiceUnavailableError' }));
+      next(
+        Object.assign(new Error('The backend is starting; try again shortly'), {
+          name: 'ServiceUnavailableError',
+        }),
+      );
     }, HOLD_MS);
     held.add(release);
   });

@@ -30,17 +30,25 @@ export const decisionFields = {
 };
 
 /** POST /faults: the next `times` calls of `route` answer `code` (non-zero) and `msg`. */
-const faultSchema = <R extends readonly [string, ...string[]]>(routes: R, defaultHttpStatus: number) =>
+const faultSchema = <R extends readonly [string, ...string[]]>(
+  routes: R,
+  defaultHttpStatus: number,
+) =>
   z.strictObject({
     route: z.enum(routes),
-    code: z.number().int().refine(code => code !== 0, 'must be non-zero: 0 means success'),
+    code: z
+      .number()
+      .int()
+      .refine(code => code !== 0, 'must be non-zero: 0 means success'),
     msg: z.string().min(1).optional(),
     httpStatus: z.number().int().min(200).max(599).default(defaultHttpStatus),
     times: z.number().int().min(1).default(1),
   });
 
 /** POST /answer-faults: the next `times` calls of `route` take effect, then lose or delay their answer. */
-const answerFaultSchema = <R extends readonly [string, ...string[]]>(routes: R) =>
+const answerFaultSchema = <R extends readonly [string, ...string[]]>(
+  routes: R,
+) =>
   z
     .strictObject({
       route: z.enum(routes),
@@ -48,7 +56,9 @@ const answerFaultSchema = <R extends readonly [string, ...string[]]>(routes: R) 
       delayMs: z.number().int().min(1).max(120_000).optional(),
       times: z.number().int().min(1).default(1),
     })
-    .refine(fault => fault.lose !== undefined || fault.delayMs !== undefined, { message: 'give lose or delayMs' });
+    .refine(fault => fault.lose !== undefined || fault.delayMs !== undefined, {
+      message: 'give lose or delayMs',
+    });
 
 /** Drop long connections: one app's (or all), refusing reconnection for `downForMs`. */
 export const connectionDropSchema = z.strictObject({
@@ -71,7 +81,10 @@ export interface OperationsControl<Route extends string> {
 }
 
 /** The routes every IM's control API has for tokens, faults, deliveries, stats and (where it has them) long connections. */
-export function operationsRoutes<Route extends string>(router: Router, control: OperationsControl<Route>): void {
+export function operationsRoutes<Route extends string>(
+  router: Router,
+  control: OperationsControl<Route>,
+): void {
   const faultBody = faultSchema(control.routes, control.defaultHttpStatus);
   router.post('/tokens/expire', (_req, res) => {
     control.expireTokens();
@@ -79,8 +92,16 @@ export function operationsRoutes<Route extends string>(router: Router, control: 
   });
   router.post('/faults', (req, res) => {
     const { route, code, msg, httpStatus, times } = input(faultBody, req.body);
-    const message = msg ?? control.knownMessages?.[code] ?? 'fault injected by the IM sandbox';
-    control.faults.add(route as Route, { code, msg: message, httpStatus, remaining: times });
+    const message =
+      msg ??
+      control.knownMessages?.[code] ??
+      'fault injected by the IM sandbox';
+    control.faults.add(route as Route, {
+      code,
+      msg: message,
+      httpStatus,
+      remaining: times,
+    });
     res.status(201).json({ route, code, msg: message, httpStatus, times });
   });
   const answerFaultBody = answerFaultSchema(control.routes);
@@ -112,7 +133,9 @@ export function controlRouter(define: (router: Router) => void): Router {
   router.use(express.json());
   define(router);
   router.use((req, res) => {
-    res.status(404).json({ error: `no control route ${req.method} ${req.originalUrl}` });
+    res
+      .status(404)
+      .json({ error: `no control route ${req.method} ${req.originalUrl}` });
   });
   const errors: ErrorRequestHandler = (error, _req, res, next) => {
     if (error instanceof ControlError || error instanceof DecisionError) {

@@ -5,19 +5,32 @@ import { wecom } from './testing/wecom';
 describe('the approver inbox', () => {
   const t = useTestSandbox();
 
-  const page = async (path = '/') => (await fetch(`${t.sandbox.url}${path}`)).text();
+  const page = async (path = '/') =>
+    (await fetch(`${t.sandbox.url}${path}`)).text();
   const postForm = (path: string, fields: Record<string, string>) =>
-    fetch(`${t.sandbox.url}${path}`, { method: 'POST', body: new URLSearchParams(fields), redirect: 'manual' });
+    fetch(`${t.sandbox.url}${path}`, {
+      method: 'POST',
+      body: new URLSearchParams(fields),
+      redirect: 'manual',
+    });
   const cardOf = (html: string, code: string, im = 'feishu') => {
-    const start = html.indexOf(`<article class="card" id="instance-${im}-${code}"`);
-    return start < 0 ? undefined : html.slice(start, html.indexOf('</article>', start));
+    const start = html.indexOf(
+      `<article class="card" id="instance-${im}-${code}"`,
+    );
+    return start < 0
+      ? undefined
+      : html.slice(start, html.indexOf('</article>', start));
   };
 
   it('shows a pending instance with its form values and approvers', async () => {
     const code = await t.api.createInstance({
       form: JSON.stringify([
         { id: 'widget_service', type: 'input', value: 'payments' },
-        { id: 'widget_reason', type: 'textarea', value: 'Fix the refund rounding' },
+        {
+          id: 'widget_reason',
+          type: 'textarea',
+          value: 'Fix the refund rounding',
+        },
       ]),
     });
 
@@ -36,10 +49,26 @@ describe('the approver inbox', () => {
     const code = await t.api.createInstance({
       // Feishu titles are i18n keys; the text people see is the default locale's.
       title: '@i18n@title',
-      i18n_resources: [{ locale: 'zh-CN', is_default: true, texts: [{ key: '@i18n@title', value: '<script>alert("title")</script>' }] }],
+      i18n_resources: [
+        {
+          locale: 'zh-CN',
+          is_default: true,
+          texts: [
+            { key: '@i18n@title', value: '<script>alert("title")</script>' },
+          ],
+        },
+      ],
       form: JSON.stringify([
-        { id: 'widget_service', type: 'input', value: '<img src=x onerror=alert(1)>' },
-        { id: 'widget_reason', type: 'textarea', value: '"quoted" & <b>bold</b>' },
+        {
+          id: 'widget_service',
+          type: 'input',
+          value: '<img src=x onerror=alert(1)>',
+        },
+        {
+          id: 'widget_reason',
+          type: 'textarea',
+          value: '"quoted" & <b>bold</b>',
+        },
       ]),
     });
 
@@ -48,19 +77,29 @@ describe('the approver inbox', () => {
     expect(html).not.toContain('<script>alert');
     expect(html).not.toContain('<img src=x');
     expect(html).not.toContain('<b>bold</b>');
-    expect(cardOf(html, code)).toContain('&#60;script&#62;alert(&#34;title&#34;)&#60;/script&#62;');
+    expect(cardOf(html, code)).toContain(
+      '&#60;script&#62;alert(&#34;title&#34;)&#60;/script&#62;',
+    );
   });
 
   it('decides an instance from its form and redirects back to the page', async () => {
     const code = await t.api.createInstance();
 
-    const answer = await postForm(`/inbox/feishu/${code}/approve`, { openId: 'ou_bob', comment: 'Looks good' });
+    const answer = await postForm(`/inbox/feishu/${code}/approve`, {
+      openId: 'ou_bob',
+      comment: 'Looks good',
+    });
 
     expect(answer.status).toBe(303);
     expect(answer.headers.get('location')).toBe('/');
-    const instance = (await control(t.sandbox).get(`/feishu/instances/${code}`)).body;
+    const instance = (await control(t.sandbox).get(`/feishu/instances/${code}`))
+      .body;
     expect(instance.status).toBe('APPROVED');
-    expect(instance.timeline.at(-1)).toMatchObject({ type: 'PASS', openId: 'ou_bob', comment: 'Looks good' });
+    expect(instance.timeline.at(-1)).toMatchObject({
+      type: 'PASS',
+      openId: 'ou_bob',
+      comment: 'Looks good',
+    });
     const html = await page();
     expect(cardOf(html, code)).toBeUndefined();
     expect(html).toContain(`<tr id="instance-feishu-${code}">`);
@@ -70,42 +109,65 @@ describe('the approver inbox', () => {
   it('rejects from the form and reports a decision that is no longer possible', async () => {
     const code = await t.api.createInstance();
     await postForm(`/inbox/feishu/${code}/reject`, { openId: '', comment: '' });
-    expect((await control(t.sandbox).get(`/feishu/instances/${code}`)).body.status).toBe('REJECTED');
+    expect(
+      (await control(t.sandbox).get(`/feishu/instances/${code}`)).body.status,
+    ).toBe('REJECTED');
 
     const late = await postForm(`/inbox/feishu/${code}/approve`, {});
 
     expect(late.status).toBe(303);
     const location = late.headers.get('location') ?? '';
     expect(location).toMatch(/^\/\?error=/);
-    expect(await page(location)).toContain('is REJECTED; only a PENDING instance can be decided');
+    expect(await page(location)).toContain(
+      'is REJECTED; only a PENDING instance can be decided',
+    );
   });
 
   it('sends links to an instance to its place on the page', async () => {
-    const answer = await fetch(`${t.sandbox.url}/feishu/instances/ABC-123`, { redirect: 'manual' });
+    const answer = await fetch(`${t.sandbox.url}/feishu/instances/ABC-123`, {
+      redirect: 'manual',
+    });
 
     expect(answer.status).toBe(302);
     expect(answer.headers.get('location')).toBe('/#instance-feishu-ABC-123');
-    const wecomLink = await fetch(`${t.sandbox.url}/wecom/instances/202401010001`, { redirect: 'manual' });
-    expect(wecomLink.headers.get('location')).toBe('/#instance-wecom-202401010001');
+    const wecomLink = await fetch(
+      `${t.sandbox.url}/wecom/instances/202401010001`,
+      { redirect: 'manual' },
+    );
+    expect(wecomLink.headers.get('location')).toBe(
+      '/#instance-wecom-202401010001',
+    );
   });
 
   it('lists pending DingTalk and WeCom requests beside Feishu ones, each with its form, approvers and deciders', async () => {
     const feishuCode = await t.api.createInstance();
-    const dingtalkId = await (await dingtalk(t.sandbox)).createInstance({ approvers: [{ actionType: 'AND', userIds: ['alice', 'bob'] }] });
+    const dingtalkId = await (
+      await dingtalk(t.sandbox)
+    ).createInstance({
+      approvers: [{ actionType: 'AND', userIds: ['alice', 'bob'] }],
+    });
     const spNo = await (await wecom(t.sandbox)).apply();
 
     const html = await page();
 
     expect(html).toContain('Pending <span class="count">3</span>');
-    expect(cardOf(html, feishuCode)).toContain('<span class="im">Feishu</span>');
+    expect(cardOf(html, feishuCode)).toContain(
+      '<span class="im">Feishu</span>',
+    );
     const dingtalkCard = cardOf(html, dingtalkId, 'dingtalk');
     expect(dingtalkCard).toContain('<span class="im">DingTalk</span>');
     expect(dingtalkCard).toContain('<dt>Service</dt><dd>payments</dd>');
     expect(dingtalkCard).toContain('Step 1 · all');
-    expect(dingtalkCard).toContain('<select name="userId"><option value="alice">Alice Chen</option><option value="bob">Bob Li</option></select>');
-    expect(dingtalkCard).toContain(`action="/inbox/dingtalk/${dingtalkId}/approve"`);
+    expect(dingtalkCard).toContain(
+      '<select name="userId"><option value="alice">Alice Chen</option><option value="bob">Bob Li</option></select>',
+    );
+    expect(dingtalkCard).toContain(
+      `action="/inbox/dingtalk/${dingtalkId}/approve"`,
+    );
     const wecomCard = cardOf(html, spNo, 'wecom');
-    expect(wecomCard).toContain('<span class="im">WeCom</span> Deploy payments</h3>');
+    expect(wecomCard).toContain(
+      '<span class="im">WeCom</span> Deploy payments</h3>',
+    );
     expect(wecomCard).toContain('<dt>Reason</dt><dd>hotfix</dd>');
     expect(wecomCard).toContain('Step 1 · any one');
     expect(wecomCard).toContain(`formaction="/inbox/wecom/${spNo}/reject"`);
@@ -115,7 +177,10 @@ describe('the approver inbox', () => {
     const api = await wecom(t.sandbox);
     const spNo = await api.apply();
 
-    const answer = await postForm(`/inbox/wecom/${spNo}/approve`, { userId: 'bob', comment: 'Ship it' });
+    const answer = await postForm(`/inbox/wecom/${spNo}/approve`, {
+      userId: 'bob',
+      comment: 'Ship it',
+    });
 
     expect(answer.status).toBe(303);
     const info = (await api.detail(spNo)).info;
@@ -126,20 +191,37 @@ describe('the approver inbox', () => {
     ]);
     const html = await page();
     expect(cardOf(html, spNo, 'wecom')).toBeUndefined();
-    expect(html).toContain(`<tr id="instance-wecom-${spNo}"><td>Deploy payments</td><td>WeCom</td><td><span class="badge approved">APPROVED</span></td><td>Bob Li: “Ship it”</td>`);
+    expect(html).toContain(
+      `<tr id="instance-wecom-${spNo}"><td>Deploy payments</td><td>WeCom</td><td><span class="badge approved">APPROVED</span></td><td>Bob Li: “Ship it”</td>`,
+    );
   });
 
   it('rejects a DingTalk instance from its form, and reports a decision by someone with no pending task', async () => {
     const api = await dingtalk(t.sandbox);
     const id = await api.createInstance();
-    const wrong = await postForm(`/inbox/dingtalk/${id}/approve`, { userId: 'carol' });
-    expect(await page(wrong.headers.get('location') ?? '')).toContain('carol has no pending task');
+    const wrong = await postForm(`/inbox/dingtalk/${id}/approve`, {
+      userId: 'carol',
+    });
+    expect(await page(wrong.headers.get('location') ?? '')).toContain(
+      'carol has no pending task',
+    );
 
-    await postForm(`/inbox/dingtalk/${id}/reject`, { userId: 'alice', comment: 'Not now' });
+    await postForm(`/inbox/dingtalk/${id}/reject`, {
+      userId: 'alice',
+      comment: 'Not now',
+    });
 
-    const read = (await api.get(`/v1.0/workflow/processInstances?processInstanceId=${id}`)).body.result;
+    const read = (
+      await api.get(`/v1.0/workflow/processInstances?processInstanceId=${id}`)
+    ).body.result;
     expect(read).toMatchObject({ status: 'COMPLETED', result: 'refuse' });
-    expect(read.operationRecords.at(-1)).toMatchObject({ userId: 'alice', result: 'REFUSE', remark: 'Not now' });
-    expect(await page()).toContain('<td>DingTalk</td><td><span class="badge rejected">REJECTED</span></td><td>Alice Chen: “Not now”</td>');
+    expect(read.operationRecords.at(-1)).toMatchObject({
+      userId: 'alice',
+      result: 'REFUSE',
+      remark: 'Not now',
+    });
+    expect(await page()).toContain(
+      '<td>DingTalk</td><td><span class="badge rejected">REJECTED</span></td><td>Alice Chen: “Not now”</td>',
+    );
   });
 });

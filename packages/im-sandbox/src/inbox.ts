@@ -36,7 +36,12 @@ export interface InboxSource {
   deciderField: string;
   cards(): InboxCard[];
   /** Throws DecisionError when the request is unknown or cannot be decided by `decider`. */
-  decide(id: string, decision: 'approve' | 'reject', decider: string | undefined, comment: string | undefined): void;
+  decide(
+    id: string,
+    decision: 'approve' | 'reject',
+    decider: string | undefined,
+    comment: string | undefined,
+  ): void;
 }
 
 const RECENT_LIMIT = 10;
@@ -81,7 +86,8 @@ const STYLE = `
 `;
 
 // Browsers send empty fields as "", which means "not given" here.
-const blankToUndefined = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value);
+const blankToUndefined = (value: string | undefined) =>
+  value === undefined || value.trim() === '' ? undefined : value;
 const formField = z.string().optional().transform(blankToUndefined);
 
 /** Where a request's card is on the page. */
@@ -91,34 +97,53 @@ export function inbox(sources: InboxSource[]): Router {
   const router = Router();
 
   router.get('/', (req, res) => {
-    const cards = sources.flatMap(source => source.cards().map(card => ({ source, card })));
-    const error = typeof req.query.error === 'string' ? req.query.error : undefined;
+    const cards = sources.flatMap(source =>
+      source.cards().map(card => ({ source, card })),
+    );
+    const error =
+      typeof req.query.error === 'string' ? req.query.error : undefined;
     res.type('html').send(renderPage(cards, error));
   });
 
   for (const source of sources) {
     // The backend links people to a request; in the sandbox it lives on the inbox page.
     router.get(`/${source.im}/instances/:id`, (req, res) => {
-      res.redirect(302, `/#${encodeURIComponent(anchor(source.im, req.params.id))}`);
+      res.redirect(
+        302,
+        `/#${encodeURIComponent(anchor(source.im, req.params.id))}`,
+      );
     });
 
-    const decisionFormSchema = z.object({ [source.deciderField]: formField, comment: formField });
+    const decisionFormSchema = z.object({
+      [source.deciderField]: formField,
+      comment: formField,
+    });
     for (const decision of ['approve', 'reject'] as const) {
-      router.post(`/inbox/${source.im}/:id/${decision}`, express.urlencoded({ extended: false }), (req, res) => {
-        const back = (error: string) => res.redirect(303, `/?error=${encodeURIComponent(error)}`);
-        const form = decisionFormSchema.safeParse(req.body ?? {});
-        if (!form.success) {
-          back(describeIssues(form.error));
-          return;
-        }
-        try {
-          source.decide(req.params.id, decision, form.data[source.deciderField], form.data.comment);
-          res.redirect(303, '/');
-        } catch (error) {
-          if (!(error instanceof DecisionError)) throw error;
-          back(error.message);
-        }
-      });
+      router.post(
+        `/inbox/${source.im}/:id/${decision}`,
+        express.urlencoded({ extended: false }),
+        (req, res) => {
+          const back = (error: string) =>
+            res.redirect(303, `/?error=${encodeURIComponent(error)}`);
+          const form = decisionFormSchema.safeParse(req.body ?? {});
+          if (!form.success) {
+            back(describeIssues(form.error));
+            return;
+          }
+          try {
+            source.decide(
+              req.params.id,
+              decision,
+              form.data[source.deciderField],
+              form.data.comment,
+            );
+            res.redirect(303, '/');
+          } catch (error) {
+            if (!(error instanceof DecisionError)) throw error;
+            back(error.message);
+          }
+        },
+      );
     }
   }
   return router;
@@ -131,7 +156,8 @@ function escapeHtml(text: string): string {
 }
 
 function renderPage(cards: SourcedCard[], error: string | undefined): string {
-  const byCreation = (a: SourcedCard, b: SourcedCard) => a.card.createdAt.localeCompare(b.card.createdAt);
+  const byCreation = (a: SourcedCard, b: SourcedCard) =>
+    a.card.createdAt.localeCompare(b.card.createdAt);
   const pending = cards.filter(({ card }) => card.pending).sort(byCreation);
   const decided = cards
     .filter(({ card }) => !card.pending)
@@ -174,11 +200,18 @@ function renderPending({ source, card }: SourcedCard): string {
     formatTime(card.createdAt),
     `<code>${escapeHtml(card.id)}</code>`,
   ];
-  const fields = card.fields.map(field => `<dt>${escapeHtml(field.name)}</dt><dd>${escapeHtml(field.value)}</dd>`);
-  const approvers = card.approvers.map(
-    approver => `<li><span>${escapeHtml(approver.name)}</span> ${badge(approver.status)} <small>${escapeHtml(approver.node)}</small></li>`,
+  const fields = card.fields.map(
+    field =>
+      `<dt>${escapeHtml(field.name)}</dt><dd>${escapeHtml(field.value)}</dd>`,
   );
-  const deciders = card.deciders.map(decider => `<option value="${escapeHtml(decider.id)}">${escapeHtml(decider.name)}</option>`);
+  const approvers = card.approvers.map(
+    approver =>
+      `<li><span>${escapeHtml(approver.name)}</span> ${badge(approver.status)} <small>${escapeHtml(approver.node)}</small></li>`,
+  );
+  const deciders = card.deciders.map(
+    decider =>
+      `<option value="${escapeHtml(decider.id)}">${escapeHtml(decider.name)}</option>`,
+  );
   return `<article class="card" id="${escapeHtml(anchor(source.im, card.id))}">
   <header><h3><span class="im">${escapeHtml(source.label)}</span> ${escapeHtml(card.title)}</h3>${badge(card.status)}</header>
   <p class="meta">${meta.join(' · ')}</p>
@@ -208,7 +241,9 @@ function renderDecided(cards: SourcedCard[]): string {
     ];
     return `<tr id="${escapeHtml(anchor(source.im, card.id))}">${cells.map(cell => `<td>${cell}</td>`).join('')}</tr>`;
   });
-  const head = ['Request', 'IM', 'Status', 'By', 'When'].map(title => `<th>${title}</th>`).join('');
+  const head = ['Request', 'IM', 'Status', 'By', 'When']
+    .map(title => `<th>${title}</th>`)
+    .join('');
   return `<table><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 

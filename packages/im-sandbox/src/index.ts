@@ -4,12 +4,25 @@
  */
 export { startSandbox } from './server';
 export type { Sandbox, SandboxOptions, SandboxSeed } from './server';
-export type { FeishuAppSeed, FeishuApprovalSeed, FeishuUserSeed } from './feishu/seed';
+export type {
+  FeishuAppSeed,
+  FeishuApprovalSeed,
+  FeishuUserSeed,
+} from './feishu/seed';
 export type { DeliveryControl, ImDeliveryRecord } from './delivery/log';
-export type { WecomAppSeed, WecomSeed, WecomTemplateSeed, WecomUserSeed } from './wecom/seed';
+export type {
+  WecomAppSeed,
+  WecomSeed,
+  WecomTemplateSeed,
+  WecomUserSeed,
+} from './wecom/seed';
 export type { DeliveryRecord } from './feishu/events';
 export { FEISHU_RETRY_DELAYS_MS, feishuRetryDelaysMs } from './feishu/events';
 export type { FaultRoute, FeishuStats } from './feishu/state';
 export type { ApproverView, InstanceView } from './feishu/views';
 export { startGithubOidcIssuer } from './github/oidcIssuer';
-export type { GithubOidcIssuer, GithubRunClaims, SignOptions } from './github/oidcIssuer';
+export type {
+  GithubOidcIssuer,
+  GithubRunClaims,
+  SignOptions,
+} from './github/oidcIssuer';

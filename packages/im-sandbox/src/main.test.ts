@@ -4,11 +4,22 @@ import { resolve } from 'node:path';
 
 // `yarn start` as a real process: the default seed, the announced URL, a clean exit on SIGTERM.
 
-function startCli(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+function startCli(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+} {
   const child = spawn(
     process.execPath,
-    ['--require', require.resolve('@backstage/cli/config/nodeTransform.cjs'), resolve(__dirname, 'main.ts')],
-    { cwd: resolve(__dirname, '..'), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    [
+      '--require',
+      require.resolve('@backstage/cli/config/nodeTransform.cjs'),
+      resolve(__dirname, 'main.ts'),
+    ],
+    {
+      cwd: resolve(__dirname, '..'),
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let output = '';
   child.stdout?.on('data', chunk => (output += chunk));
@@ -21,7 +32,8 @@ async function announcedUrl(output: () => string): Promise<string> {
   for (;;) {
     const url = /approver inbox at (http:\/\/\S+)\//.exec(output())?.[1];
     if (url) return url;
-    if (Date.now() > deadline) throw new Error(`no URL announced; output: ${output()}`);
+    if (Date.now() > deadline)
+      throw new Error(`no URL announced; output: ${output()}`);
     await new Promise(done => setTimeout(done, 50));
   }
 }
@@ -30,11 +42,15 @@ async function announcedUrl(output: () => string): Promise<string> {
  * fetch, once more after a connection reset: on a loaded CI machine the freshly started CLI can
  * reset the very first connection; what is asserted is what it serves, not that.
  */
-async function fetchFromCli(url: string, init?: RequestInit): Promise<Response> {
+async function fetchFromCli(
+  url: string,
+  init?: RequestInit,
+): Promise<Response> {
   try {
     return await fetch(url, init);
   } catch (error) {
-    if ((error as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw error;
+    if ((error as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET')
+      throw error;
     return fetch(url, init);
   }
 }
@@ -45,43 +61,83 @@ describe('the sandbox CLI', () => {
     try {
       const url = await announcedUrl(output);
 
-      const token = await fetchFromCli(`${url}/open-apis/auth/v3/tenant_access_token/internal`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ app_id: 'cli_sandbox_deploy', app_secret: 'sandbox-app-secret' }),
-      }).then(answer => answer.json());
-      const approval = await fetchFromCli(`${url}/open-apis/approval/v4/approvals/DEPLOY-APPROVAL`, {
-        headers: { authorization: `Bearer ${token.tenant_access_token}` },
-      }).then(answer => answer.json());
-      const apps = await fetchFromCli(`${url}/_sandbox/feishu/apps`).then(answer => answer.json());
+      const token = await fetchFromCli(
+        `${url}/open-apis/auth/v3/tenant_access_token/internal`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            app_id: 'cli_sandbox_deploy',
+            app_secret: 'sandbox-app-secret',
+          }),
+        },
+      ).then(answer => answer.json());
+      const approval = await fetchFromCli(
+        `${url}/open-apis/approval/v4/approvals/DEPLOY-APPROVAL`,
+        {
+          headers: { authorization: `Bearer ${token.tenant_access_token}` },
+        },
+      ).then(answer => answer.json());
+      const apps = await fetchFromCli(`${url}/_sandbox/feishu/apps`).then(
+        answer => answer.json(),
+      );
 
       expect(approval.data.approval_name).toBe('Production deployment');
-      expect(approval.data.node_list).toEqual([expect.objectContaining({ node_id: 'node_approvers', custom_node_id: 'approvers', node_type: 'OR' })]);
+      expect(approval.data.node_list).toEqual([
+        expect.objectContaining({
+          node_id: 'node_approvers',
+          custom_node_id: 'approvers',
+          node_type: 'OR',
+        }),
+      ]);
       expect(apps).toEqual([
         expect.objectContaining({
           appId: 'cli_sandbox_deploy',
           encrypted: true,
-          callbackUrl: 'http://localhost:7007/api/im-approval/callbacks/feishu/feishu-sandbox',
+          callbackUrl:
+            'http://localhost:7007/api/im-approval/callbacks/feishu/feishu-sandbox',
         }),
       ]);
 
-      const dingtalkToken = await fetchFromCli(`${url}/v1.0/oauth2/accessToken`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ appKey: 'dingsandboxdeploy', appSecret: 'sandbox-dingtalk-secret' }),
-      }).then(answer => answer.json());
-      const form = await fetchFromCli(`${url}/v1.0/workflow/forms/schemas/processCodes?processCode=PROC-DEPLOY`, {
-        headers: { 'x-acs-dingtalk-access-token': dingtalkToken.accessToken },
-      }).then(answer => answer.json());
-      expect(form.result.schemaContent.items.map((item: { props: { label: string } }) => item.props.label)).toEqual(['Service', 'Reason', 'Run']);
+      const dingtalkToken = await fetchFromCli(
+        `${url}/v1.0/oauth2/accessToken`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            appKey: 'dingsandboxdeploy',
+            appSecret: 'sandbox-dingtalk-secret',
+          }),
+        },
+      ).then(answer => answer.json());
+      const form = await fetchFromCli(
+        `${url}/v1.0/workflow/forms/schemas/processCodes?processCode=PROC-DEPLOY`,
+        {
+          headers: { 'x-acs-dingtalk-access-token': dingtalkToken.accessToken },
+        },
+      ).then(answer => answer.json());
+      expect(
+        form.result.schemaContent.items.map(
+          (item: { props: { label: string } }) => item.props.label,
+        ),
+      ).toEqual(['Service', 'Reason', 'Run']);
       expect(output()).toContain('DingTalk app dingsandboxdeploy (stream)');
 
-      const wecomToken = await fetchFromCli(`${url}/cgi-bin/gettoken?corpid=wwsandboxcorp&corpsecret=sandbox-wecom-secret`).then(answer => answer.json());
-      const template = await fetchFromCli(`${url}/cgi-bin/oa/gettemplatedetail?access_token=${wecomToken.access_token}`, {
-        method: 'POST',
-        body: JSON.stringify({ template_id: 'C4NwNa8vSandboxDeploy' }),
-      }).then(answer => answer.json());
-      expect(template.template_content.controls.map((control: { property: { id: string } }) => control.property.id)).toEqual(['Text-1', 'Textarea-2', 'Text-3']);
+      const wecomToken = await fetchFromCli(
+        `${url}/cgi-bin/gettoken?corpid=wwsandboxcorp&corpsecret=sandbox-wecom-secret`,
+      ).then(answer => answer.json());
+      const template = await fetchFromCli(
+        `${url}/cgi-bin/oa/gettemplatedetail?access_token=${wecomToken.access_token}`,
+        {
+          method: 'POST',
+          body: JSON.stringify({ template_id: 'C4NwNa8vSandboxDeploy' }),
+        },
+      ).then(answer => answer.json());
+      expect(
+        template.template_content.controls.map(
+          (control: { property: { id: string } }) => control.property.id,
+        ),
+      ).toEqual(['Text-1', 'Textarea-2', 'Text-3']);
       expect(output()).toContain('WeCom app 1000002 of corp wwsandboxcorp');
     } finally {
       child.kill('SIGTERM');

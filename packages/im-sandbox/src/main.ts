@@ -18,7 +18,9 @@ const envSchema = z.object({
 
 /** `--time-scale <n>` or `--time-scale=<n>` on the command line wins over SANDBOX_TIME_SCALE. */
 function timeScaleArgument(argv: string[]): string | undefined {
-  const index = argv.findIndex(arg => arg === '--time-scale' || arg.startsWith('--time-scale='));
+  const index = argv.findIndex(
+    arg => arg === '--time-scale' || arg.startsWith('--time-scale='),
+  );
   if (index < 0) return undefined;
   const arg = argv[index];
   return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[index + 1];
@@ -26,30 +28,59 @@ function timeScaleArgument(argv: string[]): string | undefined {
 
 async function main(): Promise<void> {
   const timeScaleArg = timeScaleArgument(process.argv.slice(2));
-  const env = envSchema.safeParse({ ...process.env, ...(timeScaleArg === undefined ? {} : { SANDBOX_TIME_SCALE: timeScaleArg }) });
-  if (!env.success) throw new Error(`invalid environment: ${describeIssues(env.error)}`);
-  const { SANDBOX_PORT: port, SANDBOX_HOST: host, SANDBOX_SEED: seedPath, SANDBOX_TIME_SCALE: timeScale } = env.data;
+  const env = envSchema.safeParse({
+    ...process.env,
+    ...(timeScaleArg === undefined ? {} : { SANDBOX_TIME_SCALE: timeScaleArg }),
+  });
+  if (!env.success)
+    throw new Error(`invalid environment: ${describeIssues(env.error)}`);
+  const {
+    SANDBOX_PORT: port,
+    SANDBOX_HOST: host,
+    SANDBOX_SEED: seedPath,
+    SANDBOX_TIME_SCALE: timeScale,
+  } = env.data;
 
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(seedPath, 'utf8'));
   } catch (error) {
-    throw new Error(`cannot read the seed ${seedPath}: ${(error as Error).message}`);
+    throw new Error(
+      `cannot read the seed ${seedPath}: ${(error as Error).message}`,
+    );
   }
   const seed = sandboxSeedSchema.safeParse(json);
-  if (!seed.success) throw new Error(`invalid seed ${seedPath}: ${describeIssues(seed.error)}`);
+  if (!seed.success)
+    throw new Error(`invalid seed ${seedPath}: ${describeIssues(seed.error)}`);
 
-  const sandbox = await startSandbox({ port, host, seed: seed.data, timeScale, log: line => console.log(line) });
-  console.log(`IM sandbox: approver inbox at ${sandbox.url}/ (seed ${seedPath})`);
-  if (timeScale !== undefined) console.log(`  redelivery schedules at ${timeScale} of real time`);
-  console.log(`  Feishu: domain ${sandbox.url} (open API /open-apis, long connection /callback/ws/endpoint)`);
-  console.log(`  DingTalk: new and old API ${sandbox.url} (/v1.0, /gettoken, /topapi; Stream gateway /v1.0/gateway/connections/open)`);
+  const sandbox = await startSandbox({
+    port,
+    host,
+    seed: seed.data,
+    timeScale,
+    log: line => console.log(line),
+  });
+  console.log(
+    `IM sandbox: approver inbox at ${sandbox.url}/ (seed ${seedPath})`,
+  );
+  if (timeScale !== undefined)
+    console.log(`  redelivery schedules at ${timeScale} of real time`);
+  console.log(
+    `  Feishu: domain ${sandbox.url} (open API /open-apis, long connection /callback/ws/endpoint)`,
+  );
+  console.log(
+    `  DingTalk: new and old API ${sandbox.url} (/v1.0, /gettoken, /topapi; Stream gateway /v1.0/gateway/connections/open)`,
+  );
   console.log(`  WeCom: API ${sandbox.url} (/cgi-bin)`);
-  for (const app of seed.data.feishu?.apps ?? []) console.log(`  Feishu app ${app.appId} (${app.mode ?? 'callback'})`);
-  for (const app of seed.data.dingtalk?.apps ?? []) console.log(`  DingTalk app ${app.appKey} (${app.mode ?? 'callback'})`);
+  for (const app of seed.data.feishu?.apps ?? [])
+    console.log(`  Feishu app ${app.appId} (${app.mode ?? 'callback'})`);
+  for (const app of seed.data.dingtalk?.apps ?? [])
+    console.log(`  DingTalk app ${app.appKey} (${app.mode ?? 'callback'})`);
   const wecomCorp = seed.data.wecom?.corpId ?? 'wwsandboxcorp';
   for (const app of seed.data.wecom?.apps ?? []) {
-    console.log(`  WeCom app ${app.agentId} of corp ${wecomCorp} (callback URL ${app.callbackUrl ?? 'none: poll getapprovaldetail'})`);
+    console.log(
+      `  WeCom app ${app.agentId} of corp ${wecomCorp} (callback URL ${app.callbackUrl ?? 'none: poll getapprovaldetail'})`,
+    );
   }
 
   const stop = () => {

@@ -70,23 +70,43 @@ const DEFAULT_RETRY_DELAYS_MS = [250, 1000, 4000, 10_000];
 const DEFAULT_ACK_TIMEOUT_MS = 3000;
 const DEFAULT_STREAM_PING_INTERVAL_MS = 30_000;
 // A wildcard address is not somewhere a client can go; its loopback is.
-const LOOPBACK_FOR_WILDCARD: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '::1' };
+const LOOPBACK_FOR_WILDCARD: Record<string, string> = {
+  '0.0.0.0': '127.0.0.1',
+  '::': '::1',
+};
 
-export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+export async function startSandbox(
+  options: SandboxOptions = {},
+): Promise<Sandbox> {
   const seed = sandboxSeedSchema.safeParse(options.seed ?? {});
-  if (!seed.success) throw new Error(`invalid sandbox seed: ${describeIssues(seed.error, 'seed')}`);
-  const clientConfig = feishuClientConfigSchema.safeParse(options.feishuClientConfig ?? {});
+  if (!seed.success)
+    throw new Error(
+      `invalid sandbox seed: ${describeIssues(seed.error, 'seed')}`,
+    );
+  const clientConfig = feishuClientConfigSchema.safeParse(
+    options.feishuClientConfig ?? {},
+  );
   if (!clientConfig.success) {
-    throw new Error(`invalid sandbox options: ${describeIssues(clientConfig.error, 'feishuClientConfig')}`);
+    throw new Error(
+      `invalid sandbox options: ${describeIssues(clientConfig.error, 'feishuClientConfig')}`,
+    );
   }
   const log = options.log ?? (() => {});
   const { timeScale } = options;
-  if (timeScale !== undefined && !(Number.isFinite(timeScale) && timeScale > 0)) {
-    throw new Error(`invalid sandbox options: timeScale must be a positive number, got ${timeScale}`);
+  if (
+    timeScale !== undefined &&
+    !(Number.isFinite(timeScale) && timeScale > 0)
+  ) {
+    throw new Error(
+      `invalid sandbox options: timeScale must be a positive number, got ${timeScale}`,
+    );
   }
-  const retryDelaysMs = options.callbackRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
-  const feishuRetryDelays = timeScale === undefined ? retryDelaysMs : feishuRetryDelaysMs(timeScale);
-  const ackTimeoutMs = options.longConnectionAckTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+  const retryDelaysMs =
+    options.callbackRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+  const feishuRetryDelays =
+    timeScale === undefined ? retryDelaysMs : feishuRetryDelaysMs(timeScale);
+  const ackTimeoutMs =
+    options.longConnectionAckTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
   const feishu = new FeishuPlatform(seed.data.feishu ?? {}, {
     retryDelaysMs: feishuRetryDelays,
     ackTimeoutMs,
@@ -96,10 +116,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const dingtalk = new DingtalkPlatform(seed.data.dingtalk ?? {}, {
     retryDelaysMs,
     ackTimeoutMs,
-    streamPingIntervalMs: options.dingtalkStreamPingIntervalMs ?? DEFAULT_STREAM_PING_INTERVAL_MS,
+    streamPingIntervalMs:
+      options.dingtalkStreamPingIntervalMs ?? DEFAULT_STREAM_PING_INTERVAL_MS,
     log,
   });
-  const wecom = new WecomPlatform(seed.data.wecom ?? {}, { retryDelaysMs, log });
+  const wecom = new WecomPlatform(seed.data.wecom ?? {}, {
+    retryDelaysMs,
+    log,
+  });
   const platforms = [feishu, dingtalk, wecom];
 
   const app = express();
@@ -116,10 +140,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     platforms.forEach(platform => platform.reset());
     res.status(204).end();
   });
-  app.use(inbox([feishuInbox(feishu), dingtalkInbox(dingtalk), wecomInbox(wecom)]));
+  app.use(
+    inbox([feishuInbox(feishu), dingtalkInbox(dingtalk), wecomInbox(wecom)]),
+  );
 
   const server = http.createServer(app);
-  const websockets = acceptWebSockets(server, [feishu.longConnection.route(), dingtalk.stream.route()]);
+  const websockets = acceptWebSockets(server, [
+    feishu.longConnection.route(),
+    dingtalk.stream.route(),
+  ]);
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   await once(server, 'listening');
   const { address, port } = server.address() as AddressInfo;

@@ -11,10 +11,22 @@ exports.up = async function up(knex) {
     table.string('provider', 64).notNullable();
     table.text('title').notNullable();
     table.string('status', 32).notNullable();
-    table.text('context').notNullable().comment('JSON: the run context and whether it was verified');
-    table.text('variables').notNullable().comment('JSON: the variables the caller sent');
-    table.text('form').notNullable().comment('JSON: the form values sent to the IM');
-    table.text('approvers').notNullable().comment('JSON: approvers as configured or requested');
+    table
+      .text('context')
+      .notNullable()
+      .comment('JSON: the run context and whether it was verified');
+    table
+      .text('variables')
+      .notNullable()
+      .comment('JSON: the variables the caller sent');
+    table
+      .text('form')
+      .notNullable()
+      .comment('JSON: the form values sent to the IM');
+    table
+      .text('approvers')
+      .notNullable()
+      .comment('JSON: approvers as configured or requested');
     table.string('im_instance_id', 255).nullable();
     table.text('im_url').nullable();
     table.string('decided_by', 255).nullable();
@@ -24,8 +36,14 @@ exports.up = async function up(knex) {
     table.timestamp('created_at', { useTz: true }).notNullable();
     table.timestamp('updated_at', { useTz: true }).notNullable();
     table.timestamp('expires_at', { useTz: true }).notNullable();
-    table.index(['status', 'expires_at'], 'im_approval_approvals_status_expires_idx');
-    table.index(['integration_id', 'im_instance_id'], 'im_approval_approvals_instance_idx');
+    table.index(
+      ['status', 'expires_at'],
+      'im_approval_approvals_status_expires_idx',
+    );
+    table.index(
+      ['integration_id', 'im_instance_id'],
+      'im_approval_approvals_instance_idx',
+    );
     table.index(['created_at'], 'im_approval_approvals_created_idx');
   });
 
@@ -47,7 +65,9 @@ exports.up = async function up(knex) {
   });
 
   await knex.schema.createTable('im_approval_callback_receipts', table => {
-    table.comment('IM event ids already applied, so redelivered callbacks are no-ops');
+    table.comment(
+      'IM event ids already applied, so redelivered callbacks are no-ops',
+    );
     table.string('integration_id', 255).notNullable();
     table.string('event_id', 255).notNullable();
     table.timestamp('received_at', { useTz: true }).notNullable();

@@ -10,21 +10,37 @@
  */
 exports.up = async function up(knex) {
   await knex.schema.alterTable('im_approval_approvals', table => {
-    table.string('caller', 255).nullable().comment('Who opened it: the scope of its idempotency key');
-    table.text('request').nullable().comment('JSON: the create request as sent, to compare a reused key against');
+    table
+      .string('caller', 255)
+      .nullable()
+      .comment('Who opened it: the scope of its idempotency key');
+    table
+      .text('request')
+      .nullable()
+      .comment(
+        'JSON: the create request as sent, to compare a reused key against',
+      );
   });
   // Approvals from before this migration: the caller is in their context.
   for (let offset = 0; ; offset += 500) {
-    const rows = await knex('im_approval_approvals').select('id', 'context').orderBy('id').limit(500).offset(offset);
+    const rows = await knex('im_approval_approvals')
+      .select('id', 'context')
+      .orderBy('id')
+      .limit(500)
+      .offset(offset);
     if (rows.length === 0) break;
     for (const row of rows) {
       const caller = String(JSON.parse(row.context).caller ?? '');
-      await knex('im_approval_approvals').where({ id: row.id }).update({ caller });
+      await knex('im_approval_approvals')
+        .where({ id: row.id })
+        .update({ caller });
     }
   }
   await knex.schema.alterTable('im_approval_approvals', table => {
     table.dropUnique(['idempotency_key']);
-    table.unique(['caller', 'idempotency_key'], { indexName: 'im_approval_approvals_caller_key_unique' });
+    table.unique(['caller', 'idempotency_key'], {
+      indexName: 'im_approval_approvals_caller_key_unique',
+    });
   });
   // SQLite does not enforce varchar lengths; PostgreSQL does.
   if (knex.client.dialect === 'postgresql') {
@@ -51,7 +67,10 @@ exports.down = async function down(knex) {
     });
   }
   await knex.schema.alterTable('im_approval_approvals', table => {
-    table.dropUnique(['caller', 'idempotency_key'], 'im_approval_approvals_caller_key_unique');
+    table.dropUnique(
+      ['caller', 'idempotency_key'],
+      'im_approval_approvals_caller_key_unique',
+    );
     table.unique(['idempotency_key']);
   });
   await knex.schema.alterTable('im_approval_approvals', table => {

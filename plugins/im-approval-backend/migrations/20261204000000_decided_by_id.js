@@ -9,7 +9,12 @@
  */
 exports.up = async function up(knex) {
   await knex.schema.alterTable('im_approval_approvals', table => {
-    table.text('decided_by_id').nullable().comment('The decider’s IM user id, or the Backstage user or caller that decided');
+    table
+      .text('decided_by_id')
+      .nullable()
+      .comment(
+        'The decider’s IM user id, or the Backstage user or caller that decided',
+      );
   });
 };
 

@@ -1,6 +1,12 @@
-import { coreServices, createBackendPlugin } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendPlugin,
+} from '@backstage/backend-plugin-api';
 import { imApprovalPermissions } from '@im-approval/plugin-im-approval-common';
-import { imApprovalProvidersExtensionPoint, type ImProvider } from '@im-approval/plugin-im-approval-node';
+import {
+  imApprovalProvidersExtensionPoint,
+  type ImProvider,
+} from '@im-approval/plugin-im-approval-node';
 import { CallerResolver } from './auth/CallerResolver';
 import { GithubOidcVerifier } from './auth/GithubOidcVerifier';
 import { readImApprovalConfig } from './config/readImApprovalConfig';
@@ -37,7 +43,10 @@ export const imApprovalPlugin = createBackendPlugin({
   pluginId: 'im-approval',
   register(env) {
     const providers = new Map<string, ImProvider>(
-      [feishuProvider, dingtalkProvider, wecomProvider].map(provider => [provider.id, provider as ImProvider]),
+      [feishuProvider, dingtalkProvider, wecomProvider].map(provider => [
+        provider.id,
+        provider as ImProvider,
+      ]),
     );
     env.registerExtensionPoint(imApprovalProvidersExtensionPoint, {
       addProvider(provider) {
@@ -58,34 +67,79 @@ export const imApprovalPlugin = createBackendPlugin({
         auditor: coreServices.auditor,
         lifecycle: coreServices.lifecycle,
       },
-      async init({ config, logger, database, scheduler, httpRouter, httpAuth, permissions, permissionsRegistry, auditor, lifecycle }) {
+      async init({
+        config,
+        logger,
+        database,
+        scheduler,
+        httpRouter,
+        httpAuth,
+        permissions,
+        permissionsRegistry,
+        auditor,
+        lifecycle,
+      }) {
         const settings = readImApprovalConfig(config);
         await raiseOpenFileLimit(logger);
-        const clients = new ImClients(providers, { logger, callbackMaxAgeSeconds: settings.callbackMaxAgeSeconds });
-        settings.integrations.forEach(integration => clients.check(integration));
+        const clients = new ImClients(providers, {
+          logger,
+          callbackMaxAgeSeconds: settings.callbackMaxAgeSeconds,
+        });
+        settings.integrations.forEach(integration =>
+          clients.check(integration),
+        );
 
         const knex = await migratedClient(database);
         const store = new DatabaseApprovalStore(knex);
         const managedSettings = await openSettings({
           config: settings,
           store: new DatabaseSettingsStore(knex),
-          box: settings.secretsKeys.length > 0 ? new SecretBox(settings.secretsKeys) : undefined,
+          box:
+            settings.secretsKeys.length > 0
+              ? new SecretBox(settings.secretsKeys)
+              : undefined,
           clients,
           logger,
         });
         if (!managedSettings.integrations.writable) {
-          logger.info('imApproval.secretsKey is not configured: IM apps can be added in app-config only');
+          logger.info(
+            'imApproval.secretsKey is not configured: IM apps can be added in app-config only',
+          );
         }
-        const bus = isPostgres(knex) ? new PostgresChangeBus(knex, logger) : new LocalChangeBus();
+        const bus = isPostgres(knex)
+          ? new PostgresChangeBus(knex, logger)
+          : new LocalChangeBus();
         const changes = new ApprovalChanges(bus, logger);
         await changes.start();
         lifecycle.addShutdownHook(() => changes.stop());
 
-        const transitions = new ApprovalTransitions({ store, settings: managedSettings.source, clients, changes, logger });
-        const opener = new ImInstanceOpener({ store, settings: managedSettings.source, transitions, logger });
+        const transitions = new ApprovalTransitions({
+          store,
+          settings: managedSettings.source,
+          clients,
+          changes,
+          logger,
+        });
+        const opener = new ImInstanceOpener({
+          store,
+          settings: managedSettings.source,
+          transitions,
+          logger,
+        });
         const inbox = new DatabaseEventInbox(knex);
-        const expiry = new ApprovalExpiry({ store, inbox, transitions, logger });
-        const intake = new ImEventIntake({ store, inbox, settings: managedSettings.source, transitions, logger });
+        const expiry = new ApprovalExpiry({
+          store,
+          inbox,
+          transitions,
+          logger,
+        });
+        const intake = new ImEventIntake({
+          store,
+          inbox,
+          settings: managedSettings.source,
+          transitions,
+          logger,
+        });
         lifecycle.addShutdownHook(() => intake.settled());
         const service = new ApprovalService({
           store,
@@ -96,19 +150,32 @@ export const imApprovalPlugin = createBackendPlugin({
           expiry,
           githubServerUrl: settings.githubServerUrl,
         });
-        const oidc = settings.oidc && new GithubOidcVerifier(settings.oidc, settings.githubServerUrl);
-        if (!oidc) logger.info('imApproval.github.oidc is not configured: only Backstage tokens may open approvals');
+        const oidc =
+          settings.oidc &&
+          new GithubOidcVerifier(settings.oidc, settings.githubServerUrl);
+        if (!oidc)
+          logger.info(
+            'imApproval.github.oidc is not configured: only Backstage tokens may open approvals',
+          );
 
         permissionsRegistry.addPermissions(imApprovalPermissions);
 
         const connections = new ImConnections(clients, logger);
         lifecycle.addShutdownHook(() => connections.stop());
         // Database-managed integrations added or changed later get their connection at the next start.
-        await connections.start(await managedSettings.integrations.all(), integration => events =>
-          intake.apply(integration, events, 'connection'),
+        await connections.start(
+          await managedSettings.integrations.all(),
+          integration => events =>
+            intake.apply(integration, events, 'connection'),
         );
 
-        await new Reconciler({ store, clients, transitions, opener, logger }).schedule(scheduler, settings.reconcilerSchedule, {
+        await new Reconciler({
+          store,
+          clients,
+          transitions,
+          opener,
+          logger,
+        }).schedule(scheduler, settings.reconcilerSchedule, {
           batchSize: settings.reconcilerBatchSize,
           intervalSeconds: settings.reconcilerIntervalSeconds,
         });

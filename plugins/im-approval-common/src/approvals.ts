@@ -11,7 +11,10 @@ import { timelineEventSchema } from './timeline';
  * @public
  */
 export const variablesSchema = z
-  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a variable name'), z.string().max(4000))
+  .record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a variable name'),
+    z.string().max(4000),
+  )
   .default({});
 
 /** @public */
@@ -32,10 +35,14 @@ export const createApprovalRequestSchema = z
 /** @public */
 export type CreateApprovalRequest = z.input<typeof createApprovalRequestSchema>;
 /** @public */
-export type ParsedCreateApprovalRequest = z.output<typeof createApprovalRequestSchema>;
+export type ParsedCreateApprovalRequest = z.output<
+  typeof createApprovalRequestSchema
+>;
 
 /** @public */
-export const formValueSchema = z.object({ field: z.string(), value: z.string() }).meta({ id: 'FormValue' });
+export const formValueSchema = z
+  .object({ field: z.string(), value: z.string() })
+  .meta({ id: 'FormValue' });
 /** @public */
 export type FormValue = z.infer<typeof formValueSchema>;
 
@@ -56,11 +63,13 @@ export const approvalSchema = z
     imInstanceId: z.string().nullable(),
     imUrl: z.string().nullable(),
     decidedBy: z.string().nullable().meta({
-      description: 'Who decided, as people know them: the display name in the IM (the IM id when the IM will not tell it), or the Backstage user or caller',
+      description:
+        'Who decided, as people know them: the display name in the IM (the IM id when the IM will not tell it), or the Backstage user or caller',
     }),
     // A default, so an Action reading a backend from before ids were kept still parses its answers.
     decidedById: z.string().nullable().default(null).meta({
-      description: 'The id beside that name: the IM user id (Feishu open_id, DingTalk userId, WeCom userid), or the Backstage user or caller; null for approvals decided before ids were kept',
+      description:
+        'The id beside that name: the IM user id (Feishu open_id, DingTalk userId, WeCom userid), or the Backstage user or caller; null for approvals decided before ids were kept',
     }),
     comment: z.string().nullable(),
     decidedAt: z.iso.datetime().nullable(),
@@ -83,13 +92,20 @@ export type ApprovalWithTimeline = z.infer<typeof approvalWithTimelineSchema>;
 /** @public */
 export const MAX_WAIT_SECONDS = 120;
 /** A query string carries a number of seconds as digits. */
-const secondsInQuery = (value: unknown) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+const secondsInQuery = (value: unknown) =>
+  typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
 
 /** @public */
 export const waitQuerySchema = z
   .object({
     timeout: z
-      .preprocess(secondsInQuery, durationSchema.refine(seconds => seconds <= MAX_WAIT_SECONDS, `must be at most ${MAX_WAIT_SECONDS}s`))
+      .preprocess(
+        secondsInQuery,
+        durationSchema.refine(
+          seconds => seconds <= MAX_WAIT_SECONDS,
+          `must be at most ${MAX_WAIT_SECONDS}s`,
+        ),
+      )
       .optional()
       .default(25)
       .meta({
@@ -162,8 +178,12 @@ export const errorResponseSchema = z
  *
  * @public
  */
-export function describeDecider(approval: Pick<Approval, 'decidedBy' | 'decidedById'>): string | undefined {
+export function describeDecider(
+  approval: Pick<Approval, 'decidedBy' | 'decidedById'>,
+): string | undefined {
   const { decidedBy, decidedById } = approval;
   if (!decidedBy) return decidedById ?? undefined;
-  return decidedById && decidedById !== decidedBy ? `${decidedBy} (${decidedById})` : decidedBy;
+  return decidedById && decidedById !== decidedBy
+    ? `${decidedBy} (${decidedById})`
+    : decidedBy;
 }

@@ -18,7 +18,9 @@ export const runContextSchema = z
     runId: z.string().optional(),
     runAttempt: z.string().optional(),
     /** Only http(s): the UI turns it into links. */
-    serverUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+    serverUrl: z
+      .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+      .optional(),
   })
   .meta({ id: 'RunContext' });
 /** @public */

@@ -12,11 +12,16 @@ describe('durations', () => {
     expect(formatDuration(seconds)).toBe(text === '90s' ? '1m30s' : text);
   });
 
-  it.each(['2 hours', '', '10', '1w', '-5m'])('refuses %p with a hint', text => {
-    const result = durationSchema.safeParse(text);
-    expect(result.success).toBe(false);
-    expect(result.error?.issues[0].message).toBe('expected a duration like 30m, 2h, 1d');
-  });
+  it.each(['2 hours', '', '10', '1w', '-5m'])(
+    'refuses %p with a hint',
+    text => {
+      const result = durationSchema.safeParse(text);
+      expect(result.success).toBe(false);
+      expect(result.error?.issues[0].message).toBe(
+        'expected a duration like 30m, 2h, 1d',
+      );
+    },
+  );
 
   it('takes whole positive numbers as seconds', () => {
     expect(durationSchema.parse(45)).toBe(45);

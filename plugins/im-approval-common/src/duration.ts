@@ -28,7 +28,12 @@ export function parseDuration(text: string): number | undefined {
 export function formatDuration(totalSeconds: number): string {
   let rest = Math.max(0, Math.round(totalSeconds));
   let text = '';
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     if (rest >= size) {
       text += `${Math.floor(rest / size)}${unit}`;
       rest %= size;
@@ -52,4 +57,7 @@ export const durationSchema = z
     }
     return seconds;
   })
-  .meta({ description: `A positive duration: ${DURATION_HINT}, or a number of seconds`, examples: ['30m'] });
+  .meta({
+    description: `A positive duration: ${DURATION_HINT}, or a number of seconds`,
+    examples: ['30m'],
+  });

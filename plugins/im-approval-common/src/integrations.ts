@@ -8,7 +8,10 @@ import { hasNoNul, NUL_MESSAGE, storableText, TEXT_LIMITS } from './text';
  */
 export const integrationIdSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'expected lower-case letters, digits and dashes (at most 64, starting with a letter or digit)');
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,63}$/,
+    'expected lower-case letters, digits and dashes (at most 64, starting with a letter or digit)',
+  );
 
 /**
  * The longest IM form id accepted; real ones are 20 to 60 characters.
@@ -40,7 +43,9 @@ export const formIdSchema = z
  *
  * @public
  */
-export const connectionModeSchema = z.enum(['callback', 'long-connection', 'stream', 'poll']).meta({ id: 'ConnectionMode' });
+export const connectionModeSchema = z
+  .enum(['callback', 'long-connection', 'stream', 'poll'])
+  .meta({ id: 'ConnectionMode' });
 /** @public */
 export type ConnectionMode = z.infer<typeof connectionModeSchema>;
 
@@ -55,7 +60,9 @@ export const PROVIDER_CONNECTION_MODES = {
   wecom: ['callback', 'poll'],
 } as const satisfies Record<string, readonly ConnectionMode[]>;
 
-function modeOf<const M extends readonly [ConnectionMode, ...ConnectionMode[]]>(modes: M) {
+function modeOf<const M extends readonly [ConnectionMode, ...ConnectionMode[]]>(
+  modes: M,
+) {
   return z.enum(modes).default(modes[0]);
 }
 
@@ -68,24 +75,38 @@ const commonFields = {
   /** The user the app opens approvals on behalf of: an IM user id, an email or a mobile. */
   initiator: storableText(TEXT_LIMITS.person, { min: 1 }),
   /** A link to an instance for people, with `{instanceId}` in it. */
-  instanceUrl: storableText(TEXT_LIMITS.url).includes('{instanceId}').optional(),
+  instanceUrl: storableText(TEXT_LIMITS.url)
+    .includes('{instanceId}')
+    .optional(),
 };
 
 /** An API base URL. */
-const baseUrlSchema = z.url().max(TEXT_LIMITS.url, `expected at most ${TEXT_LIMITS.url} characters`).refine(hasNoNul, NUL_MESSAGE);
+const baseUrlSchema = z
+  .url()
+  .max(TEXT_LIMITS.url, `expected at most ${TEXT_LIMITS.url} characters`)
+  .refine(hasNoNul, NUL_MESSAGE);
 /** An app id, corp id or AppKey from an IM console. */
 const appIdSchema = storableText(TEXT_LIMITS.appId, { min: 1 });
 /** A secret, token or key from an IM console. */
 const secretSchema = storableText(TEXT_LIMITS.secret, { min: 1 });
 
-const CALLBACK_REASON = 'required when connectionMode is callback (it verifies and decrypts callbacks)';
+const CALLBACK_REASON =
+  'required when connectionMode is callback (it verifies and decrypts callbacks)';
 
 /** Callback secrets are needed only when the IM calls us over HTTP. */
 function requiredForCallbacks<K extends string>(fields: Record<K, string>) {
-  return (integration: { connectionMode: ConnectionMode } & Partial<Record<K, unknown>>, ctx: z.RefinementCtx) => {
+  return (
+    integration: { connectionMode: ConnectionMode } & Partial<
+      Record<K, unknown>
+    >,
+    ctx: z.RefinementCtx,
+  ) => {
     if (integration.connectionMode !== 'callback') return;
-    for (const [field, message] of Object.entries(fields) as Array<[K, string]>) {
-      if (!integration[field]) ctx.addIssue({ code: 'custom', path: [field], message });
+    for (const [field, message] of Object.entries(fields) as Array<
+      [K, string]
+    >) {
+      if (!integration[field])
+        ctx.addIssue({ code: 'custom', path: [field], message });
     }
   };
 }
@@ -121,13 +142,20 @@ export const feishuIntegrationSchema = z
   )
   .transform(integration => ({
     ...integration,
-    apiBaseUrl: trimmedUrl(integration.baseUrl ?? FEISHU_DOMAINS[integration.domain]),
+    apiBaseUrl: trimmedUrl(
+      integration.baseUrl ?? FEISHU_DOMAINS[integration.domain],
+    ),
   }));
 /** @public */
 export type FeishuIntegration = z.output<typeof feishuIntegrationSchema>;
 
 /** WXBizMsgCrypt EncodingAESKey: 43 characters of base64 without the trailing `=`. */
-const encodingAesKeySchema = z.string().regex(/^[A-Za-z0-9+/]{43}$/, 'expected the 43-character key from the IM console');
+const encodingAesKeySchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9+/]{43}$/,
+    'expected the 43-character key from the IM console',
+  );
 
 /** @public */
 export const dingtalkIntegrationSchema = z
@@ -154,7 +182,9 @@ export const dingtalkIntegrationSchema = z
     agentId: z.coerce.number().int().positive().optional(),
     connectionMode: modeOf(PROVIDER_CONNECTION_MODES.dingtalk),
   })
-  .superRefine(requiredForCallbacks({ token: CALLBACK_REASON, aesKey: CALLBACK_REASON }))
+  .superRefine(
+    requiredForCallbacks({ token: CALLBACK_REASON, aesKey: CALLBACK_REASON }),
+  )
   .transform(integration => ({
     ...integration,
     baseUrl: trimmedUrl(integration.baseUrl),
@@ -180,8 +210,16 @@ export const wecomIntegrationSchema = z
     encodingAESKey: encodingAesKeySchema.optional(),
     connectionMode: modeOf(PROVIDER_CONNECTION_MODES.wecom),
   })
-  .superRefine(requiredForCallbacks({ token: CALLBACK_REASON, encodingAESKey: CALLBACK_REASON }))
-  .transform(integration => ({ ...integration, baseUrl: trimmedUrl(integration.baseUrl) }));
+  .superRefine(
+    requiredForCallbacks({
+      token: CALLBACK_REASON,
+      encodingAESKey: CALLBACK_REASON,
+    }),
+  )
+  .transform(integration => ({
+    ...integration,
+    baseUrl: trimmedUrl(integration.baseUrl),
+  }));
 /** @public */
 export type WecomIntegration = z.output<typeof wecomIntegrationSchema>;
 

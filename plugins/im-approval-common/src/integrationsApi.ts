@@ -15,21 +15,30 @@ export const INTEGRATION_SECRET_FIELDS = {
   feishu: ['appSecret', 'verificationToken', 'encryptKey'],
   dingtalk: ['appSecret', 'token', 'aesKey'],
   wecom: ['secret', 'token', 'encodingAESKey'],
-} as const satisfies { [P in ProviderId]: ReadonlyArray<keyof InputOf<P> & string> };
+} as const satisfies {
+  [P in ProviderId]: ReadonlyArray<keyof InputOf<P> & string>;
+};
 
-type SecretsOf<P extends ProviderId> = (typeof INTEGRATION_SECRET_FIELDS)[P][number];
+type SecretsOf<P extends ProviderId> =
+  (typeof INTEGRATION_SECRET_FIELDS)[P][number];
 /** @public */
 export type IntegrationSecretField = SecretsOf<ProviderId>;
 
 /** @public */
-export function secretFieldsOf(provider: ProviderId): readonly IntegrationSecretField[] {
+export function secretFieldsOf(
+  provider: ProviderId,
+): readonly IntegrationSecretField[] {
   return INTEGRATION_SECRET_FIELDS[provider];
 }
 
 /** The object schema of every provider behind `integrationSchema` (a union, a pipe or an object). */
 function providerObjects(schema: z.ZodType = integrationSchema): z.ZodObject[] {
-  if (schema instanceof z.ZodDiscriminatedUnion) return schema.options.flatMap(option => providerObjects(option as z.ZodType));
-  if (schema instanceof z.ZodPipe) return providerObjects(schema.in as z.ZodType);
+  if (schema instanceof z.ZodDiscriminatedUnion)
+    return schema.options.flatMap(option =>
+      providerObjects(option as z.ZodType),
+    );
+  if (schema instanceof z.ZodPipe)
+    return providerObjects(schema.in as z.ZodType);
   // Its fields only: a provider's cross-field checks (callback secrets) apply to whole integrations,
   // which the backend validates again after merging an update with the stored secrets.
   if (schema instanceof z.ZodObject) return [z.object(schema.shape)];
@@ -42,7 +51,9 @@ function providerOf(object: z.ZodObject): ProviderId {
 
 function byProvider(objects: z.ZodObject[]) {
   const [first, ...rest] = objects;
-  return rest.length === 0 ? first : z.discriminatedUnion('provider', [first, ...rest]);
+  return rest.length === 0
+    ? first
+    : z.discriminatedUnion('provider', [first, ...rest]);
 }
 
 /**
@@ -50,9 +61,13 @@ function byProvider(objects: z.ZodObject[]) {
  *
  * @public
  */
-export const createIntegrationRequestSchema = integrationSchema.meta({ id: 'CreateIntegrationRequest' });
+export const createIntegrationRequestSchema = integrationSchema.meta({
+  id: 'CreateIntegrationRequest',
+});
 /** @public */
-export type CreateIntegrationRequest = z.input<typeof createIntegrationRequestSchema>;
+export type CreateIntegrationRequest = z.input<
+  typeof createIntegrationRequestSchema
+>;
 
 /**
  * PUT /integrations/{id}: the same as create, but a secret left out keeps its stored value and an
@@ -61,11 +76,14 @@ export type CreateIntegrationRequest = z.input<typeof createIntegrationRequestSc
  * @public
  */
 export type UpdateIntegrationRequest = {
-  [P in ProviderId]: Omit<InputOf<P>, SecretsOf<P>> & { [K in SecretsOf<P>]?: InputOf<P>[K & keyof InputOf<P>] | null };
+  [P in ProviderId]: Omit<InputOf<P>, SecretsOf<P>> & {
+    [K in SecretsOf<P>]?: InputOf<P>[K & keyof InputOf<P>] | null;
+  };
 }[ProviderId];
 /** A secret field as create takes it, also `null` (remove it) or left out (keep it). */
 function keepOrRemove(field: z.ZodType): z.ZodType {
-  const value = field instanceof z.ZodOptional ? (field.unwrap() as z.ZodType) : field;
+  const value =
+    field instanceof z.ZodOptional ? (field.unwrap() as z.ZodType) : field;
   return value.nullable().optional();
 }
 
@@ -73,10 +91,17 @@ function keepOrRemove(field: z.ZodType): z.ZodType {
 export const updateIntegrationRequestSchema = byProvider(
   providerObjects().map(object =>
     object.extend(
-      Object.fromEntries(secretFieldsOf(providerOf(object)).map(field => [field, keepOrRemove(object.shape[field] as z.ZodType)])),
+      Object.fromEntries(
+        secretFieldsOf(providerOf(object)).map(field => [
+          field,
+          keepOrRemove(object.shape[field] as z.ZodType),
+        ]),
+      ),
     ),
   ),
-).meta({ id: 'UpdateIntegrationRequest' }) as unknown as z.ZodType<UpdateIntegrationRequest>;
+).meta({
+  id: 'UpdateIntegrationRequest',
+}) as unknown as z.ZodType<UpdateIntegrationRequest>;
 
 /**
  * What the API shows of an integration: never a secret, only whether each one is set.
@@ -98,12 +123,21 @@ export type IntegrationView = {
 export const integrationViewSchema = byProvider(
   providerObjects().map(object => {
     const secrets = secretFieldsOf(providerOf(object));
-    return object.omit(Object.fromEntries(secrets.map(field => [field, true])) as Record<string, true>).extend({
-      secrets: z.object(Object.fromEntries(secrets.map(field => [field, z.boolean()]))),
-      source: settingsSourceSchema,
-      editable: z.boolean(),
-      callbackPath: z.string(),
-    });
+    return object
+      .omit(
+        Object.fromEntries(secrets.map(field => [field, true])) as Record<
+          string,
+          true
+        >,
+      )
+      .extend({
+        secrets: z.object(
+          Object.fromEntries(secrets.map(field => [field, z.boolean()])),
+        ),
+        source: settingsSourceSchema,
+        editable: z.boolean(),
+        callbackPath: z.string(),
+      });
   }),
 ).meta({ id: 'IntegrationView' }) as unknown as z.ZodType<IntegrationView>;
 
@@ -121,7 +155,15 @@ export type IntegrationList = z.infer<typeof integrationListSchema>;
  * @public
  */
 export const integrationProblemSchema = z
-  .enum(['credentials', 'permission', 'not_found', 'invalid_request', 'rate_limited', 'unavailable', 'unknown'])
+  .enum([
+    'credentials',
+    'permission',
+    'not_found',
+    'invalid_request',
+    'rate_limited',
+    'unavailable',
+    'unknown',
+  ])
   .meta({ id: 'IntegrationProblem' });
 /** @public */
 export type IntegrationProblem = z.infer<typeof integrationProblemSchema>;
@@ -133,7 +175,11 @@ export type IntegrationProblem = z.infer<typeof integrationProblemSchema>;
  */
 export const integrationTestResultSchema = z
   .discriminatedUnion('ok', [
-    z.object({ ok: z.literal(true), message: z.string(), durationMs: z.number() }),
+    z.object({
+      ok: z.literal(true),
+      message: z.string(),
+      durationMs: z.number(),
+    }),
     z.object({
       ok: z.literal(false),
       problem: integrationProblemSchema,
@@ -149,7 +195,12 @@ export type IntegrationTestResult = z.infer<typeof integrationTestResultSchema>;
 
 /** @public */
 export const formFieldSchema = z
-  .object({ id: z.string(), name: z.string(), type: z.string(), required: z.boolean() })
+  .object({
+    id: z.string(),
+    name: z.string(),
+    type: z.string(),
+    required: z.boolean(),
+  })
   .meta({ id: 'FormField' });
 /** @public */
 export type FormField = z.infer<typeof formFieldSchema>;
@@ -160,7 +211,11 @@ export type FormField = z.infer<typeof formFieldSchema>;
  * @public
  */
 export const formDescriptionSchema = z
-  .object({ integration: z.string(), form: z.string(), fields: z.array(formFieldSchema) })
+  .object({
+    integration: z.string(),
+    form: z.string(),
+    fields: z.array(formFieldSchema),
+  })
   .meta({ id: 'FormDescription' });
 /** @public */
 export type FormDescription = z.infer<typeof formDescriptionSchema>;

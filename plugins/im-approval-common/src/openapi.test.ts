@@ -4,8 +4,12 @@ import { buildOpenApiDocument } from './openapi';
 
 describe('openapi.json', () => {
   it('is what the zod schemas generate (run `yarn openapi:generate` after changing them)', () => {
-    const committed = JSON.parse(readFileSync(resolve(__dirname, '../openapi.json'), 'utf8'));
-    expect(committed).toEqual(JSON.parse(JSON.stringify(buildOpenApiDocument())));
+    const committed = JSON.parse(
+      readFileSync(resolve(__dirname, '../openapi.json'), 'utf8'),
+    );
+    expect(committed).toEqual(
+      JSON.parse(JSON.stringify(buildOpenApiDocument())),
+    );
   });
 
   it('documents every route with its request and error shapes', () => {
@@ -25,11 +29,22 @@ describe('openapi.json', () => {
       '/templates/{name}',
       '/templates/{name}/test',
     ]);
-    type ObjectSchema = { required?: string[]; properties: Record<string, { const?: string; properties?: object }> };
-    const schemas = document.components.schemas as Record<string, ObjectSchema & { oneOf?: ObjectSchema[] }>;
+    type ObjectSchema = {
+      required?: string[];
+      properties: Record<string, { const?: string; properties?: object }>;
+    };
+    const schemas = document.components.schemas as Record<
+      string,
+      ObjectSchema & { oneOf?: ObjectSchema[] }
+    >;
     /** Each provider's object schema within a union schema. */
     const byProvider = (name: string) =>
-      Object.fromEntries(schemas[name].oneOf!.map(option => [option.properties.provider.const, option]));
+      Object.fromEntries(
+        schemas[name].oneOf!.map(option => [
+          option.properties.provider.const,
+          option,
+        ]),
+      );
 
     const create = byProvider('CreateIntegrationRequest');
     const update = byProvider('UpdateIntegrationRequest');
@@ -47,9 +62,14 @@ describe('openapi.json', () => {
         expect(update[provider].required ?? []).not.toContain(secret);
         expect(view[provider].properties).not.toHaveProperty(secret);
       }
-      expect(Object.keys(view[provider].properties.secrets.properties!).sort()).toEqual([...secrets].sort());
+      expect(
+        Object.keys(view[provider].properties.secrets.properties!).sort(),
+      ).toEqual([...secrets].sort());
     }
-    expect(schemas.CreateApprovalRequest.required).toEqual(['template', 'idempotencyKey']);
+    expect(schemas.CreateApprovalRequest.required).toEqual([
+      'template',
+      'idempotencyKey',
+    ]);
     expect(JSON.stringify(document)).not.toContain('#/$defs/');
   });
 });

@@ -21,7 +21,12 @@ import {
 import { formIdSchema, integrationIdSchema } from './integrations';
 import { capabilitiesSchema } from './permissions';
 import { templateNameSchema } from './templates';
-import { templateListSchema, templateRequestSchema, templateViewSchema, testTemplateRequestSchema } from './templatesApi';
+import {
+  templateListSchema,
+  templateRequestSchema,
+  templateViewSchema,
+  testTemplateRequestSchema,
+} from './templatesApi';
 
 type Schema = z.ZodType;
 
@@ -35,15 +40,27 @@ const ERROR_TEXT: Record<number, string> = {
   503: 'Database-managed integrations need imApproval.secretsKey in app-config',
 };
 
-const json = (schema: Schema) => ({ content: { 'application/json': { schema: ref(schema) } } });
+const json = (schema: Schema) => ({
+  content: { 'application/json': { schema: ref(schema) } },
+});
 const errors = (...codes: number[]) =>
-  Object.fromEntries(codes.map(code => [String(code), { description: ERROR_TEXT[code], ...json(errorResponseSchema) }]));
+  Object.fromEntries(
+    codes.map(code => [
+      String(code),
+      { description: ERROR_TEXT[code], ...json(errorResponseSchema) },
+    ]),
+  );
 
 const componentUri = (id: string) => `#/components/schemas/${id}`;
 
 /** Points zod's `#/$defs/…` references at the document's components. */
 function toComponentRefs<T>(jsonSchema: T): T {
-  return JSON.parse(JSON.stringify(jsonSchema).replaceAll('"#/$defs/', '"#/components/schemas/'));
+  return JSON.parse(
+    JSON.stringify(jsonSchema).replaceAll(
+      '"#/$defs/',
+      '"#/components/schemas/',
+    ),
+  );
 }
 
 function idOf(schema: Schema): string {
@@ -57,8 +74,13 @@ function ref(schema: Schema) {
 }
 
 function queryParameters(schema: z.ZodObject) {
-  const document = toComponentRefs(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' })) as {
-    $defs: Record<string, { properties: Record<string, object>; required?: string[] }>;
+  const document = toComponentRefs(
+    z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }),
+  ) as {
+    $defs: Record<
+      string,
+      { properties: Record<string, object>; required?: string[] }
+    >;
   };
   const jsonSchema = document.$defs[idOf(schema)];
   return Object.entries(jsonSchema.properties).map(([name, property]) => ({
@@ -69,13 +91,26 @@ function queryParameters(schema: z.ZodObject) {
   }));
 }
 
-const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const idParameter = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', format: 'uuid' },
+};
 function pathParameter(name: string, description: string, schema: Schema) {
   const { $schema: _, ...jsonSchema } = z.toJSONSchema(schema, { io: 'input' });
   return { name, in: 'path', required: true, description, schema: jsonSchema };
 }
-const integrationIdParameter = pathParameter('id', 'The integration id', integrationIdSchema);
-const templateNameParameter = pathParameter('name', 'The template name', templateNameSchema);
+const integrationIdParameter = pathParameter(
+  'id',
+  'The integration id',
+  integrationIdSchema,
+);
+const templateNameParameter = pathParameter(
+  'name',
+  'The template name',
+  templateNameSchema,
+);
 const noContent = { '204': { description: 'Deleted' } };
 
 /**
@@ -84,36 +119,39 @@ const noContent = { '204': { description: 'Deleted' } };
  * @public
  */
 export function buildOpenApiDocument() {
-  const components = toComponentRefs(z.toJSONSchema(
-    z.object({
-      createApproval: createApprovalRequestSchema,
-      cancelApproval: cancelApprovalRequestSchema,
-      decideApproval: decideApprovalRequestSchema,
-      createIntegration: createIntegrationRequestSchema,
-      updateIntegration: updateIntegrationRequestSchema,
-      integration: integrationViewSchema,
-      integrations: integrationListSchema,
-      integrationTest: integrationTestResultSchema,
-      form: formDescriptionSchema,
-      templateRequest: templateRequestSchema,
-      template: templateViewSchema,
-      templates: templateListSchema,
-      testTemplate: testTemplateRequestSchema,
-      capabilities: capabilitiesSchema,
-      approval: approvalSchema,
-      approvalWithTimeline: approvalWithTimelineSchema,
-      list: listApprovalsResponseSchema,
-      error: errorResponseSchema,
-    }),
-    { io: 'input', unrepresentable: 'any' },
-  )) as { $defs: Record<string, object> };
+  const components = toComponentRefs(
+    z.toJSONSchema(
+      z.object({
+        createApproval: createApprovalRequestSchema,
+        cancelApproval: cancelApprovalRequestSchema,
+        decideApproval: decideApprovalRequestSchema,
+        createIntegration: createIntegrationRequestSchema,
+        updateIntegration: updateIntegrationRequestSchema,
+        integration: integrationViewSchema,
+        integrations: integrationListSchema,
+        integrationTest: integrationTestResultSchema,
+        form: formDescriptionSchema,
+        templateRequest: templateRequestSchema,
+        template: templateViewSchema,
+        templates: templateListSchema,
+        testTemplate: testTemplateRequestSchema,
+        capabilities: capabilitiesSchema,
+        approval: approvalSchema,
+        approvalWithTimeline: approvalWithTimelineSchema,
+        list: listApprovalsResponseSchema,
+        error: errorResponseSchema,
+      }),
+      { io: 'input', unrepresentable: 'any' },
+    ),
+  ) as { $defs: Record<string, object> };
 
   return {
     openapi: '3.1.0',
     info: {
       title: 'im-approval',
       version: '1',
-      description: 'Approvals decided in Feishu/Lark, DingTalk or WeCom, for GitHub Actions. Served under /api/im-approval.',
+      description:
+        'Approvals decided in Feishu/Lark, DingTalk or WeCom, for GitHub Actions. Served under /api/im-approval.',
     },
     servers: [{ url: '/api/im-approval' }],
     components: {
@@ -122,7 +160,8 @@ export function buildOpenApiDocument() {
         bearer: {
           type: 'http',
           scheme: 'bearer',
-          description: 'A GitHub Actions OIDC token, a Backstage static external-access token, or a Backstage user token',
+          description:
+            'A GitHub Actions OIDC token, a Backstage static external-access token, or a Backstage user token',
         },
       },
     },
@@ -134,7 +173,10 @@ export function buildOpenApiDocument() {
           summary: 'Open an approval (idempotent by idempotencyKey)',
           requestBody: { required: true, ...json(createApprovalRequestSchema) },
           responses: {
-            '200': { description: 'The approval this idempotency key already opened', ...json(approvalSchema) },
+            '200': {
+              description: 'The approval this idempotency key already opened',
+              ...json(approvalSchema),
+            },
             '201': { description: 'A new approval', ...json(approvalSchema) },
             ...errors(400, 401, 403, 409),
           },
@@ -143,7 +185,13 @@ export function buildOpenApiDocument() {
           operationId: 'listApprovals',
           summary: 'Approvals, newest first',
           parameters: queryParameters(listApprovalsQuerySchema),
-          responses: { '200': { description: 'A page of approvals', ...json(listApprovalsResponseSchema) }, ...errors(400, 401, 403) },
+          responses: {
+            '200': {
+              description: 'A page of approvals',
+              ...json(listApprovalsResponseSchema),
+            },
+            ...errors(400, 401, 403),
+          },
         },
       },
       '/approvals/{id}': {
@@ -151,72 +199,143 @@ export function buildOpenApiDocument() {
           operationId: 'getApproval',
           summary: 'An approval with its timeline',
           parameters: [idParameter],
-          responses: { '200': { description: 'The approval', ...json(approvalWithTimelineSchema) }, ...errors(401, 403, 404) },
+          responses: {
+            '200': {
+              description: 'The approval',
+              ...json(approvalWithTimelineSchema),
+            },
+            ...errors(401, 403, 404),
+          },
         },
       },
       '/approvals/{id}/wait': {
         get: {
           operationId: 'waitForApproval',
-          summary: 'Long-poll: answers when the approval leaves pending, or at the timeout with pending',
+          summary:
+            'Long-poll: answers when the approval leaves pending, or at the timeout with pending',
           parameters: [idParameter, ...queryParameters(waitQuerySchema)],
-          responses: { '200': { description: 'The approval as it is now', ...json(approvalSchema) }, ...errors(400, 401, 403, 404) },
+          responses: {
+            '200': {
+              description: 'The approval as it is now',
+              ...json(approvalSchema),
+            },
+            ...errors(400, 401, 403, 404),
+          },
         },
       },
       '/approvals/{id}/cancel': {
         post: {
           operationId: 'cancelApproval',
-          summary: 'Cancel a pending approval and revoke its IM instance where the IM allows it',
+          summary:
+            'Cancel a pending approval and revoke its IM instance where the IM allows it',
           parameters: [idParameter],
-          requestBody: { required: false, ...json(cancelApprovalRequestSchema) },
-          responses: { '200': { description: 'The canceled approval', ...json(approvalSchema) }, ...errors(400, 401, 403, 404, 409) },
+          requestBody: {
+            required: false,
+            ...json(cancelApprovalRequestSchema),
+          },
+          responses: {
+            '200': {
+              description: 'The canceled approval',
+              ...json(approvalSchema),
+            },
+            ...errors(400, 401, 403, 404, 409),
+          },
         },
       },
       '/approvals/{id}/decision': {
         post: {
           operationId: 'decideApproval',
-          summary: 'An administrator approves or rejects in Backstage, with a reason (im-approval.approval.decide; people only)',
+          summary:
+            'An administrator approves or rejects in Backstage, with a reason (im-approval.approval.decide; people only)',
           parameters: [idParameter],
           requestBody: { required: true, ...json(decideApprovalRequestSchema) },
-          responses: { '200': { description: 'The decided approval', ...json(approvalSchema) }, ...errors(400, 401, 403, 404, 409) },
+          responses: {
+            '200': {
+              description: 'The decided approval',
+              ...json(approvalSchema),
+            },
+            ...errors(400, 401, 403, 404, 409),
+          },
         },
       },
       '/capabilities': {
         get: {
           operationId: 'getCapabilities',
           summary: 'What the caller may do, for showing or hiding controls',
-          responses: { '200': { description: 'One flag per permission', ...json(capabilitiesSchema) }, ...errors(401) },
+          responses: {
+            '200': {
+              description: 'One flag per permission',
+              ...json(capabilitiesSchema),
+            },
+            ...errors(401),
+          },
         },
       },
       '/integrations': {
         get: {
           operationId: 'listIntegrations',
-          summary: 'IM apps from app-config and the database, without secrets (integration.manage or template.manage)',
-          responses: { '200': { description: 'All integrations', ...json(integrationListSchema) }, ...errors(401, 403) },
+          summary:
+            'IM apps from app-config and the database, without secrets (integration.manage or template.manage)',
+          responses: {
+            '200': {
+              description: 'All integrations',
+              ...json(integrationListSchema),
+            },
+            ...errors(401, 403),
+          },
         },
         post: {
           operationId: 'createIntegration',
-          summary: 'Add a database-managed IM app; its secrets are stored encrypted (integration.manage)',
-          requestBody: { required: true, ...json(createIntegrationRequestSchema) },
-          responses: { '201': { description: 'The new integration', ...json(integrationViewSchema) }, ...errors(400, 401, 403, 409, 503) },
+          summary:
+            'Add a database-managed IM app; its secrets are stored encrypted (integration.manage)',
+          requestBody: {
+            required: true,
+            ...json(createIntegrationRequestSchema),
+          },
+          responses: {
+            '201': {
+              description: 'The new integration',
+              ...json(integrationViewSchema),
+            },
+            ...errors(400, 401, 403, 409, 503),
+          },
         },
       },
       '/integrations/{id}': {
         get: {
           operationId: 'getIntegration',
-          summary: 'One IM app, without secrets (integration.manage or template.manage)',
+          summary:
+            'One IM app, without secrets (integration.manage or template.manage)',
           parameters: [integrationIdParameter],
-          responses: { '200': { description: 'The integration', ...json(integrationViewSchema) }, ...errors(401, 403, 404) },
+          responses: {
+            '200': {
+              description: 'The integration',
+              ...json(integrationViewSchema),
+            },
+            ...errors(401, 403, 404),
+          },
         },
         put: {
           operationId: 'updateIntegration',
-          summary: 'Change a database-managed IM app; secrets left out keep their value (integration.manage)',
+          summary:
+            'Change a database-managed IM app; secrets left out keep their value (integration.manage)',
           parameters: [integrationIdParameter],
-          requestBody: { required: true, ...json(updateIntegrationRequestSchema) },
-          responses: { '200': { description: 'The updated integration', ...json(integrationViewSchema) }, ...errors(400, 401, 403, 404, 409, 503) },
+          requestBody: {
+            required: true,
+            ...json(updateIntegrationRequestSchema),
+          },
+          responses: {
+            '200': {
+              description: 'The updated integration',
+              ...json(integrationViewSchema),
+            },
+            ...errors(400, 401, 403, 404, 409, 503),
+          },
         },
         delete: {
           operationId: 'deleteIntegration',
-          summary: 'Remove a database-managed IM app no template uses (integration.manage)',
+          summary:
+            'Remove a database-managed IM app no template uses (integration.manage)',
           parameters: [integrationIdParameter],
           responses: { ...noContent, ...errors(401, 403, 404, 409) },
         },
@@ -224,30 +343,64 @@ export function buildOpenApiDocument() {
       '/integrations/{id}/test': {
         post: {
           operationId: 'testIntegration',
-          summary: 'Fetch a token from the IM and say what failed, in words a person can act on (integration.manage)',
+          summary:
+            'Fetch a token from the IM and say what failed, in words a person can act on (integration.manage)',
           parameters: [integrationIdParameter],
-          responses: { '200': { description: 'The result, passed or failed', ...json(integrationTestResultSchema) }, ...errors(401, 403, 404) },
+          responses: {
+            '200': {
+              description: 'The result, passed or failed',
+              ...json(integrationTestResultSchema),
+            },
+            ...errors(401, 403, 404),
+          },
         },
       },
       '/integrations/{id}/forms/{formId}': {
         get: {
           operationId: 'describeForm',
-          summary: "The IM form's fields, for a template's field mapping (template.manage or integration.manage)",
-          parameters: [integrationIdParameter, pathParameter('formId', 'Feishu approval_code, DingTalk processCode or WeCom template_id', formIdSchema)],
-          responses: { '200': { description: 'The form and its fields', ...json(formDescriptionSchema) }, ...errors(401, 403, 404, 502) },
+          summary:
+            "The IM form's fields, for a template's field mapping (template.manage or integration.manage)",
+          parameters: [
+            integrationIdParameter,
+            pathParameter(
+              'formId',
+              'Feishu approval_code, DingTalk processCode or WeCom template_id',
+              formIdSchema,
+            ),
+          ],
+          responses: {
+            '200': {
+              description: 'The form and its fields',
+              ...json(formDescriptionSchema),
+            },
+            ...errors(401, 403, 404, 502),
+          },
         },
       },
       '/templates': {
         get: {
           operationId: 'listTemplates',
-          summary: 'Approval templates from app-config and the database (template.manage or approval.read)',
-          responses: { '200': { description: 'All templates', ...json(templateListSchema) }, ...errors(401, 403) },
+          summary:
+            'Approval templates from app-config and the database (template.manage or approval.read)',
+          responses: {
+            '200': {
+              description: 'All templates',
+              ...json(templateListSchema),
+            },
+            ...errors(401, 403),
+          },
         },
         post: {
           operationId: 'createTemplate',
           summary: 'Add a database-managed template (template.manage)',
           requestBody: { required: true, ...json(templateRequestSchema) },
-          responses: { '201': { description: 'The new template', ...json(templateViewSchema) }, ...errors(400, 401, 403, 409) },
+          responses: {
+            '201': {
+              description: 'The new template',
+              ...json(templateViewSchema),
+            },
+            ...errors(400, 401, 403, 409),
+          },
         },
       },
       '/templates/{name}': {
@@ -255,18 +408,29 @@ export function buildOpenApiDocument() {
           operationId: 'getTemplate',
           summary: 'One template (template.manage or approval.read)',
           parameters: [templateNameParameter],
-          responses: { '200': { description: 'The template', ...json(templateViewSchema) }, ...errors(401, 403, 404) },
+          responses: {
+            '200': { description: 'The template', ...json(templateViewSchema) },
+            ...errors(401, 403, 404),
+          },
         },
         put: {
           operationId: 'updateTemplate',
-          summary: 'Change a database-managed template; the body names the same template (template.manage)',
+          summary:
+            'Change a database-managed template; the body names the same template (template.manage)',
           parameters: [templateNameParameter],
           requestBody: { required: true, ...json(templateRequestSchema) },
-          responses: { '200': { description: 'The updated template', ...json(templateViewSchema) }, ...errors(400, 401, 403, 404, 409) },
+          responses: {
+            '200': {
+              description: 'The updated template',
+              ...json(templateViewSchema),
+            },
+            ...errors(400, 401, 403, 404, 409),
+          },
         },
         delete: {
           operationId: 'deleteTemplate',
-          summary: 'Remove a database-managed template; its approvals stay (template.manage)',
+          summary:
+            'Remove a database-managed template; its approvals stay (template.manage)',
           parameters: [templateNameParameter],
           responses: { ...noContent, ...errors(401, 403, 404, 409) },
         },
@@ -274,10 +438,17 @@ export function buildOpenApiDocument() {
       '/templates/{name}/test': {
         post: {
           operationId: 'testTemplate',
-          summary: 'Open a real approval marked as a test, with sample values, on behalf of the caller (template.manage; people only)',
+          summary:
+            'Open a real approval marked as a test, with sample values, on behalf of the caller (template.manage; people only)',
           parameters: [templateNameParameter],
           requestBody: { required: false, ...json(testTemplateRequestSchema) },
-          responses: { '201': { description: 'The test approval', ...json(approvalSchema) }, ...errors(400, 401, 403, 404, 502) },
+          responses: {
+            '201': {
+              description: 'The test approval',
+              ...json(approvalSchema),
+            },
+            ...errors(400, 401, 403, 404, 502),
+          },
         },
       },
     },

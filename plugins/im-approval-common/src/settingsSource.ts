@@ -5,6 +5,8 @@ import { z } from 'zod';
  *
  * @public
  */
-export const settingsSourceSchema = z.enum(['config', 'database']).meta({ id: 'SettingsSource' });
+export const settingsSourceSchema = z
+  .enum(['config', 'database'])
+  .meta({ id: 'SettingsSource' });
 /** @public */
 export type SettingsSourceKind = z.infer<typeof settingsSourceSchema>;

@@ -4,37 +4,91 @@ describe('placeholdersOf', () => {
   it('lists each ${…} name of the title and fields once, spaces inside the braces or not', () => {
     const template = {
       title: 'Deploy ${vars.service} from ${ repository }',
-      fields: { Service: '${vars.service}', Run: 'see ${runUrl} ($HOME is not one, nor ${ })', Note: 'plain text' },
+      fields: {
+        Service: '${vars.service}',
+        Run: 'see ${runUrl} ($HOME is not one, nor ${ })',
+        Note: 'plain text',
+      },
     };
-    expect(placeholdersOf(template)).toEqual(['vars.service', 'repository', 'runUrl']);
+    expect(placeholdersOf(template)).toEqual([
+      'vars.service',
+      'repository',
+      'runUrl',
+    ]);
   });
 });
 
 describe('templateSchema', () => {
-  const template = { name: 'deploy', integration: 'feishu-main', form: 'DEPLOY', approvers: ['ou_alice'] };
-  const issues = (overrides: object) => templateSchema.safeParse({ ...template, ...overrides }).error?.issues.map(i => `${i.path.join('.')}: ${i.message}`);
+  const template = {
+    name: 'deploy',
+    integration: 'feishu-main',
+    form: 'DEPLOY',
+    approvers: ['ou_alice'],
+  };
+  const issues = (overrides: object) =>
+    templateSchema
+      .safeParse({ ...template, ...overrides })
+      .error?.issues.map(i => `${i.path.join('.')}: ${i.message}`);
 
-  it.each(['7C468A54-8745-2245-9675-08B7C63E7A85', 'PROC-FF6Y4BE1N2-MDVLBMT7SDXQXMBFO8RB1-2E5ZOACI-5', '3TmALk1ogfgKiQE3e3jRwnTUhMTh8vca1XXXXXX', 'C4NyPNhxvYv1JNaD6ZnKGQoWg1vYqjz3JT1XZT2Y3', '1970325034075887_1688850201458357_1234567_1538378520'])(
-    'takes the IM form id %s',
-    form => expect(templateSchema.safeParse({ ...template, form }).success).toBe(true),
+  it.each([
+    '7C468A54-8745-2245-9675-08B7C63E7A85',
+    'PROC-FF6Y4BE1N2-MDVLBMT7SDXQXMBFO8RB1-2E5ZOACI-5',
+    '3TmALk1ogfgKiQE3e3jRwnTUhMTh8vca1XXXXXX',
+    'C4NyPNhxvYv1JNaD6ZnKGQoWg1vYqjz3JT1XZT2Y3',
+    '1970325034075887_1688850201458357_1234567_1538378520',
+  ])('takes the IM form id %s', form =>
+    expect(templateSchema.safeParse({ ...template, form }).success).toBe(true),
   );
 
-  it.each(['', '.', '..', '../DEPLOY', 'DEPLOY/x', 'DEPLOY X', ' DEPLOY', 'DEPLOY\n', 'DEPLOY\u0000', 'DEPLOY?x=1', 'DEPLOY#x', '-DEPLOY', 'A'.repeat(129)])(
-    'refuses the form id %j, saying what a form id is',
-    form => expect(issues({ form })).toEqual([expect.stringMatching(/^form: expected (the IM form's id \(Feishu approval_code, DingTalk processCode, WeCom template_id\)|at most 128 characters)/)]),
+  it.each([
+    '',
+    '.',
+    '..',
+    '../DEPLOY',
+    'DEPLOY/x',
+    'DEPLOY X',
+    ' DEPLOY',
+    'DEPLOY\n',
+    'DEPLOY\u0000',
+    'DEPLOY?x=1',
+    'DEPLOY#x',
+    '-DEPLOY',
+    'A'.repeat(129),
+  ])('refuses the form id %j, saying what a form id is', form =>
+    expect(issues({ form })).toEqual([
+      expect.stringMatching(
+        /^form: expected (the IM form's id \(Feishu approval_code, DingTalk processCode, WeCom template_id\)|at most 128 characters)/,
+      ),
+    ]),
   );
 
   it('names both timeouts when the default exceeds the maximum, with their values', () => {
-    expect(issues({ maxTimeout: '30m' })).toEqual(['defaultTimeout: must not exceed maxTimeout (1h > 30m)', 'maxTimeout: must be at least defaultTimeout (30m < 1h)']);
+    expect(issues({ maxTimeout: '30m' })).toEqual([
+      'defaultTimeout: must not exceed maxTimeout (1h > 30m)',
+      'maxTimeout: must be at least defaultTimeout (30m < 1h)',
+    ]);
   });
 
   it('bounds texts to what the database and the IMs take, and refuses NUL', () => {
-    expect(issues({ name: 'a'.repeat(101), title: 't'.repeat(201), approvers: ['a'.repeat(256)], fields: { Service: 'x\u0000' } })).toEqual([
+    expect(
+      issues({
+        name: 'a'.repeat(101),
+        title: 't'.repeat(201),
+        approvers: ['a'.repeat(256)],
+        fields: { Service: 'x\u0000' },
+      }),
+    ).toEqual([
       'name: expected letters, digits, dots, dashes and underscores (at most 100, starting with a letter or digit)',
       'title: expected at most 200 characters',
       'fields.Service: must not contain the NUL character (U+0000)',
       'approvers.0: expected at most 255 characters',
     ]);
-    expect(templateSchema.safeParse({ ...template, name: 'a'.repeat(100), integration: 'b'.repeat(64) }).success).toBe(true);
+    expect(
+      templateSchema.safeParse({
+        ...template,
+        name: 'a'.repeat(100),
+        integration: 'b'.repeat(64),
+      }).success,
+    ).toBe(true);
   });
 });

@@ -17,7 +17,10 @@ export const templateNameSchema = z
 
 const patternsSchema = z
   .array(storableText(TEXT_LIMITS.pattern, { min: 1 }))
-  .max(TEXT_LIMITS.listItems, `expected at most ${TEXT_LIMITS.listItems} patterns`)
+  .max(
+    TEXT_LIMITS.listItems,
+    `expected at most ${TEXT_LIMITS.listItems} patterns`,
+  )
   .optional();
 
 /**
@@ -42,17 +45,28 @@ export const templateSchema = z
     /** The IM form: Feishu approval_code, DingTalk processCode, WeCom template_id. */
     form: formIdSchema,
     /** The approval's title; may use `${…}` variables. */
-    title: storableText(TEXT_LIMITS.title, { min: 1 }).default('Approval for ${repository}'),
+    title: storableText(TEXT_LIMITS.title, { min: 1 }).default(
+      'Approval for ${repository}',
+    ),
     /** IM form field (id or name) → text with `${…}` variables. */
     fields: z
-      .record(storableText(TEXT_LIMITS.fieldName, { min: 1 }), storableText(TEXT_LIMITS.fieldText))
-      .refine(fields => Object.keys(fields).length <= TEXT_LIMITS.listItems, `expected at most ${TEXT_LIMITS.listItems} fields`)
+      .record(
+        storableText(TEXT_LIMITS.fieldName, { min: 1 }),
+        storableText(TEXT_LIMITS.fieldText),
+      )
+      .refine(
+        fields => Object.keys(fields).length <= TEXT_LIMITS.listItems,
+        `expected at most ${TEXT_LIMITS.listItems} fields`,
+      )
       .default({}),
     /** IM user ids, emails or mobiles. */
     approvers: z
       .array(storableText(TEXT_LIMITS.person, { min: 1 }))
       .min(1)
-      .max(TEXT_LIMITS.listItems, `expected at most ${TEXT_LIMITS.listItems} approvers`),
+      .max(
+        TEXT_LIMITS.listItems,
+        `expected at most ${TEXT_LIMITS.listItems} approvers`,
+      ),
     approverMode: z.enum(['all', 'any']).default('all'),
     allowApproverOverride: z.boolean().default(false),
     initiator: storableText(TEXT_LIMITS.person, { min: 1 }).optional(),
@@ -63,9 +77,20 @@ export const templateSchema = z
   .superRefine((t, ctx) => {
     if (t.defaultTimeout <= t.maxTimeout) return;
     // Either may be the one to change (and either may be the default), so both are named.
-    const [defaultTimeout, maxTimeout] = [formatDuration(t.defaultTimeout), formatDuration(t.maxTimeout)];
-    ctx.addIssue({ code: 'custom', path: ['defaultTimeout'], message: `must not exceed maxTimeout (${defaultTimeout} > ${maxTimeout})` });
-    ctx.addIssue({ code: 'custom', path: ['maxTimeout'], message: `must be at least defaultTimeout (${maxTimeout} < ${defaultTimeout})` });
+    const [defaultTimeout, maxTimeout] = [
+      formatDuration(t.defaultTimeout),
+      formatDuration(t.maxTimeout),
+    ];
+    ctx.addIssue({
+      code: 'custom',
+      path: ['defaultTimeout'],
+      message: `must not exceed maxTimeout (${defaultTimeout} > ${maxTimeout})`,
+    });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maxTimeout'],
+      message: `must be at least defaultTimeout (${maxTimeout} < ${defaultTimeout})`,
+    });
   });
 /** @public */
 export type Template = z.output<typeof templateSchema>;
@@ -84,9 +109,18 @@ export const TEMPLATE_PLACEHOLDER = /\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}/g;
  *
  * @public
  */
-export function placeholdersOf(template: { title: string; fields: Record<string, string> }): string[] {
+export function placeholdersOf(template: {
+  title: string;
+  fields: Record<string, string>;
+}): string[] {
   const texts = [template.title, ...Object.values(template.fields)];
-  return [...new Set(texts.flatMap(text => [...text.matchAll(TEMPLATE_PLACEHOLDER)].map(match => match[1])))];
+  return [
+    ...new Set(
+      texts.flatMap(text =>
+        [...text.matchAll(TEMPLATE_PLACEHOLDER)].map(match => match[1]),
+      ),
+    ),
+  ];
 }
 
 /**

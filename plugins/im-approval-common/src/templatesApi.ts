@@ -10,7 +10,9 @@ import { refuseNulAnywhere, storableText } from './text';
  *
  * @public
  */
-export const templateRequestSchema = templateSchema.meta({ id: 'TemplateRequest' });
+export const templateRequestSchema = templateSchema.meta({
+  id: 'TemplateRequest',
+});
 /** @public */
 export type TemplateRequest = z.input<typeof templateRequestSchema>;
 
@@ -26,7 +28,9 @@ export const templateViewSchema = templateSchema
 export type TemplateView = z.output<typeof templateViewSchema>;
 
 /** @public */
-export const templateListSchema = z.object({ items: z.array(templateViewSchema) }).meta({ id: 'TemplateList' });
+export const templateListSchema = z
+  .object({ items: z.array(templateViewSchema) })
+  .meta({ id: 'TemplateList' });
 /** @public */
 export type TemplateList = z.output<typeof templateListSchema>;
 

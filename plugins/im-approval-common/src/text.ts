@@ -20,7 +20,9 @@ export function hasNoNul(value: string): boolean {
  */
 export function storableText(max: number, options: { min?: number } = {}) {
   const text = options.min ? z.string().min(options.min) : z.string();
-  return text.max(max, `expected at most ${max} characters`).refine(hasNoNul, NUL_MESSAGE);
+  return text
+    .max(max, `expected at most ${max} characters`)
+    .refine(hasNoNul, NUL_MESSAGE);
 }
 
 /**
@@ -78,7 +80,8 @@ export function nulPathIn(value: unknown): string[] | undefined {
       if (!hasNoNul(item)) return spell(step);
     } else if (item !== null && typeof item === 'object') {
       for (const [key, child] of Object.entries(item)) {
-        if (!hasNoNul(key)) return [...spell(step), key.replaceAll('\u0000', '\\0')];
+        if (!hasNoNul(key))
+          return [...spell(step), key.replaceAll('\u0000', '\\0')];
         pending.push([child, { key, parent: step }]);
       }
     }

@@ -11,6 +11,7 @@ export interface ImApprovalProvidersExtensionPoint {
  *
  * @public
  */
-export const imApprovalProvidersExtensionPoint = createExtensionPoint<ImApprovalProvidersExtensionPoint>({
-  id: 'im-approval.providers',
-});
+export const imApprovalProvidersExtensionPoint =
+  createExtensionPoint<ImApprovalProvidersExtensionPoint>({
+    id: 'im-approval.providers',
+  });

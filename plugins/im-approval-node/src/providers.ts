@@ -1,4 +1,8 @@
-import type { ConnectionMode, FormValue, Integration } from '@im-approval/plugin-im-approval-common';
+import type {
+  ConnectionMode,
+  FormValue,
+  Integration,
+} from '@im-approval/plugin-im-approval-common';
 import type { LoggerService } from '@backstage/backend-plugin-api';
 
 /** @public */
@@ -132,13 +136,18 @@ export interface ImClient {
    * Empty when none is found: the create may then be tried again. Absent for IMs whose create is
    * idempotent by itself.
    */
-  findCreated?(request: ImInstanceRequest, since: Date): Promise<ImInstanceRef[]>;
+  findCreated?(
+    request: ImInstanceRequest,
+    since: Date,
+  ): Promise<ImInstanceRef[]>;
   /**
    * Whether a template fits its IM form (node types, how many approvers a node takes…), without
    * creating anything: throws an `invalid_request` `ImApiError` saying why. Called when a template is
    * saved; createInstance checks the same. Absent where the IM has nothing to check ahead.
    */
-  checkTemplate?(template: Pick<ImInstanceRequest, 'form' | 'approvers' | 'approverMode'>): Promise<unknown>;
+  checkTemplate?(
+    template: Pick<ImInstanceRequest, 'form' | 'approvers' | 'approverMode'>,
+  ): Promise<unknown>;
   readInstance(instanceId: string): Promise<ImInstanceState>;
   cancelInstance(instanceId: string): Promise<ImRevokeResult>;
   /** Verifies and decrypts; throws `ImCallbackRejectedError` for anything forged, tampered or stale. */

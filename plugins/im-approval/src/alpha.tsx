@@ -1,10 +1,17 @@
-import { ApiBlueprint, createFrontendPlugin, createRouteRef, PageBlueprint } from '@backstage/frontend-plugin-api';
+import {
+  ApiBlueprint,
+  createFrontendPlugin,
+  createRouteRef,
+  PageBlueprint,
+} from '@backstage/frontend-plugin-api';
 import AssignmentTurnedInIcon from '@material-ui/icons/AssignmentTurnedIn';
 import { imApprovalApiFactory } from './api/apiFactory';
 
 const rootRouteRef = createRouteRef();
 
-const imApprovalApi = ApiBlueprint.make({ params: defineParams => defineParams(imApprovalApiFactory) });
+const imApprovalApi = ApiBlueprint.make({
+  params: defineParams => defineParams(imApprovalApiFactory),
+});
 
 /** The page, with a title and icon: the app's sidebar lists it from these. */
 const imApprovalPage = PageBlueprint.make({
@@ -15,7 +22,8 @@ const imApprovalPage = PageBlueprint.make({
     routeRef: rootRouteRef,
     // The page brings its own header with the Approvals / IM apps / Templates tabs.
     noHeader: true,
-    loader: () => import('./components/ImApprovalPage').then(m => <m.ImApprovalPage />),
+    loader: () =>
+      import('./components/ImApprovalPage').then(m => <m.ImApprovalPage />),
   },
 });
 

@@ -1,3 +1,7 @@
 export { imApprovalPlugin, ImApprovalPage } from './plugin';
-export { imApprovalApiRef, type ImApprovalApi, type ApprovalsFilter } from './api/ImApprovalApi';
+export {
+  imApprovalApiRef,
+  type ImApprovalApi,
+  type ApprovalsFilter,
+} from './api/ImApprovalApi';
 export { ImApprovalClient } from './api/ImApprovalClient';

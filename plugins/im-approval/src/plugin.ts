@@ -1,4 +1,7 @@
-import { createPlugin, createRoutableExtension } from '@backstage/core-plugin-api';
+import {
+  createPlugin,
+  createRoutableExtension,
+} from '@backstage/core-plugin-api';
 import { imApprovalApiFactory } from './api/apiFactory';
 import { rootRouteRef } from './routes';
 
@@ -21,7 +24,8 @@ export const imApprovalPlugin = createPlugin({
 export const ImApprovalPage = imApprovalPlugin.provide(
   createRoutableExtension({
     name: 'ImApprovalPage',
-    component: () => import('./components/ImApprovalPage').then(m => m.ImApprovalPage),
+    component: () =>
+      import('./components/ImApprovalPage').then(m => m.ImApprovalPage),
     mountPoint: rootRouteRef,
   }),
 );

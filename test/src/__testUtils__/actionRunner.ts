@@ -12,7 +12,9 @@ interface ActionManifest {
   runs: { using: string; main: string; post: string };
 }
 
-const manifest = parse(readFileSync(join(actionDir, 'action.yml'), 'utf8')) as ActionManifest;
+const manifest = parse(
+  readFileSync(join(actionDir, 'action.yml'), 'utf8'),
+) as ActionManifest;
 
 /** The job a step runs in, as the runner's environment describes it. */
 export const JOB_ENV = {
@@ -60,11 +62,18 @@ export function startStep(options: {
   /** The post step: pass the main step's saved state. */
   post?: { state: Record<string, string> };
 }): RunningStep {
-  const unknown = Object.keys(options.inputs).filter(name => !(name in manifest.inputs));
-  if (unknown.length > 0) throw new Error(`action.yml declares no input ${unknown.join(', ')}`);
+  const unknown = Object.keys(options.inputs).filter(
+    name => !(name in manifest.inputs),
+  );
+  if (unknown.length > 0)
+    throw new Error(`action.yml declares no input ${unknown.join(', ')}`);
 
   const dir = mkdtempSync(join(tmpdir(), 'im-approval-step-'));
-  const files = { output: join(dir, 'output'), summary: join(dir, 'summary'), state: join(dir, 'state') };
+  const files = {
+    output: join(dir, 'output'),
+    summary: join(dir, 'summary'),
+    state: join(dir, 'state'),
+  };
   for (const file of Object.values(files)) writeFileSync(file, '');
 
   const inputEnv = Object.fromEntries(
@@ -73,7 +82,12 @@ export function startStep(options: {
       options.inputs[name] ?? spec.default ?? '',
     ]),
   );
-  const stateEnv = Object.fromEntries(Object.entries(options.post?.state ?? {}).map(([name, value]) => [`STATE_${name}`, value]));
+  const stateEnv = Object.fromEntries(
+    Object.entries(options.post?.state ?? {}).map(([name, value]) => [
+      `STATE_${name}`,
+      value,
+    ]),
+  );
   const entry = options.post ? manifest.runs.post : manifest.runs.main;
 
   const child = spawn(process.execPath, [join(actionDir, entry)], {
@@ -121,20 +135,30 @@ export function startStep(options: {
       }
     });
   });
-  return { process: child, stdout: () => stdout, outputs: () => result?.outputs ?? readFileCommands(files.output), finished };
+  return {
+    process: child,
+    stdout: () => stdout,
+    outputs: () => result?.outputs ?? readFileCommands(files.output),
+    finished,
+  };
 }
 
-export const runStep = (options: Parameters<typeof startStep>[0]) => startStep(options).finished;
+export const runStep = (options: Parameters<typeof startStep>[0]) =>
+  startStep(options).finished;
 
 /** The id of the approval the step opened, as soon as it sets the output; throws if it exits first. */
-export async function approvalIdOf(step: RunningStep, timeoutMs = 15_000): Promise<string> {
+export async function approvalIdOf(
+  step: RunningStep,
+  timeoutMs = 15_000,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   step.finished.then(() => (exited = true));
   for (;;) {
     const id = step.outputs()['approval-id'];
     if (id) return id;
-    if (exited || Date.now() > deadline) throw new Error(`the step opened no approval:\n${step.stdout()}`);
+    if (exited || Date.now() > deadline)
+      throw new Error(`the step opened no approval:\n${step.stdout()}`);
     await new Promise(r => setTimeout(r, 20));
   }
 }

@@ -1,5 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,16 +40,27 @@ export interface BackendProcess {
  * Runs `packages/backend` as an operator would: its own Node process, the repository's
  * app-config.yaml, plus the given configuration on top (several objects: later ones win, merged deeply as Backstage does).
  */
-export async function startBackendProcess(name: string, config: (port: number) => object | object[]): Promise<BackendProcess> {
+export async function startBackendProcess(
+  name: string,
+  config: (port: number) => object | object[],
+): Promise<BackendProcess> {
   const port = await freePort();
   mkdirSync(outputDir, { recursive: true });
   const configDir = mkdtempSync(join(tmpdir(), 'im-approval-e2e-'));
   const layers = [config(port)].flat();
-  const configArgs = layers.flatMap((_, index) => ['--config', join(configDir, `app-config.e2e-${index}.json`)]);
+  const configArgs = layers.flatMap((_, index) => [
+    '--config',
+    join(configDir, `app-config.e2e-${index}.json`),
+  ]);
   // Written at each start: stop() removes them, and a stopped backend may be started again.
   const writeConfig = () => {
     mkdirSync(configDir, { recursive: true });
-    layers.forEach((layer, index) => writeFileSync(join(configDir, `app-config.e2e-${index}.json`), JSON.stringify(layer)));
+    layers.forEach((layer, index) =>
+      writeFileSync(
+        join(configDir, `app-config.e2e-${index}.json`),
+        JSON.stringify(layer),
+      ),
+    );
   };
   const logFile = join(outputDir, `backend-${name}.log`);
   const url = `http://127.0.0.1:${port}`;
@@ -61,17 +79,28 @@ export async function startBackendProcess(name: string, config: (port: number) =
         'app-config.yaml',
         ...configArgs,
       ],
-      { cwd: repoRoot, env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        cwd: repoRoot,
+        env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     const exited = new Promise<never>((_, reject) =>
-      child!.once('exit', code => reject(new Error(`backend ${name} exited with ${code}:\n${tail(logFile)}`))),
+      child!.once('exit', code =>
+        reject(
+          new Error(`backend ${name} exited with ${code}:\n${tail(logFile)}`),
+        ),
+      ),
     );
     const deadline = Date.now() + 90_000;
     while (Date.now() < deadline) {
       const ready = await Promise.race([
-        fetch(`${url}/.backstage/health/v1/readiness`).then(r => r.ok, () => false),
+        fetch(`${url}/.backstage/health/v1/readiness`).then(
+          r => r.ok,
+          () => false,
+        ),
         exited,
       ]);
       if (ready) return;
@@ -80,7 +109,9 @@ export async function startBackendProcess(name: string, config: (port: number) =
     // Not left running (holding its port and database connections) after the suite gives up on it.
     child.removeAllListeners('exit');
     child.kill('SIGKILL');
-    throw new Error(`backend ${name} did not become ready within 90 s:\n${tail(logFile)}`);
+    throw new Error(
+      `backend ${name} did not become ready within 90 s:\n${tail(logFile)}`,
+    );
   };
 
   const stop = async () => {
@@ -96,7 +127,8 @@ export async function startBackendProcess(name: string, config: (port: number) =
   };
 
   // The config files go whenever the backend stops; start() writes them again.
-  const removeConfig = () => rmSync(configDir, { recursive: true, force: true });
+  const removeConfig = () =>
+    rmSync(configDir, { recursive: true, force: true });
   try {
     await start();
   } catch (error) {

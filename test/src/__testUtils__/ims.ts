@@ -21,7 +21,11 @@ export interface ImSetup {
   attach?(control: SandboxControl, backend: BackendProcess): Promise<void>;
 }
 
-export type SandboxControl = <T = any>(method: string, path: string, body?: unknown) => Promise<T>;
+export type SandboxControl = <T = any>(
+  method: string,
+  path: string,
+  body?: unknown,
+) => Promise<T>;
 
 /** Variables and policy every e2e template shares, so one request body fits them all. */
 const COMMON_TEMPLATE = {
@@ -39,7 +43,12 @@ export const FEISHU_APP = {
 };
 
 const FEISHU_USERS = [
-  { openId: 'ou_alice', name: 'Alice Chen', email: 'alice@example.com', mobile: '+8613800000001' },
+  {
+    openId: 'ou_alice',
+    name: 'Alice Chen',
+    email: 'alice@example.com',
+    mobile: '+8613800000001',
+  },
   { openId: 'ou_bob', name: 'Bob Li', email: 'bob@example.com' },
   { openId: 'ou_bot', name: 'Release Bot', email: 'release-bot@example.com' },
 ];
@@ -52,18 +61,39 @@ const FEISHU_DEPLOY = {
     { id: 'widget_reason', name: 'Reason', type: 'textarea', required: true },
     { id: 'widget_run', name: 'Run', type: 'input' },
   ],
-  nodes: [{ nodeId: 'node_1', customNodeId: 'approvers', name: 'Approvers', type: 'OR' as const, needApprover: true }],
+  nodes: [
+    {
+      nodeId: 'node_1',
+      customNodeId: 'approvers',
+      name: 'Approvers',
+      type: 'OR' as const,
+      needApprover: true,
+    },
+  ],
 };
 
 const FEISHU_TEMPLATE = {
   ...COMMON_TEMPLATE,
   form: 'DEPLOY',
-  fields: { Service: '$${vars.service}', widget_reason: '$${vars.reason}', Run: '$${runUrl}' },
+  fields: {
+    Service: '$${vars.service}',
+    widget_reason: '$${vars.reason}',
+    Run: '$${runUrl}',
+  },
   approvers: ['alice@example.com', 'ou_bob'],
   approverMode: 'any',
 };
 
-function feishuIntegration(id: string, app: { appId: string; appSecret: string; verificationToken: string; encryptKey: string }, connectionMode: string) {
+function feishuIntegration(
+  id: string,
+  app: {
+    appId: string;
+    appSecret: string;
+    verificationToken: string;
+    encryptKey: string;
+  },
+  connectionMode: string,
+) {
   return (sandbox: Sandbox) => ({
     id,
     provider: 'feishu',
@@ -83,7 +113,10 @@ export const feishuCallback: ImSetup = {
   seed: { apps: [FEISHU_APP], users: FEISHU_USERS, approvals: [FEISHU_DEPLOY] },
   integration: feishuIntegration('feishu-sandbox', FEISHU_APP, 'callback'),
   templateConfig: FEISHU_TEMPLATE,
-  attach: (control, backend) => control('PATCH', `/feishu/apps/${FEISHU_APP.appId}`, { callbackUrl: `${backend.api}/callbacks/feishu/feishu-sandbox` }),
+  attach: (control, backend) =>
+    control('PATCH', `/feishu/apps/${FEISHU_APP.appId}`, {
+      callbackUrl: `${backend.api}/callbacks/feishu/feishu-sandbox`,
+    }),
 };
 
 /** A self-built app's id, as the SDK's WSClient insists on. */
@@ -99,8 +132,16 @@ export const feishuLongConnection: ImSetup = {
   im: 'feishu',
   integrationId: 'feishu-long-connection',
   template: 'deploy-feishu-lc',
-  seed: { apps: [{ ...FEISHU_LONG_CONNECTION_APP, mode: 'long-connection' }], users: FEISHU_USERS, approvals: [FEISHU_DEPLOY] },
-  integration: feishuIntegration('feishu-long-connection', FEISHU_LONG_CONNECTION_APP, 'long-connection'),
+  seed: {
+    apps: [{ ...FEISHU_LONG_CONNECTION_APP, mode: 'long-connection' }],
+    users: FEISHU_USERS,
+    approvals: [FEISHU_DEPLOY],
+  },
+  integration: feishuIntegration(
+    'feishu-long-connection',
+    FEISHU_LONG_CONNECTION_APP,
+    'long-connection',
+  ),
   templateConfig: FEISHU_TEMPLATE,
 };
 
@@ -114,8 +155,18 @@ const DINGTALK_DEPLOY = {
   processCode: 'PROC-DEPLOY',
   name: 'Production deployment',
   components: [
-    { componentType: 'TextField', id: 'TextField_service', label: 'Service', required: true },
-    { componentType: 'TextareaField', id: 'TextareaField_reason', label: 'Reason', required: true },
+    {
+      componentType: 'TextField',
+      id: 'TextField_service',
+      label: 'Service',
+      required: true,
+    },
+    {
+      componentType: 'TextareaField',
+      id: 'TextareaField_reason',
+      label: 'Reason',
+      required: true,
+    },
     { componentType: 'TextField', id: 'TextField_run', label: 'Run' },
   ],
 };
@@ -123,7 +174,11 @@ const DINGTALK_DEPLOY = {
 const DINGTALK_TEMPLATE = {
   ...COMMON_TEMPLATE,
   form: 'PROC-DEPLOY',
-  fields: { Service: '$${vars.service}', TextareaField_reason: '$${vars.reason}', Run: '$${runUrl}' },
+  fields: {
+    Service: '$${vars.service}',
+    TextareaField_reason: '$${vars.reason}',
+    Run: '$${runUrl}',
+  },
   // A mobile (looked up) and a user id.
   approvers: ['13800000001', 'bob'],
   approverMode: 'any',
@@ -145,7 +200,11 @@ export const DINGTALK_STREAM_APP = {
   aesKey: 'e2eDingtalkStreamKey0123456789abcdefghijklm',
 };
 
-function dingtalkIntegration(id: string, app: typeof DINGTALK_APP, connectionMode: string) {
+function dingtalkIntegration(
+  id: string,
+  app: typeof DINGTALK_APP,
+  connectionMode: string,
+) {
   return (sandbox: Sandbox) => ({
     id,
     provider: 'dingtalk',
@@ -163,10 +222,21 @@ export const dingtalkCallback: ImSetup = {
   im: 'dingtalk',
   integrationId: 'dingtalk-sandbox',
   template: 'deploy-dingtalk',
-  seed: { apps: [DINGTALK_APP], users: DINGTALK_USERS, forms: [DINGTALK_DEPLOY] },
-  integration: dingtalkIntegration('dingtalk-sandbox', DINGTALK_APP, 'callback'),
+  seed: {
+    apps: [DINGTALK_APP],
+    users: DINGTALK_USERS,
+    forms: [DINGTALK_DEPLOY],
+  },
+  integration: dingtalkIntegration(
+    'dingtalk-sandbox',
+    DINGTALK_APP,
+    'callback',
+  ),
   templateConfig: DINGTALK_TEMPLATE,
-  attach: (control, backend) => control('PATCH', `/dingtalk/apps/${DINGTALK_APP.appKey}`, { callbackUrl: `${backend.api}/callbacks/dingtalk/dingtalk-sandbox` }),
+  attach: (control, backend) =>
+    control('PATCH', `/dingtalk/apps/${DINGTALK_APP.appKey}`, {
+      callbackUrl: `${backend.api}/callbacks/dingtalk/dingtalk-sandbox`,
+    }),
 };
 
 /** An older corp-level callback registration: events encrypted for the CorpId, timestamps in seconds. */
@@ -182,11 +252,27 @@ export const dingtalkCorpRegistration: ImSetup = {
   im: 'dingtalk',
   integrationId: 'dingtalk-corp-registration',
   template: 'deploy-dingtalk-corp',
-  seed: { corpId: DINGTALK_CORP_ID, apps: [{ ...DINGTALK_CORP_APP, receiveId: DINGTALK_CORP_ID, timestampUnit: 's' }], users: DINGTALK_USERS, forms: [DINGTALK_DEPLOY] },
-  integration: sandbox => ({ ...dingtalkIntegration('dingtalk-corp-registration', { ...DINGTALK_CORP_APP, agentId: 3003 }, 'callback')(sandbox), receiveId: DINGTALK_CORP_ID }),
+  seed: {
+    corpId: DINGTALK_CORP_ID,
+    apps: [
+      { ...DINGTALK_CORP_APP, receiveId: DINGTALK_CORP_ID, timestampUnit: 's' },
+    ],
+    users: DINGTALK_USERS,
+    forms: [DINGTALK_DEPLOY],
+  },
+  integration: sandbox => ({
+    ...dingtalkIntegration(
+      'dingtalk-corp-registration',
+      { ...DINGTALK_CORP_APP, agentId: 3003 },
+      'callback',
+    )(sandbox),
+    receiveId: DINGTALK_CORP_ID,
+  }),
   templateConfig: DINGTALK_TEMPLATE,
   attach: (control, backend) =>
-    control('PATCH', `/dingtalk/apps/${DINGTALK_CORP_APP.appKey}`, { callbackUrl: `${backend.api}/callbacks/dingtalk/dingtalk-corp-registration` }),
+    control('PATCH', `/dingtalk/apps/${DINGTALK_CORP_APP.appKey}`, {
+      callbackUrl: `${backend.api}/callbacks/dingtalk/dingtalk-corp-registration`,
+    }),
 };
 
 /** DingTalk over the Stream connection the backend holds. */
@@ -194,17 +280,39 @@ export const dingtalkStream: ImSetup = {
   im: 'dingtalk',
   integrationId: 'dingtalk-stream',
   template: 'deploy-dingtalk-stream',
-  seed: { apps: [{ ...DINGTALK_STREAM_APP, mode: 'stream' }], users: DINGTALK_USERS, forms: [DINGTALK_DEPLOY] },
-  integration: dingtalkIntegration('dingtalk-stream', DINGTALK_STREAM_APP, 'stream'),
+  seed: {
+    apps: [{ ...DINGTALK_STREAM_APP, mode: 'stream' }],
+    users: DINGTALK_USERS,
+    forms: [DINGTALK_DEPLOY],
+  },
+  integration: dingtalkIntegration(
+    'dingtalk-stream',
+    DINGTALK_STREAM_APP,
+    'stream',
+  ),
   templateConfig: DINGTALK_TEMPLATE,
 };
 
 export const WECOM_CORP_ID = 'wwe2ecorp';
 
 const WECOM_USERS = [
-  { userId: 'alice', name: 'Alice Chen', email: 'alice@example.com', mobile: '+8613800000001' },
-  { userId: 'bob', name: 'Bob Li', email: 'bob@example.com', mobile: '13800000002' },
-  { userId: 'releasebot', name: 'Release Bot', email: 'release-bot@example.com' },
+  {
+    userId: 'alice',
+    name: 'Alice Chen',
+    email: 'alice@example.com',
+    mobile: '+8613800000001',
+  },
+  {
+    userId: 'bob',
+    name: 'Bob Li',
+    email: 'bob@example.com',
+    mobile: '13800000002',
+  },
+  {
+    userId: 'releasebot',
+    name: 'Release Bot',
+    email: 'release-bot@example.com',
+  },
 ];
 
 const WECOM_DEPLOY = {
@@ -220,7 +328,11 @@ const WECOM_DEPLOY = {
 const WECOM_TEMPLATE = {
   ...COMMON_TEMPLATE,
   form: WECOM_DEPLOY.templateId,
-  fields: { Service: '$${vars.service}', 'Textarea-2': '$${vars.reason}', Run: '$${runUrl}' },
+  fields: {
+    Service: '$${vars.service}',
+    'Textarea-2': '$${vars.reason}',
+    Run: '$${runUrl}',
+  },
   // An email and a mobile, both looked up.
   approvers: ['alice@example.com', '13800000002'],
   approverMode: 'any',
@@ -241,7 +353,11 @@ export const WECOM_POLL_APP = {
   encodingAesKey: 'e2eWecomPollKey0123456789abcdefghijklmnopqr',
 };
 
-function wecomIntegration(id: string, app: typeof WECOM_APP, connectionMode: 'callback' | 'poll') {
+function wecomIntegration(
+  id: string,
+  app: typeof WECOM_APP,
+  connectionMode: 'callback' | 'poll',
+) {
   return (sandbox: Sandbox) => ({
     id,
     provider: 'wecom',
@@ -250,7 +366,9 @@ function wecomIntegration(id: string, app: typeof WECOM_APP, connectionMode: 'ca
     agentId: app.agentId,
     secret: app.secret,
     // Poll mode takes no callback secrets.
-    ...(connectionMode === 'callback' ? { token: app.token, encodingAESKey: app.encodingAesKey } : {}),
+    ...(connectionMode === 'callback'
+      ? { token: app.token, encodingAESKey: app.encodingAesKey }
+      : {}),
     connectionMode,
     // A WeCom user id, used as it is.
     initiator: 'releasebot',
@@ -263,10 +381,18 @@ export const wecomCallback: ImSetup = {
   im: 'wecom',
   integrationId: 'wecom-sandbox',
   template: 'deploy-wecom',
-  seed: { corpId: WECOM_CORP_ID, apps: [WECOM_APP], users: WECOM_USERS, templates: [WECOM_DEPLOY] },
+  seed: {
+    corpId: WECOM_CORP_ID,
+    apps: [WECOM_APP],
+    users: WECOM_USERS,
+    templates: [WECOM_DEPLOY],
+  },
   integration: wecomIntegration('wecom-sandbox', WECOM_APP, 'callback'),
   templateConfig: WECOM_TEMPLATE,
-  attach: (control, backend) => control('PATCH', `/wecom/apps/${WECOM_APP.agentId}`, { callbackUrl: `${backend.api}/callbacks/wecom/wecom-sandbox` }),
+  attach: (control, backend) =>
+    control('PATCH', `/wecom/apps/${WECOM_APP.agentId}`, {
+      callbackUrl: `${backend.api}/callbacks/wecom/wecom-sandbox`,
+    }),
 };
 
 /** WeCom without a public URL: no callbacks, decisions found by the reconciler. */
@@ -274,13 +400,20 @@ export const wecomPoll: ImSetup = {
   im: 'wecom',
   integrationId: 'wecom-poll',
   template: 'deploy-wecom-poll',
-  seed: { corpId: WECOM_CORP_ID, apps: [WECOM_POLL_APP], users: WECOM_USERS, templates: [WECOM_DEPLOY] },
+  seed: {
+    corpId: WECOM_CORP_ID,
+    apps: [WECOM_POLL_APP],
+    users: WECOM_USERS,
+    templates: [WECOM_DEPLOY],
+  },
   integration: wecomIntegration('wecom-poll', WECOM_POLL_APP, 'poll'),
   templateConfig: WECOM_TEMPLATE,
 };
 
 /** The sandbox seed of several setups: each IM's arrays joined, entries several setups share kept once. */
-export function mergeSeeds(setups: ImSetup[]): Record<string, Record<string, unknown>> {
+export function mergeSeeds(
+  setups: ImSetup[],
+): Record<string, Record<string, unknown>> {
   const seed: Record<string, Record<string, unknown>> = {};
   for (const setup of setups) {
     const target = (seed[setup.im] ??= {});
@@ -291,7 +424,10 @@ export function mergeSeeds(setups: ImSetup[]): Record<string, Record<string, unk
       }
       const merged = (target[key] as unknown[] | undefined) ?? [];
       const seen = new Set(merged.map(item => JSON.stringify(item)));
-      target[key] = [...merged, ...value.filter(item => !seen.has(JSON.stringify(item)))];
+      target[key] = [
+        ...merged,
+        ...value.filter(item => !seen.has(JSON.stringify(item))),
+      ];
     }
   }
   return seed;

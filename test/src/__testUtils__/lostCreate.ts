@@ -19,12 +19,28 @@ export interface LostCreateIm {
  * afterwards there is one approval with that one instance, found (not made again) by the
  * reconciler's retry of the stranded approval, and it is decided normally.
  */
-export async function expectLostCreateToEndWithOneInstance(stack: Stack, backend: BackendProcess, im: LostCreateIm, mode: 'error' | 'drop') {
+export async function expectLostCreateToEndWithOneInstance(
+  stack: Stack,
+  backend: BackendProcess,
+  im: LostCreateIm,
+  mode: 'error' | 'drop',
+) {
   const instanceIds = async () =>
-    (await sandboxControl<Array<Record<string, string>>>(stack.sandbox, 'GET', `/${im.im}/instances`)).map(view => view[im.idField]);
+    (
+      await sandboxControl<Array<Record<string, string>>>(
+        stack.sandbox,
+        'GET',
+        `/${im.im}/instances`,
+      )
+    ).map(view => view[im.idField]);
   const before = new Set(await instanceIds());
-  await sandboxControl(stack.sandbox, 'POST', `/${im.im}/answer-faults`, { route: im.createRoute, lose: mode === 'error' ? 'http500' : 'reset' });
-  const { approval, token } = await openApproval(stack, backend, { template: im.template });
+  await sandboxControl(stack.sandbox, 'POST', `/${im.im}/answer-faults`, {
+    route: im.createRoute,
+    lose: mode === 'error' ? 'http500' : 'reset',
+  });
+  const { approval, token } = await openApproval(stack, backend, {
+    template: im.template,
+  });
   expect(approval).toMatchObject({ status: 'pending' });
   expect(approval.imInstanceId ?? undefined).toBeUndefined();
   const made = (await instanceIds()).filter(id => !before.has(id));
@@ -38,10 +54,26 @@ export async function expectLostCreateToEndWithOneInstance(stack: Stack, backend
   );
   expect(attached.imInstanceId).toBe(made[0]);
   expect((await instanceIds()).filter(id => !before.has(id))).toEqual(made);
-  expect(attached.timeline.map(e => e.type)).toEqual(['created', 'im_error', 'im_instance_created']);
-  expect(attached.timeline.at(-1)).toMatchObject({ source: 'reconciler', message: expect.stringMatching(/found/) });
+  expect(attached.timeline.map(e => e.type)).toEqual([
+    'created',
+    'im_error',
+    'im_instance_created',
+  ]);
+  expect(attached.timeline.at(-1)).toMatchObject({
+    source: 'reconciler',
+    message: expect.stringMatching(/found/),
+  });
 
   const waiting = waitFor(backend, approval.id, token);
-  await decideInSandbox(stack, made[0], 'approve', { userId: im.approver, comment: 'once' }, im.im);
-  expect((await waiting).body).toMatchObject({ status: 'approved', comment: 'once' });
+  await decideInSandbox(
+    stack,
+    made[0],
+    'approve',
+    { userId: im.approver, comment: 'once' },
+    im.im,
+  );
+  expect((await waiting).body).toMatchObject({
+    status: 'approved',
+    comment: 'once',
+  });
 }

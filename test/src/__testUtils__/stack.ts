@@ -1,5 +1,14 @@
-import { startGithubOidcIssuer, startSandbox, type GithubOidcIssuer, type Sandbox, type SandboxOptions } from '@im-approval/im-sandbox';
-import type { Approval, ApprovalWithTimeline } from '@im-approval/plugin-im-approval-common';
+import {
+  startGithubOidcIssuer,
+  startSandbox,
+  type GithubOidcIssuer,
+  type Sandbox,
+  type SandboxOptions,
+} from '@im-approval/im-sandbox';
+import type {
+  Approval,
+  ApprovalWithTimeline,
+} from '@im-approval/plugin-im-approval-common';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +17,9 @@ import { Client } from 'pg';
 import { startBackendProcess, type BackendProcess } from './backendProcess';
 import { FEISHU_APP, feishuCallback, mergeSeeds, type ImSetup } from './ims';
 
-export const POSTGRES_URL = process.env.IM_APPROVAL_TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+export const POSTGRES_URL =
+  process.env.IM_APPROVAL_TEST_POSTGRES_URL ??
+  'postgresql://postgres@127.0.0.1:5432/postgres';
 export const STATIC_TOKEN = 'im-approval-local-dev-token';
 export const INTEGRATION = feishuCallback.integrationId;
 export { FEISHU_APP };
@@ -33,14 +44,28 @@ function backendConfig(
   options: { reconcileSeconds: number; ims: ImSetup[]; templates: object[] },
 ) {
   return {
-    backend: { baseUrl: `http://127.0.0.1:${port}`, listen: { port, host: '127.0.0.1' }, database },
+    backend: {
+      baseUrl: `http://127.0.0.1:${port}`,
+      listen: { port, host: '127.0.0.1' },
+      database,
+    },
     imApproval: {
-      github: { oidc: { issuer: issuer.issuer, audience: 'im-approval', allowedOwners: ['acme'] } },
+      github: {
+        oidc: {
+          issuer: issuer.issuer,
+          audience: 'im-approval',
+          allowedOwners: ['acme'],
+        },
+      },
       reconciler: { frequency: { seconds: options.reconcileSeconds } },
       expiry: { frequency: { seconds: 1 } },
       integrations: options.ims.map(setup => setup.integration(sandbox)),
       templates: [
-        ...options.ims.map(setup => ({ name: setup.template, integration: setup.integrationId, ...setup.templateConfig })),
+        ...options.ims.map(setup => ({
+          name: setup.template,
+          integration: setup.integrationId,
+          ...setup.templateConfig,
+        })),
         ...options.templates,
       ],
     },
@@ -72,14 +97,20 @@ export interface StackOptions {
 /** The sandbox, a GitHub OIDC issuer and `replicas` backend processes sharing one database. */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const ims = options.ims ?? [feishuCallback];
-  const sandbox = await startSandbox({ ...options.sandbox, seed: mergeSeeds(ims) as SandboxOptions['seed'] });
+  const sandbox = await startSandbox({
+    ...options.sandbox,
+    seed: mergeSeeds(ims) as SandboxOptions['seed'],
+  });
   const issuer = await startGithubOidcIssuer();
   const runId = randomUUID().slice(0, 8);
   const prefix = `e2e_${runId}_`;
   const database =
     options.database === 'postgres'
       ? { client: 'pg', connection: POSTGRES_URL, prefix }
-      : { client: 'better-sqlite3', connection: { directory: join(tmpdir(), `im-approval-e2e-${runId}`) } };
+      : {
+          client: 'better-sqlite3',
+          connection: { directory: join(tmpdir(), `im-approval-e2e-${runId}`) },
+        };
   if (options.database === 'postgres') await assertPostgresReachable();
 
   const backends: BackendProcess[] = [];
@@ -87,7 +118,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     for (let i = 0; i < (options.replicas ?? 1); i++) {
       backends.push(
         await startBackendProcess(`${options.database}-${runId}-${i}`, port => [
-          backendConfig(port, sandbox, issuer, database, { reconcileSeconds: options.reconcileSeconds ?? 600, ims, templates: options.templates ?? [] }),
+          backendConfig(port, sandbox, issuer, database, {
+            reconcileSeconds: options.reconcileSeconds ?? 600,
+            ims,
+            templates: options.templates ?? [],
+          }),
           options.extraConfig?.(port) ?? {},
         ]),
       );
@@ -99,7 +134,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     removeSqliteDirectory(database);
     throw error;
   }
-  for (const setup of ims) await setup.attach?.((method, path, body) => sandboxControl(sandbox, method, path, body), backends[0]);
+  for (const setup of ims)
+    await setup.attach?.(
+      (method, path, body) => sandboxControl(sandbox, method, path, body),
+      backends[0],
+    );
 
   return {
     sandbox,
@@ -118,13 +157,21 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 /** The SQLite files live in a directory of their own under tmpdir; it goes once the backends stopped. */
 function removeSqliteDirectory(database: { connection: unknown }) {
   const { connection } = database;
-  if (typeof connection === 'object' && connection !== null && 'directory' in connection && typeof connection.directory === 'string') {
+  if (
+    typeof connection === 'object' &&
+    connection !== null &&
+    'directory' in connection &&
+    typeof connection.directory === 'string'
+  ) {
     rmSync(connection.directory, { recursive: true, force: true });
   }
 }
 
 async function assertPostgresReachable() {
-  const client = new Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  const client = new Client({
+    connectionString: POSTGRES_URL,
+    connectionTimeoutMillis: 3000,
+  });
   try {
     await client.connect();
   } catch (error) {
@@ -140,8 +187,12 @@ async function dropDatabases(prefix: string) {
   const client = new Client({ connectionString: POSTGRES_URL });
   await client.connect();
   try {
-    const { rows } = await client.query<{ datname: string }>('select datname from pg_database where datname like $1', [`${prefix}%`]);
-    for (const { datname } of rows) await client.query(`drop database if exists "${datname}" with (force)`);
+    const { rows } = await client.query<{ datname: string }>(
+      'select datname from pg_database where datname like $1',
+      [`${prefix}%`],
+    );
+    for (const { datname } of rows)
+      await client.query(`drop database if exists "${datname}" with (force)`);
   } finally {
     await client.end();
   }
@@ -152,7 +203,11 @@ export interface ApiResponse<T> {
   body: T;
 }
 
-async function requestJson<T>(url: string, method: string, options: { token?: string; body?: unknown } = {}): Promise<ApiResponse<T>> {
+async function requestJson<T>(
+  url: string,
+  method: string,
+  options: { token?: string; body?: unknown } = {},
+): Promise<ApiResponse<T>> {
   const response = await fetch(url, {
     method,
     headers: {
@@ -162,13 +217,28 @@ async function requestJson<T>(url: string, method: string, options: { token?: st
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
   const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  return {
+    status: response.status,
+    body: (text ? JSON.parse(text) : undefined) as T,
+  };
 }
 
 /** The sandbox's control API; throws on anything but success. */
-export async function sandboxControl<T = any>(sandbox: Sandbox, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await requestJson<T>(`${sandbox.url}/_sandbox${path}`, method, { body });
-  if (response.status >= 400) throw new Error(`sandbox ${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`);
+export async function sandboxControl<T = any>(
+  sandbox: Sandbox,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const response = await requestJson<T>(
+    `${sandbox.url}/_sandbox${path}`,
+    method,
+    { body },
+  );
+  if (response.status >= 400)
+    throw new Error(
+      `sandbox ${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`,
+    );
   return response.body;
 }
 
@@ -182,11 +252,20 @@ export function api<T = Approval>(
   return requestJson<T>(`${backend.api}${path}`, method, options);
 }
 
-export function getWithTimeline(backend: BackendProcess, id: string, token: string) {
-  return api<ApprovalWithTimeline>(backend, 'GET', `/approvals/${id}`, { token });
+export function getWithTimeline(
+  backend: BackendProcess,
+  id: string,
+  token: string,
+) {
+  return api<ApprovalWithTimeline>(backend, 'GET', `/approvals/${id}`, {
+    token,
+  });
 }
 
 /** The message of a Backstage error response. */
 export function errorMessage(response: ApiResponse<unknown>): string {
-  return (response.body as { error?: { message?: string } } | undefined)?.error?.message ?? `(no error; status ${response.status})`;
+  return (
+    (response.body as { error?: { message?: string } } | undefined)?.error
+      ?.message ?? `(no error; status ${response.status})`
+  );
 }

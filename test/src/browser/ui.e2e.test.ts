@@ -1,7 +1,16 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { FEISHU_APP, sandboxControl, startStack, type Stack } from '../__testUtils__/stack';
-import { ensureAppBuilt, startAppServer, type AppServer } from './__testUtils__/appServer';
+import {
+  FEISHU_APP,
+  sandboxControl,
+  startStack,
+  type Stack,
+} from '../__testUtils__/stack';
+import {
+  ensureAppBuilt,
+  startAppServer,
+  type AppServer,
+} from './__testUtils__/appServer';
 import { launchChromium, screenshotDir } from './__testUtils__/browser';
 
 jest.setTimeout(300_000);
@@ -16,11 +25,18 @@ describe('the IM approval UI in a browser', () => {
   let browser: Browser;
   let page: Page;
   const backend = () => stack.backends[0];
-  const shot = (name: string) => page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+  const shot = (name: string) =>
+    page.screenshot({
+      path: join(screenshotDir, `${name}.png`),
+      fullPage: true,
+    });
 
   beforeAll(async () => {
     ensureAppBuilt();
-    app = await startAppServer(appUrl => ({ app: { baseUrl: appUrl }, backend: { baseUrl: backend().url } }));
+    app = await startAppServer(appUrl => ({
+      app: { baseUrl: appUrl },
+      backend: { baseUrl: backend().url },
+    }));
     stack = await startStack({
       database: 'sqlite',
       extraConfig: () => ({
@@ -31,7 +47,9 @@ describe('the IM approval UI in a browser', () => {
     });
     const guest = await fetch(`${backend().url}/api/auth/guest/refresh`);
     if (guest.status === 404) {
-      throw new Error('The backend has no guest sign-in: packages/backend must add @backstage/plugin-auth-backend and its guest provider module');
+      throw new Error(
+        'The backend has no guest sign-in: packages/backend must add @backstage/plugin-auth-backend and its guest provider module',
+      );
     }
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
@@ -59,14 +77,26 @@ describe('the IM approval UI in a browser', () => {
     await appDialog.locator('#integration-title').fill('Feishu (browser test)');
     await appDialog.locator('#integration-baseUrl').fill(stack.sandbox.url);
     await appDialog.locator('#integration-appId').fill(FEISHU_APP.appId);
-    await appDialog.locator('#integration-appSecret').fill(FEISHU_APP.appSecret);
-    await appDialog.locator('#integration-verificationToken').fill(FEISHU_APP.verificationToken);
-    await appDialog.locator('#integration-encryptKey').fill(FEISHU_APP.encryptKey);
-    await appDialog.locator('#integration-initiator').fill('release-bot@example.com');
-    await appDialog.locator('#integration-instanceUrl').fill(`${stack.sandbox.url}/feishu/instances/{instanceId}`);
+    await appDialog
+      .locator('#integration-appSecret')
+      .fill(FEISHU_APP.appSecret);
+    await appDialog
+      .locator('#integration-verificationToken')
+      .fill(FEISHU_APP.verificationToken);
+    await appDialog
+      .locator('#integration-encryptKey')
+      .fill(FEISHU_APP.encryptKey);
+    await appDialog
+      .locator('#integration-initiator')
+      .fill('release-bot@example.com');
+    await appDialog
+      .locator('#integration-instanceUrl')
+      .fill(`${stack.sandbox.url}/feishu/instances/{instanceId}`);
     await appDialog.getByRole('button', { name: 'Create' }).click();
 
-    const callbackUrl = (await appDialog.getByTestId('callback-url').textContent())!.trim();
+    const callbackUrl = (await appDialog
+      .getByTestId('callback-url')
+      .textContent())!.trim();
     expect(callbackUrl).toBe(`${backend().api}/callbacks/feishu/feishu-ui`);
     await appDialog.getByRole('button', { name: 'Test connection' }).click();
     const tested = appDialog.getByRole('alert');
@@ -74,7 +104,12 @@ describe('the IM approval UI in a browser', () => {
     expect(await tested.getAttribute('class')).toMatch(/standardSuccess/);
     await shot('im-app-dialog');
     // What the administrator does in the Feishu console: paste the callback URL.
-    await sandboxControl(stack.sandbox, 'PATCH', `/feishu/apps/${FEISHU_APP.appId}`, { callbackUrl });
+    await sandboxControl(
+      stack.sandbox,
+      'PATCH',
+      `/feishu/apps/${FEISHU_APP.appId}`,
+      { callbackUrl },
+    );
     await appDialog.getByRole('button', { name: 'Close' }).click();
     await page.getByText('Feishu (browser test)').waitFor();
     await shot('im-apps');
@@ -92,8 +127,12 @@ describe('the IM approval UI in a browser', () => {
     await templateDialog.locator('#mapping-text-0').fill('${vars.service}');
     await templateDialog.locator('#mapping-text-1').fill('${vars.reason}');
     await templateDialog.locator('#mapping-text-2').fill('${runUrl}');
-    await templateDialog.locator('#template-approval-title').fill('Deploy ${vars.service} from ${repository}');
-    await templateDialog.locator('#template-approvers').fill('alice@example.com');
+    await templateDialog
+      .locator('#template-approval-title')
+      .fill('Deploy ${vars.service} from ${repository}');
+    await templateDialog
+      .locator('#template-approvers')
+      .fill('alice@example.com');
     await shot('template-dialog');
     await templateDialog.getByRole('button', { name: 'Create' }).click();
     const row = page.locator('tr', { hasText: 'ui-deploy' });
@@ -105,51 +144,75 @@ describe('the IM approval UI in a browser', () => {
     const testDialog = page.getByRole('dialog');
     await testDialog.getByLabel('vars.service').fill('billing');
     await testDialog.getByLabel('vars.reason').fill('browser test');
-    await testDialog.getByRole('button', { name: 'Send test approval' }).click();
+    await testDialog
+      .getByRole('button', { name: 'Send test approval' })
+      .click();
     const sentLink = testDialog.getByRole('link', { name: /^approval / });
     await sentLink.waitFor();
     const approvalPath = (await sentLink.getAttribute('href'))!;
     const approvalId = approvalPath.split('/').pop()!;
 
     // The approver decides in the IM (the sandbox's inbox page).
-    const inbox = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const inbox = await browser.newPage({
+      viewport: { width: 1200, height: 900 },
+    });
     await inbox.goto(stack.sandbox.url);
     const card = inbox.locator('article.card', { hasText: 'billing' });
     await card.waitFor();
     await card.locator('textarea[name=comment]').fill('looks good');
-    await inbox.screenshot({ path: join(screenshotDir, 'sandbox-inbox.png'), fullPage: true });
+    await inbox.screenshot({
+      path: join(screenshotDir, 'sandbox-inbox.png'),
+      fullPage: true,
+    });
     await card.getByRole('button', { name: 'Approve' }).click();
     await inbox.locator('h2', { hasText: 'Recently decided' }).waitFor();
     await inbox.close();
 
     // Backstage shows it approved, with the IM's callback in its timeline.
     await page.goto(`${app.url}${approvalPath}`);
-    const approvedByCallback = page.locator('tr').filter({ hasText: 'callback' }).filter({ hasText: /^.*approved/ });
+    const approvedByCallback = page
+      .locator('tr')
+      .filter({ hasText: 'callback' })
+      .filter({ hasText: /^.*approved/ });
     await expectEventually(async () => {
       await page.reload();
       await page.getByText('Timeline').waitFor();
       return (await approvedByCallback.count()) === 1;
     });
-    const timeline = await page.locator('table').filter({ hasText: 'im instance created' }).last().textContent();
+    const timeline = await page
+      .locator('table')
+      .filter({ hasText: 'im instance created' })
+      .last()
+      .textContent();
     expect(timeline).toMatch(/created.*im instance created.*approved/s);
-    expect(await page.getByText('Alice Chen (ou_alice)').count()).toBeGreaterThan(0);
+    expect(
+      await page.getByText('Alice Chen (ou_alice)').count(),
+    ).toBeGreaterThan(0);
     expect(await page.getByText('looks good').count()).toBeGreaterThan(0);
     expect(await page.getByText('Self-reported by the caller').count()).toBe(1);
-    expect(await page.getByText('Test approval from a template').count()).toBe(1);
+    expect(await page.getByText('Test approval from a template').count()).toBe(
+      1,
+    );
     await shot('approval-detail');
 
     await page.getByRole('link', { name: '← All approvals' }).click();
-    const listed = page.locator('tr', { has: page.locator(`a[href$="${approvalId}"]`) });
+    const listed = page.locator('tr', {
+      has: page.locator(`a[href$="${approvalId}"]`),
+    });
     await listed.waitFor();
     expect(await listed.textContent()).toContain('approved');
     await shot('approvals');
   });
 });
 
-async function expectEventually(check: () => Promise<boolean>, timeoutMs = 20_000) {
+async function expectEventually(
+  check: () => Promise<boolean>,
+  timeoutMs = 20_000,
+) {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('the condition did not hold in time');
+    if (Date.now() > deadline)
+      throw new Error('the condition did not hold in time');
     await new Promise(resolve => setTimeout(resolve, 500));
   }
 }

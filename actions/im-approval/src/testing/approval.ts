@@ -3,7 +3,9 @@ import type { ApprovalWithTimeline } from '@im-approval/plugin-im-approval-commo
 export const ID = '6f1c1f9e-8a43-4a57-9a52-0d9b1d7c8e11';
 
 /** An approval as the API answers it, pending unless told otherwise. */
-export function approval(overrides: Partial<ApprovalWithTimeline> = {}): ApprovalWithTimeline {
+export function approval(
+  overrides: Partial<ApprovalWithTimeline> = {},
+): ApprovalWithTimeline {
   return {
     id: ID,
     status: 'pending',
@@ -12,7 +14,11 @@ export function approval(overrides: Partial<ApprovalWithTimeline> = {}): Approva
     provider: 'feishu',
     title: 'Deploy api',
     idempotencyKey: 'key',
-    context: { repository: 'acme/api', verified: true, caller: 'github:acme/api' },
+    context: {
+      repository: 'acme/api',
+      verified: true,
+      caller: 'github:acme/api',
+    },
     variables: {},
     form: [],
     approvers: ['alice@example.com'],

@@ -23,14 +23,21 @@ export interface ScriptedBackend {
   close(): Promise<void>;
 }
 
-export async function startScriptedBackend(replies: Array<Reply | ((request: RecordedRequest) => Reply)>): Promise<ScriptedBackend> {
+export async function startScriptedBackend(
+  replies: Array<Reply | ((request: RecordedRequest) => Reply)>,
+): Promise<ScriptedBackend> {
   const queue = [...replies];
   const requests: RecordedRequest[] = [];
   const server: Server = createServer(async (req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
-    const request = { method: req.method!, url: req.url!, authorization: req.headers.authorization, body: text ? JSON.parse(text) : undefined };
+    const request = {
+      method: req.method!,
+      url: req.url!,
+      authorization: req.headers.authorization,
+      body: text ? JSON.parse(text) : undefined,
+    };
     requests.push(request);
     const next = queue.shift();
     const reply = typeof next === 'function' ? next(request) : next;
@@ -39,8 +46,13 @@ export async function startScriptedBackend(replies: Array<Reply | ((request: Rec
     } else if (reply === 'drop') {
       req.socket.destroy();
     } else {
-      const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-      res.writeHead(reply.status, { 'content-type': 'application/json' }).end(body);
+      const body =
+        typeof reply.body === 'string'
+          ? reply.body
+          : JSON.stringify(reply.body);
+      res
+        .writeHead(reply.status, { 'content-type': 'application/json' })
+        .end(body);
     }
   });
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));

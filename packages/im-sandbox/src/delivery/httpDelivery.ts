@@ -17,7 +17,13 @@ export interface HttpPush {
    * One attempt's request: each attempt is freshly timestamped and signed, as the IMs do. `query`
    * is added to the URL's own query (a callback URL may already have one).
    */
-  request(): { method: 'GET' | 'POST'; url: string; query?: URLSearchParams; headers: http.OutgoingHttpHeaders; body?: string };
+  request(): {
+    method: 'GET' | 'POST';
+    url: string;
+    query?: URLSearchParams;
+    headers: http.OutgoingHttpHeaders;
+    body?: string;
+  };
   /** Why the answer does not acknowledge the event; undefined when it does. */
   refusal(answer: HttpAnswer): string | undefined;
 }
@@ -53,9 +59,17 @@ export class HttpDelivery {
    * `delivered` says whether some copy was acknowledged. Not called for pushes abandoned by reset()
    * or close().
    */
-  deliver(push: HttpPush, control: DeliveryControl = {}, onSettled?: (delivered: boolean) => void): void {
+  deliver(
+    push: HttpPush,
+    control: DeliveryControl = {},
+    onSettled?: (delivered: boolean) => void,
+  ): void {
     if (control.drop) {
-      this.log.record(push.event, { attempt: 0, outcome: 'dropped', willRetry: false });
+      this.log.record(push.event, {
+        attempt: 0,
+        outcome: 'dropped',
+        willRetry: false,
+      });
       onSettled?.(false);
       return;
     }
@@ -68,7 +82,10 @@ export class HttpDelivery {
       if (copies === 0) onSettled?.(delivered);
     };
     for (let copy = 0, all = copies; copy < all; copy += 1) {
-      this.schedule(() => this.attempt(push, 1, generation, settle), control.delayMs ?? 0);
+      this.schedule(
+        () => this.attempt(push, 1, generation, settle),
+        control.delayMs ?? 0,
+      );
     }
   }
 
@@ -88,13 +105,26 @@ export class HttpDelivery {
     this.cancelAll();
   }
 
-  private attempt(push: HttpPush, attempt: number, generation: number, settle: (delivered: boolean) => void): void {
+  private attempt(
+    push: HttpPush,
+    attempt: number,
+    generation: number,
+    settle: (delivered: boolean) => void,
+  ): void {
     void this.send(push).then(result => {
       if (this.closed || generation !== this.generation) return;
       const retryDelay = this.options.retryDelaysMs[attempt - 1];
-      const refusal = this.judge(push, result, attempt, retryDelay !== undefined);
+      const refusal = this.judge(
+        push,
+        result,
+        attempt,
+        retryDelay !== undefined,
+      );
       if (refusal !== undefined && retryDelay !== undefined) {
-        this.schedule(() => this.attempt(push, attempt + 1, generation, settle), retryDelay);
+        this.schedule(
+          () => this.attempt(push, attempt + 1, generation, settle),
+          retryDelay,
+        );
       } else {
         settle(refusal === undefined);
       }
@@ -102,16 +132,24 @@ export class HttpDelivery {
   }
 
   /** Records one attempt's outcome and returns why it was refused; `retriesLeft`: a refused attempt will be retried. */
-  private judge(push: HttpPush, result: Sent, attempt: number, retriesLeft: boolean): string | undefined {
+  private judge(
+    push: HttpPush,
+    result: Sent,
+    attempt: number,
+    retriesLeft: boolean,
+  ): string | undefined {
     const refusal = 'error' in result ? result.error : push.refusal(result);
     // The URL this attempt went to: an IM may redeliver to a request URL changed since.
-    this.log.record({ ...push.event, url: result.url }, {
-      attempt,
-      outcome: refusal === undefined ? 'delivered' : 'failed',
-      httpStatus: 'status' in result ? result.status : undefined,
-      error: refusal,
-      willRetry: refusal !== undefined && retriesLeft,
-    });
+    this.log.record(
+      { ...push.event, url: result.url },
+      {
+        attempt,
+        outcome: refusal === undefined ? 'delivered' : 'failed',
+        httpStatus: 'status' in result ? result.status : undefined,
+        error: refusal,
+        willRetry: refusal !== undefined && retriesLeft,
+      },
+    );
     return refusal;
   }
 
@@ -121,13 +159,24 @@ export class HttpDelivery {
     query?.forEach((value, name) => target.searchParams.append(name, value));
     return new Promise(resolve => {
       const transport = target.protocol === 'https:' ? https : http;
-      const allHeaders = body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) };
+      const allHeaders =
+        body === undefined
+          ? headers
+          : { ...headers, 'content-length': Buffer.byteLength(body) };
       // No connection reuse: a receiver that is shut down must not be kept alive by the sandbox.
       const { answerDeadlineMs } = this.options;
-      const request = transport.request(target, { method, headers: allHeaders, agent: false });
+      const request = transport.request(target, {
+        method,
+        headers: allHeaders,
+        agent: false,
+      });
       this.requests.add(request);
       // The whole answer, not only the first byte: an IM hangs up on a receiver that is slow to finish.
-      const deadline = setTimeout(() => request.destroy(new Error(`no answer within ${answerDeadlineMs} ms`)), answerDeadlineMs);
+      const deadline = setTimeout(
+        () =>
+          request.destroy(new Error(`no answer within ${answerDeadlineMs} ms`)),
+        answerDeadlineMs,
+      );
       request.on('close', () => clearTimeout(deadline));
       request.on('error', error => {
         this.requests.delete(request);
@@ -138,7 +187,11 @@ export class HttpDelivery {
         response.on('data', chunk => chunks.push(chunk));
         response.on('end', () => {
           this.requests.delete(request);
-          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), url });
+          resolve({
+            status: response.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            url,
+          });
         });
         response.on('error', error => {
           this.requests.delete(request);

@@ -36,8 +36,20 @@ export interface ImDeliveryRecord {
 }
 
 /** The identity of one event, as every attempt to deliver it records it. */
-export type EventIdentity = Pick<ImDeliveryRecord, 'eventId' | 'eventType' | 'eventStatus' | 'instanceId' | 'appId' | 'channel' | 'url'>;
-export type AttemptResult = Pick<ImDeliveryRecord, 'attempt' | 'outcome' | 'httpStatus' | 'error' | 'willRetry'>;
+export type EventIdentity = Pick<
+  ImDeliveryRecord,
+  | 'eventId'
+  | 'eventType'
+  | 'eventStatus'
+  | 'instanceId'
+  | 'appId'
+  | 'channel'
+  | 'url'
+>;
+export type AttemptResult = Pick<
+  ImDeliveryRecord,
+  'attempt' | 'outcome' | 'httpStatus' | 'error' | 'willRetry'
+>;
 
 export class DeliveryLog {
   private readonly records: ImDeliveryRecord[] = [];
@@ -49,12 +61,24 @@ export class DeliveryLog {
   ) {}
 
   record(event: EventIdentity, result: AttemptResult): void {
-    const record: ImDeliveryRecord = { ...event, ...result, at: new Date().toISOString() };
+    const record: ImDeliveryRecord = {
+      ...event,
+      ...result,
+      at: new Date().toISOString(),
+    };
     this.records.push(record);
-    const answer = record.httpStatus === undefined ? (record.error ?? '') : `HTTP ${record.httpStatus}`;
-    const attempt = record.attempt > 0 ? ` (attempt ${record.attempt}${answer ? `, ${answer}` : ''})` : '';
+    const answer =
+      record.httpStatus === undefined
+        ? (record.error ?? '')
+        : `HTTP ${record.httpStatus}`;
+    const attempt =
+      record.attempt > 0
+        ? ` (attempt ${record.attempt}${answer ? `, ${answer}` : ''})`
+        : '';
     const what = `${record.eventType} ${record.eventStatus} of ${record.instanceId}`;
-    this.log(`${this.im}: ${record.outcome} ${what} to ${record.appId} by ${record.channel}${attempt}`);
+    this.log(
+      `${this.im}: ${record.outcome} ${what} to ${record.appId} by ${record.channel}${attempt}`,
+    );
   }
 
   all(): ImDeliveryRecord[] {

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
-import type { DeliveryChannel, DeliveryControl, DeliveryLog, EventIdentity } from './log';
+import type {
+  DeliveryChannel,
+  DeliveryControl,
+  DeliveryLog,
+  EventIdentity,
+} from './log';
 
 // The platform side of long connections (Feishu's WebSocket, DingTalk Stream): each event goes
 // to one connected client of its app and is pushed again until that client acks it; while no
@@ -57,19 +62,44 @@ export class LongConnections {
     if (!item?.inFlight) return;
     this.stopTimer(item.inFlight.timer);
     this.pending.delete(messageId);
-    this.log.record(item.event, { attempt: item.attempts, outcome: 'delivered', willRetry: false });
+    this.log.record(item.event, {
+      attempt: item.attempts,
+      outcome: 'delivered',
+      willRetry: false,
+    });
   }
 
-  deliver(appId: string, event: EventIdentity, payload: unknown, control: DeliveryControl = {}): void {
+  deliver(
+    appId: string,
+    event: EventIdentity,
+    payload: unknown,
+    control: DeliveryControl = {},
+  ): void {
     if (control.drop) {
-      this.log.record(event, { attempt: 0, outcome: 'dropped', willRetry: false });
+      this.log.record(event, {
+        attempt: 0,
+        outcome: 'dropped',
+        willRetry: false,
+      });
       return;
     }
     for (let copy = 0; copy < (control.duplicate ? 2 : 1); copy += 1) {
       const enqueue = () => {
-        const item: Pending = { messageId: randomUUID(), appId, event, payload, attempts: 0 };
+        const item: Pending = {
+          messageId: randomUUID(),
+          appId,
+          event,
+          payload,
+          attempts: 0,
+        };
         this.pending.set(item.messageId, item);
-        if (!this.push(item)) this.log.record(event, { attempt: 0, outcome: 'queued', error: 'no client connected', willRetry: true });
+        if (!this.push(item))
+          this.log.record(event, {
+            attempt: 0,
+            outcome: 'queued',
+            error: 'no client connected',
+            willRetry: true,
+          });
       };
       if (control.delayMs) {
         const timer = setTimeout(() => {
@@ -90,7 +120,9 @@ export class LongConnections {
   drop(appId?: string, downForMs = 0): number {
     let closed = 0;
     const until = Date.now() + downForMs;
-    for (const id of appId === undefined ? [...this.socketsByApp.keys()] : [appId]) {
+    for (const id of appId === undefined
+      ? [...this.socketsByApp.keys()]
+      : [appId]) {
       const sockets = this.socketsByApp.get(id) ?? new Set();
       if (downForMs > 0) this.downUntil.set(id, until);
       sockets.forEach(socket => socket.terminate());
@@ -110,11 +142,15 @@ export class LongConnections {
   }
 
   views(): ConnectionView[] {
-    const appIds = new Set([...this.socketsByApp.keys(), ...[...this.pending.values()].map(item => item.appId)]);
+    const appIds = new Set([
+      ...this.socketsByApp.keys(),
+      ...[...this.pending.values()].map(item => item.appId),
+    ]);
     return [...appIds].map(appId => ({
       appId,
       connections: this.socketsByApp.get(appId)?.size ?? 0,
-      pending: [...this.pending.values()].filter(item => item.appId === appId).length,
+      pending: [...this.pending.values()].filter(item => item.appId === appId)
+        .length,
     }));
   }
 
@@ -127,7 +163,9 @@ export class LongConnections {
 
   close(): void {
     this.reset();
-    this.socketsByApp.forEach(sockets => sockets.forEach(socket => socket.terminate()));
+    this.socketsByApp.forEach(sockets =>
+      sockets.forEach(socket => socket.terminate()),
+    );
     this.socketsByApp.clear();
   }
 
@@ -137,7 +175,12 @@ export class LongConnections {
       if (item.inFlight?.socket !== socket) continue;
       this.stopTimer(item.inFlight.timer);
       item.inFlight = undefined;
-      this.log.record(item.event, { attempt: item.attempts, outcome: 'failed', error: 'connection closed before the ack', willRetry: true });
+      this.log.record(item.event, {
+        attempt: item.attempts,
+        outcome: 'failed',
+        error: 'connection closed before the ack',
+        willRetry: true,
+      });
     }
     this.flush(appId);
   }
@@ -150,7 +193,9 @@ export class LongConnections {
 
   /** Pushes to one random open client of the app; false when none is connected. */
   private push(item: Pending): boolean {
-    const open = [...(this.socketsByApp.get(item.appId) ?? [])].filter(socket => socket.readyState === WebSocket.OPEN);
+    const open = [...(this.socketsByApp.get(item.appId) ?? [])].filter(
+      socket => socket.readyState === WebSocket.OPEN,
+    );
     if (open.length === 0) return false;
     const socket = open[Math.floor(Math.random() * open.length)];
     item.attempts += 1;
@@ -164,7 +209,13 @@ export class LongConnections {
         error: `no ack within ${this.options.ackTimeoutMs} ms`,
         willRetry: true,
       });
-      if (!this.push(item)) this.log.record(item.event, { attempt: 0, outcome: 'queued', error: 'no client connected', willRetry: true });
+      if (!this.push(item))
+        this.log.record(item.event, {
+          attempt: 0,
+          outcome: 'queued',
+          error: 'no client connected',
+          willRetry: true,
+        });
     }, this.options.ackTimeoutMs);
     this.timers.add(timer);
     item.inFlight = { socket, timer };

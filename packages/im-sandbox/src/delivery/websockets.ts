@@ -10,7 +10,10 @@ import { type WebSocket, WebSocketServer } from 'ws';
 const TICKET_TTL_MS = 5 * 60 * 1000;
 
 export class Tickets {
-  private readonly issued = new Map<string, { appId: string; expiresAt: number }>();
+  private readonly issued = new Map<
+    string,
+    { appId: string; expiresAt: number }
+  >();
 
   issue(appId: string): string {
     const ticket = randomBytes(24).toString('hex');
@@ -35,17 +38,27 @@ export interface WebSocketRoute {
 }
 
 /** Serves the routes' WebSocket upgrades on the HTTP server; other upgrade requests get 404. */
-export function acceptWebSockets(server: http.Server, routes: WebSocketRoute[]): WebSocketServer {
+export function acceptWebSockets(
+  server: http.Server,
+  routes: WebSocketRoute[],
+): WebSocketServer {
   const wss = new WebSocketServer({ noServer: true });
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://sandbox');
-    const route = routes.find(candidate => candidate.path === url.pathname);
-    const appId = route?.authorize(url);
-    if (!route || appId === undefined) {
-      socket.end(`HTTP/1.1 ${route ? '403 Forbidden' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, ws => route.connected(ws, appId, url));
-  });
+  server.on(
+    'upgrade',
+    (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      const url = new URL(req.url ?? '/', 'http://sandbox');
+      const route = routes.find(candidate => candidate.path === url.pathname);
+      const appId = route?.authorize(url);
+      if (!route || appId === undefined) {
+        socket.end(
+          `HTTP/1.1 ${route ? '403 Forbidden' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+        );
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, ws =>
+        route.connected(ws, appId, url),
+      );
+    },
+  );
   return wss;
 }

@@ -1,24 +1,48 @@
 import { randomBytes } from 'node:crypto';
-import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
+import express, {
+  type ErrorRequestHandler,
+  type Request,
+  type Response,
+  Router,
+} from 'express';
 import { z } from 'zod';
 import { countTokenRequest } from '../platform/apiCounts';
 import { answerAsFaulted } from '../platform/faults';
 import { describeIssues, parseOrRefuse } from '../validation';
 import { DingtalkApiError, DingtalkCode, invalidParameter } from './errors';
 import type { DingtalkPlatform } from './platform';
-import type { DingtalkApp, DingtalkFaultRoute, DingtalkInstance } from './state';
-import { createInstanceRequestSchema, instanceResult, instanceStatus, terminateRequestSchema } from './workflow';
+import type {
+  DingtalkApp,
+  DingtalkFaultRoute,
+  DingtalkInstance,
+} from './state';
+import {
+  createInstanceRequestSchema,
+  instanceResult,
+  instanceStatus,
+  terminateRequestSchema,
+} from './workflow';
 
 // DingTalk's APIs at their own paths: the new API of api.dingtalk.com (/v1.0/...) and the few
 // old-API calls of oapi.dingtalk.com (/gettoken, /topapi/...), both on the sandbox's origin.
 
-const tokenRequestSchema = z.object({ appKey: z.string().min(1), appSecret: z.string().min(1) });
-const oapiTokenQuerySchema = z.object({ appkey: z.string().min(1), appsecret: z.string().min(1) });
+const tokenRequestSchema = z.object({
+  appKey: z.string().min(1),
+  appSecret: z.string().min(1),
+});
+const oapiTokenQuerySchema = z.object({
+  appkey: z.string().min(1),
+  appsecret: z.string().min(1),
+});
 const getByMobileSchema = z.object({ mobile: z.string().min(1) });
-const getUserSchema = z.object({ userid: z.string().min(1), language: z.string().optional() });
+const getUserSchema = z.object({
+  userid: z.string().min(1),
+  language: z.string().optional(),
+});
 
 /** DingTalk's dates in the new API: minutes, UTC ("2024-05-01T08:30Z"). */
-const dingtalkDate = (ms: number) => `${new Date(ms).toISOString().slice(0, 16)}Z`;
+const dingtalkDate = (ms: number) =>
+  `${new Date(ms).toISOString().slice(0, 16)}Z`;
 
 /** DingTalk documents startTime and endTime in epoch milliseconds; maxResults at most 20. */
 const epochMs = z.number().int().min(1e12, 'must be epoch milliseconds');
@@ -47,44 +71,110 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
   };
 
   /** DingTalk's answer when its gateway fails. */
-  const internalError = (res: Response) => () => res.status(500).json({ code: 'InternalError', message: '系统繁忙', requestid: requestId() });
+  const internalError = (res: Response) => () =>
+    res
+      .status(500)
+      .json({
+        code: 'InternalError',
+        message: '系统繁忙',
+        requestid: requestId(),
+      });
 
   /** One new-API operation: counted, faults applied, token checked, errors in the new API's shape. */
   const operation =
-    (route: DingtalkFaultRoute, handler: (req: Request, app: DingtalkApp) => object) => (req: Request, res: Response) => {
+    (
+      route: DingtalkFaultRoute,
+      handler: (req: Request, app: DingtalkApp) => object,
+    ) =>
+    (req: Request, res: Response) => {
       let answer: () => void;
       try {
         const fault = state.faults.take(route);
-        if (fault) throw new DingtalkApiError(fault.httpStatus, String(fault.code), fault.msg);
+        if (fault)
+          throw new DingtalkApiError(
+            fault.httpStatus,
+            String(fault.code),
+            fault.msg,
+          );
         const app = appOfToken(req.get('x-acs-dingtalk-access-token'));
-        if (!app) throw new DingtalkApiError(401, DingtalkCode.invalidAuthentication, '不合法的access_token');
+        if (!app)
+          throw new DingtalkApiError(
+            401,
+            DingtalkCode.invalidAuthentication,
+            '不合法的access_token',
+          );
         if (!state.takeQps(app.appKey, route, Date.now())) {
           state.stats.rateLimited += 1;
-          throw new DingtalkApiError(403, DingtalkCode.qpsLimitForAppkeyAndApi, '应用调用该接口的频率超过了限制，请降低调用频率');
+          throw new DingtalkApiError(
+            403,
+            DingtalkCode.qpsLimitForAppkeyAndApi,
+            '应用调用该接口的频率超过了限制，请降低调用频率',
+          );
         }
         const body = handler(req, app);
         answer = () => res.json(body);
       } catch (error) {
         if (!(error instanceof DingtalkApiError)) throw error;
-        answer = () => res.status(error.httpStatus).json({ code: error.code, message: error.message, requestid: requestId() });
+        answer = () =>
+          res
+            .status(error.httpStatus)
+            .json({
+              code: error.code,
+              message: error.message,
+              requestid: requestId(),
+            });
       }
-      answerAsFaulted(state.faults, route, req.socket, answer, internalError(res));
+      answerAsFaulted(
+        state.faults,
+        route,
+        req.socket,
+        answer,
+        internalError(res),
+      );
     };
 
   /** One old-API operation: HTTP 200 and {errcode, errmsg} always. */
   const oapiOperation =
-    (route: DingtalkFaultRoute, authenticated: boolean, handler: (req: Request) => object) => (req: Request, res: Response) => {
+    (
+      route: DingtalkFaultRoute,
+      authenticated: boolean,
+      handler: (req: Request) => object,
+    ) =>
+    (req: Request, res: Response) => {
       const fault = state.faults.take(route);
       if (fault) {
-        res.status(fault.httpStatus).json({ errcode: fault.code, errmsg: fault.msg, request_id: requestId() });
+        res
+          .status(fault.httpStatus)
+          .json({
+            errcode: fault.code,
+            errmsg: fault.msg,
+            request_id: requestId(),
+          });
         return;
       }
-      if (authenticated && !appOfToken(typeof req.query.access_token === 'string' ? req.query.access_token : undefined)) {
-        res.json({ errcode: DingtalkCode.oapiInvalidToken, errmsg: '不合法的access_token', request_id: requestId() });
+      if (
+        authenticated &&
+        !appOfToken(
+          typeof req.query.access_token === 'string'
+            ? req.query.access_token
+            : undefined,
+        )
+      ) {
+        res.json({
+          errcode: DingtalkCode.oapiInvalidToken,
+          errmsg: '不合法的access_token',
+          request_id: requestId(),
+        });
         return;
       }
       const body = { request_id: requestId(), ...handler(req) };
-      answerAsFaulted(state.faults, route, req.socket, () => res.json(body), internalError(res));
+      answerAsFaulted(
+        state.faults,
+        route,
+        req.socket,
+        () => res.json(body),
+        internalError(res),
+      );
     };
 
   router.post('/v1.0/oauth2/accessToken', (req, res) => {
@@ -92,13 +182,33 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
     if (typeof appKey === 'string') countTokenRequest(state.stats, appKey);
     const fault = state.faults.take('token');
     const request = tokenRequestSchema.safeParse(req.body ?? {});
-    const app = request.success ? state.apps.get(request.data.appKey) : undefined;
+    const app = request.success
+      ? state.apps.get(request.data.appKey)
+      : undefined;
     if (fault) {
-      res.status(fault.httpStatus).json({ code: String(fault.code), message: fault.msg, requestid: requestId() });
+      res
+        .status(fault.httpStatus)
+        .json({
+          code: String(fault.code),
+          message: fault.msg,
+          requestid: requestId(),
+        });
     } else if (!request.success) {
-      res.status(400).json({ code: 'MissingParameter', message: describeIssues(request.error), requestid: requestId() });
+      res
+        .status(400)
+        .json({
+          code: 'MissingParameter',
+          message: describeIssues(request.error),
+          requestid: requestId(),
+        });
     } else if (app?.appSecret !== request.data.appSecret) {
-      res.status(400).json({ code: DingtalkCode.invalidClientIdOrSecret, message: '无效的clientId或者clientSecret', requestid: requestId() });
+      res
+        .status(400)
+        .json({
+          code: DingtalkCode.invalidClientIdOrSecret,
+          message: '无效的clientId或者clientSecret',
+          requestid: requestId(),
+        });
     } else {
       const { token, expiresIn } = state.tokens.issue(app.appKey, Date.now());
       res.json({ accessToken: token, expireIn: expiresIn });
@@ -112,10 +222,18 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
       if (query.success) countTokenRequest(state.stats, query.data.appkey);
       const app = query.success ? state.apps.get(query.data.appkey) : undefined;
       if (!query.success || app?.appSecret !== query.data.appsecret) {
-        return { errcode: DingtalkCode.oapiInvalidCredentials, errmsg: '不合法的appKey或appSecret的访问' };
+        return {
+          errcode: DingtalkCode.oapiInvalidCredentials,
+          errmsg: '不合法的appKey或appSecret的访问',
+        };
       }
       const { token, expiresIn } = state.tokens.issue(app.appKey, Date.now());
-      return { errcode: 0, errmsg: 'ok', access_token: token, expires_in: expiresIn };
+      return {
+        errcode: 0,
+        errmsg: 'ok',
+        access_token: token,
+        expires_in: expiresIn,
+      };
     }),
   );
 
@@ -123,10 +241,22 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
     '/topapi/v2/user/getbymobile',
     oapiOperation('user.getbymobile', true, req => {
       const body = getByMobileSchema.safeParse(req.body ?? {});
-      if (!body.success) return { errcode: 40035, errmsg: `不合法的参数: ${describeIssues(body.error)}` };
+      if (!body.success)
+        return {
+          errcode: 40035,
+          errmsg: `不合法的参数: ${describeIssues(body.error)}`,
+        };
       const user = state.userByMobile(body.data.mobile);
-      if (!user) return { errcode: DingtalkCode.oapiUserNotFound, errmsg: '找不到该用户' };
-      return { errcode: 0, errmsg: 'ok', result: { userid: user.userId, exclusive_account_userid_list: [] } };
+      if (!user)
+        return {
+          errcode: DingtalkCode.oapiUserNotFound,
+          errmsg: '找不到该用户',
+        };
+      return {
+        errcode: 0,
+        errmsg: 'ok',
+        result: { userid: user.userId, exclusive_account_userid_list: [] },
+      };
     }),
   );
 
@@ -135,19 +265,39 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
     '/topapi/v2/user/get',
     oapiOperation('user.get', true, req => {
       const body = getUserSchema.safeParse(req.body ?? {});
-      if (!body.success) return { errcode: 40035, errmsg: `不合法的参数: ${describeIssues(body.error)}` };
+      if (!body.success)
+        return {
+          errcode: 40035,
+          errmsg: `不合法的参数: ${describeIssues(body.error)}`,
+        };
       const user = state.users.get(body.data.userid);
-      if (!user) return { errcode: DingtalkCode.oapiUserNotFound, errmsg: '找不到该用户' };
-      return { errcode: 0, errmsg: 'ok', result: { userid: user.userId, name: user.name } };
+      if (!user)
+        return {
+          errcode: DingtalkCode.oapiUserNotFound,
+          errmsg: '找不到该用户',
+        };
+      return {
+        errcode: 0,
+        errmsg: 'ok',
+        result: { userid: user.userId, name: user.name },
+      };
     }),
   );
 
   router.get(
     '/v1.0/workflow/forms/schemas/processCodes',
     operation('form.get', req => {
-      const processCode = input(z.object({ processCode: z.string().min(1) }), req.query).processCode;
+      const processCode = input(
+        z.object({ processCode: z.string().min(1) }),
+        req.query,
+      ).processCode;
       const form = state.forms.get(processCode);
-      if (!form) throw new DingtalkApiError(400, 'processCodeNotExist', `processCode ${processCode} does not exist`);
+      if (!form)
+        throw new DingtalkApiError(
+          400,
+          'processCodeNotExist',
+          `processCode ${processCode} does not exist`,
+        );
       return {
         result: {
           name: form.name,
@@ -156,7 +306,11 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
             title: form.name,
             items: form.components.map(component => ({
               componentName: component.componentType,
-              props: { id: component.id, label: component.label, required: component.required },
+              props: {
+                id: component.id,
+                label: component.label,
+                required: component.required,
+              },
             })),
           },
         },
@@ -167,7 +321,10 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
   router.post(
     '/v1.0/workflow/processInstances',
     operation('instance.create', (req, app) => {
-      const instance = platform.createInstance(app.appKey, input(createInstanceRequestSchema, req.body));
+      const instance = platform.createInstance(
+        app.appKey,
+        input(createInstanceRequestSchema, req.body),
+      );
       return { instanceId: instance.processInstanceId };
     }),
   );
@@ -185,22 +342,40 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
             instance.processCode === query.processCode &&
             instance.createTime >= query.startTime &&
             instance.createTime <= endTime &&
-            (!query.userIds?.length || query.userIds.includes(instance.originatorUserId)),
+            (!query.userIds?.length ||
+              query.userIds.includes(instance.originatorUserId)),
         )
         .sort((a, b) => a.createTime - b.createTime)
         .map(instance => instance.processInstanceId);
-      const page = ids.slice(query.nextToken, query.nextToken + query.maxResults);
+      const page = ids.slice(
+        query.nextToken,
+        query.nextToken + query.maxResults,
+      );
       const next = query.nextToken + page.length;
-      return { success: true, result: { list: page, ...(next < ids.length ? { nextToken: next } : {}) } };
+      return {
+        success: true,
+        result: {
+          list: page,
+          ...(next < ids.length ? { nextToken: next } : {}),
+        },
+      };
     }),
   );
 
   router.get(
     '/v1.0/workflow/processInstances',
     operation('instance.get', req => {
-      const id = input(z.object({ processInstanceId: z.string().min(1) }), req.query).processInstanceId;
+      const id = input(
+        z.object({ processInstanceId: z.string().min(1) }),
+        req.query,
+      ).processInstanceId;
       const instance = state.instances.get(id);
-      if (!instance) throw new DingtalkApiError(400, 'processInstanceNotExist', `process instance ${id} does not exist`);
+      if (!instance)
+        throw new DingtalkApiError(
+          400,
+          'processInstanceNotExist',
+          `process instance ${id} does not exist`,
+        );
       state.stats.instanceReads += 1;
       return { success: true, result: instanceBody(instance) };
     }),
@@ -219,7 +394,13 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
       next(error);
       return;
     }
-    res.status(400).json({ code: DingtalkCode.invalidParameter, message: 'the request body is not valid JSON', requestid: requestId() });
+    res
+      .status(400)
+      .json({
+        code: DingtalkCode.invalidParameter,
+        message: 'the request body is not valid JSON',
+        requestid: requestId(),
+      });
   };
   router.use(paths, badBody);
   return router;
@@ -241,7 +422,9 @@ function instanceBody(instance: DingtalkInstance) {
     status: instanceStatus(instance),
     result: instanceResult(instance),
     createTime: dingtalkDate(instance.createTime),
-    ...(instance.flow.endTime === undefined ? {} : { finishTime: dingtalkDate(instance.flow.endTime) }),
+    ...(instance.flow.endTime === undefined
+      ? {}
+      : { finishTime: dingtalkDate(instance.flow.endTime) }),
     approverUserIds: instance.approvers.flatMap(node => node.userIds),
     formComponentValues: instance.formComponentValues,
     operationRecords: instance.operationRecords.map(record => ({
@@ -256,7 +439,9 @@ function instanceBody(instance: DingtalkInstance) {
       userId: task.userId,
       ...TASK_STATES[task.status],
       createTime: dingtalkDate(task.startTime),
-      ...(task.endTime === undefined ? {} : { finishTime: dingtalkDate(task.endTime) }),
+      ...(task.endTime === undefined
+        ? {}
+        : { finishTime: dingtalkDate(task.endTime) }),
       activityId: `node_${task.node}`,
     })),
   };

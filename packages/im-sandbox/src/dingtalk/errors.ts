@@ -34,4 +34,5 @@ export class DingtalkApiError extends Error {
   }
 }
 
-export const invalidParameter = (message: string) => new DingtalkApiError(400, DingtalkCode.invalidParameter, message);
+export const invalidParameter = (message: string) =>
+  new DingtalkApiError(400, DingtalkCode.invalidParameter, message);

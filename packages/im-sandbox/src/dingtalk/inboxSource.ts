@@ -20,7 +20,9 @@ export function dingtalkInbox(dingtalk: DingtalkPlatform): InboxSource {
     cards: () =>
       [...dingtalk.state.instances.values()].map(instance => {
         const view = dingtalkInstanceView(dingtalk.state, instance);
-        const last = view.operationRecords.filter(record => record.type !== 'START_PROCESS_INSTANCE').at(-1);
+        const last = view.operationRecords
+          .filter(record => record.type !== 'START_PROCESS_INSTANCE')
+          .at(-1);
         return {
           id: view.processInstanceId,
           title: view.formName,
@@ -36,7 +38,9 @@ export function dingtalkInbox(dingtalk: DingtalkPlatform): InboxSource {
             status: approver.status,
             node: `Step ${approver.node + 1} · ${NODE_MODES[approver.actionType]}`,
           })),
-          deciders: view.approvers.filter(approver => approver.status === 'PENDING').map(approver => ({ id: approver.userId, name: approver.name })),
+          deciders: view.approvers
+            .filter(approver => approver.status === 'PENDING')
+            .map(approver => ({ id: approver.userId, name: approver.name })),
           lastDecision: last && { name: last.name, comment: last.remark },
         };
       }),

@@ -5,7 +5,13 @@ import { DingtalkEvents } from './events';
 import type { DingtalkSeed } from './seed';
 import { type DingtalkInstance, DingtalkState } from './state';
 import { DingtalkStream } from './stream';
-import { type CreateInstanceRequest, type TerminateRequest, createInstance, decide, terminate } from './workflow';
+import {
+  type CreateInstanceRequest,
+  type TerminateRequest,
+  createInstance,
+  decide,
+  terminate,
+} from './workflow';
 
 export interface DingtalkPlatformOptions {
   retryDelaysMs: number[];
@@ -33,33 +39,61 @@ export class DingtalkPlatform {
     this.connections = new LongConnections(this.log, {
       channel: 'stream',
       ackTimeoutMs: options.ackTimeoutMs,
-      send: (socket, messageId, payload) => this.stream.send(socket, messageId, payload),
+      send: (socket, messageId, payload) =>
+        this.stream.send(socket, messageId, payload),
     });
     this.stream = new DingtalkStream(this.state, this.connections);
-    this.events = new DingtalkEvents(this.state, this.connections, this.log, options);
-    this.pinger = setInterval(() => this.stream.ping(), options.streamPingIntervalMs).unref();
+    this.events = new DingtalkEvents(
+      this.state,
+      this.connections,
+      this.log,
+      options,
+    );
+    this.pinger = setInterval(
+      () => this.stream.ping(),
+      options.streamPingIntervalMs,
+    ).unref();
   }
 
-  createInstance(appKey: string, request: CreateInstanceRequest): DingtalkInstance {
-    const { instance, events } = createInstance(this.state, appKey, request, Date.now());
-    this.options.log(`dingtalk: ${appKey} created instance ${instance.processInstanceId} of ${instance.processCode}`);
+  createInstance(
+    appKey: string,
+    request: CreateInstanceRequest,
+  ): DingtalkInstance {
+    const { instance, events } = createInstance(
+      this.state,
+      appKey,
+      request,
+      Date.now(),
+    );
+    this.options.log(
+      `dingtalk: ${appKey} created instance ${instance.processInstanceId} of ${instance.processCode}`,
+    );
     this.events.publish(events);
     return instance;
   }
 
   /** A person acting in the DingTalk app; throws DecisionError for an unknown or settled instance. */
-  decide(processInstanceId: string, decision: Decision, control?: DeliveryControl): DingtalkInstance {
+  decide(
+    processInstanceId: string,
+    decision: Decision,
+    control?: DeliveryControl,
+  ): DingtalkInstance {
     const instance = this.state.instances.get(processInstanceId);
-    if (!instance) throw new DecisionError(404, `instance ${processInstanceId} not found`);
+    if (!instance)
+      throw new DecisionError(404, `instance ${processInstanceId} not found`);
     const events = decide(instance, decision, Date.now());
-    this.options.log(`dingtalk: ${decision.decision} on ${processInstanceId}; it is now ${instance.flow.status}`);
+    this.options.log(
+      `dingtalk: ${decision.decision} on ${processInstanceId}; it is now ${instance.flow.status}`,
+    );
     this.events.publish(events, control);
     return instance;
   }
 
   terminate(request: TerminateRequest): DingtalkInstance {
     const { instance, events } = terminate(this.state, request, Date.now());
-    this.options.log(`dingtalk: instance ${instance.processInstanceId} terminated`);
+    this.options.log(
+      `dingtalk: instance ${instance.processInstanceId} terminated`,
+    );
     this.events.publish(events);
     return instance;
   }

@@ -43,9 +43,14 @@ export const dingtalkFormSeedSchema = z.object({
       }),
     )
     .min(1)
-    .refine(components => new Set(components.map(component => component.label)).size === components.length, {
-      message: 'labels must be unique: instances address components by label',
-    }),
+    .refine(
+      components =>
+        new Set(components.map(component => component.label)).size ===
+        components.length,
+      {
+        message: 'labels must be unique: instances address components by label',
+      },
+    ),
 });
 
 export const dingtalkSeedSchema = z.object({

@@ -4,7 +4,12 @@ import { type ApiCounts, emptyApiCounts } from '../platform/apiCounts';
 import { findByMobile } from '../platform/contacts';
 import { Faults } from '../platform/faults';
 import { Tokens } from '../platform/tokens';
-import type { DingtalkAppSeed, DingtalkFormSeed, DingtalkSeed, DingtalkUserSeed } from './seed';
+import type {
+  DingtalkAppSeed,
+  DingtalkFormSeed,
+  DingtalkSeed,
+  DingtalkUserSeed,
+} from './seed';
 
 // Everything one DingTalk corp knows, in memory.
 
@@ -28,8 +33,15 @@ export interface DingtalkApp extends Omit<DingtalkAppSeed, 'mode'> {
 }
 
 export type DingtalkUser = DingtalkUserSeed;
-export type DingtalkForm = Required<Pick<DingtalkFormSeed, 'processCode' | 'name'>> & {
-  components: Array<{ componentType: 'TextField' | 'TextareaField'; id: string; label: string; required: boolean }>;
+export type DingtalkForm = Required<
+  Pick<DingtalkFormSeed, 'processCode' | 'name'>
+> & {
+  components: Array<{
+    componentType: 'TextField' | 'TextareaField';
+    id: string;
+    label: string;
+    required: boolean;
+  }>;
 };
 
 export type ActionType = 'AND' | 'OR' | 'NONE';
@@ -37,7 +49,10 @@ export type ActionType = 'AND' | 'OR' | 'NONE';
 export interface OperationRecord {
   userId: string;
   date: number;
-  type: 'START_PROCESS_INSTANCE' | 'EXECUTE_TASK_NORMAL' | 'TERMINATE_PROCESS_INSTANCE';
+  type:
+    | 'START_PROCESS_INSTANCE'
+    | 'EXECUTE_TASK_NORMAL'
+    | 'TERMINATE_PROCESS_INSTANCE';
   result: 'AGREE' | 'REFUSE' | 'NONE';
   remark?: string;
 }
@@ -50,7 +65,12 @@ export interface DingtalkInstance {
   appKey: string;
   originatorUserId: string;
   businessId: string;
-  formComponentValues: Array<{ id: string; name: string; componentType: string; value: string }>;
+  formComponentValues: Array<{
+    id: string;
+    name: string;
+    componentType: string;
+    value: string;
+  }>;
   approvers: Array<{ actionType: ActionType; userIds: string[] }>;
   flow: ApprovalFlow;
   /** Set by terminate; the flow then reads CANCELED. */
@@ -70,7 +90,10 @@ export class DingtalkState {
   readonly instances = new Map<string, DingtalkInstance>();
   readonly tokens = new Tokens();
   readonly faults = new Faults<DingtalkFaultRoute>();
-  stats: ApiCounts & { rateLimited: number } = { ...emptyApiCounts(), rateLimited: 0 };
+  stats: ApiCounts & { rateLimited: number } = {
+    ...emptyApiCounts(),
+    rateLimited: 0,
+  };
   /**
    * The new API's flow control: at most this many calls a second per app and API, over it HTTP 403
    * Forbidden.AccessDenied.QpsLimitForAppkeyAndApi. DingTalk's standard edition allows 20 ("调用频次
@@ -109,7 +132,11 @@ export class DingtalkState {
 
   /** Replaces the app's settings; its events switch survives. */
   upsertApp(seed: DingtalkAppSeed): DingtalkApp {
-    const app: DingtalkApp = { ...seed, mode: seed.mode ?? 'callback', callbacks: this.apps.get(seed.appKey)?.callbacks ?? 'on' };
+    const app: DingtalkApp = {
+      ...seed,
+      mode: seed.mode ?? 'callback',
+      callbacks: this.apps.get(seed.appKey)?.callbacks ?? 'on',
+    };
     this.apps.set(app.appKey, app);
     return app;
   }
@@ -123,7 +150,10 @@ export class DingtalkState {
     const form: DingtalkForm = {
       processCode: seed.processCode,
       name: seed.name,
-      components: seed.components.map(component => ({ ...component, required: component.required ?? false })),
+      components: seed.components.map(component => ({
+        ...component,
+        required: component.required ?? false,
+      })),
     };
     this.forms.set(form.processCode, form);
     return form;
@@ -134,7 +164,8 @@ export class DingtalkState {
    * digits, others as +<code><number>; with +86, spaces or dashes it finds nobody.
    */
   userByMobile(mobile: string): DingtalkUser | undefined {
-    if (!/^(\d+|\+\d+)$/.test(mobile) || mobile.startsWith('+86')) return undefined;
+    if (!/^(\d+|\+\d+)$/.test(mobile) || mobile.startsWith('+86'))
+      return undefined;
     return findByMobile(this.users.values(), mobile);
   }
 

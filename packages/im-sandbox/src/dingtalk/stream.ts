@@ -18,7 +18,9 @@ const openRequestSchema = z.object({
   clientId: z.string().min(1),
   clientSecret: z.string().min(1),
   ua: z.string().optional(),
-  subscriptions: z.array(z.object({ type: z.string(), topic: z.string() })).min(1),
+  subscriptions: z
+    .array(z.object({ type: z.string(), topic: z.string() }))
+    .min(1),
 });
 
 const ackSchema = z.object({
@@ -27,8 +29,21 @@ const ackSchema = z.object({
   data: z.string().optional(),
 });
 
-const frame = (type: 'SYSTEM' | 'EVENT', headers: Record<string, string>, data: string) =>
-  JSON.stringify({ specVersion: '1.0', type, headers: { contentType: 'application/json', time: String(Date.now()), ...headers }, data });
+const frame = (
+  type: 'SYSTEM' | 'EVENT',
+  headers: Record<string, string>,
+  data: string,
+) =>
+  JSON.stringify({
+    specVersion: '1.0',
+    type,
+    headers: {
+      contentType: 'application/json',
+      time: String(Date.now()),
+      ...headers,
+    },
+    data,
+  });
 
 export class DingtalkStream {
   private readonly tickets = new Tickets();
@@ -56,28 +71,54 @@ export class DingtalkStream {
 
   gateway(): Router {
     const router = Router();
-    router.post('/v1.0/gateway/connections/open', express.json(), (req, res) => {
-      const fault = this.state.faults.take('gateway.open');
-      if (fault) {
-        res.status(fault.httpStatus).json({ code: String(fault.code), message: fault.msg });
-        return;
-      }
-      const request = openRequestSchema.safeParse(req.body ?? {});
-      if (!request.success) {
-        res.status(400).json({ code: 'InvalidParameter', message: request.error.issues.map(issue => issue.message).join('; ') });
-        return;
-      }
-      const app = this.state.apps.get(request.data.clientId);
-      if (app?.appSecret !== request.data.clientSecret) {
-        res.status(401).json({ code: 'InvalidAuthentication', message: 'clientId or clientSecret is invalid' });
-        return;
-      }
-      if (this.connections.refusing(app.appKey)) {
-        res.status(503).json({ code: 'ServiceUnavailable', message: 'the gateway is busy; retry later' });
-        return;
-      }
-      res.json({ endpoint: `ws://${req.get('host')}${DINGTALK_STREAM_PATH}`, ticket: this.tickets.issue(app.appKey) });
-    });
+    router.post(
+      '/v1.0/gateway/connections/open',
+      express.json(),
+      (req, res) => {
+        const fault = this.state.faults.take('gateway.open');
+        if (fault) {
+          res
+            .status(fault.httpStatus)
+            .json({ code: String(fault.code), message: fault.msg });
+          return;
+        }
+        const request = openRequestSchema.safeParse(req.body ?? {});
+        if (!request.success) {
+          res
+            .status(400)
+            .json({
+              code: 'InvalidParameter',
+              message: request.error.issues
+                .map(issue => issue.message)
+                .join('; '),
+            });
+          return;
+        }
+        const app = this.state.apps.get(request.data.clientId);
+        if (app?.appSecret !== request.data.clientSecret) {
+          res
+            .status(401)
+            .json({
+              code: 'InvalidAuthentication',
+              message: 'clientId or clientSecret is invalid',
+            });
+          return;
+        }
+        if (this.connections.refusing(app.appKey)) {
+          res
+            .status(503)
+            .json({
+              code: 'ServiceUnavailable',
+              message: 'the gateway is busy; retry later',
+            });
+          return;
+        }
+        res.json({
+          endpoint: `ws://${req.get('host')}${DINGTALK_STREAM_PATH}`,
+          ticket: this.tickets.issue(app.appKey),
+        });
+      },
+    );
     return router;
   }
 
@@ -89,7 +130,13 @@ export class DingtalkStream {
         const connectionId = randomUUID();
         this.connectionIds.set(socket, connectionId);
         socket.on('message', (data: Buffer) => this.receive(data));
-        socket.send(frame('SYSTEM', { topic: 'CONNECTED', messageId: randomUUID(), connectionId }, '{}'));
+        socket.send(
+          frame(
+            'SYSTEM',
+            { topic: 'CONNECTED', messageId: randomUUID(), connectionId },
+            '{}',
+          ),
+        );
         this.connections.attach(appKey, socket);
       },
     };
@@ -98,7 +145,13 @@ export class DingtalkStream {
   /** Pings every connection, as the gateway does to keep them alive. */
   ping(): void {
     for (const socket of this.connections.sockets()) {
-      socket.send(frame('SYSTEM', { topic: 'ping', messageId: randomUUID() }, JSON.stringify({ opaque: randomUUID() })));
+      socket.send(
+        frame(
+          'SYSTEM',
+          { topic: 'ping', messageId: randomUUID() },
+          JSON.stringify({ opaque: randomUUID() }),
+        ),
+      );
     }
   }
 
@@ -113,7 +166,8 @@ export class DingtalkStream {
     if (!ack.success || ack.data.code !== 200) return;
     // "LATER" asks for the event again later: no ack.
     const status = safeStatus(ack.data.data);
-    if (status === undefined || status === 'SUCCESS') this.connections.ack(ack.data.headers.messageId);
+    if (status === undefined || status === 'SUCCESS')
+      this.connections.ack(ack.data.headers.messageId);
   }
 }
 

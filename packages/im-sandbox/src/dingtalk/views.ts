@@ -3,7 +3,10 @@ import { instanceResult, instanceStatus } from './workflow';
 
 // How the sandbox shows its DingTalk state to tests and people: camelCase, names resolved, ISO times.
 
-export function dingtalkInstanceView(state: DingtalkState, instance: DingtalkInstance) {
+export function dingtalkInstanceView(
+  state: DingtalkState,
+  instance: DingtalkInstance,
+) {
   const nameOf = (userId: string) => state.users.get(userId)?.name ?? userId;
   return {
     processInstanceId: instance.processInstanceId,
@@ -14,18 +17,27 @@ export function dingtalkInstanceView(state: DingtalkState, instance: DingtalkIns
     result: instanceResult(instance),
     originatorUserId: instance.originatorUserId,
     originatorName: nameOf(instance.originatorUserId),
-    form: instance.formComponentValues.map(({ name, value }) => ({ name, value })),
+    form: instance.formComponentValues.map(({ name, value }) => ({
+      name,
+      value,
+    })),
     approvers: instance.approvers.flatMap((node, index) =>
       node.userIds.map(userId => ({
         userId,
         name: nameOf(userId),
         node: index,
         actionType: node.actionType,
-        status: instance.flow.tasks.find(task => task.node === index && task.userId === userId)?.status ?? 'WAITING',
+        status:
+          instance.flow.tasks.find(
+            task => task.node === index && task.userId === userId,
+          )?.status ?? 'WAITING',
       })),
     ),
     createdAt: new Date(instance.createTime).toISOString(),
-    endedAt: instance.flow.endTime === undefined ? null : new Date(instance.flow.endTime).toISOString(),
+    endedAt:
+      instance.flow.endTime === undefined
+        ? null
+        : new Date(instance.flow.endTime).toISOString(),
     operationRecords: instance.operationRecords.map(record => ({
       ...record,
       name: nameOf(record.userId),
@@ -36,5 +48,11 @@ export function dingtalkInstanceView(state: DingtalkState, instance: DingtalkIns
 }
 
 export function dingtalkAppView(app: DingtalkApp) {
-  return { appKey: app.appKey, agentId: app.agentId ?? null, mode: app.mode, callbackUrl: app.callbackUrl ?? null, callbacks: app.callbacks };
+  return {
+    appKey: app.appKey,
+    agentId: app.agentId ?? null,
+    mode: app.mode,
+    callbackUrl: app.callbackUrl ?? null,
+    callbacks: app.callbacks,
+  };
 }

@@ -12,13 +12,23 @@ export const createInstanceRequestSchema = z.object({
   deptId: z.number().int().optional(),
   microappAgentId: z.number().int().optional(),
   approvers: z
-    .array(z.object({ actionType: z.enum(['AND', 'OR', 'NONE']), userIds: z.array(z.string().min(1)).min(1) }))
+    .array(
+      z.object({
+        actionType: z.enum(['AND', 'OR', 'NONE']),
+        userIds: z.array(z.string().min(1)).min(1),
+      }),
+    )
     .max(20)
     .optional(),
   ccList: z.array(z.string().min(1)).optional(),
   ccPosition: z.enum(['START', 'FINISH', 'START_FINISH']).optional(),
   formComponentValues: z.array(
-    z.object({ name: z.string().min(1), value: z.string(), id: z.string().optional(), componentType: z.string().optional() }),
+    z.object({
+      name: z.string().min(1),
+      value: z.string(),
+      id: z.string().optional(),
+      componentType: z.string().optional(),
+    }),
   ),
 });
 export type CreateInstanceRequest = z.infer<typeof createInstanceRequestSchema>;
@@ -57,35 +67,73 @@ export type DingtalkEvent =
       [key: string]: unknown;
     };
 
-export function createInstance(state: DingtalkState, appKey: string, request: CreateInstanceRequest, now: number) {
+export function createInstance(
+  state: DingtalkState,
+  appKey: string,
+  request: CreateInstanceRequest,
+  now: number,
+) {
   const form = state.forms.get(request.processCode);
-  if (!form) throw new DingtalkApiError(400, 'processCodeNotExist', `processCode ${request.processCode} does not exist`);
+  if (!form)
+    throw new DingtalkApiError(
+      400,
+      'processCodeNotExist',
+      `processCode ${request.processCode} does not exist`,
+    );
   if (!state.users.has(request.originatorUserId)) {
-    throw invalidParameter(`originatorUserId ${request.originatorUserId} is not a user of the corp`);
+    throw invalidParameter(
+      `originatorUserId ${request.originatorUserId} is not a user of the corp`,
+    );
   }
   const values = request.formComponentValues.map((entry, index) => {
-    const component = form.components.find(candidate => candidate.label === entry.name);
+    const component = form.components.find(
+      candidate => candidate.label === entry.name,
+    );
     if (!component) {
-      throw invalidParameter(`formComponentValues[${index}].name: the form ${form.processCode} has no component labelled "${entry.name}"`);
+      throw invalidParameter(
+        `formComponentValues[${index}].name: the form ${form.processCode} has no component labelled "${entry.name}"`,
+      );
     }
-    return { id: component.id, name: component.label, componentType: component.componentType, value: entry.value };
+    return {
+      id: component.id,
+      name: component.label,
+      componentType: component.componentType,
+      value: entry.value,
+    };
   });
-  const missing = form.components.filter(component => component.required && !values.some(value => value.id === component.id && value.value !== ''));
+  const missing = form.components.filter(
+    component =>
+      component.required &&
+      !values.some(value => value.id === component.id && value.value !== ''),
+  );
   if (missing.length > 0) {
-    throw invalidParameter(`formComponentValues: required component ${missing.map(component => `"${component.label}"`).join(', ')} has no value`);
+    throw invalidParameter(
+      `formComponentValues: required component ${missing.map(component => `"${component.label}"`).join(', ')} has no value`,
+    );
   }
   const approvers = request.approvers ?? [];
-  if (approvers.length === 0) throw invalidParameter('approvers: the form has no flow of its own; give at least one approver node');
+  if (approvers.length === 0)
+    throw invalidParameter(
+      'approvers: the form has no flow of its own; give at least one approver node',
+    );
   approvers.forEach((node, index) => {
     if (node.actionType === 'NONE' && node.userIds.length !== 1) {
-      throw invalidParameter(`approvers[${index}]: actionType NONE takes exactly one user, got ${node.userIds.length}`);
+      throw invalidParameter(
+        `approvers[${index}]: actionType NONE takes exactly one user, got ${node.userIds.length}`,
+      );
     }
     const unknown = node.userIds.find(userId => !state.users.has(userId));
-    if (unknown !== undefined) throw invalidParameter(`approvers[${index}].userIds: ${unknown} is not a user of the corp`);
+    if (unknown !== undefined)
+      throw invalidParameter(
+        `approvers[${index}].userIds: ${unknown} is not a user of the corp`,
+      );
   });
 
   const flow = new ApprovalFlow(
-    approvers.map(node => ({ mode: node.actionType === 'AND' ? 'AND' : 'OR', approvers: [...new Set(node.userIds)] })),
+    approvers.map(node => ({
+      mode: node.actionType === 'AND' ? 'AND' : 'OR',
+      approvers: [...new Set(node.userIds)],
+    })),
     state.nextTaskId,
   );
   const instance: DingtalkInstance = {
@@ -100,16 +148,35 @@ export function createInstance(state: DingtalkState, appKey: string, request: Cr
     flow,
     terminated: false,
     createTime: now,
-    operationRecords: [{ userId: request.originatorUserId, date: now, type: 'START_PROCESS_INSTANCE', result: 'NONE' }],
+    operationRecords: [
+      {
+        userId: request.originatorUserId,
+        date: now,
+        type: 'START_PROCESS_INSTANCE',
+        result: 'NONE',
+      },
+    ],
   };
   state.instances.set(instance.processInstanceId, instance);
   state.stats.instanceCreates += 1;
   return { instance, events: toEvents(instance, flow.start(now)) };
 }
 
-export function decide(instance: DingtalkInstance, decision: Parameters<ApprovalFlow['decide']>[1], now: number) {
-  const changes = instance.flow.decide(instance.processInstanceId, decision, now);
-  const decided = changes.find(change => change.kind === 'task' && (change.status === 'APPROVED' || change.status === 'REJECTED'));
+export function decide(
+  instance: DingtalkInstance,
+  decision: Parameters<ApprovalFlow['decide']>[1],
+  now: number,
+) {
+  const changes = instance.flow.decide(
+    instance.processInstanceId,
+    decision,
+    now,
+  );
+  const decided = changes.find(
+    change =>
+      change.kind === 'task' &&
+      (change.status === 'APPROVED' || change.status === 'REJECTED'),
+  );
   if (decided?.kind === 'task') {
     instance.operationRecords.push({
       userId: decided.task.userId,
@@ -122,26 +189,52 @@ export function decide(instance: DingtalkInstance, decision: Parameters<Approval
   return toEvents(instance, changes);
 }
 
-export function terminate(state: DingtalkState, request: TerminateRequest, now: number) {
+export function terminate(
+  state: DingtalkState,
+  request: TerminateRequest,
+  now: number,
+) {
   const instance = state.instances.get(request.processInstanceId);
-  if (!instance) throw new DingtalkApiError(400, 'processInstanceNotExist', `process instance ${request.processInstanceId} does not exist`);
+  if (!instance)
+    throw new DingtalkApiError(
+      400,
+      'processInstanceNotExist',
+      `process instance ${request.processInstanceId} does not exist`,
+    );
   if (instance.flow.status !== 'PENDING') {
-    throw invalidParameter(`process instance ${instance.processInstanceId} is ${instanceStatus(instance)}; only a RUNNING instance can be terminated`);
+    throw invalidParameter(
+      `process instance ${instance.processInstanceId} is ${instanceStatus(instance)}; only a RUNNING instance can be terminated`,
+    );
   }
   const by = request.operatingUserId ?? instance.originatorUserId;
-  const changes = instance.flow.cancel(instance.processInstanceId, now, by, request.remark);
+  const changes = instance.flow.cancel(
+    instance.processInstanceId,
+    now,
+    by,
+    request.remark,
+  );
   instance.terminated = true;
-  instance.operationRecords.push({ userId: by, date: now, type: 'TERMINATE_PROCESS_INSTANCE', result: 'NONE', remark: request.remark });
+  instance.operationRecords.push({
+    userId: by,
+    date: now,
+    type: 'TERMINATE_PROCESS_INSTANCE',
+    result: 'NONE',
+    remark: request.remark,
+  });
   return { instance, events: toEvents(instance, changes) };
 }
 
 /** NEW|RUNNING|TERMINATED|COMPLETED|CANCELED as the read API reports it. */
-export function instanceStatus(instance: DingtalkInstance): 'RUNNING' | 'COMPLETED' | 'TERMINATED' {
+export function instanceStatus(
+  instance: DingtalkInstance,
+): 'RUNNING' | 'COMPLETED' | 'TERMINATED' {
   if (instance.flow.status === 'PENDING') return 'RUNNING';
   return instance.terminated ? 'TERMINATED' : 'COMPLETED';
 }
 
-export function instanceResult(instance: DingtalkInstance): 'agree' | 'refuse' | '' {
+export function instanceResult(
+  instance: DingtalkInstance,
+): 'agree' | 'refuse' | '' {
   if (instance.flow.status === 'APPROVED') return 'agree';
   return instance.flow.status === 'REJECTED' ? 'refuse' : '';
 }
@@ -152,11 +245,28 @@ function resultOf(status: string): { result?: 'agree' | 'refuse' } {
   return status === 'REJECTED' ? { result: 'refuse' } : {};
 }
 
-const TASK_EVENT_TYPES = { PENDING: 'start', APPROVED: 'finish', REJECTED: 'finish', DONE: 'cancel' } as const;
-const INSTANCE_EVENT_TYPES = { PENDING: 'start', APPROVED: 'finish', REJECTED: 'finish', CANCELED: 'terminate' } as const;
+const TASK_EVENT_TYPES = {
+  PENDING: 'start',
+  APPROVED: 'finish',
+  REJECTED: 'finish',
+  DONE: 'cancel',
+} as const;
+const INSTANCE_EVENT_TYPES = {
+  PENDING: 'start',
+  APPROVED: 'finish',
+  REJECTED: 'finish',
+  CANCELED: 'terminate',
+} as const;
 
-function toEvents(instance: DingtalkInstance, changes: FlowChange[]): DingtalkEvent[] {
-  const common = { processInstanceId: instance.processInstanceId, processCode: instance.processCode, businessId: instance.businessId };
+function toEvents(
+  instance: DingtalkInstance,
+  changes: FlowChange[],
+): DingtalkEvent[] {
+  const common = {
+    processInstanceId: instance.processInstanceId,
+    processCode: instance.processCode,
+    businessId: instance.businessId,
+  };
   return changes.map((change): DingtalkEvent => {
     if (change.kind === 'task') {
       const { task } = change;
@@ -168,7 +278,9 @@ function toEvents(instance: DingtalkInstance, changes: FlowChange[]): DingtalkEv
         staffId: task.userId,
         type: TASK_EVENT_TYPES[change.status],
         ...resultOf(change.status),
-        ...(finished && task.comment !== undefined ? { remark: task.comment } : {}),
+        ...(finished && task.comment !== undefined
+          ? { remark: task.comment }
+          : {}),
         createTime: task.startTime,
         ...(finished ? { finishTime: change.at } : {}),
       };

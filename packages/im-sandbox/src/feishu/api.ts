@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
+import express, {
+  type ErrorRequestHandler,
+  type Request,
+  type Response,
+  Router,
+} from 'express';
 import { z } from 'zod';
 import { answerAsFaulted } from '../platform/faults';
 import { countTokenRequest } from '../platform/apiCounts';
@@ -8,13 +13,21 @@ import { FeishuApiError, FeishuCode, approvalParamInvalid } from './errors';
 import type { FeishuApp, FeishuUser, Instance } from './model';
 import type { FeishuPlatform } from './platform';
 import type { FaultRoute } from './state';
-import { cancelInstanceRequestSchema, createInstanceRequestSchema } from './workflow';
+import {
+  cancelInstanceRequestSchema,
+  createInstanceRequestSchema,
+} from './workflow';
 
 // The Feishu open API under /open-apis: the paths, field names, envelopes and error codes
 // of open.feishu.cn for the calls this project makes.
 
-const tokenRequestSchema = z.object({ app_id: z.string().min(1), app_secret: z.string().min(1) });
-const userIdTypeSchema = z.object({ user_id_type: z.enum(['open_id', 'user_id']).default('open_id') });
+const tokenRequestSchema = z.object({
+  app_id: z.string().min(1),
+  app_secret: z.string().min(1),
+});
+const userIdTypeSchema = z.object({
+  user_id_type: z.enum(['open_id', 'user_id']).default('open_id'),
+});
 const batchGetIdSchema = z.object({
   emails: z.array(z.string()).max(50).optional(),
   mobiles: z.array(z.string()).max(50).optional(),
@@ -22,9 +35,16 @@ const batchGetIdSchema = z.object({
 });
 
 // The contact API reports these flags for every user it returns; sandbox users are all active.
-const ACTIVE_USER_STATUS = { is_frozen: false, is_resigned: false, is_activated: true, is_exited: false, is_unjoin: false };
+const ACTIVE_USER_STATUS = {
+  is_frozen: false,
+  is_resigned: false,
+  is_activated: true,
+  is_exited: false,
+  is_unjoin: false,
+};
 
-const idOf = (user: FeishuUser, type: 'open_id' | 'user_id') => (type === 'open_id' ? user.openId : user.userId);
+const idOf = (user: FeishuUser, type: 'open_id' | 'user_id') =>
+  type === 'open_id' ? user.openId : user.userId;
 
 export function feishuOpenApi(platform: FeishuPlatform): Router {
   const { state } = platform;
@@ -55,14 +75,19 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
    * loses or delays the answer of a call that took effect when a test asked for it.
    */
   const operation =
-    (route: FaultRoute, handler: (req: Request, app: FeishuApp) => object) => (req: Request, res: Response) => {
+    (route: FaultRoute, handler: (req: Request, app: FeishuApp) => object) =>
+    (req: Request, res: Response) => {
       let answer: () => void;
       try {
         const fault = state.faults.take(route);
-        if (fault) throw new FeishuApiError(fault.code, fault.msg, fault.httpStatus);
+        if (fault)
+          throw new FeishuApiError(fault.code, fault.msg, fault.httpStatus);
         const app = authenticate(req);
         if (!state.rateLimits.take(app.appId, route, Date.now())) {
-          throw new FeishuApiError(FeishuCode.frequencyLimit, 'request trigger frequency limit');
+          throw new FeishuApiError(
+            FeishuCode.frequencyLimit,
+            'request trigger frequency limit',
+          );
         }
         const data = handler(req, app);
         answer = () => res.json({ code: 0, msg: 'success', data });
@@ -70,7 +95,9 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
         if (!(error instanceof FeishuApiError)) throw error;
         answer = () => sendError(res, error);
       }
-      answerAsFaulted(state.faults, route, req.socket, answer, () => res.status(500).type('text/plain').send('Internal Server Error'));
+      answerAsFaulted(state.faults, route, req.socket, answer, () =>
+        res.status(500).type('text/plain').send('Internal Server Error'),
+      );
     };
 
   router.post('/auth/v3/tenant_access_token/internal', (req, res) => {
@@ -78,16 +105,28 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
     if (typeof appId === 'string') countTokenRequest(state.stats, appId);
     const fault = state.faults.take('token');
     if (fault) {
-      res.status(fault.httpStatus).json({ code: fault.code, msg: fault.msg, data: {} });
+      res
+        .status(fault.httpStatus)
+        .json({ code: fault.code, msg: fault.msg, data: {} });
       return;
     }
     // The token endpoint answers credential problems with HTTP 200 and a non-zero code.
     const request = tokenRequestSchema.safeParse(req.body);
-    const app = request.success ? state.apps.get(request.data.app_id) : undefined;
+    const app = request.success
+      ? state.apps.get(request.data.app_id)
+      : undefined;
     if (!request.success || !app) {
-      res.json({ code: FeishuCode.invalidParam, msg: 'invalid param', data: {} });
+      res.json({
+        code: FeishuCode.invalidParam,
+        msg: 'invalid param',
+        data: {},
+      });
     } else if (app.appSecret !== request.data.app_secret) {
-      res.json({ code: FeishuCode.appSecretInvalid, msg: 'app secret invalid', data: {} });
+      res.json({
+        code: FeishuCode.appSecretInvalid,
+        msg: 'app secret invalid',
+        data: {},
+      });
     } else {
       const { token, expire } = state.issueToken(app.appId, Date.now());
       res.json({ code: 0, msg: 'ok', tenant_access_token: token, expire });
@@ -98,16 +137,29 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
     '/approval/v4/approvals/:approval_code',
     operation('approval.get', req => {
       const approval = state.approvals.get(req.params.approval_code);
-      if (!approval) throw new FeishuApiError(FeishuCode.approvalNotFound, 'approval code not found');
+      if (!approval)
+        throw new FeishuApiError(
+          FeishuCode.approvalNotFound,
+          'approval code not found',
+        );
       return {
         approval_name: approval.name,
         status: 'ACTIVE',
-        form: JSON.stringify(approval.form.map(({ id, name, type, required }) => ({ id, name, type, required }))),
+        form: JSON.stringify(
+          approval.form.map(({ id, name, type, required }) => ({
+            id,
+            name,
+            type,
+            required,
+          })),
+        ),
         node_list: approval.nodes.map(node => ({
           name: node.name,
           need_approver: node.needApprover,
           node_id: node.nodeId,
-          ...(node.customNodeId === undefined ? {} : { custom_node_id: node.customNodeId }),
+          ...(node.customNodeId === undefined
+            ? {}
+            : { custom_node_id: node.customNodeId }),
           node_type: node.type,
           approver_chosen_multi: node.approverChosenMulti,
         })),
@@ -120,11 +172,17 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
     operation('subscribe', (req, app) => {
       const approvalCode = req.params.approval_code;
       if (!state.approvals.has(approvalCode)) {
-        throw new FeishuApiError(FeishuCode.approvalNotFound, 'approval code not found');
+        throw new FeishuApiError(
+          FeishuCode.approvalNotFound,
+          'approval code not found',
+        );
       }
       // Feishu refuses a second subscription rather than confirming it; clients treat this code as done.
       if (app.subscriptions.has(approvalCode)) {
-        throw new FeishuApiError(FeishuCode.subscriptionExisted, 'subscription existed');
+        throw new FeishuApiError(
+          FeishuCode.subscriptionExisted,
+          'subscription existed',
+        );
       }
       app.subscriptions.add(approvalCode);
       return {};
@@ -134,7 +192,10 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
   router.post(
     '/approval/v4/instances',
     operation('instance.create', (req, app) => {
-      const instance = platform.createInstance(app.appId, approvalInput(createInstanceRequestSchema, req.body));
+      const instance = platform.createInstance(
+        app.appId,
+        approvalInput(createInstanceRequestSchema, req.body),
+      );
       return { instance_code: instance.instanceCode };
     }),
   );
@@ -143,7 +204,10 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
     '/approval/v4/instances/cancel',
     operation('instance.cancel', req => {
       const { user_id_type } = approvalInput(userIdTypeSchema, req.query);
-      platform.cancel(approvalInput(cancelInstanceRequestSchema, req.body), user_id_type);
+      platform.cancel(
+        approvalInput(cancelInstanceRequestSchema, req.body),
+        user_id_type,
+      );
       return {};
     }),
   );
@@ -152,9 +216,16 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
     '/approval/v4/instances/:instance_code',
     operation('instance.get', req => {
       const instance = state.findInstance(req.params.instance_code);
-      if (!instance) throw new FeishuApiError(FeishuCode.instanceNotFound, 'instance code not found');
+      if (!instance)
+        throw new FeishuApiError(
+          FeishuCode.instanceNotFound,
+          'instance code not found',
+        );
       state.stats.instanceReads += 1;
-      return instanceData(instance, openId => state.users.get(openId)?.userId ?? '');
+      return instanceData(
+        instance,
+        openId => state.users.get(openId)?.userId ?? '',
+      );
     }),
   );
 
@@ -162,14 +233,28 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
     '/contact/v3/users/batch_get_id',
     operation('user.batch_get_id', req => {
       const { user_id_type } = contactInput(userIdTypeSchema, req.query);
-      const { emails = [], mobiles = [] } = contactInput(batchGetIdSchema, req.body);
+      const { emails = [], mobiles = [] } = contactInput(
+        batchGetIdSchema,
+        req.body,
+      );
       // One entry per asked email or mobile; one nobody has comes back without a user_id.
-      const entry = (user: FeishuUser | undefined, asked: { email: string } | { mobile: string }) =>
-        user ? { user_id: idOf(user, user_id_type), ...asked, status: ACTIVE_USER_STATUS } : asked;
+      const entry = (
+        user: FeishuUser | undefined,
+        asked: { email: string } | { mobile: string },
+      ) =>
+        user
+          ? {
+              user_id: idOf(user, user_id_type),
+              ...asked,
+              status: ACTIVE_USER_STATUS,
+            }
+          : asked;
       return {
         user_list: [
           ...emails.map(email => entry(state.userByEmail(email), { email })),
-          ...mobiles.map(mobile => entry(state.userByMobile(mobile), { mobile })),
+          ...mobiles.map(mobile =>
+            entry(state.userByMobile(mobile), { mobile }),
+          ),
         ],
       };
     }),
@@ -180,8 +265,15 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
     operation('user.get', req => {
       const { user_id_type } = contactInput(userIdTypeSchema, req.query);
       const id = req.params.user_id;
-      const user = user_id_type === 'open_id' ? state.users.get(id) : state.userByUserId(id);
-      if (!user) throw new FeishuApiError(FeishuCode.userIdInvalid, 'user id invalid error');
+      const user =
+        user_id_type === 'open_id'
+          ? state.users.get(id)
+          : state.userByUserId(id);
+      if (!user)
+        throw new FeishuApiError(
+          FeishuCode.userIdInvalid,
+          'user id invalid error',
+        );
       return {
         user: {
           open_id: user.openId,
@@ -204,14 +296,21 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
       next(error);
       return;
     }
-    const message = 'field validation failed: the request body is not valid JSON';
-    sendError(res, new FeishuApiError(FeishuCode.fieldValidationFailed, message));
+    const message =
+      'field validation failed: the request body is not valid JSON';
+    sendError(
+      res,
+      new FeishuApiError(FeishuCode.fieldValidationFailed, message),
+    );
   };
   router.use(badBody);
   return router;
 }
 
-function instanceData(instance: Instance, userIdOf: (openId: string) => string) {
+function instanceData(
+  instance: Instance,
+  userIdOf: (openId: string) => string,
+) {
   return {
     approval_code: instance.approvalCode,
     approval_name: instance.approvalName,
@@ -235,7 +334,9 @@ function instanceData(instance: Instance, userIdOf: (openId: string) => string) 
         status: task.status,
         node_id: node.nodeId,
         node_name: node.name,
-        ...(node.customNodeId === undefined ? {} : { custom_node_id: node.customNodeId }),
+        ...(node.customNodeId === undefined
+          ? {}
+          : { custom_node_id: node.customNodeId }),
         type: node.type,
         start_time: String(task.startTime),
         end_time: String(task.endTime ?? 0),
@@ -260,12 +361,22 @@ function approvalInput<T>(schema: z.ZodType<T>, value: unknown): T {
 }
 
 function contactInput<T>(schema: z.ZodType<T>, value: unknown): T {
-  return parseOrRefuse(schema, value, issues => new FeishuApiError(FeishuCode.fieldValidationFailed, `field validation failed: ${issues}`));
+  return parseOrRefuse(
+    schema,
+    value,
+    issues =>
+      new FeishuApiError(
+        FeishuCode.fieldValidationFailed,
+        `field validation failed: ${issues}`,
+      ),
+  );
 }
 
 function sendError(res: Response, error: FeishuApiError): void {
   // Feishu attaches a log id to every failed call so support can trace it.
   const time = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
   const logId = `${time}${randomBytes(10).toString('hex').toUpperCase()}`;
-  res.status(error.httpStatus).json({ code: error.code, msg: error.message, error: { log_id: logId } });
+  res
+    .status(error.httpStatus)
+    .json({ code: error.code, msg: error.message, error: { log_id: logId } });
 }

@@ -1,8 +1,18 @@
 import type { Router } from 'express';
 import { z } from 'zod';
-import { ControlError, controlRouter, decisionFields, input, operationsRoutes } from '../control';
+import {
+  ControlError,
+  controlRouter,
+  decisionFields,
+  input,
+  operationsRoutes,
+} from '../control';
 import type { FeishuPlatform } from './platform';
-import { feishuAppSeedSchema, feishuApprovalSeedSchema, feishuUserSeedSchema } from './seed';
+import {
+  feishuAppSeedSchema,
+  feishuApprovalSeedSchema,
+  feishuUserSeedSchema,
+} from './seed';
 import { FAULT_ROUTES } from './state';
 
 const limit = z.number().int().min(1).max(1_000_000);
@@ -20,7 +30,10 @@ import { appView, instanceView } from './views';
 // admin and approvers, and to make the platform misbehave on purpose.
 
 const appPatchSchema = z.strictObject({
-  callbackUrl: z.url({ protocol: /^https?$/ }).nullable().optional(),
+  callbackUrl: z
+    .url({ protocol: /^https?$/ })
+    .nullable()
+    .optional(),
   callbacks: z.enum(['on', 'off']).optional(),
   mode: z.enum(['callback', 'long-connection']).optional(),
 });
@@ -28,11 +41,15 @@ const appPatchSchema = z.strictObject({
 // Messages Feishu itself uses for codes a test is likely to inject.
 const KNOWN_FAULT_MESSAGES: Record<number, string> = {
   99991400: 'request trigger frequency limit',
-  99991663: 'Invalid access token for authorization. Please make a request with token attached.',
+  99991663:
+    'Invalid access token for authorization. Please make a request with token attached.',
   1395001: 'There have been some errors. Please try again later',
 };
 
-const feishuDecisionSchema = z.strictObject({ openId: z.string().min(1).optional(), ...decisionFields });
+const feishuDecisionSchema = z.strictObject({
+  openId: z.string().min(1).optional(),
+  ...decisionFields,
+});
 
 /** Routes for /_sandbox/feishu. */
 export function controlApi(platform: FeishuPlatform): Router {
@@ -58,7 +75,8 @@ export function controlApi(platform: FeishuPlatform): Router {
     router.patch('/apps/:appId', (req, res) => {
       const app = appOf(req.params.appId);
       const patch = input(appPatchSchema, req.body);
-      if (patch.callbackUrl !== undefined) app.callbackUrl = patch.callbackUrl ?? undefined;
+      if (patch.callbackUrl !== undefined)
+        app.callbackUrl = patch.callbackUrl ?? undefined;
       if (patch.callbacks !== undefined) app.callbacks = patch.callbacks;
       if (patch.mode !== undefined) app.mode = patch.mode;
       res.json(appView(app));
@@ -71,7 +89,11 @@ export function controlApi(platform: FeishuPlatform): Router {
     });
 
     router.get('/instances', (_req, res) => {
-      res.json([...state.instances.values()].map(instance => instanceView(state, instance)));
+      res.json(
+        [...state.instances.values()].map(instance =>
+          instanceView(state, instance),
+        ),
+      );
     });
     router.get('/instances/:code', (req, res) => {
       res.json(instanceView(state, instanceOf(req.params.code)));
@@ -79,7 +101,11 @@ export function controlApi(platform: FeishuPlatform): Router {
     for (const decision of ['approve', 'reject'] as const) {
       router.post(`/instances/:code/${decision}`, (req, res) => {
         const { delivery, ...who } = input(feishuDecisionSchema, req.body);
-        const instance = platform.decide(req.params.code, { decision, ...who }, delivery);
+        const instance = platform.decide(
+          req.params.code,
+          { decision, ...who },
+          delivery,
+        );
         res.json(instanceView(state, instance));
       });
     }
@@ -88,7 +114,11 @@ export function controlApi(platform: FeishuPlatform): Router {
       res.json(state.rateLimits.limits);
     });
     router.patch('/rate-limits', (req, res) => {
-      const patch = Object.fromEntries(Object.entries(input(rateLimitsSchema, req.body)).filter(([, value]) => value !== undefined));
+      const patch = Object.fromEntries(
+        Object.entries(input(rateLimitsSchema, req.body)).filter(
+          ([, value]) => value !== undefined,
+        ),
+      );
       state.rateLimits.limits = { ...state.rateLimits.limits, ...patch };
       res.json(state.rateLimits.limits);
     });
@@ -101,7 +131,10 @@ export function controlApi(platform: FeishuPlatform): Router {
       expireTokens: () => state.expireTokens(),
       stats: () => ({ ...state.stats, rateLimited: state.rateLimits.refused }),
       deliveries: () => platform.events.deliveries(),
-      longConnections: { connections: platform.connections, path: 'connections' },
+      longConnections: {
+        connections: platform.connections,
+        path: 'connections',
+      },
     });
   });
 }

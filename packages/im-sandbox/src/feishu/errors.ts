@@ -41,4 +41,7 @@ export class FeishuApiError extends Error {
 }
 
 export const approvalParamInvalid = (detail: string) =>
-  new FeishuApiError(FeishuCode.approvalParamInvalid, `param is invalid: ${detail}`);
+  new FeishuApiError(
+    FeishuCode.approvalParamInvalid,
+    `param is invalid: ${detail}`,
+  );

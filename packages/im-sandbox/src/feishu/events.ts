@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { feishuEncrypt, feishuSignatureHeaders } from '@im-approval/plugin-im-approval-node';
+import {
+  feishuEncrypt,
+  feishuSignatureHeaders,
+} from '@im-approval/plugin-im-approval-node';
 import { HttpDelivery, type HttpPush } from '../delivery/httpDelivery';
-import type { DeliveryControl, DeliveryLog, EventIdentity, ImDeliveryRecord } from '../delivery/log';
+import type {
+  DeliveryControl,
+  DeliveryLog,
+  EventIdentity,
+  ImDeliveryRecord,
+} from '../delivery/log';
 import type { LongConnections } from '../delivery/longConnections';
 import type { FeishuApp, Instance, InstanceChange } from './model';
 import type { FeishuState } from './state';
@@ -14,7 +22,10 @@ import type { FeishuState } from './state';
 export const SANDBOX_TENANT_KEY = '2ed263bf32cf1651';
 
 /** A delivery as the Feishu control API reports it, in Feishu's words for the ids. */
-export type DeliveryRecord = Omit<ImDeliveryRecord, 'eventId' | 'instanceId'> & { eventUuid: string; instanceCode: string };
+export type DeliveryRecord = Omit<
+  ImDeliveryRecord,
+  'eventId' | 'instanceId'
+> & { eventUuid: string; instanceCode: string };
 
 /** Feishu counts a push unanswered after about 3 s (im-protocols.md 1.7). */
 export const FEISHU_ANSWER_DEADLINE_MS = 3000;
@@ -23,11 +34,18 @@ export const FEISHU_ANSWER_DEADLINE_MS = 3000;
  * Feishu's retry schedule for a push that got no HTTP 200 within the answer deadline:
  * about 15 s, 5 min, 1 h and 6 h later (im-protocols.md 1.7).
  */
-export const FEISHU_RETRY_DELAYS_MS: readonly number[] = [15_000, 5 * 60_000, 60 * 60_000, 6 * 60 * 60_000];
+export const FEISHU_RETRY_DELAYS_MS: readonly number[] = [
+  15_000,
+  5 * 60_000,
+  60 * 60_000,
+  6 * 60 * 60_000,
+];
 
 /** Feishu's retry schedule compressed by `timeScale` (e.g. 0.001: 15 ms, 300 ms, 3.6 s, 21.6 s). */
 export function feishuRetryDelaysMs(timeScale: number): number[] {
-  return FEISHU_RETRY_DELAYS_MS.map(delay => Math.max(1, Math.round(delay * timeScale)));
+  return FEISHU_RETRY_DELAYS_MS.map(delay =>
+    Math.max(1, Math.round(delay * timeScale)),
+  );
 }
 
 export class FeishuEvents {
@@ -46,11 +64,18 @@ export class FeishuEvents {
     options: { retryDelaysMs: number[] },
   ) {
     this.log = log;
-    this.http = new HttpDelivery(log, { ...options, answerDeadlineMs: FEISHU_ANSWER_DEADLINE_MS });
+    this.http = new HttpDelivery(log, {
+      ...options,
+      answerDeadlineMs: FEISHU_ANSWER_DEADLINE_MS,
+    });
   }
 
   /** Sends one event per change to every app subscribed to the instance's approval. */
-  publish(instance: Instance, changes: InstanceChange[], control: DeliveryControl = {}): void {
+  publish(
+    instance: Instance,
+    changes: InstanceChange[],
+    control: DeliveryControl = {},
+  ): void {
     for (const app of this.state.apps.values()) {
       if (!app.subscriptions.has(instance.approvalCode)) continue;
       const url = app.mode === 'callback' ? app.callbackUrl : undefined;
@@ -59,7 +84,8 @@ export class FeishuEvents {
         const { eventUuid, plaintext } = this.buildEvent(app, instance, change);
         const event: EventIdentity = {
           eventId: eventUuid,
-          eventType: change.kind === 'task' ? 'approval_task' : 'approval_instance',
+          eventType:
+            change.kind === 'task' ? 'approval_task' : 'approval_instance',
           eventStatus: change.status,
           instanceId: instance.instanceCode,
           appId: app.appId,
@@ -67,19 +93,32 @@ export class FeishuEvents {
           ...(url === undefined ? {} : { url }),
         };
         if (app.callbacks === 'off') {
-          this.log.record(event, { attempt: 0, outcome: 'skipped', error: 'events are off for this app', willRetry: false });
+          this.log.record(event, {
+            attempt: 0,
+            outcome: 'skipped',
+            error: 'events are off for this app',
+            willRetry: false,
+          });
         } else if (url === undefined) {
           this.connections.deliver(app.appId, event, plaintext, control);
         } else {
           const push = this.httpPush(app, { ...event, url }, plaintext);
-          this.inOrder(`${app.appId} ${instance.instanceCode}`, done => this.http.deliver(push, control, done));
+          this.inOrder(`${app.appId} ${instance.instanceCode}`, done =>
+            this.http.deliver(push, control, done),
+          );
         }
       }
     }
   }
 
   deliveries(): DeliveryRecord[] {
-    return this.log.all().map(({ eventId, instanceId, ...rest }) => ({ eventUuid: eventId, instanceCode: instanceId, ...rest }));
+    return this.log
+      .all()
+      .map(({ eventId, instanceId, ...rest }) => ({
+        eventUuid: eventId,
+        instanceCode: instanceId,
+        ...rest,
+      }));
   }
 
   reset(): void {
@@ -111,7 +150,11 @@ export class FeishuEvents {
     run();
   }
 
-  private buildEvent(app: FeishuApp, instance: Instance, change: InstanceChange): { eventUuid: string; plaintext: string } {
+  private buildEvent(
+    app: FeishuApp,
+    instance: Instance,
+    change: InstanceChange,
+  ): { eventUuid: string; plaintext: string } {
     const common = {
       app_id: app.appId,
       tenant_key: SANDBOX_TENANT_KEY,
@@ -128,7 +171,9 @@ export class FeishuEvents {
             task_id: change.taskId,
             open_id: change.openId,
             user_id: this.state.users.get(change.openId)?.userId ?? '',
-            custom_key: instance.nodes.find(node => node.nodeId === change.nodeId)?.customNodeId ?? '',
+            custom_key:
+              instance.nodes.find(node => node.nodeId === change.nodeId)
+                ?.customNodeId ?? '',
             def_key: change.nodeId,
           }
         : {
@@ -148,20 +193,35 @@ export class FeishuEvents {
     return { eventUuid, plaintext };
   }
 
-  private httpPush(app: FeishuApp, event: EventIdentity & { url: string }, plaintext: string): HttpPush {
+  private httpPush(
+    app: FeishuApp,
+    event: EventIdentity & { url: string },
+    plaintext: string,
+  ): HttpPush {
     // Encrypted once: a redelivery carries the same ciphertext, only freshly signed.
-    const body = app.encryptKey === undefined ? plaintext : JSON.stringify({ encrypt: feishuEncrypt(app.encryptKey, plaintext) });
+    const body =
+      app.encryptKey === undefined
+        ? plaintext
+        : JSON.stringify({ encrypt: feishuEncrypt(app.encryptKey, plaintext) });
     return {
       event,
       request: () => {
         const headers: Record<string, string> = {
           'content-type': 'application/json',
-          ...(app.encryptKey === undefined ? {} : feishuSignatureHeaders(app.encryptKey, body)),
+          ...(app.encryptKey === undefined
+            ? {}
+            : feishuSignatureHeaders(app.encryptKey, body)),
         };
         // Each attempt goes to the request URL configured now, as Feishu's redeliveries do.
-        return { method: 'POST', url: app.callbackUrl ?? event.url, headers, body };
+        return {
+          method: 'POST',
+          url: app.callbackUrl ?? event.url,
+          headers,
+          body,
+        };
       },
-      refusal: answer => (answer.status === 200 ? undefined : `HTTP ${answer.status}`),
+      refusal: answer =>
+        answer.status === 200 ? undefined : `HTTP ${answer.status}`,
     };
   }
 }

@@ -4,7 +4,8 @@ import { instanceView } from './views';
 
 // Feishu's instances on the approver inbox.
 
-const text = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+const text = (value: unknown) =>
+  typeof value === 'string' ? value : JSON.stringify(value);
 
 export function feishuInbox(feishu: FeishuPlatform): InboxSource {
   return {
@@ -24,13 +25,18 @@ export function feishuInbox(feishu: FeishuPlatform): InboxSource {
           pending: view.status === 'PENDING',
           status: view.status,
           endedAt: view.endedAt,
-          fields: view.form.map(field => ({ name: field.name, value: text(field.value) })),
+          fields: view.form.map(field => ({
+            name: field.name,
+            value: text(field.value),
+          })),
           approvers: view.approvers.map(approver => ({
             name: approver.name,
             status: approver.status,
             node: `${approver.nodeName} · ${approver.nodeType === 'OR' ? 'any one' : 'all'}`,
           })),
-          deciders: view.approvers.filter(approver => approver.status === 'PENDING').map(approver => ({ id: approver.openId, name: approver.name })),
+          deciders: view.approvers
+            .filter(approver => approver.status === 'PENDING')
+            .map(approver => ({ id: approver.openId, name: approver.name })),
           lastDecision: last && { name: last.name, comment: last.comment },
         };
       }),

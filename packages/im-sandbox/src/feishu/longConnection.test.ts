@@ -3,12 +3,23 @@ import * as lark from '@larksuiteoapi/node-sdk';
 import { WebSocket } from 'ws';
 import type { Sandbox } from '../server';
 import { quietLogger } from '../testing/lark';
-import { APP, call, control, feishu, startTestSandbox, waitFor } from '../testing/sandbox';
+import {
+  APP,
+  call,
+  control,
+  feishu,
+  startTestSandbox,
+  waitFor,
+} from '../testing/sandbox';
 
 // The official SDK's WSClient as the client of the sandbox's long connection.
 
 // WSClient.start() refuses app ids not shaped like Feishu's.
-const WS_APP = { ...APP, appId: 'cli_a1b2c3d4e5f60718', mode: 'long-connection' as const };
+const WS_APP = {
+  ...APP,
+  appId: 'cli_a1b2c3d4e5f60718',
+  mode: 'long-connection' as const,
+};
 
 describe('the Feishu long connection', () => {
   let sandbox: Sandbox;
@@ -17,7 +28,11 @@ describe('the Feishu long connection', () => {
   beforeEach(async () => {
     sandbox = await startTestSandbox({
       longConnectionAckTimeoutMs: 300,
-      feishuClientConfig: { PingInterval: 0.2, ReconnectInterval: 0.1, ReconnectNonce: 0 },
+      feishuClientConfig: {
+        PingInterval: 0.2,
+        ReconnectInterval: 0.1,
+        ReconnectNonce: 0,
+      },
     });
     await control(sandbox).post('/feishu/apps', WS_APP);
   });
@@ -32,9 +47,17 @@ describe('the Feishu long connection', () => {
     const api = await feishu(sandbox, WS_APP);
     await api.post('/approval/v4/approvals/DEPLOY/subscribe');
     const ready = new Promise<void>(resolve => {
-      client = new lark.WSClient({ appId: WS_APP.appId, appSecret: WS_APP.appSecret, domain: sandbox.url, logger: quietLogger, onReady: resolve });
+      client = new lark.WSClient({
+        appId: WS_APP.appId,
+        appSecret: WS_APP.appSecret,
+        domain: sandbox.url,
+        logger: quietLogger,
+        onReady: resolve,
+      });
     });
-    const dispatcher = new lark.EventDispatcher({ logger: quietLogger }).register({
+    const dispatcher = new lark.EventDispatcher({
+      logger: quietLogger,
+    }).register({
       approval_instance: async (data: Record<string, unknown>) => handle(data),
       approval_task: async () => undefined,
     });
@@ -43,42 +66,83 @@ describe('the Feishu long connection', () => {
     return api;
   }
 
-  const deliveries = async () => (await control(sandbox).get('/feishu/deliveries')).body as Array<Record<string, unknown>>;
+  const deliveries = async () =>
+    (await control(sandbox).get('/feishu/deliveries')).body as Array<
+      Record<string, unknown>
+    >;
 
   it('pushes v1 approval events as plain JSON, and takes the SDK ack as delivery', async () => {
     const events: Array<Record<string, unknown>> = [];
     const api = await connect(event => events.push(event));
     const code = await api.createInstance();
-    await control(sandbox).post(`/feishu/instances/${code}/approve`, { openId: 'ou_alice', comment: 'ok' });
+    await control(sandbox).post(`/feishu/instances/${code}/approve`, {
+      openId: 'ou_alice',
+      comment: 'ok',
+    });
 
-    await waitFor('the APPROVED event', () => events.find(event => event.status === 'APPROVED'));
+    await waitFor('the APPROVED event', () =>
+      events.find(event => event.status === 'APPROVED'),
+    );
     expect(events).toEqual([
-      expect.objectContaining({ instance_code: code, status: 'PENDING', app_id: WS_APP.appId, approval_code: 'DEPLOY' }),
-      expect.objectContaining({ instance_code: code, status: 'APPROVED', token: WS_APP.verificationToken }),
+      expect.objectContaining({
+        instance_code: code,
+        status: 'PENDING',
+        app_id: WS_APP.appId,
+        approval_code: 'DEPLOY',
+      }),
+      expect.objectContaining({
+        instance_code: code,
+        status: 'APPROVED',
+        token: WS_APP.verificationToken,
+      }),
     ]);
     const log = await waitFor('six acks', async () => {
       const all = await deliveries();
-      return all.filter(record => record.outcome === 'delivered').length === 6 ? all : undefined;
+      return all.filter(record => record.outcome === 'delivered').length === 6
+        ? all
+        : undefined;
     });
-    expect(log.every(record => record.channel === 'long-connection' && record.url === undefined)).toBe(true);
-    expect((await control(sandbox).get('/feishu/connections')).body).toEqual([{ appId: WS_APP.appId, connections: 1, pending: 0 }]);
+    expect(
+      log.every(
+        record =>
+          record.channel === 'long-connection' && record.url === undefined,
+      ),
+    ).toBe(true);
+    expect((await control(sandbox).get('/feishu/connections')).body).toEqual([
+      { appId: WS_APP.appId, connections: 1, pending: 0 },
+    ]);
   });
 
   it('pushes an event again when the handler fails and the ack says so', async () => {
     let calls = 0;
     const api = await connect(event => {
-      if (event.status === 'PENDING' && ++calls === 1) throw new Error('database down');
+      if (event.status === 'PENDING' && ++calls === 1)
+        throw new Error('database down');
     });
     const code = await api.createInstance();
 
     await waitFor('the second push', () => calls === 2);
     const log = await waitFor('the delivery', async () => {
-      const all = (await deliveries()).filter(record => record.eventType === 'approval_instance');
-      return all.some(record => record.outcome === 'delivered') ? all : undefined;
+      const all = (await deliveries()).filter(
+        record => record.eventType === 'approval_instance',
+      );
+      return all.some(record => record.outcome === 'delivered')
+        ? all
+        : undefined;
     });
     expect(log).toEqual([
-      expect.objectContaining({ instanceCode: code, attempt: 1, outcome: 'failed', error: 'no ack within 300 ms', willRetry: true }),
-      expect.objectContaining({ instanceCode: code, attempt: 2, outcome: 'delivered' }),
+      expect.objectContaining({
+        instanceCode: code,
+        attempt: 1,
+        outcome: 'failed',
+        error: 'no ack within 300 ms',
+        willRetry: true,
+      }),
+      expect.objectContaining({
+        instanceCode: code,
+        attempt: 2,
+        outcome: 'delivered',
+      }),
     ]);
   });
 
@@ -88,30 +152,56 @@ describe('the Feishu long connection', () => {
     const code = await api.createInstance();
     await waitFor('the PENDING event', () => events.length === 1);
 
-    const dropped = await control(sandbox).post('/feishu/connections/drop', { appId: WS_APP.appId, downForMs: 400 });
+    const dropped = await control(sandbox).post('/feishu/connections/drop', {
+      appId: WS_APP.appId,
+      downForMs: 400,
+    });
     expect(dropped.body).toEqual({ closed: 1 });
-    await control(sandbox).post(`/feishu/instances/${code}/reject`, { comment: 'no' });
+    await control(sandbox).post(`/feishu/instances/${code}/reject`, {
+      comment: 'no',
+    });
     const queued = await waitFor('the queued event', async () =>
-      (await deliveries()).find(record => record.outcome === 'queued' && record.eventType === 'approval_instance'),
+      (await deliveries()).find(
+        record =>
+          record.outcome === 'queued' &&
+          record.eventType === 'approval_instance',
+      ),
     );
-    expect(queued).toMatchObject({ eventStatus: 'REJECTED', instanceCode: code });
+    expect(queued).toMatchObject({
+      eventStatus: 'REJECTED',
+      instanceCode: code,
+    });
     expect(events).toHaveLength(1);
 
-    await waitFor('the REJECTED event after reconnecting', () => events.find(event => event.status === 'REJECTED'), 5000);
+    await waitFor(
+      'the REJECTED event after reconnecting',
+      () => events.find(event => event.status === 'REJECTED'),
+      5000,
+    );
     expect(events.map(event => event.status)).toEqual(['PENDING', 'REJECTED']);
   });
 
   it('refuses wrong credentials at the endpoint and connections without a valid ticket', async () => {
-    const refused = await call(sandbox.url, 'POST', '/callback/ws/endpoint', { body: { AppID: WS_APP.appId, AppSecret: 'wrong' } });
+    const refused = await call(sandbox.url, 'POST', '/callback/ws/endpoint', {
+      body: { AppID: WS_APP.appId, AppSecret: 'wrong' },
+    });
     expect(refused.body).toMatchObject({ code: 514 });
 
-    const granted = await call(sandbox.url, 'POST', '/callback/ws/endpoint', { body: { AppID: WS_APP.appId, AppSecret: WS_APP.appSecret } });
-    expect(granted.body).toMatchObject({ code: 0, data: { ClientConfig: { PingInterval: 0.2, ReconnectCount: -1 } } });
+    const granted = await call(sandbox.url, 'POST', '/callback/ws/endpoint', {
+      body: { AppID: WS_APP.appId, AppSecret: WS_APP.appSecret },
+    });
+    expect(granted.body).toMatchObject({
+      code: 0,
+      data: { ClientConfig: { PingInterval: 0.2, ReconnectCount: -1 } },
+    });
     const url = new URL(granted.body.data.URL);
     expect(url.searchParams.get('service_id')).toBe('1');
     url.searchParams.set('ticket', 'forged');
     const socket = new WebSocket(url.href);
-    const [, response] = (await once(socket, 'unexpected-response')) as [unknown, { statusCode: number }];
+    const [, response] = (await once(socket, 'unexpected-response')) as [
+      unknown,
+      { statusCode: number },
+    ];
     expect(response.statusCode).toBe(403);
   });
 });

@@ -34,7 +34,12 @@ const frameRoot = protobuf.Root.fromJSON({
   nested: {
     pbbp2: {
       nested: {
-        Header: { fields: { key: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } } },
+        Header: {
+          fields: {
+            key: { type: 'string', id: 1 },
+            value: { type: 'string', id: 2 },
+          },
+        },
         Frame: {
           fields: {
             SeqID: { type: 'uint64', id: 1 },
@@ -62,17 +67,27 @@ interface FrameObject {
 }
 
 function encodeFrame(frame: FrameObject): Uint8Array {
-  return Frame.encode(Frame.fromObject({ SeqID: 0, LogID: 0, ...frame })).finish();
+  return Frame.encode(
+    Frame.fromObject({ SeqID: 0, LogID: 0, ...frame }),
+  ).finish();
 }
 
 function decodeFrame(data: Buffer): FrameObject {
-  return Frame.toObject(Frame.decode(data), { longs: Number, defaults: true }) as FrameObject;
+  return Frame.toObject(Frame.decode(data), {
+    longs: Number,
+    defaults: true,
+  }) as FrameObject;
 }
 
-const header = (frame: FrameObject, key: string) => frame.headers.find(entry => entry.key === key)?.value;
+const header = (frame: FrameObject, key: string) =>
+  frame.headers.find(entry => entry.key === key)?.value;
 
 /** Writes one event (the v1 envelope, plain JSON) as a data frame. */
-export function sendFeishuEvent(socket: WebSocket, messageId: string, payload: unknown): void {
+export function sendFeishuEvent(
+  socket: WebSocket,
+  messageId: string,
+  payload: unknown,
+): void {
   const frame: FrameObject = {
     method: FRAME_DATA,
     service: SERVICE_ID,
@@ -88,7 +103,10 @@ export function sendFeishuEvent(socket: WebSocket, messageId: string, payload: u
   socket.send(encodeFrame(frame));
 }
 
-const endpointRequestSchema = z.object({ AppID: z.string().min(1), AppSecret: z.string() });
+const endpointRequestSchema = z.object({
+  AppID: z.string().min(1),
+  AppSecret: z.string(),
+});
 
 export class FeishuLongConnection {
   private readonly tickets = new Tickets();
@@ -104,9 +122,15 @@ export class FeishuLongConnection {
     const router = Router();
     router.post('/callback/ws/endpoint', express.json(), (req, res) => {
       const request = endpointRequestSchema.safeParse(req.body ?? {});
-      const app = request.success ? this.state.apps.get(request.data.AppID) : undefined;
+      const app = request.success
+        ? this.state.apps.get(request.data.AppID)
+        : undefined;
       if (!request.success || app?.appSecret !== request.data.AppSecret) {
-        res.json({ code: AUTH_FAILED, msg: 'auth failed: unknown app or wrong app secret', data: {} });
+        res.json({
+          code: AUTH_FAILED,
+          msg: 'auth failed: unknown app or wrong app secret',
+          data: {},
+        });
         return;
       }
       if (this.connections.refusing(app.appId)) {
@@ -119,7 +143,11 @@ export class FeishuLongConnection {
         ticket: this.tickets.issue(app.appId),
       });
       const URL = `ws://${req.get('host')}${FEISHU_WS_PATH}?${query}`;
-      res.json({ code: 0, msg: 'ok', data: { URL, ClientConfig: this.clientConfig } });
+      res.json({
+        code: 0,
+        msg: 'ok',
+        data: { URL, ClientConfig: this.clientConfig },
+      });
     });
     return router;
   }
@@ -145,11 +173,21 @@ export class FeishuLongConnection {
     }
     const type = header(frame, 'type');
     if (frame.method === FRAME_CONTROL && type === 'ping') {
-      const pong = { method: FRAME_CONTROL, service: frame.service, headers: [{ key: 'type', value: 'pong' }] };
-      socket.send(encodeFrame({ ...pong, payload: Buffer.from(JSON.stringify(this.clientConfig)) }));
+      const pong = {
+        method: FRAME_CONTROL,
+        service: frame.service,
+        headers: [{ key: 'type', value: 'pong' }],
+      };
+      socket.send(
+        encodeFrame({
+          ...pong,
+          payload: Buffer.from(JSON.stringify(this.clientConfig)),
+        }),
+      );
     } else if (frame.method === FRAME_DATA && type === 'event') {
       const messageId = header(frame, 'message_id');
-      if (messageId !== undefined && ackCode(frame.payload) === 200) this.connections.ack(messageId);
+      if (messageId !== undefined && ackCode(frame.payload) === 200)
+        this.connections.ack(messageId);
     }
   }
 }
@@ -157,7 +195,9 @@ export class FeishuLongConnection {
 /** The `code` of the client's ack payload ({"code":200} when its handler succeeded). */
 function ackCode(payload: Uint8Array | undefined): number | undefined {
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(payload ?? []).toString('utf8'));
+    const parsed: unknown = JSON.parse(
+      Buffer.from(payload ?? []).toString('utf8'),
+    );
     return z.object({ code: z.number() }).parse(parsed).code;
   } catch {
     return undefined;

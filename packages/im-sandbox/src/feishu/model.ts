@@ -1,4 +1,8 @@
-import type { ApprovalFlow, FlowStatus, FlowTaskStatus } from '../flow/approvalFlow';
+import type {
+  ApprovalFlow,
+  FlowStatus,
+  FlowTaskStatus,
+} from '../flow/approvalFlow';
 
 // The in-memory shapes of a Feishu tenant. Field values (status names, node types) are the
 // platform's own, so the API layer can hand them out unchanged.
@@ -98,5 +102,12 @@ export interface Instance {
 
 /** One status change, in the order Feishu reports them; each becomes a v1 event. */
 export type InstanceChange =
-  | { kind: 'task'; taskId: string; openId: string; nodeId: string; status: TaskStatus; at: number }
+  | {
+      kind: 'task';
+      taskId: string;
+      openId: string;
+      nodeId: string;
+      status: TaskStatus;
+      at: number;
+    }
   | { kind: 'instance'; status: InstanceStatus; at: number };

@@ -2,7 +2,11 @@ import { type DeliveryControl, DeliveryLog } from '../delivery/log';
 import { LongConnections } from '../delivery/longConnections';
 import { DecisionError } from '../flow/approvalFlow';
 import { FeishuEvents } from './events';
-import { type FeishuClientConfig, FeishuLongConnection, sendFeishuEvent } from './longConnection';
+import {
+  type FeishuClientConfig,
+  FeishuLongConnection,
+  sendFeishuEvent,
+} from './longConnection';
 import type { Instance } from './model';
 import type { FeishuSeed } from './seed';
 import { FeishuState } from './state';
@@ -42,32 +46,60 @@ export class FeishuPlatform {
       ackTimeoutMs: options.ackTimeoutMs,
       send: sendFeishuEvent,
     });
-    this.longConnection = new FeishuLongConnection(this.state, this.connections, options.clientConfig);
+    this.longConnection = new FeishuLongConnection(
+      this.state,
+      this.connections,
+      options.clientConfig,
+    );
     this.events = new FeishuEvents(this.state, this.connections, log, options);
   }
 
   createInstance(appId: string, request: CreateInstanceRequest): Instance {
-    const { instance, created, changes } = createInstance(this.state, appId, request, Date.now());
+    const { instance, created, changes } = createInstance(
+      this.state,
+      appId,
+      request,
+      Date.now(),
+    );
     if (created) {
-      this.options.log(`feishu: ${appId} created instance ${instance.instanceCode} of ${instance.approvalCode}`);
+      this.options.log(
+        `feishu: ${appId} created instance ${instance.instanceCode} of ${instance.approvalCode}`,
+      );
       this.events.publish(instance, changes);
     }
     return instance;
   }
 
   /** A person acting in the IM app; throws DecisionError for an unknown or settled instance. */
-  decide(instanceCode: string, decision: Decision, control?: DeliveryControl): Instance {
+  decide(
+    instanceCode: string,
+    decision: Decision,
+    control?: DeliveryControl,
+  ): Instance {
     const instance = this.state.instances.get(instanceCode);
-    if (!instance) throw new DecisionError(404, `instance ${instanceCode} not found`);
+    if (!instance)
+      throw new DecisionError(404, `instance ${instanceCode} not found`);
     const changes = decide(instance, decision, Date.now());
-    this.options.log(`feishu: ${decision.decision} on ${instanceCode}; it is now ${instance.flow.status}`);
+    this.options.log(
+      `feishu: ${decision.decision} on ${instanceCode}; it is now ${instance.flow.status}`,
+    );
     this.events.publish(instance, changes, control);
     return instance;
   }
 
-  cancel(request: CancelInstanceRequest, userIdType: 'open_id' | 'user_id'): Instance {
-    const { instance, changes } = cancelInstance(this.state, request, userIdType, Date.now());
-    this.options.log(`feishu: instance ${instance.instanceCode} canceled by its initiator`);
+  cancel(
+    request: CancelInstanceRequest,
+    userIdType: 'open_id' | 'user_id',
+  ): Instance {
+    const { instance, changes } = cancelInstance(
+      this.state,
+      request,
+      userIdType,
+      Date.now(),
+    );
+    this.options.log(
+      `feishu: instance ${instance.instanceCode} canceled by its initiator`,
+    );
     this.events.publish(instance, changes);
     return instance;
   }

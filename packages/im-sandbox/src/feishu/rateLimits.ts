@@ -19,7 +19,10 @@ export const FEISHU_RATE_LIMITS: Readonly<FeishuRateLimits> = {
 };
 
 /** The windows (length, budget) each limited route is counted in. */
-function windowsOf(route: FaultRoute, limits: FeishuRateLimits): Array<[number, number]> {
+function windowsOf(
+  route: FaultRoute,
+  limits: FeishuRateLimits,
+): Array<[number, number]> {
   switch (route) {
     case 'instance.create':
       return [[60_000, limits.instanceCreatePerMinute]];
@@ -49,7 +52,10 @@ export class FeishuRateLimiter {
     const key = `${appId} ${route}`;
     const longest = Math.max(...windows.map(([length]) => length));
     const calls = (this.calls.get(key) ?? []).filter(at => at > now - longest);
-    const spent = windows.some(([length, budget]) => calls.filter(at => at > now - length).length >= budget);
+    const spent = windows.some(
+      ([length, budget]) =>
+        calls.filter(at => at > now - length).length >= budget,
+    );
     if (spent) {
       this.calls.set(key, calls);
       this.refused += 1;

@@ -49,22 +49,37 @@ export const feishuApprovalSeedSchema = z
   .superRefine((approval, ctx) => {
     // The sandbox models only approvers the initiator chooses; a definition with none could never be decided.
     if (!approval.nodes.some(node => node.needApprover)) {
-      ctx.addIssue({ code: 'custom', path: ['nodes'], message: 'at least one node must have needApprover: true' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['nodes'],
+        message: 'at least one node must have needApprover: true',
+      });
     }
     // Widget ids and node keys address things in instance requests, so they must be unambiguous.
     const widgetIds = new Set<string>();
     approval.form.forEach((widget, index) => {
       if (widgetIds.has(widget.id)) {
-        ctx.addIssue({ code: 'custom', path: ['form', index, 'id'], message: `duplicate widget id "${widget.id}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['form', index, 'id'],
+          message: `duplicate widget id "${widget.id}"`,
+        });
       }
       widgetIds.add(widget.id);
     });
     const nodeKeys = new Set<string>();
     approval.nodes.forEach((node, index) => {
-      for (const [field, key] of [['nodeId', node.nodeId], ['customNodeId', node.customNodeId]] as const) {
+      for (const [field, key] of [
+        ['nodeId', node.nodeId],
+        ['customNodeId', node.customNodeId],
+      ] as const) {
         if (key === undefined) continue;
         if (nodeKeys.has(key)) {
-          ctx.addIssue({ code: 'custom', path: ['nodes', index, field], message: `duplicate node key "${key}"` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['nodes', index, field],
+            message: `duplicate node key "${key}"`,
+          });
         }
         nodeKeys.add(key);
       }

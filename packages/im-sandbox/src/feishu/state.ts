@@ -3,9 +3,19 @@ import { type ApiCounts, emptyApiCounts } from '../platform/apiCounts';
 import { findByEmail, findByMobile } from '../platform/contacts';
 import { Faults } from '../platform/faults';
 import { Tokens } from '../platform/tokens';
-import type { ApprovalDefinition, FeishuApp, FeishuUser, Instance } from './model';
+import type {
+  ApprovalDefinition,
+  FeishuApp,
+  FeishuUser,
+  Instance,
+} from './model';
 import { FeishuRateLimiter } from './rateLimits';
-import type { FeishuAppSeed, FeishuApprovalSeed, FeishuSeed, FeishuUserSeed } from './seed';
+import type {
+  FeishuAppSeed,
+  FeishuApprovalSeed,
+  FeishuSeed,
+  FeishuUserSeed,
+} from './seed';
 
 /** The open-API operations a test can make fail on purpose. */
 export const FAULT_ROUTES = [
@@ -62,7 +72,9 @@ export class FeishuState {
 
   upsertUser(seed: FeishuUserSeed): FeishuUser {
     // Real user_ids are short tenant-scoped ids distinct from open_ids; derive a stable one.
-    const userId = seed.userId ?? createHash('sha256').update(seed.openId).digest('hex').slice(0, 8);
+    const userId =
+      seed.userId ??
+      createHash('sha256').update(seed.openId).digest('hex').slice(0, 8);
     const user: FeishuUser = { ...seed, userId };
     this.users.set(user.openId, user);
     return user;
@@ -72,8 +84,14 @@ export class FeishuState {
     const approval: ApprovalDefinition = {
       approvalCode: seed.approvalCode,
       name: seed.name,
-      form: seed.form.map(widget => ({ ...widget, required: widget.required ?? false })),
-      nodes: seed.nodes.map(node => ({ ...node, approverChosenMulti: node.approverChosenMulti ?? true })),
+      form: seed.form.map(widget => ({
+        ...widget,
+        required: widget.required ?? false,
+      })),
+      nodes: seed.nodes.map(node => ({
+        ...node,
+        approverChosenMulti: node.approverChosenMulti ?? true,
+      })),
       allowRevoke: seed.allowRevoke ?? true,
     };
     this.approvals.set(approval.approvalCode, approval);
@@ -109,7 +127,8 @@ export class FeishuState {
 
   addInstance(instance: Instance): void {
     this.instances.set(instance.instanceCode, instance);
-    if (instance.uuid) this.instanceCodesByUuid.set(instance.uuid, instance.instanceCode);
+    if (instance.uuid)
+      this.instanceCodesByUuid.set(instance.uuid, instance.instanceCode);
   }
 
   instanceByUuid(uuid: string): Instance | undefined {

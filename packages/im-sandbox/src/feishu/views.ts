@@ -31,10 +31,20 @@ export interface InstanceView {
   approvers: ApproverView[];
   createdAt: string;
   endedAt: string | null;
-  timeline: Array<{ type: string; openId: string; name: string; comment: string | null; at: string; nodeId: string | null }>;
+  timeline: Array<{
+    type: string;
+    openId: string;
+    name: string;
+    comment: string | null;
+    at: string;
+    nodeId: string | null;
+  }>;
 }
 
-export function instanceView(state: FeishuState, instance: Instance): InstanceView {
+export function instanceView(
+  state: FeishuState,
+  instance: Instance,
+): InstanceView {
   const nameOf = (openId: string) => state.users.get(openId)?.name ?? openId;
   return {
     instanceCode: instance.instanceCode,
@@ -47,10 +57,17 @@ export function instanceView(state: FeishuState, instance: Instance): InstanceVi
     serialNumber: instance.serialNumber,
     initiatorOpenId: instance.initiator,
     initiatorName: nameOf(instance.initiator),
-    form: instance.form.map(({ id, name, type, value }) => ({ id, name, type, value })),
+    form: instance.form.map(({ id, name, type, value }) => ({
+      id,
+      name,
+      type,
+      value,
+    })),
     approvers: instance.nodes.flatMap((node, index) =>
       node.approvers.map(openId => {
-        const task = instance.flow.tasks.find(candidate => candidate.node === index && candidate.userId === openId);
+        const task = instance.flow.tasks.find(
+          candidate => candidate.node === index && candidate.userId === openId,
+        );
         return {
           openId,
           name: nameOf(openId),
@@ -64,7 +81,10 @@ export function instanceView(state: FeishuState, instance: Instance): InstanceVi
       }),
     ),
     createdAt: new Date(instance.startTime).toISOString(),
-    endedAt: instance.flow.endTime === undefined ? null : new Date(instance.flow.endTime).toISOString(),
+    endedAt:
+      instance.flow.endTime === undefined
+        ? null
+        : new Date(instance.flow.endTime).toISOString(),
     timeline: instance.timeline.map(entry => ({
       type: entry.type,
       openId: entry.openId,

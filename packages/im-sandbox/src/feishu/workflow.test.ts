@@ -5,17 +5,25 @@ import { FORM_JSON, control, feishu, useTestSandbox } from '../testing/sandbox';
 describe('the Feishu approval workflow', () => {
   const t = useTestSandbox();
 
-  const read = async (code: string) => (await t.api.get(`/approval/v4/instances/${code}`)).body.data;
-  const decide = (code: string, decision: 'approve' | 'reject', body: object = {}) =>
-    control(t.sandbox).post(`/feishu/instances/${code}/${decision}`, body);
-  const taskStatuses = (data: { task_list: Array<{ open_id: string; status: string }> }) =>
+  const read = async (code: string) =>
+    (await t.api.get(`/approval/v4/instances/${code}`)).body.data;
+  const decide = (
+    code: string,
+    decision: 'approve' | 'reject',
+    body: object = {},
+  ) => control(t.sandbox).post(`/feishu/instances/${code}/${decision}`, body);
+  const taskStatuses = (data: {
+    task_list: Array<{ open_id: string; status: string }>;
+  }) =>
     Object.fromEntries(data.task_list.map(task => [task.open_id, task.status]));
 
   /** CHANGE: Lead (OR, alice) then Reviewers (AND, bob and carol). */
   const createChange = () =>
     t.api.createInstance({
       approval_code: 'CHANGE',
-      form: JSON.stringify([{ id: 'widget_service', type: 'input', value: 'billing' }]),
+      form: JSON.stringify([
+        { id: 'widget_service', type: 'input', value: 'billing' },
+      ]),
       node_approver_open_id_list: [
         { key: 'lead', value: ['ou_alice'] },
         { key: 'node_reviewers', value: ['ou_bob'] },
@@ -27,15 +35,30 @@ describe('the Feishu approval workflow', () => {
     it('approves an OR node with one approval and closes the other tasks', async () => {
       const code = await t.api.createInstance();
 
-      const after = await decide(code, 'approve', { openId: 'ou_bob', comment: 'lgtm' });
+      const after = await decide(code, 'approve', {
+        openId: 'ou_bob',
+        comment: 'lgtm',
+      });
 
       expect(after.status).toBe(200);
-      expect(after.body).toMatchObject({ instanceCode: code, status: 'APPROVED' });
+      expect(after.body).toMatchObject({
+        instanceCode: code,
+        status: 'APPROVED',
+      });
       const data = await read(code);
       expect(data.status).toBe('APPROVED');
       expect(Number(data.end_time)).toBeGreaterThan(0);
-      expect(taskStatuses(data)).toEqual({ ou_alice: 'DONE', ou_bob: 'APPROVED' });
-      expect(data.timeline[1]).toMatchObject({ type: 'PASS', open_id: 'ou_bob', user_id: 'u_bob', comment: 'lgtm', node_key: 'node_approvers' });
+      expect(taskStatuses(data)).toEqual({
+        ou_alice: 'DONE',
+        ou_bob: 'APPROVED',
+      });
+      expect(data.timeline[1]).toMatchObject({
+        type: 'PASS',
+        open_id: 'ou_bob',
+        user_id: 'u_bob',
+        comment: 'lgtm',
+        node_key: 'node_approvers',
+      });
     });
 
     it('walks the nodes in order and needs every approval of an AND node', async () => {
@@ -44,12 +67,20 @@ describe('the Feishu approval workflow', () => {
       expect(taskStatuses(await read(code))).toEqual({ ou_alice: 'PENDING' });
 
       await decide(code, 'approve');
-      expect(taskStatuses(await read(code))).toEqual({ ou_alice: 'APPROVED', ou_bob: 'PENDING', ou_carol: 'PENDING' });
+      expect(taskStatuses(await read(code))).toEqual({
+        ou_alice: 'APPROVED',
+        ou_bob: 'PENDING',
+        ou_carol: 'PENDING',
+      });
 
       await decide(code, 'approve', { openId: 'ou_carol' });
       const halfway = await read(code);
       expect(halfway.status).toBe('PENDING');
-      expect(taskStatuses(halfway)).toEqual({ ou_alice: 'APPROVED', ou_bob: 'PENDING', ou_carol: 'APPROVED' });
+      expect(taskStatuses(halfway)).toEqual({
+        ou_alice: 'APPROVED',
+        ou_bob: 'PENDING',
+        ou_carol: 'APPROVED',
+      });
 
       await decide(code, 'approve', { openId: 'ou_bob' });
       expect((await read(code)).status).toBe('APPROVED');
@@ -59,12 +90,23 @@ describe('the Feishu approval workflow', () => {
       const code = await createChange();
       await decide(code, 'approve');
 
-      const after = await decide(code, 'reject', { openId: 'ou_bob', comment: 'too risky' });
+      const after = await decide(code, 'reject', {
+        openId: 'ou_bob',
+        comment: 'too risky',
+      });
 
       expect(after.body.status).toBe('REJECTED');
       const data = await read(code);
-      expect(taskStatuses(data)).toEqual({ ou_alice: 'APPROVED', ou_bob: 'REJECTED', ou_carol: 'DONE' });
-      expect(data.timeline.at(-1)).toMatchObject({ type: 'REJECT', open_id: 'ou_bob', comment: 'too risky' });
+      expect(taskStatuses(data)).toEqual({
+        ou_alice: 'APPROVED',
+        ou_bob: 'REJECTED',
+        ou_carol: 'DONE',
+      });
+      expect(data.timeline.at(-1)).toMatchObject({
+        type: 'REJECT',
+        open_id: 'ou_bob',
+        comment: 'too risky',
+      });
     });
 
     it('refuses to decide a settled instance, for someone without a pending task, or an unknown instance', async () => {
@@ -103,23 +145,50 @@ describe('the Feishu approval workflow', () => {
       const answer = await create({ title: 'Deploy api' });
 
       expect(answer.status).toBe(400);
-      expect(answer.body).toMatchObject({ code: 1390001, msg: expect.stringContaining('must be an i18n key starting with @i18n@') });
-      expect((await control(t.sandbox).get('/feishu/instances')).body).toEqual([]);
+      expect(answer.body).toMatchObject({
+        code: 1390001,
+        msg: expect.stringContaining(
+          'must be an i18n key starting with @i18n@',
+        ),
+      });
+      expect((await control(t.sandbox).get('/feishu/instances')).body).toEqual(
+        [],
+      );
     });
 
     it('title must be an @i18n@ key: takes its text from the default locale of i18n_resources', async () => {
       const answer = await create({
         title: '@i18n@title',
         i18n_resources: [
-          { locale: 'en-US', is_default: false, texts: [{ key: '@i18n@title', value: 'Deploy api' }] },
-          { locale: 'zh-CN', is_default: true, texts: [{ key: '@i18n@title', value: '部署 api' }] },
+          {
+            locale: 'en-US',
+            is_default: false,
+            texts: [{ key: '@i18n@title', value: 'Deploy api' }],
+          },
+          {
+            locale: 'zh-CN',
+            is_default: true,
+            texts: [{ key: '@i18n@title', value: '部署 api' }],
+          },
         ],
       });
       expect(answer.body.code).toBe(0);
-      expect((await control(t.sandbox).get(`/feishu/instances/${answer.body.data.instance_code}`)).body.title).toBe('部署 api');
+      expect(
+        (
+          await control(t.sandbox).get(
+            `/feishu/instances/${answer.body.data.instance_code}`,
+          )
+        ).body.title,
+      ).toBe('部署 api');
 
-      const missing = await create({ title: '@i18n@other', i18n_resources: [{ locale: 'zh-CN', is_default: true, texts: [] }] });
-      expect(missing.body).toMatchObject({ code: 1390001, msg: expect.stringContaining('has no text') });
+      const missing = await create({
+        title: '@i18n@other',
+        i18n_resources: [{ locale: 'zh-CN', is_default: true, texts: [] }],
+      });
+      expect(missing.body).toMatchObject({
+        code: 1390001,
+        msg: expect.stringContaining('has no text'),
+      });
     });
 
     it('uuid: a repeated uuid fails with 60012 and creates nothing more', async () => {
@@ -127,10 +196,18 @@ describe('the Feishu approval workflow', () => {
       const again = await create({ uuid: 'run-1' });
 
       expect(again.status).toBe(400);
-      expect(again.body).toMatchObject({ code: 60012, msg: expect.stringContaining('uuid') });
+      expect(again.body).toMatchObject({
+        code: 60012,
+        msg: expect.stringContaining('uuid'),
+      });
       expect(again.body.data).toBeUndefined();
-      const instances = (await control(t.sandbox).get('/feishu/instances')).body;
-      expect(instances.map((instance: { instanceCode: string }) => instance.instanceCode)).toEqual([first.body.data.instance_code]);
+      const instances = (await control(t.sandbox).get('/feishu/instances'))
+        .body;
+      expect(
+        instances.map(
+          (instance: { instanceCode: string }) => instance.instanceCode,
+        ),
+      ).toEqual([first.body.data.instance_code]);
     });
 
     it('approver_chosen_multi false: the node takes one approver, several are refused with 1390001', async () => {
@@ -138,23 +215,54 @@ describe('the Feishu approval workflow', () => {
         approvalCode: 'SOLO',
         name: 'Solo',
         form: [{ id: 'widget_service', name: 'Service', type: 'input' }],
-        nodes: [{ nodeId: 'node_one', customNodeId: 'one', name: 'Owner', type: 'OR', needApprover: true, approverChosenMulti: false }],
+        nodes: [
+          {
+            nodeId: 'node_one',
+            customNodeId: 'one',
+            name: 'Owner',
+            type: 'OR',
+            needApprover: true,
+            approverChosenMulti: false,
+          },
+        ],
       });
       const definition = await t.api.get('/approval/v4/approvals/SOLO');
-      expect(definition.body.data.node_list[0]).toMatchObject({ custom_node_id: 'one', approver_chosen_multi: false });
-      const form = JSON.stringify([{ id: 'widget_service', type: 'input', value: 'api' }]);
+      expect(definition.body.data.node_list[0]).toMatchObject({
+        custom_node_id: 'one',
+        approver_chosen_multi: false,
+      });
+      const form = JSON.stringify([
+        { id: 'widget_service', type: 'input', value: 'api' },
+      ]);
 
-      const several = await create({ approval_code: 'SOLO', form, node_approver_open_id_list: [{ key: 'one', value: ['ou_alice', 'ou_bob'] }] });
-      expect(several.body).toMatchObject({ code: 1390001, msg: expect.stringContaining('takes one approver (approver_chosen_multi is false), not 2') });
+      const several = await create({
+        approval_code: 'SOLO',
+        form,
+        node_approver_open_id_list: [
+          { key: 'one', value: ['ou_alice', 'ou_bob'] },
+        ],
+      });
+      expect(several.body).toMatchObject({
+        code: 1390001,
+        msg: expect.stringContaining(
+          'takes one approver (approver_chosen_multi is false), not 2',
+        ),
+      });
 
-      const one = await create({ approval_code: 'SOLO', form, node_approver_open_id_list: [{ key: 'one', value: ['ou_alice'] }] });
+      const one = await create({
+        approval_code: 'SOLO',
+        form,
+        node_approver_open_id_list: [{ key: 'one', value: ['ou_alice'] }],
+      });
       expect(one.body.code).toBe(0);
     });
   });
 
   describe('rate limits', () => {
-    it('are Feishu\'s by default: instance create 100/min, instance read 1,000/min and 50/s, subscribe 100/min', async () => {
-      expect((await control(t.sandbox).get('/feishu/rate-limits')).body).toEqual({
+    it("are Feishu's by default: instance create 100/min, instance read 1,000/min and 50/s, subscribe 100/min", async () => {
+      expect(
+        (await control(t.sandbox).get('/feishu/rate-limits')).body,
+      ).toEqual({
         instanceCreatePerMinute: 100,
         instanceGetPerMinute: 1000,
         instanceGetPerSecond: 50,
@@ -163,7 +271,9 @@ describe('the Feishu approval workflow', () => {
     });
 
     it('instance create over its per-minute limit: HTTP 400, code 99991400, nothing created', async () => {
-      await control(t.sandbox).patch('/feishu/rate-limits', { instanceCreatePerMinute: 2 });
+      await control(t.sandbox).patch('/feishu/rate-limits', {
+        instanceCreatePerMinute: 2,
+      });
       await t.api.createInstance();
       await t.api.createInstance();
 
@@ -175,45 +285,81 @@ describe('the Feishu approval workflow', () => {
       });
 
       expect(over.status).toBe(400);
-      expect(over.body).toMatchObject({ code: 99991400, msg: 'request trigger frequency limit' });
-      expect((await control(t.sandbox).get('/feishu/instances')).body).toHaveLength(2);
-      expect((await control(t.sandbox).get('/feishu/stats')).body).toMatchObject({ instanceCreates: 2, rateLimited: 1 });
+      expect(over.body).toMatchObject({
+        code: 99991400,
+        msg: 'request trigger frequency limit',
+      });
+      expect(
+        (await control(t.sandbox).get('/feishu/instances')).body,
+      ).toHaveLength(2);
+      expect(
+        (await control(t.sandbox).get('/feishu/stats')).body,
+      ).toMatchObject({ instanceCreates: 2, rateLimited: 1 });
     });
 
     it('instance read over its per-second limit: 99991400 until the second has passed', async () => {
       const code = await t.api.createInstance();
-      await control(t.sandbox).patch('/feishu/rate-limits', { instanceGetPerSecond: 3 });
+      await control(t.sandbox).patch('/feishu/rate-limits', {
+        instanceGetPerSecond: 3,
+      });
       const codes = [];
-      for (let i = 0; i < 4; i += 1) codes.push((await t.api.get(`/approval/v4/instances/${code}`)).body.code);
+      for (let i = 0; i < 4; i += 1)
+        codes.push(
+          (await t.api.get(`/approval/v4/instances/${code}`)).body.code,
+        );
       expect(codes).toEqual([0, 0, 0, 99991400]);
 
       await new Promise(resolve => setTimeout(resolve, 1050));
-      expect((await t.api.get(`/approval/v4/instances/${code}`)).body.code).toBe(0);
+      expect(
+        (await t.api.get(`/approval/v4/instances/${code}`)).body.code,
+      ).toBe(0);
     });
 
     it('a reset restores the documented limits', async () => {
-      await control(t.sandbox).patch('/feishu/rate-limits', { instanceGetPerMinute: 5 });
+      await control(t.sandbox).patch('/feishu/rate-limits', {
+        instanceGetPerMinute: 5,
+      });
       await control(t.sandbox).post('/reset');
-      expect((await control(t.sandbox).get('/feishu/rate-limits')).body.instanceGetPerMinute).toBe(1000);
-      expect((await control(t.sandbox).patch('/feishu/rate-limits', { instanceGetPerMinute: 0 })).status).toBe(400);
+      expect(
+        (await control(t.sandbox).get('/feishu/rate-limits')).body
+          .instanceGetPerMinute,
+      ).toBe(1000);
+      expect(
+        (
+          await control(t.sandbox).patch('/feishu/rate-limits', {
+            instanceGetPerMinute: 0,
+          })
+        ).status,
+      ).toBe(400);
     });
   });
 
   describe('answer faults', () => {
     it('lose reset: the instance is created, the caller gets no answer, and a read by uuid finds it', async () => {
-      await control(t.sandbox).post('/feishu/answer-faults', { route: 'instance.create', lose: 'reset' });
+      await control(t.sandbox).post('/feishu/answer-faults', {
+        route: 'instance.create',
+        lose: 'reset',
+      });
 
       await expect(t.api.createInstance({ uuid: 'lost-1' })).rejects.toThrow();
 
-      const instances = (await control(t.sandbox).get('/feishu/instances')).body;
+      const instances = (await control(t.sandbox).get('/feishu/instances'))
+        .body;
       expect(instances).toHaveLength(1);
-      expect((await read('lost-1')).instance_code).toBe(instances[0].instanceCode);
+      expect((await read('lost-1')).instance_code).toBe(
+        instances[0].instanceCode,
+      );
       // Only the next call was affected.
-      expect(await t.api.createInstance({ uuid: 'lost-2' })).toEqual(expect.any(String));
+      expect(await t.api.createInstance({ uuid: 'lost-2' })).toEqual(
+        expect.any(String),
+      );
     });
 
     it('lose http500: the instance is created and the caller gets HTTP 500', async () => {
-      await control(t.sandbox).post('/feishu/answer-faults', { route: 'instance.create', lose: 'http500' });
+      await control(t.sandbox).post('/feishu/answer-faults', {
+        route: 'instance.create',
+        lose: 'http500',
+      });
 
       const answer = await t.api.post('/approval/v4/instances', {
         approval_code: 'DEPLOY',
@@ -229,7 +375,10 @@ describe('the Feishu approval workflow', () => {
 
     it('delayMs: the answer comes after the delay', async () => {
       const code = await t.api.createInstance();
-      await control(t.sandbox).post('/feishu/answer-faults', { route: 'instance.get', delayMs: 300 });
+      await control(t.sandbox).post('/feishu/answer-faults', {
+        route: 'instance.get',
+        delayMs: 300,
+      });
 
       const started = Date.now();
       expect((await read(code)).instance_code).toBe(code);
@@ -237,49 +386,92 @@ describe('the Feishu approval workflow', () => {
     });
 
     it('refuses a fault that neither loses nor delays', async () => {
-      expect((await control(t.sandbox).post('/feishu/answer-faults', { route: 'instance.get' })).status).toBe(400);
+      expect(
+        (
+          await control(t.sandbox).post('/feishu/answer-faults', {
+            route: 'instance.get',
+          })
+        ).status,
+      ).toBe(400);
     });
   });
 
   describe('cancel', () => {
-    const cancel = (body: object) => t.api.post('/approval/v4/instances/cancel?user_id_type=open_id', body);
+    const cancel = (body: object) =>
+      t.api.post('/approval/v4/instances/cancel?user_id_type=open_id', body);
 
     it('cancels a pending instance for its initiator', async () => {
       const code = await t.api.createInstance();
 
-      const answer = await cancel({ approval_code: 'DEPLOY', instance_code: code, user_id: 'ou_bot' });
+      const answer = await cancel({
+        approval_code: 'DEPLOY',
+        instance_code: code,
+        user_id: 'ou_bot',
+      });
 
       expect(answer.body).toMatchObject({ code: 0 });
       const data = await read(code);
       expect(data.status).toBe('CANCELED');
-      expect(data.timeline.at(-1)).toMatchObject({ type: 'CANCEL', open_id: 'ou_bot' });
+      expect(data.timeline.at(-1)).toMatchObject({
+        type: 'CANCEL',
+        open_id: 'ou_bot',
+      });
     });
 
     it('refuses when the approval does not allow revoking', async () => {
       const code = await t.api.createInstance({
         approval_code: 'LOCKED',
-        form: JSON.stringify([{ id: 'widget_service', type: 'input', value: 'x' }]),
-        node_approver_open_id_list: [{ key: 'node_approvers', value: ['ou_alice'] }],
+        form: JSON.stringify([
+          { id: 'widget_service', type: 'input', value: 'x' },
+        ]),
+        node_approver_open_id_list: [
+          { key: 'node_approvers', value: ['ou_alice'] },
+        ],
       });
 
-      const answer = await cancel({ approval_code: 'LOCKED', instance_code: code, user_id: 'ou_bot' });
+      const answer = await cancel({
+        approval_code: 'LOCKED',
+        instance_code: code,
+        user_id: 'ou_bot',
+      });
 
       expect(answer.status).toBe(400);
-      expect(answer.body).toMatchObject({ code: 1390001, msg: expect.stringContaining('does not allow revoking') });
+      expect(answer.body).toMatchObject({
+        code: 1390001,
+        msg: expect.stringContaining('does not allow revoking'),
+      });
       expect((await read(code)).status).toBe('PENDING');
     });
 
     it('refuses someone other than the initiator, and a settled instance', async () => {
       const code = await t.api.createInstance();
 
-      const stranger = await cancel({ approval_code: 'DEPLOY', instance_code: code, user_id: 'ou_alice' });
-      expect(stranger.body).toMatchObject({ code: 1390001, msg: expect.stringContaining('not the initiator') });
+      const stranger = await cancel({
+        approval_code: 'DEPLOY',
+        instance_code: code,
+        user_id: 'ou_alice',
+      });
+      expect(stranger.body).toMatchObject({
+        code: 1390001,
+        msg: expect.stringContaining('not the initiator'),
+      });
 
       await decide(code, 'approve');
-      const settled = await cancel({ approval_code: 'DEPLOY', instance_code: code, user_id: 'ou_bot' });
-      expect(settled.body).toMatchObject({ code: 1390001, msg: expect.stringContaining('is APPROVED') });
+      const settled = await cancel({
+        approval_code: 'DEPLOY',
+        instance_code: code,
+        user_id: 'ou_bot',
+      });
+      expect(settled.body).toMatchObject({
+        code: 1390001,
+        msg: expect.stringContaining('is APPROVED'),
+      });
 
-      const unknown = await cancel({ approval_code: 'DEPLOY', instance_code: 'NOPE', user_id: 'ou_bot' });
+      const unknown = await cancel({
+        approval_code: 'DEPLOY',
+        instance_code: 'NOPE',
+        user_id: 'ou_bot',
+      });
       expect(unknown.body.code).toBe(1390003);
     });
   });
@@ -298,42 +490,100 @@ describe('the Feishu approval workflow', () => {
     it.each([
       ['form is not a string', { form: [{ id: 'widget_service' }] }, 'form:'],
       ['form is not JSON', { form: '{not json' }, 'form is not valid JSON'],
-      ['a widget entry has no id', { form: formOf([{ type: 'input', value: 'x' }]) }, 'form[0].id'],
-      ['a widget is unknown', { form: formOf([{ id: 'widget_nope', type: 'input', value: 'x' }]) }, 'widget widget_nope does not exist'],
+      [
+        'a widget entry has no id',
+        { form: formOf([{ type: 'input', value: 'x' }]) },
+        'form[0].id',
+      ],
+      [
+        'a widget is unknown',
+        { form: formOf([{ id: 'widget_nope', type: 'input', value: 'x' }]) },
+        'widget widget_nope does not exist',
+      ],
       [
         'a widget has the wrong type',
-        { form: formOf([{ id: 'widget_service', type: 'textarea', value: 'x' }, { id: 'widget_reason', type: 'textarea', value: 'y' }]) },
+        {
+          form: formOf([
+            { id: 'widget_service', type: 'textarea', value: 'x' },
+            { id: 'widget_reason', type: 'textarea', value: 'y' },
+          ]),
+        },
         'form[0].type',
       ],
-      ['a widget has no value', { form: formOf([{ id: 'widget_service', type: 'input' }]) }, 'form[0].value'],
-      ['a required widget is missing', { form: formOf([{ id: 'widget_service', type: 'input', value: 'x' }]) }, 'widget_reason (Reason)'],
-      ['the initiator is missing', { open_id: undefined }, 'open_id: the initiator is required'],
-      ['the initiator is unknown', { open_id: 'ou_ghost' }, 'open_id ou_ghost does not name a user'],
-      ['a node key is unknown', { node_approver_open_id_list: [{ key: 'nope', value: ['ou_alice'] }] }, 'node_approver_open_id_list[0].key'],
-      ['an approver node gets nobody', { node_approver_open_id_list: [] }, 'node approvers (Approvers) needs at least one approver'],
-      ['an approver is unknown', { node_approver_open_id_list: [{ key: 'approvers', value: ['ou_ghost'] }] }, 'approver ou_ghost'],
-    ])('answers 1390001 naming the problem when %s', async (_case, overrides, expected) => {
-      const answer = await create(overrides);
+      [
+        'a widget has no value',
+        { form: formOf([{ id: 'widget_service', type: 'input' }]) },
+        'form[0].value',
+      ],
+      [
+        'a required widget is missing',
+        { form: formOf([{ id: 'widget_service', type: 'input', value: 'x' }]) },
+        'widget_reason (Reason)',
+      ],
+      [
+        'the initiator is missing',
+        { open_id: undefined },
+        'open_id: the initiator is required',
+      ],
+      [
+        'the initiator is unknown',
+        { open_id: 'ou_ghost' },
+        'open_id ou_ghost does not name a user',
+      ],
+      [
+        'a node key is unknown',
+        { node_approver_open_id_list: [{ key: 'nope', value: ['ou_alice'] }] },
+        'node_approver_open_id_list[0].key',
+      ],
+      [
+        'an approver node gets nobody',
+        { node_approver_open_id_list: [] },
+        'node approvers (Approvers) needs at least one approver',
+      ],
+      [
+        'an approver is unknown',
+        {
+          node_approver_open_id_list: [
+            { key: 'approvers', value: ['ou_ghost'] },
+          ],
+        },
+        'approver ou_ghost',
+      ],
+    ])(
+      'answers 1390001 naming the problem when %s',
+      async (_case, overrides, expected) => {
+        const answer = await create(overrides);
 
-      expect(answer.status).toBe(400);
-      expect(answer.body.code).toBe(1390001);
-      expect(answer.body.msg).toContain(expected);
-    });
+        expect(answer.status).toBe(400);
+        expect(answer.body.code).toBe(1390001);
+        expect(answer.body.msg).toContain(expected);
+      },
+    );
 
     it('answers 1390002 for an unknown approval and creates nothing', async () => {
       const answer = await create({ approval_code: 'NOPE' });
 
       expect(answer.body.code).toBe(1390002);
-      expect((await control(t.sandbox).get('/feishu/stats')).body.instanceCreates).toBe(0);
+      expect(
+        (await control(t.sandbox).get('/feishu/stats')).body.instanceCreates,
+      ).toBe(0);
     });
 
     it('shows a title given as an i18n key in its default locale', async () => {
       const code = await t.api.createInstance({
         title: '@i18n@title',
-        i18n_resources: [{ locale: 'en-US', is_default: true, texts: [{ key: '@i18n@title', value: 'Deploy payments v2' }] }],
+        i18n_resources: [
+          {
+            locale: 'en-US',
+            is_default: true,
+            texts: [{ key: '@i18n@title', value: 'Deploy payments v2' }],
+          },
+        ],
       });
 
-      expect((await control(t.sandbox).get(`/feishu/instances/${code}`)).body.title).toBe('Deploy payments v2');
+      expect(
+        (await control(t.sandbox).get(`/feishu/instances/${code}`)).body.title,
+      ).toBe('Deploy payments v2');
     });
   });
 
@@ -350,60 +600,108 @@ describe('the Feishu approval workflow', () => {
       expect(expired.body.code).toBe(99991663);
       const fresh = await feishu(t.sandbox);
       expect(fresh.token).not.toBe(t.api.token);
-      expect((await fresh.get('/approval/v4/approvals/DEPLOY')).body.code).toBe(0);
-      expect((await control(t.sandbox).get('/feishu/stats')).body.tokenRequests.cli_test_app).toBe(3);
+      expect((await fresh.get('/approval/v4/approvals/DEPLOY')).body.code).toBe(
+        0,
+      );
+      expect(
+        (await control(t.sandbox).get('/feishu/stats')).body.tokenRequests
+          .cli_test_app,
+      ).toBe(3);
     });
 
     it('tells a missing token from an invalid one', async () => {
-      const missing = await fetch(`${t.sandbox.url}/open-apis/approval/v4/approvals/DEPLOY`);
+      const missing = await fetch(
+        `${t.sandbox.url}/open-apis/approval/v4/approvals/DEPLOY`,
+      );
       expect(missing.status).toBe(400);
       expect((await missing.json()).code).toBe(99991661);
 
-      const invalid = await fetch(`${t.sandbox.url}/open-apis/approval/v4/approvals/DEPLOY`, { headers: { authorization: 'Bearer t-forged' } });
+      const invalid = await fetch(
+        `${t.sandbox.url}/open-apis/approval/v4/approvals/DEPLOY`,
+        { headers: { authorization: 'Bearer t-forged' } },
+      );
       expect((await invalid.json()).code).toBe(99991663);
     });
 
     it('answers token requests for an unknown app or a wrong secret with HTTP 200 and a code', async () => {
-      const token = (body: object) => fetch(`${t.sandbox.url}/open-apis/auth/v3/tenant_access_token/internal`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
+      const token = (body: object) =>
+        fetch(
+          `${t.sandbox.url}/open-apis/auth/v3/tenant_access_token/internal`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          },
+        );
 
       const unknown = await token({ app_id: 'cli_nobody', app_secret: 'x' });
       expect(unknown.status).toBe(200);
-      expect(await unknown.json()).toMatchObject({ code: 10003, msg: 'invalid param' });
-      const wrong = await token({ app_id: 'cli_test_app', app_secret: 'wrong' });
-      expect(await wrong.json()).toMatchObject({ code: 10014, msg: 'app secret invalid' });
+      expect(await unknown.json()).toMatchObject({
+        code: 10003,
+        msg: 'invalid param',
+      });
+      const wrong = await token({
+        app_id: 'cli_test_app',
+        app_secret: 'wrong',
+      });
+      expect(await wrong.json()).toMatchObject({
+        code: 10014,
+        msg: 'app secret invalid',
+      });
     });
 
     it('injects a fault into the next calls of a route, then recovers', async () => {
       const code = await t.api.createInstance();
-      const injected = await control(t.sandbox).post('/feishu/faults', { route: 'instance.get', code: 99991400, times: 2 });
+      const injected = await control(t.sandbox).post('/feishu/faults', {
+        route: 'instance.get',
+        code: 99991400,
+        times: 2,
+      });
       expect(injected.status).toBe(201);
 
       const first = await t.api.get(`/approval/v4/instances/${code}`);
       const second = await t.api.get(`/approval/v4/instances/${code}`);
       const third = await t.api.get(`/approval/v4/instances/${code}`);
 
-      expect([first.status, second.status, third.status]).toEqual([400, 400, 200]);
-      expect(first.body).toMatchObject({ code: 99991400, msg: 'request trigger frequency limit' });
+      expect([first.status, second.status, third.status]).toEqual([
+        400, 400, 200,
+      ]);
+      expect(first.body).toMatchObject({
+        code: 99991400,
+        msg: 'request trigger frequency limit',
+      });
       expect(third.body.data.instance_code).toBe(code);
       // Other routes are untouched.
-      expect((await t.api.get('/approval/v4/approvals/DEPLOY')).body.code).toBe(0);
+      expect((await t.api.get('/approval/v4/approvals/DEPLOY')).body.code).toBe(
+        0,
+      );
     });
 
     it('injects a fault into the token endpoint with the given status and message', async () => {
-      await control(t.sandbox).post('/feishu/faults', { route: 'token', code: 10001, msg: 'system busy', httpStatus: 500 });
-
-      const answer = await fetch(`${t.sandbox.url}/open-apis/auth/v3/tenant_access_token/internal`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ app_id: 'cli_test_app', app_secret: 'test-secret' }),
+      await control(t.sandbox).post('/feishu/faults', {
+        route: 'token',
+        code: 10001,
+        msg: 'system busy',
+        httpStatus: 500,
       });
 
+      const answer = await fetch(
+        `${t.sandbox.url}/open-apis/auth/v3/tenant_access_token/internal`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            app_id: 'cli_test_app',
+            app_secret: 'test-secret',
+          }),
+        },
+      );
+
       expect(answer.status).toBe(500);
-      expect(await answer.json()).toMatchObject({ code: 10001, msg: 'system busy' });
+      expect(await answer.json()).toMatchObject({
+        code: 10001,
+        msg: 'system busy',
+      });
       expect((await feishu(t.sandbox)).token).toMatch(/^t-/);
     });
   });

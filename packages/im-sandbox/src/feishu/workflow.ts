@@ -1,16 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { ApprovalFlow, DecisionError, type FlowChange } from '../flow/approvalFlow';
+import {
+  ApprovalFlow,
+  DecisionError,
+  type FlowChange,
+} from '../flow/approvalFlow';
 import { describeIssues } from '../validation';
 import { FeishuApiError, FeishuCode, approvalParamInvalid } from './errors';
-import type { ApprovalDefinition, FormValue, Instance, InstanceChange, InstanceNode } from './model';
+import type {
+  ApprovalDefinition,
+  FormValue,
+  Instance,
+  InstanceChange,
+  InstanceNode,
+} from './model';
 import type { FeishuState } from './state';
 
 // How an approval instance is created, decided and canceled: Feishu's rules, applied to the
 // in-memory state; the nodes, tasks and outcome follow the shared approval flow. Each operation
 // returns the status changes it made, in the order Feishu reports them as v1 events.
 
-const nodeApproverListSchema = z.array(z.object({ key: z.string().min(1), value: z.array(z.string().min(1)) }));
+const nodeApproverListSchema = z.array(
+  z.object({ key: z.string().min(1), value: z.array(z.string().min(1)) }),
+);
 
 export const createInstanceRequestSchema = z
   .object({
@@ -32,10 +44,13 @@ export const createInstanceRequestSchema = z
       )
       .optional(),
   })
-  .refine(request => request.user_id !== undefined || request.open_id !== undefined, {
-    path: ['open_id'],
-    message: 'the initiator is required: give open_id or user_id',
-  });
+  .refine(
+    request => request.user_id !== undefined || request.open_id !== undefined,
+    {
+      path: ['open_id'],
+      message: 'the initiator is required: give open_id or user_id',
+    },
+  );
 export type CreateInstanceRequest = z.infer<typeof createInstanceRequestSchema>;
 
 export const cancelInstanceRequestSchema = z.object({
@@ -47,7 +62,11 @@ export type CancelInstanceRequest = z.infer<typeof cancelInstanceRequestSchema>;
 
 const I18N_PREFIX = '@i18n@';
 
-const formEntrySchema = z.looseObject({ id: z.string().min(1), type: z.string().min(1), value: z.unknown() });
+const formEntrySchema = z.looseObject({
+  id: z.string().min(1),
+  type: z.string().min(1),
+  value: z.unknown(),
+});
 
 export interface Decision {
   decision: 'approve' | 'reject';
@@ -63,11 +82,18 @@ export function createInstance(
   now: number,
 ): { instance: Instance; created: boolean; changes: InstanceChange[] } {
   const approval = state.approvals.get(request.approval_code);
-  if (!approval) throw new FeishuApiError(FeishuCode.approvalNotFound, 'approval code not found');
+  if (!approval)
+    throw new FeishuApiError(
+      FeishuCode.approvalNotFound,
+      'approval code not found',
+    );
 
   // One uuid creates at most one instance; a repeat is refused, whatever it asks for.
   if (request.uuid !== undefined && state.instanceByUuid(request.uuid)) {
-    throw new FeishuApiError(FeishuCode.uuidConflict, 'uuid conflict: an instance was already created with this uuid');
+    throw new FeishuApiError(
+      FeishuCode.uuidConflict,
+      'uuid conflict: an instance was already created with this uuid',
+    );
   }
 
   const initiator = resolveInitiator(state, request);
@@ -99,14 +125,33 @@ export function createInstance(
   return { instance, created: true, changes };
 }
 
-export function decide(instance: Instance, decision: Decision, now: number): InstanceChange[] {
+export function decide(
+  instance: Instance,
+  decision: Decision,
+  now: number,
+): InstanceChange[] {
   const { flow } = instance;
   if (flow.status !== 'PENDING') {
-    throw new DecisionError(409, `instance ${instance.instanceCode} is ${flow.status}; only a PENDING instance can be decided`);
+    throw new DecisionError(
+      409,
+      `instance ${instance.instanceCode} is ${flow.status}; only a PENDING instance can be decided`,
+    );
   }
   // Any rejection ends the instance; an OR node is done with one approval, an AND node with all.
-  const changes = flow.decide(instance.instanceCode, { decision: decision.decision, userId: decision.openId, comment: decision.comment }, now);
-  const decided = changes.find(change => change.kind === 'task' && (change.status === 'APPROVED' || change.status === 'REJECTED'));
+  const changes = flow.decide(
+    instance.instanceCode,
+    {
+      decision: decision.decision,
+      userId: decision.openId,
+      comment: decision.comment,
+    },
+    now,
+  );
+  const decided = changes.find(
+    change =>
+      change.kind === 'task' &&
+      (change.status === 'APPROVED' || change.status === 'REJECTED'),
+  );
   if (decided?.kind === 'task') {
     instance.timeline.push({
       type: decided.status === 'APPROVED' ? 'PASS' : 'REJECT',
@@ -127,41 +172,71 @@ export function cancelInstance(
   now: number,
 ): { instance: Instance; changes: InstanceChange[] } {
   const approval = state.approvals.get(request.approval_code);
-  if (!approval) throw new FeishuApiError(FeishuCode.approvalNotFound, 'approval code not found');
+  if (!approval)
+    throw new FeishuApiError(
+      FeishuCode.approvalNotFound,
+      'approval code not found',
+    );
   const instance = state.instances.get(request.instance_code);
-  if (!instance) throw new FeishuApiError(FeishuCode.instanceNotFound, 'instance code not found');
+  if (!instance)
+    throw new FeishuApiError(
+      FeishuCode.instanceNotFound,
+      'instance code not found',
+    );
   if (instance.approvalCode !== approval.approvalCode) {
     throw approvalParamInvalid(
       `instance ${instance.instanceCode} belongs to approval ${instance.approvalCode}, not ${approval.approvalCode}`,
     );
   }
-  const user = userIdType === 'open_id' ? state.users.get(request.user_id) : state.userByUserId(request.user_id);
+  const user =
+    userIdType === 'open_id'
+      ? state.users.get(request.user_id)
+      : state.userByUserId(request.user_id);
   if (user?.openId !== instance.initiator) {
     throw approvalParamInvalid(
       `user_id ${request.user_id} is not the initiator of instance ${instance.instanceCode}; only the initiator can cancel it`,
     );
   }
   if (!approval.allowRevoke) {
-    throw approvalParamInvalid(`approval ${approval.approvalCode} does not allow revoking pending requests`);
+    throw approvalParamInvalid(
+      `approval ${approval.approvalCode} does not allow revoking pending requests`,
+    );
   }
   if (instance.flow.status !== 'PENDING') {
     throw approvalParamInvalid(
       `instance ${instance.instanceCode} is ${instance.flow.status}; only a PENDING instance can be canceled`,
     );
   }
-  instance.timeline.push({ type: 'CANCEL', openId: instance.initiator, createTime: now });
-  return { instance, changes: toChanges(instance, instance.flow.cancel(instance.instanceCode, now, instance.initiator)) };
+  instance.timeline.push({
+    type: 'CANCEL',
+    openId: instance.initiator,
+    createTime: now,
+  });
+  return {
+    instance,
+    changes: toChanges(
+      instance,
+      instance.flow.cancel(instance.instanceCode, now, instance.initiator),
+    ),
+  };
 }
 
-function resolveInitiator(state: FeishuState, request: CreateInstanceRequest): string {
+function resolveInitiator(
+  state: FeishuState,
+  request: CreateInstanceRequest,
+): string {
   // Feishu prefers user_id when both are given.
   if (request.user_id !== undefined) {
     const user = state.userByUserId(request.user_id);
-    if (!user) throw approvalParamInvalid(`user_id ${request.user_id} does not name a user`);
+    if (!user)
+      throw approvalParamInvalid(
+        `user_id ${request.user_id} does not name a user`,
+      );
     return user.openId;
   }
   const openId = request.open_id ?? '';
-  if (!state.users.has(openId)) throw approvalParamInvalid(`open_id ${openId} does not name a user`);
+  if (!state.users.has(openId))
+    throw approvalParamInvalid(`open_id ${openId} does not name a user`);
   return openId;
 }
 
@@ -170,12 +245,18 @@ function resolveTitle(request: CreateInstanceRequest): string | undefined {
   if (title === undefined) return undefined;
   // The title is not text: an i18n key (it must start with @i18n@) whose text is in i18n_resources.
   if (!title.startsWith(I18N_PREFIX)) {
-    throw approvalParamInvalid(`title must be an i18n key starting with ${I18N_PREFIX} whose text is given in i18n_resources, not "${title}"`);
+    throw approvalParamInvalid(
+      `title must be an i18n key starting with ${I18N_PREFIX} whose text is given in i18n_resources, not "${title}"`,
+    );
   }
   const resources = request.i18n_resources ?? [];
-  const locale = resources.find(resource => resource.is_default) ?? resources[0];
+  const locale =
+    resources.find(resource => resource.is_default) ?? resources[0];
   const text = locale?.texts.find(entry => entry.key === title)?.value;
-  if (text === undefined) throw approvalParamInvalid(`title ${title} has no text in the default locale of i18n_resources`);
+  if (text === undefined)
+    throw approvalParamInvalid(
+      `title ${title} has no text in the default locale of i18n_resources`,
+    );
   return text;
 }
 
@@ -184,47 +265,87 @@ function parseForm(approval: ApprovalDefinition, raw: string): FormValue[] {
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw approvalParamInvalid('form is not valid JSON; it must be a JSON string of [{id, type, value}]');
+    throw approvalParamInvalid(
+      'form is not valid JSON; it must be a JSON string of [{id, type, value}]',
+    );
   }
   const entries = z.array(formEntrySchema).safeParse(parsed);
-  if (!entries.success) throw approvalParamInvalid(describeIssues(entries.error, 'form'));
+  if (!entries.success)
+    throw approvalParamInvalid(describeIssues(entries.error, 'form'));
 
   const values = new Map<string, unknown>();
   entries.data.forEach((entry, index) => {
     const widget = approval.form.find(candidate => candidate.id === entry.id);
     if (!widget) {
-      throw approvalParamInvalid(`form[${index}].id: widget ${entry.id} does not exist in approval ${approval.approvalCode}`);
+      throw approvalParamInvalid(
+        `form[${index}].id: widget ${entry.id} does not exist in approval ${approval.approvalCode}`,
+      );
     }
     if (entry.type !== widget.type) {
-      throw approvalParamInvalid(`form[${index}].type: widget ${entry.id} is of type ${widget.type}, not ${entry.type}`);
+      throw approvalParamInvalid(
+        `form[${index}].type: widget ${entry.id} is of type ${widget.type}, not ${entry.type}`,
+      );
     }
     // A widget given without a value is an error on Feishu, even for an optional one.
-    if (entry.value === undefined) throw approvalParamInvalid(`form[${index}].value: widget ${entry.id} has no value`);
-    if ((widget.type === 'input' || widget.type === 'textarea') && typeof entry.value !== 'string') {
-      throw approvalParamInvalid(`form[${index}].value: widget ${entry.id} (${widget.type}) takes a string`);
+    if (entry.value === undefined)
+      throw approvalParamInvalid(
+        `form[${index}].value: widget ${entry.id} has no value`,
+      );
+    if (
+      (widget.type === 'input' || widget.type === 'textarea') &&
+      typeof entry.value !== 'string'
+    ) {
+      throw approvalParamInvalid(
+        `form[${index}].value: widget ${entry.id} (${widget.type}) takes a string`,
+      );
     }
     values.set(widget.id, entry.value);
   });
 
-  const missing = approval.form.filter(widget => widget.required && (values.get(widget.id) ?? '') === '');
+  const missing = approval.form.filter(
+    widget => widget.required && (values.get(widget.id) ?? '') === '',
+  );
   if (missing.length > 0) {
-    const names = missing.map(widget => `${widget.id} (${widget.name})`).join(', ');
+    const names = missing
+      .map(widget => `${widget.id} (${widget.name})`)
+      .join(', ');
     throw approvalParamInvalid(`form: required widget ${names} has no value`);
   }
   return approval.form
     .filter(widget => values.has(widget.id))
-    .map(widget => ({ id: widget.id, name: widget.name, type: widget.type, value: values.get(widget.id) }));
+    .map(widget => ({
+      id: widget.id,
+      name: widget.name,
+      type: widget.type,
+      value: values.get(widget.id),
+    }));
 }
 
-function chooseApprovers(state: FeishuState, approval: ApprovalDefinition, request: CreateInstanceRequest): InstanceNode[] {
+function chooseApprovers(
+  state: FeishuState,
+  approval: ApprovalDefinition,
+  request: CreateInstanceRequest,
+): InstanceNode[] {
   const chosen = new Map<string, Set<string>>();
   const lists = [
-    { field: 'node_approver_open_id_list', entries: request.node_approver_open_id_list ?? [], find: (id: string) => state.users.get(id) },
-    { field: 'node_approver_user_id_list', entries: request.node_approver_user_id_list ?? [], find: (id: string) => state.userByUserId(id) },
+    {
+      field: 'node_approver_open_id_list',
+      entries: request.node_approver_open_id_list ?? [],
+      find: (id: string) => state.users.get(id),
+    },
+    {
+      field: 'node_approver_user_id_list',
+      entries: request.node_approver_user_id_list ?? [],
+      find: (id: string) => state.userByUserId(id),
+    },
   ];
   for (const { field, entries, find } of lists) {
     entries.forEach((entry, index) => {
-      const node = approval.nodes.find(candidate => candidate.nodeId === entry.key || candidate.customNodeId === entry.key);
+      const node = approval.nodes.find(
+        candidate =>
+          candidate.nodeId === entry.key ||
+          candidate.customNodeId === entry.key,
+      );
       if (!node) {
         throw approvalParamInvalid(
           `${field}[${index}].key: no node has node_id or custom_node_id ${entry.key} in approval ${approval.approvalCode}`,
@@ -238,7 +359,10 @@ function chooseApprovers(state: FeishuState, approval: ApprovalDefinition, reque
       const approvers = chosen.get(node.nodeId) ?? new Set<string>();
       for (const id of entry.value) {
         const user = find(id);
-        if (!user) throw approvalParamInvalid(`${field}[${index}].value: approver ${id} does not name a user`);
+        if (!user)
+          throw approvalParamInvalid(
+            `${field}[${index}].value: approver ${id} does not name a user`,
+          );
         approvers.add(user.openId);
       }
       chosen.set(node.nodeId, approvers);
@@ -251,7 +375,9 @@ function chooseApprovers(state: FeishuState, approval: ApprovalDefinition, reque
       const approvers = [...(chosen.get(node.nodeId) ?? [])];
       if (approvers.length === 0) {
         const key = node.customNodeId ?? node.nodeId;
-        throw approvalParamInvalid(`node_approver_open_id_list: node ${key} (${node.name}) needs at least one approver`);
+        throw approvalParamInvalid(
+          `node_approver_open_id_list: node ${key} (${node.name}) needs at least one approver`,
+        );
       }
       if (approvers.length > 1 && !node.approverChosenMulti) {
         const key = node.customNodeId ?? node.nodeId;
@@ -264,10 +390,21 @@ function chooseApprovers(state: FeishuState, approval: ApprovalDefinition, reque
 }
 
 /** The flow's changes as Feishu reports them: a task by its open_id and node_id. */
-function toChanges(instance: Instance, changes: FlowChange[]): InstanceChange[] {
+function toChanges(
+  instance: Instance,
+  changes: FlowChange[],
+): InstanceChange[] {
   return changes.map((change): InstanceChange => {
-    if (change.kind === 'instance') return { kind: 'instance', status: change.status, at: change.at };
+    if (change.kind === 'instance')
+      return { kind: 'instance', status: change.status, at: change.at };
     const { task } = change;
-    return { kind: 'task', taskId: task.id, openId: task.userId, nodeId: instance.nodes[task.node].nodeId, status: change.status, at: change.at };
+    return {
+      kind: 'task',
+      taskId: task.id,
+      openId: task.userId,
+      nodeId: instance.nodes[task.node].nodeId,
+      status: change.status,
+      at: change.at,
+    };
   });
 }

@@ -43,7 +43,13 @@ export interface FlowTask {
 
 export type FlowChange =
   | { kind: 'task'; task: FlowTask; status: FlowTaskStatus; at: number }
-  | { kind: 'instance'; status: FlowStatus; at: number; by?: string; comment?: string };
+  | {
+      kind: 'instance';
+      status: FlowStatus;
+      at: number;
+      by?: string;
+      comment?: string;
+    };
 
 export class ApprovalFlow {
   readonly tasks: FlowTask[] = [];
@@ -57,63 +63,121 @@ export class ApprovalFlow {
 
   /** The instance starts: its first node's tasks are created. */
   start(now: number): FlowChange[] {
-    return [{ kind: 'instance', status: 'PENDING', at: now }, ...this.startNode(0, now)];
+    return [
+      { kind: 'instance', status: 'PENDING', at: now },
+      ...this.startNode(0, now),
+    ];
   }
 
   pendingApprovers(): string[] {
-    return this.tasks.filter(task => task.status === 'PENDING').map(task => task.userId);
+    return this.tasks
+      .filter(task => task.status === 'PENDING')
+      .map(task => task.userId);
   }
 
   decide(instanceId: string, decision: Decision, now: number): FlowChange[] {
     if (this.status !== 'PENDING') {
-      throw new DecisionError(409, `instance ${instanceId} is ${this.status}; only a pending instance can be decided`);
+      throw new DecisionError(
+        409,
+        `instance ${instanceId} is ${this.status}; only a pending instance can be decided`,
+      );
     }
     const pending = this.tasks.filter(task => task.status === 'PENDING');
-    const task = decision.userId === undefined ? pending[0] : pending.find(candidate => candidate.userId === decision.userId);
+    const task =
+      decision.userId === undefined
+        ? pending[0]
+        : pending.find(candidate => candidate.userId === decision.userId);
     if (!task) {
       const approvers = pending.map(candidate => candidate.userId).join(', ');
-      throw new DecisionError(409, `${decision.userId} has no pending task on instance ${instanceId}; pending approvers: ${approvers}`);
+      throw new DecisionError(
+        409,
+        `${decision.userId} has no pending task on instance ${instanceId}; pending approvers: ${approvers}`,
+      );
     }
     const approved = decision.decision === 'approve';
     task.comment = decision.comment;
-    const changes = [this.finishTask(task, approved ? 'APPROVED' : 'REJECTED', now)];
+    const changes = [
+      this.finishTask(task, approved ? 'APPROVED' : 'REJECTED', now),
+    ];
 
     const node = this.nodes[task.node];
-    const nodeTasks = this.tasks.filter(candidate => candidate.node === task.node);
-    const nodeDone = !approved || node.mode === 'OR' || nodeTasks.every(candidate => candidate.status === 'APPROVED');
+    const nodeTasks = this.tasks.filter(
+      candidate => candidate.node === task.node,
+    );
+    const nodeDone =
+      !approved ||
+      node.mode === 'OR' ||
+      nodeTasks.every(candidate => candidate.status === 'APPROVED');
     if (!nodeDone) return changes;
     changes.push(...this.closeOpenTasks(now));
-    if (approved && task.node + 1 < this.nodes.length) return [...changes, ...this.startNode(task.node + 1, now)];
-    return [...changes, this.finish(approved ? 'APPROVED' : 'REJECTED', now, task.userId, decision.comment)];
+    if (approved && task.node + 1 < this.nodes.length)
+      return [...changes, ...this.startNode(task.node + 1, now)];
+    return [
+      ...changes,
+      this.finish(
+        approved ? 'APPROVED' : 'REJECTED',
+        now,
+        task.userId,
+        decision.comment,
+      ),
+    ];
   }
 
   /** The initiator or the system withdraws a pending instance. */
-  cancel(instanceId: string, now: number, by?: string, comment?: string): FlowChange[] {
+  cancel(
+    instanceId: string,
+    now: number,
+    by?: string,
+    comment?: string,
+  ): FlowChange[] {
     if (this.status !== 'PENDING') {
-      throw new DecisionError(409, `instance ${instanceId} is ${this.status}; only a pending instance can be canceled`);
+      throw new DecisionError(
+        409,
+        `instance ${instanceId} is ${this.status}; only a pending instance can be canceled`,
+      );
     }
-    return [...this.closeOpenTasks(now), this.finish('CANCELED', now, by, comment)];
+    return [
+      ...this.closeOpenTasks(now),
+      this.finish('CANCELED', now, by, comment),
+    ];
   }
 
   private startNode(index: number, now: number): FlowChange[] {
     return this.nodes[index].approvers.map(userId => {
-      const task: FlowTask = { id: this.nextTaskId(), userId, node: index, status: 'PENDING', startTime: now };
+      const task: FlowTask = {
+        id: this.nextTaskId(),
+        userId,
+        node: index,
+        status: 'PENDING',
+        startTime: now,
+      };
       this.tasks.push(task);
       return { kind: 'task', task, status: 'PENDING', at: now };
     });
   }
 
-  private finishTask(task: FlowTask, status: FlowTaskStatus, now: number): FlowChange {
+  private finishTask(
+    task: FlowTask,
+    status: FlowTaskStatus,
+    now: number,
+  ): FlowChange {
     task.status = status;
     task.endTime = now;
     return { kind: 'task', task, status, at: now };
   }
 
   private closeOpenTasks(now: number): FlowChange[] {
-    return this.tasks.filter(task => task.status === 'PENDING').map(task => this.finishTask(task, 'DONE', now));
+    return this.tasks
+      .filter(task => task.status === 'PENDING')
+      .map(task => this.finishTask(task, 'DONE', now));
   }
 
-  private finish(status: FlowStatus, now: number, by?: string, comment?: string): FlowChange {
+  private finish(
+    status: FlowStatus,
+    now: number,
+    by?: string,
+    comment?: string,
+  ): FlowChange {
     this.status = status;
     this.endTime = now;
     return { kind: 'instance', status, at: now, by, comment };

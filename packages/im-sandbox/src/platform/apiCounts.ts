@@ -10,7 +10,11 @@ export interface ApiCounts {
   instanceReads: number;
 }
 
-export const emptyApiCounts = (): ApiCounts => ({ tokenRequests: {}, instanceCreates: 0, instanceReads: 0 });
+export const emptyApiCounts = (): ApiCounts => ({
+  tokenRequests: {},
+  instanceCreates: 0,
+  instanceReads: 0,
+});
 
 export function countTokenRequest(counts: ApiCounts, appId: string): void {
   counts.tokenRequests[appId] = (counts.tokenRequests[appId] ?? 0) + 1;

@@ -32,7 +32,8 @@ class FaultQueue<Route extends string, F extends { remaining: number }> {
     const [fault] = this.pending.get(route) ?? [];
     if (!fault) return undefined;
     fault.remaining -= 1;
-    if (fault.remaining === 0) this.pending.set(route, (this.pending.get(route) ?? []).slice(1));
+    if (fault.remaining === 0)
+      this.pending.set(route, (this.pending.get(route) ?? []).slice(1));
     return fault;
   }
 

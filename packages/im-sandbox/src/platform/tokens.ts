@@ -7,15 +7,24 @@ const TOKEN_TTL_MS = 2 * 60 * 60 * 1000;
 const TOKEN_REUSE_MIN_MS = 30 * 60 * 1000;
 
 export class Tokens {
-  private readonly issued = new Map<string, { appId: string; expiresAt: number }>();
+  private readonly issued = new Map<
+    string,
+    { appId: string; expiresAt: number }
+  >();
 
   /** `prefix` shapes the token like the IM's own ("t-" on Feishu). */
   constructor(private readonly prefix = '') {}
 
   issue(appId: string, now: number): { token: string; expiresIn: number } {
     for (const [token, issued] of this.issued) {
-      if (issued.appId === appId && issued.expiresAt - now >= TOKEN_REUSE_MIN_MS) {
-        return { token, expiresIn: Math.floor((issued.expiresAt - now) / 1000) };
+      if (
+        issued.appId === appId &&
+        issued.expiresAt - now >= TOKEN_REUSE_MIN_MS
+      ) {
+        return {
+          token,
+          expiresIn: Math.floor((issued.expiresAt - now) / 1000),
+        };
       }
     }
     const token = `${this.prefix}${randomBytes(20).toString('hex')}`;

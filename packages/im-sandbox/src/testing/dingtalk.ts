@@ -25,8 +25,17 @@ export const DINGTALK_SEED: NonNullable<SandboxSeed['dingtalk']> = {
       processCode: 'PROC-DEPLOY',
       name: 'Production deployment',
       components: [
-        { componentType: 'TextField', id: 'TextField_service', label: 'Service', required: true },
-        { componentType: 'TextareaField', id: 'TextareaField_reason', label: 'Reason' },
+        {
+          componentType: 'TextField',
+          id: 'TextField_service',
+          label: 'Service',
+          required: true,
+        },
+        {
+          componentType: 'TextareaField',
+          id: 'TextareaField_reason',
+          label: 'Reason',
+        },
       ],
     },
   ],
@@ -43,17 +52,30 @@ export const DINGTALK_INSTANCE_REQUEST = {
 };
 
 /** The new and old DingTalk APIs with a fresh token. */
-export async function dingtalk(sandbox: Sandbox, app: { appKey: string; appSecret: string } = DINGTALK_APP) {
-  const token = await call(sandbox.url, 'POST', '/v1.0/oauth2/accessToken', { body: { appKey: app.appKey, appSecret: app.appSecret } });
+export async function dingtalk(
+  sandbox: Sandbox,
+  app: { appKey: string; appSecret: string } = DINGTALK_APP,
+) {
+  const token = await call(sandbox.url, 'POST', '/v1.0/oauth2/accessToken', {
+    body: { appKey: app.appKey, appSecret: app.appSecret },
+  });
   const accessToken: string = token.body.accessToken;
   const headers = { 'x-acs-dingtalk-access-token': accessToken };
   const api = {
     token: accessToken,
-    get: <T = any>(path: string) => call<T>(sandbox.url, 'GET', path, { headers }),
-    post: <T = any>(path: string, body?: unknown) => call<T>(sandbox.url, 'POST', path, { body: body ?? {}, headers }),
-    async createInstance(overrides: Record<string, unknown> = {}): Promise<string> {
-      const answer = await api.post('/v1.0/workflow/processInstances', { ...DINGTALK_INSTANCE_REQUEST, ...overrides });
-      if (answer.status !== 200) throw new Error(`create failed: ${JSON.stringify(answer.body)}`);
+    get: <T = any>(path: string) =>
+      call<T>(sandbox.url, 'GET', path, { headers }),
+    post: <T = any>(path: string, body?: unknown) =>
+      call<T>(sandbox.url, 'POST', path, { body: body ?? {}, headers }),
+    async createInstance(
+      overrides: Record<string, unknown> = {},
+    ): Promise<string> {
+      const answer = await api.post('/v1.0/workflow/processInstances', {
+        ...DINGTALK_INSTANCE_REQUEST,
+        ...overrides,
+      });
+      if (answer.status !== 200)
+        throw new Error(`create failed: ${JSON.stringify(answer.body)}`);
       return answer.body.instanceId;
     },
   };

@@ -19,7 +19,9 @@ export class Receiver {
 
   /** With a handler (e.g. the SDK's adapter) the receiver only hosts it and records nothing. */
   constructor(handler?: http.RequestListener) {
-    this.server = http.createServer(handler ?? ((req, res) => void this.record(req, res)));
+    this.server = http.createServer(
+      handler ?? ((req, res) => void this.record(req, res)),
+    );
   }
 
   async start(): Promise<void> {
@@ -36,15 +38,21 @@ export class Receiver {
     await closed;
   }
 
-  private async record(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async record(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+  ): Promise<void> {
     const rawBody = await buffer(req);
-    const index = this.requests.push({ headers: req.headers, rawBody, at: Date.now() }) - 1;
+    const index =
+      this.requests.push({ headers: req.headers, rawBody, at: Date.now() }) - 1;
     res.statusCode = this.answer(index);
     res.end('{}');
   }
 }
 
-export async function startReceiver(handler?: http.RequestListener): Promise<Receiver> {
+export async function startReceiver(
+  handler?: http.RequestListener,
+): Promise<Receiver> {
   const receiver = new Receiver(handler);
   await receiver.start();
   return receiver;

@@ -18,8 +18,18 @@ export const WECOM_SEED: NonNullable<SandboxSeed['wecom']> = {
   corpId: WECOM_CORP_ID,
   apps: [WECOM_APP],
   users: [
-    { userId: 'alice', name: 'Alice Chen', email: 'alice@example.com', mobile: '+86 138-0000-0001' },
-    { userId: 'bob', name: 'Bob Li', email: 'bob@example.com', mobile: '13800000002' },
+    {
+      userId: 'alice',
+      name: 'Alice Chen',
+      email: 'alice@example.com',
+      mobile: '+86 138-0000-0001',
+    },
+    {
+      userId: 'bob',
+      name: 'Bob Li',
+      email: 'bob@example.com',
+      mobile: '13800000002',
+    },
     { userId: 'carol', name: 'Carol Wang' },
     { userId: 'bot', name: 'Release Bot', email: 'bot@example.com' },
   ],
@@ -47,26 +57,43 @@ export const WECOM_APPLY_REQUEST = {
       { control: 'Textarea', id: 'Textarea-2', value: { text: 'hotfix' } },
     ],
   },
-  summary_list: [{ summary_info: [{ text: 'Deploy payments', lang: 'zh_CN' }] }],
+  summary_list: [
+    { summary_info: [{ text: 'Deploy payments', lang: 'zh_CN' }] },
+  ],
 };
 
 /** WeCom's API with a fresh token for the test app. */
-export async function wecom(sandbox: Sandbox, app: { secret: string } = WECOM_APP) {
-  const answer = await call(sandbox.url, 'GET', `/cgi-bin/gettoken?corpid=${WECOM_CORP_ID}&corpsecret=${encodeURIComponent(app.secret)}`);
+export async function wecom(
+  sandbox: Sandbox,
+  app: { secret: string } = WECOM_APP,
+) {
+  const answer = await call(
+    sandbox.url,
+    'GET',
+    `/cgi-bin/gettoken?corpid=${WECOM_CORP_ID}&corpsecret=${encodeURIComponent(app.secret)}`,
+  );
   const token: string = answer.body.access_token;
-  const withToken = (path: string) => `${path}${path.includes('?') ? '&' : '?'}access_token=${token}`;
+  const withToken = (path: string) =>
+    `${path}${path.includes('?') ? '&' : '?'}access_token=${token}`;
   const api = {
     token,
-    get: <T = any>(path: string) => call<T>(sandbox.url, 'GET', withToken(path)),
-    post: <T = any>(path: string, body?: unknown) => call<T>(sandbox.url, 'POST', withToken(path), { body: body ?? {} }),
+    get: <T = any>(path: string) =>
+      call<T>(sandbox.url, 'GET', withToken(path)),
+    post: <T = any>(path: string, body?: unknown) =>
+      call<T>(sandbox.url, 'POST', withToken(path), { body: body ?? {} }),
     /** Makes a request (WECOM_APPLY_REQUEST with `overrides`) and returns its sp_no. */
     async apply(overrides: Record<string, unknown> = {}): Promise<string> {
-      const created = await api.post('/cgi-bin/oa/applyevent', { ...WECOM_APPLY_REQUEST, ...overrides });
-      if (created.body.errcode !== 0) throw new Error(`applyevent failed: ${JSON.stringify(created.body)}`);
+      const created = await api.post('/cgi-bin/oa/applyevent', {
+        ...WECOM_APPLY_REQUEST,
+        ...overrides,
+      });
+      if (created.body.errcode !== 0)
+        throw new Error(`applyevent failed: ${JSON.stringify(created.body)}`);
       return created.body.sp_no;
     },
     async detail(spNo: string) {
-      return (await api.post('/cgi-bin/oa/getapprovaldetail', { sp_no: spNo })).body;
+      return (await api.post('/cgi-bin/oa/getapprovaldetail', { sp_no: spNo }))
+        .body;
     },
   };
   return api;

@@ -1,9 +1,20 @@
 import type { Router } from 'express';
 import { z } from 'zod';
-import { ControlError, controlRouter, decisionFields, input, operationsRoutes } from '../control';
+import {
+  ControlError,
+  controlRouter,
+  decisionFields,
+  input,
+  operationsRoutes,
+} from '../control';
 import { deliveryControlSchema } from '../delivery/log';
 import type { WecomPlatform } from './platform';
-import { rateLimitSchema, wecomAppSeedSchema, wecomTemplateSeedSchema, wecomUserSeedSchema } from './seed';
+import {
+  rateLimitSchema,
+  wecomAppSeedSchema,
+  wecomTemplateSeedSchema,
+  wecomUserSeedSchema,
+} from './seed';
 import { WECOM_FAULT_ROUTES, type WecomApp } from './state';
 import { wecomAppView, wecomInstanceView } from './views';
 
@@ -11,18 +22,28 @@ import { wecomAppView, wecomInstanceView } from './views';
 // misbehaviour on purpose.
 
 const appPatchSchema = z.strictObject({
-  callbackUrl: z.url({ protocol: /^https?$/ }).nullable().optional(),
+  callbackUrl: z
+    .url({ protocol: /^https?$/ })
+    .nullable()
+    .optional(),
   callbacks: z.enum(['on', 'off']).optional(),
   /** Saving a callback URL makes WeCom verify it (GET with echostr); false skips that, for a receiver not up yet. */
   check: z.boolean().default(true),
 });
 
-const decisionSchema = z.strictObject({ userId: z.string().min(1).optional(), ...decisionFields });
+const decisionSchema = z.strictObject({
+  userId: z.string().min(1).optional(),
+  ...decisionFields,
+});
 const statusSchema = z.strictObject({
   spStatus: z.union([z.literal(4), z.literal(6), z.literal(7), z.literal(10)]),
   delivery: deliveryControlSchema.optional(),
 });
-const commentSchema = z.strictObject({ userId: z.string().min(1), content: z.string().min(1), delivery: deliveryControlSchema.optional() });
+const commentSchema = z.strictObject({
+  userId: z.string().min(1),
+  content: z.string().min(1),
+  delivery: deliveryControlSchema.optional(),
+});
 const rateLimitBodySchema = z.strictObject({ perMinute: rateLimitSchema });
 
 export function wecomControlApi(platform: WecomPlatform): Router {
@@ -40,7 +61,11 @@ export function wecomControlApi(platform: WecomPlatform): Router {
   /** Why the URL check failed, as a refusal with `status`; nothing when it passed. */
   const verify = async (app: WecomApp, url: string, status: number) => {
     const refusal = await platform.events.verifyUrl(app, url);
-    if (refusal !== undefined) throw new ControlError(status, `the URL check of ${url} failed: ${refusal}`);
+    if (refusal !== undefined)
+      throw new ControlError(
+        status,
+        `the URL check of ${url} failed: ${refusal}`,
+      );
   };
 
   return controlRouter(router => {
@@ -48,15 +73,19 @@ export function wecomControlApi(platform: WecomPlatform): Router {
       res.json([...state.apps.values()].map(wecomAppView));
     });
     router.post('/apps', (req, res) => {
-      res.json(wecomAppView(state.upsertApp(input(wecomAppSeedSchema, req.body))));
+      res.json(
+        wecomAppView(state.upsertApp(input(wecomAppSeedSchema, req.body))),
+      );
     });
     router.patch('/apps/:agentId', async (req, res, next) => {
       try {
         const app = appOf(req.params.agentId);
         const { check, ...patch } = input(appPatchSchema, req.body);
         // Saved as the admin console does: only once the URL answered the echostr check.
-        if (typeof patch.callbackUrl === 'string' && check) await verify(app, patch.callbackUrl, 422);
-        if (patch.callbackUrl !== undefined) app.callbackUrl = patch.callbackUrl ?? undefined;
+        if (typeof patch.callbackUrl === 'string' && check)
+          await verify(app, patch.callbackUrl, 422);
+        if (patch.callbackUrl !== undefined)
+          app.callbackUrl = patch.callbackUrl ?? undefined;
         if (patch.callbacks !== undefined) app.callbacks = patch.callbacks;
         res.json(wecomAppView(app));
       } catch (error) {
@@ -66,7 +95,8 @@ export function wecomControlApi(platform: WecomPlatform): Router {
     router.post('/apps/:agentId/verify-url', async (req, res, next) => {
       try {
         const app = appOf(req.params.agentId);
-        if (app.callbackUrl === undefined) throw new ControlError(409, `app ${app.agentId} has no callback URL`);
+        if (app.callbackUrl === undefined)
+          throw new ControlError(409, `app ${app.agentId} has no callback URL`);
         await verify(app, app.callbackUrl, 502);
         res.json({ ok: true });
       } catch (error) {
@@ -80,12 +110,19 @@ export function wecomControlApi(platform: WecomPlatform): Router {
       res.json(state.upsertTemplate(input(wecomTemplateSeedSchema, req.body)));
     });
     router.put('/rate-limit', (req, res) => {
-      state.rateLimit.perMinute = input(rateLimitBodySchema, req.body).perMinute;
+      state.rateLimit.perMinute = input(
+        rateLimitBodySchema,
+        req.body,
+      ).perMinute;
       res.json({ perMinute: state.rateLimit.perMinute });
     });
 
     router.get('/instances', (_req, res) => {
-      res.json([...state.instances.values()].map(instance => wecomInstanceView(state, instance)));
+      res.json(
+        [...state.instances.values()].map(instance =>
+          wecomInstanceView(state, instance),
+        ),
+      );
     });
     router.get('/instances/:spNo', (req, res) => {
       res.json(wecomInstanceView(state, instanceOf(req.params.spNo)));
@@ -93,21 +130,39 @@ export function wecomControlApi(platform: WecomPlatform): Router {
     for (const decision of ['approve', 'reject'] as const) {
       router.post(`/instances/:spNo/${decision}`, (req, res) => {
         const { delivery, ...who } = input(decisionSchema, req.body);
-        res.json(wecomInstanceView(state, platform.decide(req.params.spNo, { decision, ...who }, delivery)));
+        res.json(
+          wecomInstanceView(
+            state,
+            platform.decide(req.params.spNo, { decision, ...who }, delivery),
+          ),
+        );
       });
     }
     router.post('/instances/:spNo/status', (req, res) => {
       const { spStatus, delivery } = input(statusSchema, req.body);
-      res.json(wecomInstanceView(state, platform.changeStatus(req.params.spNo, spStatus, delivery)));
+      res.json(
+        wecomInstanceView(
+          state,
+          platform.changeStatus(req.params.spNo, spStatus, delivery),
+        ),
+      );
     });
     router.post('/instances/:spNo/comments', (req, res) => {
       const { userId, content, delivery } = input(commentSchema, req.body);
-      res.json(wecomInstanceView(state, platform.comment(req.params.spNo, userId, content, delivery)));
+      res.json(
+        wecomInstanceView(
+          state,
+          platform.comment(req.params.spNo, userId, content, delivery),
+        ),
+      );
     });
 
     // getapprovaldetail's shape: the current one (process_list) unless a test asks for the legacy sp_record.
     router.post('/detail-shape', (req, res) => {
-      state.detailShape = input(z.strictObject({ shape: z.enum(['current', 'legacy']) }), req.body).shape;
+      state.detailShape = input(
+        z.strictObject({ shape: z.enum(['current', 'legacy']) }),
+        req.body,
+      ).shape;
       res.json({ shape: state.detailShape });
     });
 
@@ -115,9 +170,16 @@ export function wecomControlApi(platform: WecomPlatform): Router {
       routes: WECOM_FAULT_ROUTES,
       faults: state.faults,
       defaultHttpStatus: 200,
-      knownMessages: { 45009: 'api freq out of limit', 301055: 'no approval auth', 60020: 'not allow to access from your ip' },
+      knownMessages: {
+        45009: 'api freq out of limit',
+        301055: 'no approval auth',
+        60020: 'not allow to access from your ip',
+      },
       expireTokens: () => state.tokens.expireAll(),
-      stats: () => ({ ...state.stats, rateLimitPerMinute: state.rateLimit.perMinute }),
+      stats: () => ({
+        ...state.stats,
+        rateLimitPerMinute: state.rateLimit.perMinute,
+      }),
       deliveries: () => platform.log.all(),
     });
   });

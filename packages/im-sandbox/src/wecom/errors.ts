@@ -40,10 +40,14 @@ export class WecomApiError extends Error {
   }
 }
 
-export const applyInvalid = (detail: string) => new WecomApiError(WecomCode.applyInvalid, `invalid apply data: ${detail}`);
+export const applyInvalid = (detail: string) =>
+  new WecomApiError(WecomCode.applyInvalid, `invalid apply data: ${detail}`);
 
 /** The envelope WeCom answers errors with. */
 export function errorBody(errcode: number, message: string) {
   const hint = randomBytes(8).toString('hex');
-  return { errcode, errmsg: `${message}, hint: [${hint}], more info at https://open.work.weixin.qq.com/devtool/query?e=${errcode}` };
+  return {
+    errcode,
+    errmsg: `${message}, hint: [${hint}], more info at https://open.work.weixin.qq.com/devtool/query?e=${errcode}`,
+  };
 }

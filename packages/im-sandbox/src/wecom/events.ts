@@ -1,8 +1,16 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { WxBizMsgCrypt } from '@im-approval/plugin-im-approval-node';
 import { XMLBuilder } from 'fast-xml-parser';
-import { HttpDelivery, type HttpAnswer, type HttpPush } from '../delivery/httpDelivery';
-import type { DeliveryControl, DeliveryLog, EventIdentity } from '../delivery/log';
+import {
+  HttpDelivery,
+  type HttpAnswer,
+  type HttpPush,
+} from '../delivery/httpDelivery';
+import type {
+  DeliveryControl,
+  DeliveryLog,
+  EventIdentity,
+} from '../delivery/log';
 import type { WecomApp, WecomInstance, WecomState } from './state';
 import { seconds, spRecords } from './workflow';
 
@@ -20,13 +28,22 @@ const xml = new XMLBuilder({ cdataPropName: '#cdata' });
 const cdata = (text: string) => ({ '#cdata': text });
 
 const cryptOf = (state: WecomState, app: WecomApp) =>
-  new WxBizMsgCrypt({ token: app.token, encodingAesKey: app.encodingAesKey, receiveId: state.corpId });
+  new WxBizMsgCrypt({
+    token: app.token,
+    encodingAesKey: app.encodingAesKey,
+    receiveId: state.corpId,
+  });
 
 /** WeCom's nonces are decimal numbers. */
 const newNonce = () => String(randomInt(1_000_000_000, 2_000_000_000));
 
 /** The decrypted sys_approval_change message: the request as it is now, and what just happened. */
-export function approvalChangeXml(state: WecomState, instance: WecomInstance, statuChangeEvent: number, now: number): string {
+export function approvalChangeXml(
+  state: WecomState,
+  instance: WecomInstance,
+  statuChangeEvent: number,
+  now: number,
+): string {
   const approvalInfo = {
     SpNo: instance.spNo,
     SpName: cdata(instance.spName),
@@ -70,7 +87,9 @@ export function approvalChangeXml(state: WecomState, instance: WecomInstance, st
 function eventRefusal(answer: HttpAnswer): string | undefined {
   if (answer.status !== 200) return `HTTP ${answer.status}`;
   const body = answer.body.trim();
-  return body === '' || body === 'success' ? undefined : `the reply is not empty or "success": ${JSON.stringify(answer.body.slice(0, 80))}`;
+  return body === '' || body === 'success'
+    ? undefined
+    : `the reply is not empty or "success": ${JSON.stringify(answer.body.slice(0, 80))}`;
 }
 
 export class WecomEvents {
@@ -82,11 +101,18 @@ export class WecomEvents {
     options: { retryDelaysMs: number[] },
   ) {
     // WeCom tries a push three more times at most.
-    this.http = new HttpDelivery(log, { retryDelaysMs: options.retryDelaysMs.slice(0, WECOM_RETRIES), answerDeadlineMs: WECOM_ANSWER_DEADLINE_MS });
+    this.http = new HttpDelivery(log, {
+      retryDelaysMs: options.retryDelaysMs.slice(0, WECOM_RETRIES),
+      answerDeadlineMs: WECOM_ANSWER_DEADLINE_MS,
+    });
   }
 
   /** Only the app that created the request hears of it. */
-  publish(instance: WecomInstance, statuChangeEvent: number, control: DeliveryControl = {}): void {
+  publish(
+    instance: WecomInstance,
+    statuChangeEvent: number,
+    control: DeliveryControl = {},
+  ): void {
     const app = this.state.apps.get(instance.agentId);
     const url = app?.callbackUrl;
     if (!app || url === undefined) return;
@@ -100,24 +126,51 @@ export class WecomEvents {
       url,
     };
     if (app.callbacks === 'off') {
-      this.log.record(identity, { attempt: 0, outcome: 'skipped', error: 'callbacks are off for this app', willRetry: false });
+      this.log.record(identity, {
+        attempt: 0,
+        outcome: 'skipped',
+        error: 'callbacks are off for this app',
+        willRetry: false,
+      });
       return;
     }
-    this.http.deliver(this.eventPush(app, identity, approvalChangeXml(this.state, instance, statuChangeEvent, Date.now())), control);
+    this.http.deliver(
+      this.eventPush(
+        app,
+        identity,
+        approvalChangeXml(this.state, instance, statuChangeEvent, Date.now()),
+      ),
+      control,
+    );
   }
 
   /** The check WeCom makes when a callback URL is saved: undefined when the answer is the bare echostr plaintext. */
   verifyUrl(app: WecomApp, url: string): Promise<string | undefined> {
     const crypt = cryptOf(this.state, app);
-    const plaintext = String(randomInt(1_000_000_000, 2_000_000_000)) + String(randomInt(1_000_000_000, 2_000_000_000));
+    const plaintext =
+      String(randomInt(1_000_000_000, 2_000_000_000)) +
+      String(randomInt(1_000_000_000, 2_000_000_000));
     const echostr = crypt.encrypt(plaintext);
-    const event = { eventId: randomBytes(16).toString('hex'), eventType: 'url_verification', eventStatus: '', instanceId: '', appId: String(app.agentId), channel: 'callback' as const, url };
+    const event = {
+      eventId: randomBytes(16).toString('hex'),
+      eventType: 'url_verification',
+      eventStatus: '',
+      instanceId: '',
+      appId: String(app.agentId),
+      channel: 'callback' as const,
+      url,
+    };
     return this.http.probe({
       event,
       request: () => {
         const timestamp = String(seconds(Date.now()));
         const nonce = newNonce();
-        const query = new URLSearchParams({ msg_signature: crypt.signature(timestamp, nonce, echostr), timestamp, nonce, echostr });
+        const query = new URLSearchParams({
+          msg_signature: crypt.signature(timestamp, nonce, echostr),
+          timestamp,
+          nonce,
+          echostr,
+        });
         return { method: 'GET', url, query, headers: {} };
       },
       refusal: answer => {
@@ -136,18 +189,38 @@ export class WecomEvents {
     this.http.close();
   }
 
-  private eventPush(app: WecomApp, event: EventIdentity & { url: string }, plaintext: string): HttpPush {
+  private eventPush(
+    app: WecomApp,
+    event: EventIdentity & { url: string },
+    plaintext: string,
+  ): HttpPush {
     const crypt = cryptOf(this.state, app);
     // Encrypted once: a redelivery carries the same ciphertext, freshly signed.
     const encrypt = crypt.encrypt(plaintext);
-    const body = xml.build({ xml: { ToUserName: cdata(this.state.corpId), Encrypt: cdata(encrypt), AgentID: cdata(String(app.agentId)) } });
+    const body = xml.build({
+      xml: {
+        ToUserName: cdata(this.state.corpId),
+        Encrypt: cdata(encrypt),
+        AgentID: cdata(String(app.agentId)),
+      },
+    });
     return {
       event,
       request: () => {
         const timestamp = String(seconds(Date.now()));
         const nonce = newNonce();
-        const query = new URLSearchParams({ msg_signature: crypt.signature(timestamp, nonce, encrypt), timestamp, nonce });
-        return { method: 'POST', url: event.url, query, headers: { 'content-type': 'text/xml' }, body };
+        const query = new URLSearchParams({
+          msg_signature: crypt.signature(timestamp, nonce, encrypt),
+          timestamp,
+          nonce,
+        });
+        return {
+          method: 'POST',
+          url: event.url,
+          query,
+          headers: { 'content-type': 'text/xml' },
+          body,
+        };
       },
       refusal: eventRefusal,
     };

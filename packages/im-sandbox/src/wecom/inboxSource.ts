@@ -25,13 +25,18 @@ export function wecomInbox(wecom: WecomPlatform): InboxSource {
           pending: view.spStatus === 1,
           status: view.status,
           endedAt: view.endedAt,
-          fields: view.form.map(field => ({ name: field.title, value: field.value })),
+          fields: view.form.map(field => ({
+            name: field.title,
+            value: field.value,
+          })),
           approvers: view.approvers.map(approver => ({
             name: approver.name,
             status: approver.status,
             node: `Step ${approver.node + 1} · ${approver.apvRel === 'AND' ? 'all' : 'any one'}`,
           })),
-          deciders: view.approvers.filter(approver => approver.status === 'PENDING').map(approver => ({ id: approver.userId, name: approver.name })),
+          deciders: view.approvers
+            .filter(approver => approver.status === 'PENDING')
+            .map(approver => ({ id: approver.userId, name: approver.name })),
           lastDecision: last && { name: last.name, comment: last.speech },
         };
       }),

@@ -3,7 +3,13 @@ import { type Decision, DecisionError } from '../flow/approvalFlow';
 import { WecomEvents } from './events';
 import type { WecomSeed } from './seed';
 import { type WecomInstance, WecomState } from './state';
-import { type ApplyEventRequest, addComment, changeStatus, createInstance, decide } from './workflow';
+import {
+  type ApplyEventRequest,
+  addComment,
+  changeStatus,
+  createInstance,
+  decide,
+} from './workflow';
 
 export interface WecomPlatformOptions {
   retryDelaysMs: number[];
@@ -26,23 +32,40 @@ export class WecomPlatform {
   }
 
   createInstance(agentId: number, request: ApplyEventRequest): WecomInstance {
-    const { instance, change } = createInstance(this.state, agentId, request, Date.now());
-    this.options.log(`wecom: app ${agentId} created request ${instance.spNo} of template ${instance.templateId}`);
+    const { instance, change } = createInstance(
+      this.state,
+      agentId,
+      request,
+      Date.now(),
+    );
+    this.options.log(
+      `wecom: app ${agentId} created request ${instance.spNo} of template ${instance.templateId}`,
+    );
     this.events.publish(instance, change);
     return instance;
   }
 
   /** A person acting in the WeCom app; throws DecisionError for an unknown or settled request. */
-  decide(spNo: string, decision: Decision, control?: DeliveryControl): WecomInstance {
+  decide(
+    spNo: string,
+    decision: Decision,
+    control?: DeliveryControl,
+  ): WecomInstance {
     const instance = this.instance(spNo);
     const change = decide(instance, decision, Date.now());
-    this.options.log(`wecom: ${decision.decision} on ${spNo}; sp_status is now ${instance.spStatus}`);
+    this.options.log(
+      `wecom: ${decision.decision} on ${spNo}; sp_status is now ${instance.spStatus}`,
+    );
     this.events.publish(instance, change, control);
     return instance;
   }
 
   /** The applicant withdraws (4, 6), an admin deletes (7) or finance pays (10). */
-  changeStatus(spNo: string, spStatus: 4 | 6 | 7 | 10, control?: DeliveryControl): WecomInstance {
+  changeStatus(
+    spNo: string,
+    spStatus: 4 | 6 | 7 | 10,
+    control?: DeliveryControl,
+  ): WecomInstance {
     const instance = this.instance(spNo);
     const change = changeStatus(instance, spStatus, Date.now());
     this.options.log(`wecom: request ${spNo} is now sp_status ${spStatus}`);
@@ -50,9 +73,18 @@ export class WecomPlatform {
     return instance;
   }
 
-  comment(spNo: string, userId: string, content: string, control?: DeliveryControl): WecomInstance {
+  comment(
+    spNo: string,
+    userId: string,
+    content: string,
+    control?: DeliveryControl,
+  ): WecomInstance {
     const instance = this.instance(spNo);
-    this.events.publish(instance, addComment(this.state, instance, userId, content, Date.now()), control);
+    this.events.publish(
+      instance,
+      addComment(this.state, instance, userId, content, Date.now()),
+      control,
+    );
     return instance;
   }
 

@@ -37,9 +37,13 @@ export const wecomTemplateSeedSchema = z.object({
       }),
     )
     .min(1)
-    .refine(controls => new Set(controls.map(control => control.id)).size === controls.length, {
-      message: 'control ids must be unique: requests address controls by id',
-    }),
+    .refine(
+      controls =>
+        new Set(controls.map(control => control.id)).size === controls.length,
+      {
+        message: 'control ids must be unique: requests address controls by id',
+      },
+    ),
 });
 
 /** WeCom's OA APIs allow 600 calls a minute. */

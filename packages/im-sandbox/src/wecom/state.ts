@@ -4,7 +4,13 @@ import { findByEmail, findByMobile } from '../platform/contacts';
 import { Faults } from '../platform/faults';
 import { RateLimit } from '../platform/rateLimit';
 import { Tokens } from '../platform/tokens';
-import { WECOM_OA_CALLS_PER_MINUTE, type WecomAppSeed, type WecomSeed, type WecomTemplateSeed, type WecomUserSeed } from './seed';
+import {
+  WECOM_OA_CALLS_PER_MINUTE,
+  type WecomAppSeed,
+  type WecomSeed,
+  type WecomTemplateSeed,
+  type WecomUserSeed,
+} from './seed';
 
 // Everything one WeCom corp knows, in memory.
 
@@ -26,7 +32,12 @@ export interface WecomApp extends WecomAppSeed {
 
 export type WecomUser = WecomUserSeed;
 export type WecomTemplate = Pick<WecomTemplateSeed, 'templateId' | 'name'> & {
-  controls: Array<{ control: 'Text' | 'Textarea'; id: string; title: string; required: boolean }>;
+  controls: Array<{
+    control: 'Text' | 'Textarea';
+    id: string;
+    title: string;
+    required: boolean;
+  }>;
 };
 
 /** 1 pending, 2 approved, 3 rejected, 4 revoked, 6 revoked after approval, 7 deleted, 10 paid. */
@@ -50,7 +61,12 @@ export interface WecomInstance {
   agentId: number;
   applicant: string;
   applyTime: number;
-  contents: Array<{ control: 'Text' | 'Textarea'; id: string; title: string; text: string }>;
+  contents: Array<{
+    control: 'Text' | 'Textarea';
+    id: string;
+    title: string;
+    text: string;
+  }>;
   summary: string[];
   nodes: Array<{ apvRel: ApvRel; userIds: string[] }>;
   notifyer: string[];
@@ -81,7 +97,9 @@ export class WecomState {
 
   constructor(seed: WecomSeed = {}) {
     this.corpId = seed.corpId ?? 'wwsandboxcorp';
-    this.rateLimit = new RateLimit(seed.rateLimitPerMinute ?? WECOM_OA_CALLS_PER_MINUTE);
+    this.rateLimit = new RateLimit(
+      seed.rateLimitPerMinute ?? WECOM_OA_CALLS_PER_MINUTE,
+    );
     seed.apps?.forEach(app => this.upsertApp(app));
     seed.users?.forEach(user => this.upsertUser(user));
     seed.templates?.forEach(template => this.upsertTemplate(template));
@@ -89,7 +107,10 @@ export class WecomState {
 
   /** Replaces the app's settings; its callbacks switch survives. */
   upsertApp(seed: WecomAppSeed): WecomApp {
-    const app: WecomApp = { ...seed, callbacks: this.apps.get(seed.agentId)?.callbacks ?? 'on' };
+    const app: WecomApp = {
+      ...seed,
+      callbacks: this.apps.get(seed.agentId)?.callbacks ?? 'on',
+    };
     this.apps.set(app.agentId, app);
     return app;
   }
@@ -103,7 +124,10 @@ export class WecomState {
     const template: WecomTemplate = {
       templateId: seed.templateId,
       name: seed.name,
-      controls: seed.controls.map(control => ({ ...control, required: control.required ?? false })),
+      controls: seed.controls.map(control => ({
+        ...control,
+        required: control.required ?? false,
+      })),
     };
     this.templates.set(template.templateId, template);
     return template;
@@ -119,7 +143,8 @@ export class WecomState {
    * digits, others as +<code><number>; with +86, spaces or dashes it finds nobody.
    */
   userByMobile(mobile: string): WecomUser | undefined {
-    if (!/^(\d+|\+\d+)$/.test(mobile) || mobile.startsWith('+86')) return undefined;
+    if (!/^(\d+|\+\d+)$/.test(mobile) || mobile.startsWith('+86'))
+      return undefined;
     return findByMobile(this.users.values(), mobile);
   }
 

@@ -26,10 +26,16 @@ export function wecomInstanceView(state: WecomState, instance: WecomInstance) {
     applicantUserId: instance.applicant,
     applicantName: nameOf(instance.applicant),
     summary: instance.summary,
-    form: instance.contents.map(({ id, title, text }) => ({ id, title, value: text })),
+    form: instance.contents.map(({ id, title, text }) => ({
+      id,
+      title,
+      value: text,
+    })),
     approvers: instance.nodes.flatMap((node, index) =>
       node.userIds.map(userId => {
-        const task = instance.flow.tasks.find(candidate => candidate.node === index && candidate.userId === userId);
+        const task = instance.flow.tasks.find(
+          candidate => candidate.node === index && candidate.userId === userId,
+        );
         return {
           userId,
           name: nameOf(userId),
@@ -37,17 +43,29 @@ export function wecomInstanceView(state: WecomState, instance: WecomInstance) {
           apvRel: node.apvRel === 1 ? ('AND' as const) : ('OR' as const),
           status: task?.status ?? 'WAITING',
           speech: task?.comment ?? null,
-          decidedAt: task?.endTime === undefined || task.status === 'DONE' ? null : iso(task.endTime),
+          decidedAt:
+            task?.endTime === undefined || task.status === 'DONE'
+              ? null
+              : iso(task.endTime),
         };
       }),
     ),
     notifyer: instance.notifyer,
-    comments: instance.comments.map(comment => ({ ...comment, name: nameOf(comment.userId), time: iso(comment.time) })),
+    comments: instance.comments.map(comment => ({
+      ...comment,
+      name: nameOf(comment.userId),
+      time: iso(comment.time),
+    })),
     createdAt: iso(instance.applyTime),
-    endedAt: instance.flow.endTime === undefined ? null : iso(instance.flow.endTime),
+    endedAt:
+      instance.flow.endTime === undefined ? null : iso(instance.flow.endTime),
   };
 }
 
 export function wecomAppView(app: WecomApp) {
-  return { agentId: app.agentId, callbackUrl: app.callbackUrl ?? null, callbacks: app.callbacks };
+  return {
+    agentId: app.agentId,
+    callbackUrl: app.callbackUrl ?? null,
+    callbacks: app.callbacks,
+  };
 }

@@ -5,8 +5,14 @@ import type {
   PermissionsService,
 } from '@backstage/backend-plugin-api';
 import { AuthenticationError, NotAllowedError } from '@backstage/errors';
-import { AuthorizeResult, type BasicPermission } from '@backstage/plugin-permission-common';
-import type { Approval, RunContext } from '@im-approval/plugin-im-approval-common';
+import {
+  AuthorizeResult,
+  type BasicPermission,
+} from '@backstage/plugin-permission-common';
+import type {
+  Approval,
+  RunContext,
+} from '@im-approval/plugin-im-approval-common';
 import type { Request } from 'express';
 import type { GithubOidcVerifier } from './GithubOidcVerifier';
 
@@ -16,7 +22,11 @@ export type Caller =
   /** A Backstage service or static external-access token; its run context is self-reported. */
   | { kind: 'service'; id: string }
   /** A person signed in to Backstage; what they may do is decided by the permission framework. */
-  | { kind: 'user'; id: string; credentials: BackstageCredentials<BackstageUserPrincipal> };
+  | {
+      kind: 'user';
+      id: string;
+      credentials: BackstageCredentials<BackstageUserPrincipal>;
+    };
 
 export class CallerResolver {
   constructor(
@@ -26,24 +36,36 @@ export class CallerResolver {
   ) {}
 
   async resolve(request: Request): Promise<Caller> {
-    const token = request.header('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    const token = request
+      .header('authorization')
+      ?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (token && this.oidc?.claimsIssuer(token)) {
       const context = await this.oidc.verify(token);
       return { kind: 'github', id: `github:${context.repository}`, context };
     }
-    const credentials = await this.httpAuth.credentials(request, { allow: ['user', 'service'] }).catch(error => {
-      throw new AuthenticationError(
-        `${(error as Error).message}. Send a GitHub Actions OIDC token or a Backstage token as "Authorization: Bearer <token>"`,
-      );
-    });
+    const credentials = await this.httpAuth
+      .credentials(request, { allow: ['user', 'service'] })
+      .catch(error => {
+        throw new AuthenticationError(
+          `${(error as Error).message}. Send a GitHub Actions OIDC token or a Backstage token as "Authorization: Bearer <token>"`,
+        );
+      });
     if (credentials.principal.type === 'user') {
-      return { kind: 'user', id: credentials.principal.userEntityRef, credentials: credentials as BackstageCredentials<BackstageUserPrincipal> };
+      return {
+        kind: 'user',
+        id: credentials.principal.userEntityRef,
+        credentials:
+          credentials as BackstageCredentials<BackstageUserPrincipal>,
+      };
     }
     return { kind: 'service', id: credentials.principal.subject };
   }
 
   /** For each permission, whether the caller has it: users ask the permission framework, services are trusted, workflows have none. */
-  async allowed(caller: Caller, permissions: BasicPermission[]): Promise<boolean[]> {
+  async allowed(
+    caller: Caller,
+    permissions: BasicPermission[],
+  ): Promise<boolean[]> {
     if (caller.kind === 'service') return permissions.map(() => true);
     if (caller.kind === 'github') return permissions.map(() => false);
     const decisions = await this.permissions.authorize(
@@ -54,25 +76,46 @@ export class CallerResolver {
   }
 
   /** Settings are for people with one of the permissions, and for services; never for workflows. */
-  async authorizeAny(caller: Caller, permissions: BasicPermission[]): Promise<void> {
-    if (caller.kind === 'github') throw new NotAllowedError('Workflows may not read or change im-approval settings');
+  async authorizeAny(
+    caller: Caller,
+    permissions: BasicPermission[],
+  ): Promise<void> {
+    if (caller.kind === 'github')
+      throw new NotAllowedError(
+        'Workflows may not read or change im-approval settings',
+      );
     await this.requireOne(caller, permissions);
   }
 
   /** Users need the permission; services are trusted; a workflow may touch its own repository's approvals only. */
-  async authorize(caller: Caller, permission: BasicPermission, approval?: Approval): Promise<void> {
+  async authorize(
+    caller: Caller,
+    permission: BasicPermission,
+    approval?: Approval,
+  ): Promise<void> {
     if (caller.kind !== 'github') {
       await this.requireOne(caller, [permission]);
       return;
     }
-    if (!approval) throw new NotAllowedError('Workflows may only read their own approvals');
-    if (approval.context.repository.toLowerCase() !== caller.context.repository.toLowerCase()) {
-      throw new NotAllowedError(`Approval ${approval.id} belongs to another repository`);
+    if (!approval)
+      throw new NotAllowedError('Workflows may only read their own approvals');
+    if (
+      approval.context.repository.toLowerCase() !==
+      caller.context.repository.toLowerCase()
+    ) {
+      throw new NotAllowedError(
+        `Approval ${approval.id} belongs to another repository`,
+      );
     }
   }
 
-  private async requireOne(caller: Caller, permissions: BasicPermission[]): Promise<void> {
+  private async requireOne(
+    caller: Caller,
+    permissions: BasicPermission[],
+  ): Promise<void> {
     if ((await this.allowed(caller, permissions)).some(Boolean)) return;
-    throw new NotAllowedError(`You need the ${permissions.map(p => p.name).join(' or the ')} permission`);
+    throw new NotAllowedError(
+      `You need the ${permissions.map(p => p.name).join(' or the ')} permission`,
+    );
   }
 }

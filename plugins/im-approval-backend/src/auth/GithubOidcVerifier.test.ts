@@ -1,4 +1,7 @@
-import { startGithubOidcIssuer, type GithubOidcIssuer } from '@im-approval/im-sandbox';
+import {
+  startGithubOidcIssuer,
+  type GithubOidcIssuer,
+} from '@im-approval/im-sandbox';
 import { GithubOidcVerifier } from './GithubOidcVerifier';
 
 const claims = {
@@ -20,7 +23,12 @@ describe('GithubOidcVerifier', () => {
   beforeAll(async () => {
     issuer = await startGithubOidcIssuer();
     verifier = new GithubOidcVerifier(
-      { issuer: issuer.issuer, jwksUrl: `${issuer.issuer}/.well-known/jwks`, audience: 'im-approval', allowedOwners: ['ACME'] },
+      {
+        issuer: issuer.issuer,
+        jwksUrl: `${issuer.issuer}/.well-known/jwks`,
+        audience: 'im-approval',
+        allowedOwners: ['ACME'],
+      },
       'https://github.com',
     );
   });
@@ -43,7 +51,11 @@ describe('GithubOidcVerifier', () => {
 
   it('recognises tokens of its issuer only', async () => {
     expect(verifier.claimsIssuer(await issuer.sign(claims))).toBe(true);
-    expect(verifier.claimsIssuer(await issuer.sign(claims, { issuer: 'https://elsewhere' }))).toBe(false);
+    expect(
+      verifier.claimsIssuer(
+        await issuer.sign(claims, { issuer: 'https://elsewhere' }),
+      ),
+    ).toBe(false);
     expect(verifier.claimsIssuer('im-approval-local-dev-token')).toBe(false);
   });
 
@@ -51,29 +63,54 @@ describe('GithubOidcVerifier', () => {
     ['forged', { forged: true }, /signature does not match/],
     ['expired', { expiresIn: -60 }, /expired/],
     ['just expired', { expiresIn: -2 }, /expired/],
-    ['for another audience', { audience: 'someone-else' }, /audience is not "im-approval"/],
+    [
+      'for another audience',
+      { audience: 'someone-else' },
+      /audience is not "im-approval"/,
+    ],
     ['never-expiring', { omit: ['exp' as const] }, /no "exp" claim/],
     ['undated', { omit: ['iat' as const] }, /no "iat" claim/],
     ['future-dated', { issuedIn: 600 }, /"iat" claim is in the future/],
     ['not-yet-valid', { validIn: 600 }, /"nbf" claim is in the future/],
-    ['too old', { issuedIn: -7200, expiresIn: 600 }, /issued more than an hour ago/],
+    [
+      'too old',
+      { issuedIn: -7200, expiresIn: 600 },
+      /issued more than an hour ago/,
+    ],
   ])('refuses a %s token with 401', async (_, options, message) => {
     const token = await issuer.sign(claims, options);
-    await expect(verifier.verify(token)).rejects.toMatchObject({ name: 'AuthenticationError', message });
+    await expect(verifier.verify(token)).rejects.toMatchObject({
+      name: 'AuthenticationError',
+      message,
+    });
   });
 
   it('accepts a token dated a little ahead of its clock (skew)', async () => {
     const token = await issuer.sign(claims, { issuedIn: 30 });
-    await expect(verifier.verify(token)).resolves.toMatchObject({ repository: 'acme/api' });
+    await expect(verifier.verify(token)).resolves.toMatchObject({
+      repository: 'acme/api',
+    });
   });
 
   it('refuses an owner that is not allowed with 403', async () => {
-    const token = await issuer.sign({ ...claims, repository: 'evil/api', repository_owner: 'evil' });
-    await expect(verifier.verify(token)).rejects.toMatchObject({ name: 'NotAllowedError', message: /"evil" may not/ });
+    const token = await issuer.sign({
+      ...claims,
+      repository: 'evil/api',
+      repository_owner: 'evil',
+    });
+    await expect(verifier.verify(token)).rejects.toMatchObject({
+      name: 'NotAllowedError',
+      message: /"evil" may not/,
+    });
   });
 
   it('refuses a token without repository claims', async () => {
-    const token = await issuer.sign({ repository: '', repository_owner: 'acme' });
-    await expect(verifier.verify(token)).rejects.toMatchObject({ name: 'AuthenticationError' });
+    const token = await issuer.sign({
+      repository: '',
+      repository_owner: 'acme',
+    });
+    await expect(verifier.verify(token)).rejects.toMatchObject({
+      name: 'AuthenticationError',
+    });
   });
 });

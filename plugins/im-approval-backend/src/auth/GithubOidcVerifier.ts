@@ -1,6 +1,11 @@
 import { AuthenticationError, NotAllowedError } from '@backstage/errors';
 import type { RunContext } from '@im-approval/plugin-im-approval-common';
-import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  errors as joseErrors,
+  jwtVerify,
+} from 'jose';
 import { z } from 'zod';
 import type { GithubOidcSettings } from '../config/readImApprovalConfig';
 
@@ -30,7 +35,10 @@ export class GithubOidcVerifier {
     private readonly settings: GithubOidcSettings,
     private readonly serverUrl: string,
   ) {
-    this.jwks = createRemoteJWKSet(new URL(settings.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+    this.jwks = createRemoteJWKSet(new URL(settings.jwksUrl), {
+      timeoutDuration: 5000,
+      cooldownDuration: 30_000,
+    });
   }
 
   /** True when the bearer token says it was issued by the configured GitHub issuer. */
@@ -56,16 +64,27 @@ export class GithubOidcVerifier {
         clockTolerance: CLOCK_SKEW_SECONDS,
       }));
     } catch (error) {
-      throw new AuthenticationError(`GitHub OIDC token refused: ${describeJoseError(error, this.settings.audience)}`);
+      throw new AuthenticationError(
+        `GitHub OIDC token refused: ${describeJoseError(error, this.settings.audience)}`,
+      );
     }
     // The skew allowance is for tokens that look issued in the future; an expired one is expired.
-    if (payload.exp! <= Date.now() / 1000) throw new AuthenticationError('GitHub OIDC token refused: it has expired');
+    if (payload.exp! <= Date.now() / 1000)
+      throw new AuthenticationError(
+        'GitHub OIDC token refused: it has expired',
+      );
     const claims = githubClaimsSchema.safeParse(payload);
     if (!claims.success) {
-      throw new AuthenticationError('GitHub OIDC token refused: it lacks the repository and repository_owner claims');
+      throw new AuthenticationError(
+        'GitHub OIDC token refused: it lacks the repository and repository_owner claims',
+      );
     }
     const owner = claims.data.repository_owner.toLowerCase();
-    if (!this.settings.allowedOwners.some(allowed => allowed.toLowerCase() === owner)) {
+    if (
+      !this.settings.allowedOwners.some(
+        allowed => allowed.toLowerCase() === owner,
+      )
+    ) {
       throw new NotAllowedError(
         `Workflows of repository owner "${claims.data.repository_owner}" may not request approvals here (imApproval.github.oidc.allowedOwners)`,
       );
@@ -87,15 +106,23 @@ export class GithubOidcVerifier {
 }
 
 function describeJoseError(error: unknown, audience: string): string {
-  if (error instanceof joseErrors.JWTExpired) return error.claim === 'iat' ? 'it was issued more than an hour ago' : 'it has expired';
+  if (error instanceof joseErrors.JWTExpired)
+    return error.claim === 'iat'
+      ? 'it was issued more than an hour ago'
+      : 'it has expired';
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    if (error.claim === 'aud') return `its audience is not "${audience}" (set the Action's audience input)`;
+    if (error.claim === 'aud')
+      return `its audience is not "${audience}" (set the Action's audience input)`;
     if (error.reason === 'missing') return `it has no "${error.claim}" claim`;
-    if (error.claim === 'iat' || error.claim === 'nbf') return `its "${error.claim}" claim is in the future (is a clock wrong?)`;
+    if (error.claim === 'iat' || error.claim === 'nbf')
+      return `its "${error.claim}" claim is in the future (is a clock wrong?)`;
     return `claim "${error.claim}" ${error.reason}`;
   }
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JWKSNoMatchingKey) {
-    return 'its signature does not match the issuer\'s keys';
+  if (
+    error instanceof joseErrors.JWSSignatureVerificationFailed ||
+    error instanceof joseErrors.JWKSNoMatchingKey
+  ) {
+    return "its signature does not match the issuer's keys";
   }
   if (error instanceof joseErrors.JOSEError) return error.message;
   return `the issuer's keys could not be read (${(error as Error).message})`;

@@ -1,5 +1,8 @@
 import { readSchedulerServiceTaskScheduleDefinitionFromConfig } from '@backstage/backend-plugin-api';
-import type { RootConfigService, SchedulerServiceTaskScheduleDefinition } from '@backstage/backend-plugin-api';
+import type {
+  RootConfigService,
+  SchedulerServiceTaskScheduleDefinition,
+} from '@backstage/backend-plugin-api';
 import { ConfigReader, type Config } from '@backstage/config';
 import type { JsonObject } from '@backstage/types';
 import {
@@ -41,14 +44,19 @@ const oidcSchema = z.object({
   issuer: z.url().default(GITHUB_ISSUER),
   jwksUrl: z.url().optional(),
   audience: z.string().min(1).default('im-approval'),
-  allowedOwners: z.array(z.string().min(1)).min(1, 'list at least one repository owner'),
+  allowedOwners: z
+    .array(z.string().min(1))
+    .min(1, 'list at least one repository owner'),
 });
 
-const KEY_HINT = 'expected 32 random bytes as base64 (e.g. from `openssl rand -base64 32`) or as 64 hex digits';
+const KEY_HINT =
+  'expected 32 random bytes as base64 (e.g. from `openssl rand -base64 32`) or as 64 hex digits';
 
 const secretsKeySchema = z.string().transform((text, ctx) => {
   const trimmed = text.trim();
-  const key = /^[0-9a-f]{64}$/i.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
+  const key = /^[0-9a-f]{64}$/i.test(trimmed)
+    ? Buffer.from(trimmed, 'hex')
+    : Buffer.from(trimmed, 'base64');
   if (key.length !== 32) {
     ctx.addIssue({ code: 'custom', message: KEY_HINT });
     return z.NEVER;
@@ -57,44 +65,86 @@ const secretsKeySchema = z.string().transform((text, ctx) => {
 });
 
 const secretsKeysSchema = z
-  .array(z.object({ id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected letters, digits, dots, dashes or underscores'), key: secretsKeySchema }))
+  .array(
+    z.object({
+      id: z
+        .string()
+        .regex(
+          /^[A-Za-z0-9._-]{1,64}$/,
+          'expected letters, digits, dots, dashes or underscores',
+        ),
+      key: secretsKeySchema,
+    }),
+  )
   .min(1, 'list at least one key; the first encrypts')
-  .refine(keys => new Set(keys.map(k => k.id)).size === keys.length, 'key ids must be unique');
+  .refine(
+    keys => new Set(keys.map(k => k.id)).size === keys.length,
+    'key ids must be unique',
+  );
 
 function readSecretsKeys(config: Config | undefined): SecretsKey[] {
   const single = config?.getOptional('secretsKey');
   const list = config?.getOptional('secretsKeys');
   if (single !== undefined && list !== undefined) {
-    throw new Error('Invalid im-approval configuration: set imApproval.secretsKey or imApproval.secretsKeys, not both');
+    throw new Error(
+      'Invalid im-approval configuration: set imApproval.secretsKey or imApproval.secretsKeys, not both',
+    );
   }
-  if (single !== undefined) return [{ id: 'default', key: parse(secretsKeySchema, single, 'imApproval.secretsKey') }];
-  if (list !== undefined) return parse(secretsKeysSchema, list, 'imApproval.secretsKeys');
+  if (single !== undefined)
+    return [
+      {
+        id: 'default',
+        key: parse(secretsKeySchema, single, 'imApproval.secretsKey'),
+      },
+    ];
+  if (list !== undefined)
+    return parse(secretsKeysSchema, list, 'imApproval.secretsKeys');
   return [];
 }
 
-function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+function parse<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  where: string,
+): z.output<T> {
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new Error(`Invalid im-approval configuration: ${describeZodError(result.error, where)}`);
+    throw new Error(
+      `Invalid im-approval configuration: ${describeZodError(result.error, where)}`,
+    );
   }
   return result.data;
 }
 
-function schedule(config: Config | undefined, key: string, fallback: SchedulerServiceTaskScheduleDefinition) {
+function schedule(
+  config: Config | undefined,
+  key: string,
+  fallback: SchedulerServiceTaskScheduleDefinition,
+) {
   const section = config?.getOptionalConfig(key);
   if (!section?.has('frequency')) return fallback;
   // The scheduler wants a timeout beside every frequency; configuration usually sets only the frequency.
   return readSchedulerServiceTaskScheduleDefinitionFromConfig(
-    new ConfigReader({ timeout: fallback.timeout as JsonObject, ...section.get<JsonObject>() }),
+    new ConfigReader({
+      timeout: fallback.timeout as JsonObject,
+      ...section.get<JsonObject>(),
+    }),
   );
 }
 
-function intervalSeconds(definition: SchedulerServiceTaskScheduleDefinition): number {
+function intervalSeconds(
+  definition: SchedulerServiceTaskScheduleDefinition,
+): number {
   const { frequency } = definition;
-  if (typeof frequency === 'object' && ('cron' in frequency || 'trigger' in frequency)) return 60;
+  if (
+    typeof frequency === 'object' &&
+    ('cron' in frequency || 'trigger' in frequency)
+  )
+    return 60;
   let duration: Duration;
   if (Duration.isDuration(frequency)) duration = frequency;
-  else if (typeof frequency === 'string') duration = Duration.fromISO(frequency);
+  else if (typeof frequency === 'string')
+    duration = Duration.fromISO(frequency);
   else duration = Duration.fromObject(frequency);
   return duration.isValid ? Math.max(1, duration.as('seconds')) : 60;
 }
@@ -106,23 +156,34 @@ function integrationPath(item: Config, index: number): string {
 }
 
 /** Reads and validates `imApproval`; throws an error naming the offending key. */
-export function readImApprovalConfig(rootConfig: RootConfigService | Config): ImApprovalConfig {
+export function readImApprovalConfig(
+  rootConfig: RootConfigService | Config,
+): ImApprovalConfig {
   const config = rootConfig.getOptionalConfig('imApproval');
-  const integrations = (config?.getOptionalConfigArray('integrations') ?? []).map((item, index) =>
+  const integrations = (
+    config?.getOptionalConfigArray('integrations') ?? []
+  ).map((item, index) =>
     parse(integrationSchema, item.get(), integrationPath(item, index)),
   );
-  const templates = (config?.getOptionalConfigArray('templates') ?? []).map((item, index) =>
-    parse(templateSchema, item.get(), `imApproval.templates[${index}]`),
+  const templates = (config?.getOptionalConfigArray('templates') ?? []).map(
+    (item, index) =>
+      parse(templateSchema, item.get(), `imApproval.templates[${index}]`),
   );
 
   const ids = new Set<string>();
   for (const integration of integrations) {
-    if (ids.has(integration.id)) throw new Error(`Invalid im-approval configuration: integration id "${integration.id}" is used twice`);
+    if (ids.has(integration.id))
+      throw new Error(
+        `Invalid im-approval configuration: integration id "${integration.id}" is used twice`,
+      );
     ids.add(integration.id);
   }
   const names = new Set<string>();
   templates.forEach((template, index) => {
-    if (names.has(template.name)) throw new Error(`Invalid im-approval configuration: template name "${template.name}" is used twice`);
+    if (names.has(template.name))
+      throw new Error(
+        `Invalid im-approval configuration: template name "${template.name}" is used twice`,
+      );
     names.add(template.name);
     if (!ids.has(template.integration)) {
       throw new Error(
@@ -132,17 +193,35 @@ export function readImApprovalConfig(rootConfig: RootConfigService | Config): Im
   });
 
   const oidcConfig = config?.getOptional('github.oidc');
-  const oidc = oidcConfig === undefined ? undefined : parse(oidcSchema, oidcConfig, 'imApproval.github.oidc');
+  const oidc =
+    oidcConfig === undefined
+      ? undefined
+      : parse(oidcSchema, oidcConfig, 'imApproval.github.oidc');
 
-  const reconcilerSchedule = schedule(config, 'reconciler', { frequency: { seconds: 30 }, timeout: { minutes: 5 }, initialDelay: { seconds: 5 } });
+  const reconcilerSchedule = schedule(config, 'reconciler', {
+    frequency: { seconds: 30 },
+    timeout: { minutes: 5 },
+    initialDelay: { seconds: 5 },
+  });
   return {
-    githubServerUrl: (config?.getOptionalString('github.serverUrl') ?? 'https://github.com').replace(/\/+$/, ''),
-    oidc: oidc && { ...oidc, jwksUrl: oidc.jwksUrl ?? `${oidc.issuer.replace(/\/+$/, '')}/.well-known/jwks` },
+    githubServerUrl: (
+      config?.getOptionalString('github.serverUrl') ?? 'https://github.com'
+    ).replace(/\/+$/, ''),
+    oidc: oidc && {
+      ...oidc,
+      jwksUrl:
+        oidc.jwksUrl ?? `${oidc.issuer.replace(/\/+$/, '')}/.well-known/jwks`,
+    },
     reconcilerSchedule,
     reconcilerIntervalSeconds: intervalSeconds(reconcilerSchedule),
-    reconcilerBatchSize: config?.getOptionalNumber('reconciler.batchSize') ?? 200,
-    expirySchedule: schedule(config, 'expiry', { frequency: { seconds: 30 }, timeout: { minutes: 5 } }),
-    callbackMaxAgeSeconds: config?.getOptionalNumber('callbacks.maxAgeSeconds') ?? 300,
+    reconcilerBatchSize:
+      config?.getOptionalNumber('reconciler.batchSize') ?? 200,
+    expirySchedule: schedule(config, 'expiry', {
+      frequency: { seconds: 30 },
+      timeout: { minutes: 5 },
+    }),
+    callbackMaxAgeSeconds:
+      config?.getOptionalNumber('callbacks.maxAgeSeconds') ?? 300,
     integrations,
     templates,
     secretsKeys: readSecretsKeys(config),

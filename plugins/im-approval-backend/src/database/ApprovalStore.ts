@@ -55,24 +55,49 @@ export interface Decision {
 
 export interface ApprovalStore {
   /** Inserts, or returns the approval the caller already opened under the idempotency key (`created: false`). */
-  insert(approval: NewApproval, event: NewTimelineEvent): Promise<IdempotentApproval & { created: boolean }>;
+  insert(
+    approval: NewApproval,
+    event: NewTimelineEvent,
+  ): Promise<IdempotentApproval & { created: boolean }>;
   get(id: string): Promise<Approval | undefined>;
-  getByIdempotencyKey(caller: string, key: string): Promise<IdempotentApproval | undefined>;
-  findByInstance(integration: string, instanceId: string): Promise<Approval | undefined>;
-  list(query: ListApprovalsQuery): Promise<{ items: Approval[]; totalCount: number }>;
+  getByIdempotencyKey(
+    caller: string,
+    key: string,
+  ): Promise<IdempotentApproval | undefined>;
+  findByInstance(
+    integration: string,
+    instanceId: string,
+  ): Promise<Approval | undefined>;
+  list(
+    query: ListApprovalsQuery,
+  ): Promise<{ items: Approval[]; totalCount: number }>;
   timeline(id: string): Promise<TimelineEvent[]>;
   /** Records the IM instance of a pending approval that has none yet; undefined otherwise. */
-  attachInstance(id: string, instance: { instanceId: string; url?: string }, event: NewTimelineEvent): Promise<Approval | undefined>;
+  attachInstance(
+    id: string,
+    instance: { instanceId: string; url?: string },
+    event: NewTimelineEvent,
+  ): Promise<Approval | undefined>;
   /**
    * Moves a pending approval to a terminal status in one conditional update. Exactly one caller
    * wins; the others (and every caller once the approval is terminal) get undefined.
    */
-  transition(id: string, decision: Decision, event: NewTimelineEvent): Promise<Approval | undefined>;
+  transition(
+    id: string,
+    decision: Decision,
+    event: NewTimelineEvent,
+  ): Promise<Approval | undefined>;
   appendEvent(id: string, event: NewTimelineEvent): Promise<void>;
   /** Keeps the IM's last error on a pending approval (and in its timeline), so it is shown if nothing else happens. */
-  recordImError(id: string, event: NewTimelineEvent & { message: string }): Promise<void>;
+  recordImError(
+    id: string,
+    event: NewTimelineEvent & { message: string },
+  ): Promise<void>;
   /** Pending approvals, least recently checked first. */
-  listPending(options: { limit: number; createdBefore?: Date }): Promise<Approval[]>;
+  listPending(options: {
+    limit: number;
+    createdBefore?: Date;
+  }): Promise<Approval[]>;
   listExpired(now: Date, limit: number): Promise<Approval[]>;
   /** Marks pending approvals as just reconciled so the next pass starts with others. */
   touch(ids: string[]): Promise<void>;

@@ -18,7 +18,12 @@ function newApproval(overrides: Partial<NewApproval> = {}): NewApproval {
     integration: 'feishu-main',
     provider: 'feishu',
     title: 'Deploy api',
-    context: { repository: 'acme/api', ref: 'refs/heads/main', verified: true, caller: 'github:acme/api' },
+    context: {
+      repository: 'acme/api',
+      ref: 'refs/heads/main',
+      verified: true,
+      caller: 'github:acme/api',
+    },
     variables: { service: 'api' },
     form: [{ field: 'Service', value: 'api' }],
     approvers: ['alice@example.com'],
@@ -27,161 +32,341 @@ function newApproval(overrides: Partial<NewApproval> = {}): NewApproval {
   };
 }
 
-describe.each(databases.eachSupportedId())('DatabaseApprovalStore on %p', databaseId => {
-  let store: DatabaseApprovalStore;
+describe.each(databases.eachSupportedId())(
+  'DatabaseApprovalStore on %p',
+  databaseId => {
+    let store: DatabaseApprovalStore;
 
-  beforeAll(async () => {
-    const knex = await databases.init(databaseId);
-    store = new DatabaseApprovalStore(await migratedClient({ getClient: async () => knex }));
-  });
+    beforeAll(async () => {
+      const knex = await databases.init(databaseId);
+      store = new DatabaseApprovalStore(
+        await migratedClient({ getClient: async () => knex }),
+      );
+    });
 
-  it('inserts once per idempotency key and returns the first approval for a repeat', async () => {
-    const first = newApproval();
-    const created = await store.insert(first, { type: 'created', source: 'api', actor: 'github:acme/api' });
-    expect(created.created).toBe(true);
-    expect(created.approval).toMatchObject({ id: first.id, status: 'pending', form: first.form, context: first.context });
+    it('inserts once per idempotency key and returns the first approval for a repeat', async () => {
+      const first = newApproval();
+      const created = await store.insert(first, {
+        type: 'created',
+        source: 'api',
+        actor: 'github:acme/api',
+      });
+      expect(created.created).toBe(true);
+      expect(created.approval).toMatchObject({
+        id: first.id,
+        status: 'pending',
+        form: first.form,
+        context: first.context,
+      });
 
-    const repeat = await store.insert({ ...newApproval(), idempotencyKey: first.idempotencyKey }, { type: 'created', source: 'api' });
-    expect(repeat).toEqual({ approval: created.approval, request: first.request, created: false });
-    expect(await store.timeline(first.id)).toHaveLength(1);
-  });
+      const repeat = await store.insert(
+        { ...newApproval(), idempotencyKey: first.idempotencyKey },
+        { type: 'created', source: 'api' },
+      );
+      expect(repeat).toEqual({
+        approval: created.approval,
+        request: first.request,
+        created: false,
+      });
+      expect(await store.timeline(first.id)).toHaveLength(1);
+    });
 
-  it('scopes an idempotency key to its caller', async () => {
-    const key = randomUUID();
-    const workflow = await store.insert(newApproval({ idempotencyKey: key }), { type: 'created', source: 'api' });
-    const service = await store.insert(newApproval({ idempotencyKey: key, caller: 'external:deploy-bot' }), { type: 'created', source: 'api' });
-    expect(service.created).toBe(true);
-    expect(service.approval.id).not.toBe(workflow.approval.id);
-    expect((await store.getByIdempotencyKey('github:acme/api', key))?.approval.id).toBe(workflow.approval.id);
-    expect((await store.getByIdempotencyKey('external:deploy-bot', key))?.approval.id).toBe(service.approval.id);
-    expect(await store.getByIdempotencyKey('github:acme/other', key)).toBeUndefined();
-  });
+    it('scopes an idempotency key to its caller', async () => {
+      const key = randomUUID();
+      const workflow = await store.insert(
+        newApproval({ idempotencyKey: key }),
+        { type: 'created', source: 'api' },
+      );
+      const service = await store.insert(
+        newApproval({ idempotencyKey: key, caller: 'external:deploy-bot' }),
+        { type: 'created', source: 'api' },
+      );
+      expect(service.created).toBe(true);
+      expect(service.approval.id).not.toBe(workflow.approval.id);
+      expect(
+        (await store.getByIdempotencyKey('github:acme/api', key))?.approval.id,
+      ).toBe(workflow.approval.id);
+      expect(
+        (await store.getByIdempotencyKey('external:deploy-bot', key))?.approval
+          .id,
+      ).toBe(service.approval.id);
+      expect(
+        await store.getByIdempotencyKey('github:acme/other', key),
+      ).toBeUndefined();
+    });
 
-  it('stores text from an IM that PostgreSQL cannot hold as it is, NUL made visible', async () => {
-    const approval = newApproval();
-    await store.insert(approval, { type: 'created', source: 'api' });
-    const instanceId = `inst-\u0000-${'x'.repeat(300)}`;
-    await store.attachInstance(approval.id, { instanceId, url: 'https://im.example/\u0000' }, { type: 'im_instance_created', source: 'api' });
-    expect((await store.findByInstance('feishu-main', instanceId))?.id).toBe(approval.id);
-    const decided = await store.transition(
-      approval.id,
-      { status: 'approved', decidedBy: { id: `ou_\u0000${'a'.repeat(300)}`, name: `${'Ada '.repeat(100)}\u0000` }, comment: 'ok\u0000then' },
-      { type: 'approved', source: 'callback', actor: `${'Ada '.repeat(100)}\u0000`, message: 'ok\u0000then' },
-    );
-    expect(decided).toMatchObject({ status: 'approved', comment: 'ok\uFFFDthen' });
-    expect(decided!.decidedBy).toHaveLength(401);
-    expect(decided!.decidedById).toBe(`ou_\uFFFD${'a'.repeat(300)}`);
-    expect((await store.timeline(approval.id)).at(-1)).toMatchObject({ message: 'ok\uFFFDthen' });
-  });
+    it('stores text from an IM that PostgreSQL cannot hold as it is, NUL made visible', async () => {
+      const approval = newApproval();
+      await store.insert(approval, { type: 'created', source: 'api' });
+      const instanceId = `inst-\u0000-${'x'.repeat(300)}`;
+      await store.attachInstance(
+        approval.id,
+        { instanceId, url: 'https://im.example/\u0000' },
+        { type: 'im_instance_created', source: 'api' },
+      );
+      expect((await store.findByInstance('feishu-main', instanceId))?.id).toBe(
+        approval.id,
+      );
+      const decided = await store.transition(
+        approval.id,
+        {
+          status: 'approved',
+          decidedBy: {
+            id: `ou_\u0000${'a'.repeat(300)}`,
+            name: `${'Ada '.repeat(100)}\u0000`,
+          },
+          comment: 'ok\u0000then',
+        },
+        {
+          type: 'approved',
+          source: 'callback',
+          actor: `${'Ada '.repeat(100)}\u0000`,
+          message: 'ok\u0000then',
+        },
+      );
+      expect(decided).toMatchObject({
+        status: 'approved',
+        comment: 'ok\uFFFDthen',
+      });
+      expect(decided!.decidedBy).toHaveLength(401);
+      expect(decided!.decidedById).toBe(`ou_\uFFFD${'a'.repeat(300)}`);
+      expect((await store.timeline(approval.id)).at(-1)).toMatchObject({
+        message: 'ok\uFFFDthen',
+      });
+    });
 
-  it('keeps the last IM error of an approval that expires without an instance, and clears it once one is made', async () => {
-    const stranded = newApproval();
-    await store.insert(stranded, { type: 'created', source: 'api' });
-    await store.recordImError(stranded.id, { type: 'im_error', source: 'reconciler', message: 'Feishu is unavailable' });
-    expect((await store.get(stranded.id))?.error).toBe('Feishu is unavailable');
-    const expired = await store.transition(stranded.id, { status: 'expired' }, { type: 'expired', source: 'scheduler' });
-    expect(expired).toMatchObject({ status: 'expired', error: 'Feishu is unavailable' });
+    it('keeps the last IM error of an approval that expires without an instance, and clears it once one is made', async () => {
+      const stranded = newApproval();
+      await store.insert(stranded, { type: 'created', source: 'api' });
+      await store.recordImError(stranded.id, {
+        type: 'im_error',
+        source: 'reconciler',
+        message: 'Feishu is unavailable',
+      });
+      expect((await store.get(stranded.id))?.error).toBe(
+        'Feishu is unavailable',
+      );
+      const expired = await store.transition(
+        stranded.id,
+        { status: 'expired' },
+        { type: 'expired', source: 'scheduler' },
+      );
+      expect(expired).toMatchObject({
+        status: 'expired',
+        error: 'Feishu is unavailable',
+      });
 
-    const recovered = newApproval();
-    await store.insert(recovered, { type: 'created', source: 'api' });
-    await store.recordImError(recovered.id, { type: 'im_error', source: 'api', message: 'timed out' });
-    const attached = await store.attachInstance(recovered.id, { instanceId: randomUUID() }, { type: 'im_instance_created', source: 'reconciler' });
-    expect(attached?.error).toBeNull();
-  });
+      const recovered = newApproval();
+      await store.insert(recovered, { type: 'created', source: 'api' });
+      await store.recordImError(recovered.id, {
+        type: 'im_error',
+        source: 'api',
+        message: 'timed out',
+      });
+      const attached = await store.attachInstance(
+        recovered.id,
+        { instanceId: randomUUID() },
+        { type: 'im_instance_created', source: 'reconciler' },
+      );
+      expect(attached?.error).toBeNull();
+    });
 
-  it('lets exactly one of many concurrent transitions win', async () => {
-    const approval = newApproval();
-    await store.insert(approval, { type: 'created', source: 'api' });
-    const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) =>
-        store.transition(
-          approval.id,
-          { status: i % 2 ? 'approved' : 'rejected', decidedBy: { id: `user${i}`, name: `User ${i}` } },
-          { type: i % 2 ? 'approved' : 'rejected', source: 'callback', actor: `user${i}` },
+    it('lets exactly one of many concurrent transitions win', async () => {
+      const approval = newApproval();
+      await store.insert(approval, { type: 'created', source: 'api' });
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          store.transition(
+            approval.id,
+            {
+              status: i % 2 ? 'approved' : 'rejected',
+              decidedBy: { id: `user${i}`, name: `User ${i}` },
+            },
+            {
+              type: i % 2 ? 'approved' : 'rejected',
+              source: 'callback',
+              actor: `user${i}`,
+            },
+          ),
         ),
-      ),
-    );
-    const winners = results.filter(Boolean);
-    expect(winners).toHaveLength(1);
-    const stored = await store.get(approval.id);
-    expect(stored?.status).toBe(winners[0]!.status);
-    expect(stored?.decidedBy).toBe(winners[0]!.decidedBy);
-    expect((await store.timeline(approval.id)).map(e => e.type)).toEqual(['created', winners[0]!.status]);
-  });
+      );
+      const winners = results.filter(Boolean);
+      expect(winners).toHaveLength(1);
+      const stored = await store.get(approval.id);
+      expect(stored?.status).toBe(winners[0]!.status);
+      expect(stored?.decidedBy).toBe(winners[0]!.decidedBy);
+      expect((await store.timeline(approval.id)).map(e => e.type)).toEqual([
+        'created',
+        winners[0]!.status,
+      ]);
+    });
 
-  it('never changes a terminal approval', async () => {
-    const approval = newApproval();
-    await store.insert(approval, { type: 'created', source: 'api' });
-    await store.transition(approval.id, { status: 'canceled' }, { type: 'canceled', source: 'api' });
-    expect(await store.transition(approval.id, { status: 'approved' }, { type: 'approved', source: 'callback' })).toBeUndefined();
-    expect(await store.attachInstance(approval.id, { instanceId: 'late' }, { type: 'im_instance_created', source: 'api' })).toBeUndefined();
-    expect((await store.get(approval.id))?.status).toBe('canceled');
-  });
+    it('never changes a terminal approval', async () => {
+      const approval = newApproval();
+      await store.insert(approval, { type: 'created', source: 'api' });
+      await store.transition(
+        approval.id,
+        { status: 'canceled' },
+        { type: 'canceled', source: 'api' },
+      );
+      expect(
+        await store.transition(
+          approval.id,
+          { status: 'approved' },
+          { type: 'approved', source: 'callback' },
+        ),
+      ).toBeUndefined();
+      expect(
+        await store.attachInstance(
+          approval.id,
+          { instanceId: 'late' },
+          { type: 'im_instance_created', source: 'api' },
+        ),
+      ).toBeUndefined();
+      expect((await store.get(approval.id))?.status).toBe('canceled');
+    });
 
-  it('attaches an IM instance once and finds the approval by it', async () => {
-    const approval = newApproval();
-    await store.insert(approval, { type: 'created', source: 'api' });
-    const attached = await store.attachInstance(approval.id, { instanceId: 'INST-1', url: 'https://im/INST-1' }, { type: 'im_instance_created', source: 'api' });
-    expect(attached).toMatchObject({ imInstanceId: 'INST-1', imUrl: 'https://im/INST-1' });
-    expect(await store.attachInstance(approval.id, { instanceId: 'INST-2' }, { type: 'im_instance_created', source: 'api' })).toBeUndefined();
-    expect((await store.findByInstance('feishu-main', 'INST-1'))?.id).toBe(approval.id);
-    expect(await store.findByInstance('other-integration', 'INST-1')).toBeUndefined();
-  });
+    it('attaches an IM instance once and finds the approval by it', async () => {
+      const approval = newApproval();
+      await store.insert(approval, { type: 'created', source: 'api' });
+      const attached = await store.attachInstance(
+        approval.id,
+        { instanceId: 'INST-1', url: 'https://im/INST-1' },
+        { type: 'im_instance_created', source: 'api' },
+      );
+      expect(attached).toMatchObject({
+        imInstanceId: 'INST-1',
+        imUrl: 'https://im/INST-1',
+      });
+      expect(
+        await store.attachInstance(
+          approval.id,
+          { instanceId: 'INST-2' },
+          { type: 'im_instance_created', source: 'api' },
+        ),
+      ).toBeUndefined();
+      expect((await store.findByInstance('feishu-main', 'INST-1'))?.id).toBe(
+        approval.id,
+      );
+      expect(
+        await store.findByInstance('other-integration', 'INST-1'),
+      ).toBeUndefined();
+    });
 
-  it('lists expired pending approvals only', async () => {
-    const past = newApproval({ expiresAt: new Date(Date.now() - 1000) });
-    const future = newApproval();
-    await store.insert(past, { type: 'created', source: 'api' });
-    await store.insert(future, { type: 'created', source: 'api' });
-    const expired = (await store.listExpired(new Date(), 100)).map(a => a.id);
-    expect(expired).toContain(past.id);
-    expect(expired).not.toContain(future.id);
-  });
+    it('lists expired pending approvals only', async () => {
+      const past = newApproval({ expiresAt: new Date(Date.now() - 1000) });
+      const future = newApproval();
+      await store.insert(past, { type: 'created', source: 'api' });
+      await store.insert(future, { type: 'created', source: 'api' });
+      const expired = (await store.listExpired(new Date(), 100)).map(a => a.id);
+      expect(expired).toContain(past.id);
+      expect(expired).not.toContain(future.id);
+    });
 
-  it('filters and pages the list, newest first', async () => {
-    const repository = `acme/list-${randomUUID()}`;
-    for (let i = 0; i < 3; i++) {
-      await store.insert(newApproval({ context: { repository, verified: false, caller: 'svc' } }), { type: 'created', source: 'api' });
-      await new Promise(resolve => setTimeout(resolve, 5));
-    }
-    const page = await store.list({ repository, limit: 2, offset: 0 });
-    expect(page.totalCount).toBe(3);
-    expect(page.items).toHaveLength(2);
-    expect(page.items[0].createdAt >= page.items[1].createdAt).toBe(true);
-    const rest = await store.list({ repository, limit: 2, offset: 2 });
-    expect(rest.items).toHaveLength(1);
-    expect(await store.list({ repository, status: 'approved', limit: 10, offset: 0 })).toEqual({ items: [], totalCount: 0 });
-  });
+    it('filters and pages the list, newest first', async () => {
+      const repository = `acme/list-${randomUUID()}`;
+      for (let i = 0; i < 3; i++) {
+        await store.insert(
+          newApproval({
+            context: { repository, verified: false, caller: 'svc' },
+          }),
+          { type: 'created', source: 'api' },
+        );
+        await new Promise(resolve => setTimeout(resolve, 5));
+      }
+      const page = await store.list({ repository, limit: 2, offset: 0 });
+      expect(page.totalCount).toBe(3);
+      expect(page.items).toHaveLength(2);
+      expect(page.items[0].createdAt >= page.items[1].createdAt).toBe(true);
+      const rest = await store.list({ repository, limit: 2, offset: 2 });
+      expect(rest.items).toHaveLength(1);
+      expect(
+        await store.list({
+          repository,
+          status: 'approved',
+          limit: 10,
+          offset: 0,
+        }),
+      ).toEqual({ items: [], totalCount: 0 });
+    });
 
-  // A workflow lists its own repository's approvals only: "_" in its name must not match another repository.
-  it('filters by repository exactly but for case, taking LIKE characters literally', async () => {
-    const marker = randomUUID().slice(0, 8);
-    const own = newApproval({ context: { repository: `acme/my_app-${marker}`, verified: true, caller: 'github:acme' } });
-    const other = newApproval({ context: { repository: `acme/myXapp-${marker}`, verified: true, caller: 'github:acme' } });
-    await store.insert(own, { type: 'created', source: 'api' });
-    await store.insert(other, { type: 'created', source: 'api' });
-    const ids = (repository: string) => store.list({ repository, limit: 10, offset: 0 }).then(r => r.items.map(a => a.id));
+    // A workflow lists its own repository's approvals only: "_" in its name must not match another repository.
+    it('filters by repository exactly but for case, taking LIKE characters literally', async () => {
+      const marker = randomUUID().slice(0, 8);
+      const own = newApproval({
+        context: {
+          repository: `acme/my_app-${marker}`,
+          verified: true,
+          caller: 'github:acme',
+        },
+      });
+      const other = newApproval({
+        context: {
+          repository: `acme/myXapp-${marker}`,
+          verified: true,
+          caller: 'github:acme',
+        },
+      });
+      await store.insert(own, { type: 'created', source: 'api' });
+      await store.insert(other, { type: 'created', source: 'api' });
+      const ids = (repository: string) =>
+        store
+          .list({ repository, limit: 10, offset: 0 })
+          .then(r => r.items.map(a => a.id));
 
-    expect(await ids(`acme/my_app-${marker}`)).toEqual([own.id]);
-    expect(await ids(`ACME/My_App-${marker}`)).toEqual([own.id]);
-    expect(await ids(`acme/%-${marker}`)).toEqual([]);
-  });
+      expect(await ids(`acme/my_app-${marker}`)).toEqual([own.id]);
+      expect(await ids(`ACME/My_App-${marker}`)).toEqual([own.id]);
+      expect(await ids(`acme/%-${marker}`)).toEqual([]);
+    });
 
-  it('finds approvals by words in the title, repository, id or decider (name or IM id), case-insensitively, with LIKE characters taken literally', async () => {
-    const marker = randomUUID().slice(0, 8);
-    const titled = newApproval({ title: `Rollout ${marker} 100%_done` });
-    const decided = newApproval({ context: { repository: `acme/${marker}-repo`, verified: true, caller: 'github:acme' } });
-    await store.insert(titled, { type: 'created', source: 'api' });
-    await store.insert(decided, { type: 'created', source: 'api' });
-    await store.transition(decided.id, { status: 'approved', decidedBy: { id: `ou_${marker}_Dana`, name: `Dana-${marker} Example` } }, { type: 'approved', source: 'callback' });
-    const search = (q: string) => store.list({ q, limit: 10, offset: 0 }).then(r => r.items.map(a => a.id).sort());
+    it('finds approvals by words in the title, repository, id or decider (name or IM id), case-insensitively, with LIKE characters taken literally', async () => {
+      const marker = randomUUID().slice(0, 8);
+      const titled = newApproval({ title: `Rollout ${marker} 100%_done` });
+      const decided = newApproval({
+        context: {
+          repository: `acme/${marker}-repo`,
+          verified: true,
+          caller: 'github:acme',
+        },
+      });
+      await store.insert(titled, { type: 'created', source: 'api' });
+      await store.insert(decided, { type: 'created', source: 'api' });
+      await store.transition(
+        decided.id,
+        {
+          status: 'approved',
+          decidedBy: {
+            id: `ou_${marker}_Dana`,
+            name: `Dana-${marker} Example`,
+          },
+        },
+        { type: 'approved', source: 'callback' },
+      );
+      const search = (q: string) =>
+        store
+          .list({ q, limit: 10, offset: 0 })
+          .then(r => r.items.map(a => a.id).sort());
 
-    expect(await search(marker.toUpperCase())).toEqual([titled.id, decided.id].sort());
-    expect(await search(`${marker} 100%_done`)).toEqual([titled.id]);
-    expect(await search(`${marker} 100x_done`)).toEqual([]);
-    expect(await search(`dana-${marker} example`)).toEqual([decided.id]);
-    expect(await search(`OU_${marker}_dana`)).toEqual([decided.id]);
-    expect(await search(titled.id.slice(0, 13).toUpperCase())).toEqual([titled.id]);
-    expect((await store.list({ q: marker, status: 'approved', limit: 10, offset: 0 })).totalCount).toBe(1);
-  });
-});
+      expect(await search(marker.toUpperCase())).toEqual(
+        [titled.id, decided.id].sort(),
+      );
+      expect(await search(`${marker} 100%_done`)).toEqual([titled.id]);
+      expect(await search(`${marker} 100x_done`)).toEqual([]);
+      expect(await search(`dana-${marker} example`)).toEqual([decided.id]);
+      expect(await search(`OU_${marker}_dana`)).toEqual([decided.id]);
+      expect(await search(titled.id.slice(0, 13).toUpperCase())).toEqual([
+        titled.id,
+      ]);
+      expect(
+        (
+          await store.list({
+            q: marker,
+            status: 'approved',
+            limit: 10,
+            offset: 0,
+          })
+        ).totalCount,
+      ).toBe(1);
+    });
+  },
+);

@@ -1,7 +1,18 @@
 import { isDatabaseConflictError } from '@backstage/backend-plugin-api';
-import type { Approval, ApprovalStatus, ListApprovalsQuery, TimelineEvent } from '@im-approval/plugin-im-approval-common';
+import type {
+  Approval,
+  ApprovalStatus,
+  ListApprovalsQuery,
+  TimelineEvent,
+} from '@im-approval/plugin-im-approval-common';
 import type { Knex } from 'knex';
-import type { ApprovalStore, Decision, IdempotentApproval, NewApproval, NewTimelineEvent } from './ApprovalStore';
+import type {
+  ApprovalStore,
+  Decision,
+  IdempotentApproval,
+  NewApproval,
+  NewTimelineEvent,
+} from './ApprovalStore';
 import { iso, type Timestamp } from './rows';
 import { storable } from './storableText';
 
@@ -49,7 +60,10 @@ function containing(text: string): string {
 }
 
 function toIdempotent(row: ApprovalRow): IdempotentApproval {
-  return { approval: toApproval(row), request: row.request === null ? null : JSON.parse(row.request) };
+  return {
+    approval: toApproval(row),
+    request: row.request === null ? null : JSON.parse(row.request),
+  };
 }
 
 function toApproval(row: ApprovalRow): Approval {
@@ -107,11 +121,18 @@ export class DatabaseApprovalStore implements ApprovalStore {
       });
     } catch (error) {
       if (!isDatabaseConflictError(error)) throw error;
-      const existing = await this.getByIdempotencyKey(approval.caller, approval.idempotencyKey);
+      const existing = await this.getByIdempotencyKey(
+        approval.caller,
+        approval.idempotencyKey,
+      );
       if (!existing) throw error;
       return { ...existing, created: false };
     }
-    return { approval: (await this.get(approval.id))!, request: approval.request, created: true };
+    return {
+      approval: (await this.get(approval.id))!,
+      request: approval.request,
+      created: true,
+    };
   }
 
   async get(id: string) {
@@ -120,13 +141,18 @@ export class DatabaseApprovalStore implements ApprovalStore {
   }
 
   async getByIdempotencyKey(caller: string, key: string) {
-    const row = await this.knex<ApprovalRow>(APPROVALS).where({ caller, idempotency_key: key }).first();
+    const row = await this.knex<ApprovalRow>(APPROVALS)
+      .where({ caller, idempotency_key: key })
+      .first();
     return row && toIdempotent(row);
   }
 
   async findByInstance(integration: string, instanceId: string) {
     const row = await this.knex<ApprovalRow>(APPROVALS)
-      .where({ integration_id: integration, im_instance_id: storable(instanceId) })
+      .where({
+        integration_id: integration,
+        im_instance_id: storable(instanceId),
+      })
       .first();
     return row && toApproval(row);
   }
@@ -138,26 +164,45 @@ export class DatabaseApprovalStore implements ApprovalStore {
       // The repository lives in the context JSON; a LIKE on its serialised form keeps one schema for both
       // databases. Literal, so a workflow of "acme/a_b" never lists "acme/aXb"; GitHub names ignore case.
       if (query.repository) {
-        builder.whereRaw(`lower(context) like ? escape '\\'`, [containing(`"repository":${JSON.stringify(query.repository)}`)]);
+        builder.whereRaw(`lower(context) like ? escape '\\'`, [
+          containing(`"repository":${JSON.stringify(query.repository)}`),
+        ]);
       }
       if (query.q) {
         const pattern = containing(query.q);
         builder.where(search => {
-          for (const column of ['title', 'context', 'id', 'decided_by', 'decided_by_id', 'comment']) {
-            search.orWhereRaw(`lower(cast(?? as text)) like ? escape '\\'`, [column, pattern]);
+          for (const column of [
+            'title',
+            'context',
+            'id',
+            'decided_by',
+            'decided_by_id',
+            'comment',
+          ]) {
+            search.orWhereRaw(`lower(cast(?? as text)) like ? escape '\\'`, [
+              column,
+              pattern,
+            ]);
           }
         });
       }
     });
     const [rows, [{ count }]] = await Promise.all([
-      filtered.clone().orderBy('created_at', 'desc').orderBy('id').limit(query.limit).offset(query.offset),
+      filtered
+        .clone()
+        .orderBy('created_at', 'desc')
+        .orderBy('id')
+        .limit(query.limit)
+        .offset(query.offset),
       filtered.clone().count({ count: '*' }),
     ]);
     return { items: rows.map(toApproval), totalCount: Number(count) };
   }
 
   async timeline(id: string): Promise<TimelineEvent[]> {
-    const rows = await this.knex<TimelineRow>(TIMELINE).where({ approval_id: id }).orderBy('id');
+    const rows = await this.knex<TimelineRow>(TIMELINE)
+      .where({ approval_id: id })
+      .orderBy('id');
     return rows.map(row => ({
       type: row.type,
       source: row.source,
@@ -167,35 +212,55 @@ export class DatabaseApprovalStore implements ApprovalStore {
     }));
   }
 
-  async attachInstance(id: string, instance: { instanceId: string; url?: string }, event: NewTimelineEvent) {
+  async attachInstance(
+    id: string,
+    instance: { instanceId: string; url?: string },
+    event: NewTimelineEvent,
+  ) {
     return this.conditionalUpdate(
       id,
       query => query.where({ status: 'pending' }).whereNull('im_instance_id'),
-      { im_instance_id: storable(instance.instanceId), im_url: storable(instance.url), error: null },
+      {
+        im_instance_id: storable(instance.instanceId),
+        im_url: storable(instance.url),
+        error: null,
+      },
       event,
     );
   }
 
   async transition(id: string, decision: Decision, event: NewTimelineEvent) {
-    return this.conditionalUpdate(id, query => query.where({ status: 'pending' }), {
-      status: decision.status,
-      decided_by: storable(decision.decidedBy?.name),
-      decided_by_id: storable(decision.decidedBy?.id),
-      comment: storable(decision.comment),
-      decided_at: decision.decidedAt ?? new Date(),
-      // An approval that ends without a decision keeps the IM error that explains why.
-      ...(decision.error !== undefined ? { error: storable(decision.error) } : {}),
-    }, event);
+    return this.conditionalUpdate(
+      id,
+      query => query.where({ status: 'pending' }),
+      {
+        status: decision.status,
+        decided_by: storable(decision.decidedBy?.name),
+        decided_by_id: storable(decision.decidedBy?.id),
+        comment: storable(decision.comment),
+        decided_at: decision.decidedAt ?? new Date(),
+        // An approval that ends without a decision keeps the IM error that explains why.
+        ...(decision.error !== undefined
+          ? { error: storable(decision.error) }
+          : {}),
+      },
+      event,
+    );
   }
 
   async appendEvent(id: string, event: NewTimelineEvent) {
     await this.insertEvent(this.knex, id, event, new Date());
   }
 
-  async recordImError(id: string, event: NewTimelineEvent & { message: string }) {
+  async recordImError(
+    id: string,
+    event: NewTimelineEvent & { message: string },
+  ) {
     const now = new Date();
     await this.knex.transaction(async tx => {
-      await tx<ApprovalRow>(APPROVALS).where({ id, status: 'pending' }).update({ error: storable(event.message), updated_at: now });
+      await tx<ApprovalRow>(APPROVALS)
+        .where({ id, status: 'pending' })
+        .update({ error: storable(event.message), updated_at: now });
       await this.insertEvent(tx, id, event, now);
     });
   }
@@ -204,7 +269,8 @@ export class DatabaseApprovalStore implements ApprovalStore {
     const rows = await this.knex<ApprovalRow>(APPROVALS)
       .where({ status: 'pending' })
       .modify(query => {
-        if (options.createdBefore) query.where('created_at', '<', options.createdBefore);
+        if (options.createdBefore)
+          query.where('created_at', '<', options.createdBefore);
       })
       .orderBy('updated_at')
       .limit(options.limit);
@@ -222,18 +288,25 @@ export class DatabaseApprovalStore implements ApprovalStore {
 
   async touch(ids: string[]) {
     if (ids.length === 0) return;
-    await this.knex<ApprovalRow>(APPROVALS).whereIn('id', ids).where({ status: 'pending' }).update({ updated_at: new Date() });
+    await this.knex<ApprovalRow>(APPROVALS)
+      .whereIn('id', ids)
+      .where({ status: 'pending' })
+      .update({ updated_at: new Date() });
   }
 
   private async conditionalUpdate(
     id: string,
-    condition: (query: Knex.QueryBuilder<ApprovalRow>) => Knex.QueryBuilder<ApprovalRow>,
+    condition: (
+      query: Knex.QueryBuilder<ApprovalRow>,
+    ) => Knex.QueryBuilder<ApprovalRow>,
     changes: Partial<ApprovalRow>,
     event: NewTimelineEvent,
   ): Promise<Approval | undefined> {
     const now = new Date();
     return this.knex.transaction(async tx => {
-      const rows: ApprovalRow[] = await condition(tx<ApprovalRow>(APPROVALS).where({ id }))
+      const rows: ApprovalRow[] = await condition(
+        tx<ApprovalRow>(APPROVALS).where({ id }),
+      )
         .update({ ...changes, updated_at: now })
         .returning('*');
       if (rows.length === 0) return undefined;
@@ -242,7 +315,12 @@ export class DatabaseApprovalStore implements ApprovalStore {
     });
   }
 
-  private async insertEvent(db: Knex, approvalId: string, event: NewTimelineEvent, at: Date) {
+  private async insertEvent(
+    db: Knex,
+    approvalId: string,
+    event: NewTimelineEvent,
+    at: Date,
+  ) {
     await db(TIMELINE).insert({
       approval_id: approvalId,
       type: event.type,

@@ -19,16 +19,24 @@ interface InboxRow {
 
 function chunks<T>(items: T[]): T[][] {
   const out: T[][] = [];
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  for (let i = 0; i < items.length; i += CHUNK)
+    out.push(items.slice(i, i + CHUNK));
   return out;
 }
 
 export class DatabaseEventInbox implements EventInbox {
   constructor(private readonly knex: Knex) {}
 
-  async record(integration: string, events: ImEvent[], source: InboxEvent['source'], leaseMs: number) {
+  async record(
+    integration: string,
+    events: ImEvent[],
+    source: InboxEvent['source'],
+    leaseMs: number,
+  ) {
     const now = new Date();
-    const unique = new Map(events.map(event => [boundedKey(event.eventId), event]));
+    const unique = new Map(
+      events.map(event => [boundedKey(event.eventId), event]),
+    );
     const fresh: ImEvent[] = [];
     for (const batch of chunks([...unique.entries()])) {
       const inserted: Array<{ event_id: string }> = await this.knex(INBOX)
@@ -62,9 +70,16 @@ export class DatabaseEventInbox implements EventInbox {
     for (const row of due) {
       // Conditional on the time it was due at: of several replicas, one moves it on.
       const updated = await this.knex(INBOX)
-        .where({ integration_id: row.integration_id, event_id: row.event_id, next_attempt_at: row.next_attempt_at })
+        .where({
+          integration_id: row.integration_id,
+          event_id: row.event_id,
+          next_attempt_at: row.next_attempt_at,
+        })
         .whereNull('processed_at')
-        .update({ next_attempt_at: new Date(now.getTime() + leaseMs), attempts: row.attempts + 1 });
+        .update({
+          next_attempt_at: new Date(now.getTime() + leaseMs),
+          attempts: row.attempts + 1,
+        });
       if (updated === 1) {
         claimed.push({
           integration: row.integration_id,
@@ -81,11 +96,19 @@ export class DatabaseEventInbox implements EventInbox {
   async done(integration: string, eventIds: string[]) {
     const processedAt = new Date();
     for (const batch of chunks(eventIds.map(boundedKey))) {
-      await this.knex(INBOX).where({ integration_id: integration }).whereIn('event_id', batch).update({ processed_at: processedAt, last_error: null });
+      await this.knex(INBOX)
+        .where({ integration_id: integration })
+        .whereIn('event_id', batch)
+        .update({ processed_at: processedAt, last_error: null });
     }
   }
 
-  async retryLater(integration: string, eventIds: string[], error: string, delayMs: number) {
+  async retryLater(
+    integration: string,
+    eventIds: string[],
+    error: string,
+    delayMs: number,
+  ) {
     const next = new Date(Date.now() + delayMs);
     for (const batch of chunks(eventIds.map(boundedKey))) {
       await this.knex(INBOX)
@@ -97,6 +120,9 @@ export class DatabaseEventInbox implements EventInbox {
   }
 
   async prune(before: Date) {
-    return this.knex(INBOX).whereNotNull('processed_at').where('received_at', '<', before).delete();
+    return this.knex(INBOX)
+      .whereNotNull('processed_at')
+      .where('received_at', '<', before)
+      .delete();
   }
 }

@@ -7,7 +7,6 @@ const INTEGRATIONS = 'im_approval_integrations';
 const SECRETS = 'im_approval_integration_secrets';
 const TEMPLATES = 'im_approval_templates';
 
-
 interface IntegrationRow {
   id: string;
   provider: string;
@@ -71,7 +70,12 @@ export class DatabaseSettingsStore {
       this.knex<IntegrationRow>(INTEGRATIONS).orderBy('id'),
       this.knex<SecretRow>(SECRETS).select(),
     ]);
-    return rows.map(row => toIntegration(row, secrets.filter(s => s.integration_id === row.id)));
+    return rows.map(row =>
+      toIntegration(
+        row,
+        secrets.filter(s => s.integration_id === row.id),
+      ),
+    );
   }
 
   async getIntegration(id: string): Promise<StoredIntegration | undefined> {
@@ -83,7 +87,10 @@ export class DatabaseSettingsStore {
   }
 
   /** Throws `AlreadyStoredError` when the id is taken. */
-  async insertIntegration(integration: StoredIntegration, actor: string): Promise<void> {
+  async insertIntegration(
+    integration: StoredIntegration,
+    actor: string,
+  ): Promise<void> {
     const now = new Date();
     try {
       await this.knex.transaction(async tx => {
@@ -99,17 +106,25 @@ export class DatabaseSettingsStore {
         await insertSecrets(tx, integration);
       });
     } catch (error) {
-      if (isDatabaseConflictError(error)) throw new AlreadyStoredError(`integration "${integration.id}" exists`);
+      if (isDatabaseConflictError(error))
+        throw new AlreadyStoredError(`integration "${integration.id}" exists`);
       throw error;
     }
   }
 
   /** False when there is no such integration. */
-  async updateIntegration(integration: StoredIntegration, actor: string): Promise<boolean> {
+  async updateIntegration(
+    integration: StoredIntegration,
+    actor: string,
+  ): Promise<boolean> {
     return this.knex.transaction(async tx => {
       const updated = await tx<IntegrationRow>(INTEGRATIONS)
         .where({ id: integration.id })
-        .update({ settings: JSON.stringify(integration.settings), updated_by: actor, updated_at: new Date() });
+        .update({
+          settings: JSON.stringify(integration.settings),
+          updated_by: actor,
+          updated_at: new Date(),
+        });
       if (updated === 0) return false;
       await tx(SECRETS).where({ integration_id: integration.id }).delete();
       await insertSecrets(tx, integration);
@@ -125,15 +140,35 @@ export class DatabaseSettingsStore {
   }
 
   async listSecrets(): Promise<StoredSecret[]> {
-    const rows = await this.knex<SecretRow>(SECRETS).orderBy(['integration_id', 'field']);
-    return rows.map(row => ({ integrationId: row.integration_id, field: row.field, ...toSecret(row) }));
+    const rows = await this.knex<SecretRow>(SECRETS).orderBy([
+      'integration_id',
+      'field',
+    ]);
+    return rows.map(row => ({
+      integrationId: row.integration_id,
+      field: row.field,
+      ...toSecret(row),
+    }));
   }
 
   /** Replaces one secret's ciphertext (re-encryption under a new key); false if it changed meanwhile. */
-  async replaceSecret(previous: StoredSecret, next: EncryptedSecret): Promise<boolean> {
+  async replaceSecret(
+    previous: StoredSecret,
+    next: EncryptedSecret,
+  ): Promise<boolean> {
     const updated = await this.knex<SecretRow>(SECRETS)
-      .where({ integration_id: previous.integrationId, field: previous.field, key_id: previous.keyId, iv: previous.iv })
-      .update({ key_id: next.keyId, iv: next.iv, auth_tag: next.authTag, ciphertext: next.ciphertext });
+      .where({
+        integration_id: previous.integrationId,
+        field: previous.field,
+        key_id: previous.keyId,
+        iv: previous.iv,
+      })
+      .update({
+        key_id: next.keyId,
+        iv: next.iv,
+        auth_tag: next.authTag,
+        ciphertext: next.ciphertext,
+      });
     return updated > 0;
   }
 
@@ -148,7 +183,10 @@ export class DatabaseSettingsStore {
   }
 
   async templatesUsing(integrationId: string): Promise<string[]> {
-    const rows = await this.knex<TemplateRow>(TEMPLATES).where({ integration_id: integrationId }).orderBy('name').select('name');
+    const rows = await this.knex<TemplateRow>(TEMPLATES)
+      .where({ integration_id: integrationId })
+      .orderBy('name')
+      .select('name');
     return rows.map(row => row.name);
   }
 
@@ -166,12 +204,16 @@ export class DatabaseSettingsStore {
         updated_at: now,
       });
     } catch (error) {
-      if (isDatabaseConflictError(error)) throw new AlreadyStoredError(`template "${template.name}" exists`);
+      if (isDatabaseConflictError(error))
+        throw new AlreadyStoredError(`template "${template.name}" exists`);
       throw error;
     }
   }
 
-  async updateTemplate(template: StoredTemplate, actor: string): Promise<boolean> {
+  async updateTemplate(
+    template: StoredTemplate,
+    actor: string,
+  ): Promise<boolean> {
     const updated = await this.knex<TemplateRow>(TEMPLATES)
       .where({ name: template.name })
       .update({
@@ -189,23 +231,40 @@ export class DatabaseSettingsStore {
 }
 
 function toSecret(row: SecretRow): EncryptedSecret {
-  return { keyId: row.key_id, iv: row.iv, authTag: row.auth_tag, ciphertext: row.ciphertext };
+  return {
+    keyId: row.key_id,
+    iv: row.iv,
+    authTag: row.auth_tag,
+    ciphertext: row.ciphertext,
+  };
 }
 
-function toIntegration(row: IntegrationRow, secrets: SecretRow[]): StoredIntegration {
+function toIntegration(
+  row: IntegrationRow,
+  secrets: SecretRow[],
+): StoredIntegration {
   return {
     id: row.id,
     provider: row.provider,
     settings: JSON.parse(row.settings),
-    secrets: Object.fromEntries(secrets.map(secret => [secret.field, toSecret(secret)])),
+    secrets: Object.fromEntries(
+      secrets.map(secret => [secret.field, toSecret(secret)]),
+    ),
   };
 }
 
 function toTemplate(row: TemplateRow): StoredTemplate {
-  return { name: row.name, integration: row.integration_id, settings: JSON.parse(row.settings) };
+  return {
+    name: row.name,
+    integration: row.integration_id,
+    settings: JSON.parse(row.settings),
+  };
 }
 
-async function insertSecrets(tx: Knex.Transaction, integration: StoredIntegration) {
+async function insertSecrets(
+  tx: Knex.Transaction,
+  integration: StoredIntegration,
+) {
   const rows = Object.entries(integration.secrets).map(([field, secret]) => ({
     integration_id: integration.id,
     field,

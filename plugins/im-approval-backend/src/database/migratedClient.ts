@@ -1,14 +1,24 @@
-import { resolvePackagePath, type DatabaseService } from '@backstage/backend-plugin-api';
+import {
+  resolvePackagePath,
+  type DatabaseService,
+} from '@backstage/backend-plugin-api';
 import type { Knex } from 'knex';
 
-const migrationsDir = resolvePackagePath('@im-approval/plugin-im-approval-backend', 'migrations');
+const migrationsDir = resolvePackagePath(
+  '@im-approval/plugin-im-approval-backend',
+  'migrations',
+);
 
 export function isSqlite(knex: Knex): boolean {
-  return ['better-sqlite3', 'sqlite3'].includes(String(knex.client.config.client));
+  return ['better-sqlite3', 'sqlite3'].includes(
+    String(knex.client.config.client),
+  );
 }
 
 export function isPostgres(knex: Knex): boolean {
-  return ['pg', 'postgres', 'postgresql'].includes(String(knex.client.config.client));
+  return ['pg', 'postgres', 'postgresql'].includes(
+    String(knex.client.config.client),
+  );
 }
 
 /** The plugin's database client, migrated to the latest schema (unless the operator migrates), shared by every store. */

@@ -5,7 +5,10 @@ import { randomUUID } from 'node:crypto';
 jest.setTimeout(60_000);
 
 const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
-const directory = resolvePackagePath('@im-approval/plugin-im-approval-backend', 'migrations');
+const directory = resolvePackagePath(
+  '@im-approval/plugin-im-approval-backend',
+  'migrations',
+);
 
 function legacyApproval(key: string, caller: string) {
   const now = new Date();
@@ -36,15 +39,32 @@ describe.each(databases.eachSupportedId())('migrations on %p', databaseId => {
     await knex('im_approval_approvals').insert(before);
 
     await knex.migrate.latest({ directory });
-    expect(await knex('im_approval_approvals').where({ id: before.id }).first()).toMatchObject({ caller: 'github:acme/api', request: null });
+    expect(
+      await knex('im_approval_approvals').where({ id: before.id }).first(),
+    ).toMatchObject({ caller: 'github:acme/api', request: null });
     // The same key may now be used by another caller, not twice by the same one.
-    await knex('im_approval_approvals').insert({ ...legacyApproval('run-1', 'external:bot'), caller: 'external:bot' });
-    await expect(knex('im_approval_approvals').insert({ ...legacyApproval('run-1', 'external:bot'), caller: 'external:bot' })).rejects.toThrow();
+    await knex('im_approval_approvals').insert({
+      ...legacyApproval('run-1', 'external:bot'),
+      caller: 'external:bot',
+    });
+    await expect(
+      knex('im_approval_approvals').insert({
+        ...legacyApproval('run-1', 'external:bot'),
+        caller: 'external:bot',
+      }),
+    ).rejects.toThrow();
     // Text from an IM longer than the old varchar(255) columns.
-    await knex('im_approval_approvals').where({ id: before.id }).update({ decided_by: 'x'.repeat(1000), im_instance_id: 'i'.repeat(1000) });
+    await knex('im_approval_approvals')
+      .where({ id: before.id })
+      .update({
+        decided_by: 'x'.repeat(1000),
+        im_instance_id: 'i'.repeat(1000),
+      });
 
     await knex('im_approval_approvals').whereNot({ id: before.id }).delete();
-    await knex('im_approval_approvals').where({ id: before.id }).update({ decided_by: null, im_instance_id: null });
+    await knex('im_approval_approvals')
+      .where({ id: before.id })
+      .update({ decided_by: null, im_instance_id: null });
     await knex.migrate.rollback({ directory }, true);
     expect(await knex.schema.hasTable('im_approval_approvals')).toBe(false);
     await knex.destroy();

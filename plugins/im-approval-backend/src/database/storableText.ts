@@ -10,7 +10,9 @@ export function storable(text: string | null | undefined): string | null;
 export function storable(text: string | null | undefined): string | null {
   if (text === null || text === undefined) return null;
   const wellFormed = text.toWellFormed();
-  return wellFormed.includes('\u0000') ? wellFormed.replaceAll('\u0000', '\uFFFD') : wellFormed;
+  return wellFormed.includes('\u0000')
+    ? wellFormed.replaceAll('\u0000', '\uFFFD')
+    : wellFormed;
 }
 
 const MAX_KEY_LENGTH = 255;
@@ -18,5 +20,7 @@ const MAX_KEY_LENGTH = 255;
 /** A key for a varchar(255) column: kept as is when it fits, otherwise its SHA-256 (still unique, still comparable). */
 export function boundedKey(key: string): string {
   const text = storable(key);
-  return text.length <= MAX_KEY_LENGTH ? text : `sha256:${createHash('sha256').update(text).digest('hex')}`;
+  return text.length <= MAX_KEY_LENGTH
+    ? text
+    : `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }

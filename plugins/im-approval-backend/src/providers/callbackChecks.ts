@@ -1,4 +1,8 @@
-import { ImCallbackRejectedError, type ImCallbackRequest, type WxBizMsgCrypt } from '@im-approval/plugin-im-approval-node';
+import {
+  ImCallbackRejectedError,
+  type ImCallbackRequest,
+  type WxBizMsgCrypt,
+} from '@im-approval/plugin-im-approval-node';
 
 /** Throws the rejection the router answers with; nothing of the callback is applied. */
 export function rejectCallback(status: 400 | 401, message: string): never {
@@ -14,7 +18,10 @@ export function parseJson(text: string, what: string): unknown {
 }
 
 /** The first of the query parameters present (platforms renamed some over time). */
-export function queryParam(request: ImCallbackRequest, ...names: string[]): string | undefined {
+export function queryParam(
+  request: ImCallbackRequest,
+  ...names: string[]
+): string | undefined {
   for (const name of names) {
     const value = request.query[name];
     if (typeof value === 'string' && value !== '') return value;
@@ -23,9 +30,19 @@ export function queryParam(request: ImCallbackRequest, ...names: string[]): stri
 }
 
 /** Rejects a signed timestamp further than `maxAgeSeconds` from now, either way (replays, skewed clocks). */
-export function checkFresh(timestampMs: number, now: Date, maxAgeSeconds: number): void {
-  if (!Number.isFinite(timestampMs) || Math.abs(now.getTime() - timestampMs) > maxAgeSeconds * 1000) {
-    rejectCallback(401, `stale or malformed timestamp (accepted within ${maxAgeSeconds}s of now)`);
+export function checkFresh(
+  timestampMs: number,
+  now: Date,
+  maxAgeSeconds: number,
+): void {
+  if (
+    !Number.isFinite(timestampMs) ||
+    Math.abs(now.getTime() - timestampMs) > maxAgeSeconds * 1000
+  ) {
+    rejectCallback(
+      401,
+      `stale or malformed timestamp (accepted within ${maxAgeSeconds}s of now)`,
+    );
   }
 }
 
@@ -42,8 +59,13 @@ export function openSignedCallback(
   const signature = queryParam(request, 'msg_signature', 'signature');
   const timestamp = queryParam(request, 'timestamp', 'timeStamp');
   const nonce = queryParam(request, 'nonce');
-  if (!signature || !timestamp || !nonce) rejectCallback(401, 'missing signature, timestamp or nonce in the query');
+  if (!signature || !timestamp || !nonce)
+    rejectCallback(401, 'missing signature, timestamp or nonce in the query');
   const plaintext = crypt.open({ signature, timestamp, nonce, encrypt });
-  checkFresh(Number(timestamp) * options.timestampUnitMs, options.now, options.maxAgeSeconds);
+  checkFresh(
+    Number(timestamp) * options.timestampUnitMs,
+    options.now,
+    options.maxAgeSeconds,
+  );
   return plaintext;
 }

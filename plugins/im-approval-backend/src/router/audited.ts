@@ -6,7 +6,11 @@ import type { Caller } from '../auth/CallerResolver';
 export type Audited = <T>(
   caller: Caller,
   req: Request,
-  event: { eventId: string; severityLevel?: 'low' | 'medium' | 'high'; meta: JsonObject },
+  event: {
+    eventId: string;
+    severityLevel?: 'low' | 'medium' | 'high';
+    meta: JsonObject;
+  },
   change: () => Promise<T>,
 ) => Promise<T>;
 

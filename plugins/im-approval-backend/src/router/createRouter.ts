@@ -1,4 +1,7 @@
-import type { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
+import type {
+  AuditorService,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
 import {
   cancelApprovalRequestSchema,
   createApprovalRequestSchema,
@@ -44,29 +47,47 @@ function abortOnClose(request: Request): AbortSignal {
   return controller.signal;
 }
 
-export function createRouter({ service, intake, settings, probe, callers, auditor, logger }: RouterOptions): express.Router {
+export function createRouter({
+  service,
+  intake,
+  settings,
+  probe,
+  callers,
+  auditor,
+  logger,
+}: RouterOptions): express.Router {
   const router = Router();
 
   const audited = createAudited(auditor);
   router.use(refuseUnstorableText(['path', 'query']));
 
   // IM callbacks are authenticated by the IM's own signature and encryption, over the raw body.
-  router.all('/callbacks/:provider/:integrationId', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
-    const { provider, integrationId } = req.params;
-    try {
-      const reply = await intake.handleCallback(provider, integrationId, {
-        method: req.method,
-        headers: req.headers,
-        query: req.query as Record<string, string>,
-        rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
-      });
-      res.status(reply.status).type(reply.contentType).send(reply.body);
-    } catch (error) {
-      if (!(error instanceof ImCallbackRejectedError)) throw error;
-      logger.warn(`Rejected a ${provider} callback for integration ${integrationId}: ${error.message}`);
-      res.status(error.status).json({ error: { name: 'CallbackRejected', message: error.message } });
-    }
-  });
+  router.all(
+    '/callbacks/:provider/:integrationId',
+    express.raw({ type: () => true, limit: '1mb' }),
+    async (req, res) => {
+      const { provider, integrationId } = req.params;
+      try {
+        const reply = await intake.handleCallback(provider, integrationId, {
+          method: req.method,
+          headers: req.headers,
+          query: req.query as Record<string, string>,
+          rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+        });
+        res.status(reply.status).type(reply.contentType).send(reply.body);
+      } catch (error) {
+        if (!(error instanceof ImCallbackRejectedError)) throw error;
+        logger.warn(
+          `Rejected a ${provider} callback for integration ${integrationId}: ${error.message}`,
+        );
+        res
+          .status(error.status)
+          .json({
+            error: { name: 'CallbackRejected', message: error.message },
+          });
+      }
+    },
+  );
 
   router.use(express.json({ limit: '256kb' }));
   router.use(refuseUnstorableText(['body']));
@@ -74,10 +95,14 @@ export function createRouter({ service, intake, settings, probe, callers, audito
   router.post('/approvals', async (req, res) => {
     const caller = await callers.resolve(req);
     // Workflows are held to the template's policy instead (in the service, on every call).
-    if (caller.kind !== 'github') await callers.authorize(caller, imApprovalApprovalCreatePermission);
+    if (caller.kind !== 'github')
+      await callers.authorize(caller, imApprovalApprovalCreatePermission);
     const body = parseInput(createApprovalRequestSchema, req.body, 'body');
-    const { approval, created } = await audited(caller, req, { eventId: 'approval-create', meta: { template: body.template } }, () =>
-      service.create(body, caller),
+    const { approval, created } = await audited(
+      caller,
+      req,
+      { eventId: 'approval-create', meta: { template: body.template } },
+      () => service.create(body, caller),
     );
     res.status(created ? 201 : 200).json(approval);
   });
@@ -108,7 +133,8 @@ export function createRouter({ service, intake, settings, probe, callers, audito
     const { timeout } = parseInput(waitQuerySchema, req.query, 'query');
     const approval = await service.wait(id, timeout, {
       signal: abortOnClose(req),
-      authorize: current => callers.authorize(caller, imApprovalApprovalReadPermission, current),
+      authorize: current =>
+        callers.authorize(caller, imApprovalApprovalReadPermission, current),
     });
     // The answer is small and latency is its point: never held back for compression.
     res.setHeader('cache-control', 'no-store, no-transform');
@@ -118,10 +144,23 @@ export function createRouter({ service, intake, settings, probe, callers, audito
   router.post('/approvals/:id/cancel', async (req, res) => {
     const caller = await callers.resolve(req);
     const { id } = parseInput(idSchema, req.params, 'path');
-    const { reason } = parseInput(cancelApprovalRequestSchema, req.body, 'body');
-    await callers.authorize(caller, imApprovalApprovalDecidePermission, await service.get(id));
+    const { reason } = parseInput(
+      cancelApprovalRequestSchema,
+      req.body,
+      'body',
+    );
+    await callers.authorize(
+      caller,
+      imApprovalApprovalDecidePermission,
+      await service.get(id),
+    );
     res.json(
-      await audited(caller, req, { eventId: 'approval-cancel', meta: { approvalId: id } }, () => service.cancel(id, caller, reason)),
+      await audited(
+        caller,
+        req,
+        { eventId: 'approval-cancel', meta: { approvalId: id } },
+        () => service.cancel(id, caller, reason),
+      ),
     );
   });
 
@@ -131,11 +170,20 @@ export function createRouter({ service, intake, settings, probe, callers, audito
     const body = parseInput(decideApprovalRequestSchema, req.body, 'body');
     // A workflow or service token must never be able to approve what it asked for.
     if (caller.kind !== 'user') {
-      throw new NotAllowedError('Only people signed in to Backstage may decide approvals outside the IM');
+      throw new NotAllowedError(
+        'Only people signed in to Backstage may decide approvals outside the IM',
+      );
     }
     await callers.authorize(caller, imApprovalApprovalDecidePermission);
     const meta = { approvalId: id, decision: body.decision };
-    res.json(await audited(caller, req, { eventId: 'approval-decide', severityLevel: 'medium', meta }, () => service.decide(id, caller, body)));
+    res.json(
+      await audited(
+        caller,
+        req,
+        { eventId: 'approval-decide', severityLevel: 'medium', meta },
+        () => service.decide(id, caller, body),
+      ),
+    );
   });
 
   router.use(settingsRoutes({ settings, probe, service, callers, audited }));

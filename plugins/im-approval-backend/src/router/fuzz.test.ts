@@ -95,8 +95,16 @@ const CALLERS: CallerKind[] = [
 ];
 const callerArbitrary = fc.constantFrom(...CALLERS);
 
-function integrationBody(world: World, provider: string, id: string): Record<string, unknown> {
-  return sandboxIntegration(provider as 'feishu' | 'dingtalk' | 'wecom', id, world.backend.sandbox.url);
+function integrationBody(
+  world: World,
+  provider: string,
+  id: string,
+): Record<string, unknown> {
+  return sandboxIntegration(
+    provider as 'feishu' | 'dingtalk' | 'wecom',
+    id,
+    world.backend.sandbox.url,
+  );
 }
 
 const templateBody = (

@@ -18,7 +18,9 @@ function decodedPath(request: Request): string {
 export function refuseUnstorableText(parts: Array<'path' | 'query' | 'body'>) {
   return (request: Request, _response: Response, next: NextFunction) => {
     for (const part of parts) {
-      const path = nulPathIn(part === 'path' ? decodedPath(request) : request[part]);
+      const path = nulPathIn(
+        part === 'path' ? decodedPath(request) : request[part],
+      );
       if (path) {
         next(new InputError(`${[part, ...path].join('.')}: ${NUL_MESSAGE}`));
         return;

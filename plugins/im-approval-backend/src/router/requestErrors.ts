@@ -32,7 +32,8 @@ interface Layer {
 function undecodableParam(stack: Layer[], path: string): string | undefined {
   for (const layer of stack) {
     if (!layer.route) {
-      const found = layer.handle.stack && undecodableParam(layer.handle.stack, path);
+      const found =
+        layer.handle.stack && undecodableParam(layer.handle.stack, path);
       if (found) return found;
       continue;
     }
@@ -55,15 +56,39 @@ function undecodableParam(stack: Layer[], path: string): string | undefined {
  */
 export function namedRequestErrors(router: Router): ErrorRequestHandler {
   return (error, req: Request, _res, next) => {
-    const { type, code, status } = error as { type?: string; code?: string; status?: number };
-    const problem = (type && BODY_PROBLEMS[type]) ?? (code?.startsWith('Z_') ? 'does not decompress as its Content-Encoding says' : undefined);
+    const { type, code, status } = error as {
+      type?: string;
+      code?: string;
+      status?: number;
+    };
+    const problem =
+      (type && BODY_PROBLEMS[type]) ??
+      (code?.startsWith('Z_')
+        ? 'does not decompress as its Content-Encoding says'
+        : undefined);
     if (problem) {
-      next(new RequestBodyError(`body: ${problem} (${(error as Error).message})`, Number(status) || 400));
+      next(
+        new RequestBodyError(
+          `body: ${problem} (${(error as Error).message})`,
+          Number(status) || 400,
+        ),
+      );
       return;
     }
-    if (error instanceof URIError || /^Failed to decode param/.test(String((error as Error)?.message))) {
-      const param = undecodableParam(router.stack as unknown as Layer[], req.path);
-      next(new RequestBodyError(`path${param ? `.${param}` : ''}: malformed percent-encoding`, 400));
+    if (
+      error instanceof URIError ||
+      /^Failed to decode param/.test(String((error as Error)?.message))
+    ) {
+      const param = undecodableParam(
+        router.stack as unknown as Layer[],
+        req.path,
+      );
+      next(
+        new RequestBodyError(
+          `path${param ? `.${param}` : ''}: malformed percent-encoding`,
+          400,
+        ),
+      );
       return;
     }
     next(error);

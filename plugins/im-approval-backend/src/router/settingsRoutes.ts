@@ -33,27 +33,46 @@ export interface SettingsRoutesOptions {
 }
 
 const integrationPathSchema = z.object({ id: integrationIdSchema });
-const formPathSchema = z.object({ id: integrationIdSchema, formId: formIdSchema });
+const formPathSchema = z.object({
+  id: integrationIdSchema,
+  formId: formIdSchema,
+});
 const templatePathSchema = z.object({ name: templateNameSchema });
 
 /** Integrations, templates and what the caller may do with them. */
-export function settingsRoutes({ settings: { integrations, templates }, probe, service, callers, audited }: SettingsRoutesOptions): express.Router {
+export function settingsRoutes({
+  settings: { integrations, templates },
+  probe,
+  service,
+  callers,
+  audited,
+}: SettingsRoutesOptions): express.Router {
   const router = Router();
   const manageIntegrations = [imApprovalIntegrationManagePermission];
   const manageTemplates = [imApprovalTemplateManagePermission];
   // Template editors pick an integration and load its forms; approval readers see what templates exist.
-  const readIntegrations = [imApprovalIntegrationManagePermission, imApprovalTemplateManagePermission];
-  const readTemplates = [imApprovalTemplateManagePermission, imApprovalApprovalReadPermission];
+  const readIntegrations = [
+    imApprovalIntegrationManagePermission,
+    imApprovalTemplateManagePermission,
+  ];
+  const readTemplates = [
+    imApprovalTemplateManagePermission,
+    imApprovalApprovalReadPermission,
+  ];
 
   router.get('/capabilities', async (req, res) => {
     const caller = await callers.resolve(req);
-    if (caller.kind === 'github') throw new NotAllowedError('Capabilities are for people using the im-approval pages, not for workflows');
-    const [manageIntegration, manageTemplate, readApprovals, decideApprovals] = await callers.allowed(caller, [
-      imApprovalIntegrationManagePermission,
-      imApprovalTemplateManagePermission,
-      imApprovalApprovalReadPermission,
-      imApprovalApprovalDecidePermission,
-    ]);
+    if (caller.kind === 'github')
+      throw new NotAllowedError(
+        'Capabilities are for people using the im-approval pages, not for workflows',
+      );
+    const [manageIntegration, manageTemplate, readApprovals, decideApprovals] =
+      await callers.allowed(caller, [
+        imApprovalIntegrationManagePermission,
+        imApprovalTemplateManagePermission,
+        imApprovalApprovalReadPermission,
+        imApprovalApprovalDecidePermission,
+      ]);
     res.json(
       capabilitiesSchema.parse({
         manageIntegrations: manageIntegration,
@@ -81,8 +100,11 @@ export function settingsRoutes({ settings: { integrations, templates }, probe, s
     await callers.authorizeAny(caller, manageIntegrations);
     const body = parseInput(createIntegrationRequestSchema, req.body, 'body');
     const meta = { integrationId: body.id, provider: body.provider };
-    const view = await audited(caller, req, { eventId: 'integration-create', severityLevel: 'medium', meta }, () =>
-      integrations.create(body, caller.id),
+    const view = await audited(
+      caller,
+      req,
+      { eventId: 'integration-create', severityLevel: 'medium', meta },
+      () => integrations.create(body, caller.id),
     );
     res.status(201).json(view);
   });
@@ -93,8 +115,15 @@ export function settingsRoutes({ settings: { integrations, templates }, probe, s
     const { id } = parseInput(integrationPathSchema, req.params, 'path');
     const body = parseInput(updateIntegrationRequestSchema, req.body, 'body');
     res.json(
-      await audited(caller, req, { eventId: 'integration-update', severityLevel: 'medium', meta: { integrationId: id } }, () =>
-        integrations.update(id, body, caller.id),
+      await audited(
+        caller,
+        req,
+        {
+          eventId: 'integration-update',
+          severityLevel: 'medium',
+          meta: { integrationId: id },
+        },
+        () => integrations.update(id, body, caller.id),
       ),
     );
   });
@@ -103,8 +132,15 @@ export function settingsRoutes({ settings: { integrations, templates }, probe, s
     const caller = await callers.resolve(req);
     await callers.authorizeAny(caller, manageIntegrations);
     const { id } = parseInput(integrationPathSchema, req.params, 'path');
-    await audited(caller, req, { eventId: 'integration-delete', severityLevel: 'medium', meta: { integrationId: id } }, () =>
-      integrations.delete(id),
+    await audited(
+      caller,
+      req,
+      {
+        eventId: 'integration-delete',
+        severityLevel: 'medium',
+        meta: { integrationId: id },
+      },
+      () => integrations.delete(id),
     );
     res.status(204).end();
   });
@@ -113,7 +149,14 @@ export function settingsRoutes({ settings: { integrations, templates }, probe, s
     const caller = await callers.resolve(req);
     await callers.authorizeAny(caller, manageIntegrations);
     const { id } = parseInput(integrationPathSchema, req.params, 'path');
-    res.json(await audited(caller, req, { eventId: 'integration-test', meta: { integrationId: id } }, () => probe.test(id)));
+    res.json(
+      await audited(
+        caller,
+        req,
+        { eventId: 'integration-test', meta: { integrationId: id } },
+        () => probe.test(id),
+      ),
+    );
   });
 
   router.get('/integrations/:id/forms/:formId', async (req, res) => {
@@ -123,7 +166,8 @@ export function settingsRoutes({ settings: { integrations, templates }, probe, s
       res.json(await askIm(() => probe.describeForm(id, formId)));
     } catch (error) {
       // The IM refusing to read the form is about the one thing the request gave it.
-      if (error instanceof InputError) throw new InputError(`path.formId: ${error.message}`);
+      if (error instanceof InputError)
+        throw new InputError(`path.formId: ${error.message}`);
       throw error;
     }
   });
@@ -143,8 +187,11 @@ export function settingsRoutes({ settings: { integrations, templates }, probe, s
     const caller = await callers.resolve(req);
     await callers.authorizeAny(caller, manageTemplates);
     const body = parseInput(templateRequestSchema, req.body, 'body');
-    const view = await audited(caller, req, { eventId: 'template-create', meta: { template: body.name } }, () =>
-      templates.create(body, caller.id),
+    const view = await audited(
+      caller,
+      req,
+      { eventId: 'template-create', meta: { template: body.name } },
+      () => templates.create(body, caller.id),
     );
     res.status(201).json(view);
   });
@@ -155,7 +202,12 @@ export function settingsRoutes({ settings: { integrations, templates }, probe, s
     const { name } = parseInput(templatePathSchema, req.params, 'path');
     const body = parseInput(templateRequestSchema, req.body, 'body');
     res.json(
-      await audited(caller, req, { eventId: 'template-update', meta: { template: name } }, () => templates.update(name, body, caller.id)),
+      await audited(
+        caller,
+        req,
+        { eventId: 'template-update', meta: { template: name } },
+        () => templates.update(name, body, caller.id),
+      ),
     );
   });
 
@@ -163,19 +215,30 @@ export function settingsRoutes({ settings: { integrations, templates }, probe, s
     const caller = await callers.resolve(req);
     await callers.authorizeAny(caller, manageTemplates);
     const { name } = parseInput(templatePathSchema, req.params, 'path');
-    await audited(caller, req, { eventId: 'template-delete', meta: { template: name } }, () => templates.delete(name));
+    await audited(
+      caller,
+      req,
+      { eventId: 'template-delete', meta: { template: name } },
+      () => templates.delete(name),
+    );
     res.status(204).end();
   });
 
   router.post('/templates/:name/test', async (req, res) => {
     const caller = await callers.resolve(req);
     // A test approval is opened on behalf of the person who asked, so only a person may ask.
-    if (caller.kind !== 'user') throw new NotAllowedError('Only people signed in to Backstage may send test approvals');
+    if (caller.kind !== 'user')
+      throw new NotAllowedError(
+        'Only people signed in to Backstage may send test approvals',
+      );
     await callers.authorizeAny(caller, manageTemplates);
     const { name } = parseInput(templatePathSchema, req.params, 'path');
     const body = parseInput(testTemplateRequestSchema, req.body, 'body');
-    const approval = await audited(caller, req, { eventId: 'template-test', meta: { template: name } }, () =>
-      askIm(() => service.sendTest(name, body, caller)),
+    const approval = await audited(
+      caller,
+      req,
+      { eventId: 'template-test', meta: { template: name } },
+      () => askIm(() => service.sendTest(name, body, caller)),
     );
     res.status(201).json(approval);
   });

@@ -6,10 +6,18 @@ import { scriptedCore, template } from './__testUtils__/scriptedIm';
 const workflow = (claims: Record<string, string> = {}): Caller => ({
   kind: 'github',
   id: `github:${claims.repository ?? 'acme/api'}`,
-  context: { repository: 'acme/api', ref: 'refs/heads/main', environment: 'production', runId: '1', ...claims },
+  context: {
+    repository: 'acme/api',
+    ref: 'refs/heads/main',
+    environment: 'production',
+    runId: '1',
+    ...claims,
+  },
 });
 
-const request = (overrides: Partial<ParsedCreateApprovalRequest> = {}): ParsedCreateApprovalRequest => ({
+const request = (
+  overrides: Partial<ParsedCreateApprovalRequest> = {},
+): ParsedCreateApprovalRequest => ({
   template: 'deploy',
   idempotencyKey: 'run-1',
   variables: {},
@@ -21,7 +29,10 @@ describe('ApprovalService', () => {
     const { service, im } = await scriptedCore();
     const first = await service.create(request(), workflow());
     const again = await service.create(request(), workflow());
-    expect(first).toMatchObject({ created: true, approval: { status: 'pending', imInstanceId: 'inst-1' } });
+    expect(first).toMatchObject({
+      created: true,
+      approval: { status: 'pending', imInstanceId: 'inst-1' },
+    });
     expect(again).toEqual({ created: false, approval: first.approval });
     expect(im.count('createInstance')).toBe(1);
   });
@@ -29,17 +40,25 @@ describe('ApprovalService', () => {
   it('checks the policy before the key: a forbidden environment never gets the approval behind a known key', async () => {
     const { service, im } = await scriptedCore();
     await service.create(request(), workflow());
-    await expect(service.create(request(), workflow({ environment: 'dev' }))).rejects.toMatchObject({
+    await expect(
+      service.create(request(), workflow({ environment: 'dev' })),
+    ).rejects.toMatchObject({
       name: 'NotAllowedError',
-      message: expect.stringMatching(/does not allow environment "dev" \(verified\)/),
+      message: expect.stringMatching(
+        /does not allow environment "dev" \(verified\)/,
+      ),
     });
     expect(im.count('createInstance')).toBe(1);
   });
 
   it('refuses a reused key with another request, naming what differs', async () => {
-    const { service } = await scriptedCore({ templates: [template({ allowApproverOverride: true })] });
+    const { service } = await scriptedCore({
+      templates: [template({ allowApproverOverride: true })],
+    });
     await service.create(request(), workflow());
-    await expect(service.create(request({ approvers: ['bob'], title: 'x' }), workflow())).rejects.toMatchObject({
+    await expect(
+      service.create(request({ approvers: ['bob'], title: 'x' }), workflow()),
+    ).rejects.toMatchObject({
       statusCode: 422,
       message: expect.stringMatching(/differs in approvers, title\)/),
     });
@@ -48,7 +67,10 @@ describe('ApprovalService', () => {
   it('gives another caller its own approval under the same key', async () => {
     const { service } = await scriptedCore();
     const mine = await service.create(request(), workflow());
-    const theirs = await service.create(request(), workflow({ repository: 'acme/web' }));
+    const theirs = await service.create(
+      request(),
+      workflow({ repository: 'acme/web' }),
+    );
     expect(theirs.created).toBe(true);
     expect(theirs.approval.id).not.toBe(mine.approval.id);
   });
@@ -59,9 +81,18 @@ describe('ApprovalService', () => {
     const waiting = service.wait(approval.id, 30);
     await new Promise(r => setTimeout(r, 50));
     const reads = jest.spyOn(store, 'get');
-    await transitions.finish(approval, { status: 'approved', decidedBy: { id: 'u-alice', name: 'Alice' } }, { type: 'approved', source: 'callback' }, { revoke: false });
+    await transitions.finish(
+      approval,
+      { status: 'approved', decidedBy: { id: 'u-alice', name: 'Alice' } },
+      { type: 'approved', source: 'callback' },
+      { revoke: false },
+    );
     // Woken, not timed out: the 30 s poll would outlast the test's own timeout.
-    expect(await waiting).toMatchObject({ status: 'approved', decidedBy: 'Alice', decidedById: 'u-alice' });
+    expect(await waiting).toMatchObject({
+      status: 'approved',
+      decidedBy: 'Alice',
+      decidedById: 'u-alice',
+    });
     expect(reads).toHaveBeenCalledTimes(1);
   });
 
@@ -69,7 +100,9 @@ describe('ApprovalService', () => {
     const { service, store } = await scriptedCore();
     const { approval } = await service.create(request(), workflow());
     const reads = jest.spyOn(store, 'get');
-    expect(await service.wait(approval.id, 1)).toMatchObject({ status: 'pending' });
+    expect(await service.wait(approval.id, 1)).toMatchObject({
+      status: 'pending',
+    });
     expect(reads).toHaveBeenCalledTimes(1);
   });
 
@@ -79,35 +112,74 @@ describe('ApprovalService', () => {
     const refuse = async () => {
       throw new Error('not yours');
     };
-    await expect(service.wait(approval.id, 30, { authorize: refuse })).rejects.toThrow('not yours');
+    await expect(
+      service.wait(approval.id, 30, { authorize: refuse }),
+    ).rejects.toThrow('not yours');
   });
 
   it('expires an approval past its deadline while someone waits, and revokes its IM instance', async () => {
     const { service, im } = await scriptedCore();
-    const { approval } = await service.create(request({ timeout: 1 }), workflow());
-    expect(await service.wait(approval.id, 30)).toMatchObject({ status: 'expired' });
+    const { approval } = await service.create(
+      request({ timeout: 1 }),
+      workflow(),
+    );
+    expect(await service.wait(approval.id, 30)).toMatchObject({
+      status: 'expired',
+    });
     expect(im.count('cancelInstance')).toBe(1);
   });
 
   it('keeps a transiently failed IM request pending with the error, and fails one the IM refuses for good', async () => {
     const { service, im } = await scriptedCore();
-    im.failNext('createInstance', new ImApiError('unavailable', 'Feishu answered 503'), new ImApiError('not_found', 'no such form'));
-    const transient = await service.create(request({ idempotencyKey: 'a' }), workflow());
-    expect(transient.approval).toMatchObject({ status: 'pending', imInstanceId: null, error: 'Feishu answered 503' });
-    const permanent = await service.create(request({ idempotencyKey: 'b' }), workflow());
-    expect(permanent.approval).toMatchObject({ status: 'failed', error: 'no such form' });
+    im.failNext(
+      'createInstance',
+      new ImApiError('unavailable', 'Feishu answered 503'),
+      new ImApiError('not_found', 'no such form'),
+    );
+    const transient = await service.create(
+      request({ idempotencyKey: 'a' }),
+      workflow(),
+    );
+    expect(transient.approval).toMatchObject({
+      status: 'pending',
+      imInstanceId: null,
+      error: 'Feishu answered 503',
+    });
+    const permanent = await service.create(
+      request({ idempotencyKey: 'b' }),
+      workflow(),
+    );
+    expect(permanent.approval).toMatchObject({
+      status: 'failed',
+      error: 'no such form',
+    });
   });
 
   it('lets one of two racing decisions win; the loser sees a conflict and nothing is revoked twice', async () => {
     const { service, im } = await scriptedCore();
     const { approval } = await service.create(request(), workflow());
-    const admin: Caller = { kind: 'user', id: 'user:default/ada', credentials: {} as never };
+    const admin: Caller = {
+      kind: 'user',
+      id: 'user:default/ada',
+      credentials: {} as never,
+    };
     const results = await Promise.allSettled([
-      service.decide(approval.id, admin, { decision: 'approved', comment: 'ok' }),
-      service.decide(approval.id, admin, { decision: 'rejected', comment: 'no' }),
+      service.decide(approval.id, admin, {
+        decision: 'approved',
+        comment: 'ok',
+      }),
+      service.decide(approval.id, admin, {
+        decision: 'rejected',
+        comment: 'no',
+      }),
     ]);
-    expect(results.map(r => r.status).sort()).toEqual(['fulfilled', 'rejected']);
-    expect(results.find(r => r.status === 'rejected')).toMatchObject({ reason: { name: 'ConflictError' } });
+    expect(results.map(r => r.status).sort()).toEqual([
+      'fulfilled',
+      'rejected',
+    ]);
+    expect(results.find(r => r.status === 'rejected')).toMatchObject({
+      reason: { name: 'ConflictError' },
+    });
     expect(im.count('cancelInstance')).toBe(1);
   });
 });

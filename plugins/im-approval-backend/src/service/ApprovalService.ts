@@ -14,7 +14,12 @@ import {
 } from '@im-approval/plugin-im-approval-common';
 import { randomUUID } from 'node:crypto';
 import type { Caller } from '../auth/CallerResolver';
-import type { ApprovalStore, IdempotentApproval, IdempotentRequest, NewApproval } from '../database/ApprovalStore';
+import type {
+  ApprovalStore,
+  IdempotentApproval,
+  IdempotentRequest,
+  NewApproval,
+} from '../database/ApprovalStore';
 import { checkPolicy } from '../templates/checkPolicy';
 import { renderTemplate, templateVariables } from '../templates/renderTemplate';
 import type { ApprovalChanges } from '../waiting/ApprovalChanges';
@@ -52,7 +57,9 @@ export interface ApprovalServiceOptions {
 }
 
 /** How the creation event describes the run context: a template test's, verified from the OIDC token, or as the caller reported it. */
-function runContextKind(context: Pick<ApprovalContext, 'test' | 'verified'>): string {
+function runContextKind(
+  context: Pick<ApprovalContext, 'test' | 'verified'>,
+): string {
   if (context.test) return 'test';
   return context.verified ? 'verified' : 'self-reported';
 }
@@ -77,24 +84,45 @@ export class ApprovalService {
     this.githubServerUrl = options.githubServerUrl;
   }
 
-  async create(request: ParsedCreateApprovalRequest, caller: Caller): Promise<{ approval: Approval; created: boolean }> {
+  async create(
+    request: ParsedCreateApprovalRequest,
+    caller: Caller,
+  ): Promise<{ approval: Approval; created: boolean }> {
     const template = await this.settings.template(request.template);
-    if (!template) throw new InputError(`body.template: there is no template named "${request.template}"`);
+    if (!template)
+      throw new InputError(
+        `body.template: there is no template named "${request.template}"`,
+      );
     const context = this.contextOf(caller, request.context);
     // Before the idempotency key is looked at: a key must never carry an approval past the policy.
     checkPolicy(template, context);
     if (request.approvers && !template.allowApproverOverride) {
-      throw new InputError(`body.approvers: template "${template.name}" does not allow overriding its approvers`);
+      throw new InputError(
+        `body.approvers: template "${template.name}" does not allow overriding its approvers`,
+      );
     }
     const timeout = request.timeout ?? template.defaultTimeout;
     if (timeout > template.maxTimeout) {
-      throw new InputError(`body.timeout: template "${template.name}" allows at most ${formatDuration(template.maxTimeout)}`);
+      throw new InputError(
+        `body.timeout: template "${template.name}" allows at most ${formatDuration(template.maxTimeout)}`,
+      );
     }
     const asked = idempotentRequest(request, context);
-    const existing = await this.store.getByIdempotencyKey(caller.id, request.idempotencyKey);
-    if (existing) return { approval: this.sameRequest(existing, request.idempotencyKey, asked), created: false };
+    const existing = await this.store.getByIdempotencyKey(
+      caller.id,
+      request.idempotencyKey,
+    );
+    if (existing)
+      return {
+        approval: this.sameRequest(existing, request.idempotencyKey, asked),
+        created: false,
+      };
 
-    const rendered = renderTemplate(template, templateVariables(context, request.variables), request.title);
+    const rendered = renderTemplate(
+      template,
+      templateVariables(context, request.variables),
+      request.title,
+    );
     return this.open(template, {
       idempotencyKey: request.idempotencyKey,
       request: asked,
@@ -112,18 +140,32 @@ export class ApprovalService {
    * Opens a real approval from a template, on behalf of a person, marked as a test: values the
    * request leaves out are samples, and the template's policy does not apply.
    */
-  async sendTest(templateName: string, request: TestTemplateRequest, caller: Caller): Promise<Approval> {
+  async sendTest(
+    templateName: string,
+    request: TestTemplateRequest,
+    caller: Caller,
+  ): Promise<Approval> {
     const template = await this.settings.template(templateName);
-    if (!template) throw new NotFoundError(`There is no template "${templateName}"`);
+    if (!template)
+      throw new NotFoundError(`There is no template "${templateName}"`);
     const context = {
-      ...this.contextOf(caller, { ...TEST_RUN, actor: caller.id, ...request.context }),
+      ...this.contextOf(caller, {
+        ...TEST_RUN,
+        actor: caller.id,
+        ...request.context,
+      }),
       test: true,
     };
     const variables = { ...request.variables };
     for (const name of placeholdersOf(template)) {
-      if (name.startsWith('vars.')) variables[name.slice(5)] ??= `sample ${name.slice(5)}`;
+      if (name.startsWith('vars.'))
+        variables[name.slice(5)] ??= `sample ${name.slice(5)}`;
     }
-    const rendered = renderTemplate(template, templateVariables(context, variables), request.title);
+    const rendered = renderTemplate(
+      template,
+      templateVariables(context, variables),
+      request.title,
+    );
     const { approval } = await this.open(template, {
       idempotencyKey: `test:${randomUUID()}`,
       request: { test: true },
@@ -140,12 +182,23 @@ export class ApprovalService {
 
   private async open(
     template: Template,
-    request: Pick<NewApproval, 'idempotencyKey' | 'request' | 'context' | 'variables' | 'title' | 'form' | 'approvers'> & {
+    request: Pick<
+      NewApproval,
+      | 'idempotencyKey'
+      | 'request'
+      | 'context'
+      | 'variables'
+      | 'title'
+      | 'form'
+      | 'approvers'
+    > & {
       timeout: number;
       caller: Caller;
     },
   ): Promise<{ approval: Approval; created: boolean }> {
-    const integration = await this.transitions.integrationOf(template.integration);
+    const integration = await this.transitions.integrationOf(
+      template.integration,
+    );
     const { timeout, caller, context, ...approvalFields } = request;
     const inserted = await this.store.insert(
       {
@@ -168,14 +221,25 @@ export class ApprovalService {
       },
     );
     if (!inserted.created) {
-      return { approval: this.sameRequest(inserted, request.idempotencyKey, request.request), created: false };
+      return {
+        approval: this.sameRequest(
+          inserted,
+          request.idempotencyKey,
+          request.request,
+        ),
+        created: false,
+      };
     }
-    return { approval: await this.opener.open(inserted.approval, 'api'), created: true };
+    return {
+      approval: await this.opener.open(inserted.approval, 'api'),
+      created: true,
+    };
   }
 
   async get(id: string): Promise<Approval> {
     const approval = await this.store.get(id);
-    if (!approval) throw new NotFoundError(`There is no approval with id ${id}`);
+    if (!approval)
+      throw new NotFoundError(`There is no approval with id ${id}`);
     return approval;
   }
 
@@ -196,7 +260,10 @@ export class ApprovalService {
   async wait(
     id: string,
     timeoutSeconds: number,
-    options: { signal?: AbortSignal; authorize?: (approval: Approval) => Promise<void> } = {},
+    options: {
+      signal?: AbortSignal;
+      authorize?: (approval: Approval) => Promise<void>;
+    } = {},
   ): Promise<Approval> {
     const until = Date.now() + timeoutSeconds * 1000;
     const subscription = this.changes.subscribe(id);
@@ -212,10 +279,14 @@ export class ApprovalService {
         }
         const remaining = Math.min(until, expiresAt) - Date.now();
         if (remaining <= 0 && until <= expiresAt) return approval;
-        const reason = await subscription.next(Math.min(Math.max(remaining, 0), SAFETY_RECHECK_MS), options.signal);
+        const reason = await subscription.next(
+          Math.min(Math.max(remaining, 0), SAFETY_RECHECK_MS),
+          options.signal,
+        );
         if (reason === 'aborted') return approval;
         // Nothing changed and the poll is over: what was read is still true.
-        if (reason === 'timeout' && Date.now() >= until && until <= expiresAt) return approval;
+        if (reason === 'timeout' && Date.now() >= until && until <= expiresAt)
+          return approval;
         approval = await this.get(id);
       }
     } finally {
@@ -226,10 +297,15 @@ export class ApprovalService {
   async cancel(id: string, caller: Caller, reason?: string): Promise<Approval> {
     const approval = await this.get(id);
     if (approval.status === 'canceled') return approval;
-    if (isTerminal(approval.status)) throw new ConflictError(`Approval ${id} is already ${approval.status}`);
+    if (isTerminal(approval.status))
+      throw new ConflictError(`Approval ${id} is already ${approval.status}`);
     const canceled = await this.transitions.finish(
       approval,
-      { status: 'canceled', decidedBy: { id: caller.id, name: caller.id }, comment: reason },
+      {
+        status: 'canceled',
+        decidedBy: { id: caller.id, name: caller.id },
+        comment: reason,
+      },
       { type: 'canceled', source: 'api', actor: caller.id, message: reason },
       { revoke: true },
     );
@@ -237,38 +313,68 @@ export class ApprovalService {
   }
 
   /** An administrator's decision in Backstage, instead of one in the IM. */
-  async decide(id: string, caller: Caller, request: DecideApprovalRequest): Promise<Approval> {
+  async decide(
+    id: string,
+    caller: Caller,
+    request: DecideApprovalRequest,
+  ): Promise<Approval> {
     const decided = await this.transitions.finish(
       await this.get(id),
-      { status: request.decision, decidedBy: { id: caller.id, name: caller.id }, comment: request.comment },
-      { type: request.decision, source: 'admin', actor: caller.id, message: request.comment },
+      {
+        status: request.decision,
+        decidedBy: { id: caller.id, name: caller.id },
+        comment: request.comment,
+      },
+      {
+        type: request.decision,
+        source: 'admin',
+        actor: caller.id,
+        message: request.comment,
+      },
       { revoke: true },
     );
-    if (!decided) throw new ConflictError(`Approval ${id} is already ${(await this.get(id)).status}`);
+    if (!decided)
+      throw new ConflictError(
+        `Approval ${id} is already ${(await this.get(id)).status}`,
+      );
     return decided;
   }
 
-  private contextOf(caller: Caller, reported: RunContext | undefined): ApprovalContext {
+  private contextOf(
+    caller: Caller,
+    reported: RunContext | undefined,
+  ): ApprovalContext {
     let run;
     if (caller.kind === 'github') {
       run = { ...caller.context, verified: true };
     } else if (reported) {
       run = { serverUrl: this.githubServerUrl, ...reported, verified: false };
     } else {
-      throw new InputError('body.context: required when calling without a GitHub OIDC token (at least the repository)');
+      throw new InputError(
+        'body.context: required when calling without a GitHub OIDC token (at least the repository)',
+      );
     }
     const attempt = run.runAttempt ? `/attempts/${run.runAttempt}` : '';
-    const runUrl = run.runId && `${run.serverUrl ?? this.githubServerUrl}/${run.repository}/actions/runs/${run.runId}${attempt}`;
+    const runUrl =
+      run.runId &&
+      `${run.serverUrl ?? this.githubServerUrl}/${run.repository}/actions/runs/${run.runId}${attempt}`;
     return { ...run, caller: caller.id, ...(runUrl ? { runUrl } : {}) };
   }
 
   /** The caller's approval under a repeated idempotency key, if the request repeats what opened it. */
-  private sameRequest(existing: IdempotentApproval, key: string, asked: IdempotentRequest): Approval {
+  private sameRequest(
+    existing: IdempotentApproval,
+    key: string,
+    asked: IdempotentRequest,
+  ): Approval {
     // Approvals opened before requests were recorded: the template and the repository must match.
     const stored = existing.request ?? {
       ...asked,
       template: existing.approval.template,
-      context: { ...(asked.context as object), repository: existing.approval.context.repository },
+      context: {
+        ...(asked.context as object),
+        repository: existing.approval.context.repository,
+      },
     };
     const differing = differences(stored, asked);
     if (differing.length > 0) {

@@ -1,7 +1,16 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import type { Approval, Integration, TerminalStatus, TimelineSource } from '@im-approval/plugin-im-approval-common';
+import type {
+  Approval,
+  Integration,
+  TerminalStatus,
+  TimelineSource,
+} from '@im-approval/plugin-im-approval-common';
 import type { ImClient } from '@im-approval/plugin-im-approval-node';
-import type { ApprovalStore, Decision, NewTimelineEvent } from '../database/ApprovalStore';
+import type {
+  ApprovalStore,
+  Decision,
+  NewTimelineEvent,
+} from '../database/ApprovalStore';
 import type { ApprovalChanges } from '../waiting/ApprovalChanges';
 import type { ImClients } from './ImClients';
 import type { SettingsSource } from './SettingsSource';
@@ -18,7 +27,10 @@ export interface ApprovalTransitionsOptions {
  * When an IM says a decision was made, never before the approval existed: IMs report coarse times
  * (WeCom whole seconds, DingTalk whole minutes), so a quick decision would otherwise predate its request.
  */
-function notBefore(decidedAt: Date | undefined, createdAt: string): Date | undefined {
+function notBefore(
+  decidedAt: Date | undefined,
+  createdAt: string,
+): Date | undefined {
   if (!decidedAt) return undefined;
   const created = new Date(createdAt);
   return decidedAt < created ? created : decidedAt;
@@ -36,8 +48,17 @@ export class ApprovalTransitions {
    * Moves a pending approval on; undefined when it was no longer pending (another writer won).
    * `revoke`: the decision was made outside the IM, so the IM instance is withdrawn there too.
    */
-  async finish(approval: Approval, decision: Decision, event: NewTimelineEvent, { revoke }: { revoke: boolean }) {
-    const finished = await this.options.store.transition(approval.id, decision, event);
+  async finish(
+    approval: Approval,
+    decision: Decision,
+    event: NewTimelineEvent,
+    { revoke }: { revoke: boolean },
+  ) {
+    const finished = await this.options.store.transition(
+      approval.id,
+      decision,
+      event,
+    );
     if (!finished) return undefined;
     this.options.changes.changed(approval.id);
     if (revoke) await this.revoke(finished, event.source);
@@ -45,11 +66,16 @@ export class ApprovalTransitions {
   }
 
   /** Reads the approval's IM instance and, if it was decided or deleted there, moves the approval on. */
-  async followIm(approval: Approval, client: ImClient, source: TimelineSource): Promise<Approval> {
+  async followIm(
+    approval: Approval,
+    client: ImClient,
+    source: TimelineSource,
+  ): Promise<Approval> {
     const state = await client.readInstance(approval.imInstanceId!);
     if (state.status === 'pending') return approval;
     const deleted = state.status === 'deleted';
-    const status: TerminalStatus = state.status === 'deleted' ? 'failed' : state.status;
+    const status: TerminalStatus =
+      state.status === 'deleted' ? 'failed' : state.status;
     const message = deleted ? 'The IM instance was deleted' : state.comment;
     const updated = await this.finish(
       approval,
@@ -63,9 +89,12 @@ export class ApprovalTransitions {
       { type: status, source, actor: state.decidedBy?.name, message },
       { revoke: false },
     );
-    if (!updated) return (await this.options.store.get(approval.id)) ?? approval;
+    if (!updated)
+      return (await this.options.store.get(approval.id)) ?? approval;
     // Quoted: a name from the IM is shown, never a line break that could pass for a log line of ours.
-    this.options.logger.info(`Approval ${approval.id} ${status}${state.decidedBy ? ` by ${JSON.stringify(state.decidedBy.name)} (${JSON.stringify(state.decidedBy.id)})` : ''} (from ${source})`);
+    this.options.logger.info(
+      `Approval ${approval.id} ${status}${state.decidedBy ? ` by ${JSON.stringify(state.decidedBy.name)} (${JSON.stringify(state.decidedBy.id)})` : ''} (from ${source})`,
+    );
     return updated;
   }
 
@@ -84,15 +113,23 @@ export class ApprovalTransitions {
     if (!approval.imInstanceId) return;
     const { store } = this.options;
     try {
-      const client = this.clientOf(await this.integrationOf(approval.integration));
+      const client = this.clientOf(
+        await this.integrationOf(approval.integration),
+      );
       const result = await client.cancelInstance(approval.imInstanceId);
       await store.appendEvent(approval.id, {
         type: result.revoked ? 'im_instance_revoked' : 'im_revoke_failed',
         source,
-        message: result.revoked ? `${approval.provider} instance ${approval.imInstanceId} revoked` : result.message,
+        message: result.revoked
+          ? `${approval.provider} instance ${approval.imInstanceId} revoked`
+          : result.message,
       });
     } catch (error) {
-      await store.appendEvent(approval.id, { type: 'im_revoke_failed', source, message: (error as Error).message });
+      await store.appendEvent(approval.id, {
+        type: 'im_revoke_failed',
+        source,
+        message: (error as Error).message,
+      });
     }
   }
 }

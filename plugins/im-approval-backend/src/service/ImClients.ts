@@ -1,5 +1,9 @@
 import type { Integration } from '@im-approval/plugin-im-approval-common';
-import type { ImClient, ImProvider, ImProviderDeps } from '@im-approval/plugin-im-approval-node';
+import type {
+  ImClient,
+  ImProvider,
+  ImProviderDeps,
+} from '@im-approval/plugin-im-approval-node';
 import { isDeepStrictEqual } from 'node:util';
 
 /**
@@ -8,7 +12,10 @@ import { isDeepStrictEqual } from 'node:util';
  * this replica or another), so it never keeps using an old secret or URL.
  */
 export class ImClients {
-  private readonly clients = new Map<string, { integration: Integration; client: ImClient }>();
+  private readonly clients = new Map<
+    string,
+    { integration: Integration; client: ImClient }
+  >();
 
   constructor(
     private readonly providers: Map<string, ImProvider>,
@@ -18,7 +25,10 @@ export class ImClients {
   /** Fails at start-up, naming the integration, when a provider or connection mode is not available. */
   check(integration: Integration): void {
     const provider = this.providers.get(integration.provider);
-    if (!provider) throw new Error(`Integration "${integration.id}": no provider "${integration.provider}" is installed`);
+    if (!provider)
+      throw new Error(
+        `Integration "${integration.id}": no provider "${integration.provider}" is installed`,
+      );
     if (!provider.connectionModes.includes(integration.connectionMode)) {
       throw new Error(
         `Integration "${integration.id}": ${integration.provider} does not support connection mode "${integration.connectionMode}" ` +
@@ -29,20 +39,30 @@ export class ImClients {
 
   /** How many instances of this integration the reconciler may read in one pass of `intervalSeconds`. */
   readsPerPass(integration: Integration, intervalSeconds: number): number {
-    const perMinute = this.providers.get(integration.provider)?.reconcileReadsPerMinute;
-    return perMinute === undefined ? Infinity : Math.max(1, Math.floor((perMinute * intervalSeconds) / 60));
+    const perMinute = this.providers.get(
+      integration.provider,
+    )?.reconcileReadsPerMinute;
+    return perMinute === undefined
+      ? Infinity
+      : Math.max(1, Math.floor((perMinute * intervalSeconds) / 60));
   }
 
   /** How many instances of this integration the reconciler may read in any one second. */
   readsPerSecond(integration: Integration): number {
-    return this.providers.get(integration.provider)?.reconcileReadsPerSecond ?? Infinity;
+    return (
+      this.providers.get(integration.provider)?.reconcileReadsPerSecond ??
+      Infinity
+    );
   }
 
   forIntegration(integration: Integration): ImClient {
     const cached = this.clients.get(integration.id);
-    if (cached && isDeepStrictEqual(cached.integration, integration)) return cached.client;
+    if (cached && isDeepStrictEqual(cached.integration, integration))
+      return cached.client;
     this.check(integration);
-    const client = this.providers.get(integration.provider)!.createClient(integration, this.deps);
+    const client = this.providers
+      .get(integration.provider)!
+      .createClient(integration, this.deps);
     this.clients.set(integration.id, { integration, client });
     return client;
   }

@@ -1,10 +1,19 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import type { ConnectionMode, Integration } from '@im-approval/plugin-im-approval-common';
-import type { ImConnection, ImEventHandler } from '@im-approval/plugin-im-approval-node';
+import type {
+  ConnectionMode,
+  Integration,
+} from '@im-approval/plugin-im-approval-common';
+import type {
+  ImConnection,
+  ImEventHandler,
+} from '@im-approval/plugin-im-approval-node';
 import type { ImClients } from './ImClients';
 
 /** Modes in which the backend holds a connection to the IM instead of being called. */
-const HELD_MODES: ReadonlySet<ConnectionMode> = new Set(['long-connection', 'stream']);
+const HELD_MODES: ReadonlySet<ConnectionMode> = new Set([
+  'long-connection',
+  'stream',
+]);
 
 /**
  * The long connections of the integrations that use one (Feishu long connection, DingTalk
@@ -21,14 +30,26 @@ export class ImConnections {
   ) {}
 
   /** Opens every held connection; fails, naming the integration, when one cannot be opened at all. */
-  async start(integrations: Integration[], onEvents: (integration: Integration) => ImEventHandler): Promise<void> {
-    for (const integration of integrations.filter(i => HELD_MODES.has(i.connectionMode))) {
+  async start(
+    integrations: Integration[],
+    onEvents: (integration: Integration) => ImEventHandler,
+  ): Promise<void> {
+    for (const integration of integrations.filter(i =>
+      HELD_MODES.has(i.connectionMode),
+    )) {
       const client = this.clients.forIntegration(integration);
       if (!client.connect) {
-        throw new Error(`Integration "${integration.id}": the ${integration.provider} provider cannot hold a ${integration.connectionMode} connection`);
+        throw new Error(
+          `Integration "${integration.id}": the ${integration.provider} provider cannot hold a ${integration.connectionMode} connection`,
+        );
       }
-      this.open.set(integration.id, await client.connect(onEvents(integration)));
-      this.logger.info(`Integration ${integration.id} receives ${integration.provider} events over a ${integration.connectionMode} connection`);
+      this.open.set(
+        integration.id,
+        await client.connect(onEvents(integration)),
+      );
+      this.logger.info(
+        `Integration ${integration.id} receives ${integration.provider} events over a ${integration.connectionMode} connection`,
+      );
     }
   }
 

@@ -1,7 +1,13 @@
-import type { LoggerService, SchedulerService } from '@backstage/backend-plugin-api';
+import type {
+  LoggerService,
+  SchedulerService,
+} from '@backstage/backend-plugin-api';
 import { NotFoundError } from '@backstage/errors';
 import type { Integration } from '@im-approval/plugin-im-approval-common';
-import type { ImCallbackRequest, ImEvent } from '@im-approval/plugin-im-approval-node';
+import type {
+  ImCallbackRequest,
+  ImEvent,
+} from '@im-approval/plugin-im-approval-node';
 import type { ApprovalStore } from '../database/ApprovalStore';
 import type { EventInbox, InboxEvent } from '../database/EventInbox';
 import type { ApprovalTransitions } from './ApprovalTransitions';
@@ -37,35 +43,69 @@ export class ImEventIntake {
   constructor(private readonly options: ImEventIntakeOptions) {}
 
   /** Verifies an IM callback and records its events; the answer for the IM follows at once. */
-  async handleCallback(provider: string, integrationId: string, request: ImCallbackRequest) {
+  async handleCallback(
+    provider: string,
+    integrationId: string,
+    request: ImCallbackRequest,
+  ) {
     const integration = await this.options.settings.integration(integrationId);
     if (!integration || integration.provider !== provider) {
-      throw new NotFoundError(`There is no ${provider} integration "${integrationId}"`);
+      throw new NotFoundError(
+        `There is no ${provider} integration "${integrationId}"`,
+      );
     }
-    const { reply, events } = await this.options.transitions.clientOf(integration).handleCallback(request);
+    const { reply, events } = await this.options.transitions
+      .clientOf(integration)
+      .handleCallback(request);
     await this.apply(integration, events, 'callback');
     return reply;
   }
 
   /** Records events durably and starts processing them; resolves once recorded, which is when the IM may be answered. */
-  async apply(integration: Integration, events: ImEvent[], source: InboxEvent['source']) {
+  async apply(
+    integration: Integration,
+    events: ImEvent[],
+    source: InboxEvent['source'],
+  ) {
     if (events.length === 0) return;
-    const fresh = await this.options.inbox.record(integration.id, events, source, LEASE_MS);
-    if (fresh.length > 0) this.inBackground(this.process(integration, fresh.map(event => ({ ...event, source }))));
+    const fresh = await this.options.inbox.record(
+      integration.id,
+      events,
+      source,
+      LEASE_MS,
+    );
+    if (fresh.length > 0)
+      this.inBackground(
+        this.process(
+          integration,
+          fresh.map(event => ({ ...event, source })),
+        ),
+      );
   }
 
   /** Claims what is due (left by a crash, or failed before) and processes it; returns how many events. */
   async sweep(): Promise<number> {
     const due = await this.options.inbox.claimDue(SWEEP_BATCH, LEASE_MS);
     const byIntegration = new Map<string, InboxEvent[]>();
-    for (const event of due) byIntegration.set(event.integration, [...(byIntegration.get(event.integration) ?? []), event]);
+    for (const event of due)
+      byIntegration.set(event.integration, [
+        ...(byIntegration.get(event.integration) ?? []),
+        event,
+      ]);
     for (const [id, events] of byIntegration) {
       const integration = await this.options.settings.integration(id);
       if (!integration) {
-        await this.options.inbox.done(id, events.map(e => e.eventId)); // its integration was removed
+        await this.options.inbox.done(
+          id,
+          events.map(e => e.eventId),
+        ); // its integration was removed
         continue;
       }
-      await this.process(integration, events, Math.max(...events.map(e => e.attempts)));
+      await this.process(
+        integration,
+        events,
+        Math.max(...events.map(e => e.attempts)),
+      );
     }
     return due.length;
   }
@@ -85,11 +125,19 @@ export class ImEventIntake {
 
   /** Waits for processing started here to end (shutdown, tests). */
   async settled() {
-    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+    while (this.background.size > 0)
+      await Promise.allSettled([...this.background]);
   }
 
-  private async process(integration: Integration, events: Array<ImEvent & Pick<InboxEvent, 'source'>>, attempts = 1) {
-    const byInstance = new Map<string, { source: InboxEvent['source']; eventIds: string[] }>();
+  private async process(
+    integration: Integration,
+    events: Array<ImEvent & Pick<InboxEvent, 'source'>>,
+    attempts = 1,
+  ) {
+    const byInstance = new Map<
+      string,
+      { source: InboxEvent['source']; eventIds: string[] }
+    >();
     for (const { instanceId, eventId, source } of events) {
       const entry = byInstance.get(instanceId) ?? { source, eventIds: [] };
       entry.eventIds.push(eventId);
@@ -103,15 +151,26 @@ export class ImEventIntake {
         } catch (error) {
           const message = (error as Error).message;
           const delay = RETRY_MS[Math.min(attempts - 1, RETRY_MS.length - 1)];
-          this.options.logger.warn(`IM event for ${integration.provider} instance ${JSON.stringify(instanceId)} not applied yet (retried in ${delay / 1000}s): ${message}`);
-          await this.options.inbox.retryLater(integration.id, eventIds, message, delay);
+          this.options.logger.warn(
+            `IM event for ${integration.provider} instance ${JSON.stringify(instanceId)} not applied yet (retried in ${delay / 1000}s): ${message}`,
+          );
+          await this.options.inbox.retryLater(
+            integration.id,
+            eventIds,
+            message,
+            delay,
+          );
         }
       }),
     );
   }
 
   /** Reads the instance (once for every event that arrives while a read is on its way) and moves its approval on. */
-  private async followInstance(integration: Integration, instanceId: string, source: InboxEvent['source']) {
+  private async followInstance(
+    integration: Integration,
+    instanceId: string,
+    source: InboxEvent['source'],
+  ) {
     const key = `${integration.id}\u0001${instanceId}`;
     const earlier = this.reading.get(key);
     if (earlier) await earlier.catch(() => undefined);
@@ -119,7 +178,12 @@ export class ImEventIntake {
     const read = (async () => {
       const approval = await store.findByInstance(integration.id, instanceId);
       // After an earlier read decided it, a later event of the same decision needs no read of its own.
-      if (approval?.status === 'pending') await transitions.followIm(approval, transitions.clientOf(integration), source);
+      if (approval?.status === 'pending')
+        await transitions.followIm(
+          approval,
+          transitions.clientOf(integration),
+          source,
+        );
     })();
     this.reading.set(key, read);
     try {
@@ -130,7 +194,11 @@ export class ImEventIntake {
   }
 
   private inBackground(work: Promise<void>) {
-    const tracked = work.catch(error => this.options.logger.error(`IM event processing failed: ${(error as Error).message}`));
+    const tracked = work.catch(error =>
+      this.options.logger.error(
+        `IM event processing failed: ${(error as Error).message}`,
+      ),
+    );
     this.background.add(tracked);
     tracked.finally(() => this.background.delete(tracked));
   }

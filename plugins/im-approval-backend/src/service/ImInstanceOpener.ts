@@ -1,6 +1,12 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import type { Approval, TimelineSource } from '@im-approval/plugin-im-approval-common';
-import { ImApiError, type ImInstanceRef } from '@im-approval/plugin-im-approval-node';
+import type {
+  Approval,
+  TimelineSource,
+} from '@im-approval/plugin-im-approval-common';
+import {
+  ImApiError,
+  type ImInstanceRef,
+} from '@im-approval/plugin-im-approval-node';
 import type { ApprovalStore } from '../database/ApprovalStore';
 import type { ApprovalTransitions } from './ApprovalTransitions';
 import type { SettingsSource } from './SettingsSource';
@@ -15,15 +21,23 @@ const EARLIEST_ATTEMPT_SKEW_MS = 2 * 60_000;
  */
 export class ImInstanceOpener {
   constructor(
-    private readonly options: { store: ApprovalStore; settings: SettingsSource; transitions: ApprovalTransitions; logger: LoggerService },
+    private readonly options: {
+      store: ApprovalStore;
+      settings: SettingsSource;
+      transitions: ApprovalTransitions;
+      logger: LoggerService;
+    },
   ) {}
 
   async open(approval: Approval, source: TimelineSource): Promise<Approval> {
     const { store, settings, transitions, logger } = this.options;
     try {
       const template = await settings.template(approval.template);
-      if (!template) throw new Error(`template "${approval.template}" no longer exists`);
-      const client = transitions.clientOf(await transitions.integrationOf(approval.integration));
+      if (!template)
+        throw new Error(`template "${approval.template}" no longer exists`);
+      const client = transitions.clientOf(
+        await transitions.integrationOf(approval.integration),
+      );
       const request = {
         approvalId: approval.id,
         form: template.form,
@@ -38,9 +52,17 @@ export class ImInstanceOpener {
       // IMs without an idempotency key are asked first, so a retry never opens a second instance.
       let found: ImInstanceRef | undefined;
       if (source === 'reconciler' && client.findCreated) {
-        const candidates = await client.findCreated(request, new Date(Date.parse(approval.createdAt) - EARLIEST_ATTEMPT_SKEW_MS));
+        const candidates = await client.findCreated(
+          request,
+          new Date(Date.parse(approval.createdAt) - EARLIEST_ATTEMPT_SKEW_MS),
+        );
         for (const candidate of candidates) {
-          if (!(await store.findByInstance(approval.integration, candidate.instanceId))) {
+          if (
+            !(await store.findByInstance(
+              approval.integration,
+              candidate.instanceId,
+            ))
+          ) {
             found = candidate;
             break;
           }
@@ -59,7 +81,11 @@ export class ImInstanceOpener {
       const message = (error as Error).message;
       if (error instanceof ImApiError && error.transient) {
         logger.warn(`Approval ${approval.id}: ${message}`);
-        await store.recordImError(approval.id, { type: 'im_error', source, message });
+        await store.recordImError(approval.id, {
+          type: 'im_error',
+          source,
+          message,
+        });
         return { ...approval, error: message };
       }
       logger.error(`Approval ${approval.id} failed: ${message}`);

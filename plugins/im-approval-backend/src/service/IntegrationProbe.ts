@@ -1,5 +1,9 @@
 import { NotFoundError } from '@backstage/errors';
-import type { FormDescription, Integration, IntegrationTestResult } from '@im-approval/plugin-im-approval-common';
+import type {
+  FormDescription,
+  Integration,
+  IntegrationTestResult,
+} from '@im-approval/plugin-im-approval-common';
 import { ImApiError } from '@im-approval/plugin-im-approval-node';
 import type { ImClients } from './ImClients';
 import type { SettingsSource } from './SettingsSource';
@@ -18,7 +22,11 @@ export class IntegrationProbe {
     const durationMs = () => Math.round(performance.now() - started);
     try {
       await this.clients.forIntegration(integration).verifyCredentials();
-      return { ok: true, message: `Connected: ${integration.provider} accepted the app's credentials`, durationMs: durationMs() };
+      return {
+        ok: true,
+        message: `Connected: ${integration.provider} accepted the app's credentials`,
+        durationMs: durationMs(),
+      };
     } catch (error) {
       if (!(error instanceof ImApiError)) throw error;
       return {
@@ -33,13 +41,16 @@ export class IntegrationProbe {
 
   async describeForm(id: string, formId: string): Promise<FormDescription> {
     const integration = await this.require(id);
-    const fields = await this.clients.forIntegration(integration).describeForm(formId);
+    const fields = await this.clients
+      .forIntegration(integration)
+      .describeForm(formId);
     return { integration: id, form: formId, fields };
   }
 
   private async require(id: string): Promise<Integration> {
     const integration = await this.settings.integration(id);
-    if (!integration) throw new NotFoundError(`There is no integration "${id}"`);
+    if (!integration)
+      throw new NotFoundError(`There is no integration "${id}"`);
     return integration;
   }
 }

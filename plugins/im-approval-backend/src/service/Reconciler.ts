@@ -1,5 +1,12 @@
-import type { LoggerService, SchedulerService, SchedulerServiceTaskScheduleDefinition } from '@backstage/backend-plugin-api';
-import { isTerminal, type Integration } from '@im-approval/plugin-im-approval-common';
+import type {
+  LoggerService,
+  SchedulerService,
+  SchedulerServiceTaskScheduleDefinition,
+} from '@backstage/backend-plugin-api';
+import {
+  isTerminal,
+  type Integration,
+} from '@im-approval/plugin-im-approval-common';
 import { ImApiError } from '@im-approval/plugin-im-approval-node';
 import type { ApprovalStore } from '../database/ApprovalStore';
 import type { ApprovalTransitions } from './ApprovalTransitions';
@@ -41,7 +48,8 @@ class Pace {
   async take() {
     if (!Number.isFinite(this.perSecond)) return;
     const now = this.clock.now();
-    while (this.recent.length > 0 && this.recent[0] <= now - 1000) this.recent.shift();
+    while (this.recent.length > 0 && this.recent[0] <= now - 1000)
+      this.recent.shift();
     if (this.recent.length >= this.perSecond) {
       await this.clock.sleep(this.recent[0] + 1000 - now);
       this.recent.shift();
@@ -60,18 +68,31 @@ export class Reconciler {
   constructor(private readonly options: ReconcilerOptions) {}
 
   /** Runs a pass on the schedule, on one replica at a time (the scheduler's lock). */
-  async schedule(scheduler: SchedulerService, schedule: SchedulerServiceTaskScheduleDefinition, pass: { batchSize: number; intervalSeconds: number }) {
+  async schedule(
+    scheduler: SchedulerService,
+    schedule: SchedulerServiceTaskScheduleDefinition,
+    pass: { batchSize: number; intervalSeconds: number },
+  ) {
     await scheduler.scheduleTask({
       id: 'im-approval-reconciler',
       ...schedule,
       fn: async () => {
         const { checked, decided } = await this.reconcile(pass);
-        if (decided > 0) this.options.logger.info(`Reconciler found ${decided} decision(s) among ${checked} pending approval(s)`);
+        if (decided > 0)
+          this.options.logger.info(
+            `Reconciler found ${decided} decision(s) among ${checked} pending approval(s)`,
+          );
       },
     });
   }
 
-  async reconcile({ batchSize, intervalSeconds }: { batchSize: number; intervalSeconds: number }) {
+  async reconcile({
+    batchSize,
+    intervalSeconds,
+  }: {
+    batchSize: number;
+    intervalSeconds: number;
+  }) {
     const { store, clients, transitions, opener, logger } = this.options;
     const pending = await store.listPending({ limit: batchSize });
     const budgets = new Map<string, number>();
@@ -83,24 +104,46 @@ export class Reconciler {
     const stillPending: string[] = [];
     for (const approval of pending) {
       try {
-        if (!integrations.has(approval.integration)) integrations.set(approval.integration, transitions.integrationOf(approval.integration));
+        if (!integrations.has(approval.integration))
+          integrations.set(
+            approval.integration,
+            transitions.integrationOf(approval.integration),
+          );
         const integration = await integrations.get(approval.integration)!;
-        const budget = budgets.get(integration.id) ?? clients.readsPerPass(integration, intervalSeconds);
+        const budget =
+          budgets.get(integration.id) ??
+          clients.readsPerPass(integration, intervalSeconds);
         if (budget <= 0) continue;
         budgets.set(integration.id, budget - 1);
-        if (!paces.has(integration.id)) paces.set(integration.id, new Pace(clients.readsPerSecond(integration), this.options.clock ?? realClock));
+        if (!paces.has(integration.id))
+          paces.set(
+            integration.id,
+            new Pace(
+              clients.readsPerSecond(integration),
+              this.options.clock ?? realClock,
+            ),
+          );
         await paces.get(integration.id)!.take();
         checked++;
         let result = approval;
         if (approval.imInstanceId) {
-          result = await transitions.followIm(approval, transitions.clientOf(integration), 'reconciler');
-        } else if (Date.now() - Date.parse(approval.createdAt) > STRANDED_AFTER_MS) {
+          result = await transitions.followIm(
+            approval,
+            transitions.clientOf(integration),
+            'reconciler',
+          );
+        } else if (
+          Date.now() - Date.parse(approval.createdAt) >
+          STRANDED_AFTER_MS
+        ) {
           result = await opener.open(approval, 'reconciler');
         }
         if (isTerminal(result.status)) decided++;
         else stillPending.push(approval.id);
       } catch (error) {
-        logger.warn(`Could not reconcile approval ${approval.id}: ${(error as Error).message}`);
+        logger.warn(
+          `Could not reconcile approval ${approval.id}: ${(error as Error).message}`,
+        );
         if (error instanceof ImApiError && error.kind === 'rate_limited') break;
       }
     }

@@ -1,4 +1,7 @@
-import type { Integration, Template } from '@im-approval/plugin-im-approval-common';
+import type {
+  Integration,
+  Template,
+} from '@im-approval/plugin-im-approval-common';
 
 /** Where the approval flow finds integrations and templates (app-config and the database). */
 export interface SettingsSource {

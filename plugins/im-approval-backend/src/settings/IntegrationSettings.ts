@@ -1,4 +1,9 @@
-import { ConflictError, InputError, NotFoundError, ServiceUnavailableError } from '@backstage/errors';
+import {
+  ConflictError,
+  InputError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
 import {
   describeZodError,
   integrationSchema,
@@ -8,19 +13,25 @@ import {
   type IntegrationView,
   type UpdateIntegrationRequest,
 } from '@im-approval/plugin-im-approval-common';
-import { AlreadyStoredError, type DatabaseSettingsStore, type StoredIntegration } from '../database/DatabaseSettingsStore';
+import {
+  AlreadyStoredError,
+  type DatabaseSettingsStore,
+  type StoredIntegration,
+} from '../database/DatabaseSettingsStore';
 import type { ImClients } from '../service/ImClients';
 import type { EncryptedSecret, SecretBox } from './SecretBox';
 import { parseStored, readOnly } from './storedSettings';
 
 /** A stored integration's settings with its secret fields present (their values still encrypted). */
-type StoredValues = Record<string, unknown> & Pick<Integration, 'id' | 'provider'>;
+type StoredValues = Record<string, unknown> &
+  Pick<Integration, 'id' | 'provider'>;
 
 export const NO_KEY_MESSAGE =
   'Integrations managed in Backstage need a key to encrypt their secrets: set imApproval.secretsKey in app-config';
 
 /** Where a secret of an integration is stored; bound into its ciphertext. */
-export const secretLocation = (integrationId: string, field: string) => `${integrationId}/${field}`;
+export const secretLocation = (integrationId: string, field: string) =>
+  `${integrationId}/${field}`;
 
 /**
  * IM apps from app-config (read-only) and from the database (managed through the API), their
@@ -67,7 +78,9 @@ export class IntegrationSettings {
   async list(): Promise<IntegrationView[]> {
     const stored = await this.store.listIntegrations();
     return [
-      ...[...this.config.values()].sort((a, b) => a.id.localeCompare(b.id)).map(i => this.viewOf(i)),
+      ...[...this.config.values()]
+        .sort((a, b) => a.id.localeCompare(b.id))
+        .map(i => this.viewOf(i)),
       ...stored.map(s => this.storedViewOf(s)),
     ];
   }
@@ -80,15 +93,21 @@ export class IntegrationSettings {
     return this.storedViewOf(stored);
   }
 
-  async create(integration: Integration, actor: string): Promise<IntegrationView> {
+  async create(
+    integration: Integration,
+    actor: string,
+  ): Promise<IntegrationView> {
     if (this.config.has(integration.id)) {
-      throw new ConflictError(`Integration id "${integration.id}" is taken by an integration from app-config`);
+      throw new ConflictError(
+        `Integration id "${integration.id}" is taken by an integration from app-config`,
+      );
     }
     this.checkInstalled(integration);
     try {
       await this.store.insertIntegration(this.seal(integration), actor);
     } catch (error) {
-      if (error instanceof AlreadyStoredError) throw new ConflictError(`Integration id "${integration.id}" is taken`);
+      if (error instanceof AlreadyStoredError)
+        throw new ConflictError(`Integration id "${integration.id}" is taken`);
       throw error;
     }
     return this.viewOf(integration);
@@ -98,24 +117,36 @@ export class IntegrationSettings {
    * Secrets the request leaves out keep their stored value; `null` removes an optional one. Only
    * the kept ones are decrypted, so a secret that no longer decrypts can be replaced by sending it.
    */
-  async update(id: string, request: UpdateIntegrationRequest, actor: string): Promise<IntegrationView> {
+  async update(
+    id: string,
+    request: UpdateIntegrationRequest,
+    actor: string,
+  ): Promise<IntegrationView> {
     if (this.config.has(id)) throw readOnly('Integration', id);
-    if (request.id !== id) throw new InputError(`body.id: must be "${id}"; an integration cannot be renamed`);
+    if (request.id !== id)
+      throw new InputError(
+        `body.id: must be "${id}"; an integration cannot be renamed`,
+      );
     const current = await this.store.getIntegration(id);
     if (!current) throw noIntegration(id);
     if (request.provider !== current.provider) {
-      throw new InputError(`body.provider: must stay "${current.provider}"; create a new integration for another IM`);
+      throw new InputError(
+        `body.provider: must stay "${current.provider}"; create a new integration for another IM`,
+      );
     }
     const merged: Record<string, unknown> = { ...request };
     for (const field of secretFieldsOf(request.provider)) {
       const kept = current.secrets[field];
-      if (merged[field] === undefined && kept) merged[field] = this.reveal(id, field, kept);
+      if (merged[field] === undefined && kept)
+        merged[field] = this.reveal(id, field, kept);
       if (merged[field] === null) delete merged[field];
     }
     const parsed = integrationSchema.safeParse(merged);
-    if (!parsed.success) throw new InputError(describeZodError(parsed.error, 'body'));
+    if (!parsed.success)
+      throw new InputError(describeZodError(parsed.error, 'body'));
     this.checkInstalled(parsed.data);
-    if (!(await this.store.updateIntegration(this.seal(parsed.data), actor))) throw noIntegration(id);
+    if (!(await this.store.updateIntegration(this.seal(parsed.data), actor)))
+      throw noIntegration(id);
     return this.viewOf(parsed.data);
   }
 
@@ -123,7 +154,9 @@ export class IntegrationSettings {
     if (this.config.has(id)) throw readOnly('Integration', id);
     const users = await this.store.templatesUsing(id);
     if (users.length > 0) {
-      throw new ConflictError(`Integration "${id}" is used by template(s) ${users.map(n => `"${n}"`).join(', ')}; change or delete them first`);
+      throw new ConflictError(
+        `Integration "${id}" is used by template(s) ${users.map(n => `"${n}"`).join(', ')}; change or delete them first`,
+      );
     }
     if (!(await this.store.deleteIntegration(id))) throw noIntegration(id);
   }
@@ -131,9 +164,16 @@ export class IntegrationSettings {
   /** Decrypts and validates a stored integration; throws, naming it, when it no longer can be. */
   open(stored: StoredIntegration): Integration {
     const secrets = Object.fromEntries(
-      Object.entries(stored.secrets).map(([field, secret]) => [field, this.reveal(stored.id, field, secret)]),
+      Object.entries(stored.secrets).map(([field, secret]) => [
+        field,
+        this.reveal(stored.id, field, secret),
+      ]),
     );
-    return parseStored(integrationSchema, { ...stored.settings, ...secrets }, `integration "${stored.id}"`);
+    return parseStored(
+      integrationSchema,
+      { ...stored.settings, ...secrets },
+      `integration "${stored.id}"`,
+    );
   }
 
   /** An integration without its secrets, only whether each one is set; editable unless from app-config. */
@@ -144,7 +184,12 @@ export class IntegrationSettings {
       integrationViewSchema,
       {
         ...integration,
-        secrets: Object.fromEntries(secretFieldsOf(integration.provider).map(field => [field, values[field] !== undefined])),
+        secrets: Object.fromEntries(
+          secretFieldsOf(integration.provider).map(field => [
+            field,
+            values[field] !== undefined,
+          ]),
+        ),
         source: editable ? 'database' : 'config',
         editable,
         callbackPath: `/callbacks/${integration.provider}/${integration.id}`,
@@ -155,7 +200,12 @@ export class IntegrationSettings {
 
   /** A stored integration's view: its encrypted secrets stand in for the values they hide. */
   private storedViewOf(stored: StoredIntegration): IntegrationView {
-    return this.viewOf({ ...stored.settings, ...stored.secrets, id: stored.id, provider: stored.provider as Integration['provider'] });
+    return this.viewOf({
+      ...stored.settings,
+      ...stored.secrets,
+      id: stored.id,
+      provider: stored.provider as Integration['provider'],
+    });
   }
 
   /** Splits an integration into settings and encrypted secrets. */
@@ -167,12 +217,25 @@ export class IntegrationSettings {
     for (const field of secretFieldsOf(integration.provider)) {
       const value = settings[field];
       delete settings[field];
-      if (typeof value === 'string') secrets[field] = box.encrypt(value, secretLocation(integration.id, field));
+      if (typeof value === 'string')
+        secrets[field] = box.encrypt(
+          value,
+          secretLocation(integration.id, field),
+        );
     }
-    return { id: integration.id, provider: integration.provider, settings, secrets };
+    return {
+      id: integration.id,
+      provider: integration.provider,
+      settings,
+      secrets,
+    };
   }
 
-  private reveal(integrationId: string, field: string, secret: EncryptedSecret): string {
+  private reveal(
+    integrationId: string,
+    field: string,
+    secret: EncryptedSecret,
+  ): string {
     if (!this.box) throw new Error(NO_KEY_MESSAGE);
     try {
       return this.box.decrypt(secret, secretLocation(integrationId, field));

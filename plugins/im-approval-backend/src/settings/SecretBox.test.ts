@@ -20,9 +20,24 @@ describe('SecretBox', () => {
     const secret = box.encrypt('app-secret', 'feishu-main/appSecret');
     const flipped = Buffer.from(secret.ciphertext, 'base64');
     flipped[0] ^= 1;
-    expect(() => box.decrypt({ ...secret, ciphertext: flipped.toString('base64') }, 'feishu-main/appSecret')).toThrow(/altered/);
-    expect(() => box.decrypt({ ...secret, authTag: randomBytes(16).toString('base64') }, 'feishu-main/appSecret')).toThrow(/altered/);
-    expect(() => box.decrypt({ ...secret, iv: randomBytes(12).toString('base64') }, 'feishu-main/appSecret')).toThrow(/altered/);
+    expect(() =>
+      box.decrypt(
+        { ...secret, ciphertext: flipped.toString('base64') },
+        'feishu-main/appSecret',
+      ),
+    ).toThrow(/altered/);
+    expect(() =>
+      box.decrypt(
+        { ...secret, authTag: randomBytes(16).toString('base64') },
+        'feishu-main/appSecret',
+      ),
+    ).toThrow(/altered/);
+    expect(() =>
+      box.decrypt(
+        { ...secret, iv: randomBytes(12).toString('base64') },
+        'feishu-main/appSecret',
+      ),
+    ).toThrow(/altered/);
     expect(() => box.decrypt(secret, 'other/appSecret')).toThrow(/altered/);
   });
 
@@ -31,10 +46,14 @@ describe('SecretBox', () => {
     const rotated = new SecretBox([newKey, oldKey]);
     expect(rotated.decrypt(before, 'x/appSecret')).toBe('app-secret');
     expect(rotated.encrypt('app-secret', 'x/appSecret').keyId).toBe('new');
-    expect(() => new SecretBox([newKey]).decrypt(before, 'x/appSecret')).toThrow('key "old", which imApproval.secretsKeys does not list');
+    expect(() =>
+      new SecretBox([newKey]).decrypt(before, 'x/appSecret'),
+    ).toThrow('key "old", which imApproval.secretsKeys does not list');
   });
 
   it('refuses a key that is not 32 bytes', () => {
-    expect(() => new SecretBox([{ id: 'short', key: randomBytes(16) }])).toThrow('Secrets key "short" must be 32 bytes, not 16');
+    expect(
+      () => new SecretBox([{ id: 'short', key: randomBytes(16) }]),
+    ).toThrow('Secrets key "short" must be 32 bytes, not 16');
   });
 });

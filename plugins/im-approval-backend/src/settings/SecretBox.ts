@@ -28,7 +28,10 @@ export class SecretBox {
   constructor(keys: SecretsKey[]) {
     if (keys.length === 0) throw new Error('SecretBox needs at least one key');
     for (const { id, key } of keys) {
-      if (key.length !== 32) throw new Error(`Secrets key "${id}" must be 32 bytes, not ${key.length}`);
+      if (key.length !== 32)
+        throw new Error(
+          `Secrets key "${id}" must be 32 bytes, not ${key.length}`,
+        );
     }
     this.keys = new Map(keys.map(({ id, key }) => [id, key]));
     this.currentKeyId = keys[0].id;
@@ -42,9 +45,16 @@ export class SecretBox {
 
   encrypt(plaintext: string, associatedData: string): EncryptedSecret {
     const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv(ALGORITHM, this.keys.get(this.currentKeyId)!, iv);
+    const cipher = createCipheriv(
+      ALGORITHM,
+      this.keys.get(this.currentKeyId)!,
+      iv,
+    );
     cipher.setAAD(Buffer.from(associatedData, 'utf8'));
-    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    const ciphertext = Buffer.concat([
+      cipher.update(plaintext, 'utf8'),
+      cipher.final(),
+    ]);
     return {
       keyId: this.currentKeyId,
       iv: iv.toString('base64'),
@@ -57,15 +67,26 @@ export class SecretBox {
   decrypt(secret: EncryptedSecret, associatedData: string): string {
     const key = this.keys.get(secret.keyId);
     if (!key) {
-      throw new Error(`the secret was encrypted with key "${secret.keyId}", which imApproval.secretsKeys does not list`);
+      throw new Error(
+        `the secret was encrypted with key "${secret.keyId}", which imApproval.secretsKeys does not list`,
+      );
     }
     try {
-      const decipher = createDecipheriv(ALGORITHM, key, Buffer.from(secret.iv, 'base64'));
+      const decipher = createDecipheriv(
+        ALGORITHM,
+        key,
+        Buffer.from(secret.iv, 'base64'),
+      );
       decipher.setAAD(Buffer.from(associatedData, 'utf8'));
       decipher.setAuthTag(Buffer.from(secret.authTag, 'base64'));
-      return Buffer.concat([decipher.update(Buffer.from(secret.ciphertext, 'base64')), decipher.final()]).toString('utf8');
+      return Buffer.concat([
+        decipher.update(Buffer.from(secret.ciphertext, 'base64')),
+        decipher.final(),
+      ]).toString('utf8');
     } catch {
-      throw new Error(`the secret does not decrypt with key "${secret.keyId}": it was altered, or the key is not the one it was encrypted with`);
+      throw new Error(
+        `the secret does not decrypt with key "${secret.keyId}": it was altered, or the key is not the one it was encrypted with`,
+      );
     }
   }
 }

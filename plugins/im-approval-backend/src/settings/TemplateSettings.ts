@@ -1,7 +1,14 @@
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import { ImApiError } from '@im-approval/plugin-im-approval-node';
-import { templateSchema, type Template, type TemplateView } from '@im-approval/plugin-im-approval-common';
-import { AlreadyStoredError, type DatabaseSettingsStore } from '../database/DatabaseSettingsStore';
+import {
+  templateSchema,
+  type Template,
+  type TemplateView,
+} from '@im-approval/plugin-im-approval-common';
+import {
+  AlreadyStoredError,
+  type DatabaseSettingsStore,
+} from '../database/DatabaseSettingsStore';
 import type { ImClients } from '../service/ImClients';
 import type { IntegrationSettings } from './IntegrationSettings';
 import { parseStored, readOnly } from './storedSettings';
@@ -23,14 +30,19 @@ export class TemplateSettings {
     const configured = this.config.get(name);
     if (configured) return configured;
     const stored = await this.store.getTemplate(name);
-    return stored && parseStored(templateSchema, stored.settings, `template "${name}"`);
+    return (
+      stored &&
+      parseStored(templateSchema, stored.settings, `template "${name}"`)
+    );
   }
 
   async list(): Promise<TemplateView[]> {
     const stored = await this.store.listTemplates();
     return [
       ...[...this.config.values()].sort((a, b) => a.name.localeCompare(b.name)),
-      ...stored.map(s => parseStored(templateSchema, s.settings, `template "${s.name}"`)),
+      ...stored.map(s =>
+        parseStored(templateSchema, s.settings, `template "${s.name}"`),
+      ),
     ].map(t => this.viewOf(t));
   }
 
@@ -42,23 +54,45 @@ export class TemplateSettings {
 
   async create(template: Template, actor: string): Promise<TemplateView> {
     if (this.config.has(template.name)) {
-      throw new ConflictError(`Template name "${template.name}" is taken by a template from app-config`);
+      throw new ConflictError(
+        `Template name "${template.name}" is taken by a template from app-config`,
+      );
     }
     await this.requireIntegrationFor(template);
     try {
-      await this.store.insertTemplate({ name: template.name, integration: template.integration, settings: template }, actor);
+      await this.store.insertTemplate(
+        {
+          name: template.name,
+          integration: template.integration,
+          settings: template,
+        },
+        actor,
+      );
     } catch (error) {
-      if (error instanceof AlreadyStoredError) throw new ConflictError(`Template name "${template.name}" is taken`);
+      if (error instanceof AlreadyStoredError)
+        throw new ConflictError(`Template name "${template.name}" is taken`);
       throw error;
     }
     return this.viewOf(template);
   }
 
-  async update(name: string, template: Template, actor: string): Promise<TemplateView> {
+  async update(
+    name: string,
+    template: Template,
+    actor: string,
+  ): Promise<TemplateView> {
     if (this.config.has(name)) throw readOnly('Template', name);
-    if (template.name !== name) throw new InputError(`body.name: must be "${name}"; a template cannot be renamed`);
+    if (template.name !== name)
+      throw new InputError(
+        `body.name: must be "${name}"; a template cannot be renamed`,
+      );
     await this.requireIntegrationFor(template);
-    if (!(await this.store.updateTemplate({ name, integration: template.integration, settings: template }, actor))) {
+    if (
+      !(await this.store.updateTemplate(
+        { name, integration: template.integration, settings: template },
+        actor,
+      ))
+    ) {
       throw noTemplate(name);
     }
     return this.viewOf(template);
@@ -81,11 +115,15 @@ export class TemplateSettings {
    */
   private async requireIntegrationFor(template: Template) {
     const integration = await this.integrations.get(template.integration);
-    if (!integration) throw new InputError(`body.integration: there is no integration "${template.integration}"`);
+    if (!integration)
+      throw new InputError(
+        `body.integration: there is no integration "${template.integration}"`,
+      );
     try {
       await this.clients.forIntegration(integration).checkTemplate?.(template);
     } catch (error) {
-      if (error instanceof ImApiError && error.kind === 'invalid_request') throw new InputError(`body: ${error.message}`);
+      if (error instanceof ImApiError && error.kind === 'invalid_request')
+        throw new InputError(`body: ${error.message}`);
     }
   }
 }

@@ -1,5 +1,8 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import type { Integration, Template } from '@im-approval/plugin-im-approval-common';
+import type {
+  Integration,
+  Template,
+} from '@im-approval/plugin-im-approval-common';
 import type { DatabaseSettingsStore } from '../database/DatabaseSettingsStore';
 import type { ImClients } from '../service/ImClients';
 import type { SettingsSource } from '../service/SettingsSource';
@@ -28,37 +31,65 @@ export interface Settings {
  * configured key can open, or an id or name that app-config uses too; re-encrypts secrets under
  * older keys with the current one; warns about stored integrations that no longer validate.
  */
-export async function openSettings(options: OpenSettingsOptions): Promise<Settings> {
+export async function openSettings(
+  options: OpenSettingsOptions,
+): Promise<Settings> {
   const { store, box, logger, config } = options;
   await rotateSecrets(store, box, logger);
 
-  const [storedIntegrations, storedTemplates] = await Promise.all([store.listIntegrations(), store.listTemplates()]);
+  const [storedIntegrations, storedTemplates] = await Promise.all([
+    store.listIntegrations(),
+    store.listTemplates(),
+  ]);
   const configIds = new Set(config.integrations.map(i => i.id));
   const configNames = new Set(config.templates.map(t => t.name));
-  const clash = storedIntegrations.find(i => configIds.has(i.id))?.id ?? storedTemplates.find(t => configNames.has(t.name))?.name;
+  const clash =
+    storedIntegrations.find(i => configIds.has(i.id))?.id ??
+    storedTemplates.find(t => configNames.has(t.name))?.name;
   if (clash) {
-    throw new Error(`"${clash}" is defined both in app-config and in the database; ids and names must be unique: rename or remove one`);
+    throw new Error(
+      `"${clash}" is defined both in app-config and in the database; ids and names must be unique: rename or remove one`,
+    );
   }
 
-  const integrations = new IntegrationSettings(config.integrations, store, options.clients, box);
-  const templates = new TemplateSettings(config.templates, store, integrations, options.clients);
+  const integrations = new IntegrationSettings(
+    config.integrations,
+    store,
+    options.clients,
+    box,
+  );
+  const templates = new TemplateSettings(
+    config.templates,
+    store,
+    integrations,
+    options.clients,
+  );
   // An integration saved under older rules (say, Feishu callbacks without an Encrypt Key) stays
   // stored, but is refused wherever it is used until someone edits it: say so now.
   for (const stored of storedIntegrations) {
     try {
       integrations.open(stored);
     } catch (error) {
-      logger.warn(`${(error as Error).message}; edit it on the IM apps page (approvals through it fail until then)`);
+      logger.warn(
+        `${(error as Error).message}; edit it on the IM apps page (approvals through it fail until then)`,
+      );
     }
   }
   return {
     integrations,
     templates,
-    source: { integration: id => integrations.get(id), template: name => templates.get(name) },
+    source: {
+      integration: id => integrations.get(id),
+      template: name => templates.get(name),
+    },
   };
 }
 
-async function rotateSecrets(store: DatabaseSettingsStore, box: SecretBox | undefined, logger: LoggerService) {
+async function rotateSecrets(
+  store: DatabaseSettingsStore,
+  box: SecretBox | undefined,
+  logger: LoggerService,
+) {
   const secrets = await store.listSecrets();
   if (secrets.length > 0 && !box) {
     throw new Error(
@@ -66,7 +97,9 @@ async function rotateSecrets(store: DatabaseSettingsStore, box: SecretBox | unde
         'but imApproval.secretsKey is not configured: add the key they were encrypted with',
     );
   }
-  const unknownKeys = [...new Set(secrets.map(s => s.keyId).filter(id => !box!.hasKey(id)))];
+  const unknownKeys = [
+    ...new Set(secrets.map(s => s.keyId).filter(id => !box!.hasKey(id))),
+  ];
   if (unknownKeys.length > 0) {
     throw new Error(
       `Secrets of integrations managed in Backstage were encrypted with key(s) ${unknownKeys.map(k => `"${k}"`).join(', ')}, ` +
@@ -79,5 +112,8 @@ async function rotateSecrets(store: DatabaseSettingsStore, box: SecretBox | unde
     const next = box!.encrypt(box!.decrypt(secret, location), location);
     if (await store.replaceSecret(secret, next)) rotated++;
   }
-  if (rotated > 0) logger.info(`Re-encrypted ${rotated} integration secret(s) with key "${box!.currentKeyId}"`);
+  if (rotated > 0)
+    logger.info(
+      `Re-encrypted ${rotated} integration secret(s) with key "${box!.currentKeyId}"`,
+    );
 }

@@ -1,14 +1,28 @@
 import { NotAllowedError } from '@backstage/errors';
-import type { ApprovalContext, Template } from '@im-approval/plugin-im-approval-common';
+import type {
+  ApprovalContext,
+  Template,
+} from '@im-approval/plugin-im-approval-common';
 import { minimatch } from 'minimatch';
 
-function allowed(patterns: string[] | undefined, value: string | undefined): boolean {
+function allowed(
+  patterns: string[] | undefined,
+  value: string | undefined,
+): boolean {
   if (!patterns) return true;
-  return value !== undefined && patterns.some(pattern => minimatch(value, pattern, { nocase: true, dot: true }));
+  return (
+    value !== undefined &&
+    patterns.some(pattern =>
+      minimatch(value, pattern, { nocase: true, dot: true }),
+    )
+  );
 }
 
 /** Throws a 403 naming the first restriction of the template that the run context fails. */
-export function checkPolicy(template: Template, context: ApprovalContext): void {
+export function checkPolicy(
+  template: Template,
+  context: ApprovalContext,
+): void {
   const { policy } = template;
   const source = context.verified ? 'verified' : 'self-reported';
   const checks: Array<[string, string[] | undefined, string | undefined]> = [

@@ -12,7 +12,10 @@ export class ApprovalChanges {
   ) {}
 
   async start() {
-    await this.bus.start({ onChange: id => this.hub.wake(id), onGap: () => this.hub.wakeAll() });
+    await this.bus.start({
+      onChange: id => this.hub.wake(id),
+      onGap: () => this.hub.wakeAll(),
+    });
   }
 
   stop() {
@@ -23,7 +26,9 @@ export class ApprovalChanges {
     this.hub.wake(approvalId);
     this.bus.publish(approvalId).catch(error => {
       // Peers still see the change at their next safety re-read of the approval.
-      this.logger.warn(`Could not notify other replicas of approval ${approvalId}: ${error.message}`);
+      this.logger.warn(
+        `Could not notify other replicas of approval ${approvalId}: ${error.message}`,
+      );
     });
   }
 

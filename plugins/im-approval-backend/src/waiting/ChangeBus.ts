@@ -2,7 +2,10 @@
 export interface ChangeBus {
   publish(approvalId: string): Promise<void>;
   /** `onChange` gets the id; `onGap` is called after notifications may have been lost. */
-  start(listener: { onChange(approvalId: string): void; onGap(): void }): Promise<void>;
+  start(listener: {
+    onChange(approvalId: string): void;
+    onGap(): void;
+  }): Promise<void>;
   stop(): Promise<void>;
 }
 

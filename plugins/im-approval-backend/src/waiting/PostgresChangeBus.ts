@@ -33,7 +33,6 @@ export class PostgresChangeBus implements ChangeBus {
     private readonly logger: LoggerService,
   ) {}
 
-
   async publish(approvalId: string) {
     await this.knex.raw('select pg_notify(?, ?)', [CHANNEL, approvalId]);
   }
@@ -51,16 +50,24 @@ export class PostgresChangeBus implements ChangeBus {
     await client?.end().catch(() => undefined);
   }
 
-  private async connect(listener: { onChange(approvalId: string): void; onGap(): void }, attempt: number) {
+  private async connect(
+    listener: { onChange(approvalId: string): void; onGap(): void },
+    attempt: number,
+  ) {
     if (this.stopped) return;
     try {
-      const client: PgClient = await (this.knex.client as { acquireRawConnection(): Promise<PgClient> }).acquireRawConnection();
+      const client: PgClient = await (
+        this.knex.client as { acquireRawConnection(): Promise<PgClient> }
+      ).acquireRawConnection();
       client.on('notification', message => {
-        if (message.channel === CHANNEL && message.payload) listener.onChange(message.payload);
+        if (message.channel === CHANNEL && message.payload)
+          listener.onChange(message.payload);
       });
       const onLost = (error?: Error) => {
         if (this.stopped || this.client !== client) return;
-        this.logger.warn(`Lost the PostgreSQL LISTEN connection; reconnecting: ${error?.message ?? 'closed'}`);
+        this.logger.warn(
+          `Lost the PostgreSQL LISTEN connection; reconnecting: ${error?.message ?? 'closed'}`,
+        );
         client.removeAllListeners();
         client.end().catch(() => undefined);
         this.client = undefined;
@@ -76,13 +83,21 @@ export class PostgresChangeBus implements ChangeBus {
       }
     } catch (error) {
       if (attempt === 0) throw error;
-      this.logger.warn(`Could not restore the PostgreSQL LISTEN connection: ${(error as Error).message}`);
+      this.logger.warn(
+        `Could not restore the PostgreSQL LISTEN connection: ${(error as Error).message}`,
+      );
       this.scheduleReconnect(listener, attempt + 1);
     }
   }
 
-  private scheduleReconnect(listener: { onChange(approvalId: string): void; onGap(): void }, attempt: number) {
+  private scheduleReconnect(
+    listener: { onChange(approvalId: string): void; onGap(): void },
+    attempt: number,
+  ) {
     const delay = Math.min(MAX_RECONNECT_DELAY_MS, 250 * 2 ** (attempt - 1));
-    this.reconnectTimer = setTimeout(() => void this.connect(listener, attempt), delay);
+    this.reconnectTimer = setTimeout(
+      () => void this.connect(listener, attempt),
+      delay,
+    );
   }
 }

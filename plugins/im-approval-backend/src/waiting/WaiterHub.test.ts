@@ -31,7 +31,9 @@ describe('WaiterHub', () => {
     const waiting = subscription.next(60_000, controller.signal);
     controller.abort();
     await expect(waiting).resolves.toBe('aborted');
-    await expect(subscription.next(60_000, controller.signal)).resolves.toBe('aborted');
+    await expect(subscription.next(60_000, controller.signal)).resolves.toBe(
+      'aborted',
+    );
 
     subscription.close();
     hub.wake('a');

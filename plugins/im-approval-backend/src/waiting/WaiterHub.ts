@@ -43,7 +43,10 @@ export class WaiterHub {
             resolve('aborted');
             return;
           }
-          const timer = setTimeout(() => finish('timeout'), Math.max(0, timeoutMs));
+          const timer = setTimeout(
+            () => finish('timeout'),
+            Math.max(0, timeoutMs),
+          );
           function finish(reason: WakeReason) {
             clearTimeout(timer);
             signal?.removeEventListener('abort', onAbort);

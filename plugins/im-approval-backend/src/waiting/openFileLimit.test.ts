@@ -11,8 +11,14 @@ describe('the open-file limit', () => {
 
   it('reads the soft and hard limits as /proc reports them', async () => {
     const file = join(dir, 'limits');
-    writeFileSync(file, 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 unlimited            files\n');
-    expect(await readOpenFileLimit(file)).toEqual({ soft: 1024, hard: Infinity });
+    writeFileSync(
+      file,
+      'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 unlimited            files\n',
+    );
+    expect(await readOpenFileLimit(file)).toEqual({
+      soft: 1024,
+      hard: Infinity,
+    });
     expect(await readOpenFileLimit(join(dir, 'missing'))).toBeUndefined();
   });
 

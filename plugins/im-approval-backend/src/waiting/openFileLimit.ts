@@ -12,11 +12,16 @@ export interface OpenFileLimit {
 }
 
 /** This process's open-file limits, from /proc (Linux); undefined elsewhere. */
-export async function readOpenFileLimit(limitsFile = '/proc/self/limits'): Promise<OpenFileLimit | undefined> {
+export async function readOpenFileLimit(
+  limitsFile = '/proc/self/limits',
+): Promise<OpenFileLimit | undefined> {
   const text = await readFile(limitsFile, 'utf8').catch(() => undefined);
-  const match = text?.match(/^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m);
+  const match = text?.match(
+    /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m,
+  );
   if (!match) return undefined;
-  const value = (field: string) => (field === 'unlimited' ? Infinity : Number(field));
+  const value = (field: string) =>
+    field === 'unlimited' ? Infinity : Number(field);
   return { soft: value(match[1]), hard: value(match[2]) };
 }
 
@@ -25,16 +30,22 @@ export async function readOpenFileLimit(limitsFile = '/proc/self/limits'): Promi
  * `prlimit` is present the soft limit is raised to the hard one (no privilege needed); either way
  * the log says how many waiters this process can hold, so an operator knows before it matters.
  */
-export async function raiseOpenFileLimit(logger: LoggerService): Promise<OpenFileLimit | undefined> {
+export async function raiseOpenFileLimit(
+  logger: LoggerService,
+): Promise<OpenFileLimit | undefined> {
   let limit = await readOpenFileLimit();
   if (!limit) return undefined;
   if (limit.soft < limit.hard && Number.isFinite(limit.hard)) {
-    await promisify(execFile)('prlimit', [`--pid=${process.pid}`, `--nofile=${limit.hard}:${limit.hard}`]).catch(() => undefined);
+    await promisify(execFile)('prlimit', [
+      `--pid=${process.pid}`,
+      `--nofile=${limit.hard}:${limit.hard}`,
+    ]).catch(() => undefined);
     limit = (await readOpenFileLimit()) ?? limit;
   }
   const holds = Math.max(0, limit.soft - RESERVED);
   const message = `Open-file limit ${limit.soft} (hard ${limit.hard}): room for about ${holds} waiting Actions on this replica`;
-  if (holds < 5_000) logger.warn(`${message}; raise LimitNOFILE / ulimit -n for more`);
+  if (holds < 5_000)
+    logger.warn(`${message}; raise LimitNOFILE / ulimit -n for more`);
   else logger.info(message);
   return limit;
 }

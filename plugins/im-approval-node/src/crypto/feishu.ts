@@ -1,4 +1,9 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  randomBytes,
+} from 'node:crypto';
 
 // Feishu/Lark event encryption: AES-256-CBC under SHA-256(encrypt key), the IV prefixed to the
 // ciphertext, standard 16-byte PKCS#7, all base64.
@@ -11,7 +16,11 @@ function keyOf(encryptKey: string): Buffer {
 export function feishuEncrypt(encryptKey: string, plaintext: string): string {
   const iv = randomBytes(16);
   const cipher = createCipheriv('aes-256-cbc', keyOf(encryptKey), iv);
-  return Buffer.concat([iv, cipher.update(plaintext, 'utf8'), cipher.final()]).toString('base64');
+  return Buffer.concat([
+    iv,
+    cipher.update(plaintext, 'utf8'),
+    cipher.final(),
+  ]).toString('base64');
 }
 
 /**
@@ -24,8 +33,15 @@ export function feishuDecrypt(encryptKey: string, encrypted: string): string {
   if (raw.length < 32 || raw.length % 16 !== 0) {
     throw new Error('encrypted payload has an invalid length');
   }
-  const decipher = createDecipheriv('aes-256-cbc', keyOf(encryptKey), raw.subarray(0, 16));
-  return Buffer.concat([decipher.update(raw.subarray(16)), decipher.final()]).toString('utf8');
+  const decipher = createDecipheriv(
+    'aes-256-cbc',
+    keyOf(encryptKey),
+    raw.subarray(0, 16),
+  );
+  return Buffer.concat([
+    decipher.update(raw.subarray(16)),
+    decipher.final(),
+  ]).toString('utf8');
 }
 
 /**
@@ -33,7 +49,12 @@ export function feishuDecrypt(encryptKey: string, encrypted: string): string {
  *
  * @public
  */
-export function feishuSignature(timestamp: string, nonce: string, encryptKey: string, rawBody: Buffer | string): string {
+export function feishuSignature(
+  timestamp: string,
+  nonce: string,
+  encryptKey: string,
+  rawBody: Buffer | string,
+): string {
   return createHash('sha256')
     .update(timestamp + nonce + encryptKey, 'utf8')
     .update(rawBody)
@@ -46,7 +67,11 @@ export function feishuSignature(timestamp: string, nonce: string, encryptKey: st
  *
  * @public
  */
-export function feishuSignatureHeaders(encryptKey: string, rawBody: Buffer | string, now = Date.now()): Record<string, string> {
+export function feishuSignatureHeaders(
+  encryptKey: string,
+  rawBody: Buffer | string,
+  now = Date.now(),
+): Record<string, string> {
   const timestamp = String(Math.floor(now / 1000));
   const nonce = randomBytes(8).toString('hex');
   return {

@@ -1,4 +1,10 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import { ImCallbackRejectedError } from '../errors';
 import { safeEqual } from './safeEqual';
 
@@ -35,12 +41,15 @@ const BLOCK = 32;
 const RANDOM_BYTES = 16;
 const LENGTH_BYTES = 4;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-const rejected = (reason: string) => new ImCallbackRejectedError(400, `cannot decrypt the callback: ${reason}`);
+const rejected = (reason: string) =>
+  new ImCallbackRejectedError(400, `cannot decrypt the callback: ${reason}`);
 
 /** Parses an EncodingAESKey once; throws a message naming what is wrong with it. */
 function parseKey(encodingAesKey: string): Buffer {
   if (!/^[A-Za-z0-9+/]{43}$/.test(encodingAesKey)) {
-    throw new Error('the EncodingAESKey must be 43 characters of base64 (A-Z, a-z, 0-9, + and /)');
+    throw new Error(
+      'the EncodingAESKey must be 43 characters of base64 (A-Z, a-z, 0-9, + and /)',
+    );
   }
   return Buffer.from(`${encodingAesKey}=`, 'base64');
 }
@@ -50,8 +59,15 @@ function parseKey(encodingAesKey: string): Buffer {
  *
  * @public
  */
-export function wxBizMsgSignature(token: string, timestamp: string, nonce: string, encrypt: string): string {
-  return createHash('sha1').update([token, timestamp, nonce, encrypt].sort().join(''), 'utf8').digest('hex');
+export function wxBizMsgSignature(
+  token: string,
+  timestamp: string,
+  nonce: string,
+  encrypt: string,
+): string {
+  return createHash('sha1')
+    .update([token, timestamp, nonce, encrypt].sort().join(''), 'utf8')
+    .digest('hex');
 }
 
 /** @public */
@@ -70,14 +86,22 @@ export class WxBizMsgCrypt {
 
   /** base64 ciphertext of the message for this receiveId, padded to 32-byte blocks as the platforms do. */
   encrypt(message: string, random: Buffer = randomBytes(RANDOM_BYTES)): string {
-    if (random.length !== RANDOM_BYTES) throw new Error(`the random prefix must be ${RANDOM_BYTES} bytes`);
+    if (random.length !== RANDOM_BYTES)
+      throw new Error(`the random prefix must be ${RANDOM_BYTES} bytes`);
     const body = Buffer.from(message, 'utf8');
     const length = Buffer.alloc(LENGTH_BYTES);
     length.writeUInt32BE(body.length);
     const plain = Buffer.concat([random, length, body, this.receiveId]);
     const pad = BLOCK - (plain.length % BLOCK);
-    const cipher = createCipheriv('aes-256-cbc', this.key, this.iv).setAutoPadding(false);
-    return Buffer.concat([cipher.update(Buffer.concat([plain, Buffer.alloc(pad, pad)])), cipher.final()]).toString('base64');
+    const cipher = createCipheriv(
+      'aes-256-cbc',
+      this.key,
+      this.iv,
+    ).setAutoPadding(false);
+    return Buffer.concat([
+      cipher.update(Buffer.concat([plain, Buffer.alloc(pad, pad)])),
+      cipher.final(),
+    ]).toString('base64');
   }
 
   /**
@@ -87,22 +111,42 @@ export class WxBizMsgCrypt {
    */
   decrypt(encrypted: string): string {
     const raw = Buffer.from(encrypted, 'base64');
-    if (raw.length === 0 || raw.length % 16 !== 0 || raw.toString('base64') !== encrypted) {
+    if (
+      raw.length === 0 ||
+      raw.length % 16 !== 0 ||
+      raw.toString('base64') !== encrypted
+    ) {
       throw rejected('the ciphertext is not base64 of whole AES blocks');
     }
-    const decipher = createDecipheriv('aes-256-cbc', this.key, this.iv).setAutoPadding(false);
+    const decipher = createDecipheriv(
+      'aes-256-cbc',
+      this.key,
+      this.iv,
+    ).setAutoPadding(false);
     const padded = Buffer.concat([decipher.update(raw), decipher.final()]);
     const pad = padded[padded.length - 1];
-    if (pad < 1 || pad > BLOCK || pad > padded.length || padded.subarray(padded.length - pad).some(byte => byte !== pad)) {
-      throw rejected('the plaintext padding is invalid (wrong key or tampered ciphertext)');
+    if (
+      pad < 1 ||
+      pad > BLOCK ||
+      pad > padded.length ||
+      padded.subarray(padded.length - pad).some(byte => byte !== pad)
+    ) {
+      throw rejected(
+        'the plaintext padding is invalid (wrong key or tampered ciphertext)',
+      );
     }
     const plain = padded.subarray(0, padded.length - pad);
-    if (plain.length < RANDOM_BYTES + LENGTH_BYTES) throw rejected('the plaintext is too short');
+    if (plain.length < RANDOM_BYTES + LENGTH_BYTES)
+      throw rejected('the plaintext is too short');
     const length = plain.readUInt32BE(RANDOM_BYTES);
     const start = RANDOM_BYTES + LENGTH_BYTES;
-    if (length > plain.length - start) throw rejected('the message length exceeds the plaintext');
+    if (length > plain.length - start)
+      throw rejected('the message length exceeds the plaintext');
     const receiveId = plain.subarray(start + length);
-    if (receiveId.length !== this.receiveId.length || !timingSafeEqual(receiveId, this.receiveId)) {
+    if (
+      receiveId.length !== this.receiveId.length ||
+      !timingSafeEqual(receiveId, this.receiveId)
+    ) {
       throw rejected('the message is addressed to another receiveId');
     }
     try {
@@ -118,18 +162,30 @@ export class WxBizMsgCrypt {
 
   /** Constant-time check of a signature against this app's token. */
   verify(message: SignedMessage): boolean {
-    return safeEqual(this.signature(message.timestamp, message.nonce, message.encrypt), message.signature.toLowerCase());
+    return safeEqual(
+      this.signature(message.timestamp, message.nonce, message.encrypt),
+      message.signature.toLowerCase(),
+    );
   }
 
   /** Verifies, then decrypts: ImCallbackRejectedError 401 for a bad signature, 400 for a bad ciphertext. */
   open(message: SignedMessage): string {
-    if (!this.verify(message)) throw new ImCallbackRejectedError(401, 'the callback signature does not match');
+    if (!this.verify(message))
+      throw new ImCallbackRejectedError(
+        401,
+        'the callback signature does not match',
+      );
     return this.decrypt(message.encrypt);
   }
 
   /** Encrypts and signs a message (a callback, or the encrypted reply DingTalk expects). */
   seal(message: string, timestamp: string, nonce: string): SignedMessage {
     const encrypt = this.encrypt(message);
-    return { signature: this.signature(timestamp, nonce, encrypt), timestamp, nonce, encrypt };
+    return {
+      signature: this.signature(timestamp, nonce, encrypt),
+      timestamp,
+      nonce,
+      encrypt,
+    };
   }
 }

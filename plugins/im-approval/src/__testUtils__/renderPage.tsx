@@ -1,6 +1,10 @@
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { permissionApiRef } from '@backstage/plugin-permission-react';
-import { mockApis, renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import {
+  mockApis,
+  renderInTestApp,
+  TestApiProvider,
+} from '@backstage/test-utils';
 import type {
   ApprovalWithTimeline,
   IntegrationView,
@@ -13,8 +17,11 @@ import { ImApprovalPage } from '../components/ImApprovalPage';
 export const BASE_URL = 'http://backstage.test/api/im-approval';
 
 /** An API whose every method fails unless the test gives it an answer, so unexpected calls show. */
-export function fakeApi(overrides: { [K in keyof ImApprovalApi]?: jest.Mock } = {}): jest.Mocked<ImApprovalApi> {
-  const unexpected = (name: string) => jest.fn(() => Promise.reject(new Error(`unexpected call to ${name}`)));
+export function fakeApi(
+  overrides: { [K in keyof ImApprovalApi]?: jest.Mock } = {},
+): jest.Mocked<ImApprovalApi> {
+  const unexpected = (name: string) =>
+    jest.fn(() => Promise.reject(new Error(`unexpected call to ${name}`)));
   return {
     getBaseUrl: jest.fn(async () => BASE_URL),
     getCapabilities: jest.fn(async () => ({
@@ -44,10 +51,17 @@ export function fakeApi(overrides: { [K in keyof ImApprovalApi]?: jest.Mock } = 
 }
 
 /** Renders the plugin's page at `path` (relative to where it is mounted), denying the permissions named. */
-export async function renderPage(api: ImApprovalApi, path: string, options: { deny?: string[] } = {}) {
+export async function renderPage(
+  api: ImApprovalApi,
+  path: string,
+  options: { deny?: string[] } = {},
+) {
   const deny = new Set(options.deny ?? []);
   const permissionApi = mockApis.permission({
-    authorize: request => (deny.has(request.permission.name) ? AuthorizeResult.DENY : AuthorizeResult.ALLOW),
+    authorize: request =>
+      deny.has(request.permission.name)
+        ? AuthorizeResult.DENY
+        : AuthorizeResult.ALLOW,
   });
   // usePermission caches answers in SWR; a fresh cache keeps one test's permissions out of the next.
   return renderInTestApp(
@@ -99,8 +113,20 @@ export const approval: ApprovalWithTimeline = {
   updatedAt: '2025-01-02T10:00:00.000Z',
   expiresAt: '2025-01-02T11:00:00.000Z',
   timeline: [
-    { type: 'created', at: '2025-01-02T10:00:00.000Z', source: 'api', actor: 'github:acme/api', message: null },
-    { type: 'im_instance_created', at: '2025-01-02T10:00:01.000Z', source: 'api', actor: null, message: 'instance opened' },
+    {
+      type: 'created',
+      at: '2025-01-02T10:00:00.000Z',
+      source: 'api',
+      actor: 'github:acme/api',
+      message: null,
+    },
+    {
+      type: 'im_instance_created',
+      at: '2025-01-02T10:00:01.000Z',
+      source: 'api',
+      actor: null,
+      message: 'instance opened',
+    },
   ],
 };
 

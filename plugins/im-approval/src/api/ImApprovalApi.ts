@@ -36,21 +36,37 @@ export interface ImApprovalApi {
   listApprovals(filter: ApprovalsFilter): Promise<ListApprovalsResponse>;
   getApproval(id: string): Promise<ApprovalWithTimeline>;
   cancelApproval(id: string, reason?: string): Promise<Approval>;
-  decideApproval(id: string, decision: DecideApprovalRequest): Promise<Approval>;
+  decideApproval(
+    id: string,
+    decision: DecideApprovalRequest,
+  ): Promise<Approval>;
 
   listIntegrations(): Promise<IntegrationView[]>;
-  createIntegration(integration: CreateIntegrationRequest): Promise<IntegrationView>;
-  updateIntegration(id: string, integration: UpdateIntegrationRequest): Promise<IntegrationView>;
+  createIntegration(
+    integration: CreateIntegrationRequest,
+  ): Promise<IntegrationView>;
+  updateIntegration(
+    id: string,
+    integration: UpdateIntegrationRequest,
+  ): Promise<IntegrationView>;
   deleteIntegration(id: string): Promise<void>;
   testIntegration(id: string): Promise<IntegrationTestResult>;
   describeForm(integrationId: string, formId: string): Promise<FormDescription>;
 
   listTemplates(): Promise<TemplateView[]>;
   createTemplate(template: TemplateRequest): Promise<TemplateView>;
-  updateTemplate(name: string, template: TemplateRequest): Promise<TemplateView>;
+  updateTemplate(
+    name: string,
+    template: TemplateRequest,
+  ): Promise<TemplateView>;
   deleteTemplate(name: string): Promise<void>;
-  sendTestApproval(name: string, request: TestTemplateRequest): Promise<Approval>;
+  sendTestApproval(
+    name: string,
+    request: TestTemplateRequest,
+  ): Promise<Approval>;
 }
 
 /** @public */
-export const imApprovalApiRef = createApiRef<ImApprovalApi>({ id: 'plugin.im-approval.service' });
+export const imApprovalApiRef = createApiRef<ImApprovalApi>({
+  id: 'plugin.im-approval.service',
+});

@@ -4,11 +4,17 @@ import { ImApprovalClient } from './ImApprovalClient';
 const BASE = 'http://backstage.test/api/im-approval';
 
 function clientAnswering(status: number, body?: unknown) {
-  const fetch = jest.fn(async (_url: string, _init?: RequestInit) =>
-    new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } }),
+  const fetch = jest.fn(
+    async (_url: string, _init?: RequestInit) =>
+      new Response(body === undefined ? null : JSON.stringify(body), {
+        status,
+        headers: { 'content-type': 'application/json' },
+      }),
   );
   const client = new ImApprovalClient({
-    discoveryApi: { getBaseUrl: async pluginId => `http://backstage.test/api/${pluginId}` },
+    discoveryApi: {
+      getBaseUrl: async pluginId => `http://backstage.test/api/${pluginId}`,
+    },
     fetchApi: { fetch: fetch as typeof globalThis.fetch },
   });
   return { client, fetch };
@@ -16,32 +22,63 @@ function clientAnswering(status: number, body?: unknown) {
 
 describe('ImApprovalClient', () => {
   it('sends the list filters as query parameters, leaving out the empty ones', async () => {
-    const { client, fetch } = clientAnswering(200, { items: [], totalCount: 0, offset: 50, limit: 25 });
-    await expect(client.listApprovals({ status: 'pending', template: '', q: 'api', limit: 25, offset: 50 })).resolves.toEqual({
+    const { client, fetch } = clientAnswering(200, {
       items: [],
       totalCount: 0,
       offset: 50,
       limit: 25,
     });
-    expect(fetch.mock.calls[0][0]).toBe(`${BASE}/approvals?status=pending&q=api&limit=25&offset=50`);
+    await expect(
+      client.listApprovals({
+        status: 'pending',
+        template: '',
+        q: 'api',
+        limit: 25,
+        offset: 50,
+      }),
+    ).resolves.toEqual({
+      items: [],
+      totalCount: 0,
+      offset: 50,
+      limit: 25,
+    });
+    expect(fetch.mock.calls[0][0]).toBe(
+      `${BASE}/approvals?status=pending&q=api&limit=25&offset=50`,
+    );
   });
 
   it('posts a decision as JSON and surfaces the backend’s message when refused', async () => {
     const { client, fetch } = clientAnswering(409, {
-      error: { name: 'ConflictError', message: 'The approval is already approved' },
+      error: {
+        name: 'ConflictError',
+        message: 'The approval is already approved',
+      },
       response: { statusCode: 409 },
     });
-    const failure = await client.decideApproval('a b', { decision: 'rejected', comment: 'no' }).catch(e => e);
+    const failure = await client
+      .decideApproval('a b', { decision: 'rejected', comment: 'no' })
+      .catch(e => e);
     // The backend's sentence is what the dialogs show.
     expect(errorMessage(failure)).toBe('The approval is already approved');
     const [url, init] = fetch.mock.calls[0];
     expect(url).toBe(`${BASE}/approvals/a%20b/decision`);
-    expect(init).toMatchObject({ method: 'POST', headers: { 'content-type': 'application/json' } });
-    expect(JSON.parse(String(init!.body))).toEqual({ decision: 'rejected', comment: 'no' });
+    expect(init).toMatchObject({
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(JSON.parse(String(init!.body))).toEqual({
+      decision: 'rejected',
+      comment: 'no',
+    });
   });
 
   it('rejects an answer that does not match the API schema', async () => {
-    const { client } = clientAnswering(200, { items: [{ id: 'x' }], totalCount: 1, offset: 0, limit: 25 });
+    const { client } = clientAnswering(200, {
+      items: [{ id: 'x' }],
+      totalCount: 1,
+      offset: 0,
+      limit: 25,
+    });
     await expect(client.listApprovals({})).rejects.toThrow(/status/);
   });
 

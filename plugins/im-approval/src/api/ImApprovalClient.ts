@@ -54,19 +54,31 @@ export class ImApprovalClient implements ImApprovalApi {
     for (const [key, value] of Object.entries(filter)) {
       if (value !== undefined && value !== '') query.set(key, String(value));
     }
-    return this.request(listApprovalsResponseSchema, query.size > 0 ? `/approvals?${query}` : '/approvals');
+    return this.request(
+      listApprovalsResponseSchema,
+      query.size > 0 ? `/approvals?${query}` : '/approvals',
+    );
   }
 
   getApproval(id: string) {
-    return this.request(approvalWithTimelineSchema, `/approvals/${segment(id)}`);
+    return this.request(
+      approvalWithTimelineSchema,
+      `/approvals/${segment(id)}`,
+    );
   }
 
   cancelApproval(id: string, reason?: string) {
-    return this.request(approvalSchema, `/approvals/${segment(id)}/cancel`, { method: 'POST', body: { reason } });
+    return this.request(approvalSchema, `/approvals/${segment(id)}/cancel`, {
+      method: 'POST',
+      body: { reason },
+    });
   }
 
   decideApproval(id: string, decision: DecideApprovalRequest) {
-    return this.request(approvalSchema, `/approvals/${segment(id)}/decision`, { method: 'POST', body: decision });
+    return this.request(approvalSchema, `/approvals/${segment(id)}/decision`, {
+      method: 'POST',
+      body: decision,
+    });
   }
 
   async listIntegrations() {
@@ -74,23 +86,38 @@ export class ImApprovalClient implements ImApprovalApi {
   }
 
   createIntegration(integration: CreateIntegrationRequest) {
-    return this.request(integrationViewSchema, '/integrations', { method: 'POST', body: integration });
+    return this.request(integrationViewSchema, '/integrations', {
+      method: 'POST',
+      body: integration,
+    });
   }
 
   updateIntegration(id: string, integration: UpdateIntegrationRequest) {
-    return this.request(integrationViewSchema, `/integrations/${segment(id)}`, { method: 'PUT', body: integration });
+    return this.request(integrationViewSchema, `/integrations/${segment(id)}`, {
+      method: 'PUT',
+      body: integration,
+    });
   }
 
   async deleteIntegration(id: string) {
-    await this.request(noContent, `/integrations/${segment(id)}`, { method: 'DELETE' });
+    await this.request(noContent, `/integrations/${segment(id)}`, {
+      method: 'DELETE',
+    });
   }
 
   testIntegration(id: string) {
-    return this.request(integrationTestResultSchema, `/integrations/${segment(id)}/test`, { method: 'POST' });
+    return this.request(
+      integrationTestResultSchema,
+      `/integrations/${segment(id)}/test`,
+      { method: 'POST' },
+    );
   }
 
   describeForm(integrationId: string, formId: string) {
-    return this.request(formDescriptionSchema, `/integrations/${segment(integrationId)}/forms/${segment(formId)}`);
+    return this.request(
+      formDescriptionSchema,
+      `/integrations/${segment(integrationId)}/forms/${segment(formId)}`,
+    );
   }
 
   async listTemplates() {
@@ -98,19 +125,30 @@ export class ImApprovalClient implements ImApprovalApi {
   }
 
   createTemplate(template: TemplateRequest) {
-    return this.request(templateViewSchema, '/templates', { method: 'POST', body: template });
+    return this.request(templateViewSchema, '/templates', {
+      method: 'POST',
+      body: template,
+    });
   }
 
   updateTemplate(name: string, template: TemplateRequest) {
-    return this.request(templateViewSchema, `/templates/${segment(name)}`, { method: 'PUT', body: template });
+    return this.request(templateViewSchema, `/templates/${segment(name)}`, {
+      method: 'PUT',
+      body: template,
+    });
   }
 
   async deleteTemplate(name: string) {
-    await this.request(noContent, `/templates/${segment(name)}`, { method: 'DELETE' });
+    await this.request(noContent, `/templates/${segment(name)}`, {
+      method: 'DELETE',
+    });
   }
 
   sendTestApproval(name: string, request: TestTemplateRequest) {
-    return this.request(approvalSchema, `/templates/${segment(name)}/test`, { method: 'POST', body: request });
+    return this.request(approvalSchema, `/templates/${segment(name)}/test`, {
+      method: 'POST',
+      body: request,
+    });
   }
 
   /** Sends JSON, turns a non-2xx answer into a ResponseError (with the backend's message), parses the body. */
@@ -122,7 +160,10 @@ export class ImApprovalClient implements ImApprovalApi {
     const baseUrl = await this.getBaseUrl();
     const response = await this.fetchApi.fetch(`${baseUrl}${path}`, {
       method: init.method ?? 'GET',
-      headers: init.body === undefined ? undefined : { 'content-type': 'application/json' },
+      headers:
+        init.body === undefined
+          ? undefined
+          : { 'content-type': 'application/json' },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
     if (!response.ok) throw await ResponseError.fromResponse(response);

@@ -1,4 +1,8 @@
-import { createApiFactory, discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
+import {
+  createApiFactory,
+  discoveryApiRef,
+  fetchApiRef,
+} from '@backstage/core-plugin-api';
 import { imApprovalApiRef } from './ImApprovalApi';
 import { ImApprovalClient } from './ImApprovalClient';
 

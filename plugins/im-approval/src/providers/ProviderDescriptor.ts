@@ -1,4 +1,7 @@
-import type { ConnectionMode, ProviderId } from '@im-approval/plugin-im-approval-common';
+import type {
+  ConnectionMode,
+  ProviderId,
+} from '@im-approval/plugin-im-approval-common';
 import type { ReactNode } from 'react';
 
 /** One input of an IM app's settings. Whether it is a secret comes from the common package. */
@@ -34,7 +37,11 @@ export interface ProviderDescriptor {
   fields: ReadonlyArray<ProviderField>;
   /** Initial values of a new app's fields. */
   defaults: Readonly<Record<string, string>>;
-  connectionModes: ReadonlyArray<{ value: ConnectionMode; label: string; description: string }>;
+  connectionModes: ReadonlyArray<{
+    value: ConnectionMode;
+    label: string;
+    description: string;
+  }>;
   /** What an administrator does in the IM's console, in order; the callback URL is shown beside them. */
   consoleSteps: ReadonlyArray<ReactNode>;
 }

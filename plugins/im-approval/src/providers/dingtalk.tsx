@@ -1,15 +1,35 @@
-import { instanceLinkField, type ProviderDescriptor } from './ProviderDescriptor';
+import {
+  instanceLinkField,
+  type ProviderDescriptor,
+} from './ProviderDescriptor';
 
 export const dingtalk: ProviderDescriptor = {
   provider: 'dingtalk',
   label: 'DingTalk',
   formIdLabel: 'Form processCode',
   fields: [
-    { name: 'appKey', label: 'AppKey (Client ID)', required: true, placeholder: 'ding…' },
+    {
+      name: 'appKey',
+      label: 'AppKey (Client ID)',
+      required: true,
+      placeholder: 'ding…',
+    },
     { name: 'appSecret', label: 'AppSecret (Client Secret)', required: true },
-    { name: 'token', label: 'Callback token', help: 'Events and callbacks → HTTP push. Needed for the request URL mode only.' },
-    { name: 'aesKey', label: 'aes_key', help: 'The 43-character key generated beside the token. Needed for the request URL mode only.' },
-    { name: 'agentId', label: 'AgentId', help: 'Optional: sent with new approvals as the app they come from.' },
+    {
+      name: 'token',
+      label: 'Callback token',
+      help: 'Events and callbacks → HTTP push. Needed for the request URL mode only.',
+    },
+    {
+      name: 'aesKey',
+      label: 'aes_key',
+      help: 'The 43-character key generated beside the token. Needed for the request URL mode only.',
+    },
+    {
+      name: 'agentId',
+      label: 'AgentId',
+      help: 'Optional: sent with new approvals as the app they come from.',
+    },
     {
       name: 'initiator',
       label: 'Initiator',
@@ -37,38 +57,49 @@ export const dingtalk: ProviderDescriptor = {
     {
       value: 'callback',
       label: 'HTTP push to the request URL',
-      description: 'DingTalk posts each event to the callback URL below; it must be reachable from the internet.',
+      description:
+        'DingTalk posts each event to the callback URL below; it must be reachable from the internet.',
     },
     {
       value: 'stream',
       label: 'Stream mode',
-      description: 'Backstage holds a connection to DingTalk and receives events over it; no public URL needed.',
+      description:
+        'Backstage holds a connection to DingTalk and receives events over it; no public URL needed.',
     },
     {
       value: 'poll',
       label: 'Polling',
-      description: 'Backstage reads pending instances from the DingTalk API on a schedule.',
+      description:
+        'Backstage reads pending instances from the DingTalk API on a schedule.',
     },
   ],
   consoleSteps: [
-    <>Create an app on the DingTalk open platform and copy its AppKey (Client ID) and AppSecret (Client Secret).</>,
     <>
-      Permissions: <code>qyapi_base</code>, <code>Contact.User.Read</code>, <code>qyapi_get_member</code>,{' '}
-      <code>qyapi_get_member_by_mobile</code>, <code>fieldMobile</code>, and for approvals <code>Workflow.Form.Read</code>,{' '}
-      <code>Workflow.Form.Write</code>, <code>Workflow.Instance.Read</code>, <code>Workflow.Instance.Write</code>. Without the
-      contact ones approver details come back empty.
+      Create an app on the DingTalk open platform and copy its AppKey (Client
+      ID) and AppSecret (Client Secret).
     </>,
     <>
-      Create the approval form (Workbench → OA Approval), publish it and copy its form ID, the <b>processCode</b>. Field names
-      sent must match the form’s labels exactly.
+      Permissions: <code>qyapi_base</code>, <code>Contact.User.Read</code>,{' '}
+      <code>qyapi_get_member</code>, <code>qyapi_get_member_by_mobile</code>,{' '}
+      <code>fieldMobile</code>, and for approvals{' '}
+      <code>Workflow.Form.Read</code>, <code>Workflow.Form.Write</code>,{' '}
+      <code>Workflow.Instance.Read</code>, <code>Workflow.Instance.Write</code>.
+      Without the contact ones approver details come back empty.
     </>,
     <>
-      Events and callbacks: choose <b>Stream mode</b>, or HTTP push — generate the token and aes_key once (resetting them
-      breaks the running integration), save them here, then paste the callback URL shown here and save; DingTalk checks it
-      with <code>check_url</code>.
+      Create the approval form (Workbench → OA Approval), publish it and copy
+      its form ID, the <b>processCode</b>. Field names sent must match the
+      form’s labels exactly.
     </>,
     <>
-      Enable the approval events <code>bpms_task_change</code> and <code>bpms_instance_change</code>.
+      Events and callbacks: choose <b>Stream mode</b>, or HTTP push — generate
+      the token and aes_key once (resetting them breaks the running
+      integration), save them here, then paste the callback URL shown here and
+      save; DingTalk checks it with <code>check_url</code>.
+    </>,
+    <>
+      Enable the approval events <code>bpms_task_change</code> and{' '}
+      <code>bpms_instance_change</code>.
     </>,
   ],
 };

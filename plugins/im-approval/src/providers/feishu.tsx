@@ -1,4 +1,7 @@
-import { instanceLinkField, type ProviderDescriptor } from './ProviderDescriptor';
+import {
+  instanceLinkField,
+  type ProviderDescriptor,
+} from './ProviderDescriptor';
 
 export const feishu: ProviderDescriptor = {
   provider: 'feishu',
@@ -21,7 +24,12 @@ export const feishu: ProviderDescriptor = {
     },
     { name: 'appId', label: 'App ID', required: true, placeholder: 'cli_…' },
     { name: 'appSecret', label: 'App Secret', required: true },
-    { name: 'verificationToken', label: 'Verification Token', required: true, help: 'Events and callbacks → Encryption strategy.' },
+    {
+      name: 'verificationToken',
+      label: 'Verification Token',
+      required: true,
+      help: 'Events and callbacks → Encryption strategy.',
+    },
     {
       name: 'encryptKey',
       label: 'Encrypt Key',
@@ -40,36 +48,58 @@ export const feishu: ProviderDescriptor = {
     {
       value: 'callback',
       label: 'Event request URL',
-      description: 'Feishu posts each decision to the callback URL below; it must be reachable from the internet.',
+      description:
+        'Feishu posts each decision to the callback URL below; it must be reachable from the internet.',
     },
     {
       value: 'long-connection',
       label: 'Long connection',
-      description: 'Backstage holds Feishu’s long connection and receives events over it; no public URL needed (self-built apps).',
+      description:
+        'Backstage holds Feishu’s long connection and receives events over it; no public URL needed (self-built apps).',
     },
     {
       value: 'poll',
       label: 'Polling',
-      description: 'Backstage reads pending instances from the Feishu API on a schedule; for a Backstage the internet cannot reach.',
+      description:
+        'Backstage reads pending instances from the Feishu API on a schedule; for a Backstage the internet cannot reach.',
     },
   ],
   consoleSteps: [
-    <>Create an <b>enterprise self-built app</b> on the Feishu / Lark open platform.</>,
-    <>Data permission: set the contact (address book) scope — every approver must be inside it.</>,
     <>
-      API permissions: <code>approval:approval</code>, <code>approval:approval.list:readonly</code>,{' '}
-      <code>approval:approval:readonly</code>, <code>contact:user.id:readonly</code>, <code>contact:contact.base:readonly</code>,{' '}
-      <code>contact:user.employee_id:readonly</code>, <code>contact:user.base:readonly</code>,{' '}
-      <code>contact:department.base:readonly</code>, <code>contact:group:readonly</code>.
-    </>,
-    <>Create a version and publish it (an administrator may have to approve the release).</>,
-    <>Copy the App ID and App Secret, and under Events and callbacks the Encrypt Key and Verification Token, into this form.</>,
-    <>
-      Event subscription: choose <b>send events to the request URL</b> and paste the callback URL shown here (Feishu checks it
-      on save), or use polling when the internet cannot reach Backstage.
+      Create an <b>enterprise self-built app</b> on the Feishu / Lark open
+      platform.
     </>,
     <>
-      Add the event <b>approval task status change</b> (<code>approval_task</code>), then publish a new version again — event
+      Data permission: set the contact (address book) scope — every approver
+      must be inside it.
+    </>,
+    <>
+      API permissions: <code>approval:approval</code>,{' '}
+      <code>approval:approval.list:readonly</code>,{' '}
+      <code>approval:approval:readonly</code>,{' '}
+      <code>contact:user.id:readonly</code>,{' '}
+      <code>contact:contact.base:readonly</code>,{' '}
+      <code>contact:user.employee_id:readonly</code>,{' '}
+      <code>contact:user.base:readonly</code>,{' '}
+      <code>contact:department.base:readonly</code>,{' '}
+      <code>contact:group:readonly</code>.
+    </>,
+    <>
+      Create a version and publish it (an administrator may have to approve the
+      release).
+    </>,
+    <>
+      Copy the App ID and App Secret, and under Events and callbacks the Encrypt
+      Key and Verification Token, into this form.
+    </>,
+    <>
+      Event subscription: choose <b>send events to the request URL</b> and paste
+      the callback URL shown here (Feishu checks it on save), or use polling
+      when the internet cannot reach Backstage.
+    </>,
+    <>
+      Add the event <b>approval task status change</b> (
+      <code>approval_task</code>), then publish a new version again — event
       changes take effect only after a release.
     </>,
   ],

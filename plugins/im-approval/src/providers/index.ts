@@ -7,7 +7,9 @@ import { wecom } from './wecom';
 export type { ProviderDescriptor, ProviderField } from './ProviderDescriptor';
 
 /** Every IM the UI can set up; the type makes a provider added to the common schemas show up here. */
-export const PROVIDERS: { [P in ProviderId]: ProviderDescriptor & { provider: P } } = {
+export const PROVIDERS: {
+  [P in ProviderId]: ProviderDescriptor & { provider: P };
+} = {
   feishu: { ...feishu, provider: 'feishu' },
   dingtalk: { ...dingtalk, provider: 'dingtalk' },
   wecom: { ...wecom, provider: 'wecom' },

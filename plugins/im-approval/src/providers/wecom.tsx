@@ -1,14 +1,37 @@
-import { instanceLinkField, type ProviderDescriptor } from './ProviderDescriptor';
+import {
+  instanceLinkField,
+  type ProviderDescriptor,
+} from './ProviderDescriptor';
 
 export const wecom: ProviderDescriptor = {
   provider: 'wecom',
   label: 'WeCom',
   formIdLabel: 'Template ID',
   fields: [
-    { name: 'corpId', label: 'Corp ID', required: true, help: 'My Enterprise → Enterprise information.', placeholder: 'ww…' },
-    { name: 'agentId', label: 'AgentID', required: true, help: 'The self-built app’s AgentID.' },
-    { name: 'secret', label: 'Secret', required: true, help: 'The self-built app’s Secret.' },
-    { name: 'token', label: 'Token', help: 'The app’s “receive messages” settings. Needed for the callback mode only.' },
+    {
+      name: 'corpId',
+      label: 'Corp ID',
+      required: true,
+      help: 'My Enterprise → Enterprise information.',
+      placeholder: 'ww…',
+    },
+    {
+      name: 'agentId',
+      label: 'AgentID',
+      required: true,
+      help: 'The self-built app’s AgentID.',
+    },
+    {
+      name: 'secret',
+      label: 'Secret',
+      required: true,
+      help: 'The self-built app’s Secret.',
+    },
+    {
+      name: 'token',
+      label: 'Token',
+      help: 'The app’s “receive messages” settings. Needed for the callback mode only.',
+    },
     {
       name: 'encodingAESKey',
       label: 'EncodingAESKey',
@@ -26,14 +49,17 @@ export const wecom: ProviderDescriptor = {
       help: 'Leave empty for qyapi.weixin.qq.com; set it for a private deployment or the local IM sandbox.',
       placeholder: 'https://qyapi.weixin.qq.com',
     },
-    instanceLinkField('The sp_no goes in it; WeCom has no public web page per request, so point it at the page your people use (a portal, the approval app).'),
+    instanceLinkField(
+      'The sp_no goes in it; WeCom has no public web page per request, so point it at the page your people use (a portal, the approval app).',
+    ),
   ],
   defaults: {},
   connectionModes: [
     {
       value: 'callback',
       label: 'Receive messages at the callback URL',
-      description: 'WeCom posts each approval change to the callback URL below; it must be reachable from the internet.',
+      description:
+        'WeCom posts each approval change to the callback URL below; it must be reachable from the internet.',
     },
     {
       value: 'poll',
@@ -43,13 +69,24 @@ export const wecom: ProviderDescriptor = {
     },
   ],
   consoleSteps: [
-    <>Create a self-built app in the WeCom admin console; copy its AgentID and Secret, and the Corp ID (My Enterprise).</>,
-    <>Configure the trusted domain and the enterprise trusted IPs: the address Backstage calls the API from.</>,
-    <>In the Approval app, add the new app to the “apps that may call the API”.</>,
     <>
-      In the app’s <b>receive messages</b> settings, get the Token and EncodingAESKey, save them here first, then paste the
-      callback URL shown here and save in WeCom — it checks the URL with a signed request.
+      Create a self-built app in the WeCom admin console; copy its AgentID and
+      Secret, and the Corp ID (My Enterprise).
     </>,
-    <>In the Approval app, enable the callback for the approval template used.</>,
+    <>
+      Configure the trusted domain and the enterprise trusted IPs: the address
+      Backstage calls the API from.
+    </>,
+    <>
+      In the Approval app, add the new app to the “apps that may call the API”.
+    </>,
+    <>
+      In the app’s <b>receive messages</b> settings, get the Token and
+      EncodingAESKey, save them here first, then paste the callback URL shown
+      here and save in WeCom — it checks the URL with a signed request.
+    </>,
+    <>
+      In the Approval app, enable the callback for the approval template used.
+    </>,
   ],
 };

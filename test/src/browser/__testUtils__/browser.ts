@@ -4,7 +4,8 @@ import { chromium, type Browser } from 'playwright-core';
 import { repoRoot } from '../../__testUtils__/backendProcess';
 
 /** The system Chromium (scripts/test installs it); Playwright never downloads a browser here. */
-export const CHROMIUM = process.env.IM_APPROVAL_CHROMIUM ?? '/usr/lib/chromium/chromium';
+export const CHROMIUM =
+  process.env.IM_APPROVAL_CHROMIUM ?? '/usr/lib/chromium/chromium';
 export const screenshotDir = join(repoRoot, 'test/.screenshots');
 
 /** Headless, with a fresh profile (Playwright makes one per launch and removes it on close). */

@@ -1,4 +1,7 @@
-import { ImApiError, ImCallbackRejectedError } from '@im-approval/plugin-im-approval-node';
+import {
+  ImApiError,
+  ImCallbackRejectedError,
+} from '@im-approval/plugin-im-approval-node';
 import nock from 'nock';
 
 /** The rejection a callback handler throws; fails the test when it accepts the callback. */
@@ -13,7 +16,9 @@ export function callbackRejection(run: () => unknown): ImCallbackRejectedError {
 }
 
 /** The `ImApiError` a client call fails with; fails the test when it succeeds. */
-export async function imApiError(promise: Promise<unknown>): Promise<ImApiError> {
+export async function imApiError(
+  promise: Promise<unknown>,
+): Promise<ImApiError> {
   try {
     await promise;
   } catch (error) {

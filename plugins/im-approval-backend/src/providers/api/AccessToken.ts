@@ -18,11 +18,17 @@ export class AccessToken {
   constructor(private readonly fetchToken: () => Promise<IssuedToken>) {}
 
   get(): Promise<string> {
-    if (this.token && Date.now() < this.token.refreshAt) return Promise.resolve(this.token.value);
+    if (this.token && Date.now() < this.token.refreshAt)
+      return Promise.resolve(this.token.value);
     this.fetching ??= this.fetchToken()
       .then(issued => {
         const lifetimeMs = issued.expiresInSeconds * 1000;
-        this.token = { value: issued.value, refreshAt: Date.now() + Math.max(lifetimeMs - REFRESH_MARGIN_MS, lifetimeMs / 2) };
+        this.token = {
+          value: issued.value,
+          refreshAt:
+            Date.now() +
+            Math.max(lifetimeMs - REFRESH_MARGIN_MS, lifetimeMs / 2),
+        };
         return issued.value;
       })
       .finally(() => {
@@ -38,7 +44,10 @@ export class AccessToken {
   }
 
   /** Runs a call with the token; when the IM refuses the token, fetches a new one and runs it once more. */
-  async use<R>(attempt: (token: string) => Promise<R>, refused: (result: R) => boolean): Promise<R> {
+  async use<R>(
+    attempt: (token: string) => Promise<R>,
+    refused: (result: R) => boolean,
+  ): Promise<R> {
     const token = await this.get();
     const result = await attempt(token);
     if (!refused(result)) return result;

@@ -1,4 +1,7 @@
-import { ImApiError, type ImPerson } from '@im-approval/plugin-im-approval-node';
+import {
+  ImApiError,
+  type ImPerson,
+} from '@im-approval/plugin-im-approval-node';
 import { TtlCache } from './TtlCache';
 
 const PERSON_TTL_MS = 10 * 60_000;
@@ -11,14 +14,20 @@ const PERSON_TTL_MS = 10 * 60_000;
 export class PersonNames {
   private readonly names = new TtlCache<string>(PERSON_TTL_MS);
 
-  constructor(private readonly readName: (userId: string) => Promise<string | undefined>) {}
+  constructor(
+    private readonly readName: (userId: string) => Promise<string | undefined>,
+  ) {}
 
   async person(userId: string): Promise<ImPerson> {
     try {
-      const name = await this.names.getOrLoad(userId, async () => (await this.readName(userId))?.trim() || userId);
+      const name = await this.names.getOrLoad(
+        userId,
+        async () => (await this.readName(userId))?.trim() || userId,
+      );
       return { id: userId, name };
     } catch (error) {
-      if (!(error instanceof ImApiError && error.transient)) this.names.set(userId, userId);
+      if (!(error instanceof ImApiError && error.transient))
+        this.names.set(userId, userId);
       return { id: userId, name: userId };
     }
   }

@@ -27,11 +27,18 @@ export function contactKind(person: string): ContactKind | undefined {
 
 export interface UserLookup {
   /** Looks up emails and mobiles; returns the ids found, keyed by the email or mobile as given. */
-  (contacts: Array<{ kind: ContactKind; value: string }>): Promise<Map<string, string>>;
+  (
+    contacts: Array<{ kind: ContactKind; value: string }>,
+  ): Promise<Map<string, string>>;
 }
 
 /** A lookup for IMs that find one person per call; a person the IM does not find is left out. */
-export function oneByOne(find: (contact: { kind: ContactKind; value: string }) => Promise<string | undefined>): UserLookup {
+export function oneByOne(
+  find: (contact: {
+    kind: ContactKind;
+    value: string;
+  }) => Promise<string | undefined>,
+): UserLookup {
   return async contacts => {
     const found = new Map<string, string>();
     for (const contact of contacts) {
@@ -39,7 +46,8 @@ export function oneByOne(find: (contact: { kind: ContactKind; value: string }) =
         const id = await find(contact);
         if (id) found.set(contact.value, id);
       } catch (error) {
-        if (!(error instanceof ImApiError && error.kind === 'not_found')) throw error;
+        if (!(error instanceof ImApiError && error.kind === 'not_found'))
+          throw error;
       }
     }
     return found;
@@ -67,7 +75,8 @@ export class UserIdResolver {
     });
     if (wanted.length > 0) {
       const found = await this.lookup(wanted);
-      for (const { value } of wanted) this.ids.set(value, found.get(value) ?? null);
+      for (const { value } of wanted)
+        this.ids.set(value, found.get(value) ?? null);
     }
     return people.map(person => {
       const kind = contactKind(person);

@@ -3,7 +3,10 @@ import { z } from 'zod';
 import type { ImApiErrors } from './ImApiErrors';
 import { requestJson, type JsonRequest } from './requestJson';
 
-const envelopeSchema = z.looseObject({ errcode: z.number().optional().default(0), errmsg: z.string().optional().default('') });
+const envelopeSchema = z.looseObject({
+  errcode: z.number().optional().default(0),
+  errmsg: z.string().optional().default(''),
+});
 
 /** An answer of an API that reports errors as `{errcode, errmsg}` (WeCom, DingTalk's legacy API). */
 export interface ErrcodeAnswer {
@@ -12,11 +15,20 @@ export interface ErrcodeAnswer {
   json: unknown;
 }
 
-export async function requestErrcodeJson(call: JsonRequest, errors: ImApiErrors): Promise<ErrcodeAnswer> {
+export async function requestErrcodeJson(
+  call: JsonRequest,
+  errors: ImApiErrors,
+): Promise<ErrcodeAnswer> {
   const { status, json } = await requestJson(call);
   const envelope = envelopeSchema.safeParse(json);
   // (5xx answers are outages, thrown by requestJson.)
-  if (!envelope.success) throw errors.of('unavailable', call.operation, undefined, `HTTP ${status} without an errcode`);
+  if (!envelope.success)
+    throw errors.of(
+      'unavailable',
+      call.operation,
+      undefined,
+      `HTTP ${status} without an errcode`,
+    );
   return { errcode: envelope.data.errcode, errmsg: envelope.data.errmsg, json };
 }
 
@@ -30,8 +42,15 @@ export function errcodeResult<T extends z.ZodType>(
   advice: Record<number, string> = {},
 ): z.output<T> {
   const { errcode, errmsg } = answer;
-  if (errcode !== 0) throw errors.of(kindOf(errcode), operation, errcode, advice[errcode] ? `${errmsg}; ${advice[errcode]}` : errmsg);
+  if (errcode !== 0)
+    throw errors.of(
+      kindOf(errcode),
+      operation,
+      errcode,
+      advice[errcode] ? `${errmsg}; ${advice[errcode]}` : errmsg,
+    );
   const body = schema.safeParse(answer.json);
-  if (!body.success) throw errors.unexpectedShape(operation, body.error.issues[0]);
+  if (!body.success)
+    throw errors.unexpectedShape(operation, body.error.issues[0]);
   return body.data;
 }

@@ -28,7 +28,9 @@ function errorDetail(json: unknown): string {
   const code = fields?.code ?? fields?.errcode;
   const text = fields?.msg ?? fields?.errmsg ?? fields?.message;
   if (code === undefined && !text) return '';
-  return code === undefined ? ` (${text})` : ` (code ${code}${text ? `: ${text}` : ''})`;
+  return code === undefined
+    ? ` (${text})`
+    : ` (code ${code}${text ? `: ${text}` : ''})`;
 }
 
 /**
@@ -48,31 +50,46 @@ function outage(call: JsonRequest, status: number, json?: unknown): ImApiError {
  * answers that are not JSON become transient `ImApiError`s; the caller reads the IM's own error
  * fields of every other answer.
  */
-export async function requestJson(call: JsonRequest): Promise<{ status: number; json: unknown }> {
+export async function requestJson(
+  call: JsonRequest,
+): Promise<{ status: number; json: unknown }> {
   let response;
   try {
     response = await request(call.url, {
       method: call.method,
-      headers: { 'content-type': 'application/json; charset=utf-8', accept: 'application/json', ...call.headers },
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        accept: 'application/json',
+        ...call.headers,
+      },
       body: call.body === undefined ? undefined : JSON.stringify(call.body),
       headersTimeout: TIMEOUT_MS,
       bodyTimeout: TIMEOUT_MS,
     });
   } catch (error) {
-    throw new ImApiError('unavailable', `Could not reach ${call.im} at ${call.url.origin} to ${call.operation}: ${(error as Error).message}`);
+    throw new ImApiError(
+      'unavailable',
+      `Could not reach ${call.im} at ${call.url.origin} to ${call.operation}: ${(error as Error).message}`,
+    );
   }
   let text: string;
   try {
     text = await response.body.text();
   } catch (error) {
-    throw new ImApiError('unavailable', `${call.im} stopped answering at ${call.url.origin} when asked to ${call.operation}: ${(error as Error).message}; retrying later`);
+    throw new ImApiError(
+      'unavailable',
+      `${call.im} stopped answering at ${call.url.origin} when asked to ${call.operation}: ${(error as Error).message}; retrying later`,
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     if (response.statusCode >= 500) throw outage(call, response.statusCode);
-    throw new ImApiError('unavailable', `${call.im} answered with HTTP ${response.statusCode} and no JSON body when asked to ${call.operation}; retrying later`);
+    throw new ImApiError(
+      'unavailable',
+      `${call.im} answered with HTTP ${response.statusCode} and no JSON body when asked to ${call.operation}; retrying later`,
+    );
   }
   if (response.statusCode >= 500) throw outage(call, response.statusCode, json);
   return { status: response.statusCode, json };
@@ -89,8 +106,13 @@ export interface ApiCall {
 }
 
 /** A URL under an API base with query parameters. */
-export function apiUrl(base: string, path: string, query: Record<string, string> = {}): URL {
+export function apiUrl(
+  base: string,
+  path: string,
+  query: Record<string, string> = {},
+): URL {
   const url = new URL(base + path);
-  for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+  for (const [key, value] of Object.entries(query))
+    url.searchParams.set(key, value);
   return url;
 }

@@ -8,11 +8,14 @@ import { ImApiErrors } from '../api/ImApiErrors';
 import { apiUrl, requestJson, type ApiCall } from '../api/requestJson';
 
 /** New-API error codes (HTTP 4xx `{code, message}`) that mean the access token is no longer valid. */
-const INVALID_TOKEN = /^(InvalidAuthentication|InvalidAccessToken)|TokenExpired/i;
+const INVALID_TOKEN =
+  /^(InvalidAuthentication|InvalidAccessToken)|TokenExpired/i;
 /** The token endpoint's refusals of the AppKey or AppSecret. */
-const INVALID_CREDENTIALS = /^invalid(ClientIdOrSecret|ClientId|ClientSecret|AppKey|AppSecret)$/i;
+const INVALID_CREDENTIALS =
+  /^invalid(ClientIdOrSecret|ClientId|ClientSecret|AppKey|AppSecret)$/i;
 /** DingTalk's own failures, whatever the status: "InternalError", "ServiceUnavailable", "system busy". */
-const BUSY = /^(InternalError|ServiceUnavailable|SystemBusy|SystemError)|busy|timeout/i;
+const BUSY =
+  /^(InternalError|ServiceUnavailable|SystemBusy|SystemError)|busy|timeout/i;
 
 /** Legacy-API `errcode`s meaning the access token is invalid or expired: fetched again once. */
 const LEGACY_INVALID_TOKEN = new Set([40001, 40014, 42001]);
@@ -44,7 +47,11 @@ function dingtalkLegacyErrorKind(errcode: number): ImErrorKind {
 }
 
 /** What a new-API answer `{code, message}` with this status means; `tokenCall` for the token endpoint's. */
-function dingtalkErrorKind(status: number, code: string, tokenCall = false): ImErrorKind {
+function dingtalkErrorKind(
+  status: number,
+  code: string,
+  tokenCall = false,
+): ImErrorKind {
   if (status >= 500 || BUSY.test(code)) return 'unavailable';
   if (status === 429 || /throttl|limit/i.test(code)) return 'rate_limited';
   if (tokenCall) {
@@ -53,13 +60,20 @@ function dingtalkErrorKind(status: number, code: string, tokenCall = false): ImE
     // Refused even after a fresh token: DingTalk's fault, since it just accepted the app's credentials.
     return 'unavailable';
   }
-  if (status === 403 || /forbidden|denied|permission/i.test(code)) return 'permission';
+  if (status === 403 || /forbidden|denied|permission/i.test(code))
+    return 'permission';
   if (status === 404 || /notfound|not\.?exist/i.test(code)) return 'not_found';
   return 'invalid_request';
 }
 
-const errorSchema = z.looseObject({ code: z.string().optional(), message: z.string().optional() });
-const tokenSchema = z.object({ accessToken: z.string().min(1), expireIn: z.number().positive() });
+const errorSchema = z.looseObject({
+  code: z.string().optional(),
+  message: z.string().optional(),
+});
+const tokenSchema = z.object({
+  accessToken: z.string().min(1),
+  expireIn: z.number().positive(),
+});
 
 /**
  * DingTalk's open APIs for one app: the new API (`api.dingtalk.com`, token in
@@ -78,13 +92,18 @@ export class DingtalkApi {
     this.token = new AccessToken(() => this.fetchToken());
     this.errors = new ImApiErrors('DingTalk', `app ${integration.appKey}`, {
       credentials: 'check the AppKey (Client ID) and AppSecret (Client Secret)',
-      permission: 'grant the permission to the app in the DingTalk developer console (Workflow.* for approvals, qyapi_get_member_by_mobile for users)',
-      notFound: "check the id, and that the person is inside the app's contact scope",
+      permission:
+        'grant the permission to the app in the DingTalk developer console (Workflow.* for approvals, qyapi_get_member_by_mobile for users)',
+      notFound:
+        "check the id, and that the person is inside the app's contact scope",
     });
   }
 
   /** A call to the new API; answers the body parsed with `schema`. */
-  async call<T extends z.ZodType>(call: ApiCall, schema: T): Promise<z.output<T>> {
+  async call<T extends z.ZodType>(
+    call: ApiCall,
+    schema: T,
+  ): Promise<z.output<T>> {
     const attempt = async (token: string) =>
       requestJson({
         im: 'DingTalk',
@@ -94,19 +113,30 @@ export class DingtalkApi {
         headers: { 'x-acs-dingtalk-access-token': token },
         body: call.body,
       });
-    const response = await this.token.use(attempt, answer => this.tokenRefused(answer.status, answer.json));
+    const response = await this.token.use(attempt, answer =>
+      this.tokenRefused(answer.status, answer.json),
+    );
     if (this.tokenRefused(response.status, response.json)) {
       const error = errorSchema.safeParse(response.json).data;
-      throw this.errors.tokenRefusedAgain(call.operation, error?.code ?? `HTTP ${response.status}`, error?.message ?? '');
+      throw this.errors.tokenRefusedAgain(
+        call.operation,
+        error?.code ?? `HTTP ${response.status}`,
+        error?.message ?? '',
+      );
     }
-    if (response.status >= 300) throw this.refusal(call.operation, response.status, response.json);
+    if (response.status >= 300)
+      throw this.refusal(call.operation, response.status, response.json);
     const body = schema.safeParse(response.json);
-    if (!body.success) throw this.errors.unexpectedShape(call.operation, body.error.issues[0]);
+    if (!body.success)
+      throw this.errors.unexpectedShape(call.operation, body.error.issues[0]);
     return body.data;
   }
 
   /** A call to the legacy API; answers the body (errcode 0) parsed with `schema`. */
-  async callLegacy<T extends z.ZodType>(call: ApiCall, schema: T): Promise<z.output<T>> {
+  async callLegacy<T extends z.ZodType>(
+    call: ApiCall,
+    schema: T,
+  ): Promise<z.output<T>> {
     const answer = await this.token.use(
       token =>
         requestErrcodeJson(
@@ -114,15 +144,29 @@ export class DingtalkApi {
             im: 'DingTalk',
             operation: call.operation,
             method: call.method,
-            url: apiUrl(this.integration.legacyBaseUrl, call.path, { ...call.query, access_token: token }),
+            url: apiUrl(this.integration.legacyBaseUrl, call.path, {
+              ...call.query,
+              access_token: token,
+            }),
             body: call.body,
           },
           this.errors,
         ),
       ({ errcode }) => LEGACY_INVALID_TOKEN.has(errcode),
     );
-    if (LEGACY_INVALID_TOKEN.has(answer.errcode)) throw this.errors.tokenRefusedAgain(call.operation, answer.errcode, answer.errmsg);
-    return errcodeResult(answer, schema, call.operation, this.errors, dingtalkLegacyErrorKind);
+    if (LEGACY_INVALID_TOKEN.has(answer.errcode))
+      throw this.errors.tokenRefusedAgain(
+        call.operation,
+        answer.errcode,
+        answer.errmsg,
+      );
+    return errcodeResult(
+      answer,
+      schema,
+      call.operation,
+      this.errors,
+      dingtalkLegacyErrorKind,
+    );
   }
 
   /** Fetches a fresh token; throws a `credentials` error when the AppKey/AppSecret are refused. */
@@ -137,10 +181,20 @@ export class DingtalkApi {
   }
 
   /** The error a new-API answer `{code, message}` with a 3xx or 4xx status means. */
-  private refusal(operation: string, status: number, json: unknown, tokenCall = false) {
+  private refusal(
+    operation: string,
+    status: number,
+    json: unknown,
+    tokenCall = false,
+  ) {
     const error = errorSchema.safeParse(json).data;
     const code = error?.code ?? `HTTP ${status}`;
-    return this.errors.of(dingtalkErrorKind(status, error?.code ?? '', tokenCall), operation, code, error?.message ?? '');
+    return this.errors.of(
+      dingtalkErrorKind(status, error?.code ?? '', tokenCall),
+      operation,
+      code,
+      error?.message ?? '',
+    );
   }
 
   private async fetchToken() {
@@ -150,14 +204,23 @@ export class DingtalkApi {
       operation,
       method: 'POST',
       url: apiUrl(this.integration.baseUrl, '/v1.0/oauth2/accessToken'),
-      body: { appKey: this.integration.appKey, appSecret: this.integration.appSecret },
+      body: {
+        appKey: this.integration.appKey,
+        appSecret: this.integration.appSecret,
+      },
     });
     // Only DingTalk's refusals of the AppKey or AppSecret say so; an outage (5xx, answered by
     // requestJson) or a busy or throttled token endpoint is tried again later.
     if (status >= 300) throw this.refusal(operation, status, json, true);
     const token = tokenSchema.safeParse(json);
-    if (!token.success) throw this.errors.unexpectedShape(operation, token.error.issues[0]);
-    this.logger.debug(`Fetched a DingTalk access token for app ${this.integration.appKey}`);
-    return { value: token.data.accessToken, expiresInSeconds: token.data.expireIn };
+    if (!token.success)
+      throw this.errors.unexpectedShape(operation, token.error.issues[0]);
+    this.logger.debug(
+      `Fetched a DingTalk access token for app ${this.integration.appKey}`,
+    );
+    return {
+      value: token.data.accessToken,
+      expiresInSeconds: token.data.expireIn,
+    };
   }
 }

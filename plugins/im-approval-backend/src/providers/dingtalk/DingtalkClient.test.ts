@@ -22,11 +22,19 @@ const integration = dingtalkIntegrationSchema.parse({
 });
 
 function client() {
-  return new DingtalkClient(integration, { logger: mockServices.logger.mock(), callbackMaxAgeSeconds: 300 });
+  return new DingtalkClient(integration, {
+    logger: mockServices.logger.mock(),
+    callbackMaxAgeSeconds: 300,
+  });
 }
 
 function tokenOnce(token = 'tok-1') {
-  return nock(API).post('/v1.0/oauth2/accessToken', { appKey: 'dingappkey', appSecret: 'app-secret' }).reply(200, { accessToken: token, expireIn: 7200 });
+  return nock(API)
+    .post('/v1.0/oauth2/accessToken', {
+      appKey: 'dingappkey',
+      appSecret: 'app-secret',
+    })
+    .reply(200, { accessToken: token, expireIn: 7200 });
 }
 
 function instance(result: object) {
@@ -37,8 +45,14 @@ const form = {
   result: {
     schemaContent: {
       items: [
-        { componentName: 'TextField', props: { id: 'TextField_service', label: 'Service', required: true } },
-        { componentName: 'TextareaField', props: { id: 'TextareaField_reason', label: 'Reason' } },
+        {
+          componentName: 'TextField',
+          props: { id: 'TextField_service', label: 'Service', required: true },
+        },
+        {
+          componentName: 'TextareaField',
+          props: { id: 'TextareaField_reason', label: 'Reason' },
+        },
         { componentName: 'TextNote', props: { content: 'no id: not a field' } },
       ],
     },
@@ -57,29 +71,50 @@ describe('DingtalkClient', () => {
       .times(5)
       .reply(200, instance({}));
     const dingtalk = client();
-    const states = await Promise.all([1, 2, 3, 4, 5].map(i => dingtalk.readInstance(`PI-${i}`)));
+    const states = await Promise.all(
+      [1, 2, 3, 4, 5].map(i => dingtalk.readInstance(`PI-${i}`)),
+    );
     expect(states).toEqual(Array(5).fill({ status: 'pending' }));
   });
 
   it('fetches a new token once when DingTalk refuses the cached one, and uses it for the legacy API too', async () => {
     tokenOnce('old');
-    nock(API).get('/v1.0/workflow/processInstances').query(true).matchHeader('x-acs-dingtalk-access-token', 'old').reply(200, instance({}));
+    nock(API)
+      .get('/v1.0/workflow/processInstances')
+      .query(true)
+      .matchHeader('x-acs-dingtalk-access-token', 'old')
+      .reply(200, instance({}));
     nock(API)
       .get('/v1.0/workflow/processInstances')
       .query(true)
       .matchHeader('x-acs-dingtalk-access-token', 'old')
       .reply(401, { code: 'InvalidAuthentication', message: 'token expired' });
     tokenOnce('new');
-    nock(API).get('/v1.0/workflow/processInstances').query(true).matchHeader('x-acs-dingtalk-access-token', 'new').reply(200, instance({}));
-    nock(OAPI).post('/topapi/v2/user/getbymobile', { mobile: '13800000001' }).query({ access_token: 'new' }).reply(200, { errcode: 0, result: { userid: 'alice' } });
-    nock(OAPI).post('/topapi/v2/user/getbymobile', { mobile: '13800000002' }).query({ access_token: 'new' }).reply(200, { errcode: 0, result: { userid: 'bob' } });
-    nock(API).get('/v1.0/workflow/forms/schemas/processCodes').query({ processCode: 'PROC' }).reply(200, form);
+    nock(API)
+      .get('/v1.0/workflow/processInstances')
+      .query(true)
+      .matchHeader('x-acs-dingtalk-access-token', 'new')
+      .reply(200, instance({}));
+    nock(OAPI)
+      .post('/topapi/v2/user/getbymobile', { mobile: '13800000001' })
+      .query({ access_token: 'new' })
+      .reply(200, { errcode: 0, result: { userid: 'alice' } });
+    nock(OAPI)
+      .post('/topapi/v2/user/getbymobile', { mobile: '13800000002' })
+      .query({ access_token: 'new' })
+      .reply(200, { errcode: 0, result: { userid: 'bob' } });
+    nock(API)
+      .get('/v1.0/workflow/forms/schemas/processCodes')
+      .query({ processCode: 'PROC' })
+      .reply(200, form);
     nock(API)
       .post('/v1.0/workflow/processInstances', body => {
         expect(body).toEqual({
           originatorUserId: 'bot',
           processCode: 'PROC',
-          formComponentValues: [{ id: 'TextField_service', name: 'Service', value: 'api' }],
+          formComponentValues: [
+            { id: 'TextField_service', name: 'Service', value: 'api' },
+          ],
           approvers: [{ actionType: 'AND', userIds: ['alice', 'bob'] }],
           microappAgentId: 3001,
         });
@@ -105,22 +140,52 @@ describe('DingtalkClient', () => {
     [['alice', 'bob'], 'any', 'OR'],
     [['alice', 'bob'], 'all', 'AND'],
     [['alice'], 'all', 'NONE'],
-  ] as const)('sends approvers %j with approverMode %s as %s', async (approvers, approverMode, actionType) => {
-    tokenOnce();
-    nock(API).get('/v1.0/workflow/forms/schemas/processCodes').query(true).reply(200, form);
-    nock(API)
-      .post('/v1.0/workflow/processInstances', body => body.approvers[0].actionType === actionType && body.originatorUserId === 'bot')
-      .reply(200, { instanceId: 'PI-1' });
-    await client().createInstance({ approvalId: 'a', form: 'PROC', title: 't', fields: [{ field: 'TextareaField_reason', value: 'r' }], approvers: [...approvers], approverMode });
-  });
+  ] as const)(
+    'sends approvers %j with approverMode %s as %s',
+    async (approvers, approverMode, actionType) => {
+      tokenOnce();
+      nock(API)
+        .get('/v1.0/workflow/forms/schemas/processCodes')
+        .query(true)
+        .reply(200, form);
+      nock(API)
+        .post(
+          '/v1.0/workflow/processInstances',
+          body =>
+            body.approvers[0].actionType === actionType &&
+            body.originatorUserId === 'bot',
+        )
+        .reply(200, { instanceId: 'PI-1' });
+      await client().createInstance({
+        approvalId: 'a',
+        form: 'PROC',
+        title: 't',
+        fields: [{ field: 'TextareaField_reason', value: 'r' }],
+        approvers: [...approvers],
+        approverMode,
+      });
+    },
+  );
 
   it('names the form fields when a template maps one the form does not have', async () => {
     tokenOnce();
-    nock(API).get('/v1.0/workflow/forms/schemas/processCodes').query(true).reply(200, form);
+    nock(API)
+      .get('/v1.0/workflow/forms/schemas/processCodes')
+      .query(true)
+      .reply(200, form);
     const error = await imApiError(
-      client().createInstance({ approvalId: 'a', form: 'PROC', title: 't', fields: [{ field: 'Owner', value: 'x' }], approvers: ['alice'], approverMode: 'any' }),
+      client().createInstance({
+        approvalId: 'a',
+        form: 'PROC',
+        title: 't',
+        fields: [{ field: 'Owner', value: 'x' }],
+        approvers: ['alice'],
+        approverMode: 'any',
+      }),
     );
-    expect(error.message).toBe('DingTalk form "PROC" has no field "Owner" (fields: Service, Reason)');
+    expect(error.message).toBe(
+      'DingTalk form "PROC" has no field "Owner" (fields: Service, Reason)',
+    );
   });
 
   it('reads the approver and remark of an approved instance from its operation records', async () => {
@@ -134,12 +199,26 @@ describe('DingtalkClient', () => {
           status: 'COMPLETED',
           result: 'agree',
           operationRecords: [
-            { userId: 'bot', date: '2026-11-21T08:00Z', type: 'START_PROCESS_INSTANCE', result: 'NONE' },
-            { userId: 'alice', date: '2026-11-21T08:05Z', type: 'EXECUTE_TASK_NORMAL', result: 'AGREE', remark: 'ship it' },
+            {
+              userId: 'bot',
+              date: '2026-11-21T08:00Z',
+              type: 'START_PROCESS_INSTANCE',
+              result: 'NONE',
+            },
+            {
+              userId: 'alice',
+              date: '2026-11-21T08:05Z',
+              type: 'EXECUTE_TASK_NORMAL',
+              result: 'AGREE',
+              remark: 'ship it',
+            },
           ],
         }),
       );
-    nock(OAPI).post('/topapi/v2/user/get', { userid: 'alice' }).query(true).reply(200, { errcode: 0, result: { name: 'Alice Chen' } });
+    nock(OAPI)
+      .post('/topapi/v2/user/get', { userid: 'alice' })
+      .query(true)
+      .reply(200, { errcode: 0, result: { name: 'Alice Chen' } });
     expect(await client().readInstance('PI-1')).toEqual({
       status: 'approved',
       decidedBy: { id: 'alice', name: 'Alice Chen' },
@@ -154,9 +233,30 @@ describe('DingtalkClient', () => {
     nock(API)
       .get('/v1.0/workflow/processInstances')
       .query(true)
-      .reply(200, instance({ status: 'COMPLETED', result: 'refuse', operationRecords: [{ userId: 'bob', type: 'EXECUTE_TASK_NORMAL', result: 'REFUSE', remark: 'no' }] }));
-    nock(OAPI).post('/topapi/v2/user/get').query(true).reply(200, { errcode: 60011, errmsg: 'no permission' });
-    expect(await client().readInstance('PI-1')).toMatchObject({ status: 'rejected', decidedBy: { id: 'bob', name: 'bob' }, comment: 'no' });
+      .reply(
+        200,
+        instance({
+          status: 'COMPLETED',
+          result: 'refuse',
+          operationRecords: [
+            {
+              userId: 'bob',
+              type: 'EXECUTE_TASK_NORMAL',
+              result: 'REFUSE',
+              remark: 'no',
+            },
+          ],
+        }),
+      );
+    nock(OAPI)
+      .post('/topapi/v2/user/get')
+      .query(true)
+      .reply(200, { errcode: 60011, errmsg: 'no permission' });
+    expect(await client().readInstance('PI-1')).toMatchObject({
+      status: 'rejected',
+      decidedBy: { id: 'bob', name: 'bob' },
+      comment: 'no',
+    });
   });
 
   it('maps status and result: approved only when COMPLETED and agree', () => {
@@ -172,45 +272,110 @@ describe('DingtalkClient', () => {
 
   it('terminates a pending instance and reports an already decided one without calling terminate', async () => {
     tokenOnce();
-    nock(API).get('/v1.0/workflow/processInstances').query({ processInstanceId: 'PI-1' }).reply(200, instance({}));
     nock(API)
-      .post('/v1.0/workflow/processInstances/terminate', { processInstanceId: 'PI-1', isSystem: true, remark: 'Canceled in Backstage' })
+      .get('/v1.0/workflow/processInstances')
+      .query({ processInstanceId: 'PI-1' })
+      .reply(200, instance({}));
+    nock(API)
+      .post('/v1.0/workflow/processInstances/terminate', {
+        processInstanceId: 'PI-1',
+        isSystem: true,
+        remark: 'Canceled in Backstage',
+      })
       .reply(200, { result: true });
-    nock(API).get('/v1.0/workflow/processInstances').query({ processInstanceId: 'PI-2' }).reply(200, instance({ status: 'COMPLETED', result: 'agree' }));
+    nock(API)
+      .get('/v1.0/workflow/processInstances')
+      .query({ processInstanceId: 'PI-2' })
+      .reply(200, instance({ status: 'COMPLETED', result: 'agree' }));
     const dingtalk = client();
     expect(await dingtalk.cancelInstance('PI-1')).toEqual({ revoked: true });
-    expect(await dingtalk.cancelInstance('PI-2')).toEqual({ revoked: false, message: 'the DingTalk instance is already COMPLETED' });
+    expect(await dingtalk.cancelInstance('PI-2')).toEqual({
+      revoked: false,
+      message: 'the DingTalk instance is already COMPLETED',
+    });
   });
 
   it.each([
-    [403, { code: 'Forbidden.AccessDenied.AccessTokenPermissionDenied', message: 'no Workflow.Instance.Read' }, 'permission', /may not read an approval instance .*grant the permission/],
-    [429, { code: 'Throttling.Api', message: 'too fast' }, 'rate_limited', /rate limit reached while trying to read an approval instance \(code Throttling.Api: too fast\); retrying later/],
-    [400, { code: 'InvalidParameter', message: 'bad id' }, 'invalid_request', /DingTalk refused to read an approval instance \(code InvalidParameter: bad id\)/],
-    [503, { code: 'ServiceUnavailable', message: 'busy' }, 'unavailable', /retrying later/],
-  ] as const)('maps HTTP %s to a %s error a person can act on', async (status, body, kind, message) => {
-    tokenOnce();
-    nock(API).get('/v1.0/workflow/processInstances').query(true).reply(status, body);
-    const error = await imApiError(client().readInstance('PI-1'));
-    expect(error.kind).toBe(kind);
-    expect(error.message).toMatch(message);
-  });
+    [
+      403,
+      {
+        code: 'Forbidden.AccessDenied.AccessTokenPermissionDenied',
+        message: 'no Workflow.Instance.Read',
+      },
+      'permission',
+      /may not read an approval instance .*grant the permission/,
+    ],
+    [
+      429,
+      { code: 'Throttling.Api', message: 'too fast' },
+      'rate_limited',
+      /rate limit reached while trying to read an approval instance \(code Throttling.Api: too fast\); retrying later/,
+    ],
+    [
+      400,
+      { code: 'InvalidParameter', message: 'bad id' },
+      'invalid_request',
+      /DingTalk refused to read an approval instance \(code InvalidParameter: bad id\)/,
+    ],
+    [
+      503,
+      { code: 'ServiceUnavailable', message: 'busy' },
+      'unavailable',
+      /retrying later/,
+    ],
+  ] as const)(
+    'maps HTTP %s to a %s error a person can act on',
+    async (status, body, kind, message) => {
+      tokenOnce();
+      nock(API)
+        .get('/v1.0/workflow/processInstances')
+        .query(true)
+        .reply(status, body);
+      const error = await imApiError(client().readInstance('PI-1'));
+      expect(error.kind).toBe(kind);
+      expect(error.message).toMatch(message);
+    },
+  );
 
   it.each([
-    [500, { code: 'InternalError', message: 'internal error, it is recommended to try again' }, 'unavailable'],
+    [
+      500,
+      {
+        code: 'InternalError',
+        message: 'internal error, it is recommended to try again',
+      },
+      'unavailable',
+    ],
     [400, { code: 'ServiceUnavailable', message: 'try again' }, 'unavailable'],
     [400, { code: 'SystemBusy', message: 'busy' }, 'unavailable'],
     [429, { code: 'Throttling', message: 'too fast' }, 'rate_limited'],
-    [403, { code: 'Forbidden.AccessDenied.IpNotInWhiteList', message: 'ip' }, 'permission'],
+    [
+      403,
+      { code: 'Forbidden.AccessDenied.IpNotInWhiteList', message: 'ip' },
+      'permission',
+    ],
     [404, { code: 'resource.not.found', message: 'gone' }, 'not_found'],
-    [400, { code: 'processInstanceId.notExist', message: 'no such instance' }, 'not_found'],
+    [
+      400,
+      { code: 'processInstanceId.notExist', message: 'no such instance' },
+      'not_found',
+    ],
     [400, { code: 'InvalidParameter', message: 'bad id' }, 'invalid_request'],
-  ] as const)('classifies new-API HTTP %s %j as %s', async (status, body, kind) => {
-    tokenOnce();
-    nock(API).get('/v1.0/workflow/processInstances').query(true).reply(status, body);
-    const error = await imApiError(client().readInstance('PI-1'));
-    expect(error.kind).toBe(kind);
-    expect(error.transient).toBe(kind === 'unavailable' || kind === 'rate_limited');
-  });
+  ] as const)(
+    'classifies new-API HTTP %s %j as %s',
+    async (status, body, kind) => {
+      tokenOnce();
+      nock(API)
+        .get('/v1.0/workflow/processInstances')
+        .query(true)
+        .reply(status, body);
+      const error = await imApiError(client().readInstance('PI-1'));
+      expect(error.kind).toBe(kind);
+      expect(error.transient).toBe(
+        kind === 'unavailable' || kind === 'rate_limited',
+      );
+    },
+  );
 
   it.each([
     [-1, '系统繁忙', 'unavailable'],
@@ -221,21 +386,43 @@ describe('DingtalkClient', () => {
     [60020, 'ip not in whitelist', 'permission'],
     [88, 'auth exception', 'permission'],
     [40035, 'invalid parameter', 'invalid_request'],
-  ] as const)('classifies legacy-API errcode %s (%s) as %s', async (errcode, errmsg, kind) => {
-    tokenOnce();
-    nock(API).get('/v1.0/workflow/forms/schemas/processCodes').query(true).reply(200, form);
-    nock(OAPI).post('/topapi/v2/user/getbymobile').query(true).reply(200, { errcode, errmsg });
-    const error = await imApiError(
-      client().createInstance({ approvalId: 'a', form: 'PROC', title: 't', fields: [], approvers: ['13900000000'], approverMode: 'any' }),
-    );
-    expect(error.kind).toBe(kind);
-    expect(error.transient).toBe(kind === 'unavailable' || kind === 'rate_limited');
-  });
+  ] as const)(
+    'classifies legacy-API errcode %s (%s) as %s',
+    async (errcode, errmsg, kind) => {
+      tokenOnce();
+      nock(API)
+        .get('/v1.0/workflow/forms/schemas/processCodes')
+        .query(true)
+        .reply(200, form);
+      nock(OAPI)
+        .post('/topapi/v2/user/getbymobile')
+        .query(true)
+        .reply(200, { errcode, errmsg });
+      const error = await imApiError(
+        client().createInstance({
+          approvalId: 'a',
+          form: 'PROC',
+          title: 't',
+          fields: [],
+          approvers: ['13900000000'],
+          approverMode: 'any',
+        }),
+      );
+      expect(error.kind).toBe(kind);
+      expect(error.transient).toBe(
+        kind === 'unavailable' || kind === 'rate_limited',
+      );
+    },
+  );
 
-  it('retries a refused token once, then calls a second refusal DingTalk\'s fault, not the credentials', async () => {
+  it("retries a refused token once, then calls a second refusal DingTalk's fault, not the credentials", async () => {
     tokenOnce('tok-1');
     tokenOnce('tok-2');
-    nock(API).get('/v1.0/workflow/processInstances').query(true).times(2).reply(401, { code: 'InvalidAuthentication', message: 'token expired' });
+    nock(API)
+      .get('/v1.0/workflow/processInstances')
+      .query(true)
+      .times(2)
+      .reply(401, { code: 'InvalidAuthentication', message: 'token expired' });
     const error = await imApiError(client().readInstance('PI-1'));
     expect(error.kind).toBe('unavailable');
     expect(error.message).toBe(
@@ -247,35 +434,75 @@ describe('DingtalkClient', () => {
     const accessToken = () => nock(API).post('/v1.0/oauth2/accessToken');
 
     it.each([
-      ['HTTP 503', () => accessToken().reply(503, { code: 'ServiceUnavailable', message: 'busy' }), /^DingTalk answered HTTP 503 \(code ServiceUnavailable: busy\) when asked to get an access token: an outage at DingTalk, not a problem with the app's settings; retrying later$/],
-      ['HTTP 500 without JSON', () => accessToken().reply(500, 'oops'), /^DingTalk answered HTTP 500 when asked to get an access token: an outage at DingTalk/],
-      ['a network error', () => accessToken().replyWithError('getaddrinfo ENOTFOUND'), /^Could not reach DingTalk at https:\/\/api\.dingtalk\.test to get an access token: getaddrinfo ENOTFOUND/],
-      ['an internal error with a 4xx', () => accessToken().reply(400, { code: 'InternalError', message: 'try again' }), /^DingTalk failed to get an access token \(code InternalError: try again\); retrying later$/],
-    ])('%s is an outage, tried again later, never a credentials problem', async (_, reply, message) => {
-      reply();
-      const error = await imApiError(client().verifyCredentials());
-      expect(error.kind).toBe('unavailable');
-      expect(error.message).toMatch(message);
-      expect(error.message).not.toMatch(/AppKey|credentials/);
-    });
+      [
+        'HTTP 503',
+        () =>
+          accessToken().reply(503, {
+            code: 'ServiceUnavailable',
+            message: 'busy',
+          }),
+        /^DingTalk answered HTTP 503 \(code ServiceUnavailable: busy\) when asked to get an access token: an outage at DingTalk, not a problem with the app's settings; retrying later$/,
+      ],
+      [
+        'HTTP 500 without JSON',
+        () => accessToken().reply(500, 'oops'),
+        /^DingTalk answered HTTP 500 when asked to get an access token: an outage at DingTalk/,
+      ],
+      [
+        'a network error',
+        () => accessToken().replyWithError('getaddrinfo ENOTFOUND'),
+        /^Could not reach DingTalk at https:\/\/api\.dingtalk\.test to get an access token: getaddrinfo ENOTFOUND/,
+      ],
+      [
+        'an internal error with a 4xx',
+        () =>
+          accessToken().reply(400, {
+            code: 'InternalError',
+            message: 'try again',
+          }),
+        /^DingTalk failed to get an access token \(code InternalError: try again\); retrying later$/,
+      ],
+    ])(
+      '%s is an outage, tried again later, never a credentials problem',
+      async (_, reply, message) => {
+        reply();
+        const error = await imApiError(client().verifyCredentials());
+        expect(error.kind).toBe('unavailable');
+        expect(error.message).toMatch(message);
+        expect(error.message).not.toMatch(/AppKey|credentials/);
+      },
+    );
 
     it('throttling is a rate limit', async () => {
       accessToken().reply(429, { code: 'Throttling.Api', message: 'too fast' });
-      expect((await imApiError(client().verifyCredentials())).kind).toBe('rate_limited');
+      expect((await imApiError(client().verifyCredentials())).kind).toBe(
+        'rate_limited',
+      );
     });
 
     it('refusals other than of the AppKey or AppSecret say what DingTalk said, without blaming the credentials', async () => {
-      accessToken().reply(403, { code: 'Forbidden.AccessDenied.IpNotInWhiteList', message: 'ip not allowed' });
-      accessToken().reply(400, { code: 'MissingParameter', message: 'appKey is required' });
+      accessToken().reply(403, {
+        code: 'Forbidden.AccessDenied.IpNotInWhiteList',
+        message: 'ip not allowed',
+      });
+      accessToken().reply(400, {
+        code: 'MissingParameter',
+        message: 'appKey is required',
+      });
       const forbidden = await imApiError(client().verifyCredentials());
       expect(forbidden.kind).toBe('permission');
       const other = await imApiError(client().verifyCredentials());
-      expect([other.kind, other.message]).toEqual(['invalid_request', 'DingTalk refused to get an access token (code MissingParameter: appKey is required)']);
+      expect([other.kind, other.message]).toEqual([
+        'invalid_request',
+        'DingTalk refused to get an access token (code MissingParameter: appKey is required)',
+      ]);
     });
   });
 
   it('says the app credentials are wrong when the token is refused', async () => {
-    nock(API).post('/v1.0/oauth2/accessToken').reply(400, { code: 'invalidClientIdOrSecret', message: 'unknown app' });
+    nock(API)
+      .post('/v1.0/oauth2/accessToken')
+      .reply(400, { code: 'invalidClientIdOrSecret', message: 'unknown app' });
     const error = await imApiError(client().verifyCredentials());
     expect(error.kind).toBe('credentials');
     expect(error.message).toBe(
@@ -285,73 +512,170 @@ describe('DingtalkClient', () => {
 
   it('names a mobile nobody has, caches the miss, and refuses email approvers', async () => {
     tokenOnce();
-    nock(API).get('/v1.0/workflow/forms/schemas/processCodes').query(true).reply(200, form);
-    nock(OAPI).post('/topapi/v2/user/getbymobile', { mobile: '13900000000' }).query(true).once().reply(200, { errcode: 60121, errmsg: 'user not found' });
+    nock(API)
+      .get('/v1.0/workflow/forms/schemas/processCodes')
+      .query(true)
+      .reply(200, form);
+    nock(OAPI)
+      .post('/topapi/v2/user/getbymobile', { mobile: '13900000000' })
+      .query(true)
+      .once()
+      .reply(200, { errcode: 60121, errmsg: 'user not found' });
     const dingtalk = client();
-    const request = { approvalId: 'a', form: 'PROC', title: 't', fields: [], approvers: ['13900000000'], approverMode: 'any' as const };
+    const request = {
+      approvalId: 'a',
+      form: 'PROC',
+      title: 't',
+      fields: [],
+      approvers: ['13900000000'],
+      approverMode: 'any' as const,
+    };
     for (let i = 0; i < 2; i++) {
       const error = await imApiError(dingtalk.createInstance(request));
       expect(error.kind).toBe('not_found');
-      expect(error.message).toMatch(/No DingTalk user with mobile 13900000000 is visible to app dingappkey/);
+      expect(error.message).toMatch(
+        /No DingTalk user with mobile 13900000000 is visible to app dingappkey/,
+      );
     }
-    const email = await imApiError(dingtalk.createInstance({ ...request, approvers: ['alice@example.com'] }));
-    expect(email.message).toMatch(/DingTalk cannot look people up by email \(alice@example.com\)/);
+    const email = await imApiError(
+      dingtalk.createInstance({ ...request, approvers: ['alice@example.com'] }),
+    );
+    expect(email.message).toMatch(
+      /DingTalk cannot look people up by email \(alice@example.com\)/,
+    );
   });
 
   describe('findCreated (DingTalk has no idempotency key: ListProcessInstanceIds, then the form values)', () => {
-    const request = { approvalId: 'a-1', form: 'PROC', title: 't', fields: [{ field: 'Service', value: 'api run 7' }], approvers: ['alice'], approverMode: 'any' as const };
+    const request = {
+      approvalId: 'a-1',
+      form: 'PROC',
+      title: 't',
+      fields: [{ field: 'Service', value: 'api run 7' }],
+      approvers: ['alice'],
+      approverMode: 'any' as const,
+    };
 
-    it('lists the form\'s instances by the initiator since the first attempt, in milliseconds, and answers the one with these form values', async () => {
+    it("lists the form's instances by the initiator since the first attempt, in milliseconds, and answers the one with these form values", async () => {
       tokenOnce();
-      nock(API).get('/v1.0/workflow/forms/schemas/processCodes').query(true).reply(200, form);
+      nock(API)
+        .get('/v1.0/workflow/forms/schemas/processCodes')
+        .query(true)
+        .reply(200, form);
       const since = new Date('2026-12-01T10:00:00.123Z');
       nock(API)
         .post(
           '/v1.0/workflow/processes/instanceIds/query',
-          body => body.processCode === 'PROC' && body.startTime === since.getTime() && body.maxResults <= 20 && body.nextToken === 0 && body.userIds[0] === 'bot',
+          body =>
+            body.processCode === 'PROC' &&
+            body.startTime === since.getTime() &&
+            body.maxResults <= 20 &&
+            body.nextToken === 0 &&
+            body.userIds[0] === 'bot',
         )
-        .reply(200, { success: true, result: { list: ['PI-other', 'PI-mine'] } });
+        .reply(200, {
+          success: true,
+          result: { list: ['PI-other', 'PI-mine'] },
+        });
       nock(API)
         .get('/v1.0/workflow/processInstances')
         .query({ processInstanceId: 'PI-other' })
-        .reply(200, instance({ originatorUserId: 'bot', formComponentValues: [{ id: 'TextField_service', name: 'Service', value: 'api run 6' }] }));
+        .reply(
+          200,
+          instance({
+            originatorUserId: 'bot',
+            formComponentValues: [
+              { id: 'TextField_service', name: 'Service', value: 'api run 6' },
+            ],
+          }),
+        );
       nock(API)
         .get('/v1.0/workflow/processInstances')
         .query({ processInstanceId: 'PI-mine' })
-        .reply(200, instance({ originatorUserId: 'bot', formComponentValues: [{ id: 'TextField_service', name: 'Service', value: 'api run 7' }] }));
-      expect(await client().findCreated(request, since)).toMatchObject([{ instanceId: 'PI-mine' }]);
+        .reply(
+          200,
+          instance({
+            originatorUserId: 'bot',
+            formComponentValues: [
+              { id: 'TextField_service', name: 'Service', value: 'api run 7' },
+            ],
+          }),
+        );
+      expect(await client().findCreated(request, since)).toMatchObject([
+        { instanceId: 'PI-mine' },
+      ]);
     });
 
     it('answers nothing when no instance has these values, so the create is tried again', async () => {
       tokenOnce();
-      nock(API).get('/v1.0/workflow/forms/schemas/processCodes').query(true).reply(200, form);
-      nock(API).post('/v1.0/workflow/processes/instanceIds/query').reply(200, { success: true, result: { list: [] } });
+      nock(API)
+        .get('/v1.0/workflow/forms/schemas/processCodes')
+        .query(true)
+        .reply(200, form);
+      nock(API)
+        .post('/v1.0/workflow/processes/instanceIds/query')
+        .reply(200, { success: true, result: { list: [] } });
       expect(await client().findCreated(request, new Date())).toEqual([]);
     });
   });
 
   describe('decision times (the new API writes dates to the minute, "2026-12-01T10:30Z")', () => {
-    it('takes the moment the decision was learned within its minute, never the minute\'s start', () => {
-      expect(dingtalkDecidedAt('2026-12-01T10:30Z', new Date('2026-12-01T10:30:42.250Z'))).toEqual(new Date('2026-12-01T10:30:42.250Z'));
+    it("takes the moment the decision was learned within its minute, never the minute's start", () => {
+      expect(
+        dingtalkDecidedAt(
+          '2026-12-01T10:30Z',
+          new Date('2026-12-01T10:30:42.250Z'),
+        ),
+      ).toEqual(new Date('2026-12-01T10:30:42.250Z'));
     });
-    it('takes the minute\'s last instant when learned later (the reconciler)', () => {
-      expect(dingtalkDecidedAt('2026-12-01T10:30Z', new Date('2026-12-01T10:35:00Z'))).toEqual(new Date('2026-12-01T10:30:59.999Z'));
+    it("takes the minute's last instant when learned later (the reconciler)", () => {
+      expect(
+        dingtalkDecidedAt(
+          '2026-12-01T10:30Z',
+          new Date('2026-12-01T10:35:00Z'),
+        ),
+      ).toEqual(new Date('2026-12-01T10:30:59.999Z'));
     });
     it('keeps a date with seconds as DingTalk wrote it, and the learned moment without a date', () => {
-      expect(dingtalkDecidedAt('2026-12-01T10:30:17Z', new Date('2026-12-01T10:35:00Z'))).toEqual(new Date('2026-12-01T10:30:17Z'));
-      expect(dingtalkDecidedAt(undefined, new Date('2026-12-01T10:35:00Z'))).toEqual(new Date('2026-12-01T10:35:00Z'));
-      expect(dingtalkDecidedAt('not a date', new Date('2026-12-01T10:35:00Z'))).toEqual(new Date('2026-12-01T10:35:00Z'));
+      expect(
+        dingtalkDecidedAt(
+          '2026-12-01T10:30:17Z',
+          new Date('2026-12-01T10:35:00Z'),
+        ),
+      ).toEqual(new Date('2026-12-01T10:30:17Z'));
+      expect(
+        dingtalkDecidedAt(undefined, new Date('2026-12-01T10:35:00Z')),
+      ).toEqual(new Date('2026-12-01T10:35:00Z'));
+      expect(
+        dingtalkDecidedAt('not a date', new Date('2026-12-01T10:35:00Z')),
+      ).toEqual(new Date('2026-12-01T10:35:00Z'));
     });
   });
 
   it('looks mobiles up as DingTalk keeps them: bare digits, without +86, spaces or dashes', async () => {
     tokenOnce();
-    nock(API).get('/v1.0/workflow/forms/schemas/processCodes').query(true).reply(200, form);
-    nock(OAPI).post('/topapi/v2/user/getbymobile', { mobile: '13800000001' }).query(true).reply(200, { errcode: 0, result: { userid: 'alice' } });
-    nock(OAPI).post('/topapi/v2/user/getbymobile', { mobile: '13800000002' }).query(true).reply(200, { errcode: 0, result: { userid: 'bob' } });
-    nock(OAPI).post('/topapi/v2/user/getbymobile', { mobile: '+85261234567' }).query(true).reply(200, { errcode: 0, result: { userid: 'carol' } });
     nock(API)
-      .post('/v1.0/workflow/processInstances', body => JSON.stringify(body.approvers[0].userIds) === JSON.stringify(['alice', 'bob', 'carol']))
+      .get('/v1.0/workflow/forms/schemas/processCodes')
+      .query(true)
+      .reply(200, form);
+    nock(OAPI)
+      .post('/topapi/v2/user/getbymobile', { mobile: '13800000001' })
+      .query(true)
+      .reply(200, { errcode: 0, result: { userid: 'alice' } });
+    nock(OAPI)
+      .post('/topapi/v2/user/getbymobile', { mobile: '13800000002' })
+      .query(true)
+      .reply(200, { errcode: 0, result: { userid: 'bob' } });
+    nock(OAPI)
+      .post('/topapi/v2/user/getbymobile', { mobile: '+85261234567' })
+      .query(true)
+      .reply(200, { errcode: 0, result: { userid: 'carol' } });
+    nock(API)
+      .post(
+        '/v1.0/workflow/processInstances',
+        body =>
+          JSON.stringify(body.approvers[0].userIds) ===
+          JSON.stringify(['alice', 'bob', 'carol']),
+      )
       .reply(200, { instanceId: 'PI-1' });
     await client().createInstance({
       approvalId: 'a',
@@ -366,32 +690,62 @@ describe('DingtalkClient', () => {
   it('checks callbacks against the receiveId option (the CorpId of an older registration), else the AppKey', async () => {
     const aesKey = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
     const withReceiveId = (receiveId?: string) =>
-      new DingtalkClient(dingtalkIntegrationSchema.parse({ ...integration, connectionMode: 'callback', token: 'cb', aesKey, ...(receiveId ? { receiveId } : {}) }), {
-        logger: mockServices.logger.mock(),
-        callbackMaxAgeSeconds: 300,
-      });
-    const sealed = new WxBizMsgCrypt({ token: 'cb', encodingAesKey: aesKey, receiveId: 'dingcorp' }).seal('{"EventType":"check_url"}', String(Date.now()), 'n');
+      new DingtalkClient(
+        dingtalkIntegrationSchema.parse({
+          ...integration,
+          connectionMode: 'callback',
+          token: 'cb',
+          aesKey,
+          ...(receiveId ? { receiveId } : {}),
+        }),
+        {
+          logger: mockServices.logger.mock(),
+          callbackMaxAgeSeconds: 300,
+        },
+      );
+    const sealed = new WxBizMsgCrypt({
+      token: 'cb',
+      encodingAesKey: aesKey,
+      receiveId: 'dingcorp',
+    }).seal('{"EventType":"check_url"}', String(Date.now()), 'n');
     const callback = {
       method: 'POST',
       headers: {},
-      query: { signature: sealed.signature, timestamp: sealed.timestamp, nonce: sealed.nonce },
+      query: {
+        signature: sealed.signature,
+        timestamp: sealed.timestamp,
+        nonce: sealed.nonce,
+      },
       rawBody: Buffer.from(JSON.stringify({ encrypt: sealed.encrypt })),
     };
-    await expect(withReceiveId('dingcorp').handleCallback(callback)).resolves.toMatchObject({ events: [] });
-    await expect(withReceiveId().handleCallback(callback)).rejects.toMatchObject({ status: 400 });
+    await expect(
+      withReceiveId('dingcorp').handleCallback(callback),
+    ).resolves.toMatchObject({ events: [] });
+    await expect(
+      withReceiveId().handleCallback(callback),
+    ).rejects.toMatchObject({ status: 400 });
   });
 
   it.each([
-    ['this app over its limit for the API', 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi'],
-    ['all of DingTalk\'s callers over the API\'s limit', 'Forbidden.AccessDenied.QpsLimitForApi'],
-  ])('reads the new API\'s flow control (HTTP 403, %s) as a rate limit, not a permission', async (_, code) => {
-    tokenOnce();
-    nock(API)
-      .get('/v1.0/workflow/processInstances')
-      .query(true)
-      .reply(403, { code, message: '调用该接口触发了限流' });
-    const error = await imApiError(client().readInstance('PI-1'));
-    expect(error.kind).toBe('rate_limited');
-    expect(error.transient).toBe(true);
-  });
+    [
+      'this app over its limit for the API',
+      'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi',
+    ],
+    [
+      "all of DingTalk's callers over the API's limit",
+      'Forbidden.AccessDenied.QpsLimitForApi',
+    ],
+  ])(
+    "reads the new API's flow control (HTTP 403, %s) as a rate limit, not a permission",
+    async (_, code) => {
+      tokenOnce();
+      nock(API)
+        .get('/v1.0/workflow/processInstances')
+        .query(true)
+        .reply(403, { code, message: '调用该接口触发了限流' });
+      const error = await imApiError(client().readInstance('PI-1'));
+      expect(error.kind).toBe('rate_limited');
+      expect(error.transient).toBe(true);
+    },
+  );
 });

@@ -13,13 +13,21 @@ import {
 import { z } from 'zod';
 import { PersonNames } from '../api/PersonNames';
 import { TtlCache } from '../api/TtlCache';
-import { bareMobile, oneByOne, UserIdResolver, type ContactKind } from '../api/UserIdResolver';
+import {
+  bareMobile,
+  oneByOne,
+  UserIdResolver,
+  type ContactKind,
+} from '../api/UserIdResolver';
 import { rejectCallback } from '../callbackChecks';
 import { findField } from '../formFields';
 import { instanceRef } from '../instanceRef';
 import { DingtalkApi } from './DingtalkApi';
 import { DingtalkCallbackVerifier } from './dingtalkCallback';
-import { DINGTALK_DECIDING_RECORD, dingtalkInstanceStatus } from './dingtalkStatus';
+import {
+  DINGTALK_DECIDING_RECORD,
+  dingtalkInstanceStatus,
+} from './dingtalkStatus';
 import { openDingtalkStream } from './dingtalkStream';
 
 const FORM_TTL_MS = 5 * 60_000;
@@ -30,7 +38,11 @@ const formSchema = z.object({
       items: z.array(
         z.object({
           componentName: z.string(),
-          props: z.looseObject({ id: z.string().optional(), label: z.string().optional(), required: z.boolean().optional() }),
+          props: z.looseObject({
+            id: z.string().optional(),
+            label: z.string().optional(),
+            required: z.boolean().optional(),
+          }),
         }),
       ),
     }),
@@ -43,24 +55,46 @@ const instanceSchema = z.object({
     result: z.string().optional(),
     originatorUserId: z.string().optional(),
     formComponentValues: z
-      .array(z.object({ id: z.string().optional(), name: z.string().optional(), value: z.string().nullish() }))
+      .array(
+        z.object({
+          id: z.string().optional(),
+          name: z.string().optional(),
+          value: z.string().nullish(),
+        }),
+      )
       .optional()
       .default([]),
     operationRecords: z
-      .array(z.object({ userId: z.string().optional(), date: z.string().optional(), type: z.string().optional(), result: z.string().optional(), remark: z.string().optional() }))
+      .array(
+        z.object({
+          userId: z.string().optional(),
+          date: z.string().optional(),
+          type: z.string().optional(),
+          result: z.string().optional(),
+          remark: z.string().optional(),
+        }),
+      )
       .optional()
       .default([]),
   }),
 });
 
 const instanceIdsSchema = z.object({
-  result: z.object({ list: z.array(z.string()).optional().default([]), nextToken: z.union([z.number(), z.string()]).nullish() }),
+  result: z.object({
+    list: z.array(z.string()).optional().default([]),
+    nextToken: z.union([z.number(), z.string()]).nullish(),
+  }),
 });
 /** The list call answers at most 20 ids a page; an earlier attempt is among the newest few. */
 const FIND_PAGE_SIZE = 20;
 const FIND_PAGES = 5;
 
-const userSchema = z.object({ result: z.object({ userid: z.string().optional(), name: z.string().optional() }) });
+const userSchema = z.object({
+  result: z.object({
+    userid: z.string().optional(),
+    name: z.string().optional(),
+  }),
+});
 
 /** A date to the minute, as the new API writes them: "2024-05-01T08:30Z". */
 const MINUTE_DATE = /T\d\d:\d\d(Z|[+-]\d\d:?\d\d)?$/;
@@ -71,7 +105,10 @@ const MINUTE_DATE = /T\d\d:\d\d(Z|[+-]\d\d:?\d\d)?$/;
  * than now, so it is now, or the minute's last instant when learned later — never the minute's
  * start, which would put most decisions before the request. A date with seconds is DingTalk's own.
  */
-export function dingtalkDecidedAt(date: string | undefined, learnedAt: Date): Date {
+export function dingtalkDecidedAt(
+  date: string | undefined,
+  learnedAt: Date,
+): Date {
   const parsed = date ? new Date(date) : undefined;
   if (!date || !parsed || Number.isNaN(parsed.getTime())) return learnedAt;
   if (!MINUTE_DATE.test(date)) return parsed;
@@ -80,7 +117,10 @@ export function dingtalkDecidedAt(date: string | undefined, learnedAt: Date): Da
 }
 
 /** DingTalk's actionType for the approvers: NONE for one person, AND when all must approve, OR when any one may. */
-function approversActionType(count: number, mode: ImInstanceRequest['approverMode']): 'NONE' | 'AND' | 'OR' {
+function approversActionType(
+  count: number,
+  mode: ImInstanceRequest['approverMode'],
+): 'NONE' | 'AND' | 'OR' {
   if (count === 1) return 'NONE';
   return mode === 'all' ? 'AND' : 'OR';
 }
@@ -106,13 +146,22 @@ export class DingtalkClient implements ImClient {
     );
     this.people = new PersonNames(async userId => {
       const { result } = await this.api.callLegacy(
-        { operation: 'read a user', method: 'POST', path: '/topapi/v2/user/get', body: { userid: userId } },
+        {
+          operation: 'read a user',
+          method: 'POST',
+          path: '/topapi/v2/user/get',
+          body: { userid: userId },
+        },
         userSchema,
       );
       return result.name;
     });
     if (integration.token && integration.aesKey) {
-      this.callbacks = new DingtalkCallbackVerifier({ token: integration.token, encodingAesKey: integration.aesKey, receiveId: integration.receiveId ?? integration.appKey });
+      this.callbacks = new DingtalkCallbackVerifier({
+        token: integration.token,
+        encodingAesKey: integration.aesKey,
+        receiveId: integration.receiveId ?? integration.appKey,
+      });
     }
   }
 
@@ -131,8 +180,18 @@ export class DingtalkClient implements ImClient {
         },
         formSchema,
       );
-      return form.result.schemaContent.items.flatMap(({ componentName, props }) =>
-        props.id ? [{ id: props.id, name: props.label ?? '', type: componentName, required: props.required ?? false }] : [],
+      return form.result.schemaContent.items.flatMap(
+        ({ componentName, props }) =>
+          props.id
+            ? [
+                {
+                  id: props.id,
+                  name: props.label ?? '',
+                  type: componentName,
+                  required: props.required ?? false,
+                },
+              ]
+            : [],
       );
     });
   }
@@ -140,7 +199,12 @@ export class DingtalkClient implements ImClient {
   async createInstance(request: ImInstanceRequest) {
     const body = await this.createBody(request);
     const created = await this.api.call(
-      { operation: 'create an approval instance', method: 'POST', path: '/v1.0/workflow/processInstances', body },
+      {
+        operation: 'create an approval instance',
+        method: 'POST',
+        path: '/v1.0/workflow/processInstances',
+        body,
+      },
       z.object({ instanceId: z.string().min(1) }),
     );
     return instanceRef(this.integration, created.instanceId);
@@ -150,7 +214,10 @@ export class DingtalkClient implements ImClient {
    * DingTalk has no idempotency key: lists the form's instances started by the initiator since
    * `since` and answers the one with exactly this request's form values (which name the run).
    */
-  async findCreated(request: ImInstanceRequest, since: Date): Promise<ImInstanceRef[]> {
+  async findCreated(
+    request: ImInstanceRequest,
+    since: Date,
+  ): Promise<ImInstanceRef[]> {
     const found: ImInstanceRef[] = [];
     const body = await this.createBody(request);
     const wanted = body.formComponentValues;
@@ -174,13 +241,28 @@ export class DingtalkClient implements ImClient {
       );
       for (const id of result.list) {
         const { result: instance } = await this.instance(id);
-        if (instance.originatorUserId && instance.originatorUserId !== body.originatorUserId) continue;
+        if (
+          instance.originatorUserId &&
+          instance.originatorUserId !== body.originatorUserId
+        )
+          continue;
         const values = instance.formComponentValues;
-        if (wanted.every(w => values.some(v => (v.id === w.id || v.name === w.name) && v.value === w.value))) {
+        if (
+          wanted.every(w =>
+            values.some(
+              v => (v.id === w.id || v.name === w.name) && v.value === w.value,
+            ),
+          )
+        ) {
           found.push(instanceRef(this.integration, id));
         }
       }
-      if (result.nextToken === undefined || result.nextToken === null || result.list.length === 0) break;
+      if (
+        result.nextToken === undefined ||
+        result.nextToken === null ||
+        result.list.length === 0
+      )
+        break;
       nextToken = Number(result.nextToken);
     }
     return found;
@@ -190,20 +272,29 @@ export class DingtalkClient implements ImClient {
   private async createBody(request: ImInstanceRequest) {
     const fields = await this.describeForm(request.form);
     const formComponentValues = request.fields.map(({ field, value }) => {
-      const component = findField(fields, field, `DingTalk form "${request.form}"`);
+      const component = findField(
+        fields,
+        field,
+        `DingTalk form "${request.form}"`,
+      );
       return { id: component.id, name: component.name, value };
     });
     const [[originator], approvers] = await Promise.all([
       this.users.resolve([request.initiator ?? this.integration.initiator]),
       this.users.resolve(request.approvers),
     ]);
-    const actionType = approversActionType(approvers.length, request.approverMode);
+    const actionType = approversActionType(
+      approvers.length,
+      request.approverMode,
+    );
     return {
       originatorUserId: originator,
       processCode: request.form,
       formComponentValues,
       approvers: [{ actionType, userIds: approvers }],
-      ...(this.integration.agentId ? { microappAgentId: this.integration.agentId } : {}),
+      ...(this.integration.agentId
+        ? { microappAgentId: this.integration.agentId }
+        : {}),
     };
   }
 
@@ -211,13 +302,20 @@ export class DingtalkClient implements ImClient {
     const { result: instance } = await this.instance(instanceId);
     const status = dingtalkInstanceStatus(instance.status, instance.result);
     if (!status) {
-      throw new ImApiError('unavailable', `DingTalk instance ${instanceId} has an unknown status "${instance.status}" with result "${instance.result ?? ''}"`);
+      throw new ImApiError(
+        'unavailable',
+        `DingTalk instance ${instanceId} has an unknown status "${instance.status}" with result "${instance.result ?? ''}"`,
+      );
     }
     if (status === 'pending') return { status };
-    const deciding = instance.operationRecords.filter(DINGTALK_DECIDING_RECORD[status]).at(-1);
+    const deciding = instance.operationRecords
+      .filter(DINGTALK_DECIDING_RECORD[status])
+      .at(-1);
     return {
       status,
-      decidedBy: deciding?.userId ? await this.people.person(deciding.userId) : undefined,
+      decidedBy: deciding?.userId
+        ? await this.people.person(deciding.userId)
+        : undefined,
       comment: deciding?.remark || undefined,
       decidedAt: dingtalkDecidedAt(deciding?.date, new Date()),
     };
@@ -225,8 +323,13 @@ export class DingtalkClient implements ImClient {
 
   async cancelInstance(instanceId: string) {
     const { result: instance } = await this.instance(instanceId);
-    if (dingtalkInstanceStatus(instance.status, instance.result) !== 'pending') {
-      return { revoked: false, message: `the DingTalk instance is already ${instance.status}` };
+    if (
+      dingtalkInstanceStatus(instance.status, instance.result) !== 'pending'
+    ) {
+      return {
+        revoked: false,
+        message: `the DingTalk instance is already ${instance.status}`,
+      };
     }
     try {
       await this.api.call(
@@ -234,22 +337,36 @@ export class DingtalkClient implements ImClient {
           operation: 'terminate an approval instance',
           method: 'POST',
           path: '/v1.0/workflow/processInstances/terminate',
-          body: { processInstanceId: instanceId, isSystem: true, remark: 'Canceled in Backstage' },
+          body: {
+            processInstanceId: instanceId,
+            isSystem: true,
+            remark: 'Canceled in Backstage',
+          },
         },
         z.object({ result: z.boolean().optional() }).loose(),
       );
       return { revoked: true };
     } catch (error) {
-      if (error instanceof ImApiError && !error.transient) return { revoked: false, message: `could not terminate: ${error.message}` };
+      if (error instanceof ImApiError && !error.transient)
+        return {
+          revoked: false,
+          message: `could not terminate: ${error.message}`,
+        };
       throw error;
     }
   }
 
   async handleCallback(request: ImCallbackRequest) {
     if (!this.callbacks) {
-      rejectCallback(400, `DingTalk integration "${this.integration.id}" takes no HTTP callbacks (connection mode ${this.integration.connectionMode}, no callback token and aesKey)`);
+      rejectCallback(
+        400,
+        `DingTalk integration "${this.integration.id}" takes no HTTP callbacks (connection mode ${this.integration.connectionMode}, no callback token and aesKey)`,
+      );
     }
-    return this.callbacks.verify(request, { now: new Date(), maxAgeSeconds: this.deps.callbackMaxAgeSeconds });
+    return this.callbacks.verify(request, {
+      now: new Date(),
+      maxAgeSeconds: this.deps.callbackMaxAgeSeconds,
+    });
   }
 
   connect(onEvents: ImEventHandler) {
@@ -258,18 +375,37 @@ export class DingtalkClient implements ImClient {
 
   private instance(instanceId: string) {
     return this.api.call(
-      { operation: 'read an approval instance', method: 'GET', path: '/v1.0/workflow/processInstances', query: { processInstanceId: instanceId } },
+      {
+        operation: 'read an approval instance',
+        method: 'GET',
+        path: '/v1.0/workflow/processInstances',
+        query: { processInstanceId: instanceId },
+      },
       instanceSchema,
     );
   }
 
   /** DingTalk looks people up by mobile only, one at a time. */
-  private async lookUpUser({ kind, value }: { kind: ContactKind; value: string }) {
+  private async lookUpUser({
+    kind,
+    value,
+  }: {
+    kind: ContactKind;
+    value: string;
+  }) {
     if (kind === 'email') {
-      throw new ImApiError('invalid_request', `DingTalk cannot look people up by email (${value}); list the approver's DingTalk user id or mobile instead`);
+      throw new ImApiError(
+        'invalid_request',
+        `DingTalk cannot look people up by email (${value}); list the approver's DingTalk user id or mobile instead`,
+      );
     }
     const { result } = await this.api.callLegacy(
-      { operation: 'look up a user by mobile', method: 'POST', path: '/topapi/v2/user/getbymobile', body: { mobile: bareMobile(value) } },
+      {
+        operation: 'look up a user by mobile',
+        method: 'POST',
+        path: '/topapi/v2/user/getbymobile',
+        body: { mobile: bareMobile(value) },
+      },
       userSchema,
     );
     return result.userid;

@@ -5,7 +5,10 @@ import type { ImInstanceState } from '@im-approval/plugin-im-approval-node';
  * COMPLETED with `agree`; TERMINATED (revoked or terminated) and CANCELED end it unapproved.
  * Undefined for a combination DingTalk does not document.
  */
-export function dingtalkInstanceStatus(status: string, result: string | undefined): ImInstanceState['status'] | undefined {
+export function dingtalkInstanceStatus(
+  status: string,
+  result: string | undefined,
+): ImInstanceState['status'] | undefined {
   switch (status) {
     case 'NEW':
     case 'RUNNING':
@@ -23,9 +26,14 @@ export function dingtalkInstanceStatus(status: string, result: string | undefine
 }
 
 /** The operation record that made the final decision, by the record's `result` (or its type for revocations). */
-export const DINGTALK_DECIDING_RECORD: Record<Exclude<ImInstanceState['status'], 'pending'>, (record: { type?: string; result?: string }) => boolean> = {
+export const DINGTALK_DECIDING_RECORD: Record<
+  Exclude<ImInstanceState['status'], 'pending'>,
+  (record: { type?: string; result?: string }) => boolean
+> = {
   approved: record => record.result === 'AGREE',
   rejected: record => record.result === 'REFUSE',
-  canceled: record => record.type === 'TERMINATE_PROCESS_INSTANCE' || record.type === 'REVOKE_PROCESS_INSTANCE',
+  canceled: record =>
+    record.type === 'TERMINATE_PROCESS_INSTANCE' ||
+    record.type === 'REVOKE_PROCESS_INSTANCE',
   deleted: () => false,
 };

@@ -1,6 +1,9 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { DingtalkIntegration } from '@im-approval/plugin-im-approval-common';
-import type { ImConnection, ImEventHandler } from '@im-approval/plugin-im-approval-node';
+import type {
+  ImConnection,
+  ImEventHandler,
+} from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
 import { apiUrl, requestJson } from '../api/requestJson';
 import { dingtalkApprovalEvent } from './dingtalkCallback';
@@ -8,10 +11,18 @@ import { dingtalkApprovalEvent } from './dingtalkCallback';
 const RECONNECT_MIN_MS = 1_000;
 const RECONNECT_MAX_MS = 30_000;
 
-const endpointSchema = z.object({ endpoint: z.string().min(1), ticket: z.string().min(1) });
+const endpointSchema = z.object({
+  endpoint: z.string().min(1),
+  ticket: z.string().min(1),
+});
 const frameSchema = z.object({
   type: z.string(),
-  headers: z.looseObject({ messageId: z.string().optional(), topic: z.string().optional(), eventType: z.string().optional(), eventId: z.string().optional() }),
+  headers: z.looseObject({
+    messageId: z.string().optional(),
+    topic: z.string().optional(),
+    eventType: z.string().optional(),
+    eventId: z.string().optional(),
+  }),
   data: z.string().optional().default(''),
 });
 type Frame = z.infer<typeof frameSchema>;
@@ -39,13 +50,20 @@ class DingtalkStreamConnection implements ImConnection {
     if (this.closed) return;
     try {
       const endpoint = await this.openTicket();
-      const socket = new WebSocket(`${endpoint.endpoint}?ticket=${encodeURIComponent(endpoint.ticket)}`);
+      const socket = new WebSocket(
+        `${endpoint.endpoint}?ticket=${encodeURIComponent(endpoint.ticket)}`,
+      );
       this.socket = socket;
       socket.addEventListener('open', () => {
         this.retryDelay = RECONNECT_MIN_MS;
-        this.logger.info(`DingTalk Stream connected for app ${this.integration.appKey} (integration ${this.integration.id})`);
+        this.logger.info(
+          `DingTalk Stream connected for app ${this.integration.appKey} (integration ${this.integration.id})`,
+        );
       });
-      socket.addEventListener('message', message => void this.receive(socket, String(message.data)));
+      socket.addEventListener(
+        'message',
+        message => void this.receive(socket, String(message.data)),
+      );
       socket.addEventListener('close', () => {
         if (this.socket === socket) this.reopenLater('the connection closed');
       });
@@ -77,7 +95,9 @@ class DingtalkStreamConnection implements ImConnection {
     });
     const endpoint = endpointSchema.safeParse(json);
     if (status >= 300 || !endpoint.success) {
-      throw new Error(`DingTalk refused to open a Stream connection (HTTP ${status}: ${JSON.stringify(json).slice(0, 200)}); check the AppKey, AppSecret and that the app uses Stream mode`);
+      throw new Error(
+        `DingTalk refused to open a Stream connection (HTTP ${status}: ${JSON.stringify(json).slice(0, 200)}); check the AppKey, AppSecret and that the app uses Stream mode`,
+      );
     }
     return endpoint.data;
   }
@@ -85,7 +105,9 @@ class DingtalkStreamConnection implements ImConnection {
   private reopenLater(reason: string) {
     this.socket = undefined;
     if (this.closed) return;
-    this.logger.warn(`DingTalk Stream for integration ${this.integration.id}: ${reason}; reconnecting in ${this.retryDelay / 1000}s`);
+    this.logger.warn(
+      `DingTalk Stream for integration ${this.integration.id}: ${reason}; reconnecting in ${this.retryDelay / 1000}s`,
+    );
     this.retryTimer = setTimeout(() => void this.open(), this.retryDelay);
     this.retryDelay = Math.min(this.retryDelay * 2, RECONNECT_MAX_MS);
   }
@@ -95,18 +117,32 @@ class DingtalkStreamConnection implements ImConnection {
     try {
       frame = frameSchema.parse(JSON.parse(text));
     } catch {
-      this.logger.warn(`DingTalk Stream for integration ${this.integration.id}: ignored a frame that is not a Stream message`);
+      this.logger.warn(
+        `DingTalk Stream for integration ${this.integration.id}: ignored a frame that is not a Stream message`,
+      );
       return;
     }
     if (frame.type === 'SYSTEM') {
       // Answer pings by echoing them; "disconnect" announces a close that reopens through 'close'.
-      if (frame.headers.topic === 'ping') socket.send(JSON.stringify({ code: 200, headers: frame.headers, message: 'OK', data: frame.data }));
+      if (frame.headers.topic === 'ping')
+        socket.send(
+          JSON.stringify({
+            code: 200,
+            headers: frame.headers,
+            message: 'OK',
+            data: frame.data,
+          }),
+        );
       return;
     }
     if (frame.type !== 'EVENT' || !frame.headers.messageId) return;
     let event: ReturnType<typeof dingtalkApprovalEvent>;
     try {
-      event = dingtalkApprovalEvent(frame.headers.eventType ?? '', JSON.parse(frame.data || '{}'), frame.headers.eventId);
+      event = dingtalkApprovalEvent(
+        frame.headers.eventType ?? '',
+        JSON.parse(frame.data || '{}'),
+        frame.headers.eventId,
+      );
     } catch (error) {
       // Pushing it again would not make it readable: acknowledge it, and the reconciler reads the instance instead.
       this.logger.warn(
@@ -120,14 +156,19 @@ class DingtalkStreamConnection implements ImConnection {
       } catch (error) {
         // Not written: DingTalk pushes it again later.
         status = 'LATER';
-        this.logger.warn(`DingTalk Stream for integration ${this.integration.id}: could not apply event ${frame.headers.eventId}: ${(error as Error).message}`);
+        this.logger.warn(
+          `DingTalk Stream for integration ${this.integration.id}: could not apply event ${frame.headers.eventId}: ${(error as Error).message}`,
+        );
       }
     }
     if (socket.readyState !== WebSocket.OPEN) return;
     socket.send(
       JSON.stringify({
         code: 200,
-        headers: { contentType: 'application/json', messageId: frame.headers.messageId },
+        headers: {
+          contentType: 'application/json',
+          messageId: frame.headers.messageId,
+        },
         message: 'OK',
         data: JSON.stringify({ status }),
       }),
@@ -136,8 +177,16 @@ class DingtalkStreamConnection implements ImConnection {
 }
 
 /** Opens the integration's Stream connection; it keeps reconnecting until closed. */
-export async function openDingtalkStream(integration: DingtalkIntegration, logger: LoggerService, onEvents: ImEventHandler): Promise<ImConnection> {
-  const connection = new DingtalkStreamConnection(integration, logger, onEvents);
+export async function openDingtalkStream(
+  integration: DingtalkIntegration,
+  logger: LoggerService,
+  onEvents: ImEventHandler,
+): Promise<ImConnection> {
+  const connection = new DingtalkStreamConnection(
+    integration,
+    logger,
+    onEvents,
+  );
   await connection.open();
   return connection;
 }

@@ -1,6 +1,9 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { FeishuIntegration } from '@im-approval/plugin-im-approval-common';
-import { ImApiError, type ImErrorKind } from '@im-approval/plugin-im-approval-node';
+import {
+  ImApiError,
+  type ImErrorKind,
+} from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
 import { AccessToken } from '../api/AccessToken';
 import { ImApiErrors } from '../api/ImApiErrors';
@@ -47,16 +50,25 @@ function feishuErrorKind(code: number, httpStatus = 200): ImErrorKind {
 
 /** Refusals whose cause and remedy are known, in the words of the console a person will open. */
 const KNOWN_REFUSALS: Record<number, (appId: string) => string> = {
-  10003: appId => `Unknown app id ${appId}: copy the App ID of the enterprise self-built app from the open platform console`,
+  10003: appId =>
+    `Unknown app id ${appId}: copy the App ID of the enterprise self-built app from the open platform console`,
   10014: appId =>
     `Invalid app secret for app ${appId}: copy the App Secret again from the open platform console (resetting it there invalidates the old one)`,
   10013: appId =>
     `App ${appId} is not published or is disabled: create a version and publish it in the developer console (an admin may have to approve the release)`,
-  [IP_DENIED]: () => "this server's IP address is not allowed: add the backend's public egress IP to the app's IP allowlist (Security settings)",
+  [IP_DENIED]: () =>
+    "this server's IP address is not allowed: add the backend's public egress IP to the app's IP allowlist (Security settings)",
 };
 
-const envelopeSchema = z.looseObject({ code: z.number(), msg: z.string().optional().default(''), data: z.unknown().optional() });
-const tokenSchema = z.object({ tenant_access_token: z.string().min(1), expire: z.number().positive() });
+const envelopeSchema = z.looseObject({
+  code: z.number(),
+  msg: z.string().optional().default(''),
+  data: z.unknown().optional(),
+});
+const tokenSchema = z.object({
+  tenant_access_token: z.string().min(1),
+  expire: z.number().positive(),
+});
 
 /**
  * The Feishu/Lark open API for one app: `{code, msg, data}` envelopes, a tenant token cached per
@@ -77,15 +89,20 @@ export class FeishuApi {
     });
   }
 
-  async call<T extends z.ZodType>(call: ApiCall, dataSchema: T): Promise<z.output<T>> {
+  async call<T extends z.ZodType>(
+    call: ApiCall,
+    dataSchema: T,
+  ): Promise<z.output<T>> {
     const body = await this.token.use(
       token => this.send(call, token),
       answer => INVALID_TOKEN_CODES.has(answer.code),
     );
-    if (INVALID_TOKEN_CODES.has(body.code)) throw this.errors.tokenRefusedAgain(call.operation, body.code, body.msg);
+    if (INVALID_TOKEN_CODES.has(body.code))
+      throw this.errors.tokenRefusedAgain(call.operation, body.code, body.msg);
     if (body.code !== 0) throw this.refusal(call.operation, body);
     const data = dataSchema.safeParse(body.data ?? {});
-    if (!data.success) throw this.errors.unexpectedShape(call.operation, data.error.issues[0]);
+    if (!data.success)
+      throw this.errors.unexpectedShape(call.operation, data.error.issues[0]);
     return data.data;
   }
 
@@ -100,23 +117,39 @@ export class FeishuApi {
       operation,
       method: 'POST',
       path: '/open-apis/auth/v3/tenant_access_token/internal',
-      body: { app_id: this.integration.appId, app_secret: this.integration.appSecret },
+      body: {
+        app_id: this.integration.appId,
+        app_secret: this.integration.appSecret,
+      },
     });
     // Only the codes Feishu documents for a wrong app id or secret say so; an outage or a busy
     // token endpoint is tried again later.
     if (body.code !== 0) throw this.refusal(operation, body);
     const token = tokenSchema.safeParse(body);
-    if (!token.success) throw this.errors.unexpectedShape(operation, token.error.issues[0]);
-    this.logger.debug(`Fetched a Feishu tenant token for app ${this.integration.appId}`);
-    return { value: token.data.tenant_access_token, expiresInSeconds: token.data.expire };
+    if (!token.success)
+      throw this.errors.unexpectedShape(operation, token.error.issues[0]);
+    this.logger.debug(
+      `Fetched a Feishu tenant token for app ${this.integration.appId}`,
+    );
+    return {
+      value: token.data.tenant_access_token,
+      expiresInSeconds: token.data.expire,
+    };
   }
 
-  private refusal(operation: string, answer: { code: number; msg: string; status: number }): ImApiError {
+  private refusal(
+    operation: string,
+    answer: { code: number; msg: string; status: number },
+  ): ImApiError {
     const { code, msg } = answer;
     const kind = feishuErrorKind(code, answer.status);
     const advice = KNOWN_REFUSALS[code];
     if (!advice) return this.errors.of(kind, operation, code, msg);
-    return new ImApiError(kind, `${code === IP_DENIED ? `Feishu refused to ${operation}: ` : ''}${advice(this.integration.appId)} (code ${code}: ${msg})`, code);
+    return new ImApiError(
+      kind,
+      `${code === IP_DENIED ? `Feishu refused to ${operation}: ` : ''}${advice(this.integration.appId)} (code ${code}: ${msg})`,
+      code,
+    );
   }
 
   private async send(call: ApiCall, token?: string) {
@@ -129,7 +162,13 @@ export class FeishuApi {
       body: call.body,
     });
     const envelope = envelopeSchema.safeParse(json);
-    if (!envelope.success) throw this.errors.of('unavailable', call.operation, undefined, `HTTP ${status} without a result code`);
+    if (!envelope.success)
+      throw this.errors.of(
+        'unavailable',
+        call.operation,
+        undefined,
+        `HTTP ${status} without a result code`,
+      );
     return { ...envelope.data, status };
   }
 }

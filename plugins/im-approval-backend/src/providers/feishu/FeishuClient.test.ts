@@ -20,13 +20,24 @@ const integration = feishuIntegrationSchema.parse({
 });
 
 function client() {
-  return new FeishuClient(integration, { logger: mockServices.logger.mock(), callbackMaxAgeSeconds: 300 });
+  return new FeishuClient(integration, {
+    logger: mockServices.logger.mock(),
+    callbackMaxAgeSeconds: 300,
+  });
 }
 
 function tokenOnce(token = 't-1') {
   return nock(BASE)
-    .post('/open-apis/auth/v3/tenant_access_token/internal', { app_id: 'cli_0123456789abcdef', app_secret: 'app-secret' })
-    .reply(200, { code: 0, msg: 'ok', tenant_access_token: token, expire: 7200 });
+    .post('/open-apis/auth/v3/tenant_access_token/internal', {
+      app_id: 'cli_0123456789abcdef',
+      app_secret: 'app-secret',
+    })
+    .reply(200, {
+      code: 0,
+      msg: 'ok',
+      tenant_access_token: token,
+      expire: 7200,
+    });
 }
 
 function definition(form: string, nodeType = 'OR') {
@@ -37,7 +48,13 @@ function definition(form: string, nodeType = 'OR') {
       form,
       node_list: [
         { name: 'Start', node_id: 'START' },
-        { name: 'Approve', node_id: 'n-1', custom_node_id: 'approvers', node_type: nodeType, need_approver: true },
+        {
+          name: 'Approve',
+          node_id: 'n-1',
+          custom_node_id: 'approvers',
+          node_type: nodeType,
+          need_approver: true,
+        },
       ],
     },
   };
@@ -53,8 +70,14 @@ useNock();
 describe('FeishuClient', () => {
   it('reads a definition once for describing its form and creating instances, and subscribes once', async () => {
     tokenOnce();
-    nock(BASE).get('/open-apis/approval/v4/approvals/DEPLOY').once().reply(200, definition(FORM));
-    nock(BASE).post('/open-apis/approval/v4/approvals/DEPLOY/subscribe').once().reply(200, { code: 0, data: {} });
+    nock(BASE)
+      .get('/open-apis/approval/v4/approvals/DEPLOY')
+      .once()
+      .reply(200, definition(FORM));
+    nock(BASE)
+      .post('/open-apis/approval/v4/approvals/DEPLOY/subscribe')
+      .once()
+      .reply(200, { code: 0, data: {} });
     const bodies: unknown[] = [];
     nock(BASE)
       .post('/open-apis/approval/v4/instances', body => bodies.push(body) > 0)
@@ -65,8 +88,18 @@ describe('FeishuClient', () => {
       { id: 'w-service', name: 'Service', type: 'input', required: true },
       { id: 'w-reason', name: 'Reason', type: 'textarea', required: false },
     ]);
-    const request = { approvalId: 'a-1', form: 'DEPLOY', title: 'Deploy api', fields: [{ field: 'Service', value: 'api' }], approvers: ['ou_alice'], approverMode: 'any' as const };
-    expect(await feishu.createInstance(request)).toEqual({ instanceId: 'INST/1', url: `${BASE}/instances/INST%2F1` });
+    const request = {
+      approvalId: 'a-1',
+      form: 'DEPLOY',
+      title: 'Deploy api',
+      fields: [{ field: 'Service', value: 'api' }],
+      approvers: ['ou_alice'],
+      approverMode: 'any' as const,
+    };
+    expect(await feishu.createInstance(request)).toEqual({
+      instanceId: 'INST/1',
+      url: `${BASE}/instances/INST%2F1`,
+    });
     await feishu.createInstance({ ...request, approvalId: 'a-2' });
     expect(bodies[0]).toEqual({
       approval_code: 'DEPLOY',
@@ -76,85 +109,194 @@ describe('FeishuClient', () => {
       uuid: 'a-1',
       title: '@i18n@title',
       i18n_resources: [
-        { locale: 'zh-CN', is_default: true, texts: [{ key: '@i18n@title', value: 'Deploy api' }] },
-        { locale: 'en-US', is_default: false, texts: [{ key: '@i18n@title', value: 'Deploy api' }] },
-        { locale: 'ja-JP', is_default: false, texts: [{ key: '@i18n@title', value: 'Deploy api' }] },
+        {
+          locale: 'zh-CN',
+          is_default: true,
+          texts: [{ key: '@i18n@title', value: 'Deploy api' }],
+        },
+        {
+          locale: 'en-US',
+          is_default: false,
+          texts: [{ key: '@i18n@title', value: 'Deploy api' }],
+        },
+        {
+          locale: 'ja-JP',
+          is_default: false,
+          texts: [{ key: '@i18n@title', value: 'Deploy api' }],
+        },
       ],
     });
   });
 
   it('says so when the definition has a form that is not JSON, as an error of the IM', async () => {
     tokenOnce();
-    nock(BASE).get('/open-apis/approval/v4/approvals/BROKEN').reply(200, definition('{not json'));
+    nock(BASE)
+      .get('/open-apis/approval/v4/approvals/BROKEN')
+      .reply(200, definition('{not json'));
     const error = await imApiError(client().describeForm('BROKEN'));
     expect(error.kind).toBe('unavailable');
-    expect(error.message).toBe('Feishu answered with an unexpected shape when asked to read approval definition "BROKEN" (the form is not JSON at form); retrying later');
+    expect(error.message).toBe(
+      'Feishu answered with an unexpected shape when asked to read approval definition "BROKEN" (the form is not JSON at form); retrying later',
+    );
   });
 
   it('refuses an approverMode the approval node does not have, naming both and the fix', async () => {
     tokenOnce();
-    nock(BASE).get('/open-apis/approval/v4/approvals/DEPLOY').reply(200, definition(FORM, 'AND'));
+    nock(BASE)
+      .get('/open-apis/approval/v4/approvals/DEPLOY')
+      .reply(200, definition(FORM, 'AND'));
     const error = await imApiError(
-      client().createInstance({ approvalId: 'a', form: 'DEPLOY', title: 't', fields: [], approvers: ['ou_alice'], approverMode: 'any' }),
+      client().createInstance({
+        approvalId: 'a',
+        form: 'DEPLOY',
+        title: 't',
+        fields: [],
+        approvers: ['ou_alice'],
+        approverMode: 'any',
+      }),
     );
     expect(error.kind).toBe('invalid_request');
-    expect(error.message).toMatch(/node "Approve" is AND \(all must approve\); change the node in Feishu or set the template's approverMode to all/);
+    expect(error.message).toMatch(
+      /node "Approve" is AND \(all must approve\); change the node in Feishu or set the template's approverMode to all/,
+    );
   });
 
   it.each([
     ['PENDING', [], { status: 'pending' }],
-    ['APPROVED', [{ type: 'PASS', open_id: 'ou_alice', comment: 'ship it', create_time: '1763712300000' }], { status: 'approved', decidedBy: { id: 'ou_alice', name: 'Alice' }, comment: 'ship it', decidedAt: new Date(1763712300000) }],
-    ['REJECTED', [{ type: 'REJECT', open_id: 'ou_alice', create_time: '1763712300000' }], { status: 'rejected', decidedBy: { id: 'ou_alice', name: 'Alice' }, comment: undefined, decidedAt: new Date(1763712300000) }],
-    ['CANCELED', [{ type: 'CANCEL', create_time: '1763712300000' }], { status: 'canceled', decidedBy: undefined, comment: undefined, decidedAt: new Date(1763712300000) }],
-  ])('reads a %s instance and who decided it from the timeline', async (status, timeline, expected) => {
-    tokenOnce();
-    nock(BASE).get('/open-apis/approval/v4/instances/INST-1').reply(200, { code: 0, data: { approval_code: 'DEPLOY', status, timeline } });
-    if (timeline.some(entry => 'open_id' in entry)) {
-      nock(BASE).get('/open-apis/contact/v3/users/ou_alice').query({ user_id_type: 'open_id' }).reply(200, { code: 0, data: { user: { name: 'Alice', email: 'alice@example.com' } } });
-    }
-    expect(await client().readInstance('INST-1')).toEqual(expected);
-  });
+    [
+      'APPROVED',
+      [
+        {
+          type: 'PASS',
+          open_id: 'ou_alice',
+          comment: 'ship it',
+          create_time: '1763712300000',
+        },
+      ],
+      {
+        status: 'approved',
+        decidedBy: { id: 'ou_alice', name: 'Alice' },
+        comment: 'ship it',
+        decidedAt: new Date(1763712300000),
+      },
+    ],
+    [
+      'REJECTED',
+      [{ type: 'REJECT', open_id: 'ou_alice', create_time: '1763712300000' }],
+      {
+        status: 'rejected',
+        decidedBy: { id: 'ou_alice', name: 'Alice' },
+        comment: undefined,
+        decidedAt: new Date(1763712300000),
+      },
+    ],
+    [
+      'CANCELED',
+      [{ type: 'CANCEL', create_time: '1763712300000' }],
+      {
+        status: 'canceled',
+        decidedBy: undefined,
+        comment: undefined,
+        decidedAt: new Date(1763712300000),
+      },
+    ],
+  ])(
+    'reads a %s instance and who decided it from the timeline',
+    async (status, timeline, expected) => {
+      tokenOnce();
+      nock(BASE)
+        .get('/open-apis/approval/v4/instances/INST-1')
+        .reply(200, {
+          code: 0,
+          data: { approval_code: 'DEPLOY', status, timeline },
+        });
+      if (timeline.some(entry => 'open_id' in entry)) {
+        nock(BASE)
+          .get('/open-apis/contact/v3/users/ou_alice')
+          .query({ user_id_type: 'open_id' })
+          .reply(200, {
+            code: 0,
+            data: { user: { name: 'Alice', email: 'alice@example.com' } },
+          });
+      }
+      expect(await client().readInstance('INST-1')).toEqual(expected);
+    },
+  );
 
   describe('creating an instance', () => {
-    const request = { approvalId: 'a-1', form: 'DEPLOY', title: 'Deploy api', fields: [{ field: 'Service', value: 'api' }], approvers: ['ou_alice'], approverMode: 'any' as const };
+    const request = {
+      approvalId: 'a-1',
+      form: 'DEPLOY',
+      title: 'Deploy api',
+      fields: [{ field: 'Service', value: 'api' }],
+      approvers: ['ou_alice'],
+      approverMode: 'any' as const,
+    };
     const prepare = (definitionBody: object = definition(FORM)) => {
       tokenOnce();
-      nock(BASE).get('/open-apis/approval/v4/approvals/DEPLOY').reply(200, definitionBody);
-      nock(BASE).post('/open-apis/approval/v4/approvals/DEPLOY/subscribe').reply(200, { code: 0, data: {} });
+      nock(BASE)
+        .get('/open-apis/approval/v4/approvals/DEPLOY')
+        .reply(200, definitionBody);
+      nock(BASE)
+        .post('/open-apis/approval/v4/approvals/DEPLOY/subscribe')
+        .reply(200, { code: 0, data: {} });
     };
-    const byUuid = (data: object) => nock(BASE).get('/open-apis/approval/v4/instances/a-1').reply(200, { code: 0, data: { status: 'PENDING', ...data } });
+    const byUuid = (data: object) =>
+      nock(BASE)
+        .get('/open-apis/approval/v4/instances/a-1')
+        .reply(200, { code: 0, data: { status: 'PENDING', ...data } });
 
     it('title must be an @i18n@ key: sends the key, its text in i18n_resources, English first on Lark', async () => {
       prepare();
-      let body: { title?: string; i18n_resources?: Array<{ locale: string; is_default: boolean }> } = {};
+      let body: {
+        title?: string;
+        i18n_resources?: Array<{ locale: string; is_default: boolean }>;
+      } = {};
       nock(BASE)
         .post('/open-apis/approval/v4/instances', sent => {
           body = sent;
           return true;
         })
         .reply(200, { code: 0, data: { instance_code: 'INST-1' } });
-      const lark = new FeishuClient(feishuIntegrationSchema.parse({ ...integration, domain: 'lark' }), { logger: mockServices.logger.mock(), callbackMaxAgeSeconds: 300 });
+      const lark = new FeishuClient(
+        feishuIntegrationSchema.parse({ ...integration, domain: 'lark' }),
+        { logger: mockServices.logger.mock(), callbackMaxAgeSeconds: 300 },
+      );
 
       await lark.createInstance(request);
 
       expect(body.title).toBe('@i18n@title');
-      expect(body.i18n_resources?.find(resource => resource.is_default)?.locale).toBe('en-US');
-      expect(body.i18n_resources?.filter(resource => resource.is_default)).toHaveLength(1);
+      expect(
+        body.i18n_resources?.find(resource => resource.is_default)?.locale,
+      ).toBe('en-US');
+      expect(
+        body.i18n_resources?.filter(resource => resource.is_default),
+      ).toHaveLength(1);
     });
 
     it('uuid conflict (60012): returns the instance created earlier with that uuid, never creates another', async () => {
       prepare();
-      const creates = nock(BASE).post('/open-apis/approval/v4/instances').once().reply(400, { code: 60012, msg: 'uuid conflict' });
+      const creates = nock(BASE)
+        .post('/open-apis/approval/v4/instances')
+        .once()
+        .reply(400, { code: 60012, msg: 'uuid conflict' });
       byUuid({ approval_code: 'DEPLOY', instance_code: 'INST-EARLIER' });
 
-      expect(await client().createInstance(request)).toEqual({ instanceId: 'INST-EARLIER', url: `${BASE}/instances/INST-EARLIER` });
+      expect(await client().createInstance(request)).toEqual({
+        instanceId: 'INST-EARLIER',
+        url: `${BASE}/instances/INST-EARLIER`,
+      });
       expect(creates.isDone()).toBe(true);
     });
 
     it('uuid conflict (60012) with an instance not readable yet: a transient error, tried again later, never a failure', async () => {
       prepare();
-      nock(BASE).post('/open-apis/approval/v4/instances').reply(400, { code: 60012, msg: 'uuid conflict' });
-      nock(BASE).get('/open-apis/approval/v4/instances/a-1').reply(400, { code: 1390003, msg: 'instance code not found' });
+      nock(BASE)
+        .post('/open-apis/approval/v4/instances')
+        .reply(400, { code: 60012, msg: 'uuid conflict' });
+      nock(BASE)
+        .get('/open-apis/approval/v4/instances/a-1')
+        .reply(400, { code: 1390003, msg: 'instance code not found' });
 
       const error = await imApiError(client().createInstance(request));
       expect(error.transient).toBe(true);
@@ -163,29 +305,48 @@ describe('FeishuClient', () => {
 
     it('uuid conflict (60012) naming an instance of another approval: refused, saying so', async () => {
       prepare();
-      nock(BASE).post('/open-apis/approval/v4/instances').reply(400, { code: 60012, msg: 'uuid conflict' });
+      nock(BASE)
+        .post('/open-apis/approval/v4/instances')
+        .reply(400, { code: 60012, msg: 'uuid conflict' });
       byUuid({ approval_code: 'OTHER', instance_code: 'INST-OTHER' });
 
       const error = await imApiError(client().createInstance(request));
       expect(error.kind).toBe('invalid_request');
-      expect(error.message).toBe('uuid a-1 already names Feishu instance INST-OTHER of approval "OTHER", not one of "DEPLOY"');
+      expect(error.message).toBe(
+        'uuid a-1 already names Feishu instance INST-OTHER of approval "OTHER", not one of "DEPLOY"',
+      );
     });
 
     it.each([
-      ['HTTP 500', (scope: nock.Interceptor) => scope.reply(500, 'Internal Server Error')],
-      ['a reset connection', (scope: nock.Interceptor) => scope.replyWithError('socket hang up')],
-    ])('lost answer (%s) after the instance was made: finds it by its uuid and returns it', async (_, lose) => {
-      prepare();
-      lose(nock(BASE).post('/open-apis/approval/v4/instances'));
-      byUuid({ approval_code: 'DEPLOY', instance_code: 'INST-MADE' });
+      [
+        'HTTP 500',
+        (scope: nock.Interceptor) => scope.reply(500, 'Internal Server Error'),
+      ],
+      [
+        'a reset connection',
+        (scope: nock.Interceptor) => scope.replyWithError('socket hang up'),
+      ],
+    ])(
+      'lost answer (%s) after the instance was made: finds it by its uuid and returns it',
+      async (_, lose) => {
+        prepare();
+        lose(nock(BASE).post('/open-apis/approval/v4/instances'));
+        byUuid({ approval_code: 'DEPLOY', instance_code: 'INST-MADE' });
 
-      expect((await client().createInstance(request)).instanceId).toBe('INST-MADE');
-    });
+        expect((await client().createInstance(request)).instanceId).toBe(
+          'INST-MADE',
+        );
+      },
+    );
 
     it('lost answer with no instance behind it: the transient create error stands, for a later try', async () => {
       prepare();
-      nock(BASE).post('/open-apis/approval/v4/instances').reply(500, 'Internal Server Error');
-      nock(BASE).get('/open-apis/approval/v4/instances/a-1').reply(400, { code: 1390003, msg: 'instance code not found' });
+      nock(BASE)
+        .post('/open-apis/approval/v4/instances')
+        .reply(500, 'Internal Server Error');
+      nock(BASE)
+        .get('/open-apis/approval/v4/instances/a-1')
+        .reply(400, { code: 1390003, msg: 'instance code not found' });
 
       const error = await imApiError(client().createInstance(request));
       expect(error.transient).toBe(true);
@@ -195,78 +356,184 @@ describe('FeishuClient', () => {
     it('approver_chosen_multi false: refuses several approvers before calling, saying why', async () => {
       tokenOnce();
       const { data } = definition(FORM);
-      const single = { code: 0, data: { ...data, node_list: [data.node_list[0], { ...data.node_list[1], approver_chosen_multi: false }] } };
-      nock(BASE).get('/open-apis/approval/v4/approvals/DEPLOY').reply(200, single);
+      const single = {
+        code: 0,
+        data: {
+          ...data,
+          node_list: [
+            data.node_list[0],
+            { ...data.node_list[1], approver_chosen_multi: false },
+          ],
+        },
+      };
+      nock(BASE)
+        .get('/open-apis/approval/v4/approvals/DEPLOY')
+        .reply(200, single);
 
-      const error = await imApiError(client().createInstance({ ...request, approvers: ['alice@example.com', 'bob@example.com', 'carol@example.com'] }));
+      const error = await imApiError(
+        client().createInstance({
+          ...request,
+          approvers: [
+            'alice@example.com',
+            'bob@example.com',
+            'carol@example.com',
+          ],
+        }),
+      );
 
       expect(error.kind).toBe('invalid_request');
-      expect(error.message).toMatch(/^Feishu approval definition "DEPLOY"'s node "Approve" takes one approver; the template lists 3 /);
+      expect(error.message).toMatch(
+        /^Feishu approval definition "DEPLOY"'s node "Approve" takes one approver; the template lists 3 /,
+      );
       expect(nock.pendingMocks()).toEqual([]);
     });
 
     it('approver_chosen_multi false: checkTemplate refuses a template listing several approvers, and takes one', async () => {
       tokenOnce();
       const { data } = definition(FORM);
-      const single = { code: 0, data: { ...data, node_list: [data.node_list[0], { ...data.node_list[1], approver_chosen_multi: false }] } };
-      nock(BASE).get('/open-apis/approval/v4/approvals/DEPLOY').reply(200, single);
+      const single = {
+        code: 0,
+        data: {
+          ...data,
+          node_list: [
+            data.node_list[0],
+            { ...data.node_list[1], approver_chosen_multi: false },
+          ],
+        },
+      };
+      nock(BASE)
+        .get('/open-apis/approval/v4/approvals/DEPLOY')
+        .reply(200, single);
       const feishu = client();
 
-      const error = await imApiError(feishu.checkTemplate({ form: 'DEPLOY', approvers: ['a@example.com', 'b@example.com'], approverMode: 'any' }));
-      expect(error.message).toMatch(/node "Approve" takes one approver; the template lists 2/);
-      await expect(feishu.checkTemplate({ form: 'DEPLOY', approvers: ['a@example.com'], approverMode: 'any' })).resolves.toMatchObject({ node_id: 'n-1' });
+      const error = await imApiError(
+        feishu.checkTemplate({
+          form: 'DEPLOY',
+          approvers: ['a@example.com', 'b@example.com'],
+          approverMode: 'any',
+        }),
+      );
+      expect(error.message).toMatch(
+        /node "Approve" takes one approver; the template lists 2/,
+      );
+      await expect(
+        feishu.checkTemplate({
+          form: 'DEPLOY',
+          approvers: ['a@example.com'],
+          approverMode: 'any',
+        }),
+      ).resolves.toMatchObject({ node_id: 'n-1' });
     });
   });
 
   it('says which credential to check when the app secret is refused', async () => {
-    nock(BASE).post('/open-apis/auth/v3/tenant_access_token/internal').reply(200, { code: 10014, msg: 'app secret invalid' });
+    nock(BASE)
+      .post('/open-apis/auth/v3/tenant_access_token/internal')
+      .reply(200, { code: 10014, msg: 'app secret invalid' });
     const error = await imApiError(client().verifyCredentials());
     expect(error.kind).toBe('credentials');
-    expect(error.message).toMatch(/^Invalid app secret for app cli_0123456789abcdef: copy the App Secret again/);
+    expect(error.message).toMatch(
+      /^Invalid app secret for app cli_0123456789abcdef: copy the App Secret again/,
+    );
   });
 });
 
 describe("Feishu's token endpoint", () => {
-  const token = () => nock(BASE).post('/open-apis/auth/v3/tenant_access_token/internal');
-  const outage = /^Feishu answered HTTP 503.* when asked to get a tenant access token: an outage at Feishu, not a problem with the app's settings; retrying later$/;
+  const token = () =>
+    nock(BASE).post('/open-apis/auth/v3/tenant_access_token/internal');
+  const outage =
+    /^Feishu answered HTTP 503.* when asked to get a tenant access token: an outage at Feishu, not a problem with the app's settings; retrying later$/;
 
   it.each([
-    ['503 with a result code', () => token().reply(503, { code: 1, msg: 'Service Unavailable' }), outage],
-    ['503 without JSON', () => token().reply(503, '<html>Service Unavailable</html>'), outage],
-    ['500 with an error-looking code', () => token().reply(500, { code: 10014, msg: 'app secret invalid' }), /^Feishu answered HTTP 500 \(code 10014: app secret invalid\) .*an outage at Feishu/],
-    ['a network error', () => token().replyWithError('connect ECONNRESET'), /^Could not reach Feishu at https:\/\/open\.feishu\.test to get a tenant access token: connect ECONNRESET/],
-    ['"internal error"', () => token().reply(200, { code: 1500, msg: 'internal error' }), /^Feishu failed to get a tenant access token \(code 1500: internal error\); retrying later$/],
-    ['"try again later"', () => token().reply(200, { code: 1395001, msg: 'There have been some errors. Please try again later' }), /; retrying later$/],
-  ])('answering %s is an outage, tried again later, never a credentials problem', async (_, reply, message) => {
-    reply();
-    const error = await imApiError(client().verifyCredentials());
-    expect(error.kind).toBe('unavailable');
-    expect(error.transient).toBe(true);
-    expect(error.message).toMatch(message);
-    expect(error.message).not.toMatch(/app id and secret|credentials/i);
-  });
+    [
+      '503 with a result code',
+      () => token().reply(503, { code: 1, msg: 'Service Unavailable' }),
+      outage,
+    ],
+    [
+      '503 without JSON',
+      () => token().reply(503, '<html>Service Unavailable</html>'),
+      outage,
+    ],
+    [
+      '500 with an error-looking code',
+      () => token().reply(500, { code: 10014, msg: 'app secret invalid' }),
+      /^Feishu answered HTTP 500 \(code 10014: app secret invalid\) .*an outage at Feishu/,
+    ],
+    [
+      'a network error',
+      () => token().replyWithError('connect ECONNRESET'),
+      /^Could not reach Feishu at https:\/\/open\.feishu\.test to get a tenant access token: connect ECONNRESET/,
+    ],
+    [
+      '"internal error"',
+      () => token().reply(200, { code: 1500, msg: 'internal error' }),
+      /^Feishu failed to get a tenant access token \(code 1500: internal error\); retrying later$/,
+    ],
+    [
+      '"try again later"',
+      () =>
+        token().reply(200, {
+          code: 1395001,
+          msg: 'There have been some errors. Please try again later',
+        }),
+      /; retrying later$/,
+    ],
+  ])(
+    'answering %s is an outage, tried again later, never a credentials problem',
+    async (_, reply, message) => {
+      reply();
+      const error = await imApiError(client().verifyCredentials());
+      expect(error.kind).toBe('unavailable');
+      expect(error.transient).toBe(true);
+      expect(error.message).toMatch(message);
+      expect(error.message).not.toMatch(/app id and secret|credentials/i);
+    },
+  );
 
   it('is a rate limit at code 99991400 or HTTP 429', async () => {
-    token().reply(400, { code: 99991400, msg: 'request trigger frequency limit' });
-    token().reply(429, { code: 99991400, msg: 'request trigger frequency limit' });
-    for (let i = 0; i < 2; i++) expect((await imApiError(client().verifyCredentials())).kind).toBe('rate_limited');
+    token().reply(400, {
+      code: 99991400,
+      msg: 'request trigger frequency limit',
+    });
+    token().reply(429, {
+      code: 99991400,
+      msg: 'request trigger frequency limit',
+    });
+    for (let i = 0; i < 2; i++)
+      expect((await imApiError(client().verifyCredentials())).kind).toBe(
+        'rate_limited',
+      );
   });
 
   it('blames the credentials only for the codes Feishu documents for a wrong app id or secret', async () => {
     token().reply(200, { code: 10003, msg: 'invalid param' });
     token().reply(200, { code: 99992402, msg: 'field validation failed' });
     const unknownApp = await imApiError(client().verifyCredentials());
-    expect([unknownApp.kind, unknownApp.message]).toEqual(['credentials', expect.stringMatching(/^Unknown app id cli_0123456789abcdef/)]);
+    expect([unknownApp.kind, unknownApp.message]).toEqual([
+      'credentials',
+      expect.stringMatching(/^Unknown app id cli_0123456789abcdef/),
+    ]);
     const other = await imApiError(client().verifyCredentials());
-    expect([other.kind, other.message]).toEqual(['invalid_request', 'Feishu refused to get a tenant access token (code 99992402: field validation failed)']);
+    expect([other.kind, other.message]).toEqual([
+      'invalid_request',
+      'Feishu refused to get a tenant access token (code 99992402: field validation failed)',
+    ]);
   });
 
   it('fails the call once the outage is over', async () => {
     token().reply(503, {});
     tokenOnce();
-    nock(BASE).get('/open-apis/approval/v4/instances/INST-1').reply(200, { code: 0, data: { approval_code: 'DEPLOY', status: 'PENDING', timeline: [] } });
+    nock(BASE)
+      .get('/open-apis/approval/v4/instances/INST-1')
+      .reply(200, {
+        code: 0,
+        data: { approval_code: 'DEPLOY', status: 'PENDING', timeline: [] },
+      });
     const feishu = client();
-    expect((await imApiError(feishu.readInstance('INST-1'))).kind).toBe('unavailable');
+    expect((await imApiError(feishu.readInstance('INST-1'))).kind).toBe(
+      'unavailable',
+    );
     expect(await feishu.readInstance('INST-1')).toEqual({ status: 'pending' });
   });
 });
@@ -275,22 +542,41 @@ describe('Feishu API errors', () => {
   it.each([
     [503, { code: 0 }, 'unavailable'],
     [502, { code: 1390003, msg: 'instance code not found' }, 'unavailable'],
-    [200, { code: 1395001, msg: 'There have been some errors. Please try again later' }, 'unavailable'],
+    [
+      200,
+      {
+        code: 1395001,
+        msg: 'There have been some errors. Please try again later',
+      },
+      'unavailable',
+    ],
     [200, { code: 1500, msg: 'internal error' }, 'unavailable'],
-    [400, { code: 99991400, msg: 'request trigger frequency limit' }, 'rate_limited'],
+    [
+      400,
+      { code: 99991400, msg: 'request trigger frequency limit' },
+      'rate_limited',
+    ],
     [200, { code: 99991672, msg: 'Access denied' }, 'permission'],
     [200, { code: 1390003, msg: 'instance code not found' }, 'not_found'],
     [200, { code: 1390001, msg: 'param is invalid' }, 'invalid_request'],
   ] as const)('classify HTTP %s %j as %s', async (status, body, kind) => {
     tokenOnce();
-    nock(BASE).get('/open-apis/approval/v4/instances/INST-1').reply(status, body);
+    nock(BASE)
+      .get('/open-apis/approval/v4/instances/INST-1')
+      .reply(status, body);
     expect((await imApiError(client().readInstance('INST-1'))).kind).toBe(kind);
   });
 
-  it('retry a refused token once, then call a second refusal Feishu\'s fault, not the credentials', async () => {
+  it("retry a refused token once, then call a second refusal Feishu's fault, not the credentials", async () => {
     tokenOnce('t-1');
     tokenOnce('t-2');
-    nock(BASE).get('/open-apis/approval/v4/instances/INST-1').times(2).reply(200, { code: 99991663, msg: 'Invalid access token for authorization' });
+    nock(BASE)
+      .get('/open-apis/approval/v4/instances/INST-1')
+      .times(2)
+      .reply(200, {
+        code: 99991663,
+        msg: 'Invalid access token for authorization',
+      });
     const error = await imApiError(client().readInstance('INST-1'));
     expect(error.kind).toBe('unavailable');
     expect(error.message).toBe(
@@ -299,7 +585,11 @@ describe('Feishu API errors', () => {
   });
 
   it.each([
-    [10003, 'invalid param (the token endpoint: unknown app id)', 'credentials'],
+    [
+      10003,
+      'invalid param (the token endpoint: unknown app id)',
+      'credentials',
+    ],
     [10014, 'app secret invalid', 'credentials'],
     [10013, 'app not published or disabled', 'permission'],
     [99991401, 'IP not allowed', 'permission'],
@@ -314,13 +604,21 @@ describe('Feishu API errors', () => {
     [1503, 'internal error', 'unavailable'],
     [1551, 'internal error', 'unavailable'],
     [1557, 'internal error', 'unavailable'],
-    [1395001, 'There have been some errors. Please try again later', 'unavailable'],
+    [
+      1395001,
+      'There have been some errors. Please try again later',
+      'unavailable',
+    ],
     [1390001, 'param is invalid', 'invalid_request'],
   ] as const)('classify code %s (%s) as %s', async (code, msg, kind) => {
-    nock(BASE).post('/open-apis/auth/v3/tenant_access_token/internal').reply(200, { code, msg });
+    nock(BASE)
+      .post('/open-apis/auth/v3/tenant_access_token/internal')
+      .reply(200, { code, msg });
     const error = await imApiError(client().verifyCredentials());
     expect(error.kind).toBe(kind);
-    expect(error.transient).toBe(kind === 'unavailable' || kind === 'rate_limited');
+    expect(error.transient).toBe(
+      kind === 'unavailable' || kind === 'rate_limited',
+    );
     // Only a credentials error may point at the app's secret.
     const unlessCredentials = kind === 'credentials' ? '' : error.message;
     expect(unlessCredentials).not.toMatch(/app id and secret|App Secret/);

@@ -15,7 +15,10 @@ import { instanceRef } from '../instanceRef';
 import { FeishuApi } from './FeishuApi';
 import { parseFeishuCallback } from './feishuCallback';
 import { openFeishuLongConnection } from './feishuLongConnection';
-import { DECIDING_TIMELINE_TYPES, FEISHU_INSTANCE_STATUS } from './feishuStatus';
+import {
+  DECIDING_TIMELINE_TYPES,
+  FEISHU_INSTANCE_STATUS,
+} from './feishuStatus';
 import { PersonNames } from '../api/PersonNames';
 import { TtlCache } from '../api/TtlCache';
 import { UserIdResolver, type ContactKind } from '../api/UserIdResolver';
@@ -32,10 +35,17 @@ export const FEISHU_TITLE_KEY = '@i18n@title';
  * Feishu, English on Lark) and, so every reader sees it, in the other locales too.
  */
 export function feishuTitle(title: string, domain: 'feishu' | 'lark') {
-  const locales = domain === 'lark' ? ['en-US', 'zh-CN', 'ja-JP'] : ['zh-CN', 'en-US', 'ja-JP'];
+  const locales =
+    domain === 'lark'
+      ? ['en-US', 'zh-CN', 'ja-JP']
+      : ['zh-CN', 'en-US', 'ja-JP'];
   return {
     title: FEISHU_TITLE_KEY,
-    i18n_resources: locales.map((locale, index) => ({ locale, is_default: index === 0, texts: [{ key: FEISHU_TITLE_KEY, value: title }] })),
+    i18n_resources: locales.map((locale, index) => ({
+      locale,
+      is_default: index === 0,
+      texts: [{ key: FEISHU_TITLE_KEY, value: title }],
+    })),
   };
 }
 
@@ -50,7 +60,16 @@ const formSchema = z
       return z.NEVER;
     }
   })
-  .pipe(z.array(z.object({ id: z.string(), name: z.string().optional().default(''), type: z.string(), required: z.boolean().optional().default(false) })));
+  .pipe(
+    z.array(
+      z.object({
+        id: z.string(),
+        name: z.string().optional().default(''),
+        type: z.string(),
+        required: z.boolean().optional().default(false),
+      }),
+    ),
+  );
 
 const definitionSchema = z.object({
   approval_name: z.string(),
@@ -76,20 +95,39 @@ const instanceSchema = z.object({
   status: z.string(),
   open_id: z.string().optional(),
   timeline: z
-    .array(z.object({ type: z.string(), open_id: z.string().optional(), comment: z.string().optional(), create_time: z.string().optional() }))
+    .array(
+      z.object({
+        type: z.string(),
+        open_id: z.string().optional(),
+        comment: z.string().optional(),
+        create_time: z.string().optional(),
+      }),
+    )
     .optional()
     .default([]),
 });
 type Instance = z.infer<typeof instanceSchema>;
 
 const userIdsSchema = z.object({
-  user_list: z.array(z.object({ user_id: z.string().optional(), email: z.string().optional(), mobile: z.string().optional() })).optional().default([]),
+  user_list: z
+    .array(
+      z.object({
+        user_id: z.string().optional(),
+        email: z.string().optional(),
+        mobile: z.string().optional(),
+      }),
+    )
+    .optional()
+    .default([]),
 });
-const userSchema = z.object({ user: z.object({ name: z.string().optional() }) });
-
+const userSchema = z.object({
+  user: z.object({ name: z.string().optional() }),
+});
 
 /** The approver mode a Feishu node's type fixes: AND (all must approve), OR (any one may); none for other types. */
-function approverModeOfNode(nodeType: string | undefined): 'all' | 'any' | undefined {
+function approverModeOfNode(
+  nodeType: string | undefined,
+): 'all' | 'any' | undefined {
   if (nodeType === 'AND') return 'all';
   if (nodeType === 'OR') return 'any';
   return undefined;
@@ -109,7 +147,12 @@ export class FeishuClient implements ImClient {
     this.api = new FeishuApi(integration, deps.logger);
     this.people = new PersonNames(async openId => {
       const { user } = await this.api.call(
-        { operation: 'read a user', method: 'GET', path: `/open-apis/contact/v3/users/${encodeURIComponent(openId)}`, query: { user_id_type: 'open_id' } },
+        {
+          operation: 'read a user',
+          method: 'GET',
+          path: `/open-apis/contact/v3/users/${encodeURIComponent(openId)}`,
+          query: { user_id_type: 'open_id' },
+        },
         userSchema,
       );
       return user.name;
@@ -136,14 +179,22 @@ export class FeishuClient implements ImClient {
    * differs from approverMode, or the node takes one approver and the template lists several).
    * Template checks can call it on save; createInstance always does.
    */
-  async checkTemplate(template: Pick<ImInstanceRequest, 'form' | 'approvers' | 'approverMode'>) {
+  async checkTemplate(
+    template: Pick<ImInstanceRequest, 'form' | 'approvers' | 'approverMode'>,
+  ) {
     return this.approverNode(await this.definition(template.form), template);
   }
 
-  private approverNode(definition: Definition, request: Pick<ImInstanceRequest, 'form' | 'approvers' | 'approverMode'>) {
+  private approverNode(
+    definition: Definition,
+    request: Pick<ImInstanceRequest, 'form' | 'approvers' | 'approverMode'>,
+  ) {
     const node = definition.node_list.find(n => n.need_approver);
     if (!node) {
-      throw new ImApiError('invalid_request', `Feishu approval "${request.form}" has no node whose approvers are chosen per request; add one (approvers: chosen by the initiator)`);
+      throw new ImApiError(
+        'invalid_request',
+        `Feishu approval "${request.form}" has no node whose approvers are chosen per request; add one (approvers: chosen by the initiator)`,
+      );
     }
     const nodeMode = approverModeOfNode(node.node_type);
     if (nodeMode && nodeMode !== request.approverMode) {
@@ -167,11 +218,17 @@ export class FeishuClient implements ImClient {
     const definition = await this.definition(request.form);
     const node = this.approverNode(definition, request);
     const form = request.fields.map(({ field, value }) => {
-      const widget = findField(definition.form, field, `Feishu approval "${request.form}"`);
+      const widget = findField(
+        definition.form,
+        field,
+        `Feishu approval "${request.form}"`,
+      );
       return { id: widget.id, type: widget.type, value };
     });
     const [initiator, approvers] = await Promise.all([
-      this.users.resolve([request.initiator ?? this.integration.initiator]).then(ids => ids[0]),
+      this.users
+        .resolve([request.initiator ?? this.integration.initiator])
+        .then(ids => ids[0]),
       this.users.resolve(request.approvers),
       this.subscribe(request.form),
     ]);
@@ -186,7 +243,9 @@ export class FeishuClient implements ImClient {
             approval_code: request.form,
             open_id: initiator,
             form: JSON.stringify(form),
-            node_approver_open_id_list: [{ key: node.custom_node_id || node.node_id, value: approvers }],
+            node_approver_open_id_list: [
+              { key: node.custom_node_id || node.node_id, value: approvers },
+            ],
             uuid,
             ...feishuTitle(request.title, this.integration.domain),
           },
@@ -212,7 +271,11 @@ export class FeishuClient implements ImClient {
    * transient failure, tried again later. After a lost answer it may not: then undefined, and the
    * create's own transient error stands.
    */
-  private async instanceByUuid(uuid: string, approvalCode: string, createError: ImApiError): Promise<string | undefined> {
+  private async instanceByUuid(
+    uuid: string,
+    approvalCode: string,
+    createError: ImApiError,
+  ): Promise<string | undefined> {
     const conflict = createError.code === FEISHU_UUID_CONFLICT;
     let instance: Instance;
     try {
@@ -232,7 +295,9 @@ export class FeishuClient implements ImClient {
         FEISHU_UUID_CONFLICT,
       );
     }
-    this.deps.logger.info(`Feishu instance ${instance.instance_code} had already been created with uuid ${uuid}; using it`);
+    this.deps.logger.info(
+      `Feishu instance ${instance.instance_code} had already been created with uuid ${uuid}; using it`,
+    );
     return instance.instance_code;
   }
 
@@ -240,22 +305,34 @@ export class FeishuClient implements ImClient {
     const instance = await this.instance(instanceId);
     const status = FEISHU_INSTANCE_STATUS[instance.status];
     if (!status) {
-      throw new ImApiError('unavailable', `Feishu instance ${instanceId} has an unknown status "${instance.status}"`);
+      throw new ImApiError(
+        'unavailable',
+        `Feishu instance ${instanceId} has an unknown status "${instance.status}"`,
+      );
     }
     if (status === 'pending') return { status };
-    const deciding = instance.timeline.filter(entry => DECIDING_TIMELINE_TYPES[status].includes(entry.type)).at(-1);
+    const deciding = instance.timeline
+      .filter(entry => DECIDING_TIMELINE_TYPES[status].includes(entry.type))
+      .at(-1);
     return {
       status,
-      decidedBy: deciding?.open_id ? await this.people.person(deciding.open_id) : undefined,
+      decidedBy: deciding?.open_id
+        ? await this.people.person(deciding.open_id)
+        : undefined,
       comment: deciding?.comment || undefined,
-      decidedAt: deciding?.create_time ? new Date(Number(deciding.create_time)) : new Date(),
+      decidedAt: deciding?.create_time
+        ? new Date(Number(deciding.create_time))
+        : new Date(),
     };
   }
 
   async cancelInstance(instanceId: string) {
     const instance = await this.instance(instanceId);
     if (instance.status !== 'PENDING') {
-      return { revoked: false, message: `the Feishu instance is already ${instance.status}` };
+      return {
+        revoked: false,
+        message: `the Feishu instance is already ${instance.status}`,
+      };
     }
     try {
       await this.api.call(
@@ -264,30 +341,48 @@ export class FeishuClient implements ImClient {
           method: 'POST',
           path: '/open-apis/approval/v4/instances/cancel',
           query: { user_id_type: 'open_id' },
-          body: { approval_code: instance.approval_code, instance_code: instanceId, user_id: instance.open_id },
+          body: {
+            approval_code: instance.approval_code,
+            instance_code: instanceId,
+            user_id: instance.open_id,
+          },
         },
         z.unknown(),
       );
       return { revoked: true };
     } catch (error) {
       if (error instanceof ImApiError && !error.transient) {
-        return { revoked: false, message: `could not revoke: ${error.message} (the approval definition may not allow revoking pending requests)` };
+        return {
+          revoked: false,
+          message: `could not revoke: ${error.message} (the approval definition may not allow revoking pending requests)`,
+        };
       }
       throw error;
     }
   }
 
   async handleCallback(request: ImCallbackRequest) {
-    return parseFeishuCallback(request, this.integration, { now: new Date(), maxAgeSeconds: this.deps.callbackMaxAgeSeconds });
+    return parseFeishuCallback(request, this.integration, {
+      now: new Date(),
+      maxAgeSeconds: this.deps.callbackMaxAgeSeconds,
+    });
   }
 
   connect(onEvents: ImEventHandler) {
-    return openFeishuLongConnection(this.integration, this.deps.logger, onEvents);
+    return openFeishuLongConnection(
+      this.integration,
+      this.deps.logger,
+      onEvents,
+    );
   }
 
   private instance(instanceId: string): Promise<Instance> {
     return this.api.call(
-      { operation: 'read an approval instance', method: 'GET', path: `/open-apis/approval/v4/instances/${encodeURIComponent(instanceId)}` },
+      {
+        operation: 'read an approval instance',
+        method: 'GET',
+        path: `/open-apis/approval/v4/instances/${encodeURIComponent(instanceId)}`,
+      },
       instanceSchema,
     );
   }
@@ -295,7 +390,11 @@ export class FeishuClient implements ImClient {
   private definition(code: string): Promise<Definition> {
     return this.definitions.getOrLoad(code, () =>
       this.api.call(
-        { operation: `read approval definition "${code}"`, method: 'GET', path: `/open-apis/approval/v4/approvals/${encodeURIComponent(code)}` },
+        {
+          operation: `read approval definition "${code}"`,
+          method: 'GET',
+          path: `/open-apis/approval/v4/approvals/${encodeURIComponent(code)}`,
+        },
         definitionSchema,
       ),
     );
@@ -306,7 +405,11 @@ export class FeishuClient implements ImClient {
     if (this.subscribed.has(code)) return;
     try {
       await this.api.call(
-        { operation: `subscribe to approval "${code}"`, method: 'POST', path: `/open-apis/approval/v4/approvals/${encodeURIComponent(code)}/subscribe` },
+        {
+          operation: `subscribe to approval "${code}"`,
+          method: 'POST',
+          path: `/open-apis/approval/v4/approvals/${encodeURIComponent(code)}/subscribe`,
+        },
         z.unknown(),
       );
     } catch (error) {
@@ -317,7 +420,9 @@ export class FeishuClient implements ImClient {
   }
 
   /** Emails and mobiles looked up in one call. */
-  private async lookUpUsers(contacts: Array<{ kind: ContactKind; value: string }>) {
+  private async lookUpUsers(
+    contacts: Array<{ kind: ContactKind; value: string }>,
+  ) {
     const found = await this.api.call(
       {
         operation: 'look up users by email or mobile',
@@ -331,6 +436,12 @@ export class FeishuClient implements ImClient {
       },
       userIdsSchema,
     );
-    return new Map(found.user_list.flatMap(user => (user.user_id && (user.email ?? user.mobile) ? [[(user.email ?? user.mobile)!, user.user_id]] : [])));
+    return new Map(
+      found.user_list.flatMap(user =>
+        user.user_id && (user.email ?? user.mobile)
+          ? [[(user.email ?? user.mobile)!, user.user_id]]
+          : [],
+      ),
+    );
   }
 }

@@ -1,5 +1,8 @@
 import { feishuIntegrationSchema } from '@im-approval/plugin-im-approval-common';
-import { feishuEncrypt, feishuSignature } from '@im-approval/plugin-im-approval-node';
+import {
+  feishuEncrypt,
+  feishuSignature,
+} from '@im-approval/plugin-im-approval-node';
 import { parseFeishuCallback } from './feishuCallback';
 import { callbackRejection } from '../__testUtils__/providerTestUtils';
 
@@ -11,9 +14,15 @@ const base = {
   verificationToken: 'v-token',
   initiator: 'ou_bot',
 };
-const encrypted = feishuIntegrationSchema.parse({ ...base, encryptKey: 'e-key' });
+const encrypted = feishuIntegrationSchema.parse({
+  ...base,
+  encryptKey: 'e-key',
+});
 /** Without an Encrypt Key an integration can only be held over the long connection or polled. */
-const plain = feishuIntegrationSchema.parse({ ...base, connectionMode: 'poll' });
+const plain = feishuIntegrationSchema.parse({
+  ...base,
+  connectionMode: 'poll',
+});
 const now = new Date('2026-11-21T08:00:00Z');
 const nowSeconds = String(now.getTime() / 1000);
 const options = { now, maxAgeSeconds: 300 };
@@ -24,66 +33,164 @@ function v1Event(overrides: Record<string, unknown> = {}) {
     token: 'v-token',
     ts: nowSeconds,
     type: 'event_callback',
-    event: { type: 'approval_instance', instance_code: 'INST-1', status: 'APPROVED', operate_time: 1763712000000 },
+    event: {
+      type: 'approval_instance',
+      instance_code: 'INST-1',
+      status: 'APPROVED',
+      operate_time: 1763712000000,
+    },
     ...overrides,
   };
 }
 
-function signedRequest(payload: unknown, { key = 'e-key', timestamp = nowSeconds, tamper = false } = {}) {
-  const rawBody = Buffer.from(JSON.stringify({ encrypt: feishuEncrypt(key, JSON.stringify(payload)) }));
+function signedRequest(
+  payload: unknown,
+  { key = 'e-key', timestamp = nowSeconds, tamper = false } = {},
+) {
+  const rawBody = Buffer.from(
+    JSON.stringify({ encrypt: feishuEncrypt(key, JSON.stringify(payload)) }),
+  );
   const headers = {
     'x-lark-request-timestamp': timestamp,
     'x-lark-request-nonce': 'n0nce',
     'x-lark-signature': feishuSignature(timestamp, 'n0nce', key, rawBody),
   };
-  const body = tamper ? Buffer.from(rawBody.toString().replace('{"encrypt"', '{ "encrypt"')) : rawBody;
+  const body = tamper
+    ? Buffer.from(rawBody.toString().replace('{"encrypt"', '{ "encrypt"'))
+    : rawBody;
   return { method: 'POST', headers, query: {}, rawBody: body };
 }
 
 describe('parseFeishuCallback', () => {
   it('returns the approval event of a signed, encrypted v1 callback', () => {
-    const result = parseFeishuCallback(signedRequest(v1Event()), encrypted, options);
+    const result = parseFeishuCallback(
+      signedRequest(v1Event()),
+      encrypted,
+      options,
+    );
     expect(result.events).toEqual([{ eventId: 'evt-1', instanceId: 'INST-1' }]);
     expect(result.reply.status).toBe(200);
   });
 
   it('answers the URL handshake with the challenge, without a signature', () => {
-    const request = signedRequest({ type: 'url_verification', challenge: 'ch-42', token: 'v-token' });
-    const result = parseFeishuCallback({ ...request, headers: {} }, encrypted, options);
+    const request = signedRequest({
+      type: 'url_verification',
+      challenge: 'ch-42',
+      token: 'v-token',
+    });
+    const result = parseFeishuCallback(
+      { ...request, headers: {} },
+      encrypted,
+      options,
+    );
     expect(JSON.parse(result.reply.body)).toEqual({ challenge: 'ch-42' });
     expect(result.events).toEqual([]);
   });
 
   it('acknowledges other event types and applies nothing', () => {
-    const result = parseFeishuCallback(signedRequest(v1Event({ event: { type: 'leave_approval', instance_code: 'X' } })), encrypted, options);
+    const result = parseFeishuCallback(
+      signedRequest(
+        v1Event({ event: { type: 'leave_approval', instance_code: 'X' } }),
+      ),
+      encrypted,
+      options,
+    );
     expect(result).toMatchObject({ events: [], reply: { status: 200 } });
   });
 
   it.each([
-    ['a tampered body', () => signedRequest(v1Event(), { tamper: true }), 401, /Signature does not match/],
-    ['another encrypt key', () => signedRequest(v1Event(), { key: 'forged-key' }), 401, /decrypt/],
-    ['a stale timestamp', () => signedRequest(v1Event(), { timestamp: String(now.getTime() / 1000 - 301) }), 401, /stale/],
-    ['a wrong verification token', () => signedRequest(v1Event({ token: 'guess' })), 401, /verification token/],
-    ['a missing signature', () => ({ ...signedRequest(v1Event()), headers: {} }), 401, /missing/],
-    ['a plain body', () => ({ method: 'POST', headers: {}, query: {}, rawBody: Buffer.from(JSON.stringify(v1Event())) }), 400, /encrypted body/],
-    ['a body that is not JSON', () => ({ method: 'POST', headers: {}, query: {}, rawBody: Buffer.from('<xml/>') }), 400, /not JSON/],
+    [
+      'a tampered body',
+      () => signedRequest(v1Event(), { tamper: true }),
+      401,
+      /Signature does not match/,
+    ],
+    [
+      'another encrypt key',
+      () => signedRequest(v1Event(), { key: 'forged-key' }),
+      401,
+      /decrypt/,
+    ],
+    [
+      'a stale timestamp',
+      () =>
+        signedRequest(v1Event(), {
+          timestamp: String(now.getTime() / 1000 - 301),
+        }),
+      401,
+      /stale/,
+    ],
+    [
+      'a wrong verification token',
+      () => signedRequest(v1Event({ token: 'guess' })),
+      401,
+      /verification token/,
+    ],
+    [
+      'a missing signature',
+      () => ({ ...signedRequest(v1Event()), headers: {} }),
+      401,
+      /missing/,
+    ],
+    [
+      'a plain body',
+      () => ({
+        method: 'POST',
+        headers: {},
+        query: {},
+        rawBody: Buffer.from(JSON.stringify(v1Event())),
+      }),
+      400,
+      /encrypted body/,
+    ],
+    [
+      'a body that is not JSON',
+      () => ({
+        method: 'POST',
+        headers: {},
+        query: {},
+        rawBody: Buffer.from('<xml/>'),
+      }),
+      400,
+      /not JSON/,
+    ],
   ])('rejects %s', (_, request, status, message) => {
-    const error = callbackRejection(() => parseFeishuCallback(request(), encrypted, options));
+    const error = callbackRejection(() =>
+      parseFeishuCallback(request(), encrypted, options),
+    );
     expect(error.status).toBe(status);
     expect(error.message).toMatch(message);
   });
 
-  it('accepts a redelivery hours after the event, freshly signed (freshness is the signature\'s)', () => {
+  it("accepts a redelivery hours after the event, freshly signed (freshness is the signature's)", () => {
     const hoursAgo = String(now.getTime() / 1000 - 6 * 3600);
-    expect(parseFeishuCallback(signedRequest(v1Event({ ts: hoursAgo })), encrypted, options).events).toHaveLength(1);
+    expect(
+      parseFeishuCallback(
+        signedRequest(v1Event({ ts: hoursAgo })),
+        encrypted,
+        options,
+      ).events,
+    ).toHaveLength(1);
   });
 
   it('takes no callbacks without an Encrypt Key: a plaintext verification token proves nothing', () => {
-    const request = (payload: unknown) => ({ method: 'POST', headers: {}, query: {}, rawBody: Buffer.from(JSON.stringify(payload)) });
-    for (const payload of [v1Event(), { type: 'url_verification', challenge: 'ch', token: 'v-token' }]) {
-      const error = callbackRejection(() => parseFeishuCallback(request(payload), plain, options));
+    const request = (payload: unknown) => ({
+      method: 'POST',
+      headers: {},
+      query: {},
+      rawBody: Buffer.from(JSON.stringify(payload)),
+    });
+    for (const payload of [
+      v1Event(),
+      { type: 'url_verification', challenge: 'ch', token: 'v-token' },
+    ]) {
+      const error = callbackRejection(() =>
+        parseFeishuCallback(request(payload), plain, options),
+      );
       expect(error.status).toBe(400);
-      expect(error.message).toBe('Feishu integration "feishu-test" takes no HTTP callbacks (connection mode poll, no Encrypt Key)');
+      expect(error.message).toBe(
+        'Feishu integration "feishu-test" takes no HTTP callbacks (connection mode poll, no Encrypt Key)',
+      );
     }
   });
 });
@@ -93,8 +200,18 @@ describe('Feishu integrations in callback mode', () => {
     const parsed = feishuIntegrationSchema.safeParse(base);
     expect(parsed.success).toBe(false);
     expect(parsed.error?.issues).toEqual([
-      expect.objectContaining({ path: ['encryptKey'], message: expect.stringMatching(/^required when connectionMode is callback: .*Encrypt Key/) }),
+      expect.objectContaining({
+        path: ['encryptKey'],
+        message: expect.stringMatching(
+          /^required when connectionMode is callback: .*Encrypt Key/,
+        ),
+      }),
     ]);
-    expect(feishuIntegrationSchema.safeParse({ ...base, connectionMode: 'long-connection' }).success).toBe(true);
+    expect(
+      feishuIntegrationSchema.safeParse({
+        ...base,
+        connectionMode: 'long-connection',
+      }).success,
+    ).toBe(true);
   });
 });

@@ -13,13 +13,20 @@ import { checkFresh, parseJson, rejectCallback } from '../callbackChecks';
 const APPROVAL_EVENT_TYPES = new Set(['approval_instance', 'approval_task']);
 
 const encryptedSchema = z.object({ encrypt: z.string().min(1) });
-const urlVerificationSchema = z.object({ type: z.literal('url_verification'), challenge: z.string(), token: z.string() });
+const urlVerificationSchema = z.object({
+  type: z.literal('url_verification'),
+  challenge: z.string(),
+  token: z.string(),
+});
 const v1EventSchema = z.object({
   uuid: z.string().min(1),
   token: z.string(),
   ts: z.string().optional(),
   type: z.literal('event_callback'),
-  event: z.looseObject({ type: z.string(), instance_code: z.string().optional() }),
+  event: z.looseObject({
+    type: z.string(),
+    instance_code: z.string().optional(),
+  }),
 });
 const v2EventSchema = z.object({
   schema: z.literal('2.0'),
@@ -29,8 +36,13 @@ const v2EventSchema = z.object({
 const ACK = { status: 200, contentType: 'application/json', body: '{}' };
 
 /** The instance a v1 approval event is about (deduplicated on the event's uuid); undefined for other events. */
-export function feishuApprovalEvent(uuid: string, event: { type: string; instance_code?: string }): ImEvent | undefined {
-  return APPROVAL_EVENT_TYPES.has(event.type) && event.instance_code ? { eventId: uuid, instanceId: event.instance_code } : undefined;
+export function feishuApprovalEvent(
+  uuid: string,
+  event: { type: string; instance_code?: string },
+): ImEvent | undefined {
+  return APPROVAL_EVENT_TYPES.has(event.type) && event.instance_code
+    ? { eventId: uuid, instanceId: event.instance_code }
+    : undefined;
 }
 
 function header(request: ImCallbackRequest, name: string): string | undefined {
@@ -39,7 +51,8 @@ function header(request: ImCallbackRequest, name: string): string | undefined {
 }
 
 function checkToken(integration: FeishuIntegration, token: string) {
-  if (!safeEqual(integration.verificationToken, token)) rejectCallback(401, 'verification token does not match');
+  if (!safeEqual(integration.verificationToken, token))
+    rejectCallback(401, 'verification token does not match');
 }
 
 /**
@@ -54,7 +67,8 @@ export function parseFeishuCallback(
   integration: FeishuIntegration,
   options: { now: Date; maxAgeSeconds: number },
 ): ImCallbackResult {
-  if (request.method !== 'POST') rejectCallback(400, 'Feishu callbacks are POST requests');
+  if (request.method !== 'POST')
+    rejectCallback(400, 'Feishu callbacks are POST requests');
   const { encryptKey } = integration;
   if (!encryptKey) {
     rejectCallback(
@@ -64,12 +78,19 @@ export function parseFeishuCallback(
   }
   const outer = parseJson(request.rawBody.toString('utf8'), 'body');
   const encrypted = encryptedSchema.safeParse(outer);
-  if (!encrypted.success) rejectCallback(400, 'expected an encrypted body {"encrypt": …} (the integration has an Encrypt Key)');
+  if (!encrypted.success)
+    rejectCallback(
+      400,
+      'expected an encrypted body {"encrypt": …} (the integration has an Encrypt Key)',
+    );
   let plaintext: string;
   try {
     plaintext = feishuDecrypt(encryptKey, encrypted.data.encrypt);
   } catch {
-    return rejectCallback(401, 'the body does not decrypt with the configured Encrypt Key');
+    return rejectCallback(
+      401,
+      'the body does not decrypt with the configured Encrypt Key',
+    );
   }
   const payload: unknown = parseJson(plaintext, 'decrypted body');
 
@@ -77,14 +98,29 @@ export function parseFeishuCallback(
   const handshake = urlVerificationSchema.safeParse(payload);
   if (handshake.success) {
     checkToken(integration, handshake.data.token);
-    return { reply: { ...ACK, body: JSON.stringify({ challenge: handshake.data.challenge }) }, events: [] };
+    return {
+      reply: {
+        ...ACK,
+        body: JSON.stringify({ challenge: handshake.data.challenge }),
+      },
+      events: [],
+    };
   }
 
   const timestamp = header(request, 'x-lark-request-timestamp');
   const nonce = header(request, 'x-lark-request-nonce');
   const signature = header(request, 'x-lark-signature');
-  if (!timestamp || !nonce || !signature) rejectCallback(401, 'missing X-Lark-Request-Timestamp, X-Lark-Request-Nonce or X-Lark-Signature');
-  if (!safeEqual(feishuSignature(timestamp, nonce, encryptKey, request.rawBody), signature)) {
+  if (!timestamp || !nonce || !signature)
+    rejectCallback(
+      401,
+      'missing X-Lark-Request-Timestamp, X-Lark-Request-Nonce or X-Lark-Signature',
+    );
+  if (
+    !safeEqual(
+      feishuSignature(timestamp, nonce, encryptKey, request.rawBody),
+      signature,
+    )
+  ) {
     rejectCallback(401, 'X-Lark-Signature does not match the body');
   }
   checkFresh(Number(timestamp) * 1000, options.now, options.maxAgeSeconds);

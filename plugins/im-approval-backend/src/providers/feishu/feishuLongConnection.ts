@@ -1,7 +1,15 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { FeishuIntegration } from '@im-approval/plugin-im-approval-common';
-import type { ImConnection, ImEventHandler } from '@im-approval/plugin-im-approval-node';
-import { EventDispatcher, LoggerLevel, WSClient, type Logger } from '@larksuiteoapi/node-sdk';
+import type {
+  ImConnection,
+  ImEventHandler,
+} from '@im-approval/plugin-im-approval-node';
+import {
+  EventDispatcher,
+  LoggerLevel,
+  WSClient,
+  type Logger,
+} from '@larksuiteoapi/node-sdk';
 import { z } from 'zod';
 import { feishuApprovalEvent } from './feishuCallback';
 
@@ -9,10 +17,16 @@ import { feishuApprovalEvent } from './feishuCallback';
 const SELF_BUILT_APP_ID = /^cli_[0-9a-fA-F]{16}$/;
 
 /** A v1 approval event as the SDK's dispatcher hands it over: the event's fields beside the envelope's. */
-const dispatchedEventSchema = z.looseObject({ uuid: z.string().min(1), instance_code: z.string().min(1) });
+const dispatchedEventSchema = z.looseObject({
+  uuid: z.string().min(1),
+  instance_code: z.string().min(1),
+});
 
 function sdkLogger(logger: LoggerService): Logger {
-  const text = (parts: unknown[]) => parts.map(part => (typeof part === 'string' ? part : JSON.stringify(part))).join(' ');
+  const text = (parts: unknown[]) =>
+    parts
+      .map(part => (typeof part === 'string' ? part : JSON.stringify(part)))
+      .join(' ');
   return {
     error: (...parts) => logger.error(text(parts)),
     warn: (...parts) => logger.warn(text(parts)),
@@ -40,10 +54,18 @@ export async function openFeishuLongConnection(
   const sdk = sdkLogger(logger.child({ integration: integration.id }));
   const apply = async (event: string, data: unknown) => {
     const parsed = dispatchedEventSchema.safeParse(data);
-    const approvalEvent = parsed.success && feishuApprovalEvent(parsed.data.uuid, { type: event, instance_code: parsed.data.instance_code });
+    const approvalEvent =
+      parsed.success &&
+      feishuApprovalEvent(parsed.data.uuid, {
+        type: event,
+        instance_code: parsed.data.instance_code,
+      });
     if (approvalEvent) await onEvents([approvalEvent]);
   };
-  const dispatcher = new EventDispatcher({ logger: sdk, loggerLevel: LoggerLevel.warn }).register({
+  const dispatcher = new EventDispatcher({
+    logger: sdk,
+    loggerLevel: LoggerLevel.warn,
+  }).register({
     approval_instance: (data: unknown) => apply('approval_instance', data),
     approval_task: (data: unknown) => apply('approval_task', data),
   });
@@ -54,9 +76,18 @@ export async function openFeishuLongConnection(
     logger: sdk,
     loggerLevel: LoggerLevel.warn,
     autoReconnect: true,
-    onReady: () => logger.info(`Feishu long connection open for app ${integration.appId} (integration ${integration.id})`),
-    onReconnected: () => logger.info(`Feishu long connection re-established for integration ${integration.id}`),
-    onError: error => logger.error(`Feishu long connection for integration ${integration.id} gave up: ${error.message}; the reconciler still reads pending approvals`),
+    onReady: () =>
+      logger.info(
+        `Feishu long connection open for app ${integration.appId} (integration ${integration.id})`,
+      ),
+    onReconnected: () =>
+      logger.info(
+        `Feishu long connection re-established for integration ${integration.id}`,
+      ),
+    onError: error =>
+      logger.error(
+        `Feishu long connection for integration ${integration.id} gave up: ${error.message}; the reconciler still reads pending approvals`,
+      ),
   });
   await client.start({ eventDispatcher: dispatcher });
   return {

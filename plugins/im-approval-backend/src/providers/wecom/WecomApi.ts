@@ -45,12 +45,17 @@ function wecomErrorKind(errcode: number): ImErrorKind {
   return WECOM_ERROR_KINDS[errcode] ?? 'invalid_request';
 }
 
-const tokenSchema = z.object({ access_token: z.string().min(1), expires_in: z.number().positive() });
+const tokenSchema = z.object({
+  access_token: z.string().min(1),
+  expires_in: z.number().positive(),
+});
 
 /** What a person should check for the errcodes WeCom's approval APIs answer most. */
 const ADVICE: Record<number, string> = {
-  301025: "check the template's control ids, and that the initiator and approvers are inside the app's visible range",
-  301055: "add the app to the Approval app's \"apps that may call the API\" list",
+  301025:
+    "check the template's control ids, and that the initiator and approvers are inside the app's visible range",
+  301055:
+    'add the app to the Approval app\'s "apps that may call the API" list',
   60020: "add the backend's egress IP to the app's trusted IPs",
   45009: 'the OA APIs allow 600 calls a minute',
 };
@@ -69,20 +74,40 @@ export class WecomApi {
     private readonly logger: LoggerService,
   ) {
     this.token = new AccessToken(() => this.fetchToken());
-    this.errors = new ImApiErrors('WeCom', `app ${integration.agentId} of corp ${integration.corpId}`, {
-      credentials: 'check the Corp ID and the app Secret',
-      permission: 'grant the app access in the WeCom admin console',
-      notFound: "check the id, and that the person is inside the app's visible range",
-    });
+    this.errors = new ImApiErrors(
+      'WeCom',
+      `app ${integration.agentId} of corp ${integration.corpId}`,
+      {
+        credentials: 'check the Corp ID and the app Secret',
+        permission: 'grant the app access in the WeCom admin console',
+        notFound:
+          "check the id, and that the person is inside the app's visible range",
+      },
+    );
   }
 
-  async call<T extends z.ZodType>(call: ApiCall, schema: T): Promise<z.output<T>> {
+  async call<T extends z.ZodType>(
+    call: ApiCall,
+    schema: T,
+  ): Promise<z.output<T>> {
     const answer = await this.token.use(
       token => this.send(call, { ...call.query, access_token: token }),
       ({ errcode }) => INVALID_TOKEN_CODES.has(errcode),
     );
-    if (INVALID_TOKEN_CODES.has(answer.errcode)) throw this.errors.tokenRefusedAgain(call.operation, answer.errcode, answer.errmsg);
-    return errcodeResult(answer, schema, call.operation, this.errors, wecomErrorKind, ADVICE);
+    if (INVALID_TOKEN_CODES.has(answer.errcode))
+      throw this.errors.tokenRefusedAgain(
+        call.operation,
+        answer.errcode,
+        answer.errmsg,
+      );
+    return errcodeResult(
+      answer,
+      schema,
+      call.operation,
+      this.errors,
+      wecomErrorKind,
+      ADVICE,
+    );
   }
 
   /** Fetches a fresh token; throws a `credentials` error when the Corp ID or Secret are refused. */
@@ -97,14 +122,29 @@ export class WecomApi {
       { corpid: this.integration.corpId, corpsecret: this.integration.secret },
     );
     // Only WeCom's refusals of the Corp ID or Secret say so; system busy or an outage is tried again later.
-    const token = errcodeResult(answer, tokenSchema, operation, this.errors, wecomErrorKind, ADVICE);
-    this.logger.debug(`Fetched a WeCom access token for app ${this.integration.agentId} of corp ${this.integration.corpId}`);
+    const token = errcodeResult(
+      answer,
+      tokenSchema,
+      operation,
+      this.errors,
+      wecomErrorKind,
+      ADVICE,
+    );
+    this.logger.debug(
+      `Fetched a WeCom access token for app ${this.integration.agentId} of corp ${this.integration.corpId}`,
+    );
     return { value: token.access_token, expiresInSeconds: token.expires_in };
   }
 
   private send(call: ApiCall, query: Record<string, string>) {
     return requestErrcodeJson(
-      { im: 'WeCom', operation: call.operation, method: call.method, url: apiUrl(this.integration.baseUrl, call.path, query), body: call.body },
+      {
+        im: 'WeCom',
+        operation: call.operation,
+        method: call.method,
+        url: apiUrl(this.integration.baseUrl, call.path, query),
+        body: call.body,
+      },
       this.errors,
     );
   }

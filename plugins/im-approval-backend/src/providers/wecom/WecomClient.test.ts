@@ -20,15 +20,34 @@ function integration(agentId = 1000002, secret = 'secret-a') {
 }
 
 function client(agentId?: number, secret?: string) {
-  return new WecomClient(integration(agentId, secret), { logger: mockServices.logger.mock(), callbackMaxAgeSeconds: 300 });
+  return new WecomClient(integration(agentId, secret), {
+    logger: mockServices.logger.mock(),
+    callbackMaxAgeSeconds: 300,
+  });
 }
 
 function tokenOnce(token = 'tok-a', secret = 'secret-a') {
-  return nock(BASE).get('/cgi-bin/gettoken').query({ corpid: 'wwcorp', corpsecret: secret }).reply(200, { errcode: 0, errmsg: 'ok', access_token: token, expires_in: 7200 });
+  return nock(BASE)
+    .get('/cgi-bin/gettoken')
+    .query({ corpid: 'wwcorp', corpsecret: secret })
+    .reply(200, {
+      errcode: 0,
+      errmsg: 'ok',
+      access_token: token,
+      expires_in: 7200,
+    });
 }
 
 function detail(spStatus: number, nodes: object[] = []) {
-  return { errcode: 0, errmsg: 'ok', info: { sp_no: 'SP-1', sp_status: spStatus, process_list: { node_list: [{ sub_node_list: nodes }] } } };
+  return {
+    errcode: 0,
+    errmsg: 'ok',
+    info: {
+      sp_no: 'SP-1',
+      sp_status: spStatus,
+      process_list: { node_list: [{ sub_node_list: nodes }] },
+    },
+  };
 }
 
 const template = {
@@ -36,8 +55,22 @@ const template = {
   errmsg: 'ok',
   template_content: {
     controls: [
-      { property: { control: 'Text', id: 'Text-1', title: [{ text: 'Service', lang: 'zh_CN' }], require: 1 } },
-      { property: { control: 'Textarea', id: 'Textarea-2', title: [{ text: 'Reason', lang: 'zh_CN' }], require: 0 } },
+      {
+        property: {
+          control: 'Text',
+          id: 'Text-1',
+          title: [{ text: 'Service', lang: 'zh_CN' }],
+          require: 1,
+        },
+      },
+      {
+        property: {
+          control: 'Textarea',
+          id: 'Textarea-2',
+          title: [{ text: 'Reason', lang: 'zh_CN' }],
+          require: 0,
+        },
+      },
     ],
   },
 };
@@ -48,8 +81,16 @@ describe('WecomClient', () => {
   it('fetches one token per corp and app however many calls run at once', async () => {
     tokenOnce('tok-a', 'secret-a');
     tokenOnce('tok-b', 'secret-b');
-    nock(BASE).post('/cgi-bin/oa/getapprovaldetail').query({ access_token: 'tok-a' }).times(4).reply(200, detail(1));
-    nock(BASE).post('/cgi-bin/oa/getapprovaldetail').query({ access_token: 'tok-b' }).times(2).reply(200, detail(1));
+    nock(BASE)
+      .post('/cgi-bin/oa/getapprovaldetail')
+      .query({ access_token: 'tok-a' })
+      .times(4)
+      .reply(200, detail(1));
+    nock(BASE)
+      .post('/cgi-bin/oa/getapprovaldetail')
+      .query({ access_token: 'tok-b' })
+      .times(2)
+      .reply(200, detail(1));
     const appA = client(1000002, 'secret-a');
     const appB = client(1000003, 'secret-b');
     await Promise.all([
@@ -58,19 +99,45 @@ describe('WecomClient', () => {
     ]);
   });
 
-  it.each([40014, 42001])('fetches a new token once when WeCom answers %s, and carries on', async errcode => {
-    tokenOnce('old');
-    nock(BASE).post('/cgi-bin/oa/getapprovaldetail').query({ access_token: 'old' }).reply(200, { errcode, errmsg: 'invalid access_token' });
-    tokenOnce('new');
-    nock(BASE).post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-1' }).query({ access_token: 'new' }).reply(200, detail(1));
-    expect(await client().readInstance('SP-1')).toEqual({ status: 'pending' });
-  });
+  it.each([40014, 42001])(
+    'fetches a new token once when WeCom answers %s, and carries on',
+    async errcode => {
+      tokenOnce('old');
+      nock(BASE)
+        .post('/cgi-bin/oa/getapprovaldetail')
+        .query({ access_token: 'old' })
+        .reply(200, { errcode, errmsg: 'invalid access_token' });
+      tokenOnce('new');
+      nock(BASE)
+        .post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-1' })
+        .query({ access_token: 'new' })
+        .reply(200, detail(1));
+      expect(await client().readInstance('SP-1')).toEqual({
+        status: 'pending',
+      });
+    },
+  );
 
   it('opens a request with contents from the template, approvers with apv_rel, and the creator looked up once by email', async () => {
     tokenOnce();
-    nock(BASE).post('/cgi-bin/oa/gettemplatedetail', { template_id: 'TPL' }).query(true).once().reply(200, template);
-    nock(BASE).post('/cgi-bin/user/get_userid_by_email', { email: 'bot@example.com', email_type: 1 }).query(true).once().reply(200, { errcode: 0, userid: 'bot' });
-    nock(BASE).post('/cgi-bin/user/getuserid', { mobile: '13800000001' }).query(true).once().reply(200, { errcode: 0, userid: 'alice' });
+    nock(BASE)
+      .post('/cgi-bin/oa/gettemplatedetail', { template_id: 'TPL' })
+      .query(true)
+      .once()
+      .reply(200, template);
+    nock(BASE)
+      .post('/cgi-bin/user/get_userid_by_email', {
+        email: 'bot@example.com',
+        email_type: 1,
+      })
+      .query(true)
+      .once()
+      .reply(200, { errcode: 0, userid: 'bot' });
+    nock(BASE)
+      .post('/cgi-bin/user/getuserid', { mobile: '13800000001' })
+      .query(true)
+      .once()
+      .reply(200, { errcode: 0, userid: 'alice' });
     const bodies: unknown[] = [];
     nock(BASE)
       .post('/cgi-bin/oa/applyevent', body => bodies.push(body) > 0)
@@ -88,13 +155,18 @@ describe('WecomClient', () => {
       ],
       approvers: ['13800000001', 'bob'],
     };
-    expect((await wecom.createInstance({ ...request, approverMode: 'all' })).instanceId).toBe('202611210001');
+    expect(
+      (await wecom.createInstance({ ...request, approverMode: 'all' }))
+        .instanceId,
+    ).toBe('202611210001');
     await wecom.createInstance({ ...request, approverMode: 'any' });
     expect(bodies[0]).toEqual({
       creator_userid: 'bot',
       template_id: 'TPL',
       use_template_approver: 0,
-      process: { node_list: [{ type: 1, apv_rel: 1, userid: ['alice', 'bob'] }] },
+      process: {
+        node_list: [{ type: 1, apv_rel: 1, userid: ['alice', 'bob'] }],
+      },
       apply_data: {
         contents: [
           { control: 'Text', id: 'Text-1', value: { text: 'api' } },
@@ -107,7 +179,10 @@ describe('WecomClient', () => {
         { summary_info: [{ text: 'Textarea-2: release', lang: 'zh_CN' }] },
       ],
     });
-    expect((bodies[1] as { process: { node_list: Array<{ apv_rel: number }> } }).process.node_list[0].apv_rel).toBe(2);
+    expect(
+      (bodies[1] as { process: { node_list: Array<{ apv_rel: number }> } })
+        .process.node_list[0].apv_rel,
+    ).toBe(2);
   });
 
   it.each([
@@ -120,7 +195,10 @@ describe('WecomClient', () => {
     [10, 'approved'],
   ])('reads the documented sp_status %p as %p', async (spStatus, status) => {
     tokenOnce();
-    nock(BASE).post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-1' }).query(true).reply(200, detail(spStatus));
+    nock(BASE)
+      .post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-1' })
+      .query(true)
+      .reply(200, detail(spStatus));
     expect((await client().readInstance('SP-1')).status).toBe(status);
   });
 
@@ -132,19 +210,60 @@ describe('WecomClient', () => {
       .reply(
         200,
         detail(3, [
-          { userid: 'alice', sp_yj: 2, speech: 'fine by me', sptime: 1763712000 },
+          {
+            userid: 'alice',
+            sp_yj: 2,
+            speech: 'fine by me',
+            sptime: 1763712000,
+          },
           { userid: 'bob', sp_yj: 3, speech: 'not today', sptime: 1763712060 },
         ]),
       );
     nock(BASE)
       .post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-2' })
       .query(true)
-      .reply(200, { errcode: 0, info: { sp_status: 2, sp_record: [{ details: [{ approver: { userid: 'alice' }, speech: 'ok', sp_status: 2, sptime: 1763712000 }] }] } });
-    nock(BASE).get('/cgi-bin/user/get').query(q => q.userid === 'bob').reply(200, { errcode: 0, name: 'Bob Li', email: 'bob@example.com' });
-    nock(BASE).get('/cgi-bin/user/get').query(q => q.userid === 'alice').reply(200, { errcode: 60011, errmsg: 'no privilege to access/modify contact' });
+      .reply(200, {
+        errcode: 0,
+        info: {
+          sp_status: 2,
+          sp_record: [
+            {
+              details: [
+                {
+                  approver: { userid: 'alice' },
+                  speech: 'ok',
+                  sp_status: 2,
+                  sptime: 1763712000,
+                },
+              ],
+            },
+          ],
+        },
+      });
+    nock(BASE)
+      .get('/cgi-bin/user/get')
+      .query(q => q.userid === 'bob')
+      .reply(200, { errcode: 0, name: 'Bob Li', email: 'bob@example.com' });
+    nock(BASE)
+      .get('/cgi-bin/user/get')
+      .query(q => q.userid === 'alice')
+      .reply(200, {
+        errcode: 60011,
+        errmsg: 'no privilege to access/modify contact',
+      });
     const wecom = client();
-    expect(await wecom.readInstance('SP-1')).toEqual({ status: 'rejected', decidedBy: { id: 'bob', name: 'Bob Li' }, comment: 'not today', decidedAt: new Date(1763712060_000) });
-    expect(await wecom.readInstance('SP-2')).toEqual({ status: 'approved', decidedBy: { id: 'alice', name: 'alice' }, comment: 'ok', decidedAt: new Date(1763712000_000) });
+    expect(await wecom.readInstance('SP-1')).toEqual({
+      status: 'rejected',
+      decidedBy: { id: 'bob', name: 'Bob Li' },
+      comment: 'not today',
+      decidedAt: new Date(1763712060_000),
+    });
+    expect(await wecom.readInstance('SP-2')).toEqual({
+      status: 'approved',
+      decidedBy: { id: 'alice', name: 'alice' },
+      comment: 'ok',
+      decidedAt: new Date(1763712000_000),
+    });
   });
 
   it('counts sp_yj 13 (approved, an approver added) as an approval in the current shape', async () => {
@@ -152,14 +271,36 @@ describe('WecomClient', () => {
     nock(BASE)
       .post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-1' })
       .query(true)
-      .reply(200, detail(2, [{ userid: 'alice', sp_yj: 13, speech: 'ok, and carol too', sptime: 1763712000 }, { userid: 'carol', sp_yj: 1, sptime: 0 }]));
-    nock(BASE).get('/cgi-bin/user/get').query(q => q.userid === 'alice').reply(200, { errcode: 0, name: 'Alice', email: 'alice@example.com' });
-    expect(await client().readInstance('SP-1')).toEqual({ status: 'approved', decidedBy: { id: 'alice', name: 'Alice' }, comment: 'ok, and carol too', decidedAt: new Date(1763712000_000) });
+      .reply(
+        200,
+        detail(2, [
+          {
+            userid: 'alice',
+            sp_yj: 13,
+            speech: 'ok, and carol too',
+            sptime: 1763712000,
+          },
+          { userid: 'carol', sp_yj: 1, sptime: 0 },
+        ]),
+      );
+    nock(BASE)
+      .get('/cgi-bin/user/get')
+      .query(q => q.userid === 'alice')
+      .reply(200, { errcode: 0, name: 'Alice', email: 'alice@example.com' });
+    expect(await client().readInstance('SP-1')).toEqual({
+      status: 'approved',
+      decidedBy: { id: 'alice', name: 'Alice' },
+      comment: 'ok, and carol too',
+      decidedAt: new Date(1763712000_000),
+    });
   });
 
   it('cuts summary_list lines to the documented 20 characters, counting code points', async () => {
     tokenOnce();
-    nock(BASE).post('/cgi-bin/oa/gettemplatedetail').query(true).reply(200, template);
+    nock(BASE)
+      .post('/cgi-bin/oa/gettemplatedetail')
+      .query(true)
+      .reply(200, template);
     let summary: unknown;
     nock(BASE)
       .post('/cgi-bin/oa/applyevent', body => {
@@ -177,27 +318,52 @@ describe('WecomClient', () => {
       approverMode: 'any',
       initiator: 'bot',
     });
-    const lines = (summary as Array<{ summary_info: Array<{ text: string }> }>).map(line => line.summary_info[0].text);
-    expect(lines).toEqual(['发布 payments 到生产环境 🚀…', 'Service: payments-g…']);
+    const lines = (
+      summary as Array<{ summary_info: Array<{ text: string }> }>
+    ).map(line => line.summary_info[0].text);
+    expect(lines).toEqual([
+      '发布 payments 到生产环境 🚀…',
+      'Service: payments-g…',
+    ]);
     for (const line of lines) expect([...line].length).toBeLessThanOrEqual(20);
   });
 
   it('says it cannot revoke, without calling WeCom', async () => {
-    expect(await client().cancelInstance()).toEqual({ revoked: false, message: expect.stringMatching(/no API to revoke/) });
+    expect(await client().cancelInstance()).toEqual({
+      revoked: false,
+      message: expect.stringMatching(/no API to revoke/),
+    });
   });
 
   it.each([
-    [45009, 'rate_limited', /WeCom rate limit reached while trying to read an approval request \(code 45009: api freq out of limit; the OA APIs allow 600 calls a minute\); retrying later/],
-    [301055, 'permission', /may not read an approval request .*add the app to the Approval app's "apps that may call the API" list/],
+    [
+      45009,
+      'rate_limited',
+      /WeCom rate limit reached while trying to read an approval request \(code 45009: api freq out of limit; the OA APIs allow 600 calls a minute\); retrying later/,
+    ],
+    [
+      301055,
+      'permission',
+      /may not read an approval request .*add the app to the Approval app's "apps that may call the API" list/,
+    ],
     [301025, 'invalid_request', /visible range/],
-  ] as const)('maps errcode %s to a %s error a person can act on', async (errcode, kind, message) => {
-    tokenOnce();
-    nock(BASE).post('/cgi-bin/oa/getapprovaldetail').query(true).reply(200, { errcode, errmsg: errcode === 45009 ? 'api freq out of limit' : 'refused' });
-    const error = await imApiError(client().readInstance('SP-1'));
-    expect(error.kind).toBe(kind);
-    expect(error.message).toMatch(message);
-    expect(error.transient).toBe(kind === 'rate_limited');
-  });
+  ] as const)(
+    'maps errcode %s to a %s error a person can act on',
+    async (errcode, kind, message) => {
+      tokenOnce();
+      nock(BASE)
+        .post('/cgi-bin/oa/getapprovaldetail')
+        .query(true)
+        .reply(200, {
+          errcode,
+          errmsg: errcode === 45009 ? 'api freq out of limit' : 'refused',
+        });
+      const error = await imApiError(client().readInstance('SP-1'));
+      expect(error.kind).toBe(kind);
+      expect(error.message).toMatch(message);
+      expect(error.transient).toBe(kind === 'rate_limited');
+    },
+  );
 
   it.each([
     [-1, 'system busy', 'unavailable'],
@@ -216,75 +382,152 @@ describe('WecomClient', () => {
     [301025, 'invalid apply data', 'invalid_request'],
     [40056, 'invalid agentid', 'invalid_request'],
     [40058, 'invalid parameter', 'invalid_request'],
-  ] as const)('classifies errcode %s (%s) as %s; only a rate limit is one', async (errcode, errmsg, kind) => {
-    tokenOnce();
-    nock(BASE).post('/cgi-bin/oa/getapprovaldetail').query(true).reply(200, { errcode, errmsg });
-    const error = await imApiError(client().readInstance('SP-1'));
-    expect(error.kind).toBe(kind);
-    expect(error.transient).toBe(kind === 'unavailable' || kind === 'rate_limited');
-  });
+  ] as const)(
+    'classifies errcode %s (%s) as %s; only a rate limit is one',
+    async (errcode, errmsg, kind) => {
+      tokenOnce();
+      nock(BASE)
+        .post('/cgi-bin/oa/getapprovaldetail')
+        .query(true)
+        .reply(200, { errcode, errmsg });
+      const error = await imApiError(client().readInstance('SP-1'));
+      expect(error.kind).toBe(kind);
+      expect(error.transient).toBe(
+        kind === 'unavailable' || kind === 'rate_limited',
+      );
+    },
+  );
 
   it('calls errcode -1 what WeCom says it is, busy, and tries again later', async () => {
     tokenOnce();
-    nock(BASE).post('/cgi-bin/oa/getapprovaldetail').query(true).reply(200, { errcode: -1, errmsg: 'system busy' });
+    nock(BASE)
+      .post('/cgi-bin/oa/getapprovaldetail')
+      .query(true)
+      .reply(200, { errcode: -1, errmsg: 'system busy' });
     const error = await imApiError(client().readInstance('SP-1'));
-    expect(error.message).toBe('WeCom failed to read an approval request (code -1: system busy); retrying later');
+    expect(error.message).toBe(
+      'WeCom failed to read an approval request (code -1: system busy); retrying later',
+    );
     expect(error.message).not.toMatch(/rate limit/);
   });
 
-  it('retries a refused token once, then calls a second refusal WeCom\'s fault, not the credentials', async () => {
+  it("retries a refused token once, then calls a second refusal WeCom's fault, not the credentials", async () => {
     tokenOnce('old');
     tokenOnce('new');
-    nock(BASE).post('/cgi-bin/oa/getapprovaldetail').query(true).times(2).reply(200, { errcode: 42001, errmsg: 'access_token expired' });
+    nock(BASE)
+      .post('/cgi-bin/oa/getapprovaldetail')
+      .query(true)
+      .times(2)
+      .reply(200, { errcode: 42001, errmsg: 'access_token expired' });
     const error = await imApiError(client().readInstance('SP-1'));
     expect(error.kind).toBe('unavailable');
-    expect(error.message).toMatch(/^WeCom refused the access token it had just issued when asked to read an approval request \(code 42001/);
+    expect(error.message).toMatch(
+      /^WeCom refused the access token it had just issued when asked to read an approval request \(code 42001/,
+    );
   });
 
   describe("the token endpoint's", () => {
     const gettoken = () => nock(BASE).get('/cgi-bin/gettoken').query(true);
-    const outage = /^WeCom answered HTTP 50\d.* when asked to get an access token: an outage at WeCom, not a problem with the app's settings; retrying later$/;
+    const outage =
+      /^WeCom answered HTTP 50\d.* when asked to get an access token: an outage at WeCom, not a problem with the app's settings; retrying later$/;
 
     it.each([
-      ['HTTP 503 with an errcode', () => gettoken().reply(503, { errcode: 40001, errmsg: 'invalid credential' }), outage],
-      ['HTTP 502 without JSON', () => gettoken().reply(502, 'Bad Gateway'), outage],
-      ['a network error', () => gettoken().replyWithError('socket hang up'), /^Could not reach WeCom at https:\/\/qyapi\.wecom\.test to get an access token: socket hang up/],
-      ['errcode -1 (system busy)', () => gettoken().reply(200, { errcode: -1, errmsg: 'system busy' }), /^WeCom failed to get an access token \(code -1: system busy\); retrying later$/],
-    ])('%s is an outage, tried again later, never a credentials problem', async (_, reply, message) => {
-      reply();
-      const error = await imApiError(client().verifyCredentials());
-      expect(error.kind).toBe('unavailable');
-      expect(error.message).toMatch(message);
-      expect(error.message).not.toMatch(/Corp ID and the app Secret|credentials/);
-    });
+      [
+        'HTTP 503 with an errcode',
+        () =>
+          gettoken().reply(503, {
+            errcode: 40001,
+            errmsg: 'invalid credential',
+          }),
+        outage,
+      ],
+      [
+        'HTTP 502 without JSON',
+        () => gettoken().reply(502, 'Bad Gateway'),
+        outage,
+      ],
+      [
+        'a network error',
+        () => gettoken().replyWithError('socket hang up'),
+        /^Could not reach WeCom at https:\/\/qyapi\.wecom\.test to get an access token: socket hang up/,
+      ],
+      [
+        'errcode -1 (system busy)',
+        () => gettoken().reply(200, { errcode: -1, errmsg: 'system busy' }),
+        /^WeCom failed to get an access token \(code -1: system busy\); retrying later$/,
+      ],
+    ])(
+      '%s is an outage, tried again later, never a credentials problem',
+      async (_, reply, message) => {
+        reply();
+        const error = await imApiError(client().verifyCredentials());
+        expect(error.kind).toBe('unavailable');
+        expect(error.message).toMatch(message);
+        expect(error.message).not.toMatch(
+          /Corp ID and the app Secret|credentials/,
+        );
+      },
+    );
 
-    it.each([40001, 40013, 40091, 41002, 41004])('refusal %s is about the Corp ID or Secret', async errcode => {
-      gettoken().reply(200, { errcode, errmsg: 'refused' });
-      const error = await imApiError(client().verifyCredentials());
-      expect(error.kind).toBe('credentials');
-      expect(error.message).toMatch(/; check the Corp ID and the app Secret$/);
-    });
+    it.each([40001, 40013, 40091, 41002, 41004])(
+      'refusal %s is about the Corp ID or Secret',
+      async errcode => {
+        gettoken().reply(200, { errcode, errmsg: 'refused' });
+        const error = await imApiError(client().verifyCredentials());
+        expect(error.kind).toBe('credentials');
+        expect(error.message).toMatch(
+          /; check the Corp ID and the app Secret$/,
+        );
+      },
+    );
 
     it('other refusals say what WeCom said, without blaming the credentials', async () => {
-      gettoken().reply(200, { errcode: 60020, errmsg: 'not allow to access from your ip' });
+      gettoken().reply(200, {
+        errcode: 60020,
+        errmsg: 'not allow to access from your ip',
+      });
       const error = await imApiError(client().verifyCredentials());
       expect(error.kind).toBe('permission');
-      expect(error.message).toMatch(/may not get an access token \(code 60020: not allow to access from your ip; add the backend's egress IP to the app's trusted IPs\)/);
+      expect(error.message).toMatch(
+        /may not get an access token \(code 60020: not allow to access from your ip; add the backend's egress IP to the app's trusted IPs\)/,
+      );
     });
   });
 
   it('says the Corp ID or Secret is wrong when the token is refused', async () => {
-    nock(BASE).get('/cgi-bin/gettoken').query(true).reply(200, { errcode: 40001, errmsg: 'invalid credential' });
+    nock(BASE)
+      .get('/cgi-bin/gettoken')
+      .query(true)
+      .reply(200, { errcode: 40001, errmsg: 'invalid credential' });
     const error = await imApiError(client().verifyCredentials());
     expect(error.kind).toBe('credentials');
-    expect(error.message).toBe('Invalid WeCom app credentials for app 1000002 of corp wwcorp (code 40001: invalid credential); check the Corp ID and the app Secret');
+    expect(error.message).toBe(
+      'Invalid WeCom app credentials for app 1000002 of corp wwcorp (code 40001: invalid credential); check the Corp ID and the app Secret',
+    );
   });
 
   it('finds people of a tenant without WeCom Mail by their own email field (email_type 2) after email_type 1 misses, once', async () => {
     tokenOnce();
-    nock(BASE).post('/cgi-bin/oa/gettemplatedetail').query(true).reply(200, template);
-    nock(BASE).post('/cgi-bin/user/get_userid_by_email', { email: 'bot@example.com', email_type: 1 }).query(true).once().reply(200, { errcode: 46004, errmsg: 'user no exist' });
-    nock(BASE).post('/cgi-bin/user/get_userid_by_email', { email: 'bot@example.com', email_type: 2 }).query(true).once().reply(200, { errcode: 0, errmsg: 'ok', userid: 'bot' });
+    nock(BASE)
+      .post('/cgi-bin/oa/gettemplatedetail')
+      .query(true)
+      .reply(200, template);
+    nock(BASE)
+      .post('/cgi-bin/user/get_userid_by_email', {
+        email: 'bot@example.com',
+        email_type: 1,
+      })
+      .query(true)
+      .once()
+      .reply(200, { errcode: 46004, errmsg: 'user no exist' });
+    nock(BASE)
+      .post('/cgi-bin/user/get_userid_by_email', {
+        email: 'bot@example.com',
+        email_type: 2,
+      })
+      .query(true)
+      .once()
+      .reply(200, { errcode: 0, errmsg: 'ok', userid: 'bot' });
     nock(BASE)
       .post('/cgi-bin/oa/applyevent', body => body.creator_userid === 'bot')
       .query(true)
@@ -292,38 +535,95 @@ describe('WecomClient', () => {
       .reply(200, { errcode: 0, errmsg: 'ok', sp_no: 'SP-1' });
     const wecom = client();
     for (let i = 0; i < 2; i++) {
-      await wecom.createInstance({ approvalId: 'a', form: 'TPL', title: 't', fields: [], approvers: ['bob'], approverMode: 'any' });
+      await wecom.createInstance({
+        approvalId: 'a',
+        form: 'TPL',
+        title: 't',
+        fields: [],
+        approvers: ['bob'],
+        approverMode: 'any',
+      });
     }
   });
 
   it('names a person nobody has and does not look them up again', async () => {
     tokenOnce();
-    nock(BASE).post('/cgi-bin/oa/gettemplatedetail').query(true).reply(200, template);
+    nock(BASE)
+      .post('/cgi-bin/oa/gettemplatedetail')
+      .query(true)
+      .reply(200, template);
     // Neither as a WeCom Mail address nor as a member's email field; a miss is cached like a hit.
-    nock(BASE).post('/cgi-bin/user/get_userid_by_email', { email: 'bot@example.com', email_type: 1 }).query(true).once().reply(200, { errcode: 46004, errmsg: 'user no exist' });
-    nock(BASE).post('/cgi-bin/user/get_userid_by_email', { email: 'bot@example.com', email_type: 2 }).query(true).once().reply(200, { errcode: 46004, errmsg: 'user no exist' });
+    nock(BASE)
+      .post('/cgi-bin/user/get_userid_by_email', {
+        email: 'bot@example.com',
+        email_type: 1,
+      })
+      .query(true)
+      .once()
+      .reply(200, { errcode: 46004, errmsg: 'user no exist' });
+    nock(BASE)
+      .post('/cgi-bin/user/get_userid_by_email', {
+        email: 'bot@example.com',
+        email_type: 2,
+      })
+      .query(true)
+      .once()
+      .reply(200, { errcode: 46004, errmsg: 'user no exist' });
     const wecom = client();
     for (let i = 0; i < 2; i++) {
-      const error = await imApiError(wecom.createInstance({ approvalId: 'a', form: 'TPL', title: 't', fields: [], approvers: ['bob'], approverMode: 'any' }));
-      expect(error.message).toMatch(/No WeCom user with email bot@example.com is visible to app 1000002/);
+      const error = await imApiError(
+        wecom.createInstance({
+          approvalId: 'a',
+          form: 'TPL',
+          title: 't',
+          fields: [],
+          approvers: ['bob'],
+          approverMode: 'any',
+        }),
+      );
+      expect(error.message).toMatch(
+        /No WeCom user with email bot@example.com is visible to app 1000002/,
+      );
     }
   });
 
   describe('findCreated (WeCom has no idempotency key: getapprovalinfo, then apply_data)', () => {
-    const request = { approvalId: 'a-1', form: 'TPL', title: 't', fields: [{ field: 'Service', value: 'api run 7' }], approvers: ['bob'], approverMode: 'any' as const, initiator: 'bot' };
+    const request = {
+      approvalId: 'a-1',
+      form: 'TPL',
+      title: 't',
+      fields: [{ field: 'Service', value: 'api run 7' }],
+      approvers: ['bob'],
+      approverMode: 'any' as const,
+      initiator: 'bot',
+    };
     const detailOf = (spNo: string, text: string) => ({
       errcode: 0,
       errmsg: 'ok',
-      info: { sp_no: spNo, sp_status: 1, applyer: { userid: 'bot' }, apply_data: { contents: [{ control: 'Text', id: 'Text-1', value: { text } }] } },
+      info: {
+        sp_no: spNo,
+        sp_status: 1,
+        applyer: { userid: 'bot' },
+        apply_data: {
+          contents: [{ control: 'Text', id: 'Text-1', value: { text } }],
+        },
+      },
     });
 
-    it('lists the template\'s requests by the creator since the first attempt, in seconds, and answers the one with this apply_data', async () => {
+    it("lists the template's requests by the creator since the first attempt, in seconds, and answers the one with this apply_data", async () => {
       tokenOnce();
-      nock(BASE).post('/cgi-bin/oa/gettemplatedetail').query(true).reply(200, template);
+      nock(BASE)
+        .post('/cgi-bin/oa/gettemplatedetail')
+        .query(true)
+        .reply(200, template);
       const since = new Date('2026-12-01T10:00:00.900Z');
       nock(BASE)
         .post('/cgi-bin/oa/getapprovalinfo', body => {
-          expect(body).toMatchObject({ starttime: String(Math.floor(since.getTime() / 1000)), new_cursor: '', size: 100 });
+          expect(body).toMatchObject({
+            starttime: String(Math.floor(since.getTime() / 1000)),
+            new_cursor: '',
+            size: 100,
+          });
           expect(body.filters).toEqual([
             { key: 'template_id', value: 'TPL' },
             { key: 'creator', value: 'bot' },
@@ -331,28 +631,69 @@ describe('WecomClient', () => {
           return true;
         })
         .query(true)
-        .reply(200, { errcode: 0, errmsg: 'ok', sp_no_list: ['SP-6', 'SP-7'], new_next_cursor: '' });
-      nock(BASE).post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-6' }).query(true).reply(200, detailOf('SP-6', 'api run 6'));
-      nock(BASE).post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-7' }).query(true).reply(200, detailOf('SP-7', 'api run 7'));
-      expect(await client().findCreated(request, since)).toMatchObject([{ instanceId: 'SP-7' }]);
+        .reply(200, {
+          errcode: 0,
+          errmsg: 'ok',
+          sp_no_list: ['SP-6', 'SP-7'],
+          new_next_cursor: '',
+        });
+      nock(BASE)
+        .post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-6' })
+        .query(true)
+        .reply(200, detailOf('SP-6', 'api run 6'));
+      nock(BASE)
+        .post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-7' })
+        .query(true)
+        .reply(200, detailOf('SP-7', 'api run 7'));
+      expect(await client().findCreated(request, since)).toMatchObject([
+        { instanceId: 'SP-7' },
+      ]);
     });
 
     it('answers nothing when no request matches, so the create is tried again', async () => {
       tokenOnce();
-      nock(BASE).post('/cgi-bin/oa/gettemplatedetail').query(true).reply(200, template);
-      nock(BASE).post('/cgi-bin/oa/getapprovalinfo').query(true).reply(200, { errcode: 0, errmsg: 'ok', sp_no_list: [], new_next_cursor: '' });
+      nock(BASE)
+        .post('/cgi-bin/oa/gettemplatedetail')
+        .query(true)
+        .reply(200, template);
+      nock(BASE)
+        .post('/cgi-bin/oa/getapprovalinfo')
+        .query(true)
+        .reply(200, {
+          errcode: 0,
+          errmsg: 'ok',
+          sp_no_list: [],
+          new_next_cursor: '',
+        });
       expect(await client().findCreated(request, new Date())).toEqual([]);
     });
   });
 
   it('looks mobiles up as WeCom keeps them: bare digits, without +86, spaces or dashes', async () => {
     tokenOnce();
-    nock(BASE).post('/cgi-bin/oa/gettemplatedetail').query(true).reply(200, template);
-    nock(BASE).post('/cgi-bin/user/getuserid', { mobile: '13800000001' }).query(true).reply(200, { errcode: 0, errmsg: 'ok', userid: 'alice' });
     nock(BASE)
-      .post('/cgi-bin/oa/applyevent', body => body.process.node_list[0].userid[0] === 'alice')
+      .post('/cgi-bin/oa/gettemplatedetail')
+      .query(true)
+      .reply(200, template);
+    nock(BASE)
+      .post('/cgi-bin/user/getuserid', { mobile: '13800000001' })
+      .query(true)
+      .reply(200, { errcode: 0, errmsg: 'ok', userid: 'alice' });
+    nock(BASE)
+      .post(
+        '/cgi-bin/oa/applyevent',
+        body => body.process.node_list[0].userid[0] === 'alice',
+      )
       .query(true)
       .reply(200, { errcode: 0, errmsg: 'ok', sp_no: 'SP-1' });
-    await client().createInstance({ approvalId: 'a', form: 'TPL', title: 't', fields: [], approvers: ['+86 138-0000-0001'], approverMode: 'any', initiator: 'bot' });
+    await client().createInstance({
+      approvalId: 'a',
+      form: 'TPL',
+      title: 't',
+      fields: [],
+      approvers: ['+86 138-0000-0001'],
+      approverMode: 'any',
+      initiator: 'bot',
+    });
   });
 });

@@ -12,7 +12,12 @@ import {
 import { z } from 'zod';
 import { PersonNames } from '../api/PersonNames';
 import { TtlCache } from '../api/TtlCache';
-import { bareMobile, oneByOne, UserIdResolver, type ContactKind } from '../api/UserIdResolver';
+import {
+  bareMobile,
+  oneByOne,
+  UserIdResolver,
+  type ContactKind,
+} from '../api/UserIdResolver';
 import { rejectCallback } from '../callbackChecks';
 import { findField } from '../formFields';
 import { instanceRef } from '../instanceRef';
@@ -31,7 +36,8 @@ const SUMMARY_LINE_CHARACTERS = 20;
 /** A summary line within WeCom's 20 characters (code points, so no emoji is split), ending in … when cut. */
 function summaryLine(text: string): string {
   const characters = [...text.replace(/\s+/g, ' ').trim()];
-  if (characters.length <= SUMMARY_LINE_CHARACTERS) return characters.join('') || '-';
+  if (characters.length <= SUMMARY_LINE_CHARACTERS)
+    return characters.join('') || '-';
   return `${characters.slice(0, SUMMARY_LINE_CHARACTERS - 1).join('')}…`;
 }
 
@@ -42,7 +48,10 @@ const templateSchema = z.object({
         property: z.looseObject({
           control: z.string(),
           id: z.string(),
-          title: z.array(z.object({ text: z.string(), lang: z.string().optional() })).optional().default([]),
+          title: z
+            .array(z.object({ text: z.string(), lang: z.string().optional() }))
+            .optional()
+            .default([]),
           require: z.union([z.number(), z.boolean()]).optional(),
         }),
       }),
@@ -50,24 +59,58 @@ const templateSchema = z.object({
   }),
 });
 
-const decisionSchema = z.object({ userid: z.string().optional(), speech: z.string().optional(), sptime: z.number().optional() });
+const decisionSchema = z.object({
+  userid: z.string().optional(),
+  speech: z.string().optional(),
+  sptime: z.number().optional(),
+});
 const detailSchema = z.object({
   info: z.object({
     sp_status: z.number(),
     applyer: z.object({ userid: z.string().optional() }).optional(),
     apply_data: z
-      .object({ contents: z.array(z.object({ id: z.string(), value: z.object({ text: z.string().optional() }).loose().optional() })).optional().default([]) })
+      .object({
+        contents: z
+          .array(
+            z.object({
+              id: z.string(),
+              value: z
+                .object({ text: z.string().optional() })
+                .loose()
+                .optional(),
+            }),
+          )
+          .optional()
+          .default([]),
+      })
       .optional(),
     process_list: z
       .object({
-        node_list: z.array(z.object({ sub_node_list: z.array(decisionSchema.extend({ sp_yj: z.number().optional() })).optional().default([]) })).optional().default([]),
+        node_list: z
+          .array(
+            z.object({
+              sub_node_list: z
+                .array(decisionSchema.extend({ sp_yj: z.number().optional() }))
+                .optional()
+                .default([]),
+            }),
+          )
+          .optional()
+          .default([]),
       })
       .optional(),
     sp_record: z
       .array(
         z.object({
           details: z
-            .array(z.object({ approver: z.object({ userid: z.string() }).optional(), speech: z.string().optional(), sp_status: z.number().optional(), sptime: z.number().optional() }))
+            .array(
+              z.object({
+                approver: z.object({ userid: z.string() }).optional(),
+                speech: z.string().optional(),
+                sp_status: z.number().optional(),
+                sptime: z.number().optional(),
+              }),
+            )
             .optional()
             .default([]),
         }),
@@ -76,7 +119,10 @@ const detailSchema = z.object({
       .default([]),
   }),
 });
-const approvalListSchema = z.object({ sp_no_list: z.array(z.string()).optional().default([]), new_next_cursor: z.string().optional() });
+const approvalListSchema = z.object({
+  sp_no_list: z.array(z.string()).optional().default([]),
+  new_next_cursor: z.string().optional(),
+});
 /** getapprovalinfo answers at most 100 a page. */
 const FIND_PAGE_SIZE = 100;
 const FIND_PAGES = 3;
@@ -86,10 +132,26 @@ const userIdSchema = z.object({ userid: z.string() });
 const personSchema = z.object({ name: z.string().optional() });
 
 /** Every approver decision in a detail, in either of the shapes WeCom answers. */
-function decisions(info: Detail): Array<{ userid?: string; speech?: string; sptime?: number; status?: number }> {
-  const fromNodes = (info.process_list?.node_list ?? []).flatMap(node => node.sub_node_list.map(sub => ({ ...sub, status: sub.sp_yj })));
+function decisions(
+  info: Detail,
+): Array<{
+  userid?: string;
+  speech?: string;
+  sptime?: number;
+  status?: number;
+}> {
+  const fromNodes = (info.process_list?.node_list ?? []).flatMap(node =>
+    node.sub_node_list.map(sub => ({ ...sub, status: sub.sp_yj })),
+  );
   if (fromNodes.length > 0) return fromNodes;
-  return info.sp_record.flatMap(record => record.details.map(d => ({ userid: d.approver?.userid, speech: d.speech, sptime: d.sptime, status: d.sp_status })));
+  return info.sp_record.flatMap(record =>
+    record.details.map(d => ({
+      userid: d.approver?.userid,
+      speech: d.speech,
+      sptime: d.sptime,
+      status: d.sp_status,
+    })),
+  );
 }
 
 /** One WeCom self-built app that may call the Approval app's API. */
@@ -112,10 +174,24 @@ export class WecomClient implements ImClient {
         "check the spelling and that the person is inside the app's visible range",
     );
     this.people = new PersonNames(userid =>
-      this.api.call({ operation: 'read a user', method: 'GET', path: '/cgi-bin/user/get', query: { userid } }, personSchema).then(person => person.name),
+      this.api
+        .call(
+          {
+            operation: 'read a user',
+            method: 'GET',
+            path: '/cgi-bin/user/get',
+            query: { userid },
+          },
+          personSchema,
+        )
+        .then(person => person.name),
     );
     if (integration.token && integration.encodingAESKey) {
-      this.callbacks = new WecomCallbackVerifier({ token: integration.token, encodingAesKey: integration.encodingAESKey, receiveId: integration.corpId });
+      this.callbacks = new WecomCallbackVerifier({
+        token: integration.token,
+        encodingAesKey: integration.encodingAESKey,
+        receiveId: integration.corpId,
+      });
     }
   }
 
@@ -126,12 +202,19 @@ export class WecomClient implements ImClient {
   describeForm(templateId: string): Promise<ImFormField[]> {
     return this.templates.getOrLoad(templateId, async () => {
       const detail = await this.api.call(
-        { operation: `read approval template "${templateId}"`, method: 'POST', path: '/cgi-bin/oa/gettemplatedetail', body: { template_id: templateId } },
+        {
+          operation: `read approval template "${templateId}"`,
+          method: 'POST',
+          path: '/cgi-bin/oa/gettemplatedetail',
+          body: { template_id: templateId },
+        },
         templateSchema,
       );
       return detail.template_content.controls.map(({ property }) => ({
         id: property.id,
-        name: (property.title.find(t => t.lang === 'zh_CN') ?? property.title[0])?.text ?? '',
+        name:
+          (property.title.find(t => t.lang === 'zh_CN') ?? property.title[0])
+            ?.text ?? '',
         type: property.control,
         required: Boolean(property.require),
       }));
@@ -141,7 +224,12 @@ export class WecomClient implements ImClient {
   async createInstance(request: ImInstanceRequest) {
     const body = await this.createBody(request);
     const created = await this.api.call(
-      { operation: 'create an approval request', method: 'POST', path: '/cgi-bin/oa/applyevent', body },
+      {
+        operation: 'create an approval request',
+        method: 'POST',
+        path: '/cgi-bin/oa/applyevent',
+        body,
+      },
       z.object({ sp_no: z.string().min(1) }),
     );
     return instanceRef(this.integration, created.sp_no);
@@ -151,7 +239,10 @@ export class WecomClient implements ImClient {
    * WeCom has no idempotency key: lists the template's requests made by the creator since `since`
    * (`getapprovalinfo`) and answers the one whose `apply_data` is this request's (it names the run).
    */
-  async findCreated(request: ImInstanceRequest, since: Date): Promise<ImInstanceRef[]> {
+  async findCreated(
+    request: ImInstanceRequest,
+    since: Date,
+  ): Promise<ImInstanceRef[]> {
     const found: ImInstanceRef[] = [];
     const body = await this.createBody(request);
     let cursor = '';
@@ -176,9 +267,16 @@ export class WecomClient implements ImClient {
       );
       for (const spNo of list.sp_no_list) {
         const { info } = await this.detail(spNo);
-        if (info.applyer?.userid && info.applyer.userid !== body.creator_userid) continue;
+        if (info.applyer?.userid && info.applyer.userid !== body.creator_userid)
+          continue;
         const contents = info.apply_data?.contents ?? [];
-        if (body.apply_data.contents.every(w => contents.some(c => c.id === w.id && (c.value?.text ?? '') === w.value.text))) {
+        if (
+          body.apply_data.contents.every(w =>
+            contents.some(
+              c => c.id === w.id && (c.value?.text ?? '') === w.value.text,
+            ),
+          )
+        ) {
           found.push(instanceRef(this.integration, spNo));
         }
       }
@@ -192,27 +290,51 @@ export class WecomClient implements ImClient {
   private async createBody(request: ImInstanceRequest) {
     const controls = await this.describeForm(request.form);
     const contents = request.fields.map(({ field, value }) => {
-      const control = findField(controls, field, `WeCom template "${request.form}"`);
+      const control = findField(
+        controls,
+        field,
+        `WeCom template "${request.form}"`,
+      );
       return { control: control.type, id: control.id, value: { text: value } };
     });
     const [[creator], approvers] = await Promise.all([
       this.users.resolve([request.initiator ?? this.integration.initiator]),
       this.users.resolve(request.approvers),
     ]);
-    const summary = [request.title, ...request.fields.map(f => `${f.field}: ${f.value}`)].slice(0, SUMMARY_LINES).map(summaryLine);
+    const summary = [
+      request.title,
+      ...request.fields.map(f => `${f.field}: ${f.value}`),
+    ]
+      .slice(0, SUMMARY_LINES)
+      .map(summaryLine);
     return {
       creator_userid: creator,
       template_id: request.form,
       use_template_approver: 0,
-      process: { node_list: [{ type: 1, apv_rel: request.approverMode === 'all' ? 1 : 2, userid: approvers }] },
+      process: {
+        node_list: [
+          {
+            type: 1,
+            apv_rel: request.approverMode === 'all' ? 1 : 2,
+            userid: approvers,
+          },
+        ],
+      },
       apply_data: { contents },
-      summary_list: summary.map(text => ({ summary_info: [{ text, lang: 'zh_CN' }] })),
+      summary_list: summary.map(text => ({
+        summary_info: [{ text, lang: 'zh_CN' }],
+      })),
     };
   }
 
   private detail(spNo: string) {
     return this.api.call(
-      { operation: 'read an approval request', method: 'POST', path: '/cgi-bin/oa/getapprovaldetail', body: { sp_no: spNo } },
+      {
+        operation: 'read an approval request',
+        method: 'POST',
+        path: '/cgi-bin/oa/getapprovaldetail',
+        body: { sp_no: spNo },
+      },
       detailSchema,
     );
   }
@@ -220,30 +342,52 @@ export class WecomClient implements ImClient {
   async readInstance(spNo: string): Promise<ImInstanceState> {
     const { info } = await this.detail(spNo);
     const status = WECOM_SP_STATUS[info.sp_status];
-    if (!status) throw new ImApiError('unavailable', `WeCom approval ${spNo} has an unknown sp_status ${info.sp_status}`);
+    if (!status)
+      throw new ImApiError(
+        'unavailable',
+        `WeCom approval ${spNo} has an unknown sp_status ${info.sp_status}`,
+      );
     if (status === 'pending') return { status };
     const deciding = decisions(info)
-      .filter(d => d.status !== undefined && (WECOM_DECIDING_NODE_STATUS[status] ?? []).includes(d.status))
+      .filter(
+        d =>
+          d.status !== undefined &&
+          (WECOM_DECIDING_NODE_STATUS[status] ?? []).includes(d.status),
+      )
       .sort((a, b) => (a.sptime ?? 0) - (b.sptime ?? 0))
       .at(-1);
     return {
       status,
-      decidedBy: deciding?.userid ? await this.people.person(deciding.userid) : undefined,
+      decidedBy: deciding?.userid
+        ? await this.people.person(deciding.userid)
+        : undefined,
       comment: deciding?.speech || undefined,
-      decidedAt: deciding?.sptime ? new Date(deciding.sptime * 1000) : new Date(),
+      decidedAt: deciding?.sptime
+        ? new Date(deciding.sptime * 1000)
+        : new Date(),
     };
   }
 
   /** WeCom has no API to revoke a request made through the Approval app. */
   async cancelInstance() {
-    return { revoked: false, message: 'WeCom offers no API to revoke an approval request; the approver may still see it until it is withdrawn in WeCom' };
+    return {
+      revoked: false,
+      message:
+        'WeCom offers no API to revoke an approval request; the approver may still see it until it is withdrawn in WeCom',
+    };
   }
 
   async handleCallback(request: ImCallbackRequest) {
     if (!this.callbacks) {
-      rejectCallback(400, `WeCom integration "${this.integration.id}" takes no HTTP callbacks (connection mode ${this.integration.connectionMode}, no callback token and encodingAESKey)`);
+      rejectCallback(
+        400,
+        `WeCom integration "${this.integration.id}" takes no HTTP callbacks (connection mode ${this.integration.connectionMode}, no callback token and encodingAESKey)`,
+      );
     }
-    return this.callbacks.verify(request, { now: new Date(), maxAgeSeconds: this.deps.callbackMaxAgeSeconds });
+    return this.callbacks.verify(request, {
+      now: new Date(),
+      maxAgeSeconds: this.deps.callbackMaxAgeSeconds,
+    });
   }
 
   /**
@@ -252,10 +396,21 @@ export class WecomClient implements ImClient {
    * (email_type 2): tenants without WeCom Mail only have the latter. Both answers, misses too,
    * are cached by the resolver, since many misses get the API blocked for a day.
    */
-  private async lookUpUser({ kind, value }: { kind: ContactKind; value: string }) {
+  private async lookUpUser({
+    kind,
+    value,
+  }: {
+    kind: ContactKind;
+    value: string;
+  }) {
     if (kind === 'mobile') {
       const { userid } = await this.api.call(
-        { operation: 'look up a user by mobile', method: 'POST', path: '/cgi-bin/user/getuserid', body: { mobile: bareMobile(value) } },
+        {
+          operation: 'look up a user by mobile',
+          method: 'POST',
+          path: '/cgi-bin/user/getuserid',
+          body: { mobile: bareMobile(value) },
+        },
         userIdSchema,
       );
       return userid;
@@ -273,7 +428,8 @@ export class WecomClient implements ImClient {
         );
         return userid;
       } catch (error) {
-        if (!(error instanceof ImApiError && error.kind === 'not_found')) throw error;
+        if (!(error instanceof ImApiError && error.kind === 'not_found'))
+          throw error;
       }
     }
     return undefined;

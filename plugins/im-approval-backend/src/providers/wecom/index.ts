@@ -1,4 +1,7 @@
-import { PROVIDER_CONNECTION_MODES, type WecomIntegration } from '@im-approval/plugin-im-approval-common';
+import {
+  PROVIDER_CONNECTION_MODES,
+  type WecomIntegration,
+} from '@im-approval/plugin-im-approval-common';
 import type { ImProvider } from '@im-approval/plugin-im-approval-node';
 import { WecomClient } from './WecomClient';
 

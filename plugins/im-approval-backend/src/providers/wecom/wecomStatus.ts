@@ -19,7 +19,9 @@ export const WECOM_SP_STATUS: Record<number, ImInstanceState['status']> = {
  * `sp_status` (`sp_record … details`) that made each decision: 2 approved, 3 rejected, and in the
  * current shape 13 (同意并加签), approved with an approver added.
  */
-export const WECOM_DECIDING_NODE_STATUS: Partial<Record<ImInstanceState['status'], readonly number[]>> = {
+export const WECOM_DECIDING_NODE_STATUS: Partial<
+  Record<ImInstanceState['status'], readonly number[]>
+> = {
   approved: [2, 13],
   rejected: [3],
 };

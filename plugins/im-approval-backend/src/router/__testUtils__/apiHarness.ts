@@ -8,7 +8,14 @@ import {
 } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { startSandbox, type Sandbox } from '@im-approval/im-sandbox';
-import { APP, DINGTALK_APP, TEST_SEED, WECOM_APP, WECOM_CORP_ID, WECOM_TEMPLATE_ID } from '@im-approval/im-sandbox/testing';
+import {
+  APP,
+  DINGTALK_APP,
+  TEST_SEED,
+  WECOM_APP,
+  WECOM_CORP_ID,
+  WECOM_TEMPLATE_ID,
+} from '@im-approval/im-sandbox/testing';
 import type { Knex } from 'knex';
 import type { Server } from 'node:http';
 import request from 'supertest';
@@ -19,15 +26,40 @@ import { startTestOidcIssuer, type TestOidcIssuer } from './oidcIssuer';
 // the sandbox, a GitHub OIDC issuer on loopback and one signed-in user per permission left out.
 
 /** An integration of `provider` pointed at the sandbox's seeded app, as app-config or a create request gives it. */
-export function sandboxIntegration(provider: 'feishu' | 'dingtalk' | 'wecom', id: string, baseUrl: string): JsonObject {
+export function sandboxIntegration(
+  provider: 'feishu' | 'dingtalk' | 'wecom',
+  id: string,
+  baseUrl: string,
+): JsonObject {
   switch (provider) {
     case 'dingtalk': {
       const { appKey, appSecret, agentId, token, aesKey } = DINGTALK_APP;
-      return { id, provider, baseUrl, legacyBaseUrl: baseUrl, appKey, appSecret, agentId, token, aesKey, initiator: 'bot' };
+      return {
+        id,
+        provider,
+        baseUrl,
+        legacyBaseUrl: baseUrl,
+        appKey,
+        appSecret,
+        agentId,
+        token,
+        aesKey,
+        initiator: 'bot',
+      };
     }
     case 'wecom': {
       const { agentId, secret, token, encodingAesKey } = WECOM_APP;
-      return { id, provider, baseUrl, corpId: WECOM_CORP_ID, agentId, secret, token, encodingAESKey: encodingAesKey, initiator: 'bot' };
+      return {
+        id,
+        provider,
+        baseUrl,
+        corpId: WECOM_CORP_ID,
+        agentId,
+        secret,
+        token,
+        encodingAESKey: encodingAesKey,
+        initiator: 'bot',
+      };
     }
     default:
       return { id, provider, baseUrl, ...APP, initiator: 'bot@example.com' };
@@ -78,7 +110,9 @@ export function imApprovalConfig(sandbox: Sandbox, issuer: TestOidcIssuer) {
           allowedOwners: ALLOWED_OWNERS,
         },
       },
-      integrations: (['feishu', 'dingtalk', 'wecom'] as const).map(provider => sandboxIntegration(provider, INTEGRATIONS[provider], sandbox.url)),
+      integrations: (['feishu', 'dingtalk', 'wecom'] as const).map(provider =>
+        sandboxIntegration(provider, INTEGRATIONS[provider], sandbox.url),
+      ),
       templates: [
         {
           name: 'deploy',

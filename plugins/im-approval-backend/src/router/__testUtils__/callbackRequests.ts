@@ -1,5 +1,14 @@
-import { APP, DINGTALK_APP, WECOM_APP, WECOM_CORP_ID } from '@im-approval/im-sandbox/testing';
-import { feishuEncrypt, feishuSignatureHeaders, WxBizMsgCrypt } from '@im-approval/plugin-im-approval-node';
+import {
+  APP,
+  DINGTALK_APP,
+  WECOM_APP,
+  WECOM_CORP_ID,
+} from '@im-approval/im-sandbox/testing';
+import {
+  feishuEncrypt,
+  feishuSignatureHeaders,
+  WxBizMsgCrypt,
+} from '@im-approval/plugin-im-approval-node';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import type { CallbackProvider } from './apiOperations';
@@ -65,7 +74,10 @@ export function signedFeishu(
   return {
     method: 'post',
     query: '',
-    headers: { 'content-type': 'application/json', ...feishuSignatureHeaders(APP.encryptKey, body) },
+    headers: {
+      'content-type': 'application/json',
+      ...feishuSignatureHeaders(APP.encryptKey, body),
+    },
     body,
     label,
   };

@@ -1,6 +1,15 @@
 import { mockServices } from '@backstage/backend-test-utils';
-import { templateSchema, type Integration, type Template } from '@im-approval/plugin-im-approval-common';
-import type { ImClient, ImInstanceRequest, ImInstanceState, ImProvider } from '@im-approval/plugin-im-approval-node';
+import {
+  templateSchema,
+  type Integration,
+  type Template,
+} from '@im-approval/plugin-im-approval-common';
+import type {
+  ImClient,
+  ImInstanceRequest,
+  ImInstanceState,
+  ImProvider,
+} from '@im-approval/plugin-im-approval-node';
 import knexFactory from 'knex';
 import { DatabaseApprovalStore } from '../../database/DatabaseApprovalStore';
 import { DatabaseEventInbox } from '../../database/DatabaseEventInbox';
@@ -26,7 +35,10 @@ export class ScriptedIm implements ImClient {
   private created = 0;
 
   /** The next call of `op` throws `error` (once per error given). */
-  failNext(op: 'createInstance' | 'readInstance' | 'cancelInstance', ...errors: Error[]) {
+  failNext(
+    op: 'createInstance' | 'readInstance' | 'cancelInstance',
+    ...errors: Error[]
+  ) {
     this.failures.set(op, [...(this.failures.get(op) ?? []), ...errors]);
   }
 
@@ -64,7 +76,10 @@ export class ScriptedIm implements ImClient {
     return { revoked: true };
   }
   async handleCallback() {
-    return { reply: { status: 200, contentType: 'application/json', body: '{}' }, events: [] };
+    return {
+      reply: { status: 200, contentType: 'application/json', body: '{}' },
+      events: [],
+    };
   }
 }
 
@@ -90,9 +105,20 @@ export function template(overrides: Record<string, unknown> = {}): Template {
 }
 
 /** The approval core as the plugin wires it, over a real SQLite store and a scripted IM. */
-export async function scriptedCore(options: { templates?: Template[]; readsPerMinute?: number; readsPerSecond?: number } = {}) {
+export async function scriptedCore(
+  options: {
+    templates?: Template[];
+    readsPerMinute?: number;
+    readsPerSecond?: number;
+  } = {},
+) {
   const knex = await migratedClient({
-    getClient: async () => knexFactory({ client: 'better-sqlite3', connection: ':memory:', useNullAsDefault: true }),
+    getClient: async () =>
+      knexFactory({
+        client: 'better-sqlite3',
+        connection: ':memory:',
+        useNullAsDefault: true,
+      }),
   });
   const store = new DatabaseApprovalStore(knex);
   const im = new ScriptedIm();
@@ -117,12 +143,22 @@ export async function scriptedCore(options: { templates?: Template[]; readsPerMi
   const templates = options.templates ?? [template()];
   const settings = {
     template: async (name: string) => templates.find(t => t.name === name),
-    integration: async (id: string) => (id === INTEGRATION.id ? INTEGRATION : undefined),
+    integration: async (id: string) =>
+      id === INTEGRATION.id ? INTEGRATION : undefined,
   };
-  const clients = new ImClients(new Map([[provider.id, provider]]), { logger, callbackMaxAgeSeconds: 300 });
+  const clients = new ImClients(new Map([[provider.id, provider]]), {
+    logger,
+    callbackMaxAgeSeconds: 300,
+  });
   const changes = new ApprovalChanges(new LocalChangeBus(), logger);
   await changes.start();
-  const transitions = new ApprovalTransitions({ store, settings, clients, changes, logger });
+  const transitions = new ApprovalTransitions({
+    store,
+    settings,
+    clients,
+    changes,
+    logger,
+  });
   const opener = new ImInstanceOpener({ store, settings, transitions, logger });
   const inbox = new DatabaseEventInbox(knex);
   const expiry = new ApprovalExpiry({ store, inbox, transitions, logger });
@@ -146,6 +182,13 @@ export async function scriptedCore(options: { templates?: Template[]; readsPerMi
     inbox,
     intake: new ImEventIntake({ store, inbox, settings, transitions, logger }),
     sleeps,
-    reconciler: new Reconciler({ store, clients, transitions, opener, logger, clock }),
+    reconciler: new Reconciler({
+      store,
+      clients,
+      transitions,
+      opener,
+      logger,
+      clock,
+    }),
   };
 }

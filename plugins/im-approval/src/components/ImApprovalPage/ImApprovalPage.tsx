@@ -13,10 +13,16 @@ export function ImApprovalPage() {
   return (
     <BasePathProvider>
       <Page themeId="tool">
-        <Header title="IM approvals" subtitle="GitHub Actions approvals decided in Feishu / Lark, DingTalk or WeCom" />
+        <Header
+          title="IM approvals"
+          subtitle="GitHub Actions approvals decided in Feishu / Lark, DingTalk or WeCom"
+        />
         <TabbedLayout>
           <TabbedLayout.Route path="/" title="Approvals">
-            <PermissionGate permission={imApprovalApprovalReadPermission} what="read approvals">
+            <PermissionGate
+              permission={imApprovalApprovalReadPermission}
+              what="read approvals"
+            >
               <Routes>
                 <Route path="/" element={<ApprovalsList />} />
                 <Route path="/approvals/:id" element={<ApprovalDetail />} />

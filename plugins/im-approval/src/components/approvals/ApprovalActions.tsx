@@ -22,7 +22,10 @@ import { ErrorAlert } from '../shared/ErrorAlert';
 
 type Action = 'approved' | 'rejected' | 'cancel';
 
-const ACTION_TEXT: Record<Action, { title: string; button: string; help: string }> = {
+const ACTION_TEXT: Record<
+  Action,
+  { title: string; button: string; help: string }
+> = {
   approved: {
     title: 'Approve as an administrator',
     button: 'Approve',
@@ -41,26 +44,40 @@ const ACTION_TEXT: Record<Action, { title: string; button: string; help: string 
 };
 
 /** Cancel, approve and reject for people holding the decide permission, on pending approvals only. */
-export function ApprovalActions(props: { approval: Approval; onChanged: () => void }) {
-  const { loading, allowed } = usePermission({ permission: imApprovalApprovalDecidePermission });
+export function ApprovalActions(props: {
+  approval: Approval;
+  onChanged: () => void;
+}) {
+  const { loading, allowed } = usePermission({
+    permission: imApprovalApprovalDecidePermission,
+  });
   const [action, setAction] = useState<Action>();
   if (props.approval.status !== 'pending') return null;
   if (loading) return null;
   if (!allowed) {
     return (
       <Alert severity="info">
-        This approval is waiting for its approvers in the IM. Only holders of the {imApprovalApprovalDecidePermission.name}{' '}
-        permission can cancel or decide it here.
+        This approval is waiting for its approvers in the IM. Only holders of
+        the {imApprovalApprovalDecidePermission.name} permission can cancel or
+        decide it here.
       </Alert>
     );
   }
   return (
     <>
       <Box display="flex" style={{ gap: 8 }}>
-        <Button variant="contained" color="primary" onClick={() => setAction('approved')}>
+        <Button
+          variant="contained"
+          color="primary"
+          onClick={() => setAction('approved')}
+        >
           Approve
         </Button>
-        <Button variant="contained" color="secondary" onClick={() => setAction('rejected')}>
+        <Button
+          variant="contained"
+          color="secondary"
+          onClick={() => setAction('rejected')}
+        >
           Reject
         </Button>
         <Button variant="outlined" onClick={() => setAction('cancel')}>
@@ -82,23 +99,35 @@ export function ApprovalActions(props: { approval: Approval; onChanged: () => vo
   );
 }
 
-function ActionDialog(props: { approval: Approval; action: Action; onClose: () => void; onDone: () => void }) {
+function ActionDialog(props: {
+  approval: Approval;
+  action: Action;
+  onClose: () => void;
+  onDone: () => void;
+}) {
   const api = useApi(imApprovalApiRef);
   const [reason, setReason] = useState('');
   const [invalid, setInvalid] = useState<string>();
   const text = ACTION_TEXT[props.action];
-  const [sending, send] = useAsyncFn(async (request: () => Promise<Approval>) => {
-    await request();
-    props.onDone();
-  });
+  const [sending, send] = useAsyncFn(
+    async (request: () => Promise<Approval>) => {
+      await request();
+      props.onDone();
+    },
+  );
 
   /** Checks the reason with the API's own schema and sends exactly what it accepted. */
   const submit = async () => {
     const { action } = props;
     const parsed =
       action === 'cancel'
-        ? cancelApprovalRequestSchema.safeParse({ reason: reason.trim() || undefined })
-        : decideApprovalRequestSchema.safeParse({ decision: action, comment: reason });
+        ? cancelApprovalRequestSchema.safeParse({
+            reason: reason.trim() || undefined,
+          })
+        : decideApprovalRequestSchema.safeParse({
+            decision: action,
+            comment: reason,
+          });
     if (!parsed.success) {
       setInvalid(parsed.error.issues.map(issue => issue.message).join('; '));
       return;
@@ -106,7 +135,9 @@ function ActionDialog(props: { approval: Approval; action: Action; onClose: () =
     setInvalid(undefined);
     const request = parsed.data;
     await send(() =>
-      'decision' in request ? api.decideApproval(props.approval.id, request) : api.cancelApproval(props.approval.id, request.reason),
+      'decision' in request
+        ? api.decideApproval(props.approval.id, request)
+        : api.cancelApproval(props.approval.id, request.reason),
     );
   };
 
@@ -134,7 +165,12 @@ function ActionDialog(props: { approval: Approval; action: Action; onClose: () =
       </DialogContent>
       <DialogActions>
         <Button onClick={props.onClose}>Back</Button>
-        <Button color="primary" variant="contained" disabled={sending.loading} onClick={submit}>
+        <Button
+          color="primary"
+          variant="contained"
+          disabled={sending.loading}
+          onClick={submit}
+        >
           {text.button}
         </Button>
       </DialogActions>

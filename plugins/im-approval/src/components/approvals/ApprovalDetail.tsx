@@ -1,6 +1,18 @@
-import { InfoCard, Link, Progress, ResponseErrorPanel, StructuredMetadataTable, Table } from '@backstage/core-components';
+import {
+  InfoCard,
+  Link,
+  Progress,
+  ResponseErrorPanel,
+  StructuredMetadataTable,
+  Table,
+} from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import { describeDecider, type ApprovalWithTimeline, type FormValue, type TimelineEvent } from '@im-approval/plugin-im-approval-common';
+import {
+  describeDecider,
+  type ApprovalWithTimeline,
+  type FormValue,
+  type TimelineEvent,
+} from '@im-approval/plugin-im-approval-common';
 import Chip from '@material-ui/core/Chip';
 import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
@@ -17,7 +29,12 @@ import { ApprovalStatus } from './ApprovalStatus';
 export function ApprovalDetail() {
   const { id = '' } = useParams();
   const api = useApi(imApprovalApiRef);
-  const { value: approval, loading, error, retry } = useAsyncRetry(() => api.getApproval(id), [api, id]);
+  const {
+    value: approval,
+    loading,
+    error,
+    retry,
+  } = useAsyncRetry(() => api.getApproval(id), [api, id]);
   const link = usePluginLink();
 
   if (loading && !approval) return <Progress />;
@@ -65,9 +82,11 @@ function SummaryCard({ approval }: { approval: ApprovalWithTimeline }) {
     decided: approval.decidedAt ? formatTime(approval.decidedAt) : '—',
     comment: approval.comment ?? '—',
     'IM instance': httpUrl(approval.imUrl) ? (
-      <Link to={httpUrl(approval.imUrl)!}>{approval.imInstanceId ?? 'open in the IM'}</Link>
+      <Link to={httpUrl(approval.imUrl)!}>
+        {approval.imInstanceId ?? 'open in the IM'}
+      </Link>
     ) : (
-      approval.imInstanceId ?? '—'
+      (approval.imInstanceId ?? '—')
     ),
   };
   if (approval.error) metadata.error = approval.error;
@@ -83,7 +102,11 @@ function ContextCard({ approval }: { approval: ApprovalWithTimeline }) {
   const metadata: Record<string, unknown> = {
     caller,
     ...run,
-    'workflow run': httpUrl(runUrl) ? <Link to={httpUrl(runUrl)!}>{runUrl}</Link> : (runUrl ?? '—'),
+    'workflow run': httpUrl(runUrl) ? (
+      <Link to={httpUrl(runUrl)!}>{runUrl}</Link>
+    ) : (
+      (runUrl ?? '—')
+    ),
   };
   return (
     <InfoCard
@@ -91,11 +114,21 @@ function ContextCard({ approval }: { approval: ApprovalWithTimeline }) {
       subheader={
         <>
           {verified ? (
-            <Chip size="small" color="primary" label="Verified: GitHub OIDC token" />
+            <Chip
+              size="small"
+              color="primary"
+              label="Verified: GitHub OIDC token"
+            />
           ) : (
             <Chip size="small" label="Self-reported by the caller" />
           )}
-          {test && <Chip size="small" variant="outlined" label="Test approval from a template" />}
+          {test && (
+            <Chip
+              size="small"
+              variant="outlined"
+              label="Test approval from a template"
+            />
+          )}
         </>
       }
     >
@@ -108,13 +141,22 @@ function FormValuesCard({ form }: { form: FormValue[] }) {
   return (
     <Table<FormValue>
       title="Form values sent to the IM"
-      options={{ search: false, paging: false, toolbar: true, padding: 'dense' }}
+      options={{
+        search: false,
+        paging: false,
+        toolbar: true,
+        padding: 'dense',
+      }}
       columns={[
         { title: 'Field', field: 'field' },
         { title: 'Value', field: 'value' },
       ]}
       data={form}
-      emptyContent={<Typography style={{ padding: 16 }}>No form values were sent.</Typography>}
+      emptyContent={
+        <Typography style={{ padding: 16 }}>
+          No form values were sent.
+        </Typography>
+      }
     />
   );
 }
@@ -126,10 +168,18 @@ function TimelineCard({ timeline }: { timeline: TimelineEvent[] }) {
       options={{ search: false, paging: false, padding: 'dense' }}
       columns={[
         { title: 'When', field: 'at', render: event => formatTime(event.at) },
-        { title: 'Event', field: 'type', render: event => event.type.replace(/_/g, ' ') },
+        {
+          title: 'Event',
+          field: 'type',
+          render: event => event.type.replace(/_/g, ' '),
+        },
         { title: 'From', field: 'source' },
         { title: 'Who', field: 'actor', render: event => event.actor ?? '—' },
-        { title: 'Message', field: 'message', render: event => event.message ?? '' },
+        {
+          title: 'Message',
+          field: 'message',
+          render: event => event.message ?? '',
+        },
       ]}
       data={timeline}
     />

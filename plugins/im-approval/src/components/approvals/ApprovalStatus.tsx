@@ -1,4 +1,10 @@
-import { StatusAborted, StatusError, StatusOK, StatusPending, StatusWarning } from '@backstage/core-components';
+import {
+  StatusAborted,
+  StatusError,
+  StatusOK,
+  StatusPending,
+  StatusWarning,
+} from '@backstage/core-components';
 import type { ApprovalStatus as Status } from '@im-approval/plugin-im-approval-common';
 
 const STATUS_ICON = {

@@ -5,7 +5,15 @@ describe('the approvals list', () => {
   it('shows the approvals the backend pages through, linking each to its details', async () => {
     const api = fakeApi({
       listApprovals: jest.fn(async () => ({
-        items: [{ ...approval, status: 'approved' as const, decidedBy: 'Alice Chen', decidedById: 'ou_alice', decidedAt: '2025-01-02T10:05:00.000Z' }],
+        items: [
+          {
+            ...approval,
+            status: 'approved' as const,
+            decidedBy: 'Alice Chen',
+            decidedById: 'ou_alice',
+            decidedAt: '2025-01-02T10:05:00.000Z',
+          },
+        ],
         totalCount: 1,
         offset: 0,
         limit: 25,
@@ -13,7 +21,9 @@ describe('the approvals list', () => {
     });
     await renderPage(api, '/');
 
-    const link = await screen.findByRole('link', { name: 'Deploy api from acme/api' });
+    const link = await screen.findByRole('link', {
+      name: 'Deploy api from acme/api',
+    });
     expect(link).toHaveAttribute('href', `/approvals/${approval.id}`);
     const row = link.closest('tr')!;
     expect(within(row).getByText('acme/api')).toBeInTheDocument();
@@ -21,44 +31,91 @@ describe('the approvals list', () => {
     expect(within(row).getByText('approved')).toBeInTheDocument();
     // It waited five minutes for its decision.
     expect(within(row).getByText('5m')).toBeInTheDocument();
-    expect(api.listApprovals).toHaveBeenCalledWith({ limit: 25, offset: 0, q: undefined, status: undefined, template: undefined, repository: undefined });
+    expect(api.listApprovals).toHaveBeenCalledWith({
+      limit: 25,
+      offset: 0,
+      q: undefined,
+      status: undefined,
+      template: undefined,
+      repository: undefined,
+    });
   });
 
   it('asks the backend again with the status and repository chosen', async () => {
-    const api = fakeApi({ listApprovals: jest.fn(async () => ({ items: [], totalCount: 0, offset: 0, limit: 25 })) });
+    const api = fakeApi({
+      listApprovals: jest.fn(async () => ({
+        items: [],
+        totalCount: 0,
+        offset: 0,
+        limit: 25,
+      })),
+    });
     await renderPage(api, '/');
     await screen.findByText(/No approvals yet/);
 
     fireEvent.mouseDown(screen.getByRole('button', { name: /Any status/ }));
     fireEvent.click(await screen.findByRole('option', { name: 'rejected' }));
-    fireEvent.change(screen.getByLabelText('Repository'), { target: { value: 'acme/web' } });
+    fireEvent.change(screen.getByLabelText('Repository'), {
+      target: { value: 'acme/web' },
+    });
 
     await waitFor(() =>
-      expect(api.listApprovals).toHaveBeenLastCalledWith(expect.objectContaining({ status: 'rejected', repository: 'acme/web', offset: 0 })),
+      expect(api.listApprovals).toHaveBeenLastCalledWith(
+        expect.objectContaining({
+          status: 'rejected',
+          repository: 'acme/web',
+          offset: 0,
+        }),
+      ),
     );
-    expect(await screen.findByText('No approval matches these filters.')).toBeInTheDocument();
+    expect(
+      await screen.findByText('No approval matches these filters.'),
+    ).toBeInTheDocument();
   });
 
   it('says nothing matched, rather than that there are no approvals, after a search', async () => {
-    const api = fakeApi({ listApprovals: jest.fn(async () => ({ items: [], totalCount: 0, offset: 0, limit: 25 })) });
+    const api = fakeApi({
+      listApprovals: jest.fn(async () => ({
+        items: [],
+        totalCount: 0,
+        offset: 0,
+        limit: 25,
+      })),
+    });
     await renderPage(api, '/');
     await screen.findByText(/No approvals yet/);
 
-    fireEvent.change(screen.getByPlaceholderText('Filter'), { target: { value: 'billing' } });
-    await waitFor(() => expect(api.listApprovals).toHaveBeenLastCalledWith(expect.objectContaining({ q: 'billing' })));
-    expect(await screen.findByText('No approval matches these filters.')).toBeInTheDocument();
+    fireEvent.change(screen.getByPlaceholderText('Filter'), {
+      target: { value: 'billing' },
+    });
+    await waitFor(() =>
+      expect(api.listApprovals).toHaveBeenLastCalledWith(
+        expect.objectContaining({ q: 'billing' }),
+      ),
+    );
+    expect(
+      await screen.findByText('No approval matches these filters.'),
+    ).toBeInTheDocument();
   });
 
   it('shows the backend error instead of an empty table', async () => {
-    const api = fakeApi({ listApprovals: jest.fn(async () => Promise.reject(new Error('database is unreachable'))) });
+    const api = fakeApi({
+      listApprovals: jest.fn(async () =>
+        Promise.reject(new Error('database is unreachable')),
+      ),
+    });
     await renderPage(api, '/');
-    expect((await screen.findAllByText(/database is unreachable/)).length).toBeGreaterThan(0);
+    expect(
+      (await screen.findAllByText(/database is unreachable/)).length,
+    ).toBeGreaterThan(0);
   });
 
   it('explains a missing read permission and never asks for approvals', async () => {
     const api = fakeApi();
     await renderPage(api, '/', { deny: ['im-approval.approval.read'] });
-    expect(await screen.findByText('You are not allowed to see this')).toBeInTheDocument();
+    expect(
+      await screen.findByText('You are not allowed to see this'),
+    ).toBeInTheDocument();
     expect(screen.getByText(/im-approval\.approval\.read/)).toBeInTheDocument();
     expect(api.listApprovals).not.toHaveBeenCalled();
   });

@@ -1,4 +1,9 @@
-import { Link, ResponseErrorPanel, Table, type TableColumn } from '@backstage/core-components';
+import {
+  Link,
+  ResponseErrorPanel,
+  Table,
+  type TableColumn,
+} from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import {
   approvalStatusSchema,
@@ -11,7 +16,10 @@ import MenuItem from '@material-ui/core/MenuItem';
 import TextField from '@material-ui/core/TextField';
 import { useState } from 'react';
 import { useDebounce } from 'react-use';
-import { imApprovalApiRef, type ApprovalsFilter } from '../../api/ImApprovalApi';
+import {
+  imApprovalApiRef,
+  type ApprovalsFilter,
+} from '../../api/ImApprovalApi';
 import { usePluginLink } from '../shared/basePath';
 import { formatAge, formatTime } from '../shared/time';
 import { ApprovalStatus } from './ApprovalStatus';
@@ -24,7 +32,11 @@ type Filters = { status: Status | ''; template: string; repository: string };
 export function ApprovalsList() {
   const api = useApi(imApprovalApiRef);
   const link = usePluginLink();
-  const [filters, setFilters] = useState<Filters>({ status: '', template: '', repository: '' });
+  const [filters, setFilters] = useState<Filters>({
+    status: '',
+    template: '',
+    repository: '',
+  });
   // Typing in a text filter asks the backend once the user pauses, not on every key.
   const [applied, setApplied] = useState(filters);
   useDebounce(() => setApplied(filters), 300, [filters]);
@@ -33,16 +45,40 @@ export function ApprovalsList() {
   const [searched, setSearched] = useState(false);
 
   const columns: TableColumn<Approval>[] = [
-    { title: 'Status', field: 'status', render: row => <ApprovalStatus status={row.status} /> },
-    { title: 'Title', field: 'title', render: row => <Link to={link(`approvals/${row.id}`)}>{row.title}</Link> },
+    {
+      title: 'Status',
+      field: 'status',
+      render: row => <ApprovalStatus status={row.status} />,
+    },
+    {
+      title: 'Title',
+      field: 'title',
+      render: row => <Link to={link(`approvals/${row.id}`)}>{row.title}</Link>,
+    },
     { title: 'Repository', field: 'context.repository' },
     { title: 'Template', field: 'template' },
-    { title: 'Requested', field: 'createdAt', render: row => formatTime(row.createdAt) },
-    { title: 'Decided by', field: 'decidedBy', render: row => describeDecider(row) ?? '—' },
-    { title: 'Age', field: 'decidedAt', render: row => formatAge(row.createdAt, row.decidedAt) },
+    {
+      title: 'Requested',
+      field: 'createdAt',
+      render: row => formatTime(row.createdAt),
+    },
+    {
+      title: 'Decided by',
+      field: 'decidedBy',
+      render: row => describeDecider(row) ?? '—',
+    },
+    {
+      title: 'Age',
+      field: 'decidedAt',
+      render: row => formatAge(row.createdAt, row.decidedAt),
+    },
   ];
 
-  const load = async (query: { page: number; pageSize: number; search: string }) => {
+  const load = async (query: {
+    page: number;
+    pageSize: number;
+    search: string;
+  }) => {
     const filter: ApprovalsFilter = {
       q: query.search.trim() || undefined,
       status: applied.status || undefined,
@@ -55,7 +91,11 @@ export function ApprovalsList() {
     try {
       const page = await api.listApprovals(filter);
       setError(undefined);
-      return { data: page.items, page: query.page, totalCount: page.totalCount };
+      return {
+        data: page.items,
+        page: query.page,
+        totalCount: page.totalCount,
+      };
     } catch (e) {
       setError(e as Error);
       return { data: [], page: 0, totalCount: 0 };
@@ -70,13 +110,22 @@ export function ApprovalsList() {
     size: 'small' as const,
     label,
     value: filters[key],
-    onChange: (event: { target: { value: unknown } }) => setFilters(current => ({ ...current, [key]: String(event.target.value) })),
+    onChange: (event: { target: { value: unknown } }) =>
+      setFilters(current => ({
+        ...current,
+        [key]: String(event.target.value),
+      })),
   });
 
   return (
     <Grid container spacing={2}>
       <Grid item xs={12} md={3}>
-        <TextField select SelectProps={{ displayEmpty: true }} InputLabelProps={{ shrink: true }} {...filterInput('status', 'Status')}>
+        <TextField
+          select
+          SelectProps={{ displayEmpty: true }}
+          InputLabelProps={{ shrink: true }}
+          {...filterInput('status', 'Status')}
+        >
           <MenuItem value="">Any status</MenuItem>
           {approvalStatusSchema.options.map(status => (
             <MenuItem key={status} value={status}>
@@ -89,7 +138,10 @@ export function ApprovalsList() {
         <TextField {...filterInput('template', 'Template')} />
       </Grid>
       <Grid item xs={12} md={3}>
-        <TextField placeholder="owner/name" {...filterInput('repository', 'Repository')} />
+        <TextField
+          placeholder="owner/name"
+          {...filterInput('repository', 'Repository')}
+        />
       </Grid>
       {error && (
         <Grid item xs={12}>
@@ -103,8 +155,23 @@ export function ApprovalsList() {
           title="Approvals"
           columns={columns}
           data={load}
-          options={{ search: true, searchFieldVariant: 'outlined', debounceInterval: 300, paging: true, pageSize: PAGE_SIZE, pageSizeOptions: [10, 25, 50, 100], sorting: false, padding: 'dense' }}
-          localization={{ body: { emptyDataSourceMessage: emptyMessage(searched || Object.values(applied).some(Boolean)) } }}
+          options={{
+            search: true,
+            searchFieldVariant: 'outlined',
+            debounceInterval: 300,
+            paging: true,
+            pageSize: PAGE_SIZE,
+            pageSizeOptions: [10, 25, 50, 100],
+            sorting: false,
+            padding: 'dense',
+          }}
+          localization={{
+            body: {
+              emptyDataSourceMessage: emptyMessage(
+                searched || Object.values(applied).some(Boolean),
+              ),
+            },
+          }}
         />
       </Grid>
     </Grid>

@@ -1,5 +1,8 @@
 import { useApi } from '@backstage/core-plugin-api';
-import type { IntegrationView, ProviderId } from '@im-approval/plugin-im-approval-common';
+import type {
+  IntegrationView,
+  ProviderId,
+} from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Dialog from '@material-ui/core/Dialog';
@@ -15,7 +18,13 @@ import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { PROVIDERS, providerDescriptor } from '../../providers';
 import { ErrorAlert } from '../shared/ErrorAlert';
 import { CallbackSetup } from './CallbackSetup';
-import { integrationFormFrom, isSecretField, newIntegrationForm, prepareSave, type IntegrationFormState } from './integrationForm';
+import {
+  integrationFormFrom,
+  isSecretField,
+  newIntegrationForm,
+  prepareSave,
+  type IntegrationFormState,
+} from './integrationForm';
 import { TestConnection } from './TestConnection';
 
 /**
@@ -31,15 +40,19 @@ export function IntegrationDialog(props: {
   const api = useApi(imApprovalApiRef);
   const [saved, setSaved] = useState(props.existing);
   const [form, setForm] = useState<IntegrationFormState>(() =>
-    props.existing ? integrationFormFrom(props.existing) : newIntegrationForm('feishu'),
+    props.existing
+      ? integrationFormFrom(props.existing)
+      : newIntegrationForm('feishu'),
   );
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const [saving, runSave] = useAsyncFn(async (save: () => Promise<IntegrationView>) => {
-    const view = await save();
-    setSaved(view);
-    setForm(integrationFormFrom(view));
-    props.onSaved(view);
-  });
+  const [saving, runSave] = useAsyncFn(
+    async (save: () => Promise<IntegrationView>) => {
+      const view = await save();
+      setSaved(view);
+      setForm(integrationFormFrom(view));
+      props.onSaved(view);
+    },
+  );
   const descriptor = providerDescriptor(form.provider);
   const readOnly = props.readOnly;
 
@@ -53,15 +66,24 @@ export function IntegrationDialog(props: {
     await runSave(prepared.save);
   };
 
-  const setValue = (name: string, value: string) => setForm(current => ({ ...current, values: { ...current.values, [name]: value } }));
-  const secretSet = (name: string) => Boolean(saved && (saved.secrets as Record<string, boolean>)[name]);
+  const setValue = (name: string, value: string) =>
+    setForm(current => ({
+      ...current,
+      values: { ...current.values, [name]: value },
+    }));
+  const secretSet = (name: string) =>
+    Boolean(saved && (saved.secrets as Record<string, boolean>)[name]);
 
   return (
     <Dialog open onClose={props.onClose} fullWidth maxWidth="md">
-      <DialogTitle>{saved ? `IM app ${saved.title ?? saved.id}` : 'New IM app'}</DialogTitle>
+      <DialogTitle>
+        {saved ? `IM app ${saved.title ?? saved.id}` : 'New IM app'}
+      </DialogTitle>
       <DialogContent>
         {readOnly && saved?.source === 'config' && (
-          <Alert severity="info">This app is defined in app-config and changes only there.</Alert>
+          <Alert severity="info">
+            This app is defined in app-config and changes only there.
+          </Alert>
         )}
         <TextField
           id="integration-im"
@@ -71,7 +93,9 @@ export function IntegrationDialog(props: {
           label="IM"
           value={form.provider}
           disabled={readOnly || Boolean(saved)}
-          onChange={event => setForm(newIntegrationForm(event.target.value as ProviderId))}
+          onChange={event =>
+            setForm(newIntegrationForm(event.target.value as ProviderId))
+          }
         >
           {Object.values(PROVIDERS).map(provider => (
             <MenuItem key={provider.provider} value={provider.provider}>
@@ -89,7 +113,10 @@ export function IntegrationDialog(props: {
           disabled={readOnly || Boolean(saved)}
           onChange={event => setForm({ ...form, id: event.target.value })}
           error={Boolean(errors.id)}
-          helperText={errors.id ?? 'Lower-case letters, digits and dashes; part of the callback URL, never changes.'}
+          helperText={
+            errors.id ??
+            'Lower-case letters, digits and dashes; part of the callback URL, never changes.'
+          }
         />
         <TextField
           id="integration-title"
@@ -104,7 +131,10 @@ export function IntegrationDialog(props: {
         />
         {descriptor.fields.map(field => {
           const secret = isSecretField(form.provider, field.name);
-          const help = secret && secretSet(field.name) ? 'Set — leave empty to keep it.' : field.help;
+          const help =
+            secret && secretSet(field.name)
+              ? 'Set — leave empty to keep it.'
+              : field.help;
           return (
             <TextField
               key={field.name}
@@ -139,9 +169,20 @@ export function IntegrationDialog(props: {
           label="Connection mode"
           value={form.connectionMode}
           disabled={readOnly}
-          onChange={event => setForm({ ...form, connectionMode: event.target.value as IntegrationFormState['connectionMode'] })}
+          onChange={event =>
+            setForm({
+              ...form,
+              connectionMode: event.target
+                .value as IntegrationFormState['connectionMode'],
+            })
+          }
           error={Boolean(errors.connectionMode)}
-          helperText={errors.connectionMode ?? descriptor.connectionModes.find(m => m.value === form.connectionMode)?.description}
+          helperText={
+            errors.connectionMode ??
+            descriptor.connectionModes.find(
+              m => m.value === form.connectionMode,
+            )?.description
+          }
         >
           {descriptor.connectionModes.map(mode => (
             <MenuItem key={mode.value} value={mode.value}>
@@ -156,12 +197,20 @@ export function IntegrationDialog(props: {
             <TestConnection integrationId={saved.id} />
           </Box>
         )}
-        <CallbackSetup descriptor={descriptor} callbackPath={saved?.callbackPath} />
+        <CallbackSetup
+          descriptor={descriptor}
+          callbackPath={saved?.callbackPath}
+        />
       </DialogContent>
       <DialogActions>
         <Button onClick={props.onClose}>Close</Button>
         {!readOnly && (
-          <Button color="primary" variant="contained" disabled={saving.loading} onClick={save}>
+          <Button
+            color="primary"
+            variant="contained"
+            disabled={saving.loading}
+            onClick={save}
+          >
             {saved ? 'Save' : 'Create'}
           </Button>
         )}

@@ -1,34 +1,66 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { BASE_URL, configIntegration, databaseIntegration, fakeApi, renderPage } from '../../__testUtils__/renderPage';
+import {
+  BASE_URL,
+  configIntegration,
+  databaseIntegration,
+  fakeApi,
+  renderPage,
+} from '../../__testUtils__/renderPage';
 
-const change = (label: RegExp | string, value: string, container: HTMLElement) =>
-  fireEvent.change(within(container).getByLabelText(label), { target: { value } });
+const change = (
+  label: RegExp | string,
+  value: string,
+  container: HTMLElement,
+) =>
+  fireEvent.change(within(container).getByLabelText(label), {
+    target: { value },
+  });
 
 describe('the IM apps page', () => {
   it('shows an app from app-config read-only, with its callback URL and the console steps', async () => {
-    const api = fakeApi({ listIntegrations: jest.fn(async () => [configIntegration]) });
+    const api = fakeApi({
+      listIntegrations: jest.fn(async () => [configIntegration]),
+    });
     await renderPage(api, '/im-apps');
 
-    expect(await screen.findByText('app-config (read-only)')).toBeInTheDocument();
-    expect(screen.queryByRole('button', { name: 'Delete' })).not.toBeInTheDocument();
+    expect(
+      await screen.findByText('app-config (read-only)'),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Delete' }),
+    ).not.toBeInTheDocument();
     fireEvent.click(screen.getByRole('button', { name: 'Feishu main' }));
     const dialog = await screen.findByRole('dialog');
-    expect(within(dialog).getByText(/defined in app-config and changes only there/)).toBeInTheDocument();
+    expect(
+      within(dialog).getByText(/defined in app-config and changes only there/),
+    ).toBeInTheDocument();
     expect(within(dialog).getByLabelText(/App ID/)).toBeDisabled();
-    expect(within(dialog).queryByRole('button', { name: 'Save' })).not.toBeInTheDocument();
-    expect(await within(dialog).findByTestId('callback-url')).toHaveTextContent(`${BASE_URL}/callbacks/feishu/feishu-main`);
-    expect(within(dialog).getByText(/approval task status change/)).toBeInTheDocument();
+    expect(
+      within(dialog).queryByRole('button', { name: 'Save' }),
+    ).not.toBeInTheDocument();
+    expect(await within(dialog).findByTestId('callback-url')).toHaveTextContent(
+      `${BASE_URL}/callbacks/feishu/feishu-main`,
+    );
+    expect(
+      within(dialog).getByText(/approval task status change/),
+    ).toBeInTheDocument();
   });
 
   it('creates an app: checks the form first, then shows the callback URL and tests the connection', async () => {
-    const created = { ...databaseIntegration, id: 'feishu-new', title: undefined, callbackPath: '/callbacks/feishu/feishu-new' };
+    const created = {
+      ...databaseIntegration,
+      id: 'feishu-new',
+      title: undefined,
+      callbackPath: '/callbacks/feishu/feishu-new',
+    };
     const api = fakeApi({
       listIntegrations: jest.fn(async () => []),
       createIntegration: jest.fn(async () => created),
       testIntegration: jest.fn(async () => ({
         ok: false as const,
         problem: 'credentials',
-        message: 'Invalid app secret for app cli_new: copy the App Secret again',
+        message:
+          'Invalid app secret for app cli_new: copy the App Secret again',
         code: 10014,
         durationMs: 12,
       })),
@@ -43,14 +75,20 @@ describe('the IM apps page', () => {
     change(/Initiator/, 'bot@example.com', dialog);
     fireEvent.click(within(dialog).getByRole('button', { name: 'Create' }));
     // The API's own schema names the missing secrets; nothing is sent.
-    expect(await within(dialog).findAllByText(/expected string/)).not.toHaveLength(0);
+    expect(
+      await within(dialog).findAllByText(/expected string/),
+    ).not.toHaveLength(0);
     expect(api.createIntegration).not.toHaveBeenCalled();
 
     change(/App Secret/, 's3cret', dialog);
     change(/Verification Token/, 'v-token', dialog);
     fireEvent.click(within(dialog).getByRole('button', { name: 'Create' }));
     // Callbacks need the Encrypt Key, as the API says.
-    expect(await within(dialog).findByText(/required when connectionMode is callback: without it Feishu neither encrypts nor signs/)).toBeInTheDocument();
+    expect(
+      await within(dialog).findByText(
+        /required when connectionMode is callback: without it Feishu neither encrypts nor signs/,
+      ),
+    ).toBeInTheDocument();
     expect(api.createIntegration).not.toHaveBeenCalled();
 
     change(/Encrypt Key/, 'e-key', dialog);
@@ -68,10 +106,18 @@ describe('the IM apps page', () => {
         initiator: 'bot@example.com',
       }),
     );
-    expect(await within(dialog).findByTestId('callback-url')).toHaveTextContent(`${BASE_URL}/callbacks/feishu/feishu-new`);
+    expect(await within(dialog).findByTestId('callback-url')).toHaveTextContent(
+      `${BASE_URL}/callbacks/feishu/feishu-new`,
+    );
 
-    fireEvent.click(within(dialog).getByRole('button', { name: 'Test connection' }));
-    expect(await within(dialog).findByText(/Invalid app secret for app cli_new: copy the App Secret again \(IM error 10014\)/)).toBeInTheDocument();
+    fireEvent.click(
+      within(dialog).getByRole('button', { name: 'Test connection' }),
+    );
+    expect(
+      await within(dialog).findByText(
+        /Invalid app secret for app cli_new: copy the App Secret again \(IM error 10014\)/,
+      ),
+    ).toBeInTheDocument();
     expect(api.testIntegration).toHaveBeenCalledWith('feishu-new');
   });
 
@@ -80,31 +126,65 @@ describe('the IM apps page', () => {
     [
       'DingTalk',
       'https://aflow.dingtalk.com/dingtalk/mobile/homepage.htm?corpid=ding1&procInstId={instanceId}#approval',
-      { '^ID': 'dingtalk-new', AppKey: 'dingkey', AppSecret: 's3cret', 'Callback token': 't', aes_key: key43, Initiator: 'bot' },
+      {
+        '^ID': 'dingtalk-new',
+        AppKey: 'dingkey',
+        AppSecret: 's3cret',
+        'Callback token': 't',
+        aes_key: key43,
+        Initiator: 'bot',
+      },
     ],
     [
       'WeCom',
       'https://portal.example/wecom/{instanceId}',
-      { '^ID': 'wecom-new', 'Corp ID': 'ww1', AgentID: '1000002', '^Secret': 's3cret', '^Token': 't', EncodingAESKey: key43, Initiator: 'bot' },
+      {
+        '^ID': 'wecom-new',
+        'Corp ID': 'ww1',
+        AgentID: '1000002',
+        '^Secret': 's3cret',
+        '^Token': 't',
+        EncodingAESKey: key43,
+        Initiator: 'bot',
+      },
     ],
-  ])('offers %s apps the instance link approvals show, and sends it', async (label, instanceUrl, fields) => {
-    const api = fakeApi({ listIntegrations: jest.fn(async () => []), createIntegration: jest.fn(async () => databaseIntegration) });
-    await renderPage(api, '/im-apps');
-    fireEvent.click(await screen.findByRole('button', { name: 'Add IM app' }));
-    const dialog = await screen.findByRole('dialog');
-    fireEvent.mouseDown(within(dialog).getByRole('button', { name: /^IM Feishu/ }));
-    fireEvent.click(await screen.findByRole('option', { name: label }));
-    for (const [field, value] of Object.entries(fields)) change(new RegExp(field), value, dialog);
+  ])(
+    'offers %s apps the instance link approvals show, and sends it',
+    async (label, instanceUrl, fields) => {
+      const api = fakeApi({
+        listIntegrations: jest.fn(async () => []),
+        createIntegration: jest.fn(async () => databaseIntegration),
+      });
+      await renderPage(api, '/im-apps');
+      fireEvent.click(
+        await screen.findByRole('button', { name: 'Add IM app' }),
+      );
+      const dialog = await screen.findByRole('dialog');
+      fireEvent.mouseDown(
+        within(dialog).getByRole('button', { name: /^IM Feishu/ }),
+      );
+      fireEvent.click(await screen.findByRole('option', { name: label }));
+      for (const [field, value] of Object.entries(fields))
+        change(new RegExp(field), value, dialog);
 
-    change(/Instance link/, 'https://portal.example/without-the-id', dialog);
-    fireEvent.click(within(dialog).getByRole('button', { name: 'Create' }));
-    expect(await within(dialog).findByText('Invalid string: must include "{instanceId}"')).toBeInTheDocument();
-    expect(api.createIntegration).not.toHaveBeenCalled();
+      change(/Instance link/, 'https://portal.example/without-the-id', dialog);
+      fireEvent.click(within(dialog).getByRole('button', { name: 'Create' }));
+      expect(
+        await within(dialog).findByText(
+          'Invalid string: must include "{instanceId}"',
+        ),
+      ).toBeInTheDocument();
+      expect(api.createIntegration).not.toHaveBeenCalled();
 
-    change(/Instance link/, instanceUrl, dialog);
-    fireEvent.click(within(dialog).getByRole('button', { name: 'Create' }));
-    await waitFor(() => expect(api.createIntegration).toHaveBeenCalledWith(expect.objectContaining({ instanceUrl })));
-  });
+      change(/Instance link/, instanceUrl, dialog);
+      fireEvent.click(within(dialog).getByRole('button', { name: 'Create' }));
+      await waitFor(() =>
+        expect(api.createIntegration).toHaveBeenCalledWith(
+          expect.objectContaining({ instanceUrl }),
+        ),
+      );
+    },
+  );
 
   it('keeps stored secrets when they are left empty on edit', async () => {
     const api = fakeApi({
@@ -114,7 +194,9 @@ describe('the IM apps page', () => {
     await renderPage(api, '/im-apps');
     fireEvent.click(await screen.findByRole('button', { name: 'Feishu ops' }));
     const dialog = await screen.findByRole('dialog');
-    expect(within(dialog).getAllByText('Set — leave empty to keep it.')).toHaveLength(2);
+    expect(
+      within(dialog).getAllByText('Set — leave empty to keep it.'),
+    ).toHaveLength(2);
     expect(within(dialog).getByLabelText(/App Secret/)).toHaveValue('');
 
     change(/App ID/, 'cli_ops2', dialog);
@@ -130,18 +212,26 @@ describe('the IM apps page', () => {
   it('deletes an app after asking, and shows why the backend refused', async () => {
     const api = fakeApi({
       listIntegrations: jest.fn(async () => [databaseIntegration]),
-      deleteIntegration: jest.fn(async () => Promise.reject(new Error('Integration "feishu-ops" is used by templates: deploy'))),
+      deleteIntegration: jest.fn(async () =>
+        Promise.reject(
+          new Error('Integration "feishu-ops" is used by templates: deploy'),
+        ),
+      ),
     });
     await renderPage(api, '/im-apps');
     fireEvent.click(await screen.findByRole('button', { name: 'Delete' }));
     const dialog = await screen.findByRole('dialog');
     fireEvent.click(within(dialog).getByRole('button', { name: 'Delete' }));
-    expect(await within(dialog).findByText(/is used by templates: deploy/)).toBeInTheDocument();
+    expect(
+      await within(dialog).findByText(/is used by templates: deploy/),
+    ).toBeInTheDocument();
     expect(api.deleteIntegration).toHaveBeenCalledWith('feishu-ops');
   });
 
   it('disables adding apps when the backend has no secrets key', async () => {
-    const api = fakeApi({ listIntegrations: jest.fn(async () => [configIntegration]) });
+    const api = fakeApi({
+      listIntegrations: jest.fn(async () => [configIntegration]),
+    });
     api.getCapabilities.mockResolvedValue({
       manageIntegrations: true,
       manageTemplates: true,
@@ -154,15 +244,25 @@ describe('the IM apps page', () => {
     expect(add).toBeDisabled();
     // The reason, and what to configure, once the backend has said it has no key.
     fireEvent.mouseOver(add.parentElement!);
-    expect(await screen.findByRole('tooltip')).toHaveTextContent(/no secrets key configured \(imApproval\.secretsKey\)/);
+    expect(await screen.findByRole('tooltip')).toHaveTextContent(
+      /no secrets key configured \(imApproval\.secretsKey\)/,
+    );
     expect(api.getCapabilities).toHaveBeenCalled();
   });
 
   it('explains a missing manage permission and loads nothing', async () => {
     const api = fakeApi();
-    await renderPage(api, '/im-apps', { deny: ['im-approval.integration.manage'] });
-    expect(await screen.findByText(/lacks the im-approval\.integration\.manage permission/)).toBeInTheDocument();
+    await renderPage(api, '/im-apps', {
+      deny: ['im-approval.integration.manage'],
+    });
+    expect(
+      await screen.findByText(
+        /lacks the im-approval\.integration\.manage permission/,
+      ),
+    ).toBeInTheDocument();
     expect(api.listIntegrations).not.toHaveBeenCalled();
-    expect(screen.queryByRole('button', { name: 'Add IM app' })).not.toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Add IM app' }),
+    ).not.toBeInTheDocument();
   });
 });

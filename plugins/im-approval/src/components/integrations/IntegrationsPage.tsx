@@ -1,6 +1,14 @@
-import { Progress, ResponseErrorPanel, Table, type TableColumn } from '@backstage/core-components';
+import {
+  Progress,
+  ResponseErrorPanel,
+  Table,
+  type TableColumn,
+} from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import { imApprovalIntegrationManagePermission, type IntegrationView } from '@im-approval/plugin-im-approval-common';
+import {
+  imApprovalIntegrationManagePermission,
+  type IntegrationView,
+} from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Tooltip from '@material-ui/core/Tooltip';
@@ -18,7 +26,10 @@ import { IntegrationDialog } from './IntegrationDialog';
 /** The IM apps: those from app-config, read-only, and those managed here. */
 export function IntegrationsPage() {
   return (
-    <PermissionGate permission={imApprovalIntegrationManagePermission} what="manage IM apps">
+    <PermissionGate
+      permission={imApprovalIntegrationManagePermission}
+      what="manage IM apps"
+    >
       <IntegrationsTable />
     </PermissionGate>
   );
@@ -34,7 +45,8 @@ function IntegrationsTable() {
   const [deleting, setDeleting] = useState<IntegrationView>();
 
   if (integrations.loading && !integrations.value) return <Progress />;
-  if (integrations.error) return <ResponseErrorPanel error={integrations.error} />;
+  if (integrations.error)
+    return <ResponseErrorPanel error={integrations.error} />;
 
   // Unknown until the capabilities arrive: the button waits, without claiming a missing key.
   const canStore = capabilities.value?.databaseSettings;
@@ -43,17 +55,27 @@ function IntegrationsTable() {
       title: 'IM app',
       field: 'id',
       render: row => (
-        <Button color="primary" onClick={() => setOpen({ kind: 'existing', view: row })}>
+        <Button
+          color="primary"
+          onClick={() => setOpen({ kind: 'existing', view: row })}
+        >
           {row.title ?? row.id}
         </Button>
       ),
     },
     { title: 'ID', field: 'id' },
-    { title: 'IM', field: 'provider', render: row => providerDescriptor(row.provider).label },
+    {
+      title: 'IM',
+      field: 'provider',
+      render: row => providerDescriptor(row.provider).label,
+    },
     {
       title: 'Connection',
       field: 'connectionMode',
-      render: row => providerDescriptor(row.provider).connectionModes.find(m => m.value === row.connectionMode)?.label ?? row.connectionMode,
+      render: row =>
+        providerDescriptor(row.provider).connectionModes.find(
+          m => m.value === row.connectionMode,
+        )?.label ?? row.connectionMode,
     },
     sourceColumn<IntegrationView>(),
     {
@@ -79,13 +101,19 @@ function IntegrationsTable() {
           }
         >
           <span>
-            <Button variant="contained" color="primary" disabled={!canStore} onClick={() => setOpen({ kind: 'new' })}>
+            <Button
+              variant="contained"
+              color="primary"
+              disabled={!canStore}
+              onClick={() => setOpen({ kind: 'new' })}
+            >
               Add IM app
             </Button>
           </span>
         </Tooltip>
         <Typography variant="body2" color="textSecondary">
-          An IM app is the Feishu / Lark, DingTalk or WeCom app that opens approvals and tells Backstage the decisions.
+          An IM app is the Feishu / Lark, DingTalk or WeCom app that opens
+          approvals and tells Backstage the decisions.
         </Typography>
       </Box>
       <Table<IntegrationView>
@@ -93,7 +121,11 @@ function IntegrationsTable() {
         columns={columns}
         data={integrations.value ?? []}
         options={{ paging: false, search: false, padding: 'dense' }}
-        emptyContent={<Typography style={{ padding: 16 }}>No IM app yet. Add one, or define one in app-config.</Typography>}
+        emptyContent={
+          <Typography style={{ padding: 16 }}>
+            No IM app yet. Add one, or define one in app-config.
+          </Typography>
+        }
       />
       {open && (
         <IntegrationDialog

@@ -9,7 +9,10 @@ import { ErrorAlert } from '../shared/ErrorAlert';
 /** Asks the backend to fetch a token from the IM with the saved credentials, and shows its answer. */
 export function TestConnection(props: { integrationId: string }) {
   const api = useApi(imApprovalApiRef);
-  const [testing, test] = useAsyncFn(() => api.testIntegration(props.integrationId), [api, props.integrationId]);
+  const [testing, test] = useAsyncFn(
+    () => api.testIntegration(props.integrationId),
+    [api, props.integrationId],
+  );
   const result = testing.loading ? undefined : testing.value;
   const busy = testing.loading;
 
@@ -20,7 +23,9 @@ export function TestConnection(props: { integrationId: string }) {
           {busy ? 'Testing…' : 'Test connection'}
         </Button>
       </Box>
-      {result?.ok === true && <Alert severity="success">{result.message}</Alert>}
+      {result?.ok === true && (
+        <Alert severity="success">{result.message}</Alert>
+      )}
       {result?.ok === false && (
         <Alert severity="error">
           {result.message}

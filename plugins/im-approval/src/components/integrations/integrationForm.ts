@@ -37,13 +37,20 @@ export function newIntegrationForm(provider: ProviderId): IntegrationFormState {
 }
 
 /** An existing app's settings; secrets start empty ("leave empty to keep"). */
-export function integrationFormFrom(view: IntegrationView): IntegrationFormState {
+export function integrationFormFrom(
+  view: IntegrationView,
+): IntegrationFormState {
   const descriptor = providerDescriptor(view.provider);
   const stored = view as unknown as Record<string, unknown>;
   const values: Record<string, string> = {};
   for (const field of descriptor.fields) {
     const value = stored[field.name];
-    values[field.name] = isSecretField(view.provider, field.name) || value === undefined || value === null ? '' : String(value);
+    values[field.name] =
+      isSecretField(view.provider, field.name) ||
+      value === undefined ||
+      value === null
+        ? ''
+        : String(value);
   }
   return {
     id: view.id,
@@ -54,27 +61,40 @@ export function integrationFormFrom(view: IntegrationView): IntegrationFormState
   };
 }
 
-type Prepared = { ok: true; save: () => Promise<IntegrationView> } | { ok: false; errors: Record<string, string> };
+type Prepared =
+  | { ok: true; save: () => Promise<IntegrationView> }
+  | { ok: false; errors: Record<string, string> };
 
 /**
  * Checks the form with the API's own schema and prepares the call: POST /integrations for a new
  * app, PUT /integrations/{id} for a saved one, where an empty secret is left out and so kept.
  * Empty inputs are left out; the body is sent as typed, since defaults belong to the backend.
  */
-export function prepareSave(api: ImApprovalApi, form: IntegrationFormState, savedId?: string): Prepared {
+export function prepareSave(
+  api: ImApprovalApi,
+  form: IntegrationFormState,
+  savedId?: string,
+): Prepared {
   const request = body(form);
-  const parsed = (savedId ? updateIntegrationRequestSchema : createIntegrationRequestSchema).safeParse(request);
+  const parsed = (
+    savedId ? updateIntegrationRequestSchema : createIntegrationRequestSchema
+  ).safeParse(request);
   if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error) };
   return {
     ok: true,
     save: savedId
-      ? () => api.updateIntegration(savedId, request as UpdateIntegrationRequest)
+      ? () =>
+          api.updateIntegration(savedId, request as UpdateIntegrationRequest)
       : () => api.createIntegration(request as CreateIntegrationRequest),
   };
 }
 
 function body(form: IntegrationFormState): Record<string, string> {
-  const request: Record<string, string> = { id: form.id.trim(), provider: form.provider, connectionMode: form.connectionMode };
+  const request: Record<string, string> = {
+    id: form.id.trim(),
+    provider: form.provider,
+    connectionMode: form.connectionMode,
+  };
   if (form.title.trim()) request.title = form.title.trim();
   for (const [name, value] of Object.entries(form.values)) {
     if (value.trim()) request[name] = value.trim();

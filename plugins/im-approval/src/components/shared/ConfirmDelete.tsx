@@ -28,7 +28,12 @@ export function ConfirmDelete(props: {
       </DialogContent>
       <DialogActions>
         <Button onClick={props.onClose}>Keep</Button>
-        <Button color="secondary" variant="contained" disabled={removing.loading} onClick={() => remove()}>
+        <Button
+          color="secondary"
+          variant="contained"
+          disabled={removing.loading}
+          onClick={() => remove()}
+        >
           Delete
         </Button>
       </DialogActions>

@@ -4,7 +4,11 @@ import { usePermission } from '@backstage/plugin-permission-react';
 import type { ReactNode } from 'react';
 
 /** Renders its children only for users holding the permission; others see why the page is empty. */
-export function PermissionGate(props: { permission: BasicPermission; what: string; children: ReactNode }) {
+export function PermissionGate(props: {
+  permission: BasicPermission;
+  what: string;
+  children: ReactNode;
+}) {
   const { loading, allowed } = usePermission({ permission: props.permission });
   if (loading) return <Progress />;
   if (!allowed) {

@@ -5,7 +5,9 @@ export function fieldErrors(error: z.ZodError): Record<string, string> {
   const errors: Record<string, string> = {};
   for (const issue of error.issues) {
     const field = issue.path.length > 0 ? String(issue.path[0]) : '';
-    errors[field] = errors[field] ? `${errors[field]}; ${issue.message}` : issue.message;
+    errors[field] = errors[field]
+      ? `${errors[field]}; ${issue.message}`
+      : issue.message;
   }
   return errors;
 }

@@ -2,7 +2,9 @@
 export function httpUrl(url: string | null | undefined): string | undefined {
   if (!url) return undefined;
   try {
-    return ['http:', 'https:'].includes(new URL(url).protocol) ? url : undefined;
+    return ['http:', 'https:'].includes(new URL(url).protocol)
+      ? url
+      : undefined;
   } catch {
     return undefined;
   }

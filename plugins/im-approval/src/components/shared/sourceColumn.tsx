@@ -3,10 +3,19 @@ import type { SettingsSourceKind } from '@im-approval/plugin-im-approval-common'
 import Chip from '@material-ui/core/Chip';
 
 /** The table column saying where an IM app or template is defined: app-config (changed only there) or here. */
-export function sourceColumn<T extends { source: SettingsSourceKind }>(): TableColumn<T> {
+export function sourceColumn<
+  T extends { source: SettingsSourceKind },
+>(): TableColumn<T> {
   return {
     title: 'Source',
     field: 'source',
-    render: row => <Chip size="small" label={row.source === 'config' ? 'app-config (read-only)' : 'managed here'} />,
+    render: row => (
+      <Chip
+        size="small"
+        label={
+          row.source === 'config' ? 'app-config (read-only)' : 'managed here'
+        }
+      />
+    ),
   };
 }

@@ -21,9 +21,13 @@ export function FieldMappingEditor(props: {
 }) {
   const { rows, imFields, disabled } = props;
   const update = (index: number, change: Partial<FieldMapping>) =>
-    props.onChange(rows.map((row, i) => (i === index ? { ...row, ...change } : row)));
+    props.onChange(
+      rows.map((row, i) => (i === index ? { ...row, ...change } : row)),
+    );
   const mapped = new Set(rows.map(row => row.field));
-  const missingRequired = (imFields ?? []).filter(field => field.required && !mapped.has(field.id) && !mapped.has(field.name));
+  const missingRequired = (imFields ?? []).filter(
+    field => field.required && !mapped.has(field.id) && !mapped.has(field.name),
+  );
 
   return (
     <Box>
@@ -47,9 +51,11 @@ export function FieldMappingEditor(props: {
               </MenuItem>
             ))}
             {/* A field named rather than given by id, as app-config allows. */}
-            {imFields && row.field && !imFields.some(field => field.id === row.field) && (
-              <MenuItem value={row.field}>{row.field}</MenuItem>
-            )}
+            {imFields &&
+              row.field &&
+              !imFields.some(field => field.id === row.field) && (
+                <MenuItem value={row.field}>{row.field}</MenuItem>
+              )}
           </TextField>
           <Typography aria-hidden>←</Typography>
           <TextField
@@ -63,20 +69,27 @@ export function FieldMappingEditor(props: {
             onChange={event => update(index, { value: event.target.value })}
           />
           {!disabled && (
-            <IconButton aria-label={`Remove field ${index + 1}`} onClick={() => props.onChange(rows.filter((_, i) => i !== index))}>
+            <IconButton
+              aria-label={`Remove field ${index + 1}`}
+              onClick={() => props.onChange(rows.filter((_, i) => i !== index))}
+            >
               <DeleteIcon />
             </IconButton>
           )}
         </Box>
       ))}
       {!disabled && (
-        <Button size="small" onClick={() => props.onChange([...rows, { field: '', value: '' }])}>
+        <Button
+          size="small"
+          onClick={() => props.onChange([...rows, { field: '', value: '' }])}
+        >
           Add field
         </Button>
       )}
       {missingRequired.length > 0 && (
         <Typography variant="body2" color="error">
-          Required by the IM form but not mapped: {missingRequired.map(field => field.name).join(', ')}
+          Required by the IM form but not mapped:{' '}
+          {missingRequired.map(field => field.name).join(', ')}
         </Typography>
       )}
       {props.error && (

@@ -1,6 +1,10 @@
 import { Link } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import { placeholdersOf, type Approval, type TemplateView } from '@im-approval/plugin-im-approval-common';
+import {
+  placeholdersOf,
+  type Approval,
+  type TemplateView,
+} from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Dialog from '@material-ui/core/Dialog';
@@ -24,13 +28,18 @@ function usedVariables(template: TemplateView): string[] {
 }
 
 /** Opens a real approval from a template, to see it arrive in the IM; left-out values get samples. */
-export function SendTestApproval(props: { template: TemplateView; onClose: () => void }) {
+export function SendTestApproval(props: {
+  template: TemplateView;
+  onClose: () => void;
+}) {
   const api = useApi(imApprovalApiRef);
   const link = usePluginLink();
   const names = usedVariables(props.template);
   const [values, setValues] = useState<Record<string, string>>({});
   const [sending, send] = useAsyncFn(async (): Promise<Approval> => {
-    const variables = Object.fromEntries(Object.entries(values).filter(([, value]) => value.trim()));
+    const variables = Object.fromEntries(
+      Object.entries(values).filter(([, value]) => value.trim()),
+    );
     return api.sendTestApproval(props.template.name, { variables });
   }, [api, props.template.name, values]);
   const sent = sending.value;
@@ -40,7 +49,8 @@ export function SendTestApproval(props: { template: TemplateView; onClose: () =>
       <DialogTitle>Send a test approval from {props.template.name}</DialogTitle>
       <DialogContent>
         <DialogContentText>
-          This opens a real approval in the IM for the template's approvers, marked as a test. Values left empty get sample values.
+          This opens a real approval in the IM for the template's approvers,
+          marked as a test. Values left empty get sample values.
         </DialogContentText>
         {names.map(name => (
           <TextField
@@ -51,14 +61,18 @@ export function SendTestApproval(props: { template: TemplateView; onClose: () =>
             label={`vars.${name}`}
             value={values[name] ?? ''}
             disabled={Boolean(sent)}
-            onChange={event => setValues({ ...values, [name]: event.target.value })}
+            onChange={event =>
+              setValues({ ...values, [name]: event.target.value })
+            }
           />
         ))}
         {sent && (
           <Box mt={2}>
             <Alert severity="success">
-              Sent: <Link to={link(`approvals/${sent.id}`)}>approval {sent.id}</Link>
-              {sent.imInstanceId && ` (IM instance ${sent.imInstanceId})`}, {sent.status}.
+              Sent:{' '}
+              <Link to={link(`approvals/${sent.id}`)}>approval {sent.id}</Link>
+              {sent.imInstanceId && ` (IM instance ${sent.imInstanceId})`},{' '}
+              {sent.status}.
             </Alert>
           </Box>
         )}
@@ -67,7 +81,12 @@ export function SendTestApproval(props: { template: TemplateView; onClose: () =>
       <DialogActions>
         <Button onClick={props.onClose}>Close</Button>
         {!sent && (
-          <Button color="primary" variant="contained" disabled={sending.loading} onClick={() => send()}>
+          <Button
+            color="primary"
+            variant="contained"
+            disabled={sending.loading}
+            onClick={() => send()}
+          >
             Send test approval
           </Button>
         )}

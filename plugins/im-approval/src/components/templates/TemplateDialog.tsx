@@ -1,5 +1,9 @@
 import { useApi } from '@backstage/core-plugin-api';
-import type { FormField, IntegrationView, TemplateView } from '@im-approval/plugin-im-approval-common';
+import type {
+  FormField,
+  IntegrationView,
+  TemplateView,
+} from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Checkbox from '@material-ui/core/Checkbox';
@@ -19,14 +23,31 @@ import { providerDescriptor } from '../../providers';
 import { ErrorAlert } from '../shared/ErrorAlert';
 import { errorMessage } from '../shared/errorMessage';
 import { FieldMappingEditor } from './FieldMappingEditor';
-import { newTemplateForm, prepareSave, templateFormFrom, type TemplateFormState } from './templateForm';
+import {
+  newTemplateForm,
+  prepareSave,
+  templateFormFrom,
+  type TemplateFormState,
+} from './templateForm';
 import { VariablesHelp } from './VariablesHelp';
 
 /** The template's policy, one list input each; the API reports their errors under `policy`. */
 const POLICY_INPUTS = [
-  { key: 'repositories', label: 'Allowed repositories', help: 'Glob patterns such as my-org/*; empty allows every repository.' },
-  { key: 'refs', label: 'Allowed refs', help: 'e.g. refs/heads/main, refs/tags/v*; empty allows every ref.' },
-  { key: 'environments', label: 'Allowed environments', help: 'e.g. production; empty allows every environment (and jobs without one).' },
+  {
+    key: 'repositories',
+    label: 'Allowed repositories',
+    help: 'Glob patterns such as my-org/*; empty allows every repository.',
+  },
+  {
+    key: 'refs',
+    label: 'Allowed refs',
+    help: 'e.g. refs/heads/main, refs/tags/v*; empty allows every ref.',
+  },
+  {
+    key: 'environments',
+    label: 'Allowed environments',
+    help: 'e.g. production; empty allows every environment (and jobs without one).',
+  },
 ] as const;
 
 /** Creates, edits or (for templates from app-config) shows one approval template. */
@@ -39,30 +60,47 @@ export function TemplateDialog(props: {
   const api = useApi(imApprovalApiRef);
   const readOnly = props.existing ? !props.existing.editable : false;
   const [form, setForm] = useState<TemplateFormState>(() =>
-    props.existing ? templateFormFrom(props.existing) : newTemplateForm(props.integrations[0]?.id),
+    props.existing
+      ? templateFormFrom(props.existing)
+      : newTemplateForm(props.integrations[0]?.id),
   );
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const [saving, runSave] = useAsyncFn(async (save: () => Promise<TemplateView>) => props.onSaved(await save()));
+  const [saving, runSave] = useAsyncFn(
+    async (save: () => Promise<TemplateView>) => props.onSaved(await save()),
+  );
   const [imFields, setImFields] = useState<FormField[]>();
   const [loadProblem, setLoadProblem] = useState<string>();
 
   const integration = props.integrations.find(i => i.id === form.integration);
-  const formIdLabel = integration ? providerDescriptor(integration.provider).formIdLabel : 'IM form ID';
+  const formIdLabel = integration
+    ? providerDescriptor(integration.provider).formIdLabel
+    : 'IM form ID';
 
   const text = (key: keyof TemplateFormState) => ({
     value: form[key] as string,
     disabled: readOnly,
     error: Boolean(errors[key]),
-    onChange: (event: { target: { value: string } }) => setForm({ ...form, [key]: event.target.value }),
+    onChange: (event: { target: { value: string } }) =>
+      setForm({ ...form, [key]: event.target.value }),
   });
 
   const loadFields = async () => {
     setLoadProblem(undefined);
     try {
-      const description = await api.describeForm(form.integration, form.form.trim());
+      const description = await api.describeForm(
+        form.integration,
+        form.form.trim(),
+      );
       setImFields(description.fields);
       // Start a new mapping with one row per field of the IM form.
-      if (form.fields.length === 0) setForm({ ...form, fields: description.fields.map(field => ({ field: field.id, value: '' })) });
+      if (form.fields.length === 0)
+        setForm({
+          ...form,
+          fields: description.fields.map(field => ({
+            field: field.id,
+            value: '',
+          })),
+        });
     } catch (e) {
       setImFields(undefined);
       setLoadProblem(errorMessage(e as Error));
@@ -81,9 +119,15 @@ export function TemplateDialog(props: {
 
   return (
     <Dialog open onClose={props.onClose} fullWidth maxWidth="lg">
-      <DialogTitle>{props.existing ? `Template ${props.existing.name}` : 'New template'}</DialogTitle>
+      <DialogTitle>
+        {props.existing ? `Template ${props.existing.name}` : 'New template'}
+      </DialogTitle>
       <DialogContent>
-        {readOnly && <Alert severity="info">This template is defined in app-config and changes only there.</Alert>}
+        {readOnly && (
+          <Alert severity="info">
+            This template is defined in app-config and changes only there.
+          </Alert>
+        )}
         <Grid container spacing={3}>
           <Grid item xs={12} md={8}>
             <TextField
@@ -94,7 +138,10 @@ export function TemplateDialog(props: {
               required
               {...text('name')}
               disabled={readOnly || Boolean(props.existing)}
-              helperText={errors.name ?? 'What a workflow step names (template: …); never changes.'}
+              helperText={
+                errors.name ??
+                'What a workflow step names (template: …); never changes.'
+              }
             />
             <TextField
               id="template-description"
@@ -116,7 +163,8 @@ export function TemplateDialog(props: {
             >
               {props.integrations.map(option => (
                 <MenuItem key={option.id} value={option.id}>
-                  {option.title ?? option.id} ({providerDescriptor(option.provider).label})
+                  {option.title ?? option.id} (
+                  {providerDescriptor(option.provider).label})
                 </MenuItem>
               ))}
             </TextField>
@@ -164,7 +212,10 @@ export function TemplateDialog(props: {
               label="Approvers"
               required
               {...text('approvers')}
-              helperText={errors.approvers ?? 'IM user ids, emails or mobiles; one per line or separated by commas.'}
+              helperText={
+                errors.approvers ??
+                'IM user ids, emails or mobiles; one per line or separated by commas.'
+              }
             />
             <TextField
               id="template-approvers-decide"
@@ -183,7 +234,12 @@ export function TemplateDialog(props: {
                 <Checkbox
                   checked={form.allowApproverOverride}
                   disabled={readOnly}
-                  onChange={event => setForm({ ...form, allowApproverOverride: event.target.checked })}
+                  onChange={event =>
+                    setForm({
+                      ...form,
+                      allowApproverOverride: event.target.checked,
+                    })
+                  }
                 />
               }
               label="A workflow step may name other approvers"
@@ -228,7 +284,12 @@ export function TemplateDialog(props: {
       <DialogActions>
         <Button onClick={props.onClose}>Close</Button>
         {!readOnly && (
-          <Button color="primary" variant="contained" disabled={saving.loading} onClick={save}>
+          <Button
+            color="primary"
+            variant="contained"
+            disabled={saving.loading}
+            onClick={save}
+          >
             {props.existing ? 'Save' : 'Create'}
           </Button>
         )}

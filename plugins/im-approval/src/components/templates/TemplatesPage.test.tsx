@@ -1,8 +1,20 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { approval, databaseIntegration, fakeApi, renderPage, template } from '../../__testUtils__/renderPage';
+import {
+  approval,
+  databaseIntegration,
+  fakeApi,
+  renderPage,
+  template,
+} from '../../__testUtils__/renderPage';
 
-const change = (label: RegExp | string, value: string, container: HTMLElement) =>
-  fireEvent.change(within(container).getByLabelText(label), { target: { value } });
+const change = (
+  label: RegExp | string,
+  value: string,
+  container: HTMLElement,
+) =>
+  fireEvent.change(within(container).getByLabelText(label), {
+    target: { value },
+  });
 const changeById = (id: string, value: string, container: HTMLElement) =>
   fireEvent.change(container.querySelector(`#${id}`)!, { target: { value } });
 
@@ -15,32 +27,60 @@ describe('the templates page', () => {
         integration: 'feishu-ops',
         form: 'DEPLOY',
         fields: [
-          { id: 'widget_service', name: 'Service', type: 'input', required: true },
-          { id: 'widget_reason', name: 'Reason', type: 'textarea', required: true },
+          {
+            id: 'widget_service',
+            name: 'Service',
+            type: 'input',
+            required: true,
+          },
+          {
+            id: 'widget_reason',
+            name: 'Reason',
+            type: 'textarea',
+            required: true,
+          },
         ],
       })),
       createTemplate: jest.fn(async () => template),
     });
     await renderPage(api, '/templates');
-    fireEvent.click(await screen.findByRole('button', { name: 'Add template' }));
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Add template' }),
+    );
     const dialog = await screen.findByRole('dialog');
     // The variables and what each means are listed beside the form.
     expect(within(dialog).getByText('${runUrl}')).toBeInTheDocument();
-    expect(within(dialog).getByText('a link to the workflow run')).toBeInTheDocument();
+    expect(
+      within(dialog).getByText('a link to the workflow run'),
+    ).toBeInTheDocument();
 
     change(/^Name/, 'deploy', dialog);
     change(/Approval code/, 'DEPLOY', dialog);
-    fireEvent.click(within(dialog).getByRole('button', { name: 'Load fields' }));
-    await waitFor(() => expect(api.describeForm).toHaveBeenCalledWith('feishu-ops', 'DEPLOY'));
+    fireEvent.click(
+      within(dialog).getByRole('button', { name: 'Load fields' }),
+    );
+    await waitFor(() =>
+      expect(api.describeForm).toHaveBeenCalledWith('feishu-ops', 'DEPLOY'),
+    );
     // One mapping row per IM field; the required one left out is named.
-    await waitFor(() => expect(dialog.querySelector('#mapping-text-1')).not.toBeNull());
-    fireEvent.click(within(dialog).getByRole('button', { name: 'Remove field 2' }));
-    expect(within(dialog).getByText('Required by the IM form but not mapped: Reason')).toBeInTheDocument();
+    await waitFor(() =>
+      expect(dialog.querySelector('#mapping-text-1')).not.toBeNull(),
+    );
+    fireEvent.click(
+      within(dialog).getByRole('button', { name: 'Remove field 2' }),
+    );
+    expect(
+      within(dialog).getByText(
+        'Required by the IM form but not mapped: Reason',
+      ),
+    ).toBeInTheDocument();
     changeById('mapping-text-0', '${vars.service}', dialog);
 
     // Without approvers the API's schema refuses, and nothing is sent.
     fireEvent.click(within(dialog).getByRole('button', { name: 'Create' }));
-    expect(await within(dialog).findByText(/expected array to have >=1 items/)).toBeInTheDocument();
+    expect(
+      await within(dialog).findByText(/expected array to have >=1 items/),
+    ).toBeInTheDocument();
     expect(api.createTemplate).not.toHaveBeenCalled();
 
     changeById('template-approvers', 'alice@example.com\nou_bob', dialog);
@@ -59,7 +99,11 @@ describe('the templates page', () => {
       allowApproverOverride: false,
       defaultTimeout: '1h',
       maxTimeout: '7d',
-      policy: { repositories: ['acme/*'], refs: undefined, environments: undefined },
+      policy: {
+        repositories: ['acme/*'],
+        refs: undefined,
+        environments: undefined,
+      },
     });
   });
 
@@ -67,15 +111,27 @@ describe('the templates page', () => {
     const api = fakeApi({
       listTemplates: jest.fn(async () => [template]),
       listIntegrations: jest.fn(async () => [databaseIntegration]),
-      describeForm: jest.fn(async () => Promise.reject(new Error('Feishu could not read approval definition "NOPE": not found'))),
+      describeForm: jest.fn(async () =>
+        Promise.reject(
+          new Error(
+            'Feishu could not read approval definition "NOPE": not found',
+          ),
+        ),
+      ),
     });
     await renderPage(api, '/templates');
     fireEvent.click(await screen.findByRole('button', { name: 'deploy' }));
     const dialog = await screen.findByRole('dialog');
     expect(within(dialog).getByLabelText(/^Name/)).toBeDisabled();
     change(/Approval code/, 'NOPE', dialog);
-    fireEvent.click(within(dialog).getByRole('button', { name: 'Load fields' }));
-    expect(await within(dialog).findByText(/could not read approval definition "NOPE"/)).toBeInTheDocument();
+    fireEvent.click(
+      within(dialog).getByRole('button', { name: 'Load fields' }),
+    );
+    expect(
+      await within(dialog).findByText(
+        /could not read approval definition "NOPE"/,
+      ),
+    ).toBeInTheDocument();
   });
 
   it('sends a test approval with the variables the template uses and links to it', async () => {
@@ -85,43 +141,85 @@ describe('the templates page', () => {
       sendTestApproval: jest.fn(async () => approval),
     });
     await renderPage(api, '/templates');
-    fireEvent.click(await screen.findByRole('button', { name: 'Send test approval' }));
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Send test approval' }),
+    );
     const dialog = await screen.findByRole('dialog');
-    fireEvent.change(within(dialog).getByRole('textbox'), { target: { value: 'billing' } });
-    fireEvent.click(within(dialog).getByRole('button', { name: 'Send test approval' }));
-    await waitFor(() => expect(api.sendTestApproval).toHaveBeenCalledWith('deploy', { variables: { service: 'billing' } }));
-    expect(await within(dialog).findByRole('link', { name: `approval ${approval.id}` })).toHaveAttribute('href', `/approvals/${approval.id}`);
+    fireEvent.change(within(dialog).getByRole('textbox'), {
+      target: { value: 'billing' },
+    });
+    fireEvent.click(
+      within(dialog).getByRole('button', { name: 'Send test approval' }),
+    );
+    await waitFor(() =>
+      expect(api.sendTestApproval).toHaveBeenCalledWith('deploy', {
+        variables: { service: 'billing' },
+      }),
+    );
+    expect(
+      await within(dialog).findByRole('link', {
+        name: `approval ${approval.id}`,
+      }),
+    ).toHaveAttribute('href', `/approvals/${approval.id}`);
   });
 
   it('asks for every variable the template uses, spaced inside the braces or not', async () => {
     const api = fakeApi({
-      listTemplates: jest.fn(async () => [{ ...template, fields: { ...template.fields, widget_reason: '${ vars.reason } (${actor})' } }]),
+      listTemplates: jest.fn(async () => [
+        {
+          ...template,
+          fields: {
+            ...template.fields,
+            widget_reason: '${ vars.reason } (${actor})',
+          },
+        },
+      ]),
       listIntegrations: jest.fn(async () => [databaseIntegration]),
     });
     await renderPage(api, '/templates');
-    fireEvent.click(await screen.findByRole('button', { name: 'Send test approval' }));
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Send test approval' }),
+    );
     const dialog = await screen.findByRole('dialog');
-    expect(within(dialog).getAllByRole('textbox').map(input => input.id)).toEqual(['test-variable-service', 'test-variable-reason']);
+    expect(
+      within(dialog)
+        .getAllByRole('textbox')
+        .map(input => input.id),
+    ).toEqual(['test-variable-service', 'test-variable-reason']);
   });
 
   it('shows app-config templates read-only', async () => {
     const api = fakeApi({
-      listTemplates: jest.fn(async () => [{ ...template, source: 'config' as const, editable: false }]),
+      listTemplates: jest.fn(async () => [
+        { ...template, source: 'config' as const, editable: false },
+      ]),
       listIntegrations: jest.fn(async () => [databaseIntegration]),
     });
     await renderPage(api, '/templates');
-    expect(await screen.findByText('app-config (read-only)')).toBeInTheDocument();
-    expect(screen.queryByRole('button', { name: 'Delete' })).not.toBeInTheDocument();
+    expect(
+      await screen.findByText('app-config (read-only)'),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Delete' }),
+    ).not.toBeInTheDocument();
     fireEvent.click(screen.getByRole('button', { name: 'deploy' }));
     const dialog = await screen.findByRole('dialog');
-    expect(within(dialog).queryByRole('button', { name: 'Save' })).not.toBeInTheDocument();
+    expect(
+      within(dialog).queryByRole('button', { name: 'Save' }),
+    ).not.toBeInTheDocument();
     expect(dialog.querySelector('#template-approvers')).toBeDisabled();
   });
 
   it('explains a missing manage permission and loads nothing', async () => {
     const api = fakeApi();
-    await renderPage(api, '/templates', { deny: ['im-approval.template.manage'] });
-    expect(await screen.findByText(/lacks the im-approval\.template\.manage permission/)).toBeInTheDocument();
+    await renderPage(api, '/templates', {
+      deny: ['im-approval.template.manage'],
+    });
+    expect(
+      await screen.findByText(
+        /lacks the im-approval\.template\.manage permission/,
+      ),
+    ).toBeInTheDocument();
     expect(api.listTemplates).not.toHaveBeenCalled();
   });
 });

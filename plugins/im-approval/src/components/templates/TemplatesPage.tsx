@@ -1,6 +1,14 @@
-import { Progress, ResponseErrorPanel, Table, type TableColumn } from '@backstage/core-components';
+import {
+  Progress,
+  ResponseErrorPanel,
+  Table,
+  type TableColumn,
+} from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import { imApprovalTemplateManagePermission, type TemplateView } from '@im-approval/plugin-im-approval-common';
+import {
+  imApprovalTemplateManagePermission,
+  type TemplateView,
+} from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Typography from '@material-ui/core/Typography';
@@ -16,7 +24,10 @@ import { TemplateDialog } from './TemplateDialog';
 /** The approval templates: those from app-config, read-only, and those managed here. */
 export function TemplatesPage() {
   return (
-    <PermissionGate permission={imApprovalTemplateManagePermission} what="manage approval templates">
+    <PermissionGate
+      permission={imApprovalTemplateManagePermission}
+      what="manage approval templates"
+    >
       <TemplatesTable />
     </PermissionGate>
   );
@@ -33,9 +44,14 @@ function TemplatesTable() {
   const [testing, setTesting] = useState<TemplateView>();
   const [deleting, setDeleting] = useState<TemplateView>();
 
-  if ((templates.loading && !templates.value) || (integrations.loading && !integrations.value)) return <Progress />;
+  if (
+    (templates.loading && !templates.value) ||
+    (integrations.loading && !integrations.value)
+  )
+    return <Progress />;
   if (templates.error) return <ResponseErrorPanel error={templates.error} />;
-  if (integrations.error) return <ResponseErrorPanel error={integrations.error} />;
+  if (integrations.error)
+    return <ResponseErrorPanel error={integrations.error} />;
   const apps = integrations.value ?? [];
 
   const columns: TableColumn<TemplateView>[] = [
@@ -43,7 +59,10 @@ function TemplatesTable() {
       title: 'Template',
       field: 'name',
       render: row => (
-        <Button color="primary" onClick={() => setOpen({ kind: 'existing', view: row })}>
+        <Button
+          color="primary"
+          onClick={() => setOpen({ kind: 'existing', view: row })}
+        >
           {row.name}
         </Button>
       ),
@@ -51,7 +70,11 @@ function TemplatesTable() {
     { title: 'Description', field: 'description' },
     { title: 'IM app', field: 'integration' },
     { title: 'IM form', field: 'form' },
-    { title: 'Approvers', field: 'approvers', render: row => `${row.approvers.join(', ')} (${row.approverMode})` },
+    {
+      title: 'Approvers',
+      field: 'approvers',
+      render: row => `${row.approvers.join(', ')} (${row.approverMode})`,
+    },
     sourceColumn<TemplateView>(),
     {
       title: '',
@@ -74,7 +97,12 @@ function TemplatesTable() {
   return (
     <>
       <Box display="flex" alignItems="center" mb={2} style={{ gap: 16 }}>
-        <Button variant="contained" color="primary" disabled={apps.length === 0} onClick={() => setOpen({ kind: 'new' })}>
+        <Button
+          variant="contained"
+          color="primary"
+          disabled={apps.length === 0}
+          onClick={() => setOpen({ kind: 'new' })}
+        >
           Add template
         </Button>
         <Typography variant="body2" color="textSecondary">
@@ -88,7 +116,11 @@ function TemplatesTable() {
         columns={columns}
         data={templates.value ?? []}
         options={{ paging: false, search: false, padding: 'dense' }}
-        emptyContent={<Typography style={{ padding: 16 }}>No template yet. Add one, or define one in app-config.</Typography>}
+        emptyContent={
+          <Typography style={{ padding: 16 }}>
+            No template yet. Add one, or define one in app-config.
+          </Typography>
+        }
       />
       {open && (
         <TemplateDialog
@@ -101,7 +133,12 @@ function TemplatesTable() {
           onClose={() => setOpen(undefined)}
         />
       )}
-      {testing && <SendTestApproval template={testing} onClose={() => setTesting(undefined)} />}
+      {testing && (
+        <SendTestApproval
+          template={testing}
+          onClose={() => setTesting(undefined)}
+        />
+      )}
       {deleting && (
         <ConfirmDelete
           what={`the template ${deleting.name}`}

@@ -57,7 +57,10 @@ export function templateFormFrom(view: TemplateView): TemplateFormState {
     integration: view.integration,
     form: view.form,
     title: view.title,
-    fields: Object.entries(view.fields).map(([field, value]) => ({ field, value })),
+    fields: Object.entries(view.fields).map(([field, value]) => ({
+      field,
+      value,
+    })),
     approvers: view.approvers.join('\n'),
     approverMode: view.approverMode,
     allowApproverOverride: view.allowApproverOverride,
@@ -85,25 +88,41 @@ export function templateRequestFrom(form: TemplateFormState): TemplateRequest {
     integration: form.integration,
     form: form.form.trim(),
     title: form.title.trim(),
-    fields: Object.fromEntries(form.fields.filter(row => row.field.trim()).map(row => [row.field.trim(), row.value])),
+    fields: Object.fromEntries(
+      form.fields
+        .filter(row => row.field.trim())
+        .map(row => [row.field.trim(), row.value]),
+    ),
     approvers: list(form.approvers) ?? [],
     approverMode: form.approverMode,
     allowApproverOverride: form.allowApproverOverride,
     defaultTimeout: form.defaultTimeout.trim(),
     maxTimeout: form.maxTimeout.trim(),
-    policy: { repositories: list(form.repositories), refs: list(form.refs), environments: list(form.environments) },
+    policy: {
+      repositories: list(form.repositories),
+      refs: list(form.refs),
+      environments: list(form.environments),
+    },
   };
 }
 
-type Prepared = { ok: true; save: () => Promise<TemplateView> } | { ok: false; errors: Record<string, string> };
+type Prepared =
+  | { ok: true; save: () => Promise<TemplateView> }
+  | { ok: false; errors: Record<string, string> };
 
 /** Checks the form with the API's schema (errors by field) and prepares POST or PUT. */
-export function prepareSave(api: ImApprovalApi, form: TemplateFormState, savedName?: string): Prepared {
+export function prepareSave(
+  api: ImApprovalApi,
+  form: TemplateFormState,
+  savedName?: string,
+): Prepared {
   const request = templateRequestFrom(form);
   const parsed = templateRequestSchema.safeParse(request);
   if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error) };
   return {
     ok: true,
-    save: savedName ? () => api.updateTemplate(savedName, request) : () => api.createTemplate(request),
+    save: savedName
+      ? () => api.updateTemplate(savedName, request)
+      : () => api.createTemplate(request),
   };
 }
