@@ -72,13 +72,11 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
 
   /** DingTalk's answer when its gateway fails. */
   const internalError = (res: Response) => () =>
-    res
-      .status(500)
-      .json({
-        code: 'InternalError',
-        message: '系统繁忙',
-        requestid: requestId(),
-      });
+    res.status(500).json({
+      code: 'InternalError',
+      message: '系统繁忙',
+      requestid: requestId(),
+    });
 
   /** One new-API operation: counted, faults applied, token checked, errors in the new API's shape. */
   const operation =
@@ -116,13 +114,11 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
       } catch (error) {
         if (!(error instanceof DingtalkApiError)) throw error;
         answer = () =>
-          res
-            .status(error.httpStatus)
-            .json({
-              code: error.code,
-              message: error.message,
-              requestid: requestId(),
-            });
+          res.status(error.httpStatus).json({
+            code: error.code,
+            message: error.message,
+            requestid: requestId(),
+          });
       }
       answerAsFaulted(
         state.faults,
@@ -143,13 +139,11 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
     (req: Request, res: Response) => {
       const fault = state.faults.take(route);
       if (fault) {
-        res
-          .status(fault.httpStatus)
-          .json({
-            errcode: fault.code,
-            errmsg: fault.msg,
-            request_id: requestId(),
-          });
+        res.status(fault.httpStatus).json({
+          errcode: fault.code,
+          errmsg: fault.msg,
+          request_id: requestId(),
+        });
         return;
       }
       if (
@@ -186,29 +180,23 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
       ? state.apps.get(request.data.appKey)
       : undefined;
     if (fault) {
-      res
-        .status(fault.httpStatus)
-        .json({
-          code: String(fault.code),
-          message: fault.msg,
-          requestid: requestId(),
-        });
+      res.status(fault.httpStatus).json({
+        code: String(fault.code),
+        message: fault.msg,
+        requestid: requestId(),
+      });
     } else if (!request.success) {
-      res
-        .status(400)
-        .json({
-          code: 'MissingParameter',
-          message: describeIssues(request.error),
-          requestid: requestId(),
-        });
+      res.status(400).json({
+        code: 'MissingParameter',
+        message: describeIssues(request.error),
+        requestid: requestId(),
+      });
     } else if (app?.appSecret !== request.data.appSecret) {
-      res
-        .status(400)
-        .json({
-          code: DingtalkCode.invalidClientIdOrSecret,
-          message: '无效的clientId或者clientSecret',
-          requestid: requestId(),
-        });
+      res.status(400).json({
+        code: DingtalkCode.invalidClientIdOrSecret,
+        message: '无效的clientId或者clientSecret',
+        requestid: requestId(),
+      });
     } else {
       const { token, expiresIn } = state.tokens.issue(app.appKey, Date.now());
       res.json({ accessToken: token, expireIn: expiresIn });
@@ -394,13 +382,11 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
       next(error);
       return;
     }
-    res
-      .status(400)
-      .json({
-        code: DingtalkCode.invalidParameter,
-        message: 'the request body is not valid JSON',
-        requestid: requestId(),
-      });
+    res.status(400).json({
+      code: DingtalkCode.invalidParameter,
+      message: 'the request body is not valid JSON',
+      requestid: requestId(),
+    });
   };
   router.use(paths, badBody);
   return router;

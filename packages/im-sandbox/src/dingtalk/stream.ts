@@ -84,33 +84,27 @@ export class DingtalkStream {
         }
         const request = openRequestSchema.safeParse(req.body ?? {});
         if (!request.success) {
-          res
-            .status(400)
-            .json({
-              code: 'InvalidParameter',
-              message: request.error.issues
-                .map(issue => issue.message)
-                .join('; '),
-            });
+          res.status(400).json({
+            code: 'InvalidParameter',
+            message: request.error.issues
+              .map(issue => issue.message)
+              .join('; '),
+          });
           return;
         }
         const app = this.state.apps.get(request.data.clientId);
         if (app?.appSecret !== request.data.clientSecret) {
-          res
-            .status(401)
-            .json({
-              code: 'InvalidAuthentication',
-              message: 'clientId or clientSecret is invalid',
-            });
+          res.status(401).json({
+            code: 'InvalidAuthentication',
+            message: 'clientId or clientSecret is invalid',
+          });
           return;
         }
         if (this.connections.refusing(app.appKey)) {
-          res
-            .status(503)
-            .json({
-              code: 'ServiceUnavailable',
-              message: 'the gateway is busy; retry later',
-            });
+          res.status(503).json({
+            code: 'ServiceUnavailable',
+            message: 'the gateway is busy; retry later',
+          });
           return;
         }
         res.json({

@@ -112,13 +112,11 @@ export class FeishuEvents {
   }
 
   deliveries(): DeliveryRecord[] {
-    return this.log
-      .all()
-      .map(({ eventId, instanceId, ...rest }) => ({
-        eventUuid: eventId,
-        instanceCode: instanceId,
-        ...rest,
-      }));
+    return this.log.all().map(({ eventId, instanceId, ...rest }) => ({
+      eventUuid: eventId,
+      instanceCode: instanceId,
+      ...rest,
+    }));
   }
 
   reset(): void {

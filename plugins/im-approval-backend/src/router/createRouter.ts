@@ -80,11 +80,9 @@ export function createRouter({
         logger.warn(
           `Rejected a ${provider} callback for integration ${integrationId}: ${error.message}`,
         );
-        res
-          .status(error.status)
-          .json({
-            error: { name: 'CallbackRejected', message: error.message },
-          });
+        res.status(error.status).json({
+          error: { name: 'CallbackRejected', message: error.message },
+        });
       }
     },
   );

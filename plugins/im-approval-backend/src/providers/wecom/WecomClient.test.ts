@@ -656,15 +656,12 @@ describe('WecomClient', () => {
         .post('/cgi-bin/oa/gettemplatedetail')
         .query(true)
         .reply(200, template);
-      nock(BASE)
-        .post('/cgi-bin/oa/getapprovalinfo')
-        .query(true)
-        .reply(200, {
-          errcode: 0,
-          errmsg: 'ok',
-          sp_no_list: [],
-          new_next_cursor: '',
-        });
+      nock(BASE).post('/cgi-bin/oa/getapprovalinfo').query(true).reply(200, {
+        errcode: 0,
+        errmsg: 'ok',
+        sp_no_list: [],
+        new_next_cursor: '',
+      });
       expect(await client().findCreated(request, new Date())).toEqual([]);
     });
   });

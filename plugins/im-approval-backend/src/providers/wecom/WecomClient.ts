@@ -132,9 +132,7 @@ const userIdSchema = z.object({ userid: z.string() });
 const personSchema = z.object({ name: z.string().optional() });
 
 /** Every approver decision in a detail, in either of the shapes WeCom answers. */
-function decisions(
-  info: Detail,
-): Array<{
+function decisions(info: Detail): Array<{
   userid?: string;
   speech?: string;
   sptime?: number;
