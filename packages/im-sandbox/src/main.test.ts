@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 // `yarn start` as a real process: the default seed, the announced URL, a clean exit on SIGTERM.
 
@@ -17,7 +19,8 @@ function startCli(env: Record<string, string>): {
     ],
     {
       cwd: resolve(__dirname, '..'),
-      env: { ...process.env, ...env },
+      // No state kept unless a test asks: no run meets another's instances.
+      env: { ...process.env, SANDBOX_STATE_FILE: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -145,6 +148,80 @@ describe('the sandbox CLI', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
   }, 20_000);
+
+  it('keeps its state in SANDBOX_STATE_FILE across a stop with SIGTERM and a new start', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'im-sandbox-cli-'));
+    const stateFile = join(directory, 'state.json');
+    const wecomToken = (url: string) =>
+      fetchFromCli(
+        `${url}/cgi-bin/gettoken?corpid=wwsandboxcorp&corpsecret=sandbox-wecom-secret`,
+      )
+        .then(answer => answer.json())
+        .then(body => body.access_token as string);
+    try {
+      const first = startCli({
+        SANDBOX_PORT: '0',
+        SANDBOX_STATE_FILE: stateFile,
+      });
+      const url = await announcedUrl(first.output);
+      expect(first.output()).toContain(`state kept in ${stateFile}`);
+      const created = await fetchFromCli(
+        `${url}/cgi-bin/oa/applyevent?access_token=${await wecomToken(url)}`,
+        {
+          method: 'POST',
+          body: JSON.stringify({
+            creator_userid: 'release-bot',
+            template_id: 'C4NwNa8vSandboxDeploy',
+            use_template_approver: 0,
+            process: {
+              node_list: [{ type: 1, apv_rel: 2, userid: ['alice'] }],
+            },
+            apply_data: {
+              contents: [
+                { control: 'Text', id: 'Text-1', value: { text: 'api' } },
+                {
+                  control: 'Textarea',
+                  id: 'Textarea-2',
+                  value: { text: 'release' },
+                },
+              ],
+            },
+            summary_list: [
+              { summary_info: [{ text: 'Deploy api', lang: 'zh_CN' }] },
+            ],
+          }),
+        },
+      ).then(answer => answer.json());
+      expect(created).toMatchObject({ errcode: 0 });
+      first.child.kill('SIGTERM');
+      expect((await once(first.child, 'exit'))[0]).toBe(0);
+
+      const second = startCli({
+        SANDBOX_PORT: '0',
+        SANDBOX_STATE_FILE: stateFile,
+      });
+      try {
+        const again = await announcedUrl(second.output);
+        expect(second.output()).toContain(`state restored from ${stateFile}`);
+        const detail = await fetchFromCli(
+          `${again}/cgi-bin/oa/getapprovaldetail?access_token=${await wecomToken(again)}`,
+          {
+            method: 'POST',
+            body: JSON.stringify({ sp_no: created.sp_no }),
+          },
+        ).then(answer => answer.json());
+        expect(detail).toMatchObject({
+          errcode: 0,
+          info: { sp_no: created.sp_no, sp_status: 1 },
+        });
+      } finally {
+        second.child.kill('SIGTERM');
+        await once(second.child, 'exit');
+      }
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   it('refuses a bad environment, naming the variable', async () => {
     const { child, output } = startCli({ SANDBOX_PORT: 'seventy' });

@@ -6,6 +6,9 @@ import { describeIssues } from './validation';
 
 // `yarn start`: the sandbox as its own process, configured through the environment.
 
+// eslint-disable-next-line no-restricted-syntax
+const DEFAULT_STATE_FILE = resolve(__dirname, '../.data/state.json');
+
 const envSchema = z.object({
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65_535).default(7010),
   SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
@@ -14,6 +17,8 @@ const envSchema = z.object({
   SANDBOX_SEED: z.string().min(1).default(resolve(__dirname, '../seed.json')),
   // Runs the IMs' own redelivery schedules at this fraction of real time (Feishu's 15 s … 6 h).
   SANDBOX_TIME_SCALE: z.coerce.number().positive().optional(),
+  // Where instances, people and deliveries are kept across restarts; empty keeps nothing.
+  SANDBOX_STATE_FILE: z.string().default(DEFAULT_STATE_FILE),
 });
 
 /** `--time-scale <n>` or `--time-scale=<n>` on the command line wins over SANDBOX_TIME_SCALE. */
@@ -39,6 +44,7 @@ async function main(): Promise<void> {
     SANDBOX_HOST: host,
     SANDBOX_SEED: seedPath,
     SANDBOX_TIME_SCALE: timeScale,
+    SANDBOX_STATE_FILE: stateFile,
   } = env.data;
 
   let json: unknown;
@@ -58,6 +64,7 @@ async function main(): Promise<void> {
     host,
     seed: seed.data,
     timeScale,
+    stateFile: stateFile || undefined,
     log: line => console.log(line),
   });
   console.log(
@@ -65,6 +72,11 @@ async function main(): Promise<void> {
   );
   if (timeScale !== undefined)
     console.log(`  redelivery schedules at ${timeScale} of real time`);
+  console.log(
+    stateFile
+      ? `  state kept in ${stateFile} (delete it to start from the seed)`
+      : '  state kept nowhere: SANDBOX_STATE_FILE is empty',
+  );
   console.log(
     `  Feishu: domain ${sandbox.url} (open API /open-apis, long connection /callback/ws/endpoint)`,
   );

@@ -17,6 +17,7 @@ import { feishuSeedSchema } from './feishu/seed';
 import { dingtalkInbox } from './dingtalk/inboxSource';
 import { feishuInbox } from './feishu/inboxSource';
 import { inbox } from './inbox';
+import { SandboxStateFile } from './persistence/stateFile';
 import { describeIssues } from './validation';
 import { wecomApi } from './wecom/api';
 import { wecomControlApi } from './wecom/control';
@@ -57,6 +58,14 @@ export interface SandboxOptions {
   feishuClientConfig?: z.input<typeof feishuClientConfigSchema>;
   /** How often the DingTalk Stream gateway pings its clients (default 30000). */
   dingtalkStreamPingIntervalMs?: number;
+  /**
+   * Keeps the IMs' instances, people, apps and delivery logs in this file across restarts: read at
+   * start (over the seed), written every `stateSaveIntervalMs` when they changed, and at close.
+   * Without it the sandbox forgets everything when it stops.
+   */
+  stateFile?: string;
+  /** Default 1000. */
+  stateSaveIntervalMs?: number;
 }
 
 export interface Sandbox {
@@ -125,6 +134,11 @@ export async function startSandbox(
     log,
   });
   const platforms = [feishu, dingtalk, wecom];
+  const stateFile = options.stateFile
+    ? new SandboxStateFile(options.stateFile, { feishu, dingtalk, wecom })
+    : undefined;
+  if (stateFile?.load())
+    log(`IM sandbox: state restored from ${stateFile.path}`);
 
   const app = express();
   app.disable('x-powered-by');
@@ -153,10 +167,25 @@ export async function startSandbox(
   await once(server, 'listening');
   const { address, port } = server.address() as AddressInfo;
   const reachable = LOOPBACK_FOR_WILDCARD[address] ?? address;
+  const save = () => {
+    try {
+      stateFile?.save();
+    } catch (error) {
+      log(
+        `IM sandbox: cannot save the state to ${stateFile?.path}: ${(error as Error).message}`,
+      );
+    }
+  };
+  const saving = stateFile
+    ? setInterval(save, options.stateSaveIntervalMs ?? 1000)
+    : undefined;
+  saving?.unref();
 
   return {
     url: `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`,
     async close() {
+      clearInterval(saving);
+      save();
       platforms.forEach(platform => platform.close());
       websockets.close();
       const closed = new Promise(resolve => server.close(resolve));

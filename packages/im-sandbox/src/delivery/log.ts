@@ -88,4 +88,9 @@ export class DeliveryLog {
   clear(): void {
     this.records.length = 0;
   }
+
+  /** The records a sandbox state file kept, in place of these. */
+  restore(records: ImDeliveryRecord[]): void {
+    this.records.splice(0, this.records.length, ...records);
+  }
 }

@@ -1,3 +1,4 @@
+import type { PlatformSnapshot } from '../persistence/stateFile';
 import { type DeliveryControl, DeliveryLog } from '../delivery/log';
 import { LongConnections } from '../delivery/longConnections';
 import { type Decision, DecisionError } from '../flow/approvalFlow';
@@ -96,6 +97,15 @@ export class DingtalkPlatform {
     );
     this.events.publish(events);
     return instance;
+  }
+
+  snapshot(): PlatformSnapshot {
+    return { state: this.state.snapshot(), deliveries: this.log.all() };
+  }
+
+  restore(snapshot: PlatformSnapshot): void {
+    this.state.restore(snapshot.state);
+    this.log.restore(snapshot.deliveries);
   }
 
   reset(): void {

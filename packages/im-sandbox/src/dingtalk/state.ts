@@ -1,3 +1,8 @@
+import {
+  restoreTable,
+  type StateSnapshot,
+  withRestoredFlow,
+} from '../persistence/snapshot';
 import { randomBytes } from 'node:crypto';
 import type { ApprovalFlow } from '../flow/approvalFlow';
 import { type ApiCounts, emptyApiCounts } from '../platform/apiCounts';
@@ -177,6 +182,28 @@ export class DingtalkState {
   /** DingTalk instance ids are opaque 22-character strings. */
   newInstanceId(): string {
     return randomBytes(16).toString('base64url').slice(0, 22);
+  }
+
+  snapshot(): StateSnapshot {
+    return {
+      tables: {
+        apps: [...this.apps],
+        users: [...this.users],
+        forms: [...this.forms],
+        instances: [...this.instances],
+      },
+      counters: { task: this.taskCounter },
+    };
+  }
+
+  restore(snapshot: StateSnapshot): void {
+    restoreTable(this.apps, snapshot.tables.apps);
+    restoreTable(this.users, snapshot.tables.users);
+    restoreTable(this.forms, snapshot.tables.forms);
+    restoreTable(this.instances, snapshot.tables.instances, instance =>
+      withRestoredFlow(instance, this.nextTaskId),
+    );
+    this.taskCounter = snapshot.counters.task ?? 0;
   }
 
   reset(): void {

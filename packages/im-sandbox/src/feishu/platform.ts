@@ -1,3 +1,4 @@
+import type { PlatformSnapshot } from '../persistence/stateFile';
 import { type DeliveryControl, DeliveryLog } from '../delivery/log';
 import { LongConnections } from '../delivery/longConnections';
 import { DecisionError } from '../flow/approvalFlow';
@@ -102,6 +103,15 @@ export class FeishuPlatform {
     );
     this.events.publish(instance, changes);
     return instance;
+  }
+
+  snapshot(): PlatformSnapshot {
+    return { state: this.state.snapshot(), deliveries: this.events.log.all() };
+  }
+
+  restore(snapshot: PlatformSnapshot): void {
+    this.state.restore(snapshot.state);
+    this.events.log.restore(snapshot.deliveries);
   }
 
   reset(): void {

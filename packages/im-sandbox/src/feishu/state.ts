@@ -1,3 +1,8 @@
+import {
+  restoreTable,
+  type StateSnapshot,
+  withRestoredFlow,
+} from '../persistence/snapshot';
 import { createHash } from 'node:crypto';
 import { type ApiCounts, emptyApiCounts } from '../platform/apiCounts';
 import { findByEmail, findByMobile } from '../platform/contacts';
@@ -154,6 +159,44 @@ export class FeishuState {
   }
 
   /** Forgets what tests did (instances, stats, faults); keeps the tenant's configuration. */
+  snapshot(): StateSnapshot {
+    const apps = [...this.apps].map(
+      ([id, app]) =>
+        [id, { ...app, subscriptions: [...app.subscriptions] }] as [
+          string,
+          unknown,
+        ],
+    );
+    return {
+      tables: {
+        apps,
+        users: [...this.users],
+        approvals: [...this.approvals],
+        instances: [...this.instances],
+      },
+      counters: { task: this.taskCounter, serial: this.serialCounter },
+    };
+  }
+
+  restore(snapshot: StateSnapshot): void {
+    restoreTable(this.apps, snapshot.tables.apps, app => ({
+      ...app,
+      subscriptions: new Set(app.subscriptions as unknown as string[]),
+    }));
+    restoreTable(this.users, snapshot.tables.users);
+    restoreTable(this.approvals, snapshot.tables.approvals);
+    restoreTable(this.instances, snapshot.tables.instances, instance =>
+      withRestoredFlow(instance, () => this.nextTaskId()),
+    );
+    this.instanceCodesByUuid.clear();
+    for (const instance of this.instances.values()) {
+      if (instance.uuid)
+        this.instanceCodesByUuid.set(instance.uuid, instance.instanceCode);
+    }
+    this.taskCounter = snapshot.counters.task ?? 0;
+    this.serialCounter = snapshot.counters.serial ?? 0;
+  }
+
   reset(): void {
     this.instances.clear();
     this.instanceCodesByUuid.clear();

@@ -61,6 +61,18 @@ export class ApprovalFlow {
     private readonly nextTaskId: () => string,
   ) {}
 
+  /** A flow as a sandbox state file kept it (its JSON: nodes, tasks, status, endTime), running again. */
+  static restore(
+    saved: Pick<ApprovalFlow, 'nodes' | 'tasks' | 'status' | 'endTime'>,
+    nextTaskId: () => string,
+  ): ApprovalFlow {
+    const flow = new ApprovalFlow(saved.nodes, nextTaskId);
+    flow.tasks.push(...saved.tasks);
+    flow.status = saved.status;
+    flow.endTime = saved.endTime;
+    return flow;
+  }
+
   /** The instance starts: its first node's tasks are created. */
   start(now: number): FlowChange[] {
     return [

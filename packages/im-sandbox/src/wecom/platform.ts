@@ -1,3 +1,4 @@
+import type { PlatformSnapshot } from '../persistence/stateFile';
 import { type DeliveryControl, DeliveryLog } from '../delivery/log';
 import { type Decision, DecisionError } from '../flow/approvalFlow';
 import { WecomEvents } from './events';
@@ -86,6 +87,15 @@ export class WecomPlatform {
       control,
     );
     return instance;
+  }
+
+  snapshot(): PlatformSnapshot {
+    return { state: this.state.snapshot(), deliveries: this.log.all() };
+  }
+
+  restore(snapshot: PlatformSnapshot): void {
+    this.state.restore(snapshot.state);
+    this.log.restore(snapshot.deliveries);
   }
 
   reset(): void {

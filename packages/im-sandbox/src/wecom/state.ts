@@ -1,3 +1,8 @@
+import {
+  restoreTable,
+  type StateSnapshot,
+  withRestoredFlow,
+} from '../persistence/snapshot';
 import type { ApprovalFlow } from '../flow/approvalFlow';
 import { type ApiCounts, emptyApiCounts } from '../platform/apiCounts';
 import { findByEmail, findByMobile } from '../platform/contacts';
@@ -173,6 +178,29 @@ export class WecomState {
    * or, on request, `legacy` (sp_record … details, what older tenants got).
    */
   detailShape: 'current' | 'legacy' = 'current';
+
+  snapshot(): StateSnapshot {
+    return {
+      tables: {
+        apps: [...this.apps],
+        users: [...this.users],
+        templates: [...this.templates],
+        instances: [...this.instances],
+      },
+      counters: { task: this.taskCounter, serial: this.serial },
+    };
+  }
+
+  restore(snapshot: StateSnapshot): void {
+    restoreTable(this.apps, snapshot.tables.apps);
+    restoreTable(this.users, snapshot.tables.users);
+    restoreTable(this.templates, snapshot.tables.templates);
+    restoreTable(this.instances, snapshot.tables.instances, instance =>
+      withRestoredFlow(instance, this.nextTaskId),
+    );
+    this.taskCounter = snapshot.counters.task ?? 0;
+    this.serial = snapshot.counters.serial ?? 0;
+  }
 
   reset(): void {
     this.detailShape = 'current';
