@@ -25,6 +25,8 @@ interface Pending {
   event: EventIdentity;
   payload: unknown;
   attempts: number;
+  /** Called once, when the client acks it. */
+  onAcked?: () => void;
   /** Set while pushed and waiting for the ack. */
   inFlight?: { socket: WebSocket; timer: NodeJS.Timeout };
 }
@@ -67,13 +69,20 @@ export class LongConnections {
       outcome: 'delivered',
       willRetry: false,
     });
+    item.onAcked?.();
   }
 
+  /**
+   * Pushes `event` until a client acks it, as the control asks (dropped, delayed, sent twice).
+   * `onSettled` (optional) is called once every copy was acked, or at once for a dropped event:
+   * what an IM that delivers an instance's events in order waits for before the next.
+   */
   deliver(
     appId: string,
     event: EventIdentity,
     payload: unknown,
     control: DeliveryControl = {},
+    onSettled?: () => void,
   ): void {
     if (control.drop) {
       this.log.record(event, {
@@ -81,9 +90,15 @@ export class LongConnections {
         outcome: 'dropped',
         willRetry: false,
       });
+      onSettled?.();
       return;
     }
-    for (let copy = 0; copy < (control.duplicate ? 2 : 1); copy += 1) {
+    let copies = control.duplicate ? 2 : 1;
+    const acked = () => {
+      copies -= 1;
+      if (copies === 0) onSettled?.();
+    };
+    for (let copy = 0, all = copies; copy < all; copy += 1) {
       const enqueue = () => {
         const item: Pending = {
           messageId: randomUUID(),
@@ -91,6 +106,7 @@ export class LongConnections {
           event,
           payload,
           attempts: 0,
+          onAcked: acked,
         };
         this.pending.set(item.messageId, item);
         if (!this.push(item))

@@ -100,7 +100,15 @@ export class FeishuEvents {
             willRetry: false,
           });
         } else if (url === undefined) {
-          this.connections.deliver(app.appId, event, plaintext, control);
+          this.inOrder(`${app.appId} ${instance.instanceCode}`, done =>
+            this.connections.deliver(
+              app.appId,
+              event,
+              plaintext,
+              control,
+              done,
+            ),
+          );
         } else {
           const push = this.httpPush(app, { ...event, url }, plaintext);
           this.inOrder(`${app.appId} ${instance.instanceCode}`, done =>

@@ -146,11 +146,38 @@ describe('the Feishu long connection', () => {
     ]);
   });
 
+  it("holds an instance's later events while one is unacknowledged, as over callbacks", async () => {
+    const seen: string[] = [];
+    let refused = false;
+    const api = await connect(event => {
+      seen.push(String(event.status));
+      if (event.status === 'PENDING' && !refused) {
+        refused = true;
+        throw new Error('database down');
+      }
+    });
+    const code = await api.createInstance();
+    await waitFor('the first push', () => refused);
+    await control(sandbox).post(`/feishu/instances/${code}/approve`, {
+      openId: 'ou_alice',
+    });
+
+    await waitFor('the APPROVED event', () => seen.includes('APPROVED'));
+    // Pushed again after the ack timeout, and only then the decision.
+    expect(seen).toEqual(['PENDING', 'PENDING', 'APPROVED']);
+  });
+
   it('keeps events while the connection is down and delivers them once the SDK reconnects', async () => {
     const events: Array<Record<string, unknown>> = [];
     const api = await connect(event => events.push(event));
     const code = await api.createInstance();
-    await waitFor('the PENDING event', () => events.length === 1);
+    // Every event of the creation acknowledged: none is left in flight to hold the later ones back.
+    await waitFor(
+      "the creation's events acknowledged",
+      async () =>
+        (await deliveries()).filter(record => record.outcome === 'delivered')
+          .length === 3,
+    );
 
     const dropped = await control(sandbox).post('/feishu/connections/drop', {
       appId: WS_APP.appId,
@@ -160,17 +187,13 @@ describe('the Feishu long connection', () => {
     await control(sandbox).post(`/feishu/instances/${code}/reject`, {
       comment: 'no',
     });
+    // The decision's first event waits for a client; the later ones of the instance wait behind it.
     const queued = await waitFor('the queued event', async () =>
       (await deliveries()).find(
-        record =>
-          record.outcome === 'queued' &&
-          record.eventType === 'approval_instance',
+        record => record.outcome === 'queued' && record.instanceCode === code,
       ),
     );
-    expect(queued).toMatchObject({
-      eventStatus: 'REJECTED',
-      instanceCode: code,
-    });
+    expect(queued).toMatchObject({ eventType: 'approval_task' });
     expect(events).toHaveLength(1);
 
     await waitFor(
