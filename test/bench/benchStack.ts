@@ -250,12 +250,7 @@ export async function startBenchStack(
         ),
       );
     }
-    const first = {
-      ...backends[0],
-      restart: async () => undefined,
-      logTail: () => '',
-    };
-    for (const setup of ims) await setup.attach?.(control, first);
+    for (const setup of ims) await setup.attach?.(control, backends[0]);
   } catch (error) {
     await stop();
     throw error;

@@ -8,7 +8,10 @@ import {
   dingtalkCallback,
   dingtalkCorpRegistration,
 } from './__testUtils__/ims';
-import { expectLostCreateToEndWithOneInstance } from './__testUtils__/lostCreate';
+import {
+  expectCrashDuringCreateToEndWithOneInstance,
+  expectLostCreateToEndWithOneInstance,
+} from './__testUtils__/lostCreate';
 import {
   getWithTimeline,
   sandboxControl,
@@ -54,6 +57,15 @@ describe('DingTalk tenant behaviour end to end (real backend, DingTalk sandbox)'
       },
       'error',
     ));
+
+  it('a backend killed after DingTalk made the instance and before its answer arrived ends, restarted, with one approval and that one instance', () =>
+    expectCrashDuringCreateToEndWithOneInstance(stack, backend(), {
+      im: 'dingtalk',
+      idField: 'processInstanceId',
+      createRoute: 'instance.create',
+      template: dingtalkCallback.template,
+      approver: 'alice',
+    }));
 
   it("dates a decision when it was made, though DingTalk writes its dates to the minute: never the minute's start, never before the request", async () => {
     const { approval, token } = await openApproval(stack, backend(), {

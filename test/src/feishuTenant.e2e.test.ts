@@ -13,6 +13,7 @@ import {
   startStack,
   type Stack,
 } from './__testUtils__/stack';
+import { expectCrashDuringCreateToEndWithOneInstance } from './__testUtils__/lostCreate';
 
 // The Feishu tenant's own rules, as a real tenant enforces them, met by the real backend:
 // titles are i18n keys, a uuid creates one instance and a repeat fails with 60012, a node may
@@ -166,6 +167,15 @@ describe('a strict Feishu tenant (real backend on SQLite, Feishu sandbox over HT
     });
     expect(await instancesOf(approval.id)).toHaveLength(1);
   });
+
+  it('a backend killed after Feishu made the instance and before its answer arrived ends, restarted, with one approval and that one instance', () =>
+    expectCrashDuringCreateToEndWithOneInstance(stack, backend(), {
+      im: 'feishu',
+      idField: 'instanceCode',
+      createRoute: 'instance.create',
+      template: 'deploy',
+      approver: 'ou_alice',
+    }));
 
   it('instance create over its frequency limit (99991400; 100/min on Feishu, 1/min here): the approval waits and is opened by a later try, one instance', async () => {
     // A fresh minute for the limiter (instances of the earlier tests are forgotten too).

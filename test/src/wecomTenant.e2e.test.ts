@@ -1,6 +1,9 @@
 import { decideInSandbox, openApproval, waitFor } from './__testUtils__/flow';
 import { wecomCallback } from './__testUtils__/ims';
-import { expectLostCreateToEndWithOneInstance } from './__testUtils__/lostCreate';
+import {
+  expectCrashDuringCreateToEndWithOneInstance,
+  expectLostCreateToEndWithOneInstance,
+} from './__testUtils__/lostCreate';
 import { sandboxControl, startStack, type Stack } from './__testUtils__/stack';
 
 // WeCom tenants as they are: no idempotency key on create, tenants without WeCom Mail, the current detail shape.
@@ -41,6 +44,15 @@ describe('WeCom tenant behaviour end to end (real backend, WeCom sandbox)', () =
       },
       'drop',
     ));
+
+  it('a backend killed after WeCom made the request and before its answer arrived ends, restarted, with one approval and that one request', () =>
+    expectCrashDuringCreateToEndWithOneInstance(stack, backend(), {
+      im: 'wecom',
+      idField: 'spNo',
+      createRoute: 'oa.applyevent',
+      template: wecomCallback.template,
+      approver: 'bob',
+    }));
 
   it('sends summary lines within the documented 20 characters, and reads decisions in the current shape and, for older tenants, the legacy one', async () => {
     for (const shape of ['current', 'legacy'] as const) {

@@ -33,6 +33,8 @@ export interface BackendProcess {
   stop(): Promise<void>;
   /** Stops and starts the same process again on the same port and database. */
   restart(): Promise<void>;
+  /** Kills the process outright (SIGKILL: no shutdown, as a crash), then starts it again the same way. */
+  crashAndRestart(): Promise<void>;
   logTail(): string;
 }
 
@@ -114,13 +116,13 @@ export async function startBackendProcess(
     );
   };
 
-  const stop = async () => {
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     const running = child;
     child = undefined;
     if (!running || running.exitCode !== null) return;
     running.removeAllListeners('exit');
     const exited = new Promise(r => running.once('exit', r));
-    running.kill('SIGTERM');
+    running.kill(signal);
     const killer = setTimeout(() => running.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(killer);
@@ -145,6 +147,10 @@ export async function startBackendProcess(
     },
     restart: async () => {
       await stop();
+      await start();
+    },
+    crashAndRestart: async () => {
+      await stop('SIGKILL');
       await start();
     },
     logTail: () => tail(logFile),

@@ -18,7 +18,11 @@ export interface ImSetup {
   /** The template, without its name and integration. */
   templateConfig: Record<string, unknown>;
   /** Called with the first backend, e.g. to point the sandbox's callbacks at it. */
-  attach?(control: SandboxControl, backend: BackendProcess): Promise<void>;
+  /** Points the sandbox's app at the backend: only its API root is needed. */
+  attach?(
+    control: SandboxControl,
+    backend: Pick<BackendProcess, 'api'>,
+  ): Promise<void>;
 }
 
 export type SandboxControl = <T = any>(

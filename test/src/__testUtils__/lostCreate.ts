@@ -1,12 +1,20 @@
-import { decideInSandbox, eventually, openApproval, waitFor } from './flow';
+import { randomUUID } from 'node:crypto';
+import type { Approval } from '@im-approval/plugin-im-approval-common';
+import {
+  decideInSandbox,
+  eventually,
+  oidcToken,
+  openApproval,
+  waitFor,
+} from './flow';
 import type { BackendProcess } from './backendProcess';
-import { getWithTimeline, sandboxControl, type Stack } from './stack';
+import { api, getWithTimeline, sandboxControl, type Stack } from './stack';
 
-/** An IM without an idempotency key on create, and how its sandbox names its instances. */
+/** An IM, and how its sandbox names its instances and its create call. */
 export interface LostCreateIm {
-  im: 'dingtalk' | 'wecom';
+  im: 'feishu' | 'dingtalk' | 'wecom';
   /** The id field of the sandbox's instance views. */
-  idField: 'processInstanceId' | 'spNo';
+  idField: 'instanceCode' | 'processInstanceId' | 'spNo';
   /** The sandbox's route of the create call. */
   createRoute: 'instance.create' | 'oa.applyevent';
   template: string;
@@ -75,5 +83,75 @@ export async function expectLostCreateToEndWithOneInstance(
   expect((await waiting).body).toMatchObject({
     status: 'approved',
     comment: 'once',
+  });
+}
+
+/**
+ * The backend is killed after the IM made the instance and before the answer reached it (the IM's
+ * answer held back, the process killed meanwhile): after the restart the Action's retry with the same
+ * idempotency key gets the approval recorded before the IM was called, the reconciler attaches the one
+ * instance the IM made (found, not made again), and it is decided normally.
+ */
+export async function expectCrashDuringCreateToEndWithOneInstance(
+  stack: Stack,
+  backend: BackendProcess,
+  im: LostCreateIm,
+) {
+  const decider =
+    im.im === 'feishu' ? { openId: im.approver } : { userId: im.approver };
+  const instanceIds = async () =>
+    (
+      await sandboxControl<Array<Record<string, string>>>(
+        stack.sandbox,
+        'GET',
+        `/${im.im}/instances`,
+      )
+    ).map(view => view[im.idField]);
+  const before = new Set(await instanceIds());
+  await sandboxControl(stack.sandbox, 'POST', `/${im.im}/answer-faults`, {
+    route: im.createRoute,
+    delayMs: 10_000,
+  });
+  const request = { template: im.template, idempotencyKey: randomUUID() };
+  const interrupted = openApproval(stack, backend, request).then(
+    () => 'answered',
+    () => 'interrupted',
+  );
+  const made = await eventually(
+    async () => (await instanceIds()).filter(id => !before.has(id)),
+    ids => ids.length > 0,
+    15_000,
+  );
+  await backend.crashAndRestart();
+  expect(await interrupted).toBe('interrupted');
+
+  // The Action tries again with its key, as it does after any failed call: the approval recorded
+  // before the IM was called, not a new one.
+  const token = await oidcToken(stack);
+  const retried = await api<Approval>(backend, 'POST', '/approvals', {
+    token,
+    body: { ...request, variables: { service: 'api', reason: 'release 1.2' } },
+  });
+  expect(retried.status).toBe(200);
+  const approval = retried.body;
+  const attached = await eventually(
+    async () => (await getWithTimeline(backend, approval.id, token)).body,
+    body => Boolean(body.imInstanceId),
+    60_000,
+  );
+  expect(attached.imInstanceId).toBe(made[0]);
+  expect((await instanceIds()).filter(id => !before.has(id))).toEqual(made);
+
+  const waiting = waitFor(backend, approval.id, token);
+  await decideInSandbox(
+    stack,
+    made[0],
+    'approve',
+    { ...decider, comment: 'after the crash' },
+    im.im,
+  );
+  expect((await waiting).body).toMatchObject({
+    status: 'approved',
+    comment: 'after the crash',
   });
 }
