@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Approval } from '@im-approval/plugin-im-approval-common';
+import { randomUUID } from 'node:crypto';
+import type { BackendProcess } from './backendProcess';
 import {
   decideInSandbox,
   eventually,
@@ -7,7 +8,6 @@ import {
   openApproval,
   waitFor,
 } from './flow';
-import type { BackendProcess } from './backendProcess';
 import { api, getWithTimeline, sandboxControl, type Stack } from './stack';
 
 /** An IM, and how its sandbox names its instances and its create call. */
@@ -22,6 +22,59 @@ export interface LostCreateIm {
   approver: string;
 }
 
+/** The ids of the IM's instances the sandbox holds. */
+function instanceIdsOf(stack: Stack, im: LostCreateIm) {
+  return async () =>
+    (
+      await sandboxControl<Array<Record<string, string>>>(
+        stack.sandbox,
+        'GET',
+        `/${im.im}/instances`,
+      )
+    ).map(view => view[im.idField]);
+}
+
+/**
+ * The approval ends with the one instance the IM made (`made`, found by the reconciler, not made
+ * again), and is decided normally; returns it as it was once attached.
+ */
+async function expectOneInstanceAttachedAndDecided(
+  stack: Stack,
+  backend: BackendProcess,
+  im: LostCreateIm,
+  approval: Approval,
+  token: string,
+  made: { id: string; before: Set<string> },
+) {
+  const instanceIds = instanceIdsOf(stack, im);
+  // The reconciler retries a stranded approval after 30 s: it finds the instance instead of making another.
+  const attached = await eventually(
+    async () => (await getWithTimeline(backend, approval.id, token)).body,
+    body => Boolean(body.imInstanceId),
+    60_000,
+  );
+  expect(attached.imInstanceId).toBe(made.id);
+  expect((await instanceIds()).filter(id => !made.before.has(id))).toEqual([
+    made.id,
+  ]);
+
+  const decider =
+    im.im === 'feishu' ? { openId: im.approver } : { userId: im.approver };
+  const waiting = waitFor(backend, approval.id, token);
+  await decideInSandbox(
+    stack,
+    made.id,
+    'approve',
+    { ...decider, comment: 'once' },
+    im.im,
+  );
+  expect((await waiting).body).toMatchObject({
+    status: 'approved',
+    comment: 'once',
+  });
+  return attached;
+}
+
 /**
  * The IM makes the instance but its answer never arrives (`mode`: a 500, or a dropped connection):
  * afterwards there is one approval with that one instance, found (not made again) by the
@@ -33,14 +86,7 @@ export async function expectLostCreateToEndWithOneInstance(
   im: LostCreateIm,
   mode: 'error' | 'drop',
 ) {
-  const instanceIds = async () =>
-    (
-      await sandboxControl<Array<Record<string, string>>>(
-        stack.sandbox,
-        'GET',
-        `/${im.im}/instances`,
-      )
-    ).map(view => view[im.idField]);
+  const instanceIds = instanceIdsOf(stack, im);
   const before = new Set(await instanceIds());
   await sandboxControl(stack.sandbox, 'POST', `/${im.im}/answer-faults`, {
     route: im.createRoute,
@@ -54,14 +100,14 @@ export async function expectLostCreateToEndWithOneInstance(
   const made = (await instanceIds()).filter(id => !before.has(id));
   expect(made).toHaveLength(1);
 
-  // The reconciler retries a stranded approval after 30 s: it finds the instance instead of making another.
-  const attached = await eventually(
-    async () => (await getWithTimeline(backend, approval.id, token)).body,
-    body => Boolean(body.imInstanceId),
-    60_000,
+  const attached = await expectOneInstanceAttachedAndDecided(
+    stack,
+    backend,
+    im,
+    approval,
+    token,
+    { id: made[0], before },
   );
-  expect(attached.imInstanceId).toBe(made[0]);
-  expect((await instanceIds()).filter(id => !before.has(id))).toEqual(made);
   expect(attached.timeline.map(e => e.type)).toEqual([
     'created',
     'im_error',
@@ -70,19 +116,6 @@ export async function expectLostCreateToEndWithOneInstance(
   expect(attached.timeline.at(-1)).toMatchObject({
     source: 'reconciler',
     message: expect.stringMatching(/found/),
-  });
-
-  const waiting = waitFor(backend, approval.id, token);
-  await decideInSandbox(
-    stack,
-    made[0],
-    'approve',
-    { userId: im.approver, comment: 'once' },
-    im.im,
-  );
-  expect((await waiting).body).toMatchObject({
-    status: 'approved',
-    comment: 'once',
   });
 }
 
@@ -97,16 +130,7 @@ export async function expectCrashDuringCreateToEndWithOneInstance(
   backend: BackendProcess,
   im: LostCreateIm,
 ) {
-  const decider =
-    im.im === 'feishu' ? { openId: im.approver } : { userId: im.approver };
-  const instanceIds = async () =>
-    (
-      await sandboxControl<Array<Record<string, string>>>(
-        stack.sandbox,
-        'GET',
-        `/${im.im}/instances`,
-      )
-    ).map(view => view[im.idField]);
+  const instanceIds = instanceIdsOf(stack, im);
   const before = new Set(await instanceIds());
   await sandboxControl(stack.sandbox, 'POST', `/${im.im}/answer-faults`, {
     route: im.createRoute,
@@ -133,25 +157,12 @@ export async function expectCrashDuringCreateToEndWithOneInstance(
     body: { ...request, variables: { service: 'api', reason: 'release 1.2' } },
   });
   expect(retried.status).toBe(200);
-  const approval = retried.body;
-  const attached = await eventually(
-    async () => (await getWithTimeline(backend, approval.id, token)).body,
-    body => Boolean(body.imInstanceId),
-    60_000,
-  );
-  expect(attached.imInstanceId).toBe(made[0]);
-  expect((await instanceIds()).filter(id => !before.has(id))).toEqual(made);
-
-  const waiting = waitFor(backend, approval.id, token);
-  await decideInSandbox(
+  await expectOneInstanceAttachedAndDecided(
     stack,
-    made[0],
-    'approve',
-    { ...decider, comment: 'after the crash' },
-    im.im,
+    backend,
+    im,
+    retried.body,
+    token,
+    { id: made[0], before },
   );
-  expect((await waiting).body).toMatchObject({
-    status: 'approved',
-    comment: 'after the crash',
-  });
 }
