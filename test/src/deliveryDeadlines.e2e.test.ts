@@ -10,7 +10,12 @@ import {
   wecomCallback,
   type ImSetup,
 } from './__testUtils__/ims';
-import { sandboxControl, startStack, type Stack } from './__testUtils__/stack';
+import {
+  getWithTimeline,
+  sandboxControl,
+  startStack,
+  type Stack,
+} from './__testUtils__/stack';
 
 // Each IM's answer deadline for a pushed event, met by the real backend however slow the IM's own
 // API is: DingTalk wants its answer within 1.5 s, WeCom within 5 s, and the sandbox counts a later
@@ -41,6 +46,28 @@ describe('answer deadlines of DingTalk and WeCom (real backend on SQLite, sandbo
   });
   afterAll(() => stack?.stop());
 
+  /**
+   * Waits until the backend is done reading the new instance (its creation's events are read
+   * too): the read a test then slows down is the decision's, not one still in flight.
+   */
+  const readsSettled = async (im: string, route: string) => {
+    const reads = async () =>
+      (
+        await sandboxControl<{ calls: Record<string, number> }>(
+          stack.sandbox,
+          'GET',
+          `/${im}/stats`,
+        )
+      ).calls[route] ?? 0;
+    let last = -1;
+    for (let still = 0; still < 3;) {
+      const now = await reads();
+      still = now === last ? still + 1 : 0;
+      last = now;
+      await new Promise(resolve => setTimeout(resolve, 200));
+    }
+  };
+
   it.each(SLOW_READS)(
     '$setup.im: every event is acknowledged at its first attempt although the instance read takes $delayMs ms, and the decision applies',
     async ({ setup, readRoute, delayMs }) => {
@@ -48,6 +75,7 @@ describe('answer deadlines of DingTalk and WeCom (real backend on SQLite, sandbo
         template: setup.template,
       });
       // The next read of the instance (the backend reads it to learn the decision) answers late.
+      await readsSettled(setup.im, readRoute);
       await sandboxControl(
         stack.sandbox,
         'POST',
@@ -97,4 +125,60 @@ describe('answer deadlines of DingTalk and WeCom (real backend on SQLite, sandbo
       ).toEqual(deliveries.map(() => [1, 'delivered']));
     },
   );
+
+  it('dingtalk: a backend killed right after acknowledging the decision applies it from its inbox once restarted', async () => {
+    const { approval, token } = await openApproval(stack, backend(), {
+      template: dingtalkCallback.template,
+    });
+    // The killed process's read of the instance never comes back in time: only the inbox is left.
+    await readsSettled('dingtalk', 'instance.get');
+    await sandboxControl(stack.sandbox, 'POST', '/dingtalk/answer-faults', {
+      route: 'instance.get',
+      delayMs: 30_000,
+    });
+    await decideInSandbox(
+      stack,
+      approval.imInstanceId!,
+      'approve',
+      { userId: 'alice', comment: 'acknowledged, then killed' },
+      'dingtalk',
+    );
+    await eventually(
+      async () =>
+        (
+          await sandboxControl<ImDeliveryRecord[]>(
+            stack.sandbox,
+            'GET',
+            '/dingtalk/deliveries',
+          )
+        ).filter(
+          record =>
+            record.instanceId === approval.imInstanceId &&
+            record.eventType === 'bpms_instance_change' &&
+            record.outcome === 'delivered',
+        ),
+      // The instance's start, and its finish: acknowledged, so DingTalk will not send it again.
+      finished => finished.length === 2,
+    );
+    expect(
+      (await getWithTimeline(backend(), approval.id, token)).body.status,
+    ).toBe('pending');
+
+    await backend().crashAndRestart();
+    const decided = await eventually(
+      async () => (await getWithTimeline(backend(), approval.id, token)).body,
+      body => body.status !== 'pending',
+      60_000,
+    );
+    expect(decided).toMatchObject({
+      status: 'approved',
+      decidedById: 'alice',
+      comment: 'acknowledged, then killed',
+    });
+    // From the recorded event, not the reconciler (which runs every 10 minutes here).
+    expect(decided.timeline.at(-1)).toMatchObject({
+      type: 'approved',
+      source: 'callback',
+    });
+  });
 });
