@@ -3,6 +3,7 @@ import {
   decideInSandbox,
   eventually,
   openApproval,
+  readsSettled,
   waitFor,
 } from './__testUtils__/flow';
 import {
@@ -46,28 +47,6 @@ describe('answer deadlines of DingTalk and WeCom (real backend on SQLite, sandbo
   });
   afterAll(() => stack?.stop());
 
-  /**
-   * Waits until the backend is done reading the new instance (its creation's events are read
-   * too): the read a test then slows down is the decision's, not one still in flight.
-   */
-  const readsSettled = async (im: string, route: string) => {
-    const reads = async () =>
-      (
-        await sandboxControl<{ calls: Record<string, number> }>(
-          stack.sandbox,
-          'GET',
-          `/${im}/stats`,
-        )
-      ).calls[route] ?? 0;
-    let last = -1;
-    for (let still = 0; still < 3;) {
-      const now = await reads();
-      still = now === last ? still + 1 : 0;
-      last = now;
-      await new Promise(resolve => setTimeout(resolve, 200));
-    }
-  };
-
   it.each(SLOW_READS)(
     '$setup.im: every event is acknowledged at its first attempt although the instance read takes $delayMs ms, and the decision applies',
     async ({ setup, readRoute, delayMs }) => {
@@ -75,7 +54,7 @@ describe('answer deadlines of DingTalk and WeCom (real backend on SQLite, sandbo
         template: setup.template,
       });
       // The next read of the instance (the backend reads it to learn the decision) answers late.
-      await readsSettled(setup.im, readRoute);
+      await readsSettled(stack, setup.im, readRoute);
       await sandboxControl(
         stack.sandbox,
         'POST',
@@ -131,7 +110,7 @@ describe('answer deadlines of DingTalk and WeCom (real backend on SQLite, sandbo
       template: dingtalkCallback.template,
     });
     // The killed process's read of the instance never comes back in time: only the inbox is left.
-    await readsSettled('dingtalk', 'instance.get');
+    await readsSettled(stack, 'dingtalk', 'instance.get');
     await sandboxControl(stack.sandbox, 'POST', '/dingtalk/answer-faults', {
       route: 'instance.get',
       delayMs: 30_000,

@@ -4,6 +4,7 @@ import {
   decideInSandbox,
   eventually,
   openApproval,
+  readsSettled,
   waitFor,
 } from './__testUtils__/flow';
 import {
@@ -67,6 +68,7 @@ describe('Feishu event delivery (real backend on SQLite, Feishu sandbox over HTT
   it('answer deadline: the backend acknowledges within ~3 s although the instance read takes 5 s, and then applies the decision', async () => {
     const { approval, token } = await openApproval(stack, backend());
     // The next read of the instance (the backend reads it to learn the decision) answers after 5 s.
+    await readsSettled(stack, 'feishu', 'instance.get');
     await sandboxControl(stack.sandbox, 'POST', '/feishu/answer-faults', {
       route: 'instance.get',
       delayMs: 5000,

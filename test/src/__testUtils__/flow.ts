@@ -81,3 +81,26 @@ export async function eventually<T>(
     await new Promise(r => setTimeout(r, 100));
   }
 }
+
+/**
+ * Waits until the backend is done reading the IM's instances through `route` (a new instance's
+ * creation events are read too): the read a test then slows down is the decision's, not one still
+ * in flight. Settled: the sandbox's count of those calls unchanged over three polls 200 ms apart.
+ */
+export async function readsSettled(stack: Stack, im: Im, route: string) {
+  const reads = async () =>
+    (
+      await sandboxControl<{ calls: Record<string, number> }>(
+        stack.sandbox,
+        'GET',
+        `/${im}/stats`,
+      )
+    ).calls[route] ?? 0;
+  let last = -1;
+  for (let still = 0; still < 3;) {
+    const now = await reads();
+    still = now === last ? still + 1 : 0;
+    last = now;
+    await new Promise(resolve => setTimeout(resolve, 200));
+  }
+}
