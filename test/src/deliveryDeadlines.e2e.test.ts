@@ -105,59 +105,84 @@ describe('answer deadlines of DingTalk and WeCom (real backend on SQLite, sandbo
     },
   );
 
-  it('dingtalk: a backend killed right after acknowledging the decision applies it from its inbox once restarted', async () => {
-    const { approval, token } = await openApproval(stack, backend(), {
-      template: dingtalkCallback.template,
-    });
-    // The killed process's read of the instance never comes back in time: only the inbox is left.
-    await readsSettled(stack, 'dingtalk', 'instance.get');
-    await sandboxControl(stack.sandbox, 'POST', '/dingtalk/answer-faults', {
-      route: 'instance.get',
-      delayMs: 30_000,
-    });
-    await decideInSandbox(
-      stack,
-      approval.imInstanceId!,
-      'approve',
-      { userId: 'alice', comment: 'acknowledged, then killed' },
-      'dingtalk',
-    );
-    await eventually(
-      async () =>
-        (
-          await sandboxControl<ImDeliveryRecord[]>(
-            stack.sandbox,
-            'GET',
-            '/dingtalk/deliveries',
-          )
-        ).filter(
-          record =>
-            record.instanceId === approval.imInstanceId &&
-            record.eventType === 'bpms_instance_change' &&
-            record.outcome === 'delivered',
-        ),
-      // The instance's start, and its finish: acknowledged, so DingTalk will not send it again.
-      finished => finished.length === 2,
-    );
-    expect(
-      (await getWithTimeline(backend(), approval.id, token)).body.status,
-    ).toBe('pending');
+  const KILLED_AFTER_ACK = [
+    {
+      setup: dingtalkCallback,
+      readRoute: 'instance.get',
+      // The instance's finish: acknowledged, so DingTalk will not send it again.
+      isDecision: (record: ImDeliveryRecord) =>
+        record.eventType === 'bpms_instance_change' &&
+        record.eventStatus === 'finish agree',
+    },
+    {
+      setup: wecomCallback,
+      readRoute: 'oa.getapprovaldetail',
+      isDecision: (record: ImDeliveryRecord) =>
+        record.eventType === 'sys_approval_change' &&
+        record.eventStatus.startsWith('SpStatus 2 '),
+    },
+  ] as const;
 
-    await backend().crashAndRestart();
-    const decided = await eventually(
-      async () => (await getWithTimeline(backend(), approval.id, token)).body,
-      body => body.status !== 'pending',
-      60_000,
-    );
-    expect(decided).toMatchObject({
-      status: 'approved',
-      decidedById: 'alice',
-      comment: 'acknowledged, then killed',
-    });
-    // From the recorded event, not the reconciler (which runs every 10 minutes here).
-    expect(decided.timeline.at(-1)).toMatchObject({
-      type: 'approved',
-      source: 'callback',
-    });
-  });
+  it.each(KILLED_AFTER_ACK)(
+    '$setup.im: a backend killed right after acknowledging the decision applies it from its inbox once restarted',
+    async ({ setup, readRoute, isDecision }) => {
+      const { approval, token } = await openApproval(stack, backend(), {
+        template: setup.template,
+      });
+      // The killed process's read of the instance never comes back in time: only the inbox is left.
+      await readsSettled(stack, setup.im, readRoute);
+      await sandboxControl(
+        stack.sandbox,
+        'POST',
+        `/${setup.im}/answer-faults`,
+        {
+          route: readRoute,
+          delayMs: 30_000,
+        },
+      );
+      await decideInSandbox(
+        stack,
+        approval.imInstanceId!,
+        'approve',
+        { userId: 'alice', comment: 'acknowledged, then killed' },
+        setup.im,
+      );
+      await eventually(
+        async () =>
+          (
+            await sandboxControl<ImDeliveryRecord[]>(
+              stack.sandbox,
+              'GET',
+              `/${setup.im}/deliveries`,
+            )
+          ).filter(
+            record =>
+              record.instanceId === approval.imInstanceId &&
+              isDecision(record) &&
+              record.outcome === 'delivered',
+          ),
+        acknowledged => acknowledged.length === 1,
+      );
+      expect(
+        (await getWithTimeline(backend(), approval.id, token)).body.status,
+      ).toBe('pending');
+
+      await backend().crashAndRestart();
+      const decided = await eventually(
+        async () => (await getWithTimeline(backend(), approval.id, token)).body,
+        body => body.status !== 'pending',
+        60_000,
+      );
+      expect(decided).toMatchObject({
+        status: 'approved',
+        decidedById: 'alice',
+        comment: 'acknowledged, then killed',
+      });
+      // From the recorded event, not the reconciler (which runs every 10 minutes here).
+      expect(decided.timeline.at(-1)).toMatchObject({
+        type: 'approved',
+        source: 'callback',
+      });
+    },
+  );
 });
