@@ -47,19 +47,34 @@ describe('answer deadlines of DingTalk and WeCom (real backend on SQLite, sandbo
   });
   afterAll(() => stack?.stop());
 
+  /**
+   * Opens an approval in `setup`'s IM, lets the backend finish reading the new instance, then
+   * makes the next read through `readRoute` (the decision's) answer after `delayMs`.
+   */
+  const openWithSlowNextRead = async (
+    setup: ImSetup,
+    readRoute: string,
+    delayMs: number,
+  ) => {
+    const opened = await openApproval(stack, backend(), {
+      template: setup.template,
+    });
+    await readsSettled(stack, setup.im, readRoute);
+    await sandboxControl(stack.sandbox, 'POST', `/${setup.im}/answer-faults`, {
+      route: readRoute,
+      delayMs,
+    });
+    return opened;
+  };
+
   it.each(SLOW_READS)(
     '$setup.im: every event is acknowledged at its first attempt although the instance read takes $delayMs ms, and the decision applies',
     async ({ setup, readRoute, delayMs }) => {
-      const { approval, token } = await openApproval(stack, backend(), {
-        template: setup.template,
-      });
-      // The next read of the instance (the backend reads it to learn the decision) answers late.
-      await readsSettled(stack, setup.im, readRoute);
-      await sandboxControl(
-        stack.sandbox,
-        'POST',
-        `/${setup.im}/answer-faults`,
-        { route: readRoute, delayMs, times: 1 },
+      // The backend reads the instance to learn the decision: that read answers late.
+      const { approval, token } = await openWithSlowNextRead(
+        setup,
+        readRoute,
+        delayMs,
       );
 
       const waiting = waitFor(backend(), approval.id, token);
@@ -126,19 +141,11 @@ describe('answer deadlines of DingTalk and WeCom (real backend on SQLite, sandbo
   it.each(KILLED_AFTER_ACK)(
     '$setup.im: a backend killed right after acknowledging the decision applies it from its inbox once restarted',
     async ({ setup, readRoute, isDecision }) => {
-      const { approval, token } = await openApproval(stack, backend(), {
-        template: setup.template,
-      });
       // The killed process's read of the instance never comes back in time: only the inbox is left.
-      await readsSettled(stack, setup.im, readRoute);
-      await sandboxControl(
-        stack.sandbox,
-        'POST',
-        `/${setup.im}/answer-faults`,
-        {
-          route: readRoute,
-          delayMs: 30_000,
-        },
+      const { approval, token } = await openWithSlowNextRead(
+        setup,
+        readRoute,
+        30_000,
       );
       await decideInSandbox(
         stack,
