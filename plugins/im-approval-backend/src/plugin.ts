@@ -3,10 +3,7 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { imApprovalPermissions } from '@im-approval/plugin-im-approval-common';
-import {
-  imApprovalProvidersExtensionPoint,
-  type ImProvider,
-} from '@im-approval/plugin-im-approval-node';
+import type { ImProvider } from '@im-approval/plugin-im-approval-node';
 import { CallerResolver } from './auth/CallerResolver';
 import { GithubOidcVerifier } from './auth/GithubOidcVerifier';
 import { readImApprovalConfig } from './config/readImApprovalConfig';
@@ -35,24 +32,21 @@ import { raiseOpenFileLimit } from './waiting/openFileLimit';
 import { PostgresChangeBus } from './waiting/PostgresChangeBus';
 
 /**
- * Approvals for GitHub Actions, decided in Feishu/Lark, DingTalk or WeCom (and, through modules, other IMs).
+ * Approvals for GitHub Actions, decided in Feishu/Lark, DingTalk or WeCom.
  *
  * @public
  */
 export const imApprovalPlugin = createBackendPlugin({
   pluginId: 'im-approval',
   register(env) {
+    // The IMs are built in: each one's config shape is in the common schemas and its form in the UI,
+    // so a provider from a module would have nowhere to come from (CONTRIBUTING: adding an IM).
     const providers = new Map<string, ImProvider>(
       [feishuProvider, dingtalkProvider, wecomProvider].map(provider => [
         provider.id,
         provider as ImProvider,
       ]),
     );
-    env.registerExtensionPoint(imApprovalProvidersExtensionPoint, {
-      addProvider(provider) {
-        providers.set(provider.id, provider);
-      },
-    });
 
     env.registerInit({
       deps: {

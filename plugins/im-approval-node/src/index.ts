@@ -1,4 +1,3 @@
 export * from './crypto';
 export * from './errors';
-export * from './extensions';
 export * from './providers';
