@@ -130,6 +130,7 @@ describe('text from the IM, people and the backend never becomes a workflow comm
           ...evilPending(),
           status: 'rejected',
           decidedBy: EVIL,
+          decidedById: `${EVIL}-id`,
           comment: EVIL,
           decidedAt: new Date().toISOString(),
         },
@@ -144,7 +145,10 @@ describe('text from the IM, people and the backend never becomes a workflow comm
     expect(step.lines).toContain(
       `Requested "${SHOWN}" (template deploy), approvers ${SHOWN} in ${SHOWN}: https://im.example.com/${SHOWN}`,
     );
-    expect(step.lines).toContain(`::error::Rejected by ${SHOWN}: "${SHOWN}"`);
+    // The decider's name and IM id, both from the IM, on one escaped line.
+    expect(step.lines).toContain(
+      `::error::Rejected by ${untrusted(`${EVIL} (${EVIL}-id)`)}: "${SHOWN}"`,
+    );
     expect(
       step.lines.some(
         line =>
