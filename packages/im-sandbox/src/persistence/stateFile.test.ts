@@ -73,7 +73,15 @@ describe('the sandbox state file', () => {
     const nextSpNo = await (await wecom(second)).apply();
     expect(nextSpNo).not.toBe(spNo);
     expect(Number(nextSpNo.slice(-4))).toBe(Number(spNo.slice(-4)) + 1);
-    expect((await feishuApi.createInstance()) === feishuCode).toBe(false);
+    // Feishu's serial numbers too: the next instance is numbered after the kept one.
+    const serial = async (code: string) =>
+      Number(
+        (
+          await control(second).get(`/feishu/instances/${code}`)
+        ).body.serialNumber.slice(-4),
+      );
+    const nextCode = await feishuApi.createInstance();
+    expect(await serial(nextCode)).toBe((await serial(feishuCode)) + 1);
   });
 
   it('keeps what the control API changed, and adds what only a newer seed has', async () => {
