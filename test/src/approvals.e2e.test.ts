@@ -8,6 +8,7 @@ import {
   decideInSandbox,
   eventually,
   oidcToken,
+  expectReconcilerToFindFeishuDecision,
   openApproval,
   waitFor,
 } from './__testUtils__/flow';
@@ -287,39 +288,8 @@ describe('approvals end to end (real backend on SQLite, Feishu sandbox over HTTP
     expect((await waiting).body.status).toBe('approved');
   });
 
-  it('finds a decision whose callback never came, through the reconciler', async () => {
-    await sandboxControl(
-      stack.sandbox,
-      'PATCH',
-      `/feishu/apps/${FEISHU_APP.appId}`,
-      { callbacks: 'off' },
-    );
-    try {
-      const { approval, token } = await openApproval(stack, backend());
-      const waiting = waitFor(backend(), approval.id, token, '30s');
-      await decideInSandbox(stack, approval.imInstanceId!, 'approve', {
-        openId: 'ou_alice',
-        comment: 'seen by polling',
-      });
-      expect((await waiting).body).toMatchObject({
-        status: 'approved',
-        comment: 'seen by polling',
-      });
-      const { body } = await getWithTimeline(backend(), approval.id, token);
-      expect(body.timeline.at(-1)).toMatchObject({
-        type: 'approved',
-        source: 'reconciler',
-        actor: 'Alice Chen',
-      });
-    } finally {
-      await sandboxControl(
-        stack.sandbox,
-        'PATCH',
-        `/feishu/apps/${FEISHU_APP.appId}`,
-        { callbacks: 'on' },
-      );
-    }
-  });
+  it('finds a decision whose callback never came, through the reconciler', () =>
+    expectReconcilerToFindFeishuDecision(stack, backend(), FEISHU_APP.appId));
 
   it('returns the same approval for the same idempotency key and opens one IM instance', async () => {
     const token = await oidcToken(stack);

@@ -2,6 +2,7 @@ import type { DeliveryRecord } from '@im-approval/im-sandbox';
 import {
   decideInSandbox,
   eventually,
+  expectReconcilerToFindFeishuDecision,
   openApproval,
   waitFor,
 } from './__testUtils__/flow';
@@ -142,36 +143,13 @@ describe('Feishu long connection end to end (the backend holds the connection th
     expect(body.timeline.filter(e => e.type === 'approved')).toHaveLength(1);
   });
 
-  it('finds a decision whose event was lost, through the reconciler', async () => {
-    // No event of this instance reaches the backend, not even the creation's (whose read could
-    // otherwise see the decision first): only the reconciler can learn it.
-    const app = `/feishu/apps/${FEISHU_LONG_CONNECTION_APP.appId}`;
-    await sandboxControl(stack.sandbox, 'PATCH', app, { callbacks: 'off' });
-    try {
-      const { approval, token } = await openApproval(
-        stack,
-        backend(),
-        template,
-      );
-      const waiting = waitFor(backend(), approval.id, token);
-      await decideInSandbox(stack, approval.imInstanceId!, 'approve', {
-        openId: 'ou_alice',
-        comment: 'lost event',
-      });
-      expect((await waiting).body).toMatchObject({
-        status: 'approved',
-        comment: 'lost event',
-      });
-      const { body } = await getWithTimeline(backend(), approval.id, token);
-      expect(body.timeline.at(-1)).toMatchObject({
-        type: 'approved',
-        source: 'reconciler',
-        actor: 'Alice Chen',
-      });
-    } finally {
-      await sandboxControl(stack.sandbox, 'PATCH', app, { callbacks: 'on' });
-    }
-  });
+  it('finds a decision whose event was lost, through the reconciler', () =>
+    expectReconcilerToFindFeishuDecision(
+      stack,
+      backend(),
+      FEISHU_LONG_CONNECTION_APP.appId,
+      template,
+    ));
 
   it('loses no event when the sandbox drops the connection: the SDK reconnects and the queued event is acknowledged', async () => {
     const { approval, token } = await openApproval(stack, backend(), template);

@@ -2,7 +2,7 @@ import type { Approval } from '@im-approval/plugin-im-approval-common';
 import { randomUUID } from 'node:crypto';
 import type { BackendProcess } from './backendProcess';
 import type { Im } from './ims';
-import { api, RUN, sandboxControl, type Stack } from './stack';
+import { api, getWithTimeline, RUN, sandboxControl, type Stack } from './stack';
 
 export async function oidcToken(
   stack: Stack,
@@ -102,5 +102,40 @@ export async function readsSettled(stack: Stack, im: Im, route: string) {
     still = now === last ? still + 1 : 0;
     last = now;
     await new Promise(resolve => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * With the Feishu app's events switched off (none reaches the backend, not even the creation's,
+ * whose read could otherwise see the decision first), an approval decided in Feishu is found by
+ * the reconciler alone.
+ */
+export async function expectReconcilerToFindFeishuDecision(
+  stack: Stack,
+  backend: BackendProcess,
+  appId: string,
+  extra: Record<string, unknown> = {},
+) {
+  const app = `/feishu/apps/${appId}`;
+  await sandboxControl(stack.sandbox, 'PATCH', app, { callbacks: 'off' });
+  try {
+    const { approval, token } = await openApproval(stack, backend, extra);
+    const waiting = waitFor(backend, approval.id, token);
+    await decideInSandbox(stack, approval.imInstanceId!, 'approve', {
+      openId: 'ou_alice',
+      comment: 'found by the reconciler',
+    });
+    expect((await waiting).body).toMatchObject({
+      status: 'approved',
+      comment: 'found by the reconciler',
+    });
+    const { body } = await getWithTimeline(backend, approval.id, token);
+    expect(body.timeline.at(-1)).toMatchObject({
+      type: 'approved',
+      source: 'reconciler',
+      actor: 'Alice Chen',
+    });
+  } finally {
+    await sandboxControl(stack.sandbox, 'PATCH', app, { callbacks: 'on' });
   }
 }
