@@ -11,6 +11,7 @@ import {
 import {
   expectCrashDuringCreateToEndWithOneInstance,
   expectLostCreateToEndWithOneInstance,
+  type LostCreateIm,
 } from './__testUtils__/lostCreate';
 import {
   getWithTimeline,
@@ -21,6 +22,15 @@ import {
 
 // DingTalk tenants as they are: no idempotency key on create, minute-precision dates, older registrations.
 jest.setTimeout(120_000);
+
+/** How this suite's IM creates, and how the sandbox lists what it made. */
+const DINGTALK_CREATE: LostCreateIm = {
+  im: 'dingtalk',
+  idField: 'processInstanceId',
+  createRoute: 'instance.create',
+  template: dingtalkCallback.template,
+  approver: 'alice',
+};
 
 /** Approvers written as people write mobiles: with +86 or 0086, spaces and dashes. */
 const MOBILES_TEMPLATE = {
@@ -48,24 +58,16 @@ describe('DingTalk tenant behaviour end to end (real backend, DingTalk sandbox)'
     expectLostCreateToEndWithOneInstance(
       stack,
       backend(),
-      {
-        im: 'dingtalk',
-        idField: 'processInstanceId',
-        createRoute: 'instance.create',
-        template: dingtalkCallback.template,
-        approver: 'alice',
-      },
+      DINGTALK_CREATE,
       'error',
     ));
 
   it('a backend killed after DingTalk made the instance and before its answer arrived ends, restarted, with one approval and that one instance', () =>
-    expectCrashDuringCreateToEndWithOneInstance(stack, backend(), {
-      im: 'dingtalk',
-      idField: 'processInstanceId',
-      createRoute: 'instance.create',
-      template: dingtalkCallback.template,
-      approver: 'alice',
-    }));
+    expectCrashDuringCreateToEndWithOneInstance(
+      stack,
+      backend(),
+      DINGTALK_CREATE,
+    ));
 
   it("dates a decision when it was made, though DingTalk writes its dates to the minute: never the minute's start, never before the request", async () => {
     const { approval, token } = await openApproval(stack, backend(), {

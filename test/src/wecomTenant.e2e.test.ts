@@ -3,11 +3,21 @@ import { wecomCallback } from './__testUtils__/ims';
 import {
   expectCrashDuringCreateToEndWithOneInstance,
   expectLostCreateToEndWithOneInstance,
+  type LostCreateIm,
 } from './__testUtils__/lostCreate';
 import { sandboxControl, startStack, type Stack } from './__testUtils__/stack';
 
 // WeCom tenants as they are: no idempotency key on create, tenants without WeCom Mail, the current detail shape.
 jest.setTimeout(120_000);
+
+/** How this suite's IM creates, and how the sandbox lists what it made. */
+const WECOM_CREATE: LostCreateIm = {
+  im: 'wecom',
+  idField: 'spNo',
+  createRoute: 'oa.applyevent',
+  template: wecomCallback.template,
+  approver: 'bob',
+};
 
 /** Approvers written as people write mobiles: with +86 or 0086, spaces and dashes. */
 const MOBILES_TEMPLATE = {
@@ -35,24 +45,16 @@ describe('WeCom tenant behaviour end to end (real backend, WeCom sandbox)', () =
     expectLostCreateToEndWithOneInstance(
       stack,
       backend(),
-      {
-        im: 'wecom',
-        idField: 'spNo',
-        createRoute: 'oa.applyevent',
-        template: wecomCallback.template,
-        approver: 'bob',
-      },
+      WECOM_CREATE,
       'drop',
     ));
 
   it('a backend killed after WeCom made the request and before its answer arrived ends, restarted, with one approval and that one request', () =>
-    expectCrashDuringCreateToEndWithOneInstance(stack, backend(), {
-      im: 'wecom',
-      idField: 'spNo',
-      createRoute: 'oa.applyevent',
-      template: wecomCallback.template,
-      approver: 'bob',
-    }));
+    expectCrashDuringCreateToEndWithOneInstance(
+      stack,
+      backend(),
+      WECOM_CREATE,
+    ));
 
   it('sends summary lines within the documented 20 characters, and reads decisions in the current shape and, for older tenants, the legacy one', async () => {
     for (const shape of ['current', 'legacy'] as const) {
