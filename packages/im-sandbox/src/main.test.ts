@@ -34,7 +34,7 @@ async function announcedUrl(output: () => string): Promise<string> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const url = /approver inbox at (http:\/\/\S+)\//.exec(output())?.[1];
-    if (url) return url;
+    if (url && output().includes('ready; stop with Ctrl-C')) return url;
     if (Date.now() > deadline)
       throw new Error(`no URL announced; output: ${output()}`);
     await new Promise(done => setTimeout(done, 50));

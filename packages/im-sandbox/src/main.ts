@@ -67,33 +67,31 @@ async function main(): Promise<void> {
     stateFile: stateFile || undefined,
     log: line => console.log(line),
   });
-  console.log(
+  // One write, so whoever reads the output sees the whole announcement at once.
+  const announcement = [
     `IM sandbox: approver inbox at ${sandbox.url}/ (seed ${seedPath})`,
-  );
-  if (timeScale !== undefined)
-    console.log(`  redelivery schedules at ${timeScale} of real time`);
-  console.log(
+    ...(timeScale !== undefined
+      ? [`  redelivery schedules at ${timeScale} of real time`]
+      : []),
     stateFile
       ? `  state kept in ${stateFile} (delete it to start from the seed)`
       : '  state kept nowhere: SANDBOX_STATE_FILE is empty',
-  );
-  console.log(
     `  Feishu: domain ${sandbox.url} (open API /open-apis, long connection /callback/ws/endpoint)`,
-  );
-  console.log(
     `  DingTalk: new and old API ${sandbox.url} (/v1.0, /gettoken, /topapi; Stream gateway /v1.0/gateway/connections/open)`,
-  );
-  console.log(`  WeCom: API ${sandbox.url} (/cgi-bin)`);
-  for (const app of seed.data.feishu?.apps ?? [])
-    console.log(`  Feishu app ${app.appId} (${app.mode ?? 'callback'})`);
-  for (const app of seed.data.dingtalk?.apps ?? [])
-    console.log(`  DingTalk app ${app.appKey} (${app.mode ?? 'callback'})`);
-  const wecomCorp = seed.data.wecom?.corpId ?? 'wwsandboxcorp';
-  for (const app of seed.data.wecom?.apps ?? []) {
-    console.log(
-      `  WeCom app ${app.agentId} of corp ${wecomCorp} (callback URL ${app.callbackUrl ?? 'none: poll getapprovaldetail'})`,
-    );
-  }
+    `  WeCom: API ${sandbox.url} (/cgi-bin)`,
+    ...(seed.data.feishu?.apps ?? []).map(
+      app => `  Feishu app ${app.appId} (${app.mode ?? 'callback'})`,
+    ),
+    ...(seed.data.dingtalk?.apps ?? []).map(
+      app => `  DingTalk app ${app.appKey} (${app.mode ?? 'callback'})`,
+    ),
+    ...(seed.data.wecom?.apps ?? []).map(
+      app =>
+        `  WeCom app ${app.agentId} of corp ${seed.data.wecom?.corpId ?? 'wwsandboxcorp'} (callback URL ${app.callbackUrl ?? 'none: poll getapprovaldetail'})`,
+    ),
+    '  ready; stop with Ctrl-C',
+  ];
+  console.log(announcement.join('\n'));
 
   const stop = () => {
     sandbox.close().then(
