@@ -253,6 +253,43 @@ describe.each(databases.eachSupportedId())(
       ).toBeUndefined();
     });
 
+    it('answers reads made together, by id and by IM instance, each with its own approval', async () => {
+      const [first, second] = [newApproval(), newApproval()];
+      const other = newApproval({ integration: 'other-integration' });
+      for (const approval of [first, second, other])
+        await store.insert(approval, { type: 'created', source: 'api' });
+      for (const [approval, instanceId] of [
+        [first, 'TOGETHER-1'],
+        [second, 'TOGETHER-2'],
+        [other, 'TOGETHER-1'],
+      ] as const)
+        await store.attachInstance(
+          approval.id,
+          { instanceId },
+          { type: 'im_instance_created', source: 'api' },
+        );
+      const ids = await Promise.all([
+        store.get(second.id),
+        store.get(first.id),
+        store.get(randomUUID()),
+        store.get(second.id),
+        store.findByInstance('feishu-main', 'TOGETHER-1'),
+        store.findByInstance('other-integration', 'TOGETHER-1'),
+        store.findByInstance('feishu-main', 'TOGETHER-2'),
+        store.findByInstance('other-integration', 'TOGETHER-2'),
+      ]).then(found => found.map(approval => approval?.id));
+      expect(ids).toEqual([
+        second.id,
+        first.id,
+        undefined,
+        second.id,
+        first.id,
+        other.id,
+        second.id,
+        undefined,
+      ]);
+    });
+
     it('lists expired pending approvals only', async () => {
       const past = newApproval({ expiresAt: new Date(Date.now() - 1000) });
       const future = newApproval();

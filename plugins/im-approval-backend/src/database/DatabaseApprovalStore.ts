@@ -14,6 +14,7 @@ import type {
   NewTimelineEvent,
 } from './ApprovalStore';
 import { iso, type Timestamp } from './rows';
+import { StatementBatch } from './StatementBatch';
 import { storable } from './storableText';
 
 const APPROVALS = 'im_approval_approvals';
@@ -92,7 +93,52 @@ function toApproval(row: ApprovalRow): Approval {
   };
 }
 
+/** Rows read by one statement at most; SQLite binds up to 32,766 variables, PostgreSQL 65,535. */
+const READ_BATCH = 200;
+
+interface InstanceKey {
+  integration: string;
+  instanceId: string;
+}
+
 export class DatabaseApprovalStore implements ApprovalStore {
+  /** Waiters woken together, and events read together, cost one read between them. */
+  private readonly reads = new StatementBatch<string, ApprovalRow | undefined>(
+    async ids => {
+      const rows = await this.knex<ApprovalRow>(APPROVALS).whereIn('id', [
+        ...new Set(ids),
+      ]);
+      const byId = new Map(rows.map(row => [row.id, row]));
+      return ids.map(id => byId.get(id));
+    },
+    READ_BATCH,
+  );
+  private readonly instanceReads = new StatementBatch<
+    InstanceKey,
+    ApprovalRow | undefined
+  >(async keys => {
+    const found = new Map<string, ApprovalRow>();
+    const key = (integration: string, instanceId: string | null) =>
+      `${integration}\u0001${instanceId}`;
+    const integrations = new Set(keys.map(k => k.integration));
+    for (const integration of integrations) {
+      const rows = await this.knex<ApprovalRow>(APPROVALS)
+        .where({ integration_id: integration })
+        .whereIn('im_instance_id', [
+          ...new Set(
+            keys
+              .filter(k => k.integration === integration)
+              .map(k => k.instanceId),
+          ),
+        ]);
+      for (const row of rows) {
+        const rowKey = key(row.integration_id, row.im_instance_id);
+        if (!found.has(rowKey)) found.set(rowKey, row);
+      }
+    }
+    return keys.map(k => found.get(key(k.integration, k.instanceId)));
+  }, READ_BATCH);
+
   constructor(private readonly knex: Knex) {}
 
   async insert(approval: NewApproval, event: NewTimelineEvent) {
@@ -136,7 +182,7 @@ export class DatabaseApprovalStore implements ApprovalStore {
   }
 
   async get(id: string) {
-    const row = await this.knex<ApprovalRow>(APPROVALS).where({ id }).first();
+    const row = await this.reads.add(id);
     return row && toApproval(row);
   }
 
@@ -148,12 +194,10 @@ export class DatabaseApprovalStore implements ApprovalStore {
   }
 
   async findByInstance(integration: string, instanceId: string) {
-    const row = await this.knex<ApprovalRow>(APPROVALS)
-      .where({
-        integration_id: integration,
-        im_instance_id: storable(instanceId),
-      })
-      .first();
+    const row = await this.instanceReads.add({
+      integration,
+      instanceId: storable(instanceId),
+    });
     return row && toApproval(row);
   }
 

@@ -36,6 +36,39 @@ describe.each(databases.eachSupportedId())(
       ).toEqual([other]);
     });
 
+    it('of concurrent records, each caller gets its own fresh events, and a repeated event is fresh once', async () => {
+      const shared = event();
+      const [a, b] = [event(), event()];
+      const answers = await Promise.all([
+        inbox.record('burst-1', [shared, a], 'callback', 10_000),
+        inbox.record('burst-1', [shared], 'callback', 10_000),
+        otherReplica.record('burst-1', [shared, b], 'connection', 10_000),
+        // The same event id in another integration is another event.
+        inbox.record('burst-2', [shared], 'callback', 10_000),
+      ]);
+      expect(answers[0]).toContainEqual(a);
+      expect(answers[2]).toContainEqual(b);
+      expect(answers[3]).toEqual([shared]);
+      expect(
+        answers.slice(0, 3).filter(fresh => fresh.includes(shared)),
+      ).toHaveLength(1);
+    });
+
+    it('marks events done that are completed together, across integrations', async () => {
+      const [one, two, three] = [event(), event(), event()];
+      await inbox.record('done-1', [one, two], 'callback', -1);
+      await inbox.record('done-2', [three], 'callback', -1);
+      await Promise.all([
+        inbox.done('done-1', [one.eventId]),
+        inbox.done('done-1', [two.eventId]),
+        inbox.done('done-2', [three.eventId]),
+      ]);
+      const claimed = (await inbox.claimDue(100, 10_000)).filter(e =>
+        ['done-1', 'done-2'].includes(e.integration),
+      );
+      expect(claimed).toEqual([]);
+    });
+
     it('keeps events with ids longer than its column, and with NUL, apart', async () => {
       const long = event(`${'e'.repeat(300)}-a`);
       const twin = event(`${'e'.repeat(300)}-b`);

@@ -2,6 +2,7 @@ import type { ImEvent } from '@im-approval/plugin-im-approval-node';
 import type { Knex } from 'knex';
 import type { EventInbox, InboxEvent } from './EventInbox';
 import type { Timestamp } from './rows';
+import { StatementBatch } from './StatementBatch';
 import { boundedKey, storable } from './storableText';
 
 const INBOX = 'im_approval_event_inbox';
@@ -24,7 +25,48 @@ function chunks<T>(items: T[]): T[][] {
   return out;
 }
 
+interface NewInboxRow {
+  integration_id: string;
+  event_id: string;
+  instance_id: string;
+  source: InboxEvent['source'];
+  received_at: Date;
+  next_attempt_at: Date;
+  attempts: number;
+}
+
+type InboxKey = Pick<InboxRow, 'integration_id' | 'event_id'>;
+const keyOf = (row: InboxKey) => `${row.integration_id}\u0001${row.event_id}`;
+
+function byIntegration(keys: InboxKey[]): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const { integration_id, event_id } of keys)
+    groups.set(integration_id, [
+      ...(groups.get(integration_id) ?? []),
+      event_id,
+    ]);
+  return groups;
+}
+
 export class DatabaseEventInbox implements EventInbox {
+  /** Whether each row was new: of a burst of callbacks, one insert records them all. */
+  private readonly inserts = new StatementBatch<NewInboxRow, boolean>(
+    rows => this.insertNew(rows),
+    CHUNK,
+  );
+  private readonly completions = new StatementBatch<InboxKey, void>(
+    async keys => {
+      const processedAt = new Date();
+      for (const [integration, eventIds] of byIntegration(keys))
+        await this.knex(INBOX)
+          .where({ integration_id: integration })
+          .whereIn('event_id', eventIds)
+          .update({ processed_at: processedAt, last_error: null });
+      return keys.map(() => undefined);
+    },
+    CHUNK,
+  );
+
   constructor(private readonly knex: Knex) {}
 
   async record(
@@ -37,26 +79,20 @@ export class DatabaseEventInbox implements EventInbox {
     const unique = new Map(
       events.map(event => [boundedKey(event.eventId), event]),
     );
-    const fresh: ImEvent[] = [];
-    for (const batch of chunks([...unique.entries()])) {
-      const inserted: Array<{ event_id: string }> = await this.knex(INBOX)
-        .insert(
-          batch.map(([eventId, event]) => ({
-            integration_id: integration,
-            event_id: eventId,
-            instance_id: storable(event.instanceId),
-            source,
-            received_at: now,
-            next_attempt_at: new Date(now.getTime() + leaseMs),
-            attempts: 1,
-          })),
-        )
-        .onConflict(['integration_id', 'event_id'])
-        .ignore()
-        .returning('event_id');
-      for (const { event_id } of inserted) fresh.push(unique.get(event_id)!);
-    }
-    return fresh;
+    const recorded = await Promise.all(
+      [...unique].map(([eventId, event]) =>
+        this.inserts.add({
+          integration_id: integration,
+          event_id: eventId,
+          instance_id: storable(event.instanceId),
+          source,
+          received_at: now,
+          next_attempt_at: new Date(now.getTime() + leaseMs),
+          attempts: 1,
+        }),
+      ),
+    );
+    return [...unique.values()].filter((_, i) => recorded[i]);
   }
 
   async claimDue(limit: number, leaseMs: number): Promise<InboxEvent[]> {
@@ -94,13 +130,14 @@ export class DatabaseEventInbox implements EventInbox {
   }
 
   async done(integration: string, eventIds: string[]) {
-    const processedAt = new Date();
-    for (const batch of chunks(eventIds.map(boundedKey))) {
-      await this.knex(INBOX)
-        .where({ integration_id: integration })
-        .whereIn('event_id', batch)
-        .update({ processed_at: processedAt, last_error: null });
-    }
+    await Promise.all(
+      eventIds.map(eventId =>
+        this.completions.add({
+          integration_id: integration,
+          event_id: boundedKey(eventId),
+        }),
+      ),
+    );
   }
 
   async retryLater(
@@ -124,5 +161,24 @@ export class DatabaseEventInbox implements EventInbox {
       .whereNotNull('processed_at')
       .where('received_at', '<', before)
       .delete();
+  }
+
+  /** Inserts what is not recorded yet; answers, row by row, whether it was new (the first of its key here). */
+  private async insertNew(rows: NewInboxRow[]): Promise<boolean[]> {
+    const first = new Map<string, NewInboxRow>();
+    for (const row of rows)
+      if (!first.has(keyOf(row))) first.set(keyOf(row), row);
+    const inserted = new Set<string>();
+    for (const batch of chunks([...first.values()])) {
+      const keys: InboxKey[] = await this.knex(INBOX)
+        .insert(batch)
+        .onConflict(['integration_id', 'event_id'])
+        .ignore()
+        .returning(['integration_id', 'event_id']);
+      for (const key of keys) inserted.add(keyOf(key));
+    }
+    return rows.map(
+      row => inserted.has(keyOf(row)) && first.get(keyOf(row)) === row,
+    );
   }
 }
