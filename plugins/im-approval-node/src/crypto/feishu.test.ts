@@ -36,6 +36,26 @@ describe('Feishu event crypto', () => {
     );
   });
 
+  it('keeps each of many keys apart, however many have been used', () => {
+    const keys = Array.from({ length: 100 }, (_, i) => `key ${i}`);
+    const sealed = keys.map(key => feishuEncrypt(key, `under ${key}`));
+    // A wrong key mostly fails the padding check; when the padding happens to hold, the text is noise.
+    const openedWith = (key: string, text: string) => {
+      try {
+        return feishuDecrypt(key, text);
+      } catch {
+        return undefined;
+      }
+    };
+    for (const round of [1, 2])
+      keys.forEach((key, i) => {
+        expect(feishuDecrypt(key, sealed[i])).toBe(`under ${key}`);
+        expect(openedWith(keys[(i + round) % 100], sealed[i])).not.toBe(
+          `under ${key}`,
+        );
+      });
+  });
+
   it('signs timestamp, nonce, key and the raw body, byte for byte', () => {
     const body = Buffer.from('{"encrypt":"abc"}');
     const signature = feishuSignature('1700000000', 'nonce', 'key', body);

@@ -2,14 +2,28 @@ import {
   createCipheriv,
   createDecipheriv,
   createHash,
+  createSecretKey,
   randomBytes,
+  type KeyObject,
 } from 'node:crypto';
 
 // Feishu/Lark event encryption: AES-256-CBC under SHA-256(encrypt key), the IV prefixed to the
 // ciphertext, standard 16-byte PKCS#7, all base64.
 
-function keyOf(encryptKey: string): Buffer {
-  return createHash('sha256').update(encryptKey, 'utf8').digest();
+/** Callbacks arrive by the thousand under a handful of keys: each key is hashed and imported once. */
+const keys = new Map<string, KeyObject>();
+const MAX_KEYS = 64;
+
+function keyOf(encryptKey: string): KeyObject {
+  let key = keys.get(encryptKey);
+  if (!key) {
+    if (keys.size >= MAX_KEYS) keys.clear();
+    key = createSecretKey(
+      createHash('sha256').update(encryptKey, 'utf8').digest(),
+    );
+    keys.set(encryptKey, key);
+  }
+  return key;
 }
 
 /** @public */
