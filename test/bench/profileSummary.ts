@@ -38,10 +38,10 @@ function summarise(file: string) {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map(node => [node.id, node]));
   const selfUs = new Map<number, number>();
-  let at = 0;
+  let elapsed = 0;
   profile.samples.forEach((id, i) => {
-    at += profile.timeDeltas[i] ?? 0;
-    if (at >= skipSeconds * 1e6)
+    elapsed += profile.timeDeltas[i] ?? 0;
+    if (elapsed >= skipSeconds * 1e6)
       selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   });
   const byPackage = new Map<string, number>();
