@@ -59,6 +59,8 @@ export async function startSandboxProcess(
     SANDBOX_PORT: String(port),
     SANDBOX_HOST: '127.0.0.1',
     SANDBOX_SEED: seedFile,
+    // No state file: serialising thousands of instances every second would be the sandbox's CPU, not the backend's.
+    SANDBOX_STATE_FILE: '',
   };
   delete env.NODE_OPTIONS;
   const child = spawn(
