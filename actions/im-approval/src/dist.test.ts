@@ -24,4 +24,12 @@ describe('dist/', () => {
       expect(readFileSync(join(built, file), 'utf8') === committed).toBe(true);
     },
   );
+
+  it('holds no HTTP client of its own: the runner has fetch, and loading one cost most of the start-up', () => {
+    const bundle = readFileSync(join(built, 'index.js'), 'utf8');
+    expect(bundle).not.toMatch(/undici|llhttp|tunnel/i);
+    expect(readFileSync(join(built, 'licenses.txt'), 'utf8')).not.toMatch(
+      /^@actions\/(http-client|exec|io)$/m,
+    );
+  });
 });
