@@ -128,6 +128,29 @@ describe('DingTalk tenant behaviour end to end (real backend, DingTalk sandbox)'
     });
   });
 
+  it("keeps a burst of creations within DingTalk's 20 calls a second per API: every approval gets its instance at once, none is throttled", async () => {
+    const fifteenAtOnce = () =>
+      Promise.all(
+        Array.from({ length: 15 }, () =>
+          openApproval(stack, backend(), {
+            template: dingtalkCallback.template,
+          }),
+        ),
+      );
+    const opened = [
+      ...(await fifteenAtOnce()),
+      ...(await fifteenAtOnce()),
+      ...(await fifteenAtOnce()),
+    ];
+    const refused = opened.filter(
+      ({ approval }) => !approval.imInstanceId || approval.error,
+    );
+    expect(refused.map(({ approval }) => approval.error)).toEqual([]);
+    expect(
+      new Set(opened.map(({ approval }) => approval.imInstanceId)).size,
+    ).toBe(45);
+  });
+
   it("rides out DingTalk's flow control (HTTP 403 QpsLimitForAppkeyAndApi) on create: the throttled approval gets its instance on a later try", async () => {
     await sandboxControl(stack.sandbox, 'POST', '/dingtalk/rate-limit', {
       qpsPerApi: 1,

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AccessToken } from '../api/AccessToken';
 import { errcodeResult, requestErrcodeJson } from '../api/errcodeApi';
 import { ImApiErrors } from '../api/ImApiErrors';
+import { RateBudget, type RateLimit } from '../api/RateBudget';
 import { apiUrl, requestJson, type ApiCall } from '../api/requestJson';
 
 /** New-API error codes (HTTP 4xx `{code, message}`) that mean the access token is no longer valid. */
@@ -75,6 +76,11 @@ const tokenSchema = z.object({
   expireIn: z.number().positive(),
 });
 
+/** DingTalk allows an app 20 calls a second to each API (Forbidden.AccessDenied.QpsLimitForAppkeyAndApi beyond). */
+export function dingtalkRateLimits(call: ApiCall): RateLimit[] {
+  return [{ name: `${call.method} ${call.path}`, count: 20, windowMs: 1000 }];
+}
+
 /**
  * DingTalk's open APIs for one app: the new API (`api.dingtalk.com`, token in
  * `x-acs-dingtalk-access-token`, HTTP 4xx `{code, message}` errors) and the legacy one
@@ -84,6 +90,7 @@ const tokenSchema = z.object({
 export class DingtalkApi {
   private readonly token: AccessToken;
   private readonly errors: ImApiErrors;
+  private readonly budget = new RateBudget('DingTalk', dingtalkRateLimits);
 
   constructor(
     private readonly integration: DingtalkIntegration,
@@ -104,15 +111,17 @@ export class DingtalkApi {
     call: ApiCall,
     schema: T,
   ): Promise<z.output<T>> {
-    const attempt = async (token: string) =>
-      requestJson({
-        im: 'DingTalk',
-        operation: call.operation,
-        method: call.method,
-        url: apiUrl(this.integration.baseUrl, call.path, call.query),
-        headers: { 'x-acs-dingtalk-access-token': token },
-        body: call.body,
-      });
+    const attempt = (token: string) =>
+      this.budget.run(call, () =>
+        requestJson({
+          im: 'DingTalk',
+          operation: call.operation,
+          method: call.method,
+          url: apiUrl(this.integration.baseUrl, call.path, call.query),
+          headers: { 'x-acs-dingtalk-access-token': token },
+          body: call.body,
+        }),
+      );
     const response = await this.token.use(attempt, answer =>
       this.tokenRefused(answer.status, answer.json),
     );
@@ -139,18 +148,20 @@ export class DingtalkApi {
   ): Promise<z.output<T>> {
     const answer = await this.token.use(
       token =>
-        requestErrcodeJson(
-          {
-            im: 'DingTalk',
-            operation: call.operation,
-            method: call.method,
-            url: apiUrl(this.integration.legacyBaseUrl, call.path, {
-              ...call.query,
-              access_token: token,
-            }),
-            body: call.body,
-          },
-          this.errors,
+        this.budget.run(call, () =>
+          requestErrcodeJson(
+            {
+              im: 'DingTalk',
+              operation: call.operation,
+              method: call.method,
+              url: apiUrl(this.integration.legacyBaseUrl, call.path, {
+                ...call.query,
+                access_token: token,
+              }),
+              body: call.body,
+            },
+            this.errors,
+          ),
         ),
       ({ errcode }) => LEGACY_INVALID_TOKEN.has(errcode),
     );

@@ -7,6 +7,7 @@ import {
 import { z } from 'zod';
 import { AccessToken } from '../api/AccessToken';
 import { ImApiErrors } from '../api/ImApiErrors';
+import { RateBudget, type RateLimit } from '../api/RateBudget';
 import { apiUrl, requestJson, type ApiCall } from '../api/requestJson';
 
 /** Codes Feishu answers when a tenant token is missing, invalid or expired: fetched again once. */
@@ -70,6 +71,23 @@ const tokenSchema = z.object({
   expire: z.number().positive(),
 });
 
+const MINUTE = 60_000;
+
+/** im-protocols.md 1.9: instance create and subscribe 100 a minute; instance read 1000 a minute and 50 a second. */
+export function feishuRateLimits(call: ApiCall): RateLimit[] {
+  const approval = '/open-apis/approval/v4/';
+  if (call.method === 'POST' && call.path === `${approval}instances`)
+    return [{ name: 'instance.create', count: 100, windowMs: MINUTE }];
+  if (call.method === 'POST' && call.path.endsWith('/subscribe'))
+    return [{ name: 'subscribe', count: 100, windowMs: MINUTE }];
+  if (call.method === 'GET' && call.path.startsWith(`${approval}instances/`))
+    return [
+      { name: 'instance.get/s', count: 50, windowMs: 1000 },
+      { name: 'instance.get/min', count: 1000, windowMs: MINUTE },
+    ];
+  return [];
+}
+
 /**
  * The Feishu/Lark open API for one app: `{code, msg, data}` envelopes, a tenant token cached per
  * app and refreshed once on the invalid-token codes, and errors a person can act on.
@@ -77,6 +95,7 @@ const tokenSchema = z.object({
 export class FeishuApi {
   private readonly token: AccessToken;
   private readonly errors: ImApiErrors;
+  private readonly budget = new RateBudget('Feishu', feishuRateLimits);
 
   constructor(
     private readonly integration: FeishuIntegration,
@@ -94,7 +113,7 @@ export class FeishuApi {
     dataSchema: T,
   ): Promise<z.output<T>> {
     const body = await this.token.use(
-      token => this.send(call, token),
+      token => this.budget.run(call, () => this.send(call, token)),
       answer => INVALID_TOKEN_CODES.has(answer.code),
     );
     if (INVALID_TOKEN_CODES.has(body.code))

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AccessToken } from '../api/AccessToken';
 import { errcodeResult, requestErrcodeJson } from '../api/errcodeApi';
 import { ImApiErrors } from '../api/ImApiErrors';
+import { RateBudget, type RateLimit } from '../api/RateBudget';
 import { apiUrl, type ApiCall } from '../api/requestJson';
 
 /** `errcode`s meaning the access token is invalid, expired or missing: fetch a new one and retry once. */
@@ -60,6 +61,13 @@ const ADVICE: Record<number, string> = {
   45009: 'the OA APIs allow 600 calls a minute',
 };
 
+/** im-protocols.md 3.8: the OA APIs allow an app 600 calls a minute between them (45009 beyond). */
+export function wecomRateLimits(call: ApiCall): RateLimit[] {
+  return call.path.startsWith('/cgi-bin/oa/')
+    ? [{ name: 'oa', count: 600, windowMs: 60_000 }]
+    : [];
+}
+
 /**
  * WeCom's API for one self-built app (an integration is one corp **and** app, so two apps of a
  * corp never share a token): `{errcode, errmsg}` answers, the token cached and refetched once
@@ -68,6 +76,7 @@ const ADVICE: Record<number, string> = {
 export class WecomApi {
   private readonly token: AccessToken;
   private readonly errors: ImApiErrors;
+  private readonly budget = new RateBudget('WeCom', wecomRateLimits);
 
   constructor(
     private readonly integration: WecomIntegration,
@@ -91,7 +100,10 @@ export class WecomApi {
     schema: T,
   ): Promise<z.output<T>> {
     const answer = await this.token.use(
-      token => this.send(call, { ...call.query, access_token: token }),
+      token =>
+        this.budget.run(call, () =>
+          this.send(call, { ...call.query, access_token: token }),
+        ),
       ({ errcode }) => INVALID_TOKEN_CODES.has(errcode),
     );
     if (INVALID_TOKEN_CODES.has(answer.errcode))
