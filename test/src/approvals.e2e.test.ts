@@ -316,6 +316,44 @@ describe('approvals end to end (real backend on SQLite, Feishu sandbox over HTTP
     ).toBe(1);
   });
 
+  it('logs creations and refusals, not long-polls or successful reads (app-config.yaml quiets them)', async () => {
+    const { approval, token } = await openApproval(stack, backend());
+    expect((await waitFor(backend(), approval.id, token, '1s')).status).toBe(
+      200,
+    );
+    expect(
+      (await api(backend(), 'GET', `/approvals/${approval.id}`, { token }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await api(backend(), 'GET', `/approvals/${randomUUID()}`, { token }))
+        .status,
+    ).toBe(404);
+    // Backstage's request line, in its JSON (production) or its coloured (development) format.
+    const requestLine = /\\?"([A-Z]+) (\S+) HTTP\/1\.1\\?" (\d{3})/;
+    const requests = await eventually(
+      async () =>
+        backend()
+          .log()
+          .split('\n')
+          .flatMap(line => {
+            const [, method, url, status] = requestLine.exec(line) ?? [];
+            return method ? [{ method, url, status: Number(status) }] : [];
+          }),
+      lines => lines.some(line => line.status === 404),
+    );
+    expect(requests).toContainEqual(
+      expect.objectContaining({
+        method: 'POST',
+        url: '/api/im-approval/approvals',
+        status: 201,
+      }),
+    );
+    expect(
+      requests.filter(line => line.method === 'GET' && line.status === 200),
+    ).toEqual([]);
+  });
+
   describe('who may call', () => {
     const create = (
       token: string | undefined,

@@ -36,6 +36,8 @@ export interface BackendProcess {
   /** Kills the process outright (SIGKILL: no shutdown, as a crash), then starts it again the same way. */
   crashAndRestart(): Promise<void>;
   logTail(): string;
+  /** Everything the process has logged so far. */
+  log(): string;
 }
 
 /**
@@ -154,6 +156,7 @@ export async function startBackendProcess(
       await start();
     },
     logTail: () => tail(logFile),
+    log: () => readFileSync(logFile, 'utf8'),
   };
 }
 
