@@ -7,7 +7,7 @@
 // (with @actions/http-client and its own copy of undici) or platform helper (@actions/exec),
 // which core imports whether they are used or not. Those define and export, nothing more, so
 // they are declared free of side effects; the Action asks the runner for its token itself
-// (src/identity.ts). Together that was four fifths of the bundle and two thirds of its start-up.
+// (src/oidcToken.ts). Together that was four fifths of the bundle and two thirds of its start-up.
 import commonjs from '@rollup/plugin-commonjs';
 import json from '@rollup/plugin-json';
 import { nodeResolve } from '@rollup/plugin-node-resolve';

@@ -7,7 +7,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Backoff } from './backoff';
-import { requestIdToken } from './identity';
+import { requestIdToken } from './oidcToken';
 
 /** The runner's token service on loopback: answers each request with the next of `answers`. */
 async function tokenService(
@@ -44,27 +44,29 @@ const quickly = () => new Backoff({ initialMs: 1, maxMs: 2 });
 
 describe('requestIdToken', () => {
   let service: Awaited<ReturnType<typeof tokenService>> | undefined;
-  let stdout: jest.SpyInstance;
-  beforeEach(() => {
-    stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  });
+  const masked: string[] = [];
   afterEach(() => {
-    stdout.mockRestore();
     service?.server.close();
     service = undefined;
+    masked.length = 0;
+  });
+  const options = (env: NodeJS.ProcessEnv) => ({
+    env,
+    backoff: quickly(),
+    mask: (token: string) => masked.push(token),
   });
 
   it('asks the runner for a token for the audience, with its bearer, and masks the token', async () => {
     service = await tokenService([json(200, { value: 'the.id.token' })]);
     await expect(
-      requestIdToken('im-approval', service.env, quickly()),
+      requestIdToken('im-approval', options(service.env)),
     ).resolves.toBe('the.id.token');
     const [request] = service.seen;
     const url = new URL(request.url!, 'http://runner');
     expect(url.searchParams.get('api-version')).toBe('2.0');
     expect(url.searchParams.get('audience')).toBe('im-approval');
     expect(request.headers.authorization).toBe('Bearer runner-bearer');
-    expect(stdout.mock.calls.join('')).toContain('::add-mask::the.id.token');
+    expect(masked).toEqual(['the.id.token']);
   });
 
   it('asks again after an outage, and not after a refusal', async () => {
@@ -72,7 +74,7 @@ describe('requestIdToken', () => {
       res => res.writeHead(503).end(),
       json(200, { value: 'after.the.outage' }),
     ]);
-    await expect(requestIdToken('aud', service.env, quickly())).resolves.toBe(
+    await expect(requestIdToken('aud', options(service.env))).resolves.toBe(
       'after.the.outage',
     );
     expect(service.seen).toHaveLength(2);
@@ -81,7 +83,7 @@ describe('requestIdToken', () => {
     service = await tokenService([
       json(403, { message: 'no id-token permission' }),
     ]);
-    await expect(requestIdToken('aud', service.env, quickly())).rejects.toThrow(
+    await expect(requestIdToken('aud', options(service.env))).rejects.toThrow(
       'the token service answered HTTP 403',
     );
     expect(service.seen).toHaveLength(1);
@@ -89,7 +91,7 @@ describe('requestIdToken', () => {
 
   it('gives up after five tries of an outage, saying what it met', async () => {
     service = await tokenService([]);
-    await expect(requestIdToken('aud', service.env, quickly())).rejects.toThrow(
+    await expect(requestIdToken('aud', options(service.env))).rejects.toThrow(
       'the token service answered HTTP 500',
     );
     expect(service.seen).toHaveLength(5);
@@ -97,10 +99,10 @@ describe('requestIdToken', () => {
 
   it('refuses an answer without a token, and a runner that offers none', async () => {
     service = await tokenService([json(200, { count: 1 })]);
-    await expect(requestIdToken('aud', service.env, quickly())).rejects.toThrow(
+    await expect(requestIdToken('aud', options(service.env))).rejects.toThrow(
       'the token service answered without a token',
     );
-    await expect(requestIdToken('aud', {}, quickly())).rejects.toThrow(
+    await expect(requestIdToken('aud', options({}))).rejects.toThrow(
       /ACTIONS_ID_TOKEN_REQUEST_URL or ACTIONS_ID_TOKEN_REQUEST_TOKEN is not set/,
     );
   });
