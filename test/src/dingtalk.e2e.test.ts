@@ -307,11 +307,12 @@ describe('DingTalk end to end (real backend, DingTalk sandbox over HTTP and Stre
     const { approval, token } = await openApproval(stack, backend(), {
       template: dingtalkStream.template,
     });
+    // Down long enough that the decision below is made while it is, on a loaded machine too.
     const dropped = await sandboxControl(
       stack.sandbox,
       'POST',
       '/dingtalk/stream/drop',
-      { appId: DINGTALK_STREAM_APP.appKey, downForMs: 500 },
+      { appId: DINGTALK_STREAM_APP.appKey, downForMs: 2000 },
     );
     expect(dropped).toEqual({ closed: 1 });
     const waiting = waitFor(backend(), approval.id, token);

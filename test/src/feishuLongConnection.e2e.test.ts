@@ -153,11 +153,12 @@ describe('Feishu long connection end to end (the backend holds the connection th
 
   it('loses no event when the sandbox drops the connection: the SDK reconnects and the queued event is acknowledged', async () => {
     const { approval, token } = await openApproval(stack, backend(), template);
+    // Down long enough that the decision below is made while it is, on a loaded machine too.
     const dropped = await sandboxControl(
       stack.sandbox,
       'POST',
       '/feishu/connections/drop',
-      { appId: FEISHU_LONG_CONNECTION_APP.appId, downForMs: 500 },
+      { appId: FEISHU_LONG_CONNECTION_APP.appId, downForMs: 2000 },
     );
     expect(dropped).toEqual({ closed: 1 });
     const waiting = waitFor(backend(), approval.id, token);
