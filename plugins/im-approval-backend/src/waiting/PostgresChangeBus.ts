@@ -1,8 +1,11 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { Knex } from 'knex';
+import { StatementBatch } from '../database/StatementBatch';
 import type { ChangeBus } from './ChangeBus';
 
 const CHANNEL = 'im_approval_changed';
+/** Ids per notification: 200 uuids and their commas stay under PostgreSQL's 8,000-byte payload. */
+const IDS_PER_NOTIFICATION = 200;
 const MAX_RECONNECT_DELAY_MS = 10_000;
 
 interface PgNotification {
@@ -27,6 +30,14 @@ export class PostgresChangeBus implements ChangeBus {
   private client?: PgClient;
   private stopped = false;
   private reconnectTimer?: NodeJS.Timeout;
+  /** Changes of the same turn go out as one notification: one round trip for a burst of decisions. */
+  private readonly notifications = new StatementBatch<string, void>(
+    async ids => {
+      await this.knex.raw('select pg_notify(?, ?)', [CHANNEL, ids.join(',')]);
+      return ids.map(() => undefined);
+    },
+    IDS_PER_NOTIFICATION,
+  );
 
   constructor(
     private readonly knex: Knex,
@@ -34,7 +45,7 @@ export class PostgresChangeBus implements ChangeBus {
   ) {}
 
   async publish(approvalId: string) {
-    await this.knex.raw('select pg_notify(?, ?)', [CHANNEL, approvalId]);
+    await this.notifications.add(approvalId);
   }
 
   async start(listener: { onChange(approvalId: string): void; onGap(): void }) {
@@ -61,7 +72,7 @@ export class PostgresChangeBus implements ChangeBus {
       ).acquireRawConnection();
       client.on('notification', message => {
         if (message.channel === CHANNEL && message.payload)
-          listener.onChange(message.payload);
+          for (const id of message.payload.split(',')) listener.onChange(id);
       });
       const onLost = (error?: Error) => {
         if (this.stopped || this.client !== client) return;
