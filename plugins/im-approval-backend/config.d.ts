@@ -40,6 +40,14 @@ export interface Config {
     };
 
     /**
+     * `documented` (the default): calls to each IM app keep to the IM's documented rate limits,
+     * spaced by one budget per app shared by every caller. `off`: calls go out as they come and
+     * the IM's throttling answers are retried later, for tenants with raised quotas and for tests
+     * against a sandbox whose limits are raised.
+     */
+    imRateLimits?: 'documented' | 'off';
+
+    /**
      * Encrypts the secrets of IM apps managed in the UI (AES-256-GCM): 32 random bytes as base64
      * (`openssl rand -base64 32`) or 64 hex digits. Stored secrets remember the key's id, `default`.
      * Without it, IM apps can be defined in app-config only.

@@ -157,6 +157,8 @@ export function backendLayers(
   database: object,
   ims: ImSetup[],
   reconcileSeconds: number,
+  /** 'raised': the sandbox's limits are out of the way, and so are the backend's own budgets. */
+  imLimits: 'real' | 'raised' = 'raised',
 ) {
   const sandbox = { url: sandboxUrl } as Sandbox;
   return [
@@ -171,6 +173,7 @@ export function backendLayers(
           oidc: { issuer, audience: 'im-approval', allowedOwners: ['acme'] },
         },
         reconciler: { frequency: { seconds: reconcileSeconds } },
+        imRateLimits: imLimits === 'real' ? 'documented' : 'off',
         integrations: ims.map(setup => setup.integration(sandbox)),
         templates: ims.map(setup => ({
           name: setup.template,
@@ -248,6 +251,7 @@ export async function startBenchStack(
               database,
               ims,
               options.reconcileSeconds ?? 3600,
+              options.imLimits,
             ),
         ),
       );

@@ -78,6 +78,7 @@ export const imApprovalPlugin = createBackendPlugin({
         const clients = new ImClients(providers, {
           logger,
           callbackMaxAgeSeconds: settings.callbackMaxAgeSeconds,
+          keepToRateLimits: settings.keepToImRateLimits,
         });
         settings.integrations.forEach(integration =>
           clients.check(integration),

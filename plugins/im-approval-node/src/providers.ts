@@ -165,6 +165,8 @@ export interface ImProviderDeps {
   logger: LoggerService;
   /** Callbacks signed further than this from now are rejected as stale. */
   callbackMaxAgeSeconds: number;
+  /** Whether calls to the IM keep to its documented rate limits (`imApproval.imRateLimits`). */
+  keepToRateLimits: boolean;
 }
 
 /** @public */

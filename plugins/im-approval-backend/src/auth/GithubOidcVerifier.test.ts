@@ -49,6 +49,29 @@ describe('GithubOidcVerifier', () => {
     });
   });
 
+  it('answers a token it has verified from memory, but never once it has expired', async () => {
+    const token = await issuer.sign(claims, { expiresIn: 60 });
+    const context = await verifier.verify(token);
+    expect(await verifier.verify(token)).toEqual(context);
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now + 61_000);
+    try {
+      await expect(verifier.verify(token)).rejects.toThrow(
+        'GitHub OIDC token refused: it has expired',
+      );
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
+  it('never remembers a refusal: a forged token is refused every time', async () => {
+    const forged = await issuer.sign(claims, { forged: true });
+    for (let i = 0; i < 2; i++)
+      await expect(verifier.verify(forged)).rejects.toThrow(
+        "its signature does not match the issuer's keys",
+      );
+  });
+
   it('recognises tokens of its issuer only', async () => {
     expect(verifier.claimsIssuer(await issuer.sign(claims))).toBe(true);
     expect(

@@ -27,9 +27,21 @@ const githubClaimsSchema = z.object({
 const CLOCK_SKEW_SECONDS = 60;
 /** GitHub's tokens live minutes; an older one is refused whatever its exp says. */
 const MAX_TOKEN_AGE = '1h';
+const MAX_TOKEN_AGE_MS = 3_600_000;
+/** Tokens remembered as verified at most; a waiting job holds one at a time. */
+const MAX_REMEMBERED = 20_000;
 
 export class GithubOidcVerifier {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
+  /**
+   * Tokens already verified, with what they prove and until when. A waiting job sends the same
+   * token every 25 s for its lifetime; its signature is checked once, never past its expiry.
+   * Refusals are not remembered.
+   */
+  private readonly verified = new Map<
+    string,
+    { context: RunContext; until: number }
+  >();
 
   constructor(
     private readonly settings: GithubOidcSettings,
@@ -52,6 +64,27 @@ export class GithubOidcVerifier {
 
   /** The run context the token proves. */
   async verify(token: string): Promise<RunContext> {
+    const known = this.verified.get(token);
+    if (known && known.until > Date.now()) return known.context;
+    this.verified.delete(token);
+    const { context, until } = await this.verifyAnew(token);
+    if (this.verified.size >= MAX_REMEMBERED) {
+      const now = Date.now();
+      for (const [key, entry] of this.verified)
+        if (entry.until <= now) this.verified.delete(key);
+      // Still full: the oldest go first (a Map keeps insertion order).
+      for (const key of this.verified.keys()) {
+        if (this.verified.size < MAX_REMEMBERED) break;
+        this.verified.delete(key);
+      }
+    }
+    this.verified.set(token, { context, until });
+    return context;
+  }
+
+  private async verifyAnew(
+    token: string,
+  ): Promise<{ context: RunContext; until: number }> {
     let payload;
     try {
       ({ payload } = await jwtVerify(token, this.jwks, {
@@ -90,7 +123,7 @@ export class GithubOidcVerifier {
       );
     }
     const c = claims.data;
-    return {
+    const context: RunContext = {
       repository: c.repository,
       ref: c.ref,
       sha: c.sha,
@@ -101,6 +134,13 @@ export class GithubOidcVerifier {
       runId: c.run_id,
       runAttempt: c.run_attempt,
       serverUrl: this.serverUrl,
+    };
+    return {
+      context,
+      until: Math.min(
+        payload.exp! * 1000,
+        payload.iat! * 1000 + MAX_TOKEN_AGE_MS,
+      ),
     };
   }
 }

@@ -142,6 +142,19 @@ describe('readImApprovalConfig', () => {
 const readSection = (imApproval: object) =>
   readImApprovalConfig(new ConfigReader({ imApproval }));
 
+describe('imApproval.imRateLimits', () => {
+  it("keeps to the IMs' documented limits unless told off, and names the key when it is neither", () => {
+    expect(readSection({}).keepToImRateLimits).toBe(true);
+    expect(readSection({ imRateLimits: 'documented' }).keepToImRateLimits).toBe(
+      true,
+    );
+    expect(readSection({ imRateLimits: 'off' }).keepToImRateLimits).toBe(false);
+    expect(() => readSection({ imRateLimits: 'none' })).toThrow(
+      /imApproval\.imRateLimits/,
+    );
+  });
+});
+
 describe('imApproval secrets keys', () => {
   const base64Key = Buffer.alloc(32, 1).toString('base64');
   const hexKey = Buffer.alloc(32, 2).toString('hex');

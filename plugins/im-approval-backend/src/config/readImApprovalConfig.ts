@@ -32,6 +32,8 @@ export interface ImApprovalConfig {
   reconcilerBatchSize: number;
   expirySchedule: SchedulerServiceTaskScheduleDefinition;
   callbackMaxAgeSeconds: number;
+  /** Whether IM calls keep to the IMs' documented rate limits here (`imRateLimits: documented`, the default). */
+  keepToImRateLimits: boolean;
   integrations: Integration[];
   templates: Template[];
   /** The first encrypts; all decrypt. Empty when none is configured. */
@@ -48,6 +50,8 @@ const oidcSchema = z.object({
     .array(z.string().min(1))
     .min(1, 'list at least one repository owner'),
 });
+
+const imRateLimitsSchema = z.enum(['documented', 'off']);
 
 const KEY_HINT =
   'expected 32 random bytes as base64 (e.g. from `openssl rand -base64 32`) or as 64 hex digits';
@@ -222,6 +226,12 @@ export function readImApprovalConfig(
     }),
     callbackMaxAgeSeconds:
       config?.getOptionalNumber('callbacks.maxAgeSeconds') ?? 300,
+    keepToImRateLimits:
+      parse(
+        imRateLimitsSchema,
+        config?.getOptional('imRateLimits') ?? 'documented',
+        'imApproval.imRateLimits',
+      ) === 'documented',
     integrations,
     templates,
     secretsKeys: readSecretsKeys(config),

@@ -27,6 +27,7 @@ function clients(...providers: ImProvider[]) {
   return new ImClients(new Map(providers.map(p => [p.id, p])), {
     logger: mockServices.logger.mock(),
     callbackMaxAgeSeconds: 300,
+    keepToRateLimits: true,
   });
 }
 

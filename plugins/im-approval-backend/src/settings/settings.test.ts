@@ -21,7 +21,7 @@ const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
 const logger = mockServices.logger.mock();
 const clients = new ImClients(
   new Map([['feishu', feishuProvider as ImProvider]]),
-  { logger, callbackMaxAgeSeconds: 300 },
+  { logger, callbackMaxAgeSeconds: 300, keepToRateLimits: true },
 );
 const key1 = { id: 'k1', key: randomBytes(32) };
 const key2 = { id: 'k2', key: randomBytes(32) };

@@ -90,12 +90,17 @@ export function dingtalkRateLimits(call: ApiCall): RateLimit[] {
 export class DingtalkApi {
   private readonly token: AccessToken;
   private readonly errors: ImApiErrors;
-  private readonly budget = new RateBudget('DingTalk', dingtalkRateLimits);
+  private readonly budget: RateBudget;
 
   constructor(
     private readonly integration: DingtalkIntegration,
     private readonly logger: LoggerService,
+    keepToRateLimits = true,
   ) {
+    this.budget = new RateBudget(
+      'DingTalk',
+      keepToRateLimits ? dingtalkRateLimits : () => [],
+    );
     this.token = new AccessToken(() => this.fetchToken());
     this.errors = new ImApiErrors('DingTalk', `app ${integration.appKey}`, {
       credentials: 'check the AppKey (Client ID) and AppSecret (Client Secret)',

@@ -25,6 +25,7 @@ function client() {
   return new DingtalkClient(integration, {
     logger: mockServices.logger.mock(),
     callbackMaxAgeSeconds: 300,
+    keepToRateLimits: true,
   });
 }
 
@@ -701,6 +702,7 @@ describe('DingtalkClient', () => {
         {
           logger: mockServices.logger.mock(),
           callbackMaxAgeSeconds: 300,
+          keepToRateLimits: true,
         },
       );
     const sealed = new WxBizMsgCrypt({

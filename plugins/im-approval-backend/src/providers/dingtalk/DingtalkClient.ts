@@ -137,7 +137,7 @@ export class DingtalkClient implements ImClient {
     private readonly integration: DingtalkIntegration,
     private readonly deps: ImProviderDeps,
   ) {
-    this.api = new DingtalkApi(integration, deps.logger);
+    this.api = new DingtalkApi(integration, deps.logger, deps.keepToRateLimits);
     this.users = new UserIdResolver(
       oneByOne(contact => this.lookUpUser(contact)),
       (kind, value) =>

@@ -95,12 +95,17 @@ export function feishuRateLimits(call: ApiCall): RateLimit[] {
 export class FeishuApi {
   private readonly token: AccessToken;
   private readonly errors: ImApiErrors;
-  private readonly budget = new RateBudget('Feishu', feishuRateLimits);
+  private readonly budget: RateBudget;
 
   constructor(
     private readonly integration: FeishuIntegration,
     private readonly logger: LoggerService,
+    keepToRateLimits = true,
   ) {
+    this.budget = new RateBudget(
+      'Feishu',
+      keepToRateLimits ? feishuRateLimits : () => [],
+    );
     this.token = new AccessToken(() => this.fetchToken());
     this.errors = new ImApiErrors('Feishu', `app ${integration.appId}`, {
       credentials: 'check the app id and secret',

@@ -23,6 +23,7 @@ function client() {
   return new FeishuClient(integration, {
     logger: mockServices.logger.mock(),
     callbackMaxAgeSeconds: 300,
+    keepToRateLimits: true,
   });
 }
 
@@ -260,7 +261,11 @@ describe('FeishuClient', () => {
         .reply(200, { code: 0, data: { instance_code: 'INST-1' } });
       const lark = new FeishuClient(
         feishuIntegrationSchema.parse({ ...integration, domain: 'lark' }),
-        { logger: mockServices.logger.mock(), callbackMaxAgeSeconds: 300 },
+        {
+          logger: mockServices.logger.mock(),
+          callbackMaxAgeSeconds: 300,
+          keepToRateLimits: true,
+        },
       );
 
       await lark.createInstance(request);

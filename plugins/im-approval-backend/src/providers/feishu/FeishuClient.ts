@@ -144,7 +144,7 @@ export class FeishuClient implements ImClient {
     private readonly integration: FeishuIntegration,
     private readonly deps: ImProviderDeps,
   ) {
-    this.api = new FeishuApi(integration, deps.logger);
+    this.api = new FeishuApi(integration, deps.logger, deps.keepToRateLimits);
     this.people = new PersonNames(async openId => {
       const { user } = await this.api.call(
         {

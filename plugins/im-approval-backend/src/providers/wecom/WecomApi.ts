@@ -76,12 +76,17 @@ export function wecomRateLimits(call: ApiCall): RateLimit[] {
 export class WecomApi {
   private readonly token: AccessToken;
   private readonly errors: ImApiErrors;
-  private readonly budget = new RateBudget('WeCom', wecomRateLimits);
+  private readonly budget: RateBudget;
 
   constructor(
     private readonly integration: WecomIntegration,
     private readonly logger: LoggerService,
+    keepToRateLimits = true,
   ) {
+    this.budget = new RateBudget(
+      'WeCom',
+      keepToRateLimits ? wecomRateLimits : () => [],
+    );
     this.token = new AccessToken(() => this.fetchToken());
     this.errors = new ImApiErrors(
       'WeCom',

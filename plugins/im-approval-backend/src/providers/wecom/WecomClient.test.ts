@@ -23,6 +23,7 @@ function client(agentId?: number, secret?: string) {
   return new WecomClient(integration(agentId, secret), {
     logger: mockServices.logger.mock(),
     callbackMaxAgeSeconds: 300,
+    keepToRateLimits: true,
   });
 }
 

@@ -164,7 +164,7 @@ export class WecomClient implements ImClient {
     private readonly integration: WecomIntegration,
     private readonly deps: ImProviderDeps,
   ) {
-    this.api = new WecomApi(integration, deps.logger);
+    this.api = new WecomApi(integration, deps.logger, deps.keepToRateLimits);
     this.users = new UserIdResolver(
       oneByOne(contact => this.lookUpUser(contact)),
       (kind, value) =>

@@ -149,6 +149,7 @@ export async function scriptedCore(
   const clients = new ImClients(new Map([[provider.id, provider]]), {
     logger,
     callbackMaxAgeSeconds: 300,
+    keepToRateLimits: true,
   });
   const changes = new ApprovalChanges(new LocalChangeBus(), logger);
   await changes.start();
