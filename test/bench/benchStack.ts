@@ -120,8 +120,6 @@ export interface BenchStack {
   sandbox: SandboxProcess;
   /** The sandbox's own Feishu limits (its defaults are Feishu's); undefined when this sandbox has none. */
   feishuLimits?: Record<string, number>;
-  /** Puts the sandbox's Feishu frequency limits to Feishu's own ('real') or out of the way ('raised'). */
-  setFeishuLimits(which: 'real' | 'raised'): Promise<void>;
   /** Calls the sandbox refused for their frequency so far, every IM together. */
   imRefusals(): Promise<number>;
   issuer: GithubOidcIssuer;
@@ -272,7 +270,6 @@ export async function startBenchStack(
   return {
     sandbox,
     feishuLimits,
-    setFeishuLimits,
     imRefusals,
     issuer,
     backends,
