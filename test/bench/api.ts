@@ -66,24 +66,46 @@ export function waitOnce(
   );
 }
 
-/** Long-polls as the Action does (30 s per call, again while pending: its waitForDecision) until a decision; the answer that carried it. */
+/** A connection reset or closed before any answer: the Action waits a little and asks again. */
+function resetBeforeAnswer(error: unknown): boolean {
+  const { code, message } = error as NodeJS.ErrnoException;
+  return code === 'ECONNRESET' || /socket hang up/.test(message);
+}
+
+/**
+ * Long-polls as the Action does (30 s per call, again while pending: its waitForDecision) until a
+ * decision; the answer that carried it. A reset before any answer is asked again after a second,
+ * as the Action's client does, and counted in `resets`.
+ */
 export async function waitLikeAction(
   pool: http.Agent,
   backend: ApiTarget,
   id: string,
   token: string,
   onFirstWritten?: () => void,
-): Promise<{ approval: Approval; at: number; polls: number }> {
+): Promise<{ approval: Approval; at: number; polls: number; resets: number }> {
+  let resets = 0;
+  let written = false;
+  const onWritten = () => {
+    if (!written) onFirstWritten?.();
+    written = true;
+  };
   for (let polls = 1; ; polls++) {
-    const answer = await waitOnce(pool, backend, id, token, {
-      onWritten: polls === 1 ? onFirstWritten : undefined,
-    });
+    let answer: Answer;
+    try {
+      answer = await waitOnce(pool, backend, id, token, { onWritten });
+    } catch (error) {
+      if (!resetBeforeAnswer(error) || resets >= 3) throw error;
+      resets++;
+      await new Promise(resolve => setTimeout(resolve, 1000));
+      continue;
+    }
     if (answer.status !== 200)
       throw new Error(
         `wait answered ${answer.status}: ${answer.text.slice(0, 300)}`,
       );
     const approval = json<Approval>(answer);
     if (approval.status !== 'pending')
-      return { approval, at: answer.at, polls };
+      return { approval, at: answer.at, polls, resets };
   }
 }

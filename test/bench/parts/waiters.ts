@@ -470,9 +470,11 @@ async function configuration(
         },
       },
     );
+    const resets = done.reduce((sum, a) => sum + (a?.resets ?? 0), 0);
     note(
       `${label}: parking took ${parkSeconds.toFixed(1)} s; errors: ${waitErrors.length} waiters, ${callbackErrors.length} callbacks, ` +
-        `${wrong} answered other than approved, ${n - answered.length} not answered approved`,
+        `${wrong} answered other than approved, ${n - answered.length} not answered approved; ` +
+        `${resets} long-polls reset before an answer and asked again, as the Action does`,
     );
     for (const message of [
       ...new Set([...waitErrors, ...callbackErrors]),
