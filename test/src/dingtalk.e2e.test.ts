@@ -307,6 +307,16 @@ describe('DingTalk end to end (real backend, DingTalk sandbox over HTTP and Stre
     const { approval, token } = await openApproval(stack, backend(), {
       template: dingtalkStream.template,
     });
+    // Nothing of this instance in flight when the connection drops: an event awaiting its ack would
+    // hold the decision's behind it (in order), and they would never show as queued.
+    await eventually(
+      () => sandboxControl(stack.sandbox, 'GET', '/dingtalk/stream'),
+      all =>
+        all.some(
+          (v: { appId: string; pending: number }) =>
+            v.appId === DINGTALK_STREAM_APP.appKey && v.pending === 0,
+        ),
+    );
     // Down long enough that the decision below is made while it is, on a loaded machine too.
     const dropped = await sandboxControl(
       stack.sandbox,
