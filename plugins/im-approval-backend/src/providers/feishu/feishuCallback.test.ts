@@ -133,6 +133,20 @@ describe('parseFeishuCallback', () => {
       /missing/,
     ],
     [
+      // What another key yields whenever the padding happens to hold: noise that is not JSON.
+      'text under the key that is not JSON',
+      () => ({
+        method: 'POST',
+        headers: {},
+        query: {},
+        rawBody: Buffer.from(
+          JSON.stringify({ encrypt: feishuEncrypt('e-key', '\u0007noise') }),
+        ),
+      }),
+      401,
+      /decrypt/,
+    ],
+    [
       'a plain body',
       () => ({
         method: 'POST',
