@@ -46,7 +46,7 @@ describe('RateBudget', () => {
     const budget = new RateBudget(
       'Feishu',
       () => [{ name: 'get', count: 3, windowMs: 1000 }],
-      clock,
+      { clock },
     );
     expect(await sequentially(budget, clock, 7)).toEqual([
       0, 0, 0, 1000, 1000, 1000, 2000,
@@ -62,7 +62,7 @@ describe('RateBudget', () => {
     const budget = new RateBudget(
       'Feishu',
       call => (call.method === 'GET' ? limits : []),
-      clock,
+      { clock },
     );
     expect(await sequentially(budget, clock, 5)).toEqual([
       0, 0, 1000, 4000, 4000,
@@ -77,7 +77,7 @@ describe('RateBudget', () => {
     const budget = new RateBudget(
       'DingTalk',
       () => [{ name: 'api', count: 1, windowMs: 1000 }],
-      clock,
+      { clock },
     );
     // Sent at 0, answered at 700: the next may go at 1,700, not at 1,000.
     await budget.run(read, async () => clock.set(700));
@@ -91,9 +91,13 @@ describe('RateBudget', () => {
       'DingTalk',
       () => [{ name: 'api', count: 2, windowMs: 1000 }],
       {
-        now: clock.now,
-        sleep: ms =>
-          new Promise(resolve => setImmediate(() => resolve(clock.sleep(ms)))),
+        clock: {
+          now: clock.now,
+          sleep: ms =>
+            new Promise(resolve =>
+              setImmediate(() => resolve(clock.sleep(ms))),
+            ),
+        },
       },
     );
     let release!: () => void;
@@ -114,12 +118,22 @@ describe('RateBudget', () => {
     expect(sent[2]).toBeGreaterThanOrEqual(1000);
   });
 
+  it('sends every call as it comes when turned off (imApproval.imRateLimits: off)', async () => {
+    const clock = manualClock();
+    const budget = new RateBudget(
+      'Feishu',
+      () => [{ name: 'get', count: 1, windowMs: 1000 }],
+      { clock, enabled: false },
+    );
+    expect(await sequentially(budget, clock, 3)).toEqual([0, 0, 0]);
+  });
+
   it('refuses, as rate-limited and without sending it, a call that would wait longer than it may', async () => {
     const clock = manualClock();
     const budget = new RateBudget(
       'WeCom',
       () => [{ name: 'oa', count: 1, windowMs: MAX_RATE_WAIT_MS + 1000 }],
-      clock,
+      { clock },
     );
     await sequentially(budget, clock, 1);
     const send = jest.fn();
@@ -131,7 +145,7 @@ describe('RateBudget', () => {
     expect(refusal).toMatchObject({
       kind: 'rate_limited',
       message:
-        'WeCom allows 1 calls per 6 s to read an approval instance for this app, and the calls already made leave no room for 6 s; retrying later',
+        'WeCom allows 1 calls per 6 s to read an approval instance for this app, and the calls already made leave no room for 6 s; retrying later (for an app whose quota was raised, set imApproval.imRateLimits: off)',
     });
     clock.set(MAX_RATE_WAIT_MS + 1000);
     expect(await sequentially(budget, clock, 1)).toEqual([

@@ -41,15 +41,22 @@ interface Counted {
 export class RateBudget {
   private readonly counted = new Map<string, Counted[]>();
 
+  private readonly clock: RateClock;
+  private readonly enabled: boolean;
+
   constructor(
     private readonly im: string,
     private readonly limitsOf: (call: ApiCall) => RateLimit[],
-    private readonly clock: RateClock = realClock,
-  ) {}
+    /** `enabled: false` (`imApproval.imRateLimits: off`) sends every call as it comes. */
+    options: { enabled?: boolean; clock?: RateClock } = {},
+  ) {
+    this.enabled = options.enabled ?? true;
+    this.clock = options.clock ?? realClock;
+  }
 
   /** Makes the call (`send`) once every limit it counts against has room. */
   async run<T>(call: ApiCall, send: () => Promise<T>): Promise<T> {
-    const limits = this.limitsOf(call);
+    const limits = this.enabled ? this.limitsOf(call) : [];
     if (limits.length === 0) return send();
     const deadline = this.clock.now() + MAX_RATE_WAIT_MS;
     for (;;) {
@@ -60,7 +67,8 @@ export class RateBudget {
         throw new ImApiError(
           'rate_limited',
           `${this.im} allows ${limit!.count} calls per ${limit!.windowMs / 1000} s to ${call.operation} for this app, ` +
-            `and the calls already made leave no room for ${((at - now) / 1000).toFixed(0)} s; retrying later`,
+            `and the calls already made leave no room for ${((at - now) / 1000).toFixed(0)} s; retrying later ` +
+            '(for an app whose quota was raised, set imApproval.imRateLimits: off)',
         );
       await this.clock.sleep(at - now);
     }

@@ -1,5 +1,6 @@
 import type { ImErrorKind } from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
+import type { AccessToken } from './AccessToken';
 import type { ImApiErrors } from './ImApiErrors';
 import { requestJson, type JsonRequest } from './requestJson';
 
@@ -53,4 +54,37 @@ export function errcodeResult<T extends z.ZodType>(
   if (!body.success)
     throw errors.unexpectedShape(operation, body.error.issues[0]);
   return body.data;
+}
+
+/**
+ * One call to an errcode API with the app's token: fetched again once when the IM refuses it
+ * (one of `invalidToken`), then the body parsed with `schema` or the error its errcode means.
+ */
+export async function callWithToken<T extends z.ZodType>(call: {
+  token: AccessToken;
+  send(token: string): Promise<ErrcodeAnswer>;
+  invalidToken: ReadonlySet<number>;
+  operation: string;
+  schema: T;
+  errors: ImApiErrors;
+  kindOf: (errcode: number) => ImErrorKind;
+  advice?: Record<number, string>;
+}): Promise<z.output<T>> {
+  const answer = await call.token.use(call.send, ({ errcode }) =>
+    call.invalidToken.has(errcode),
+  );
+  if (call.invalidToken.has(answer.errcode))
+    throw call.errors.tokenRefusedAgain(
+      call.operation,
+      answer.errcode,
+      answer.errmsg,
+    );
+  return errcodeResult(
+    answer,
+    call.schema,
+    call.operation,
+    call.errors,
+    call.kindOf,
+    call.advice,
+  );
 }

@@ -3,7 +3,7 @@ import type { DingtalkIntegration } from '@im-approval/plugin-im-approval-common
 import type { ImErrorKind } from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
 import { AccessToken } from '../api/AccessToken';
-import { errcodeResult, requestErrcodeJson } from '../api/errcodeApi';
+import { callWithToken, requestErrcodeJson } from '../api/errcodeApi';
 import { ImApiErrors } from '../api/ImApiErrors';
 import { RateBudget, type RateLimit } from '../api/RateBudget';
 import { apiUrl, requestJson, type ApiCall } from '../api/requestJson';
@@ -97,10 +97,9 @@ export class DingtalkApi {
     private readonly logger: LoggerService,
     keepToRateLimits = true,
   ) {
-    this.budget = new RateBudget(
-      'DingTalk',
-      keepToRateLimits ? dingtalkRateLimits : () => [],
-    );
+    this.budget = new RateBudget('DingTalk', dingtalkRateLimits, {
+      enabled: keepToRateLimits,
+    });
     this.token = new AccessToken(() => this.fetchToken());
     this.errors = new ImApiErrors('DingTalk', `app ${integration.appKey}`, {
       credentials: 'check the AppKey (Client ID) and AppSecret (Client Secret)',
@@ -151,8 +150,9 @@ export class DingtalkApi {
     call: ApiCall,
     schema: T,
   ): Promise<z.output<T>> {
-    const answer = await this.token.use(
-      token =>
+    return callWithToken({
+      token: this.token,
+      send: token =>
         this.budget.run(call, () =>
           requestErrcodeJson(
             {
@@ -168,21 +168,12 @@ export class DingtalkApi {
             this.errors,
           ),
         ),
-      ({ errcode }) => LEGACY_INVALID_TOKEN.has(errcode),
-    );
-    if (LEGACY_INVALID_TOKEN.has(answer.errcode))
-      throw this.errors.tokenRefusedAgain(
-        call.operation,
-        answer.errcode,
-        answer.errmsg,
-      );
-    return errcodeResult(
-      answer,
+      invalidToken: LEGACY_INVALID_TOKEN,
+      operation: call.operation,
       schema,
-      call.operation,
-      this.errors,
-      dingtalkLegacyErrorKind,
-    );
+      errors: this.errors,
+      kindOf: dingtalkLegacyErrorKind,
+    });
   }
 
   /** Fetches a fresh token; throws a `credentials` error when the AppKey/AppSecret are refused. */

@@ -102,10 +102,9 @@ export class FeishuApi {
     private readonly logger: LoggerService,
     keepToRateLimits = true,
   ) {
-    this.budget = new RateBudget(
-      'Feishu',
-      keepToRateLimits ? feishuRateLimits : () => [],
-    );
+    this.budget = new RateBudget('Feishu', feishuRateLimits, {
+      enabled: keepToRateLimits,
+    });
     this.token = new AccessToken(() => this.fetchToken());
     this.errors = new ImApiErrors('Feishu', `app ${integration.appId}`, {
       credentials: 'check the app id and secret',

@@ -3,7 +3,11 @@ import type { WecomIntegration } from '@im-approval/plugin-im-approval-common';
 import type { ImErrorKind } from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
 import { AccessToken } from '../api/AccessToken';
-import { errcodeResult, requestErrcodeJson } from '../api/errcodeApi';
+import {
+  callWithToken,
+  errcodeResult,
+  requestErrcodeJson,
+} from '../api/errcodeApi';
 import { ImApiErrors } from '../api/ImApiErrors';
 import { RateBudget, type RateLimit } from '../api/RateBudget';
 import { apiUrl, type ApiCall } from '../api/requestJson';
@@ -83,10 +87,9 @@ export class WecomApi {
     private readonly logger: LoggerService,
     keepToRateLimits = true,
   ) {
-    this.budget = new RateBudget(
-      'WeCom',
-      keepToRateLimits ? wecomRateLimits : () => [],
-    );
+    this.budget = new RateBudget('WeCom', wecomRateLimits, {
+      enabled: keepToRateLimits,
+    });
     this.token = new AccessToken(() => this.fetchToken());
     this.errors = new ImApiErrors(
       'WeCom',
@@ -104,27 +107,19 @@ export class WecomApi {
     call: ApiCall,
     schema: T,
   ): Promise<z.output<T>> {
-    const answer = await this.token.use(
-      token =>
+    return callWithToken({
+      token: this.token,
+      send: token =>
         this.budget.run(call, () =>
           this.send(call, { ...call.query, access_token: token }),
         ),
-      ({ errcode }) => INVALID_TOKEN_CODES.has(errcode),
-    );
-    if (INVALID_TOKEN_CODES.has(answer.errcode))
-      throw this.errors.tokenRefusedAgain(
-        call.operation,
-        answer.errcode,
-        answer.errmsg,
-      );
-    return errcodeResult(
-      answer,
+      invalidToken: INVALID_TOKEN_CODES,
+      operation: call.operation,
       schema,
-      call.operation,
-      this.errors,
-      wecomErrorKind,
-      ADVICE,
-    );
+      errors: this.errors,
+      kindOf: wecomErrorKind,
+      advice: ADVICE,
+    });
   }
 
   /** Fetches a fresh token; throws a `credentials` error when the Corp ID or Secret are refused. */
