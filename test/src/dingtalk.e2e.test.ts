@@ -2,6 +2,7 @@ import type { ImDeliveryRecord } from '@im-approval/im-sandbox';
 import { WxBizMsgCrypt } from '@im-approval/plugin-im-approval-node';
 import {
   decideInSandbox,
+  dropConnectionWhenIdle,
   eventually,
   openApproval,
   waitFor,
@@ -307,22 +308,10 @@ describe('DingTalk end to end (real backend, DingTalk sandbox over HTTP and Stre
     const { approval, token } = await openApproval(stack, backend(), {
       template: dingtalkStream.template,
     });
-    // Nothing of this instance in flight when the connection drops: an event awaiting its ack would
-    // hold the decision's behind it (in order), and they would never show as queued.
-    await eventually(
-      () => sandboxControl(stack.sandbox, 'GET', '/dingtalk/stream'),
-      all =>
-        all.some(
-          (v: { appId: string; pending: number }) =>
-            v.appId === DINGTALK_STREAM_APP.appKey && v.pending === 0,
-        ),
-    );
-    // Down long enough that the decision below is made while it is, on a loaded machine too.
-    const dropped = await sandboxControl(
-      stack.sandbox,
-      'POST',
-      '/dingtalk/stream/drop',
-      { appId: DINGTALK_STREAM_APP.appKey, downForMs: 2000 },
+    const dropped = await dropConnectionWhenIdle(
+      stack,
+      '/dingtalk/stream',
+      DINGTALK_STREAM_APP.appKey,
     );
     expect(dropped).toEqual({ closed: 1 });
     const waiting = waitFor(backend(), approval.id, token);

@@ -1,6 +1,7 @@
 import type { DeliveryRecord } from '@im-approval/im-sandbox';
 import {
   decideInSandbox,
+  dropConnectionWhenIdle,
   eventually,
   expectReconcilerToFindFeishuDecision,
   openApproval,
@@ -153,22 +154,10 @@ describe('Feishu long connection end to end (the backend holds the connection th
 
   it('loses no event when the sandbox drops the connection: the SDK reconnects and the queued event is acknowledged', async () => {
     const { approval, token } = await openApproval(stack, backend(), template);
-    // Nothing of this instance in flight when the connection drops: an event awaiting its ack would
-    // hold the decision's behind it (in order), and they would never show as queued.
-    await eventually(
-      () => sandboxControl(stack.sandbox, 'GET', '/feishu/connections'),
-      all =>
-        all.some(
-          (v: { appId: string; pending: number }) =>
-            v.appId === FEISHU_LONG_CONNECTION_APP.appId && v.pending === 0,
-        ),
-    );
-    // Down long enough that the decision below is made while it is, on a loaded machine too.
-    const dropped = await sandboxControl(
-      stack.sandbox,
-      'POST',
-      '/feishu/connections/drop',
-      { appId: FEISHU_LONG_CONNECTION_APP.appId, downForMs: 2000 },
+    const dropped = await dropConnectionWhenIdle(
+      stack,
+      '/feishu/connections',
+      FEISHU_LONG_CONNECTION_APP.appId,
     );
     expect(dropped).toEqual({ closed: 1 });
     const waiting = waitFor(backend(), approval.id, token);

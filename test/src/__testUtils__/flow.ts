@@ -139,3 +139,28 @@ export async function expectReconcilerToFindFeishuDecision(
     await sandboxControl(stack.sandbox, 'PATCH', app, { callbacks: 'on' });
   }
 }
+
+/**
+ * Drops an app's long connection (Feishu's, or DingTalk's Stream) and refuses its reconnection
+ * for 2 s, once nothing of it is in flight: an event awaiting its ack would hold the instance's
+ * later events behind it (Feishu delivers in order), so they would never show as queued.
+ */
+export async function dropConnectionWhenIdle(
+  stack: Stack,
+  connections: '/feishu/connections' | '/dingtalk/stream',
+  appId: string,
+): Promise<{ closed: number }> {
+  await eventually(
+    () => sandboxControl(stack.sandbox, 'GET', connections),
+    all =>
+      all.some(
+        (v: { appId: string; pending: number }) =>
+          v.appId === appId && v.pending === 0,
+      ),
+  );
+  // Down long enough that a decision made next is made while it is, on a loaded machine too.
+  return sandboxControl(stack.sandbox, 'POST', `${connections}/drop`, {
+    appId,
+    downForMs: 2000,
+  });
+}
