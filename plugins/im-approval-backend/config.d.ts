@@ -16,7 +16,44 @@ export interface Config {
         /** Repository owners (organisations or users) whose workflows may call. */
         allowedOwners: string[];
       };
+      /**
+       * The backend as a GitHub App, for deployment gates (custom deployment protection rules):
+       * GitHub holds a job that targets a gated environment and asks this app, no runner waiting.
+       */
+      app?: {
+        /** The App ID (or its client ID) from the App's settings page. */
+        appId: string | number;
+        /**
+         * The App's private key (the downloaded PEM file's text).
+         * @visibility secret
+         */
+        privateKey: string;
+        /**
+         * The App's webhook secret: deliveries not signed with it are refused.
+         * @visibility secret
+         */
+        webhookSecret: string;
+        /** Default https://api.github.com; GitHub Enterprise Server: https://HOST/api/v3. */
+        apiBaseUrl?: string;
+      };
     };
+
+    /**
+     * Deployment gates: which GitHub environments, in which repositories, wait for an IM approval
+     * from which template. The first gate that covers a job's environment applies.
+     */
+    gates?: Array<{
+      name: string;
+      /** Environment names or glob patterns (`production`, `prod-*`). */
+      environments: string[];
+      /** `owner/name` globs; absent means every repository the App is installed on. */
+      repositories?: string[];
+      template: string;
+      /** Fixed `vars.NAME` values for the template, beside `vars.event` and `vars.pullRequests`. */
+      variables?: { [name: string]: string };
+      /** How long approvers have (`2h`, `3d`); the template's default when absent. */
+      timeout?: string | number;
+    }>;
 
     /**
      * How often pending approvals are read from the IM, in case a callback was lost (and the only

@@ -38,7 +38,7 @@ import {
 } from './production';
 import { clockTicksPerSecond, processCpuSeconds } from './proc';
 
-export interface SandboxProcess extends Sandbox {
+export interface SandboxProcess extends Omit<Sandbox, 'github'> {
   pid: number;
   cpuSeconds(): number;
 }

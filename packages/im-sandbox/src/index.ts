@@ -22,6 +22,13 @@ export type { FaultRoute, FeishuStats } from './feishu/state';
 export type { ApproverView, InstanceView } from './feishu/views';
 export { startGithubOidcIssuer } from './github/oidcIssuer';
 export type {
+  GithubAppSeed,
+  GithubJob,
+  GithubPlatform,
+  GithubRun,
+  WebhookDelivery,
+} from './github/githubPlatform';
+export type {
   GithubOidcIssuer,
   GithubRunClaims,
   SignOptions,

@@ -16,6 +16,9 @@ import { FeishuPlatform } from './feishu/platform';
 import { feishuSeedSchema } from './feishu/seed';
 import { dingtalkInbox } from './dingtalk/inboxSource';
 import { feishuInbox } from './feishu/inboxSource';
+import { githubApi } from './github/githubApi';
+import { githubControlApi } from './github/githubControl';
+import { GithubPlatform, type GithubAppSeed } from './github/githubPlatform';
 import { inbox } from './inbox';
 import { SandboxStateFile } from './persistence/stateFile';
 import { describeIssues } from './validation';
@@ -66,11 +69,15 @@ export interface SandboxOptions {
   stateFile?: string;
   /** Default 1000. */
   stateSaveIntervalMs?: number;
+  /** The GitHub App the sandbox's GitHub (at `<url>/api/v3`) has installed; its key is made at start. */
+  github?: GithubAppSeed;
 }
 
 export interface Sandbox {
   /** Where it listens, e.g. http://127.0.0.1:54321: every IM's base URL (Feishu, DingTalk new and old API, WeCom), and the inbox. */
   url: string;
+  /** Its GitHub: the App's credentials, held jobs and webhook deliveries. */
+  github: GithubPlatform;
   /** Stops listening, closes long connections and cancels pending deliveries and retries. */
   close(): Promise<void>;
 }
@@ -133,7 +140,8 @@ export async function startSandbox(
     retryDelaysMs,
     log,
   });
-  const platforms = [feishu, dingtalk, wecom];
+  const github = new GithubPlatform(options.github ?? {}, log);
+  const platforms = [feishu, dingtalk, wecom, github];
   const stateFile = options.stateFile
     ? new SandboxStateFile(options.stateFile, { feishu, dingtalk, wecom })
     : undefined;
@@ -150,6 +158,8 @@ export async function startSandbox(
   app.use('/_sandbox/feishu', controlApi(feishu));
   app.use('/_sandbox/dingtalk', dingtalkControlApi(dingtalk));
   app.use('/_sandbox/wecom', wecomControlApi(wecom));
+  app.use('/api/v3', githubApi(github));
+  app.use('/_sandbox/github', githubControlApi(github));
   app.post('/_sandbox/reset', (_req, res) => {
     platforms.forEach(platform => platform.reset());
     res.status(204).end();
@@ -181,8 +191,11 @@ export async function startSandbox(
     : undefined;
   saving?.unref();
 
+  const url = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+  github.apiUrl = `${url}/api/v3`;
   return {
-    url: `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`,
+    url,
+    github,
     async close() {
       clearInterval(saving);
       save();

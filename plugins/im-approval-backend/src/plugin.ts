@@ -30,6 +30,14 @@ import { ApprovalChanges } from './waiting/ApprovalChanges';
 import { LocalChangeBus } from './waiting/ChangeBus';
 import { raiseOpenFileLimit } from './waiting/openFileLimit';
 import { PostgresChangeBus } from './waiting/PostgresChangeBus';
+import { DatabaseGateStore } from './database/DatabaseGateStore';
+import { DeploymentGates } from './github/DeploymentGates';
+import { GithubAppClient } from './github/GithubAppClient';
+import { GithubWebhook } from './github/GithubWebhook';
+import {
+  GITHUB_APP_EVENTS,
+  GITHUB_APP_PERMISSIONS,
+} from './router/githubRoutes';
 
 /**
  * Approvals for GitHub Actions, decided in Feishu/Lark, DingTalk or WeCom.
@@ -60,6 +68,7 @@ export const imApprovalPlugin = createBackendPlugin({
         permissionsRegistry: coreServices.permissionsRegistry,
         auditor: coreServices.auditor,
         lifecycle: coreServices.lifecycle,
+        discovery: coreServices.discovery,
       },
       async init({
         config,
@@ -72,6 +81,7 @@ export const imApprovalPlugin = createBackendPlugin({
         permissionsRegistry,
         auditor,
         lifecycle,
+        discovery,
       }) {
         const settings = readImApprovalConfig(config);
         await raiseOpenFileLimit(logger);
@@ -177,6 +187,39 @@ export const imApprovalPlugin = createBackendPlugin({
         await expiry.schedule(scheduler, settings.expirySchedule);
         await intake.schedule(scheduler);
 
+        const { githubApp } = settings;
+        let github;
+        if (githubApp) {
+          const gateStore = new DatabaseGateStore(knex);
+          const gates = new DeploymentGates({
+            gates: settings.gates,
+            store: gateStore,
+            approvals: store,
+            service,
+            settings: managedSettings.source,
+            opener,
+            transitions,
+            github: new GithubAppClient(githubApp),
+            githubServerUrl: settings.githubServerUrl,
+            appBaseUrl: settings.appBaseUrl,
+            logger,
+          });
+          lifecycle.addShutdownHook(() => gates.settled());
+          await gates.schedule(scheduler);
+          github = {
+            gates,
+            webhook: new GithubWebhook({
+              secret: githubApp.webhookSecret,
+              gates,
+              store: gateStore,
+              logger,
+            }),
+          };
+          logger.info(
+            `Deployment gates: GitHub App ${githubApp.appId} at ${githubApp.apiBaseUrl}, ${settings.gates.length} gate(s)`,
+          );
+        }
+
         httpRouter.use(
           createRouter({
             service,
@@ -184,6 +227,18 @@ export const imApprovalPlugin = createBackendPlugin({
             settings: managedSettings,
             probe: new IntegrationProbe(managedSettings.source, clients),
             callers: new CallerResolver(httpAuth, permissions, oidc),
+            github: {
+              gates: github,
+              setup: {
+                configured: Boolean(githubApp),
+                appId: githubApp?.appId ?? null,
+                apiBaseUrl: githubApp?.apiBaseUrl ?? 'https://api.github.com',
+                permissions: GITHUB_APP_PERMISSIONS,
+                events: GITHUB_APP_EVENTS,
+              },
+              webhookUrl: async () =>
+                `${await discovery.getExternalBaseUrl('im-approval')}/github/webhook`,
+            },
             auditor,
             logger,
           }),

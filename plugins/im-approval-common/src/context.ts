@@ -36,6 +36,8 @@ export const approvalContextSchema = runContextSchema
     runUrl: z.string().optional(),
     /** Set on approvals sent from a template's "Send test approval": sample values, not a real run. */
     test: z.boolean().optional(),
+    /** The deployment gate that opened it for a job GitHub holds (no runner waits); absent for the Action's. */
+    gate: z.string().optional(),
   })
   .meta({ id: 'ApprovalContext' });
 /** @public */

@@ -1,6 +1,7 @@
 export * from './approvals';
 export * from './context';
 export * from './duration';
+export * from './gates';
 export * from './integrations';
 export * from './integrationsApi';
 export * from './openapi';

@@ -19,6 +19,7 @@ import {
   updateIntegrationRequestSchema,
 } from './integrationsApi';
 import { formIdSchema, integrationIdSchema } from './integrations';
+import { githubSetupSchema } from './gates';
 import { capabilitiesSchema } from './permissions';
 import { templateNameSchema } from './templates';
 import {
@@ -374,6 +375,20 @@ export function buildOpenApiDocument() {
               ...json(formDescriptionSchema),
             },
             ...errors(401, 403, 404, 502),
+          },
+        },
+      },
+      '/github/setup': {
+        get: {
+          operationId: 'getGithubSetup',
+          summary:
+            "The GitHub App's webhook URL, permissions and events, the gates, and the latest webhook deliveries with why any was refused (integration.manage)",
+          responses: {
+            '200': {
+              description: 'What to enter in the GitHub App, and what it sent',
+              ...json(githubSetupSchema),
+            },
+            ...errors(401, 403),
           },
         },
       },

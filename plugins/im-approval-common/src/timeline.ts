@@ -20,12 +20,21 @@ export type TimelineEventType = z.infer<typeof timelineEventTypeSchema>;
 
 /**
  * Where a change came from: the audit trail's "from where". `connection` is an event pushed over
- * a connection the backend holds to the IM (Feishu long connection, DingTalk Stream).
+ * a connection the backend holds to the IM (Feishu long connection, DingTalk Stream); `github` a
+ * webhook from the GitHub App (a deployment gate's job requested or its run cancelled).
  *
  * @public
  */
 export const timelineSourceSchema = z
-  .enum(['api', 'callback', 'connection', 'reconciler', 'scheduler', 'admin'])
+  .enum([
+    'api',
+    'callback',
+    'connection',
+    'reconciler',
+    'scheduler',
+    'admin',
+    'github',
+  ])
   .meta({ id: 'TimelineSource' });
 /** @public */
 export type TimelineSource = z.infer<typeof timelineSourceSchema>;

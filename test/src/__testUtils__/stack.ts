@@ -41,8 +41,14 @@ function backendConfig(
   sandbox: Sandbox,
   issuer: GithubOidcIssuer,
   database: object,
-  options: { reconcileSeconds: number; ims: ImSetup[]; templates: object[] },
+  options: {
+    reconcileSeconds: number;
+    ims: ImSetup[];
+    templates: object[];
+    gates?: object[];
+  },
 ) {
+  const { github } = sandbox;
   return {
     backend: {
       baseUrl: `http://127.0.0.1:${port}`,
@@ -56,7 +62,16 @@ function backendConfig(
           audience: 'im-approval',
           allowedOwners: ['acme'],
         },
+        ...(options.gates && {
+          app: {
+            appId: github.appId,
+            privateKey: github.privateKeyPem,
+            webhookSecret: github.webhookSecret,
+            apiBaseUrl: github.apiUrl,
+          },
+        }),
       },
+      ...(options.gates && { gates: options.gates }),
       reconciler: { frequency: { seconds: options.reconcileSeconds } },
       expiry: { frequency: { seconds: 1 } },
       integrations: options.ims.map(setup => setup.integration(sandbox)),
@@ -90,6 +105,8 @@ export interface StackOptions {
   sandbox?: Omit<SandboxOptions, 'seed'>;
   /** More templates, beside each setup's own. */
   templates?: object[];
+  /** Deployment gates: the backend becomes the sandbox GitHub's App, and its webhook points at the first backend. */
+  gates?: object[];
   /** More backend configuration on top of the stack's, e.g. sign-in and CORS for a browser. */
   extraConfig?: (port: number) => object;
 }
@@ -122,6 +139,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             reconcileSeconds: options.reconcileSeconds ?? 600,
             ims,
             templates: options.templates ?? [],
+            gates: options.gates,
           }),
           options.extraConfig?.(port) ?? {},
         ]),
@@ -134,6 +152,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     removeSqliteDirectory(database);
     throw error;
   }
+  if (options.gates)
+    sandbox.github.webhookUrl = `${backends[0].api}/github/webhook`;
   for (const setup of ims)
     await setup.attach?.(
       (method, path, body) => sandboxControl(sandbox, method, path, body),
@@ -225,7 +245,7 @@ async function requestJson<T>(
 
 /** The sandbox's control API; throws on anything but success. */
 export async function sandboxControl<T = any>(
-  sandbox: Sandbox,
+  sandbox: Pick<Sandbox, 'url'>,
   method: string,
   path: string,
   body?: unknown,

@@ -7,13 +7,16 @@ import { ConfigReader, type Config } from '@backstage/config';
 import type { JsonObject } from '@backstage/types';
 import {
   describeZodError,
+  gateSchema,
   integrationSchema,
   templateSchema,
+  type Gate,
   type Integration,
   type Template,
 } from '@im-approval/plugin-im-approval-common';
 import { Duration } from 'luxon';
 import { z } from 'zod';
+import type { GithubAppSettings } from '../github/GithubAppClient';
 import type { SecretsKey } from '../settings/SecretBox';
 
 export interface GithubOidcSettings {
@@ -26,6 +29,11 @@ export interface GithubOidcSettings {
 export interface ImApprovalConfig {
   githubServerUrl: string;
   oidc?: GithubOidcSettings;
+  /** The backend as a GitHub App, for deployment gates; absent when not configured. */
+  githubApp?: GithubAppSettings;
+  gates: Gate[];
+  /** The Backstage app's URL (`app.baseUrl`), for links from GitHub to an approval. */
+  appBaseUrl?: string;
   reconcilerSchedule: SchedulerServiceTaskScheduleDefinition;
   /** The reconciler's interval, from which each integration's reads per pass follow (a minute for cron schedules). */
   reconcilerIntervalSeconds: number;
@@ -49,6 +57,26 @@ const oidcSchema = z.object({
   allowedOwners: z
     .array(z.string().min(1))
     .min(1, 'list at least one repository owner'),
+});
+
+const githubAppSchema = z.object({
+  appId: z.union([
+    z.number().int().positive().transform(String),
+    z
+      .string()
+      .regex(/^\d+$|^Iv[\w.]+$/, 'expected the App ID (or its client ID)'),
+  ]),
+  privateKey: z
+    .string()
+    .refine(
+      key => /-----BEGIN (RSA )?PRIVATE KEY-----/.test(key),
+      'expected the App’s private key, a PEM file’s text (-----BEGIN RSA PRIVATE KEY----- …)',
+    ),
+  webhookSecret: z.string().min(1, 'expected the App’s webhook secret'),
+  apiBaseUrl: z
+    .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+    .default('https://api.github.com')
+    .transform(url => url.replace(/\/+$/, '')),
 });
 
 const imRateLimitsSchema = z.enum(['documented', 'off']);
@@ -202,6 +230,28 @@ export function readImApprovalConfig(
       ? undefined
       : parse(oidcSchema, oidcConfig, 'imApproval.github.oidc');
 
+  const appConfig = config?.getOptional('github.app');
+  const githubApp =
+    appConfig === undefined
+      ? undefined
+      : parse(githubAppSchema, appConfig, 'imApproval.github.app');
+  const gates = (config?.getOptionalConfigArray('gates') ?? []).map(
+    (item, index) =>
+      parse(gateSchema, item.get(), `imApproval.gates[${index}]`),
+  );
+  const gateNames = new Set<string>();
+  for (const gate of gates) {
+    if (gateNames.has(gate.name))
+      throw new Error(
+        `Invalid im-approval configuration: gate name "${gate.name}" is used twice`,
+      );
+    gateNames.add(gate.name);
+  }
+  if (gates.length > 0 && !githubApp)
+    throw new Error(
+      'Invalid im-approval configuration: imApproval.gates needs imApproval.github.app (the GitHub App that GitHub asks)',
+    );
+
   const reconcilerSchedule = schedule(config, 'reconciler', {
     frequency: { seconds: 30 },
     timeout: { minutes: 5 },
@@ -211,6 +261,9 @@ export function readImApprovalConfig(
     githubServerUrl: (
       config?.getOptionalString('github.serverUrl') ?? 'https://github.com'
     ).replace(/\/+$/, ''),
+    githubApp,
+    gates,
+    appBaseUrl: rootConfig.getOptionalString('app.baseUrl'),
     oidc: oidc && {
       ...oidc,
       jwksUrl:

@@ -354,6 +354,12 @@ const ROUTES: Record<string, Route | CallbackRoute> = {
     service: OK,
     workflow: NO_WORKFLOW,
   },
+  getGithubSetup: {
+    ok: 200,
+    user: [P.integrations],
+    service: OK,
+    workflow: NO_WORKFLOW,
+  },
   listTemplates: {
     ok: 200,
     user: [P.templates, P.read],
@@ -596,6 +602,7 @@ const REQUESTS: Record<string, RequestOf> = {
     method: 'get',
     url: `/integrations/${INTEGRATIONS.feishu}/forms/DEPLOY`,
   }),
+  getGithubSetup: async () => ({ method: 'get', url: '/github/setup' }),
   listTemplates: async () => ({ method: 'get', url: '/templates' }),
   getTemplate: async () => ({ method: 'get', url: '/templates/deploy' }),
   createTemplate: async () => ({

@@ -23,6 +23,11 @@ import type { ImEventIntake } from '../service/ImEventIntake';
 import type { IntegrationProbe } from '../service/IntegrationProbe';
 import type { Settings } from '../settings/openSettings';
 import { createAudited } from './audited';
+import {
+  githubSetupRoute,
+  githubWebhookRoute,
+  type GithubRoutesOptions,
+} from './githubRoutes';
 import { parseInput } from './parseInput';
 import { refuseUnstorableText } from './refuseUnstorableText';
 import { namedRequestErrors } from './requestErrors';
@@ -34,6 +39,7 @@ export interface RouterOptions {
   settings: Pick<Settings, 'integrations' | 'templates'>;
   probe: IntegrationProbe;
   callers: CallerResolver;
+  github: Omit<GithubRoutesOptions, 'callers'>;
   auditor: AuditorService;
   logger: LoggerService;
 }
@@ -53,6 +59,7 @@ export function createRouter({
   settings,
   probe,
   callers,
+  github,
   auditor,
   logger,
 }: RouterOptions): express.Router {
@@ -86,6 +93,8 @@ export function createRouter({
       }
     },
   );
+
+  router.use(githubWebhookRoute(github));
 
   router.use(express.json({ limit: '256kb' }));
   router.use(refuseUnstorableText(['body']));
@@ -185,6 +194,7 @@ export function createRouter({
   });
 
   router.use(settingsRoutes({ settings, probe, service, callers, audited }));
+  router.use(githubSetupRoute({ ...github, callers }));
   router.use(namedRequestErrors(router));
 
   return router;

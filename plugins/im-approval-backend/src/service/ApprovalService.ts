@@ -11,6 +11,7 @@ import {
   type RunContext,
   type Template,
   type TestTemplateRequest,
+  type TimelineSource,
 } from '@im-approval/plugin-im-approval-common';
 import { randomUUID } from 'node:crypto';
 import type { Caller } from '../auth/CallerResolver';
@@ -180,6 +181,46 @@ export class ApprovalService {
     return approval;
   }
 
+  /**
+   * Stores the approval a deployment gate asks for, from the webhook's verified context, under the
+   * gate's own key; the caller opens its IM instance (so GitHub is answered within its 10 s).
+   * Throws the policy's or the template's sentence when the request cannot be opened at all.
+   */
+  async storeForGate(
+    template: Template,
+    request: {
+      idempotencyKey: string;
+      context: ApprovalContext;
+      variables: Record<string, string>;
+      timeout?: number;
+    },
+  ): Promise<{ approval: Approval; created: boolean }> {
+    checkPolicy(template, request.context);
+    const timeout = Math.min(
+      request.timeout ?? template.defaultTimeout,
+      template.maxTimeout,
+    );
+    const rendered = renderTemplate(
+      template,
+      templateVariables(request.context, request.variables),
+    );
+    return this.open(
+      template,
+      {
+        idempotencyKey: request.idempotencyKey,
+        request: { gate: request.context.gate },
+        context: request.context,
+        variables: request.variables,
+        title: rendered.title,
+        form: rendered.form,
+        approvers: template.approvers,
+        timeout,
+        caller: { kind: 'service', id: request.context.caller },
+      },
+      { source: 'github', openIm: false },
+    );
+  }
+
   private async open(
     template: Template,
     request: Pick<
@@ -195,6 +236,10 @@ export class ApprovalService {
       timeout: number;
       caller: Caller;
     },
+    {
+      source = 'api',
+      openIm = true,
+    }: { source?: TimelineSource; openIm?: boolean } = {},
   ): Promise<{ approval: Approval; created: boolean }> {
     const integration = await this.transitions.integrationOf(
       template.integration,
@@ -213,7 +258,7 @@ export class ApprovalService {
       },
       {
         type: 'created',
-        source: 'api',
+        source,
         actor: caller.id,
         message:
           `Requested with a ${runContextKind(context)} run context; ` +
@@ -231,7 +276,9 @@ export class ApprovalService {
       };
     }
     return {
-      approval: await this.opener.open(inserted.approval, 'api'),
+      approval: openIm
+        ? await this.opener.open(inserted.approval, source)
+        : inserted.approval,
       created: true,
     };
   }

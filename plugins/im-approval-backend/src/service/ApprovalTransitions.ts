@@ -42,7 +42,14 @@ function notBefore(
  * API calls, IM events, the reconciler and the clock all end here.
  */
 export class ApprovalTransitions {
+  private readonly finishedListeners: Array<(approval: Approval) => void> = [];
+
   constructor(private readonly options: ApprovalTransitionsOptions) {}
+
+  /** Called, here, after each approval this process moves on (deployment gates answer GitHub from it). */
+  onFinished(listener: (approval: Approval) => void) {
+    this.finishedListeners.push(listener);
+  }
 
   /**
    * Moves a pending approval on; undefined when it was no longer pending (another writer won).
@@ -61,6 +68,7 @@ export class ApprovalTransitions {
     );
     if (!finished) return undefined;
     this.options.changes.changed(approval.id);
+    this.finishedListeners.forEach(listener => listener(finished));
     if (revoke) await this.revoke(finished, event.source);
     return finished;
   }

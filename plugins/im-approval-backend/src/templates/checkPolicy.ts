@@ -5,7 +5,8 @@ import type {
 } from '@im-approval/plugin-im-approval-common';
 import { minimatch } from 'minimatch';
 
-function allowed(
+/** Whether a value matches one of the glob patterns, without case; no patterns means no restriction. */
+export function allowed(
   patterns: string[] | undefined,
   value: string | undefined,
 ): boolean {

@@ -126,6 +126,7 @@ export function servedRoutes(): string[] {
     settings: none,
     probe: none,
     callers: none,
+    github: none,
     auditor: none,
     logger: none,
   };
