@@ -31,6 +31,15 @@ function header(request: WebhookRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+class PayloadError extends Error {}
+
+function parse<T extends z.ZodType>(schema: T, payload: unknown): z.output<T> {
+  const result = schema.safeParse(payload);
+  if (!result.success)
+    throw new PayloadError(describeZodError(result.error, 'body'));
+  return result.data;
+}
+
 /**
  * GitHub's webhook: signature first (nothing is read from an unsigned body), then each delivery
  * once, by its X-GitHub-Delivery; answered as soon as what it asks is stored.
@@ -174,13 +183,4 @@ export class GithubWebhook {
         throw new IgnoredEvent(`event "${event}" is not one gates use`);
     }
   }
-}
-
-class PayloadError extends Error {}
-
-function parse<T extends z.ZodType>(schema: T, payload: unknown): z.output<T> {
-  const result = schema.safeParse(payload);
-  if (!result.success)
-    throw new PayloadError(describeZodError(result.error, 'body'));
-  return result.data;
 }
