@@ -35,6 +35,11 @@ import {
 } from './GithubAppClient';
 import { matchGate } from './matchGate';
 
+/** An event acknowledged and left alone (no gate covers it). */
+export class IgnoredEvent extends Error {
+  name = 'IgnoredEvent';
+}
+
 /** GitHub shows at most this many status reports per deployment. */
 export const STATUS_REPORT_LIMIT = 10;
 /** A claim on a verdict lasts this long: a replica that dies holding it hands it on after this. */
@@ -372,9 +377,4 @@ export class DeploymentGates {
       .finally(() => this.background.delete(tracked));
     this.background.add(tracked);
   }
-}
-
-/** An event acknowledged and left alone (no gate covers it). */
-export class IgnoredEvent extends Error {
-  name = 'IgnoredEvent';
 }

@@ -109,7 +109,22 @@ export function imApprovalConfig(sandbox: Sandbox, issuer: TestOidcIssuer) {
           audience: issuer.audience,
           allowedOwners: ALLOWED_OWNERS,
         },
+        app: {
+          appId: sandbox.github.appId,
+          privateKey: sandbox.github.privateKeyPem,
+          webhookSecret: sandbox.github.webhookSecret,
+          apiBaseUrl: sandbox.github.apiUrl,
+        },
       },
+      gates: [
+        {
+          name: 'production',
+          environments: ['production'],
+          repositories: ['acme/*'],
+          template: 'production',
+          variables: { service: 'api' },
+        },
+      ],
       integrations: (['feishu', 'dingtalk', 'wecom'] as const).map(provider =>
         sandboxIntegration(provider, INTEGRATIONS[provider], sandbox.url),
       ),
