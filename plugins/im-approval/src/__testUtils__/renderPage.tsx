@@ -41,6 +41,7 @@ export function fakeApi(
     deleteIntegration: unexpected('deleteIntegration'),
     testIntegration: unexpected('testIntegration'),
     describeForm: unexpected('describeForm'),
+    getGithubSetup: unexpected('getGithubSetup'),
     listTemplates: unexpected('listTemplates'),
     createTemplate: unexpected('createTemplate'),
     updateTemplate: unexpected('updateTemplate'),

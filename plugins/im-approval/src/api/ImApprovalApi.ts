@@ -6,6 +6,7 @@ import type {
   CreateIntegrationRequest,
   DecideApprovalRequest,
   FormDescription,
+  GithubSetup,
   IntegrationTestResult,
   IntegrationView,
   ListApprovalsQuery,
@@ -52,6 +53,9 @@ export interface ImApprovalApi {
   deleteIntegration(id: string): Promise<void>;
   testIntegration(id: string): Promise<IntegrationTestResult>;
   describeForm(integrationId: string, formId: string): Promise<FormDescription>;
+
+  /** The GitHub App's webhook URL, permissions and events, the gates, and the latest deliveries. */
+  getGithubSetup(): Promise<GithubSetup>;
 
   listTemplates(): Promise<TemplateView[]>;
   createTemplate(template: TemplateRequest): Promise<TemplateView>;

@@ -5,6 +5,7 @@ import {
   approvalWithTimelineSchema,
   capabilitiesSchema,
   formDescriptionSchema,
+  githubSetupSchema,
   integrationListSchema,
   integrationTestResultSchema,
   integrationViewSchema,
@@ -118,6 +119,10 @@ export class ImApprovalClient implements ImApprovalApi {
       formDescriptionSchema,
       `/integrations/${segment(integrationId)}/forms/${segment(formId)}`,
     );
+  }
+
+  getGithubSetup() {
+    return this.request(githubSetupSchema, '/github/setup');
   }
 
   async listTemplates() {

@@ -3,12 +3,13 @@ import { Route, Routes } from 'react-router-dom';
 import { imApprovalApprovalReadPermission } from '@im-approval/plugin-im-approval-common';
 import { ApprovalDetail } from '../approvals/ApprovalDetail';
 import { ApprovalsList } from '../approvals/ApprovalsList';
+import { GatesPage } from '../gates/GatesPage';
 import { IntegrationsPage } from '../integrations/IntegrationsPage';
 import { BasePathProvider } from '../shared/basePath';
 import { PermissionGate } from '../shared/PermissionGate';
 import { TemplatesPage } from '../templates/TemplatesPage';
 
-/** The plugin's page: approvals (with their audit trail), IM apps and templates, one tab each. */
+/** The plugin's page: approvals (with their audit trail), IM apps, templates and deployment gates, one tab each. */
 export function ImApprovalPage() {
   return (
     <BasePathProvider>
@@ -34,6 +35,9 @@ export function ImApprovalPage() {
           </TabbedLayout.Route>
           <TabbedLayout.Route path="/templates" title="Templates">
             <TemplatesPage />
+          </TabbedLayout.Route>
+          <TabbedLayout.Route path="/gates" title="Deployment gates">
+            <GatesPage />
           </TabbedLayout.Route>
         </TabbedLayout>
       </Page>

@@ -98,7 +98,7 @@ function SummaryCard({ approval }: { approval: ApprovalWithTimeline }) {
 }
 
 function ContextCard({ approval }: { approval: ApprovalWithTimeline }) {
-  const { verified, caller, runUrl, test, ...run } = approval.context;
+  const { verified, caller, runUrl, test, gate, ...run } = approval.context;
   const metadata: Record<string, unknown> = {
     caller,
     ...run,
@@ -117,10 +117,21 @@ function ContextCard({ approval }: { approval: ApprovalWithTimeline }) {
             <Chip
               size="small"
               color="primary"
-              label="Verified: GitHub OIDC token"
+              label={
+                gate
+                  ? 'Verified: signed GitHub webhook'
+                  : 'Verified: GitHub OIDC token'
+              }
             />
           ) : (
             <Chip size="small" label="Self-reported by the caller" />
+          )}
+          {gate && (
+            <Chip
+              size="small"
+              variant="outlined"
+              label={`Deployment gate ${gate}: GitHub holds the job, no runner waits`}
+            />
           )}
           {test && (
             <Chip
