@@ -49,7 +49,7 @@ export interface Config {
       /** `owner/name` globs; absent means every repository the App is installed on. */
       repositories?: string[];
       template: string;
-      /** Fixed `vars.NAME` values for the template, beside `vars.event` and `vars.pullRequests`. */
+      /** `vars.NAME` values for the template, beside `vars.event` and `vars.pullRequests`; may use the run's `$${…}` values. */
       variables?: { [name: string]: string };
       /** How long approvers have (`2h`, `3d`); the template's default when absent. */
       timeout?: string | number;

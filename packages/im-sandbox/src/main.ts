@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { sandboxSeedSchema, startSandbox } from './server';
 import { describeIssues } from './validation';
@@ -20,6 +20,23 @@ const envSchema = z.object({
   // Where instances, people and deliveries are kept across restarts; empty keeps nothing.
   SANDBOX_STATE_FILE: z.string().default(DEFAULT_STATE_FILE),
 });
+
+/** The seed names the GitHub App's key by file (`github.privateKeyFile`, beside the seed): read it in. */
+function withGithubKey(json: unknown, seedPath: string): unknown {
+  const github = (json as { github?: { privateKeyFile?: unknown } })?.github;
+  if (typeof github?.privateKeyFile !== 'string') return json;
+  const { privateKeyFile, ...rest } = github;
+  const file = resolve(dirname(seedPath), privateKeyFile);
+  let privateKeyPem: string;
+  try {
+    privateKeyPem = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(
+      `cannot read github.privateKeyFile ${file}: ${(error as Error).message}`,
+    );
+  }
+  return { ...(json as object), github: { ...rest, privateKeyPem } };
+}
 
 /** `--time-scale <n>` or `--time-scale=<n>` on the command line wins over SANDBOX_TIME_SCALE. */
 function timeScaleArgument(argv: string[]): string | undefined {
@@ -55,7 +72,7 @@ async function main(): Promise<void> {
       `cannot read the seed ${seedPath}: ${(error as Error).message}`,
     );
   }
-  const seed = sandboxSeedSchema.safeParse(json);
+  const seed = sandboxSeedSchema.safeParse(withGithubKey(json, seedPath));
   if (!seed.success)
     throw new Error(`invalid seed ${seedPath}: ${describeIssues(seed.error)}`);
 
@@ -79,6 +96,7 @@ async function main(): Promise<void> {
     `  Feishu: domain ${sandbox.url} (open API /open-apis, long connection /callback/ws/endpoint)`,
     `  DingTalk: new and old API ${sandbox.url} (/v1.0, /gettoken, /topapi; Stream gateway /v1.0/gateway/connections/open)`,
     `  WeCom: API ${sandbox.url} (/cgi-bin)`,
+    `  GitHub: App ${sandbox.github.appId} on ${sandbox.github.installationAccount}, API ${sandbox.github.apiUrl}; run a job that targets an environment at ${sandbox.url}/_sandbox/github (webhook ${sandbox.github.webhookUrl ?? 'not set'})`,
     ...(seed.data.feishu?.apps ?? []).map(
       app => `  Feishu app ${app.appId} (${app.mode ?? 'callback'})`,
     ),

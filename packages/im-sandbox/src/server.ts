@@ -18,7 +18,11 @@ import { dingtalkInbox } from './dingtalk/inboxSource';
 import { feishuInbox } from './feishu/inboxSource';
 import { githubApi } from './github/githubApi';
 import { githubControlApi } from './github/githubControl';
-import { GithubPlatform, type GithubAppSeed } from './github/githubPlatform';
+import {
+  githubAppSeedSchema,
+  GithubPlatform,
+  type GithubAppSeed,
+} from './github/githubPlatform';
 import { inbox } from './inbox';
 import { SandboxStateFile } from './persistence/stateFile';
 import { describeIssues } from './validation';
@@ -32,6 +36,7 @@ export const sandboxSeedSchema = z.object({
   feishu: feishuSeedSchema.optional(),
   dingtalk: dingtalkSeedSchema.optional(),
   wecom: wecomSeedSchema.optional(),
+  github: githubAppSeedSchema.optional(),
 });
 export type SandboxSeed = z.input<typeof sandboxSeedSchema>;
 
@@ -69,7 +74,7 @@ export interface SandboxOptions {
   stateFile?: string;
   /** Default 1000. */
   stateSaveIntervalMs?: number;
-  /** The GitHub App the sandbox's GitHub (at `<url>/api/v3`) has installed; its key is made at start. */
+  /** The GitHub App the sandbox's GitHub (at `<url>/api/v3`) has installed, over the seed's. */
   github?: GithubAppSeed;
 }
 
@@ -140,7 +145,10 @@ export async function startSandbox(
     retryDelaysMs,
     log,
   });
-  const github = new GithubPlatform(options.github ?? {}, log);
+  const github = new GithubPlatform(
+    { ...seed.data.github, ...options.github },
+    log,
+  );
   const platforms = [feishu, dingtalk, wecom, github];
   const stateFile = options.stateFile
     ? new SandboxStateFile(options.stateFile, { feishu, dingtalk, wecom })

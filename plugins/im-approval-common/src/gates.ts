@@ -25,7 +25,10 @@ export const gateSchema = z
     /** `owner/name` globs (`acme/*`); absent means every repository the GitHub App is installed on. */
     repositories: patternsSchema.optional(),
     template: templateNameSchema,
-    /** Fixed `vars.NAME` values for the template, beside the event's own (`vars.event`, `vars.pullRequests`). */
+    /**
+     * `vars.NAME` values for the template, beside the event's own (`vars.event`, `vars.pullRequests`);
+     * they may use the run's `${…}` values (`${repository}`, `${ref}`, `${actor}`, …).
+     */
     variables: z
       .record(
         storableText(TEXT_LIMITS.fieldName, { min: 1 }),

@@ -1,10 +1,13 @@
 import {
   createHmac,
+  createPrivateKey,
+  createPublicKey,
   generateKeyPairSync,
   randomBytes,
   randomUUID,
   type KeyObject,
 } from 'node:crypto';
+import { z } from 'zod';
 
 // GitHub's side of custom deployment protection rules, as its documentation describes it: an App
 // with one installation, installation tokens minted with the App's JWT, jobs held on an environment
@@ -64,13 +67,19 @@ export interface WebhookDelivery {
   attempts: WebhookAttempt[];
 }
 
-export interface GithubAppSeed {
-  appId?: number;
-  webhookSecret?: string;
-  webhookUrl?: string;
+export const githubAppSeedSchema = z.object({
+  appId: z.number().int().positive().optional(),
+  webhookSecret: z.string().min(1).optional(),
+  webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
   /** The account (organisation or user) the App is installed on; every repository of it. */
-  installationAccount?: string;
-}
+  installationAccount: z.string().min(1).optional(),
+  /** The App's private key (PEM); a new one is made at start when absent. */
+  privateKeyPem: z
+    .string()
+    .regex(/-----BEGIN (RSA )?PRIVATE KEY-----/, 'expected a PEM private key')
+    .optional(),
+});
+export type GithubAppSeed = z.input<typeof githubAppSeedSchema>;
 
 export class GithubPlatform {
   readonly appId: number;
@@ -113,13 +122,13 @@ export class GithubPlatform {
     this.installationAccount = seed.installationAccount ?? 'acme';
     this.webhookSecret = seed.webhookSecret ?? randomBytes(20).toString('hex');
     this.webhookUrl = seed.webhookUrl;
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-    });
+    const privateKey = seed.privateKeyPem
+      ? createPrivateKey(seed.privateKeyPem)
+      : generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     this.privateKeyPem = privateKey
       .export({ type: 'pkcs1', format: 'pem' })
       .toString();
-    this.publicKey = publicKey;
+    this.publicKey = createPublicKey(privateKey);
   }
 
   /** The permissions the App was granted on its installation. */

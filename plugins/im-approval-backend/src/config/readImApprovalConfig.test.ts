@@ -205,3 +205,79 @@ describe('imApproval secrets keys', () => {
     expect(() => readSection(config)).toThrow(message);
   });
 });
+
+describe('imApproval.github.app and imApproval.gates', () => {
+  const app = {
+    appId: 424242,
+    privateKey:
+      '-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n',
+    webhookSecret: 'secret',
+  };
+  const gate = {
+    name: 'production',
+    environments: ['production'],
+    template: 'deploy',
+  };
+  const readWith = (imApproval: object) =>
+    readImApprovalConfig(
+      new ConfigReader({
+        imApproval,
+        app: { baseUrl: 'http://backstage.example' },
+      }),
+    );
+
+  it('reads the App with GitHub.com as its default API, and the gates in order', () => {
+    const config = readWith({
+      github: { app },
+      gates: [
+        gate,
+        {
+          ...gate,
+          name: 'staging',
+          environments: ['staging-*'],
+          timeout: '2h',
+        },
+      ],
+    });
+    expect(config.githubApp).toEqual({
+      ...app,
+      appId: '424242',
+      apiBaseUrl: 'https://api.github.com',
+    });
+    expect(config.gates.map(g => [g.name, g.timeout])).toEqual([
+      ['production', undefined],
+      ['staging', 7200],
+    ]);
+    expect(config.appBaseUrl).toBe('http://backstage.example');
+    expect(
+      readWith({
+        github: { app: { ...app, apiBaseUrl: 'https://ghe.example/api/v3/' } },
+      }).githubApp?.apiBaseUrl,
+    ).toBe('https://ghe.example/api/v3');
+  });
+
+  it('names the key that is wrong', () => {
+    expect(() =>
+      readWith({ github: { app: { ...app, privateKey: 'hunter2' } } }),
+    ).toThrow(
+      /imApproval\.github\.app\.privateKey: expected the App’s private key/,
+    );
+    expect(() =>
+      readWith({ github: { app: { ...app, webhookSecret: '' } } }),
+    ).toThrow(/imApproval\.github\.app\.webhookSecret/);
+    expect(() =>
+      readWith({ github: { app }, gates: [{ ...gate, environments: [] }] }),
+    ).toThrow(
+      /imApproval\.gates\[0\]\.environments: list at least one pattern/,
+    );
+    expect(() => readWith({ github: { app }, gates: [gate, gate] })).toThrow(
+      /gate name "production" is used twice/,
+    );
+  });
+
+  it('refuses gates without the App that GitHub would ask', () => {
+    expect(() => readWith({ gates: [gate] })).toThrow(
+      /imApproval\.gates needs imApproval\.github\.app/,
+    );
+  });
+});

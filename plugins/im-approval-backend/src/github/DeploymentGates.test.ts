@@ -30,7 +30,7 @@ const GATE = gateSchema.parse({
   name: 'production',
   environments: ['production'],
   template: 'deploy',
-  variables: { service: 'api' },
+  variables: { service: '${repository} by ${actor}' },
 });
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
@@ -143,7 +143,7 @@ describe('DeploymentGates', () => {
       variables: {
         event: 'pull_request',
         pullRequests: '#12, #15',
-        service: 'api',
+        service: 'acme/api by mona',
       },
       timeout: undefined,
     });

@@ -33,6 +33,7 @@ import {
   type GithubAppClient,
   type HeldJob,
 } from './GithubAppClient';
+import { renderText, templateVariables } from '../templates/renderTemplate';
 import { matchGate } from './matchGate';
 
 /** An event acknowledged and left alone (no gate covers it). */
@@ -262,10 +263,18 @@ export class DeploymentGates {
         throw new InputError(
           `gate "${record.gate}" names template "${request.template}", which does not exist`,
         );
+      // A gate's variables may use the run's values too (`service: $${repository}`).
+      const values = templateVariables(request.context, request.variables);
+      const variables = Object.fromEntries(
+        Object.entries(request.variables).map(([name, text]) => [
+          name,
+          renderText(text, values, `gate "${record.gate}" variable "${name}"`),
+        ]),
+      );
       stored = await service.storeForGate(template, {
         idempotencyKey: `gate:${record.id}`,
         context: request.context,
-        variables: request.variables,
+        variables,
         timeout: request.timeout,
       });
     } catch (error) {

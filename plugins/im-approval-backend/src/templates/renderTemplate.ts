@@ -31,7 +31,8 @@ export function templateVariables(
   };
 }
 
-function render(
+/** Fills the `${…}` placeholders of `text`; throws a 400 naming what `where` uses and the request lacks. */
+export function renderText(
   text: string,
   values: Record<string, string | undefined>,
   where: string,
@@ -60,12 +61,16 @@ export function renderTemplate(
 ): RenderedTemplate {
   const where = `template "${template.name}"`;
   const title =
-    requestedTitle ?? render(template.title, values, `${where} title`);
+    requestedTitle ?? renderText(template.title, values, `${where} title`);
   return {
     title,
     form: Object.entries(template.fields).map(([field, text]) => ({
       field,
-      value: render(text, { ...values, title }, `${where} field "${field}"`),
+      value: renderText(
+        text,
+        { ...values, title },
+        `${where} field "${field}"`,
+      ),
     })),
   };
 }
