@@ -143,6 +143,16 @@ export interface BenchStackOptions {
    * raised by default, so what is measured is the backend and not one Feishu app's quota.
    */
   imLimits?: 'real' | 'raised';
+  /** Deployment gates: the backends become the sandbox GitHub's App, with these gates; the webhook goes to the first. */
+  gates?: object[];
+}
+
+/** The sandbox GitHub's App, as its control API hands it out. */
+export interface SandboxGithubApp {
+  appId: number;
+  privateKey: string;
+  webhookSecret: string;
+  apiUrl: string;
 }
 
 export const BACKEND_CONFIG_NOTE =
@@ -157,8 +167,15 @@ export function backendLayers(
   reconcileSeconds: number,
   /** 'raised': the sandbox's limits are out of the way, and so are the backend's own budgets. */
   imLimits: 'real' | 'raised' = 'raised',
+  gating?: { app: SandboxGithubApp; gates: object[] },
 ) {
   const sandbox = { url: sandboxUrl } as Sandbox;
+  const app = gating && {
+    appId: gating.app.appId,
+    privateKey: gating.app.privateKey,
+    webhookSecret: gating.app.webhookSecret,
+    apiBaseUrl: gating.app.apiUrl,
+  };
   return [
     {
       backend: {
@@ -169,7 +186,9 @@ export function backendLayers(
       imApproval: {
         github: {
           oidc: { issuer, audience: 'im-approval', allowedOwners: ['acme'] },
+          ...(app && { app }),
         },
+        ...(gating && { gates: gating.gates }),
         reconciler: { frequency: { seconds: reconcileSeconds } },
         imRateLimits: imLimits === 'real' ? 'documented' : 'off',
         integrations: ims.map(setup => setup.integration(sandbox)),
@@ -236,6 +255,10 @@ export async function startBenchStack(
       );
     }
     await setFeishuLimits(options.imLimits ?? 'raised');
+    const gating = options.gates && {
+      app: await control<SandboxGithubApp>('GET', '/github/app'),
+      gates: options.gates,
+    };
     for (let i = 0; i < (options.replicas ?? 1); i++) {
       backends.push(
         await startProductionBackend(
@@ -250,11 +273,16 @@ export async function startBenchStack(
               ims,
               options.reconcileSeconds ?? 3600,
               options.imLimits,
+              gating,
             ),
         ),
       );
     }
     for (const setup of ims) await setup.attach?.(control, backends[0]);
+    if (gating)
+      await control('PUT', '/github/app/webhook', {
+        url: `${backends[0].api}/github/webhook`,
+      });
   } catch (error) {
     await stop();
     throw error;

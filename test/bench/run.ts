@@ -1,11 +1,12 @@
 // `yarn bench [part…] [--option value…]`: the budgets of /work/shared/design.md measured on the
 // backend's production build, each figure beside its budget and a baseline from the same run.
-// Parts: latency, waiters, callbacks, im-calls, creation, action (all by default, in that order).
+// Parts: latency, waiters, callbacks, im-calls, creation, action, gates (all by default, in that order).
 // Asserts nothing: it exits 0 when over budget and marks those figures OVER BUDGET.
 import { cpus, loadavg } from 'node:os';
 import { action } from './parts/action';
 import { callbacks } from './parts/callbacks';
 import { creation } from './parts/creation';
+import { gates } from './parts/gates';
 import { imCalls } from './parts/imCalls';
 import { latency } from './parts/latency';
 import { waiters } from './parts/waiters';
@@ -23,6 +24,7 @@ const PARTS = [
   'im-calls',
   'creation',
   'action',
+  'gates',
 ] as const;
 type Part = (typeof PARTS)[number];
 
@@ -46,6 +48,8 @@ const DEFAULTS = {
   /** action: start-ups timed, and approve-click-to-exit runs. */
   'action-runs': 50,
   'click-runs': 10,
+  /** gates: jobs held and approved per database. */
+  'gate-runs': 30,
 };
 export type Options = typeof DEFAULTS;
 
@@ -107,6 +111,7 @@ async function main() {
       'im-calls': () => imCalls(deployment, options),
       creation: () => creation(deployment, options),
       action: () => action(deployment, options),
+      gates: () => gates(deployment, options),
     };
     for (const part of parts) {
       const partStarted = performance.now();
