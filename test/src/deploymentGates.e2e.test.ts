@@ -347,8 +347,7 @@ function describeGates(database: DatabaseKind, replicas: number) {
         { token: STATIC_TOKEN },
       );
       expect(setup.body).toMatchObject({
-        configured: true,
-        appId: String(github(stack).appId),
+        app: { source: 'config', appId: String(github(stack).appId) },
         webhookUrl: `${stack.backends[0].api}/github/webhook`,
       });
       expect(setup.body.deliveries).toEqual(

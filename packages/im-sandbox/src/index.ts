@@ -22,6 +22,7 @@ export type { FaultRoute, FeishuStats } from './feishu/state';
 export type { ApproverView, InstanceView } from './feishu/views';
 export { startGithubOidcIssuer } from './github/oidcIssuer';
 export type {
+  HeldJobRequest,
   GithubAppSeed,
   GithubJob,
   GithubPlatform,

@@ -54,6 +54,33 @@ exports.up = async function up(knex) {
       'im_approval_github_gates_due_idx',
     );
   });
+  await knex.schema.createTable('im_approval_gates', table => {
+    table.comment('Deployment gates managed in Backstage, beside app-config’s');
+    table.string('name', 100).primary();
+    table.text('settings').notNullable().comment('JSON: the gate');
+    table.string('created_by', 255).notNullable();
+    table.timestamp('created_at', { useTz: true }).notNullable();
+    table.string('updated_by', 255).notNullable();
+    table.timestamp('updated_at', { useTz: true }).notNullable();
+  });
+  await knex.schema.createTable('im_approval_github_app', table => {
+    table.comment(
+      'The GitHub App saved in Backstage (when app-config names none): one row',
+    );
+    table.string('id', 16).primary().comment('Always "default"');
+    table.string('app_id', 64).notNullable();
+    table.text('api_base_url').notNullable();
+    table
+      .text('private_key')
+      .notNullable()
+      .comment('JSON: the PEM encrypted with a secrets key (key id, iv, tag)');
+    table
+      .text('webhook_secret')
+      .notNullable()
+      .comment('JSON: encrypted like private_key');
+    table.string('updated_by', 255).notNullable();
+    table.timestamp('updated_at', { useTz: true }).notNullable();
+  });
   await knex.schema.createTable('im_approval_github_deliveries', table => {
     table.comment('GitHub webhook deliveries, as they were answered');
     table.string('delivery_id', 64).primary().comment('X-GitHub-Delivery');
@@ -69,5 +96,7 @@ exports.up = async function up(knex) {
 /** @param {import('knex').Knex} knex */
 exports.down = async function down(knex) {
   await knex.schema.dropTable('im_approval_github_deliveries');
+  await knex.schema.dropTable('im_approval_github_app');
+  await knex.schema.dropTable('im_approval_gates');
   await knex.schema.dropTable('im_approval_github_gates');
 };

@@ -32,12 +32,9 @@ import { raiseOpenFileLimit } from './waiting/openFileLimit';
 import { PostgresChangeBus } from './waiting/PostgresChangeBus';
 import { DatabaseGateStore } from './database/DatabaseGateStore';
 import { DeploymentGates } from './github/DeploymentGates';
-import { GithubAppClient } from './github/GithubAppClient';
 import { GithubWebhook } from './github/GithubWebhook';
-import {
-  GITHUB_APP_EVENTS,
-  GITHUB_APP_PERMISSIONS,
-} from './router/githubRoutes';
+import { DatabaseGithubSettingsStore } from './database/DatabaseGithubSettingsStore';
+import { GithubSettings } from './settings/GithubSettings';
 
 /**
  * Approvals for GitHub Actions, decided in Feishu/Lark, DingTalk or WeCom.
@@ -96,13 +93,14 @@ export const imApprovalPlugin = createBackendPlugin({
 
         const knex = await migratedClient(database);
         const store = new DatabaseApprovalStore(knex);
+        const box =
+          settings.secretsKeys.length > 0
+            ? new SecretBox(settings.secretsKeys)
+            : undefined;
         const managedSettings = await openSettings({
           config: settings,
           store: new DatabaseSettingsStore(knex),
-          box:
-            settings.secretsKeys.length > 0
-              ? new SecretBox(settings.secretsKeys)
-              : undefined,
+          box,
           clients,
           logger,
         });
@@ -187,38 +185,39 @@ export const imApprovalPlugin = createBackendPlugin({
         await expiry.schedule(scheduler, settings.expirySchedule);
         await intake.schedule(scheduler);
 
-        const { githubApp } = settings;
-        let github;
-        if (githubApp) {
-          const gateStore = new DatabaseGateStore(knex);
-          const gates = new DeploymentGates({
-            gates: settings.gates,
-            store: gateStore,
-            approvals: store,
-            service,
-            settings: managedSettings.source,
-            opener,
-            transitions,
-            github: new GithubAppClient(githubApp),
-            githubServerUrl: settings.githubServerUrl,
-            appBaseUrl: settings.appBaseUrl,
-            logger,
-          });
-          lifecycle.addShutdownHook(() => gates.settled());
-          await gates.schedule(scheduler);
-          github = {
-            gates,
-            webhook: new GithubWebhook({
-              secret: githubApp.webhookSecret,
-              gates,
-              store: gateStore,
-              logger,
-            }),
-          };
+        const githubSettings = new GithubSettings({
+          configApp: settings.githubApp,
+          configGates: settings.gates,
+          store: new DatabaseGithubSettingsStore(knex),
+          box,
+          templateExists: async name =>
+            Boolean(await managedSettings.source.template(name)),
+        });
+        await githubSettings.open(logger);
+        const gateStore = new DatabaseGateStore(knex);
+        const gates = new DeploymentGates({
+          github: githubSettings,
+          store: gateStore,
+          approvals: store,
+          service,
+          settings: managedSettings.source,
+          opener,
+          transitions,
+          githubServerUrl: settings.githubServerUrl,
+          appBaseUrl: settings.appBaseUrl,
+          logger,
+        });
+        lifecycle.addShutdownHook(() => gates.settled());
+        await gates.schedule(scheduler);
+        const app = await githubSettings.appView();
+        if (app)
           logger.info(
-            `Deployment gates: GitHub App ${githubApp.appId} at ${githubApp.apiBaseUrl}, ${settings.gates.length} gate(s)`,
+            `Deployment gates: GitHub App ${app.appId} at ${app.apiBaseUrl} (${app.source}), ${(await githubSettings.gates()).length} gate(s)`,
           );
-        }
+        else if (settings.gates.length > 0)
+          logger.warn(
+            'imApproval.gates are configured but no GitHub App is (imApproval.github.app, or the Deployment gates tab): GitHub cannot ask',
+          );
 
         httpRouter.use(
           createRouter({
@@ -228,14 +227,14 @@ export const imApprovalPlugin = createBackendPlugin({
             probe: new IntegrationProbe(managedSettings.source, clients),
             callers: new CallerResolver(httpAuth, permissions, oidc),
             github: {
-              gates: github,
-              setup: {
-                configured: Boolean(githubApp),
-                appId: githubApp?.appId ?? null,
-                apiBaseUrl: githubApp?.apiBaseUrl ?? 'https://api.github.com',
-                permissions: GITHUB_APP_PERMISSIONS,
-                events: GITHUB_APP_EVENTS,
-              },
+              gates,
+              settings: githubSettings,
+              webhook: new GithubWebhook({
+                settings: githubSettings,
+                gates,
+                store: gateStore,
+                logger,
+              }),
               webhookUrl: async () =>
                 `${await discovery.getExternalBaseUrl('im-approval')}/github/webhook`,
             },

@@ -19,7 +19,13 @@ import {
   updateIntegrationRequestSchema,
 } from './integrationsApi';
 import { formIdSchema, integrationIdSchema } from './integrations';
-import { githubSetupSchema } from './gates';
+import {
+  gateRequestSchema,
+  gateViewSchema,
+  githubAppRequestSchema,
+  githubAppViewSchema,
+  githubSetupSchema,
+} from './gates';
 import { capabilitiesSchema } from './permissions';
 import { templateNameSchema } from './templates';
 import {
@@ -35,7 +41,7 @@ const ERROR_TEXT: Record<number, string> = {
   400: 'Invalid input; the message names the field',
   401: 'No valid credentials',
   403: 'The caller may not do this (policy or permission); the message names the permission',
-  404: 'No such approval, integration or template',
+  404: 'No such approval, integration, template, gate or saved GitHub App',
   409: 'A conflict: the approval is already decided, the idempotency key belongs to another request, the id or name is taken, or the item comes from app-config and is read-only',
   502: 'The IM refused or could not be reached; the message says what to fix',
   503: 'Database-managed integrations need imApproval.secretsKey in app-config',
@@ -112,6 +118,11 @@ const templateNameParameter = pathParameter(
   'The template name',
   templateNameSchema,
 );
+const gateNameParameter = pathParameter(
+  'name',
+  'The gate name',
+  templateNameSchema,
+);
 const noContent = { '204': { description: 'Deleted' } };
 
 /**
@@ -136,6 +147,11 @@ export function buildOpenApiDocument() {
         template: templateViewSchema,
         templates: templateListSchema,
         testTemplate: testTemplateRequestSchema,
+        gateRequest: gateRequestSchema,
+        gate: gateViewSchema,
+        githubAppRequest: githubAppRequestSchema,
+        githubApp: githubAppViewSchema,
+        githubSetup: githubSetupSchema,
         capabilities: capabilitiesSchema,
         approval: approvalSchema,
         approvalWithTimeline: approvalWithTimelineSchema,
@@ -382,7 +398,7 @@ export function buildOpenApiDocument() {
         get: {
           operationId: 'getGithubSetup',
           summary:
-            "The GitHub App's webhook URL, permissions and events, the gates, and the latest webhook deliveries with why any was refused (integration.manage)",
+            "The GitHub App's webhook URL, permissions and events, the App, the gates, and the latest webhook deliveries with why any was refused (integration.manage or template.manage)",
           responses: {
             '200': {
               description: 'What to enter in the GitHub App, and what it sent',
@@ -390,6 +406,56 @@ export function buildOpenApiDocument() {
             },
             ...errors(401, 403),
           },
+        },
+      },
+      '/github/app': {
+        put: {
+          operationId: 'saveGithubApp',
+          summary:
+            'Save the GitHub App deployment gates act as, when app-config names none; its private key and webhook secret are stored encrypted and never returned (integration.manage)',
+          requestBody: { required: true, ...json(githubAppRequestSchema) },
+          responses: {
+            '200': { description: 'The App', ...json(githubAppViewSchema) },
+            ...errors(400, 401, 403, 409, 503),
+          },
+        },
+        delete: {
+          operationId: 'deleteGithubApp',
+          summary:
+            'Forget the GitHub App saved in Backstage (integration.manage)',
+          responses: { ...noContent, ...errors(401, 403, 404, 409) },
+        },
+      },
+      '/gates': {
+        post: {
+          operationId: 'createGate',
+          summary:
+            'Add a database-managed deployment gate; it is matched after the gates of app-config (template.manage)',
+          requestBody: { required: true, ...json(gateRequestSchema) },
+          responses: {
+            '201': { description: 'The new gate', ...json(gateViewSchema) },
+            ...errors(400, 401, 403, 409),
+          },
+        },
+      },
+      '/gates/{name}': {
+        put: {
+          operationId: 'updateGate',
+          summary:
+            'Change a database-managed gate; the body names the same gate (template.manage)',
+          parameters: [gateNameParameter],
+          requestBody: { required: true, ...json(gateRequestSchema) },
+          responses: {
+            '200': { description: 'The updated gate', ...json(gateViewSchema) },
+            ...errors(400, 401, 403, 404, 409),
+          },
+        },
+        delete: {
+          operationId: 'deleteGate',
+          summary:
+            'Remove a database-managed gate; jobs it already holds keep their approvals (template.manage)',
+          parameters: [gateNameParameter],
+          responses: { ...noContent, ...errors(401, 403, 404, 409) },
         },
       },
       '/templates': {

@@ -52,12 +52,6 @@ describe("the sandbox's GitHub, through @octokit/rest", () => {
     return sandbox.github.runJob({
       repository: 'acme/api',
       environment: 'production',
-      workflow: 'deploy',
-      job: 'deploy',
-      event: 'push',
-      ref: 'refs/heads/main',
-      sha: '6dcb09b5b57875f334f61aebed695e2e4193db5e',
-      actor: 'octocat',
     });
   }
 

@@ -1,25 +1,15 @@
 import express, { Router, type Response } from 'express';
 import { z } from 'zod';
 import { describeIssues } from '../validation';
-import type { GithubPlatform, GithubRun } from './githubPlatform';
+import {
+  heldJobRequestSchema,
+  type GithubPlatform,
+  type GithubRun,
+} from './githubPlatform';
 
 // The sandbox's own controls for its GitHub: the App's credentials (to configure the backend with),
 // its webhook URL, "run a workflow job that targets environment X", cancelling a run, and the
 // webhook deliveries with "Redeliver". A page at /_sandbox/github does the same with buttons.
-
-const jobSchema = z.object({
-  repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'expected owner/name'),
-  environment: z.string().min(1).max(255),
-  workflow: z.string().min(1).default('deploy'),
-  job: z.string().min(1).default('deploy'),
-  event: z.string().min(1).default('push'),
-  ref: z.string().min(1).default('refs/heads/main'),
-  sha: z
-    .string()
-    .regex(/^[0-9a-f]{7,40}$/, 'expected a commit SHA')
-    .default('6dcb09b5b57875f334f61aebed695e2e4193db5e'),
-  actor: z.string().min(1).default('octocat'),
-});
 
 const escapeHtml = (text: string) =>
   text.replace(
@@ -105,7 +95,7 @@ export function githubControlApi(github: GithubPlatform): Router {
   });
 
   router.post('/jobs', (req, res) => {
-    const body = jobSchema.safeParse(req.body ?? {});
+    const body = heldJobRequestSchema.safeParse(req.body ?? {});
     if (!body.success) return refuse(res, 400, describeIssues(body.error));
     const run = github.runJob(body.data);
     return back(req.query.html, res, () => res.status(201).json(runView(run)));

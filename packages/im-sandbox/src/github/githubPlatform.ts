@@ -67,6 +67,22 @@ export interface WebhookDelivery {
   attempts: WebhookAttempt[];
 }
 
+/** "A workflow job targets environment X": what the sandbox needs to run one, with GitHub-like defaults. */
+export const heldJobRequestSchema = z.object({
+  repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'expected owner/name'),
+  environment: z.string().min(1).max(255),
+  workflow: z.string().min(1).default('deploy'),
+  job: z.string().min(1).default('deploy'),
+  event: z.string().min(1).default('push'),
+  ref: z.string().min(1).default('refs/heads/main'),
+  sha: z
+    .string()
+    .regex(/^[0-9a-f]{7,40}$/, 'expected a commit SHA')
+    .default('6dcb09b5b57875f334f61aebed695e2e4193db5e'),
+  actor: z.string().min(1).default('octocat'),
+});
+export type HeldJobRequest = z.input<typeof heldJobRequestSchema>;
+
 export const githubAppSeedSchema = z.object({
   appId: z.number().int().positive().optional(),
   webhookSecret: z.string().min(1).optional(),
@@ -151,16 +167,8 @@ export class GithubPlatform {
   }
 
   /** "A workflow job targets environment X": the run starts, the job is held and the App is asked. */
-  runJob(request: {
-    repository: string;
-    environment: string;
-    workflow: string;
-    job: string;
-    event: string;
-    ref: string;
-    sha: string;
-    actor: string;
-  }): GithubRun {
+  runJob(asked: HeldJobRequest): GithubRun {
+    const request = heldJobRequestSchema.parse(asked);
     const run: GithubRun = {
       id: this.nextId++,
       repository: request.repository,

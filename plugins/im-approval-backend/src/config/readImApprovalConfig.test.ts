@@ -274,10 +274,4 @@ describe('imApproval.github.app and imApproval.gates', () => {
       /gate name "production" is used twice/,
     );
   });
-
-  it('refuses gates without the App that GitHub would ask', () => {
-    expect(() => readWith({ gates: [gate] })).toThrow(
-      /imApproval\.gates needs imApproval\.github\.app/,
-    );
-  });
 });

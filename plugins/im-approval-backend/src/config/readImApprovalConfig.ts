@@ -8,6 +8,7 @@ import type { JsonObject } from '@backstage/types';
 import {
   describeZodError,
   gateSchema,
+  githubAppRequestSchema,
   integrationSchema,
   templateSchema,
   type Gate,
@@ -59,24 +60,10 @@ const oidcSchema = z.object({
     .min(1, 'list at least one repository owner'),
 });
 
-const githubAppSchema = z.object({
-  appId: z.union([
-    z.number().int().positive().transform(String),
-    z
-      .string()
-      .regex(/^\d+$|^Iv[\w.]+$/, 'expected the App ID (or its client ID)'),
-  ]),
-  privateKey: z
-    .string()
-    .refine(
-      key => /-----BEGIN (RSA )?PRIVATE KEY-----/.test(key),
-      'expected the App’s private key, a PEM file’s text (-----BEGIN RSA PRIVATE KEY----- …)',
-    ),
-  webhookSecret: z.string().min(1, 'expected the App’s webhook secret'),
-  apiBaseUrl: z
-    .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
-    .default('https://api.github.com')
-    .transform(url => url.replace(/\/+$/, '')),
+// The same App as the UI saves, with its key and secret required (app-config has nothing to keep).
+const githubAppSchema = githubAppRequestSchema.required({
+  privateKey: true,
+  webhookSecret: true,
 });
 
 const imRateLimitsSchema = z.enum(['documented', 'off']);
@@ -247,10 +234,6 @@ export function readImApprovalConfig(
       );
     gateNames.add(gate.name);
   }
-  if (gates.length > 0 && !githubApp)
-    throw new Error(
-      'Invalid im-approval configuration: imApproval.gates needs imApproval.github.app (the GitHub App that GitHub asks)',
-    );
 
   const reconcilerSchedule = schedule(config, 'reconciler', {
     frequency: { seconds: 30 },

@@ -6,6 +6,8 @@ import {
   type Approval,
 } from '@im-approval/plugin-im-approval-common';
 import { DatabaseGateStore } from '../database/DatabaseGateStore';
+import { DatabaseGithubSettingsStore } from '../database/DatabaseGithubSettingsStore';
+import { GithubSettings } from '../settings/GithubSettings';
 import { migratedClient } from '../database/migratedClient';
 import {
   DeploymentGates,
@@ -15,7 +17,6 @@ import {
 } from './DeploymentGates';
 import { verdictComment, waitingReport } from './gateComments';
 import { deploymentProtectionRuleSchema } from './githubEvents';
-import { GithubAppClient } from './GithubAppClient';
 
 // The gate's own logic against a real database and the sandbox's GitHub over HTTP; the approval
 // side (service, opener) is the only stand-in, as the end-to-end suite covers it for real.
@@ -48,7 +49,17 @@ describe('DeploymentGates', () => {
     store = new DatabaseGateStore(knex);
     const approval = { id: '00000000-0000-4000-8000-000000000001' };
     gates = new DeploymentGates({
-      gates: [GATE],
+      github: new GithubSettings({
+        configApp: {
+          appId: String(sandbox.github.appId),
+          privateKey: sandbox.github.privateKeyPem,
+          webhookSecret: sandbox.github.webhookSecret,
+          apiBaseUrl: sandbox.github.apiUrl,
+        },
+        configGates: [GATE],
+        store: new DatabaseGithubSettingsStore(knex),
+        templateExists: async () => true,
+      }),
       store,
       approvals: {} as never,
       service: {
@@ -63,12 +74,6 @@ describe('DeploymentGates', () => {
       settings: { template: async () => TEMPLATE } as never,
       opener: {} as never,
       transitions: { onFinished: () => undefined } as never,
-      github: new GithubAppClient({
-        appId: String(sandbox.github.appId),
-        privateKey: sandbox.github.privateKeyPem,
-        webhookSecret: sandbox.github.webhookSecret,
-        apiBaseUrl: sandbox.github.apiUrl,
-      }),
       githubServerUrl: 'https://github.example.com',
       logger: mockServices.logger.mock(),
     });
@@ -83,12 +88,6 @@ describe('DeploymentGates', () => {
     return sandbox.github.runJob({
       repository: 'acme/api',
       environment: 'production',
-      workflow: 'deploy',
-      job: 'deploy',
-      event: 'push',
-      ref: 'refs/heads/main',
-      sha: '6dcb09b5b57875f334f61aebed695e2e4193db5e',
-      actor: 'octocat',
     });
   }
 

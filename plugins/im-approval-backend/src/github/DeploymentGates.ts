@@ -28,6 +28,7 @@ import {
   CALLBACK_PATH,
   type DeploymentProtectionRuleEvent,
 } from './githubEvents';
+import type { GithubSettings } from '../settings/GithubSettings';
 import {
   GithubCallError,
   type GithubAppClient,
@@ -51,14 +52,14 @@ const MAX_BACKOFF_MS = 10 * 60_000;
 const BATCH = 50;
 
 export interface DeploymentGatesOptions {
-  gates: Gate[];
+  /** The App and the gates, wherever they are defined. */
+  github: GithubSettings;
   store: GateStore;
   approvals: ApprovalStore;
   service: ApprovalService;
   settings: SettingsSource;
   opener: ImInstanceOpener;
   transitions: ApprovalTransitions;
-  github: GithubAppClient;
   githubServerUrl: string;
   /** The Backstage app's URL, for links to an approval; none when unknown. */
   appBaseUrl?: string;
@@ -108,10 +109,6 @@ export class DeploymentGates {
     });
   }
 
-  get gates(): Gate[] {
-    return this.options.gates;
-  }
-
   /** Every replica sweeps (a claim gives each verdict to one): verdicts due, and jobs a crash left unopened. */
   async schedule(scheduler: SchedulerService) {
     await scheduler.scheduleTask({
@@ -136,7 +133,11 @@ export class DeploymentGates {
   async requested(event: DeploymentProtectionRuleEvent): Promise<string> {
     const repository = event.repository.full_name;
     const { environment } = event;
-    const gate = matchGate(this.options.gates, repository, environment);
+    const gate = matchGate(
+      await this.options.github.gates(),
+      repository,
+      environment,
+    );
     if (!gate) {
       const what = `${repository} environment "${environment}"`;
       if (!this.ignoredOnce.has(what)) {
@@ -217,11 +218,13 @@ export class DeploymentGates {
 
   /** Posts a status report on the run page, unless the job's reports are used up. */
   async statusReport(record: GateRecord, comment: string): Promise<boolean> {
-    const { store, github, logger } = this.options;
+    const { store, logger } = this.options;
     if (!(await store.takeStatusReport(record.id, STATUS_REPORT_LIMIT)))
       return false;
     try {
-      await github.review(heldJob(record), { comment: fitComment(comment) });
+      await (
+        await this.client()
+      ).review(heldJob(record), { comment: fitComment(comment) });
       return true;
     } catch (error) {
       // A report is information, not the verdict: it is not retried.
@@ -234,14 +237,21 @@ export class DeploymentGates {
 
   /** What the console shows: where to point the GitHub App, and what it has received. */
   async setup(
-    base: Omit<GithubSetup, 'gates' | 'deliveries'>,
+    base: Pick<GithubSetup, 'webhookUrl' | 'permissions' | 'events'>,
     refused: GithubDelivery[],
   ): Promise<GithubSetup> {
-    const stored = await this.options.store.deliveries(50);
+    const { github, store } = this.options;
+    const stored = await store.deliveries(50);
     const deliveries = [...stored, ...refused]
       .sort((a, b) => b.receivedAt.localeCompare(a.receivedAt))
       .slice(0, 50);
-    return { ...base, gates: this.options.gates, deliveries };
+    return {
+      ...base,
+      app: await github.appView(),
+      appEditable: github.appEditable,
+      gates: await github.gateViews(),
+      deliveries,
+    };
   }
 
   private async openUnopened() {
@@ -304,7 +314,7 @@ export class DeploymentGates {
   }
 
   private async report(record: DueGate) {
-    const { store, approvals, github, logger } = this.options;
+    const { store, approvals, logger } = this.options;
     try {
       let verdict = record.verdict;
       if (!verdict) {
@@ -317,7 +327,9 @@ export class DeploymentGates {
         await store.markReported(record.id, 'none');
         return;
       }
-      await github.review(heldJob(record), {
+      await (
+        await this.client()
+      ).review(heldJob(record), {
         state: verdict.state,
         comment: verdict.comment,
       });
@@ -368,6 +380,16 @@ export class DeploymentGates {
       runUrl: `${server}/${repository}/actions/runs/${runId}`,
       gate: gate.name,
     };
+  }
+
+  private async client(): Promise<GithubAppClient> {
+    const client = await this.options.github.client();
+    if (!client)
+      throw new GithubCallError(
+        'no GitHub App is configured (imApproval.github.app, or the Deployment gates tab)',
+        undefined,
+      );
+    return client;
   }
 
   private approvalUrl(id: string): string | undefined {

@@ -5,6 +5,7 @@ import {
 } from '@im-approval/plugin-im-approval-common';
 import type { z } from 'zod';
 import type { GateStore } from '../database/GateStore';
+import type { GithubSettings } from '../settings/GithubSettings';
 import { IgnoredEvent, type DeploymentGates } from './DeploymentGates';
 import {
   deploymentProtectionRuleSchema,
@@ -49,7 +50,7 @@ export class GithubWebhook {
 
   constructor(
     private readonly options: {
-      secret: string;
+      settings: GithubSettings;
       gates: DeploymentGates;
       store: GateStore;
       logger: LoggerService;
@@ -83,8 +84,14 @@ export class GithubWebhook {
       return { status, body: { outcome: 'refused', message } };
     };
 
+    const app = await this.options.settings.app();
+    if (!app)
+      return refuse(
+        404,
+        'Deployment gates are off: no GitHub App is configured (imApproval.github.app, or the Deployment gates tab)',
+      );
     const problem = webhookSignatureProblem(
-      this.options.secret,
+      app.webhookSecret,
       request.rawBody,
       header(request, 'x-hub-signature-256'),
     );

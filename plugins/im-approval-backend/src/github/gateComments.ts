@@ -48,11 +48,15 @@ export function verdictComment(
 ): { state: 'approved' | 'rejected'; comment: string } {
   const im = imName(approval.provider);
   const who = inertMarkdown(approval.decidedBy ?? 'someone');
+  // An administrator's decision is recorded under their Backstage user, not an IM id.
+  const where = /^user:[^/\s]+\/\S+$/.test(approval.decidedById ?? '')
+    ? 'Backstage'
+    : im;
   const details = link('Approval in Backstage', backstageUrl);
   const lines: Record<Approval['status'], string> = {
     pending: '',
-    approved: `Approved by ${who} in ${im}${quoted(approval.comment)}`,
-    rejected: `Rejected by ${who} in ${im}${quoted(approval.comment)}`,
+    approved: `Approved by ${who} in ${where}${quoted(approval.comment)}`,
+    rejected: `Rejected by ${who} in ${where}${quoted(approval.comment)}`,
     expired: `Rejected: nobody decided in ${im} within ${formatDuration(
       Math.round(
         (Date.parse(approval.expiresAt) - Date.parse(approval.createdAt)) /

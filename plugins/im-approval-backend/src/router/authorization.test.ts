@@ -356,7 +356,38 @@ const ROUTES: Record<string, Route | CallbackRoute> = {
   },
   getGithubSetup: {
     ok: 200,
+    user: [P.integrations, P.templates],
+    service: OK,
+    workflow: NO_WORKFLOW,
+  },
+  // app-config names the App here, so saving one is a conflict for whoever may try; deleting too.
+  saveGithubApp: {
+    ok: 409,
     user: [P.integrations],
+    service: OK,
+    workflow: NO_WORKFLOW,
+  },
+  deleteGithubApp: {
+    ok: 409,
+    user: [P.integrations],
+    service: OK,
+    workflow: NO_WORKFLOW,
+  },
+  createGate: {
+    ok: 201,
+    user: [P.templates],
+    service: OK,
+    workflow: NO_WORKFLOW,
+  },
+  updateGate: {
+    ok: 200,
+    user: [P.templates],
+    service: OK,
+    workflow: NO_WORKFLOW,
+  },
+  deleteGate: {
+    ok: 204,
+    user: [P.templates],
     service: OK,
     workflow: NO_WORKFLOW,
   },
@@ -435,6 +466,7 @@ function expectedStatus(route: Route | CallbackRoute, caller: Caller): number {
 // What each route is asked: a request a permitted caller succeeds with, on resources of its own.
 
 const service = mockCredentials.service.header();
+const json = { 'content-type': 'application/json' };
 const admin = mockCredentials.user.header(USER_WITH_ALL);
 let unique = 0;
 const next = () => `${Date.now().toString(36)}-${++unique}`;
@@ -468,6 +500,28 @@ const template = (name: string) => ({
   // DEPLOY's approver node is OR; a template must say so to be saved.
   approverMode: 'any',
 });
+const gate = (name: string) => ({
+  name,
+  environments: ['production'],
+  template: 'deploy',
+  variables: { service: 'api' },
+});
+
+/** A gate saved by a trusted service, for a request about it. */
+async function storedGate(backend: ApiBackend): Promise<string> {
+  const name = `matrix-${next()}`;
+  await must(
+    backend,
+    {
+      method: 'post',
+      url: '/gates',
+      headers: { ...json, authorization: service },
+      body: JSON.stringify(gate(name)),
+    },
+    201,
+  );
+  return name;
+}
 
 async function must(
   backend: ApiBackend,
@@ -481,8 +535,6 @@ async function must(
     );
   return response;
 }
-
-const json = { 'content-type': 'application/json' };
 
 async function pendingApproval(backend: ApiBackend): Promise<string> {
   const authorization = `Bearer ${await backend.issuer.mint(OWN_RUN)}`;
@@ -603,6 +655,29 @@ const REQUESTS: Record<string, RequestOf> = {
     url: `/integrations/${INTEGRATIONS.feishu}/forms/DEPLOY`,
   }),
   getGithubSetup: async () => ({ method: 'get', url: '/github/setup' }),
+  saveGithubApp: async () => ({
+    method: 'put',
+    url: '/github/app',
+    body: JSON.stringify({ appId: 1, webhookSecret: 'matrix' }),
+  }),
+  deleteGithubApp: async () => ({ method: 'delete', url: '/github/app' }),
+  createGate: async () => ({
+    method: 'post',
+    url: '/gates',
+    body: JSON.stringify(gate(`matrix-${next()}`)),
+  }),
+  updateGate: async b => {
+    const name = await storedGate(b);
+    return {
+      method: 'put',
+      url: `/gates/${name}`,
+      body: JSON.stringify({ ...gate(name), environments: ['staging'] }),
+    };
+  },
+  deleteGate: async b => ({
+    method: 'delete',
+    url: `/gates/${await storedGate(b)}`,
+  }),
   listTemplates: async () => ({ method: 'get', url: '/templates' }),
   getTemplate: async () => ({ method: 'get', url: '/templates/deploy' }),
   createTemplate: async () => ({

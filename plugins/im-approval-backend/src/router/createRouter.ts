@@ -24,7 +24,7 @@ import type { IntegrationProbe } from '../service/IntegrationProbe';
 import type { Settings } from '../settings/openSettings';
 import { createAudited } from './audited';
 import {
-  githubSetupRoute,
+  githubSettingsRoutes,
   githubWebhookRoute,
   type GithubRoutesOptions,
 } from './githubRoutes';
@@ -39,7 +39,7 @@ export interface RouterOptions {
   settings: Pick<Settings, 'integrations' | 'templates'>;
   probe: IntegrationProbe;
   callers: CallerResolver;
-  github: Omit<GithubRoutesOptions, 'callers'>;
+  github: Omit<GithubRoutesOptions, 'callers' | 'audited'>;
   auditor: AuditorService;
   logger: LoggerService;
 }
@@ -194,7 +194,7 @@ export function createRouter({
   });
 
   router.use(settingsRoutes({ settings, probe, service, callers, audited }));
-  router.use(githubSetupRoute({ ...github, callers }));
+  router.use(githubSettingsRoutes({ ...github, callers, audited }));
   router.use(namedRequestErrors(router));
 
   return router;

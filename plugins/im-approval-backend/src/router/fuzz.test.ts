@@ -120,6 +120,15 @@ const templateBody = (
   approverMode: 'any',
 });
 
+const gateBody = (name: string) => ({
+  name,
+  environments: ['production', 'prod-*'],
+  repositories: ['acme/*'],
+  template: 'deploy',
+  variables: { service: '${repository}' },
+  timeout: '2h',
+});
+
 interface Base {
   path: Record<string, string>;
   query: Record<string, string>;
@@ -155,6 +164,8 @@ function pathValues(
     );
   if (operation.path.startsWith('/templates/'))
     return choose(canonical, 'fuzz-template', 'deploy', 'production');
+  if (operation.path.startsWith('/gates/'))
+    return choose(canonical, 'fuzz-gate', 'production');
   return validValue(parameter.schema).map(value => String(value));
 }
 
@@ -224,6 +235,16 @@ function baseRequest(
       });
     case 'testTemplate':
       return fixed({});
+    case 'createGate':
+      return fixed(gateBody(`fuzz-new-${UNIQUE}`));
+    case 'updateGate':
+      return fixed(gateBody('fuzz-gate'), { name: 'fuzz-gate' });
+    case 'saveGithubApp':
+      return fixed({
+        appId: 424242,
+        apiBaseUrl: 'https://ghe.example.com/api/v3',
+        webhookSecret: 'fuzz',
+      });
     default:
       // A route this suite has no example for is fuzzed around a value its own schema generates.
       if (!operation.body) return fixed(undefined);
@@ -896,6 +917,13 @@ async function seed(
       .post(`${API}/templates`)
       .set('Authorization', service)
       .send(templateBody('fuzz-template', 'fuzz-feishu')),
+    201,
+  );
+  await expectStatus(
+    request(server)
+      .post(`${API}/gates`)
+      .set('Authorization', service)
+      .send(gateBody('fuzz-gate')),
     201,
   );
   return {

@@ -6,6 +6,10 @@ import type {
   CreateIntegrationRequest,
   DecideApprovalRequest,
   FormDescription,
+  GateRequest,
+  GateView,
+  GithubAppRequest,
+  GithubAppView,
   GithubSetup,
   IntegrationTestResult,
   IntegrationView,
@@ -56,6 +60,11 @@ export interface ImApprovalApi {
 
   /** The GitHub App's webhook URL, permissions and events, the gates, and the latest deliveries. */
   getGithubSetup(): Promise<GithubSetup>;
+  saveGithubApp(app: GithubAppRequest): Promise<GithubAppView>;
+  deleteGithubApp(): Promise<void>;
+  createGate(gate: GateRequest): Promise<GateView>;
+  updateGate(name: string, gate: GateRequest): Promise<GateView>;
+  deleteGate(name: string): Promise<void>;
 
   listTemplates(): Promise<TemplateView[]>;
   createTemplate(template: TemplateRequest): Promise<TemplateView>;

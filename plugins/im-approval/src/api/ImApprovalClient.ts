@@ -5,6 +5,8 @@ import {
   approvalWithTimelineSchema,
   capabilitiesSchema,
   formDescriptionSchema,
+  gateViewSchema,
+  githubAppViewSchema,
   githubSetupSchema,
   integrationListSchema,
   integrationTestResultSchema,
@@ -14,6 +16,8 @@ import {
   templateViewSchema,
   type CreateIntegrationRequest,
   type DecideApprovalRequest,
+  type GateRequest,
+  type GithubAppRequest,
   type TemplateRequest,
   type TestTemplateRequest,
   type UpdateIntegrationRequest,
@@ -123,6 +127,37 @@ export class ImApprovalClient implements ImApprovalApi {
 
   getGithubSetup() {
     return this.request(githubSetupSchema, '/github/setup');
+  }
+
+  saveGithubApp(app: GithubAppRequest) {
+    return this.request(githubAppViewSchema, '/github/app', {
+      method: 'PUT',
+      body: app,
+    });
+  }
+
+  async deleteGithubApp() {
+    await this.request(noContent, '/github/app', { method: 'DELETE' });
+  }
+
+  createGate(gate: GateRequest) {
+    return this.request(gateViewSchema, '/gates', {
+      method: 'POST',
+      body: gate,
+    });
+  }
+
+  updateGate(name: string, gate: GateRequest) {
+    return this.request(gateViewSchema, `/gates/${segment(name)}`, {
+      method: 'PUT',
+      body: gate,
+    });
+  }
+
+  async deleteGate(name: string) {
+    await this.request(noContent, `/gates/${segment(name)}`, {
+      method: 'DELETE',
+    });
   }
 
   async listTemplates() {

@@ -202,6 +202,9 @@ export function testDatabases(): TestDatabases {
 export async function startApiBackend(
   databases: TestDatabases,
   databaseId: TestDatabaseId,
+  /** Changes the configuration before the backend starts (e.g. leaves the GitHub App out). */
+  adjust: (config: ReturnType<typeof imApprovalConfig>) => object = config =>
+    config,
 ): Promise<ApiBackend> {
   const knex = await databases.init(databaseId);
   const sandbox = await startSandbox({
@@ -214,7 +217,7 @@ export async function startApiBackend(
     features: [
       imApprovalPlugin,
       mockServices.rootConfig.factory({
-        data: imApprovalConfig(sandbox, issuer),
+        data: adjust(imApprovalConfig(sandbox, issuer)) as JsonObject,
       }),
       mockServices.database.factory({ knex }),
       // No reconciler or expiry pass runs behind a test's back: what changes, a request changed.

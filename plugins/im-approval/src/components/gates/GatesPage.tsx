@@ -10,7 +10,7 @@ import { useApi } from '@backstage/core-plugin-api';
 import {
   formatDuration,
   imApprovalIntegrationManagePermission,
-  type Gate,
+  type GateView,
   type GithubDelivery,
   type GithubSetup,
 } from '@im-approval/plugin-im-approval-common';
@@ -19,10 +19,16 @@ import Button from '@material-ui/core/Button';
 import Chip from '@material-ui/core/Chip';
 import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
+import { useState } from 'react';
+import useAsync from 'react-use/esm/useAsync';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
+import { ConfirmDelete } from '../shared/ConfirmDelete';
 import { PermissionGate } from '../shared/PermissionGate';
+import { sourceColumn } from '../shared/sourceColumn';
 import { formatTime } from '../shared/time';
+import { GateDialog } from './GateDialog';
+import { GithubAppForm } from './GithubAppForm';
 
 /** Deployment gates: connecting the GitHub App, the gates it serves, and what GitHub sent. */
 export function GatesPage() {
@@ -44,16 +50,16 @@ function GatesSetup() {
   const value = setup.value!;
   return (
     <Grid container spacing={3}>
-      <Grid item xs={12} md={7}>
-        <AppSteps setup={value} />
+      <Grid item xs={12} md={6}>
+        <AppSteps setup={value} onSaved={setup.retry} />
       </Grid>
-      <Grid item xs={12} md={5}>
-        <GatesTable gates={value.gates} />
+      <Grid item xs={12} md={6}>
+        <GatesTable gates={value.gates} onChanged={setup.retry} />
       </Grid>
       <Grid item xs={12}>
         <DeliveriesTable
           deliveries={value.deliveries}
-          configured={value.configured}
+          configured={Boolean(value.app)}
           onTest={setup.retry}
           loading={setup.loading}
         />
@@ -62,23 +68,26 @@ function GatesSetup() {
   );
 }
 
-function AppSteps({ setup }: { setup: GithubSetup }) {
+function appStatus(setup: GithubSetup): string {
+  const { app } = setup;
+  if (app)
+    return `App ${app.appId} at ${app.apiBaseUrl} (${app.source === 'config' ? 'app-config, read-only' : 'saved here'})`;
+  return setup.appEditable
+    ? 'Not configured: save it below, or set imApproval.github.app in app-config'
+    : 'Not configured: set imApproval.github.app in app-config (or imApproval.secretsKey to save one here)';
+}
+
+function AppSteps(props: { setup: GithubSetup; onSaved: () => void }) {
+  const { setup } = props;
   return (
     <InfoCard
       title="The GitHub App"
       subheader={
-        setup.configured ? (
-          <Chip
-            size="small"
-            color="primary"
-            label={`Configured: App ${setup.appId} at ${setup.apiBaseUrl}`}
-          />
-        ) : (
-          <Chip
-            size="small"
-            label="Not configured: set imApproval.github.app in app-config"
-          />
-        )
+        <Chip
+          size="small"
+          color={setup.app ? 'primary' : 'default'}
+          label={appStatus(setup)}
+        />
       }
     >
       <Typography variant="subtitle2">Webhook URL</Typography>
@@ -123,27 +132,53 @@ function AppSteps({ setup }: { setup: GithubSetup }) {
         </li>
         <li>
           <Typography variant="body2">
-            Put the App ID, the private key and the webhook secret in app-config
-            under imApproval.github.app (the key and the secret from environment
-            variables), and restart the backend.
+            Enter the App ID, the private key and the webhook secret here
+            (stored encrypted, never shown again), or put them in app-config
+            under imApproval.github.app and restart the backend.
           </Typography>
         </li>
         <li>
           <Typography variant="body2">
             In each repository: Settings → Environments → the environment →
             Deployment protection rules: enable the App. Jobs with{' '}
-            <code>environment:</code> that environment now wait here, with no
-            runner.
+            <code>environment:</code> that environment now wait for a gate, with
+            no runner.
           </Typography>
         </li>
       </ol>
+      {setup.appEditable && (
+        <GithubAppForm
+          key={`${setup.app?.appId}-${setup.app?.apiBaseUrl}`}
+          app={setup.app}
+          onSaved={props.onSaved}
+        />
+      )}
     </InfoCard>
   );
 }
 
-function GatesTable({ gates }: { gates: Gate[] }) {
-  const columns: TableColumn<Gate>[] = [
-    { title: 'Gate', field: 'name' },
+type Open = { kind: 'new' } | { kind: 'existing'; view: GateView };
+
+function GatesTable(props: { gates: GateView[]; onChanged: () => void }) {
+  const api = useApi(imApprovalApiRef);
+  const templates = useAsync(() => api.listTemplates(), [api]);
+  const capabilities = useAsync(() => api.getCapabilities(), [api]);
+  const [open, setOpen] = useState<Open>();
+  const [deleting, setDeleting] = useState<GateView>();
+  const canManage = capabilities.value?.manageTemplates;
+  const columns: TableColumn<GateView>[] = [
+    {
+      title: 'Gate',
+      field: 'name',
+      render: row => (
+        <Button
+          color="primary"
+          onClick={() => setOpen({ kind: 'existing', view: row })}
+        >
+          {row.name}
+        </Button>
+      ),
+    },
     { title: 'Environments', render: g => g.environments.join(', ') },
     {
       title: 'Repositories',
@@ -157,21 +192,67 @@ function GatesTable({ gates }: { gates: Gate[] }) {
           ? "template's default"
           : formatDuration(g.timeout),
     },
+    sourceColumn<GateView>(),
+    {
+      title: '',
+      render: row =>
+        row.editable && canManage ? (
+          <Button size="small" onClick={() => setDeleting(row)}>
+            Delete
+          </Button>
+        ) : null,
+    },
   ];
   return (
-    <Table<Gate>
-      title="Gates (app-config imApproval.gates)"
-      options={{ paging: false, search: false, padding: 'dense' }}
-      columns={columns}
-      data={gates}
-      emptyContent={
-        <Box p={2}>
-          <Typography variant="body2">
-            No gates: add imApproval.gates to app-config.
-          </Typography>
-        </Box>
-      }
-    />
+    <>
+      <Box mb={1}>
+        <Button
+          variant="contained"
+          color="primary"
+          disabled={!canManage || !templates.value?.length}
+          onClick={() => setOpen({ kind: 'new' })}
+        >
+          Add gate
+        </Button>
+      </Box>
+      <Table<GateView>
+        title="Gates, in the order they are matched"
+        options={{ paging: false, search: false, padding: 'dense' }}
+        columns={columns}
+        data={props.gates}
+        emptyContent={
+          <Box p={2}>
+            <Typography variant="body2">
+              No gates yet: add one, or list them under imApproval.gates in
+              app-config.
+            </Typography>
+          </Box>
+        }
+      />
+      {open && (
+        <GateDialog
+          existing={open.kind === 'existing' ? open.view : undefined}
+          templates={templates.value ?? []}
+          onSaved={() => {
+            setOpen(undefined);
+            props.onChanged();
+          }}
+          onClose={() => setOpen(undefined)}
+        />
+      )}
+      {deleting && (
+        <ConfirmDelete
+          what={`gate ${deleting.name}`}
+          consequence="Jobs it already holds keep their approvals; new jobs in its environments are no longer gated by it."
+          onDelete={() => api.deleteGate(deleting.name)}
+          onDone={() => {
+            setDeleting(undefined);
+            props.onChanged();
+          }}
+          onClose={() => setDeleting(undefined)}
+        />
+      )}
+    </>
   );
 }
 
