@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import {
   FEISHU_APP,
+  INTEGRATION,
   sandboxControl,
   startStack,
   type Stack,
@@ -39,6 +40,8 @@ describe('the IM approval UI in a browser', () => {
     }));
     stack = await startStack({
       database: 'sqlite',
+      // The backend is the sandbox GitHub's App; its gates are added in the browser.
+      gates: [],
       extraConfig: () => ({
         app: { baseUrl: app.url },
         backend: { cors: { origin: app.url, credentials: true } },
@@ -61,12 +64,19 @@ describe('the IM approval UI in a browser', () => {
     await app?.close();
   });
 
-  it('connects a Feishu app, sends a test approval from a new template, and shows it approved in the IM', async () => {
-    // Sign in as a guest; the app's home is the plugin's page.
+  /** Signs in as a guest once; the app's home is the plugin's page. */
+  let signedIn = false;
+  async function signIn() {
+    if (signedIn) return;
     await page.goto(app.url);
     await page.getByRole('button', { name: 'Enter' }).click();
     await page.waitForURL(/\/im-approval/);
     await page.getByRole('link', { name: 'IM approvals' }).first().waitFor();
+    signedIn = true;
+  }
+
+  it('connects a Feishu app, sends a test approval from a new template, and shows it approved in the IM', async () => {
+    await signIn();
 
     // IM apps: the app-config one is listed read-only; add one pointed at the sandbox.
     await page.getByRole('tab', { name: 'IM apps' }).click();
@@ -202,6 +212,86 @@ describe('the IM approval UI in a browser', () => {
     await listed.waitFor();
     expect(await listed.textContent()).toContain('approved');
     await shot('approvals');
+  });
+
+  it('adds a deployment gate, and a job GitHub holds waits for it and is released when approved in the IM', async () => {
+    await signIn();
+    // The gate's template is on the app-config integration: the sandbox's Feishu app calls it back.
+    await sandboxControl(
+      stack.sandbox,
+      'PATCH',
+      `/feishu/apps/${FEISHU_APP.appId}`,
+      { callbackUrl: `${backend().api}/callbacks/feishu/${INTEGRATION}` },
+    );
+    await page.goto(`${app.url}/im-approval/gates`);
+    const webhookUrl = page.getByTestId('webhook-url');
+    await webhookUrl.waitFor();
+    expect((await webhookUrl.textContent())!.trim()).toBe(
+      `${backend().api}/github/webhook`,
+    );
+    const add = page.getByRole('button', { name: 'Add gate' });
+    await expectEventually(() => add.isEnabled());
+    await add.click();
+    const dialog = page.getByRole('dialog');
+    await dialog.locator('#gate-name').fill('ui-gate');
+    await dialog.locator('#gate-environments').fill('staging');
+    await dialog.locator('#gate-template').click();
+    await page.getByRole('option', { name: 'deploy', exact: true }).click();
+    await dialog
+      .locator('#gate-variables')
+      .fill('service=${repository}\nreason=held in the browser test');
+    await shot('gate-dialog');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await page.locator('tr', { hasText: 'ui-gate' }).waitFor();
+
+    // On GitHub (the sandbox's page): a job that targets the environment is held.
+    const github = await browser.newPage({
+      viewport: { width: 1200, height: 900 },
+    });
+    await github.goto(`${stack.sandbox.url}/_sandbox/github`);
+    await github.locator('input[name=environment]').fill('staging');
+    await github
+      .getByRole('button', {
+        name: 'Run a workflow job that targets this environment',
+      })
+      .click();
+    const run = github.locator('section.run').first();
+    await expectEventually(async () => {
+      await github.reload();
+      return (await run.textContent())!.includes('Waiting for approval in');
+    });
+    expect(await run.textContent()).toContain(
+      'Waiting for the deployment protection rule',
+    );
+
+    const inbox = await browser.newPage({
+      viewport: { width: 1200, height: 900 },
+    });
+    await inbox.goto(stack.sandbox.url);
+    const card = inbox.locator('article.card', {
+      hasText: 'held in the browser test',
+    });
+    await card.waitFor();
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await inbox.locator('h2', { hasText: 'Recently decided' }).waitFor();
+    await inbox.close();
+
+    await expectEventually(async () => {
+      await github.reload();
+      return (await run.textContent())!.includes('Completed: success');
+    });
+    expect(await run.textContent()).toMatch(
+      /approved: Approved by Alice Chen in Feishu\/Lark/,
+    );
+    await github.screenshot({
+      path: join(screenshotDir, 'sandbox-github.png'),
+      fullPage: true,
+    });
+    await github.close();
+
+    await page.getByRole('button', { name: 'Test webhook' }).click();
+    await page.getByText('accepted').first().waitFor();
+    await shot('deployment-gates');
   });
 });
 

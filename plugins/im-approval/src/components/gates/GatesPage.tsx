@@ -50,10 +50,10 @@ function GatesSetup() {
   const value = setup.value!;
   return (
     <Grid container spacing={3}>
-      <Grid item xs={12} md={6}>
+      <Grid item xs={12} lg={8}>
         <AppSteps setup={value} onSaved={setup.retry} />
       </Grid>
-      <Grid item xs={12} md={6}>
+      <Grid item xs={12}>
         <GatesTable gates={value.gates} onChanged={setup.retry} />
       </Grid>
       <Grid item xs={12}>
@@ -173,6 +173,7 @@ function GatesTable(props: { gates: GateView[]; onChanged: () => void }) {
       render: row => (
         <Button
           color="primary"
+          style={{ textTransform: 'none', whiteSpace: 'nowrap' }}
           onClick={() => setOpen({ kind: 'existing', view: row })}
         >
           {row.name}
