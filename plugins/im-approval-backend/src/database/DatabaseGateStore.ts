@@ -208,6 +208,10 @@ export class DatabaseGateStore implements GateStore {
     );
   }
 
+  async pruneDeliveries(before: Date) {
+    return this.knex(DELIVERIES).where('received_at', '<', before).delete();
+  }
+
   async deliveries(limit: number): Promise<GithubDelivery[]> {
     const rows = await this.knex(DELIVERIES)
       .orderBy('received_at', 'desc')

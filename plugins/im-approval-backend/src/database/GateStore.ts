@@ -63,5 +63,7 @@ export interface GateStore {
   takeStatusReport(id: string, limit: number): Promise<boolean>;
   recordDelivery(delivery: GithubDelivery & { id: string }): Promise<void>;
   hasDelivery(id: string): Promise<boolean>;
+  /** Forgets deliveries received before `before` (GitHub redelivers only within 3 days); returns how many. */
+  pruneDeliveries(before: Date): Promise<number>;
   deliveries(limit: number): Promise<GithubDelivery[]>;
 }

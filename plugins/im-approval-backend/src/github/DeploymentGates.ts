@@ -49,6 +49,9 @@ const REPORT_LEASE_MS = 60_000;
 /** A job still without an approval this long after its webhook was answered is opened again. */
 const UNOPENED_AFTER_MS = 30_000;
 const MAX_BACKOFF_MS = 10 * 60_000;
+/** Deliveries are kept a week for the console and deduplication; GitHub redelivers within 3 days. */
+const DELIVERY_RETENTION_MS = 7 * 86_400_000;
+const PRUNE_EVERY_MS = 3_600_000;
 const BATCH = 50;
 
 export interface DeploymentGatesOptions {
@@ -102,6 +105,7 @@ function heldJob(record: GateRecord): HeldJob {
 export class DeploymentGates {
   private readonly background = new Set<Promise<unknown>>();
   private readonly ignoredOnce = new Set<string>();
+  private prunedAt = 0;
 
   constructor(private readonly options: DeploymentGatesOptions) {
     options.transitions.onFinished(approval => {
@@ -119,6 +123,12 @@ export class DeploymentGates {
       fn: async () => {
         await this.openUnopened();
         await this.reportDue();
+        if (Date.now() - this.prunedAt > PRUNE_EVERY_MS) {
+          this.prunedAt = Date.now();
+          await this.options.store.pruneDeliveries(
+            new Date(Date.now() - DELIVERY_RETENTION_MS),
+          );
+        }
       },
     });
   }
