@@ -98,6 +98,15 @@ async function released(stack: Stack, runId: number) {
   );
 }
 
+/** The `deployment_protection_rule` delivery that asked about the run. */
+function requestOfRun(stack: Stack, runId: number) {
+  return github(stack).deliveries.find(
+    d =>
+      d.event === 'deployment_protection_rule' &&
+      (d.payload as any).deployment_callback_url.includes(`/runs/${runId}/`),
+  );
+}
+
 function reviewsOf(stack: Stack, runId: number) {
   return github(stack).reviewLog.filter(r => r.runId === runId && r.state);
 }
@@ -185,11 +194,7 @@ function describeGates(database: DatabaseKind, replicas: number) {
     it('takes a redelivery on any replica as the same job', async () => {
       const { id } = await runJob(stack, {});
       const approval = await approvalOfRun(stack, id);
-      const delivery = github(stack).deliveries.find(
-        d =>
-          d.event === 'deployment_protection_rule' &&
-          (d.payload as any).deployment_callback_url.includes(`/runs/${id}/`),
-      )!;
+      const delivery = requestOfRun(stack, id)!;
       const body = JSON.stringify(delivery.payload);
       const send = (backend: number, guid: string) =>
         fetch(`${stack.backends[backend].api}/github/webhook`, {
@@ -269,11 +274,7 @@ function describeGates(database: DatabaseKind, replicas: number) {
     it('opens one approval however often GitHub redelivers the webhook', async () => {
       const { id } = await runJob(stack, {});
       const approval = await approvalOfRun(stack, id);
-      const delivery = github(stack).deliveries.find(
-        d =>
-          d.event === 'deployment_protection_rule' &&
-          (d.payload as any).deployment_callback_url.includes(`/runs/${id}/`),
-      )!;
+      const delivery = requestOfRun(stack, id)!;
       expect(delivery.attempts[0].status).toBe(202);
       for (let i = 0; i < 3; i++)
         await sandboxControl(
@@ -315,14 +316,7 @@ function describeGates(database: DatabaseKind, replicas: number) {
     it('acknowledges and ignores an environment no gate covers, and refuses a forged delivery', async () => {
       const { id } = await runJob(stack, { environment: 'staging' });
       const delivery = await eventually(
-        async () =>
-          github(stack).deliveries.find(
-            d =>
-              d.event === 'deployment_protection_rule' &&
-              (d.payload as any).deployment_callback_url.includes(
-                `/runs/${id}/`,
-              ),
-          ),
+        async () => requestOfRun(stack, id),
         d => Boolean(d?.attempts[0]?.status),
       );
       expect(delivery!.attempts[0].status).toBe(200);
