@@ -5,6 +5,7 @@ import {
   templateSchema,
   type Approval,
 } from '@im-approval/plugin-im-approval-common';
+import { randomUUID } from 'node:crypto';
 import { DatabaseGateStore } from '../database/DatabaseGateStore';
 import { DatabaseGithubSettingsStore } from '../database/DatabaseGithubSettingsStore';
 import { GithubSettings } from '../settings/GithubSettings';
@@ -41,13 +42,13 @@ describe('DeploymentGates', () => {
   let store: DatabaseGateStore;
   let gates: DeploymentGates;
   const stored: unknown[] = [];
+  let tellAttempt: (approval: Approval) => void = () => undefined;
 
   beforeAll(async () => {
     sandbox = await startSandbox();
     const knex = await databases.init('SQLITE_3');
     await migratedClient({ getClient: async () => knex });
     store = new DatabaseGateStore(knex);
-    const approval = { id: '00000000-0000-4000-8000-000000000001' };
     gates = new DeploymentGates({
       github: new GithubSettings({
         configApp: {
@@ -66,13 +67,21 @@ describe('DeploymentGates', () => {
         storeForGate: async (_template: unknown, request: unknown) => {
           stored.push(request);
           return {
-            approval: { ...approval, imInstanceId: 'i-1', status: 'pending' },
+            approval: {
+              id: randomUUID(),
+              imInstanceId: 'i-1',
+              status: 'pending',
+            },
             created: true,
           };
         },
       } as never,
       settings: { template: async () => TEMPLATE } as never,
-      opener: {} as never,
+      opener: {
+        onAttempt: (listener: (approval: Approval) => void) => {
+          tellAttempt = listener;
+        },
+      } as never,
       transitions: { onFinished: () => undefined } as never,
       githubServerUrl: 'https://github.example.com',
       logger: mockServices.logger.mock(),
@@ -121,7 +130,7 @@ describe('DeploymentGates', () => {
       runId: String(run.id),
       environment: 'production',
       installationId: String(sandbox.github.installationId),
-      approvalId: '00000000-0000-4000-8000-000000000001',
+      approvalId: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
     expect(stored.at(-1)).toEqual({
       idempotencyKey: `gate:${record!.id}`,
@@ -175,6 +184,51 @@ describe('DeploymentGates', () => {
       ),
     ).toEqual([]);
     expect(job.status).toBe('waiting');
+  });
+
+  it('tells the run page when the IM cannot take the request yet, and when its instance is made, whoever makes it', async () => {
+    const run = heldRun();
+    await gates.requested(eventFor(run.id));
+    const record = (await store.get(
+      heldJobKey('acme/api', String(run.id), 'production', String(run.id + 1)),
+    ))!;
+    const approval = {
+      id: record.approvalId!,
+      provider: 'feishu',
+      status: 'pending',
+      approvers: ['alice@example.com'],
+      context: { gate: 'production' },
+      imUrl: null,
+      createdAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    } as unknown as Approval;
+    tellAttempt({
+      ...approval,
+      imInstanceId: null,
+      error: 'Feishu answered 500',
+    });
+    tellAttempt({
+      ...approval,
+      imInstanceId: 'inst-1',
+      imUrl: 'https://im.example/inst-1',
+    });
+    // Not a gate's approval: nothing is posted for it.
+    tellAttempt({
+      ...approval,
+      id: randomUUID(),
+      context: {},
+    } as unknown as Approval);
+    await gates.settled();
+    expect(
+      sandbox.github.runs
+        .get(run.id)!
+        .jobs[0].statusReports.map(r => r.comment),
+    ).toEqual([
+      'Could not open the approval in Feishu/Lark yet: “Feishu answered 500”; it is tried again shortly',
+      expect.stringMatching(
+        /^Waiting for approval in Feishu\/Lark from alice\\@example\\\.com · \[Open in Feishu\/Lark\]\(https:\/\/im\.example\/inst-1\) · 1h left/,
+      ),
+    ]);
   });
 
   it('backs off 2 s, 4 s, 8 s … up to 10 minutes', () => {

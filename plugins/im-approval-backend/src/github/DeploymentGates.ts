@@ -21,6 +21,7 @@ import type { SettingsSource } from '../service/SettingsSource';
 import {
   fitComment,
   inertMarkdown,
+  retryingReport,
   verdictComment,
   waitingReport,
 } from './gateComments';
@@ -110,6 +111,11 @@ export class DeploymentGates {
   constructor(private readonly options: DeploymentGatesOptions) {
     options.transitions.onFinished(approval => {
       if (approval.context.gate) this.inBackground(this.reportDue());
+    });
+    // Whoever opens the IM instance (here after the webhook, or the reconciler's retry), the run page hears of it.
+    options.opener.onAttempt(approval => {
+      if (approval.context.gate)
+        this.inBackground(this.reportAttempt(approval));
     });
   }
 
@@ -310,17 +316,19 @@ export class DeploymentGates {
     const { approval } = stored;
     await store.linkApproval(record.id, approval.id);
     if (!approval.imInstanceId && !isTerminal(approval.status))
-      this.inBackground(this.openIm(approval, record));
+      this.inBackground(this.options.opener.open(approval, 'github'));
     return `approval ${approval.id} for run ${record.runId}`;
   }
 
-  private async openIm(approval: Approval, record: GateRecord) {
-    const opened = await this.options.opener.open(approval, 'github');
-    if (opened.imInstanceId && !isTerminal(opened.status))
-      await this.statusReport(
-        record,
-        waitingReport(opened, this.approvalUrl(opened.id)),
-      );
+  private async reportAttempt(approval: Approval) {
+    const record = await this.options.store.byApproval(approval.id);
+    if (!record) return;
+    await this.statusReport(
+      record,
+      approval.imInstanceId
+        ? waitingReport(approval, this.approvalUrl(approval.id))
+        : retryingReport(approval),
+    );
   }
 
   private async report(record: DueGate) {

@@ -94,3 +94,10 @@ export function waitingReport(
   ];
   return fitComment(parts.filter(Boolean).join(' · '));
 }
+
+/** The status report when the IM could not take the request yet: it is tried again. */
+export function retryingReport(approval: Approval): string {
+  return fitComment(
+    `Could not open the approval in ${imName(approval.provider)} yet${quoted(approval.error)}; it is tried again shortly`,
+  );
+}

@@ -20,6 +20,16 @@ const EARLIEST_ATTEMPT_SKEW_MS = 2 * 60_000;
  * in its timeline) for the next try; a permanent one fails the approval with the IM's sentence.
  */
 export class ImInstanceOpener {
+  private readonly attemptListeners: Array<(approval: Approval) => void> = [];
+
+  /**
+   * Called after each attempt that leaves the approval pending: with its IM instance, or with the
+   * transient error it will be retried after (deployment gates tell GitHub either way).
+   */
+  onAttempt(listener: (approval: Approval) => void) {
+    this.attemptListeners.push(listener);
+  }
+
   constructor(
     private readonly options: {
       store: ApprovalStore;
@@ -76,6 +86,7 @@ export class ImInstanceOpener {
           ? `${approval.provider} instance ${instance.instanceId}, found: an earlier attempt created it but its answer was lost`
           : `${approval.provider} instance ${instance.instanceId}`,
       });
+      if (attached) this.tell(attached);
       return attached ?? (await store.get(approval.id)) ?? approval;
     } catch (error) {
       const message = (error as Error).message;
@@ -86,7 +97,9 @@ export class ImInstanceOpener {
           source,
           message,
         });
-        return { ...approval, error: message };
+        const retried = { ...approval, error: message };
+        this.tell(retried);
+        return retried;
       }
       logger.error(`Approval ${approval.id} failed: ${message}`);
       const failed = await transitions.finish(
@@ -97,5 +110,9 @@ export class ImInstanceOpener {
       );
       return failed ?? (await store.get(approval.id)) ?? approval;
     }
+  }
+
+  private tell(approval: Approval) {
+    this.attemptListeners.forEach(listener => listener(approval));
   }
 }
