@@ -151,7 +151,8 @@ export function inbox(sources: InboxSource[]): Router {
 
 type SourcedCard = { source: InboxSource; card: InboxCard };
 
-function escapeHtml(text: string): string {
+/** Text from outside, inert in HTML (text and attribute values). */
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, char => `&#${char.charCodeAt(0)};`);
 }
 

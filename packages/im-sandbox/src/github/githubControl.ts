@@ -1,5 +1,6 @@
 import express, { Router, type Response } from 'express';
 import { z } from 'zod';
+import { escapeHtml } from '../inbox';
 import { describeIssues } from '../validation';
 import {
   heldJobRequestSchema,
@@ -11,21 +12,8 @@ import {
 // its webhook URL, "run a workflow job that targets environment X", cancelling a run, and the
 // webhook deliveries with "Redeliver". A page at /_sandbox/github does the same with buttons.
 
-const escapeHtml = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    c =>
-      ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[
-        c
-      ]!,
-  );
-
 function refuse(res: Response, status: number, message: string) {
   res.status(status).json({ error: message });
-}
-
-function runView(run: GithubRun) {
-  return run;
 }
 
 function page(github: GithubPlatform): string {
@@ -98,24 +86,24 @@ export function githubControlApi(github: GithubPlatform): Router {
     const body = heldJobRequestSchema.safeParse(req.body ?? {});
     if (!body.success) return refuse(res, 400, describeIssues(body.error));
     const run = github.runJob(body.data);
-    return back(req.query.html, res, () => res.status(201).json(runView(run)));
+    return back(req.query.html, res, () => res.status(201).json(run));
   });
 
   router.get('/runs', (_req, res) => {
-    res.json([...github.runs.values()].map(runView));
+    res.json([...github.runs.values()]);
   });
 
   router.get('/runs/:id', (req, res) => {
     const run = github.runs.get(Number(req.params.id));
     if (!run) return refuse(res, 404, `no run ${req.params.id}`);
-    return res.json(runView(run));
+    return res.json(run);
   });
 
   router.post('/runs/:id/cancel', (req, res) => {
     const run = github.runs.get(Number(req.params.id));
     if (!run) return refuse(res, 404, `no run ${req.params.id}`);
     github.cancel(run);
-    return back(req.query.html, res, () => res.json(runView(run)));
+    return back(req.query.html, res, () => res.json(run));
   });
 
   router.get('/reviews', (_req, res) => {

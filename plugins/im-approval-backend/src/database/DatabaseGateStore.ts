@@ -1,7 +1,6 @@
 import type { GithubDelivery } from '@im-approval/plugin-im-approval-common';
 import type { Knex } from 'knex';
 import type {
-  DueGate,
   GateRecord,
   GateStore,
   GateVerdict,
@@ -25,11 +24,8 @@ interface GateRow {
   approval_id: string | null;
   verdict_state: GateVerdict | null;
   verdict_comment: string | null;
-  status_reports: number;
   report_attempts: number;
-  requested_at: Timestamp;
   next_report_at: Timestamp;
-  reported_state: string | null;
 }
 
 function recordOf(row: GateRow): GateRecord {
@@ -45,10 +41,7 @@ function recordOf(row: GateRow): GateRecord {
     verdict: row.verdict_state
       ? { state: row.verdict_state, comment: row.verdict_comment ?? '' }
       : undefined,
-    statusReports: row.status_reports,
     reportAttempts: row.report_attempts,
-    requestedAt: iso(row.requested_at),
-    reportedState: row.reported_state,
   };
 }
 
@@ -123,24 +116,23 @@ export class DatabaseGateStore implements GateStore {
     return rows.map(recordOf);
   }
 
-  async claimDue(limit: number, leaseMs: number): Promise<DueGate[]> {
+  async claimDue(limit: number, leaseMs: number): Promise<GateRecord[]> {
     const now = new Date();
-    const due: Array<GateRow & { approval_status: string | null }> =
-      await this.knex(`${GATES} as g`)
-        .leftJoin(`${APPROVALS} as a`, 'a.id', 'g.approval_id')
-        .whereNull('g.reported_at')
-        .where('g.next_report_at', '<=', now)
-        .where(q =>
-          q
-            .whereNotNull('g.verdict_state')
-            .orWhere(p =>
-              p.whereNotNull('a.status').whereNot('a.status', 'pending'),
-            ),
-        )
-        .orderBy('g.next_report_at')
-        .limit(limit)
-        .select('g.*', 'a.status as approval_status');
-    const claimed: DueGate[] = [];
+    const due: GateRow[] = await this.knex(`${GATES} as g`)
+      .leftJoin(`${APPROVALS} as a`, 'a.id', 'g.approval_id')
+      .whereNull('g.reported_at')
+      .where('g.next_report_at', '<=', now)
+      .where(q =>
+        q
+          .whereNotNull('g.verdict_state')
+          .orWhere(p =>
+            p.whereNotNull('a.status').whereNot('a.status', 'pending'),
+          ),
+      )
+      .orderBy('g.next_report_at')
+      .limit(limit)
+      .select('g.*');
+    const claimed: GateRecord[] = [];
     for (const row of due) {
       // Conditional on the time it was due at: of several replicas, one moves it on and sends it.
       const updated = await this.knex(GATES)
@@ -151,10 +143,9 @@ export class DatabaseGateStore implements GateStore {
           report_attempts: row.report_attempts + 1,
         });
       if (updated === 1)
-        claimed.push({
-          ...recordOf({ ...row, report_attempts: row.report_attempts + 1 }),
-          approvalStatus: row.approval_status,
-        });
+        claimed.push(
+          recordOf({ ...row, report_attempts: row.report_attempts + 1 }),
+        );
     }
     return claimed;
   }

@@ -28,16 +28,8 @@ export interface NewGateRecord {
 
 export interface GateRecord extends NewGateRecord {
   approvalId: string | null;
-  statusReports: number;
+  /** Attempts to send the verdict so far, the current one included once claimed. */
   reportAttempts: number;
-  requestedAt: string;
-  reportedState: string | null;
-}
-
-/** A job GitHub holds whose verdict is due now, claimed by one replica for `leaseMs`. */
-export interface DueGate extends GateRecord {
-  /** The approval's status, when it has one. */
-  approvalStatus: string | null;
 }
 
 /** Jobs held by GitHub for a deployment gate, and what GitHub is owed for each. */
@@ -56,7 +48,7 @@ export interface GateStore {
   /** Jobs with neither an approval nor a verdict, requested before `before`: a replica died opening them. */
   listUnopened(before: Date, limit: number): Promise<GateRecord[]>;
   /** Claims jobs whose verdict is due (a verdict set, or the approval ended) and whose time has come. */
-  claimDue(limit: number, leaseMs: number): Promise<DueGate[]>;
+  claimDue(limit: number, leaseMs: number): Promise<GateRecord[]>;
   markReported(id: string, state: string, error?: string): Promise<void>;
   retryLater(id: string, error: string, delayMs: number): Promise<void>;
   /** Takes one of the job's `limit` status reports; false when all are used. */

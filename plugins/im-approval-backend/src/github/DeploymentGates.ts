@@ -13,7 +13,7 @@ import {
 } from '@im-approval/plugin-im-approval-common';
 import { createHash } from 'node:crypto';
 import type { ApprovalStore } from '../database/ApprovalStore';
-import type { DueGate, GateRecord, GateStore } from '../database/GateStore';
+import type { GateRecord, GateStore } from '../database/GateStore';
 import type { ApprovalService } from '../service/ApprovalService';
 import type { ApprovalTransitions } from '../service/ApprovalTransitions';
 import type { ImInstanceOpener } from '../service/ImInstanceOpener';
@@ -331,7 +331,7 @@ export class DeploymentGates {
     );
   }
 
-  private async report(record: DueGate) {
+  private async report(record: GateRecord) {
     const { store, approvals, logger } = this.options;
     try {
       let verdict = record.verdict;
