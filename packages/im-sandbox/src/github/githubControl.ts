@@ -2,11 +2,7 @@ import express, { Router, type Response } from 'express';
 import { z } from 'zod';
 import { escapeHtml } from '../inbox';
 import { describeIssues } from '../validation';
-import {
-  heldJobRequestSchema,
-  type GithubPlatform,
-  type GithubRun,
-} from './githubPlatform';
+import { heldJobRequestSchema, type GithubPlatform } from './githubPlatform';
 
 // The sandbox's own controls for its GitHub: the App's credentials (to configure the backend with),
 // its webhook URL, "run a workflow job that targets environment X", cancelling a run, and the
