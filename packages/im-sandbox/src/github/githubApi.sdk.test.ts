@@ -20,7 +20,9 @@ describe("the sandbox's GitHub, through @octokit/rest", () => {
     await sandbox?.close();
   });
 
-  async function appJwt(options: { lifetime?: number; key?: string } = {}) {
+  async function appJwt(
+    options: { lifetime?: number; key?: string; issuedIn?: number } = {},
+  ) {
     const pem = createPrivateKey(options.key ?? sandbox.github.privateKeyPem)
       .export({ type: 'pkcs8', format: 'pem' })
       .toString();
@@ -28,8 +30,10 @@ describe("the sandbox's GitHub, through @octokit/rest", () => {
     return new SignJWT({})
       .setProtectedHeader({ alg: 'RS256' })
       .setIssuer(String(sandbox.github.appId))
-      .setIssuedAt(now - 30)
-      .setExpirationTime(now - 30 + (options.lifetime ?? 540))
+      .setIssuedAt(now + (options.issuedIn ?? -30))
+      .setExpirationTime(
+        now + (options.issuedIn ?? -30) + (options.lifetime ?? 540),
+      )
       .sign(await importPKCS8(pem, 'RS256'));
   }
 
@@ -69,6 +73,8 @@ describe("the sandbox's GitHub, through @octokit/rest", () => {
     for (const jwt of [
       await appJwt({ key: other }),
       await appJwt({ lifetime: 3600 }),
+      // Issued five minutes ahead of GitHub's clock, though only ten minutes long.
+      await appJwt({ issuedIn: 300, lifetime: 300 }),
     ]) {
       const forged = new Octokit({ baseUrl: sandbox.github.apiUrl, auth: jwt });
       await expect(forged.rest.apps.getAuthenticated()).rejects.toMatchObject({
@@ -101,6 +107,9 @@ describe("the sandbox's GitHub, through @octokit/rest", () => {
           ...body,
         } as never,
       );
+    // A status report is a comment: without one (and without a state), GitHub refuses it.
+    await expect(review({})).rejects.toMatchObject({ status: 422 });
+    expect(sandbox.github.runs.get(run.id)!.jobs[0].statusReports).toEqual([]);
     for (let i = 0; i < STATUS_REPORT_LIMIT; i++)
       expect((await review({ comment: `waiting ${i}` })).status).toBe(204);
     await expect(review({ comment: 'one too many' })).rejects.toMatchObject({

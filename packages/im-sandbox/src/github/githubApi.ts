@@ -11,9 +11,15 @@ import {
 // GitHub's REST API as an App uses it, at /api/v3 (GitHub Enterprise Server's layout), with
 // GitHub's answers: 401 "Bad credentials", 403 "Resource not accessible by integration", 404 for
 // what the token cannot see, 422 for a request GitHub cannot process.
+// Documented (REST reference, "Generating a JWT for a GitHub App", "Review custom deployment
+// protection rules for a workflow run"): the JWT's iat at most 60 s ahead and exp at most 10 minutes
+// ahead; deployments: write for the review; `comment` required when `state` is absent; 204. The
+// status reports' limits (10 per deployment, 1,024 characters) are the design's reading of GitHub's
+// guide; which code GitHub answers past them, or for a job no longer held, is not documented: the
+// sandbox answers 422, as GitHub does for a request it cannot process.
 
-/** GitHub takes a JWT at most 10 minutes long, issued at most 60 s ahead of its clock. */
-const MAX_JWT_LIFETIME_S = 600;
+/** GitHub takes a JWT that expires at most 10 minutes ahead, issued at most 60 s ahead of its clock. */
+const MAX_JWT_AHEAD_S = 600;
 const CLOCK_DRIFT_S = 60;
 
 function fail(res: Response, status: number, message: string) {
@@ -28,14 +34,19 @@ function bearer(req: Request): string | undefined {
   return req.header('authorization')?.match(/^(?:Bearer|token)\s+(\S+)$/i)?.[1];
 }
 
-const reviewSchema = z.object({
-  environment_name: z.string().min(1),
-  state: z.enum(['approved', 'rejected']).optional(),
-  comment: z
-    .string()
-    .max(COMMENT_LIMIT, `must be at most ${COMMENT_LIMIT} characters`)
-    .optional(),
-});
+const reviewSchema = z
+  .object({
+    environment_name: z.string().min(1),
+    state: z.enum(['approved', 'rejected']).optional(),
+    comment: z
+      .string()
+      .max(COMMENT_LIMIT, `must be at most ${COMMENT_LIMIT} characters`)
+      .optional(),
+  })
+  .refine(body => body.state !== undefined || body.comment !== undefined, {
+    path: ['comment'],
+    message: 'required when state is not provided',
+  });
 
 const tokenRequestSchema = z
   .object({
@@ -69,7 +80,12 @@ export function githubApi(github: GithubPlatform): Router {
         throw new Error(
           "'Issued at' and 'Expiration time' claims are required",
         );
-      if (payload.exp - payload.iat > MAX_JWT_LIFETIME_S + CLOCK_DRIFT_S)
+      const now = Math.floor(Date.now() / 1000);
+      if (payload.iat > now + CLOCK_DRIFT_S)
+        throw new Error(
+          "'Issued at' claim ('iat') must be an Integer representing a time in the past",
+        );
+      if (payload.exp > now + MAX_JWT_AHEAD_S + CLOCK_DRIFT_S)
         throw new Error(
           "'Expiration time' claim ('exp') is too far in the future",
         );
@@ -199,6 +215,12 @@ export function githubApi(github: GithubPlatform): Router {
         github.reviewFailures -= 1;
         answer(503);
         fail(res, 503, 'Service Unavailable (a sandbox fault)');
+        return;
+      }
+      if (state && comment && github.commentRefusals > 0) {
+        github.commentRefusals -= 1;
+        answer(422);
+        fail(res, 422, 'Validation Failed: comment (a sandbox fault)');
         return;
       }
       const job = run.jobs.find(

@@ -108,10 +108,15 @@ export function githubControlApi(github: GithubPlatform): Router {
 
   router.put('/faults', (req, res) => {
     const body = z
-      .object({ reviewFailures: z.number().int().min(0) })
+      .object({
+        reviewFailures: z.number().int().min(0).optional(),
+        commentRefusals: z.number().int().min(0).optional(),
+      })
       .safeParse(req.body ?? {});
     if (!body.success) return refuse(res, 400, describeIssues(body.error));
-    github.reviewFailures = body.data.reviewFailures;
+    github.reviewFailures = body.data.reviewFailures ?? github.reviewFailures;
+    github.commentRefusals =
+      body.data.commentRefusals ?? github.commentRefusals;
     return res.status(204).end();
   });
 

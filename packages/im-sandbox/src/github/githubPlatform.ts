@@ -126,6 +126,8 @@ export class GithubPlatform {
   }> = [];
   /** Faults: this many review calls with a state answer 503 before GitHub takes them again. */
   reviewFailures = 0;
+  /** Faults: this many reviews with a state and a comment are refused (422) for their comment. */
+  commentRefusals = 0;
   private nextId = 1000;
   private readonly timers = new Set<NodeJS.Timeout>();
 
@@ -258,6 +260,7 @@ export class GithubPlatform {
   reset() {
     this.reviewLog.length = 0;
     this.reviewFailures = 0;
+    this.commentRefusals = 0;
     this.runs.clear();
     this.deliveries.length = 0;
     this.tokens.clear();
