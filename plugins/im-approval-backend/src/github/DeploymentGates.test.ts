@@ -144,7 +144,7 @@ describe('DeploymentGates', () => {
         runId: String(run.id),
         serverUrl: 'https://github.example.com',
         verified: true,
-        caller: 'github:acme/api',
+        caller: 'github-gate:acme/api',
         runUrl: `https://github.example.com/acme/api/actions/runs/${run.id}`,
         gate: 'production',
       },
@@ -231,6 +231,31 @@ describe('DeploymentGates', () => {
     ]);
   });
 
+  it("sends the verdict in its own words when GitHub refuses the comment, so people's text never strands the job", async () => {
+    const run = heldRun();
+    await gates.requested(eventFor(run.id));
+    const id = heldJobKey(
+      'acme/api',
+      String(run.id),
+      'production',
+      String(run.id + 1),
+    );
+    await store.setVerdict(id, 'rejected', 'Rejected by gate production: …');
+    sandbox.github.commentRefusals = 1;
+    await gates.reportDue();
+    expect(sandbox.github.runs.get(run.id)!.jobs[0].review).toMatchObject({
+      state: 'rejected',
+      comment: 'Rejected in IM approval (the comment could not be posted)',
+    });
+    expect(
+      sandbox.github.reviewLog
+        .filter(r => r.runId === run.id && r.state)
+        .map(r => r.status),
+    ).toEqual([422, 204]);
+    // Sent: nothing is due any more.
+    expect(await gates.reportDue()).toBe(0);
+  });
+
   it('backs off 2 s, 4 s, 8 s … up to 10 minutes', () => {
     expect([1, 2, 3, 9, 10, 30].map(reportBackoffMs)).toEqual([
       2000, 4000, 8000, 512_000, 600_000, 600_000,
@@ -269,6 +294,22 @@ describe('gate comments', () => {
         '[Approval in Backstage](https://backstage.example/im-approval/approvals/x) · ' +
         '30m left (until 2026-12-01T12:00:00Z)',
     );
+  });
+
+  it('turns line breaks, NUL and other control characters into spaces, and keeps a link from breaking out', () => {
+    const { comment } = verdictComment(
+      {
+        ...approval,
+        decidedBy: 'Eve\u0000\r\n::error::x',
+        comment: 'a\u2028b\u0007c\ud800',
+      },
+      'https://backstage.example/a) [x](https://evil.example',
+    );
+    expect(comment).toBe(
+      'Approved by Eve ::error::x in DingTalk: “a b c\ufffd” · ' +
+        '[Approval in Backstage](https://backstage.example/a%29%20%5Bx%5D%28https://evil.example)',
+    );
+    expect([...comment].filter(char => char.charCodeAt(0) < 0x20)).toEqual([]);
   });
 
   it('says what happened when nobody decided, and fits 1,024 characters', () => {

@@ -15,12 +15,14 @@ import { createHash } from 'node:crypto';
 import type { ApprovalStore } from '../database/ApprovalStore';
 import type { GateRecord, GateStore } from '../database/GateStore';
 import type { ApprovalService } from '../service/ApprovalService';
+import { IdempotencyMismatchError } from '../service/IdempotencyMismatchError';
 import type { ApprovalTransitions } from '../service/ApprovalTransitions';
 import type { ImInstanceOpener } from '../service/ImInstanceOpener';
 import type { SettingsSource } from '../service/SettingsSource';
 import {
   fitComment,
   inertMarkdown,
+  plainVerdict,
   retryingReport,
   verdictComment,
   waitingReport,
@@ -157,6 +159,8 @@ export class DeploymentGates {
     if (!gate) {
       const what = `${repository} environment "${environment}"`;
       if (!this.ignoredOnce.has(what)) {
+        // Logged once each; bounded, so many environments cannot grow the set without end.
+        if (this.ignoredOnce.size >= 1000) this.ignoredOnce.clear();
         this.ignoredOnce.add(what);
         this.options.logger.info(
           `Ignored a deployment protection rule for ${JSON.stringify(what)}: no gate in imApproval.gates covers it`,
@@ -304,7 +308,11 @@ export class DeploymentGates {
         timeout: request.timeout,
       });
     } catch (error) {
-      if (!(error instanceof NotAllowedError || error instanceof InputError))
+      if (!(
+        error instanceof NotAllowedError ||
+        error instanceof InputError ||
+        error instanceof IdempotencyMismatchError
+      ))
         throw error;
       const comment = fitComment(
         `Rejected by gate ${inertMarkdown(record.gate)}: ${inertMarkdown(error.message)}`,
@@ -345,12 +353,7 @@ export class DeploymentGates {
         await store.markReported(record.id, 'none');
         return;
       }
-      await (
-        await this.client()
-      ).review(heldJob(record), {
-        state: verdict.state,
-        comment: verdict.comment,
-      });
+      await this.sendVerdict(record, verdict.state, verdict.comment);
       await store.markReported(record.id, verdict.state);
       logger.info(
         `Answered GitHub for ${record.repository} run ${record.runId} environment ${JSON.stringify(record.environment)}: ${verdict.state}`,
@@ -369,6 +372,29 @@ export class DeploymentGates {
         `Could not answer GitHub for ${record.repository} run ${record.runId}, retrying in ${Math.round(delay / 1000)} s: ${message}`,
       );
       await store.retryLater(record.id, message, delay);
+    }
+  }
+
+  /**
+   * The review with its comment; when GitHub refuses it (422: its limits on comments are not all
+   * documented), once more with a comment of our own words only, so no text from people can stop
+   * the job's verdict. A job GitHub no longer holds refuses both.
+   */
+  private async sendVerdict(
+    record: GateRecord,
+    state: 'approved' | 'rejected',
+    comment: string,
+  ) {
+    const client = await this.client();
+    try {
+      await client.review(heldJob(record), { state, comment });
+    } catch (error) {
+      if (!(error instanceof GithubCallError && error.status === 422))
+        throw error;
+      await client.review(heldJob(record), {
+        state,
+        comment: plainVerdict(state),
+      });
     }
   }
 
@@ -394,7 +420,8 @@ export class DeploymentGates {
       runId,
       serverUrl: server,
       verified: true,
-      caller: `github:${repository}`,
+      // Its own caller, so no workflow of the repository can hold the job's idempotency key first.
+      caller: `github-gate:${repository}`,
       runUrl: `${server}/${repository}/actions/runs/${runId}`,
       gate: gate.name,
     };

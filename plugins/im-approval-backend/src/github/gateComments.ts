@@ -21,9 +21,14 @@ export function imName(provider: string): string {
  * start markup, a link or a mention is escaped, and line breaks become spaces.
  */
 export function inertMarkdown(text: string): string {
-  return text
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/[\\`*_{}[\]()<>#+\-.!|~@&]/g, mark => `\\${mark}`);
+  return (
+    text
+      .toWellFormed()
+      // Line breaks, NUL and the other control characters: GitHub would show or refuse them.
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+      .replace(/[\\`*_{}[\]()<>#+\-.!|~@&]/g, mark => `\\${mark}`)
+  );
 }
 
 /** Within GitHub's limit, cut at the end with an ellipsis. */
@@ -37,8 +42,15 @@ function quoted(comment: string | null): string {
   return comment ? `: “${inertMarkdown(comment)}”` : '';
 }
 
+/** A Markdown link to an http(s) URL; characters that could end or break the link are %-escaped. */
 function link(label: string, url: string | undefined | null): string {
-  return url && /^https?:\/\//.test(url) ? `[${label}](${url})` : '';
+  if (!url || !/^https?:\/\//.test(url)) return '';
+  const safe = url.replace(
+    /[\s()<>[\]`\\"']/g,
+    char =>
+      `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
+  return `[${label}](${safe})`;
 }
 
 /** The comment that goes with GitHub's verdict: who decided, in which IM, and why. */
@@ -100,4 +112,11 @@ export function retryingReport(approval: Approval): string {
   return fitComment(
     `Could not open the approval in ${imName(approval.provider)} yet${quoted(approval.error)}; it is tried again shortly`,
   );
+}
+
+/** The verdict in our own words only, for when GitHub refuses the comment that had people's. */
+export function plainVerdict(state: 'approved' | 'rejected'): string {
+  return state === 'approved'
+    ? 'Approved in IM approval (the comment could not be posted)'
+    : 'Rejected in IM approval (the comment could not be posted)';
 }

@@ -1,6 +1,8 @@
+import { mockCredentials } from '@backstage/backend-test-utils';
 import fc from 'fast-check';
 import { createHmac } from 'node:crypto';
 import request from 'supertest';
+import { heldJobKey } from '../github/DeploymentGates';
 import {
   API,
   installChangeLog,
@@ -172,6 +174,51 @@ describe.each(databases.eachSupportedId())(
         ),
         { numRuns: RUNS },
       );
+    });
+
+    it("gives a workflow no way to take a held job's key first", async () => {
+      // The job's key is predictable (a hash of repository, run, environment, deployment): a
+      // workflow of the repository opens an approval under it before GitHub asks.
+      const key = `gate:${heldJobKey('acme/api', '5151', 'production', '5152')}`;
+      const token = await backend.issuer.mint(
+        {
+          repository: 'acme/api',
+          repository_owner: 'acme',
+          ref: 'refs/heads/main',
+          environment: 'production',
+          run_id: '9',
+        },
+        { exp: 3600 },
+      );
+      const squatted = await request(backend.server)
+        .post(`${API}/approvals`)
+        .set('Authorization', `Bearer ${token}`)
+        .send({
+          template: 'production',
+          idempotencyKey: key,
+          variables: { service: 'squatter' },
+        });
+      expect(squatted.status).toBe(201);
+
+      const body = JSON.stringify(validRequest(backend, 5151));
+      const held = await send(backend, body, {
+        'x-github-event': 'deployment_protection_rule',
+        'x-github-delivery': nextDelivery(),
+        'x-hub-signature-256': signed(backend, body),
+      });
+      expect(held.status).toBe(202);
+      const id = /^approval ([0-9a-f-]{36})/.exec(held.body.message)?.[1];
+      expect(id).toBeDefined();
+      expect(id).not.toBe(squatted.body.id);
+      const approval = await request(backend.server)
+        .get(`${API}/approvals/${id}`)
+        .set('Authorization', mockCredentials.service.header());
+      expect(approval.body.context).toMatchObject({
+        gate: 'production',
+        caller: 'github-gate:acme/api',
+        runId: '5151',
+      });
+      await writesUntilQuiet(changes);
     });
 
     it('opens a held job once: a redelivery is a duplicate that writes nothing', async () => {
