@@ -201,17 +201,13 @@ export class DeploymentGates {
   /** The run is over (cancelled, or finished without the job): its held jobs' approvals are cancelled and their IM instances revoked. */
   async runCompleted(repository: string, runId: string, conclusion: string) {
     const held = await this.options.store.unreportedForRun(repository, runId);
+    const message = `The workflow run ${conclusion === 'cancelled' ? 'was cancelled' : `completed (${conclusion || 'no conclusion'})`} on GitHub`;
     let cancelled = 0;
     for (const record of held) {
-      await this.options.store.setVerdict(
-        record.id,
-        'none',
-        `the run ${conclusion === 'cancelled' ? 'was cancelled' : `completed (${conclusion})`} on GitHub`,
-      );
+      await this.options.store.setVerdict(record.id, 'none', message);
       if (!record.approvalId) continue;
       const approval = await this.options.approvals.get(record.approvalId);
       if (!approval || isTerminal(approval.status)) continue;
-      const message = `The workflow run ${conclusion === 'cancelled' ? 'was cancelled' : `completed (${conclusion || 'no conclusion'})`} on GitHub`;
       const done = await this.options.transitions.finish(
         approval,
         {
