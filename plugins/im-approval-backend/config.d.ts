@@ -213,9 +213,15 @@ export interface Config {
       title?: string;
       /** IM form field (id or name) to text with `${…}` variables. */
       fields?: { [field: string]: string };
+      /**
+       * Catalog refs (`user:default/alice`, `group:default/release-managers`, members of nested
+       * groups included), IM user ids, emails or mobiles.
+       */
       approvers: string[];
       approverMode?: 'all' | 'any';
       allowApproverOverride?: boolean;
+      /** Whether the person who asks may be an approver of their own request; they are removed by default. */
+      allowSelfApproval?: boolean;
       initiator?: string;
       /** e.g. 1h. */
       defaultTimeout?: string;

@@ -69,7 +69,8 @@ describe('approvals end to end (real backend on SQLite, Feishu sandbox over HTTP
       status: 'PENDING',
       uuid: approval.id,
       initiatorOpenId: 'ou_bot',
-      title: 'Deploy api from acme/api',
+      // octocat is in no catalog: the app asks, and the title says for whom.
+      title: 'Deploy api from acme/api · requested by GitHub user octocat',
     });
     expect(
       instance.form.map((f: { id: string; value: unknown }) => [f.id, f.value]),

@@ -86,7 +86,7 @@ describe('a strict Feishu tenant (real backend on SQLite, Feishu sandbox over HT
     const [instance] = await instancesOf(approval.id);
     expect(instance).toMatchObject({
       instanceCode: approval.imInstanceId,
-      title: 'Deploy api from acme/api',
+      title: 'Deploy api from acme/api · requested by GitHub user octocat',
     });
     // Settled, so the reconciler reads no instance of this test later on.
     await api(backend(), 'POST', `/approvals/${approval.id}/cancel`, {

@@ -110,6 +110,7 @@ const evilPending = () =>
     title: EVIL,
     provider: EVIL,
     approvers: [EVIL],
+    requester: { name: EVIL, identifiedBy: 'github-actor', githubLogin: 'o' },
     imUrl: `https://im.example.com/${EVIL}`,
     error: EVIL,
     expiresAt: EXPIRES,
@@ -144,6 +145,9 @@ describe('text from the IM, people and the backend never becomes a workflow comm
     // Each text is still shown, escaped on the line it belongs to.
     expect(step.lines).toContain(
       `Requested "${SHOWN}" (template deploy), approvers ${SHOWN} in ${SHOWN}: https://im.example.com/${SHOWN}`,
+    );
+    expect(step.lines).toContain(
+      `Requester: ${untrusted(`${EVIL} (GitHub o); identified by the verified GitHub actor`)}`,
     );
     // The decider's name and IM id, both from the IM, on one escaped line.
     expect(step.lines).toContain(

@@ -1,7 +1,8 @@
 import * as core from '@actions/core';
-import type {
-  Approval,
-  CreateApprovalRequest,
+import {
+  explainRequester,
+  type Approval,
+  type CreateApprovalRequest,
 } from '@im-approval/plugin-im-approval-common';
 import type { ApprovalsClient } from './ApprovalsClient';
 import { clientFor } from './client';
@@ -10,6 +11,7 @@ import { describeApproval, outcomeLine, progressLine } from './messages';
 import { setOutputs, writeSummary } from './report';
 import { idempotencyKey, runContextFromEnv } from './runContext';
 import { STATE_APPROVAL_ID } from './state';
+import { untrusted } from './untrusted';
 import { waitForDecision } from './waitForDecision';
 
 /** The step: open (or find) the approval, wait for the decision, report it. */
@@ -68,6 +70,8 @@ async function open(
   core.info(
     `${created ? 'Requested' : 'Found the approval this step already requested:'} ${describeApproval(approval)}`,
   );
+  if (approval.requester)
+    core.info(`Requester: ${untrusted(explainRequester(approval.requester))}`);
   core.info(`Approval id: ${approval.id}`);
   return approval;
 }

@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import {
   describeDecider,
+  explainRequester,
   formatDuration,
   type Approval,
   type ApprovalStatus,
@@ -66,6 +67,10 @@ export async function writeSummary(
     ...(approval.error
       ? [['IM error', escapeHtml(approval.error)] as [string, string]]
       : []),
+    [
+      'Requested by',
+      text(approval.requester && explainRequester(approval.requester)),
+    ],
     ['Template', text(approval.template)],
     ['Approvers', text(approval.approvers.join(', '))],
     ['IM', im],

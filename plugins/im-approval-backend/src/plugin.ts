@@ -2,6 +2,9 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { notificationService } from '@backstage/plugin-notifications-node';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { imApprovalPermissions } from '@im-approval/plugin-im-approval-common';
 import type { ImProvider } from '@im-approval/plugin-im-approval-node';
 import { CallerResolver } from './auth/CallerResolver';
@@ -35,6 +38,10 @@ import { DeploymentGates } from './github/DeploymentGates';
 import { GithubWebhook } from './github/GithubWebhook';
 import { DatabaseGithubSettingsStore } from './database/DatabaseGithubSettingsStore';
 import { GithubSettings } from './settings/GithubSettings';
+import { ApprovalPeople } from './people/ApprovalPeople';
+import { CatalogPeople } from './people/CatalogPeople';
+import { ApprovalNotifications } from './notifications/ApprovalNotifications';
+import { ApprovalSignals } from './notifications/ApprovalSignals';
 
 /**
  * Approvals for GitHub Actions, decided in Feishu/Lark, DingTalk or WeCom.
@@ -66,6 +73,10 @@ export const imApprovalPlugin = createBackendPlugin({
         auditor: coreServices.auditor,
         lifecycle: coreServices.lifecycle,
         discovery: coreServices.discovery,
+        auth: coreServices.auth,
+        catalog: catalogServiceRef,
+        notifications: notificationService,
+        signals: signalsServiceRef,
       },
       async init({
         config,
@@ -79,6 +90,10 @@ export const imApprovalPlugin = createBackendPlugin({
         auditor,
         lifecycle,
         discovery,
+        auth,
+        catalog,
+        notifications,
+        signals,
       }) {
         const settings = readImApprovalConfig(config);
         await raiseOpenFileLimit(logger);
@@ -151,8 +166,25 @@ export const imApprovalPlugin = createBackendPlugin({
           transitions,
           opener,
           expiry,
+          people: new ApprovalPeople(
+            new CatalogPeople(catalog, auth, logger),
+            logger,
+          ),
           githubServerUrl: settings.githubServerUrl,
         });
+        // People and pages hear of every change made here; other replicas tell of their own.
+        const told = new ApprovalNotifications(notifications, logger);
+        const pages = new ApprovalSignals(signals, logger);
+        service.onCreated(approval => {
+          told.requested(approval);
+          pages.changed(approval);
+        });
+        opener.onAttempt(approval => pages.changed(approval));
+        transitions.onFinished(approval => {
+          told.finished(approval);
+          pages.changed(approval);
+        });
+
         const oidc =
           settings.oidc &&
           new GithubOidcVerifier(settings.oidc, settings.githubServerUrl);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { approvalContextSchema, runContextSchema } from './context';
 import { DURATION_HINT, durationSchema } from './duration';
+import { requesterSchema } from './people';
 import { approvalStatusSchema } from './status';
 import { templateNameSchema } from './templates';
 import { timelineEventSchema } from './timeline';
@@ -60,6 +61,15 @@ export const approvalSchema = z
     variables: z.record(z.string(), z.string()),
     form: z.array(formValueSchema),
     approvers: z.array(z.string()),
+    // Defaults, so an Action reading a backend from before people were known still parses its answers.
+    approverRefs: z.array(z.string()).default([]).meta({
+      description:
+        'The catalog users asked, where the approvers came from the catalog (user and group refs resolved when the request was opened)',
+    }),
+    requester: requesterSchema.nullable().default(null).meta({
+      description:
+        'Who asked, and how they were identified; null for approvals opened before requesters were known',
+    }),
     imInstanceId: z.string().nullable(),
     imUrl: z.string().nullable(),
     decidedBy: z.string().nullable().meta({
@@ -140,6 +150,8 @@ export const listApprovalsQuerySchema = z
     repository: z.string().max(200).optional(),
     /** Words to find in the title, repository, id, decider or comment (case-insensitive). */
     q: z.string().trim().min(1).max(200).optional(),
+    /** The signed-in user's own: approvals they requested, or pending ones waiting on them. */
+    mine: z.enum(['requested', 'waiting']).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(25),
     offset: z.coerce.number().int().min(0).default(0),
   })

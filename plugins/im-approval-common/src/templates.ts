@@ -59,7 +59,10 @@ export const templateSchema = z
         `expected at most ${TEXT_LIMITS.listItems} fields`,
       )
       .default({}),
-    /** IM user ids, emails or mobiles. */
+    /**
+     * IM user ids, emails or mobiles, or catalog refs (`user:default/alice`,
+     * `group:default/release-managers`, resolved when a request is opened).
+     */
     approvers: z
       .array(storableText(TEXT_LIMITS.person, { min: 1 }))
       .min(1)
@@ -69,6 +72,8 @@ export const templateSchema = z
       ),
     approverMode: z.enum(['all', 'any']).default('all'),
     allowApproverOverride: z.boolean().default(false),
+    /** Whether the person who asked may be one of the approvers; by default they are removed. */
+    allowSelfApproval: z.boolean().default(false),
     initiator: storableText(TEXT_LIMITS.person, { min: 1 }).optional(),
     defaultTimeout: durationSchema.default(3600),
     maxTimeout: durationSchema.default(7 * 86400),

@@ -149,6 +149,11 @@ export interface ImClient {
     template: Pick<ImInstanceRequest, 'form' | 'approvers' | 'approverMode'>,
   ): Promise<unknown>;
   readInstance(instanceId: string): Promise<ImInstanceState>;
+  /**
+   * Who these people (IM ids, emails or mobiles, as templates write them) are in the IM: each one's
+   * user id, or undefined for an email or mobile the IM does not know. Cached like approvers are.
+   */
+  findUsers(people: string[]): Promise<Array<string | undefined>>;
   cancelInstance(instanceId: string): Promise<ImRevokeResult>;
   /** Verifies and decrypts; throws `ImCallbackRejectedError` for anything forged, tampered or stale. */
   handleCallback(request: ImCallbackRequest): Promise<ImCallbackResult>;

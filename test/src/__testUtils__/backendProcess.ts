@@ -13,6 +13,15 @@ import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(__dirname, '../../..');
 const outputDir = join(repoRoot, '.test-output');
+/** The example organisation: app-config.yaml names it from packages/backend, these backends run from the root. */
+const EXAMPLE_CATALOG = {
+  catalog: {
+    locations: ['org.yaml', 'components.yaml'].map(file => ({
+      type: 'file',
+      target: join(repoRoot, 'examples', file),
+    })),
+  },
+};
 
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -51,7 +60,7 @@ export async function startBackendProcess(
   const port = await freePort();
   mkdirSync(outputDir, { recursive: true });
   const configDir = mkdtempSync(join(tmpdir(), 'im-approval-e2e-'));
-  const layers = [config(port)].flat();
+  const layers = [EXAMPLE_CATALOG, config(port)].flat();
   const configArgs = layers.flatMap((_, index) => [
     '--config',
     join(configDir, `app-config.e2e-${index}.json`),

@@ -22,6 +22,8 @@ export function approval(
     variables: {},
     form: [],
     approvers: ['alice@example.com'],
+    approverRefs: [],
+    requester: null,
     imInstanceId: 'INST-1',
     imUrl: 'https://im.example.com/INST-1',
     decidedBy: null,

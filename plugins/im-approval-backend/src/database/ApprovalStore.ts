@@ -3,6 +3,7 @@ import type {
   ApprovalContext,
   FormValue,
   ListApprovalsQuery,
+  Requester,
   TerminalStatus,
   TimelineEvent,
   TimelineEventType,
@@ -25,6 +26,9 @@ export interface NewApproval {
   variables: Record<string, string>;
   form: FormValue[];
   approvers: string[];
+  /** The catalog users among the approvers. */
+  approverRefs: string[];
+  requester: Requester;
   expiresAt: Date;
 }
 
@@ -68,8 +72,10 @@ export interface ApprovalStore {
     integration: string,
     instanceId: string,
   ): Promise<Approval | undefined>;
+  /** `me`: the signed-in user's entity ref, for `query.mine`. */
   list(
     query: ListApprovalsQuery,
+    me?: string,
   ): Promise<{ items: Approval[]; totalCount: number }>;
   timeline(id: string): Promise<TimelineEvent[]>;
   /** Records the IM instance of a pending approval that has none yet; undefined otherwise. */

@@ -35,6 +35,9 @@ interface ApprovalRow {
   variables: string;
   form: string;
   approvers: string;
+  approver_refs: string;
+  requester: string | null;
+  requester_ref: string | null;
   im_instance_id: string | null;
   im_url: string | null;
   decided_by: string | null;
@@ -71,9 +74,14 @@ function timelineRow(
   };
 }
 
-/** A pattern for `lower(column) like ?` with `\` as escape character: finds `text` anywhere, literally. */
+/** A pattern for `column like ?` with `\` as escape character: finds `text` anywhere, literally. */
+function likeLiteral(text: string): string {
+  return `%${text.replace(/[\\%_]/g, char => `\\${char}`)}%`;
+}
+
+/** The same for `lower(column) like ?`. */
 function containing(text: string): string {
-  return `%${text.toLowerCase().replace(/[\\%_]/g, char => `\\${char}`)}%`;
+  return likeLiteral(text.toLowerCase());
 }
 
 function toIdempotent(row: ApprovalRow): IdempotentApproval {
@@ -96,6 +104,8 @@ function toApproval(row: ApprovalRow): Approval {
     variables: JSON.parse(row.variables),
     form: JSON.parse(row.form),
     approvers: JSON.parse(row.approvers),
+    approverRefs: JSON.parse(row.approver_refs),
+    requester: row.requester === null ? null : JSON.parse(row.requester),
     imInstanceId: row.im_instance_id,
     imUrl: row.im_url,
     decidedBy: row.decided_by,
@@ -173,6 +183,9 @@ export class DatabaseApprovalStore implements ApprovalStore {
       variables: JSON.stringify(approval.variables),
       form: JSON.stringify(approval.form),
       approvers: JSON.stringify(approval.approvers),
+      approver_refs: JSON.stringify(approval.approverRefs),
+      requester: JSON.stringify(approval.requester),
+      requester_ref: approval.requester.entityRef ?? null,
       created_at: now,
       updated_at: now,
       expires_at: approval.expiresAt,
@@ -228,9 +241,18 @@ export class DatabaseApprovalStore implements ApprovalStore {
     return row && toApproval(row);
   }
 
-  async list(query: ListApprovalsQuery) {
+  async list(query: ListApprovalsQuery, me?: string) {
     const filtered = this.knex<ApprovalRow>(APPROVALS).where(builder => {
       if (query.status) builder.where('status', query.status);
+      if (query.mine === 'requested') builder.where('requester_ref', me ?? '');
+      if (query.mine === 'waiting') {
+        // Refs are quoted in the JSON array, so "user:default/al" never matches "user:default/alice".
+        builder
+          .where('status', 'pending')
+          .whereRaw(`approver_refs like ? escape '\\'`, [
+            likeLiteral(JSON.stringify(me ?? '')),
+          ]);
+      }
       if (query.template) builder.where('template', query.template);
       // The repository lives in the context JSON; a LIKE on its serialised form keeps one schema for both
       // databases. Literal, so a workflow of "acme/a_b" never lists "acme/aXb"; GitHub names ignore case.

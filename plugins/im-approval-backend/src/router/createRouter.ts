@@ -122,7 +122,7 @@ export function createRouter({
     } else {
       await callers.authorize(caller, imApprovalApprovalReadPermission);
     }
-    const { items, totalCount } = await service.list(query);
+    const { items, totalCount } = await service.list(query, caller);
     res.json({ items, totalCount, offset: query.offset, limit: query.limit });
   });
 

@@ -1,5 +1,6 @@
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
+  describeRequester,
   formatDuration,
   isTerminal,
   placeholdersOf,
@@ -29,6 +30,8 @@ import type { ApprovalTransitions } from './ApprovalTransitions';
 import { IdempotencyMismatchError } from './IdempotencyMismatchError';
 import { differences, idempotentRequest } from './idempotentRequest';
 import type { ImInstanceOpener } from './ImInstanceOpener';
+import type { ApprovalPeople } from '../people/ApprovalPeople';
+import { normalizeRef } from '../people/CatalogPeople';
 import type { SettingsSource } from './SettingsSource';
 
 /**
@@ -54,6 +57,7 @@ export interface ApprovalServiceOptions {
   transitions: ApprovalTransitions;
   opener: ImInstanceOpener;
   expiry: ApprovalExpiry;
+  people: ApprovalPeople;
   githubServerUrl: string;
 }
 
@@ -73,7 +77,9 @@ export class ApprovalService {
   private readonly transitions: ApprovalTransitions;
   private readonly opener: ImInstanceOpener;
   private readonly expiry: ApprovalExpiry;
+  private readonly people: ApprovalPeople;
   private readonly githubServerUrl: string;
+  private readonly createdListeners: Array<(approval: Approval) => void> = [];
 
   constructor(options: ApprovalServiceOptions) {
     this.store = options.store;
@@ -82,7 +88,13 @@ export class ApprovalService {
     this.transitions = options.transitions;
     this.opener = options.opener;
     this.expiry = options.expiry;
+    this.people = options.people;
     this.githubServerUrl = options.githubServerUrl;
+  }
+
+  /** Called, here, after each approval this process opens (its approvers are notified from it). */
+  onCreated(listener: (approval: Approval) => void) {
+    this.createdListeners.push(listener);
   }
 
   async create(
@@ -132,6 +144,7 @@ export class ApprovalService {
       title: rendered.title,
       form: rendered.form,
       approvers: request.approvers ?? template.approvers,
+      approversField: request.approvers ? 'body.approvers' : undefined,
       timeout,
       caller,
     });
@@ -233,6 +246,8 @@ export class ApprovalService {
       | 'form'
       | 'approvers'
     > & {
+      /** Where the approvers were written, for a 400 about them; the template's by default. */
+      approversField?: string;
       timeout: number;
       caller: Caller;
     },
@@ -244,10 +259,24 @@ export class ApprovalService {
     const integration = await this.transitions.integrationOf(
       template.integration,
     );
-    const { timeout, caller, context, ...approvalFields } = request;
+    const { timeout, caller, context, approversField, ...approvalFields } =
+      request;
+    const client = this.transitions.clientOf(integration);
+    const people = await this.people.resolve({
+      template,
+      provider: integration.provider,
+      findUsers: contacts => client.findUsers(contacts),
+      approvers: request.approvers,
+      field: approversField ?? `template "${template.name}" approvers`,
+      caller,
+      context,
+    });
     const inserted = await this.store.insert(
       {
         ...approvalFields,
+        approvers: people.approvers,
+        approverRefs: people.approverRefs,
+        requester: people.requester,
         id: randomUUID(),
         caller: caller.id,
         template: template.name,
@@ -260,9 +289,11 @@ export class ApprovalService {
         type: 'created',
         source,
         actor: caller.id,
-        message:
-          `Requested with a ${runContextKind(context)} run context; ` +
+        message: [
+          `Requested by ${describeRequester(people.requester)} with a ${runContextKind(context)} run context`,
           `expires in ${formatDuration(timeout)}`,
+          ...people.notes,
+        ].join('; '),
       },
     );
     if (!inserted.created) {
@@ -275,6 +306,7 @@ export class ApprovalService {
         created: false,
       };
     }
+    this.createdListeners.forEach(listener => listener(inserted.approval));
     return {
       approval: openIm
         ? await this.opener.open(inserted.approval, source)
@@ -295,8 +327,15 @@ export class ApprovalService {
     return { ...approval, timeline: await this.store.timeline(id) };
   }
 
-  list(query: ListApprovalsQuery) {
-    return this.store.list(query);
+  async list(query: ListApprovalsQuery, caller: Caller) {
+    if (query.mine && caller.kind !== 'user')
+      throw new InputError(
+        'query.mine: only a signed-in Backstage user has approvals of their own',
+      );
+    return this.store.list(
+      query,
+      caller.kind === 'user' ? normalizeRef(caller.id, 'user') : undefined,
+    );
   }
 
   /**

@@ -81,6 +81,27 @@ export class ApprovalTransitions {
   ): Promise<Approval> {
     const state = await client.readInstance(approval.imInstanceId!);
     if (state.status === 'pending') return approval;
+    if (
+      state.status === 'approved' &&
+      (await this.approvedByRequester(approval, client, state.decidedBy?.id))
+    ) {
+      // Recorded as it happened (who, and their comment), but it does not pass: the IM instance is
+      // closed, so nobody else can approve it there either.
+      const message = `Approved in ${approval.provider} by the requester, ${JSON.stringify(state.decidedBy!.name)}, who cannot approve their own request (the template does not allow self-approval)`;
+      const refused = await this.finish(
+        approval,
+        {
+          status: 'failed',
+          decidedBy: state.decidedBy,
+          comment: state.comment,
+          decidedAt: notBefore(state.decidedAt, approval.createdAt),
+          error: message,
+        },
+        { type: 'failed', source, actor: state.decidedBy?.name, message },
+        { revoke: false },
+      );
+      return refused ?? (await this.options.store.get(approval.id)) ?? approval;
+    }
     const deleted = state.status === 'deleted';
     const status: TerminalStatus =
       state.status === 'deleted' ? 'failed' : state.status;
@@ -104,6 +125,18 @@ export class ApprovalTransitions {
       `Approval ${approval.id} ${status}${state.decidedBy ? ` by ${JSON.stringify(state.decidedBy.name)} (${JSON.stringify(state.decidedBy.id)})` : ''} (from ${source})`,
     );
     return updated;
+  }
+
+  /** Whether the IM user who approved is the approval's requester, who the template did not let approve. */
+  private async approvedByRequester(
+    approval: Approval,
+    client: ImClient,
+    deciderId: string | undefined,
+  ): Promise<boolean> {
+    const requester = approval.requester;
+    if (!deciderId || !requester?.imUser || requester.mayApprove) return false;
+    const [requesterId] = await client.findUsers([requester.imUser]);
+    return requesterId === deciderId;
   }
 
   /** The integration an approval or template names; gone only if someone removed it meanwhile. */

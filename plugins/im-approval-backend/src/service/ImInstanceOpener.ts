@@ -1,6 +1,7 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type {
   Approval,
+  Requester,
   TimelineSource,
 } from '@im-approval/plugin-im-approval-common';
 import {
@@ -10,6 +11,14 @@ import {
 import type { ApprovalStore } from '../database/ApprovalStore';
 import type { ApprovalTransitions } from './ApprovalTransitions';
 import type { SettingsSource } from './SettingsSource';
+
+/** The requester as approvers read it in the IM: "Alice Chen (GitHub alice)". */
+function requestedBy(requester: Requester): string {
+  if (!requester.githubLogin) return requester.name;
+  return requester.githubLogin === requester.name
+    ? `GitHub user ${requester.githubLogin}`
+    : `${requester.name} (GitHub ${requester.githubLogin})`;
+}
 
 /** How far the IM's clock may lag ours when looking for an instance an earlier attempt made. */
 const EARLIEST_ATTEMPT_SKEW_MS = 2 * 60_000;
@@ -48,14 +57,22 @@ export class ImInstanceOpener {
       const client = transitions.clientOf(
         await transitions.integrationOf(approval.integration),
       );
+      // On the requester's behalf where the IM knows them, so approvers see who asks; else the app's initiator, and the title says who.
+      const requester = approval.requester;
+      const [requesterId] = requester?.imUser
+        ? await client.findUsers([requester.imUser])
+        : [undefined];
       const request = {
         approvalId: approval.id,
         form: template.form,
-        title: approval.title,
+        title:
+          requesterId || !requester || requester.identifiedBy === 'unidentified'
+            ? approval.title
+            : `${approval.title} · requested by ${requestedBy(requester)}`,
         fields: approval.form,
         approvers: approval.approvers,
         approverMode: template.approverMode,
-        initiator: template.initiator,
+        initiator: requesterId ?? template.initiator,
       };
       // The reconciler only opens an approval whose first attempt is long past: that attempt may have
       // created the instance and lost the answer (a timeout, a 5xx, a crash before recording it).

@@ -68,22 +68,31 @@ export class UserIdResolver {
     private readonly notFound: (kind: ContactKind, value: string) => string,
   ) {}
 
-  async resolve(people: string[]): Promise<string[]> {
+  /** Each person's IM user id, or undefined for an email or mobile the IM does not know. */
+  async find(people: string[]): Promise<Array<string | undefined>> {
     const wanted = [...new Set(people)].flatMap(value => {
       const kind = contactKind(value);
       return kind && this.ids.get(value) === undefined ? [{ kind, value }] : [];
     });
-    if (wanted.length > 0) {
-      const found = await this.lookup(wanted);
-      for (const { value } of wanted)
-        this.ids.set(value, found.get(value) ?? null);
-    }
-    return people.map(person => {
-      const kind = contactKind(person);
-      if (!kind) return person;
-      const id = this.ids.get(person);
-      if (!id) throw new ImApiError('not_found', this.notFound(kind, person));
-      return id;
+    const found = wanted.length > 0 ? await this.lookup(wanted) : new Map();
+    for (const { value } of wanted)
+      this.ids.set(value, found.get(value) ?? null);
+    return people.map(person =>
+      contactKind(person)
+        ? (found.get(person) ?? this.ids.get(person) ?? undefined)
+        : person,
+    );
+  }
+
+  async resolve(people: string[]): Promise<string[]> {
+    const ids = await this.find(people);
+    return people.map((person, i) => {
+      const id = ids[i];
+      if (id) return id;
+      throw new ImApiError(
+        'not_found',
+        this.notFound(contactKind(person)!, person),
+      );
     });
   }
 }

@@ -298,6 +298,10 @@ export class DingtalkClient implements ImClient {
     };
   }
 
+  findUsers(people: string[]): Promise<Array<string | undefined>> {
+    return this.users.find(people);
+  }
+
   async readInstance(instanceId: string): Promise<ImInstanceState> {
     const { result: instance } = await this.instance(instanceId);
     const status = dingtalkInstanceStatus(instance.status, instance.result);

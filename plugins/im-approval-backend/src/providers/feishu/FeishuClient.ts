@@ -301,6 +301,10 @@ export class FeishuClient implements ImClient {
     return instance.instance_code;
   }
 
+  findUsers(people: string[]): Promise<Array<string | undefined>> {
+    return this.users.find(people);
+  }
+
   async readInstance(instanceId: string): Promise<ImInstanceState> {
     const instance = await this.instance(instanceId);
     const status = FEISHU_INSTANCE_STATUS[instance.status];

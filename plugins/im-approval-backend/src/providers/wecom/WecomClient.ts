@@ -337,6 +337,10 @@ export class WecomClient implements ImClient {
     );
   }
 
+  findUsers(people: string[]): Promise<Array<string | undefined>> {
+    return this.users.find(people);
+  }
+
   async readInstance(spNo: string): Promise<ImInstanceState> {
     const { info } = await this.detail(spNo);
     const status = WECOM_SP_STATUS[info.sp_status];

@@ -1,3 +1,7 @@
+import {
+  coreServices,
+  createServiceFactory,
+} from '@backstage/backend-plugin-api';
 import type { JsonObject } from '@backstage/types';
 import {
   mockCredentials,
@@ -16,7 +20,7 @@ import {
   WECOM_CORP_ID,
   WECOM_TEMPLATE_ID,
 } from '@im-approval/im-sandbox/testing';
-import type { Knex } from 'knex';
+import knexFactory, { type Knex } from 'knex';
 import type { Server } from 'node:http';
 import request from 'supertest';
 import { imApprovalPlugin } from '../../plugin';
@@ -205,6 +209,8 @@ export async function startApiBackend(
   /** Changes the configuration before the backend starts (e.g. leaves the GitHub App out). */
   adjust: (config: ReturnType<typeof imApprovalConfig>) => object = config =>
     config,
+  /** More plugins and services: the catalog backend, a recording notification service… */
+  features: Parameters<typeof startTestBackend>[0]['features'] = [],
 ): Promise<ApiBackend> {
   const knex = await databases.init(databaseId);
   const sandbox = await startSandbox({
@@ -219,10 +225,28 @@ export async function startApiBackend(
       mockServices.rootConfig.factory({
         data: adjust(imApprovalConfig(sandbox, issuer)) as JsonObject,
       }),
-      mockServices.database.factory({ knex }),
+      // The plugin's database is the one under test; another plugin (the catalog) gets its own.
+      createServiceFactory({
+        service: coreServices.database,
+        deps: { plugin: coreServices.pluginMetadata },
+        factory: ({ plugin }) => {
+          const client =
+            plugin.getId() === 'im-approval'
+              ? knex
+              : knexFactory({
+                  client: 'better-sqlite3',
+                  connection: ':memory:',
+                  useNullAsDefault: true,
+                });
+          return { getClient: async () => client };
+        },
+      }),
       // No reconciler or expiry pass runs behind a test's back: what changes, a request changed.
       mockServices.scheduler.mock().factory,
       mockServices.permissions.mock({
+        // The catalog asks conditionally; everything is allowed there.
+        authorizeConditional: async requests =>
+          requests.map(() => ({ result: AuthorizeResult.ALLOW })),
         authorize: async (requests, options) => {
           const principal = options?.credentials?.principal as
             { userEntityRef?: string } | undefined;
@@ -238,6 +262,7 @@ export async function startApiBackend(
       mockServices.httpAuth.factory({
         defaultCredentials: mockCredentials.none(),
       }),
+      ...(features ?? []),
     ],
   });
   return {

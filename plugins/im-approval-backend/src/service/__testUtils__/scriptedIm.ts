@@ -10,7 +10,11 @@ import type {
   ImInstanceState,
   ImProvider,
 } from '@im-approval/plugin-im-approval-node';
+import type { Entity } from '@backstage/catalog-model';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import knexFactory from 'knex';
+import { ApprovalPeople } from '../../people/ApprovalPeople';
+import { CatalogPeople } from '../../people/CatalogPeople';
 import { DatabaseApprovalStore } from '../../database/DatabaseApprovalStore';
 import { DatabaseEventInbox } from '../../database/DatabaseEventInbox';
 import { migratedClient } from '../../database/migratedClient';
@@ -67,6 +71,14 @@ export class ScriptedIm implements ImClient {
     this.instances.set(instanceId, { status: 'pending' });
     return { instanceId, url: `https://im.example/${instanceId}` };
   }
+  /** People the IM does not know: findUsers answers undefined for them. */
+  readonly strangers = new Set<string>();
+  async findUsers(people: string[]) {
+    return people.map(person =>
+      this.strangers.has(person) ? undefined : person,
+    );
+  }
+
   async readInstance(instanceId: string) {
     this.record('readInstance', instanceId);
     return this.instances.get(instanceId) ?? { status: 'deleted' as const };
@@ -108,6 +120,8 @@ export function template(overrides: Record<string, unknown> = {}): Template {
 export async function scriptedCore(
   options: {
     templates?: Template[];
+    /** The catalog's entities (users and groups with their relations). */
+    entities?: Entity[];
     readsPerMinute?: number;
     readsPerSecond?: number;
   } = {},
@@ -170,6 +184,14 @@ export async function scriptedCore(
     transitions,
     opener,
     expiry,
+    people: new ApprovalPeople(
+      new CatalogPeople(
+        catalogServiceMock({ entities: options.entities ?? [] }),
+        mockServices.auth(),
+        logger,
+      ),
+      logger,
+    ),
     githubServerUrl: 'https://github.com',
   });
   return {

@@ -16,6 +16,11 @@ describe('an approval’s details', () => {
     expect(screen.getByText('im instance created')).toBeInTheDocument();
     expect(screen.getByText('release 1.2')).toBeInTheDocument();
     expect(
+      screen.getByText(
+        'Octo Cat (GitHub octocat, user:default/octocat); identified by the verified GitHub actor',
+      ),
+    ).toBeInTheDocument();
+    expect(
       screen.getByText(approval.context.runUrl!).closest('a'),
     ).toHaveAttribute('href', approval.context.runUrl);
     expect(screen.getByText('INST-1').closest('a')).toHaveAttribute(

@@ -9,6 +9,7 @@ import {
 import { useApi } from '@backstage/core-plugin-api';
 import {
   describeDecider,
+  explainRequester,
   type ApprovalWithTimeline,
   type FormValue,
   type TimelineEvent,
@@ -75,6 +76,9 @@ function SummaryCard({ approval }: { approval: ApprovalWithTimeline }) {
   const metadata: Record<string, unknown> = {
     template: approval.template,
     'IM app': `${approval.integration} (${approval.provider})`,
+    'requested by': approval.requester
+      ? explainRequester(approval.requester)
+      : '—',
     approvers: approval.approvers.join(', '),
     requested: formatTime(approval.createdAt),
     expires: formatTime(approval.expiresAt),

@@ -214,7 +214,7 @@ export function TemplateDialog(props: {
               {...text('approvers')}
               helperText={
                 errors.approvers ??
-                'IM user ids, emails or mobiles; one per line or separated by commas.'
+                'Catalog users and groups (user:default/alice, group:default/release-managers), or IM user ids, emails or mobiles; one per line or separated by commas.'
               }
             />
             <TextField
@@ -229,21 +229,32 @@ export function TemplateDialog(props: {
               <MenuItem value="any">Any one of them approves</MenuItem>
               <MenuItem value="all">All of them approve</MenuItem>
             </TextField>
-            <FormControlLabel
-              control={
-                <Checkbox
-                  checked={form.allowApproverOverride}
-                  disabled={readOnly}
-                  onChange={event =>
-                    setForm({
-                      ...form,
-                      allowApproverOverride: event.target.checked,
-                    })
-                  }
-                />
-              }
-              label="A workflow step may name other approvers"
-            />
+            {(
+              [
+                [
+                  'allowApproverOverride',
+                  'A workflow step may name other approvers',
+                ],
+                [
+                  'allowSelfApproval',
+                  'The person who asks may approve their own request',
+                ],
+              ] as const
+            ).map(([flag, label]) => (
+              <FormControlLabel
+                key={flag}
+                label={label}
+                control={
+                  <Checkbox
+                    checked={form[flag]}
+                    disabled={readOnly}
+                    onChange={event =>
+                      setForm({ ...form, [flag]: event.target.checked })
+                    }
+                  />
+                }
+              />
+            ))}
             <Box display="flex" style={{ gap: 16 }}>
               <TextField
                 id="template-default-timeout"

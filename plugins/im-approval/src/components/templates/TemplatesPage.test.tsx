@@ -83,8 +83,17 @@ describe('the templates page', () => {
     ).toBeInTheDocument();
     expect(api.createTemplate).not.toHaveBeenCalled();
 
-    changeById('template-approvers', 'alice@example.com\nou_bob', dialog);
+    changeById(
+      'template-approvers',
+      'group:default/release-managers\nou_bob',
+      dialog,
+    );
     change(/Allowed repositories/, 'acme/*', dialog);
+    fireEvent.click(
+      within(dialog).getByLabelText(
+        'The person who asks may approve their own request',
+      ),
+    );
     fireEvent.click(within(dialog).getByRole('button', { name: 'Create' }));
     await waitFor(() => expect(api.createTemplate).toHaveBeenCalled());
     expect(api.createTemplate.mock.calls[0][0]).toEqual({
@@ -94,9 +103,10 @@ describe('the templates page', () => {
       form: 'DEPLOY',
       title: 'Approval for ${repository}',
       fields: { widget_service: '${vars.service}' },
-      approvers: ['alice@example.com', 'ou_bob'],
+      approvers: ['group:default/release-managers', 'ou_bob'],
       approverMode: 'any',
       allowApproverOverride: false,
+      allowSelfApproval: true,
       defaultTimeout: '1h',
       maxTimeout: '7d',
       policy: {

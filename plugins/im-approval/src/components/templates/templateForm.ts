@@ -24,6 +24,7 @@ export interface TemplateFormState {
   approvers: string;
   approverMode: 'all' | 'any';
   allowApproverOverride: boolean;
+  allowSelfApproval: boolean;
   defaultTimeout: string;
   maxTimeout: string;
   repositories: string;
@@ -42,6 +43,7 @@ export function newTemplateForm(integration = ''): TemplateFormState {
     approvers: '',
     approverMode: 'any',
     allowApproverOverride: false,
+    allowSelfApproval: false,
     defaultTimeout: '1h',
     maxTimeout: '7d',
     repositories: '',
@@ -64,6 +66,7 @@ export function templateFormFrom(view: TemplateView): TemplateFormState {
     approvers: view.approvers.join('\n'),
     approverMode: view.approverMode,
     allowApproverOverride: view.allowApproverOverride,
+    allowSelfApproval: view.allowSelfApproval,
     defaultTimeout: formatDuration(view.defaultTimeout),
     maxTimeout: formatDuration(view.maxTimeout),
     repositories: (view.policy.repositories ?? []).join('\n'),
@@ -96,6 +99,7 @@ export function templateRequestFrom(form: TemplateFormState): TemplateRequest {
     approvers: list(form.approvers) ?? [],
     approverMode: form.approverMode,
     allowApproverOverride: form.allowApproverOverride,
+    allowSelfApproval: form.allowSelfApproval,
     defaultTimeout: form.defaultTimeout.trim(),
     maxTimeout: form.maxTimeout.trim(),
     policy: {

@@ -1,0 +1,224 @@
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import { InputError, ServiceUnavailableError } from '@backstage/errors';
+import {
+  describeRequester,
+  type ApprovalContext,
+  type Requester,
+  type Template,
+} from '@im-approval/plugin-im-approval-common';
+import type { Caller } from '../auth/CallerResolver';
+import { bareMobile, contactKind } from '../providers/api/UserIdResolver';
+import {
+  type Candidate,
+  type CatalogPeople,
+  type CatalogPerson,
+  normalizeRef,
+} from './CatalogPeople';
+
+/** After the catalog failed to answer, requesters are not looked up for this long (each try would fail too). */
+const CATALOG_RETRY_MS = 60_000;
+
+/** Who an approval asks and who asked it, decided once when it is opened. */
+export interface ApprovalPeopleResult {
+  approvers: string[];
+  approverRefs: string[];
+  requester: Requester;
+  /** What the creation event says about them: people left out of groups, the requester removed. */
+  notes: string[];
+}
+
+/** Whether two ways of writing a person in an IM are the same person: e-mails ignore case, mobiles their spelling. */
+function sameImUser(a: string, b: string): boolean {
+  const kind = contactKind(a);
+  if (kind !== contactKind(b)) return false;
+  if (kind === 'email') return a.toLowerCase() === b.toLowerCase();
+  if (kind === 'mobile') return bareMobile(a) === bareMobile(b);
+  return a === b;
+}
+
+/**
+ * Turns a template's approvers and the caller into the people of one approval: catalog refs
+ * expanded, the requester identified (a verified GitHub actor through `github.com/user-login`, or
+ * the Backstage user), and the requester taken off the approvers unless the template allows
+ * self-approval.
+ */
+export class ApprovalPeople {
+  private catalogDownUntil = 0;
+
+  constructor(
+    private readonly catalog: CatalogPeople,
+    private readonly logger: LoggerService,
+  ) {}
+
+  async resolve(request: {
+    template: Template;
+    provider: string;
+    approvers: string[];
+    /** Where the approvers came from, for the 400 a bad one gets: `body.approvers` or the template. */
+    field: string;
+    caller: Caller;
+    context: ApprovalContext;
+    /** The IM's user lookup: catalog people it does not know are left out before anything is opened. */
+    findUsers: (people: string[]) => Promise<Array<string | undefined>>;
+  }): Promise<ApprovalPeopleResult> {
+    const { template, provider, field } = request;
+    const [resolved, requester] = await Promise.all([
+      this.catalog.approvers(request.approvers, provider, field),
+      this.requester(request.caller, request.context, provider),
+    ]);
+    const { notes } = resolved;
+    const candidates = await this.knownToIm(
+      resolved.candidates,
+      request.findUsers,
+      { provider, field, notes },
+    );
+    const isRequester = (candidate: Candidate) =>
+      (requester.entityRef !== undefined &&
+        candidate.ref === requester.entityRef) ||
+      (requester.imUser !== undefined &&
+        sameImUser(candidate.im, requester.imUser));
+    let asked = candidates;
+    if (candidates.some(isRequester)) {
+      if (template.allowSelfApproval) {
+        requester.mayApprove = true;
+        requester.note = `may approve their own request: template "${template.name}" allows self-approval`;
+      } else {
+        asked = candidates.filter(candidate => !isRequester(candidate));
+        if (asked.length === 0) {
+          throw new InputError(
+            `${field}: the only approver is the requester, ${describeRequester(requester)}, who cannot approve their own request; add other approvers, or set allowSelfApproval: true on template "${template.name}"`,
+          );
+        }
+        requester.note =
+          'removed from the approvers: nobody approves their own request';
+      }
+      notes.push(`requester ${describeRequester(requester)} ${requester.note}`);
+    }
+    return {
+      approvers: asked.map(candidate => candidate.im),
+      approverRefs: [
+        ...new Set(asked.flatMap(candidate => candidate.ref ?? [])),
+      ],
+      requester,
+      notes,
+    };
+  }
+
+  /**
+   * Catalog people the IM does not know are left out of their group (a group left with nobody, or a
+   * user named alone, is a 400). Raw entries stay as written: the IM says what it thinks of them.
+   * When the IM cannot be asked now, everyone stays and opening the instance says the rest.
+   */
+  private async knownToIm(
+    candidates: Candidate[],
+    findUsers: (people: string[]) => Promise<Array<string | undefined>>,
+    where: { provider: string; field: string; notes: string[] },
+  ): Promise<Candidate[]> {
+    const fromCatalog = candidates.filter(candidate => candidate.ref);
+    if (fromCatalog.length === 0) return candidates;
+    let ids: Array<string | undefined>;
+    try {
+      ids = await findUsers(fromCatalog.map(candidate => candidate.im));
+    } catch (error) {
+      this.logger.warn(
+        `Catalog approvers were not looked up in ${where.provider} ahead: ${(error as Error).message}`,
+      );
+      return candidates;
+    }
+    const unknown = new Set(fromCatalog.filter((_, i) => !ids[i]));
+    if (unknown.size === 0) return candidates;
+    const missing = (candidate: Candidate) =>
+      `${candidate.ref} (${candidate.im}) is not a ${where.provider} user`;
+    for (const candidate of unknown) {
+      if (!candidate.group)
+        throw new InputError(`${where.field}: ${missing(candidate)}`);
+    }
+    const groups = new Set([...unknown].map(candidate => candidate.group!));
+    for (const group of groups) {
+      const left = [...unknown].filter(candidate => candidate.group === group);
+      if (!candidates.some(c => c.group === group && !unknown.has(c)))
+        throw new InputError(
+          `${where.field}: nobody in ${group} is a ${where.provider} user: ${left.map(missing).join('; ')}`,
+        );
+      where.notes.push(`left out of ${group}: ${left.map(missing).join('; ')}`);
+    }
+    return candidates.filter(candidate => !unknown.has(candidate));
+  }
+
+  private async requester(
+    caller: Caller,
+    context: ApprovalContext,
+    provider: string,
+  ): Promise<Requester> {
+    if (caller.kind === 'user') {
+      const ref = normalizeRef(caller.id, 'user');
+      const known: Requester = {
+        name: caller.id,
+        identifiedBy: 'backstage-user',
+        entityRef: ref,
+      };
+      const found = await this.lookUp(() =>
+        this.catalog.people([ref], provider).then(([person]) => person ?? null),
+      );
+      if ('failure' in found) return { ...known, note: found.failure };
+      return found.person
+        ? this.asRequester(found.person, known)
+        : { ...known, note: 'not in the catalog' };
+    }
+    const login = context.actor;
+    if (!context.verified || !login) {
+      return {
+        name: login ?? caller.id,
+        identifiedBy: 'unidentified',
+        note: login
+          ? 'the run context is self-reported, so its actor is not taken as the requester'
+          : 'the run context names no actor',
+      };
+    }
+    const known: Requester = {
+      name: login,
+      identifiedBy: 'github-actor',
+      githubLogin: login,
+    };
+    const found = await this.lookUp(() =>
+      this.catalog.userForLogin(login, provider),
+    );
+    if ('failure' in found) return { ...known, note: found.failure };
+    return found.person
+      ? this.asRequester(found.person, known)
+      : {
+          ...known,
+          note: 'no catalog User has this GitHub login (annotation github.com/user-login)',
+        };
+  }
+
+  private asRequester(person: CatalogPerson, known: Requester): Requester {
+    return {
+      ...known,
+      name: person.name,
+      entityRef: person.ref,
+      ...('user' in person.im ? { imUser: person.im.user } : {}),
+    };
+  }
+
+  /**
+   * A catalog read for the requester; when the catalog cannot answer, the approval is still opened
+   * (the requester then stays unknown, and says why) rather than every pipeline stopping with it.
+   */
+  private async lookUp(
+    read: () => Promise<CatalogPerson | null>,
+  ): Promise<{ person: CatalogPerson | null } | { failure: string }> {
+    if (Date.now() < this.catalogDownUntil)
+      return { failure: 'the catalog could not be read a moment ago' };
+    try {
+      return { person: await read() };
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableError)) throw error;
+      this.catalogDownUntil = Date.now() + CATALOG_RETRY_MS;
+      this.logger.warn(
+        `Requesters are not identified for ${CATALOG_RETRY_MS / 1000} s: ${error.message}`,
+      );
+      return { failure: error.message };
+    }
+  }
+}
