@@ -5,6 +5,10 @@ import {
   PageBlueprint,
 } from '@backstage/frontend-plugin-api';
 import { SignInPageBlueprint } from '@backstage/plugin-app-react';
+import catalogPlugin from '@backstage/plugin-catalog/alpha';
+import notificationsPlugin from '@backstage/plugin-notifications/alpha';
+import scaffolderPlugin from '@backstage/plugin-scaffolder/alpha';
+import signalsPlugin from '@backstage/plugin-signals/alpha';
 import imApprovalPlugin from '@im-approval/plugin-im-approval/alpha';
 import { Navigate } from 'react-router-dom';
 
@@ -17,7 +21,7 @@ const signInPage = SignInPageBlueprint.make({
   },
 });
 
-/** The app has one plugin, so its home is that plugin's page. */
+/** Home is the approvals page; the catalog (with each component's approvals), notifications and templates sit beside it. */
 const homePage = PageBlueprint.make({
   name: 'home',
   params: {
@@ -29,6 +33,10 @@ const homePage = PageBlueprint.make({
 export default createApp({
   features: [
     imApprovalPlugin,
+    catalogPlugin,
+    scaffolderPlugin,
+    notificationsPlugin,
+    signalsPlugin,
     createFrontendModule({
       pluginId: 'app',
       extensions: [signInPage, homePage],

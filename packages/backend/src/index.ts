@@ -28,8 +28,13 @@ backend.add(
   import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'),
 );
 backend.add(import('@backstage/plugin-scaffolder-backend'));
+backend.add(
+  import('@im-approval/plugin-scaffolder-backend-module-im-approval'),
+);
 backend.add(import('@backstage/plugin-notifications-backend'));
 backend.add(import('@backstage/plugin-signals-backend'));
+// Carries signals between replicas (through the database on PostgreSQL).
+backend.add(import('@backstage/plugin-events-backend'));
 backend.add(import('@im-approval/plugin-im-approval-backend'));
 
 backend.start();

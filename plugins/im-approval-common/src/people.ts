@@ -74,15 +74,12 @@ export type Requester = z.infer<typeof requesterSchema>;
  * @public
  */
 export function describeRequester(requester: Requester): string {
+  const { githubLogin, name } = requester;
   const known = [
-    requester.githubLogin && requester.githubLogin !== requester.name
-      ? `GitHub ${requester.githubLogin}`
-      : undefined,
+    githubLogin && (githubLogin === name ? 'GitHub' : `GitHub ${githubLogin}`),
     requester.entityRef,
   ].filter(Boolean);
-  return known.length > 0
-    ? `${requester.name} (${known.join(', ')})`
-    : requester.name;
+  return known.length > 0 ? `${name} (${known.join(', ')})` : name;
 }
 
 const IDENTIFIED_BY: Record<Requester['identifiedBy'], string> = {

@@ -20,3 +20,13 @@ export const approvalSignalSchema = z
   .meta({ id: 'ApprovalSignal' });
 /** @public */
 export type ApprovalSignal = z.infer<typeof approvalSignalSchema>;
+
+/**
+ * Where an approval's page is in an app that mounts the plugin at `/im-approval`, as the README
+ * says to: notifications and the entity card link there.
+ *
+ * @public
+ */
+export function approvalPagePath(id: string): string {
+  return `/im-approval/approvals/${encodeURIComponent(id)}`;
+}

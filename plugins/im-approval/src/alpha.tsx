@@ -4,6 +4,10 @@ import {
   createRouteRef,
   PageBlueprint,
 } from '@backstage/frontend-plugin-api';
+import {
+  EntityCardBlueprint,
+  EntityContentBlueprint,
+} from '@backstage/plugin-catalog-react/alpha';
 import AssignmentTurnedInIcon from '@material-ui/icons/AssignmentTurnedIn';
 import { imApprovalApiFactory } from './api/apiFactory';
 
@@ -27,8 +31,41 @@ const imApprovalPage = PageBlueprint.make({
   },
 });
 
+/** Components whose repository (`github.com/project-slug`) asks for approvals. */
+const HAS_REPOSITORY = (entity: {
+  kind: string;
+  metadata: { annotations?: Record<string, string> };
+}) =>
+  entity.kind.toLocaleLowerCase('en-US') === 'component' &&
+  Boolean(entity.metadata.annotations?.['github.com/project-slug']);
+
+const entityApprovalsCard = EntityCardBlueprint.make({
+  name: 'approvals',
+  params: {
+    filter: HAS_REPOSITORY,
+    loader: () =>
+      import('./components/entity/EntityApprovals').then(m => (
+        <m.EntityImApprovalsCard />
+      )),
+  },
+});
+
+const entityApprovalsContent = EntityContentBlueprint.make({
+  name: 'approvals',
+  params: {
+    path: '/im-approvals',
+    title: 'IM approvals',
+    filter: HAS_REPOSITORY,
+    loader: () =>
+      import('./components/entity/EntityApprovals').then(m => (
+        <m.EntityImApprovalsContent />
+      )),
+  },
+});
+
 /**
- * The plugin for apps on the new frontend system.
+ * The plugin for apps on the new frontend system: its page, and on component pages a card and a
+ * tab with the approvals of the component's repository.
  *
  * @alpha
  */
@@ -36,6 +73,11 @@ export default createFrontendPlugin({
   pluginId: 'im-approval',
   title: 'IM approvals',
   icon: <AssignmentTurnedInIcon />,
-  extensions: [imApprovalApi, imApprovalPage],
+  extensions: [
+    imApprovalApi,
+    imApprovalPage,
+    entityApprovalsCard,
+    entityApprovalsContent,
+  ],
   routes: { root: rootRouteRef },
 });

@@ -1,4 +1,9 @@
-export { imApprovalPlugin, ImApprovalPage } from './plugin';
+export {
+  imApprovalPlugin,
+  ImApprovalPage,
+  EntityImApprovalsCard,
+  EntityImApprovalsContent,
+} from './plugin';
 export {
   imApprovalApiRef,
   type ImApprovalApi,

@@ -1,4 +1,5 @@
 import {
+  createComponentExtension,
   createPlugin,
   createRoutableExtension,
 } from '@backstage/core-plugin-api';
@@ -29,3 +30,39 @@ export const ImApprovalPage = imApprovalPlugin.provide(
     mountPoint: rootRouteRef,
   }),
 );
+
+/**
+ * For a component's overview: the approvals of its repository (`github.com/project-slug`), pending first.
+ *
+ * @public
+ */
+export const EntityImApprovalsCard: () => JSX.Element =
+  imApprovalPlugin.provide(
+    createComponentExtension({
+      name: 'EntityImApprovalsCard',
+      component: {
+        lazy: () =>
+          import('./components/entity/EntityApprovals').then(
+            m => m.EntityImApprovalsCard,
+          ),
+      },
+    }),
+  );
+
+/**
+ * For a component's tab: every pending approval of its repository and the latest decided ones.
+ *
+ * @public
+ */
+export const EntityImApprovalsContent: () => JSX.Element =
+  imApprovalPlugin.provide(
+    createComponentExtension({
+      name: 'EntityImApprovalsContent',
+      component: {
+        lazy: () =>
+          import('./components/entity/EntityApprovals').then(
+            m => m.EntityImApprovalsContent,
+          ),
+      },
+    }),
+  );

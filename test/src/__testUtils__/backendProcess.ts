@@ -16,7 +16,11 @@ const outputDir = join(repoRoot, '.test-output');
 /** The example organisation: app-config.yaml names it from packages/backend, these backends run from the root. */
 const EXAMPLE_CATALOG = {
   catalog: {
-    locations: ['org.yaml', 'components.yaml'].map(file => ({
+    locations: [
+      'org.yaml',
+      'components.yaml',
+      'templates/gated-release.yaml',
+    ].map(file => ({
       type: 'file',
       target: join(repoRoot, 'examples', file),
     })),

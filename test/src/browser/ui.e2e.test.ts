@@ -13,6 +13,7 @@ import {
   type AppServer,
 } from './__testUtils__/appServer';
 import { launchChromium, screenshotDir } from './__testUtils__/browser';
+import { decideInSandbox, openApproval } from '../__testUtils__/flow';
 
 jest.setTimeout(300_000);
 
@@ -292,6 +293,42 @@ describe('the IM approval UI in a browser', () => {
     await page.getByRole('button', { name: 'Test webhook' }).click();
     await page.getByText('accepted').first().waitFor();
     await shot('deployment-gates');
+  });
+
+  it("shows a component's approvals on its catalog page, and one decided in the IM changes there without a reload", async () => {
+    await signIn();
+    const { approval } = await openApproval(stack, backend(), {
+      title: 'Deploy api to production from the catalog test',
+    });
+    // The catalog reads examples/ in the background: the page exists once it has.
+    await expectEventually(async () => {
+      await page.goto(`${app.url}/catalog/default/component/api/im-approvals`);
+      return page
+        .getByRole('link', { name: approval.title })
+        .waitFor({ timeout: 3000 })
+        .then(
+          () => true,
+          () => false,
+        );
+    }, 60_000);
+    const row = page.locator('tr', {
+      has: page.getByRole('link', { name: approval.title }),
+    });
+    expect(await row.textContent()).toContain('pending');
+    expect(await row.textContent()).toContain('octocat (GitHub)');
+    await shot('entity-approvals');
+
+    await decideInSandbox(stack, approval.imInstanceId!, 'approve', {
+      openId: 'ou_alice',
+      comment: 'from the catalog',
+    });
+    // No reload: the backend's signal makes the tab read its approvals again.
+    await row.filter({ hasText: 'approved' }).waitFor({ timeout: 20_000 });
+    expect(await row.textContent()).toContain('Alice Chen (ou_alice)');
+
+    await row.getByRole('link', { name: approval.title }).click();
+    await page.waitForURL(new RegExp(`/im-approval/approvals/${approval.id}$`));
+    await page.getByText('Timeline').waitFor();
   });
 });
 

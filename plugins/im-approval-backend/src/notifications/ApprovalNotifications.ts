@@ -1,6 +1,7 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { NotificationService } from '@backstage/plugin-notifications-node';
 import {
+  approvalPagePath,
   describeDecider,
   describeRequester,
   type Approval,
@@ -14,11 +15,6 @@ const OUTCOMES: Record<Approval['status'], string> = {
   expired: 'Expired',
   failed: 'Failed',
 };
-
-/** Where an approval's page is in the app; notifications link to it. */
-export function approvalLink(approval: Approval): string {
-  return `/im-approval/approvals/${approval.id}`;
-}
 
 /**
  * Backstage notifications for the catalog users of an approval: its approvers when it waits on
@@ -84,7 +80,7 @@ export class ApprovalNotifications {
         recipients: { type: 'entity', entityRef },
         payload: {
           ...payload,
-          link: approvalLink(approval),
+          link: approvalPagePath(approval.id),
           topic: 'IM approvals',
           scope: `im-approval:${approval.id}`,
         },

@@ -10,6 +10,8 @@ import type {
   IntegrationView,
   TemplateView,
 } from '@im-approval/plugin-im-approval-common';
+import type { JsonObject } from '@backstage/types';
+import { signalApiRef, type SignalApi } from '@backstage/plugin-signals-react';
 import { SWRConfig } from 'swr';
 import { imApprovalApiRef, type ImApprovalApi } from '../api/ImApprovalApi';
 import { ImApprovalPage } from '../components/ImApprovalPage';
@@ -56,11 +58,33 @@ export function fakeApi(
   } as jest.Mocked<ImApprovalApi>;
 }
 
+/** Backstage signals as the backend sends them: `send` delivers to the page's subscribers. */
+export function fakeSignals() {
+  const listeners = new Map<string, Set<(message: JsonObject) => void>>();
+  const api: SignalApi = {
+    subscribe<T extends JsonObject>(
+      channel: string,
+      onMessage: (message: T) => void,
+    ) {
+      const forChannel = listeners.get(channel) ?? new Set();
+      listeners.set(channel, forChannel);
+      const listener = onMessage as (message: JsonObject) => void;
+      forChannel.add(listener);
+      return { unsubscribe: () => forChannel.delete(listener) };
+    },
+  };
+  return {
+    api,
+    send: (channel: string, message: JsonObject) =>
+      listeners.get(channel)?.forEach(listener => listener(message)),
+  };
+}
+
 /** Renders the plugin's page at `path` (relative to where it is mounted), denying the permissions named. */
 export async function renderPage(
   api: ImApprovalApi,
   path: string,
-  options: { deny?: string[] } = {},
+  options: { deny?: string[]; signals?: SignalApi } = {},
 ) {
   const deny = new Set(options.deny ?? []);
   const permissionApi = mockApis.permission({
@@ -76,6 +100,9 @@ export async function renderPage(
         apis={[
           [imApprovalApiRef, api],
           [permissionApiRef, permissionApi],
+          ...(options.signals
+            ? [[signalApiRef, options.signals] as const]
+            : []),
         ]}
       >
         <ImApprovalPage />

@@ -1,5 +1,12 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { approval, fakeApi, renderPage } from '../../__testUtils__/renderPage';
+import { APPROVAL_SIGNAL_CHANNEL } from '@im-approval/plugin-im-approval-common';
+import { act } from 'react';
+import {
+  approval,
+  fakeApi,
+  fakeSignals,
+  renderPage,
+} from '../../__testUtils__/renderPage';
 
 const path = `/approvals/${approval.id}`;
 
@@ -27,6 +34,36 @@ describe('an approval’s details', () => {
       'href',
       approval.imUrl,
     );
+  });
+
+  it('shows a decision the moment the backend signals it, without a reload', async () => {
+    const api = fakeApi({ getApproval: jest.fn(async () => approval) });
+    const signals = fakeSignals();
+    await renderPage(api, path, { signals: signals.api });
+    await screen.findByRole('heading', { name: 'Deploy api from acme/api' });
+
+    // Another approval's change is not this page's.
+    act(() =>
+      signals.send(APPROVAL_SIGNAL_CHANNEL, {
+        id: '00000000-0000-4000-8000-000000000000',
+        status: 'approved',
+      }),
+    );
+    api.getApproval.mockImplementation(async () => ({
+      ...approval,
+      status: 'approved' as const,
+      decidedBy: 'Bob Li',
+      decidedById: 'ou_bob',
+      decidedAt: '2025-01-02T10:02:00.000Z',
+    }));
+    act(() =>
+      signals.send(APPROVAL_SIGNAL_CHANNEL, {
+        id: approval.id,
+        status: 'approved',
+      }),
+    );
+    expect(await screen.findByText('Bob Li (ou_bob)')).toBeInTheDocument();
+    expect(api.getApproval).toHaveBeenCalledTimes(2);
   });
 
   it('links only to http(s) addresses, whatever a caller or an IM reported', async () => {

@@ -23,6 +23,7 @@ import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { usePluginLink } from '../shared/basePath';
 import { httpUrl } from '../shared/httpUrl';
 import { formatTime } from '../shared/time';
+import { useApprovalChanges } from '../shared/useApprovalChanges';
 import { ApprovalActions } from './ApprovalActions';
 import { ApprovalStatus } from './ApprovalStatus';
 
@@ -37,6 +38,9 @@ export function ApprovalDetail() {
     retry,
   } = useAsyncRetry(() => api.getApproval(id), [api, id]);
   const link = usePluginLink();
+  useApprovalChanges(signal => {
+    if (signal.id === id) retry();
+  });
 
   if (loading && !approval) return <Progress />;
   if (error) return <ResponseErrorPanel error={error} />;

@@ -1,5 +1,12 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { approval, fakeApi, renderPage } from '../../__testUtils__/renderPage';
+import { APPROVAL_SIGNAL_CHANNEL } from '@im-approval/plugin-im-approval-common';
+import { act } from 'react';
+import {
+  approval,
+  fakeApi,
+  fakeSignals,
+  renderPage,
+} from '../../__testUtils__/renderPage';
 
 describe('the approvals list', () => {
   it('shows the approvals the backend pages through, linking each to its details', async () => {
@@ -71,6 +78,43 @@ describe('the approvals list', () => {
     expect(
       await screen.findByText('No approval matches these filters.'),
     ).toBeInTheDocument();
+  });
+
+  it('lists my own approvals, and reads the page again when the backend signals a change', async () => {
+    const api = fakeApi({
+      listApprovals: jest.fn(async () => ({
+        items: [approval],
+        totalCount: 1,
+        offset: 0,
+        limit: 25,
+      })),
+    });
+    const signals = fakeSignals();
+    await renderPage(api, '/', { signals: signals.api });
+    await screen.findByRole('link', { name: 'Deploy api from acme/api' });
+
+    fireEvent.mouseDown(screen.getByRole('button', { name: /Everyone's/ }));
+    fireEvent.click(
+      await screen.findByRole('option', { name: 'Waiting on me' }),
+    );
+    await waitFor(() =>
+      expect(api.listApprovals).toHaveBeenLastCalledWith(
+        expect.objectContaining({ mine: 'waiting', offset: 0 }),
+      ),
+    );
+    const calls = api.listApprovals.mock.calls.length;
+    act(() =>
+      signals.send(APPROVAL_SIGNAL_CHANNEL, {
+        id: approval.id,
+        status: 'approved',
+      }),
+    );
+    await waitFor(() =>
+      expect(api.listApprovals).toHaveBeenCalledTimes(calls + 1),
+    );
+    expect(api.listApprovals).toHaveBeenLastCalledWith(
+      expect.objectContaining({ mine: 'waiting' }),
+    );
   });
 
   it('says nothing matched, rather than that there are no approvals, after a search', async () => {

@@ -7,26 +7,31 @@ import {
 import { useApi } from '@backstage/core-plugin-api';
 import {
   approvalStatusSchema,
-  describeDecider,
   type Approval,
   type ApprovalStatus as Status,
 } from '@im-approval/plugin-im-approval-common';
 import Grid from '@material-ui/core/Grid';
 import MenuItem from '@material-ui/core/MenuItem';
 import TextField from '@material-ui/core/TextField';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { useDebounce } from 'react-use';
 import {
   imApprovalApiRef,
   type ApprovalsFilter,
 } from '../../api/ImApprovalApi';
 import { usePluginLink } from '../shared/basePath';
-import { formatAge, formatTime } from '../shared/time';
-import { ApprovalStatus } from './ApprovalStatus';
+import { formatAge } from '../shared/time';
+import { useApprovalChanges } from '../shared/useApprovalChanges';
+import { approvalColumns } from './approvalColumns';
 
 const PAGE_SIZE = 25;
 
-type Filters = { status: Status | ''; template: string; repository: string };
+type Filters = {
+  status: Status | '';
+  template: string;
+  repository: string;
+  mine: '' | 'requested' | 'waiting';
+};
 
 /** The approvals, newest first, filtered and paged by the backend. */
 export function ApprovalsList() {
@@ -36,6 +41,7 @@ export function ApprovalsList() {
     status: '',
     template: '',
     repository: '',
+    mine: '',
   });
   // Typing in a text filter asks the backend once the user pauses, not on every key.
   const [applied, setApplied] = useState(filters);
@@ -43,13 +49,12 @@ export function ApprovalsList() {
   const [error, setError] = useState<Error>();
   // The table keeps its search text to itself; the empty message needs to know whether there was one.
   const [searched, setSearched] = useState(false);
+  // The page shown is read again whenever an approval changes: a new one, or one decided.
+  const table = useRef<{ onQueryChange(): void }>();
+  useApprovalChanges(() => table.current?.onQueryChange());
 
   const columns: TableColumn<Approval>[] = [
-    {
-      title: 'Status',
-      field: 'status',
-      render: row => <ApprovalStatus status={row.status} />,
-    },
+    approvalColumns.status,
     {
       title: 'Title',
       field: 'title',
@@ -57,16 +62,8 @@ export function ApprovalsList() {
     },
     { title: 'Repository', field: 'context.repository' },
     { title: 'Template', field: 'template' },
-    {
-      title: 'Requested',
-      field: 'createdAt',
-      render: row => formatTime(row.createdAt),
-    },
-    {
-      title: 'Decided by',
-      field: 'decidedBy',
-      render: row => describeDecider(row) ?? '—',
-    },
+    approvalColumns.requested,
+    approvalColumns.decidedBy,
     {
       title: 'Age',
       field: 'decidedAt',
@@ -84,6 +81,7 @@ export function ApprovalsList() {
       status: applied.status || undefined,
       template: applied.template.trim() || undefined,
       repository: applied.repository.trim() || undefined,
+      mine: applied.mine || undefined,
       limit: query.pageSize,
       offset: query.page * query.pageSize,
     };
@@ -124,6 +122,18 @@ export function ApprovalsList() {
           select
           SelectProps={{ displayEmpty: true }}
           InputLabelProps={{ shrink: true }}
+          {...filterInput('mine', 'Whose')}
+        >
+          <MenuItem value="">Everyone's</MenuItem>
+          <MenuItem value="requested">Requested by me</MenuItem>
+          <MenuItem value="waiting">Waiting on me</MenuItem>
+        </TextField>
+      </Grid>
+      <Grid item xs={12} md={3}>
+        <TextField
+          select
+          SelectProps={{ displayEmpty: true }}
+          InputLabelProps={{ shrink: true }}
           {...filterInput('status', 'Status')}
         >
           <MenuItem value="">Any status</MenuItem>
@@ -152,6 +162,7 @@ export function ApprovalsList() {
         <Table<Approval>
           // A new key starts again at page one whenever the applied filters change.
           key={JSON.stringify(applied)}
+          tableRef={table}
           title="Approvals"
           columns={columns}
           data={load}
