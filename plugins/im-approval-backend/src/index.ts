@@ -1,1 +1,9 @@
 export { imApprovalPlugin as default } from './plugin';
+export {
+  approvalConditions,
+  approvalPermissionRules,
+  approvalResourceRef,
+  createApprovalConditionalDecision,
+  type ApprovalQuery,
+  type ApprovalResource,
+} from './permissions/approvalRules';

@@ -5,7 +5,14 @@ import {
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
-import { imApprovalPermissions } from '@im-approval/plugin-im-approval-common';
+import {
+  imApprovalApprovalDecidePermission,
+  imApprovalPermissions,
+} from '@im-approval/plugin-im-approval-common';
+import {
+  approvalPermissionRules,
+  approvalResourceRef,
+} from './permissions/approvalRules';
 import type { ImProvider } from '@im-approval/plugin-im-approval-node';
 import { CallerResolver } from './auth/CallerResolver';
 import { GithubOidcVerifier } from './auth/GithubOidcVerifier';
@@ -159,6 +166,7 @@ export const imApprovalPlugin = createBackendPlugin({
           logger,
         });
         lifecycle.addShutdownHook(() => intake.settled());
+        const catalogPeople = new CatalogPeople(catalog, auth, logger);
         const service = new ApprovalService({
           store,
           settings: managedSettings.source,
@@ -166,10 +174,7 @@ export const imApprovalPlugin = createBackendPlugin({
           transitions,
           opener,
           expiry,
-          people: new ApprovalPeople(
-            new CatalogPeople(catalog, auth, logger),
-            logger,
-          ),
+          people: new ApprovalPeople(catalogPeople, logger),
           githubServerUrl: settings.githubServerUrl,
         });
         // People and pages hear of every change made here; other replicas tell of their own.
@@ -194,6 +199,27 @@ export const imApprovalPlugin = createBackendPlugin({
           );
 
         permissionsRegistry.addPermissions(imApprovalPermissions);
+        // The decide permission may be conditional: its rules are applied to the approval, with the
+        // owners of its repository's components read from the catalog.
+        permissionsRegistry.addResourceType({
+          resourceRef: approvalResourceRef,
+          permissions: [imApprovalApprovalDecidePermission],
+          rules: Object.values(approvalPermissionRules),
+          getResources: ids =>
+            Promise.all(
+              ids.map(async id => {
+                const approval = await store.get(id);
+                return (
+                  approval && {
+                    approval,
+                    repositoryOwners: await catalogPeople.ownersOfRepository(
+                      approval.context.repository,
+                    ),
+                  }
+                );
+              }),
+            ),
+        });
 
         const connections = new ImConnections(clients, logger);
         lifecycle.addShutdownHook(() => connections.stop());

@@ -35,6 +35,8 @@ export const PERSON_ANNOTATIONS = {
   mobile: 'im-approval.io/mobile',
   /** Set by Backstage's GitHub org provider: how a workflow's actor is found in the catalog. */
   githubLogin: 'github.com/user-login',
+  /** On a component: its GitHub repository (owner/name), whose approvals its pages list and its owners may decide. */
+  projectSlug: 'github.com/project-slug',
 } as const;
 
 /**

@@ -29,10 +29,23 @@ export const imApprovalApprovalReadPermission = createPermission({
   attributes: { action: 'read' },
 });
 
-/** @public */
+/**
+ * The resource type of approvals, for conditional decisions on them (see the backend's `approvalConditions`).
+ *
+ * @public
+ */
+export const IM_APPROVAL_RESOURCE_TYPE = 'im-approval-approval';
+
+/**
+ * Cancel an approval, or decide it outside the IM. A resource permission: a policy may allow it
+ * conditionally, e.g. to the owners of the component whose repository asked.
+ *
+ * @public
+ */
 export const imApprovalApprovalDecidePermission = createPermission({
   name: 'im-approval.approval.decide',
   attributes: { action: 'update' },
+  resourceType: IM_APPROVAL_RESOURCE_TYPE,
 });
 
 /** @public */

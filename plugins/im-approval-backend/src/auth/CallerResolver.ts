@@ -7,7 +7,9 @@ import type {
 import { AuthenticationError, NotAllowedError } from '@backstage/errors';
 import {
   AuthorizeResult,
+  isResourcePermission,
   type BasicPermission,
+  type ResourcePermission,
 } from '@backstage/plugin-permission-common';
 import type {
   Approval,
@@ -61,18 +63,34 @@ export class CallerResolver {
     return { kind: 'service', id: credentials.principal.subject };
   }
 
-  /** For each permission, whether the caller has it: users ask the permission framework, services are trusted, workflows have none. */
+  /**
+   * For each permission, whether the caller has it: users ask the permission framework, services
+   * are trusted, workflows have none. A resource permission counts when the policy allows it for
+   * some approvals (a conditional decision): each approval is then checked when it is acted on.
+   */
   async allowed(
     caller: Caller,
-    permissions: BasicPermission[],
+    permissions: Array<BasicPermission | ResourcePermission>,
   ): Promise<boolean[]> {
     if (caller.kind === 'service') return permissions.map(() => true);
     if (caller.kind === 'github') return permissions.map(() => false);
-    const decisions = await this.permissions.authorize(
-      permissions.map(permission => ({ permission })),
-      { credentials: caller.credentials },
+    const { credentials } = caller;
+    return Promise.all(
+      permissions.map(async permission => {
+        if (!isResourcePermission(permission)) {
+          const [decision] = await this.permissions.authorize(
+            [{ permission }],
+            { credentials },
+          );
+          return decision.result === AuthorizeResult.ALLOW;
+        }
+        const [decision] = await this.permissions.authorizeConditional(
+          [{ permission }],
+          { credentials },
+        );
+        return decision.result !== AuthorizeResult.DENY;
+      }),
     );
-    return decisions.map(decision => decision.result === AuthorizeResult.ALLOW);
   }
 
   /** Settings are for people with one of the permissions, and for services; never for workflows. */
@@ -87,20 +105,36 @@ export class CallerResolver {
     await this.requireOne(caller, permissions);
   }
 
-  /** Users need the permission; services are trusted; a workflow may touch its own repository's approvals only. */
+  /**
+   * Users need the permission (for a resource permission, on this approval: the policy's conditions
+   * are applied to it); services are trusted; a workflow may touch its own repository's approvals only.
+   */
   async authorize(
     caller: Caller,
-    permission: BasicPermission,
-    approval?: Approval,
+    permission: BasicPermission | ResourcePermission,
+    approval?: Pick<Approval, 'id'> & Partial<Approval>,
   ): Promise<void> {
+    if (caller.kind === 'user' && isResourcePermission(permission)) {
+      if (!approval)
+        throw new Error(`${permission.name} is checked on an approval`);
+      const [decision] = await this.permissions.authorize(
+        [{ permission, resourceRef: approval.id }],
+        { credentials: caller.credentials },
+      );
+      if (decision.result !== AuthorizeResult.ALLOW)
+        throw new NotAllowedError(
+          `You need the ${permission.name} permission for approval ${approval.id}`,
+        );
+      return;
+    }
     if (caller.kind !== 'github') {
-      await this.requireOne(caller, [permission]);
+      await this.requireOne(caller, [permission as BasicPermission]);
       return;
     }
     if (!approval)
       throw new NotAllowedError('Workflows may only read their own approvals');
     if (
-      approval.context.repository.toLowerCase() !==
+      approval.context?.repository.toLowerCase() !==
       caller.context.repository.toLowerCase()
     ) {
       throw new NotAllowedError(

@@ -3,6 +3,7 @@ import {
   type Entity,
   parseEntityRef,
   RELATION_HAS_MEMBER,
+  RELATION_OWNED_BY,
   RELATION_PARENT_OF,
   stringifyEntityRef,
 } from '@backstage/catalog-model';
@@ -65,13 +66,15 @@ function displayName(entity: Entity): string {
   return typeof name === 'string' && name ? name : entity.metadata.name;
 }
 
-function relatedRefs(entity: Entity, type: string, kind: string): string[] {
+/** The entity's relations of a type (to entities of a kind, when given), as lower-case refs. */
+function relatedRefs(entity: Entity, type: string, kind?: string): string[] {
   return (entity.relations ?? [])
     .filter(
       relation =>
         relation.type === type &&
-        parseEntityRef(relation.targetRef).kind.toLocaleLowerCase('en-US') ===
-          kind,
+        (!kind ||
+          parseEntityRef(relation.targetRef).kind.toLocaleLowerCase('en-US') ===
+            kind),
     )
     .map(relation => relation.targetRef.toLocaleLowerCase('en-US'));
 }
@@ -183,6 +186,27 @@ export class CatalogPeople {
         );
       return items.length === 1 ? this.person(items[0], provider) : null;
     });
+  }
+
+  /** The owners (lower-case refs) of the components whose `github.com/project-slug` is this repository. */
+  async ownersOfRepository(repository: string): Promise<string[]> {
+    const { items } = await this.read(credentials =>
+      this.catalog.getEntities(
+        {
+          filter: {
+            kind: 'component',
+            [`metadata.annotations.${PERSON_ANNOTATIONS.projectSlug}`]:
+              repository,
+          },
+        },
+        { credentials },
+      ),
+    );
+    return [
+      ...new Set(
+        items.flatMap(entity => relatedRefs(entity, RELATION_OWNED_BY)),
+      ),
+    ];
   }
 
   /** Catalog Users by ref, in order; undefined for a ref the catalog does not hold. */

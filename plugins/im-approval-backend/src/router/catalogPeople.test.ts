@@ -8,8 +8,6 @@ import {
   signalsServiceRef,
   type SignalPayload,
 } from '@backstage/plugin-signals-node';
-import catalogPlugin from '@backstage/plugin-catalog-backend';
-import { resolve } from 'node:path';
 import request from 'supertest';
 import {
   API,
@@ -18,11 +16,11 @@ import {
   USER_WITH_ALL,
   type ApiBackend,
 } from './__testUtils__/apiHarness';
+import { exampleCatalog } from './__testUtils__/exampleCatalog';
 
 jest.setTimeout(60_000);
 
 const databases = testDatabases();
-const EXAMPLES = resolve(__dirname, '../../../../examples');
 
 /** The example organisation's people, as the sandbox's Feishu knows them. */
 const RUN = {
@@ -44,60 +42,32 @@ describe.each(databases.eachSupportedId())(
       backend = await startApiBackend(
         databases,
         databaseId,
-        config => ({
-          ...config,
-          catalog: {
-            rules: [{ allow: ['User', 'Group'] }],
-            locations: [
-              { type: 'file', target: resolve(EXAMPLES, 'org.yaml') },
-            ],
-          },
-        }),
-        [
-          catalogPlugin,
-          createServiceFactory({
-            service: notificationService,
-            deps: {},
-            factory: () => ({
-              send: async (options: NotificationSendOptions) => {
-                sent.push(options);
-              },
+        config => ({ ...config, ...exampleCatalog.config }),
+        {
+          features: [
+            exampleCatalog.plugin,
+            createServiceFactory({
+              service: notificationService,
+              deps: {},
+              factory: () => ({
+                send: async (options: NotificationSendOptions) => {
+                  sent.push(options);
+                },
+              }),
             }),
-          }),
-          createServiceFactory({
-            service: signalsServiceRef,
-            deps: {},
-            factory: () => ({
-              publish: async (signal: SignalPayload) => {
-                signals.push(signal);
-              },
+            createServiceFactory({
+              service: signalsServiceRef,
+              deps: {},
+              factory: () => ({
+                publish: async (signal: SignalPayload) => {
+                  signals.push(signal);
+                },
+              }),
             }),
-          }),
-        ],
+          ],
+        },
       );
-      // The catalog processes the locations in the background: wait for the nested group's members.
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const group = await request(backend.server)
-          .get('/api/catalog/entities/by-name/group/default/release-managers')
-          .set('Authorization', mockCredentials.service.header());
-        const relations: Array<{ type: string }> = group.body.relations ?? [];
-        const sre = await request(backend.server)
-          .get('/api/catalog/entities/by-name/group/default/sre')
-          .set('Authorization', mockCredentials.service.header());
-        if (
-          relations.some(r => r.type === 'parentOf') &&
-          (sre.body.relations ?? []).some(
-            (r: { type: string }) => r.type === 'hasMember',
-          )
-        )
-          break;
-        if (Date.now() > deadline)
-          throw new Error(
-            `the catalog did not process examples/org.yaml: ${group.status} ${JSON.stringify(group.body)}`,
-          );
-        await new Promise(r => setTimeout(r, 250));
-      }
+      await exampleCatalog.read(backend.server);
     });
     afterAll(() => backend?.close());
 

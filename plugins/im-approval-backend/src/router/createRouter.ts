@@ -181,7 +181,7 @@ export function createRouter({
         'Only people signed in to Backstage may decide approvals outside the IM',
       );
     }
-    await callers.authorize(caller, imApprovalApprovalDecidePermission);
+    await callers.authorize(caller, imApprovalApprovalDecidePermission, { id });
     const meta = { approvalId: id, decision: body.decision };
     res.json(
       await audited(

@@ -95,6 +95,12 @@ beforeAll(async () => {
               ? AuthorizeResult.ALLOW
               : AuthorizeResult.DENY,
           })),
+        authorizeConditional: async requests =>
+          requests.map(r => ({
+            result: allowed.has(r.permission.name)
+              ? AuthorizeResult.ALLOW
+              : AuthorizeResult.DENY,
+          })),
       }).factory,
       mockServices.auditor.mock({
         createEvent: async ({ eventId }) => {
@@ -1065,7 +1071,7 @@ describe('approvals for people', () => {
       .send({ decision: 'approved', comment: 'ok' });
     expect(denied.status).toBe(403);
     expect(denied.body.error.message).toBe(
-      'You need the im-approval.approval.decide permission',
+      `You need the im-approval.approval.decide permission for approval ${approvalId}`,
     );
 
     allowed = new Set(ALL);

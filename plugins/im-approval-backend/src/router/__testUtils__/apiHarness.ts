@@ -209,8 +209,12 @@ export async function startApiBackend(
   /** Changes the configuration before the backend starts (e.g. leaves the GitHub App out). */
   adjust: (config: ReturnType<typeof imApprovalConfig>) => object = config =>
     config,
-  /** More plugins and services: the catalog backend, a recording notification service… */
-  features: Parameters<typeof startTestBackend>[0]['features'] = [],
+  options: {
+    /** More plugins and services: the catalog backend, a recording notification service… */
+    features?: Parameters<typeof startTestBackend>[0]['features'];
+    /** `from-features`: the features bring the permissions service instead of the harness's mock. */
+    permissions?: 'mock' | 'from-features';
+  } = {},
 ): Promise<ApiBackend> {
   const knex = await databases.init(databaseId);
   const sandbox = await startSandbox({
@@ -243,26 +247,30 @@ export async function startApiBackend(
       }),
       // No reconciler or expiry pass runs behind a test's back: what changes, a request changed.
       mockServices.scheduler.mock().factory,
-      mockServices.permissions.mock({
-        // The catalog asks conditionally; everything is allowed there.
-        authorizeConditional: async requests =>
-          requests.map(() => ({ result: AuthorizeResult.ALLOW })),
-        authorize: async (requests, options) => {
-          const principal = options?.credentials?.principal as
-            { userEntityRef?: string } | undefined;
-          const denied = deniedFor(principal?.userEntityRef);
-          return requests.map(r => ({
-            result: denied.has(r.permission.name)
-              ? AuthorizeResult.DENY
-              : AuthorizeResult.ALLOW,
-          }));
-        },
-      }).factory,
+      ...(options.permissions === 'from-features'
+        ? []
+        : [
+            mockServices.permissions.mock({
+              // The catalog asks conditionally; everything is allowed there.
+              authorizeConditional: async requests =>
+                requests.map(() => ({ result: AuthorizeResult.ALLOW })),
+              authorize: async (requests, authorizeOptions) => {
+                const principal = authorizeOptions?.credentials?.principal as
+                  { userEntityRef?: string } | undefined;
+                const denied = deniedFor(principal?.userEntityRef);
+                return requests.map(r => ({
+                  result: denied.has(r.permission.name)
+                    ? AuthorizeResult.DENY
+                    : AuthorizeResult.ALLOW,
+                }));
+              },
+            }).factory,
+          ]),
       // Without this the mock treats a request with no token as a signed-in user.
       mockServices.httpAuth.factory({
         defaultCredentials: mockCredentials.none(),
       }),
-      ...(features ?? []),
+      ...(options.features ?? []),
     ],
   });
   return {

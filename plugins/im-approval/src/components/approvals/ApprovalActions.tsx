@@ -48,8 +48,10 @@ export function ApprovalActions(props: {
   approval: Approval;
   onChanged: () => void;
 }) {
+  // Asked about this approval: a policy may let its repository's owners decide it, and nobody else.
   const { loading, allowed } = usePermission({
     permission: imApprovalApprovalDecidePermission,
+    resourceRef: props.approval.id,
   });
   const [action, setAction] = useState<Action>();
   if (props.approval.status !== 'pending') return null;
@@ -58,8 +60,8 @@ export function ApprovalActions(props: {
     return (
       <Alert severity="info">
         This approval is waiting for its approvers in the IM. Only holders of
-        the {imApprovalApprovalDecidePermission.name} permission can cancel or
-        decide it here.
+        the {imApprovalApprovalDecidePermission.name} permission for it can
+        cancel or decide it here.
       </Alert>
     );
   }

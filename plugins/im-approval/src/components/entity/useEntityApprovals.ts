@@ -1,13 +1,16 @@
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
-import type { Approval } from '@im-approval/plugin-im-approval-common';
+import {
+  PERSON_ANNOTATIONS,
+  type Approval,
+} from '@im-approval/plugin-im-approval-common';
 import { useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { useApprovalChanges } from '../shared/useApprovalChanges';
 
 /** The annotation that names a component's GitHub repository (`owner/name`). */
-export const PROJECT_SLUG_ANNOTATION = 'github.com/project-slug';
+export const PROJECT_SLUG_ANNOTATION = PERSON_ANNOTATIONS.projectSlug;
 
 /**
  * The approvals of the entity's repository: every pending one first, then the latest decided,
