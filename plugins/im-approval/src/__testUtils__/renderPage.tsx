@@ -12,6 +12,10 @@ import type {
 } from '@im-approval/plugin-im-approval-common';
 import type { JsonObject } from '@backstage/types';
 import { signalApiRef, type SignalApi } from '@backstage/plugin-signals-react';
+import {
+  catalogApiRef,
+  type CatalogApi,
+} from '@backstage/plugin-catalog-react';
 import { SWRConfig } from 'swr';
 import { imApprovalApiRef, type ImApprovalApi } from '../api/ImApprovalApi';
 import { ImApprovalPage } from '../components/ImApprovalPage';
@@ -84,7 +88,7 @@ export function fakeSignals() {
 export async function renderPage(
   api: ImApprovalApi,
   path: string,
-  options: { deny?: string[]; signals?: SignalApi } = {},
+  options: { deny?: string[]; signals?: SignalApi; catalog?: CatalogApi } = {},
 ) {
   const deny = new Set(options.deny ?? []);
   const permissionApi = mockApis.permission({
@@ -102,6 +106,9 @@ export async function renderPage(
           [permissionApiRef, permissionApi],
           ...(options.signals
             ? [[signalApiRef, options.signals] as const]
+            : []),
+          ...(options.catalog
+            ? [[catalogApiRef, options.catalog] as const]
             : []),
         ]}
       >

@@ -22,6 +22,7 @@ import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { providerDescriptor } from '../../providers';
 import { ErrorAlert } from '../shared/ErrorAlert';
 import { errorMessage } from '../shared/errorMessage';
+import { CatalogPeoplePicker } from './CatalogPeoplePicker';
 import { FieldMappingEditor } from './FieldMappingEditor';
 import {
   newTemplateForm,
@@ -215,6 +216,17 @@ export function TemplateDialog(props: {
               helperText={
                 errors.approvers ??
                 'Catalog users and groups (user:default/alice, group:default/release-managers), or IM user ids, emails or mobiles; one per line or separated by commas.'
+              }
+            />
+            <CatalogPeoplePicker
+              disabled={readOnly}
+              onPick={ref =>
+                setForm(current => ({
+                  ...current,
+                  approvers: [current.approvers.trim(), ref]
+                    .filter(Boolean)
+                    .join('\n'),
+                }))
               }
             />
             <TextField

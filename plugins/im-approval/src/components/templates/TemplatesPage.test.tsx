@@ -1,3 +1,4 @@
+import { catalogApiMock } from '@backstage/plugin-catalog-react/testUtils';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import {
   approval,
@@ -115,6 +116,58 @@ describe('the templates page', () => {
         environments: undefined,
       },
     });
+  });
+
+  it('adds users and groups from the catalog to the approvers', async () => {
+    const api = fakeApi({
+      listTemplates: jest.fn(async () => []),
+      listIntegrations: jest.fn(async () => [databaseIntegration]),
+    });
+    const catalog = catalogApiMock({
+      entities: [
+        {
+          apiVersion: 'backstage.io/v1alpha1',
+          kind: 'User',
+          metadata: { name: 'bob', namespace: 'default' },
+          spec: { profile: { displayName: 'Bob Li' } },
+        },
+        {
+          apiVersion: 'backstage.io/v1alpha1',
+          kind: 'Group',
+          metadata: { name: 'release-managers', namespace: 'default' },
+          spec: { type: 'team' },
+        },
+        {
+          apiVersion: 'backstage.io/v1alpha1',
+          kind: 'Component',
+          metadata: { name: 'api', namespace: 'default' },
+          spec: {},
+        },
+      ],
+    });
+    await renderPage(api, '/templates', { catalog });
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Add template' }),
+    );
+    const dialog = await screen.findByRole('dialog');
+    changeById('template-approvers', 'ou_oncall', dialog);
+    const picker = within(dialog).getByLabelText(
+      'Add a user or group from the catalog',
+    );
+    fireEvent.mouseDown(picker);
+    fireEvent.change(picker, { target: { value: 'b' } });
+    // Users and groups only: the component is not offered.
+    expect(
+      await screen.findByRole('option', { name: 'Bob Li (user:default/bob)' }),
+    ).toBeInTheDocument();
+    expect(screen.queryByRole('option', { name: /component/ })).toBeNull();
+    fireEvent.click(
+      screen.getByRole('option', { name: 'Bob Li (user:default/bob)' }),
+    );
+    expect(
+      (dialog.querySelector('#template-approvers') as HTMLTextAreaElement)
+        .value,
+    ).toBe('ou_oncall\nuser:default/bob');
   });
 
   it('shows why the IM could not describe a form', async () => {
