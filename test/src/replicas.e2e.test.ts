@@ -13,7 +13,11 @@ describe('two backend replicas on one PostgreSQL database', () => {
 
   beforeAll(async () => {
     // Callbacks reach replica 0 only (the sandbox's callback URL); the reconciler is kept out of the way.
-    stack = await startStack({ database: 'postgres', replicas: 2 });
+    stack = await startStack({
+      database: 'postgres',
+      replicas: 2,
+      extraConfig: () => ({ auth: { providers: { guest: {} } } }),
+    });
   });
   afterAll(() => stack?.stop());
 
@@ -35,6 +39,46 @@ describe('two backend replicas on one PostgreSQL database', () => {
     });
     // Far below the waiters' 10 s safety re-read: the notification, not polling, woke it.
     expect(latencyMs).toBeLessThan(5_000);
+  });
+
+  it('signals a page connected to one replica when an approval changes on the other', async () => {
+    const [a, b] = stack.backends;
+    const refresh = await fetch(`${b.url}/api/auth/guest/refresh`);
+    const { token: guest } = (await refresh.json()).backstageIdentity;
+    const messages: Array<{
+      channel: string;
+      message: { id: string; status: string };
+    }> = [];
+    const socket = await openSignals(
+      `${b.url.replace(/^http/, 'ws')}/api/signals`,
+      guest,
+    );
+    socket.onmessage = event => messages.push(JSON.parse(String(event.data)));
+    socket.send(
+      JSON.stringify({ action: 'subscribe', channel: 'im-approval:approvals' }),
+    );
+    await new Promise(r => setTimeout(r, 500));
+    try {
+      const { approval } = await openApproval(stack, a);
+      await decideInSandbox(stack, approval.imInstanceId!, 'reject', {
+        openId: 'ou_alice',
+        comment: 'signalled',
+      });
+      const deadline = Date.now() + 15_000;
+      const seen = (status: string) =>
+        messages.some(
+          m =>
+            m.channel === 'im-approval:approvals' &&
+            m.message.id === approval.id &&
+            m.message.status === status,
+        );
+      while (!(seen('pending') && seen('rejected')) && Date.now() < deadline)
+        await new Promise(r => setTimeout(r, 100));
+      expect(seen('pending')).toBe(true);
+      expect(seen('rejected')).toBe(true);
+    } finally {
+      socket.close();
+    }
   });
 
   it('serves the same approval from both replicas and keeps one winner under concurrent cancels', async () => {
@@ -77,3 +121,28 @@ describe('two backend replicas on one PostgreSQL database', () => {
     expect(first.body.id).toBe(second.body.id);
   });
 });
+
+/**
+ * Connects as the signals plugin's client does (the token as the WebSocket protocol), trying again
+ * as it does: the signals backend starts listening for upgrades on the first one, which it leaves
+ * unanswered.
+ */
+async function openSignals(url: string, token: string): Promise<WebSocket> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const socket = new WebSocket(url, token);
+    const opened = await new Promise<boolean>(resolve => {
+      const timer = setTimeout(() => resolve(false), 1000);
+      socket.onopen = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      socket.onerror = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+    });
+    if (opened) return socket;
+    socket.close();
+  }
+  throw new Error(`the signals socket at ${url} did not open`);
+}
