@@ -292,6 +292,34 @@ describe('approvers and requesters from the catalog', () => {
     ).toMatchObject({ status: 'approved', decidedBy: 'Bob' });
   });
 
+  it('refuses an admin approval in Backstage by the requester, and takes their rejection', async () => {
+    const { service } = await core({ approvers: ['user:default/bob'] });
+    const alice: Caller = {
+      kind: 'user',
+      id: 'user:default/Alice',
+      credentials: mockCredentials.user('user:default/alice'),
+    };
+    const { approval } = await create(service, workflow('alice-gh'));
+    await expect(
+      service.decide(approval.id, alice, {
+        decision: 'approved',
+        comment: 'my own',
+      }),
+    ).rejects.toMatchObject({
+      name: 'NotAllowedError',
+      message: expect.stringMatching(
+        /You requested approval .* so you cannot approve it/,
+      ),
+    });
+    expect((await service.get(approval.id)).status).toBe('pending');
+    expect(
+      await service.decide(approval.id, alice, {
+        decision: 'rejected',
+        comment: 'withdrawn',
+      }),
+    ).toMatchObject({ status: 'rejected' });
+  });
+
   it('does not trust a self-reported actor, and names an unknown login in the IM title', async () => {
     const { service, im } = await core({ approvers: ['user:default/alice'] });
     const service_caller: Caller = { kind: 'service', id: 'external:bot' };

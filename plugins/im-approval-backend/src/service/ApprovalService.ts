@@ -1,4 +1,9 @@
-import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
+import {
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+} from '@backstage/errors';
 import {
   describeRequester,
   formatDuration,
@@ -404,8 +409,20 @@ export class ApprovalService {
     caller: Caller,
     request: DecideApprovalRequest,
   ): Promise<Approval> {
+    const approval = await this.get(id);
+    const { requester } = approval;
+    if (
+      request.decision === 'approved' &&
+      caller.kind === 'user' &&
+      requester?.entityRef === normalizeRef(caller.id, 'user') &&
+      !requester.mayApprove
+    ) {
+      throw new NotAllowedError(
+        `You requested approval ${id}, so you cannot approve it (its template does not allow self-approval); reject or cancel it, or ask someone else`,
+      );
+    }
     const decided = await this.transitions.finish(
-      await this.get(id),
+      approval,
       {
         status: request.decision,
         decidedBy: { id: caller.id, name: caller.id },
