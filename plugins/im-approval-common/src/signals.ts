@@ -10,16 +10,23 @@ import { approvalStatusSchema } from './status';
 export const APPROVAL_SIGNAL_CHANNEL = 'im-approval:approvals';
 
 /**
- * What a signal says: which approval changed, and its status now. Pages read the approval again
- * through the API, where their permissions apply, so the signal itself carries nothing more.
+ * What a signal says: which approvals changed in the last moment, and the status of each now.
+ * Changes are sent together (at most {@link APPROVAL_SIGNAL_BATCH} a signal, a tenth of a second
+ * apart), so a burst of decisions costs a few signals. Pages read the approvals again through the
+ * API, where their permissions apply, so the signal carries nothing more.
  *
  * @public
  */
 export const approvalSignalSchema = z
-  .object({ id: z.uuid(), status: approvalStatusSchema })
+  .object({
+    changes: z.array(z.object({ id: z.uuid(), status: approvalStatusSchema })),
+  })
   .meta({ id: 'ApprovalSignal' });
 /** @public */
 export type ApprovalSignal = z.infer<typeof approvalSignalSchema>;
+
+/** @public */
+export const APPROVAL_SIGNAL_BATCH = 200;
 
 /**
  * Where an approval's page is in an app that mounts the plugin at `/im-approval`, as the README

@@ -45,8 +45,9 @@ describe('an approval’s details', () => {
     // Another approval's change is not this page's.
     act(() =>
       signals.send(APPROVAL_SIGNAL_CHANNEL, {
-        id: '00000000-0000-4000-8000-000000000000',
-        status: 'approved',
+        changes: [
+          { id: '00000000-0000-4000-8000-000000000000', status: 'approved' },
+        ],
       }),
     );
     api.getApproval.mockImplementation(async () => ({
@@ -58,8 +59,7 @@ describe('an approval’s details', () => {
     }));
     act(() =>
       signals.send(APPROVAL_SIGNAL_CHANNEL, {
-        id: approval.id,
-        status: 'approved',
+        changes: [{ id: approval.id, status: 'approved' }],
       }),
     );
     expect(await screen.findByText('Bob Li (ou_bob)')).toBeInTheDocument();

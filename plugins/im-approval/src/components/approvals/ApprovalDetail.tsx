@@ -38,8 +38,8 @@ export function ApprovalDetail() {
     retry,
   } = useAsyncRetry(() => api.getApproval(id), [api, id]);
   const link = usePluginLink();
-  useApprovalChanges(signal => {
-    if (signal.id === id) retry();
+  useApprovalChanges(changes => {
+    if (changes.some(change => change.id === id)) retry();
   });
 
   if (loading && !approval) return <Progress />;

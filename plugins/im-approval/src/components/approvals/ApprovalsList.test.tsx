@@ -105,8 +105,7 @@ describe('the approvals list', () => {
     const calls = api.listApprovals.mock.calls.length;
     act(() =>
       signals.send(APPROVAL_SIGNAL_CHANNEL, {
-        id: approval.id,
-        status: 'approved',
+        changes: [{ id: approval.id, status: 'approved' }],
       }),
     );
     await waitFor(() =>

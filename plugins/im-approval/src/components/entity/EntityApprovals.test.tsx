@@ -91,8 +91,7 @@ describe("a component's approvals", () => {
     const calls = api.listApprovals.mock.calls.length;
     act(() =>
       signals.send(APPROVAL_SIGNAL_CHANNEL, {
-        id: decided.id,
-        status: 'approved',
+        changes: [{ id: decided.id, status: 'approved' }],
       }),
     );
     await waitFor(() =>

@@ -38,8 +38,9 @@ export function useEntityApprovals(decidedLimit: number) {
     return approvals;
   }, [api, repository, decidedLimit]);
   // A change to one shown, or a new pending one (it may be this repository's), reads the list again.
-  useApprovalChanges(signal => {
-    if (shown.has(signal.id) || signal.status === 'pending') state.retry();
+  useApprovalChanges(changes => {
+    if (changes.some(c => shown.has(c.id) || c.status === 'pending'))
+      state.retry();
   });
   return { repository, ...state };
 }

@@ -6,15 +6,17 @@ import { useSignal } from '@backstage/plugin-signals-react';
 import { useEffect, useRef } from 'react';
 
 /**
- * Calls `onChange` each time the backend signals that an approval changed (Backstage signals, from
- * whichever replica changed it). An app without the signals plugin never calls it: its pages show
- * changes when they are read again.
+ * Calls `onChange` each time the backend signals that approvals changed (Backstage signals, from
+ * whichever replica changed them), with the changes. An app without the signals plugin never calls
+ * it: its pages show changes when they are read again.
  */
-export function useApprovalChanges(onChange: (signal: ApprovalSignal) => void) {
+export function useApprovalChanges(
+  onChange: (changes: ApprovalSignal['changes']) => void,
+) {
   const { lastSignal } = useSignal<ApprovalSignal>(APPROVAL_SIGNAL_CHANNEL);
   const latest = useRef(onChange);
   latest.current = onChange;
   useEffect(() => {
-    if (lastSignal) latest.current(lastSignal);
+    if (lastSignal?.changes) latest.current(lastSignal.changes);
   }, [lastSignal]);
 }
