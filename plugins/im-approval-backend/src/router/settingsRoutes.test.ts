@@ -1075,15 +1075,25 @@ describe('approvals for people', () => {
     );
 
     allowed = new Set(ALL);
-    const decided = await request(server)
+    // The user sent this test approval: they are its requester, and may not approve it themselves.
+    const own = await request(server)
       .post(`${api}/approvals/${approvalId}/decision`)
       .set('Authorization', user)
+      .send({ decision: 'approved', comment: 'my own' });
+    expect(own.status).toBe(403);
+    expect(own.body.error.message).toMatch(
+      /^You requested approval .*, so you cannot approve it/,
+    );
+    const admin = mockCredentials.user.header('user:default/admin');
+    const decided = await request(server)
+      .post(`${api}/approvals/${approvalId}/decision`)
+      .set('Authorization', admin)
       .send({ decision: 'approved', comment: 'verified by phone' });
     expect(decided.status).toBe(200);
     expect(decided.body).toMatchObject({
       status: 'approved',
-      decidedBy: 'user:default/mock',
-      decidedById: 'user:default/mock',
+      decidedBy: 'user:default/admin',
+      decidedById: 'user:default/admin',
       comment: 'verified by phone',
     });
     const again = await request(server)
@@ -1091,7 +1101,12 @@ describe('approvals for people', () => {
       .set('Authorization', user)
       .send({ decision: 'rejected', comment: 'no' });
     expect(again.status).toBe(409);
-    expect(auditEvents).toEqual(['approval-decide', 'approval-decide']);
+    // The refused attempt is audited too.
+    expect(auditEvents).toEqual([
+      'approval-decide',
+      'approval-decide',
+      'approval-decide',
+    ]);
     const timeline = (
       await request(server)
         .get(`${api}/approvals/${approvalId}`)

@@ -44,6 +44,8 @@ import type { SettingsSource } from './SettingsSource';
  * bus also wakes everyone after a gap). Longer than the Action's 25 s poll, so a parked poll costs no read.
  */
 const SAFETY_RECHECK_MS = 30_000;
+/** How early a timer may fire by Date.now()'s reckoning. */
+const TIMER_SLACK_MS = 5;
 /** The run a template test pretends to come from, unless the request says otherwise. */
 const TEST_RUN = {
   repository: 'example/repository',
@@ -375,8 +377,13 @@ export class ApprovalService {
           options.signal,
         );
         if (reason === 'aborted') return approval;
-        // Nothing changed and the poll is over: what was read is still true.
-        if (reason === 'timeout' && Date.now() >= until && until <= expiresAt)
+        // Nothing changed and the poll is over: what was read is still true. A timer may fire a
+        // millisecond before Date.now() reaches the deadline it was set for.
+        if (
+          reason === 'timeout' &&
+          Date.now() >= until - TIMER_SLACK_MS &&
+          until <= expiresAt
+        )
           return approval;
         approval = await this.get(id);
       }
