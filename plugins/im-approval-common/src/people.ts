@@ -18,7 +18,7 @@ export function isCatalogRef(approver: string): boolean {
  * The annotation on a catalog User that says who they are in an IM: `im-approval.io/feishu-user-id`
  * (an open_id), `im-approval.io/dingtalk-user-id` (a userId), `im-approval.io/wecom-user-id` (a
  * userid). Without it, the person is looked up in the IM by `spec.profile.email`, then by
- * {@link PERSON_ANNOTATIONS}.mobile.
+ * {@link CATALOG_ANNOTATIONS}.mobile.
  *
  * @public
  */
@@ -27,11 +27,12 @@ export function imUserIdAnnotation(provider: string): string {
 }
 
 /**
- * The other annotations on a catalog User that this plugin reads.
+ * The other catalog annotations this plugin reads: on Users (mobile, GitHub login) and on
+ * Components (their repository).
  *
  * @public
  */
-export const PERSON_ANNOTATIONS = {
+export const CATALOG_ANNOTATIONS = {
   mobile: 'im-approval.io/mobile',
   /** Set by Backstage's GitHub org provider: how a workflow's actor is found in the catalog. */
   githubLogin: 'github.com/user-login',

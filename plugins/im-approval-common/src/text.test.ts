@@ -1,4 +1,4 @@
-import { nulPathIn } from './text';
+import { nulPathIn, oneLine } from './text';
 
 describe('nulPathIn', () => {
   it('finds the first NUL in a string, a nested value or a key, by its path', () => {
@@ -16,5 +16,14 @@ describe('nulPathIn', () => {
     let deep: unknown = 'x\u0000';
     for (let i = 0; i < 100_000; i++) deep = [deep];
     expect(nulPathIn(deep)).toHaveLength(100_000);
+  });
+});
+
+describe('oneLine', () => {
+  it('turns line breaks, NUL and control characters into spaces and cuts long text', () => {
+    expect(oneLine('a\r\nb\u0000c\u2028d\u0085e')).toBe('a b c d e');
+    expect(oneLine('\ud800lone')).toBe('\ufffdlone');
+    expect(oneLine('𠀀𠀀𠀀𠀀', 3)).toBe('𠀀𠀀…');
+    expect(oneLine('abc', 3)).toBe('abc');
   });
 });

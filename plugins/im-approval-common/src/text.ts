@@ -99,3 +99,20 @@ export function refuseNulAnywhere(value: unknown, ctx: z.RefinementCtx): void {
   const path = nulPathIn(value);
   if (path) ctx.addIssue({ code: 'custom', path, message: NUL_MESSAGE });
 }
+
+/**
+ * Text from people or IMs (a display name, a comment) as one line: line breaks, NUL and the other
+ * control characters become a space, lone surrogates are made well-formed, and it is cut to `max`
+ * characters with an ellipsis. Wherever it is shown next (an IM title, a log line, a GitHub
+ * comment), it cannot start a line of its own.
+ *
+ * @public
+ */
+export function oneLine(text: string, max = Infinity): string {
+  const line = text
+    .toWellFormed()
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
+  const chars = [...line];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : line;
+}

@@ -8,7 +8,7 @@ import {
   EntityCardBlueprint,
   EntityContentBlueprint,
 } from '@backstage/plugin-catalog-react/alpha';
-import { PERSON_ANNOTATIONS } from '@im-approval/plugin-im-approval-common';
+import { CATALOG_ANNOTATIONS } from '@im-approval/plugin-im-approval-common';
 import AssignmentTurnedInIcon from '@material-ui/icons/AssignmentTurnedIn';
 import { imApprovalApiFactory } from './api/apiFactory';
 
@@ -38,7 +38,7 @@ const HAS_REPOSITORY = (entity: {
   metadata: { annotations?: Record<string, string> };
 }) =>
   entity.kind.toLocaleLowerCase('en-US') === 'component' &&
-  Boolean(entity.metadata.annotations?.[PERSON_ANNOTATIONS.projectSlug]);
+  Boolean(entity.metadata.annotations?.[CATALOG_ANNOTATIONS.projectSlug]);
 
 const entityApprovalsCard = EntityCardBlueprint.make({
   name: 'approvals',

@@ -1,5 +1,6 @@
 import {
   formatDuration,
+  oneLine,
   type Approval,
 } from '@im-approval/plugin-im-approval-common';
 
@@ -21,13 +22,10 @@ export function imName(provider: string): string {
  * start markup, a link or a mention is escaped, and line breaks become spaces.
  */
 export function inertMarkdown(text: string): string {
-  return (
-    text
-      .toWellFormed()
-      // Line breaks, NUL and the other control characters: GitHub would show or refuse them.
-      // eslint-disable-next-line no-control-regex
-      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
-      .replace(/[\\`*_{}[\]()<>#+\-.!|~@&]/g, mark => `\\${mark}`)
+  // Line breaks, NUL and the other control characters: GitHub would show or refuse them.
+  return oneLine(text).replace(
+    /[\\`*_{}[\]()<>#+\-.!|~@&]/g,
+    mark => `\\${mark}`,
   );
 }
 

@@ -63,6 +63,11 @@ const ORG: Entity[] = [
   ),
   user('carol', {}, { 'im-approval.io/mobile': '+86 138 0000 0003' }),
   user('dave', {}, {}),
+  user(
+    'eve',
+    { email: 'eve@example.com', displayName: 'Eve\nApproved by Bob\u0000 ' },
+    { 'github.com/user-login': 'eve-gh' },
+  ),
   group('release-managers', ['alice'], ['sre']),
   group('sre', ['bob', 'carol', 'dave'], ['release-managers']),
   group('ghosts', ['dave']),
@@ -318,6 +323,17 @@ describe('approvers and requesters from the catalog', () => {
         comment: 'withdrawn',
       }),
     ).toMatchObject({ status: 'rejected' });
+  });
+
+  it('keeps a display name from the catalog on one line wherever it is shown', async () => {
+    const { service, im } = await core({ approvers: ['user:default/bob'] });
+    const { approval } = await create(service, workflow('eve-gh'));
+    expect(approval.requester?.name).toBe('Eve Approved by Bob');
+    const { timeline } = await service.getWithTimeline(approval.id);
+    expect(timeline[0].message).toMatch(
+      /^Requested by Eve Approved by Bob \(GitHub eve-gh/,
+    );
+    expect(sentToIm(im).initiator).toBe('eve@example.com');
   });
 
   it('does not trust a self-reported actor, and names an unknown login in the IM title', async () => {

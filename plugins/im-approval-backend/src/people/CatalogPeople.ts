@@ -12,7 +12,8 @@ import type { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   imUserIdAnnotation,
   isCatalogRef,
-  PERSON_ANNOTATIONS,
+  oneLine,
+  CATALOG_ANNOTATIONS,
   TEXT_LIMITS,
 } from '@im-approval/plugin-im-approval-common';
 import { TtlCache } from '../providers/api/TtlCache';
@@ -53,17 +54,22 @@ function imUserOf(entity: Entity, provider: string): CatalogPerson['im'] {
   const user =
     annotations[idAnnotation] ||
     (typeof email === 'string' && email) ||
-    annotations[PERSON_ANNOTATIONS.mobile];
+    annotations[CATALOG_ANNOTATIONS.mobile];
   if (user) return { user };
   return {
-    missing: `has no ${idAnnotation} annotation, no spec.profile.email and no ${PERSON_ANNOTATIONS.mobile} annotation`,
+    missing: `has no ${idAnnotation} annotation, no spec.profile.email and no ${CATALOG_ANNOTATIONS.mobile} annotation`,
   };
 }
 
+/** How many characters of a catalog display name are kept: it goes into IM titles and notifications. */
+const NAME_LIMIT = 100;
+
+/** The catalog's display name, as one line: it is text a person wrote, shown in IMs and logs. */
 function displayName(entity: Entity): string {
   const name = (entity.spec as { profile?: { displayName?: unknown } })?.profile
     ?.displayName;
-  return typeof name === 'string' && name ? name : entity.metadata.name;
+  const line = typeof name === 'string' ? oneLine(name, NAME_LIMIT).trim() : '';
+  return line || entity.metadata.name;
 }
 
 /** The entity's relations of a type (to entities of a kind, when given), as lower-case refs. */
@@ -174,7 +180,8 @@ export class CatalogPeople {
           {
             filter: {
               kind: 'user',
-              [`metadata.annotations.${PERSON_ANNOTATIONS.githubLogin}`]: login,
+              [`metadata.annotations.${CATALOG_ANNOTATIONS.githubLogin}`]:
+                login,
             },
           },
           { credentials },
@@ -182,7 +189,7 @@ export class CatalogPeople {
       );
       if (items.length > 1)
         this.logger.warn(
-          `${items.length} catalog Users have ${PERSON_ANNOTATIONS.githubLogin}: ${login}; none is taken as the requester`,
+          `${items.length} catalog Users have ${CATALOG_ANNOTATIONS.githubLogin}: ${login}; none is taken as the requester`,
         );
       return items.length === 1 ? this.person(items[0], provider) : null;
     });
@@ -195,7 +202,7 @@ export class CatalogPeople {
         {
           filter: {
             kind: 'component',
-            [`metadata.annotations.${PERSON_ANNOTATIONS.projectSlug}`]:
+            [`metadata.annotations.${CATALOG_ANNOTATIONS.projectSlug}`]:
               repository,
           },
         },

@@ -1,7 +1,7 @@
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import {
-  PERSON_ANNOTATIONS,
+  CATALOG_ANNOTATIONS,
   type Approval,
 } from '@im-approval/plugin-im-approval-common';
 import { useState } from 'react';
@@ -10,7 +10,7 @@ import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { useApprovalChanges } from '../shared/useApprovalChanges';
 
 /** The annotation that names a component's GitHub repository (`owner/name`). */
-export const PROJECT_SLUG_ANNOTATION = PERSON_ANNOTATIONS.projectSlug;
+export const PROJECT_SLUG_ANNOTATION = CATALOG_ANNOTATIONS.projectSlug;
 
 /**
  * The approvals of the entity's repository: every pending one first, then the latest decided,
