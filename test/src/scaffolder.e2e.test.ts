@@ -101,7 +101,17 @@ describe('a software template gated by an IM approval (real scaffolder, SQLite, 
   const finished = (all: TaskEvent[]) =>
     all.find(e => e.type === 'completion')?.body;
 
-  async function eventsWhenFinished(taskId: string): Promise<TaskEvent[]> {
+  /** Bob decides in the sandbox's Feishu; the task's events once it has finished. */
+  async function decideAndFinish(
+    taskId: string,
+    approval: Approval,
+    decision: 'approve' | 'reject',
+    comment: string,
+  ): Promise<TaskEvent[]> {
+    await decideInSandbox(stack, approval.imInstanceId!, decision, {
+      openId: 'ou_bob',
+      comment,
+    });
     let all: TaskEvent[] = [];
     await until(
       async () => {
@@ -155,11 +165,7 @@ describe('a software template gated by an IM approval (real scaffolder, SQLite, 
     );
     expect(finished(await events(taskId))).toBeUndefined();
 
-    await decideInSandbox(stack, approval.imInstanceId!, 'approve', {
-      openId: 'ou_bob',
-      comment: 'ship it',
-    });
-    const all = await eventsWhenFinished(taskId);
+    const all = await decideAndFinish(taskId, approval, 'approve', 'ship it');
     expect(finished(all)).toMatchObject({
       message: 'Run completed with status: completed',
       output: {
@@ -185,11 +191,7 @@ describe('a software template gated by an IM approval (real scaffolder, SQLite, 
   it('fails the task when the approver rejects', async () => {
     const taskId = await run({ service: 'api', reason: 'e2e reject' });
     const approval = await approvalOf('e2e reject');
-    await decideInSandbox(stack, approval.imInstanceId!, 'reject', {
-      openId: 'ou_bob',
-      comment: 'not now',
-    });
-    const all = await eventsWhenFinished(taskId);
+    const all = await decideAndFinish(taskId, approval, 'reject', 'not now');
     expect(finished(all)).toMatchObject({
       message: 'Run completed with status: failed',
     });

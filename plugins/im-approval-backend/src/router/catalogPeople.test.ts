@@ -17,7 +17,6 @@ import {
   USER_WITH_ALL,
   type ApiBackend,
 } from './__testUtils__/apiHarness';
-import { exampleCatalog } from './__testUtils__/exampleCatalog';
 
 jest.setTimeout(60_000);
 
@@ -40,35 +39,29 @@ describe.each(databases.eachSupportedId())(
     const signals: SignalPayload[] = [];
 
     beforeAll(async () => {
-      backend = await startApiBackend(
-        databases,
-        databaseId,
-        config => ({ ...config, ...exampleCatalog.config }),
-        {
-          features: [
-            exampleCatalog.plugin,
-            createServiceFactory({
-              service: notificationService,
-              deps: {},
-              factory: () => ({
-                send: async (options: NotificationSendOptions) => {
-                  sent.push(options);
-                },
-              }),
+      backend = await startApiBackend(databases, databaseId, undefined, {
+        catalog: true,
+        features: [
+          createServiceFactory({
+            service: notificationService,
+            deps: {},
+            factory: () => ({
+              send: async (options: NotificationSendOptions) => {
+                sent.push(options);
+              },
             }),
-            createServiceFactory({
-              service: signalsServiceRef,
-              deps: {},
-              factory: () => ({
-                publish: async (signal: SignalPayload) => {
-                  signals.push(signal);
-                },
-              }),
+          }),
+          createServiceFactory({
+            service: signalsServiceRef,
+            deps: {},
+            factory: () => ({
+              publish: async (signal: SignalPayload) => {
+                signals.push(signal);
+              },
             }),
-          ],
-        },
-      );
-      await exampleCatalog.read(backend.server);
+          }),
+        ],
+      });
     });
     afterAll(() => backend?.close());
 

@@ -12,7 +12,6 @@ import {
   testDatabases,
   type ApiBackend,
 } from './__testUtils__/apiHarness';
-import { exampleCatalog } from './__testUtils__/exampleCatalog';
 
 jest.setTimeout(60_000);
 
@@ -27,35 +26,28 @@ describe.each(databases.eachSupportedId())(
     let backend: ApiBackend;
 
     beforeAll(async () => {
-      backend = await startApiBackend(
-        databases,
-        databaseId,
-        config => ({ ...config, ...exampleCatalog.config }),
-        {
-          features: [
-            exampleCatalog.plugin,
-            mockServices.permissions.mock({
-              authorizeConditional: async requests =>
-                requests.map(() => ({ result: AuthorizeResult.ALLOW })),
-              authorize: async (requests, { credentials }) => {
-                const user = (
-                  credentials.principal as { userEntityRef?: string }
-                ).userEntityRef;
-                return requests.map(r => ({
-                  result:
-                    !('resourceRef' in r) ||
-                    !r.resourceRef ||
-                    allowedFor.get(user ?? '')?.has(r.resourceRef)
-                      ? AuthorizeResult.ALLOW
-                      : AuthorizeResult.DENY,
-                }));
-              },
-            }).factory,
-          ],
-          permissions: 'from-features',
-        },
-      );
-      await exampleCatalog.read(backend.server);
+      backend = await startApiBackend(databases, databaseId, undefined, {
+        catalog: true,
+        features: [
+          mockServices.permissions.mock({
+            authorizeConditional: async requests =>
+              requests.map(() => ({ result: AuthorizeResult.ALLOW })),
+            authorize: async (requests, { credentials }) => {
+              const user = (credentials.principal as { userEntityRef?: string })
+                .userEntityRef;
+              return requests.map(r => ({
+                result:
+                  !('resourceRef' in r) ||
+                  !r.resourceRef ||
+                  allowedFor.get(user ?? '')?.has(r.resourceRef)
+                    ? AuthorizeResult.ALLOW
+                    : AuthorizeResult.DENY,
+              }));
+            },
+          }).factory,
+        ],
+        permissions: 'from-features',
+      });
     });
     afterAll(() => backend?.close());
 

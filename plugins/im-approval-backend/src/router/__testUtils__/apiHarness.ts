@@ -24,6 +24,7 @@ import knexFactory, { type Knex } from 'knex';
 import type { Server } from 'node:http';
 import request from 'supertest';
 import { imApprovalPlugin } from '../../plugin';
+import { exampleCatalog } from './exampleCatalog';
 import { startTestOidcIssuer, type TestOidcIssuer } from './oidcIssuer';
 
 // One backend as production runs it (the plugin, its migrations, a real database), with IMs from
@@ -214,6 +215,8 @@ export async function startApiBackend(
     features?: Parameters<typeof startTestBackend>[0]['features'];
     /** `from-features`: the features bring the permissions service instead of the harness's mock. */
     permissions?: 'mock' | 'from-features';
+    /** The real catalog backend with `examples/`, read before the backend is handed over. */
+    catalog?: boolean;
   } = {},
 ): Promise<ApiBackend> {
   const knex = await databases.init(databaseId);
@@ -227,7 +230,10 @@ export async function startApiBackend(
     features: [
       imApprovalPlugin,
       mockServices.rootConfig.factory({
-        data: adjust(imApprovalConfig(sandbox, issuer)) as JsonObject,
+        data: {
+          ...(adjust(imApprovalConfig(sandbox, issuer)) as JsonObject),
+          ...(options.catalog && exampleCatalog.config),
+        },
       }),
       // The plugin's database is the one under test; another plugin (the catalog) gets its own.
       createServiceFactory({
@@ -270,9 +276,11 @@ export async function startApiBackend(
       mockServices.httpAuth.factory({
         defaultCredentials: mockCredentials.none(),
       }),
+      ...(options.catalog ? [exampleCatalog.plugin] : []),
       ...(options.features ?? []),
     ],
   });
+  if (options.catalog) await exampleCatalog.read(server);
   return {
     server,
     knex,
