@@ -436,7 +436,7 @@ describe('when the catalog cannot be read', () => {
     expect(resolved.requester).toMatchObject({
       identifiedBy: 'github-actor',
       note: expect.stringMatching(
-        /The catalog could not be read: connect ECONNREFUSED/,
+        /The catalog could not be read \(catalog refs among approvers, and requesters, need the catalog backend in this Backstage\): connect ECONNREFUSED/,
       ),
     });
     expect(logger.warn).toHaveBeenCalledTimes(1);

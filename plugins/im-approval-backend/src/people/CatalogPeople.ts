@@ -290,7 +290,7 @@ export class CatalogPeople {
       return await call(await this.auth.getOwnServiceCredentials());
     } catch (error) {
       throw new ServiceUnavailableError(
-        `The catalog could not be read: ${(error as Error).message}`,
+        `The catalog could not be read (catalog refs among approvers, and requesters, need the catalog backend in this Backstage): ${(error as Error).message}`,
       );
     }
   }
