@@ -14,33 +14,22 @@ import DialogContent from '@material-ui/core/DialogContent';
 import DialogContentText from '@material-ui/core/DialogContentText';
 import DialogTitle from '@material-ui/core/DialogTitle';
 import TextField from '@material-ui/core/TextField';
+import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import { useState } from 'react';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { ErrorAlert } from '../shared/ErrorAlert';
+import {
+  imInstanceEffect,
+  workflowEffect,
+  type AdminAction,
+} from './decisionEffects';
 
-type Action = 'approved' | 'rejected' | 'cancel';
-
-const ACTION_TEXT: Record<
-  Action,
-  { title: string; button: string; help: string }
-> = {
-  approved: {
-    title: 'Approve as an administrator',
-    button: 'Approve',
-    help: 'The workflow continues. The IM instance stays as it is; your reason is kept in the timeline and the audit log.',
-  },
-  rejected: {
-    title: 'Reject as an administrator',
-    button: 'Reject',
-    help: 'The workflow step fails. Your reason is kept in the timeline and the audit log.',
-  },
-  cancel: {
-    title: 'Cancel this approval',
-    button: 'Cancel approval',
-    help: 'The waiting workflow step ends as canceled and the IM instance is withdrawn where the IM allows it.',
-  },
+const ACTION_TEXT: Record<AdminAction, { title: string; button: string }> = {
+  approved: { title: 'Approve as an administrator', button: 'Approve' },
+  rejected: { title: 'Reject as an administrator', button: 'Reject' },
+  cancel: { title: 'Cancel this approval', button: 'Cancel approval' },
 };
 
 /** Cancel, approve and reject for people holding the decide permission, on pending approvals only. */
@@ -53,7 +42,7 @@ export function ApprovalActions(props: {
     permission: imApprovalApprovalDecidePermission,
     resourceRef: props.approval.id,
   });
-  const [action, setAction] = useState<Action>();
+  const [action, setAction] = useState<AdminAction>();
   if (props.approval.status !== 'pending') return null;
   if (loading) return null;
   if (!allowed) {
@@ -103,7 +92,7 @@ export function ApprovalActions(props: {
 
 function ActionDialog(props: {
   approval: Approval;
-  action: Action;
+  action: AdminAction;
   onClose: () => void;
   onDone: () => void;
 }) {
@@ -147,7 +136,20 @@ function ActionDialog(props: {
     <Dialog open onClose={props.onClose} fullWidth maxWidth="sm">
       <DialogTitle>{text.title}</DialogTitle>
       <DialogContent>
-        <DialogContentText>{text.help}</DialogContentText>
+        <DialogContentText>
+          {workflowEffect(props.approval, props.action)}
+        </DialogContentText>
+        <Typography variant="subtitle2" component="h3">
+          In the IM
+        </Typography>
+        <DialogContentText>
+          {imInstanceEffect(props.approval)}
+        </DialogContentText>
+        <DialogContentText>
+          {props.action === 'cancel'
+            ? 'A reason, if you give one, is kept in the timeline and the audit log, and the workflow receives it as the comment.'
+            : 'Your reason is kept in the timeline and the audit log, and the workflow receives it as the comment, with you as the decider.'}
+        </DialogContentText>
         <TextField
           id="approval-action-reason"
           // eslint-disable-next-line jsx-a11y/no-autofocus -- the dialog only asks for this field, so it starts there

@@ -9,10 +9,25 @@ import {
 } from '../../__testUtils__/renderPage';
 
 const path = `/approvals/${approval.id}`;
+/** Backstage's Link tells screen readers that a link out opens a new window. */
+const external = (name: string) => `${name}, Opens in a new window`;
 
 describe('an approval’s details', () => {
-  it('shows the timeline, the verified context, the form values sent and the links out', async () => {
-    const api = fakeApi({ getApproval: jest.fn(async () => approval) });
+  it('shows the verified run with human labels, and links its repository, ref, commit and run to its GitHub server', async () => {
+    const sha = '0123456789abcdef0123456789abcdef01234567';
+    const api = fakeApi({
+      getApproval: jest.fn(async () => ({
+        ...approval,
+        context: {
+          ...approval.context,
+          ref: 'refs/heads/release/1.2',
+          sha,
+          runId: '1001',
+          runAttempt: '1',
+          serverUrl: 'https://ghe.example.com/',
+        },
+      })),
+    });
     await renderPage(api, path);
 
     expect(
@@ -20,20 +35,186 @@ describe('an approval’s details', () => {
     ).toBeInTheDocument();
     expect(api.getApproval).toHaveBeenCalledWith(approval.id);
     expect(screen.getByText('Verified: GitHub OIDC token')).toBeInTheDocument();
-    expect(screen.getByText('im instance created')).toBeInTheDocument();
-    expect(screen.getByText('release 1.2')).toBeInTheDocument();
+    for (const label of [
+      'Repository',
+      'Ref',
+      'Commit',
+      'Run',
+      'GitHub server',
+      'Requested by',
+      'IM app',
+      'Time to decide',
+    ])
+      expect(screen.getByRole('cell', { name: label })).toBeInTheDocument();
+    // Start-cased keys are gone.
+    for (const raw of ['Sha', 'Server Url', 'Run Id', 'Run Attempt'])
+      expect(screen.queryByText(raw)).not.toBeInTheDocument();
+
+    expect(
+      screen.getByRole('link', { name: external('acme/api') }),
+    ).toHaveAttribute('href', 'https://ghe.example.com/acme/api');
+    // Each segment of a branch with a slash is encoded on its own, so it stays a path.
+    expect(
+      screen.getByRole('link', { name: external('refs/heads/release/1.2') }),
+    ).toHaveAttribute(
+      'href',
+      'https://ghe.example.com/acme/api/tree/release/1.2',
+    );
+    const commit = screen.getByRole('link', { name: external('0123456') });
+    expect(commit).toHaveAttribute(
+      'href',
+      `https://ghe.example.com/acme/api/commit/${sha}`,
+    );
+    expect(commit).toHaveAttribute('title', sha);
+    expect(
+      screen.getByRole('link', { name: external('1001, attempt 1') }),
+    ).toHaveAttribute('href', approval.context.runUrl);
+    expect(
+      screen.getByRole('link', { name: external('https://ghe.example.com') }),
+    ).toHaveAttribute('href', 'https://ghe.example.com');
+    expect(screen.getByText('INST-1').closest('a')).toHaveAttribute(
+      'href',
+      approval.imUrl,
+    );
     expect(
       screen.getByText(
         'Octo Cat (GitHub octocat, user:default/octocat); identified by the verified GitHub actor',
       ),
     ).toBeInTheDocument();
+    expect(screen.getByText('feishu-main (Feishu / Lark)')).toBeInTheDocument();
+  });
+
+  it('links a pull request’s ref to the pull request, and leaves refs it cannot place unlinked', async () => {
+    const api = fakeApi({
+      getApproval: jest.fn(async () => ({
+        ...approval,
+        context: {
+          ...approval.context,
+          ref: 'refs/pull/42/merge',
+          serverUrl: 'https://github.com',
+        },
+      })),
+    });
+    const { unmount } = await renderPage(api, path);
     expect(
-      screen.getByText(approval.context.runUrl!).closest('a'),
-    ).toHaveAttribute('href', approval.context.runUrl);
-    expect(screen.getByText('INST-1').closest('a')).toHaveAttribute(
-      'href',
-      approval.imUrl,
+      await screen.findByRole('link', { name: external('refs/pull/42/merge') }),
+    ).toHaveAttribute('href', 'https://github.com/acme/api/pull/42');
+    unmount();
+
+    // A ref a caller reported with `..` would leave the repository once a browser resolves it.
+    api.getApproval.mockResolvedValue({
+      ...approval,
+      context: {
+        ...approval.context,
+        verified: false,
+        ref: 'refs/heads/../../../evil',
+        serverUrl: 'https://github.com',
+      },
+    });
+    await renderPage(api, path);
+    expect(
+      await screen.findByText('refs/heads/../../../evil'),
+    ).not.toHaveAttribute('href');
+    expect(
+      screen.getByText('refs/heads/../../../evil').closest('a'),
+    ).toBeNull();
+  });
+
+  it('says how long the decision took, or how long it has waited', async () => {
+    const decided = {
+      ...approval,
+      status: 'approved' as const,
+      decidedBy: 'Bob Li',
+      decidedById: 'ou_bob',
+      decidedAt: '2025-01-02T10:02:30.000Z',
+    };
+    const api = fakeApi({ getApproval: jest.fn(async () => decided) });
+    const { unmount } = await renderPage(api, path);
+    expect(await screen.findByText('2m30s')).toBeInTheDocument();
+    unmount();
+
+    const createdAt = new Date(Date.now() - 5 * 60_000).toISOString();
+    api.getApproval.mockResolvedValue({ ...approval, createdAt });
+    await renderPage(api, path);
+    expect(await screen.findByText('waiting for 5m')).toBeInTheDocument();
+  });
+
+  it('draws the timeline vertically, each event with its source as a labelled icon, its time, actor and message', async () => {
+    const api = fakeApi({
+      getApproval: jest.fn(async () => ({
+        ...approval,
+        status: 'approved' as const,
+        timeline: [
+          ...approval.timeline,
+          {
+            type: 'approved' as const,
+            at: '2025-01-02T10:02:00.000Z',
+            source: 'callback' as const,
+            actor: 'Bob Li',
+            message: '<b>ship it</b>',
+          },
+          {
+            type: 'im_instance_revoked' as const,
+            at: '2025-01-02T10:02:01.000Z',
+            source: 'admin' as const,
+            actor: null,
+            message: null,
+          },
+        ],
+      })),
+    });
+    await renderPage(api, path);
+    const timeline = await screen.findByRole('list', { name: 'Timeline' });
+    const items = within(timeline).getAllByRole('listitem');
+    expect(items).toHaveLength(4);
+    expect(within(items[0]).getByText('Requested')).toBeInTheDocument();
+    expect(
+      within(items[0]).getByRole('img', { name: 'API call' }),
+    ).toBeInTheDocument();
+    expect(
+      within(items[0]).getByText(/by github:acme\/api/),
+    ).toBeInTheDocument();
+    expect(
+      within(items[1]).getByText('IM instance created'),
+    ).toBeInTheDocument();
+    expect(within(items[1]).getByText('instance opened')).toBeInTheDocument();
+    expect(
+      within(items[2]).getByRole('img', { name: 'IM callback' }),
+    ).toBeInTheDocument();
+    expect(within(items[2]).getByText(/by Bob Li/)).toBeInTheDocument();
+    // A comment from the IM is text, never markup.
+    expect(within(items[2]).getByText('<b>ship it</b>')).toBeInTheDocument();
+    expect(items[2].querySelector('time')).toHaveAttribute(
+      'datetime',
+      '2025-01-02T10:02:00.000Z',
     );
+    expect(items[2].querySelector('time')).toHaveTextContent(
+      new Date('2025-01-02T10:02:00.000Z').toLocaleString(),
+    );
+    expect(
+      within(items[3]).getByRole('img', { name: 'Backstage administrator' }),
+    ).toBeInTheDocument();
+    expect(
+      within(items[3]).getByText('IM instance withdrawn'),
+    ).toBeInTheDocument();
+    // No table squeezes it any more.
+    expect(
+      screen.queryByRole('columnheader', { name: 'Message' }),
+    ).not.toBeInTheDocument();
+  });
+
+  it('shows the form values sent, field as the template names it', async () => {
+    const api = fakeApi({ getApproval: jest.fn(async () => approval) });
+    await renderPage(api, path);
+    const table = await screen.findByRole('table', {
+      name: 'Form values sent to the IM',
+    });
+    const rows = within(table).getAllByRole('row');
+    expect(rows.map(row => row.textContent)).toEqual([
+      'FieldValue',
+      'Serviceapi',
+      'Reasonrelease 1.2',
+    ]);
   });
 
   it('shows a decision the moment the backend signals it, without a reload', async () => {
@@ -41,6 +222,7 @@ describe('an approval’s details', () => {
     const signals = fakeSignals();
     await renderPage(api, path, { signals: signals.api });
     await screen.findByRole('heading', { name: 'Deploy api from acme/api' });
+    expect(screen.getByRole('status')).toHaveTextContent('Updated just now');
 
     // Another approval's change is not this page's.
     act(() =>
@@ -64,6 +246,37 @@ describe('an approval’s details', () => {
     );
     expect(await screen.findByText('Bob Li (ou_bob)')).toBeInTheDocument();
     expect(api.getApproval).toHaveBeenCalledTimes(2);
+    expect(screen.getByText('2m')).toBeInTheDocument();
+  });
+
+  it('says when it last read the approval, and reads it again on a signal', async () => {
+    jest.useFakeTimers({ now: Date.parse('2025-01-02T10:05:00.000Z') });
+    try {
+      const api = fakeApi({ getApproval: jest.fn(async () => approval) });
+      const signals = fakeSignals();
+      await renderPage(api, path, { signals: signals.api });
+      await screen.findByRole('heading', { name: 'Deploy api from acme/api' });
+      expect(screen.getByRole('status')).toHaveTextContent('Updated just now');
+      expect(screen.getByText('waiting for 5m')).toBeInTheDocument();
+
+      act(() => jest.advanceTimersByTime(60_000));
+      expect(screen.getByRole('status')).toHaveTextContent('Updated 1m ago');
+      expect(screen.getByText('waiting for 6m')).toBeInTheDocument();
+
+      act(() =>
+        signals.send(APPROVAL_SIGNAL_CHANNEL, {
+          changes: [{ id: approval.id, status: 'pending' }],
+        }),
+      );
+      await waitFor(() => expect(api.getApproval).toHaveBeenCalledTimes(2));
+      await waitFor(() =>
+        expect(screen.getByRole('status')).toHaveTextContent(
+          'Updated just now',
+        ),
+      );
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('links only to http(s) addresses, whatever a caller or an IM reported', async () => {
@@ -74,12 +287,20 @@ describe('an approval’s details', () => {
       getApproval: jest.fn(async () => ({
         ...approval,
         imUrl: `${scheme}alert(2)`,
-        context: { ...approval.context, runUrl },
+        context: {
+          ...approval.context,
+          runUrl,
+          serverUrl: `${scheme}alert(3)//`,
+          sha: '0123456789abcdef',
+        },
       })),
     });
     await renderPage(api, path);
     expect((await screen.findByText(runUrl)).closest('a')).toBeNull();
     expect(screen.getByText('INST-1').closest('a')).toBeNull();
+    expect(screen.getByText('acme/api').closest('a')).toBeNull();
+    expect(screen.getByText('0123456').closest('a')).toBeNull();
+    expect(screen.queryByText('GitHub server')).not.toBeInTheDocument();
   });
 
   it('shows the IM error of an approval whose IM request was never created', async () => {
@@ -95,7 +316,34 @@ describe('an approval’s details', () => {
       })),
     });
     await renderPage(api, path);
-    expect(await screen.findByText(error)).toBeInTheDocument();
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('The last IM error');
+    expect(alert).toHaveTextContent(error);
+  });
+
+  it('says while pending that the IM has not taken the request yet and the backend retries', async () => {
+    const error = 'Feishu answered HTTP 503 when asked to create the instance';
+    const api = fakeApi({
+      getApproval: jest.fn(async () => ({
+        ...approval,
+        imInstanceId: null,
+        imUrl: null,
+        error,
+      })),
+    });
+    await renderPage(api, path);
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent(
+      'Not in Feishu / Lark yet: the backend tries again',
+    );
+    expect(alert).toHaveTextContent(error);
+  });
+
+  it('shows no error alert while there is no error', async () => {
+    const api = fakeApi({ getApproval: jest.fn(async () => approval) });
+    await renderPage(api, path);
+    await screen.findByRole('heading', { name: 'Deploy api from acme/api' });
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
   });
 
   it('marks a context the caller reported itself', async () => {
@@ -202,5 +450,78 @@ describe('an approval’s details', () => {
     expect(
       (await screen.findAllByText(/Approval not found/)).length,
     ).toBeGreaterThan(0);
+  });
+});
+
+describe('the administrator’s decision dialog', () => {
+  const openDialog = async (
+    shown: typeof approval,
+    button: 'Approve' | 'Reject' | 'Cancel approval',
+  ) => {
+    const api = fakeApi({ getApproval: jest.fn(async () => shown) });
+    await renderPage(api, path);
+    fireEvent.click(await screen.findByRole('button', { name: button }));
+    return screen.findByRole('dialog');
+  };
+
+  it('says Feishu/Lark revokes the instance, unless the definition does not allow it', async () => {
+    const dialog = await openDialog(approval, 'Approve');
+    expect(dialog).toHaveTextContent(
+      'The waiting workflow step succeeds and the job continues.',
+    );
+    expect(
+      within(dialog).getByRole('heading', { name: 'In the IM' }),
+    ).toBeInTheDocument();
+    expect(dialog).toHaveTextContent(
+      'Backstage revokes the Feishu/Lark instance on behalf of its initiator',
+    );
+    expect(dialog).toHaveTextContent(
+      'does not allow revoking pending requests: the instance then stays pending there',
+    );
+  });
+
+  it('says DingTalk terminates the instance, with the remark it shows approvers', async () => {
+    const dialog = await openDialog(
+      { ...approval, provider: 'dingtalk', integration: 'dingtalk-main' },
+      'Reject',
+    );
+    expect(dialog).toHaveTextContent(
+      'The waiting workflow step fails (unless its fail-on leaves out rejected).',
+    );
+    expect(dialog).toHaveTextContent(
+      'Backstage terminates the DingTalk instance, so approvers see it as terminated, with the remark “Canceled in Backstage”',
+    );
+  });
+
+  it('says a WeCom request stays pending in WeCom, which cannot withdraw it', async () => {
+    const dialog = await openDialog(
+      { ...approval, provider: 'wecom', integration: 'wecom-main' },
+      'Cancel approval',
+    );
+    expect(dialog).toHaveTextContent(
+      'The waiting workflow step ends as canceled',
+    );
+    expect(dialog).toHaveTextContent(
+      'WeCom has no API to withdraw a request, so it stays pending in WeCom and approvers can still act on it there.',
+    );
+  });
+
+  it('says nothing changes in the IM when no instance was created, and what GitHub does with a gate’s job', async () => {
+    const dialog = await openDialog(
+      {
+        ...approval,
+        imInstanceId: null,
+        imUrl: null,
+        context: { ...approval.context, gate: 'production' },
+      },
+      'Approve',
+    );
+    expect(dialog).toHaveTextContent(
+      'GitHub releases the job the deployment gate holds.',
+    );
+    expect(dialog).toHaveTextContent(
+      'No IM instance was created for it, so nothing changes in the IM.',
+    );
+    expect(dialog).not.toHaveTextContent('revokes');
   });
 });

@@ -4,7 +4,6 @@ import {
   Progress,
   ResponseErrorPanel,
   StructuredMetadataTable,
-  Table,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import {
@@ -12,31 +11,57 @@ import {
   explainRequester,
   type ApprovalWithTimeline,
   type FormValue,
-  type TimelineEvent,
 } from '@im-approval/plugin-im-approval-common';
+import Box from '@material-ui/core/Box';
 import Chip from '@material-ui/core/Chip';
 import Grid from '@material-ui/core/Grid';
+import { makeStyles } from '@material-ui/core/styles';
+import Table from '@material-ui/core/Table';
+import TableBody from '@material-ui/core/TableBody';
+import TableCell from '@material-ui/core/TableCell';
+import TableHead from '@material-ui/core/TableHead';
+import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
+import Alert from '@material-ui/lab/Alert';
+import AlertTitle from '@material-ui/lab/AlertTitle';
+import { useEffect, useState, type ReactNode } from 'react';
 import { useParams } from 'react-router-dom';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
+import { PROVIDERS } from '../../providers';
 import { usePluginLink } from '../shared/basePath';
 import { httpUrl } from '../shared/httpUrl';
-import { formatTime } from '../shared/time';
+import { LastUpdated } from '../shared/LastUpdated';
+import { formatAge, formatTime } from '../shared/time';
 import { useApprovalChanges } from '../shared/useApprovalChanges';
 import { ApprovalActions } from './ApprovalActions';
 import { ApprovalStatus } from './ApprovalStatus';
+import { ApprovalTimeline } from './ApprovalTimeline';
+import { githubLinks } from './githubLinks';
+
+const useStyles = makeStyles({
+  // Ids, SHAs, URLs and IM errors are long single tokens: broken only where they would overflow.
+  card: { '& td, & p': { overflowWrap: 'anywhere' } },
+});
+
+/** The labels as written: StructuredMetadataTable would start-case them ("Im App", "Run Id"). */
+const AS_WRITTEN = { titleFormat: (key: string) => key };
 
 /** One approval: what was asked, by which run, what the IM got, and every change since. */
 export function ApprovalDetail() {
   const { id = '' } = useParams();
   const api = useApi(imApprovalApiRef);
+  const [readAt, setReadAt] = useState<number>();
   const {
     value: approval,
     loading,
     error,
     retry,
-  } = useAsyncRetry(() => api.getApproval(id), [api, id]);
+  } = useAsyncRetry(async () => {
+    const read = await api.getApproval(id);
+    setReadAt(Date.now());
+    return read;
+  }, [api, id]);
   const link = usePluginLink();
   useApprovalChanges(changes => {
     if (changes.some(change => change.id === id)) retry();
@@ -55,78 +80,153 @@ export function ApprovalDetail() {
         <Typography variant="h5" component="h2">
           {approval.title}
         </Typography>
-        <ApprovalStatus status={approval.status} />
+        <Box
+          display="flex"
+          alignItems="center"
+          flexWrap="wrap"
+          style={{ gap: 16 }}
+        >
+          <ApprovalStatus status={approval.status} />
+          <LastUpdated at={readAt} />
+        </Box>
       </Grid>
+      {approval.error && (
+        <Grid item xs={12}>
+          <ImError approval={approval} />
+        </Grid>
+      )}
       <Grid item xs={12}>
         <ApprovalActions approval={approval} onChanged={retry} />
       </Grid>
-      <Grid item xs={12} md={6}>
+      {/* Two columns only from lg up: at 1024 px each card gets the full width. */}
+      <Grid item xs={12} lg={6}>
         <SummaryCard approval={approval} />
       </Grid>
-      <Grid item xs={12} md={6}>
-        <ContextCard approval={approval} />
+      <Grid item xs={12} lg={6}>
+        <RunCard approval={approval} />
       </Grid>
-      <Grid item xs={12} md={6}>
+      <Grid item xs={12} lg={6}>
         <FormValuesCard form={approval.form} />
       </Grid>
-      <Grid item xs={12} md={6}>
-        <TimelineCard timeline={approval.timeline} />
+      <Grid item xs={12} lg={6}>
+        <InfoCard title="Timeline">
+          <ApprovalTimeline timeline={approval.timeline} />
+        </InfoCard>
       </Grid>
     </Grid>
   );
 }
 
+function imName(provider: string): string {
+  return PROVIDERS[provider as keyof typeof PROVIDERS]?.label ?? provider;
+}
+
+/** The error kept on the approval: while pending, why the IM has not taken it yet; otherwise why it ended. */
+function ImError({ approval }: { approval: ApprovalWithTimeline }) {
+  const retrying = approval.status === 'pending';
+  let title = 'The last IM error';
+  if (retrying)
+    title = `Not in ${imName(approval.provider)} yet: the backend tries again`;
+  else if (approval.status === 'failed') title = 'Why it failed';
+  return (
+    <Alert severity={retrying ? 'warning' : 'error'}>
+      <AlertTitle>{title}</AlertTitle>
+      {approval.error}
+    </Alert>
+  );
+}
+
+/** How long people took: until the decision, or so far while it waits (ticking). */
+function DecisionTime({ approval }: { approval: ApprovalWithTimeline }) {
+  const pending = !approval.decidedAt;
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!pending) return undefined;
+    const timer = setInterval(() => setNow(Date.now()), 5_000);
+    return () => clearInterval(timer);
+  }, [pending]);
+  const age = formatAge(approval.createdAt, approval.decidedAt, now);
+  return <>{pending ? `waiting for ${age}` : age}</>;
+}
+
 function SummaryCard({ approval }: { approval: ApprovalWithTimeline }) {
-  const metadata: Record<string, unknown> = {
-    template: approval.template,
-    'IM app': `${approval.integration} (${approval.provider})`,
-    'requested by': approval.requester
+  const classes = useStyles();
+  const imUrl = httpUrl(approval.imUrl);
+  const metadata: Record<string, ReactNode> = {
+    Template: approval.template,
+    'IM app': `${approval.integration} (${imName(approval.provider)})`,
+    'Requested by': approval.requester
       ? explainRequester(approval.requester)
       : '—',
-    approvers: approval.approvers.join(', '),
-    requested: formatTime(approval.createdAt),
-    expires: formatTime(approval.expiresAt),
-    'decided by': describeDecider(approval) ?? '—',
-    decided: approval.decidedAt ? formatTime(approval.decidedAt) : '—',
-    comment: approval.comment ?? '—',
-    'IM instance': httpUrl(approval.imUrl) ? (
-      <Link to={httpUrl(approval.imUrl)!}>
-        {approval.imInstanceId ?? 'open in the IM'}
-      </Link>
+    Approvers: approval.approvers.join(', '),
+    Requested: formatTime(approval.createdAt),
+    Expires: formatTime(approval.expiresAt),
+    'Decided by': describeDecider(approval) ?? '—',
+    Decided: approval.decidedAt ? formatTime(approval.decidedAt) : '—',
+    'Time to decide': <DecisionTime approval={approval} />,
+    Comment: approval.comment ?? '—',
+    'IM instance': imUrl ? (
+      <Link to={imUrl}>{approval.imInstanceId ?? 'open in the IM'}</Link>
     ) : (
       (approval.imInstanceId ?? '—')
     ),
+    'Approval id': approval.id,
   };
-  if (approval.error) metadata.error = approval.error;
   return (
-    <InfoCard title="Approval">
-      <StructuredMetadataTable metadata={metadata} />
+    <InfoCard title="Approval" className={classes.card}>
+      <StructuredMetadataTable metadata={metadata} options={AS_WRITTEN} />
     </InfoCard>
   );
 }
 
-function ContextCard({ approval }: { approval: ApprovalWithTimeline }) {
-  const { verified, caller, runUrl, test, gate, ...run } = approval.context;
-  const metadata: Record<string, unknown> = {
-    caller,
-    ...run,
-    'workflow run': httpUrl(runUrl) ? (
-      <Link to={httpUrl(runUrl)!}>{runUrl}</Link>
-    ) : (
-      (runUrl ?? '—')
-    ),
-  };
+function linkOr(url: string | undefined, text: ReactNode, title?: string) {
+  return url ? (
+    <Link to={url} title={title}>
+      {text}
+    </Link>
+  ) : (
+    <span title={title}>{text}</span>
+  );
+}
+
+function RunCard({ approval }: { approval: ApprovalWithTimeline }) {
+  const classes = useStyles();
+  const { context } = approval;
+  const links = githubLinks(context);
+  const runUrl = httpUrl(context.runUrl);
+  const run = context.runId
+    ? `${context.runId}${context.runAttempt ? `, attempt ${context.runAttempt}` : ''}`
+    : context.runUrl;
+  // Only what the run told: an absent value is left out rather than shown as a dash.
+  const rows: Array<[string, ReactNode]> = [
+    ['Repository', linkOr(links.repository, context.repository)],
+    ['Ref', context.ref && linkOr(links.ref, context.ref)],
+    [
+      'Commit',
+      // GitHub's short form, the full SHA on hover.
+      context.sha && linkOr(links.commit, context.sha.slice(0, 7), context.sha),
+    ],
+    ['Workflow', context.workflow],
+    ['Job', context.job],
+    ['Environment', context.environment],
+    ['Event', context.eventName],
+    ['Run', run && linkOr(runUrl, run)],
+    ['Started by', context.actor],
+    ['GitHub server', links.server && linkOr(links.server, links.server)],
+    ['Called by', context.caller],
+  ];
   return (
     <InfoCard
       title="Run context"
+      className={classes.card}
       subheader={
-        <>
-          {verified ? (
+        <Box display="flex" flexWrap="wrap" style={{ gap: 8 }}>
+          {context.verified ? (
             <Chip
               size="small"
               color="primary"
               label={
-                gate
+                context.gate
                   ? 'Verified: signed GitHub webhook'
                   : 'Verified: GitHub OIDC token'
               }
@@ -134,73 +234,65 @@ function ContextCard({ approval }: { approval: ApprovalWithTimeline }) {
           ) : (
             <Chip size="small" label="Self-reported by the caller" />
           )}
-          {gate && (
+          {context.gate && (
             <Chip
               size="small"
               variant="outlined"
-              label={`Deployment gate ${gate}: GitHub holds the job, no runner waits`}
+              label={`Deployment gate ${context.gate}: GitHub holds the job, no runner waits`}
             />
           )}
-          {test && (
+          {context.test && (
             <Chip
               size="small"
               variant="outlined"
               label="Test approval from a template"
             />
           )}
-        </>
+        </Box>
       }
     >
-      <StructuredMetadataTable metadata={metadata} />
+      <StructuredMetadataTable
+        metadata={Object.fromEntries(rows.filter(([, value]) => value))}
+        options={AS_WRITTEN}
+      />
     </InfoCard>
   );
 }
 
+/**
+ * The values as sent. An approval keeps each field as its template names it (the IM field's id or
+ * its name), not the IM form's label, so that is what is shown.
+ */
 function FormValuesCard({ form }: { form: FormValue[] }) {
+  const classes = useStyles();
   return (
-    <Table<FormValue>
+    <InfoCard
       title="Form values sent to the IM"
-      options={{
-        search: false,
-        paging: false,
-        toolbar: true,
-        padding: 'dense',
-      }}
-      columns={[
-        { title: 'Field', field: 'field' },
-        { title: 'Value', field: 'value' },
-      ]}
-      data={form}
-      emptyContent={
-        <Typography style={{ padding: 16 }}>
-          No form values were sent.
-        </Typography>
-      }
-    />
-  );
-}
-
-function TimelineCard({ timeline }: { timeline: TimelineEvent[] }) {
-  return (
-    <Table<TimelineEvent>
-      title="Timeline"
-      options={{ search: false, paging: false, padding: 'dense' }}
-      columns={[
-        { title: 'When', field: 'at', render: event => formatTime(event.at) },
-        {
-          title: 'Event',
-          field: 'type',
-          render: event => event.type.replace(/_/g, ' '),
-        },
-        { title: 'From', field: 'source' },
-        { title: 'Who', field: 'actor', render: event => event.actor ?? '—' },
-        {
-          title: 'Message',
-          field: 'message',
-          render: event => event.message ?? '',
-        },
-      ]}
-      data={timeline}
-    />
+      subheader="Each field as the template names it: the IM form's field id or name"
+      className={classes.card}
+    >
+      {form.length === 0 ? (
+        <Typography variant="body2">No form values were sent.</Typography>
+      ) : (
+        <Table size="small" aria-label="Form values sent to the IM">
+          <TableHead>
+            <TableRow>
+              <TableCell>Field</TableCell>
+              <TableCell>Value</TableCell>
+            </TableRow>
+          </TableHead>
+          <TableBody>
+            {form.map(({ field, value }, index) => (
+              <TableRow key={`${field}-${index}`}>
+                <TableCell>{field}</TableCell>
+                <TableCell style={{ whiteSpace: 'pre-wrap' }}>
+                  {value}
+                </TableCell>
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      )}
+    </InfoCard>
   );
 }
