@@ -25,7 +25,7 @@ describe('integrationSchema', () => {
   it('needs the Encrypt Key for Feishu callbacks, as the other IMs need their callback keys', () => {
     expect(issues(integrationSchema, feishu)).toEqual([
       expect.stringMatching(
-        /^encryptKey: required when connectionMode is callback: without it Feishu neither encrypts nor signs callbacks; set the Encrypt Key/,
+        /^encryptKey: is required when connectionMode is callback: without it Feishu neither encrypts nor signs callbacks; set the Encrypt Key/,
       ),
     ]);
     expect(
@@ -50,8 +50,8 @@ describe('integrationSchema', () => {
         initiator: 'bot',
       }),
     ).toEqual([
-      'token: required when connectionMode is callback (it verifies and decrypts callbacks)',
-      'encodingAESKey: required when connectionMode is callback (it verifies and decrypts callbacks)',
+      'token: is required when connectionMode is callback: it verifies the callbacks WeCom signs with it (not needed with poll)',
+      'encodingAESKey: is required when connectionMode is callback: it decrypts the callbacks WeCom encrypts with it (not needed with poll)',
     ]);
   });
 
@@ -73,11 +73,69 @@ describe('integrationSchema', () => {
         baseUrl: `https://example.com/${'x'.repeat(2048)}`,
       }),
     ).toEqual([
-      'id: expected lower-case letters, digits and dashes (at most 64, starting with a letter or digit)',
+      'id: must be lower-case letters, digits and dashes (at most 64, starting with a letter or digit)',
       'title: must not contain the NUL character (U+0000)',
-      'baseUrl: expected at most 2048 characters',
-      'appSecret: expected at most 1024 characters',
+      'baseUrl: must be at most 2048 characters',
+      'appSecret: must be at most 1024 characters',
     ]);
+  });
+  it('needs the Verification Token for Feishu callbacks only', () => {
+    const { verificationToken: _token, ...withoutToken } = feishu;
+    expect(
+      issues(integrationSchema, { ...withoutToken, encryptKey: 'k' }),
+    ).toEqual([
+      expect.stringMatching(
+        /^verificationToken: is required when connectionMode is callback: .*\(not needed with long-connection or poll\)$/,
+      ),
+    ]);
+    for (const connectionMode of ['long-connection', 'poll'])
+      expect(
+        issues(integrationSchema, { ...withoutToken, connectionMode }),
+      ).toBeUndefined();
+  });
+
+  it('says in words what a field needs, as a sentence its name or label begins', () => {
+    expect(
+      issues(integrationSchema, {
+        id: 'wecom-main',
+        provider: 'wecom',
+        agentId: 'abc',
+        secret: 7,
+        baseUrl: 'not a url',
+        instanceUrl: 'https://portal.example/',
+        connectionMode: 'stream',
+      }),
+    ).toEqual([
+      'initiator: is required',
+      'instanceUrl: must contain {instanceId} where the instance id goes',
+      'baseUrl: must be a URL such as https://api.example.com',
+      'corpId: is required',
+      'agentId: must be a number',
+      'secret: must be text',
+      'connectionMode: must be one of callback, poll',
+    ]);
+    const wecom = {
+      id: 'wecom-main',
+      provider: 'wecom',
+      corpId: 'ww',
+      secret: 's',
+      initiator: 'bot',
+      connectionMode: 'poll',
+    };
+    expect(issues(integrationSchema, { ...wecom, agentId: '1.5' })).toEqual([
+      'agentId: must be a whole number',
+    ]);
+    expect(issues(integrationSchema, { ...wecom, agentId: '0' })).toEqual([
+      'agentId: must be greater than 0',
+    ]);
+    expect(issues(integrationSchema, wecom)).toEqual(['agentId: is required']);
+    // A form sends what was typed; the number it means is what is stored.
+    expect(
+      integrationSchema.parse({ ...wecom, agentId: ' 1000002 ' }),
+    ).toMatchObject({ agentId: 1000002 });
+    expect(issues(integrationSchema, { ...feishu, provider: 'slack' })).toEqual(
+      ['provider: must be one of feishu, dingtalk, wecom'],
+    );
   });
 });
 
@@ -98,7 +156,7 @@ describe('updateIntegrationRequestSchema', () => {
         verificationToken: 'v\u0000',
       }),
     ).toEqual([
-      'appSecret: expected at most 1024 characters',
+      'appSecret: must be at most 1024 characters',
       'verificationToken: must not contain the NUL character (U+0000)',
     ]);
     expect(
@@ -109,6 +167,8 @@ describe('updateIntegrationRequestSchema', () => {
         initiator: 'bot',
         aesKey: 'short',
       }),
-    ).toEqual(['aesKey: expected the 43-character key from the IM console']);
+    ).toEqual([
+      'aesKey: must be the 43-character key from the IM console (letters, digits, + and /)',
+    ]);
   });
 });

@@ -1,5 +1,44 @@
 import { z } from 'zod';
-import { hasNoNul, NUL_MESSAGE, storableText, TEXT_LIMITS } from './text';
+import { hasNoNul, NUL_MESSAGE, TEXT_LIMITS } from './text';
+
+/*
+ * The messages below complete a sentence whose subject is the field: the API prefixes the field's
+ * path ("body.agentId: must be a number"), a form its label ("AgentID must be a number").
+ */
+
+const REQUIRED = 'is required';
+
+/** Text the database can store, with messages in words for a missing or wrong value. */
+function text(max: number, options: { required?: boolean } = {}) {
+  const base = z.string({
+    error: issue => (issue.input === undefined ? REQUIRED : 'must be text'),
+  });
+  return (options.required ? base.min(1, REQUIRED) : base)
+    .max(max, `must be at most ${max} characters`)
+    .refine(hasNoNul, NUL_MESSAGE);
+}
+
+/** A positive whole number, also given as text (a form or an environment variable). */
+function positiveInteger() {
+  return z.preprocess(
+    value =>
+      typeof value === 'string' && value.trim() !== '' ? Number(value) : value,
+    z
+      .number({
+        error: issue =>
+          issue.input === undefined ? REQUIRED : 'must be a number',
+      })
+      .int('must be a whole number')
+      .positive('must be greater than 0'),
+  );
+}
+
+/** One of a few values, naming them all when another is given. */
+function oneOf<const V extends readonly [string, ...string[]]>(values: V) {
+  return z.enum(values, {
+    error: `must be one of ${values.join(', ')}`,
+  });
+}
 
 /**
  * An integration's id: it is a URL path segment and a varchar(64) key.
@@ -10,7 +49,7 @@ export const integrationIdSchema = z
   .string()
   .regex(
     /^[a-z0-9][a-z0-9-]{0,63}$/,
-    'expected lower-case letters, digits and dashes (at most 64, starting with a letter or digit)',
+    'must be lower-case letters, digits and dashes (at most 64, starting with a letter or digit)',
   );
 
 /**
@@ -63,7 +102,7 @@ export const PROVIDER_CONNECTION_MODES = {
 function modeOf<const M extends readonly [ConnectionMode, ...ConnectionMode[]]>(
   modes: M,
 ) {
-  return z.enum(modes).default(modes[0]);
+  return oneOf(modes).default(modes[0]);
 }
 
 const trimmedUrl = (url: string) => url.replace(/\/+$/, '');
@@ -71,27 +110,30 @@ const trimmedUrl = (url: string) => url.replace(/\/+$/, '');
 /** Fields every integration has, whatever its IM. */
 const commonFields = {
   id: integrationIdSchema,
-  title: storableText(TEXT_LIMITS.title).optional(),
+  title: text(TEXT_LIMITS.title).optional(),
   /** The user the app opens approvals on behalf of: an IM user id, an email or a mobile. */
-  initiator: storableText(TEXT_LIMITS.person, { min: 1 }),
+  initiator: text(TEXT_LIMITS.person, { required: true }),
   /** A link to an instance for people, with `{instanceId}` in it. */
-  instanceUrl: storableText(TEXT_LIMITS.url)
-    .includes('{instanceId}')
+  instanceUrl: text(TEXT_LIMITS.url)
+    .includes('{instanceId}', {
+      error: 'must contain {instanceId} where the instance id goes',
+    })
     .optional(),
 };
 
 /** An API base URL. */
 const baseUrlSchema = z
-  .url()
-  .max(TEXT_LIMITS.url, `expected at most ${TEXT_LIMITS.url} characters`)
+  .url({ error: 'must be a URL such as https://api.example.com' })
+  .max(TEXT_LIMITS.url, `must be at most ${TEXT_LIMITS.url} characters`)
   .refine(hasNoNul, NUL_MESSAGE);
 /** An app id, corp id or AppKey from an IM console. */
-const appIdSchema = storableText(TEXT_LIMITS.appId, { min: 1 });
+const appIdSchema = text(TEXT_LIMITS.appId, { required: true });
 /** A secret, token or key from an IM console. */
-const secretSchema = storableText(TEXT_LIMITS.secret, { min: 1 });
+const secretSchema = text(TEXT_LIMITS.secret, { required: true });
 
-const CALLBACK_REASON =
-  'required when connectionMode is callback (it verifies and decrypts callbacks)';
+/** Why a callback secret is required, and that the connection modes without callbacks do without it. */
+const forCallbacks = (why: string, otherModes: string) =>
+  `is required when connectionMode is callback: ${why} (not needed with ${otherModes})`;
 
 /** Callback secrets are needed only when the IM calls us over HTTP. */
 function requiredForCallbacks<K extends string>(fields: Record<K, string>) {
@@ -122,21 +164,26 @@ export const feishuIntegrationSchema = z
     ...commonFields,
     provider: z.literal('feishu'),
     /** `feishu` (China) or `lark` (international); `baseUrl` overrides it (private or local endpoints). */
-    domain: z.enum(['feishu', 'lark']).default('feishu'),
+    domain: oneOf(['feishu', 'lark']).default('feishu'),
     baseUrl: baseUrlSchema.optional(),
     appId: appIdSchema,
     appSecret: secretSchema,
-    verificationToken: secretSchema,
+    /** Required for callbacks, which carry it; a long connection or polling needs neither secret. */
+    verificationToken: secretSchema.optional(),
     /** Required for callbacks: Feishu then encrypts and signs them. */
     encryptKey: secretSchema.optional(),
     connectionMode: modeOf(PROVIDER_CONNECTION_MODES.feishu),
   })
   .superRefine(
     requiredForCallbacks({
+      verificationToken: forCallbacks(
+        'Feishu sends it in every callback; copy it from Events and callbacks → Encryption strategy',
+        'long-connection or poll',
+      ),
       // Without an Encrypt Key Feishu sends callbacks in plain JSON, unsigned, proven only by the
       // verification token they carry.
       encryptKey:
-        'required when connectionMode is callback: without it Feishu neither encrypts nor signs callbacks; ' +
+        'is required when connectionMode is callback: without it Feishu neither encrypts nor signs callbacks; ' +
         'set the Encrypt Key from Events and callbacks → Encryption strategy (or use long-connection or poll)',
     }),
   )
@@ -154,7 +201,7 @@ const encodingAesKeySchema = z
   .string()
   .regex(
     /^[A-Za-z0-9+/]{43}$/,
-    'expected the 43-character key from the IM console',
+    'must be the 43-character key from the IM console (letters, digits, + and /)',
   );
 
 /** @public */
@@ -177,13 +224,26 @@ export const dingtalkIntegrationSchema = z
      * The receiveId ("ownerKey") callbacks are encrypted for, when it is not the AppKey: the CorpId
      * for an older corp-level registration of the callback (the suiteKey for ISV apps).
      */
-    receiveId: z.string().trim().min(1).optional(),
+    receiveId: z
+      .string({ error: 'must be text' })
+      .trim()
+      .min(1, REQUIRED)
+      .optional(),
     /** The app's AgentId, sent as `microappAgentId` with new instances when set. */
-    agentId: z.coerce.number().int().positive().optional(),
+    agentId: positiveInteger().optional(),
     connectionMode: modeOf(PROVIDER_CONNECTION_MODES.dingtalk),
   })
   .superRefine(
-    requiredForCallbacks({ token: CALLBACK_REASON, aesKey: CALLBACK_REASON }),
+    requiredForCallbacks({
+      token: forCallbacks(
+        'it verifies the callbacks DingTalk signs with it',
+        'stream or poll',
+      ),
+      aesKey: forCallbacks(
+        'it decrypts the callbacks DingTalk encrypts with it',
+        'stream or poll',
+      ),
+    }),
   )
   .transform(integration => ({
     ...integration,
@@ -202,7 +262,7 @@ export const wecomIntegrationSchema = z
     baseUrl: baseUrlSchema.default('https://qyapi.weixin.qq.com'),
     /** The Corp ID; also the receiveId of callbacks. */
     corpId: appIdSchema,
-    agentId: z.coerce.number().int().positive(),
+    agentId: positiveInteger(),
     /** The self-built app's Secret. */
     secret: secretSchema,
     /** Token and EncodingAESKey from the app's "receive messages" settings. */
@@ -212,8 +272,14 @@ export const wecomIntegrationSchema = z
   })
   .superRefine(
     requiredForCallbacks({
-      token: CALLBACK_REASON,
-      encodingAESKey: CALLBACK_REASON,
+      token: forCallbacks(
+        'it verifies the callbacks WeCom signs with it',
+        'poll',
+      ),
+      encodingAESKey: forCallbacks(
+        'it decrypts the callbacks WeCom encrypts with it',
+        'poll',
+      ),
     }),
   )
   .transform(integration => ({
@@ -224,11 +290,11 @@ export const wecomIntegrationSchema = z
 export type WecomIntegration = z.output<typeof wecomIntegrationSchema>;
 
 /** @public */
-export const integrationSchema = z.discriminatedUnion('provider', [
-  feishuIntegrationSchema,
-  dingtalkIntegrationSchema,
-  wecomIntegrationSchema,
-]);
+export const integrationSchema = z.discriminatedUnion(
+  'provider',
+  [feishuIntegrationSchema, dingtalkIntegrationSchema, wecomIntegrationSchema],
+  { error: 'must be one of feishu, dingtalk, wecom' },
+);
 /** @public */
 export type Integration = z.output<typeof integrationSchema>;
 /** @public */

@@ -56,28 +56,28 @@ describe('readImApprovalConfig', () => {
   it.each([
     [
       { ...wecom, connectionMode: 'long-connection' },
-      /integrations\[0\] \("wecom-main"\)\.connectionMode: .*"callback"\|"poll"/,
+      /integrations\[0\] \("wecom-main"\)\.connectionMode: must be one of callback, poll$/,
     ],
     [
       { ...dingtalk, connectionMode: 'long-connection' },
-      /"dingtalk-main"\)\.connectionMode: .*"callback"\|"stream"\|"poll"/,
+      /"dingtalk-main"\)\.connectionMode: must be one of callback, stream, poll$/,
     ],
     [
       { ...wecom, connectionMode: 'callback' },
-      /"wecom-main"\)\.token: required when connectionMode is callback.*"wecom-main"\)\.encodingAESKey: required/,
+      /"wecom-main"\)\.token: is required when connectionMode is callback.*"wecom-main"\)\.encodingAESKey: is required/,
     ],
     [
       { ...dingtalk, connectionMode: 'callback', token: 't', aesKey: 'short' },
-      /"dingtalk-main"\)\.aesKey: expected the 43-character key/,
+      /"dingtalk-main"\)\.aesKey: must be the 43-character key/,
     ],
     [
       { ...dingtalk, provider: 'slack' },
-      /integrations\[0\] \("dingtalk-main"\)\.provider: .*'feishu' \| 'dingtalk' \| 'wecom'/,
+      /integrations\[0\] \("dingtalk-main"\)\.provider: must be one of feishu, dingtalk, wecom$/,
     ],
     // Callback mode is the default; without an Encrypt Key Feishu's callbacks would be plain and unsigned.
     [
       feishu,
-      /integrations\[0\] \("feishu-main"\)\.encryptKey: required when connectionMode is callback: without it Feishu neither encrypts nor signs callbacks/,
+      /integrations\[0\] \("feishu-main"\)\.encryptKey: is required when connectionMode is callback: without it Feishu neither encrypts nor signs callbacks/,
     ],
     [
       { ...feishu, connectionMode: 'callback', encryptKey: '' },
@@ -85,7 +85,7 @@ describe('readImApprovalConfig', () => {
     ],
     [
       { ...feishu, encryptKey: 'k', appId: 'x'.repeat(256) },
-      /"feishu-main"\)\.appId: expected at most 255 characters/,
+      /"feishu-main"\)\.appId: must be at most 255 characters/,
     ],
     [
       { ...feishu, encryptKey: 'k', initiator: 'ou_\u0000bot' },

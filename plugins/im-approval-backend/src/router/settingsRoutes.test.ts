@@ -201,7 +201,7 @@ describe('integrations', () => {
       .send(withoutKey);
     expect(refused.status).toBe(400);
     expect(refused.body.error.message).toBe(
-      'body.encryptKey: required when connectionMode is callback: without it Feishu neither encrypts nor signs callbacks; ' +
+      'body.encryptKey: is required when connectionMode is callback: without it Feishu neither encrypts nor signs callbacks; ' +
         'set the Encrypt Key from Events and callbacks → Encryption strategy (or use long-connection or poll)',
     );
     expect(
@@ -226,7 +226,7 @@ describe('integrations', () => {
       .send(dingtalk);
     expect(alike.status).toBe(400);
     expect(alike.body.error.message).toMatch(
-      /^body\.token: required when connectionMode is callback.*body\.aesKey: required/,
+      /^body\.token: is required when connectionMode is callback.*body\.aesKey: is required/,
     );
 
     const polled = await request(server)
@@ -240,7 +240,7 @@ describe('integrations', () => {
     [
       'an id longer than its column',
       { id: 'a'.repeat(65) },
-      /^body\.id: expected lower-case letters, digits and dashes \(at most 64/,
+      /^body\.id: must be lower-case letters, digits and dashes \(at most 64/,
     ],
     [
       'a title with NUL',
@@ -250,7 +250,7 @@ describe('integrations', () => {
     [
       'an over-long title',
       { title: 'x'.repeat(201) },
-      /^body\.title: expected at most 200 characters$/,
+      /^body\.title: must be at most 200 characters$/,
     ],
     [
       'an app id with NUL',
@@ -260,12 +260,12 @@ describe('integrations', () => {
     [
       'an over-long secret',
       { appSecret: 's'.repeat(1025) },
-      /^body\.appSecret: expected at most 1024 characters$/,
+      /^body\.appSecret: must be at most 1024 characters$/,
     ],
     [
       'an over-long initiator',
       { initiator: `${'a'.repeat(250)}@example.com` },
-      /^body\.initiator: expected at most 255 characters$/,
+      /^body\.initiator: must be at most 255 characters$/,
     ],
   ])(
     'refuses %s with a 400 naming the field, and stores nothing',
@@ -298,7 +298,7 @@ describe('integrations', () => {
           title: 'x'.repeat(201),
           instanceUrl: `https://${'x'.repeat(2048)}/{instanceId}`,
         },
-        /^body\.title: expected at most 200 characters; body\.instanceUrl: expected at most 2048/,
+        /^body\.title: must be at most 200 characters; body\.instanceUrl: must be at most 2048/,
       ],
       [
         { verificationToken: 'v\u0000' },
@@ -336,7 +336,7 @@ describe('integrations', () => {
         .send(feishuApp('x'));
       expect(response.status).toBe(400);
       expect(response.body.error.message).toMatch(
-        /^path\.id: expected lower-case letters, digits and dashes/,
+        /^path\.id: must be lower-case letters, digits and dashes/,
       );
     },
   );
@@ -443,7 +443,7 @@ describe('integrations', () => {
       .send({ ...withoutSecrets, encryptKey: null });
     expect(needed.status).toBe(400);
     expect(needed.body.error.message).toMatch(
-      /^body\.encryptKey: required when connectionMode is callback/,
+      /^body\.encryptKey: is required when connectionMode is callback/,
     );
     expect(
       (

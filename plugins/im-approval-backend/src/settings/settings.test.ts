@@ -235,7 +235,7 @@ describe.each(databases.eachSupportedId())(
           secrets: {
             appSecret: box.encrypt(appSecret, 'legacy-app/appSecret'),
             verificationToken: box.encrypt(
-              verificationToken,
+              verificationToken!,
               'legacy-app/verificationToken',
             ),
           },
@@ -246,11 +246,11 @@ describe.each(databases.eachSupportedId())(
       const managed = await settings(box);
       expect(warn).toHaveBeenCalledWith(
         expect.stringMatching(
-          /^The stored integration "legacy-app" is not valid any more: encryptKey: required when connectionMode is callback.*; edit it on the IM apps page/,
+          /^The stored integration "legacy-app" is not valid any more: encryptKey: is required when connectionMode is callback.*; edit it on the IM apps page/,
         ),
       );
       await expect(managed.integrations.get('legacy-app')).rejects.toThrow(
-        /encryptKey: required when connectionMode is callback/,
+        /encryptKey: is required when connectionMode is callback/,
       );
       expect((await managed.integrations.list()).map(i => i.id)).toEqual([
         'legacy-app',

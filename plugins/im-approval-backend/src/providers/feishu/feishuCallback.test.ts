@@ -207,6 +207,22 @@ describe('parseFeishuCallback', () => {
       );
     }
   });
+
+  it('refuses callbacks to an app that has no Verification Token (set up for a long connection)', () => {
+    const { verificationToken: _token, ...withoutToken } = base;
+    const held = feishuIntegrationSchema.parse({
+      ...withoutToken,
+      encryptKey: 'e-key',
+      connectionMode: 'long-connection',
+    });
+    const error = callbackRejection(() =>
+      parseFeishuCallback(signedRequest(v1Event()), held, options),
+    );
+    expect(error.status).toBe(400);
+    expect(error.message).toBe(
+      'Feishu integration "feishu-test" takes no HTTP callbacks (connection mode long-connection, no Verification Token)',
+    );
+  });
 });
 
 describe('Feishu integrations in callback mode', () => {
@@ -217,7 +233,7 @@ describe('Feishu integrations in callback mode', () => {
       expect.objectContaining({
         path: ['encryptKey'],
         message: expect.stringMatching(
-          /^required when connectionMode is callback: .*Encrypt Key/,
+          /^is required when connectionMode is callback: .*Encrypt Key/,
         ),
       }),
     ]);

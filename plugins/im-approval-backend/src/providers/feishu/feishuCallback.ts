@@ -50,8 +50,8 @@ function header(request: ImCallbackRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function checkToken(integration: FeishuIntegration, token: string) {
-  if (!safeEqual(integration.verificationToken, token))
+function checkToken(verificationToken: string, token: string) {
+  if (!safeEqual(verificationToken, token))
     rejectCallback(401, 'verification token does not match');
 }
 
@@ -69,11 +69,11 @@ export function parseFeishuCallback(
 ): ImCallbackResult {
   if (request.method !== 'POST')
     rejectCallback(400, 'Feishu callbacks are POST requests');
-  const { encryptKey } = integration;
-  if (!encryptKey) {
+  const { encryptKey, verificationToken } = integration;
+  if (!encryptKey || !verificationToken) {
     rejectCallback(
       400,
-      `Feishu integration "${integration.id}" takes no HTTP callbacks (connection mode ${integration.connectionMode}, no Encrypt Key)`,
+      `Feishu integration "${integration.id}" takes no HTTP callbacks (connection mode ${integration.connectionMode}, no ${encryptKey ? 'Verification Token' : 'Encrypt Key'})`,
     );
   }
   const outer = parseJson(request.rawBody.toString('utf8'), 'body');
@@ -98,7 +98,7 @@ export function parseFeishuCallback(
   // The URL handshake carries no signature: decrypting it and its token prove the sender.
   const handshake = urlVerificationSchema.safeParse(payload);
   if (handshake.success) {
-    checkToken(integration, handshake.data.token);
+    checkToken(verificationToken, handshake.data.token);
     return {
       reply: {
         ...ACK,
@@ -130,14 +130,14 @@ export function parseFeishuCallback(
   if (v1.success) {
     // Freshness is the signed header timestamp's: the body's `ts` is the event's, and Feishu
     // redelivers the same body hours later (freshly signed), which must not be refused as stale.
-    checkToken(integration, v1.data.token);
+    checkToken(verificationToken, v1.data.token);
     const event = feishuApprovalEvent(v1.data.uuid, v1.data.event);
     return { reply: ACK, events: event ? [event] : [] };
   }
 
   const v2 = v2EventSchema.safeParse(payload);
   if (v2.success) {
-    checkToken(integration, v2.data.header.token);
+    checkToken(verificationToken, v2.data.header.token);
     return { reply: ACK, events: [] };
   }
   return rejectCallback(400, 'not a Feishu event callback');
