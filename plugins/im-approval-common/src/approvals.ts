@@ -159,6 +159,38 @@ export const listApprovalsQuerySchema = z
 /** @public */
 export type ListApprovalsQuery = z.output<typeof listApprovalsQuerySchema>;
 
+/**
+ * How many values of each filter the approvals page is offered, drawn from this many of the latest
+ * approvals: enough to pick from, and a bounded read however long the history.
+ *
+ * @public
+ */
+export const APPROVAL_FACETS = { limit: 50, scanned: 5000 } as const;
+
+/** @public */
+export const approvalFacetsQuerySchema = z
+  .object({
+    /** Words the offered values contain (case-insensitive). */
+    q: z.string().trim().max(200).optional(),
+  })
+  .meta({ id: 'ApprovalFacetsQuery' });
+/** @public */
+export type ApprovalFacetsQuery = z.output<typeof approvalFacetsQuerySchema>;
+
+/**
+ * The templates and repositories recent approvals have, to filter the list by.
+ *
+ * @public
+ */
+export const approvalFacetsSchema = z
+  .object({
+    templates: z.array(z.string()),
+    repositories: z.array(z.string()),
+  })
+  .meta({ id: 'ApprovalFacets' });
+/** @public */
+export type ApprovalFacets = z.infer<typeof approvalFacetsSchema>;
+
 /** @public */
 export const listApprovalsResponseSchema = z
   .object({

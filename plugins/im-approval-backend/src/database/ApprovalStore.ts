@@ -1,6 +1,7 @@
 import type {
   Approval,
   ApprovalContext,
+  ApprovalFacets,
   FormValue,
   ListApprovalsQuery,
   Requester,
@@ -77,6 +78,8 @@ export interface ApprovalStore {
     query: ListApprovalsQuery,
     me?: string,
   ): Promise<{ items: Approval[]; totalCount: number }>;
+  /** The templates and repositories of the latest approvals, containing `q` when given. */
+  facets(q?: string): Promise<ApprovalFacets>;
   timeline(id: string): Promise<TimelineEvent[]>;
   /** Records the IM instance of a pending approval that has none yet; undefined otherwise. */
   attachInstance(

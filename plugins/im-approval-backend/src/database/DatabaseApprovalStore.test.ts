@@ -409,3 +409,42 @@ describe.each(databases.eachSupportedId())(
     });
   },
 );
+
+describe.each(databases.eachSupportedId())(
+  'approval facets on %p',
+  databaseId => {
+    it('offers each template and repository of the latest approvals once, sorted, filtered by the words typed', async () => {
+      const knex = await databases.init(databaseId);
+      const store = new DatabaseApprovalStore(
+        await migratedClient({ getClient: async () => knex }),
+      );
+      expect(await store.facets()).toEqual({ templates: [], repositories: [] });
+      const opened: Array<[string, string]> = [
+        ['deploy', 'acme/web'],
+        ['deploy', 'acme/api'],
+        ['release', 'acme/api'],
+        ['hotfix_1', 'other/a_b'],
+      ];
+      for (const [template, repository] of opened) {
+        const approval = newApproval({ template });
+        await store.insert(
+          { ...approval, context: { ...approval.context, repository } },
+          { type: 'created', source: 'api' },
+        );
+      }
+      expect(await store.facets()).toEqual({
+        templates: ['deploy', 'hotfix_1', 'release'],
+        repositories: ['acme/api', 'acme/web', 'other/a_b'],
+      });
+      expect(await store.facets('ACME/W')).toEqual({
+        templates: [],
+        repositories: ['acme/web'],
+      });
+      // LIKE characters are taken literally: "_" is no wildcard.
+      expect(await store.facets('_')).toEqual({
+        templates: ['hotfix_1'],
+        repositories: ['other/a_b'],
+      });
+    });
+  },
+);

@@ -1,9 +1,11 @@
 import { isDatabaseConflictError } from '@backstage/backend-plugin-api';
-import type {
-  Approval,
-  ApprovalStatus,
-  ListApprovalsQuery,
-  TimelineEvent,
+import {
+  APPROVAL_FACETS,
+  type Approval,
+  type ApprovalFacets,
+  type ApprovalStatus,
+  type ListApprovalsQuery,
+  type TimelineEvent,
 } from '@im-approval/plugin-im-approval-common';
 import type { Knex } from 'knex';
 import type {
@@ -290,6 +292,34 @@ export class DatabaseApprovalStore implements ApprovalStore {
       filtered.clone().count({ count: '*' }),
     ]);
     return { items: rows.map(toApproval), totalCount: Number(count) };
+  }
+
+  async facets(q?: string): Promise<ApprovalFacets> {
+    const repository = isPostgres(this.knex)
+      ? this.knex.raw(`cast(context as json) ->> 'repository'`)
+      : this.knex.raw(`json_extract(context, '$.repository')`);
+    const recent = this.knex<ApprovalRow>(APPROVALS)
+      .select('template', { repository })
+      .orderBy('created_at', 'desc')
+      .limit(APPROVAL_FACETS.scanned)
+      .as('recent');
+    const distinct = async (column: 'template' | 'repository') => {
+      const query = this.knex
+        .from(recent)
+        .distinct(column)
+        .whereNotNull(column)
+        .orderBy(column)
+        .limit(APPROVAL_FACETS.limit);
+      if (q)
+        query.whereRaw(`lower(??) like ? escape '\\'`, [column, containing(q)]);
+      const rows: Record<typeof column, string>[] = await query;
+      return rows.map(row => row[column]);
+    };
+    const [templates, repositories] = await Promise.all([
+      distinct('template'),
+      distinct('repository'),
+    ]);
+    return { templates, repositories };
   }
 
   async timeline(id: string): Promise<TimelineEvent[]> {

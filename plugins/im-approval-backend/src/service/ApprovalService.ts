@@ -12,6 +12,8 @@ import {
   type Approval,
   type ApprovalContext,
   type DecideApprovalRequest,
+  type ApprovalFacets,
+  type ApprovalFacetsQuery,
   type ListApprovalsQuery,
   type ParsedCreateApprovalRequest,
   type RunContext,
@@ -343,6 +345,10 @@ export class ApprovalService {
       query,
       caller.kind === 'user' ? normalizeRef(caller.id, 'user') : undefined,
     );
+  }
+
+  facets(query: ApprovalFacetsQuery): Promise<ApprovalFacets> {
+    return this.store.facets(query.q || undefined);
   }
 
   /**

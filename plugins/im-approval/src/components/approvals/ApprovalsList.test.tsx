@@ -153,6 +153,142 @@ describe('the approvals list', () => {
     ).toBeGreaterThan(0);
   });
 
+  it('says the backend cannot be reached, never that permission is lacking, and reads again on Retry', async () => {
+    const api = fakeApi({
+      listApprovals: jest
+        .fn()
+        .mockRejectedValueOnce(new TypeError('Failed to fetch'))
+        .mockResolvedValue({
+          items: [approval],
+          totalCount: 1,
+          offset: 0,
+          limit: 25,
+        }),
+    });
+    await renderPage(api, '/');
+    expect(
+      await screen.findByText('The IM approval backend did not answer'),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        /Could not read approvals: cannot reach the IM approval backend: Failed to fetch/,
+      ),
+    ).toBeInTheDocument();
+    expect(screen.queryByText(/not allowed|lacks/)).not.toBeInTheDocument();
+
+    fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    expect(
+      await screen.findByRole('link', { name: 'Deploy api from acme/api' }),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByText('The IM approval backend did not answer'),
+    ).not.toBeInTheDocument();
+  });
+
+  it('shows a failed permission check as the backend being unreachable, not as a denial', async () => {
+    const api = fakeApi();
+    await renderPage(api, '/', {
+      permissionError: new TypeError('Failed to fetch'),
+    });
+    expect(
+      await screen.findByText(
+        /Could not check your permission to read approvals: cannot reach the IM approval backend/,
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByText('You are not allowed to see this'),
+    ).not.toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Retry' })).toBeInTheDocument();
+  });
+
+  it('takes its filters from the URL, so a shared link shows the same view', async () => {
+    const api = fakeApi({
+      listApprovals: jest.fn(async () => ({
+        items: [],
+        totalCount: 0,
+        offset: 0,
+        limit: 25,
+      })),
+    });
+    await renderPage(
+      api,
+      '/?status=pending&template=deploy&repository=acme%2Fweb&mine=waiting&q=billing',
+    );
+    await waitFor(() =>
+      expect(api.listApprovals).toHaveBeenCalledWith(
+        expect.objectContaining({
+          status: 'pending',
+          template: 'deploy',
+          repository: 'acme/web',
+          mine: 'waiting',
+          q: 'billing',
+        }),
+      ),
+    );
+    expect(screen.getByLabelText('Repository')).toHaveValue('acme/web');
+    expect(screen.getByLabelText('Template')).toHaveValue('deploy');
+    expect(screen.getByRole('button', { name: /pending/ })).toBeInTheDocument();
+  });
+
+  it('ignores unknown filter values in a hand-edited URL', async () => {
+    const api = fakeApi({
+      listApprovals: jest.fn(async () => ({
+        items: [],
+        totalCount: 0,
+        offset: 0,
+        limit: 25,
+      })),
+    });
+    await renderPage(api, '/?status=bogus&mine=everyone');
+    await screen.findByText(/No approvals yet/);
+    expect(api.listApprovals).toHaveBeenLastCalledWith(
+      expect.objectContaining({ status: undefined, mine: undefined }),
+    );
+  });
+
+  it('offers the repositories and templates recent approvals have, as the user types', async () => {
+    const api = fakeApi({
+      listApprovals: jest.fn(async () => ({
+        items: [],
+        totalCount: 0,
+        offset: 0,
+        limit: 25,
+      })),
+      listApprovalFacets: jest.fn(async (q?: string) => ({
+        templates: ['deploy'],
+        repositories: ['acme/api', 'acme/web'].filter(r => r.includes(q ?? '')),
+      })),
+    });
+    await renderPage(api, '/');
+    await screen.findByText(/No approvals yet/);
+    const repository = screen.getByLabelText('Repository');
+    fireEvent.change(repository, { target: { value: 'web' } });
+    await waitFor(() =>
+      expect(api.listApprovalFacets).toHaveBeenLastCalledWith('web'),
+    );
+    fireEvent.keyDown(repository, { key: 'ArrowDown' });
+    fireEvent.click(await screen.findByRole('option', { name: 'acme/web' }));
+    await waitFor(() =>
+      expect(api.listApprovals).toHaveBeenLastCalledWith(
+        expect.objectContaining({ repository: 'acme/web' }),
+      ),
+    );
+    expect(screen.queryByRole('option', { name: 'acme/api' })).toBeNull();
+  });
+
+  it('says how fresh the list is', async () => {
+    const api = fakeApi({
+      listApprovals: jest.fn(async () => ({
+        items: [approval],
+        totalCount: 1,
+        offset: 0,
+        limit: 25,
+      })),
+    });
+    await renderPage(api, '/');
+    expect(await screen.findByText('Updated just now')).toBeInTheDocument();
+  });
+
   it('explains a missing read permission and never asks for approvals', async () => {
     const api = fakeApi();
     await renderPage(api, '/', { deny: ['im-approval.approval.read'] });

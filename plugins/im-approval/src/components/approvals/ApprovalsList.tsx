@@ -1,54 +1,82 @@
-import {
-  Link,
-  ResponseErrorPanel,
-  Table,
-  type TableColumn,
-} from '@backstage/core-components';
+import { Link, Table, type TableColumn } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import {
   approvalStatusSchema,
   type Approval,
+  type ApprovalFacets,
   type ApprovalStatus as Status,
 } from '@im-approval/plugin-im-approval-common';
+import Box from '@material-ui/core/Box';
 import Grid from '@material-ui/core/Grid';
 import MenuItem from '@material-ui/core/MenuItem';
+import Paper from '@material-ui/core/Paper';
 import TextField from '@material-ui/core/TextField';
-import { useRef, useState } from 'react';
+import Typography from '@material-ui/core/Typography';
+import Autocomplete from '@material-ui/lab/Autocomplete';
+import { useCallback, useRef, useState } from 'react';
+import { useSearchParams } from 'react-router-dom';
 import { useDebounce } from 'react-use';
+import useAsync from 'react-use/esm/useAsync';
 import {
   imApprovalApiRef,
   type ApprovalsFilter,
 } from '../../api/ImApprovalApi';
 import { usePluginLink } from '../shared/basePath';
+import { LastUpdated } from '../shared/LastUpdated';
+import { RequestFailed } from '../shared/RequestFailed';
+import { TABLE_OPTIONS } from '../shared/tableOptions';
 import { formatAge } from '../shared/time';
 import { useApprovalChanges } from '../shared/useApprovalChanges';
 import { approvalColumns } from './approvalColumns';
 
 const PAGE_SIZE = 25;
 
-type Filters = {
-  status: Status | '';
-  template: string;
-  repository: string;
-  mine: '' | 'requested' | 'waiting';
-};
+/** The filters, as the page's URL keeps them so a view can be bookmarked and shared. */
+const FILTER_KEYS = ['mine', 'status', 'template', 'repository', 'q'] as const;
+type FilterKey = (typeof FILTER_KEYS)[number];
+type Filters = Record<FilterKey, string>;
 
-/** The approvals, newest first, filtered and paged by the backend. */
+const MINE = { requested: 'Requested by me', waiting: 'Waiting on me' };
+
+function filtersOf(params: URLSearchParams): Filters {
+  const filters = Object.fromEntries(
+    FILTER_KEYS.map(key => [key, params.get(key)?.trim() ?? '']),
+  ) as Filters;
+  // A hand-edited URL with an unknown value shows everything rather than an error.
+  if (!approvalStatusSchema.safeParse(filters.status).success)
+    filters.status = '';
+  if (!(filters.mine in MINE)) filters.mine = '';
+  return filters;
+}
+
+/** The approvals, newest first, filtered and paged by the backend; filters live in the URL. */
 export function ApprovalsList() {
   const api = useApi(imApprovalApiRef);
   const link = usePluginLink();
-  const [filters, setFilters] = useState<Filters>({
-    status: '',
-    template: '',
-    repository: '',
-    mine: '',
-  });
-  // Typing in a text filter asks the backend once the user pauses, not on every key.
-  const [applied, setApplied] = useState(filters);
-  useDebounce(() => setApplied(filters), 300, [filters]);
+  const [params, setParams] = useSearchParams();
+  const applied = filtersOf(params);
+  const [initialSearch] = useState(applied.q);
+  const setFilter = (key: FilterKey, value: string) =>
+    setParams(
+      current => {
+        const next = new URLSearchParams(current);
+        if (value.trim()) next.set(key, value.trim());
+        else next.delete(key);
+        return next;
+      },
+      { replace: true },
+    );
+  const setFilterRef = useRef(setFilter);
+  setFilterRef.current = setFilter;
+  // The table reports its state after every render: only a changed search text touches the URL.
+  const appliedSearch = useRef(applied.q);
+  appliedSearch.current = applied.q;
+  const onTableState = useCallback((state: { search?: string }) => {
+    const search = state.search?.trim() ?? '';
+    if (search !== appliedSearch.current) setFilterRef.current('q', search);
+  }, []);
   const [error, setError] = useState<Error>();
-  // The table keeps its search text to itself; the empty message needs to know whether there was one.
-  const [searched, setSearched] = useState(false);
+  const [updatedAt, setUpdatedAt] = useState<number>();
   // The page shown is read again whenever an approval changes: a new one, or one decided.
   const table = useRef<{ onQueryChange(): void }>();
   useApprovalChanges(() => table.current?.onQueryChange());
@@ -58,15 +86,21 @@ export function ApprovalsList() {
     {
       title: 'Title',
       field: 'title',
+      cellStyle: { minWidth: 220 },
       render: row => <Link to={link(`approvals/${row.id}`)}>{row.title}</Link>,
     },
-    { title: 'Repository', field: 'context.repository' },
+    {
+      title: 'Repository',
+      field: 'context.repository',
+      cellStyle: { wordBreak: 'break-word' },
+    },
     { title: 'Template', field: 'template' },
     approvalColumns.requested,
     approvalColumns.decidedBy,
     {
       title: 'Age',
       field: 'decidedAt',
+      cellStyle: { whiteSpace: 'nowrap' },
       render: row => formatAge(row.createdAt, row.decidedAt),
     },
   ];
@@ -78,17 +112,17 @@ export function ApprovalsList() {
   }) => {
     const filter: ApprovalsFilter = {
       q: query.search.trim() || undefined,
-      status: applied.status || undefined,
-      template: applied.template.trim() || undefined,
-      repository: applied.repository.trim() || undefined,
-      mine: applied.mine || undefined,
+      status: (applied.status as Status) || undefined,
+      template: applied.template || undefined,
+      repository: applied.repository || undefined,
+      mine: (applied.mine as ApprovalsFilter['mine']) || undefined,
       limit: query.pageSize,
       offset: query.page * query.pageSize,
     };
-    setSearched(filter.q !== undefined);
     try {
       const page = await api.listApprovals(filter);
       setError(undefined);
+      setUpdatedAt(Date.now());
       return {
         data: page.items,
         page: query.page,
@@ -100,92 +134,185 @@ export function ApprovalsList() {
     }
   };
 
-  /** The props every filter input shares: its id, look, value and how it updates the filters. */
-  const filterInput = (key: keyof Filters, label: string) => ({
-    id: `approvals-${key}`,
+  /** The look every filter shares. */
+  const filterField = {
     fullWidth: true,
     variant: 'outlined' as const,
     size: 'small' as const,
-    label,
-    value: filters[key],
-    onChange: (event: { target: { value: unknown } }) =>
-      setFilters(current => ({
-        ...current,
-        [key]: String(event.target.value),
-      })),
-  });
+  };
 
   return (
     <Grid container spacing={2}>
-      <Grid item xs={12} md={3}>
-        <TextField
-          select
-          SelectProps={{ displayEmpty: true }}
-          InputLabelProps={{ shrink: true }}
-          {...filterInput('mine', 'Whose')}
-        >
-          <MenuItem value="">Everyone's</MenuItem>
-          <MenuItem value="requested">Requested by me</MenuItem>
-          <MenuItem value="waiting">Waiting on me</MenuItem>
-        </TextField>
-      </Grid>
-      <Grid item xs={12} md={3}>
-        <TextField
-          select
-          SelectProps={{ displayEmpty: true }}
-          InputLabelProps={{ shrink: true }}
-          {...filterInput('status', 'Status')}
-        >
-          <MenuItem value="">Any status</MenuItem>
-          {approvalStatusSchema.options.map(status => (
-            <MenuItem key={status} value={status}>
-              {status}
-            </MenuItem>
-          ))}
-        </TextField>
-      </Grid>
-      <Grid item xs={12} md={3}>
-        <TextField {...filterInput('template', 'Template')} />
-      </Grid>
-      <Grid item xs={12} md={3}>
-        <TextField
-          placeholder="owner/name"
-          {...filterInput('repository', 'Repository')}
-        />
+      <Grid item xs={12}>
+        <Paper variant="outlined">
+          <Box p={2}>
+            <Grid container spacing={2}>
+              <Grid item xs={12} sm={6} md={3}>
+                <TextField
+                  {...filterField}
+                  id="approvals-mine"
+                  label="Whose"
+                  select
+                  SelectProps={{ displayEmpty: true }}
+                  InputLabelProps={{ shrink: true }}
+                  value={applied.mine}
+                  onChange={event => setFilter('mine', event.target.value)}
+                >
+                  <MenuItem value="">Everyone's</MenuItem>
+                  {Object.entries(MINE).map(([value, label]) => (
+                    <MenuItem key={value} value={value}>
+                      {label}
+                    </MenuItem>
+                  ))}
+                </TextField>
+              </Grid>
+              <Grid item xs={12} sm={6} md={3}>
+                <TextField
+                  {...filterField}
+                  id="approvals-status"
+                  label="Status"
+                  select
+                  SelectProps={{ displayEmpty: true }}
+                  InputLabelProps={{ shrink: true }}
+                  value={applied.status}
+                  onChange={event => setFilter('status', event.target.value)}
+                >
+                  <MenuItem value="">Any status</MenuItem>
+                  {approvalStatusSchema.options.map(status => (
+                    <MenuItem key={status} value={status}>
+                      {status}
+                    </MenuItem>
+                  ))}
+                </TextField>
+              </Grid>
+              <Grid item xs={12} sm={6} md={3}>
+                <FacetPicker
+                  facet="templates"
+                  id="approvals-template"
+                  label="Template"
+                  value={applied.template}
+                  onChange={value => setFilter('template', value)}
+                />
+              </Grid>
+              <Grid item xs={12} sm={6} md={3}>
+                <FacetPicker
+                  facet="repositories"
+                  id="approvals-repository"
+                  label="Repository"
+                  placeholder="owner/name"
+                  value={applied.repository}
+                  onChange={value => setFilter('repository', value)}
+                />
+              </Grid>
+            </Grid>
+          </Box>
+        </Paper>
       </Grid>
       {error && (
         <Grid item xs={12}>
-          <ResponseErrorPanel error={error} />
+          <RequestFailed
+            error={error}
+            what="read approvals"
+            onRetry={() => table.current?.onQueryChange()}
+          />
         </Grid>
       )}
       <Grid item xs={12}>
         <Table<Approval>
           // A new key starts again at page one whenever the applied filters change.
-          key={JSON.stringify(applied)}
+          key={JSON.stringify({ ...applied, q: undefined })}
           tableRef={table}
-          title="Approvals"
+          title={
+            <Box display="flex" alignItems="baseline" style={{ gap: 12 }}>
+              <Typography variant="h5" component="h2">
+                Approvals
+              </Typography>
+              <LastUpdated at={updatedAt} />
+            </Box>
+          }
           columns={columns}
           data={load}
+          initialState={{ search: initialSearch }}
+          onStateChange={onTableState}
           options={{
+            ...TABLE_OPTIONS,
             search: true,
+            // Only the first: the table owns its search box from then on, and reports each change.
+            searchText: initialSearch,
             searchFieldVariant: 'outlined',
+            searchFieldAlignment: 'right',
             debounceInterval: 300,
             paging: true,
             pageSize: PAGE_SIZE,
             pageSizeOptions: [10, 25, 50, 100],
-            sorting: false,
-            padding: 'dense',
           }}
           localization={{
             body: {
               emptyDataSourceMessage: emptyMessage(
-                searched || Object.values(applied).some(Boolean),
+                Object.values(applied).some(Boolean),
               ),
             },
+            toolbar: { searchAriaLabel: 'Search approvals' },
           }}
         />
       </Grid>
     </Grid>
+  );
+}
+
+/**
+ * A filter picked from the values recent approvals have (asked of the backend as the user types),
+ * or typed freely; it applies once the user pauses.
+ */
+function FacetPicker(props: {
+  facet: keyof ApprovalFacets;
+  id: string;
+  label: string;
+  placeholder?: string;
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  const api = useApi(imApprovalApiRef);
+  const [text, setText] = useState(props.value);
+  const [asked, setAsked] = useState(props.value);
+  useDebounce(
+    () => {
+      setAsked(text);
+      if (text.trim() !== props.value) props.onChange(text);
+    },
+    300,
+    [text],
+  );
+  // The list of choices is a help, not the page: without it the field still filters by what is typed.
+  const options = useAsync(
+    async () => (await api.listApprovalFacets(asked))[props.facet],
+    [api, asked, props.facet],
+  );
+  return (
+    <Autocomplete
+      id={props.id}
+      freeSolo
+      options={options.value ?? []}
+      loading={options.loading}
+      // Controlled both ways: MUI resets the text to the value, so the value is the applied filter.
+      value={props.value || null}
+      onChange={(_event, value) => {
+        setText(value ?? '');
+        props.onChange(value ?? '');
+      }}
+      inputValue={text}
+      onInputChange={(_event, value) => setText(value)}
+      renderInput={input => (
+        <TextField
+          {...input}
+          fullWidth
+          variant="outlined"
+          size="small"
+          label={props.label}
+          placeholder={props.placeholder}
+        />
+      )}
+    />
   );
 }
 

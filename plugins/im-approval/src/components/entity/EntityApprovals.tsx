@@ -3,7 +3,6 @@ import {
   Link,
   MissingAnnotationEmptyState,
   Progress,
-  ResponseErrorPanel,
   Table,
   type TableColumn,
 } from '@backstage/core-components';
@@ -13,6 +12,8 @@ import {
 } from '@im-approval/plugin-im-approval-common';
 import Typography from '@material-ui/core/Typography';
 import { approvalColumns } from '../approvals/approvalColumns';
+import { RequestFailed } from '../shared/RequestFailed';
+import { TABLE_OPTIONS } from '../shared/tableOptions';
 import {
   PROJECT_SLUG_ANNOTATION,
   useEntityApprovals,
@@ -35,12 +36,20 @@ function ApprovalsOfRepository(props: {
   title: string;
   paging: boolean;
 }) {
-  const { repository, value, loading, error } = useEntityApprovals(
+  const { repository, value, loading, error, retry } = useEntityApprovals(
     props.decidedLimit,
   );
   if (!repository)
     return <MissingAnnotationEmptyState annotation={PROJECT_SLUG_ANNOTATION} />;
-  if (error) return <ResponseErrorPanel error={error} />;
+  if (error) {
+    return (
+      <RequestFailed
+        error={error}
+        what={`read the approvals of ${repository}`}
+        onRetry={retry}
+      />
+    );
+  }
   if (loading && !value) return <Progress />;
   return (
     <Table<Approval>
@@ -49,10 +58,10 @@ function ApprovalsOfRepository(props: {
       columns={columns}
       data={value ?? []}
       options={{
+        ...TABLE_OPTIONS,
         search: false,
         paging: props.paging,
         pageSize: 10,
-        padding: 'dense',
         toolbar: true,
       }}
       emptyContent={

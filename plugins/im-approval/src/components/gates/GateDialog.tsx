@@ -118,8 +118,14 @@ export function GateDialog(props: {
   );
 
   return (
-    <Dialog open onClose={props.onClose} fullWidth maxWidth="sm">
-      <DialogTitle>
+    <Dialog
+      open
+      onClose={props.onClose}
+      fullWidth
+      maxWidth="sm"
+      aria-labelledby="gate-dialog-title"
+    >
+      <DialogTitle id="gate-dialog-title">
         {props.existing ? `Gate ${props.existing.name}` : 'New gate'}
       </DialogTitle>
       <DialogContent>

@@ -2,7 +2,6 @@ import {
   CopyTextButton,
   InfoCard,
   Progress,
-  ResponseErrorPanel,
   Table,
   type TableColumn,
 } from '@backstage/core-components';
@@ -25,7 +24,9 @@ import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { ConfirmDelete } from '../shared/ConfirmDelete';
 import { PermissionGate } from '../shared/PermissionGate';
+import { RequestFailed } from '../shared/RequestFailed';
 import { sourceColumn } from '../shared/sourceColumn';
+import { TABLE_OPTIONS } from '../shared/tableOptions';
 import { formatTime } from '../shared/time';
 import { GateDialog } from './GateDialog';
 import { GithubAppForm } from './GithubAppForm';
@@ -46,7 +47,15 @@ function GatesSetup() {
   const api = useApi(imApprovalApiRef);
   const setup = useAsyncRetry(() => api.getGithubSetup(), [api]);
   if (setup.loading && !setup.value) return <Progress />;
-  if (setup.error) return <ResponseErrorPanel error={setup.error} />;
+  if (setup.error) {
+    return (
+      <RequestFailed
+        error={setup.error}
+        what="read the deployment gates"
+        onRetry={setup.retry}
+      />
+    );
+  }
   const value = setup.value!;
   return (
     <Grid container spacing={3}>
@@ -218,7 +227,7 @@ function GatesTable(props: { gates: GateView[]; onChanged: () => void }) {
       </Box>
       <Table<GateView>
         title="Gates, in the order they are matched"
-        options={{ paging: false, search: false, padding: 'dense' }}
+        options={{ ...TABLE_OPTIONS, paging: false, search: false }}
         columns={columns}
         data={props.gates}
         emptyContent={
@@ -293,7 +302,7 @@ function DeliveriesTable(props: {
         >
           Test webhook
         </Button>
-        <Typography variant="body2" color="textSecondary">
+        <Typography variant="body2">
           Send a delivery from the App's Advanced tab (Redeliver), or run a job
           that targets a gated environment, then see here what arrived and why
           any was refused.
@@ -301,7 +310,7 @@ function DeliveriesTable(props: {
       </Box>
       <Table<GithubDelivery>
         title="Latest webhook deliveries"
-        options={{ paging: false, search: false, padding: 'dense' }}
+        options={{ ...TABLE_OPTIONS, paging: false, search: false }}
         columns={columns}
         data={props.deliveries}
         emptyContent={
