@@ -6,10 +6,8 @@ import {
   type TemplateView,
 } from '@im-approval/plugin-im-approval-common';
 import Button from '@material-ui/core/Button';
-import Dialog from '@material-ui/core/Dialog';
 import DialogActions from '@material-ui/core/DialogActions';
 import DialogContent from '@material-ui/core/DialogContent';
-import DialogTitle from '@material-ui/core/DialogTitle';
 import MenuItem from '@material-ui/core/MenuItem';
 import TextField from '@material-ui/core/TextField';
 import Alert from '@material-ui/lab/Alert';
@@ -18,6 +16,7 @@ import useAsyncFn from 'react-use/esm/useAsyncFn';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { ErrorAlert } from '../shared/ErrorAlert';
 import { fieldErrors } from '../shared/fieldErrors';
+import { TitledDialog } from '../shared/TitledDialog';
 
 interface GateForm {
   name: string;
@@ -118,16 +117,12 @@ export function GateDialog(props: {
   );
 
   return (
-    <Dialog
-      open
+    <TitledDialog
+      title={props.existing ? `Gate ${props.existing.name}` : 'New gate'}
       onClose={props.onClose}
       fullWidth
       maxWidth="sm"
-      aria-labelledby="gate-dialog-title"
     >
-      <DialogTitle id="gate-dialog-title">
-        {props.existing ? `Gate ${props.existing.name}` : 'New gate'}
-      </DialogTitle>
       <DialogContent>
         {readOnly && (
           <Alert severity="info">
@@ -194,6 +189,6 @@ export function GateDialog(props: {
           </Button>
         )}
       </DialogActions>
-    </Dialog>
+    </TitledDialog>
   );
 }

@@ -7,11 +7,9 @@ import {
 } from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
-import Dialog from '@material-ui/core/Dialog';
 import DialogActions from '@material-ui/core/DialogActions';
 import DialogContent from '@material-ui/core/DialogContent';
 import DialogContentText from '@material-ui/core/DialogContentText';
-import DialogTitle from '@material-ui/core/DialogTitle';
 import TextField from '@material-ui/core/TextField';
 import Alert from '@material-ui/lab/Alert';
 import { useState } from 'react';
@@ -19,6 +17,7 @@ import useAsyncFn from 'react-use/esm/useAsyncFn';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { usePluginLink } from '../shared/basePath';
 import { ErrorAlert } from '../shared/ErrorAlert';
+import { TitledDialog } from '../shared/TitledDialog';
 
 /** The `vars.NAME` names a template's title and fields use: the backend fills the ones left out with samples. */
 function usedVariables(template: TemplateView): string[] {
@@ -45,8 +44,12 @@ export function SendTestApproval(props: {
   const sent = sending.value;
 
   return (
-    <Dialog open onClose={props.onClose} fullWidth maxWidth="sm">
-      <DialogTitle>Send a test approval from {props.template.name}</DialogTitle>
+    <TitledDialog
+      title={`Send a test approval from ${props.template.name}`}
+      onClose={props.onClose}
+      fullWidth
+      maxWidth="sm"
+    >
       <DialogContent>
         <DialogContentText>
           This opens a real approval in the IM for the template's approvers,
@@ -91,6 +94,6 @@ export function SendTestApproval(props: {
           </Button>
         )}
       </DialogActions>
-    </Dialog>
+    </TitledDialog>
   );
 }
