@@ -20,6 +20,7 @@ import { PermissionGate } from '../shared/PermissionGate';
 import { sourceColumn } from '../shared/sourceColumn';
 import { SendTestApproval } from './SendTestApproval';
 import { TemplateDialog } from './TemplateDialog';
+import { WorkflowStepDialog } from './WorkflowStep';
 
 /** The approval templates: those from app-config, read-only, and those managed here. */
 export function TemplatesPage() {
@@ -42,6 +43,7 @@ function TemplatesTable() {
   const integrations = useAsyncRetry(() => api.listIntegrations(), [api]);
   const [open, setOpen] = useState<Open>();
   const [testing, setTesting] = useState<TemplateView>();
+  const [using, setUsing] = useState<TemplateView>();
   const [deleting, setDeleting] = useState<TemplateView>();
 
   if (
@@ -80,7 +82,10 @@ function TemplatesTable() {
       title: '',
       field: 'editable',
       render: row => (
-        <Box display="flex">
+        <Box display="flex" flexWrap="wrap">
+          <Button size="small" onClick={() => setUsing(row)}>
+            Use in a workflow
+          </Button>
           <Button size="small" onClick={() => setTesting(row)}>
             Send test approval
           </Button>
@@ -137,6 +142,12 @@ function TemplatesTable() {
         <SendTestApproval
           template={testing}
           onClose={() => setTesting(undefined)}
+        />
+      )}
+      {using && (
+        <WorkflowStepDialog
+          template={using}
+          onClose={() => setUsing(undefined)}
         />
       )}
       {deleting && (
