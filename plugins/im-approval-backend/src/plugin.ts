@@ -39,7 +39,10 @@ import { DatabaseEventInbox } from './database/DatabaseEventInbox';
 import { ApprovalChanges } from './waiting/ApprovalChanges';
 import { LocalChangeBus } from './waiting/ChangeBus';
 import { raiseOpenFileLimit } from './waiting/openFileLimit';
-import { PostgresChangeBus } from './waiting/PostgresChangeBus';
+import {
+  INTEGRATIONS_CHANNEL,
+  PostgresChangeBus,
+} from './waiting/PostgresChangeBus';
 import { DatabaseGateStore } from './database/DatabaseGateStore';
 import { DeploymentGates } from './github/DeploymentGates';
 import { GithubWebhook } from './github/GithubWebhook';
@@ -221,14 +224,46 @@ export const imApprovalPlugin = createBackendPlugin({
             ),
         });
 
-        const connections = new ImConnections(clients, logger);
-        lifecycle.addShutdownHook(() => connections.stop());
-        // Database-managed integrations added or changed later get their connection at the next start.
-        await connections.start(
-          await managedSettings.integrations.all(),
-          integration => events =>
+        const connections = new ImConnections({
+          clients,
+          logger,
+          load: () => managedSettings.integrations.current(),
+          onEvents: integration => events =>
             intake.apply(integration, events, 'connection'),
-        );
+        });
+        intake.onReceived(id => connections.received(id));
+        // An integration changed here is followed at once; other replicas hear of it on their own
+        // channel (LISTEN/NOTIFY; SQLite is one process), and a slow resync covers what gets lost.
+        const integrationBus = isPostgres(knex)
+          ? new PostgresChangeBus(knex, logger, INTEGRATIONS_CHANNEL)
+          : new LocalChangeBus();
+        await integrationBus.start({
+          onChange: () => void connections.reconcile(),
+          onGap: () => void connections.reconcile(),
+        });
+        managedSettings.integrations.onChanged(id => {
+          void connections.reconcile();
+          integrationBus
+            .publish(id)
+            .catch(error =>
+              logger.warn(
+                `Could not tell other replicas that integration ${id} changed; they follow at their next resync: ${error.message}`,
+              ),
+            );
+        });
+        lifecycle.addShutdownHook(async () => {
+          await integrationBus.stop();
+          await connections.stop();
+        });
+        await connections.reconcile();
+        await scheduler.scheduleTask({
+          id: 'im-approval-connections-resync',
+          scope: 'local',
+          frequency: { minutes: 1 },
+          timeout: { minutes: 1 },
+          initialDelay: { minutes: 1 },
+          fn: () => connections.reconcile(),
+        });
 
         await new Reconciler({
           store,
@@ -283,6 +318,7 @@ export const imApprovalPlugin = createBackendPlugin({
             intake,
             settings: managedSettings,
             probe: new IntegrationProbe(managedSettings.source, clients),
+            connections,
             callers: new CallerResolver(httpAuth, permissions, oidc),
             github: {
               gates,

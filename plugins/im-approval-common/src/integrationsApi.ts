@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { integrationSchema, type ProviderId } from './integrations';
+import {
+  connectionModeSchema,
+  integrationIdSchema,
+  integrationSchema,
+  type ProviderId,
+} from './integrations';
 import { settingsSourceSchema } from './settingsSource';
 
 type IntegrationInput = z.input<typeof integrationSchema>;
@@ -219,3 +224,54 @@ export const formDescriptionSchema = z
   .meta({ id: 'FormDescription' });
 /** @public */
 export type FormDescription = z.infer<typeof formDescriptionSchema>;
+
+/**
+ * How a replica hears from an IM app. In the modes where the backend holds a connection:
+ * `connected`, `connecting` (not open yet since the app was added or changed, or since the start)
+ * or `reconnecting` (open before, then dropped or failed). `not-needed` when the IM calls the
+ * backend (callback) or the reconciler reads it (poll).
+ *
+ * @public
+ */
+export const integrationConnectionStateSchema = z
+  .enum(['connected', 'connecting', 'reconnecting', 'not-needed'])
+  .meta({ id: 'IntegrationConnectionState' });
+/** @public */
+export type IntegrationConnectionState = z.infer<
+  typeof integrationConnectionStateSchema
+>;
+
+/** @public */
+export const integrationHealthSchema = z
+  .object({
+    id: integrationIdSchema,
+    connectionMode: connectionModeSchema,
+    connection: integrationConnectionStateSchema,
+    /** Since when the connection has been in its state; absent when none is needed. */
+    since: z.iso.datetime().optional(),
+    /** The last event this replica received from the IM, over the connection or by callback. */
+    lastEventAt: z.iso.datetime().optional(),
+    /** The connection's last failure on this replica (never a secret). */
+    lastError: z
+      .object({ message: z.string(), at: z.iso.datetime() })
+      .optional(),
+  })
+  .meta({ id: 'IntegrationHealth' });
+/** @public */
+export type IntegrationHealth = z.infer<typeof integrationHealthSchema>;
+
+/**
+ * GET /integration-health: what the replica that answers sees of every IM app. Each replica holds
+ * its own connections and hears its own callbacks, so another replica may see otherwise.
+ *
+ * @public
+ */
+export const integrationHealthListSchema = z
+  .object({
+    scope: z.literal('replica'),
+    observedAt: z.iso.datetime(),
+    items: z.array(integrationHealthSchema),
+  })
+  .meta({ id: 'IntegrationHealthList' });
+/** @public */
+export type IntegrationHealthList = z.infer<typeof integrationHealthListSchema>;

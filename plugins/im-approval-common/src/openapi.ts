@@ -15,6 +15,7 @@ import {
   formDescriptionSchema,
   integrationListSchema,
   integrationTestResultSchema,
+  integrationHealthListSchema,
   integrationViewSchema,
   updateIntegrationRequestSchema,
 } from './integrationsApi';
@@ -144,6 +145,7 @@ export function buildOpenApiDocument() {
         integrationTest: integrationTestResultSchema,
         form: formDescriptionSchema,
         templateRequest: templateRequestSchema,
+        integrationHealth: integrationHealthListSchema,
         template: templateViewSchema,
         templates: templateListSchema,
         testTemplate: testTemplateRequestSchema,
@@ -429,6 +431,20 @@ export function buildOpenApiDocument() {
       '/gates': {
         post: {
           operationId: 'createGate',
+      '/integration-health': {
+        get: {
+          operationId: 'listIntegrationHealth',
+          summary:
+            "Each IM app's connection, last event and last error, as the replica that answers sees them (integration.manage or template.manage)",
+          responses: {
+            '200': {
+              description: "This replica's view of every integration",
+              ...json(integrationHealthListSchema),
+            },
+            ...errors(401, 403),
+          },
+        },
+      },
           summary:
             'Add a database-managed deployment gate; it is matched after the gates of app-config (template.manage)',
           requestBody: { required: true, ...json(gateRequestSchema) },

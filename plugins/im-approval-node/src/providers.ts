@@ -102,6 +102,21 @@ export interface ImConnection {
   close(): Promise<void>;
 }
 
+/**
+ * What a held connection tells of itself as it goes up and down, for the IM apps page.
+ * Reasons are shown to people: no secrets in them.
+ *
+ * @public
+ */
+export interface ImConnectionObserver {
+  /** The connection is up, for the first time or again. */
+  connected(): void;
+  /** The connection is down and reopening by itself. */
+  reconnecting(reason: string): void;
+  /** The connection gave up reopening by itself; its holder closes and reopens it later. */
+  failed(reason: string): void;
+}
+
 /** @public */
 export interface ImRevokeResult {
   revoked: boolean;
@@ -160,9 +175,13 @@ export interface ImClient {
   /**
    * Opens the IM's long connection (modes `long-connection` and `stream`), for a backend the IM
    * cannot call. Events are acknowledged to the IM only after `onEvents` resolves; a rejection
-   * leaves them unacknowledged, so the IM delivers them again.
+   * leaves them unacknowledged, so the IM delivers them again. The observer hears of every change
+   * of the connection's state.
    */
-  connect?(onEvents: ImEventHandler): Promise<ImConnection>;
+  connect?(
+    onEvents: ImEventHandler,
+    observer: ImConnectionObserver,
+  ): Promise<ImConnection>;
 }
 
 /** @public */

@@ -324,6 +324,12 @@ const ROUTES: Record<string, Route | CallbackRoute> = {
     service: OK,
     workflow: NO_WORKFLOW,
   },
+  listIntegrationHealth: {
+    ok: 200,
+    user: [P.integrations, P.templates],
+    service: OK,
+    workflow: NO_WORKFLOW,
+  },
   createIntegration: {
     ok: 201,
     user: [P.integrations],
@@ -615,6 +621,10 @@ const REQUESTS: Record<string, RequestOf> = {
     body: JSON.stringify(feishuIntegration(b, `matrix-${next()}`)),
   }),
   updateIntegration: async b => {
+  listIntegrationHealth: async () => ({
+    method: 'get',
+    url: '/integration-health',
+  }),
     const id = `matrix-${next()}`;
     await must(
       b,

@@ -20,6 +20,7 @@ import { z } from 'zod';
 import type { CallerResolver } from '../auth/CallerResolver';
 import type { ApprovalService } from '../service/ApprovalService';
 import type { ImEventIntake } from '../service/ImEventIntake';
+import type { ImConnections } from '../service/ImConnections';
 import type { IntegrationProbe } from '../service/IntegrationProbe';
 import type { Settings } from '../settings/openSettings';
 import { createAudited } from './audited';
@@ -39,6 +40,7 @@ export interface RouterOptions {
   settings: Pick<Settings, 'integrations' | 'templates'>;
   probe: IntegrationProbe;
   callers: CallerResolver;
+  connections: Pick<ImConnections, 'health'>;
   github: Omit<GithubRoutesOptions, 'callers' | 'audited'>;
   auditor: AuditorService;
   logger: LoggerService;
@@ -59,6 +61,7 @@ export function createRouter({
   settings,
   probe,
   callers,
+  connections,
   github,
   auditor,
   logger,
@@ -193,7 +196,16 @@ export function createRouter({
     );
   });
 
-  router.use(settingsRoutes({ settings, probe, service, callers, audited }));
+  router.use(
+    settingsRoutes({
+      settings,
+      probe,
+      connections,
+      service,
+      callers,
+      audited,
+    }),
+  );
   router.use(githubSettingsRoutes({ ...github, callers, audited }));
   router.use(namedRequestErrors(router));
 

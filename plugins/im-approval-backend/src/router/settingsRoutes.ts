@@ -6,6 +6,7 @@ import {
   imApprovalApprovalReadPermission,
   imApprovalIntegrationManagePermission,
   imApprovalTemplateManagePermission,
+  integrationHealthListSchema,
   integrationIdSchema,
   templateNameSchema,
   templateRequestSchema,
@@ -18,6 +19,7 @@ import type express from 'express';
 import { z } from 'zod';
 import type { CallerResolver } from '../auth/CallerResolver';
 import type { ApprovalService } from '../service/ApprovalService';
+import type { ImConnections } from '../service/ImConnections';
 import type { IntegrationProbe } from '../service/IntegrationProbe';
 import type { Settings } from '../settings/openSettings';
 import type { Audited } from './audited';
@@ -27,6 +29,7 @@ import { parseInput } from './parseInput';
 export interface SettingsRoutesOptions {
   settings: Pick<Settings, 'integrations' | 'templates'>;
   probe: IntegrationProbe;
+  connections: Pick<ImConnections, 'health'>;
   service: ApprovalService;
   callers: CallerResolver;
   audited: Audited;
@@ -43,6 +46,7 @@ const templatePathSchema = z.object({ name: templateNameSchema });
 export function settingsRoutes({
   settings: { integrations, templates },
   probe,
+  connections,
   service,
   callers,
   audited,
@@ -87,6 +91,18 @@ export function settingsRoutes({
   router.get('/integrations', async (req, res) => {
     await callers.authorizeAny(await callers.resolve(req), readIntegrations);
     res.json({ items: await integrations.list() });
+  });
+
+  // Each replica holds its own connections and hears its own callbacks: this is the answering one's view.
+  router.get('/integration-health', async (req, res) => {
+    await callers.authorizeAny(await callers.resolve(req), readIntegrations);
+    res.json(
+      integrationHealthListSchema.parse({
+        scope: 'replica',
+        observedAt: new Date().toISOString(),
+        items: connections.health(await integrations.list()),
+      }),
+    );
   });
 
   router.get('/integrations/:id', async (req, res) => {

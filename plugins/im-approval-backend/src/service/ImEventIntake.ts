@@ -39,8 +39,15 @@ export class ImEventIntake {
   /** Instance reads in progress here, so a burst of events for one instance costs one read, not one each. */
   private readonly reading = new Map<string, Promise<void>>();
   private readonly background = new Set<Promise<void>>();
+  private readonly receivedListeners: Array<(integrationId: string) => void> =
+    [];
 
   constructor(private readonly options: ImEventIntakeOptions) {}
+
+  /** Hears of every verified push from an IM (callback or connection), events or not. */
+  onReceived(listener: (integrationId: string) => void) {
+    this.receivedListeners.push(listener);
+  }
 
   /** Verifies an IM callback and records its events; the answer for the IM follows at once. */
   async handleCallback(
@@ -67,6 +74,7 @@ export class ImEventIntake {
     events: ImEvent[],
     source: InboxEvent['source'],
   ) {
+    for (const listener of this.receivedListeners) listener(integration.id);
     if (events.length === 0) return;
     const fresh = await this.options.inbox.record(
       integration.id,

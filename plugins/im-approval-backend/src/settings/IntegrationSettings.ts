@@ -19,6 +19,7 @@ import {
   type StoredIntegration,
 } from '../database/DatabaseSettingsStore';
 import type { ImClients } from '../service/ImClients';
+import type { CurrentIntegrations } from '../service/ImConnections';
 import type { EncryptedSecret, SecretBox } from './SecretBox';
 import { parseStored, readOnly } from './storedSettings';
 
@@ -40,6 +41,7 @@ export const secretLocation = (integrationId: string, field: string) =>
  */
 export class IntegrationSettings {
   private readonly config: Map<string, Integration>;
+  private readonly changeListeners: Array<(id: string) => void> = [];
 
   constructor(
     config: Integration[],
@@ -68,10 +70,32 @@ export class IntegrationSettings {
     return stored && this.open(stored);
   }
 
-  /** Every integration, secrets included: app-config's first, then the database's. */
-  async all(): Promise<Integration[]> {
+  /**
+   * Every integration, secrets included (app-config's first, then the database's), and why each
+   * stored one that no longer opens cannot: one broken app must not keep the others' connections shut.
+   */
+  async current(): Promise<CurrentIntegrations> {
     const stored = await this.store.listIntegrations();
-    return [...this.config.values(), ...stored.map(s => this.open(s))];
+    const current: CurrentIntegrations = {
+      integrations: [...this.config.values()],
+      unreadable: [],
+    };
+    for (const s of stored) {
+      try {
+        current.integrations.push(this.open(s));
+      } catch (error) {
+        current.unreadable.push({
+          id: s.id,
+          message: (error as Error).message,
+        });
+      }
+    }
+    return current;
+  }
+
+  /** Hears of every integration this replica creates, changes or deletes, once it is stored. */
+  onChanged(listener: (id: string) => void) {
+    this.changeListeners.push(listener);
   }
 
   /** Views need only whether each secret is set, so stored secrets are not decrypted for them. */
@@ -110,6 +134,7 @@ export class IntegrationSettings {
         throw new ConflictError(`Integration id "${integration.id}" is taken`);
       throw error;
     }
+    this.changed(integration.id);
     return this.viewOf(integration);
   }
 
@@ -147,6 +172,7 @@ export class IntegrationSettings {
     this.checkInstalled(parsed.data);
     if (!(await this.store.updateIntegration(this.seal(parsed.data), actor)))
       throw noIntegration(id);
+    this.changed(id);
     return this.viewOf(parsed.data);
   }
 
@@ -159,6 +185,7 @@ export class IntegrationSettings {
       );
     }
     if (!(await this.store.deleteIntegration(id))) throw noIntegration(id);
+    this.changed(id);
   }
 
   /** Decrypts and validates a stored integration; throws, naming it, when it no longer can be. */
@@ -244,6 +271,10 @@ export class IntegrationSettings {
         `Integration "${integrationId}" secret ${field}: ${(error as Error).message}; enter the ${field} again in the integration's settings`,
       );
     }
+  }
+
+  private changed(id: string) {
+    for (const listener of this.changeListeners) listener(id);
   }
 
   private checkInstalled(integration: Integration) {

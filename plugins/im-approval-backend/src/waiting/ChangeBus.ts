@@ -1,4 +1,7 @@
-/** Tells every backend replica that an approval changed, so their waiters re-read it. */
+/**
+ * Tells every backend replica that an approval changed, so their waiters re-read it; on a channel
+ * of its own, that an integration changed, so their connections follow.
+ */
 export interface ChangeBus {
   publish(approvalId: string): Promise<void>;
   /** `onChange` gets the id; `onGap` is called after notifications may have been lost. */

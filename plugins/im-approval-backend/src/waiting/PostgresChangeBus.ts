@@ -3,7 +3,9 @@ import type { Knex } from 'knex';
 import { StatementBatch } from '../database/StatementBatch';
 import type { ChangeBus } from './ChangeBus';
 
+/** Approvals' channel; integrations have one of their own (`INTEGRATIONS_CHANNEL`). */
 const CHANNEL = 'im_approval_changed';
+export const INTEGRATIONS_CHANNEL = 'im_approval_integration_changed';
 /** Ids per notification: 200 uuids and their commas stay under PostgreSQL's 8,000-byte payload. */
 const IDS_PER_NOTIFICATION = 200;
 const MAX_RECONNECT_DELAY_MS = 10_000;
@@ -33,7 +35,10 @@ export class PostgresChangeBus implements ChangeBus {
   /** Changes of the same turn go out as one notification: one round trip for a burst of decisions. */
   private readonly notifications = new StatementBatch<string, void>(
     async ids => {
-      await this.knex.raw('select pg_notify(?, ?)', [CHANNEL, ids.join(',')]);
+      await this.knex.raw('select pg_notify(?, ?)', [
+        this.channel,
+        ids.join(','),
+      ]);
       return ids.map(() => undefined);
     },
     IDS_PER_NOTIFICATION,
@@ -42,6 +47,8 @@ export class PostgresChangeBus implements ChangeBus {
   constructor(
     private readonly knex: Knex,
     private readonly logger: LoggerService,
+    /** A constant, never caller input: LISTEN takes no bind parameter. */
+    private readonly channel: string = CHANNEL,
   ) {}
 
   async publish(approvalId: string) {
@@ -71,7 +78,7 @@ export class PostgresChangeBus implements ChangeBus {
         this.knex.client as { acquireRawConnection(): Promise<PgClient> }
       ).acquireRawConnection();
       client.on('notification', message => {
-        if (message.channel === CHANNEL && message.payload)
+        if (message.channel === this.channel && message.payload)
           for (const id of message.payload.split(',')) listener.onChange(id);
       });
       const onLost = (error?: Error) => {
@@ -86,7 +93,7 @@ export class PostgresChangeBus implements ChangeBus {
       };
       client.on('error', onLost);
       client.on('end', onLost);
-      await client.query(`LISTEN ${CHANNEL}`);
+      await client.query(`LISTEN ${this.channel}`);
       this.client = client;
       if (attempt > 0) {
         this.logger.info('PostgreSQL LISTEN connection restored');

@@ -3,6 +3,7 @@ import {
   ImApiError,
   type ImCallbackRequest,
   type ImClient,
+  type ImConnectionObserver,
   type ImEventHandler,
   type ImFormField,
   type ImInstanceRef,
@@ -373,8 +374,13 @@ export class DingtalkClient implements ImClient {
     });
   }
 
-  connect(onEvents: ImEventHandler) {
-    return openDingtalkStream(this.integration, this.deps.logger, onEvents);
+  connect(onEvents: ImEventHandler, observer: ImConnectionObserver) {
+    return openDingtalkStream(
+      this.integration,
+      this.deps.logger,
+      onEvents,
+      observer,
+    );
   }
 
   private instance(instanceId: string) {

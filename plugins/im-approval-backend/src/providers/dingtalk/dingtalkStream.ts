@@ -2,6 +2,7 @@ import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { DingtalkIntegration } from '@im-approval/plugin-im-approval-common';
 import type {
   ImConnection,
+  ImConnectionObserver,
   ImEventHandler,
 } from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
@@ -44,6 +45,7 @@ class DingtalkStreamConnection implements ImConnection {
     private readonly integration: DingtalkIntegration,
     private readonly logger: LoggerService,
     private readonly onEvents: ImEventHandler,
+    private readonly observer: ImConnectionObserver,
   ) {}
 
   async open(): Promise<void> {
@@ -59,6 +61,7 @@ class DingtalkStreamConnection implements ImConnection {
         this.logger.info(
           `DingTalk Stream connected for app ${this.integration.appKey} (integration ${this.integration.id})`,
         );
+        this.observer.connected();
       });
       socket.addEventListener(
         'message',
@@ -105,7 +108,14 @@ class DingtalkStreamConnection implements ImConnection {
   private reopenLater(reason: string) {
     this.socket = undefined;
     if (this.closed) return;
-    this.logger.warn(
+    this.observer.reconnecting(reason);
+    // The first failure of an outage is logged; the IM apps page shows the latest.
+    const log =
+      this.retryDelay === RECONNECT_MIN_MS
+        ? this.logger.warn
+        : this.logger.debug;
+    log.call(
+      this.logger,
       `DingTalk Stream for integration ${this.integration.id}: ${reason}; reconnecting in ${this.retryDelay / 1000}s`,
     );
     this.retryTimer = setTimeout(() => void this.open(), this.retryDelay);
@@ -181,11 +191,13 @@ export async function openDingtalkStream(
   integration: DingtalkIntegration,
   logger: LoggerService,
   onEvents: ImEventHandler,
+  observer: ImConnectionObserver,
 ): Promise<ImConnection> {
   const connection = new DingtalkStreamConnection(
     integration,
     logger,
     onEvents,
+    observer,
   );
   await connection.open();
   return connection;

@@ -3,6 +3,7 @@ import {
   ImApiError,
   type ImCallbackRequest,
   type ImClient,
+  type ImConnectionObserver,
   type ImEventHandler,
   type ImFormField,
   type ImInstanceRequest,
@@ -372,11 +373,12 @@ export class FeishuClient implements ImClient {
     });
   }
 
-  connect(onEvents: ImEventHandler) {
+  connect(onEvents: ImEventHandler, observer: ImConnectionObserver) {
     return openFeishuLongConnection(
       this.integration,
       this.deps.logger,
       onEvents,
+      observer,
     );
   }
 

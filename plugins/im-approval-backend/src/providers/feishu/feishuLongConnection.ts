@@ -2,6 +2,7 @@ import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { FeishuIntegration } from '@im-approval/plugin-im-approval-common';
 import type {
   ImConnection,
+  ImConnectionObserver,
   ImEventHandler,
 } from '@im-approval/plugin-im-approval-node';
 import {
@@ -45,6 +46,7 @@ export async function openFeishuLongConnection(
   integration: FeishuIntegration,
   logger: LoggerService,
   onEvents: ImEventHandler,
+  observer: ImConnectionObserver,
 ): Promise<ImConnection> {
   if (!SELF_BUILT_APP_ID.test(integration.appId)) {
     throw new Error(
@@ -76,18 +78,22 @@ export async function openFeishuLongConnection(
     logger: sdk,
     loggerLevel: LoggerLevel.warn,
     autoReconnect: true,
-    onReady: () =>
+    onReady: () => {
       logger.info(
         `Feishu long connection open for app ${integration.appId} (integration ${integration.id})`,
-      ),
-    onReconnected: () =>
+      );
+      observer.connected();
+    },
+    onReconnecting: () => observer.reconnecting('the long connection dropped'),
+    onReconnected: () => {
       logger.info(
         `Feishu long connection re-established for integration ${integration.id}`,
-      ),
+      );
+      observer.connected();
+    },
+    // Logged by whoever holds the connection, which reopens it later.
     onError: error =>
-      logger.error(
-        `Feishu long connection for integration ${integration.id} gave up: ${error.message}; the reconciler still reads pending approvals`,
-      ),
+      observer.failed(`the SDK gave up reconnecting: ${error.message}`),
   });
   await client.start({ eventDispatcher: dispatcher });
   return {

@@ -125,6 +125,7 @@ export function servedRoutes(): string[] {
     intake: none,
     settings: none,
     probe: none,
+    connections: none,
     callers: none,
     github: none,
     auditor: none,
