@@ -50,6 +50,11 @@ export function fakeApi(
     getGithubSetup: unexpected('getGithubSetup'),
     saveGithubApp: unexpected('saveGithubApp'),
     deleteGithubApp: unexpected('deleteGithubApp'),
+    listIntegrationHealth: jest.fn(async () => ({
+      scope: 'replica' as const,
+      observedAt: new Date().toISOString(),
+      items: [],
+    })),
     createGate: unexpected('createGate'),
     updateGate: unexpected('updateGate'),
     deleteGate: unexpected('deleteGate'),

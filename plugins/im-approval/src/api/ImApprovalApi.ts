@@ -11,6 +11,7 @@ import type {
   GithubAppRequest,
   GithubAppView,
   GithubSetup,
+  IntegrationHealthList,
   IntegrationTestResult,
   IntegrationView,
   ListApprovalsQuery,
@@ -59,6 +60,8 @@ export interface ImApprovalApi {
   describeForm(integrationId: string, formId: string): Promise<FormDescription>;
 
   /** The GitHub App's webhook URL, permissions and events, the gates, and the latest deliveries. */
+  /** Each app's connection, last event and last error, as the backend replica that answers sees them. */
+  listIntegrationHealth(): Promise<IntegrationHealthList>;
   getGithubSetup(): Promise<GithubSetup>;
   saveGithubApp(app: GithubAppRequest): Promise<GithubAppView>;
   deleteGithubApp(): Promise<void>;

@@ -8,6 +8,7 @@ import {
   gateViewSchema,
   githubAppViewSchema,
   githubSetupSchema,
+  integrationHealthListSchema,
   integrationListSchema,
   integrationTestResultSchema,
   integrationViewSchema,
@@ -124,6 +125,10 @@ export class ImApprovalClient implements ImApprovalApi {
       `/integrations/${segment(integrationId)}/forms/${segment(formId)}`,
     );
   }
+  listIntegrationHealth() {
+    return this.request(integrationHealthListSchema, '/integration-health');
+  }
+
 
   getGithubSetup() {
     return this.request(githubSetupSchema, '/github/setup');

@@ -1,10 +1,15 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import type {
+  IntegrationHealth,
+  IntegrationView,
+} from '@im-approval/plugin-im-approval-common';
 import {
   BASE_URL,
   configIntegration,
   databaseIntegration,
   fakeApi,
   renderPage,
+  template,
 } from '../../__testUtils__/renderPage';
 
 const change = (
@@ -264,5 +269,218 @@ describe('the IM apps page', () => {
     expect(
       screen.queryByRole('button', { name: 'Add IM app' }),
     ).not.toBeInTheDocument();
+  });
+});
+
+describe('the health of each IM app', () => {
+  const today = (hours: number, minutes: number) => {
+    const at = new Date();
+    at.setHours(hours, minutes, 0, 0);
+    return at.toISOString();
+  };
+  const clock = (iso: string) =>
+    new Date(iso).toLocaleTimeString([], {
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+  const stream: IntegrationView = {
+    ...(databaseIntegration as Extract<
+      IntegrationView,
+      { provider: 'feishu' }
+    >),
+    id: 'feishu-lc',
+    title: 'Feishu long connection',
+    connectionMode: 'long-connection',
+  };
+
+  function pageWith(
+    views: IntegrationView[],
+    items: IntegrationHealth[],
+    overrides: Parameters<typeof fakeApi>[0] = {},
+  ) {
+    const api = fakeApi({
+      listIntegrations: jest.fn(async () => views),
+      listIntegrationHealth: jest.fn(async () => ({
+        scope: 'replica' as const,
+        observedAt: new Date().toISOString(),
+        items,
+      })),
+      listTemplates: jest.fn(async () => []),
+      ...overrides,
+    });
+    return { api, rendered: renderPage(api, '/im-apps') };
+  }
+
+  it('shows a held connection as connected, with its last event, and says whose view it is', async () => {
+    const lastEventAt = today(11, 58);
+    const { rendered } = pageWith(
+      [stream],
+      [
+        {
+          id: 'feishu-lc',
+          connectionMode: 'long-connection',
+          connection: 'connected',
+          since: today(9, 0),
+          lastEventAt,
+        },
+      ],
+    );
+    await rendered;
+    expect(await screen.findByTestId('connection-feishu-lc')).toHaveTextContent(
+      /^Connected$/,
+    );
+    expect(screen.getByTestId('last-event-feishu-lc')).toHaveTextContent(
+      clock(lastEventAt),
+    );
+    expect(screen.getByTestId('last-error-feishu-lc')).toHaveTextContent(
+      'None',
+    );
+    expect(
+      screen.getByText(/as seen by the backend replica that answered/),
+    ).toBeInTheDocument();
+  });
+
+  it('shows a dropped connection as reconnecting since when, with the last error', async () => {
+    const since = today(12, 3);
+    const { rendered } = pageWith(
+      [stream],
+      [
+        {
+          id: 'feishu-lc',
+          connectionMode: 'long-connection',
+          connection: 'reconnecting',
+          since,
+          lastError: {
+            message: 'the long connection dropped',
+            at: since,
+          },
+        },
+      ],
+    );
+    await rendered;
+    expect(await screen.findByTestId('connection-feishu-lc')).toHaveTextContent(
+      `Reconnecting since ${clock(since)}`,
+    );
+    expect(screen.getByTestId('last-error-feishu-lc')).toHaveTextContent(
+      `${clock(since)}: the long connection dropped`,
+    );
+    expect(screen.getByTestId('last-event-feishu-lc')).toHaveTextContent(
+      'None yet',
+    );
+  });
+
+  it('says a callback app needs no connection, and still shows its last event', async () => {
+    const lastEventAt = today(8, 15);
+    const { rendered } = pageWith(
+      [databaseIntegration],
+      [
+        {
+          id: 'feishu-ops',
+          connectionMode: 'callback',
+          connection: 'not-needed',
+          lastEventAt,
+        },
+      ],
+    );
+    await rendered;
+    expect(
+      await screen.findByTestId('connection-feishu-ops'),
+    ).toHaveTextContent('Not needed (callback URL)');
+    expect(screen.getByTestId('last-event-feishu-ops')).toHaveTextContent(
+      clock(lastEventAt),
+    );
+  });
+
+  it('shows an app that never opened as connecting, with why it failed', async () => {
+    const { rendered } = pageWith(
+      [stream],
+      [
+        {
+          id: 'feishu-lc',
+          connectionMode: 'long-connection',
+          connection: 'connecting',
+          since: today(10, 30),
+          lastError: {
+            message:
+              'the SDK gave up reconnecting: invalid app secret for cli_ops',
+            at: today(10, 31),
+          },
+        },
+      ],
+    );
+    await rendered;
+    expect(await screen.findByTestId('connection-feishu-lc')).toHaveTextContent(
+      `Connecting since ${clock(today(10, 30))}`,
+    );
+    expect(screen.getByTestId('last-error-feishu-lc')).toHaveTextContent(
+      'invalid app secret for cli_ops',
+    );
+  });
+
+  it('tests the connection from the row', async () => {
+    const { api, rendered } = pageWith([databaseIntegration], [], {
+      testIntegration: jest.fn(async () => ({
+        ok: true as const,
+        message: 'Got a tenant access token for app cli_ops',
+        durationMs: 9,
+      })),
+    });
+    await rendered;
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Test connection' }),
+    );
+    expect(
+      await screen.findByText('Got a tenant access token for app cli_ops'),
+    ).toBeInTheDocument();
+    expect(api.testIntegration).toHaveBeenCalledWith('feishu-ops');
+  });
+
+  it('says what deleting a held-connection app does, and deletes it', async () => {
+    const { api, rendered } = pageWith([stream], [], {
+      deleteIntegration: jest.fn(async () => undefined),
+    });
+    await rendered;
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete' }));
+    const dialog = await screen.findByRole('dialog');
+    expect(
+      within(dialog).getByText(
+        /closes the app's long connection on every backend replica/,
+      ),
+    ).toBeInTheDocument();
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Delete' }));
+    await waitFor(() =>
+      expect(api.deleteIntegration).toHaveBeenCalledWith('feishu-lc'),
+    );
+    await waitFor(() =>
+      expect(screen.queryByRole('dialog')).not.toBeInTheDocument(),
+    );
+  });
+
+  it('disables Delete, with the reason, while templates use the app', async () => {
+    const { api, rendered } = pageWith([databaseIntegration], [], {
+      listTemplates: jest.fn(async () => [
+        template,
+        { ...template, name: 'rollback' },
+        { ...template, name: 'other-app', integration: 'feishu-main' },
+      ]),
+    });
+    await rendered;
+    await waitFor(() => expect(api.listTemplates).toHaveBeenCalled());
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete' }));
+    const dialog = await screen.findByRole('dialog');
+    const remove = within(dialog).getByRole('button', { name: 'Delete' });
+    await waitFor(() => expect(remove).toBeDisabled());
+    expect(
+      within(dialog).getByText(
+        'Templates "deploy", "rollback" use this app: change or delete them first.',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      within(dialog).getByText(
+        /Calls from the IM to its callback URL are refused/,
+      ),
+    ).toBeInTheDocument();
+    fireEvent.click(remove);
+    expect(api.deleteIntegration).not.toHaveBeenCalled();
   });
 });

@@ -4,13 +4,18 @@ import DialogActions from '@material-ui/core/DialogActions';
 import DialogContent from '@material-ui/core/DialogContent';
 import DialogContentText from '@material-ui/core/DialogContentText';
 import DialogTitle from '@material-ui/core/DialogTitle';
+import Alert from '@material-ui/lab/Alert';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
 import { ErrorAlert } from './ErrorAlert';
 
-/** Asks before deleting, and shows why the backend refused if it did. */
+/**
+ * Asks before deleting, saying what the backend will do; shows why the backend refused if it did.
+ * With `blockedBy`, the page already knows the backend would refuse: Delete is disabled, and why.
+ */
 export function ConfirmDelete(props: {
   what: string;
   consequence: string;
+  blockedBy?: string;
   onDelete: () => Promise<void>;
   onDone: () => void;
   onClose: () => void;
@@ -24,6 +29,11 @@ export function ConfirmDelete(props: {
       <DialogTitle>Delete {props.what}?</DialogTitle>
       <DialogContent>
         <DialogContentText>{props.consequence}</DialogContentText>
+        {props.blockedBy && (
+          <Alert severity="info" id="delete-blocked">
+            {props.blockedBy}
+          </Alert>
+        )}
         <ErrorAlert error={removing.error} />
       </DialogContent>
       <DialogActions>
@@ -31,7 +41,8 @@ export function ConfirmDelete(props: {
         <Button
           color="secondary"
           variant="contained"
-          disabled={removing.loading}
+          disabled={removing.loading || props.blockedBy !== undefined}
+          aria-describedby={props.blockedBy ? 'delete-blocked' : undefined}
           onClick={() => remove()}
         >
           Delete
