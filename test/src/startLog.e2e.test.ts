@@ -1,0 +1,88 @@
+import {
+  decideInSandbox,
+  eventually,
+  openApproval,
+  waitFor,
+} from './__testUtils__/flow';
+import {
+  DINGTALK_STREAM_APP,
+  dingtalkStream,
+  feishuCallback,
+} from './__testUtils__/ims';
+import { startStack, type Stack } from './__testUtils__/stack';
+
+jest.setTimeout(120_000);
+
+// Backstage's request line, in its JSON (production) or its coloured (development) format.
+const REQUEST_LINE = /\\?"([A-Z]+) (\S+) HTTP\/1\.1\\?" (\d{3})/;
+
+describe("the backend's log with app-config.yaml (what bash scripts/start shows)", () => {
+  let stack: Stack;
+  const backend = () => stack.backends[0];
+
+  beforeAll(async () => {
+    stack = await startStack({
+      database: 'sqlite',
+      ims: [feishuCallback, dingtalkStream],
+    });
+  });
+  afterAll(() => stack?.stop());
+
+  function requests() {
+    return backend()
+      .log()
+      .split('\n')
+      .flatMap(line => {
+        const [, method, url, status] = REQUEST_LINE.exec(line) ?? [];
+        return method ? [{ method, url, status: Number(status) }] : [];
+      });
+  }
+
+  it('shows connections, callbacks and decisions, not long polls, plugin-to-plugin traffic or the Ready banner', async () => {
+    const { approval, token } = await openApproval(stack, backend());
+    expect((await waitFor(backend(), approval.id, token, '1s')).body).toEqual(
+      expect.objectContaining({ status: 'pending' }),
+    );
+    // As scripts/ready-banner.mjs probes the API while the stack starts.
+    const probe = await fetch(backend().api, {
+      headers: { 'user-agent': 'im-approval-ready-banner' },
+    });
+    await probe.body?.cancel();
+    await decideInSandbox(stack, approval.imInstanceId!, 'approve', {
+      openId: 'ou_alice',
+      comment: 'ship it',
+    });
+    expect((await waitFor(backend(), approval.id, token)).body).toEqual(
+      expect.objectContaining({ status: 'approved' }),
+    );
+
+    const decision = `Approval ${approval.id} approved by "Alice Chen" ("ou_alice") (from callback)`;
+    await eventually(
+      async () => backend().log(),
+      log => log.includes(decision),
+    );
+    const log = backend().log();
+    expect(log).toContain(decision);
+    expect(log).toContain(
+      `DingTalk Stream connected for app ${DINGTALK_STREAM_APP.appKey}`,
+    );
+    expect(requests()).toEqual(
+      expect.arrayContaining([
+        { method: 'POST', url: '/api/im-approval/approvals', status: 201 },
+        {
+          method: 'POST',
+          url: '/api/im-approval/callbacks/feishu/feishu-sandbox',
+          status: 200,
+        },
+      ]),
+    );
+    const quiet = requests().filter(
+      ({ url }) =>
+        url.includes('/wait') ||
+        url.startsWith('/api/events/') ||
+        url.startsWith('/api/permission/') ||
+        url === '/api/im-approval',
+    );
+    expect(quiet).toEqual([]);
+  });
+});
