@@ -8,11 +8,9 @@ import {
 } from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
-import Dialog from '@material-ui/core/Dialog';
 import DialogActions from '@material-ui/core/DialogActions';
 import DialogContent from '@material-ui/core/DialogContent';
 import DialogContentText from '@material-ui/core/DialogContentText';
-import DialogTitle from '@material-ui/core/DialogTitle';
 import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
@@ -20,6 +18,7 @@ import { useState } from 'react';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { ErrorAlert } from '../shared/ErrorAlert';
+import { TitledDialog } from '../shared/TitledDialog';
 import {
   imInstanceEffect,
   workflowEffect,
@@ -133,8 +132,12 @@ function ActionDialog(props: {
   };
 
   return (
-    <Dialog open onClose={props.onClose} fullWidth maxWidth="sm">
-      <DialogTitle>{text.title}</DialogTitle>
+    <TitledDialog
+      title={text.title}
+      onClose={props.onClose}
+      fullWidth
+      maxWidth="sm"
+    >
       <DialogContent>
         <DialogContentText>
           {workflowEffect(props.approval, props.action)}
@@ -178,6 +181,6 @@ function ActionDialog(props: {
           {text.button}
         </Button>
       </DialogActions>
-    </Dialog>
+    </TitledDialog>
   );
 }

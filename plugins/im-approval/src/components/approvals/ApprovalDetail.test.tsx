@@ -279,6 +279,32 @@ describe('an approval’s details', () => {
     }
   });
 
+  it('keeps what it last read when reading again fails, saying so with a retry', async () => {
+    const api = fakeApi({ getApproval: jest.fn(async () => approval) });
+    const signals = fakeSignals();
+    await renderPage(api, path, { signals: signals.api });
+    await screen.findByRole('heading', { name: 'Deploy api from acme/api' });
+
+    api.getApproval.mockRejectedValueOnce(new Error('socket hang up'));
+    act(() =>
+      signals.send(APPROVAL_SIGNAL_CHANNEL, {
+        changes: [{ id: approval.id, status: 'approved' }],
+      }),
+    );
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      'Could not read this approval: socket hang up',
+    );
+    expect(
+      screen.getByRole('heading', { name: 'Deploy api from acme/api' }),
+    ).toBeInTheDocument();
+
+    fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    await waitFor(() =>
+      expect(screen.queryByRole('alert')).not.toBeInTheDocument(),
+    );
+    expect(api.getApproval).toHaveBeenCalledTimes(3);
+  });
+
   it('links only to http(s) addresses, whatever a caller or an IM reported', async () => {
     // eslint-disable-next-line no-script-url -- the test feeds script URLs in to check that none becomes a link
     const scheme = 'javascript:';
@@ -454,6 +480,11 @@ describe('an approval’s details', () => {
 });
 
 describe('the administrator’s decision dialog', () => {
+  const TITLES = {
+    Approve: 'Approve as an administrator',
+    Reject: 'Reject as an administrator',
+    'Cancel approval': 'Cancel this approval',
+  };
   const openDialog = async (
     shown: typeof approval,
     button: 'Approve' | 'Reject' | 'Cancel approval',
@@ -461,7 +492,7 @@ describe('the administrator’s decision dialog', () => {
     const api = fakeApi({ getApproval: jest.fn(async () => shown) });
     await renderPage(api, path);
     fireEvent.click(await screen.findByRole('button', { name: button }));
-    return screen.findByRole('dialog');
+    return screen.findByRole('dialog', { name: TITLES[button] });
   };
 
   it('says Feishu/Lark revokes the instance, unless the definition does not allow it', async () => {

@@ -2,7 +2,6 @@ import {
   InfoCard,
   Link,
   Progress,
-  ResponseErrorPanel,
   StructuredMetadataTable,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
@@ -32,6 +31,7 @@ import { PROVIDERS } from '../../providers';
 import { usePluginLink } from '../shared/basePath';
 import { httpUrl } from '../shared/httpUrl';
 import { LastUpdated } from '../shared/LastUpdated';
+import { RequestFailed } from '../shared/RequestFailed';
 import { formatAge, formatTime } from '../shared/time';
 import { useApprovalChanges } from '../shared/useApprovalChanges';
 import { ApprovalActions } from './ApprovalActions';
@@ -51,25 +51,25 @@ const AS_WRITTEN = { titleFormat: (key: string) => key };
 export function ApprovalDetail() {
   const { id = '' } = useParams();
   const api = useApi(imApprovalApiRef);
-  const [readAt, setReadAt] = useState<number>();
-  const {
-    value: approval,
-    loading,
-    error,
-    retry,
-  } = useAsyncRetry(async () => {
+  // The last approval read and when: a failed re-read keeps it on the page, its age showing.
+  const [last, setLast] = useState<{
+    approval: ApprovalWithTimeline;
+    at: number;
+  }>();
+  const { loading, error, retry } = useAsyncRetry(async () => {
     const read = await api.getApproval(id);
-    setReadAt(Date.now());
-    return read;
+    setLast({ approval: read, at: Date.now() });
   }, [api, id]);
   const link = usePluginLink();
   useApprovalChanges(changes => {
     if (changes.some(change => change.id === id)) retry();
   });
 
-  if (loading && !approval) return <Progress />;
-  if (error) return <ResponseErrorPanel error={error} />;
-  if (!approval) return null;
+  const approval = last?.approval.id === id ? last.approval : undefined;
+  const failed = error && (
+    <RequestFailed error={error} what="read this approval" onRetry={retry} />
+  );
+  if (!approval) return loading ? <Progress /> : failed || null;
 
   return (
     <Grid container spacing={3}>
@@ -87,9 +87,14 @@ export function ApprovalDetail() {
           style={{ gap: 16 }}
         >
           <ApprovalStatus status={approval.status} />
-          <LastUpdated at={readAt} />
+          <LastUpdated at={last?.at} />
         </Box>
       </Grid>
+      {failed && (
+        <Grid item xs={12}>
+          {failed}
+        </Grid>
+      )}
       {approval.error && (
         <Grid item xs={12}>
           <ImError approval={approval} />
