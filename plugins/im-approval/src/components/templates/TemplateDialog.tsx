@@ -7,10 +7,8 @@ import type {
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Checkbox from '@material-ui/core/Checkbox';
-import Dialog from '@material-ui/core/Dialog';
 import DialogActions from '@material-ui/core/DialogActions';
 import DialogContent from '@material-ui/core/DialogContent';
-import DialogTitle from '@material-ui/core/DialogTitle';
 import FormControlLabel from '@material-ui/core/FormControlLabel';
 import Grid from '@material-ui/core/Grid';
 import MenuItem from '@material-ui/core/MenuItem';
@@ -22,6 +20,7 @@ import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { providerDescriptor } from '../../providers';
 import { ErrorAlert } from '../shared/ErrorAlert';
 import { errorMessage } from '../shared/errorMessage';
+import { TitledDialog } from '../shared/TitledDialog';
 import { CatalogPeoplePicker } from './CatalogPeoplePicker';
 import { FieldMappingEditor } from './FieldMappingEditor';
 import {
@@ -119,10 +118,14 @@ export function TemplateDialog(props: {
   };
 
   return (
-    <Dialog open onClose={props.onClose} fullWidth maxWidth="lg">
-      <DialogTitle>
-        {props.existing ? `Template ${props.existing.name}` : 'New template'}
-      </DialogTitle>
+    <TitledDialog
+      title={
+        props.existing ? `Template ${props.existing.name}` : 'New template'
+      }
+      onClose={props.onClose}
+      fullWidth
+      maxWidth="lg"
+    >
       <DialogContent>
         {readOnly && (
           <Alert severity="info">
@@ -317,6 +320,6 @@ export function TemplateDialog(props: {
           </Button>
         )}
       </DialogActions>
-    </Dialog>
+    </TitledDialog>
   );
 }

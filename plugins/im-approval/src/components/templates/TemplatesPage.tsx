@@ -1,9 +1,4 @@
-import {
-  Progress,
-  ResponseErrorPanel,
-  Table,
-  type TableColumn,
-} from '@backstage/core-components';
+import { Progress, Table, type TableColumn } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import {
   imApprovalTemplateManagePermission,
@@ -17,6 +12,7 @@ import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { ConfirmDelete } from '../shared/ConfirmDelete';
 import { PermissionGate } from '../shared/PermissionGate';
+import { RequestFailed } from '../shared/RequestFailed';
 import { sourceColumn } from '../shared/sourceColumn';
 import { SendTestApproval } from './SendTestApproval';
 import { TemplateDialog } from './TemplateDialog';
@@ -51,9 +47,22 @@ function TemplatesTable() {
     (integrations.loading && !integrations.value)
   )
     return <Progress />;
-  if (templates.error) return <ResponseErrorPanel error={templates.error} />;
+  if (templates.error)
+    return (
+      <RequestFailed
+        error={templates.error}
+        what="read the templates"
+        onRetry={templates.retry}
+      />
+    );
   if (integrations.error)
-    return <ResponseErrorPanel error={integrations.error} />;
+    return (
+      <RequestFailed
+        error={integrations.error}
+        what="read the IM apps templates use"
+        onRetry={integrations.retry}
+      />
+    );
   const apps = integrations.value ?? [];
 
   const columns: TableColumn<TemplateView>[] = [

@@ -1,9 +1,4 @@
-import {
-  CopyTextButton,
-  Link,
-  Progress,
-  ResponseErrorPanel,
-} from '@backstage/core-components';
+import { CopyTextButton, Link, Progress } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import {
   placeholdersOf,
@@ -11,15 +6,15 @@ import {
 } from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
-import Dialog from '@material-ui/core/Dialog';
 import DialogActions from '@material-ui/core/DialogActions';
 import DialogContent from '@material-ui/core/DialogContent';
-import DialogTitle from '@material-ui/core/DialogTitle';
 import { makeStyles } from '@material-ui/core/styles';
 import Typography from '@material-ui/core/Typography';
-import useAsync from 'react-use/esm/useAsync';
+import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { usePluginLink } from '../shared/basePath';
+import { RequestFailed } from '../shared/RequestFailed';
+import { TitledDialog } from '../shared/TitledDialog';
 
 /** The Action as the README and the Action's CHANGELOG publish it: a tag of this repository. */
 export const ACTION_USES = 'my-org/im-approval/actions/im-approval@v1';
@@ -90,7 +85,7 @@ export function WorkflowStep(props: { template: TemplateView }) {
   const classes = useStyles();
   const link = usePluginLink();
   // The backend as the browser reaches it (discovery), without the API path the Action adds.
-  const backendUrl = useAsync(
+  const { retry: retryBackendUrl, ...backendUrl } = useAsyncRetry(
     async () => (await api.getBaseUrl()).replace(API_PATH, ''),
     [api],
   );
@@ -98,7 +93,14 @@ export function WorkflowStep(props: { template: TemplateView }) {
   const environments = template.policy.environments ?? [];
 
   if (backendUrl.loading) return <Progress />;
-  if (backendUrl.error) return <ResponseErrorPanel error={backendUrl.error} />;
+  if (backendUrl.error)
+    return (
+      <RequestFailed
+        error={backendUrl.error}
+        what="find the backend's URL"
+        onRetry={retryBackendUrl}
+      />
+    );
   const yaml = workflowStepYaml(template, backendUrl.value!);
   const names = variableNames(template);
 
@@ -127,7 +129,7 @@ export function WorkflowStep(props: { template: TemplateView }) {
         )}
       </Typography>
       <Box display="flex" alignItems="flex-start" style={{ gap: 8 }}>
-        <pre className={classes.yaml} aria-label="Workflow step">
+        <pre className={classes.yaml}>
           <code>{yaml}</code>
         </pre>
         <CopyTextButton
@@ -170,14 +172,18 @@ export function WorkflowStepDialog(props: {
   onClose: () => void;
 }) {
   return (
-    <Dialog open onClose={props.onClose} fullWidth maxWidth="md">
-      <DialogTitle>Use {props.template.name} in a workflow</DialogTitle>
+    <TitledDialog
+      title={`Use ${props.template.name} in a workflow`}
+      onClose={props.onClose}
+      fullWidth
+      maxWidth="md"
+    >
       <DialogContent>
         <WorkflowStep template={props.template} />
       </DialogContent>
       <DialogActions>
         <Button onClick={props.onClose}>Close</Button>
       </DialogActions>
-    </Dialog>
+    </TitledDialog>
   );
 }
