@@ -57,8 +57,14 @@ export async function seriousAccessibilityViolations(
     );
 }
 
-/** Horizontal scrolling at each layout width; the viewport is put back as it was. */
-export async function horizontalOverflow(page: Page): Promise<Overflow[]> {
+/**
+ * Horizontal scrolling at each layout width, with a screenshot at each (`<name>-<width>.png`, kept
+ * as artifacts of the run); the viewport is put back as it was.
+ */
+export async function horizontalOverflow(
+  page: Page,
+  name: string,
+): Promise<Overflow[]> {
   const original = page.viewportSize() ?? { width: 1440, height: 1000 };
   const found: Overflow[] = [];
   try {
@@ -66,6 +72,10 @@ export async function horizontalOverflow(page: Page): Promise<Overflow[]> {
       await page.setViewportSize({ width, height: original.height });
       // Let the layout settle after the resize (tables measure their columns on resize).
       await page.waitForTimeout(200);
+      await page.screenshot({
+        path: join(screenshotDir, `${name}-${width}.png`),
+        fullPage: true,
+      });
       const overflow = await page.evaluate(() => {
         const root = document.documentElement;
         const culprits = [...document.querySelectorAll('body *')]
@@ -77,17 +87,33 @@ export async function horizontalOverflow(page: Page): Promise<Overflow[]> {
             const classes = [...element.classList].slice(0, 2).join('.');
             return `${element.tagName.toLowerCase()}${classes ? `.${classes}` : ''}`;
           });
+        // A table that scrolls sideways inside its card is as hard to read as a page that does;
+        // code and text boxes may scroll, as editors do.
+        const scrolledInside = [...document.querySelectorAll('body *')]
+          .filter(element => !element.matches('pre, pre *, textarea, input'))
+          .filter(element => {
+            const { overflowX } = getComputedStyle(element);
+            return (
+              (overflowX === 'auto' || overflowX === 'scroll') &&
+              element.scrollWidth > element.clientWidth + 1
+            );
+          })
+          .map(element => `${element.tagName.toLowerCase()} scrolls inside`);
         return {
           scrollWidth: root.scrollWidth,
           clientWidth: root.clientWidth,
           culprits: [...new Set(culprits)].slice(-5),
+          scrolledInside,
         };
       });
-      if (overflow.scrollWidth > overflow.clientWidth) {
+      if (
+        overflow.scrollWidth > overflow.clientWidth ||
+        overflow.scrolledInside.length > 0
+      ) {
         found.push({
           width,
           scrollWidth: overflow.scrollWidth,
-          culprits: overflow.culprits,
+          culprits: [...overflow.culprits, ...overflow.scrolledInside],
         });
       }
     }
@@ -98,15 +124,11 @@ export async function horizontalOverflow(page: Page): Promise<Overflow[]> {
 }
 
 /**
- * Keeps a screenshot of what the page shows (an artifact of the run) and asserts it is usable:
- * no horizontal scrolling at 1024 and 1440 px, and no serious or critical axe violation.
+ * Keeps screenshots of what the page shows and asserts it is usable: no horizontal scrolling at
+ * 1024 and 1440 px, and no serious or critical axe violation.
  */
 export async function checkPage(page: Page, name: string): Promise<void> {
-  await page.screenshot({
-    path: join(screenshotDir, `${name}.png`),
-    fullPage: true,
-  });
-  expect({ page: name, overflow: await horizontalOverflow(page) }).toEqual({
+  expect({ page: name, overflow: await horizontalOverflow(page, name) }).toEqual({
     page: name,
     overflow: [],
   });

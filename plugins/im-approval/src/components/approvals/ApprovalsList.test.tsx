@@ -34,10 +34,13 @@ describe('the approvals list', () => {
     expect(link).toHaveAttribute('href', `/approvals/${approval.id}`);
     const row = link.closest('tr')!;
     expect(within(row).getByText('acme/api')).toBeInTheDocument();
+    expect(within(row).getByText('deploy')).toBeInTheDocument();
     expect(within(row).getByText('Alice Chen (ou_alice)')).toBeInTheDocument();
     expect(within(row).getByText('approved')).toBeInTheDocument();
     // It waited five minutes for its decision.
-    expect(within(row).getByText('5m')).toBeInTheDocument();
+    expect(within(row).getByText('5m').parentElement).toHaveTextContent(
+      'after 5m',
+    );
     expect(api.listApprovals).toHaveBeenCalledWith({
       limit: 25,
       offset: 0,

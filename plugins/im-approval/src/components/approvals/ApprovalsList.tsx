@@ -2,6 +2,7 @@ import { Link, Table, type TableColumn } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import {
   approvalStatusSchema,
+  describeDecider,
   type Approval,
   type ApprovalFacets,
   type ApprovalStatus as Status,
@@ -81,27 +82,37 @@ export function ApprovalsList() {
   const table = useRef<{ onQueryChange(): void }>();
   useApprovalChanges(() => table.current?.onQueryChange());
 
+  // Four columns fit a 1024 px window: what each row is about goes under its title, the wait under its decision.
   const columns: TableColumn<Approval>[] = [
     approvalColumns.status,
     {
-      title: 'Title',
+      title: 'Approval',
       field: 'title',
-      cellStyle: { minWidth: 220 },
-      render: row => <Link to={link(`approvals/${row.id}`)}>{row.title}</Link>,
+      cellStyle: { minWidth: 200, wordBreak: 'break-word' },
+      render: row => (
+        <>
+          <Link to={link(`approvals/${row.id}`)}>{row.title}</Link>
+          <Typography variant="body2" component="div">
+            <span>{row.context.repository}</span>
+            {' · '}
+            <span>{row.template}</span>
+          </Typography>
+        </>
+      ),
     },
-    {
-      title: 'Repository',
-      field: 'context.repository',
-      cellStyle: { wordBreak: 'break-word' },
-    },
-    { title: 'Template', field: 'template' },
     approvalColumns.requested,
-    approvalColumns.decidedBy,
     {
-      title: 'Age',
-      field: 'decidedAt',
-      cellStyle: { whiteSpace: 'nowrap' },
-      render: row => formatAge(row.createdAt, row.decidedAt),
+      title: 'Decision',
+      field: 'decidedBy',
+      render: row => (
+        <>
+          <div>{describeDecider(row) ?? '—'}</div>
+          <Typography variant="body2" component="div">
+            {row.decidedAt ? 'after ' : 'waiting '}
+            <span>{formatAge(row.createdAt, row.decidedAt)}</span>
+          </Typography>
+        </>
+      ),
     },
   ];
 

@@ -4,7 +4,7 @@ import {
   describeRequester,
   type Approval,
 } from '@im-approval/plugin-im-approval-common';
-import { formatTime } from '../shared/time';
+import { formatShortTime, formatTime } from '../shared/time';
 import { ApprovalStatus } from './ApprovalStatus';
 
 /** The columns every table of approvals shows the same way. */
@@ -12,6 +12,7 @@ export const approvalColumns = {
   status: {
     title: 'Status',
     field: 'status',
+    cellStyle: { whiteSpace: 'nowrap' },
     render: row => <ApprovalStatus status={row.status} />,
   },
   requester: {
@@ -23,7 +24,12 @@ export const approvalColumns = {
   requested: {
     title: 'Requested',
     field: 'createdAt',
-    render: row => formatTime(row.createdAt),
+    cellStyle: { whiteSpace: 'nowrap' },
+    render: row => (
+      <time dateTime={row.createdAt} title={formatTime(row.createdAt)}>
+        {formatShortTime(row.createdAt)}
+      </time>
+    ),
   },
   decidedBy: {
     title: 'Decided by',
