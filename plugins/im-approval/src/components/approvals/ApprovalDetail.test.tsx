@@ -20,7 +20,7 @@ describe('an approval’s details', () => {
         ...approval,
         context: {
           ...approval.context,
-          ref: 'refs/heads/release/1.2',
+          ref: 'refs/heads/release/1.2#hotfix',
           sha,
           runId: '1001',
           runAttempt: '1',
@@ -53,12 +53,14 @@ describe('an approval’s details', () => {
     expect(
       screen.getByRole('link', { name: external('acme/api') }),
     ).toHaveAttribute('href', 'https://ghe.example.com/acme/api');
-    // Each segment of a branch with a slash is encoded on its own, so it stays a path.
+    // Each segment of a branch is encoded on its own: its slashes stay a path, a # stays in the name.
     expect(
-      screen.getByRole('link', { name: external('refs/heads/release/1.2') }),
+      screen.getByRole('link', {
+        name: external('refs/heads/release/1.2#hotfix'),
+      }),
     ).toHaveAttribute(
       'href',
-      'https://ghe.example.com/acme/api/tree/release/1.2',
+      'https://ghe.example.com/acme/api/tree/release/1.2%23hotfix',
     );
     const commit = screen.getByRole('link', { name: external('0123456') });
     expect(commit).toHaveAttribute(
@@ -507,7 +509,7 @@ describe('the administrator’s decision dialog', () => {
       'Backstage revokes the Feishu/Lark instance on behalf of its initiator',
     );
     expect(dialog).toHaveTextContent(
-      'does not allow revoking pending requests: the instance then stays pending there',
+      'when the approval definition does not allow revoking pending requests), the instance stays pending there',
     );
   });
 

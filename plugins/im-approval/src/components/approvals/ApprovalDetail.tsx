@@ -77,7 +77,11 @@ export function ApprovalDetail() {
         <Typography variant="body2">
           <Link to={link('')}>← All approvals</Link>
         </Typography>
-        <Typography variant="h5" component="h2">
+        <Typography
+          variant="h5"
+          component="h2"
+          style={{ overflowWrap: 'anywhere' }}
+        >
           {approval.title}
         </Typography>
         <Box
@@ -243,6 +247,9 @@ function RunCard({ approval }: { approval: ApprovalWithTimeline }) {
             <Chip
               size="small"
               variant="outlined"
+              // A long gate name is cut with an ellipsis rather than widening the card; whole on hover.
+              style={{ maxWidth: '100%' }}
+              title={context.gate}
               label={`Deployment gate ${context.gate}: GitHub holds the job, no runner waits`}
             />
           )}

@@ -12,7 +12,7 @@ export type AdminAction = 'approved' | 'rejected' | 'cancel';
 const IM_INSTANCE: Record<ProviderId, string> = {
   feishu:
     'Backstage revokes the Feishu/Lark instance on behalf of its initiator, so approvers see it as revoked and can no longer act on it. ' +
-    'Feishu/Lark refuses that when the approval definition does not allow revoking pending requests: the instance then stays pending there, and the timeline says it was not withdrawn.',
+    'If Feishu/Lark refuses (it does when the approval definition does not allow revoking pending requests), the instance stays pending there, and the timeline says it was not withdrawn.',
   dingtalk:
     'Backstage terminates the DingTalk instance, so approvers see it as terminated, with the remark “Canceled in Backstage” whichever action you take, and can no longer act on it.',
   wecom:
