@@ -13,9 +13,9 @@ import {
 import {
   createIntegrationRequestSchema,
   formDescriptionSchema,
+  integrationHealthListSchema,
   integrationListSchema,
   integrationTestResultSchema,
-  integrationHealthListSchema,
   integrationViewSchema,
   updateIntegrationRequestSchema,
 } from './integrationsApi';
@@ -143,9 +143,9 @@ export function buildOpenApiDocument() {
         integration: integrationViewSchema,
         integrations: integrationListSchema,
         integrationTest: integrationTestResultSchema,
+        integrationHealth: integrationHealthListSchema,
         form: formDescriptionSchema,
         templateRequest: templateRequestSchema,
-        integrationHealth: integrationHealthListSchema,
         template: templateViewSchema,
         templates: templateListSchema,
         testTemplate: testTemplateRequestSchema,
@@ -396,6 +396,20 @@ export function buildOpenApiDocument() {
           },
         },
       },
+      '/integration-health': {
+        get: {
+          operationId: 'listIntegrationHealth',
+          summary:
+            "Each IM app's connection, last event and last error, as the replica that answers sees them (integration.manage or template.manage)",
+          responses: {
+            '200': {
+              description: "This replica's view of every integration",
+              ...json(integrationHealthListSchema),
+            },
+            ...errors(401, 403),
+          },
+        },
+      },
       '/github/setup': {
         get: {
           operationId: 'getGithubSetup',
@@ -431,20 +445,6 @@ export function buildOpenApiDocument() {
       '/gates': {
         post: {
           operationId: 'createGate',
-      '/integration-health': {
-        get: {
-          operationId: 'listIntegrationHealth',
-          summary:
-            "Each IM app's connection, last event and last error, as the replica that answers sees them (integration.manage or template.manage)",
-          responses: {
-            '200': {
-              description: "This replica's view of every integration",
-              ...json(integrationHealthListSchema),
-            },
-            ...errors(401, 403),
-          },
-        },
-      },
           summary:
             'Add a database-managed deployment gate; it is matched after the gates of app-config (template.manage)',
           requestBody: { required: true, ...json(gateRequestSchema) },

@@ -615,16 +615,16 @@ const REQUESTS: Record<string, RequestOf> = {
     method: 'get',
     url: `/integrations/${INTEGRATIONS.feishu}`,
   }),
+  listIntegrationHealth: async () => ({
+    method: 'get',
+    url: '/integration-health',
+  }),
   createIntegration: async b => ({
     method: 'post',
     url: '/integrations',
     body: JSON.stringify(feishuIntegration(b, `matrix-${next()}`)),
   }),
   updateIntegration: async b => {
-  listIntegrationHealth: async () => ({
-    method: 'get',
-    url: '/integration-health',
-  }),
     const id = `matrix-${next()}`;
     await must(
       b,

@@ -57,11 +57,11 @@ export interface ImApprovalApi {
   ): Promise<IntegrationView>;
   deleteIntegration(id: string): Promise<void>;
   testIntegration(id: string): Promise<IntegrationTestResult>;
+  /** Each app's connection, last event and last error, as the backend replica that answers sees them. */
+  listIntegrationHealth(): Promise<IntegrationHealthList>;
   describeForm(integrationId: string, formId: string): Promise<FormDescription>;
 
   /** The GitHub App's webhook URL, permissions and events, the gates, and the latest deliveries. */
-  /** Each app's connection, last event and last error, as the backend replica that answers sees them. */
-  listIntegrationHealth(): Promise<IntegrationHealthList>;
   getGithubSetup(): Promise<GithubSetup>;
   saveGithubApp(app: GithubAppRequest): Promise<GithubAppView>;
   deleteGithubApp(): Promise<void>;

@@ -119,16 +119,16 @@ export class ImApprovalClient implements ImApprovalApi {
     );
   }
 
+  listIntegrationHealth() {
+    return this.request(integrationHealthListSchema, '/integration-health');
+  }
+
   describeForm(integrationId: string, formId: string) {
     return this.request(
       formDescriptionSchema,
       `/integrations/${segment(integrationId)}/forms/${segment(formId)}`,
     );
   }
-  listIntegrationHealth() {
-    return this.request(integrationHealthListSchema, '/integration-health');
-  }
-
 
   getGithubSetup() {
     return this.request(githubSetupSchema, '/github/setup');
