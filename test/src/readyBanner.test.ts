@@ -74,6 +74,30 @@ describe('scripts/ready-banner.mjs, the "Ready:" line of bash scripts/start', ()
     expect(banner.stderr()).toBe('');
   });
 
+  it('with --keep-running (as yarn start runs it), stays after the banner until stopped', async () => {
+    const port = await freePort();
+    servers.push(await listen(port, () => 200));
+    const banner = runBanner([
+      '--keep-running',
+      `app=http://localhost:${port}/`,
+    ]);
+    try {
+      const deadline = Date.now() + 10_000;
+      while (
+        !banner.stdout().includes('Stop with Ctrl-C.') &&
+        Date.now() < deadline
+      )
+        await pause(50);
+      expect(banner.stdout()).toContain(`  app  http://localhost:${port}/\n`);
+      // concurrently --kill-others would stop the whole stack if it ended here.
+      await pause(1000);
+      expect(banner.child.exitCode).toBeNull();
+    } finally {
+      banner.child.kill('SIGINT');
+    }
+    expect(await banner.exited).toBeNull();
+  });
+
   it('with --timeout, gives up naming what never answered, without a banner', async () => {
     const [upPort, downPort] = await Promise.all([freePort(), freePort()]);
     servers.push(await listen(upPort, () => 200));
