@@ -5,7 +5,7 @@ jest.setTimeout(60_000);
 
 describe('eval "$(bash scripts/shellenv)", the README\'s way to the project\'s toolchain', () => {
   it('puts Node 24 and Yarn 4 on the PATH of a plain shell, printing nothing but exports to eval', () => {
-    // The system's PATH alone, without the project's tools (this machine's own Node is older than 24).
+    // The system's PATH alone, without the project's tools (where a machine's own Node may be older than 24).
     const shell = spawnSync(
       'bash',
       [
