@@ -20,6 +20,32 @@ const changeById = (id: string, value: string, container: HTMLElement) =>
   fireEvent.change(container.querySelector(`#${id}`)!, { target: { value } });
 
 describe('the templates page', () => {
+  it('lists each template in five columns: name and description, IM app and form, approvers and how they decide, source, actions', async () => {
+    const api = fakeApi({
+      listTemplates: jest.fn(async () => [
+        template,
+        { ...template, name: 'hotfix', approverMode: 'all' as const },
+      ]),
+      listIntegrations: jest.fn(async () => [databaseIntegration]),
+    });
+    await renderPage(api, '/templates');
+    const row = (await screen.findByRole('button', { name: 'deploy' })).closest(
+      'tr',
+    )!;
+    const cells = within(row).getAllByRole('cell');
+    expect(cells.map(cell => cell.textContent)).toEqual([
+      'deployProduction deployments',
+      'feishu-opsform DEPLOY',
+      'alice@example.comany one of them approves',
+      'managed here',
+      'Use in a workflowSend test approvalDelete',
+    ]);
+    const hotfix = screen
+      .getByRole('button', { name: 'hotfix' })
+      .closest('tr')!;
+    expect(hotfix).toHaveTextContent('all of them approve');
+  });
+
   it('creates a template: loads the IM form’s fields, maps them, and sends what the schema accepts', async () => {
     const api = fakeApi({
       listTemplates: jest.fn(async () => []),

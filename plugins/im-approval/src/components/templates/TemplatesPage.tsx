@@ -6,6 +6,7 @@ import {
 } from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
+import { makeStyles } from '@material-ui/core/styles';
 import Typography from '@material-ui/core/Typography';
 import { useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
@@ -14,6 +15,7 @@ import { ConfirmDelete } from '../shared/ConfirmDelete';
 import { PermissionGate } from '../shared/PermissionGate';
 import { RequestFailed } from '../shared/RequestFailed';
 import { sourceColumn } from '../shared/sourceColumn';
+import { TABLE_OPTIONS } from '../shared/tableOptions';
 import { SendTestApproval } from './SendTestApproval';
 import { TemplateDialog } from './TemplateDialog';
 import { WorkflowStepDialog } from './WorkflowStep';
@@ -32,8 +34,15 @@ export function TemplatesPage() {
 
 type Open = { kind: 'new' } | { kind: 'existing'; view: TemplateView };
 
+const useStyles = makeStyles({
+  // A button's words stay on one line; a name or an id breaks only where it would overflow.
+  action: { whiteSpace: 'nowrap', flexShrink: 0 },
+  name: { textTransform: 'none', overflowWrap: 'anywhere', textAlign: 'left' },
+});
+
 function TemplatesTable() {
   const api = useApi(imApprovalApiRef);
+  const classes = useStyles();
   const templates = useAsyncRetry(() => api.listTemplates(), [api]);
   // The dialog picks an IM app from these; without them a template cannot be made.
   const integrations = useAsyncRetry(() => api.listIntegrations(), [api]);
@@ -65,41 +74,80 @@ function TemplatesTable() {
     );
   const apps = integrations.value ?? [];
 
+  // Five columns, each holding two short lines, so the table fits a 1024 px window.
   const columns: TableColumn<TemplateView>[] = [
     {
       title: 'Template',
       field: 'name',
       render: row => (
-        <Button
-          color="primary"
-          onClick={() => setOpen({ kind: 'existing', view: row })}
-        >
-          {row.name}
-        </Button>
+        <>
+          <Button
+            color="primary"
+            className={classes.name}
+            onClick={() => setOpen({ kind: 'existing', view: row })}
+          >
+            {row.name}
+          </Button>
+          {row.description && (
+            <Typography variant="body2" color="textSecondary">
+              {row.description}
+            </Typography>
+          )}
+        </>
       ),
     },
-    { title: 'Description', field: 'description' },
-    { title: 'IM app', field: 'integration' },
-    { title: 'IM form', field: 'form' },
+    {
+      title: 'IM app and form',
+      field: 'integration',
+      render: row => (
+        <>
+          <Typography variant="body2">{row.integration}</Typography>
+          <Typography variant="body2" color="textSecondary">
+            form {row.form}
+          </Typography>
+        </>
+      ),
+    },
     {
       title: 'Approvers',
       field: 'approvers',
-      render: row => `${row.approvers.join(', ')} (${row.approverMode})`,
+      render: row => (
+        <>
+          <Typography variant="body2">{row.approvers.join(', ')}</Typography>
+          <Typography variant="body2" color="textSecondary">
+            {row.approverMode === 'all'
+              ? 'all of them approve'
+              : 'any one of them approves'}
+          </Typography>
+        </>
+      ),
     },
     sourceColumn<TemplateView>(),
     {
-      title: '',
+      title: 'Actions',
       field: 'editable',
       render: row => (
-        <Box display="flex" flexWrap="wrap">
-          <Button size="small" onClick={() => setUsing(row)}>
+        <Box display="flex" flexDirection="column" alignItems="flex-start">
+          <Button
+            size="small"
+            className={classes.action}
+            onClick={() => setUsing(row)}
+          >
             Use in a workflow
           </Button>
-          <Button size="small" onClick={() => setTesting(row)}>
+          <Button
+            size="small"
+            className={classes.action}
+            onClick={() => setTesting(row)}
+          >
             Send test approval
           </Button>
           {row.editable && (
-            <Button size="small" onClick={() => setDeleting(row)}>
+            <Button
+              size="small"
+              className={classes.action}
+              onClick={() => setDeleting(row)}
+            >
               Delete
             </Button>
           )}
@@ -114,6 +162,7 @@ function TemplatesTable() {
         <Button
           variant="contained"
           color="primary"
+          className={classes.action}
           disabled={apps.length === 0}
           onClick={() => setOpen({ kind: 'new' })}
         >
@@ -129,7 +178,7 @@ function TemplatesTable() {
         title="Templates"
         columns={columns}
         data={templates.value ?? []}
-        options={{ paging: false, search: false, padding: 'dense' }}
+        options={{ ...TABLE_OPTIONS, paging: false, search: false }}
         emptyContent={
           <Typography style={{ padding: 16 }}>
             No template yet. Add one, or define one in app-config.
