@@ -10,11 +10,12 @@ import {
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { repoRoot } from './__testUtils__/backendProcess';
 
 jest.setTimeout(30_000);
 
-/** The stack's ports, as scripts/start names them. */
+/** The stack's ports, as scripts/start names them (the first test checks them against app-config.yaml). */
 const STACK_PORTS = [
   [7007, 'backend'],
   [7010, 'sandbox'],
@@ -91,6 +92,30 @@ describe('bash scripts/start', () => {
     tools = stubTools(dir);
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("knows the ports app-config.yaml gives the stack, as yarn start's Ready banner does", () => {
+    const config = parse(
+      readFileSync(join(repoRoot, 'app-config.yaml'), 'utf8'),
+    );
+    const sandboxUrls = new Set<string>(
+      config.imApproval.integrations.map(
+        (integration: { baseUrl: string }) => integration.baseUrl,
+      ),
+    );
+    expect(sandboxUrls.size).toBe(1);
+    const configured = [
+      [config.backend.listen.port, 'backend'],
+      [Number(new URL([...sandboxUrls][0]).port), 'sandbox'],
+      [Number(new URL(config.app.baseUrl).port), 'app'],
+    ];
+    expect(configured).toEqual(STACK_PORTS);
+
+    const { scripts } = JSON.parse(
+      readFileSync(join(repoRoot, 'package.json'), 'utf8'),
+    );
+    for (const [port] of STACK_PORTS)
+      expect(scripts.start).toContain(`=http://localhost:${port}/`);
+  });
 
   it.each(STACK_PORTS)(
     'refuses a second start while port %d (%s) is taken, naming it, before installing anything',
