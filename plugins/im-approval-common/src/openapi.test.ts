@@ -25,6 +25,7 @@ describe('openapi.json', () => {
       '/gates/{name}',
       '/github/app',
       '/github/setup',
+      '/integration-health',
       '/integrations',
       '/integrations/{id}',
       '/integrations/{id}/forms/{formId}',
