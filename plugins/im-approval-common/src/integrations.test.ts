@@ -88,6 +88,13 @@ describe('integrationSchema', () => {
         /^verificationToken: is required when connectionMode is callback: .*\(not needed with long-connection or poll\)$/,
       ),
     ]);
+    // One answer names every problem: the callback secrets along with a missing field.
+    const { appSecret: _secret, ...withoutSecret } = withoutToken;
+    expect(issues(integrationSchema, withoutSecret)).toEqual([
+      'appSecret: is required',
+      expect.stringMatching(/^verificationToken: is required when/),
+      expect.stringMatching(/^encryptKey: is required when/),
+    ]);
     for (const connectionMode of ['long-connection', 'poll'])
       expect(
         issues(integrationSchema, { ...withoutToken, connectionMode }),
@@ -129,6 +136,10 @@ describe('integrationSchema', () => {
       'agentId: must be greater than 0',
     ]);
     expect(issues(integrationSchema, wecom)).toEqual(['agentId: is required']);
+    const { id: _id, ...unnamed } = wecom;
+    expect(issues(integrationSchema, { ...unnamed, agentId: 1 })).toEqual([
+      'id: is required',
+    ]);
     // A form sends what was typed; the number it means is what is stored.
     expect(
       integrationSchema.parse({ ...wecom, agentId: ' 1000002 ' }),

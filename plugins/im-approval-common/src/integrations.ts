@@ -46,7 +46,9 @@ function oneOf<const V extends readonly [string, ...string[]]>(values: V) {
  * @public
  */
 export const integrationIdSchema = z
-  .string()
+  .string({
+    error: issue => (issue.input === undefined ? REQUIRED : 'must be text'),
+  })
   .regex(
     /^[a-z0-9][a-z0-9-]{0,63}$/,
     'must be lower-case letters, digits and dashes (at most 64, starting with a letter or digit)',
@@ -153,6 +155,12 @@ function requiredForCallbacks<K extends string>(fields: Record<K, string>) {
   };
 }
 
+/** Checks callback secrets even when other fields are wrong, so one answer names every problem. */
+const ALONG_WITH_FIELD_ISSUES = {
+  when: (payload: { value: unknown }) =>
+    typeof payload.value === 'object' && payload.value !== null,
+};
+
 const FEISHU_DOMAINS = {
   feishu: 'https://open.feishu.cn',
   lark: 'https://open.larksuite.com',
@@ -186,6 +194,7 @@ export const feishuIntegrationSchema = z
         'is required when connectionMode is callback: without it Feishu neither encrypts nor signs callbacks; ' +
         'set the Encrypt Key from Events and callbacks → Encryption strategy (or use long-connection or poll)',
     }),
+    ALONG_WITH_FIELD_ISSUES,
   )
   .transform(integration => ({
     ...integration,
@@ -244,6 +253,7 @@ export const dingtalkIntegrationSchema = z
         'stream or poll',
       ),
     }),
+    ALONG_WITH_FIELD_ISSUES,
   )
   .transform(integration => ({
     ...integration,
@@ -281,6 +291,7 @@ export const wecomIntegrationSchema = z
         'poll',
       ),
     }),
+    ALONG_WITH_FIELD_ISSUES,
   )
   .transform(integration => ({
     ...integration,
