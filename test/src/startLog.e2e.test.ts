@@ -38,11 +38,17 @@ describe("the backend's log with app-config.yaml (what bash scripts/start shows)
       });
   }
 
-  it('shows connections, callbacks and decisions, not long polls, plugin-to-plugin traffic or the Ready banner', async () => {
+  it('shows connections, callbacks and decisions, not long polls, sign-ins, plugin-to-plugin traffic or the Ready banner', async () => {
     const { approval, token } = await openApproval(stack, backend());
     expect((await waitFor(backend(), approval.id, token, '1s')).body).toEqual(
       expect.objectContaining({ status: 'pending' }),
     );
+    // As the app signs its guest in again on each page load (the auth backend asks the catalog for the user).
+    const signIn = await fetch(`${backend().url}/api/auth/guest/refresh`, {
+      headers: { 'x-requested-with': 'XMLHttpRequest' },
+    });
+    expect(signIn.status).toBe(200);
+    await signIn.body?.cancel();
     // As scripts/ready-banner.mjs probes the API while the stack starts.
     const probe = await fetch(backend().api, {
       headers: { 'user-agent': 'im-approval-ready-banner' },
@@ -81,8 +87,11 @@ describe("the backend's log with app-config.yaml (what bash scripts/start shows)
         url.includes('/wait') ||
         url.startsWith('/api/events/') ||
         url.startsWith('/api/permission/') ||
+        url.startsWith('/api/auth/') ||
+        url.startsWith('/api/catalog/') ||
         url === '/api/im-approval',
     );
     expect(quiet).toEqual([]);
+    expect(log).not.toContain('Issuing token for');
   });
 });
