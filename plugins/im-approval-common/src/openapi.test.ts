@@ -27,6 +27,7 @@ describe('openapi.json', () => {
       '/github/setup',
       '/integration-health',
       '/integrations',
+      '/integrations/test',
       '/integrations/{id}',
       '/integrations/{id}/forms/{formId}',
       '/integrations/{id}/test',

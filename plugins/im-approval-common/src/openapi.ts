@@ -374,6 +374,24 @@ export function buildOpenApiDocument() {
           },
         },
       },
+      '/integrations/test': {
+        post: {
+          operationId: 'testIntegrationSettings',
+          summary:
+            'Test settings as typed, before saving them: nothing is stored; secrets left out are those of the database app with that id (integration.manage)',
+          requestBody: {
+            required: true,
+            ...json(updateIntegrationRequestSchema),
+          },
+          responses: {
+            '200': {
+              description: 'The result, passed or failed',
+              ...json(integrationTestResultSchema),
+            },
+            ...errors(400, 401, 403),
+          },
+        },
+      },
       '/integrations/{id}/forms/{formId}': {
         get: {
           operationId: 'describeForm',

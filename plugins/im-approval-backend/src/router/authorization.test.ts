@@ -354,6 +354,12 @@ const ROUTES: Record<string, Route | CallbackRoute> = {
     service: OK,
     workflow: NO_WORKFLOW,
   },
+  testIntegrationSettings: {
+    ok: 200,
+    user: [P.integrations],
+    service: OK,
+    workflow: NO_WORKFLOW,
+  },
   describeForm: {
     ok: 200,
     user: [P.integrations, P.templates],
@@ -659,6 +665,11 @@ const REQUESTS: Record<string, RequestOf> = {
   testIntegration: async () => ({
     method: 'post',
     url: `/integrations/${INTEGRATIONS.feishu}/test`,
+  }),
+  testIntegrationSettings: async b => ({
+    method: 'post',
+    url: '/integrations/test',
+    body: JSON.stringify(feishuIntegration(b, `matrix-${next()}`)),
   }),
   describeForm: async () => ({
     method: 'get',

@@ -227,6 +227,10 @@ function baseRequest(
       return fixed(integrationBody(world, provider, `fuzz-${provider}`), {
         id: `fuzz-${provider}`,
       });
+    case 'testIntegrationSettings':
+      return fixed(
+        integrationBody(world, provider, `fuzz-unsaved-${provider}`),
+      );
     case 'createTemplate':
       return fixed(templateBody(`fuzz-new-${UNIQUE}`));
     case 'updateTemplate':

@@ -525,6 +525,85 @@ describe('integrations', () => {
     );
   });
 
+  describe('testing settings before they are saved', () => {
+    const typed = (id: string, overrides: Record<string, unknown> = {}) => {
+      const {
+        verificationToken: _token,
+        encryptKey: _key,
+        ...app
+      } = feishuApp(id, { connectionMode: 'long-connection', ...overrides });
+      return app;
+    };
+
+    it('tests them as typed, stores nothing and returns no secret', async () => {
+      const passed = await request(server)
+        .post(`${api}/integrations/test`)
+        .set('Authorization', user)
+        .send(typed('typed-only'));
+      expect(passed.status).toBe(200);
+      expect(passed.body).toMatchObject({ ok: true });
+      expect(JSON.stringify(passed.body)).not.toContain(APP.appSecret);
+      expect(auditEvents).toEqual(['integration-test']);
+      expect(
+        (
+          await request(server)
+            .get(`${api}/integrations/typed-only`)
+            .set('Authorization', user)
+        ).status,
+      ).toBe(404);
+
+      const refused = await request(server)
+        .post(`${api}/integrations/test`)
+        .set('Authorization', user)
+        .send(typed('typed-only', { appSecret: 'not-the-secret' }));
+      expect(refused.status).toBe(200);
+      expect(refused.body).toMatchObject({ ok: false, problem: 'credentials' });
+      expect(JSON.stringify(refused.body)).not.toContain('not-the-secret');
+    });
+
+    it('says in words what is missing, and asks for the manage permission', async () => {
+      const { appSecret: _secret, ...withoutSecret } = typed('typed-only');
+      const incomplete = await request(server)
+        .post(`${api}/integrations/test`)
+        .set('Authorization', user)
+        .send({ ...withoutSecret, connectionMode: 'callback' });
+      expect(incomplete.status).toBe(400);
+      expect(incomplete.body.error.message).toMatch(
+        /^body\.appSecret: is required; body\.verificationToken: is required when connectionMode is callback/,
+      );
+
+      allowed = new Set(['im-approval.template.manage']);
+      const denied = await request(server)
+        .post(`${api}/integrations/test`)
+        .set('Authorization', user)
+        .send(typed('typed-only'));
+      expect(denied.status).toBe(403);
+    });
+
+    it("uses a saved database app's secrets left out, never app-config's", async () => {
+      await request(server)
+        .post(`${api}/integrations`)
+        .set('Authorization', user)
+        .send(feishuApp('typed-edit'));
+      const { appSecret: _secret, ...edited } = typed('typed-edit', {
+        title: 'Renamed before saving',
+      });
+      const kept = await request(server)
+        .post(`${api}/integrations/test`)
+        .set('Authorization', user)
+        .send(edited);
+      expect(kept.body).toMatchObject({ ok: true });
+
+      const { appSecret: _configSecret, ...configApp } = typed('config-app');
+      const lent = await request(server)
+        .post(`${api}/integrations/test`)
+        .set('Authorization', user)
+        .send(configApp);
+      expect(lent.status).toBe(400);
+      expect(lent.body.error.message).toBe('body.appSecret: is required');
+    });
+  });
+
   it("lists an IM form's fields, and names an unknown form", async () => {
     const form = await request(server)
       .get(`${api}/integrations/config-app/forms/DEPLOY`)

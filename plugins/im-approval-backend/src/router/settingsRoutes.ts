@@ -175,6 +175,32 @@ export function settingsRoutes({
     );
   });
 
+  // Settings as typed in the IM app form, tested before they are saved: nothing is stored, and only
+  // a database app's secrets are kept (app-config's change only there, so they are never lent out).
+  router.post('/integrations/test', async (req, res) => {
+    const caller = await callers.resolve(req);
+    await callers.authorizeAny(caller, manageIntegrations);
+    const body = parseInput(updateIntegrationRequestSchema, req.body, 'body');
+    const saved = integrations.isConfigured(body.id)
+      ? undefined
+      : await integrations.get(body.id);
+    res.json(
+      await audited(
+        caller,
+        req,
+        {
+          eventId: 'integration-test',
+          meta: {
+            integrationId: body.id,
+            provider: body.provider,
+            saved: false,
+          },
+        },
+        () => probe.testUnsaved(body, saved),
+      ),
+    );
+  });
+
   router.get('/integrations/:id/forms/:formId', async (req, res) => {
     await callers.authorizeAny(await callers.resolve(req), readIntegrations);
     const { id, formId } = parseInput(formPathSchema, req.params, 'path');

@@ -55,6 +55,14 @@ export class ImClients {
     );
   }
 
+  /** A client for settings not saved yet: never cached, so it cannot replace the saved app's client. */
+  forUnsaved(integration: Integration): ImClient {
+    this.check(integration);
+    return this.providers
+      .get(integration.provider)!
+      .createClient(integration, this.deps);
+  }
+
   forIntegration(integration: Integration): ImClient {
     const cached = this.clients.get(integration.id);
     if (cached && isDeepStrictEqual(cached.integration, integration))

@@ -1,10 +1,17 @@
-import { NotFoundError } from '@backstage/errors';
-import type {
-  FormDescription,
-  Integration,
-  IntegrationTestResult,
+import { InputError, NotFoundError } from '@backstage/errors';
+import {
+  describeZodError,
+  integrationSchema,
+  secretFieldsOf,
+  type FormDescription,
+  type Integration,
+  type IntegrationTestResult,
+  type UpdateIntegrationRequest,
 } from '@im-approval/plugin-im-approval-common';
-import { ImApiError } from '@im-approval/plugin-im-approval-node';
+import {
+  ImApiError,
+  type ImClient,
+} from '@im-approval/plugin-im-approval-node';
 import type { ImClients } from './ImClients';
 import type { SettingsSource } from './SettingsSource';
 
@@ -18,10 +25,45 @@ export class IntegrationProbe {
   /** Fetches a fresh token. A refusal is a result, not an error: it says what to fix. */
   async test(id: string): Promise<IntegrationTestResult> {
     const integration = await this.require(id);
+    return this.verify(integration, this.clients.forIntegration(integration));
+  }
+
+  /**
+   * Tests settings as a form holds them, before they are saved; nothing is stored. A secret left
+   * out is taken from `saved` (the database app being edited, as an update would keep it), or
+   * else is missing; `null` leaves an optional one out.
+   */
+  async testUnsaved(
+    request: UpdateIntegrationRequest,
+    saved?: Integration,
+  ): Promise<IntegrationTestResult> {
+    const merged: Record<string, unknown> = { ...request };
+    const kept: Record<string, unknown> =
+      saved?.provider === request.provider ? saved : {};
+    for (const field of secretFieldsOf(request.provider)) {
+      if (merged[field] === undefined) merged[field] = kept[field];
+      if (merged[field] === null) delete merged[field];
+    }
+    const parsed = integrationSchema.safeParse(merged);
+    if (!parsed.success)
+      throw new InputError(describeZodError(parsed.error, 'body'));
+    let client: ImClient;
+    try {
+      client = this.clients.forUnsaved(parsed.data);
+    } catch (error) {
+      throw new InputError(`body: ${(error as Error).message}`);
+    }
+    return this.verify(parsed.data, client);
+  }
+
+  private async verify(
+    integration: Integration,
+    client: ImClient,
+  ): Promise<IntegrationTestResult> {
     const started = performance.now();
     const durationMs = () => Math.round(performance.now() - started);
     try {
-      await this.clients.forIntegration(integration).verifyCredentials();
+      await client.verifyCredentials();
       return {
         ok: true,
         message: `Connected: ${integration.provider} accepted the app's credentials`,
