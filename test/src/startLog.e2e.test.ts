@@ -63,15 +63,14 @@ describe("the backend's log with app-config.yaml (what bash scripts/start shows)
     );
 
     const decision = `Approval ${approval.id} approved by "Alice Chen" ("ou_alice") (from callback)`;
-    await eventually(
+    const connected = `DingTalk Stream connected for app ${DINGTALK_STREAM_APP.appKey}`;
+    // The Stream may connect at any time after start-up; the log is read until both are there.
+    const log = await eventually(
       async () => backend().log(),
-      log => log.includes(decision),
+      text => text.includes(decision) && text.includes(connected),
     );
-    const log = backend().log();
     expect(log).toContain(decision);
-    expect(log).toContain(
-      `DingTalk Stream connected for app ${DINGTALK_STREAM_APP.appKey}`,
-    );
+    expect(log).toContain(connected);
     expect(requests()).toEqual(
       expect.arrayContaining([
         { method: 'POST', url: '/api/im-approval/approvals', status: 201 },
