@@ -42,6 +42,8 @@ import { githubLinks } from './githubLinks';
 const useStyles = makeStyles({
   // Ids, SHAs, URLs and IM errors are long single tokens: broken only where they would overflow.
   card: { '& td, & p': { overflowWrap: 'anywhere' } },
+  // Alert's message is a flex item: without a minimum width of 0 a long token widens the page.
+  alertMessage: { minWidth: 0, overflowWrap: 'anywhere' },
 });
 
 /** The labels as written: StructuredMetadataTable would start-case them ("Im App", "Run Id"). */
@@ -132,13 +134,17 @@ function imName(provider: string): string {
 
 /** The error kept on the approval: while pending, why the IM has not taken it yet; otherwise why it ended. */
 function ImError({ approval }: { approval: ApprovalWithTimeline }) {
+  const classes = useStyles();
   const retrying = approval.status === 'pending';
   let title = 'The last IM error';
   if (retrying)
     title = `Not in ${imName(approval.provider)} yet: the backend tries again`;
   else if (approval.status === 'failed') title = 'Why it failed';
   return (
-    <Alert severity={retrying ? 'warning' : 'error'}>
+    <Alert
+      severity={retrying ? 'warning' : 'error'}
+      classes={{ message: classes.alertMessage }}
+    >
       <AlertTitle>{title}</AlertTitle>
       {approval.error}
     </Alert>

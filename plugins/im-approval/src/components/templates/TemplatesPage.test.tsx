@@ -20,7 +20,7 @@ const changeById = (id: string, value: string, container: HTMLElement) =>
   fireEvent.change(container.querySelector(`#${id}`)!, { target: { value } });
 
 describe('the templates page', () => {
-  it('lists each template in five columns: name and description, IM app and form, approvers and how they decide, source, actions', async () => {
+  it('lists each template in four columns: name, description and where it is defined, IM app and form, approvers and how they decide, actions', async () => {
     const api = fakeApi({
       listTemplates: jest.fn(async () => [
         template,
@@ -34,10 +34,9 @@ describe('the templates page', () => {
     )!;
     const cells = within(row).getAllByRole('cell');
     expect(cells.map(cell => cell.textContent)).toEqual([
-      'deployProduction deployments',
+      'deployProduction deploymentsmanaged here',
       'feishu-opsform DEPLOY',
       'alice@example.comany one of them approves',
-      'managed here',
       'Use in a workflowSend test approvalDelete',
     ]);
     const hotfix = screen

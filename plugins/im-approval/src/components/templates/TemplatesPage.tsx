@@ -6,6 +6,7 @@ import {
 } from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
+import Chip from '@material-ui/core/Chip';
 import { makeStyles } from '@material-ui/core/styles';
 import Typography from '@material-ui/core/Typography';
 import { useState } from 'react';
@@ -14,7 +15,6 @@ import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { ConfirmDelete } from '../shared/ConfirmDelete';
 import { PermissionGate } from '../shared/PermissionGate';
 import { RequestFailed } from '../shared/RequestFailed';
-import { sourceColumn } from '../shared/sourceColumn';
 import { TABLE_OPTIONS } from '../shared/tableOptions';
 import { SendTestApproval } from './SendTestApproval';
 import { TemplateDialog } from './TemplateDialog';
@@ -34,11 +34,16 @@ export function TemplatesPage() {
 
 type Open = { kind: 'new' } | { kind: 'existing'; view: TemplateView };
 
-const useStyles = makeStyles({
-  // A button's words stay on one line; a name or an id breaks only where it would overflow.
+const useStyles = makeStyles(theme => ({
+  // A button's words stay on one line; a template's name as written, in line with the text below it.
   action: { whiteSpace: 'nowrap', flexShrink: 0 },
-  name: { textTransform: 'none', overflowWrap: 'anywhere', textAlign: 'left' },
-});
+  name: {
+    textTransform: 'none',
+    textAlign: 'left',
+    minWidth: 0,
+    padding: theme.spacing(0.5, 0),
+  },
+}));
 
 function TemplatesTable() {
   const api = useApi(imApprovalApiRef);
@@ -74,7 +79,7 @@ function TemplatesTable() {
     );
   const apps = integrations.value ?? [];
 
-  // Five columns, each holding two short lines, so the table fits a 1024 px window.
+  // Four columns of a few short lines (where it is defined under the name), so the table fits a 1024 px window.
   const columns: TableColumn<TemplateView>[] = [
     {
       title: 'Template',
@@ -93,6 +98,14 @@ function TemplatesTable() {
               {row.description}
             </Typography>
           )}
+          <Chip
+            size="small"
+            label={
+              row.source === 'config'
+                ? 'app-config (read-only)'
+                : 'managed here'
+            }
+          />
         </>
       ),
     },
@@ -122,7 +135,6 @@ function TemplatesTable() {
         </>
       ),
     },
-    sourceColumn<TemplateView>(),
     {
       title: 'Actions',
       field: 'editable',

@@ -33,7 +33,7 @@ describe('a template’s workflow step', () => {
     expect(yaml.textContent).toBe(
       [
         'permissions:',
-        '  id-token: write # the Action proves which repository and run it is with a GitHub OIDC token',
+        '  id-token: write # the Action proves its repository and run with a GitHub OIDC token',
         '  contents: read',
         'steps:',
         '  - id: approval',

@@ -64,7 +64,7 @@ export function workflowStepYaml(
   const names = variableNames(template);
   return [
     'permissions:',
-    '  id-token: write # the Action proves which repository and run it is with a GitHub OIDC token',
+    '  id-token: write # the Action proves its repository and run with a GitHub OIDC token',
     '  contents: read',
     'steps:',
     '  - id: approval',
