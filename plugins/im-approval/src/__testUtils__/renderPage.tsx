@@ -46,6 +46,7 @@ export function fakeApi(
     updateIntegration: unexpected('updateIntegration'),
     deleteIntegration: unexpected('deleteIntegration'),
     testIntegration: unexpected('testIntegration'),
+    testIntegrationSettings: unexpected('testIntegrationSettings'),
     listIntegrationHealth: jest.fn(async () => ({
       scope: 'replica' as const,
       observedAt: new Date().toISOString(),

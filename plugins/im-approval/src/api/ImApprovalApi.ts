@@ -57,6 +57,10 @@ export interface ImApprovalApi {
   ): Promise<IntegrationView>;
   deleteIntegration(id: string): Promise<void>;
   testIntegration(id: string): Promise<IntegrationTestResult>;
+  /** Tests settings as typed, before saving; secrets left out are those of the saved app with that id. */
+  testIntegrationSettings(
+    integration: UpdateIntegrationRequest,
+  ): Promise<IntegrationTestResult>;
   /** Each app's connection, last event and last error, as the backend replica that answers sees them. */
   listIntegrationHealth(): Promise<IntegrationHealthList>;
   describeForm(integrationId: string, formId: string): Promise<FormDescription>;

@@ -72,6 +72,26 @@ describe('ImApprovalClient', () => {
     });
   });
 
+  it('posts settings not saved yet to the test route, and parses the result', async () => {
+    const result = { ok: true, message: 'Connected', durationMs: 3 };
+    const { client, fetch } = clientAnswering(200, result);
+    const settings = {
+      id: 'feishu-new',
+      provider: 'feishu' as const,
+      appId: 'cli_new',
+      appSecret: 's3cret',
+      initiator: 'bot',
+      connectionMode: 'poll' as const,
+    };
+    await expect(client.testIntegrationSettings(settings)).resolves.toEqual(
+      result,
+    );
+    const [url, init] = fetch.mock.calls[0];
+    expect(url).toBe(`${BASE}/integrations/test`);
+    expect(init).toMatchObject({ method: 'POST' });
+    expect(JSON.parse(String(init!.body))).toEqual(settings);
+  });
+
   it('rejects an answer that does not match the API schema', async () => {
     const { client } = clientAnswering(200, {
       items: [{ id: 'x' }],

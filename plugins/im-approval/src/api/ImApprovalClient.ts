@@ -119,6 +119,13 @@ export class ImApprovalClient implements ImApprovalApi {
     );
   }
 
+  testIntegrationSettings(integration: UpdateIntegrationRequest) {
+    return this.request(integrationTestResultSchema, '/integrations/test', {
+      method: 'POST',
+      body: integration,
+    });
+  }
+
   listIntegrationHealth() {
     return this.request(integrationHealthListSchema, '/integration-health');
   }

@@ -9,7 +9,10 @@ export interface ProviderField {
   name: string;
   label: string;
   help?: string;
+  /** Required in every connection mode it is shown in. */
   required?: boolean;
+  /** The connection modes that use it (callback secrets, say); every mode when absent. */
+  modes?: readonly ConnectionMode[];
   /** A select when given; a text input otherwise. */
   options?: ReadonlyArray<{ value: string; label: string }>;
   placeholder?: string;
@@ -43,5 +46,19 @@ export interface ProviderDescriptor {
     description: string;
   }>;
   /** What an administrator does in the IM's console, in order; the callback URL is shown beside them. */
-  consoleSteps: ReadonlyArray<ReactNode>;
+  consoleSteps: ReadonlyArray<ConsoleStep>;
+}
+
+/** One step in the IM's console, for the connection modes it belongs to (every mode when absent). */
+export interface ConsoleStep {
+  step: ReactNode;
+  modes?: readonly ConnectionMode[];
+}
+
+/** Whether a field or step belongs to a connection mode. */
+export function inMode(
+  item: { modes?: readonly ConnectionMode[] },
+  mode: ConnectionMode,
+): boolean {
+  return !item.modes || item.modes.includes(mode);
 }

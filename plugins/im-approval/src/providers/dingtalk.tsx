@@ -18,12 +18,16 @@ export const dingtalk: ProviderDescriptor = {
     {
       name: 'token',
       label: 'Callback token',
-      help: 'Events and callbacks → HTTP push. Needed for the request URL mode only.',
+      required: true,
+      modes: ['callback'],
+      help: 'Events and callbacks → HTTP push; DingTalk signs each callback with it.',
     },
     {
       name: 'aesKey',
       label: 'aes_key',
-      help: 'The 43-character key generated beside the token. Needed for the request URL mode only.',
+      required: true,
+      modes: ['callback'],
+      help: 'The 43-character key generated beside the token; DingTalk encrypts each callback with it.',
     },
     {
       name: 'agentId',
@@ -74,32 +78,73 @@ export const dingtalk: ProviderDescriptor = {
     },
   ],
   consoleSteps: [
-    <>
-      Create an app on the DingTalk open platform and copy its AppKey (Client
-      ID) and AppSecret (Client Secret).
-    </>,
-    <>
-      Permissions: <code>qyapi_base</code>, <code>Contact.User.Read</code>,{' '}
-      <code>qyapi_get_member</code>, <code>qyapi_get_member_by_mobile</code>,{' '}
-      <code>fieldMobile</code>, and for approvals{' '}
-      <code>Workflow.Form.Read</code>, <code>Workflow.Form.Write</code>,{' '}
-      <code>Workflow.Instance.Read</code>, <code>Workflow.Instance.Write</code>.
-      Without the contact ones approver details come back empty.
-    </>,
-    <>
-      Create the approval form (Workbench → OA Approval), publish it and copy
-      its form ID, the <b>processCode</b>. Field names sent must match the
-      form’s labels exactly.
-    </>,
-    <>
-      Events and callbacks: choose <b>Stream mode</b>, or HTTP push — generate
-      the token and aes_key once (resetting them breaks the running
-      integration), save them here, then paste the callback URL shown here and
-      save; DingTalk checks it with <code>check_url</code>.
-    </>,
-    <>
-      Enable the approval events <code>bpms_task_change</code> and{' '}
-      <code>bpms_instance_change</code>.
-    </>,
+    {
+      step: (
+        <>
+          Create an app on the DingTalk open platform and copy its AppKey
+          (Client ID) and AppSecret (Client Secret).
+        </>
+      ),
+    },
+    {
+      step: (
+        <>
+          Permissions: <code>qyapi_base</code>, <code>Contact.User.Read</code>,{' '}
+          <code>qyapi_get_member</code>, <code>qyapi_get_member_by_mobile</code>
+          , <code>fieldMobile</code>, and for approvals{' '}
+          <code>Workflow.Form.Read</code>, <code>Workflow.Form.Write</code>,{' '}
+          <code>Workflow.Instance.Read</code>,{' '}
+          <code>Workflow.Instance.Write</code>. Without the contact ones
+          approver details come back empty.
+        </>
+      ),
+    },
+    {
+      step: (
+        <>
+          Create the approval form (Workbench → OA Approval), publish it and
+          copy its form ID, the <b>processCode</b>. Field names sent must match
+          the form’s labels exactly.
+        </>
+      ),
+    },
+    {
+      modes: ['callback'],
+      step: (
+        <>
+          Events and callbacks → <b>HTTP push</b>: generate the token and
+          aes_key once (resetting them breaks the running integration), save
+          them here, then paste the callback URL shown here and save; DingTalk
+          checks it with <code>check_url</code>.
+        </>
+      ),
+    },
+    {
+      modes: ['stream'],
+      step: (
+        <>
+          Save the app here first, so Backstage holds the connection, then
+          choose <b>Stream mode</b> under Events and callbacks.
+        </>
+      ),
+    },
+    {
+      modes: ['callback', 'stream'],
+      step: (
+        <>
+          Enable the approval events <code>bpms_task_change</code> and{' '}
+          <code>bpms_instance_change</code>.
+        </>
+      ),
+    },
+    {
+      modes: ['poll'],
+      step: (
+        <>
+          No event subscription is needed: Backstage reads the pending instances
+          from the DingTalk API.
+        </>
+      ),
+    },
   ],
 };

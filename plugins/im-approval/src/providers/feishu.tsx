@@ -28,12 +28,15 @@ export const feishu: ProviderDescriptor = {
       name: 'verificationToken',
       label: 'Verification Token',
       required: true,
-      help: 'Events and callbacks → Encryption strategy.',
+      modes: ['callback'],
+      help: 'Events and callbacks → Encryption strategy; Feishu sends it in every callback.',
     },
     {
       name: 'encryptKey',
       label: 'Encrypt Key',
-      help: 'Events and callbacks → Encryption strategy. Required for the event request URL mode: Feishu then encrypts and signs each callback.',
+      required: true,
+      modes: ['callback'],
+      help: 'Events and callbacks → Encryption strategy; Feishu then encrypts and signs each callback.',
     },
     {
       name: 'initiator',
@@ -65,42 +68,99 @@ export const feishu: ProviderDescriptor = {
     },
   ],
   consoleSteps: [
-    <>
-      Create an <b>enterprise self-built app</b> on the Feishu / Lark open
-      platform.
-    </>,
-    <>
-      Data permission: set the contact (address book) scope — every approver
-      must be inside it.
-    </>,
-    <>
-      API permissions: <code>approval:approval</code>,{' '}
-      <code>approval:approval.list:readonly</code>,{' '}
-      <code>approval:approval:readonly</code>,{' '}
-      <code>contact:user.id:readonly</code>,{' '}
-      <code>contact:contact.base:readonly</code>,{' '}
-      <code>contact:user.employee_id:readonly</code>,{' '}
-      <code>contact:user.base:readonly</code>,{' '}
-      <code>contact:department.base:readonly</code>,{' '}
-      <code>contact:group:readonly</code>.
-    </>,
-    <>
-      Create a version and publish it (an administrator may have to approve the
-      release).
-    </>,
-    <>
-      Copy the App ID and App Secret, and under Events and callbacks the Encrypt
-      Key and Verification Token, into this form.
-    </>,
-    <>
-      Event subscription: choose <b>send events to the request URL</b> and paste
-      the callback URL shown here (Feishu checks it on save), or use polling
-      when the internet cannot reach Backstage.
-    </>,
-    <>
-      Add the event <b>approval task status change</b> (
-      <code>approval_task</code>), then publish a new version again — event
-      changes take effect only after a release.
-    </>,
+    {
+      step: (
+        <>
+          Create an <b>enterprise self-built app</b> on the Feishu / Lark open
+          platform.
+        </>
+      ),
+    },
+    {
+      step: (
+        <>
+          Data permission: set the contact (address book) scope — every approver
+          must be inside it.
+        </>
+      ),
+    },
+    {
+      step: (
+        <>
+          API permissions: <code>approval:approval</code>,{' '}
+          <code>approval:approval.list:readonly</code>,{' '}
+          <code>approval:approval:readonly</code>,{' '}
+          <code>contact:user.id:readonly</code>,{' '}
+          <code>contact:contact.base:readonly</code>,{' '}
+          <code>contact:user.employee_id:readonly</code>,{' '}
+          <code>contact:user.base:readonly</code>,{' '}
+          <code>contact:department.base:readonly</code>,{' '}
+          <code>contact:group:readonly</code>.
+        </>
+      ),
+    },
+    {
+      step: (
+        <>
+          Create a version and publish it (an administrator may have to approve
+          the release).
+        </>
+      ),
+    },
+    {
+      step: (
+        <>
+          Copy the App ID and App Secret (Credentials &amp; basic info) into
+          this form.
+        </>
+      ),
+    },
+    {
+      modes: ['callback'],
+      step: (
+        <>
+          Under Events and callbacks → Encryption strategy, copy the Encrypt Key
+          and Verification Token into this form and save the app here.
+        </>
+      ),
+    },
+    {
+      modes: ['callback'],
+      step: (
+        <>
+          Event subscription: choose <b>send events to the request URL</b> and
+          paste the callback URL shown here (Feishu checks it on save).
+        </>
+      ),
+    },
+    {
+      modes: ['long-connection'],
+      step: (
+        <>
+          Save the app here first, then under Event subscription choose{' '}
+          <b>receive events through a persistent connection</b>: Feishu accepts
+          it only while Backstage holds the connection.
+        </>
+      ),
+    },
+    {
+      modes: ['callback', 'long-connection'],
+      step: (
+        <>
+          Add the event <b>approval task status change</b> (
+          <code>approval_task</code>), then publish a new version again — event
+          changes take effect only after a release.
+        </>
+      ),
+    },
+    {
+      modes: ['poll'],
+      step: (
+        <>
+          No event subscription is needed: Backstage reads the pending instances
+          from the Feishu API.
+        </>
+      ),
+    },
   ],
 };

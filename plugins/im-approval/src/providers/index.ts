@@ -4,7 +4,12 @@ import { feishu } from './feishu';
 import type { ProviderDescriptor } from './ProviderDescriptor';
 import { wecom } from './wecom';
 
-export type { ProviderDescriptor, ProviderField } from './ProviderDescriptor';
+export { inMode } from './ProviderDescriptor';
+export type {
+  ConsoleStep,
+  ProviderDescriptor,
+  ProviderField,
+} from './ProviderDescriptor';
 
 /** Every IM the UI can set up; the type makes a provider added to the common schemas show up here. */
 export const PROVIDERS: {

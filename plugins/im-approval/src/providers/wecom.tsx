@@ -30,12 +30,16 @@ export const wecom: ProviderDescriptor = {
     {
       name: 'token',
       label: 'Token',
-      help: 'The app’s “receive messages” settings. Needed for the callback mode only.',
+      required: true,
+      modes: ['callback'],
+      help: 'The app’s “receive messages” settings; WeCom signs each callback with it.',
     },
     {
       name: 'encodingAESKey',
       label: 'EncodingAESKey',
-      help: 'The 43-character key beside the Token. Needed for the callback mode only.',
+      required: true,
+      modes: ['callback'],
+      help: 'The 43-character key beside the Token; WeCom encrypts each callback with it.',
     },
     {
       name: 'initiator',
@@ -69,24 +73,58 @@ export const wecom: ProviderDescriptor = {
     },
   ],
   consoleSteps: [
-    <>
-      Create a self-built app in the WeCom admin console; copy its AgentID and
-      Secret, and the Corp ID (My Enterprise).
-    </>,
-    <>
-      Configure the trusted domain and the enterprise trusted IPs: the address
-      Backstage calls the API from.
-    </>,
-    <>
-      In the Approval app, add the new app to the “apps that may call the API”.
-    </>,
-    <>
-      In the app’s <b>receive messages</b> settings, get the Token and
-      EncodingAESKey, save them here first, then paste the callback URL shown
-      here and save in WeCom — it checks the URL with a signed request.
-    </>,
-    <>
-      In the Approval app, enable the callback for the approval template used.
-    </>,
+    {
+      step: (
+        <>
+          Create a self-built app in the WeCom admin console; copy its AgentID
+          and Secret, and the Corp ID (My Enterprise).
+        </>
+      ),
+    },
+    {
+      step: (
+        <>
+          Configure the trusted domain and the enterprise trusted IPs: the
+          address Backstage calls the API from.
+        </>
+      ),
+    },
+    {
+      step: (
+        <>
+          In the Approval app, add the new app to the “apps that may call the
+          API”.
+        </>
+      ),
+    },
+    {
+      modes: ['callback'],
+      step: (
+        <>
+          In the app’s <b>receive messages</b> settings, get the Token and
+          EncodingAESKey, save them here first, then paste the callback URL
+          shown here and save in WeCom — it checks the URL with a signed
+          request.
+        </>
+      ),
+    },
+    {
+      modes: ['callback'],
+      step: (
+        <>
+          In the Approval app, enable the callback for the approval template
+          used.
+        </>
+      ),
+    },
+    {
+      modes: ['poll'],
+      step: (
+        <>
+          No callback is needed: Backstage reads the pending approvals from the
+          WeCom API.
+        </>
+      ),
+    },
   ],
 };

@@ -1,28 +1,36 @@
 import { useApi } from '@backstage/core-plugin-api';
+import type { IntegrationTestResult } from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Alert from '@material-ui/lab/Alert';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
-import { ErrorAlert } from '../shared/ErrorAlert';
+import { errorMessage } from '../shared/errorMessage';
 
 /** Asks the backend to fetch a token from the IM with the saved credentials, and shows its answer. */
 export function TestConnection(props: { integrationId: string }) {
   const api = useApi(imApprovalApiRef);
-  const [testing, test] = useAsyncFn(
-    () => api.testIntegration(props.integrationId),
-    [api, props.integrationId],
+  return (
+    <TestConnectionButton
+      test={() => api.testIntegration(props.integrationId)}
+    />
   );
-  const result = testing.loading ? undefined : testing.value;
+}
+
+/** A Test connection button with the IM's answer beside it, or why there is none. */
+export function TestConnectionButton(props: {
+  test: () => Promise<IntegrationTestResult>;
+}) {
+  const [testing, test] = useAsyncFn(props.test, [props.test]);
   const busy = testing.loading;
+  const result = busy ? undefined : testing.value;
+  const failure = busy ? undefined : testing.error;
 
   return (
-    <Box display="flex" flexDirection="column" style={{ gap: 8 }}>
-      <Box>
-        <Button variant="outlined" onClick={() => test()} disabled={busy}>
-          {busy ? 'Testing…' : 'Test connection'}
-        </Button>
-      </Box>
+    <Box display="flex" alignItems="center" flexWrap="wrap" style={{ gap: 8 }}>
+      <Button variant="outlined" onClick={() => test()} disabled={busy}>
+        {busy ? 'Testing…' : 'Test connection'}
+      </Button>
       {result?.ok === true && (
         <Alert severity="success">{result.message}</Alert>
       )}
@@ -32,7 +40,7 @@ export function TestConnection(props: { integrationId: string }) {
           {result.code !== undefined && ` (IM error ${result.code})`}
         </Alert>
       )}
-      <ErrorAlert error={testing.error} />
+      {failure && <Alert severity="error">{errorMessage(failure)}</Alert>}
     </Box>
   );
 }
