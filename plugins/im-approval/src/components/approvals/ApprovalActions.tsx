@@ -21,6 +21,7 @@ import { ErrorAlert } from '../shared/ErrorAlert';
 import { TitledDialog } from '../shared/TitledDialog';
 import {
   imInstanceEffect,
+  reasonEffect,
   workflowEffect,
   type AdminAction,
 } from './decisionEffects';
@@ -149,9 +150,7 @@ function ActionDialog(props: {
           {imInstanceEffect(props.approval)}
         </DialogContentText>
         <DialogContentText>
-          {props.action === 'cancel'
-            ? 'A reason, if you give one, is kept in the timeline and the audit log, and the workflow receives it as the comment.'
-            : 'Your reason is kept in the timeline and the audit log, and the workflow receives it as the comment, with you as the decider.'}
+          {reasonEffect(props.approval, props.action)}
         </DialogContentText>
         <TextField
           id="approval-action-reason"

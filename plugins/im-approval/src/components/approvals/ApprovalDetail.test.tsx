@@ -502,6 +502,9 @@ describe('the administrator’s decision dialog', () => {
     expect(dialog).toHaveTextContent(
       'The waiting workflow step succeeds and the job continues.',
     );
+    expect(dialog).toHaveTextContent(
+      'the workflow step receives it as its comment output, with you as decided-by',
+    );
     expect(
       within(dialog).getByRole('heading', { name: 'In the IM' }),
     ).toBeInTheDocument();
@@ -554,6 +557,9 @@ describe('the administrator’s decision dialog', () => {
     );
     expect(dialog).toHaveTextContent(
       'No IM instance was created for it, so nothing changes in the IM.',
+    );
+    expect(dialog).toHaveTextContent(
+      "GitHub shows the job's verdict as “Approved by you in Backstage: your reason”",
     );
     expect(dialog).not.toHaveTextContent('revokes');
   });

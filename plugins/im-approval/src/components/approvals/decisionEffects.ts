@@ -51,3 +51,19 @@ export function workflowEffect(
         : 'The waiting workflow step ends as canceled, which fails it unless its fail-on leaves out canceled.';
   }
 }
+
+/** Where the reason goes: the timeline and the audit log, and what the run is told (gateComments.ts words a gate's verdict). */
+export function reasonEffect(approval: Approval, action: AdminAction): string {
+  const kept = 'kept in the timeline and the audit log';
+  if (approval.context.gate) {
+    const verdict = {
+      approved: '“Approved by you in Backstage: your reason”',
+      rejected: '“Rejected by you in Backstage: your reason”',
+      cancel: '“Rejected: the approval was cancelled by you: your reason”',
+    }[action];
+    return `Your reason is ${kept}, and GitHub shows the job's verdict as ${verdict}.`;
+  }
+  return action === 'cancel'
+    ? `A reason, if you give one, is ${kept}, and the workflow step receives it as its comment output.`
+    : `Your reason is ${kept}, and the workflow step receives it as its comment output, with you as decided-by.`;
+}
