@@ -559,7 +559,7 @@ describe('the administrator’s decision dialog', () => {
       'No IM instance was created for it, so nothing changes in the IM.',
     );
     expect(dialog).toHaveTextContent(
-      "GitHub shows the job's verdict as “Approved by you in Backstage: your reason”",
+      "GitHub shows the job's verdict as “Approved by <your user> in Backstage: “<your reason>””",
     );
     expect(dialog).not.toHaveTextContent('revokes');
   });

@@ -57,9 +57,10 @@ export function reasonEffect(approval: Approval, action: AdminAction): string {
   const kept = 'kept in the timeline and the audit log';
   if (approval.context.gate) {
     const verdict = {
-      approved: '“Approved by you in Backstage: your reason”',
-      rejected: '“Rejected by you in Backstage: your reason”',
-      cancel: '“Rejected: the approval was cancelled by you: your reason”',
+      approved: '“Approved by <your user> in Backstage: “<your reason>””',
+      rejected: '“Rejected by <your user> in Backstage: “<your reason>””',
+      cancel:
+        '“Rejected: the approval was cancelled by <your user>: “<your reason>””',
     }[action];
     return `Your reason is ${kept}, and GitHub shows the job's verdict as ${verdict}.`;
   }
