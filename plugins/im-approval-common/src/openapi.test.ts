@@ -15,6 +15,7 @@ describe('openapi.json', () => {
   it('documents every route with its request and error shapes', () => {
     const document = buildOpenApiDocument();
     expect(Object.keys(document.paths).sort()).toEqual([
+      '/approval-facets',
       '/approvals',
       '/approvals/{id}',
       '/approvals/{id}/cancel',

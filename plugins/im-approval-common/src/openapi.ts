@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import {
+  approvalFacetsQuerySchema,
+  approvalFacetsSchema,
   approvalSchema,
   approvalWithTimelineSchema,
   cancelApprovalRequestSchema,
@@ -208,6 +210,21 @@ export function buildOpenApiDocument() {
             '200': {
               description: 'A page of approvals',
               ...json(listApprovalsResponseSchema),
+            },
+            ...errors(400, 401, 403),
+          },
+        },
+      },
+      '/approval-facets': {
+        get: {
+          operationId: 'listApprovalFacets',
+          summary:
+            'The templates and repositories of recent approvals, to filter the list by',
+          parameters: queryParameters(approvalFacetsQuerySchema),
+          responses: {
+            '200': {
+              description: 'Values to offer, each list sorted',
+              ...json(approvalFacetsSchema),
             },
             ...errors(400, 401, 403),
           },

@@ -445,6 +445,16 @@ describe.each(databases.eachSupportedId())(
         templates: ['hotfix_1'],
         repositories: ['other/a_b'],
       });
+      // A self-reported repository may hold what PostgreSQL's JSON operators refuse.
+      const odd = newApproval({ template: 'odd' });
+      await store.insert(
+        { ...odd, context: { ...odd.context, repository: 'nul/\u0000"x' } },
+        { type: 'created', source: 'api' },
+      );
+      expect(await store.facets('nul/')).toEqual({
+        templates: [],
+        repositories: ['nul/\u0000"x'],
+      });
     });
   },
 );

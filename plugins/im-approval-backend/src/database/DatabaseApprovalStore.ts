@@ -295,31 +295,42 @@ export class DatabaseApprovalStore implements ApprovalStore {
   }
 
   async facets(q?: string): Promise<ApprovalFacets> {
+    // The repository as the JSON string literal it is stored as: PostgreSQL's JSON operators refuse
+    // a \u0000 escape, which a self-reported repository may hold, so it is cut out as text there.
     const repository = isPostgres(this.knex)
-      ? this.knex.raw(`cast(context as json) ->> 'repository'`)
-      : this.knex.raw(`json_extract(context, '$.repository')`);
+      ? this.knex.raw(`substring(context from ?)`, [
+          '"repository":("(?:[^"\\\\]|\\\\.)*")',
+        ])
+      : this.knex.raw(`json_quote(json_extract(context, '$.repository'))`);
     const recent = this.knex<ApprovalRow>(APPROVALS)
-      .select('template', { repository })
+      .select({ template: 'template', repository })
       .orderBy('created_at', 'desc')
       .limit(APPROVAL_FACETS.scanned)
       .as('recent');
-    const distinct = async (column: 'template' | 'repository') => {
+    const distinct = async (
+      column: 'template' | 'repository',
+      pattern?: string,
+    ) => {
       const query = this.knex
         .from(recent)
         .distinct(column)
         .whereNotNull(column)
         .orderBy(column)
         .limit(APPROVAL_FACETS.limit);
-      if (q)
-        query.whereRaw(`lower(??) like ? escape '\\'`, [column, containing(q)]);
+      if (pattern)
+        query.whereRaw(`lower(??) like ? escape '\\'`, [column, pattern]);
       const rows: Record<typeof column, string>[] = await query;
       return rows.map(row => row[column]);
     };
     const [templates, repositories] = await Promise.all([
-      distinct('template'),
-      distinct('repository'),
+      distinct('template', q && containing(q)),
+      // Matched as stored: the words' JSON escapes against the literal's.
+      distinct('repository', q && containing(JSON.stringify(q).slice(1, -1))),
     ]);
-    return { templates, repositories };
+    return {
+      templates,
+      repositories: repositories.map(literal => JSON.parse(literal) as string),
+    };
   }
 
   async timeline(id: string): Promise<TimelineEvent[]> {

@@ -286,6 +286,12 @@ const ROUTES: Record<string, Route | CallbackRoute> = {
     service: OK,
     workflow: ANY_WORKFLOW,
   },
+  listApprovalFacets: {
+    ok: 200,
+    user: [P.read],
+    service: OK,
+    workflow: NO_WORKFLOW,
+  },
   getApproval: {
     ok: 200,
     user: [P.read],
@@ -597,6 +603,10 @@ const REQUESTS: Record<string, RequestOf> = {
     body: JSON.stringify(createBody()),
   }),
   listApprovals: async () => ({ method: 'get', url: '/approvals?limit=5' }),
+  listApprovalFacets: async () => ({
+    method: 'get',
+    url: '/approval-facets?q=acme',
+  }),
   getApproval: async (_b, f) => ({
     method: 'get',
     url: `/approvals/${f.decided}`,

@@ -9,6 +9,7 @@ import {
   imApprovalApprovalCreatePermission,
   imApprovalApprovalDecidePermission,
   imApprovalApprovalReadPermission,
+  approvalFacetsQuerySchema,
   listApprovalsQuerySchema,
   waitQuerySchema,
 } from '@im-approval/plugin-im-approval-common';
@@ -19,8 +20,8 @@ import Router from 'express-promise-router';
 import { z } from 'zod';
 import type { CallerResolver } from '../auth/CallerResolver';
 import type { ApprovalService } from '../service/ApprovalService';
-import type { ImEventIntake } from '../service/ImEventIntake';
 import type { ImConnections } from '../service/ImConnections';
+import type { ImEventIntake } from '../service/ImEventIntake';
 import type { IntegrationProbe } from '../service/IntegrationProbe';
 import type { Settings } from '../settings/openSettings';
 import { createAudited } from './audited';
@@ -39,8 +40,8 @@ export interface RouterOptions {
   intake: ImEventIntake;
   settings: Pick<Settings, 'integrations' | 'templates'>;
   probe: IntegrationProbe;
-  callers: CallerResolver;
   connections: Pick<ImConnections, 'health'>;
+  callers: CallerResolver;
   github: Omit<GithubRoutesOptions, 'callers' | 'audited'>;
   auditor: AuditorService;
   logger: LoggerService;
@@ -60,8 +61,8 @@ export function createRouter({
   intake,
   settings,
   probe,
-  callers,
   connections,
+  callers,
   github,
   auditor,
   logger,
@@ -127,6 +128,18 @@ export function createRouter({
     }
     const { items, totalCount } = await service.list(query, caller);
     res.json({ items, totalCount, offset: query.offset, limit: query.limit });
+  });
+
+  router.get('/approval-facets', async (req, res) => {
+    const caller = await callers.resolve(req);
+    const query = parseInput(approvalFacetsQuerySchema, req.query, 'query');
+    // A workflow lists only its own repository's approvals, so it is offered no facets of others.
+    if (caller.kind === 'github')
+      throw new NotAllowedError(
+        'approval facets are for Backstage users; a workflow reads its own approvals',
+      );
+    await callers.authorize(caller, imApprovalApprovalReadPermission);
+    res.json(await service.facets(query));
   });
 
   router.get('/approvals/:id', async (req, res) => {

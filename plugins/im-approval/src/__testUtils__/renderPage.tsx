@@ -38,6 +38,10 @@ export function fakeApi(
       databaseSettings: true,
     })),
     listApprovals: unexpected('listApprovals'),
+    listApprovalFacets: jest.fn(async () => ({
+      templates: [],
+      repositories: [],
+    })),
     getApproval: unexpected('getApproval'),
     cancelApproval: unexpected('cancelApproval'),
     decideApproval: unexpected('decideApproval'),
@@ -94,14 +98,22 @@ export function fakeSignals() {
 export async function renderPage(
   api: ImApprovalApi,
   path: string,
-  options: { deny?: string[]; signals?: SignalApi; catalog?: CatalogApi } = {},
+  options: {
+    deny?: string[];
+    /** Permission checks fail with this, as when the backend cannot be reached. */
+    permissionError?: Error;
+    signals?: SignalApi;
+    catalog?: CatalogApi;
+  } = {},
 ) {
   const deny = new Set(options.deny ?? []);
   const permissionApi = mockApis.permission({
-    authorize: request =>
-      deny.has(request.permission.name)
+    authorize: request => {
+      if (options.permissionError) throw options.permissionError;
+      return deny.has(request.permission.name)
         ? AuthorizeResult.DENY
-        : AuthorizeResult.ALLOW,
+        : AuthorizeResult.ALLOW;
+    },
   });
   // usePermission caches answers in SWR; a fresh cache keeps one test's permissions out of the next.
   return renderInTestApp(

@@ -14,6 +14,7 @@ import type {
   IntegrationHealthList,
   IntegrationTestResult,
   IntegrationView,
+  ApprovalFacets,
   ListApprovalsQuery,
   ListApprovalsResponse,
   TemplateRequest,
@@ -40,6 +41,8 @@ export interface ImApprovalApi {
   getCapabilities(): Promise<Capabilities>;
 
   listApprovals(filter: ApprovalsFilter): Promise<ListApprovalsResponse>;
+  /** Templates and repositories of recent approvals containing `q`, to pick a filter from. */
+  listApprovalFacets(q?: string): Promise<ApprovalFacets>;
   getApproval(id: string): Promise<ApprovalWithTimeline>;
   cancelApproval(id: string, reason?: string): Promise<Approval>;
   decideApproval(

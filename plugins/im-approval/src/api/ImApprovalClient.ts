@@ -12,6 +12,7 @@ import {
   integrationListSchema,
   integrationTestResultSchema,
   integrationViewSchema,
+  approvalFacetsSchema,
   listApprovalsResponseSchema,
   templateListSchema,
   templateViewSchema,
@@ -64,6 +65,11 @@ export class ImApprovalClient implements ImApprovalApi {
       listApprovalsResponseSchema,
       query.size > 0 ? `/approvals?${query}` : '/approvals',
     );
+  }
+
+  listApprovalFacets(q?: string) {
+    const query = q?.trim() ? `?${new URLSearchParams({ q: q.trim() })}` : '';
+    return this.request(approvalFacetsSchema, `/approval-facets${query}`);
   }
 
   getApproval(id: string) {
