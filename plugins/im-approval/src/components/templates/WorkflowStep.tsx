@@ -156,11 +156,15 @@ export function WorkflowStep(props: { template: TemplateView }) {
       <Typography variant="body2">
         GitHub can hold a job that targets an environment until the approval is
         decided, with no step of ours in the workflow and no runner waiting: on
-        the <Link to={link('gates')}>Deployment gates</Link> tab, add a gate for
-        the environment that names the template {template.name}; then, in each
-        repository, enable the GitHub App under Settings → Environments → the
-        environment → Deployment protection rules. The job then only names its
-        environment (<code>environment: production</code>).
+        the{' '}
+        <Link to={link('gates')} underline="always">
+          Deployment gates
+        </Link>{' '}
+        tab, add a gate for the environment that names the template{' '}
+        {template.name}; then, in each repository, enable the GitHub App under
+        Settings → Environments → the environment → Deployment protection rules.
+        The job then only names its environment (
+        <code>environment: production</code>).
       </Typography>
     </>
   );
