@@ -81,7 +81,7 @@ describe('the IM apps page', () => {
     fireEvent.click(within(dialog).getByRole('button', { name: 'Create' }));
     // The API's own schema names the missing secrets; nothing is sent.
     expect(
-      await within(dialog).findAllByText(/expected string/),
+      await within(dialog).findAllByText(/^App Secret is required$/),
     ).not.toHaveLength(0);
     expect(api.createIntegration).not.toHaveBeenCalled();
 
@@ -176,7 +176,7 @@ describe('the IM apps page', () => {
       fireEvent.click(within(dialog).getByRole('button', { name: 'Create' }));
       expect(
         await within(dialog).findByText(
-          'Invalid string: must include "{instanceId}"',
+          'Instance link must contain {instanceId} where the instance id goes',
         ),
       ).toBeInTheDocument();
       expect(api.createIntegration).not.toHaveBeenCalled();
