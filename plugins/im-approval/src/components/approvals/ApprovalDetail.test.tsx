@@ -205,7 +205,10 @@ describe('an approval’s details', () => {
     ).not.toBeInTheDocument();
   });
 
-  it('shows the form values sent, field as the template names it', async () => {
+  const FIELD_CAVEAT =
+    "Each field as the template names it: the IM form's field id or name";
+
+  it('shows the form values of an approval from before labels were kept by the field as the template names it, and says so', async () => {
     const api = fakeApi({ getApproval: jest.fn(async () => approval) });
     await renderPage(api, path);
     const table = await screen.findByRole('table', {
@@ -217,6 +220,42 @@ describe('an approval’s details', () => {
       'Serviceapi',
       'Reasonrelease 1.2',
     ]);
+    expect(screen.getByText(FIELD_CAVEAT)).toBeInTheDocument();
+  });
+
+  it("shows each form value by the IM form's label, the template's field beside it where they differ, without the caveat", async () => {
+    const api = fakeApi({
+      getApproval: jest.fn(async () => ({
+        ...approval,
+        form: [
+          { field: 'Service', value: 'api', label: 'Service' },
+          { field: 'widget_reason', value: 'release 1.2', label: 'Reason' },
+          // A field the IM gave no label keeps the template's name.
+          { field: 'widget_run', value: 'run 7' },
+        ],
+      })),
+    });
+    await renderPage(api, path);
+    const table = await screen.findByRole('table', {
+      name: 'Form values sent to the IM',
+    });
+    const [, service, reason, run] = within(table).getAllByRole('row');
+    expect(within(service).getAllByRole('cell')[0]).toHaveTextContent(
+      /^Service$/,
+    );
+    const reasonField = within(reason).getAllByRole('cell')[0];
+    expect(reasonField).toHaveTextContent(/^Reason\s*widget_reason$/);
+    // The template's field is the smaller, secondary text.
+    expect(within(reasonField).getByText('widget_reason').className).toMatch(
+      /MuiTypography-caption/,
+    );
+    expect(within(reason).getAllByRole('cell')[1]).toHaveTextContent(
+      'release 1.2',
+    );
+    expect(within(run).getAllByRole('cell')[0]).toHaveTextContent(
+      /^widget_run$/,
+    );
+    expect(screen.queryByText(FIELD_CAVEAT)).not.toBeInTheDocument();
   });
 
   it('shows a decision the moment the backend signals it, without a reload', async () => {

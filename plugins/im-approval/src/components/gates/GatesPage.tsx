@@ -297,6 +297,7 @@ function DeliveriesTable(props: {
         <Button
           variant="outlined"
           color="primary"
+          style={{ whiteSpace: 'nowrap', flexShrink: 0 }}
           disabled={props.loading || !props.configured}
           onClick={props.onTest}
         >

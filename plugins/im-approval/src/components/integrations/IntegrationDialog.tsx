@@ -8,10 +8,8 @@ import type {
 } from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
-import Dialog from '@material-ui/core/Dialog';
 import DialogActions from '@material-ui/core/DialogActions';
 import DialogContent from '@material-ui/core/DialogContent';
-import DialogTitle from '@material-ui/core/DialogTitle';
 import MenuItem from '@material-ui/core/MenuItem';
 import TextField from '@material-ui/core/TextField';
 import Alert from '@material-ui/lab/Alert';
@@ -34,6 +32,7 @@ import {
   type IntegrationFormState,
 } from './integrationForm';
 import { TestConnectionButton } from './TestConnection';
+import { TitledDialog } from '../shared/TitledDialog';
 
 const FIX_FIELDS =
   'Not tested: some fields need correcting first (see the messages under them).';
@@ -140,10 +139,12 @@ export function IntegrationDialog(props: {
   );
 
   return (
-    <Dialog open onClose={props.onClose} fullWidth maxWidth="md">
-      <DialogTitle>
-        {saved ? `IM app ${saved.title ?? saved.id}` : 'New IM app'}
-      </DialogTitle>
+    <TitledDialog
+      title={saved ? `IM app ${saved.title ?? saved.id}` : 'New IM app'}
+      onClose={props.onClose}
+      fullWidth
+      maxWidth="md"
+    >
       <DialogContent>
         {readOnly && saved?.source === 'config' && (
           <Alert severity="info">
@@ -273,6 +274,6 @@ export function IntegrationDialog(props: {
           </Button>
         )}
       </DialogActions>
-    </Dialog>
+    </TitledDialog>
   );
 }

@@ -24,6 +24,7 @@ import { ConfirmDelete } from '../shared/ConfirmDelete';
 import { PermissionGate } from '../shared/PermissionGate';
 import { sourceColumn } from '../shared/sourceColumn';
 import { formatTime } from '../shared/time';
+import { TABLE_OPTIONS } from '../shared/tableOptions';
 import { IntegrationDialog } from './IntegrationDialog';
 import { TestConnection } from './TestConnection';
 
@@ -121,65 +122,66 @@ function IntegrationsTable() {
 
   // Unknown until the capabilities arrive: the button waits, without claiming a missing key.
   const canStore = capabilities.value?.databaseSettings;
+  // Five columns fit a 1024 px window: what the app is goes under its name, its last event under its connection.
   const columns: TableColumn<IntegrationView>[] = [
     {
       title: 'IM app',
       field: 'id',
-      render: row => (
-        <Button
-          color="primary"
-          onClick={() => setOpen({ kind: 'existing', view: row })}
-        >
-          {row.title ?? row.id}
-        </Button>
-      ),
-    },
-    { title: 'ID', field: 'id' },
-    {
-      title: 'IM',
-      field: 'provider',
-      render: row => providerDescriptor(row.provider).label,
-    },
-    {
-      title: 'Mode',
-      field: 'connectionMode',
-      render: row =>
-        providerDescriptor(row.provider).connectionModes.find(
-          m => m.value === row.connectionMode,
-        )?.label ?? row.connectionMode,
+      cellStyle: { wordBreak: 'break-word' },
+      render: row => {
+        const provider = providerDescriptor(row.provider);
+        const mode =
+          provider.connectionModes.find(m => m.value === row.connectionMode)
+            ?.label ?? row.connectionMode;
+        return (
+          <>
+            <Button
+              color="primary"
+              onClick={() => setOpen({ kind: 'existing', view: row })}
+              // A name is shown as it is written, not upper-cased.
+              style={{ textTransform: 'none', padding: 0 }}
+            >
+              {row.title ?? row.id}
+            </Button>
+            <Typography variant="body2" component="div">
+              <span>{row.id}</span> · <span>{provider.label}</span> ·{' '}
+              <span>{mode}</span>
+            </Typography>
+          </>
+        );
+      },
     },
     {
       title: 'Connection',
       render: row => {
         const item = healthOf(row.id);
+        const at = item?.lastEventAt;
         return (
-          <Tooltip
-            title={
-              item?.connection === 'connected' && item.since
-                ? `Since ${formatTime(item.since)}`
-                : ''
-            }
-          >
-            <span data-testid={`connection-${row.id}`}>
-              {connectionText(item)}
-            </span>
-          </Tooltip>
-        );
-      },
-    },
-    {
-      title: 'Last event',
-      render: row => {
-        const at = healthOf(row.id)?.lastEventAt;
-        return (
-          <span data-testid={`last-event-${row.id}`}>
-            {at ? shortTime(at) : 'None yet'}
-          </span>
+          <>
+            <Tooltip
+              title={
+                item?.connection === 'connected' && item.since
+                  ? `Since ${formatTime(item.since)}`
+                  : ''
+              }
+            >
+              <span data-testid={`connection-${row.id}`}>
+                {connectionText(item)}
+              </span>
+            </Tooltip>
+            <Typography variant="body2" component="div">
+              Last event:{' '}
+              <span data-testid={`last-event-${row.id}`}>
+                {at ? shortTime(at) : 'None yet'}
+              </span>
+            </Typography>
+          </>
         );
       },
     },
     {
       title: 'Last error',
+      cellStyle: { wordBreak: 'break-word' },
       render: row => {
         const error = healthOf(row.id)?.lastError;
         return (
@@ -189,20 +191,20 @@ function IntegrationsTable() {
         );
       },
     },
-    {
-      title: '',
-      render: row => <TestConnection integrationId={row.id} />,
-    },
     sourceColumn<IntegrationView>(),
     {
-      title: '',
+      title: 'Actions',
       field: 'editable',
-      render: row =>
-        row.editable && (
-          <Button size="small" onClick={() => setDeleting(row)}>
-            Delete
-          </Button>
-        ),
+      render: row => (
+        <Box display="flex" flexWrap="wrap" style={{ gap: 8 }}>
+          <TestConnection integrationId={row.id} />
+          {row.editable && (
+            <Button size="small" onClick={() => setDeleting(row)}>
+              Delete
+            </Button>
+          )}
+        </Box>
+      ),
     },
   ];
 
@@ -220,6 +222,7 @@ function IntegrationsTable() {
             <Button
               variant="contained"
               color="primary"
+              style={{ whiteSpace: 'nowrap' }}
               disabled={!canStore}
               onClick={() => setOpen({ kind: 'new' })}
             >
@@ -227,13 +230,13 @@ function IntegrationsTable() {
             </Button>
           </span>
         </Tooltip>
-        <Typography variant="body2" color="textSecondary">
+        <Typography variant="body2">
           An IM app is the Feishu / Lark, DingTalk or WeCom app that opens
           approvals and tells Backstage the decisions.
         </Typography>
       </Box>
       {health.value?.scope === 'replica' && (
-        <Typography variant="caption" color="textSecondary" component="p">
+        <Typography variant="caption" component="p">
           Connection, last event and last error are as seen by the backend
           replica that answered at {shortTime(health.value.observedAt)}; each
           replica holds its own connections.
@@ -243,7 +246,7 @@ function IntegrationsTable() {
         title="IM apps"
         columns={columns}
         data={integrations.value ?? []}
-        options={{ paging: false, search: false, padding: 'dense' }}
+        options={{ ...TABLE_OPTIONS, paging: false, search: false }}
         emptyContent={
           <Typography style={{ padding: 16 }}>
             No IM app yet. Add one, or define one in app-config.

@@ -28,7 +28,12 @@ export function TestConnectionButton(props: {
 
   return (
     <Box display="flex" alignItems="center" flexWrap="wrap" style={{ gap: 8 }}>
-      <Button variant="outlined" onClick={() => test()} disabled={busy}>
+      <Button
+        variant="outlined"
+        onClick={() => test()}
+        disabled={busy}
+        style={{ whiteSpace: 'nowrap', flexShrink: 0 }}
+      >
         {busy ? 'Testing…' : 'Test connection'}
       </Button>
       {result?.ok === true && (

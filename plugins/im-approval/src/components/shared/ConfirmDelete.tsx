@@ -1,12 +1,11 @@
 import Button from '@material-ui/core/Button';
-import Dialog from '@material-ui/core/Dialog';
 import DialogActions from '@material-ui/core/DialogActions';
 import DialogContent from '@material-ui/core/DialogContent';
 import DialogContentText from '@material-ui/core/DialogContentText';
-import DialogTitle from '@material-ui/core/DialogTitle';
 import Alert from '@material-ui/lab/Alert';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
 import { ErrorAlert } from './ErrorAlert';
+import { TitledDialog } from './TitledDialog';
 
 /**
  * Asks before deleting, saying what the backend will do; shows why the backend refused if it did.
@@ -25,8 +24,7 @@ export function ConfirmDelete(props: {
     props.onDone();
   }, [props.onDelete, props.onDone]);
   return (
-    <Dialog open onClose={props.onClose}>
-      <DialogTitle>Delete {props.what}?</DialogTitle>
+    <TitledDialog title={`Delete ${props.what}?`} onClose={props.onClose}>
       <DialogContent>
         <DialogContentText>{props.consequence}</DialogContentText>
         {props.blockedBy && (
@@ -48,6 +46,6 @@ export function ConfirmDelete(props: {
           Delete
         </Button>
       </DialogActions>
-    </Dialog>
+    </TitledDialog>
   );
 }

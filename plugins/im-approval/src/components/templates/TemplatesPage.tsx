@@ -180,7 +180,7 @@ function TemplatesTable() {
         >
           Add template
         </Button>
-        <Typography variant="body2" color="textSecondary">
+        <Typography variant="body2">
           {apps.length === 0
             ? 'Add an IM app first: a template opens its approvals through one.'
             : 'A template is what a workflow step names: the IM form, how its fields are filled, who approves and who may ask.'}
