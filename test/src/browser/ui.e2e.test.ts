@@ -1,9 +1,16 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import {
+  DINGTALK_STREAM_APP,
+  dingtalkCallback,
+  feishuCallback,
+} from '../__testUtils__/ims';
+import {
+  api,
   FEISHU_APP,
   INTEGRATION,
   sandboxControl,
+  STATIC_TOKEN,
   startStack,
   type Stack,
 } from '../__testUtils__/stack';
@@ -13,9 +20,13 @@ import {
   type AppServer,
 } from './__testUtils__/appServer';
 import { launchChromium, screenshotDir } from './__testUtils__/browser';
+import { checkPage } from './__testUtils__/pageChecks';
 import { decideInSandbox, openApproval } from '../__testUtils__/flow';
 
 jest.setTimeout(300_000);
+
+const STREAM_APP_ID = 'dingtalk-ui';
+const STREAM_TEMPLATE = 'deploy-over-stream';
 
 /**
  * A platform engineer's first session in the UI, in Chromium against the real backend and the Feishu
@@ -27,12 +38,6 @@ describe('the IM approval UI in a browser', () => {
   let browser: Browser;
   let page: Page;
   const backend = () => stack.backends[0];
-  const shot = (name: string) =>
-    page.screenshot({
-      path: join(screenshotDir, `${name}.png`),
-      fullPage: true,
-    });
-
   beforeAll(async () => {
     ensureAppBuilt();
     app = await startAppServer(appUrl => ({
@@ -41,6 +46,8 @@ describe('the IM approval UI in a browser', () => {
     }));
     stack = await startStack({
       database: 'sqlite',
+      // DingTalk's users and form are seeded for the Stream app the UI adds.
+      ims: [feishuCallback, dingtalkCallback],
       // The backend is the sandbox GitHub's App; its gates are added in the browser.
       gates: [],
       extraConfig: () => ({
@@ -113,7 +120,7 @@ describe('the IM approval UI in a browser', () => {
     const tested = appDialog.getByRole('alert');
     await tested.waitFor();
     expect(await tested.getAttribute('class')).toMatch(/standardSuccess/);
-    await shot('im-app-dialog');
+    await checkPage(page, 'im-app-dialog');
     // What the administrator does in the Feishu console: paste the callback URL.
     await sandboxControl(
       stack.sandbox,
@@ -123,7 +130,7 @@ describe('the IM approval UI in a browser', () => {
     );
     await appDialog.getByRole('button', { name: 'Close' }).click();
     await page.getByText('Feishu (browser test)').waitFor();
-    await shot('im-apps');
+    await checkPage(page, 'im-apps');
 
     // Templates: a new one on that app, its fields loaded from the IM form and mapped.
     await page.getByRole('tab', { name: 'Templates' }).click();
@@ -144,17 +151,30 @@ describe('the IM approval UI in a browser', () => {
     await templateDialog
       .locator('#template-approvers')
       .fill('alice@example.com');
-    await shot('template-dialog');
+    await checkPage(page, 'template-dialog');
     await templateDialog.getByRole('button', { name: 'Create' }).click();
     const row = page.locator('tr', { hasText: 'ui-deploy' });
     await row.waitFor();
-    await shot('templates');
+    await checkPage(page, 'templates');
+
+    // The step to paste into a workflow names this backend and the template's variables.
+    await row.getByRole('button', { name: 'Use in a workflow' }).click();
+    const stepDialog = page.getByRole('dialog', {
+      name: 'Use ui-deploy in a workflow',
+    });
+    const step = (await stepDialog.locator('pre').first().textContent())!;
+    expect(step).toContain(`backstage-url: ${backend().url}`);
+    expect(step).toContain('template: ui-deploy');
+    expect(step).toMatch(/variables: \|\n\s+service=\n\s+reason=/);
+    await checkPage(page, 'workflow-step-dialog');
+    await stepDialog.getByRole('button', { name: 'Close' }).click();
 
     // Send a test approval with the template's variables.
     await row.getByRole('button', { name: 'Send test approval' }).click();
     const testDialog = page.getByRole('dialog');
     await testDialog.getByLabel('vars.service').fill('billing');
     await testDialog.getByLabel('vars.reason').fill('browser test');
+    await checkPage(page, 'test-approval-dialog');
     await testDialog
       .getByRole('button', { name: 'Send test approval' })
       .click();
@@ -181,21 +201,15 @@ describe('the IM approval UI in a browser', () => {
 
     // Backstage shows it approved, with the IM's callback in its timeline.
     await page.goto(`${app.url}${approvalPath}`);
-    const approvedByCallback = page
-      .locator('tr')
-      .filter({ hasText: 'callback' })
-      .filter({ hasText: /^.*approved/ });
-    await expectEventually(async () => {
-      await page.reload();
-      await page.getByText('Timeline').waitFor();
-      return (await approvedByCallback.count()) === 1;
+    const timeline = page.getByRole('list', { name: 'Timeline' });
+    const approvedByCallback = timeline.getByRole('listitem').filter({
+      has: page.getByRole('img', { name: 'IM callback' }),
+      hasText: 'Approved',
     });
-    const timeline = await page
-      .locator('table')
-      .filter({ hasText: 'im instance created' })
-      .last()
-      .textContent();
-    expect(timeline).toMatch(/created.*im instance created.*approved/s);
+    await approvedByCallback.waitFor({ timeout: 20_000 });
+    expect(await timeline.textContent()).toMatch(
+      /Requested.*IM instance created.*Approved/s,
+    );
     expect(
       await page.getByText('Alice Chen (ou_alice)').count(),
     ).toBeGreaterThan(0);
@@ -204,7 +218,7 @@ describe('the IM approval UI in a browser', () => {
     expect(await page.getByText('Test approval from a template').count()).toBe(
       1,
     );
-    await shot('approval-detail');
+    await checkPage(page, 'approval-detail');
 
     await page.getByRole('link', { name: '← All approvals' }).click();
     const listed = page.locator('tr', {
@@ -212,7 +226,7 @@ describe('the IM approval UI in a browser', () => {
     });
     await listed.waitFor();
     expect(await listed.textContent()).toContain('approved');
-    await shot('approvals');
+    await checkPage(page, 'approvals');
   });
 
   it('adds a deployment gate, and a job GitHub holds waits for it and is released when approved in the IM', async () => {
@@ -241,7 +255,7 @@ describe('the IM approval UI in a browser', () => {
     await dialog
       .locator('#gate-variables')
       .fill('service=${repository}\nreason=held in the browser test');
-    await shot('gate-dialog');
+    await checkPage(page, 'gate-dialog');
     await dialog.getByRole('button', { name: 'Save' }).click();
     await page.locator('tr', { hasText: 'ui-gate' }).waitFor();
 
@@ -292,7 +306,144 @@ describe('the IM approval UI in a browser', () => {
 
     await page.getByRole('button', { name: 'Test webhook' }).click();
     await page.getByText('accepted').first().waitFor();
-    await shot('deployment-gates');
+    await checkPage(page, 'deployment-gates');
+  });
+
+  it('turns a pending approval approved on the list and on its page as it is decided in the IM, without a reload', async () => {
+    await signIn();
+    const listed = await openApproval(stack, backend(), {
+      title: 'Deploy web from the live list test',
+    });
+    await page.goto(
+      `${app.url}/im-approval?q=${encodeURIComponent('live list test')}`,
+    );
+    const row = page.locator('tr', {
+      has: page.getByRole('link', { name: listed.approval.title }),
+    });
+    await row.filter({ hasText: 'pending' }).waitFor();
+    await checkPage(page, 'approvals-pending');
+    await decideInSandbox(stack, listed.approval.imInstanceId!, 'approve', {
+      openId: 'ou_alice',
+    });
+    await row.filter({ hasText: 'approved' }).waitFor({ timeout: 20_000 });
+    expect(await row.textContent()).toContain('Alice Chen (ou_alice)');
+    // The search stayed in the URL: a reload shows the same view.
+    await page.reload();
+    await row.filter({ hasText: 'approved' }).waitFor();
+
+    const shown = await openApproval(stack, backend(), {
+      title: 'Deploy web from the live page test',
+    });
+    await page.goto(`${app.url}/im-approval/approvals/${shown.approval.id}`);
+    await page.getByRole('heading', { name: shown.approval.title }).waitFor();
+    expect(await page.getByText('Updated just now').count()).toBe(1);
+    // What an administrator's decision would do, said before it is made; backed out of here.
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    const decide = page.getByRole('dialog', {
+      name: 'Approve as an administrator',
+    });
+    expect(await decide.textContent()).toContain('Feishu');
+    await checkPage(page, 'admin-decision-dialog');
+    await decide.getByRole('button', { name: 'Back' }).click();
+    await decide.waitFor({ state: 'hidden' });
+    await decideInSandbox(stack, shown.approval.imInstanceId!, 'reject', {
+      openId: 'ou_alice',
+      comment: 'not today',
+    });
+    await page.getByText('not today').first().waitFor({ timeout: 20_000 });
+    expect(await page.getByText('rejected').count()).toBeGreaterThan(0);
+  });
+
+  it('connects a DingTalk Stream app added in the UI at once, and its decision arrives over that connection', async () => {
+    await signIn();
+    // The IM side exists; Backstage hears of the app only through the dialog.
+    await sandboxControl(stack.sandbox, 'POST', '/dingtalk/apps', {
+      ...DINGTALK_STREAM_APP,
+      mode: 'stream',
+    });
+    await page.goto(`${app.url}/im-approval/im-apps`);
+    await page.getByRole('button', { name: 'Add IM app' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New IM app' });
+    await dialog.locator('#integration-im').click();
+    await page.getByRole('option', { name: 'DingTalk' }).click();
+    await dialog.locator('#integration-connection-mode').click();
+    await page.getByRole('option', { name: 'Stream mode' }).click();
+    // Stream mode needs no callback secrets, so the form does not ask for them.
+    expect(await dialog.locator('#integration-token').count()).toBe(0);
+    expect(await dialog.locator('#integration-aesKey').count()).toBe(0);
+    const fields = {
+      id: STREAM_APP_ID,
+      title: 'DingTalk Stream (browser test)',
+      appKey: DINGTALK_STREAM_APP.appKey,
+      appSecret: DINGTALK_STREAM_APP.appSecret,
+      agentId: String(DINGTALK_STREAM_APP.agentId),
+      initiator: 'releasebot',
+      baseUrl: stack.sandbox.url,
+      legacyBaseUrl: stack.sandbox.url,
+    };
+    for (const [field, value] of Object.entries(fields))
+      await dialog.locator(`#integration-${field}`).fill(value);
+    await checkPage(page, 'im-app-dialog-stream');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    // Saved, the dialog is named after the app.
+    await page
+      .getByRole('dialog', { name: 'IM app DingTalk Stream (browser test)' })
+      .getByRole('button', { name: 'Close' })
+      .click();
+
+    // Connected without a restart (the page reads the backend's health again by itself).
+    const connection = page.getByTestId(`connection-${STREAM_APP_ID}`);
+    await expectEventually(
+      async () => (await connection.textContent()) === 'Connected',
+      30_000,
+    );
+    await checkPage(page, 'im-apps-connected');
+
+    await api(backend(), 'POST', '/templates', {
+      token: STATIC_TOKEN,
+      body: {
+        name: STREAM_TEMPLATE,
+        integration: STREAM_APP_ID,
+        form: 'PROC-DEPLOY',
+        fields: { Service: '${vars.service}', Reason: '${vars.reason}' },
+        approvers: ['alice'],
+      },
+    });
+    const { approval } = await openApproval(stack, backend(), {
+      template: STREAM_TEMPLATE,
+      title: 'Deploy over the new stream',
+    });
+    await decideInSandbox(
+      stack,
+      approval.imInstanceId!,
+      'approve',
+      { userId: 'alice', comment: 'over the stream' },
+      'dingtalk',
+    );
+    // The reconciler waits ten minutes in this stack: the decision came over the connection.
+    await page.goto(`${app.url}/im-approval/approvals/${approval.id}`);
+    await page
+      .getByRole('list', { name: 'Timeline' })
+      .getByRole('listitem')
+      .filter({
+        has: page.getByRole('img', { name: 'IM connection' }),
+        hasText: 'Approved',
+      })
+      .waitFor({ timeout: 20_000 });
+
+    // Deleting the app is refused while a template uses it, and the dialog says so first.
+    await page.goto(`${app.url}/im-approval/im-apps`);
+    await page
+      .locator('tr', { hasText: STREAM_APP_ID })
+      .getByRole('button', { name: 'Delete' })
+      .click();
+    const remove = page.getByRole('dialog', { name: /^Delete / });
+    expect(await remove.textContent()).toContain(STREAM_TEMPLATE);
+    expect(
+      await remove.getByRole('button', { name: 'Delete' }).isDisabled(),
+    ).toBe(true);
+    await checkPage(page, 'delete-im-app-dialog');
+    await remove.getByRole('button', { name: 'Keep' }).click();
   });
 
   it("shows a component's approvals on its catalog page, and one decided in the IM changes there without a reload", async () => {
@@ -316,7 +467,7 @@ describe('the IM approval UI in a browser', () => {
     });
     expect(await row.textContent()).toContain('pending');
     expect(await row.textContent()).toContain('octocat (GitHub)');
-    await shot('entity-approvals');
+    await checkPage(page, 'entity-approvals');
 
     await decideInSandbox(stack, approval.imInstanceId!, 'approve', {
       openId: 'ou_alice',
@@ -328,7 +479,7 @@ describe('the IM approval UI in a browser', () => {
 
     await row.getByRole('link', { name: approval.title }).click();
     await page.waitForURL(new RegExp(`/im-approval/approvals/${approval.id}$`));
-    await page.getByText('Timeline').waitFor();
+    await page.getByRole('list', { name: 'Timeline' }).waitFor();
   });
 });
 

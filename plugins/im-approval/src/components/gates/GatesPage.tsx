@@ -25,7 +25,7 @@ import { imApprovalApiRef } from '../../api/ImApprovalApi';
 import { ConfirmDelete } from '../shared/ConfirmDelete';
 import { PermissionGate } from '../shared/PermissionGate';
 import { RequestFailed } from '../shared/RequestFailed';
-import { sourceColumn } from '../shared/sourceColumn';
+import { SourceChip } from '../shared/sourceColumn';
 import { TABLE_OPTIONS } from '../shared/tableOptions';
 import { formatTime } from '../shared/time';
 import { GateDialog } from './GateDialog';
@@ -175,18 +175,24 @@ function GatesTable(props: { gates: GateView[]; onChanged: () => void }) {
   const [open, setOpen] = useState<Open>();
   const [deleting, setDeleting] = useState<GateView>();
   const canManage = capabilities.value?.manageTemplates;
+  // Five columns fit a 1024 px window: where a gate is defined goes under its name, its timeout under its template.
   const columns: TableColumn<GateView>[] = [
     {
       title: 'Gate',
       field: 'name',
       render: row => (
-        <Button
-          color="primary"
-          style={{ textTransform: 'none', whiteSpace: 'nowrap' }}
-          onClick={() => setOpen({ kind: 'existing', view: row })}
-        >
-          {row.name}
-        </Button>
+        <>
+          <Button
+            color="primary"
+            style={{ textTransform: 'none', whiteSpace: 'nowrap', padding: 0 }}
+            onClick={() => setOpen({ kind: 'existing', view: row })}
+          >
+            {row.name}
+          </Button>
+          <div>
+            <SourceChip source={row.source} />
+          </div>
+        </>
       ),
     },
     { title: 'Environments', render: g => g.environments.join(', ') },
@@ -194,17 +200,25 @@ function GatesTable(props: { gates: GateView[]; onChanged: () => void }) {
       title: 'Repositories',
       render: g => g.repositories?.join(', ') ?? 'every installed one',
     },
-    { title: 'Template', field: 'template' },
     {
-      title: 'Timeout',
-      render: g =>
-        g.timeout === undefined
-          ? "template's default"
-          : formatDuration(g.timeout),
+      title: 'Template',
+      field: 'template',
+      render: g => (
+        <>
+          <div>{g.template}</div>
+          <Typography variant="body2" component="div">
+            Timeout:{' '}
+            <span>
+              {g.timeout === undefined
+                ? "the template's default"
+                : formatDuration(g.timeout)}
+            </span>
+          </Typography>
+        </>
+      ),
     },
-    sourceColumn<GateView>(),
     {
-      title: '',
+      title: 'Actions',
       render: row =>
         row.editable && canManage ? (
           <Button size="small" onClick={() => setDeleting(row)}>

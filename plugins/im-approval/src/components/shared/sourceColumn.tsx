@@ -9,13 +9,18 @@ export function sourceColumn<
   return {
     title: 'Source',
     field: 'source',
-    render: row => (
-      <Chip
-        size="small"
-        label={
-          row.source === 'config' ? 'app-config (read-only)' : 'managed here'
-        }
-      />
-    ),
+    render: row => <SourceChip source={row.source} />,
   };
+}
+
+/** Where an IM app, template or gate is defined: app-config (changed only there) or here. */
+export function SourceChip(props: { source: SettingsSourceKind }) {
+  return (
+    <Chip
+      size="small"
+      label={
+        props.source === 'config' ? 'app-config (read-only)' : 'managed here'
+      }
+    />
+  );
 }

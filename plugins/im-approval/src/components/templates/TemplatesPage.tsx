@@ -6,7 +6,6 @@ import {
 } from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
-import Chip from '@material-ui/core/Chip';
 import { makeStyles } from '@material-ui/core/styles';
 import Typography from '@material-ui/core/Typography';
 import { useState } from 'react';
@@ -17,6 +16,7 @@ import { PermissionGate } from '../shared/PermissionGate';
 import { RequestFailed } from '../shared/RequestFailed';
 import { TABLE_OPTIONS } from '../shared/tableOptions';
 import { SendTestApproval } from './SendTestApproval';
+import { SourceChip } from '../shared/sourceColumn';
 import { TemplateDialog } from './TemplateDialog';
 import { WorkflowStepDialog } from './WorkflowStep';
 
@@ -98,14 +98,7 @@ function TemplatesTable() {
               {row.description}
             </Typography>
           )}
-          <Chip
-            size="small"
-            label={
-              row.source === 'config'
-                ? 'app-config (read-only)'
-                : 'managed here'
-            }
-          />
+          <SourceChip source={row.source} />
         </>
       ),
     },
