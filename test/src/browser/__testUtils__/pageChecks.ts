@@ -41,9 +41,9 @@ export async function seriousAccessibilityViolations(
   };
   const { violations } = await page.evaluate(
     runOptions =>
-      (window as unknown as { axe: { run(o: object): Promise<AxeResults> } }).axe.run(
-        runOptions,
-      ),
+      (
+        window as unknown as { axe: { run(o: object): Promise<AxeResults> } }
+      ).axe.run(runOptions),
     options,
   );
   return violations
@@ -128,7 +128,10 @@ export async function horizontalOverflow(
  * 1024 and 1440 px, and no serious or critical axe violation.
  */
 export async function checkPage(page: Page, name: string): Promise<void> {
-  expect({ page: name, overflow: await horizontalOverflow(page, name) }).toEqual({
+  expect({
+    page: name,
+    overflow: await horizontalOverflow(page, name),
+  }).toEqual({
     page: name,
     overflow: [],
   });
