@@ -110,6 +110,16 @@ describe('approvals end to end (real backend on SQLite, Feishu sandbox over HTTP
       ['im_instance_created', 'api'],
       ['approved', 'callback'],
     ]);
+    // Each value with the name the sandbox's form shows approvers (its widget's), whether the template named the widget by it or by id.
+    expect(body.form).toEqual([
+      { field: 'Service', value: 'api', label: 'Service' },
+      { field: 'widget_reason', value: 'release 1.2', label: 'Reason' },
+      {
+        field: 'Run',
+        value: 'https://github.com/acme/api/actions/runs/1001/attempts/1',
+        label: 'Run',
+      },
+    ]);
   });
 
   it('returns a rejection with the approver and comment', async () => {

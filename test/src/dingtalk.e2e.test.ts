@@ -129,6 +129,20 @@ describe('DingTalk end to end (real backend, DingTalk sandbox over HTTP and Stre
       });
       const { body } = await getWithTimeline(backend(), approval.id, token);
       expect(body.timeline.at(-1)).toMatchObject({ type: 'approved', source });
+      // Each value with the sandbox form's component label, whether the template named it by label or by id.
+      expect(body.form).toEqual([
+        { field: 'Service', value: 'api', label: 'Service' },
+        {
+          field: 'TextareaField_reason',
+          value: 'release 1.2',
+          label: 'Reason',
+        },
+        {
+          field: 'Run',
+          value: 'https://github.com/acme/api/actions/runs/1001/attempts/1',
+          label: 'Run',
+        },
+      ]);
     });
 
     it('returns a rejection with its remark', async () => {

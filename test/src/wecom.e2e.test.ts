@@ -135,6 +135,21 @@ describe('WeCom end to end (real backend, WeCom sandbox over HTTP callbacks and 
           value: 'https://github.com/acme/api/actions/runs/1001/attempts/1',
         },
       ]);
+      // GET /approvals/:id: each value with the title of the sandbox template's control, whether the template named it by title or by id.
+      const { body: read } = await getWithTimeline(
+        backend(),
+        approval.id,
+        token,
+      );
+      expect(read.form).toEqual([
+        { field: 'Service', value: 'api', label: 'Service' },
+        { field: 'Textarea-2', value: 'release 1.2', label: 'Reason' },
+        {
+          field: 'Run',
+          value: 'https://github.com/acme/api/actions/runs/1001/attempts/1',
+          label: 'Run',
+        },
+      ]);
       // Lines cut to WeCom's documented 20 characters.
       expect(made.summary).toEqual([
         'Deploy api from acm…',

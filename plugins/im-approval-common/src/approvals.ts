@@ -4,6 +4,7 @@ import { DURATION_HINT, durationSchema } from './duration';
 import { requesterSchema } from './people';
 import { approvalStatusSchema } from './status';
 import { templateNameSchema } from './templates';
+import { storableText, TEXT_LIMITS } from './text';
 import { timelineEventSchema } from './timeline';
 
 /**
@@ -40,9 +41,21 @@ export type ParsedCreateApprovalRequest = z.output<
   typeof createApprovalRequestSchema
 >;
 
-/** @public */
+/**
+ * One value sent to the IM form: `field` as the template names it (the IM field's id or name), and
+ * `label`, the name the IM form shows approvers for that field, once the IM has told it.
+ *
+ * @public
+ */
 export const formValueSchema = z
-  .object({ field: z.string(), value: z.string() })
+  .object({
+    field: z.string(),
+    value: z.string(),
+    label: storableText(TEXT_LIMITS.fieldName).optional().meta({
+      description:
+        "The IM form's name for the field, as approvers see it (Feishu widget name, DingTalk component label, WeCom control title): one line of text from the IM, recorded when the instance was created; absent until then, where the IM gives none, and for approvals from before labels were kept",
+    }),
+  })
   .meta({ id: 'FormValue' });
 /** @public */
 export type FormValue = z.infer<typeof formValueSchema>;

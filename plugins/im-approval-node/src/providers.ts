@@ -32,6 +32,13 @@ export interface ImInstanceRequest {
 export interface ImInstanceRef {
   instanceId: string;
   url?: string;
+  /**
+   * The label the IM form shows approvers for each field the request filled (Feishu widget `name`,
+   * DingTalk component `label`, WeCom control `title`), by the field as the request names it; fields
+   * the IM gives no label are left out. Text from the IM: the backend keeps it to one storable line.
+   * Absent when the provider does not tell.
+   */
+  labels?: ReadonlyMap<string, string>;
 }
 
 /**

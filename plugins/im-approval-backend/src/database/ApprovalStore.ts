@@ -81,10 +81,14 @@ export interface ApprovalStore {
   /** The templates and repositories of the latest approvals, containing `q` when given. */
   facets(q?: string): Promise<ApprovalFacets>;
   timeline(id: string): Promise<TimelineEvent[]>;
-  /** Records the IM instance of a pending approval that has none yet; undefined otherwise. */
+  /**
+   * Records the IM instance of a pending approval that has none yet, with `form`, when given, in
+   * place of the stored form (its values with the labels the IM gave their fields); undefined
+   * otherwise.
+   */
   attachInstance(
     id: string,
-    instance: { instanceId: string; url?: string },
+    instance: { instanceId: string; url?: string; form?: FormValue[] },
     event: NewTimelineEvent,
   ): Promise<Approval | undefined>;
   /**

@@ -255,6 +255,49 @@ describe.each(databases.eachSupportedId())(
       ).toBeUndefined();
     });
 
+    it("records the IM's labels of the form's fields with the instance, in the same update, and keeps the form otherwise", async () => {
+      const approval = newApproval({
+        form: [
+          { field: 'Service', value: 'api' },
+          { field: 'widget_reason', value: 'release 1.2' },
+        ],
+      });
+      await store.insert(approval, { type: 'created', source: 'api' });
+      const form = [
+        { field: 'Service', value: 'api', label: 'Service' },
+        { field: 'widget_reason', value: 'release 1.2', label: '变更原因' },
+      ];
+      const attached = await store.attachInstance(
+        approval.id,
+        { instanceId: `LABELS-${approval.id}`, form },
+        { type: 'im_instance_created', source: 'api' },
+      );
+      expect(attached?.form).toEqual(form);
+      expect((await store.get(approval.id))?.form).toEqual(form);
+      // A late second attach changes neither the instance nor the labels.
+      expect(
+        await store.attachInstance(
+          approval.id,
+          {
+            instanceId: 'LABELS-late',
+            form: [{ field: 'Service', value: 'api', label: 'Other' }],
+          },
+          { type: 'im_instance_created', source: 'api' },
+        ),
+      ).toBeUndefined();
+      expect((await store.get(approval.id))?.form).toEqual(form);
+
+      // Without labels (an IM that tells none), the form is left as stored.
+      const unlabelled = newApproval();
+      await store.insert(unlabelled, { type: 'created', source: 'api' });
+      const plain = await store.attachInstance(
+        unlabelled.id,
+        { instanceId: `LABELS-${unlabelled.id}` },
+        { type: 'im_instance_created', source: 'api' },
+      );
+      expect(plain?.form).toEqual(unlabelled.form);
+    });
+
     it('answers reads made together, by id and by IM instance, each with its own approval', async () => {
       const [first, second] = [newApproval(), newApproval()];
       const other = newApproval({ integration: 'other-integration' });

@@ -4,6 +4,7 @@ import {
   type Approval,
   type ApprovalFacets,
   type ApprovalStatus,
+  type FormValue,
   type ListApprovalsQuery,
   type TimelineEvent,
 } from '@im-approval/plugin-im-approval-common';
@@ -348,7 +349,7 @@ export class DatabaseApprovalStore implements ApprovalStore {
 
   async attachInstance(
     id: string,
-    instance: { instanceId: string; url?: string },
+    instance: { instanceId: string; url?: string; form?: FormValue[] },
     event: NewTimelineEvent,
   ) {
     return this.conditionalUpdate(
@@ -358,6 +359,8 @@ export class DatabaseApprovalStore implements ApprovalStore {
         im_instance_id: storable(instance.instanceId),
         im_url: storable(instance.url),
         error: null,
+        // In the same update, so the labels are there exactly when the instance is.
+        ...(instance.form ? { form: JSON.stringify(instance.form) } : {}),
       },
       event,
     );

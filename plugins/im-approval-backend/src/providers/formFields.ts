@@ -1,10 +1,11 @@
+import type { FormValue } from '@im-approval/plugin-im-approval-common';
 import {
   ImApiError,
   type ImFormField,
 } from '@im-approval/plugin-im-approval-node';
 
 /** The form field a template names, by id or else by name; an error listing the form's fields otherwise. */
-export function findField(
+function findField(
   fields: ImFormField[],
   field: string,
   form: string,
@@ -18,4 +19,25 @@ export function findField(
     );
   }
   return found;
+}
+
+/**
+ * Each value of a request with the IM form field it fills, and the IM's label of each field filled,
+ * by the field as the request names it (for the approval page: the label is what approvers see).
+ */
+export function fillForm(
+  fields: ImFormField[],
+  values: FormValue[],
+  form: string,
+): {
+  filled: Array<{ imField: ImFormField; value: string }>;
+  labels: Map<string, string>;
+} {
+  const labels = new Map<string, string>();
+  const filled = values.map(({ field, value }) => {
+    const imField = findField(fields, field, form);
+    if (imField.name) labels.set(field, imField.name);
+    return { imField, value };
+  });
+  return { filled, labels };
 }

@@ -1,4 +1,7 @@
-import type { ParsedCreateApprovalRequest } from '@im-approval/plugin-im-approval-common';
+import {
+  formValueSchema,
+  type ParsedCreateApprovalRequest,
+} from '@im-approval/plugin-im-approval-common';
 import { ImApiError } from '@im-approval/plugin-im-approval-node';
 import type { Caller } from '../auth/CallerResolver';
 import { scriptedCore, template } from './__testUtils__/scriptedIm';
@@ -35,6 +38,43 @@ describe('ApprovalService', () => {
     });
     expect(again).toEqual({ created: false, approval: first.approval });
     expect(im.count('createInstance')).toBe(1);
+  });
+
+  it("records the IM's label of each field with the instance, as one line of text within a field name's size", async () => {
+    const { service, im, store } = await scriptedCore({
+      templates: [
+        template({
+          fields: { Service: 'api', widget_reason: 'hotfix', widget_run: '7' },
+        }),
+      ],
+    });
+    im.labels = new Map([
+      ['Service', 'Service'],
+      ['widget_reason', ' Reason\n\u0000for it '],
+      // Astral characters count twice in UTF-16, as the schema's bound does.
+      ['widget_run', '🚀'.repeat(300)],
+    ]);
+    const { approval } = await service.create(request(), workflow());
+    const form = [
+      { field: 'Service', value: 'api', label: 'Service' },
+      { field: 'widget_reason', value: 'hotfix', label: 'Reason for it' },
+      {
+        field: 'widget_run',
+        value: '7',
+        label: `${'🚀'.repeat(127)}…`,
+      },
+    ];
+    expect(approval.form).toEqual(form);
+    expect((await store.get(approval.id))?.form).toEqual(form);
+    expect(formValueSchema.array().parse(form)).toEqual(form);
+  });
+
+  it('keeps the form as sent when the IM tells no labels', async () => {
+    const { service } = await scriptedCore({
+      templates: [template({ fields: { Service: 'api' } })],
+    });
+    const { approval } = await service.create(request(), workflow());
+    expect(approval.form).toEqual([{ field: 'Service', value: 'api' }]);
   });
 
   it('checks the policy before the key: a forbidden environment never gets the approval behind a known key', async () => {

@@ -1,8 +1,11 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import type {
-  Approval,
-  Requester,
-  TimelineSource,
+import {
+  oneLine,
+  TEXT_LIMITS,
+  type Approval,
+  type FormValue,
+  type Requester,
+  type TimelineSource,
 } from '@im-approval/plugin-im-approval-common';
 import {
   ImApiError,
@@ -18,6 +21,32 @@ function requestedBy(requester: Requester): string {
   return requester.githubLogin === requester.name
     ? `GitHub user ${requester.githubLogin}`
     : `${requester.name} (GitHub ${requester.githubLogin})`;
+}
+
+/**
+ * A field's label as the IM gave it, as data to store and show: one line, trimmed, within a field
+ * name's size in UTF-16 units as the schema counts (oneLine cuts by characters); undefined when empty.
+ */
+function storableLabel(label: string): string | undefined {
+  const limit = TEXT_LIMITS.fieldName;
+  let line = oneLine(label, limit).trim();
+  // Cutting the cut line again drops its ellipsis with the character before it.
+  for (let max = limit - 1; line.length > limit; max--)
+    line = oneLine(line, max);
+  return line || undefined;
+}
+
+/** The form with the IM's label of each field; undefined when the IM told none, so the stored form stays. */
+function labelled(
+  form: FormValue[],
+  labels: ImInstanceRef['labels'],
+): FormValue[] | undefined {
+  if (!labels?.size) return undefined;
+  return form.map(value => {
+    const told = labels.get(value.field);
+    const label = told === undefined ? undefined : storableLabel(told);
+    return label ? { ...value, label } : value;
+  });
 }
 
 /** How far the IM's clock may lag ours when looking for an instance an earlier attempt made. */
@@ -96,13 +125,18 @@ export class ImInstanceOpener {
         }
       }
       const instance = found ?? (await client.createInstance(request));
-      const attached = await store.attachInstance(approval.id, instance, {
-        type: 'im_instance_created',
-        source,
-        message: found
-          ? `${approval.provider} instance ${instance.instanceId}, found: an earlier attempt created it but its answer was lost`
-          : `${approval.provider} instance ${instance.instanceId}`,
-      });
+      const form = labelled(approval.form, instance.labels);
+      const attached = await store.attachInstance(
+        approval.id,
+        { instanceId: instance.instanceId, url: instance.url, form },
+        {
+          type: 'im_instance_created',
+          source,
+          message: found
+            ? `${approval.provider} instance ${instance.instanceId}, found: an earlier attempt created it but its answer was lost`
+            : `${approval.provider} instance ${instance.instanceId}`,
+        },
+      );
       if (attached) this.tell(attached);
       return attached ?? (await store.get(approval.id)) ?? approval;
     } catch (error) {

@@ -168,6 +168,34 @@ describe('DingtalkClient', () => {
     },
   );
 
+  it("answers each component's label, as approvers see it, by the field as the template names it", async () => {
+    tokenOnce();
+    nock(API)
+      .get('/v1.0/workflow/forms/schemas/processCodes')
+      .query(true)
+      .reply(200, form);
+    nock(API)
+      .post('/v1.0/workflow/processInstances')
+      .reply(200, { instanceId: 'PI-1' });
+    const created = await client().createInstance({
+      approvalId: 'a',
+      form: 'PROC',
+      title: 't',
+      fields: [
+        { field: 'Service', value: 'api' },
+        { field: 'TextareaField_reason', value: 'r' },
+      ],
+      approvers: ['alice'],
+      approverMode: 'any',
+    });
+    expect(created.labels).toEqual(
+      new Map([
+        ['Service', 'Service'],
+        ['TextareaField_reason', 'Reason'],
+      ]),
+    );
+  });
+
   it('names the form fields when a template maps one the form does not have', async () => {
     tokenOnce();
     nock(API)
@@ -601,8 +629,12 @@ describe('DingtalkClient', () => {
             ],
           }),
         );
-      expect(await client().findCreated(request, since)).toMatchObject([
-        { instanceId: 'PI-mine' },
+      expect(await client().findCreated(request, since)).toEqual([
+        {
+          instanceId: 'PI-mine',
+          url: undefined,
+          labels: new Map([['Service', 'Service']]),
+        },
       ]);
     });
 

@@ -21,7 +21,7 @@ import {
   type ContactKind,
 } from '../api/UserIdResolver';
 import { rejectCallback } from '../callbackChecks';
-import { findField } from '../formFields';
+import { fillForm } from '../formFields';
 import { instanceRef } from '../instanceRef';
 import { DingtalkApi } from './DingtalkApi';
 import { DingtalkCallbackVerifier } from './dingtalkCallback';
@@ -197,8 +197,8 @@ export class DingtalkClient implements ImClient {
     });
   }
 
-  async createInstance(request: ImInstanceRequest) {
-    const body = await this.createBody(request);
+  async createInstance(request: ImInstanceRequest): Promise<ImInstanceRef> {
+    const { body, labels } = await this.createBody(request);
     const created = await this.api.call(
       {
         operation: 'create an approval instance',
@@ -208,7 +208,7 @@ export class DingtalkClient implements ImClient {
       },
       z.object({ instanceId: z.string().min(1) }),
     );
-    return instanceRef(this.integration, created.instanceId);
+    return { ...instanceRef(this.integration, created.instanceId), labels };
   }
 
   /**
@@ -220,7 +220,7 @@ export class DingtalkClient implements ImClient {
     since: Date,
   ): Promise<ImInstanceRef[]> {
     const found: ImInstanceRef[] = [];
-    const body = await this.createBody(request);
+    const { body, labels } = await this.createBody(request);
     const wanted = body.formComponentValues;
     let nextToken = 0;
     for (let page = 0; page < FIND_PAGES; page++) {
@@ -255,7 +255,7 @@ export class DingtalkClient implements ImClient {
             ),
           )
         ) {
-          found.push(instanceRef(this.integration, id));
+          found.push({ ...instanceRef(this.integration, id), labels });
         }
       }
       if (
@@ -269,17 +269,21 @@ export class DingtalkClient implements ImClient {
     return found;
   }
 
-  /** The create call's body: form values by the form's labels, people resolved to user ids. */
+  /**
+   * The create call's body: form values by the form's labels, people resolved to user ids; and the
+   * labels of the fields filled.
+   */
   private async createBody(request: ImInstanceRequest) {
-    const fields = await this.describeForm(request.form);
-    const formComponentValues = request.fields.map(({ field, value }) => {
-      const component = findField(
-        fields,
-        field,
-        `DingTalk form "${request.form}"`,
-      );
-      return { id: component.id, name: component.name, value };
-    });
+    const { filled, labels } = fillForm(
+      await this.describeForm(request.form),
+      request.fields,
+      `DingTalk form "${request.form}"`,
+    );
+    const formComponentValues = filled.map(({ imField, value }) => ({
+      id: imField.id,
+      name: imField.name,
+      value,
+    }));
     const [[originator], approvers] = await Promise.all([
       this.users.resolve([request.initiator ?? this.integration.initiator]),
       this.users.resolve(request.approvers),
@@ -288,7 +292,7 @@ export class DingtalkClient implements ImClient {
       approvers.length,
       request.approverMode,
     );
-    return {
+    const body = {
       originatorUserId: originator,
       processCode: request.form,
       formComponentValues,
@@ -297,6 +301,7 @@ export class DingtalkClient implements ImClient {
         ? { microappAgentId: this.integration.agentId }
         : {}),
     };
+    return { body, labels };
   }
 
   findUsers(people: string[]): Promise<Array<string | undefined>> {

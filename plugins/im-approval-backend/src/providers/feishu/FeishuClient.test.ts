@@ -100,6 +100,7 @@ describe('FeishuClient', () => {
     expect(await feishu.createInstance(request)).toEqual({
       instanceId: 'INST/1',
       url: `${BASE}/instances/INST%2F1`,
+      labels: new Map([['Service', 'Service']]),
     });
     await feishu.createInstance({ ...request, approvalId: 'a-2' });
     expect(bodies[0]).toEqual({
@@ -247,6 +248,36 @@ describe('FeishuClient', () => {
         .get('/open-apis/approval/v4/instances/a-1')
         .reply(200, { code: 0, data: { status: 'PENDING', ...data } });
 
+    it("answers each widget's name, as approvers see it, by the field as the template names it; a widget without a name has no label", async () => {
+      prepare(
+        definition(
+          JSON.stringify([
+            { id: 'w-service', name: 'Service', type: 'input' },
+            { id: 'w-reason', name: '变更原因 Reason', type: 'textarea' },
+            { id: 'w-run', type: 'input' },
+          ]),
+        ),
+      );
+      nock(BASE)
+        .post('/open-apis/approval/v4/instances')
+        .reply(200, { code: 0, data: { instance_code: 'INST-1' } });
+
+      const created = await client().createInstance({
+        ...request,
+        fields: [
+          { field: 'Service', value: 'api' },
+          { field: 'w-reason', value: 'hotfix' },
+          { field: 'w-run', value: 'run 7' },
+        ],
+      });
+      expect(created.labels).toEqual(
+        new Map([
+          ['Service', 'Service'],
+          ['w-reason', '变更原因 Reason'],
+        ]),
+      );
+    });
+
     it('title must be an @i18n@ key: sends the key, its text in i18n_resources, English first on Lark', async () => {
       prepare();
       let body: {
@@ -290,6 +321,7 @@ describe('FeishuClient', () => {
       expect(await client().createInstance(request)).toEqual({
         instanceId: 'INST-EARLIER',
         url: `${BASE}/instances/INST-EARLIER`,
+        labels: new Map([['Service', 'Service']]),
       });
       expect(creates.isDone()).toBe(true);
     });

@@ -11,7 +11,7 @@ import {
   type ImProviderDeps,
 } from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
-import { findField } from '../formFields';
+import { fillForm } from '../formFields';
 import { instanceRef } from '../instanceRef';
 import { FeishuApi } from './FeishuApi';
 import { parseFeishuCallback } from './feishuCallback';
@@ -218,14 +218,16 @@ export class FeishuClient implements ImClient {
   async createInstance(request: ImInstanceRequest) {
     const definition = await this.definition(request.form);
     const node = this.approverNode(definition, request);
-    const form = request.fields.map(({ field, value }) => {
-      const widget = findField(
-        definition.form,
-        field,
-        `Feishu approval "${request.form}"`,
-      );
-      return { id: widget.id, type: widget.type, value };
-    });
+    const { filled, labels } = fillForm(
+      definition.form,
+      request.fields,
+      `Feishu approval "${request.form}"`,
+    );
+    const form = filled.map(({ imField, value }) => ({
+      id: imField.id,
+      type: imField.type,
+      value,
+    }));
     const [initiator, approvers] = await Promise.all([
       this.users
         .resolve([request.initiator ?? this.integration.initiator])
@@ -253,7 +255,10 @@ export class FeishuClient implements ImClient {
         },
         z.object({ instance_code: z.string().min(1) }),
       );
-      return instanceRef(this.integration, created.instance_code);
+      return {
+        ...instanceRef(this.integration, created.instance_code),
+        labels,
+      };
     } catch (error) {
       if (!(error instanceof ImApiError)) throw error;
       // A repeated uuid fails with 60012: the instance exists, made by an earlier try whose answer
@@ -261,7 +266,8 @@ export class FeishuClient implements ImClient {
       // the one instance of this uuid is the answer; it is never created twice.
       if (error.code !== FEISHU_UUID_CONFLICT && !error.transient) throw error;
       const existing = await this.instanceByUuid(uuid, request.form, error);
-      if (existing) return instanceRef(this.integration, existing);
+      if (existing)
+        return { ...instanceRef(this.integration, existing), labels };
       throw error;
     }
   }

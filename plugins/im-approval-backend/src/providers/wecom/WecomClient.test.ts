@@ -156,10 +156,17 @@ describe('WecomClient', () => {
       ],
       approvers: ['13800000001', 'bob'],
     };
+    // Each control's title, as approvers see it, by the field as the template names it.
     expect(
-      (await wecom.createInstance({ ...request, approverMode: 'all' }))
-        .instanceId,
-    ).toBe('202611210001');
+      await wecom.createInstance({ ...request, approverMode: 'all' }),
+    ).toEqual({
+      instanceId: '202611210001',
+      url: undefined,
+      labels: new Map([
+        ['Service', 'Service'],
+        ['Textarea-2', 'Reason'],
+      ]),
+    });
     await wecom.createInstance({ ...request, approverMode: 'any' });
     expect(bodies[0]).toEqual({
       creator_userid: 'bot',
@@ -646,8 +653,12 @@ describe('WecomClient', () => {
         .post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-7' })
         .query(true)
         .reply(200, detailOf('SP-7', 'api run 7'));
-      expect(await client().findCreated(request, since)).toMatchObject([
-        { instanceId: 'SP-7' },
+      expect(await client().findCreated(request, since)).toEqual([
+        {
+          instanceId: 'SP-7',
+          url: undefined,
+          labels: new Map([['Service', 'Service']]),
+        },
       ]);
     });
 

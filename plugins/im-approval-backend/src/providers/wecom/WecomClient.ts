@@ -19,7 +19,7 @@ import {
   type ContactKind,
 } from '../api/UserIdResolver';
 import { rejectCallback } from '../callbackChecks';
-import { findField } from '../formFields';
+import { fillForm } from '../formFields';
 import { instanceRef } from '../instanceRef';
 import { WecomApi } from './WecomApi';
 import { WecomCallbackVerifier } from './wecomCallback';
@@ -219,8 +219,8 @@ export class WecomClient implements ImClient {
     });
   }
 
-  async createInstance(request: ImInstanceRequest) {
-    const body = await this.createBody(request);
+  async createInstance(request: ImInstanceRequest): Promise<ImInstanceRef> {
+    const { body, labels } = await this.createBody(request);
     const created = await this.api.call(
       {
         operation: 'create an approval request',
@@ -230,7 +230,7 @@ export class WecomClient implements ImClient {
       },
       z.object({ sp_no: z.string().min(1) }),
     );
-    return instanceRef(this.integration, created.sp_no);
+    return { ...instanceRef(this.integration, created.sp_no), labels };
   }
 
   /**
@@ -242,7 +242,7 @@ export class WecomClient implements ImClient {
     since: Date,
   ): Promise<ImInstanceRef[]> {
     const found: ImInstanceRef[] = [];
-    const body = await this.createBody(request);
+    const { body, labels } = await this.createBody(request);
     let cursor = '';
     for (let page = 0; page < FIND_PAGES; page++) {
       const list = await this.api.call(
@@ -275,7 +275,7 @@ export class WecomClient implements ImClient {
             ),
           )
         ) {
-          found.push(instanceRef(this.integration, spNo));
+          found.push({ ...instanceRef(this.integration, spNo), labels });
         }
       }
       if (!list.new_next_cursor || list.sp_no_list.length === 0) break;
@@ -284,17 +284,21 @@ export class WecomClient implements ImClient {
     return found;
   }
 
-  /** applyevent's body: the template's controls filled, people resolved to user ids. */
+  /**
+   * applyevent's body: the template's controls filled, people resolved to user ids; and the titles
+   * of the controls filled.
+   */
   private async createBody(request: ImInstanceRequest) {
-    const controls = await this.describeForm(request.form);
-    const contents = request.fields.map(({ field, value }) => {
-      const control = findField(
-        controls,
-        field,
-        `WeCom template "${request.form}"`,
-      );
-      return { control: control.type, id: control.id, value: { text: value } };
-    });
+    const { filled, labels } = fillForm(
+      await this.describeForm(request.form),
+      request.fields,
+      `WeCom template "${request.form}"`,
+    );
+    const contents = filled.map(({ imField, value }) => ({
+      control: imField.type,
+      id: imField.id,
+      value: { text: value },
+    }));
     const [[creator], approvers] = await Promise.all([
       this.users.resolve([request.initiator ?? this.integration.initiator]),
       this.users.resolve(request.approvers),
@@ -305,7 +309,7 @@ export class WecomClient implements ImClient {
     ]
       .slice(0, SUMMARY_LINES)
       .map(summaryLine);
-    return {
+    const body = {
       creator_userid: creator,
       template_id: request.form,
       use_template_approver: 0,
@@ -323,6 +327,7 @@ export class WecomClient implements ImClient {
         summary_info: [{ text, lang: 'zh_CN' }],
       })),
     };
+    return { body, labels };
   }
 
   private detail(spNo: string) {

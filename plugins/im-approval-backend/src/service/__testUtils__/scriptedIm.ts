@@ -65,11 +65,17 @@ export class ScriptedIm implements ImClient {
   async describeForm() {
     return [];
   }
+  /** The labels the IM answers with each instance it creates, by the request's field. */
+  labels?: Map<string, string>;
   async createInstance(request: ImInstanceRequest) {
     this.record('createInstance', request);
     const instanceId = `inst-${++this.created}`;
     this.instances.set(instanceId, { status: 'pending' });
-    return { instanceId, url: `https://im.example/${instanceId}` };
+    return {
+      instanceId,
+      url: `https://im.example/${instanceId}`,
+      labels: this.labels,
+    };
   }
   /** People the IM does not know: findUsers answers undefined for them. */
   readonly strangers = new Set<string>();

@@ -44,6 +44,8 @@ const useStyles = makeStyles({
   card: { '& td, & p': { overflowWrap: 'anywhere' } },
   // Alert's message is a flex item: without a minimum width of 0 a long token widens the page.
   alertMessage: { minWidth: 0, overflowWrap: 'anywhere' },
+  // The template's field beside the IM's label, in smaller text: the secondary name.
+  fieldId: { marginLeft: 8 },
 });
 
 /** The labels as written: StructuredMetadataTable would start-case them ("Im App", "Run Id"). */
@@ -278,15 +280,21 @@ function RunCard({ approval }: { approval: ApprovalWithTimeline }) {
 }
 
 /**
- * The values as sent. An approval keeps each field as its template names it (the IM field's id or
- * its name), not the IM form's label, so that is what is shown.
+ * The values as sent, each by the label the IM form shows approvers, with the template's field
+ * beside it where the two differ. Approvals from before labels were kept have only the template's
+ * field, and the card says so.
  */
 function FormValuesCard({ form }: { form: FormValue[] }) {
   const classes = useStyles();
+  const unlabelled = form.length > 0 && form.every(({ label }) => !label);
   return (
     <InfoCard
       title="Form values sent to the IM"
-      subheader="Each field as the template names it: the IM form's field id or name"
+      subheader={
+        unlabelled
+          ? "Each field as the template names it: the IM form's field id or name"
+          : undefined
+      }
       className={classes.card}
     >
       {form.length === 0 ? (
@@ -300,9 +308,21 @@ function FormValuesCard({ form }: { form: FormValue[] }) {
             </TableRow>
           </TableHead>
           <TableBody>
-            {form.map(({ field, value }, index) => (
+            {form.map(({ field, label, value }, index) => (
               <TableRow key={`${field}-${index}`}>
-                <TableCell>{field}</TableCell>
+                <TableCell>
+                  {label || field}
+                  {label && label !== field && (
+                    <Typography
+                      variant="caption"
+                      color="textSecondary"
+                      component="span"
+                      className={classes.fieldId}
+                    >
+                      {field}
+                    </Typography>
+                  )}
+                </TableCell>
                 <TableCell style={{ whiteSpace: 'pre-wrap' }}>
                   {value}
                 </TableCell>
