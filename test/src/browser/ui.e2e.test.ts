@@ -168,6 +168,11 @@ describe('the IM approval UI in a browser', () => {
     expect(step).toMatch(/variables: \|\n\s+service=\n\s+reason=/);
     await checkPage(page, 'workflow-step-dialog');
     await stepDialog.getByRole('button', { name: 'Close' }).click();
+    await row.getByRole('button', { name: 'Delete' }).click();
+    const removeTemplate = page.getByRole('dialog', { name: /^Delete / });
+    await checkPage(page, 'delete-template-dialog');
+    await removeTemplate.getByRole('button', { name: 'Keep' }).click();
+    await removeTemplate.waitFor({ state: 'hidden' });
 
     // Send a test approval with the template's variables.
     await row.getByRole('button', { name: 'Send test approval' }).click();
@@ -258,6 +263,14 @@ describe('the IM approval UI in a browser', () => {
     await checkPage(page, 'gate-dialog');
     await dialog.getByRole('button', { name: 'Save' }).click();
     await page.locator('tr', { hasText: 'ui-gate' }).waitFor();
+    await page
+      .locator('tr', { hasText: 'ui-gate' })
+      .getByRole('button', { name: 'Delete' })
+      .click();
+    const removeGate = page.getByRole('dialog', { name: /^Delete / });
+    await checkPage(page, 'delete-gate-dialog');
+    await removeGate.getByRole('button', { name: 'Keep' }).click();
+    await removeGate.waitFor({ state: 'hidden' });
 
     // On GitHub (the sandbox's page): a job that targets the environment is held.
     const github = await browser.newPage({
@@ -346,6 +359,11 @@ describe('the IM approval UI in a browser', () => {
     await checkPage(page, 'admin-decision-dialog');
     await decide.getByRole('button', { name: 'Back' }).click();
     await decide.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: 'Cancel approval' }).click();
+    const cancel = page.getByRole('dialog', { name: 'Cancel this approval' });
+    await checkPage(page, 'cancel-approval-dialog');
+    await cancel.getByRole('button', { name: 'Back' }).click();
+    await cancel.waitFor({ state: 'hidden' });
     await decideInSandbox(stack, shown.approval.imInstanceId!, 'reject', {
       openId: 'ou_alice',
       comment: 'not today',
