@@ -1,5 +1,8 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { APPROVAL_SIGNAL_CHANNEL } from '@im-approval/plugin-im-approval-common';
+import {
+  APPROVAL_SIGNAL_CHANNEL,
+  type Approval,
+} from '@im-approval/plugin-im-approval-common';
 import { act } from 'react';
 import {
   approval,
@@ -7,6 +10,11 @@ import {
   fakeSignals,
   renderPage,
 } from '../../__testUtils__/renderPage';
+
+/** One page of approvals as the backend answers it. */
+function page(...items: Approval[]) {
+  return { items, totalCount: items.length, offset: 0, limit: 25 };
+}
 
 describe('the approvals list', () => {
   it('shows the approvals the backend pages through, linking each to its details', async () => {
@@ -53,12 +61,7 @@ describe('the approvals list', () => {
 
   it('asks the backend again with the status and repository chosen', async () => {
     const api = fakeApi({
-      listApprovals: jest.fn(async () => ({
-        items: [],
-        totalCount: 0,
-        offset: 0,
-        limit: 25,
-      })),
+      listApprovals: jest.fn(async () => page()),
     });
     await renderPage(api, '/');
     await screen.findByText(/No approvals yet/);
@@ -85,12 +88,7 @@ describe('the approvals list', () => {
 
   it('lists my own approvals, and reads the page again when the backend signals a change', async () => {
     const api = fakeApi({
-      listApprovals: jest.fn(async () => ({
-        items: [approval],
-        totalCount: 1,
-        offset: 0,
-        limit: 25,
-      })),
+      listApprovals: jest.fn(async () => page(approval)),
     });
     const signals = fakeSignals();
     await renderPage(api, '/', { signals: signals.api });
@@ -121,12 +119,7 @@ describe('the approvals list', () => {
 
   it('says nothing matched, rather than that there are no approvals, after a search', async () => {
     const api = fakeApi({
-      listApprovals: jest.fn(async () => ({
-        items: [],
-        totalCount: 0,
-        offset: 0,
-        limit: 25,
-      })),
+      listApprovals: jest.fn(async () => page()),
     });
     await renderPage(api, '/');
     await screen.findByText(/No approvals yet/);
@@ -161,12 +154,7 @@ describe('the approvals list', () => {
       listApprovals: jest
         .fn()
         .mockRejectedValueOnce(new TypeError('Failed to fetch'))
-        .mockResolvedValue({
-          items: [approval],
-          totalCount: 1,
-          offset: 0,
-          limit: 25,
-        }),
+        .mockResolvedValue(page(approval)),
     });
     await renderPage(api, '/');
     expect(
@@ -206,12 +194,7 @@ describe('the approvals list', () => {
 
   it('takes its filters from the URL, so a shared link shows the same view', async () => {
     const api = fakeApi({
-      listApprovals: jest.fn(async () => ({
-        items: [],
-        totalCount: 0,
-        offset: 0,
-        limit: 25,
-      })),
+      listApprovals: jest.fn(async () => page()),
     });
     await renderPage(
       api,
@@ -235,12 +218,7 @@ describe('the approvals list', () => {
 
   it('ignores unknown filter values in a hand-edited URL', async () => {
     const api = fakeApi({
-      listApprovals: jest.fn(async () => ({
-        items: [],
-        totalCount: 0,
-        offset: 0,
-        limit: 25,
-      })),
+      listApprovals: jest.fn(async () => page()),
     });
     await renderPage(api, '/?status=bogus&mine=everyone');
     await screen.findByText(/No approvals yet/);
@@ -251,12 +229,7 @@ describe('the approvals list', () => {
 
   it('offers the repositories and templates recent approvals have, as the user types', async () => {
     const api = fakeApi({
-      listApprovals: jest.fn(async () => ({
-        items: [],
-        totalCount: 0,
-        offset: 0,
-        limit: 25,
-      })),
+      listApprovals: jest.fn(async () => page()),
       listApprovalFacets: jest.fn(async (q?: string) => ({
         templates: ['deploy'],
         repositories: ['acme/api', 'acme/web'].filter(r => r.includes(q ?? '')),
@@ -281,12 +254,7 @@ describe('the approvals list', () => {
 
   it('says how fresh the list is', async () => {
     const api = fakeApi({
-      listApprovals: jest.fn(async () => ({
-        items: [approval],
-        totalCount: 1,
-        offset: 0,
-        limit: 25,
-      })),
+      listApprovals: jest.fn(async () => page(approval)),
     });
     await renderPage(api, '/');
     expect(await screen.findByText('Updated just now')).toBeInTheDocument();
