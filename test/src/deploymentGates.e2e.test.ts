@@ -142,7 +142,9 @@ function describeGates(database: DatabaseKind, replicas: number) {
         gate: 'production',
       });
       expect(approval.form).toEqual(
-        expect.arrayContaining([{ field: 'Service', value: 'api' }]),
+        expect.arrayContaining([
+          { field: 'Service', label: 'Service', value: 'api' },
+        ]),
       );
       expect(run(stack, id).jobs[0].status).toBe('waiting');
       // The status report names the IM, the approvers and the time left.
