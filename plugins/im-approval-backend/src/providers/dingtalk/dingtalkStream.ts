@@ -52,23 +52,27 @@ class DingtalkStreamConnection implements ImConnection {
     if (this.closed) return;
     try {
       const endpoint = await this.openTicket();
+      // Closed while the ticket was fetched: a socket opened now would be held by no one.
+      if (this.closed) return;
       const socket = new WebSocket(
         `${endpoint.endpoint}?ticket=${encodeURIComponent(endpoint.ticket)}`,
       );
       this.socket = socket;
+      // A socket closed or replaced since no longer speaks for the connection.
+      const current = () => this.socket === socket;
       socket.addEventListener('open', () => {
+        if (!current()) return;
         this.retryDelay = RECONNECT_MIN_MS;
         this.logger.info(
           `DingTalk Stream connected for app ${this.integration.appKey} (integration ${this.integration.id})`,
         );
         this.observer.connected();
       });
-      socket.addEventListener(
-        'message',
-        message => void this.receive(socket, String(message.data)),
-      );
+      socket.addEventListener('message', message => {
+        if (current()) void this.receive(socket, String(message.data));
+      });
       socket.addEventListener('close', () => {
-        if (this.socket === socket) this.reopenLater('the connection closed');
+        if (current()) this.reopenLater('the connection closed');
       });
       socket.addEventListener('error', () => socket.close());
     } catch (error) {
