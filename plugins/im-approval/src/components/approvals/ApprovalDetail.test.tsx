@@ -70,7 +70,10 @@ describe('an approval’s details', () => {
     expect(commit).toHaveAttribute('title', sha);
     expect(
       screen.getByRole('link', { name: external('1001, attempt 1') }),
-    ).toHaveAttribute('href', approval.context.runUrl);
+    ).toHaveAttribute(
+      'href',
+      'https://ghe.example.com/acme/api/actions/runs/1001/attempts/1',
+    );
     expect(
       screen.getByRole('link', { name: external('https://ghe.example.com') }),
     ).toHaveAttribute('href', 'https://ghe.example.com');
@@ -344,6 +347,23 @@ describe('an approval’s details', () => {
       expect(screen.queryByRole('alert')).not.toBeInTheDocument(),
     );
     expect(api.getApproval).toHaveBeenCalledTimes(3);
+  });
+
+  it('links a run by its number only: a self-reported run id that is not one gets no link', async () => {
+    const api = fakeApi({
+      getApproval: jest.fn(async () => ({
+        ...approval,
+        context: {
+          ...approval.context,
+          runId: '../../settings',
+          runAttempt: '1',
+        },
+      })),
+    });
+    await renderPage(api, path);
+    expect(
+      (await screen.findByText('../../settings, attempt 1')).closest('a'),
+    ).toBeNull();
   });
 
   it('links only to http(s) addresses, whatever a caller or an IM reported', async () => {

@@ -210,7 +210,6 @@ function RunCard({ approval }: { approval: ApprovalWithTimeline }) {
   const classes = useStyles();
   const { context } = approval;
   const links = githubLinks(context);
-  const runUrl = httpUrl(context.runUrl);
   const run = context.runId
     ? `${context.runId}${context.runAttempt ? `, attempt ${context.runAttempt}` : ''}`
     : context.runUrl;
@@ -227,7 +226,7 @@ function RunCard({ approval }: { approval: ApprovalWithTimeline }) {
     ['Job', context.job],
     ['Environment', context.environment],
     ['Event', context.eventName],
-    ['Run', run && linkOr(runUrl, run)],
+    ['Run', run && linkOr(links.run, run)],
     ['Started by', context.actor],
     ['GitHub server', links.server && linkOr(links.server, links.server)],
     ['Called by', context.caller],

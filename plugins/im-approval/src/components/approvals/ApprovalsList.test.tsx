@@ -216,6 +216,30 @@ describe('the approvals list', () => {
     expect(screen.getByRole('button', { name: /pending/ })).toBeInTheDocument();
   });
 
+  it('keeps the search typed when another filter changes', async () => {
+    const api = fakeApi({
+      listApprovals: jest.fn(async () => page()),
+    });
+    await renderPage(api, '/');
+    await screen.findByText(/No approvals yet/);
+    fireEvent.change(screen.getByPlaceholderText('Filter'), {
+      target: { value: 'billing' },
+    });
+    await waitFor(() =>
+      expect(api.listApprovals).toHaveBeenLastCalledWith(
+        expect.objectContaining({ q: 'billing' }),
+      ),
+    );
+    fireEvent.mouseDown(screen.getByRole('button', { name: /Any status/ }));
+    fireEvent.click(await screen.findByRole('option', { name: 'pending' }));
+    await waitFor(() =>
+      expect(api.listApprovals).toHaveBeenLastCalledWith(
+        expect.objectContaining({ status: 'pending', q: 'billing' }),
+      ),
+    );
+    expect(screen.getByPlaceholderText('Filter')).toHaveValue('billing');
+  });
+
   it('ignores unknown filter values in a hand-edited URL', async () => {
     const api = fakeApi({
       listApprovals: jest.fn(async () => page()),

@@ -14,7 +14,7 @@ import Paper from '@material-ui/core/Paper';
 import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
 import Autocomplete from '@material-ui/lab/Autocomplete';
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import { useDebounce } from 'react-use';
 import useAsync from 'react-use/esm/useAsync';
@@ -56,7 +56,13 @@ export function ApprovalsList() {
   const link = usePluginLink();
   const [params, setParams] = useSearchParams();
   const applied = filtersOf(params);
-  const [initialSearch] = useState(applied.q);
+  // A new key starts the table again at page one whenever a filter other than the search changes;
+  // it starts with the search the URL has then, which it owns from there on.
+  const tableKey = JSON.stringify({ ...applied, q: undefined });
+  const searchAtMount = useRef({ key: tableKey, q: applied.q });
+  if (searchAtMount.current.key !== tableKey)
+    searchAtMount.current = { key: tableKey, q: applied.q };
+  const tableSearch = searchAtMount.current.q;
   const setFilter = (key: FilterKey, value: string) =>
     setParams(
       current => {
@@ -230,8 +236,7 @@ export function ApprovalsList() {
       )}
       <Grid item xs={12}>
         <Table<Approval>
-          // A new key starts again at page one whenever the applied filters change.
-          key={JSON.stringify({ ...applied, q: undefined })}
+          key={tableKey}
           tableRef={table}
           title={
             <Box display="flex" alignItems="baseline" style={{ gap: 12 }}>
@@ -243,13 +248,12 @@ export function ApprovalsList() {
           }
           columns={columns}
           data={load}
-          initialState={{ search: initialSearch }}
+          initialState={{ search: tableSearch }}
           onStateChange={onTableState}
           options={{
             ...TABLE_OPTIONS,
             search: true,
-            // Only the first: the table owns its search box from then on, and reports each change.
-            searchText: initialSearch,
+            searchText: tableSearch,
             searchFieldVariant: 'outlined',
             searchFieldAlignment: 'right',
             debounceInterval: 300,
@@ -285,6 +289,12 @@ function FacetPicker(props: {
 }) {
   const api = useApi(imApprovalApiRef);
   const [text, setText] = useState(props.value);
+  // The URL may change under the field (back, a link): the field follows it.
+  useEffect(() => {
+    setText(current =>
+      current.trim() === props.value ? current : props.value,
+    );
+  }, [props.value]);
   const [asked, setAsked] = useState(props.value);
   useDebounce(
     () => {

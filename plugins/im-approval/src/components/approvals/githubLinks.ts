@@ -7,6 +7,7 @@ export interface GithubLinks {
   repository?: string;
   ref?: string;
   commit?: string;
+  run?: string;
 }
 
 const isPathSegment = (segment: string | undefined): segment is string =>
@@ -35,6 +36,7 @@ export function githubLinks(context: ApprovalContext): GithubLinks {
       context.sha && /^[0-9a-f]{7,64}$/i.test(context.sha)
         ? `${repository}/commit/${context.sha}`
         : undefined,
+    run: runLink(repository, context),
   };
 }
 
@@ -45,4 +47,13 @@ function refLink(repository: string, ref: string): string | undefined {
   const segments = named?.[1].split('/');
   if (!segments || !segments.every(isPathSegment)) return undefined;
   return `${repository}/tree/${path(...segments)}`;
+}
+
+/** The run (and its attempt) by number: a self-reported id that is not one gets no link. */
+function runLink(repository: string, context: ApprovalContext) {
+  if (!context.runId || !/^\d+$/.test(context.runId)) return undefined;
+  const run = `${repository}/actions/runs/${context.runId}`;
+  return context.runAttempt && /^\d+$/.test(context.runAttempt)
+    ? `${run}/attempts/${context.runAttempt}`
+    : run;
 }

@@ -1,10 +1,15 @@
 import { ResponseError } from '@backstage/errors';
 
 /**
- * Answers a gateway gives when the backend behind it is down or restarting: the backend never
- * saw the request, so it is "cannot reach", like a refused connection.
+ * Answers a gateway gives when the backend behind it is down or restarting. The backend's own
+ * 502/503 (an IM that refused, a missing secrets key) comes with Backstage's error body, which
+ * names the request; a gateway's does not.
  */
-const UNREACHABLE_STATUSES = new Set([502, 503, 504]);
+const GATEWAY_STATUSES = new Set([502, 503, 504]);
+
+function fromGateway(error: ResponseError): boolean {
+  return GATEWAY_STATUSES.has(error.statusCode) && !error.body.request;
+}
 
 /** What kind of failure a request met, which decides what the page says and offers. */
 export type RequestFailure =
@@ -16,7 +21,7 @@ export type RequestFailure =
 export function classifyFailure(error: Error): RequestFailure {
   if (error instanceof ResponseError) {
     const said = error.body.error.message || error.message;
-    if (UNREACHABLE_STATUSES.has(error.statusCode)) {
+    if (fromGateway(error)) {
       return {
         kind: 'unreachable',
         message:
