@@ -501,7 +501,11 @@ export async function startProductionBackend(
       child.removeAllListeners('exit');
       const gone = new Promise(r => child.once('exit', r));
       child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      // A profiled backend writes its profile only when it exits of itself, after its shutdown.
+      const killer = setTimeout(
+        () => child.kill('SIGKILL'),
+        process.env.BENCH_CPU_PROF ? 120_000 : 10_000,
+      );
       await gone;
       clearTimeout(killer);
       running.delete(child);

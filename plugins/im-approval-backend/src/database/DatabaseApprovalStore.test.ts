@@ -335,6 +335,73 @@ describe.each(databases.eachSupportedId())(
       ]);
     });
 
+    it('answers writes made together each with its own approval: inserts (a repeated key among them), key reads, instance attaches (two to one approval)', async () => {
+      const [first, second] = [newApproval(), newApproval()];
+      const repeat = newApproval({ idempotencyKey: first.idempotencyKey });
+      const inserted = await Promise.all(
+        [first, second, repeat].map(approval =>
+          store.insert(approval, {
+            type: 'created',
+            source: 'api',
+            message: approval.id,
+          }),
+        ),
+      );
+      expect(inserted.map(i => [i.approval.id, i.created])).toEqual([
+        [first.id, true],
+        [second.id, true],
+        [first.id, false],
+      ]);
+      const byKey = await Promise.all([
+        store.getByIdempotencyKey(second.caller, second.idempotencyKey),
+        store.getByIdempotencyKey('someone else', second.idempotencyKey),
+        store.getByIdempotencyKey(first.caller, first.idempotencyKey),
+      ]);
+      expect(byKey.map(found => found?.approval.id)).toEqual([
+        second.id,
+        undefined,
+        first.id,
+      ]);
+
+      const attached = await Promise.all([
+        store.attachInstance(
+          first.id,
+          { instanceId: `BATCH-${first.id}` },
+          { type: 'im_instance_created', source: 'api', message: 'first' },
+        ),
+        store.attachInstance(
+          second.id,
+          {
+            instanceId: `BATCH-${second.id}`,
+            url: 'https://im/second',
+            form: [{ field: 'Service', value: 'api', label: 'Service' }],
+          },
+          { type: 'im_instance_created', source: 'api', message: 'second' },
+        ),
+        store.attachInstance(
+          first.id,
+          { instanceId: `BATCH-late-${first.id}` },
+          { type: 'im_instance_created', source: 'api', message: 'late' },
+        ),
+      ]);
+      expect(attached.map(a => a && [a.id, a.imInstanceId, a.imUrl])).toEqual([
+        [first.id, `BATCH-${first.id}`, null],
+        [second.id, `BATCH-${second.id}`, 'https://im/second'],
+        undefined,
+      ]);
+      expect(attached[1]?.form).toEqual([
+        { field: 'Service', value: 'api', label: 'Service' },
+      ]);
+      expect(attached[0]?.form).toEqual(first.form);
+      for (const [approval, messages] of [
+        [first, [first.id, 'first']],
+        [second, [second.id, 'second']],
+      ] as const)
+        expect(
+          (await store.timeline(approval.id)).map(event => event.message),
+        ).toEqual(messages);
+    });
+
     it('lists expired pending approvals only', async () => {
       const past = newApproval({ expiresAt: new Date(Date.now() - 1000) });
       const future = newApproval();

@@ -125,9 +125,28 @@ function toApproval(row: ApprovalRow): Approval {
 /** Rows read by one statement at most; SQLite binds up to 32,766 variables, PostgreSQL 65,535. */
 const READ_BATCH = 200;
 
+/** Approvals written by one statement at most: each binds about 25 values. */
+const WRITE_BATCH = 100;
+
 interface InstanceKey {
   integration: string;
   instanceId: string;
+}
+
+interface IdempotencyKey {
+  caller: string;
+  key: string;
+}
+
+const scopedKey = (caller: string, key: string) => `${caller}\u0001${key}`;
+
+interface PendingAttach {
+  id: string;
+  instanceId: string;
+  url: string | null;
+  /** The form as JSON, or null to keep the stored one. */
+  form: string | null;
+  timeline: TimelineRow;
 }
 
 export class DatabaseApprovalStore implements ApprovalStore {
@@ -168,6 +187,42 @@ export class DatabaseApprovalStore implements ApprovalStore {
     return keys.map(k => found.get(key(k.integration, k.instanceId)));
   }, READ_BATCH);
 
+  /** Creations arriving together look for their keys in one read. */
+  private readonly keyReads = new StatementBatch<
+    IdempotencyKey,
+    ApprovalRow | undefined
+  >(async keys => {
+    const rows = await this.knex<ApprovalRow>(APPROVALS).where(builder => {
+      for (const { caller, key } of keys)
+        builder.orWhere({ caller, idempotency_key: key });
+    });
+    const found = new Map(
+      rows.map(row => [scopedKey(row.caller ?? '', row.idempotency_key), row]),
+    );
+    return keys.map(k => found.get(scopedKey(k.caller, k.key)));
+  }, READ_BATCH);
+  /**
+   * PostgreSQL: approvals stored together, and instances attached together, cost one statement
+   * (and one commit) between them; a conflict fails the batch, and then each is tried alone.
+   */
+  private readonly pgInserts = new StatementBatch<
+    { row: Partial<ApprovalRow>; timeline: TimelineRow },
+    ApprovalRow | undefined
+  >(
+    inputs =>
+      this.withTimeline(
+        this.knex<ApprovalRow>(APPROVALS)
+          .insert(inputs.map(input => input.row))
+          .returning('*'),
+        inputs.map(input => input.timeline),
+      ),
+    WRITE_BATCH,
+  );
+  private readonly pgAttaches = new StatementBatch<
+    PendingAttach,
+    ApprovalRow | undefined
+  >(inputs => this.attachAll(inputs), WRITE_BATCH);
+
   constructor(private readonly knex: Knex) {}
 
   async insert(approval: NewApproval, event: NewTimelineEvent) {
@@ -196,10 +251,10 @@ export class DatabaseApprovalStore implements ApprovalStore {
     let inserted: ApprovalRow | undefined;
     try {
       if (isPostgres(this.knex)) {
-        inserted = await this.withTimeline(
-          this.knex<ApprovalRow>(APPROVALS).insert(row).returning('*'),
-          timelineRow(approval.id, event, now),
-        );
+        inserted = await this.pgInserts.add({
+          row,
+          timeline: timelineRow(approval.id, event, now),
+        });
       } else {
         await this.knex.transaction(async tx => {
           await tx<ApprovalRow>(APPROVALS).insert(row);
@@ -230,9 +285,7 @@ export class DatabaseApprovalStore implements ApprovalStore {
   }
 
   async getByIdempotencyKey(caller: string, key: string) {
-    const row = await this.knex<ApprovalRow>(APPROVALS)
-      .where({ caller, idempotency_key: key })
-      .first();
+    const row = await this.keyReads.add({ caller, key });
     return row && toIdempotent(row);
   }
 
@@ -352,6 +405,16 @@ export class DatabaseApprovalStore implements ApprovalStore {
     instance: { instanceId: string; url?: string; form?: FormValue[] },
     event: NewTimelineEvent,
   ) {
+    if (isPostgres(this.knex)) {
+      const row = await this.pgAttaches.add({
+        id,
+        instanceId: storable(instance.instanceId),
+        url: storable(instance.url),
+        form: instance.form ? JSON.stringify(instance.form) : null,
+        timeline: timelineRow(id, event, new Date()),
+      });
+      return row && toApproval(row);
+    }
     return this.conditionalUpdate(
       id,
       query => query.where({ status: 'pending' }).whereNull('im_instance_id'),
@@ -441,11 +504,11 @@ export class DatabaseApprovalStore implements ApprovalStore {
   ): Promise<Approval | undefined> {
     const now = new Date();
     if (isPostgres(this.knex)) {
-      const row = await this.withTimeline(
+      const [row] = await this.withTimeline(
         condition(this.knex<ApprovalRow>(APPROVALS).where({ id }))
           .update({ ...changes, updated_at: now })
           .returning('*'),
-        timelineRow(id, event, now),
+        [timelineRow(id, event, now)],
       );
       return row && toApproval(row);
     }
@@ -462,30 +525,82 @@ export class DatabaseApprovalStore implements ApprovalStore {
   }
 
   /**
-   * PostgreSQL: a write of one approval (returning it) and its timeline row as one statement, so
-   * one round trip and one commit where a transaction takes four. The timeline row is made from
-   * what the write returned, so only when it wrote.
+   * PostgreSQL: a write of approvals (returning them) and their timeline rows as one statement, so
+   * one round trip and one commit where a transaction takes four. Each timeline row is made from
+   * what the write returned, so only for the approvals it wrote. Answers each row in order.
    */
   private async withTimeline(
-    write: Knex.QueryBuilder,
-    timeline: TimelineRow,
-  ): Promise<ApprovalRow | undefined> {
+    write: Knex.QueryBuilder | Knex.Raw,
+    timeline: TimelineRow[],
+  ): Promise<Array<ApprovalRow | undefined>> {
     const { sql, bindings } = write.toSQL();
+    const events = timeline
+      .map(() => '(cast(? as uuid), ?, ?, ?, ?, cast(? as timestamptz))')
+      .join(', ');
     const { rows } = (await this.knex.raw(
       `with written as (${sql}), recorded as (` +
         `insert into ${TIMELINE} (approval_id, type, source, actor, message, at) ` +
-        'select id, ?, ?, ?, ?, cast(? as timestamptz) from written) ' +
-        'select * from written',
+        'select written.id, e.type, e.source, e.actor, e.message, e.at from written ' +
+        `join (values ${events}) as e (approval_id, type, source, actor, message, at) ` +
+        'on e.approval_id = written.id) select * from written',
       [
         ...bindings,
-        timeline.type,
-        timeline.source,
-        timeline.actor,
-        timeline.message,
-        timeline.at,
+        ...timeline.flatMap(row => [
+          row.approval_id,
+          row.type,
+          row.source,
+          row.actor,
+          row.message,
+          row.at,
+        ]),
       ],
     )) as { rows: ApprovalRow[] };
-    return rows[0];
+    const byId = new Map(rows.map(row => [row.id, row]));
+    return timeline.map(row => byId.get(row.approval_id));
+  }
+
+  /**
+   * PostgreSQL: instances attached to pending approvals that have none, several in one update.
+   * Attaches to the same approval go in successive statements, so only the first can win it.
+   */
+  private async attachAll(
+    attaches: PendingAttach[],
+  ): Promise<Array<ApprovalRow | undefined>> {
+    const first = new Map<string, number>();
+    attaches.forEach((attach, i) => {
+      if (!first.has(attach.id)) first.set(attach.id, i);
+    });
+    const now = attaches.filter((_, i) => first.get(attaches[i].id) === i);
+    const later = attaches.filter((_, i) => first.get(attaches[i].id) !== i);
+    const values = now
+      .map(
+        () =>
+          '(cast(? as uuid), cast(? as text), cast(? as text), cast(? as text), cast(? as timestamptz))',
+      )
+      .join(', ');
+    const written = await this.withTimeline(
+      this.knex.raw(
+        `update ${APPROVALS} as a set im_instance_id = v.instance_id, im_url = v.url, ` +
+          'error = null, form = coalesce(v.form, a.form), updated_at = v.at ' +
+          `from (values ${values}) as v (id, instance_id, url, form, at) ` +
+          "where a.id = v.id and a.status = 'pending' and a.im_instance_id is null " +
+          'returning a.*',
+        now.flatMap(attach => [
+          attach.id,
+          attach.instanceId,
+          attach.url,
+          attach.form,
+          attach.timeline.at,
+        ]),
+      ),
+      now.map(attach => attach.timeline),
+    );
+    const answers = new Map(now.map((attach, i) => [attach, written[i]]));
+    if (later.length > 0) {
+      const rest = await this.attachAll(later);
+      later.forEach((attach, i) => answers.set(attach, rest[i]));
+    }
+    return attaches.map(attach => answers.get(attach));
   }
 
   private async insertEvent(
