@@ -4,8 +4,9 @@
 //
 // Usage: node scripts/ready-banner.mjs [--timeout <seconds>] [--keep-running] <label>=<url> ...
 // A part is up once its URL answers with any status below 500 (a 5xx is a server still starting,
-// such as the backend before its plugins are mounted). `localhost` is polled as 127.0.0.1, where the
-// stack listens, and shown as written. Without --timeout it waits for as long as it takes (a first
+// such as the backend before its plugins are mounted). A URL is polled as written: fetch tries each
+// address `localhost` has, so a server on ::1 alone (the app's dev server where localhost is IPv6
+// first) is found as one on 127.0.0.1 is. Without --timeout it waits for as long as it takes (a first
 // build of the app on a busy machine takes minutes); with it, it exits 1 naming what never answered.
 // --keep-running stays after the banner until stopped, so that `concurrently --kill-others` stops
 // the stack when one of its servers ends, not when the banner is done.
@@ -39,7 +40,6 @@ function parseTarget(argument) {
   }
   if (probe.protocol !== 'http:')
     usage(`"${shown}" (for ${label}) is not an http:// URL`);
-  if (probe.hostname === 'localhost') probe.hostname = '127.0.0.1';
   return { label, shown, probe: probe.href };
 }
 

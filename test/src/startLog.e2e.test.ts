@@ -9,7 +9,7 @@ import {
   dingtalkStream,
   feishuCallback,
 } from './__testUtils__/ims';
-import { startStack, type Stack } from './__testUtils__/stack';
+import { STATIC_TOKEN, startStack, type Stack } from './__testUtils__/stack';
 
 jest.setTimeout(120_000);
 
@@ -92,5 +92,32 @@ describe("the backend's log with app-config.yaml (what bash scripts/start shows)
     );
     expect(quiet).toEqual([]);
     expect(log).not.toContain('Issuing token for');
+  });
+
+  it('logs every change, whatever user agent the caller claims', async () => {
+    // A cancel of an approval that does not exist: a 404 the quiet rules would otherwise hide.
+    const url =
+      '/api/im-approval/approvals/00000000-0000-4000-8000-000000000000/cancel';
+    for (const userAgent of ['im-approval-ready-banner', 'node-fetch/1.0']) {
+      const response = await fetch(`${backend().url}${url}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${STATIC_TOKEN}`,
+          'user-agent': userAgent,
+          'content-type': 'application/json',
+        },
+        body: '{}',
+      });
+      expect(response.status).toBe(404);
+      await response.body?.cancel();
+    }
+    const logged = await eventually(
+      async () => requests().filter(r => r.method === 'POST' && r.url === url),
+      found => found.length >= 2,
+    );
+    expect(logged).toEqual([
+      { method: 'POST', url, status: 404 },
+      { method: 'POST', url, status: 404 },
+    ]);
   });
 });
