@@ -383,7 +383,15 @@ export class DatabaseApprovalStore implements ApprovalStore {
     ]);
     return {
       templates,
-      repositories: repositories.map(literal => JSON.parse(literal) as string),
+      // Only what the list can filter by: text (SQLite quotes a missing key as `null`) without a NUL,
+      // which no query may carry; sorted as text rather than as JSON.
+      repositories: repositories
+        .map(literal => JSON.parse(literal) as unknown)
+        .filter(
+          (repository): repository is string =>
+            typeof repository === 'string' && !repository.includes('\u0000'),
+        )
+        .sort(),
     };
   }
 
