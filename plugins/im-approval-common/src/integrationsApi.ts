@@ -227,14 +227,21 @@ export type FormDescription = z.infer<typeof formDescriptionSchema>;
 
 /**
  * How a replica hears from an IM app. In the modes where the backend holds a connection:
- * `connected`, `connecting` (not open yet since the app was added or changed, or since the start)
- * or `reconnecting` (open before, then dropped or failed). `not-needed` when the IM calls the
- * backend (callback) or the reconciler reads it (poll).
+ * `connected`, `connecting` (not open yet since the app was added or changed, or since the start),
+ * `reconnecting` (open before, then dropped or failed) or `unavailable` (its stored settings cannot
+ * be read, so no connection is opened until they are entered again; `lastError` says why).
+ * `not-needed` when the IM calls the backend (callback) or the reconciler reads it (poll).
  *
  * @public
  */
 export const integrationConnectionStateSchema = z
-  .enum(['connected', 'connecting', 'reconnecting', 'not-needed'])
+  .enum([
+    'connected',
+    'connecting',
+    'reconnecting',
+    'unavailable',
+    'not-needed',
+  ])
   .meta({ id: 'IntegrationConnectionState' });
 /** @public */
 export type IntegrationConnectionState = z.infer<

@@ -32,17 +32,24 @@ interface FakeConnection {
 
 function setUp(
   initial: Integration[],
-  options: { failOpen?: (integration: Integration) => string | undefined } = {},
+  options: {
+    /** Why the attempt fails, if it does; a promise holds the attempt until it settles. */
+    failOpen?: (
+      integration: Integration,
+    ) => string | undefined | Promise<string | undefined>;
+  } = {},
 ) {
   let current: CurrentIntegrations = { integrations: initial, unreadable: [] };
   const opened: FakeConnection[] = [];
+  const attempts: string[] = [];
   const clients = {
     forIntegration: (integration: Integration) => ({
       connect: async (
         onEvents: ImEventHandler,
         observer: ImConnectionObserver,
       ) => {
-        const failure = options.failOpen?.(integration);
+        attempts.push(integration.id);
+        const failure = await options.failOpen?.(integration);
         if (failure) throw new Error(failure);
         const connection: FakeConnection = {
           integration,
@@ -73,6 +80,7 @@ function setUp(
   return {
     connections,
     opened,
+    attempts,
     events,
     logger,
     open: (id: string) =>
@@ -223,11 +231,118 @@ describe('ImConnections', () => {
     const app = dingtalk('gone');
     const t = setUp([app], { failOpen: () => 'unreachable' });
     await t.connections.reconcile();
+    await eventually(() => t.attempts.length >= 2);
     t.set({ integrations: [] });
     await t.connections.reconcile();
-    await new Promise(r => setTimeout(r, 100));
+    const attempts = t.attempts.length;
+    // Longer than the longest backoff (40 ms): a retry still armed would have run.
+    await new Promise(r => setTimeout(r, 150));
+    expect(t.attempts).toHaveLength(attempts);
     expect(t.opened).toEqual([]);
     expect(t.connections.health([app])[0]).not.toHaveProperty('lastError');
+  });
+
+  describe('with a retry in flight', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    it('forgets a retry whose connect fails after stop: no timer, no log, no error', async () => {
+      const app = dingtalk('late');
+      let fail: (reason: string) => void = () => undefined;
+      const t = setUp([app], {
+        failOpen: () =>
+          t.attempts.length === 1
+            ? 'unreachable'
+            : new Promise<string>(resolve => (fail = resolve)),
+      });
+      await t.connections.reconcile();
+      const firstError = healthOf(t.connections, app).lastError;
+      await jest.advanceTimersByTimeAsync(20);
+      expect(t.attempts).toHaveLength(2);
+
+      await t.connections.stop();
+      jest.mocked(t.logger.warn).mockClear();
+      jest.mocked(t.logger.debug).mockClear();
+      fail('unreachable after stop');
+      await jest.advanceTimersByTimeAsync(0);
+      expect(jest.getTimerCount()).toBe(0);
+      expect(t.logger.warn).not.toHaveBeenCalled();
+      expect(t.logger.debug).not.toHaveBeenCalled();
+      expect(healthOf(t.connections, app).lastError).toEqual(firstError);
+    });
+
+    it('unrefs its retry timer, so a retry never keeps the process alive', async () => {
+      const unref = jest.spyOn(global, 'setTimeout');
+      const t = setUp([dingtalk('down')], { failOpen: () => 'unreachable' });
+      await t.connections.reconcile();
+      const timer = unref.mock.results.at(-1)?.value as NodeJS.Timeout;
+      expect(timer.hasRef()).toBe(false);
+      unref.mockRestore();
+      await t.connections.stop();
+    });
+  });
+
+  it('opens the connections side by side: a slow app does not hold up another', async () => {
+    const t = setUp([dingtalk('slow'), dingtalk('fast')], {
+      failOpen: integration =>
+        integration.id === 'slow'
+          ? new Promise<undefined>(() => undefined)
+          : undefined,
+    });
+    void t.connections.reconcile();
+    await eventually(() => t.open('fast').length === 1);
+    expect(t.attempts).toEqual(['slow', 'fast']);
+  });
+
+  it('logs a run that fails and keeps reconciling after it', async () => {
+    const logger = mockServices.logger.mock();
+    let loads = 0;
+    const connections = new ImConnections({
+      clients: {} as ImClients,
+      logger,
+      load: async () => {
+        loads++;
+        // Not the shape promised: the run throws past its own error handling.
+        return (
+          loads === 1 ? {} : { integrations: [], unreadable: [] }
+        ) as CurrentIntegrations;
+      },
+      onEvents: () => async () => undefined,
+    });
+    await expect(connections.reconcile()).resolves.toBeUndefined();
+    expect(logger.error).toHaveBeenCalledWith(
+      expect.stringContaining('Could not bring the IM connections in line'),
+    );
+    await expect(connections.reconcile()).resolves.toBeUndefined();
+    expect(loads).toBe(2);
+  });
+
+  it('shows an unreadable held app as unavailable, and drops its error once it can be read', async () => {
+    const broken = { id: 'broken', provider: 'dingtalk' as const };
+    const t = setUp([]);
+    t.set({
+      unreadable: [{ id: 'broken', message: 'enter the appSecret again' }],
+    });
+    await t.connections.reconcile();
+    expect(
+      t.connections.health([{ ...broken, connectionMode: 'stream' }])[0],
+    ).toMatchObject({
+      connection: 'unavailable',
+      lastError: { message: 'enter the appSecret again' },
+    });
+
+    // Readable again, in a mode that holds nothing: nothing else would clear the error.
+    t.set({
+      integrations: [dingtalk('broken', { connectionMode: 'callback' })],
+    });
+    await t.connections.reconcile();
+    expect(
+      t.connections.health([{ ...broken, connectionMode: 'callback' }])[0],
+    ).toEqual({
+      id: 'broken',
+      connectionMode: 'callback',
+      connection: 'not-needed',
+    });
   });
 
   it("keeps an unreadable integration's reason as its last error and opens the others", async () => {
@@ -243,7 +358,7 @@ describe('ImConnections', () => {
         { id: 'broken', provider: 'dingtalk', connectionMode: 'stream' },
       ])[0],
     ).toMatchObject({
-      connection: 'connecting',
+      connection: 'unavailable',
       lastError: { message: 'enter the appSecret again' },
     });
     await t.connections.stop();

@@ -1,7 +1,6 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
   PROVIDER_CONNECTION_MODES,
-  secretFieldsOf,
   type ConnectionMode,
   type Integration,
   type IntegrationHealth,
@@ -14,6 +13,7 @@ import type {
 } from '@im-approval/plugin-im-approval-node';
 import { isDeepStrictEqual } from 'node:util';
 import type { ImClients } from './ImClients';
+import { withoutSecrets } from './withoutSecrets';
 
 /** Modes in which the backend holds a connection to the IM instead of being called. */
 const HELD_MODES: ReadonlySet<ConnectionMode> = new Set([
@@ -70,6 +70,8 @@ export class ImConnections {
   private running: Promise<void> = Promise.resolve();
   private queued?: Promise<void>;
   private stopped = false;
+  /** The ids the last run could not read, whose errors go when they can be read again. */
+  private unreadable = new Set<string>();
 
   constructor(private readonly options: ImConnectionsOptions) {
     this.retry = options.retry ?? { minMs: 1_000, maxMs: 300_000 };
@@ -81,10 +83,17 @@ export class ImConnections {
    */
   reconcile(): Promise<void> {
     if (!this.queued) {
-      const run = this.running.then(() => {
-        this.queued = undefined;
-        return this.sync();
-      });
+      const run = this.running
+        .then(() => {
+          this.queued = undefined;
+          return this.sync();
+        })
+        // A rejected run would reject every later one chained to it.
+        .catch(error =>
+          this.options.logger.error(
+            `Could not bring the IM connections in line with the integrations: ${(error as Error).message}`,
+          ),
+        );
       this.queued = run;
       this.running = run;
     }
@@ -112,10 +121,16 @@ export class ImConnections {
       const lastError = this.lastError.get(id);
       const lastEventAt = this.lastEventAt.get(id);
       const needed = HELD_MODES.has(connectionMode);
+      let connection: IntegrationHealth['connection'] = 'not-needed';
+      // Unreadable settings open nothing until entered again: waiting would not make it connect.
+      if (needed)
+        connection = this.unreadable.has(id)
+          ? 'unavailable'
+          : (held?.state ?? 'connecting');
       return {
         id,
         connectionMode,
-        connection: needed ? (held?.state ?? 'connecting') : 'not-needed',
+        connection,
         ...(needed && held && { since: held.since.toISOString() }),
         ...(lastEventAt && { lastEventAt: lastEventAt.toISOString() }),
         ...(lastError && {
@@ -156,6 +171,11 @@ export class ImConnections {
       if (this.lastError.get(id)?.message !== message)
         this.lastError.set(id, { message, at: new Date() });
     }
+    // Why an integration could not be read is no longer true once it can be.
+    const unreadable = new Set(current.unreadable.map(u => u.id));
+    for (const id of this.unreadable)
+      if (!unreadable.has(id)) this.lastError.delete(id);
+    this.unreadable = unreadable;
     const known = new Set([
       ...current.integrations.map(i => i.id),
       ...current.unreadable.map(u => u.id),
@@ -170,7 +190,7 @@ export class ImConnections {
         `Integration ${id}: closed its ${held.integration.connectionMode} connection (${next ? 'its settings changed' : 'it no longer uses one'})`,
       );
       // The error was about the settings that just went.
-      if (!current.unreadable.some(u => u.id === id)) this.lastError.delete(id);
+      if (!unreadable.has(id)) this.lastError.delete(id);
     }
     for (const id of [...this.lastEventAt.keys(), ...this.lastError.keys()]) {
       if (!known.has(id)) {
@@ -178,6 +198,8 @@ export class ImConnections {
         this.lastError.delete(id);
       }
     }
+    // Side by side: an app that is slow to answer must not hold up the others' connections.
+    const opening: Array<Promise<void>> = [];
     for (const [id, integration] of wanted) {
       if (this.held.has(id)) continue;
       const held: Held = {
@@ -190,8 +212,9 @@ export class ImConnections {
         closed: false,
       };
       this.held.set(id, held);
-      await this.open(held);
+      opening.push(this.open(held));
     }
+    await Promise.allSettled(opening);
   }
 
   private async open(held: Held) {
@@ -218,7 +241,9 @@ export class ImConnections {
         `Integration ${integration.id} receives ${integration.provider} events over a ${integration.connectionMode} connection`,
       );
     } catch (error) {
-      this.failed(held, generation, (error as Error).message);
+      // Unless this attempt already failed through its observer.
+      if (generation === held.generation)
+        this.failed(held, (error as Error).message);
     }
   }
 
@@ -245,13 +270,15 @@ export class ImConnections {
         }
       },
       failed: reason => {
-        if (current()) this.failed(held, generation, reason);
+        if (current()) this.failed(held, reason);
       },
     };
   }
 
   /** Records the failure, closes what is left of the connection and opens it again after the backoff. */
-  private failed(held: Held, generation: number, reason: string) {
+  private failed(held: Held, reason: string) {
+    // A connect that fails after stop() or a settings change is about a version no one holds.
+    if (held.closed) return;
     const message = this.recordError(held, reason);
     const delayMs = Math.min(
       this.retry.maxMs,
@@ -269,9 +296,14 @@ export class ImConnections {
     const connection = held.connection;
     held.connection = undefined;
     connection?.close().catch(() => undefined);
+    // The failed attempt's late reports no longer count, nor does a retry armed before this one.
+    const generation = ++held.generation;
+    clearTimeout(held.retryTimer);
     held.retryTimer = setTimeout(() => {
       if (generation === held.generation) void this.open(held);
     }, delayMs);
+    // A retry must not keep the process alive.
+    held.retryTimer.unref();
   }
 
   private recordError(held: Held, reason: string): string {
@@ -279,7 +311,9 @@ export class ImConnections {
       0,
       MAX_ERROR_LENGTH,
     );
-    this.lastError.set(held.integration.id, { message, at: new Date() });
+    // A closed version's error would outlive it on the page.
+    if (!held.closed)
+      this.lastError.set(held.integration.id, { message, at: new Date() });
     return message;
   }
 
@@ -296,15 +330,4 @@ export class ImConnections {
         ),
       );
   }
-}
-
-/** An IM's error may echo what it was sent; the page and the log must not show a secret. */
-function withoutSecrets(integration: Integration, message: string): string {
-  const values = integration as unknown as Record<string, unknown>;
-  return secretFieldsOf(integration.provider).reduce((text, field) => {
-    const secret = values[field];
-    return typeof secret === 'string' && secret.length > 0
-      ? text.replaceAll(secret, '***')
-      : text;
-  }, message);
 }

@@ -417,6 +417,31 @@ describe('the health of each IM app', () => {
     );
   });
 
+  it('shows an app whose stored settings cannot be read as not connecting, with why', async () => {
+    const { rendered } = pageWith(
+      [stream],
+      [
+        {
+          id: 'feishu-lc',
+          connectionMode: 'long-connection',
+          connection: 'unavailable',
+          lastError: {
+            message:
+              'Integration "feishu-lc" secret appSecret: unsupported state; enter the appSecret again',
+            at: today(10, 31),
+          },
+        },
+      ],
+    );
+    await rendered;
+    expect(await screen.findByTestId('connection-feishu-lc')).toHaveTextContent(
+      'Not connecting: settings unreadable',
+    );
+    expect(screen.getByTestId('last-error-feishu-lc')).toHaveTextContent(
+      'enter the appSecret again',
+    );
+  });
+
   it('tests the connection from the row', async () => {
     const { api, rendered } = pageWith([databaseIntegration], [], {
       testIntegration: jest.fn(async () => ({

@@ -48,6 +48,9 @@ function connectionText(health: IntegrationHealth | undefined): string {
         : 'Not needed (callback URL)';
     case 'connected':
       return 'Connected';
+    case 'unavailable':
+      // The last error says which secret to enter again.
+      return 'Not connecting: settings unreadable';
     case 'connecting':
       return health.since
         ? `Connecting since ${shortTime(health.since)}`
