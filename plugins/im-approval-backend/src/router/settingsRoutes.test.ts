@@ -2,12 +2,15 @@ import {
   mockCredentials,
   mockServices,
   startTestBackend,
+  TestDatabases,
 } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { startSandbox, type Sandbox } from '@im-approval/im-sandbox';
 import { TEST_SEED, APP } from '@im-approval/im-sandbox/testing';
 import { imApprovalPermissions } from '@im-approval/plugin-im-approval-common';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Knex } from 'knex';
 import request from 'supertest';
 import { imApprovalPlugin } from '../plugin';
 
@@ -24,6 +27,9 @@ const auditEvents: string[] = [];
 
 let sandbox: Sandbox;
 let server: Server;
+/** The plugin's database, for damaging a stored secret as a changed secretsKey would. */
+let knex: Knex;
+const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 
 function feishuApp(id: string, overrides: Record<string, unknown> = {}) {
   return {
@@ -74,9 +80,11 @@ const fault = (route: string, code: number, httpStatus?: number) =>
 
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0, seed: TEST_SEED });
+  knex = await databases.init('SQLITE_3');
   ({ server } = await startTestBackend({
     features: [
       imApprovalPlugin,
+      mockServices.database.factory({ knex }),
       mockServices.rootConfig.factory({
         data: {
           imApproval: {
@@ -601,6 +609,114 @@ describe('integrations', () => {
         .send(configApp);
       expect(lent.status).toBe(400);
       expect(lent.body.error.message).toBe('body.appSecret: is required');
+    });
+  });
+
+  describe('lending a saved app its secrets for a test', () => {
+    /** A Feishu stand-in that refuses every token request, echoing the secret it was sent. */
+    let echo: Server;
+    let echoUrl: string;
+    let echoed: number;
+    beforeAll(async () => {
+      echo = createServer((req, res) => {
+        let text = '';
+        req.on('data', chunk => (text += chunk));
+        req.on('end', () => {
+          echoed++;
+          const { app_secret: secret } = JSON.parse(text || '{}');
+          res.setHeader('content-type', 'application/json');
+          res.end(
+            JSON.stringify({ code: 1234, msg: `no app with secret ${secret}` }),
+          );
+        });
+      });
+      await new Promise<void>(resolve =>
+        echo.listen(0, '127.0.0.1', () => resolve()),
+      );
+      echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
+    });
+    afterAll(() => new Promise(resolve => echo.close(resolve)));
+    beforeEach(() => {
+      echoed = 0;
+    });
+
+    const withoutAppSecret = (app: Record<string, unknown>) => {
+      const { appSecret: _secret, ...rest } = app;
+      return rest;
+    };
+    const save = (app: Record<string, unknown>) =>
+      request(server)
+        .post(`${api}/integrations`)
+        .set('Authorization', user)
+        .send(app);
+    const test = (app: Record<string, unknown>) =>
+      request(server)
+        .post(`${api}/integrations/test`)
+        .set('Authorization', user)
+        .send(app);
+
+    it('refuses to send stored secrets to another URL, and calls no one', async () => {
+      await save(feishuApp('lent-moved'));
+      const moved = await test(
+        withoutAppSecret(feishuApp('lent-moved', { baseUrl: echoUrl })),
+      );
+      expect(moved.status).toBe(400);
+      expect(moved.body.error.message).toMatch(
+        /re-enter appSecret to test against another URL/,
+      );
+      expect(echoed).toBe(0);
+
+      // Typed again, the secrets are the caller's own to send anywhere.
+      const typed = await test(feishuApp('lent-moved', { baseUrl: echoUrl }));
+      expect(typed.status).toBe(200);
+      expect(echoed).toBe(1);
+    });
+
+    it('names a stored secret that no longer decrypts, in a 4xx, on both tests', async () => {
+      await save(feishuApp('lent-damaged'));
+      const row = await knex('im_approval_integration_secrets')
+        .where({ integration_id: 'lent-damaged', field: 'appSecret' })
+        .first();
+      const flipped = Buffer.from(row.ciphertext, 'base64');
+      flipped[0] ^= 1;
+      await knex('im_approval_integration_secrets')
+        .where({ integration_id: 'lent-damaged', field: 'appSecret' })
+        .update({ ciphertext: flipped.toString('base64') });
+
+      const unsaved = await test(withoutAppSecret(feishuApp('lent-damaged')));
+      expect(unsaved.status).toBe(400);
+      expect(unsaved.body.error.message).toBe(
+        'body.appSecret: the stored value cannot be read with the current imApproval.secretsKey; enter it again',
+      );
+      const saved = await request(server)
+        .post(`${api}/integrations/lent-damaged/test`)
+        .set('Authorization', user);
+      expect(saved.status).toBe(409);
+      expect(saved.body.error.message).toMatch(
+        /secret appSecret: .*enter the appSecret again/,
+      );
+      expect(echoed).toBe(0);
+    });
+
+    it('lends them to the URL the saved app uses, and scrubs every secret from the answer', async () => {
+      await save(feishuApp('lent-echo', { baseUrl: echoUrl }));
+      const lent = await test(
+        withoutAppSecret(feishuApp('lent-echo', { baseUrl: echoUrl })),
+      );
+      expect(lent.status).toBe(200);
+      expect(echoed).toBe(1);
+      expect(lent.body).toMatchObject({ ok: false });
+      expect(lent.body.message).toContain('no app with secret ***');
+      expect(JSON.stringify(lent.body)).not.toContain(APP.appSecret);
+
+      const typed = await test(
+        feishuApp('lent-echo', {
+          baseUrl: echoUrl,
+          appSecret: 'typed-secret-42',
+        }),
+      );
+      expect(typed.body.message).toContain('no app with secret ***');
+      expect(JSON.stringify(typed.body)).not.toContain('typed-secret-42');
     });
   });
 

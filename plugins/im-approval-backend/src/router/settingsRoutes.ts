@@ -21,6 +21,7 @@ import type { CallerResolver } from '../auth/CallerResolver';
 import type { ApprovalService } from '../service/ApprovalService';
 import type { ImConnections } from '../service/ImConnections';
 import type { IntegrationProbe } from '../service/IntegrationProbe';
+import { endpointsOf } from '../settings/IntegrationSettings';
 import type { Settings } from '../settings/openSettings';
 import type { Audited } from './audited';
 import { askIm } from './imErrors';
@@ -175,15 +176,12 @@ export function settingsRoutes({
     );
   });
 
-  // Settings as typed in the IM app form, tested before they are saved: nothing is stored, and only
-  // a database app's secrets are kept (app-config's change only there, so they are never lent out).
+  // Settings as typed in the IM app form, tested before they are saved (IntegrationSettings.unsaved).
   router.post('/integrations/test', async (req, res) => {
     const caller = await callers.resolve(req);
     await callers.authorizeAny(caller, manageIntegrations);
     const body = parseInput(updateIntegrationRequestSchema, req.body, 'body');
-    const saved = integrations.isConfigured(body.id)
-      ? undefined
-      : await integrations.get(body.id);
+    const integration = await integrations.unsaved(body);
     res.json(
       await audited(
         caller,
@@ -194,9 +192,10 @@ export function settingsRoutes({
             integrationId: body.id,
             provider: body.provider,
             saved: false,
+            urls: endpointsOf(integration),
           },
         },
-        () => probe.testUnsaved(body, saved),
+        () => probe.testUnsaved(integration),
       ),
     );
   });

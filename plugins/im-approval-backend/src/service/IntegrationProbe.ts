@@ -1,12 +1,8 @@
 import { InputError, NotFoundError } from '@backstage/errors';
-import {
-  describeZodError,
-  integrationSchema,
-  secretFieldsOf,
-  type FormDescription,
-  type Integration,
-  type IntegrationTestResult,
-  type UpdateIntegrationRequest,
+import type {
+  FormDescription,
+  Integration,
+  IntegrationTestResult,
 } from '@im-approval/plugin-im-approval-common';
 import {
   ImApiError,
@@ -14,6 +10,7 @@ import {
 } from '@im-approval/plugin-im-approval-node';
 import type { ImClients } from './ImClients';
 import type { SettingsSource } from './SettingsSource';
+import { withoutSecrets } from './withoutSecrets';
 
 /** Asks an integration's IM whether its settings work, and what its forms look like. */
 export class IntegrationProbe {
@@ -28,32 +25,15 @@ export class IntegrationProbe {
     return this.verify(integration, this.clients.forIntegration(integration));
   }
 
-  /**
-   * Tests settings as a form holds them, before they are saved; nothing is stored. A secret left
-   * out is taken from `saved` (the database app being edited, as an update would keep it), or
-   * else is missing; `null` leaves an optional one out.
-   */
-  async testUnsaved(
-    request: UpdateIntegrationRequest,
-    saved?: Integration,
-  ): Promise<IntegrationTestResult> {
-    const merged: Record<string, unknown> = { ...request };
-    const kept: Record<string, unknown> =
-      saved?.provider === request.provider ? saved : {};
-    for (const field of secretFieldsOf(request.provider)) {
-      if (merged[field] === undefined) merged[field] = kept[field];
-      if (merged[field] === null) delete merged[field];
-    }
-    const parsed = integrationSchema.safeParse(merged);
-    if (!parsed.success)
-      throw new InputError(describeZodError(parsed.error, 'body'));
+  /** Tests settings as a form holds them (`IntegrationSettings.unsaved`), before they are saved. */
+  async testUnsaved(integration: Integration): Promise<IntegrationTestResult> {
     let client: ImClient;
     try {
-      client = this.clients.forUnsaved(parsed.data);
+      client = this.clients.forUnsaved(integration);
     } catch (error) {
       throw new InputError(`body: ${(error as Error).message}`);
     }
-    return this.verify(parsed.data, client);
+    return this.verify(integration, client);
   }
 
   private async verify(
@@ -74,7 +54,7 @@ export class IntegrationProbe {
       return {
         ok: false,
         problem: error.kind,
-        message: error.message,
+        message: withoutSecrets(integration, error.message),
         ...(error.code === undefined ? {} : { code: error.code }),
         durationMs: durationMs(),
       };

@@ -11,8 +11,10 @@ import {
   secretFieldsOf,
   type Integration,
   type IntegrationView,
+  type ProviderId,
   type UpdateIntegrationRequest,
 } from '@im-approval/plugin-im-approval-common';
+import { isDeepStrictEqual } from 'node:util';
 import {
   AlreadyStoredError,
   type DatabaseSettingsStore,
@@ -29,6 +31,21 @@ type StoredValues = Record<string, unknown> &
 
 export const NO_KEY_MESSAGE =
   'Integrations managed in Backstage need a key to encrypt their secrets: set imApproval.secretsKey in app-config';
+
+/** Where each provider sends an app's secrets, as a parsed integration holds it (Feishu's domain or baseUrl become apiBaseUrl). */
+const ENDPOINT_FIELDS = {
+  feishu: ['apiBaseUrl'],
+  dingtalk: ['baseUrl', 'legacyBaseUrl'],
+  wecom: ['baseUrl'],
+} as const satisfies {
+  [P in ProviderId]: ReadonlyArray<keyof Extract<Integration, { provider: P }>>;
+};
+
+/** The URLs an integration's secrets are sent to. */
+export function endpointsOf(integration: Integration): string[] {
+  const values = integration as unknown as Record<string, string>;
+  return ENDPOINT_FIELDS[integration.provider].map(field => values[field]);
+}
 
 /** Where a secret of an integration is stored; bound into its ciphertext. */
 export const secretLocation = (integrationId: string, field: string) =>
@@ -56,10 +73,6 @@ export class IntegrationSettings {
   /** Whether integrations can be written to the database (a secrets key is configured). */
   get writable(): boolean {
     return this.box !== undefined;
-  }
-
-  isConfigured(id: string): boolean {
-    return this.config.has(id);
   }
 
   /** The integration with its secrets, for talking to its IM. */
@@ -138,10 +151,7 @@ export class IntegrationSettings {
     return this.viewOf(integration);
   }
 
-  /**
-   * Secrets the request leaves out keep their stored value; `null` removes an optional one. Only
-   * the kept ones are decrypted, so a secret that no longer decrypts can be replaced by sending it.
-   */
+  /** Secrets the request leaves out keep their stored value (`merge`). */
   async update(
     id: string,
     request: UpdateIntegrationRequest,
@@ -159,21 +169,36 @@ export class IntegrationSettings {
         `body.provider: must stay "${current.provider}"; create a new integration for another IM`,
       );
     }
-    const merged: Record<string, unknown> = { ...request };
-    for (const field of secretFieldsOf(request.provider)) {
-      const kept = current.secrets[field];
-      if (merged[field] === undefined && kept)
-        merged[field] = this.reveal(id, field, kept);
-      if (merged[field] === null) delete merged[field];
-    }
-    const parsed = integrationSchema.safeParse(merged);
-    if (!parsed.success)
-      throw new InputError(describeZodError(parsed.error, 'body'));
-    this.checkInstalled(parsed.data);
-    if (!(await this.store.updateIntegration(this.seal(parsed.data), actor)))
+    const { integration } = this.merge(request, current);
+    this.checkInstalled(integration);
+    if (!(await this.store.updateIntegration(this.seal(integration), actor)))
       throw noIntegration(id);
     this.changed(id);
-    return this.viewOf(parsed.data);
+    return this.viewOf(integration);
+  }
+
+  /**
+   * Settings as the IM app form holds them, to test before saving; nothing is stored. A secret left
+   * out is lent from the database app being edited, as an update would keep it, but only to the URLs
+   * that app uses: stored secrets must not go to a host the caller picks. App-config's are never lent.
+   */
+  async unsaved(request: UpdateIntegrationRequest): Promise<Integration> {
+    const stored = this.config.has(request.id)
+      ? undefined
+      : await this.store.getIntegration(request.id);
+    const saved = stored?.provider === request.provider ? stored : undefined;
+    const { integration, kept } = this.merge(request, saved);
+    if (saved && kept.length > 0) {
+      const urls = endpointsOf(integration);
+      const savedUrls = ENDPOINT_FIELDS[integration.provider].map(
+        field => saved.settings[field],
+      );
+      if (!isDeepStrictEqual(urls, savedUrls))
+        throw new InputError(
+          `body: the saved app's ${kept.join(', ')} ${kept.length > 1 ? 'are' : 'is'} sent only to its own URL (${savedUrls.join(', ')}); re-enter ${kept.join(', ')} to test against another URL (${urls.join(', ')})`,
+        );
+    }
+    return integration;
   }
 
   async delete(id: string): Promise<void> {
@@ -186,6 +211,36 @@ export class IntegrationSettings {
     }
     if (!(await this.store.deleteIntegration(id))) throw noIntegration(id);
     this.changed(id);
+  }
+
+  /**
+   * The request with the secrets it leaves out taken from `stored`; `null` removes an optional one.
+   * Only the kept ones are decrypted, so a secret that no longer decrypts can be replaced by sending it.
+   */
+  private merge(
+    request: UpdateIntegrationRequest,
+    stored?: StoredIntegration,
+  ): { integration: Integration; kept: string[] } {
+    const merged: Record<string, unknown> = { ...request };
+    const kept: string[] = [];
+    for (const field of secretFieldsOf(request.provider)) {
+      const secret = stored?.secrets[field];
+      if (merged[field] === undefined && secret) {
+        try {
+          merged[field] = this.reveal(request.id, field, secret);
+        } catch {
+          throw new InputError(
+            `body.${field}: the stored value cannot be read with the current imApproval.secretsKey; enter it again`,
+          );
+        }
+        kept.push(field);
+      }
+      if (merged[field] === null) delete merged[field];
+    }
+    const parsed = integrationSchema.safeParse(merged);
+    if (!parsed.success)
+      throw new InputError(describeZodError(parsed.error, 'body'));
+    return { integration: parsed.data, kept };
   }
 
   /** Decrypts and validates a stored integration; throws, naming it, when it no longer can be. */
@@ -263,11 +318,12 @@ export class IntegrationSettings {
     field: string,
     secret: EncryptedSecret,
   ): string {
-    if (!this.box) throw new Error(NO_KEY_MESSAGE);
+    // A conflict with how the app was stored, not a server fault: entering the secret again mends it.
+    if (!this.box) throw new ConflictError(NO_KEY_MESSAGE);
     try {
       return this.box.decrypt(secret, secretLocation(integrationId, field));
     } catch (error) {
-      throw new Error(
+      throw new ConflictError(
         `Integration "${integrationId}" secret ${field}: ${(error as Error).message}; enter the ${field} again in the integration's settings`,
       );
     }

@@ -140,9 +140,13 @@ describe.each(databases.eachSupportedId())(
       await knex('im_approval_integration_secrets')
         .where({ integration_id: 'db-app', field: 'appSecret' })
         .update({ ciphertext: flipped.toString('base64') });
-      await expect(managed.integrations.get('db-app')).rejects.toThrow(
-        'Integration "db-app" secret appSecret: the secret does not decrypt with key "k1"',
-      );
+      // A conflict with what is stored (409), not a server fault: the saved app's test says so.
+      await expect(managed.integrations.get('db-app')).rejects.toMatchObject({
+        name: 'ConflictError',
+        message: expect.stringContaining(
+          'Integration "db-app" secret appSecret: the secret does not decrypt with key "k1"',
+        ),
+      });
 
       // Views never decrypt, so the integration stays listed; sending the damaged secret again repairs it.
       expect(
@@ -154,15 +158,29 @@ describe.each(databases.eachSupportedId())(
         ],
       ]);
       const { appSecret: _appSecret, ...withoutSecret } = app('db-app');
+      const unreadable = {
+        name: 'InputError',
+        message:
+          'body.appSecret: the stored value cannot be read with the current imApproval.secretsKey; enter it again',
+      };
       await expect(
         managed.integrations.update(
           'db-app',
           { ...withoutSecret, title: 'kept' },
           'user:default/bob',
         ),
-      ).rejects.toThrow(
-        "enter the appSecret again in the integration's settings",
-      );
+      ).rejects.toMatchObject(unreadable);
+      // A test before saving lends the stored secrets the same way.
+      await expect(
+        managed.integrations.unsaved({ ...withoutSecret, title: 'kept' }),
+      ).rejects.toMatchObject(unreadable);
+      // The damaged secret is not decrypted when the request brings its own.
+      expect(
+        await managed.integrations.unsaved({
+          ...withoutSecret,
+          appSecret: 'typed',
+        }),
+      ).toMatchObject({ appSecret: 'typed', verificationToken: 'token' });
       await managed.integrations.update(
         'db-app',
         { ...withoutSecret, appSecret: 'entered again' },
