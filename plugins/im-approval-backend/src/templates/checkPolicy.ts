@@ -3,7 +3,22 @@ import type {
   ApprovalContext,
   Template,
 } from '@im-approval/plugin-im-approval-common';
-import { minimatch } from 'minimatch';
+import { Minimatch } from 'minimatch';
+
+/** Patterns compiled at most; templates hold a few each, so this bounds only a flood of edits. */
+const MAX_COMPILED = 1_000;
+/** Each template's patterns are parsed once, not on every approval it opens. */
+const compiled = new Map<string, Minimatch>();
+
+function matcher(pattern: string): Minimatch {
+  let glob = compiled.get(pattern);
+  if (!glob) {
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    glob = new Minimatch(pattern, { nocase: true, dot: true });
+    compiled.set(pattern, glob);
+  }
+  return glob;
+}
 
 /** Whether a value matches one of the glob patterns, without case; no patterns means no restriction. */
 export function allowed(
@@ -13,9 +28,7 @@ export function allowed(
   if (!patterns) return true;
   return (
     value !== undefined &&
-    patterns.some(pattern =>
-      minimatch(value, pattern, { nocase: true, dot: true }),
-    )
+    patterns.some(pattern => matcher(pattern).match(value))
   );
 }
 
