@@ -6,8 +6,14 @@ import type { ChangeBus } from './ChangeBus';
 /** Approvals' channel; integrations have one of their own (`INTEGRATIONS_CHANNEL`). */
 const CHANNEL = 'im_approval_changed';
 export const INTEGRATIONS_CHANNEL = 'im_approval_integration_changed';
-/** Ids per notification: 200 uuids and their commas stay under PostgreSQL's 8,000-byte payload. */
-const IDS_PER_NOTIFICATION = 200;
+/** PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more. */
+const MAX_PAYLOAD_BYTES = 7_999;
+/** The longest id a channel carries: an integration id (64 ASCII characters; approval ids are uuids). */
+const MAX_ID_LENGTH = 64;
+/** Ids per notification: that many of the longest, with a comma between each two, fit one payload. */
+export const IDS_PER_NOTIFICATION = Math.floor(
+  (MAX_PAYLOAD_BYTES + 1) / (MAX_ID_LENGTH + 1),
+);
 const MAX_RECONNECT_DELAY_MS = 10_000;
 
 interface PgNotification {
@@ -64,8 +70,7 @@ export class PostgresChangeBus implements ChangeBus {
     clearTimeout(this.reconnectTimer);
     const client = this.client;
     this.client = undefined;
-    client?.removeAllListeners();
-    await client?.end().catch(() => undefined);
+    if (client) await discard(client);
   }
 
   private async connect(
@@ -73,36 +78,51 @@ export class PostgresChangeBus implements ChangeBus {
     attempt: number,
   ) {
     if (this.stopped) return;
+    let client: PgClient | undefined;
     try {
-      const client: PgClient = await (
+      client = await (
         this.knex.client as { acquireRawConnection(): Promise<PgClient> }
       ).acquireRawConnection();
+      // Stopped meanwhile: stop() could not end a connection it did not know of.
+      if (this.stopped) {
+        await discard(client);
+        return;
+      }
+      const held = client;
       client.on('notification', message => {
         if (message.channel === this.channel && message.payload)
           for (const id of message.payload.split(',')) listener.onChange(id);
       });
       const onLost = (error?: Error) => {
-        if (this.stopped || this.client !== client) return;
+        if (this.stopped || this.client !== held) return;
         this.logger.warn(
-          `Lost the PostgreSQL LISTEN connection; reconnecting: ${error?.message ?? 'closed'}`,
+          `Lost the PostgreSQL LISTEN connection for ${this.channel}; reconnecting: ${error?.message ?? 'closed'}`,
         );
-        client.removeAllListeners();
-        client.end().catch(() => undefined);
+        void discard(held);
         this.client = undefined;
         this.scheduleReconnect(listener, 1);
       };
       client.on('error', onLost);
       client.on('end', onLost);
       await client.query(`LISTEN ${this.channel}`);
+      if (this.stopped) {
+        await discard(client);
+        return;
+      }
       this.client = client;
       if (attempt > 0) {
-        this.logger.info('PostgreSQL LISTEN connection restored');
+        this.logger.info(
+          `PostgreSQL LISTEN connection for ${this.channel} restored`,
+        );
         listener.onGap();
       }
     } catch (error) {
+      // A connection whose LISTEN failed is of no use, and no one else would end it.
+      if (client) await discard(client);
+      if (this.stopped) return;
       if (attempt === 0) throw error;
       this.logger.warn(
-        `Could not restore the PostgreSQL LISTEN connection: ${(error as Error).message}`,
+        `Could not restore the PostgreSQL LISTEN connection for ${this.channel}: ${(error as Error).message}`,
       );
       this.scheduleReconnect(listener, attempt + 1);
     }
@@ -118,4 +138,9 @@ export class PostgresChangeBus implements ChangeBus {
       delay,
     );
   }
+}
+
+async function discard(client: PgClient) {
+  client.removeAllListeners();
+  await client.end().catch(() => undefined);
 }
