@@ -388,8 +388,8 @@ export class DatabaseApprovalStore implements ApprovalStore {
       repositories: repositories
         .map(literal => JSON.parse(literal) as unknown)
         .filter(
-          (repository): repository is string =>
-            typeof repository === 'string' && !repository.includes('\u0000'),
+          (value): value is string =>
+            typeof value === 'string' && !value.includes('\u0000'),
         )
         .sort(),
     };
