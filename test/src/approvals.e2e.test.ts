@@ -105,10 +105,13 @@ describe('approvals end to end (real backend on SQLite, Feishu sandbox over HTTP
     });
 
     const { body } = await getWithTimeline(backend(), approval.id, token);
+    // The reconciler passes every second in this suite (for its own test below), so on a busy
+    // machine it may read the approved instance before the callback is processed; either way the
+    // decision is recorded once.
     expect(body.timeline.map(e => [e.type, e.source])).toEqual([
       ['created', 'api'],
       ['im_instance_created', 'api'],
-      ['approved', 'callback'],
+      ['approved', expect.stringMatching(/^(callback|reconciler)$/)],
     ]);
     // Each value with the name the sandbox's form shows approvers (its widget's), whether the template named the widget by it or by id.
     expect(body.form).toEqual([

@@ -347,27 +347,29 @@ describe.each(databases.eachSupportedId())(
           }),
         ),
       );
+      // The repeat and the first race for their key: one creates, and both answer the winner.
+      const winner = inserted[0].created ? first : repeat;
       expect(inserted.map(i => [i.approval.id, i.created])).toEqual([
-        [first.id, true],
+        [winner.id, winner === first],
         [second.id, true],
-        [first.id, false],
+        [winner.id, winner === repeat],
       ]);
       const byKey = await Promise.all([
         store.getByIdempotencyKey(second.caller, second.idempotencyKey),
         store.getByIdempotencyKey('someone else', second.idempotencyKey),
-        store.getByIdempotencyKey(first.caller, first.idempotencyKey),
+        store.getByIdempotencyKey(winner.caller, winner.idempotencyKey),
       ]);
       expect(byKey.map(found => found?.approval.id)).toEqual([
         second.id,
         undefined,
-        first.id,
+        winner.id,
       ]);
 
       const attached = await Promise.all([
         store.attachInstance(
-          first.id,
-          { instanceId: `BATCH-${first.id}` },
-          { type: 'im_instance_created', source: 'api', message: 'first' },
+          winner.id,
+          { instanceId: `BATCH-${winner.id}` },
+          { type: 'im_instance_created', source: 'api', message: 'winner' },
         ),
         store.attachInstance(
           second.id,
@@ -379,22 +381,22 @@ describe.each(databases.eachSupportedId())(
           { type: 'im_instance_created', source: 'api', message: 'second' },
         ),
         store.attachInstance(
-          first.id,
-          { instanceId: `BATCH-late-${first.id}` },
+          winner.id,
+          { instanceId: `BATCH-late-${winner.id}` },
           { type: 'im_instance_created', source: 'api', message: 'late' },
         ),
       ]);
       expect(attached.map(a => a && [a.id, a.imInstanceId, a.imUrl])).toEqual([
-        [first.id, `BATCH-${first.id}`, null],
+        [winner.id, `BATCH-${winner.id}`, null],
         [second.id, `BATCH-${second.id}`, 'https://im/second'],
         undefined,
       ]);
       expect(attached[1]?.form).toEqual([
         { field: 'Service', value: 'api', label: 'Service' },
       ]);
-      expect(attached[0]?.form).toEqual(first.form);
+      expect(attached[0]?.form).toEqual(winner.form);
       for (const [approval, messages] of [
-        [first, [first.id, 'first']],
+        [winner, [winner.id, 'winner']],
         [second, [second.id, 'second']],
       ] as const)
         expect(
