@@ -97,6 +97,21 @@ describe.each(databases.eachSupportedId())(
       ).toBeUndefined();
     });
 
+    it('keeps two callers apart when their keys are read together, whatever characters they hold', async () => {
+      // With a separator between caller and key, ("a\u0001b", "c") and ("a", "b\u0001c") would meet.
+      const [left, right] = [
+        newApproval({ caller: 'external:a\u0001b', idempotencyKey: 'c' }),
+        newApproval({ caller: 'external:a', idempotencyKey: 'b\u0001c' }),
+      ];
+      for (const approval of [left, right])
+        await store.insert(approval, { type: 'created', source: 'api' });
+      const found = await Promise.all([
+        store.getByIdempotencyKey(left.caller, left.idempotencyKey),
+        store.getByIdempotencyKey(right.caller, right.idempotencyKey),
+      ]);
+      expect(found.map(f => f?.approval.id)).toEqual([left.id, right.id]);
+    });
+
     it('stores text from an IM that PostgreSQL cannot hold as it is, NUL made visible', async () => {
       const approval = newApproval();
       await store.insert(approval, { type: 'created', source: 'api' });

@@ -138,7 +138,9 @@ interface IdempotencyKey {
   key: string;
 }
 
-const scopedKey = (caller: string, key: string) => `${caller}\u0001${key}`;
+/** A caller's key as one map key; JSON keeps any two (caller, key) pairs apart, whatever they hold. */
+const scopedKey = (caller: string, key: string) =>
+  JSON.stringify([caller, key]);
 
 interface PendingAttach {
   id: string;
