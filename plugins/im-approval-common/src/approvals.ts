@@ -60,6 +60,30 @@ export const formValueSchema = z
 /** @public */
 export type FormValue = z.infer<typeof formValueSchema>;
 
+/**
+ * One stage of an approval, with the people it asked (resolved when the request was opened) and how
+ * far it has come, as the IM last told.
+ *
+ * @public
+ */
+export const approvalStageSchema = z
+  .object({
+    name: z.string().nullable(),
+    rule: z.enum(['all', 'any']),
+    approvers: z.array(z.string()),
+    status: z.enum(['waiting', 'pending', 'approved', 'rejected']).meta({
+      description:
+        'waiting: an earlier stage is not decided yet; pending: its approvers are asked now',
+    }),
+    /** Who approved in it so far, as people know them (the display name in the IM). */
+    approvedBy: z.array(z.string()),
+    /** The IM ids of its approvers whose decision it still waits on. */
+    waitingOn: z.array(z.string()),
+  })
+  .meta({ id: 'ApprovalStage' });
+/** @public */
+export type ApprovalStage = z.infer<typeof approvalStageSchema>;
+
 /** @public */
 export const approvalSchema = z
   .object({
@@ -74,6 +98,11 @@ export const approvalSchema = z
     variables: z.record(z.string(), z.string()),
     form: z.array(formValueSchema),
     approvers: z.array(z.string()),
+    // A default, so an Action reading a backend from before stages still parses its answers.
+    stages: z.array(approvalStageSchema).default([]).meta({
+      description:
+        'The stages in order, for a template with more than one; empty for a single-stage template and for approvals from before stages',
+    }),
     // Defaults, so an Action reading a backend from before people were known still parses its answers.
     approverRefs: z.array(z.string()).default([]).meta({
       description:

@@ -36,14 +36,56 @@ export const templatePolicySchema = z
   })
   .default({});
 
+const approverListSchema = z
+  .array(storableText(TEXT_LIMITS.person, { min: 1 }))
+  .min(1)
+  .max(
+    TEXT_LIMITS.listItems,
+    `expected at most ${TEXT_LIMITS.listItems} approvers`,
+  );
+
+/**
+ * One step of a template's approval, mapped to one of the IM's approver nodes. Stages are decided
+ * in order; a rejection in any of them rejects the approval.
+ *
+ * @public
+ */
+export const templateStageSchema = z
+  .object({
+    /** As approvers see the node in the IM ("Team lead", "SRE"). */
+    name: storableText(TEXT_LIMITS.stageName, { min: 1 }).optional(),
+    /** Like a template's approvers: IM ids, emails, mobiles or catalog refs. */
+    approvers: approverListSchema,
+    /** `all` of them must approve, or `any` one. */
+    rule: z.enum(['all', 'any']).default('all'),
+  })
+  .meta({ id: 'TemplateStage' });
+/** @public */
+export type TemplateStage = z.output<typeof templateStageSchema>;
+
+/**
+ * The IM form a template uses: an existing one by its id, or `{ create: true }` for one the backend
+ * creates in the IM (and updates as the template changes) with the template's fields and stages.
+ *
+ * @public
+ */
+export const templateFormSchema = z.union(
+  [formIdSchema, z.object({ create: z.literal(true) }).strict()],
+  {
+    error: () =>
+      "expected the IM form's id (Feishu approval_code, DingTalk processCode, WeCom template_id), or { create: true } for a form the backend creates in the IM",
+  },
+);
+/** @public */
+export type TemplateForm = z.output<typeof templateFormSchema>;
+
 /** @public */
 export const templateSchema = z
   .object({
     name: templateNameSchema,
     description: storableText(TEXT_LIMITS.description).optional(),
     integration: integrationIdSchema,
-    /** The IM form: Feishu approval_code, DingTalk processCode, WeCom template_id. */
-    form: formIdSchema,
+    form: templateFormSchema,
     /** The approval's title; may use `${…}` variables. */
     title: storableText(TEXT_LIMITS.title, { min: 1 }).default(
       'Approval for ${repository}',
@@ -63,14 +105,14 @@ export const templateSchema = z
      * IM user ids, emails or mobiles, or catalog refs (`user:default/alice`,
      * `group:default/release-managers`, resolved when a request is opened).
      */
-    approvers: z
-      .array(storableText(TEXT_LIMITS.person, { min: 1 }))
-      .min(1)
-      .max(
-        TEXT_LIMITS.listItems,
-        `expected at most ${TEXT_LIMITS.listItems} approvers`,
-      ),
+    approvers: approverListSchema.optional(),
     approverMode: z.enum(['all', 'any']).default('all'),
+    /** Several steps in order, each with its approvers and rule; instead of approvers and approverMode. */
+    stages: z
+      .array(templateStageSchema)
+      .min(1)
+      .max(TEXT_LIMITS.stages, `expected at most ${TEXT_LIMITS.stages} stages`)
+      .optional(),
     allowApproverOverride: z.boolean().default(false),
     /** Whether the person who asked may be one of the approvers; by default they are removed. */
     allowSelfApproval: z.boolean().default(false),
@@ -80,6 +122,21 @@ export const templateSchema = z
     policy: templatePolicySchema,
   })
   .superRefine((t, ctx) => {
+    if (!t.approvers === !t.stages)
+      ctx.addIssue({
+        code: 'custom',
+        path: [t.stages ? 'stages' : 'approvers'],
+        message: t.stages
+          ? 'expected either approvers or stages, not both'
+          : 'expected the approvers (or stages, each with its approvers)',
+      });
+    if (t.stages && t.allowApproverOverride)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['allowApproverOverride'],
+        message:
+          "must be false for a template with stages: a request's approvers could not say which stage they replace",
+      });
     if (t.defaultTimeout <= t.maxTimeout) return;
     // Either may be the one to change (and either may be the default), so both are named.
     const [defaultTimeout, maxTimeout] = [
@@ -101,6 +158,30 @@ export const templateSchema = z
 export type Template = z.output<typeof templateSchema>;
 /** @public */
 export type TemplatePolicy = Template['policy'];
+
+/**
+ * A template's stages: its own, or its approvers and approverMode as the one stage.
+ *
+ * @public
+ */
+export function stagesOf(
+  template: Pick<Template, 'approvers' | 'approverMode' | 'stages'>,
+): TemplateStage[] {
+  return (
+    template.stages ?? [
+      { approvers: template.approvers ?? [], rule: template.approverMode },
+    ]
+  );
+}
+
+/**
+ * The IM form id a template names, or undefined for a form the backend creates.
+ *
+ * @public
+ */
+export function existingFormOf(template: Pick<Template, 'form'>) {
+  return typeof template.form === 'string' ? template.form : undefined;
+}
 
 /**
  * `${name}` in a template's title or fields, spaces allowed inside the braces.

@@ -16,12 +16,35 @@ export const templateRequestSchema = templateSchema.meta({
 /** @public */
 export type TemplateRequest = z.input<typeof templateRequestSchema>;
 
+/**
+ * The IM form the backend made for a template with `form: { create: true }`, as last saved and checked.
+ *
+ * @public
+ */
+export const managedFormSchema = z
+  .object({
+    /** Feishu approval_code, DingTalk processCode, WeCom template_id. */
+    formId: z.string(),
+    /** The form in the IM's console, where the IM has such a link. */
+    url: z.string().nullable(),
+    integration: z.string(),
+    savedAt: z.iso.datetime(),
+    checkedAt: z.iso.datetime(),
+    /** How the form in the IM differs from the template (someone edited it there); empty when it matches. */
+    drift: z.array(z.string()),
+  })
+  .meta({ id: 'ManagedForm' });
+/** @public */
+export type ManagedForm = z.infer<typeof managedFormSchema>;
+
 /** @public */
 export const templateViewSchema = templateSchema
   .safeExtend({
     source: settingsSourceSchema,
     /** False for templates from app-config: they change only there. */
     editable: z.boolean(),
+    /** For `form: { create: true }`: the form made in the IM; null until it is made. Absent otherwise. */
+    managedForm: managedFormSchema.nullable().optional(),
   })
   .meta({ id: 'TemplateView' });
 /** @public */

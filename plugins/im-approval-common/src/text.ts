@@ -53,6 +53,10 @@ export const TEXT_LIMITS = {
   pattern: 255,
   /** How many approvers, fields or policy patterns a template may list. */
   listItems: 100,
+  /** A stage's name, as approvers see it on the IM's node ("Team lead"). */
+  stageName: 80,
+  /** How many stages a template may have: DingTalk takes at most 20 approver steps. */
+  stages: 20,
 } as const;
 
 /**

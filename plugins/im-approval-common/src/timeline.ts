@@ -6,6 +6,7 @@ export const timelineEventTypeSchema = z
     'created',
     'im_instance_created',
     'im_error',
+    'stage_approved',
     'approved',
     'rejected',
     'canceled',

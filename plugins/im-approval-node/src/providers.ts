@@ -13,6 +13,56 @@ export interface ImFormField {
   required: boolean;
 }
 
+/**
+ * One approver node of an instance, in order: its people and whether all or any one must approve.
+ *
+ * @public
+ */
+export interface ImStage {
+  /** The stage's name for approvers ("Team lead"), where the IM shows one. */
+  name?: string;
+  /** IM user ids, emails or mobiles, as configured. */
+  approvers: string[];
+  rule: 'all' | 'any';
+}
+
+/**
+ * How far one stage has come, as the IM tells it.
+ *
+ * @public
+ */
+export interface ImStageProgress {
+  /** waiting: not reached yet; pending: its approvers are asked now. */
+  status: 'waiting' | 'pending' | 'approved' | 'rejected';
+  /** Who approved in it so far. */
+  approvedBy: ImPerson[];
+  /** IM user ids of its approvers with a task still open. */
+  waitingOn: string[];
+}
+
+/**
+ * A form the backend creates in the IM for a template: its fields (by label, in order; each a
+ * text field) and one approver node per stage, whose approvers each request chooses.
+ *
+ * @public
+ */
+export interface ImFormSpec {
+  /** The form's name in the IM. */
+  name: string;
+  description?: string;
+  /** The fields' labels, in order; requests fill them by label. */
+  fields: string[];
+  stages: Array<Pick<ImStage, 'name' | 'rule'>>;
+}
+
+/** @public */
+export interface ImSavedForm {
+  /** Feishu approval_code, DingTalk processCode, WeCom template_id: the same when updated. */
+  formId: string;
+  /** Where an administrator sees the form in the IM's console, where there is such a link. */
+  url?: string;
+}
+
 /** @public */
 export interface ImInstanceRequest {
   /** Also the IM's idempotency key: creating twice with it never opens a second instance. */
@@ -21,9 +71,8 @@ export interface ImInstanceRequest {
   title: string;
   /** Rendered values; `field` is the IM field's id or its name. */
   fields: FormValue[];
-  /** IM user ids, emails or mobiles, as configured. */
-  approvers: string[];
-  approverMode: 'all' | 'any';
+  /** The approver nodes, in order; at least one. */
+  stages: ImStage[];
   /** Overrides the integration's initiator. */
   initiator?: string;
 }
@@ -55,9 +104,14 @@ export interface ImPerson {
 
 /** @public */
 export type ImInstanceState =
-  | { status: 'pending' }
+  | {
+      status: 'pending';
+      /** Per stage, in the request's order, where the IM tells (and the request had several). */
+      stages?: ImStageProgress[];
+    }
   | {
       status: 'approved' | 'rejected' | 'canceled' | 'deleted';
+      stages?: ImStageProgress[];
       /** The person who decided. */
       decidedBy?: ImPerson;
       comment?: string;
@@ -168,8 +222,18 @@ export interface ImClient {
    * saved; createInstance checks the same. Absent where the IM has nothing to check ahead.
    */
   checkTemplate?(
-    template: Pick<ImInstanceRequest, 'form' | 'approvers' | 'approverMode'>,
+    template: Pick<ImInstanceRequest, 'form' | 'stages'>,
   ): Promise<unknown>;
+  /**
+   * Creates the form in the IM (no `formId`), or updates the form it made before in place, keeping
+   * its id. A missing permission is a `permission` `ImApiError` naming it and where to grant it.
+   */
+  saveForm?(spec: ImFormSpec, formId?: string): Promise<ImSavedForm>;
+  /**
+   * How the IM's form differs from the spec it was made from (someone edited it in the console):
+   * one sentence per difference, naming the field or node; empty when it matches.
+   */
+  formDrift?(spec: ImFormSpec, formId: string): Promise<string[]>;
   readInstance(instanceId: string): Promise<ImInstanceState>;
   /**
    * Who these people (IM ids, emails or mobiles, as templates write them) are in the IM: each one's
