@@ -96,6 +96,11 @@ export function wecomApi(platform: WecomPlatform): Router {
           return;
         }
         const app = appOfToken(req.query.access_token);
+        if (route.startsWith('oa.') && !app.approvalApi)
+          throw new WecomApiError(
+            WecomCode.noApprovalAuth,
+            `no approval auth: app ${app.agentId} is not in the Approval app's "apps that may call the API" list (admin console → Approval → API)`,
+          );
         if (route.startsWith('oa.') && !state.rateLimit.take(Date.now())) {
           state.stats.rateLimited += 1;
           throw new WecomApiError(
@@ -168,6 +173,21 @@ export function wecomApi(platform: WecomPlatform): Router {
           })),
         },
       };
+    }),
+  );
+
+  router.post(
+    '/cgi-bin/oa/approval/create_template',
+    operation('oa.approval.create_template', (req, app) => ({
+      template_id: platform.createTemplate(app, req.body).templateId,
+    })),
+  );
+
+  router.post(
+    '/cgi-bin/oa/approval/update_template',
+    operation('oa.approval.update_template', (req, app) => {
+      platform.updateTemplate(app, req.body);
+      return {};
     }),
   );
 

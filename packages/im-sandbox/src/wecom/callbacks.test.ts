@@ -125,6 +125,7 @@ describe('WeCom callbacks', () => {
       agentId: WECOM_APP.agentId,
       callbackUrl: good.receiver.url,
       callbacks: 'on',
+      approvalApi: true,
     });
     expect(
       (

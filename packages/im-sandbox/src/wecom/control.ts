@@ -27,6 +27,8 @@ const appPatchSchema = z.strictObject({
     .nullable()
     .optional(),
   callbacks: z.enum(['on', 'off']).optional(),
+  /** Adds the app to (true) or removes it from (false) the Approval app's "apps that may call the API" list. */
+  approvalApi: z.boolean().optional(),
   /** Saving a callback URL makes WeCom verify it (GET with echostr); false skips that, for a receiver not up yet. */
   check: z.boolean().default(true),
 });
@@ -44,6 +46,14 @@ const commentSchema = z.strictObject({
   content: z.string().min(1),
   delivery: deliveryControlSchema.optional(),
 });
+/** An administrator editing a template in the admin console: renaming it or its controls, removing or adding controls. */
+const templateEditSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  /** Control id → its new title. */
+  rename: z.record(z.string(), z.string().min(1)).optional(),
+  remove: z.array(z.string().min(1)).optional(),
+  add: wecomTemplateSeedSchema.shape.controls.element.array().optional(),
+});
 const rateLimitBodySchema = z.strictObject({ perMinute: rateLimitSchema });
 
 export function wecomControlApi(platform: WecomPlatform): Router {
@@ -52,6 +62,12 @@ export function wecomControlApi(platform: WecomPlatform): Router {
     const app = state.apps.get(Number(agentId));
     if (!app) throw new ControlError(404, `app ${agentId} not found`);
     return app;
+  };
+  const templateOf = (templateId: string) => {
+    const template = state.templates.get(templateId);
+    if (!template)
+      throw new ControlError(404, `template ${templateId} not found`);
+    return template;
   };
   const instanceOf = (spNo: string) => {
     const instance = state.instances.get(spNo);
@@ -87,6 +103,8 @@ export function wecomControlApi(platform: WecomPlatform): Router {
         if (patch.callbackUrl !== undefined)
           app.callbackUrl = patch.callbackUrl ?? undefined;
         if (patch.callbacks !== undefined) app.callbacks = patch.callbacks;
+        if (patch.approvalApi !== undefined)
+          app.approvalApi = patch.approvalApi;
         res.json(wecomAppView(app));
       } catch (error) {
         next(error);
@@ -108,6 +126,42 @@ export function wecomControlApi(platform: WecomPlatform): Router {
     });
     router.post('/templates', (req, res) => {
       res.json(state.upsertTemplate(input(wecomTemplateSeedSchema, req.body)));
+    });
+    router.get('/templates', (_req, res) => {
+      res.json([...state.templates.values()]);
+    });
+    router.get('/templates/:templateId', (req, res) => {
+      res.json(templateOf(req.params.templateId));
+    });
+    router.patch('/templates/:templateId', (req, res) => {
+      const template = templateOf(req.params.templateId);
+      const edit = input(templateEditSchema, req.body);
+      const unknown = [
+        ...Object.keys(edit.rename ?? {}),
+        ...(edit.remove ?? []),
+      ].filter(id => !template.controls.some(control => control.id === id));
+      if (unknown.length > 0)
+        throw new ControlError(
+          404,
+          `template ${template.templateId} has no control ${unknown.join(', ')}`,
+        );
+      const controls = template.controls
+        .filter(control => !edit.remove?.includes(control.id))
+        .map(control => ({
+          ...control,
+          title: edit.rename?.[control.id] ?? control.title,
+        }))
+        .concat(
+          (edit.add ?? []).map(control => ({
+            ...control,
+            required: control.required ?? false,
+          })),
+        );
+      if (new Set(controls.map(control => control.id)).size < controls.length)
+        throw new ControlError(422, 'control ids must stay unique');
+      template.controls = controls;
+      if (edit.name !== undefined) template.name = edit.name;
+      res.json(template);
     });
     router.put('/rate-limit', (req, res) => {
       state.rateLimit.perMinute = input(

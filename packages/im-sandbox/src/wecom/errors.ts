@@ -28,6 +28,11 @@ export const WecomCode = {
   userIdNotFound: 60111,
   /** applyevent: bad parameters, control ids, or a creator/approver outside the app's visible range. */
   applyInvalid: 301025,
+  /**
+   * The app is not in the Approval app's "apps that may call the API" list, or updates a template
+   * it did not create.
+   */
+  noApprovalAuth: 301055,
 } as const;
 
 export class WecomApiError extends Error {

@@ -3,7 +3,8 @@ import { type DeliveryControl, DeliveryLog } from '../delivery/log';
 import { type Decision, DecisionError } from '../flow/approvalFlow';
 import { WecomEvents } from './events';
 import type { WecomSeed } from './seed';
-import { type WecomInstance, WecomState } from './state';
+import { type WecomApp, type WecomInstance, WecomState } from './state';
+import { createTemplate, updateTemplate } from './templates';
 import {
   type ApplyEventRequest,
   addComment,
@@ -44,6 +45,22 @@ export class WecomPlatform {
     );
     this.events.publish(instance, change);
     return instance;
+  }
+
+  createTemplate(app: WecomApp, request: unknown) {
+    const template = createTemplate(this.state, app, request);
+    this.options.log(
+      `wecom: app ${app.agentId} created template ${template.templateId} "${template.name}"`,
+    );
+    return template;
+  }
+
+  updateTemplate(app: WecomApp, request: unknown) {
+    const template = updateTemplate(this.state, app, request);
+    this.options.log(
+      `wecom: app ${app.agentId} updated template ${template.templateId} "${template.name}"`,
+    );
+    return template;
   }
 
   /** A person acting in the WeCom app; throws DecisionError for an unknown or settled request. */

@@ -12,6 +12,11 @@ export const wecomAppSeedSchema = z.object({
   token: z.string().min(1),
   encodingAesKey: encodingAesKeySchema,
   callbackUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * Whether the app is in the Approval app's "apps that may call the API" list (admin console →
+   * Approval → API); without it every OA call answers 301055. Kept by an upsert that leaves it out.
+   */
+  approvalApi: z.boolean().optional(),
 });
 
 export const wecomUserSeedSchema = z.object({

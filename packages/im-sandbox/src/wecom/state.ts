@@ -22,6 +22,8 @@ import {
 export const WECOM_FAULT_ROUTES = [
   'gettoken',
   'oa.gettemplatedetail',
+  'oa.approval.create_template',
+  'oa.approval.update_template',
   'oa.applyevent',
   'oa.getapprovalinfo',
   'oa.getapprovaldetail',
@@ -31,8 +33,9 @@ export const WECOM_FAULT_ROUTES = [
 ] as const;
 export type WecomFaultRoute = (typeof WECOM_FAULT_ROUTES)[number];
 
-export interface WecomApp extends WecomAppSeed {
+export interface WecomApp extends Omit<WecomAppSeed, 'approvalApi'> {
   callbacks: 'on' | 'off';
+  approvalApi: boolean;
 }
 
 export type WecomUser = WecomUserSeed;
@@ -43,6 +46,8 @@ export type WecomTemplate = Pick<WecomTemplateSeed, 'templateId' | 'name'> & {
     title: string;
     required: boolean;
   }>;
+  /** The app that made it with create_template, the only one that may update it; absent for console-made templates. */
+  creatorAgentId?: number;
 };
 
 /** 1 pending, 2 approved, 3 rejected, 4 revoked, 6 revoked after approval, 7 deleted, 10 paid. */
@@ -110,11 +115,13 @@ export class WecomState {
     seed.templates?.forEach(template => this.upsertTemplate(template));
   }
 
-  /** Replaces the app's settings; its callbacks switch survives. */
+  /** Replaces the app's settings; its callbacks switch, and its Approval API access unless given, survive. */
   upsertApp(seed: WecomAppSeed): WecomApp {
+    const existing = this.apps.get(seed.agentId);
     const app: WecomApp = {
       ...seed,
-      callbacks: this.apps.get(seed.agentId)?.callbacks ?? 'on',
+      callbacks: existing?.callbacks ?? 'on',
+      approvalApi: seed.approvalApi ?? existing?.approvalApi ?? true,
     };
     this.apps.set(app.agentId, app);
     return app;
@@ -125,7 +132,9 @@ export class WecomState {
     return seed;
   }
 
+  /** An administrator's template, or a replacement of one (an app's template stays that app's). */
   upsertTemplate(seed: WecomTemplateSeed): WecomTemplate {
+    const creatorAgentId = this.templates.get(seed.templateId)?.creatorAgentId;
     const template: WecomTemplate = {
       templateId: seed.templateId,
       name: seed.name,
@@ -133,6 +142,7 @@ export class WecomState {
         ...control,
         required: control.required ?? false,
       })),
+      ...(creatorAgentId === undefined ? {} : { creatorAgentId }),
     };
     this.templates.set(template.templateId, template);
     return template;
@@ -202,9 +212,14 @@ export class WecomState {
     this.serial = snapshot.counters.serial ?? 0;
   }
 
+  /** Between tests: templates apps created go, and every app may call the Approval API again. */
   reset(): void {
     this.detailShape = 'current';
     this.instances.clear();
+    for (const [templateId, template] of this.templates)
+      if (template.creatorAgentId !== undefined)
+        this.templates.delete(templateId);
+    for (const app of this.apps.values()) app.approvalApi = true;
     this.faults.reset();
     this.rateLimit.reset();
     this.stats = { ...emptyApiCounts(), rateLimited: 0 };

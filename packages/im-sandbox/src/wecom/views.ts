@@ -67,5 +67,6 @@ export function wecomAppView(app: WecomApp) {
     agentId: app.agentId,
     callbackUrl: app.callbackUrl ?? null,
     callbacks: app.callbacks,
+    approvalApi: app.approvalApi,
   };
 }
