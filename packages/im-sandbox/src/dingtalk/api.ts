@@ -9,12 +9,20 @@ import { z } from 'zod';
 import { countTokenRequest } from '../platform/apiCounts';
 import { answerAsFaulted } from '../platform/faults';
 import { describeIssues, parseOrRefuse } from '../validation';
-import { DingtalkApiError, DingtalkCode, invalidParameter } from './errors';
+import {
+  DingtalkApiError,
+  DingtalkCode,
+  invalidParameter,
+  permissionDenied,
+} from './errors';
+import { formCreateRequestSchema } from './forms';
 import type { DingtalkPlatform } from './platform';
 import type {
   DingtalkApp,
+  DingtalkComponent,
   DingtalkFaultRoute,
   DingtalkInstance,
+  DingtalkPermission,
 } from './state';
 import {
   createInstanceRequestSchema,
@@ -70,6 +78,11 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
     return appKey === undefined ? undefined : state.apps.get(appKey);
   };
 
+  /** The gateway refuses an API whose permission the app lacks, before the API looks at the request. */
+  const requirePermission = (app: DingtalkApp, scope: DingtalkPermission) => {
+    if (app.revokedPermissions?.includes(scope)) throw permissionDenied(scope);
+  };
+
   /** DingTalk's answer when its gateway fails. */
   const internalError = (res: Response) => () =>
     res.status(500).json({
@@ -118,6 +131,7 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
             code: error.code,
             message: error.message,
             requestid: requestId(),
+            ...error.detail,
           });
       }
       answerAsFaulted(
@@ -289,20 +303,27 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
       return {
         result: {
           name: form.name,
-          processCode: form.processCode,
+          formCode: form.processCode,
+          ...(form.description === undefined ? {} : { memo: form.description }),
           schemaContent: {
             title: form.name,
-            items: form.components.map(component => ({
-              componentName: component.componentType,
-              props: {
-                id: component.id,
-                label: component.label,
-                required: component.required,
-              },
-            })),
+            items: form.components.map(schemaItem),
           },
         },
       };
+    }),
+  );
+
+  // Create or update an approval form template: answers the form's processCode (the same one when updating).
+  router.post(
+    '/v1.0/workflow/forms',
+    operation('form.save', (req, app) => {
+      requirePermission(app, 'Workflow.Form.Write');
+      const form = platform.saveForm(
+        app.appKey,
+        input(formCreateRequestSchema, req.body),
+      );
+      return { result: { processCode: form.processCode } };
     }),
   );
 
@@ -400,6 +421,21 @@ const TASK_STATES = {
   DONE: { status: 'CANCELED', result: 'NONE' },
 } as const;
 
+/** A component as the schema read reports it. */
+function schemaItem(component: DingtalkComponent): object {
+  return {
+    componentName: component.componentType,
+    props: {
+      id: component.id,
+      label: component.label,
+      required: component.required,
+    },
+    ...(component.children
+      ? { children: component.children.map(schemaItem) }
+      : {}),
+  };
+}
+
 function instanceBody(instance: DingtalkInstance) {
   return {
     title: instance.formName,
@@ -428,6 +464,7 @@ function instanceBody(instance: DingtalkInstance) {
       ...(task.endTime === undefined
         ? {}
         : { finishTime: dingtalkDate(task.endTime) }),
+      processInstanceId: instance.processInstanceId,
       activityId: `node_${task.node}`,
     })),
   };

@@ -200,6 +200,70 @@ describe('DingTalk HTTP callbacks', () => {
     ).toBe(true);
   });
 
+  it('announces each task of each approver step as the step is reached, in order, for a form made by API', async () => {
+    const { receiver: started, received } = await dingtalkReceiver(
+      () => 'success',
+    );
+    receiver = started;
+    await control(sandbox).patch(`/dingtalk/apps/${DINGTALK_APP.appKey}`, {
+      callbackUrl: receiver.url,
+    });
+    const api = await dingtalk(sandbox);
+    const processCode = (
+      await api.post('/v1.0/workflow/forms', {
+        name: 'Two steps',
+        formComponents: [
+          { componentType: 'TextareaField', props: { label: 'Service' } },
+        ],
+      })
+    ).body.result.processCode;
+    const id = await api.createInstance({
+      processCode,
+      formComponentValues: [{ name: 'Service', value: 'payments' }],
+      approvers: [
+        { actionType: 'NONE', userIds: ['alice'] },
+        { actionType: 'AND', userIds: ['bob', 'carol'] },
+      ],
+    });
+    await waitFor('the first step announced', () => received.length === 3);
+    await control(sandbox).post(`/dingtalk/instances/${id}/approve`, {
+      userId: 'alice',
+    });
+    await waitFor('the second step announced', () => received.length === 6);
+    await control(sandbox).post(`/dingtalk/instances/${id}/reject`, {
+      userId: 'carol',
+      comment: 'not yet',
+    });
+    await waitFor('the end announced', () => received.length === 9);
+    const summary = (from: number, to: number) =>
+      received
+        .slice(from, to)
+        .map(({ event }) =>
+          [event.EventType, event.type, event.staffId, event.result ?? '']
+            .join(' ')
+            .trim(),
+        )
+        .sort();
+    // check_url, then each change's events (pushed in parallel within one change).
+    expect(summary(1, 3)).toEqual([
+      'bpms_instance_change start bot',
+      'bpms_task_change start alice',
+    ]);
+    expect(summary(3, 6)).toEqual([
+      'bpms_task_change finish alice agree',
+      'bpms_task_change start bob',
+      'bpms_task_change start carol',
+    ]);
+    expect(summary(6, 9)).toEqual([
+      'bpms_instance_change finish bot refuse',
+      'bpms_task_change cancel bob',
+      'bpms_task_change finish carol refuse',
+    ]);
+    expect(
+      received.slice(1).every(({ event }) => event.processCode === processCode),
+    ).toBe(true);
+  });
+
   it('redelivers the same event until the reply is the encrypted success with a real timestamp', async () => {
     const attempts = new Map<unknown, number>();
     const { receiver: started, received } = await dingtalkReceiver(event => {

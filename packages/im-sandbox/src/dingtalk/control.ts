@@ -9,12 +9,22 @@ import {
 } from '../control';
 import type { DingtalkPlatform } from './platform';
 import {
+  DINGTALK_COMPONENT_TYPES,
   dingtalkAppSeedSchema,
   dingtalkFormSeedSchema,
   dingtalkUserSeedSchema,
 } from './seed';
-import { DINGTALK_FAULT_ROUTES, type DingtalkApp } from './state';
-import { dingtalkAppView, dingtalkInstanceView } from './views';
+import {
+  DINGTALK_FAULT_ROUTES,
+  DINGTALK_PERMISSIONS,
+  type DingtalkApp,
+  type DingtalkForm,
+} from './state';
+import {
+  dingtalkAppView,
+  dingtalkFormView,
+  dingtalkInstanceView,
+} from './views';
 
 // The control API under /_sandbox/dingtalk: the corp's admin and approvers, and misbehaviour on purpose.
 
@@ -25,9 +35,58 @@ const appPatchSchema = z.strictObject({
     .optional(),
   callbacks: z.enum(['on', 'off']).optional(),
   mode: z.enum(['callback', 'stream']).optional(),
+  /** The permissions taken away from the app in the developer console (replaces the list; [] grants all again). */
+  revokedPermissions: z.array(z.enum(DINGTALK_PERMISSIONS)).optional(),
   /** Saving a callback URL makes DingTalk check it (check_url); false skips that, for a receiver not up yet. */
   check: z.boolean().default(true),
 });
+
+/** What an administrator changes in a form in the OA approval console. */
+const formEditSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  /** Old label to new label. */
+  rename: z.record(z.string(), z.string().min(1)).optional(),
+  /** Labels of the components to remove. */
+  remove: z.array(z.string()).optional(),
+  add: z
+    .array(
+      z.strictObject({
+        componentType: z.enum(DINGTALK_COMPONENT_TYPES),
+        label: z.string().min(1),
+        required: z.boolean().default(false),
+      }),
+    )
+    .optional(),
+});
+
+/** Applies a console edit; refuses labels the form does not have, or an edit that repeats a label. */
+function editForm(form: DingtalkForm, edit: z.infer<typeof formEditSchema>) {
+  const missing = [
+    ...Object.keys(edit.rename ?? {}),
+    ...(edit.remove ?? []),
+  ].find(label => !form.components.some(c => c.label === label));
+  if (missing !== undefined)
+    throw new ControlError(
+      404,
+      `form ${form.processCode} has no component labelled "${missing}"`,
+    );
+  const components = [
+    ...form.components
+      .filter(component => !edit.remove?.includes(component.label))
+      .map(component => ({
+        ...component,
+        label: edit.rename?.[component.label] ?? component.label,
+      })),
+    ...(edit.add ?? []).map((component, index) => ({
+      ...component,
+      id: `${component.componentType}_console${form.components.length + index}`,
+    })),
+  ];
+  if (new Set(components.map(c => c.label)).size !== components.length)
+    throw new ControlError(422, 'the edit would give two components one label');
+  form.components = components;
+  if (edit.name !== undefined) form.name = edit.name;
+}
 
 const dingtalkDecisionSchema = z.strictObject({
   userId: z.string().min(1).optional(),
@@ -71,6 +130,8 @@ export function dingtalkControlApi(platform: DingtalkPlatform): Router {
           app.callbackUrl = patch.callbackUrl;
         if (patch.callbacks !== undefined) app.callbacks = patch.callbacks;
         if (patch.mode !== undefined) app.mode = patch.mode;
+        if (patch.revokedPermissions !== undefined)
+          app.revokedPermissions = patch.revokedPermissions;
         res.json(dingtalkAppView(app));
       } catch (error) {
         next(error);
@@ -97,6 +158,23 @@ export function dingtalkControlApi(platform: DingtalkPlatform): Router {
     });
     router.post('/forms', (req, res) => {
       res.json(state.upsertForm(input(dingtalkFormSeedSchema, req.body)));
+    });
+    const formOf = (processCode: string) => {
+      const form = state.forms.get(processCode);
+      if (!form) throw new ControlError(404, `form ${processCode} not found`);
+      return form;
+    };
+    router.get('/forms', (_req, res) => {
+      res.json([...state.forms.values()].map(dingtalkFormView));
+    });
+    router.get('/forms/:processCode', (req, res) => {
+      res.json(dingtalkFormView(formOf(req.params.processCode)));
+    });
+    // An administrator editing the form in the console, as drift happens.
+    router.patch('/forms/:processCode', (req, res) => {
+      const form = formOf(req.params.processCode);
+      editForm(form, input(formEditSchema, req.body));
+      res.json(dingtalkFormView(form));
     });
 
     router.get('/instances', (_req, res) => {

@@ -15,6 +15,18 @@ export const DingtalkCode = {
   qpsLimitForAppkeyAndApi: 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi',
   /** New API: a parameter is wrong; the message says which (HTTP 400). */
   invalidParameter: 'InvalidParameter',
+  /**
+   * New API: the app lacks the permission ("权限点") the API needs (HTTP 403); the answer's
+   * accessdenieddetail.requiredScopes names it, to be granted under the app's 权限管理.
+   */
+  accessTokenPermissionDenied:
+    'Forbidden.AccessDenied.AccessTokenPermissionDenied',
+  /** Form create/update: the form's components break a rule; the message says which (HTTP 400). */
+  formSchema: 'formschema.error',
+  /** Form create/update: another form of the corp has this name (HTTP 400). */
+  formName: 'formName.error',
+  /** Form update: no form has that processCode (HTTP 400). */
+  processCode: 'processcode.error',
   /** Old API: unknown appkey or wrong appsecret. */
   oapiInvalidCredentials: 40089,
   /** Old API: missing, unknown or expired access_token. */
@@ -28,6 +40,8 @@ export class DingtalkApiError extends Error {
     readonly httpStatus: number,
     readonly code: string,
     message: string,
+    /** More fields of the answer, beside code, message and requestid. */
+    readonly detail: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = 'DingtalkApiError';
@@ -36,3 +50,12 @@ export class DingtalkApiError extends Error {
 
 export const invalidParameter = (message: string) =>
   new DingtalkApiError(400, DingtalkCode.invalidParameter, message);
+
+/** The API needs a permission the app was not granted. */
+export const permissionDenied = (scope: string) =>
+  new DingtalkApiError(
+    403,
+    DingtalkCode.accessTokenPermissionDenied,
+    '没有调用该接口的权限',
+    { accessdenieddetail: { requiredScopes: [scope] } },
+  );

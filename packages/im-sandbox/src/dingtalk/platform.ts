@@ -3,8 +3,13 @@ import { type DeliveryControl, DeliveryLog } from '../delivery/log';
 import { LongConnections } from '../delivery/longConnections';
 import { type Decision, DecisionError } from '../flow/approvalFlow';
 import { DingtalkEvents } from './events';
+import { type FormCreateRequest, saveForm } from './forms';
 import type { DingtalkSeed } from './seed';
-import { type DingtalkInstance, DingtalkState } from './state';
+import {
+  type DingtalkForm,
+  type DingtalkInstance,
+  DingtalkState,
+} from './state';
 import { DingtalkStream } from './stream';
 import {
   type CreateInstanceRequest,
@@ -54,6 +59,14 @@ export class DingtalkPlatform {
       () => this.stream.ping(),
       options.streamPingIntervalMs,
     ).unref();
+  }
+
+  saveForm(appKey: string, request: FormCreateRequest): DingtalkForm {
+    const form = saveForm(this.state, appKey, request);
+    this.options.log(
+      `dingtalk: ${appKey} ${request.processCode ? 'updated' : 'created'} form ${form.processCode} "${form.name}"`,
+    );
+    return form;
   }
 
   createInstance(

@@ -30,13 +30,37 @@ export const dingtalkUserSeedSchema = z.object({
   mobile: z.string().min(1).optional(),
 });
 
+/** The component types DingTalk's official OA approval forms take ("FormComponent参数说明"). */
+export const DINGTALK_COMPONENT_TYPES = [
+  'TextField',
+  'TextareaField',
+  'NumberField',
+  'DDSelectField',
+  'DDMultiSelectField',
+  'DDDateField',
+  'DDDateRangeField',
+  'TextNote',
+  'PhoneField',
+  'DDPhotoField',
+  'MoneyField',
+  'TableField',
+  'DDAttachment',
+  'InnerContactField',
+  'DepartmentField',
+  'RelateField',
+  'AddressField',
+  'StarRatingField',
+  'TimeAndLocationField',
+] as const;
+export type DingtalkComponentType = (typeof DINGTALK_COMPONENT_TYPES)[number];
+
 export const dingtalkFormSeedSchema = z.object({
   processCode: z.string().min(1),
   name: z.string().min(1),
   components: z
     .array(
       z.object({
-        componentType: z.enum(['TextField', 'TextareaField']),
+        componentType: z.enum(DINGTALK_COMPONENT_TYPES),
         id: z.string().min(1),
         label: z.string().min(1),
         required: z.boolean().optional(),

@@ -11,6 +11,7 @@ import { Faults } from '../platform/faults';
 import { Tokens } from '../platform/tokens';
 import type {
   DingtalkAppSeed,
+  DingtalkComponentType,
   DingtalkFormSeed,
   DingtalkSeed,
   DingtalkUserSeed,
@@ -22,6 +23,7 @@ export const DINGTALK_FAULT_ROUTES = [
   'token',
   'oapi.token',
   'form.get',
+  'form.save',
   'instance.create',
   'instance.list',
   'instance.get',
@@ -32,21 +34,35 @@ export const DINGTALK_FAULT_ROUTES = [
 ] as const;
 export type DingtalkFaultRoute = (typeof DINGTALK_FAULT_ROUTES)[number];
 
+/** The permissions ("权限点") the sandbox checks; an app has them all unless one is taken away. */
+export const DINGTALK_PERMISSIONS = ['Workflow.Form.Write'] as const;
+export type DingtalkPermission = (typeof DINGTALK_PERMISSIONS)[number];
+
 export interface DingtalkApp extends Omit<DingtalkAppSeed, 'mode'> {
   mode: 'callback' | 'stream';
   callbacks: 'on' | 'off';
+  /** Taken away in the developer console (absent in state files from before permissions). */
+  revokedPermissions?: DingtalkPermission[];
 }
 
 export type DingtalkUser = DingtalkUserSeed;
+
+export interface DingtalkComponent {
+  componentType: DingtalkComponentType;
+  id: string;
+  label: string;
+  required: boolean;
+  /** A TableField's columns. */
+  children?: DingtalkComponent[];
+}
+
 export type DingtalkForm = Required<
   Pick<DingtalkFormSeed, 'processCode' | 'name'>
 > & {
-  components: Array<{
-    componentType: 'TextField' | 'TextareaField';
-    id: string;
-    label: string;
-    required: boolean;
-  }>;
+  description?: string;
+  /** The app that created it by API; absent for forms made in the console (seeded). */
+  createdByApp?: string;
+  components: DingtalkComponent[];
 };
 
 export type ActionType = 'AND' | 'OR' | 'NONE';
@@ -135,12 +151,13 @@ export class DingtalkState {
     seed.forms?.forEach(form => this.upsertForm(form));
   }
 
-  /** Replaces the app's settings; its events switch survives. */
+  /** Replaces the app's settings; its events switch and revoked permissions survive. */
   upsertApp(seed: DingtalkAppSeed): DingtalkApp {
     const app: DingtalkApp = {
       ...seed,
       mode: seed.mode ?? 'callback',
       callbacks: this.apps.get(seed.appKey)?.callbacks ?? 'on',
+      revokedPermissions: this.apps.get(seed.appKey)?.revokedPermissions ?? [],
     };
     this.apps.set(app.appKey, app);
     return app;
@@ -206,8 +223,12 @@ export class DingtalkState {
     this.taskCounter = snapshot.counters.task ?? 0;
   }
 
+  /** What clients did goes: their instances and the forms they made by API; revoked permissions come back. */
   reset(): void {
     this.instances.clear();
+    for (const [processCode, form] of this.forms)
+      if (form.createdByApp !== undefined) this.forms.delete(processCode);
+    for (const app of this.apps.values()) app.revokedPermissions = [];
     this.faults.reset();
     this.qpsPerApi = DINGTALK_STANDARD_QPS;
     this.qpsCalls.clear();

@@ -1,4 +1,9 @@
-import type { DingtalkApp, DingtalkInstance, DingtalkState } from './state';
+import type {
+  DingtalkApp,
+  DingtalkForm,
+  DingtalkInstance,
+  DingtalkState,
+} from './state';
 import { instanceResult, instanceStatus } from './workflow';
 
 // How the sandbox shows its DingTalk state to tests and people: camelCase, names resolved, ISO times.
@@ -54,5 +59,16 @@ export function dingtalkAppView(app: DingtalkApp) {
     mode: app.mode,
     callbackUrl: app.callbackUrl ?? null,
     callbacks: app.callbacks,
+    revokedPermissions: app.revokedPermissions ?? [],
+  };
+}
+
+export function dingtalkFormView(form: DingtalkForm) {
+  return {
+    processCode: form.processCode,
+    name: form.name,
+    description: form.description ?? null,
+    createdByApp: form.createdByApp ?? null,
+    components: form.components,
   };
 }
