@@ -9,7 +9,16 @@ import { z } from 'zod';
 import { answerAsFaulted } from '../platform/faults';
 import { countTokenRequest } from '../platform/apiCounts';
 import { parseOrRefuse } from '../validation';
-import { FeishuApiError, FeishuCode, approvalParamInvalid } from './errors';
+import {
+  createApprovalRequestSchema,
+  DEFINITION_WRITE_SCOPES,
+} from './definitions';
+import {
+  FeishuApiError,
+  FeishuCode,
+  approvalParamInvalid,
+  scopeMissing,
+} from './errors';
 import type { FeishuApp, FeishuUser, Instance } from './model';
 import type { FeishuPlatform } from './platform';
 import type { FaultRoute } from './state';
@@ -132,6 +141,24 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
       res.json({ code: 0, msg: 'ok', tenant_access_token: token, expire });
     }
   });
+
+  router.post(
+    '/approval/v4/approvals',
+    operation('approval.create', (req, app) => {
+      // The scope is checked before anything in the request is looked at.
+      if (!app.definitionWrite)
+        throw scopeMissing(app.appId, DEFINITION_WRITE_SCOPES);
+      approvalInput(userIdTypeSchema, req.query);
+      const saved = platform.saveApproval(
+        app.appId,
+        approvalInput(createApprovalRequestSchema, req.body),
+      );
+      return {
+        approval_code: saved.approvalCode,
+        approval_id: saved.approvalId,
+      };
+    }),
+  );
 
   router.get(
     '/approval/v4/approvals/:approval_code',
@@ -376,7 +403,9 @@ function sendError(res: Response, error: FeishuApiError): void {
   // Feishu attaches a log id to every failed call so support can trace it.
   const time = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
   const logId = `${time}${randomBytes(10).toString('hex').toUpperCase()}`;
-  res
-    .status(error.httpStatus)
-    .json({ code: error.code, msg: error.message, error: { log_id: logId } });
+  res.status(error.httpStatus).json({
+    code: error.code,
+    msg: error.message,
+    error: { ...error.detail, log_id: logId },
+  });
 }

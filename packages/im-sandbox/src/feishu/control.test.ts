@@ -23,6 +23,7 @@ describe('the Feishu control API', () => {
         callbacks: 'on',
         mode: 'callback',
         encrypted: false,
+        definitionWrite: true,
         subscriptions: [],
       });
       await control(sandbox).post('/feishu/users', {

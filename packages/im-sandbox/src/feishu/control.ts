@@ -36,6 +36,48 @@ const appPatchSchema = z.strictObject({
     .optional(),
   callbacks: z.enum(['on', 'off']).optional(),
   mode: z.enum(['callback', 'long-connection']).optional(),
+  /** false takes the approval-definition write scopes away (as an admin would, then publishing a version). */
+  definitionWrite: z.boolean().optional(),
+});
+
+/**
+ * PATCH /approvals/:code: what an admin changes in the approval console. Widgets by id and nodes
+ * by node_id or custom_node_id; null removes one.
+ */
+const approvalEditSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  widgets: z
+    .record(
+      z.string(),
+      z
+        .strictObject({
+          name: z.string().min(1).optional(),
+          required: z.boolean().optional(),
+        })
+        .nullable(),
+    )
+    .optional(),
+  addWidgets: z
+    .array(
+      z.strictObject({
+        id: z.string().min(1),
+        name: z.string().min(1),
+        type: z.string().min(1),
+        required: z.boolean().optional(),
+      }),
+    )
+    .optional(),
+  nodes: z
+    .record(
+      z.string(),
+      z
+        .strictObject({
+          name: z.string().min(1).optional(),
+          type: z.enum(['AND', 'OR']).optional(),
+        })
+        .nullable(),
+    )
+    .optional(),
 });
 
 // Messages Feishu itself uses for codes a test is likely to inject.
@@ -59,6 +101,11 @@ export function controlApi(platform: FeishuPlatform): Router {
     if (!app) throw new ControlError(404, `app ${appId} not found`);
     return app;
   };
+  const approvalOf = (code: string) => {
+    const approval = state.approvals.get(code);
+    if (!approval) throw new ControlError(404, `approval ${code} not found`);
+    return approval;
+  };
   const instanceOf = (code: string) => {
     const instance = state.instances.get(code);
     if (!instance) throw new ControlError(404, `instance ${code} not found`);
@@ -79,6 +126,8 @@ export function controlApi(platform: FeishuPlatform): Router {
         app.callbackUrl = patch.callbackUrl ?? undefined;
       if (patch.callbacks !== undefined) app.callbacks = patch.callbacks;
       if (patch.mode !== undefined) app.mode = patch.mode;
+      if (patch.definitionWrite !== undefined)
+        app.definitionWrite = patch.definitionWrite;
       res.json(appView(app));
     });
     router.post('/users', (req, res) => {
@@ -86,6 +135,62 @@ export function controlApi(platform: FeishuPlatform): Router {
     });
     router.post('/approvals', (req, res) => {
       res.json(state.upsertApproval(input(feishuApprovalSeedSchema, req.body)));
+    });
+    router.get('/approvals/:code', (req, res) => {
+      res.json(approvalOf(req.params.code));
+    });
+    router.patch('/approvals/:code', (req, res) => {
+      const approval = approvalOf(req.params.code);
+      const edit = input(approvalEditSchema, req.body);
+      const widgetOf = (id: string) => {
+        const widget = approval.form.find(candidate => candidate.id === id);
+        if (!widget)
+          throw new ControlError(
+            404,
+            `approval ${approval.approvalCode} has no widget ${id}`,
+          );
+        return widget;
+      };
+      const nodeOf = (key: string) => {
+        const node = approval.nodes.find(
+          candidate =>
+            candidate.nodeId === key || candidate.customNodeId === key,
+        );
+        if (!node)
+          throw new ControlError(
+            404,
+            `approval ${approval.approvalCode} has no node ${key}`,
+          );
+        return node;
+      };
+      // Every key is checked before anything changes, so a refused edit changes nothing.
+      const widgets = Object.entries(edit.widgets ?? {}).map(
+        ([id, change]) => [widgetOf(id), change] as const,
+      );
+      const nodes = Object.entries(edit.nodes ?? {}).map(
+        ([key, change]) => [nodeOf(key), change] as const,
+      );
+      const edited = {
+        ...approval,
+        name: edit.name ?? approval.name,
+        form: [
+          ...approval.form.flatMap(widget => {
+            const change = widgets.find(([target]) => target === widget)?.[1];
+            if (change === null) return [];
+            return [{ ...widget, ...change }];
+          }),
+          ...(edit.addWidgets ?? []).map(widget => ({
+            ...widget,
+            required: widget.required ?? false,
+          })),
+        ],
+        nodes: approval.nodes.flatMap(node => {
+          const change = nodes.find(([target]) => target === node)?.[1];
+          if (change === null) return [];
+          return [{ ...node, ...change }];
+        }),
+      };
+      res.json(state.upsertApproval(input(feishuApprovalSeedSchema, edited)));
     });
 
     router.get('/instances', (_req, res) => {

@@ -26,6 +26,12 @@ export const FeishuCode = {
   uuidConflict: 60012,
   /** Contact API: the user id does not name a user (HTTP 400). */
   userIdInvalid: 41012,
+  /**
+   * The app lacks every scope the API accepts (HTTP 400); msg and error.permission_violations name
+   * them. An app's scopes are granted in the developer console and take effect once a version is
+   * published.
+   */
+  scopeMissing: 99991672,
 } as const;
 
 /** A refusal the open API reports in its `{code, msg}` envelope. */
@@ -34,6 +40,8 @@ export class FeishuApiError extends Error {
     readonly code: number,
     message: string,
     readonly httpStatus = 400,
+    /** More of the envelope's `error` object than its log id. */
+    readonly detail: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = 'FeishuApiError';
@@ -45,3 +53,20 @@ export const approvalParamInvalid = (detail: string) =>
     FeishuCode.approvalParamInvalid,
     `param is invalid: ${detail}`,
   );
+
+/** Feishu's answer to a call whose app has none of `scopes` (any one of them would do). */
+export function scopeMissing(appId: string, scopes: string[]) {
+  const list = `[${scopes.join(', ')}]`;
+  const grant = `https://open.feishu.cn/app/${appId}/auth?q=${scopes.join(',')}&op_from=openapi&token_type=tenant`;
+  return new FeishuApiError(
+    FeishuCode.scopeMissing,
+    `Access denied. One of the following scopes is required: ${list}.应用未开通所需的应用身份权限：${list}，点击链接申请并开通任一权限即可：${grant}`,
+    400,
+    {
+      permission_violations: scopes.map(subject => ({
+        type: 'action_scope_required',
+        subject,
+      })),
+    },
+  );
+}

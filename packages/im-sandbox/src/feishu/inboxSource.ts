@@ -7,6 +7,12 @@ import { instanceView } from './views';
 const text = (value: unknown) =>
   typeof value === 'string' ? value : JSON.stringify(value);
 
+/** "2/3 " before a node's name when the instance walks several, so the card shows how far it is. */
+function stepOf(nodes: Array<{ nodeId: string }>, nodeId: string): string {
+  if (nodes.length < 2) return '';
+  return `${nodes.findIndex(node => node.nodeId === nodeId) + 1}/${nodes.length} `;
+}
+
 export function feishuInbox(feishu: FeishuPlatform): InboxSource {
   return {
     im: 'feishu',
@@ -32,7 +38,7 @@ export function feishuInbox(feishu: FeishuPlatform): InboxSource {
           approvers: view.approvers.map(approver => ({
             name: approver.name,
             status: approver.status,
-            node: `${approver.nodeName} · ${approver.nodeType === 'OR' ? 'any one' : 'all'}`,
+            node: `${stepOf(instance.nodes, approver.nodeId)}${approver.nodeName} · ${approver.nodeType === 'OR' ? 'any one' : 'all'}`,
           })),
           deciders: view.approvers
             .filter(approver => approver.status === 'PENDING')

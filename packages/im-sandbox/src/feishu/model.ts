@@ -18,6 +18,11 @@ export interface FeishuApp {
   mode: 'callback' | 'long-connection';
   /** approval_codes this app called subscribe for: it receives their v1 events, no others. */
   subscriptions: Set<string>;
+  /**
+   * Whether it holds a scope that lets it create and update approval definitions
+   * (approval:approval or approval:definition); instances it may create either way.
+   */
+  definitionWrite: boolean;
 }
 
 export interface FeishuUser {
@@ -51,6 +56,8 @@ export interface ApprovalDefinition {
   form: ApprovalWidget[];
   nodes: ApprovalNode[];
   allowRevoke: boolean;
+  /** The app that created it through the open API; absent for one made in the console (seeded). */
+  createdBy?: string;
 }
 
 export type InstanceStatus = FlowStatus;

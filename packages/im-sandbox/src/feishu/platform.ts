@@ -2,6 +2,10 @@ import type { PlatformSnapshot } from '../persistence/stateFile';
 import { type DeliveryControl, DeliveryLog } from '../delivery/log';
 import { LongConnections } from '../delivery/longConnections';
 import { DecisionError } from '../flow/approvalFlow';
+import {
+  type CreateApprovalRequest,
+  saveApprovalDefinition,
+} from './definitions';
 import { FeishuEvents } from './events';
 import {
   type FeishuClientConfig,
@@ -53,6 +57,14 @@ export class FeishuPlatform {
       options.clientConfig,
     );
     this.events = new FeishuEvents(this.state, this.connections, log, options);
+  }
+
+  saveApproval(appId: string, request: CreateApprovalRequest) {
+    const saved = saveApprovalDefinition(this.state, appId, request);
+    this.options.log(
+      `feishu: ${appId} ${request.approval_code ? 'updated' : 'created'} approval definition ${saved.approvalCode}`,
+    );
+    return saved;
   }
 
   createInstance(appId: string, request: CreateInstanceRequest): Instance {

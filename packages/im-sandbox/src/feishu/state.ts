@@ -26,6 +26,7 @@ import type {
 export const FAULT_ROUTES = [
   'token',
   'approval.get',
+  'approval.create',
   'subscribe',
   'instance.create',
   'instance.get',
@@ -62,7 +63,7 @@ export class FeishuState {
     seed.approvals?.forEach(approval => this.upsertApproval(approval));
   }
 
-  /** Replaces the app's settings; its subscriptions and callback switch survive. */
+  /** Replaces the app's settings; its subscriptions, callback switch and scopes survive. */
   upsertApp(seed: FeishuAppSeed): FeishuApp {
     const existing = this.apps.get(seed.appId);
     const app: FeishuApp = {
@@ -70,6 +71,7 @@ export class FeishuState {
       mode: seed.mode ?? 'callback',
       callbacks: existing?.callbacks ?? 'on',
       subscriptions: existing?.subscriptions ?? new Set(),
+      definitionWrite: existing?.definitionWrite ?? true,
     };
     this.apps.set(app.appId, app);
     return app;
@@ -85,6 +87,7 @@ export class FeishuState {
     return user;
   }
 
+  /** A definition as the console saves it: replaced whole (one the API created stays the app's). */
   upsertApproval(seed: FeishuApprovalSeed): ApprovalDefinition {
     const approval: ApprovalDefinition = {
       approvalCode: seed.approvalCode,
@@ -98,6 +101,7 @@ export class FeishuState {
         approverChosenMulti: node.approverChosenMulti ?? true,
       })),
       allowRevoke: seed.allowRevoke ?? true,
+      createdBy: this.approvals.get(seed.approvalCode)?.createdBy,
     };
     this.approvals.set(approval.approvalCode, approval);
     return approval;
@@ -182,6 +186,8 @@ export class FeishuState {
     restoreTable(this.apps, snapshot.tables.apps, app => ({
       ...app,
       subscriptions: new Set(app.subscriptions as unknown as string[]),
+      // State files written before apps had scopes: every app had them all.
+      definitionWrite: app.definitionWrite ?? true,
     }));
     restoreTable(this.users, snapshot.tables.users);
     restoreTable(this.approvals, snapshot.tables.approvals);

@@ -103,6 +103,7 @@ export function appView(app: FeishuApp) {
     callbacks: app.callbacks,
     mode: app.mode,
     encrypted: app.encryptKey !== undefined,
+    definitionWrite: app.definitionWrite,
     subscriptions: [...app.subscriptions],
   };
 }
