@@ -207,8 +207,12 @@ export interface Config {
       name: string;
       description?: string;
       integration: string;
-      /** Feishu approval_code, DingTalk processCode or WeCom template_id. */
-      form: string;
+      /**
+       * Feishu approval_code, DingTalk processCode or WeCom template_id of an existing form; or
+       * `{ create: true }` for a form the backend creates in the IM (and keeps in step) with the
+       * template's fields and one approver node per stage.
+       */
+      form: string | { create: true };
       /** May use `${…}` variables. */
       title?: string;
       /** IM form field (id or name) to text with `${…}` variables. */
@@ -217,8 +221,17 @@ export interface Config {
        * Catalog refs (`user:default/alice`, `group:default/release-managers`, members of nested
        * groups included), IM user ids, emails or mobiles.
        */
-      approvers: string[];
+      approvers?: string[];
       approverMode?: 'all' | 'any';
+      /** Several steps in order, instead of approvers and approverMode. */
+      stages?: Array<{
+        /** As approvers see the node in the IM, e.g. "Team lead". */
+        name?: string;
+        /** Like approvers above. */
+        approvers: string[];
+        /** All of them must approve (the default), or any one. */
+        rule?: 'all' | 'any';
+      }>;
       allowApproverOverride?: boolean;
       /** Whether the person who asks may be an approver of their own request; they are removed by default. */
       allowSelfApproval?: boolean;

@@ -26,7 +26,29 @@ export function progressLine(approval: Approval, now: number): string {
   const imError = approval.error
     ? ` The last IM error: ${untrusted(approval.error)}`
     : '';
-  return `Waiting for a decision on ${describeApproval(approval)}; ${left} left.${imError}`;
+  return `Waiting for a decision on ${describeApproval(approval)}${stageLine(approval)}; ${left} left.${imError}`;
+}
+
+/** Which stage waits on whom, for an approval with several: "; stage 2 of 3 (SRE, all of) waits on carol, dave". */
+function stageLine(approval: Approval): string {
+  const stages = approval.stages ?? [];
+  const at = stages.findIndex(stage => stage.status === 'pending');
+  if (at < 0) return '';
+  const stage = stages[at];
+  const name = stage.name ? `${untrusted(stage.name)}, ` : '';
+  const on = stage.waitingOn.length > 0 ? stage.waitingOn : stage.approvers;
+  const approved =
+    stage.approvedBy.length > 0
+      ? `; approved so far by ${untrusted(stage.approvedBy.join(', '))}`
+      : '';
+  return `; stage ${at + 1} of ${stages.length} (${name}${stage.rule === 'all' ? 'all of' : 'any one of'}) waits on ${untrusted(on.join(', '))}${approved}`;
+}
+
+/** What changes when a stage moves on: a new line is logged at once rather than at the next minute. */
+export function stagesSignature(approval: Approval): string {
+  return (approval.stages ?? [])
+    .map(stage => `${stage.status}:${stage.approvedBy.length}`)
+    .join(',');
 }
 
 export function outcomeLine(approval: Approval): string {

@@ -46,6 +46,61 @@ describe('waitForDecision', () => {
     }
   });
 
+  it('says at once when a stage moves on, naming the stage that waits and on whom', async () => {
+    let clock = Date.parse('2026-11-21T08:00:00.000Z');
+    const stage = (
+      status: 'waiting' | 'pending' | 'approved',
+      extra: { name?: string; approvedBy?: string[]; waitingOn?: string[] },
+    ) => ({
+      name: extra.name ?? null,
+      rule: 'all' as const,
+      approvers: ['ou_lead', 'ou_sre'],
+      status,
+      approvedBy: extra.approvedBy ?? [],
+      waitingOn: extra.waitingOn ?? [],
+    });
+    const pending = (stages: ReturnType<typeof stage>[]) => () => {
+      clock += 5_000;
+      return { status: 200, body: approval({ stages }) };
+    };
+    const backend = await startScriptedBackend([
+      pending([
+        stage('pending', { name: 'Team lead', waitingOn: ['ou_lead'] }),
+        stage('waiting', { name: 'SRE' }),
+      ]),
+      pending([
+        stage('approved', { name: 'Team lead', approvedBy: ['Lee'] }),
+        stage('pending', { name: 'SRE', waitingOn: ['ou_sre', 'ou_ops'] }),
+      ]),
+      () => ({ status: 200, body: approval({ status: 'approved' }) }),
+    ]);
+    try {
+      const client = new ApprovalsClient({
+        apiUrl: backend.apiUrl,
+        identity: { kind: 'token', token: async () => 't' },
+        onRetry: () => {},
+      });
+      const lines: string[] = [];
+      const first = approval({
+        stages: [
+          stage('pending', { name: 'Team lead', waitingOn: ['ou_lead'] }),
+          stage('waiting', { name: 'SRE' }),
+        ],
+      });
+      await waitForDecision(client, first, {
+        log: line => lines.push(line),
+        now: () => clock,
+      });
+      // The first answer changed nothing and came 5 s later: no line. The second moved a stage on.
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(
+        '; stage 2 of 2 (SRE, all of) waits on ou_sre, ou_ops;',
+      );
+    } finally {
+      await backend.close();
+    }
+  });
+
   it('carries on across a backend restart: dropped connections, then the empty 404s and 503s of a backend starting', async () => {
     const backend = await startScriptedBackend([
       approvalReply(),

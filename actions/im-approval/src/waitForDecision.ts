@@ -1,6 +1,6 @@
 import type { Approval } from '@im-approval/plugin-im-approval-common';
 import type { ApprovalsClient } from './ApprovalsClient';
-import { progressLine } from './messages';
+import { progressLine, stagesSignature } from './messages';
 
 export interface WaitOptions {
   log: (line: string) => void;
@@ -29,6 +29,7 @@ export async function waitForDecision(
     const retryUntil =
       Date.parse(current.expiresAt) +
       (options.unreachableGraceMs ?? 5 * 60_000);
+    const before = stagesSignature(current);
     current = await client.wait(
       current.id,
       options.pollSeconds ?? 30,
@@ -36,7 +37,8 @@ export async function waitForDecision(
     );
     if (
       current.status === 'pending' &&
-      now() - lastProgress >= progressEveryMs
+      (now() - lastProgress >= progressEveryMs ||
+        stagesSignature(current) !== before)
     ) {
       options.log(progressLine(current, now()));
       lastProgress = now();

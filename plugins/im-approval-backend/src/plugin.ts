@@ -31,6 +31,7 @@ import { ImInstanceOpener } from './service/ImInstanceOpener';
 import { IntegrationProbe } from './service/IntegrationProbe';
 import { Reconciler } from './service/Reconciler';
 import { openSettings } from './settings/openSettings';
+import { DatabaseManagedFormStore } from './database/DatabaseManagedFormStore';
 import { DatabaseSettingsStore } from './database/DatabaseSettingsStore';
 import { SecretBox } from './settings/SecretBox';
 import { DatabaseApprovalStore } from './database/DatabaseApprovalStore';
@@ -125,6 +126,7 @@ export const imApprovalPlugin = createBackendPlugin({
         const managedSettings = await openSettings({
           config: settings,
           store: new DatabaseSettingsStore(knex),
+          forms: new DatabaseManagedFormStore(knex),
           box,
           clients,
           logger,
@@ -188,6 +190,7 @@ export const imApprovalPlugin = createBackendPlugin({
           pages.changed(approval);
         });
         opener.onAttempt(approval => pages.changed(approval));
+        transitions.onProgress(approval => pages.changed(approval));
         transitions.onFinished(approval => {
           told.finished(approval);
           pages.changed(approval);

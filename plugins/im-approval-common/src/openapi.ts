@@ -32,6 +32,7 @@ import {
 import { capabilitiesSchema } from './permissions';
 import { templateNameSchema } from './templates';
 import {
+  managedFormSchema,
   templateListSchema,
   templateRequestSchema,
   templateViewSchema,
@@ -45,8 +46,8 @@ const ERROR_TEXT: Record<number, string> = {
   401: 'No valid credentials',
   403: 'The caller may not do this (policy or permission); the message names the permission',
   404: 'No such approval, integration, template, gate or saved GitHub App',
-  409: 'A conflict: the approval is already decided, the idempotency key belongs to another request, the id or name is taken, or the item comes from app-config and is read-only',
-  502: 'The IM refused or could not be reached; the message says what to fix',
+  409: 'A conflict: the approval is already decided, the idempotency key belongs to another request, the id or name is taken, the item comes from app-config and is read-only, or the IM app lacks a permission or its credentials (the message names what to grant or fix)',
+  502: 'The IM failed or could not be reached; the message says what happened',
   503: 'Database-managed integrations need imApproval.secretsKey in app-config',
 };
 
@@ -151,6 +152,7 @@ export function buildOpenApiDocument() {
         template: templateViewSchema,
         templates: templateListSchema,
         testTemplate: testTemplateRequestSchema,
+        managedForm: managedFormSchema,
         gateRequest: gateRequestSchema,
         gate: gateViewSchema,
         githubAppRequest: githubAppRequestSchema,
@@ -565,6 +567,21 @@ export function buildOpenApiDocument() {
             'Remove a database-managed template; its approvals stay (template.manage)',
           parameters: [templateNameParameter],
           responses: { ...noContent, ...errors(401, 403, 404, 409) },
+        },
+      },
+      '/templates/{name}/form': {
+        post: {
+          operationId: 'saveTemplateForm',
+          summary:
+            'Create the IM form of a template with form: { create: true }, or update the one made before in place, keeping its id (template.manage)',
+          parameters: [templateNameParameter],
+          responses: {
+            '200': {
+              description: 'The form as made in the IM',
+              ...json(managedFormSchema),
+            },
+            ...errors(400, 401, 403, 404, 409, 502),
+          },
         },
       },
       '/templates/{name}/test': {

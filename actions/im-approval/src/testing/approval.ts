@@ -22,6 +22,7 @@ export function approval(
     variables: {},
     form: [],
     approvers: ['alice@example.com'],
+    stages: [],
     approverRefs: [],
     requester: null,
     imInstanceId: 'INST-1',

@@ -1,6 +1,7 @@
 import type {
   Approval,
   ApprovalContext,
+  ApprovalStage,
   ApprovalFacets,
   FormValue,
   ListApprovalsQuery,
@@ -26,7 +27,10 @@ export interface NewApproval {
   context: ApprovalContext;
   variables: Record<string, string>;
   form: FormValue[];
+  /** Everyone asked, in every stage. */
   approvers: string[];
+  /** For a template with several stages: each with its own people; empty for one stage. */
+  stages: ApprovalStage[];
   /** The catalog users among the approvers. */
   approverRefs: string[];
   requester: Requester;
@@ -56,6 +60,8 @@ export interface Decision {
   comment?: string;
   decidedAt?: Date;
   error?: string;
+  /** The stages as the IM last told them, kept with the decision. */
+  stages?: ApprovalStage[];
 }
 
 export interface ApprovalStore {
@@ -99,6 +105,15 @@ export interface ApprovalStore {
     id: string,
     decision: Decision,
     event: NewTimelineEvent,
+  ): Promise<Approval | undefined>;
+  /**
+   * Records how far a pending approval's stages have come, with a timeline event for each stage
+   * newly decided; undefined once the approval is no longer pending.
+   */
+  updateStages(
+    id: string,
+    stages: ApprovalStage[],
+    events: NewTimelineEvent[],
   ): Promise<Approval | undefined>;
   appendEvent(id: string, event: NewTimelineEvent): Promise<void>;
   /** Keeps the IM's last error on a pending approval (and in its timeline), so it is shown if nothing else happens. */

@@ -27,6 +27,7 @@ function newApproval(overrides: Partial<NewApproval> = {}): NewApproval {
     variables: { service: 'api' },
     form: [{ field: 'Service', value: 'api' }],
     approvers: ['alice@example.com'],
+    stages: [],
     approverRefs: [],
     requester: { name: 'octocat', identifiedBy: 'github-actor' },
     expiresAt: new Date(Date.now() + 3_600_000),

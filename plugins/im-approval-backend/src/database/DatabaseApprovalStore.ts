@@ -3,6 +3,7 @@ import {
   APPROVAL_FACETS,
   type Approval,
   type ApprovalFacets,
+  type ApprovalStage,
   type ApprovalStatus,
   type FormValue,
   type ListApprovalsQuery,
@@ -39,6 +40,7 @@ interface ApprovalRow {
   form: string;
   approvers: string;
   approver_refs: string;
+  stages: string;
   requester: string | null;
   requester_ref: string | null;
   im_instance_id: string | null;
@@ -108,6 +110,7 @@ function toApproval(row: ApprovalRow): Approval {
     form: JSON.parse(row.form),
     approvers: JSON.parse(row.approvers),
     approverRefs: JSON.parse(row.approver_refs),
+    stages: JSON.parse(row.stages),
     requester: row.requester === null ? null : JSON.parse(row.requester),
     imInstanceId: row.im_instance_id,
     imUrl: row.im_url,
@@ -244,6 +247,7 @@ export class DatabaseApprovalStore implements ApprovalStore {
       form: JSON.stringify(approval.form),
       approvers: JSON.stringify(approval.approvers),
       approver_refs: JSON.stringify(approval.approverRefs),
+      stages: JSON.stringify(approval.stages),
       requester: JSON.stringify(approval.requester),
       requester_ref: approval.requester.entityRef ?? null,
       created_at: now,
@@ -449,12 +453,26 @@ export class DatabaseApprovalStore implements ApprovalStore {
         decided_by_id: storable(decision.decidedBy?.id),
         comment: storable(decision.comment),
         decided_at: decision.decidedAt ?? new Date(),
+        ...(decision.stages ? { stages: JSON.stringify(decision.stages) } : {}),
         // An approval that ends without a decision keeps the IM error that explains why.
         ...(decision.error !== undefined
           ? { error: storable(decision.error) }
           : {}),
       },
       event,
+    );
+  }
+
+  async updateStages(
+    id: string,
+    stages: ApprovalStage[],
+    events: NewTimelineEvent[],
+  ) {
+    return this.conditionalUpdate(
+      id,
+      query => query.where({ status: 'pending' }),
+      { stages: JSON.stringify(stages) },
+      events,
     );
   }
 
@@ -510,15 +528,21 @@ export class DatabaseApprovalStore implements ApprovalStore {
       query: Knex.QueryBuilder<ApprovalRow>,
     ) => Knex.QueryBuilder<ApprovalRow>,
     changes: Partial<ApprovalRow>,
-    event: NewTimelineEvent,
+    event: NewTimelineEvent | NewTimelineEvent[],
   ): Promise<Approval | undefined> {
     const now = new Date();
+    const events = [event].flat();
     if (isPostgres(this.knex)) {
+      const write = condition(this.knex<ApprovalRow>(APPROVALS).where({ id }))
+        .update({ ...changes, updated_at: now })
+        .returning('*');
+      if (events.length === 0) {
+        const [row]: ApprovalRow[] = await write;
+        return row && toApproval(row);
+      }
       const [row] = await this.withTimeline(
-        condition(this.knex<ApprovalRow>(APPROVALS).where({ id }))
-          .update({ ...changes, updated_at: now })
-          .returning('*'),
-        [timelineRow(id, event, now)],
+        write,
+        events.map(e => timelineRow(id, e, now)),
       );
       return row && toApproval(row);
     }
@@ -529,7 +553,7 @@ export class DatabaseApprovalStore implements ApprovalStore {
         .update({ ...changes, updated_at: now })
         .returning('*');
       if (rows.length === 0) return undefined;
-      await this.insertEvent(tx, id, event, now);
+      for (const e of events) await this.insertEvent(tx, id, e, now);
       return toApproval(rows[0]);
     });
   }

@@ -126,7 +126,7 @@ describe('approvers and requesters from the catalog', () => {
       'user:default/bob',
       'user:default/carol',
     ]);
-    expect(sentToIm(im).approvers).toEqual(approval.approvers);
+    expect(sentToIm(im).stages[0].approvers).toEqual(approval.approvers);
     const { timeline } = await service.getWithTimeline(approval.id);
     // dave has no way to be reached: he is left out, and the timeline says why.
     expect(timeline[0].message).toMatch(

@@ -3,8 +3,10 @@ import { InputError, ServiceUnavailableError } from '@backstage/errors';
 import {
   describeRequester,
   type ApprovalContext,
+  type ApprovalStage,
   type Requester,
   type Template,
+  type TemplateStage,
 } from '@im-approval/plugin-im-approval-common';
 import type { Caller } from '../auth/CallerResolver';
 import { bareMobile, contactKind } from '../providers/api/UserIdResolver';
@@ -61,15 +63,84 @@ export class ApprovalPeople {
     /** The IM's user lookup: catalog people it does not know are left out before anything is opened. */
     findUsers: (people: string[]) => Promise<Array<string | undefined>>;
   }): Promise<ApprovalPeopleResult> {
-    const { template, provider, field } = request;
-    const [resolved, requester] = await Promise.all([
-      this.catalog.approvers(request.approvers, provider, field),
+    const { approvers, field, ...rest } = request;
+    return this.resolveStages({
+      ...rest,
+      stages: [{ approvers, rule: 'all', field }],
+    });
+  }
+
+  /**
+   * The same for each stage of a template: the requester is found once, and taken off every
+   * stage (a stage left with nobody is a 400 naming it). `stages` is empty for a single stage.
+   */
+  async resolveStages(request: {
+    template: Template;
+    provider: string;
+    stages: Array<TemplateStage & { field: string }>;
+    caller: Caller;
+    context: ApprovalContext;
+    findUsers: (people: string[]) => Promise<Array<string | undefined>>;
+  }): Promise<ApprovalPeopleResult & { stages: ApprovalStage[] }> {
+    const { template, provider } = request;
+    const [requester, ...catalogued] = await Promise.all([
       this.requester(request.caller, request.context, provider),
+      ...request.stages.map(stage =>
+        this.catalog.approvers(stage.approvers, provider, stage.field),
+      ),
     ]);
-    const { notes } = resolved;
+    const notes: string[] = [];
+    const stages: Candidate[][] = [];
+    for (const [i, stage] of request.stages.entries()) {
+      stages.push(
+        await this.askedIn(stage.field, catalogued[i], {
+          template,
+          provider,
+          requester,
+          notes,
+          findUsers: request.findUsers,
+        }),
+      );
+    }
+    const asked = stages.flat();
+    return {
+      approvers: [...new Set(asked.map(candidate => candidate.im))],
+      approverRefs: [
+        ...new Set(asked.flatMap(candidate => candidate.ref ?? [])),
+      ],
+      stages:
+        request.stages.length > 1
+          ? request.stages.map((stage, i) => ({
+              name: stage.name ?? null,
+              rule: stage.rule,
+              approvers: stages[i].map(candidate => candidate.im),
+              status: i === 0 ? 'pending' : 'waiting',
+              approvedBy: [],
+              waitingOn: [],
+            }))
+          : [],
+      requester,
+      notes: [...new Set(notes)],
+    };
+  }
+
+  /** One stage's people: catalog refs expanded, those the IM does not know left out, the requester taken off. */
+  private async askedIn(
+    field: string,
+    resolved: { candidates: Candidate[]; notes: string[] },
+    where: {
+      template: Template;
+      provider: string;
+      requester: Requester;
+      notes: string[];
+      findUsers: (people: string[]) => Promise<Array<string | undefined>>;
+    },
+  ): Promise<Candidate[]> {
+    const { template, provider, requester, notes } = where;
+    notes.push(...resolved.notes);
     const candidates = await this.knownToIm(
       resolved.candidates,
-      request.findUsers,
+      where.findUsers,
       { provider, field, notes },
     );
     const isRequester = (candidate: Candidate) =>
@@ -77,31 +148,23 @@ export class ApprovalPeople {
         candidate.ref === requester.entityRef) ||
       (requester.imUser !== undefined &&
         sameImUser(candidate.im, requester.imUser));
+    if (!candidates.some(isRequester)) return candidates;
     let asked = candidates;
-    if (candidates.some(isRequester)) {
-      if (template.allowSelfApproval) {
-        requester.mayApprove = true;
-        requester.note = `may approve their own request: template "${template.name}" allows self-approval`;
-      } else {
-        asked = candidates.filter(candidate => !isRequester(candidate));
-        if (asked.length === 0) {
-          throw new InputError(
-            `${field}: the only approver is the requester, ${describeRequester(requester)}, who cannot approve their own request; add other approvers, or set allowSelfApproval: true on template "${template.name}"`,
-          );
-        }
-        requester.note =
-          'removed from the approvers: nobody approves their own request';
+    if (template.allowSelfApproval) {
+      requester.mayApprove = true;
+      requester.note = `may approve their own request: template "${template.name}" allows self-approval`;
+    } else {
+      asked = candidates.filter(candidate => !isRequester(candidate));
+      if (asked.length === 0) {
+        throw new InputError(
+          `${field}: the only approver is the requester, ${describeRequester(requester)}, who cannot approve their own request; add other approvers, or set allowSelfApproval: true on template "${template.name}"`,
+        );
       }
-      notes.push(`requester ${describeRequester(requester)} ${requester.note}`);
+      requester.note =
+        'removed from the approvers: nobody approves their own request';
     }
-    return {
-      approvers: asked.map(candidate => candidate.im),
-      approverRefs: [
-        ...new Set(asked.flatMap(candidate => candidate.ref ?? [])),
-      ],
-      requester,
-      notes,
-    };
+    notes.push(`requester ${describeRequester(requester)} ${requester.note}`);
+    return asked;
   }
 
   /**

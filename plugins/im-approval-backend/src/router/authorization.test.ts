@@ -439,6 +439,12 @@ const ROUTES: Record<string, Route | CallbackRoute> = {
     service: OK,
     workflow: NO_WORKFLOW,
   },
+  saveTemplateForm: {
+    ok: 200,
+    user: [P.templates],
+    service: OK,
+    workflow: NO_WORKFLOW,
+  },
   testTemplate: {
     ok: 201,
     user: [P.templates],
@@ -748,6 +754,10 @@ const REQUESTS: Record<string, RequestOf> = {
     );
     return { method: 'delete', url: `/templates/${name}` };
   },
+  saveTemplateForm: async () => ({
+    method: 'post',
+    url: '/templates/made-form/form',
+  }),
   testTemplate: async () => ({
     method: 'post',
     url: '/templates/deploy/test',

@@ -265,6 +265,20 @@ export function settingsRoutes({
     res.status(204).end();
   });
 
+  // Makes (or updates in place) the IM form of a template with form: { create: true }, config ones too.
+  router.post('/templates/:name/form', async (req, res) => {
+    const caller = await callers.resolve(req);
+    await callers.authorizeAny(caller, manageTemplates);
+    const { name } = parseInput(templatePathSchema, req.params, 'path');
+    const form = await audited(
+      caller,
+      req,
+      { eventId: 'template-form-save', meta: { template: name } },
+      () => askIm(() => templates.saveForm(name)),
+    );
+    res.json(form);
+  });
+
   router.post('/templates/:name/test', async (req, res) => {
     const caller = await callers.resolve(req);
     // A test approval is opened on behalf of the person who asked, so only a person may ask.

@@ -9,6 +9,7 @@ import {
   formatDuration,
   isTerminal,
   placeholdersOf,
+  stagesOf,
   type Approval,
   type ApprovalContext,
   type DecideApprovalRequest,
@@ -152,8 +153,7 @@ export class ApprovalService {
       variables: request.variables,
       title: rendered.title,
       form: rendered.form,
-      approvers: request.approvers ?? template.approvers,
-      approversField: request.approvers ? 'body.approvers' : undefined,
+      approvers: request.approvers,
       timeout,
       caller,
     });
@@ -196,7 +196,6 @@ export class ApprovalService {
       variables,
       title: request.title ?? `[Test] ${rendered.title}`,
       form: rendered.form,
-      approvers: template.approvers,
       timeout: template.defaultTimeout,
       caller,
     });
@@ -235,7 +234,6 @@ export class ApprovalService {
         variables: request.variables,
         title: rendered.title,
         form: rendered.form,
-        approvers: template.approvers,
         timeout,
         caller: { kind: 'service', id: request.context.caller },
       },
@@ -247,16 +245,10 @@ export class ApprovalService {
     template: Template,
     request: Pick<
       NewApproval,
-      | 'idempotencyKey'
-      | 'request'
-      | 'context'
-      | 'variables'
-      | 'title'
-      | 'form'
-      | 'approvers'
+      'idempotencyKey' | 'request' | 'context' | 'variables' | 'title' | 'form'
     > & {
-      /** Where the approvers were written, for a 400 about them; the template's by default. */
-      approversField?: string;
+      /** The request's own approvers, in place of the template's (which then has one stage). */
+      approvers?: string[];
       timeout: number;
       caller: Caller;
     },
@@ -268,15 +260,26 @@ export class ApprovalService {
     const integration = await this.transitions.integrationOf(
       template.integration,
     );
-    const { timeout, caller, context, approversField, ...approvalFields } =
-      request;
+    const { timeout, caller, context, approvers, ...approvalFields } = request;
     const client = this.transitions.clientOf(integration);
-    const people = await this.people.resolve({
+    const people = await this.people.resolveStages({
       template,
       provider: integration.provider,
       findUsers: contacts => client.findUsers(contacts),
-      approvers: request.approvers,
-      field: approversField ?? `template "${template.name}" approvers`,
+      stages: approvers
+        ? [
+            {
+              approvers,
+              rule: template.approverMode,
+              field: 'body.approvers',
+            },
+          ]
+        : stagesOf(template).map((stage, i) => ({
+            ...stage,
+            field: template.stages
+              ? `template "${template.name}" stages[${i}].approvers`
+              : `template "${template.name}" approvers`,
+          })),
       caller,
       context,
     });
@@ -284,6 +287,7 @@ export class ApprovalService {
       {
         ...approvalFields,
         approvers: people.approvers,
+        stages: people.stages,
         approverRefs: people.approverRefs,
         requester: people.requester,
         id: randomUUID(),

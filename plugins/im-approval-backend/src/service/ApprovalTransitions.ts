@@ -1,11 +1,15 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type {
   Approval,
+  ApprovalStage,
   Integration,
   TerminalStatus,
   TimelineSource,
 } from '@im-approval/plugin-im-approval-common';
-import type { ImClient } from '@im-approval/plugin-im-approval-node';
+import type {
+  ImClient,
+  ImStageProgress,
+} from '@im-approval/plugin-im-approval-node';
 import type {
   ApprovalStore,
   Decision,
@@ -43,12 +47,18 @@ function notBefore(
  */
 export class ApprovalTransitions {
   private readonly finishedListeners: Array<(approval: Approval) => void> = [];
+  private readonly progressListeners: Array<(approval: Approval) => void> = [];
 
   constructor(private readonly options: ApprovalTransitionsOptions) {}
 
   /** Called, here, after each approval this process moves on (deployment gates answer GitHub from it). */
   onFinished(listener: (approval: Approval) => void) {
     this.finishedListeners.push(listener);
+  }
+
+  /** Called, here, after each change of a pending approval's stages (pages show them). */
+  onProgress(listener: (approval: Approval) => void) {
+    this.progressListeners.push(listener);
   }
 
   /**
@@ -80,7 +90,15 @@ export class ApprovalTransitions {
     source: TimelineSource,
   ): Promise<Approval> {
     const state = await client.readInstance(approval.imInstanceId!);
-    if (state.status === 'pending') return approval;
+    const progress = stageProgress(approval, state.stages, source);
+    if (state.status === 'pending') {
+      if (!progress) return approval;
+      return (await this.recordProgress(approval, progress)) ?? approval;
+    }
+    // Stages passed before the decision are in the timeline before it.
+    if (progress && progress.events.length > 0)
+      await this.recordProgress(approval, progress);
+    const stages = progress?.stages;
     if (
       state.status === 'approved' &&
       (await this.approvedByRequester(approval, client, state.decidedBy?.id))
@@ -96,6 +114,7 @@ export class ApprovalTransitions {
           comment: state.comment,
           decidedAt: notBefore(state.decidedAt, approval.createdAt),
           error: message,
+          stages,
         },
         { type: 'failed', source, actor: state.decidedBy?.name, message },
         { revoke: false },
@@ -114,6 +133,7 @@ export class ApprovalTransitions {
         comment: state.comment,
         decidedAt: notBefore(state.decidedAt, approval.createdAt),
         error: deleted ? message : undefined,
+        stages,
       },
       { type: status, source, actor: state.decidedBy?.name, message },
       { revoke: false },
@@ -124,6 +144,21 @@ export class ApprovalTransitions {
     this.options.logger.info(
       `Approval ${approval.id} ${status}${state.decidedBy ? ` by ${JSON.stringify(state.decidedBy.name)} (${JSON.stringify(state.decidedBy.id)})` : ''} (from ${source})`,
     );
+    return updated;
+  }
+
+  private async recordProgress(
+    approval: Approval,
+    progress: { stages: ApprovalStage[]; events: NewTimelineEvent[] },
+  ) {
+    const updated = await this.options.store.updateStages(
+      approval.id,
+      progress.stages,
+      progress.events,
+    );
+    if (!updated) return undefined;
+    this.options.changes.changed(approval.id);
+    this.progressListeners.forEach(listener => listener(updated));
     return updated;
   }
 
@@ -173,4 +208,38 @@ export class ApprovalTransitions {
       });
     }
   }
+}
+
+/**
+ * The approval's stages as the IM now tells them, with a timeline event for each stage newly
+ * approved; undefined when nothing changed (or the approval has one stage, or the IM told nothing).
+ */
+function stageProgress(
+  approval: Approval,
+  told: ImStageProgress[] | undefined,
+  source: TimelineSource,
+): { stages: ApprovalStage[]; events: NewTimelineEvent[] } | undefined {
+  if (!told || approval.stages.length === 0) return undefined;
+  if (told.length !== approval.stages.length) return undefined;
+  const stages = approval.stages.map((stage, i) => ({
+    ...stage,
+    status: told[i].status,
+    approvedBy: told[i].approvedBy.map(person => person.name),
+    waitingOn: told[i].waitingOn,
+  }));
+  if (JSON.stringify(stages) === JSON.stringify(approval.stages))
+    return undefined;
+  const events = stages.flatMap((stage, i): NewTimelineEvent[] =>
+    stage.status === 'approved' && approval.stages[i].status !== 'approved'
+      ? [
+          {
+            type: 'stage_approved',
+            source,
+            actor: stage.approvedBy.join(', ') || undefined,
+            message: `Stage ${i + 1} of ${stages.length}${stage.name ? ` (${JSON.stringify(stage.name)})` : ''} approved${stage.approvedBy.length > 0 ? ` by ${stage.approvedBy.map(name => JSON.stringify(name)).join(', ')}` : ''}`,
+          },
+        ]
+      : [],
+  );
+  return { stages, events };
 }

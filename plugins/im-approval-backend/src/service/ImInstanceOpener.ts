@@ -93,14 +93,20 @@ export class ImInstanceOpener {
         : [undefined];
       const request = {
         approvalId: approval.id,
-        form: template.form,
+        form: await settings.formOf(template),
         title:
           requesterId || !requester || requester.identifiedBy === 'unidentified'
             ? approval.title
             : `${approval.title} · requested by ${requestedBy(requester)}`,
         fields: approval.form,
-        approvers: approval.approvers,
-        approverMode: template.approverMode,
+        stages:
+          approval.stages.length > 0
+            ? approval.stages.map(stage => ({
+                ...(stage.name === null ? {} : { name: stage.name }),
+                approvers: stage.approvers,
+                rule: stage.rule,
+              }))
+            : [{ approvers: approval.approvers, rule: template.approverMode }],
         initiator: requesterId ?? template.initiator,
       };
       // The reconciler only opens an approval whose first attempt is long past: that attempt may have

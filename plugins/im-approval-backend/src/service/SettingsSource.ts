@@ -7,4 +7,6 @@ import type {
 export interface SettingsSource {
   template(name: string): Promise<Template | undefined>;
   integration(id: string): Promise<Integration | undefined>;
+  /** The IM form id to open an approval of the template with (a form the backend makes is made or checked first). */
+  formOf(template: Template): Promise<string>;
 }

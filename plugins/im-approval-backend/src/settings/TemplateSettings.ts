@@ -1,7 +1,10 @@
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import { ImApiError } from '@im-approval/plugin-im-approval-node';
 import {
+  existingFormOf,
+  stagesOf,
   templateSchema,
+  type ManagedForm,
   type Template,
   type TemplateView,
 } from '@im-approval/plugin-im-approval-common';
@@ -9,6 +12,7 @@ import {
   AlreadyStoredError,
   type DatabaseSettingsStore,
 } from '../database/DatabaseSettingsStore';
+import type { ManagedForms } from '../forms/ManagedForms';
 import type { ImClients } from '../service/ImClients';
 import type { IntegrationSettings } from './IntegrationSettings';
 import { parseStored, readOnly } from './storedSettings';
@@ -22,6 +26,7 @@ export class TemplateSettings {
     private readonly store: DatabaseSettingsStore,
     private readonly integrations: IntegrationSettings,
     private readonly clients: ImClients,
+    private readonly forms: ManagedForms,
   ) {
     this.config = new Map(config.map(t => [t.name, t]));
   }
@@ -37,19 +42,29 @@ export class TemplateSettings {
   }
 
   async list(): Promise<TemplateView[]> {
-    const stored = await this.store.listTemplates();
+    const [stored, forms] = await Promise.all([
+      this.store.listTemplates(),
+      this.forms.views(),
+    ]);
     return [
       ...[...this.config.values()].sort((a, b) => a.name.localeCompare(b.name)),
       ...stored.map(s =>
         parseStored(templateSchema, s.settings, `template "${s.name}"`),
       ),
-    ].map(t => this.viewOf(t));
+    ].map(t => this.viewOf(t, forms));
   }
 
   async view(name: string): Promise<TemplateView> {
     const template = await this.get(name);
     if (!template) throw noTemplate(name);
-    return this.viewOf(template);
+    return this.viewOf(template, await this.forms.views());
+  }
+
+  /** Creates or updates the IM form of a template with `form: { create: true }`. */
+  async saveForm(name: string): Promise<ManagedForm> {
+    const template = await this.get(name);
+    if (!template) throw noTemplate(name);
+    return this.forms.save(template);
   }
 
   async create(template: Template, actor: string): Promise<TemplateView> {
@@ -59,6 +74,9 @@ export class TemplateSettings {
       );
     }
     await this.requireIntegrationFor(template);
+    if (await this.store.getTemplate(template.name))
+      throw new ConflictError(`Template name "${template.name}" is taken`);
+    await this.keepFormInStep(template);
     try {
       await this.store.insertTemplate(
         {
@@ -73,7 +91,7 @@ export class TemplateSettings {
         throw new ConflictError(`Template name "${template.name}" is taken`);
       throw error;
     }
-    return this.viewOf(template);
+    return this.view(template.name);
   }
 
   async update(
@@ -87,6 +105,8 @@ export class TemplateSettings {
         `body.name: must be "${name}"; a template cannot be renamed`,
       );
     await this.requireIntegrationFor(template);
+    if (!(await this.store.getTemplate(name))) throw noTemplate(name);
+    await this.keepFormInStep(template);
     if (
       !(await this.store.updateTemplate(
         { name, integration: template.integration, settings: template },
@@ -95,17 +115,46 @@ export class TemplateSettings {
     ) {
       throw noTemplate(name);
     }
-    return this.viewOf(template);
+    return this.view(name);
   }
 
   async delete(name: string): Promise<void> {
     if (this.config.has(name)) throw readOnly('Template', name);
     if (!(await this.store.deleteTemplate(name))) throw noTemplate(name);
+    // The form stays in the IM (approvals made with it may still be open there).
+    await this.forms.templateDeleted(name);
   }
 
-  private viewOf(template: Template): TemplateView {
+  /**
+   * A template with `form: { create: true }` gets its form made or updated as it is saved; what the
+   * IM refuses refuses the save. An IM that cannot be reached now does not: the form is made or
+   * checked when the template is first used.
+   */
+  private async keepFormInStep(template: Template) {
+    try {
+      await this.forms.templateSaved(template);
+    } catch (error) {
+      if (!(error instanceof ImApiError)) throw error;
+      if (error.transient) return;
+      if (error.kind === 'invalid_request')
+        throw new InputError(`body.form: ${error.message}`);
+      throw new ConflictError(error.message);
+    }
+  }
+
+  private viewOf(
+    template: Template,
+    forms: Map<string, ManagedForm>,
+  ): TemplateView {
     const editable = !this.config.has(template.name);
-    return { ...template, source: editable ? 'database' : 'config', editable };
+    return {
+      ...template,
+      source: editable ? 'database' : 'config',
+      editable,
+      ...(existingFormOf(template) === undefined
+        ? { managedForm: forms.get(template.name) ?? null }
+        : {}),
+    };
   }
 
   /**
@@ -119,8 +168,12 @@ export class TemplateSettings {
       throw new InputError(
         `body.integration: there is no integration "${template.integration}"`,
       );
+    const form = existingFormOf(template);
+    if (form === undefined) return;
     try {
-      await this.clients.forIntegration(integration).checkTemplate?.(template);
+      await this.clients
+        .forIntegration(integration)
+        .checkTemplate?.({ form, stages: stagesOf(template) });
     } catch (error) {
       if (error instanceof ImApiError && error.kind === 'invalid_request')
         throw new InputError(`body: ${error.message}`);

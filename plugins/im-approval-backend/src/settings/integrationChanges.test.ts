@@ -7,6 +7,7 @@ import {
 import type { ImProvider } from '@im-approval/plugin-im-approval-node';
 import type { Knex } from 'knex';
 import { randomBytes } from 'node:crypto';
+import { DatabaseManagedFormStore } from '../database/DatabaseManagedFormStore';
 import { DatabaseSettingsStore } from '../database/DatabaseSettingsStore';
 import { migratedClient } from '../database/migratedClient';
 import { feishuProvider } from '../providers/feishu';
@@ -44,6 +45,7 @@ describe.each(databases.eachSupportedId())(
       openSettings({
         config: { integrations, templates: [] },
         store,
+        forms: new DatabaseManagedFormStore(knex),
         box,
         clients,
         logger,

@@ -3,7 +3,9 @@ import type {
   Integration,
   Template,
 } from '@im-approval/plugin-im-approval-common';
+import type { DatabaseManagedFormStore } from '../database/DatabaseManagedFormStore';
 import type { DatabaseSettingsStore } from '../database/DatabaseSettingsStore';
+import { ManagedForms } from '../forms/ManagedForms';
 import type { ImClients } from '../service/ImClients';
 import type { SettingsSource } from '../service/SettingsSource';
 import { IntegrationSettings, secretLocation } from './IntegrationSettings';
@@ -13,6 +15,7 @@ import { TemplateSettings } from './TemplateSettings';
 export interface OpenSettingsOptions {
   config: { integrations: Integration[]; templates: Template[] };
   store: DatabaseSettingsStore;
+  forms: DatabaseManagedFormStore;
   /** Absent when no secrets key is configured. */
   box?: SecretBox;
   clients: ImClients;
@@ -58,11 +61,18 @@ export async function openSettings(
     options.clients,
     box,
   );
+  const forms = new ManagedForms({
+    store: options.forms,
+    clients: options.clients,
+    integration: id => integrations.get(id),
+    logger,
+  });
   const templates = new TemplateSettings(
     config.templates,
     store,
     integrations,
     options.clients,
+    forms,
   );
   // An integration saved under older rules (say, Feishu callbacks without an Encrypt Key) stays
   // stored, but is refused wherever it is used until someone edits it: say so now.
@@ -81,6 +91,7 @@ export async function openSettings(
     source: {
       integration: id => integrations.get(id),
       template: name => templates.get(name),
+      formOf: template => forms.formIdFor(template),
     },
   };
 }

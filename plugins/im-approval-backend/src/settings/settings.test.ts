@@ -12,6 +12,7 @@ import { feishuProvider } from '../providers/feishu';
 import { ImClients } from '../service/ImClients';
 import { migratedClient } from '../database/migratedClient';
 import { openSettings } from './openSettings';
+import { DatabaseManagedFormStore } from '../database/DatabaseManagedFormStore';
 import { DatabaseSettingsStore } from '../database/DatabaseSettingsStore';
 import { SecretBox } from './SecretBox';
 
@@ -56,7 +57,15 @@ describe.each(databases.eachSupportedId())(
         integrations: Integration[];
         templates: ReturnType<typeof template>[];
       } = { integrations: [], templates: [] },
-    ) => openSettings({ config, store, box, clients, logger });
+    ) =>
+      openSettings({
+        config,
+        store,
+        forms: new DatabaseManagedFormStore(knex),
+        box,
+        clients,
+        logger,
+      });
 
     beforeAll(async () => {
       knex = await databases.init(databaseId);

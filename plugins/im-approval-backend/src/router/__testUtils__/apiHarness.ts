@@ -162,6 +162,16 @@ export function imApprovalConfig(sandbox: Sandbox, issuer: TestOidcIssuer) {
           },
         },
         {
+          name: 'made-form',
+          integration: INTEGRATIONS.feishu,
+          form: { create: true },
+          fields: { Service: '${vars.service}' },
+          stages: [
+            { name: 'Team lead', approvers, rule: 'any' },
+            { name: 'SRE', approvers: ['ou_bob'], rule: 'all' },
+          ],
+        },
+        {
           name: 'dingtalk-deploy',
           integration: INTEGRATIONS.dingtalk,
           form: 'PROC-DEPLOY',

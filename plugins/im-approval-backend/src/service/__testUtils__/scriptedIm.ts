@@ -1,5 +1,6 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import {
+  existingFormOf,
   templateSchema,
   type Integration,
   type Template,
@@ -165,6 +166,7 @@ export async function scriptedCore(
     template: async (name: string) => templates.find(t => t.name === name),
     integration: async (id: string) =>
       id === INTEGRATION.id ? INTEGRATION : undefined,
+    formOf: async (t: Template) => existingFormOf(t) ?? 'MADE',
   };
   const clients = new ImClients(new Map([[provider.id, provider]]), {
     logger,

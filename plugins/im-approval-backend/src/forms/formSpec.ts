@@ -1,0 +1,24 @@
+import {
+  stagesOf,
+  type Template,
+} from '@im-approval/plugin-im-approval-common';
+import type { ImFormSpec } from '@im-approval/plugin-im-approval-node';
+import { createHash } from 'node:crypto';
+
+/** What the IM form of a template with `form: { create: true }` must hold: its fields and one node per stage. */
+export function formSpecOf(template: Template): ImFormSpec {
+  return {
+    name: template.name,
+    ...(template.description ? { description: template.description } : {}),
+    fields: Object.keys(template.fields),
+    stages: stagesOf(template).map(stage => ({
+      ...(stage.name ? { name: stage.name } : {}),
+      rule: stage.rule,
+    })),
+  };
+}
+
+/** A spec's fingerprint: a template whose spec hashes the same needs no update of its form. */
+export function specHash(spec: ImFormSpec): string {
+  return createHash('sha256').update(JSON.stringify(spec)).digest('hex');
+}
