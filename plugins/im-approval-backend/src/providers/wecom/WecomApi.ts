@@ -60,7 +60,7 @@ const ADVICE: Record<number, string> = {
   301025:
     "check the template's control ids, and that the initiator and approvers are inside the app's visible range",
   301055:
-    'add the app to the Approval app\'s "apps that may call the API" list',
+    'the app must be allowed to call the Approval API: in the WeCom admin console, open the Approval app → API and add the app to "apps that may call the API"',
   60020: "add the backend's egress IP to the app's trusted IPs",
   45009: 'the OA APIs allow 600 calls a minute',
 };

@@ -113,9 +113,7 @@ describe('WecomClient', () => {
         .post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-1' })
         .query({ access_token: 'new' })
         .reply(200, detail(1));
-      expect(await client().readInstance('SP-1')).toEqual({
-        status: 'pending',
-      });
+      expect((await client().readInstance('SP-1')).status).toBe('pending');
     },
   );
 
@@ -154,11 +152,14 @@ describe('WecomClient', () => {
         { field: 'Service', value: 'api' },
         { field: 'Textarea-2', value: 'release' },
       ],
-      approvers: ['13800000001', 'bob'],
     };
+    const stage = { approvers: ['13800000001', 'bob'] };
     // Each control's title, as approvers see it, by the field as the template names it.
     expect(
-      await wecom.createInstance({ ...request, approverMode: 'all' }),
+      await wecom.createInstance({
+        ...request,
+        stages: [{ ...stage, rule: 'all' }],
+      }),
     ).toEqual({
       instanceId: '202611210001',
       url: undefined,
@@ -167,7 +168,10 @@ describe('WecomClient', () => {
         ['Textarea-2', 'Reason'],
       ]),
     });
-    await wecom.createInstance({ ...request, approverMode: 'any' });
+    await wecom.createInstance({
+      ...request,
+      stages: [{ ...stage, rule: 'any' }],
+    });
     expect(bodies[0]).toEqual({
       creator_userid: 'bot',
       template_id: 'TPL',
@@ -260,13 +264,13 @@ describe('WecomClient', () => {
         errmsg: 'no privilege to access/modify contact',
       });
     const wecom = client();
-    expect(await wecom.readInstance('SP-1')).toEqual({
+    expect(await wecom.readInstance('SP-1')).toMatchObject({
       status: 'rejected',
       decidedBy: { id: 'bob', name: 'Bob Li' },
       comment: 'not today',
       decidedAt: new Date(1763712060_000),
     });
-    expect(await wecom.readInstance('SP-2')).toEqual({
+    expect(await wecom.readInstance('SP-2')).toMatchObject({
       status: 'approved',
       decidedBy: { id: 'alice', name: 'alice' },
       comment: 'ok',
@@ -295,7 +299,7 @@ describe('WecomClient', () => {
       .get('/cgi-bin/user/get')
       .query(q => q.userid === 'alice')
       .reply(200, { errcode: 0, name: 'Alice', email: 'alice@example.com' });
-    expect(await client().readInstance('SP-1')).toEqual({
+    expect(await client().readInstance('SP-1')).toMatchObject({
       status: 'approved',
       decidedBy: { id: 'alice', name: 'Alice' },
       comment: 'ok, and carol too',
@@ -322,8 +326,7 @@ describe('WecomClient', () => {
       form: 'TPL',
       title: '发布 payments 到生产环境 🚀🚀 release 2.3',
       fields: [{ field: 'Service', value: 'payments-gateway-eu-west' }],
-      approvers: ['bob'],
-      approverMode: 'any',
+      stages: [{ approvers: ['bob'], rule: 'any' }],
       initiator: 'bot',
     });
     const lines = (
@@ -352,7 +355,7 @@ describe('WecomClient', () => {
     [
       301055,
       'permission',
-      /may not read an approval request .*add the app to the Approval app's "apps that may call the API" list/,
+      /may not read an approval request .*open the Approval app → API and add the app to "apps that may call the API"/,
     ],
     [301025, 'invalid_request', /visible range/],
   ] as const)(
@@ -548,8 +551,7 @@ describe('WecomClient', () => {
         form: 'TPL',
         title: 't',
         fields: [],
-        approvers: ['bob'],
-        approverMode: 'any',
+        stages: [{ approvers: ['bob'], rule: 'any' }],
       });
     }
   });
@@ -585,8 +587,7 @@ describe('WecomClient', () => {
           form: 'TPL',
           title: 't',
           fields: [],
-          approvers: ['bob'],
-          approverMode: 'any',
+          stages: [{ approvers: ['bob'], rule: 'any' }],
         }),
       );
       expect(error.message).toMatch(
@@ -601,8 +602,7 @@ describe('WecomClient', () => {
       form: 'TPL',
       title: 't',
       fields: [{ field: 'Service', value: 'api run 7' }],
-      approvers: ['bob'],
-      approverMode: 'any' as const,
+      stages: [{ approvers: ['bob'], rule: 'any' as const }],
       initiator: 'bot',
     };
     const detailOf = (spNo: string, text: string) => ({
@@ -700,9 +700,276 @@ describe('WecomClient', () => {
       form: 'TPL',
       title: 't',
       fields: [],
-      approvers: ['+86 138-0000-0001'],
-      approverMode: 'any',
+      stages: [{ approvers: ['+86 138-0000-0001'], rule: 'any' }],
       initiator: 'bot',
+    });
+  });
+
+  it('opens a request with one approver node per stage, in order: apv_rel 2 for any, 1 for all', async () => {
+    tokenOnce();
+    nock(BASE)
+      .post('/cgi-bin/oa/gettemplatedetail')
+      .query(true)
+      .reply(200, template);
+    let nodes: unknown;
+    nock(BASE)
+      .post('/cgi-bin/oa/applyevent', body => {
+        nodes = body.process.node_list;
+        return body.use_template_approver === 0;
+      })
+      .query(true)
+      .reply(200, { errcode: 0, errmsg: 'ok', sp_no: 'SP-1' });
+    await client().createInstance({
+      approvalId: 'a',
+      form: 'TPL',
+      title: 't',
+      fields: [{ field: 'Service', value: 'api' }],
+      stages: [
+        { name: 'Team lead', approvers: ['alice', 'bob'], rule: 'any' },
+        { name: 'SRE', approvers: ['bob', 'carol'], rule: 'all' },
+      ],
+      initiator: 'bot',
+    });
+    expect(nodes).toEqual([
+      { type: 1, apv_rel: 2, userid: ['alice', 'bob'] },
+      { type: 1, apv_rel: 1, userid: ['bob', 'carol'] },
+    ]);
+  });
+
+  describe('stage progress from process_list.node_list', () => {
+    const names = (...userids: string[]) => {
+      for (const userid of userids)
+        nock(BASE)
+          .get('/cgi-bin/user/get')
+          .query(q => q.userid === userid)
+          .reply(200, { errcode: 0, name: `${userid} name` });
+    };
+    const read = (spStatus: number, nodeList: object[]) => {
+      tokenOnce();
+      names('alice', 'bob');
+      nock(BASE)
+        .post('/cgi-bin/oa/getapprovaldetail')
+        .query(true)
+        .reply(200, {
+          errcode: 0,
+          info: { sp_status: spStatus, process_list: { node_list: nodeList } },
+        });
+      return client().readInstance('SP-1');
+    };
+    const sub = (userid: string, spYj: number) => ({
+      userid,
+      sp_yj: spYj,
+      sptime: spYj === 1 ? 0 : 1763712000,
+    });
+
+    it('says which node is asked now and on whom it waits, and which wait for it', async () => {
+      expect(
+        await read(1, [
+          {
+            sp_status: 2,
+            apv_rel: 2,
+            sub_node_list: [sub('alice', 2), sub('bob', 1)],
+          },
+          {
+            sp_status: 1,
+            apv_rel: 1,
+            sub_node_list: [sub('bob', 2), sub('carol', 1)],
+          },
+          { sp_status: 1, apv_rel: 2, sub_node_list: [sub('dave', 1)] },
+        ]),
+      ).toEqual({
+        status: 'pending',
+        stages: [
+          {
+            status: 'approved',
+            approvedBy: [{ id: 'alice', name: 'alice name' }],
+            waitingOn: [],
+          },
+          {
+            status: 'pending',
+            approvedBy: [{ id: 'bob', name: 'bob name' }],
+            waitingOn: ['carol'],
+          },
+          { status: 'waiting', approvedBy: [], waitingOn: [] },
+        ],
+      });
+    });
+
+    it('counts sp_yj 13 (approved, an approver added) as approving its node, and shows a rejected node', async () => {
+      const state = await read(3, [
+        { sp_status: 2, apv_rel: 1, sub_node_list: [sub('alice', 13)] },
+        {
+          sp_status: 3,
+          apv_rel: 2,
+          sub_node_list: [sub('bob', 3), sub('carol', 1)],
+        },
+      ]);
+      expect(state.stages).toEqual([
+        {
+          status: 'approved',
+          approvedBy: [{ id: 'alice', name: 'alice name' }],
+          waitingOn: [],
+        },
+        { status: 'rejected', approvedBy: [], waitingOn: [] },
+      ]);
+      expect(state).toMatchObject({
+        status: 'rejected',
+        decidedBy: { id: 'bob' },
+      });
+    });
+  });
+
+  describe('forms made from a spec', () => {
+    const spec = {
+      name: 'Release approval',
+      fields: ['Service', 'Version'],
+      stages: [{ rule: 'any' as const }, { rule: 'all' as const }],
+    };
+    const controls = [
+      {
+        property: {
+          control: 'Text',
+          id: 'Text-01',
+          title: [{ text: 'Service', lang: 'zh_CN' }],
+          require: 0,
+        },
+      },
+      {
+        property: {
+          control: 'Text',
+          id: 'Text-02',
+          title: [{ text: 'Version', lang: 'zh_CN' }],
+          require: 0,
+        },
+      },
+    ];
+    const templateWith = (list: object[]) => ({
+      errcode: 0,
+      errmsg: 'ok',
+      template_names: [{ text: 'Release approval', lang: 'zh_CN' }],
+      template_content: { controls: list },
+    });
+
+    it('creates a template with one text control per field, titled by its label, ids in order', async () => {
+      tokenOnce();
+      nock(BASE)
+        .post('/cgi-bin/oa/approval/create_template', {
+          template_name: [{ text: 'Release approval', lang: 'zh_CN' }],
+          template_content: { controls },
+        })
+        .query({ access_token: 'tok-a' })
+        .reply(200, { errcode: 0, errmsg: 'ok', template_id: 'C4new' });
+      expect(await client().saveForm(spec)).toEqual({ formId: 'C4new' });
+    });
+
+    it('updates a template in place, keeping its id, and requests then fill the new controls without reading it again', async () => {
+      tokenOnce();
+      nock(BASE)
+        .post('/cgi-bin/oa/approval/update_template', {
+          template_id: 'C4old',
+          template_name: [{ text: 'Release approval', lang: 'zh_CN' }],
+          template_content: { controls },
+        })
+        .query(true)
+        .reply(200, { errcode: 0, errmsg: 'ok' });
+      let contents: unknown;
+      nock(BASE)
+        .post('/cgi-bin/oa/applyevent', body => {
+          contents = body.apply_data.contents;
+          return true;
+        })
+        .query(true)
+        .reply(200, { errcode: 0, errmsg: 'ok', sp_no: 'SP-1' });
+      const wecom = client();
+      expect(await wecom.saveForm(spec, 'C4old')).toEqual({ formId: 'C4old' });
+      await wecom.createInstance({
+        approvalId: 'a',
+        form: 'C4old',
+        title: 't',
+        fields: [
+          { field: 'Service', value: 'api' },
+          { field: 'Version', value: '2.3' },
+        ],
+        stages: [{ approvers: ['bob'], rule: 'any' }],
+        initiator: 'bot',
+      });
+      expect(contents).toEqual([
+        { control: 'Text', id: 'Text-01', value: { text: 'api' } },
+        { control: 'Text', id: 'Text-02', value: { text: '2.3' } },
+      ]);
+    });
+
+    it('calls a template WeCom does not know not found, so it can be made anew', async () => {
+      tokenOnce();
+      nock(BASE)
+        .post('/cgi-bin/oa/approval/update_template')
+        .query(true)
+        .reply(200, { errcode: 40058, errmsg: 'invalid template_id C4gone' });
+      nock(BASE)
+        .post('/cgi-bin/oa/gettemplatedetail')
+        .query(true)
+        .reply(200, { errcode: 40058, errmsg: 'invalid template_id C4gone' });
+      const wecom = client();
+      expect((await imApiError(wecom.saveForm(spec, 'C4gone'))).kind).toBe(
+        'not_found',
+      );
+      expect((await imApiError(wecom.formDrift(spec, 'C4gone'))).kind).toBe(
+        'not_found',
+      );
+    });
+
+    it('refuses with a permission error naming the Approval API list and where it is, when the app is not on it', async () => {
+      tokenOnce();
+      nock(BASE)
+        .post('/cgi-bin/oa/approval/create_template')
+        .query(true)
+        .reply(200, {
+          errcode: 301055,
+          errmsg: 'no approval auth, hint: [1]',
+        });
+      const error = await imApiError(client().saveForm(spec));
+      expect(error.kind).toBe('permission');
+      expect(error.message).toMatch(
+        /^The WeCom app 1000002 of corp wwcorp may not create approval template "Release approval" \(code 301055: .*the app must be allowed to call the Approval API: in the WeCom admin console, open the Approval app → API and add the app to "apps that may call the API"\)/,
+      );
+    });
+
+    it('finds no drift in a template as made, and one sentence per control missing, renamed or required and not filled', async () => {
+      tokenOnce();
+      nock(BASE)
+        .post('/cgi-bin/oa/gettemplatedetail', { template_id: 'C4t' })
+        .query(true)
+        .reply(200, templateWith(controls));
+      nock(BASE)
+        .post('/cgi-bin/oa/gettemplatedetail', { template_id: 'C4t' })
+        .query(true)
+        .reply(
+          200,
+          templateWith([
+            {
+              property: {
+                ...controls[0].property,
+                title: [{ text: 'Component', lang: 'zh_CN' }],
+              },
+            },
+            {
+              property: {
+                control: 'Textarea',
+                id: 'Textarea-9',
+                title: [{ text: 'Risk', lang: 'zh_CN' }],
+                require: 1,
+              },
+            },
+          ]),
+        );
+      const wecom = client();
+      expect(await wecom.formDrift(spec, 'C4t')).toEqual([]);
+      // Read afresh each time: an administrator may have edited it since.
+      expect(await wecom.formDrift(spec, 'C4t')).toEqual([
+        'field "Service" (control Text-01) was renamed to "Component" in WeCom',
+        'field "Version" (control Text-02) is missing from WeCom template C4t',
+        'WeCom template C4t has a required control "Risk" (Textarea-9) that the template does not fill',
+      ]);
     });
   });
 });

@@ -4,10 +4,13 @@ import {
   type ImCallbackRequest,
   type ImClient,
   type ImFormField,
+  type ImFormSpec,
   type ImInstanceRef,
   type ImInstanceRequest,
   type ImInstanceState,
   type ImProviderDeps,
+  type ImSavedForm,
+  type ImStageProgress,
 } from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
 import { PersonNames } from '../api/PersonNames';
@@ -89,6 +92,8 @@ const detailSchema = z.object({
         node_list: z
           .array(
             z.object({
+              /** 1 pending, 2 approved, 3 rejected (and 13, approved with an approver added). */
+              sp_status: z.number().optional(),
               sub_node_list: z
                 .array(decisionSchema.extend({ sp_yj: z.number().optional() }))
                 .optional()
@@ -102,6 +107,7 @@ const detailSchema = z.object({
     sp_record: z
       .array(
         z.object({
+          sp_status: z.number().optional(),
           details: z
             .array(
               z.object({
@@ -131,26 +137,46 @@ type Detail = z.infer<typeof detailSchema>['info'];
 const userIdSchema = z.object({ userid: z.string() });
 const personSchema = z.object({ name: z.string().optional() });
 
-/** Every approver decision in a detail, in either of the shapes WeCom answers. */
-function decisions(info: Detail): Array<{
-  userid?: string;
-  speech?: string;
-  sptime?: number;
+/** An approver node of a detail and its approvers' own decisions, in either of the shapes WeCom answers. */
+interface DetailNode {
   status?: number;
-}> {
-  const fromNodes = (info.process_list?.node_list ?? []).flatMap(node =>
-    node.sub_node_list.map(sub => ({ ...sub, status: sub.sp_yj })),
-  );
-  if (fromNodes.length > 0) return fromNodes;
-  return info.sp_record.flatMap(record =>
-    record.details.map(d => ({
+  approvers: Array<{
+    userid?: string;
+    speech?: string;
+    sptime?: number;
+    status?: number;
+  }>;
+}
+
+function nodesOf(info: Detail): DetailNode[] {
+  const current = info.process_list?.node_list ?? [];
+  if (current.some(node => node.sub_node_list.length > 0))
+    return current.map(node => ({
+      status: node.sp_status,
+      approvers: node.sub_node_list.map(sub => ({ ...sub, status: sub.sp_yj })),
+    }));
+  return info.sp_record.map(record => ({
+    status: record.sp_status,
+    approvers: record.details.map(d => ({
       userid: d.approver?.userid,
       speech: d.speech,
       sptime: d.sptime,
       status: d.sp_status,
     })),
-  );
+  }));
 }
+
+const [APPROVED, REJECTED] = [
+  WECOM_DECIDING_NODE_STATUS.approved ?? [],
+  WECOM_DECIDING_NODE_STATUS.rejected ?? [],
+];
+/** sp_yj (or the older sp_status) of an approver whose task is open. */
+const OPEN = 1;
+
+/** The ids of the text controls a form made from a spec has, in order: WeCom's "<type>-<digits>". */
+const controlId = (index: number) =>
+  `Text-${String(index + 1).padStart(2, '0')}`;
+const zh = (text: string) => [{ text, lang: 'zh_CN' }];
 
 /** One WeCom self-built app that may call the Approval app's API. */
 export class WecomClient implements ImClient {
@@ -198,8 +224,18 @@ export class WecomClient implements ImClient {
   }
 
   describeForm(templateId: string): Promise<ImFormField[]> {
-    return this.templates.getOrLoad(templateId, async () => {
-      const detail = await this.api.call(
+    return this.templates.getOrLoad(templateId, () =>
+      this.readTemplate(templateId),
+    );
+  }
+
+  /**
+   * The template's controls as WeCom has them now. gettemplatedetail's one parameter is the
+   * template_id, so its 40058 (invalid parameter) means WeCom knows no such template.
+   */
+  private async readTemplate(templateId: string): Promise<ImFormField[]> {
+    const detail = await this.api
+      .call(
         {
           operation: `read approval template "${templateId}"`,
           method: 'POST',
@@ -207,16 +243,114 @@ export class WecomClient implements ImClient {
           body: { template_id: templateId },
         },
         templateSchema,
+      )
+      .catch(error => {
+        if (error instanceof ImApiError && error.code === 40058)
+          throw new ImApiError('not_found', error.message, error.code);
+        throw error;
+      });
+    const fields = detail.template_content.controls.map(({ property }) => ({
+      id: property.id,
+      name:
+        (property.title.find(t => t.lang === 'zh_CN') ?? property.title[0])
+          ?.text ?? '',
+      type: property.control,
+      required: Boolean(property.require),
+    }));
+    this.templates.set(templateId, fields);
+    return fields;
+  }
+
+  /**
+   * Creates (create_template) or updates in place (update_template) an approval template with one
+   * text control per field, titled by its label; the ids follow the order ("Text-01", …), so an
+   * update keeps each field's id. The approver nodes are not the template's: each request gives
+   * them (use_template_approver 0), one per stage.
+   */
+  async saveForm(spec: ImFormSpec, formId?: string): Promise<ImSavedForm> {
+    const content = {
+      template_name: zh(spec.name),
+      template_content: {
+        controls: spec.fields.map((label, index) => ({
+          property: {
+            control: 'Text',
+            id: controlId(index),
+            title: zh(label),
+            require: 0,
+          },
+        })),
+      },
+    };
+    if (formId === undefined) {
+      const created = await this.api.call(
+        {
+          operation: `create approval template "${spec.name}"`,
+          method: 'POST',
+          path: '/cgi-bin/oa/approval/create_template',
+          body: content,
+        },
+        z.object({ template_id: z.string().min(1) }),
       );
-      return detail.template_content.controls.map(({ property }) => ({
-        id: property.id,
-        name:
-          (property.title.find(t => t.lang === 'zh_CN') ?? property.title[0])
-            ?.text ?? '',
-        type: property.control,
-        required: Boolean(property.require),
-      }));
+      return { formId: created.template_id };
+    }
+    await this.api
+      .call(
+        {
+          operation: `update approval template "${formId}"`,
+          method: 'POST',
+          path: '/cgi-bin/oa/approval/update_template',
+          body: { template_id: formId, ...content },
+        },
+        z.object({}),
+      )
+      .catch(error => {
+        // update_template's 40058 names the template_id when WeCom has no such template.
+        if (
+          error instanceof ImApiError &&
+          error.code === 40058 &&
+          /template_id/.test(error.message)
+        )
+          throw new ImApiError('not_found', error.message, error.code);
+        throw error;
+      });
+    this.templates.set(
+      formId,
+      spec.fields.map((label, index) => ({
+        id: controlId(index),
+        name: label,
+        type: 'Text',
+        required: false,
+      })),
+    );
+    return { formId };
+  }
+
+  /** How the template differs from the spec: a field's control missing or renamed, or a required control the requests do not fill. */
+  async formDrift(spec: ImFormSpec, formId: string): Promise<string[]> {
+    const controls = await this.readTemplate(formId);
+    const drift: string[] = [];
+    spec.fields.forEach((label, index) => {
+      const id = controlId(index);
+      const control = controls.find(candidate => candidate.id === id);
+      if (control && control.name !== label)
+        drift.push(
+          `field "${label}" (control ${id}) was renamed to "${control.name}" in WeCom`,
+        );
+      else if (!control && !controls.some(c => c.name === label))
+        drift.push(
+          `field "${label}" (control ${id}) is missing from WeCom template ${formId}`,
+        );
     });
+    for (const control of controls) {
+      const filled =
+        spec.fields.includes(control.name) ||
+        spec.fields.some((_label, index) => controlId(index) === control.id);
+      if (control.required && !filled)
+        drift.push(
+          `WeCom template ${formId} has a required control "${control.name}" (${control.id}) that the template does not fill`,
+        );
+    }
+    return drift;
   }
 
   async createInstance(request: ImInstanceRequest): Promise<ImInstanceRef> {
@@ -299,9 +433,9 @@ export class WecomClient implements ImClient {
       id: imField.id,
       value: { text: value },
     }));
-    const [[creator], approvers] = await Promise.all([
+    const [[creator], ...stages] = await Promise.all([
       this.users.resolve([request.initiator ?? this.integration.initiator]),
-      this.users.resolve(request.approvers),
+      ...request.stages.map(stage => this.users.resolve(stage.approvers)),
     ]);
     const summary = [
       request.title,
@@ -313,14 +447,13 @@ export class WecomClient implements ImClient {
       creator_userid: creator,
       template_id: request.form,
       use_template_approver: 0,
+      // One approver node (type 1) per stage, in order; apv_rel 1 all must approve, 2 any one.
       process: {
-        node_list: [
-          {
-            type: 1,
-            apv_rel: request.approverMode === 'all' ? 1 : 2,
-            userid: approvers,
-          },
-        ],
+        node_list: request.stages.map((stage, index) => ({
+          type: 1,
+          apv_rel: stage.rule === 'all' ? 1 : 2,
+          userid: stages[index],
+        })),
       },
       apply_data: { contents },
       summary_list: summary.map(text => ({
@@ -354,8 +487,12 @@ export class WecomClient implements ImClient {
         'unavailable',
         `WeCom approval ${spNo} has an unknown sp_status ${info.sp_status}`,
       );
-    if (status === 'pending') return { status };
-    const deciding = decisions(info)
+    const nodes = nodesOf(info);
+    const stages = await this.stagesOf(nodes, status === 'pending');
+    const withStages = stages.length > 0 ? { stages } : {};
+    if (status === 'pending') return { status, ...withStages };
+    const deciding = nodes
+      .flatMap(node => node.approvers)
       .filter(
         d =>
           d.status !== undefined &&
@@ -365,6 +502,7 @@ export class WecomClient implements ImClient {
       .at(-1);
     return {
       status,
+      ...withStages,
       decidedBy: deciding?.userid
         ? await this.people.person(deciding.userid)
         : undefined,
@@ -373,6 +511,43 @@ export class WecomClient implements ImClient {
         ? new Date(deciding.sptime * 1000)
         : new Date(),
     };
+  }
+
+  /**
+   * Each approver node's progress: decided by its sp_status; of the undecided ones, while the
+   * request is pending, the first is the one asked now and the later ones wait for it.
+   */
+  private stagesOf(
+    nodes: DetailNode[],
+    pending: boolean,
+  ): Promise<ImStageProgress[]> {
+    const asked = pending
+      ? nodes.findIndex(
+          node =>
+            !APPROVED.includes(node.status ?? 0) &&
+            !REJECTED.includes(node.status ?? 0),
+        )
+      : -1;
+    return Promise.all(
+      nodes.map(async (node, index) => {
+        let status: ImStageProgress['status'] = 'waiting';
+        if (APPROVED.includes(node.status ?? 0)) status = 'approved';
+        else if (REJECTED.includes(node.status ?? 0)) status = 'rejected';
+        else if (index === asked) status = 'pending';
+        const approvedBy = await Promise.all(
+          node.approvers
+            .filter(a => a.userid && APPROVED.includes(a.status ?? 0))
+            .map(a => this.people.person(a.userid!)),
+        );
+        const waitingOn =
+          status === 'pending'
+            ? node.approvers
+                .filter(a => a.userid && a.status === OPEN)
+                .map(a => a.userid!)
+            : [];
+        return { status, approvedBy, waitingOn };
+      }),
+    );
   }
 
   /** WeCom has no API to revoke a request made through the Approval app. */
