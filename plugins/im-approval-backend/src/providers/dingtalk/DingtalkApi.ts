@@ -1,6 +1,9 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { DingtalkIntegration } from '@im-approval/plugin-im-approval-common';
-import type { ImErrorKind } from '@im-approval/plugin-im-approval-node';
+import {
+  ImApiError,
+  type ImErrorKind,
+} from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
 import { AccessToken } from '../api/AccessToken';
 import { callWithToken, requestErrcodeJson } from '../api/errcodeApi';
@@ -70,7 +73,15 @@ function dingtalkErrorKind(
 const errorSchema = z.looseObject({
   code: z.string().optional(),
   message: z.string().optional(),
+  /** On HTTP 403 Forbidden.AccessDenied.AccessTokenPermissionDenied: the permissions the API needs. */
+  accessdenieddetail: z
+    .looseObject({ requiredScopes: z.array(z.string()).optional() })
+    .optional(),
 });
+
+/** Where an administrator grants an app's permissions. */
+const GRANT_PERMISSIONS =
+  'in the DingTalk developer console (open-dev.dingtalk.com) → the app → Permissions (权限管理)';
 const tokenSchema = z.object({
   accessToken: z.string().min(1),
   expireIn: z.number().positive(),
@@ -103,8 +114,7 @@ export class DingtalkApi {
     this.token = new AccessToken(() => this.fetchToken());
     this.errors = new ImApiErrors('DingTalk', `app ${integration.appKey}`, {
       credentials: 'check the AppKey (Client ID) and AppSecret (Client Secret)',
-      permission:
-        'grant the permission to the app in the DingTalk developer console (Workflow.* for approvals, qyapi_get_member_by_mobile for users)',
+      permission: `grant the permission to the app ${GRANT_PERMISSIONS} (Workflow.* for approvals, qyapi_get_member_by_mobile for users)`,
       notFound:
         "check the id, and that the person is inside the app's contact scope",
     });
@@ -196,6 +206,14 @@ export class DingtalkApi {
   ) {
     const error = errorSchema.safeParse(json).data;
     const code = error?.code ?? `HTTP ${status}`;
+    const scopes = error?.accessdenieddetail?.requiredScopes ?? [];
+    if (scopes.length > 0)
+      return new ImApiError(
+        'permission',
+        `The DingTalk app ${this.integration.appKey} may not ${operation}: it lacks the permission ${scopes.join(', ')}; ` +
+          `grant it ${GRANT_PERMISSIONS} (code ${code}: ${error?.message ?? ''})`,
+        code,
+      );
     return this.errors.of(
       dingtalkErrorKind(status, error?.code ?? '', tokenCall),
       operation,

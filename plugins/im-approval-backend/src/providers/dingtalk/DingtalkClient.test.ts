@@ -131,8 +131,7 @@ describe('DingtalkClient', () => {
       form: 'PROC',
       title: 't',
       fields: [{ field: 'Service', value: 'api' }],
-      approvers: ['13800000001', '13800000002'],
-      approverMode: 'all',
+      stages: [{ approvers: ['13800000001', '13800000002'], rule: 'all' }],
     });
     expect(created.instanceId).toBe('PI-new');
   });
@@ -142,7 +141,7 @@ describe('DingtalkClient', () => {
     [['alice', 'bob'], 'all', 'AND'],
     [['alice'], 'all', 'NONE'],
   ] as const)(
-    'sends approvers %j with approverMode %s as %s',
+    'sends approvers %j with rule %s as %s',
     async (approvers, approverMode, actionType) => {
       tokenOnce();
       nock(API)
@@ -162,8 +161,7 @@ describe('DingtalkClient', () => {
         form: 'PROC',
         title: 't',
         fields: [{ field: 'TextareaField_reason', value: 'r' }],
-        approvers: [...approvers],
-        approverMode,
+        stages: [{ approvers: [...approvers], rule: approverMode }],
       });
     },
   );
@@ -185,8 +183,7 @@ describe('DingtalkClient', () => {
         { field: 'Service', value: 'api' },
         { field: 'TextareaField_reason', value: 'r' },
       ],
-      approvers: ['alice'],
-      approverMode: 'any',
+      stages: [{ approvers: ['alice'], rule: 'any' }],
     });
     expect(created.labels).toEqual(
       new Map([
@@ -208,8 +205,7 @@ describe('DingtalkClient', () => {
         form: 'PROC',
         title: 't',
         fields: [{ field: 'Owner', value: 'x' }],
-        approvers: ['alice'],
-        approverMode: 'any',
+        stages: [{ approvers: ['alice'], rule: 'any' }],
       }),
     );
     expect(error.message).toBe(
@@ -433,8 +429,7 @@ describe('DingtalkClient', () => {
           form: 'PROC',
           title: 't',
           fields: [],
-          approvers: ['13900000000'],
-          approverMode: 'any',
+          stages: [{ approvers: ['13900000000'], rule: 'any' }],
         }),
       );
       expect(error.kind).toBe(kind);
@@ -556,8 +551,7 @@ describe('DingtalkClient', () => {
       form: 'PROC',
       title: 't',
       fields: [],
-      approvers: ['13900000000'],
-      approverMode: 'any' as const,
+      stages: [{ approvers: ['13900000000'], rule: 'any' as const }],
     };
     for (let i = 0; i < 2; i++) {
       const error = await imApiError(dingtalk.createInstance(request));
@@ -567,7 +561,10 @@ describe('DingtalkClient', () => {
       );
     }
     const email = await imApiError(
-      dingtalk.createInstance({ ...request, approvers: ['alice@example.com'] }),
+      dingtalk.createInstance({
+        ...request,
+        stages: [{ approvers: ['alice@example.com'], rule: 'any' }],
+      }),
     );
     expect(email.message).toMatch(
       /DingTalk cannot look people up by email \(alice@example.com\)/,
@@ -580,8 +577,7 @@ describe('DingtalkClient', () => {
       form: 'PROC',
       title: 't',
       fields: [{ field: 'Service', value: 'api run 7' }],
-      approvers: ['alice'],
-      approverMode: 'any' as const,
+      stages: [{ approvers: ['alice'], rule: 'any' as const }],
     };
 
     it("lists the form's instances by the initiator since the first attempt, in milliseconds, and answers the one with these form values", async () => {
@@ -715,8 +711,16 @@ describe('DingtalkClient', () => {
       form: 'PROC',
       title: 't',
       fields: [{ field: 'Service', value: 'api' }],
-      approvers: ['+86 138-0000-0001', '0086 138 0000 0002', '+852 6123-4567'],
-      approverMode: 'any',
+      stages: [
+        {
+          approvers: [
+            '+86 138-0000-0001',
+            '0086 138 0000 0002',
+            '+852 6123-4567',
+          ],
+          rule: 'any',
+        },
+      ],
     });
   });
 
@@ -782,4 +786,371 @@ describe('DingtalkClient', () => {
       expect(error.transient).toBe(true);
     },
   );
+});
+
+describe('DingtalkClient stages and forms it makes', () => {
+  const spec = {
+    name: 'deploy-staged',
+    description: 'Staged deployments',
+    fields: ['Service', 'Run'],
+    stages: [
+      { name: 'Team lead', rule: 'any' as const },
+      { rule: 'all' as const },
+    ],
+  };
+  const savedSchema = (items: object[]) => ({
+    result: { schemaContent: { items } },
+  });
+  const textarea = (id: string, label: string, required = false) => ({
+    componentName: 'TextareaField',
+    props: { id, label, required },
+  });
+  const userName = (userId: string, name: string) =>
+    nock(OAPI)
+      .post('/topapi/v2/user/get', { userid: userId })
+      .query(true)
+      .reply(200, { errcode: 0, result: { name } });
+
+  it('sends one approver step per stage, in order: NONE for one person, AND for all, OR for any', async () => {
+    tokenOnce();
+    nock(API)
+      .get('/v1.0/workflow/forms/schemas/processCodes')
+      .query(true)
+      .reply(200, form);
+    nock(API)
+      .post('/v1.0/workflow/processInstances', body => {
+        expect(body.approvers).toEqual([
+          { actionType: 'NONE', userIds: ['alice'] },
+          { actionType: 'AND', userIds: ['bob', 'carol'] },
+          { actionType: 'OR', userIds: ['dave', 'erin'] },
+        ]);
+        return true;
+      })
+      .reply(200, { instanceId: 'PI-1' });
+    await client().createInstance({
+      approvalId: 'a',
+      form: 'PROC',
+      title: 't',
+      fields: [{ field: 'Service', value: 'api' }],
+      stages: [
+        { approvers: ['alice'], rule: 'all' },
+        { approvers: ['bob', 'carol'], rule: 'all' },
+        { approvers: ['dave', 'erin'], rule: 'any' },
+      ],
+    });
+  });
+
+  it('refuses more than 20 stages before asking DingTalk, in checkTemplate and createInstance; checkTemplate reads the form', async () => {
+    const stages = Array.from({ length: 21 }, () => ({
+      approvers: ['alice'],
+      rule: 'all' as const,
+    }));
+    const dingtalk = client();
+    for (const attempt of [
+      dingtalk.checkTemplate({ form: 'PROC', stages }),
+      dingtalk.createInstance({
+        approvalId: 'a',
+        form: 'PROC',
+        title: 't',
+        fields: [],
+        stages,
+      }),
+    ]) {
+      const error = await imApiError(attempt);
+      expect(error.kind).toBe('invalid_request');
+      expect(error.message).toMatch(
+        /at most 20 approver steps in an instance; the template has 21 stages/,
+      );
+    }
+    tokenOnce();
+    nock(API)
+      .get('/v1.0/workflow/forms/schemas/processCodes')
+      .query({ processCode: 'PROC' })
+      .reply(200, form);
+    await expect(
+      dingtalk.checkTemplate({ form: 'PROC', stages: stages.slice(0, 20) }),
+    ).resolves.toHaveLength(2);
+  });
+
+  it("tells each reached step's progress from the instance's tasks, grouped by activity in order", async () => {
+    tokenOnce();
+    nock(API)
+      .get('/v1.0/workflow/processInstances')
+      .query(true)
+      .reply(
+        200,
+        instance({
+          tasks: [
+            {
+              userId: 'alice',
+              status: 'COMPLETED',
+              result: 'AGREE',
+              activityId: 'act-a',
+            },
+            {
+              userId: 'bob',
+              status: 'CANCELED',
+              result: 'NONE',
+              activityId: 'act-a',
+            },
+            {
+              userId: 'carol',
+              status: 'RUNNING',
+              result: 'NONE',
+              activityId: 'act-b',
+            },
+            {
+              userId: 'dave',
+              status: 'COMPLETED',
+              result: 'AGREE',
+              activityId: 'act-b',
+            },
+          ],
+        }),
+      );
+    userName('alice', 'Alice Chen');
+    userName('dave', 'Dave Wu');
+    expect(await client().readInstance('PI-1')).toEqual({
+      status: 'pending',
+      stages: [
+        {
+          status: 'approved',
+          approvedBy: [{ id: 'alice', name: 'Alice Chen' }],
+          waitingOn: [],
+        },
+        {
+          status: 'pending',
+          approvedBy: [{ id: 'dave', name: 'Dave Wu' }],
+          waitingOn: ['carol'],
+        },
+      ],
+    });
+  });
+
+  it('marks the step refused in as rejected, and every step of an approved instance as approved', async () => {
+    tokenOnce();
+    nock(API)
+      .get('/v1.0/workflow/processInstances')
+      .query({ processInstanceId: 'PI-refused' })
+      .reply(
+        200,
+        instance({
+          status: 'COMPLETED',
+          result: 'refuse',
+          operationRecords: [
+            { userId: 'bob', type: 'EXECUTE_TASK_NORMAL', result: 'REFUSE' },
+          ],
+          tasks: [
+            {
+              userId: 'alice',
+              status: 'COMPLETED',
+              result: 'AGREE',
+              activityId: '1',
+            },
+            {
+              userId: 'bob',
+              status: 'COMPLETED',
+              result: 'REFUSE',
+              activityId: '2',
+            },
+            {
+              userId: 'carol',
+              status: 'CANCELED',
+              result: 'NONE',
+              activityId: '2',
+            },
+          ],
+        }),
+      );
+    nock(API)
+      .get('/v1.0/workflow/processInstances')
+      .query({ processInstanceId: 'PI-approved' })
+      .reply(
+        200,
+        instance({
+          status: 'COMPLETED',
+          result: 'agree',
+          tasks: [
+            {
+              userId: 'alice',
+              status: 'COMPLETED',
+              result: 'AGREE',
+              activityId: '1',
+            },
+            {
+              userId: 'bob',
+              status: 'COMPLETED',
+              result: 'AGREE',
+              activityId: '2',
+            },
+          ],
+        }),
+      );
+    userName('alice', 'Alice Chen');
+    userName('bob', 'Bob Li');
+    const dingtalk = client();
+    const refused = await dingtalk.readInstance('PI-refused');
+    expect(refused.status).toBe('rejected');
+    expect(refused.stages?.map(stage => stage.status)).toEqual([
+      'approved',
+      'rejected',
+    ]);
+    expect(refused.stages?.[1].approvedBy).toEqual([]);
+    const approved = await dingtalk.readInstance('PI-approved');
+    expect(approved.stages?.map(stage => stage.status)).toEqual([
+      'approved',
+      'approved',
+    ]);
+  });
+
+  it('creates the form with one text component per field by label, ids from their order, and no approver nodes; fills instances from it without reading it', async () => {
+    tokenOnce();
+    nock(API)
+      .post('/v1.0/workflow/forms', {
+        name: 'deploy-staged',
+        description: 'Staged deployments',
+        formComponents: [
+          {
+            componentType: 'TextareaField',
+            props: {
+              componentId: 'field_1',
+              label: 'Service',
+              required: false,
+            },
+          },
+          {
+            componentType: 'TextareaField',
+            props: { componentId: 'field_2', label: 'Run', required: false },
+          },
+        ],
+      })
+      .reply(200, { result: { processCode: 'PROC-NEW' } });
+    nock(API)
+      .post('/v1.0/workflow/processInstances', body => {
+        expect(body.formComponentValues).toEqual([
+          { id: 'field_2', name: 'Run', value: '42' },
+        ]);
+        return true;
+      })
+      .reply(200, { instanceId: 'PI-1' });
+    const dingtalk = client();
+    expect(await dingtalk.saveForm(spec)).toEqual({ formId: 'PROC-NEW' });
+    await dingtalk.createInstance({
+      approvalId: 'a',
+      form: 'PROC-NEW',
+      title: 't',
+      fields: [{ field: 'Run', value: '42' }],
+      stages: [{ approvers: ['alice'], rule: 'any' }],
+    });
+  });
+
+  it('updates the form it made in place by its processCode, and shows a note in a form without fields', async () => {
+    tokenOnce();
+    nock(API)
+      .post('/v1.0/workflow/forms', body => {
+        expect(body).toMatchObject({
+          processCode: 'PROC-NEW',
+          formComponents: [
+            { componentType: 'TextNote', props: { label: 'Note' } },
+          ],
+        });
+        return true;
+      })
+      .reply(200, { result: { processCode: 'PROC-NEW' } });
+    expect(
+      await client().saveForm({ ...spec, fields: [] }, 'PROC-NEW'),
+    ).toEqual({ formId: 'PROC-NEW' });
+  });
+
+  it('refuses a field label over 20 characters, or more than 20 stages, before asking DingTalk', async () => {
+    const dingtalk = client();
+    const long = await imApiError(
+      dingtalk.saveForm({ ...spec, fields: ['Reason for the deployment'] }),
+    );
+    expect(long.kind).toBe('invalid_request');
+    expect(long.message).toMatch(
+      /field labels are at most 20 characters, and "Reason for the deployment" has 25/,
+    );
+    const steps = await imApiError(
+      dingtalk.saveForm({
+        ...spec,
+        stages: Array.from({ length: 21 }, () => ({ rule: 'all' as const })),
+      }),
+    );
+    expect(steps.message).toMatch(/at most 20 approver steps/);
+  });
+
+  it('names the missing permission and where to grant it when DingTalk answers 403 AccessTokenPermissionDenied', async () => {
+    tokenOnce();
+    nock(API)
+      .post('/v1.0/workflow/forms')
+      .reply(403, {
+        code: 'Forbidden.AccessDenied.AccessTokenPermissionDenied',
+        message: '没有调用该接口的权限',
+        requestid: 'r-1',
+        accessdenieddetail: { requiredScopes: ['Workflow.Form.Write'] },
+      });
+    const error = await imApiError(client().saveForm(spec));
+    expect(error.kind).toBe('permission');
+    expect(error.message).toBe(
+      'The DingTalk app dingappkey may not create approval form "deploy-staged": it lacks the permission Workflow.Form.Write; ' +
+        'grant it in the DingTalk developer console (open-dev.dingtalk.com) → the app → Permissions (权限管理) ' +
+        '(code Forbidden.AccessDenied.AccessTokenPermissionDenied: 没有调用该接口的权限)',
+    );
+  });
+
+  it('tells drift in sentences from a fresh read: a renamed, a missing and a no longer text field, an extra required one; none when it matches', async () => {
+    tokenOnce();
+    nock(API)
+      .get('/v1.0/workflow/forms/schemas/processCodes')
+      .query({ processCode: 'PROC-NEW' })
+      .reply(
+        200,
+        savedSchema([
+          textarea('field_1', 'Service'),
+          textarea('field_2', 'Run'),
+        ]),
+      );
+    nock(API)
+      .get('/v1.0/workflow/forms/schemas/processCodes')
+      .query({ processCode: 'PROC-NEW' })
+      .reply(
+        200,
+        savedSchema([
+          textarea('field_1', 'Component'),
+          {
+            componentName: 'NumberField',
+            props: { id: 'field_3', label: 'Count' },
+          },
+          textarea('TextField_x', 'Ticket', true),
+        ]),
+      );
+    const dingtalk = client();
+    const three = { ...spec, fields: ['Service', 'Run', 'Count'] };
+    expect(await dingtalk.formDrift(spec, 'PROC-NEW')).toEqual([]);
+    expect(await dingtalk.formDrift(three, 'PROC-NEW')).toEqual([
+      'Field "Service" was renamed to "Component" in DingTalk form PROC-NEW',
+      'Field "Run" is missing from DingTalk form PROC-NEW',
+      'Field "Count" is a NumberField in DingTalk form PROC-NEW, not a text field',
+      'DingTalk form PROC-NEW has a required field "Ticket" that the template does not fill',
+    ]);
+    // The fresh read is what instances are then filled from.
+    expect(
+      (await dingtalk.describeForm('PROC-NEW')).map(field => field.name),
+    ).toEqual(['Component', 'Count', 'Ticket']);
+  });
+
+  it('tells a form deleted in DingTalk as drift', async () => {
+    tokenOnce();
+    nock(API)
+      .get('/v1.0/workflow/forms/schemas/processCodes')
+      .query(true)
+      .reply(400, {
+        code: 'processCodeNotExist',
+        message: 'processCode PROC-NEW does not exist',
+      });
+    expect(await client().formDrift(spec, 'PROC-NEW')).toEqual([
+      'DingTalk form PROC-NEW no longer exists',
+    ]);
+  });
 });

@@ -6,10 +6,14 @@ import {
   type ImConnectionObserver,
   type ImEventHandler,
   type ImFormField,
+  type ImFormSpec,
   type ImInstanceRef,
   type ImInstanceRequest,
   type ImInstanceState,
   type ImProviderDeps,
+  type ImSavedForm,
+  type ImStage,
+  type ImStageProgress,
 } from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
 import { PersonNames } from '../api/PersonNames';
@@ -25,6 +29,16 @@ import { fillForm } from '../formFields';
 import { instanceRef } from '../instanceRef';
 import { DingtalkApi } from './DingtalkApi';
 import { DingtalkCallbackVerifier } from './dingtalkCallback';
+import {
+  checkDingtalkStages,
+  dingtalkFormBody,
+  dingtalkFormDrift,
+  type DingtalkTask,
+  savedFields,
+  stepStatus,
+  tasksBySteps,
+  usersOf,
+} from './dingtalkForm';
 import {
   DINGTALK_DECIDING_RECORD,
   dingtalkInstanceStatus,
@@ -77,6 +91,17 @@ const instanceSchema = z.object({
       )
       .optional()
       .default([]),
+    tasks: z
+      .array(
+        z.object({
+          userId: z.string().optional(),
+          status: z.string().optional(),
+          result: z.string().optional(),
+          activityId: z.string().optional(),
+        }),
+      )
+      .optional()
+      .default([]),
   }),
 });
 
@@ -117,13 +142,13 @@ export function dingtalkDecidedAt(
   return learnedAt.getTime() < minuteEnd ? learnedAt : new Date(minuteEnd);
 }
 
-/** DingTalk's actionType for the approvers: NONE for one person, AND when all must approve, OR when any one may. */
+/** DingTalk's actionType for a step's approvers: NONE for one person, AND when all must approve, OR when any one may. */
 function approversActionType(
   count: number,
-  mode: ImInstanceRequest['approverMode'],
+  rule: ImStage['rule'],
 ): 'NONE' | 'AND' | 'OR' {
   if (count === 1) return 'NONE';
-  return mode === 'all' ? 'AND' : 'OR';
+  return rule === 'all' ? 'AND' : 'OR';
 }
 
 /** One DingTalk app (an "H5 micro app" with OA approval permissions). */
@@ -171,30 +196,78 @@ export class DingtalkClient implements ImClient {
   }
 
   describeForm(processCode: string): Promise<ImFormField[]> {
-    return this.forms.getOrLoad(processCode, async () => {
-      const form = await this.api.call(
-        {
-          operation: `read approval form "${processCode}"`,
-          method: 'GET',
-          path: '/v1.0/workflow/forms/schemas/processCodes',
-          query: { processCode },
-        },
-        formSchema,
-      );
-      return form.result.schemaContent.items.flatMap(
-        ({ componentName, props }) =>
-          props.id
-            ? [
-                {
-                  id: props.id,
-                  name: props.label ?? '',
-                  type: componentName,
-                  required: props.required ?? false,
-                },
-              ]
-            : [],
-      );
-    });
+    return this.forms.getOrLoad(processCode, () => this.readForm(processCode));
+  }
+
+  /** The form's fields as DingTalk has them now (the cache then keeps them). */
+  private async readForm(processCode: string): Promise<ImFormField[]> {
+    const form = await this.api.call(
+      {
+        operation: `read approval form "${processCode}"`,
+        method: 'GET',
+        path: '/v1.0/workflow/forms/schemas/processCodes',
+        query: { processCode },
+      },
+      formSchema,
+    );
+    const fields = form.result.schemaContent.items.flatMap(
+      ({ componentName, props }) =>
+        props.id
+          ? [
+              {
+                id: props.id,
+                name: props.label ?? '',
+                type: componentName,
+                required: props.required ?? false,
+              },
+            ]
+          : [],
+    );
+    this.forms.set(processCode, fields);
+    return fields;
+  }
+
+  /**
+   * Whether DingTalk takes the template's stages and has its form: at most 20 approver steps, and
+   * a form that can be read. Template checks call it on save; createInstance checks the same.
+   */
+  async checkTemplate(
+    template: Pick<ImInstanceRequest, 'form' | 'stages'>,
+  ): Promise<ImFormField[]> {
+    checkDingtalkStages(template.stages);
+    return this.describeForm(template.form);
+  }
+
+  /** Creates the OA approval form (no processCode), or updates the one made before in place. */
+  async saveForm(spec: ImFormSpec, formId?: string): Promise<ImSavedForm> {
+    const saved = await this.api.call(
+      {
+        operation: formId
+          ? `update approval form "${formId}"`
+          : `create approval form "${spec.name}"`,
+        method: 'POST',
+        path: '/v1.0/workflow/forms',
+        body: dingtalkFormBody(spec, formId),
+      },
+      z.object({
+        result: z.object({ processCode: z.string().min(1) }),
+      }),
+    );
+    const processCode = saved.result.processCode;
+    // Instances opened right after the save fill the fields as saved, not as cached before it.
+    this.forms.set(processCode, savedFields(spec));
+    return { formId: processCode };
+  }
+
+  /** Reads the form afresh (someone may have edited it in the console) and names each difference. */
+  async formDrift(spec: ImFormSpec, formId: string): Promise<string[]> {
+    try {
+      return dingtalkFormDrift(spec, formId, await this.readForm(formId));
+    } catch (error) {
+      if (error instanceof ImApiError && error.kind === 'not_found')
+        return [`DingTalk form ${formId} no longer exists`];
+      throw error;
+    }
   }
 
   async createInstance(request: ImInstanceRequest): Promise<ImInstanceRef> {
@@ -274,6 +347,7 @@ export class DingtalkClient implements ImClient {
    * labels of the fields filled.
    */
   private async createBody(request: ImInstanceRequest) {
+    checkDingtalkStages(request.stages);
     const { filled, labels } = fillForm(
       await this.describeForm(request.form),
       request.fields,
@@ -284,19 +358,22 @@ export class DingtalkClient implements ImClient {
       name: imField.name,
       value,
     }));
-    const [[originator], approvers] = await Promise.all([
+    const [[originator], ...steps] = await Promise.all([
       this.users.resolve([request.initiator ?? this.integration.initiator]),
-      this.users.resolve(request.approvers),
+      ...request.stages.map(stage => this.users.resolve(stage.approvers)),
     ]);
-    const actionType = approversActionType(
-      approvers.length,
-      request.approverMode,
-    );
     const body = {
       originatorUserId: originator,
       processCode: request.form,
       formComponentValues,
-      approvers: [{ actionType, userIds: approvers }],
+      // One approver step per stage, walked by DingTalk in order.
+      approvers: steps.map((userIds, index) => ({
+        actionType: approversActionType(
+          userIds.length,
+          request.stages[index].rule,
+        ),
+        userIds,
+      })),
       ...(this.integration.agentId
         ? { microappAgentId: this.integration.agentId }
         : {}),
@@ -317,12 +394,14 @@ export class DingtalkClient implements ImClient {
         `DingTalk instance ${instanceId} has an unknown status "${instance.status}" with result "${instance.result ?? ''}"`,
       );
     }
-    if (status === 'pending') return { status };
+    const stages = await this.stageProgress(instance.tasks, status);
+    if (status === 'pending') return { status, ...stages };
     const deciding = instance.operationRecords
       .filter(DINGTALK_DECIDING_RECORD[status])
       .at(-1);
     return {
       status,
+      ...stages,
       decidedBy: deciding?.userId
         ? await this.people.person(deciding.userId)
         : undefined,
@@ -386,6 +465,27 @@ export class DingtalkClient implements ImClient {
       onEvents,
       observer,
     );
+  }
+
+  /** The progress of each approver step reached so far, from the instance's tasks; none without tasks. */
+  private async stageProgress(
+    tasks: DingtalkTask[],
+    status: ImInstanceState['status'],
+  ): Promise<{ stages?: ImStageProgress[] }> {
+    const steps = tasksBySteps(tasks);
+    if (steps.length === 0) return {};
+    const stages = await Promise.all(
+      steps.map(async (step, index) => ({
+        status: stepStatus(step, index === steps.length - 1, status),
+        approvedBy: await Promise.all(
+          usersOf(step, task => task.result === 'AGREE').map(userId =>
+            this.people.person(userId),
+          ),
+        ),
+        waitingOn: usersOf(step, task => task.status === 'RUNNING'),
+      })),
+    );
+    return { stages };
   }
 
   private instance(instanceId: string) {
