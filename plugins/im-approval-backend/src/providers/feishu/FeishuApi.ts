@@ -14,6 +14,8 @@ import { apiUrl, requestJson, type ApiCall } from '../api/requestJson';
 const INVALID_TOKEN_CODES = new Set([99991661, 99991663, 99991664, 99991671]);
 /** The call came from an address outside the app's IP allowlist. */
 const IP_DENIED = 99991401;
+/** The app lacks every scope the API accepts; msg names them. */
+const SCOPE_MISSING = 99991672;
 
 /**
  * What Feishu's codes mean: its generic server codes, its token endpoint's and its approval API's
@@ -27,7 +29,7 @@ const FEISHU_ERROR_KINDS: Readonly<Record<number, ImErrorKind>> = {
   // The app is not published or is disabled; the caller's IP is not allowed; a scope is missing.
   10013: 'permission',
   [IP_DENIED]: 'permission',
-  99991672: 'permission',
+  [SCOPE_MISSING]: 'permission',
   99991679: 'permission',
   1390008: 'permission',
   // Unknown approval definition, instance or user.
@@ -49,16 +51,31 @@ function feishuErrorKind(code: number, httpStatus = 200): ImErrorKind {
   return FEISHU_ERROR_KINDS[code] ?? 'invalid_request';
 }
 
+interface Refused {
+  appId: string;
+  operation: string;
+  msg: string;
+  domain: 'feishu' | 'lark';
+}
+
 /** Refusals whose cause and remedy are known, in the words of the console a person will open. */
-const KNOWN_REFUSALS: Record<number, (appId: string) => string> = {
-  10003: appId =>
+const KNOWN_REFUSALS: Record<number, (refused: Refused) => string> = {
+  10003: ({ appId }) =>
     `Unknown app id ${appId}: copy the App ID of the enterprise self-built app from the open platform console`,
-  10014: appId =>
+  10014: ({ appId }) =>
     `Invalid app secret for app ${appId}: copy the App Secret again from the open platform console (resetting it there invalidates the old one)`,
-  10013: appId =>
+  10013: ({ appId }) =>
     `App ${appId} is not published or is disabled: create a version and publish it in the developer console (an admin may have to approve the release)`,
-  [IP_DENIED]: () =>
-    "this server's IP address is not allowed: add the backend's public egress IP to the app's IP allowlist (Security settings)",
+  [IP_DENIED]: ({ operation }) =>
+    `Feishu refused to ${operation}: this server's IP address is not allowed: add the backend's public egress IP to the app's IP allowlist (Security settings)`,
+  [SCOPE_MISSING]: ({ appId, operation, msg, domain }) => {
+    const scopes = /scopes? (?:is |are )?required: \[([^\]]*)\]/.exec(msg)?.[1];
+    const console = domain === 'lark' ? 'Lark' : 'Feishu';
+    return (
+      `App ${appId} may not ${operation}: it needs ${scopes ? `one of the scopes ${scopes}` : 'a permission it lacks'}. ` +
+      `Grant it in the ${console} developer console (the app → Permissions & Scopes), then create and publish a new app version for it to take effect`
+    );
+  },
 };
 
 const envelopeSchema = z.looseObject({
@@ -168,9 +185,10 @@ export class FeishuApi {
     const kind = feishuErrorKind(code, answer.status);
     const advice = KNOWN_REFUSALS[code];
     if (!advice) return this.errors.of(kind, operation, code, msg);
+    const { appId, domain } = this.integration;
     return new ImApiError(
       kind,
-      `${code === IP_DENIED ? `Feishu refused to ${operation}: ` : ''}${advice(this.integration.appId)} (code ${code}: ${msg})`,
+      `${advice({ appId, operation, msg, domain })} (code ${code}: ${msg})`,
       code,
     );
   }

@@ -94,8 +94,7 @@ describe('FeishuClient', () => {
       form: 'DEPLOY',
       title: 'Deploy api',
       fields: [{ field: 'Service', value: 'api' }],
-      approvers: ['ou_alice'],
-      approverMode: 'any' as const,
+      stages: [{ approvers: ['ou_alice'], rule: 'any' as const }],
     };
     expect(await feishu.createInstance(request)).toEqual({
       instanceId: 'INST/1',
@@ -153,13 +152,12 @@ describe('FeishuClient', () => {
         form: 'DEPLOY',
         title: 't',
         fields: [],
-        approvers: ['ou_alice'],
-        approverMode: 'any',
+        stages: [{ approvers: ['ou_alice'], rule: 'any' }],
       }),
     );
     expect(error.kind).toBe('invalid_request');
     expect(error.message).toMatch(
-      /node "Approve" is AND \(all must approve\); change the node in Feishu or set the template's approverMode to all/,
+      /node "Approve" is AND \(all must approve\); change the node in Feishu or set the template's approverMode \(or its stage's rule\) to all/,
     );
   });
 
@@ -231,8 +229,7 @@ describe('FeishuClient', () => {
       form: 'DEPLOY',
       title: 'Deploy api',
       fields: [{ field: 'Service', value: 'api' }],
-      approvers: ['ou_alice'],
-      approverMode: 'any' as const,
+      stages: [{ approvers: ['ou_alice'], rule: 'any' as const }],
     };
     const prepare = (definitionBody: object = definition(FORM)) => {
       tokenOnce();
@@ -410,10 +407,15 @@ describe('FeishuClient', () => {
       const error = await imApiError(
         client().createInstance({
           ...request,
-          approvers: [
-            'alice@example.com',
-            'bob@example.com',
-            'carol@example.com',
+          stages: [
+            {
+              approvers: [
+                'alice@example.com',
+                'bob@example.com',
+                'carol@example.com',
+              ],
+              rule: 'any',
+            },
           ],
         }),
       );
@@ -446,8 +448,9 @@ describe('FeishuClient', () => {
       const error = await imApiError(
         feishu.checkTemplate({
           form: 'DEPLOY',
-          approvers: ['a@example.com', 'b@example.com'],
-          approverMode: 'any',
+          stages: [
+            { approvers: ['a@example.com', 'b@example.com'], rule: 'any' },
+          ],
         }),
       );
       expect(error.message).toMatch(
@@ -456,10 +459,9 @@ describe('FeishuClient', () => {
       await expect(
         feishu.checkTemplate({
           form: 'DEPLOY',
-          approvers: ['a@example.com'],
-          approverMode: 'any',
+          stages: [{ approvers: ['a@example.com'], rule: 'any' }],
         }),
-      ).resolves.toMatchObject({ node_id: 'n-1' });
+      ).resolves.toEqual([expect.objectContaining({ node_id: 'n-1' })]);
     });
   });
 
@@ -472,6 +474,348 @@ describe('FeishuClient', () => {
     expect(error.message).toMatch(
       /^Invalid app secret for app cli_0123456789abcdef: copy the App Secret again/,
     );
+  });
+});
+
+describe('Feishu stages and the forms the backend makes', () => {
+  const TWO_NODES = {
+    code: 0,
+    data: {
+      approval_name: 'Release',
+      form: JSON.stringify([
+        { id: 'field_1', name: 'Service', type: 'textarea', required: false },
+      ]),
+      node_list: [
+        {
+          name: 'Team lead',
+          node_id: 'n-lead',
+          custom_node_id: 'stage_1',
+          node_type: 'OR',
+          need_approver: true,
+          approver_chosen_multi: true,
+        },
+        {
+          name: 'SRE',
+          node_id: 'n-sre',
+          custom_node_id: 'stage_2',
+          node_type: 'AND',
+          need_approver: true,
+          approver_chosen_multi: true,
+        },
+      ],
+    },
+  };
+  const SPEC = {
+    name: 'Release',
+    fields: ['Service'],
+    stages: [
+      { name: 'Team lead', rule: 'any' as const },
+      { name: 'SRE', rule: 'all' as const },
+    ],
+  };
+  const stages = [
+    {
+      name: 'Team lead',
+      approvers: ['ou_alice', 'ou_bob'],
+      rule: 'any' as const,
+    },
+    { name: 'SRE', approvers: ['ou_carol', 'ou_dan'], rule: 'all' as const },
+  ];
+  const readDefinition = (body: object = TWO_NODES) =>
+    nock(BASE).get('/open-apis/approval/v4/approvals/REL').reply(200, body);
+
+  it("creates an instance with each stage's approvers on its node, in order", async () => {
+    tokenOnce();
+    readDefinition();
+    nock(BASE)
+      .post('/open-apis/approval/v4/approvals/REL/subscribe')
+      .reply(200, { code: 0, data: {} });
+    let sent: { node_approver_open_id_list?: unknown } = {};
+    nock(BASE)
+      .post('/open-apis/approval/v4/instances', body => {
+        sent = body;
+        return true;
+      })
+      .reply(200, { code: 0, data: { instance_code: 'INST-1' } });
+
+    await client().createInstance({
+      approvalId: 'a-1',
+      form: 'REL',
+      title: 'Release api',
+      fields: [{ field: 'Service', value: 'api' }],
+      stages,
+    });
+    expect(sent.node_approver_open_id_list).toEqual([
+      { key: 'stage_1', value: ['ou_alice', 'ou_bob'] },
+      { key: 'stage_2', value: ['ou_carol', 'ou_dan'] },
+    ]);
+  });
+
+  it.each([
+    [
+      'a stage too many',
+      [...stages, { approvers: ['ou_eve'], rule: 'any' as const }],
+      TWO_NODES,
+      /^The template has 3 stages, but Feishu approval "REL" has 2 nodes whose approvers are chosen per request \("Team lead", "SRE"\); give the template one stage per such node/,
+    ],
+    [
+      "a stage whose rule is not its node's type",
+      [stages[0], { ...stages[1], rule: 'any' as const }],
+      TWO_NODES,
+      /^Stage 2 \("SRE"\) asks for any approvers, but Feishu approval "REL" node "SRE" is AND \(all must approve\); change the node in Feishu or set stage 2's rule to all$/,
+    ],
+    [
+      'several approvers for a node that takes one',
+      stages,
+      {
+        ...TWO_NODES,
+        data: {
+          ...TWO_NODES.data,
+          node_list: [
+            TWO_NODES.data.node_list[0],
+            { ...TWO_NODES.data.node_list[1], approver_chosen_multi: false },
+          ],
+        },
+      },
+      /^Feishu approval definition "REL"'s node "SRE" takes one approver; stage 2 lists 2 \(ou_carol, ou_dan\)/,
+    ],
+  ])(
+    'checkTemplate refuses %s, naming the stage and the node',
+    async (_, given, body, message) => {
+      tokenOnce();
+      readDefinition(body);
+      const error = await imApiError(
+        client().checkTemplate({ form: 'REL', stages: given }),
+      );
+      expect(error.kind).toBe('invalid_request');
+      expect(error.message).toMatch(message);
+    },
+  );
+
+  it("reads each stage's progress from the task list: approved by whom, pending on whom, or not reached", async () => {
+    tokenOnce();
+    nock(BASE)
+      .get('/open-apis/approval/v4/instances/INST-1')
+      .reply(200, {
+        code: 0,
+        data: {
+          approval_code: 'REL',
+          status: 'PENDING',
+          task_list: [
+            { open_id: 'ou_alice', status: 'APPROVED', node_id: 'n-lead' },
+            { open_id: 'ou_bob', status: 'DONE', node_id: 'n-lead' },
+            { open_id: 'ou_carol', status: 'APPROVED', node_id: 'n-sre' },
+            { open_id: 'ou_dan', status: 'PENDING', node_id: 'n-sre' },
+          ],
+        },
+      });
+    readDefinition();
+    for (const [openId, name] of [
+      ['ou_alice', 'Alice'],
+      ['ou_carol', 'Carol'],
+    ])
+      nock(BASE)
+        .get(`/open-apis/contact/v3/users/${openId}`)
+        .query({ user_id_type: 'open_id' })
+        .reply(200, { code: 0, data: { user: { name } } });
+
+    expect(await client().readInstance('INST-1')).toEqual({
+      status: 'pending',
+      stages: [
+        {
+          status: 'approved',
+          approvedBy: [{ id: 'ou_alice', name: 'Alice' }],
+          waitingOn: [],
+        },
+        {
+          status: 'pending',
+          approvedBy: [{ id: 'ou_carol', name: 'Carol' }],
+          waitingOn: ['ou_dan'],
+        },
+      ],
+    });
+  });
+
+  it('a stage not reached yet is waiting; a rejected one is rejected', async () => {
+    tokenOnce();
+    nock(BASE)
+      .get('/open-apis/approval/v4/instances/INST-1')
+      .reply(200, {
+        code: 0,
+        data: {
+          approval_code: 'REL',
+          status: 'REJECTED',
+          task_list: [
+            {
+              open_id: 'ou_alice',
+              status: 'REJECTED',
+              custom_node_id: 'stage_1',
+            },
+          ],
+          timeline: [{ type: 'REJECT', create_time: '1763712300000' }],
+        },
+      });
+    readDefinition();
+    expect(await client().readInstance('INST-1')).toMatchObject({
+      status: 'rejected',
+      stages: [
+        { status: 'rejected', approvedBy: [], waitingOn: [] },
+        { status: 'waiting', approvedBy: [], waitingOn: [] },
+      ],
+    });
+  });
+
+  it('saveForm creates the definition: @i18n@ texts in every locale, text widgets field_N, one Free node per stage (AND for all, OR for any); then reads it', async () => {
+    tokenOnce();
+    let sent: Record<string, any> = {};
+    nock(BASE)
+      .post('/open-apis/approval/v4/approvals', body => {
+        sent = body;
+        return true;
+      })
+      .query({ user_id_type: 'open_id' })
+      .reply(200, {
+        code: 0,
+        data: { approval_code: 'REL', approval_id: '7000' },
+      });
+    const read = readDefinition();
+
+    expect(
+      await client().saveForm({
+        ...SPEC,
+        description: 'Releases to production',
+        fields: ['Service', 'Reason'],
+      }),
+    ).toEqual({ formId: 'REL' });
+    expect(read.isDone()).toBe(true);
+    expect(sent).toMatchObject({
+      approval_name: '@i18n@approval_name',
+      description: '@i18n@description',
+      viewers: [{ viewer_type: 'NONE' }],
+      node_list: [
+        { id: 'START' },
+        {
+          id: 'stage_1',
+          name: '@i18n@stage_1',
+          node_type: 'OR',
+          approver: [{ type: 'Free' }],
+          approver_chosen_multi: true,
+        },
+        {
+          id: 'stage_2',
+          name: '@i18n@stage_2',
+          node_type: 'AND',
+          approver: [{ type: 'Free' }],
+        },
+        { id: 'END' },
+      ],
+    });
+    expect(sent.approval_code).toBeUndefined();
+    expect(JSON.parse(sent.form.form_content)).toEqual([
+      {
+        id: 'field_1',
+        name: '@i18n@field_1',
+        type: 'textarea',
+        required: false,
+      },
+      {
+        id: 'field_2',
+        name: '@i18n@field_2',
+        type: 'textarea',
+        required: false,
+      },
+    ]);
+    expect(
+      sent.i18n_resources.map((r: any) => [r.locale, r.is_default]),
+    ).toEqual([
+      ['zh-CN', true],
+      ['en-US', false],
+      ['ja-JP', false],
+    ]);
+    expect(sent.i18n_resources[0].texts).toEqual([
+      { key: '@i18n@approval_name', value: 'Release' },
+      { key: '@i18n@description', value: 'Releases to production' },
+      { key: '@i18n@field_1', value: 'Service' },
+      { key: '@i18n@field_2', value: 'Reason' },
+      { key: '@i18n@stage_1', value: 'Team lead' },
+      { key: '@i18n@stage_2', value: 'SRE' },
+    ]);
+  });
+
+  it('saveForm with a formId overwrites that definition, keeping its code; unnamed stages are named by number', async () => {
+    tokenOnce();
+    let sent: Record<string, any> = {};
+    nock(BASE)
+      .post('/open-apis/approval/v4/approvals', body => {
+        sent = body;
+        return true;
+      })
+      .query(true)
+      .reply(200, { code: 0, data: { approval_code: 'REL' } });
+    readDefinition();
+    await client().saveForm(
+      {
+        name: 'Release',
+        fields: [],
+        stages: [{ rule: 'any' }, { rule: 'all' }],
+      },
+      'REL',
+    );
+    expect(sent.approval_code).toBe('REL');
+    expect(sent.i18n_resources[0].texts).toEqual(
+      expect.arrayContaining([
+        { key: '@i18n@stage_1', value: 'Stage 1' },
+        { key: '@i18n@stage_2', value: 'Stage 2' },
+      ]),
+    );
+  });
+
+  it('a missing scope is a permission error naming the scopes and where to grant them', async () => {
+    tokenOnce();
+    nock(BASE).post('/open-apis/approval/v4/approvals').query(true).reply(400, {
+      code: 99991672,
+      msg: 'Access denied. One of the following scopes is required: [approval:approval, approval:definition].应用未开通所需的应用身份权限',
+    });
+    const error = await imApiError(client().saveForm(SPEC));
+    expect(error.kind).toBe('permission');
+    expect(error.message).toMatch(
+      /^App cli_0123456789abcdef may not create approval definition "Release": it needs one of the scopes approval:approval, approval:definition\. Grant it in the Feishu developer console \(the app → Permissions & Scopes\), then create and publish a new app version/,
+    );
+  });
+
+  it('formDrift reads the definition afresh and names each difference; none for the definition as made', async () => {
+    tokenOnce();
+    readDefinition();
+    const edited = {
+      code: 0,
+      data: {
+        approval_name: 'Release',
+        form: JSON.stringify([
+          { id: 'field_1', name: 'Component', type: 'input', required: true },
+          { id: 'ticket', name: 'Ticket', type: 'input', required: true },
+        ]),
+        node_list: [
+          { ...TWO_NODES.data.node_list[0], node_type: 'AND', name: 'Lead' },
+          {
+            name: 'Extra',
+            node_id: 'n-x',
+            node_type: 'OR',
+            need_approver: true,
+          },
+        ],
+      },
+    };
+    readDefinition(edited);
+    const feishu = client();
+    expect(await feishu.formDrift(SPEC, 'REL')).toEqual([]);
+    expect(await feishu.formDrift(SPEC, 'REL')).toEqual([
+      'Field "Service" (field_1) is named "Component" in Feishu approval "REL"',
+      'Feishu approval "REL" has a required field "Ticket" (ticket) that the template does not fill',
+      'Node "Team lead" (stage_1, stage 1) is named "Lead" in Feishu approval "REL"',
+      'Node "Team lead" (stage_1, stage 1) is AND in Feishu approval "REL", not OR (the stage needs any one of its approvers)',
+      'Node "SRE" (stage_2, stage 2) is missing from Feishu approval "REL"',
+      'Feishu approval "REL" has an extra node "Extra" whose approvers are chosen per request; no stage fills it',
+    ]);
   });
 });
 

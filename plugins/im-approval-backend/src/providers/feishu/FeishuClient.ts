@@ -6,15 +6,24 @@ import {
   type ImConnectionObserver,
   type ImEventHandler,
   type ImFormField,
+  type ImFormSpec,
   type ImInstanceRequest,
   type ImInstanceState,
   type ImProviderDeps,
+  type ImSavedForm,
+  type ImStage,
+  type ImStageProgress,
 } from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
 import { fillForm } from '../formFields';
 import { instanceRef } from '../instanceRef';
 import { FeishuApi } from './FeishuApi';
 import { parseFeishuCallback } from './feishuCallback';
+import {
+  feishuDefinitionRequest,
+  feishuFormDrift,
+  feishuI18n,
+} from './feishuForm';
 import { openFeishuLongConnection } from './feishuLongConnection';
 import {
   DECIDING_TIMELINE_TYPES,
@@ -36,17 +45,9 @@ export const FEISHU_TITLE_KEY = '@i18n@title';
  * Feishu, English on Lark) and, so every reader sees it, in the other locales too.
  */
 export function feishuTitle(title: string, domain: 'feishu' | 'lark') {
-  const locales =
-    domain === 'lark'
-      ? ['en-US', 'zh-CN', 'ja-JP']
-      : ['zh-CN', 'en-US', 'ja-JP'];
   return {
     title: FEISHU_TITLE_KEY,
-    i18n_resources: locales.map((locale, index) => ({
-      locale,
-      is_default: index === 0,
-      texts: [{ key: FEISHU_TITLE_KEY, value: title }],
-    })),
+    i18n_resources: feishuI18n(domain, { [FEISHU_TITLE_KEY]: title }),
   };
 }
 
@@ -95,6 +96,17 @@ const instanceSchema = z.object({
   instance_code: z.string().optional(),
   status: z.string(),
   open_id: z.string().optional(),
+  task_list: z
+    .array(
+      z.object({
+        open_id: z.string().optional(),
+        status: z.string(),
+        node_id: z.string().optional(),
+        custom_node_id: z.string().optional(),
+      }),
+    )
+    .optional()
+    .default([]),
   timeline: z
     .array(
       z.object({
@@ -132,6 +144,65 @@ function approverModeOfNode(
   if (nodeType === 'AND') return 'all';
   if (nodeType === 'OR') return 'any';
   return undefined;
+}
+
+const plural = (count: number, noun: string) =>
+  `${count} ${noun}${count === 1 ? '' : 's'}`;
+const nodeName = (node: Definition['node_list'][number]) =>
+  `"${node.name || node.node_id}"`;
+
+/** Whether a node fits its stage: its AND/OR, and how many approvers it takes. */
+function checkStage(
+  form: string,
+  node: Definition['node_list'][number],
+  stage: ImStage,
+  index: number,
+  stageCount: number,
+) {
+  // A plain template's one stage is its approvers and approverMode; stages are named by number.
+  const single = stageCount === 1;
+  const approval = `Feishu approval "${form}"`;
+  const which = single
+    ? 'The template'
+    : `Stage ${index + 1}${stage.name ? ` ("${stage.name}")` : ''}`;
+  const nodeMode = approverModeOfNode(node.node_type);
+  if (nodeMode && nodeMode !== stage.rule) {
+    const fix = single
+      ? `the template's approverMode (or its stage's rule) to ${nodeMode}`
+      : `stage ${index + 1}'s rule to ${nodeMode}`;
+    throw new ImApiError(
+      'invalid_request',
+      `${which} asks for ${stage.rule} approvers, but ${approval} node ${nodeName(node)} is ${node.node_type} ` +
+        `(${nodeMode} must approve); change the node in Feishu or set ${fix}`,
+    );
+  }
+  if (node.approver_chosen_multi === false && stage.approvers.length > 1) {
+    throw new ImApiError(
+      'invalid_request',
+      `Feishu approval definition "${form}"'s node ${nodeName(node)} takes one approver; ${single ? 'the template' : `stage ${index + 1}`} lists ${stage.approvers.length} ` +
+        `(${stage.approvers.join(', ')}); list one approver, or allow several in the node's settings in Feishu`,
+    );
+  }
+}
+
+/**
+ * A stage from its node's tasks: waiting until it has any; rejected once one is; pending while one
+ * is open; approved when one approval settles an OR node or all of an AND node's tasks approved.
+ * Tasks closed otherwise (the instance was canceled) leave it pending: it was reached, not decided.
+ */
+function stageStatus(
+  nodeType: string | undefined,
+  tasks: Array<{ status: string }>,
+): ImStageProgress['status'] {
+  if (tasks.length === 0) return 'waiting';
+  const statuses = tasks.map(task => task.status);
+  if (statuses.includes('REJECTED')) return 'rejected';
+  if (statuses.includes('PENDING')) return 'pending';
+  const approved =
+    nodeType === 'OR'
+      ? statuses.includes('APPROVED')
+      : statuses.every(status => status === 'APPROVED');
+  return approved ? 'approved' : 'pending';
 }
 
 export class FeishuClient implements ImClient {
@@ -175,49 +246,45 @@ export class FeishuClient implements ImClient {
   }
 
   /**
-   * Whether a template fits the approval definition's approver node, before any instance is asked
-   * for: throws `invalid_request` with the reason (no node takes chosen approvers, the node's AND/OR
-   * differs from approverMode, or the node takes one approver and the template lists several).
-   * Template checks can call it on save; createInstance always does.
+   * Whether a template fits the approval definition, before any instance is asked for: stage i goes
+   * to the i-th node whose approvers are chosen per request, so there must be one such node per
+   * stage, each AND for `all` or OR for `any`, and one that takes a single approver must not be
+   * given several. Throws `invalid_request` with the reason; template checks call it on save and
+   * createInstance always does.
    */
-  async checkTemplate(
-    template: Pick<ImInstanceRequest, 'form' | 'approvers' | 'approverMode'>,
-  ) {
-    return this.approverNode(await this.definition(template.form), template);
+  async checkTemplate(template: Pick<ImInstanceRequest, 'form' | 'stages'>) {
+    return this.approverNodes(await this.definition(template.form), template);
   }
 
-  private approverNode(
+  private approverNodes(
     definition: Definition,
-    request: Pick<ImInstanceRequest, 'form' | 'approvers' | 'approverMode'>,
+    request: Pick<ImInstanceRequest, 'form' | 'stages'>,
   ) {
-    const node = definition.node_list.find(n => n.need_approver);
-    if (!node) {
+    const approval = `Feishu approval "${request.form}"`;
+    const nodes = definition.node_list.filter(n => n.need_approver);
+    if (nodes.length === 0) {
       throw new ImApiError(
         'invalid_request',
-        `Feishu approval "${request.form}" has no node whose approvers are chosen per request; add one (approvers: chosen by the initiator)`,
+        `${approval} has no node whose approvers are chosen per request; add one (approvers: chosen by the initiator)`,
       );
     }
-    const nodeMode = approverModeOfNode(node.node_type);
-    if (nodeMode && nodeMode !== request.approverMode) {
+    const { stages } = request;
+    if (nodes.length !== stages.length) {
       throw new ImApiError(
         'invalid_request',
-        `The template asks for ${request.approverMode} approvers, but Feishu approval "${request.form}" node "${node.name}" is ${node.node_type} ` +
-          `(${nodeMode} must approve); change the node in Feishu or set the template's approverMode to ${nodeMode}`,
+        `The template has ${plural(stages.length, 'stage')}, but ${approval} has ${plural(nodes.length, 'node')} whose approvers are chosen per request ` +
+          `(${nodes.map(nodeName).join(', ')}); give the template one stage per such node, in their order, or change the approval in Feishu`,
       );
     }
-    if (node.approver_chosen_multi === false && request.approvers.length > 1) {
-      throw new ImApiError(
-        'invalid_request',
-        `Feishu approval definition "${request.form}"'s node "${node.name || node.node_id}" takes one approver; the template lists ${request.approvers.length} ` +
-          `(${request.approvers.join(', ')}); list one approver, or allow several in the node's settings in Feishu`,
-      );
-    }
-    return node;
+    stages.forEach((stage, index) =>
+      checkStage(request.form, nodes[index], stage, index, stages.length),
+    );
+    return nodes;
   }
 
   async createInstance(request: ImInstanceRequest) {
     const definition = await this.definition(request.form);
-    const node = this.approverNode(definition, request);
+    const nodes = this.approverNodes(definition, request);
     const { filled, labels } = fillForm(
       definition.form,
       request.fields,
@@ -232,9 +299,18 @@ export class FeishuClient implements ImClient {
       this.users
         .resolve([request.initiator ?? this.integration.initiator])
         .then(ids => ids[0]),
-      this.users.resolve(request.approvers),
+      this.users.resolve(request.stages.flatMap(stage => stage.approvers)),
       this.subscribe(request.form),
     ]);
+    let next = 0;
+    const nodeApprovers = nodes.map((node, index) => {
+      const count = request.stages[index].approvers.length;
+      next += count;
+      return {
+        key: node.custom_node_id || node.node_id,
+        value: approvers.slice(next - count, next),
+      };
+    });
     const uuid = request.approvalId;
     try {
       const created = await this.api.call(
@@ -246,9 +322,7 @@ export class FeishuClient implements ImClient {
             approval_code: request.form,
             open_id: initiator,
             form: JSON.stringify(form),
-            node_approver_open_id_list: [
-              { key: node.custom_node_id || node.node_id, value: approvers },
-            ],
+            node_approver_open_id_list: nodeApprovers,
             uuid,
             ...feishuTitle(request.title, this.integration.domain),
           },
@@ -321,12 +395,15 @@ export class FeishuClient implements ImClient {
         `Feishu instance ${instanceId} has an unknown status "${instance.status}"`,
       );
     }
-    if (status === 'pending') return { status };
+    const stages = await this.stageProgress(instance);
+    const progress = stages ? { stages } : {};
+    if (status === 'pending') return { status, ...progress };
     const deciding = instance.timeline
       .filter(entry => DECIDING_TIMELINE_TYPES[status].includes(entry.type))
       .at(-1);
     return {
       status,
+      ...progress,
       decidedBy: deciding?.open_id
         ? await this.people.person(deciding.open_id)
         : undefined,
@@ -335,6 +412,69 @@ export class FeishuClient implements ImClient {
         ? new Date(Number(deciding.create_time))
         : new Date(),
     };
+  }
+
+  /**
+   * Each stage's progress from the instance's tasks, node by node in the definition's order (a
+   * node has tasks once it is reached). Absent when Feishu lists no tasks.
+   */
+  private async stageProgress(
+    instance: Instance,
+  ): Promise<ImStageProgress[] | undefined> {
+    if (instance.task_list.length === 0) return undefined;
+    const definition = await this.definition(instance.approval_code);
+    return Promise.all(
+      definition.node_list
+        .filter(node => node.need_approver)
+        .map(async node => {
+          const tasks = instance.task_list.filter(
+            task =>
+              task.node_id === node.node_id ||
+              (node.custom_node_id !== undefined &&
+                task.custom_node_id === node.custom_node_id),
+          );
+          const approvedBy = await Promise.all(
+            tasks
+              .filter(task => task.status === 'APPROVED' && task.open_id)
+              .map(task => this.people.person(task.open_id!)),
+          );
+          const waitingOn = tasks
+            .filter(task => task.status === 'PENDING' && task.open_id)
+            .map(task => task.open_id!);
+          return {
+            status: stageStatus(node.node_type, tasks),
+            approvedBy,
+            waitingOn,
+          };
+        }),
+    );
+  }
+
+  /**
+   * Creates the approval definition (no `formId`) or overwrites it in place, keeping its code; then
+   * reads it back, so instances are made against the definition as saved.
+   */
+  async saveForm(spec: ImFormSpec, formId?: string): Promise<ImSavedForm> {
+    const saved = await this.api.call(
+      {
+        operation: formId
+          ? `update approval definition "${formId}"`
+          : `create approval definition "${spec.name}"`,
+        method: 'POST',
+        path: '/open-apis/approval/v4/approvals',
+        query: { user_id_type: 'open_id' },
+        body: feishuDefinitionRequest(spec, this.integration.domain, formId),
+      },
+      z.object({ approval_code: z.string().min(1) }),
+    );
+    await this.definition(saved.approval_code, { fresh: true });
+    return { formId: saved.approval_code };
+  }
+
+  async formDrift(spec: ImFormSpec, formId: string): Promise<string[]> {
+    // Read afresh: drift is someone's edit in the console since the last read.
+    const definition = await this.definition(formId, { fresh: true });
+    return feishuFormDrift(spec, formId, definition);
   }
 
   async cancelInstance(instanceId: string) {
@@ -399,8 +539,11 @@ export class FeishuClient implements ImClient {
     );
   }
 
-  private definition(code: string): Promise<Definition> {
-    return this.definitions.getOrLoad(code, () =>
+  private async definition(
+    code: string,
+    { fresh = false } = {},
+  ): Promise<Definition> {
+    const load = () =>
       this.api.call(
         {
           operation: `read approval definition "${code}"`,
@@ -408,8 +551,11 @@ export class FeishuClient implements ImClient {
           path: `/open-apis/approval/v4/approvals/${encodeURIComponent(code)}`,
         },
         definitionSchema,
-      ),
-    );
+      );
+    if (!fresh) return this.definitions.getOrLoad(code, load);
+    const definition = await load();
+    this.definitions.set(code, definition);
+    return definition;
   }
 
   /** Events for an approval reach the app only after it subscribed to that approval_code. */
