@@ -34,6 +34,7 @@ describe('openapi.json', () => {
       '/integrations/{id}/test',
       '/templates',
       '/templates/{name}',
+      '/templates/{name}/form',
       '/templates/{name}/test',
     ]);
     type ObjectSchema = {

@@ -1,4 +1,4 @@
-import { placeholdersOf, templateSchema } from './templates';
+import { placeholdersOf, stagesOf, templateSchema } from './templates';
 
 describe('placeholdersOf', () => {
   it('lists each ${…} name of the title and fields once, spaces inside the braces or not', () => {
@@ -90,5 +90,68 @@ describe('templateSchema', () => {
         integration: 'b'.repeat(64),
       }).success,
     ).toBe(true);
+  });
+
+  it('takes a form the backend creates, and nothing else in its place', () => {
+    expect(
+      templateSchema.parse({ ...template, form: { create: true } }).form,
+    ).toEqual({ create: true });
+    expect(issues({ form: { create: false } })).toEqual([
+      expect.stringMatching(
+        /^form: expected the IM form's id .*\{ create: true \}/,
+      ),
+    ]);
+    expect(issues({ form: { create: true, code: 'X' } })).toHaveLength(1);
+  });
+
+  it('has approvers or stages, never both, and no approver override with stages', () => {
+    const stages = [
+      { name: 'Team lead', approvers: ['ou_lead'], rule: 'any' },
+      { approvers: ['ou_sre', 'ou_ops'] },
+    ];
+    const { approvers: _, ...withoutApprovers } = template;
+    const parsed = templateSchema.parse({ ...withoutApprovers, stages });
+    expect(stagesOf(parsed)).toEqual([
+      { name: 'Team lead', approvers: ['ou_lead'], rule: 'any' },
+      { approvers: ['ou_sre', 'ou_ops'], rule: 'all' },
+    ]);
+    expect(stagesOf(templateSchema.parse(template))).toEqual([
+      { approvers: ['ou_alice'], rule: 'all' },
+    ]);
+    expect(issues({ stages })).toEqual([
+      'stages: expected either approvers or stages, not both',
+    ]);
+    expect(
+      templateSchema
+        .safeParse(withoutApprovers)
+        .error?.issues.map(i => `${i.path.join('.')}: ${i.message}`),
+    ).toEqual([
+      'approvers: expected the approvers (or stages, each with its approvers)',
+    ]);
+    expect(
+      templateSchema
+        .safeParse({
+          ...withoutApprovers,
+          stages,
+          allowApproverOverride: true,
+        })
+        .error?.issues.map(i => i.path.join('.')),
+    ).toEqual(['allowApproverOverride']);
+    expect(
+      templateSchema
+        .safeParse({
+          ...withoutApprovers,
+          stages: Array.from({ length: 21 }, () => ({ approvers: ['ou_a'] })),
+        })
+        .error?.issues.map(i => `${i.path.join('.')}: ${i.message}`),
+    ).toEqual(['stages: expected at most 20 stages']);
+    expect(
+      templateSchema
+        .safeParse({
+          ...withoutApprovers,
+          stages: [{ name: '', approvers: [] }],
+        })
+        .error?.issues.map(i => i.path.join('.')),
+    ).toEqual(['stages.0.name', 'stages.0.approvers']);
   });
 });

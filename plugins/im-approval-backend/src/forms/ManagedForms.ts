@@ -6,12 +6,14 @@ import {
   type ManagedForm,
   type Template,
 } from '@im-approval/plugin-im-approval-common';
-import { ImApiError } from '@im-approval/plugin-im-approval-node';
+import {
+  ImApiError,
+  type ImClient,
+} from '@im-approval/plugin-im-approval-node';
 import type {
   DatabaseManagedFormStore,
   StoredManagedForm,
 } from '../database/DatabaseManagedFormStore';
-import type { ImClients } from '../service/ImClients';
 import { formSpecOf, specHash } from './formSpec';
 
 /** How long a drift check stands before an approval's opening checks the form again. */
@@ -30,7 +32,7 @@ export class ManagedForms {
   constructor(
     private readonly options: {
       store: DatabaseManagedFormStore;
-      clients: ImClients;
+      client: (integration: Integration) => ImClient;
       integration: (id: string) => Promise<Integration | undefined>;
       logger: LoggerService;
     },
@@ -164,7 +166,7 @@ export class ManagedForms {
       throw new InputError(
         `template "${template.name}": there is no integration "${template.integration}"`,
       );
-    return this.options.clients.forIntegration(integration);
+    return this.options.client(integration);
   }
 }
 

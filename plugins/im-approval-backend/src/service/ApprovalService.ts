@@ -356,8 +356,8 @@ export class ApprovalService {
   }
 
   /**
-   * Answers at once when the approval is decided, otherwise the moment it changes, otherwise at
-   * the timeout with `pending`. The deadline is the server's: an approval past it expires here.
+   * Answers at once when the approval is decided, otherwise the moment it is decided or one of its
+   * stages moves on, otherwise at the timeout with `pending`. The deadline is the server's: an approval past it expires here.
    * `authorize` sees the approval first (read once, after subscribing, so no change slips between).
    */
   async wait(
@@ -395,7 +395,11 @@ export class ApprovalService {
           until <= expiresAt
         )
           return approval;
+        const before = approval;
         approval = await this.get(id);
+        // A stage moved on: the waiter is told now, so the Action can say whom it waits on next.
+        if (JSON.stringify(approval.stages) !== JSON.stringify(before.stages))
+          return approval;
       }
     } finally {
       subscription.close();

@@ -63,7 +63,7 @@ export async function openSettings(
   );
   const forms = new ManagedForms({
     store: options.forms,
-    clients: options.clients,
+    client: integration => options.clients.forIntegration(integration),
     integration: id => integrations.get(id),
     logger,
   });
