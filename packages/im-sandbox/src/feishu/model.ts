@@ -56,8 +56,6 @@ export interface ApprovalDefinition {
   form: ApprovalWidget[];
   nodes: ApprovalNode[];
   allowRevoke: boolean;
-  /** The app that created it through the open API; absent for one made in the console (seeded). */
-  createdBy?: string;
 }
 
 export type InstanceStatus = FlowStatus;

@@ -60,7 +60,7 @@ export class FeishuPlatform {
   }
 
   saveApproval(appId: string, request: CreateApprovalRequest) {
-    const saved = saveApprovalDefinition(this.state, appId, request);
+    const saved = saveApprovalDefinition(this.state, request);
     this.options.log(
       `feishu: ${appId} ${request.approval_code ? 'updated' : 'created'} approval definition ${saved.approvalCode}`,
     );

@@ -87,7 +87,7 @@ export class FeishuState {
     return user;
   }
 
-  /** A definition as the console saves it: replaced whole (one the API created stays the app's). */
+  /** A definition as the console saves it: replaced whole. */
   upsertApproval(seed: FeishuApprovalSeed): ApprovalDefinition {
     const approval: ApprovalDefinition = {
       approvalCode: seed.approvalCode,
@@ -101,7 +101,6 @@ export class FeishuState {
         approverChosenMulti: node.approverChosenMulti ?? true,
       })),
       allowRevoke: seed.allowRevoke ?? true,
-      createdBy: this.approvals.get(seed.approvalCode)?.createdBy,
     };
     this.approvals.set(approval.approvalCode, approval);
     return approval;
