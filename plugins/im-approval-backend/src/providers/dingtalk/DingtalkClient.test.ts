@@ -1099,6 +1099,18 @@ describe('DingtalkClient stages and forms it makes', () => {
     );
   });
 
+  it('says another form has the name, in English, when DingTalk answers formName.error', async () => {
+    tokenOnce();
+    nock(API)
+      .post('/v1.0/workflow/forms')
+      .reply(400, { code: 'formName.error', message: '已有相同名称表单' });
+    const error = await imApiError(client().saveForm(spec));
+    expect(error.kind).toBe('invalid_request');
+    expect(error.message).toMatch(
+      /^Another DingTalk approval form is already named "deploy-staged" .*rename or delete it in the OA approval admin console/,
+    );
+  });
+
   it('tells drift in sentences from a fresh read: a renamed, a missing and a no longer text field, an extra required one; none when it matches', async () => {
     tokenOnce();
     nock(API)

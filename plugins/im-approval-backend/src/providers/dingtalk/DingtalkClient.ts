@@ -240,19 +240,31 @@ export class DingtalkClient implements ImClient {
 
   /** Creates the OA approval form (no processCode), or updates the one made before in place. */
   async saveForm(spec: ImFormSpec, formId?: string): Promise<ImSavedForm> {
-    const saved = await this.api.call(
-      {
-        operation: formId
-          ? `update approval form "${formId}"`
-          : `create approval form "${spec.name}"`,
-        method: 'POST',
-        path: '/v1.0/workflow/forms',
-        body: dingtalkFormBody(spec, formId),
-      },
-      z.object({
-        result: z.object({ processCode: z.string().min(1) }),
-      }),
-    );
+    const saved = await this.api
+      .call(
+        {
+          operation: formId
+            ? `update approval form "${formId}"`
+            : `create approval form "${spec.name}"`,
+          method: 'POST',
+          path: '/v1.0/workflow/forms',
+          body: dingtalkFormBody(spec, formId),
+        },
+        z.object({
+          result: z.object({ processCode: z.string().min(1) }),
+        }),
+      )
+      .catch(error => {
+        // DingTalk's own words for it are Chinese only (已有相同名称表单).
+        if (error instanceof ImApiError && error.code === 'formName.error')
+          throw new ImApiError(
+            'invalid_request',
+            `Another DingTalk approval form is already named "${spec.name}" (perhaps made by an earlier attempt whose answer was lost); ` +
+              'rename or delete it in the OA approval admin console, then save the form again',
+            error.code,
+          );
+        throw error;
+      });
     const processCode = saved.result.processCode;
     // Instances opened right after the save fill the fields as saved, not as cached before it.
     this.forms.set(processCode, savedFields(spec));
