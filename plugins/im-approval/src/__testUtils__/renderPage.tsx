@@ -67,6 +67,7 @@ export function fakeApi(
     createTemplate: unexpected('createTemplate'),
     updateTemplate: unexpected('updateTemplate'),
     deleteTemplate: unexpected('deleteTemplate'),
+    saveTemplateForm: unexpected('saveTemplateForm'),
     sendTestApproval: unexpected('sendTestApproval'),
     ...overrides,
   } as jest.Mocked<ImApprovalApi>;
@@ -160,6 +161,7 @@ export const approval: ApprovalWithTimeline = {
     { field: 'Reason', value: 'release 1.2' },
   ],
   approvers: ['alice@example.com'],
+  stages: [],
   approverRefs: ['user:default/alice'],
   requester: {
     name: 'Octo Cat',

@@ -15,6 +15,7 @@ import type {
   IntegrationTestResult,
   IntegrationView,
   ApprovalFacets,
+  ManagedForm,
   ListApprovalsQuery,
   ListApprovalsResponse,
   TemplateRequest,
@@ -83,6 +84,8 @@ export interface ImApprovalApi {
     template: TemplateRequest,
   ): Promise<TemplateView>;
   deleteTemplate(name: string): Promise<void>;
+  /** Creates the IM form of a template with `form: { create: true }`, or updates the one made before. */
+  saveTemplateForm(name: string): Promise<ManagedForm>;
   sendTestApproval(
     name: string,
     request: TestTemplateRequest,

@@ -92,6 +92,38 @@ describe('ImApprovalClient', () => {
     expect(JSON.parse(String(init!.body))).toEqual(settings);
   });
 
+  it('posts to a template’s form route and parses the form the backend made', async () => {
+    const made = {
+      formId: 'A1B2',
+      url: 'https://feishu.example/approval/A1B2',
+      integration: 'feishu-ops',
+      savedAt: '2025-01-02T10:00:00.000Z',
+      checkedAt: '2025-01-02T10:00:00.000Z',
+      drift: [],
+    };
+    const { client, fetch } = clientAnswering(200, made);
+    await expect(client.saveTemplateForm('ship it')).resolves.toEqual(made);
+    const [url, init] = fetch.mock.calls[0];
+    expect(url).toBe(`${BASE}/templates/ship%20it/form`);
+    expect(init).toMatchObject({ method: 'POST', body: undefined });
+  });
+
+  it('surfaces the sentence of a form the IM refused to make', async () => {
+    const { client } = clientAnswering(502, {
+      error: {
+        name: 'ImApiError',
+        message:
+          'Feishu refused: the app lacks the approval:approval permission; grant it in the developer console',
+      },
+      request: { method: 'POST', url: '/templates/deploy/form' },
+      response: { statusCode: 502 },
+    });
+    const failure = await client.saveTemplateForm('deploy').catch(e => e);
+    expect(errorMessage(failure)).toBe(
+      'Feishu refused: the app lacks the approval:approval permission; grant it in the developer console',
+    );
+  });
+
   it('rejects an answer that does not match the API schema', async () => {
     const { client } = clientAnswering(200, {
       items: [{ id: 'x' }],

@@ -14,6 +14,7 @@ import {
   integrationViewSchema,
   approvalFacetsSchema,
   listApprovalsResponseSchema,
+  managedFormSchema,
   templateListSchema,
   templateViewSchema,
   type CreateIntegrationRequest,
@@ -199,6 +200,12 @@ export class ImApprovalClient implements ImApprovalApi {
   async deleteTemplate(name: string) {
     await this.request(noContent, `/templates/${segment(name)}`, {
       method: 'DELETE',
+    });
+  }
+
+  saveTemplateForm(name: string) {
+    return this.request(managedFormSchema, `/templates/${segment(name)}/form`, {
+      method: 'POST',
     });
   }
 

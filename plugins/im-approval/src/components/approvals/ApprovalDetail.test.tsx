@@ -208,6 +208,114 @@ describe('an approval’s details', () => {
     ).not.toBeInTheDocument();
   });
 
+  it('shows each stage in order beside the timeline: its name or number, rule, status and whom it waits on, with the stage_approved event', async () => {
+    const stages = [
+      {
+        name: 'Team lead',
+        rule: 'any' as const,
+        approvers: ['ou_lead', 'ou_deputy'],
+        status: 'approved' as const,
+        approvedBy: ['Lee Team'],
+        waitingOn: [],
+      },
+      {
+        name: null,
+        rule: 'all' as const,
+        approvers: ['ou_sre1', 'ou_sre2'],
+        status: 'pending' as const,
+        approvedBy: ['Sam Sre'],
+        waitingOn: ['ou_sre2'],
+      },
+      {
+        name: 'Security',
+        rule: 'all' as const,
+        approvers: ['ou_sec'],
+        status: 'waiting' as const,
+        approvedBy: [],
+        waitingOn: [],
+      },
+    ];
+    const api = fakeApi({
+      getApproval: jest.fn(async () => ({
+        ...approval,
+        stages,
+        timeline: [
+          ...approval.timeline,
+          {
+            type: 'stage_approved' as const,
+            at: '2025-01-02T10:05:00.000Z',
+            source: 'callback' as const,
+            actor: 'Lee Team',
+            message: 'Stage 1 (Team lead) approved',
+          },
+        ],
+      })),
+    });
+    await renderPage(api, path);
+    const list = await screen.findByRole('list', { name: 'Stages' });
+    const items = within(list).getAllByRole('listitem');
+    expect(items.map(item => item.textContent)).toEqual([
+      'Stage 1: Team leadapprovedApproved by Lee TeamAsked ou_lead, ou_deputy: any one of them approves',
+      'Stage 2pendingPending on ou_sre2; approved so far by Sam SreAsked ou_sre1, ou_sre2: all of them approve',
+      'Stage 3: SecuritywaitingWaiting for stage 2 to be approvedAsked ou_sec: all of them approve',
+    ]);
+    // The stage asked now is the current step for screen readers.
+    expect(items.map(item => item.getAttribute('aria-current'))).toEqual([
+      null,
+      'step',
+      null,
+    ]);
+    const timeline = screen.getByRole('list', { name: 'Timeline' });
+    const stageApproved = within(timeline).getAllByRole('listitem')[2];
+    expect(stageApproved).toHaveTextContent('Stage approved');
+    expect(stageApproved).toHaveTextContent('Stage 1 (Team lead) approved');
+    expect(
+      within(stageApproved).getByRole('img', { name: 'IM callback' }),
+    ).toBeInTheDocument();
+  });
+
+  it('says who rejected a stage, and that the stages after it were never reached', async () => {
+    const api = fakeApi({
+      getApproval: jest.fn(async () => ({
+        ...approval,
+        status: 'rejected' as const,
+        decidedBy: 'Lee Team',
+        decidedById: 'ou_lead',
+        decidedAt: '2025-01-02T10:05:00.000Z',
+        stages: [
+          {
+            name: 'Team lead',
+            rule: 'any' as const,
+            approvers: ['ou_lead'],
+            status: 'rejected' as const,
+            approvedBy: [],
+            waitingOn: [],
+          },
+          {
+            name: 'SRE',
+            rule: 'all' as const,
+            approvers: ['ou_sre'],
+            status: 'waiting' as const,
+            approvedBy: [],
+            waitingOn: [],
+          },
+        ],
+      })),
+    });
+    await renderPage(api, path);
+    const list = await screen.findByRole('list', { name: 'Stages' });
+    const [first, second] = within(list).getAllByRole('listitem');
+    expect(first).toHaveTextContent('Rejected by Lee Team (ou_lead)');
+    expect(second).toHaveTextContent('Never reached: the approval is rejected');
+  });
+
+  it('shows no stages card for an approval of a single-stage template', async () => {
+    const api = fakeApi({ getApproval: jest.fn(async () => approval) });
+    await renderPage(api, path);
+    await screen.findByRole('list', { name: 'Timeline' });
+    expect(screen.queryByRole('list', { name: 'Stages' })).toBeNull();
+  });
+
   const FIELD_CAVEAT =
     "Each field as the template names it: the IM form's field id or name";
 

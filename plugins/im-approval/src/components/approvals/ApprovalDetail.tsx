@@ -35,6 +35,7 @@ import { RequestFailed } from '../shared/RequestFailed';
 import { formatAge, formatTime } from '../shared/time';
 import { useApprovalChanges } from '../shared/useApprovalChanges';
 import { ApprovalActions } from './ApprovalActions';
+import { ApprovalStages } from './ApprovalStages';
 import { ApprovalStatus } from './ApprovalStatus';
 import { ApprovalTimeline } from './ApprovalTimeline';
 import { githubLinks } from './githubLinks';
@@ -74,6 +75,8 @@ export function ApprovalDetail() {
     <RequestFailed error={error} what="read this approval" onRetry={retry} />
   );
   if (!approval) return loading ? <Progress /> : failed || null;
+  const withStages = approval.stages.length > 0;
+  const formValues = <FormValuesCard form={approval.form} />;
 
   return (
     <Grid container spacing={3}>
@@ -118,14 +121,26 @@ export function ApprovalDetail() {
       <Grid item xs={12} lg={6}>
         <RunCard approval={approval} />
       </Grid>
+      {/* With stages, their progress takes the form values' place beside the timeline. */}
       <Grid item xs={12} lg={6}>
-        <FormValuesCard form={approval.form} />
+        {withStages ? (
+          <InfoCard title="Stages">
+            <ApprovalStages approval={approval} />
+          </InfoCard>
+        ) : (
+          formValues
+        )}
       </Grid>
       <Grid item xs={12} lg={6}>
         <InfoCard title="Timeline">
           <ApprovalTimeline timeline={approval.timeline} />
         </InfoCard>
       </Grid>
+      {withStages && (
+        <Grid item xs={12} lg={6}>
+          {formValues}
+        </Grid>
+      )}
     </Grid>
   );
 }

@@ -8,6 +8,7 @@ import { makeStyles } from '@material-ui/core/styles';
 import Typography from '@material-ui/core/Typography';
 import CallReceivedIcon from '@material-ui/icons/CallReceived';
 import CodeIcon from '@material-ui/icons/Code';
+import DoneIcon from '@material-ui/icons/Done';
 import GavelIcon from '@material-ui/icons/Gavel';
 import GitHubIcon from '@material-ui/icons/GitHub';
 import ScheduleIcon from '@material-ui/icons/Schedule';
@@ -38,13 +39,25 @@ const SOURCES: Record<
   github: { label: 'GitHub webhook', Icon: GitHubIcon },
 };
 
+/** Each kind of change in words and a colour; a stage's approval, a step on the way, is outlined and ticked. */
 const EVENTS: Record<
   TimelineEventType,
-  { label: string; color: TimelineDotProps['color'] }
+  {
+    label: string;
+    color: TimelineDotProps['color'];
+    variant?: TimelineDotProps['variant'];
+    Icon?: ComponentType<SvgIconProps>;
+  }
 > = {
   created: { label: 'Requested', color: 'grey' },
   im_instance_created: { label: 'IM instance created', color: 'grey' },
   im_error: { label: 'IM error', color: 'secondary' },
+  stage_approved: {
+    label: 'Stage approved',
+    color: 'primary',
+    variant: 'outlined',
+    Icon: DoneIcon,
+  },
   approved: { label: 'Approved', color: 'primary' },
   rejected: { label: 'Rejected', color: 'secondary' },
   canceled: { label: 'Canceled', color: 'grey' },
@@ -59,6 +72,7 @@ const useStyles = makeStyles(theme => ({
   // Without opposite content lab's timeline keeps an empty half-width column on the left.
   item: { '&:before': { display: 'none' } },
   content: { minWidth: 0, paddingTop: theme.spacing(1.5) },
+  label: { display: 'flex', alignItems: 'center', gap: theme.spacing(0.5) },
   // A message or an actor may be one long token (an IM error, a URL, a caller id): broken only where it must be.
   message: { overflowWrap: 'anywhere' },
 }));
@@ -79,13 +93,20 @@ export function ApprovalTimeline(props: { timeline: TimelineEvent[] }) {
             classes={{ missingOppositeContent: classes.item }}
           >
             <TimelineSeparator>
-              <TimelineDot color={kind.color}>
+              <TimelineDot color={kind.color} variant={kind.variant}>
                 <source.Icon fontSize="small" titleAccess={source.label} />
               </TimelineDot>
               {index < props.timeline.length - 1 && <TimelineConnector />}
             </TimelineSeparator>
             <TimelineContent className={classes.content}>
-              <Typography variant="subtitle2" component="p">
+              <Typography
+                variant="subtitle2"
+                component="p"
+                className={classes.label}
+              >
+                {kind.Icon && (
+                  <kind.Icon fontSize="small" color="primary" aria-hidden />
+                )}
                 {kind.label}
               </Typography>
               <Typography

@@ -27,6 +27,8 @@ function optionOf(entity: Entity): Option {
  * catalog: approvers are then typed.
  */
 export function CatalogPeoplePicker(props: {
+  /** Unique on the page: a template with stages has one picker per stage. */
+  id?: string;
   disabled?: boolean;
   onPick: (ref: string) => void;
 }) {
@@ -53,7 +55,7 @@ export function CatalogPeoplePicker(props: {
   if (!catalogApi) return null;
   return (
     <Autocomplete<Option>
-      id="template-approvers-catalog"
+      id={props.id ?? 'template-approvers-catalog'}
       options={options}
       loading={loading}
       disabled={props.disabled}

@@ -15,6 +15,8 @@ import type { FieldMapping } from './templateForm';
 export function FieldMappingEditor(props: {
   rows: FieldMapping[];
   imFields?: FormField[];
+  /** What a row's field is: an existing form's field, or the label of one the backend creates. */
+  fieldLabel: string;
   disabled: boolean;
   error?: string;
   onChange: (rows: FieldMapping[]) => void;
@@ -38,7 +40,7 @@ export function FieldMappingEditor(props: {
             id={`mapping-field-${index}`}
             select={Boolean(imFields)}
             margin="dense"
-            label="IM field"
+            label={props.fieldLabel}
             style={{ minWidth: 200 }}
             value={row.field}
             disabled={disabled}

@@ -9,10 +9,16 @@ import Button from '@material-ui/core/Button';
 import Checkbox from '@material-ui/core/Checkbox';
 import DialogActions from '@material-ui/core/DialogActions';
 import DialogContent from '@material-ui/core/DialogContent';
+import FormControl from '@material-ui/core/FormControl';
 import FormControlLabel from '@material-ui/core/FormControlLabel';
+import FormHelperText from '@material-ui/core/FormHelperText';
+import FormLabel from '@material-ui/core/FormLabel';
 import Grid from '@material-ui/core/Grid';
 import MenuItem from '@material-ui/core/MenuItem';
+import Radio from '@material-ui/core/Radio';
+import RadioGroup from '@material-ui/core/RadioGroup';
 import TextField from '@material-ui/core/TextField';
+import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import { useState } from 'react';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
@@ -23,7 +29,10 @@ import { errorMessage } from '../shared/errorMessage';
 import { TitledDialog } from '../shared/TitledDialog';
 import { CatalogPeoplePicker } from './CatalogPeoplePicker';
 import { FieldMappingEditor } from './FieldMappingEditor';
+import { FormPlan, ManagedFormStatus } from './ManagedForm';
+import { emptyStage, StagesEditor } from './StagesEditor';
 import {
+  APPROVERS_HELP,
   newTemplateForm,
   prepareSave,
   templateFormFrom,
@@ -50,6 +59,38 @@ const POLICY_INPUTS = [
   },
 ] as const;
 
+/** A choice between two ways, as radio buttons under a legend. */
+function Choice<T extends string>(props: {
+  legend: string;
+  name: string;
+  value: T;
+  options: ReadonlyArray<[T, string]>;
+  disabled: boolean;
+  onChange: (value: T) => void;
+}) {
+  return (
+    <FormControl component="fieldset" margin="dense" fullWidth>
+      <FormLabel component="legend">{props.legend}</FormLabel>
+      <RadioGroup
+        row
+        name={props.name}
+        value={props.value}
+        onChange={event => props.onChange(event.target.value as T)}
+      >
+        {props.options.map(([value, label]) => (
+          <FormControlLabel
+            key={value}
+            value={value}
+            label={label}
+            disabled={props.disabled}
+            control={<Radio color="primary" />}
+          />
+        ))}
+      </RadioGroup>
+    </FormControl>
+  );
+}
+
 /** Creates, edits or (for templates from app-config) shows one approval template. */
 export function TemplateDialog(props: {
   existing?: TemplateView;
@@ -72,16 +113,26 @@ export function TemplateDialog(props: {
   const [loadProblem, setLoadProblem] = useState<string>();
 
   const integration = props.integrations.find(i => i.id === form.integration);
-  const formIdLabel = integration
-    ? providerDescriptor(integration.provider).formIdLabel
-    : 'IM form ID';
+  const descriptor = integration && providerDescriptor(integration.provider);
+  const formIdLabel = descriptor?.formIdLabel ?? 'IM form ID';
+  const creatingForm = form.formSource === 'create';
+  const withStages = form.approval === 'stages';
 
+  /** A change clears the messages of what it changed, and the form-wide one, as it is typed. */
+  const change = (next: TemplateFormState, ...cleared: string[]) => {
+    setForm(next);
+    setErrors(current => {
+      const kept = { ...current };
+      for (const key of [...cleared, '']) delete kept[key];
+      return kept;
+    });
+  };
   const text = (key: keyof TemplateFormState) => ({
     value: form[key] as string,
     disabled: readOnly,
     error: Boolean(errors[key]),
     onChange: (event: { target: { value: string } }) =>
-      setForm({ ...form, [key]: event.target.value }),
+      change({ ...form, [key]: event.target.value }, key),
   });
 
   const loadFields = async () => {
@@ -94,7 +145,7 @@ export function TemplateDialog(props: {
       setImFields(description.fields);
       // Start a new mapping with one row per field of the IM form.
       if (form.fields.length === 0)
-        setForm({
+        change({
           ...form,
           fields: description.fields.map(field => ({
             field: field.id,
@@ -172,26 +223,66 @@ export function TemplateDialog(props: {
                 </MenuItem>
               ))}
             </TextField>
-            <Box display="flex" alignItems="flex-start" style={{ gap: 8 }}>
-              <TextField
-                id="template-form-id"
-                fullWidth
-                margin="dense"
-                label={formIdLabel}
-                required
-                {...text('form')}
-                helperText={loadProblem ?? errors.form}
-                error={Boolean(loadProblem ?? errors.form)}
-              />
-              <Button
-                style={{ marginTop: 16, whiteSpace: 'nowrap' }}
-                variant="outlined"
-                disabled={!form.integration || !form.form.trim()}
-                onClick={loadFields}
-              >
-                Load fields
-              </Button>
-            </Box>
+            <Choice
+              legend="IM form"
+              name="template-form-source"
+              value={form.formSource}
+              options={[
+                ['existing', 'Use an existing form'],
+                ['create', 'Create the form in the IM'],
+              ]}
+              disabled={readOnly}
+              onChange={formSource =>
+                change({ ...form, formSource }, 'form', 'fields')
+              }
+            />
+            {creatingForm ? (
+              <Box mb={1}>
+                <FormPlan
+                  im={descriptor?.label ?? 'the IM'}
+                  fields={form.fields
+                    .map(row => row.field.trim())
+                    .filter(Boolean)}
+                  stages={
+                    withStages
+                      ? form.stages.map(stage => ({
+                          name: stage.name.trim() || undefined,
+                          rule: stage.rule,
+                        }))
+                      : [{ rule: form.approverMode }]
+                  }
+                />
+                {props.existing?.managedForm !== undefined && (
+                  <ManagedFormStatus managedForm={props.existing.managedForm} />
+                )}
+                {errors.form && (
+                  <Typography variant="body2" color="error">
+                    {errors.form}
+                  </Typography>
+                )}
+              </Box>
+            ) : (
+              <Box display="flex" alignItems="flex-start" style={{ gap: 8 }}>
+                <TextField
+                  id="template-form-id"
+                  fullWidth
+                  margin="dense"
+                  label={formIdLabel}
+                  required
+                  {...text('form')}
+                  helperText={loadProblem ?? errors.form}
+                  error={Boolean(loadProblem ?? errors.form)}
+                />
+                <Button
+                  style={{ marginTop: 16, whiteSpace: 'nowrap' }}
+                  variant="outlined"
+                  disabled={!form.integration || !form.form.trim()}
+                  onClick={loadFields}
+                >
+                  Load fields
+                </Button>
+              </Box>
+            )}
             <TextField
               id="template-approval-title"
               fullWidth
@@ -203,73 +294,145 @@ export function TemplateDialog(props: {
             />
             <FieldMappingEditor
               rows={form.fields}
-              imFields={imFields}
+              imFields={creatingForm ? undefined : imFields}
+              fieldLabel={creatingForm ? 'Label in the IM form' : 'IM field'}
               disabled={readOnly}
               error={errors.fields}
-              onChange={fields => setForm({ ...form, fields })}
+              onChange={fields => change({ ...form, fields }, 'fields')}
             />
-            <TextField
-              id="template-approvers"
-              fullWidth
-              multiline
-              margin="dense"
-              label="Approvers"
-              required
-              {...text('approvers')}
-              helperText={
-                errors.approvers ??
-                'Catalog users and groups (user:default/alice, group:default/release-managers), or IM user ids, emails or mobiles; one per line or separated by commas.'
-              }
-            />
-            <CatalogPeoplePicker
+            <Choice
+              legend="Who approves"
+              name="template-approval"
+              value={form.approval}
+              options={[
+                ['single', 'One group of approvers'],
+                ['stages', 'Several stages, in order'],
+              ]}
               disabled={readOnly}
-              onPick={ref =>
-                setForm(current => ({
-                  ...current,
-                  approvers: [current.approvers.trim(), ref]
-                    .filter(Boolean)
-                    .join('\n'),
-                }))
+              onChange={approval =>
+                change(
+                  {
+                    ...form,
+                    approval,
+                    // The approvers typed so far become the first stage.
+                    stages:
+                      approval === 'stages' && form.stages.length === 0
+                        ? [
+                            {
+                              name: '',
+                              approvers: form.approvers,
+                              rule: form.approverMode,
+                            },
+                            emptyStage(),
+                          ]
+                        : form.stages,
+                  },
+                  'approvers',
+                  'stages',
+                  'allowApproverOverride',
+                )
               }
             />
-            <TextField
-              id="template-approvers-decide"
-              select
-              fullWidth
-              margin="dense"
-              label="Approvers decide"
-              {...text('approverMode')}
-              helperText={errors.approverMode}
-            >
-              <MenuItem value="any">Any one of them approves</MenuItem>
-              <MenuItem value="all">All of them approve</MenuItem>
-            </TextField>
-            {(
-              [
-                [
-                  'allowApproverOverride',
-                  'A workflow step may name other approvers',
-                ],
-                [
-                  'allowSelfApproval',
-                  'The person who asks may approve their own request',
-                ],
-              ] as const
-            ).map(([flag, label]) => (
+            {withStages ? (
+              <StagesEditor
+                stages={form.stages}
+                errors={errors}
+                disabled={readOnly}
+                onChange={(stages, cleared) =>
+                  change({ ...form, stages }, ...cleared)
+                }
+              />
+            ) : (
+              <>
+                <TextField
+                  id="template-approvers"
+                  fullWidth
+                  multiline
+                  margin="dense"
+                  label="Approvers"
+                  required
+                  {...text('approvers')}
+                  helperText={errors.approvers ?? APPROVERS_HELP}
+                />
+                <CatalogPeoplePicker
+                  disabled={readOnly}
+                  onPick={ref =>
+                    change(
+                      {
+                        ...form,
+                        approvers: [form.approvers.trim(), ref]
+                          .filter(Boolean)
+                          .join('\n'),
+                      },
+                      'approvers',
+                    )
+                  }
+                />
+                <TextField
+                  id="template-approvers-decide"
+                  select
+                  fullWidth
+                  margin="dense"
+                  label="Approvers decide"
+                  {...text('approverMode')}
+                  helperText={errors.approverMode}
+                >
+                  <MenuItem value="any">Any one of them approves</MenuItem>
+                  <MenuItem value="all">All of them approve</MenuItem>
+                </TextField>
+              </>
+            )}
+            <Box>
               <FormControlLabel
-                key={flag}
-                label={label}
+                label="A workflow step may name other approvers"
                 control={
                   <Checkbox
-                    checked={form[flag]}
-                    disabled={readOnly}
+                    checked={form.allowApproverOverride && !withStages}
+                    disabled={readOnly || withStages}
+                    inputProps={{
+                      'aria-describedby': withStages
+                        ? 'template-override-reason'
+                        : undefined,
+                    }}
                     onChange={event =>
-                      setForm({ ...form, [flag]: event.target.checked })
+                      change(
+                        {
+                          ...form,
+                          allowApproverOverride: event.target.checked,
+                        },
+                        'allowApproverOverride',
+                      )
                     }
                   />
                 }
               />
-            ))}
+              {withStages && (
+                <FormHelperText id="template-override-reason">
+                  Not with stages: the approvers a workflow step names could not
+                  say which stage they replace.
+                </FormHelperText>
+              )}
+              {errors.allowApproverOverride && (
+                <FormHelperText error>
+                  {errors.allowApproverOverride}
+                </FormHelperText>
+              )}
+            </Box>
+            <FormControlLabel
+              label="The person who asks may approve their own request"
+              control={
+                <Checkbox
+                  checked={form.allowSelfApproval}
+                  disabled={readOnly}
+                  onChange={event =>
+                    change(
+                      { ...form, allowSelfApproval: event.target.checked },
+                      'allowSelfApproval',
+                    )
+                  }
+                />
+              }
+            />
             <Box display="flex" style={{ gap: 16 }}>
               <TextField
                 id="template-default-timeout"

@@ -1,6 +1,7 @@
 import { Progress, Table, type TableColumn } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import {
+  existingFormOf,
   imApprovalTemplateManagePermission,
   type TemplateView,
 } from '@im-approval/plugin-im-approval-common';
@@ -11,12 +12,19 @@ import Typography from '@material-ui/core/Typography';
 import { useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { imApprovalApiRef } from '../../api/ImApprovalApi';
+import { providerDescriptor } from '../../providers';
 import { ConfirmDelete } from '../shared/ConfirmDelete';
 import { PermissionGate } from '../shared/PermissionGate';
 import { RequestFailed } from '../shared/RequestFailed';
 import { TABLE_OPTIONS } from '../shared/tableOptions';
 import { SendTestApproval } from './SendTestApproval';
 import { SourceChip } from '../shared/sourceColumn';
+import {
+  ManagedFormDialog,
+  ManagedFormStatus,
+  saveFormLabel,
+} from './ManagedForm';
+import { ruleText, stageTitle } from '../shared/stages';
 import { TemplateDialog } from './TemplateDialog';
 import { WorkflowStepDialog } from './WorkflowStep';
 
@@ -43,6 +51,7 @@ const useStyles = makeStyles(theme => ({
     minWidth: 0,
     padding: theme.spacing(0.5, 0),
   },
+  stages: { margin: 0, paddingLeft: theme.spacing(2.5) },
 }));
 
 function TemplatesTable() {
@@ -55,6 +64,7 @@ function TemplatesTable() {
   const [testing, setTesting] = useState<TemplateView>();
   const [using, setUsing] = useState<TemplateView>();
   const [deleting, setDeleting] = useState<TemplateView>();
+  const [makingForm, setMakingForm] = useState<TemplateView>();
 
   if (
     (templates.loading && !templates.value) ||
@@ -78,6 +88,10 @@ function TemplatesTable() {
       />
     );
   const apps = integrations.value ?? [];
+  const imOf = (template: TemplateView) => {
+    const app = apps.find(a => a.id === template.integration);
+    return app ? providerDescriptor(app.provider).label : 'the IM';
+  };
 
   // Four columns of a few short lines (where it is defined under the name), so the table fits a 1024 px window.
   const columns: TableColumn<TemplateView>[] = [
@@ -108,25 +122,43 @@ function TemplatesTable() {
       render: row => (
         <>
           <Typography variant="body2">{row.integration}</Typography>
-          <Typography variant="body2" color="textSecondary">
-            form {row.form}
-          </Typography>
+          {existingFormOf(row) === undefined ? (
+            <ManagedFormStatus managedForm={row.managedForm} compact />
+          ) : (
+            <Typography variant="body2" color="textSecondary">
+              form {existingFormOf(row)}
+            </Typography>
+          )}
         </>
       ),
     },
     {
       title: 'Approvers',
       field: 'approvers',
-      render: row => (
-        <>
-          <Typography variant="body2">{row.approvers.join(', ')}</Typography>
-          <Typography variant="body2" color="textSecondary">
-            {row.approverMode === 'all'
-              ? 'all of them approve'
-              : 'any one of them approves'}
-          </Typography>
-        </>
-      ),
+      render: row =>
+        row.stages ? (
+          <ol className={classes.stages}>
+            {row.stages.map((stage, index) => (
+              <li key={index}>
+                <Typography variant="body2">
+                  {stageTitle(stage, index)}: {stage.approvers.join(', ')}
+                </Typography>
+                <Typography variant="body2" color="textSecondary">
+                  {ruleText(stage.rule)}
+                </Typography>
+              </li>
+            ))}
+          </ol>
+        ) : (
+          <>
+            <Typography variant="body2">
+              {(row.approvers ?? []).join(', ')}
+            </Typography>
+            <Typography variant="body2" color="textSecondary">
+              {ruleText(row.approverMode)}
+            </Typography>
+          </>
+        ),
     },
     {
       title: 'Actions',
@@ -147,6 +179,15 @@ function TemplatesTable() {
           >
             Send test approval
           </Button>
+          {existingFormOf(row) === undefined && (
+            <Button
+              size="small"
+              className={classes.action}
+              onClick={() => setMakingForm(row)}
+            >
+              {saveFormLabel(row.managedForm)}
+            </Button>
+          )}
           {row.editable && (
             <Button
               size="small"
@@ -211,6 +252,14 @@ function TemplatesTable() {
         <WorkflowStepDialog
           template={using}
           onClose={() => setUsing(undefined)}
+        />
+      )}
+      {makingForm && (
+        <ManagedFormDialog
+          template={makingForm}
+          im={imOf(makingForm)}
+          onSaved={templates.retry}
+          onClose={() => setMakingForm(undefined)}
         />
       )}
       {deleting && (

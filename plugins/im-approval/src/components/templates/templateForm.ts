@@ -1,4 +1,5 @@
 import {
+  existingFormOf,
   formatDuration,
   templateRequestSchema,
   type TemplateRequest,
@@ -13,16 +14,32 @@ export interface FieldMapping {
   value: string;
 }
 
+/** How approvers are written, under each approvers input. */
+export const APPROVERS_HELP =
+  'Catalog users and groups (user:default/alice, group:default/release-managers), or IM user ids, emails or mobiles; one per line or separated by commas.';
+
+/** One stage as typed: its approvers one per line or comma, like a template's. */
+export interface StageFormState {
+  name: string;
+  approvers: string;
+  rule: 'all' | 'any';
+}
+
 /** What the template dialog edits, every input as typed; lists are one entry per line or comma. */
 export interface TemplateFormState {
   name: string;
   description: string;
   integration: string;
+  /** An existing IM form named by `form`, or one the backend creates in the IM. */
+  formSource: 'existing' | 'create';
   form: string;
   title: string;
   fields: FieldMapping[];
+  /** One group of approvers (`approvers`, `approverMode`), or several stages in order. */
+  approval: 'single' | 'stages';
   approvers: string;
   approverMode: 'all' | 'any';
+  stages: StageFormState[];
   allowApproverOverride: boolean;
   allowSelfApproval: boolean;
   defaultTimeout: string;
@@ -37,11 +54,14 @@ export function newTemplateForm(integration = ''): TemplateFormState {
     name: '',
     description: '',
     integration,
+    formSource: 'existing',
     form: '',
     title: 'Approval for ${repository}',
     fields: [],
+    approval: 'single',
     approvers: '',
     approverMode: 'any',
+    stages: [],
     allowApproverOverride: false,
     allowSelfApproval: false,
     defaultTimeout: '1h',
@@ -57,14 +77,21 @@ export function templateFormFrom(view: TemplateView): TemplateFormState {
     name: view.name,
     description: view.description ?? '',
     integration: view.integration,
-    form: view.form,
+    formSource: existingFormOf(view) === undefined ? 'create' : 'existing',
+    form: existingFormOf(view) ?? '',
     title: view.title,
     fields: Object.entries(view.fields).map(([field, value]) => ({
       field,
       value,
     })),
-    approvers: view.approvers.join('\n'),
+    approval: view.stages ? 'stages' : 'single',
+    approvers: (view.approvers ?? []).join('\n'),
     approverMode: view.approverMode,
+    stages: (view.stages ?? []).map(stage => ({
+      name: stage.name ?? '',
+      approvers: stage.approvers.join('\n'),
+      rule: stage.rule,
+    })),
     allowApproverOverride: view.allowApproverOverride,
     allowSelfApproval: view.allowSelfApproval,
     defaultTimeout: formatDuration(view.defaultTimeout),
@@ -89,16 +116,28 @@ export function templateRequestFrom(form: TemplateFormState): TemplateRequest {
     name: form.name.trim(),
     description: form.description.trim() || undefined,
     integration: form.integration,
-    form: form.form.trim(),
+    form: form.formSource === 'create' ? { create: true } : form.form.trim(),
     title: form.title.trim(),
     fields: Object.fromEntries(
       form.fields
         .filter(row => row.field.trim())
         .map(row => [row.field.trim(), row.value]),
     ),
-    approvers: list(form.approvers) ?? [],
-    approverMode: form.approverMode,
-    allowApproverOverride: form.allowApproverOverride,
+    ...(form.approval === 'stages'
+      ? {
+          stages: form.stages.map(stage => ({
+            name: stage.name.trim() || undefined,
+            approvers: list(stage.approvers) ?? [],
+            rule: stage.rule,
+          })),
+          // The schema refuses it with stages; the dialog disables it and says why.
+          allowApproverOverride: false,
+        }
+      : {
+          approvers: list(form.approvers) ?? [],
+          approverMode: form.approverMode,
+          allowApproverOverride: form.allowApproverOverride,
+        }),
     allowSelfApproval: form.allowSelfApproval,
     defaultTimeout: form.defaultTimeout.trim(),
     maxTimeout: form.maxTimeout.trim(),
@@ -114,6 +153,25 @@ type Prepared =
   | { ok: true; save: () => Promise<TemplateView> }
   | { ok: false; errors: Record<string, string> };
 
+/** The key of a stage's input in the form's errors, as the API's schema reports it (`stages.1.approvers`). */
+export function stageErrorKey(index: number, input: keyof StageFormState) {
+  return `stages.${index}.${input}`;
+}
+
+/** What the schema's own words leave unclear for stages, said before it is asked. */
+function stageErrors(form: TemplateFormState): Record<string, string> {
+  if (form.approval !== 'stages') return {};
+  if (form.stages.length === 0)
+    return { stages: 'Add a stage, or choose one group of approvers.' };
+  const errors: Record<string, string> = {};
+  form.stages.forEach((stage, index) => {
+    if (!list(stage.approvers))
+      errors[stageErrorKey(index, 'approvers')] =
+        `Stage ${index + 1} needs at least one approver.`;
+  });
+  return errors;
+}
+
 /** Checks the form with the API's schema (errors by field) and prepares POST or PUT. */
 export function prepareSave(
   api: ImApprovalApi,
@@ -122,7 +180,11 @@ export function prepareSave(
 ): Prepared {
   const request = templateRequestFrom(form);
   const parsed = templateRequestSchema.safeParse(request);
-  if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error) };
+  const errors = {
+    ...(parsed.success ? {} : fieldErrors(parsed.error, ['stages'])),
+    ...stageErrors(form),
+  };
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
   return {
     ok: true,
     save: savedName

@@ -1,0 +1,107 @@
+import {
+  StatusAborted,
+  StatusError,
+  StatusOK,
+  StatusPending,
+} from '@backstage/core-components';
+import {
+  describeDecider,
+  type ApprovalStage,
+  type ApprovalWithTimeline,
+} from '@im-approval/plugin-im-approval-common';
+import Box from '@material-ui/core/Box';
+import { makeStyles } from '@material-ui/core/styles';
+import Typography from '@material-ui/core/Typography';
+import { ruleText } from '../shared/stages';
+
+const STAGE_STATUS = {
+  waiting: StatusAborted,
+  pending: StatusPending,
+  approved: StatusOK,
+  rejected: StatusError,
+} satisfies Record<ApprovalStage['status'], unknown>;
+
+const useStyles = makeStyles(theme => ({
+  list: { margin: 0, padding: 0, listStyle: 'none' },
+  stage: {
+    padding: theme.spacing(1, 0),
+    '& + &': { borderTop: `1px solid ${theme.palette.divider}` },
+  },
+  // IM ids and names may be long single tokens.
+  text: { overflowWrap: 'anywhere' },
+}));
+
+/** Where one stage stands, in a sentence: whom it waits on, who approved, or why it is not asked yet. */
+function progress(
+  stage: ApprovalStage,
+  index: number,
+  approval: ApprovalWithTimeline,
+): string {
+  const approved = stage.approvedBy.join(', ');
+  switch (stage.status) {
+    case 'approved':
+      return approved ? `Approved by ${approved}` : 'Approved';
+    case 'rejected': {
+      const by = describeDecider(approval);
+      return by ? `Rejected by ${by}` : 'Rejected';
+    }
+    case 'pending': {
+      if (approval.status !== 'pending')
+        return `Not decided: the approval is ${approval.status}`;
+      const waiting = stage.waitingOn.length
+        ? `Pending on ${stage.waitingOn.join(', ')}`
+        : 'Pending';
+      return approved ? `${waiting}; approved so far by ${approved}` : waiting;
+    }
+    default:
+      if (approval.status !== 'pending')
+        return `Never reached: the approval is ${approval.status}`;
+      return `Waiting for stage ${index} to be approved`;
+  }
+}
+
+/** Each stage of an approval in order: its name, rule, people, and how far it has come. */
+export function ApprovalStages(props: { approval: ApprovalWithTimeline }) {
+  const classes = useStyles();
+  const { stages } = props.approval;
+  return (
+    <ol className={classes.list} aria-label="Stages">
+      {stages.map((stage, index) => {
+        const Status = STAGE_STATUS[stage.status];
+        return (
+          <li
+            key={index}
+            className={classes.stage}
+            aria-current={stage.status === 'pending' ? 'step' : undefined}
+          >
+            <Box
+              display="flex"
+              flexWrap="wrap"
+              alignItems="center"
+              style={{ gap: 8 }}
+            >
+              <Typography variant="subtitle2" component="h3">
+                Stage {index + 1}
+                {stage.name && `: ${stage.name}`}
+              </Typography>
+              <Typography variant="body2" component="span">
+                <Status>{stage.status}</Status>
+              </Typography>
+            </Box>
+            <Typography variant="body2" className={classes.text}>
+              {progress(stage, index, props.approval)}
+            </Typography>
+            <Typography
+              variant="body2"
+              color="textSecondary"
+              className={classes.text}
+            >
+              Asked {stage.approvers.join(', ') || 'no one'}:{' '}
+              {ruleText(stage.rule)}
+            </Typography>
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
