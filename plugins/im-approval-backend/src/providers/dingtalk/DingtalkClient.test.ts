@@ -927,6 +927,31 @@ describe('DingtalkClient stages and forms it makes', () => {
     });
   });
 
+  it('tells a step whose tasks are all NEW (made ahead, not started) as waiting, with nobody waited on yet', async () => {
+    tokenOnce();
+    nock(API)
+      .get('/v1.0/workflow/processInstances')
+      .query(true)
+      .reply(
+        200,
+        instance({
+          tasks: [
+            {
+              userId: 'alice',
+              status: 'RUNNING',
+              result: 'NONE',
+              activityId: '1',
+            },
+            { userId: 'bob', status: 'NEW', result: 'NONE', activityId: '2' },
+          ],
+        }),
+      );
+    expect((await client().readInstance('PI-1')).stages).toEqual([
+      { status: 'pending', approvedBy: [], waitingOn: ['alice'] },
+      { status: 'waiting', approvedBy: [], waitingOn: [] },
+    ]);
+  });
+
   it('marks the step refused in as rejected, and every step of an approved instance as approved', async () => {
     tokenOnce();
     nock(API)

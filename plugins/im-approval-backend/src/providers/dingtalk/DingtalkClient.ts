@@ -35,7 +35,7 @@ import {
   dingtalkFormDrift,
   type DingtalkTask,
   savedFields,
-  stepStatus,
+  stepStatuses,
   tasksBySteps,
   usersOf,
 } from './dingtalkForm';
@@ -479,16 +479,17 @@ export class DingtalkClient implements ImClient {
     );
   }
 
-  /** The progress of each approver step reached so far, from the instance's tasks; none without tasks. */
+  /** The progress of each approver step DingTalk has tasks for (steps not reached have none), from the instance's tasks. */
   private async stageProgress(
     tasks: DingtalkTask[],
     status: ImInstanceState['status'],
   ): Promise<{ stages?: ImStageProgress[] }> {
     const steps = tasksBySteps(tasks);
     if (steps.length === 0) return {};
+    const statuses = stepStatuses(steps, status);
     const stages = await Promise.all(
       steps.map(async (step, index) => ({
-        status: stepStatus(step, index === steps.length - 1, status),
+        status: statuses[index],
         approvedBy: await Promise.all(
           usersOf(step, task => task.result === 'AGREE').map(userId =>
             this.people.person(userId),

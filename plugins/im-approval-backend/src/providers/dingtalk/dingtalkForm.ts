@@ -140,9 +140,9 @@ export interface DingtalkTask {
 }
 
 /**
- * Each reached approver step's tasks, in order: a step is one activity, and its tasks are made
- * when it is reached, so the order their activities first appear in is the order of the steps.
- * Steps not reached yet have no tasks and are not in the list.
+ * Each approver step's tasks, in order: a step is one activity, and its tasks are made when it is
+ * reached (or made NEW, not started, ahead of it), so the order their activities first appear in
+ * is the order of the steps. Steps without tasks yet are not in the list.
  */
 export function tasksBySteps(tasks: DingtalkTask[]): DingtalkTask[][] {
   const steps = new Map<string, DingtalkTask[]>();
@@ -164,17 +164,23 @@ export function usersOf(
 }
 
 /**
- * A reached step's status: every step before the last reached one was approved (the instance went
- * on); the last one is rejected when refused, pending while a task runs, approved when the whole
- * instance was, and still pending when the instance stopped in it (terminated).
+ * Each step's status. A step whose tasks are all NEW is not reached yet (waiting); every step
+ * before the last reached one was approved (the instance went on); the last reached one is
+ * rejected when refused, pending while a task runs, approved when the whole instance was, and
+ * still pending when the instance stopped in it (terminated).
  */
-export function stepStatus(
-  step: DingtalkTask[],
-  last: boolean,
+export function stepStatuses(
+  steps: DingtalkTask[][],
   instance: ImInstanceState['status'],
-): 'pending' | 'approved' | 'rejected' {
-  if (!last) return 'approved';
-  if (step.some(task => task.result === 'REFUSE')) return 'rejected';
-  if (step.some(task => task.status === 'RUNNING')) return 'pending';
-  return instance === 'approved' ? 'approved' : 'pending';
+): Array<'waiting' | 'pending' | 'approved' | 'rejected'> {
+  const reached = steps.filter(step =>
+    step.some(task => task.status !== 'NEW'),
+  ).length;
+  return steps.map((step, index) => {
+    if (index >= reached) return 'waiting';
+    if (index < reached - 1) return 'approved';
+    if (step.some(task => task.result === 'REFUSE')) return 'rejected';
+    if (step.some(task => task.status === 'RUNNING')) return 'pending';
+    return instance === 'approved' ? 'approved' : 'pending';
+  });
 }
