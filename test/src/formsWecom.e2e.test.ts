@@ -189,22 +189,24 @@ describe('WeCom templates the backend makes (real backend, WeCom sandbox)', () =
       'field "Reason" (control Text-02) was renamed to "Why" in WeCom',
     ]);
 
-    const refused = await api<Approval>(backend(), 'POST', '/approvals', {
-      token: await oidcToken(stack),
-      body: {
-        template: TEMPLATE,
-        idempotencyKey: `drift-${Date.now()}`,
-        variables: { service: 'api', reason: 'release 1.3' },
+    const refused = await api<{ error: { message: string } }>(
+      backend(),
+      'POST',
+      '/approvals',
+      {
+        token: await oidcToken(stack),
+        body: {
+          template: TEMPLATE,
+          idempotencyKey: `drift-${Date.now()}`,
+          variables: { service: 'api', reason: 'release 1.3' },
+        },
       },
-    });
-    // The approval is made, and fails at once without an instance in WeCom, saying why.
-    expect(refused.body).toMatchObject({
-      status: 'failed',
-      imInstanceId: null,
-      error: expect.stringMatching(
-        /was changed there: field "Reason" \(control Text-02\) was renamed to "Why" in WeCom/,
-      ),
-    });
+    );
+    // Refused before anything is stored, saying what differs.
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(
+      /was changed there: field "Reason" \(control Text-02\) was renamed to "Why" in WeCom/,
+    );
 
     const updated = await settings<{ formId: string; drift: string[] }>(
       'POST',

@@ -58,6 +58,9 @@ describe('waitForDecision', () => {
       status,
       approvedBy: extra.approvedBy ?? [],
       waitingOn: extra.waitingOn ?? [],
+      atLeast: null,
+      rejectedBy: [],
+      requests: [],
     });
     const pending = (stages: ReturnType<typeof stage>[]) => () => {
       clock += 5_000;

@@ -27,6 +27,7 @@ import { ApprovalTransitions } from './service/ApprovalTransitions';
 import { ImClients } from './service/ImClients';
 import { ImConnections } from './service/ImConnections';
 import { ImEventIntake } from './service/ImEventIntake';
+import { CountedStages } from './service/CountedStages';
 import { ImInstanceOpener } from './service/ImInstanceOpener';
 import { IntegrationProbe } from './service/IntegrationProbe';
 import { Reconciler } from './service/Reconciler';
@@ -156,6 +157,14 @@ export const imApprovalPlugin = createBackendPlugin({
           transitions,
           logger,
         });
+        const counted = new CountedStages({
+          store,
+          opener,
+          transitions,
+          logger,
+        });
+        opener.counted = counted;
+        transitions.counted = counted;
         const inbox = new DatabaseEventInbox(knex);
         const expiry = new ApprovalExpiry({
           store,

@@ -61,6 +61,28 @@ export const formValueSchema = z
 export type FormValue = z.infer<typeof formValueSchema>;
 
 /**
+ * One approver's own request in a stage that counts its approvals (`atLeast`).
+ *
+ * @public
+ */
+export const approvalStageRequestSchema = z
+  .object({
+    /** The approver's IM user id. */
+    approver: z.string(),
+    /** Their IM instance; null until it is created. */
+    instanceId: z.string().nullable(),
+    url: z.string().nullable(),
+    /** closed: the stage was decided without them, or the approval ended, and their request was withdrawn. */
+    status: z.enum(['pending', 'approved', 'rejected', 'closed']),
+    decidedBy: z.string().nullable(),
+    comment: z.string().nullable(),
+    decidedAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'ApprovalStageRequest' });
+/** @public */
+export type ApprovalStageRequest = z.infer<typeof approvalStageRequestSchema>;
+
+/**
  * One stage of an approval, with the people it asked (resolved when the request was opened) and how
  * far it has come, as the IM last told.
  *
@@ -79,6 +101,13 @@ export const approvalStageSchema = z
     approvedBy: z.array(z.string()),
     /** The IM ids of its approvers whose decision it still waits on. */
     waitingOn: z.array(z.string()),
+    // Defaults, so an Action reading a backend from before counted stages still parses its answers.
+    /** How many must approve, for a stage that counts; null for `all` and `any`. */
+    atLeast: z.number().int().nullable().default(null),
+    /** Who rejected in it, for a stage that counts (a rejection ends any other stage). */
+    rejectedBy: z.array(z.string()).default([]),
+    /** For a stage that counts: each approver's own request. */
+    requests: z.array(approvalStageRequestSchema).default([]),
   })
   .meta({ id: 'ApprovalStage' });
 /** @public */

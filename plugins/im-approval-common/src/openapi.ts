@@ -46,7 +46,7 @@ const ERROR_TEXT: Record<number, string> = {
   401: 'No valid credentials',
   403: 'The caller may not do this (policy or permission); the message names the permission',
   404: 'No such approval, integration, template, gate or saved GitHub App',
-  409: 'A conflict: the approval is already decided, the idempotency key belongs to another request, the id or name is taken, the item comes from app-config and is read-only, or the IM app lacks a permission or its credentials (the message names what to grant or fix)',
+  409: 'A conflict: the approval is already decided, the idempotency key belongs to another request, the id or name is taken, the item comes from app-config and is read-only, the IM app lacks a permission or its credentials (the message names what to grant or fix), or a form the backend made was edited in the IM (the message says what differs)',
   502: 'The IM failed or could not be reached; the message says what happened',
   503: 'Database-managed integrations need imApproval.secretsKey in app-config',
 };

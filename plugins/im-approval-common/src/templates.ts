@@ -58,6 +58,25 @@ export const templateStageSchema = z
     approvers: approverListSchema,
     /** `all` of them must approve, or `any` one. */
     rule: z.enum(['all', 'any']).default('all'),
+    /**
+     * Instead of the rule: this many of them must approve. No IM can say so, so each approver gets a
+     * request of their own, the backend counts, and closes the rest once the stage is decided.
+     */
+    atLeast: z.number().int().min(1).max(TEXT_LIMITS.listItems).optional(),
+  })
+  .superRefine((stage, ctx) => {
+    // Catalog groups are counted when a request is opened; raw people can be counted now.
+    const raw = stage.approvers.filter(a => !/^(user|group):/.test(a));
+    if (
+      stage.atLeast !== undefined &&
+      raw.length === stage.approvers.length &&
+      stage.atLeast > new Set(raw).size
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: ['atLeast'],
+        message: `must not exceed the number of approvers (${stage.atLeast} > ${new Set(raw).size})`,
+      });
   })
   .meta({ id: 'TemplateStage' });
 /** @public */

@@ -240,7 +240,11 @@ export interface ImClient {
    * user id, or undefined for an email or mobile the IM does not know. Cached like approvers are.
    */
   findUsers(people: string[]): Promise<Array<string | undefined>>;
-  cancelInstance(instanceId: string): Promise<ImRevokeResult>;
+  /**
+   * Withdraws a pending instance. `reason` is shown to its approvers where the IM shows one
+   * (DingTalk's terminate remark); otherwise the IM's own "withdrawn" is all they see.
+   */
+  cancelInstance(instanceId: string, reason?: string): Promise<ImRevokeResult>;
   /** Verifies and decrypts; throws `ImCallbackRejectedError` for anything forged, tampered or stale. */
   handleCallback(request: ImCallbackRequest): Promise<ImCallbackResult>;
   /**

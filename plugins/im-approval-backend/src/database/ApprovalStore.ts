@@ -114,7 +114,15 @@ export interface ApprovalStore {
     id: string,
     stages: ApprovalStage[],
     events: NewTimelineEvent[],
+    /** Written only if the stages are still these (undefined otherwise): two writers never lose one's change. */
+    expected?: ApprovalStage[],
   ): Promise<Approval | undefined>;
+  /** Another IM instance of the approval, one of a counting stage's requests: `findByInstance` finds it too. */
+  linkInstance(
+    approvalId: string,
+    integration: string,
+    instanceId: string,
+  ): Promise<void>;
   appendEvent(id: string, event: NewTimelineEvent): Promise<void>;
   /** Keeps the IM's last error on a pending approval (and in its timeline), so it is shown if nothing else happens. */
   recordImError(

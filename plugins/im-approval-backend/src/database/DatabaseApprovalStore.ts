@@ -24,6 +24,7 @@ import { storable } from './storableText';
 
 const APPROVALS = 'im_approval_approvals';
 const TIMELINE = 'im_approval_timeline';
+const STAGE_INSTANCES = 'im_approval_stage_instances';
 
 interface ApprovalRow {
   id: string;
@@ -300,7 +301,35 @@ export class DatabaseApprovalStore implements ApprovalStore {
       integration,
       instanceId: storable(instanceId),
     });
-    return row && toApproval(row);
+    if (row) return toApproval(row);
+    // One of the requests of a stage that counts its approvals.
+    const linked = await this.knex<ApprovalRow>(APPROVALS)
+      .join(
+        STAGE_INSTANCES,
+        `${STAGE_INSTANCES}.approval_id`,
+        `${APPROVALS}.id`,
+      )
+      .where({
+        [`${STAGE_INSTANCES}.integration_id`]: integration,
+        [`${STAGE_INSTANCES}.instance_id`]: instanceId,
+      })
+      .first(`${APPROVALS}.*`);
+    return linked && toApproval(linked);
+  }
+
+  async linkInstance(
+    approvalId: string,
+    integration: string,
+    instanceId: string,
+  ) {
+    await this.knex(STAGE_INSTANCES)
+      .insert({
+        integration_id: integration,
+        instance_id: instanceId,
+        approval_id: approvalId,
+      })
+      .onConflict(['integration_id', 'instance_id'])
+      .ignore();
   }
 
   async list(query: ListApprovalsQuery, me?: string) {
@@ -467,10 +496,14 @@ export class DatabaseApprovalStore implements ApprovalStore {
     id: string,
     stages: ApprovalStage[],
     events: NewTimelineEvent[],
+    expected?: ApprovalStage[],
   ) {
     return this.conditionalUpdate(
       id,
-      query => query.where({ status: 'pending' }),
+      query =>
+        expected
+          ? query.where({ status: 'pending', stages: JSON.stringify(expected) })
+          : query.where({ status: 'pending' }),
       { stages: JSON.stringify(stages) },
       events,
     );

@@ -11,10 +11,13 @@ export function formSpecOf(template: Template): ImFormSpec {
     name: template.name,
     ...(template.description ? { description: template.description } : {}),
     fields: Object.keys(template.fields),
-    stages: stagesOf(template).map(stage => ({
-      ...(stage.name ? { name: stage.name } : {}),
-      rule: stage.rule,
-    })),
+    // A stage that counts gives each approver a request of their own: the form has one node.
+    stages: stagesOf(template).some(stage => stage.atLeast !== undefined)
+      ? [{ rule: 'all' }]
+      : stagesOf(template).map(stage => ({
+          ...(stage.name ? { name: stage.name } : {}),
+          rule: stage.rule,
+        })),
   };
 }
 

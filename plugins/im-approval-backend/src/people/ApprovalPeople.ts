@@ -3,7 +3,6 @@ import { InputError, ServiceUnavailableError } from '@backstage/errors';
 import {
   describeRequester,
   type ApprovalContext,
-  type ApprovalStage,
   type Requester,
   type Template,
   type TemplateStage,
@@ -72,7 +71,7 @@ export class ApprovalPeople {
 
   /**
    * The same for each stage of a template: the requester is found once, and taken off every
-   * stage (a stage left with nobody is a 400 naming it). `stages` is empty for a single stage.
+   * stage (a stage left with nobody is a 400 naming it). `stages` holds each stage's people.
    */
   async resolveStages(request: {
     template: Template;
@@ -81,7 +80,7 @@ export class ApprovalPeople {
     caller: Caller;
     context: ApprovalContext;
     findUsers: (people: string[]) => Promise<Array<string | undefined>>;
-  }): Promise<ApprovalPeopleResult & { stages: ApprovalStage[] }> {
+  }): Promise<ApprovalPeopleResult & { stages: string[][] }> {
     const { template, provider } = request;
     const [requester, ...catalogued] = await Promise.all([
       this.requester(request.caller, request.context, provider),
@@ -108,17 +107,9 @@ export class ApprovalPeople {
       approverRefs: [
         ...new Set(asked.flatMap(candidate => candidate.ref ?? [])),
       ],
-      stages:
-        request.stages.length > 1
-          ? request.stages.map((stage, i) => ({
-              name: stage.name ?? null,
-              rule: stage.rule,
-              approvers: stages[i].map(candidate => candidate.im),
-              status: i === 0 ? 'pending' : 'waiting',
-              approvedBy: [],
-              waitingOn: [],
-            }))
-          : [],
+      stages: stages.map(candidates => [
+        ...new Set(candidates.map(candidate => candidate.im)),
+      ]),
       requester,
       notes: [...new Set(notes)],
     };

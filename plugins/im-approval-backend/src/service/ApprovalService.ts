@@ -6,6 +6,7 @@ import {
 } from '@backstage/errors';
 import {
   describeRequester,
+  existingFormOf,
   formatDuration,
   isTerminal,
   placeholdersOf,
@@ -22,6 +23,7 @@ import {
   type TestTemplateRequest,
   type TimelineSource,
 } from '@im-approval/plugin-im-approval-common';
+import { ImApiError } from '@im-approval/plugin-im-approval-node';
 import { randomUUID } from 'node:crypto';
 import type { Caller } from '../auth/CallerResolver';
 import type {
@@ -35,6 +37,7 @@ import { renderTemplate, templateVariables } from '../templates/renderTemplate';
 import type { ApprovalChanges } from '../waiting/ApprovalChanges';
 import type { ApprovalExpiry } from './ApprovalExpiry';
 import type { ApprovalTransitions } from './ApprovalTransitions';
+import { approvalStagesOf } from './approvalStages';
 import { IdempotencyMismatchError } from './IdempotencyMismatchError';
 import { differences, idempotentRequest } from './idempotentRequest';
 import type { ImInstanceOpener } from './ImInstanceOpener';
@@ -261,6 +264,7 @@ export class ApprovalService {
       template.integration,
     );
     const { timeout, caller, context, approvers, ...approvalFields } = request;
+    await this.requireForm(template);
     const client = this.transitions.clientOf(integration);
     const people = await this.people.resolveStages({
       template,
@@ -287,7 +291,7 @@ export class ApprovalService {
       {
         ...approvalFields,
         approvers: people.approvers,
-        stages: people.stages,
+        stages: approvers ? [] : approvalStagesOf(template, people.stages),
         approverRefs: people.approverRefs,
         requester: people.requester,
         id: randomUUID(),
@@ -326,6 +330,22 @@ export class ApprovalService {
         : inserted.approval,
       created: true,
     };
+  }
+
+  /**
+   * A form the backend makes is made (or checked) before anything is stored, so a form edited in
+   * the IM, or an app that may not make it, refuses the request itself. An IM that cannot be
+   * reached now does not: the approval is opened, and its form made, once the IM answers.
+   */
+  private async requireForm(template: Template) {
+    if (existingFormOf(template) !== undefined) return;
+    try {
+      await this.settings.formOf(template);
+    } catch (error) {
+      if (!(error instanceof ImApiError)) throw error;
+      if (error.transient) return;
+      throw new ConflictError(error.message);
+    }
   }
 
   async get(id: string): Promise<Approval> {

@@ -16,6 +16,8 @@ import type {
   NewTimelineEvent,
 } from '../database/ApprovalStore';
 import type { ApprovalChanges } from '../waiting/ApprovalChanges';
+import { counts } from './approvalStages';
+import { closedStages, type CountedStages } from './CountedStages';
 import type { ImClients } from './ImClients';
 import type { SettingsSource } from './SettingsSource';
 
@@ -48,6 +50,8 @@ function notBefore(
 export class ApprovalTransitions {
   private readonly finishedListeners: Array<(approval: Approval) => void> = [];
   private readonly progressListeners: Array<(approval: Approval) => void> = [];
+  /** Follows approvals whose stages count approvals, request by request. */
+  counted?: CountedStages;
 
   constructor(private readonly options: ApprovalTransitionsOptions) {}
 
@@ -73,13 +77,27 @@ export class ApprovalTransitions {
   ) {
     const finished = await this.options.store.transition(
       approval.id,
-      decision,
+      // Decided outside the stages (an administrator, a cancel, the clock): the requests still
+      // open are withdrawn with the rest.
+      counts(approval) && !decision.stages
+        ? { ...decision, stages: closedStages(approval.stages) }
+        : decision,
       event,
     );
     if (!finished) return undefined;
     this.options.changes.changed(approval.id);
     this.finishedListeners.forEach(listener => listener(finished));
-    if (revoke) await this.revoke(finished, event.source);
+    // The approval's instance, or each counting stage's request still open when it ended.
+    const open = counts(approval)
+      ? approval.stages.flatMap(stage =>
+          stage.requests.flatMap(r =>
+            r.status === 'pending' && r.instanceId ? [r.instanceId] : [],
+          ),
+        )
+      : [approval.imInstanceId ?? []].flat();
+    if (revoke)
+      for (const instanceId of open)
+        await this.revoke(finished, instanceId, event.source);
     return finished;
   }
 
@@ -88,7 +106,11 @@ export class ApprovalTransitions {
     approval: Approval,
     client: ImClient,
     source: TimelineSource,
+    /** The instance an IM event named, when it is one of a counting stage's requests. */
+    instanceId?: string,
   ): Promise<Approval> {
+    if (counts(approval) && this.counted)
+      return this.counted.follow(approval, source, instanceId);
     const state = await client.readInstance(approval.imInstanceId!);
     const progress = stageProgress(approval, state.stages, source);
     if (state.status === 'pending') {
@@ -156,10 +178,14 @@ export class ApprovalTransitions {
       progress.stages,
       progress.events,
     );
-    if (!updated) return undefined;
-    this.options.changes.changed(approval.id);
-    this.progressListeners.forEach(listener => listener(updated));
+    if (updated) this.progressed(updated);
     return updated;
+  }
+
+  /** A pending approval's stages moved on: its waiters and pages are told. */
+  progressed(approval: Approval) {
+    this.options.changes.changed(approval.id);
+    this.progressListeners.forEach(listener => listener(approval));
   }
 
   /** Whether the IM user who approved is the approval's requester, who the template did not let approve. */
@@ -185,19 +211,22 @@ export class ApprovalTransitions {
     return this.options.clients.forIntegration(integration);
   }
 
-  private async revoke(approval: Approval, source: TimelineSource) {
-    if (!approval.imInstanceId) return;
+  private async revoke(
+    approval: Approval,
+    instanceId: string,
+    source: TimelineSource,
+  ) {
     const { store } = this.options;
     try {
       const client = this.clientOf(
         await this.integrationOf(approval.integration),
       );
-      const result = await client.cancelInstance(approval.imInstanceId);
+      const result = await client.cancelInstance(instanceId);
       await store.appendEvent(approval.id, {
         type: result.revoked ? 'im_instance_revoked' : 'im_revoke_failed',
         source,
         message: result.revoked
-          ? `${approval.provider} instance ${approval.imInstanceId} revoked`
+          ? `${approval.provider} instance ${instanceId} revoked`
           : result.message,
       });
     } catch (error) {
@@ -212,20 +241,23 @@ export class ApprovalTransitions {
 
 /**
  * The approval's stages as the IM now tells them, with a timeline event for each stage newly
- * approved; undefined when nothing changed (or the approval has one stage, or the IM told nothing).
+ * approved; undefined when nothing changed (or the approval has one stage, or the IM told nothing,
+ * or its stages are counted request by request).
  */
 function stageProgress(
   approval: Approval,
   told: ImStageProgress[] | undefined,
   source: TimelineSource,
 ): { stages: ApprovalStage[]; events: NewTimelineEvent[] } | undefined {
-  if (!told || approval.stages.length === 0) return undefined;
-  if (told.length !== approval.stages.length) return undefined;
+  if (!told || approval.stages.length === 0 || counts(approval))
+    return undefined;
+  // Some IMs tell only the stages reached so far: the rest are still waiting.
+  if (told.length > approval.stages.length) return undefined;
   const stages = approval.stages.map((stage, i) => ({
     ...stage,
-    status: told[i].status,
-    approvedBy: told[i].approvedBy.map(person => person.name),
-    waitingOn: told[i].waitingOn,
+    status: told[i]?.status ?? 'waiting',
+    approvedBy: told[i]?.approvedBy.map(person => person.name) ?? [],
+    waitingOn: told[i]?.waitingOn ?? [],
   }));
   if (JSON.stringify(stages) === JSON.stringify(approval.stages))
     return undefined;

@@ -191,6 +191,7 @@ export class ImEventIntake {
           approval,
           transitions.clientOf(integration),
           source,
+          instanceId,
         );
     })();
     this.reading.set(key, read);

@@ -9,10 +9,14 @@ import {
 } from '@im-approval/plugin-im-approval-common';
 import {
   ImApiError,
+  type ImClient,
   type ImInstanceRef,
+  type ImInstanceRequest,
 } from '@im-approval/plugin-im-approval-node';
 import type { ApprovalStore } from '../database/ApprovalStore';
+import { counts } from './approvalStages';
 import type { ApprovalTransitions } from './ApprovalTransitions';
+import type { CountedStages } from './CountedStages';
 import type { SettingsSource } from './SettingsSource';
 
 /** The requester as approvers read it in the IM: "Alice Chen (GitHub alice)". */
@@ -59,6 +63,8 @@ const EARLIEST_ATTEMPT_SKEW_MS = 2 * 60_000;
  */
 export class ImInstanceOpener {
   private readonly attemptListeners: Array<(approval: Approval) => void> = [];
+  /** Opens approvals whose stages count approvals: each approver's request of their own. */
+  counted?: CountedStages;
 
   /**
    * Called after each attempt that leaves the approval pending: with its IM instance, or with the
@@ -77,38 +83,52 @@ export class ImInstanceOpener {
     },
   ) {}
 
+  /** What the IM is asked to open for the approval, and the client to ask with. */
+  async requestFor(
+    approval: Approval,
+  ): Promise<{ client: ImClient; request: ImInstanceRequest }> {
+    const { settings, transitions } = this.options;
+    const template = await settings.template(approval.template);
+    if (!template)
+      throw new Error(`template "${approval.template}" no longer exists`);
+    const client = transitions.clientOf(
+      await transitions.integrationOf(approval.integration),
+    );
+    // On the requester's behalf where the IM knows them, so approvers see who asks; else the app's initiator, and the title says who.
+    const requester = approval.requester;
+    const [requesterId] = requester?.imUser
+      ? await client.findUsers([requester.imUser])
+      : [undefined];
+    const request = {
+      approvalId: approval.id,
+      form: await settings.formOf(template),
+      title:
+        requesterId || !requester || requester.identifiedBy === 'unidentified'
+          ? approval.title
+          : `${approval.title} · requested by ${requestedBy(requester)}`,
+      fields: approval.form,
+      stages:
+        approval.stages.length > 0
+          ? approval.stages.map(stage => ({
+              ...(stage.name === null ? {} : { name: stage.name }),
+              approvers: stage.approvers,
+              rule: stage.rule,
+            }))
+          : [{ approvers: approval.approvers, rule: template.approverMode }],
+      initiator: requesterId ?? template.initiator,
+    };
+    return { client, request };
+  }
+
   async open(approval: Approval, source: TimelineSource): Promise<Approval> {
-    const { store, settings, transitions, logger } = this.options;
+    const { store, transitions, logger } = this.options;
     try {
-      const template = await settings.template(approval.template);
-      if (!template)
-        throw new Error(`template "${approval.template}" no longer exists`);
-      const client = transitions.clientOf(
-        await transitions.integrationOf(approval.integration),
-      );
-      // On the requester's behalf where the IM knows them, so approvers see who asks; else the app's initiator, and the title says who.
-      const requester = approval.requester;
-      const [requesterId] = requester?.imUser
-        ? await client.findUsers([requester.imUser])
-        : [undefined];
-      const request = {
-        approvalId: approval.id,
-        form: await settings.formOf(template),
-        title:
-          requesterId || !requester || requester.identifiedBy === 'unidentified'
-            ? approval.title
-            : `${approval.title} · requested by ${requestedBy(requester)}`,
-        fields: approval.form,
-        stages:
-          approval.stages.length > 0
-            ? approval.stages.map(stage => ({
-                ...(stage.name === null ? {} : { name: stage.name }),
-                approvers: stage.approvers,
-                rule: stage.rule,
-              }))
-            : [{ approvers: approval.approvers, rule: template.approverMode }],
-        initiator: requesterId ?? template.initiator,
-      };
+      if (counts(approval) && this.counted) {
+        const opened = await this.counted.open(approval, source);
+        this.tell(opened);
+        return opened;
+      }
+      const { client, request } = await this.requestFor(approval);
       // The reconciler only opens an approval whose first attempt is long past: that attempt may have
       // created the instance and lost the answer (a timeout, a 5xx, a crash before recording it).
       // IMs without an idempotency key are asked first, so a retry never opens a second instance.
@@ -163,7 +183,8 @@ export class ImInstanceOpener {
         approval,
         { status: 'failed', error: message },
         { type: 'failed', source, message },
-        { revoke: false },
+        // Requests a counting stage opened before the failure are withdrawn.
+        { revoke: counts(approval) },
       );
       return failed ?? (await store.get(approval.id)) ?? approval;
     }

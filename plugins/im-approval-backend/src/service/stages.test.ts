@@ -124,16 +124,35 @@ describe('an approval in stages', () => {
     ]);
   });
 
-  it('ignores progress that does not match its stages, and keeps single-stage approvals without any', async () => {
+  it('takes later stages the IM does not tell yet as waiting, ignores more stages than asked, and keeps single-stage approvals without any', async () => {
     const { service, im, transitions, store } = await scriptedCore({
       templates: [staged, template()],
     });
     const { approval } = await service.create(request, workflow);
     im.decide('inst-1', {
       status: 'pending',
-      stages: [progress('approved', ['lead-a'])],
+      stages: [progress('pending', ['lead-a'], ['lead-b'])],
     });
     await transitions.followIm(approval, im, 'reconciler');
+    expect(
+      (await store.get(approval.id))!.stages.map(s => [
+        s.status,
+        s.approvedBy,
+        s.waitingOn,
+      ]),
+    ).toEqual([
+      ['pending', ['LEAD-A'], ['lead-b']],
+      ['waiting', [], []],
+    ]);
+    im.decide('inst-1', {
+      status: 'pending',
+      stages: [progress('approved'), progress('approved'), progress('pending')],
+    });
+    await transitions.followIm(
+      (await store.get(approval.id))!,
+      im,
+      'reconciler',
+    );
     expect((await store.get(approval.id))!.stages[0].status).toBe('pending');
 
     const single = await service.create(

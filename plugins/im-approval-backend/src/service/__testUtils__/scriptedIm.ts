@@ -26,6 +26,7 @@ import { ApprovalService } from '../ApprovalService';
 import { ApprovalTransitions } from '../ApprovalTransitions';
 import { ImClients } from '../ImClients';
 import { ImEventIntake } from '../ImEventIntake';
+import { CountedStages } from '../CountedStages';
 import { ImInstanceOpener } from '../ImInstanceOpener';
 import { Reconciler } from '../Reconciler';
 
@@ -90,8 +91,11 @@ export class ScriptedIm implements ImClient {
     this.record('readInstance', instanceId);
     return this.instances.get(instanceId) ?? { status: 'deleted' as const };
   }
-  async cancelInstance(instanceId: string) {
+  /** The reason each withdrawn instance was given, where one was. */
+  readonly cancelReasons = new Map<string, string>();
+  async cancelInstance(instanceId: string, reason?: string) {
     this.record('cancelInstance', instanceId);
+    if (reason !== undefined) this.cancelReasons.set(instanceId, reason);
     return { revoked: true };
   }
   async handleCallback() {
@@ -183,6 +187,9 @@ export async function scriptedCore(
     logger,
   });
   const opener = new ImInstanceOpener({ store, settings, transitions, logger });
+  const counted = new CountedStages({ store, opener, transitions, logger });
+  opener.counted = counted;
+  transitions.counted = counted;
   const inbox = new DatabaseEventInbox(knex);
   const expiry = new ApprovalExpiry({ store, inbox, transitions, logger });
   const service = new ApprovalService({
