@@ -295,7 +295,7 @@ describe('DingtalkClient', () => {
     expect(dingtalkInstanceStatus('FINISHED', 'agree')).toBeUndefined();
   });
 
-  it('terminates a pending instance and reports an already decided one without calling terminate', async () => {
+  it('terminates a pending instance with the reason as its remark, and reports an already decided one without calling terminate', async () => {
     tokenOnce();
     nock(API)
       .get('/v1.0/workflow/processInstances')
@@ -312,8 +312,23 @@ describe('DingtalkClient', () => {
       .get('/v1.0/workflow/processInstances')
       .query({ processInstanceId: 'PI-2' })
       .reply(200, instance({ status: 'COMPLETED', result: 'agree' }));
+    nock(API)
+      .get('/v1.0/workflow/processInstances')
+      .query({ processInstanceId: 'PI-3' })
+      .reply(200, instance({}));
+    // A reason, when there is one, is the remark approvers see on the terminated request.
+    nock(API)
+      .post('/v1.0/workflow/processInstances/terminate', {
+        processInstanceId: 'PI-3',
+        isSystem: true,
+        remark: '2 of 3 approved Reviewers',
+      })
+      .reply(200, { result: true });
     const dingtalk = client();
     expect(await dingtalk.cancelInstance('PI-1')).toEqual({ revoked: true });
+    expect(
+      await dingtalk.cancelInstance('PI-3', '2 of 3 approved Reviewers'),
+    ).toEqual({ revoked: true });
     expect(await dingtalk.cancelInstance('PI-2')).toEqual({
       revoked: false,
       message: 'the DingTalk instance is already COMPLETED',

@@ -422,7 +422,7 @@ export class DingtalkClient implements ImClient {
     };
   }
 
-  async cancelInstance(instanceId: string) {
+  async cancelInstance(instanceId: string, reason?: string) {
     const { result: instance } = await this.instance(instanceId);
     if (
       dingtalkInstanceStatus(instance.status, instance.result) !== 'pending'
@@ -441,7 +441,8 @@ export class DingtalkClient implements ImClient {
           body: {
             processInstanceId: instanceId,
             isSystem: true,
-            remark: 'Canceled in Backstage',
+            // Approvers see the remark on the terminated request.
+            remark: reason ?? 'Canceled in Backstage',
           },
         },
         z.object({ result: z.boolean().optional() }).loose(),
