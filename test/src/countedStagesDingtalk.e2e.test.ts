@@ -7,6 +7,7 @@ import {
   decideInSandbox,
   eventually,
   openApproval,
+  readsSettled,
   waitFor,
 } from './__testUtils__/flow';
 import { dingtalkCallback, type ImSetup } from './__testUtils__/ims';
@@ -57,6 +58,14 @@ const EXISTING = {
   name: 'reviewed-deploy-dingtalk',
   integration: dingtalkCallback.integrationId,
   stages: [{ ...REVIEWERS, approvers: ['13800000001', 'bob', 'carol'] }],
+};
+/** alice twice: by user id and by mobile. */
+const ALICE_TWICE = {
+  ...EXISTING,
+  name: 'reviewed-twice-dingtalk',
+  stages: [
+    { ...REVIEWERS, approvers: ['alice', '13800000001', 'bob', 'carol'] },
+  ],
 };
 const TWO_STAGES = {
   ...EXISTING,
@@ -158,7 +167,7 @@ describe('DingTalk stages that need N of M approvers (real backend, DingTalk san
     stack = await startStack({
       database: 'sqlite',
       ims: [DINGTALK],
-      templates: [MADE, EXISTING, TWO_STAGES],
+      templates: [MADE, EXISTING, ALICE_TWICE, TWO_STAGES],
     });
   });
   afterAll(() => stack?.stop());
@@ -287,12 +296,12 @@ describe('DingTalk stages that need N of M approvers (real backend, DingTalk san
   it('is rejected once 2 of 3 can no longer approve, not at the first rejection, and terminates the last instance saying so', async () => {
     const { approval, token, read, requestOf } = await open(EXISTING.name);
     expect(approval.stages[0].requests.map(r => r.approver)).toEqual([
-      '13800000001',
+      'alice',
       'bob',
       'carol',
     ]);
     // The mobile is alice's in DingTalk: her instance of PROC-DEPLOY is hers.
-    const aliceInstance = await instance(requestOf(approval, '13800000001'));
+    const aliceInstance = await instance(requestOf(approval, 'alice'));
     expect(aliceInstance).toMatchObject({
       processCode: 'PROC-DEPLOY',
       formName: 'Production deployment',
@@ -312,7 +321,7 @@ describe('DingTalk stages that need N of M approvers (real backend, DingTalk san
         {
           status: 'pending',
           rejectedBy: ['Bob Li'],
-          waitingOn: ['13800000001', 'carol'],
+          waitingOn: ['alice', 'carol'],
         },
       ],
     });
@@ -333,7 +342,7 @@ describe('DingTalk stages that need N of M approvers (real backend, DingTalk san
           rejectedBy: ['Bob Li', 'Carol Wu'],
           waitingOn: [],
           requests: [
-            { approver: '13800000001', status: 'closed' },
+            { approver: 'alice', status: 'closed' },
             { approver: 'bob', status: 'rejected', comment: 'not today' },
             { approver: 'carol', status: 'rejected' },
           ],
@@ -341,7 +350,7 @@ describe('DingTalk stages that need N of M approvers (real backend, DingTalk san
       ],
     });
     await expectTerminated(
-      requestOf(approval, '13800000001'),
+      requestOf(approval, 'alice'),
       'alice',
       'Reviewers can no longer reach 2 approvals',
     );
@@ -375,7 +384,7 @@ describe('DingTalk stages that need N of M approvers (real backend, DingTalk san
         {
           status: 'pending',
           approvedBy: ['Bob Li'],
-          waitingOn: ['13800000001', 'carol'],
+          waitingOn: ['alice', 'carol'],
         },
       ],
     });
@@ -384,6 +393,37 @@ describe('DingTalk stages that need N of M approvers (real backend, DingTalk san
         e => e.type === 'approved' || e.type === 'stage_approved',
       ),
     ).toEqual([]);
+  });
+
+  it('asks a person named twice (user id and mobile) once, so her approval counts once', async () => {
+    const { approval, read } = await open(ALICE_TWICE.name);
+    // alice is one DingTalk user, whichever way the template writes her: she approves every
+    // instance of this approval she was given.
+    const hers = (await instances()).filter(
+      i =>
+        approval.stages[0].requests.some(
+          r => r.instanceId === i.processInstanceId,
+        ) && i.approvers.some(a => a.userId === 'alice'),
+    );
+    for (const { processInstanceId } of hers)
+      await decide(processInstanceId, 'approve', 'alice');
+    await readsSettled(stack, 'dingtalk', 'instance.get');
+    expect(await read()).toMatchObject({
+      status: 'pending',
+      stages: [
+        {
+          status: 'pending',
+          approvedBy: ['Alice Chen'],
+          waitingOn: ['bob', 'carol'],
+        },
+      ],
+    });
+    expect(hers).toHaveLength(1);
+    expect(approval.stages[0].requests.map(r => r.approver)).toEqual([
+      'alice',
+      'bob',
+      'carol',
+    ]);
   });
 
   it('asks the Release stage only once Reviewers passed, and is approved by its approver', async () => {

@@ -399,6 +399,19 @@ describe('Feishu stages that need N of their M approvers (real backend, Feishu s
     ]);
   });
 
+  it("takes a counted template on Feishu's DEPLOY definition, whose one node is OR: each request asks a single approver", async () => {
+    const saved = await api(backend(), 'POST', '/templates', {
+      token: STATIC_TOKEN,
+      body: {
+        ...common,
+        name: 'counted-deploy',
+        integration: feishuCallback.integrationId,
+        stages: [reviewers()],
+      },
+    });
+    expect(errorMessage(saved)).toBe('(no error; status 201)');
+  });
+
   it('asks the next stage only once the counted stage has passed, and ends approved by its approver', async () => {
     const { approval, token } = await open('counted-then-any');
     const [alice, bob, carol] = await requestsOf(approval, token);

@@ -72,6 +72,12 @@ const TEMPLATES = [
   },
   {
     ...EXISTING,
+    name: 'counted-same-person',
+    // Alice twice, by user id and by email: one person, so one request.
+    stages: [reviewers(['alice', 'alice@example.com', 'bob', 'carol'])],
+  },
+  {
+    ...EXISTING,
     name: 'counted-then-any',
     stages: [
       reviewers(['alice@example.com', '13800000002', 'carol']),
@@ -275,6 +281,48 @@ describe('WeCom stages that need N of their M approvers (real backend, WeCom san
     expect(after.timeline).toEqual(decided.timeline);
   });
 
+  it('tells each reviewer, in the lines WeCom shows of their request, that 2 of 3 must approve', async () => {
+    const { approval, token } = await open('counted-made');
+    const views = await requestsOf(approval, token);
+    // WeCom gives a request no title of its own: its list and notification card show the
+    // template's name and the request's summary lines (at most three, of 20 characters each).
+    expect(views.map(view => view.spName)).toEqual([
+      'counted-made',
+      'counted-made',
+      'counted-made',
+    ]);
+    for (const view of views)
+      expect(view.summary).toContainEqual(
+        expect.stringContaining('2 of 3 must approve'),
+      );
+  });
+
+  it('asks one person named twice (by user id and by email) once, and counts their approval once', async () => {
+    const { approval, token } = await open('counted-same-person');
+    const views = await requestsOf(approval, token);
+    // Alice approves every request WeCom shows her.
+    const hers = views.filter(view => view.approvers[0].userId === 'alice');
+    for (const view of hers)
+      await decideInSandbox(
+        stack,
+        view.spNo,
+        'approve',
+        { userId: 'alice' },
+        'wecom',
+      );
+    for (const view of hers)
+      await delivered(view.spNo, 'SpStatus 2 StatuChangeEvent 2', 1);
+    await new Promise(resolve => setTimeout(resolve, 2_500));
+    const after = await read(approval.id, token);
+    expect(after.status).toBe('pending');
+    expect(after.stages[0].approvedBy).toEqual(['Alice Chen']);
+    expect(views.map(view => view.approvers[0].userId)).toEqual([
+      'alice',
+      'bob',
+      'carol',
+    ]);
+  });
+
   it('is rejected once two of three have rejected (pending after the first), and leaves the third request open', async () => {
     const { approval, token } = await open('counted-deploy');
     const [alice, bob, carol] = await requestsOf(approval, token);
@@ -303,7 +351,7 @@ describe('WeCom stages that need N of their M approvers (real backend, WeCom san
         {
           status: 'pending',
           rejectedBy: ['Alice Chen'],
-          waitingOn: ['13800000002', 'carol'],
+          waitingOn: ['bob', 'carol'],
         },
       ],
     });
@@ -380,7 +428,7 @@ describe('WeCom stages that need N of their M approvers (real backend, WeCom san
     expect(counted.stages[0]).toMatchObject({
       status: 'pending',
       approvedBy: ['Alice Chen'],
-      waitingOn: ['13800000002', 'carol'],
+      waitingOn: ['bob', 'carol'],
     });
     expect(counted.stages[0].requests.map(r => r.status)).toEqual([
       'approved',

@@ -126,7 +126,8 @@ describe('templateSchema', () => {
         .safeParse(withoutApprovers)
         .error?.issues.map(i => `${i.path.join('.')}: ${i.message}`),
     ).toEqual([
-      'approvers: expected the approvers (or stages, each with its approvers)',
+      'approvers: expected the approvers, or stages each with its approvers',
+      'stages: expected the approvers, or stages each with its approvers',
     ]);
     expect(
       templateSchema

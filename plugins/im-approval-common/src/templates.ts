@@ -141,14 +141,20 @@ export const templateSchema = z
     policy: templatePolicySchema,
   })
   .superRefine((t, ctx) => {
-    if (!t.approvers === !t.stages)
+    if (t.approvers && t.stages)
       ctx.addIssue({
         code: 'custom',
-        path: [t.stages ? 'stages' : 'approvers'],
-        message: t.stages
-          ? 'expected either approvers or stages, not both'
-          : 'expected the approvers (or stages, each with its approvers)',
+        path: ['stages'],
+        message: 'expected either approvers or stages, not both',
       });
+    // Neither: either may be the one to give, so both are named.
+    if (!t.approvers && !t.stages)
+      for (const path of ['approvers', 'stages'])
+        ctx.addIssue({
+          code: 'custom',
+          path: [path],
+          message: 'expected the approvers, or stages each with its approvers',
+        });
     if (t.stages && t.allowApproverOverride)
       ctx.addIssue({
         code: 'custom',

@@ -73,6 +73,11 @@ export interface ImInstanceRequest {
   fields: FormValue[];
   /** The approver nodes, in order; at least one. */
   stages: ImStage[];
+  /**
+   * A short line approvers must see even where the IM cuts the title ("2 of 3 must approve"); the
+   * title says it too. WeCom gives it a summary line of its own.
+   */
+  note?: string;
   /** Overrides the integration's initiator. */
   initiator?: string;
 }

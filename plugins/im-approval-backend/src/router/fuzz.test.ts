@@ -120,6 +120,20 @@ const templateBody = (
   approverMode: 'any',
 });
 
+/** The same template in stages: its stages' fields are fuzzed on it. */
+const stagedTemplateBody = (name: string, integration?: string) => {
+  const {
+    approvers,
+    approverMode: _mode,
+    ...rest
+  } = templateBody(name, integration);
+  return {
+    ...rest,
+    // One stage: the form it names has one approver node.
+    stages: [{ name: 'Team lead', approvers, rule: 'any' }],
+  };
+};
+
 const gateBody = (name: string) => ({
   name,
   environments: ['production', 'prod-*'],
@@ -163,7 +177,13 @@ function pathValues(
       INTEGRATIONS.wecom,
     );
   if (operation.path.startsWith('/templates/'))
-    return choose(canonical, 'fuzz-template', 'deploy', 'production');
+    return choose(
+      canonical,
+      'fuzz-template',
+      'deploy',
+      'production',
+      ...(operation.id === 'saveTemplateForm' ? ['made-form'] : []),
+    );
   if (operation.path.startsWith('/gates/'))
     return choose(canonical, 'fuzz-gate', 'production');
   return validValue(parameter.schema).map(value => String(value));
@@ -175,7 +195,10 @@ function baseRequest(
   operation: Operation,
   variant: string | undefined,
   canonical = false,
+  /** The body field being fuzzed, where its base must hold it (a template's stages). */
+  fieldPath: string[] = [],
 ): fc.Arbitrary<Base> {
+  const staged = fieldPath[0] === 'stages';
   const pathParameters = operation.parameters.filter(p => p.in === 'path');
   const path = fc.record(
     Object.fromEntries(
@@ -232,11 +255,17 @@ function baseRequest(
         integrationBody(world, provider, `fuzz-unsaved-${provider}`),
       );
     case 'createTemplate':
-      return fixed(templateBody(`fuzz-new-${UNIQUE}`));
+      return fixed(
+        (staged ? stagedTemplateBody : templateBody)(`fuzz-new-${UNIQUE}`),
+      );
     case 'updateTemplate':
-      return fixed(templateBody('fuzz-template', 'fuzz-feishu'), {
-        name: 'fuzz-template',
-      });
+      return fixed(
+        (staged ? stagedTemplateBody : templateBody)(
+          'fuzz-template',
+          'fuzz-feishu',
+        ),
+        { name: 'fuzz-template' },
+      );
     case 'testTemplate':
       return fixed({});
     case 'createGate':
@@ -529,7 +558,13 @@ function bodyTargets(operation: Operation): Target[] {
         `${field.path.length ? `body.${field.path.join('.')}` : 'body'}${field.variant ? ` (${field.variant})` : ''}`,
         world => ({
           base: canonical =>
-            baseRequest(world, operation, field.variant, canonical),
+            baseRequest(
+              world,
+              operation,
+              field.variant,
+              canonical,
+              field.path.map(String),
+            ),
           values: badValues(field.schema),
           critical: criticalMutations(field.schema),
           build: (base, mutation) => ({

@@ -18,12 +18,16 @@ import {
   type ApprovalFacetsQuery,
   type ListApprovalsQuery,
   type ParsedCreateApprovalRequest,
+  type Requester,
   type RunContext,
   type Template,
   type TestTemplateRequest,
   type TimelineSource,
 } from '@im-approval/plugin-im-approval-common';
-import { ImApiError } from '@im-approval/plugin-im-approval-node';
+import {
+  ImApiError,
+  type ImClient,
+} from '@im-approval/plugin-im-approval-node';
 import { randomUUID } from 'node:crypto';
 import type { Caller } from '../auth/CallerResolver';
 import type {
@@ -291,7 +295,12 @@ export class ApprovalService {
       {
         ...approvalFields,
         approvers: people.approvers,
-        stages: approvers ? [] : approvalStagesOf(template, people.stages),
+        stages: approvers
+          ? []
+          : approvalStagesOf(
+              template,
+              await this.requestPeople(template, people, client),
+            ),
         approverRefs: people.approverRefs,
         requester: people.requester,
         id: randomUUID(),
@@ -330,6 +339,33 @@ export class ApprovalService {
         : inserted.approval,
       created: true,
     };
+  }
+
+  /**
+   * Each stage's people as the IM knows them, for a template that counts approvals: one request
+   * per IM user, however many ways the template names them (an id and a mobile are one person).
+   */
+  private async requestPeople(
+    template: Template,
+    people: { stages: string[][]; requester: Requester },
+    client: ImClient,
+  ): Promise<string[][]> {
+    if (!stagesOf(template).some(stage => stage.atLeast !== undefined))
+      return people.stages;
+    const { requester } = people;
+    // Written another way than the template names them, the requester is found by their IM id too.
+    const [requesterId] =
+      requester.imUser && !requester.mayApprove
+        ? await client.findUsers([requester.imUser])
+        : [];
+    return Promise.all(
+      people.stages.map(async stage => {
+        const ids = await client.findUsers(stage);
+        // A person the IM does not know stays as written: opening their request says so.
+        const asked = stage.map((person, i) => ids[i] ?? person);
+        return [...new Set(asked)].filter(id => id !== requesterId);
+      }),
+    );
   }
 
   /**

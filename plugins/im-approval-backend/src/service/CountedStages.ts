@@ -145,6 +145,7 @@ export class CountedStages {
         ...request,
         approvalId: requestKey(current.id, at, unopened.approver),
         title: `${request.title} · ${stageLabel(stage, at, current.stages.length)}: ${needed(stage)} of ${stage.approvers.length} must approve`,
+        note: `${needed(stage)} of ${stage.approvers.length} must approve`,
         stages: [
           {
             ...(stage.name === null ? {} : { name: stage.name }),

@@ -5,6 +5,7 @@ import {
   type ApprovalStage,
   type Template,
 } from '@im-approval/plugin-im-approval-common';
+import type { ImStage } from '@im-approval/plugin-im-approval-node';
 
 /**
  * Whether an approval's stages count approvals: some stage needs `atLeast` N of its approvers, which
@@ -12,6 +13,23 @@ import {
  */
 export function counts(approval: Pick<Approval, 'stages'>): boolean {
   return approval.stages.some(stage => stage.atLeast !== null);
+}
+
+/**
+ * The stages each IM request of the template holds, as the IM form must take them: a counting
+ * template's requests each ask one approver in one node.
+ */
+export function requestStagesOf(template: Template): ImStage[] {
+  const stages = stagesOf(template);
+  if (!stages.some(stage => stage.atLeast !== undefined)) return stages;
+  const [first] = stages;
+  return [
+    {
+      ...(first.name ? { name: first.name } : {}),
+      approvers: first.approvers.slice(0, 1),
+      rule: 'all',
+    },
+  ];
 }
 
 /** How many approvals a stage needs. */

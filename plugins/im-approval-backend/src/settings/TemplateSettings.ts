@@ -2,7 +2,6 @@ import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import { ImApiError } from '@im-approval/plugin-im-approval-node';
 import {
   existingFormOf,
-  stagesOf,
   templateSchema,
   type ManagedForm,
   type Template,
@@ -13,6 +12,7 @@ import {
   type DatabaseSettingsStore,
 } from '../database/DatabaseSettingsStore';
 import type { ManagedForms } from '../forms/ManagedForms';
+import { requestStagesOf } from '../service/approvalStages';
 import type { ImClients } from '../service/ImClients';
 import type { IntegrationSettings } from './IntegrationSettings';
 import { parseStored, readOnly } from './storedSettings';
@@ -64,6 +64,11 @@ export class TemplateSettings {
   async saveForm(name: string): Promise<ManagedForm> {
     const template = await this.get(name);
     if (!template) throw noTemplate(name);
+    const existing = existingFormOf(template);
+    if (existing !== undefined)
+      throw new ConflictError(
+        `Template "${name}" uses the existing IM form "${existing}"; set its form to { create: true } for one the backend makes`,
+      );
     return this.forms.save(template);
   }
 
@@ -173,7 +178,7 @@ export class TemplateSettings {
     try {
       await this.clients
         .forIntegration(integration)
-        .checkTemplate?.({ form, stages: stagesOf(template) });
+        .checkTemplate?.({ form, stages: requestStagesOf(template) });
     } catch (error) {
       if (error instanceof ImApiError && error.kind === 'invalid_request')
         throw new InputError(`body: ${error.message}`);

@@ -152,13 +152,26 @@ describe('FeishuClient', () => {
         form: 'DEPLOY',
         title: 't',
         fields: [],
-        stages: [{ approvers: ['ou_alice'], rule: 'any' }],
+        stages: [{ approvers: ['ou_alice', 'ou_bob'], rule: 'any' }],
       }),
     );
     expect(error.kind).toBe('invalid_request');
     expect(error.message).toMatch(
       /node "Approve" is AND \(all must approve\); change the node in Feishu or set the template's approverMode \(or its stage's rule\) to all/,
     );
+  });
+
+  it('takes one approver on an AND or an OR node alike: one person decides the same either way', async () => {
+    tokenOnce();
+    nock(BASE)
+      .get('/open-apis/approval/v4/approvals/DEPLOY')
+      .reply(200, definition(FORM, 'AND'));
+    await expect(
+      client().checkTemplate({
+        form: 'DEPLOY',
+        stages: [{ approvers: ['ou_alice'], rule: 'any' }],
+      }),
+    ).resolves.not.toThrow();
   });
 
   it.each([

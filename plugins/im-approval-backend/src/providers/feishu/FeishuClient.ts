@@ -166,7 +166,8 @@ function checkStage(
     ? 'The template'
     : `Stage ${index + 1}${stage.name ? ` ("${stage.name}")` : ''}`;
   const nodeMode = approverModeOfNode(node.node_type);
-  if (nodeMode && nodeMode !== stage.rule) {
+  // One approver decides alike under AND and OR (each request of a counting stage asks one).
+  if (nodeMode && nodeMode !== stage.rule && stage.approvers.length > 1) {
     const fix = single
       ? `the template's approverMode (or its stage's rule) to ${nodeMode}`
       : `stage ${index + 1}'s rule to ${nodeMode}`;

@@ -339,6 +339,39 @@ describe('WecomClient', () => {
     for (const line of lines) expect([...line].length).toBeLessThanOrEqual(20);
   });
 
+  it("gives the request's note a summary line of its own, after the title and before the fields", async () => {
+    tokenOnce();
+    nock(BASE)
+      .post('/cgi-bin/oa/gettemplatedetail')
+      .query(true)
+      .reply(200, template);
+    let summary: unknown;
+    nock(BASE)
+      .post('/cgi-bin/oa/applyevent', body => {
+        summary = body.summary_list;
+        return true;
+      })
+      .query(true)
+      .reply(200, { errcode: 0, errmsg: 'ok', sp_no: 'SP-1' });
+    await client().createInstance({
+      approvalId: 'a',
+      form: 'TPL',
+      title: 'Deploy api from acme/api · Reviewers: 2 of 3 must approve',
+      note: '2 of 3 must approve',
+      fields: [
+        { field: 'Service', value: 'api' },
+        { field: 'Reason', value: 'release' },
+      ],
+      stages: [{ approvers: ['bob'], rule: 'all' }],
+      initiator: 'bot',
+    });
+    expect(
+      (summary as Array<{ summary_info: Array<{ text: string }> }>).map(
+        line => line.summary_info[0].text,
+      ),
+    ).toEqual(['Deploy api from acm…', '2 of 3 must approve', 'Service: api']);
+  });
+
   it('says it cannot revoke, without calling WeCom', async () => {
     expect(await client().cancelInstance()).toEqual({
       revoked: false,

@@ -439,6 +439,7 @@ export class WecomClient implements ImClient {
     ]);
     const summary = [
       request.title,
+      ...(request.note ? [request.note] : []),
       ...request.fields.map(f => `${f.field}: ${f.value}`),
     ]
       .slice(0, SUMMARY_LINES)
