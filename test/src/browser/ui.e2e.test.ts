@@ -234,6 +234,115 @@ describe('the IM approval UI in a browser', () => {
     await checkPage(page, 'approvals');
   });
 
+  it('creates a template whose form the backend makes in Feishu, in two stages, shows the form it made and its drift, and updates it in place', async () => {
+    await signIn();
+    await page.goto(`${app.url}/im-approval/templates`);
+    await page.getByRole('button', { name: 'Add template' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New template' });
+    await dialog.locator('#template-name').fill('ui-release');
+    await dialog.locator('#template-im-app').click();
+    await page
+      .getByRole('option', { name: `${INTEGRATION} (Feishu / Lark)` })
+      .click();
+    await dialog.getByLabel('Create the form in the IM').check();
+    await dialog.getByRole('button', { name: 'Add field' }).click();
+    await dialog.getByRole('button', { name: 'Add field' }).click();
+    await dialog.locator('#mapping-field-0').fill('Service');
+    await dialog.locator('#mapping-text-0').fill('${vars.service}');
+    await dialog.locator('#mapping-field-1').fill('Reason');
+    await dialog.locator('#mapping-text-1').fill('${vars.reason}');
+    await dialog.locator('#template-approvers').fill('alice@example.com');
+    await dialog.getByLabel('Several stages, in order').check();
+    await dialog.locator('#stage-name-0').fill('Team lead');
+    await dialog.locator('#stage-name-1').fill('SRE');
+    // A stage without approvers is named under its input, and nothing is sent.
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await dialog.getByText('Stage 2 needs at least one approver.').waitFor();
+    await checkPage(page, 'template-dialog-stages-invalid');
+    await dialog.locator('#stage-approvers-1').fill('ou_bob');
+    expect(
+      await dialog.getByText('Stage 2 needs at least one approver.').count(),
+    ).toBe(0);
+    expect(await dialog.textContent()).toContain(
+      '2 approver nodes, one per stage in order: Team lead (any one of them approves), SRE (all of them approve)',
+    );
+    await checkPage(page, 'template-dialog-stages');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+
+    // Saving made the definition in Feishu: one text widget per field, one node per stage.
+    const row = page.locator('tr', {
+      has: page.getByRole('button', { name: 'ui-release' }),
+    });
+    const shownId = row.getByTestId('managed-form-id');
+    await shownId.waitFor();
+    const formId = (await shownId.textContent())!
+      .replace('Made in the IM: form', '')
+      .trim();
+    const definition = () =>
+      sandboxControl<{
+        form: Array<{ name: string }>;
+        nodes: Array<{ name: string; type: string }>;
+      }>(stack.sandbox, 'GET', `/feishu/approvals/${formId}`);
+    const made = await definition();
+    expect(made.form.map(widget => widget.name)).toEqual(['Service', 'Reason']);
+    expect(made.nodes.map(node => `${node.name} ${node.type}`)).toEqual([
+      'Team lead OR',
+      'SRE AND',
+    ]);
+    expect(await row.textContent()).toContain(
+      'Team lead: alice@example.comany one of them approves',
+    );
+    await checkPage(page, 'templates-made-form');
+
+    // An administrator edits it in Feishu's console; saving the template again finds it.
+    await sandboxControl(
+      stack.sandbox,
+      'PATCH',
+      `/feishu/approvals/${formId}`,
+      {
+        widgets: { field_2: { name: 'Why' } },
+      },
+    );
+    await row.getByRole('button', { name: 'ui-release' }).click();
+    const edit = page.getByRole('dialog', { name: 'Template ui-release' });
+    await edit.getByTestId('managed-form-id').waitFor();
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.waitFor({ state: 'hidden' });
+    await row.getByText('Changed in the IM: 1 difference').waitFor();
+
+    await row
+      .getByRole('button', { name: 'Update the form in the IM' })
+      .click();
+    const formDialog = page.getByRole('dialog', {
+      name: 'The IM form of ui-release',
+    });
+    const drift = formDialog.getByRole('alert');
+    expect(await drift.textContent()).toContain(
+      `Field "Reason" (field_2) is named "Why" in Feishu approval "${formId}"`,
+    );
+    await checkPage(page, 'managed-form-dialog-drift');
+    await formDialog
+      .getByRole('button', { name: 'Update the form in the IM' })
+      .click();
+    await formDialog
+      .getByText(`Updated the form ${formId} in Feishu / Lark.`)
+      .waitFor();
+    expect(await formDialog.getByText(/no longer matches/).count()).toBe(0);
+    expect((await definition()).form.map(widget => widget.name)).toEqual([
+      'Service',
+      'Reason',
+    ]);
+    await checkPage(page, 'managed-form-dialog-updated');
+    await formDialog.getByRole('button', { name: 'Close' }).click();
+    await expectEventually(
+      async () =>
+        !(await row.textContent())!.includes('Changed in the IM') &&
+        (await row.getByTestId('managed-form-id').textContent())!.includes(
+          formId,
+        ),
+    );
+  });
+
   it('adds a deployment gate, and a job GitHub holds waits for it and is released when approved in the IM', async () => {
     await signIn();
     // The gate's template is on the app-config integration: the sandbox's Feishu app calls it back.

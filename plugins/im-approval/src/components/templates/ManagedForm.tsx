@@ -11,6 +11,7 @@ import Button from '@material-ui/core/Button';
 import DialogActions from '@material-ui/core/DialogActions';
 import DialogContent from '@material-ui/core/DialogContent';
 import Typography from '@material-ui/core/Typography';
+import WarningIcon from '@material-ui/icons/Warning';
 import Alert from '@material-ui/lab/Alert';
 import AlertTitle from '@material-ui/lab/AlertTitle';
 import { useState } from 'react';
@@ -85,10 +86,14 @@ export function ManagedFormStatus(props: {
       </Typography>
       {differences > 0 &&
         (props.compact ? (
-          <Typography variant="body2" color="error">
-            Changed in the IM: {differences}{' '}
-            {differences === 1 ? 'difference' : 'differences'}
-          </Typography>
+          <Box display="flex" alignItems="center" style={{ gap: 4 }}>
+            {/* The words say it; the icon marks it out at a glance, in a colour text could not read in. */}
+            <WarningIcon fontSize="small" color="error" aria-hidden />
+            <Typography variant="body2">
+              Changed in the IM: {differences}{' '}
+              {differences === 1 ? 'difference' : 'differences'}
+            </Typography>
+          </Box>
         ) : (
           <Box mt={1}>
             <Alert severity="warning">
