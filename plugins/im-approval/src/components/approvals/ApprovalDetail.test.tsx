@@ -217,6 +217,9 @@ describe('an approval’s details', () => {
         status: 'approved' as const,
         approvedBy: ['Lee Team'],
         waitingOn: [],
+        atLeast: null,
+        rejectedBy: [],
+        requests: [],
       },
       {
         name: null,
@@ -225,14 +228,20 @@ describe('an approval’s details', () => {
         status: 'pending' as const,
         approvedBy: ['Sam Sre'],
         waitingOn: ['ou_sre2'],
+        atLeast: null,
+        rejectedBy: [],
+        requests: [],
       },
       {
         name: 'Security',
         rule: 'all' as const,
-        approvers: ['ou_sec'],
+        approvers: ['ou_sec1', 'ou_sec2', 'ou_sec3'],
         status: 'waiting' as const,
         approvedBy: [],
         waitingOn: [],
+        atLeast: 2,
+        rejectedBy: [],
+        requests: [],
       },
     ];
     const api = fakeApi({
@@ -257,7 +266,7 @@ describe('an approval’s details', () => {
     expect(items.map(item => item.textContent)).toEqual([
       'Stage 1: Team leadapprovedApproved by Lee TeamAsked ou_lead, ou_deputy: any one of them approves',
       'Stage 2pendingPending on ou_sre2; approved so far by Sam SreAsked ou_sre1, ou_sre2: all of them approve',
-      'Stage 3: SecuritywaitingWaiting for stage 2 to be approvedAsked ou_sec: all of them approve',
+      'Stage 3: SecuritywaitingWaiting for stage 2 to be approvedAsked ou_sec1, ou_sec2, ou_sec3: at least 2 of them approve',
     ]);
     // The stage asked now is the current step for screen readers.
     expect(items.map(item => item.getAttribute('aria-current'))).toEqual([
@@ -290,6 +299,9 @@ describe('an approval’s details', () => {
             status: 'rejected' as const,
             approvedBy: [],
             waitingOn: [],
+            atLeast: null,
+            rejectedBy: [],
+            requests: [],
           },
           {
             name: 'SRE',
@@ -298,6 +310,9 @@ describe('an approval’s details', () => {
             status: 'waiting' as const,
             approvedBy: [],
             waitingOn: [],
+            atLeast: null,
+            rejectedBy: [],
+            requests: [],
           },
         ],
       })),

@@ -42,7 +42,8 @@ function progress(
     case 'approved':
       return approved ? `Approved by ${approved}` : 'Approved';
     case 'rejected': {
-      const by = describeDecider(approval);
+      // A counted stage names its own rejections; otherwise the one who decided rejected it.
+      const by = stage.rejectedBy.join(', ') || describeDecider(approval);
       return by ? `Rejected by ${by}` : 'Rejected';
     }
     case 'pending': {
@@ -51,7 +52,12 @@ function progress(
       const waiting = stage.waitingOn.length
         ? `Pending on ${stage.waitingOn.join(', ')}`
         : 'Pending';
-      return approved ? `${waiting}; approved so far by ${approved}` : waiting;
+      const count = stage.atLeast
+        ? ` (${stage.approvedBy.length} of ${stage.atLeast} needed)`
+        : '';
+      return approved
+        ? `${waiting}; approved so far by ${approved}${count}`
+        : `${waiting}${count}`;
     }
     default:
       if (approval.status !== 'pending')
@@ -97,7 +103,7 @@ export function ApprovalStages(props: { approval: ApprovalWithTimeline }) {
               className={classes.text}
             >
               Asked {stage.approvers.join(', ') || 'no one'}:{' '}
-              {ruleText(stage.rule)}
+              {ruleText(stage.rule, stage.atLeast)}
             </Typography>
           </li>
         );

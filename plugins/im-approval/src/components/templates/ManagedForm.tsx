@@ -32,7 +32,7 @@ export function saveFormLabel(made: ManagedForm | null | undefined) {
 export function FormPlan(props: {
   im: string;
   fields: string[];
-  stages: Array<Pick<TemplateStage, 'name' | 'rule'>>;
+  stages: Array<Pick<TemplateStage, 'name' | 'rule' | 'atLeast'>>;
 }) {
   const { im, fields, stages } = props;
   return (
@@ -49,7 +49,7 @@ export function FormPlan(props: {
       {stages
         .map(
           (stage, index) =>
-            `${stageTitle(stage, index)} (${ruleText(stage.rule)})`,
+            `${stageTitle(stage, index)} (${ruleText(stage.rule, stage.atLeast)})`,
         )
         .join(', ')}
       . Each request names the people of each node. The backend keeps the form

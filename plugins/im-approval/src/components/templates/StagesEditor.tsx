@@ -24,7 +24,7 @@ const useStyles = makeStyles(theme => ({
 }));
 
 export function emptyStage(): StageFormState {
-  return { name: '', approvers: '', rule: 'all' };
+  return { name: '', approvers: '', rule: 'all', atLeast: '' };
 }
 
 /**
@@ -175,7 +175,27 @@ export function StagesEditor(props: {
                 >
                   <MenuItem value="any">Any one of them approves</MenuItem>
                   <MenuItem value="all">All of them approve</MenuItem>
+                  <MenuItem value="atLeast">A number of them approve</MenuItem>
                 </TextField>
+                {stage.rule === 'atLeast' && (
+                  <TextField
+                    id={`stage-at-least-${index}`}
+                    margin="dense"
+                    label="How many must approve"
+                    required
+                    value={stage.atLeast}
+                    disabled={disabled}
+                    inputProps={{ inputMode: 'numeric' }}
+                    error={Boolean(error('atLeast'))}
+                    helperText={
+                      error('atLeast') ??
+                      'Each approver gets a request of their own; once this many approve, the others are closed.'
+                    }
+                    onChange={event =>
+                      update(index, { atLeast: event.target.value })
+                    }
+                  />
+                )}
               </Paper>
             </li>
           );

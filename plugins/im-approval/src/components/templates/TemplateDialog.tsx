@@ -247,7 +247,11 @@ export function TemplateDialog(props: {
                     withStages
                       ? form.stages.map(stage => ({
                           name: stage.name.trim() || undefined,
-                          rule: stage.rule,
+                          rule: stage.rule === 'atLeast' ? 'all' : stage.rule,
+                          atLeast:
+                            stage.rule === 'atLeast'
+                              ? Number(stage.atLeast) || undefined
+                              : undefined,
                         }))
                       : [{ rule: form.approverMode }]
                   }
@@ -322,6 +326,7 @@ export function TemplateDialog(props: {
                               name: '',
                               approvers: form.approvers,
                               rule: form.approverMode,
+                              atLeast: '',
                             },
                             emptyStage(),
                           ]

@@ -291,6 +291,52 @@ describe('the templates page', () => {
     ]);
   });
 
+  it('keeps a stage that counts its approvals when the template is edited, checking the number in words', async () => {
+    const counted: TemplateView = {
+      ...template,
+      approvers: undefined,
+      stages: [
+        { approvers: ['ou_a', 'ou_b', 'ou_c'], rule: 'all', atLeast: 2 },
+      ],
+    };
+    const api = fakeApi({
+      listTemplates: jest.fn(async () => [counted]),
+      listIntegrations: jest.fn(async () => [databaseIntegration]),
+      updateTemplate: jest.fn(async () => counted),
+    });
+    await renderPage(api, '/templates');
+    const row = (await screen.findByRole('button', { name: 'deploy' })).closest(
+      'tr',
+    )!;
+    expect(row).toHaveTextContent('at least 2 of them approve');
+    fireEvent.click(within(row).getByRole('button', { name: 'deploy' }));
+    const dialog = await screen.findByRole('dialog');
+    const howMany = () =>
+      within(dialog).getByLabelText(/How many must approve/);
+    expect(howMany()).toHaveValue('2');
+    fireEvent.change(howMany(), { target: { value: 'two' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Save' }));
+    expect(
+      await within(dialog).findByText(
+        "Say how many of stage 1's approvers must approve: a whole number from 1.",
+      ),
+    ).toBeInTheDocument();
+    fireEvent.change(howMany(), { target: { value: '4' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Save' }));
+    expect(
+      await within(dialog).findByText(
+        /must not exceed the number of approvers \(4 > 3\)/,
+      ),
+    ).toBeInTheDocument();
+    expect(api.updateTemplate).not.toHaveBeenCalled();
+    fireEvent.change(howMany(), { target: { value: '2' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(api.updateTemplate).toHaveBeenCalled());
+    expect(api.updateTemplate.mock.calls[0][1].stages).toEqual([
+      { name: undefined, approvers: ['ou_a', 'ou_b', 'ou_c'], atLeast: 2 },
+    ]);
+  });
+
   const made: TemplateView = {
     ...template,
     name: 'release',

@@ -144,7 +144,7 @@ function TemplatesTable() {
                   {stageTitle(stage, index)}: {stage.approvers.join(', ')}
                 </Typography>
                 <Typography variant="body2" color="textSecondary">
-                  {ruleText(stage.rule)}
+                  {ruleText(stage.rule, stage.atLeast)}
                 </Typography>
               </li>
             ))}

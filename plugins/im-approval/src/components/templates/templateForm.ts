@@ -22,7 +22,9 @@ export const APPROVERS_HELP =
 export interface StageFormState {
   name: string;
   approvers: string;
-  rule: 'all' | 'any';
+  /** `atLeast`: the number typed in `atLeast` must approve, instead of all or any one. */
+  rule: 'all' | 'any' | 'atLeast';
+  atLeast: string;
 }
 
 /** What the template dialog edits, every input as typed; lists are one entry per line or comma. */
@@ -90,7 +92,8 @@ export function templateFormFrom(view: TemplateView): TemplateFormState {
     stages: (view.stages ?? []).map(stage => ({
       name: stage.name ?? '',
       approvers: stage.approvers.join('\n'),
-      rule: stage.rule,
+      rule: stage.atLeast === undefined ? stage.rule : 'atLeast',
+      atLeast: stage.atLeast === undefined ? '' : String(stage.atLeast),
     })),
     allowApproverOverride: view.allowApproverOverride,
     allowSelfApproval: view.allowSelfApproval,
@@ -128,7 +131,9 @@ export function templateRequestFrom(form: TemplateFormState): TemplateRequest {
           stages: form.stages.map(stage => ({
             name: stage.name.trim() || undefined,
             approvers: list(stage.approvers) ?? [],
-            rule: stage.rule,
+            ...(stage.rule === 'atLeast'
+              ? { atLeast: Number(stage.atLeast.trim()) }
+              : { rule: stage.rule }),
           })),
           // The schema refuses it with stages; the dialog disables it and says why.
           allowApproverOverride: false,
@@ -168,6 +173,9 @@ function stageErrors(form: TemplateFormState): Record<string, string> {
     if (!list(stage.approvers))
       errors[stageErrorKey(index, 'approvers')] =
         `Stage ${index + 1} needs at least one approver.`;
+    if (stage.rule === 'atLeast' && !/^[1-9][0-9]*$/.test(stage.atLeast.trim()))
+      errors[stageErrorKey(index, 'atLeast')] =
+        `Say how many of stage ${index + 1}'s approvers must approve: a whole number from 1.`;
   });
   return errors;
 }
