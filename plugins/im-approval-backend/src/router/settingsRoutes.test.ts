@@ -934,7 +934,12 @@ describe('templates', () => {
     const mode = await request(server)
       .post(`${api}/templates`)
       .set('Authorization', user)
-      .send(template('and-deploy', 'managed-t', { approverMode: 'all' }));
+      .send(
+        template('and-deploy', 'managed-t', {
+          approverMode: 'all',
+          approvers: ['alice@example.com', 'bob@example.com'],
+        }),
+      );
     expect(mode.status).toBe(400);
     expect(mode.body.error.message).toMatch(/^body: .*approverMode/);
     const one = await request(server)
