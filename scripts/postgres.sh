@@ -1,5 +1,7 @@
 # Sourced by scripts/test after toolchain.sh: makes sure PostgreSQL answers on 127.0.0.1:5432, starting (or, on a
 # bare Debian machine, installing) it, and exports the connection strings the tests use.
+# Sourced on its own, it brings the helpers (apt_install, as_root) it needs.
+declare -F apt_install >/dev/null || source "$(dirname "${BASH_SOURCE[0]}")/toolchain.sh"
 pg_ready() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
 
 if ! pg_ready; then
