@@ -1,5 +1,9 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { APPROVAL_SIGNAL_CHANNEL } from '@im-approval/plugin-im-approval-common';
+import {
+  APPROVAL_SIGNAL_CHANNEL,
+  type ApprovalStage,
+  type ApprovalStageRequest,
+} from '@im-approval/plugin-im-approval-common';
 import { act } from 'react';
 import {
   approval,
@@ -322,6 +326,156 @@ describe('an approval’s details', () => {
     const [first, second] = within(list).getAllByRole('listitem');
     expect(first).toHaveTextContent('Rejected by Lee Team (ou_lead)');
     expect(second).toHaveTextContent('Never reached: the approval is rejected');
+  });
+
+  const request = (
+    approver: string,
+    fields: Partial<ApprovalStageRequest>,
+  ): ApprovalStageRequest => ({
+    approver,
+    instanceId: `INST-${approver}`,
+    url: null,
+    status: 'pending',
+    decidedBy: null,
+    comment: null,
+    decidedAt: null,
+    ...fields,
+  });
+  const countedStage = (fields: Partial<ApprovalStage>): ApprovalStage => ({
+    name: null,
+    rule: 'all',
+    approvers: [],
+    status: 'pending',
+    approvedBy: [],
+    waitingOn: [],
+    atLeast: 2,
+    rejectedBy: [],
+    requests: [],
+    ...fields,
+  });
+
+  it('lists each approver of a counted stage: their request in words, their comment, and a link to it in the IM when it is http(s)', async () => {
+    const api = fakeApi({
+      getApproval: jest.fn(async () => ({
+        ...approval,
+        stages: [
+          countedStage({
+            name: 'Team leads',
+            approvers: ['ou_lead1', 'ou_lead2', 'ou_lead3'],
+            status: 'approved',
+            approvedBy: ['Lee One', 'Lee Two'],
+            requests: [
+              request('ou_lead1', { status: 'approved', decidedBy: 'Lee One' }),
+              request('ou_lead2', { status: 'approved', decidedBy: 'Lee Two' }),
+              request('ou_lead3', {
+                status: 'closed',
+                url: 'https://feishu.example/instances/INST-ou_lead3',
+              }),
+            ],
+          }),
+          countedStage({
+            name: 'SRE',
+            approvers: ['ou_sre1', 'ou_sre2', 'ou_sre3'],
+            approvedBy: ['Sam Sre'],
+            waitingOn: ['ou_sre3'],
+            rejectedBy: ['Ray Sre'],
+            requests: [
+              request('ou_sre1', {
+                status: 'approved',
+                decidedBy: 'Sam Sre',
+                comment: 'Looks good',
+                url: 'https://feishu.example/instances/INST-ou_sre1',
+              }),
+              request('ou_sre2', {
+                status: 'rejected',
+                decidedBy: 'Ray Sre',
+                comment: 'Not on a Friday',
+                // Text from the IM: an app's own scheme (or worse) is never a link.
+                url: 'feishu://instances/INST-ou_sre2',
+              }),
+              request('ou_sre3', {
+                url: 'https://feishu.example/instances/INST-ou_sre3',
+              }),
+            ],
+          }),
+        ],
+      })),
+    });
+    await renderPage(api, path);
+    const leads = await screen.findByRole('list', {
+      name: 'Requests in Stage 1: Team leads',
+    });
+    expect(
+      within(leads)
+        .getAllByRole('listitem')
+        .map(item => item.textContent),
+    ).toEqual([
+      'ou_lead1: approved by Lee One',
+      'ou_lead2: approved by Lee Two',
+      'ou_lead3: withdrawn: the stage was decided without them · IM request, Opens in a new window',
+    ]);
+    const sre = screen.getByRole('list', { name: 'Requests in Stage 2: SRE' });
+    expect(
+      within(sre)
+        .getAllByRole('listitem')
+        .map(item => item.textContent),
+    ).toEqual([
+      'ou_sre1: approved by Sam Sre — “Looks good” · IM request, Opens in a new window',
+      'ou_sre2: rejected by Ray Sre — “Not on a Friday”',
+      'ou_sre3: waiting for them · IM request, Opens in a new window',
+    ]);
+    // Each link names whose request it opens; the feishu: url got none.
+    expect(
+      within(sre).getByRole('link', {
+        name: external('IM request of ou_sre1'),
+      }),
+    ).toHaveAttribute('href', 'https://feishu.example/instances/INST-ou_sre1');
+    expect(
+      within(sre).getByRole('link', {
+        name: external('IM request of ou_sre3'),
+      }),
+    ).toHaveAttribute('href', 'https://feishu.example/instances/INST-ou_sre3');
+    expect(within(sre).getAllByRole('link')).toHaveLength(2);
+    expect(
+      within(leads).getByRole('link', {
+        name: external('IM request of ou_lead3'),
+      }),
+    ).toHaveAttribute('href', 'https://feishu.example/instances/INST-ou_lead3');
+  });
+
+  it('says a counted stage’s request was withdrawn because the approval ended, and lists no requests for a stage that does not count', async () => {
+    const api = fakeApi({
+      getApproval: jest.fn(async () => ({
+        ...approval,
+        status: 'canceled' as const,
+        decidedAt: '2025-01-02T10:05:00.000Z',
+        stages: [
+          countedStage({
+            name: 'SRE',
+            approvers: ['ou_sre1', 'ou_sre2'],
+            requests: [request('ou_sre1', { status: 'closed' })],
+          }),
+          // Requests of a stage without atLeast are not the counted kind: not listed.
+          countedStage({
+            name: 'Security',
+            rule: 'any',
+            atLeast: null,
+            approvers: ['ou_sec'],
+            requests: [request('ou_sec', {})],
+          }),
+        ],
+      })),
+    });
+    await renderPage(api, path);
+    const sre = await screen.findByRole('list', {
+      name: 'Requests in Stage 1: SRE',
+    });
+    expect(within(sre).getByRole('listitem')).toHaveTextContent(
+      'ou_sre1: withdrawn: the approval is canceled',
+    );
+    expect(
+      screen.queryByRole('list', { name: 'Requests in Stage 2: Security' }),
+    ).toBeNull();
   });
 
   it('shows no stages card for an approval of a single-stage template', async () => {

@@ -1,4 +1,5 @@
 import {
+  Link,
   StatusAborted,
   StatusError,
   StatusOK,
@@ -7,11 +8,13 @@ import {
 import {
   describeDecider,
   type ApprovalStage,
+  type ApprovalStageRequest,
   type ApprovalWithTimeline,
 } from '@im-approval/plugin-im-approval-common';
 import Box from '@material-ui/core/Box';
 import { makeStyles } from '@material-ui/core/styles';
 import Typography from '@material-ui/core/Typography';
+import { httpUrl } from '../shared/httpUrl';
 import { ruleText } from '../shared/stages';
 
 const STAGE_STATUS = {
@@ -29,6 +32,8 @@ const useStyles = makeStyles(theme => ({
   },
   // IM ids and names may be long single tokens.
   text: { overflowWrap: 'anywhere' },
+  requests: { margin: theme.spacing(0.5, 0, 0), paddingLeft: theme.spacing(2) },
+  approver: { fontWeight: 500 },
 }));
 
 /** Where one stage stands, in a sentence: whom it waits on, who approved, or why it is not asked yet. */
@@ -66,6 +71,65 @@ function progress(
   }
 }
 
+/** Where one approver's own request in a counted stage stands, in words. */
+function requestStatus(
+  request: ApprovalStageRequest,
+  stage: ApprovalStage,
+  approval: ApprovalWithTimeline,
+): string {
+  const by = request.decidedBy ? ` by ${request.decidedBy}` : '';
+  switch (request.status) {
+    case 'pending':
+      return 'waiting for them';
+    case 'approved':
+      return `approved${by}`;
+    case 'rejected':
+      return `rejected${by}`;
+    default:
+      // Closed while the stage is undecided: the approval ended under it.
+      return stage.status === 'pending'
+        ? `withdrawn: the approval is ${approval.status}`
+        : 'withdrawn: the stage was decided without them';
+  }
+}
+
+/** A counted stage's approvers, one line each: their request's status, comment and IM link. */
+function StageRequests(props: {
+  stage: ApprovalStage;
+  title: string;
+  approval: ApprovalWithTimeline;
+}) {
+  const classes = useStyles();
+  const { stage, title, approval } = props;
+  return (
+    <ul className={classes.requests} aria-label={`Requests in ${title}`}>
+      {stage.requests.map(request => {
+        const url = httpUrl(request.url);
+        return (
+          <Typography
+            key={request.approver}
+            component="li"
+            variant="body2"
+            className={classes.text}
+          >
+            <span className={classes.approver}>{request.approver}</span>:{' '}
+            {requestStatus(request, stage, approval)}
+            {request.comment && <> — “{request.comment}”</>}
+            {url && (
+              <>
+                {' · '}
+                <Link to={url} aria-label={`IM request of ${request.approver}`}>
+                  IM request
+                </Link>
+              </>
+            )}
+          </Typography>
+        );
+      })}
+    </ul>
+  );
+}
+
 /** Each stage of an approval in order: its name, rule, people, and how far it has come. */
 export function ApprovalStages(props: { approval: ApprovalWithTimeline }) {
   const classes = useStyles();
@@ -74,6 +138,7 @@ export function ApprovalStages(props: { approval: ApprovalWithTimeline }) {
     <ol className={classes.list} aria-label="Stages">
       {stages.map((stage, index) => {
         const Status = STAGE_STATUS[stage.status];
+        const title = `Stage ${index + 1}${stage.name ? `: ${stage.name}` : ''}`;
         return (
           <li
             key={index}
@@ -87,8 +152,7 @@ export function ApprovalStages(props: { approval: ApprovalWithTimeline }) {
               style={{ gap: 8 }}
             >
               <Typography variant="subtitle2" component="h3">
-                Stage {index + 1}
-                {stage.name && `: ${stage.name}`}
+                {title}
               </Typography>
               <Typography variant="body2" component="span">
                 <Status>{stage.status}</Status>
@@ -105,6 +169,13 @@ export function ApprovalStages(props: { approval: ApprovalWithTimeline }) {
               Asked {stage.approvers.join(', ') || 'no one'}:{' '}
               {ruleText(stage.rule, stage.atLeast)}
             </Typography>
+            {stage.atLeast !== null && stage.requests.length > 0 && (
+              <StageRequests
+                stage={stage}
+                title={title}
+                approval={props.approval}
+              />
+            )}
           </li>
         );
       })}
