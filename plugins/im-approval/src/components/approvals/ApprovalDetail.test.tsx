@@ -142,10 +142,16 @@ describe('an approval’s details', () => {
     expect(await screen.findByText('2m30s')).toBeInTheDocument();
     unmount();
 
-    const createdAt = new Date(Date.now() - 5 * 60_000).toISOString();
-    api.getApproval.mockResolvedValue({ ...approval, createdAt });
-    await renderPage(api, path);
-    expect(await screen.findByText('waiting for 5m')).toBeInTheDocument();
+    // The clock stands still: a slow render must not make it 6m.
+    jest.useFakeTimers({ now: Date.parse(approval.createdAt) + 5 * 60_000 });
+    try {
+      api.getApproval.mockResolvedValue(approval);
+      await renderPage(api, path);
+      await screen.findByRole('heading', { name: 'Deploy api from acme/api' });
+      expect(screen.getByText('waiting for 5m')).toBeInTheDocument();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('draws the timeline vertically, each event with its source as a labelled icon, its time, actor and message', async () => {
