@@ -2,7 +2,7 @@
 // brings up (backend :7007, IM sandbox :7010), and prints where to approve. Ctrl-C cancels the job
 // as GitHub does: the step is interrupted, then the Action's post step cancels the pending approval
 // (POST /approvals/{id}/cancel) and the backend revokes its IM instance.
-// Usage: yarn demo (or bash scripts/demo)
+// Usage: yarn demo (or bash scripts/demo); DEMO_TEMPLATE=release-in-stages for one in stages.
 import { approvalIdOf, startStep } from '../src/__testUtils__/actionRunner';
 
 const BACKEND = process.env.DEMO_BACKEND_URL ?? 'http://localhost:7007';
@@ -23,7 +23,7 @@ async function main() {
   }
   const inputs = {
     'backstage-url': BACKEND,
-    template: 'production-deploy',
+    template: process.env.DEMO_TEMPLATE ?? 'production-deploy',
     variables: 'service=checkout\nreason=release 2.3 (yarn demo)',
     // The local stack trusts its static token; a real workflow uses the default, auth: oidc.
     auth: 'token',
