@@ -425,12 +425,16 @@ describe('WeCom end to end (real backend, WeCom sandbox over HTTP callbacks and 
       decidedBy: 'Alice Chen',
       decidedById: 'alice',
     });
+    // Every forgery was refused above. The decision is read from WeCom once: by the reconciler, or
+    // by the read the submission's own (genuine) event asks for, when a loaded backend applies that
+    // event after the decision was made.
     const timeline = await timelineOf(approval.id, token);
-    expect(timeline.map(e => [e.type, e.source])).toEqual([
-      ['created', 'api'],
-      ['im_instance_created', 'api'],
-      ['approved', 'reconciler'],
+    expect(timeline.map(e => e.type)).toEqual([
+      'created',
+      'im_instance_created',
+      'approved',
     ]);
+    expect(timeline.at(-1)!.source).toMatch(/^(reconciler|callback)$/);
   });
 
   it('answers unknown events and approval changes of unknown requests with an empty 200, as WeCom expects', async () => {

@@ -615,7 +615,14 @@ async function expectEventually(
   timeoutMs = 20_000,
 ) {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
+  for (;;) {
+    // A reload that meets the navigation a click started (slow on a loaded machine) is refused by
+    // the browser: that look is tried again, not taken as the answer.
+    const held = await check().catch(error => {
+      if (Date.now() > deadline) throw error;
+      return false;
+    });
+    if (held) return;
     if (Date.now() > deadline)
       throw new Error('the condition did not hold in time');
     await new Promise(resolve => setTimeout(resolve, 500));
