@@ -15,6 +15,7 @@ import type {
   Decision,
   NewTimelineEvent,
 } from '../database/ApprovalStore';
+import { storable } from '../database/storableText';
 import type { ApprovalChanges } from '../waiting/ApprovalChanges';
 import { counts } from './approvalStages';
 import { closedStages, type CountedStages } from './CountedStages';
@@ -256,8 +257,8 @@ function stageProgress(
   const stages = approval.stages.map((stage, i) => ({
     ...stage,
     status: told[i]?.status ?? 'waiting',
-    approvedBy: told[i]?.approvedBy.map(person => person.name) ?? [],
-    waitingOn: told[i]?.waitingOn ?? [],
+    approvedBy: told[i]?.approvedBy.map(person => storable(person.name)) ?? [],
+    waitingOn: told[i]?.waitingOn.map(id => storable(id)) ?? [],
   }));
   if (JSON.stringify(stages) === JSON.stringify(approval.stages))
     return undefined;

@@ -13,6 +13,7 @@ import type {
   ApprovalStore,
   NewTimelineEvent,
 } from '../database/ApprovalStore';
+import { storable } from '../database/storableText';
 import { needed } from './approvalStages';
 import type { ApprovalTransitions } from './ApprovalTransitions';
 import type { ImInstanceOpener } from './ImInstanceOpener';
@@ -262,8 +263,9 @@ export class CountedStages {
             state.status === 'approved' || state.status === 'rejected'
               ? state.status
               : ('closed' as const),
-          decidedBy: state.decidedBy?.name ?? null,
-          comment: state.comment ?? null,
+          // Text from the IM, kept as approval.decidedBy and comment are: NUL shown as U+FFFD.
+          decidedBy: storable(state.decidedBy?.name),
+          comment: storable(state.comment),
           decidedAt: (state.decidedAt ?? new Date()).toISOString(),
         };
       });

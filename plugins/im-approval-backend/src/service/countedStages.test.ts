@@ -124,6 +124,24 @@ describe('a stage that needs N of its M approvers', () => {
     ]);
   });
 
+  it("keeps an IM's names and comments with NUL and line breaks as text it can store", async () => {
+    const { im, transitions, store, approval } = await twoOfThree();
+    im.decide('inst-1', {
+      status: 'approved',
+      decidedBy: { id: 'ann', name: 'Ann\u0000\nINFO forged' },
+      comment: 'ok\u0000\r\nreally',
+    });
+    const read = await transitions.followIm(approval, im, 'callback', 'inst-1');
+    expect(read.stages[0].requests[0]).toMatchObject({
+      status: 'approved',
+      decidedBy: 'Ann\uFFFD\nINFO forged',
+      comment: 'ok\uFFFD\r\nreally',
+    });
+    expect(read.stages[0].approvedBy).toEqual(['Ann\uFFFD\nINFO forged']);
+    // Stored and read back alike, so the next compare-and-set finds what it wrote.
+    expect((await store.get(approval.id))!.stages).toEqual(read.stages);
+  });
+
   it('rejects once N can no longer be reached, not before', async () => {
     const { decide, im } = await twoOfThree();
     expect((await decide('inst-1', 'rejected', 'ann')).status).toBe('pending');
