@@ -80,6 +80,30 @@ export interface ImInstanceRequest {
   note?: string;
   /** Overrides the integration's initiator. */
   initiator?: string;
+  /**
+   * What approvers must see whatever the template maps (who asked, repository, ref, commit,
+   * environment, run, what changes), in order. Each IM shows it where its form allows: a form
+   * field labelled "Context" when the form has one (every form the backend makes does), and
+   * WeCom's summary lines.
+   */
+  context?: ImContextLine[];
+  /** A test approval (sample values, no real run): the title already starts with "[TEST] "; IMs with a summary say it there too. */
+  test?: boolean;
+  /** IM user ids told of the request, who can see it but not decide (抄送), in the IM's own way. */
+  cc?: string[];
+}
+
+/**
+ * One line of what approvers are told about a request: "Repository: acme/shop".
+ *
+ * @public
+ */
+export interface ImContextLine {
+  label: string;
+  /** Plain text from outside: never markup. */
+  value: string;
+  /** An http(s) link the value stands for (the run, the compare view), where the IM can link. */
+  url?: string;
 }
 
 /** @public */
@@ -107,16 +131,33 @@ export interface ImPerson {
   name: string;
 }
 
+/**
+ * A hand-over made in the IM: an approver transferred their task, or added approvers to it.
+ *
+ * @public
+ */
+export interface ImHandover {
+  kind: 'transferred' | 'added';
+  /** Who handed over or added; absent when the IM does not say. */
+  from?: ImPerson;
+  to: ImPerson[];
+  at?: Date;
+  comment?: string;
+}
+
 /** @public */
 export type ImInstanceState =
   | {
       status: 'pending';
       /** Per stage, in the request's order, where the IM tells (and the request had several). */
       stages?: ImStageProgress[];
+      /** Hand-overs made in the IM, oldest first; absent where the IM does not tell. */
+      handovers?: ImHandover[];
     }
   | {
       status: 'approved' | 'rejected' | 'canceled' | 'deleted';
       stages?: ImStageProgress[];
+      handovers?: ImHandover[];
       /** The person who decided. */
       decidedBy?: ImPerson;
       comment?: string;
@@ -182,6 +223,83 @@ export interface ImConnectionObserver {
   /** The connection gave up reopening by itself; its holder closes and reopens it later. */
   failed(reason: string): void;
 }
+
+/**
+ * An approval as its card in a group chat shows it; the card is posted when the approval is
+ * requested and updated in place for everyone as it changes. All text is plain text from outside.
+ *
+ * @public
+ */
+export interface ImCard {
+  approvalId: string;
+  title: string;
+  test: boolean;
+  context: ImContextLine[];
+  /** The form as filled, by the label approvers see. */
+  fields: Array<{ label: string; value: string }>;
+  state: 'pending' | 'approved' | 'rejected' | 'canceled' | 'expired' | 'failed';
+  /** Pending: the names of those it waits on now. */
+  waitingOn: string[];
+  /** Ended: one sentence of by whom, when and how ("Approved by Alice Chen from this card at 10:02 UTC"). */
+  outcome?: string;
+  comment?: string;
+  /** The IM's own request; WeCom's card links to it instead of deciding. */
+  instanceUrl?: string;
+  /** The approval's page in Backstage, when the backend knows its base URL. */
+  approvalUrl?: string;
+}
+
+/**
+ * Approve or Reject clicked on a card: verified as the IM signs card callbacks.
+ *
+ * @public
+ */
+export interface ImCardClick {
+  /** The IM's id of this click (for dedup); one click delivered twice has the same id. */
+  eventId: string;
+  approvalId: string;
+  action: 'approve' | 'reject';
+  /** The IM user id of who clicked. */
+  userId: string;
+  /** The group chat the card is in, where the IM tells. */
+  chatId?: string;
+  comment?: string;
+}
+
+/**
+ * What the clicker is told (only they see it), and the card as it now is for IMs that replace
+ * the card through the callback's answer.
+ *
+ * @public
+ */
+export interface ImCardAnswer {
+  toast: { kind: 'success' | 'info' | 'error'; text: string };
+  card?: ImCard;
+}
+
+/**
+ * A card callback as verified: the click (absent for the IM's own handshakes, such as URL
+ * checks), and the answer the IM expects for a given outcome. Never an answer that makes the IM
+ * retry: a refused click is answered as the IM expects, with the toast saying why.
+ *
+ * @public
+ */
+export interface ImCardCallback {
+  click?: ImCardClick;
+  reply(answer?: ImCardAnswer): {
+    status: number;
+    contentType: string;
+    body: string;
+  };
+}
+
+/**
+ * Decides on a card click, after it is verified: the backend records the decision (or refuses
+ * the click) before the answer goes back to the IM.
+ *
+ * @public
+ */
+export type ImCardClickHandler = (click: ImCardClick) => Promise<ImCardAnswer>;
 
 /** @public */
 export interface ImRevokeResult {
@@ -253,6 +371,38 @@ export interface ImClient {
   /** Verifies and decrypts; throws `ImCallbackRejectedError` for anything forged, tampered or stale. */
   handleCallback(request: ImCallbackRequest): Promise<ImCallbackResult>;
   /**
+   * Posts an approval's card to a group chat: a card that decides (Approve, Reject, a comment
+   * where the IM has a field) where `ImProvider.cards` is `decide`, one that links to the IM's
+   * request where it is `link`. Answers the card's id for updates (Feishu message_id, DingTalk
+   * outTrackId, WeCom response_code).
+   */
+  postCard?(chatId: string, card: ImCard): Promise<string>;
+  /** Replaces a posted card in place, for everyone in the chat. */
+  updateCard?(cardId: string, card: ImCard): Promise<void>;
+  /**
+   * Verifies a card callback posted to the backend over HTTP (Feishu card request URL, DingTalk
+   * card callback); throws `ImCallbackRejectedError` for anything forged, tampered or stale.
+   */
+  handleCardCallback?(request: ImCallbackRequest): Promise<ImCardCallback>;
+  /**
+   * Approves or rejects the approver's own task of the instance, as them (Feishu's task approve
+   * and reject, DingTalk's execute task), so the IM's view agrees with a decision made on a card.
+   */
+  decideTask?(
+    instanceId: string,
+    approverId: string,
+    action: 'approve' | 'reject',
+    comment?: string,
+  ): Promise<void>;
+  /** Adds approvers to a pending instance's current node, where the IM allows (Feishu's add sign). */
+  addApprovers?(
+    instanceId: string,
+    approverIds: string[],
+    comment?: string,
+  ): Promise<void>;
+  /** A direct message from the app to each of these IM users (reminders, escalations): text and a link. */
+  sendMessage?(userIds: string[], text: string, url?: string): Promise<void>;
+  /**
    * Opens the IM's long connection (modes `long-connection` and `stream`), for a backend the IM
    * cannot call. Events are acknowledged to the IM only after `onEvents` resolves; a rejection
    * leaves them unacknowledged, so the IM delivers them again. The observer hears of every change
@@ -261,6 +411,8 @@ export interface ImClient {
   connect?(
     onEvents: ImEventHandler,
     observer: ImConnectionObserver,
+    /** Card clicks that come over the connection (Feishu card actions, DingTalk's card callback topic). */
+    onCardClick?: ImCardClickHandler,
   ): Promise<ImConnection>;
 }
 
@@ -285,5 +437,11 @@ export interface ImProvider<I extends Integration = Integration> {
   reconcileReadsPerMinute?: number;
   /** The most of those reads in any one second (IMs limit a second as well as a minute). Absent: no such limit. */
   reconcileReadsPerSecond?: number;
+  /**
+   * What a group chat card can do: `decide` (Approve and Reject on the card, applied to the IM
+   * instance through `decideTask`), `link` (it links to the IM's request: the IM cannot act on a
+   * task for the approver). Absent: no cards.
+   */
+  cards?: 'decide' | 'link';
   createClient(integration: I, deps: ImProviderDeps): ImClient;
 }
