@@ -25,10 +25,15 @@ export function wecomInbox(wecom: WecomPlatform): InboxSource {
           pending: view.spStatus === 1,
           status: view.status,
           endedAt: view.endedAt,
-          fields: view.form.map(field => ({
-            name: field.title,
-            value: field.value,
-          })),
+          fields: [
+            ...view.form.map(field => ({
+              name: field.title,
+              value: field.value,
+            })),
+            ...(view.cc.length > 0
+              ? [{ name: 'CC', value: view.cc.map(cc => cc.name).join(', ') }]
+              : []),
+          ],
           approvers: view.approvers.map(approver => ({
             name: approver.name,
             status: approver.status,

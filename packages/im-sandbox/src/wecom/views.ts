@@ -51,6 +51,8 @@ export function wecomInstanceView(state: WecomState, instance: WecomInstance) {
       }),
     ),
     notifyer: instance.notifyer,
+    /** The CC recipients (抄送: notifyer and type 2 nodes), who see the request but do not decide. */
+    cc: instance.notifyer.map(userId => ({ userId, name: nameOf(userId) })),
     comments: instance.comments.map(comment => ({
       ...comment,
       name: nameOf(comment.userId),

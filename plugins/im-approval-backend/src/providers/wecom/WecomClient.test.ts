@@ -1006,3 +1006,92 @@ describe('WecomClient', () => {
     });
   });
 });
+
+describe('context, test marking and CC on a WeCom request', () => {
+  const contextTemplate = {
+    ...template,
+    template_content: {
+      controls: [
+        ...template.template_content.controls,
+        {
+          property: {
+            control: 'Textarea',
+            id: 'Textarea-3',
+            title: [{ text: 'Context', lang: 'zh_CN' }],
+            require: 0,
+          },
+        },
+      ],
+    },
+  };
+
+  async function created(request: Record<string, unknown>) {
+    tokenOnce();
+    nock(BASE)
+      .post('/cgi-bin/oa/gettemplatedetail')
+      .query(true)
+      .reply(200, contextTemplate);
+    let sent: any;
+    nock(BASE)
+      .post('/cgi-bin/oa/applyevent', body => {
+        sent = body;
+        return true;
+      })
+      .query(true)
+      .reply(200, { errcode: 0, errmsg: 'ok', sp_no: 'SP-1' });
+    await client().createInstance({
+      approvalId: 'a',
+      form: 'TPL',
+      title: '[TEST] Deploy api',
+      fields: [{ field: 'Service', value: 'api' }],
+      stages: [{ approvers: ['bob'], rule: 'any' }],
+      initiator: 'bot',
+      ...request,
+    });
+    return sent;
+  }
+
+  const context = [
+    { label: 'Requested by', value: 'Alice Chen' },
+    { label: 'Repository', value: 'acme/api' },
+    { label: 'Ref', value: 'main' },
+    { label: 'Run', value: '#42', url: 'https://github.com/acme/api/runs/42' },
+  ];
+
+  it('fills the "Context" control with one line per context line, and sums up title, requester and repository@ref', async () => {
+    const body = await created({ context, test: true });
+    expect(body.apply_data.contents).toContainEqual({
+      control: 'Textarea',
+      id: 'Textarea-3',
+      value: {
+        text: 'Requested by: Alice Chen\nRepository: acme/api\nRef: main\nRun: #42 https://github.com/acme/api/runs/42',
+      },
+    });
+    expect(
+      body.summary_list.map((line: any) => line.summary_info[0].text),
+    ).toEqual(['测试/TEST Deploy api', 'Alice Chen', 'acme/api@main']);
+  });
+
+  it('leaves a "Context" control the template fills itself alone', async () => {
+    const body = await created({
+      context,
+      fields: [
+        { field: 'Service', value: 'api' },
+        { field: 'Context', value: 'mapped' },
+      ],
+    });
+    expect(
+      body.apply_data.contents.filter((c: any) => c.id === 'Textarea-3'),
+    ).toEqual([
+      { control: 'Textarea', id: 'Textarea-3', value: { text: 'mapped' } },
+    ]);
+  });
+
+  it('sends CC recipients as a node of type 2 after the approver nodes', async () => {
+    const body = await created({ cc: ['carol', 'dave', 'carol'] });
+    expect(body.process.node_list).toEqual([
+      { type: 1, apv_rel: 2, userid: ['bob'] },
+      { type: 2, userid: ['carol', 'dave'] },
+    ]);
+  });
+});

@@ -26,14 +26,14 @@ import { fillForm } from '../formFields';
 import { instanceRef } from '../instanceRef';
 import { WecomApi } from './WecomApi';
 import { WecomCallbackVerifier } from './wecomCallback';
+import { isContextLabel, summaryLines, withContext } from './wecomSummary';
 import { WECOM_DECIDING_NODE_STATUS, WECOM_SP_STATUS } from './wecomStatus';
 
 const TEMPLATE_TTL_MS = 5 * 60_000;
 /** get_userid_by_email's email_type: 1 a WeCom Mail (enterprise mailbox) address, 2 the member's own email field. */
 const WECOM_MAIL = 1;
 const MEMBER_EMAIL = 2;
-/** WeCom shows at most three summary lines in the approval list, of at most 20 characters each. */
-const SUMMARY_LINES = 3;
+/** WeCom's summary lines are of at most 20 characters each. */
 const SUMMARY_LINE_CHARACTERS = 20;
 
 /** A summary line within WeCom's 20 characters (code points, so no emoji is split), ending in … when cut. */
@@ -173,9 +173,12 @@ const [APPROVED, REJECTED] = [
 /** sp_yj (or the older sp_status) of an approver whose task is open. */
 const OPEN = 1;
 
-/** The ids of the text controls a form made from a spec has, in order: WeCom's "<type>-<digits>". */
-const controlId = (index: number) =>
-  `Text-${String(index + 1).padStart(2, '0')}`;
+/** The control a form made from a spec has for a field: a Textarea for the request's context (several lines), else a Text. */
+const controlOf = (label: string) =>
+  isContextLabel(label) ? 'Textarea' : 'Text';
+/** The ids of a made form's controls, in order: WeCom's "<type>-<digits>". */
+const controlId = (label: string, index: number) =>
+  `${controlOf(label)}-${String(index + 1).padStart(2, '0')}`;
 const zh = (text: string) => [{ text, lang: 'zh_CN' }];
 
 /** One WeCom self-built app that may call the Approval app's API. */
@@ -273,8 +276,8 @@ export class WecomClient implements ImClient {
       template_content: {
         controls: spec.fields.map((label, index) => ({
           property: {
-            control: 'Text',
-            id: controlId(index),
+            control: controlOf(label),
+            id: controlId(label, index),
             title: zh(label),
             require: 0,
           },
@@ -316,9 +319,9 @@ export class WecomClient implements ImClient {
     this.templates.set(
       formId,
       spec.fields.map((label, index) => ({
-        id: controlId(index),
+        id: controlId(label, index),
         name: label,
-        type: 'Text',
+        type: controlOf(label),
         required: false,
       })),
     );
@@ -330,7 +333,7 @@ export class WecomClient implements ImClient {
     const controls = await this.readTemplate(formId);
     const drift: string[] = [];
     spec.fields.forEach((label, index) => {
-      const id = controlId(index);
+      const id = controlId(label, index);
       const control = controls.find(candidate => candidate.id === id);
       if (control && control.name !== label)
         drift.push(
@@ -344,7 +347,9 @@ export class WecomClient implements ImClient {
     for (const control of controls) {
       const filled =
         spec.fields.includes(control.name) ||
-        spec.fields.some((_label, index) => controlId(index) === control.id);
+        spec.fields.some(
+          (label, index) => controlId(label, index) === control.id,
+        );
       if (control.required && !filled)
         drift.push(
           `WeCom template ${formId} has a required control "${control.name}" (${control.id}) that the template does not fill`,
@@ -423,9 +428,10 @@ export class WecomClient implements ImClient {
    * of the controls filled.
    */
   private async createBody(request: ImInstanceRequest) {
+    const controls = await this.describeForm(request.form);
     const { filled, labels } = fillForm(
-      await this.describeForm(request.form),
-      request.fields,
+      controls,
+      withContext(controls, request.fields, request.context ?? []),
       `WeCom template "${request.form}"`,
     );
     const contents = filled.map(({ imField, value }) => ({
@@ -437,24 +443,24 @@ export class WecomClient implements ImClient {
       this.users.resolve([request.initiator ?? this.integration.initiator]),
       ...request.stages.map(stage => this.users.resolve(stage.approvers)),
     ]);
-    const summary = [
-      request.title,
-      ...(request.note ? [request.note] : []),
-      ...request.fields.map(f => `${f.field}: ${f.value}`),
-    ]
-      .slice(0, SUMMARY_LINES)
-      .map(summaryLine);
+    const summary = summaryLines(request).map(summaryLine);
     const body = {
       creator_userid: creator,
       template_id: request.form,
       use_template_approver: 0,
       // One approver node (type 1) per stage, in order; apv_rel 1 all must approve, 2 any one.
       process: {
-        node_list: request.stages.map((stage, index) => ({
-          type: 1,
-          apv_rel: stage.rule === 'all' ? 1 : 2,
-          userid: stages[index],
-        })),
+        node_list: [
+          ...request.stages.map((stage, index) => ({
+            type: 1,
+            apv_rel: stage.rule === 'all' ? 1 : 2,
+            userid: stages[index],
+          })),
+          // CC recipients (抄送) are a node of type 2: told and able to see, never asked to decide.
+          ...(request.cc?.length
+            ? [{ type: 2, userid: [...new Set(request.cc)] }]
+            : []),
+        ],
       },
       apply_data: { contents },
       summary_list: summary.map(text => ({
