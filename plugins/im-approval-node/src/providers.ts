@@ -87,7 +87,7 @@ export interface ImInstanceRequest {
    * WeCom's summary lines.
    */
   context?: ImContextLine[];
-  /** A test approval (sample values, no real run): the title already starts with "[TEST] "; IMs with a summary say it there too. */
+  /** A test approval (sample values, no real run): the title already starts with "[Test] "; IMs with a summary say it there too. */
   test?: boolean;
   /** IM user ids told of the request, who can see it but not decide (抄送), in the IM's own way. */
   cc?: string[];
@@ -237,7 +237,8 @@ export interface ImCard {
   context: ImContextLine[];
   /** The form as filled, by the label approvers see. */
   fields: Array<{ label: string; value: string }>;
-  state: 'pending' | 'approved' | 'rejected' | 'canceled' | 'expired' | 'failed';
+  state:
+    'pending' | 'approved' | 'rejected' | 'canceled' | 'expired' | 'failed';
   /** Pending: the names of those it waits on now. */
   waitingOn: string[];
   /** Ended: one sentence of by whom, when and how ("Approved by Alice Chen from this card at 10:02 UTC"). */
