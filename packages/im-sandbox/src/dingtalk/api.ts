@@ -16,6 +16,7 @@ import {
   permissionDenied,
 } from './errors';
 import { formCreateRequestSchema } from './forms';
+import { sendWorkNotice, workNoticeSchema } from './notices';
 import type { DingtalkPlatform } from './platform';
 import type {
   DingtalkApp,
@@ -286,6 +287,29 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
     }),
   );
 
+  router.post(
+    '/topapi/message/corpconversation/asyncsend_v2',
+    oapiOperation('message.send', true, req => {
+      const app = appOfToken(String(req.query.access_token));
+      const body = workNoticeSchema.safeParse(req.body ?? {});
+      if (!app || !body.success)
+        return {
+          errcode: 40035,
+          errmsg: `不合法的参数: ${body.success ? 'access_token' : describeIssues(body.error)}`,
+        };
+      if (body.data.agent_id !== app.agentId)
+        return {
+          errcode: 40035,
+          errmsg: `不合法的参数 agent_id: ${body.data.agent_id} is not app ${app.appKey}'s AgentId`,
+        };
+      return {
+        errcode: 0,
+        errmsg: 'ok',
+        task_id: sendWorkNotice(state, app, body.data, Date.now()),
+      };
+    }),
+  );
+
   router.get(
     '/v1.0/workflow/forms/schemas/processCodes',
     operation('form.get', req => {
@@ -448,6 +472,7 @@ function instanceBody(instance: DingtalkInstance) {
       ? {}
       : { finishTime: dingtalkDate(instance.flow.endTime) }),
     approverUserIds: instance.approvers.flatMap(node => node.userIds),
+    ...(instance.ccUserIds ? { ccUserIds: instance.ccUserIds } : {}),
     formComponentValues: instance.formComponentValues,
     operationRecords: instance.operationRecords.map(record => ({
       userId: record.userId,
@@ -456,17 +481,29 @@ function instanceBody(instance: DingtalkInstance) {
       result: record.result,
       ...(record.remark === undefined ? {} : { remark: record.remark }),
     })),
-    tasks: instance.flow.tasks.map(task => ({
-      taskId: Number(task.id),
-      userId: task.userId,
-      ...TASK_STATES[task.status],
-      createTime: dingtalkDate(task.startTime),
-      ...(task.endTime === undefined
-        ? {}
-        : { finishTime: dingtalkDate(task.endTime) }),
-      processInstanceId: instance.processInstanceId,
-      activityId: `node_${task.node}`,
-    })),
+    tasks: [
+      ...(instance.redirectedTasks ?? []).map(task => ({
+        taskId: Number(task.taskId),
+        userId: task.userId,
+        status: 'COMPLETED',
+        result: 'REDIRECTED',
+        createTime: dingtalkDate(task.startTime),
+        finishTime: dingtalkDate(task.endTime),
+        processInstanceId: instance.processInstanceId,
+        activityId: `node_${task.node}`,
+      })),
+      ...instance.flow.tasks.map(task => ({
+        taskId: Number(task.id),
+        userId: task.userId,
+        ...TASK_STATES[task.status],
+        createTime: dingtalkDate(task.startTime),
+        ...(task.endTime === undefined
+          ? {}
+          : { finishTime: dingtalkDate(task.endTime) }),
+        processInstanceId: instance.processInstanceId,
+        activityId: `node_${task.node}`,
+      })),
+    ],
   };
 }
 

@@ -24,7 +24,9 @@ import {
   dingtalkAppView,
   dingtalkFormView,
   dingtalkInstanceView,
+  dingtalkNoticeView,
 } from './views';
+import { redirectRequestSchema } from './workflow';
 
 // The control API under /_sandbox/dingtalk: the corp's admin and approvers, and misbehaviour on purpose.
 
@@ -201,6 +203,32 @@ export function dingtalkControlApi(platform: DingtalkPlatform): Router {
         );
       });
     }
+
+    // An approver handing their pending task to someone else in the DingTalk app (转交).
+    router.post('/instances/:id/redirect', (req, res) => {
+      res.json(
+        dingtalkInstanceView(
+          state,
+          platform.redirect(
+            req.params.id,
+            input(redirectRequestSchema, req.body),
+          ),
+        ),
+      );
+    });
+
+    // The work notices a person received (?user=<userId>), or everyone's.
+    router.get('/messages', (req, res) => {
+      const user = input(
+        z.strictObject({ user: z.string().min(1).optional() }),
+        req.query,
+      ).user;
+      const notices =
+        user === undefined
+          ? [...state.notices.values()].flat()
+          : (state.notices.get(user) ?? []);
+      res.json(notices.map(notice => dingtalkNoticeView(state, notice)));
+    });
 
     // The new API's flow control, per app and API in calls a second (20 unless set); null turns it off.
     router.post('/rate-limit', (req, res) => {

@@ -33,11 +33,18 @@ export function dingtalkInbox(dingtalk: DingtalkPlatform): InboxSource {
           status: badgeOf(view.status, view.result),
           endedAt: view.endedAt,
           fields: view.form,
-          approvers: view.approvers.map(approver => ({
-            name: approver.name,
-            status: approver.status,
-            node: `Step ${approver.node + 1} · ${NODE_MODES[approver.actionType]}`,
-          })),
+          approvers: [
+            ...view.approvers.map(approver => ({
+              name: approver.name,
+              status: approver.status,
+              node: `Step ${approver.node + 1} · ${NODE_MODES[approver.actionType]}`,
+            })),
+            ...view.cc.map(person => ({
+              name: person.name,
+              status: 'CC',
+              node: 'CC',
+            })),
+          ],
           deciders: view.approvers
             .filter(approver => approver.status === 'PENDING')
             .map(approver => ({ id: approver.userId, name: approver.name })),

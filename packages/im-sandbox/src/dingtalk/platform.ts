@@ -13,9 +13,11 @@ import {
 import { DingtalkStream } from './stream';
 import {
   type CreateInstanceRequest,
+  type RedirectRequest,
   type TerminateRequest,
   createInstance,
   decide,
+  redirect,
   terminate,
 } from './workflow';
 
@@ -100,6 +102,22 @@ export class DingtalkPlatform {
       `dingtalk: ${decision.decision} on ${processInstanceId}; it is now ${instance.flow.status}`,
     );
     this.events.publish(events, control);
+    return instance;
+  }
+
+  /** An approver handing their task on in the DingTalk app (转交). */
+  redirect(
+    processInstanceId: string,
+    request: RedirectRequest,
+  ): DingtalkInstance {
+    const instance = this.state.instances.get(processInstanceId);
+    if (!instance)
+      throw new DecisionError(404, `instance ${processInstanceId} not found`);
+    const events = redirect(this.state, instance, request, Date.now());
+    this.options.log(
+      `dingtalk: ${request.fromUserId} redirected their task on ${processInstanceId} to ${request.toUserId}`,
+    );
+    this.events.publish(events);
     return instance;
   }
 

@@ -31,6 +31,7 @@ export const DINGTALK_FAULT_ROUTES = [
   'user.getbymobile',
   'user.get',
   'gateway.open',
+  'message.send',
 ] as const;
 export type DingtalkFaultRoute = (typeof DINGTALK_FAULT_ROUTES)[number];
 
@@ -73,6 +74,7 @@ export interface OperationRecord {
   type:
     | 'START_PROCESS_INSTANCE'
     | 'EXECUTE_TASK_NORMAL'
+    | 'REDIRECT_TASK'
     | 'TERMINATE_PROCESS_INSTANCE';
   result: 'AGREE' | 'REFUSE' | 'NONE';
   remark?: string;
@@ -98,6 +100,31 @@ export interface DingtalkInstance {
   terminated: boolean;
   createTime: number;
   operationRecords: OperationRecord[];
+  /** 抄送: told of the instance, who can see it but not decide (absent in state files from before CC). */
+  ccUserIds?: string[];
+  ccPosition?: 'START' | 'FINISH' | 'START_FINISH';
+  /** Tasks handed on by their approver (转交): the task as it was, before it went to someone else. */
+  redirectedTasks?: RedirectedTask[];
+}
+
+export interface RedirectedTask {
+  taskId: string;
+  userId: string;
+  node: number;
+  startTime: number;
+  endTime: number;
+  /** Who the task went to. */
+  toUserId: string;
+}
+
+/** A work notice (工作通知) as one person received it from an app. */
+export interface WorkNotice {
+  taskId: number;
+  appKey: string;
+  agentId: number;
+  userId: string;
+  msg: Record<string, unknown>;
+  at: number;
 }
 
 /** Calls a second per app and API that DingTalk's standard edition allows. */
@@ -109,6 +136,8 @@ export class DingtalkState {
   readonly users = new Map<string, DingtalkUser>();
   readonly forms = new Map<string, DingtalkForm>();
   readonly instances = new Map<string, DingtalkInstance>();
+  /** Work notices by recipient, oldest first. */
+  readonly notices = new Map<string, WorkNotice[]>();
   readonly tokens = new Tokens();
   readonly faults = new Faults<DingtalkFaultRoute>();
   stats: ApiCounts & { rateLimited: number } = {
@@ -143,6 +172,12 @@ export class DingtalkState {
     return true;
   }
   private taskCounter = 0;
+  private noticeCounter = 0;
+
+  nextNoticeId = (): number => {
+    this.noticeCounter += 1;
+    return 300_000_000 + this.noticeCounter;
+  };
 
   constructor(seed: DingtalkSeed = {}) {
     this.corpId = seed.corpId ?? 'dingsandboxcorp';
@@ -208,8 +243,9 @@ export class DingtalkState {
         users: [...this.users],
         forms: [...this.forms],
         instances: [...this.instances],
+        notices: [...this.notices],
       },
-      counters: { task: this.taskCounter },
+      counters: { task: this.taskCounter, notice: this.noticeCounter },
     };
   }
 
@@ -220,12 +256,15 @@ export class DingtalkState {
     restoreTable(this.instances, snapshot.tables.instances, instance =>
       withRestoredFlow(instance, this.nextTaskId),
     );
+    restoreTable(this.notices, snapshot.tables.notices);
     this.taskCounter = snapshot.counters.task ?? 0;
+    this.noticeCounter = snapshot.counters.notice ?? 0;
   }
 
   /** What clients did goes: their instances and the forms they made by API; revoked permissions come back. */
   reset(): void {
     this.instances.clear();
+    this.notices.clear();
     for (const [processCode, form] of this.forms)
       if (form.createdByApp !== undefined) this.forms.delete(processCode);
     for (const app of this.apps.values()) app.revokedPermissions = [];

@@ -3,6 +3,7 @@ import type {
   DingtalkForm,
   DingtalkInstance,
   DingtalkState,
+  WorkNotice,
 } from './state';
 import { instanceResult, instanceStatus } from './workflow';
 
@@ -38,6 +39,18 @@ export function dingtalkInstanceView(
           )?.status ?? 'WAITING',
       })),
     ),
+    cc: (instance.ccUserIds ?? []).map(userId => ({
+      userId,
+      name: nameOf(userId),
+    })),
+    ccPosition: instance.ccPosition ?? null,
+    redirectedTasks: (instance.redirectedTasks ?? []).map(task => ({
+      taskId: task.taskId,
+      from: task.userId,
+      to: task.toUserId,
+      node: task.node,
+      at: new Date(task.endTime).toISOString(),
+    })),
     createdAt: new Date(instance.createTime).toISOString(),
     endedAt:
       instance.flow.endTime === undefined
@@ -49,6 +62,18 @@ export function dingtalkInstanceView(
       date: new Date(record.date).toISOString(),
       remark: record.remark ?? null,
     })),
+  };
+}
+
+export function dingtalkNoticeView(state: DingtalkState, notice: WorkNotice) {
+  return {
+    taskId: notice.taskId,
+    appKey: notice.appKey,
+    agentId: notice.agentId,
+    userId: notice.userId,
+    name: state.users.get(notice.userId)?.name ?? notice.userId,
+    msg: notice.msg,
+    at: new Date(notice.at).toISOString(),
   };
 }
 

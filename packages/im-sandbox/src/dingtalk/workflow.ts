@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import { ApprovalFlow, type FlowChange } from '../flow/approvalFlow';
+import {
+  ApprovalFlow,
+  DecisionError,
+  type FlowChange,
+} from '../flow/approvalFlow';
 import { DingtalkApiError, invalidParameter } from './errors';
 import type { DingtalkInstance, DingtalkState } from './state';
 
@@ -48,7 +52,7 @@ export type DingtalkEvent =
       processCode: string;
       taskId: string;
       staffId: string;
-      type: 'start' | 'finish' | 'cancel';
+      type: 'start' | 'finish' | 'cancel' | 'redirect';
       result?: 'agree' | 'refuse';
       remark?: string;
       createTime: number;
@@ -129,6 +133,11 @@ export function createInstance(
       );
   });
 
+  const ccUserIds = [...new Set(request.ccList ?? [])];
+  const unknownCc = ccUserIds.find(userId => !state.users.has(userId));
+  if (unknownCc !== undefined)
+    throw invalidParameter(`ccList: ${unknownCc} is not a user of the corp`);
+
   const flow = new ApprovalFlow(
     approvers.map(node => ({
       mode: node.actionType === 'AND' ? 'AND' : 'OR',
@@ -148,6 +157,9 @@ export function createInstance(
     flow,
     terminated: false,
     createTime: now,
+    ...(ccUserIds.length > 0
+      ? { ccUserIds, ccPosition: request.ccPosition ?? 'START' }
+      : {}),
     operationRecords: [
       {
         userId: request.originatorUserId,
@@ -187,6 +199,101 @@ export function decide(
     });
   }
   return toEvents(instance, changes);
+}
+
+export const redirectRequestSchema = z.strictObject({
+  /** The approver whose pending task is handed on. */
+  fromUserId: z.string().min(1),
+  toUserId: z.string().min(1),
+  remark: z.string().optional(),
+});
+export type RedirectRequest = z.infer<typeof redirectRequestSchema>;
+
+/**
+ * An approver hands their pending task to someone else (转交): the task is theirs no more (the
+ * read API reports it with result REDIRECTED) and a new task of the same node is the other's.
+ */
+export function redirect(
+  state: DingtalkState,
+  instance: DingtalkInstance,
+  request: RedirectRequest,
+  now: number,
+): DingtalkEvent[] {
+  if (instance.flow.status !== 'PENDING')
+    throw new DecisionError(
+      409,
+      `instance ${instance.processInstanceId} is ${instanceStatus(instance)}; only a running instance's task can be redirected`,
+    );
+  const task = instance.flow.tasks.find(
+    candidate =>
+      candidate.status === 'PENDING' && candidate.userId === request.fromUserId,
+  );
+  if (!task)
+    throw new DecisionError(
+      409,
+      `${request.fromUserId} has no pending task on instance ${instance.processInstanceId}`,
+    );
+  if (!state.users.has(request.toUserId))
+    throw new DecisionError(
+      404,
+      `${request.toUserId} is not a user of the corp`,
+    );
+  if (instance.flow.pendingApprovers().includes(request.toUserId))
+    throw new DecisionError(
+      409,
+      `${request.toUserId} already has a pending task on instance ${instance.processInstanceId}`,
+    );
+  const handedOn = { ...task, endTime: now };
+  instance.redirectedTasks = [
+    ...(instance.redirectedTasks ?? []),
+    {
+      taskId: task.id,
+      userId: task.userId,
+      node: task.node,
+      startTime: task.startTime,
+      endTime: now,
+      toUserId: request.toUserId,
+    },
+  ];
+  // The flow's own task becomes the new approver's, so the node counts their decision.
+  const node = instance.flow.nodes[task.node];
+  node.approvers = node.approvers.map(userId =>
+    userId === task.userId ? request.toUserId : userId,
+  );
+  task.id = state.nextTaskId();
+  task.userId = request.toUserId;
+  task.startTime = now;
+  instance.operationRecords.push({
+    userId: request.fromUserId,
+    date: now,
+    type: 'REDIRECT_TASK',
+    result: 'NONE',
+    remark: request.remark,
+  });
+  const common = {
+    EventType: 'bpms_task_change' as const,
+    processInstanceId: instance.processInstanceId,
+    processCode: instance.processCode,
+    businessId: instance.businessId,
+  };
+  return [
+    {
+      ...common,
+      taskId: handedOn.id,
+      staffId: handedOn.userId,
+      type: 'redirect',
+      ...(request.remark === undefined ? {} : { remark: request.remark }),
+      createTime: handedOn.startTime,
+      finishTime: now,
+    },
+    {
+      ...common,
+      taskId: task.id,
+      staffId: task.userId,
+      type: 'start',
+      createTime: now,
+    },
+  ];
 }
 
 export function terminate(
