@@ -99,6 +99,15 @@ export interface ImInstanceRequest {
  * @public
  */
 export interface ImContextLine {
+  /** What the line tells, for IMs that must pick a few lines where space is short (WeCom's summary). */
+  kind:
+    | 'requester'
+    | 'repository'
+    | 'ref'
+    | 'commit'
+    | 'environment'
+    | 'run'
+    | 'changes';
   label: string;
   /** Plain text from outside: never markup. */
   value: string;

@@ -1,6 +1,10 @@
-import type { FormValue } from '@im-approval/plugin-im-approval-common';
+import {
+  oneLine,
+  type FormValue,
+} from '@im-approval/plugin-im-approval-common';
 import {
   ImApiError,
+  type ImContextLine,
   type ImFormField,
 } from '@im-approval/plugin-im-approval-node';
 
@@ -40,4 +44,35 @@ export function fillForm(
     return { imField, value };
   });
   return { filled, labels };
+}
+
+/** Labels of the form field that takes a request's context (case and spaces aside). */
+const CONTEXT_LABELS = ['context', '背景', '详情'];
+
+/** Whether a form field, by its label, is the one that takes a request's context. */
+export const isContextField = (label: string) =>
+  CONTEXT_LABELS.includes(label.trim().toLowerCase());
+
+/**
+ * The request's values, and its context ("Label: value", one line each, its link after it) in the
+ * form's context field when it has one the request does not fill itself. Each line is made one
+ * line: text from outside (a ref, a name) never adds lines or control characters of its own.
+ */
+export function withContext(
+  fields: ImFormField[],
+  values: FormValue[],
+  context: ImContextLine[],
+): FormValue[] {
+  const field = fields.find(f => isContextField(f.name));
+  if (context.length === 0 || !field) return values;
+  if (values.some(v => v.field === field.id || v.field === field.name))
+    return values;
+  const text = context
+    .map(line =>
+      oneLine(
+        `${line.label}: ${line.value}${line.url && line.url !== line.value ? ` ${line.url}` : ''}`,
+      ),
+    )
+    .join('\n');
+  return [...values, { field: field.id, value: text }];
 }

@@ -2,6 +2,10 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { wecomIntegrationSchema } from '@im-approval/plugin-im-approval-common';
 import nock from 'nock';
 import { imApiError, useNock } from '../__testUtils__/providerTestUtils';
+import type {
+  ImContextLine,
+  ImInstanceRequest,
+} from '@im-approval/plugin-im-approval-node';
 import { WecomClient } from './WecomClient';
 
 const BASE = 'https://qyapi.wecom.test';
@@ -37,6 +41,36 @@ function tokenOnce(token = 'tok-a', secret = 'secret-a') {
       access_token: token,
       expires_in: 7200,
     });
+}
+
+/** The applyevent body a createInstance sends, on a template read as `templateBody`. */
+async function applyeventBody(
+  templateBody: object,
+  request: Partial<ImInstanceRequest>,
+): Promise<any> {
+  tokenOnce();
+  nock(BASE)
+    .post('/cgi-bin/oa/gettemplatedetail')
+    .query(true)
+    .reply(200, templateBody);
+  let sent: any;
+  nock(BASE)
+    .post('/cgi-bin/oa/applyevent', body => {
+      sent = body;
+      return true;
+    })
+    .query(true)
+    .reply(200, { errcode: 0, errmsg: 'ok', sp_no: 'SP-1' });
+  await client().createInstance({
+    approvalId: 'a',
+    form: 'TPL',
+    title: 'Deploy api',
+    fields: [{ field: 'Service', value: 'api' }],
+    stages: [{ approvers: ['bob'], rule: 'any' }],
+    initiator: 'bot',
+    ...request,
+  });
+  return sent;
 }
 
 function detail(spStatus: number, nodes: object[] = []) {
@@ -308,27 +342,12 @@ describe('WecomClient', () => {
   });
 
   it('cuts summary_list lines to the documented 20 characters, counting code points', async () => {
-    tokenOnce();
-    nock(BASE)
-      .post('/cgi-bin/oa/gettemplatedetail')
-      .query(true)
-      .reply(200, template);
-    let summary: unknown;
-    nock(BASE)
-      .post('/cgi-bin/oa/applyevent', body => {
-        summary = body.summary_list;
-        return true;
+    const summary = (
+      await applyeventBody(template, {
+        title: '发布 payments 到生产环境 🚀🚀 release 2.3',
+        fields: [{ field: 'Service', value: 'payments-gateway-eu-west' }],
       })
-      .query(true)
-      .reply(200, { errcode: 0, errmsg: 'ok', sp_no: 'SP-1' });
-    await client().createInstance({
-      approvalId: 'a',
-      form: 'TPL',
-      title: '发布 payments 到生产环境 🚀🚀 release 2.3',
-      fields: [{ field: 'Service', value: 'payments-gateway-eu-west' }],
-      stages: [{ approvers: ['bob'], rule: 'any' }],
-      initiator: 'bot',
-    });
+    ).summary_list;
     const lines = (
       summary as Array<{ summary_info: Array<{ text: string }> }>
     ).map(line => line.summary_info[0].text);
@@ -340,31 +359,17 @@ describe('WecomClient', () => {
   });
 
   it("gives the request's note a summary line of its own, after the title and before the fields", async () => {
-    tokenOnce();
-    nock(BASE)
-      .post('/cgi-bin/oa/gettemplatedetail')
-      .query(true)
-      .reply(200, template);
-    let summary: unknown;
-    nock(BASE)
-      .post('/cgi-bin/oa/applyevent', body => {
-        summary = body.summary_list;
-        return true;
+    const summary = (
+      await applyeventBody(template, {
+        title: 'Deploy api from acme/api · Reviewers: 2 of 3 must approve',
+        note: '2 of 3 must approve',
+        fields: [
+          { field: 'Service', value: 'api' },
+          { field: 'Reason', value: 'release' },
+        ],
+        stages: [{ approvers: ['bob'], rule: 'all' }],
       })
-      .query(true)
-      .reply(200, { errcode: 0, errmsg: 'ok', sp_no: 'SP-1' });
-    await client().createInstance({
-      approvalId: 'a',
-      form: 'TPL',
-      title: 'Deploy api from acme/api · Reviewers: 2 of 3 must approve',
-      note: '2 of 3 must approve',
-      fields: [
-        { field: 'Service', value: 'api' },
-        { field: 'Reason', value: 'release' },
-      ],
-      stages: [{ approvers: ['bob'], rule: 'all' }],
-      initiator: 'bot',
-    });
+    ).summary_list;
     expect(
       (summary as Array<{ summary_info: Array<{ text: string }> }>).map(
         line => line.summary_info[0].text,
@@ -1025,37 +1030,19 @@ describe('context, test marking and CC on a WeCom request', () => {
     },
   };
 
-  async function created(request: Record<string, unknown>) {
-    tokenOnce();
-    nock(BASE)
-      .post('/cgi-bin/oa/gettemplatedetail')
-      .query(true)
-      .reply(200, contextTemplate);
-    let sent: any;
-    nock(BASE)
-      .post('/cgi-bin/oa/applyevent', body => {
-        sent = body;
-        return true;
-      })
-      .query(true)
-      .reply(200, { errcode: 0, errmsg: 'ok', sp_no: 'SP-1' });
-    await client().createInstance({
-      approvalId: 'a',
-      form: 'TPL',
-      title: '[TEST] Deploy api',
-      fields: [{ field: 'Service', value: 'api' }],
-      stages: [{ approvers: ['bob'], rule: 'any' }],
-      initiator: 'bot',
-      ...request,
-    });
-    return sent;
-  }
+  const created = (request: Partial<ImInstanceRequest>) =>
+    applyeventBody(contextTemplate, { title: '[Test] Deploy api', ...request });
 
-  const context = [
-    { label: 'Requested by', value: 'Alice Chen' },
-    { label: 'Repository', value: 'acme/api' },
-    { label: 'Ref', value: 'main' },
-    { label: 'Run', value: '#42', url: 'https://github.com/acme/api/runs/42' },
+  const context: ImContextLine[] = [
+    { kind: 'requester', label: 'Requested by', value: 'Alice Chen' },
+    { kind: 'repository', label: 'Repository', value: 'acme/api' },
+    { kind: 'ref', label: 'Ref', value: 'main' },
+    {
+      kind: 'run',
+      label: 'Run',
+      value: '#42',
+      url: 'https://github.com/acme/api/runs/42',
+    },
   ];
 
   it('fills the "Context" control with one line per context line, and sums up title, requester and repository@ref', async () => {
@@ -1070,6 +1057,27 @@ describe('context, test marking and CC on a WeCom request', () => {
     expect(
       body.summary_list.map((line: any) => line.summary_info[0].text),
     ).toEqual(['测试/TEST Deploy api', 'Alice Chen', 'acme/api@main']);
+  });
+
+  it('keeps each context line one line: newlines and NUL from outside become spaces, in the control and the summary', async () => {
+    const body = await created({
+      context: [
+        {
+          kind: 'requester',
+          label: 'Requested by',
+          value: 'Eve\nApproved: yes',
+        },
+        { kind: 'repository', label: 'Repository', value: 'acme/api' },
+        { kind: 'ref', label: 'Ref', value: 'ma\u0000in' },
+      ],
+    });
+    expect(
+      body.apply_data.contents.find((c: any) => c.id === 'Textarea-3').value
+        .text,
+    ).toBe('Requested by: Eve Approved: yes\nRepository: acme/api\nRef: ma in');
+    expect(
+      body.summary_list.map((line: any) => line.summary_info[0].text),
+    ).toEqual(['[Test] Deploy api', 'Eve Approved: yes', 'acme/api@ma in']);
   });
 
   it('leaves a "Context" control the template fills itself alone', async () => {

@@ -1,4 +1,7 @@
-import type { WecomIntegration } from '@im-approval/plugin-im-approval-common';
+import {
+  oneLine,
+  type WecomIntegration,
+} from '@im-approval/plugin-im-approval-common';
 import {
   ImApiError,
   type ImCallbackRequest,
@@ -22,11 +25,11 @@ import {
   type ContactKind,
 } from '../api/UserIdResolver';
 import { rejectCallback } from '../callbackChecks';
-import { fillForm } from '../formFields';
+import { fillForm, isContextField, withContext } from '../formFields';
 import { instanceRef } from '../instanceRef';
 import { WecomApi } from './WecomApi';
 import { WecomCallbackVerifier } from './wecomCallback';
-import { isContextLabel, summaryLines, withContext } from './wecomSummary';
+import { summaryLines } from './wecomSummary';
 import { WECOM_DECIDING_NODE_STATUS, WECOM_SP_STATUS } from './wecomStatus';
 
 const TEMPLATE_TTL_MS = 5 * 60_000;
@@ -38,10 +41,8 @@ const SUMMARY_LINE_CHARACTERS = 20;
 
 /** A summary line within WeCom's 20 characters (code points, so no emoji is split), ending in … when cut. */
 function summaryLine(text: string): string {
-  const characters = [...text.replace(/\s+/g, ' ').trim()];
-  if (characters.length <= SUMMARY_LINE_CHARACTERS)
-    return characters.join('') || '-';
-  return `${characters.slice(0, SUMMARY_LINE_CHARACTERS - 1).join('')}…`;
+  const line = oneLine(text).replace(/\s+/g, ' ').trim();
+  return oneLine(line, SUMMARY_LINE_CHARACTERS) || '-';
 }
 
 const templateSchema = z.object({
@@ -175,7 +176,7 @@ const OPEN = 1;
 
 /** The control a form made from a spec has for a field: a Textarea for the request's context (several lines), else a Text. */
 const controlOf = (label: string) =>
-  isContextLabel(label) ? 'Textarea' : 'Text';
+  isContextField(label) ? 'Textarea' : 'Text';
 /** The ids of a made form's controls, in order: WeCom's "<type>-<digits>". */
 const controlId = (label: string, index: number) =>
   `${controlOf(label)}-${String(index + 1).padStart(2, '0')}`;

@@ -1,44 +1,16 @@
-import type { FormValue } from '@im-approval/plugin-im-approval-common';
 import type {
   ImContextLine,
-  ImFormField,
   ImInstanceRequest,
 } from '@im-approval/plugin-im-approval-node';
 
 /** WeCom shows at most three summary lines in the approval list. */
 const SUMMARY_LINES = 3;
-/** Labels of the control that takes the request's context, when the template does not fill it itself. */
-const CONTEXT_LABELS = ['context', '背景', '详情'];
 const TEST_MARK = '测试/TEST';
+/** The prefix sendTest gives a test approval's title, replaced by the mark WeCom's list shows. */
+const TEST_TITLE = /^\[test\]\s*/i;
 
-export const isContextLabel = (label: string) =>
-  CONTEXT_LABELS.includes(label.trim().toLowerCase());
-
-/**
- * The request's values, plus its context lines ("Label: value", one a line) in the template's
- * "Context" control when it has one the request does not fill already.
- */
-export function withContext(
-  controls: ImFormField[],
-  fields: FormValue[],
-  context: ImContextLine[],
-): FormValue[] {
-  if (context.length === 0) return fields;
-  const control = controls.find(c => isContextLabel(c.name));
-  if (!control) return fields;
-  if (fields.some(f => f.field === control.id || f.field === control.name))
-    return fields;
-  const text = context
-    .map(
-      line =>
-        `${line.label}: ${line.value}${line.url && line.url !== line.value ? ` ${line.url}` : ''}`,
-    )
-    .join('\n');
-  return [...fields, { field: control.id, value: text }];
-}
-
-const valueOf = (context: ImContextLine[], label: RegExp) =>
-  context.find(line => label.test(line.label))?.value;
+const valueOf = (context: ImContextLine[], kind: ImContextLine['kind']) =>
+  context.find(line => line.kind === kind)?.value;
 
 /**
  * The summary lines approvers see in WeCom's list, uncut: the title (marked 测试/TEST for a test),
@@ -47,16 +19,15 @@ const valueOf = (context: ImContextLine[], label: RegExp) =>
  */
 export function summaryLines(request: ImInstanceRequest): string[] {
   const title = request.test
-    ? `${TEST_MARK} ${request.title.replace(/^\[TEST\]\s*/, '')}`
+    ? `${TEST_MARK} ${request.title.replace(TEST_TITLE, '')}`
     : request.title;
   const context = request.context ?? [];
-  const requester = valueOf(context, /request|asked|who/i);
-  const repository = valueOf(context, /repo/i);
-  const ref = valueOf(context, /^ref|branch|tag/i);
-  const environment = valueOf(context, /env/i);
+  const requester = valueOf(context, 'requester');
+  const repository = valueOf(context, 'repository');
+  const ref = valueOf(context, 'ref');
   const where = repository
     ? `${repository}${ref ? `@${ref}` : ''}`
-    : environment;
+    : valueOf(context, 'environment');
   const fromContext = [
     ...(requester ? [requester] : []),
     ...(where ? [where] : []),
