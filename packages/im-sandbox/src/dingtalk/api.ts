@@ -443,6 +443,7 @@ const TASK_STATES = {
   APPROVED: { status: 'COMPLETED', result: 'AGREE' },
   REJECTED: { status: 'COMPLETED', result: 'REFUSE' },
   DONE: { status: 'CANCELED', result: 'NONE' },
+  TRANSFERRED: { status: 'COMPLETED', result: 'REDIRECTED' },
 } as const;
 
 /** A component as the schema read reports it. */
@@ -481,29 +482,17 @@ function instanceBody(instance: DingtalkInstance) {
       result: record.result,
       ...(record.remark === undefined ? {} : { remark: record.remark }),
     })),
-    tasks: [
-      ...(instance.redirectedTasks ?? []).map(task => ({
-        taskId: Number(task.taskId),
-        userId: task.userId,
-        status: 'COMPLETED',
-        result: 'REDIRECTED',
-        createTime: dingtalkDate(task.startTime),
-        finishTime: dingtalkDate(task.endTime),
-        processInstanceId: instance.processInstanceId,
-        activityId: `node_${task.node}`,
-      })),
-      ...instance.flow.tasks.map(task => ({
-        taskId: Number(task.id),
-        userId: task.userId,
-        ...TASK_STATES[task.status],
-        createTime: dingtalkDate(task.startTime),
-        ...(task.endTime === undefined
-          ? {}
-          : { finishTime: dingtalkDate(task.endTime) }),
-        processInstanceId: instance.processInstanceId,
-        activityId: `node_${task.node}`,
-      })),
-    ],
+    tasks: instance.flow.tasks.map(task => ({
+      taskId: Number(task.id),
+      userId: task.userId,
+      ...TASK_STATES[task.status],
+      createTime: dingtalkDate(task.startTime),
+      ...(task.endTime === undefined
+        ? {}
+        : { finishTime: dingtalkDate(task.endTime) }),
+      processInstanceId: instance.processInstanceId,
+      activityId: `node_${task.node}`,
+    })),
   };
 }
 

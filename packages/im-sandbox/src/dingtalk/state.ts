@@ -103,18 +103,6 @@ export interface DingtalkInstance {
   /** 抄送: told of the instance, who can see it but not decide (absent in state files from before CC). */
   ccUserIds?: string[];
   ccPosition?: 'START' | 'FINISH' | 'START_FINISH';
-  /** Tasks handed on by their approver (转交): the task as it was, before it went to someone else. */
-  redirectedTasks?: RedirectedTask[];
-}
-
-export interface RedirectedTask {
-  taskId: string;
-  userId: string;
-  node: number;
-  startTime: number;
-  endTime: number;
-  /** Who the task went to. */
-  toUserId: string;
 }
 
 /** A work notice (工作通知) as one person received it from an app. */

@@ -44,13 +44,19 @@ export function dingtalkInstanceView(
       name: nameOf(userId),
     })),
     ccPosition: instance.ccPosition ?? null,
-    redirectedTasks: (instance.redirectedTasks ?? []).map(task => ({
-      taskId: task.taskId,
-      from: task.userId,
-      to: task.toUserId,
-      node: task.node,
-      at: new Date(task.endTime).toISOString(),
-    })),
+    redirectedTasks: instance.flow.tasks.flatMap(task =>
+      task.status === 'TRANSFERRED'
+        ? [
+            {
+              taskId: task.id,
+              from: task.userId,
+              to: task.transferredTo,
+              node: task.node,
+              at: new Date(task.endTime!).toISOString(),
+            },
+          ]
+        : [],
+    ),
     createdAt: new Date(instance.createTime).toISOString(),
     endedAt:
       instance.flow.endTime === undefined

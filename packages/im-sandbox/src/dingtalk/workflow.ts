@@ -210,8 +210,8 @@ export const redirectRequestSchema = z.strictObject({
 export type RedirectRequest = z.infer<typeof redirectRequestSchema>;
 
 /**
- * An approver hands their pending task to someone else (转交): the task is theirs no more (the
- * read API reports it with result REDIRECTED) and a new task of the same node is the other's.
+ * An approver hands their pending task to someone else (转交): the read API reports their task
+ * with result REDIRECTED, and a new task of the same node is the other's.
  */
 export function redirect(
   state: DingtalkState,
@@ -219,50 +219,16 @@ export function redirect(
   request: RedirectRequest,
   now: number,
 ): DingtalkEvent[] {
-  if (instance.flow.status !== 'PENDING')
-    throw new DecisionError(
-      409,
-      `instance ${instance.processInstanceId} is ${instanceStatus(instance)}; only a running instance's task can be redirected`,
-    );
-  const task = instance.flow.tasks.find(
-    candidate =>
-      candidate.status === 'PENDING' && candidate.userId === request.fromUserId,
-  );
-  if (!task)
-    throw new DecisionError(
-      409,
-      `${request.fromUserId} has no pending task on instance ${instance.processInstanceId}`,
-    );
   if (!state.users.has(request.toUserId))
     throw new DecisionError(
       404,
       `${request.toUserId} is not a user of the corp`,
     );
-  if (instance.flow.pendingApprovers().includes(request.toUserId))
-    throw new DecisionError(
-      409,
-      `${request.toUserId} already has a pending task on instance ${instance.processInstanceId}`,
-    );
-  const handedOn = { ...task, endTime: now };
-  instance.redirectedTasks = [
-    ...(instance.redirectedTasks ?? []),
-    {
-      taskId: task.id,
-      userId: task.userId,
-      node: task.node,
-      startTime: task.startTime,
-      endTime: now,
-      toUserId: request.toUserId,
-    },
-  ];
-  // The flow's own task becomes the new approver's, so the node counts their decision.
-  const node = instance.flow.nodes[task.node];
-  node.approvers = node.approvers.map(userId =>
-    userId === task.userId ? request.toUserId : userId,
+  const changes = instance.flow.transfer(
+    instance.processInstanceId,
+    { from: request.fromUserId, to: request.toUserId, comment: request.remark },
+    now,
   );
-  task.id = state.nextTaskId();
-  task.userId = request.toUserId;
-  task.startTime = now;
   instance.operationRecords.push({
     userId: request.fromUserId,
     date: now,
@@ -270,30 +236,7 @@ export function redirect(
     result: 'NONE',
     remark: request.remark,
   });
-  const common = {
-    EventType: 'bpms_task_change' as const,
-    processInstanceId: instance.processInstanceId,
-    processCode: instance.processCode,
-    businessId: instance.businessId,
-  };
-  return [
-    {
-      ...common,
-      taskId: handedOn.id,
-      staffId: handedOn.userId,
-      type: 'redirect',
-      ...(request.remark === undefined ? {} : { remark: request.remark }),
-      createTime: handedOn.startTime,
-      finishTime: now,
-    },
-    {
-      ...common,
-      taskId: task.id,
-      staffId: task.userId,
-      type: 'start',
-      createTime: now,
-    },
-  ];
+  return toEvents(instance, changes);
 }
 
 export function terminate(
@@ -357,6 +300,7 @@ const TASK_EVENT_TYPES = {
   APPROVED: 'finish',
   REJECTED: 'finish',
   DONE: 'cancel',
+  TRANSFERRED: 'redirect',
 } as const;
 const INSTANCE_EVENT_TYPES = {
   PENDING: 'start',

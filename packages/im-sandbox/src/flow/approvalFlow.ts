@@ -23,8 +23,12 @@ export interface Decision {
 
 export type FlowMode = 'AND' | 'OR';
 export type FlowStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'CANCELED';
-/** DONE: closed without a decision of its own (another approver settled the node, or the instance ended). */
-export type FlowTaskStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'DONE';
+/**
+ * DONE: closed without a decision of its own (another approver settled the node, or the instance
+ * ended). TRANSFERRED: its approver handed it to someone else, whose new task of the node decides.
+ */
+export type FlowTaskStatus =
+  'PENDING' | 'APPROVED' | 'REJECTED' | 'DONE' | 'TRANSFERRED';
 
 export interface FlowNode {
   mode: FlowMode;
@@ -39,6 +43,8 @@ export interface FlowTask {
   startTime: number;
   endTime?: number;
   comment?: string;
+  /** For a TRANSFERRED task: who it went to. */
+  transferredTo?: string;
 }
 
 export type FlowChange =
@@ -113,8 +119,10 @@ export class ApprovalFlow {
     ];
 
     const node = this.nodes[task.node];
+    // A transferred task is decided by the task it became.
     const nodeTasks = this.tasks.filter(
-      candidate => candidate.node === task.node,
+      candidate =>
+        candidate.node === task.node && candidate.status !== 'TRANSFERRED',
     );
     const nodeDone =
       !approved ||
@@ -132,6 +140,56 @@ export class ApprovalFlow {
         task.userId,
         decision.comment,
       ),
+    ];
+  }
+
+  /**
+   * An approver hands their pending task to someone else (Feishu's transfer, DingTalk's 转交, WeCom's
+   * 转审): their task ends as TRANSFERRED and the other person gets a task of the same node, whose
+   * decision counts in their place.
+   */
+  transfer(
+    instanceId: string,
+    request: { from: string; to: string; comment?: string },
+    now: number,
+  ): FlowChange[] {
+    if (this.status !== 'PENDING')
+      throw new DecisionError(
+        409,
+        `instance ${instanceId} is ${this.status}; only a pending instance's task can be transferred`,
+      );
+    const pending = this.pendingApprovers();
+    const task = this.tasks.find(
+      candidate =>
+        candidate.status === 'PENDING' && candidate.userId === request.from,
+    );
+    if (!task)
+      throw new DecisionError(
+        409,
+        `${request.from} has no pending task on instance ${instanceId}; pending approvers: ${pending.join(', ')}`,
+      );
+    if (pending.includes(request.to))
+      throw new DecisionError(
+        409,
+        `${request.to} already has a pending task on instance ${instanceId}`,
+      );
+    task.comment = request.comment;
+    task.transferredTo = request.to;
+    const node = this.nodes[task.node];
+    node.approvers = node.approvers.map(userId =>
+      userId === request.from ? request.to : userId,
+    );
+    const handed: FlowTask = {
+      id: this.nextTaskId(),
+      userId: request.to,
+      node: task.node,
+      status: 'PENDING',
+      startTime: now,
+    };
+    this.tasks.push(handed);
+    return [
+      this.finishTask(task, 'TRANSFERRED', now),
+      { kind: 'task', task: handed, status: 'PENDING', at: now },
     ];
   }
 

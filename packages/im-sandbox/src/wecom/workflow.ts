@@ -297,17 +297,18 @@ export interface SpRecord {
   details: Array<{
     userId: string;
     speech: string;
-    spStatus: 1 | 2 | 3;
+    spStatus: 1 | 2 | 3 | 4;
     spTime: number;
   }>;
 }
 
-/** An approver detail's sp_status for its task's status. */
+/** An approver detail's sp_status for its task's status (4: 已转审, handed to someone else). */
 const DETAIL_SP_STATUS = {
   PENDING: 1,
   APPROVED: 2,
   REJECTED: 3,
   DONE: 1,
+  TRANSFERRED: 4,
 } as const;
 
 /** WeCom's times are Unix seconds. */
