@@ -33,6 +33,32 @@ describe('the DingTalk approver side', () => {
     });
   });
 
+  it('settles an all-must-approve node by the task a redirect made, not the one handed on', async () => {
+    const api = await dingtalk(t.sandbox);
+    const id = await api.createInstance({
+      approvers: [{ actionType: 'AND', userIds: ['alice', 'bob'] }],
+    });
+    await control(t.sandbox).post(`/dingtalk/instances/${id}/redirect`, {
+      fromUserId: 'alice',
+      toUserId: 'carol',
+    });
+    for (const userId of ['bob', 'carol'])
+      expect(
+        (
+          await control(t.sandbox).post(`/dingtalk/instances/${id}/approve`, {
+            userId,
+          })
+        ).status,
+      ).toBe(200);
+    const read = await api.get(
+      `/v1.0/workflow/processInstances?processInstanceId=${id}`,
+    );
+    expect(read.body.result).toMatchObject({
+      status: 'COMPLETED',
+      result: 'agree',
+    });
+  });
+
   it('redirects a pending task: the old task reads REDIRECTED, the new approver decides', async () => {
     const api = await dingtalk(t.sandbox);
     const id = await api.createInstance({
