@@ -71,6 +71,16 @@ export interface Config {
       frequency?: HumanDuration | string;
     };
 
+    /** Long-polls: `GET /approvals/{id}/wait`, as the Action waits. */
+    longPolls?: {
+      /**
+       * How often a held long-poll gets a heartbeat: a space before its JSON answer, so that proxies
+       * and load balancers that drop a silent connection keep it open. Keep it under the shortest
+       * idle timeout between the Action and Backstage. Default 30 seconds.
+       */
+      heartbeat?: HumanDuration | string;
+    };
+
     callbacks?: {
       /** Callbacks whose signed timestamp is older (or further ahead) than this are rejected. Default 300. */
       maxAgeSeconds?: number;

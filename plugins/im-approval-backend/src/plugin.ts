@@ -21,6 +21,7 @@ import { dingtalkProvider } from './providers/dingtalk';
 import { feishuProvider } from './providers/feishu';
 import { wecomProvider } from './providers/wecom';
 import { createRouter } from './router/createRouter';
+import { LongPollHeartbeat } from './router/LongPollHeartbeat';
 import { ApprovalExpiry } from './service/ApprovalExpiry';
 import { ApprovalService } from './service/ApprovalService';
 import { ApprovalTransitions } from './service/ApprovalTransitions';
@@ -140,7 +141,9 @@ export const imApprovalPlugin = createBackendPlugin({
         const bus = isPostgres(knex)
           ? new PostgresChangeBus(knex, logger)
           : new LocalChangeBus();
-        const changes = new ApprovalChanges(bus, logger);
+        const changes = new ApprovalChanges(bus, logger, {
+          changedSince: (ids, since) => store.changedSince(ids, since),
+        });
         await changes.start();
         lifecycle.addShutdownHook(() => changes.stop());
 
@@ -346,6 +349,7 @@ export const imApprovalPlugin = createBackendPlugin({
             },
             auditor,
             logger,
+            heartbeat: new LongPollHeartbeat(settings.longPollHeartbeatMs),
           }),
         );
         // Every route resolves its caller itself (CallerResolver: a GitHub OIDC token or Backstage

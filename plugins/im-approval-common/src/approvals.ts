@@ -171,7 +171,8 @@ export const approvalWithTimelineSchema = approvalSchema
 export type ApprovalWithTimeline = z.infer<typeof approvalWithTimelineSchema>;
 
 /** @public */
-export const MAX_WAIT_SECONDS = 120;
+/** The longest a long-poll is held: a held poll gets heartbeats, so proxies keep it open. */
+export const MAX_WAIT_SECONDS = 900;
 /** A query string carries a number of seconds as digits. */
 const secondsInQuery = (value: unknown) =>
   typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;

@@ -155,6 +155,25 @@ describe('imApproval.imRateLimits', () => {
   });
 });
 
+describe('imApproval.longPolls.heartbeat', () => {
+  it('beats every 30 s unless told otherwise, and names the key when it is no duration above zero', () => {
+    expect(readSection({}).longPollHeartbeatMs).toBe(30_000);
+    expect(
+      readSection({ longPolls: { heartbeat: { seconds: 15 } } })
+        .longPollHeartbeatMs,
+    ).toBe(15_000);
+    expect(
+      readSection({ longPolls: { heartbeat: '20s' } }).longPollHeartbeatMs,
+    ).toBe(20_000);
+    expect(() =>
+      readSection({ longPolls: { heartbeat: { seconds: 0 } } }),
+    ).toThrow(/imApproval\.longPolls\.heartbeat/);
+    expect(() => readSection({ longPolls: { heartbeat: 'often' } })).toThrow(
+      /longPolls\.heartbeat/,
+    );
+  });
+});
+
 describe('imApproval secrets keys', () => {
   const base64Key = Buffer.alloc(32, 1).toString('base64');
   const hexKey = Buffer.alloc(32, 2).toString('hex');

@@ -3,8 +3,12 @@ import type {
   RootConfigService,
   SchedulerServiceTaskScheduleDefinition,
 } from '@backstage/backend-plugin-api';
-import { ConfigReader, type Config } from '@backstage/config';
-import type { JsonObject } from '@backstage/types';
+import {
+  ConfigReader,
+  readDurationFromConfig,
+  type Config,
+} from '@backstage/config';
+import { durationToMilliseconds, type JsonObject } from '@backstage/types';
 import {
   describeZodError,
   gateSchema,
@@ -41,6 +45,8 @@ export interface ImApprovalConfig {
   reconcilerBatchSize: number;
   expirySchedule: SchedulerServiceTaskScheduleDefinition;
   callbackMaxAgeSeconds: number;
+  /** How often a held long-poll gets a heartbeat. */
+  longPollHeartbeatMs: number;
   /** Whether IM calls keep to the IMs' documented rate limits here (`imRateLimits: documented`, the default). */
   keepToImRateLimits: boolean;
   integrations: Integration[];
@@ -168,6 +174,18 @@ function intervalSeconds(
   return duration.isValid ? Math.max(1, duration.as('seconds')) : 60;
 }
 
+function heartbeatMs(config: Config | undefined): number {
+  if (!config?.has('longPolls.heartbeat')) return 30_000;
+  const ms = durationToMilliseconds(
+    readDurationFromConfig(config, { key: 'longPolls.heartbeat' }),
+  );
+  if (!(ms > 0))
+    throw new Error(
+      'Invalid im-approval configuration: imApproval.longPolls.heartbeat must be a duration above zero',
+    );
+  return ms;
+}
+
 /** Where an integration's problems are reported: its index, and its id when it has one. */
 function integrationPath(item: Config, index: number): string {
   const id = item.getOptional('id');
@@ -262,6 +280,7 @@ export function readImApprovalConfig(
     }),
     callbackMaxAgeSeconds:
       config?.getOptionalNumber('callbacks.maxAgeSeconds') ?? 300,
+    longPollHeartbeatMs: heartbeatMs(config),
     keepToImRateLimits:
       parse(
         imRateLimitsSchema,

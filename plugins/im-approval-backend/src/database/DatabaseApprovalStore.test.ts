@@ -74,6 +74,39 @@ describe.each(databases.eachSupportedId())(
       expect(await store.timeline(first.id)).toHaveLength(1);
     });
 
+    it('names, of the approvals asked about, those written since a moment', async () => {
+      const quiet = newApproval();
+      const decided = newApproval();
+      const other = newApproval();
+      for (const approval of [quiet, decided, other])
+        await store.insert(approval, { type: 'created', source: 'api' });
+      const ids = [quiet.id, decided.id];
+      expect(
+        (await store.changedSince(ids, new Date(Date.now() - 60_000))).sort(),
+      ).toEqual([...ids].sort());
+
+      await new Promise(resolve => setTimeout(resolve, 20));
+      const since = new Date();
+      await store.transition(
+        decided.id,
+        { status: 'approved' },
+        { type: 'approved', source: 'callback' },
+      );
+      await store.transition(
+        other.id,
+        { status: 'rejected' },
+        { type: 'rejected', source: 'callback' },
+      );
+      expect(await store.changedSince(ids, since)).toEqual([decided.id]);
+      // More ids than one statement takes are asked in several.
+      const many = [
+        ...Array.from({ length: 450 }, () => randomUUID()),
+        decided.id,
+      ];
+      expect(await store.changedSince(many, since)).toEqual([decided.id]);
+      expect(await store.changedSince([], since)).toEqual([]);
+    });
+
     it('scopes an idempotency key to its caller', async () => {
       const key = randomUUID();
       const workflow = await store.insert(

@@ -547,6 +547,18 @@ export class DatabaseApprovalStore implements ApprovalStore {
     return rows.map(toApproval);
   }
 
+  async changedSince(ids: string[], since: Date) {
+    const changed: string[] = [];
+    for (let start = 0; start < ids.length; start += READ_BATCH) {
+      const rows = await this.knex<ApprovalRow>(APPROVALS)
+        .select('id')
+        .whereIn('id', ids.slice(start, start + READ_BATCH))
+        .where('updated_at', '>=', since);
+      changed.push(...rows.map(row => row.id));
+    }
+    return changed;
+  }
+
   async touch(ids: string[]) {
     if (ids.length === 0) return;
     await this.knex<ApprovalRow>(APPROVALS)

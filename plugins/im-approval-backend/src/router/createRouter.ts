@@ -3,6 +3,7 @@ import type {
   LoggerService,
 } from '@backstage/backend-plugin-api';
 import {
+  type Approval,
   cancelApprovalRequestSchema,
   createApprovalRequestSchema,
   decideApprovalRequestSchema,
@@ -25,6 +26,7 @@ import type { ImEventIntake } from '../service/ImEventIntake';
 import type { IntegrationProbe } from '../service/IntegrationProbe';
 import type { Settings } from '../settings/openSettings';
 import { createAudited } from './audited';
+import { LongPollHeartbeat, type HeldResponse } from './LongPollHeartbeat';
 import {
   githubSettingsRoutes,
   githubWebhookRoute,
@@ -45,6 +47,8 @@ export interface RouterOptions {
   github: Omit<GithubRoutesOptions, 'callers' | 'audited'>;
   auditor: AuditorService;
   logger: LoggerService;
+  /** Beats on held long-polls; default every 30 s. */
+  heartbeat?: LongPollHeartbeat;
 }
 
 const idSchema = z.object({ id: z.uuid('expected an approval id (a UUID)') });
@@ -66,6 +70,7 @@ export function createRouter({
   github,
   auditor,
   logger,
+  heartbeat = new LongPollHeartbeat(30_000),
 }: RouterOptions): express.Router {
   const router = Router();
 
@@ -154,14 +159,34 @@ export function createRouter({
     const caller = await callers.resolve(req);
     const { id } = parseInput(idSchema, req.params, 'path');
     const { timeout } = parseInput(waitQuerySchema, req.query, 'query');
-    const approval = await service.wait(id, timeout, {
-      signal: abortOnClose(req),
-      authorize: current =>
-        callers.authorize(caller, imApprovalApprovalReadPermission, current),
-    });
+    let held: HeldResponse | undefined;
+    let approval: Approval;
+    try {
+      approval = await service.wait(id, timeout, {
+        signal: abortOnClose(req),
+        authorize: current =>
+          callers.authorize(caller, imApprovalApprovalReadPermission, current),
+        // Only once the approval is known and the caller may read it: until then a refusal is still a status.
+        onHold: () => (held = heartbeat.hold(res)),
+      });
+    } catch (error) {
+      if (!held?.committed) throw error;
+      logger.warn(
+        `Long-poll of approval ${id} ended after its status was sent: ${(error as Error).message}`,
+      );
+      res.destroy();
+      return;
+    } finally {
+      held?.release();
+    }
+    if (res.destroyed) return;
+    if (res.headersSent) {
+      res.end(JSON.stringify(approval));
+      return;
+    }
     // The answer is small and latency is its point: never held back for compression.
     res.setHeader('cache-control', 'no-store, no-transform');
-    if (!res.headersSent && !res.destroyed) res.json(approval);
+    res.json(approval);
   });
 
   router.post('/approvals/:id/cancel', async (req, res) => {

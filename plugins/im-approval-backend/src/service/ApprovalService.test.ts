@@ -152,9 +152,32 @@ describe('ApprovalService', () => {
     const refuse = async () => {
       throw new Error('not yours');
     };
+    const onHold = jest.fn();
     await expect(
-      service.wait(approval.id, 30, { authorize: refuse }),
+      service.wait(approval.id, 30, { authorize: refuse, onHold }),
     ).rejects.toThrow('not yours');
+    expect(onHold).not.toHaveBeenCalled();
+  });
+
+  it('says once that it holds the wait, and only when the approval is still pending', async () => {
+    const { service, transitions } = await scriptedCore();
+    const { approval } = await service.create(request(), workflow());
+    const onHold = jest.fn();
+    const waiting = service.wait(approval.id, 30, { onHold });
+    await new Promise(r => setTimeout(r, 50));
+    expect(onHold).toHaveBeenCalledTimes(1);
+    await transitions.finish(
+      approval,
+      { status: 'approved', decidedBy: { id: 'u-alice', name: 'Alice' } },
+      { type: 'approved', source: 'callback' },
+      { revoke: false },
+    );
+    await expect(waiting).resolves.toMatchObject({ status: 'approved' });
+    expect(onHold).toHaveBeenCalledTimes(1);
+
+    const decided = jest.fn();
+    await service.wait(approval.id, 30, { onHold: decided });
+    expect(decided).not.toHaveBeenCalled();
   });
 
   it('expires an approval past its deadline while someone waits, and revokes its IM instance', async () => {

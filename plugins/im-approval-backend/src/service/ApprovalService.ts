@@ -49,11 +49,6 @@ import type { ApprovalPeople } from '../people/ApprovalPeople';
 import { normalizeRef } from '../people/CatalogPeople';
 import type { SettingsSource } from './SettingsSource';
 
-/**
- * Waiters re-read their approval at least this often, in case a notification was lost (the change
- * bus also wakes everyone after a gap). Longer than the Action's 25 s poll, so a parked poll costs no read.
- */
-const SAFETY_RECHECK_MS = 30_000;
 /** How early a timer may fire by Date.now()'s reckoning. */
 const TIMER_SLACK_MS = 5;
 /** The run a template test pretends to come from, unless the request says otherwise. */
@@ -422,6 +417,8 @@ export class ApprovalService {
     options: {
       signal?: AbortSignal;
       authorize?: (approval: Approval) => Promise<void>;
+      /** Called once, when the approval is read, authorized and still pending: the wait is held from here. */
+      onHold?: () => void;
     } = {},
   ): Promise<Approval> {
     const until = Date.now() + timeoutSeconds * 1000;
@@ -429,6 +426,7 @@ export class ApprovalService {
     try {
       let approval = await this.get(id);
       await options.authorize?.(approval);
+      let holding = false;
       for (;;) {
         if (isTerminal(approval.status)) return approval;
         const expiresAt = Date.parse(approval.expiresAt);
@@ -438,8 +436,13 @@ export class ApprovalService {
         }
         const remaining = Math.min(until, expiresAt) - Date.now();
         if (remaining <= 0 && until <= expiresAt) return approval;
+        if (!holding) {
+          holding = true;
+          options.onHold?.();
+        }
+        // A lost notification is made up for by ApprovalChanges waking every waiter now and then.
         const reason = await subscription.next(
-          Math.min(Math.max(remaining, 0), SAFETY_RECHECK_MS),
+          Math.max(remaining, 0),
           options.signal,
         );
         if (reason === 'aborted') return approval;

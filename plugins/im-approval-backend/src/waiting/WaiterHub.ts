@@ -67,6 +67,11 @@ export class WaiterHub {
     for (const onWake of this.waiters.get(id) ?? []) onWake();
   }
 
+  /** The approvals someone waits on. */
+  ids(): string[] {
+    return [...this.waiters.keys()];
+  }
+
   /** Wakes every waiter, e.g. after a lost connection may have swallowed notifications. */
   wakeAll(): void {
     for (const id of [...this.waiters.keys()]) this.wake(id);
