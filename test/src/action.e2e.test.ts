@@ -39,7 +39,15 @@ describe('the Action bundle, run as a runner runs it, against the real backend a
   let attempt = 0;
 
   beforeAll(async () => {
-    stack = await startStack({ database: 'sqlite', templates: [DEPLOY_WEB] });
+    stack = await startStack({
+      database: 'sqlite',
+      templates: [DEPLOY_WEB],
+      // Every held poll gets beats, so each step reads its answers after them, and the restart
+      // below cuts a poll whose status was already sent.
+      extraConfig: () => ({
+        imApproval: { longPolls: { heartbeat: { milliseconds: 200 } } },
+      }),
+    });
   });
   afterAll(() => stack?.stop());
 

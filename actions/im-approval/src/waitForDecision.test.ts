@@ -1,7 +1,13 @@
-import { ApprovalsClient } from './ApprovalsClient';
+import {
+  ApprovalsClient,
+  type ApprovalsClientOptions,
+} from './ApprovalsClient';
 import { Backoff } from './backoff';
 import { approval, ID } from './testing/approval';
-import { startScriptedBackend } from './testing/scriptedBackend';
+import {
+  startScriptedBackend,
+  type ScriptedBackend,
+} from './testing/scriptedBackend';
 import { waitForDecision } from './waitForDecision';
 
 describe('waitForDecision', () => {
@@ -19,11 +25,7 @@ describe('waitForDecision', () => {
       ),
     ]);
     try {
-      const client = new ApprovalsClient({
-        apiUrl: backend.apiUrl,
-        identity: { kind: 'token', token: async () => 't' },
-        onRetry: () => {},
-      });
+      const client = clientFor(backend);
       const lines: string[] = [];
       const decided = await waitForDecision(client, approval(), {
         log: line => lines.push(line),
@@ -35,7 +37,7 @@ describe('waitForDecision', () => {
         decidedBy: 'alice@example.com',
       });
       expect(backend.requests.map(r => r.url)).toEqual(
-        Array(5).fill(`/api/im-approval/approvals/${ID}/wait?timeout=30s`),
+        Array(5).fill(`/api/im-approval/approvals/${ID}/wait?timeout=600s`),
       );
       expect(lines).toEqual([
         'Waiting for a decision on "Deploy api" (template deploy), approvers alice@example.com in feishu: https://im.example.com/INST-1; 59m left.',
@@ -78,11 +80,7 @@ describe('waitForDecision', () => {
       () => ({ status: 200, body: approval({ status: 'approved' }) }),
     ]);
     try {
-      const client = new ApprovalsClient({
-        apiUrl: backend.apiUrl,
-        identity: { kind: 'token', token: async () => 't' },
-        onRetry: () => {},
-      });
+      const client = clientFor(backend);
       const lines: string[] = [];
       const first = approval({
         stages: [
@@ -128,9 +126,7 @@ describe('waitForDecision', () => {
     ]);
     try {
       const retries: string[] = [];
-      const client = new ApprovalsClient({
-        apiUrl: backend.apiUrl,
-        identity: { kind: 'token', token: async () => 't' },
+      const client = clientFor(backend, {
         onRetry: problem => retries.push(problem),
         backoff: () => new Backoff({ initialMs: 1, maxMs: 5 }),
       });
@@ -152,7 +148,120 @@ describe('waitForDecision', () => {
       await backend.close();
     }
   });
+  it('reads an answer that came after heartbeats, and asks again when a held poll is cut after them', async () => {
+    const backend = await startScriptedBackend([
+      { ...approvalReply(), heartbeats: 3 },
+      { status: 200, body: 'drop', heartbeats: 2 },
+      {
+        ...approvalReply({ status: 'approved', decidedBy: 'alice' }),
+        heartbeats: 2,
+      },
+    ]);
+    try {
+      const retries: string[] = [];
+      const client = clientFor(backend, {
+        onRetry: problem => retries.push(problem),
+        backoff: () => new Backoff({ initialMs: 1, maxMs: 5 }),
+      });
+      await expect(
+        waitForDecision(client, approvalReply().body, { log: () => {} }),
+      ).resolves.toMatchObject({ status: 'approved', decidedBy: 'alice' });
+      expect(backend.remaining()).toBe(0);
+      expect(retries).toEqual([
+        expect.stringMatching(/^Backstage could not be reached/),
+      ]);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('holds two minutes at a time on a backend that refuses longer holds', async () => {
+    const refusal = {
+      status: 400,
+      body: {
+        error: {
+          name: 'InputError',
+          message: 'query.timeout: must be at most 120s',
+        },
+        response: { statusCode: 400 },
+      },
+    };
+    const backend = await startScriptedBackend([
+      refusal,
+      approvalReply(),
+      approvalReply({ status: 'approved' }),
+    ]);
+    try {
+      const client = clientFor(backend);
+      await expect(
+        waitForDecision(client, approvalReply().body, { log: () => {} }),
+      ).resolves.toMatchObject({ status: 'approved' });
+      expect(backend.requests.map(r => r.url)).toEqual([
+        `/api/im-approval/approvals/${ID}/wait?timeout=600s`,
+        `/api/im-approval/approvals/${ID}/wait?timeout=120s`,
+        `/api/im-approval/approvals/${ID}/wait?timeout=120s`,
+      ]);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('fails on any other refusal of the wait, without asking again', async () => {
+    const backend = await startScriptedBackend([
+      {
+        status: 400,
+        body: {
+          error: { name: 'InputError', message: 'path.id: expected a UUID' },
+          response: { statusCode: 400 },
+        },
+      },
+    ]);
+    try {
+      const client = clientFor(backend);
+      await expect(
+        waitForDecision(client, approvalReply().body, { log: () => {} }),
+      ).rejects.toThrow(/path\.id: expected a UUID/);
+      expect(backend.requests).toHaveLength(1);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('logs progress while one long-poll is held', async () => {
+    const backend = await startScriptedBackend([
+      {
+        ...approvalReply({ status: 'approved' }),
+        // 40 beats of 10 ms: the one answer comes after about 400 ms.
+        heartbeats: 40,
+      },
+    ]);
+    try {
+      const client = clientFor(backend);
+      const lines: string[] = [];
+      await waitForDecision(client, approvalReply().body, {
+        log: line => lines.push(line),
+        progressEveryMs: 100,
+      });
+      expect(backend.requests).toHaveLength(1);
+      expect(lines.length).toBeGreaterThanOrEqual(2);
+      expect(lines[0]).toMatch(/^Waiting for a decision on "Deploy api"/);
+    } finally {
+      await backend.close();
+    }
+  });
 });
+
+function clientFor(
+  backend: ScriptedBackend,
+  options: Partial<ApprovalsClientOptions> = {},
+) {
+  return new ApprovalsClient({
+    apiUrl: backend.apiUrl,
+    identity: { kind: 'token', token: async () => 't' },
+    onRetry: () => {},
+    ...options,
+  });
+}
 
 function approvalReply(overrides: Parameters<typeof approval>[0] = {}) {
   return {

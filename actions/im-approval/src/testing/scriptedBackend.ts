@@ -8,8 +8,14 @@ export interface RecordedRequest {
   body: unknown;
 }
 
-/** What the backend does with one request: answer, or drop the connection. */
-export type Reply = { status: number; body: unknown } | 'drop';
+/**
+ * What the backend does with one request: answer, or drop the connection. `heartbeats` spaces go
+ * first, 10 ms apart, as a held long-poll's do; `body: 'drop'` then ends the connection instead.
+ */
+export type Reply =
+  { status: number; body: unknown; heartbeats?: number } | 'drop';
+
+const HEARTBEAT_MS = 10;
 
 /**
  * A real HTTP server on a free port that answers requests in order from a script, and records
@@ -46,13 +52,18 @@ export async function startScriptedBackend(
     } else if (reply === 'drop') {
       req.socket.destroy();
     } else {
-      const body =
-        typeof reply.body === 'string'
-          ? reply.body
-          : JSON.stringify(reply.body);
-      res
-        .writeHead(reply.status, { 'content-type': 'application/json' })
-        .end(body);
+      res.writeHead(reply.status, { 'content-type': 'application/json' });
+      for (let beat = 0; beat < (reply.heartbeats ?? 0); beat++) {
+        res.write(' ');
+        await new Promise(resolve => setTimeout(resolve, HEARTBEAT_MS));
+      }
+      if (reply.body === 'drop') req.socket.destroy();
+      else
+        res.end(
+          typeof reply.body === 'string'
+            ? reply.body
+            : JSON.stringify(reply.body),
+        );
     }
   });
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
