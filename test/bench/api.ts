@@ -47,6 +47,9 @@ export async function createApproval(
   return { approval, answer, started };
 }
 
+/** How long each of the Action's long-polls asks to be held (POLL_SECONDS in actions/im-approval/src/waitForDecision.ts). */
+export const ACTION_POLL_SECONDS = 600;
+
 export function waitOnce(
   pool: http.Agent,
   backend: ApiTarget,
@@ -54,7 +57,7 @@ export function waitOnce(
   token: string,
   options: { seconds?: number; onWritten?: () => void } = {},
 ): Promise<Answer> {
-  const seconds = options.seconds ?? 30;
+  const seconds = options.seconds ?? ACTION_POLL_SECONDS;
   return request(
     pool,
     `${backend.api}/approvals/${id}/wait?timeout=${seconds}s`,
@@ -73,7 +76,7 @@ function resetBeforeAnswer(error: unknown): boolean {
 }
 
 /**
- * Long-polls as the Action does (30 s per call, again while pending: its waitForDecision) until a
+ * Long-polls as the Action does (ACTION_POLL_SECONDS per call, again while pending: its waitForDecision) until a
  * decision; the answer that carried it. A reset before any answer is asked again after a second,
  * as the Action's client does, and counted in `resets`.
  */
