@@ -6,23 +6,41 @@ export interface HeldResponse {
   release(): void;
 }
 
+interface Held {
+  res: Response;
+  committed: boolean;
+  dueAt: number;
+}
+
 /**
  * Keeps held long-polls alive through whatever drops a silent connection: proxies and load
- * balancers after about a minute, fetch after five minutes without headers. One timer serves every
- * held response: at each beat it writes a space, which JSON allows before the value, so the answer
- * still parses as the approval. The first beat commits the status, 200; a failure after that can
- * only end the connection, which the Action takes as a reset and asks again.
+ * balancers after about a minute, fetch after five minutes without headers. Each held response
+ * gets a space every interval, which JSON allows before the value, so the answer still parses as
+ * the approval. The first beat commits the status, 200; a failure after that can only end the
+ * connection, which the Action takes as a reset and asks again.
+ *
+ * One timer serves every held response, and beats each one an interval after it came (or after
+ * its last beat), so beats are spread as the polls arrived: writing to thousands of sockets at
+ * the same instant overflows the network's queues and stalls the event loop.
  */
 export class LongPollHeartbeat {
-  private readonly held = new Set<{ res: Response; committed: boolean }>();
+  /** In the order their beats fall due: each is added, and added again after a beat, an interval ahead. */
+  private readonly held = new Set<Held>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly tickMs: number;
 
-  constructor(private readonly intervalMs: number) {}
+  constructor(private readonly intervalMs: number) {
+    this.tickMs = Math.max(1, Math.min(1000, intervalMs / 10));
+  }
 
   hold(res: Response): HeldResponse {
-    const entry = { res, committed: false };
+    const entry: Held = {
+      res,
+      committed: false,
+      dueAt: Date.now() + this.intervalMs,
+    };
     this.held.add(entry);
-    this.timer ??= setInterval(() => this.beat(), this.intervalMs).unref();
+    this.timer ??= setInterval(() => this.beatDue(), this.tickMs).unref();
     return {
       get committed() {
         return entry.committed;
@@ -37,8 +55,11 @@ export class LongPollHeartbeat {
     };
   }
 
-  private beat() {
+  private beatDue() {
+    const now = Date.now();
     for (const entry of this.held) {
+      if (entry.dueAt > now) return;
+      this.held.delete(entry);
       const { res } = entry;
       if (res.destroyed || res.writableEnded) continue;
       if (!res.headersSent) {
@@ -50,6 +71,8 @@ export class LongPollHeartbeat {
         entry.committed = true;
       }
       res.write(' ');
+      entry.dueAt = now + this.intervalMs;
+      this.held.add(entry);
     }
   }
 }
