@@ -59,3 +59,29 @@ export function processFdInfo(pid: number): {
     value === 'unlimited' ? Infinity : Number(value);
   return { open, softLimit: num(soft), hardLimit: num(hard) };
 }
+
+/**
+ * CPU time of every process with this command name (e.g. `postgres`: the server and its
+ * connections), with that of their children that have exited, in seconds. Processes that exit
+ * between two readings fall out of the later one, so compare readings over a steady pool.
+ */
+export function commandCpuSeconds(
+  command: string,
+  hz = clockTicksPerSecond(),
+): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== command)
+        continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime, stime, cutime, cstime
+      total += [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+    } catch {
+      // gone between listing and reading, or not ours to read
+    }
+  }
+  return total / hz;
+}

@@ -5,14 +5,14 @@ export const sleep = (msec: number) => new Promise(r => setTimeout(r, msec));
 /** Resolves once `cpu()` (CPU-seconds) grows by less than `share` of a core for `quietMs`; at most `maxMs`. */
 export async function settled(
   cpu: () => number,
-  { share = 0.1, quietMs = 600, maxMs = 60_000 } = {},
+  { share = 0.1, quietMs = 600, maxMs = 60_000, sampleMs = 200 } = {},
 ) {
   const until = Date.now() + maxMs;
   let last = cpu();
   let lastAt = performance.now();
   let quietSince = performance.now();
   while (Date.now() < until) {
-    await sleep(200);
+    await sleep(sampleMs);
     const now = performance.now();
     const used = cpu();
     const busy = (used - last) / ((now - lastAt) / 1000);

@@ -20,6 +20,7 @@ import {
   backendLayers,
 } from '../benchStack';
 import { agent, pool, request } from '../client';
+import { commandCpuSeconds } from '../proc';
 import { feishuApprovalCallback } from '../feishuEvent';
 import {
   startProductionBackend,
@@ -32,6 +33,7 @@ import { describe, quantiles } from '../stats';
 import { feishuCallback } from '../../src/__testUtils__/ims';
 import { startGithubOidcIssuer } from '@im-approval/im-sandbox';
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 
 export interface WaitersOptions {
   n: number;
@@ -45,6 +47,13 @@ export interface WaitersOptions {
  * exactly that holds one of each, whatever their phase. Idle is measured over as long.
  */
 const CPU_WINDOW_MS = 30_000;
+/**
+ * Quiet enough to measure a steady state: after a burst (opening N approvals, parking N polls) V8
+ * runs a few more GCs over the next half minute or so, seconds apart, as its allocation rate falls.
+ * Ten quiet seconds, each under 5 % of a core, outlast the gaps between them, and are shorter than
+ * the 30 s between beats.
+ */
+const QUIET = { share: 0.05, quietMs: 10_000, maxMs: 90_000, sampleMs: 1000 };
 
 type Waited = Awaited<ReturnType<typeof waitLikeAction>> | undefined;
 
@@ -58,14 +67,19 @@ async function cpuOver(cpu: () => number, windowMs: number): Promise<number> {
   return cpu() - before;
 }
 
+/** How long after a full GC V8 takes to return the freed pages to the system. */
+const RELEASE_MS = 3000;
+
 interface Footprint {
   rssMb: number;
   heapMb?: number;
 }
 
 async function footprint(backends: ProductionBackend[]): Promise<Footprint> {
-  // RSS after the probe's full GC: what is kept, not garbage a burst left that a later GC frees.
+  // RSS after the probe's full GC, and after V8 has handed the freed pages back (it does so a
+  // little after the GC): what is kept, not garbage a burst left.
   const heaps = await Promise.all(backends.map(b => b.heap()));
+  await sleep(RELEASE_MS);
   const rssMb = backends.reduce((sum, b) => sum + b.rssMb(), 0);
   const heapMb = heaps.every(h => h)
     ? heaps.reduce((sum, h) => sum + h!.heapUsedMb, 0)
@@ -290,7 +304,7 @@ async function configuration(
     await settled(cpu);
     const before = await footprint(backends);
     const fdsBefore = backends.map(b => b.fds().open);
-    await settled(cpu);
+    await settled(cpu, QUIET);
     const idleCpu = await cpuOver(cpu, CPU_WINDOW_MS);
 
     const waiterOf = (i: number) => backends[i % backends.length];
@@ -313,10 +327,10 @@ async function configuration(
     await settled(cpu);
     const parkSeconds = (performance.now() - parkStarted) / 1000;
     // The probe's full GC collects what parking left, so that the window below holds the parked
-    // waiters alone; the GC counts as parking's.
+    // waiters alone; the GCs until it is quiet count as parking's.
     const parked = await footprint(backends);
     const fds = backends.map(b => b.fds());
-    await settled(cpu);
+    await settled(cpu, QUIET);
     const pollCpuMs = ((cpu() - cpuAtPark) * 1000) / n;
     const parkedCpu = await cpuOver(cpu, CPU_WINDOW_MS);
 
@@ -335,6 +349,7 @@ async function configuration(
     let lastAck = 0;
     const ackTimes: number[] = [];
     const cpuAtBurst = {
+      database: commandCpuSeconds('postgres'),
       backend: cpu(),
       sandbox: stack.sandbox.cpuSeconds(),
       bench: process.cpuUsage(),
@@ -373,6 +388,7 @@ async function configuration(
     ).length;
     const benchCpu = process.cpuUsage(cpuAtBurst.bench);
     const burstCpu = {
+      database: commandCpuSeconds('postgres') - cpuAtBurst.database,
       backend: cpu() - cpuAtBurst.backend,
       sandbox: stack.sandbox.cpuSeconds() - cpuAtBurst.sandbox,
       bench: (benchCpu.user + benchCpu.system) / 1e6,
@@ -416,7 +432,8 @@ async function configuration(
     figure(
       `${label}: CPU during the burst`,
       `backend${backends.length > 1 ? 's' : ''} ${burstCpu.backend.toFixed(1)} s, IM sandbox ${burstCpu.sandbox.toFixed(1)} s, ` +
-        `benchmark client ${burstCpu.bench.toFixed(1)} s, in ${burstCpu.wall.toFixed(1)} s wall`,
+        `benchmark client ${burstCpu.bench.toFixed(1)} s${setup.database === 'postgres' ? `, PostgreSQL server ${burstCpu.database.toFixed(1)} s` : ''}, in ${burstCpu.wall.toFixed(1)} s wall ` +
+        `(${(((burstCpu.backend + burstCpu.sandbox + burstCpu.bench + (setup.database === 'postgres' ? burstCpu.database : 0)) / burstCpu.wall) * 100).toFixed(0)}% of one core; this machine has ${availableParallelism()})`,
     );
     figure(
       `${label}: RSS / heap: before → parked → after`,
