@@ -5,14 +5,19 @@ import type {
   ImConnectionObserver,
   ImEventHandler,
 } from '@im-approval/plugin-im-approval-node';
-import {
-  EventDispatcher,
-  LoggerLevel,
-  WSClient,
-  type Logger,
-} from '@larksuiteoapi/node-sdk';
+import type { Logger } from '@larksuiteoapi/node-sdk';
 import { z } from 'zod';
 import { feishuApprovalEvent } from './feishuCallback';
+
+/**
+ * Feishu's SDK, loaded by the first long connection: it costs about 18 MB of heap, which a backend
+ * taking Feishu's callbacks, or no Feishu at all, need not carry. (A `require`: jest's module
+ * registry refuses a dynamic import.)
+ */
+function larkSdk(): typeof import('@larksuiteoapi/node-sdk') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@larksuiteoapi/node-sdk');
+}
 
 /** The SDK's WSClient silently refuses other app ids; say so at start-up instead. */
 const SELF_BUILT_APP_ID = /^cli_[0-9a-fA-F]{16}$/;
@@ -53,6 +58,7 @@ export async function openFeishuLongConnection(
       `Integration "${integration.id}": Feishu long connections are only for self-built apps, whose App ID looks like cli_ and 16 hex digits (got ${integration.appId})`,
     );
   }
+  const { EventDispatcher, LoggerLevel, WSClient } = larkSdk();
   const sdk = sdkLogger(logger.child({ integration: integration.id }));
   const apply = async (event: string, data: unknown) => {
     const parsed = dispatchedEventSchema.safeParse(data);
