@@ -142,7 +142,7 @@ export const imApprovalPlugin = createBackendPlugin({
           ? new PostgresChangeBus(knex, logger)
           : new LocalChangeBus();
         const changes = new ApprovalChanges(bus, logger, {
-          changedSince: (ids, since) => store.changedSince(ids, since),
+          versions: ids => store.versions(ids),
         });
         await changes.start();
         lifecycle.addShutdownHook(() => changes.stop());

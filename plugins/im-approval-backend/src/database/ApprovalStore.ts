@@ -137,6 +137,10 @@ export interface ApprovalStore {
   listExpired(now: Date, limit: number): Promise<Approval[]>;
   /** Marks pending approvals as just reconciled so the next pass starts with others. */
   touch(ids: string[]): Promise<void>;
-  /** Those of `ids` written at or after `since`: whose waiters may have missed a change. */
-  changedSince(ids: string[], since: Date): Promise<string[]>;
+  /** The status and last write of each of these approvals that exists, for waiters that may have missed a change. */
+  versions(
+    ids: string[],
+  ): Promise<
+    Array<{ id: string; status: Approval['status']; updatedAt: string }>
+  >;
 }

@@ -547,16 +547,20 @@ export class DatabaseApprovalStore implements ApprovalStore {
     return rows.map(toApproval);
   }
 
-  async changedSince(ids: string[], since: Date) {
-    const changed: string[] = [];
+  async versions(ids: string[]) {
+    const versions = [];
     for (let start = 0; start < ids.length; start += READ_BATCH) {
       const rows = await this.knex<ApprovalRow>(APPROVALS)
-        .select('id')
-        .whereIn('id', ids.slice(start, start + READ_BATCH))
-        .where('updated_at', '>=', since);
-      changed.push(...rows.map(row => row.id));
+        .select('id', 'status', 'updated_at')
+        .whereIn('id', ids.slice(start, start + READ_BATCH));
+      for (const row of rows)
+        versions.push({
+          id: row.id,
+          status: row.status,
+          updatedAt: iso(row.updated_at),
+        });
     }
-    return changed;
+    return versions;
   }
 
   async touch(ids: string[]) {

@@ -136,6 +136,31 @@ describe('ApprovalService', () => {
     expect(reads).toHaveBeenCalledTimes(1);
   });
 
+  it('answers a waiter whose notification was lost at the next recheck, and leaves the other waiters parked', async () => {
+    const { service, store, knex } = await scriptedCore({ recheckMs: 100 });
+    const { approval } = await service.create(request(), workflow());
+    const other = await service.create(
+      request({ idempotencyKey: 'another' }),
+      workflow(),
+    );
+    const waiting = service.wait(approval.id, 30);
+    const otherWaiting = service.wait(other.approval.id, 1);
+    await new Promise(r => setTimeout(r, 50));
+    const reads = jest.spyOn(store, 'get');
+    // Written as another replica would, its notification lost on the way.
+    await knex('im_approval_approvals').where({ id: approval.id }).update({
+      status: 'approved',
+      decided_by: 'Alice',
+      updated_at: new Date(),
+    });
+    const started = Date.now();
+    await expect(waiting).resolves.toMatchObject({ status: 'approved' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await expect(otherWaiting).resolves.toMatchObject({ status: 'pending' });
+    // Only the changed approval's waiter read it again.
+    expect(reads.mock.calls.map(([id]) => id)).toEqual([approval.id]);
+  });
+
   it('reads a parked poll once: at its start, not again when it ends with nothing changed', async () => {
     const { service, store } = await scriptedCore();
     const { approval } = await service.create(request(), workflow());

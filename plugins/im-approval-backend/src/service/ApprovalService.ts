@@ -38,7 +38,10 @@ import type {
 } from '../database/ApprovalStore';
 import { checkPolicy } from '../templates/checkPolicy';
 import { renderTemplate, templateVariables } from '../templates/renderTemplate';
-import type { ApprovalChanges } from '../waiting/ApprovalChanges';
+import {
+  approvalVersion,
+  type ApprovalChanges,
+} from '../waiting/ApprovalChanges';
 import type { ApprovalExpiry } from './ApprovalExpiry';
 import type { ApprovalTransitions } from './ApprovalTransitions';
 import { approvalStagesOf } from './approvalStages';
@@ -426,6 +429,7 @@ export class ApprovalService {
     try {
       let approval = await this.get(id);
       await options.authorize?.(approval);
+      subscription.saw(approvalVersion(approval));
       let holding = false;
       for (;;) {
         if (isTerminal(approval.status)) return approval;
@@ -456,6 +460,7 @@ export class ApprovalService {
           return approval;
         const before = approval;
         approval = await this.get(id);
+        subscription.saw(approvalVersion(approval));
         // A stage moved on: the waiter is told now, so the Action can say whom it waits on next.
         if (JSON.stringify(approval.stages) !== JSON.stringify(before.stages))
           return approval;

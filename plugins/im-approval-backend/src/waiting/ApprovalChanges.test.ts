@@ -1,5 +1,5 @@
 import { mockServices } from '@backstage/backend-test-utils';
-import { ApprovalChanges } from './ApprovalChanges';
+import { ApprovalChanges, approvalVersion } from './ApprovalChanges';
 import { LocalChangeBus } from './ChangeBus';
 
 describe('ApprovalChanges', () => {
@@ -29,44 +29,56 @@ describe('ApprovalChanges', () => {
     }
   });
 
-  it('wakes at a recheck only the waiters of approvals written since the last one, looking back again after a failed one', async () => {
-    const asked: Array<{ ids: string[]; since: number }> = [];
-    let answer: () => Promise<string[]> = async () => ['b'];
+  it('wakes at a recheck only the waiters that read another version than the approval has now, and keeps on after a failed one', async () => {
+    const current = new Map([
+      ['a', { status: 'pending', updatedAt: '2026-12-02T10:00:00.000Z' }],
+      ['b', { status: 'pending', updatedAt: '2026-12-02T10:00:00.000Z' }],
+    ]);
+    const asked: string[][] = [];
+    let failing = false;
     const logger = mockServices.logger.mock();
     const changes = new ApprovalChanges(new LocalChangeBus(), logger, {
       recheckMs: 50,
-      changedSince: async (ids, since) => {
-        asked.push({ ids, since: since.getTime() });
-        return answer();
+      versions: async ids => {
+        asked.push(ids);
+        if (failing) throw new Error('database gone');
+        return ids.flatMap(id => {
+          const version = current.get(id);
+          return version ? [{ id, ...version }] : [];
+        });
       },
     });
-    const startedAt = Date.now();
     await changes.start();
     const a = changes.subscribe('a');
     const b = changes.subscribe('b');
+    a.saw(approvalVersion(current.get('a')!));
+    b.saw(approvalVersion(current.get('b')!));
     try {
-      const waitingA = a.next(400);
+      // Nothing changed: rechecks come and go, nobody wakes.
+      await expect(a.next(200)).resolves.toBe('timeout');
+      expect(asked.length).toBeGreaterThanOrEqual(2);
+      expect([...asked[0]].sort()).toEqual(['a', 'b']);
+
+      // Written elsewhere, its notification lost: the next recheck wakes its waiter alone.
+      current.set('b', {
+        status: 'approved',
+        updatedAt: '2026-12-02T10:05:00.000Z',
+      });
+      const waitingA = a.next(200);
       await expect(b.next(60_000)).resolves.toBe('changed');
       await expect(waitingA).resolves.toBe('timeout');
-      expect(asked[0].ids.sort()).toEqual(['a', 'b']);
-      // The first looks back from the start, a minute earlier for late commits and clocks behind.
-      expect(asked[0].since).toBeLessThanOrEqual(startedAt - 60_000 + 5);
 
-      answer = async () => {
-        throw new Error('database gone');
-      };
-      const failedAt = asked.length;
-      await new Promise(resolve => setTimeout(resolve, 150));
+      failing = true;
+      await new Promise(resolve => setTimeout(resolve, 120));
       expect(logger.warn).toHaveBeenCalledWith(
         expect.stringContaining('database gone'),
       );
-      answer = async () => [];
-      await new Promise(resolve => setTimeout(resolve, 150));
-      // After a failure the same moment is asked about again; after a success, a later one.
-      expect(asked[failedAt + 1].since).toBe(asked[failedAt].since);
-      expect(asked[asked.length - 1].since).toBeGreaterThan(
-        asked[failedAt].since,
-      );
+      failing = false;
+      current.set('a', {
+        status: 'rejected',
+        updatedAt: '2026-12-02T10:06:00.000Z',
+      });
+      await expect(a.next(60_000)).resolves.toBe('changed');
     } finally {
       a.close();
       b.close();

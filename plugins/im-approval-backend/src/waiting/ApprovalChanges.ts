@@ -2,29 +2,35 @@ import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { ChangeBus } from './ChangeBus';
 import { WaiterHub } from './WaiterHub';
 
-/** Finds which of the waited approvals were written at or after a moment. */
-export type ChangedSince = (ids: string[], since: Date) => Promise<string[]>;
+/** What the recheck compares: a waiter re-reads when its approval's differs from what it read. */
+export function approvalVersion(approval: {
+  status: string;
+  updatedAt: string;
+}): string {
+  return `${approval.status} ${approval.updatedAt}`;
+}
+
+/** The status and last write of each of these approvals that exists. */
+export type ApprovalVersions = (
+  ids: string[],
+) => Promise<Array<{ id: string; status: string; updatedAt: string }>>;
 
 export interface ApprovalChangesOptions {
   /**
    * How often the recheck runs: in case a notification was lost (a peer's publish that failed; the
-   * bus itself wakes everyone after a gap it knows of), one query asks which waited approvals were
-   * written since the last recheck, and only their waiters re-read. Default 30 s.
+   * bus itself wakes everyone after a gap it knows of), one query reads the version of every waited
+   * approval, and only the waiters that read another version re-read. Default 30 s.
    */
   recheckMs?: number;
   /** Without it, the recheck wakes every waiter. */
-  changedSince?: ChangedSince;
+  versions?: ApprovalVersions;
 }
-
-/** Writes a little older than the last recheck count too: a replica's clock may be behind, a commit late. */
-const RECHECK_OVERLAP_MS = 60_000;
 
 /** Announces that an approval changed: to this process's waiters at once, to other replicas through the bus. */
 export class ApprovalChanges {
   private readonly hub = new WaiterHub();
   private readonly recheckMs: number;
   private timer: NodeJS.Timeout | undefined;
-  private lastRecheck = Date.now();
   private rechecking = false;
 
   constructor(
@@ -40,7 +46,6 @@ export class ApprovalChanges {
       onChange: id => this.hub.wake(id),
       onGap: () => this.hub.wakeAll(),
     });
-    this.lastRecheck = Date.now();
     this.timer = setInterval(() => this.recheck(), this.recheckMs).unref();
   }
 
@@ -51,24 +56,20 @@ export class ApprovalChanges {
   }
 
   private async recheck() {
-    const { changedSince } = this.options;
-    if (!changedSince) {
+    const { versions } = this.options;
+    if (!versions) {
       this.hub.wakeAll();
       return;
     }
     const ids = this.hub.ids();
-    const started = Date.now();
-    if (ids.length === 0 || this.rechecking) {
-      if (!this.rechecking) this.lastRecheck = started;
-      return;
-    }
+    if (ids.length === 0 || this.rechecking) return;
     this.rechecking = true;
     try {
-      const since = new Date(this.lastRecheck - RECHECK_OVERLAP_MS);
-      for (const id of await changedSince(ids, since)) this.hub.wake(id);
-      this.lastRecheck = started;
+      const rows = await versions(ids);
+      this.hub.wakeChanged(
+        new Map(rows.map(row => [row.id, approvalVersion(row)])),
+      );
     } catch (error) {
-      // The next recheck looks back to the same moment, so nothing is skipped.
       this.logger.warn(
         `Could not recheck the approvals waited on: ${(error as Error).message}`,
       );

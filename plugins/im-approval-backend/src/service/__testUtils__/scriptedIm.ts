@@ -135,6 +135,8 @@ export async function scriptedCore(
     entities?: Entity[];
     readsPerMinute?: number;
     readsPerSecond?: number;
+    /** How often waiters' approvals are rechecked for changes whose notification was lost; default 30 s. */
+    recheckMs?: number;
   } = {},
 ) {
   const knex = await migratedClient({
@@ -177,7 +179,10 @@ export async function scriptedCore(
     callbackMaxAgeSeconds: 300,
     keepToRateLimits: true,
   });
-  const changes = new ApprovalChanges(new LocalChangeBus(), logger);
+  const changes = new ApprovalChanges(new LocalChangeBus(), logger, {
+    recheckMs: options.recheckMs,
+    versions: ids => store.versions(ids),
+  });
   await changes.start();
   const transitions = new ApprovalTransitions({
     store,
@@ -210,6 +215,7 @@ export async function scriptedCore(
     githubServerUrl: 'https://github.com',
   });
   return {
+    knex,
     im,
     store,
     changes,
