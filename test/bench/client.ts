@@ -9,10 +9,16 @@ export interface Answer {
   at: number;
 }
 
-/** A pool of keep-alive connections: `maxSockets` requests in flight at once, the rest queue. */
+/**
+ * A pool of keep-alive connections: `maxSockets` requests in flight at once, the rest queue. TCP
+ * keep-alive probes start after a minute of silence, as fetch's (the Action's client) do: node:http's
+ * default second had 5,000 parked polls send 5,000 probes a second, which overflowed the loopback's
+ * queue until some connections timed out.
+ */
 export function agent(maxSockets = 64): http.Agent {
   return new http.Agent({
     keepAlive: true,
+    keepAliveMsecs: 60_000,
     maxSockets,
     maxFreeSockets: maxSockets,
     scheduling: 'fifo',
