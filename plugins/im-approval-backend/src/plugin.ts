@@ -138,12 +138,11 @@ export const imApprovalPlugin = createBackendPlugin({
             'imApproval.secretsKey is not configured: IM apps can be added in app-config only',
           );
         }
-        const bus = isPostgres(knex)
-          ? new PostgresChangeBus(knex, logger)
-          : new LocalChangeBus();
-        const changes = new ApprovalChanges(bus, logger, {
-          versions: ids => store.versions(ids),
-        });
+        const changes = isPostgres(knex)
+          ? new ApprovalChanges(new PostgresChangeBus(knex, logger), logger, {
+              recheck: { versions: ids => store.versions(ids) },
+            })
+          : new ApprovalChanges(new LocalChangeBus(), logger);
         await changes.start();
         lifecycle.addShutdownHook(() => changes.stop());
 

@@ -17,19 +17,17 @@ export type ApprovalVersions = (
 
 export interface ApprovalChangesOptions {
   /**
-   * How often the recheck runs: in case a notification was lost (a peer's publish that failed; the
-   * bus itself wakes everyone after a gap it knows of), one query reads the version of every waited
-   * approval, and only the waiters that read another version re-read. Default 30 s.
+   * For a bus that can lose a notification (a peer's publish that failed; the bus itself wakes
+   * everyone after a gap it knows of): every `everyMs` (default 30 s) one query reads the version of
+   * every waited approval, and only the waiters that read another version re-read. Without it,
+   * nothing is rechecked: in one process no notification can be lost.
    */
-  recheckMs?: number;
-  /** Without it, the recheck wakes every waiter. */
-  versions?: ApprovalVersions;
+  recheck?: { versions: ApprovalVersions; everyMs?: number };
 }
 
 /** Announces that an approval changed: to this process's waiters at once, to other replicas through the bus. */
 export class ApprovalChanges {
   private readonly hub = new WaiterHub();
-  private readonly recheckMs: number;
   private timer: NodeJS.Timeout | undefined;
   private rechecking = false;
 
@@ -37,16 +35,19 @@ export class ApprovalChanges {
     private readonly bus: ChangeBus,
     private readonly logger: LoggerService,
     private readonly options: ApprovalChangesOptions = {},
-  ) {
-    this.recheckMs = options.recheckMs ?? 30_000;
-  }
+  ) {}
 
   async start() {
     await this.bus.start({
       onChange: id => this.hub.wake(id),
       onGap: () => this.hub.wakeAll(),
     });
-    this.timer = setInterval(() => this.recheck(), this.recheckMs).unref();
+    const { recheck } = this.options;
+    if (recheck)
+      this.timer = setInterval(
+        () => this.recheck(recheck.versions),
+        recheck.everyMs ?? 30_000,
+      ).unref();
   }
 
   stop() {
@@ -55,12 +56,7 @@ export class ApprovalChanges {
     return this.bus.stop();
   }
 
-  private async recheck() {
-    const { versions } = this.options;
-    if (!versions) {
-      this.hub.wakeAll();
-      return;
-    }
+  private async recheck(versions: ApprovalVersions) {
     const ids = this.hub.ids();
     if (ids.length === 0 || this.rechecking) return;
     this.rechecking = true;

@@ -179,9 +179,12 @@ export async function scriptedCore(
     callbackMaxAgeSeconds: 300,
     keepToRateLimits: true,
   });
+  // As a replica on PostgreSQL, whose notifications can be lost, rechecks.
   const changes = new ApprovalChanges(new LocalChangeBus(), logger, {
-    recheckMs: options.recheckMs,
-    versions: ids => store.versions(ids),
+    recheck: {
+      versions: ids => store.versions(ids),
+      everyMs: options.recheckMs,
+    },
   });
   await changes.start();
   const transitions = new ApprovalTransitions({
