@@ -38,14 +38,14 @@ describe('LongPollHeartbeat', () => {
     await sleep(200);
     const second = heldResponse();
     const secondHeld = heartbeat.hold(second.asExpress);
-    expect(held.committed).toBe(false);
+    expect(first.res.headersSent).toBe(false);
 
     await sleep(300);
     // The first is due (at 400 ms), the second (at 600 ms) not yet: beats are not all at once.
     expect(first.writes).toHaveLength(1);
     expect(second.writes).toHaveLength(0);
     expect(first.writes[0] - started).toBeGreaterThanOrEqual(400);
-    expect(held.committed).toBe(true);
+    expect(first.res.headersSent).toBe(true);
     expect(first.res.statusCode).toBe(200);
     expect(first.headers).toMatchObject({
       'content-type': 'application/json; charset=utf-8',
@@ -78,7 +78,7 @@ describe('LongPollHeartbeat', () => {
 
     expect(brief.writes).toHaveLength(0);
     expect(gone.writes).toHaveLength(0);
-    expect(goneHeld.committed).toBe(false);
+    expect(gone.res.headersSent).toBe(false);
     expect(released.writes).toHaveLength(count);
     goneHeld.release();
   });

@@ -1,14 +1,7 @@
 import type { Response } from 'express';
 
-export interface HeldResponse {
-  /** Whether the status and headers went out with a heartbeat: the answer must then be the body alone. */
-  readonly committed: boolean;
-  release(): void;
-}
-
 interface Held {
   res: Response;
-  committed: boolean;
   dueAt: number;
 }
 
@@ -33,18 +26,15 @@ export class LongPollHeartbeat {
     this.tickMs = Math.max(1, Math.min(1000, intervalMs / 10));
   }
 
-  hold(res: Response): HeldResponse {
-    const entry: Held = {
-      res,
-      committed: false,
-      dueAt: Date.now() + this.intervalMs,
-    };
+  /**
+   * Beats `res` until released. Once a beat has gone out, `res.headersSent` is true and the answer
+   * must be the body alone.
+   */
+  hold(res: Response): { release(): void } {
+    const entry: Held = { res, dueAt: Date.now() + this.intervalMs };
     this.held.add(entry);
     this.timer ??= setInterval(() => this.beatDue(), this.tickMs).unref();
     return {
-      get committed() {
-        return entry.committed;
-      },
       release: () => {
         this.held.delete(entry);
         if (this.held.size === 0 && this.timer) {
@@ -68,7 +58,6 @@ export class LongPollHeartbeat {
         // Nothing on the way may hold the beats back to compress or buffer them.
         res.setHeader('cache-control', 'no-store, no-transform');
         res.setHeader('x-accel-buffering', 'no');
-        entry.committed = true;
       }
       res.write(' ');
       entry.dueAt = now + this.intervalMs;

@@ -26,7 +26,7 @@ import type { ImEventIntake } from '../service/ImEventIntake';
 import type { IntegrationProbe } from '../service/IntegrationProbe';
 import type { Settings } from '../settings/openSettings';
 import { createAudited } from './audited';
-import { LongPollHeartbeat, type HeldResponse } from './LongPollHeartbeat';
+import { LongPollHeartbeat } from './LongPollHeartbeat';
 import {
   githubSettingsRoutes,
   githubWebhookRoute,
@@ -159,7 +159,7 @@ export function createRouter({
     const caller = await callers.resolve(req);
     const { id } = parseInput(idSchema, req.params, 'path');
     const { timeout } = parseInput(waitQuerySchema, req.query, 'query');
-    let held: HeldResponse | undefined;
+    let held: { release(): void } | undefined;
     let approval: Approval;
     try {
       approval = await service.wait(id, timeout, {
@@ -170,7 +170,8 @@ export function createRouter({
         onHold: () => (held = heartbeat.hold(res)),
       });
     } catch (error) {
-      if (!held?.committed) throw error;
+      // Before any beat, the error is still a status; after one, only the connection can end.
+      if (!res.headersSent) throw error;
       logger.warn(
         `Long-poll of approval ${id} ended after its status was sent: ${(error as Error).message}`,
       );
