@@ -135,6 +135,11 @@ export interface ApprovalStore {
     createdBefore?: Date;
   }): Promise<Approval[]>;
   listExpired(now: Date, limit: number): Promise<Approval[]>;
+  /**
+   * The latest approved approval of the same template, repository and environment (a template
+   * test's has none): where "what changes" starts from.
+   */
+  lastApproved(approval: Approval): Promise<Approval | undefined>;
   /** Marks pending approvals as just reconciled so the next pass starts with others. */
   touch(ids: string[]): Promise<void>;
   /** The status and last write of each of these approvals that exists, for waiters that may have missed a change. */

@@ -448,6 +448,60 @@ describe.each(databases.eachSupportedId())(
         ).toEqual(messages);
     });
 
+    it('finds the latest approved approval of the same template, repository and environment, never a test', async () => {
+      const line = `deploy-${randomUUID()}`;
+      const open = async (overrides: Partial<NewApproval> = {}) => {
+        const approval = newApproval({
+          template: line,
+          ...overrides,
+          context: {
+            ...newApproval().context,
+            environment: 'production',
+            ...overrides.context,
+          },
+        });
+        return (
+          await store.insert(approval, { type: 'created', source: 'api' })
+        ).approval;
+      };
+      const decide = (id: string, status: 'approved' | 'rejected') =>
+        store.transition(id, { status }, { type: status, source: 'callback' });
+      const first = await open({
+        context: { ...newApproval().context, sha: 'a1' },
+      });
+      await decide(first.id, 'approved');
+      const rejected = await open();
+      await decide(rejected.id, 'rejected');
+      const test = await open({
+        context: {
+          ...newApproval().context,
+          environment: 'production',
+          test: true,
+        },
+      });
+      await decide(test.id, 'approved');
+      const staging = await open({
+        context: { ...newApproval().context, environment: 'staging' },
+      });
+      await decide(staging.id, 'approved');
+      const otherRepository = await open({
+        context: { ...newApproval().context, repository: 'acme/web' },
+      });
+      await decide(otherRepository.id, 'approved');
+
+      const current = await open({
+        context: { ...newApproval().context, sha: 'b2' },
+      });
+      expect((await store.lastApproved(current))?.id).toBe(first.id);
+      // An approval is never its own predecessor, and a test has none.
+      expect(await store.lastApproved(first)).toBeUndefined();
+      expect(await store.lastApproved(test)).toBeUndefined();
+
+      await decide(current.id, 'approved');
+      const next = await open();
+      expect((await store.lastApproved(next))?.id).toBe(current.id);
+    });
+
     it('lists expired pending approvals only', async () => {
       const past = newApproval({ expiresAt: new Date(Date.now() - 1000) });
       const future = newApproval();

@@ -18,6 +18,7 @@ import type {
   NewTimelineEvent,
 } from './ApprovalStore';
 import { iso, type Timestamp } from './rows';
+import { changeLineOf } from './changeLine';
 import { isPostgres } from './migratedClient';
 import { StatementBatch } from './StatementBatch';
 import { storable } from './storableText';
@@ -44,6 +45,7 @@ interface ApprovalRow {
   stages: string;
   requester: string | null;
   requester_ref: string | null;
+  change_line: string | null;
   im_instance_id: string | null;
   im_url: string | null;
   decided_by: string | null;
@@ -251,6 +253,7 @@ export class DatabaseApprovalStore implements ApprovalStore {
       stages: JSON.stringify(approval.stages),
       requester: JSON.stringify(approval.requester),
       requester_ref: approval.requester.entityRef ?? null,
+      change_line: changeLineOf(approval.template, approval.context),
       created_at: now,
       updated_at: now,
       expires_at: approval.expiresAt,
@@ -536,6 +539,18 @@ export class DatabaseApprovalStore implements ApprovalStore {
       .orderBy('updated_at')
       .limit(options.limit);
     return rows.map(toApproval);
+  }
+
+  async lastApproved(approval: Approval) {
+    const line = changeLineOf(approval.template, approval.context);
+    if (!line) return undefined;
+    const row = await this.knex<ApprovalRow>(APPROVALS)
+      .where({ change_line: line, status: 'approved' })
+      .whereNot({ id: approval.id })
+      .whereNotNull('decided_at')
+      .orderBy('decided_at', 'desc')
+      .first();
+    return row && toApproval(row);
   }
 
   async listExpired(now: Date, limit: number) {

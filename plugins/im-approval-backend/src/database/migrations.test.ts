@@ -1,6 +1,7 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { randomUUID } from 'node:crypto';
+import { changeLineOf } from './changeLine';
 
 jest.setTimeout(60_000);
 
@@ -67,6 +68,40 @@ describe.each(databases.eachSupportedId())('migrations on %p', databaseId => {
       .update({ decided_by: null, im_instance_id: null });
     await knex.migrate.rollback({ directory }, true);
     expect(await knex.schema.hasTable('im_approval_approvals')).toBe(false);
+    await knex.destroy();
+  });
+
+  it('give approvals opened before change lines the line the store computes, and none to template tests', async () => {
+    const knex = await databases.init(databaseId);
+    await knex.migrate.up({ directory, name: '20261121000000_init.js' });
+    const run = legacyApproval('run-2', 'github:acme/api');
+    run.context = JSON.stringify({
+      repository: 'acme/api',
+      environment: 'production',
+      verified: true,
+      caller: 'github:acme/api',
+    });
+    const test = legacyApproval('test-2', 'user:default/alice');
+    test.context = JSON.stringify({
+      repository: 'acme/api',
+      verified: false,
+      caller: 'user:default/alice',
+      test: true,
+    });
+    await knex('im_approval_approvals').insert([run, test]);
+
+    await knex.migrate.latest({ directory });
+    const lines = await knex('im_approval_approvals')
+      .select('id', 'change_line')
+      .orderBy('idempotency_key');
+    expect(lines).toEqual([
+      {
+        id: run.id,
+        change_line: changeLineOf('deploy', JSON.parse(run.context)),
+      },
+      { id: test.id, change_line: null },
+    ]);
+    expect(lines[0].change_line).toMatch(/^[0-9a-f]{64}$/);
     await knex.destroy();
   });
 });
