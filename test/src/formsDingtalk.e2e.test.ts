@@ -3,6 +3,12 @@ import type {
   TemplateView,
 } from '@im-approval/plugin-im-approval-common';
 import {
+  contextInSandbox,
+  firstRunContext,
+  LATER_COMMIT,
+  laterCommitChanges,
+} from './__testUtils__/requestContext';
+import {
   decideInSandbox,
   eventually,
   oidcToken,
@@ -119,6 +125,12 @@ describe('DingTalk forms the backend makes (real backend, DingTalk sandbox)', ()
           label: 'Reason',
           required: false,
         },
+        {
+          componentType: 'TextareaField',
+          id: 'field_3',
+          label: 'Context',
+          required: false,
+        },
       ],
     });
   });
@@ -134,9 +146,15 @@ describe('DingTalk forms the backend makes (real backend, DingTalk sandbox)', ()
       approvers: Array<{ userId: string; node: number; actionType: string }>;
     }>(stack.sandbox, 'GET', `/dingtalk/instances/${encodeURIComponent(id)}`);
     expect(instance.processCode).toBe(formId);
-    expect(instance.form).toEqual([
+    expect(instance.form.slice(0, 2)).toEqual([
       { name: 'Service', value: 'api' },
       { name: 'Reason', value: 'release 1.2' },
+    ]);
+    // DingTalk shows an instance by its form's name: the title leads the context.
+    expect(instance.form[2].name).toBe('Context');
+    expect(instance.form[2].value.split('\n')).toEqual([
+      `${approval.title} · requested by GitHub user octocat`,
+      ...firstRunContext(CONFIG_TEMPLATE.name),
     ]);
     expect(
       instance.approvers.map(a => `${a.node} ${a.actionType} ${a.userId}`),
@@ -213,6 +231,23 @@ describe('DingTalk forms the backend makes (real backend, DingTalk sandbox)', ()
     ).toEqual(['approved Bob Li', 'approved Alice Chen, Bob Li']);
   });
 
+  it('tells the next request what changes: a compare link from the commit last approved for the template and environment', async () => {
+    const { approval } = await openApproval(
+      stack,
+      backend(),
+      { template: CONFIG_TEMPLATE.name },
+      LATER_COMMIT,
+    );
+    const context = await contextInSandbox(
+      stack,
+      'dingtalk',
+      approval.imInstanceId!,
+    );
+    expect(context).toEqual(
+      expect.arrayContaining(laterCommitChanges(CONFIG_TEMPLATE.name)),
+    );
+  });
+
   it('finds an edit made in DingTalk’s console, refuses approvals naming it, and is set right by updating the form in place', async () => {
     const created = await settings('POST', '/templates', API_TEMPLATE);
     if (created.status !== 201)
@@ -273,7 +308,7 @@ describe('DingTalk forms the backend makes (real backend, DingTalk sandbox)', ()
     expect(updated.body).toMatchObject({ formId: made.formId, drift: [] });
     expect(
       (await sandboxForm(made.formId)).components.map(c => c.label),
-    ).toEqual(['Service', 'Reason']);
+    ).toEqual(['Service', 'Reason', 'Context']);
     await openApproval(stack, backend(), { template: API_TEMPLATE.name });
   });
 

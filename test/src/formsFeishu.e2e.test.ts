@@ -9,6 +9,12 @@ import {
   openApproval,
   waitFor,
 } from './__testUtils__/flow';
+import {
+  contextInSandbox,
+  firstRunContext,
+  LATER_COMMIT,
+  laterCommitChanges,
+} from './__testUtils__/requestContext';
 import { FEISHU_APP, feishuCallback } from './__testUtils__/ims';
 import {
   api,
@@ -99,6 +105,7 @@ describe('Feishu approval definitions the backend makes (real backend, Feishu sa
     expect(made.form).toEqual([
       { id: 'field_1', name: 'Service', type: 'textarea', required: false },
       { id: 'field_2', name: 'Reason', type: 'textarea', required: false },
+      { id: 'field_3', name: 'Context', type: 'textarea', required: false },
     ]);
     expect(
       made.nodes.map(node => `${node.customNodeId} ${node.name} ${node.type}`),
@@ -116,8 +123,12 @@ describe('Feishu approval definitions the backend makes (real backend, Feishu sa
       approvers: Array<{ openId: string; nodeName: string; status: string }>;
     }>(stack.sandbox, 'GET', `/feishu/instances/${code}`);
     expect(instance.approvalCode).toBe(formId);
-    expect(instance.form.map(field => `${field.name}: ${field.value}`)).toEqual(
-      ['Service: api', 'Reason: release 1.2'],
+    expect(
+      instance.form.slice(0, 2).map(field => `${field.name}: ${field.value}`),
+    ).toEqual(['Service: api', 'Reason: release 1.2']);
+    expect(instance.form[2].name).toBe('Context');
+    expect(instance.form[2].value.split('\n')).toEqual(
+      firstRunContext(TEMPLATE),
     );
     expect(
       instance.approvers.map(a => `${a.nodeName} ${a.openId} ${a.status}`),
@@ -185,6 +196,23 @@ describe('Feishu approval definitions the backend makes (real backend, Feishu sa
     ).toEqual(['approved Alice Chen', 'approved Bob Li, Carol Wang']);
   });
 
+  it('tells the next request what changes: a compare link from the commit last approved for the template and environment', async () => {
+    const { approval } = await openApproval(
+      stack,
+      backend(),
+      { template: TEMPLATE },
+      LATER_COMMIT,
+    );
+    const context = await contextInSandbox(
+      stack,
+      'feishu',
+      approval.imInstanceId!,
+    );
+    expect(context).toEqual(
+      expect.arrayContaining(laterCommitChanges(TEMPLATE)),
+    );
+  });
+
   it('finds an edit made in the approval console, refuses approvals naming it, and is set right by updating the definition in place', async () => {
     await sandboxControl(
       stack.sandbox,
@@ -228,6 +256,7 @@ describe('Feishu approval definitions the backend makes (real backend, Feishu sa
     expect(restored.form.map(widget => widget.name)).toEqual([
       'Service',
       'Reason',
+      'Context',
     ]);
     expect(restored.nodes.map(node => node.type)).toEqual(['OR', 'AND']);
     await openApproval(stack, backend(), { template: TEMPLATE });

@@ -3,6 +3,12 @@ import type {
   TemplateView,
 } from '@im-approval/plugin-im-approval-common';
 import {
+  contextInSandbox,
+  firstRunContext,
+  LATER_COMMIT,
+  laterCommitChanges,
+} from './__testUtils__/requestContext';
+import {
   decideInSandbox,
   eventually,
   oidcToken,
@@ -92,6 +98,12 @@ describe('WeCom templates the backend makes (real backend, WeCom sandbox)', () =
     expect(made.controls).toEqual([
       { control: 'Text', id: 'Text-01', title: 'Service', required: false },
       { control: 'Text', id: 'Text-02', title: 'Reason', required: false },
+      {
+        control: 'Textarea',
+        id: 'Textarea-03',
+        title: 'Context',
+        required: false,
+      },
     ]);
   });
 
@@ -106,10 +118,14 @@ describe('WeCom templates the backend makes (real backend, WeCom sandbox)', () =
       approvers: Array<{ userId: string; node: number; apvRel: string }>;
     }>(stack.sandbox, 'GET', `/wecom/instances/${spNo}`);
     expect(request.templateId).toBe(formId);
-    expect(request.form).toEqual([
+    expect(request.form.slice(0, 2)).toEqual([
       { id: 'Text-01', title: 'Service', value: 'api' },
       { id: 'Text-02', title: 'Reason', value: 'release 1.2' },
     ]);
+    expect(request.form[2].title).toBe('Context');
+    expect(request.form[2].value.split('\n')).toEqual(
+      firstRunContext(TEMPLATE),
+    );
     expect(
       request.approvers.map(a => `${a.node} ${a.apvRel} ${a.userId}`),
     ).toEqual(['0 OR alice', '0 OR bob', '1 AND alice', '1 AND bob']);
@@ -177,6 +193,23 @@ describe('WeCom templates the backend makes (real backend, WeCom sandbox)', () =
     ).toEqual(['approved Bob Li', 'approved Alice Chen, Bob Li']);
   });
 
+  it('tells the next request what changes: a compare link from the commit last approved for the template and environment', async () => {
+    const { approval } = await openApproval(
+      stack,
+      backend(),
+      { template: TEMPLATE },
+      LATER_COMMIT,
+    );
+    const context = await contextInSandbox(
+      stack,
+      'wecom',
+      approval.imInstanceId!,
+    );
+    expect(context).toEqual(
+      expect.arrayContaining(laterCommitChanges(TEMPLATE)),
+    );
+  });
+
   it('finds an edit made in WeCom’s console, refuses approvals naming it, and is set right by updating the form in place', async () => {
     await sandboxControl(stack.sandbox, 'PATCH', `/wecom/templates/${formId}`, {
       rename: { 'Text-02': 'Why' },
@@ -216,7 +249,7 @@ describe('WeCom templates the backend makes (real backend, WeCom sandbox)', () =
     expect(updated.body).toMatchObject({ formId, drift: [] });
     expect(
       (await sandboxTemplate(formId)).controls.map(control => control.title),
-    ).toEqual(['Service', 'Reason']);
+    ).toEqual(['Service', 'Reason', 'Context']);
     await openApproval(stack, backend(), { template: TEMPLATE });
   });
 

@@ -28,13 +28,12 @@ exports.up = async function up(knex) {
   /** @type {string | undefined} */
   let after;
   for (let done = false; !done;) {
-    const rows = await knex('im_approval_approvals')
+    const page = knex('im_approval_approvals')
       .select('id', 'template', 'context')
-      .modify(query => {
-        if (after) query.where('id', '>', after);
-      })
       .orderBy('id')
       .limit(500);
+    if (after) page.where('id', '>', after);
+    const rows = await page;
     done = rows.length < 500;
     for (const row of rows) {
       after = row.id;

@@ -16,8 +16,9 @@ export async function openApproval(
   stack: Stack,
   backend: BackendProcess,
   extra: Record<string, unknown> = {},
+  claims: Partial<typeof RUN> = {},
 ) {
-  const token = await oidcToken(stack);
+  const token = await oidcToken(stack, claims);
   const response = await api(backend, 'POST', '/approvals', {
     token,
     body: {

@@ -96,7 +96,7 @@ describe.each(databases.eachSupportedId())('ManagedForms on %p', databaseId => {
 
   afterEach(() => jest.restoreAllMocks());
 
-  it('makes the form with the fields and one node per stage, once for a burst of first uses', async () => {
+  it('makes the form with the fields, a Context field and one node per stage, once for a burst of first uses', async () => {
     const ids = await Promise.all(
       Array.from({ length: 5 }, () => forms.formIdFor(template())),
     );
@@ -104,7 +104,7 @@ describe.each(databases.eachSupportedId())('ManagedForms on %p', databaseId => {
     expect(im.calls).toEqual(['create']);
     expect(im.forms.get('FORM-1')).toEqual({
       name: 'deploy',
-      fields: ['Service', 'Reason'],
+      fields: ['Service', 'Reason', 'Context'],
       stages: [{ name: 'Team lead', rule: 'any' }, { rule: 'all' }],
     });
     expect((await forms.views()).get('deploy')).toMatchObject({
@@ -122,12 +122,23 @@ describe.each(databases.eachSupportedId())('ManagedForms on %p', databaseId => {
     const changed = template({ fields: { Service: 'x', Ticket: 'y' } });
     expect(await forms.formIdFor(changed)).toBe('FORM-1');
     expect(im.calls).toEqual(['create', 'update FORM-1']);
-    expect(im.forms.get('FORM-1')?.fields).toEqual(['Service', 'Ticket']);
+    expect(im.forms.get('FORM-1')?.fields).toEqual([
+      'Service',
+      'Ticket',
+      'Context',
+    ]);
+  });
+
+  it('adds no Context field to a template that maps one itself', async () => {
+    await forms.formIdFor(
+      template({ fields: { Service: 'x', context: '${repository}' } }),
+    );
+    expect(im.forms.get('FORM-1')?.fields).toEqual(['Service', 'context']);
   });
 
   it('checks a made form again after five minutes, and refuses approvals while it was edited in the IM', async () => {
     await forms.formIdFor(template());
-    im.forms.get('FORM-1')!.fields = ['Service'];
+    im.forms.get('FORM-1')!.fields = ['Service', 'Context'];
     // Within five minutes of the last check the form is taken as it was.
     await expect(forms.formIdFor(template())).resolves.toBe('FORM-1');
     now += 6 * 60_000;
@@ -151,7 +162,7 @@ describe.each(databases.eachSupportedId())('ManagedForms on %p', databaseId => {
     );
     // The description is part of the form: that save updated it.
     expect(im.calls).toEqual(['create', 'update FORM-1']);
-    im.forms.get('FORM-1')!.fields = ['Service'];
+    im.forms.get('FORM-1')!.fields = ['Service', 'Context'];
     await forms.templateSaved(
       template({ description: 'not in the spec? it is' }),
     );

@@ -55,24 +55,25 @@ export const isContextField = (label: string) =>
 
 /**
  * The request's values, and its context ("Label: value", one line each, its link after it) in the
- * form's context field when it has one the request does not fill itself. Each line is made one
- * line: text from outside (a ref, a name) never adds lines or control characters of its own.
+ * form's context field when it has one the request does not fill itself; `title` first where the IM
+ * shows no title of its own. Each line is made one line: text from outside (a ref, a name) never
+ * adds lines or control characters of its own.
  */
 export function withContext(
   fields: ImFormField[],
   values: FormValue[],
   context: ImContextLine[],
+  options: { title?: string } = {},
 ): FormValue[] {
   const field = fields.find(f => isContextField(f.name));
-  if (context.length === 0 || !field) return values;
+  if ((context.length === 0 && !options.title) || !field) return values;
   if (values.some(v => v.field === field.id || v.field === field.name))
     return values;
-  const text = context
-    .map(line =>
-      oneLine(
-        `${line.label}: ${line.value}${line.url && line.url !== line.value ? ` ${line.url}` : ''}`,
-      ),
-    )
-    .join('\n');
+  const lines = context.map(
+    line =>
+      `${line.label}: ${line.value}${line.url && line.url !== line.value ? ` ${line.url}` : ''}`,
+  );
+  if (options.title) lines.unshift(options.title);
+  const text = lines.map(line => oneLine(line)).join('\n');
   return [...values, { field: field.id, value: text }];
 }

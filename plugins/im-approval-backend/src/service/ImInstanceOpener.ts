@@ -17,6 +17,7 @@ import type { ApprovalStore } from '../database/ApprovalStore';
 import { counts } from './approvalStages';
 import type { ApprovalTransitions } from './ApprovalTransitions';
 import type { CountedStages } from './CountedStages';
+import { requestContext } from './requestContext';
 import type { SettingsSource } from './SettingsSource';
 
 /** The requester as approvers read it in the IM: "Alice Chen (GitHub alice)". */
@@ -87,7 +88,7 @@ export class ImInstanceOpener {
   async requestFor(
     approval: Approval,
   ): Promise<{ client: ImClient; request: ImInstanceRequest }> {
-    const { settings, transitions } = this.options;
+    const { settings, transitions, store } = this.options;
     const template = await settings.template(approval.template);
     if (!template)
       throw new Error(`template "${approval.template}" no longer exists`);
@@ -96,16 +97,20 @@ export class ImInstanceOpener {
     );
     // On the requester's behalf where the IM knows them, so approvers see who asks; else the app's initiator, and the title says who.
     const requester = approval.requester;
-    const [requesterId] = requester?.imUser
-      ? await client.findUsers([requester.imUser])
-      : [undefined];
-    const request = {
+    const [[requesterId], previous] = await Promise.all([
+      requester?.imUser ? client.findUsers([requester.imUser]) : [undefined],
+      store.lastApproved(approval),
+    ]);
+    const test = approval.context.test === true;
+    const title =
+      requesterId || !requester || requester.identifiedBy === 'unidentified'
+        ? approval.title
+        : `${approval.title} · requested by ${requestedBy(requester)}`;
+    const request: ImInstanceRequest = {
       approvalId: approval.id,
       form: await settings.formOf(template),
-      title:
-        requesterId || !requester || requester.identifiedBy === 'unidentified'
-          ? approval.title
-          : `${approval.title} · requested by ${requestedBy(requester)}`,
+      // Approvers always see a test for what it is, whatever title its sender chose.
+      title: test && !/^\[test\]/i.test(title) ? `[Test] ${title}` : title,
       fields: approval.form,
       stages:
         approval.stages.length > 0
@@ -116,6 +121,8 @@ export class ImInstanceOpener {
             }))
           : [{ approvers: approval.approvers, rule: template.approverMode }],
       initiator: requesterId ?? template.initiator,
+      context: requestContext(approval, previous),
+      ...(test ? { test } : {}),
     };
     return { client, request };
   }

@@ -855,6 +855,47 @@ describe('DingtalkClient stages and forms it makes', () => {
     });
   });
 
+  it('gives the title as the first line of the "Context" component: DingTalk shows an instance by its form name', async () => {
+    tokenOnce();
+    nock(API)
+      .get('/v1.0/workflow/forms/schemas/processCodes')
+      .query(true)
+      .reply(200, {
+        result: {
+          schemaContent: {
+            items: [
+              textarea('field_1', 'Service'),
+              textarea('field_2', 'Context'),
+            ],
+          },
+        },
+      });
+    let values: unknown;
+    nock(API)
+      .post('/v1.0/workflow/processInstances', body => {
+        values = body.formComponentValues;
+        return true;
+      })
+      .reply(200, { instanceId: 'PI-1' });
+    await client().createInstance({
+      approvalId: 'a',
+      form: 'PROC',
+      title: '[Test] Deploy api',
+      fields: [{ field: 'Service', value: 'api' }],
+      stages: [{ approvers: ['alice'], rule: 'all' }],
+      context: [{ kind: 'environment', label: 'Environment', value: 'prod' }],
+      test: true,
+    });
+    expect(values).toEqual([
+      { id: 'field_1', name: 'Service', value: 'api' },
+      {
+        id: 'field_2',
+        name: 'Context',
+        value: '[Test] Deploy api\nEnvironment: prod',
+      },
+    ]);
+  });
+
   it('refuses more than 20 stages before asking DingTalk, in checkTemplate and createInstance; checkTemplate reads the form', async () => {
     const stages = Array.from({ length: 21 }, () => ({
       approvers: ['alice'],

@@ -25,7 +25,7 @@ import {
   type ContactKind,
 } from '../api/UserIdResolver';
 import { rejectCallback } from '../callbackChecks';
-import { fillForm } from '../formFields';
+import { fillForm, withContext } from '../formFields';
 import { instanceRef } from '../instanceRef';
 import { DingtalkApi } from './DingtalkApi';
 import { DingtalkCallbackVerifier } from './dingtalkCallback';
@@ -360,9 +360,13 @@ export class DingtalkClient implements ImClient {
    */
   private async createBody(request: ImInstanceRequest) {
     checkDingtalkStages(request.stages);
+    const form = await this.describeForm(request.form);
+    // DingTalk shows an instance by its form's name: the title is the context's first line.
     const { filled, labels } = fillForm(
-      await this.describeForm(request.form),
-      request.fields,
+      form,
+      withContext(form, request.fields, request.context ?? [], {
+        title: request.title,
+      }),
       `DingTalk form "${request.form}"`,
     );
     const formComponentValues = filled.map(({ imField, value }) => ({

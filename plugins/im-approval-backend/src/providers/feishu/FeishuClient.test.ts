@@ -288,6 +288,46 @@ describe('FeishuClient', () => {
       );
     });
 
+    it('fills a widget named "Context" with the context, one line each and its link after it', async () => {
+      prepare(
+        definition(
+          JSON.stringify([
+            { id: 'w-service', name: 'Service', type: 'input' },
+            { id: 'w-context', name: 'Context', type: 'textarea' },
+          ]),
+        ),
+      );
+      let form: Array<{ id: string; value: string }> = [];
+      nock(BASE)
+        .post('/open-apis/approval/v4/instances', sent => {
+          form = JSON.parse(sent.form);
+          return true;
+        })
+        .reply(200, { code: 0, data: { instance_code: 'INST-1' } });
+
+      await client().createInstance({
+        ...request,
+        context: [
+          { kind: 'ref', label: 'Ref', value: 'main\n::set-output' },
+          {
+            kind: 'run',
+            label: 'Run',
+            value: 'release #42',
+            url: 'https://github.com/acme/api/actions/runs/42',
+          },
+        ],
+      });
+      expect(form).toEqual([
+        { id: 'w-service', type: 'input', value: 'api' },
+        {
+          id: 'w-context',
+          type: 'textarea',
+          value:
+            'Ref: main ::set-output\nRun: release #42 https://github.com/acme/api/actions/runs/42',
+        },
+      ]);
+    });
+
     it('title must be an @i18n@ key: sends the key, its text in i18n_resources, English first on Lark', async () => {
       prepare();
       let body: {

@@ -15,7 +15,7 @@ import {
   type ImStageProgress,
 } from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
-import { fillForm } from '../formFields';
+import { fillForm, withContext } from '../formFields';
 import { instanceRef } from '../instanceRef';
 import { FeishuApi } from './FeishuApi';
 import { parseFeishuCallback } from './feishuCallback';
@@ -288,7 +288,7 @@ export class FeishuClient implements ImClient {
     const nodes = this.approverNodes(definition, request);
     const { filled, labels } = fillForm(
       definition.form,
-      request.fields,
+      withContext(definition.form, request.fields, request.context ?? []),
       `Feishu approval "${request.form}"`,
     );
     const form = filled.map(({ imField, value }) => ({
