@@ -269,7 +269,7 @@ describe('the IM approval UI in a browser', () => {
     await checkPage(page, 'template-dialog-stages');
     await dialog.getByRole('button', { name: 'Create' }).click();
 
-    // Saving made the definition in Feishu: one text widget per field, one node per stage.
+    // Saving made the definition in Feishu: one text widget per field and Context, one node per stage.
     const row = page.locator('tr', {
       has: page.getByRole('button', { name: 'ui-release' }),
     });
@@ -284,7 +284,11 @@ describe('the IM approval UI in a browser', () => {
         nodes: Array<{ name: string; type: string }>;
       }>(stack.sandbox, 'GET', `/feishu/approvals/${formId}`);
     const made = await definition();
-    expect(made.form.map(widget => widget.name)).toEqual(['Service', 'Reason']);
+    expect(made.form.map(widget => widget.name)).toEqual([
+      'Service',
+      'Reason',
+      'Context',
+    ]);
     expect(made.nodes.map(node => `${node.name} ${node.type}`)).toEqual([
       'Team lead OR',
       'SRE AND',
@@ -331,6 +335,7 @@ describe('the IM approval UI in a browser', () => {
     expect((await definition()).form.map(widget => widget.name)).toEqual([
       'Service',
       'Reason',
+      'Context',
     ]);
     await checkPage(page, 'managed-form-dialog-updated');
     await formDialog.getByRole('button', { name: 'Close' }).click();

@@ -41,7 +41,9 @@ export function FormPlan(props: {
       {fields.length > 0
         ? `with ${fields.length === 1 ? 'one text field' : `${fields.length} text fields`}, labelled as the field mapping names them (${fields.join(', ')}),`
         : 'with one text field per row of the field mapping, labelled as the row names it (none yet),'}{' '}
-      and{' '}
+      a Context field, unless the mapping has one, telling approvers who asked,
+      the repository, ref, commit, run and what changes since the last approved
+      request, and{' '}
       {stages.length === 1
         ? 'one approver node'
         : `${stages.length} approver nodes, one per stage in order`}

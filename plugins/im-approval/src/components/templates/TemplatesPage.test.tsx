@@ -175,7 +175,7 @@ describe('the templates page', () => {
     changeById('mapping-text-1', '${vars.reason}', dialog);
     changeById('template-approvers', 'ou_lead', dialog);
     expect(dialog).toHaveTextContent(
-      'the backend creates a form in Feishu / Lark with 2 text fields, labelled as the field mapping names them (Service, Reason), and one approver node: Stage 1 (any one of them approves)',
+      'the backend creates a form in Feishu / Lark with 2 text fields, labelled as the field mapping names them (Service, Reason), a Context field, unless the mapping has one, telling approvers who asked, the repository, ref, commit, run and what changes since the last approved request, and one approver node: Stage 1 (any one of them approves)',
     );
 
     // Several stages: the approvers typed so far become the first, a second is added empty.
@@ -407,7 +407,7 @@ describe('the templates page', () => {
         .map(item => item.textContent),
     ).toEqual(made.managedForm!.drift);
     expect(dialog).toHaveTextContent(
-      'creates a form in Feishu / Lark with one text field, labelled as the field mapping names them (Service), and 2 approver nodes, one per stage in order: Team lead (any one of them approves), Stage 2 (all of them approve)',
+      'creates a form in Feishu / Lark with one text field, labelled as the field mapping names them (Service), a Context field, unless the mapping has one, telling approvers who asked, the repository, ref, commit, run and what changes since the last approved request, and 2 approver nodes, one per stage in order: Team lead (any one of them approves), Stage 2 (all of them approve)',
     );
     fireEvent.click(
       within(dialog).getByRole('button', { name: 'Update the form in the IM' }),
