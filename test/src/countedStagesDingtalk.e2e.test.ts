@@ -212,6 +212,12 @@ describe('DingTalk stages that need N of M approvers (real backend, DingTalk san
         form: [
           { name: 'Service', value: 'api' },
           { name: 'Reason', value: 'release 1.2' },
+          {
+            name: 'Context',
+            value: expect.stringMatching(
+              /^Deploy api from acme\/api · requested by GitHub user octocat · Reviewers: 2 of 3 must approve\nRequested by: octocat \(GitHub\)\n/,
+            ),
+          },
         ],
         approvers: [
           { userId: approver, node: 0, actionType: 'NONE', status: 'PENDING' },

@@ -151,10 +151,11 @@ describe('WeCom end to end (real backend, WeCom sandbox over HTTP callbacks and 
         },
       ]);
       // Lines cut to WeCom's documented 20 characters.
+      // Title, who asked and repository@ref, from the request's context.
       expect(made.summary).toEqual([
         'Deploy api from acm…',
-        'Service: api',
-        'Textarea-2: release…',
+        'octocat (GitHub)',
+        'acme/api@main',
       ]);
       expect(
         made.approvers.map((a: { userId: string; apvRel: string }) => [
