@@ -46,6 +46,10 @@ export function fillForm(
   return { filled, labels };
 }
 
+/** The longest context line and link put in a form field: every IM takes this many lines of it. */
+const CONTEXT_LINE_LIMIT = 200;
+const CONTEXT_URL_LIMIT = 500;
+
 /** Labels of the form field that takes a request's context (case and spaces aside). */
 const CONTEXT_LABELS = ['context', '背景', '详情'];
 
@@ -69,11 +73,19 @@ export function withContext(
   if ((context.length === 0 && !options.title) || !field) return values;
   if (values.some(v => v.field === field.id || v.field === field.name))
     return values;
-  const lines = context.map(
-    line =>
-      `${line.label}: ${line.value}${line.url && line.url !== line.value ? ` ${line.url}` : ''}`,
-  );
-  if (options.title) lines.unshift(options.title);
-  const text = lines.map(line => oneLine(line)).join('\n');
+  // Self-reported values (a ref, a run id in a link) have no length limit of their own: each line
+  // is cut, and a link too long to be whole is left out, so no IM refuses the field for its size.
+  const lines = context.map(line => {
+    const text = oneLine(`${line.label}: ${line.value}`, CONTEXT_LINE_LIMIT);
+    const link =
+      line.url &&
+      line.url !== line.value &&
+      line.url.length <= CONTEXT_URL_LIMIT
+        ? ` ${line.url}`
+        : '';
+    return text + link;
+  });
+  if (options.title) lines.unshift(oneLine(options.title, CONTEXT_LINE_LIMIT));
+  const text = lines.join('\n');
   return [...values, { field: field.id, value: text }];
 }
