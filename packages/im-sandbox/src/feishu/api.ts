@@ -24,6 +24,7 @@ import type { FeishuPlatform } from './platform';
 import type { FaultRoute } from './state';
 import {
   cancelInstanceRequestSchema,
+  ccInstanceRequestSchema,
   createInstanceRequestSchema,
 } from './workflow';
 
@@ -239,6 +240,18 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
     }),
   );
 
+  router.post(
+    '/approval/v4/instances/cc',
+    operation('instance.cc', req => {
+      const { user_id_type } = approvalInput(userIdTypeSchema, req.query);
+      platform.cc(
+        approvalInput(ccInstanceRequestSchema, req.body),
+        user_id_type,
+      );
+      return {};
+    }),
+  );
+
   router.get(
     '/approval/v4/instances/:instance_code',
     operation('instance.get', req => {
@@ -378,6 +391,15 @@ function instanceData(
       ...(entry.comment === undefined ? {} : { comment: entry.comment }),
       ...(entry.taskId === undefined ? {} : { task_id: entry.taskId }),
       ...(entry.nodeId === undefined ? {} : { node_key: entry.nodeId }),
+      ...(entry.ccOpenIds === undefined
+        ? {}
+        : {
+            cc_user_list: entry.ccOpenIds.map((openId, index) => ({
+              open_id: openId,
+              user_id: userIdOf(openId),
+              cc_id: `${entry.createTime}${index}`,
+            })),
+          }),
       ext: '{}',
     })),
   };

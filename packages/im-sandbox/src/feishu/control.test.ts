@@ -190,6 +190,7 @@ describe('the Feishu control API', () => {
             taskId: null,
           }),
         ],
+        cc: [],
         createdAt: expect.any(String),
         endedAt: null,
         timeline: [

@@ -19,6 +19,7 @@ const limit = z.number().int().min(1).max(1_000_000);
 /** PATCH /rate-limits: change Feishu's frequency limits (per app), e.g. to meet them in a short test. */
 const rateLimitsSchema = z.strictObject({
   instanceCreatePerMinute: limit.optional(),
+  instanceCcPerMinute: limit.optional(),
   instanceGetPerMinute: limit.optional(),
   instanceGetPerSecond: limit.optional(),
   subscribePerMinute: limit.optional(),

@@ -21,7 +21,8 @@ export function feishuInbox(feishu: FeishuPlatform): InboxSource {
     cards: () =>
       [...feishu.state.instances.values()].map(instance => {
         const view = instanceView(feishu.state, instance);
-        const last = view.timeline.at(-1);
+        // A CC is no decision: the card shows the last entry that moved the instance.
+        const last = view.timeline.findLast(entry => entry.type !== 'CC');
         return {
           id: view.instanceCode,
           title: view.title ?? view.approvalName,
@@ -35,11 +36,18 @@ export function feishuInbox(feishu: FeishuPlatform): InboxSource {
             name: field.name,
             value: text(field.value),
           })),
-          approvers: view.approvers.map(approver => ({
-            name: approver.name,
-            status: approver.status,
-            node: `${stepOf(instance.nodes, approver.nodeId)}${approver.nodeName} · ${approver.nodeType === 'OR' ? 'any one' : 'all'}`,
-          })),
+          approvers: [
+            ...view.approvers.map(approver => ({
+              name: approver.name,
+              status: approver.status,
+              node: `${stepOf(instance.nodes, approver.nodeId)}${approver.nodeName} · ${approver.nodeType === 'OR' ? 'any one' : 'all'}`,
+            })),
+            ...view.cc.map(person => ({
+              name: person.name,
+              status: 'CC',
+              node: 'CC',
+            })),
+          ],
           deciders: view.approvers
             .filter(approver => approver.status === 'PENDING')
             .map(approver => ({ id: approver.openId, name: approver.name })),

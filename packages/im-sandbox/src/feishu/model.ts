@@ -60,7 +60,7 @@ export interface ApprovalDefinition {
 
 export type InstanceStatus = FlowStatus;
 export type TaskStatus = FlowTaskStatus;
-export type TimelineType = 'START' | 'PASS' | 'REJECT' | 'CANCEL';
+export type TimelineType = 'START' | 'PASS' | 'REJECT' | 'CANCEL' | 'CC';
 
 export interface FormValue {
   id: string;
@@ -81,6 +81,8 @@ export interface TimelineEntry {
   comment?: string;
   nodeId?: string;
   taskId?: string;
+  /** A CC entry's recipients (open_ids); its openId is who sent the CC. */
+  ccOpenIds?: string[];
 }
 
 export interface Instance {

@@ -17,9 +17,11 @@ import type { FeishuSeed } from './seed';
 import { FeishuState } from './state';
 import {
   type CancelInstanceRequest,
+  type CcInstanceRequest,
   type CreateInstanceRequest,
   type Decision,
   cancelInstance,
+  ccInstance,
   createInstance,
   decide,
 } from './workflow';
@@ -114,6 +116,19 @@ export class FeishuPlatform {
       `feishu: instance ${instance.instanceCode} canceled by its initiator`,
     );
     this.events.publish(instance, changes);
+    return instance;
+  }
+
+  cc(request: CcInstanceRequest, userIdType: 'open_id' | 'user_id'): Instance {
+    const { instance, recipients } = ccInstance(
+      this.state,
+      request,
+      userIdType,
+      Date.now(),
+    );
+    this.options.log(
+      `feishu: instance ${instance.instanceCode} CC'd to ${recipients.join(', ')}`,
+    );
     return instance;
   }
 

@@ -1,11 +1,12 @@
 import type { FaultRoute } from './state';
 
 // Feishu's frequency limits per app, as its API reference states them (im-protocols.md 1.9):
-// instance create and subscribe 100/min, instance read 1,000/min and 50/s. Over the limit Feishu
+// instance create, instance CC and subscribe 100/min, instance read 1,000/min and 50/s. Over the limit Feishu
 // answers HTTP 400 with code 99991400 ("request trigger frequency limit").
 
 export interface FeishuRateLimits {
   instanceCreatePerMinute: number;
+  instanceCcPerMinute: number;
   instanceGetPerMinute: number;
   instanceGetPerSecond: number;
   subscribePerMinute: number;
@@ -13,6 +14,7 @@ export interface FeishuRateLimits {
 
 export const FEISHU_RATE_LIMITS: Readonly<FeishuRateLimits> = {
   instanceCreatePerMinute: 100,
+  instanceCcPerMinute: 100,
   instanceGetPerMinute: 1000,
   instanceGetPerSecond: 50,
   subscribePerMinute: 100,
@@ -26,6 +28,8 @@ function windowsOf(
   switch (route) {
     case 'instance.create':
       return [[60_000, limits.instanceCreatePerMinute]];
+    case 'instance.cc':
+      return [[60_000, limits.instanceCcPerMinute]];
     case 'instance.get':
       return [
         [60_000, limits.instanceGetPerMinute],

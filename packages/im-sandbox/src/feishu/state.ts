@@ -31,6 +31,7 @@ export const FAULT_ROUTES = [
   'instance.create',
   'instance.get',
   'instance.cancel',
+  'instance.cc',
   'user.batch_get_id',
   'user.get',
 ] as const;

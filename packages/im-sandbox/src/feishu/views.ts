@@ -29,6 +29,8 @@ export interface InstanceView {
   initiatorName: string;
   form: Array<{ id: string; name: string; type: string; value: unknown }>;
   approvers: ApproverView[];
+  /** Everyone the instance was CC'd to: they can read it, never decide it. */
+  cc: Array<{ openId: string; name: string }>;
   createdAt: string;
   endedAt: string | null;
   timeline: Array<{
@@ -38,6 +40,7 @@ export interface InstanceView {
     comment: string | null;
     at: string;
     nodeId: string | null;
+    cc: string[];
   }>;
 }
 
@@ -80,6 +83,9 @@ export function instanceView(
         };
       }),
     ),
+    cc: [
+      ...new Set(instance.timeline.flatMap(entry => entry.ccOpenIds ?? [])),
+    ].map(openId => ({ openId, name: nameOf(openId) })),
     createdAt: new Date(instance.startTime).toISOString(),
     endedAt:
       instance.flow.endTime === undefined
@@ -92,6 +98,7 @@ export function instanceView(
       comment: entry.comment ?? null,
       at: new Date(entry.createTime).toISOString(),
       nodeId: entry.nodeId ?? null,
+      cc: entry.ccOpenIds ?? [],
     })),
   };
 }

@@ -259,11 +259,12 @@ describe('the Feishu approval workflow', () => {
   });
 
   describe('rate limits', () => {
-    it("are Feishu's by default: instance create 100/min, instance read 1,000/min and 50/s, subscribe 100/min", async () => {
+    it("are Feishu's by default: instance create and CC 100/min, instance read 1,000/min and 50/s, subscribe 100/min", async () => {
       expect(
         (await control(t.sandbox).get('/feishu/rate-limits')).body,
       ).toEqual({
         instanceCreatePerMinute: 100,
+        instanceCcPerMinute: 100,
         instanceGetPerMinute: 1000,
         instanceGetPerSecond: 50,
         subscribePerMinute: 100,
@@ -473,6 +474,117 @@ describe('the Feishu approval workflow', () => {
         user_id: 'ou_bot',
       });
       expect(unknown.body.code).toBe(1390003);
+    });
+  });
+
+  describe('CC', () => {
+    const cc = (body: object, userIdType = 'open_id') =>
+      t.api.post(`/approval/v4/instances/cc?user_id_type=${userIdType}`, body);
+
+    it('tells the recipients in the timeline; they can read it and never decide it', async () => {
+      const code = await t.api.createInstance();
+
+      const answer = await cc({
+        approval_code: 'DEPLOY',
+        instance_code: code,
+        user_id: 'ou_bot',
+        cc_user_ids: ['ou_carol'],
+      });
+
+      expect(answer.body).toEqual({ code: 0, msg: 'success', data: {} });
+      const data = await read(code);
+      expect(data.timeline.at(-1)).toMatchObject({
+        type: 'CC',
+        open_id: 'ou_bot',
+        cc_user_list: [
+          {
+            open_id: 'ou_carol',
+            user_id: 'u_carol',
+            cc_id: expect.any(String),
+          },
+        ],
+      });
+      expect(
+        data.task_list.map((task: { open_id: string }) => task.open_id),
+      ).not.toContain('ou_carol');
+      const refused = await decide(code, 'approve', { openId: 'ou_carol' });
+      expect(refused.status).toBe(409);
+      expect((await read(code)).status).toBe('PENDING');
+    });
+
+    it('takes user_ids when user_id_type says so, and may be sent by an approver', async () => {
+      const code = await t.api.createInstance();
+
+      const answer = await cc(
+        {
+          approval_code: 'DEPLOY',
+          instance_code: code,
+          user_id: (await read(code)).task_list[0].user_id,
+          cc_user_ids: ['u_carol'],
+        },
+        'user_id',
+      );
+
+      expect(answer.body.code).toBe(0);
+      expect((await read(code)).timeline.at(-1).cc_user_list[0]).toMatchObject({
+        open_id: 'ou_carol',
+      });
+    });
+
+    it.each([
+      [{ cc_user_ids: [] }, 'cc_user_ids'],
+      [
+        { cc_user_ids: ['ou_nobody'] },
+        'cc_user_ids[0]: ou_nobody does not name a user',
+      ],
+      [{ user_id: 'ou_carol' }, 'neither the initiator nor an approver'],
+      [{ approval_code: 'CHANGE' }, 'belongs to approval DEPLOY'],
+    ])(
+      'refuses %j with 1390001 naming %s, and tells nobody',
+      async (change, message) => {
+        const code = await t.api.createInstance();
+
+        const answer = await cc({
+          approval_code: 'DEPLOY',
+          instance_code: code,
+          user_id: 'ou_bot',
+          cc_user_ids: ['ou_carol'],
+          ...change,
+        });
+
+        expect(answer.status).toBe(400);
+        expect(answer.body).toMatchObject({
+          code: 1390001,
+          msg: expect.stringContaining(message),
+        });
+        expect(
+          (await read(code)).timeline.map(
+            (entry: { type: string }) => entry.type,
+          ),
+        ).toEqual(['START']);
+      },
+    );
+
+    it('answers 1390003 for an unknown instance and 99991400 over 100 a minute', async () => {
+      const code = await t.api.createInstance();
+      const body = {
+        approval_code: 'DEPLOY',
+        instance_code: code,
+        user_id: 'ou_bot',
+        cc_user_ids: ['ou_carol'],
+      };
+      expect((await cc({ ...body, instance_code: 'NOPE' })).body.code).toBe(
+        1390003,
+      );
+
+      await control(t.sandbox).patch('/feishu/rate-limits', {
+        instanceCcPerMinute: 2,
+      });
+      // The refused call counted too, as Feishu counts every call.
+      expect((await cc(body)).body.code).toBe(0);
+      const over = await cc(body);
+      expect(over.status).toBe(400);
+      expect(over.body.code).toBe(99991400);
     });
   });
 

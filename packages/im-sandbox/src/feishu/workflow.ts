@@ -60,6 +60,15 @@ export const cancelInstanceRequestSchema = z.object({
 });
 export type CancelInstanceRequest = z.infer<typeof cancelInstanceRequestSchema>;
 
+export const ccInstanceRequestSchema = z.object({
+  approval_code: z.string().min(1),
+  instance_code: z.string().min(1),
+  user_id: z.string().min(1),
+  cc_user_ids: z.array(z.string().min(1)).min(1),
+  comment: z.string().optional(),
+});
+export type CcInstanceRequest = z.infer<typeof ccInstanceRequestSchema>;
+
 const I18N_PREFIX = '@i18n@';
 
 const formEntrySchema = z.looseObject({
@@ -171,23 +180,7 @@ export function cancelInstance(
   userIdType: 'open_id' | 'user_id',
   now: number,
 ): { instance: Instance; changes: InstanceChange[] } {
-  const approval = state.approvals.get(request.approval_code);
-  if (!approval)
-    throw new FeishuApiError(
-      FeishuCode.approvalNotFound,
-      'approval code not found',
-    );
-  const instance = state.instances.get(request.instance_code);
-  if (!instance)
-    throw new FeishuApiError(
-      FeishuCode.instanceNotFound,
-      'instance code not found',
-    );
-  if (instance.approvalCode !== approval.approvalCode) {
-    throw approvalParamInvalid(
-      `instance ${instance.instanceCode} belongs to approval ${instance.approvalCode}, not ${approval.approvalCode}`,
-    );
-  }
+  const { approval, instance } = instanceOfApproval(state, request);
   const user =
     userIdType === 'open_id'
       ? state.users.get(request.user_id)
@@ -219,6 +212,71 @@ export function cancelInstance(
       instance.flow.cancel(instance.instanceCode, now, instance.initiator),
     ),
   };
+}
+
+/**
+ * Feishu's instance CC: the recipients can read the instance (in "CC me") and never decide it.
+ * Whoever sends it must be its initiator or one of its approvers; every recipient must be a user.
+ */
+export function ccInstance(
+  state: FeishuState,
+  request: CcInstanceRequest,
+  userIdType: 'open_id' | 'user_id',
+  now: number,
+): { instance: Instance; recipients: string[] } {
+  const { instance } = instanceOfApproval(state, request);
+  const userOf = (id: string) =>
+    userIdType === 'open_id' ? state.users.get(id) : state.userByUserId(id);
+  const sender = userOf(request.user_id);
+  const involved = [
+    instance.initiator,
+    ...instance.nodes.flatMap(node => node.approvers),
+  ];
+  if (!sender || !involved.includes(sender.openId)) {
+    throw approvalParamInvalid(
+      `user_id ${request.user_id} is neither the initiator nor an approver of instance ${instance.instanceCode}`,
+    );
+  }
+  const recipients = request.cc_user_ids.map((id, index) => {
+    const user = userOf(id);
+    if (!user)
+      throw approvalParamInvalid(
+        `cc_user_ids[${index}]: ${id} does not name a user (user_id_type ${userIdType})`,
+      );
+    return user.openId;
+  });
+  instance.timeline.push({
+    type: 'CC',
+    openId: sender.openId,
+    createTime: now,
+    comment: request.comment,
+    ccOpenIds: [...new Set(recipients)],
+  });
+  return { instance, recipients };
+}
+
+function instanceOfApproval(
+  state: FeishuState,
+  request: { approval_code: string; instance_code: string },
+): { approval: ApprovalDefinition; instance: Instance } {
+  const approval = state.approvals.get(request.approval_code);
+  if (!approval)
+    throw new FeishuApiError(
+      FeishuCode.approvalNotFound,
+      'approval code not found',
+    );
+  const instance = state.instances.get(request.instance_code);
+  if (!instance)
+    throw new FeishuApiError(
+      FeishuCode.instanceNotFound,
+      'instance code not found',
+    );
+  if (instance.approvalCode !== approval.approvalCode) {
+    throw approvalParamInvalid(
+      `instance ${instance.instanceCode} belongs to approval ${instance.approvalCode}, not ${approval.approvalCode}`,
+    );
+  }
+  return { approval, instance };
 }
 
 function resolveInitiator(
