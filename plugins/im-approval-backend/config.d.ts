@@ -241,7 +241,11 @@ export interface Config {
         approvers: string[];
         /** All of them must approve (the default), or any one. */
         rule?: 'all' | 'any';
+        /** Instead of rule: this many of them must approve. */
+        atLeast?: number;
       }>;
+      /** Told of each request and able to see it, never asked to decide (抄送); written like approvers. */
+      cc?: string[];
       allowApproverOverride?: boolean;
       /** Whether the person who asks may be an approver of their own request; they are removed by default. */
       allowSelfApproval?: boolean;

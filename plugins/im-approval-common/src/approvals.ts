@@ -141,6 +141,11 @@ export const approvalSchema = z
       description:
         'Who asked, and how they were identified; null for approvals opened before requesters were known',
     }),
+    // A default, so an Action reading a backend from before CC still parses its answers.
+    cc: z.array(z.string()).default([]).meta({
+      description:
+        "The people told of the request who cannot decide it (the template's cc, catalog groups expanded and people the IM does not know left out), as the IM is asked to tell them",
+    }),
     imInstanceId: z.string().nullable(),
     imUrl: z.string().nullable(),
     decidedBy: z.string().nullable().meta({

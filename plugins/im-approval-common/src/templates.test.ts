@@ -92,6 +92,28 @@ describe('templateSchema', () => {
     ).toBe(true);
   });
 
+  it('takes CC recipients written like approvers, none by default, and bounds them', () => {
+    expect(templateSchema.parse(template).cc).toEqual([]);
+    expect(
+      templateSchema.parse({ ...template, cc: ['group:default/sre', 'ou_x'] })
+        .cc,
+    ).toEqual(['group:default/sre', 'ou_x']);
+    expect(
+      issues({
+        cc: ['', 'c'.repeat(256), 'x\u0000'],
+      }),
+    ).toEqual([
+      expect.stringMatching(/^cc\.0: /),
+      'cc.1: expected at most 255 characters',
+      'cc.2: must not contain the NUL character (U+0000)',
+    ]);
+    expect(
+      issues({ cc: Array.from({ length: 101 }, (_, i) => `ou_${i}`) }),
+    ).toEqual([
+      expect.stringMatching(/^cc: expected at most 100 CC recipients/),
+    ]);
+  });
+
   it('takes a form the backend creates, and nothing else in its place', () => {
     expect(
       templateSchema.parse({ ...template, form: { create: true } }).form,

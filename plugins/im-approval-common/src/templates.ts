@@ -126,6 +126,17 @@ export const templateSchema = z
      */
     approvers: approverListSchema.optional(),
     approverMode: z.enum(['all', 'any']).default('all'),
+    /**
+     * People told of each request who can see it but never decide (抄送), written like approvers
+     * (catalog groups expanded when a request is opened); each IM tells them in its own way.
+     */
+    cc: z
+      .array(storableText(TEXT_LIMITS.person, { min: 1 }))
+      .max(
+        TEXT_LIMITS.listItems,
+        `expected at most ${TEXT_LIMITS.listItems} CC recipients`,
+      )
+      .default([]),
     /** Several steps in order, each with its approvers and rule; instead of approvers and approverMode. */
     stages: z
       .array(templateStageSchema)

@@ -126,6 +126,11 @@ export interface ImInstanceRef {
    * Absent when the provider does not tell.
    */
   labels?: ReadonlyMap<string, string>;
+  /**
+   * What the instance was opened without, one sentence each, for the approval's timeline: a CC the
+   * IM refused after the instance was made (the instance stands; nobody decides by being told).
+   */
+  notes?: string[];
 }
 
 /**

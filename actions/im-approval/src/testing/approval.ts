@@ -22,6 +22,7 @@ export function approval(
     variables: {},
     form: [],
     approvers: ['alice@example.com'],
+    cc: [],
     stages: [],
     approverRefs: [],
     requester: null,

@@ -34,6 +34,8 @@ export interface NewApproval {
   /** The catalog users among the approvers. */
   approverRefs: string[];
   requester: Requester;
+  /** The IM contacts told of it who cannot decide. */
+  cc: string[];
   expiresAt: Date;
 }
 

@@ -28,6 +28,7 @@ function newApproval(overrides: Partial<NewApproval> = {}): NewApproval {
     form: [{ field: 'Service', value: 'api' }],
     approvers: ['alice@example.com'],
     stages: [],
+    cc: [],
     approverRefs: [],
     requester: { name: 'octocat', identifiedBy: 'github-actor' },
     expiresAt: new Date(Date.now() + 3_600_000),
@@ -48,7 +49,7 @@ describe.each(databases.eachSupportedId())(
     });
 
     it('inserts once per idempotency key and returns the first approval for a repeat', async () => {
-      const first = newApproval();
+      const first = newApproval({ cc: ['carol@example.com', 'ou_dave'] });
       const created = await store.insert(first, {
         type: 'created',
         source: 'api',
@@ -60,7 +61,9 @@ describe.each(databases.eachSupportedId())(
         status: 'pending',
         form: first.form,
         context: first.context,
+        cc: ['carol@example.com', 'ou_dave'],
       });
+      expect((await store.get(first.id))?.cc).toEqual(first.cc);
 
       const repeat = await store.insert(
         { ...newApproval(), idempotencyKey: first.idempotencyKey },

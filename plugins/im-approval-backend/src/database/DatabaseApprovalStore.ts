@@ -43,6 +43,7 @@ interface ApprovalRow {
   approvers: string;
   approver_refs: string;
   stages: string;
+  cc: string;
   requester: string | null;
   requester_ref: string | null;
   change_line: string | null;
@@ -115,6 +116,7 @@ function toApproval(row: ApprovalRow): Approval {
     approverRefs: JSON.parse(row.approver_refs),
     stages: JSON.parse(row.stages),
     requester: row.requester === null ? null : JSON.parse(row.requester),
+    cc: JSON.parse(row.cc),
     imInstanceId: row.im_instance_id,
     imUrl: row.im_url,
     decidedBy: row.decided_by,
@@ -253,6 +255,7 @@ export class DatabaseApprovalStore implements ApprovalStore {
       stages: JSON.stringify(approval.stages),
       requester: JSON.stringify(approval.requester),
       requester_ref: approval.requester.entityRef ?? null,
+      cc: JSON.stringify(approval.cc),
       change_line: changeLineOf(approval.template, approval.context),
       created_at: now,
       updated_at: now,

@@ -32,7 +32,7 @@ function legacyApproval(key: string, caller: string) {
 }
 
 describe.each(databases.eachSupportedId())('migrations on %p', databaseId => {
-  it('scope existing idempotency keys to the caller in their context, and go down again', async () => {
+  it('scope existing idempotency keys to the caller in their context, tell nobody of old approvals, and go down again', async () => {
     const knex = await databases.init(databaseId);
     await knex.migrate.up({ directory, name: '20261121000000_init.js' });
     await knex.migrate.up({ directory, name: '20261201000000_settings.js' });
@@ -42,7 +42,7 @@ describe.each(databases.eachSupportedId())('migrations on %p', databaseId => {
     await knex.migrate.latest({ directory });
     expect(
       await knex('im_approval_approvals').where({ id: before.id }).first(),
-    ).toMatchObject({ caller: 'github:acme/api', request: null });
+    ).toMatchObject({ caller: 'github:acme/api', request: null, cc: '[]' });
     // The same key may now be used by another caller, not twice by the same one.
     await knex('im_approval_approvals').insert({
       ...legacyApproval('run-1', 'external:bot'),

@@ -191,6 +191,54 @@ describe('approvers and requesters from the catalog', () => {
     });
   });
 
+  it('expands CC like approvers, sends it to the IM once, keeps the requester among them and says so in the timeline', async () => {
+    const { service, im } = await core({
+      approvers: ['user:default/bob'],
+      cc: ['group:default/release-managers', 'raw-cc'],
+    });
+    im.strangers.add('+86 138 0000 0003');
+    const { approval } = await create(service, workflow('alice-gh'));
+    // Nobody decides by being told, so alice (who asked) is told too; carol is unknown to the IM.
+    expect(approval.cc).toEqual(['alice@example.com', 'ou_bob', 'raw-cc']);
+    expect(approval.approvers).toEqual(['ou_bob']);
+    expect(sentToIm(im).cc).toEqual(approval.cc);
+    const { timeline } = await service.getWithTimeline(approval.id);
+    expect(timeline[0].message).toContain(
+      'CC (told, cannot decide): alice@example.com, ou_bob, raw-cc',
+    );
+    expect(timeline[0].message).toContain(
+      'CC: left out of group:default/release-managers: user:default/carol (+86 138 0000 0003) is not a scripted user',
+    );
+  });
+
+  it.each([
+    [
+      ['user:default/zed'],
+      /template "deploy" cc: .*user:default\/zed is not in the catalog/,
+    ],
+    [
+      ['group:default/ghosts'],
+      /template "deploy" cc: nobody in group:default\/ghosts/,
+    ],
+  ])(
+    "refuses CC %j with a 400 naming the template's cc, opening nothing",
+    async (cc, message) => {
+      const { service, im } = await core({ approvers: ['user:bob'], cc });
+      await expect(create(service, workflow())).rejects.toMatchObject({
+        name: 'InputError',
+        message: expect.stringMatching(message),
+      });
+      expect(im.count('createInstance')).toBe(0);
+    },
+  );
+
+  it('opens without CC when the template has none', async () => {
+    const { service, im } = await core();
+    const { approval } = await create(service, workflow());
+    expect(approval.cc).toEqual([]);
+    expect(sentToIm(im)).not.toHaveProperty('cc');
+  });
+
   it('refuses a group with more members than an approval may ask', async () => {
     const many = Array.from({ length: 101 }, (_, i) =>
       user(`u${i}`, { email: `u${i}@example.com` }),

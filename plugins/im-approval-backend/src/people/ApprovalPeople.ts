@@ -24,6 +24,8 @@ export interface ApprovalPeopleResult {
   approvers: string[];
   approverRefs: string[];
   requester: Requester;
+  /** The IM contacts told who cannot decide: the template's cc, catalog refs expanded. */
+  cc: string[];
   /** What the creation event says about them: people left out of groups, the requester removed. */
   notes: string[];
 }
@@ -77,13 +79,19 @@ export class ApprovalPeople {
     template: Template;
     provider: string;
     stages: Array<TemplateStage & { field: string }>;
+    /** Who is told and cannot decide, like a stage's people; none by default. */
+    cc?: { people: string[]; field: string };
     caller: Caller;
     context: ApprovalContext;
     findUsers: (people: string[]) => Promise<Array<string | undefined>>;
   }): Promise<ApprovalPeopleResult & { stages: string[][] }> {
     const { template, provider } = request;
-    const [requester, ...catalogued] = await Promise.all([
+    const cc = request.cc ?? { people: [], field: 'cc' };
+    const [requester, told, ...catalogued] = await Promise.all([
       this.requester(request.caller, request.context, provider),
+      cc.people.length > 0
+        ? this.catalog.approvers(cc.people, provider, cc.field)
+        : { candidates: [], notes: [] },
       ...request.stages.map(stage =>
         this.catalog.approvers(stage.approvers, provider, stage.field),
       ),
@@ -102,6 +110,13 @@ export class ApprovalPeople {
       );
     }
     const asked = stages.flat();
+    // Nobody decides by being told, so the requester may be among them.
+    const ccNotes = [...told.notes];
+    const toldInIm = await this.knownToIm(told.candidates, request.findUsers, {
+      provider,
+      field: cc.field,
+      notes: ccNotes,
+    });
     return {
       approvers: [...new Set(asked.map(candidate => candidate.im))],
       approverRefs: [
@@ -111,7 +126,8 @@ export class ApprovalPeople {
         ...new Set(candidates.map(candidate => candidate.im)),
       ]),
       requester,
-      notes: [...new Set(notes)],
+      cc: [...new Set(toldInIm.map(candidate => candidate.im))],
+      notes: [...new Set([...notes, ...ccNotes.map(note => `CC: ${note}`)])],
     };
   }
 

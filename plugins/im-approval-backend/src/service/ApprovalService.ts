@@ -286,6 +286,7 @@ export class ApprovalService {
               ? `template "${template.name}" stages[${i}].approvers`
               : `template "${template.name}" approvers`,
           })),
+      cc: { people: template.cc, field: `template "${template.name}" cc` },
       caller,
       context,
     });
@@ -301,6 +302,7 @@ export class ApprovalService {
             ),
         approverRefs: people.approverRefs,
         requester: people.requester,
+        cc: people.cc,
         id: randomUUID(),
         caller: caller.id,
         template: template.name,
@@ -316,6 +318,9 @@ export class ApprovalService {
         message: [
           `Requested by ${describeRequester(people.requester)} with a ${runContextKind(context)} run context`,
           `expires in ${formatDuration(timeout)}`,
+          ...(people.cc.length > 0
+            ? [`CC (told, cannot decide): ${people.cc.join(', ')}`]
+            : []),
           ...people.notes,
         ].join('; '),
       },

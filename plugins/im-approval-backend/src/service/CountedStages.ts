@@ -147,6 +147,8 @@ export class CountedStages {
         approvalId: requestKey(current.id, at, unopened.approver),
         title: `${request.title} · ${stageLabel(stage, at, current.stages.length)}: ${needed(stage)} of ${stage.approvers.length} must approve`,
         note: `${needed(stage)} of ${stage.approvers.length} must approve`,
+        // CC recipients are told once, by the first request, not once per approver.
+        cc: current.imInstanceId === null ? request.cc : undefined,
         stages: [
           {
             ...(stage.name === null ? {} : { name: stage.name }),

@@ -123,6 +123,7 @@ export class ImInstanceOpener {
       initiator: requesterId ?? template.initiator,
       context: requestContext(approval, previous),
       ...(test ? { test } : {}),
+      ...(approval.cc.length > 0 ? { cc: approval.cc } : {}),
     };
     return { client, request };
   }
@@ -165,9 +166,12 @@ export class ImInstanceOpener {
         {
           type: 'im_instance_created',
           source,
-          message: found
-            ? `${approval.provider} instance ${instance.instanceId}, found: an earlier attempt created it but its answer was lost`
-            : `${approval.provider} instance ${instance.instanceId}`,
+          message: [
+            found
+              ? `${approval.provider} instance ${instance.instanceId}, found: an earlier attempt created it but its answer was lost`
+              : `${approval.provider} instance ${instance.instanceId}`,
+            ...(instance.notes ?? []),
+          ].join('; '),
         },
       );
       if (attached) this.tell(attached);

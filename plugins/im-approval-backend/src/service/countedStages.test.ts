@@ -63,6 +63,25 @@ const created = (im: { calls: Array<{ op: string; arg?: unknown }> }) =>
     .map(call => call.arg as ImInstanceRequest);
 
 describe('a stage that needs N of its M approvers', () => {
+  it("tells CC recipients once, with the first approver's request, not once per approver", async () => {
+    const core = await scriptedCore({
+      templates: [
+        template({
+          name: 'counted',
+          approvers: undefined,
+          stages: [{ approvers: ['ann', 'ben', 'cat'], atLeast: 2 }],
+          cc: ['dee'],
+        }),
+      ],
+    });
+    await core.service.create(request(), workflow);
+    expect(created(core.im).map(r => r.cc)).toEqual([
+      ['dee'],
+      undefined,
+      undefined,
+    ]);
+  });
+
   it('asks each approver in a request of their own, saying how many must approve', async () => {
     const { im, approval } = await twoOfThree();
     const requests = created(im);

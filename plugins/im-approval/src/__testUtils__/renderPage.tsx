@@ -161,6 +161,7 @@ export const approval: ApprovalWithTimeline = {
     { field: 'Reason', value: 'release 1.2' },
   ],
   approvers: ['alice@example.com'],
+  cc: [],
   stages: [],
   approverRefs: ['user:default/alice'],
   requester: {
@@ -229,6 +230,7 @@ export const template: TemplateView = {
   title: 'Deploy ${vars.service} from ${repository}',
   fields: { widget_service: '${vars.service}', widget_run: '${runUrl}' },
   approvers: ['alice@example.com'],
+  cc: [],
   approverMode: 'any',
   allowApproverOverride: false,
   allowSelfApproval: false,

@@ -581,9 +581,15 @@ describe('DingtalkClient', () => {
         stages: [{ approvers: ['alice@example.com'], rule: 'any' }],
       }),
     );
+    expect(email.kind).toBe('not_found');
     expect(email.message).toMatch(
       /DingTalk cannot look people up by email \(alice@example.com\)/,
     );
+    // Looked up ahead (catalog people), an email is nobody DingTalk knows, not a failure.
+    expect(await dingtalk.findUsers(['alice@example.com', 'bob'])).toEqual([
+      undefined,
+      'bob',
+    ]);
   });
 
   describe('findCreated (DingTalk has no idempotency key: ListProcessInstanceIds, then the form values)', () => {
@@ -853,6 +859,52 @@ describe('DingtalkClient stages and forms it makes', () => {
         { approvers: ['dave', 'erin'], rule: 'any' },
       ],
     });
+  });
+
+  /** The body of the create sent for a one-step request with these CC recipients. */
+  const createdWithCc = async (cc?: string[]) => {
+    tokenOnce();
+    nock(API)
+      .get('/v1.0/workflow/forms/schemas/processCodes')
+      .query(true)
+      .reply(200, form);
+    let sent: any;
+    nock(API)
+      .post('/v1.0/workflow/processInstances', body => {
+        sent = body;
+        return true;
+      })
+      .reply(200, { instanceId: 'PI-1' });
+    await client().createInstance({
+      approvalId: 'a',
+      form: 'PROC',
+      title: 't',
+      fields: [{ field: 'Service', value: 'api' }],
+      stages: [{ approvers: ['alice'], rule: 'any' }],
+      ...(cc ? { cc } : {}),
+    });
+    return sent;
+  };
+
+  it('sends CC recipients in ccList, looked up like approvers, told at the start and at the finish', async () => {
+    nock(OAPI)
+      .post('/topapi/v2/user/getbymobile', { mobile: '13800000003' })
+      .query(true)
+      .reply(200, { errcode: 0, result: { userid: 'carol' } });
+    const sent = await createdWithCc(['13800000003', 'dave', 'carol']);
+    expect(sent).toMatchObject({
+      ccList: ['carol', 'dave'],
+      ccPosition: 'START_FINISH',
+    });
+    expect(sent.approvers).toEqual([
+      { actionType: 'NONE', userIds: ['alice'] },
+    ]);
+  });
+
+  it('sends no ccList without CC recipients', async () => {
+    const sent = await createdWithCc();
+    expect(sent).not.toHaveProperty('ccList');
+    expect(sent).not.toHaveProperty('ccPosition');
   });
 
   it('gives the title as the first line of the "Context" component: DingTalk shows an instance by its form name', async () => {

@@ -167,8 +167,10 @@ export class DingtalkClient implements ImClient {
     this.users = new UserIdResolver(
       oneByOne(contact => this.lookUpUser(contact)),
       (kind, value) =>
-        `No DingTalk user with ${kind} ${value} is visible to app ${integration.appKey}; ` +
-        "check the number, that the person is inside the app's contact scope, and that the app may read members by mobile",
+        kind === 'email'
+          ? `DingTalk cannot look people up by email (${value}); list the person's DingTalk user id or mobile instead`
+          : `No DingTalk user with ${kind} ${value} is visible to app ${integration.appKey}; ` +
+            "check the number, that the person is inside the app's contact scope, and that the app may read members by mobile",
     );
     this.people = new PersonNames(async userId => {
       const { result } = await this.api.callLegacy(
@@ -374,8 +376,9 @@ export class DingtalkClient implements ImClient {
       name: imField.name,
       value,
     }));
-    const [[originator], ...steps] = await Promise.all([
+    const [[originator], cc, ...steps] = await Promise.all([
       this.users.resolve([request.initiator ?? this.integration.initiator]),
+      this.users.resolve(request.cc ?? []),
       ...request.stages.map(stage => this.users.resolve(stage.approvers)),
     ]);
     const body = {
@@ -390,6 +393,10 @@ export class DingtalkClient implements ImClient {
         ),
         userIds,
       })),
+      // CC recipients are told when it opens and again when it is decided.
+      ...(cc.length > 0
+        ? { ccList: [...new Set(cc)], ccPosition: 'START_FINISH' }
+        : {}),
       ...(this.integration.agentId
         ? { microappAgentId: this.integration.agentId }
         : {}),
@@ -518,20 +525,18 @@ export class DingtalkClient implements ImClient {
     );
   }
 
-  /** DingTalk looks people up by mobile only, one at a time. */
+  /**
+   * DingTalk looks people up by mobile only, one at a time. By email it finds nobody, so a catalog
+   * group member known only by email is left out ahead, as one the IM does not know.
+   */
   private async lookUpUser({
     kind,
     value,
   }: {
     kind: ContactKind;
     value: string;
-  }) {
-    if (kind === 'email') {
-      throw new ImApiError(
-        'invalid_request',
-        `DingTalk cannot look people up by email (${value}); list the approver's DingTalk user id or mobile instead`,
-      );
-    }
+  }): Promise<string | undefined> {
+    if (kind === 'email') return undefined;
     const { result } = await this.api.callLegacy(
       {
         operation: 'look up a user by mobile',

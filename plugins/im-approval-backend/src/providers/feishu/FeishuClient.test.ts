@@ -440,6 +440,95 @@ describe('FeishuClient', () => {
       expect(error.message).toMatch(/HTTP 500/);
     });
 
+    describe('CC recipients', () => {
+      const withCc = { ...request, cc: ['ou_carol', 'ou_dave', 'ou_carol'] };
+      const ccCall = () =>
+        nock(BASE).post('/open-apis/approval/v4/instances/cc', {
+          approval_code: 'DEPLOY',
+          instance_code: 'INST-1',
+          user_id: 'ou_bot',
+          cc_user_ids: ['ou_carol', 'ou_dave'],
+        });
+
+      it('are told through the instance CC after the create, once each, as the initiator', async () => {
+        prepare();
+        nock(BASE)
+          .post('/open-apis/approval/v4/instances')
+          .reply(200, { code: 0, data: { instance_code: 'INST-1' } });
+        const cc = ccCall()
+          .query({ user_id_type: 'open_id' })
+          .reply(200, { code: 0, msg: 'success', data: {} });
+
+        const created = await client().createInstance(withCc);
+
+        expect(cc.isDone()).toBe(true);
+        expect(created.instanceId).toBe('INST-1');
+        expect(created.notes).toBeUndefined();
+      });
+
+      it('a refused CC leaves the instance standing and says so in its notes', async () => {
+        prepare();
+        nock(BASE)
+          .post('/open-apis/approval/v4/instances')
+          .reply(200, { code: 0, data: { instance_code: 'INST-1' } });
+        ccCall()
+          .query(true)
+          .reply(400, { code: 1390001, msg: 'param is invalid' });
+
+        const created = await client().createInstance(withCc);
+
+        expect(created.instanceId).toBe('INST-1');
+        expect(created.notes).toEqual([
+          expect.stringMatching(/^CC recipients were not told: .*1390001/),
+        ]);
+      });
+
+      it('a transient CC failure is thrown, so the create is tried again', async () => {
+        prepare();
+        nock(BASE)
+          .post('/open-apis/approval/v4/instances')
+          .reply(200, { code: 0, data: { instance_code: 'INST-1' } });
+        ccCall()
+          .query(true)
+          .reply(400, { code: 1395001, msg: 'try again later' });
+
+        const error = await imApiError(client().createInstance(withCc));
+        expect(error.transient).toBe(true);
+      });
+
+      const lostAnswerFinding = (timeline: object[]) => {
+        prepare();
+        nock(BASE)
+          .post('/open-apis/approval/v4/instances')
+          .reply(500, 'Internal Server Error');
+        byUuid({
+          approval_code: 'DEPLOY',
+          instance_code: 'INST-1',
+          timeline: [{ type: 'START' }, ...timeline],
+        });
+      };
+
+      it('found by its uuid after a lost answer with a CC entry: nobody is told twice', async () => {
+        lostAnswerFinding([{ type: 'CC' }]);
+        // No CC call is answered here: one made would fail the create.
+        expect((await client().createInstance(withCc)).instanceId).toBe(
+          'INST-1',
+        );
+      });
+
+      it('found by its uuid after a lost answer without one: the try that made it was cut off before its CC, so they are told now', async () => {
+        lostAnswerFinding([]);
+        const cc = ccCall()
+          .query(true)
+          .reply(200, { code: 0, msg: 'success', data: {} });
+
+        expect((await client().createInstance(withCc)).instanceId).toBe(
+          'INST-1',
+        );
+        expect(cc.isDone()).toBe(true);
+      });
+    });
+
     it('approver_chosen_multi false: refuses several approvers before calling, saying why', async () => {
       tokenOnce();
       const { data } = definition(FORM);

@@ -296,11 +296,13 @@ export class FeishuClient implements ImClient {
       type: imField.type,
       value,
     }));
-    const [initiator, approvers] = await Promise.all([
+    // CC recipients are resolved with the approvers, so one Feishu does not know fails the create.
+    const [initiator, approvers, cc] = await Promise.all([
       this.users
         .resolve([request.initiator ?? this.integration.initiator])
         .then(ids => ids[0]),
       this.users.resolve(request.stages.flatMap(stage => stage.approvers)),
+      this.users.resolve(request.cc ?? []),
       this.subscribe(request.form),
     ]);
     let next = 0;
@@ -330,9 +332,15 @@ export class FeishuClient implements ImClient {
         },
         z.object({ instance_code: z.string().min(1) }),
       );
+      const notes = await this.carbonCopy(
+        { approvalCode: request.form, instanceCode: created.instance_code },
+        initiator,
+        cc,
+      );
       return {
         ...instanceRef(this.integration, created.instance_code),
         labels,
+        ...(notes.length > 0 ? { notes } : {}),
       };
     } catch (error) {
       if (!(error instanceof ImApiError)) throw error;
@@ -341,14 +349,63 @@ export class FeishuClient implements ImClient {
       // the one instance of this uuid is the answer; it is never created twice.
       if (error.code !== FEISHU_UUID_CONFLICT && !error.transient) throw error;
       const existing = await this.instanceByUuid(uuid, request.form, error);
-      if (existing)
-        return { ...instanceRef(this.integration, existing), labels };
+      if (!existing) throw error;
+      const instanceCode = existing.instance_code!;
+      // The try that made it may have been cut off before its CC.
+      const told = existing.timeline.some(entry => entry.type === 'CC');
+      const notes = told
+        ? []
+        : await this.carbonCopy(
+            { approvalCode: request.form, instanceCode },
+            initiator,
+            cc,
+          );
+      return {
+        ...instanceRef(this.integration, instanceCode),
+        labels,
+        ...(notes.length > 0 ? { notes } : {}),
+      };
+    }
+  }
+
+  /**
+   * Tells CC recipients through Feishu's instance CC, which works with any definition (a create's
+   * node_cc list needs a CC node the initiator fills). A transient failure is thrown, so the create
+   * is tried again and finds its instance by uuid; a refusal leaves the instance standing and says
+   * so, since nobody decides by being told.
+   */
+  private async carbonCopy(
+    instance: { approvalCode: string; instanceCode: string },
+    initiator: string,
+    cc: string[],
+  ): Promise<string[]> {
+    if (cc.length === 0) return [];
+    try {
+      await this.api.call(
+        {
+          operation: 'CC an approval instance',
+          method: 'POST',
+          path: '/open-apis/approval/v4/instances/cc',
+          query: { user_id_type: 'open_id' },
+          body: {
+            approval_code: instance.approvalCode,
+            instance_code: instance.instanceCode,
+            user_id: initiator,
+            cc_user_ids: [...new Set(cc)],
+          },
+        },
+        z.unknown(),
+      );
+      return [];
+    } catch (error) {
+      if (error instanceof ImApiError && !error.transient)
+        return [`CC recipients were not told: ${error.message}`];
       throw error;
     }
   }
 
   /**
-   * The code of the instance created with `uuid` (Feishu's instance read takes the creation uuid in
+   * The instance created with `uuid`, its code known (Feishu's instance read takes the creation uuid in
    * place of the code). After a 60012 it must exist: while it cannot be read the create stays a
    * transient failure, tried again later. After a lost answer it may not: then undefined, and the
    * create's own transient error stands.
@@ -357,7 +414,7 @@ export class FeishuClient implements ImClient {
     uuid: string,
     approvalCode: string,
     createError: ImApiError,
-  ): Promise<string | undefined> {
+  ): Promise<Instance | undefined> {
     const conflict = createError.code === FEISHU_UUID_CONFLICT;
     let instance: Instance;
     try {
@@ -380,7 +437,7 @@ export class FeishuClient implements ImClient {
     this.deps.logger.info(
       `Feishu instance ${instance.instance_code} had already been created with uuid ${uuid}; using it`,
     );
-    return instance.instance_code;
+    return instance;
   }
 
   findUsers(people: string[]): Promise<Array<string | undefined>> {

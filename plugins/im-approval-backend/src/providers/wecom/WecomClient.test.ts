@@ -1102,4 +1102,16 @@ describe('context, test marking and CC on a WeCom request', () => {
       { type: 2, userid: ['carol', 'dave'] },
     ]);
   });
+
+  it('looks CC recipients given by mobile up like approvers, and sends their userids', async () => {
+    nock(BASE)
+      .post('/cgi-bin/user/getuserid', { mobile: '13800000003' })
+      .query(true)
+      .reply(200, { errcode: 0, userid: 'carol' });
+    const body = await created({ cc: ['13800000003'] });
+    expect(body.process.node_list.at(-1)).toEqual({
+      type: 2,
+      userid: ['carol'],
+    });
+  });
 });

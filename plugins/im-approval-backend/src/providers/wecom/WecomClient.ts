@@ -440,8 +440,9 @@ export class WecomClient implements ImClient {
       id: imField.id,
       value: { text: value },
     }));
-    const [[creator], ...stages] = await Promise.all([
+    const [[creator], cc, ...stages] = await Promise.all([
       this.users.resolve([request.initiator ?? this.integration.initiator]),
+      this.users.resolve(request.cc ?? []),
       ...request.stages.map(stage => this.users.resolve(stage.approvers)),
     ]);
     const summary = summaryLines(request).map(summaryLine);
@@ -458,9 +459,7 @@ export class WecomClient implements ImClient {
             userid: stages[index],
           })),
           // CC recipients (抄送) are a node of type 2: told and able to see, never asked to decide.
-          ...(request.cc?.length
-            ? [{ type: 2, userid: [...new Set(request.cc)] }]
-            : []),
+          ...(cc.length > 0 ? [{ type: 2, userid: [...new Set(cc)] }] : []),
         ],
       },
       apply_data: { contents },
