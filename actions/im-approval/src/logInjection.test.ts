@@ -110,6 +110,7 @@ const evilPending = () =>
     title: EVIL,
     provider: EVIL,
     approvers: [EVIL],
+    cc: [EVIL],
     requester: { name: EVIL, identifiedBy: 'github-actor', githubLogin: 'o' },
     imUrl: `https://im.example.com/${EVIL}`,
     error: EVIL,
@@ -169,6 +170,10 @@ describe('text from the IM, people and the backend never becomes a workflow comm
       ),
     ]);
     expectEscapedSummary(step.summary);
+    // Who was told, escaped like the approvers.
+    expect(step.summary).toMatch(
+      /<th>CC<\/th><td>ok\n::warning::pwned.*&#60;img/s,
+    );
   });
 
   it('when it expires with the IM error, or fails', async () => {

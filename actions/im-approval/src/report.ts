@@ -73,6 +73,9 @@ export async function writeSummary(
     ],
     ['Template', text(approval.template)],
     ['Approvers', text(approval.approvers.join(', '))],
+    ...(approval.cc.length > 0
+      ? [['CC', text(approval.cc.join(', '))] as [string, string]]
+      : []),
     ['IM', im],
     timing,
     ['Approval id', `<code>${approval.id}</code>`],
