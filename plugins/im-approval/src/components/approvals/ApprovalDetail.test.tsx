@@ -22,6 +22,7 @@ describe('an approval’s details', () => {
     const api = fakeApi({
       getApproval: jest.fn(async () => ({
         ...approval,
+        cc: ['carol@example.com', 'dave@example.com'],
         context: {
           ...approval.context,
           ref: 'refs/heads/release/1.2#hotfix',
@@ -50,6 +51,11 @@ describe('an approval’s details', () => {
       'Time to decide',
     ])
       expect(screen.getByRole('cell', { name: label })).toBeInTheDocument();
+    expect(
+      screen.getByRole('row', {
+        name: /^CC carol@example.com, dave@example.com$/,
+      }),
+    ).toBeInTheDocument();
     // Start-cased keys are gone.
     for (const raw of ['Sha', 'Server Url', 'Run Id', 'Run Attempt'])
       expect(screen.queryByText(raw)).not.toBeInTheDocument();

@@ -191,6 +191,7 @@ function SummaryCard({ approval }: { approval: ApprovalWithTimeline }) {
       ? explainRequester(approval.requester)
       : '—',
     Approvers: approval.approvers.join(', '),
+    CC: approval.cc.join(', ') || '—',
     Requested: formatTime(approval.createdAt),
     Expires: formatTime(approval.expiresAt),
     'Decided by': describeDecider(approval) ?? '—',

@@ -23,13 +23,16 @@ function optionOf(entity: Entity): Option {
 }
 
 /**
- * Picks a catalog user or group to add to a template's approvers. Absent in an app without the
+ * Picks a catalog user or group to add to a template's approvers or CC. Absent in an app without the
  * catalog: approvers are then typed.
  */
 export function CatalogPeoplePicker(props: {
   /** Unique on the page: a template with stages has one picker per stage. */
   id?: string;
   disabled?: boolean;
+  /** Where the pick goes and what a picked group means there; by default, the approvers. */
+  label?: string;
+  groupHelp?: string;
   onPick: (ref: string) => void;
 }) {
   const catalogApi = useApiHolder().get(catalogApiRef);
@@ -69,12 +72,13 @@ export function CatalogPeoplePicker(props: {
         <TextField
           {...params}
           margin="dense"
-          label="Add a user or group from the catalog"
+          label={props.label ?? 'Add a user or group from the catalog'}
           error={Boolean(error)}
           helperText={
             error
               ? `The catalog could not be read: ${error.message}`
-              : 'A group asks its members, and those of the groups inside it, when a request is opened.'
+              : (props.groupHelp ??
+                'A group asks its members, and those of the groups inside it, when a request is opened.')
           }
         />
       )}

@@ -387,6 +387,33 @@ export function TemplateDialog(props: {
                 </TextField>
               </>
             )}
+            <TextField
+              id="template-cc"
+              fullWidth
+              multiline
+              margin="dense"
+              label="CC"
+              {...text('cc')}
+              helperText={
+                errors.cc ??
+                `Told of each request and able to see it, never asked to decide (抄送). ${APPROVERS_HELP}`
+              }
+            />
+            <CatalogPeoplePicker
+              id="template-cc-catalog"
+              disabled={readOnly}
+              label="Add a user or group from the catalog to CC"
+              groupHelp="A group tells its members, and those of the groups inside it, when a request is opened."
+              onPick={ref =>
+                change(
+                  {
+                    ...form,
+                    cc: [form.cc.trim(), ref].filter(Boolean).join('\n'),
+                  },
+                  'cc',
+                )
+              }
+            />
             <Box>
               <FormControlLabel
                 label="A workflow step may name other approvers"

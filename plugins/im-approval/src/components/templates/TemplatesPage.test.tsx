@@ -116,6 +116,7 @@ describe('the templates page', () => {
       'group:default/release-managers\nou_bob',
       dialog,
     );
+    changeById('template-cc', 'ou_carol', dialog);
     change(/Allowed repositories/, 'acme/*', dialog);
     fireEvent.click(
       within(dialog).getByLabelText(
@@ -133,6 +134,7 @@ describe('the templates page', () => {
       fields: { widget_service: '${vars.service}' },
       approvers: ['group:default/release-managers', 'ou_bob'],
       approverMode: 'any',
+      cc: ['ou_carol'],
       allowApproverOverride: false,
       allowSelfApproval: true,
       defaultTimeout: '1h',
@@ -486,7 +488,7 @@ describe('the templates page', () => {
     expect(api.listTemplates).toHaveBeenCalledTimes(1);
   });
 
-  it('adds users and groups from the catalog to the approvers', async () => {
+  it('adds users and groups from the catalog to the approvers and to CC', async () => {
     const api = fakeApi({
       listTemplates: jest.fn(async () => []),
       listIntegrations: jest.fn(async () => [databaseIntegration]),
@@ -532,6 +534,25 @@ describe('the templates page', () => {
     fireEvent.click(
       screen.getByRole('option', { name: 'Bob Li (user:default/bob)' }),
     );
+    expect(
+      (dialog.querySelector('#template-approvers') as HTMLTextAreaElement)
+        .value,
+    ).toBe('ou_oncall\nuser:default/bob');
+
+    // CC has its own picker: a group picked there goes to CC, not to the approvers.
+    const ccPicker = within(dialog).getByLabelText(
+      'Add a user or group from the catalog to CC',
+    );
+    fireEvent.mouseDown(ccPicker);
+    fireEvent.change(ccPicker, { target: { value: 'release' } });
+    fireEvent.click(
+      await screen.findByRole('option', {
+        name: /group:default\/release-managers/,
+      }),
+    );
+    expect(
+      (dialog.querySelector('#template-cc') as HTMLTextAreaElement).value,
+    ).toBe('group:default/release-managers');
     expect(
       (dialog.querySelector('#template-approvers') as HTMLTextAreaElement)
         .value,

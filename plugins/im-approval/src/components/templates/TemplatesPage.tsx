@@ -135,30 +135,38 @@ function TemplatesTable() {
     {
       title: 'Approvers',
       field: 'approvers',
-      render: row =>
-        row.stages ? (
-          <ol className={classes.stages}>
-            {row.stages.map((stage, index) => (
-              <li key={index}>
-                <Typography variant="body2">
-                  {stageTitle(stage, index)}: {stage.approvers.join(', ')}
-                </Typography>
-                <Typography variant="body2" color="textSecondary">
-                  {ruleText(stage.rule, stage.atLeast)}
-                </Typography>
-              </li>
-            ))}
-          </ol>
-        ) : (
-          <>
-            <Typography variant="body2">
-              {(row.approvers ?? []).join(', ')}
-            </Typography>
+      render: row => (
+        <>
+          {row.stages ? (
+            <ol className={classes.stages}>
+              {row.stages.map((stage, index) => (
+                <li key={index}>
+                  <Typography variant="body2">
+                    {stageTitle(stage, index)}: {stage.approvers.join(', ')}
+                  </Typography>
+                  <Typography variant="body2" color="textSecondary">
+                    {ruleText(stage.rule, stage.atLeast)}
+                  </Typography>
+                </li>
+              ))}
+            </ol>
+          ) : (
+            <>
+              <Typography variant="body2">
+                {(row.approvers ?? []).join(', ')}
+              </Typography>
+              <Typography variant="body2" color="textSecondary">
+                {ruleText(row.approverMode)}
+              </Typography>
+            </>
+          )}
+          {row.cc.length > 0 && (
             <Typography variant="body2" color="textSecondary">
-              {ruleText(row.approverMode)}
+              CC: {row.cc.join(', ')}
             </Typography>
-          </>
-        ),
+          )}
+        </>
+      ),
     },
     {
       title: 'Actions',

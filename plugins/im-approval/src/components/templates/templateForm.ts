@@ -42,6 +42,8 @@ export interface TemplateFormState {
   approvers: string;
   approverMode: 'all' | 'any';
   stages: StageFormState[];
+  /** CC recipients (抄送), written like approvers: told of each request, never asked to decide. */
+  cc: string;
   allowApproverOverride: boolean;
   allowSelfApproval: boolean;
   defaultTimeout: string;
@@ -64,6 +66,7 @@ export function newTemplateForm(integration = ''): TemplateFormState {
     approvers: '',
     approverMode: 'any',
     stages: [],
+    cc: '',
     allowApproverOverride: false,
     allowSelfApproval: false,
     defaultTimeout: '1h',
@@ -95,6 +98,7 @@ export function templateFormFrom(view: TemplateView): TemplateFormState {
       rule: stage.atLeast === undefined ? stage.rule : 'atLeast',
       atLeast: stage.atLeast === undefined ? '' : String(stage.atLeast),
     })),
+    cc: view.cc.join('\n'),
     allowApproverOverride: view.allowApproverOverride,
     allowSelfApproval: view.allowSelfApproval,
     defaultTimeout: formatDuration(view.defaultTimeout),
@@ -143,6 +147,7 @@ export function templateRequestFrom(form: TemplateFormState): TemplateRequest {
           approverMode: form.approverMode,
           allowApproverOverride: form.allowApproverOverride,
         }),
+    cc: list(form.cc),
     allowSelfApproval: form.allowSelfApproval,
     defaultTimeout: form.defaultTimeout.trim(),
     maxTimeout: form.maxTimeout.trim(),
