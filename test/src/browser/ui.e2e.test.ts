@@ -151,10 +151,12 @@ describe('the IM approval UI in a browser', () => {
     await templateDialog
       .locator('#template-approvers')
       .fill('alice@example.com');
+    await templateDialog.locator('#template-cc').fill('bob@example.com');
     await checkPage(page, 'template-dialog');
     await templateDialog.getByRole('button', { name: 'Create' }).click();
     const row = page.locator('tr', { hasText: 'ui-deploy' });
     await row.waitFor();
+    await row.getByText('CC: bob@example.com').waitFor();
     await checkPage(page, 'templates');
 
     // The step to paste into a workflow names this backend and the template's variables.
