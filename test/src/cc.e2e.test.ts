@@ -11,6 +11,7 @@ import {
   type Im,
   type ImSetup,
   wecomCallback,
+  withUsers,
 } from './__testUtils__/ims';
 import {
   api,
@@ -27,21 +28,14 @@ import {
 jest.setTimeout(120_000);
 
 /** carol of the example catalog, in each IM that can reach her by her catalog email. */
-const withCarol = (setup: ImSetup, carol: object): ImSetup => ({
-  ...setup,
-  seed: {
-    ...setup.seed,
-    users: [...(setup.seed.users as object[]), carol],
-  },
-});
-const FEISHU = withCarol(feishuCallback, {
+const FEISHU = withUsers(feishuCallback, {
   openId: 'ou_carol',
   name: 'Carol Wang',
   email: 'carol@example.com',
 });
 // DingTalk finds people by user id or mobile, never by email: carol cannot be told there.
 const DINGTALK = dingtalkCallback;
-const WECOM = withCarol(wecomCallback, {
+const WECOM = withUsers(wecomCallback, {
   userId: 'carol',
   name: 'Carol Wang',
   email: 'carol@example.com',

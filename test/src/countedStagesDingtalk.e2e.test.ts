@@ -10,7 +10,7 @@ import {
   readsSettled,
   waitFor,
 } from './__testUtils__/flow';
-import { dingtalkCallback, type ImSetup } from './__testUtils__/ims';
+import { dingtalkCallback, withUsers } from './__testUtils__/ims';
 import {
   api,
   getWithTimeline,
@@ -29,13 +29,7 @@ jest.setTimeout(90_000);
 const CAROL = { userId: 'carol', name: 'Carol Wu', mobile: '13800000003' };
 const DAVE = { userId: 'dave', name: 'Dave Zhou', mobile: '13800000004' };
 /** DingTalk over HTTP push, with a corp big enough for 2 of 3 and a second stage of others. */
-const DINGTALK: ImSetup = {
-  ...dingtalkCallback,
-  seed: {
-    ...dingtalkCallback.seed,
-    users: [...(dingtalkCallback.seed.users as object[]), CAROL, DAVE],
-  },
-};
+const DINGTALK = withUsers(dingtalkCallback, CAROL, DAVE);
 
 const {
   approvers: _approvers,

@@ -8,7 +8,7 @@ import {
   openApproval,
   waitFor,
 } from './__testUtils__/flow';
-import { wecomCallback, type ImSetup } from './__testUtils__/ims';
+import { wecomCallback, withUsers } from './__testUtils__/ims';
 import {
   api,
   errorMessage,
@@ -26,17 +26,11 @@ import {
 jest.setTimeout(60_000);
 
 /** WeCom's members beside the shared Alice, Bob and the release bot: a third reviewer and a release manager. */
-const SETUP: ImSetup = {
-  ...wecomCallback,
-  seed: {
-    ...wecomCallback.seed,
-    users: [
-      ...(wecomCallback.seed.users as object[]),
-      { userId: 'carol', name: 'Carol Wu', email: 'carol@example.com' },
-      { userId: 'dave', name: 'Dave Zhou', mobile: '13800000004' },
-    ],
-  },
-};
+const SETUP = withUsers(
+  wecomCallback,
+  { userId: 'carol', name: 'Carol Wu', email: 'carol@example.com' },
+  { userId: 'dave', name: 'Dave Zhou', mobile: '13800000004' },
+);
 const {
   approvers: _approvers,
   approverMode: _approverMode,

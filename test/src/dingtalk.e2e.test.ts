@@ -12,6 +12,7 @@ import {
   DINGTALK_STREAM_APP,
   dingtalkCallback,
   dingtalkStream,
+  withUsers,
 } from './__testUtils__/ims';
 import {
   api,
@@ -22,6 +23,9 @@ import {
 } from './__testUtils__/stack';
 
 jest.setTimeout(120_000);
+
+/** Someone outside the template's approvers, to whom a task can be handed on in DingTalk. */
+const CAROL = { userId: 'carol', name: 'Carol Wu', mobile: '13800000003' };
 
 describe('DingTalk end to end (real backend, DingTalk sandbox over HTTP and Stream)', () => {
   let stack: Stack;
@@ -58,7 +62,10 @@ describe('DingTalk end to end (real backend, DingTalk sandbox over HTTP and Stre
     stack = await startStack({
       database: 'sqlite',
       reconcileSeconds: 2,
-      ims: [dingtalkCallback, dingtalkStream],
+      ims: [
+        withUsers(dingtalkCallback, CAROL),
+        withUsers(dingtalkStream, CAROL),
+      ],
     });
     await streamConnected();
   });
@@ -176,6 +183,30 @@ describe('DingTalk end to end (real backend, DingTalk sandbox over HTTP and Stre
         decidedBy: 'Bob Li',
         decidedById: 'bob',
         comment: 'not on a Friday',
+      });
+    });
+
+    it('attributes a decision to whoever decided a task handed on in DingTalk (转交), not to who was asked', async () => {
+      const { approval, token } = await open();
+      await sandboxControl(
+        stack.sandbox,
+        'POST',
+        `/dingtalk/instances/${encodeURIComponent(approval.imInstanceId!)}/redirect`,
+        { fromUserId: 'bob', toUserId: 'carol', remark: 'on leave' },
+      );
+      const waiting = waitFor(backend(), approval.id, token);
+      await decideInSandbox(
+        stack,
+        approval.imInstanceId!,
+        'approve',
+        { userId: 'carol', comment: 'covering for bob' },
+        'dingtalk',
+      );
+      expect((await waiting).body).toMatchObject({
+        status: 'approved',
+        decidedBy: 'Carol Wu',
+        decidedById: 'carol',
+        comment: 'covering for bob',
       });
     });
 

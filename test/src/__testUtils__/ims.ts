@@ -414,6 +414,17 @@ export const wecomPoll: ImSetup = {
   templateConfig: WECOM_TEMPLATE,
 };
 
+/** The setup with more people in its IM's seed, e.g. someone a test hands a task to. */
+export function withUsers(setup: ImSetup, ...users: object[]): ImSetup {
+  return {
+    ...setup,
+    seed: {
+      ...setup.seed,
+      users: [...(setup.seed.users as object[]), ...users],
+    },
+  };
+}
+
 /** The sandbox seed of several setups: each IM's arrays joined, entries several setups share kept once. */
 export function mergeSeeds(
   setups: ImSetup[],
