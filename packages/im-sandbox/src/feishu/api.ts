@@ -19,7 +19,7 @@ import {
   approvalParamInvalid,
   scopeMissing,
 } from './errors';
-import type { FeishuApp, FeishuUser, Instance } from './model';
+import type { FeishuApp, FeishuUser, Instance, TimelineEntry } from './model';
 import type { FeishuPlatform } from './platform';
 import type { FaultRoute } from './state';
 import {
@@ -351,6 +351,14 @@ function instanceData(
   instance: Instance,
   userIdOf: (openId: string) => string,
 ) {
+  // A TRANSFER names whom the task went to, in the entry and again in its ext.
+  const handedTo = (entry: TimelineEntry) =>
+    entry.toOpenIds === undefined
+      ? {}
+      : {
+          open_id_list: entry.toOpenIds,
+          user_id_list: entry.toOpenIds.map(userIdOf),
+        };
   return {
     approval_code: instance.approvalCode,
     approval_name: instance.approvalName,
@@ -391,6 +399,7 @@ function instanceData(
       ...(entry.comment === undefined ? {} : { comment: entry.comment }),
       ...(entry.taskId === undefined ? {} : { task_id: entry.taskId }),
       ...(entry.nodeId === undefined ? {} : { node_key: entry.nodeId }),
+      ...handedTo(entry),
       ...(entry.ccOpenIds === undefined
         ? {}
         : {
@@ -400,7 +409,7 @@ function instanceData(
               cc_id: `${entry.createTime}${index}`,
             })),
           }),
-      ext: '{}',
+      ext: JSON.stringify(handedTo(entry)),
     })),
   };
 }

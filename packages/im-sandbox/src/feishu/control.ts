@@ -26,6 +26,7 @@ const rateLimitsSchema = z.strictObject({
 });
 
 import { appView, instanceView } from './views';
+import { transferRequestSchema } from './workflow';
 
 // The control API under /_sandbox/feishu: what tests and people use to play the tenant's
 // admin and approvers, and to make the platform misbehave on purpose.
@@ -215,6 +216,19 @@ export function controlApi(platform: FeishuPlatform): Router {
         res.json(instanceView(state, instance));
       });
     }
+
+    // An approver handing their pending task to someone else in the Feishu app (转交).
+    router.post('/instances/:code/transfer', (req, res) => {
+      res.json(
+        instanceView(
+          state,
+          platform.transfer(
+            req.params.code,
+            input(transferRequestSchema, req.body),
+          ),
+        ),
+      );
+    });
 
     router.get('/rate-limits', (_req, res) => {
       res.json(state.rateLimits.limits);

@@ -21,8 +21,10 @@ export function feishuInbox(feishu: FeishuPlatform): InboxSource {
     cards: () =>
       [...feishu.state.instances.values()].map(instance => {
         const view = instanceView(feishu.state, instance);
-        // A CC is no decision: the card shows the last entry that moved the instance.
-        const last = view.timeline.findLast(entry => entry.type !== 'CC');
+        // A CC or a hand-over is no decision: the card shows the last entry that moved the instance.
+        const last = view.timeline.findLast(
+          entry => entry.type !== 'CC' && entry.type !== 'TRANSFER',
+        );
         return {
           id: view.instanceCode,
           title: view.title ?? view.approvalName,

@@ -60,7 +60,8 @@ export interface ApprovalDefinition {
 
 export type InstanceStatus = FlowStatus;
 export type TaskStatus = FlowTaskStatus;
-export type TimelineType = 'START' | 'PASS' | 'REJECT' | 'CANCEL' | 'CC';
+export type TimelineType =
+  'START' | 'PASS' | 'REJECT' | 'CANCEL' | 'CC' | 'TRANSFER';
 
 export interface FormValue {
   id: string;
@@ -83,6 +84,8 @@ export interface TimelineEntry {
   taskId?: string;
   /** A CC entry's recipients (open_ids); its openId is who sent the CC. */
   ccOpenIds?: string[];
+  /** Whom a TRANSFER handed the task to (open_ids); its openId is who handed it on. */
+  toOpenIds?: string[];
 }
 
 export interface Instance {

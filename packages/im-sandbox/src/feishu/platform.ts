@@ -20,10 +20,12 @@ import {
   type CcInstanceRequest,
   type CreateInstanceRequest,
   type Decision,
+  type TransferRequest,
   cancelInstance,
   ccInstance,
   createInstance,
   decide,
+  transfer,
 } from './workflow';
 
 export interface FeishuPlatformOptions {
@@ -99,6 +101,19 @@ export class FeishuPlatform {
       `feishu: ${decision.decision} on ${instanceCode}; it is now ${instance.flow.status}`,
     );
     this.events.publish(instance, changes, control);
+    return instance;
+  }
+
+  /** An approver handing their task on in the Feishu app (转交). */
+  transfer(instanceCode: string, request: TransferRequest): Instance {
+    const instance = this.state.instances.get(instanceCode);
+    if (!instance)
+      throw new DecisionError(404, `instance ${instanceCode} not found`);
+    const changes = transfer(this.state, instance, request, Date.now());
+    this.options.log(
+      `feishu: ${request.fromOpenId} transferred their task on ${instanceCode} to ${request.toOpenId}`,
+    );
+    this.events.publish(instance, changes);
     return instance;
   }
 

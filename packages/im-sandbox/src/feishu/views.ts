@@ -41,6 +41,8 @@ export interface InstanceView {
     at: string;
     nodeId: string | null;
     cc: string[];
+    /** Whom a TRANSFER handed the task to. */
+    to: string[];
   }>;
 }
 
@@ -99,6 +101,7 @@ export function instanceView(
       at: new Date(entry.createTime).toISOString(),
       nodeId: entry.nodeId ?? null,
       cc: entry.ccOpenIds ?? [],
+      to: entry.toOpenIds ?? [],
     })),
   };
 }

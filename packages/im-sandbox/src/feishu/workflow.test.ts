@@ -477,6 +477,63 @@ describe('the Feishu approval workflow', () => {
     });
   });
 
+  describe('transfer', () => {
+    const transfer = (code: string, body: object) =>
+      control(t.sandbox).post(`/feishu/instances/${code}/transfer`, body);
+
+    it("hands a pending task to someone else: a TRANSFER entry names them, and their decision is the node's", async () => {
+      const code = await t.api.createInstance();
+
+      const answer = await transfer(code, {
+        fromOpenId: 'ou_bob',
+        toOpenId: 'ou_carol',
+        comment: 'on leave',
+      });
+
+      expect(answer.status).toBe(200);
+      const data = await read(code);
+      expect(taskStatuses(data)).toMatchObject({
+        ou_bob: 'TRANSFERRED',
+        ou_carol: 'PENDING',
+      });
+      const entry = data.timeline.at(-1);
+      expect(entry).toMatchObject({
+        type: 'TRANSFER',
+        open_id: 'ou_bob',
+        comment: 'on leave',
+        open_id_list: ['ou_carol'],
+        user_id_list: ['u_carol'],
+      });
+      expect(JSON.parse(entry.ext)).toEqual({
+        open_id_list: ['ou_carol'],
+        user_id_list: ['u_carol'],
+      });
+      // bob no longer decides; carol does.
+      expect((await decide(code, 'approve', { openId: 'ou_bob' })).status).toBe(
+        409,
+      );
+      await decide(code, 'approve', { openId: 'ou_carol' });
+      expect((await read(code)).status).toBe('APPROVED');
+    });
+
+    it.each([
+      [{ fromOpenId: 'ou_carol', toOpenId: 'ou_bot' }, 409, 'no pending task'],
+      [{ fromOpenId: 'ou_bob', toOpenId: 'ou_alice' }, 409, 'already has'],
+      [{ fromOpenId: 'ou_bob', toOpenId: 'ou_nobody' }, 404, 'not a user'],
+    ])(
+      'refuses %j with %d, changing nothing',
+      async (body, status, message) => {
+        const code = await t.api.createInstance();
+        const answer = await transfer(code, body);
+        expect(answer.status).toBe(status);
+        expect(JSON.stringify(answer.body)).toContain(message);
+        expect(
+          (await read(code)).timeline.map((e: { type: string }) => e.type),
+        ).toEqual(['START']);
+      },
+    );
+  });
+
   describe('CC', () => {
     const cc = (body: object, userIdType = 'open_id') =>
       t.api.post(`/approval/v4/instances/cc?user_id_type=${userIdType}`, body);

@@ -60,6 +60,14 @@ export const cancelInstanceRequestSchema = z.object({
 });
 export type CancelInstanceRequest = z.infer<typeof cancelInstanceRequestSchema>;
 
+export const transferRequestSchema = z.strictObject({
+  /** The approver whose pending task is handed on. */
+  fromOpenId: z.string().min(1),
+  toOpenId: z.string().min(1),
+  comment: z.string().optional(),
+});
+export type TransferRequest = z.infer<typeof transferRequestSchema>;
+
 export const ccInstanceRequestSchema = z.object({
   approval_code: z.string().min(1),
   instance_code: z.string().min(1),
@@ -212,6 +220,50 @@ export function cancelInstance(
       instance.flow.cancel(instance.instanceCode, now, instance.initiator),
     ),
   };
+}
+
+/**
+ * An approver hands their pending task to someone else in the Feishu app (转交): their task ends
+ * TRANSFERRED, the other person gets a task of the same node, and the timeline has a TRANSFER
+ * entry naming them.
+ */
+export function transfer(
+  state: FeishuState,
+  instance: Instance,
+  request: TransferRequest,
+  now: number,
+): InstanceChange[] {
+  if (!state.users.has(request.toOpenId))
+    throw new DecisionError(
+      404,
+      `${request.toOpenId} is not a user of the tenant`,
+    );
+  const changes = instance.flow.transfer(
+    instance.instanceCode,
+    {
+      from: request.fromOpenId,
+      to: request.toOpenId,
+      comment: request.comment,
+    },
+    now,
+  );
+  // The first change ends the task handed on; its node is the new task's too.
+  const [ended] = changes;
+  if (ended?.kind !== 'task') throw new Error('a transfer ends a task first');
+  const node = instance.nodes[ended.task.node];
+  node.approvers = node.approvers.map(openId =>
+    openId === request.fromOpenId ? request.toOpenId : openId,
+  );
+  instance.timeline.push({
+    type: 'TRANSFER',
+    openId: request.fromOpenId,
+    createTime: now,
+    comment: request.comment,
+    nodeId: node.nodeId,
+    taskId: ended.task.id,
+    toOpenIds: [request.toOpenId],
+  });
+  return toChanges(instance, changes);
 }
 
 /**
