@@ -186,7 +186,7 @@ describe('DingTalk end to end (real backend, DingTalk sandbox over HTTP and Stre
       });
     });
 
-    it('attributes a decision to whoever decided a task handed on in DingTalk (转交), not to who was asked', async () => {
+    it('attributes a decision to whoever decided a task handed on in DingTalk (转交), not to who was asked, and the timeline says who handed it on', async () => {
       const { approval, token } = await open();
       await sandboxControl(
         stack.sandbox,
@@ -207,6 +207,13 @@ describe('DingTalk end to end (real backend, DingTalk sandbox over HTTP and Stre
         decidedBy: 'Carol Wu',
         decidedById: 'carol',
         comment: 'covering for bob',
+      });
+      // DingTalk's REDIRECT_TASK record says who handed it on and why, not to whom.
+      const { body } = await getWithTimeline(backend(), approval.id, token);
+      expect(body.timeline.find(e => e.type === 'approved')).toMatchObject({
+        actor: 'Carol Wu',
+        message:
+          'covering for bob; in dingtalk: Bob Li handed the task on ("on leave")',
       });
     });
 

@@ -19,6 +19,7 @@ import { storable } from '../database/storableText';
 import type { ApprovalChanges } from '../waiting/ApprovalChanges';
 import { counts } from './approvalStages';
 import { closedStages, type CountedStages } from './CountedStages';
+import { describeHandovers } from './handovers';
 import type { ImClients } from './ImClients';
 import type { SettingsSource } from './SettingsSource';
 
@@ -122,6 +123,10 @@ export class ApprovalTransitions {
     if (progress && progress.events.length > 0)
       await this.recordProgress(approval, progress);
     const stages = progress?.stages;
+    // Who decided may not be who was asked: the timeline says how the task got to them.
+    const handedOver = describeHandovers(approval.provider, state.handovers);
+    const withHandovers = (message: string | undefined) =>
+      [message, handedOver].filter(Boolean).join('; ') || undefined;
     if (
       state.status === 'approved' &&
       (await this.approvedByRequester(approval, client, state.decidedBy?.id))
@@ -139,7 +144,12 @@ export class ApprovalTransitions {
           error: message,
           stages,
         },
-        { type: 'failed', source, actor: state.decidedBy?.name, message },
+        {
+          type: 'failed',
+          source,
+          actor: state.decidedBy?.name,
+          message: withHandovers(message),
+        },
         { revoke: false },
       );
       return refused ?? (await this.options.store.get(approval.id)) ?? approval;
@@ -158,7 +168,12 @@ export class ApprovalTransitions {
         error: deleted ? message : undefined,
         stages,
       },
-      { type: status, source, actor: state.decidedBy?.name, message },
+      {
+        type: status,
+        source,
+        actor: state.decidedBy?.name,
+        message: withHandovers(message),
+      },
       { revoke: false },
     );
     if (!updated)

@@ -253,6 +253,56 @@ describe('DingtalkClient', () => {
     });
   });
 
+  it('reads a task handed on (REDIRECT_TASK) with who handed it on and their remark; DingTalk does not say to whom', async () => {
+    tokenOnce();
+    nock(API)
+      .get('/v1.0/workflow/processInstances')
+      .query({ processInstanceId: 'PI-1' })
+      .reply(
+        200,
+        instance({
+          status: 'COMPLETED',
+          result: 'agree',
+          operationRecords: [
+            {
+              userId: 'bob',
+              date: '2026-11-21T08:01Z',
+              type: 'REDIRECT_TASK',
+              result: 'NONE',
+              remark: 'on leave',
+            },
+            {
+              userId: 'carol',
+              date: '2026-11-21T08:05Z',
+              type: 'EXECUTE_TASK_NORMAL',
+              result: 'AGREE',
+            },
+          ],
+        }),
+      );
+    for (const [userId, name] of [
+      ['bob', 'Bob Li'],
+      ['carol', 'Carol Wu'],
+    ]) {
+      nock(OAPI)
+        .post('/topapi/v2/user/get', { userid: userId })
+        .query(true)
+        .reply(200, { errcode: 0, result: { name } });
+    }
+    expect(await client().readInstance('PI-1')).toMatchObject({
+      status: 'approved',
+      decidedBy: { id: 'carol', name: 'Carol Wu' },
+      handovers: [
+        {
+          kind: 'transferred',
+          from: { id: 'bob', name: 'Bob Li' },
+          to: [],
+          comment: 'on leave',
+        },
+      ],
+    });
+  });
+
   it('falls back to the user id when the approver cannot be read', async () => {
     tokenOnce();
     nock(API)

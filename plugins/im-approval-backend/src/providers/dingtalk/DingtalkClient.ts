@@ -7,6 +7,7 @@ import {
   type ImEventHandler,
   type ImFormField,
   type ImFormSpec,
+  type ImHandover,
   type ImInstanceRef,
   type ImInstanceRequest,
   type ImInstanceState,
@@ -417,20 +418,50 @@ export class DingtalkClient implements ImClient {
         `DingTalk instance ${instanceId} has an unknown status "${instance.status}" with result "${instance.result ?? ''}"`,
       );
     }
-    const stages = await this.stageProgress(instance.tasks, status);
-    if (status === 'pending') return { status, ...stages };
+    const [stages, handovers] = await Promise.all([
+      this.stageProgress(instance.tasks, status),
+      this.handovers(instance.operationRecords),
+    ]);
+    const progress = {
+      ...stages,
+      ...(handovers.length > 0 ? { handovers } : {}),
+    };
+    if (status === 'pending') return { status, ...progress };
     const deciding = instance.operationRecords
       .filter(DINGTALK_DECIDING_RECORD[status])
       .at(-1);
     return {
       status,
-      ...stages,
+      ...progress,
       decidedBy: deciding?.userId
         ? await this.people.person(deciding.userId)
         : undefined,
       comment: deciding?.remark || undefined,
       decidedAt: dingtalkDecidedAt(deciding?.date, new Date()),
     };
+  }
+
+  /**
+   * Tasks handed on in DingTalk (转交, a REDIRECT_TASK record), oldest first. The record names who
+   * handed it on, not to whom: the decision names who finally decided.
+   */
+  private handovers(
+    records: Array<{ userId?: string; type?: string; remark?: string }>,
+  ): Promise<ImHandover[]> {
+    return Promise.all(
+      records.flatMap(({ type, userId, remark }) =>
+        type === 'REDIRECT_TASK' && userId
+          ? [
+              this.people.person(userId).then(from => ({
+                kind: 'transferred' as const,
+                from,
+                to: [],
+                ...(remark ? { comment: remark } : {}),
+              })),
+            ]
+          : [],
+      ),
+    );
   }
 
   async cancelInstance(instanceId: string, reason?: string) {

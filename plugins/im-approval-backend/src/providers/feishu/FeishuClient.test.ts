@@ -236,6 +236,65 @@ describe('FeishuClient', () => {
     },
   );
 
+  it('reads tasks handed on and approvers added in Feishu from the timeline, oldest first', async () => {
+    tokenOnce();
+    nock(BASE)
+      .get('/open-apis/approval/v4/instances/INST-1')
+      .reply(200, {
+        code: 0,
+        data: {
+          approval_code: 'DEPLOY',
+          status: 'PENDING',
+          timeline: [
+            { type: 'START', open_id: 'ou_bot', create_time: '1763712000000' },
+            {
+              type: 'TRANSFER',
+              open_id: 'ou_bob',
+              open_id_list: ['ou_carol'],
+              comment: 'on leave',
+              create_time: '1763712100000',
+            },
+            {
+              type: 'ADD_APPROVER_AFTER',
+              open_id: 'ou_carol',
+              open_id_list: ['ou_dave'],
+              create_time: '1763712200000',
+            },
+            // Not a hand-over, whatever its name looks like to an object.
+            { type: 'constructor', open_id: 'ou_bot', open_id_list: ['x'] },
+          ],
+        },
+      });
+    for (const [openId, name] of [
+      ['ou_bob', 'Bob'],
+      ['ou_carol', 'Carol'],
+      ['ou_dave', 'Dave'],
+    ]) {
+      nock(BASE)
+        .get(`/open-apis/contact/v3/users/${openId}`)
+        .query(true)
+        .reply(200, { code: 0, data: { user: { name } } });
+    }
+    expect(await client().readInstance('INST-1')).toEqual({
+      status: 'pending',
+      handovers: [
+        {
+          kind: 'transferred',
+          from: { id: 'ou_bob', name: 'Bob' },
+          to: [{ id: 'ou_carol', name: 'Carol' }],
+          at: new Date(1763712100000),
+          comment: 'on leave',
+        },
+        {
+          kind: 'added',
+          from: { id: 'ou_carol', name: 'Carol' },
+          to: [{ id: 'ou_dave', name: 'Dave' }],
+          at: new Date(1763712200000),
+        },
+      ],
+    });
+  });
+
   describe('creating an instance', () => {
     const request = {
       approvalId: 'a-1',

@@ -7,6 +7,7 @@ import {
   type ImEventHandler,
   type ImFormField,
   type ImFormSpec,
+  type ImHandover,
   type ImInstanceRequest,
   type ImInstanceState,
   type ImProviderDeps,
@@ -27,6 +28,7 @@ import {
 import { openFeishuLongConnection } from './feishuLongConnection';
 import {
   DECIDING_TIMELINE_TYPES,
+  FEISHU_HANDOVER_TYPES,
   FEISHU_INSTANCE_STATUS,
 } from './feishuStatus';
 import { PersonNames } from '../api/PersonNames';
@@ -112,6 +114,8 @@ const instanceSchema = z.object({
       z.object({
         type: z.string(),
         open_id: z.string().optional(),
+        /** Whom a TRANSFER handed the task to, or an ADD_APPROVER* added. */
+        open_id_list: z.array(z.string()).optional(),
         comment: z.string().optional(),
         create_time: z.string().optional(),
       }),
@@ -453,8 +457,14 @@ export class FeishuClient implements ImClient {
         `Feishu instance ${instanceId} has an unknown status "${instance.status}"`,
       );
     }
-    const stages = await this.stageProgress(instance);
-    const progress = stages ? { stages } : {};
+    const [stages, handovers] = await Promise.all([
+      this.stageProgress(instance),
+      this.handovers(instance),
+    ]);
+    const progress = {
+      ...(stages ? { stages } : {}),
+      ...(handovers.length > 0 ? { handovers } : {}),
+    };
     if (status === 'pending') return { status, ...progress };
     const deciding = instance.timeline
       .filter(entry => DECIDING_TIMELINE_TYPES[status].includes(entry.type))
@@ -470,6 +480,29 @@ export class FeishuClient implements ImClient {
         ? new Date(Number(deciding.create_time))
         : new Date(),
     };
+  }
+
+  /** Tasks handed on (TRANSFER) and approvers added (ADD_APPROVER*) in Feishu, oldest first. */
+  private async handovers(instance: Instance): Promise<ImHandover[]> {
+    const handovers: ImHandover[] = [];
+    for (const entry of instance.timeline) {
+      const kind = FEISHU_HANDOVER_TYPES.get(entry.type);
+      if (!kind || !entry.open_id_list?.length) continue;
+      handovers.push({
+        kind,
+        ...(entry.open_id
+          ? { from: await this.people.person(entry.open_id) }
+          : {}),
+        to: await Promise.all(
+          entry.open_id_list.map(openId => this.people.person(openId)),
+        ),
+        ...(entry.create_time
+          ? { at: new Date(Number(entry.create_time)) }
+          : {}),
+        ...(entry.comment ? { comment: entry.comment } : {}),
+      });
+    }
+    return handovers;
   }
 
   /**

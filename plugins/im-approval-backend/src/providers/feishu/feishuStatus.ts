@@ -17,3 +17,14 @@ export const DECIDING_TIMELINE_TYPES: Record<string, string[]> = {
   canceled: ['CANCEL'],
   deleted: ['DELETE'],
 };
+
+/** Timeline entries that hand a task on or add approvers; their open_id_list says to whom. */
+export const FEISHU_HANDOVER_TYPES: ReadonlyMap<
+  string,
+  'transferred' | 'added'
+> = new Map([
+  ['TRANSFER', 'transferred'],
+  ['ADD_APPROVER_BEFORE', 'added'],
+  ['ADD_APPROVER', 'added'],
+  ['ADD_APPROVER_AFTER', 'added'],
+]);

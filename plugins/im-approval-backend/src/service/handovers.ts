@@ -1,0 +1,26 @@
+import type { ImHandover } from '@im-approval/plugin-im-approval-node';
+
+/**
+ * What the decision's timeline event says of tasks handed on and approvers added in the IM, so the
+ * audit trail shows how the person who decided came to decide. Empty when nothing was handed over.
+ */
+export function describeHandovers(
+  provider: string,
+  handovers: ImHandover[] = [],
+): string {
+  if (handovers.length === 0) return '';
+  const names = (people: ImHandover['to']) =>
+    people.map(person => person.name).join(', ');
+  const each = handovers.map(handover => {
+    const from = handover.from ? `${handover.from.name} ` : '';
+    const comment = handover.comment
+      ? ` (${JSON.stringify(handover.comment)})`
+      : '';
+    // Some IMs say who handed a task on but not to whom.
+    const to = handover.to.length > 0 ? ` to ${names(handover.to)}` : ' on';
+    return handover.kind === 'transferred'
+      ? `${from}handed the task${to}${comment}`
+      : `${from}added ${names(handover.to)} as approvers${comment}`;
+  });
+  return `in ${provider}: ${each.join('; ')}`;
+}
