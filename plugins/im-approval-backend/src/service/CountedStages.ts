@@ -14,6 +14,7 @@ import type {
   NewTimelineEvent,
 } from '../database/ApprovalStore';
 import { storable } from '../database/storableText';
+import { describeHandovers } from './handovers';
 import { needed } from './approvalStages';
 import type { ApprovalTransitions } from './ApprovalTransitions';
 import type { ImInstanceOpener } from './ImInstanceOpener';
@@ -242,6 +243,13 @@ export class CountedStages {
     source: TimelineSource,
   ): Promise<Approval> {
     const { store, transitions } = this.options;
+    // Requests decided now whose task was handed on in the IM: the stage's outcome says how it got
+    // to who decided.
+    const handedOver = [...decided.values()]
+      .map(state => describeHandovers(approval.provider, state.handovers))
+      .filter(Boolean);
+    const withHandovers = (message: string) =>
+      [message, ...handedOver].join('; ');
     // What the last write made of the stage (a write lost to another writer is made again).
     const made: {
       outcome?: {
@@ -305,7 +313,9 @@ export class CountedStages {
                 type: 'stage_approved',
                 source,
                 actor: updated[at].approvedBy.join(', ') || undefined,
-                message: `Stage ${at + 1} of ${stages.length}${stage.name ? ` (${JSON.stringify(stage.name)})` : ''} approved: ${updated[at].approvedBy.length} of ${stage.approvers.length}, ${needed(stage)} needed (${updated[at].approvedBy.map(n => JSON.stringify(n)).join(', ')})`,
+                message: withHandovers(
+                  `Stage ${at + 1} of ${stages.length}${stage.name ? ` (${JSON.stringify(stage.name)})` : ''} approved: ${updated[at].approvedBy.length} of ${stage.approvers.length}, ${needed(stage)} needed (${updated[at].approvedBy.map(n => JSON.stringify(n)).join(', ')})`,
+                ),
               },
             ]
           : [];
@@ -338,7 +348,13 @@ export class CountedStages {
           decidedAt: new Date(),
           stages: written.stages,
         },
-        { type: status, source, actor: by?.name, message: reason },
+        {
+          type: status,
+          source,
+          actor: by?.name,
+          // An approved stage's event has told them already.
+          message: status === 'rejected' ? withHandovers(reason) : reason,
+        },
         { revoke: false },
       );
       return finished ?? (await store.get(approval.id)) ?? written;

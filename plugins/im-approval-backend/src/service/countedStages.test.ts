@@ -161,6 +161,34 @@ describe('a stage that needs N of its M approvers', () => {
     expect((await store.get(approval.id))!.stages).toEqual(read.stages);
   });
 
+  it("says in the stage's event how a task handed on in the IM reached who decided it", async () => {
+    const { im, transitions, approval, decide, store, service } =
+      await twoOfThree();
+    await decide('inst-1', 'approved', 'ann');
+    im.decide('inst-2', {
+      status: 'approved',
+      decidedBy: person('dee'),
+      handovers: [
+        { kind: 'transferred', from: person('ben'), to: [person('dee')] },
+      ],
+    });
+    const done = await transitions.followIm(
+      (await store.get(approval.id))!,
+      im,
+      'callback',
+      'inst-2',
+    );
+    expect(done.status).toBe('approved');
+    const { timeline } = await service.getWithTimeline(approval.id);
+    expect(timeline.find(e => e.type === 'stage_approved')?.message).toMatch(
+      /; in scripted: BEN handed the task to DEE$/,
+    );
+    // Told once: the approval's own event does not repeat it.
+    expect(timeline.find(e => e.type === 'approved')?.message).not.toMatch(
+      /handed/,
+    );
+  });
+
   it('rejects once N can no longer be reached, not before', async () => {
     const { decide, im } = await twoOfThree();
     expect((await decide('inst-1', 'rejected', 'ann')).status).toBe('pending');
