@@ -7,8 +7,9 @@ import {
   type Stack,
 } from './__testUtils__/stack';
 
-// A Feishu task handed on in the IM (转交): the decision is whoever finally decided, and the
-// approval's timeline says how the task reached them, from the instance's TRANSFER entry.
+// A Feishu task handed on (转交) or shared with added approvers (并加签) in the IM: the decision is
+// whoever finally decided, and the approval's timeline says how the task reached them, from the
+// instance's TRANSFER and ADD_APPROVER entries.
 jest.setTimeout(120_000);
 
 const CAROL = {
@@ -17,7 +18,7 @@ const CAROL = {
   email: 'carol@example.com',
 };
 
-describe('hand-overs in Feishu (real backend, Feishu sandbox over HTTP callbacks)', () => {
+describe('hand-overs and added approvers in Feishu (real backend, Feishu sandbox over HTTP callbacks)', () => {
   let stack: Stack;
   const backend = () => stack.backends[0];
 
@@ -62,5 +63,29 @@ describe('hand-overs in Feishu (real backend, Feishu sandbox over HTTP callbacks
           'covering for bob; in feishu: Bob Li handed the task to Carol Wang ("on leave")',
       }),
     ]);
+  });
+
+  it('attributes the approval to an approver added in Feishu (并加签), and the timeline names who added them', async () => {
+    const { approval, token } = await openApproval(stack, backend());
+    await sandboxControl(
+      stack.sandbox,
+      'POST',
+      `/feishu/instances/${encodeURIComponent(approval.imInstanceId!)}/add-approvers`,
+      { byOpenId: 'ou_alice', openIds: ['ou_carol'] },
+    );
+    const waiting = waitFor(backend(), approval.id, token);
+    await decideInSandbox(stack, approval.imInstanceId!, 'approve', {
+      openId: 'ou_carol',
+    });
+    expect((await waiting).body).toMatchObject({
+      status: 'approved',
+      decidedBy: 'Carol Wang',
+      decidedById: 'ou_carol',
+    });
+    const { body } = await getWithTimeline(backend(), approval.id, token);
+    expect(body.timeline.find(e => e.type === 'approved')).toMatchObject({
+      actor: 'Carol Wang',
+      message: 'in feishu: Alice Chen added Carol Wang as approvers',
+    });
   });
 });

@@ -26,7 +26,7 @@ const rateLimitsSchema = z.strictObject({
 });
 
 import { appView, instanceView } from './views';
-import { transferRequestSchema } from './workflow';
+import { addApproversRequestSchema, transferRequestSchema } from './workflow';
 
 // The control API under /_sandbox/feishu: what tests and people use to play the tenant's
 // admin and approvers, and to make the platform misbehave on purpose.
@@ -219,14 +219,16 @@ export function controlApi(platform: FeishuPlatform): Router {
 
     // An approver handing their pending task to someone else in the Feishu app (转交).
     router.post('/instances/:code/transfer', (req, res) => {
+      const request = input(transferRequestSchema, req.body);
       res.json(
-        instanceView(
-          state,
-          platform.transfer(
-            req.params.code,
-            input(transferRequestSchema, req.body),
-          ),
-        ),
+        instanceView(state, platform.transfer(req.params.code, request)),
+      );
+    });
+    // An approver asking more people to decide their node with them (并加签).
+    router.post('/instances/:code/add-approvers', (req, res) => {
+      const request = input(addApproversRequestSchema, req.body);
+      res.json(
+        instanceView(state, platform.addApprovers(req.params.code, request)),
       );
     });
 

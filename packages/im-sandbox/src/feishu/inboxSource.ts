@@ -4,6 +4,9 @@ import { instanceView } from './views';
 
 // Feishu's instances on the approver inbox.
 
+/** Timeline entries that move no instance on: the card's last decision is never one of them. */
+const NOT_DECISIONS = new Set(['CC', 'TRANSFER', 'ADD_APPROVER']);
+
 const text = (value: unknown) =>
   typeof value === 'string' ? value : JSON.stringify(value);
 
@@ -21,9 +24,8 @@ export function feishuInbox(feishu: FeishuPlatform): InboxSource {
     cards: () =>
       [...feishu.state.instances.values()].map(instance => {
         const view = instanceView(feishu.state, instance);
-        // A CC or a hand-over is no decision: the card shows the last entry that moved the instance.
         const last = view.timeline.findLast(
-          entry => entry.type !== 'CC' && entry.type !== 'TRANSFER',
+          entry => !NOT_DECISIONS.has(entry.type),
         );
         return {
           id: view.instanceCode,

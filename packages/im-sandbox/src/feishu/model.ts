@@ -61,7 +61,7 @@ export interface ApprovalDefinition {
 export type InstanceStatus = FlowStatus;
 export type TaskStatus = FlowTaskStatus;
 export type TimelineType =
-  'START' | 'PASS' | 'REJECT' | 'CANCEL' | 'CC' | 'TRANSFER';
+  'START' | 'PASS' | 'REJECT' | 'CANCEL' | 'CC' | 'TRANSFER' | 'ADD_APPROVER';
 
 export interface FormValue {
   id: string;
@@ -84,7 +84,7 @@ export interface TimelineEntry {
   taskId?: string;
   /** A CC entry's recipients (open_ids); its openId is who sent the CC. */
   ccOpenIds?: string[];
-  /** Whom a TRANSFER handed the task to (open_ids); its openId is who handed it on. */
+  /** Whom a TRANSFER handed the task to, or an ADD_APPROVER added (open_ids); its openId is who did. */
   toOpenIds?: string[];
 }
 

@@ -12,7 +12,7 @@ import {
   FeishuLongConnection,
   sendFeishuEvent,
 } from './longConnection';
-import type { Instance } from './model';
+import type { Instance, InstanceChange } from './model';
 import type { FeishuSeed } from './seed';
 import { FeishuState } from './state';
 import {
@@ -20,10 +20,12 @@ import {
   type CcInstanceRequest,
   type CreateInstanceRequest,
   type Decision,
+  type AddApproversRequest,
   type TransferRequest,
   cancelInstance,
   ccInstance,
   createInstance,
+  addApprovers,
   decide,
   transfer,
 } from './workflow';
@@ -106,14 +108,32 @@ export class FeishuPlatform {
 
   /** An approver handing their task on in the Feishu app (转交). */
   transfer(instanceCode: string, request: TransferRequest): Instance {
+    return this.handOver(instanceCode, instance => {
+      this.options.log(
+        `feishu: ${request.fromOpenId} transferred their task on ${instanceCode} to ${request.toOpenId}`,
+      );
+      return transfer(this.state, instance, request, Date.now());
+    });
+  }
+
+  /** An approver adding approvers to their node in the Feishu app (并加签). */
+  addApprovers(instanceCode: string, request: AddApproversRequest): Instance {
+    return this.handOver(instanceCode, instance => {
+      this.options.log(
+        `feishu: ${request.byOpenId} added ${request.openIds.join(', ')} on ${instanceCode}`,
+      );
+      return addApprovers(this.state, instance, request, Date.now());
+    });
+  }
+
+  private handOver(
+    instanceCode: string,
+    change: (instance: Instance) => InstanceChange[],
+  ): Instance {
     const instance = this.state.instances.get(instanceCode);
     if (!instance)
       throw new DecisionError(404, `instance ${instanceCode} not found`);
-    const changes = transfer(this.state, instance, request, Date.now());
-    this.options.log(
-      `feishu: ${request.fromOpenId} transferred their task on ${instanceCode} to ${request.toOpenId}`,
-    );
-    this.events.publish(instance, changes);
+    this.events.publish(instance, change(instance));
     return instance;
   }
 

@@ -534,6 +534,65 @@ describe('the Feishu approval workflow', () => {
     );
   });
 
+  describe('added approvers', () => {
+    const add = (code: string, body: object) =>
+      control(t.sandbox).post(`/feishu/instances/${code}/add-approvers`, body);
+
+    it('gives each added person a task of the node; an OR node is done with any one approval', async () => {
+      const code = await t.api.createInstance();
+
+      const answer = await add(code, {
+        byOpenId: 'ou_alice',
+        openIds: ['ou_carol'],
+        comment: 'second opinion',
+      });
+
+      expect(answer.status).toBe(200);
+      const data = await read(code);
+      expect(taskStatuses(data)).toMatchObject({
+        ou_alice: 'PENDING',
+        ou_carol: 'PENDING',
+      });
+      expect(data.timeline.at(-1)).toMatchObject({
+        type: 'ADD_APPROVER',
+        open_id: 'ou_alice',
+        open_id_list: ['ou_carol'],
+        comment: 'second opinion',
+      });
+      await decide(code, 'approve', { openId: 'ou_carol' });
+      expect((await read(code)).status).toBe('APPROVED');
+    });
+
+    it('an AND node then needs the added approvers too', async () => {
+      const code = await createChange();
+      await decide(code, 'approve', { openId: 'ou_alice' });
+      await add(code, { byOpenId: 'ou_bob', openIds: ['ou_bot'] });
+      await decide(code, 'approve', { openId: 'ou_bob' });
+      await decide(code, 'approve', { openId: 'ou_carol' });
+      expect((await read(code)).status).toBe('PENDING');
+      await decide(code, 'approve', { openId: 'ou_bot' });
+      expect((await read(code)).status).toBe('APPROVED');
+    });
+
+    it.each([
+      [{ byOpenId: 'ou_carol', openIds: ['ou_bot'] }, 409, 'no pending task'],
+      [{ byOpenId: 'ou_alice', openIds: ['ou_bob'] }, 409, 'already has'],
+      [{ byOpenId: 'ou_alice', openIds: ['ou_nobody'] }, 404, 'not a user'],
+      [{ byOpenId: 'ou_alice', openIds: [] }, 400, 'openIds'],
+    ])(
+      'refuses %j with %d, changing nothing',
+      async (body, status, message) => {
+        const code = await t.api.createInstance();
+        const answer = await add(code, body);
+        expect(answer.status).toBe(status);
+        expect(JSON.stringify(answer.body)).toContain(message);
+        expect(
+          (await read(code)).timeline.map((e: { type: string }) => e.type),
+        ).toEqual(['START']);
+      },
+    );
+  });
+
   describe('CC', () => {
     const cc = (body: object, userIdType = 'open_id') =>
       t.api.post(`/approval/v4/instances/cc?user_id_type=${userIdType}`, body);

@@ -68,6 +68,14 @@ export const transferRequestSchema = z.strictObject({
 });
 export type TransferRequest = z.infer<typeof transferRequestSchema>;
 
+export const addApproversRequestSchema = z.strictObject({
+  /** The approver who asks more people to decide their node with them. */
+  byOpenId: z.string().min(1),
+  openIds: z.array(z.string().min(1)).min(1),
+  comment: z.string().optional(),
+});
+export type AddApproversRequest = z.infer<typeof addApproversRequestSchema>;
+
 export const ccInstanceRequestSchema = z.object({
   approval_code: z.string().min(1),
   instance_code: z.string().min(1),
@@ -233,11 +241,7 @@ export function transfer(
   request: TransferRequest,
   now: number,
 ): InstanceChange[] {
-  if (!state.users.has(request.toOpenId))
-    throw new DecisionError(
-      404,
-      `${request.toOpenId} is not a user of the tenant`,
-    );
+  requireUsers(state, [request.toOpenId]);
   const changes = instance.flow.transfer(
     instance.instanceCode,
     {
@@ -247,21 +251,79 @@ export function transfer(
     },
     now,
   );
-  // The first change ends the task handed on; its node is the new task's too.
-  const [ended] = changes;
-  if (ended?.kind !== 'task') throw new Error('a transfer ends a task first');
-  const node = instance.nodes[ended.task.node];
-  node.approvers = node.approvers.map(openId =>
-    openId === request.fromOpenId ? request.toOpenId : openId,
-  );
-  instance.timeline.push({
+  return handedOver(instance, changes, {
     type: 'TRANSFER',
-    openId: request.fromOpenId,
-    createTime: now,
+    by: request.fromOpenId,
+    to: [request.toOpenId],
     comment: request.comment,
+    now,
+    // The handed-on approver's place in the node is the other person's now.
+    approvers: approvers =>
+      approvers.map(openId =>
+        openId === request.fromOpenId ? request.toOpenId : openId,
+      ),
+  });
+}
+
+/**
+ * An approver asks more people to decide their node with them in the Feishu app (并加签): each gets
+ * a task of the node, and the timeline has an ADD_APPROVER entry naming them.
+ */
+export function addApprovers(
+  state: FeishuState,
+  instance: Instance,
+  request: AddApproversRequest,
+  now: number,
+): InstanceChange[] {
+  requireUsers(state, request.openIds);
+  const added = [...new Set(request.openIds)];
+  const changes = instance.flow.addApprovers(
+    instance.instanceCode,
+    { by: request.byOpenId, add: added },
+    now,
+  );
+  return handedOver(instance, changes, {
+    type: 'ADD_APPROVER',
+    by: request.byOpenId,
+    to: added,
+    comment: request.comment,
+    now,
+    approvers: approvers => [...approvers, ...added],
+  });
+}
+
+function requireUsers(state: FeishuState, openIds: string[]): void {
+  const unknown = openIds.find(openId => !state.users.has(openId));
+  if (unknown !== undefined)
+    throw new DecisionError(404, `${unknown} is not a user of the tenant`);
+}
+
+/** Records a transfer or added approvers: the node's approvers as they now are, and the entry. */
+function handedOver(
+  instance: Instance,
+  changes: FlowChange[],
+  handover: {
+    type: 'TRANSFER' | 'ADD_APPROVER';
+    by: string;
+    to: string[];
+    comment?: string;
+    now: number;
+    approvers: (approvers: string[]) => string[];
+  },
+): InstanceChange[] {
+  const [first] = changes;
+  if (first?.kind !== 'task')
+    throw new Error('a hand-over changes a task first');
+  const node = instance.nodes[first.task.node];
+  node.approvers = handover.approvers(node.approvers);
+  instance.timeline.push({
+    type: handover.type,
+    openId: handover.by,
+    createTime: handover.now,
+    comment: handover.comment,
     nodeId: node.nodeId,
-    taskId: ended.task.id,
-    toOpenIds: [request.toOpenId],
+    taskId: first.task.id,
+    toOpenIds: handover.to,
   });
   return toChanges(instance, changes);
 }

@@ -153,26 +153,7 @@ export class ApprovalFlow {
     request: { from: string; to: string; comment?: string },
     now: number,
   ): FlowChange[] {
-    if (this.status !== 'PENDING')
-      throw new DecisionError(
-        409,
-        `instance ${instanceId} is ${this.status}; only a pending instance's task can be transferred`,
-      );
-    const pending = this.pendingApprovers();
-    const task = this.tasks.find(
-      candidate =>
-        candidate.status === 'PENDING' && candidate.userId === request.from,
-    );
-    if (!task)
-      throw new DecisionError(
-        409,
-        `${request.from} has no pending task on instance ${instanceId}; pending approvers: ${pending.join(', ')}`,
-      );
-    if (pending.includes(request.to))
-      throw new DecisionError(
-        409,
-        `${request.to} already has a pending task on instance ${instanceId}`,
-      );
+    const task = this.handingOver(instanceId, request.from, [request.to]);
     task.comment = request.comment;
     task.transferredTo = request.to;
     const node = this.nodes[task.node];
@@ -191,6 +172,60 @@ export class ApprovalFlow {
       this.finishTask(task, 'TRANSFERRED', now),
       { kind: 'task', task: handed, status: 'PENDING', at: now },
     ];
+  }
+
+  /**
+   * An approver asks more people to decide their node with them (Feishu's 并加签, DingTalk's 加签):
+   * each gets a pending task of the node, which then needs them as its mode says (all of them for
+   * AND, any one for OR).
+   */
+  addApprovers(
+    instanceId: string,
+    request: { by: string; add: string[] },
+    now: number,
+  ): FlowChange[] {
+    const task = this.handingOver(instanceId, request.by, request.add);
+    const node = this.nodes[task.node];
+    return [...new Set(request.add)].map(userId => {
+      node.approvers = [...node.approvers, userId];
+      const added: FlowTask = {
+        id: this.nextTaskId(),
+        userId,
+        node: task.node,
+        status: 'PENDING',
+        startTime: now,
+      };
+      this.tasks.push(added);
+      return { kind: 'task', task: added, status: 'PENDING', at: now };
+    });
+  }
+
+  /**
+   * The pending task `by` hands over or shares with `to`: the instance must be pending, `by` must
+   * have a pending task, and none of `to` may have one already.
+   */
+  private handingOver(instanceId: string, by: string, to: string[]): FlowTask {
+    if (this.status !== 'PENDING')
+      throw new DecisionError(
+        409,
+        `instance ${instanceId} is ${this.status}; only a pending instance's task can be handed over`,
+      );
+    const pending = this.pendingApprovers();
+    const task = this.tasks.find(
+      candidate => candidate.status === 'PENDING' && candidate.userId === by,
+    );
+    if (!task)
+      throw new DecisionError(
+        409,
+        `${by} has no pending task on instance ${instanceId}; pending approvers: ${pending.join(', ')}`,
+      );
+    const already = to.find(userId => pending.includes(userId));
+    if (already !== undefined)
+      throw new DecisionError(
+        409,
+        `${already} already has a pending task on instance ${instanceId}`,
+      );
+    return task;
   }
 
   /** The initiator or the system withdraws a pending instance. */
