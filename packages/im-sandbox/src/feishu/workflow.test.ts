@@ -653,7 +653,7 @@ describe('the Feishu approval workflow', () => {
         { cc_user_ids: ['ou_nobody'] },
         'cc_user_ids[0]: ou_nobody does not name a user',
       ],
-      [{ user_id: 'ou_carol' }, 'neither the initiator nor an approver'],
+      [{ user_id: 'ou_nobody' }, 'user_id ou_nobody does not name a user'],
       [{ approval_code: 'CHANGE' }, 'belongs to approval DEPLOY'],
     ])(
       'refuses %j with 1390001 naming %s, and tells nobody',

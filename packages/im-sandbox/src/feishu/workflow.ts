@@ -330,7 +330,8 @@ function handedOver(
 
 /**
  * Feishu's instance CC: the recipients can read the instance (in "CC me") and never decide it.
- * Whoever sends it must be its initiator or one of its approvers; every recipient must be a user.
+ * Its reference asks only that user_id (who sends it) and every recipient name users, in the
+ * user_id_type given; it sets no rule on who may send it, so neither does the sandbox.
  */
 export function ccInstance(
   state: FeishuState,
@@ -342,13 +343,9 @@ export function ccInstance(
   const userOf = (id: string) =>
     userIdType === 'open_id' ? state.users.get(id) : state.userByUserId(id);
   const sender = userOf(request.user_id);
-  const involved = [
-    instance.initiator,
-    ...instance.nodes.flatMap(node => node.approvers),
-  ];
-  if (!sender || !involved.includes(sender.openId)) {
+  if (!sender) {
     throw approvalParamInvalid(
-      `user_id ${request.user_id} is neither the initiator nor an approver of instance ${instance.instanceCode}`,
+      `user_id ${request.user_id} does not name a user (user_id_type ${userIdType})`,
     );
   }
   const recipients = request.cc_user_ids.map((id, index) => {
