@@ -213,7 +213,7 @@ describe('DingTalk end to end (real backend, DingTalk sandbox over HTTP and Stre
       expect(body.timeline.find(e => e.type === 'approved')).toMatchObject({
         actor: 'Carol Wu',
         message:
-          'covering for bob; in dingtalk: Bob Li handed the task on ("on leave")',
+          'covering for bob; in dingtalk: "Bob Li" handed the task on ("on leave")',
       });
     });
 

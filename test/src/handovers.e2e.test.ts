@@ -60,7 +60,7 @@ describe('hand-overs and added approvers in Feishu (real backend, Feishu sandbox
       expect.objectContaining({
         actor: 'Carol Wang',
         message:
-          'covering for bob; in feishu: Bob Li handed the task to Carol Wang ("on leave")',
+          'covering for bob; in feishu: "Bob Li" handed the task to "Carol Wang" ("on leave")',
       }),
     ]);
   });
@@ -85,7 +85,7 @@ describe('hand-overs and added approvers in Feishu (real backend, Feishu sandbox
     const { body } = await getWithTimeline(backend(), approval.id, token);
     expect(body.timeline.find(e => e.type === 'approved')).toMatchObject({
       actor: 'Carol Wang',
-      message: 'in feishu: Alice Chen added Carol Wang as approvers',
+      message: 'in feishu: "Alice Chen" added "Carol Wang" as approvers',
     });
   });
 });

@@ -19,7 +19,7 @@ import { storable } from '../database/storableText';
 import type { ApprovalChanges } from '../waiting/ApprovalChanges';
 import { counts } from './approvalStages';
 import { closedStages, type CountedStages } from './CountedStages';
-import { describeHandovers } from './handovers';
+import { withHandovers } from './handovers';
 import type { ImClients } from './ImClients';
 import type { SettingsSource } from './SettingsSource';
 
@@ -124,9 +124,8 @@ export class ApprovalTransitions {
       await this.recordProgress(approval, progress);
     const stages = progress?.stages;
     // Who decided may not be who was asked: the timeline says how the task got to them.
-    const handedOver = describeHandovers(approval.provider, state.handovers);
-    const withHandovers = (message: string | undefined) =>
-      [message, handedOver].filter(Boolean).join('; ') || undefined;
+    const told = (message: string | undefined) =>
+      withHandovers(message, approval.provider, [state]);
     if (
       state.status === 'approved' &&
       (await this.approvedByRequester(approval, client, state.decidedBy?.id))
@@ -148,7 +147,7 @@ export class ApprovalTransitions {
           type: 'failed',
           source,
           actor: state.decidedBy?.name,
-          message: withHandovers(message),
+          message: told(message),
         },
         { revoke: false },
       );
@@ -172,7 +171,7 @@ export class ApprovalTransitions {
         type: status,
         source,
         actor: state.decidedBy?.name,
-        message: withHandovers(message),
+        message: told(message),
       },
       { revoke: false },
     );

@@ -14,7 +14,7 @@ import type {
   NewTimelineEvent,
 } from '../database/ApprovalStore';
 import { storable } from '../database/storableText';
-import { describeHandovers } from './handovers';
+import { withHandovers } from './handovers';
 import { needed } from './approvalStages';
 import type { ApprovalTransitions } from './ApprovalTransitions';
 import type { ImInstanceOpener } from './ImInstanceOpener';
@@ -245,11 +245,8 @@ export class CountedStages {
     const { store, transitions } = this.options;
     // Requests decided now whose task was handed on in the IM: the stage's outcome says how it got
     // to who decided.
-    const handedOver = [...decided.values()]
-      .map(state => describeHandovers(approval.provider, state.handovers))
-      .filter(Boolean);
-    const withHandovers = (message: string) =>
-      [message, ...handedOver].join('; ');
+    const told = (message: string) =>
+      withHandovers(message, approval.provider, [...decided.values()]);
     // What the last write made of the stage (a write lost to another writer is made again).
     const made: {
       outcome?: {
@@ -313,7 +310,7 @@ export class CountedStages {
                 type: 'stage_approved',
                 source,
                 actor: updated[at].approvedBy.join(', ') || undefined,
-                message: withHandovers(
+                message: told(
                   `Stage ${at + 1} of ${stages.length}${stage.name ? ` (${JSON.stringify(stage.name)})` : ''} approved: ${updated[at].approvedBy.length} of ${stage.approvers.length}, ${needed(stage)} needed (${updated[at].approvedBy.map(n => JSON.stringify(n)).join(', ')})`,
                 ),
               },
@@ -353,7 +350,7 @@ export class CountedStages {
           source,
           actor: by?.name,
           // An approved stage's event has told them already.
-          message: status === 'rejected' ? withHandovers(reason) : reason,
+          message: status === 'rejected' ? told(reason) : reason,
         },
         { revoke: false },
       );

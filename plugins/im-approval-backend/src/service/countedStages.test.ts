@@ -181,7 +181,7 @@ describe('a stage that needs N of its M approvers', () => {
     expect(done.status).toBe('approved');
     const { timeline } = await service.getWithTimeline(approval.id);
     expect(timeline.find(e => e.type === 'stage_approved')?.message).toMatch(
-      /; in scripted: BEN handed the task to DEE$/,
+      /; in scripted: "BEN" handed the task to "DEE"$/,
     );
     // Told once: the approval's own event does not repeat it.
     expect(timeline.find(e => e.type === 'approved')?.message).not.toMatch(

@@ -21,7 +21,7 @@ describe('describeHandovers', () => {
         },
       ]),
     ).toBe(
-      'in feishu: Bob handed the task to Carol ("on leave\\nApproved"); Carol added Dave, Erin as approvers',
+      'in feishu: "Bob" handed the task to "Carol" ("on leave\\nApproved"); "Carol" added "Dave", "Erin" as approvers',
     );
   });
 
@@ -71,7 +71,7 @@ describe('a decision made after a hand-over in the IM', () => {
     expect(timeline.at(-1)).toMatchObject({
       type: 'approved',
       actor: 'Carol',
-      message: 'covering; in scripted: Bob handed the task to Carol',
+      message: 'covering; in scripted: "Bob" handed the task to "Carol"',
     });
   });
 });

@@ -1,8 +1,9 @@
 import type { ImHandover } from '@im-approval/plugin-im-approval-node';
 
 /**
- * What the decision's timeline event says of tasks handed on and approvers added in the IM, so the
+ * What a decision's timeline event says of tasks handed on and approvers added in the IM, so the
  * audit trail shows how the person who decided came to decide. Empty when nothing was handed over.
+ * Names and comments are the IM's text, quoted: a line break in one shows as `\n`.
  */
 export function describeHandovers(
   provider: string,
@@ -10,9 +11,9 @@ export function describeHandovers(
 ): string {
   if (handovers.length === 0) return '';
   const names = (people: ImHandover['to']) =>
-    people.map(person => person.name).join(', ');
+    people.map(person => JSON.stringify(person.name)).join(', ');
   const each = handovers.map(handover => {
-    const from = handover.from ? `${handover.from.name} ` : '';
+    const from = handover.from ? `${JSON.stringify(handover.from.name)} ` : '';
     const comment = handover.comment
       ? ` (${JSON.stringify(handover.comment)})`
       : '';
@@ -23,4 +24,16 @@ export function describeHandovers(
       : `${from}added ${names(handover.to)} as approvers${comment}`;
   });
   return `in ${provider}: ${each.join('; ')}`;
+}
+
+/** A timeline message followed by what the decided instances tell of hand-overs, if anything. */
+export function withHandovers(
+  message: string | undefined,
+  provider: string,
+  states: Array<{ handovers?: ImHandover[] }>,
+): string | undefined {
+  const told = states.map(state =>
+    describeHandovers(provider, state.handovers),
+  );
+  return [message, ...told].filter(Boolean).join('; ') || undefined;
 }

@@ -418,15 +418,14 @@ export class DingtalkClient implements ImClient {
         `DingTalk instance ${instanceId} has an unknown status "${instance.status}" with result "${instance.result ?? ''}"`,
       );
     }
-    const [stages, handovers] = await Promise.all([
-      this.stageProgress(instance.tasks, status),
-      this.handovers(instance.operationRecords),
-    ]);
+    const stages = await this.stageProgress(instance.tasks, status);
+    if (status === 'pending') return { status, ...stages };
+    // Read once decided, for the decision's record (not on the reconciler's pending reads).
+    const handovers = await this.handovers(instance.operationRecords);
     const progress = {
       ...stages,
       ...(handovers.length > 0 ? { handovers } : {}),
     };
-    if (status === 'pending') return { status, ...progress };
     const deciding = instance.operationRecords
       .filter(DINGTALK_DECIDING_RECORD[status])
       .at(-1);

@@ -236,7 +236,7 @@ describe('FeishuClient', () => {
     },
   );
 
-  it('reads tasks handed on and approvers added in Feishu from the timeline, oldest first', async () => {
+  it('reads tasks handed on and approvers added in Feishu from a decided instance, oldest first; a pending one is not looked into', async () => {
     tokenOnce();
     nock(BASE)
       .get('/open-apis/approval/v4/instances/INST-1')
@@ -244,7 +244,7 @@ describe('FeishuClient', () => {
         code: 0,
         data: {
           approval_code: 'DEPLOY',
-          status: 'PENDING',
+          status: 'APPROVED',
           timeline: [
             { type: 'START', open_id: 'ou_bot', create_time: '1763712000000' },
             {
@@ -262,6 +262,7 @@ describe('FeishuClient', () => {
             },
             // Not a hand-over, whatever its name looks like to an object.
             { type: 'constructor', open_id: 'ou_bot', open_id_list: ['x'] },
+            { type: 'PASS', open_id: 'ou_dave', create_time: '1763712300000' },
           ],
         },
       });
@@ -275,8 +276,12 @@ describe('FeishuClient', () => {
         .query(true)
         .reply(200, { code: 0, data: { user: { name } } });
     }
-    expect(await client().readInstance('INST-1')).toEqual({
-      status: 'pending',
+    const feishu = client();
+    expect(await feishu.readInstance('INST-1')).toEqual({
+      status: 'approved',
+      decidedBy: { id: 'ou_dave', name: 'Dave' },
+      comment: undefined,
+      decidedAt: new Date(1763712300000),
       handovers: [
         {
           kind: 'transferred',
@@ -292,6 +297,23 @@ describe('FeishuClient', () => {
           at: new Date(1763712200000),
         },
       ],
+    });
+
+    // Pending, the same timeline costs no contact reads: none are answered here.
+    nock(BASE)
+      .get('/open-apis/approval/v4/instances/INST-2')
+      .reply(200, {
+        code: 0,
+        data: {
+          approval_code: 'DEPLOY',
+          status: 'PENDING',
+          timeline: [
+            { type: 'TRANSFER', open_id: 'ou_erin', open_id_list: ['ou_fay'] },
+          ],
+        },
+      });
+    expect(await feishu.readInstance('INST-2')).toEqual({
+      status: 'pending',
     });
   });
 

@@ -403,7 +403,9 @@ export class FeishuClient implements ImClient {
       return [];
     } catch (error) {
       if (error instanceof ImApiError && !error.transient)
-        return [`CC recipients were not told: ${error.message}`];
+        return [
+          `CC recipients were not told: ${error.message}; check that each is a user inside the app's contact scope, and that the app has the approval:instance scope`,
+        ];
       throw error;
     }
   }
@@ -457,15 +459,15 @@ export class FeishuClient implements ImClient {
         `Feishu instance ${instanceId} has an unknown status "${instance.status}"`,
       );
     }
-    const [stages, handovers] = await Promise.all([
-      this.stageProgress(instance),
-      this.handovers(instance),
-    ]);
+    const stages = await this.stageProgress(instance);
+    if (status === 'pending') return { status, ...(stages ? { stages } : {}) };
+    // Read once decided, for the decision's record: the reconciler's reads of pending instances
+    // would look people up for nothing.
+    const handovers = await this.handovers(instance);
     const progress = {
       ...(stages ? { stages } : {}),
       ...(handovers.length > 0 ? { handovers } : {}),
     };
-    if (status === 'pending') return { status, ...progress };
     const deciding = instance.timeline
       .filter(entry => DECIDING_TIMELINE_TYPES[status].includes(entry.type))
       .at(-1);
