@@ -10,6 +10,7 @@ import {
   feishuCallback,
   type Im,
   type ImSetup,
+  templateForApi,
   wecomCallback,
   withUsers,
 } from './__testUtils__/ims';
@@ -42,9 +43,6 @@ const WECOM = withUsers(wecomCallback, {
 });
 
 const CC = ['group:default/sre'];
-/** A template as the API takes it: app-config's $${…} escapes are for config files only. */
-const forApi = (template: object) =>
-  JSON.parse(JSON.stringify(template).replaceAll('$${', '${'));
 /** Each IM's template with alice alone deciding, the sre group told. */
 const ccTemplate = (setup: ImSetup, approvers: string[]) => ({
   ...setup.templateConfig,
@@ -103,7 +101,7 @@ describe('CC recipients in every IM (real backend, the three sandboxes, the exam
     const saved = await api(backend(), 'POST', '/templates', {
       token: STATIC_TOKEN,
       body: {
-        ...forApi(ccTemplate(setup, ['alice@example.com'])),
+        ...templateForApi(ccTemplate(setup, ['alice@example.com'])),
         name,
         ...changes,
       },

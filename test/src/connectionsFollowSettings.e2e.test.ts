@@ -13,6 +13,7 @@ import {
   DINGTALK_STREAM_APP,
   dingtalkCallback,
   dingtalkStream,
+  templateForApi,
 } from './__testUtils__/ims';
 import {
   api,
@@ -94,10 +95,7 @@ describe('a DingTalk Stream app added through the settings API, on two replicas'
         ),
       ).toMatchObject({ connection: 'connected', connectionMode: 'stream' });
 
-    // app-config's $${…} escapes are for config files; the API takes the template as it is.
-    const templateConfig = JSON.parse(
-      JSON.stringify(dingtalkStream.templateConfig).replaceAll('$${', '${'),
-    );
+    const templateConfig = templateForApi(dingtalkStream.templateConfig);
     const template = await settings(a, 'POST', '/templates', {
       name: TEMPLATE,
       integration: ADDED,

@@ -5,7 +5,7 @@ import {
   openApproval,
   waitFor,
 } from './__testUtils__/flow';
-import { feishuCallback } from './__testUtils__/ims';
+import { feishuCallback, templateForApi } from './__testUtils__/ims';
 import {
   api,
   errorMessage,
@@ -26,10 +26,7 @@ const {
   approvers: _approvers,
   approverMode: _approverMode,
   ...common
-} = JSON.parse(
-  // app-config's $${…} escapes are for config files; the API takes the template as it is.
-  JSON.stringify(feishuCallback.templateConfig).replaceAll('$${', '${'),
-);
+} = templateForApi(feishuCallback.templateConfig);
 const REVIEWERS = ['alice@example.com', 'ou_bob', 'carol@example.com'];
 const reviewers = (approvers = REVIEWERS) => ({
   name: 'Reviewers',

@@ -8,7 +8,7 @@ import {
   openApproval,
   waitFor,
 } from './__testUtils__/flow';
-import { wecomCallback, withUsers } from './__testUtils__/ims';
+import { wecomCallback, withUsers, templateForApi } from './__testUtils__/ims';
 import {
   api,
   errorMessage,
@@ -35,10 +35,7 @@ const {
   approvers: _approvers,
   approverMode: _approverMode,
   ...common
-} = JSON.parse(
-  // app-config's $${…} escapes are for config files; the API takes the template as it is.
-  JSON.stringify(wecomCallback.templateConfig).replaceAll('$${', '${'),
-);
+} = templateForApi(wecomCallback.templateConfig);
 const reviewers = (approvers: string[]) => ({
   name: 'Reviewers',
   approvers,

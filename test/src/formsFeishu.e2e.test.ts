@@ -15,7 +15,11 @@ import {
   LATER_COMMIT,
   laterCommitChanges,
 } from './__testUtils__/requestContext';
-import { FEISHU_APP, feishuCallback } from './__testUtils__/ims';
+import {
+  FEISHU_APP,
+  feishuCallback,
+  templateForApi,
+} from './__testUtils__/ims';
 import {
   api,
   errorMessage,
@@ -36,10 +40,7 @@ const {
   approvers: _approvers,
   approverMode: _approverMode,
   ...common
-} = JSON.parse(
-  // app-config's $${…} escapes are for config files; the API takes the template as it is.
-  JSON.stringify(feishuCallback.templateConfig).replaceAll('$${', '${'),
-);
+} = templateForApi(feishuCallback.templateConfig);
 const BODY = {
   ...common,
   name: TEMPLATE,

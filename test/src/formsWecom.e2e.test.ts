@@ -15,7 +15,7 @@ import {
   openApproval,
   waitFor,
 } from './__testUtils__/flow';
-import { WECOM_APP, wecomCallback } from './__testUtils__/ims';
+import { WECOM_APP, wecomCallback, templateForApi } from './__testUtils__/ims';
 import {
   api,
   errorMessage,
@@ -31,9 +31,8 @@ import {
 jest.setTimeout(120_000);
 
 const TEMPLATE = 'release-wecom';
-const { approvers: _approvers, ...common } = JSON.parse(
-  // app-config's $${…} escapes are for config files; the API takes the template as it is.
-  JSON.stringify(wecomCallback.templateConfig).replaceAll('$${', '${'),
+const { approvers: _approvers, ...common } = templateForApi(
+  wecomCallback.templateConfig,
 );
 const BODY = {
   ...common,

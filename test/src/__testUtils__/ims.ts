@@ -414,6 +414,11 @@ export const wecomPoll: ImSetup = {
   templateConfig: WECOM_TEMPLATE,
 };
 
+/** A template as the API takes it: app-config's `$${…}` escapes are for config files only. */
+export function templateForApi<T extends object>(template: T): T {
+  return JSON.parse(JSON.stringify(template).replaceAll('$${', '${'));
+}
+
 /** The setup with more people in its IM's seed, e.g. someone a test hands a task to. */
 export function withUsers(setup: ImSetup, ...users: object[]): ImSetup {
   return {
