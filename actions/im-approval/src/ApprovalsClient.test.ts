@@ -313,6 +313,34 @@ describe('ApprovalsClient', () => {
     });
   });
 
+  it('reads a newer backend whose timeline has kinds of event it does not know, keeping the ones it does', async () => {
+    const event = (type: string) => ({
+      type,
+      at: '2026-12-04T10:00:00.000Z',
+      source: 'scheduler',
+      actor: null,
+      message: null,
+    });
+    const api = await client([
+      {
+        status: 200,
+        body: {
+          ...approval(),
+          timeline: [event('created'), event('a-later-kind'), event('expired')],
+        },
+      },
+    ]);
+    const read = await api.get(ID);
+    expect(read.timeline.map(e => e.type)).toEqual(['created', 'expired']);
+  });
+
+  it('still refuses a timeline event that is not an event at all', async () => {
+    const api = await client([
+      { status: 200, body: { ...approval(), timeline: [{ type: 'created' }] } },
+    ]);
+    await expect(api.get(ID)).rejects.toThrow(/is not an approval/);
+  });
+
   it('says when the answer is not an approval (a wrong backstage-url)', async () => {
     const api = await client([{ status: 200, body: '<html>Backstage</html>' }]);
     await expect(api.get(ID)).rejects.toThrow(

@@ -3,6 +3,7 @@ import {
   approvalWithTimelineSchema,
   describeZodError,
   errorResponseSchema,
+  timelineEventTypeSchema,
   type Approval,
   type ApprovalWithTimeline,
   type CreateApprovalRequest,
@@ -86,7 +87,7 @@ export class ApprovalsClient {
       `/approvals/${encodeURIComponent(id)}`,
       this.call(),
     );
-    return this.parse(approvalWithTimelineSchema, body);
+    return this.parse(approvalWithTimelineSchema, knownEventsOnly(body));
   }
 
   /**
@@ -220,6 +221,26 @@ export class ApprovalsClient {
     }
     return result.data;
   }
+}
+
+/**
+ * The approval with only the timeline events this Action knows: a newer backend's new kinds of
+ * event (reminders, say) tell the Action nothing it acts on, and must not make it fail.
+ */
+function knownEventsOnly(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || !('timeline' in body))
+    return body;
+  const { timeline } = body;
+  if (!Array.isArray(timeline)) return body;
+  return {
+    ...body,
+    timeline: timeline.filter(
+      event =>
+        typeof event !== 'object' ||
+        event === null ||
+        timelineEventTypeSchema.safeParse(event.type).success,
+    ),
+  };
 }
 
 function parseJson(text: string): unknown {

@@ -146,6 +146,19 @@ export const approvalSchema = z
       description:
         "The people told of the request who cannot decide it (the template's cc, catalog groups expanded and people the IM does not know left out), as the IM is asked to tell them",
     }),
+    // Defaults, so an Action reading a backend from before reminders still parses its answers.
+    nextReminderAt: z.iso.datetime().nullable().default(null).meta({
+      description:
+        "When its pending approvers are next reminded (the template's remindAfter); null when they are not",
+    }),
+    escalateTo: z.array(z.string()).default([]).meta({
+      description:
+        "Who it is escalated to if still pending at escalatesAt (the template's escalateTo, catalog groups expanded), as IM contacts",
+    }),
+    escalatesAt: z.iso.datetime().nullable().default(null).meta({
+      description:
+        'When it is escalated to escalateTo; null when it is not to be, or already was (its timeline says how)',
+    }),
     imInstanceId: z.string().nullable(),
     imUrl: z.string().nullable(),
     decidedBy: z.string().nullable().meta({

@@ -114,6 +114,39 @@ describe('templateSchema', () => {
     ]);
   });
 
+  it('takes reminders and escalation as durations, escalation with whom and when together, inside maxTimeout', () => {
+    expect(
+      templateSchema.parse({
+        ...template,
+        remindAfter: '30m',
+        escalateAfter: '2h',
+        escalateTo: ['group:default/sre'],
+      }),
+    ).toMatchObject({
+      remindAfter: 1800,
+      escalateAfter: 7200,
+      escalateTo: ['group:default/sre'],
+    });
+    expect(templateSchema.parse(template)).not.toHaveProperty('remindAfter');
+    expect(issues({ remindAfter: 'soon' })).toEqual([
+      'remindAfter: expected a duration like 30m, 2h, 1d',
+    ]);
+    expect(issues({ escalateTo: ['ou_bob'] })).toEqual([
+      'escalateAfter: expected how long a request waits before it is escalated to escalateTo',
+    ]);
+    expect(issues({ escalateAfter: '1h' })).toEqual([
+      'escalateTo: expected who a request is escalated to after escalateAfter',
+    ]);
+    expect(issues({ escalateAfter: '1h', escalateTo: [] })).toEqual([
+      'escalateTo: Too small: expected array to have >=1 items',
+    ]);
+    expect(
+      issues({ escalateAfter: '8d', escalateTo: ['ou_bob'], maxTimeout: '7d' }),
+    ).toEqual([
+      'escalateAfter: must be shorter than maxTimeout (8d >= 7d): no request would wait that long',
+    ]);
+  });
+
   it('takes a form the backend creates, and nothing else in its place', () => {
     expect(
       templateSchema.parse({ ...template, form: { create: true } }).form,

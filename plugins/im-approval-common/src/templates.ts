@@ -137,6 +137,19 @@ export const templateSchema = z
         `expected at most ${TEXT_LIMITS.listItems} CC recipients`,
       )
       .default([]),
+    /**
+     * Pending approvers are reminded this long after the request, and again each time this long
+     * passes, while it waits on them: a direct message from the app in the IM with the request's link.
+     */
+    remindAfter: durationSchema.optional(),
+    /** How long a request waits for a decision before it is escalated to `escalateTo`. */
+    escalateAfter: durationSchema.optional(),
+    /**
+     * Who a request is escalated to, written like approvers (catalog groups expanded when a request
+     * is opened): added to the IM request as approvers where the IM lets an app do so (Feishu), told
+     * by a direct message with a link where it does not (DingTalk, WeCom).
+     */
+    escalateTo: approverListSchema.optional(),
     /** Several steps in order, each with its approvers and rule; instead of approvers and approverMode. */
     stages: z
       .array(templateStageSchema)
@@ -172,6 +185,25 @@ export const templateSchema = z
         path: ['allowApproverOverride'],
         message:
           "must be false for a template with stages: a request's approvers could not say which stage they replace",
+      });
+    if (t.escalateTo && t.escalateAfter === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['escalateAfter'],
+        message:
+          'expected how long a request waits before it is escalated to escalateTo',
+      });
+    if (t.escalateAfter !== undefined && !t.escalateTo)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['escalateTo'],
+        message: 'expected who a request is escalated to after escalateAfter',
+      });
+    if (t.escalateAfter !== undefined && t.escalateAfter >= t.maxTimeout)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['escalateAfter'],
+        message: `must be shorter than maxTimeout (${formatDuration(t.escalateAfter)} >= ${formatDuration(t.maxTimeout)}): no request would wait that long`,
       });
     if (t.defaultTimeout <= t.maxTimeout) return;
     // Either may be the one to change (and either may be the default), so both are named.

@@ -14,6 +14,8 @@ export const timelineEventTypeSchema = z
     'failed',
     'im_instance_revoked',
     'im_revoke_failed',
+    'reminded',
+    'escalated',
   ])
   .meta({ id: 'TimelineEventType' });
 /** @public */
