@@ -6,6 +6,7 @@ import express, {
   Router,
 } from 'express';
 import { z } from 'zod';
+import { DecisionError } from '../flow/approvalFlow';
 import { answerAsFaulted } from '../platform/faults';
 import { countTokenRequest } from '../platform/apiCounts';
 import { parseOrRefuse } from '../validation';
@@ -19,10 +20,18 @@ import {
   approvalParamInvalid,
   scopeMissing,
 } from './errors';
+import {
+  FeishuMessageCode,
+  sendFeishuMessage,
+  sendMessageBodySchema,
+  sendMessageQuerySchema,
+} from './messages';
 import type { FeishuApp, FeishuUser, Instance, TimelineEntry } from './model';
 import type { FeishuPlatform } from './platform';
 import type { FaultRoute } from './state';
 import {
+  addSign,
+  addSignRequestSchema,
   cancelInstanceRequestSchema,
   ccInstanceRequestSchema,
   createInstanceRequestSchema,
@@ -252,6 +261,22 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
     }),
   );
 
+  router.post(
+    '/approval/v4/instances/add_sign',
+    operation('instance.add_sign', req => {
+      const request = approvalInput(addSignRequestSchema, req.body);
+      try {
+        platform.addApprovers(request.instance_code, addSign(state, request));
+      } catch (error) {
+        // The app's own refusals (a settled instance, someone already asked) in the API's words.
+        if (error instanceof DecisionError)
+          throw approvalParamInvalid(error.message);
+        throw error;
+      }
+      return {};
+    }),
+  );
+
   router.get(
     '/approval/v4/instances/:instance_code',
     operation('instance.get', req => {
@@ -266,6 +291,37 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
         instance,
         openId => state.users.get(openId)?.userId ?? '',
       );
+    }),
+  );
+
+  router.post(
+    '/im/v1/messages',
+    operation('message.create', (req, app) => {
+      const query = sendMessageQuerySchema.safeParse(req.query);
+      const body = sendMessageBodySchema.safeParse(req.body ?? {});
+      if (!query.success || !body.success)
+        throw new FeishuApiError(
+          FeishuMessageCode.invalidParameter,
+          `Your request contains an invalid request parameter, ext=${[
+            ...(query.error?.issues ?? []),
+            ...(body.error?.issues ?? []),
+          ]
+            .map(issue => `${issue.path.join('.')}: ${issue.message}`)
+            .join('; ')}`,
+        );
+      const message = sendFeishuMessage(
+        state,
+        app,
+        query.data,
+        body.data,
+        Date.now(),
+      );
+      return {
+        message_id: message.messageId,
+        msg_type: message.msgType,
+        create_time: String(message.at),
+        sender: { id: app.appId, id_type: 'app_id', sender_type: 'app' },
+      };
     }),
   );
 

@@ -232,6 +232,38 @@ export function controlApi(platform: FeishuPlatform): Router {
       );
     });
 
+    // The messages a person received from apps' bots (?user=<open_id or email>), or everyone's.
+    router.get('/messages', (req, res) => {
+      const user = input(
+        z.strictObject({ user: z.string().min(1).optional() }),
+        req.query,
+      ).user;
+      const openId =
+        user === undefined
+          ? undefined
+          : ([...state.users.values()].find(
+              candidate =>
+                candidate.openId === user ||
+                candidate.email?.toLowerCase() === user.toLowerCase(),
+            )?.openId ?? user);
+      const messages =
+        openId === undefined
+          ? [...state.messages.values()].flat()
+          : (state.messages.get(openId) ?? []);
+      res.json(
+        messages.map(message => ({
+          messageId: message.messageId,
+          appId: message.appId,
+          openId: message.openId,
+          name: state.users.get(message.openId)?.name ?? message.openId,
+          msgType: message.msgType,
+          text: message.text,
+          links: message.links,
+          at: new Date(message.at).toISOString(),
+        })),
+      );
+    });
+
     router.get('/rate-limits', (_req, res) => {
       res.json(state.rateLimits.limits);
     });

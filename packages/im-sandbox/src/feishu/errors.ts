@@ -17,6 +17,10 @@ export const FeishuCode = {
   approvalParamInvalid: 1390001,
   approvalNotFound: 1390002,
   instanceNotFound: 1390003,
+  /** Approval API: a user_id or open_id that names nobody (HTTP 400). */
+  userNotFound: 1390004,
+  /** Approval task API: no such task on the instance (HTTP 400). */
+  taskNotFound: 1390010,
   /** subscribe: this app already subscribed to the approval_code (HTTP 400). */
   subscriptionExisted: 1390007,
   /**

@@ -14,7 +14,9 @@ import type {
   FeishuUser,
   Instance,
 } from './model';
+import type { FeishuMessage } from './messages';
 import { FeishuRateLimiter } from './rateLimits';
+import { SlidingWindows } from '../platform/rateLimit';
 import type {
   FeishuAppSeed,
   FeishuApprovalSeed,
@@ -32,8 +34,10 @@ export const FAULT_ROUTES = [
   'instance.get',
   'instance.cancel',
   'instance.cc',
+  'instance.add_sign',
   'user.batch_get_id',
   'user.get',
+  'message.create',
 ] as const;
 export type FaultRoute = (typeof FAULT_ROUTES)[number];
 
@@ -53,6 +57,10 @@ export class FeishuState {
   readonly faults = new Faults<FaultRoute>();
   /** Feishu's frequency limits per app: instance create, subscribe and instance read. */
   readonly rateLimits = new FeishuRateLimiter();
+  /** Messages from apps' bots by recipient (open_id), oldest first. */
+  readonly messages = new Map<string, FeishuMessage[]>();
+  /** The message API's own limits: per app, and per app and recipient. */
+  readonly messageRates = new SlidingWindows();
   private readonly instanceCodesByUuid = new Map<string, string>();
   private readonly tokens = new Tokens('t-');
   private taskCounter = 0;
@@ -177,6 +185,7 @@ export class FeishuState {
         users: [...this.users],
         approvals: [...this.approvals],
         instances: [...this.instances],
+        messages: [...this.messages],
       },
       counters: { task: this.taskCounter, serial: this.serialCounter },
     };
@@ -191,6 +200,7 @@ export class FeishuState {
     }));
     restoreTable(this.users, snapshot.tables.users);
     restoreTable(this.approvals, snapshot.tables.approvals);
+    restoreTable(this.messages, snapshot.tables.messages);
     restoreTable(this.instances, snapshot.tables.instances, instance =>
       withRestoredFlow(instance, () => this.nextTaskId()),
     );
@@ -208,6 +218,8 @@ export class FeishuState {
     this.instanceCodesByUuid.clear();
     this.faults.reset();
     this.rateLimits.reset();
+    this.messages.clear();
+    this.messageRates.reset();
     this.stats = emptyApiCounts();
   }
 }

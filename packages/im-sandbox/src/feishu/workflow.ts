@@ -76,6 +76,22 @@ export const addApproversRequestSchema = z.strictObject({
 });
 export type AddApproversRequest = z.infer<typeof addApproversRequestSchema>;
 
+/** POST approval/v4/instances/add_sign: every id a user_id (the API takes no user_id_type). */
+export const addSignRequestSchema = z.object({
+  approval_code: z.string().min(1),
+  instance_code: z.string().min(1),
+  /** The approver whose task people are added to. */
+  user_id: z.string().min(1),
+  task_id: z.string().min(1),
+  comment: z.string().optional(),
+  add_sign_user_ids: z.array(z.string().min(1)).min(1),
+  /** 1 before the task's approver, 2 after (their task approves itself), 3 beside them (并加签). */
+  add_sign_type: z.union([z.literal(1), z.literal(2), z.literal(3)]),
+  /** For 1 and 2 only: 1 any one of them (或签), 2 all of them (会签). */
+  approval_method: z.union([z.literal(1), z.literal(2)]).optional(),
+});
+export type AddSignRequest = z.infer<typeof addSignRequestSchema>;
+
 export const ccInstanceRequestSchema = z.object({
   approval_code: z.string().min(1),
   instance_code: z.string().min(1),
@@ -290,6 +306,58 @@ export function addApprovers(
     now,
     approvers: approvers => [...approvers, ...added],
   });
+}
+
+/**
+ * The open API's add sign: the task must be the user's own pending one, and each added id a user.
+ * Adding beside the approver (3) is modelled, as the app's 并加签; before or after is refused as
+ * not modelled, rather than pretended.
+ */
+export function addSign(
+  state: FeishuState,
+  request: AddSignRequest,
+): AddApproversRequest {
+  const { instance } = instanceOfApproval(state, request);
+  if (request.add_sign_type !== 3 && request.approval_method === undefined)
+    throw approvalParamInvalid(
+      `approval_method is required for add_sign_type ${request.add_sign_type}`,
+    );
+  if (request.add_sign_type !== 3)
+    throw approvalParamInvalid(
+      `add_sign_type ${request.add_sign_type} is not modelled by this sandbox; only 3 (beside the approver)`,
+    );
+  const by = state.userByUserId(request.user_id);
+  if (!by)
+    throw new FeishuApiError(
+      FeishuCode.userNotFound,
+      `user_id ${request.user_id} not found`,
+    );
+  const task = instance.flow.tasks.find(
+    candidate => candidate.id === request.task_id,
+  );
+  if (!task || task.userId !== by.openId)
+    throw new FeishuApiError(
+      FeishuCode.taskNotFound,
+      `task ${request.task_id} of user ${request.user_id} not found on instance ${instance.instanceCode}`,
+    );
+  if (task.status !== 'PENDING')
+    throw approvalParamInvalid(
+      `task ${request.task_id} is ${task.status}; only a pending task takes added approvers`,
+    );
+  const openIds = request.add_sign_user_ids.map(userId => {
+    const user = state.userByUserId(userId);
+    if (!user)
+      throw new FeishuApiError(
+        FeishuCode.userNotFound,
+        `add_sign_user_ids: user_id ${userId} not found`,
+      );
+    return user.openId;
+  });
+  return {
+    byOpenId: by.openId,
+    openIds,
+    ...(request.comment !== undefined && { comment: request.comment }),
+  };
 }
 
 function requireUsers(state: FeishuState, openIds: string[]): void {

@@ -17,6 +17,7 @@ import {
   spRecords,
   templateNotFound,
 } from './workflow';
+import { sendWecomMessage, sendWecomMessageSchema } from './messages';
 
 // WeCom's server API (qyapi.weixin.qq.com) at its own paths under /cgi-bin, on the sandbox's
 // origin: HTTP 200 and {errcode, errmsg} always; the access_token on the query.
@@ -148,6 +149,18 @@ export function wecomApi(platform: WecomPlatform): Router {
       });
     }
   });
+
+  router.post(
+    '/cgi-bin/message/send',
+    operation('message.send', (req, app) =>
+      sendWecomMessage(
+        state,
+        app,
+        input(sendWecomMessageSchema, req.body),
+        Date.now(),
+      ),
+    ),
+  );
 
   router.post(
     '/cgi-bin/oa/gettemplatedetail',

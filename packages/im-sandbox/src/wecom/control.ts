@@ -171,6 +171,25 @@ export function wecomControlApi(platform: WecomPlatform): Router {
       res.json({ perMinute: state.rateLimit.perMinute });
     });
 
+    // The app messages a member received (?user=<userid>), or everyone's.
+    router.get('/messages', (req, res) => {
+      const user = input(
+        z.strictObject({ user: z.string().min(1).optional() }),
+        req.query,
+      ).user;
+      const messages =
+        user === undefined
+          ? [...state.messages.values()].flat()
+          : (state.messages.get(user) ?? []);
+      res.json(
+        messages.map(message => ({
+          ...message,
+          name: state.users.get(message.userId)?.name ?? message.userId,
+          at: new Date(message.at).toISOString(),
+        })),
+      );
+    });
+
     router.get('/instances', (_req, res) => {
       res.json(
         [...state.instances.values()].map(instance =>

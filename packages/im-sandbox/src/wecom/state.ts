@@ -7,7 +7,8 @@ import type { ApprovalFlow } from '../flow/approvalFlow';
 import { type ApiCounts, emptyApiCounts } from '../platform/apiCounts';
 import { findByEmail, findByMobile } from '../platform/contacts';
 import { Faults } from '../platform/faults';
-import { RateLimit } from '../platform/rateLimit';
+import { RateLimit, SlidingWindows } from '../platform/rateLimit';
+import type { WecomMessage } from './messages';
 import { Tokens } from '../platform/tokens';
 import {
   WECOM_OA_CALLS_PER_MINUTE,
@@ -30,6 +31,7 @@ export const WECOM_FAULT_ROUTES = [
   'user.get',
   'user.get_userid_by_email',
   'user.getuserid',
+  'message.send',
 ] as const;
 export type WecomFaultRoute = (typeof WECOM_FAULT_ROUTES)[number];
 
@@ -100,6 +102,11 @@ export class WecomState {
   readonly tokens = new Tokens();
   readonly faults = new Faults<WecomFaultRoute>();
   readonly rateLimit: RateLimit;
+  /** App messages by recipient, oldest first. */
+  readonly messages = new Map<string, WecomMessage[]>();
+  /** Each member's message limits per app. */
+  readonly messageRates = new SlidingWindows();
+  private messageCounter = 0;
   stats: WecomStats = { ...emptyApiCounts(), rateLimited: 0 };
   private taskCounter = 0;
   // Never reset: a backend that kept an old sp_no must not meet a new instance under it.
@@ -196,8 +203,13 @@ export class WecomState {
         users: [...this.users],
         templates: [...this.templates],
         instances: [...this.instances],
+        messages: [...this.messages],
       },
-      counters: { task: this.taskCounter, serial: this.serial },
+      counters: {
+        task: this.taskCounter,
+        serial: this.serial,
+        message: this.messageCounter,
+      },
     };
   }
 
@@ -210,6 +222,14 @@ export class WecomState {
     );
     this.taskCounter = snapshot.counters.task ?? 0;
     this.serial = snapshot.counters.serial ?? 0;
+    restoreTable(this.messages, snapshot.tables.messages);
+    this.messageCounter = snapshot.counters.message ?? 0;
+  }
+
+  /** A message's id, unique in the corp. */
+  nextMessageId(): string {
+    this.messageCounter += 1;
+    return `msg${String(this.messageCounter).padStart(8, '0')}`;
   }
 
   /** Between tests: templates apps created go, and every app may call the Approval API again. */
@@ -222,6 +242,8 @@ export class WecomState {
     for (const app of this.apps.values()) app.approvalApi = true;
     this.faults.reset();
     this.rateLimit.reset();
+    this.messages.clear();
+    this.messageRates.reset();
     this.stats = { ...emptyApiCounts(), rateLimited: 0 };
   }
 }

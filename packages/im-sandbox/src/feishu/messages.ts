@@ -1,0 +1,244 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { FeishuApiError } from './errors';
+import type { FeishuApp, FeishuUser } from './model';
+import type { FeishuState } from './state';
+
+// Messages from an app's bot (POST /open-apis/im/v1/messages): one recipient a call, the content a
+// JSON string of its msg_type's shape, a uuid that sends at most once an hour, 50 calls a second
+// and 1,000 a minute per app, 5 a second to one person.
+
+export const FeishuMessageCode = {
+  /** Any invalid parameter; msg ends with `ext=` saying which. */
+  invalidParameter: 230001,
+  /** The person is outside the app's availability range, or not in the tenant. */
+  noAvailability: 230013,
+  /** Too many messages: the app's, or one person's, frequency limit. */
+  frequencyLimit: 230020,
+  /** The content is longer than its msg_type allows. */
+  contentTooLong: 230025,
+  /** The receive_id is not an id of receive_id_type. */
+  receiveIdInvalid: 230034,
+} as const;
+
+const MESSAGE_LIMITS = {
+  appPerSecond: 50,
+  appPerMinute: 1000,
+  recipientPerSecond: 5,
+  /** Bytes of content: text 150 KB, post and cards 30 KB. */
+  textBytes: 150 * 1024,
+  richBytes: 30 * 1024,
+  uuidWindowMs: 60 * 60 * 1000,
+};
+
+export const sendMessageQuerySchema = z.object({
+  receive_id_type: z.enum([
+    'open_id',
+    'user_id',
+    'union_id',
+    'email',
+    'chat_id',
+  ]),
+});
+
+export const sendMessageBodySchema = z.object({
+  receive_id: z.string().min(1),
+  msg_type: z.string().min(1),
+  content: z.string().min(1),
+  uuid: z.string().max(50).optional(),
+});
+
+const postNodeSchema = z.discriminatedUnion('tag', [
+  z
+    .object({
+      tag: z.literal('text'),
+      text: z.string(),
+      un_escape: z.boolean().optional(),
+    })
+    .loose(),
+  z
+    .object({
+      tag: z.literal('a'),
+      text: z.string(),
+      href: z.url({ protocol: /^https?$/ }),
+    })
+    .loose(),
+  z.object({ tag: z.literal('at'), user_id: z.string() }).loose(),
+  z.object({ tag: z.literal('hr') }).loose(),
+  z.object({ tag: z.literal('md'), text: z.string() }).loose(),
+]);
+const postLocaleSchema = z.object({
+  title: z.string().optional(),
+  content: z.array(z.array(postNodeSchema)).min(1),
+});
+const CONTENT_SCHEMAS: Record<string, z.ZodType> = {
+  text: z.object({ text: z.string().min(1) }),
+  post: z
+    .partialRecord(z.enum(['zh_cn', 'en_us', 'ja_jp']), postLocaleSchema)
+    .refine(locales => Object.keys(locales).length > 0, 'expected a locale'),
+};
+
+export interface FeishuMessage {
+  messageId: string;
+  appId: string;
+  openId: string;
+  msgType: string;
+  content: unknown;
+  /** What the person reads: text nodes and link texts, a paragraph a line. */
+  text: string;
+  /** The links in it. */
+  links: string[];
+  uuid?: string;
+  at: number;
+}
+
+const invalid = (ext: string) =>
+  new FeishuApiError(
+    FeishuMessageCode.invalidParameter,
+    `Your request contains an invalid request parameter, ext=${ext}`,
+  );
+
+/** How each receive_id_type names a person this sandbox models. */
+const RECIPIENT_IDS: Record<
+  'open_id' | 'user_id' | 'email',
+  {
+    looksRight: (id: string) => boolean;
+    matches: (user: FeishuUser, id: string) => boolean;
+  }
+> = {
+  open_id: {
+    looksRight: id => id.startsWith('ou_'),
+    matches: (user, id) => user.openId === id,
+  },
+  user_id: {
+    looksRight: () => true,
+    matches: (user, id) => user.userId === id,
+  },
+  email: {
+    looksRight: id => id.includes('@'),
+    matches: (user, id) => user.email?.toLowerCase() === id.toLowerCase(),
+  },
+};
+
+function recipient(
+  state: FeishuState,
+  type: z.infer<typeof sendMessageQuerySchema>['receive_id_type'],
+  id: string,
+): FeishuUser {
+  if (type === 'chat_id' || type === 'union_id')
+    throw invalid(
+      `receive_id_type ${type}: no chats or union ids in this sandbox`,
+    );
+  const { looksRight, matches } = RECIPIENT_IDS[type];
+  if (!looksRight(id))
+    throw new FeishuApiError(
+      FeishuMessageCode.receiveIdInvalid,
+      'The receive_id is invalid.',
+    );
+  const user = [...state.users.values()].find(candidate =>
+    matches(candidate, id),
+  );
+  if (!user)
+    throw new FeishuApiError(
+      FeishuMessageCode.noAvailability,
+      'Bot has NO availability to this user.',
+    );
+  return user;
+}
+
+function readable(
+  msgType: string,
+  content: unknown,
+): { text: string; links: string[] } {
+  if (msgType === 'text')
+    return { text: (content as { text: string }).text, links: [] };
+  const locales = Object.values(
+    content as Record<string, z.infer<typeof postLocaleSchema>>,
+  );
+  const [first] = locales;
+  const links: string[] = [];
+  const lines = first.content.map(paragraph =>
+    paragraph
+      .map(node => {
+        if (node.tag === 'a') links.push(node.href);
+        return 'text' in node ? node.text : '';
+      })
+      .join(''),
+  );
+  return { text: lines.join('\n'), links };
+}
+
+/** Sends one message as Feishu does, or throws the refusal Feishu answers; answers the message. */
+export function sendFeishuMessage(
+  state: FeishuState,
+  app: FeishuApp,
+  query: z.infer<typeof sendMessageQuerySchema>,
+  body: z.infer<typeof sendMessageBodySchema>,
+  now: number,
+): FeishuMessage {
+  const user = recipient(state, query.receive_id_type, body.receive_id);
+  if (body.uuid) {
+    const earlier = [...state.messages.values()]
+      .flat()
+      .find(
+        message =>
+          message.appId === app.appId &&
+          message.uuid === body.uuid &&
+          message.at > now - MESSAGE_LIMITS.uuidWindowMs,
+      );
+    if (earlier) return earlier;
+  }
+  const schema = CONTENT_SCHEMAS[body.msg_type];
+  if (!schema)
+    throw invalid(`msg_type ${body.msg_type} is not sent by this sandbox`);
+  const limit =
+    body.msg_type === 'text'
+      ? MESSAGE_LIMITS.textBytes
+      : MESSAGE_LIMITS.richBytes;
+  if (Buffer.byteLength(body.content) > limit)
+    throw new FeishuApiError(
+      FeishuMessageCode.contentTooLong,
+      'The length of the message content reaches its limit.',
+    );
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.content);
+  } catch {
+    throw invalid('content is not a JSON string');
+  }
+  const content = schema.safeParse(parsed);
+  if (!content.success)
+    throw invalid(
+      `content of msg_type ${body.msg_type}: ${content.error.issues
+        .map(issue => `${issue.path.join('.')}: ${issue.message}`)
+        .join('; ')}`,
+    );
+  const rates = state.messageRates;
+  if (
+    !rates.take(app.appId, now, [
+      [1000, MESSAGE_LIMITS.appPerSecond],
+      [60_000, MESSAGE_LIMITS.appPerMinute],
+    ]) ||
+    !rates.take(`${app.appId} ${user.openId}`, now, [
+      [1000, MESSAGE_LIMITS.recipientPerSecond],
+    ])
+  )
+    throw new FeishuApiError(
+      FeishuMessageCode.frequencyLimit,
+      'This operation triggers the frequency limit.',
+    );
+  const message: FeishuMessage = {
+    messageId: `om_${randomBytes(16).toString('hex')}`,
+    appId: app.appId,
+    openId: user.openId,
+    msgType: body.msg_type,
+    content: content.data,
+    ...readable(body.msg_type, content.data),
+    ...(body.uuid && { uuid: body.uuid }),
+    at: now,
+  };
+  const received = state.messages.get(user.openId) ?? [];
+  received.push(message);
+  state.messages.set(user.openId, received);
+  return message;
+}
