@@ -71,6 +71,14 @@ export interface Config {
       frequency?: HumanDuration | string;
     };
 
+    /**
+     * How often reminders (a template's `remindAfter`) and escalations (`escalateAfter`) that are
+     * due are sent: each fires at most this late, and once across replicas. Default every 30 seconds.
+     */
+    reminders?: {
+      frequency?: HumanDuration | string;
+    };
+
     /** Long-polls: `GET /approvals/{id}/wait`, as the Action waits. */
     longPolls?: {
       /**

@@ -23,6 +23,7 @@ import { wecomProvider } from './providers/wecom';
 import { createRouter } from './router/createRouter';
 import { LongPollHeartbeat } from './router/LongPollHeartbeat';
 import { ApprovalExpiry } from './service/ApprovalExpiry';
+import { ApprovalFollowUps } from './service/ApprovalFollowUps';
 import { ApprovalService } from './service/ApprovalService';
 import { ApprovalTransitions } from './service/ApprovalTransitions';
 import { ImClients } from './service/ImClients';
@@ -290,6 +291,13 @@ export const imApprovalPlugin = createBackendPlugin({
           intervalSeconds: settings.reconcilerIntervalSeconds,
         });
         await expiry.schedule(scheduler, settings.expirySchedule);
+        await new ApprovalFollowUps({
+          store,
+          transitions,
+          settings: managedSettings.source,
+          logger,
+          appBaseUrl: settings.appBaseUrl,
+        }).schedule(scheduler, settings.remindersSchedule);
         await intake.schedule(scheduler);
 
         const githubSettings = new GithubSettings({

@@ -44,6 +44,8 @@ export interface ImApprovalConfig {
   reconcilerIntervalSeconds: number;
   reconcilerBatchSize: number;
   expirySchedule: SchedulerServiceTaskScheduleDefinition;
+  /** How often due reminders and escalations are sent. */
+  remindersSchedule: SchedulerServiceTaskScheduleDefinition;
   callbackMaxAgeSeconds: number;
   /** How often a held long-poll gets a heartbeat. */
   longPollHeartbeatMs: number;
@@ -275,6 +277,10 @@ export function readImApprovalConfig(
     reconcilerBatchSize:
       config?.getOptionalNumber('reconciler.batchSize') ?? 200,
     expirySchedule: schedule(config, 'expiry', {
+      frequency: { seconds: 30 },
+      timeout: { minutes: 5 },
+    }),
+    remindersSchedule: schedule(config, 'reminders', {
       frequency: { seconds: 30 },
       timeout: { minutes: 5 },
     }),

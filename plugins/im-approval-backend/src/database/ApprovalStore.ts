@@ -37,6 +37,10 @@ export interface NewApproval {
   /** The IM contacts told of it who cannot decide. */
   cc: string[];
   expiresAt: Date;
+  /** Its pending approvers are reminded at `at`, then every `everySeconds` until it ends; absent: never. */
+  reminders?: { at: Date; everySeconds: number };
+  /** It is escalated to these IM contacts at `at` if still pending; absent: never. */
+  escalation?: { at: Date; to: string[] };
 }
 
 /** The parts of a create request that a reused idempotency key must repeat. */
@@ -142,6 +146,30 @@ export interface ApprovalStore {
    * test's has none): where "what changes" starts from.
    */
   lastApproved(approval: Approval): Promise<Approval | undefined>;
+  /** Pending approvals whose next reminder is due, the longest overdue first. */
+  listRemindersDue(now: Date, limit: number): Promise<Approval[]>;
+  /**
+   * Takes a due reminder for this caller alone: the next one moves on by the template's interval
+   * (none past the deadline). Answers which reminder it is (1 for the first), or undefined when
+   * another replica took it or the approval is no longer pending.
+   */
+  takeReminder(id: string, now: Date): Promise<number | undefined>;
+  /** Pending approvals whose escalation is due, the longest overdue first. */
+  listEscalationsDue(now: Date, limit: number): Promise<Approval[]>;
+  /**
+   * Takes a due escalation for this caller alone, for `leaseSeconds`: if it is not settled by then
+   * (the replica stopped), it is due again. False when another replica holds it or it is not pending.
+   */
+  takeEscalation(id: string, now: Date, leaseSeconds: number): Promise<boolean>;
+  /**
+   * The escalation is over, whichever way: it is not tried again, the people it added in the IM
+   * join the approvers, and the timeline says what was done.
+   */
+  settleEscalation(
+    id: string,
+    added: string[],
+    event: NewTimelineEvent,
+  ): Promise<void>;
   /** Marks pending approvals as just reconciled so the next pass starts with others. */
   touch(ids: string[]): Promise<void>;
   /** The status and last write of each of these approvals that exists, for waiters that may have missed a change. */

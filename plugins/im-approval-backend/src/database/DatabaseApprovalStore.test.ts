@@ -515,6 +515,115 @@ describe.each(databases.eachSupportedId())(
       expect(expired).not.toContain(future.id);
     });
 
+    it('gives each due reminder to one taker alone, moves the next on by the interval, and none past the deadline', async () => {
+      const now = new Date();
+      const approval = newApproval({
+        reminders: { at: new Date(now.getTime() - 1000), everySeconds: 600 },
+        expiresAt: new Date(now.getTime() + 900_000),
+      });
+      await store.insert(approval, { type: 'created', source: 'api' });
+      const due = (await store.listRemindersDue(now, 1000)).map(a => a.id);
+      expect(due).toContain(approval.id);
+
+      // Two replicas take the same due reminder at once: one wins.
+      const taken = await Promise.all([
+        store.takeReminder(approval.id, now),
+        store.takeReminder(approval.id, now),
+      ]);
+      expect(taken.filter(n => n !== undefined)).toEqual([1]);
+      const after = await store.get(approval.id);
+      expect(after?.nextReminderAt).toBe(
+        new Date(now.getTime() + 600_000).toISOString(),
+      );
+      expect(await store.takeReminder(approval.id, now)).toBeUndefined();
+
+      // The second is due at +10m, and the next would fall after the deadline: it is the last.
+      const later = new Date(now.getTime() + 600_000);
+      expect(await store.takeReminder(approval.id, later)).toBe(2);
+      expect((await store.get(approval.id))?.nextReminderAt).toBeNull();
+      expect(
+        (
+          await store.listRemindersDue(
+            new Date(now.getTime() + 3_600_000),
+            1000,
+          )
+        ).map(a => a.id),
+      ).not.toContain(approval.id);
+    });
+
+    it('never reminds an approval that is no longer pending, or one opened without reminders', async () => {
+      const now = new Date();
+      const decided = newApproval({
+        reminders: { at: new Date(now.getTime() - 1000), everySeconds: 60 },
+      });
+      const silent = newApproval();
+      await store.insert(decided, { type: 'created', source: 'api' });
+      await store.insert(silent, { type: 'created', source: 'api' });
+      await store.transition(
+        decided.id,
+        { status: 'approved' },
+        { type: 'approved', source: 'callback' },
+      );
+      const due = (await store.listRemindersDue(now, 1000)).map(a => a.id);
+      expect(due).not.toContain(decided.id);
+      expect(due).not.toContain(silent.id);
+      expect(await store.takeReminder(decided.id, now)).toBeUndefined();
+      expect(await store.takeReminder(silent.id, now)).toBeUndefined();
+      expect((await store.get(silent.id))?.nextReminderAt).toBeNull();
+    });
+
+    it('gives a due escalation to one taker for its lease, and once settled it adds the people and is over', async () => {
+      const now = new Date();
+      const approval = newApproval({
+        escalation: { at: new Date(now.getTime() - 1000), to: ['ou_bob'] },
+      });
+      await store.insert(approval, { type: 'created', source: 'api' });
+      expect((await store.get(approval.id))?.escalateTo).toEqual(['ou_bob']);
+      expect(
+        (await store.listEscalationsDue(now, 1000)).map(a => a.id),
+      ).toContain(approval.id);
+
+      const taken = await Promise.all([
+        store.takeEscalation(approval.id, now, 300),
+        store.takeEscalation(approval.id, now, 300),
+      ]);
+      expect(taken.filter(Boolean)).toHaveLength(1);
+      // Unsettled (its replica stopped): due again once the lease is over, not before.
+      expect(
+        await store.takeEscalation(
+          approval.id,
+          new Date(now.getTime() + 299_000),
+          300,
+        ),
+      ).toBe(false);
+      const afterLease = new Date(now.getTime() + 300_000);
+      expect(await store.takeEscalation(approval.id, afterLease, 300)).toBe(
+        true,
+      );
+
+      await store.settleEscalation(approval.id, ['ou_bob'], {
+        type: 'escalated',
+        source: 'scheduler',
+        message: 'ou_bob added',
+      });
+      const settled = await store.get(approval.id);
+      expect(settled).toMatchObject({
+        escalatesAt: null,
+        approvers: ['alice@example.com', 'ou_bob'],
+      });
+      expect(
+        await store.takeEscalation(
+          approval.id,
+          new Date(now.getTime() + 3_600_000),
+          300,
+        ),
+      ).toBe(false);
+      expect((await store.timeline(approval.id)).map(e => e.type)).toEqual([
+        'created',
+        'escalated',
+      ]);
+    });
+
     it('filters and pages the list, newest first', async () => {
       const repository = `acme/list-${randomUUID()}`;
       for (let i = 0; i < 3; i++) {

@@ -57,6 +57,11 @@ interface ApprovalRow {
   created_at: Timestamp;
   updated_at: Timestamp;
   expires_at: Timestamp;
+  remind_at: Timestamp | null;
+  remind_every: number | null;
+  reminders_sent: number;
+  escalate_at: Timestamp | null;
+  escalate_to: string;
 }
 
 interface TimelineRow {
@@ -117,6 +122,9 @@ function toApproval(row: ApprovalRow): Approval {
     stages: JSON.parse(row.stages),
     requester: row.requester === null ? null : JSON.parse(row.requester),
     cc: JSON.parse(row.cc),
+    nextReminderAt: row.remind_at === null ? null : iso(row.remind_at),
+    escalateTo: JSON.parse(row.escalate_to),
+    escalatesAt: row.escalate_at === null ? null : iso(row.escalate_at),
     imInstanceId: row.im_instance_id,
     imUrl: row.im_url,
     decidedBy: row.decided_by,
@@ -260,6 +268,10 @@ export class DatabaseApprovalStore implements ApprovalStore {
       created_at: now,
       updated_at: now,
       expires_at: approval.expiresAt,
+      remind_at: approval.reminders?.at ?? null,
+      remind_every: approval.reminders?.everySeconds ?? null,
+      escalate_at: approval.escalation?.at ?? null,
+      escalate_to: JSON.stringify(approval.escalation?.to ?? []),
     };
     let inserted: ApprovalRow | undefined;
     try {
@@ -563,6 +575,70 @@ export class DatabaseApprovalStore implements ApprovalStore {
       .orderBy('expires_at')
       .limit(limit);
     return rows.map(toApproval);
+  }
+
+  async listRemindersDue(now: Date, limit: number) {
+    const rows = await this.knex<ApprovalRow>(APPROVALS)
+      .where({ status: 'pending' })
+      .where('remind_at', '<=', now)
+      .orderBy('remind_at')
+      .limit(limit);
+    return rows.map(toApproval);
+  }
+
+  async takeReminder(id: string, now: Date) {
+    const row = await this.knex<ApprovalRow>(APPROVALS)
+      .select('remind_every', 'reminders_sent', 'expires_at')
+      .where({ id })
+      .first();
+    if (!row?.remind_every) return undefined;
+    const next = new Date(now.getTime() + row.remind_every * 1000);
+    const taken = await this.knex<ApprovalRow>(APPROVALS)
+      .where({ id, status: 'pending', reminders_sent: row.reminders_sent })
+      .where('remind_at', '<=', now)
+      .update({
+        remind_at: next < new Date(iso(row.expires_at)) ? next : null,
+        reminders_sent: row.reminders_sent + 1,
+      });
+    return taken === 1 ? row.reminders_sent + 1 : undefined;
+  }
+
+  async listEscalationsDue(now: Date, limit: number) {
+    const rows = await this.knex<ApprovalRow>(APPROVALS)
+      .where({ status: 'pending' })
+      .where('escalate_at', '<=', now)
+      .orderBy('escalate_at')
+      .limit(limit);
+    return rows.map(toApproval);
+  }
+
+  async takeEscalation(id: string, now: Date, leaseSeconds: number) {
+    // A second replica's update waits for the first's row lock, then finds the time moved on.
+    const taken = await this.knex<ApprovalRow>(APPROVALS)
+      .where({ id, status: 'pending' })
+      .where('escalate_at', '<=', now)
+      .update({ escalate_at: new Date(now.getTime() + leaseSeconds * 1000) });
+    return taken === 1;
+  }
+
+  async settleEscalation(id: string, added: string[], event: NewTimelineEvent) {
+    const now = new Date();
+    await this.knex.transaction(async tx => {
+      const row = await tx<ApprovalRow>(APPROVALS)
+        .select('approvers')
+        .where({ id })
+        .first();
+      if (!row) return;
+      const approvers = [...new Set([...JSON.parse(row.approvers), ...added])];
+      await tx<ApprovalRow>(APPROVALS)
+        .where({ id })
+        .update({
+          escalate_at: null,
+          approvers: JSON.stringify(approvers),
+          updated_at: now,
+        });
+      await this.insertEvent(tx, id, event, now);
+    });
   }
 
   async versions(ids: string[]) {

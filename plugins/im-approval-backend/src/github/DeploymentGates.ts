@@ -39,6 +39,7 @@ import {
 } from './GithubAppClient';
 import { renderText, templateVariables } from '../templates/renderTemplate';
 import { matchGate } from './matchGate';
+import { approvalPage } from '../service/approvalPage';
 
 /** An event acknowledged and left alone (no gate covers it). */
 export class IgnoredEvent extends Error {
@@ -434,9 +435,7 @@ export class DeploymentGates {
   }
 
   private approvalUrl(id: string): string | undefined {
-    return this.options.appBaseUrl
-      ? `${this.options.appBaseUrl.replace(/\/+$/, '')}/im-approval/approvals/${id}`
-      : undefined;
+    return approvalPage(this.options.appBaseUrl, id);
   }
 
   private inBackground(work: Promise<unknown>) {

@@ -232,6 +232,34 @@ describe('approvers and requesters from the catalog', () => {
     },
   );
 
+  it('expands escalateTo like approvers, takes the requester off it, and opens without escalation when only they are left', async () => {
+    const { service } = await core({
+      approvers: ['user:default/bob'],
+      escalateAfter: '30m',
+      escalateTo: ['group:default/release-managers'],
+    });
+    const { approval } = await create(service, workflow('alice-gh'));
+    // alice asked: she is not escalated to; bob and carol of sre are (dave has no IM contact).
+    expect(approval.escalateTo).toEqual(['ou_bob', '+86 138 0000 0003']);
+    expect(approval.escalateTo).not.toContain('alice@example.com');
+    expect(approval.escalatesAt).not.toBeNull();
+
+    const alone = await core({
+      approvers: ['user:default/bob'],
+      escalateAfter: '30m',
+      escalateTo: ['user:default/alice'],
+    });
+    const { approval: unescalated } = await create(
+      alone.service,
+      workflow('alice-gh'),
+    );
+    expect(unescalated).toMatchObject({ escalateTo: [], escalatesAt: null });
+    const { timeline } = await alone.service.getWithTimeline(unescalated.id);
+    expect(timeline[0].message).toContain(
+      'Escalation: it is not escalated: escalateTo names only the requester, Alice Chen',
+    );
+  });
+
   it('opens without CC when the template has none', async () => {
     const { service, im } = await core();
     const { approval } = await create(service, workflow());

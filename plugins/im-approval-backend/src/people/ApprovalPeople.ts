@@ -26,6 +26,8 @@ export interface ApprovalPeopleResult {
   requester: Requester;
   /** The IM contacts told who cannot decide: the template's cc, catalog refs expanded. */
   cc: string[];
+  /** The IM contacts it is escalated to: the template's escalateTo, catalog refs expanded, the requester taken off. */
+  escalateTo: string[];
   /** What the creation event says about them: people left out of groups, the requester removed. */
   notes: string[];
 }
@@ -37,6 +39,25 @@ function sameImUser(a: string, b: string): boolean {
   if (kind === 'email') return a.toLowerCase() === b.toLowerCase();
   if (kind === 'mobile') return bareMobile(a) === bareMobile(b);
   return a === b;
+}
+
+/** What finding one list of people for a request knows: whom to take off, where to note what. */
+interface Asking {
+  template: Template;
+  provider: string;
+  requester: Requester;
+  notes: string[];
+  findUsers: (people: string[]) => Promise<Array<string | undefined>>;
+}
+
+/** Whether a candidate approver is the person who asked. */
+function asks(requester: Requester, candidate: Candidate): boolean {
+  return (
+    (requester.entityRef !== undefined &&
+      candidate.ref === requester.entityRef) ||
+    (requester.imUser !== undefined &&
+      sameImUser(candidate.im, requester.imUser))
+  );
 }
 
 /**
@@ -81,17 +102,26 @@ export class ApprovalPeople {
     stages: Array<TemplateStage & { field: string }>;
     /** Who is told and cannot decide, like a stage's people; none by default. */
     cc?: { people: string[]; field: string };
+    /** Who it is escalated to, like a stage's people, but none left is no error; none by default. */
+    escalateTo?: { people: string[]; field: string };
     caller: Caller;
     context: ApprovalContext;
     findUsers: (people: string[]) => Promise<Array<string | undefined>>;
   }): Promise<ApprovalPeopleResult & { stages: string[][] }> {
     const { template, provider } = request;
     const cc = request.cc ?? { people: [], field: 'cc' };
-    const [requester, told, ...catalogued] = await Promise.all([
+    const escalation = request.escalateTo ?? {
+      people: [],
+      field: 'escalateTo',
+    };
+    const catalogued = (list: { people: string[]; field: string }) =>
+      list.people.length > 0
+        ? this.catalog.approvers(list.people, provider, list.field)
+        : { candidates: [], notes: [] };
+    const [requester, told, escalated, ...asked] = await Promise.all([
       this.requester(request.caller, request.context, provider),
-      cc.people.length > 0
-        ? this.catalog.approvers(cc.people, provider, cc.field)
-        : { candidates: [], notes: [] },
+      catalogued(cc),
+      catalogued(escalation),
       ...request.stages.map(stage =>
         this.catalog.approvers(stage.approvers, provider, stage.field),
       ),
@@ -100,7 +130,7 @@ export class ApprovalPeople {
     const stages: Candidate[][] = [];
     for (const [i, stage] of request.stages.entries()) {
       stages.push(
-        await this.askedIn(stage.field, catalogued[i], {
+        await this.askedIn(stage.field, asked[i], {
           template,
           provider,
           requester,
@@ -109,7 +139,13 @@ export class ApprovalPeople {
         }),
       );
     }
-    const asked = stages.flat();
+    const escalateTo = await this.escalatedTo(escalation.field, escalated, {
+      template,
+      provider,
+      requester,
+      notes,
+      findUsers: request.findUsers,
+    });
     // Nobody decides by being told, so the requester may be among them.
     const ccNotes = [...told.notes];
     const toldInIm = await this.knownToIm(told.candidates, request.findUsers, {
@@ -117,16 +153,18 @@ export class ApprovalPeople {
       field: cc.field,
       notes: ccNotes,
     });
+    const everyone = stages.flat();
     return {
-      approvers: [...new Set(asked.map(candidate => candidate.im))],
+      approvers: [...new Set(everyone.map(candidate => candidate.im))],
       approverRefs: [
-        ...new Set(asked.flatMap(candidate => candidate.ref ?? [])),
+        ...new Set(everyone.flatMap(candidate => candidate.ref ?? [])),
       ],
       stages: stages.map(candidates => [
         ...new Set(candidates.map(candidate => candidate.im)),
       ]),
       requester,
       cc: [...new Set(toldInIm.map(candidate => candidate.im))],
+      escalateTo: [...new Set(escalateTo.map(candidate => candidate.im))],
       notes: [...new Set([...notes, ...ccNotes.map(note => `CC: ${note}`)])],
     };
   }
@@ -135,13 +173,7 @@ export class ApprovalPeople {
   private async askedIn(
     field: string,
     resolved: { candidates: Candidate[]; notes: string[] },
-    where: {
-      template: Template;
-      provider: string;
-      requester: Requester;
-      notes: string[];
-      findUsers: (people: string[]) => Promise<Array<string | undefined>>;
-    },
+    where: Asking,
   ): Promise<Candidate[]> {
     const { template, provider, requester, notes } = where;
     notes.push(...resolved.notes);
@@ -150,11 +182,7 @@ export class ApprovalPeople {
       where.findUsers,
       { provider, field, notes },
     );
-    const isRequester = (candidate: Candidate) =>
-      (requester.entityRef !== undefined &&
-        candidate.ref === requester.entityRef) ||
-      (requester.imUser !== undefined &&
-        sameImUser(candidate.im, requester.imUser));
+    const isRequester = (candidate: Candidate) => asks(requester, candidate);
     if (!candidates.some(isRequester)) return candidates;
     let asked = candidates;
     if (template.allowSelfApproval) {
@@ -172,6 +200,34 @@ export class ApprovalPeople {
     }
     notes.push(`requester ${describeRequester(requester)} ${requester.note}`);
     return asked;
+  }
+
+  /**
+   * Who a request is escalated to, found like a stage's people; the requester is taken off unless
+   * the template allows self-approval, and nobody left only means the request is not escalated.
+   */
+  private async escalatedTo(
+    field: string,
+    resolved: { candidates: Candidate[]; notes: string[] },
+    where: Asking,
+  ): Promise<Candidate[]> {
+    if (resolved.candidates.length === 0) return [];
+    const escalationNotes = [...resolved.notes];
+    const candidates = await this.knownToIm(
+      resolved.candidates,
+      where.findUsers,
+      { provider: where.provider, field, notes: escalationNotes },
+    );
+    const { requester } = where;
+    const others = where.template.allowSelfApproval
+      ? candidates
+      : candidates.filter(candidate => !asks(requester, candidate));
+    if (others.length === 0)
+      escalationNotes.push(
+        `it is not escalated: escalateTo names only the requester, ${describeRequester(requester)}`,
+      );
+    where.notes.push(...escalationNotes.map(note => `Escalation: ${note}`));
+    return others;
   }
 
   /**

@@ -45,6 +45,7 @@ import {
 import type { ApprovalExpiry } from './ApprovalExpiry';
 import type { ApprovalTransitions } from './ApprovalTransitions';
 import { approvalStagesOf } from './approvalStages';
+import { followUpNotes, followUps } from './followUps';
 import { IdempotencyMismatchError } from './IdempotencyMismatchError';
 import { differences, idempotentRequest } from './idempotentRequest';
 import type { ImInstanceOpener } from './ImInstanceOpener';
@@ -287,6 +288,10 @@ export class ApprovalService {
               : `template "${template.name}" approvers`,
           })),
       cc: { people: template.cc, field: `template "${template.name}" cc` },
+      escalateTo: {
+        people: template.escalateTo ?? [],
+        field: `template "${template.name}" escalateTo`,
+      },
       caller,
       context,
     });
@@ -310,6 +315,7 @@ export class ApprovalService {
         provider: integration.provider,
         context,
         expiresAt: new Date(Date.now() + timeout * 1000),
+        ...followUps(template, people.escalateTo, timeout),
       },
       {
         type: 'created',
@@ -318,6 +324,7 @@ export class ApprovalService {
         message: [
           `Requested by ${describeRequester(people.requester)} with a ${runContextKind(context)} run context`,
           `expires in ${formatDuration(timeout)}`,
+          ...followUpNotes(template, people.escalateTo, timeout),
           ...(people.cc.length > 0
             ? [`CC (told, cannot decide): ${people.cc.join(', ')}`]
             : []),

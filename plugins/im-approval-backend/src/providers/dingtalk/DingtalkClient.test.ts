@@ -1349,3 +1349,49 @@ describe('DingtalkClient stages and forms it makes', () => {
     ]);
   });
 });
+
+describe('DingtalkClient work notices', () => {
+  it('sends plain text with the link on its own line, to at most 100 people a call', async () => {
+    tokenOnce();
+    const people = Array.from({ length: 150 }, (_, i) => `u${i}`);
+    const bodies: unknown[] = [];
+    nock(OAPI)
+      .post('/topapi/message/corpconversation/asyncsend_v2', body => {
+        bodies.push(body);
+        return true;
+      })
+      .query({ access_token: 'tok-1' })
+      .times(2)
+      .reply(200, { errcode: 0, errmsg: 'ok', task_id: 1 });
+    await client().sendMessage(people, 'Reminder: "<b>x</b>"', 'https://i/1');
+    expect(bodies).toEqual([
+      {
+        agent_id: 3001,
+        userid_list: people.slice(0, 100).join(','),
+        msg: {
+          msgtype: 'text',
+          text: { content: 'Reminder: "<b>x</b>"\nhttps://i/1' },
+        },
+      },
+      expect.objectContaining({ userid_list: people.slice(100).join(',') }),
+    ]);
+  });
+
+  it('says an app without its AgentId cannot send work notices, calling nothing', async () => {
+    const { agentId: _, ...withoutAgent } = integration;
+    const dingtalk = new DingtalkClient(
+      dingtalkIntegrationSchema.parse(withoutAgent),
+      {
+        logger: mockServices.logger.mock(),
+        callbackMaxAgeSeconds: 300,
+        keepToRateLimits: true,
+      },
+    );
+    await expect(dingtalk.sendMessage(['alice'], 'x')).rejects.toMatchObject({
+      kind: 'invalid_request',
+      message: expect.stringContaining(
+        'set agentId on integration "dingtalk-test"',
+      ),
+    });
+  });
+});

@@ -153,6 +153,9 @@ function approversActionType(
 }
 
 /** One DingTalk app (an "H5 micro app" with OA approval permissions). */
+/** People one work notice may go to ("userid_list 最大长度100"). */
+const WORK_NOTICE_USERS = 100;
+
 export class DingtalkClient implements ImClient {
   private readonly api: DingtalkApi;
   private readonly forms = new TtlCache<ImFormField[]>(FORM_TTL_MS);
@@ -461,6 +464,38 @@ export class DingtalkClient implements ImClient {
           : [],
       ),
     );
+  }
+
+  /**
+   * A work notice (工作通知) from the app, as plain text with the link on a line of its own: at most
+   * 100 people a call. DingTalk drops a notice with the same content to the same person within a
+   * day, so each text must say something new (a reminder says how long the request has waited).
+   */
+  async sendMessage(userIds: string[], text: string, url?: string) {
+    const { agentId } = this.integration;
+    if (!agentId)
+      throw new ImApiError(
+        'invalid_request',
+        `DingTalk sends work notices only from the app's AgentId: set agentId on integration "${this.integration.id}"`,
+      );
+    const content = url ? `${text}\n${url}` : text;
+    for (let start = 0; start < userIds.length; start += WORK_NOTICE_USERS) {
+      await this.api.callLegacy(
+        {
+          operation: 'send a work notice',
+          method: 'POST',
+          path: '/topapi/message/corpconversation/asyncsend_v2',
+          body: {
+            agent_id: agentId,
+            userid_list: userIds
+              .slice(start, start + WORK_NOTICE_USERS)
+              .join(','),
+            msg: { msgtype: 'text', text: { content } },
+          },
+        },
+        z.object({ task_id: z.number() }).loose(),
+      );
+    }
   }
 
   async cancelInstance(instanceId: string, reason?: string) {

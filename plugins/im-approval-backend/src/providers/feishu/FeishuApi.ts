@@ -44,6 +44,10 @@ const FEISHU_ERROR_KINDS: Readonly<Record<number, ImErrorKind>> = {
   1551: 'unavailable',
   1557: 'unavailable',
   1395001: 'unavailable',
+  // Messages: the app has no bot; the person is outside the bot's availability; too many messages.
+  230006: 'permission',
+  230013: 'permission',
+  230020: 'rate_limited',
 };
 
 function feishuErrorKind(code: number, httpStatus = 200): ImErrorKind {
@@ -66,6 +70,10 @@ const KNOWN_REFUSALS: Record<number, (refused: Refused) => string> = {
     `Invalid app secret for app ${appId}: copy the App Secret again from the open platform console (resetting it there invalidates the old one)`,
   10013: ({ appId }) =>
     `App ${appId} is not published or is disabled: create a version and publish it in the developer console (an admin may have to approve the release)`,
+  230006: ({ appId }) =>
+    `App ${appId} has no bot, so it cannot message approvers: enable the Bot ability in the developer console (the app → Add features → Bot), then create and publish a new app version`,
+  230013: ({ appId }) =>
+    `A recipient is outside app ${appId}'s availability: add them (or their department) to the app's availability range in the developer console, then publish a new app version`,
   [IP_DENIED]: ({ operation }) =>
     `Feishu refused to ${operation}: this server's IP address is not allowed: add the backend's public egress IP to the app's IP allowlist (Security settings)`,
   [SCOPE_MISSING]: ({ appId, operation, msg, domain }) => {
@@ -97,6 +105,11 @@ export function feishuRateLimits(call: ApiCall): RateLimit[] {
     return [{ name: 'instance.create', count: 100, windowMs: MINUTE }];
   if (call.method === 'POST' && call.path.endsWith('/subscribe'))
     return [{ name: 'subscribe', count: 100, windowMs: MINUTE }];
+  if (call.method === 'POST' && call.path === '/open-apis/im/v1/messages')
+    return [
+      { name: 'message.create/s', count: 50, windowMs: 1000 },
+      { name: 'message.create/min', count: 1000, windowMs: MINUTE },
+    ];
   if (call.method === 'GET' && call.path.startsWith(`${approval}instances/`))
     return [
       { name: 'instance.get/s', count: 50, windowMs: 1000 },

@@ -1241,3 +1241,108 @@ describe('Feishu status mapping', () => {
     expect(FEISHU_INSTANCE_STATUS.CANCELLED).toBeUndefined();
   });
 });
+
+describe('Feishu messages and added approvers', () => {
+  /** Instance INST-1 of DEPLOY, pending on these people's tasks (t1, t2, …). */
+  const pendingTasks = (...people: string[]) =>
+    nock(BASE)
+      .get('/open-apis/approval/v4/instances/INST-1')
+      .reply(200, {
+        code: 0,
+        data: {
+          approval_code: 'DEPLOY',
+          status: 'PENDING',
+          task_list: people.map((person, i) => ({
+            id: `t${i + 1}`,
+            open_id: `ou_${person}`,
+            user_id: `u_${person}`,
+            status: 'PENDING',
+          })),
+        },
+      });
+  /** ou_carol as the contact API tells the app of her. */
+  const carol = (user: object) =>
+    nock(BASE)
+      .get('/open-apis/contact/v3/users/ou_carol')
+      .query({ user_id_type: 'open_id' })
+      .reply(200, { code: 0, data: { user } });
+
+  it('sends each person a rich-text message whose text is a text node and whose link is a link node, with a uuid', async () => {
+    tokenOnce();
+    const bodies: any[] = [];
+    nock(BASE)
+      .post('/open-apis/im/v1/messages', body => {
+        bodies.push(body);
+        return true;
+      })
+      .query({ receive_id_type: 'open_id' })
+      .times(2)
+      .reply(200, { code: 0, data: { message_id: 'om_1' } });
+    await client().sendMessage(
+      ['ou_alice', 'ou_bob', 'ou_alice'],
+      'Reminder: <at user_id="all"></at>',
+      'https://i/1',
+    );
+    expect(bodies.map(body => body.receive_id)).toEqual(['ou_alice', 'ou_bob']);
+    expect(JSON.parse(bodies[0].content)).toEqual({
+      zh_cn: {
+        content: [
+          [{ tag: 'text', text: 'Reminder: <at user_id="all"></at>' }],
+          [{ tag: 'a', text: 'https://i/1', href: 'https://i/1' }],
+        ],
+      },
+    });
+    expect(bodies[0]).toMatchObject({ msg_type: 'post' });
+    expect(bodies[0].uuid).toMatch(/^[0-9a-f]{50}$/);
+    expect(bodies[1].uuid).not.toBe(bodies[0].uuid);
+  });
+
+  it('says how to give the app a bot when Feishu answers 230006', async () => {
+    tokenOnce();
+    nock(BASE)
+      .post('/open-apis/im/v1/messages')
+      .query(true)
+      .reply(400, { code: 230006, msg: 'Bot ability is not activated.' });
+    await expect(client().sendMessage(['ou_alice'], 'x')).rejects.toMatchObject(
+      {
+        kind: 'permission',
+        message: expect.stringContaining('enable the Bot ability'),
+      },
+    );
+  });
+
+  it('adds approvers beside a pending task by user_id, leaving out anyone already asked', async () => {
+    tokenOnce();
+    pendingTasks('alice', 'dave');
+    carol({ name: 'Carol', user_id: 'u_carol' });
+    let sent: any;
+    nock(BASE)
+      .post('/open-apis/approval/v4/instances/add_sign', body => {
+        sent = body;
+        return true;
+      })
+      .reply(200, { code: 0, msg: 'success' });
+    await client().addApprovers('INST-1', ['ou_carol', 'ou_dave'], 'escalated');
+    expect(sent).toEqual({
+      approval_code: 'DEPLOY',
+      instance_code: 'INST-1',
+      user_id: 'u_alice',
+      task_id: 't1',
+      comment: 'escalated',
+      add_sign_user_ids: ['u_carol'],
+      add_sign_type: 3,
+    });
+  });
+
+  it('names the scope it needs when Feishu keeps user_ids from the app', async () => {
+    tokenOnce();
+    pendingTasks('alice');
+    carol({ name: 'Carol' });
+    await expect(
+      client().addApprovers('INST-1', ['ou_carol']),
+    ).rejects.toMatchObject({
+      kind: 'permission',
+      message: expect.stringContaining('contact:user.employee_id:readonly'),
+    });
+  });
+});

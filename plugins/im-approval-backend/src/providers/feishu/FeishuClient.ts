@@ -15,6 +15,7 @@ import {
   type ImStage,
   type ImStageProgress,
 } from '@im-approval/plugin-im-approval-node';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { fillForm, withContext } from '../formFields';
 import { instanceRef } from '../instanceRef';
@@ -101,7 +102,9 @@ const instanceSchema = z.object({
   task_list: z
     .array(
       z.object({
+        id: z.string().optional(),
         open_id: z.string().optional(),
+        user_id: z.string().optional(),
         status: z.string(),
         node_id: z.string().optional(),
         custom_node_id: z.string().optional(),
@@ -138,7 +141,11 @@ const userIdsSchema = z.object({
     .default([]),
 });
 const userSchema = z.object({
-  user: z.object({ name: z.string().optional() }),
+  user: z.object({
+    name: z.string().optional(),
+    /** Only for an app with contact:user.employee_id:readonly. */
+    user_id: z.string().optional(),
+  }),
 });
 
 /** The approver mode a Feishu node's type fixes: AND (all must approve), OR (any one may); none for other types. */
@@ -210,6 +217,9 @@ function stageStatus(
   return approved ? 'approved' : 'pending';
 }
 
+/** add_sign_type 3: the added approve beside the task's approver (并加签), as one more of the node. */
+const ADD_SIGN_BESIDE = 3;
+
 export class FeishuClient implements ImClient {
   private readonly api: FeishuApi;
   private readonly definitions = new TtlCache<Definition>(DEFINITION_TTL_MS);
@@ -222,18 +232,9 @@ export class FeishuClient implements ImClient {
     private readonly deps: ImProviderDeps,
   ) {
     this.api = new FeishuApi(integration, deps.logger, deps.keepToRateLimits);
-    this.people = new PersonNames(async openId => {
-      const { user } = await this.api.call(
-        {
-          operation: 'read a user',
-          method: 'GET',
-          path: `/open-apis/contact/v3/users/${encodeURIComponent(openId)}`,
-          query: { user_id_type: 'open_id' },
-        },
-        userSchema,
-      );
-      return user.name;
-    });
+    this.people = new PersonNames(
+      async openId => (await this.user(openId)).name,
+    );
     this.users = new UserIdResolver(
       contacts => this.lookUpUsers(contacts),
       (kind, value) =>
@@ -619,6 +620,107 @@ export class FeishuClient implements ImClient {
       onEvents,
       observer,
     );
+  }
+
+  /**
+   * Adds approvers beside the approver of a pending task (add sign, 并加签), so each gets a task of
+   * the node: add sign names people by user_id, which the instance read and the contact API give.
+   * People who already have a pending task are not added again.
+   */
+  async addApprovers(
+    instanceId: string,
+    approverIds: string[],
+    comment?: string,
+  ) {
+    const instance = await this.instance(instanceId);
+    const pending = instance.task_list.filter(
+      task => task.status === 'PENDING',
+    );
+    const task = pending.find(candidate => candidate.id && candidate.user_id);
+    if (!task)
+      throw new ImApiError(
+        'invalid_request',
+        `Feishu instance ${instanceId} has no pending task to add approvers to`,
+      );
+    const asked = new Set(pending.map(candidate => candidate.open_id));
+    const added = [...new Set(approverIds)].filter(id => !asked.has(id));
+    if (added.length === 0) return;
+    await this.api.call(
+      {
+        operation: 'add approvers to an approval task',
+        method: 'POST',
+        path: '/open-apis/approval/v4/instances/add_sign',
+        body: {
+          approval_code: instance.approval_code,
+          instance_code: instanceId,
+          user_id: task.user_id,
+          task_id: task.id,
+          ...(comment && { comment }),
+          add_sign_user_ids: await Promise.all(
+            added.map(id => this.userIdOf(id)),
+          ),
+          add_sign_type: ADD_SIGN_BESIDE,
+        },
+      },
+      z.unknown(),
+    );
+  }
+
+  /**
+   * A rich-text message from the app's bot to each person, one call each (Feishu takes one
+   * recipient a call): the text as text nodes, never parsed for mentions or styles, and the link as
+   * a link node. Its uuid makes a repeat within Feishu's hour a no-op.
+   */
+  async sendMessage(userIds: string[], text: string, url?: string) {
+    const paragraphs = [
+      [{ tag: 'text', text }],
+      ...(url ? [[{ tag: 'a', text: url, href: url }]] : []),
+    ];
+    const content = JSON.stringify({ zh_cn: { content: paragraphs } });
+    for (const userId of new Set(userIds)) {
+      await this.api.call(
+        {
+          operation: 'send a message',
+          method: 'POST',
+          path: '/open-apis/im/v1/messages',
+          query: { receive_id_type: 'open_id' },
+          body: {
+            receive_id: userId,
+            msg_type: 'post',
+            content,
+            uuid: createHash('sha256')
+              .update(`${userId}\n${content}`)
+              .digest('hex')
+              .slice(0, 50),
+          },
+        },
+        z.object({ message_id: z.string() }).loose(),
+      );
+    }
+  }
+
+  /** The user_id of an open_id, which only an app with the employee id scope is told. */
+  private async userIdOf(openId: string): Promise<string> {
+    const user = await this.user(openId);
+    if (!user.user_id)
+      throw new ImApiError(
+        'permission',
+        `Feishu does not tell app ${this.integration.appId} the user_id of ${openId}, which adding approvers needs: grant it the scope contact:user.employee_id:readonly and publish a new app version`,
+      );
+    return user.user_id;
+  }
+
+  private async user(openId: string) {
+    const { user } = await this.api.call(
+      {
+        operation: 'read a user',
+        method: 'GET',
+        path: `/open-apis/contact/v3/users/${encodeURIComponent(openId)}`,
+        query: { user_id_type: 'open_id' },
+      },
+      userSchema,
+    );
+    return user;
   }
 
   private instance(instanceId: string): Promise<Instance> {

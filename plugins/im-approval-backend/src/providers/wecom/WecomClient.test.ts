@@ -1115,3 +1115,42 @@ describe('context, test marking and CC on a WeCom request', () => {
     });
   });
 });
+
+describe('WecomClient app messages', () => {
+  it('escapes the text, makes only the link a link, and names members WeCom did not reach', async () => {
+    tokenOnce();
+    let sent: any;
+    nock(BASE)
+      .post('/cgi-bin/message/send', body => {
+        sent = body;
+        return true;
+      })
+      .query({ access_token: 'tok-a' })
+      .reply(200, {
+        errcode: 0,
+        errmsg: 'ok',
+        invaliduser: 'ghost',
+        unlicenseduser: '',
+        msgid: 'm1',
+      });
+    await expect(
+      client().sendMessage(
+        ['alice', 'ghost'],
+        'Reminder: "<a href=x>" & more',
+        'https://i.example/1?a=1&b=2',
+      ),
+    ).rejects.toMatchObject({
+      kind: 'invalid_request',
+      message: expect.stringContaining('WeCom did not deliver to ghost'),
+    });
+    expect(sent).toEqual({
+      touser: 'alice|ghost',
+      msgtype: 'text',
+      agentid: 1000002,
+      text: {
+        content:
+          'Reminder: "&lt;a href=x&gt;" &amp; more\n<a href="https://i.example/1?a=1&amp;b=2">https://i.example/1?a=1&amp;b=2</a>',
+      },
+    });
+  });
+});

@@ -183,6 +183,17 @@ const controlId = (label: string, index: number) =>
 const zh = (text: string) => [{ text, lang: 'zh_CN' }];
 
 /** One WeCom self-built app that may call the Approval app's API. */
+/** Members one app message may go to. */
+const MESSAGE_USERS = 1000;
+
+/** WeCom's message text is HTML-like: people's text is shown as written. */
+function escapeHtml(text: string): string {
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;');
+}
+
 export class WecomClient implements ImClient {
   private readonly api: WecomApi;
   private readonly templates = new TtlCache<ImFormField[]>(TEMPLATE_TTL_MS);
@@ -555,6 +566,46 @@ export class WecomClient implements ImClient {
         return { status, approvedBy, waitingOn };
       }),
     );
+  }
+
+  /**
+   * An app message (应用消息) to these members, at most 1,000 a call: WeCom's text takes `<a>` links,
+   * so the text is escaped and only the link is one. Members WeCom will not reach are an error
+   * naming them (all of them unreachable is WeCom's own 81013).
+   */
+  async sendMessage(userIds: string[], text: string, url?: string) {
+    const content = url
+      ? `${escapeHtml(text)}\n<a href="${escapeHtml(url).replaceAll('"', '&quot;')}">${escapeHtml(url)}</a>`
+      : escapeHtml(text);
+    const unreached: string[] = [];
+    for (let start = 0; start < userIds.length; start += MESSAGE_USERS) {
+      const sent = await this.api.call(
+        {
+          operation: 'send an app message',
+          method: 'POST',
+          path: '/cgi-bin/message/send',
+          body: {
+            touser: userIds.slice(start, start + MESSAGE_USERS).join('|'),
+            msgtype: 'text',
+            agentid: this.integration.agentId,
+            text: { content },
+          },
+        },
+        z
+          .object({
+            invaliduser: z.string().optional(),
+            unlicenseduser: z.string().optional(),
+          })
+          .loose(),
+      );
+      for (const list of [sent.invaliduser, sent.unlicenseduser])
+        if (list) unreached.push(...list.split('|').filter(Boolean));
+    }
+    if (unreached.length > 0)
+      throw new ImApiError(
+        'invalid_request',
+        `WeCom did not deliver to ${unreached.join(', ')}: check that each is a member inside app ${this.integration.agentId}'s visible range, with a licence`,
+      );
   }
 
   /** WeCom has no API to revoke a request made through the Approval app. */

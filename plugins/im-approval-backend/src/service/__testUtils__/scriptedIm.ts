@@ -28,6 +28,7 @@ import { ImClients } from '../ImClients';
 import { ImEventIntake } from '../ImEventIntake';
 import { CountedStages } from '../CountedStages';
 import { ImInstanceOpener } from '../ImInstanceOpener';
+import { ApprovalFollowUps } from '../ApprovalFollowUps';
 import { Reconciler } from '../Reconciler';
 
 /**
@@ -42,7 +43,12 @@ export class ScriptedIm implements ImClient {
 
   /** The next call of `op` throws `error` (once per error given). */
   failNext(
-    op: 'createInstance' | 'readInstance' | 'cancelInstance',
+    op:
+      | 'createInstance'
+      | 'readInstance'
+      | 'cancelInstance'
+      | 'sendMessage'
+      | 'addApprovers',
     ...errors: Error[]
   ) {
     this.failures.set(op, [...(this.failures.get(op) ?? []), ...errors]);
@@ -104,6 +110,17 @@ export class ScriptedIm implements ImClient {
       events: [],
     };
   }
+  /** Direct messages sent, in order. */
+  readonly messages: Array<{ userIds: string[]; text: string; url?: string }> =
+    [];
+  async sendMessage(userIds: string[], text: string, url?: string) {
+    this.record('sendMessage', { userIds, text, url });
+    this.messages.push({ userIds, text, ...(url && { url }) });
+  }
+  /** An IM that lets the app add approvers; set to undefined for one that does not. */
+  addApprovers?: ImClient['addApprovers'] = async (instanceId, approverIds) => {
+    this.record('addApprovers', { instanceId, approverIds });
+  };
 }
 
 export const INTEGRATION = {
@@ -228,6 +245,13 @@ export async function scriptedCore(
     service,
     inbox,
     intake: new ImEventIntake({ store, inbox, settings, transitions, logger }),
+    followUps: new ApprovalFollowUps({
+      store,
+      transitions,
+      settings,
+      logger,
+      appBaseUrl: 'https://backstage.example/',
+    }),
     sleeps,
     reconciler: new Reconciler({
       store,
