@@ -34,7 +34,7 @@ const SOURCES: Record<
   callback: { label: 'IM callback', Icon: CallReceivedIcon },
   connection: { label: 'IM connection', Icon: SettingsInputAntennaIcon },
   reconciler: { label: 'Reconciler', Icon: SyncIcon },
-  scheduler: { label: 'Scheduler (deadline)', Icon: ScheduleIcon },
+  scheduler: { label: 'Scheduler (deadlines, reminders)', Icon: ScheduleIcon },
   admin: { label: 'Backstage administrator', Icon: GavelIcon },
   github: { label: 'GitHub webhook', Icon: GitHubIcon },
 };
@@ -65,6 +65,8 @@ const EVENTS: Record<
   failed: { label: 'Failed', color: 'secondary' },
   im_instance_revoked: { label: 'IM instance withdrawn', color: 'grey' },
   im_revoke_failed: { label: 'IM instance not withdrawn', color: 'secondary' },
+  reminded: { label: 'Approvers reminded', color: 'grey', variant: 'outlined' },
+  escalated: { label: 'Escalated', color: 'secondary', variant: 'outlined' },
 };
 
 const useStyles = makeStyles(theme => ({

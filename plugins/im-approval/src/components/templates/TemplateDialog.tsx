@@ -481,6 +481,54 @@ export function TemplateDialog(props: {
                 helperText={errors.maxTimeout}
               />
             </Box>
+            <TextField
+              id="template-remind-after"
+              margin="dense"
+              label="Remind approvers every"
+              {...text('remindAfter')}
+              helperText={
+                errors.remindAfter ??
+                'Empty: never. A direct message in the IM to those it still waits on, with the request’s link.'
+              }
+            />
+            <Box display="flex" style={{ gap: 16 }}>
+              <TextField
+                id="template-escalate-after"
+                margin="dense"
+                label="Escalate after"
+                {...text('escalateAfter')}
+                helperText={errors.escalateAfter ?? 'e.g. 4h; empty: never'}
+              />
+              <TextField
+                id="template-escalate-to"
+                fullWidth
+                multiline
+                margin="dense"
+                label="Escalate to"
+                {...text('escalateTo')}
+                helperText={
+                  errors.escalateTo ??
+                  `Added as approvers where the IM lets the app (Feishu, where any one approver decides), told by a direct message with a link otherwise. ${APPROVERS_HELP}`
+                }
+              />
+            </Box>
+            <CatalogPeoplePicker
+              id="template-escalate-catalog"
+              disabled={readOnly}
+              label="Add a user or group from the catalog to escalate to"
+              groupHelp="A group is expanded into its members, and those of the groups inside it, when a request is opened."
+              onPick={ref =>
+                change(
+                  {
+                    ...form,
+                    escalateTo: [form.escalateTo.trim(), ref]
+                      .filter(Boolean)
+                      .join('\n'),
+                  },
+                  'escalateTo',
+                )
+              }
+            />
             {POLICY_INPUTS.map(input => (
               <TextField
                 key={input.key}

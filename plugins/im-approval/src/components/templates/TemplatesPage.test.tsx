@@ -117,6 +117,9 @@ describe('the templates page', () => {
       dialog,
     );
     changeById('template-cc', 'ou_carol', dialog);
+    changeById('template-remind-after', '2h', dialog);
+    changeById('template-escalate-after', '4h', dialog);
+    changeById('template-escalate-to', 'group:default/sre', dialog);
     change(/Allowed repositories/, 'acme/*', dialog);
     fireEvent.click(
       within(dialog).getByLabelText(
@@ -135,6 +138,9 @@ describe('the templates page', () => {
       approvers: ['group:default/release-managers', 'ou_bob'],
       approverMode: 'any',
       cc: ['ou_carol'],
+      remindAfter: '2h',
+      escalateAfter: '4h',
+      escalateTo: ['group:default/sre'],
       allowApproverOverride: false,
       allowSelfApproval: true,
       defaultTimeout: '1h',

@@ -2,6 +2,7 @@ import { Progress, Table, type TableColumn } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import {
   existingFormOf,
+  formatDuration,
   imApprovalTemplateManagePermission,
   type TemplateView,
 } from '@im-approval/plugin-im-approval-common';
@@ -163,6 +164,17 @@ function TemplatesTable() {
           {row.cc.length > 0 && (
             <Typography variant="body2" color="textSecondary">
               CC: {row.cc.join(', ')}
+            </Typography>
+          )}
+          {row.remindAfter !== undefined && (
+            <Typography variant="body2" color="textSecondary">
+              Reminded every {formatDuration(row.remindAfter)}
+            </Typography>
+          )}
+          {row.escalateTo && row.escalateAfter !== undefined && (
+            <Typography variant="body2" color="textSecondary">
+              Escalated to {row.escalateTo.join(', ')} after{' '}
+              {formatDuration(row.escalateAfter)}
             </Typography>
           )}
         </>

@@ -44,6 +44,11 @@ export interface TemplateFormState {
   stages: StageFormState[];
   /** CC recipients (抄送), written like approvers: told of each request, never asked to decide. */
   cc: string;
+  /** Durations as typed (`2h`); empty for none. */
+  remindAfter: string;
+  escalateAfter: string;
+  /** Written like approvers: who a request is escalated to after escalateAfter. */
+  escalateTo: string;
   allowApproverOverride: boolean;
   allowSelfApproval: boolean;
   defaultTimeout: string;
@@ -67,6 +72,9 @@ export function newTemplateForm(integration = ''): TemplateFormState {
     approverMode: 'any',
     stages: [],
     cc: '',
+    remindAfter: '',
+    escalateAfter: '',
+    escalateTo: '',
     allowApproverOverride: false,
     allowSelfApproval: false,
     defaultTimeout: '1h',
@@ -99,6 +107,13 @@ export function templateFormFrom(view: TemplateView): TemplateFormState {
       atLeast: stage.atLeast === undefined ? '' : String(stage.atLeast),
     })),
     cc: view.cc.join('\n'),
+    remindAfter:
+      view.remindAfter === undefined ? '' : formatDuration(view.remindAfter),
+    escalateAfter:
+      view.escalateAfter === undefined
+        ? ''
+        : formatDuration(view.escalateAfter),
+    escalateTo: (view.escalateTo ?? []).join('\n'),
     allowApproverOverride: view.allowApproverOverride,
     allowSelfApproval: view.allowSelfApproval,
     defaultTimeout: formatDuration(view.defaultTimeout),
@@ -148,6 +163,9 @@ export function templateRequestFrom(form: TemplateFormState): TemplateRequest {
           allowApproverOverride: form.allowApproverOverride,
         }),
     cc: list(form.cc),
+    remindAfter: form.remindAfter.trim() || undefined,
+    escalateAfter: form.escalateAfter.trim() || undefined,
+    escalateTo: list(form.escalateTo),
     allowSelfApproval: form.allowSelfApproval,
     defaultTimeout: form.defaultTimeout.trim(),
     maxTimeout: form.maxTimeout.trim(),
