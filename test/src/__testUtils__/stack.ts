@@ -74,6 +74,7 @@ function backendConfig(
       ...(options.gates && { gates: options.gates }),
       reconciler: { frequency: { seconds: options.reconcileSeconds } },
       expiry: { frequency: { seconds: 1 } },
+      reminders: { frequency: { seconds: 1 } },
       integrations: options.ims.map(setup => setup.integration(sandbox)),
       templates: [
         ...options.ims.map(setup => ({
