@@ -155,10 +155,15 @@ describe('RateBudget', () => {
 });
 
 describe("the IMs' documented limits", () => {
-  const call = (method: 'GET' | 'POST', path: string): ApiCall => ({
+  const call = (
+    method: 'GET' | 'POST',
+    path: string,
+    body?: object,
+  ): ApiCall => ({
     operation: 'x',
     method,
     path,
+    ...(body && { body }),
   });
 
   it('Feishu: create and subscribe 100 a minute, read 50 a second and 1000 a minute, the rest unlimited', () => {
@@ -176,6 +181,29 @@ describe("the IMs' documented limits", () => {
     expect(feishuRateLimits(call('POST', `${v4}/instances/cancel`))).toEqual(
       [],
     );
+  });
+
+  it('Feishu messages: 50 a second and 1000 a minute per app, and 5 a second to one person', () => {
+    expect(
+      feishuRateLimits(
+        call('POST', '/open-apis/im/v1/messages', { receive_id: 'ou_alice' }),
+      ),
+    ).toEqual([
+      { name: 'message.create/s', count: 50, windowMs: 1000 },
+      { name: 'message.create/min', count: 1000, windowMs: 60_000 },
+      { name: 'message.create/to ou_alice', count: 5, windowMs: 1000 },
+    ]);
+  });
+
+  it('WeCom messages: 30 a minute to each member named, which WeCom would drop silently', () => {
+    expect(
+      wecomRateLimits(
+        call('POST', '/cgi-bin/message/send', { touser: 'alice|bob' }),
+      ),
+    ).toEqual([
+      { name: 'message.send/to alice', count: 30, windowMs: 60_000 },
+      { name: 'message.send/to bob', count: 30, windowMs: 60_000 },
+    ]);
   });
 
   it('DingTalk: 20 a second for each API, an API being its method and path', () => {

@@ -105,11 +105,17 @@ export function feishuRateLimits(call: ApiCall): RateLimit[] {
     return [{ name: 'instance.create', count: 100, windowMs: MINUTE }];
   if (call.method === 'POST' && call.path.endsWith('/subscribe'))
     return [{ name: 'subscribe', count: 100, windowMs: MINUTE }];
-  if (call.method === 'POST' && call.path === '/open-apis/im/v1/messages')
+  if (call.method === 'POST' && call.path === '/open-apis/im/v1/messages') {
+    const to = (call.body as { receive_id?: string } | undefined)?.receive_id;
     return [
       { name: 'message.create/s', count: 50, windowMs: 1000 },
       { name: 'message.create/min', count: 1000, windowMs: MINUTE },
+      // And five a second to one person: a pass reminding one approver of many requests.
+      ...(to
+        ? [{ name: `message.create/to ${to}`, count: 5, windowMs: 1000 }]
+        : []),
     ];
+  }
   if (call.method === 'GET' && call.path.startsWith(`${approval}instances/`))
     return [
       { name: 'instance.get/s', count: 50, windowMs: 1000 },

@@ -67,9 +67,22 @@ const ADVICE: Record<number, string> = {
 
 /** im-protocols.md 3.8: the OA APIs allow an app 600 calls a minute between them (45009 beyond). */
 export function wecomRateLimits(call: ApiCall): RateLimit[] {
-  return call.path.startsWith('/cgi-bin/oa/')
-    ? [{ name: 'oa', count: 600, windowMs: 60_000 }]
-    : [];
+  if (call.path.startsWith('/cgi-bin/oa/'))
+    return [{ name: 'oa', count: 600, windowMs: 60_000 }];
+  // WeCom drops an app's messages to a member past 30 a minute without an error: kept to here,
+  // where a message that cannot wait is refused as rate-limited instead of lost.
+  if (call.path === '/cgi-bin/message/send') {
+    const touser = (call.body as { touser?: string } | undefined)?.touser;
+    return (touser ?? '')
+      .split('|')
+      .filter(Boolean)
+      .map(user => ({
+        name: `message.send/to ${user}`,
+        count: 30,
+        windowMs: 60_000,
+      }));
+  }
+  return [];
 }
 
 /**

@@ -17,6 +17,36 @@ const path = `/approvals/${approval.id}`;
 const external = (name: string) => `${name}, Opens in a new window`;
 
 describe('an approval’s details', () => {
+  it('says when its approvers are next reminded and whom it escalates to, and nothing of either when it has none', async () => {
+    const api = fakeApi({
+      getApproval: jest.fn(async () => ({
+        ...approval,
+        nextReminderAt: '2026-11-21T10:00:00.000Z',
+        escalateTo: ['ou_bob'],
+        escalatesAt: '2026-11-21T12:00:00.000Z',
+      })),
+    });
+    await renderPage(api, path);
+    expect(
+      await screen.findByRole('cell', { name: 'Next reminder' }),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByRole('row', { name: /^Escalation to ou_bob at / }),
+    ).toBeInTheDocument();
+  });
+
+  it('shows no reminder or escalation rows for an approval without them', async () => {
+    await renderPage(
+      fakeApi({ getApproval: jest.fn(async () => approval) }),
+      path,
+    );
+    expect(
+      await screen.findByRole('cell', { name: 'Approvers' }),
+    ).toBeInTheDocument();
+    expect(screen.queryByRole('cell', { name: 'Next reminder' })).toBeNull();
+    expect(screen.queryByRole('cell', { name: 'Escalation' })).toBeNull();
+  });
+
   it('shows the verified run with human labels, and links its repository, ref, commit and run to its GitHub server', async () => {
     const sha = '0123456789abcdef0123456789abcdef01234567';
     const api = fakeApi({

@@ -194,6 +194,14 @@ function SummaryCard({ approval }: { approval: ApprovalWithTimeline }) {
     CC: approval.cc.join(', ') || '—',
     Requested: formatTime(approval.createdAt),
     Expires: formatTime(approval.expiresAt),
+    ...(approval.nextReminderAt && {
+      'Next reminder': formatTime(approval.nextReminderAt),
+    }),
+    ...(approval.escalateTo.length > 0 && {
+      Escalation: approval.escalatesAt
+        ? `to ${approval.escalateTo.join(', ')} at ${formatTime(approval.escalatesAt)}`
+        : `to ${approval.escalateTo.join(', ')} (done or not due: see the timeline)`,
+    }),
     'Decided by': describeDecider(approval) ?? '—',
     Decided: approval.decidedAt ? formatTime(approval.decidedAt) : '—',
     'Time to decide': <DecisionTime approval={approval} />,
