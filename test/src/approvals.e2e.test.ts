@@ -193,15 +193,17 @@ describe('approvals end to end (real backend on SQLite, Feishu sandbox over HTTP
     expect(Date.parse(waited.body.decidedAt!)).toBeGreaterThanOrEqual(
       Date.parse(approval.expiresAt),
     );
-    expect(
-      (
-        await sandboxControl(
+    // The instance is revoked once the expiry is recorded, which is what wakes the waiter.
+    const revoked = await eventually(
+      () =>
+        sandboxControl(
           stack.sandbox,
           'GET',
           `/feishu/instances/${approval.imInstanceId}`,
-        )
-      ).status,
-    ).toBe('CANCELED');
+        ),
+      instance => instance.status === 'CANCELED',
+    );
+    expect(revoked.status).toBe('CANCELED');
   });
 
   it('applies a callback delivered twice exactly once', async () => {

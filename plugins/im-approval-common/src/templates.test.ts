@@ -133,9 +133,11 @@ describe('templateSchema', () => {
     ]);
     expect(issues({ escalateTo: ['ou_bob'] })).toEqual([
       'escalateAfter: expected how long a request waits before it is escalated to escalateTo',
+      'escalateTo: is used only with escalateAfter: set both, or neither',
     ]);
     expect(issues({ escalateAfter: '1h' })).toEqual([
       'escalateTo: expected who a request is escalated to after escalateAfter',
+      'escalateAfter: is used only with escalateTo: set both, or neither',
     ]);
     expect(issues({ escalateAfter: '1h', escalateTo: [] })).toEqual([
       'escalateTo: Too small: expected array to have >=1 items',

@@ -186,19 +186,27 @@ export const templateSchema = z
         message:
           "must be false for a template with stages: a request's approvers could not say which stage they replace",
       });
+    // One without the other: either may be the one to change, so both are named.
+    const half = (given: string, missing: string, expected: string) => {
+      ctx.addIssue({ code: 'custom', path: [missing], message: expected });
+      ctx.addIssue({
+        code: 'custom',
+        path: [given],
+        message: `is used only with ${missing}: set both, or neither`,
+      });
+    };
     if (t.escalateTo && t.escalateAfter === undefined)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['escalateAfter'],
-        message:
-          'expected how long a request waits before it is escalated to escalateTo',
-      });
+      half(
+        'escalateTo',
+        'escalateAfter',
+        'expected how long a request waits before it is escalated to escalateTo',
+      );
     if (t.escalateAfter !== undefined && !t.escalateTo)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['escalateTo'],
-        message: 'expected who a request is escalated to after escalateAfter',
-      });
+      half(
+        'escalateAfter',
+        'escalateTo',
+        'expected who a request is escalated to after escalateAfter',
+      );
     if (t.escalateAfter !== undefined && t.escalateAfter >= t.maxTimeout)
       ctx.addIssue({
         code: 'custom',
