@@ -23,6 +23,7 @@ import {
 import {
   FeishuMessageCode,
   sendFeishuMessage,
+  updateFeishuMessage,
   sendMessageBodySchema,
   sendMessageQuerySchema,
 } from './messages';
@@ -35,6 +36,8 @@ import {
   cancelInstanceRequestSchema,
   ccInstanceRequestSchema,
   createInstanceRequestSchema,
+  taskDecider,
+  taskDecisionRequestSchema,
 } from './workflow';
 
 // The Feishu open API under /open-apis: the paths, field names, envelopes and error codes
@@ -261,18 +264,52 @@ export function feishuOpenApi(platform: FeishuPlatform): Router {
     }),
   );
 
+  for (const decision of ['approve', 'reject'] as const)
+    router.post(
+      `/approval/v4/tasks/${decision}`,
+      operation(`task.${decision}`, req => {
+        const { user_id_type } = approvalInput(userIdTypeSchema, req.query);
+        const request = approvalInput(taskDecisionRequestSchema, req.body);
+        const openId = taskDecider(state, request, user_id_type);
+        asApiRefusal(() =>
+          platform.decide(request.instance_code, {
+            decision,
+            openId,
+            ...(request.comment !== undefined && { comment: request.comment }),
+          }),
+        );
+        return {};
+      }),
+    );
+
+  router.patch(
+    '/im/v1/messages/:message_id',
+    operation('message.update', (req, app) => {
+      const body = z
+        .object({ content: z.string().min(1) })
+        .safeParse(req.body ?? {});
+      if (!body.success)
+        throw new FeishuApiError(
+          FeishuMessageCode.invalidParameter,
+          'Your request contains an invalid request parameter, ext=content is required',
+        );
+      const message = updateFeishuMessage(
+        state,
+        app,
+        req.params.message_id,
+        body.data.content,
+      );
+      return { message_id: message.messageId };
+    }),
+  );
+
   router.post(
     '/approval/v4/instances/add_sign',
     operation('instance.add_sign', req => {
       const request = approvalInput(addSignRequestSchema, req.body);
-      try {
-        platform.addApprovers(request.instance_code, addSign(state, request));
-      } catch (error) {
-        // The app's own refusals (a settled instance, someone already asked) in the API's words.
-        if (error instanceof DecisionError)
-          throw approvalParamInvalid(error.message);
-        throw error;
-      }
+      asApiRefusal(() =>
+        platform.addApprovers(request.instance_code, addSign(state, request)),
+      );
       return {};
     }),
   );
@@ -468,6 +505,17 @@ function instanceData(
       ext: JSON.stringify(handedTo(entry)),
     })),
   };
+}
+
+/** The app's own refusals (a settled instance, someone already asked) in the approval API's words. */
+function asApiRefusal(act: () => unknown): void {
+  try {
+    act();
+  } catch (error) {
+    if (error instanceof DecisionError)
+      throw approvalParamInvalid(error.message);
+    throw error;
+  }
 }
 
 function approvalInput<T>(schema: z.ZodType<T>, value: unknown): T {

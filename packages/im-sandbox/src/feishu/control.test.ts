@@ -20,6 +20,7 @@ describe('the Feishu control API', () => {
       expect((await control(sandbox).post('/feishu/apps', app)).body).toEqual({
         appId: 'cli_added',
         callbackUrl: null,
+        cardCallbackUrl: null,
         callbacks: 'on',
         mode: 'callback',
         encrypted: false,

@@ -7,10 +7,13 @@ import {
   input,
   operationsRoutes,
 } from '../control';
+import { DecisionError } from '../flow/approvalFlow';
+import { cardClickSchema, clickCard } from './chats';
 import type { FeishuPlatform } from './platform';
 import {
   feishuAppSeedSchema,
   feishuApprovalSeedSchema,
+  feishuChatSeedSchema,
   feishuUserSeedSchema,
 } from './seed';
 import { FAULT_ROUTES } from './state';
@@ -33,6 +36,10 @@ import { addApproversRequestSchema, transferRequestSchema } from './workflow';
 
 const appPatchSchema = z.strictObject({
   callbackUrl: z
+    .url({ protocol: /^https?$/ })
+    .nullable()
+    .optional(),
+  cardCallbackUrl: z
     .url({ protocol: /^https?$/ })
     .nullable()
     .optional(),
@@ -126,6 +133,8 @@ export function controlApi(platform: FeishuPlatform): Router {
       const patch = input(appPatchSchema, req.body);
       if (patch.callbackUrl !== undefined)
         app.callbackUrl = patch.callbackUrl ?? undefined;
+      if (patch.cardCallbackUrl !== undefined)
+        app.cardCallbackUrl = patch.cardCallbackUrl ?? undefined;
       if (patch.callbacks !== undefined) app.callbacks = patch.callbacks;
       if (patch.mode !== undefined) app.mode = patch.mode;
       if (patch.definitionWrite !== undefined)
@@ -255,7 +264,7 @@ export function controlApi(platform: FeishuPlatform): Router {
           messageId: message.messageId,
           appId: message.appId,
           openId: message.openId,
-          name: state.users.get(message.openId)?.name ?? message.openId,
+          name: state.users.get(message.openId ?? '')?.name ?? message.openId,
           msgType: message.msgType,
           text: message.text,
           links: message.links,
@@ -263,6 +272,47 @@ export function controlApi(platform: FeishuPlatform): Router {
         })),
       );
     });
+
+    router.post('/chats', (req, res) => {
+      const chat = input(feishuChatSeedSchema, req.body);
+      state.chats.set(chat.chatId, chat);
+      res.json(chat);
+    });
+    // A group chat's messages as its members see them now (cards as last updated).
+    router.get('/chats/:chatId/messages', (req, res) => {
+      if (!state.chats.has(req.params.chatId))
+        throw new DecisionError(404, `chat ${req.params.chatId} not found`);
+      res.json(
+        (state.chatMessages.get(req.params.chatId) ?? []).map(message => ({
+          messageId: message.messageId,
+          appId: message.appId,
+          msgType: message.msgType,
+          text: message.text,
+          links: message.links,
+          content: message.content,
+          at: new Date(message.at).toISOString(),
+        })),
+      );
+    });
+    // A member clicks a card's button: the app's card request URL hears of it, and its answer
+    // (a toast for the clicker, a card for everyone) is applied.
+    router.post(
+      '/chats/:chatId/messages/:messageId/click',
+      async (req, res, next) => {
+        try {
+          res.json(
+            await clickCard(
+              state,
+              req.params.chatId,
+              req.params.messageId,
+              input(cardClickSchema, req.body),
+            ),
+          );
+        } catch (error) {
+          next(error);
+        }
+      },
+    );
 
     router.get('/rate-limits', (_req, res) => {
       res.json(state.rateLimits.limits);

@@ -15,6 +15,10 @@ export const FeishuMessageCode = {
   noAvailability: 230013,
   /** Too many messages: the app's, or one person's, frequency limit. */
   frequencyLimit: 230020,
+  /** The app's bot is not in the group chat. */
+  botNotInChat: 230002,
+  /** The card could not be made from the content. */
+  cardInvalid: 230099,
   /** The content is longer than its msg_type allows. */
   contentTooLong: 230025,
   /** The receive_id is not an id of receive_id_type. */
@@ -71,7 +75,45 @@ const postLocaleSchema = z.object({
   title: z.string().optional(),
   content: z.array(z.array(postNodeSchema)).min(1),
 });
+/** A message card (msg_type interactive): a header and elements; buttons sit in `action` elements. */
+const cardSchema = z.looseObject({
+  config: z.looseObject({ update_multi: z.boolean().optional() }).optional(),
+  header: z
+    .looseObject({
+      title: z.object({ tag: z.literal('plain_text'), content: z.string() }),
+      template: z.string().optional(),
+    })
+    .optional(),
+  elements: z
+    .array(
+      z.looseObject({
+        tag: z.string().min(1),
+        text: z
+          .object({
+            tag: z.enum(['plain_text', 'lark_md']),
+            content: z.string(),
+          })
+          .optional(),
+        actions: z
+          .array(
+            z.looseObject({
+              tag: z.string(),
+              text: z
+                .object({ tag: z.literal('plain_text'), content: z.string() })
+                .optional(),
+              value: z.record(z.string(), z.unknown()).optional(),
+              url: z.url({ protocol: /^https?$/ }).optional(),
+            }),
+          )
+          .optional(),
+      }),
+    )
+    .min(1),
+});
+export type FeishuCard = z.infer<typeof cardSchema>;
+
 const CONTENT_SCHEMAS: Record<string, z.ZodType> = {
+  interactive: cardSchema,
   text: z.object({ text: z.string().min(1) }),
   post: z
     .partialRecord(z.enum(['zh_cn', 'en_us', 'ja_jp']), postLocaleSchema)
@@ -81,7 +123,10 @@ const CONTENT_SCHEMAS: Record<string, z.ZodType> = {
 export interface FeishuMessage {
   messageId: string;
   appId: string;
-  openId: string;
+  /** A person's message: who got it. */
+  openId?: string;
+  /** A group chat's message: the chat. */
+  chatId?: string;
   msgType: string;
   content: unknown;
   /** What the person reads: text nodes and link texts, a paragraph a line. */
@@ -126,9 +171,7 @@ function recipient(
   id: string,
 ): FeishuUser {
   if (type === 'chat_id' || type === 'union_id')
-    throw invalid(
-      `receive_id_type ${type}: no chats or union ids in this sandbox`,
-    );
+    throw invalid(`receive_id_type ${type}: no union ids in this sandbox`);
   const { looksRight, matches } = RECIPIENT_IDS[type];
   if (!looksRight(id))
     throw new FeishuApiError(
@@ -152,6 +195,7 @@ function readable(
 ): { text: string; links: string[] } {
   if (msgType === 'text')
     return { text: (content as { text: string }).text, links: [] };
+  if (msgType === 'interactive') return readableCard(content as FeishuCard);
   const locales = Object.values(
     content as Record<string, z.infer<typeof postLocaleSchema>>,
   );
@@ -168,6 +212,106 @@ function readable(
   return { text: lines.join('\n'), links };
 }
 
+/** A card as people read it: the title, each element's text and each button's, a line each. */
+function readableCard(card: FeishuCard): { text: string; links: string[] } {
+  const links: string[] = [];
+  const lines = [card.header?.title.content ?? ''];
+  for (const element of card.elements) {
+    if (element.text) lines.push(element.text.content);
+    for (const action of element.actions ?? []) {
+      if (action.url) links.push(action.url);
+      if (action.text) lines.push(`[${action.text.content}]`);
+    }
+  }
+  return { text: lines.filter(Boolean).join('\n'), links };
+}
+
+/** The card `value` is, or undefined when it is not one. */
+export function parseCard(value: unknown): FeishuCard | undefined {
+  const card = cardSchema.safeParse(value);
+  return card.success ? card.data : undefined;
+}
+
+/** Shows everyone in the chat `card` in place of the message's. */
+export function replaceCard(message: FeishuMessage, card: FeishuCard): void {
+  message.content = card;
+  Object.assign(message, readableCard(card));
+}
+
+/** The buttons of a card that call back (those with a value), by their text. */
+export function cardButtons(
+  card: FeishuCard,
+): Array<{ text: string; value: Record<string, unknown> }> {
+  return card.elements.flatMap(element =>
+    (element.actions ?? []).flatMap(action =>
+      action.tag === 'button' && action.value && action.text
+        ? [{ text: action.text.content, value: action.value }]
+        : [],
+    ),
+  );
+}
+
+/** Where a message goes: a person, or a group chat the app's bot is in. */
+function destination(
+  state: FeishuState,
+  app: FeishuApp,
+  query: z.infer<typeof sendMessageQuerySchema>,
+  id: string,
+): { user: FeishuUser } | { chatId: string } {
+  if (query.receive_id_type !== 'chat_id')
+    return { user: recipient(state, query.receive_id_type, id) };
+  const chat = state.chats.get(id);
+  if (!chat)
+    throw new FeishuApiError(
+      FeishuMessageCode.receiveIdInvalid,
+      'The receive_id is invalid.',
+    );
+  if (!chat.bots.includes(app.appId))
+    throw new FeishuApiError(
+      FeishuMessageCode.botNotInChat,
+      'Bot can NOT be out of the chat.',
+    );
+  return { chatId: chat.chatId };
+}
+
+/**
+ * Replaces a card the app sent (PATCH im/v1/messages/:message_id): only cards, only the sender's,
+ * and a card in a group chat only if it is shared (`config.update_multi`), so everyone sees the update.
+ */
+export function updateFeishuMessage(
+  state: FeishuState,
+  app: FeishuApp,
+  messageId: string,
+  contentText: string,
+): FeishuMessage {
+  const message = [...state.chatMessages.values(), ...state.messages.values()]
+    .flat()
+    .find(candidate => candidate.messageId === messageId);
+  if (!message) throw invalid(`message_id ${messageId} not found`);
+  if (message.appId !== app.appId)
+    throw invalid(`message ${messageId} was not sent by app ${app.appId}`);
+  if (message.msgType !== 'interactive')
+    throw invalid('only a card (msg_type interactive) can be updated');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(contentText);
+  } catch {
+    throw invalid('content is not a JSON string');
+  }
+  const card = cardSchema.safeParse(parsed);
+  if (!card.success)
+    throw invalid(
+      `content: ${card.error.issues.map(issue => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
+  if (message.chatId && !card.data.config?.update_multi)
+    throw new FeishuApiError(
+      FeishuMessageCode.cardInvalid,
+      'Failed to create card content, ext=a card in a chat must set config.update_multi: true to be updated for everyone',
+    );
+  replaceCard(message, card.data);
+  return message;
+}
+
 /** Sends one message as Feishu does, or throws the refusal Feishu answers; answers the message. */
 export function sendFeishuMessage(
   state: FeishuState,
@@ -176,9 +320,9 @@ export function sendFeishuMessage(
   body: z.infer<typeof sendMessageBodySchema>,
   now: number,
 ): FeishuMessage {
-  const user = recipient(state, query.receive_id_type, body.receive_id);
+  const to = destination(state, app, query, body.receive_id);
   if (body.uuid) {
-    const earlier = [...state.messages.values()]
+    const earlier = [...state.messages.values(), ...state.chatMessages.values()]
       .flat()
       .find(
         message =>
@@ -219,9 +363,11 @@ export function sendFeishuMessage(
       [1000, MESSAGE_LIMITS.appPerSecond],
       [60_000, MESSAGE_LIMITS.appPerMinute],
     ]) ||
-    !rates.take(`${app.appId} ${user.openId}`, now, [
-      [1000, MESSAGE_LIMITS.recipientPerSecond],
-    ])
+    !rates.take(
+      `${app.appId} ${'user' in to ? to.user.openId : to.chatId}`,
+      now,
+      [[1000, MESSAGE_LIMITS.recipientPerSecond]],
+    )
   )
     throw new FeishuApiError(
       FeishuMessageCode.frequencyLimit,
@@ -230,15 +376,17 @@ export function sendFeishuMessage(
   const message: FeishuMessage = {
     messageId: `om_${randomBytes(16).toString('hex')}`,
     appId: app.appId,
-    openId: user.openId,
+    ...('user' in to ? { openId: to.user.openId } : { chatId: to.chatId }),
     msgType: body.msg_type,
     content: content.data,
     ...readable(body.msg_type, content.data),
     ...(body.uuid && { uuid: body.uuid }),
     at: now,
   };
-  const received = state.messages.get(user.openId) ?? [];
-  received.push(message);
-  state.messages.set(user.openId, received);
+  const [table, key] =
+    'user' in to
+      ? [state.messages, to.user.openId]
+      : [state.chatMessages, to.chatId];
+  table.set(key, [...(table.get(key) ?? []), message]);
   return message;
 }

@@ -13,6 +13,8 @@ export interface FeishuApp {
   verificationToken: string;
   encryptKey?: string;
   callbackUrl?: string;
+  /** Where clicks on its cards are sent (the card request URL). */
+  cardCallbackUrl?: string;
   callbacks: 'on' | 'off';
   /** How its events arrive: pushed to callbackUrl, or over the long connection its client holds. */
   mode: 'callback' | 'long-connection';

@@ -10,7 +10,17 @@ export const feishuAppSeedSchema = z.object({
   verificationToken: z.string().min(1),
   encryptKey: z.string().min(1).optional(),
   callbackUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Where card button clicks are sent (the console's card request URL, 卡片回调地址). */
+  cardCallbackUrl: z.url({ protocol: /^https?$/ }).optional(),
   mode: z.enum(['callback', 'long-connection']).optional(),
+});
+
+/** A group chat: its people (open_ids) and the apps whose bot is in it. */
+export const feishuChatSeedSchema = z.object({
+  chatId: z.string().regex(/^oc_/, 'expected a chat_id (oc_…)'),
+  name: z.string().min(1),
+  members: z.array(z.string().min(1)),
+  bots: z.array(z.string().min(1)),
 });
 
 export const feishuUserSeedSchema = z.object({
@@ -90,9 +100,11 @@ export const feishuSeedSchema = z.object({
   apps: z.array(feishuAppSeedSchema).optional(),
   users: z.array(feishuUserSeedSchema).optional(),
   approvals: z.array(feishuApprovalSeedSchema).optional(),
+  chats: z.array(feishuChatSeedSchema).optional(),
 });
 
 export type FeishuAppSeed = z.input<typeof feishuAppSeedSchema>;
 export type FeishuUserSeed = z.input<typeof feishuUserSeedSchema>;
 export type FeishuApprovalSeed = z.input<typeof feishuApprovalSeedSchema>;
 export type FeishuSeed = z.input<typeof feishuSeedSchema>;
+export type FeishuChat = z.output<typeof feishuChatSeedSchema>;

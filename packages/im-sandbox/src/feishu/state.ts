@@ -20,6 +20,7 @@ import { SlidingWindows } from '../platform/rateLimit';
 import type {
   FeishuAppSeed,
   FeishuApprovalSeed,
+  FeishuChat,
   FeishuSeed,
   FeishuUserSeed,
 } from './seed';
@@ -38,6 +39,9 @@ export const FAULT_ROUTES = [
   'user.batch_get_id',
   'user.get',
   'message.create',
+  'message.update',
+  'task.approve',
+  'task.reject',
 ] as const;
 export type FaultRoute = (typeof FAULT_ROUTES)[number];
 
@@ -59,6 +63,9 @@ export class FeishuState {
   readonly rateLimits = new FeishuRateLimiter();
   /** Messages from apps' bots by recipient (open_id), oldest first. */
   readonly messages = new Map<string, FeishuMessage[]>();
+  readonly chats = new Map<string, FeishuChat>();
+  /** Messages in group chats by chat_id, oldest first; a card's content is replaced when it is updated. */
+  readonly chatMessages = new Map<string, FeishuMessage[]>();
   /** The message API's own limits: per app, and per app and recipient. */
   readonly messageRates = new SlidingWindows();
   private readonly instanceCodesByUuid = new Map<string, string>();
@@ -70,6 +77,7 @@ export class FeishuState {
     seed.apps?.forEach(app => this.upsertApp(app));
     seed.users?.forEach(user => this.upsertUser(user));
     seed.approvals?.forEach(approval => this.upsertApproval(approval));
+    seed.chats?.forEach(chat => this.chats.set(chat.chatId, chat));
   }
 
   /** Replaces the app's settings; its subscriptions, callback switch and scopes survive. */
@@ -186,6 +194,8 @@ export class FeishuState {
         approvals: [...this.approvals],
         instances: [...this.instances],
         messages: [...this.messages],
+        chats: [...this.chats],
+        chatMessages: [...this.chatMessages],
       },
       counters: { task: this.taskCounter, serial: this.serialCounter },
     };
@@ -201,6 +211,8 @@ export class FeishuState {
     restoreTable(this.users, snapshot.tables.users);
     restoreTable(this.approvals, snapshot.tables.approvals);
     restoreTable(this.messages, snapshot.tables.messages);
+    restoreTable(this.chats, snapshot.tables.chats);
+    restoreTable(this.chatMessages, snapshot.tables.chatMessages);
     restoreTable(this.instances, snapshot.tables.instances, instance =>
       withRestoredFlow(instance, () => this.nextTaskId()),
     );
@@ -219,6 +231,7 @@ export class FeishuState {
     this.faults.reset();
     this.rateLimits.reset();
     this.messages.clear();
+    this.chatMessages.clear();
     this.messageRates.reset();
     this.stats = emptyApiCounts();
   }

@@ -110,6 +110,7 @@ export function appView(app: FeishuApp) {
   return {
     appId: app.appId,
     callbackUrl: app.callbackUrl ?? null,
+    cardCallbackUrl: app.cardCallbackUrl ?? null,
     callbacks: app.callbacks,
     mode: app.mode,
     encrypted: app.encryptKey !== undefined,

@@ -76,6 +76,48 @@ export const addApproversRequestSchema = z.strictObject({
 });
 export type AddApproversRequest = z.infer<typeof addApproversRequestSchema>;
 
+/** POST approval/v4/tasks/approve and tasks/reject: an app acting on an approver's task for them. */
+export const taskDecisionRequestSchema = z.object({
+  approval_code: z.string().min(1),
+  instance_code: z.string().min(1),
+  /** The task's approver, in the query's user_id_type. */
+  user_id: z.string().min(1),
+  task_id: z.string().min(1),
+  comment: z.string().optional(),
+});
+export type TaskDecisionRequest = z.infer<typeof taskDecisionRequestSchema>;
+
+/** The approver of a task decided through the API, who must have that task pending. */
+export function taskDecider(
+  state: FeishuState,
+  request: TaskDecisionRequest,
+  userIdType: 'open_id' | 'user_id',
+): string {
+  const { instance } = instanceOfApproval(state, request);
+  const user =
+    userIdType === 'open_id'
+      ? state.users.get(request.user_id)
+      : state.userByUserId(request.user_id);
+  if (!user)
+    throw new FeishuApiError(
+      FeishuCode.userNotFound,
+      `user_id ${request.user_id} not found (user_id_type ${userIdType})`,
+    );
+  const task = instance.flow.tasks.find(
+    candidate => candidate.id === request.task_id,
+  );
+  if (!task || task.userId !== user.openId)
+    throw new FeishuApiError(
+      FeishuCode.taskNotFound,
+      `task ${request.task_id} of user ${request.user_id} not found on instance ${instance.instanceCode}`,
+    );
+  if (task.status !== 'PENDING')
+    throw approvalParamInvalid(
+      `task ${request.task_id} is ${task.status}; only a pending task can be decided`,
+    );
+  return user.openId;
+}
+
 /** POST approval/v4/instances/add_sign: every id a user_id (the API takes no user_id_type). */
 export const addSignRequestSchema = z.object({
   approval_code: z.string().min(1),
