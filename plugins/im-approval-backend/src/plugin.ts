@@ -23,6 +23,7 @@ import { wecomProvider } from './providers/wecom';
 import { createRouter } from './router/createRouter';
 import { LongPollHeartbeat } from './router/LongPollHeartbeat';
 import { ApprovalExpiry } from './service/ApprovalExpiry';
+import { ApprovalCards } from './service/ApprovalCards';
 import { ApprovalFollowUps } from './service/ApprovalFollowUps';
 import { ApprovalService } from './service/ApprovalService';
 import { ApprovalTransitions } from './service/ApprovalTransitions';
@@ -201,11 +202,30 @@ export const imApprovalPlugin = createBackendPlugin({
           told.requested(approval);
           pages.changed(approval);
         });
-        opener.onAttempt(approval => pages.changed(approval));
-        transitions.onProgress(approval => pages.changed(approval));
+        // Group chats see each request's card once it is open, updated in place as it changes.
+        const cards = new ApprovalCards({
+          store,
+          transitions,
+          settings: managedSettings.source,
+          logger,
+          appBaseUrl: settings.appBaseUrl,
+        });
+        const inBackground = (work: Promise<void>) =>
+          work.catch(error =>
+            logger.warn(`Group chat card: ${(error as Error).message}`),
+          );
+        opener.onAttempt(approval => {
+          pages.changed(approval);
+          void inBackground(cards.post(approval));
+        });
+        transitions.onProgress(approval => {
+          pages.changed(approval);
+          void inBackground(cards.update(approval));
+        });
         transitions.onFinished(approval => {
           told.finished(approval);
           pages.changed(approval);
+          void inBackground(cards.update(approval));
         });
 
         const oidc =
@@ -338,6 +358,7 @@ export const imApprovalPlugin = createBackendPlugin({
           createRouter({
             service,
             intake,
+            cards,
             settings: managedSettings,
             probe: new IntegrationProbe(managedSettings.source, clients),
             connections,

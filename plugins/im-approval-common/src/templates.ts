@@ -150,6 +150,12 @@ export const templateSchema = z
      * by a direct message with a link where it does not (DingTalk, WeCom).
      */
     escalateTo: approverListSchema.optional(),
+    /**
+     * A group chat (Feishu chat_id, `oc_…`) where each request gets a card with its context and
+     * Approve and Reject buttons, updated in place when it is decided, cancelled or expires. The
+     * app's bot must be in the chat; only the request's approvers' clicks count.
+     */
+    groupChat: storableText(TEXT_LIMITS.appId, { min: 1 }).optional(),
     /** Several steps in order, each with its approvers and rule; instead of approvers and approverMode. */
     stages: z
       .array(templateStageSchema)

@@ -170,6 +170,10 @@ export interface ApprovalStore {
     added: string[],
     event: NewTimelineEvent,
   ): Promise<void>;
+  /** Records the card posted for the approval in a group chat; false when one was recorded already. */
+  attachCard(id: string, chatId: string, cardId: string): Promise<boolean>;
+  /** The approval's card in a group chat, if one was posted. */
+  cardOf(id: string): Promise<{ chatId: string; cardId: string } | undefined>;
   /** Marks pending approvals as just reconciled so the next pass starts with others. */
   touch(ids: string[]): Promise<void>;
   /** The status and last write of each of these approvals that exists, for waiters that may have missed a change. */

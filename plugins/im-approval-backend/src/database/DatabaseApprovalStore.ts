@@ -62,6 +62,8 @@ interface ApprovalRow {
   reminders_sent: number;
   escalate_at: Timestamp | null;
   escalate_to: string;
+  card_chat: string | null;
+  card_id: string | null;
 }
 
 interface TimelineRow {
@@ -639,6 +641,24 @@ export class DatabaseApprovalStore implements ApprovalStore {
         });
       await this.insertEvent(tx, id, event, now);
     });
+  }
+
+  async attachCard(id: string, chatId: string, cardId: string) {
+    const attached = await this.knex<ApprovalRow>(APPROVALS)
+      .where({ id })
+      .whereNull('card_id')
+      .update({ card_chat: chatId, card_id: cardId });
+    return attached === 1;
+  }
+
+  async cardOf(id: string) {
+    const row = await this.knex<ApprovalRow>(APPROVALS)
+      .select('card_chat', 'card_id')
+      .where({ id })
+      .first();
+    return row?.card_id && row.card_chat
+      ? { chatId: row.card_chat, cardId: row.card_id }
+      : undefined;
   }
 
   async versions(ids: string[]) {

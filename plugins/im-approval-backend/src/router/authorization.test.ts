@@ -459,6 +459,8 @@ const ROUTES: Record<string, Route | CallbackRoute> = {
   'callback:dingtalk:get': { callback: 400 },
   'callback:wecom:post': { callback: 401 },
   'callback:wecom:get': { callback: 401 },
+  'callback:feishu-cards:post': { callback: 401 },
+  'callback:feishu-cards:get': { callback: 400 },
 };
 
 /** The cell: what this caller must get from this route. */
@@ -790,6 +792,15 @@ const REQUESTS: Record<string, RequestOf> = {
   'callback:wecom:get': async () => ({
     method: 'get',
     url: `/callbacks/wecom/${INTEGRATIONS.wecom}?msg_signature=${'0'.repeat(40)}&timestamp=1&nonce=n&echostr=abc`,
+  }),
+  'callback:feishu-cards:post': async () => ({
+    method: 'post',
+    url: `/callbacks/feishu/${INTEGRATIONS.feishu}/cards`,
+    body: JSON.stringify({ encrypt: 'bm90IGVuY3J5cHRlZCBieSBmZWlzaHU=' }),
+  }),
+  'callback:feishu-cards:get': async () => ({
+    method: 'get',
+    url: `/callbacks/feishu/${INTEGRATIONS.feishu}/cards`,
   }),
 };
 

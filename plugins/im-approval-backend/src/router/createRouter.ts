@@ -15,11 +15,15 @@ import {
   waitQuerySchema,
 } from '@im-approval/plugin-im-approval-common';
 import { NotAllowedError } from '@backstage/errors';
-import { ImCallbackRejectedError } from '@im-approval/plugin-im-approval-node';
+import {
+  ImCallbackRejectedError,
+  type ImCallbackRequest,
+} from '@im-approval/plugin-im-approval-node';
 import express, { type Request } from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
 import type { CallerResolver } from '../auth/CallerResolver';
+import type { ApprovalCards } from '../service/ApprovalCards';
 import type { ApprovalService } from '../service/ApprovalService';
 import type { ImConnections } from '../service/ImConnections';
 import type { ImEventIntake } from '../service/ImEventIntake';
@@ -40,6 +44,7 @@ import { settingsRoutes } from './settingsRoutes';
 export interface RouterOptions {
   service: ApprovalService;
   intake: ImEventIntake;
+  cards: ApprovalCards;
   settings: Pick<Settings, 'integrations' | 'templates'>;
   probe: IntegrationProbe;
   connections: Pick<ImConnections, 'health'>;
@@ -63,6 +68,7 @@ function abortOnClose(request: Request): AbortSignal {
 export function createRouter({
   service,
   intake,
+  cards,
   settings,
   probe,
   connections,
@@ -78,13 +84,19 @@ export function createRouter({
   router.use(refuseUnstorableText(['path', 'query']));
 
   // IM callbacks are authenticated by the IM's own signature and encryption, over the raw body.
-  router.all(
-    '/callbacks/:provider/:integrationId',
-    express.raw({ type: () => true, limit: '1mb' }),
-    async (req, res) => {
+  const imCallback =
+    (
+      kind: string,
+      handle: (
+        provider: string,
+        integrationId: string,
+        request: ImCallbackRequest,
+      ) => Promise<{ status: number; contentType: string; body: string }>,
+    ) =>
+    async (req: Request, res: express.Response) => {
       const { provider, integrationId } = req.params;
       try {
-        const reply = await intake.handleCallback(provider, integrationId, {
+        const reply = await handle(provider, integrationId, {
           method: req.method,
           headers: req.headers,
           query: req.query as Record<string, string>,
@@ -94,13 +106,23 @@ export function createRouter({
       } catch (error) {
         if (!(error instanceof ImCallbackRejectedError)) throw error;
         logger.warn(
-          `Rejected a ${provider} callback for integration ${integrationId}: ${error.message}`,
+          `Rejected a ${provider} ${kind} for integration ${integrationId}: ${error.message}`,
         );
         res.status(error.status).json({
           error: { name: 'CallbackRejected', message: error.message },
         });
       }
-    },
+    };
+  const rawBody = express.raw({ type: () => true, limit: '1mb' });
+  router.all(
+    '/callbacks/:provider/:integrationId',
+    rawBody,
+    imCallback('callback', (...args) => intake.handleCallback(...args)),
+  );
+  router.all(
+    '/callbacks/:provider/:integrationId/cards',
+    rawBody,
+    imCallback('card callback', (...args) => cards.handleCallback(...args)),
   );
 
   router.use(githubWebhookRoute(github));

@@ -55,6 +55,11 @@ export class ImClients {
     );
   }
 
+  /** What a group chat card of this integration's IM can do: decide, link to the IM's request, or nothing. */
+  cardsOf(integration: Integration): ImProvider['cards'] {
+    return this.providers.get(integration.provider)?.cards;
+  }
+
   /** A client for settings not saved yet: never cached, so it cannot replace the saved app's client. */
   forUnsaved(integration: Integration): ImClient {
     this.check(integration);

@@ -2,6 +2,7 @@ import type { FeishuIntegration } from '@im-approval/plugin-im-approval-common';
 import {
   ImApiError,
   type ImCallbackRequest,
+  type ImCard,
   type ImClient,
   type ImConnectionObserver,
   type ImEventHandler,
@@ -20,7 +21,8 @@ import { z } from 'zod';
 import { fillForm, withContext } from '../formFields';
 import { instanceRef } from '../instanceRef';
 import { FeishuApi } from './FeishuApi';
-import { parseFeishuCallback } from './feishuCallback';
+import { parseFeishuCallback, parseFeishuCardCallback } from './feishuCallback';
+import { feishuCard } from './feishuCard';
 import {
   feishuDefinitionRequest,
   feishuFormDrift,
@@ -604,6 +606,82 @@ export class FeishuClient implements ImClient {
       }
       throw error;
     }
+  }
+
+  async handleCardCallback(request: ImCallbackRequest) {
+    return parseFeishuCardCallback(request, this.integration, {
+      now: new Date(),
+      maxAgeSeconds: this.deps.callbackMaxAgeSeconds,
+    });
+  }
+
+  /** A shared card from the app's bot in the chat (the bot must be in it); its uuid posts it once. */
+  async postCard(chatId: string, card: ImCard) {
+    const sent = await this.api.call(
+      {
+        operation: 'post a card to a group chat',
+        method: 'POST',
+        path: '/open-apis/im/v1/messages',
+        query: { receive_id_type: 'chat_id' },
+        body: {
+          receive_id: chatId,
+          msg_type: 'interactive',
+          content: JSON.stringify(feishuCard(card)),
+          uuid: `card-${card.approvalId}`,
+        },
+      },
+      z.object({ message_id: z.string().min(1) }).loose(),
+    );
+    return sent.message_id;
+  }
+
+  async updateCard(cardId: string, card: ImCard) {
+    await this.api.call(
+      {
+        operation: 'update a card',
+        method: 'PATCH',
+        path: `/open-apis/im/v1/messages/${encodeURIComponent(cardId)}`,
+        body: { content: JSON.stringify(feishuCard(card)) },
+      },
+      z.unknown(),
+    );
+  }
+
+  /** Approves or rejects the approver's own pending task, as them (tasks/approve, tasks/reject). */
+  async decideTask(
+    instanceId: string,
+    approverId: string,
+    action: 'approve' | 'reject',
+    comment?: string,
+  ) {
+    const instance = await this.instance(instanceId);
+    const task = instance.task_list.find(
+      candidate =>
+        candidate.status === 'PENDING' &&
+        candidate.open_id === approverId &&
+        candidate.id,
+    );
+    if (!task)
+      throw new ImApiError(
+        'invalid_request',
+        'you have no task waiting on this request in Feishu (it may be decided, or handed on)',
+      );
+    await this.api.call(
+      {
+        operation: `${action} an approval task`,
+        method: 'POST',
+        path: `/open-apis/approval/v4/tasks/${action}`,
+        query: { user_id_type: 'open_id' },
+        body: {
+          approval_code: instance.approval_code,
+          instance_code: instanceId,
+          user_id: approverId,
+          task_id: task.id,
+          ...(comment && { comment }),
+        },
+      },
+      z.unknown(),
+    );
   }
 
   async handleCallback(request: ImCallbackRequest) {

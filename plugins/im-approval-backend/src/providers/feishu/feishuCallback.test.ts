@@ -3,7 +3,7 @@ import {
   feishuEncrypt,
   feishuSignature,
 } from '@im-approval/plugin-im-approval-node';
-import { parseFeishuCallback } from './feishuCallback';
+import { parseFeishuCallback, parseFeishuCardCallback } from './feishuCallback';
 import { callbackRejection } from '../__testUtils__/providerTestUtils';
 
 const base = {
@@ -243,5 +243,133 @@ describe('Feishu integrations in callback mode', () => {
         connectionMode: 'long-connection',
       }).success,
     ).toBe(true);
+  });
+});
+
+describe('parseFeishuCardCallback', () => {
+  const cardAction = (overrides: Record<string, unknown> = {}) => ({
+    schema: '2.0',
+    header: {
+      event_id: 'evt-card-1',
+      token: 'v-token',
+      event_type: 'card.action.trigger',
+      create_time: String(now.getTime()),
+    },
+    event: {
+      operator: { open_id: 'ou_alice' },
+      action: {
+        value: { approvalId: 'a-1', action: 'approve' },
+        tag: 'button',
+        form_value: { comment: '  ship it ' },
+      },
+      context: { open_message_id: 'om_1', open_chat_id: 'oc_room' },
+    },
+    ...overrides,
+  });
+
+  it("reads a signed click on one of the backend's cards: who, which approval, what, the chat and the comment", () => {
+    const callback = parseFeishuCardCallback(
+      signedRequest(cardAction()),
+      encrypted,
+      options,
+    );
+    expect(callback.click).toEqual({
+      eventId: 'evt-card-1',
+      approvalId: 'a-1',
+      action: 'approve',
+      userId: 'ou_alice',
+      chatId: 'oc_room',
+      comment: 'ship it',
+    });
+    const reply = callback.reply({
+      toast: {
+        kind: 'error',
+        text: 'You are not an approver of this request.',
+      },
+    });
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body)).toEqual({
+      toast: {
+        type: 'error',
+        content: 'You are not an approver of this request.',
+      },
+    });
+  });
+
+  it('answers the URL handshake with the challenge', () => {
+    const callback = parseFeishuCardCallback(
+      signedRequest({
+        type: 'url_verification',
+        challenge: 'c-1',
+        token: 'v-token',
+      }),
+      encrypted,
+      options,
+    );
+    expect(callback.click).toBeUndefined();
+    expect(JSON.parse(callback.reply().body)).toEqual({ challenge: 'c-1' });
+  });
+
+  it.each([
+    [
+      'a tampered body',
+      () => signedRequest(cardAction(), { tamper: true }),
+      401,
+    ],
+    [
+      'another key',
+      () => signedRequest(cardAction(), { key: 'other-key' }),
+      401,
+    ],
+    [
+      'a stale signature',
+      () =>
+        signedRequest(cardAction(), {
+          timestamp: String(now.getTime() / 1000 - 3600),
+        }),
+      401,
+    ],
+    [
+      'another verification token',
+      () =>
+        signedRequest(
+          cardAction({
+            header: { ...cardAction().header, token: 'not-ours' },
+          }),
+        ),
+      401,
+    ],
+    [
+      'an approval event sent to the card URL',
+      () => signedRequest(v1Event()),
+      400,
+    ],
+    [
+      "a button that is not one of the backend's",
+      () =>
+        signedRequest(
+          cardAction({
+            event: {
+              ...cardAction().event,
+              action: { value: { anything: 'else' }, tag: 'button' },
+            },
+          }),
+        ),
+      400,
+    ],
+  ])('rejects %s', (_, request, status) => {
+    expect(
+      callbackRejection(() =>
+        parseFeishuCardCallback(request(), encrypted, options),
+      ).status,
+    ).toBe(status);
+  });
+
+  it('takes no card callbacks for an integration without an Encrypt Key', () => {
+    expect(
+      callbackRejection(() =>
+        parseFeishuCardCallback(signedRequest(cardAction()), plain, options),
+      ).status,
+    ).toBe(400);
   });
 });

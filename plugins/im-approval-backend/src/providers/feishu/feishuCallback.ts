@@ -5,10 +5,12 @@ import {
   safeEqual,
   type ImCallbackRequest,
   type ImCallbackResult,
+  type ImCardCallback,
   type ImEvent,
 } from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
 import { checkFresh, parseJson, rejectCallback } from '../callbackChecks';
+import { feishuCard } from './feishuCard';
 
 const APPROVAL_EVENT_TYPES = new Set(['approval_instance', 'approval_task']);
 
@@ -56,17 +58,16 @@ function checkToken(verificationToken: string, token: string) {
 }
 
 /**
- * Verifies a Feishu/Lark event callback: decryption under the Encrypt Key, `X-Lark-Signature`
- * over the exact raw body, a freshness window, and the Verification Token. Returns the approval
- * events in it; anything else is acknowledged and ignored. An integration without an Encrypt Key
- * takes no callbacks: Feishu would send them in plain JSON, unsigned, carrying only the
- * verification token, which proves nothing about the sender.
+ * Opens a Feishu/Lark callback (events and card actions alike): decryption under the Encrypt Key,
+ * `X-Lark-Signature` over the exact raw body, a freshness window; the URL handshake's token.
+ * An integration without an Encrypt Key takes no callbacks: Feishu would send them in plain JSON,
+ * unsigned, carrying only the verification token, which proves nothing about the sender.
  */
-export function parseFeishuCallback(
+function openCallback(
   request: ImCallbackRequest,
   integration: FeishuIntegration,
   options: { now: Date; maxAgeSeconds: number },
-): ImCallbackResult {
+): { challenge: string } | { payload: unknown; verificationToken: string } {
   if (request.method !== 'POST')
     rejectCallback(400, 'Feishu callbacks are POST requests');
   const { encryptKey, verificationToken } = integration;
@@ -99,13 +100,7 @@ export function parseFeishuCallback(
   const handshake = urlVerificationSchema.safeParse(payload);
   if (handshake.success) {
     checkToken(verificationToken, handshake.data.token);
-    return {
-      reply: {
-        ...ACK,
-        body: JSON.stringify({ challenge: handshake.data.challenge }),
-      },
-      events: [],
-    };
+    return { challenge: handshake.data.challenge };
   }
 
   const timestamp = header(request, 'x-lark-request-timestamp');
@@ -126,6 +121,26 @@ export function parseFeishuCallback(
   }
   checkFresh(Number(timestamp) * 1000, options.now, options.maxAgeSeconds);
 
+  return { payload, verificationToken };
+}
+
+const challenged = ({ challenge }: { challenge: string }) => ({
+  ...ACK,
+  body: JSON.stringify({ challenge }),
+});
+
+/**
+ * Verifies a Feishu/Lark event callback (see openCallback) and the Verification Token in it.
+ * Returns the approval events in it; anything else is acknowledged and ignored.
+ */
+export function parseFeishuCallback(
+  request: ImCallbackRequest,
+  integration: FeishuIntegration,
+  options: { now: Date; maxAgeSeconds: number },
+): ImCallbackResult {
+  const opened = openCallback(request, integration, options);
+  if ('challenge' in opened) return { reply: challenged(opened), events: [] };
+  const { payload, verificationToken } = opened;
   const v1 = v1EventSchema.safeParse(payload);
   if (v1.success) {
     // Freshness is the signed header timestamp's: the body's `ts` is the event's, and Feishu
@@ -141,4 +156,74 @@ export function parseFeishuCallback(
     return { reply: ACK, events: [] };
   }
   return rejectCallback(400, 'not a Feishu event callback');
+}
+
+const cardActionSchema = z.object({
+  schema: z.literal('2.0'),
+  header: z.looseObject({
+    event_id: z.string().min(1),
+    token: z.string(),
+    event_type: z.literal('card.action.trigger'),
+  }),
+  event: z.looseObject({
+    operator: z.looseObject({ open_id: z.string().min(1) }),
+    action: z.looseObject({
+      value: z.looseObject({
+        approvalId: z.string().min(1),
+        action: z.enum(['approve', 'reject']),
+      }),
+      form_value: z.record(z.string(), z.unknown()).optional(),
+    }),
+    context: z.looseObject({ open_chat_id: z.string().optional() }).optional(),
+  }),
+});
+
+const TOASTS = { success: 'success', info: 'info', error: 'error' } as const;
+
+/**
+ * Verifies a click on one of the backend's cards: a `card.action.trigger` callback, opened and
+ * checked as events are, whose button names the approval and the decision. The answer is what
+ * Feishu expects within 3 s: a toast for the clicker and the card as it now is, for everyone.
+ */
+export function parseFeishuCardCallback(
+  request: ImCallbackRequest,
+  integration: FeishuIntegration,
+  options: { now: Date; maxAgeSeconds: number },
+): ImCardCallback {
+  const opened = openCallback(request, integration, options);
+  if ('challenge' in opened) return { reply: () => challenged(opened) };
+  const action = cardActionSchema.safeParse(opened.payload);
+  if (!action.success)
+    return rejectCallback(
+      400,
+      "not a click on one of this backend's approval cards (card.action.trigger with an approvalId and approve or reject)",
+    );
+  checkToken(opened.verificationToken, action.data.header.token);
+  const { operator, action: clicked, context } = action.data.event;
+  const comment = clicked.form_value?.comment;
+  return {
+    click: {
+      eventId: action.data.header.event_id,
+      approvalId: clicked.value.approvalId,
+      action: clicked.value.action,
+      userId: operator.open_id,
+      ...(context?.open_chat_id && { chatId: context.open_chat_id }),
+      ...(typeof comment === 'string' &&
+        comment.trim() && { comment: comment.trim() }),
+    },
+    reply: answer => ({
+      ...ACK,
+      body: JSON.stringify({
+        ...(answer && {
+          toast: {
+            type: TOASTS[answer.toast.kind],
+            content: answer.toast.text,
+          },
+        }),
+        ...(answer?.card && {
+          card: { type: 'raw', data: feishuCard(answer.card) },
+        }),
+      }),
+    }),
+  };
 }

@@ -12,5 +12,7 @@ export const feishuProvider: ImProvider<FeishuIntegration> = {
   reconcileReadsPerMinute: 600,
   // and 50 a second.
   reconcileReadsPerSecond: 25,
+  // Feishu lets the app approve or reject an approver's own task for them.
+  cards: 'decide',
   createClient: (integration, deps) => new FeishuClient(integration, deps),
 };

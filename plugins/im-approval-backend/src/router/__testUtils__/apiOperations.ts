@@ -54,6 +54,8 @@ export interface Operation {
 
 export const CALLBACK_PROVIDERS = ['feishu', 'dingtalk', 'wecom'] as const;
 export type CallbackProvider = (typeof CALLBACK_PROVIDERS)[number];
+/** The IMs whose card clicks come to a callback route of their own. */
+export const CARD_CALLBACK_PROVIDERS = ['feishu'] as const;
 
 const document = buildOpenApiDocument();
 
@@ -95,12 +97,24 @@ export function apiOperations(): Operation[] {
       });
     }
   }
-  for (const provider of CALLBACK_PROVIDERS) {
+  const callbackRoutes = [
+    ...CALLBACK_PROVIDERS.map(provider => ({
+      provider,
+      suffix: '',
+      id: provider,
+    })),
+    ...CARD_CALLBACK_PROVIDERS.map(provider => ({
+      provider,
+      suffix: '/cards',
+      id: `${provider}-cards`,
+    })),
+  ];
+  for (const { provider, suffix, id } of callbackRoutes) {
     for (const method of ['post', 'get'] as const) {
       operations.push({
-        id: `callback:${provider}:${method}`,
+        id: `callback:${id}:${method}`,
         method,
-        path: `/callbacks/${provider}/{integrationId}`,
+        path: `/callbacks/${provider}/{integrationId}${suffix}`,
         parameters: [
           {
             name: 'integrationId',
@@ -123,6 +137,7 @@ export function servedRoutes(): string[] {
   const options: RouterOptions = {
     service: none,
     intake: none,
+    cards: none,
     settings: none,
     probe: none,
     connections: none,

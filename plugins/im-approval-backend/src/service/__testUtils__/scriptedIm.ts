@@ -6,6 +6,7 @@ import {
   type Template,
 } from '@im-approval/plugin-im-approval-common';
 import type {
+  ImCard,
   ImClient,
   ImInstanceRequest,
   ImInstanceState,
@@ -28,6 +29,7 @@ import { ImClients } from '../ImClients';
 import { ImEventIntake } from '../ImEventIntake';
 import { CountedStages } from '../CountedStages';
 import { ImInstanceOpener } from '../ImInstanceOpener';
+import { ApprovalCards } from '../ApprovalCards';
 import { ApprovalFollowUps } from '../ApprovalFollowUps';
 import { Reconciler } from '../Reconciler';
 
@@ -48,7 +50,8 @@ export class ScriptedIm implements ImClient {
       | 'readInstance'
       | 'cancelInstance'
       | 'sendMessage'
-      | 'addApprovers',
+      | 'addApprovers'
+      | 'decideTask',
     ...errors: Error[]
   ) {
     this.failures.set(op, [...(this.failures.get(op) ?? []), ...errors]);
@@ -116,6 +119,32 @@ export class ScriptedIm implements ImClient {
   async sendMessage(userIds: string[], text: string, url?: string) {
     this.record('sendMessage', { userIds, text, url });
     this.messages.push({ userIds, text, ...(url && { url }) });
+  }
+  /** Cards posted, by id: the chat and the card as last posted or updated. */
+  readonly cards = new Map<string, { chatId: string; card: ImCard }>();
+  async postCard(chatId: string, card: ImCard) {
+    this.record('postCard', { chatId, card });
+    const id = `card-${this.cards.size + 1}`;
+    this.cards.set(id, { chatId, card });
+    return id;
+  }
+  async updateCard(cardId: string, card: ImCard) {
+    this.record('updateCard', { cardId, card });
+    this.cards.set(cardId, { ...this.cards.get(cardId)!, card });
+  }
+  /** Decides the instance as the approver did: any one approver decides it. */
+  async decideTask(
+    instanceId: string,
+    approverId: string,
+    action: 'approve' | 'reject',
+    comment?: string,
+  ) {
+    this.record('decideTask', { instanceId, approverId, action, comment });
+    this.instances.set(instanceId, {
+      status: action === 'approve' ? 'approved' : 'rejected',
+      decidedBy: { id: approverId, name: approverId },
+      ...(comment && { comment }),
+    });
   }
   /** An IM that lets the app add approvers; set to undefined for one that does not. */
   addApprovers?: ImClient['addApprovers'] = async (instanceId, approverIds) => {
@@ -245,6 +274,13 @@ export async function scriptedCore(
     service,
     inbox,
     intake: new ImEventIntake({ store, inbox, settings, transitions, logger }),
+    cards: new ApprovalCards({
+      store,
+      transitions,
+      settings,
+      logger,
+      appBaseUrl: 'https://backstage.example/',
+    }),
     followUps: new ApprovalFollowUps({
       store,
       transitions,

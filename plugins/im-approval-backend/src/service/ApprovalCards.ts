@@ -1,0 +1,249 @@
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import { NotFoundError } from '@backstage/errors';
+import type {
+  Approval,
+  Integration,
+} from '@im-approval/plugin-im-approval-common';
+import {
+  ImApiError,
+  type ImCallbackRequest,
+  type ImCard,
+  type ImCardAnswer,
+  type ImCardClick,
+} from '@im-approval/plugin-im-approval-node';
+import type { ApprovalStore } from '../database/ApprovalStore';
+import type { ApprovalTransitions } from './ApprovalTransitions';
+import { approvalPage } from './approvalPage';
+import { requestContext } from './requestContext';
+import type { SettingsSource } from './SettingsSource';
+
+const STATE_WORDS: Record<Approval['status'], string> = {
+  pending: 'Pending',
+  approved: 'Approved',
+  rejected: 'Rejected',
+  canceled: 'Canceled',
+  expired: 'Expired',
+  failed: 'Failed',
+};
+
+/** "2026-12-04 10:02 UTC": the same for everyone in the chat, wherever they are. */
+const utc = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+
+/** One sentence of how an approval ended, for its card. */
+function outcomeOf(approval: Approval): string | undefined {
+  const at = utc(approval.decidedAt ?? approval.updatedAt);
+  switch (approval.status) {
+    case 'pending':
+      return undefined;
+    case 'approved':
+    case 'rejected':
+      return `${STATE_WORDS[approval.status]} by ${approval.decidedBy ?? 'someone'} at ${at}`;
+    case 'expired':
+      return `Expired at ${at} without a decision`;
+    case 'failed':
+      return `Failed at ${at}${approval.error ? `: ${approval.error}` : ''}`;
+    default:
+      return `${STATE_WORDS[approval.status]} at ${at}`;
+  }
+}
+
+/**
+ * Cards in group chats: a template's `groupChat` gets a card for each request, posted once its IM
+ * request is open and updated in place for everyone as it changes. A click is verified as the IM
+ * signs card callbacks; only the request's approvers decide, and the decision is made on the IM
+ * request as them, so both views agree, and recorded before the IM is answered.
+ */
+export class ApprovalCards {
+  constructor(
+    private readonly options: {
+      store: ApprovalStore;
+      transitions: ApprovalTransitions;
+      settings: SettingsSource;
+      logger: LoggerService;
+      appBaseUrl?: string;
+    },
+  ) {}
+
+  /** Posts the approval's card to its template's group chat, once, when its IM request is open. */
+  async post(approval: Approval): Promise<void> {
+    const { store, settings } = this.options;
+    if (approval.status !== 'pending' || !approval.imInstanceId) return;
+    const chatId = (await settings.template(approval.template))?.groupChat;
+    if (!chatId || (await store.cardOf(approval.id))) return;
+    try {
+      const client = await this.clientOf(approval);
+      if (!client.postCard) return;
+      const cardId = await client.postCard(chatId, await this.cardOf(approval));
+      await store.attachCard(approval.id, chatId, cardId);
+    } catch (error) {
+      await this.noted(
+        approval,
+        `Card not posted to group chat ${chatId}: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  /** Shows everyone in the chat the approval as it now is. */
+  async update(approval: Approval): Promise<void> {
+    const posted = await this.options.store.cardOf(approval.id);
+    if (!posted) return;
+    try {
+      const client = await this.clientOf(approval);
+      await client.updateCard?.(posted.cardId, await this.cardOf(approval));
+    } catch (error) {
+      await this.noted(
+        approval,
+        `Card in group chat ${posted.chatId} not updated: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  /** Verifies a card callback and answers it as the IM expects, the click decided or refused first. */
+  async handleCallback(
+    provider: string,
+    integrationId: string,
+    request: ImCallbackRequest,
+  ) {
+    const { settings, transitions } = this.options;
+    const integration = await settings.integration(integrationId);
+    const client = integration && transitions.clientOf(integration);
+    if (
+      !integration ||
+      integration.provider !== provider ||
+      !client?.handleCardCallback
+    )
+      throw new NotFoundError(
+        `There is no ${provider} integration "${integrationId}" with cards`,
+      );
+    const callback = await client.handleCardCallback(request);
+    if (!callback.click) return callback.reply();
+    return callback.reply(await this.click(integration, callback.click));
+  }
+
+  /** Decides on a verified click, or says why not; never an error the IM would show as a failure. */
+  async click(
+    integration: Integration,
+    click: ImCardClick,
+  ): Promise<ImCardAnswer> {
+    const { store, transitions, logger } = this.options;
+    const refused = (text: string, kind: 'error' | 'info' = 'error') => ({
+      toast: { kind, text },
+    });
+    const approval = await store.get(click.approvalId);
+    const posted = approval && (await store.cardOf(approval.id));
+    if (
+      !approval ||
+      approval.integration !== integration.id ||
+      !posted ||
+      (click.chatId !== undefined && click.chatId !== posted.chatId)
+    )
+      return refused('This card is not one of this chat’s approval requests.');
+    if (approval.status !== 'pending')
+      return {
+        ...refused(
+          `This request is already ${approval.status}: ${outcomeOf(approval)}.`,
+          'info',
+        ),
+        card: await this.cardOf(approval),
+      };
+    const client = transitions.clientOf(integration);
+    if (
+      await this.isRequester(
+        approval,
+        click.userId,
+        client.findUsers.bind(client),
+      )
+    )
+      return refused('You asked for this request: you cannot decide it.');
+    const approvers = await client.findUsers(approval.approvers);
+    if (!approvers.includes(click.userId))
+      return refused('You are not an approver of this request.');
+    try {
+      await client.decideTask!(
+        approval.imInstanceId!,
+        click.userId,
+        click.action,
+        click.comment,
+      );
+    } catch (error) {
+      if (!(error instanceof ImApiError)) throw error;
+      logger.info(
+        `A card click on approval ${approval.id} was not applied in ${approval.provider}: ${error.message}`,
+      );
+      return refused(
+        error.transient
+          ? `${approval.provider} is busy: try again in a moment.`
+          : `Not recorded: ${error.message}.`,
+      );
+    }
+    // Recorded before the IM hears back: the IM instance now says what the click did.
+    const now = await transitions.followIm(approval, client, 'callback');
+    const words = click.action === 'approve' ? 'approval' : 'rejection';
+    return {
+      toast: {
+        kind: 'success',
+        text:
+          now.status === 'pending'
+            ? `Your ${words} is recorded; the request still waits on others.`
+            : `${STATE_WORDS[now.status]}: your ${words} is recorded.`,
+      },
+      card: await this.cardOf(now),
+    };
+  }
+
+  /** The approval as its card shows it. */
+  async cardOf(approval: Approval): Promise<ImCard> {
+    const previous = await this.options.store.lastApproved(approval);
+    const stage = approval.stages.find(s => s.status === 'pending');
+    const comment = approval.comment;
+    const instanceUrl = approval.imUrl;
+    const approvalUrl = approvalPage(this.options.appBaseUrl, approval.id);
+    const outcome = outcomeOf(approval);
+    return {
+      approvalId: approval.id,
+      title: approval.title,
+      test: approval.context.test === true,
+      context: requestContext(approval, previous),
+      fields: approval.form.map(value => ({
+        label: value.field,
+        value: value.value,
+      })),
+      state: approval.status,
+      waitingOn:
+        approval.status === 'pending'
+          ? (stage?.waitingOn ?? approval.approvers)
+          : [],
+      ...(outcome && { outcome }),
+      ...(comment && { comment }),
+      ...(instanceUrl && { instanceUrl }),
+      ...(approvalUrl && { approvalUrl }),
+    };
+  }
+
+  private async isRequester(
+    approval: Approval,
+    userId: string,
+    findUsers: (people: string[]) => Promise<Array<string | undefined>>,
+  ) {
+    const imUser = approval.requester?.imUser;
+    if (!imUser || approval.requester?.mayApprove) return false;
+    const [id] = await findUsers([imUser]);
+    return id === userId;
+  }
+
+  private async clientOf(approval: Approval) {
+    const { transitions } = this.options;
+    return transitions.clientOf(
+      await transitions.integrationOf(approval.integration),
+    );
+  }
+
+  private async noted(approval: Approval, message: string) {
+    this.options.logger.warn(`Approval ${approval.id}: ${message}`);
+    await this.options.store.appendEvent(approval.id, {
+      type: 'im_error',
+      source: 'api',
+      message,
+    });
+  }
+}
