@@ -482,6 +482,17 @@ export function TemplateDialog(props: {
               />
             </Box>
             <TextField
+              id="template-group-chat"
+              fullWidth
+              margin="dense"
+              label="Group chat"
+              {...text('groupChat')}
+              helperText={
+                errors.groupChat ??
+                'Feishu only: the chat_id (oc_…) where each request gets a card its approvers can decide from. The app’s bot must be in the chat, and its card request URL set to <backend>/api/im-approval/callbacks/feishu/<integration>/cards.'
+              }
+            />
+            <TextField
               id="template-remind-after"
               margin="dense"
               label="Remind approvers every"

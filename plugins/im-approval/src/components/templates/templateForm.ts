@@ -49,6 +49,8 @@ export interface TemplateFormState {
   escalateAfter: string;
   /** Written like approvers: who a request is escalated to after escalateAfter. */
   escalateTo: string;
+  /** A Feishu group chat (chat_id) where each request gets a card; empty for none. */
+  groupChat: string;
   allowApproverOverride: boolean;
   allowSelfApproval: boolean;
   defaultTimeout: string;
@@ -75,6 +77,7 @@ export function newTemplateForm(integration = ''): TemplateFormState {
     remindAfter: '',
     escalateAfter: '',
     escalateTo: '',
+    groupChat: '',
     allowApproverOverride: false,
     allowSelfApproval: false,
     defaultTimeout: '1h',
@@ -114,6 +117,7 @@ export function templateFormFrom(view: TemplateView): TemplateFormState {
         ? ''
         : formatDuration(view.escalateAfter),
     escalateTo: (view.escalateTo ?? []).join('\n'),
+    groupChat: view.groupChat ?? '',
     allowApproverOverride: view.allowApproverOverride,
     allowSelfApproval: view.allowSelfApproval,
     defaultTimeout: formatDuration(view.defaultTimeout),
@@ -166,6 +170,7 @@ export function templateRequestFrom(form: TemplateFormState): TemplateRequest {
     remindAfter: form.remindAfter.trim() || undefined,
     escalateAfter: form.escalateAfter.trim() || undefined,
     escalateTo: list(form.escalateTo),
+    groupChat: form.groupChat.trim() || undefined,
     allowSelfApproval: form.allowSelfApproval,
     defaultTimeout: form.defaultTimeout.trim(),
     maxTimeout: form.maxTimeout.trim(),
