@@ -7,6 +7,7 @@ import {
 } from './__testUtils__/flow';
 import {
   dingtalkCallback,
+  FEISHU_CAROL,
   feishuCallback,
   type Im,
   type ImSetup,
@@ -29,11 +30,7 @@ import {
 jest.setTimeout(120_000);
 
 /** carol of the example catalog, in each IM that can reach her by her catalog email. */
-const FEISHU = withUsers(feishuCallback, {
-  openId: 'ou_carol',
-  name: 'Carol Wang',
-  email: 'carol@example.com',
-});
+const FEISHU = withUsers(feishuCallback, FEISHU_CAROL);
 // DingTalk finds people by user id or mobile, never by email: carol cannot be told there.
 const DINGTALK = dingtalkCallback;
 const WECOM = withUsers(wecomCallback, {

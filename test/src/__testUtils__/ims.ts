@@ -420,6 +420,13 @@ export function templateForApi<T extends object>(template: T): T {
 }
 
 /** The setup with more people in its IM's seed, e.g. someone a test hands a task to. */
+/** carol of the example catalog, as Feishu knows her (the seeds have alice and bob). */
+export const FEISHU_CAROL = {
+  openId: 'ou_carol',
+  name: 'Carol Wang',
+  email: 'carol@example.com',
+};
+
 export function withUsers(setup: ImSetup, ...users: object[]): ImSetup {
   return {
     ...setup,
