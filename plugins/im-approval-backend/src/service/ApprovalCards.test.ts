@@ -170,6 +170,28 @@ describe('ApprovalCards', () => {
     expect((await core.store.get(approval.id))?.status).toBe('pending');
   });
 
+  it('decides the clicker’s own request in a stage that counts, and says the stage still waits', async () => {
+    const { core, approval, click } = await carded({
+      approvers: undefined,
+      stages: [
+        { approvers: ['alice@example.com', 'bob', 'carol'], atLeast: 2 },
+      ],
+    });
+    const bobs = approval.stages[0].requests.find(r => r.approver === 'bob');
+    const answer = await click('bob');
+    expect(core.im.calls.find(c => c.op === 'decideTask')?.arg).toMatchObject({
+      instanceId: bobs?.instanceId,
+      approverId: 'bob',
+    });
+    expect(answer.toast).toEqual({
+      kind: 'success',
+      text: 'Your approval is recorded; the request still waits on others.',
+    });
+    expect((await core.store.get(approval.id))?.stages[0].approvedBy).toEqual([
+      'bob',
+    ]);
+  });
+
   it('updates the posted card when the approval changes', async () => {
     const { core, approval } = await carded();
     await core.store.transition(

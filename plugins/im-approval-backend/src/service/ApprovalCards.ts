@@ -14,6 +14,7 @@ import {
 import type { ApprovalStore } from '../database/ApprovalStore';
 import type { ApprovalTransitions } from './ApprovalTransitions';
 import { approvalPage } from './approvalPage';
+import { counts } from './approvalStages';
 import { requestContext } from './requestContext';
 import type { SettingsSource } from './SettingsSource';
 
@@ -156,11 +157,19 @@ export class ApprovalCards {
     )
       return refused('You asked for this request: you cannot decide it.');
     const approvers = await client.findUsers(approval.approvers);
-    if (!approvers.includes(click.userId))
+    const asked = approval.approvers.filter(
+      (_, i) => approvers[i] === click.userId,
+    );
+    if (asked.length === 0)
       return refused('You are not an approver of this request.');
+    const instanceId = this.requestOf(approval, asked);
+    if (!instanceId)
+      return refused(
+        'Your part of this request is not open for a decision now.',
+      );
     try {
       await client.decideTask!(
-        approval.imInstanceId!,
+        instanceId,
         click.userId,
         click.action,
         click.comment,
@@ -177,7 +186,12 @@ export class ApprovalCards {
       );
     }
     // Recorded before the IM hears back: the IM instance now says what the click did.
-    const now = await transitions.followIm(approval, client, 'callback');
+    const now = await transitions.followIm(
+      approval,
+      client,
+      'callback',
+      instanceId,
+    );
     const words = click.action === 'approve' ? 'approval' : 'rejection';
     return {
       toast: {
@@ -218,6 +232,24 @@ export class ApprovalCards {
       ...(instanceUrl && { instanceUrl }),
       ...(approvalUrl && { approvalUrl }),
     };
+  }
+
+  /**
+   * The IM request the clicker decides: the approval's own, or, in a stage that counts, the
+   * clicker's request of the pending stage (each approver has one of their own).
+   */
+  private requestOf(approval: Approval, asked: string[]): string | undefined {
+    if (!counts(approval)) return approval.imInstanceId ?? undefined;
+    return (
+      approval.stages
+        .find(stage => stage.status === 'pending')
+        ?.requests.find(
+          request =>
+            asked.includes(request.approver) &&
+            request.status === 'pending' &&
+            request.instanceId,
+        )?.instanceId ?? undefined
+    );
   }
 
   private async isRequester(
