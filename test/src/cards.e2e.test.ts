@@ -91,12 +91,17 @@ describe('approval cards in a Feishu group chat (real backend, SQLite, the Feish
   };
   const cardNow = async (messageId: string) =>
     (await chat()).find(m => m.messageId === messageId)!;
-  const click = (messageId: string, openId: string, button: string) =>
+  const click = (
+    messageId: string,
+    openId: string,
+    button: string,
+    comment?: string,
+  ) =>
     sandboxControl(
       stack.sandbox,
       'POST',
       `/feishu/chats/${CHAT.chatId}/messages/${messageId}/click`,
-      { openId, button },
+      { openId, button, ...(comment && { input: { comment } }) },
     );
   const read = async (id: string, token: string) =>
     (await getWithTimeline(backend(), id, token)).body as ApprovalWithTimeline;
@@ -149,9 +154,15 @@ describe('approval cards in a Feishu group chat (real backend, SQLite, the Feish
     expect(updated.text).not.toContain('[Approve]');
   });
 
-  it('rejects from the card, and the card says so for everyone', async () => {
+  it('rejects from the card with the comment typed on it, and the card says so for everyone', async () => {
     const { approval, token, card } = await opened();
-    const rejected = await click(card.messageId, 'ou_bob', 'Reject');
+    expect(card.text).toContain('[comment …]');
+    const rejected = await click(
+      card.messageId,
+      'ou_bob',
+      'Reject',
+      'not today',
+    );
     expect(rejected.toast).toEqual({
       type: 'success',
       content: 'Rejected: your rejection is recorded.',

@@ -150,6 +150,43 @@ describe('Feishu cards in group chats', () => {
     );
   });
 
+  it("sends a form's inputs with its submit button, and no inputs with a plain button", async () => {
+    const form = {
+      config: { update_multi: true },
+      elements: [
+        {
+          tag: 'form',
+          name: 'decision',
+          elements: [
+            { tag: 'input', name: 'comment' },
+            {
+              tag: 'button',
+              text: { tag: 'plain_text', content: 'Reject' },
+              action_type: 'form_submit',
+              name: 'reject',
+              value: { approvalId: 'a-1', action: 'reject' },
+            },
+          ],
+        },
+      ],
+    };
+    const id = (await send(form)).body.data.message_id;
+    expect((await chat())[0].text).toBe('[comment …]\n[Reject]');
+    await control(sandbox).post(
+      `/feishu/chats/${CHAT.chatId}/messages/${id}/click`,
+      { openId: 'ou_bob', button: 'Reject', input: { comment: 'not today' } },
+    );
+    const plain = (await send(card('Deploy api'))).body.data.message_id;
+    await control(sandbox).post(
+      `/feishu/chats/${CHAT.chatId}/messages/${plain}/click`,
+      { openId: 'ou_bob', button: 'Approve', input: { comment: 'ignored' } },
+    );
+    expect(received.map(event => event.action.form_value)).toEqual([
+      { comment: 'not today' },
+      undefined,
+    ]);
+  });
+
   it('refuses a click from outside the chat or on a button the card does not have', async () => {
     const id = (await send(card('Deploy api'))).body.data.message_id;
     const path = `/feishu/chats/${CHAT.chatId}/messages/${id}/click`;

@@ -102,7 +102,12 @@ export async function clickCard(
       action: {
         value: button.value,
         tag: 'button',
-        ...(click.input && { form_value: click.input }),
+        // A form's submit button sends its inputs (empty ones too); a plain button sends none.
+        ...(button.inputs && {
+          form_value: Object.fromEntries(
+            button.inputs.map(name => [name, click.input?.[name] ?? '']),
+          ),
+        }),
       },
       host: 'im_message',
       context: { open_message_id: messageId, open_chat_id: chatId },

@@ -75,7 +75,23 @@ const postLocaleSchema = z.object({
   title: z.string().optional(),
   content: z.array(z.array(postNodeSchema)).min(1),
 });
-/** A message card (msg_type interactive): a header and elements; buttons sit in `action` elements. */
+const plainText = z.object({
+  tag: z.literal('plain_text'),
+  content: z.string(),
+});
+const buttonSchema = z.looseObject({
+  tag: z.string(),
+  text: plainText.optional(),
+  value: z.record(z.string(), z.unknown()).optional(),
+  url: z.url({ protocol: /^https?$/ }).optional(),
+  /** `form_submit`: the click carries the values of the form's inputs. */
+  action_type: z.string().optional(),
+  name: z.string().optional(),
+});
+/**
+ * A message card (msg_type interactive): a header and elements; buttons sit in `action`
+ * elements, or in a `form` with the inputs they submit.
+ */
 const cardSchema = z.looseObject({
   config: z.looseObject({ update_multi: z.boolean().optional() }).optional(),
   header: z
@@ -94,18 +110,8 @@ const cardSchema = z.looseObject({
             content: z.string(),
           })
           .optional(),
-        actions: z
-          .array(
-            z.looseObject({
-              tag: z.string(),
-              text: z
-                .object({ tag: z.literal('plain_text'), content: z.string() })
-                .optional(),
-              value: z.record(z.string(), z.unknown()).optional(),
-              url: z.url({ protocol: /^https?$/ }).optional(),
-            }),
-          )
-          .optional(),
+        actions: z.array(buttonSchema).optional(),
+        elements: z.array(buttonSchema).optional(),
       }),
     )
     .min(1),
@@ -218,9 +224,13 @@ function readableCard(card: FeishuCard): { text: string; links: string[] } {
   const lines = [card.header?.title.content ?? ''];
   for (const element of card.elements) {
     if (element.text) lines.push(element.text.content);
-    for (const action of element.actions ?? []) {
+    for (const action of [
+      ...(element.actions ?? []),
+      ...(element.elements ?? []),
+    ]) {
       if (action.url) links.push(action.url);
       if (action.text) lines.push(`[${action.text.content}]`);
+      if (action.tag === 'input') lines.push(`[${action.name ?? 'input'} …]`);
     }
   }
   return { text: lines.filter(Boolean).join('\n'), links };
@@ -239,16 +249,31 @@ export function replaceCard(message: FeishuMessage, card: FeishuCard): void {
 }
 
 /** The buttons of a card that call back (those with a value), by their text. */
-export function cardButtons(
-  card: FeishuCard,
-): Array<{ text: string; value: Record<string, unknown> }> {
-  return card.elements.flatMap(element =>
-    (element.actions ?? []).flatMap(action =>
-      action.tag === 'button' && action.value && action.text
-        ? [{ text: action.text.content, value: action.value }]
-        : [],
-    ),
-  );
+export function cardButtons(card: FeishuCard): Array<{
+  text: string;
+  value: Record<string, unknown>;
+  /** The names of the inputs a form's submit button sends; none for a plain button. */
+  inputs?: string[];
+}> {
+  return card.elements.flatMap(element => {
+    const inForm = element.tag === 'form';
+    const inputs = (element.elements ?? [])
+      .filter(child => child.tag === 'input' && child.name)
+      .map(child => child.name!);
+    return [...(element.actions ?? []), ...(element.elements ?? [])].flatMap(
+      action =>
+        action.tag === 'button' && action.value && action.text
+          ? [
+              {
+                text: action.text.content,
+                value: action.value,
+                ...(inForm &&
+                  action.action_type === 'form_submit' && { inputs }),
+              },
+            ]
+          : [],
+    );
+  });
 }
 
 /** Where a message goes: a person, or a group chat the app's bot is in. */

@@ -18,31 +18,48 @@ const text = (content: string) => ({
 
 const button = (
   label: string,
-  extra: { type?: string; value?: object; url?: string },
+  extra: {
+    type?: string;
+    value?: object;
+    url?: string;
+    name?: string;
+    action_type?: string;
+  },
 ) => ({ tag: 'button', text: { tag: 'plain_text', content: label }, ...extra });
+
+/** Approve and Reject, submitting the comment typed beside them with the click (a form container). */
+const decisionForm = (approvalId: string) => ({
+  tag: 'form',
+  name: 'decision',
+  elements: [
+    {
+      tag: 'input',
+      name: 'comment',
+      placeholder: { tag: 'plain_text', content: 'Comment (optional)' },
+      max_length: 500,
+    },
+    ...(['approve', 'reject'] as const).map(action =>
+      button(action === 'approve' ? 'Approve' : 'Reject', {
+        type: action === 'approve' ? 'primary' : 'danger',
+        name: action,
+        action_type: 'form_submit',
+        value: { approvalId, action },
+      }),
+    ),
+  ],
+});
 
 /**
  * An approval as a Feishu message card: shared (`update_multi`), so an update shows everyone the
- * same card; Approve and Reject while it is pending, links to the Feishu request and Backstage.
+ * same card; while it is pending, a comment and Approve and Reject; links to the Feishu request
+ * and Backstage.
  */
 export function feishuCard(card: ImCard): object {
   const title =
     card.test && !/^\[test\]/i.test(card.title)
       ? `[Test] ${card.title}`
       : card.title;
-  const actions = [
-    ...(card.state === 'pending'
-      ? [
-          button('Approve', {
-            type: 'primary',
-            value: { approvalId: card.approvalId, action: 'approve' },
-          }),
-          button('Reject', {
-            type: 'danger',
-            value: { approvalId: card.approvalId, action: 'reject' },
-          }),
-        ]
-      : []),
+  const links = [
     ...(card.instanceUrl
       ? [button('Open in Feishu', { url: card.instanceUrl })]
       : []),
@@ -65,7 +82,8 @@ export function feishuCard(card: ImCard): object {
           : (card.outcome ?? card.state),
       ),
       ...(card.comment ? [text(`Comment: ${card.comment}`)] : []),
-      ...(actions.length > 0 ? [{ tag: 'action', actions }] : []),
+      ...(card.state === 'pending' ? [decisionForm(card.approvalId)] : []),
+      ...(links.length > 0 ? [{ tag: 'action', actions: links }] : []),
     ],
   };
 }
