@@ -225,3 +225,60 @@ describe('the approver inbox', () => {
     );
   });
 });
+
+describe('the approver inbox’s group chats', () => {
+  const t = useTestSandbox();
+
+  it('shows each chat’s cards as members see them, and clicks a button as the member chosen', async () => {
+    await control(t.sandbox).post('/feishu/chats', {
+      chatId: 'oc_room',
+      name: 'Release <room>',
+      members: ['ou_alice', 'ou_bob'],
+      bots: ['cli_test_app'],
+    });
+    const sent = await t.api.post('/im/v1/messages?receive_id_type=chat_id', {
+      receive_id: 'oc_room',
+      msg_type: 'interactive',
+      content: JSON.stringify({
+        config: { update_multi: true },
+        header: { title: { tag: 'plain_text', content: 'Deploy <b>api</b>' } },
+        elements: [
+          {
+            tag: 'form',
+            name: 'decision',
+            elements: [
+              { tag: 'input', name: 'comment' },
+              {
+                tag: 'button',
+                text: { tag: 'plain_text', content: 'Approve' },
+                action_type: 'form_submit',
+                value: { approvalId: 'a-1', action: 'approve' },
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    const html = await (await fetch(`${t.sandbox.url}/`)).text();
+    const chats = html.slice(html.indexOf('<section id="chats">'));
+    expect(chats).toContain('Release &#60;room&#62;');
+    expect(chats).toContain('Deploy &#60;b&#62;api&#60;/b&#62;');
+    expect(chats).toContain('<option value="ou_bob">Bob Li</option>');
+    expect(chats).toContain('name="comment"');
+    expect(chats).toContain('value="Approve"');
+
+    // No card request URL is set for the app: the click is refused, and the page says why.
+    const clicked = await fetch(
+      `${t.sandbox.url}/inbox/chats/oc_room/${sent.body.data.message_id}/click`,
+      {
+        method: 'POST',
+        body: new URLSearchParams({ openId: 'ou_bob', button: 'Approve' }),
+        redirect: 'manual',
+      },
+    );
+    expect(clicked.status).toBe(303);
+    expect(decodeURIComponent(clicked.headers.get('location') ?? '')).toMatch(
+      /error=app cli_test_app has no card request URL/,
+    );
+  });
+});

@@ -44,6 +44,30 @@ export interface InboxSource {
   ): void;
 }
 
+/** A group chat as the inbox shows it: its people, and its messages with cards as they now are. */
+export interface InboxChat {
+  chatId: string;
+  name: string;
+  members: Array<{ id: string; name: string }>;
+  messages: Array<{
+    messageId: string;
+    /** Each line of the card as people read it. */
+    lines: string[];
+    /** Buttons that call back, and whether they take a comment with them. */
+    buttons: Array<{ text: string; withComment: boolean }>;
+  }>;
+}
+
+/** Group chats with cards (Feishu's), and a member's click, answered with what they are shown. */
+export interface InboxChats {
+  chats(): InboxChat[];
+  click(
+    chatId: string,
+    messageId: string,
+    click: { openId: string; button: string; input?: Record<string, string> },
+  ): Promise<{ toast?: { type: string; content: string }; error?: string }>;
+}
+
 const RECENT_LIMIT = 10;
 
 const STYLE = `
@@ -57,6 +81,8 @@ const STYLE = `
   .count { background: #3370ff; color: #fff; border-radius: 1rem; padding: 0 .5rem; font-size: .85rem; }
   .empty { color: #8f959e; }
   .error { background: #fde2e2; border: 1px solid #f54a45; border-radius: .5rem; padding: .75rem 1rem; }
+  .toast { background: #e1eaff; border: 1px solid #3370ff; border-radius: .5rem; padding: .75rem 1rem; }
+  ul.lines { list-style: none; padding: 0; margin: .5rem 0; white-space: pre-wrap; word-break: break-word; }
   .card { background: #fff; border: 1px solid #dee0e3; border-radius: .75rem; padding: 1rem 1.25rem; margin-bottom: 1rem; }
   .card:target { outline: 2px solid #3370ff; }
   .card header { display: flex; align-items: center; justify-content: space-between; gap: 1rem; }
@@ -93,17 +119,55 @@ const formField = z.string().optional().transform(blankToUndefined);
 /** Where a request's card is on the page. */
 const anchor = (im: string, id: string) => `instance-${im}-${id}`;
 
-export function inbox(sources: InboxSource[]): Router {
+export function inbox(sources: InboxSource[], chats?: InboxChats): Router {
   const router = Router();
 
   router.get('/', (req, res) => {
     const cards = sources.flatMap(source =>
       source.cards().map(card => ({ source, card })),
     );
-    const error =
-      typeof req.query.error === 'string' ? req.query.error : undefined;
-    res.type('html').send(renderPage(cards, error));
+    const said = (key: string) =>
+      typeof req.query[key] === 'string' ? req.query[key] : undefined;
+    res
+      .type('html')
+      .send(
+        renderPage(cards, said('error'), chats?.chats() ?? [], said('toast')),
+      );
   });
+
+  if (chats) {
+    const clickFormSchema = z.object({
+      openId: z.string().min(1),
+      button: z.string().min(1),
+      comment: formField,
+    });
+    router.post(
+      '/inbox/chats/:chatId/:messageId/click',
+      express.urlencoded({ extended: false }),
+      async (req, res, next) => {
+        const back = (key: 'error' | 'toast', text: string) =>
+          res.redirect(303, `/?${key}=${encodeURIComponent(text)}#chats`);
+        const form = clickFormSchema.safeParse(req.body ?? {});
+        if (!form.success) {
+          back('error', describeIssues(form.error));
+          return;
+        }
+        try {
+          const { openId, button, comment } = form.data;
+          const answer = await chats.click(
+            req.params.chatId,
+            req.params.messageId,
+            { openId, button, ...(comment && { input: { comment } }) },
+          );
+          if (answer.error) back('error', answer.error);
+          else back('toast', answer.toast?.content ?? 'Clicked.');
+        } catch (error) {
+          if (error instanceof DecisionError) back('error', error.message);
+          else next(error);
+        }
+      },
+    );
+  }
 
   for (const source of sources) {
     // The backend links people to a request; in the sandbox it lives on the inbox page.
@@ -156,7 +220,12 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, char => `&#${char.charCodeAt(0)};`);
 }
 
-function renderPage(cards: SourcedCard[], error: string | undefined): string {
+function renderPage(
+  cards: SourcedCard[],
+  error: string | undefined,
+  chats: InboxChat[],
+  toast: string | undefined,
+): string {
   const byCreation = (a: SourcedCard, b: SourcedCard) =>
     a.card.createdAt.localeCompare(b.card.createdAt);
   const pending = cards.filter(({ card }) => card.pending).sort(byCreation);
@@ -180,6 +249,7 @@ function renderPage(cards: SourcedCard[], error: string | undefined): string {
 </header>
 <main>
 ${error === undefined ? '' : `<p class="error" role="alert">${escapeHtml(error)}</p>`}
+${toast === undefined ? '' : `<p class="toast" role="status">${escapeHtml(toast)}</p>`}
 <section>
   <h2>Pending <span class="count">${pending.length}</span></h2>
   ${pending.length === 0 ? '<p class="empty">Nothing is waiting for a decision.</p>' : pending.map(renderPending).join('\n')}
@@ -188,6 +258,7 @@ ${error === undefined ? '' : `<p class="error" role="alert">${escapeHtml(error)}
   <h2>Recently decided</h2>
   ${decided.length === 0 ? '<p class="empty">No decisions yet.</p>' : renderDecided(decided)}
 </section>
+${chats.length === 0 ? '' : `<section id="chats">\n  <h2>Group chats</h2>\n  ${chats.map(renderChat).join('\n')}\n</section>`}
 </main>
 </body>
 </html>`;
@@ -227,6 +298,42 @@ function renderPending({ source, card }: SourcedCard): string {
     </div>
   </form>
 </article>`;
+}
+
+/** A chat's cards, each button a form that clicks it as the member chosen (with a comment where it takes one). */
+function renderChat(chat: InboxChat): string {
+  const members = chat.members
+    .map(
+      member =>
+        `<option value="${escapeHtml(member.id)}">${escapeHtml(member.name)}</option>`,
+    )
+    .join('');
+  const messages = chat.messages.map(message => {
+    const action = `/inbox/chats/${escapeHtml(encodeURIComponent(chat.chatId))}/${escapeHtml(encodeURIComponent(message.messageId))}/click`;
+    const [title = '', ...lines] = message.lines;
+    const buttons = message.buttons.map(
+      button =>
+        `<button type="submit" name="button" value="${escapeHtml(button.text)}" class="${/reject/i.test(button.text) ? 'reject' : 'approve'}">${escapeHtml(button.text)}</button>`,
+    );
+    const comment = message.buttons.some(button => button.withComment)
+      ? '<label>Comment <textarea name="comment" rows="2"></textarea></label>'
+      : '';
+    return `<article class="card chat-card">
+    <header><h3>${escapeHtml(title)}</h3></header>
+    <ul class="lines">${lines.map(line => `<li>${escapeHtml(line)}</li>`).join('')}</ul>
+    ${
+      buttons.length === 0
+        ? ''
+        : `<form method="post" action="${action}">
+      <label>Click as <select name="openId">${members}</select></label>
+      ${comment}
+      <div class="actions">${buttons.join('')}</div>
+    </form>`
+    }
+  </article>`;
+  });
+  return `<h3>${escapeHtml(chat.name)} <code>${escapeHtml(chat.chatId)}</code></h3>
+  ${messages.length === 0 ? '<p class="empty">No messages yet.</p>' : messages.join('\n')}`;
 }
 
 function renderDecided(cards: SourcedCard[]): string {

@@ -15,7 +15,7 @@ import { feishuClientConfigSchema } from './feishu/longConnection';
 import { FeishuPlatform } from './feishu/platform';
 import { feishuSeedSchema } from './feishu/seed';
 import { dingtalkInbox } from './dingtalk/inboxSource';
-import { feishuInbox } from './feishu/inboxSource';
+import { feishuInbox, feishuInboxChats } from './feishu/inboxSource';
 import { githubApi } from './github/githubApi';
 import { githubControlApi } from './github/githubControl';
 import {
@@ -173,7 +173,10 @@ export async function startSandbox(
     res.status(204).end();
   });
   app.use(
-    inbox([feishuInbox(feishu), dingtalkInbox(dingtalk), wecomInbox(wecom)]),
+    inbox(
+      [feishuInbox(feishu), dingtalkInbox(dingtalk), wecomInbox(wecom)],
+      feishuInboxChats(feishu),
+    ),
   );
 
   const server = http.createServer(app);

@@ -1,4 +1,6 @@
-import type { InboxSource } from '../inbox';
+import type { InboxChats, InboxSource } from '../inbox';
+import { clickCard } from './chats';
+import { cardButtons, type FeishuCard } from './messages';
 import type { FeishuPlatform } from './platform';
 import { instanceView } from './views';
 
@@ -61,5 +63,34 @@ export function feishuInbox(feishu: FeishuPlatform): InboxSource {
     decide: (code, decision, openId, comment) => {
       feishu.decide(code, { decision, openId, comment });
     },
+  };
+}
+
+/** Feishu's group chats on the inbox: their cards as members see them, and clicks as members make them. */
+export function feishuInboxChats(feishu: FeishuPlatform): InboxChats {
+  const { state } = feishu;
+  return {
+    chats: () =>
+      [...state.chats.values()].map(chat => ({
+        chatId: chat.chatId,
+        name: chat.name,
+        members: chat.members.map(openId => ({
+          id: openId,
+          name: state.users.get(openId)?.name ?? openId,
+        })),
+        messages: (state.chatMessages.get(chat.chatId) ?? []).map(message => ({
+          messageId: message.messageId,
+          lines: message.text.split('\n'),
+          buttons:
+            message.msgType === 'interactive'
+              ? cardButtons(message.content as FeishuCard).map(button => ({
+                  text: button.text,
+                  withComment: (button.inputs ?? []).includes('comment'),
+                }))
+              : [],
+        })),
+      })),
+    click: (chatId, messageId, click) =>
+      clickCard(state, chatId, messageId, click),
   };
 }
