@@ -112,7 +112,8 @@ describe('approval cards in a Feishu group chat (real backend, SQLite, the Feish
     expect(card.text).toContain('Repository: acme/api');
     expect(card.text).toContain('[Approve]');
     expect(card.text).toContain('[Reject]');
-    expect(card.text).toContain('Waiting on: ou_alice, ou_bob');
+    // People by their names in Feishu.
+    expect(card.text).toContain('Waiting on: Alice Chen, Bob Li');
 
     const stranger = await click(card.messageId, 'ou_carol', 'Approve');
     expect(stranger).toMatchObject({

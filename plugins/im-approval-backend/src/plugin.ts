@@ -317,6 +317,10 @@ export const imApprovalPlugin = createBackendPlugin({
           settings: managedSettings.source,
           logger,
           appBaseUrl: settings.appBaseUrl,
+          onApproversAdded: approval => {
+            pages.changed(approval);
+            void inBackground(cards.update(approval));
+          },
         }).schedule(scheduler, settings.remindersSchedule);
         await intake.schedule(scheduler);
 

@@ -415,6 +415,11 @@ export interface ImClient {
     approverIds: string[],
     comment?: string,
   ): Promise<void>;
+  /**
+   * Who these IM users are, by their display names, as the IM tells the app; best effort: the id
+   * stands for a name the IM will not tell (outside the app's scope, the IM busy).
+   */
+  namesOf?(userIds: string[]): Promise<ImPerson[]>;
   /** A direct message from the app to each of these IM users (reminders, escalations): text and a link. */
   sendMessage?(userIds: string[], text: string, url?: string): Promise<void>;
   /**

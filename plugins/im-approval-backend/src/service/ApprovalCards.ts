@@ -209,6 +209,10 @@ export class ApprovalCards {
   async cardOf(approval: Approval): Promise<ImCard> {
     const previous = await this.options.store.lastApproved(approval);
     const stage = approval.stages.find(s => s.status === 'pending');
+    const waitingOn =
+      approval.status === 'pending'
+        ? await this.names(approval, stage?.waitingOn ?? approval.approvers)
+        : [];
     const comment = approval.comment;
     const instanceUrl = approval.imUrl;
     const approvalUrl = approvalPage(this.options.appBaseUrl, approval.id);
@@ -223,10 +227,7 @@ export class ApprovalCards {
         value: value.value,
       })),
       state: approval.status,
-      waitingOn:
-        approval.status === 'pending'
-          ? (stage?.waitingOn ?? approval.approvers)
-          : [],
+      waitingOn,
       ...(outcome && { outcome }),
       ...(comment && { comment }),
       ...(instanceUrl && { instanceUrl }),
@@ -250,6 +251,22 @@ export class ApprovalCards {
             request.instanceId,
         )?.instanceId ?? undefined
     );
+  }
+
+  /** People as the chat knows them: their names in the IM where it tells, else as written. */
+  private async names(approval: Approval, contacts: string[]) {
+    try {
+      const client = await this.clientOf(approval);
+      if (!client.namesOf) return contacts;
+      const ids = await client.findUsers(contacts);
+      const known = ids.filter((id): id is string => id !== undefined);
+      const people = new Map(
+        (await client.namesOf(known)).map(person => [person.id, person.name]),
+      );
+      return contacts.map((contact, i) => people.get(ids[i] ?? '') ?? contact);
+    } catch {
+      return contacts;
+    }
   }
 
   private async isRequester(

@@ -1,6 +1,10 @@
 import { ImApiError } from '@im-approval/plugin-im-approval-node';
 import type { Caller } from '../auth/CallerResolver';
-import { ESCALATION_LEASE_SECONDS } from './ApprovalFollowUps';
+import { mockServices } from '@backstage/backend-test-utils';
+import {
+  ApprovalFollowUps,
+  ESCALATION_LEASE_SECONDS,
+} from './ApprovalFollowUps';
 import { scriptedCore, template } from './__testUtils__/scriptedIm';
 
 const caller: Caller = {
@@ -144,6 +148,24 @@ describe('ApprovalFollowUps', () => {
     ]);
     await core.followUps.runDue(at(approval, 59 * MINUTE));
     expect(core.im.count('addApprovers')).toBe(1);
+  });
+
+  it('tells its listener of the approvers an escalation added, so pages and cards follow', async () => {
+    const { core, approval } = await opened({
+      approverMode: 'any',
+      escalateAfter: '30m',
+      escalateTo: ['carol'],
+    });
+    const heard: string[][] = [];
+    const followUps = new ApprovalFollowUps({
+      store: core.store,
+      transitions: core.transitions,
+      settings: core.settings,
+      logger: mockServices.logger.mock(),
+      onApproversAdded: widened => heard.push(widened.approvers),
+    });
+    await followUps.runDue(at(approval, 30 * MINUTE));
+    expect(heard).toEqual([['alice', 'carol']]);
   });
 
   it.each([

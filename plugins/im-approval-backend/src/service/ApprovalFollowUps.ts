@@ -74,6 +74,8 @@ export class ApprovalFollowUps {
       logger: LoggerService;
       /** The Backstage app's URL: an escalation the IM cannot add links to the approval's page. */
       appBaseUrl?: string;
+      /** Hears of approvers added by an escalation (pages and group chat cards follow). */
+      onApproversAdded?: (approval: Approval) => void;
     },
   ) {}
 
@@ -163,6 +165,8 @@ export class ApprovalFollowUps {
           source: 'scheduler',
           message: `No decision after ${waited}: ${to.join(', ')} added as approvers of the ${approval.provider} request, beside those it waits on`,
         });
+        const widened = await store.get(approval.id);
+        if (widened) this.options.onApproversAdded?.(widened);
         return true;
       }
       const page = approvalPage(this.options.appBaseUrl, approval.id);

@@ -466,6 +466,10 @@ export class DingtalkClient implements ImClient {
     );
   }
 
+  namesOf(userIds: string[]) {
+    return Promise.all(userIds.map(id => this.people.person(id)));
+  }
+
   /**
    * A work notice (工作通知) from the app, as plain text with the link on a line of its own: at most
    * 100 people a call. DingTalk drops a notice with the same content to the same person within a

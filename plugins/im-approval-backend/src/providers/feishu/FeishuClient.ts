@@ -744,6 +744,10 @@ export class FeishuClient implements ImClient {
     );
   }
 
+  namesOf(userIds: string[]) {
+    return Promise.all(userIds.map(id => this.people.person(id)));
+  }
+
   /**
    * A rich-text message from the app's bot to each person, one call each (Feishu takes one
    * recipient a call): the text as text nodes, never parsed for mentions or styles, and the link as

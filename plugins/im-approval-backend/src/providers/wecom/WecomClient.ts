@@ -568,6 +568,10 @@ export class WecomClient implements ImClient {
     );
   }
 
+  namesOf(userIds: string[]) {
+    return Promise.all(userIds.map(id => this.people.person(id)));
+  }
+
   /**
    * An app message (应用消息) to these members, at most 1,000 a call: WeCom's text takes `<a>` links,
    * so the text is escaped and only the link is one. Members WeCom will not reach are an error

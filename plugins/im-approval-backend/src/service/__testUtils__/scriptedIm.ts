@@ -266,6 +266,7 @@ export async function scriptedCore(
   return {
     knex,
     im,
+    settings,
     store,
     changes,
     transitions,
