@@ -82,6 +82,23 @@ describe('ApprovalCards', () => {
     expect(core.im.count('postCard')).toBe(0);
   });
 
+  it('says on the timeline why a group chat of an IM without cards sees nothing', async () => {
+    const core = await scriptedCore({
+      templates: [template({ approvers: ['bob'], groupChat: CHAT })],
+    });
+    core.im.postCard = undefined as never;
+    const { approval } = await core.service.create(
+      { template: 'deploy', idempotencyKey: 'run-1', variables: {} },
+      caller(),
+    );
+    await core.cards.post(approval);
+    expect(
+      (await core.store.timeline(approval.id)).map(event => event.message),
+    ).toContainEqual(
+      `No card posted to group chat ${CHAT}: cards in group chats are built for Feishu only, not yet for scripted`,
+    );
+  });
+
   it('decides an approver’s click on the IM request as them, records it before answering, and answers the card as it now is', async () => {
     const { core, approval, click } = await carded();
     const answer = await click('bob', 'reject');

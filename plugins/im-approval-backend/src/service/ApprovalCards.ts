@@ -73,7 +73,14 @@ export class ApprovalCards {
     if (!chatId || (await store.cardOf(approval.id))) return;
     try {
       const client = await this.clientOf(approval);
-      if (!client.postCard) return;
+      // A template from app-config is not checked when saved: say why its chat sees nothing.
+      if (!client.postCard) {
+        await this.noted(
+          approval,
+          `No card posted to group chat ${chatId}: cards in group chats are built for Feishu only, not yet for ${approval.provider}`,
+        );
+        return;
+      }
       const cardId = await client.postCard(chatId, await this.cardOf(approval));
       await store.attachCard(approval.id, chatId, cardId);
     } catch (error) {
