@@ -311,6 +311,8 @@ export const imApprovalPlugin = createBackendPlugin({
           intervalSeconds: settings.reconcilerIntervalSeconds,
         });
         await expiry.schedule(scheduler, settings.expirySchedule);
+        // Cards follow their approvals as they change; the pass catches up what a restart lost.
+        await cards.schedule(scheduler, settings.remindersSchedule);
         await new ApprovalFollowUps({
           store,
           transitions,

@@ -41,6 +41,8 @@ export interface NewApproval {
   reminders?: { at: Date; everySeconds: number };
   /** It is escalated to these IM contacts at `at` if still pending; absent: never. */
   escalation?: { at: Date; to: string[] };
+  /** The group chat its card is posted to once its IM request is open; absent: no card. */
+  cardChat?: string;
 }
 
 /** The parts of a create request that a reused idempotency key must repeat. */
@@ -170,10 +172,21 @@ export interface ApprovalStore {
     added: string[],
     event: NewTimelineEvent,
   ): Promise<void>;
-  /** Records the card posted for the approval in a group chat; false when one was recorded already. */
-  attachCard(id: string, chatId: string, cardId: string): Promise<boolean>;
-  /** The approval's card in a group chat, if one was posted. */
-  cardOf(id: string): Promise<{ chatId: string; cardId: string } | undefined>;
+  /** Records the card posted for the approval and the status it shows; false when one was recorded already. */
+  attachCard(
+    id: string,
+    cardId: string,
+    status: Approval['status'],
+  ): Promise<boolean>;
+  /** Records the status the approval's card now shows. */
+  cardShows(id: string, status: Approval['status']): Promise<void>;
+  /** The approval's group chat and, once posted, its card. */
+  cardOf(id: string): Promise<{ chatId: string; cardId?: string } | undefined>;
+  /**
+   * Approvals whose card is behind: open in the IM with no card posted yet (pending ones), or
+   * showing another status than theirs. What a restart or a failed call left undone.
+   */
+  listCardsBehind(limit: number): Promise<Approval[]>;
   /** Marks pending approvals as just reconciled so the next pass starts with others. */
   touch(ids: string[]): Promise<void>;
   /** The status and last write of each of these approvals that exists, for waiters that may have missed a change. */

@@ -64,6 +64,7 @@ interface ApprovalRow {
   escalate_to: string;
   card_chat: string | null;
   card_id: string | null;
+  card_status: ApprovalStatus | null;
 }
 
 interface TimelineRow {
@@ -274,6 +275,7 @@ export class DatabaseApprovalStore implements ApprovalStore {
       remind_every: approval.reminders?.everySeconds ?? null,
       escalate_at: approval.escalation?.at ?? null,
       escalate_to: JSON.stringify(approval.escalation?.to ?? []),
+      card_chat: approval.cardChat ?? null,
     };
     let inserted: ApprovalRow | undefined;
     try {
@@ -643,12 +645,20 @@ export class DatabaseApprovalStore implements ApprovalStore {
     });
   }
 
-  async attachCard(id: string, chatId: string, cardId: string) {
+  async attachCard(id: string, cardId: string, status: ApprovalStatus) {
     const attached = await this.knex<ApprovalRow>(APPROVALS)
       .where({ id })
+      .whereNotNull('card_chat')
       .whereNull('card_id')
-      .update({ card_chat: chatId, card_id: cardId });
+      .update({ card_id: cardId, card_status: status });
     return attached === 1;
+  }
+
+  async cardShows(id: string, status: ApprovalStatus) {
+    await this.knex<ApprovalRow>(APPROVALS)
+      .where({ id })
+      .whereNotNull('card_id')
+      .update({ card_status: status });
   }
 
   async cardOf(id: string) {
@@ -656,9 +666,35 @@ export class DatabaseApprovalStore implements ApprovalStore {
       .select('card_chat', 'card_id')
       .where({ id })
       .first();
-    return row?.card_id && row.card_chat
-      ? { chatId: row.card_chat, cardId: row.card_id }
-      : undefined;
+    if (!row?.card_chat) return undefined;
+    return {
+      chatId: row.card_chat,
+      ...(row.card_id && { cardId: row.card_id }),
+    };
+  }
+
+  async listCardsBehind(limit: number) {
+    const rows = await this.knex<ApprovalRow>(APPROVALS)
+      .whereNotNull('card_chat')
+      .whereNotNull('im_instance_id')
+      .where(query =>
+        query
+          .where(unposted =>
+            unposted.whereNull('card_id').where({ status: 'pending' }),
+          )
+          .orWhere(stale =>
+            stale
+              .whereNotNull('card_id')
+              .where(shows =>
+                shows
+                  .whereNull('card_status')
+                  .orWhereRaw('card_status <> status'),
+              ),
+          ),
+      )
+      .orderBy('updated_at')
+      .limit(limit);
+    return rows.map(toApproval);
   }
 
   async versions(ids: string[]) {

@@ -92,11 +92,11 @@ describe('ApprovalCards', () => {
       caller(),
     );
     await core.cards.post(approval);
-    expect(
-      (await core.store.timeline(approval.id)).map(event => event.message),
-    ).toContainEqual(
-      `No card posted to group chat ${CHAT}: cards in group chats are built for Feishu only, not yet for scripted`,
+    const [created] = await core.store.timeline(approval.id);
+    expect(created.message).toContain(
+      `no card in group chat ${CHAT}: cards in group chats are built for Feishu only, not yet for scripted`,
     );
+    expect(await core.store.cardOf(approval.id)).toBeUndefined();
   });
 
   it('decides an approver’s click on the IM request as them, records it before answering, and answers the card as it now is', async () => {
@@ -207,6 +207,43 @@ describe('ApprovalCards', () => {
     expect((await core.store.get(approval.id))?.stages[0].approvedBy).toEqual([
       'bob',
     ]);
+  });
+
+  it('catches up what a restart lost: posts a card never posted, and updates one that shows an old status', async () => {
+    const core = await scriptedCore({
+      templates: [template({ approvers: ['bob'], groupChat: CHAT })],
+    });
+    const create = (key: string) =>
+      core.service
+        .create(
+          { template: 'deploy', idempotencyKey: key, variables: {} },
+          caller(),
+        )
+        .then(created => created.approval);
+    // Opened, but the process stopped before either card was posted.
+    const [first, second] = [await create('run-1'), await create('run-2')];
+    expect(await core.cards.catchUp()).toBe(2);
+    expect(core.im.count('postCard')).toBe(2);
+    expect(await core.cards.catchUp()).toBe(0);
+
+    // Decided, but the process stopped before the card was updated.
+    await core.store.transition(
+      first.id,
+      { status: 'approved', decidedBy: { id: 'bob', name: 'Bob' } },
+      { type: 'approved', source: 'callback' },
+    );
+    expect(await core.cards.catchUp()).toBe(1);
+    const shown = core.im.calls
+      .filter(call => call.op === 'updateCard')
+      .map(
+        call =>
+          (call.arg as { card: { approvalId: string; state: string } }).card,
+      );
+    expect(shown).toEqual([
+      expect.objectContaining({ approvalId: first.id, state: 'approved' }),
+    ]);
+    expect(await core.cards.catchUp()).toBe(0);
+    expect((await core.store.cardOf(second.id))?.cardId).toBeDefined();
   });
 
   it('updates the posted card when the approval changes', async () => {

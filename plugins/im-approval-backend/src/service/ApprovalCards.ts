@@ -1,4 +1,8 @@
-import type { LoggerService } from '@backstage/backend-plugin-api';
+import type {
+  LoggerService,
+  SchedulerService,
+  SchedulerServiceTaskScheduleDefinition,
+} from '@backstage/backend-plugin-api';
 import { NotFoundError } from '@backstage/errors';
 import type {
   Approval,
@@ -17,6 +21,8 @@ import { approvalPage } from './approvalPage';
 import { counts } from './approvalStages';
 import { requestContext } from './requestContext';
 import type { SettingsSource } from './SettingsSource';
+
+const BATCH = 100;
 
 const STATE_WORDS: Record<Approval['status'], string> = {
   pending: 'Pending',
@@ -65,28 +71,54 @@ export class ApprovalCards {
     },
   ) {}
 
-  /** Posts the approval's card to its template's group chat, once, when its IM request is open. */
+  async schedule(
+    scheduler: SchedulerService,
+    schedule: SchedulerServiceTaskScheduleDefinition,
+  ) {
+    await scheduler.scheduleTask({
+      id: 'im-approval-cards',
+      ...schedule,
+      fn: async () => {
+        const caught = await this.catchUp();
+        if (caught > 0)
+          this.options.logger.info(
+            `Brought ${caught} group chat card(s) up to date`,
+          );
+      },
+    });
+  }
+
+  /**
+   * Posts and updates the cards that are behind: what a restart, another replica's crash or a
+   * failed call left undone. Answers how many it tried.
+   */
+  async catchUp(): Promise<number> {
+    const behind = await this.options.store.listCardsBehind(BATCH);
+    for (const approval of behind) {
+      const posted = await this.options.store.cardOf(approval.id);
+      if (posted?.cardId) await this.update(approval);
+      else await this.post(approval);
+    }
+    return behind.length;
+  }
+
+  /** Posts the approval's card to its group chat, once, when its IM request is open. */
   async post(approval: Approval): Promise<void> {
-    const { store, settings } = this.options;
+    const { store } = this.options;
     if (approval.status !== 'pending' || !approval.imInstanceId) return;
-    const chatId = (await settings.template(approval.template))?.groupChat;
-    if (!chatId || (await store.cardOf(approval.id))) return;
+    const posted = await store.cardOf(approval.id);
+    if (!posted || posted.cardId) return;
     try {
       const client = await this.clientOf(approval);
-      // A template from app-config is not checked when saved: say why its chat sees nothing.
-      if (!client.postCard) {
-        await this.noted(
-          approval,
-          `No card posted to group chat ${chatId}: cards in group chats are built for Feishu only, not yet for ${approval.provider}`,
-        );
-        return;
-      }
-      const cardId = await client.postCard(chatId, await this.cardOf(approval));
-      await store.attachCard(approval.id, chatId, cardId);
+      const cardId = await client.postCard!(
+        posted.chatId,
+        await this.cardOf(approval),
+      );
+      await store.attachCard(approval.id, cardId, approval.status);
     } catch (error) {
       await this.noted(
         approval,
-        `Card not posted to group chat ${chatId}: ${(error as Error).message}`,
+        `Card not posted to group chat ${posted.chatId}: ${(error as Error).message}`,
       );
     }
   }
@@ -94,10 +126,11 @@ export class ApprovalCards {
   /** Shows everyone in the chat the approval as it now is. */
   async update(approval: Approval): Promise<void> {
     const posted = await this.options.store.cardOf(approval.id);
-    if (!posted) return;
+    if (!posted?.cardId) return;
     try {
       const client = await this.clientOf(approval);
       await client.updateCard?.(posted.cardId, await this.cardOf(approval));
+      await this.options.store.cardShows(approval.id, approval.status);
     } catch (error) {
       await this.noted(
         approval,
@@ -142,7 +175,7 @@ export class ApprovalCards {
     if (
       !approval ||
       approval.integration !== integration.id ||
-      !posted ||
+      !posted?.cardId ||
       (click.chatId !== undefined && click.chatId !== posted.chatId)
     )
       return refused('This card is not one of this chat’s approval requests.');

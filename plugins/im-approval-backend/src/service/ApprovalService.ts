@@ -316,6 +316,9 @@ export class ApprovalService {
         context,
         expiresAt: new Date(Date.now() + timeout * 1000),
         ...followUps(template, people.escalateTo, timeout),
+        ...(template.groupChat && client.postCard
+          ? { cardChat: template.groupChat }
+          : {}),
       },
       {
         type: 'created',
@@ -325,6 +328,12 @@ export class ApprovalService {
           `Requested by ${describeRequester(people.requester)} with a ${runContextKind(context)} run context`,
           `expires in ${formatDuration(timeout)}`,
           ...followUpNotes(template, people.escalateTo, timeout),
+          // A template from app-config is not checked when saved: say why its chat sees nothing.
+          ...(template.groupChat && !client.postCard
+            ? [
+                `no card in group chat ${template.groupChat}: cards in group chats are built for Feishu only, not yet for ${integration.provider}`,
+              ]
+            : []),
           ...(people.cc.length > 0
             ? [`CC (told, cannot decide): ${people.cc.join(', ')}`]
             : []),
