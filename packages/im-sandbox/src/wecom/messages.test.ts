@@ -44,6 +44,11 @@ describe('WeCom app messages (POST /cgi-bin/message/send)', () => {
     [
       'a type it does not deliver',
       { touser: 'alice', msgtype: 'mpnews' },
+      40008,
+    ],
+    [
+      'a textcard without its textcard',
+      { touser: 'alice', msgtype: 'textcard' },
       40058,
     ],
     [

@@ -17,7 +17,9 @@ export const WecomMessageCode = {
   emptyContent: 44004,
   /** The token belongs to another app than agentid. */
   wrongAgent: 301002,
-  /** A message type this sandbox does not deliver, or a field of the wrong shape. */
+  /** A msgtype WeCom does not know (or this sandbox does not deliver). */
+  invalidMsgType: 40008,
+  /** A field of the wrong shape: the msgtype's own object missing (the sandbox's best knowledge). */
   invalidParameter: 40058,
 } as const;
 
@@ -97,10 +99,15 @@ export function sendWecomMessage(
   } else if (request.msgtype === 'textcard' && request.textcard) {
     const card = request.textcard;
     content = `${card.title.slice(0, 128)}\n${card.description.slice(0, 512)}\n${card.url}`;
-  } else
+  } else if (request.msgtype === 'text' || request.msgtype === 'textcard')
     throw new WecomApiError(
       WecomMessageCode.invalidParameter,
-      `invalid parameter: msgtype ${request.msgtype} needs its ${request.msgtype} object (this sandbox delivers text and textcard)`,
+      `invalid parameter: msgtype ${request.msgtype} needs its ${request.msgtype} object`,
+    );
+  else
+    throw new WecomApiError(
+      WecomMessageCode.invalidMsgType,
+      `invalid message type ${request.msgtype} (this sandbox delivers text and textcard)`,
     );
   const known = users.filter(user => state.users.has(user));
   const invalid = users.filter(user => !state.users.has(user));
