@@ -1,5 +1,5 @@
 import { dingtalk } from './testing/dingtalk';
-import { control, useTestSandbox } from './testing/sandbox';
+import { control, formCard, useTestSandbox } from './testing/sandbox';
 import { wecom } from './testing/wecom';
 
 describe('the approver inbox', () => {
@@ -239,25 +239,7 @@ describe('the approver inbox’s group chats', () => {
     const sent = await t.api.post('/im/v1/messages?receive_id_type=chat_id', {
       receive_id: 'oc_room',
       msg_type: 'interactive',
-      content: JSON.stringify({
-        config: { update_multi: true },
-        header: { title: { tag: 'plain_text', content: 'Deploy <b>api</b>' } },
-        elements: [
-          {
-            tag: 'form',
-            name: 'decision',
-            elements: [
-              { tag: 'input', name: 'comment' },
-              {
-                tag: 'button',
-                text: { tag: 'plain_text', content: 'Approve' },
-                action_type: 'form_submit',
-                value: { approvalId: 'a-1', action: 'approve' },
-              },
-            ],
-          },
-        ],
-      }),
+      content: JSON.stringify(formCard('Approve', 'Deploy <b>api</b>')),
     });
     const html = await (await fetch(`${t.sandbox.url}/`)).text();
     const chats = html.slice(html.indexOf('<section id="chats">'));

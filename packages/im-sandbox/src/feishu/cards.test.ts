@@ -3,7 +3,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Sandbox } from '../server';
 import { quietLogger } from '../testing/lark';
-import { APP, control, feishu, startTestSandbox } from '../testing/sandbox';
+import {
+  APP,
+  control,
+  feishu,
+  formCard,
+  startTestSandbox,
+} from '../testing/sandbox';
 
 // Cards in a group chat: sent and updated as Feishu's message API does, and a member's click sent
 // to the app's card request URL as Feishu signs it, checked here by the official SDK's
@@ -151,25 +157,7 @@ describe('Feishu cards in group chats', () => {
   });
 
   it("sends a form's inputs with its submit button, and no inputs with a plain button", async () => {
-    const form = {
-      config: { update_multi: true },
-      elements: [
-        {
-          tag: 'form',
-          name: 'decision',
-          elements: [
-            { tag: 'input', name: 'comment' },
-            {
-              tag: 'button',
-              text: { tag: 'plain_text', content: 'Reject' },
-              action_type: 'form_submit',
-              name: 'reject',
-              value: { approvalId: 'a-1', action: 'reject' },
-            },
-          ],
-        },
-      ],
-    };
+    const form = formCard('Reject');
     const id = (await send(form)).body.data.message_id;
     expect((await chat())[0].text).toBe('[comment …]\n[Reject]');
     await control(sandbox).post(

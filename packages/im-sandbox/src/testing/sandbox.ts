@@ -235,3 +235,27 @@ export function useTestSandbox() {
   });
   return context;
 }
+
+/** A shared card whose form sends a comment with its one submit button, as the backend's do. */
+export function formCard(button: 'Approve' | 'Reject', title?: string) {
+  return {
+    config: { update_multi: true },
+    ...(title && { header: { title: { tag: 'plain_text', content: title } } }),
+    elements: [
+      {
+        tag: 'form',
+        name: 'decision',
+        elements: [
+          { tag: 'input', name: 'comment' },
+          {
+            tag: 'button',
+            text: { tag: 'plain_text', content: button },
+            action_type: 'form_submit',
+            name: button.toLowerCase(),
+            value: { approvalId: 'a-1', action: button.toLowerCase() },
+          },
+        ],
+      },
+    ],
+  };
+}
