@@ -37,10 +37,10 @@ export interface NewApproval {
   /** The IM contacts told of it who cannot decide. */
   cc: string[];
   expiresAt: Date;
-  /** Its pending approvers are reminded at `at`, then every `everySeconds` until it ends; absent: never. */
-  reminders?: { at: Date; everySeconds: number };
-  /** It is escalated to these IM contacts at `at` if still pending; absent: never. */
-  escalation?: { at: Date; to: string[] };
+  /** Its pending approvers are reminded every `everySeconds` from its creation until it ends; absent: never. */
+  reminders?: { everySeconds: number };
+  /** It is escalated to these IM contacts `afterSeconds` after its creation if still pending; absent: never. */
+  escalation?: { afterSeconds: number; to: string[] };
   /** The group chat its card is posted to once its IM request is open; absent: no card. */
   cardChat?: string;
 }

@@ -516,12 +516,25 @@ describe.each(databases.eachSupportedId())(
     });
 
     it('gives each due reminder to one taker alone, moves the next on by the interval, and none past the deadline', async () => {
-      const now = new Date();
       const approval = newApproval({
-        reminders: { at: new Date(now.getTime() - 1000), everySeconds: 600 },
-        expiresAt: new Date(now.getTime() + 900_000),
+        reminders: { everySeconds: 600 },
+        expiresAt: new Date(Date.now() + 1_500_000),
       });
-      await store.insert(approval, { type: 'created', source: 'api' });
+      const { approval: inserted } = await store.insert(approval, {
+        type: 'created',
+        source: 'api',
+      });
+      // Timed from the creation itself.
+      const created = Date.parse(inserted.createdAt);
+      expect(inserted.nextReminderAt).toBe(
+        new Date(created + 600_000).toISOString(),
+      );
+      const now = new Date(created + 600_000);
+      expect(
+        (await store.listRemindersDue(new Date(created + 599_000), 1000)).map(
+          a => a.id,
+        ),
+      ).not.toContain(approval.id);
       const due = (await store.listRemindersDue(now, 1000)).map(a => a.id);
       expect(due).toContain(approval.id);
 
@@ -552,10 +565,8 @@ describe.each(databases.eachSupportedId())(
     });
 
     it('never reminds an approval that is no longer pending, or one opened without reminders', async () => {
-      const now = new Date();
-      const decided = newApproval({
-        reminders: { at: new Date(now.getTime() - 1000), everySeconds: 60 },
-      });
+      const now = new Date(Date.now() + 61_000);
+      const decided = newApproval({ reminders: { everySeconds: 60 } });
       const silent = newApproval();
       await store.insert(decided, { type: 'created', source: 'api' });
       await store.insert(silent, { type: 'created', source: 'api' });
@@ -573,11 +584,11 @@ describe.each(databases.eachSupportedId())(
     });
 
     it('gives a due escalation to one taker for its lease, and once settled it adds the people and is over', async () => {
-      const now = new Date();
       const approval = newApproval({
-        escalation: { at: new Date(now.getTime() - 1000), to: ['ou_bob'] },
+        escalation: { afterSeconds: 1, to: ['ou_bob'] },
       });
       await store.insert(approval, { type: 'created', source: 'api' });
+      const now = new Date(Date.now() + 2_000);
       expect((await store.get(approval.id))?.escalateTo).toEqual(['ou_bob']);
       expect(
         (await store.listEscalationsDue(now, 1000)).map(a => a.id),

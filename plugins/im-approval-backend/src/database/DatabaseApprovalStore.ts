@@ -271,9 +271,14 @@ export class DatabaseApprovalStore implements ApprovalStore {
       created_at: now,
       updated_at: now,
       expires_at: approval.expiresAt,
-      remind_at: approval.reminders?.at ?? null,
+      // Timed from the creation itself, so every timer is exactly its interval after createdAt.
+      remind_at: approval.reminders
+        ? new Date(now.getTime() + approval.reminders.everySeconds * 1000)
+        : null,
       remind_every: approval.reminders?.everySeconds ?? null,
-      escalate_at: approval.escalation?.at ?? null,
+      escalate_at: approval.escalation
+        ? new Date(now.getTime() + approval.escalation.afterSeconds * 1000)
+        : null,
       escalate_to: JSON.stringify(approval.escalation?.to ?? []),
       card_chat: approval.cardChat ?? null,
     };

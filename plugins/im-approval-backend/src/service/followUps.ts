@@ -5,26 +5,24 @@ import {
 import type { NewApproval } from '../database/ApprovalStore';
 
 /**
- * When a new approval's approvers are reminded and when it is escalated, from its template:
+ * How often a new approval's approvers are reminded and when it is escalated, from its template:
  * nothing falls due after its deadline.
  */
 export function followUps(
   template: Pick<Template, 'remindAfter' | 'escalateAfter'>,
   escalateTo: string[],
   timeoutSeconds: number,
-  now = Date.now(),
 ): Pick<NewApproval, 'reminders' | 'escalation'> {
-  const at = (seconds: number) => new Date(now + seconds * 1000);
   const { remindAfter, escalateAfter } = template;
   return {
     ...(remindAfter !== undefined &&
       remindAfter < timeoutSeconds && {
-        reminders: { at: at(remindAfter), everySeconds: remindAfter },
+        reminders: { everySeconds: remindAfter },
       }),
     ...(escalateAfter !== undefined &&
       escalateAfter < timeoutSeconds &&
       escalateTo.length > 0 && {
-        escalation: { at: at(escalateAfter), to: escalateTo },
+        escalation: { afterSeconds: escalateAfter, to: escalateTo },
       }),
   };
 }
