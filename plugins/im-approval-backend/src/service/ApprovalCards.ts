@@ -109,7 +109,7 @@ export class ApprovalCards {
     const posted = await store.cardOf(approval.id);
     if (!posted || posted.cardId) return;
     try {
-      const client = await this.clientOf(approval);
+      const client = await this.options.transitions.clientOfApproval(approval);
       const cardId = await client.postCard!(
         posted.chatId,
         await this.cardOf(approval),
@@ -128,7 +128,7 @@ export class ApprovalCards {
     const posted = await this.options.store.cardOf(approval.id);
     if (!posted?.cardId) return;
     try {
-      const client = await this.clientOf(approval);
+      const client = await this.options.transitions.clientOfApproval(approval);
       await client.updateCard?.(posted.cardId, await this.cardOf(approval));
       await this.options.store.cardShows(approval.id, approval.status);
     } catch (error) {
@@ -296,7 +296,7 @@ export class ApprovalCards {
   /** People as the chat knows them: their names in the IM where it tells, else as written. */
   private async names(approval: Approval, contacts: string[]) {
     try {
-      const client = await this.clientOf(approval);
+      const client = await this.options.transitions.clientOfApproval(approval);
       if (!client.namesOf) return contacts;
       const ids = await client.findUsers(contacts);
       const known = ids.filter((id): id is string => id !== undefined);
@@ -318,13 +318,6 @@ export class ApprovalCards {
     if (!imUser || approval.requester?.mayApprove) return false;
     const [id] = await findUsers([imUser]);
     return id === userId;
-  }
-
-  private async clientOf(approval: Approval) {
-    const { transitions } = this.options;
-    return transitions.clientOf(
-      await transitions.integrationOf(approval.integration),
-    );
   }
 
   private async noted(approval: Approval, message: string) {

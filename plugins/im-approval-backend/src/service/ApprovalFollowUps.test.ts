@@ -121,6 +121,16 @@ describe('ApprovalFollowUps', () => {
     expect((await core.store.get(approval.id))?.error).toBeNull();
   });
 
+  it('names an approver the IM no longer finds, and what to check, when a reminder cannot reach them', async () => {
+    const { core, approval } = await opened({ remindAfter: '10m' });
+    core.im.strangers.add('alice');
+    await core.followUps.runDue(at(approval, 10 * MINUTE));
+    expect(await eventsOf(core, approval.id, 'im_error')).toEqual([
+      "Reminder 1 not sent: scripted no longer finds alice: check that each is still a member, inside the app's contact scope",
+    ]);
+    expect(core.im.count('sendMessage')).toBe(0);
+  });
+
   it('adds the people escalated to as approvers where the IM lets the app, beside approvers any one of whom decides', async () => {
     const { core, approval } = await opened({
       approvers: ['alice'],

@@ -117,9 +117,9 @@ export class ApprovalFollowUps {
     const text = reminderText(approval, now);
     const told: string[] = [];
     try {
-      const client = await this.clientOf(approval);
+      const client = await this.options.transitions.clientOfApproval(approval);
       for (const ask of asks) {
-        const ids = await this.userIds(client, ask.contacts);
+        const ids = await this.userIds(client, ask.contacts, approval.provider);
         await this.send(client, ids, text, ask.url);
         told.push(...ask.contacts);
       }
@@ -149,8 +149,8 @@ export class ApprovalFollowUps {
       (now.getTime() - Date.parse(approval.createdAt)) / 1000,
     );
     try {
-      const client = await this.clientOf(approval);
-      const ids = await this.userIds(client, to);
+      const client = await this.options.transitions.clientOfApproval(approval);
+      const ids = await this.userIds(client, to, approval.provider);
       const cannotAdd = await this.whyNotAdded(approval, client);
       if (!cannotAdd) {
         // Without its instance there is nobody to add to yet: the lease brings it back.
@@ -223,21 +223,18 @@ export class ApprovalFollowUps {
       : 'all its approvers must approve: one more would not make it pass sooner';
   }
 
-  private async clientOf(approval: Approval): Promise<ImClient> {
-    const { transitions } = this.options;
-    return transitions.clientOf(
-      await transitions.integrationOf(approval.integration),
-    );
-  }
-
   /** The IM user ids of these contacts; someone the IM no longer knows is an error naming them. */
-  private async userIds(client: ImClient, contacts: string[]) {
+  private async userIds(
+    client: ImClient,
+    contacts: string[],
+    provider: string,
+  ) {
     const ids = await client.findUsers(contacts);
     const unknown = contacts.filter((_, i) => !ids[i]);
     if (unknown.length > 0)
       throw new ImApiError(
         'invalid_request',
-        `not users of the IM: ${unknown.join(', ')}`,
+        `${provider} no longer finds ${unknown.join(', ')}: check that each is still a member, inside the app's contact scope`,
       );
     return ids as string[];
   }

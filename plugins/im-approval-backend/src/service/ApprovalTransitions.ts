@@ -226,6 +226,13 @@ export class ApprovalTransitions {
     return this.options.clients.forIntegration(integration);
   }
 
+  /** The client of the approval's integration. */
+  async clientOfApproval(
+    approval: Pick<Approval, 'integration'>,
+  ): Promise<ImClient> {
+    return this.clientOf(await this.integrationOf(approval.integration));
+  }
+
   private async revoke(
     approval: Approval,
     instanceId: string,
@@ -233,9 +240,7 @@ export class ApprovalTransitions {
   ) {
     const { store } = this.options;
     try {
-      const client = this.clientOf(
-        await this.integrationOf(approval.integration),
-      );
+      const client = await this.clientOfApproval(approval);
       const result = await client.cancelInstance(instanceId);
       await store.appendEvent(approval.id, {
         type: result.revoked ? 'im_instance_revoked' : 'im_revoke_failed',

@@ -206,9 +206,7 @@ export class CountedStages {
     instanceId?: string,
   ): Promise<Approval> {
     const { store, transitions } = this.options;
-    const client = transitions.clientOf(
-      await transitions.integrationOf(approval.integration),
-    );
+    const client = await transitions.clientOfApproval(approval);
     const current = (await store.get(approval.id)) ?? approval;
     if (current.status !== 'pending') return current;
     const at = current.stages.findIndex(stage => stage.status === 'pending');

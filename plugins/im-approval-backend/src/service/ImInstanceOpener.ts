@@ -92,9 +92,7 @@ export class ImInstanceOpener {
     const template = await settings.template(approval.template);
     if (!template)
       throw new Error(`template "${approval.template}" no longer exists`);
-    const client = transitions.clientOf(
-      await transitions.integrationOf(approval.integration),
-    );
+    const client = await transitions.clientOfApproval(approval);
     // On the requester's behalf where the IM knows them, so approvers see who asks; else the app's initiator, and the title says who.
     const requester = approval.requester;
     const [[requesterId], previous] = await Promise.all([
