@@ -58,7 +58,7 @@ export interface InboxChat {
   }>;
 }
 
-/** Group chats with cards (Feishu's), and a member's click, answered with what they are shown. */
+/** Group chats with cards, and a member's click, answered with what they alone are shown. */
 export interface InboxChats {
   chats(): InboxChat[];
   click(
@@ -66,6 +66,20 @@ export interface InboxChats {
     messageId: string,
     click: { openId: string; button: string; input?: Record<string, string> },
   ): Promise<{ toast?: { type: string; content: string }; error?: string }>;
+}
+
+/** Several IMs' group chats as one: a click goes to the IM whose chat it is. */
+export function allChats(list: InboxChats[]): InboxChats {
+  return {
+    chats: () => list.flatMap(chats => chats.chats()),
+    click: (chatId, messageId, click) => {
+      const owner = list.find(chats =>
+        chats.chats().some(chat => chat.chatId === chatId),
+      );
+      if (!owner) throw new DecisionError(404, `chat ${chatId} not found`);
+      return owner.click(chatId, messageId, click);
+    },
+  };
 }
 
 const RECENT_LIMIT = 10;

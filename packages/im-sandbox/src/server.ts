@@ -14,7 +14,7 @@ import { feishuRetryDelaysMs } from './feishu/events';
 import { feishuClientConfigSchema } from './feishu/longConnection';
 import { FeishuPlatform } from './feishu/platform';
 import { feishuSeedSchema } from './feishu/seed';
-import { dingtalkInbox } from './dingtalk/inboxSource';
+import { dingtalkInbox, dingtalkInboxChats } from './dingtalk/inboxSource';
 import { feishuInbox, feishuInboxChats } from './feishu/inboxSource';
 import { githubApi } from './github/githubApi';
 import { githubControlApi } from './github/githubControl';
@@ -23,7 +23,7 @@ import {
   GithubPlatform,
   type GithubAppSeed,
 } from './github/githubPlatform';
-import { inbox } from './inbox';
+import { allChats, inbox } from './inbox';
 import { SandboxStateFile } from './persistence/stateFile';
 import { describeIssues } from './validation';
 import { wecomApi } from './wecom/api';
@@ -175,7 +175,7 @@ export async function startSandbox(
   app.use(
     inbox(
       [feishuInbox(feishu), dingtalkInbox(dingtalk), wecomInbox(wecom)],
-      feishuInboxChats(feishu),
+      allChats([feishuInboxChats(feishu), dingtalkInboxChats(dingtalk)]),
     ),
   );
 

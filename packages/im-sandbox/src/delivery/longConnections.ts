@@ -153,6 +153,11 @@ export class LongConnections {
   }
 
   /** Every open connection, of every app. */
+  /** The app's open connections. */
+  socketsOf(appId: string): WebSocket[] {
+    return [...(this.socketsByApp.get(appId) ?? [])];
+  }
+
   sockets(): WebSocket[] {
     return [...this.socketsByApp.values()].flatMap(sockets => [...sockets]);
   }

@@ -15,6 +15,12 @@ import {
   invalidParameter,
   permissionDenied,
 } from './errors';
+import {
+  createAndDeliverSchema,
+  deliverCard,
+  updateCard,
+  updateCardSchema,
+} from './cards';
 import { formCreateRequestSchema } from './forms';
 import { sendWorkNotice, workNoticeSchema } from './notices';
 import type { DingtalkPlatform } from './platform';
@@ -27,6 +33,7 @@ import type {
 } from './state';
 import {
   createInstanceRequestSchema,
+  executeTaskSchema,
   instanceResult,
   instanceStatus,
   terminateRequestSchema,
@@ -66,6 +73,15 @@ const listInstanceIdsSchema = z.object({
 });
 
 const requestId = () => randomBytes(8).toString('hex');
+
+/** A task's status and result as the read API reports them. */
+const TASK_STATES = {
+  PENDING: { status: 'RUNNING', result: 'NONE' },
+  APPROVED: { status: 'COMPLETED', result: 'AGREE' },
+  REJECTED: { status: 'COMPLETED', result: 'REFUSE' },
+  DONE: { status: 'CANCELED', result: 'NONE' },
+  TRANSFERRED: { status: 'COMPLETED', result: 'REDIRECTED' },
+} as const;
 
 export function dingtalkApi(platform: DingtalkPlatform): Router {
   const { state } = platform;
@@ -422,6 +438,78 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
     }),
   );
 
+  // ExecuteProcessInstance: an approver's own pending task agreed or refused, as them.
+  router.post(
+    '/v1.0/workflow/processInstances/execute',
+    operation('task.execute', req => {
+      const request = input(executeTaskSchema, req.body);
+      const instance = state.instances.get(request.processInstanceId);
+      if (!instance)
+        throw new DingtalkApiError(
+          400,
+          'processInstanceNotExist',
+          `process instance ${request.processInstanceId} does not exist`,
+        );
+      const task = instance.flow.tasks.find(
+        candidate => Number(candidate.id) === request.taskId,
+      );
+      if (!task || task.userId !== request.actionerUserId)
+        throw new DingtalkApiError(
+          400,
+          'taskNotExist',
+          `task ${request.taskId} is not ${request.actionerUserId}'s task of instance ${request.processInstanceId}`,
+        );
+      if (task.status !== 'PENDING')
+        throw new DingtalkApiError(
+          400,
+          'taskNotRunning',
+          `task ${request.taskId} is not running (it is ${TASK_STATES[task.status].status})`,
+        );
+      platform.decide(instance.processInstanceId, {
+        decision: request.result === 'agree' ? 'approve' : 'reject',
+        userId: request.actionerUserId,
+        ...(request.remark !== undefined && { comment: request.remark }),
+      });
+      return { success: true, result: true };
+    }),
+  );
+
+  router.post(
+    '/v1.0/card/instances/createAndDeliver',
+    operation('card.deliver', (req, app) => {
+      requirePermission(app, 'Card.Instance.Write');
+      const card = deliverCard(
+        state,
+        app.appKey,
+        input(createAndDeliverSchema, req.body),
+        Date.now(),
+      );
+      return {
+        success: true,
+        result: {
+          outTrackId: card.outTrackId,
+          deliverResults: [
+            {
+              spaceType: 'IM_GROUP',
+              spaceId: card.chatId,
+              success: true,
+              carrierId: requestId(),
+            },
+          ],
+        },
+      };
+    }),
+  );
+
+  router.put(
+    '/v1.0/card/instances',
+    operation('card.update', (req, app) => {
+      requirePermission(app, 'Card.Instance.Write');
+      updateCard(state, app.appKey, input(updateCardSchema, req.body));
+      return { success: true, result: true };
+    }),
+  );
+
   const badBody: ErrorRequestHandler = (error, _req, res, next) => {
     if (error?.type !== 'entity.parse.failed') {
       next(error);
@@ -436,15 +524,6 @@ export function dingtalkApi(platform: DingtalkPlatform): Router {
   router.use(paths, badBody);
   return router;
 }
-
-/** A task's status and result as the read API reports them. */
-const TASK_STATES = {
-  PENDING: { status: 'RUNNING', result: 'NONE' },
-  APPROVED: { status: 'COMPLETED', result: 'AGREE' },
-  REJECTED: { status: 'COMPLETED', result: 'REFUSE' },
-  DONE: { status: 'CANCELED', result: 'NONE' },
-  TRANSFERRED: { status: 'COMPLETED', result: 'REDIRECTED' },
-} as const;
 
 /** A component as the schema read reports it. */
 function schemaItem(component: DingtalkComponent): object {

@@ -7,10 +7,13 @@ import {
   input,
   operationsRoutes,
 } from '../control';
+import { cardClickSchema, cardSeenBy, clickCard } from './cards';
 import type { DingtalkPlatform } from './platform';
 import {
   DINGTALK_COMPONENT_TYPES,
   dingtalkAppSeedSchema,
+  dingtalkCardTemplateSeedSchema,
+  dingtalkChatSeedSchema,
   dingtalkFormSeedSchema,
   dingtalkUserSeedSchema,
 } from './seed';
@@ -216,6 +219,61 @@ export function dingtalkControlApi(platform: DingtalkPlatform): Router {
         ),
       );
     });
+
+    router.post('/chats', (req, res) => {
+      res.json(state.upsertChat(input(dingtalkChatSeedSchema, req.body)));
+    });
+    // A template published in the card platform's designer.
+    router.post('/card-templates', (req, res) => {
+      res.json(
+        state.upsertCardTemplate(
+          input(dingtalkCardTemplateSeedSchema, req.body),
+        ),
+      );
+    });
+    // A group's cards as everyone sees them (?user=<userId>: as that member sees them).
+    router.get('/chats/:chatId/cards', (req, res) => {
+      if (!state.chats.has(req.params.chatId))
+        throw new ControlError(404, `group ${req.params.chatId} not found`);
+      const user = input(
+        z.strictObject({ user: z.string().min(1).optional() }),
+        req.query,
+      ).user;
+      res.json(
+        [...state.cards.values()]
+          .filter(card => card.chatId === req.params.chatId)
+          .map(card => {
+            const seen = cardSeenBy(state, card, user);
+            return {
+              outTrackId: card.outTrackId,
+              templateId: card.templateId,
+              text: seen.lines.join('\n'),
+              buttons: seen.buttons.map(button => button.text),
+              ...(seen.input && { input: seen.input }),
+              data: card.data,
+            };
+          }),
+      );
+    });
+    // A member clicking a card's button (with what they typed in its input).
+    router.post(
+      '/chats/:chatId/cards/:outTrackId/click',
+      async (req, res, next) => {
+        try {
+          res.json(
+            await clickCard(
+              state,
+              platform.stream,
+              req.params.chatId,
+              req.params.outTrackId,
+              input(cardClickSchema, req.body),
+            ),
+          );
+        } catch (error) {
+          next(error);
+        }
+      },
+    );
 
     // The work notices a person received (?user=<userId>), or everyone's.
     router.get('/messages', (req, res) => {

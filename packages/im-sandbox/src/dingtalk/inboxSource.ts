@@ -1,4 +1,5 @@
-import type { InboxSource } from '../inbox';
+import type { InboxChats, InboxSource } from '../inbox';
+import { cardSeenBy, clickCard } from './cards';
 import type { DingtalkPlatform } from './platform';
 import { dingtalkInstanceView } from './views';
 
@@ -53,6 +54,57 @@ export function dingtalkInbox(dingtalk: DingtalkPlatform): InboxSource {
       }),
     decide: (id, decision, userId, comment) => {
       dingtalk.decide(id, { decision, userId, comment });
+    },
+  };
+}
+
+/** DingTalk's groups on the inbox: their cards as everyone sees them, and clicks as members make them. */
+export function dingtalkInboxChats(dingtalk: DingtalkPlatform): InboxChats {
+  const { state } = dingtalk;
+  return {
+    chats: () =>
+      [...state.chats.values()].map(chat => ({
+        chatId: chat.openConversationId,
+        name: chat.name,
+        members: chat.members.map(userId => ({
+          id: userId,
+          name: state.users.get(userId)?.name ?? userId,
+        })),
+        messages: [...state.cards.values()]
+          .filter(card => card.chatId === chat.openConversationId)
+          .map(card => {
+            const seen = cardSeenBy(state, card);
+            return {
+              messageId: card.outTrackId,
+              lines: seen.lines,
+              buttons: seen.buttons.map(button => ({
+                text: button.text,
+                withComment: seen.input !== undefined,
+              })),
+            };
+          }),
+      })),
+    click: async (chatId, outTrackId, click) => {
+      const result = await clickCard(
+        state,
+        dingtalk.stream,
+        chatId,
+        outTrackId,
+        {
+          userId: click.openId,
+          button: click.button,
+          ...(click.input?.comment !== undefined && {
+            input: click.input.comment,
+          }),
+        },
+      );
+      if (result.error) return { error: result.error };
+      // What the clicker alone now sees: their lines that the shared card does not show.
+      const shared = cardSeenBy(state, state.cards.get(outTrackId)!).lines;
+      const own = result.seen.filter(line => !shared.includes(line));
+      return {
+        toast: { type: 'info', content: own.join(' ') || 'Clicked.' },
+      };
     },
   };
 }

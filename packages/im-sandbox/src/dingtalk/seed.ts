@@ -77,15 +77,56 @@ export const dingtalkFormSeedSchema = z.object({
     ),
 });
 
+/** A group chat (群): its people (user ids) and the apps whose robot is in it. */
+export const dingtalkChatSeedSchema = z.object({
+  openConversationId: z
+    .string()
+    .regex(/^cid/, 'expected an openConversationId (cid…)'),
+  name: z.string().min(1),
+  members: z.array(z.string().min(1)),
+  /** AppKeys of the apps whose robot (robotCode = AppKey) is in the group. */
+  robots: z.array(z.string().min(1)).default([]),
+});
+
+/**
+ * A card template as made in the card platform's designer and published: the variables it
+ * declares, its lines (`${variable}` placeholders; a line whose variables are all empty is hidden),
+ * its callback buttons (shown when a variable is "true"), and the callback param its text input
+ * fills (a designer input writes a local variable the buttons send as that param).
+ */
+export const dingtalkCardTemplateSeedSchema = z.object({
+  templateId: z.string().min(1),
+  variables: z.array(z.string().min(1)).min(1),
+  lines: z.array(z.string()),
+  buttons: z
+    .array(
+      z.object({
+        actionId: z.string().min(1),
+        text: z.string().min(1),
+        shownWhen: z.string().min(1).optional(),
+        /** The callback's params; values may hold `${variable}` placeholders. */
+        params: z.record(z.string(), z.string()).optional(),
+      }),
+    )
+    .default([]),
+  input: z.string().min(1).optional(),
+});
+
 export const dingtalkSeedSchema = z.object({
   /** The corp the apps belong to; events name it as eventCorpId. */
   corpId: z.string().min(1).optional(),
   apps: z.array(dingtalkAppSeedSchema).optional(),
   users: z.array(dingtalkUserSeedSchema).optional(),
   forms: z.array(dingtalkFormSeedSchema).optional(),
+  chats: z.array(dingtalkChatSeedSchema).optional(),
+  cardTemplates: z.array(dingtalkCardTemplateSeedSchema).optional(),
 });
 
 export type DingtalkAppSeed = z.input<typeof dingtalkAppSeedSchema>;
 export type DingtalkUserSeed = z.input<typeof dingtalkUserSeedSchema>;
 export type DingtalkFormSeed = z.input<typeof dingtalkFormSeedSchema>;
+export type DingtalkChat = z.output<typeof dingtalkChatSeedSchema>;
+export type DingtalkCardTemplate = z.output<
+  typeof dingtalkCardTemplateSeedSchema
+>;
 export type DingtalkSeed = z.input<typeof dingtalkSeedSchema>;

@@ -9,13 +9,19 @@ import { type ApiCounts, emptyApiCounts } from '../platform/apiCounts';
 import { findByMobile } from '../platform/contacts';
 import { Faults } from '../platform/faults';
 import { Tokens } from '../platform/tokens';
-import type {
-  DingtalkAppSeed,
-  DingtalkComponentType,
-  DingtalkFormSeed,
-  DingtalkSeed,
-  DingtalkUserSeed,
+import {
+  dingtalkCardTemplateSeedSchema,
+  dingtalkChatSeedSchema,
+  type DingtalkAppSeed,
+  type DingtalkCardTemplate,
+  type DingtalkChat,
+  type DingtalkComponentType,
+  type DingtalkFormSeed,
+  type DingtalkSeed,
+  type DingtalkUserSeed,
 } from './seed';
+
+export type { DingtalkCardTemplate, DingtalkChat };
 
 // Everything one DingTalk corp knows, in memory.
 
@@ -32,11 +38,17 @@ export const DINGTALK_FAULT_ROUTES = [
   'user.get',
   'gateway.open',
   'message.send',
+  'card.deliver',
+  'card.update',
+  'task.execute',
 ] as const;
 export type DingtalkFaultRoute = (typeof DINGTALK_FAULT_ROUTES)[number];
 
 /** The permissions ("权限点") the sandbox checks; an app has them all unless one is taken away. */
-export const DINGTALK_PERMISSIONS = ['Workflow.Form.Write'] as const;
+export const DINGTALK_PERMISSIONS = [
+  'Workflow.Form.Write',
+  'Card.Instance.Write',
+] as const;
 export type DingtalkPermission = (typeof DINGTALK_PERMISSIONS)[number];
 
 export interface DingtalkApp extends Omit<DingtalkAppSeed, 'mode'> {
@@ -115,6 +127,20 @@ export interface WorkNotice {
   at: number;
 }
 
+/** An interactive card an app delivered to a group chat. */
+export interface DingtalkCard {
+  outTrackId: string;
+  appKey: string;
+  templateId: string;
+  chatId: string;
+  /** What everyone sees. */
+  data: Record<string, string>;
+  /** What one user sees over it, by user id. */
+  privateData: Record<string, Record<string, string>>;
+  callbackType: 'STREAM' | 'HTTP';
+  createdAt: number;
+}
+
 /** Calls a second per app and API that DingTalk's standard edition allows. */
 export const DINGTALK_STANDARD_QPS = 20;
 
@@ -124,6 +150,11 @@ export class DingtalkState {
   readonly users = new Map<string, DingtalkUser>();
   readonly forms = new Map<string, DingtalkForm>();
   readonly instances = new Map<string, DingtalkInstance>();
+  /** Group chats by openConversationId. */
+  readonly chats = new Map<string, DingtalkChat>();
+  readonly cardTemplates = new Map<string, DingtalkCardTemplate>();
+  /** Cards by outTrackId. */
+  readonly cards = new Map<string, DingtalkCard>();
   /** Work notices by recipient, oldest first. */
   readonly notices = new Map<string, WorkNotice[]>();
   readonly tokens = new Tokens();
@@ -172,6 +203,22 @@ export class DingtalkState {
     seed.apps?.forEach(app => this.upsertApp(app));
     seed.users?.forEach(user => this.upsertUser(user));
     seed.forms?.forEach(form => this.upsertForm(form));
+    seed.chats?.forEach(chat =>
+      this.upsertChat(dingtalkChatSeedSchema.parse(chat)),
+    );
+    seed.cardTemplates?.forEach(template =>
+      this.upsertCardTemplate(dingtalkCardTemplateSeedSchema.parse(template)),
+    );
+  }
+
+  upsertChat(chat: DingtalkChat): DingtalkChat {
+    this.chats.set(chat.openConversationId, chat);
+    return chat;
+  }
+
+  upsertCardTemplate(template: DingtalkCardTemplate): DingtalkCardTemplate {
+    this.cardTemplates.set(template.templateId, template);
+    return template;
   }
 
   /** Replaces the app's settings; its events switch and revoked permissions survive. */
@@ -232,6 +279,9 @@ export class DingtalkState {
         forms: [...this.forms],
         instances: [...this.instances],
         notices: [...this.notices],
+        chats: [...this.chats],
+        cardTemplates: [...this.cardTemplates],
+        cards: [...this.cards],
       },
       counters: { task: this.taskCounter, notice: this.noticeCounter },
     };
@@ -245,6 +295,9 @@ export class DingtalkState {
       withRestoredFlow(instance, this.nextTaskId),
     );
     restoreTable(this.notices, snapshot.tables.notices);
+    restoreTable(this.chats, snapshot.tables.chats);
+    restoreTable(this.cardTemplates, snapshot.tables.cardTemplates);
+    restoreTable(this.cards, snapshot.tables.cards);
     this.taskCounter = snapshot.counters.task ?? 0;
     this.noticeCounter = snapshot.counters.notice ?? 0;
   }
@@ -253,6 +306,7 @@ export class DingtalkState {
   reset(): void {
     this.instances.clear();
     this.notices.clear();
+    this.cards.clear();
     for (const [processCode, form] of this.forms)
       if (form.createdByApp !== undefined) this.forms.delete(processCode);
     for (const app of this.apps.values()) app.revokedPermissions = [];

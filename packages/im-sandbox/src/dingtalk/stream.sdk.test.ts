@@ -1,7 +1,7 @@
-import axios from 'axios';
 import { DWClient, type DWClientDownStream, EventAck } from 'dingtalk-stream';
 import type { Sandbox } from '../server';
 import { DINGTALK_APP, dingtalk } from '../testing/dingtalk';
+import { routeSdkToSandbox } from './__testUtils__/sdkGateway';
 import { control, startTestSandbox, waitFor } from '../testing/sandbox';
 
 // The official dingtalk-stream SDK's DWClient as the client of the sandbox's Stream gateway.
@@ -11,12 +11,11 @@ const STREAM_APP = {
   appKey: 'dingstreamapp',
   mode: 'stream' as const,
 };
-const GATEWAY = 'https://api.dingtalk.com/v1.0/gateway/connections/open';
 
 describe('the DingTalk Stream gateway', () => {
   let sandbox: Sandbox;
   let client: DWClient | undefined;
-  let interceptor: number;
+  let unroute: () => void;
 
   beforeEach(async () => {
     sandbox = await startTestSandbox({
@@ -24,19 +23,12 @@ describe('the DingTalk Stream gateway', () => {
       dingtalkStreamPingIntervalMs: 100,
     });
     await control(sandbox).post('/dingtalk/apps', STREAM_APP);
-    // The SDK has the gateway URL built in: send its own request to the sandbox instead.
-    interceptor = axios.interceptors.request.use(config =>
-      config.url === GATEWAY
-        ? { ...config, url: `${sandbox.url}/v1.0/gateway/connections/open` }
-        : config,
-    );
-    jest.spyOn(console, 'info').mockImplementation(() => undefined);
+    unroute = routeSdkToSandbox(sandbox);
   });
   afterEach(async () => {
     client?.disconnect();
     client = undefined;
-    axios.interceptors.request.eject(interceptor);
-    jest.restoreAllMocks();
+    unroute();
     await sandbox.close();
   });
 

@@ -11,6 +11,8 @@ import type { DingtalkState } from './state';
 // POST /v1.0/gateway/connections/open returns {endpoint, ticket}; the WebSocket carries JSON
 // frames {specVersion, type: SYSTEM|EVENT|CALLBACK, headers, data}; the client answers SYSTEM
 // pings by echoing them and acks each EVENT with {code: 200, headers: {messageId}, data: '{"status":"SUCCESS"}'}.
+// A CALLBACK (card clicks) goes only to a connection that subscribed to its topic, and is answered
+// with {code: 200, headers: {messageId}, data: '{"response": …}'}.
 
 export const DINGTALK_STREAM_PATH = '/dingtalk/stream/connect';
 
@@ -30,7 +32,7 @@ const ackSchema = z.object({
 });
 
 const frame = (
-  type: 'SYSTEM' | 'EVENT',
+  type: 'SYSTEM' | 'EVENT' | 'CALLBACK',
   headers: Record<string, string>,
   data: string,
 ) =>
@@ -48,6 +50,10 @@ const frame = (
 export class DingtalkStream {
   private readonly tickets = new Tickets();
   private readonly connectionIds = new WeakMap<WebSocket, string>();
+  /** The CALLBACK topics a ticket's connection subscribed to when it was opened. */
+  private readonly ticketTopics = new Map<string, string[]>();
+  private readonly callbackTopics = new WeakMap<WebSocket, string[]>();
+  private readonly awaiting = new Map<string, (data: string) => void>();
 
   constructor(
     private readonly state: DingtalkState,
@@ -107,9 +113,16 @@ export class DingtalkStream {
           });
           return;
         }
+        const ticket = this.tickets.issue(app.appKey);
+        this.ticketTopics.set(
+          ticket,
+          request.data.subscriptions
+            .filter(subscription => subscription.type === 'CALLBACK')
+            .map(subscription => subscription.topic),
+        );
         res.json({
           endpoint: `ws://${req.get('host')}${DINGTALK_STREAM_PATH}`,
-          ticket: this.tickets.issue(app.appKey),
+          ticket,
         });
       },
     );
@@ -120,9 +133,12 @@ export class DingtalkStream {
     return {
       path: DINGTALK_STREAM_PATH,
       authorize: url => this.tickets.redeem(url.searchParams.get('ticket')),
-      connected: (socket, appKey) => {
+      connected: (socket, appKey, url) => {
         const connectionId = randomUUID();
         this.connectionIds.set(socket, connectionId);
+        const ticket = url.searchParams.get('ticket') ?? '';
+        this.callbackTopics.set(socket, this.ticketTopics.get(ticket) ?? []);
+        this.ticketTopics.delete(ticket);
         socket.on('message', (data: Buffer) => this.receive(data));
         socket.send(
           frame(
@@ -134,6 +150,40 @@ export class DingtalkStream {
         this.connections.attach(appKey, socket);
       },
     };
+  }
+
+  /**
+   * Pushes a CALLBACK to one of the app's connections subscribed to its topic and answers what the
+   * app sent back (its ack's data); rejects when none is subscribed or no answer comes in time.
+   */
+  callback(
+    appKey: string,
+    topic: string,
+    data: string,
+    timeoutMs: number,
+  ): Promise<string> {
+    const socket = this.connections
+      .socketsOf(appKey)
+      .find(candidate => this.callbackTopics.get(candidate)?.includes(topic));
+    if (!socket)
+      return Promise.reject(
+        new Error(
+          `app ${appKey} has no Stream connection subscribed to CALLBACK ${topic}`,
+        ),
+      );
+    const messageId = randomUUID();
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.awaiting.delete(messageId);
+        reject(new Error(`no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.awaiting.set(messageId, answer => {
+        clearTimeout(timer);
+        this.awaiting.delete(messageId);
+        resolve(answer);
+      });
+      socket.send(frame('CALLBACK', { messageId, topic }, data));
+    });
   }
 
   /** Pings every connection, as the gateway does to keep them alive. */
@@ -158,6 +208,11 @@ export class DingtalkStream {
     }
     const ack = ackSchema.safeParse(parsed);
     if (!ack.success || ack.data.code !== 200) return;
+    const answered = this.awaiting.get(ack.data.headers.messageId);
+    if (answered) {
+      answered(ack.data.data ?? '');
+      return;
+    }
     // "LATER" asks for the event again later: no ack.
     const status = safeStatus(ack.data.data);
     if (status === undefined || status === 'SUCCESS')

@@ -201,6 +201,15 @@ export function decide(
   return toEvents(instance, changes);
 }
 
+export const executeTaskSchema = z.object({
+  processInstanceId: z.string().min(1),
+  result: z.enum(['agree', 'refuse']),
+  actionerUserId: z.string().min(1),
+  taskId: z.number().int().positive(),
+  remark: z.string().max(2000).optional(),
+  file: z.unknown().optional(),
+});
+
 export const redirectRequestSchema = z.strictObject({
   /** The approver whose pending task is handed on. */
   fromUserId: z.string().min(1),

@@ -41,6 +41,28 @@ export const DINGTALK_SEED: NonNullable<SandboxSeed['dingtalk']> = {
   ],
 };
 
+/** A group with a robot, and a published card template that decides with a comment. */
+export const DINGTALK_CHAT = {
+  openConversationId: 'cidReleaseRoom==',
+  name: 'Release room',
+  members: ['alice', 'bob', 'carol'],
+  robots: ['dingstreamapp'],
+};
+export const DINGTALK_CARD_TEMPLATE = {
+  templateId: 'approval-card.schema',
+  variables: ['title', 'status', 'decidable', 'notice'],
+  lines: ['${title}', 'Status: ${status}', '${notice}'],
+  buttons: [
+    {
+      actionId: 'approve',
+      text: 'Approve',
+      shownWhen: 'decidable',
+      params: { action: 'approve', title: '${title}' },
+    },
+  ],
+  input: 'comment',
+};
+
 export const DINGTALK_INSTANCE_REQUEST = {
   originatorUserId: 'bot',
   processCode: 'PROC-DEPLOY',
@@ -67,6 +89,8 @@ export async function dingtalk(
       call<T>(sandbox.url, 'GET', path, { headers }),
     post: <T = any>(path: string, body?: unknown) =>
       call<T>(sandbox.url, 'POST', path, { body: body ?? {}, headers }),
+    put: <T = any>(path: string, body?: unknown) =>
+      call<T>(sandbox.url, 'PUT', path, { body: body ?? {}, headers }),
     async createInstance(
       overrides: Record<string, unknown> = {},
     ): Promise<string> {
