@@ -180,6 +180,11 @@ export interface Config {
           aesKey?: string;
           /** The app's AgentId, sent with new instances. */
           agentId?: number;
+          /**
+           * The card template (built and published in DingTalk's card designer) group chat cards
+           * are made from; cards need `stream`.
+           */
+          cardTemplateId?: string;
           /** `callback` (default), `stream` (no public URL needed) or `poll`. */
           connectionMode?: 'callback' | 'stream' | 'poll';
           /** The user the app opens approvals for: a DingTalk userId or a mobile. */

@@ -265,6 +265,7 @@ export const imApprovalPlugin = createBackendPlugin({
           load: () => managedSettings.integrations.current(),
           onEvents: integration => events =>
             intake.apply(integration, events, 'connection'),
+          onCardClick: integration => click => cards.click(integration, click),
         });
         intake.onReceived(id => connections.received(id));
         // An integration changed here is followed at once; other replicas hear of it on their own

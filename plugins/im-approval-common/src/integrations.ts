@@ -240,6 +240,15 @@ export const dingtalkIntegrationSchema = z
       .optional(),
     /** The app's AgentId, sent as `microappAgentId` with new instances when set. */
     agentId: positiveInteger().optional(),
+    /**
+     * The card platform template (卡片模板 ID) group chat cards are made from, built and published
+     * in DingTalk's card designer with the variables the README lists. Cards need `stream`.
+     */
+    cardTemplateId: z
+      .string({ error: 'must be text' })
+      .trim()
+      .min(1, REQUIRED)
+      .optional(),
     connectionMode: modeOf(PROVIDER_CONNECTION_MODES.dingtalk),
   })
   .superRefine(

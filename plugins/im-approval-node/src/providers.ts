@@ -463,5 +463,10 @@ export interface ImProvider<I extends Integration = Integration> {
    * task for the approver). Absent: no cards.
    */
   cards?: 'decide' | 'link';
+  /**
+   * What an integration still lacks for cards, as a sentence naming the setting (DingTalk's card
+   * template, its Stream connection); undefined when it has all. Absent: nothing beyond `cards`.
+   */
+  cardsNeed?(integration: I): string | undefined;
   createClient(integration: I, deps: ImProviderDeps): ImClient;
 }

@@ -459,3 +459,40 @@ export function mergeSeeds(
   }
   return seed;
 }
+
+/**
+ * The group chat card template as the README has operators build it in DingTalk's card designer:
+ * its variables, what it shows, and Approve and Reject sending the comment typed above them.
+ */
+export const DINGTALK_CARD_TEMPLATE = {
+  templateId: 'e2e-approval-card.schema',
+  variables: [
+    'approvalId',
+    'title',
+    'status',
+    'details',
+    'waitingOn',
+    'outcome',
+    'comment',
+    'decidable',
+    'instanceUrl',
+    'approvalUrl',
+    'notice',
+  ],
+  lines: [
+    '${title}',
+    '${status}',
+    '${details}',
+    'Waiting on: ${waitingOn}',
+    '${outcome}',
+    'Comment: ${comment}',
+    '${notice}',
+    'Open in DingTalk: ${instanceUrl}',
+    'Open in Backstage: ${approvalUrl}',
+  ],
+  buttons: [
+    { actionId: 'approve', text: 'Approve', shownWhen: 'decidable' },
+    { actionId: 'reject', text: 'Reject', shownWhen: 'decidable' },
+  ],
+  input: 'comment',
+};

@@ -85,8 +85,8 @@ describe('ApprovalCards', () => {
   it('says on the timeline why a group chat of an IM without cards sees nothing', async () => {
     const core = await scriptedCore({
       templates: [template({ approvers: ['bob'], groupChat: CHAT })],
+      withoutCards: true,
     });
-    core.im.postCard = undefined as never;
     const { approval } = await core.service.create(
       { template: 'deploy', idempotencyKey: 'run-1', variables: {} },
       caller(),
@@ -94,7 +94,7 @@ describe('ApprovalCards', () => {
     await core.cards.post(approval);
     const [created] = await core.store.timeline(approval.id);
     expect(created.message).toContain(
-      `no card in group chat ${CHAT}: cards in group chats are built for Feishu only, not yet for scripted`,
+      `no card in group chat ${CHAT}: cards in group chats are not built for scripted`,
     );
     expect(await core.store.cardOf(approval.id)).toBeUndefined();
   });

@@ -269,6 +269,9 @@ export class ApprovalService {
     const { timeout, caller, context, approvers, ...approvalFields } = request;
     await this.requireForm(template);
     const client = this.transitions.clientOf(integration);
+    const noCards =
+      template.groupChat !== undefined &&
+      this.transitions.cardsUnavailable(integration);
     const people = await this.people.resolveStages({
       template,
       provider: integration.provider,
@@ -316,7 +319,7 @@ export class ApprovalService {
         context,
         expiresAt: new Date(Date.now() + timeout * 1000),
         ...followUps(template, people.escalateTo, timeout),
-        ...(template.groupChat && client.postCard
+        ...(template.groupChat && !noCards
           ? { cardChat: template.groupChat }
           : {}),
       },
@@ -329,10 +332,8 @@ export class ApprovalService {
           `expires in ${formatDuration(timeout)}`,
           ...followUpNotes(template, people.escalateTo, timeout),
           // A template from app-config is not checked when saved: say why its chat sees nothing.
-          ...(template.groupChat && !client.postCard
-            ? [
-                `no card in group chat ${template.groupChat}: cards in group chats are built for Feishu only, not yet for ${integration.provider}`,
-              ]
+          ...(noCards
+            ? [`no card in group chat ${template.groupChat}: ${noCards}`]
             : []),
           ...(people.cc.length > 0
             ? [`CC (told, cannot decide): ${people.cc.join(', ')}`]

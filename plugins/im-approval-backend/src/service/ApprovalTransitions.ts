@@ -222,6 +222,11 @@ export class ApprovalTransitions {
     return integration;
   }
 
+  /** Why the integration cannot post group chat cards; undefined when it can. */
+  cardsUnavailable(integration: Integration): string | undefined {
+    return this.options.clients.cardsUnavailable(integration);
+  }
+
   clientOf(integration: Integration): ImClient {
     return this.options.clients.forIntegration(integration);
   }

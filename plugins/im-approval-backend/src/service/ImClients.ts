@@ -55,9 +55,12 @@ export class ImClients {
     );
   }
 
-  /** What a group chat card of this integration's IM can do: decide, link to the IM's request, or nothing. */
-  cardsOf(integration: Integration): ImProvider['cards'] {
-    return this.providers.get(integration.provider)?.cards;
+  /** Why this integration cannot post group chat cards, naming what to change; undefined when it can. */
+  cardsUnavailable(integration: Integration): string | undefined {
+    const provider = this.providers.get(integration.provider);
+    if (!provider?.cards)
+      return `cards in group chats are not built for ${integration.provider}`;
+    return provider.cardsNeed?.(integration);
   }
 
   /** A client for settings not saved yet: never cached, so it cannot replace the saved app's client. */

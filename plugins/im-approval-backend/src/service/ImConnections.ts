@@ -7,6 +7,7 @@ import {
   type ProviderId,
 } from '@im-approval/plugin-im-approval-common';
 import type {
+  ImCardClickHandler,
   ImConnection,
   ImConnectionObserver,
   ImEventHandler,
@@ -34,6 +35,8 @@ export interface ImConnectionsOptions {
   logger: LoggerService;
   load: () => Promise<CurrentIntegrations>;
   onEvents: (integration: Integration) => ImEventHandler;
+  /** Card clicks that come over an integration's connection. */
+  onCardClick?: (integration: Integration) => ImCardClickHandler;
   /** Backoff between attempts to reopen a connection that failed: doubles from `minMs` up to `maxMs`. */
   retry?: { minMs: number; maxMs: number };
 }
@@ -231,6 +234,7 @@ export class ImConnections {
       const connection = await client.connect(
         this.options.onEvents(integration),
         this.observer(held, generation),
+        this.options.onCardClick?.(integration),
       );
       if (held.closed || generation !== held.generation) {
         await connection.close();

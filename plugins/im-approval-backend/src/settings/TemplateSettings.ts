@@ -173,10 +173,10 @@ export class TemplateSettings {
       throw new InputError(
         `body.integration: there is no integration "${template.integration}"`,
       );
-    if (template.groupChat !== undefined && !this.clients.cardsOf(integration))
-      throw new InputError(
-        `body.groupChat: cards in group chats are built for Feishu only, not yet for ${integration.provider}`,
-      );
+    const noCards =
+      template.groupChat !== undefined &&
+      this.clients.cardsUnavailable(integration);
+    if (noCards) throw new InputError(`body.groupChat: ${noCards}`);
     const form = existingFormOf(template);
     if (form === undefined) return;
     try {

@@ -35,6 +35,12 @@ export const dingtalk: ProviderDescriptor = {
       help: 'Optional: sent with new approvals as the app they come from.',
     },
     {
+      name: 'cardTemplateId',
+      label: 'Card template ID',
+      modes: ['stream'],
+      help: 'Optional: the card template (built in DingTalk’s card designer, published) that group chat cards are made from; see the README for its variables.',
+    },
+    {
       name: 'initiator',
       label: 'Initiator',
       required: true,
@@ -94,8 +100,9 @@ export const dingtalk: ProviderDescriptor = {
           , <code>fieldMobile</code>, and for approvals{' '}
           <code>Workflow.Form.Read</code>, <code>Workflow.Form.Write</code>,{' '}
           <code>Workflow.Instance.Read</code>,{' '}
-          <code>Workflow.Instance.Write</code>. Without the contact ones
-          approver details come back empty.
+          <code>Workflow.Instance.Write</code>, and for group chat cards{' '}
+          <code>Card.Instance.Write</code>. Without the contact ones approver
+          details come back empty.
         </>
       ),
     },

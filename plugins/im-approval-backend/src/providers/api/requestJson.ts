@@ -8,7 +8,7 @@ export interface JsonRequest {
   /** The IM's name and the operation, for error messages: "Could not reach DingTalk … to read an instance". */
   im: string;
   operation: string;
-  method: 'GET' | 'POST' | 'PATCH';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT';
   url: URL;
   headers?: Record<string, string>;
   body?: unknown;
@@ -99,7 +99,7 @@ export async function requestJson(
 export interface ApiCall {
   /** A name for the operation in error messages, e.g. "create an approval instance". */
   operation: string;
-  method: 'GET' | 'POST' | 'PATCH';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT';
   path: string;
   query?: Record<string, string>;
   body?: unknown;

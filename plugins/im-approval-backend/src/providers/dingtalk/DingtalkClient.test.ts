@@ -1395,3 +1395,137 @@ describe('DingtalkClient work notices', () => {
     });
   });
 });
+
+describe('DingtalkClient group chat cards', () => {
+  const carded = () =>
+    new DingtalkClient(
+      dingtalkIntegrationSchema.parse({
+        ...integration,
+        connectionMode: 'stream',
+        cardTemplateId: 'tpl.schema',
+      }),
+      {
+        logger: mockServices.logger.mock(),
+        callbackMaxAgeSeconds: 300,
+        keepToRateLimits: true,
+      },
+    );
+  const card = {
+    approvalId: 'a1',
+    title: 'Deploy api',
+    test: true,
+    context: [
+      { kind: 'repository' as const, label: 'Repository', value: 'acme/api' },
+    ],
+    fields: [{ label: 'Reason', value: '<b>hotfix</b>' }],
+    state: 'pending' as const,
+    waitingOn: ['Alice Chen', 'Bob Li'],
+  };
+
+  it('delivers the card from the template to the group by the app’s robot, its variables strings shown as written', async () => {
+    tokenOnce();
+    let sent: any;
+    nock(API)
+      .post('/v1.0/card/instances/createAndDeliver', body => {
+        sent = body;
+        return true;
+      })
+      .reply(200, { success: true, result: { outTrackId: 'im-approval-a1' } });
+    await expect(carded().postCard('cidRoom==', card)).resolves.toBe(
+      'im-approval-a1',
+    );
+    expect(sent).toMatchObject({
+      cardTemplateId: 'tpl.schema',
+      outTrackId: 'im-approval-a1',
+      callbackType: 'STREAM',
+      openSpaceId: 'dtv1.card//IM_GROUP.cidRoom==',
+      imGroupOpenDeliverModel: { robotCode: 'dingappkey' },
+      cardData: {
+        cardParamMap: {
+          approvalId: 'a1',
+          title: '[Test] Deploy api',
+          status: 'Pending',
+          details: 'Repository: acme/api\nReason: <b>hotfix</b>',
+          waitingOn: 'Alice Chen, Bob Li',
+          decidable: 'true',
+          outcome: '',
+        },
+      },
+    });
+    expect(
+      Object.values(sent.cardData.cardParamMap).every(
+        value => typeof value === 'string',
+      ),
+    ).toBe(true);
+  });
+
+  it('updates the card an earlier attempt delivered when DingTalk refuses the outTrackId again; else the refusal stands', async () => {
+    tokenOnce();
+    nock(API)
+      .post('/v1.0/card/instances/createAndDeliver')
+      .times(2)
+      .reply(400, { code: 'param.outTrackId.duplicate', message: 'used' });
+    nock(API)
+      .put('/v1.0/card/instances', body => body.outTrackId === 'im-approval-a1')
+      .reply(200, { success: true, result: true });
+    const dingtalk = carded();
+    await expect(dingtalk.postCard('cidRoom==', card)).resolves.toBe(
+      'im-approval-a1',
+    );
+    nock(API)
+      .put('/v1.0/card/instances')
+      .reply(400, { code: 'param.outTrackId.invalid', message: 'no card' });
+    await expect(dingtalk.postCard('cidRoom==', card)).rejects.toMatchObject({
+      kind: 'invalid_request',
+      message: expect.stringContaining('used'),
+    });
+  });
+
+  it('says cards need the card template, calling nothing', async () => {
+    await expect(client().postCard('cidRoom==', card)).rejects.toMatchObject({
+      kind: 'invalid_request',
+      message: expect.stringContaining(
+        'set cardTemplateId on integration "dingtalk-test"',
+      ),
+    });
+  });
+
+  it('executes the approver’s own running task with the comment as remark, and says when they have none', async () => {
+    tokenOnce();
+    nock(API)
+      .get('/v1.0/workflow/processInstances')
+      .query({ processInstanceId: 'i1' })
+      .times(2)
+      .reply(
+        200,
+        instance({
+          tasks: [
+            { taskId: 11, userId: 'alice', status: 'COMPLETED' },
+            { taskId: 12, userId: 'bob', status: 'RUNNING' },
+          ],
+        }),
+      );
+    let executed: unknown;
+    nock(API)
+      .post('/v1.0/workflow/processInstances/execute', body => {
+        executed = body;
+        return true;
+      })
+      .reply(200, { success: true, result: true });
+    const dingtalk = carded();
+    await dingtalk.decideTask('i1', 'bob', 'reject', 'not today');
+    expect(executed).toEqual({
+      processInstanceId: 'i1',
+      taskId: 12,
+      actionerUserId: 'bob',
+      result: 'refuse',
+      remark: 'not today',
+    });
+    await expect(
+      dingtalk.decideTask('i1', 'alice', 'approve'),
+    ).rejects.toMatchObject({
+      kind: 'invalid_request',
+      message: 'alice has no running task of DingTalk instance i1',
+    });
+  });
+});

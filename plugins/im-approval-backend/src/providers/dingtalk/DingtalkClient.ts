@@ -2,6 +2,8 @@ import type { DingtalkIntegration } from '@im-approval/plugin-im-approval-common
 import {
   ImApiError,
   type ImCallbackRequest,
+  type ImCard,
+  type ImCardClickHandler,
   type ImClient,
   type ImConnectionObserver,
   type ImEventHandler,
@@ -30,6 +32,7 @@ import { fillForm, withContext } from '../formFields';
 import { instanceRef } from '../instanceRef';
 import { DingtalkApi } from './DingtalkApi';
 import { DingtalkCallbackVerifier } from './dingtalkCallback';
+import { dingtalkCardData, dingtalkOutTrackId } from './dingtalkCard';
 import {
   checkDingtalkStages,
   dingtalkFormBody,
@@ -95,6 +98,7 @@ const instanceSchema = z.object({
     tasks: z
       .array(
         z.object({
+          taskId: z.union([z.number(), z.string()]).optional(),
           userId: z.string().optional(),
           status: z.string().optional(),
           result: z.string().optional(),
@@ -551,12 +555,118 @@ export class DingtalkClient implements ImClient {
     });
   }
 
-  connect(onEvents: ImEventHandler, observer: ImConnectionObserver) {
+  /**
+   * An interactive card from the app's robot (robotCode = AppKey; the robot must be in the group),
+   * made from the integration's card template, its clicks called back over Stream. Its outTrackId
+   * is the approval's: a card an earlier attempt delivered (its answer lost) is updated instead.
+   */
+  async postCard(chatId: string, card: ImCard) {
+    const cardTemplateId = this.cardTemplateId();
+    const outTrackId = dingtalkOutTrackId(card.approvalId);
+    try {
+      await this.api.call(
+        {
+          operation: 'deliver a card to a group chat',
+          method: 'POST',
+          path: '/v1.0/card/instances/createAndDeliver',
+          body: {
+            cardTemplateId,
+            outTrackId,
+            callbackType: 'STREAM',
+            cardData: { cardParamMap: dingtalkCardData(card) },
+            openSpaceId: `dtv1.card//IM_GROUP.${chatId}`,
+            imGroupOpenSpaceModel: { supportForward: false },
+            imGroupOpenDeliverModel: { robotCode: this.integration.appKey },
+            userIdType: 1,
+          },
+        },
+        z.object({ result: z.looseObject({}).optional() }).loose(),
+      );
+    } catch (error) {
+      if (!(error instanceof ImApiError) || error.transient) throw error;
+      // Delivered before under this outTrackId? Then it updates; if not, the first refusal stands.
+      await this.updateCard(outTrackId, card).catch(() => {
+        throw error;
+      });
+    }
+    return outTrackId;
+  }
+
+  /** Replaces the card's data for everyone in the group. */
+  async updateCard(cardId: string, card: ImCard) {
+    await this.api.call(
+      {
+        operation: 'update a card',
+        method: 'PUT',
+        path: '/v1.0/card/instances',
+        body: {
+          outTrackId: cardId,
+          cardData: { cardParamMap: dingtalkCardData(card) },
+          cardUpdateOptions: { updateCardDataByKey: false },
+          userIdType: 1,
+        },
+      },
+      z.object({ result: z.unknown().optional() }).loose(),
+    );
+  }
+
+  /** Agrees or refuses the approver's own running task of the instance, as them (ExecuteProcessInstance). */
+  async decideTask(
+    instanceId: string,
+    approverId: string,
+    action: 'approve' | 'reject',
+    comment?: string,
+  ) {
+    const { result: instance } = await this.instance(instanceId);
+    const task = instance.tasks.find(
+      candidate =>
+        candidate.userId === approverId &&
+        candidate.status === 'RUNNING' &&
+        candidate.taskId !== undefined,
+    );
+    if (!task)
+      throw new ImApiError(
+        'invalid_request',
+        `${approverId} has no running task of DingTalk instance ${instanceId}`,
+      );
+    await this.api.call(
+      {
+        operation: 'execute an approval task',
+        method: 'POST',
+        path: '/v1.0/workflow/processInstances/execute',
+        body: {
+          processInstanceId: instanceId,
+          taskId: Number(task.taskId),
+          actionerUserId: approverId,
+          result: action === 'approve' ? 'agree' : 'refuse',
+          ...(comment && { remark: comment }),
+        },
+      },
+      z.object({ result: z.unknown().optional() }).loose(),
+    );
+  }
+
+  private cardTemplateId(): string {
+    const { cardTemplateId } = this.integration;
+    if (!cardTemplateId)
+      throw new ImApiError(
+        'invalid_request',
+        `DingTalk cards are made from a card template: set cardTemplateId on integration "${this.integration.id}"`,
+      );
+    return cardTemplateId;
+  }
+
+  connect(
+    onEvents: ImEventHandler,
+    observer: ImConnectionObserver,
+    onCardClick?: ImCardClickHandler,
+  ) {
     return openDingtalkStream(
       this.integration,
       this.deps.logger,
       onEvents,
       observer,
+      onCardClick,
     );
   }
 

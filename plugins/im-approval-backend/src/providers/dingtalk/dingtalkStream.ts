@@ -1,6 +1,7 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { DingtalkIntegration } from '@im-approval/plugin-im-approval-common';
 import type {
+  ImCardClickHandler,
   ImConnection,
   ImConnectionObserver,
   ImEventHandler,
@@ -8,6 +9,11 @@ import type {
 import { z } from 'zod';
 import { apiUrl, requestJson } from '../api/requestJson';
 import { dingtalkApprovalEvent } from './dingtalkCallback';
+import {
+  DINGTALK_CARD_TOPIC,
+  dingtalkCardAnswer,
+  parseDingtalkCardClick,
+} from './dingtalkCard';
 
 const RECONNECT_MIN_MS = 1_000;
 const RECONNECT_MAX_MS = 30_000;
@@ -46,6 +52,7 @@ class DingtalkStreamConnection implements ImConnection {
     private readonly logger: LoggerService,
     private readonly onEvents: ImEventHandler,
     private readonly observer: ImConnectionObserver,
+    private readonly onCardClick?: ImCardClickHandler,
   ) {}
 
   async open(): Promise<void> {
@@ -97,7 +104,13 @@ class DingtalkStreamConnection implements ImConnection {
         clientId: this.integration.appKey,
         clientSecret: this.integration.appSecret,
         ua: 'im-approval',
-        subscriptions: [{ type: 'EVENT', topic: '*' }],
+        subscriptions: [
+          { type: 'EVENT', topic: '*' },
+          // Card clicks come as CALLBACKs of this topic, to connections that ask for them.
+          ...(this.onCardClick
+            ? [{ type: 'CALLBACK', topic: DINGTALK_CARD_TOPIC }]
+            : []),
+        ],
       },
     });
     const endpoint = endpointSchema.safeParse(json);
@@ -149,6 +162,10 @@ class DingtalkStreamConnection implements ImConnection {
         );
       return;
     }
+    if (frame.type === 'CALLBACK' && frame.headers.messageId) {
+      await this.answerCallback(socket, frame, frame.headers.messageId);
+      return;
+    }
     if (frame.type !== 'EVENT' || !frame.headers.messageId) return;
     let event: ReturnType<typeof dingtalkApprovalEvent>;
     try {
@@ -175,16 +192,49 @@ class DingtalkStreamConnection implements ImConnection {
         );
       }
     }
+    this.answer(socket, frame.headers.messageId, { status });
+  }
+
+  /**
+   * A card click: decided (or refused) before DingTalk hears back, within its 2 s. A callback that
+   * is not a click on one of the backend's cards is answered empty, so it is not pushed again.
+   */
+  private async answerCallback(
+    socket: WebSocket,
+    frame: Frame,
+    messageId: string,
+  ) {
+    const click =
+      frame.headers.topic === DINGTALK_CARD_TOPIC
+        ? parseDingtalkCardClick(frame.data, messageId)
+        : undefined;
+    let response: object = {};
+    if (click && this.onCardClick) {
+      try {
+        response = dingtalkCardAnswer(await this.onCardClick(click));
+      } catch (error) {
+        this.logger.warn(
+          `DingTalk Stream for integration ${this.integration.id}: card click on approval ${click.approvalId} failed: ${(error as Error).message}`,
+        );
+        response = dingtalkCardAnswer({
+          toast: {
+            kind: 'error',
+            text: 'Not recorded: the approval service failed; try again.',
+          },
+        });
+      }
+    }
+    this.answer(socket, messageId, { response });
+  }
+
+  private answer(socket: WebSocket, messageId: string, data: object) {
     if (socket.readyState !== WebSocket.OPEN) return;
     socket.send(
       JSON.stringify({
         code: 200,
-        headers: {
-          contentType: 'application/json',
-          messageId: frame.headers.messageId,
-        },
+        headers: { contentType: 'application/json', messageId },
         message: 'OK',
-        data: JSON.stringify({ status }),
+        data: JSON.stringify(data),
       }),
     );
   }
@@ -196,12 +246,14 @@ export async function openDingtalkStream(
   logger: LoggerService,
   onEvents: ImEventHandler,
   observer: ImConnectionObserver,
+  onCardClick?: ImCardClickHandler,
 ): Promise<ImConnection> {
   const connection = new DingtalkStreamConnection(
     integration,
     logger,
     onEvents,
     observer,
+    onCardClick,
   );
   await connection.open();
   return connection;

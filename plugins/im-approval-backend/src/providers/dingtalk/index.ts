@@ -11,5 +11,14 @@ export const dingtalkProvider: ImProvider<DingtalkIntegration> = {
   // DingTalk's standard edition allows an app 20 calls a second of each API: half for the reconciler.
   reconcileReadsPerMinute: 600,
   reconcileReadsPerSecond: 10,
+  // The app executes the approver's own task for them.
+  cards: 'decide',
+  cardsNeed: integration => {
+    if (!integration.cardTemplateId)
+      return `set cardTemplateId on integration "${integration.id}": DingTalk makes cards from a template built in its card designer (see the README)`;
+    if (integration.connectionMode !== 'stream')
+      return `DingTalk card clicks reach the backend over Stream: set connectionMode to stream on integration "${integration.id}"`;
+    return undefined;
+  },
   createClient: (integration, deps) => new DingtalkClient(integration, deps),
 };

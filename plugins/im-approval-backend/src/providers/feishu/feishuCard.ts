@@ -1,4 +1,5 @@
 import type { ImCard } from '@im-approval/plugin-im-approval-node';
+import { cardTitle } from '../cardTitle';
 
 /** The header's colour for each state: Feishu's card templates. */
 const COLOURS: Record<ImCard['state'], string> = {
@@ -55,10 +56,6 @@ const decisionForm = (approvalId: string) => ({
  * and Backstage.
  */
 export function feishuCard(card: ImCard): object {
-  const title =
-    card.test && !/^\[test\]/i.test(card.title)
-      ? `[Test] ${card.title}`
-      : card.title;
   const links = [
     ...(card.instanceUrl
       ? [button('Open in Feishu', { url: card.instanceUrl })]
@@ -70,7 +67,7 @@ export function feishuCard(card: ImCard): object {
   return {
     config: { update_multi: true, wide_screen_mode: true },
     header: {
-      title: { tag: 'plain_text', content: title },
+      title: { tag: 'plain_text', content: cardTitle(card) },
       template: COLOURS[card.state],
     },
     elements: [

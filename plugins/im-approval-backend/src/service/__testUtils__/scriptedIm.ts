@@ -183,6 +183,8 @@ export async function scriptedCore(
     readsPerSecond?: number;
     /** How often waiters' approvals are rechecked for changes whose notification was lost; default 30 s. */
     recheckMs?: number;
+    /** An IM whose provider has no group chat cards. */
+    withoutCards?: boolean;
   } = {},
 ) {
   const knex = await migratedClient({
@@ -200,6 +202,7 @@ export async function scriptedCore(
     connectionModes: ['callback'],
     reconcileReadsPerMinute: options.readsPerMinute,
     reconcileReadsPerSecond: options.readsPerSecond,
+    ...(!options.withoutCards && { cards: 'decide' as const }),
     createClient: () => im,
   };
   const logger = mockServices.logger.mock();
