@@ -423,6 +423,56 @@ describe('the WeCom API', () => {
     });
   });
 
+  it('lists a task handed on (转审) as sp_yj 4 with its speech, the one it went to after it, whose decision settles an all-must node', async () => {
+    const api = await wecom(t.sandbox);
+    const spNo = await api.apply({
+      process: {
+        node_list: [{ type: 1, apv_rel: 1, userid: ['alice', 'bob'] }],
+      },
+    });
+    const handOn = (body: object) =>
+      control(t.sandbox).post(`/wecom/instances/${spNo}/transfer`, body);
+    expect(
+      (await handOn({ fromUserId: 'bob', toUserId: 'mallory' })).status,
+    ).toBe(404);
+    expect(
+      (
+        await handOn({
+          fromUserId: 'bob',
+          toUserId: 'carol',
+          speech: 'on leave',
+        })
+      ).status,
+    ).toBe(200);
+    await control(t.sandbox).post(`/wecom/instances/${spNo}/approve`, {
+      userId: 'alice',
+    });
+    const waiting = (await api.detail(spNo)).info;
+    expect(waiting.sp_status).toBe(1);
+    expect(
+      waiting.process_list.node_list[0].sub_node_list.map(
+        (sub: { userid: string; sp_yj: number; speech: string }) => [
+          sub.userid,
+          sub.sp_yj,
+          sub.speech,
+        ],
+      ),
+    ).toEqual([
+      ['alice', 2, ''],
+      ['bob', 4, 'on leave'],
+      ['carol', 1, ''],
+    ]);
+    await control(t.sandbox).post(`/wecom/instances/${spNo}/approve`, {
+      userId: 'carol',
+      comment: 'covering',
+    });
+    expect((await api.detail(spNo)).info.sp_status).toBe(2);
+    // A settled request is handed on no more.
+    expect(
+      (await handOn({ fromUserId: 'carol', toUserId: 'alice' })).status,
+    ).toBe(409);
+  });
+
   it("looks up email_type 1 (the default) among WeCom Mail addresses only and 2 among members' own email fields only", async () => {
     const api = await wecom(t.sandbox);
     await control(t.sandbox).post('/wecom/users', {

@@ -17,6 +17,7 @@ import {
 } from './seed';
 import { WECOM_FAULT_ROUTES, type WecomApp } from './state';
 import { wecomAppView, wecomInstanceView } from './views';
+import { transferRequestSchema } from './workflow';
 
 // The control API under /_sandbox/wecom: the corp's admin, its approvers and applicants, and
 // misbehaviour on purpose.
@@ -211,6 +212,18 @@ export function wecomControlApi(platform: WecomPlatform): Router {
         );
       });
     }
+    // An approver handing their pending task to someone else in the WeCom app (转审).
+    router.post('/instances/:spNo/transfer', (req, res) => {
+      res.json(
+        wecomInstanceView(
+          state,
+          platform.transfer(
+            req.params.spNo,
+            input(transferRequestSchema, req.body),
+          ),
+        ),
+      );
+    });
     router.post('/instances/:spNo/status', (req, res) => {
       const { spStatus, delivery } = input(statusSchema, req.body);
       res.json(

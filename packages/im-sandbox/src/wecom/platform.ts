@@ -11,6 +11,8 @@ import {
   changeStatus,
   createInstance,
   decide,
+  transfer,
+  type TransferRequest,
 } from './workflow';
 
 export interface WecomPlatformOptions {
@@ -75,6 +77,17 @@ export class WecomPlatform {
       `wecom: ${decision.decision} on ${spNo}; sp_status is now ${instance.spStatus}`,
     );
     this.events.publish(instance, change, control);
+    return instance;
+  }
+
+  /** An approver handing their task on in the WeCom app (转审). */
+  transfer(spNo: string, request: TransferRequest): WecomInstance {
+    const instance = this.instance(spNo);
+    const change = transfer(this.state, instance, request, Date.now());
+    this.options.log(
+      `wecom: ${request.fromUserId} handed their task on ${spNo} to ${request.toUserId}`,
+    );
+    this.events.publish(instance, change);
     return instance;
   }
 

@@ -1,4 +1,5 @@
 import type { SpStatus, WecomApp, WecomInstance, WecomState } from './state';
+import { nodeApprovers } from './workflow';
 
 // How the sandbox shows its WeCom state to tests and people: camelCase, names resolved, ISO times.
 
@@ -32,7 +33,7 @@ export function wecomInstanceView(state: WecomState, instance: WecomInstance) {
       value: text,
     })),
     approvers: instance.nodes.flatMap((node, index) =>
-      node.userIds.map(userId => {
+      nodeApprovers(instance, index).map(userId => {
         const task = instance.flow.tasks.find(
           candidate => candidate.node === index && candidate.userId === userId,
         );

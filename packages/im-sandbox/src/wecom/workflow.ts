@@ -16,6 +16,8 @@ export const StatuChangeEvent = {
   submitted: 1,
   approved: 2,
   rejected: 3,
+  /** 转审: an approver handed their task to someone else. */
+  transferred: 4,
   revoked: 6,
   revokedAfterApproval: 8,
   commented: 10,
@@ -242,6 +244,54 @@ export function decide(
     : StatuChangeEvent.rejected;
 }
 
+export const transferRequestSchema = z.strictObject({
+  /** The approver whose pending task is handed on. */
+  fromUserId: z.string().min(1),
+  toUserId: z.string().min(1),
+  speech: z.string().optional(),
+});
+export type TransferRequest = z.infer<typeof transferRequestSchema>;
+
+/**
+ * An approver hands their pending task to someone else (转审): their detail reads sp_yj 4 with
+ * their speech, and the other person is listed after them in the node, deciding in their place.
+ */
+export function transfer(
+  state: WecomState,
+  instance: WecomInstance,
+  request: TransferRequest,
+  now: number,
+): number {
+  if (instance.spStatus !== 1)
+    throw new DecisionError(
+      409,
+      `request ${instance.spNo} has sp_status ${instance.spStatus}; only a pending request (1) can be handed on`,
+    );
+  if (!state.users.has(request.toUserId))
+    throw new DecisionError(
+      404,
+      `${request.toUserId} is not a member of the corp`,
+    );
+  instance.flow.transfer(
+    instance.spNo,
+    { from: request.fromUserId, to: request.toUserId, comment: request.speech },
+    now,
+  );
+  return StatuChangeEvent.transferred;
+}
+
+/** A node's approvers as WeCom lists them: those asked, then those their tasks were handed to. */
+export function nodeApprovers(
+  instance: WecomInstance,
+  index: number,
+): string[] {
+  const asked = instance.nodes[index]!.userIds;
+  const handedTo = instance.flow.tasks
+    .filter(task => task.node === index && !asked.includes(task.userId))
+    .map(task => task.userId);
+  return [...new Set([...asked, ...handedTo])];
+}
+
 /**
  * What people do to a request after (or instead of) the approvers, in the WeCom app: the applicant
  * withdraws it (4 while pending, 6 once approved), an admin deletes it (7), finance pays it (10).
@@ -316,7 +366,7 @@ export const seconds = (ms: number) => Math.floor(ms / 1000);
 
 export function spRecords(instance: WecomInstance): SpRecord[] {
   return instance.nodes.map((node, index) => {
-    const details = node.userIds.map(userId => {
+    const details = nodeApprovers(instance, index).map(userId => {
       const task = instance.flow.tasks.find(
         candidate => candidate.node === index && candidate.userId === userId,
       );
@@ -332,10 +382,12 @@ export function spRecords(instance: WecomInstance): SpRecord[] {
             : seconds(task.endTime),
       } as const;
     });
+    // A task handed on (4) is decided by the one it went to.
+    const deciding = details.filter(detail => detail.spStatus !== 4);
     const approved =
       node.apvRel === 1
-        ? details.every(detail => detail.spStatus === 2)
-        : details.some(detail => detail.spStatus === 2);
+        ? deciding.every(detail => detail.spStatus === 2)
+        : deciding.some(detail => detail.spStatus === 2);
     let spStatus: SpRecord['spStatus'] = approved ? 2 : 1;
     if (details.some(detail => detail.spStatus === 3)) spStatus = 3;
     return { spStatus, approverAttr: node.apvRel === 1 ? 2 : 1, details };
