@@ -230,6 +230,43 @@ describe('WeCom end to end (real backend, WeCom sandbox over HTTP callbacks and 
       });
     });
 
+    it('attributes a decision to whoever decided a task handed on in WeCom (转审), and the timeline says who handed it on', async () => {
+      await sandboxControl(stack.sandbox, 'POST', '/wecom/users', {
+        userId: 'carol',
+        name: 'Carol Wu',
+      });
+      const { approval, token } = await open();
+      await sandboxControl(
+        stack.sandbox,
+        'POST',
+        `/wecom/instances/${encodeURIComponent(approval.imInstanceId!)}/transfer`,
+        { fromUserId: 'bob', toUserId: 'carol', speech: 'on leave' },
+      );
+      const waiting = waitFor(backend(), approval.id, token);
+      await decideInSandbox(
+        stack,
+        approval.imInstanceId!,
+        'approve',
+        { userId: 'carol', comment: 'covering for bob' },
+        'wecom',
+      );
+      expect((await waiting).body).toMatchObject({
+        status: 'approved',
+        decidedBy: 'Carol Wu',
+        decidedById: 'carol',
+        comment: 'covering for bob',
+      });
+      // WeCom's detail says who handed the task on and why (sp_yj 4), not to whom.
+      const approved = (await timelineOf(approval.id, token)).find(
+        e => e.type === 'approved',
+      );
+      expect(approved).toMatchObject({
+        actor: 'Carol Wu',
+        message:
+          'covering for bob; in wecom: "Bob Li" handed the task on ("on leave")',
+      });
+    });
+
     it('cancels the approval and records that WeCom cannot revoke the request; a later decision in WeCom changes nothing', async () => {
       const { approval, token } = await open();
       const canceled = await api(

@@ -248,6 +248,53 @@ describe('WecomClient', () => {
     expect((await client().readInstance('SP-1')).status).toBe(status);
   });
 
+  it('reads a task handed on (转审, sp_yj 4) with who handed it on and their speech, and no hand-over while pending', async () => {
+    tokenOnce();
+    nock(BASE)
+      .post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-1' })
+      .query(true)
+      .reply(
+        200,
+        detail(2, [
+          { userid: 'bob', sp_yj: 4, speech: 'on leave', sptime: 1763712000 },
+          { userid: 'carol', sp_yj: 2, speech: 'covering', sptime: 1763712060 },
+        ]),
+      );
+    nock(BASE)
+      .post('/cgi-bin/oa/getapprovaldetail', { sp_no: 'SP-2' })
+      .query(true)
+      .reply(
+        200,
+        detail(1, [
+          { userid: 'bob', sp_yj: 4, speech: 'on leave', sptime: 1763712000 },
+          { userid: 'carol', sp_yj: 1, speech: '', sptime: 0 },
+        ]),
+      );
+    for (const [userid, name] of [
+      ['bob', 'Bob Li'],
+      ['carol', 'Carol Wu'],
+    ])
+      nock(BASE)
+        .get('/cgi-bin/user/get')
+        .query(q => q.userid === userid)
+        .reply(200, { errcode: 0, name });
+    const wecom = client();
+    expect(await wecom.readInstance('SP-1')).toMatchObject({
+      status: 'approved',
+      decidedBy: { id: 'carol', name: 'Carol Wu' },
+      comment: 'covering',
+      handovers: [
+        {
+          kind: 'transferred',
+          from: { id: 'bob', name: 'Bob Li' },
+          to: [],
+          comment: 'on leave',
+        },
+      ],
+    });
+    expect(await wecom.readInstance('SP-2')).not.toHaveProperty('handovers');
+  });
+
   it('reads the approver and speech of the decision, in the current and the older shape', async () => {
     tokenOnce();
     nock(BASE)

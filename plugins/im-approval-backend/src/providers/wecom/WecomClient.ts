@@ -7,6 +7,7 @@ import {
   type ImCallbackRequest,
   type ImClient,
   type ImFormField,
+  type ImHandover,
   type ImFormSpec,
   type ImInstanceRef,
   type ImInstanceRequest,
@@ -173,6 +174,8 @@ const [APPROVED, REJECTED] = [
 ];
 /** sp_yj (or the older sp_status) of an approver whose task is open. */
 const OPEN = 1;
+/** sp_yj (or the older sp_status) of an approver who handed their task on (转审). */
+const HANDED_ON = 4;
 
 /** The control a form made from a spec has for a field: a Textarea for the request's context (several lines), else a Text. */
 const controlOf = (label: string) =>
@@ -509,6 +512,8 @@ export class WecomClient implements ImClient {
     const stages = await this.stagesOf(nodes, status === 'pending');
     const withStages = stages.length > 0 ? { stages } : {};
     if (status === 'pending') return { status, ...withStages };
+    // Read once decided, for the decision's record (not on the reconciler's pending reads).
+    const handovers = await this.handovers(nodes);
     const deciding = nodes
       .flatMap(node => node.approvers)
       .filter(
@@ -521,6 +526,7 @@ export class WecomClient implements ImClient {
     return {
       status,
       ...withStages,
+      ...(handovers.length > 0 ? { handovers } : {}),
       decidedBy: deciding?.userid
         ? await this.people.person(deciding.userid)
         : undefined,
@@ -529,6 +535,25 @@ export class WecomClient implements ImClient {
         ? new Date(deciding.sptime * 1000)
         : new Date(),
     };
+  }
+
+  /**
+   * Tasks handed on in WeCom (转审, sp_yj 4), in node order, with the speech given. The detail lists
+   * the one it went to among the node's approvers but does not pair them: the decision names who
+   * finally decided.
+   */
+  private handovers(nodes: DetailNode[]): Promise<ImHandover[]> {
+    return Promise.all(
+      nodes
+        .flatMap(node => node.approvers)
+        .filter(approver => approver.status === HANDED_ON && approver.userid)
+        .map(async approver => ({
+          kind: 'transferred' as const,
+          from: await this.people.person(approver.userid!),
+          to: [],
+          ...(approver.speech ? { comment: approver.speech } : {}),
+        })),
+    );
   }
 
   /**
