@@ -28,7 +28,7 @@ import { SandboxStateFile } from './persistence/stateFile';
 import { describeIssues } from './validation';
 import { wecomApi } from './wecom/api';
 import { wecomControlApi } from './wecom/control';
-import { wecomInbox } from './wecom/inboxSource';
+import { wecomInbox, wecomInboxChats } from './wecom/inboxSource';
 import { WecomPlatform } from './wecom/platform';
 import { wecomSeedSchema } from './wecom/seed';
 
@@ -175,7 +175,11 @@ export async function startSandbox(
   app.use(
     inbox(
       [feishuInbox(feishu), dingtalkInbox(dingtalk), wecomInbox(wecom)],
-      allChats([feishuInboxChats(feishu), dingtalkInboxChats(dingtalk)]),
+      allChats([
+        feishuInboxChats(feishu),
+        dingtalkInboxChats(dingtalk),
+        wecomInboxChats(wecom),
+      ]),
     ),
   );
 

@@ -17,6 +17,13 @@ import {
   spRecords,
   templateNotFound,
 } from './workflow';
+import {
+  chatOf,
+  createChat,
+  createChatSchema,
+  sendChatMessage,
+  sendChatMessageSchema,
+} from './appchats';
 import { sendWecomMessage, sendWecomMessageSchema } from './messages';
 
 // WeCom's server API (qyapi.weixin.qq.com) at its own paths under /cgi-bin, on the sandbox's
@@ -160,6 +167,43 @@ export function wecomApi(platform: WecomPlatform): Router {
         Date.now(),
       ),
     ),
+  );
+
+  router.post(
+    '/cgi-bin/appchat/create',
+    operation('appchat.create', (req, app) => ({
+      chatid: createChat(state, app, input(createChatSchema, req.body)).chatId,
+    })),
+  );
+  router.get(
+    '/cgi-bin/appchat/get',
+    operation('appchat.get', (req, app) => {
+      const chat = chatOf(
+        state,
+        app,
+        input(z.object({ chatid: z.string().min(1) }), req.query).chatid,
+      );
+      return {
+        chat_info: {
+          chatid: chat.chatId,
+          name: chat.name,
+          owner: chat.owner,
+          userlist: chat.members,
+        },
+      };
+    }),
+  );
+  router.post(
+    '/cgi-bin/appchat/send',
+    operation('appchat.send', (req, app) => {
+      sendChatMessage(
+        state,
+        app,
+        input(sendChatMessageSchema, req.body),
+        Date.now(),
+      );
+      return {};
+    }),
   );
 
   router.post(

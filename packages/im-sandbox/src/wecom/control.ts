@@ -13,6 +13,7 @@ import {
   rateLimitSchema,
   wecomAppSeedSchema,
   wecomTemplateSeedSchema,
+  wecomChatSeedSchema,
   wecomUserSeedSchema,
 } from './seed';
 import { WECOM_FAULT_ROUTES, type WecomApp } from './state';
@@ -124,6 +125,22 @@ export function wecomControlApi(platform: WecomPlatform): Router {
     });
     router.post('/users', (req, res) => {
       res.json(state.upsertUser(input(wecomUserSeedSchema, req.body)));
+    });
+    router.post('/chats', (req, res) => {
+      res.json(state.upsertChat(input(wecomChatSeedSchema, req.body)));
+    });
+    // A group chat's messages as its members read them, oldest first.
+    router.get('/chats/:chatId/messages', (req, res) => {
+      if (!state.chats.has(req.params.chatId))
+        throw new ControlError(404, `chat ${req.params.chatId} not found`);
+      res.json(
+        (state.chatMessages.get(req.params.chatId) ?? []).map(message => ({
+          msgId: message.msgId,
+          msgType: message.msgType,
+          text: message.content,
+          at: new Date(message.at).toISOString(),
+        })),
+      );
     });
     router.post('/templates', (req, res) => {
       res.json(state.upsertTemplate(input(wecomTemplateSeedSchema, req.body)));

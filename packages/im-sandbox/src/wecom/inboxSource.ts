@@ -1,4 +1,5 @@
-import type { InboxSource } from '../inbox';
+import { DecisionError } from '../flow/approvalFlow';
+import type { InboxChats, InboxSource } from '../inbox';
 import type { WecomPlatform } from './platform';
 import { wecomInstanceView } from './views';
 
@@ -47,6 +48,30 @@ export function wecomInbox(wecom: WecomPlatform): InboxSource {
       }),
     decide: (spNo, decision, userId, comment) => {
       wecom.decide(spNo, { decision, userId, comment });
+    },
+  };
+}
+
+/** WeCom's app group chats on the inbox: messages only; WeCom has no buttons there to click. */
+export function wecomInboxChats(wecom: WecomPlatform): InboxChats {
+  const { state } = wecom;
+  return {
+    chats: () =>
+      [...state.chats.values()].map(chat => ({
+        chatId: chat.chatId,
+        name: chat.name,
+        members: chat.members.map(userId => ({
+          id: userId,
+          name: state.users.get(userId)?.name ?? userId,
+        })),
+        messages: (state.chatMessages.get(chat.chatId) ?? []).map(message => ({
+          messageId: message.msgId,
+          lines: message.content.split('\n'),
+          buttons: [],
+        })),
+      })),
+    click: async () => {
+      throw new DecisionError(409, 'WeCom group chat messages have no buttons');
     },
   };
 }

@@ -25,6 +25,9 @@ export const WecomMessageCode = {
 
 const MAX_USERS = 1000;
 const TEXT_BYTES = 2048;
+/** A textcard's title and description, cut where WeCom cuts them. */
+const CARD_TITLE_BYTES = 128;
+const CARD_DESCRIPTION_BYTES = 512;
 const PER_MEMBER: Array<[number, number]> = [
   [60_000, 30],
   [3_600_000, 1000],
@@ -42,7 +45,8 @@ export const sendWecomMessageSchema = z.object({
       title: z.string().min(1),
       description: z.string().min(1),
       url: z.url({ protocol: /^https?$/ }),
-      btntxt: z.string().optional(),
+      /** The button's text: at most 4 characters. */
+      btntxt: z.string().max(4).optional(),
     })
     .optional(),
 });
@@ -68,6 +72,46 @@ function cut(text: string, bytes: number): string {
     .replace(/\uFFFD$/, '');
 }
 
+/** What the message reads as, or WeCom's refusal of its content. */
+export function messageContent(
+  request: Pick<SendWecomMessage, 'msgtype' | 'text' | 'textcard'>,
+): string {
+  if (request.msgtype === 'text' && request.text) {
+    if (request.text.content === '')
+      throw new WecomApiError(WecomMessageCode.emptyContent, 'empty content');
+    return cut(request.text.content, TEXT_BYTES);
+  }
+  if (request.msgtype === 'textcard' && request.textcard) {
+    const card = request.textcard;
+    return `${cut(card.title, CARD_TITLE_BYTES)}\n${readable(cut(card.description, CARD_DESCRIPTION_BYTES))}\n${card.url}`;
+  }
+  if (request.msgtype === 'text' || request.msgtype === 'textcard')
+    throw new WecomApiError(
+      WecomMessageCode.invalidParameter,
+      `invalid parameter: msgtype ${request.msgtype} needs its ${request.msgtype} object`,
+    );
+  throw new WecomApiError(
+    WecomMessageCode.invalidMsgType,
+    `invalid message type ${request.msgtype} (this sandbox delivers text and textcard)`,
+  );
+}
+
+/**
+ * A textcard description as a member reads it: its <div> lines (gray, normal, highlight) on lines
+ * of their own, other tags dropped, entities read; so text that was not escaped loses its markup.
+ */
+function readable(description: string): string {
+  return description
+    .replace(/<\/div>\s*/g, '\n')
+    .replace(/<br\s*\/?>/g, '\n')
+    .replace(/<[^>]*>/g, '')
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&quot;', '"')
+    .replaceAll('&amp;', '&')
+    .trimEnd();
+}
+
 /** Sends as WeCom does, or throws its refusal; answers what WeCom answers. */
 export function sendWecomMessage(
   state: WecomState,
@@ -91,24 +135,7 @@ export function sendWecomMessage(
       WecomMessageCode.tooManyUsers,
       'invalid userid list size',
     );
-  let content: string;
-  if (request.msgtype === 'text' && request.text) {
-    if (request.text.content === '')
-      throw new WecomApiError(WecomMessageCode.emptyContent, 'empty content');
-    content = cut(request.text.content, TEXT_BYTES);
-  } else if (request.msgtype === 'textcard' && request.textcard) {
-    const card = request.textcard;
-    content = `${card.title.slice(0, 128)}\n${card.description.slice(0, 512)}\n${card.url}`;
-  } else if (request.msgtype === 'text' || request.msgtype === 'textcard')
-    throw new WecomApiError(
-      WecomMessageCode.invalidParameter,
-      `invalid parameter: msgtype ${request.msgtype} needs its ${request.msgtype} object`,
-    );
-  else
-    throw new WecomApiError(
-      WecomMessageCode.invalidMsgType,
-      `invalid message type ${request.msgtype} (this sandbox delivers text and textcard)`,
-    );
+  const content = messageContent(request);
   const known = users.filter(user => state.users.has(user));
   const invalid = users.filter(user => !state.users.has(user));
   if (known.length === 0)

@@ -55,12 +55,24 @@ export const wecomTemplateSeedSchema = z.object({
 export const WECOM_OA_CALLS_PER_MINUTE = 600;
 export const rateLimitSchema = z.number().int().min(1).max(1_000_000);
 
+/** A group chat an app created (appchat/create): its members, and the app (agentId) that sends to it. */
+export const wecomChatSeedSchema = z.object({
+  chatId: z
+    .string()
+    .regex(/^[0-9a-zA-Z]{1,32}$/, 'at most 32 letters and digits'),
+  name: z.string().min(1),
+  owner: z.string().min(1).optional(),
+  members: z.array(z.string().min(1)).min(2),
+  agentId: z.number().int(),
+});
+
 export const wecomSeedSchema = z.object({
   /** The corp: gettoken's corpid, and the receiveId of every callback. */
   corpId: z.string().min(1).optional(),
   apps: z.array(wecomAppSeedSchema).optional(),
   users: z.array(wecomUserSeedSchema).optional(),
   templates: z.array(wecomTemplateSeedSchema).optional(),
+  chats: z.array(wecomChatSeedSchema).optional(),
   /** OA calls (template, apply, detail) a minute before errcode 45009. */
   rateLimitPerMinute: rateLimitSchema.optional(),
 });
@@ -68,4 +80,5 @@ export const wecomSeedSchema = z.object({
 export type WecomAppSeed = z.input<typeof wecomAppSeedSchema>;
 export type WecomUserSeed = z.input<typeof wecomUserSeedSchema>;
 export type WecomTemplateSeed = z.input<typeof wecomTemplateSeedSchema>;
+export type WecomChatSeed = z.input<typeof wecomChatSeedSchema>;
 export type WecomSeed = z.input<typeof wecomSeedSchema>;

@@ -8,11 +8,13 @@ import { type ApiCounts, emptyApiCounts } from '../platform/apiCounts';
 import { findByEmail, findByMobile } from '../platform/contacts';
 import { Faults } from '../platform/faults';
 import { RateLimit, SlidingWindows } from '../platform/rateLimit';
+import type { WecomChat } from './appchats';
 import type { WecomMessage } from './messages';
 import { Tokens } from '../platform/tokens';
 import {
   WECOM_OA_CALLS_PER_MINUTE,
   type WecomAppSeed,
+  type WecomChatSeed,
   type WecomSeed,
   type WecomTemplateSeed,
   type WecomUserSeed,
@@ -32,6 +34,9 @@ export const WECOM_FAULT_ROUTES = [
   'user.get_userid_by_email',
   'user.getuserid',
   'message.send',
+  'appchat.create',
+  'appchat.get',
+  'appchat.send',
 ] as const;
 export type WecomFaultRoute = (typeof WECOM_FAULT_ROUTES)[number];
 
@@ -102,6 +107,10 @@ export class WecomState {
   readonly tokens = new Tokens();
   readonly faults = new Faults<WecomFaultRoute>();
   readonly rateLimit: RateLimit;
+  /** Group chats apps created, by chatid. */
+  readonly chats = new Map<string, WecomChat>();
+  /** Messages in group chats by chatid, oldest first. */
+  readonly chatMessages = new Map<string, WecomMessage[]>();
   /** App messages by recipient, oldest first. */
   readonly messages = new Map<string, WecomMessage[]>();
   /** Each member's message limits per app. */
@@ -120,6 +129,17 @@ export class WecomState {
     seed.apps?.forEach(app => this.upsertApp(app));
     seed.users?.forEach(user => this.upsertUser(user));
     seed.templates?.forEach(template => this.upsertTemplate(template));
+    seed.chats?.forEach(chat => this.upsertChat(chat));
+  }
+
+  /** A chat as if its app had created it. */
+  upsertChat(seed: WecomChatSeed): WecomChat {
+    const chat: WecomChat = {
+      ...seed,
+      owner: seed.owner ?? seed.members[0]!,
+    };
+    this.chats.set(chat.chatId, chat);
+    return chat;
   }
 
   /** Replaces the app's settings; its callbacks switch, and its Approval API access unless given, survive. */
@@ -204,6 +224,8 @@ export class WecomState {
         templates: [...this.templates],
         instances: [...this.instances],
         messages: [...this.messages],
+        chats: [...this.chats],
+        chatMessages: [...this.chatMessages],
       },
       counters: {
         task: this.taskCounter,
@@ -223,6 +245,8 @@ export class WecomState {
     this.taskCounter = snapshot.counters.task ?? 0;
     this.serial = snapshot.counters.serial ?? 0;
     restoreTable(this.messages, snapshot.tables.messages);
+    restoreTable(this.chats, snapshot.tables.chats);
+    restoreTable(this.chatMessages, snapshot.tables.chatMessages);
     this.messageCounter = snapshot.counters.message ?? 0;
   }
 
@@ -243,6 +267,7 @@ export class WecomState {
     this.faults.reset();
     this.rateLimit.reset();
     this.messages.clear();
+    this.chatMessages.clear();
     this.messageRates.reset();
     this.stats = { ...emptyApiCounts(), rateLimited: 0 };
   }
