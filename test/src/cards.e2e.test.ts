@@ -10,9 +10,9 @@ import {
   api,
   getWithTimeline,
   sandboxControl,
-  startStack,
   type Stack,
 } from './__testUtils__/stack';
+import { startCardedStack } from './__testUtils__/cards';
 
 // A request's card in a Feishu group chat: posted with its context once the IM request is open,
 // decided from the card by an approver (the Feishu request follows, as Feishu's task approve), a
@@ -40,19 +40,9 @@ describe('approval cards in a Feishu group chat (real backend, SQLite, the Feish
   const backend = () => stack.backends[0];
 
   beforeAll(async () => {
-    stack = await startStack({
-      database: 'sqlite',
-      ims: [FEISHU],
-      templates: [
-        {
-          ...FEISHU.templateConfig,
-          name: 'carded',
-          integration: FEISHU.integrationId,
-          approvers: ['ou_alice', 'ou_bob'],
-          approverMode: 'any',
-          groupChat: CHAT.chatId,
-        },
-      ],
+    stack = await startCardedStack(FEISHU, CHAT.chatId, {
+      approvers: ['ou_alice', 'ou_bob'],
+      approverMode: 'any',
     });
     await sandboxControl(stack.sandbox, 'POST', '/feishu/chats', CHAT);
     await sandboxControl(

@@ -10,9 +10,9 @@ import {
   api,
   getWithTimeline,
   sandboxControl,
-  startStack,
   type Stack,
 } from './__testUtils__/stack';
+import { startCardedStack } from './__testUtils__/cards';
 
 // A request's interactive card in a DingTalk group: delivered by the app's robot from the card
 // template once the DingTalk request is open; a click reaches the backend over its Stream
@@ -60,18 +60,7 @@ describe('approval cards in a DingTalk group (real backend over Stream, SQLite, 
   const backend = () => stack.backends[0];
 
   beforeAll(async () => {
-    stack = await startStack({
-      database: 'sqlite',
-      ims: [DINGTALK],
-      templates: [
-        {
-          ...DINGTALK.templateConfig,
-          name: 'carded',
-          integration: DINGTALK.integrationId,
-          groupChat: CHAT.openConversationId,
-        },
-      ],
-    });
+    stack = await startCardedStack(DINGTALK, CHAT.openConversationId);
   });
   afterAll(() => stack?.stop());
 

@@ -1201,3 +1201,67 @@ describe('WecomClient app messages', () => {
     });
   });
 });
+
+describe('WecomClient group chat cards', () => {
+  const card = {
+    approvalId: 'a1',
+    title: 'Deploy api',
+    test: false,
+    context: [],
+    fields: [],
+    state: 'pending' as const,
+    waitingOn: ['Alice Chen'],
+    instanceUrl: 'https://im.example/SP-1',
+  };
+
+  it('sends a textcard to the app’s chat linking to the request, tells the end in a text, and retells no progress', async () => {
+    tokenOnce();
+    const sent: any[] = [];
+    nock(BASE)
+      .post('/cgi-bin/appchat/send', body => {
+        sent.push(body);
+        return true;
+      })
+      .query({ access_token: 'tok-a' })
+      .times(2)
+      .reply(200, { errcode: 0, errmsg: 'ok' });
+    const wecom = client();
+    await expect(wecom.postCard('releaseroom', card)).resolves.toBe(
+      'releaseroom',
+    );
+    await wecom.updateCard('releaseroom', card);
+    await wecom.updateCard('releaseroom', {
+      ...card,
+      state: 'approved',
+      outcome: 'Approved by Alice Chen at 2026-12-04 10:02 UTC',
+    });
+    expect(sent).toEqual([
+      {
+        chatid: 'releaseroom',
+        msgtype: 'textcard',
+        textcard: expect.objectContaining({
+          title: 'Deploy api',
+          url: 'https://im.example/SP-1',
+        }),
+      },
+      {
+        chatid: 'releaseroom',
+        msgtype: 'text',
+        text: {
+          content: 'Deploy api: Approved by Alice Chen at 2026-12-04 10:02 UTC',
+        },
+      },
+    ]);
+  });
+
+  it('names WeCom’s refusal of a chat the app did not create', async () => {
+    tokenOnce();
+    nock(BASE)
+      .post('/cgi-bin/appchat/send')
+      .query(true)
+      .reply(200, { errcode: 86003, errmsg: 'chat not exist' });
+    await expect(client().postCard('theirs', card)).rejects.toMatchObject({
+      message: expect.stringContaining('86003'),
+    });
+  });
+});

@@ -5,6 +5,7 @@ import {
 import {
   ImApiError,
   type ImCallbackRequest,
+  type ImCard,
   type ImClient,
   type ImFormField,
   type ImHandover,
@@ -30,8 +31,10 @@ import { fillForm, isContextField, withContext } from '../formFields';
 import { instanceRef } from '../instanceRef';
 import { WecomApi } from './WecomApi';
 import { WecomCallbackVerifier } from './wecomCallback';
+import { wecomOutcomeText, wecomTextcard } from './wecomCard';
 import { summaryLines } from './wecomSummary';
 import { WECOM_DECIDING_NODE_STATUS, WECOM_SP_STATUS } from './wecomStatus';
+import { escapeHtml } from './wecomText';
 
 const TEMPLATE_TTL_MS = 5 * 60_000;
 /** get_userid_by_email's email_type: 1 a WeCom Mail (enterprise mailbox) address, 2 the member's own email field. */
@@ -188,14 +191,6 @@ const zh = (text: string) => [{ text, lang: 'zh_CN' }];
 /** One WeCom self-built app that may call the Approval app's API. */
 /** Members one app message may go to. */
 const MESSAGE_USERS = 1000;
-
-/** WeCom's message text is HTML-like: people's text is shown as written. */
-function escapeHtml(text: string): string {
-  return text
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;');
-}
 
 export class WecomClient implements ImClient {
   private readonly api: WecomApi;
@@ -635,6 +630,43 @@ export class WecomClient implements ImClient {
         'invalid_request',
         `WeCom did not deliver to ${unreached.join(', ')}: check that each is a member inside app ${this.integration.agentId}'s visible range, with a licence`,
       );
+  }
+
+  /**
+   * A textcard in one of the app's group chats (appchat/send: only chats the app created), linking
+   * to the request: WeCom cannot let the app decide for an approver, and the card says so. WeCom
+   * cannot edit a message either, so the card's id is its chat, where the outcome is told.
+   */
+  async postCard(chatId: string, card: ImCard) {
+    const url = card.instanceUrl ?? card.approvalUrl;
+    await this.sendToChat(
+      chatId,
+      url
+        ? { msgtype: 'textcard', textcard: wecomTextcard(card, url) }
+        : { msgtype: 'text', text: { content: wecomOutcomeText(card) } },
+    );
+    return chatId;
+  }
+
+  /** Tells the chat how the request ended; a pending request's progress is not retold. */
+  async updateCard(chatId: string, card: ImCard) {
+    if (card.state === 'pending') return;
+    await this.sendToChat(chatId, {
+      msgtype: 'text',
+      text: { content: wecomOutcomeText(card) },
+    });
+  }
+
+  private async sendToChat(chatId: string, message: object) {
+    await this.api.call(
+      {
+        operation: 'send to a group chat',
+        method: 'POST',
+        path: '/cgi-bin/appchat/send',
+        body: { chatid: chatId, ...message },
+      },
+      z.object({}).loose(),
+    );
   }
 
   /** WeCom has no API to revoke a request made through the Approval app. */

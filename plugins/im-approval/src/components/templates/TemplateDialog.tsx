@@ -489,7 +489,7 @@ export function TemplateDialog(props: {
               {...text('groupChat')}
               helperText={
                 errors.groupChat ??
-                'Feishu only: the chat_id (oc_…) where each request gets a card its approvers can decide from. The app’s bot must be in the chat, and its card request URL set to <backend>/api/im-approval/callbacks/feishu/<integration>/cards.'
+                'Where each request gets a card: a Feishu chat_id (oc_…, the app’s bot in it, decided from the card), a DingTalk openConversationId (cid…, the app’s robot in it, the integration’s card template, Stream), or a chat the WeCom app created (its card links to the request).'
               }
             />
             <TextField
