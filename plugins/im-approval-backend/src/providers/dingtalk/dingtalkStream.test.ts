@@ -10,6 +10,7 @@ jest.mock('../api/requestJson', () => ({
 
 /** A WebSocket the test drives by hand: it fires the events the test asks for. */
 class FakeSocket extends EventTarget {
+  static readonly OPEN = 1;
   static created: FakeSocket[] = [];
   readyState = 0;
   sent: string[] = [];
@@ -120,5 +121,101 @@ describe('DingTalk Stream', () => {
     expect(observer.connected).toHaveBeenCalledTimes(1);
     expect(socket.sent).toHaveLength(1);
     await connection.close();
+  });
+
+  describe('card clicks (CALLBACK frames of the card topic)', () => {
+    const cardFrame = (data: object, topic = '/v1.0/card/instances/callback') =>
+      JSON.stringify({
+        type: 'CALLBACK',
+        headers: { topic, messageId: 'cb1' },
+        data: JSON.stringify(data),
+      });
+    const click = {
+      outTrackId: 'im-approval-a1',
+      userId: 'alice',
+      spaceType: 'IM_GROUP',
+      spaceId: 'cidRoom==',
+      content: JSON.stringify({
+        cardPrivateData: { actionIds: ['approve'], params: {} },
+      }),
+    };
+    const connected = async (onCardClick: jest.Mock) => {
+      jest.mocked(requestJson).mockResolvedValue(ticket);
+      const connection = await openDingtalkStream(
+        integration,
+        mockServices.logger.mock(),
+        async () => undefined,
+        observer,
+        onCardClick,
+      );
+      const [socket] = FakeSocket.created;
+      socket.readyState = 1;
+      socket.fire('open');
+      return { connection, socket };
+    };
+    /** The `nth` frame the client sent back, once its handler is done: the callback's answer. */
+    const answer = async (socket: FakeSocket, nth: number) => {
+      for (let i = 0; i < 20 && socket.sent.length < nth; i++)
+        await Promise.resolve();
+      const frame = JSON.parse(socket.sent[nth - 1]!);
+      expect(frame).toMatchObject({ code: 200, headers: { messageId: 'cb1' } });
+      return JSON.parse(frame.data).response;
+    };
+
+    it('subscribes to the card topic only with a click handler', async () => {
+      await connected(jest.fn());
+      expect(jest.mocked(requestJson).mock.calls[0][0].body).toMatchObject({
+        subscriptions: [
+          { type: 'EVENT', topic: '*' },
+          { type: 'CALLBACK', topic: '/v1.0/card/instances/callback' },
+        ],
+      });
+    });
+
+    it('answers a click with the handler’s card for everyone and its toast for the clicker', async () => {
+      const onCardClick = jest.fn().mockResolvedValue({
+        toast: {
+          kind: 'error',
+          text: 'You are not an approver of this request.',
+        },
+      });
+      const { connection, socket } = await connected(onCardClick);
+      socket.fire('message', cardFrame(click));
+      expect(await answer(socket, 1)).toEqual({
+        cardUpdateOptions: {
+          updateCardDataByKey: false,
+          updatePrivateDataByKey: true,
+        },
+        userPrivateData: {
+          cardParamMap: { notice: 'You are not an approver of this request.' },
+        },
+      });
+      expect(onCardClick).toHaveBeenCalledWith(
+        expect.objectContaining({
+          approvalId: 'a1',
+          action: 'approve',
+          userId: 'alice',
+          chatId: 'cidRoom==',
+        }),
+      );
+      await connection.close();
+    });
+
+    it('answers anything else empty, so DingTalk does not push it again, and a failed handler with a notice', async () => {
+      const onCardClick = jest.fn().mockRejectedValue(new Error('db down'));
+      const { connection, socket } = await connected(onCardClick);
+      socket.fire('message', cardFrame({ outTrackId: 'their-card' }));
+      expect(await answer(socket, 1)).toEqual({});
+      socket.fire('message', cardFrame(click, '/v1.0/im/bot/messages/get'));
+      expect(await answer(socket, 2)).toEqual({});
+      expect(onCardClick).not.toHaveBeenCalled();
+      socket.fire('message', cardFrame(click));
+      expect((await answer(socket, 3)).userPrivateData).toEqual({
+        cardParamMap: {
+          notice: 'Not recorded: the approval service failed; try again.',
+        },
+      });
+      await connection.close();
+    });
   });
 });
