@@ -89,6 +89,50 @@ describe("the sandbox's GitHub, through @octokit/rest", () => {
     ).rejects.toMatchObject({ status: 422 });
   });
 
+  it('finds the App’s installation on a repository and compares two commits of its history, with contents read only', async () => {
+    const shas = ['a', 'b', 'c', 'd'].map(c => c.repeat(40));
+    sandbox.github.commits.set('acme/api', shas);
+    const app = new Octokit({
+      baseUrl: sandbox.github.apiUrl,
+      auth: await appJwt(),
+    });
+    const { data: installation } = await app.rest.apps.getRepoInstallation({
+      owner: 'acme',
+      repo: 'api',
+    });
+    expect(installation.id).toBe(sandbox.github.installationId);
+    await expect(
+      app.rest.apps.getRepoInstallation({ owner: 'elsewhere', repo: 'api' }),
+    ).rejects.toMatchObject({ status: 404 });
+
+    const reader = await installationOctokit({ contents: 'read' });
+    const { data } = await reader.rest.repos.compareCommitsWithBasehead({
+      owner: 'acme',
+      repo: 'api',
+      basehead: `${shas[0]!.slice(0, 7)}...${shas[3]}`,
+    });
+    expect(data).toMatchObject({
+      status: 'ahead',
+      ahead_by: 3,
+      total_commits: 3,
+    });
+    await expect(
+      reader.rest.repos.compareCommitsWithBasehead({
+        owner: 'acme',
+        repo: 'api',
+        basehead: `${shas[0]}...${'e'.repeat(40)}`,
+      }),
+    ).rejects.toMatchObject({ status: 404 });
+    const deployer = await installationOctokit({ deployments: 'write' });
+    await expect(
+      deployer.rest.repos.compareCommitsWithBasehead({
+        owner: 'acme',
+        repo: 'api',
+        basehead: `${shas[0]}...${shas[3]}`,
+      }),
+    ).rejects.toMatchObject({ status: 403 });
+  });
+
   it('releases a held job on review, takes at most 10 status reports, and refuses what GitHub refuses', async () => {
     const octokit = await installationOctokit({ deployments: 'write' });
     const run = held();

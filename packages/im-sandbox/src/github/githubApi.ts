@@ -167,6 +167,43 @@ export function githubApi(github: GithubPlatform): Router {
     return held;
   }
 
+  // The installation of the App on a repository's account, found with the App's JWT.
+  router.get('/repos/:owner/:repo/installation', async (req, res) => {
+    if (!(await appJwt(req, res))) return;
+    if (
+      req.params.owner.toLowerCase() !==
+      github.installationAccount.toLowerCase()
+    ) {
+      fail(res, 404, 'Not Found');
+      return;
+    }
+    res.json({
+      id: github.installationId,
+      account: { login: github.installationAccount },
+      app_id: github.appId,
+    });
+  });
+
+  // How far one commit is ahead of another: needs contents read on the installation token.
+  router.get('/repos/:owner/:repo/compare/:basehead', (req, res) => {
+    const held = installationToken(req, res, req.params.owner);
+    if (!held) return;
+    if (!held.permissions.contents) {
+      fail(res, 403, 'Resource not accessible by integration');
+      return;
+    }
+    const [base, head, extra] = req.params.basehead.split('...');
+    const compared =
+      base && head && extra === undefined
+        ? github.compare(`${req.params.owner}/${req.params.repo}`, base, head)
+        : undefined;
+    if (!compared) {
+      fail(res, 404, 'Not Found');
+      return;
+    }
+    res.json(compared);
+  });
+
   router.get('/repos/:owner/:repo/actions/runs/:runId', (req, res) => {
     if (!installationToken(req, res, req.params.owner)) return;
     const run = github.runs.get(Number(req.params.runId));

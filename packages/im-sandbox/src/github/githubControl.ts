@@ -85,6 +85,22 @@ export function githubControlApi(github: GithubPlatform): Router {
     return back(req.query.html, res, () => res.status(201).json(run));
   });
 
+  // A repository's history, oldest first, as the compare API reads it.
+  router.put('/repos/:owner/:repo/commits', (req, res) => {
+    const body = z
+      .strictObject({
+        shas: z.array(z.string().regex(/^[0-9a-f]{40}$/, 'a full SHA')).min(1),
+      })
+      .safeParse(req.body ?? {});
+    if (!body.success) return refuse(res, 400, describeIssues(body.error));
+    const { shas } = body.data;
+    github.commits.set(`${req.params.owner}/${req.params.repo}`, shas);
+    return res.json({
+      repository: `${req.params.owner}/${req.params.repo}`,
+      shas,
+    });
+  });
+
   router.get('/runs', (_req, res) => {
     res.json([...github.runs.values()]);
   });

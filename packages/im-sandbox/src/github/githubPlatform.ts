@@ -116,6 +116,8 @@ export class GithubPlatform {
     }
   >();
   readonly runs = new Map<number, GithubRun>();
+  /** Each repository's commits on its history, oldest first (full SHAs), for the compare API. */
+  readonly commits = new Map<string, string[]>();
   readonly deliveries: WebhookDelivery[] = [];
   /** Every review call that reached a run (status reports included), with GitHub's answer. */
   readonly reviewLog: Array<{
@@ -153,6 +155,7 @@ export class GithubPlatform {
   readonly permissions: Record<string, string> = {
     deployments: 'write',
     actions: 'read',
+    contents: 'read',
     metadata: 'read',
   };
 
@@ -252,6 +255,32 @@ export class GithubPlatform {
     this.complete(run, 'cancelled');
   }
 
+  /**
+   * The compare API's answer for `base...head` on one line of history: how far head is ahead of
+   * and behind base; undefined when either is not a commit of the repository (a full or 7+ prefix).
+   */
+  compare(repository: string, base: string, head: string) {
+    const history = this.commits.get(repository) ?? [];
+    const at = (ref: string) =>
+      ref.length >= 7
+        ? history.findIndex(sha => sha.startsWith(ref.toLowerCase()))
+        : -1;
+    const [from, to] = [at(base), at(head)];
+    if (from < 0 || to < 0) return undefined;
+    const ahead = Math.max(0, to - from);
+    const behind = Math.max(0, from - to);
+    let status = 'identical';
+    if (ahead > 0) status = 'ahead';
+    else if (behind > 0) status = 'behind';
+    return {
+      status,
+      ahead_by: ahead,
+      behind_by: behind,
+      total_commits: ahead,
+      commits: history.slice(from + 1, to + 1).map(sha => ({ sha })),
+    };
+  }
+
   /** Sends the delivery again, under the same GUID, as the App settings' "Redeliver" does. */
   redeliver(delivery: WebhookDelivery) {
     void this.attempt(delivery, true);
@@ -262,6 +291,7 @@ export class GithubPlatform {
     this.reviewFailures = 0;
     this.commentRefusals = 0;
     this.runs.clear();
+    this.commits.clear();
     this.deliveries.length = 0;
     this.tokens.clear();
   }
