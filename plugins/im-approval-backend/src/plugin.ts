@@ -49,6 +49,7 @@ import {
   PostgresChangeBus,
 } from './waiting/PostgresChangeBus';
 import { DatabaseGateStore } from './database/DatabaseGateStore';
+import { CommitCounter } from './github/CommitCounter';
 import { DeploymentGates } from './github/DeploymentGates';
 import { GithubWebhook } from './github/GithubWebhook';
 import { DatabaseGithubSettingsStore } from './database/DatabaseGithubSettingsStore';
@@ -155,11 +156,23 @@ export const imApprovalPlugin = createBackendPlugin({
           changes,
           logger,
         });
+        const githubSettings = new GithubSettings({
+          configApp: settings.githubApp,
+          configGates: settings.gates,
+          store: new DatabaseGithubSettingsStore(knex),
+          box,
+          templateExists: async name =>
+            Boolean(await managedSettings.source.template(name)),
+        });
+        await githubSettings.open(logger);
+        // Approvers see how many commits a request brings where the GitHub App can count them.
+        const commits = new CommitCounter(githubSettings, logger);
         const opener = new ImInstanceOpener({
           store,
           settings: managedSettings.source,
           transitions,
           logger,
+          commits,
         });
         const counted = new CountedStages({
           store,
@@ -209,6 +222,7 @@ export const imApprovalPlugin = createBackendPlugin({
           settings: managedSettings.source,
           logger,
           appBaseUrl: settings.appBaseUrl,
+          commits,
         });
         const inBackground = (work: Promise<void>) =>
           work.catch(error =>
@@ -327,15 +341,6 @@ export const imApprovalPlugin = createBackendPlugin({
         }).schedule(scheduler, settings.remindersSchedule);
         await intake.schedule(scheduler);
 
-        const githubSettings = new GithubSettings({
-          configApp: settings.githubApp,
-          configGates: settings.gates,
-          store: new DatabaseGithubSettingsStore(knex),
-          box,
-          templateExists: async name =>
-            Boolean(await managedSettings.source.template(name)),
-        });
-        await githubSettings.open(logger);
         const gateStore = new DatabaseGateStore(knex);
         const gates = new DeploymentGates({
           github: githubSettings,

@@ -46,6 +46,7 @@ function backendConfig(
     ims: ImSetup[];
     templates: object[];
     gates?: object[];
+    githubApp?: boolean;
   },
 ) {
   const { github } = sandbox;
@@ -62,7 +63,7 @@ function backendConfig(
           audience: 'im-approval',
           allowedOwners: ['acme'],
         },
-        ...(options.gates && {
+        ...((options.gates || options.githubApp) && {
           app: {
             appId: github.appId,
             privateKey: github.privateKeyPem,
@@ -108,6 +109,8 @@ export interface StackOptions {
   templates?: object[];
   /** Deployment gates: the backend becomes the sandbox GitHub's App, and its webhook points at the first backend. */
   gates?: object[];
+  /** The backend is the sandbox GitHub's App (as with gates), e.g. to count a request's commits. */
+  githubApp?: boolean;
   /** More backend configuration on top of the stack's, e.g. sign-in and CORS for a browser. */
   extraConfig?: (port: number) => object;
 }
@@ -141,6 +144,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             ims,
             templates: options.templates ?? [],
             gates: options.gates,
+            githubApp: options.githubApp,
           }),
           options.extraConfig?.(port) ?? {},
         ]),

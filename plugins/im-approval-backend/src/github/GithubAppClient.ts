@@ -41,6 +41,8 @@ export class GithubCallError extends Error {
 export class GithubAppClient {
   private readonly request: typeof octokitRequest;
   private readonly auth: ReturnType<typeof createAppAuth>;
+  /** The App's installation on each repository's account, by owner: it changes rarely. */
+  private readonly installations = new Map<string, number>();
 
   constructor(settings: GithubAppSettings) {
     this.request = octokitRequest.defaults({
@@ -83,6 +85,63 @@ export class GithubAppClient {
     } catch (error) {
       throw githubError(error);
     }
+  }
+
+  /**
+   * How many commits `head` is ahead of `base` in the repository (the compare API's `ahead_by`), as
+   * the App's installation on it sees it (contents: read). Gives up after `timeoutMs`.
+   */
+  async commitsAhead(
+    repository: string,
+    base: string,
+    head: string,
+    timeoutMs: number,
+  ): Promise<number> {
+    const [owner, repo] = repository.split('/');
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      const installationId = await this.installationOf(owner, repo, signal);
+      const { token } = await this.auth({
+        type: 'installation',
+        installationId,
+        permissions: { contents: 'read' },
+      });
+      const { data } = await this.request(
+        'GET /repos/{owner}/{repo}/compare/{basehead}',
+        {
+          owner,
+          repo,
+          basehead: `${base}...${head}`,
+          per_page: 1,
+          headers: { authorization: `token ${token}` },
+          request: { signal },
+        },
+      );
+      return data.ahead_by;
+    } catch (error) {
+      throw githubError(error);
+    }
+  }
+
+  private async installationOf(
+    owner: string,
+    repo: string,
+    signal: AbortSignal,
+  ): Promise<number> {
+    const known = this.installations.get(owner.toLowerCase());
+    if (known !== undefined) return known;
+    const { token } = await this.auth({ type: 'app' });
+    const { data } = await this.request(
+      'GET /repos/{owner}/{repo}/installation',
+      {
+        owner,
+        repo,
+        headers: { authorization: `bearer ${token}` },
+        request: { signal },
+      },
+    );
+    this.installations.set(owner.toLowerCase(), data.id);
+    return data.id;
   }
 }
 

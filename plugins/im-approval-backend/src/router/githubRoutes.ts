@@ -19,6 +19,8 @@ import { parseInput } from './parseInput';
 export const GITHUB_APP_PERMISSIONS = [
   { name: 'Deployments', access: 'Read and write' },
   { name: 'Actions', access: 'Read-only' },
+  // For the number of commits approvers see; without it they see the compare link alone.
+  { name: 'Contents', access: 'Read-only' },
 ];
 export const GITHUB_APP_EVENTS = [
   'Deployment protection rule',

@@ -16,6 +16,7 @@ import {
   type ImCardClick,
 } from '@im-approval/plugin-im-approval-node';
 import type { ApprovalStore } from '../database/ApprovalStore';
+import type { CommitCounter } from '../github/CommitCounter';
 import type { ApprovalTransitions } from './ApprovalTransitions';
 import { approvalPage } from './approvalPage';
 import { counts } from './approvalStages';
@@ -68,6 +69,8 @@ export class ApprovalCards {
       settings: SettingsSource;
       logger: LoggerService;
       appBaseUrl?: string;
+      /** How many commits a request brings, where the GitHub App counts them. */
+      commits?: CommitCounter;
     },
   ) {}
 
@@ -248,6 +251,7 @@ export class ApprovalCards {
   /** The approval as its card shows it. */
   async cardOf(approval: Approval): Promise<ImCard> {
     const previous = await this.options.store.lastApproved(approval);
+    const commits = await this.options.commits?.between(approval, previous);
     const stage = approval.stages.find(s => s.status === 'pending');
     const waitingOn =
       approval.status === 'pending'
@@ -261,7 +265,7 @@ export class ApprovalCards {
       approvalId: approval.id,
       title: approval.title,
       test: approval.context.test === true,
-      context: requestContext(approval, previous),
+      context: requestContext(approval, previous, commits),
       fields: approval.form.map(value => ({
         label: value.field,
         value: value.value,

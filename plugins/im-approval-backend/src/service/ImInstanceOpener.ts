@@ -14,6 +14,7 @@ import {
   type ImInstanceRequest,
 } from '@im-approval/plugin-im-approval-node';
 import type { ApprovalStore } from '../database/ApprovalStore';
+import type { CommitCounter } from '../github/CommitCounter';
 import { counts } from './approvalStages';
 import type { ApprovalTransitions } from './ApprovalTransitions';
 import type { CountedStages } from './CountedStages';
@@ -81,6 +82,8 @@ export class ImInstanceOpener {
       settings: SettingsSource;
       transitions: ApprovalTransitions;
       logger: LoggerService;
+      /** How many commits a request brings, where the GitHub App counts them. */
+      commits?: CommitCounter;
     },
   ) {}
 
@@ -99,6 +102,7 @@ export class ImInstanceOpener {
       requester?.imUser ? client.findUsers([requester.imUser]) : [undefined],
       store.lastApproved(approval),
     ]);
+    const commits = await this.options.commits?.between(approval, previous);
     const test = approval.context.test === true;
     const title =
       requesterId || !requester || requester.identifiedBy === 'unidentified'
@@ -119,7 +123,7 @@ export class ImInstanceOpener {
             }))
           : [{ approvers: approval.approvers, rule: template.approverMode }],
       initiator: requesterId ?? template.initiator,
-      context: requestContext(approval, previous),
+      context: requestContext(approval, previous, commits),
       ...(test ? { test } : {}),
       ...(approval.cc.length > 0 ? { cc: approval.cc } : {}),
     };

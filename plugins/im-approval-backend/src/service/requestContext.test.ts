@@ -1,56 +1,10 @@
+import type { Approval } from '@im-approval/plugin-im-approval-common';
 import {
-  approvalSchema,
-  type Approval,
-  type ApprovalContext,
-} from '@im-approval/plugin-im-approval-common';
-import { randomUUID } from 'node:crypto';
+  approvalWith as approval,
+  EARLIER,
+  SHA,
+} from './__testUtils__/approvalFixture';
 import { requestContext } from './requestContext';
-
-const SHA = '3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39';
-const EARLIER = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
-
-function approval(context: Partial<ApprovalContext> = {}): Approval {
-  const now = new Date().toISOString();
-  return approvalSchema.parse({
-    id: randomUUID(),
-    status: 'pending',
-    template: 'deploy',
-    integration: 'feishu-main',
-    provider: 'feishu',
-    title: 'Deploy shop',
-    idempotencyKey: randomUUID(),
-    context: {
-      repository: 'acme/shop',
-      ref: 'refs/heads/main',
-      sha: SHA,
-      environment: 'production',
-      workflow: 'release',
-      runId: '42',
-      serverUrl: 'https://github.com',
-      runUrl: 'https://github.com/acme/shop/actions/runs/42',
-      verified: true,
-      caller: 'github:acme/shop',
-      ...context,
-    },
-    variables: {},
-    form: [],
-    approvers: ['alice'],
-    requester: {
-      name: 'Alice Chen',
-      githubLogin: 'alice',
-      identifiedBy: 'github-actor',
-    },
-    imInstanceId: null,
-    imUrl: null,
-    decidedBy: null,
-    comment: null,
-    decidedAt: null,
-    error: null,
-    createdAt: now,
-    updatedAt: now,
-    expiresAt: now,
-  });
-}
 
 describe('requestContext', () => {
   it('tells who asked, where from, what runs and what changes since the last approved request, with links', () => {
@@ -88,6 +42,17 @@ describe('requestContext', () => {
         url: `https://github.com/acme/shop/compare/${EARLIER}...${SHA}`,
       },
     ]);
+  });
+
+  it('says how many commits the range holds where GitHub counted them', () => {
+    const changes = (commits: number) =>
+      requestContext(approval(), approval({ sha: EARLIER }), commits).find(
+        line => line.kind === 'changes',
+      )?.value;
+    expect(changes(12)).toBe(
+      'a1b2c3d...3f2a9c1 (12 commits) since the last approved request of deploy to production',
+    );
+    expect(changes(1)).toContain('(1 commit)');
   });
 
   it('says when nothing was approved before, when the commit is the same, and when there is nothing to compare', () => {

@@ -1,0 +1,51 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import {
+  approvalWith as approval,
+  EARLIER,
+  SHA,
+} from '../service/__testUtils__/approvalFixture';
+import { CommitCounter } from './CommitCounter';
+import { GithubCallError, type GithubAppClient } from './GithubAppClient';
+
+describe('CommitCounter', () => {
+  const commitsAhead = jest.fn();
+  const counter = (client?: object) =>
+    new CommitCounter(
+      { client: async () => client as GithubAppClient | undefined },
+      mockServices.logger.mock(),
+    );
+  beforeEach(() => commitsAhead.mockReset());
+
+  it('asks GitHub once per range, and not for a test, the same commit or without the App', async () => {
+    commitsAhead.mockResolvedValue(4);
+    const counting = counter({ commitsAhead });
+    const previous = approval({ sha: EARLIER });
+    expect(await counting.between(approval(), previous)).toBe(4);
+    expect(await counting.between(approval(), previous)).toBe(4);
+    expect(commitsAhead).toHaveBeenCalledTimes(1);
+    expect(commitsAhead).toHaveBeenCalledWith(
+      'acme/shop',
+      EARLIER,
+      SHA,
+      expect.any(Number),
+    );
+    expect(
+      await counting.between(approval({ test: true }), previous),
+    ).toBeUndefined();
+    expect(await counting.between(approval(), approval())).toBeUndefined();
+    expect(await counting.between(approval(), undefined)).toBeUndefined();
+    expect(await counter().between(approval(), previous)).toBeUndefined();
+    expect(commitsAhead).toHaveBeenCalledTimes(1);
+  });
+
+  it('answers no count when GitHub cannot tell, and asks again next time', async () => {
+    commitsAhead.mockRejectedValueOnce(
+      new GithubCallError('GitHub answered 403: not accessible', 403),
+    );
+    commitsAhead.mockResolvedValueOnce(2);
+    const counting = counter({ commitsAhead });
+    const previous = approval({ sha: EARLIER });
+    expect(await counting.between(approval(), previous)).toBeUndefined();
+    expect(await counting.between(approval(), previous)).toBe(2);
+  });
+});
