@@ -12,7 +12,7 @@ import {
   sandboxControl,
   type Stack,
 } from './__testUtils__/stack';
-import { startCardedStack } from './__testUtils__/cards';
+import { catalogUser, startCardedStack } from './__testUtils__/cards';
 
 // A request's card in a Feishu group chat: posted with its context once the IM request is open,
 // decided from the card by an approver (the Feishu request follows, as Feishu's task approve), a
@@ -63,11 +63,16 @@ describe('approval cards in a Feishu group chat (real backend, SQLite, the Feish
       `/feishu/chats/${CHAT.chatId}/messages`,
     );
   /** Opens a carded request and waits for its card in the chat. */
-  const opened = async (extra: object = {}) => {
-    const { approval, token } = await openApproval(stack, backend(), {
-      template: 'carded',
-      ...extra,
-    });
+  const opened = async (
+    extra: object = {},
+    claims: Parameters<typeof openApproval>[3] = {},
+  ) => {
+    const { approval, token } = await openApproval(
+      stack,
+      backend(),
+      { template: 'carded', ...extra },
+      claims,
+    );
     const card = await eventually(
       async () =>
         (await chat()).find(
@@ -143,6 +148,18 @@ describe('approval cards in a Feishu group chat (real backend, SQLite, the Feish
       /Approved by Alice Chen at \d{4}-\d\d-\d\d \d\d:\d\d UTC/,
     );
     expect(updated.text).not.toContain('[Approve]');
+  });
+
+  it('refuses the requester’s own click: a run of alice-chen, who is ou_alice in Feishu by her catalog email', async () => {
+    await catalogUser(backend(), 'alice');
+    const { approval, token, card } = await opened({}, { actor: 'alice-chen' });
+    expect(approval.requester).toMatchObject({ name: 'Alice Chen' });
+    const own = await click(card.messageId, 'ou_alice', 'Approve');
+    expect(own.toast).toEqual({
+      type: 'error',
+      content: 'You asked for this request: you cannot decide it.',
+    });
+    expect((await read(approval.id, token)).status).toBe('pending');
   });
 
   it('rejects from the card with the comment typed on it, and the card says so for everyone', async () => {

@@ -12,7 +12,7 @@ import {
   sandboxControl,
   type Stack,
 } from './__testUtils__/stack';
-import { startCardedStack } from './__testUtils__/cards';
+import { catalogUser, startCardedStack } from './__testUtils__/cards';
 
 // A request's interactive card in a DingTalk group: delivered by the app's robot from the card
 // template once the DingTalk request is open; a click reaches the backend over its Stream
@@ -70,11 +70,16 @@ describe('approval cards in a DingTalk group (real backend over Stream, SQLite, 
       'GET',
       `/dingtalk/chats/${encodeURIComponent(CHAT.openConversationId)}/cards${user ? `?user=${user}` : ''}`,
     );
-  const opened = async (extra: object = {}) => {
-    const { approval, token } = await openApproval(stack, backend(), {
-      template: 'carded',
-      ...extra,
-    });
+  const opened = async (
+    extra: object = {},
+    claims: Parameters<typeof openApproval>[3] = {},
+  ) => {
+    const { approval, token } = await openApproval(
+      stack,
+      backend(),
+      { template: 'carded', ...extra },
+      claims,
+    );
     const card = await eventually(
       async () => (await cards()).find(c => c.outTrackId.endsWith(approval.id)),
       found => found !== undefined,
@@ -139,6 +144,17 @@ describe('approval cards in a DingTalk group (real backend over Stream, SQLite, 
       /Approved by Alice Chen at \d{4}-\d\d-\d\d \d\d:\d\d UTC/,
     );
     expect(everyone.buttons).toEqual([]);
+  });
+
+  it('refuses the requester’s own click: a run of alice-chen, who is alice in DingTalk by the catalog', async () => {
+    await catalogUser(backend(), 'alice');
+    const { approval, token, card } = await opened({}, { actor: 'alice-chen' });
+    expect(approval.requester).toMatchObject({ imUser: 'alice' });
+    const own = await click(card.outTrackId, 'alice', 'Approve');
+    expect(own.seen).toContain(
+      'You asked for this request: you cannot decide it.',
+    );
+    expect((await read(approval.id, token)).status).toBe('pending');
   });
 
   it('rejects from the card with the comment typed on it, the DingTalk request refused with it as the remark', async () => {
