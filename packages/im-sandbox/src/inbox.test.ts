@@ -1,6 +1,11 @@
-import { dingtalk } from './testing/dingtalk';
+import {
+  DINGTALK_APP,
+  DINGTALK_CARD_TEMPLATE,
+  DINGTALK_CHAT,
+  dingtalk,
+} from './testing/dingtalk';
 import { control, formCard, useTestSandbox } from './testing/sandbox';
-import { wecom } from './testing/wecom';
+import { WECOM_APP, wecom } from './testing/wecom';
 
 describe('the approver inbox', () => {
   const t = useTestSandbox();
@@ -261,6 +266,60 @@ describe('the approver inbox’s group chats', () => {
     expect(clicked.status).toBe(303);
     expect(decodeURIComponent(clicked.headers.get('location') ?? '')).toMatch(
       /error=app cli_test_app has no card request URL/,
+    );
+  });
+
+  it('shows DingTalk groups’ cards with their buttons and WeCom chats’ messages, and tells the DingTalk clicker what no app answered', async () => {
+    await control(t.sandbox).post('/dingtalk/chats', {
+      ...DINGTALK_CHAT,
+      robots: [DINGTALK_APP.appKey],
+    });
+    await control(t.sandbox).post(
+      '/dingtalk/card-templates',
+      DINGTALK_CARD_TEMPLATE,
+    );
+    const dingtalkApi = await dingtalk(t.sandbox);
+    await dingtalkApi.post('/v1.0/card/instances/createAndDeliver', {
+      cardTemplateId: DINGTALK_CARD_TEMPLATE.templateId,
+      outTrackId: 'card-1',
+      cardData: {
+        cardParamMap: { title: 'Deploy <b>web</b>', decidable: 'true' },
+      },
+      openSpaceId: `dtv1.card//IM_GROUP.${DINGTALK_CHAT.openConversationId}`,
+      imGroupOpenDeliverModel: { robotCode: DINGTALK_APP.appKey },
+    });
+    await control(t.sandbox).post('/wecom/chats', {
+      chatId: 'releaseroom',
+      name: 'WeCom room',
+      members: ['alice', 'bob'],
+      agentId: WECOM_APP.agentId,
+    });
+    await (
+      await wecom(t.sandbox)
+    ).post('/cgi-bin/appchat/send', {
+      chatid: 'releaseroom',
+      msgtype: 'text',
+      text: { content: 'Approved by Alice Chen' },
+    });
+    const html = await (await fetch(`${t.sandbox.url}/`)).text();
+    const chats = html.slice(html.indexOf('<section id="chats">'));
+    expect(chats).toContain('Release room');
+    expect(chats).toContain('Deploy &#60;b&#62;web&#60;/b&#62;');
+    expect(chats).toContain('value="Approve"');
+    expect(chats).toContain('WeCom room');
+    expect(chats).toContain('Approved by Alice Chen');
+
+    // The app holds no Stream connection subscribed to card callbacks: DingTalk tells the clicker.
+    const clicked = await fetch(
+      `${t.sandbox.url}/inbox/chats/${encodeURIComponent(DINGTALK_CHAT.openConversationId)}/card-1/click`,
+      {
+        method: 'POST',
+        body: new URLSearchParams({ openId: 'bob', button: 'Approve' }),
+        redirect: 'manual',
+      },
+    );
+    expect(decodeURIComponent(clicked.headers.get('location') ?? '')).toMatch(
+      /error=app dingtestapp has no Stream connection subscribed/,
     );
   });
 });
