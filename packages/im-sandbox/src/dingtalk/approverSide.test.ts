@@ -104,6 +104,51 @@ describe('the DingTalk approver side', () => {
     ]);
   });
 
+  it('adds approvers to a step (加签): each gets a running task, the record says who added and why', async () => {
+    const api = await dingtalk(t.sandbox);
+    const id = await api.createInstance();
+    const append = (body: object) =>
+      control(t.sandbox).post(`/dingtalk/instances/${id}/append`, body);
+    expect(
+      (await append({ byUserId: 'alice', userIds: ['mallory'] })).status,
+    ).toBe(404);
+    expect((await append({ byUserId: 'carol', userIds: ['bot'] })).status).toBe(
+      409,
+    );
+    expect(
+      (
+        await append({
+          byUserId: 'alice',
+          userIds: ['carol'],
+          remark: 'security',
+        })
+      ).status,
+    ).toBe(200);
+    await control(t.sandbox).post(`/dingtalk/instances/${id}/approve`, {
+      userId: 'carol',
+    });
+    const read = await api.get(
+      `/v1.0/workflow/processInstances?processInstanceId=${id}`,
+    );
+    expect(read.body.result).toMatchObject({
+      status: 'COMPLETED',
+      result: 'agree',
+    });
+    expect(read.body.result.operationRecords).toEqual([
+      expect.objectContaining({ type: 'START_PROCESS_INSTANCE' }),
+      expect.objectContaining({
+        type: 'APPEND_TASK_BEFORE',
+        userId: 'alice',
+        remark: 'security',
+      }),
+      expect.objectContaining({
+        type: 'EXECUTE_TASK_NORMAL',
+        userId: 'carol',
+        result: 'AGREE',
+      }),
+    ]);
+  });
+
   it('sends work notices to each user once per content and day, and refuses a wrong agent_id or too many users', async () => {
     const api = await dingtalk(t.sandbox);
     const send = (body: object) =>

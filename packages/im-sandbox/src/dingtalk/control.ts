@@ -29,7 +29,7 @@ import {
   dingtalkInstanceView,
   dingtalkNoticeView,
 } from './views';
-import { redirectRequestSchema } from './workflow';
+import { appendRequestSchema, redirectRequestSchema } from './workflow';
 
 // The control API under /_sandbox/dingtalk: the corp's admin and approvers, and misbehaviour on purpose.
 
@@ -208,6 +208,15 @@ export function dingtalkControlApi(platform: DingtalkPlatform): Router {
     }
 
     // An approver handing their pending task to someone else in the DingTalk app (转交).
+    // An approver adding people to their step in the DingTalk app (加签).
+    router.post('/instances/:id/append', (req, res) => {
+      res.json(
+        dingtalkInstanceView(
+          state,
+          platform.append(req.params.id, input(appendRequestSchema, req.body)),
+        ),
+      );
+    });
     router.post('/instances/:id/redirect', (req, res) => {
       res.json(
         dingtalkInstanceView(

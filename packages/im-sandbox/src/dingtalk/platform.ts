@@ -18,6 +18,8 @@ import {
   createInstance,
   decide,
   redirect,
+  append,
+  type AppendRequest,
   terminate,
 } from './workflow';
 
@@ -116,6 +118,19 @@ export class DingtalkPlatform {
     const events = redirect(this.state, instance, request, Date.now());
     this.options.log(
       `dingtalk: ${request.fromUserId} redirected their task on ${processInstanceId} to ${request.toUserId}`,
+    );
+    this.events.publish(events);
+    return instance;
+  }
+
+  /** An approver adding people to their step in the DingTalk app (加签). */
+  append(processInstanceId: string, request: AppendRequest): DingtalkInstance {
+    const instance = this.state.instances.get(processInstanceId);
+    if (!instance)
+      throw new DecisionError(404, `instance ${processInstanceId} not found`);
+    const events = append(this.state, instance, request, Date.now());
+    this.options.log(
+      `dingtalk: ${request.byUserId} added ${request.userIds.join(', ')} to their step of ${processInstanceId}`,
     );
     this.events.publish(events);
     return instance;

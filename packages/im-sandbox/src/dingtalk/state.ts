@@ -87,6 +87,7 @@ export interface OperationRecord {
     | 'START_PROCESS_INSTANCE'
     | 'EXECUTE_TASK_NORMAL'
     | 'REDIRECT_TASK'
+    | 'APPEND_TASK_BEFORE'
     | 'TERMINATE_PROCESS_INSTANCE';
   result: 'AGREE' | 'REFUSE' | 'NONE';
   remark?: string;

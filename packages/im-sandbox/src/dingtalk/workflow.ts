@@ -218,6 +218,30 @@ export const redirectRequestSchema = z.strictObject({
 });
 export type RedirectRequest = z.infer<typeof redirectRequestSchema>;
 
+/** Who an approver hands on to or adds must be users of the corp. */
+function requireUsers(state: DingtalkState, userIds: string[]) {
+  const unknown = userIds.find(userId => !state.users.has(userId));
+  if (unknown !== undefined)
+    throw new DecisionError(404, `${unknown} is not a user of the corp`);
+}
+
+/** The record of a hand-over by `userId`: it says who and why, not to whom. */
+function recordHandover(
+  instance: DingtalkInstance,
+  userId: string,
+  type: 'REDIRECT_TASK' | 'APPEND_TASK_BEFORE',
+  remark: string | undefined,
+  now: number,
+) {
+  instance.operationRecords.push({
+    userId,
+    date: now,
+    type,
+    result: 'NONE',
+    remark,
+  });
+}
+
 /**
  * An approver hands their pending task to someone else (转交): the read API reports their task
  * with result REDIRECTED, and a new task of the same node is the other's.
@@ -228,23 +252,50 @@ export function redirect(
   request: RedirectRequest,
   now: number,
 ): DingtalkEvent[] {
-  if (!state.users.has(request.toUserId))
-    throw new DecisionError(
-      404,
-      `${request.toUserId} is not a user of the corp`,
-    );
+  requireUsers(state, [request.toUserId]);
   const changes = instance.flow.transfer(
     instance.processInstanceId,
     { from: request.fromUserId, to: request.toUserId, comment: request.remark },
     now,
   );
-  instance.operationRecords.push({
-    userId: request.fromUserId,
-    date: now,
-    type: 'REDIRECT_TASK',
-    result: 'NONE',
-    remark: request.remark,
-  });
+  recordHandover(
+    instance,
+    request.fromUserId,
+    'REDIRECT_TASK',
+    request.remark,
+    now,
+  );
+  return toEvents(instance, changes);
+}
+
+export const appendRequestSchema = z.strictObject({
+  /** The approver who adds people to decide their step with them (加签). */
+  byUserId: z.string().min(1),
+  userIds: z.array(z.string().min(1)).min(1),
+  remark: z.string().optional(),
+});
+export type AppendRequest = z.infer<typeof appendRequestSchema>;
+
+/** An approver adds people to their step (加签): each gets a running task of it. */
+export function append(
+  state: DingtalkState,
+  instance: DingtalkInstance,
+  request: AppendRequest,
+  now: number,
+): DingtalkEvent[] {
+  requireUsers(state, request.userIds);
+  const changes = instance.flow.addApprovers(
+    instance.processInstanceId,
+    { by: request.byUserId, add: request.userIds },
+    now,
+  );
+  recordHandover(
+    instance,
+    request.byUserId,
+    'APPEND_TASK_BEFORE',
+    request.remark,
+    now,
+  );
   return toEvents(instance, changes);
 }
 
