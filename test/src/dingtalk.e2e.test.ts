@@ -217,6 +217,36 @@ describe('DingTalk end to end (real backend, DingTalk sandbox over HTTP and Stre
       });
     });
 
+    it('attributes a decision to an approver added in DingTalk (加签), and the timeline says who added approvers and why', async () => {
+      const { approval, token } = await open();
+      await sandboxControl(
+        stack.sandbox,
+        'POST',
+        `/dingtalk/instances/${encodeURIComponent(approval.imInstanceId!)}/append`,
+        { byUserId: 'alice', userIds: ['carol'], remark: 'security review' },
+      );
+      const waiting = waitFor(backend(), approval.id, token);
+      await decideInSandbox(
+        stack,
+        approval.imInstanceId!,
+        'approve',
+        { userId: 'carol', comment: 'reviewed' },
+        'dingtalk',
+      );
+      expect((await waiting).body).toMatchObject({
+        status: 'approved',
+        decidedBy: 'Carol Wu',
+        decidedById: 'carol',
+      });
+      // DingTalk's APPEND_TASK_BEFORE record says who added approvers and why, not whom.
+      const { body } = await getWithTimeline(backend(), approval.id, token);
+      expect(body.timeline.find(e => e.type === 'approved')).toMatchObject({
+        actor: 'Carol Wu',
+        message:
+          'reviewed; in dingtalk: "Alice Chen" added approvers ("security review")',
+      });
+    });
+
     it('cancels and terminates the DingTalk instance', async () => {
       const { approval, token } = await open();
       const canceled = await api(

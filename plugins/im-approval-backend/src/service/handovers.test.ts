@@ -29,6 +29,11 @@ describe('describeHandovers', () => {
     expect(
       describeHandovers('dingtalk', [{ kind: 'transferred', to: [] }]),
     ).toBe('in dingtalk: handed the task on');
+    expect(
+      describeHandovers('dingtalk', [
+        { kind: 'added', from: { id: 'carol', name: 'Carol Wu' }, to: [] },
+      ]),
+    ).toBe('in dingtalk: "Carol Wu" added approvers');
     expect(describeHandovers('wecom', [])).toBe('');
     expect(describeHandovers('wecom')).toBe('');
   });

@@ -21,7 +21,7 @@ export function describeHandovers(
     const to = handover.to.length > 0 ? ` to ${names(handover.to)}` : ' on';
     return handover.kind === 'transferred'
       ? `${from}handed the task${to}${comment}`
-      : `${from}added ${names(handover.to)} as approvers${comment}`;
+      : `${from}added ${handover.to.length > 0 ? `${names(handover.to)} as approvers` : 'approvers'}${comment}`;
   });
   return `in ${provider}: ${each.join('; ')}`;
 }

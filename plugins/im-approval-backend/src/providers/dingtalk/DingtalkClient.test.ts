@@ -253,7 +253,7 @@ describe('DingtalkClient', () => {
     });
   });
 
-  it('reads a task handed on (REDIRECT_TASK) with who handed it on and their remark; DingTalk does not say to whom', async () => {
+  it('reads a task handed on (REDIRECT_TASK) and approvers added (APPEND_TASK_BEFORE) with who did it and their remark; DingTalk does not say to whom', async () => {
     tokenOnce();
     nock(API)
       .get('/v1.0/workflow/processInstances')
@@ -270,6 +270,12 @@ describe('DingtalkClient', () => {
               type: 'REDIRECT_TASK',
               result: 'NONE',
               remark: 'on leave',
+            },
+            {
+              userId: 'carol',
+              date: '2026-11-21T08:03Z',
+              type: 'APPEND_TASK_BEFORE',
+              result: 'NONE',
             },
             {
               userId: 'carol',
@@ -299,6 +305,7 @@ describe('DingtalkClient', () => {
           to: [],
           comment: 'on leave',
         },
+        { kind: 'added', from: { id: 'carol', name: 'Carol Wu' }, to: [] },
       ],
     });
   });

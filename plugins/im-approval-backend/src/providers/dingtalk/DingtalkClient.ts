@@ -51,6 +51,13 @@ import { openDingtalkStream } from './dingtalkStream';
 
 const FORM_TTL_MS = 5 * 60_000;
 
+/** The operation records of a task handed on (转交) or of approvers added to a step (前/后加签). */
+const DINGTALK_HANDOVER_RECORDS: Record<string, ImHandover['kind']> = {
+  REDIRECT_TASK: 'transferred',
+  APPEND_TASK_BEFORE: 'added',
+  APPEND_TASK_AFTER: 'added',
+};
+
 const formSchema = z.object({
   result: z.object({
     schemaContent: z.object({
@@ -448,25 +455,27 @@ export class DingtalkClient implements ImClient {
   }
 
   /**
-   * Tasks handed on in DingTalk (转交, a REDIRECT_TASK record), oldest first. The record names who
-   * handed it on, not to whom: the decision names who finally decided.
+   * Tasks handed on in DingTalk (转交, a REDIRECT_TASK record) and approvers added to a step (加签,
+   * APPEND_TASK_BEFORE or _AFTER), oldest first. The record names who handed on or added, not to
+   * whom: the decision names who finally decided.
    */
   private handovers(
     records: Array<{ userId?: string; type?: string; remark?: string }>,
   ): Promise<ImHandover[]> {
     return Promise.all(
-      records.flatMap(({ type, userId, remark }) =>
-        type === 'REDIRECT_TASK' && userId
+      records.flatMap(({ type, userId, remark }) => {
+        const kind = type && DINGTALK_HANDOVER_RECORDS[type];
+        return kind && userId
           ? [
               this.people.person(userId).then(from => ({
-                kind: 'transferred' as const,
+                kind,
                 from,
                 to: [],
                 ...(remark ? { comment: remark } : {}),
               })),
             ]
-          : [],
-      ),
+          : [];
+      }),
     );
   }
 
