@@ -38,14 +38,33 @@ describe('CommitCounter', () => {
     expect(commitsAhead).toHaveBeenCalledTimes(1);
   });
 
-  it('answers no count when GitHub cannot tell, and asks again next time', async () => {
+  it('answers no count when GitHub cannot tell, and asks again only five minutes later', async () => {
     commitsAhead.mockRejectedValueOnce(
       new GithubCallError('GitHub answered 403: not accessible', 403),
     );
     commitsAhead.mockResolvedValueOnce(2);
+    const now = jest.spyOn(Date, 'now').mockReturnValue(1_000_000);
+    try {
+      const counting = counter({ commitsAhead });
+      const previous = approval({ sha: EARLIER });
+      expect(await counting.between(approval(), previous)).toBeUndefined();
+      expect(await counting.between(approval(), previous)).toBeUndefined();
+      expect(commitsAhead).toHaveBeenCalledTimes(1);
+      now.mockReturnValue(1_000_000 + 5 * 60_000);
+      expect(await counting.between(approval(), previous)).toBe(2);
+    } finally {
+      now.mockRestore();
+    }
+  });
+
+  it('answers only a count already known when asked not to wait on GitHub', async () => {
+    commitsAhead.mockResolvedValue(7);
     const counting = counter({ commitsAhead });
     const previous = approval({ sha: EARLIER });
-    expect(await counting.between(approval(), previous)).toBeUndefined();
-    expect(await counting.between(approval(), previous)).toBe(2);
+    const quick = { knownOnly: true };
+    expect(await counting.between(approval(), previous, quick)).toBeUndefined();
+    expect(commitsAhead).not.toHaveBeenCalled();
+    await counting.between(approval(), previous);
+    expect(await counting.between(approval(), previous, quick)).toBe(7);
   });
 });

@@ -7,6 +7,8 @@ import type { GithubAppClient } from './GithubAppClient';
 const COUNT_TIMEOUT_MS = 3_000;
 /** Counts kept: a range once counted does not change. */
 const KEPT = 1_000;
+/** A range GitHub could not count is not asked again for this long, so card updates do not wait on it. */
+const RETRY_AFTER_MS = 5 * 60_000;
 
 /**
  * How many commits lead from the last approved request of the same template, repository and
@@ -15,6 +17,7 @@ const KEPT = 1_000;
  */
 export class CommitCounter {
   private readonly counted = new Map<string, number>();
+  private readonly failedAt = new Map<string, number>();
 
   constructor(
     private readonly github: {
@@ -23,16 +26,21 @@ export class CommitCounter {
     private readonly logger: LoggerService,
   ) {}
 
+  /** The count, or undefined; with `knownOnly`, only one already counted (GitHub is not asked). */
   async between(
     approval: Approval,
     previous: Approval | undefined,
+    { knownOnly = false }: { knownOnly?: boolean } = {},
   ): Promise<number | undefined> {
     const range = commitRange(approval, previous);
     if (!range || approval.context.test) return undefined;
     const { repository } = approval.context;
     const key = `${repository} ${range.from}...${range.to}`.toLowerCase();
     const known = this.counted.get(key);
-    if (known !== undefined) return known;
+    if (known !== undefined || knownOnly) return known;
+    const failed = this.failedAt.get(key);
+    if (failed !== undefined && Date.now() - failed < RETRY_AFTER_MS)
+      return undefined;
     const client = await this.github.client();
     if (!client) return undefined;
     try {
@@ -42,15 +50,22 @@ export class CommitCounter {
         range.to,
         COUNT_TIMEOUT_MS,
       );
-      if (this.counted.size >= KEPT)
-        this.counted.delete(this.counted.keys().next().value!);
-      this.counted.set(key, count);
+      this.keep(this.counted, key, count);
+      this.failedAt.delete(key);
       return count;
     } catch (error) {
+      this.keep(this.failedAt, key, Date.now());
       this.logger.debug(
         `No commit count for ${repository} ${range.from}...${range.to}: ${(error as Error).message}`,
       );
       return undefined;
     }
+  }
+
+  /** Keeps at most KEPT entries, the oldest going first. */
+  private keep(map: Map<string, number>, key: string, value: number) {
+    map.delete(key);
+    if (map.size >= KEPT) map.delete(map.keys().next().value!);
+    map.set(key, value);
   }
 }

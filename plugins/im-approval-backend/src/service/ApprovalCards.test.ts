@@ -1,6 +1,9 @@
+import { mockServices } from '@backstage/backend-test-utils';
 import type { Entity } from '@backstage/catalog-model';
 import { ImApiError } from '@im-approval/plugin-im-approval-node';
 import type { Caller } from '../auth/CallerResolver';
+import type { CommitCounter } from '../github/CommitCounter';
+import { ApprovalCards } from './ApprovalCards';
 import {
   INTEGRATION,
   scriptedCore,
@@ -119,6 +122,38 @@ describe('ApprovalCards', () => {
       ),
     });
     expect((await core.store.get(approval.id))?.status).toBe('rejected');
+  });
+
+  it('answers a click with a commit count only if already known: GitHub is not asked while the IM waits', async () => {
+    const { core, approval } = await carded();
+    const waited: boolean[] = [];
+    const commits = {
+      between: async (
+        _approval: unknown,
+        _previous: unknown,
+        options?: { knownOnly?: boolean },
+      ) => {
+        waited.push(!options?.knownOnly);
+        return undefined;
+      },
+    } as unknown as CommitCounter;
+    const cards = new ApprovalCards({
+      store: core.store,
+      transitions: core.transitions,
+      settings: core.settings,
+      logger: mockServices.logger.mock(),
+      commits,
+    });
+    await cards.click(INTEGRATION, {
+      eventId: 'e-1',
+      approvalId: approval.id,
+      action: 'approve',
+      userId: 'bob',
+      chatId: CHAT,
+    });
+    expect(waited).toEqual([false]);
+    await cards.update((await core.store.get(approval.id))!);
+    expect(waited).toEqual([false, true]);
   });
 
   it('refuses anyone who is not an approver, deciding nothing', async () => {

@@ -188,7 +188,7 @@ export class ApprovalCards {
           `This request is already ${approval.status}: ${outcomeOf(approval)}.`,
           'info',
         ),
-        card: await this.cardOf(approval),
+        card: await this.cardOf(approval, { answering: true }),
       };
     const client = transitions.clientOf(integration);
     if (
@@ -244,14 +244,22 @@ export class ApprovalCards {
             ? `Your ${words} is recorded; the request still waits on others.`
             : `${STATE_WORDS[now.status]}: your ${words} is recorded.`,
       },
-      card: await this.cardOf(now),
+      card: await this.cardOf(now, { answering: true }),
     };
   }
 
-  /** The approval as its card shows it. */
-  async cardOf(approval: Approval): Promise<ImCard> {
+  /**
+   * The approval as its card shows it. `answering` a click, nothing is asked of GitHub: the IM
+   * waits 2 to 3 s for the answer, so only a commit count already known is shown.
+   */
+  async cardOf(
+    approval: Approval,
+    { answering = false }: { answering?: boolean } = {},
+  ): Promise<ImCard> {
     const previous = await this.options.store.lastApproved(approval);
-    const commits = await this.options.commits?.between(approval, previous);
+    const commits = await this.options.commits?.between(approval, previous, {
+      knownOnly: answering,
+    });
     const stage = approval.stages.find(s => s.status === 'pending');
     const waitingOn =
       approval.status === 'pending'

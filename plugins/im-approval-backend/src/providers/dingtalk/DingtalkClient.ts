@@ -636,7 +636,7 @@ export class DingtalkClient implements ImClient {
     if (!task)
       throw new ImApiError(
         'invalid_request',
-        `${approverId} has no running task of DingTalk instance ${instanceId}`,
+        `you have no running task on this DingTalk request (your step is not open, or it is decided); ${approverId} on ${instanceId}`,
       );
     await this.api.call(
       {
