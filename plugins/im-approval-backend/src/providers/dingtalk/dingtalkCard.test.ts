@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import {
   dingtalkCardAnswer,
   dingtalkCardData,
@@ -75,5 +76,38 @@ describe('DingTalk card callbacks', () => {
       status: 'Approved',
     });
     expect(dingtalkCardAnswer()).toEqual({});
+  });
+
+  it('reads any data a Stream frame may carry without throwing, and a click only from one of our cards', () => {
+    const json = fc.jsonValue();
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          json.map(value => JSON.stringify(value)),
+          fc
+            .record({
+              outTrackId: fc.oneof(fc.string(), fc.constant('im-approval-a1')),
+              userId: fc.oneof(fc.string(), json),
+              spaceType: fc.oneof(fc.constant('IM_GROUP'), json),
+              spaceId: fc.oneof(fc.string(), json),
+              content: fc.oneof(
+                fc.string(),
+                json.map(value => JSON.stringify({ cardPrivateData: value })),
+              ),
+            })
+            .map(value => JSON.stringify(value)),
+        ),
+        data => {
+          const click = parseDingtalkCardClick(data, 'm1');
+          if (click === undefined) return;
+          expect(JSON.parse(data).outTrackId).toBe(
+            `im-approval-${click.approvalId}`,
+          );
+          expect(['approve', 'reject']).toContain(click.action);
+          expect(click.userId).not.toBe('');
+        },
+      ),
+    );
   });
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { WECOM_CARD_NOTE, wecomOutcomeText, wecomTextcard } from './wecomCard';
 
 const card = {
@@ -45,6 +46,36 @@ describe('WeCom group chat textcards', () => {
       }),
     ).toBe(
       'Deploy &lt;b&gt;api&lt;/b&gt;: Rejected by Bob Li at 2026-12-04 10:02 UTC\nComment: not &lt;today&gt;',
+    );
+  });
+
+  it('keep any text within WeCom’s limits, escaped, with the note always there', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 300 }),
+        fc.array(
+          fc.record({
+            label: fc.string({ maxLength: 40 }),
+            value: fc.string({ unit: 'grapheme', maxLength: 200 }),
+          }),
+          { maxLength: 8 },
+        ),
+        (title, fields) => {
+          const textcard = wecomTextcard({ ...card, title, fields }, 'u');
+          expect(Buffer.byteLength(textcard.title)).toBeLessThanOrEqual(128);
+          expect(Buffer.byteLength(textcard.description)).toBeLessThanOrEqual(
+            512,
+          );
+          expect(textcard.description).toContain(WECOM_CARD_NOTE);
+          // Every tag is one of the card's own lines: people's text cannot add markup.
+          expect(
+            textcard.description.replace(
+              /<div class="(gray|normal|highlight)">|<\/div>/g,
+              '',
+            ),
+          ).not.toMatch(/[<>]/);
+        },
+      ),
     );
   });
 });
