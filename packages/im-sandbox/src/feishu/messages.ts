@@ -198,6 +198,7 @@ function recipient(
 function readable(
   msgType: string,
   content: unknown,
+  nameOf: (openId: string) => string,
 ): { text: string; links: string[] } {
   if (msgType === 'text')
     return { text: (content as { text: string }).text, links: [] };
@@ -211,6 +212,8 @@ function readable(
     paragraph
       .map(node => {
         if (node.tag === 'a') links.push(node.href);
+        // A mention reads as the person's name, as members see it.
+        if (node.tag === 'at') return `@${nameOf(node.user_id)}`;
         return 'text' in node ? node.text : '';
       })
       .join(''),
@@ -404,7 +407,11 @@ export function sendFeishuMessage(
     ...('user' in to ? { openId: to.user.openId } : { chatId: to.chatId }),
     msgType: body.msg_type,
     content: content.data,
-    ...readable(body.msg_type, content.data),
+    ...readable(
+      body.msg_type,
+      content.data,
+      openId => state.users.get(openId)?.name ?? openId,
+    ),
     ...(body.uuid && { uuid: body.uuid }),
     at: now,
   };
