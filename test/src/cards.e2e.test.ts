@@ -35,6 +35,14 @@ interface ChatMessage {
   links: string[];
 }
 
+/** The release room's messages, cards as last updated. */
+const messagesOf = (stack: Stack) =>
+  sandboxControl<ChatMessage[]>(
+    stack.sandbox,
+    'GET',
+    `/feishu/chats/${CHAT.chatId}/messages`,
+  );
+
 describe('approval cards in a Feishu group chat (real backend, SQLite, the Feishu sandbox)', () => {
   let stack: Stack;
   const backend = () => stack.backends[0];
@@ -56,12 +64,7 @@ describe('approval cards in a Feishu group chat (real backend, SQLite, the Feish
   });
   afterAll(() => stack?.stop());
 
-  const chat = () =>
-    sandboxControl<ChatMessage[]>(
-      stack.sandbox,
-      'GET',
-      `/feishu/chats/${CHAT.chatId}/messages`,
-    );
+  const chat = () => messagesOf(stack);
   /** Opens a carded request and waits for its card in the chat. */
   const opened = async (
     extra: object = {},
@@ -228,5 +231,63 @@ describe('approval cards in a Feishu group chat (real backend, SQLite, the Feish
     );
     expect([400, 401]).toContain(forged.status);
     expect((await read(approval.id, token)).status).toBe('pending');
+  });
+});
+
+describe('reminders in the Feishu group chat of a request’s card (real backend, SQLite, the Feishu sandbox)', () => {
+  let stack: Stack;
+  const backend = () => stack.backends[0];
+
+  beforeAll(async () => {
+    stack = await startCardedStack(FEISHU, CHAT.chatId, {
+      approvers: ['ou_alice', 'ou_bob'],
+      approverMode: 'any',
+      remindAfter: '2s',
+    });
+    await sandboxControl(stack.sandbox, 'POST', '/feishu/chats', CHAT);
+  });
+  afterAll(() => stack?.stop());
+
+  const chat = () => messagesOf(stack);
+
+  it('mentions those the request waits on in the chat, beside their direct messages, until it is decided', async () => {
+    const { approval, token } = await openApproval(stack, backend(), {
+      template: 'carded',
+      variables: { service: '<at user_id="all"></at>', reason: 'release' },
+    });
+    const reminders = () =>
+      chat().then(messages =>
+        messages.filter(message => message.text.startsWith('@')),
+      );
+    const [first] = await eventually(
+      reminders,
+      found => found.length > 0,
+      20_000,
+    );
+    // The mentions are the app's own; the title's markup arrives as text.
+    expect(first!.text).toMatch(
+      /^@Alice Chen@Bob Li Reminder: "Deploy <at user_id="all"><\/at> from acme\/api" has waited \d+s/,
+    );
+    const decided = await sandboxControl(
+      stack.sandbox,
+      'POST',
+      `/feishu/instances/${encodeURIComponent(approval.imInstanceId!)}/approve`,
+      { openId: 'ou_alice' },
+    );
+    expect(decided.status).toBe('APPROVED');
+    await eventually(
+      async () => (await getWithTimeline(backend(), approval.id, token)).body,
+      body => (body as ApprovalWithTimeline).status === 'approved',
+    );
+    const after = (await reminders()).length;
+    await new Promise(resolve => setTimeout(resolve, 4_000));
+    expect((await reminders()).length).toBe(after);
+    const { body } = await getWithTimeline(backend(), approval.id, token);
+    expect(
+      (body as ApprovalWithTimeline).timeline.find(e => e.type === 'reminded')
+        ?.message,
+    ).toMatch(
+      /^Reminder 1 sent to ou_alice, ou_bob, and in group chat oc_release$/,
+    );
   });
 });

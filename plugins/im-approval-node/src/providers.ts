@@ -420,6 +420,12 @@ export interface ImClient {
    * stands for a name the IM will not tell (outside the app's scope, the IM busy).
    */
   namesOf?(userIds: string[]): Promise<ImPerson[]>;
+  /**
+   * A reminder in the group chat where the request's card is, mentioning each of these IM users
+   * (Feishu's `at`), so those it waits on are told where the request is seen. Absent where an app
+   * cannot mention people in a group.
+   */
+  remindInChat?(chatId: string, userIds: string[], text: string): Promise<void>;
   /** A direct message from the app to each of these IM users (reminders, escalations): text and a link. */
   sendMessage?(userIds: string[], text: string, url?: string): Promise<void>;
   /**

@@ -121,6 +121,39 @@ describe('ApprovalFollowUps', () => {
     expect((await core.store.get(approval.id))?.error).toBeNull();
   });
 
+  it('reminds in the group chat of the request’s card too, mentioning those it waits on; a chat that refuses is said, the direct messages stand', async () => {
+    const { core, approval } = await opened({
+      approvers: ['alice', 'bob'],
+      remindAfter: '10m',
+      groupChat: 'oc_room',
+    });
+    // Without a posted card there is no chat to remind in.
+    await core.followUps.runDue(at(approval, 10 * MINUTE));
+    expect(core.im.chatReminders).toEqual([]);
+    await core.cards.post((await core.store.get(approval.id))!);
+    await core.followUps.runDue(at(approval, 20 * MINUTE));
+    expect(core.im.chatReminders).toEqual([
+      {
+        chatId: 'oc_room',
+        userIds: ['alice', 'bob'],
+        text: expect.stringMatching(
+          /^Reminder: "Deploy acme\/api" has waited 20m/,
+        ),
+      },
+    ]);
+    core.im.failNext(
+      'remindInChat',
+      new ImApiError('permission', 'the bot left the chat'),
+    );
+    await core.followUps.runDue(at(approval, 30 * MINUTE));
+    expect(await eventsOf(core, approval.id, 'reminded')).toEqual([
+      'Reminder 1 sent to alice, bob',
+      'Reminder 2 sent to alice, bob, and in group chat oc_room',
+      'Reminder 3 sent to alice, bob; not in group chat oc_room: the bot left the chat',
+    ]);
+    expect(core.im.messages).toHaveLength(3);
+  });
+
   it('names an approver the IM no longer finds, and what to check, when a reminder cannot reach them', async () => {
     const { core, approval } = await opened({ remindAfter: '10m' });
     core.im.strangers.add('alice');

@@ -118,15 +118,18 @@ export class ApprovalFollowUps {
     const told: string[] = [];
     try {
       const client = await this.options.transitions.clientOfApproval(approval);
+      const asked: string[] = [];
       for (const ask of asks) {
         const ids = await this.userIds(client, ask.contacts, approval.provider);
         await this.send(client, ids, text, ask.url);
         told.push(...ask.contacts);
+        asked.push(...ids);
       }
+      const inChat = await this.remindInChat(approval, client, asked, text);
       await store.appendEvent(approval.id, {
         type: 'reminded',
         source: 'scheduler',
-        message: `Reminder ${reminder} sent to ${told.join(', ')}`,
+        message: `Reminder ${reminder} sent to ${told.join(', ')}${inChat}`,
       });
     } catch (error) {
       await store.appendEvent(approval.id, {
@@ -199,6 +202,28 @@ export class ApprovalFollowUps {
       }
     }
     return true;
+  }
+
+  /**
+   * The reminder in the group chat where the request's card is, mentioning those it waits on, where
+   * the IM lets an app mention people; what the timeline says of it. Its failure does not undo the
+   * direct messages already sent: it is said instead.
+   */
+  private async remindInChat(
+    approval: Approval,
+    client: ImClient,
+    userIds: string[],
+    text: string,
+  ): Promise<string> {
+    if (!client.remindInChat) return '';
+    const card = await this.options.store.cardOf(approval.id);
+    if (!card?.cardId) return '';
+    try {
+      await client.remindInChat(card.chatId, userIds, text);
+      return `, and in group chat ${card.chatId}`;
+    } catch (error) {
+      return `; not in group chat ${card.chatId}: ${(error as Error).message}`;
+    }
   }
 
   /**

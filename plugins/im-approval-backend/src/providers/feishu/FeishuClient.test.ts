@@ -1297,6 +1297,36 @@ describe('Feishu messages and added approvers', () => {
     expect(bodies[1].uuid).not.toBe(bodies[0].uuid);
   });
 
+  it('reminds in a group chat with a mention of each person before the text, which stays a text node', async () => {
+    tokenOnce();
+    let sent: any;
+    nock(BASE)
+      .post('/open-apis/im/v1/messages', body => {
+        sent = body;
+        return true;
+      })
+      .query({ receive_id_type: 'chat_id' })
+      .reply(200, { code: 0, data: { message_id: 'om_2' } });
+    await client().remindInChat(
+      'oc_room',
+      ['ou_alice', 'ou_bob', 'ou_alice'],
+      'Reminder: <at user_id="all"></at>',
+    );
+    expect(sent).toMatchObject({ receive_id: 'oc_room', msg_type: 'post' });
+    expect(JSON.parse(sent.content)).toEqual({
+      zh_cn: {
+        content: [
+          [
+            { tag: 'at', user_id: 'ou_alice' },
+            { tag: 'at', user_id: 'ou_bob' },
+            { tag: 'text', text: ' Reminder: <at user_id="all"></at>' },
+          ],
+        ],
+      },
+    });
+    expect(sent.uuid).toMatch(/^[0-9a-f]{50}$/);
+  });
+
   it('says how to give the app a bot when Feishu answers 230006', async () => {
     tokenOnce();
     nock(BASE)

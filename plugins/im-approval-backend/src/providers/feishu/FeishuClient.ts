@@ -759,26 +759,47 @@ export class FeishuClient implements ImClient {
       ...(url ? [[{ tag: 'a', text: url, href: url }]] : []),
     ];
     const content = JSON.stringify({ zh_cn: { content: paragraphs } });
-    for (const userId of new Set(userIds)) {
-      await this.api.call(
-        {
-          operation: 'send a message',
-          method: 'POST',
-          path: '/open-apis/im/v1/messages',
-          query: { receive_id_type: 'open_id' },
-          body: {
-            receive_id: userId,
-            msg_type: 'post',
-            content,
-            uuid: createHash('sha256')
-              .update(`${userId}\n${content}`)
-              .digest('hex')
-              .slice(0, 50),
-          },
+    for (const userId of new Set(userIds))
+      await this.post('send a message', 'open_id', userId, content);
+  }
+
+  /** A post in the chat that mentions each person (`at` by open_id) before the text, which is never parsed. */
+  async remindInChat(chatId: string, userIds: string[], text: string) {
+    const mentions = [...new Set(userIds)].map(userId => ({
+      tag: 'at',
+      user_id: userId,
+    }));
+    const content = JSON.stringify({
+      zh_cn: { content: [[...mentions, { tag: 'text', text: ` ${text}` }]] },
+    });
+    await this.post('remind in a group chat', 'chat_id', chatId, content);
+  }
+
+  /** A rich-text message from the app's bot; its uuid (from recipient and content) sends it once. */
+  private async post(
+    operation: string,
+    receiveIdType: 'open_id' | 'chat_id',
+    receiveId: string,
+    content: string,
+  ) {
+    await this.api.call(
+      {
+        operation,
+        method: 'POST',
+        path: '/open-apis/im/v1/messages',
+        query: { receive_id_type: receiveIdType },
+        body: {
+          receive_id: receiveId,
+          msg_type: 'post',
+          content,
+          uuid: createHash('sha256')
+            .update(`${receiveId}\n${content}`)
+            .digest('hex')
+            .slice(0, 50),
         },
-        z.object({ message_id: z.string() }).loose(),
-      );
-    }
+      },
+      z.object({ message_id: z.string() }).loose(),
+    );
   }
 
   /** The user_id of an open_id, which only an app with the employee id scope is told. */

@@ -50,6 +50,7 @@ export class ScriptedIm implements ImClient {
       | 'readInstance'
       | 'cancelInstance'
       | 'sendMessage'
+      | 'remindInChat'
       | 'addApprovers'
       | 'decideTask',
     ...errors: Error[]
@@ -119,6 +120,16 @@ export class ScriptedIm implements ImClient {
   async sendMessage(userIds: string[], text: string, url?: string) {
     this.record('sendMessage', { userIds, text, url });
     this.messages.push({ userIds, text, ...(url && { url }) });
+  }
+  /** Reminders posted in group chats, in order. */
+  readonly chatReminders: Array<{
+    chatId: string;
+    userIds: string[];
+    text: string;
+  }> = [];
+  async remindInChat(chatId: string, userIds: string[], text: string) {
+    this.record('remindInChat', { chatId, userIds, text });
+    this.chatReminders.push({ chatId, userIds, text });
   }
   /** Cards posted, by id: the chat and the card as last posted or updated. */
   readonly cards = new Map<string, { chatId: string; card: ImCard }>();
