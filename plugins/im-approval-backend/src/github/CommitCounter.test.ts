@@ -57,6 +57,32 @@ describe('CommitCounter', () => {
     }
   });
 
+  it('reads the App’s settings at most once a minute, so a request is not a settings read', async () => {
+    commitsAhead.mockResolvedValue(1);
+    const client = jest.fn(
+      async () => ({ commitsAhead }) as unknown as GithubAppClient,
+    );
+    const counting = new CommitCounter({ client }, mockServices.logger.mock());
+    const now = jest.spyOn(Date, 'now').mockReturnValue(1_000_000);
+    try {
+      await counting.between(approval(), approval({ sha: EARLIER }));
+      await counting.between(
+        approval({ sha: 'b'.repeat(40) }),
+        approval({ sha: EARLIER }),
+      );
+      expect(client).toHaveBeenCalledTimes(1);
+      now.mockReturnValue(1_000_000 + 60_000);
+      await counting.between(
+        approval({ sha: 'c'.repeat(40) }),
+        approval({ sha: EARLIER }),
+      );
+      expect(client).toHaveBeenCalledTimes(2);
+      expect(commitsAhead).toHaveBeenCalledTimes(3);
+    } finally {
+      now.mockRestore();
+    }
+  });
+
   it('answers only a count already known when asked not to wait on GitHub', async () => {
     commitsAhead.mockResolvedValue(7);
     const counting = counter({ commitsAhead });

@@ -7,6 +7,8 @@ import type { GithubAppClient } from './GithubAppClient';
 const COUNT_TIMEOUT_MS = 3_000;
 /** Counts kept: a range once counted does not change. */
 const KEPT = 1_000;
+/** How long the App's settings are taken as read: a request is not a settings read on its hot path. */
+const APP_READ_MS = 60_000;
 /** A range GitHub could not count is not asked again for this long, so card updates do not wait on it. */
 const RETRY_AFTER_MS = 5 * 60_000;
 
@@ -18,6 +20,7 @@ const RETRY_AFTER_MS = 5 * 60_000;
 export class CommitCounter {
   private readonly counted = new Map<string, number>();
   private readonly failedAt = new Map<string, number>();
+  private app?: { client: GithubAppClient | undefined; readAt: number };
 
   constructor(
     private readonly github: {
@@ -41,7 +44,7 @@ export class CommitCounter {
     const failed = this.failedAt.get(key);
     if (failed !== undefined && Date.now() - failed < RETRY_AFTER_MS)
       return undefined;
-    const client = await this.github.client();
+    const client = await this.client();
     if (!client) return undefined;
     try {
       const count = await client.commitsAhead(
@@ -60,6 +63,13 @@ export class CommitCounter {
       );
       return undefined;
     }
+  }
+
+  /** The App's client, its settings read at most once a minute (a change is followed within one). */
+  private async client(): Promise<GithubAppClient | undefined> {
+    if (!this.app || Date.now() - this.app.readAt >= APP_READ_MS)
+      this.app = { client: await this.github.client(), readAt: Date.now() };
+    return this.app.client;
   }
 
   /** Keeps at most KEPT entries, the oldest going first. */

@@ -80,6 +80,45 @@ describe('ApprovalCards', () => {
     expect(card.context.map(line => line.kind)).toContain('repository');
   });
 
+  it('shows every text from outside on one line, without control characters, so it cannot forge a line of the card', async () => {
+    const core = await scriptedCore({
+      templates: [
+        template({
+          approvers: ['bob'],
+          groupChat: CHAT,
+          title: 'Deploy ${vars.service}',
+          fields: { Reason: '${vars.reason}' },
+        }),
+      ],
+    });
+    const { approval } = await core.service.create(
+      {
+        template: 'deploy',
+        idempotencyKey: 'run-1',
+        variables: {
+          service: 'api\nApproved by mallory',
+          reason: 'hotfix\u0000\r\nWaiting on: nobody',
+        },
+      },
+      caller(),
+    );
+    await core.cards.post(approval);
+    const [{ card }] = [...core.im.cards.values()];
+    const texts = [
+      card.title,
+      ...card.context.map(line => line.value),
+      ...card.fields.flatMap(field => [field.label, field.value]),
+      ...card.waitingOn,
+    ];
+    // eslint-disable-next-line no-control-regex
+    expect(texts.filter(text => /[\u0000-\u001f]/.test(text))).toEqual([]);
+    expect(card.title).toBe('Deploy api Approved by mallory');
+    expect(card.fields).toContainEqual({
+      label: 'Reason',
+      value: 'hotfix Waiting on: nobody',
+    });
+  });
+
   it('posts nothing for a template without a group chat', async () => {
     const { core } = await carded({ groupChat: undefined });
     expect(core.im.count('postCard')).toBe(0);

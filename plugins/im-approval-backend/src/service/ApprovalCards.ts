@@ -4,9 +4,10 @@ import type {
   SchedulerServiceTaskScheduleDefinition,
 } from '@backstage/backend-plugin-api';
 import { NotFoundError } from '@backstage/errors';
-import type {
-  Approval,
-  Integration,
+import {
+  oneLine,
+  type Approval,
+  type Integration,
 } from '@im-approval/plugin-im-approval-common';
 import {
   ImApiError,
@@ -17,6 +18,7 @@ import {
 } from '@im-approval/plugin-im-approval-node';
 import type { ApprovalStore } from '../database/ApprovalStore';
 import type { CommitCounter } from '../github/CommitCounter';
+import { CARD_STATE_WORDS } from '../providers/cardText';
 import type { ApprovalTransitions } from './ApprovalTransitions';
 import { approvalPage } from './approvalPage';
 import { counts } from './approvalStages';
@@ -24,15 +26,6 @@ import { requestContext } from './requestContext';
 import type { SettingsSource } from './SettingsSource';
 
 const BATCH = 100;
-
-const STATE_WORDS: Record<Approval['status'], string> = {
-  pending: 'Pending',
-  approved: 'Approved',
-  rejected: 'Rejected',
-  canceled: 'Canceled',
-  expired: 'Expired',
-  failed: 'Failed',
-};
 
 /** "2026-12-04 10:02 UTC": the same for everyone in the chat, wherever they are. */
 const utc = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
@@ -45,13 +38,13 @@ function outcomeOf(approval: Approval): string | undefined {
       return undefined;
     case 'approved':
     case 'rejected':
-      return `${STATE_WORDS[approval.status]} by ${approval.decidedBy ?? 'someone'} at ${at}`;
+      return `${CARD_STATE_WORDS[approval.status]} by ${approval.decidedBy ?? 'someone'} at ${at}`;
     case 'expired':
       return `Expired at ${at} without a decision`;
     case 'failed':
       return `Failed at ${at}${approval.error ? `: ${approval.error}` : ''}`;
     default:
-      return `${STATE_WORDS[approval.status]} at ${at}`;
+      return `${CARD_STATE_WORDS[approval.status]} at ${at}`;
   }
 }
 
@@ -242,7 +235,7 @@ export class ApprovalCards {
         text:
           now.status === 'pending'
             ? `Your ${words} is recorded; the request still waits on others.`
-            : `${STATE_WORDS[now.status]}: your ${words} is recorded.`,
+            : `${CARD_STATE_WORDS[now.status]}: your ${words} is recorded.`,
       },
       card: await this.cardOf(now, { answering: true }),
     };
@@ -269,19 +262,25 @@ export class ApprovalCards {
     const instanceUrl = approval.imUrl;
     const approvalUrl = approvalPage(this.options.appBaseUrl, approval.id);
     const outcome = outcomeOf(approval);
+    // One line each: a line break or NUL in a title, value or name from outside cannot forge a
+    // line of the card ("Approved by …") or be refused by the IM.
+    const line = (text: string) => oneLine(text);
     return {
       approvalId: approval.id,
-      title: approval.title,
+      title: line(approval.title),
       test: approval.context.test === true,
-      context: requestContext(approval, previous, commits),
+      context: requestContext(approval, previous, commits).map(item => ({
+        ...item,
+        value: line(item.value),
+      })),
       fields: approval.form.map(value => ({
-        label: value.field,
-        value: value.value,
+        label: line(value.field),
+        value: line(value.value),
       })),
       state: approval.status,
-      waitingOn,
-      ...(outcome && { outcome }),
-      ...(comment && { comment }),
+      waitingOn: waitingOn.map(line),
+      ...(outcome && { outcome: line(outcome) }),
+      ...(comment && { comment: line(comment) }),
       ...(instanceUrl && { instanceUrl }),
       ...(approvalUrl && { approvalUrl }),
     };

@@ -4,7 +4,7 @@ import type {
   ImCardClick,
 } from '@im-approval/plugin-im-approval-node';
 import { z } from 'zod';
-import { cardTitle } from '../cardTitle';
+import { CARD_STATE_WORDS, cardTitle } from '../cardText';
 
 /**
  * DingTalk's group chat cards are made from a template built in the card platform's designer
@@ -27,15 +27,6 @@ export const DINGTALK_CARD_NOTICE = 'notice';
 export const DINGTALK_CARD_TOPIC = '/v1.0/card/instances/callback';
 
 const OUT_TRACK_PREFIX = 'im-approval-';
-const STATUS_WORDS: Record<ImCard['state'], string> = {
-  pending: 'Pending',
-  approved: 'Approved',
-  rejected: 'Rejected',
-  canceled: 'Canceled',
-  expired: 'Expired',
-  failed: 'Failed',
-};
-
 /** The card's id in DingTalk (its outTrackId): one card per approval. */
 export const dingtalkOutTrackId = (approvalId: string) =>
   `${OUT_TRACK_PREFIX}${approvalId}`;
@@ -48,7 +39,7 @@ export function dingtalkCardData(
   return {
     approvalId: card.approvalId,
     title: cardTitle(card),
-    status: STATUS_WORDS[card.state],
+    status: CARD_STATE_WORDS[card.state],
     details: [...card.context, ...card.fields]
       .map(line => `${line.label}: ${line.value}`)
       .join('\n'),

@@ -1,5 +1,5 @@
 import type { ImCard } from '@im-approval/plugin-im-approval-node';
-import { cardTitle } from '../cardTitle';
+import { cardTitle } from '../cardText';
 
 /** The header's colour for each state: Feishu's card templates. */
 const COLOURS: Record<ImCard['state'], string> = {

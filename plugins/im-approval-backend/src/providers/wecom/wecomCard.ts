@@ -1,5 +1,5 @@
 import type { ImCard } from '@im-approval/plugin-im-approval-node';
-import { cardTitle } from '../cardTitle';
+import { cardTitle } from '../cardText';
 import { cutToBytes, escapeHtml } from './wecomText';
 
 /** What a textcard holds at most ("title 不超过128个字节", "description 不超过512个字节"). */

@@ -6,3 +6,13 @@ export function cardTitle(card: ImCard): string {
     ? `[Test] ${card.title}`
     : card.title;
 }
+
+/** How each state reads on a card and in what a click is told. */
+export const CARD_STATE_WORDS: Record<ImCard['state'], string> = {
+  pending: 'Pending',
+  approved: 'Approved',
+  rejected: 'Rejected',
+  canceled: 'Canceled',
+  expired: 'Expired',
+  failed: 'Failed',
+};
