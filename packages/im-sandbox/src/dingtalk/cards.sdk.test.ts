@@ -11,8 +11,8 @@ import {
   DINGTALK_CHAT,
   dingtalk,
 } from '../testing/dingtalk';
-import { routeSdkToSandbox } from './__testUtils__/sdkGateway';
-import { control, startTestSandbox, waitFor } from '../testing/sandbox';
+import { connectedSdk, routeSdkToSandbox } from './__testUtils__/sdkGateway';
+import { control, startTestSandbox } from '../testing/sandbox';
 
 // DingTalk's interactive cards in a group: delivered and updated by API as DingTalk checks them,
 // clicked by members, the click called back to the official dingtalk-stream SDK's card topic
@@ -65,19 +65,10 @@ describe('DingTalk interactive cards in a group', () => {
 
   /** The SDK connected with a card listener (or, without one, only an event listener). */
   async function connect(onCard?: (message: DWClientDownStream) => void) {
-    client = new DWClient({
-      clientId: STREAM_APP.appKey,
-      clientSecret: STREAM_APP.appSecret,
+    client = await connectedSdk(sandbox, STREAM_APP, sdk => {
+      sdk.registerAllEventListener(() => ({ status: EventAck.SUCCESS }));
+      if (onCard) sdk.registerCallbackListener(TOPIC_CARD, onCard);
     });
-    client.registerAllEventListener(() => ({ status: EventAck.SUCCESS }));
-    if (onCard) client.registerCallbackListener(TOPIC_CARD, onCard);
-    await client.connect();
-    await waitFor(
-      'the Stream connection',
-      async () =>
-        (await control(sandbox).get('/dingtalk/stream')).body[0]
-          ?.connections === 1,
-    );
   }
   const cards = async (user?: string) =>
     (

@@ -1,7 +1,7 @@
 import { DWClient, type DWClientDownStream, EventAck } from 'dingtalk-stream';
 import type { Sandbox } from '../server';
 import { DINGTALK_APP, dingtalk } from '../testing/dingtalk';
-import { routeSdkToSandbox } from './__testUtils__/sdkGateway';
+import { connectedSdk, routeSdkToSandbox } from './__testUtils__/sdkGateway';
 import { control, startTestSandbox, waitFor } from '../testing/sandbox';
 
 // The official dingtalk-stream SDK's DWClient as the client of the sandbox's Stream gateway.
@@ -33,17 +33,8 @@ describe('the DingTalk Stream gateway', () => {
   });
 
   async function connect(onEvent: (message: DWClientDownStream) => EventAck) {
-    client = new DWClient({
-      clientId: STREAM_APP.appKey,
-      clientSecret: STREAM_APP.appSecret,
-    });
-    client.registerAllEventListener(message => ({ status: onEvent(message) }));
-    await client.connect();
-    await waitFor(
-      'the Stream connection',
-      async () =>
-        (await control(sandbox).get('/dingtalk/stream')).body[0]
-          ?.connections === 1,
+    client = await connectedSdk(sandbox, STREAM_APP, sdk =>
+      sdk.registerAllEventListener(message => ({ status: onEvent(message) })),
     );
   }
 

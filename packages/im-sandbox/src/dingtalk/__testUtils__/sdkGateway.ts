@@ -1,5 +1,7 @@
 import axios from 'axios';
+import { DWClient } from 'dingtalk-stream';
 import type { Sandbox } from '../../server';
+import { control, waitFor } from '../../testing/sandbox';
 
 const GATEWAY = 'https://api.dingtalk.com/v1.0/gateway/connections/open';
 
@@ -18,4 +20,28 @@ export function routeSdkToSandbox(sandbox: Sandbox): () => void {
     axios.interceptors.request.eject(interceptor);
     info.mockRestore();
   };
+}
+
+/**
+ * A `DWClient` of the app, its listeners registered by `listen` before it connects (the SDK
+ * subscribes to what is registered then), once the sandbox counts its connection.
+ */
+export async function connectedSdk(
+  sandbox: Sandbox,
+  app: { appKey: string; appSecret: string },
+  listen: (client: DWClient) => void,
+): Promise<DWClient> {
+  const client = new DWClient({
+    clientId: app.appKey,
+    clientSecret: app.appSecret,
+  });
+  listen(client);
+  await client.connect();
+  await waitFor(
+    'the Stream connection',
+    async () =>
+      (await control(sandbox).get('/dingtalk/stream')).body[0]?.connections ===
+      1,
+  );
+  return client;
 }
